@@ -1,0 +1,145 @@
+/* portscope — the sockets of this machine (or of another network namespace) and who owns them.
+ *
+ * Enumeration uses NETLINK_SOCK_DIAG (like ss(8)), with /proc/net as a fallback for protocols the
+ * kernel has no diag module for (raw sockets without CONFIG_INET_RAW_DIAG). Owners are found by
+ * walking /proc/PID/fd with getdents64 + readlinkat ("socket:[INODE]"), on several threads.
+ *
+ * A `struct sockets_list` owns everything it points to; all strings in it are borrowed from it
+ * and valid until sockets_list_free(). Nothing here prints or logs. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "portscope/port.h"
+
+enum sockets_proto { SOCKETS_TCP = 0, SOCKETS_UDP = 1, SOCKETS_SCTP = 2, SOCKETS_RAW = 3, SOCKETS_NPROTO = 4 };
+/* "tcp", "udp", "sctp", "raw"; NULL for an invalid value. */
+const char *sockets_proto_name(enum sockets_proto p);
+/* Case-insensitive; returns 0 and *ret or -EINVAL. */
+int sockets_proto_parse(const char *s, enum sockets_proto *ret);
+/* The registry protocol of a socket protocol; false for raw (no ports). */
+bool sockets_proto_to_ps(enum sockets_proto p, enum ps_proto *ret);
+
+/* Who can reach the socket, from its local address and SO_BINDTODEVICE. */
+enum sockets_exposure {
+        SOCKETS_EXPOSURE_LOOPBACK = 0,  /* 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104 */
+        SOCKETS_EXPOSURE_ADDRESS = 1,   /* one local address (named interface when known) */
+        SOCKETS_EXPOSURE_INTERFACE = 2, /* every address of one interface (SO_BINDTODEVICE) */
+        SOCKETS_EXPOSURE_ALL = 3,       /* every address of the namespace: 0.0.0.0 or :: */
+};
+const char *sockets_exposure_name(enum sockets_exposure e); /* "loopback", "address", "interface", "all" */
+
+/* One process that holds a descriptor of a socket. */
+struct sockets_process {
+        pid_t pid;
+        uid_t uid;            /* real uid from /proc/PID/status, or (uid_t)-1 */
+        const char *comm;     /* /proc/PID/comm; "" if unreadable */
+        const char *cmdline;  /* arguments joined by spaces (raw bytes; escape before printing) */
+        const char *exe;      /* basename of argv[0] ("" if none) */
+        const char *user;     /* user name, or the uid in decimal */
+        const char *cgroup;   /* cgroup v2 path ("" if unknown) */
+        const char *unit;     /* systemd unit from the cgroup path ("" if none) */
+        const char *container; /* container id (64 hex digits) from the cgroup path ("" if none) */
+};
+
+struct sockets_entry {
+        enum sockets_proto proto;
+        int family;           /* AF_INET or AF_INET6 */
+        uint8_t state;        /* kernel TCP state number (TCP_LISTEN, TCP_CLOSE for unconnected UDP...) */
+        bool listening;       /* TCP/SCTP listen, unconnected UDP, raw: a listener */
+        bool v6only;          /* IPv6 socket with IPV6_V6ONLY set */
+        bool dual_stack;      /* IPv6 wildcard without IPV6_V6ONLY: accepts IPv4 too */
+        uint8_t local[16];    /* network order; first 4 bytes for AF_INET */
+        uint16_t port;        /* local port; for raw sockets the IP protocol number */
+        uint8_t remote[16];
+        uint16_t remote_port;
+        uint32_t ifindex;     /* SO_BINDTODEVICE, 0 when unbound */
+        char ifname[IF_NAMESIZE]; /* interface of ifindex or of the local address, "" if none */
+        enum sockets_exposure exposure;
+        uint64_t inode;
+        uint32_t uid;         /* socket owner uid as the kernel reports it */
+        /* Owners, filled by sockets_find_owners(): indexes into sockets_list.procs, sorted by pid. */
+        const uint32_t *owners;
+        size_t nowners;
+};
+
+/* What the owner walk saw; tells the user what is missing and why. */
+struct sockets_owner_stats {
+        bool done;            /* sockets_find_owners() ran */
+        bool privileged;      /* could read every process's descriptors */
+        unsigned processes;   /* processes looked at */
+        unsigned denied;      /* processes whose /proc/PID/fd could not be read (EACCES/EPERM) */
+        unsigned vanished;    /* processes that exited during the walk */
+        unsigned long fds;    /* descriptors read */
+        unsigned threads;     /* threads used */
+        unsigned unowned;     /* sockets left without an owner */
+};
+
+struct sockets_list {
+        struct sockets_entry *v;
+        size_t n;
+        struct sockets_process *procs;
+        size_t nprocs;
+        struct sockets_owner_stats owners;
+        /* Protocols that could not be enumerated (no kernel support): PS-style bit mask of
+         * (1u << enum sockets_proto), and how raw sockets were read. */
+        unsigned unsupported;
+        bool raw_from_proc;
+        /* private */
+        uint32_t *owner_ix;
+        size_t nowner_ix;
+        size_t cap;
+};
+
+enum {
+        SOCKETS_LISTENING = 1u << 0,   /* TCP/SCTP listen, unconnected UDP, raw */
+        SOCKETS_CONNECTED = 1u << 1,   /* established TCP (every state but TIME-WAIT), connected UDP */
+        SOCKETS_NO_RAW = 1u << 2,
+        SOCKETS_NO_SCTP = 1u << 3,
+};
+
+struct sockets_query {
+        unsigned flags;       /* SOCKETS_LISTENING and/or SOCKETS_CONNECTED, plus SOCKETS_NO_* */
+        int netns_fd;         /* -1: the calling thread's namespace; else a network namespace fd (borrowed) */
+        const char *proc_root; /* NULL: "/proc" */
+        unsigned threads;     /* owner walk threads; 0: choose (min(2, online CPUs)) */
+};
+#define SOCKETS_QUERY_INIT { .flags = SOCKETS_LISTENING, .netns_fd = -1, .proc_root = NULL, .threads = 0 }
+
+/* Lists the sockets. Entering q->netns_fd (setns on the calling thread, then back) needs
+ * CAP_SYS_ADMIN. Returns 0 and *ret (caller frees with sockets_list_free), or -errno. */
+int sockets_dump(const struct sockets_query *q, struct sockets_list **ret);
+
+/* Finds the processes holding the sockets of l (fills owners, procs and l->owners). */
+int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q);
+
+void sockets_list_free(struct sockets_list *l); /* accepts NULL */
+
+/* Opens a network namespace by name (/run/netns/NAME) or path. Returns an fd or -errno. */
+int sockets_netns_open(const char *name_or_path);
+
+/* Formats the local (or remote) address: "0.0.0.0", "::", "127.0.0.1", "::ffff:1.2.3.4". */
+void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t len);
+/* Parses an IPv4 or IPv6 address (brackets allowed around IPv6). Returns 0 or -EINVAL. */
+int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_addr[16]);
+/* Whether addr is loopback / the wildcard of its family. */
+bool sockets_addr_is_loopback(int family, const uint8_t addr[16]);
+bool sockets_addr_is_any(int family, const uint8_t addr[16]);
+
+/* The first (lowest pid) owner, or NULL. */
+const struct sockets_process *sockets_entry_owner(const struct sockets_list *l, const struct sockets_entry *e, size_t i);
+
+/* Sorts l->v by protocol, port, family, address (stable output). */
+void sockets_list_sort(struct sockets_list *l);
+
+/* Helpers exposed for tests and fuzzers: derive the systemd unit and the container id from a
+ * cgroup path. Write "" when there is none. */
+void sockets_cgroup_unit(const char *cgroup, char *buf, size_t len);
+void sockets_cgroup_container(const char *cgroup, char *buf, size_t len);
+/* Parses one line of /proc/net/raw or raw6 into e (fills family, local, port, remote, state,
+ * uid, inode). Returns 0, or -EINVAL for the header or a malformed line. */
+int sockets_parse_proc_raw_line(const char *line, int family, struct sockets_entry *e);

@@ -1,0 +1,41 @@
+/* portscope — small shared utilities: XDG paths, atomic files, escaping for terminals. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* $XDG_DATA_HOME/portscope (default ~/.local/share/portscope), $XDG_CACHE_HOME/portscope
+ * (~/.cache/portscope) and $XDG_STATE_HOME/portscope (~/.local/state/portscope). Writes the path
+ * into buf; returns 0, or -ENAMETOOLONG / -ENOENT (no HOME). Does not create the directory. */
+int ps_data_dir(char *buf, size_t len);
+int ps_cache_dir(char *buf, size_t len);
+int ps_state_dir(char *buf, size_t len);
+/* The SQLite store shared by the audit history, scan results and page feedback:
+ * ps_state_dir()/portscope.db, or $PORTSCOPE_DB. Components own their tables. */
+int ps_store_path(char *buf, size_t len);
+
+/* mkdir -p with mode 0700 for the parts it creates. Returns 0 or -errno. */
+int ps_mkdir_p(const char *path);
+
+/* Writes len bytes to path atomically: a temporary file beside it, fsync, rename, fsync of the
+ * directory. Nothing is left half-written on failure. Returns 0 or -errno. */
+int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* Reads a whole regular file (at most max bytes; -EFBIG beyond) into a malloc'd, NUL-terminated
+ * buffer. Returns 0 and *ret / *ret_len, or -errno. */
+int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Writes s to f so that no byte of it can act on a terminal: control characters (C0, DEL, C1),
+ * invalid UTF-8 and backslashes are shown as \xNN / \\, newlines as \n unless keep_newlines.
+ * len may be (size_t)-1 for a NUL-terminated string. */
+void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines);
+
+/* Returns true when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+bool ps_utf8_valid(const char *s, size_t len);
+
+/* Case-insensitive ASCII substring search. */
+const char *ps_strcasestr(const char *haystack, const char *needle);
+
+/* Whether colour should be used on f: a tty, $NO_COLOR unset, $TERM not "dumb". */
+bool ps_use_color(FILE *f);

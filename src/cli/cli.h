@@ -1,0 +1,47 @@
+/* The portscope command line: shared pieces of the subcommands. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "portscope/knowledge.h"
+#include "portscope/registry.h"
+
+#define EXIT_FINDINGS 1
+#define EXIT_USAGE 2
+
+struct cli_common {
+        const char *registry;   /* --registry FILE */
+        const char *knowledge;  /* --knowledge FILE */
+        bool json;
+        bool no_cache;
+        bool color;
+};
+
+/* Prints "portscope: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens the registry (and knowledge when k is non-NULL), reporting failures as one line.
+ * Returns 0 or EXIT_USAGE. */
+int cli_open(const struct cli_common *c, struct registry **r, struct knowledge **k);
+
+/* Prints a JSON value (pretty when stdout is a terminal) and a newline. Returns 0 or 2. */
+int cli_print_json(json_t *v);
+
+/* Escaped text output (see ps_term_escape). */
+void cli_put(FILE *f, const char *s);
+
+/* Colours: returns the escape sequence or "" when colour is off. */
+const char *cli_color(const struct cli_common *c, const char *which);
+
+/* A port argument that looks like an option ("-1") is an operand, not an option: this moves
+ * such arguments after a "--" so getopt leaves them alone. */
+void cli_protect_negative(int argc, char **argv);
+
+int cmd_info(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
+/* Runs portscope-<component> with argv {component-exe, subcommand, args...}; returns only on error. */
+int cli_exec_component(const char *component, const char *subcommand, int argc, char **argv);

@@ -1,0 +1,235 @@
+/* portscope list — ports by status, range and protocol. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portscope/portinfo.h"
+#include "portscope/util.h"
+
+static const char list_usage[] =
+        "Usage: portscope list [--status S] [--range R] [--proto P] [--compact] [--json]\n"
+        "\n"
+        "Lists (port, protocol) pairs with their registry status, range and service names.\n"
+        "\n"
+        "Options:\n"
+        "  --status S     assigned, reserved, unassigned (or reserved-or-unassigned for a\n"
+        "                 services-file source); repeatable\n"
+        "  --range R      system (0-1023), user (1024-49151), dynamic (49152-65535); repeatable\n"
+        "  --proto P      tcp, udp, sctp, dccp; repeatable (default: all four)\n"
+        "  --port SPEC    only these ports, e.g. 1-1023 or 20-25,80 (default: 0-65535)\n"
+        "  --compact      merge consecutive ports with the same status and names into ranges\n"
+        "  --json         {\"registry\":{..},\"ports\":[{\"port\",\"protocol\",\"status\",\"range\",\"services\"}]}\n"
+        "                 (with --compact: \"first\" and \"last\" instead of \"port\")\n"
+        "  --registry FILE, --no-cache   see 'portscope info --help'\n"
+        "\n"
+        "Examples:\n"
+        "  portscope list --status unassigned --range system --proto tcp    # lost or hiding\n"
+        "  portscope list --status reserved --compact\n"
+        "  portscope list --port 6000-6100 --proto tcp --json\n";
+
+/* Names of the named rows covering (port, proto), comma-separated, into buf. */
+static void names_of(const struct registry *r, uint16_t port, enum ps_proto p, char *buf, size_t len)
+{
+        uint32_t ids[64];
+        size_t n = registry_covering(r, port, p, ids, 64), used = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < n && i < 64; i++) {
+                struct registry_row row;
+                registry_row(r, ids[i], &row);
+                if (row.kind != REGISTRY_ROW_SERVICE && row.kind != REGISTRY_ROW_PRIVATE)
+                        continue;
+                const char *name = row.kind == REGISTRY_ROW_PRIVATE ? row.description : row.service;
+                int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
+                if (w < 0 || (size_t)w >= len - used)
+                        break;
+                used += (size_t)w;
+        }
+}
+
+static void emit(const struct cli_common *c, bool compact, bool *first, uint16_t lo, uint16_t hi, enum ps_proto p,
+                 enum registry_status st, const char *names)
+{
+        if (c->json) {
+                json_t *o = json_object(), *sv = json_array();
+                if (compact) {
+                        json_object_set_new(o, "first", json_integer(lo));
+                        json_object_set_new(o, "last", json_integer(hi));
+                } else
+                        json_object_set_new(o, "port", json_integer(lo));
+                json_object_set_new(o, "protocol", json_string(ps_proto_name(p)));
+                json_object_set_new(o, "status", json_string(registry_status_name(st)));
+                json_object_set_new(o, "range", json_string(ps_range_name(ps_range_of(lo))));
+                for (const char *s = names; *s;) {
+                        const char *e = strchr(s, ',');
+                        size_t n = e ? (size_t)(e - s) : strlen(s);
+                        json_array_append_new(sv, json_stringn(s, n));
+                        s += n + (e ? 1 : 0);
+                }
+                json_object_set_new(o, "services", sv);
+                fputs(*first ? "\n" : ",\n", stdout);
+                json_dumpf(o, stdout, JSON_COMPACT);
+                json_decref(o);
+        } else {
+                char where[32];
+                if (lo == hi)
+                        snprintf(where, sizeof(where), "%u/%s", lo, ps_proto_name(p));
+                else
+                        snprintf(where, sizeof(where), "%u-%u/%s", lo, hi, ps_proto_name(p));
+                printf("%-18s %-24s %-8s ", where, registry_status_name(st), ps_range_name(ps_range_of(lo)));
+                cli_put(stdout, names);
+                putchar('\n');
+        }
+        *first = false;
+}
+
+int cmd_list(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },       { "registry", required_argument, NULL, 'r' },
+                { "status", required_argument, NULL, 's' }, { "range", required_argument, NULL, 'R' },
+                { "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
+                { "compact", no_argument, NULL, 'c' },    { "no-cache", no_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },       { 0 },
+        };
+        struct cli_common c = { 0 };
+        struct registry *r = NULL;
+        unsigned statuses = 0, ranges = 0, protos = 0;
+        struct ps_portspec *specs = NULL;
+        size_t nspecs = 0;
+        bool compact = false, first = true;
+        int opt, ret;
+
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'j': c.json = true; break;
+                case 'r': c.registry = optarg; break;
+                case 'n': c.no_cache = true; break;
+                case 'c': compact = true; break;
+                case 's': {
+                        enum registry_status s;
+                        if (registry_status_parse(optarg, &s) < 0) {
+                                fputs("portscope: list: --status '", stderr);
+                                cli_put(stderr, optarg);
+                                fputs("': expected assigned, reserved, unassigned or reserved-or-unassigned\n", stderr);
+                                free(specs);
+                                return EXIT_USAGE;
+                        }
+                        statuses |= 1u << s;
+                        break;
+                }
+                case 'R': {
+                        enum ps_range rg;
+                        if (ps_range_parse(optarg, &rg) < 0) {
+                                fputs("portscope: list: --range '", stderr);
+                                cli_put(stderr, optarg);
+                                fputs("': expected system, user or dynamic\n", stderr);
+                                free(specs);
+                                return EXIT_USAGE;
+                        }
+                        ranges |= 1u << rg;
+                        break;
+                }
+                case 'p': {
+                        enum ps_proto p;
+                        if (ps_proto_parse(optarg, &p) < 0) {
+                                fputs("portscope: list: --proto '", stderr);
+                                cli_put(stderr, optarg);
+                                fputs("': expected tcp, udp, sctp or dccp\n", stderr);
+                                free(specs);
+                                return EXIT_USAGE;
+                        }
+                        protos |= PS_PROTO_BIT(p);
+                        break;
+                }
+                case 'P': {
+                        char err[160];
+                        free(specs);
+                        specs = NULL;
+                        if (ps_portlist_parse(optarg, &specs, &nspecs, err, sizeof(err)) < 0) {
+                                fputs("portscope: list: --port '", stderr);
+                                cli_put(stderr, optarg);
+                                fprintf(stderr, "': %s\n", err);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
+                case 'h': fputs(list_usage, stdout); return 0;
+                default: fputs("Try 'portscope list --help'.\n", stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                fputs("portscope: list: unexpected argument '", stderr);
+                cli_put(stderr, argv[optind]);
+                fputs("' (filters are options: see --help)\n", stderr);
+                free(specs);
+                return EXIT_USAGE;
+        }
+        if (!statuses)
+                statuses = 0xf;
+        if (!ranges)
+                ranges = 0x7;
+        if (!protos)
+                protos = PS_PROTO_ALL;
+        ret = cli_open(&c, &r, NULL);
+        if (ret) {
+                free(specs);
+                return ret;
+        }
+        if (c.json) {
+                json_t *src = portinfo_source_json(r);
+                fputs("{\"registry\":", stdout);
+                json_dumpf(src, stdout, JSON_COMPACT);
+                json_decref(src);
+                fputs(",\"ports\":[", stdout);
+        }
+        for (unsigned p = 0; p < PS_NPROTO; p++) {
+                if (!(protos & PS_PROTO_BIT(p)))
+                        continue;
+                char names[1024], run_names[1024] = "";
+                int32_t run_lo = -1, run_hi = -1;
+                enum registry_status run_st = REGISTRY_UNASSIGNED;
+                for (uint32_t port = 0; port <= 65535; port++) {
+                        bool in = nspecs == 0;
+                        for (size_t i = 0; i < nspecs && !in; i++)
+                                in = port >= specs[i].lo && port <= specs[i].hi && (specs[i].protos & PS_PROTO_BIT(p));
+                        enum registry_status st = registry_status(r, (uint16_t)port, (enum ps_proto)p);
+                        in = in && (statuses & (1u << st)) && (ranges & (1u << ps_range_of((uint16_t)port)));
+                        if (!in) {
+                                if (run_lo >= 0)
+                                        emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p,
+                                             run_st, run_names);
+                                run_lo = -1;
+                                continue;
+                        }
+                        names_of(r, (uint16_t)port, (enum ps_proto)p, names, sizeof(names));
+                        if (!compact) {
+                                emit(&c, false, &first, (uint16_t)port, (uint16_t)port, (enum ps_proto)p, st, names);
+                                continue;
+                        }
+                        if (run_lo >= 0 && run_st == st && (uint32_t)run_hi + 1 == port &&
+                            ps_range_of((uint16_t)run_lo) == ps_range_of((uint16_t)port) && strcmp(names, run_names) == 0) {
+                                run_hi = (int32_t)port;
+                                continue;
+                        }
+                        if (run_lo >= 0)
+                                emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st,
+                                     run_names);
+                        run_lo = run_hi = (int32_t)port;
+                        run_st = st;
+                        memcpy(run_names, names, sizeof(names));
+                }
+                if (compact && run_lo >= 0)
+                        emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st, run_names);
+        }
+        if (c.json)
+                fputs("\n]}\n", stdout);
+        if (fflush(stdout) != 0) {
+                cli_error("list: cannot write output");
+                ret = EXIT_USAGE;
+        }
+        free(specs);
+        registry_close(r);
+        return ret;
+}

@@ -1,0 +1,125 @@
+/* portscope registry — which registry is in use, how new, and what it holds. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portscope/portinfo.h"
+#include "portscope/util.h"
+
+static const char registry_usage[] =
+        "Usage: portscope registry [--json] [--registry FILE]\n"
+        "\n"
+        "Shows the registry portscope reads: its file and kind (the IANA CSV, or a services(5)\n"
+        "file that lists assignments only), its newest registration or modification date, the\n"
+        "index cache, the number of rows, and how many ports of each protocol are assigned,\n"
+        "reserved and unassigned; also the nmap-services and knowledge files in use.\n"
+        "\n"
+        "Where the registry comes from, first found wins: --registry FILE, $PORTSCOPE_REGISTRY,\n"
+        "the copy 'portscope update' stores in $XDG_DATA_HOME/portscope/, then Debian's\n"
+        "libwireshark-data (/usr/share/wireshark/services).\n"
+        "\n"
+        "Examples:\n"
+        "  portscope registry\n"
+        "  portscope registry --registry service-names-port-numbers.csv --json\n";
+
+int cmd_registry(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },        { "registry", required_argument, NULL, 'r' },
+                { "knowledge", required_argument, NULL, 'k' }, { "no-cache", no_argument, NULL, 'n' },
+                { "help", no_argument, NULL, 'h' },        { 0 },
+        };
+        struct cli_common c = { 0 };
+        struct registry *r = NULL;
+        struct knowledge *k = NULL;
+        struct registry_stats st;
+        int opt, ret;
+
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'j': c.json = true; break;
+                case 'r': c.registry = optarg; break;
+                case 'k': c.knowledge = optarg; break;
+                case 'n': c.no_cache = true; break;
+                case 'h': fputs(registry_usage, stdout); return 0;
+                default: fputs("Try 'portscope registry --help'.\n", stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                fputs("portscope: registry: unexpected argument '", stderr);
+                cli_put(stderr, argv[optind]);
+                fputs("'\n", stderr);
+                return EXIT_USAGE;
+        }
+        ret = cli_open(&c, &r, &k);
+        if (ret)
+                return ret;
+        registry_stats(r, &st);
+        const struct registry_source *src = registry_source(r);
+        static const char *const status_keys[4] = { "unassigned", "reserved", "assigned", "reserved-or-unassigned" };
+
+        if (c.json) {
+                json_t *o = json_object(), *reg = portinfo_source_json(r), *counts = json_object();
+                json_object_set_new(reg, "cache", *src->cache_path ? json_string(src->cache_path) : json_null());
+                json_object_set_new(reg, "from_cache", json_boolean(src->from_cache));
+                json_object_set_new(o, "registry", reg);
+                json_object_set_new(o, "rows", json_integer(st.rows));
+                json_object_set_new(o, "rows_with_port", json_integer(st.rows_with_port));
+                json_object_set_new(o, "name_only_rows", json_integer(st.name_only_rows));
+                json_object_set_new(o, "range_rows", json_integer(st.ranges));
+                for (unsigned p = 0; p < PS_NPROTO; p++) {
+                        json_t *pc = json_object();
+                        for (int s = 0; s < 4; s++)
+                                if (st.by_status[p][s] || s < 3)
+                                        json_object_set_new(pc, status_keys[s], json_integer(st.by_status[p][s]));
+                        json_object_set_new(counts, ps_proto_name((enum ps_proto)p), pc);
+                }
+                json_object_set_new(o, "ports", counts);
+                json_object_set_new(o, "observed", json_integer(st.observed));
+                json_t *kn = json_object();
+                json_object_set_new(kn, "source", json_string(knowledge_origin(k)));
+                json_object_set_new(kn, "entries", json_integer((json_int_t)knowledge_nentries(k)));
+                json_object_set_new(kn, "services", json_integer((json_int_t)knowledge_nservices(k)));
+                json_object_set_new(o, "knowledge", kn);
+                ret = cli_print_json(o);
+                json_decref(o);
+        } else {
+                fputs("Registry     ", stdout);
+                cli_put(stdout, src->path);
+                printf("\nKind         %s\n", src->kind == REGISTRY_SOURCE_IANA_CSV
+                                                    ? "IANA Service Name and Transport Protocol Port Number Registry (CSV)"
+                                                    : "services(5) file: assignments only; reserved and unassigned "
+                                                      "cannot be told apart");
+                printf("Newest date  %s\n", *src->date ? src->date : "unknown (the source carries no dates)");
+                fputs("Index cache  ", stdout);
+                if (*src->cache_path) {
+                        cli_put(stdout, src->cache_path);
+                        fputs(src->from_cache ? " (read)\n" : " (written)\n", stdout);
+                } else
+                        fputs("none\n", stdout);
+                printf("Rows         %u (%u with a port, %u service name only, %u ranges)\n\n", st.rows,
+                       st.rows_with_port, st.name_only_rows, st.ranges);
+                printf("%-6s %11s %11s %11s\n", "", "assigned", "reserved", "unassigned");
+                for (unsigned p = 0; p < PS_NPROTO; p++) {
+                        if (src->kind == REGISTRY_SOURCE_IANA_CSV)
+                                printf("%-6s %11u %11u %11u\n", ps_proto_name((enum ps_proto)p), st.by_status[p][2],
+                                       st.by_status[p][1], st.by_status[p][0]);
+                        else
+                                printf("%-6s %11u %23u (reserved or unassigned)\n", ps_proto_name((enum ps_proto)p),
+                                       st.by_status[p][2], st.by_status[p][3]);
+                }
+                fputs("\nObserved     ", stdout);
+                if (*src->observed_path) {
+                        cli_put(stdout, src->observed_path);
+                        printf(" (%u entries)\n", st.observed);
+                } else
+                        fputs("none (install nmap-common for nmap-services)\n", stdout);
+                fputs("Knowledge    ", stdout);
+                cli_put(stdout, knowledge_origin(k));
+                printf(" (%zu entries, %zu services with known servers)\n", knowledge_nentries(k),
+                       knowledge_nservices(k));
+        }
+        knowledge_free(k);
+        registry_close(r);
+        return ret;
+}

@@ -1,0 +1,155 @@
+/* portscope search TEXT — registry names, descriptions, assignees, notes and knowledge. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "portscope/search.h"
+#include "portscope/util.h"
+
+static const char search_usage[] =
+        "Usage: portscope search [OPTIONS] TEXT...\n"
+        "\n"
+        "Searches, case-insensitively, the registry's service names, descriptions, assignees,\n"
+        "contacts, notes and references, and portscope's knowledge entries (names, summaries,\n"
+        "process names). Best matches first: exact name, name prefix, name, then other columns.\n"
+        "Several words are searched as one phrase.\n"
+        "\n"
+        "Options:\n"
+        "  --limit N          show at most N results (default 50; 0 = all)\n"
+        "  --json             {\"query\",\"registry\",\"total\",\"results\":[...]}\n"
+        "  --registry FILE    the registry to read (see 'portscope info --help')\n"
+        "  --knowledge FILE   a knowledge file instead of the built-in one\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Examples:\n"
+        "  portscope search kerberos\n"
+        "  portscope search 'pure data'\n"
+        "  portscope search --json --limit 5 apple\n";
+
+int cmd_search(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },        { "registry", required_argument, NULL, 'r' },
+                { "knowledge", required_argument, NULL, 'k' }, { "limit", required_argument, NULL, 'l' },
+                { "no-cache", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct cli_common c = { 0 };
+        struct registry *r = NULL;
+        struct knowledge *k = NULL;
+        size_t limit = 50, qlen = 0;
+        char *query = NULL;
+        int opt, ret;
+
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'j': c.json = true; break;
+                case 'r': c.registry = optarg; break;
+                case 'k': c.knowledge = optarg; break;
+                case 'n': c.no_cache = true; break;
+                case 'l': {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*optarg < '0' || *optarg > '9' || *end || v > 1000000) {
+                                fputs("portscope: search: --limit '", stderr);
+                                cli_put(stderr, optarg);
+                                fputs("': expected a number 0-1000000\n", stderr);
+                                return EXIT_USAGE;
+                        }
+                        limit = v ? v : 1000000;
+                        break;
+                }
+                case 'h': fputs(search_usage, stdout); return 0;
+                default: fputs("Try 'portscope search --help'.\n", stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc) {
+                cli_error("search: what should I look for? (e.g. 'portscope search ssh')");
+                return EXIT_USAGE;
+        }
+        for (int i = optind; i < argc; i++)
+                qlen += strlen(argv[i]) + 1;
+        query = calloc(1, qlen + 1);
+        if (!query)
+                return EXIT_USAGE;
+        for (int i = optind; i < argc; i++) {
+                if (i > optind)
+                        strncat(query, " ", qlen);
+                strncat(query, argv[i], qlen - strlen(query));
+        }
+        if (!*query) {
+                cli_error("search: the search text is empty");
+                free(query);
+                return EXIT_USAGE;
+        }
+        c.color = !c.json && ps_use_color(stdout);
+        ret = cli_open(&c, &r, &k);
+        if (ret) {
+                free(query);
+                return ret;
+        }
+        if (c.json) {
+                json_t *o = search_json(r, k, query, limit);
+                ret = cli_print_json(o);
+                json_decref(o);
+                goto out;
+        }
+        struct search_hit *hits = calloc(limit, sizeof(*hits));
+        long total = hits ? search_run(r, k, query, hits, limit) : -1;
+        if (total < 0) {
+                cli_error("out of memory");
+                free(hits);
+                ret = EXIT_USAGE;
+                goto out;
+        }
+        for (size_t i = 0; i < (size_t)total && i < limit; i++) {
+                if (hits[i].kind == SEARCH_HIT_ROW) {
+                        struct registry_row row;
+                        char where[32];
+                        registry_row(r, hits[i].row_id, &row);
+                        snprintf(where, sizeof(where), "%s/%s", row.has_port ? row.port : "-", *row.proto ? row.proto : "any");
+                        const char *name = *row.service ? row.service : "(no name)";
+                        size_t w = strlen(name);
+                        printf("%s", cli_color(&c, "bold"));
+                        cli_put(stdout, name);
+                        printf("%s%*s %-14s ", cli_color(&c, "reset"), w < 22 ? (int)(22 - w) : 0, "", where);
+                        const char *d = row.description;
+                        const char *nl = strchr(d, '\n');
+                        ps_term_escape(stdout, d, nl ? (size_t)(nl - d) : strlen(d), false);
+                        if (strcmp(hits[i].field, "name") != 0 && strcmp(hits[i].field, "description") != 0)
+                                printf("  %s[%s]%s", cli_color(&c, "dim"), hits[i].field, cli_color(&c, "reset"));
+                        putchar('\n');
+                } else {
+                        const struct knowledge_entry *e = hits[i].entry;
+                        printf("%s", cli_color(&c, "cyan"));
+                        cli_put(stdout, e->name);
+                        printf("%s [knowledge: %s] ", cli_color(&c, "reset"), knowledge_kind_name(e->kind));
+                        for (size_t j = 0; j < e->nports; j++)
+                                for (unsigned p = 0; p < PS_NPROTO; p++)
+                                        if (e->ports[j].protos & PS_PROTO_BIT(p)) {
+                                                if (e->ports[j].lo == e->ports[j].hi)
+                                                        printf("%u/%s ", e->ports[j].lo, ps_proto_name((enum ps_proto)p));
+                                                else
+                                                        printf("%u-%u/%s ", e->ports[j].lo, e->ports[j].hi,
+                                                               ps_proto_name((enum ps_proto)p));
+                                        }
+                        fputs("\n    ", stdout);
+                        cli_put(stdout, e->summary);
+                        putchar('\n');
+                }
+        }
+        if ((size_t)total > limit)
+                printf("… %ld more (use --limit N, or --limit 0 for all)\n", total - (long)limit);
+        if (total == 0) {
+                fputs("No match for '", stdout);
+                cli_put(stdout, query);
+                fputs("'.\n", stdout);
+        }
+        free(hits);
+out:
+        free(query);
+        knowledge_free(k);
+        registry_close(r);
+        return ret;
+}

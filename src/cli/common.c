@@ -1,0 +1,109 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "portscope/util.h"
+
+void cli_error(const char *fmt, ...)
+{
+        va_list ap;
+
+        fputs("portscope: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+int cli_open(const struct cli_common *c, struct registry **r, struct knowledge **k)
+{
+        struct registry_error err = { 0 };
+        struct knowledge_error kerr = { 0 };
+        int ret;
+
+        ret = registry_open(c->registry, c->no_cache ? REGISTRY_OPEN_NO_CACHE : 0, r, &err);
+        if (ret < 0) {
+                /* The file name and message may hold anything: escape them. */
+                fputs("portscope: ", stderr);
+                if (err.file[0]) {
+                        ps_term_escape(stderr, err.file, (size_t)-1, false);
+                        if (err.line)
+                                fprintf(stderr, ":%u", err.line);
+                        if (err.column)
+                                fprintf(stderr, ":%u", err.column);
+                        fputs(": ", stderr);
+                }
+                ps_term_escape(stderr, err.message, (size_t)-1, false);
+                fputc('\n', stderr);
+                return EXIT_USAGE;
+        }
+        if (!k)
+                return 0;
+        ret = knowledge_load(c->knowledge, k, &kerr);
+        if (ret < 0) {
+                fputs("portscope: ", stderr);
+                ps_term_escape(stderr, kerr.file, (size_t)-1, false);
+                if (kerr.line)
+                        fprintf(stderr, ":%u", kerr.line);
+                fputs(": ", stderr);
+                ps_term_escape(stderr, kerr.message, (size_t)-1, false);
+                fputc('\n', stderr);
+                registry_close(*r);
+                *r = NULL;
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+int cli_print_json(json_t *v)
+{
+        size_t flags = JSON_ENSURE_ASCII * 0 | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
+
+        if (!v) {
+                cli_error("out of memory");
+                return EXIT_USAGE;
+        }
+        if (json_dumpf(v, stdout, flags) < 0) {
+                cli_error("cannot write JSON: %s", strerror(errno));
+                return EXIT_USAGE;
+        }
+        fputc('\n', stdout);
+        return 0;
+}
+
+void cli_put(FILE *f, const char *s)
+{
+        ps_term_escape(f, s, (size_t)-1, false);
+}
+
+const char *cli_color(const struct cli_common *c, const char *which)
+{
+        static const struct {
+                const char *name, *seq;
+        } colors[] = {
+                { "reset", "\033[0m" },  { "bold", "\033[1m" },   { "dim", "\033[2m" },
+                { "green", "\033[32m" }, { "yellow", "\033[33m" }, { "red", "\033[31m" },
+                { "cyan", "\033[36m" },
+        };
+        if (!c->color)
+                return "";
+        for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)
+                if (strcmp(colors[i].name, which) == 0)
+                        return colors[i].seq;
+        return "";
+}
+
+void cli_protect_negative(int argc, char **argv)
+{
+        /* getopt would take an operand like "-1" for an option: mark it with a \x01 in place
+         * of the '-', which the operand parsers recognise and reject as a negative port. */
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9')
+                        argv[i][0] = '\x01';
+        }
+}

@@ -1,0 +1,82 @@
+/* portscope: what the registry says a port is, what really lives there, what listens on it,
+ * and whether it belongs there. main() only dispatches. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+
+static const char usage[] =
+        "Usage: portscope [COMMAND] [OPTIONS] [ARGS]\n"
+        "\n"
+        "Answers, for any port: what the IANA registry says it is, what really runs there, what\n"
+        "is listening on it here or on a host, and whether it belongs there.\n"
+        "\n"
+        "Registry and knowledge:\n"
+        "  info PORT[/PROTO]|NAME ...  everything known about a port or a service name\n"
+        "  search TEXT                 search names, descriptions, assignees and knowledge\n"
+        "  list [--status S] [--range R] [--proto P]\n"
+        "                              ports by status: e.g. every unassigned system port\n"
+        "  registry                    the registry in use: source, date, counts\n"
+        "  update                      fetch the current registry from IANA\n"
+        "This machine:\n"
+        "  (no command), audit         audit every listening socket: owner, registry, verdict\n"
+        "  listening [PORT]            what is listening (on PORT), owned by which process\n"
+        "Other hosts and the web:\n"
+        "  scan TARGET...              scan hosts and say which open ports belong there\n"
+        "  serve                       port pages and a JSON API on http://127.0.0.1:6335/\n"
+        "\n"
+        "Common options: --registry FILE (the IANA CSV; also $PORTSCOPE_REGISTRY), --json,\n"
+        "--help. 'portscope COMMAND --help' explains each command. Exit status: 0 success,\n"
+        "1 findings (audit, scan), 2 error.\n"
+        "\n"
+        "Examples:\n"
+        "  portscope info 625            the registry's rows for 625 and what runs there\n"
+        "  portscope info ssh --json     every port of the service 'ssh', as JSON\n"
+        "  portscope list --status unassigned --range system --proto tcp\n"
+        "  portscope listening 625       what listens on 625 here\n";
+
+int main(int argc, char **argv)
+{
+        const char *cmd = argc > 1 ? argv[1] : NULL;
+
+        if (!cmd || cmd[0] == '-') {
+                if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)) {
+                        fputs(usage, stdout);
+                        return 0;
+                }
+                if (cmd && strcmp(cmd, "--version") == 0) {
+                        printf("portscope %s\n", PORTSCOPE_VERSION);
+                        return 0;
+                }
+                /* No command: audit this machine, passing the options along. */
+                return cli_exec_component("audit", "audit", argc - 1, argv + 1);
+        }
+        if (strcmp(cmd, "info") == 0)
+                return cmd_info(argc - 1, argv + 1);
+        if (strcmp(cmd, "search") == 0)
+                return cmd_search(argc - 1, argv + 1);
+        if (strcmp(cmd, "list") == 0)
+                return cmd_list(argc - 1, argv + 1);
+        if (strcmp(cmd, "registry") == 0)
+                return cmd_registry(argc - 1, argv + 1);
+        if (strcmp(cmd, "help") == 0) {
+                fputs(usage, stdout);
+                return 0;
+        }
+        if (strcmp(cmd, "version") == 0) {
+                printf("portscope %s\n", PORTSCOPE_VERSION);
+                return 0;
+        }
+        static const char *const components[][2] = {
+                { "audit", "audit" }, { "listening", "audit" }, { "serve", "serve" },
+                { "scan", "scan" },   { "update", "update" },
+        };
+        for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
+                if (strcmp(cmd, components[i][0]) == 0)
+                        return cli_exec_component(components[i][1], cmd, argc - 2, argv + 2);
+        fputs("portscope: unknown command '", stderr);
+        cli_put(stderr, cmd);
+        fputs("' (try 'portscope --help')\n", stderr);
+        return EXIT_USAGE;
+}

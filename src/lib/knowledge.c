@@ -1,0 +1,481 @@
+/* Field knowledge: the project's own file of what really runs on ports (format:
+ * docs/knowledge-format.md). Records of "key: value" lines separated by blank lines. */
+#include "portscope/knowledge.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "portscope/util.h"
+
+#define MAX_KNOWLEDGE_SIZE (16u << 20)
+
+/* Built into the program from data/knowledge.txt (see src/lib/meson.build). */
+extern const char ps_knowledge_builtin[];
+extern const size_t ps_knowledge_builtin_len;
+
+struct knowledge {
+        char origin[512];
+        char *arena;                       /* all strings */
+        size_t arena_used, arena_cap;
+        struct knowledge_entry *entries;
+        size_t nentries, entries_cap;
+        struct knowledge_service *services;
+        size_t nservices, services_cap;
+        /* Entries own their ranges and process arrays; services own their servers arrays. */
+};
+
+static const char *const kind_names[KNOWLEDGE_NKINDS] = {
+        "application", "malware", "common-misuse", "development", "tool",
+};
+
+const char *knowledge_kind_name(enum knowledge_kind k)
+{
+        return (unsigned)k < KNOWLEDGE_NKINDS ? kind_names[k] : "unknown";
+}
+
+static int kerr(struct knowledge_error *err, const char *name, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err) {
+                snprintf(err->file, sizeof(err->file), "%s", name);
+                err->line = line;
+                va_start(ap, fmt);
+                vsnprintf(err->message, sizeof(err->message), fmt, ap);
+                va_end(ap);
+        }
+        return -EINVAL;
+}
+
+void knowledge_free(struct knowledge *k)
+{
+        if (!k)
+                return;
+        for (size_t i = 0; i < k->nentries; i++) {
+                free((void *)k->entries[i].ports);
+                free((void *)k->entries[i].processes);
+        }
+        for (size_t i = 0; i < k->nservices; i++)
+                free((void *)k->services[i].servers);
+        free(k->entries);
+        free(k->services);
+        free(k->arena);
+        free(k);
+}
+
+/* The arena is sized once for the whole input, so pointers into it stay valid. */
+static char *arena_put(struct knowledge *k, const char *s, size_t n)
+{
+        char *p;
+        if (k->arena_used + n + 1 > k->arena_cap)
+                return NULL;
+        p = k->arena + k->arena_used;
+        memcpy(p, s, n);
+        p[n] = '\0';
+        k->arena_used += n + 1;
+        return p;
+}
+
+/* Splits a space-separated list in place into a malloc'd array of pointers. */
+static int split_words(char *s, const char *const **ret, size_t *ret_n)
+{
+        size_t n = 0, cap = 4;
+        const char **v = malloc(cap * sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        for (char *p = s; *p;) {
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (!*p)
+                        break;
+                char *w = p;
+                while (*p && *p != ' ' && *p != '\t')
+                        p++;
+                if (*p)
+                        *p++ = '\0';
+                if (n == cap) {
+                        const char **nv = realloc(v, (cap *= 2) * sizeof(*v));
+                        if (!nv) {
+                                free(v);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                }
+                v[n++] = w;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+static int parse_ports(const char *s, struct knowledge_range **ret, size_t *ret_n, char *why, size_t whylen)
+{
+        struct knowledge_range *v = NULL;
+        size_t n = 0;
+        const char *p = s;
+
+        for (;;) {
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                        len--;
+                char item[64];
+                struct ps_portspec spec;
+                if (len == 0 || len >= sizeof(item)) {
+                        free(v);
+                        snprintf(why, whylen, "empty or over-long item in ports");
+                        return -EINVAL;
+                }
+                memcpy(item, p, len);
+                item[len] = '\0';
+                if (!strchr(item, '/')) {
+                        free(v);
+                        snprintf(why, whylen, "port \"%s\" has no protocol (write PORT/tcp, PORT/udp ...)", item);
+                        return -EINVAL;
+                }
+                if (ps_portspec_parse(item, &spec, why, whylen) < 0) {
+                        char tmp[128];
+                        snprintf(tmp, sizeof(tmp), "%.100s", why);
+                        snprintf(why, whylen, "port \"%.40s\": %.100s", item, tmp);
+                        free(v);
+                        return -EINVAL;
+                }
+                struct knowledge_range *nv = realloc(v, (n + 1) * sizeof(*v));
+                if (!nv) {
+                        free(v);
+                        return -ENOMEM;
+                }
+                v = nv;
+                v[n++] = (struct knowledge_range){ spec.lo, spec.hi, spec.protos };
+                if (!e)
+                        break;
+                p = e + 1;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+enum { F_ENTRY, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
+static const char *const field_names[NFIELDS] = {
+        "entry", "kind", "ports", "summary", "process", "source", "service", "servers",
+};
+
+struct record {
+        char *val[NFIELDS];
+        unsigned line[NFIELDS];
+        unsigned start;
+};
+
+static int finish_record(struct knowledge *k, struct record *rec, const char *name, struct knowledge_error *err)
+{
+        char why[256];
+        int r;
+
+        if (rec->val[F_ENTRY]) {
+                struct knowledge_entry e = { .line = rec->start };
+                static const int required[] = { F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
+                for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+                        if (!rec->val[required[i]] || !*rec->val[required[i]])
+                                return kerr(err, name, rec->start, "entry \"%.60s\" has no %s", rec->val[F_ENTRY],
+                                            field_names[required[i]]);
+                if (rec->val[F_SERVICE] || rec->val[F_SERVERS])
+                        return kerr(err, name, rec->start, "entry \"%.60s\" mixes entry and service keys",
+                                    rec->val[F_ENTRY]);
+                e.name = rec->val[F_ENTRY];
+                e.kind = KNOWLEDGE_NKINDS;
+                for (int i = 0; i < KNOWLEDGE_NKINDS; i++)
+                        if (strcmp(rec->val[F_KIND], kind_names[i]) == 0)
+                                e.kind = (enum knowledge_kind)i;
+                if (e.kind == KNOWLEDGE_NKINDS)
+                        return kerr(err, name, rec->line[F_KIND],
+                                    "unknown kind \"%.40s\" (expected application, malware, common-misuse, development or tool)",
+                                    rec->val[F_KIND]);
+                struct knowledge_range *ports;
+                r = parse_ports(rec->val[F_PORTS], &ports, &e.nports, why, sizeof(why));
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return kerr(err, name, rec->line[F_PORTS], "%s", why);
+                e.ports = ports;
+                e.summary = rec->val[F_SUMMARY];
+                e.source = rec->val[F_SOURCE];
+                if (rec->val[F_PROCESS]) {
+                        r = split_words(rec->val[F_PROCESS], &e.processes, &e.nprocesses);
+                        if (r < 0) {
+                                free(ports);
+                                return r;
+                        }
+                }
+                if (k->nentries == k->entries_cap) {
+                        size_t ncap = k->entries_cap ? k->entries_cap * 2 : 64;
+                        struct knowledge_entry *nv = realloc(k->entries, ncap * sizeof(*nv));
+                        if (!nv) {
+                                free(ports);
+                                free((void *)e.processes);
+                                return -ENOMEM;
+                        }
+                        k->entries = nv;
+                        k->entries_cap = ncap;
+                }
+                k->entries[k->nentries++] = e;
+        } else if (rec->val[F_SERVICE]) {
+                struct knowledge_service s = { .line = rec->start };
+                if (!rec->val[F_SERVERS] || !*rec->val[F_SERVERS])
+                        return kerr(err, name, rec->start, "service \"%.60s\" has no servers", rec->val[F_SERVICE]);
+                if (!rec->val[F_SOURCE] || !*rec->val[F_SOURCE])
+                        return kerr(err, name, rec->start, "service \"%.60s\" has no source", rec->val[F_SERVICE]);
+                if (rec->val[F_KIND] || rec->val[F_PORTS] || rec->val[F_SUMMARY] || rec->val[F_PROCESS])
+                        return kerr(err, name, rec->start, "service \"%.60s\" mixes entry and service keys",
+                                    rec->val[F_SERVICE]);
+                s.service = rec->val[F_SERVICE];
+                s.source = rec->val[F_SOURCE];
+                r = split_words(rec->val[F_SERVERS], &s.servers, &s.nservers);
+                if (r < 0)
+                        return r;
+                if (k->nservices == k->services_cap) {
+                        size_t ncap = k->services_cap ? k->services_cap * 2 : 32;
+                        struct knowledge_service *nv = realloc(k->services, ncap * sizeof(*nv));
+                        if (!nv) {
+                                free((void *)s.servers);
+                                return -ENOMEM;
+                        }
+                        k->services = nv;
+                        k->services_cap = ncap;
+                }
+                k->services[k->nservices++] = s;
+        } else
+                return kerr(err, name, rec->start, "record starts with neither \"entry:\" nor \"service:\"");
+        return 0;
+}
+
+int knowledge_parse(const char *name, const char *data, size_t len, struct knowledge **ret,
+                    struct knowledge_error *err)
+{
+        struct knowledge *k = calloc(1, sizeof(*k));
+        struct record rec = { 0 };
+        bool in_record = false;
+        int last = -1;
+        unsigned line = 0;
+        int r = -ENOMEM;
+
+        if (!k)
+                return -ENOMEM;
+        snprintf(k->origin, sizeof(k->origin), "%s", name);
+        if (memchr(data, '\0', len)) {
+                r = kerr(err, name, 0, "NUL byte: binary data, not a knowledge file");
+                goto fail;
+        }
+        if (!ps_utf8_valid(data, len)) {
+                r = kerr(err, name, 0, "invalid UTF-8");
+                goto fail;
+        }
+        k->arena_cap = len + 1;
+        k->arena = malloc(k->arena_cap);
+        if (!k->arena)
+                goto fail;
+
+        for (const char *p = data, *end = data + len; p <= end;) {
+                const char *eol = memchr(p, '\n', (size_t)(end - p));
+                const char *le = eol ? eol : end;
+                size_t n = (size_t)(le - p);
+                line++;
+                if (n > 0 && p[n - 1] == '\r')
+                        n--;
+                bool blank = true;
+                for (size_t i = 0; i < n; i++)
+                        if (!isspace((unsigned char)p[i]))
+                                blank = false;
+                if (n > 0 && p[0] == '#') {
+                        /* a comment: neither ends nor continues a record */
+                } else if (blank) {
+                        if (in_record) {
+                                r = finish_record(k, &rec, name, err);
+                                if (r < 0)
+                                        goto fail;
+                                memset(&rec, 0, sizeof(rec));
+                                in_record = false;
+                                last = -1;
+                        }
+                } else if (p[0] == ' ' || p[0] == '\t') {
+                        if (last < 0) {
+                                r = kerr(err, name, line, "continuation line without a key before it");
+                                goto fail;
+                        }
+                        /* Join: the arena grows at its end and this value is the last one put. */
+                        const char *c = p;
+                        while (c < p + n && (*c == ' ' || *c == '\t'))
+                                c++;
+                        char *v = rec.val[last];
+                        size_t vl = strlen(v);
+                        if (v + vl + 1 != k->arena + k->arena_used) {
+                                r = kerr(err, name, line, "internal: continuation out of order");
+                                goto fail;
+                        }
+                        size_t cl = (size_t)(p + n - c);
+                        /* The joined value is never longer than its lines were. */
+                        if (k->arena_used + cl + 1 > k->arena_cap) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        k->arena[k->arena_used - 1] = ' '; /* the value's NUL becomes the space */
+                        memcpy(k->arena + k->arena_used, c, cl);
+                        k->arena_used += cl;
+                        k->arena[k->arena_used++] = '\0';
+                } else {
+                        const char *colon = memchr(p, ':', n);
+                        int f = -1;
+                        if (!colon) {
+                                r = kerr(err, name, line, "expected \"key: value\"");
+                                goto fail;
+                        }
+                        for (int i = 0; i < NFIELDS; i++)
+                                if ((size_t)(colon - p) == strlen(field_names[i]) &&
+                                    memcmp(p, field_names[i], (size_t)(colon - p)) == 0)
+                                        f = i;
+                        if (f < 0) {
+                                r = kerr(err, name, line, "unknown key \"%.*s\"", (int)((colon - p) > 40 ? 40 : (colon - p)), p);
+                                goto fail;
+                        }
+                        if (rec.val[f]) {
+                                r = kerr(err, name, line, "key \"%s\" given twice in one record", field_names[f]);
+                                goto fail;
+                        }
+                        if (!in_record && f != F_ENTRY && f != F_SERVICE) {
+                                r = kerr(err, name, line, "a record starts with \"entry:\" or \"service:\", not \"%s:\"",
+                                         field_names[f]);
+                                goto fail;
+                        }
+                        const char *v = colon + 1;
+                        size_t vl = (size_t)(p + n - v);
+                        while (vl > 0 && (*v == ' ' || *v == '\t'))
+                                v++, vl--;
+                        while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                                vl--;
+                        if (vl == 0) {
+                                r = kerr(err, name, line, "key \"%s\" has an empty value", field_names[f]);
+                                goto fail;
+                        }
+                        if (!in_record)
+                                rec.start = line;
+                        in_record = true;
+                        rec.val[f] = arena_put(k, v, vl);
+                        rec.line[f] = line;
+                        if (!rec.val[f])
+                                goto fail;
+                        last = f;
+                }
+                if (!eol)
+                        break;
+                p = eol + 1;
+        }
+        if (in_record) {
+                r = finish_record(k, &rec, name, err);
+                if (r < 0)
+                        goto fail;
+        }
+        *ret = k;
+        return 0;
+fail:
+        if (r == -ENOMEM)
+                kerr(err, name, line, "out of memory");
+        knowledge_free(k);
+        return r;
+}
+
+int knowledge_load(const char *path, struct knowledge **ret, struct knowledge_error *err)
+{
+        const char *env = getenv("PORTSCOPE_KNOWLEDGE");
+        char *data;
+        size_t len;
+        int r;
+
+        if (!path && env && *env)
+                path = env;
+        if (!path)
+                return knowledge_parse("builtin", ps_knowledge_builtin, ps_knowledge_builtin_len, ret, err);
+        r = ps_read_file(path, MAX_KNOWLEDGE_SIZE, &data, &len);
+        if (r < 0) {
+                if (err) {
+                        snprintf(err->file, sizeof(err->file), "%s", path);
+                        err->line = 0;
+                        snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(-r));
+                }
+                return r;
+        }
+        r = knowledge_parse(path, data, len, ret, err);
+        free(data);
+        return r;
+}
+
+const char *knowledge_origin(const struct knowledge *k)
+{
+        return k->origin;
+}
+
+size_t knowledge_nentries(const struct knowledge *k)
+{
+        return k->nentries;
+}
+
+const struct knowledge_entry *knowledge_entry(const struct knowledge *k, size_t i)
+{
+        return i < k->nentries ? &k->entries[i] : NULL;
+}
+
+size_t knowledge_nservices(const struct knowledge *k)
+{
+        return k->nservices;
+}
+
+const struct knowledge_service *knowledge_service_at(const struct knowledge *k, size_t i)
+{
+        return i < k->nservices ? &k->services[i] : NULL;
+}
+
+size_t knowledge_for_port(const struct knowledge *k, uint16_t port, enum ps_proto proto,
+                          const struct knowledge_entry **out, size_t max)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < k->nentries; i++) {
+                const struct knowledge_entry *e = &k->entries[i];
+                for (size_t j = 0; j < e->nports; j++)
+                        if (port >= e->ports[j].lo && port <= e->ports[j].hi &&
+                            (e->ports[j].protos & PS_PROTO_BIT(proto))) {
+                                if (n < max)
+                                        out[n] = e;
+                                n++;
+                                break;
+                        }
+        }
+        return n;
+}
+
+const struct knowledge_service *knowledge_service(const struct knowledge *k, const char *service)
+{
+        for (size_t i = 0; i < k->nservices; i++)
+                if (strcasecmp(k->services[i].service, service) == 0)
+                        return &k->services[i];
+        return NULL;
+}
+
+bool knowledge_serves(const struct knowledge *k, const char *service, const char *process)
+{
+        const struct knowledge_service *s = knowledge_service(k, service);
+
+        if (!s || !process)
+                return false;
+        for (size_t i = 0; i < s->nservers; i++)
+                if (strcmp(s->servers[i], process) == 0)
+                        return true;
+        return false;
+}

@@ -1,0 +1,199 @@
+/* Everything known about one port as JSON: the one object behind `info --json`, the API and
+ * the pages. */
+#include "portscope/portinfo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_t *str_or_null(const char *s)
+{
+        return *s ? json_string(s) : json_null();
+}
+
+json_t *portinfo_source_json(const struct registry *r)
+{
+        const struct registry_source *s = registry_source(r);
+        json_t *o = json_object();
+
+        json_object_set_new(o, "source", json_string(s->path));
+        json_object_set_new(o, "kind", json_string(s->kind == REGISTRY_SOURCE_IANA_CSV ? "iana-csv" : "services"));
+        json_object_set_new(o, "date", str_or_null(s->date));
+        json_object_set_new(o, "assignments_only", json_boolean(s->kind == REGISTRY_SOURCE_SERVICES));
+        json_object_set_new(o, "observed_source", str_or_null(s->observed_path));
+        return o;
+}
+
+json_t *portinfo_row_json(const struct registry *r, uint32_t row_id)
+{
+        struct registry_row row, target;
+        json_t *o;
+
+        if (registry_row(r, row_id, &row) < 0)
+                return json_null();
+        o = json_object();
+        json_object_set_new(o, "name", str_or_null(row.service));
+        json_object_set_new(o, "port", str_or_null(row.port));
+        json_object_set_new(o, "protocol", str_or_null(row.proto));
+        json_object_set_new(o, "description", json_string(row.description));
+        json_object_set_new(o, "assignee", json_string(row.assignee));
+        json_object_set_new(o, "contact", json_string(row.contact));
+        json_object_set_new(o, "registered", str_or_null(row.registered));
+        json_object_set_new(o, "modified", str_or_null(row.modified));
+        json_object_set_new(o, "reference", json_string(row.reference));
+        json_object_set_new(o, "service_code", json_string(row.service_code));
+        json_object_set_new(o, "unauthorized_use", json_string(row.unauthorized_use));
+        json_object_set_new(o, "notes", json_string(row.notes));
+        if (row.alias_of >= 0 && registry_row(r, (uint32_t)row.alias_of, &target) == 0)
+                json_object_set_new(o, "alias_of", json_string(target.service));
+        else
+                json_object_set_new(o, "alias_of", json_null());
+        json_object_set_new(o, "kind", json_string(registry_kind_name(row.kind)));
+        json_object_set_new(o, "line", json_integer(row.line));
+        return o;
+}
+
+json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
+{
+        json_t *o = json_object(), *ports = json_array(), *procs = json_array();
+
+        json_object_set_new(o, "name", json_string(e->name));
+        json_object_set_new(o, "kind", json_string(knowledge_kind_name(e->kind)));
+        for (size_t i = 0; i < e->nports; i++)
+                for (unsigned p = 0; p < PS_NPROTO; p++) {
+                        char buf[32];
+                        if (!(e->ports[i].protos & PS_PROTO_BIT(p)))
+                                continue;
+                        if (e->ports[i].lo == e->ports[i].hi)
+                                snprintf(buf, sizeof(buf), "%u/%s", e->ports[i].lo, ps_proto_name((enum ps_proto)p));
+                        else
+                                snprintf(buf, sizeof(buf), "%u-%u/%s", e->ports[i].lo, e->ports[i].hi,
+                                         ps_proto_name((enum ps_proto)p));
+                        json_array_append_new(ports, json_string(buf));
+                }
+        json_object_set_new(o, "ports", ports);
+        json_object_set_new(o, "summary", json_string(e->summary));
+        json_object_set_new(o, "source", json_string(e->source));
+        for (size_t i = 0; i < e->nprocesses; i++)
+                json_array_append_new(procs, json_string(e->processes[i]));
+        json_object_set_new(o, "processes", procs);
+        return o;
+}
+
+const char *portinfo_advice(const struct registry *r, const struct knowledge *k, uint16_t port, enum ps_proto proto)
+{
+        enum registry_status s = registry_status(r, port, proto);
+        enum ps_range range = ps_range_of(port);
+        const struct knowledge_entry *e[16];
+        size_t n = k ? knowledge_for_port(k, port, proto, e, 16) : 0;
+
+        for (size_t i = 0; i < n && i < 16; i++)
+                if (e[i]->kind == KNOWLEDGE_MALWARE)
+                        return "Known malware uses this port: a listener here deserves a close look at its process.";
+        if (range == PS_RANGE_DYNAMIC)
+                return "Dynamic range: ephemeral ports of outgoing connections and private services live here; "
+                       "a listener should still belong to a program you know.";
+        if (range == PS_RANGE_SYSTEM && (s == REGISTRY_RESERVED || s == REGISTRY_UNASSIGNED))
+                return "Nothing is registered here: a service listening on this system port is either lost or "
+                       "hiding. Find its process and ask why.";
+        if (range == PS_RANGE_SYSTEM && s == REGISTRY_NOT_ASSIGNED)
+                return "No assignment is known here (this source cannot tell reserved from unassigned): a service "
+                       "listening on this system port is suspicious.";
+        if (s == REGISTRY_ASSIGNED)
+                return "Assigned: a listener should be a known server of the assigned service; anything else is "
+                       "a mismatch worth checking.";
+        if (n > 0)
+                return "Unassigned, but programs are known to use it (see unofficial uses): a listener should be "
+                       "one of them.";
+        return "Unassigned user port: a listener here has no registered reason; it should have one of your own.";
+}
+
+json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint16_t port)
+{
+        enum ps_range range = ps_range_of(port);
+        json_t *o = json_object(), *protos = json_object(), *observed = json_array(), *unofficial = json_array();
+        json_t *check = json_object();
+        const struct knowledge_entry *seen[64];
+        size_t nseen = 0;
+        char buf[256];
+
+        if (!o)
+                return NULL;
+        json_object_set_new(o, "port", json_integer(port));
+        json_object_set_new(o, "range", json_string(ps_range_name(range)));
+        json_object_set_new(o, "range_bounds", json_string(ps_range_bounds(range)));
+        json_object_set_new(o, "procedure", json_string(ps_range_procedure(range)));
+        json_object_set_new(o, "registry", portinfo_source_json(r));
+
+        for (unsigned p = 0; p < PS_NPROTO; p++) {
+                uint32_t ids[64];
+                size_t n = registry_covering(r, port, (enum ps_proto)p, ids, 64);
+                enum registry_status st = registry_status(r, port, (enum ps_proto)p);
+                json_t *po = json_object(), *services = json_array(), *records = json_array(), *notes = json_array();
+                bool private_use = false;
+
+                json_object_set_new(po, "status", json_string(registry_status_name(st)));
+                for (size_t i = 0; i < n && i < 64; i++) {
+                        struct registry_row row;
+                        registry_row(r, ids[i], &row);
+                        if (row.kind == REGISTRY_ROW_PRIVATE)
+                                private_use = true;
+                        if (row.kind == REGISTRY_ROW_SERVICE || row.kind == REGISTRY_ROW_PRIVATE)
+                                json_array_append_new(services, portinfo_row_json(r, ids[i]));
+                        else {
+                                json_array_append_new(records, portinfo_row_json(r, ids[i]));
+                                /* Keep the registry's own word: Reserved, Unassigned, De-registered... */
+                                json_array_append_new(notes, json_string(row.description));
+                        }
+                        if (*row.unauthorized_use)
+                                json_array_append_new(notes, json_string(row.unauthorized_use));
+                        if (*row.notes && row.kind != REGISTRY_ROW_SERVICE)
+                                json_array_append_new(notes, json_string(row.notes));
+                }
+                json_object_set_new(po, "private_use", json_boolean(private_use));
+                json_object_set_new(po, "services", services);
+                json_object_set_new(po, "records", records);
+                json_object_set_new(po, "notes", notes);
+                json_object_set_new(po, "advice", json_string(portinfo_advice(r, k, port, (enum ps_proto)p)));
+                json_object_set_new(protos, ps_proto_name((enum ps_proto)p), po);
+
+                if (k) {
+                        const struct knowledge_entry *e[64];
+                        size_t ne = knowledge_for_port(k, port, (enum ps_proto)p, e, 64);
+                        for (size_t i = 0; i < ne && i < 64; i++) {
+                                bool dup = false;
+                                for (size_t j = 0; j < nseen; j++)
+                                        dup |= seen[j] == e[i];
+                                if (dup || nseen == 64)
+                                        continue;
+                                seen[nseen++] = e[i];
+                                json_array_append_new(unofficial, portinfo_knowledge_json(e[i]));
+                        }
+                }
+        }
+        json_object_set_new(o, "protocols", protos);
+
+        struct registry_observed obs[32];
+        size_t no = registry_observed(r, port, obs, 32);
+        for (size_t i = 0; i < no && i < 32; i++) {
+                json_t *x = json_object();
+                json_object_set_new(x, "name", json_string(obs[i].name));
+                json_object_set_new(x, "protocol", json_string(ps_proto_name(obs[i].proto)));
+                json_object_set_new(x, "frequency", json_real(obs[i].frequency));
+                json_object_set_new(x, "comment", json_string(obs[i].comment));
+                json_array_append_new(observed, x);
+        }
+        json_object_set_new(o, "observed", observed);
+        json_object_set_new(o, "unofficial", unofficial);
+
+        snprintf(buf, sizeof(buf), "portscope listening %u", port);
+        json_object_set_new(check, "portscope", json_string(buf));
+        snprintf(buf, sizeof(buf), "sudo ss -tulpn 'sport = :%u'", port);
+        json_object_set_new(check, "linux", json_string(buf));
+        snprintf(buf, sizeof(buf), "sudo lsof -nP -i :%u", port);
+        json_object_set_new(check, "macos", json_string(buf));
+        snprintf(buf, sizeof(buf), "Get-NetTCPConnection -LocalPort %u -State Listen; Get-NetUDPEndpoint -LocalPort %u",
+                 port, port);
+        json_object_set_new(check, "windows", json_string(buf));
+        json_object_set_new(o, "how_to_check", check);
+        return o;
+}

@@ -1,0 +1,142 @@
+/* Search across the registry's rows and the knowledge entries. */
+#include "portscope/search.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "portscope/portinfo.h"
+#include "portscope/util.h"
+
+struct collector {
+        struct search_hit *v;
+        size_t n, cap;
+};
+
+static int add(struct collector *c, struct search_hit h)
+{
+        if (c->n == c->cap) {
+                size_t ncap = c->cap ? c->cap * 2 : 64;
+                struct search_hit *nv = realloc(c->v, ncap * sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                c->v = nv;
+                c->cap = ncap;
+        }
+        c->v[c->n++] = h;
+        return 0;
+}
+
+static int name_score(const char *name, const char *q)
+{
+        if (strcasecmp(name, q) == 0)
+                return 100;
+        if (strncasecmp(name, q, strlen(q)) == 0)
+                return 80;
+        if (ps_strcasestr(name, q))
+                return 60;
+        return 0;
+}
+
+static int cmp_hits(const void *a, const void *b)
+{
+        const struct search_hit *x = a, *y = b;
+        if (x->score != y->score)
+                return y->score - x->score;
+        if (x->kind != y->kind)
+                return (int)x->kind - (int)y->kind;
+        if (x->kind == SEARCH_HIT_ROW)
+                return (x->row_id > y->row_id) - (x->row_id < y->row_id);
+        return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+long search_run(const struct registry *r, const struct knowledge *k, const char *text, struct search_hit *out,
+                size_t max)
+{
+        struct collector c = { 0 };
+        uint32_t nrows = registry_nrows(r);
+
+        if (!*text)
+                return 0;
+        for (uint32_t i = 0; i < nrows; i++) {
+                struct registry_row row;
+                struct search_hit h = { .kind = SEARCH_HIT_ROW, .row_id = i };
+                registry_row(r, i, &row);
+                if (row.kind == REGISTRY_ROW_RESERVED || row.kind == REGISTRY_ROW_UNASSIGNED)
+                        continue;
+                if ((h.score = name_score(row.service, text)))
+                        h.field = "name";
+                else if (ps_strcasestr(row.description, text))
+                        h.field = "description", h.score = 40;
+                else if (ps_strcasestr(row.assignee, text) || ps_strcasestr(row.contact, text))
+                        h.field = "assignee", h.score = 20;
+                else if (ps_strcasestr(row.notes, text))
+                        h.field = "notes", h.score = 20;
+                else if (ps_strcasestr(row.reference, text))
+                        h.field = "reference", h.score = 10;
+                else
+                        continue;
+                if (add(&c, h) < 0)
+                        goto oom;
+        }
+        for (size_t i = 0; k && i < knowledge_nentries(k); i++) {
+                const struct knowledge_entry *e = knowledge_entry(k, i);
+                struct search_hit h = { .kind = SEARCH_HIT_KNOWLEDGE, .entry = e };
+                if ((h.score = name_score(e->name, text)))
+                        h.field = "name";
+                else if (ps_strcasestr(e->summary, text))
+                        h.field = "summary", h.score = 40;
+                else {
+                        for (size_t j = 0; j < e->nprocesses && !h.score; j++)
+                                if (strcasecmp(e->processes[j], text) == 0)
+                                        h.field = "process", h.score = 50;
+                        if (!h.score)
+                                continue;
+                }
+                if (add(&c, h) < 0)
+                        goto oom;
+        }
+        qsort(c.v, c.n, sizeof(*c.v), cmp_hits);
+        for (size_t i = 0; i < c.n && i < max; i++)
+                out[i] = c.v[i];
+        free(c.v);
+        return (long)c.n;
+oom:
+        free(c.v);
+        return -ENOMEM;
+}
+
+json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max)
+{
+        struct search_hit *hits = calloc(max ? max : 1, sizeof(*hits));
+        json_t *o = NULL, *arr;
+        long n;
+
+        if (!hits)
+                return NULL;
+        n = search_run(r, k, text, hits, max);
+        if (n < 0)
+                goto out;
+        o = json_object();
+        arr = json_array();
+        json_object_set_new(o, "query", json_string(text));
+        json_object_set_new(o, "registry", portinfo_source_json(r));
+        json_object_set_new(o, "total", json_integer(n));
+        for (size_t i = 0; i < (size_t)n && i < max; i++) {
+                json_t *h = json_object();
+                if (hits[i].kind == SEARCH_HIT_ROW) {
+                        json_object_set_new(h, "type", json_string("registry"));
+                        json_object_set_new(h, "row", portinfo_row_json(r, hits[i].row_id));
+                } else {
+                        json_object_set_new(h, "type", json_string("knowledge"));
+                        json_object_set_new(h, "entry", portinfo_knowledge_json(hits[i].entry));
+                }
+                json_object_set_new(h, "matched", json_string(hits[i].field));
+                json_array_append_new(arr, h);
+        }
+        json_object_set_new(o, "results", arr);
+out:
+        free(hits);
+        return o;
+}

@@ -1,0 +1,317 @@
+/* Small shared utilities: XDG paths, atomic files, terminal escaping. */
+#include "portscope/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int xdg_dir(const char *var, const char *fallback, char *buf, size_t len)
+{
+        const char *base = getenv(var);
+        int n;
+
+        /* The XDG spec says relative values are invalid and must be ignored. */
+        if (base && base[0] == '/')
+                n = snprintf(buf, len, "%s/portscope", base);
+        else {
+                const char *home = getenv("HOME");
+                if (!home || home[0] != '/')
+                        return -ENOENT;
+                n = snprintf(buf, len, "%s/%s/portscope", home, fallback);
+        }
+        if (n < 0 || (size_t)n >= len)
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+int ps_data_dir(char *buf, size_t len)
+{
+        return xdg_dir("XDG_DATA_HOME", ".local/share", buf, len);
+}
+
+int ps_cache_dir(char *buf, size_t len)
+{
+        return xdg_dir("XDG_CACHE_HOME", ".cache", buf, len);
+}
+
+int ps_state_dir(char *buf, size_t len)
+{
+        return xdg_dir("XDG_STATE_HOME", ".local/state", buf, len);
+}
+
+int ps_store_path(char *buf, size_t len)
+{
+        const char *env = getenv("PORTSCOPE_DB");
+        size_t used;
+        int r;
+
+        if (env && *env) {
+                if (strlen(env) >= len)
+                        return -ENAMETOOLONG;
+                memcpy(buf, env, strlen(env) + 1);
+                return 0;
+        }
+        r = ps_state_dir(buf, len);
+        if (r < 0)
+                return r;
+        used = strlen(buf);
+        r = snprintf(buf + used, len - used, "/portscope.db");
+        return (r < 0 || (size_t)r >= len - used) ? -ENAMETOOLONG : 0;
+}
+
+int ps_mkdir_p(const char *path)
+{
+        char tmp[4096];
+        size_t len = strlen(path);
+
+        if (len == 0 || len >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        memcpy(tmp, path, len + 1);
+        for (char *p = tmp + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                *p = '/';
+        }
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+        char tmp[4096], dir[4096];
+        const char *p = data;
+        int fd, r = 0, n;
+
+        n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+        if (n < 0 || (size_t)n >= sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = mkstemp(tmp);
+        if (fd < 0)
+                return -errno;
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                p += w;
+                len -= (size_t)w;
+        }
+        if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (close(fd) < 0) {
+                fd = -1;
+                r = -errno;
+                goto fail;
+        }
+        fd = -1;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        /* Make the rename itself durable. */
+        memcpy(dir, path, strlen(path) + 1);
+        fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void)fsync(fd);
+                close(fd);
+        }
+        return 0;
+fail:
+        if (fd >= 0)
+                close(fd);
+        unlink(tmp);
+        return r;
+}
+
+int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        struct stat st;
+        char *buf = NULL;
+        size_t cap, len = 0;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                r = -EISDIR;
+                goto fail;
+        }
+        cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+        if (cap > max + 1) {
+                r = -EFBIG;
+                goto fail;
+        }
+        buf = malloc(cap);
+        if (!buf) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        for (;;) {
+                ssize_t n;
+                if (len + 1 == cap) {
+                        char *nb;
+                        if (cap > max) {
+                                r = -EFBIG;
+                                goto fail;
+                        }
+                        cap *= 2;
+                        nb = realloc(buf, cap);
+                        if (!nb) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len > max) {
+                r = -EFBIG;
+                goto fail;
+        }
+        close(fd);
+        buf[len] = '\0';
+        *ret = buf;
+        *ret_len = len;
+        return 0;
+fail:
+        free(buf);
+        close(fd);
+        return r;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+        unsigned c = s[0];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (left < n)
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+bool ps_utf8_valid(const char *s, size_t len)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        for (size_t i = 0; i < len;) {
+                size_t n = utf8_seq(p + i, len - i);
+                if (n == 0)
+                        return false;
+                i += n;
+        }
+        return true;
+}
+
+void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
+{
+        const unsigned char *p = (const unsigned char *)s;
+
+        if (len == (size_t)-1)
+                len = strlen(s);
+        for (size_t i = 0; i < len;) {
+                unsigned c = p[i];
+                size_t n = utf8_seq(p + i, len - i);
+
+                if (c == '\n' && keep_newlines) {
+                        fputc('\n', f);
+                        i++;
+                } else if (c == '\t' && keep_newlines) {
+                        fputc('\t', f);
+                        i++;
+                } else if (c == '\\') {
+                        fputs("\\\\", f);
+                        i++;
+                } else if (c == '\n') {
+                        fputs("\\n", f);
+                        i++;
+                } else if (n == 0 || c < 0x20 || c == 0x7f) {
+                        fprintf(f, "\\x%02x", c);
+                        i++;
+                } else if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+                        /* C1 control characters (U+0080..U+009F) act on some terminals. */
+                        fprintf(f, "\\u%04x", p[i + 1]);
+                        i += 2;
+                } else {
+                        fwrite(p + i, 1, n, f);
+                        i += n;
+                }
+        }
+}
+
+const char *ps_strcasestr(const char *haystack, const char *needle)
+{
+        size_t n = strlen(needle);
+
+        if (n == 0)
+                return haystack;
+        for (; *haystack; haystack++) {
+                size_t i = 0;
+                while (i < n && haystack[i] &&
+                       tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i]))
+                        i++;
+                if (i == n)
+                        return haystack;
+        }
+        return NULL;
+}
+
+bool ps_use_color(FILE *f)
+{
+        const char *term = getenv("TERM");
+        const char *nc = getenv("NO_COLOR");
+
+        if (nc && *nc)
+                return false;
+        if (term && strcmp(term, "dumb") == 0)
+                return false;
+        return isatty(fileno(f));
+}
