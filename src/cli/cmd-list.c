@@ -28,7 +28,7 @@ static const char list_usage[] =
         "  portscope list --status reserved --compact\n"
         "  portscope list --port 6000-6100 --proto tcp --json\n";
 
-/* Names of the named rows covering (port, proto), comma-separated, into buf. */
+/* Service names of the rows covering (port, proto), comma-separated, into buf. */
 static void names_of(const struct registry *r, uint16_t port, enum ps_proto p, char *buf, size_t len)
 {
         uint32_t ids[64];
@@ -38,10 +38,9 @@ static void names_of(const struct registry *r, uint16_t port, enum ps_proto p, c
         for (size_t i = 0; i < n && i < 64; i++) {
                 struct registry_row row;
                 registry_row(r, ids[i], &row);
-                if (row.kind != REGISTRY_ROW_SERVICE && row.kind != REGISTRY_ROW_PRIVATE)
+                if (row.kind != REGISTRY_ROW_SERVICE)
                         continue;
-                const char *name = row.kind == REGISTRY_ROW_PRIVATE ? row.description : row.service;
-                int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", name);
+                int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", row.service);
                 if (w < 0 || (size_t)w >= len - used)
                         break;
                 used += (size_t)w;

@@ -1,0 +1,66 @@
+"""Tiny harness for portscope's integration tests: run the real binary, count checks.
+
+Each test script calls check() for every assertion, and finish() at the end: exit 0 when all
+passed, 1 when any failed, 77 (meson's SKIP) after printing "skipped: <reason>" via skip()."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = os.environ.get("PORTSCOPE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"), "portscope")
+SRC = os.environ.get("PORTSCOPE_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+FIXTURES = os.path.join(SRC, "tests", "fixtures")
+_failed = 0
+_passed = 0
+
+# Every test gets its own XDG directories: no test reads a cache another one wrote.
+_home = tempfile.mkdtemp(prefix="portscope-test-")
+ENV = dict(os.environ)
+for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE", "PORTSCOPE_DB"):
+    ENV.pop(k, None)
+ENV.update(HOME=_home, XDG_CACHE_HOME=os.path.join(_home, "cache"), XDG_DATA_HOME=os.path.join(_home, "data"),
+           XDG_STATE_HOME=os.path.join(_home, "state"), NO_COLOR="1")
+
+
+def iana_csv(which="2026-02"):
+    d = os.environ.get("PORTSCOPE_TEST_IANA_DIR")
+    if not d:
+        return None
+    p = os.path.join(d, f"service-names-port-numbers.{which}.csv")
+    return p if os.path.exists(p) else None
+
+
+def skip(reason):
+    print(f"skipped: {reason}")
+    sys.exit(77)
+
+
+def run(*args, env=None, input=None, timeout=60):
+    e = dict(ENV)
+    if env:
+        e.update(env)
+    p = subprocess.run([BIN, *args], capture_output=True, env=e, input=input, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def run_json(*args, **kw):
+    rc, out, err = run(*args, **kw)
+    if rc != 0:
+        raise AssertionError(f"portscope {' '.join(args)} exited {rc}: {err.strip()}")
+    return json.loads(out)
+
+
+def check(cond, what):
+    global _failed, _passed
+    if cond:
+        _passed += 1
+    else:
+        _failed += 1
+        print(f"FAIL: {what}")
+    return cond
+
+
+def finish():
+    print(f"{_passed} checks passed, {_failed} failed")
+    sys.exit(1 if _failed else 0)

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The CLI on the project's own fixtures: bad input, bad files, the cache, escaping, search,
+list filters, services-file sources. Needs no outside data."""
+import json
+import os
+import shutil
+import time
+from pstest import ENV, FIXTURES, check, finish, run, run_json
+
+mini = os.path.join(FIXTURES, "mini.csv")
+
+
+def one_line_error(rc, err, *needles):
+    lines = err.strip().splitlines()
+    return rc == 2 and len(lines) == 1 and lines[0].startswith("portscope: ") and all(n in lines[0] for n in needles)
+
+
+# Bad port arguments: exit 2, one line naming the input and what is wrong.
+for arg, why in [("65536", "out of range"), ("-1", "not negative"), ("abc", "nor a service name"),
+                 ("22/xyz", "unknown protocol"), ("1-0", "backwards"), ("", "not a port"), ("99999999999", "range"),
+                 ("22/", "unknown protocol"), ("1-", "not a port")]:
+    rc, out, err = run("info", arg, "--registry", mini)
+    check(one_line_error(rc, err, f"'{arg}'", why), f"info {arg!r}: rc={rc} err={err!r}")
+    check(out == "", f"info {arg!r} prints nothing on stdout")
+
+# Bad registry files: exit 2, file and line named.
+for name, needles in [("empty.csv", ["empty"]), ("header-only.csv", ["no rows"]),
+                      ("truncated.csv", [":3:", "never closed"]), ("eleven.csv", [":3", "11 columns"]),
+                      ("binary.csv", ["binary.csv"]), ("badport.csv", [":2", "port"]),
+                      ("badproto.csv", [":2", "protocol"]), ("badutf8.csv", [":2", "UTF-8"]),
+                      ("stray-quote.csv", [":2:3", "quote"])]:
+    f = os.path.join(FIXTURES, name)
+    rc, out, err = run("info", "22", "--registry", f)
+    check(one_line_error(rc, err, name, *needles), f"bad registry {name}: rc={rc} err={err!r}")
+    rc, out, err = run("registry", "--registry", f, "--json")
+    check(rc == 2 and out == "", f"registry --json on {name} fails cleanly")
+rc, out, err = run("info", "22", "--registry", "/nonexistent/file.csv")
+check(one_line_error(rc, err, "/nonexistent/file.csv", "No such file"), f"missing registry: {err!r}")
+rc, out, err = run("info", "22", "--registry", "/")
+check(one_line_error(rc, err, "not a regular file"), f"directory as registry: {err!r}")
+
+# No registry anywhere: a clear hint (unless the system has Wireshark's services file).
+if not os.path.exists("/usr/share/wireshark/services"):
+    rc, out, err = run("info", "22")
+    check(one_line_error(rc, err, "portscope update"), f"no registry: {err!r}")
+
+# The mini fixture, every feature of the format.
+o = run_json("info", "--json", "625", "--registry", mini)
+tcp = o["protocols"]["tcp"]
+check(tcp["status"] == "assigned", "625/tcp assigned")
+check([s["name"] for s in tcp["services"]] == ["dec-dlm", "dec_dlm"], "both names on 625/tcp")
+check(tcp["services"][0]["description"].startswith("DEC DLM\nIANA assigned") and '"dec_dlm"' in
+      tcp["services"][0]["description"], "multi-line description with doubled quotes kept")
+check(tcp["services"][1]["alias_of"] == "dec-dlm" and tcp["services"][0]["alias_of"] is None, "alias resolved")
+check(o["protocols"]["udp"]["status"] == "unassigned", "625/udp unassigned in the fixture")
+check(o["range"] == "system" and "IETF Review" in o["procedure"], "range and procedure")
+o = run_json("info", "--json", "5", "--registry", mini)
+check(all(o["protocols"][p]["status"] == "unassigned" for p in ("tcp", "udp", "sctp", "dccp")),
+      "range row 4-6 with empty protocol: unassigned on all four")
+o = run_json("info", "--json", "2", "--registry", mini)
+check(o["protocols"]["tcp"]["status"] == "reserved" and "De-assigned" in o["protocols"]["tcp"]["records"][0]["notes"],
+      "2/tcp reserved with its note")
+o = run_json("info", "--json", "24", "--registry", mini)
+check(o["protocols"]["tcp"]["status"] == "assigned" and o["protocols"]["tcp"]["private_use"], "any private: assigned, private use")
+o = run_json("info", "--json", "100", "--registry", mini)
+check("Known Unauthorized Use on 100" in o["protocols"]["udp"]["notes"], "unauthorized use note kept")
+o = run_json("info", "--json", "6030", "--registry", mini)
+check(o["protocols"]["tcp"]["services"][0]["name"] == "x11", "range 6000-6063 covers 6030")
+o = run_json("info", "--json", "3025", "--registry", mini)
+s = o["protocols"]["sctp"]["services"][0]
+check(s["registered"] == "2026-01-05" and s["service_code"] == "SC1" and s["reference"] == "[RFC0000]", "all columns kept")
+check(o["registry"]["date"] == "2026-02-25", "newest date across registration and modification")
+o = run_json("info", "--json", "3026", "--registry", mini)
+check(o["protocols"]["dccp"]["services"][0]["name"] == "caféd", "UTF-8 names")
+arr = run_json("info", "--json", "22", "625", "--registry", mini)
+check(isinstance(arr, list) and [x["port"] for x in arr] == [22, 625], "several ports print an array")
+rc, out, err = run("info", "argus", "--registry", mini)
+check(one_line_error(rc, err, "'argus'", "without a port"), f"name-only service: {err!r}")
+
+# Escaping: the description has BEL and ESC; neither reaches the terminal.
+rc, out, err = run("info", "3025", "--registry", mini)
+check(rc == 0 and "\x1b" not in out and "\x07" not in out and "\\x1b[31m" in out, "control characters escaped")
+rc, out, err = run("search", "bell", "--registry", mini)
+check(rc == 0 and "\x1b" not in out and "evil" in out, "search output escaped")
+
+# Search.
+o = run_json("search", "--json", "dec", "--registry", mini)
+check(o["total"] >= 2 and o["results"][0]["row"]["name"] == "dec-dlm", "search ranks name matches first")
+o = run_json("search", "--json", "x window", "--registry", mini)
+check(o["results"][0]["row"]["name"] == "x11" and o["results"][0]["matched"] == "description", "search descriptions")
+o = run_json("search", "--json", "portscope", "--registry", mini)
+check(any(r["type"] == "knowledge" for r in o["results"]), "search finds knowledge entries")
+rc, out, err = run("search", "--registry", mini)
+check(rc == 2 and "what should I look for" in err, "search without text")
+rc, out, err = run("search", "--limit", "x", "dec", "--registry", mini)
+check(one_line_error(rc, err, "--limit 'x'"), f"bad --limit: {err!r}")
+
+# List filters.
+o = run_json("list", "--json", "--status", "reserved", "--registry", mini)
+check(sorted((p["port"], p["protocol"]) for p in o["ports"]) == [(0, "tcp"), (0, "udp"), (2, "tcp")], "list reserved")
+o = run_json("list", "--json", "--compact", "--port", "6000-6100", "--proto", "tcp", "--registry", mini)
+check(o["ports"][0] == {"first": 6000, "last": 6063, "protocol": "tcp", "status": "assigned", "range": "user",
+                        "services": ["x11"]}, f"compact list merges a range: {o['ports'][:1]}")
+rc, out, err = run("list", "--status", "lost", "--registry", mini)
+check(one_line_error(rc, err, "--status 'lost'"), "bad --status")
+rc, out, err = run("list", "--proto", "icmp", "--registry", mini)
+check(one_line_error(rc, err, "--proto 'icmp'"), "bad --proto")
+rc, out, err = run("list", "--port", "1-0", "--registry", mini)
+check(one_line_error(rc, err, "--port '1-0'", "backwards"), "bad --port")
+rc, out, err = run("list", "--status", "unassigned", "--range", "system", "--proto", "tcp", "--registry", mini)
+lines = out.splitlines()
+check(rc == 0 and len(lines) == 1024 - 5 and lines[0].startswith("3/tcp"), f"unassigned system tcp ports: {len(lines)}")
+
+# A services(5) source says it knows assignments only.
+svc = os.path.join(FIXTURES, "services.txt")
+o = run_json("info", "--json", "23", "--registry", svc)
+check(o["registry"]["assignments_only"] and o["protocols"]["tcp"]["status"] == "reserved-or-unassigned",
+      "services file: reserved-or-unassigned")
+o = run_json("info", "--json", "22", "--registry", svc)
+check(o["protocols"]["udp"]["services"][0]["name"] == "ssh", "services file: ssh on 22/udp")
+rc, out, err = run("registry", "--registry", svc)
+check("assignments only" in out, "registry says assignments only")
+
+# The cache: written on the first run, read on the second, rebuilt when the source changes,
+# and a damaged cache never breaks a run.
+tmpcsv = os.path.join(ENV["HOME"], "reg.csv")
+shutil.copy(mini, tmpcsv)
+a = run_json("registry", "--json", "--registry", tmpcsv)
+b = run_json("registry", "--json", "--registry", tmpcsv)
+check(not a["registry"]["from_cache"] and b["registry"]["from_cache"], "second run reads the cache")
+with open(tmpcsv, "a", newline="") as f:
+    f.write("newsvc,7777,tcp,New,,,,2027-01-01,,,,\r\n")
+c = run_json("registry", "--json", "--registry", tmpcsv)
+check(not c["registry"]["from_cache"] and c["rows"] == a["rows"] + 1 and c["registry"]["date"] == "2027-01-01",
+      "a changed source rebuilds the cache")
+cache = c["registry"]["cache"]
+data = bytearray(open(cache, "rb").read())
+for off in range(8, len(data), 97):
+    data[off] ^= 0xFF
+open(cache, "wb").write(bytes(data[: len(data) // 2]))
+rc, out, err = run("info", "--json", "7777", "--registry", tmpcsv)
+check(rc == 0 and json.loads(out)["protocols"]["tcp"]["services"][0]["name"] == "newsvc", "damaged cache is rebuilt")
+open(cache, "wb").write(b"")
+rc, out, err = run("info", "--json", "7777", "--registry", tmpcsv, "--no-cache")
+check(rc == 0, "--no-cache works")
+
+# Knowledge file errors name file and line.
+kf = os.path.join(ENV["HOME"], "k.txt")
+open(kf, "w").write("entry: x\nkind: nonsense\nports: 1/tcp\nsummary: s\nsource: t\n")
+rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
+check(one_line_error(rc, err, "k.txt:2", "unknown kind"), f"bad knowledge kind: {err!r}")
+open(kf, "w").write("entry: x\nkind: malware\nports: 1\nsummary: s\nsource: t\n")
+rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
+check(one_line_error(rc, err, "k.txt:3", "no protocol"), f"knowledge port without protocol: {err!r}")
+
+# Help teaches, unknown commands fail.
+rc, out, err = run("--help")
+check(rc == 0 and "Examples" in out and "info" in out, "--help")
+for sub in ("info", "search", "list", "registry"):
+    rc, out, err = run(sub, "--help")
+    check(rc == 0 and "Example" in out, f"{sub} --help")
+rc, out, err = run("frobnicate")
+check(one_line_error(rc, err, "'frobnicate'"), "unknown command")
+rc, out, err = run("info", "--bogus", "22", "--registry", mini)
+check(rc == 2, "unknown option")
+finish()
