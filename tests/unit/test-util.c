@@ -1,0 +1,133 @@
+/* Unit tests of the utilities: escaping, UTF-8, atomic files, XDG paths. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "portscope/util.h"
+
+static char *escape(const char *s, size_t len, bool nl)
+{
+        char *buf = NULL;
+        size_t sz = 0;
+        FILE *f = open_memstream(&buf, &sz);
+        ps_term_escape(f, s, len, nl);
+        fclose(f);
+        return buf;
+}
+
+static void test_escape(void **state)
+{
+        char *o;
+
+        (void)state;
+        o = escape("plain café", (size_t)-1, false);
+        assert_string_equal(o, "plain café");
+        free(o);
+        o = escape("\x1b[31mred\a\\", (size_t)-1, false);
+        assert_string_equal(o, "\\x1b[31mred\\x07\\\\");
+        free(o);
+        o = escape("a\nb\tc", (size_t)-1, false);
+        assert_string_equal(o, "a\\nb\\x09c");
+        free(o);
+        o = escape("a\nb", (size_t)-1, true);
+        assert_string_equal(o, "a\nb");
+        free(o);
+        o = escape("\xc2\x9b" "31m\xff", (size_t)-1, false); /* C1 CSI and a stray byte */
+        assert_string_equal(o, "\\u009b31m\\xff");
+        free(o);
+        o = escape("a\0b", 3, false);
+        assert_string_equal(o, "a\\x00b");
+        free(o);
+}
+
+static void test_utf8(void **state)
+{
+        (void)state;
+        assert_true(ps_utf8_valid("héllo €𝄞", strlen("héllo €𝄞")));
+        assert_false(ps_utf8_valid("\xc0\x80", 2));         /* overlong NUL */
+        assert_false(ps_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+        assert_false(ps_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+        assert_false(ps_utf8_valid("\xe2\x82", 2));         /* truncated */
+}
+
+static void test_atomic_write(void **state)
+{
+        char dir[] = "/tmp/ps-util-XXXXXX", path[256], *data;
+        size_t len;
+        struct dirent *de;
+        int files = 0;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/sub/dir/f.txt", dir);
+        char sub[256];
+        snprintf(sub, sizeof(sub), "%s/sub/dir", dir);
+        assert_int_equal(ps_mkdir_p(sub), 0);
+        assert_int_equal(ps_write_file_atomic(path, "hello", 5, 0640), 0);
+        assert_int_equal(ps_write_file_atomic(path, "bye", 3, 0640), 0);
+        assert_int_equal(ps_read_file(path, 100, &data, &len), 0);
+        assert_int_equal(len, 3);
+        assert_string_equal(data, "bye");
+        free(data);
+        assert_int_equal(ps_read_file(path, 2, &data, &len), -EFBIG);
+        assert_int_equal(ps_read_file(sub, 100, &data, &len), -EISDIR);
+        /* No temporary file left behind. */
+        DIR *d = opendir(sub);
+        while ((de = readdir(d)))
+                files += de->d_name[0] != '.';
+        closedir(d);
+        assert_int_equal(files, 1);
+        /* A directory that does not exist: an error, nothing written. */
+        snprintf(path, sizeof(path), "%s/missing/f.txt", dir);
+        assert_int_equal(ps_write_file_atomic(path, "x", 1, 0600), -ENOENT);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/sub/dir/f.txt", dir);
+        unlink(path);
+        rmdir(sub);
+        snprintf(sub, sizeof(sub), "%s/sub", dir);
+        rmdir(sub);
+        rmdir(dir);
+}
+
+static void test_xdg(void **state)
+{
+        char buf[256];
+
+        (void)state;
+        setenv("XDG_CACHE_HOME", "/x/cache", 1);
+        assert_int_equal(ps_cache_dir(buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/x/cache/portscope");
+        setenv("XDG_CACHE_HOME", "relative", 1);
+        setenv("HOME", "/home/u", 1);
+        assert_int_equal(ps_cache_dir(buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/home/u/.cache/portscope");
+        setenv("PORTSCOPE_DB", "/tmp/x.db", 1);
+        assert_int_equal(ps_store_path(buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/tmp/x.db");
+        unsetenv("PORTSCOPE_DB");
+        setenv("XDG_STATE_HOME", "/s", 1);
+        assert_int_equal(ps_store_path(buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "/s/portscope/portscope.db");
+        assert_int_equal(ps_store_path(buf, 5), -ENAMETOOLONG);
+        assert_non_null(ps_strcasestr("Secure SHELL", "shell"));
+        assert_null(ps_strcasestr("abc", "abd"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_escape),
+                cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_atomic_write),
+                cmocka_unit_test(test_xdg),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
