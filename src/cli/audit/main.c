@@ -1,0 +1,629 @@
+/* portscope-audit: `portscope` / `portscope audit` / `portscope listening`. Thin: parse options,
+ * call the library (sockets, verdict, baseline, history), print. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portscope/baseline.h"
+#include "portscope/history.h"
+#include "portscope/knowledge.h"
+#include "portscope/port.h"
+#include "portscope/portinfo.h"
+#include "portscope/registry.h"
+#include "portscope/sockets.h"
+#include "portscope/util.h"
+#include "portscope/verdict.h"
+
+#define EXIT_OK 0
+#define EXIT_FINDINGS 1
+#define EXIT_ERROR 2
+
+enum mode { MODE_AUDIT, MODE_LISTENING };
+
+struct options {
+        enum mode mode;
+        bool json, jsonl, all, changes, no_history, no_cache;
+        const char *netns, *registry, *knowledge, *baseline, *write_baseline, *prometheus;
+        enum verdict_severity fail_on;
+        bool fail_never;
+        unsigned threads;
+        struct ps_portspec *ports;
+        size_t nports;
+};
+
+static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void error(const char *fmt, ...)
+{
+        va_list ap;
+        char buf[1024];
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        /* Messages quote user input: keep it from acting on the terminal. */
+        fputs("portscope: ", stderr);
+        ps_term_escape(stderr, buf, (size_t)-1, false);
+        fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+        fputs("Usage: portscope [audit] [OPTIONS]\n"
+              "       portscope listening [PORT[/PROTO][,...]] [OPTIONS]\n"
+              "\n"
+              "What is listening here, and does it belong? `audit` lists every listening socket (TCP\n"
+              "listening, UDP bound, SCTP, raw), the process that owns it, what the IANA registry and the\n"
+              "knowledge file say of its port, and a verdict: expected, info, unexplained, mismatch or\n"
+              "suspicious, with a severity and the reason. `listening PORT` answers \"what is on 625?\".\n"
+              "\n"
+              "Examples:\n"
+              "  portscope                              audit this machine (a table on a terminal)\n"
+              "  portscope listening 625                who listens on port 625, any protocol\n"
+              "  portscope listening 53/udp --json      the same for 53/udp, as JSON\n"
+              "  sudo portscope audit --netns blue      audit the network namespace `ip netns` calls blue\n"
+              "  portscope audit --write-baseline b.txt draft a baseline, then edit its reasons\n"
+              "  portscope audit --baseline b.txt       listeners in b.txt are expected; missing ones are gone\n"
+              "  portscope audit --changes              what appeared or vanished since the last audit\n"
+              "  portscope audit --prometheus /var/lib/node_exporter/textfile/portscope.prom --fail-on medium\n"
+              "\n"
+              "Options:\n"
+              "  --json                 one JSON document\n"
+              "  --jsonl                one JSON object per listener and line\n"
+              "  --all                  also established TCP and connected UDP sockets\n"
+              "  --netns NAME|PATH      inspect another network namespace (/run/netns/NAME or a path such\n"
+              "                         as /proc/PID/ns/net; needs CAP_SYS_ADMIN)\n"
+              "  --registry FILE        the IANA CSV or a services file to judge ports by\n"
+              "  --knowledge FILE       a knowledge file instead of the built-in one\n"
+              "  --baseline FILE        expected listeners, each with a reason (docs/baseline-format.md)\n"
+              "  --write-baseline FILE  (audit) write a draft baseline from what is listening now\n"
+              "  --prometheus FILE      (audit) write node_exporter textfile metrics, atomically\n"
+              "  --fail-on SEVERITY     (audit) exit 1 when a listener reaches none|low|medium|high\n"
+              "                         (default high); `never` always exits 0\n"
+              "  --changes              (audit) show listeners that appeared or vanished since the last\n"
+              "                         audit of the same namespace\n"
+              "  --no-history           (audit) do not record this audit\n"
+              "  --threads N            threads for the /proc walk (default: 2 when there are 2 CPUs)\n"
+              "  -h, --help             this help\n"
+              "\n"
+              "Without root, other users' processes are hidden: their sockets are listed with the socket's\n"
+              "user but no pid or process, and the output says so.\n"
+              "History: $PORTSCOPE_DB or $XDG_STATE_HOME/portscope/portscope.db. Exit status: 0 nothing\n"
+              "reached --fail-on, 1 findings (listening: nothing listens on PORT), 2 error.\n",
+              f);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+        enum {
+                OPT_JSON = 256, OPT_JSONL, OPT_ALL, OPT_NETNS, OPT_REGISTRY, OPT_KNOWLEDGE, OPT_BASELINE,
+                OPT_WRITE_BASELINE, OPT_PROMETHEUS, OPT_FAIL_ON, OPT_CHANGES, OPT_NO_HISTORY, OPT_THREADS,
+                OPT_NO_CACHE,
+        };
+        static const struct option longopts[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "jsonl", no_argument, NULL, OPT_JSONL },
+                { "all", no_argument, NULL, OPT_ALL },
+                { "netns", required_argument, NULL, OPT_NETNS },
+                { "registry", required_argument, NULL, OPT_REGISTRY },
+                { "knowledge", required_argument, NULL, OPT_KNOWLEDGE },
+                { "baseline", required_argument, NULL, OPT_BASELINE },
+                { "write-baseline", required_argument, NULL, OPT_WRITE_BASELINE },
+                { "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+                { "fail-on", required_argument, NULL, OPT_FAIL_ON },
+                { "changes", no_argument, NULL, OPT_CHANGES },
+                { "no-history", no_argument, NULL, OPT_NO_HISTORY },
+                { "threads", required_argument, NULL, OPT_THREADS },
+                { "no-cache", no_argument, NULL, OPT_NO_CACHE },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        int c;
+
+        o->fail_on = VERDICT_HIGH;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+                switch (c) {
+                case OPT_JSON: o->json = true; break;
+                case OPT_JSONL: o->jsonl = true; break;
+                case OPT_ALL: o->all = true; break;
+                case OPT_NETNS: o->netns = optarg; break;
+                case OPT_REGISTRY: o->registry = optarg; break;
+                case OPT_KNOWLEDGE: o->knowledge = optarg; break;
+                case OPT_BASELINE: o->baseline = optarg; break;
+                case OPT_WRITE_BASELINE: o->write_baseline = optarg; break;
+                case OPT_PROMETHEUS: o->prometheus = optarg; break;
+                case OPT_CHANGES: o->changes = true; break;
+                case OPT_NO_HISTORY: o->no_history = true; break;
+                case OPT_NO_CACHE: o->no_cache = true; break;
+                case OPT_FAIL_ON:
+                        if (strcmp(optarg, "never") == 0)
+                                o->fail_never = true;
+                        else if (verdict_severity_parse(optarg, &o->fail_on) < 0) {
+                                error("--fail-on %s: unknown severity (expected none, low, medium, high or never)",
+                                      optarg);
+                                return EXIT_ERROR;
+                        }
+                        break;
+                case OPT_THREADS: {
+                        char *end;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno || end == optarg || *end || v < 1 || v > 16 || optarg[0] == '-') {
+                                error("--threads %s: expected a number from 1 to 16", optarg);
+                                return EXIT_ERROR;
+                        }
+                        o->threads = (unsigned)v;
+                        break;
+                }
+                case 'h':
+                        usage(stdout);
+                        exit(EXIT_OK);
+                case '?':
+                default:
+                        if (optopt && optopt < 256)
+                                error("unknown option -%c (see --help)", optopt);
+                        else if (optopt)
+                                error("%s: missing argument (see --help)", argv[optind - 1]);
+                        else
+                                error("unknown option %s (see --help)", argv[optind - 1]);
+                        return EXIT_ERROR;
+                }
+        }
+        if (o->json && o->jsonl) {
+                error("--json and --jsonl: choose one");
+                return EXIT_ERROR;
+        }
+        if (o->mode == MODE_LISTENING) {
+                if (o->write_baseline || o->prometheus || o->changes) {
+                        error("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`");
+                        return EXIT_ERROR;
+                }
+                if (optind < argc) {
+                        char why[256];
+                        if (optind + 1 < argc) {
+                                error("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too",
+                                      argv[optind + 1]);
+                                return EXIT_ERROR;
+                        }
+                        if (ps_portlist_parse(argv[optind], &o->ports, &o->nports, why, sizeof(why)) < 0) {
+                                error("listening %s: %s", argv[optind], why);
+                                return EXIT_ERROR;
+                        }
+                }
+        } else if (optind < argc) {
+                error("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)", argv[optind],
+                      argv[optind]);
+                return EXIT_ERROR;
+        }
+        return EXIT_OK;
+}
+
+static bool port_wanted(const struct options *o, const struct sockets_entry *e)
+{
+        enum ps_proto pp;
+
+        if (!o->nports)
+                return true;
+        if (!sockets_proto_to_ps(e->proto, &pp))
+                return false;
+        for (size_t i = 0; i < o->nports; i++)
+                if (e->port >= o->ports[i].lo && e->port <= o->ports[i].hi && (o->ports[i].protos & PS_PROTO_BIT(pp)))
+                        return true;
+        return false;
+}
+
+/* A stable name for the namespace in the history: the --netns argument, "host" for the initial
+ * namespace, else its inode. */
+static void netns_label(const struct options *o, char *buf, size_t len)
+{
+        struct stat st;
+
+        if (o->netns) {
+                snprintf(buf, len, "%s", o->netns);
+                return;
+        }
+        if (stat("/proc/self/ns/net", &st) == 0 && st.st_ino != 4026531840u)
+                snprintf(buf, len, "net:[%llu]", (unsigned long long)st.st_ino);
+        else
+                snprintf(buf, len, "host");
+}
+
+static double now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The listeners of a report as history items (strings borrowed from the report, addresses in
+ * buffers owned by the caller through *ret_addrs). */
+static int report_items(const struct verdict_report *r, struct history_item **ret, size_t *ret_n, char **ret_addrs)
+{
+        const struct sockets_list *l = r->sockets;
+        struct history_item *v = calloc(l->n ? l->n : 1, sizeof(*v));
+        char *addrs = calloc(l->n ? l->n : 1, 64);
+        static char empty[] = "";
+        size_t n = 0;
+
+        if (!v || !addrs) {
+                free(v);
+                free(addrs);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_entry *e = &l->v[i];
+                const struct sockets_process *p = sockets_entry_owner(l, e, 0);
+                if (!e->listening)
+                        continue;
+                sockets_format_addr(e->family, e->local, addrs + 64 * n, 64);
+                v[n].protocol = (char *)sockets_proto_name(e->proto);
+                v[n].address = addrs + 64 * n;
+                v[n].port = e->port;
+                v[n].process = p ? (char *)p->comm : empty;
+                v[n].user = p ? (char *)p->user : empty;
+                v[n].verdict = (char *)verdict_kind_name(r->verdicts[i].kind);
+                v[n].severity = (char *)verdict_severity_name(r->verdicts[i].severity);
+                n++;
+        }
+        *ret = v;
+        *ret_n = n;
+        *ret_addrs = addrs;
+        return 0;
+}
+
+static json_t *item_json(const struct history_item *it)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "protocol", json_string(it->protocol));
+        json_object_set_new(o, "address", json_string(it->address));
+        json_object_set_new(o, "port", json_integer(it->port));
+        json_object_set_new(o, "process", ps_utf8_valid(it->process, strlen(it->process)) ? json_string(it->process)
+                                                                                          : json_string("?"));
+        json_object_set_new(o, "verdict", json_string(it->verdict));
+        json_object_set_new(o, "severity", json_string(it->severity));
+        return o;
+}
+
+static void print_item(FILE *f, char sign, const struct history_item *it)
+{
+        fprintf(f, "  %c %-4s %s:%u ", sign, it->protocol, it->address, it->port);
+        ps_term_escape(f, it->process[0] ? it->process : "?", (size_t)-1, false);
+        fprintf(f, " (%s, %s)\n", it->verdict, it->severity);
+}
+
+/* Records the audit and, with --changes, compares it with the previous one. *ret_changes gets
+ * the JSON of the changes (or NULL). Returns 0 or EXIT_ERROR. */
+static int do_history(const struct options *o, const struct verdict_report *r, const char *label, json_t **ret_changes,
+                      FILE *text)
+{
+        struct history *h = NULL;
+        struct history_item *cur = NULL, *old = NULL;
+        size_t ncur = 0, nold = 0;
+        char *addrs = NULL, err[512];
+        struct history_run last;
+        bool have_last = false;
+        int rc = EXIT_OK, q;
+
+        *ret_changes = NULL;
+        q = history_open(NULL, &h, err, sizeof(err));
+        if (q < 0) {
+                error("history: %s", err);
+                /* Recording is best effort; comparing is what --changes asked for. */
+                return o->changes ? EXIT_ERROR : EXIT_OK;
+        }
+        if (report_items(r, &cur, &ncur, &addrs) < 0) {
+                error("out of memory");
+                rc = EXIT_ERROR;
+                goto out;
+        }
+        if (o->changes) {
+                q = history_last_run(h, label, &last);
+                if (q == 0) {
+                        have_last = true;
+                        if (history_load(h, last.id, &old, &nold) < 0) {
+                                error("history: cannot read the previous audit");
+                                rc = EXIT_ERROR;
+                                goto out;
+                        }
+                } else if (q != -ENOENT) {
+                        error("history: cannot read the previous audit");
+                        rc = EXIT_ERROR;
+                        goto out;
+                }
+        }
+        if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
+                error("history: cannot record this audit");
+                if (o->changes) {
+                        rc = EXIT_ERROR;
+                        goto out;
+                }
+        }
+        if (o->changes) {
+                size_t *app = NULL, *van = NULL, napp = 0, nvan = 0;
+                json_t *c = json_object(), *ja = json_array(), *jv = json_array();
+                if (history_diff(old, nold, cur, ncur, &app, &napp, &van, &nvan) < 0) {
+                        json_decref(c);
+                        json_decref(ja);
+                        json_decref(jv);
+                        error("out of memory");
+                        rc = EXIT_ERROR;
+                        goto out;
+                }
+                json_object_set_new(c, "since", have_last ? json_integer((json_int_t)last.time) : json_null());
+                for (size_t i = 0; i < napp; i++)
+                        json_array_append_new(ja, item_json(&cur[app[i]]));
+                for (size_t i = 0; i < nvan; i++)
+                        json_array_append_new(jv, item_json(&old[van[i]]));
+                json_object_set_new(c, "appeared", ja);
+                json_object_set_new(c, "vanished", jv);
+                if (text) {
+                        if (have_last) {
+                                char when[64];
+                                struct tm tm;
+                                localtime_r(&last.time, &tm);
+                                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+                                fprintf(text, "Changes since the last audit of %s (%s): %zu appeared, %zu vanished\n",
+                                        label, when, napp, nvan);
+                        } else
+                                fprintf(text, "No earlier audit of %s to compare with: every listener is new (%zu)\n",
+                                        label, napp);
+                        for (size_t i = 0; i < napp; i++)
+                                print_item(text, '+', &cur[app[i]]);
+                        for (size_t i = 0; i < nvan; i++)
+                                print_item(text, '-', &old[van[i]]);
+                }
+                free(app);
+                free(van);
+                *ret_changes = c;
+        }
+out:
+        free(cur);
+        free(addrs);
+        history_items_free(old, nold);
+        history_close(h);
+        return rc;
+}
+
+static int write_file(const char *what, const char *path, const char *data, size_t len)
+{
+        int q = ps_write_file_atomic(path, data, len, 0644);
+        if (q < 0) {
+                error("%s %s: cannot write: %s", what, path, strerror(-q));
+                return EXIT_ERROR;
+        }
+        return EXIT_OK;
+}
+
+static int run(struct options *o)
+{
+        struct registry *reg = NULL;
+        struct knowledge *know = NULL;
+        struct baseline *base = NULL;
+        struct sockets_list *l = NULL;
+        struct verdict_report *report = NULL;
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        struct verdict_context ctx = { 0 };
+        json_t *changes = NULL;
+        char label[256];
+        double t0;
+        int rc = EXIT_ERROR, r;
+
+        {
+                struct registry_error err = { 0 };
+                r = registry_open(o->registry, o->no_cache ? REGISTRY_OPEN_NO_CACHE : 0, &reg, &err);
+                if (r < 0) {
+                        if (err.line)
+                                error("%s:%u: %s", err.file[0] ? err.file : "registry", err.line, err.message);
+                        else
+                                error("%s%s%s", err.file, err.file[0] ? ": " : "",
+                                      err.message[0] ? err.message : strerror(-r));
+                        goto out;
+                }
+        }
+        {
+                struct knowledge_error err = { 0 };
+                r = knowledge_load(o->knowledge, &know, &err);
+                if (r < 0) {
+                        if (err.line)
+                                error("%s:%u: %s", err.file, err.line, err.message);
+                        else
+                                error("%s: %s", err.file[0] ? err.file : "knowledge", err.message[0] ? err.message : strerror(-r));
+                        goto out;
+                }
+        }
+        if (o->baseline) {
+                struct baseline_error err = { 0 };
+                r = baseline_load(o->baseline, &base, &err);
+                if (r < 0) {
+                        if (err.line)
+                                error("%s:%u:%u: %s", err.file, err.line, err.column, err.message);
+                        else
+                                error("%s: %s", o->baseline, err.message[0] ? err.message : strerror(-r));
+                        goto out;
+                }
+        }
+        ctx.registry = reg;
+        ctx.knowledge = know;
+        ctx.baseline = base;
+
+        q.flags = SOCKETS_LISTENING | (o->all ? SOCKETS_CONNECTED : 0);
+        q.threads = o->threads;
+        if (o->netns) {
+                q.netns_fd = sockets_netns_open(o->netns);
+                if (q.netns_fd < 0) {
+                        error("--netns %s: %s", o->netns, strerror(-q.netns_fd));
+                        goto out;
+                }
+        }
+        t0 = now_ms();
+        r = sockets_dump(&q, &l);
+        if (r < 0) {
+                if (o->netns && (r == -EPERM || r == -EACCES))
+                        error("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)", o->netns,
+                              strerror(-r));
+                else
+                        error("cannot list sockets (netlink sock_diag): %s", strerror(-r));
+                goto out;
+        }
+        if (o->nports) {
+                size_t k = 0;
+                for (size_t i = 0; i < l->n; i++)
+                        if (port_wanted(o, &l->v[i]))
+                                l->v[k++] = l->v[i];
+                l->n = k;
+        }
+        r = sockets_find_owners(l, &q);
+        if (r < 0) {
+                error("cannot find the owners of sockets in /proc: %s", strerror(-r));
+                goto out;
+        }
+        sockets_list_sort(l);
+        netns_label(o, label, sizeof(label));
+        r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
+        l = NULL;
+        if (r < 0) {
+                error("out of memory");
+                goto out;
+        }
+        report->elapsed_ms = now_ms() - t0;
+
+        if (o->write_baseline) {
+                char *draft;
+                size_t len;
+                if (verdict_report_draft_baseline(report, &draft, &len) < 0) {
+                        error("out of memory");
+                        goto out;
+                }
+                rc = write_file("--write-baseline", o->write_baseline, draft, len);
+                free(draft);
+                if (rc != EXIT_OK)
+                        goto out;
+                rc = EXIT_ERROR;
+                fprintf(stderr, "portscope: wrote a draft baseline to %s; give each entry its reason\n", o->write_baseline);
+        }
+        if (o->prometheus) {
+                char *text;
+                size_t len;
+                if (verdict_report_prometheus(report, &text, &len) < 0) {
+                        error("out of memory");
+                        goto out;
+                }
+                rc = write_file("--prometheus", o->prometheus, text, len);
+                free(text);
+                if (rc != EXIT_OK)
+                        goto out;
+                rc = EXIT_ERROR;
+        }
+        if (o->mode == MODE_AUDIT && (!o->no_history || o->changes)) {
+                bool text = !o->json && !o->jsonl;
+                if (do_history(o, report, label, &changes, text ? stdout : NULL) != EXIT_OK)
+                        goto out;
+        }
+
+        if (o->json) {
+                json_t *j = verdict_report_json(report);
+                if (!j) {
+                        error("out of memory");
+                        goto out;
+                }
+                json_object_set_new(j, "elapsed_ms", json_real(report->elapsed_ms));
+                if (changes) {
+                        json_object_set(j, "changes", changes);
+                }
+                if (json_dumpf(j, stdout, isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT) < 0) {
+                        json_decref(j);
+                        error("cannot write JSON: %s", strerror(errno));
+                        goto out;
+                }
+                fputc('\n', stdout);
+                json_decref(j);
+        } else if (o->jsonl) {
+                for (size_t i = 0; i < report->sockets->n; i++) {
+                        json_t *j = verdict_listener_json(report, i);
+                        json_dumpf(j, stdout, JSON_COMPACT);
+                        fputc('\n', stdout);
+                        json_decref(j);
+                }
+                if (changes) {
+                        json_t *j = json_pack("{sO}", "changes", changes);
+                        json_dumpf(j, stdout, JSON_COMPACT);
+                        fputc('\n', stdout);
+                        json_decref(j);
+                }
+        } else if (!o->changes) {
+                if (o->nports && report->sockets->n == 0) {
+                        char spec[64];
+                        fputs("nothing is listening on ", stdout);
+                        for (size_t i = 0; i < o->nports; i++) {
+                                if (o->ports[i].lo == o->ports[i].hi)
+                                        snprintf(spec, sizeof(spec), "%u", o->ports[i].lo);
+                                else
+                                        snprintf(spec, sizeof(spec), "%u-%u", o->ports[i].lo, o->ports[i].hi);
+                                printf("%s%s", i ? ", " : "", spec);
+                        }
+                        printf(" in %s%s\n", o->netns ? "network namespace " : "this network namespace",
+                               o->netns ? o->netns : "");
+                } else {
+                        verdict_report_print_table(report, stdout, ps_use_color(stdout));
+                }
+                verdict_report_print_notes(report, stdout);
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                error("cannot write output: %s", strerror(errno));
+                goto out;
+        }
+        rc = EXIT_OK;
+        if (o->mode == MODE_LISTENING) {
+                if (o->nports && report->sockets->n == 0)
+                        rc = EXIT_FINDINGS;
+        } else if (!o->fail_never && verdict_report_worst(report) >= o->fail_on) {
+                size_t any = 0;
+                /* --fail-on none fails on any listener at all, but not on an empty machine. */
+                for (size_t i = 0; i < report->sockets->n; i++)
+                        any += report->sockets->v[i].listening;
+                if (any)
+                        rc = EXIT_FINDINGS;
+        }
+out:
+        if (q.netns_fd >= 0)
+                close(q.netns_fd);
+        json_decref(changes);
+        verdict_report_free(report);
+        sockets_list_free(l);
+        baseline_free(base);
+        knowledge_free(know);
+        registry_close(reg);
+        return rc;
+}
+
+int main(int argc, char **argv)
+{
+        struct options o = { 0 };
+        int rc, first = 1;
+
+        /* argv: {"portscope-audit", "audit"|"listening", args...} from `portscope`, or direct. */
+        if (argc > 1 && strcmp(argv[1], "listening") == 0) {
+                o.mode = MODE_LISTENING;
+                first = 2;
+        } else if (argc > 1 && strcmp(argv[1], "audit") == 0) {
+                first = 2;
+        } else if (argc > 1 && argv[1][0] != '-') {
+                error("%s: unknown subcommand (expected audit or listening; see --help)", argv[1]);
+                return EXIT_ERROR;
+        }
+        /* getopt wants argv[0] before the options. */
+        argv[first - 1] = argv[0];
+        rc = parse_args(argc - (first - 1), argv + (first - 1), &o);
+        if (rc == EXIT_OK)
+                rc = run(&o);
+        free(o.ports);
+        return rc;
+}

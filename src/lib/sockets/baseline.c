@@ -1,0 +1,305 @@
+/* The audit baseline parser (outside input: limits everywhere, errors with line and column). */
+#include "portscope/baseline.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portscope/util.h"
+
+#define ANY_PROTOS ((1u << SOCKETS_TCP) | (1u << SOCKETS_UDP) | (1u << SOCKETS_SCTP))
+#define MAX_PROCESS 255u
+
+static int fail(struct baseline_error *err, const char *name, unsigned line, unsigned col, int r,
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int fail(struct baseline_error *err, const char *name, unsigned line, unsigned col, int r,
+                const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!err)
+                return r;
+        snprintf(err->file, sizeof(err->file), "%s", name ? name : "baseline");
+        err->line = line;
+        err->column = col;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+void baseline_free(struct baseline *b)
+{
+        if (!b)
+                return;
+        for (size_t i = 0; i < b->n; i++) {
+                free((char *)b->v[i].process);
+                free((char *)b->v[i].reason);
+        }
+        free(b->v);
+        free((char *)b->origin);
+        free(b);
+}
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+/* Parses "LO" or "LO-HI" at [s, s+len). */
+static int parse_ports(const char *s, size_t len, uint16_t *lo, uint16_t *hi)
+{
+        const char *dash = memchr(s, '-', len);
+
+        if (!dash) {
+                if (ps_port_parse_n(s, len, lo) < 0)
+                        return -EINVAL;
+                *hi = *lo;
+                return 0;
+        }
+        if (ps_port_parse_n(s, (size_t)(dash - s), lo) < 0 ||
+            ps_port_parse_n(dash + 1, len - (size_t)(dash + 1 - s), hi) < 0 || *hi < *lo)
+                return -EINVAL;
+        return 0;
+}
+
+/* The first column: [ADDRESS:]PORT[-PORT][/PROTO]. col is 1-based for errors. */
+static int parse_spec(const char *name, unsigned lineno, unsigned col, const char *s, size_t len,
+                      struct baseline_entry *e, struct baseline_error *err)
+{
+        const char *slash = memchr(s, '/', len);
+        size_t speclen = slash ? (size_t)(slash - s) : len;
+        const char *portpart = s;
+        size_t portlen = speclen;
+
+        e->protos = ANY_PROTOS;
+        if (slash) {
+                char proto[8];
+                size_t pl = len - speclen - 1;
+                enum sockets_proto p;
+                if (pl == 0 || pl >= sizeof(proto))
+                        return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
+                                    "expected a protocol (tcp, udp, sctp, raw) after '/'");
+                memcpy(proto, slash + 1, pl);
+                proto[pl] = '\0';
+                if (sockets_proto_parse(proto, &p) < 0)
+                        return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
+                                    "unknown protocol (expected tcp, udp, sctp or raw)");
+                e->protos = 1u << p;
+        }
+        if (speclen && s[0] == '[') {
+                const char *close = memchr(s, ']', speclen);
+                if (!close || (size_t)(close - s) + 1 >= speclen || close[1] != ':')
+                        return fail(err, name, lineno, col, -EINVAL,
+                                    "an IPv6 address must be written [ADDRESS]:PORT");
+                if (sockets_parse_addr(s, (size_t)(close - s) + 1, &e->family, e->address) < 0 ||
+                    e->family != AF_INET6)
+                        return fail(err, name, lineno, col, -EINVAL, "invalid IPv6 address");
+                e->has_address = true;
+                portpart = close + 2;
+                portlen = speclen - (size_t)(portpart - s);
+        } else {
+                const char *colon = memchr(s, ':', speclen);
+                if (colon) {
+                        if (memchr(colon + 1, ':', speclen - (size_t)(colon + 1 - s)))
+                                return fail(err, name, lineno, col, -EINVAL,
+                                            "an IPv6 address must be written [ADDRESS]:PORT");
+                        if (sockets_parse_addr(s, (size_t)(colon - s), &e->family, e->address) < 0 ||
+                            e->family != AF_INET)
+                                return fail(err, name, lineno, col, -EINVAL, "invalid IPv4 address");
+                        e->has_address = true;
+                        portpart = colon + 1;
+                        portlen = speclen - (size_t)(portpart - s);
+                }
+        }
+        if (parse_ports(portpart, portlen, &e->port_lo, &e->port_hi) < 0)
+                return fail(err, name, lineno, col + (unsigned)(portpart - s), -EINVAL,
+                            "expected PORT or LO-HI (0-65535, LO <= HI)");
+        return 0;
+}
+
+static int parse_line(const char *name, unsigned lineno, const char *s, size_t len, struct baseline_entry *e,
+                      struct baseline_error *err)
+{
+        size_t i = 0, start;
+        int r;
+
+        memset(e, 0, sizeof(*e));
+        e->line = lineno;
+        while (i < len && is_space(s[i]))
+                i++;
+        start = i;
+        while (i < len && !is_space(s[i]))
+                i++;
+        r = parse_spec(name, lineno, (unsigned)start + 1, s + start, i - start, e, err);
+        if (r < 0)
+                return r;
+        while (i < len && is_space(s[i]))
+                i++;
+        if (i == len)
+                return fail(err, name, lineno, (unsigned)i + 1, -EINVAL,
+                            "expected a process name (or *) and a reason after the port");
+        start = i;
+        while (i < len && !is_space(s[i]))
+                i++;
+        if (i - start > MAX_PROCESS)
+                return fail(err, name, lineno, (unsigned)start + 1, -EINVAL, "process name longer than %u bytes",
+                            MAX_PROCESS);
+        if (!(i - start == 1 && s[start] == '*')) {
+                e->process = strndup(s + start, i - start);
+                if (!e->process)
+                        return -ENOMEM;
+        }
+        while (i < len && is_space(s[i]))
+                i++;
+        /* The reason is required: a baseline that does not say why is a list nobody can review. */
+        if (i == len) {
+                free((char *)e->process);
+                e->process = NULL;
+                return fail(err, name, lineno, (unsigned)i + 1, -EINVAL,
+                            "missing reason: every entry must say why the listener is expected");
+        }
+        start = i;
+        while (len > start && is_space(s[len - 1]))
+                len--;
+        e->reason = strndup(s + start, len - start);
+        if (!e->reason) {
+                free((char *)e->process);
+                e->process = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int baseline_parse(const char *name, const char *data, size_t len, struct baseline **ret,
+                   struct baseline_error *err)
+{
+        struct baseline *b = calloc(1, sizeof(*b));
+        size_t cap = 0, pos = 0;
+        unsigned lineno = 0;
+        int r = 0;
+
+        if (!b)
+                return -ENOMEM;
+        b->origin = strdup(name ? name : "baseline");
+        if (!b->origin) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (len > BASELINE_MAX_FILE) {
+                r = fail(err, name, 0, 0, -E2BIG, "file larger than %u bytes", BASELINE_MAX_FILE);
+                goto fail;
+        }
+        while (pos < len) {
+                const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
+                size_t ll = nl ? (size_t)(nl - line) : len - pos;
+                size_t i = 0;
+
+                pos += ll + (nl ? 1 : 0);
+                lineno++;
+                if (ll && line[ll - 1] == '\r')
+                        ll--;
+                if (ll > BASELINE_MAX_LINE) {
+                        r = fail(err, name, lineno, BASELINE_MAX_LINE + 1, -E2BIG, "line longer than %u bytes",
+                                 BASELINE_MAX_LINE);
+                        goto fail;
+                }
+                if (!ps_utf8_valid(line, ll)) {
+                        r = fail(err, name, lineno, 1, -EINVAL, "line is not valid UTF-8");
+                        goto fail;
+                }
+                for (size_t j = 0; j < ll; j++) {
+                        unsigned char c = (unsigned char)line[j];
+                        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                                r = fail(err, name, lineno, (unsigned)j + 1, -EINVAL, "control character 0x%02x", c);
+                                goto fail;
+                        }
+                }
+                while (i < ll && is_space(line[i]))
+                        i++;
+                if (i == ll || line[i] == '#')
+                        continue;
+                if (b->n == BASELINE_MAX_ENTRIES) {
+                        r = fail(err, name, lineno, 1, -E2BIG, "more than %u entries", BASELINE_MAX_ENTRIES);
+                        goto fail;
+                }
+                if (b->n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        struct baseline_entry *v = realloc(b->v, nc * sizeof(*v));
+                        if (!v) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        b->v = v;
+                        cap = nc;
+                }
+                r = parse_line(name, lineno, line, ll, &b->v[b->n], err);
+                if (r < 0)
+                        goto fail;
+                b->n++;
+        }
+        *ret = b;
+        return 0;
+fail:
+        baseline_free(b);
+        return r;
+}
+
+int baseline_load(const char *path, struct baseline **ret, struct baseline_error *err)
+{
+        char *data = NULL;
+        size_t len = 0;
+        int r = ps_read_file(path, BASELINE_MAX_FILE, &data, &len);
+
+        if (r < 0)
+                return fail(err, path, 0, 0, r, "cannot read: %s", strerror(-r));
+        r = baseline_parse(path, data, len, ret, err);
+        free(data);
+        return r;
+}
+
+long baseline_match(const struct baseline *b, enum sockets_proto proto, uint16_t port, int family,
+                    const uint8_t address[16], const char *const *names, size_t nnames)
+{
+        if (!b)
+                return -1;
+        for (size_t i = 0; i < b->n; i++) {
+                const struct baseline_entry *e = &b->v[i];
+                bool named = e->process == NULL;
+                if (!(e->protos & (1u << proto)) || port < e->port_lo || port > e->port_hi)
+                        continue;
+                if (e->has_address &&
+                    (e->family != family || memcmp(e->address, address, family == AF_INET ? 4 : 16) != 0))
+                        continue;
+                for (size_t j = 0; !named && j < nnames; j++)
+                        named = names[j] && strcmp(names[j], e->process) == 0;
+                if (named)
+                        return (long)i;
+        }
+        return -1;
+}
+
+int baseline_entry_format(const struct baseline_entry *e, char *buf, size_t len)
+{
+        char addr[INET6_ADDRSTRLEN + 4] = "", ports[16], proto[8] = "";
+        int n;
+
+        if (e->has_address) {
+                char a[INET6_ADDRSTRLEN];
+                sockets_format_addr(e->family, e->address, a, sizeof(a));
+                snprintf(addr, sizeof(addr), e->family == AF_INET6 ? "[%s]:" : "%s:", a);
+        }
+        if (e->port_lo == e->port_hi)
+                snprintf(ports, sizeof(ports), "%u", e->port_lo);
+        else
+                snprintf(ports, sizeof(ports), "%u-%u", e->port_lo, e->port_hi);
+        if (e->protos != ANY_PROTOS)
+                for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
+                        if (e->protos == (1u << p))
+                                snprintf(proto, sizeof(proto), "/%s", sockets_proto_name((enum sockets_proto)p));
+        n = snprintf(buf, len, "%s%s%s", addr, ports, proto);
+        return n < 0 || (size_t)n >= len ? -ENOBUFS : 0;
+}

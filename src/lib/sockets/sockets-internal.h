@@ -1,0 +1,7 @@
+/* Private to src/lib/sockets. */
+#pragma once
+
+#include "portscope/sockets.h"
+
+/* Frees the strings of p (not p itself). */
+void sockets_process_clear(struct sockets_process *p);

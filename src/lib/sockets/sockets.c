@@ -1,0 +1,596 @@
+/* Socket enumeration: NETLINK_SOCK_DIAG dumps per (family, protocol), /proc/net/raw as fallback. */
+#include "portscope/sockets.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "sockets-internal.h"
+
+#ifndef IPPROTO_SCTP
+#define IPPROTO_SCTP 132
+#endif
+
+/* TCP states as the kernel numbers them (include/net/tcp_states.h). */
+enum {
+        ST_ESTABLISHED = 1,
+        ST_TIME_WAIT = 6,
+        ST_CLOSE = 7,
+        ST_LISTEN = 10,
+        ST_NEW_SYN_RECV = 12,
+};
+#define ST_BIT(s) (1u << (s))
+
+static const char *const proto_names[SOCKETS_NPROTO] = { "tcp", "udp", "sctp", "raw" };
+
+const char *sockets_proto_name(enum sockets_proto p)
+{
+        return (unsigned)p < SOCKETS_NPROTO ? proto_names[p] : NULL;
+}
+
+int sockets_proto_parse(const char *s, enum sockets_proto *ret)
+{
+        for (unsigned i = 0; i < SOCKETS_NPROTO; i++)
+                if (strcasecmp(s, proto_names[i]) == 0) {
+                        *ret = (enum sockets_proto)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+bool sockets_proto_to_ps(enum sockets_proto p, enum ps_proto *ret)
+{
+        switch (p) {
+        case SOCKETS_TCP: *ret = PS_TCP; return true;
+        case SOCKETS_UDP: *ret = PS_UDP; return true;
+        case SOCKETS_SCTP: *ret = PS_SCTP; return true;
+        default: return false;
+        }
+}
+
+const char *sockets_exposure_name(enum sockets_exposure e)
+{
+        static const char *const names[] = { "loopback", "address", "interface", "all" };
+        return (unsigned)e < 4 ? names[e] : "?";
+}
+
+void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t len)
+{
+        if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len) && len)
+                buf[0] = '\0';
+}
+
+int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_addr[16])
+{
+        char tmp[INET6_ADDRSTRLEN + 2];
+        uint8_t a[16] = { 0 };
+
+        if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+                s++;
+                len -= 2;
+                if (len >= sizeof(tmp))
+                        return -EINVAL;
+                memcpy(tmp, s, len);
+                tmp[len] = '\0';
+                if (inet_pton(AF_INET6, tmp, a) != 1)
+                        return -EINVAL;
+                *ret_family = AF_INET6;
+                memcpy(ret_addr, a, 16);
+                return 0;
+        }
+        if (len == 0 || len >= sizeof(tmp))
+                return -EINVAL;
+        memcpy(tmp, s, len);
+        tmp[len] = '\0';
+        if (inet_pton(AF_INET, tmp, a) == 1) {
+                *ret_family = AF_INET;
+        } else if (inet_pton(AF_INET6, tmp, a) == 1) {
+                *ret_family = AF_INET6;
+        } else
+                return -EINVAL;
+        memcpy(ret_addr, a, 16);
+        return 0;
+}
+
+bool sockets_addr_is_loopback(int family, const uint8_t a[16])
+{
+        static const uint8_t v6lo[16] = { [15] = 1 };
+        static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+        if (family == AF_INET)
+                return a[0] == 127;
+        if (memcmp(a, v6lo, 16) == 0)
+                return true;
+        return memcmp(a, mapped, 12) == 0 && a[12] == 127;
+}
+
+bool sockets_addr_is_any(int family, const uint8_t a[16])
+{
+        static const uint8_t zero[16];
+        return memcmp(a, zero, family == AF_INET ? 4 : 16) == 0;
+}
+
+/* ---- growing the list ---- */
+
+static struct sockets_entry *list_push(struct sockets_list *l)
+{
+        if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 256;
+                struct sockets_entry *v = realloc(l->v, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                l->v = v;
+                l->cap = cap;
+        }
+        memset(&l->v[l->n], 0, sizeof(l->v[0]));
+        return &l->v[l->n++];
+}
+
+/* ---- netlink ---- */
+
+struct dump_ctx {
+        struct sockets_list *list;
+        enum sockets_proto proto;
+        int family;
+        unsigned listen_states; /* states that make a listener for this protocol */
+        int err;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+        const struct nlattr **tb = data;
+        int type = mnl_attr_get_type(attr);
+
+        if (mnl_attr_type_valid(attr, INET_DIAG_MAX) > 0)
+                tb[type] = attr;
+        return MNL_CB_OK;
+}
+
+static int msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+        struct dump_ctx *c = data;
+        const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *tb[INET_DIAG_MAX + 1] = { 0 };
+        struct sockets_entry *e;
+
+        if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+            mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+                return MNL_CB_OK;
+        mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
+        /* TIME-WAIT and request sockets have no inode and no owner: not sockets anyone holds. */
+        if (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_NEW_SYN_RECV || m->idiag_inode == 0)
+                return MNL_CB_OK;
+        e = list_push(c->list);
+        if (!e) {
+                c->err = -ENOMEM;
+                return MNL_CB_ERROR;
+        }
+        e->proto = c->proto;
+        e->family = m->idiag_family;
+        e->state = m->idiag_state;
+        e->listening = (c->listen_states & ST_BIT(m->idiag_state)) != 0;
+        memcpy(e->local, m->id.idiag_src, 16);
+        memcpy(e->remote, m->id.idiag_dst, 16);
+        e->port = ntohs(m->id.idiag_sport);
+        e->remote_port = ntohs(m->id.idiag_dport);
+        e->ifindex = m->id.idiag_if;
+        e->inode = m->idiag_inode;
+        e->uid = m->idiag_uid;
+        if (tb[INET_DIAG_SKV6ONLY])
+                e->v6only = mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0;
+        if (c->proto == SOCKETS_RAW && tb[INET_DIAG_PROTOCOL])
+                e->port = mnl_attr_get_u8(tb[INET_DIAG_PROTOCOL]);
+        return MNL_CB_OK;
+}
+
+/* NLMSG_DONE of a dump carries the dump's error (an int) in newer kernels; libmnl ignores it. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+        struct dump_ctx *c = data;
+
+        if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
+                int err = *(const int *)mnl_nlmsg_get_payload(nlh);
+                if (err < 0) {
+                        c->err = err;
+                        return MNL_CB_ERROR;
+                }
+        }
+        return MNL_CB_STOP;
+}
+
+/* One dump request. Returns 0, -ENOENT/-EOPNOTSUPP when the kernel has no diag handler for the
+ * protocol, or another -errno. */
+static int dump_one(struct mnl_socket *nl, char *buf, size_t buflen, struct sockets_list *l,
+                    enum sockets_proto proto, int family, unsigned states, unsigned listen_states)
+{
+        struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+        unsigned portid = mnl_socket_get_portid(nl);
+        unsigned seq;
+        struct dump_ctx c = { .list = l, .proto = proto, .family = family, .listen_states = listen_states };
+        ssize_t n;
+        int r;
+
+        nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        nlh->nlmsg_seq = seq = (unsigned)(proto * 16 + family + 1);
+        if (proto == SOCKETS_RAW) {
+                struct inet_diag_req_raw *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+                req->sdiag_family = (uint8_t)family;
+                req->sdiag_protocol = IPPROTO_RAW;
+                req->sdiag_raw_protocol = IPPROTO_RAW; /* IPPROTO_RAW: every protocol */
+                req->idiag_states = states;
+        } else {
+                struct inet_diag_req_v2 *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+                req->sdiag_family = (uint8_t)family;
+                req->sdiag_protocol = proto == SOCKETS_TCP ? IPPROTO_TCP
+                                      : proto == SOCKETS_UDP ? IPPROTO_UDP : IPPROTO_SCTP;
+                req->idiag_states = states;
+        }
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        for (;;) {
+                n = mnl_socket_recvfrom(nl, buf, buflen);
+                if (n < 0)
+                        return -errno;
+                mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
+                r = mnl_cb_run2(buf, (size_t)n, seq, portid, msg_cb, &c, ctl, NLMSG_MIN_TYPE);
+                if (r == MNL_CB_STOP)
+                        return 0;
+                if (r < 0)
+                        return c.err ? c.err : -errno;
+        }
+}
+
+/* /proc/net/raw: "sl local_address rem_address st tx:rx tr:when retr uid timeout inode ...". The
+ * "port" of a raw socket's local address is its protocol. */
+static int parse_hex_addr(const char **p, int family, uint8_t out[16], uint16_t *port)
+{
+        const char *s = *p;
+        unsigned words = family == AF_INET ? 1 : 4;
+        unsigned long v;
+        char *end;
+
+        for (unsigned w = 0; w < words; w++) {
+                char tmp[9];
+                uint32_t u;
+                for (int i = 0; i < 8; i++) {
+                        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F') ||
+                              (s[i] >= 'a' && s[i] <= 'f')))
+                                return -EINVAL;
+                        tmp[i] = s[i];
+                }
+                tmp[8] = '\0';
+                v = strtoul(tmp, &end, 16);
+                u = (uint32_t)v;
+                /* The kernel prints each 32-bit word of the address in host order. */
+                memcpy(out + 4 * w, &u, 4);
+                s += 8;
+        }
+        if (*s != ':')
+                return -EINVAL;
+        s++;
+        errno = 0;
+        v = strtoul(s, &end, 16);
+        if (end == s || errno || v > 0xffff)
+                return -EINVAL;
+        *port = (uint16_t)v;
+        *p = end;
+        return 0;
+}
+
+static const char *skip_ws(const char *s)
+{
+        while (*s == ' ' || *s == '\t')
+                s++;
+        return s;
+}
+
+static const char *skip_field(const char *s)
+{
+        s = skip_ws(s);
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n')
+                s++;
+        return s;
+}
+
+int sockets_parse_proc_raw_line(const char *line, int family, struct sockets_entry *e)
+{
+        const char *p = skip_ws(line);
+        char *end;
+        unsigned long long v;
+
+        memset(e, 0, sizeof(*e));
+        /* "N:" */
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        p = skip_field(p);
+        p = skip_ws(p);
+        if (parse_hex_addr(&p, family, e->local, &e->port) < 0)
+                return -EINVAL;
+        p = skip_ws(p);
+        if (parse_hex_addr(&p, family, e->remote, &e->remote_port) < 0)
+                return -EINVAL;
+        p = skip_ws(p);
+        errno = 0;
+        v = strtoull(p, &end, 16);
+        if (end == p || errno || v > 0xff)
+                return -EINVAL;
+        e->state = (uint8_t)v;
+        p = end;
+        p = skip_field(p); /* tx_queue:rx_queue */
+        p = skip_field(p); /* tr:tm->when */
+        p = skip_field(p); /* retrnsmt */
+        p = skip_ws(p);
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (end == p || errno || v > UINT32_MAX)
+                return -EINVAL;
+        e->uid = (uint32_t)v;
+        p = end;
+        p = skip_field(p); /* timeout */
+        p = skip_ws(p);
+        errno = 0;
+        v = strtoull(p, &end, 10);
+        if (end == p || errno)
+                return -EINVAL;
+        e->inode = v;
+        e->family = family;
+        e->proto = SOCKETS_RAW;
+        return 0;
+}
+
+static int raw_from_proc(struct sockets_list *l, int family, unsigned flags)
+{
+        const char *path = family == AF_INET ? "/proc/thread-self/net/raw" : "/proc/thread-self/net/raw6";
+        char line[512];
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        while (fgets(line, sizeof(line), f)) {
+                struct sockets_entry tmp, *e;
+                if (sockets_parse_proc_raw_line(line, family, &tmp) < 0 || tmp.inode == 0)
+                        continue;
+                /* A raw socket with a connected peer (ping -I tricks) is not a listener. */
+                tmp.listening = sockets_addr_is_any(family, tmp.remote);
+                if (tmp.listening ? !(flags & SOCKETS_LISTENING) : !(flags & SOCKETS_CONNECTED))
+                        continue;
+                e = list_push(l);
+                if (!e) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                *e = tmp;
+        }
+        fclose(f);
+        return 0;
+}
+
+/* ---- exposure and interface names ---- */
+
+static void fill_exposure(struct sockets_list *l)
+{
+        struct ifaddrs *ifa = NULL;
+        bool have_ifa = getifaddrs(&ifa) == 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                struct sockets_entry *e = &l->v[i];
+                if (e->family == AF_INET6 && !e->v6only && sockets_addr_is_any(AF_INET6, e->local))
+                        e->dual_stack = true;
+                if (e->ifindex) {
+                        if (!if_indextoname(e->ifindex, e->ifname))
+                                e->ifname[0] = '\0';
+                }
+                if (sockets_addr_is_loopback(e->family, e->local))
+                        e->exposure = SOCKETS_EXPOSURE_LOOPBACK;
+                else if (sockets_addr_is_any(e->family, e->local))
+                        e->exposure = e->ifindex ? SOCKETS_EXPOSURE_INTERFACE : SOCKETS_EXPOSURE_ALL;
+                else
+                        e->exposure = SOCKETS_EXPOSURE_ADDRESS;
+                /* A socket bound to lo by device is loopback however it was addressed. */
+                if (e->ifindex && strcmp(e->ifname, "lo") == 0)
+                        e->exposure = SOCKETS_EXPOSURE_LOOPBACK;
+                if (e->exposure == SOCKETS_EXPOSURE_ADDRESS && !e->ifindex && have_ifa) {
+                        for (struct ifaddrs *a = ifa; a; a = a->ifa_next) {
+                                if (!a->ifa_addr || a->ifa_addr->sa_family != e->family)
+                                        continue;
+                                const void *p = e->family == AF_INET
+                                        ? (const void *)&((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr
+                                        : (const void *)&((struct sockaddr_in6 *)(void *)a->ifa_addr)->sin6_addr;
+                                if (memcmp(p, e->local, e->family == AF_INET ? 4 : 16) == 0) {
+                                        snprintf(e->ifname, sizeof(e->ifname), "%s", a->ifa_name);
+                                        break;
+                                }
+                        }
+                }
+        }
+        if (ifa)
+                freeifaddrs(ifa);
+}
+
+/* ---- namespaces ---- */
+
+int sockets_netns_open(const char *name)
+{
+        char path[4096];
+        int fd, n;
+
+        if (!name || !*name)
+                return -EINVAL;
+        if (strchr(name, '/'))
+                n = snprintf(path, sizeof(path), "%s", name);
+        else
+                n = snprintf(path, sizeof(path), "/run/netns/%s", name);
+        if (n < 0 || (size_t)n >= sizeof(path))
+                return -ENAMETOOLONG;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fd;
+}
+
+static int collect(const struct sockets_query *q, struct sockets_list *l)
+{
+        struct mnl_socket *nl;
+        size_t buflen = 1u << 16; /* big reads: fewer recvmsg calls on large dumps */
+        char *buf = malloc(buflen);
+        static const int families[2] = { AF_INET, AF_INET6 };
+        int r = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+        if (!nl) {
+                r = -errno;
+                free(buf);
+                return r;
+        }
+        if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+                r = -errno;
+                goto out;
+        }
+        for (unsigned p = 0; p < SOCKETS_NPROTO; p++) {
+                unsigned states = 0, listen = 0;
+                if (p == SOCKETS_RAW && (q->flags & SOCKETS_NO_RAW))
+                        continue;
+                if (p == SOCKETS_SCTP && (q->flags & SOCKETS_NO_SCTP))
+                        continue;
+                switch (p) {
+                case SOCKETS_TCP:
+                case SOCKETS_SCTP:
+                        listen = ST_BIT(ST_LISTEN);
+                        break;
+                case SOCKETS_UDP:
+                case SOCKETS_RAW:
+                        /* Unconnected UDP and raw sockets sit in TCP_CLOSE ("UNCONN" in ss). */
+                        listen = ST_BIT(ST_CLOSE);
+                        break;
+                }
+                if (q->flags & SOCKETS_LISTENING)
+                        states |= listen;
+                if (q->flags & SOCKETS_CONNECTED)
+                        states |= 0xfffu & ~listen & ~ST_BIT(ST_TIME_WAIT) & ~1u;
+                if (!states)
+                        continue;
+                for (unsigned f = 0; f < 2; f++) {
+                        r = dump_one(nl, buf, buflen, l, (enum sockets_proto)p, families[f], states, listen);
+                        if (r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL || r == -EPROTONOSUPPORT) {
+                                /* No diag module for this protocol in this kernel. */
+                                if (p == SOCKETS_RAW) {
+                                        l->raw_from_proc = true;
+                                        r = raw_from_proc(l, families[f], q->flags);
+                                        if (r < 0)
+                                                goto out;
+                                } else
+                                        l->unsupported |= 1u << p;
+                                r = 0;
+                                continue;
+                        }
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        fill_exposure(l);
+out:
+        mnl_socket_close(nl);
+        free(buf);
+        return r;
+}
+
+int sockets_dump(const struct sockets_query *q, struct sockets_list **ret)
+{
+        struct sockets_list *l = calloc(1, sizeof(*l));
+        int saved = -1, r;
+
+        if (!l)
+                return -ENOMEM;
+        if (q->netns_fd >= 0) {
+                saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (saved < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                if (setns(q->netns_fd, CLONE_NEWNET) < 0) {
+                        r = -errno;
+                        close(saved);
+                        goto fail;
+                }
+        }
+        r = collect(q, l);
+        if (saved >= 0) {
+                /* Going back cannot fail for a namespace we were in; if it does, the thread is
+                 * in the wrong namespace and the caller must know. */
+                if (setns(saved, CLONE_NEWNET) < 0 && r >= 0)
+                        r = -errno;
+                close(saved);
+        }
+        if (r < 0)
+                goto fail;
+        *ret = l;
+        return 0;
+fail:
+        sockets_list_free(l);
+        return r;
+}
+
+void sockets_list_free(struct sockets_list *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->nprocs; i++)
+                sockets_process_clear(&l->procs[i]);
+        free(l->procs);
+        free(l->owner_ix);
+        free(l->v);
+        free(l);
+}
+
+const struct sockets_process *sockets_entry_owner(const struct sockets_list *l, const struct sockets_entry *e, size_t i)
+{
+        if (i >= e->nowners)
+                return NULL;
+        return &l->procs[e->owners[i]];
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+        const struct sockets_entry *x = a, *y = b;
+        int c;
+
+        if (x->proto != y->proto)
+                return x->proto < y->proto ? -1 : 1;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        if (x->listening != y->listening)
+                return x->listening ? -1 : 1;
+        if (x->family != y->family)
+                return x->family < y->family ? -1 : 1;
+        c = memcmp(x->local, y->local, 16);
+        if (c)
+                return c;
+        c = memcmp(x->remote, y->remote, 16);
+        if (c)
+                return c;
+        if (x->remote_port != y->remote_port)
+                return x->remote_port < y->remote_port ? -1 : 1;
+        return x->inode < y->inode ? -1 : x->inode > y->inode;
+}
+
+void sockets_list_sort(struct sockets_list *l)
+{
+        if (l->n > 1)
+                qsort(l->v, l->n, sizeof(l->v[0]), entry_cmp);
+}
