@@ -658,7 +658,8 @@ static int build_image(struct builder *b, const char *path, const struct file_ke
         memcpy(img + h.off_cover_off, cover_off, 65537 * sizeof(uint32_t));
         memcpy(img + h.off_cover_ids, cover_ids, ncover * sizeof(uint32_t));
         memcpy(img + h.off_names, names, (size_t)nnames * sizeof(uint32_t));
-        memcpy(img + h.off_obs, b->obs.data, (size_t)nobs * sizeof(struct idx_obs));
+        if (nobs) /* memcpy from NULL is undefined even for 0 bytes */
+                memcpy(img + h.off_obs, b->obs.data, (size_t)nobs * sizeof(struct idx_obs));
         memcpy(img + h.off_obs_port, obs_port, 65537 * sizeof(uint32_t));
         memcpy(img + h.off_status, status, PS_NPROTO * 65536);
         memcpy(img + h.off_strings, b->pool.data, b->pool.len);

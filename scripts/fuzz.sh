@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target (tests/**/fuzz-*.c) with clang, ASan and UBSan, and runs each
+# for $1 seconds (default 20) on a seed corpus from the fixtures. A target names the library
+# sources it needs on a "fuzz-sources:" line in its header comment.
+set -euo pipefail
+secs=${1:-20}
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/.fuzz
+mkdir -p "$out"
+cflags=(-std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+        -I"$top/include" -I"$top/src/lib" -I"$top/build")
+# The built-in knowledge, as the build embeds it.
+cc -O1 -o "$out/embed" "$top/tools/embed.c"
+"$out/embed" "$top/data/knowledge.txt" "$out/knowledge-builtin.c" ps_knowledge_builtin
+[ -f "$top/build/config.h" ] || { echo "fuzz: run 'make' first (needs build/config.h)" >&2; exit 2; }
+status=0
+for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
+  name=$(basename "$f" .c)
+  srcs=$(sed -n 's/.*fuzz-sources:\([^*]*\).*/\1/p' "$f" | head -1)
+  files=()
+  libs=()
+  for s in $srcs; do
+    case "$s" in
+      KNOWLEDGE_BUILTIN) files+=("$out/knowledge-builtin.c") ;;
+      -l*) libs+=("$s") ;;
+      *) files+=("$top/$s") ;;
+    esac
+  done
+  echo "fuzz: building $name"
+  clang "${cflags[@]}" -o "$out/$name" "$f" "${files[@]}" $(pkg-config --cflags --libs jansson) "${libs[@]}"
+  corpus=$out/corpus-$name
+  mkdir -p "$corpus"
+  case "$name" in
+    fuzz-csv) cp "$top"/tests/fixtures/*.csv "$top"/tests/fixtures/services.txt "$corpus"/ ;;
+    fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt" ;;
+    fuzz-portspec) printf '22/tcp' >"$corpus/a"; printf '1-1023,8080/udp' >"$corpus/b" ;;
+  esac
+  echo "fuzz: running $name for ${secs}s"
+  if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=0 "$corpus" >"$out/$name.log" 2>&1; then
+    echo "fuzz: $name FAILED (log: $out/$name.log)"; tail -40 "$out/$name.log"; status=1
+  else
+    echo "fuzz: $name ok ($(grep -c '' "$out/$name.log") log lines; $(grep -o 'DONE.*\|Done [0-9]* runs' "$out/$name.log" | tail -1))"
+  fi
+done
+exit $status

@@ -1,0 +1,20 @@
+/* libFuzzer target: the knowledge file parser.
+ * fuzz-sources: src/lib/knowledge.c src/lib/port.c src/lib/util.c KNOWLEDGE_BUILTIN */
+#include <stdint.h>
+
+#include "portscope/knowledge.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct knowledge *k = NULL;
+        struct knowledge_error err;
+        const struct knowledge_entry *e[4];
+
+        if (knowledge_parse("fuzz", (const char *)data, size, &k, &err) == 0) {
+                (void)knowledge_for_port(k, 22, PS_TCP, e, 4);
+                (void)knowledge_serves(k, "ssh", "sshd");
+                knowledge_free(k);
+        }
+        return 0;
+}
