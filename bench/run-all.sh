@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ (each prints its own figures and ratios). Benchmarks are not
+# tests: nothing here fails on timing.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+for b in "$top"/bench/*.sh; do
+  [ "$(basename "$b")" = run-all.sh ] && continue
+  echo "== $(basename "$b")"
+  bash "$b" "$build" || echo "   ($(basename "$b") could not run: exit $?)"
+done
