@@ -239,7 +239,7 @@ unsigned long scan_raise_nofile(void);
 /* ---- service identification ------------------------------------------------------------------ */
 
 /* nmap-service-probes: probes, their match rules (PCRE2), compiled lazily. Immutable after load
- * except for the lazily compiled regexes (not thread-safe: identify from one thread). */
+ * except for the lazily compiled regexes (compiled under a lock: matching is thread-safe). */
 struct scan_probes;
 
 struct scan_probes_error {
@@ -277,6 +277,7 @@ int scan_probes_match(struct scan_probes *p, const char *probe, enum ps_proto pr
  * max_probes of them. Fills ret (name "" when unidentified). Returns 0 or -errno. */
 int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, unsigned wait_ms,
                           unsigned max_probes, struct scan_service *ret);
+/* p may be NULL for banners only. Safe to call from several threads on one p. */
 
 /* nmap-payloads: UDP payloads per port. */
 struct scan_payloads;
@@ -378,6 +379,9 @@ struct scan_resume {
         uint64_t pos;           /* positions of the shard done */
         uint64_t fingerprint;   /* of the targets, ports and engine: a resume must match */
         char engine[16];
+        const uint64_t *pending; /* save: pairs to retry (borrowed) */
+        uint64_t *mpending;      /* load: the same, malloc'd (caller frees) */
+        size_t npending;
 };
 uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports *p, enum scan_engine e);
 /* Writes the state and the results so far (report) as JSON, atomically. */

@@ -1,0 +1,700 @@
+/* portscope-scan — `portscope scan`: parse the command line, run the library's scan, identify
+ * services, judge, print. Run by `portscope scan ...` (argv {"portscope-scan", "scan", ...}) or
+ * directly (`portscope-scan ...`). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "portscope/knowledge.h"
+#include "portscope/registry.h"
+#include "portscope/scan.h"
+#include "portscope/util.h"
+
+#define EXIT_FINDINGS 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        stop_flag = 1;
+}
+
+static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die_usage(const char *fmt, ...)
+{
+        va_list ap;
+        fputs("portscope: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        exit(EXIT_USAGE);
+}
+
+/* A user-supplied string inside an error message: escaped, cut to a readable length. */
+static const char *quote(const char *s)
+{
+        static char buf[4][128];
+        static unsigned n;
+        char *b = buf[n++ % 4];
+        size_t o = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < sizeof(buf[0]); p++) {
+                if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+                        b[o++] = (char)*p;
+                else
+                        o += (size_t)snprintf(b + o, sizeof(buf[0]) - o, "\\x%02x", *p);
+        }
+        b[o] = '\0';
+        return b;
+}
+
+static void help(void)
+{
+        fputs(
+"Usage: portscope scan [OPTIONS] TARGET...\n"
+"\n"
+"Scans ports and explains every open one: its IANA registry status, what the knowledge file\n"
+"says about it, the service that answered, and a verdict (expected, mismatch, unassigned, ...).\n"
+"\n"
+"Targets: names, IPv4/IPv6 addresses, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-9,\n"
+"  fd00::1-fd00::9).\n"
+"  -iL, --input-file FILE     read targets from FILE ('-' for stdin is not supported)\n"
+"      --exclude LIST         comma-separated targets to leave out\n"
+"      --exclude-file FILE    targets to leave out, from a file\n"
+"Ports (default: the 1000 most frequently open in nmap-services):\n"
+"  -p, --ports SPEC           22,80,8000-8100 | - (1-65535) | system-unassigned | unassigned |\n"
+"                             reserved | assigned | assigned:tcp | malware | top:N\n"
+"      --top-ports N          the N most frequently open ports (nmap-services)\n"
+"Engines:\n"
+"      --engine E             connect (-sT), syn (-sS, needs CAP_NET_RAW), udp (-sU);\n"
+"                             default: syn when privileged, else connect\n"
+"      --rate PPS             probes per second (default: as fast as the kernel allows)\n"
+"      --max-retries N        retries of unanswered probes (default: automatic, while they help)\n"
+"      --timeout MS           longest wait for one answer (default 1000; adaptive below it)\n"
+"      --max-inflight N       connect: sockets in flight (default 4096, bounded by ulimit -n)\n"
+"      --source-ports LO-HI   syn: our source ports (default 61000-61999)\n"
+"      --udp-budget MS        udp: time to spend on silent ports (default 5000)\n"
+"      --payloads FILE        udp: nmap-payloads file\n"
+"Order and splitting:\n"
+"      --seed N               the random order of (target, port) pairs (default: random)\n"
+"      --shard I/N            scan the I-th of N disjoint parts (same --seed on every part)\n"
+"      --resume FILE          continue the scan saved in FILE; an interrupted scan saves there\n"
+"Service identification (TCP, on by default):\n"
+"  -sV, --service             identify services (banners, nmap-service-probes)\n"
+"      --no-service           do not connect to open ports after the scan\n"
+"      --service-wait MS      wait for a banner (default 2000)\n"
+"      --service-probes FILE  nmap-service-probes file\n"
+"Output:\n"
+"      --json | --jsonl       JSON document | one JSON object per port\n"
+"  -oX FILE, -oG FILE, -oJ FILE   also write nmap XML, greppable, JSON to FILE ('-': stdout)\n"
+"      --all-states           list closed and filtered ports too\n"
+"      --no-progress          no progress line (never shown when stderr is not a terminal)\n"
+"      --store                record the results in the SQLite store\n"
+"      --changes              record, and compare with the previous scan of each host\n"
+"      --registry FILE        IANA CSV or services file;   --knowledge FILE\n"
+"\n"
+"Examples:\n"
+"  portscope scan localhost                       top 1000 TCP ports of this machine\n"
+"  portscope scan -p- 198.18.0.2                  all 65535 ports (SYN scan when root)\n"
+"  portscope scan --ports system-unassigned,malware 198.18.0.0/24\n"
+"  portscope scan -sU -p 53,123,161 198.18.0.2    UDP with protocol payloads\n"
+"  portscope scan --seed 7 --shard 1/2 -p- 198.18.0.0/28   (run 2/2 elsewhere)\n"
+"  portscope scan --json -p 22,625,3025 localhost | jq '.hosts[].ports[].verdict'\n"
+"  portscope scan -oX scan.xml --changes 198.18.0.2\n"
+"\n"
+"Exit status: 0 nothing notable, 1 an open port got a verdict of mismatch, malware-port,\n"
+"unassigned or reserved, 2 bad input or error. Only scan what you are allowed to scan.\n",
+              stdout);
+}
+
+struct opts {
+        const char *ports, *top, *exclude, *exclude_file, *input_file, *engine, *shard, *resume;
+        const char *registry, *knowledge, *payloads, *probes, *source_ports;
+        const char *oX, *oG, *oJ;
+        const char *format;
+        bool seed_set, all_states, no_service, no_progress, store, changes;
+        uint64_t seed;
+        double rate;
+        int max_retries;
+        unsigned timeout, max_inflight, service_wait, udp_budget, threads;
+};
+
+static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
+{
+        char *end;
+        if (!*s || *s == '-' || *s == '+')
+                die_usage("%s: '%s' is not a number", opt, quote(s));
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || *end || v > max)
+                die_usage("%s: '%s' is not a number 0-%llu", opt, quote(s), max);
+        return v;
+}
+
+static unsigned parse_ms(const char *opt, const char *s)
+{
+        char buf[32];
+        size_t len = strlen(s);
+        unsigned mult = 1;
+        if (len >= sizeof(buf))
+                die_usage("%s: '%s' is not a duration", opt, quote(s));
+        memcpy(buf, s, len + 1);
+        if (len > 2 && strcmp(buf + len - 2, "ms") == 0)
+                buf[len - 2] = '\0';
+        else if (len > 1 && buf[len - 1] == 's')
+                buf[len - 1] = '\0', mult = 1000;
+        return (unsigned)parse_num(opt, buf, 3600000 / mult) * mult;
+}
+
+/* nmap spellings: -sT -sS -sU -sV -iL -oX -oG -oJ -p- -Pn. */
+static void translate_nmap(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                char *a = argv[i];
+                if (strcmp(a, "--") == 0)
+                        break;
+                if (strcmp(a, "-sT") == 0)
+                        argv[i] = (char *)"--engine=connect";
+                else if (strcmp(a, "-sS") == 0)
+                        argv[i] = (char *)"--engine=syn";
+                else if (strcmp(a, "-sU") == 0)
+                        argv[i] = (char *)"--engine=udp";
+                else if (strcmp(a, "-sV") == 0)
+                        argv[i] = (char *)"--service";
+                else if (strcmp(a, "-iL") == 0)
+                        argv[i] = (char *)"--input-file";
+                else if (strcmp(a, "-oX") == 0)
+                        argv[i] = (char *)"--xml-file";
+                else if (strcmp(a, "-oG") == 0)
+                        argv[i] = (char *)"--grep-file";
+                else if (strcmp(a, "-oJ") == 0)
+                        argv[i] = (char *)"--json-file";
+                else if (strcmp(a, "-Pn") == 0 || strcmp(a, "-n") == 0)
+                        argv[i] = (char *)"--no-ping";
+                else if (strcmp(a, "-p-") == 0)
+                        argv[i] = (char *)"--ports=-";
+        }
+}
+
+enum {
+        OPT_TOP = 256, OPT_EXCLUDE, OPT_EXCLUDE_FILE, OPT_ENGINE, OPT_RATE, OPT_RETRIES, OPT_TIMEOUT, OPT_INFLIGHT,
+        OPT_SEED, OPT_SHARD, OPT_RESUME, OPT_JSON, OPT_JSONL, OPT_ALL, OPT_NOPROG, OPT_STORE, OPT_CHANGES,
+        OPT_REGISTRY, OPT_KNOWLEDGE, OPT_SERVICE, OPT_NOSERVICE, OPT_SWAIT, OPT_PROBES, OPT_PAYLOADS,
+        OPT_UDPBUDGET, OPT_SPORTS, OPT_XML, OPT_GREP, OPT_JFILE, OPT_NOPING, OPT_THREADS, OPT_OUTPUT,
+};
+
+static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "ports", required_argument, NULL, 'p' },
+        { "top-ports", required_argument, NULL, OPT_TOP },
+        { "input-file", required_argument, NULL, 'i' },
+        { "exclude", required_argument, NULL, OPT_EXCLUDE },
+        { "exclude-file", required_argument, NULL, OPT_EXCLUDE_FILE },
+        { "engine", required_argument, NULL, OPT_ENGINE },
+        { "rate", required_argument, NULL, OPT_RATE },
+        { "max-retries", required_argument, NULL, OPT_RETRIES },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "max-inflight", required_argument, NULL, OPT_INFLIGHT },
+        { "threads", required_argument, NULL, OPT_THREADS },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "shard", required_argument, NULL, OPT_SHARD },
+        { "resume", required_argument, NULL, OPT_RESUME },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "jsonl", no_argument, NULL, OPT_JSONL },
+        { "output", required_argument, NULL, OPT_OUTPUT },
+        { "all-states", no_argument, NULL, OPT_ALL },
+        { "no-progress", no_argument, NULL, OPT_NOPROG },
+        { "store", no_argument, NULL, OPT_STORE },
+        { "changes", no_argument, NULL, OPT_CHANGES },
+        { "registry", required_argument, NULL, OPT_REGISTRY },
+        { "knowledge", required_argument, NULL, OPT_KNOWLEDGE },
+        { "service", no_argument, NULL, OPT_SERVICE },
+        { "no-service", no_argument, NULL, OPT_NOSERVICE },
+        { "service-wait", required_argument, NULL, OPT_SWAIT },
+        { "service-probes", required_argument, NULL, OPT_PROBES },
+        { "payloads", required_argument, NULL, OPT_PAYLOADS },
+        { "udp-budget", required_argument, NULL, OPT_UDPBUDGET },
+        { "source-ports", required_argument, NULL, OPT_SPORTS },
+        { "xml-file", required_argument, NULL, OPT_XML },
+        { "grep-file", required_argument, NULL, OPT_GREP },
+        { "json-file", required_argument, NULL, OPT_JFILE },
+        { "no-ping", no_argument, NULL, OPT_NOPING },
+        { 0, 0, 0, 0 },
+};
+
+struct run {
+        struct scan_report rep;
+        pthread_mutex_t lock;
+        int oom;
+        bool progress;
+};
+
+static int on_result(void *ud, const struct scan_result *r)
+{
+        struct run *run = ud;
+        if (scan_report_add(&run->rep, r) < 0) {
+                run->oom = 1;
+                return -1;
+        }
+        return 0;
+}
+
+static void on_progress(void *ud, const struct scan_progress *p)
+{
+        struct run *run = ud;
+        if (!run->progress)
+                return;
+        double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100;
+        double eta = p->rate > 0 && p->total > p->done ? (double)(p->total - p->done) / p->rate : 0;
+        fprintf(stderr, "\r\033[Kscan: %5.1f%%  %" PRIu64 "/%" PRIu64 " sent  %.0f pps  %" PRIu64 " open  pass %u  ETA %.1fs",
+                pct, p->done, p->total, p->rate, p->found, p->pass + 1, eta);
+}
+
+/* Service identification of the open TCP ports, a few connections at a time. */
+struct svc_job {
+        struct run *run;
+        struct scan_probes *probes;
+        pthread_mutex_t *lock;
+        size_t next_host, next_port;
+        unsigned wait;
+};
+
+static struct scan_port_report *svc_next(struct svc_job *j)
+{
+        struct scan_report *rep = &j->run->rep;
+        struct scan_port_report *pr = NULL;
+        pthread_mutex_lock(j->lock);
+        while (j->next_host < rep->nhosts && !pr) {
+                struct scan_host_report *h = &rep->hosts[j->next_host];
+                if (j->next_port >= h->nports) {
+                        j->next_host++;
+                        j->next_port = 0;
+                        continue;
+                }
+                struct scan_port_report *p = &h->ports[j->next_port++];
+                if (p->r.state == SCAN_OPEN && p->r.proto == PS_TCP)
+                        pr = p;
+        }
+        pthread_mutex_unlock(j->lock);
+        return pr;
+}
+
+static void *svc_worker(void *arg)
+{
+        struct svc_job *j = arg;
+        struct scan_port_report *pr;
+        while (!stop_flag && (pr = svc_next(j))) {
+                struct scan_service s;
+                if (scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, &s) == 0) {
+                        pr->service = s;
+                        pr->has_service = true;
+                }
+        }
+        return NULL;
+}
+
+static int open_out(const char *path, FILE **ret)
+{
+        if (strcmp(path, "-") == 0) {
+                *ret = stdout;
+                return 0;
+        }
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        *ret = f;
+        return 0;
+}
+
+static int write_file_output(const char *path, const char *fmt, const struct scan_report *rep)
+{
+        FILE *f = NULL;
+        int r = open_out(path, &f);
+        if (r < 0) {
+                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
+                return r;
+        }
+        r = scan_output_find(fmt)->write(rep, f, false);
+        if (f != stdout && fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
+        return r;
+}
+
+/* Calls fn on every comma-separated item of list; stops at the first error. */
+static void each_item(const char *list, void (*fn)(struct scan_targets *, const char *), struct scan_targets *t)
+{
+        char item[256];
+        for (const char *p = list;;) {
+                size_t len = strcspn(p, ",");
+                if (len >= sizeof(item))
+                        die_usage("target '%.40s...': too long", quote(p));
+                memcpy(item, p, len);
+                item[len] = '\0';
+                if (len)
+                        fn(t, item);
+                if (!p[len])
+                        break;
+                p += len + 1;
+        }
+}
+
+static void add_target(struct scan_targets *t, const char *spec)
+{
+        char err[200];
+        if (scan_targets_add(t, spec, 0, err, sizeof(err)) < 0)
+                die_usage("target '%s': %s", quote(spec), err);
+}
+
+static void exclude_target(struct scan_targets *t, const char *spec)
+{
+        char err[200];
+        if (scan_targets_exclude(t, spec, 0, err, sizeof(err)) < 0)
+                die_usage("--exclude '%s': %s", quote(spec), err);
+}
+
+static char *join_args(int argc, char **argv)
+{
+        size_t len = 1;
+        for (int i = 0; i < argc; i++)
+                len += strlen(argv[i]) + 1;
+        char *s = malloc(len);
+        if (!s)
+                return NULL;
+        size_t o = 0;
+        for (int i = 0; i < argc; i++) {
+                size_t l = strlen(argv[i]);
+                if (i)
+                        s[o++] = ' ';
+                memcpy(s + o, argv[i], l);
+                o += l;
+        }
+        s[o] = '\0';
+        return s;
+}
+
+int main(int argc, char **argv)
+{
+        char *args = join_args(argc, argv);
+        /* Called as `portscope-scan scan ...` by portscope, or directly. */
+        if (argc > 1 && strcmp(argv[1], "scan") == 0) {
+                argv[1] = argv[0];
+                argv++;
+                argc--;
+        }
+        translate_nmap(argc, argv);
+        struct opts o = { .max_retries = -1, .timeout = 1000, .service_wait = 2000, .udp_budget = 5000 };
+        struct scan_targets *targets = scan_targets_new();
+        if (!targets)
+                die_usage("out of memory");
+        int c;
+        char err[256];
+        while ((c = getopt_long(argc, argv, "hp:i:", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'h': help(); return 0;
+                case 'p': o.ports = optarg; break;
+                case 'i': o.input_file = optarg; break;
+                case OPT_TOP: o.top = optarg; break;
+                case OPT_EXCLUDE: o.exclude = optarg; break;
+                case OPT_EXCLUDE_FILE: o.exclude_file = optarg; break;
+                case OPT_ENGINE: o.engine = optarg; break;
+                case OPT_RATE: o.rate = (double)parse_num("--rate", optarg, 100000000); break;
+                case OPT_RETRIES: o.max_retries = (int)parse_num("--max-retries", optarg, 50); break;
+                case OPT_TIMEOUT: o.timeout = parse_ms("--timeout", optarg); if (!o.timeout) o.timeout = 1; break;
+                case OPT_INFLIGHT: o.max_inflight = (unsigned)parse_num("--max-inflight", optarg, 1000000); break;
+                case OPT_THREADS: o.threads = (unsigned)parse_num("--threads", optarg, 64); break;
+                case OPT_SEED: o.seed = parse_num("--seed", optarg, UINT64_MAX); o.seed_set = true; break;
+                case OPT_SHARD: o.shard = optarg; break;
+                case OPT_RESUME: o.resume = optarg; break;
+                case OPT_JSON: o.format = "json"; break;
+                case OPT_JSONL: o.format = "jsonl"; break;
+                case OPT_OUTPUT:
+                        if (!scan_output_find(optarg))
+                                die_usage("--output: unknown format '%s' (text, json, jsonl, xml, grep)", quote(optarg));
+                        o.format = optarg;
+                        break;
+                case OPT_ALL: o.all_states = true; break;
+                case OPT_NOPROG: o.no_progress = true; break;
+                case OPT_STORE: o.store = true; break;
+                case OPT_CHANGES: o.store = o.changes = true; break;
+                case OPT_REGISTRY: o.registry = optarg; break;
+                case OPT_KNOWLEDGE: o.knowledge = optarg; break;
+                case OPT_SERVICE: o.no_service = false; break;
+                case OPT_NOSERVICE: o.no_service = true; break;
+                case OPT_SWAIT: o.service_wait = parse_ms("--service-wait", optarg); break;
+                case OPT_PROBES: o.probes = optarg; break;
+                case OPT_PAYLOADS: o.payloads = optarg; break;
+                case OPT_UDPBUDGET: o.udp_budget = parse_ms("--udp-budget", optarg); break;
+                case OPT_SPORTS: o.source_ports = optarg; break;
+                case OPT_XML: o.oX = optarg; break;
+                case OPT_GREP: o.oG = optarg; break;
+                case OPT_JFILE: o.oJ = optarg; break;
+                case OPT_NOPING: break;
+                default:
+                        fputs("Try 'portscope scan --help'.\n", stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind >= argc && !o.input_file && !o.resume)
+                die_usage("scan: no target given (try 'portscope scan --help')");
+
+        /* The engine first: it decides the protocol of the port set. */
+        struct scan_config cfg;
+        scan_config_init(&cfg);
+        if (o.engine) {
+                if (scan_engine_parse(o.engine, &cfg.engine) < 0)
+                        die_usage("--engine: unknown engine '%s' (connect, syn, udp)", quote(o.engine));
+        } else {
+                cfg.engine = scan_privileged() ? SCAN_ENGINE_SYN : SCAN_ENGINE_CONNECT;
+        }
+        enum ps_proto proto = cfg.engine == SCAN_ENGINE_UDP ? PS_UDP : PS_TCP;
+        if ((cfg.engine == SCAN_ENGINE_SYN) && !scan_privileged())
+                die_usage("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)");
+
+        struct registry *reg = NULL;
+        struct knowledge *kn = NULL;
+        struct registry_error rerr;
+        int r = registry_open(o.registry, 0, &reg, &rerr);
+        if (r < 0) {
+                if (o.registry)
+                        die_usage("%s:%u: %s", quote(rerr.file[0] ? rerr.file : o.registry), rerr.line, rerr.message);
+                reg = NULL; /* no registry on this machine: statuses are "unknown" */
+        }
+        struct knowledge_error kerr;
+        r = knowledge_load(o.knowledge, &kn, &kerr);
+        if (r < 0) {
+                if (o.knowledge)
+                        die_usage("%s:%u: %s", quote(kerr.file[0] ? kerr.file : o.knowledge), kerr.line, kerr.message);
+                kn = NULL;
+        }
+
+        /* Targets. */
+        for (int i = optind; i < argc; i++)
+                each_item(argv[i], add_target, targets);
+        if (o.input_file && scan_targets_add_file(targets, o.input_file, false, 0, err, sizeof(err)) < 0)
+                die_usage("%s: %s", quote(o.input_file), err);
+        if (o.exclude)
+                each_item(o.exclude, exclude_target, targets);
+        if (o.exclude_file && scan_targets_add_file(targets, o.exclude_file, true, 0, err, sizeof(err)) < 0)
+                die_usage("%s: %s", quote(o.exclude_file), err);
+        if (scan_targets_finish(targets, err, sizeof(err)) < 0)
+                die_usage("targets: %s", err);
+        if (scan_targets_count(targets) == 0 && !o.resume)
+                die_usage("no target left to scan (all excluded?)");
+
+        /* Ports. */
+        struct scan_ports ports = { 0 };
+        if (o.ports && o.top)
+                die_usage("--ports and --top-ports: give one of them");
+        if (o.top) {
+                unsigned long long n = parse_num("--top-ports", o.top, 65536);
+                char spec[32];
+                snprintf(spec, sizeof(spec), "top:%llu", n ? n : 1);
+                if (scan_ports_parse(spec, proto, reg, kn, &ports, err, sizeof(err)) < 0)
+                        die_usage("--top-ports '%s': %s", quote(o.top), err);
+        } else if (o.ports) {
+                if (scan_ports_parse(o.ports, proto, reg, kn, &ports, err, sizeof(err)) < 0)
+                        die_usage("--ports '%s': %s", quote(o.ports), err);
+        } else if (scan_ports_parse("top:1000", proto, reg, kn, &ports, err, sizeof(err)) < 0 &&
+                   scan_ports_parse("1-1024", proto, reg, kn, &ports, err, sizeof(err)) < 0) {
+                die_usage("ports: %s", err);
+        }
+
+        if (o.shard) {
+                unsigned long a, b;
+                char tail;
+                if (sscanf(o.shard, "%lu/%lu%c", &a, &b, &tail) != 2 || b == 0 || a == 0 || a > b || b > 65536)
+                        die_usage("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)", quote(o.shard));
+                cfg.shard = (uint32_t)(a - 1);
+                cfg.nshards = (uint32_t)b;
+        }
+        if (o.source_ports) {
+                unsigned long a, b;
+                char tail;
+                if (sscanf(o.source_ports, "%lu-%lu%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
+                        die_usage("--source-ports '%s': expected LO-HI within 1024-65535", quote(o.source_ports));
+                cfg.sport_lo = (uint16_t)a;
+                cfg.sport_hi = (uint16_t)b;
+        }
+        if (!o.seed_set && getrandom(&o.seed, sizeof(o.seed), 0) != sizeof(o.seed))
+                o.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+
+        struct run run = { .progress = isatty(2) && !o.no_progress };
+        scan_report_init(&run.rep);
+        run.rep.all_states = o.all_states;
+
+        /* Resume. */
+        struct scan_resume res = { 0 };
+        bool resuming = false;
+        uint64_t fp = scan_fingerprint(targets, &ports, cfg.engine);
+        if (o.resume && access(o.resume, F_OK) == 0) {
+                if (scan_resume_load(o.resume, &res, &run.rep, err, sizeof(err)) < 0)
+                        die_usage("--resume '%s': %s", quote(o.resume), err);
+                if (res.fingerprint != fp)
+                        die_usage("--resume '%s': the saved scan had other targets, ports or engine", quote(o.resume));
+                if (o.seed_set && o.seed != res.seed)
+                        die_usage("--resume '%s': the saved scan used another --seed", quote(o.resume));
+                o.seed = res.seed;
+                cfg.shard = res.shard;
+                cfg.nshards = res.nshards;
+                cfg.resume_pos = res.pos;
+                resuming = true;
+        }
+
+        cfg.targets = targets;
+        cfg.ports = &ports;
+        cfg.seed = o.seed;
+        cfg.rate = o.rate;
+        cfg.max_retries = o.max_retries;
+        cfg.timeout_ms = o.timeout;
+        cfg.max_inflight = o.max_inflight;
+        cfg.threads = o.threads;
+        cfg.payloads_path = o.payloads;
+        cfg.udp_budget_ms = o.udp_budget;
+        cfg.all_states = o.all_states;
+        cfg.stop = &stop_flag;
+        cfg.on_result = on_result;
+        cfg.on_progress = on_progress;
+        cfg.userdata = &run;
+        if (resuming) {
+                cfg.resume_pending = res.mpending;
+                cfg.nresume_pending = res.npending;
+        }
+
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        run.rep.args = args;
+        run.rep.engine = cfg.engine;
+        run.rep.proto = proto;
+        run.rep.seed = o.seed;
+        run.rep.shard = cfg.shard;
+        run.rep.nshards = cfg.nshards;
+        run.rep.ports = &ports;
+        run.rep.registry = reg;
+        run.rep.knowledge = kn;
+        run.rep.start = (long long)time(NULL);
+
+        struct scan_stats stats;
+        r = scan_run(&cfg, &stats, err, sizeof(err));
+        if (run.progress)
+                fputs("\r\033[K", stderr);
+        if (r < 0) {
+                fprintf(stderr, "portscope: scan: %s\n", err);
+                return EXIT_USAGE;
+        }
+        if (run.oom) {
+                fputs("portscope: scan: out of memory\n", stderr);
+                return EXIT_USAGE;
+        }
+        run.rep.stats = stats;
+        for (size_t i = 0; i < run.rep.nhosts; i++)
+                run.rep.hosts[i].name = scan_targets_name(targets, &run.rep.hosts[i].addr);
+
+        if (stats.interrupted) {
+                char defpath[PATH_MAX];
+                const char *path = o.resume;
+                if (!path) {
+                        char dir[PATH_MAX - 16];
+                        if (ps_state_dir(dir, sizeof(dir)) == 0 && ps_mkdir_p(dir) == 0) {
+                                snprintf(defpath, sizeof(defpath), "%s/scan.resume", dir);
+                                path = defpath;
+                        }
+                }
+                struct scan_resume st = { .seed = o.seed, .shard = cfg.shard, .nshards = cfg.nshards,
+                                          .pos = stats.resume_pos, .fingerprint = fp,
+                                          .pending = stats.pending, .npending = stats.npending };
+                snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
+                if (path && scan_resume_save(path, &st, &run.rep) == 0)
+                        fprintf(stderr, "portscope: scan interrupted; continue with: --resume %s\n", quote(path));
+                else
+                        fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
+        } else if (o.resume && resuming) {
+                unlink(o.resume); /* done: the state is spent */
+        }
+
+        /* Services. */
+        if (!o.no_service && proto == PS_TCP && !stop_flag) {
+                struct scan_probes *probes = NULL;
+                struct scan_probes_error perr;
+                if (scan_probes_load(o.probes, &probes, &perr) < 0) {
+                        if (o.probes)
+                                die_usage("%s:%u: %s", quote(perr.file), perr.line, perr.message);
+                        probes = NULL; /* banners only */
+                }
+                pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+                struct svc_job job = { .run = &run, .probes = probes, .lock = &lock, .wait = o.service_wait };
+                size_t nopen = 0;
+                for (size_t i = 0; i < run.rep.nhosts; i++)
+                        for (size_t j = 0; j < run.rep.hosts[i].nports; j++)
+                                nopen += run.rep.hosts[i].ports[j].r.state == SCAN_OPEN;
+                unsigned nt = nopen < 64 ? (unsigned)nopen : 64;
+                pthread_t tids[64];
+                unsigned started = 0;
+                for (unsigned i = 0; i < nt; i++)
+                        if (pthread_create(&tids[i], NULL, svc_worker, &job) == 0)
+                                started++;
+                for (unsigned i = 0; i < started; i++)
+                        pthread_join(tids[i], NULL);
+                scan_probes_free(probes);
+        }
+        run.rep.end = (long long)time(NULL);
+        scan_report_finish(&run.rep);
+
+        if (o.store) {
+                char db[PATH_MAX];
+                if (ps_store_path(db, sizeof(db)) < 0)
+                        die_usage("no place for the store (set HOME or PORTSCOPE_DB)");
+                if (scan_store_record(db, &run.rep, o.changes, err, sizeof(err)) < 0)
+                        die_usage("store '%s': %s", quote(db), err);
+                if (o.changes)
+                        scan_report_finish(&run.rep);
+        }
+
+        int rc = 0;
+        const char *fmt = o.format ? o.format : "text";
+        r = scan_output_find(fmt)->write(&run.rep, stdout, !o.format && ps_use_color(stdout));
+        if (fflush(stdout) != 0 || r < 0)
+                rc = EXIT_USAGE;
+        if (o.oX && write_file_output(o.oX, "xml", &run.rep) < 0)
+                rc = EXIT_USAGE;
+        if (o.oG && write_file_output(o.oG, "grep", &run.rep) < 0)
+                rc = EXIT_USAGE;
+        if (o.oJ && write_file_output(o.oJ, "json", &run.rep) < 0)
+                rc = EXIT_USAGE;
+        if (rc == 0) {
+                for (size_t i = 0; i < run.rep.nhosts; i++)
+                        for (size_t j = 0; j < run.rep.hosts[i].nports; j++) {
+                                enum scan_verdict v = run.rep.hosts[i].ports[j].verdict;
+                                if (v == SCAN_VERDICT_MISMATCH || v == SCAN_VERDICT_MALWARE ||
+                                    v == SCAN_VERDICT_UNASSIGNED || v == SCAN_VERDICT_RESERVED)
+                                        rc = EXIT_FINDINGS;
+                        }
+        }
+        free(stats.pending);
+        free(res.mpending);
+        scan_report_free(&run.rep);
+        scan_ports_free(&ports);
+        scan_targets_free(targets);
+        knowledge_free(kn);
+        registry_close(reg);
+        free(args);
+        return stats.interrupted ? 130 : rc;
+}

@@ -1,0 +1,41 @@
+/* portscope scan — the pass structure the engines share.
+ *
+ * Every engine sends the first pass in permutation order, then passes of retries for the pairs
+ * that got no answer. With automatic retries a pass that gets no answer at all ends the scan:
+ * what was lost to packet loss answers on a retry, what a firewall drops never does. */
+#pragma once
+
+#include <pthread.h>
+
+#include "scan-internal.h"
+
+struct scan_work {
+        pthread_mutex_t lock;
+        const struct scan_config *c;
+        struct scan_perm perm;
+        struct scan_perm_iter it;
+        unsigned pass;
+        /* pass 0: the permutation; later passes: list */
+        uint64_t *list;
+        size_t nlist, next;
+        /* unanswered pairs of the current pass, the next pass's list */
+        uint64_t *retry;
+        size_t nretry, capretry;
+        uint64_t pass_sent, pass_answered;
+        int max_retries; /* resolved */
+        bool stop;
+};
+
+int scan_work_init(struct scan_work *w, const struct scan_config *c);
+void scan_work_free(struct scan_work *w);
+/* Takes up to max pairs ; returns how many (0: this pass is exhausted). */
+size_t scan_work_take(struct scan_work *w, uint64_t *out, size_t max);
+/* Adds pairs to the next pass. */
+int scan_work_retry(struct scan_work *w, const uint64_t *idx, size_t n);
+void scan_work_answered(struct scan_work *w, uint64_t n);
+/* Ends the pass (all workers idle): returns true when another pass is to run; otherwise the
+ * unanswered pairs are left in w->retry (w->nretry) for the engine to report. */
+bool scan_work_next_pass(struct scan_work *w);
+/* After an interruption, with every probe in flight concluded: fills the resume position and
+ * the pairs still to be (re)tried into stats. */
+int scan_work_interrupted(struct scan_work *w, struct scan_stats *stats);

@@ -1,0 +1,66 @@
+/* portscope scan — the output table and helpers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs.h"
+#include "portscope/util.h"
+
+const struct scan_output *const scan_outputs[] = {
+        &scan_output_text, &scan_output_json, &scan_output_jsonl, &scan_output_xml, &scan_output_grep, NULL,
+};
+
+const struct scan_output *scan_output_find(const char *name)
+{
+        for (size_t i = 0; scan_outputs[i]; i++)
+                if (strcmp(scan_outputs[i]->name, name) == 0)
+                        return scan_outputs[i];
+        return NULL;
+}
+
+char *scan_escape(const char *s, size_t len)
+{
+        char *buf = NULL;
+        size_t blen = 0;
+        FILE *f = open_memstream(&buf, &blen);
+        if (!f)
+                return NULL;
+        ps_term_escape(f, s, len, false);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+void scan_xml_escape(FILE *f, const char *s)
+{
+        for (; *s; s++) {
+                switch (*s) {
+                case '&': fputs("&amp;", f); break;
+                case '<': fputs("&lt;", f); break;
+                case '>': fputs("&gt;", f); break;
+                case '"': fputs("&quot;", f); break;
+                case '\'': fputs("&apos;", f); break;
+                default:
+                        if ((unsigned char)*s >= 0x20 || *s == '\t')
+                                fputc(*s, f);
+                }
+        }
+}
+
+void scan_addr_str(const struct scan_addr *a, char *buf, size_t len)
+{
+        if (scan_addr_format(a, buf, len) < 0 && len)
+                buf[0] = '\0';
+}
+
+char *scan_service_desc(const struct scan_service *s)
+{
+        char raw[sizeof(s->product) + sizeof(s->version) + sizeof(s->info) + 8];
+        int n = snprintf(raw, sizeof(raw), "%s%s%s%s%s%s", s->product, s->product[0] && s->version[0] ? " " : "",
+                         s->version, (s->product[0] || s->version[0]) && s->info[0] ? " (" : (s->info[0] ? "(" : ""),
+                         s->info, s->info[0] ? ")" : "");
+        if (n < 0)
+                raw[0] = '\0';
+        return scan_escape(raw, strlen(raw));
+}

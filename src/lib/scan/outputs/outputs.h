@@ -1,0 +1,22 @@
+/* portscope scan — helpers shared by the output modules. */
+#pragma once
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "../scan-internal.h"
+
+extern const struct scan_output scan_output_text;
+extern const struct scan_output scan_output_json;
+extern const struct scan_output scan_output_jsonl;
+extern const struct scan_output scan_output_xml;
+extern const struct scan_output scan_output_grep;
+
+/* s[0..len) through ps_term_escape, as a malloc'd string ("" on OOM is never returned: NULL). */
+char *scan_escape(const char *s, size_t len);
+/* Writes s escaped for an XML attribute value or text. s has been through scan_escape. */
+void scan_xml_escape(FILE *f, const char *s);
+/* "198.18.0.2" */
+void scan_addr_str(const struct scan_addr *a, char *buf, size_t len);
+/* "OpenSSH 9.2p1 (protocol 2.0)": product, version and info of a service, escaped. Malloc'd. */
+char *scan_service_desc(const struct scan_service *s);

@@ -1,0 +1,272 @@
+/* portscope scan — the report: results grouped by host, each open port judged against the
+ * registry, the knowledge file and the service that answered. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scan-internal.h"
+#include "portscope/util.h"
+
+const char *scan_verdict_name(enum scan_verdict v)
+{
+        static const char *const n[] = { "expected",   "unidentified", "mismatch",  "unassigned",
+                                         "reserved",   "malware-port", "known-use", "not-open" };
+        return (unsigned)v < SCAN_NVERDICTS ? n[v] : "unknown";
+}
+
+void scan_report_init(struct scan_report *rep)
+{
+        memset(rep, 0, sizeof(*rep));
+        rep->nshards = 1;
+}
+
+void scan_report_free(struct scan_report *rep)
+{
+        if (!rep)
+                return;
+        for (size_t i = 0; i < rep->nhosts; i++)
+                free(rep->hosts[i].ports);
+        free(rep->hosts);
+        free(rep->gone);
+        memset(rep, 0, sizeof(*rep));
+}
+
+static struct scan_host_report *host_get(struct scan_report *rep, const struct scan_addr *a)
+{
+        /* Results of one host usually arrive together; check the last host first. */
+        if (rep->nhosts && scan_addr_compare(&rep->hosts[rep->nhosts - 1].addr, a) == 0)
+                return &rep->hosts[rep->nhosts - 1];
+        for (size_t i = 0; i < rep->nhosts; i++)
+                if (scan_addr_compare(&rep->hosts[i].addr, a) == 0)
+                        return &rep->hosts[i];
+        if (rep->nhosts == rep->cap) {
+                size_t cap = rep->cap ? rep->cap * 2 : 16;
+                struct scan_host_report *nh = realloc(rep->hosts, cap * sizeof(*nh));
+                if (!nh)
+                        return NULL;
+                rep->hosts = nh;
+                rep->cap = cap;
+        }
+        struct scan_host_report *h = &rep->hosts[rep->nhosts++];
+        memset(h, 0, sizeof(*h));
+        h->addr = *a;
+        return h;
+}
+
+int scan_report_add(struct scan_report *rep, const struct scan_result *r)
+{
+        struct scan_host_report *h = host_get(rep, &r->addr);
+        if (!h)
+                return -ENOMEM;
+        h->up = true;
+        bool listed = r->state == SCAN_OPEN || rep->all_states || r->state == SCAN_OPEN_FILTERED;
+        if (!listed) {
+                if (r->state == SCAN_CLOSED)
+                        h->closed++;
+                else
+                        h->filtered++;
+                return 0;
+        }
+        if (h->nports == h->cap) {
+                size_t cap = h->cap ? h->cap * 2 : 8;
+                struct scan_port_report *np = realloc(h->ports, cap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                h->ports = np;
+                h->cap = cap;
+        }
+        struct scan_port_report *p = &h->ports[h->nports++];
+        memset(p, 0, sizeof(*p));
+        p->r = *r;
+        return 0;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+        return scan_addr_compare(&((const struct scan_host_report *)a)->addr,
+                                 &((const struct scan_host_report *)b)->addr);
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+        const struct scan_port_report *x = a, *y = b;
+        if (x->r.port != y->r.port)
+                return x->r.port < y->r.port ? -1 : 1;
+        return (int)x->r.proto - (int)y->r.proto;
+}
+
+/* Service names are the same service: equal ignoring case and nmap's "ssl/" prefix. */
+static bool same_service(const char *a, const char *b)
+{
+        if (strncasecmp(a, "ssl/", 4) == 0)
+                a += 4;
+        if (strncasecmp(b, "ssl/", 4) == 0)
+                b += 4;
+        if (strcasecmp(a, b) == 0)
+                return true;
+        static const char *const alias[][2] = {
+                { "http", "www-http" }, { "http", "www" },      { "https", "http" },  { "domain", "dns" },
+                { "http-proxy", "http-alt" }, { "http", "http-alt" }, { "http", "http-proxy" },
+                { "microsoft-ds", "smb" }, { "ms-wbt-server", "rdp" },
+        };
+        for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+                if ((strcasecmp(a, alias[i][0]) == 0 && strcasecmp(b, alias[i][1]) == 0) ||
+                    (strcasecmp(b, alias[i][0]) == 0 && strcasecmp(a, alias[i][1]) == 0))
+                        return true;
+        return false;
+}
+
+static void fill_registry(const struct scan_report *rep, struct scan_port_report *pr)
+{
+        pr->registered[0] = '\0';
+        pr->nknowledge = 0;
+        if (!rep->registry)
+                return;
+        pr->status = registry_status(rep->registry, pr->r.port, pr->r.proto);
+        uint32_t ids[16];
+        size_t n = registry_covering(rep->registry, pr->r.port, pr->r.proto, ids, 16);
+        size_t used = 0;
+        for (size_t i = 0; i < n && i < 16; i++) {
+                struct registry_row row;
+                if (registry_row(rep->registry, ids[i], &row) < 0 || !row.service[0])
+                        continue;
+                if (strstr(pr->registered, row.service))
+                        continue;
+                int w = snprintf(pr->registered + used, sizeof(pr->registered) - used, "%s%s", used ? "," : "",
+                                 row.service);
+                if (w < 0 || (size_t)w >= sizeof(pr->registered) - used) {
+                        pr->registered[used] = '\0';
+                        break;
+                }
+                used += (size_t)w;
+        }
+        if (rep->knowledge)
+                pr->nknowledge = knowledge_for_port(rep->knowledge, pr->r.port, pr->r.proto, pr->knowledge, 8);
+        if (pr->nknowledge > 8)
+                pr->nknowledge = 8;
+}
+
+static bool registered_is(const struct scan_report *rep, const struct scan_port_report *pr, const char *svc)
+{
+        char buf[sizeof(pr->registered)];
+        memcpy(buf, pr->registered, sizeof(buf));
+        for (char *s = buf, *e; s && *s; s = e) {
+                e = strchr(s, ',');
+                if (e)
+                        *e++ = '\0';
+                if (same_service(s, svc))
+                        return true;
+        }
+        if (rep->registry) {
+                struct registry_observed obs[8];
+                size_t n = registry_observed(rep->registry, pr->r.port, obs, 8);
+                for (size_t i = 0; i < n && i < 8; i++)
+                        if (obs[i].proto == pr->r.proto && same_service(obs[i].name, svc))
+                                return true;
+        }
+        return false;
+}
+
+static const struct knowledge_entry *knowledge_explains(const struct scan_port_report *pr, const char *svc)
+{
+        for (size_t i = 0; i < pr->nknowledge; i++) {
+                const struct knowledge_entry *e = pr->knowledge[i];
+                if (e->kind == KNOWLEDGE_MALWARE)
+                        continue;
+                if (!svc)
+                        return e;
+                if (ps_strcasestr(e->name, svc))
+                        return e;
+                for (size_t j = 0; j < e->nprocesses; j++)
+                        if (strcasecmp(e->processes[j], svc) == 0)
+                                return e;
+        }
+        return NULL;
+}
+
+static const struct knowledge_entry *knowledge_malware(const struct scan_port_report *pr)
+{
+        for (size_t i = 0; i < pr->nknowledge; i++)
+                if (pr->knowledge[i]->kind == KNOWLEDGE_MALWARE)
+                        return pr->knowledge[i];
+        return NULL;
+}
+
+#define EXPLAIN(...) snprintf(pr->explanation, sizeof(pr->explanation), __VA_ARGS__)
+
+void scan_report_judge(const struct scan_report *rep, struct scan_port_report *pr)
+{
+        if (pr->r.state != SCAN_OPEN) {
+                pr->verdict = SCAN_VERDICT_NOT_OPEN;
+                EXPLAIN("%s (%s)", scan_state_name(pr->r.state), scan_reason_name(pr->r.reason));
+                return;
+        }
+        const char *svc = pr->has_service && pr->service.name[0] ? pr->service.name : NULL;
+        const struct knowledge_entry *mal = knowledge_malware(pr);
+        const struct knowledge_entry *use = knowledge_explains(pr, svc);
+        const char *status = rep->registry ? registry_status_name(pr->status) : "unknown";
+        if (svc && registered_is(rep, pr, svc)) {
+                pr->verdict = SCAN_VERDICT_EXPECTED;
+                EXPLAIN("%s answers, the service registered for the port", svc);
+        } else if (svc && use) {
+                pr->verdict = SCAN_VERDICT_KNOWN_USE;
+                EXPLAIN("%s answers on a port %s%s%s; a known use: %s", svc,
+                        pr->status == REGISTRY_ASSIGNED ? "assigned to " : "the registry lists as ",
+                        pr->status == REGISTRY_ASSIGNED ? pr->registered : status, "", use->name);
+        } else if (mal) {
+                pr->verdict = SCAN_VERDICT_MALWARE;
+                if (svc)
+                        EXPLAIN("%s answers on a port known for %s (%s), not the registered service", svc,
+                                mal->name, knowledge_kind_name(mal->kind));
+                else
+                        EXPLAIN("open on a port known for %s (%s); the service was not identified", mal->name,
+                                knowledge_kind_name(mal->kind));
+        } else if (svc && pr->status == REGISTRY_ASSIGNED) {
+                pr->verdict = SCAN_VERDICT_MISMATCH;
+                EXPLAIN("%s answers on a port assigned to %s", svc, pr->registered[0] ? pr->registered : "another service");
+        } else if (pr->status == REGISTRY_RESERVED) {
+                pr->verdict = SCAN_VERDICT_RESERVED;
+                EXPLAIN("%s answers on a port IANA keeps reserved", svc ? svc : "a service");
+        } else if (pr->status == REGISTRY_UNASSIGNED || pr->status == REGISTRY_NOT_ASSIGNED) {
+                if (!svc && use) {
+                        pr->verdict = SCAN_VERDICT_KNOWN_USE;
+                        EXPLAIN("open on a port IANA has not assigned; a known use: %s", use->name);
+                } else {
+                        pr->verdict = SCAN_VERDICT_UNASSIGNED;
+                        EXPLAIN("%s answers on a port IANA has not assigned", svc ? svc : "a service");
+                }
+        } else {
+                pr->verdict = SCAN_VERDICT_UNIDENTIFIED;
+                if (pr->registered[0])
+                        EXPLAIN("open; registered for %s, the service was not identified", pr->registered);
+                else
+                        EXPLAIN("open; the service was not identified");
+        }
+}
+
+void scan_report_finish(struct scan_report *rep)
+{
+        qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), host_cmp);
+        for (size_t i = 0; i < rep->nhosts; i++) {
+                struct scan_host_report *h = &rep->hosts[i];
+                qsort(h->ports, h->nports, sizeof(*h->ports), port_cmp);
+                /* A resumed scan may have reported a pair twice: keep the first. */
+                size_t o = 0;
+                for (size_t j = 0; j < h->nports; j++) {
+                        if (o && h->ports[o - 1].r.port == h->ports[j].r.port &&
+                            h->ports[o - 1].r.proto == h->ports[j].r.proto)
+                                continue;
+                        h->ports[o++] = h->ports[j];
+                }
+                h->nports = o;
+                for (size_t j = 0; j < h->nports; j++) {
+                        fill_registry(rep, &h->ports[j]);
+                        scan_report_judge(rep, &h->ports[j]);
+                }
+        }
+        for (size_t i = 0; i < rep->ngone; i++) {
+                fill_registry(rep, &rep->gone[i]);
+                scan_report_judge(rep, &rep->gone[i]);
+        }
+}

@@ -1,0 +1,81 @@
+/* portscope scan — shared between the scanner's own files, not part of the public API. */
+#pragma once
+
+#include <stdint.h>
+#include <time.h>
+
+#include "portscope/scan.h"
+
+/* An engine: one constant table per file (engine-connect.c, engine-syn.c, engine-udp.c). */
+struct scan_engine_ops {
+        const char *name;
+        enum ps_proto proto;
+        bool needs_raw; /* needs CAP_NET_RAW */
+        /* Runs the whole scan; contract of scan_run(). */
+        int (*run)(const struct scan_config *c, struct scan_stats *stats, char *err, size_t errlen);
+};
+extern const struct scan_engine_ops scan_engine_connect_ops;
+extern const struct scan_engine_ops scan_engine_syn_ops;
+extern const struct scan_engine_ops scan_engine_udp_ops;
+
+static inline uint64_t scan_now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Round trip estimator (RFC 6298): srtt, rttvar in nanoseconds. */
+struct scan_rtt {
+        double srtt, rttvar;
+        uint64_t samples;
+};
+void scan_rtt_sample(struct scan_rtt *r, double ns);
+/* srtt + 4 rttvar clamped to [min_ns, max_ns]; max_ns before any sample. */
+uint64_t scan_rtt_timeout(const struct scan_rtt *r, uint64_t min_ns, uint64_t max_ns);
+
+/* A token bucket: rate 0 means unlimited. */
+struct scan_pacer {
+        double rate;
+        double tokens;
+        uint64_t last;
+};
+void scan_pacer_init(struct scan_pacer *p, double rate);
+/* How many probes may be sent now (at most want); waits a little when none. */
+uint64_t scan_pacer_take(struct scan_pacer *p, uint64_t want);
+
+/* A bit per pair: answered or not. */
+struct scan_bitmap {
+        uint64_t *w;
+        uint64_t n;
+};
+int scan_bitmap_init(struct scan_bitmap *b, uint64_t n);
+void scan_bitmap_free(struct scan_bitmap *b);
+static inline bool scan_bitmap_get(const struct scan_bitmap *b, uint64_t i)
+{
+        return (b->w[i >> 6] >> (i & 63)) & 1;
+}
+static inline bool scan_bitmap_set(struct scan_bitmap *b, uint64_t i)
+{
+        uint64_t m = UINT64_C(1) << (i & 63);
+        bool was = b->w[i >> 6] & m;
+        b->w[i >> 6] |= m;
+        return !was;
+}
+
+/* Fills the address and port of pair index i. */
+void scan_pair(const struct scan_config *c, uint64_t i, struct scan_addr *ret_addr, uint16_t *ret_port);
+
+/* Progress reporting helper: calls c->on_progress at most every 100 ms. */
+struct scan_progress_clock {
+        uint64_t start, last, last_sent;
+        double rate;
+};
+void scan_progress_tick(const struct scan_config *c, struct scan_progress_clock *pc, struct scan_progress *p,
+                        bool force);
+
+/* Finds the local source address the kernel would use towards dst. */
+int scan_route_source(const struct scan_addr *dst, struct scan_addr *ret);
+
+/* err helper: formats into err, returns rc. */
+int scan_errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
