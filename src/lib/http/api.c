@@ -1,0 +1,111 @@
+/* portscope serve — the JSON API: the same objects the CLI prints (portinfo_json), searches and
+ * listeners. Every object carries "registry": portinfo_source_json(). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http-internal.h"
+#include "portscope/portinfo.h"
+#include "portscope/search.h"
+#ifdef PORTSCOPE_HTTP_HAVE_SOCKETS
+#include "portscope/sockets.h"
+#endif
+
+json_t *http_api_port(const struct http_ctx *c, uint16_t port)
+{
+        return portinfo_json(c->reg, c->know, port);
+}
+
+static int set_new(json_t *o, const char *key, json_t *v)
+{
+        if (!v)
+                return -ENOMEM;
+        return json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+json_t *http_api_search(const struct http_ctx *c, const char *q)
+{
+        /* The same object as `portscope search --json --limit 100 Q`. */
+        return search_json(c->reg, c->know, q, 100);
+}
+
+json_t *http_api_error(const struct http_ctx *c, int status, const char *message)
+{
+        json_t *err = json_pack("{s:i, s:s}", "status", status, "message", message);
+        json_t *o = err ? json_pack("{s:o}", "error", err) : NULL;
+        if (o && c && c->reg)
+                set_new(o, "registry", portinfo_source_json(c->reg));
+        return o;
+}
+
+#ifdef PORTSCOPE_HTTP_HAVE_SOCKETS
+int http_local_listening(uint8_t ret_listening[65536])
+{
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
+        struct sockets_list *l = NULL;
+        int r = sockets_dump(&q, &l);
+        if (r < 0)
+                return r;
+        memset(ret_listening, 0, 65536);
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].proto == SOCKETS_TCP || l->v[i].proto == SOCKETS_UDP)
+                        ret_listening[l->v[i].port] = 1;
+        sockets_list_free(l);
+        return 0;
+}
+
+json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
+{
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
+        struct sockets_list *l = NULL;
+        int r = sockets_dump(&q, &l);
+        if (r < 0) {
+                *ret_status = 500;
+                return http_api_error(c, 500, "listing this machine's sockets failed");
+        }
+        sockets_find_owners(l, &q);
+        sockets_list_sort(l);
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < l->n; i++) {
+                const struct sockets_entry *e = &l->v[i];
+                char addr[64];
+                sockets_format_addr(e->family, e->local, addr, sizeof addr);
+                json_t *procs = json_array();
+                for (size_t j = 0; procs && j < e->nowners; j++) {
+                        const struct sockets_process *p = sockets_entry_owner(l, e, j);
+                        if (p)
+                                json_array_append_new(procs, json_pack("{s:i, s:s, s:s, s:s}", "pid", (int)p->pid,
+                                                                       "comm", p->comm, "user", p->user, "unit",
+                                                                       p->unit));
+                }
+                json_t *item = json_pack("{s:s, s:s, s:i, s:s, s:o?}", "proto", sockets_proto_name(e->proto),
+                                         "address", addr, "port", (int)e->port, "exposure",
+                                         sockets_exposure_name(e->exposure), "processes", procs);
+                if (!item || json_array_append_new(arr, item) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        }
+        bool privileged = l->owners.privileged;
+        sockets_list_free(l);
+        json_t *o = arr ? json_pack("{s:o, s:b}", "listeners", arr, "owners_complete", privileged) : NULL;
+        if (o)
+                set_new(o, "registry", portinfo_source_json(c->reg));
+        *ret_status = o ? 200 : 500;
+        return o;
+}
+#else
+int http_local_listening(uint8_t ret_listening[65536])
+{
+        memset(ret_listening, 0, 65536);
+        return -ENOSYS;
+}
+
+json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
+{
+        *ret_status = 501;
+        return http_api_error(c, 501, "this build of portscope-serve has no socket enumeration (issue 3)");
+}
+#endif

@@ -1,0 +1,148 @@
+/* portscope serve — HTML escaping and URL percent-encoding.
+ *
+ * Every string that reaches a page from the registry, the knowledge file, a process or the
+ * request goes through http_html_escape(): it is the one place where markup can leak in. */
+#include <errno.h>
+#include <string.h>
+
+#include "http-internal.h"
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid: no
+ * overlongs, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        if (c < 0x80)
+                return 1;
+        size_t need;
+        unsigned lo = 0x80, hi = 0xbf;
+        if (c >= 0xc2 && c <= 0xdf)
+                need = 2;
+        else if (c >= 0xe0 && c <= 0xef) {
+                need = 3;
+                if (c == 0xe0)
+                        lo = 0xa0;
+                else if (c == 0xed)
+                        hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                need = 4;
+                if (c == 0xf0)
+                        lo = 0x90;
+                else if (c == 0xf4)
+                        hi = 0x8f;
+        } else
+                return 0;
+        if (n < need)
+                return 0;
+        if (s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < need; i++)
+                if (s[i] < 0x80 || s[i] > 0xbf)
+                        return 0;
+        return need;
+}
+
+void http_html_escape(struct http_buf *b, const char *s, size_t len)
+{
+        static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+        if (!s)
+                return;
+        if (len == (size_t)-1)
+                len = strlen(s);
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, run = 0; /* run: start of bytes that need no escaping */
+        while (i < len) {
+                unsigned char c = p[i];
+                const char *rep = NULL;
+                size_t adv = 1;
+                switch (c) {
+                case '&': rep = "&amp;"; break;
+                case '<': rep = "&lt;"; break;
+                case '>': rep = "&gt;"; break;
+                case '"': rep = "&quot;"; break;
+                case '\'': rep = "&#39;"; break;
+                case '\t':
+                case '\n': break;
+                default:
+                        if (c < 0x20 || c == 0x7f)
+                                rep = replacement;
+                        else if (c >= 0x80) {
+                                adv = utf8_seq(p + i, len - i);
+                                if (adv == 0) {
+                                        rep = replacement;
+                                        adv = 1;
+                                } else if (adv == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+                                        rep = replacement; /* C1 control characters */
+                                }
+                        }
+                }
+                if (rep) {
+                        http_buf_add(b, s + run, i - run);
+                        http_buf_puts(b, rep);
+                        run = i + adv;
+                }
+                i += adv;
+        }
+        http_buf_add(b, s + run, len - run);
+}
+
+void http_url_encode(struct http_buf *b, const char *s, size_t len)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        if (len == (size_t)-1)
+                len = strlen(s);
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.' || c == '~') {
+                        http_buf_add(b, &s[i], 1);
+                } else {
+                        char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+                        http_buf_add(b, e, 3);
+                }
+        }
+}
+
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int http_url_decode(const char *s, size_t len, bool plus_space, char *out, size_t outlen)
+{
+        if (outlen == 0)
+                return -E2BIG;
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                if (c == '%') {
+                        if (len - i < 3)
+                                return -EINVAL;
+                        int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+                        if (h < 0 || l < 0)
+                                return -EINVAL;
+                        c = (char)(h * 16 + l);
+                        i += 2;
+                } else if (c == '+' && plus_space)
+                        c = ' ';
+                if (c == '\0')
+                        return -EINVAL;
+                if (o + 1 >= outlen)
+                        return -E2BIG;
+                out[o++] = c;
+        }
+        out[o] = '\0';
+        for (size_t i = 0; i < o;) {
+                size_t n = utf8_seq((const unsigned char *)out + i, o - i);
+                if (n == 0)
+                        return -EINVAL;
+                i += n;
+        }
+        return (int)o;
+}

@@ -1,0 +1,184 @@
+/* portscope serve — internals shared by the files of src/lib/http (not a public interface).
+ *
+ * Unit tests and the fuzzer include this header too: the buffer, the escapers, the request
+ * target parser and the rate limiter are pure and have no dependency on libmicrohttpd. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portscope/knowledge.h"
+#include "portscope/registry.h"
+
+#include <jansson.h>
+
+/* ---- growable buffer with a hard maximum ------------------------------------------------ */
+
+/* Appending past max or failing to allocate sets failed; later appends are ignored, so a
+ * renderer can check once at the end. */
+struct http_buf {
+        char *data;  /* NUL-terminated while !failed; owned, free with http_buf_free */
+        size_t len, cap, max;
+        bool failed;
+};
+
+void http_buf_init(struct http_buf *b, size_t max);
+void http_buf_free(struct http_buf *b);
+/* Hands the bytes over: returns data (caller frees) and resets b, or NULL if b failed. */
+char *http_buf_steal(struct http_buf *b, size_t *ret_len);
+void http_buf_add(struct http_buf *b, const void *data, size_t len);
+void http_buf_puts(struct http_buf *b, const char *s);
+void http_buf_printf(struct http_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- escaping ----------------------------------------------------------------------------- */
+
+/* Appends s[0..len) (len (size_t)-1: NUL-terminated) as HTML text that is safe both between
+ * tags and inside a quoted attribute: & < > " ' are replaced by entities, control characters
+ * other than tab and newline and invalid UTF-8 sequences by U+FFFD. */
+void http_html_escape(struct http_buf *b, const char *s, size_t len);
+/* Appends s percent-encoded for a path segment or query value (unreserved bytes kept). */
+void http_url_encode(struct http_buf *b, const char *s, size_t len);
+/* Percent-decodes s[0..len) into out (size outlen, NUL-terminated); plus_space turns '+' into
+ * ' ' (query strings). Rejects bad escapes, NUL bytes and invalid UTF-8 with -EINVAL, output
+ * longer than outlen-1 with -E2BIG. Returns the decoded length. */
+int http_url_decode(const char *s, size_t len, bool plus_space, char *out, size_t outlen);
+
+/* ---- request targets ---------------------------------------------------------------------- */
+
+enum http_route_id {
+        HTTP_ROUTE_NONE = 0, /* no such path: 404 */
+        HTTP_ROUTE_HOME,
+        HTTP_ROUTE_SEARCH,
+        HTTP_ROUTE_PORT,
+        HTTP_ROUTE_SERVICE,
+        HTTP_ROUTE_RANGES,
+        HTTP_ROUTE_MAP,
+        HTTP_ROUTE_MAP_PNG,
+        HTTP_ROUTE_MAP_CLICK,
+        HTTP_ROUTE_STATS,
+        HTTP_ROUTE_FEEDBACK,
+        HTTP_ROUTE_API_PORT,
+        HTTP_ROUTE_API_SEARCH,
+        HTTP_ROUTE_API_LISTENERS,
+        HTTP_ROUTE_METRICS,
+        HTTP_ROUTE_HEALTHZ,
+        HTTP_NROUTES
+};
+const char *http_route_name(enum http_route_id id); /* a label for logs and metrics */
+
+#define HTTP_TARGET_MAX 4096 /* longest request target accepted (longer: 414) */
+#define HTTP_QUERY_MAX 256   /* longest decoded search query (longer: 400) */
+#define HTTP_NAME_MAX 128    /* longest decoded service name in /services/NAME */
+
+struct http_route {
+        enum http_route_id id;
+        bool api;                  /* errors are answered in JSON */
+        int status;                /* 0, or the error status the target deserves (400, 404, 414) */
+        const char *error;         /* static text explaining status, or NULL */
+        uint16_t port;             /* PORT, API_PORT */
+        char name[HTTP_NAME_MAX];  /* SERVICE: decoded name */
+        char q[HTTP_QUERY_MAX + 1]; /* SEARCH, API_SEARCH: decoded q ("" when absent) */
+        bool has_q;
+        int x, y;                  /* MAP_CLICK: ISMAP coordinates, -1 when absent */
+        bool local;                /* MAP_PNG: ?local=1 overlay */
+};
+
+/* Parses a raw request target ("/ports/625?x=1", not yet percent-decoded) into ret. Always
+ * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a
+ * route with bad parameters gets the route's id and status 400 with error set. Never fails. */
+void http_route_parse(const char *target, size_t len, struct http_route *ret);
+
+/* Finds key in a raw query string ("a=1&b=2") and decodes its value into out (see
+ * http_url_decode). Returns the decoded length, -ENOENT when absent, -EINVAL, -E2BIG. */
+int http_query_get(const char *query, size_t len, const char *key, char *out, size_t outlen);
+
+/* ---- rate limiting ------------------------------------------------------------------------ */
+
+/* A token bucket per client address in a fixed table: at most burst actions at once, refilled at
+ * one action per refill_seconds. When the table is full the stalest slot is reused, so memory
+ * stays bounded whatever the number of clients. Thread-safe. */
+struct http_ratelimit;
+struct http_ratelimit *http_ratelimit_new(unsigned burst, double refill_seconds, size_t slots);
+void http_ratelimit_free(struct http_ratelimit *rl); /* accepts NULL */
+/* Takes one token for key at time now (seconds, monotonic); false when the bucket is empty. */
+bool http_ratelimit_take(struct http_ratelimit *rl, const void *key, size_t keylen, double now);
+
+/* ---- hashing ------------------------------------------------------------------------------ */
+
+uint64_t http_fnv1a(const void *data, size_t len);
+/* SHA-256 of data, as base64 (44 characters + NUL) for a CSP hash source. */
+void http_sha256_base64(const void *data, size_t len, char out[45]);
+
+/* ---- the status of every port, for the map ------------------------------------------------ */
+
+enum http_map_class {
+        HTTP_MAP_UNASSIGNED = 0,
+        HTTP_MAP_ASSIGNED = 1,
+        HTTP_MAP_RESERVED = 2,
+        HTTP_MAP_UNOFFICIAL = 3, /* unassigned, but the knowledge file knows a use */
+        HTTP_MAP_LISTENING = 4,  /* overlay: something listens here on this machine */
+        HTTP_NMAP_CLASSES
+};
+const char *http_map_class_name(enum http_map_class c);
+/* One class per port (tcp or udp assigned wins, then reserved, then knowledge). */
+void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536]);
+/* Encodes classes as a 512x512 palette PNG (2x2 pixels per port, row y holds ports
+ * 256*y .. 256*y+255). Returns 0 and a malloc'd *ret, or -errno. */
+int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len);
+/* Palette colours, 0xRRGGBB. */
+uint32_t http_map_color(enum http_map_class c);
+
+/* ---- feedback store (SQLite) ---------------------------------------------------------------- */
+
+struct http_feedback;
+/* Opens (creating its directory and table) the store at path. Returns 0 or -errno, with a
+ * one-line reason in err. Thread-safe once opened. */
+int http_feedback_open(const char *path, struct http_feedback **ret, char *err, size_t errlen);
+void http_feedback_close(struct http_feedback *f); /* accepts NULL */
+int http_feedback_vote(struct http_feedback *f, const char *page, bool helpful);
+/* Counts for one page (0 and 0 when it has none). */
+int http_feedback_counts(struct http_feedback *f, const char *page, long *ret_yes, long *ret_no);
+struct http_feedback_row {
+        char page[512];
+        long yes, no;
+};
+/* The pages with votes, most votes first, at most max. *ret is malloc'd (caller frees). */
+int http_feedback_list(struct http_feedback *f, size_t max, struct http_feedback_row **ret, size_t *ret_n);
+
+/* ---- what pages and API handlers see of the server ---------------------------------------- */
+
+struct http_ctx {
+        const struct registry *reg;
+        const struct knowledge *know;       /* may be NULL */
+        struct http_feedback *feedback;     /* NULL: feedback disabled */
+        const uint8_t *classes;             /* 65536 map classes */
+        bool show_local;
+};
+
+/* Whether a page path may carry feedback: a page (not the API, not a form target) that exists. */
+bool http_feedback_page_valid(const struct http_ctx *c, const char *page);
+
+/* Pages. Each renders a whole HTML document into b and returns the HTTP status it deserves
+ * (200, 404, ...), or -errno. */
+int http_page_home(const struct http_ctx *c, struct http_buf *b);
+int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b);
+int http_page_service(const struct http_ctx *c, const char *name, struct http_buf *b);
+int http_page_ranges(const struct http_ctx *c, struct http_buf *b);
+int http_page_map(const struct http_ctx *c, bool local, struct http_buf *b);
+int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b);
+int http_page_stats(const struct http_ctx *c, struct http_buf *b);
+int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b);
+int http_page_error(const struct http_ctx *c, int status, const char *message, struct http_buf *b);
+/* The inline style sheet and map script, for the Content-Security-Policy hashes. */
+const char *http_page_style(void);
+const char *http_page_script(void);
+
+/* API objects (new references, NULL on OOM). */
+json_t *http_api_port(const struct http_ctx *c, uint16_t port);
+json_t *http_api_search(const struct http_ctx *c, const char *q);
+/* Sets *ret_status: 200, or 501 when listing sockets is not possible. */
+json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
+json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
+/* Ports with a listener on this machine (tcp or udp); returns 0 or -errno. */
+int http_local_listening(uint8_t ret_listening[65536]);

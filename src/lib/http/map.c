@@ -1,0 +1,144 @@
+/* portscope serve — the map of all 65,536 ports: one class per port, drawn as a small PNG.
+ *
+ * The PNG encoder is the minimum the format needs (IHDR, PLTE, IDAT, IEND; filter 0; zlib from
+ * the system), enough for an image that is computed once at start-up and then served as bytes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "http-internal.h"
+
+static const char *const class_names[HTTP_NMAP_CLASSES] = {
+        [HTTP_MAP_UNASSIGNED] = "unassigned",
+        [HTTP_MAP_ASSIGNED] = "assigned",
+        [HTTP_MAP_RESERVED] = "reserved",
+        [HTTP_MAP_UNOFFICIAL] = "unofficial use",
+        [HTTP_MAP_LISTENING] = "listening here",
+};
+
+/* Chosen to be told apart with the common colour-vision deficiencies and against the page. */
+static const uint32_t class_colors[HTTP_NMAP_CLASSES] = {
+        [HTTP_MAP_UNASSIGNED] = 0xe4e7eb,
+        [HTTP_MAP_ASSIGNED] = 0x1f5fa8,
+        [HTTP_MAP_RESERVED] = 0xd08c00,
+        [HTTP_MAP_UNOFFICIAL] = 0x8e44ad,
+        [HTTP_MAP_LISTENING] = 0xd62728,
+};
+
+const char *http_map_class_name(enum http_map_class c)
+{
+        return (unsigned)c < HTTP_NMAP_CLASSES ? class_names[c] : "unknown";
+}
+
+uint32_t http_map_color(enum http_map_class c)
+{
+        return (unsigned)c < HTTP_NMAP_CLASSES ? class_colors[c] : 0;
+}
+
+void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536])
+{
+        for (unsigned port = 0; port < 65536; port++) {
+                uint8_t c = HTTP_MAP_UNASSIGNED;
+                bool reserved = false;
+                for (int p = 0; p < PS_NPROTO; p++) {
+                        enum registry_status s = registry_status(r, (uint16_t)port, (enum ps_proto)p);
+                        if (s == REGISTRY_ASSIGNED)
+                                c = HTTP_MAP_ASSIGNED;
+                        else if (s == REGISTRY_RESERVED)
+                                reserved = true;
+                }
+                if (c == HTTP_MAP_UNASSIGNED && reserved)
+                        c = HTTP_MAP_RESERVED;
+                if (c == HTTP_MAP_UNASSIGNED && k) {
+                        const struct knowledge_entry *e;
+                        if (knowledge_for_port(k, (uint16_t)port, PS_TCP, &e, 1) > 0 ||
+                            knowledge_for_port(k, (uint16_t)port, PS_UDP, &e, 1) > 0)
+                                c = HTTP_MAP_UNOFFICIAL;
+                }
+                classes[port] = c;
+        }
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+        p[0] = (uint8_t)(v >> 24);
+        p[1] = (uint8_t)(v >> 16);
+        p[2] = (uint8_t)(v >> 8);
+        p[3] = (uint8_t)v;
+}
+
+/* Appends one chunk (length, type, data, CRC) at out + *pos. */
+static void chunk(uint8_t *out, size_t *pos, const char type[4], const uint8_t *data, uint32_t len)
+{
+        uint8_t *p = out + *pos;
+        put32(p, len);
+        memcpy(p + 4, type, 4);
+        if (len)
+                memcpy(p + 8, data, len);
+        uLong crc = crc32(0L, Z_NULL, 0);
+        crc = crc32(crc, p + 4, len + 4);
+        put32(p + 8 + len, (uint32_t)crc);
+        *pos += 12 + (size_t)len;
+}
+
+int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len)
+{
+        enum { SIDE = 512, SCALE = 2 };
+        size_t rawlen = (size_t)SIDE * (SIDE + 1);
+        uint8_t *raw = malloc(rawlen);
+        if (!raw)
+                return -ENOMEM;
+        for (size_t y = 0; y < SIDE; y++) {
+                uint8_t *row = raw + y * (SIDE + 1);
+                row[0] = 0; /* filter: none */
+                for (size_t x = 0; x < SIDE; x++) {
+                        uint8_t c = classes[(y / SCALE) * 256 + x / SCALE];
+                        row[1 + x] = c < HTTP_NMAP_CLASSES ? c : 0;
+                }
+        }
+        uLongf zlen = compressBound((uLong)rawlen);
+        uint8_t *z = malloc(zlen);
+        if (!z) {
+                free(raw);
+                return -ENOMEM;
+        }
+        int zr = compress2(z, &zlen, raw, (uLong)rawlen, 9);
+        free(raw);
+        if (zr != Z_OK) {
+                free(z);
+                return -EIO;
+        }
+        size_t cap = 8 + (12 + 13) + (12 + 3 * HTTP_NMAP_CLASSES) + (12 + zlen) + 12;
+        uint8_t *out = malloc(cap);
+        if (!out) {
+                free(z);
+                return -ENOMEM;
+        }
+        static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+        size_t pos = 0;
+        memcpy(out, sig, 8);
+        pos = 8;
+        uint8_t ihdr[13];
+        put32(ihdr, SIDE);
+        put32(ihdr + 4, SIDE);
+        ihdr[8] = 8;  /* bit depth */
+        ihdr[9] = 3;  /* colour type: palette */
+        ihdr[10] = 0; /* deflate */
+        ihdr[11] = 0; /* adaptive filtering */
+        ihdr[12] = 0; /* no interlace */
+        chunk(out, &pos, "IHDR", ihdr, sizeof ihdr);
+        uint8_t plte[3 * HTTP_NMAP_CLASSES];
+        for (int i = 0; i < HTTP_NMAP_CLASSES; i++) {
+                plte[3 * i] = (uint8_t)(class_colors[i] >> 16);
+                plte[3 * i + 1] = (uint8_t)(class_colors[i] >> 8);
+                plte[3 * i + 2] = (uint8_t)class_colors[i];
+        }
+        chunk(out, &pos, "PLTE", plte, sizeof plte);
+        chunk(out, &pos, "IDAT", z, (uint32_t)zlen);
+        chunk(out, &pos, "IEND", NULL, 0);
+        free(z);
+        *ret = out;
+        *ret_len = pos;
+        return 0;
+}

@@ -1,0 +1,214 @@
+/* portscope serve — parsing request targets into routes.
+ *
+ * The target is parsed here from the raw bytes the client sent (libmicrohttpd is told not to
+ * unescape anything), so that one small, fuzzed function decides what a request means. No part
+ * of a target ever names a file: routes are a fixed table. */
+#include <errno.h>
+#include <string.h>
+
+#include "http-internal.h"
+
+static const char *const route_names[HTTP_NROUTES] = {
+        [HTTP_ROUTE_NONE] = "none",
+        [HTTP_ROUTE_HOME] = "home",
+        [HTTP_ROUTE_SEARCH] = "search",
+        [HTTP_ROUTE_PORT] = "port",
+        [HTTP_ROUTE_SERVICE] = "service",
+        [HTTP_ROUTE_RANGES] = "ranges",
+        [HTTP_ROUTE_MAP] = "map",
+        [HTTP_ROUTE_MAP_PNG] = "map_png",
+        [HTTP_ROUTE_MAP_CLICK] = "map_click",
+        [HTTP_ROUTE_STATS] = "stats",
+        [HTTP_ROUTE_FEEDBACK] = "feedback",
+        [HTTP_ROUTE_API_PORT] = "api_port",
+        [HTTP_ROUTE_API_SEARCH] = "api_search",
+        [HTTP_ROUTE_API_LISTENERS] = "api_listeners",
+        [HTTP_ROUTE_METRICS] = "metrics",
+        [HTTP_ROUTE_HEALTHZ] = "healthz",
+};
+
+const char *http_route_name(enum http_route_id id)
+{
+        return (unsigned)id < HTTP_NROUTES ? route_names[id] : "none";
+}
+
+/* A decimal port: 1-5 digits, no sign, no leading zero (one spelling per port), <= 65535. */
+static int parse_port(const char *s, size_t len, uint16_t *ret)
+{
+        if (len == 0 || len > 5 || (len > 1 && s[0] == '0'))
+                return -EINVAL;
+        unsigned v = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                v = v * 10 + (unsigned)(s[i] - '0');
+        }
+        if (v > 65535)
+                return -ERANGE;
+        *ret = (uint16_t)v;
+        return 0;
+}
+
+/* A non-negative decimal below 100000 (ISMAP coordinates). */
+static int parse_coord(const char *s, size_t len)
+{
+        if (len == 0 || len > 5)
+                return -1;
+        int v = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -1;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v;
+}
+
+int http_query_get(const char *query, size_t len, const char *key, char *out, size_t outlen)
+{
+        size_t klen = strlen(key);
+        size_t i = 0;
+        while (i <= len && len > 0) {
+                size_t end = i;
+                while (end < len && query[end] != '&' && query[end] != ';')
+                        end++;
+                const char *eq = memchr(query + i, '=', end - i);
+                size_t name_end = eq ? (size_t)(eq - query) : end;
+                if (name_end - i == klen && memcmp(query + i, key, klen) == 0) {
+                        if (!eq) {
+                                out[0] = '\0';
+                                return outlen ? 0 : -E2BIG;
+                        }
+                        size_t v = name_end + 1;
+                        return http_url_decode(query + v, end - v, true, out, outlen);
+                }
+                i = end + 1;
+        }
+        return -ENOENT;
+}
+
+static bool seg_eq(const char *p, size_t n, const char *lit)
+{
+        size_t l = strlen(lit);
+        return n == l && memcmp(p, lit, l) == 0;
+}
+
+static bool has_prefix(const char *p, size_t n, const char *lit)
+{
+        size_t l = strlen(lit);
+        return n >= l && memcmp(p, lit, l) == 0;
+}
+
+static void set_error(struct http_route *r, int status, const char *why)
+{
+        r->status = status;
+        r->error = why;
+}
+
+static void parse_q(struct http_route *r, const char *query, size_t qlen)
+{
+        int n = http_query_get(query, qlen, "q", r->q, sizeof r->q);
+        if (n >= 0)
+                r->has_q = true;
+        else if (n == -E2BIG)
+                set_error(r, 400, "the search query is longer than 256 bytes");
+        else if (n == -EINVAL)
+                set_error(r, 400, "the search query is not valid percent-encoded UTF-8");
+        if (n < 0)
+                r->q[0] = '\0';
+}
+
+void http_route_parse(const char *target, size_t len, struct http_route *ret)
+{
+        *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1 };
+        struct http_route *r = ret;
+
+        if (len > HTTP_TARGET_MAX) {
+                set_error(r, 414, "the request target is too long");
+                return;
+        }
+        if (len == 0 || target[0] != '/') {
+                set_error(r, 400, "the request target must be an absolute path");
+                return;
+        }
+        const char *qm = memchr(target, '?', len);
+        size_t plen = qm ? (size_t)(qm - target) : len;
+        const char *query = qm ? qm + 1 : "";
+        size_t qlen = qm ? len - plen - 1 : 0;
+        const char *p = target;
+
+        if (has_prefix(p, plen, "/api/")) {
+                r->api = true;
+                if (has_prefix(p, plen, "/api/v1/ports/")) {
+                        size_t off = strlen("/api/v1/ports/");
+                        r->id = HTTP_ROUTE_API_PORT;
+                        int e = parse_port(p + off, plen - off, &r->port);
+                        if (e == -ERANGE)
+                                set_error(r, 400, "port numbers range from 0 to 65535");
+                        else if (e < 0)
+                                set_error(r, 400, "not a port number: expected /api/v1/ports/N with N in 0..65535");
+                } else if (seg_eq(p, plen, "/api/v1/search")) {
+                        r->id = HTTP_ROUTE_API_SEARCH;
+                        parse_q(r, query, qlen);
+                        if (r->status == 0 && (!r->has_q || r->q[0] == '\0'))
+                                set_error(r, 400, "missing query: expected /api/v1/search?q=TEXT");
+                } else if (seg_eq(p, plen, "/api/v1/listeners")) {
+                        r->id = HTTP_ROUTE_API_LISTENERS;
+                } else {
+                        set_error(r, 404, "no such API endpoint");
+                }
+                return;
+        }
+
+        if (seg_eq(p, plen, "/")) {
+                r->id = HTTP_ROUTE_HOME;
+        } else if (seg_eq(p, plen, "/search")) {
+                r->id = HTTP_ROUTE_SEARCH;
+                parse_q(r, query, qlen);
+        } else if (has_prefix(p, plen, "/ports/")) {
+                size_t off = strlen("/ports/");
+                int e = parse_port(p + off, plen - off, &r->port);
+                if (e == 0)
+                        r->id = HTTP_ROUTE_PORT;
+                else
+                        set_error(r, 404, "no such port: ports are numbered 0 to 65535");
+        } else if (has_prefix(p, plen, "/services/")) {
+                size_t off = strlen("/services/");
+                int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
+                if (n > 0 && !memchr(r->name, '/', (size_t)n))
+                        r->id = HTTP_ROUTE_SERVICE;
+                else {
+                        r->name[0] = '\0';
+                        set_error(r, 404, "no such service name");
+                }
+        } else if (seg_eq(p, plen, "/ranges")) {
+                r->id = HTTP_ROUTE_RANGES;
+        } else if (seg_eq(p, plen, "/map")) {
+                r->id = HTTP_ROUTE_MAP;
+        } else if (seg_eq(p, plen, "/map.png")) {
+                r->id = HTTP_ROUTE_MAP_PNG;
+                char v[8];
+                r->local = http_query_get(query, qlen, "local", v, sizeof v) > 0 && strcmp(v, "1") == 0;
+        } else if (seg_eq(p, plen, "/map/click")) {
+                /* A server-side image map (<img ismap>) sends "?X,Y" in image pixels. */
+                r->id = HTTP_ROUTE_MAP_CLICK;
+                const char *comma = memchr(query, ',', qlen);
+                if (comma) {
+                        r->x = parse_coord(query, (size_t)(comma - query));
+                        r->y = parse_coord(comma + 1, qlen - (size_t)(comma - query) - 1);
+                }
+                if (r->x < 0 || r->y < 0 || r->x >= 512 || r->y >= 512) {
+                        r->x = r->y = -1;
+                        set_error(r, 400, "expected map coordinates ?X,Y within 512x512");
+                }
+        } else if (seg_eq(p, plen, "/stats")) {
+                r->id = HTTP_ROUTE_STATS;
+        } else if (seg_eq(p, plen, "/feedback")) {
+                r->id = HTTP_ROUTE_FEEDBACK;
+        } else if (seg_eq(p, plen, "/metrics")) {
+                r->id = HTTP_ROUTE_METRICS;
+        } else if (seg_eq(p, plen, "/healthz")) {
+                r->id = HTTP_ROUTE_HEALTHZ;
+        } else {
+                set_error(r, 404, "no such page");
+        }
+}
