@@ -52,7 +52,7 @@ int cli_exec_component(const char *component, const char *subcommand, int argc, 
                 /* In the build tree, each component builds in its own source directory. */
                 static const char *const build_dirs[][2] = {
                         { "audit", "src/lib/sockets" }, { "serve", "src/lib/http" },
-                        { "scan", "src/lib/scan" },     { "update", "src/lib/store" },
+                        { "scan", "src/lib/scan" },     { "update", "src/lib/update" },
                 };
                 for (size_t i = 0; i < sizeof(build_dirs) / sizeof(build_dirs[0]); i++) {
                         if (strcmp(build_dirs[i][0], component) != 0)

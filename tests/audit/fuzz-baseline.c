@@ -1,0 +1,38 @@
+/* libFuzzer target: the audit baseline parser (outside input) and the matcher and formatter on
+ * whatever it accepted.
+ * fuzz-sources: src/lib/sockets/baseline.c src/lib/sockets/sockets.c src/lib/sockets/owners.c src/lib/util.c src/lib/port.c -lmnl -lpthread
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "portscope/baseline.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct baseline *b = NULL;
+        struct baseline_error err;
+        static const uint8_t any[16];
+        const char *names[] = { "sshd", "*" };
+        char buf[128];
+
+        if (baseline_parse("fuzz", (const char *)data, size, &b, &err) < 0) {
+                /* Errors must be terminated strings with a position inside the input. */
+                if (strnlen(err.message, sizeof(err.message)) == sizeof(err.message) || err.line > size + 1)
+                        __builtin_trap();
+                return 0;
+        }
+        for (size_t i = 0; i < b->n; i++) {
+                const struct baseline_entry *e = &b->v[i];
+                if (!e->reason || !*e->reason || e->port_lo > e->port_hi)
+                        __builtin_trap();
+                baseline_entry_format(e, buf, sizeof(buf));
+                baseline_match(b, SOCKETS_TCP, e->port_lo, e->has_address ? e->family : AF_INET,
+                               e->has_address ? e->address : any, names, 2);
+        }
+        baseline_free(b);
+        return 0;
+}

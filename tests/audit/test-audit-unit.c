@@ -1,0 +1,522 @@
+/* Unit tests of the audit library: baseline parser, verdict rules on hand-made sockets, history
+ * (a real SQLite file), /proc/net/raw and cgroup parsing, and a real netlink dump of a socket
+ * this process opens on 127.0.0.1 (no privilege needed). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "portscope/baseline.h"
+#include "portscope/history.h"
+#include "portscope/knowledge.h"
+#include "portscope/registry.h"
+#include "portscope/sockets.h"
+#include "portscope/verdict.h"
+
+/* ---- baseline ---- */
+
+static struct baseline *parse_ok(const char *text)
+{
+        struct baseline *b = NULL;
+        struct baseline_error err = { 0 };
+        int r = baseline_parse("t.baseline", text, strlen(text), &b, &err);
+        if (r < 0)
+                fprintf(stderr, "unexpected error %s:%u:%u: %s\n", err.file, err.line, err.column, err.message);
+        assert_int_equal(r, 0);
+        return b;
+}
+
+static void parse_err(const char *text, unsigned line, unsigned col, const char *needle)
+{
+        struct baseline *b = NULL;
+        struct baseline_error err = { 0 };
+        int r = baseline_parse("t.baseline", text, strlen(text), &b, &err);
+        assert_true(r < 0);
+        assert_null(b);
+        assert_string_equal(err.file, "t.baseline");
+        assert_int_equal(err.line, line);
+        if (col)
+                assert_int_equal(err.column, col);
+        if (!strstr(err.message, needle))
+                fprintf(stderr, "message '%s' lacks '%s'\n", err.message, needle);
+        assert_non_null(strstr(err.message, needle));
+}
+
+static void test_baseline_parse(void **state)
+{
+        (void)state;
+        struct baseline *b = parse_ok("# comment\n"
+                                      "\n"
+                                      "22/tcp   sshd   remote administration (OPS-112)  \n"
+                                      "  127.0.0.1:631/tcp cupsd local printing\r\n"
+                                      "[::1]:5432/tcp postgres app database # not a comment\n"
+                                      "5353 * mDNS, any daemon\n"
+                                      "8000-8100/udp python3 dev servers\n"
+                                      "1/raw ping icmp");
+        char spec[96];
+
+        assert_int_equal(b->n, 6);
+        assert_int_equal(b->v[0].port_lo, 22);
+        assert_int_equal(b->v[0].protos, 1u << SOCKETS_TCP);
+        assert_string_equal(b->v[0].process, "sshd");
+        assert_string_equal(b->v[0].reason, "remote administration (OPS-112)");
+        assert_int_equal(b->v[0].line, 3);
+        assert_true(b->v[1].has_address);
+        assert_int_equal(b->v[1].family, AF_INET);
+        assert_string_equal(b->v[1].reason, "local printing");
+        assert_int_equal(b->v[2].family, AF_INET6);
+        assert_string_equal(b->v[2].reason, "app database # not a comment");
+        assert_null(b->v[3].process);
+        assert_int_equal(b->v[3].protos, (1u << SOCKETS_TCP) | (1u << SOCKETS_UDP) | (1u << SOCKETS_SCTP));
+        assert_int_equal(b->v[4].port_lo, 8000);
+        assert_int_equal(b->v[4].port_hi, 8100);
+        assert_int_equal(b->v[5].protos, 1u << SOCKETS_RAW);
+        assert_int_equal(baseline_entry_format(&b->v[1], spec, sizeof(spec)), 0);
+        assert_string_equal(spec, "127.0.0.1:631/tcp");
+        assert_int_equal(baseline_entry_format(&b->v[2], spec, sizeof(spec)), 0);
+        assert_string_equal(spec, "[::1]:5432/tcp");
+        assert_int_equal(baseline_entry_format(&b->v[3], spec, sizeof(spec)), 0);
+        assert_string_equal(spec, "5353");
+        assert_int_equal(baseline_entry_format(&b->v[1], spec, 4), -ENOBUFS);
+        baseline_free(b);
+        baseline_free(NULL);
+}
+
+static void test_baseline_errors(void **state)
+{
+        (void)state;
+        parse_err("22/tcp sshd\n", 1, 12, "missing reason");
+        parse_err("ok/tcp sshd why\n", 1, 1, "PORT");
+        parse_err("# c\n22/tcpx sshd why\n", 2, 4, "unknown protocol");
+        parse_err("65536/tcp sshd why\n", 1, 1, "PORT");
+        parse_err("90-80/tcp sshd why\n", 1, 1, "LO <= HI");
+        parse_err("22/ sshd why\n", 1, 4, "protocol");
+        parse_err("::1:22/tcp sshd why\n", 1, 1, "[ADDRESS]");
+        parse_err("1.2.3:22/tcp x why\n", 1, 1, "IPv4");
+        parse_err("[1.2.3.4]:22/tcp x why\n", 1, 1, "IPv6");
+        parse_err("[::1]22/tcp x why\n", 1, 1, "[ADDRESS]");
+        parse_err("22/tcp\n", 1, 7, "process");
+        parse_err("22/tcp s why\x01\n", 1, 12, "control");
+        parse_err("22/tcp s why\xff\n", 1, 1, "UTF-8");
+        {
+                char *big = malloc(BASELINE_MAX_LINE + 100);
+                memset(big, 'a', BASELINE_MAX_LINE + 50);
+                memcpy(big, "22/tcp s ", 9);
+                big[BASELINE_MAX_LINE + 50] = '\0';
+                parse_err(big, 1, 0, "longer");
+                free(big);
+        }
+}
+
+static void test_baseline_match(void **state)
+{
+        (void)state;
+        struct baseline *b = parse_ok("22/tcp sshd ssh\n127.0.0.1:631/tcp cupsd print\n5353/udp * mdns\n");
+        const char *sshd[] = { "sshd" }, *nc[] = { "nc", "ncat" }, *cups[] = { "cupsd" };
+        uint8_t any[16] = { 0 }, lo[16] = { 127, 0, 0, 1 }, other[16] = { 198, 18, 0, 1 };
+
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 22, AF_INET, any, sshd, 1), 0);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 22, AF_INET6, any, sshd, 1), 0);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 22, AF_INET, any, nc, 2), -1);
+        assert_int_equal(baseline_match(b, SOCKETS_UDP, 22, AF_INET, any, sshd, 1), -1);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 22, AF_INET, any, NULL, 0), -1);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 631, AF_INET, lo, cups, 1), 1);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 631, AF_INET, other, cups, 1), -1);
+        assert_int_equal(baseline_match(b, SOCKETS_UDP, 5353, AF_INET, other, NULL, 0), 2);
+        assert_int_equal(baseline_match(NULL, SOCKETS_UDP, 5353, AF_INET, other, NULL, 0), -1);
+        baseline_free(b);
+}
+
+/* ---- verdicts on hand-made sockets ---- */
+
+static const char csv[] =
+        "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
+        "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n"
+        "ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,[RFC4251],,,\n"
+        ",250-263,tcp,Unassigned,,,,,,,,\n"
+        "dec-dlm,625,tcp,DEC DLM,,,,,,,,\n"
+        "arepa-raft,3025,tcp,Arepa Raft,,,,,,,,\n"
+        "arepa-raft,3025,udp,Arepa Raft,,,,,,,,\n"
+        "eldim,31337,tcp,eldim,,,,,,,,\n"
+        ",40001-40840,tcp,Unassigned,,,,,,,,\n"
+        ",49152-65535,tcp,Reserved,,,,,,,,\n";
+
+static const char know[] = "service: ssh\nservers: sshd dropbear\nsource: test\n\n"
+                           "entry: netpd\nkind: application\nports: 3025/tcp, 3025/udp\nsummary: Pure Data netpd.\n"
+                           "process: pd\nsource: test\n\n"
+                           "entry: bo\nkind: malware\nports: 31337/tcp\nsummary: Back Orifice.\nsource: test\n";
+
+struct fixture {
+        struct registry *reg;
+        struct knowledge *k;
+        struct sockets_list l;
+        struct sockets_process procs[4];
+        uint32_t owner_ix[4];
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        struct registry_error rerr;
+        struct knowledge_error kerr;
+        static const char *names[4] = { "sshd", "nc", "pd", "python3" };
+
+        if (registry_parse_buffer("test.csv", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &f->reg, &rerr) < 0) {
+                fprintf(stderr, "registry: %s:%u: %s\n", rerr.file, rerr.line, rerr.message);
+                return -1;
+        }
+        if (knowledge_parse("test.knowledge", know, sizeof(know) - 1, &f->k, &kerr) < 0) {
+                fprintf(stderr, "knowledge: %u: %s\n", kerr.line, kerr.message);
+                return -1;
+        }
+        for (int i = 0; i < 4; i++) {
+                f->procs[i] = (struct sockets_process){ .pid = 100 + i, .uid = 0, .comm = names[i], .cmdline = names[i],
+                                                        .exe = names[i], .user = "root", .cgroup = "", .unit = "",
+                                                        .container = "" };
+                f->owner_ix[i] = (uint32_t)i;
+        }
+        f->l.procs = f->procs;
+        f->l.nprocs = 4;
+        f->l.owners.done = true;
+        f->l.owners.privileged = true;
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        registry_close(f->reg);
+        knowledge_free(f->k);
+        free(f);
+        return 0;
+}
+
+/* Judges a TCP/UDP listener on port owned by process index who (-1: no owner). */
+static void judge(struct fixture *f, enum sockets_proto proto, uint16_t port, int who, bool loopback,
+                  const struct baseline *b, struct verdict *v)
+{
+        struct sockets_entry e = { .proto = proto, .family = AF_INET, .listening = true, .port = port };
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k, .baseline = b };
+
+        if (loopback) {
+                e.local[0] = 127;
+                e.local[3] = 1;
+                e.exposure = SOCKETS_EXPOSURE_LOOPBACK;
+        } else
+                e.exposure = SOCKETS_EXPOSURE_ALL;
+        if (who >= 0) {
+                e.owners = &f->owner_ix[who];
+                e.nowners = 1;
+        }
+        verdict_judge(&c, &f->l, &e, v);
+}
+
+static void expect(const struct verdict *v, enum verdict_kind k, enum verdict_severity s, const char *needle)
+{
+        if (v->kind != k || v->severity != s || !strstr(v->reason, needle))
+                fprintf(stderr, "got %s/%s: %s (wanted %s/%s with '%s')\n", verdict_kind_name(v->kind),
+                        verdict_severity_name(v->severity), v->reason, verdict_kind_name(k), verdict_severity_name(s),
+                        needle);
+        assert_int_equal(v->kind, k);
+        assert_int_equal(v->severity, s);
+        assert_non_null(strstr(v->reason, needle));
+}
+
+static void test_verdicts(void **state)
+{
+        struct fixture *f = *state;
+        struct verdict v;
+
+        judge(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+        expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "sshd serves ssh");
+        assert_int_equal(v.nservices, 1);
+        assert_string_equal(v.services[0], "ssh");
+        judge(f, SOCKETS_TCP, 22, 1, false, NULL, &v);
+        expect(&v, VERDICT_MISMATCH, VERDICT_MEDIUM, "nc is not a known server");
+        judge(f, SOCKETS_TCP, 22, 1, true, NULL, &v);
+        expect(&v, VERDICT_MISMATCH, VERDICT_LOW, "loopback only, so severity lowered from medium to low");
+        judge(f, SOCKETS_TCP, 250, 3, false, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "nothing is registered on 250/tcp");
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "either lost or hiding");
+        judge(f, SOCKETS_TCP, 250, -1, false, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "owner unknown");
+        judge(f, SOCKETS_TCP, 3025, 2, false, NULL, &v);
+        expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "netpd");
+        assert_non_null(v.knowledge);
+        judge(f, SOCKETS_UDP, 3025, 3, false, NULL, &v);
+        expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "knowledge knows netpd here");
+        judge(f, SOCKETS_TCP, 31337, 3, false, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known malware port: bo");
+        judge(f, SOCKETS_TCP, 31337, 3, true, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
+        judge(f, SOCKETS_TCP, 40001, 3, false, NULL, &v);
+        expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
+        judge(f, SOCKETS_TCP, 625, 3, false, NULL, &v);
+        expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "assigned to dec-dlm");
+        judge(f, SOCKETS_TCP, 60000, 3, false, NULL, &v);
+        expect(&v, VERDICT_INFO, VERDICT_LOW, "dynamic range");
+        judge(f, SOCKETS_TCP, 60000, 3, true, NULL, &v);
+        expect(&v, VERDICT_INFO, VERDICT_NONE, "loopback only");
+        {
+                struct baseline *b = parse_ok("250/tcp python3 the lab's legacy service\n40001 * test rig\n");
+                judge(f, SOCKETS_TCP, 250, 3, false, b, &v);
+                expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "in the baseline (t.baseline:1): the lab's legacy service");
+                assert_int_equal(v.baseline, 0);
+                judge(f, SOCKETS_TCP, 250, 1, false, b, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "250/tcp");
+                judge(f, SOCKETS_TCP, 40001, -1, false, b, &v);
+                expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "test rig");
+                baseline_free(b);
+        }
+}
+
+static void test_report_outputs(void **state)
+{
+        struct fixture *f = *state;
+        struct sockets_list *l = calloc(1, sizeof(*l));
+        struct baseline *b = parse_ok("22/tcp sshd ssh\n9999/tcp gone-daemon it was here\n");
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k, .baseline = b };
+        struct verdict_report *r;
+        char *text;
+        size_t len;
+
+        /* Two sockets: sshd on 22, and a process with a hostile name on 250. */
+        l->v = calloc(2, sizeof(*l->v));
+        l->n = 2;
+        l->procs = calloc(2, sizeof(*l->procs));
+        l->nprocs = 2;
+        l->owner_ix = calloc(2, sizeof(*l->owner_ix));
+        l->owner_ix[0] = 0;
+        l->owner_ix[1] = 1;
+        l->procs[0] = (struct sockets_process){ .pid = 7, .comm = strdup("sshd"), .cmdline = strdup("sshd -D"),
+                                                .exe = strdup("sshd"), .user = strdup("root"), .cgroup = strdup(""),
+                                                .unit = strdup("ssh.service"), .container = strdup("") };
+        l->procs[1] = (struct sockets_process){ .pid = 8, .comm = strdup("ev\"il\n\x1b[2J"), .cmdline = strdup("\xff\xfe"),
+                                                .exe = strdup("x"), .user = strdup("nobody"), .cgroup = strdup(""),
+                                                .unit = strdup(""), .container = strdup("") };
+        l->v[0] = (struct sockets_entry){ .proto = SOCKETS_TCP, .family = AF_INET, .listening = true, .port = 22,
+                                          .owners = &l->owner_ix[0], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL };
+        l->v[1] = (struct sockets_entry){ .proto = SOCKETS_TCP, .family = AF_INET, .listening = true, .port = 250,
+                                          .owners = &l->owner_ix[1], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL };
+        l->owners.done = l->owners.privileged = true;
+        assert_int_equal(verdict_report_build(&c, l, "host", &r), 0);
+        assert_int_equal(r->ngone, 1);
+        assert_int_equal(r->gone[0], 1);
+        assert_int_equal(verdict_report_worst(r), VERDICT_HIGH);
+
+        assert_int_equal(verdict_report_prometheus(r, &text, &len), 0);
+        assert_int_equal(strlen(text), len);
+        assert_non_null(strstr(text, "portscope_listener{protocol=\"tcp\",address=\"0.0.0.0\",port=\"22\",process=\"sshd\","
+                                     "user=\"root\",unit=\"ssh.service\",verdict=\"expected\",severity=\"none\"} 0\n"));
+        assert_non_null(strstr(text, "process=\"ev\\\"il\\n\\\\x1b[2J\""));
+        assert_non_null(strstr(text, "severity=\"high\"} 3\n"));
+        assert_non_null(strstr(text, "portscope_audit_findings{severity=\"high\"} 1\n"));
+        assert_non_null(strstr(text, "portscope_audit_baseline_gone 1\n"));
+        free(text);
+
+        {
+                json_t *j = verdict_report_json(r), *li;
+                char *s = json_dumps(j, JSON_COMPACT);
+                assert_non_null(s);
+                li = json_array_get(json_object_get(j, "listeners"), 1);
+                assert_string_equal(json_string_value(json_object_get(li, "verdict")), "suspicious");
+                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\\xff\\xfe");
+                assert_int_equal(json_array_size(json_object_get(j, "gone")), 1);
+                free(s);
+                json_decref(j);
+        }
+        {
+                /* The table must not carry the escape sequence or newline of the process name. */
+                char *buf = NULL;
+                size_t blen = 0;
+                FILE *m = open_memstream(&buf, &blen);
+                verdict_report_print_table(r, m, false);
+                fclose(m);
+                assert_null(strchr(buf, '\x1b'));
+                assert_non_null(strstr(buf, "gone: 9999/tcp gone-daemon"));
+                free(buf);
+        }
+        assert_int_equal(verdict_report_draft_baseline(r, &text, &len), 0);
+        {
+                /* The draft parses, and keeps the unexplained listener commented out. */
+                struct baseline *d = parse_ok(text);
+                assert_int_equal(d->n, 1);
+                assert_int_equal(d->v[0].port_lo, 22);
+                assert_non_null(strstr(text, "# TODO suspicious, high"));
+                baseline_free(d);
+        }
+        free(text);
+        verdict_report_free(r);
+        baseline_free(b);
+}
+
+/* ---- history ---- */
+
+static void test_history(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/ps-audit-hist-XXXXXX", path[128], err[256];
+        struct history *h;
+        struct history_run run;
+        struct history_item *got;
+        size_t n, *app, *van, napp, nvan;
+        struct history_item a[] = {
+                { "tcp", "0.0.0.0", 22, "sshd", "root", "expected", "none" },
+                { "tcp", "::", 22, "sshd", "root", "expected", "none" },
+                { "udp", "0.0.0.0", 53, "named", "bind", "expected", "none" },
+        };
+        struct history_item b[] = {
+                { "tcp", "0.0.0.0", 22, "sshd", "root", "expected", "none" },
+                { "tcp", "::", 22, "sshd", "root", "expected", "none" },
+                { "tcp", "::", 22, "sshd", "root", "expected", "none" },
+                { "tcp", "0.0.0.0", 31337, "nc", "root", "suspicious", "high" },
+        };
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/sub/portscope.db", dir);
+        assert_int_equal(history_open(path, &h, err, sizeof(err)), 0);
+        assert_int_equal(history_last_run(h, "host", &run), -ENOENT);
+        assert_int_equal(history_record(h, "host", 1000, true, a, 3, NULL), 0);
+        assert_int_equal(history_record(h, "other", 1001, false, b, 4, NULL), 0);
+        assert_int_equal(history_last_run(h, "host", &run), 0);
+        assert_int_equal(run.time, 1000);
+        assert_true(run.privileged);
+        assert_int_equal(history_load(h, run.id, &got, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(got[2].process, "named");
+        assert_int_equal(got[2].port, 53);
+        assert_int_equal(history_diff(got, n, b, 4, &app, &napp, &van, &nvan), 0);
+        assert_int_equal(napp, 1);
+        assert_int_equal(app[0], 3);
+        assert_int_equal(nvan, 1);
+        assert_string_equal(got[van[0]].process, "named");
+        free(app);
+        free(van);
+        history_items_free(got, n);
+        history_close(h);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/sub", dir);
+        rmdir(path);
+        rmdir(dir);
+}
+
+/* ---- parsers of kernel text ---- */
+
+static void test_proc_raw_and_cgroup(void **state)
+{
+        (void)state;
+        struct sockets_entry e;
+        char buf[128];
+
+        assert_int_equal(sockets_parse_proc_raw_line("  sl  local_address rem_address   st tx_queue", AF_INET, &e), -EINVAL);
+        assert_int_equal(sockets_parse_proc_raw_line(
+                                 "   1: 0100007F:0001 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 4242 2 "
+                                 "0000000000000000 0",
+                                 AF_INET, &e),
+                         0);
+        assert_int_equal(e.port, 1);
+        assert_int_equal(e.local[0], 127);
+        assert_int_equal(e.uid, 1000);
+        assert_int_equal(e.inode, 4242);
+        assert_int_equal(e.state, 7);
+        assert_int_equal(sockets_parse_proc_raw_line("   1: 0100007G:0001 00000000:0000 07", AF_INET, &e), -EINVAL);
+        assert_int_equal(sockets_parse_proc_raw_line("   1: 0100007F:0001", AF_INET, &e), -EINVAL);
+
+        sockets_cgroup_unit("/system.slice/ssh.service", buf, sizeof(buf));
+        assert_string_equal(buf, "ssh.service");
+        sockets_cgroup_unit("/user.slice/user-1000.slice/user@1000.service/app.slice/pd.service", buf, sizeof(buf));
+        assert_string_equal(buf, "pd.service");
+        sockets_cgroup_unit("/", buf, sizeof(buf));
+        assert_string_equal(buf, "");
+        sockets_cgroup_container("/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope",
+                                 buf, sizeof(buf));
+        assert_string_equal(buf, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        sockets_cgroup_container("/system.slice/ssh.service", buf, sizeof(buf));
+        assert_string_equal(buf, "");
+}
+
+static void test_addresses(void **state)
+{
+        (void)state;
+        int fam;
+        uint8_t a[16];
+        char buf[64];
+
+        assert_int_equal(sockets_parse_addr("127.0.0.1", 9, &fam, a), 0);
+        assert_int_equal(fam, AF_INET);
+        assert_true(sockets_addr_is_loopback(fam, a));
+        assert_int_equal(sockets_parse_addr("[::ffff:127.0.0.2]", 18, &fam, a), 0);
+        assert_int_equal(fam, AF_INET6);
+        assert_true(sockets_addr_is_loopback(fam, a));
+        assert_int_equal(sockets_parse_addr("::", 2, &fam, a), 0);
+        assert_true(sockets_addr_is_any(fam, a));
+        sockets_format_addr(fam, a, buf, sizeof(buf));
+        assert_string_equal(buf, "::");
+        assert_int_equal(sockets_parse_addr("1.2.3", 5, &fam, a), -EINVAL);
+        assert_int_equal(sockets_parse_addr("", 0, &fam, a), -EINVAL);
+}
+
+/* ---- a real dump of our own socket ---- */
+
+static void test_dump_self(void **state)
+{
+        (void)state;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sin = { .sin_family = AF_INET };
+        socklen_t sl = sizeof(sin);
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        struct sockets_list *l;
+        bool found = false;
+
+        assert_true(fd >= 0);
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+        assert_int_equal(sockets_dump(&q, &l), 0);
+        assert_int_equal(sockets_find_owners(l, &q), 0);
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_entry *e = &l->v[i];
+                const struct sockets_process *p;
+                if (e->proto != SOCKETS_TCP || e->port != ntohs(sin.sin_port))
+                        continue;
+                found = true;
+                assert_true(e->listening);
+                assert_int_equal(e->exposure, SOCKETS_EXPOSURE_LOOPBACK);
+                assert_int_equal(e->nowners, 1);
+                p = sockets_entry_owner(l, e, 0);
+                assert_int_equal(p->pid, getpid());
+                assert_int_equal(p->uid, getuid());
+        }
+        assert_true(found);
+        assert_true(l->owners.done);
+        sockets_list_free(l);
+        close(fd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_baseline_parse),
+                cmocka_unit_test(test_baseline_errors),
+                cmocka_unit_test(test_baseline_match),
+                cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_report_outputs, setup, teardown),
+                cmocka_unit_test(test_history),
+                cmocka_unit_test(test_proc_raw_and_cgroup),
+                cmocka_unit_test(test_addresses),
+                cmocka_unit_test(test_dump_self),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
