@@ -1,0 +1,34 @@
+# bash completion for portscope
+_portscope() {
+    local cur prev cmd
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    cmd=${COMP_WORDS[1]}
+    local commands="info search list registry update audit listening scan serve help version"
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+        return
+    fi
+    case "$prev" in
+        --registry|--knowledge|--from|--baseline|--write-baseline|--prometheus|-iL|--exclude-file|-oX)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --status) COMPREPLY=($(compgen -W "assigned reserved unassigned reserved-or-unassigned" -- "$cur")); return ;;
+        --range) COMPREPLY=($(compgen -W "system user dynamic" -- "$cur")); return ;;
+        --proto) COMPREPLY=($(compgen -W "tcp udp sctp dccp" -- "$cur")); return ;;
+        --fail-on) COMPREPLY=($(compgen -W "none low medium high" -- "$cur")); return ;;
+        --engine) COMPREPLY=($(compgen -W "connect syn udp" -- "$cur")); return ;;
+    esac
+    local opts="--json --registry --knowledge --no-cache --help"
+    case "$cmd" in
+        info) opts="$opts" ;;
+        search) opts="$opts --limit" ;;
+        list) opts="--json --registry --no-cache --help --status --range --proto --port --compact" ;;
+        registry) opts="$opts" ;;
+        update) opts="--url --from --timeout --json --help" ;;
+        audit|listening) opts="$opts --jsonl --all --netns --baseline --write-baseline --prometheus --fail-on --changes" ;;
+        scan) opts="$opts --jsonl -p --ports --top-ports --engine --rate --seed --shard --resume --exclude --exclude-file -iL -oX --timeout --max-retries --all-states --changes" ;;
+        serve) opts="--listen --registry --show-local --help" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -F _portscope portscope
