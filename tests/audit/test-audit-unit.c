@@ -106,7 +106,7 @@ static void test_baseline_errors(void **state)
         parse_err("[1.2.3.4]:22/tcp x why\n", 1, 1, "IPv6");
         parse_err("[::1]22/tcp x why\n", 1, 1, "[ADDRESS]");
         parse_err("22/tcp\n", 1, 7, "process");
-        parse_err("22/tcp s why\x01\n", 1, 12, "control");
+        parse_err("22/tcp s why\x01\n", 1, 13, "control");
         parse_err("22/tcp s why\xff\n", 1, 1, "UTF-8");
         {
                 char *big = malloc(BASELINE_MAX_LINE + 100);

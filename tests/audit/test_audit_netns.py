@@ -1,0 +1,391 @@
+#!/usr/bin/env python3
+"""Integration test of `portscope audit` / `portscope listening` in a network namespace of its own.
+
+Starts real listeners (tcp4, tcp6, udp, dual-stack, loopback-only, one address, one interface,
+raw, an established pair) from processes named sshd, nc, python3, pd and webd (a symlink to the
+ps-audit-listen helper), then runs the real portscope-audit and checks every field and verdict,
+the match with ss(8), the baseline (expected and gone), --write-baseline, --changes, the
+Prometheus file, exit statuses, bad input, terminal escaping and the unprivileged path.
+Needs root (network namespaces); exits 77 otherwise. Traffic stays inside the namespace."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+AUDIT = os.environ.get("PORTSCOPE_AUDIT_BIN")
+LISTEN = os.environ.get("PORTSCOPE_AUDIT_LISTEN")
+KNOWLEDGE = os.environ.get("PORTSCOPE_AUDIT_KNOWLEDGE")
+MAIN = os.environ.get("PORTSCOPE_BIN")
+SRC = os.environ.get("PORTSCOPE_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def skip(reason):
+    print(f"skipped: {reason}")
+    sys.exit(77)
+
+
+def iana():
+    for d in (os.environ.get("PORTSCOPE_TEST_IANA_DIR"), os.path.join(SRC, "..", "shared", "data", "iana")):
+        if d:
+            p = os.path.join(d, "service-names-port-numbers.2026-02.csv")
+            if os.path.exists(p):
+                return os.path.abspath(p)
+    return None
+
+
+if os.geteuid() != 0:
+    skip("not root: creating a network namespace needs CAP_SYS_ADMIN")
+if not shutil.which("ip"):
+    skip("iproute2 (ip) is not installed")
+if not AUDIT or not LISTEN or not KNOWLEDGE:
+    skip("PORTSCOPE_AUDIT_BIN / PORTSCOPE_AUDIT_LISTEN / PORTSCOPE_AUDIT_KNOWLEDGE not set (run through meson test)")
+CSV = iana()
+if not CSV:
+    skip("the IANA CSV (PORTSCOPE_TEST_IANA_DIR or ../shared/data/iana) is not available")
+
+NS = f"ps-audit-{os.getpid()}"
+tmp = tempfile.mkdtemp(prefix="ps-audit-test-")
+os.chmod(tmp, 0o755)
+procs = []
+ENV = dict(os.environ, HOME=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"), XDG_CACHE_HOME=os.path.join(tmp, "cache"),
+           XDG_DATA_HOME=os.path.join(tmp, "data"), NO_COLOR="1", PORTSCOPE_DB=os.path.join(tmp, "state", "ps.db"))
+for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE"):
+    ENV.pop(k, None)
+COMMON = ["--registry", CSV, "--knowledge", KNOWLEDGE]
+
+
+def sh(*args, check_rc=True):
+    p = subprocess.run(args, capture_output=True, timeout=30)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {p.stderr.decode(errors='replace').strip()}")
+    return p
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start(name, *specs, uid=None):
+    """Starts the helper as `name` in the namespace; returns the Popen once it says ready."""
+    path = os.path.join(tmp, name)
+    if not os.path.exists(path):
+        shutil.copy(LISTEN, path)  # a copy, not a symlink: comm and argv[0] both say `name`
+        os.chmod(path, 0o755)
+    # A process that changes its uid becomes non-dumpable and its /proc/PID/fd stays root's: start
+    # other users' listeners as that user from the beginning, as a service manager would.
+    as_user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid is not None else []
+    args = ["ip", "netns", "exec", NS, *as_user, path, *specs]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    procs.append(p)
+    line = p.stdout.readline().decode()
+    if line.strip() != "ready":
+        raise RuntimeError(f"{name} {specs}: {p.stderr.read().decode(errors='replace')}")
+    return p
+
+
+def audit(*args, env=None, user=None, timeout=60, common=True):
+    cmd = [AUDIT, *args, *(COMMON if common else [])]
+    if user is not None:
+        # Inside the namespace, as another user: no --netns (that needs CAP_SYS_ADMIN).
+        cmd = ["ip", "netns", "exec", NS, "setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+    e = dict(ENV)
+    if env:
+        e.update(env)
+    p = subprocess.run(cmd, capture_output=True, env=e, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def audit_json(*args, **kw):
+    rc, out, err = audit(*args, **kw)
+    try:
+        return rc, json.loads(out), err
+    except json.JSONDecodeError:
+        print(f"not JSON (rc {rc}): {out[:400]} {err[:400]}")
+        raise
+
+
+def find(listeners, proto, port, address=None):
+    return [l for l in listeners if l["protocol"] == proto and l["port"] == port
+            and (address is None or l["address"] == address)]
+
+
+def one(listeners, proto, port, address=None):
+    got = find(listeners, proto, port, address)
+    check(len(got) == 1, f"one {proto}/{port} {address or ''} listener, got {len(got)}")
+    return got[0] if got else {}
+
+
+try:
+    sh("ip", "netns", "add", NS)
+    sh("ip", "-n", NS, "link", "set", "lo", "up")
+    # A veth pair with both ends inside the namespace: d0 is "one interface" with 198.18.0.1.
+    sh("ip", "-n", NS, "link", "add", "d0", "type", "veth", "peer", "name", "d1")
+    sh("ip", "-n", NS, "link", "set", "d1", "up")
+    sh("ip", "-n", NS, "addr", "add", "198.18.0.1/24", "dev", "d0")
+    sh("ip", "-n", NS, "link", "set", "d0", "up")
+
+    sshd = start("sshd", "tcp6:[::]:22:v6only", "tcp4:127.0.0.1:22")
+    nc = start("nc", "tcp4:198.18.0.1:22", "tcp4:0.0.0.0:31337")
+    py = start("python3", "tcp4:0.0.0.0:250", "tcp6:[::]:625:dual", "tcp4:127.0.0.1:40000", "udp4:0.0.0.0:22",
+               "udp6:[::]:55000:v6only", "udp4:127.0.0.1:3025", "dev:d0:tcp4:7000", "raw4:1", "conn4:5000")
+    pd = start("pd", "tcp4:0.0.0.0:3025", "udp4:0.0.0.0:3025")
+    webd = start("webd", "tcp4:0.0.0.0:8080", uid=65534)
+
+    # ---- listening --json: every field ----
+    rc, j, err = audit_json("listening", "--json", "--netns", NS, "--all")
+    check(rc == 0, f"listening --json exits 0 (got {rc}: {err.strip()})")
+    check("registry" in j and j["registry"].get("source") == CSV, "JSON names the registry source")
+    check(j.get("privileged") is True, "root is privileged")
+    L = j.get("listeners", [])
+    for l in L:
+        for key in ("protocol", "address", "port", "pid", "process", "cmdline", "user", "unit", "status", "services",
+                    "verdict", "severity", "reason"):
+            check(key in l, f"listener {l.get('protocol')}/{l.get('port')} has {key}")
+
+    s22 = one(L, "tcp", 22, "::")
+    check(s22.get("pid") == sshd.pid, f"tcp6/22 pid is sshd's ({s22.get('pid')} vs {sshd.pid})")
+    check(s22.get("process") == "sshd", "tcp6/22 process sshd")
+    check("tcp6:[::]:22:v6only" in (s22.get("cmdline") or ""), "tcp6/22 full command line")
+    check(s22.get("user") == "root", "tcp6/22 user root")
+    check(s22.get("v6only") is True and s22.get("dual_stack") is False, "tcp6/22 is v6only, not dual-stack")
+    check(s22.get("status") == "assigned" and s22.get("services") == ["ssh"], "22/tcp assigned to ssh")
+    check(s22.get("verdict") == "expected" and s22.get("severity") == "none", "sshd on 22 expected/none")
+    check("sshd serves ssh" in s22.get("reason", ""), f"sshd reason cites the service: {s22.get('reason')}")
+    check(s22.get("exposure") == "all", "[::]:22 is exposed on all addresses")
+    with open(f"/proc/{sshd.pid}/cgroup") as f:
+        cg = f.read()
+    check(s22.get("owners", [{}])[0].get("cgroup") in cg, "cgroup comes from /proc/PID/cgroup")
+
+    lo22 = one(L, "tcp", 22, "127.0.0.1")
+    check(lo22.get("exposure") == "loopback" and lo22.get("verdict") == "expected", "sshd on 127.0.0.1:22 expected, loopback")
+
+    n22 = one(L, "tcp", 22, "198.18.0.1")
+    check(n22.get("process") == "nc" and n22.get("pid") == nc.pid, "nc holds 198.18.0.1:22")
+    check(n22.get("verdict") == "mismatch" and n22.get("severity") == "medium", f"nc on 22 mismatch/medium: {n22.get('verdict')}")
+    check("nc is not a known server" in n22.get("reason", "") and "sshd" in n22.get("reason", ""),
+          f"mismatch reason names the known servers: {n22.get('reason')}")
+    check(n22.get("exposure") == "address" and n22.get("interface") == "d0", "198.18.0.1 is one address, on d0")
+
+    u22 = one(L, "udp", 22)
+    check(u22.get("verdict") == "mismatch" and u22.get("process") == "python3", "python3 on udp/22 mismatch")
+
+    s250 = one(L, "tcp", 250)
+    check(s250.get("verdict") == "suspicious" and s250.get("severity") == "high", "250/tcp suspicious/high")
+    check("nothing is registered on 250/tcp" in s250.get("reason", "") and "lost or hiding" in s250.get("reason", ""),
+          f"250 reason: {s250.get('reason')}")
+    check(s250.get("status") in ("unassigned", "reserved"), f"250 status {s250.get('status')}")
+
+    s625 = one(L, "tcp", 625)
+    check(s625.get("dual_stack") is True and s625.get("family") == "ipv6", "625 is dual-stack IPv6")
+    check(s625.get("status") == "assigned" and "dec-dlm" in s625.get("services", []), "625 assigned to dec-dlm")
+    check(s625.get("verdict") == "unexplained" and s625.get("severity") == "medium", f"625 unexplained/medium: {s625.get('reason')}")
+
+    s40k = one(L, "tcp", 40000)
+    check(s40k.get("exposure") == "loopback", "40000 loopback")
+    check(s40k.get("severity") == "low" and "loopback only" in s40k.get("reason", ""), f"40000 lowered: {s40k.get('reason')}")
+
+    s31337 = one(L, "tcp", 31337)
+    check(s31337.get("verdict") == "suspicious" and s31337.get("severity") == "high", "31337 suspicious/high")
+    check("back-orifice" in s31337.get("reason", "") and (s31337.get("knowledge") or {}).get("kind") == "malware",
+          f"31337 names the knowledge entry: {s31337.get('reason')}")
+
+    t3025 = one(L, "tcp", 3025)
+    check(t3025.get("verdict") == "expected" and "netpd" in t3025.get("reason", ""), f"pd on 3025 expected via netpd: {t3025.get('reason')}")
+    u3025 = find(L, "udp", 3025)
+    check(len(u3025) == 2, "two udp/3025 sockets (pd on all, python3 on loopback)")
+    upy = [l for l in u3025 if l.get("process") == "python3"]
+    check(upy and upy[0].get("verdict") == "unexplained" and upy[0].get("severity") == "low",
+          "python3 on 127.0.0.1:3025/udp unexplained, lowered to low")
+
+    u55k = one(L, "udp", 55000)
+    check(u55k.get("verdict") == "info" and u55k.get("severity") == "low" and "dynamic" in u55k.get("reason", ""), "55000 info/low dynamic")
+
+    s7000 = one(L, "tcp", 7000)
+    check(s7000.get("exposure") == "interface" and s7000.get("interface") == "d0", f"7000 bound to d0: {s7000.get('exposure')}")
+
+    raw = find(L, "raw", 1)
+    check(len(raw) == 1 and raw[0].get("process") == "python3" and raw[0].get("ip_protocol") == "icmp", "raw icmp socket found with owner")
+
+    w = one(L, "tcp", 8080)
+    check(w.get("user") == "nobody" and w.get("process") == "webd", "webd runs as nobody")
+
+    est = [l for l in L if not l.get("listening")]
+    check(len(est) == 2 and all(l["protocol"] == "tcp" and l["pid"] == py.pid for l in est), "--all: the established pair")
+
+    # ---- exactly the sockets ss finds ----
+    p = sh("ip", "netns", "exec", NS, "ss", "-Htuln")
+    ss_set = set()
+    for line in p.stdout.decode().splitlines():
+        f = line.split()
+        addr, port = f[4].rsplit(":", 1)
+        ss_set.add((f[0], int(port)))
+    ours = set((l["protocol"], l["port"]) for l in L if l["listening"] and l["protocol"] in ("tcp", "udp"))
+    check(ss_set == ours, f"same (proto, port) as ss -tuln: ss-only {ss_set - ours}, ours-only {ours - ss_set}")
+    nss = len(p.stdout.decode().splitlines())
+    check(nss == len([l for l in L if l["listening"] and l["protocol"] in ("tcp", "udp")]), "same number of sockets as ss")
+
+    # ---- listening PORT ----
+    rc, out, err = audit("listening", "625", "--netns", NS)
+    check(rc == 0 and "625" in out and "python3" in out and "unexplained" in out, f"listening 625 answers: {rc} {out[:300]}")
+    check("\x1b" not in out, "no colour when not a terminal")
+    rc, j2, err = audit_json("listening", "22/tcp", "--json", "--netns", NS)
+    check(rc == 0 and len(j2["listeners"]) == 3 and all(l["port"] == 22 and l["protocol"] == "tcp" for l in j2["listeners"]),
+          "listening 22/tcp: the three tcp sockets on 22")
+    rc, out, err = audit("listening", "626", "--netns", NS)
+    check(rc == 1 and "nothing is listening on 626" in out, f"listening 626: exit 1, says nothing: {rc} {out}")
+    rc, out, err = audit("listening", "--jsonl", "--netns", NS)
+    lines = [json.loads(x) for x in out.splitlines() if x.strip()]
+    check(rc == 0 and len(lines) == len([l for l in L if l["listening"]]), "--jsonl: one line per listener")
+
+    # ---- audit: exit statuses, table ----
+    rc, out, err = audit("audit", "--netns", NS, "--no-history")
+    check(rc == 1, f"audit with suspicious listeners exits 1 (got {rc}: {err.strip()})")
+    check("PROTO" in out and "suspicious" in out and "31337" in out, "audit prints a table")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--fail-on", "never")
+    check(rc == 0, "--fail-on never exits 0")
+    rc, out, err = audit("--netns", NS, "--no-history")
+    check(rc == 1 and "PROTO" in out, "no subcommand means audit")
+
+    # ---- baseline ----
+    bl = os.path.join(tmp, "baseline.txt")
+    with open(bl, "w") as f:
+        f.write("# test baseline\n250/tcp python3 the lab's legacy collector (TEST-1)\n"
+                "31337/tcp nc CTF training target (TEST-2)\n9999/tcp gone-daemon it used to run here\n")
+    rc, j3, err = audit_json("audit", "--json", "--netns", NS, "--no-history", "--baseline", bl)
+    check(rc == 0, f"baseline explains the high findings: exit 0 (got {rc}, worst {j3.get('summary', {}).get('worst')})")
+    b250 = one(j3["listeners"], "tcp", 250)
+    check(b250.get("verdict") == "expected" and "TEST-1" in b250.get("reason", "") and (b250.get("baseline") or {}).get("line") == 2,
+          f"250 expected by the baseline: {b250.get('reason')}")
+    check([g["entry"] for g in j3.get("gone", [])] == ["9999/tcp"] and j3["gone"][0].get("process") == "gone-daemon",
+          f"9999/tcp reported gone: {j3.get('gone')}")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", bl)
+    check("gone: 9999/tcp gone-daemon" in out, "table reports the gone entry")
+    with open(bl, "w") as f:
+        f.write("250/tcp python3\n")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", bl)
+    check(rc == 2 and err.count("\n") == 1 and f"{bl}:1:16: missing reason" in err, f"baseline without reason: exit 2, one line: {err!r}")
+
+    # ---- write-baseline: a draft that parses and explains what was explained ----
+    draft = os.path.join(tmp, "draft.txt")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--write-baseline", draft)
+    check(os.path.exists(draft), "--write-baseline writes the file")
+    text = open(draft).read() if os.path.exists(draft) else ""
+    check("22/tcp\tsshd\t" in text and "# TODO suspicious, high" in text and "\n# 250/tcp\tpython3" in text,
+          "draft: expected entries active, suspicious ones commented out")
+    rc, j4, err = audit_json("audit", "--json", "--netns", NS, "--no-history", "--baseline", draft)
+    check(rc == 1 and not j4.get("gone"), f"the draft parses, leaves the suspicious ones, nothing gone ({rc}, {err.strip()})")
+
+    # ---- prometheus ----
+    prom_dir = os.path.join(tmp, "textfile")
+    os.mkdir(prom_dir)
+    prom = os.path.join(prom_dir, "portscope.prom")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--prometheus", prom)
+    check(rc == 1 and os.path.exists(prom), "--prometheus writes the file")
+    ptext = open(prom).read() if os.path.exists(prom) else ""
+    check(os.listdir(prom_dir) == ["portscope.prom"], f"no temporary file left: {os.listdir(prom_dir)}")
+    check('portscope_listener{protocol="tcp",address="0.0.0.0",port="31337",process="nc",user="root",unit="",'
+          'verdict="suspicious",severity="high"} 3' in ptext, "prometheus sample for 31337")
+    check('portscope_audit_findings{severity="high"} 2' in ptext, "prometheus findings per severity")
+    check("# TYPE portscope_listener gauge" in ptext and ptext.endswith("\n"), "prometheus text format")
+
+    # ---- history and --changes ----
+    rc, out, err = audit("audit", "--netns", NS)
+    check(rc == 1 and os.path.exists(ENV["PORTSCOPE_DB"]), "audit records into PORTSCOPE_DB")
+    nc.send_signal(signal.SIGTERM)
+    nc.wait(timeout=5)
+    newp = start("python3", "tcp4:0.0.0.0:4444")
+    rc, j5, err = audit_json("audit", "--json", "--changes", "--netns", NS)
+    ch = j5.get("changes") or {}
+    app = {(c["protocol"], c["port"], c["process"]) for c in ch.get("appeared", [])}
+    van = {(c["protocol"], c["port"], c["process"]) for c in ch.get("vanished", [])}
+    check(app == {("tcp", 4444, "python3")}, f"--changes: 4444 appeared: {app}")
+    check(van == {("tcp", 22, "nc"), ("tcp", 31337, "nc")}, f"--changes: nc's listeners vanished: {van}")
+    check(isinstance(ch.get("since"), int), "--changes says since when")
+    rc, out, err = audit("audit", "--changes", "--netns", NS)
+    check("0 appeared, 0 vanished" in out, f"second --changes sees no change: {out[:200]}")
+    newp.send_signal(signal.SIGTERM)
+    newp.wait(timeout=5)
+    rc, out, err = audit("audit", "--changes", "--netns", NS)
+    check("- tcp  0.0.0.0:4444 python3" in out, f"text --changes lists the vanished listener: {out[:300]}")
+
+    # ---- bad input: one line naming the input, exit 2 ----
+    for args, needle in ((["--fail-on", "bogus"], "--fail-on bogus"), (["--baseline", "/nonexistent/b"], "/nonexistent/b"),
+                         (["--netns", "ps-no-such-ns"], "ps-no-such-ns"), (["listening", "70000"], "70000"),
+                         (["--threads", "0"], "--threads 0"), (["--registry", "/nonexistent/r.csv"], "/nonexistent/r.csv"),
+                         (["frobnicate"], "frobnicate"), (["--json", "--jsonl"], "--jsonl")):
+        rc, out, err = audit(*args, common="--registry" not in args)
+        check(rc == 2 and err.startswith("portscope: ") and err.count("\n") == 1 and needle in err,
+              f"{args}: exit 2 with one line naming the input (got {rc}: {err!r})")
+    rc, out, err = audit("--help")
+    check(rc == 0 and "Examples:" in out and "listening 625" in out, "--help teaches with examples")
+
+    # ---- escaping a hostile process name ----
+    evil = start("evil\x1b[2J", "tcp4:127.0.0.1:41000")
+    rc, out, err = audit("listening", "41000", "--netns", NS)
+    check("\x1b" not in out and "evil\\x1b[2J" in out, f"process name escaped in the table: {out[-300:]!r}")
+    rc, j6, err = audit_json("listening", "41000", "--json", "--netns", NS)
+    check(j6["listeners"] and j6["listeners"][0]["process"] == "evil\x1b[2J", "JSON keeps the exact name (escaped by JSON)")
+    evil.send_signal(signal.SIGTERM)
+    evil.wait(timeout=5)
+
+    # ---- unprivileged: other users' processes are hidden, and the output says so ----
+    if shutil.which("setpriv"):
+        rc, ju, err = audit_json("listening", "--json", "--no-cache", user=65534,
+                                 env={"HOME": tmp, "XDG_CACHE_HOME": os.path.join(tmp, "nobody-cache")})
+        check(rc == 0, f"unprivileged listening works ({rc}: {err.strip()})")
+        check(ju.get("privileged") is False, "unprivileged: privileged false")
+        check("not root" in ((ju.get("owners") or {}).get("missing") or ""), "unprivileged: says what is missing")
+        uL = ju.get("listeners", [])
+        h = one(uL, "tcp", 250)
+        check(h.get("pid") is None and h.get("user") == "root" and "not root" in (h.get("owner_missing") or ""),
+              f"root's socket: no pid, user from the kernel, reason given: {h.get('owner_missing')}")
+        mine = one(uL, "tcp", 8080)
+        check(mine.get("pid") == webd.pid and mine.get("process") == "webd", "nobody sees its own process")
+        check(len(uL) == len([l for l in L if l["listening"]]) - 2, "unprivileged sees the same sockets (minus nc's two)")
+        rc, out, err = audit("listening", "--no-cache", user=65534, env={"HOME": tmp})
+        check("note: not root" in out and "CAP_SYS_PTRACE" in out, "unprivileged table explains the missing owners")
+        rc, out, err = audit("listening", "--netns", NS, "--no-cache", user=65534)
+        check(rc == 2 and "CAP_SYS_ADMIN" in err, f"--netns without privilege: exit 2, says why: {err.strip()}")
+    else:
+        print("note: setpriv missing, unprivileged path not checked")
+
+    # ---- the main binary dispatches to portscope-audit ----
+    if MAIN and os.path.exists(MAIN):
+        e = dict(ENV, PORTSCOPE_LIBEXEC=os.path.dirname(AUDIT))
+        p = subprocess.run([MAIN, "listening", "625", "--json", "--netns", NS, *COMMON], capture_output=True, env=e, timeout=60)
+        try:
+            jm = json.loads(p.stdout)
+            check(p.returncode == 0 and len(jm["listeners"]) == 1 and jm["listeners"][0]["port"] == 625,
+                  "portscope listening 625 (through the main binary)")
+        except (json.JSONDecodeError, KeyError, IndexError):
+            check(False, f"portscope listening 625 through the main binary: {p.returncode} {p.stderr[:300]!r}")
+finally:
+    cleanup()
+
+print(f"audit netns: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
