@@ -146,6 +146,7 @@ int cmd_search(int argc, char **argv)
                 cli_put(stdout, query);
                 fputs("'.\n", stdout);
         }
+        cli_print_source(stdout, "# ", r);
         free(hits);
 out:
         free(query);

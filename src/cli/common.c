@@ -107,3 +107,13 @@ void cli_protect_negative(int argc, char **argv)
                         argv[i][0] = '\x01';
         }
 }
+
+void cli_print_source(FILE *f, const char *prefix, const struct registry *r)
+{
+        const struct registry_source *s = registry_source(r);
+
+        fprintf(f, "%sregistry: ", prefix);
+        ps_term_escape(f, s->path, (size_t)-1, false);
+        fprintf(f, " (%s, newest date %s)\n", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only",
+                *s->date ? s->date : "unknown");
+}

@@ -38,6 +38,7 @@ const char *knowledge_kind_name(enum knowledge_kind k)
         return (unsigned)k < KNOWLEDGE_NKINDS ? kind_names[k] : "unknown";
 }
 
+__attribute__((format(printf, 4, 5)))
 static int kerr(struct knowledge_error *err, const char *name, unsigned line, const char *fmt, ...)
 {
         va_list ap;

@@ -78,6 +78,7 @@ struct registry {
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
+__attribute__((format(printf, 6, 7)))
 static int set_error(struct registry_error *err, int r, const char *file, unsigned line, unsigned column,
                      const char *fmt, ...)
 {

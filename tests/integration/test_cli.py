@@ -108,7 +108,8 @@ check(one_line_error(rc, err, "--proto 'icmp'"), "bad --proto")
 rc, out, err = run("list", "--port", "1-0", "--registry", mini)
 check(one_line_error(rc, err, "--port '1-0'", "backwards"), "bad --port")
 rc, out, err = run("list", "--status", "unassigned", "--range", "system", "--proto", "tcp", "--registry", mini)
-lines = out.splitlines()
+lines = [l for l in out.splitlines() if not l.startswith("#")]
+check(out.startswith("# registry: ") and "mini.csv" in out.splitlines()[0], "list names its source")
 check(rc == 0 and len(lines) == 1024 - 5 and lines[0].startswith("3/tcp"), f"unassigned system tcp ports: {len(lines)}")
 
 # A services(5) source says it knows assignments only.
