@@ -154,6 +154,15 @@ open(kf, "w").write("entry: x\nkind: malware\nports: 1\nsummary: s\nsource: t\n"
 rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
 check(one_line_error(rc, err, "k.txt:3", "no protocol"), f"knowledge port without protocol: {err!r}")
 
+# With no registry named and none stored, the system's Wireshark services file is the source.
+ws = "/usr/share/wireshark/services"
+if os.path.exists(ws):
+    o = run_json("info", "--json", "22")
+    check(o["registry"]["source"] == ws and o["registry"]["assignments_only"] and
+          o["protocols"]["tcp"]["services"][0]["name"] == "ssh", "default source: Wireshark's services file")
+    rc, out, err = run("info", "250")
+    check(rc == 0 and "reserved and unassigned ports cannot be told apart" in out, "info says what the source lacks")
+
 # Help teaches, unknown commands fail.
 rc, out, err = run("--help")
 check(rc == 0 and "Examples" in out and "info" in out, "--help")
