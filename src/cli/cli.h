@@ -19,6 +19,15 @@ struct cli_common {
         bool color;
 };
 
+/* The options every registry command takes: --json, --registry, --knowledge, --no-cache, --help. */
+#define CLI_COMMON_OPTIONS                                                                     \
+        { "json", no_argument, NULL, 'j' }, { "registry", required_argument, NULL, 'r' },     \
+                { "knowledge", required_argument, NULL, 'k' }, { "no-cache", no_argument, NULL, 'n' }, \
+                { "help", no_argument, NULL, 'h' }
+
+/* Takes one of CLI_COMMON_OPTIONS (but --help) into c; false when opt is none of them. */
+bool cli_common_option(struct cli_common *c, int opt, const char *arg);
+
 /* Prints "portscope: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -286,9 +286,7 @@ static int resolve(const struct registry *r, const char *arg, struct target *t, 
 int cmd_info(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },        { "registry", required_argument, NULL, 'r' },
-                { "knowledge", required_argument, NULL, 'k' }, { "no-cache", no_argument, NULL, 'n' },
-                { "help", no_argument, NULL, 'h' },        { 0 },
+                CLI_COMMON_OPTIONS, { 0 },
         };
         struct cli_common c = { 0 };
         struct registry *r = NULL;
@@ -300,12 +298,11 @@ int cmd_info(int argc, char **argv)
         cli_protect_negative(argc, argv);
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'j': c.json = true; break;
-                case 'r': c.registry = optarg; break;
-                case 'k': c.knowledge = optarg; break;
-                case 'n': c.no_cache = true; break;
                 case 'h': fputs(info_usage, stdout); return 0;
-                default: fputs("Try 'portscope info --help'.\n", stderr); return EXIT_USAGE;
+                default:
+                        if (cli_common_option(&c, opt, optarg))
+                                break;
+                        fputs("Try 'portscope info --help'.\n", stderr); return EXIT_USAGE;
                 }
         }
         if (optind >= argc) {

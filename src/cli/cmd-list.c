@@ -86,11 +86,10 @@ static void emit(const struct cli_common *c, bool compact, bool *first, uint16_t
 int cmd_list(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },       { "registry", required_argument, NULL, 'r' },
+                CLI_COMMON_OPTIONS,
                 { "status", required_argument, NULL, 's' }, { "range", required_argument, NULL, 'R' },
-                { "proto", required_argument, NULL, 'p' }, { "port", required_argument, NULL, 'P' },
-                { "compact", no_argument, NULL, 'c' },    { "no-cache", no_argument, NULL, 'n' },
-                { "help", no_argument, NULL, 'h' },       { 0 },
+                { "proto", required_argument, NULL, 'p' },  { "port", required_argument, NULL, 'P' },
+                { "compact", no_argument, NULL, 'c' },      { 0 },
         };
         struct cli_common c = { 0 };
         struct registry *r = NULL;
@@ -102,9 +101,6 @@ int cmd_list(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'j': c.json = true; break;
-                case 'r': c.registry = optarg; break;
-                case 'n': c.no_cache = true; break;
                 case 'c': compact = true; break;
                 case 's': {
                         enum registry_status s;
@@ -155,7 +151,10 @@ int cmd_list(int argc, char **argv)
                         break;
                 }
                 case 'h': fputs(list_usage, stdout); return 0;
-                default: fputs("Try 'portscope list --help'.\n", stderr); return EXIT_USAGE;
+                default:
+                        if (cli_common_option(&c, opt, optarg))
+                                break;
+                        fputs("Try 'portscope list --help'.\n", stderr); return EXIT_USAGE;
                 }
         }
         if (optind < argc) {

@@ -30,10 +30,7 @@ static const char search_usage[] =
 int cmd_search(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },        { "registry", required_argument, NULL, 'r' },
-                { "knowledge", required_argument, NULL, 'k' }, { "limit", required_argument, NULL, 'l' },
-                { "no-cache", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
-                { 0 },
+                CLI_COMMON_OPTIONS, { "limit", required_argument, NULL, 'l' }, { 0 },
         };
         struct cli_common c = { 0 };
         struct registry *r = NULL;
@@ -44,10 +41,6 @@ int cmd_search(int argc, char **argv)
 
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'j': c.json = true; break;
-                case 'r': c.registry = optarg; break;
-                case 'k': c.knowledge = optarg; break;
-                case 'n': c.no_cache = true; break;
                 case 'l': {
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);
@@ -61,7 +54,10 @@ int cmd_search(int argc, char **argv)
                         break;
                 }
                 case 'h': fputs(search_usage, stdout); return 0;
-                default: fputs("Try 'portscope search --help'.\n", stderr); return EXIT_USAGE;
+                default:
+                        if (cli_common_option(&c, opt, optarg))
+                                break;
+                        fputs("Try 'portscope search --help'.\n", stderr); return EXIT_USAGE;
                 }
         }
         if (optind >= argc) {

@@ -117,3 +117,14 @@ void cli_print_source(FILE *f, const char *prefix, const struct registry *r)
         fprintf(f, " (%s, newest date %s)\n", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only",
                 *s->date ? s->date : "unknown");
 }
+
+bool cli_common_option(struct cli_common *c, int opt, const char *arg)
+{
+        switch (opt) {
+        case 'j': c->json = true; return true;
+        case 'r': c->registry = arg; return true;
+        case 'k': c->knowledge = arg; return true;
+        case 'n': c->no_cache = true; return true;
+        }
+        return false;
+}
