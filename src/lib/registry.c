@@ -446,13 +446,12 @@ static int parse_observed(struct builder *b, const char *data, size_t len)
 
 /* ---- building the image ------------------------------------------------------------------ */
 
-static const struct builder *sort_ctx; /* qsort has no context argument; set only while sorting */
-
-static int cmp_names(const void *a, const void *b)
+static int cmp_names(const void *a, const void *b, void *ctx)
 {
-        const struct idx_row *rows = (const struct idx_row *)sort_ctx->rows.data;
+        const struct builder *bld = ctx;
+        const struct idx_row *rows = (const struct idx_row *)bld->rows.data;
         uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-        int c = strcasecmp(pool_str(sort_ctx, rows[x].col[0]), pool_str(sort_ctx, rows[y].col[0]));
+        int c = strcasecmp(pool_str(bld, rows[x].col[0]), pool_str(bld, rows[y].col[0]));
         return c ? c : (x > y) - (x < y);
 }
 
@@ -573,11 +572,9 @@ static int build_image(struct builder *b, const char *path, const struct file_ke
                         for (uint32_t p = rows[i].lo; p <= rows[i].hi; p++)
                                 cover_ids[cover_off[p] + fill[p]++] = i;
 
-        sort_ctx = b;
-        qsort(names, nnames, sizeof(uint32_t), cmp_names);
+        qsort_r(names, nnames, sizeof(uint32_t), cmp_names, b);
         if (nobs)
                 qsort(b->obs.data, nobs, sizeof(struct idx_obs), cmp_obs);
-        sort_ctx = NULL;
         if (b->kind == REGISTRY_SOURCE_IANA_CSV)
                 resolve_aliases(b, names, nnames);
 
