@@ -82,7 +82,8 @@ static const char style[] =
         "th{background:var(--soft)}"
         "dl.row{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.15rem 1rem;margin:.4rem 0;"
         "padding:.6rem .8rem;background:var(--soft);border-radius:6px}"
-        "dl.row dt{font-weight:600;color:var(--muted)}dl.row dd{margin:0;overflow-wrap:anywhere}"
+        "dl.row dt{font-weight:600;color:var(--muted)}dl.row dd{margin:0;overflow-wrap:anywhere;white-space:pre-line}"
+        "h3.row{font-size:1rem;margin:1rem 0 .2rem}"
         ".badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.85rem;font-weight:600;"
         "border:1px solid currentColor}"
         ".st-assigned{color:#0b4a8f}.st-reserved{color:#8a5a00}.st-unassigned{color:#4a5360}"
@@ -380,7 +381,17 @@ static void dl_item(struct http_buf *b, const char *term, const char *value)
 
 static void row_dl(const struct http_ctx *c, struct http_buf *b, const struct registry_row *row)
 {
-        P(b, "<dl class=\"row\">");
+        P(b, "<h3 class=\"row\">");
+        h(b, row->service[0] ? row->service : registry_kind_name(row->kind));
+        if (row->port[0] || row->proto[0]) {
+                P(b, " · ");
+                h(b, row->port);
+                if (row->proto[0]) {
+                        P(b, "/");
+                        h(b, row->proto);
+                }
+        }
+        P(b, "</h3><dl class=\"row\">");
         P(b, "<dt>Service Name</dt><dd>");
         if (row->service[0])
                 service_link(b, row->service);
@@ -534,8 +545,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 if (registry_row(c->reg, rows[i], &row) == 0 && row.kind == REGISTRY_ROW_SERVICE && row.service[0]) {
                         first_service = row.service;
                         http_buf_printf(&sum, "Port %u is assigned to %s", (unsigned)port, row.service);
-                        if (row.description[0] && strcasecmp(row.description, row.service) != 0)
-                                http_buf_printf(&sum, " (%s)", row.description);
+                        size_t dl = strcspn(row.description, "\r\n");
+                        if (dl && strncasecmp(row.description, row.service, dl) != 0)
+                                http_buf_printf(&sum, " (%.*s)", (int)(dl > 200 ? 200 : dl), row.description);
                         break;
                 }
         }

@@ -49,6 +49,7 @@ struct req {
         char *target;                 /* raw request target, NUL-terminated; NULL when too long */
         size_t target_len;
         char method[8];
+        char version[12];
         bool seen;                    /* the access handler ran once */
         bool answered;                /* a response was queued */
         bool post;
@@ -247,25 +248,49 @@ static enum MHD_Result send_body(struct http_server *s, struct MHD_Connection *c
         return ret;
 }
 
+/* Serializes o on one line, with < > & written as \u escapes: the same JSON value, but one that
+ * no HTML sniffer can take for markup. Returns a malloc'd string ending in a newline. */
+static char *json_text(json_t *o, size_t *ret_len)
+{
+        char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (!text)
+                return NULL;
+        size_t len = strlen(text), extra = 0;
+        for (size_t i = 0; i < len; i++)
+                if (text[i] == '<' || text[i] == '>' || text[i] == '&')
+                        extra += 5;
+        char *out = malloc(len + extra + 2);
+        if (!out) {
+                free(text);
+                return NULL;
+        }
+        size_t o_ = 0;
+        for (size_t i = 0; i < len; i++) {
+                const char *rep = text[i] == '<' ? "\\u003c" : text[i] == '>' ? "\\u003e" : text[i] == '&' ? "\\u0026" : NULL;
+                if (rep) {
+                        memcpy(out + o_, rep, 6);
+                        o_ += 6;
+                } else
+                        out[o_++] = text[i];
+        }
+        out[o_++] = '\n';
+        out[o_] = '\0';
+        free(text);
+        *ret_len = o_;
+        return out;
+}
+
 static enum MHD_Result send_json(struct http_server *s, struct MHD_Connection *conn, struct req *rq, unsigned status,
                                  json_t *o, const char *cache)
 {
         if (!o)
                 return MHD_NO;
-        char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        size_t len = 0;
+        char *text = json_text(o, &len);
         json_decref(o);
         if (!text)
                 return MHD_NO;
-        size_t len = strlen(text);
-        /* One line, like every JSON output of portscope. */
-        char *nl = realloc(text, len + 2);
-        if (!nl) {
-                free(text);
-                return MHD_NO;
-        }
-        nl[len] = '\n';
-        nl[len + 1] = '\0';
-        return send_body(s, conn, rq, status, nl, len + 1, TYPE_JSON, cache);
+        return send_body(s, conn, rq, status, text, len, TYPE_JSON, cache);
 }
 
 static enum MHD_Result send_error(struct http_server *s, struct MHD_Connection *conn, struct req *rq, unsigned status,
@@ -315,19 +340,10 @@ static struct cached *port_entry(struct http_server *s, uint16_t port, bool json
         size_t len = 0;
         if (json) {
                 json_t *o = http_api_port(&s->ctx, port);
-                body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+                body = o ? json_text(o, &len) : NULL;
                 json_decref(o);
                 if (!body)
                         return NULL;
-                len = strlen(body);
-                char *nl = realloc(body, len + 2);
-                if (!nl) {
-                        free(body);
-                        return NULL;
-                }
-                body = nl;
-                body[len++] = '\n';
-                body[len] = '\0';
         } else {
                 struct http_buf b;
                 http_buf_init(&b, PAGE_MAX);
@@ -671,10 +687,10 @@ static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Conn
 {
         json_t *o = rq->route.api ? http_api_error(&s->ctx, 405, "method not allowed") : NULL;
         char *body;
-        size_t len;
+        size_t len = 0;
         const char *type;
         if (o) {
-                body = json_dumps(o, JSON_COMPACT);
+                body = json_text(o, &len);
                 json_decref(o);
                 type = TYPE_JSON;
         } else {
@@ -683,7 +699,8 @@ static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Conn
         }
         if (!body)
                 return MHD_NO;
-        len = strlen(body);
+        if (!o)
+                len = strlen(body);
         struct MHD_Response *r = make_response(s, body, len, type, CACHE_NONE, NULL);
         if (!r)
                 return MHD_NO;
@@ -699,13 +716,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct http_server *s = cls;
         struct req *rq = *req_cls;
         (void)url;
-        (void)version;
         if (!rq)
                 return MHD_NO; /* the URI callback always runs first; without it, give up */
 
         if (!rq->seen) {
                 rq->seen = true;
                 snprintf(rq->method, sizeof rq->method, "%s", method);
+                snprintf(rq->version, sizeof rq->version, "%s", version);
                 if (!rq->target)
                         return MHD_YES; /* 414 in the next call */
                 http_route_parse(rq->target, rq->target_len, &rq->route);
@@ -810,7 +827,7 @@ static void log_request(struct http_server *s, struct MHD_Connection *conn, stru
                 ps_term_escape(s->log, rq->target, rq->target_len, false);
         else
                 fputs("(too long)", s->log);
-        fprintf(s->log, "\" %u - \"", status);
+        fprintf(s->log, "%s%s\" %u - \"", rq->version[0] ? " " : "", rq->version, status);
         ps_term_escape(s->log, ua ? ua : "-", (size_t)-1, false);
         fprintf(s->log, "\" %.3fms\n", seconds * 1e3);
         funlockfile(s->log);

@@ -1,0 +1,360 @@
+/* Unit tests of portscope serve's pure parts: the HTML escaper, URL coding, request target and
+ * query parsing, the rate limiter, the buffer, SHA-256 and the map PNG. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "http/http-internal.h"
+
+static char *esc(const char *s, size_t len)
+{
+        struct http_buf b;
+        http_buf_init(&b, 1 << 20);
+        http_html_escape(&b, s, len);
+        size_t n;
+        char *out = http_buf_steal(&b, &n);
+        assert_non_null(out);
+        return out;
+}
+
+static void test_html_escape(void **state)
+{
+        (void)state;
+        char *o = esc("<script>alert(\"x\" & 'y')</script>", (size_t)-1);
+        assert_string_equal(o, "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;");
+        free(o);
+        o = esc("plain text, no change", (size_t)-1);
+        assert_string_equal(o, "plain text, no change");
+        free(o);
+        /* Valid UTF-8 passes; tab and newline are kept. */
+        o = esc("caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80\tx\ny", (size_t)-1);
+        assert_string_equal(o, "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x98\x80\tx\ny");
+        free(o);
+        /* Control characters, C1 controls, invalid, overlong and surrogate sequences: U+FFFD. */
+        o = esc("a\x01" "b\x7f" "c\xc2\x85" "d\xff" "e\xc0\xbc" "f\xed\xa0\x80" "g\xe2\x82", (size_t)-1);
+        assert_string_equal(o, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd" "d\xef\xbf\xbd"
+                               "e\xef\xbf\xbd\xef\xbf\xbd" "f\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                               "g\xef\xbf\xbd\xef\xbf\xbd");
+        free(o);
+        /* An explicit length stops at it, even across a NUL. */
+        o = esc("a<\0>b", 4);
+        assert_string_equal(o, "a&lt;\xef\xbf\xbd&gt;");
+        free(o);
+        o = esc("", (size_t)-1);
+        assert_string_equal(o, "");
+        free(o);
+}
+
+static void test_url_coding(void **state)
+{
+        (void)state;
+        struct http_buf b;
+        http_buf_init(&b, 1024);
+        http_url_encode(&b, "a b/c?d=é&<", (size_t)-1);
+        assert_string_equal(b.data, "a%20b%2Fc%3Fd%3D%C3%A9%26%3C");
+        http_buf_free(&b);
+
+        char out[32];
+        assert_int_equal(http_url_decode("a%20b+c", 7, true, out, sizeof out), 5);
+        assert_string_equal(out, "a b c");
+        assert_int_equal(http_url_decode("a+b", 3, false, out, sizeof out), 3);
+        assert_string_equal(out, "a+b");
+        assert_int_equal(http_url_decode("%C3%A9", 6, false, out, sizeof out), 2);
+        assert_int_equal(http_url_decode("%zz", 3, true, out, sizeof out), -EINVAL);
+        assert_int_equal(http_url_decode("%4", 2, true, out, sizeof out), -EINVAL);
+        assert_int_equal(http_url_decode("%00", 3, true, out, sizeof out), -EINVAL);
+        assert_int_equal(http_url_decode("%ff", 3, true, out, sizeof out), -EINVAL);
+        assert_int_equal(http_url_decode("abcdef", 6, true, out, 4), -E2BIG);
+        assert_int_equal(http_url_decode("", 0, true, out, sizeof out), 0);
+        assert_string_equal(out, "");
+}
+
+static void test_query(void **state)
+{
+        (void)state;
+        char v[16];
+        const char *q = "a=1&q=hello+world&empty=&flag&x=%3Cb%3E";
+        size_t n = strlen(q);
+        assert_int_equal(http_query_get(q, n, "q", v, sizeof v), 11);
+        assert_string_equal(v, "hello world");
+        assert_int_equal(http_query_get(q, n, "a", v, sizeof v), 1);
+        assert_int_equal(http_query_get(q, n, "empty", v, sizeof v), 0);
+        assert_int_equal(http_query_get(q, n, "flag", v, sizeof v), 0);
+        assert_int_equal(http_query_get(q, n, "x", v, sizeof v), 3);
+        assert_string_equal(v, "<b>");
+        assert_int_equal(http_query_get(q, n, "missing", v, sizeof v), -ENOENT);
+        assert_int_equal(http_query_get(q, n, "fla", v, sizeof v), -ENOENT);
+        assert_int_equal(http_query_get("", 0, "q", v, sizeof v), -ENOENT);
+        assert_int_equal(http_query_get("q=%", 3, "q", v, sizeof v), -EINVAL);
+        assert_int_equal(http_query_get("q=0123456789abcdefg", 19, "q", v, sizeof v), -E2BIG);
+        /* The first occurrence wins. */
+        assert_int_equal(http_query_get("q=1&q=2", 7, "q", v, sizeof v), 1);
+        assert_string_equal(v, "1");
+}
+
+static void route(const char *t, struct http_route *r)
+{
+        http_route_parse(t, strlen(t), r);
+}
+
+static void test_routes(void **state)
+{
+        (void)state;
+        struct http_route r;
+        route("/", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_HOME);
+        assert_int_equal(r.status, 0);
+        route("/ports/625", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_PORT);
+        assert_int_equal(r.port, 625);
+        route("/ports/0", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_PORT);
+        assert_int_equal(r.port, 0);
+        route("/ports/65535?x=1", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_PORT);
+        assert_int_equal(r.port, 65535);
+        for (const char *const *bad = (const char *const[]){ "/ports/65536", "/ports/0625", "/ports/", "/ports/-1",
+                                                             "/ports/1e3", "/ports/625/", "/ports/ 1", NULL };
+             *bad; bad++) {
+                route(*bad, &r);
+                assert_int_equal(r.status, 404);
+                assert_false(r.api);
+        }
+        route("/api/v1/ports/22", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
+        assert_true(r.api);
+        assert_int_equal(r.port, 22);
+        route("/api/v1/ports/99999", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
+        assert_int_equal(r.status, 400);
+        assert_non_null(r.error);
+        route("/api/v1/ports/abc", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/search?q=ssh+server", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_SEARCH);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.q, "ssh server");
+        route("/api/v1/search", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/search?q=", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/search?q=%zz", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v2/anything", &r);
+        assert_int_equal(r.status, 404);
+        assert_true(r.api);
+        route("/api/v1/listeners", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_LISTENERS);
+        route("/search?q=%3Cscript%3E", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_SEARCH);
+        assert_string_equal(r.q, "<script>");
+        route("/search", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_SEARCH);
+        assert_false(r.has_q);
+        route("/services/ssh", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_SERVICE);
+        assert_string_equal(r.name, "ssh");
+        route("/services/a%20b", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_SERVICE);
+        assert_string_equal(r.name, "a b");
+        route("/services/", &r);
+        assert_int_equal(r.status, 404);
+        route("/services/a%2Fb", &r);
+        assert_int_equal(r.status, 404);
+        route("/services/..%2F..%2Fetc%2Fpasswd", &r);
+        assert_int_equal(r.status, 404);
+        route("/map/click?10,20", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP_CLICK);
+        assert_int_equal(r.x, 10);
+        assert_int_equal(r.y, 20);
+        route("/map/click?512,0", &r);
+        assert_int_equal(r.status, 400);
+        route("/map/click", &r);
+        assert_int_equal(r.status, 400);
+        route("/map.png?local=1", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP_PNG);
+        assert_true(r.local);
+        route("/map.png", &r);
+        assert_false(r.local);
+        route("/metrics", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_METRICS);
+        route("/healthz", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_HEALTHZ);
+        /* Nothing reaches the file system: unknown paths are 404 whatever they look like. */
+        for (const char *const *bad = (const char *const[]){ "/etc/passwd", "/../../etc/passwd", "/static/x.css",
+                                                             "/index.html", "//", "/ranges/", "/RANGES", NULL };
+             *bad; bad++) {
+                route(*bad, &r);
+                assert_int_equal(r.id, HTTP_ROUTE_NONE);
+                assert_int_equal(r.status, 404);
+        }
+        route("http://example.org/", &r);
+        assert_int_equal(r.status, 400);
+        route("*", &r);
+        assert_int_equal(r.status, 400);
+        route("", &r);
+        assert_int_equal(r.status, 400);
+        char *big = malloc(HTTP_TARGET_MAX + 10);
+        assert_non_null(big);
+        big[0] = '/';
+        memset(big + 1, 'a', HTTP_TARGET_MAX + 8);
+        big[HTTP_TARGET_MAX + 9] = '\0';
+        route(big, &r);
+        assert_int_equal(r.status, 414);
+        free(big);
+        /* A search query longer than the limit. */
+        char q[400] = "/search?q=";
+        memset(q + 10, 'x', 300);
+        q[310] = '\0';
+        route(q, &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(http_route_name(HTTP_ROUTE_API_PORT), "api_port");
+        assert_string_equal(http_route_name((enum http_route_id)999), "none");
+}
+
+static void test_ratelimit(void **state)
+{
+        (void)state;
+        struct http_ratelimit *rl = http_ratelimit_new(3, 10.0, 64);
+        assert_non_null(rl);
+        const unsigned char a[4] = { 127, 0, 0, 1 }, b[4] = { 127, 0, 0, 2 };
+        /* A burst of three, then nothing until a token is back. */
+        assert_true(http_ratelimit_take(rl, a, 4, 100.0));
+        assert_true(http_ratelimit_take(rl, a, 4, 100.0));
+        assert_true(http_ratelimit_take(rl, a, 4, 100.0));
+        assert_false(http_ratelimit_take(rl, a, 4, 100.0));
+        assert_false(http_ratelimit_take(rl, a, 4, 105.0));
+        /* Another address has its own bucket. */
+        assert_true(http_ratelimit_take(rl, b, 4, 105.0));
+        /* One token per 10 s. */
+        assert_true(http_ratelimit_take(rl, a, 4, 110.5));
+        assert_false(http_ratelimit_take(rl, a, 4, 111.0));
+        /* Refill is capped at the burst. */
+        assert_true(http_ratelimit_take(rl, a, 4, 10000.0));
+        assert_true(http_ratelimit_take(rl, a, 4, 10000.0));
+        assert_true(http_ratelimit_take(rl, a, 4, 10000.0));
+        assert_false(http_ratelimit_take(rl, a, 4, 10000.0));
+        /* Time going backwards does not mint tokens. */
+        assert_false(http_ratelimit_take(rl, a, 4, 50.0));
+        /* No key: refused. */
+        assert_false(http_ratelimit_take(rl, a, 0, 10000.0));
+        http_ratelimit_free(rl);
+
+        /* Many more clients than slots: memory stays bounded, and every client still gets its
+         * first vote (a reused slot starts full). */
+        rl = http_ratelimit_new(1, 3600.0, 16);
+        for (unsigned i = 0; i < 1000; i++) {
+                unsigned char k[4] = { 10, (unsigned char)(i >> 16), (unsigned char)(i >> 8), (unsigned char)i };
+                assert_true(http_ratelimit_take(rl, k, 4, 1.0 + i));
+        }
+        http_ratelimit_free(rl);
+        assert_null(http_ratelimit_new(0, 1.0, 16));
+        assert_null(http_ratelimit_new(1, 0.0, 16));
+        http_ratelimit_free(NULL);
+}
+
+static void test_buf(void **state)
+{
+        (void)state;
+        struct http_buf b;
+        http_buf_init(&b, 10);
+        http_buf_puts(&b, "12345");
+        http_buf_printf(&b, "%d", 678);
+        assert_false(b.failed);
+        assert_string_equal(b.data, "12345678");
+        http_buf_puts(&b, "abc"); /* 11 > 10 */
+        assert_true(b.failed);
+        size_t n;
+        assert_null(http_buf_steal(&b, &n));
+        http_buf_init(&b, 1 << 20);
+        char big[600];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        http_buf_printf(&b, "<%s>", big);
+        assert_int_equal(b.len, 601);
+        char *s = http_buf_steal(&b, &n);
+        assert_int_equal(n, 601);
+        free(s);
+        http_buf_init(&b, 16);
+        s = http_buf_steal(&b, &n);
+        assert_non_null(s);
+        assert_int_equal(n, 0);
+        free(s);
+}
+
+static void test_sha256(void **state)
+{
+        (void)state;
+        char out[45];
+        http_sha256_base64("", 0, out);
+        assert_string_equal(out, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        http_sha256_base64("abc", 3, out);
+        assert_string_equal(out, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+        /* 56 bytes: the padding needs a second block. */
+        const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+        http_sha256_base64(m, strlen(m), out);
+        assert_string_equal(out, "JI1qYdIGOLjlwCaTDD5gOaM85Flk/yFn9uzt1BnbBsE=");
+        assert_int_not_equal(http_fnv1a("a", 1), http_fnv1a("b", 1));
+}
+
+static void test_map_png(void **state)
+{
+        (void)state;
+        uint8_t *classes = calloc(65536, 1);
+        assert_non_null(classes);
+        classes[0] = HTTP_MAP_ASSIGNED;
+        classes[65535] = HTTP_MAP_RESERVED;
+        uint8_t *png = NULL;
+        size_t len = 0;
+        assert_int_equal(http_map_png(classes, &png, &len), 0);
+        assert_true(len > 8 + 25 + 12);
+        assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+        assert_memory_equal(png + 12, "IHDR", 4);
+        /* Walk the chunks, check each CRC, inflate IDAT and look at two pixels. */
+        size_t pos = 8;
+        uint8_t *raw = malloc(512 * 513);
+        uLongf rawlen = 512 * 513;
+        bool idat = false, iend = false;
+        while (pos + 12 <= len) {
+                uint32_t n = (uint32_t)png[pos] << 24 | (uint32_t)png[pos + 1] << 16 | (uint32_t)png[pos + 2] << 8 |
+                             png[pos + 3];
+                uint32_t crc = (uint32_t)png[pos + 8 + n] << 24 | (uint32_t)png[pos + 9 + n] << 16 |
+                               (uint32_t)png[pos + 10 + n] << 8 | png[pos + 11 + n];
+                assert_int_equal(crc, (uint32_t)crc32(0, png + pos + 4, n + 4));
+                if (memcmp(png + pos + 4, "IDAT", 4) == 0) {
+                        assert_int_equal(uncompress(raw, &rawlen, png + pos + 8, n), Z_OK);
+                        idat = true;
+                }
+                if (memcmp(png + pos + 4, "IEND", 4) == 0)
+                        iend = true;
+                pos += 12 + n;
+        }
+        assert_true(idat && iend);
+        assert_int_equal(pos, len);
+        assert_int_equal(rawlen, 512 * 513);
+        assert_int_equal(raw[1], HTTP_MAP_ASSIGNED);         /* port 0: x 0, y 0 */
+        assert_int_equal(raw[1 + 1], HTTP_MAP_ASSIGNED);     /* 2x2 pixels per port */
+        assert_int_equal(raw[1 + 2], HTTP_MAP_UNASSIGNED);   /* port 1 */
+        assert_int_equal(raw[511 * 513 + 512], HTTP_MAP_RESERVED); /* port 65535 */
+        free(raw);
+        free(png);
+        free(classes);
+        assert_string_equal(http_map_class_name(HTTP_MAP_ASSIGNED), "assigned");
+        assert_int_equal(http_map_color(HTTP_MAP_ASSIGNED), 0x1f5fa8);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
+                cmocka_unit_test(test_routes),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
+                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_map_png),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,544 @@
+"""HTTP-level tests of `portscope serve` against the real server on 127.0.0.1 (a free port).
+
+Covers status codes, content types, ETag and caching headers, JSON errors, the API objects
+(the same as the CLI's), HTML escaping of hostile registry and knowledge text, request limits,
+slow clients, feedback with its rate limit, the access log and graceful shutdown."""
+import http.client
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(__file__), "..", "..")),
+                                "tests", "integration"))
+import pstest  # noqa: E402
+from pstest import check, finish, skip  # noqa: E402
+
+SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
+                                                              "src", "lib", "http", "portscope-serve")
+CSV = pstest.iana_csv()
+TMP = tempfile.mkdtemp(prefix="portscope-serve-test-")
+
+if not os.path.exists(SERVE):
+    skip(f"{SERVE} is not built")
+if not CSV:
+    skip("the IANA CSV is not available (PORTSCOPE_TEST_IANA_DIR unset)")
+
+HOSTILE = '<script>alert("x")</script>'
+
+# A knowledge file with hostile text in every field that reaches a page.
+KNOWLEDGE = os.path.join(TMP, "knowledge.txt")
+with open(KNOWLEDGE, "w") as f:
+    f.write(f"""entry: evil{HOSTILE}
+kind: malware
+ports: 3025/tcp
+summary: Summary with {HOSTILE} & "quotes" 'single' <img src=x onerror=alert(1)>
+process: {HOSTILE} normal-proc
+source: https://example.invalid/"><script>alert(2)</script>
+
+entry: dev-server
+kind: development
+ports: 625/tcp
+summary: A harmless development server used by the tests.
+source: tests/http
+
+service: ssh
+servers: sshd <b>bold</b>
+source: javascript:alert(3)
+""")
+
+# A registry with hostile text in its columns.
+HOSTILE_CSV = os.path.join(TMP, "hostile.csv")
+with open(HOSTILE_CSV, "w") as f:
+    f.write("Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
+            "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n")
+    f.write(f'evil-svc,4444,tcp,"{HOSTILE.replace(chr(34), chr(34) * 2)}",[<b>x</b>],,2020-01-01,,'
+            f'"[RFC<script>]",,,"notes <iframe src=x>"\n')
+    f.write("ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,[RFC4251],,,\n")
+
+
+class Server:
+    def __init__(self, *args, registry=CSV, knowledge=KNOWLEDGE, db=None, env=None):
+        self.log = os.path.join(TMP, f"access-{time.monotonic_ns()}.log")
+        self.db = db or os.path.join(TMP, f"fb-{time.monotonic_ns()}.db")
+        cmd = [SERVE, "serve", "--listen", "127.0.0.1:0", "--registry", registry, "--db", self.db,
+               "--access-log", self.log, "--threads", "2"]
+        if knowledge:
+            cmd += ["--knowledge", knowledge]
+        cmd += list(args)
+        e = dict(pstest.ENV)
+        if env:
+            e.update(env)
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+        line = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"\n" not in line:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
+            if r:
+                ch = os.read(self.p.stdout.fileno(), 256)
+                if not ch:
+                    break
+                line += ch
+        text = line.decode()
+        if "http://" not in text:
+            err = self.p.stderr.read().decode() if self.p.poll() is not None else ""
+            self.p.kill()
+            raise RuntimeError(f"server did not start: {text!r} {err!r}")
+        self.url = text.split("serving ")[1].split()[0].rstrip("/")
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def conn(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def get(self, path, method="GET", headers=None, body=None):
+        c = self.conn()
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+    def raw(self, data, timeout=5):
+        """Sends raw bytes, returns what comes back until the server closes or timeout."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(data)
+            out = b""
+            while True:
+                try:
+                    ch = s.recv(65536)
+                except (ConnectionResetError, socket.timeout):
+                    break
+                if not ch:
+                    break
+                out += ch
+                if b"\r\n\r\n" in out and out.startswith(b"HTTP/1.1 4"):
+                    # An error reply; the server may keep the connection: enough.
+                    head, _, rest = out.partition(b"\r\n\r\n")
+                    cl = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")]
+                    if cl and len(rest) >= int(cl[0].split(b":")[1]):
+                        break
+            return out
+        finally:
+            s.close()
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+
+def status_line(raw):
+    return raw.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def cli_json(*args):
+    """The CLI's JSON, when the portscope binary is built."""
+    if not os.path.exists(pstest.BIN):
+        return None
+    rc, out, err = pstest.run(*args)
+    if rc != 0:
+        print(f"note: portscope {' '.join(args)} exited {rc}: {err.strip()}")
+        return None
+    return json.loads(out)
+
+
+def test_basics(s):
+    st, h, body = s.get("/healthz")
+    check(st == 200 and body == b"ok\n", f"/healthz 200 ok ({st} {body!r})")
+    check(h.get("cache-control") == "no-store", "/healthz is not cached")
+
+    st, h, body = s.get("/api/v1/ports/625")
+    check(st == 200, f"/api/v1/ports/625 200 ({st})")
+    check(h.get("content-type") == "application/json", f"API content type ({h.get('content-type')})")
+    check("etag" in h and "max-age" in h.get("cache-control", ""), "API carries ETag and Cache-Control")
+    obj = json.loads(body)
+    check(obj.get("port") == 625 and "protocols" in obj and "registry" in obj, "port object has port, protocols, registry")
+    cli = cli_json("info", "--json", "--registry", CSV, "--knowledge", KNOWLEDGE, "625")
+    if cli is not None:
+        check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+    # Conditional requests
+    st2, h2, body2 = s.get("/api/v1/ports/625", headers={"If-None-Match": h["etag"]})
+    check(st2 == 304 and body2 == b"", f"If-None-Match gives 304 with no body ({st2})")
+    check(h2.get("etag") == h["etag"], "304 repeats the ETag")
+    st3, _, _ = s.get("/api/v1/ports/625", headers={"If-None-Match": '"0000000000000000"'})
+    check(st3 == 200, "a stale ETag gets the full object")
+    st, h, body = s.get("/ports/625", headers={"If-None-Match": "*"})
+    check(st == 304, "If-None-Match: * gives 304")
+
+    for port in (0, 22, 250, 3025, 65535):
+        st, h, body = s.get(f"/api/v1/ports/{port}")
+        check(st == 200 and json.loads(body)["port"] == port, f"/api/v1/ports/{port}")
+
+    # JSON errors
+    for path, want in (("/api/v1/ports/65536", 400), ("/api/v1/ports/abc", 400), ("/api/v1/ports/", 400),
+                       ("/api/v1/ports/-1", 400), ("/api/v1/nope", 404), ("/api/v2/ports/1", 404),
+                       ("/api/v1/search", 400), ("/api/v1/search?q=", 400), ("/api/v1/search?q=%zz", 400),
+                       ("/api/v1/listeners", 404)):
+        st, h, body = s.get(path)
+        ok = st == want and h.get("content-type") == "application/json"
+        try:
+            err = json.loads(body)["error"]
+            ok = ok and err["status"] == want and isinstance(err["message"], str) and err["message"]
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        check(ok, f"{path} answers {want} with a JSON error ({st} {body[:120]!r})")
+
+    st, h, body = s.get("/api/v1/search?q=ssh")
+    check(st == 200 and h.get("content-type") == "application/json", "/api/v1/search?q=ssh 200 JSON")
+    obj = json.loads(body)
+    check(obj.get("query") == "ssh" and obj.get("results"), "search has results")
+    cli = cli_json("search", "--json", "--limit", "100", "--registry", CSV, "--knowledge", KNOWLEDGE, "ssh")
+    if cli is not None:
+        check(obj == cli, "/api/v1/search is the same object as `portscope search --json --limit 100`")
+
+    st, h, body = s.get("/metrics")
+    check(st == 200 and h.get("content-type", "").startswith("text/plain; version=0.0.4"), "/metrics content type")
+    text = body.decode()
+    check("portscope_http_requests_total{route=\"api_port\",code=\"200\"}" in text, "metrics count API requests")
+    check("portscope_http_request_duration_seconds_bucket{le=\"+Inf\"}" in text, "metrics have a latency histogram")
+
+    pages = ["/", "/ports/625", "/ports/250", "/ports/0", "/ports/65535", "/services/ssh", "/ranges", "/map",
+             "/stats", "/search?q=ssh", "/search", "/search?q=kerberos+v5"]
+    for p in pages:
+        st, h, body = s.get(p)
+        check(st == 200 and h.get("content-type") == "text/html; charset=utf-8", f"{p} 200 HTML ({st})")
+        check("content-security-policy" in h and h.get("x-content-type-options") == "nosniff",
+              f"{p} has CSP and nosniff")
+        check("set-cookie" not in h, f"{p} sets no cookie")
+        html = body.decode()
+        check(html.startswith("<!doctype html>") and '<html lang="en">' in html and "<main" in html
+              and "<h1>" in html, f"{p} is a document with lang, main landmark and a heading")
+        check("src=\"http" not in html and "href=\"http" not in html.replace('rel="noopener noreferrer nofollow" href="http', ""),
+              f"{p} loads nothing from elsewhere")
+    st, h, body = s.get("/map.png")
+    check(st == 200 and h.get("content-type") == "image/png" and body.startswith(b"\x89PNG"), "/map.png is a PNG")
+    st, h, _ = s.get("/search?q=625")
+    check(st == 303 and h.get("location") == "/ports/625", "searching a port number goes to its page")
+    st, h, _ = s.get("/map/click?100,3")
+    check(st == 303 and h.get("location") == f"/ports/{1 * 256 + 50}", "a click on the map opens the port under it")
+
+    for p in ("/nope", "/ports/65536", "/ports/0625", "/ports/625/", "/services/no-such-service-xyz", "/index.html",
+              "/static/style.css", "/favicon.ico"):
+        st, h, body = s.get(p)
+        check(st == 404 and h.get("content-type") == "text/html; charset=utf-8", f"{p} 404 ({st})")
+
+    # HEAD: headers only, same length
+    st, h, body = s.get("/ports/625", method="HEAD")
+    st2, h2, body2 = s.get("/ports/625")
+    check(st == 200 and body == b"" and h.get("content-length") == str(len(body2)), "HEAD: headers, no body")
+    check(h.get("etag") == h2.get("etag"), "HEAD and GET share the ETag")
+
+    for method, path in (("DELETE", "/"), ("PUT", "/ports/1"), ("POST", "/ports/1"), ("PATCH", "/api/v1/ports/1"),
+                         ("OPTIONS", "/")):
+        st, h, body = s.get(path, method=method, body=b"" if method in ("POST", "PUT", "PATCH") else None)
+        check(st == 405 and "GET" in h.get("allow", ""), f"{method} {path} is 405 with Allow ({st})")
+    st, h, body = s.get("/api/v1/ports/1", method="DELETE")
+    check(st == 405 and h.get("content-type") == "application/json", "API 405 is JSON")
+
+
+def test_escaping(s):
+    st, _, body = s.get("/ports/3025")
+    html = body.decode()
+    check(st == 200, "/ports/3025 with a hostile knowledge entry renders")
+    check("<script>alert" not in html and "<img src=x" not in html, "no raw markup from the knowledge file")
+    check("evil&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, "entry name shown escaped")
+    check("&amp; &quot;quotes&quot; &#39;single&#39; &lt;img src=x onerror=alert(1)&gt;" in html,
+          "summary shown escaped")
+    check("<code>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>" in html, "process name shown escaped")
+    check('href="https://example.invalid/&quot;&gt;&lt;script&gt;' in html, "source URL escaped inside href")
+    st, _, body = s.get("/services/ssh")
+    html = body.decode()
+    check("<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html, "service servers escaped")
+    check('href="javascript:' not in html, "a javascript: source is never a link")
+    st, _, body = s.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    html = body.decode()
+    check(st == 200 and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html,
+          "the search query is reflected escaped")
+    st, _, body = s.get("/search?q=evil")
+    html = body.decode()
+    check("<script>alert" not in html and "evil&lt;script&gt;" in html, "search results escaped")
+    st, _, body = s.get("/api/v1/ports/3025")
+    check(b"<script>" not in body and json.loads(body)["unofficial"], "JSON escapes markup (\\u003c) and keeps it")
+    st, h, body = s.get("/services/%3Cscript%3E")
+    check(st == 404 and b"<script>" not in body, "an unknown hostile service name is 404 and not reflected raw")
+
+
+def test_hostile_registry():
+    s = Server(registry=HOSTILE_CSV, knowledge=KNOWLEDGE)
+    try:
+        st, _, body = s.get("/ports/4444")
+        html = body.decode()
+        check(st == 200, "/ports/4444 of a hostile registry renders")
+        check("<script>" not in html and "<iframe" not in html and "<b>x</b>" not in html,
+              "no raw markup from registry columns")
+        check("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html and "notes &lt;iframe src=x&gt;" in html,
+              "description and notes shown escaped")
+        st, _, body = s.get("/services/evil-svc")
+        check(st == 200 and b"<script>" not in body, "service page of a hostile row escaped")
+        st, _, body = s.get("/search?q=evil")
+        check(st == 200 and b"<script>alert" not in body, "search over hostile rows escaped")
+        st, _, body = s.get("/")
+        check(st == 200 and b"<script>alert" not in body, "home page with a hostile registry")
+    finally:
+        s.stop()
+
+
+def test_paths(s):
+    for raw_path in (b"/../../etc/passwd", b"/%2e%2e/%2e%2e/etc/passwd", b"/services/..%2f..%2fetc%2fpasswd",
+                     b"/ports/../../etc/passwd", b"/./", b"//etc/passwd", b"/api/v1/../../etc/passwd"):
+        out = s.raw(b"GET " + raw_path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        check(status_line(out).split(" ")[1:2] in (["404"], ["400"]) and b"root:" not in out,
+              f"{raw_path.decode()} reaches no file ({status_line(out)})")
+
+
+def test_limits(s):
+    out = s.raw(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 414"), f"a 5000-byte target is 414 ({status_line(out)})")
+    out = s.raw(b"GET /search?q=" + b"x" * 300 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 400"), f"a 300-byte query is 400 ({status_line(out)})")
+    out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 40000 + b"\r\nConnection: close\r\n\r\n")
+    check(out == b"" or status_line(out).startswith("HTTP/1.1 431") or status_line(out).startswith("HTTP/1.1 414"),
+          f"40 KB of headers are refused ({status_line(out) if out else 'connection closed'})")
+    many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
+    out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"Connection: close\r\n\r\n")
+    check(out == b"" or status_line(out).startswith("HTTP/1.1 431"), f"3000 headers are refused ({status_line(out)})")
+    body = b"page=%2Fports%2F1&helpful=yes&pad=" + b"z" * 5000
+    out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    check(status_line(out).startswith("HTTP/1.1 413"), f"a 5 KB body is 413 ({status_line(out)})")
+    chunk = b"z" * 2000
+    out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                + b"%x\r\n" % len(chunk) + chunk + b"\r\n0\r\n\r\n")
+    check(not out.startswith(b"HTTP/1.1 3") and not out.startswith(b"HTTP/1.1 2"),
+          f"a chunked body past the limit is refused ({status_line(out) if out else 'connection closed'})")
+    out = s.raw(b"garbage\r\n\r\n")
+    check(out == b"" or status_line(out).startswith("HTTP/1.1 400"), "a garbage request line is refused")
+    # The server is still fine.
+    st, _, _ = s.get("/healthz")
+    check(st == 200, "server healthy after the limit tests")
+
+
+def test_slow_clients():
+    s = Server("--request-timeout", "2", "--idle-timeout", "3", "--max-per-ip", "200")
+    try:
+        socks = []
+        for _ in range(40):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            socks.append(c)
+        idle = [socket.create_connection(("127.0.0.1", s.port), timeout=5) for _ in range(10)]
+        start = time.monotonic()
+        served = 0
+        worst = 0.0
+        closed_at = {}
+        # Trickle a header byte every 0.4 s on every slow socket while normal clients are served.
+        while time.monotonic() - start < 5.0:
+            for i, c in enumerate(socks):
+                if i in closed_at:
+                    continue
+                try:
+                    c.sendall(b"X")
+                except OSError:
+                    closed_at[i] = time.monotonic() - start
+                    continue
+                c.setblocking(False)
+                try:
+                    if c.recv(1) == b"":
+                        closed_at[i] = time.monotonic() - start
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed_at[i] = time.monotonic() - start
+                c.setblocking(True)
+            t0 = time.monotonic()
+            st, _, _ = s.get("/api/v1/ports/22")
+            worst = max(worst, time.monotonic() - t0)
+            served += st == 200
+            time.sleep(0.4)
+        check(served >= 8, f"normal clients are served while 40 slow ones trickle ({served} served)")
+        check(worst < 1.0, f"and promptly (worst {worst * 1000:.0f} ms)")
+        check(len(closed_at) == len(socks), f"every trickling client was cut off ({len(closed_at)}/40)")
+        if closed_at:
+            check(max(closed_at.values()) < 4.0, f"within the request timeout ({max(closed_at.values()):.1f} s)")
+        gone = 0
+        for c in idle:
+            c.settimeout(3)
+            try:
+                gone += c.recv(1) == b""
+            except OSError:
+                gone += 1
+        check(gone == len(idle), f"silent connections are closed ({gone}/{len(idle)})")
+        for c in socks + idle:
+            c.close()
+        _, _, body = s.get("/metrics")
+        reaped = [ln for ln in body.decode().splitlines() if ln.startswith("portscope_http_reaped_connections_total")]
+        check(reaped and int(reaped[0].split()[1]) >= 40, f"metrics count reaped connections ({reaped})")
+    finally:
+        s.stop()
+
+
+def test_feedback():
+    s = Server("--feedback-limit", "3/3600")
+    try:
+        st, _, body = s.get("/ports/625")
+        html = body.decode()
+        check('action="/feedback"' in html and 'name="page" value="/ports/625"' in html,
+              "every page asks whether it was helpful")
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        st, h, _ = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&helpful=yes")
+        check(st == 303 and h.get("location") == "/feedback?page=%2Fports%2F625", f"a vote redirects ({st})")
+        check("set-cookie" not in h, "voting sets no cookie")
+        st, _, body = s.get(h.get("location", "/"))
+        check(st == 200 and b'<strong class="yes">1</strong>' in body, "the thank-you page shows the count")
+        st, _, _ = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&helpful=no")
+        check(st == 303, "a second vote")
+        st, _, body = s.get("/stats")
+        html = body.decode()
+        check('<a href="/ports/625">/ports/625</a></td><td class="yes">1</td><td class="no">1</td>' in html,
+              "/stats shows the counts")
+        st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
+        check(st == 303, "third vote allowed")
+        st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
+        check(st == 429 and h.get("retry-after"), f"the fourth vote of one address is 429 ({st})")
+        for bad in ("page=%2Fapi%2Fv1%2Fports%2F1&helpful=yes", "page=http%3A%2F%2Fevil%2F&helpful=yes",
+                    "page=%2Fports%2F1&helpful=maybe", "page=%2Fnope&helpful=yes", "helpful=yes", "",
+                    "page=%2Fservices%2Fno-such-xyz&helpful=no"):
+            st, _, _ = s.get("/feedback", method="POST", headers=form, body=bad)
+            check(st == 400, f"vote {bad!r} refused ({st})")
+        st, _, _ = s.get("/feedback?page=%2Fetc%2Fpasswd")
+        check(st == 400, "thank-you page only for real pages")
+    finally:
+        s.stop()
+    # The votes are in SQLite, and survive a restart.
+    s2 = Server(db=s.db)
+    try:
+        st, _, body = s2.get("/stats")
+        check(b'<td class="yes">1</td><td class="no">1</td>' in body, "votes survive a restart")
+    finally:
+        s2.stop()
+    s3 = Server("--no-feedback")
+    try:
+        st, _, body = s3.get("/ports/22")
+        check(b'action="/feedback"' not in body, "--no-feedback removes the question")
+    finally:
+        s3.stop()
+
+
+def test_concurrency(s):
+    errors = []
+
+    def worker(seed):
+        c = s.conn()
+        for i in range(60):
+            port = (seed * 7919 + i * 104729) % 65536
+            path = f"/api/v1/ports/{port}" if i % 2 else f"/ports/{port}"
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                errors.append((path, r.status))
+        c.close()
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check(not errors, f"480 keep-alive requests from 8 clients all 200 ({errors[:3]})")
+
+
+def test_access_log(s):
+    s.get("/ports/625?from=log-test")
+    time.sleep(0.6)  # the log is flushed four times a second
+    with open(s.log, "rb") as f:
+        lines = f.read().decode().splitlines()
+    hits = [ln for ln in lines if "\"GET /ports/625?from=log-test HTTP/1.1\" 200 " in ln]
+    check(hits and hits[-1].startswith("127.0.0.1 - - ["),
+          f"the access log has the request ({hits[-1:] if hits else lines[-2:]})")
+
+
+def test_cli():
+    p = subprocess.run([SERVE, "--help"], capture_output=True, env=pstest.ENV)
+    check(p.returncode == 0 and b"Usage: portscope serve" in p.stdout and b"--listen" in p.stdout,
+          "--help teaches")
+    p = subprocess.run([SERVE, "serve", "--listen", "nonsense", "--registry", CSV], capture_output=True,
+                       env=pstest.ENV, timeout=30)
+    check(p.returncode == 2 and p.stderr.startswith(b"portscope: ") and b"nonsense" in p.stderr,
+          f"a bad --listen is exit 2 with a reason ({p.stderr!r})")
+    p = subprocess.run([SERVE, "serve", "--threads", "0"], capture_output=True, env=pstest.ENV, timeout=30)
+    check(p.returncode == 2, "a bad --threads is exit 2")
+    s = Server()
+    try:
+        p = subprocess.run([SERVE, "serve", "--listen", f"127.0.0.1:{s.port}", "--registry", CSV, "--no-feedback"],
+                           capture_output=True, env=pstest.ENV, timeout=30)
+        check(p.returncode == 2 and b"cannot listen" in p.stderr, f"a busy port is exit 2 ({p.stderr!r})")
+    finally:
+        s.stop()
+    if os.path.exists(pstest.BIN):
+        rc, out, err = pstest.run("serve", "--help")
+        check(rc == 0 and "Usage: portscope serve" in out, f"`portscope serve` execs portscope-serve ({err.strip()})")
+
+
+def test_shutdown():
+    s = Server()
+    # A request in flight (headers still coming) when SIGTERM arrives.
+    c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    c.sendall(b"GET /ports/22 HTTP/1.1\r\nHost: x\r\n")
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    s.p.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    try:
+        c.sendall(b"\r\n")
+        data = c.recv(65536)
+    except OSError:
+        data = b""
+    c.close()
+    rc = s.stop(timeout=10)
+    took = time.monotonic() - t0
+    check(rc == 0, f"SIGTERM: exit 0 ({rc})")
+    check(took < 7, f"SIGTERM: stopped within the grace period ({took:.1f} s)")
+    check(data.startswith(b"HTTP/1.1 200"), f"the request in flight was answered ({data[:40]!r})")
+    try:
+        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+        check(False, "no longer listening after SIGTERM")
+    except OSError:
+        check(True, "no longer listening after SIGTERM")
+    err = s.p.stderr.read().decode()
+    check("SIGTERM" in err, "it says why it stops")
+
+
+def main():
+    test_cli()
+    s = Server()
+    try:
+        test_basics(s)
+        test_escaping(s)
+        test_paths(s)
+        test_limits(s)
+        test_concurrency(s)
+        test_access_log(s)
+    finally:
+        rc = s.stop()
+        check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
+    test_hostile_registry()
+    test_feedback()
+    test_slow_clients()
+    test_shutdown()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
