@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -49,7 +50,15 @@ struct verdict_context {
         const struct registry *registry;
         const struct knowledge *knowledge;
         const struct baseline *baseline;
+        /* Optional (NULL is fine), filled by verdict_context_prepare(): a bit per (port, protocol)
+         * that the knowledge file has an entry for, so most listeners skip the lookup. Owned by
+         * the context, freed by verdict_context_release(). */
+        uint8_t *knowledge_ports;
 };
+
+/* Builds c->knowledge_ports. Returns 0 or -ENOMEM (the context still works without it). */
+int verdict_context_prepare(struct verdict_context *c);
+void verdict_context_release(struct verdict_context *c);
 
 /* Judges one socket of l. */
 void verdict_judge(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
@@ -86,6 +95,10 @@ json_t *verdict_listener_json(const struct verdict_report *r, size_t i);
 /* {"registry":..,"knowledge":..,"privileged":..,"owners":{..},"netns":..,"time":..,"listeners":[..],
  *  "gone":[..],"summary":{..}} (new reference). */
 json_t *verdict_report_json(const struct verdict_report *r);
+/* Writes the report's JSON (the object above, plus the members of extra, borrowed, may be NULL)
+ * and a newline to f: indented when pretty, else compact and streamed listener by listener.
+ * Returns 0, -ENOMEM or -EIO. */
+int verdict_report_dump_json(const struct verdict_report *r, json_t *extra, FILE *f, bool pretty);
 /* A readable table; names and command lines are escaped with ps_term_escape(). */
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color);
 /* Notes about what could not be seen (privilege, unsupported protocols) as lines on f. */

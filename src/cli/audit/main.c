@@ -453,6 +453,10 @@ static int run(struct options *o)
         ctx.registry = reg;
         ctx.knowledge = know;
         ctx.baseline = base;
+        if (verdict_context_prepare(&ctx) < 0) {
+                error("out of memory");
+                goto out;
+        }
 
         q.flags = SOCKETS_LISTENING | (o->all ? SOCKETS_CONNECTED : 0);
         q.threads = o->threads;
@@ -529,28 +533,28 @@ static int run(struct options *o)
         }
 
         if (o->json) {
-                json_t *j = verdict_report_json(report);
-                if (!j) {
-                        error("out of memory");
+                json_t *extra = json_object();
+                json_object_set_new(extra, "elapsed_ms", json_real(report->elapsed_ms));
+                if (changes)
+                        json_object_set(extra, "changes", changes);
+                r = verdict_report_dump_json(report, extra, stdout, isatty(STDOUT_FILENO));
+                json_decref(extra);
+                if (r < 0) {
+                        error("cannot write JSON: %s", strerror(-r));
                         goto out;
                 }
-                json_object_set_new(j, "elapsed_ms", json_real(report->elapsed_ms));
-                if (changes) {
-                        json_object_set(j, "changes", changes);
-                }
-                if (json_dumpf(j, stdout, isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT) < 0) {
-                        json_decref(j);
-                        error("cannot write JSON: %s", strerror(errno));
-                        goto out;
-                }
-                fputc('\n', stdout);
-                json_decref(j);
         } else if (o->jsonl) {
                 for (size_t i = 0; i < report->sockets->n; i++) {
                         json_t *j = verdict_listener_json(report, i);
-                        json_dumpf(j, stdout, JSON_COMPACT);
-                        fputc('\n', stdout);
+                        char *s = json_dumps(j, JSON_COMPACT);
                         json_decref(j);
+                        if (!s) {
+                                error("out of memory");
+                                goto out;
+                        }
+                        fputs(s, stdout);
+                        fputc('\n', stdout);
+                        free(s);
                 }
                 if (changes) {
                         json_t *j = json_pack("{sO}", "changes", changes);
@@ -598,6 +602,7 @@ out:
         json_decref(changes);
         verdict_report_free(report);
         sockets_list_free(l);
+        verdict_context_release(&ctx);
         baseline_free(base);
         knowledge_free(know);
         registry_close(reg);

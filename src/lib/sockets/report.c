@@ -241,11 +241,70 @@ static json_t *gone_json(const struct verdict_report *r, size_t b)
         return o;
 }
 
+static json_t *report_head_json(const struct verdict_report *r);
+
 json_t *verdict_report_json(const struct verdict_report *r)
 {
+        json_t *o = report_head_json(r), *arr = json_array();
+
+        for (size_t i = 0; i < r->sockets->n; i++)
+                json_array_append_new(arr, verdict_listener_json(r, i));
+        json_object_set_new(o, "listeners", arr);
+        return o;
+}
+
+int verdict_report_dump_json(const struct verdict_report *r, json_t *extra, FILE *f, bool pretty)
+{
+        json_t *head;
+        char *s;
+        size_t len;
+
+        if (pretty) {
+                json_t *all = verdict_report_json(r);
+                if (extra)
+                        json_object_update(all, extra);
+                s = json_dumps(all, JSON_INDENT(2));
+                json_decref(all);
+                if (!s)
+                        return -ENOMEM;
+                fputs(s, f);
+                fputc('\n', f);
+                free(s);
+                return ferror(f) ? -EIO : 0;
+        }
+        /* Streamed: one small tree per listener instead of one tree of everything. */
+        head = report_head_json(r);
+        if (extra)
+                json_object_update(head, extra);
+        s = json_dumps(head, JSON_COMPACT);
+        json_decref(head);
+        if (!s)
+                return -ENOMEM;
+        len = strlen(s);
+        /* "{...}" → "{...," then the listeners, then "]}". */
+        fwrite(s, 1, len - 1, f);
+        fputs(len > 2 ? ",\"listeners\":[" : "\"listeners\":[", f);
+        free(s);
+        for (size_t i = 0; i < r->sockets->n; i++) {
+                json_t *l = verdict_listener_json(r, i);
+                s = json_dumps(l, JSON_COMPACT);
+                json_decref(l);
+                if (!s)
+                        return -ENOMEM;
+                if (i)
+                        fputc(',', f);
+                fputs(s, f);
+                free(s);
+        }
+        fputs("]}\n", f);
+        return ferror(f) ? -EIO : 0;
+}
+
+static json_t *report_head_json(const struct verdict_report *r)
+{
         const struct sockets_list *l = r->sockets;
-        json_t *o = json_object(), *arr = json_array(), *gone = json_array(), *own = json_object(),
-               *sum = json_object(), *unsup = json_array();
+        json_t *o = json_object(), *gone = json_array(), *own = json_object(), *sum = json_object(),
+               *unsup = json_array();
         size_t counts[VERDICT_NKINDS];
 
         if (r->context->registry)
@@ -269,9 +328,6 @@ json_t *verdict_report_json(const struct verdict_report *r)
                 if (l->unsupported & (1u << p))
                         json_array_append_new(unsup, json_string(sockets_proto_name((enum sockets_proto)p)));
         json_object_set_new(o, "unsupported_protocols", unsup);
-        for (size_t i = 0; i < l->n; i++)
-                json_array_append_new(arr, verdict_listener_json(r, i));
-        json_object_set_new(o, "listeners", arr);
         for (size_t i = 0; i < r->ngone; i++)
                 json_array_append_new(gone, gone_json(r, r->gone[i]));
         json_object_set_new(o, "gone", gone);
@@ -310,25 +366,51 @@ static const char *sev_color(const struct verdict *v)
         }
 }
 
+/* Printable ASCII without backslashes is printed as it is; anything else goes through
+ * ps_term_escape() (which writes byte by byte: keep it off the common path). */
+static bool plain_ascii(const char *s, size_t *ret_len)
+{
+        const char *p = s;
+
+        for (; *p; p++)
+                if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
+                        return false;
+        *ret_len = (size_t)(p - s);
+        return true;
+}
+
+static void put_escaped(FILE *f, const char *s)
+{
+        size_t n;
+
+        if (plain_ascii(s, &n))
+                fwrite(s, 1, n, f);
+        else
+                ps_term_escape(f, s, (size_t)-1, false);
+}
+
 /* Prints s escaped, padded to width (escaping may only widen it). */
 static void cell(FILE *f, const char *s, int width)
 {
-        long before = ftell(f), after;
-        size_t n = strlen(s);
-        bool plain = true;
+        size_t n;
+        char *buf = NULL;
+        size_t blen = 0;
+        FILE *m;
 
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f || s[i] == '\\')
-                        plain = false;
-        if (plain) {
+        if (plain_ascii(s, &n)) {
                 fprintf(f, "%-*s ", width, s);
                 return;
         }
-        ps_term_escape(f, s, n, false);
-        after = ftell(f);
-        if (before >= 0 && after >= before && after - before < width)
-                fprintf(f, "%*s", (int)(width - (after - before)), "");
-        fputc(' ', f);
+        m = open_memstream(&buf, &blen);
+        if (!m) {
+                ps_term_escape(f, s, (size_t)-1, false);
+                fputc(' ', f);
+                return;
+        }
+        ps_term_escape(m, s, (size_t)-1, false);
+        fclose(m);
+        fprintf(f, "%-*s ", width, buf ? buf : "");
+        free(buf);
 }
 
 static void format_local(const struct sockets_entry *e, char *buf, size_t len)
@@ -383,7 +465,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                                 sev_color(v), verdict_severity_name(v->severity));
                 else
                         fprintf(f, "%-11s %-6s ", verdict_kind_name(v->kind), verdict_severity_name(v->severity));
-                ps_term_escape(f, v->reason, (size_t)-1, false);
+                put_escaped(f, v->reason);
                 fputc('\n', f);
         }
         for (size_t i = 0; i < r->ngone; i++) {

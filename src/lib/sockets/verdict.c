@@ -82,6 +82,46 @@ static void appendf(char *buf, size_t len, const char *fmt, ...)
         va_end(ap);
 }
 
+int verdict_context_prepare(struct verdict_context *c)
+{
+        size_t n;
+
+        free(c->knowledge_ports);
+        c->knowledge_ports = NULL;
+        if (!c->knowledge)
+                return 0;
+        c->knowledge_ports = calloc(65536u * PS_NPROTO / 8u, 1);
+        if (!c->knowledge_ports)
+                return -ENOMEM;
+        n = knowledge_nentries(c->knowledge);
+        for (size_t i = 0; i < n; i++) {
+                const struct knowledge_entry *e = knowledge_entry(c->knowledge, i);
+                for (size_t j = 0; j < e->nports; j++)
+                        for (unsigned port = e->ports[j].lo; port <= e->ports[j].hi; port++)
+                                for (unsigned p = 0; p < PS_NPROTO; p++)
+                                        if (e->ports[j].protos & PS_PROTO_BIT(p)) {
+                                                unsigned bit = port * PS_NPROTO + p;
+                                                c->knowledge_ports[bit / 8] |= (uint8_t)(1u << (bit % 8));
+                                        }
+        }
+        return 0;
+}
+
+void verdict_context_release(struct verdict_context *c)
+{
+        free(c->knowledge_ports);
+        c->knowledge_ports = NULL;
+}
+
+static bool knowledge_may_know(const struct verdict_context *c, uint16_t port, enum ps_proto p)
+{
+        unsigned bit = (unsigned)port * PS_NPROTO + (unsigned)p;
+
+        if (!c->knowledge_ports)
+                return true;
+        return (c->knowledge_ports[bit / 8] >> (bit % 8)) & 1u;
+}
+
 size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_entry *e, const char **names, size_t max)
 {
         size_t n = 0;
@@ -246,7 +286,7 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
                         }
                 }
         }
-        if (c->knowledge)
+        if (c->knowledge && knowledge_may_know(c, e->port, pp))
                 nk = knowledge_for_port(c->knowledge, e->port, pp, kent, 16);
         if (nk > 16)
                 nk = 16;
