@@ -23,6 +23,7 @@ struct scan_work {
         size_t nretry, capretry;
         uint64_t pass_sent, pass_answered;
         int max_retries; /* resolved */
+        unsigned zero_passes; /* retry passes in a row without an answer */
         bool stop;
 };
 
@@ -36,6 +37,10 @@ void scan_work_answered(struct scan_work *w, uint64_t n);
 /* Ends the pass (all workers idle): returns true when another pass is to run; otherwise the
  * unanswered pairs are left in w->retry (w->nretry) for the engine to report. */
 bool scan_work_next_pass(struct scan_work *w);
+/* The automatic retry rule on its own, for engines that keep no lists: whether pass `pass` (>= 1)
+ * that got `answered` answers, with `left` pairs still unanswered, calls for another. */
+bool scan_retry_more(const struct scan_config *c, unsigned pass, uint64_t answered, uint64_t left,
+                     unsigned *zero_passes);
 /* After an interruption, with every probe in flight concluded: fills the resume position and
  * the pairs still to be (re)tried into stats. */
 int scan_work_interrupted(struct scan_work *w, struct scan_stats *stats);

@@ -83,9 +83,13 @@ bool scan_work_next_pass(struct scan_work *w)
         bool more = true;
         if (w->stop || w->nretry == 0 || (int)w->pass >= w->max_retries)
                 more = false;
-        /* Automatic retries: a retry pass that got no answer at all says the rest is filtered. */
-        else if (w->c->max_retries < 0 && w->pass > 0 && w->pass_answered == 0)
+        /* Automatic retries: a retry pass that got no answer at all says the rest is filtered; when
+         * few remain (the tail of packet loss), two such passes in a row. */
+        else if (w->c->max_retries < 0 && w->pass > 0 && w->pass_answered == 0 &&
+                 (w->nretry >= 1000 || w->zero_passes >= 1))
                 more = false;
+        if (w->pass > 0)
+                w->zero_passes = w->pass_answered == 0 ? w->zero_passes + 1 : 0;
         if (more) {
                 free(w->list);
                 w->list = w->retry;
@@ -119,4 +123,20 @@ int scan_work_interrupted(struct scan_work *w, struct scan_stats *stats)
         }
         pthread_mutex_unlock(&w->lock);
         return r;
+}
+
+bool scan_retry_more(const struct scan_config *c, unsigned pass, uint64_t answered, uint64_t left,
+                     unsigned *zero_passes)
+{
+        int max = c->max_retries < 0 ? 10 : c->max_retries;
+        if (left == 0 || (int)pass >= max)
+                return false;
+        if (pass == 0 || c->max_retries >= 0)
+                return true;
+        if (answered > 0) {
+                *zero_passes = 0;
+                return true;
+        }
+        ++*zero_passes;
+        return left < 1000 && *zero_passes < 2;
 }
