@@ -1,0 +1,45 @@
+/* libFuzzer target: request targets, query strings, percent-decoding and HTML escaping — every
+ * byte a client controls before portscope serve decides what a request means.
+ * fuzz-sources: src/lib/http/route.c src/lib/http/escape.c src/lib/http/buf.c
+ *
+ * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
+ * name and query; escaped text never contains a raw markup character. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http-internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        const char *s = (const char *)data;
+
+        struct http_route r;
+        http_route_parse(s, size, &r);
+        if ((unsigned)r.id >= HTTP_NROUTES || strnlen(r.name, sizeof r.name) == sizeof r.name ||
+            strnlen(r.q, sizeof r.q) == sizeof r.q)
+                abort();
+        if (r.status == 0 && r.id == HTTP_ROUTE_NONE)
+                abort();
+        if (r.status && !r.error)
+                abort();
+
+        char v[HTTP_QUERY_MAX + 1];
+        int n = http_query_get(s, size, "q", v, sizeof v);
+        if (n >= 0 && strlen(v) != (size_t)n)
+                abort();
+        n = http_url_decode(s, size, true, v, sizeof v);
+        if (n >= 0 && (size_t)n >= sizeof v)
+                abort();
+
+        struct http_buf b;
+        http_buf_init(&b, 1 << 20);
+        http_html_escape(&b, s, size);
+        if (!b.failed && b.data && strpbrk(b.data, "<>\"'"))
+                abort();
+        http_url_encode(&b, s, size);
+        http_buf_free(&b);
+        return 0;
+}
