@@ -94,7 +94,7 @@ static const char style[] =
         ".pager{display:flex;justify-content:space-between;margin:1rem 0}"
         ".map-scroll{overflow:auto;max-width:100%;border:1px solid var(--line);display:inline-block}"
         ".map-scroll img{display:block;image-rendering:pixelated;cursor:crosshair}"
-        "#map-info{font-weight:600;min-height:1.5em}"
+        "figure{margin:0}#map-info{font-weight:600;min-height:1.5em}"
         ".legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem}"
         ".sw{display:inline-block;width:1rem;height:1rem;border:1px solid #555;vertical-align:-.15rem;"
         "margin-right:.35rem}"

@@ -1098,7 +1098,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         http_sha256_base64(http_page_style(), strlen(http_page_style()), style_hash);
         http_sha256_base64(http_page_script(), strlen(http_page_script()), script_hash);
         r = snprintf(s->csp, sizeof s->csp,
-                     "default-src 'none'; img-src 'self'; style-src 'sha256-%s'; script-src 'sha256-%s'; "
+                     "default-src 'none'; img-src 'self' data:; style-src 'sha256-%s'; script-src 'sha256-%s'; "
                      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
                      style_hash, script_hash);
         if (r < 0 || (size_t)r >= sizeof s->csp) {

@@ -1,0 +1,274 @@
+// End-to-end test of `portscope serve` in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core). The browser may load nothing but the server under test: every other request
+// is aborted and counted as a failure. Screenshots are kept in tests/artifacts/.
+//
+// Environment: PORTSCOPE_URL (the server, e.g. http://127.0.0.1:41234), PORTSCOPE_ARTIFACTS (the
+// directory for screenshots), CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const base = process.env.PORTSCOPE_URL.replace(/\/$/, '');
+const artifacts = process.env.PORTSCOPE_ARTIFACTS;
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+fs.mkdirSync(artifacts, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+function check(cond, what) {
+  if (cond) passed++;
+  else {
+    failed++;
+    console.log(`FAIL: ${what}`);
+  }
+  return cond;
+}
+
+const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const profiles = [];
+const foreign = [];
+const problems = [];
+let expect404 = false; // the 404 page is visited on purpose
+
+async function open(opts = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portscope-e2e-profile-'));
+  profiles.push(dir);
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath, args, headless: true, viewport: opts.viewport || { width: 1280, height: 900 },
+    javaScriptEnabled: opts.javaScriptEnabled !== false, timeout: 60000,
+  });
+  // Only the server under test: anything else is aborted and reported.
+  await ctx.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url === base || url.startsWith(base + '/')) return route.continue();
+    if (url.startsWith('data:')) return route.continue();
+    foreign.push(url);
+    return route.abort();
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (expect404 && m.text().includes('status of 404')) return;
+    problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return { ctx, page };
+}
+
+async function shot(page, name, fullPage = true) {
+  const file = path.join(artifacts, name);
+  await page.screenshot({ path: file, fullPage });
+  check(fs.statSync(file).size > 1000, `screenshot ${name} written`);
+}
+
+// Landmarks, headings, labels, alternative text: the page is usable without sight.
+async function a11y(page, what) {
+  const r = await page.evaluate(() => {
+    const labelled = (el) => (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.getAttribute('aria-label')
+      || el.closest('label') || el.type === 'hidden' || el.type === 'submit';
+    return {
+      lang: document.documentElement.lang,
+      title: document.title,
+      h1: document.querySelectorAll('h1').length,
+      main: document.querySelectorAll('main').length,
+      header: document.querySelectorAll('header').length,
+      nav: document.querySelectorAll('nav').length,
+      footer: document.querySelectorAll('footer').length,
+      imgNoAlt: [...document.querySelectorAll('img')].filter((i) => !i.getAttribute('alt')).length,
+      unlabelled: [...document.querySelectorAll('input')].filter((i) => !labelled(i)).length,
+      skip: !!document.querySelector('a.skip[href="#main"]'),
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+    };
+  });
+  check(r.lang === 'en' && r.title.length > 0, `${what}: lang and title`);
+  check(r.h1 === 1, `${what}: exactly one h1 (${r.h1})`);
+  check(r.main === 1 && r.header === 1 && r.nav >= 1 && r.footer === 1, `${what}: landmarks`);
+  check(r.imgNoAlt === 0, `${what}: every image has alternative text`);
+  check(r.unlabelled === 0, `${what}: every input has a label (${r.unlabelled} without)`);
+  check(r.skip, `${what}: skip link`);
+  check(r.overflow <= 1, `${what}: no horizontal scrolling (${r.overflow}px too wide)`);
+  return r;
+}
+
+// WCAG contrast of body text against the page.
+async function contrast(page, what) {
+  const ratio = await page.evaluate(() => {
+    const lum = (c) => {
+      const m = c.match(/\d+(\.\d+)?/g).map(Number);
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]);
+    };
+    const worst = [];
+    for (const sel of ['main p', 'main td', 'main dd', 'main a', '.muted', 'footer p', 'header a']) {
+      const el = document.querySelector(sel);
+      if (!el) continue;
+      let bg = null;
+      for (let n = el; n && !bg; n = n.parentElement) {
+        const b = getComputedStyle(n).backgroundColor;
+        if (b && !b.startsWith('rgba(0, 0, 0, 0)') && b !== 'transparent') bg = b;
+      }
+      bg = bg || 'rgb(255, 255, 255)';
+      const a = lum(getComputedStyle(el).color);
+      const b = lum(bg);
+      worst.push((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+    }
+    return Math.min(...worst);
+  });
+  check(ratio >= 4.5, `${what}: text contrast at least 4.5:1 (${ratio.toFixed(2)})`);
+}
+
+async function feedbackCount(page, pagePath) {
+  await page.goto(`${base}/stats`);
+  return page.evaluate((p) => {
+    for (const tr of document.querySelectorAll('#feedback-table tbody tr')) {
+      if (tr.querySelector('a')?.getAttribute('href') === p) return Number(tr.querySelector('td.yes').textContent);
+    }
+    return 0;
+  }, pagePath);
+}
+
+async function main() {
+  const { ctx, page } = await open();
+  try {
+    // Home
+    let resp = await page.goto(`${base}/`);
+    check(resp.status() === 200, 'home page 200');
+    check((await page.textContent('h1')).includes('What runs on that port'), 'home page heading');
+    await a11y(page, 'home');
+    await contrast(page, 'home');
+    await shot(page, 'home.png');
+
+    // Search from the home page's form
+    await page.fill('#q', 'ssh');
+    await Promise.all([page.waitForURL(/\/search\?q=ssh/), page.press('#q', 'Enter')]);
+    const results = await page.locator('ol.results li').count();
+    check(results > 0, `search for ssh lists results (${results})`);
+    check(await page.locator('ol.results a[href="/services/ssh"]').count() > 0, 'search links to /services/ssh');
+    await a11y(page, 'search');
+    await shot(page, 'search-ssh.png');
+    await Promise.all([page.waitForURL(/\/services\/ssh$/), page.locator('ol.results a[href="/services/ssh"]').first().click()]);
+    check((await page.textContent('h1')).includes('ssh'), 'the service page opens');
+    check(await page.locator('a[href="/ports/22"]').count() > 0, 'the service page links port 22');
+    await shot(page, 'service-ssh.png');
+
+    // A port number typed into the search goes to its page
+    await page.goto(`${base}/`);
+    await page.fill('#q', '625');
+    await Promise.all([page.waitForURL(/\/ports\/625$/), page.press('#q', 'Enter')]);
+    check(true, 'searching 625 opens /ports/625');
+
+    // Port pages
+    for (const port of [625, 250]) {
+      resp = await page.goto(`${base}/ports/${port}`);
+      check(resp.status() === 200, `/ports/${port} 200`);
+      check((await page.textContent('h1')).trim() === `Port ${port}`, `/ports/${port} heading`);
+      const sections = await page.$$eval('h2', (hs) => hs.map((h) => h.textContent));
+      for (const want of ['Status by protocol', 'Range', 'In the registry', 'Unofficial uses', 'Observed on the Internet',
+        'Nearby ports', 'How to check', 'If something is listening']) {
+        check(sections.some((s) => s.includes(want)), `/ports/${port} has "${want}"`);
+      }
+      check(await page.locator('table tbody tr').first().isVisible(), `/ports/${port} status table visible`);
+      const checks = await page.$$eval('h3', (hs) => hs.map((h) => h.textContent));
+      check(['Linux', 'macOS', 'Windows (PowerShell)'].every((w) => checks.includes(w)), `/ports/${port}: Linux, macOS, Windows`);
+      await a11y(page, `/ports/${port}`);
+      await contrast(page, `/ports/${port}`);
+      await shot(page, `port-${port}.png`);
+    }
+
+    // The map: hovering names the port, clicking opens it.
+    await page.goto(`${base}/map`);
+    const img = page.locator('#portmap');
+    await img.waitFor();
+    await page.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+    const box = await img.boundingBox();
+    const at = (port) => ({ x: box.x + ((port % 256) + 0.5) * box.width / 256, y: box.y + (Math.floor(port / 256) + 0.5) * box.height / 256 });
+    let p = at(625);
+    await page.mouse.move(p.x, p.y);
+    await page.waitForFunction(() => document.getElementById('map-info').textContent.startsWith('Port 625'), null, { timeout: 5000 })
+      .catch(() => {});
+    const info = await page.textContent('#map-info');
+    check(info.startsWith('Port 625'), `hovering the map shows the port ("${info}")`);
+    check(/assigned|reserved|unassigned|unofficial/.test(info), `and its status ("${info}")`);
+    await shot(page, 'map-hover.png', false);
+    p = at(443);
+    await page.mouse.move(p.x, p.y);
+    await Promise.all([page.waitForURL(/\/ports\/443$/), page.mouse.click(p.x, p.y)]);
+    check(true, 'clicking the map opens /ports/443');
+    check((await page.textContent('h1')).trim() === 'Port 443', 'port 443 page after the click');
+
+    // Feedback: click "Yes" and see the count change.
+    const before = await feedbackCount(page, '/ports/250');
+    await page.goto(`${base}/ports/250`);
+    await Promise.all([page.waitForURL(/\/feedback\?page=/), page.click('aside.feedback button[value="yes"]')]);
+    const thanks = await page.textContent('#feedback-counts');
+    check(thanks.includes(`${before + 1}`), `the thank-you page shows ${before + 1} ("${thanks.trim()}")`);
+    await shot(page, 'feedback-thanks.png');
+    const after = await feedbackCount(page, '/ports/250');
+    check(after === before + 1, `"helpful" count went from ${before} to ${after}`);
+    await shot(page, 'stats.png');
+
+    // Not found
+    expect404 = true;
+    resp = await page.goto(`${base}/ports/70000`);
+    check(resp.status() === 404, '/ports/70000 is 404');
+    await a11y(page, '404');
+    expect404 = false;
+
+    // Ranges
+    resp = await page.goto(`${base}/ranges`);
+    check(resp.status() === 200 && (await page.locator('section h2').count()) === 3, '/ranges has three ranges');
+    await shot(page, 'ranges.png');
+  } finally {
+    await ctx.close();
+  }
+
+  // A phone: the port page still fits the screen.
+  {
+    const { ctx: phone, page: pp } = await open({ viewport: { width: 390, height: 844 } });
+    try {
+      await pp.goto(`${base}/ports/625`);
+      await a11y(pp, 'phone /ports/625');
+      await shot(pp, 'port-625-phone.png', false);
+      // Tapping the map: the first tap shows the port.
+      await pp.goto(`${base}/map`);
+      await pp.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+      await shot(pp, 'map-phone.png', false);
+    } finally {
+      await phone.close();
+    }
+  }
+
+  // Without JavaScript the map still works: a server-side image map.
+  {
+    const { ctx: nojs, page: np } = await open({ javaScriptEnabled: false });
+    try {
+      await np.goto(`${base}/map`);
+      const b = await np.locator('#portmap').boundingBox();
+      const port = 22;
+      await Promise.all([np.waitForURL(/\/ports\/\d+$/),
+        np.mouse.click(b.x + (port % 256) * 2 + 1, b.y + Math.floor(port / 256) * 2 + 1)]);
+      check(np.url().endsWith(`/ports/${port}`), `without JavaScript a click on the map opens /ports/${port} (${np.url()})`);
+      await np.goto(`${base}/ports/250`);
+      check(await np.locator('aside.feedback button').count() === 2, 'feedback works without JavaScript (a plain form)');
+    } finally {
+      await nojs.close();
+    }
+  }
+
+  check(foreign.length === 0, `nothing but the server was requested (${foreign.slice(0, 3).join(', ')})`);
+  check(problems.length === 0, `no console errors or CSP violations (${problems.slice(0, 3).join(' | ')})`);
+}
+
+try {
+  await main();
+} catch (e) {
+  failed++;
+  console.log(`FAIL: ${e.stack || e}`);
+} finally {
+  for (const d of profiles) fs.rmSync(d, { recursive: true, force: true });
+}
+console.log(`screenshots in ${artifacts}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
