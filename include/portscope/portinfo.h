@@ -8,6 +8,9 @@
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
+/* A JSON string of s even when s is not valid UTF-8 (bad bytes become U+FFFD). New reference. */
+json_t *portinfo_string(const char *s);
+
 /* {"registry":{"source":..,"kind":..,"date":..,"assignments_only":..}} — the registry's
  * provenance, included in every output. Returns a new reference (caller decrefs). */
 json_t *portinfo_source_json(const struct registry *r);

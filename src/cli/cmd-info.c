@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "portscope/portinfo.h"
@@ -63,7 +64,11 @@ static void print_row(const struct cli_common *c, json_t *row)
 
         printf("  %s", cli_color(c, "bold"));
         cli_put(stdout, name ? name : "(no name)");
-        printf("%s %s/%s", cli_color(c, "reset"), port ? port : "-", proto ? proto : "any");
+        fputs(cli_color(c, "reset"), stdout);
+        putchar(' ');
+        cli_put(stdout, port);
+        putchar('/');
+        cli_put(stdout, proto ? proto : "any");
         if (alias) {
                 fputs("  — alias of ", stdout);
                 cli_put(stdout, alias);
@@ -95,7 +100,7 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
 {
         json_t *reg = json_object_get(o, "registry"), *pr = json_object_get(o, "protocols");
         const char *date = json_string_value(json_object_get(reg, "date"));
-        json_t *seen_lines = json_array();
+        json_t *seen_ids = json_array();
 
         printf("%sPort %lld%s — %s port (%s)\n", cli_color(c, "bold"), json_integer_value(json_object_get(o, "port")),
                cli_color(c, "reset"), json_string_value(json_object_get(o, "range")),
@@ -103,10 +108,10 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
         printf("  %s\n", json_string_value(json_object_get(o, "procedure")));
         fputs("  Registry: ", stdout);
         cli_put(stdout, json_string_value(json_object_get(reg, "source")));
-        printf(" (%s, newest date %s)\n",
-               json_is_true(json_object_get(reg, "assignments_only")) ? "a services file: assignments only"
-                                                                       : "IANA CSV",
-               date ? date : "unknown");
+        printf(" (%s, newest date ",
+               json_is_true(json_object_get(reg, "assignments_only")) ? "a services file: assignments only" : "IANA CSV");
+        cli_put(stdout, date ? date : "unknown");
+        puts(")");
         if (json_is_true(json_object_get(reg, "assignments_only")))
                 puts("  This source lists assignments only: reserved and unassigned ports cannot be told apart.");
         putchar('\n');
@@ -146,14 +151,14 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
                         size_t i;
                         json_array_foreach(json_object_get(po, lists[l]), i, x) {
                                 /* A row with an empty protocol covers all four: print it once. */
-                                json_int_t line = json_integer_value(json_object_get(x, "line"));
+                                json_int_t id = json_integer_value(json_object_get(x, "id"));
                                 json_t *y;
                                 size_t j;
                                 bool dup = false;
-                                json_array_foreach(seen_lines, j, y) dup |= json_integer_value(y) == line;
+                                json_array_foreach(seen_ids, j, y) dup |= json_integer_value(y) == id;
                                 if (dup)
                                         continue;
-                                json_array_append_new(seen_lines, json_integer(line));
+                                json_array_append_new(seen_ids, json_integer(id));
                                 print_row(c, x);
                                 any = true;
                         }
@@ -161,7 +166,7 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
         }
         if (!any)
                 puts("  (none: no row of the registry covers this port)");
-        json_decref(seen_lines);
+        json_decref(seen_ids);
 
         json_t *obs = json_object_get(o, "observed"), *x;
         size_t i;
@@ -217,26 +222,22 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
         }
 }
 
-struct target {
-        uint16_t port;
-        unsigned protos;
+/* The ports asked for, in the order first asked, with the protocols asked for each. */
+struct targets {
+        uint16_t order[MAX_PORTS];
+        uint8_t protos[MAX_PORTS]; /* 0: not asked */
+        size_t n;
 };
 
-static int add_target(struct target *t, size_t *n, uint16_t port, unsigned protos)
+static void add_target(struct targets *t, uint16_t port, unsigned protos)
 {
-        for (size_t i = 0; i < *n; i++)
-                if (t[i].port == port) {
-                        t[i].protos |= protos;
-                        return 0;
-                }
-        if (*n >= MAX_PORTS)
-                return -1;
-        t[(*n)++] = (struct target){ port, protos };
-        return 0;
+        if (!t->protos[port])
+                t->order[t->n++] = port;
+        t->protos[port] |= (uint8_t)protos;
 }
 
 /* Turns one operand into ports: a port, a range or a service name. */
-static int resolve(const struct registry *r, const char *arg, struct target *t, size_t *n)
+static int resolve(const struct registry *r, const char *arg, struct targets *t)
 {
         struct ps_portspec spec;
         char err[160];
@@ -249,7 +250,7 @@ static int resolve(const struct registry *r, const char *arg, struct target *t, 
         }
         if (ps_portspec_parse(arg, &spec, err, sizeof(err)) == 0) {
                 for (uint32_t p = spec.lo; p <= spec.hi; p++)
-                        add_target(t, n, (uint16_t)p, spec.protos);
+                        add_target(t, (uint16_t)p, spec.protos);
                 return 0;
         }
         /* Not a port: a service name? Only when it does not start like a number. */
@@ -264,7 +265,7 @@ static int resolve(const struct registry *r, const char *arg, struct target *t, 
                                 continue;
                         with_port++;
                         for (uint32_t p = row.port_lo; p <= row.port_hi; p++)
-                                add_target(t, n, (uint16_t)p, row.protos);
+                                add_target(t, (uint16_t)p, row.protos);
                 }
                 if (with_port)
                         return 0;
@@ -291,8 +292,7 @@ int cmd_info(int argc, char **argv)
         struct cli_common c = { 0 };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
-        struct target *t = NULL;
-        size_t n = 0;
+        struct targets *t = NULL;
         int opt, ret;
 
         cli_protect_negative(argc, argv);
@@ -313,41 +313,44 @@ int cmd_info(int argc, char **argv)
         ret = cli_open(&c, &r, &k);
         if (ret)
                 return ret;
-        t = malloc(MAX_PORTS * sizeof(*t));
+        t = calloc(1, sizeof(*t));
         if (!t) {
                 cli_error("out of memory");
                 ret = EXIT_USAGE;
                 goto out;
         }
         for (int i = optind; i < argc; i++) {
-                ret = resolve(r, argv[i], t, &n);
+                ret = resolve(r, argv[i], t);
                 if (ret)
                         goto out;
         }
-        json_t *all = (c.json && n > 1) ? json_array() : NULL;
-        for (size_t i = 0; i < n; i++) {
-                json_t *o = portinfo_json(r, k, t[i].port);
+        /* Several ports print an array, streamed: a range of thousands must not be built whole. */
+        bool array = c.json && t->n > 1;
+        if (array)
+                fputs("[", stdout);
+        for (size_t i = 0; i < t->n && !ret; i++) {
+                uint16_t port = t->order[i];
+                json_t *o = portinfo_json(r, k, port);
                 if (!o) {
                         cli_error("out of memory");
                         ret = EXIT_USAGE;
                         break;
                 }
-                if (all)
-                        json_array_append_new(all, o);
-                else if (c.json) {
+                if (array) {
+                        fputs(i ? ",\n" : "\n", stdout);
+                        if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
+                                ret = EXIT_USAGE;
+                } else if (c.json) {
                         ret = cli_print_json(o);
-                        json_decref(o);
                 } else {
                         if (i)
                                 puts("\n────────────────────────────────────────────────────────────────────────\n");
-                        print_page(&c, o, t[i].protos);
-                        json_decref(o);
+                        print_page(&c, o, t->protos[port]);
                 }
+                json_decref(o);
         }
-        if (all) {
-                ret = cli_print_json(all);
-                json_decref(all);
-        }
+        if (array)
+                fputs("\n]\n", stdout);
         if (fflush(stdout) != 0 && !ret) {
                 cli_error("info: cannot write output");
                 ret = EXIT_USAGE;

@@ -87,7 +87,9 @@ int cmd_registry(int argc, char **argv)
                                                     ? "IANA Service Name and Transport Protocol Port Number Registry (CSV)"
                                                     : "services(5) file: assignments only; reserved and unassigned "
                                                       "cannot be told apart");
-                printf("Newest date  %s\n", *src->date ? src->date : "unknown (the source carries no dates)");
+                fputs("Newest date  ", stdout);
+                cli_put(stdout, *src->date ? src->date : "unknown (the source carries no dates)");
+                putchar('\n');
                 fputs("Index cache  ", stdout);
                 if (*src->cache_path) {
                         cli_put(stdout, src->cache_path);

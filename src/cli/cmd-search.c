@@ -104,12 +104,16 @@ int cmd_search(int argc, char **argv)
                         struct registry_row row;
                         char where[32];
                         registry_row(r, hits[i].row_id, &row);
-                        snprintf(where, sizeof(where), "%s/%s", row.has_port ? row.port : "-", *row.proto ? row.proto : "any");
+                        /* Port and protocol were checked when the source was parsed, but come from a
+                         * cache file here: print them through the escaper all the same. */
+                        snprintf(where, sizeof(where), "%.12s/%.6s", row.has_port ? row.port : "-", *row.proto ? row.proto : "any");
                         const char *name = *row.service ? row.service : "(no name)";
                         size_t w = strlen(name);
                         printf("%s", cli_color(&c, "bold"));
                         cli_put(stdout, name);
-                        printf("%s%*s %-14s ", cli_color(&c, "reset"), w < 22 ? (int)(22 - w) : 0, "", where);
+                        printf("%s%*s ", cli_color(&c, "reset"), w < 22 ? (int)(22 - w) : 0, "");
+                        cli_put(stdout, where);
+                        printf("%*s ", strlen(where) < 14 ? (int)(14 - strlen(where)) : 0, "");
                         const char *d = row.description;
                         const char *nl = strchr(d, '\n');
                         ps_term_escape(stdout, d, nl ? (size_t)(nl - d) : strlen(d), false);

@@ -60,7 +60,8 @@ int cli_open(const struct cli_common *c, struct registry **r, struct knowledge *
 
 int cli_print_json(json_t *v)
 {
-        size_t flags = JSON_ENSURE_ASCII * 0 | (isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT);
+        /* On a terminal, \u-escape everything beyond ASCII: jansson passes C1 controls through. */
+        size_t flags = isatty(STDOUT_FILENO) ? (JSON_INDENT(2) | JSON_ENSURE_ASCII) : JSON_COMPACT;
 
         if (!v) {
                 cli_error("out of memory");
@@ -76,7 +77,7 @@ int cli_print_json(json_t *v)
 
 void cli_put(FILE *f, const char *s)
 {
-        ps_term_escape(f, s, (size_t)-1, false);
+        ps_term_escape(f, s ? s : "-", (size_t)-1, false);
 }
 
 const char *cli_color(const struct cli_common *c, const char *which)
@@ -100,10 +101,15 @@ void cli_protect_negative(int argc, char **argv)
 {
         /* getopt would take an operand like "-1" for an option: mark it with a \x01 in place
          * of the '-', which the operand parsers recognise and reject as a negative port. */
+        static const char *const with_arg[] = { "--registry", "--knowledge", "--limit", "--status",
+                                                "--range",    "--proto",     "--port" };
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0)
                         break;
-                if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9')
+                bool is_value = false;
+                for (size_t j = 0; j < sizeof(with_arg) / sizeof(with_arg[0]); j++)
+                        is_value |= strcmp(argv[i - 1], with_arg[j]) == 0;
+                if (!is_value && argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9')
                         argv[i][0] = '\x01';
         }
 }
@@ -114,8 +120,9 @@ void cli_print_source(FILE *f, const char *prefix, const struct registry *r)
 
         fprintf(f, "%sregistry: ", prefix);
         ps_term_escape(f, s->path, (size_t)-1, false);
-        fprintf(f, " (%s, newest date %s)\n", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only",
-                *s->date ? s->date : "unknown");
+        fprintf(f, " (%s, newest date ", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only");
+        ps_term_escape(f, *s->date ? s->date : "unknown", (size_t)-1, false);
+        fputs(")\n", f);
 }
 
 bool cli_common_option(struct cli_common *c, int opt, const char *arg)

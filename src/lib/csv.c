@@ -38,7 +38,8 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
         *ret_line = r->line;
         for (;;) {
                 char *o = out_base + used;
-                const char *field_start = p;
+                /* Where the field starts, for errors found once it has been read. */
+                unsigned fline = r->line, fcol = (unsigned)(p - r->line_start) + 1;
 
                 if (nfields == maxfields)
                         return fail(r, p, err, "too many fields");
@@ -81,8 +82,12 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
                                 *o++ = *p++;
                         }
                 }
-                if (!ps_utf8_valid(out_base + offs[nfields], (size_t)(o - (out_base + offs[nfields]))))
-                        return fail(r, field_start, err, "invalid UTF-8");
+                if (!ps_utf8_valid(out_base + offs[nfields], (size_t)(o - (out_base + offs[nfields])))) {
+                        err->line = fline;
+                        err->column = fcol;
+                        err->message = "invalid UTF-8 in this field";
+                        return -EINVAL;
+                }
                 *o++ = '\0';
                 used = (size_t)(o - out_base);
                 nfields++;

@@ -271,14 +271,21 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
         if (!k)
                 return -ENOMEM;
         snprintf(k->origin, sizeof(k->origin), "%s", name);
-        if (memchr(data, '\0', len)) {
-                r = kerr(err, name, 0, "NUL byte: binary data, not a knowledge file");
-                goto fail;
+        /* Check each line, so that the error can name it. */
+        for (const char *p = data, *end = data + len; p < end; line++) {
+                const char *eol = memchr(p, '\n', (size_t)(end - p));
+                size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+                if (memchr(p, '\0', n)) {
+                        r = kerr(err, name, line + 1, "NUL byte: binary data, not a knowledge file");
+                        goto fail;
+                }
+                if (!ps_utf8_valid(p, n)) {
+                        r = kerr(err, name, line + 1, "invalid UTF-8");
+                        goto fail;
+                }
+                p += n + 1;
         }
-        if (!ps_utf8_valid(data, len)) {
-                r = kerr(err, name, 0, "invalid UTF-8");
-                goto fail;
-        }
+        line = 0;
         k->arena_cap = len + 1;
         k->arena = malloc(k->arena_cap);
         if (!k->arena)

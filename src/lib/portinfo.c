@@ -2,12 +2,49 @@
  * the pages. */
 #include "portscope/portinfo.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "portscope/util.h"
+
+/* portinfo_string() refuses invalid UTF-8 (a file name in Latin-1, a damaged cache) and the key
+ * would silently vanish: replace each bad byte by U+FFFD instead. */
+json_t *portinfo_string(const char *s)
+{
+        json_t *j = json_string(s);
+        size_t len = strlen(s), o = 0;
+        char *buf;
+
+        if (j)
+                return j;
+        buf = malloc(len * 3 + 1);
+        if (!buf)
+                return NULL;
+        for (size_t i = 0; i < len;) {
+                size_t n = 1;
+                while (n <= 4 && i + n <= len && !ps_utf8_valid(s + i, n))
+                        n++;
+                if (n <= 4 && i + n <= len && s[i] != '\0') {
+                        memcpy(buf + o, s + i, n);
+                        o += n;
+                        i += n;
+                } else {
+                        memcpy(buf + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                }
+        }
+        buf[o] = '\0';
+        j = json_string(buf);
+        free(buf);
+        return j;
+}
 
 static json_t *str_or_null(const char *s)
 {
-        return *s ? json_string(s) : json_null();
+        return *s ? portinfo_string(s) : json_null();
 }
 
 json_t *portinfo_source_json(const struct registry *r)
@@ -15,8 +52,8 @@ json_t *portinfo_source_json(const struct registry *r)
         const struct registry_source *s = registry_source(r);
         json_t *o = json_object();
 
-        json_object_set_new(o, "source", json_string(s->path));
-        json_object_set_new(o, "kind", json_string(s->kind == REGISTRY_SOURCE_IANA_CSV ? "iana-csv" : "services"));
+        json_object_set_new(o, "source", portinfo_string(s->path));
+        json_object_set_new(o, "kind", portinfo_string(s->kind == REGISTRY_SOURCE_IANA_CSV ? "iana-csv" : "services"));
         json_object_set_new(o, "date", str_or_null(s->date));
         json_object_set_new(o, "assignments_only", json_boolean(s->kind == REGISTRY_SOURCE_SERVICES));
         json_object_set_new(o, "observed_source", str_or_null(s->observed_path));
@@ -34,21 +71,22 @@ json_t *portinfo_row_json(const struct registry *r, uint32_t row_id)
         json_object_set_new(o, "name", str_or_null(row.service));
         json_object_set_new(o, "port", str_or_null(row.port));
         json_object_set_new(o, "protocol", str_or_null(row.proto));
-        json_object_set_new(o, "description", json_string(row.description));
-        json_object_set_new(o, "assignee", json_string(row.assignee));
-        json_object_set_new(o, "contact", json_string(row.contact));
+        json_object_set_new(o, "description", portinfo_string(row.description));
+        json_object_set_new(o, "assignee", portinfo_string(row.assignee));
+        json_object_set_new(o, "contact", portinfo_string(row.contact));
         json_object_set_new(o, "registered", str_or_null(row.registered));
         json_object_set_new(o, "modified", str_or_null(row.modified));
-        json_object_set_new(o, "reference", json_string(row.reference));
-        json_object_set_new(o, "service_code", json_string(row.service_code));
-        json_object_set_new(o, "unauthorized_use", json_string(row.unauthorized_use));
-        json_object_set_new(o, "notes", json_string(row.notes));
+        json_object_set_new(o, "reference", portinfo_string(row.reference));
+        json_object_set_new(o, "service_code", portinfo_string(row.service_code));
+        json_object_set_new(o, "unauthorized_use", portinfo_string(row.unauthorized_use));
+        json_object_set_new(o, "notes", portinfo_string(row.notes));
         if (row.alias_of >= 0 && registry_row(r, (uint32_t)row.alias_of, &target) == 0)
-                json_object_set_new(o, "alias_of", json_string(target.service));
+                json_object_set_new(o, "alias_of", portinfo_string(target.service));
         else
                 json_object_set_new(o, "alias_of", json_null());
-        json_object_set_new(o, "kind", json_string(registry_kind_name(row.kind)));
+        json_object_set_new(o, "kind", portinfo_string(registry_kind_name(row.kind)));
         json_object_set_new(o, "line", json_integer(row.line));
+        json_object_set_new(o, "id", json_integer(row.id));
         return o;
 }
 
@@ -56,8 +94,8 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
 {
         json_t *o = json_object(), *ports = json_array(), *procs = json_array();
 
-        json_object_set_new(o, "name", json_string(e->name));
-        json_object_set_new(o, "kind", json_string(knowledge_kind_name(e->kind)));
+        json_object_set_new(o, "name", portinfo_string(e->name));
+        json_object_set_new(o, "kind", portinfo_string(knowledge_kind_name(e->kind)));
         for (size_t i = 0; i < e->nports; i++)
                 for (unsigned p = 0; p < PS_NPROTO; p++) {
                         char buf[32];
@@ -71,10 +109,10 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
                         json_array_append_new(ports, json_string(buf));
                 }
         json_object_set_new(o, "ports", ports);
-        json_object_set_new(o, "summary", json_string(e->summary));
-        json_object_set_new(o, "source", json_string(e->source));
+        json_object_set_new(o, "summary", portinfo_string(e->summary));
+        json_object_set_new(o, "source", portinfo_string(e->source));
         for (size_t i = 0; i < e->nprocesses; i++)
-                json_array_append_new(procs, json_string(e->processes[i]));
+                json_array_append_new(procs, portinfo_string(e->processes[i]));
         json_object_set_new(o, "processes", procs);
         return o;
 }
@@ -119,9 +157,9 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
         if (!o)
                 return NULL;
         json_object_set_new(o, "port", json_integer(port));
-        json_object_set_new(o, "range", json_string(ps_range_name(range)));
-        json_object_set_new(o, "range_bounds", json_string(ps_range_bounds(range)));
-        json_object_set_new(o, "procedure", json_string(ps_range_procedure(range)));
+        json_object_set_new(o, "range", portinfo_string(ps_range_name(range)));
+        json_object_set_new(o, "range_bounds", portinfo_string(ps_range_bounds(range)));
+        json_object_set_new(o, "procedure", portinfo_string(ps_range_procedure(range)));
         json_object_set_new(o, "registry", portinfo_source_json(r));
 
         for (unsigned p = 0; p < PS_NPROTO; p++) {
@@ -131,7 +169,7 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                 json_t *po = json_object(), *services = json_array(), *records = json_array(), *notes = json_array();
                 bool private_use = false;
 
-                json_object_set_new(po, "status", json_string(registry_status_name(st)));
+                json_object_set_new(po, "status", portinfo_string(registry_status_name(st)));
                 for (size_t i = 0; i < n && i < 64; i++) {
                         struct registry_row row;
                         registry_row(r, ids[i], &row);
@@ -142,12 +180,12 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                         else {
                                 json_array_append_new(records, portinfo_row_json(r, ids[i]));
                                 /* Keep the registry's own word: Reserved, Unassigned, De-registered... */
-                                json_array_append_new(notes, json_string(row.description));
+                                json_array_append_new(notes, portinfo_string(row.description));
                         }
                         if (*row.unauthorized_use)
-                                json_array_append_new(notes, json_string(row.unauthorized_use));
+                                json_array_append_new(notes, portinfo_string(row.unauthorized_use));
                         if (*row.notes && row.kind != REGISTRY_ROW_SERVICE)
-                                json_array_append_new(notes, json_string(row.notes));
+                                json_array_append_new(notes, portinfo_string(row.notes));
                 }
                 json_object_set_new(po, "private_use", json_boolean(private_use));
                 json_object_set_new(po, "services", services);
@@ -176,10 +214,11 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
         size_t no = registry_observed(r, port, obs, 32);
         for (size_t i = 0; i < no && i < 32; i++) {
                 json_t *x = json_object();
-                json_object_set_new(x, "name", json_string(obs[i].name));
-                json_object_set_new(x, "protocol", json_string(ps_proto_name(obs[i].proto)));
-                json_object_set_new(x, "frequency", json_real(obs[i].frequency));
-                json_object_set_new(x, "comment", json_string(obs[i].comment));
+                json_object_set_new(x, "name", portinfo_string(obs[i].name));
+                json_object_set_new(x, "protocol", portinfo_string(ps_proto_name(obs[i].proto)));
+                /* nmap-services has six decimals; the index stores a float. */
+                json_object_set_new(x, "frequency", json_real(round(obs[i].frequency * 1e6) / 1e6));
+                json_object_set_new(x, "comment", portinfo_string(obs[i].comment));
                 json_array_append_new(observed, x);
         }
         json_object_set_new(o, "observed", observed);

@@ -23,6 +23,7 @@
 #define IDX_VERSION 3u
 #define NCOLS 12
 #define MAX_SOURCE_SIZE (256u << 20)
+#define MAX_COVER (4u << 20)
 
 static const char *const csv_header[NCOLS] = {
         "Service Name", "Port Number",  "Transport Protocol", "Description",
@@ -201,10 +202,23 @@ static int parse_port_field(const char *s, struct idx_row *row)
         return 0;
 }
 
+/* YYYY-MM or YYYY-MM-DD: the only shapes the registry uses. */
+static bool is_date(const char *d)
+{
+        size_t n = strlen(d);
+        if (n != 7 && n != 10)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
+                        return false;
+        return true;
+}
+
 static void note_date(struct builder *b, const char *d)
 {
-        /* Dates are YYYY-MM-DD or YYYY-MM: the newest compares greatest as text. */
-        if (strlen(d) < sizeof(b->date) && strcmp(d, b->date) > 0)
+        /* The newest date compares greatest as text. Anything that is not a date is left out:
+         * the newest date is printed on every output and must be exactly a date. */
+        if (is_date(d) && strcmp(d, b->date) > 0)
                 memcpy(b->date, d, strlen(d) + 1);
 }
 
@@ -287,8 +301,13 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
         const char *p = data, *end = data + len;
         unsigned line = 0;
 
-        if (memchr(data, '\0', len))
-                return set_error(err, -EINVAL, b->name, 0, 0, "NUL byte: binary data, not a services file");
+        const char *nul = memchr(data, '\0', len);
+        if (nul) {
+                unsigned nl = 1;
+                for (const char *q = data; q < nul; q++)
+                        nl += *q == '\n';
+                return set_error(err, -EINVAL, b->name, nl, 0, "NUL byte: binary data, not a services file");
+        }
         while (p < end) {
                 const char *eol = memchr(p, '\n', (size_t)(end - p));
                 const char *le = eol ? eol : end, *hash, *q, *name, *spec;
@@ -419,7 +438,7 @@ static int parse_observed(struct builder *b, const char *data, size_t len)
                         continue;
                 char *fend;
                 double fv = strtod(freq, &fend);
-                if (*fend != '\0' || fv < 0 || fv > 1)
+                if (*fend != '\0' || !(fv >= 0 && fv <= 1)) /* also refuses NaN */
                         continue;
                 if (!ps_utf8_valid(f[0], (size_t)(fe[0] - f[0])))
                         continue;
@@ -551,16 +570,18 @@ static int build_image(struct builder *b, const char *path, const struct file_ke
 
         for (uint32_t i = 0; i < nrows; i++) {
                 if (rows[i].has_port) {
+                        ncover += (uint64_t)rows[i].hi - rows[i].lo + 1;
+                        /* The real registry's rows cover ~56,000 (port, row) pairs; a small
+                         * hostile file of wide ranges must not make a multi-gigabyte index. */
+                        if (ncover > MAX_COVER) {
+                                r = -EFBIG;
+                                goto out;
+                        }
                         for (uint32_t p = rows[i].lo; p <= rows[i].hi; p++)
                                 cover_off[p + 1]++;
-                        ncover += (uint64_t)rows[i].hi - rows[i].lo + 1;
                 }
                 if (rows[i].col[0])
                         names[nnames++] = i;
-        }
-        if (ncover > UINT32_MAX / 8) {
-                r = -EFBIG;
-                goto out;
         }
         for (uint32_t p = 0; p < 65536; p++)
                 cover_off[p + 1] += cover_off[p];
@@ -642,6 +663,10 @@ static int build_image(struct builder *b, const char *path, const struct file_ke
         h.off_strings = (uint32_t)off;
         h.strings_len = (uint32_t)b->pool.len;
         off = align8(off + b->pool.len);
+        if (off > UINT32_MAX) {
+                r = -EFBIG;
+                goto out;
+        }
         h.total_size = off;
         h.nrows = nrows;
         h.ncover = (uint32_t)ncover;
@@ -684,6 +709,13 @@ static bool header_valid(const unsigned char *img, size_t size)
 
         if (size < sizeof(*h) || memcmp(h->magic, IDX_MAGIC, 8) != 0 || h->version != IDX_VERSION ||
             h->total_size != size || h->kind > REGISTRY_SOURCE_SERVICES)
+                return false;
+        /* Sections are 8-byte aligned as build_image() writes them; anything else is damage,
+         * and would make the tables' reads misaligned. */
+        if ((h->off_rows | h->off_cover_off | h->off_cover_ids | h->off_names | h->off_obs | h->off_obs_port |
+             h->off_status | h->off_strings) & 7u)
+                return false;
+        if ((uint64_t)h->off_strings + align8(h->strings_len) != size)
                 return false;
 #define FITS(off, bytes) ((uint64_t)(off) + (uint64_t)(bytes) <= size)
         if (!FITS(h->off_rows, (uint64_t)h->nrows * sizeof(struct idx_row)) ||
@@ -821,6 +853,9 @@ static int build_from_buffer(const char *name, const char *data, size_t len, int
                 r = build_image(&b, name, src, obs_path, obs, ret, ret_size);
         if (r == -ENOMEM)
                 set_error(err, r, name, 0, 0, "out of memory");
+        else if (r == -EFBIG)
+                set_error(err, r, name, 0, 0, "the port ranges cover more than %u (port, row) pairs: not the IANA registry",
+                          MAX_COVER);
         builder_free(&b);
         return r;
 }

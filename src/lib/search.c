@@ -120,7 +120,7 @@ json_t *search_json(const struct registry *r, const struct knowledge *k, const c
                 goto out;
         o = json_object();
         arr = json_array();
-        json_object_set_new(o, "query", json_string(text));
+        json_object_set_new(o, "query", portinfo_string(text));
         json_object_set_new(o, "registry", portinfo_source_json(r));
         json_object_set_new(o, "total", json_integer(n));
         for (size_t i = 0; i < (size_t)n && i < max; i++) {

@@ -163,6 +163,55 @@ if os.path.exists(ws):
     rc, out, err = run("info", "250")
     check(rc == 0 and "reserved and unassigned ports cannot be told apart" in out, "info says what the source lacks")
 
+# Review findings, each a regression test.
+HEADER = open(mini, newline="").readline()
+def fixture(name, body, mode="w"):
+    path = os.path.join(ENV["HOME"], name)
+    with open(path, mode, newline="" if mode == "w" else None) as f:
+        f.write(body)
+    return path
+# A registry whose file name is not UTF-8: no crash, and the JSON still names its source.
+latin = os.path.join(ENV["HOME"].encode(), b"bad\xff.csv")
+shutil.copy(mini, latin)
+rc, out, err = run("info", "625", "--registry", os.fsdecode(latin))
+check(rc == 0 and "bad\ufffd.csv" in out, f"non-UTF-8 registry name shown safely, no crash: rc={rc}")
+o = run_json("info", "--json", "625", "--registry", os.fsdecode(latin))
+check(o["registry"]["source"].endswith("bad\ufffd.csv"), "non-UTF-8 source kept in JSON (U+FFFD)")
+# A date column holding escape sequences is not a date.
+f = fixture("date.csv", HEADER + "evil,7777,tcp,Evil,,,9\x1b]0;PWN\x07,,,,,\r\n")
+for args in (["info", "7777"], ["registry"], ["list", "--port", "7777"], ["search", "evil"]):
+    rc, out, err = run(*args, "--registry", f)
+    check(rc == 0 and "\x1b" not in out and "\x07" not in out, f"{args[0]}: no raw escape from a date column")
+check(run_json("registry", "--json", "--registry", f)["registry"]["date"] is None, "a non-date is not the newest date")
+# Invalid UTF-8 inside a multi-line quoted field: the error names the field's first line.
+f = fixture("mlutf.csv", (HEADER + 'a,1,tcp,"first line\nsecond \xff line",,,,,,,,\r\n').encode("latin-1"), "wb")
+rc, out, err = run("info", "1", "--registry", f, "--no-cache")
+check(one_line_error(rc, err, "mlutf.csv:2:9", "invalid UTF-8"), f"UTF-8 error position: {err!r}")
+# Wide ranges in a small file must not make a huge index.
+f = fixture("big.csv", HEADER + "".join(f"s{i},0-65535,,x,,,,,,,,\r\n" for i in range(200)))
+rc, out, err = run("info", "5", "--registry", f)
+check(one_line_error(rc, err, "big.csv", "not the IANA registry"), f"amplifying ranges refused: {err!r}")
+# An option value that starts with "-" and a digit is a value, not a negative port.
+f = fixture("-1.csv", open(mini).read())
+rc, out, err = run("info", "625", "--registry", f)
+check(rc == 0 and "dec-dlm" in out, f"--registry -1.csv: {err!r}")
+# A services file's one line for several protocols shows every protocol's row.
+rc, out, err = run("info", "22", "--registry", svc)
+check(rc == 0 and "ssh 22/tcp" in out and "ssh 22/udp" in out, "services rows per protocol all shown")
+# A damaged cache with misaligned sections is rebuilt, not read.
+tmp2 = os.path.join(ENV["HOME"], "reg2.csv")
+shutil.copy(mini, tmp2)
+c = run_json("registry", "--json", "--registry", tmp2)
+import struct
+data = bytearray(open(c["registry"]["cache"], "rb").read())
+data[120:124] = struct.pack("<I", struct.unpack("<I", data[120:124])[0] + 1)  # off_rows, off by one
+open(c["registry"]["cache"], "wb").write(bytes(data))
+d = run_json("registry", "--json", "--registry", tmp2)
+check(not d["registry"]["from_cache"], "a cache with a misaligned section is not used")
+# A wide info range streams: 0-65535 as JSON is an array of 65536 objects.
+rc, out, err = run("info", "--json", "0-65535", "--registry", mini, timeout=300)
+check(rc == 0 and out.count('\n{"port":') == 65536, "info 0-65535 --json streams every port")
+
 # Help teaches, unknown commands fail.
 rc, out, err = run("--help")
 check(rc == 0 and "Examples" in out and "info" in out, "--help")

@@ -30,7 +30,7 @@ enum mode { MODE_AUDIT, MODE_LISTENING };
 
 struct options {
         enum mode mode;
-        bool json, jsonl, all, changes, no_history, no_cache;
+        bool json, jsonl, all, changes, no_history, no_cache, no_bpf;
         const char *netns, *registry, *knowledge, *baseline, *write_baseline, *prometheus;
         enum verdict_severity fail_on;
         bool fail_never;
@@ -91,6 +91,8 @@ static void usage(FILE *f)
               "                         audit of the same namespace\n"
               "  --no-history           (audit) do not record this audit\n"
               "  --threads N            threads for the /proc walk (default: 2 when there are 2 CPUs)\n"
+              "  --no-bpf               find owners by walking /proc even where the BPF task-file\n"
+              "                         iterator would work (root, kernel >= 5.8)\n"
               "  -h, --help             this help\n"
               "\n"
               "Without root, other users' processes are hidden: their sockets are listed with the socket's\n"
@@ -105,7 +107,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         enum {
                 OPT_JSON = 256, OPT_JSONL, OPT_ALL, OPT_NETNS, OPT_REGISTRY, OPT_KNOWLEDGE, OPT_BASELINE,
                 OPT_WRITE_BASELINE, OPT_PROMETHEUS, OPT_FAIL_ON, OPT_CHANGES, OPT_NO_HISTORY, OPT_THREADS,
-                OPT_NO_CACHE,
+                OPT_NO_CACHE, OPT_NO_BPF,
         };
         static const struct option longopts[] = {
                 { "json", no_argument, NULL, OPT_JSON },
@@ -122,6 +124,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                 { "no-history", no_argument, NULL, OPT_NO_HISTORY },
                 { "threads", required_argument, NULL, OPT_THREADS },
                 { "no-cache", no_argument, NULL, OPT_NO_CACHE },
+                { "no-bpf", no_argument, NULL, OPT_NO_BPF },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -143,6 +146,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                 case OPT_CHANGES: o->changes = true; break;
                 case OPT_NO_HISTORY: o->no_history = true; break;
                 case OPT_NO_CACHE: o->no_cache = true; break;
+                case OPT_NO_BPF: o->no_bpf = true; break;
                 case OPT_FAIL_ON:
                         if (strcmp(optarg, "never") == 0)
                                 o->fail_never = true;
@@ -204,6 +208,13 @@ static int parse_args(int argc, char **argv, struct options *o)
                 return EXIT_ERROR;
         }
         return EXIT_OK;
+}
+
+static bool port_wanted(const struct options *o, const struct sockets_entry *e);
+
+static bool keep_port(const struct sockets_entry *e, void *data)
+{
+        return port_wanted(data, e);
 }
 
 static bool port_wanted(const struct options *o, const struct sockets_entry *e)
@@ -413,7 +424,8 @@ static int run(struct options *o)
         struct verdict_context ctx = { 0 };
         json_t *changes = NULL;
         char label[256];
-        double t0;
+        double t0, tstart = now_ms(), towners = 0, tverdict = 0;
+        bool timing = getenv("PORTSCOPE_TIMING") != NULL;
         int rc = EXIT_ERROR, r;
 
         {
@@ -458,7 +470,7 @@ static int run(struct options *o)
                 goto out;
         }
 
-        q.flags = SOCKETS_LISTENING | (o->all ? SOCKETS_CONNECTED : 0);
+        q.flags = SOCKETS_LISTENING | (o->all ? SOCKETS_CONNECTED : 0) | (o->no_bpf ? SOCKETS_NO_BPF : 0);
         q.threads = o->threads;
         if (o->netns) {
                 q.netns_fd = sockets_netns_open(o->netns);
@@ -467,28 +479,20 @@ static int run(struct options *o)
                         goto out;
                 }
         }
+        if (timing)
+                fprintf(stderr, "timing: registry+knowledge+baseline %.1f ms\n", now_ms() - tstart);
         t0 = now_ms();
-        r = sockets_dump(&q, &l);
+        r = sockets_collect(&q, keep_port, o, &l);
+        towners = now_ms();
         if (r < 0) {
                 if (o->netns && (r == -EPERM || r == -EACCES))
                         error("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)", o->netns,
                               strerror(-r));
                 else
-                        error("cannot list sockets (netlink sock_diag): %s", strerror(-r));
+                        error("cannot list sockets and their owners (netlink sock_diag, /proc): %s", strerror(-r));
                 goto out;
         }
-        if (o->nports) {
-                size_t k = 0;
-                for (size_t i = 0; i < l->n; i++)
-                        if (port_wanted(o, &l->v[i]))
-                                l->v[k++] = l->v[i];
-                l->n = k;
-        }
-        r = sockets_find_owners(l, &q);
-        if (r < 0) {
-                error("cannot find the owners of sockets in /proc: %s", strerror(-r));
-                goto out;
-        }
+        towners = now_ms();
         sockets_list_sort(l);
         netns_label(o, label, sizeof(label));
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
@@ -497,7 +501,11 @@ static int run(struct options *o)
                 error("out of memory");
                 goto out;
         }
-        report->elapsed_ms = now_ms() - t0;
+        report->elapsed_ms = towners - t0;
+        tverdict = now_ms();
+        if (timing)
+                fprintf(stderr, "timing: sockets and owners (%s) %.1f ms, verdicts %.1f ms\n",
+                        report->sockets->owners.bpf ? "bpf" : "proc", towners - t0, tverdict - towners);
 
         if (o->write_baseline) {
                 char *draft;
@@ -584,6 +592,8 @@ static int run(struct options *o)
                 error("cannot write output: %s", strerror(errno));
                 goto out;
         }
+        if (timing)
+                fprintf(stderr, "timing: output %.1f ms, total %.1f ms\n", now_ms() - tverdict, now_ms() - tstart);
         rc = EXIT_OK;
         if (o->mode == MODE_LISTENING) {
                 if (o->nports && report->sockets->n == 0)

@@ -588,6 +588,7 @@ int main(int argc, char **argv)
         run.rep.shard = cfg.shard;
         run.rep.nshards = cfg.nshards;
         run.rep.ports = &ports;
+        run.rep.targets = targets;
         run.rep.registry = reg;
         run.rep.knowledge = kn;
         run.rep.start = (long long)time(NULL);

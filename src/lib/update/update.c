@@ -268,8 +268,9 @@ int main(int argc, char **argv)
                 diff(kn, nn, ko, no, added);
                 diff(ko, no, kn, nn, removed);
         }
-        json_object_set_new(o, "stored", json_string(path));
-        json_object_set_new(o, "source", json_string(from ? from : url));
+        json_object_set_new(o, "registry", portinfo_source_json(fresh));
+        json_object_set_new(o, "stored", portinfo_string(path));
+        json_object_set_new(o, "source", portinfo_string(from ? from : url));
         json_object_set_new(o, "date", json_string(registry_source(fresh)->date));
         json_object_set_new(o, "rows", json_integer(registry_nrows(fresh)));
         json_object_set_new(o, "previous_date", old ? json_string(registry_source(old)->date) : json_null());
@@ -281,6 +282,7 @@ int main(int argc, char **argv)
         } else {
                 fputs("Stored ", stdout);
                 ps_term_escape(stdout, path, (size_t)-1, false);
+                /* Dates are checked to be YYYY-MM[-DD] when parsed: nothing to escape. */
                 printf("\n  %u rows, newest date %s\n", registry_nrows(fresh), registry_source(fresh)->date);
                 if (old) {
                         printf("  previous copy: newest date %s; %zu rows added, %zu removed (by name, port and protocol)\n",
