@@ -491,6 +491,49 @@ def test_cli():
         check(rc == 0 and "Usage: portscope serve" in out, f"`portscope serve` execs portscope-serve ({err.strip()})")
 
 
+def test_show_local():
+    # A listener whose process name is markup.
+    link = os.path.join(TMP, "<script>x")
+    os.symlink(os.path.realpath(sys.executable), link)
+    code = ("import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); "
+            "print(s.getsockname()[1], flush=True); time.sleep(60)")
+    lp = subprocess.Popen([link, "-c", code], stdout=subprocess.PIPE)
+    try:
+        lport = int(lp.stdout.readline())
+        s = Server("--show-local")
+        try:
+            st, h, body = s.get("/api/v1/listeners")
+            check(st == 200 and h.get("content-type") == "application/json", f"--show-local serves /api/v1/listeners ({st})")
+            check(h.get("cache-control") == "no-store", "listeners are never cached")
+            obj = json.loads(body)
+            mine = [e for e in obj.get("listeners", []) if e.get("port") == s.port]
+            check(mine and mine[0]["address"] == "127.0.0.1", "the server sees itself listening")
+            theirs = [e for e in obj.get("listeners", []) if e.get("port") == lport]
+            names = [p.get("comm") for e in theirs for p in e.get("processes", [])]
+            check("<script>x" in names, f"a hostile process name is reported ({names})")
+            check(b"<script>" not in body and b"\\u003cscript\\u003ex" in body, "and escaped in the JSON bytes")
+            st, h, body = s.get("/map.png?local=1")
+            check(st == 200 and body.startswith(b"\x89PNG") and h.get("cache-control") == "no-store",
+                  "the map overlay of local listeners")
+            st, h, body = s.get("/map?local=1")
+            check(st == 200 and b"/map.png?local=1" in body and b"listening here" in body, "the map page offers it")
+            check(b"<script>x" not in body and b"<code>&lt;script&gt;x</code>" in body,
+                  "the listener table shows the hostile process name escaped")
+            check(f'<a href="/ports/{lport}">'.encode() in body, "and links the port")
+        finally:
+            s.stop()
+    finally:
+        lp.kill()
+        lp.wait()
+    s = Server()
+    try:
+        st, _, body = s.get("/map.png?local=1")
+        st2, _, body2 = s.get("/map.png")
+        check(st == 200 and body == body2, "without --show-local the overlay is not drawn")
+    finally:
+        s.stop()
+
+
 def test_shutdown():
     s = Server()
     # A request in flight (headers still coming) when SIGTERM arrives.
@@ -536,6 +579,7 @@ def main():
     test_hostile_registry()
     test_feedback()
     test_slow_clients()
+    test_show_local()
     test_shutdown()
     finish()
 

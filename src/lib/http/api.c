@@ -55,6 +55,50 @@ int http_local_listening(uint8_t ret_listening[65536])
         return 0;
 }
 
+void http_local_table(const struct http_ctx *c, struct http_buf *b)
+{
+        (void)c;
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
+        struct sockets_list *l = NULL;
+        if (sockets_dump(&q, &l) < 0) {
+                http_buf_puts(b, "<p>This machine's sockets could not be listed.</p>");
+                return;
+        }
+        sockets_find_owners(l, &q);
+        sockets_list_sort(l);
+        http_buf_puts(b, "<div class=\"scroll\"><table id=\"listeners\"><thead><tr><th scope=\"col\">Protocol</th>"
+                         "<th scope=\"col\">Address</th><th scope=\"col\">Port</th><th scope=\"col\">Processes</th>"
+                         "</tr></thead><tbody>");
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_entry *e = &l->v[i];
+                if (e->proto != SOCKETS_TCP && e->proto != SOCKETS_UDP)
+                        continue;
+                char addr[64];
+                sockets_format_addr(e->family, e->local, addr, sizeof addr);
+                http_buf_puts(b, "<tr><td>");
+                http_html_escape(b, sockets_proto_name(e->proto), (size_t)-1);
+                http_buf_puts(b, "</td><td>");
+                http_html_escape(b, addr, (size_t)-1);
+                http_buf_printf(b, "</td><td><a href=\"/ports/%u\">%u</a></td><td>", (unsigned)e->port, (unsigned)e->port);
+                for (size_t j = 0; j < e->nowners; j++) {
+                        const struct sockets_process *p = sockets_entry_owner(l, e, j);
+                        if (!p)
+                                continue;
+                        if (j)
+                                http_buf_puts(b, ", ");
+                        http_buf_puts(b, "<code>");
+                        http_html_escape(b, p->comm, (size_t)-1);
+                        http_buf_printf(b, "</code> (pid %d)", (int)p->pid);
+                }
+                http_buf_puts(b, "</td></tr>");
+        }
+        http_buf_puts(b, "</tbody></table></div>");
+        if (!l->owners.privileged)
+                http_buf_puts(b, "<p class=\"muted\">Not every process could be looked into: run as root to see all owners.</p>");
+        sockets_list_free(l);
+}
+
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
 {
         struct sockets_query q = SOCKETS_QUERY_INIT;
@@ -101,6 +145,12 @@ int http_local_listening(uint8_t ret_listening[65536])
 {
         memset(ret_listening, 0, 65536);
         return -ENOSYS;
+}
+
+void http_local_table(const struct http_ctx *c, struct http_buf *b)
+{
+        (void)c;
+        http_buf_puts(b, "<p>This build of portscope cannot list this machine's sockets.</p>");
 }
 
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)

@@ -180,5 +180,7 @@ json_t *http_api_search(const struct http_ctx *c, const char *q);
 /* Sets *ret_status: 200, or 501 when listing sockets is not possible. */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
+/* Appends an HTML table of this machine's listeners (protocol, address, port, processes). */
+void http_local_table(const struct http_ctx *c, struct http_buf *b);
 /* Ports with a listener on this machine (tcp or udp); returns 0 or -errno. */
 int http_local_listening(uint8_t ret_listening[65536]);
