@@ -333,6 +333,7 @@ struct scan_report {
         uint32_t shard, nshards;
         long long start, end;        /* unix time */
         const struct scan_ports *ports;
+        const struct scan_targets *targets; /* borrowed: what was scanned (for --changes) */
         const struct registry *registry;   /* borrowed */
         const struct knowledge *knowledge; /* borrowed, may be NULL */
         struct scan_host_report *hosts;    /* sorted by address */

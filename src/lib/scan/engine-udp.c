@@ -1,7 +1,473 @@
+/* portscope scan — the UDP engine: protocol payloads out, answers and ICMP errors in.
+ *
+ * Works without privileges: one unconnected UDP socket per address family with IP_RECVERR, so
+ * the kernel queues each ICMP error together with the destination of the datagram that caused
+ * it (msg_name of MSG_ERRQUEUE). An answer means open, ICMP port unreachable closed, another
+ * ICMP unreachable filtered, silence open|filtered.
+ *
+ * Targets limit their ICMP errors (Linux: about one a second per source by default), so the
+ * first pass sends every probe at full speed and collects the ports that answer their payload;
+ * the retries of the silent ports are then paced at the rate the target's ICMP errors came
+ * back and stop when the budget (--udp-budget) is spent. Ports still silent then are reported
+ * open|filtered and, when ICMP was visibly limited, unconfirmed. */
 #include <errno.h>
-#include "scan-internal.h"
+#include <time.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine-shared.h"
+
+#define BATCH 64
+#define SAMPLES 1024
+
+struct udp {
+        const struct scan_config *c;
+        struct scan_payloads *payloads;
+        int fd4, fd6;
+        struct scan_bitmap answered;
+        uint32_t *port_index;
+        uint64_t npairs;
+        struct scan_perm perm;
+        unsigned pass;
+        uint64_t sent, replies, open, closed, filtered, done0, icmp_in_pass, answers_in_pass, last_reply;
+        uint64_t sample_idx[SAMPLES], sample_ns[SAMPLES];
+        struct scan_rtt rtt;
+        struct scan_progress_clock pclock;
+        bool stop;
+        bool budget_cut; /* a pass was cut short by the budget */
+        unsigned char sink[BATCH][64]; /* answers are not kept: only that they came */
+};
+
+static bool want_stop(struct udp *u)
+{
+        return u->stop || (u->c->stop && *u->c->stop);
+}
+
+static void to_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
+{
+        memset(ss, 0, sizeof(*ss));
+        if (a->family == AF_INET) {
+                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons(port);
+                memcpy(&s4->sin_addr, a->a, 4);
+                *sl = sizeof(*s4);
+        } else {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+                s6->sin6_family = AF_INET6;
+                s6->sin6_port = htons(port);
+                memcpy(&s6->sin6_addr, a->a, 16);
+                *sl = sizeof(*s6);
+        }
+}
+
+static bool from_sockaddr(const struct sockaddr_storage *ss, struct scan_addr *a, uint16_t *port)
+{
+        memset(a, 0, sizeof(*a));
+        if (ss->ss_family == AF_INET) {
+                const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+                a->family = AF_INET;
+                memcpy(a->a, &s4->sin_addr, 4);
+                *port = ntohs(s4->sin_port);
+                return true;
+        }
+        if (ss->ss_family == AF_INET6) {
+                const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+                a->family = AF_INET6;
+                memcpy(a->a, &s6->sin6_addr, 16);
+                *port = ntohs(s6->sin6_port);
+                return true;
+        }
+        return false;
+}
+
+static void got(struct udp *u, const struct scan_addr *a, uint16_t port, enum scan_state st, enum scan_reason why)
+{
+        const struct scan_config *c = u->c;
+        int64_t ti = scan_targets_index(c->targets, a);
+        uint32_t pi = u->port_index[port];
+        if (ti < 0 || pi == 0)
+                return;
+        uint64_t idx = (uint64_t)ti * c->ports->n + (pi - 1);
+        uint64_t now = scan_now_ns();
+        u->last_reply = now;
+        if (u->sample_idx[idx % SAMPLES] == idx + 1 && now > u->sample_ns[idx % SAMPLES])
+                scan_rtt_sample(&u->rtt, (double)(now - u->sample_ns[idx % SAMPLES]));
+        if (!scan_bitmap_set(&u->answered, idx))
+                return;
+        u->replies++;
+        u->answers_in_pass++;
+        if (why == SCAN_REASON_PORT_UNREACH)
+                u->icmp_in_pass++;
+        uint64_t *ctr = st == SCAN_OPEN ? &u->open : st == SCAN_CLOSED ? &u->closed : &u->filtered;
+        (*ctr)++;
+        if (st != SCAN_OPEN && !c->all_states)
+                return;
+        struct scan_result r = { .index = idx, .addr = *a, .port = port, .proto = PS_UDP, .state = st, .reason = why,
+                                 .tries = (uint8_t)(u->pass + 1) };
+        if (c->on_result && c->on_result(c->userdata, &r) < 0)
+                u->stop = true;
+}
+
+static void drain(struct udp *u, int fd)
+{
+        if (fd < 0)
+                return;
+        /* Answers. */
+        for (;;) {
+                struct sockaddr_storage from[BATCH];
+                struct iovec iov[BATCH];
+                struct mmsghdr m[BATCH];
+                for (int i = 0; i < BATCH; i++) {
+                        iov[i] = (struct iovec){ u->sink[i], sizeof(u->sink[i]) };
+                        m[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+                                                        .msg_iov = &iov[i], .msg_iovlen = 1 };
+                }
+                int n = recvmmsg(fd, m, BATCH, MSG_DONTWAIT, NULL);
+                if (n <= 0)
+                        break;
+                for (int i = 0; i < n; i++) {
+                        struct scan_addr a;
+                        uint16_t port;
+                        if (from_sockaddr(&from[i], &a, &port))
+                                got(u, &a, port, SCAN_OPEN, SCAN_REASON_UDP_RESPONSE);
+                }
+        }
+        /* ICMP errors, with the destination of the datagram that caused each. */
+        for (;;) {
+                struct sockaddr_storage dst;
+                unsigned char buf[64];
+                union {
+                        char b[512];
+                        struct cmsghdr align;
+                } ctl;
+                struct iovec iov = { buf, sizeof(buf) };
+                struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov, .msg_iovlen = 1,
+                                     .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+                if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+                        break;
+                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+                        if (!((cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR) ||
+                              (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR)))
+                                continue;
+                        struct sock_extended_err ee;
+                        memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+                        struct scan_addr a;
+                        uint16_t port;
+                        if (!from_sockaddr(&dst, &a, &port))
+                                continue;
+                        if (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3) {
+                                if (ee.ee_code == 3)
+                                        got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
+                                else
+                                        got(u, &a, port, SCAN_FILTERED,
+                                            ee.ee_code == 0 ? SCAN_REASON_NET_UNREACH :
+                                            ee.ee_code == 1 ? SCAN_REASON_HOST_UNREACH :
+                                            ee.ee_code == 2 ? SCAN_REASON_PROTO_UNREACH : SCAN_REASON_ADMIN_PROHIBITED);
+                        } else if (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1) {
+                                if (ee.ee_code == 4)
+                                        got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
+                                else
+                                        got(u, &a, port, SCAN_FILTERED,
+                                            ee.ee_code == 1 ? SCAN_REASON_ADMIN_PROHIBITED : SCAN_REASON_HOST_UNREACH);
+                        } else if (ee.ee_origin == SO_EE_ORIGIN_LOCAL && ee.ee_errno == ECONNREFUSED) {
+                                got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
+                        }
+                }
+        }
+}
+
+static void drain_all(struct udp *u, int wait_ms)
+{
+        struct pollfd p[2] = { { .fd = u->fd4, .events = POLLIN | POLLERR }, { .fd = u->fd6, .events = POLLIN | POLLERR } };
+        if (wait_ms > 0)
+                poll(p, 2, wait_ms);
+        drain(u, u->fd4);
+        drain(u, u->fd6);
+}
+
+static void progress(struct udp *u, bool force)
+{
+        if (!u->c->on_progress)
+                return;
+        struct scan_progress p = { .total = u->npairs / u->c->nshards, .sent = u->sent, .done = u->done0,
+                                   .found = u->open, .pass = u->pass };
+        scan_progress_tick(u->c, &u->pclock, &p, force);
+}
+
+static void send_batch(struct udp *u, const uint64_t *idx, size_t n)
+{
+        const struct scan_config *c = u->c;
+        struct sockaddr_storage dst[BATCH];
+        struct iovec iov[BATCH];
+        struct mmsghdr m[BATCH];
+        int fam[BATCH];
+        for (size_t i = 0; i < n; i++) {
+                struct scan_addr a;
+                uint16_t port;
+                scan_pair(c, idx[i], &a, &port);
+                socklen_t sl;
+                to_sockaddr(&a, port, &dst[i], &sl);
+                size_t len;
+                const unsigned char *pl = scan_payloads_get(u->payloads, port, &len);
+                iov[i] = (struct iovec){ (void *)pl, len };
+                m[i].msg_hdr = (struct msghdr){ .msg_name = &dst[i], .msg_namelen = sl, .msg_iov = &iov[i],
+                                                .msg_iovlen = 1 };
+                fam[i] = a.family;
+                if (idx[i] % 31 == 0) {
+                        u->sample_idx[idx[i] % SAMPLES] = idx[i] + 1;
+                        u->sample_ns[idx[i] % SAMPLES] = scan_now_ns();
+                }
+        }
+        size_t i = 0;
+        while (i < n) {
+                size_t j = i;
+                while (j < n && fam[j] == fam[i])
+                        j++;
+                int fd = fam[i] == AF_INET ? u->fd4 : u->fd6;
+                if (fd < 0) {
+                        i = j;
+                        continue;
+                }
+                int r = sendmmsg(fd, m + i, (unsigned)(j - i), 0);
+                if (r < 0) {
+                        if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
+                                drain_all(u, 1);
+                                continue;
+                        }
+                        if (errno == ECONNREFUSED) /* a pending error reported on send: read it and go on */
+                                continue;
+                        i++; /* unreachable: the pair stays unanswered */
+                        continue;
+                }
+                u->sent += (uint64_t)r;
+                i += (size_t)r;
+        }
+}
+
+/* One pass over the unanswered pairs (pass 0: all of them) at rate pps (0: unlimited). */
+static void run_pass(struct udp *u, double rate, uint64_t deadline)
+{
+        const struct scan_config *c = u->c;
+        struct scan_pacer pacer;
+        scan_pacer_init(&pacer, rate);
+        struct scan_perm_iter it;
+        scan_perm_begin(&u->perm, c->resume_pos, &it);
+        size_t next_extra = 0;
+        uint64_t batch[BATCH];
+        u->icmp_in_pass = u->answers_in_pass = 0;
+        for (;;) {
+                if (want_stop(u))
+                        return;
+                if (deadline && scan_now_ns() >= deadline) {
+                        u->budget_cut = true;
+                        return;
+                }
+                size_t want = scan_pacer_take(&pacer, u->pass ? 1 : BATCH), n = 0;
+                while (n < want && next_extra < c->nresume_pending) {
+                        uint64_t v = c->resume_pending[next_extra++];
+                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v))
+                                batch[n++] = v;
+                }
+                uint64_t v;
+                bool end = false;
+                while (n < want) {
+                        if (!scan_perm_next(&u->perm, &it, &v)) {
+                                end = true;
+                                break;
+                        }
+                        if (u->pass == 0)
+                                u->done0++;
+                        if (!scan_bitmap_get(&u->answered, v))
+                                batch[n++] = v;
+                }
+                if (n)
+                        send_batch(u, batch, n);
+                drain_all(u, 0);
+                progress(u, false);
+                if (end)
+                        return;
+        }
+}
+
+static void settle(struct udp *u)
+{
+        const struct scan_config *c = u->c;
+        uint64_t start = scan_now_ns(), max = (uint64_t)c->timeout_ms * 1000000u;
+        uint64_t min_quiet = (uint64_t)c->min_timeout_ms * 1000000u;
+        for (;;) {
+                uint64_t now = scan_now_ns();
+                uint64_t quiet = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : max;
+                if (quiet < min_quiet)
+                        quiet = min_quiet;
+                uint64_t last = u->last_reply > start ? u->last_reply : start;
+                if (now - start >= max || now - last >= quiet || want_stop(u))
+                        return;
+                drain_all(u, 1);
+                progress(u, false);
+        }
+}
+
+static int open_udp(int family, char *err, size_t errlen)
+{
+        int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return scan_errf(err, errlen, -errno, "cannot open a UDP socket: %s", strerror(errno));
+        int one = 1, big = 8 << 20;
+        if (family == AF_INET)
+                setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
+        else
+                setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+        return fd;
+}
+
 static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *err, size_t errlen)
 {
-        return scan_errf(err, errlen, -ENOSYS, "not yet");
+        struct udp *u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        u->c = c;
+        u->fd4 = u->fd6 = -1;
+        int r;
+        char perr[256];
+        if (scan_payloads_load(c->payloads_path, &u->payloads, perr, sizeof(perr)) < 0) {
+                if (c->payloads_path) {
+                        r = scan_errf(err, errlen, -EINVAL, "%s", perr);
+                        goto out;
+                }
+                u->payloads = NULL; /* empty datagrams only */
+        }
+        uint64_t ntargets = scan_targets_count(c->targets);
+        struct scan_addr first, last;
+        scan_targets_get(c->targets, 0, &first);
+        scan_targets_get(c->targets, ntargets - 1, &last);
+        if (first.family == AF_INET && (u->fd4 = r = open_udp(AF_INET, err, errlen)) < 0)
+                goto out;
+        if (last.family == AF_INET6 && (u->fd6 = r = open_udp(AF_INET6, err, errlen)) < 0)
+                goto out;
+        u->npairs = ntargets * c->ports->n;
+        u->port_index = calloc(65536, sizeof(uint32_t));
+        if (!u->port_index || scan_bitmap_init(&u->answered, u->npairs) < 0) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < c->ports->n; i++)
+                u->port_index[c->ports->ports[i]] = (uint32_t)i + 1;
+        r = scan_perm_init(&u->perm, u->npairs, c->seed, c->shard, c->nshards);
+        if (r < 0) {
+                r = scan_errf(err, errlen, r, "cannot set up the scan order");
+                goto out;
+        }
+        uint64_t budget_end = 0, retry_start = 0, retry_icmp = 0;
+        unsigned zero = 0;
+        bool limited = false, budget_spent = false;
+        double rate = c->rate;
+        for (;;) {
+                run_pass(u, rate, budget_end);
+                settle(u);
+                uint64_t now = scan_now_ns();
+                if (want_stop(u))
+                        break;
+                uint64_t pairs = u->done0 + c->nresume_pending;
+                uint64_t left = pairs > u->replies ? pairs - u->replies : 0;
+                if (u->pass == 0) {
+                        budget_end = now + (uint64_t)c->udp_budget_ms * 1000000u;
+                        retry_start = now;
+                        /* Did the target answer (nearly) every probe that got no datagram back? If
+                         * not, its ICMP limit is the likely reason for the silence. */
+                        uint64_t need = pairs - u->open;
+                        limited = left > 0 && (double)u->icmp_in_pass < 0.9 * (double)need;
+                } else {
+                        retry_icmp += u->icmp_in_pass;
+                }
+                if (limited) {
+                        if (left == 0)
+                                break;
+                        if (now >= budget_end || u->budget_cut) {
+                                budget_spent = true;
+                                break;
+                        }
+                        /* Pace at the rate the ICMP errors come back (more is thrown away by the
+                         * limit), never below 2 probes a second. */
+                        double secs = (double)(now - retry_start) / 1e9;
+                        double icmp_rate = secs > 0.2 ? (double)retry_icmp / secs : 10;
+                        rate = c->rate > 0 ? c->rate : (icmp_rate * 2 > 2 ? icmp_rate * 2 : 2);
+                } else {
+                        if (!scan_retry_more(c, u->pass, u->answers_in_pass, left, &zero))
+                                break;
+                        if (now >= budget_end || u->budget_cut) {
+                                budget_spent = left > 0;
+                                break;
+                        }
+                }
+                u->pass++;
+        }
+        stats->interrupted = c->stop && *c->stop;
+        /* Silent pairs: open|filtered (unconfirmed when ICMP was limited or the budget ran out). */
+        struct scan_perm_iter it;
+        scan_perm_begin(&u->perm, c->resume_pos, &it);
+        uint64_t v;
+        for (size_t i = 0; i < c->nresume_pending + 1; i++) {
+                bool extra = i < c->nresume_pending;
+                for (;;) {
+                        if (extra)
+                                v = c->resume_pending[i];
+                        else if (!scan_perm_next(&u->perm, &it, &v))
+                                break;
+                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v) && !stats->interrupted) {
+                                stats->open_filtered++;
+                                struct scan_result res = { .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
+                                                           .reason = SCAN_REASON_NO_RESPONSE,
+                                                           .tries = (uint8_t)(u->pass + 1),
+                                                           .unconfirmed = limited || budget_spent };
+                                scan_pair(c, v, &res.addr, &res.port);
+                                if (c->on_result)
+                                        c->on_result(c->userdata, &res);
+                        }
+                        if (extra)
+                                break;
+                }
+        }
+        if (stats->interrupted) {
+                /* UDP state is cheap to redo: continue from the pass-0 position, nothing pending. */
+                stats->resume_pos = it.pos;
+        }
+        progress(u, true);
+        stats->pairs = u->done0;
+        stats->sent = u->sent;
+        stats->replies = u->replies;
+        stats->open = u->open;
+        stats->closed = u->closed;
+        stats->filtered = u->filtered;
+        stats->passes = u->pass + 1;
+        stats->srtt_ms = u->rtt.srtt / 1e6;
+        stats->icmp_limited = limited || budget_spent;
+        r = 0;
+out:
+        if (u->fd4 >= 0)
+                close(u->fd4);
+        if (u->fd6 >= 0)
+                close(u->fd6);
+        scan_payloads_free(u->payloads);
+        scan_bitmap_free(&u->answered);
+        free(u->port_index);
+        free(u);
+        return r;
 }
-const struct scan_engine_ops scan_engine_udp_ops = { .name = "udp", .proto = PS_TCP, .needs_raw = true, .run = udp_run };
+
+const struct scan_engine_ops scan_engine_udp_ops = {
+        .name = "udp",
+        .proto = PS_UDP,
+        .needs_raw = false,
+        .run = udp_run,
+};

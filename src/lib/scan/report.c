@@ -60,10 +60,12 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         if (!h)
                 return -ENOMEM;
         h->up = true;
-        bool listed = r->state == SCAN_OPEN || rep->all_states || r->state == SCAN_OPEN_FILTERED;
+        bool listed = r->state == SCAN_OPEN || rep->all_states;
         if (!listed) {
                 if (r->state == SCAN_CLOSED)
                         h->closed++;
+                else if (r->state == SCAN_OPEN_FILTERED)
+                        h->open_filtered++;
                 else
                         h->filtered++;
                 return 0;

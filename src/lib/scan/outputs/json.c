@@ -120,7 +120,7 @@ static int json_write(const struct scan_report *rep, FILE *f, bool color)
         json_t *hosts = json_array();
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
-                if (h->nports == 0 && !rep->all_states)
+                if (h->nports == 0 && !rep->all_states && !h->open_filtered)
                         continue;
                 json_t *ho = json_object();
                 char a[64];
@@ -133,6 +133,7 @@ static int json_write(const struct scan_report *rep, FILE *f, bool color)
                 json_object_set_new(ho, "ports", ports);
                 json_object_set_new(ho, "closed", json_integer((json_int_t)h->closed));
                 json_object_set_new(ho, "filtered", json_integer((json_int_t)h->filtered));
+                json_object_set_new(ho, "open_filtered", json_integer((json_int_t)h->open_filtered));
                 json_array_append_new(hosts, ho);
         }
         json_object_set_new(root, "hosts", hosts);

@@ -57,7 +57,7 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         nopen += h->ports[j].r.state == SCAN_OPEN;
                 open += nopen;
                 up += h->up;
-                if (h->nports == 0 && !rep->all_states)
+                if (h->nports == 0 && !rep->all_states && !h->open_filtered)
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
@@ -67,6 +67,8 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, ", %llu closed", (unsigned long long)h->closed);
                 if (h->filtered)
                         fprintf(f, ", %llu filtered", (unsigned long long)h->filtered);
+                if (h->open_filtered)
+                        fprintf(f, ", %llu open|filtered (silent)", (unsigned long long)h->open_filtered);
                 fputc('\n', f);
                 fprintf(f, "  %-11s %-14s %-16s %-23s %-13s %s\n", "PORT", "STATE", "SERVICE", "REGISTRY", "VERDICT",
                         "WHY");

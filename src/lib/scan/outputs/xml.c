@@ -86,6 +86,10 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, "<extraports state=\"filtered\" count=\"%llu\"><extrareasons reason=\"no-response\" "
                                    "count=\"%llu\"/></extraports>\n",
                                 (unsigned long long)h->filtered, (unsigned long long)h->filtered);
+                if (h->open_filtered)
+                        fprintf(f, "<extraports state=\"open|filtered\" count=\"%llu\"><extrareasons "
+                                   "reason=\"no-response\" count=\"%llu\"/></extraports>\n",
+                                (unsigned long long)h->open_filtered, (unsigned long long)h->open_filtered);
                 for (size_t j = 0; j < h->nports; j++) {
                         const struct scan_port_report *p = &h->ports[j];
                         fprintf(f, "<port protocol=\"%s\" portid=\"%u\"><state state=\"%s\" reason=\"%s\" "

@@ -1,0 +1,283 @@
+/* Unit tests of the scanner's pure parts: the permutation and its shards, targets, port sets,
+ * cookies. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "portscope/registry.h"
+#include "portscope/scan.h"
+
+static void perm_is_permutation(void **state)
+{
+        (void)state;
+        static const uint64_t sizes[] = { 1, 2, 3, 4, 5, 7, 100, 1000, 65535, 65536, 100003 };
+        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+                uint64_t n = sizes[s];
+                uint8_t *seen = calloc(n, 1);
+                struct scan_perm p;
+                assert_int_equal(scan_perm_init(&p, n, 12345 + s, 0, 1), 0);
+                struct scan_perm_iter it;
+                scan_perm_begin(&p, 0, &it);
+                uint64_t v, count = 0;
+                while (scan_perm_next(&p, &it, &v)) {
+                        assert_true(v < n);
+                        assert_int_equal(seen[v], 0);
+                        seen[v] = 1;
+                        count++;
+                }
+                assert_int_equal(count, n);
+                free(seen);
+        }
+}
+
+static void perm_depends_on_seed(void **state)
+{
+        (void)state;
+        struct scan_perm a, b, c;
+        assert_int_equal(scan_perm_init(&a, 65535, 1, 0, 1), 0);
+        assert_int_equal(scan_perm_init(&b, 65535, 1, 0, 1), 0);
+        assert_int_equal(scan_perm_init(&c, 65535, 2, 0, 1), 0);
+        struct scan_perm_iter ia, ib, ic;
+        scan_perm_begin(&a, 0, &ia);
+        scan_perm_begin(&b, 0, &ib);
+        scan_perm_begin(&c, 0, &ic);
+        int same_ab = 0, same_ac = 0;
+        for (int i = 0; i < 100; i++) {
+                uint64_t x, y, z;
+                scan_perm_next(&a, &ia, &x);
+                scan_perm_next(&b, &ib, &y);
+                scan_perm_next(&c, &ic, &z);
+                same_ab += x == y;
+                same_ac += x == z;
+        }
+        assert_int_equal(same_ab, 100);
+        assert_true(same_ac < 10);
+}
+
+static void shards_partition(void **state)
+{
+        (void)state;
+        static const uint32_t counts[] = { 1, 2, 3, 7, 16 };
+        uint64_t n = 10007 * 3;
+        for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+                uint8_t *seen = calloc(n, 1);
+                uint64_t total = 0;
+                for (uint32_t s = 0; s < counts[c]; s++) {
+                        struct scan_perm p;
+                        assert_int_equal(scan_perm_init(&p, n, 99, s, counts[c]), 0);
+                        struct scan_perm_iter it;
+                        scan_perm_begin(&p, 0, &it);
+                        uint64_t v;
+                        while (scan_perm_next(&p, &it, &v)) {
+                                assert_int_equal(seen[v], 0); /* no overlap */
+                                seen[v] = 1;
+                                total++;
+                        }
+                }
+                assert_int_equal(total, n); /* no gap */
+                free(seen);
+        }
+        struct scan_perm p;
+        assert_int_equal(scan_perm_init(&p, 10, 1, 3, 3), -EINVAL);
+        assert_int_equal(scan_perm_init(&p, 0, 1, 0, 1), -EINVAL);
+}
+
+static void perm_resume(void **state)
+{
+        (void)state;
+        struct scan_perm p;
+        assert_int_equal(scan_perm_init(&p, 5000, 7, 1, 2), 0);
+        struct scan_perm_iter it, it2;
+        scan_perm_begin(&p, 0, &it);
+        uint64_t v, w;
+        for (int i = 0; i < 1234; i++)
+                assert_true(scan_perm_next(&p, &it, &v));
+        scan_perm_begin(&p, it.pos, &it2);
+        while (scan_perm_next(&p, &it, &v)) {
+                assert_true(scan_perm_next(&p, &it2, &w));
+                assert_int_equal(v, w);
+        }
+        assert_false(scan_perm_next(&p, &it2, &w));
+}
+
+static uint64_t count_of(const char *const *specs, const char *const *excl)
+{
+        char err[200];
+        struct scan_targets *t = scan_targets_new();
+        for (; *specs; specs++)
+                assert_int_equal(scan_targets_add(t, *specs, SCAN_TARGETS_NO_DNS, err, sizeof(err)), 0);
+        for (; excl && *excl; excl++)
+                assert_int_equal(scan_targets_exclude(t, *excl, SCAN_TARGETS_NO_DNS, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_finish(t, err, sizeof(err)), 0);
+        uint64_t n = scan_targets_count(t);
+        scan_targets_free(t);
+        return n;
+}
+
+static void targets_parse(void **state)
+{
+        (void)state;
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.0/24", NULL }, NULL), 256);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.7/24", NULL }, NULL), 256);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.1-9", NULL }, NULL), 9);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.1-198.18.1.0", NULL }, NULL), 256);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.0/24", "198.18.0.5", "198.18.0.128/25", NULL }, NULL),
+                         256);
+        assert_int_equal(count_of((const char *const[]){ "::1", "fd00::/120", NULL }, NULL), 257);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.0/24", NULL },
+                                  (const char *const[]){ "198.18.0.0/26", "198.18.0.200", NULL }),
+                         256 - 64 - 1);
+        assert_int_equal(count_of((const char *const[]){ "198.18.0.1", NULL }, (const char *const[]){ "198.18.0.1", NULL }),
+                         0);
+        assert_int_equal(count_of((const char *const[]){ "0.0.0.0/0", NULL }, NULL), UINT64_C(1) << 32);
+
+        static const char *const bad[] = { "", "198.18.0.1/33", "198.18.0.300", "198.18.0.9-1", "fd00::/64",
+                                           "198.18.0.1-fd00::1", "a b", "198.18.0.1/", "/24", "1.2.3.4-256",
+                                           "01.2.3.4", "host!", NULL };
+        char err[200];
+        for (const char *const *b = bad; *b; b++) {
+                struct scan_targets *t = scan_targets_new();
+                int r = scan_targets_add(t, *b, SCAN_TARGETS_NO_DNS, err, sizeof(err));
+                if (r == 0)
+                        fail_msg("accepted bad target '%s'", *b);
+                assert_true(strlen(err) > 0);
+                scan_targets_free(t);
+        }
+}
+
+static void targets_index(void **state)
+{
+        (void)state;
+        char err[200];
+        struct scan_targets *t = scan_targets_new();
+        assert_int_equal(scan_targets_add(t, "198.18.0.0/30", 0, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_add(t, "127.0.0.1", 0, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_add(t, "::1", 0, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_finish(t, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_count(t), 6);
+        for (uint64_t i = 0; i < 6; i++) {
+                struct scan_addr a;
+                scan_targets_get(t, i, &a);
+                assert_int_equal(scan_targets_index(t, &a), (int64_t)i);
+        }
+        struct scan_addr a, b;
+        scan_targets_get(t, 0, &a);
+        char buf[64];
+        assert_int_equal(scan_addr_format(&a, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "127.0.0.1");
+        scan_targets_get(t, 5, &a);
+        assert_int_equal(scan_addr_format(&a, buf, sizeof(buf)), 0);
+        assert_string_equal(buf, "::1");
+        assert_int_equal(scan_addr_parse("198.18.0.9", &b), 0);
+        assert_int_equal(scan_targets_index(t, &b), -1);
+        scan_targets_free(t);
+}
+
+static const char services[] = "ssh 22/tcp\nhttp 80/tcp www\nfoo 100/tcp\nfoo 100/udp\n";
+
+static void ports_parse(void **state)
+{
+        (void)state;
+        char err[200];
+        struct scan_ports p;
+        assert_int_equal(scan_ports_parse("22,80,8000-8002", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 5);
+        assert_int_equal(p.ports[0], 22);
+        assert_int_equal(p.ports[4], 8002);
+        scan_ports_free(&p);
+        assert_int_equal(scan_ports_parse("-", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 65535);
+        assert_int_equal(p.ports[0], 1);
+        scan_ports_free(&p);
+        assert_int_equal(scan_ports_parse("65530-", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 6);
+        scan_ports_free(&p);
+        assert_int_equal(scan_ports_parse("-3,2,3", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 3);
+        scan_ports_free(&p);
+        static const char *const bad[] = { "", "65536", "1-70000", "9-1", "22,,80", "x", "22/tcp", "top:0", "top:x",
+                                           "1--2", NULL };
+        for (const char *const *b = bad; *b; b++) {
+                err[0] = '\0';
+                if (scan_ports_parse(*b, PS_TCP, NULL, NULL, &p, err, sizeof(err)) == 0)
+                        fail_msg("accepted bad port set '%s'", *b);
+                assert_true(strlen(err) > 0);
+        }
+
+        struct registry *r = NULL;
+        struct registry_error rerr;
+        assert_int_equal(registry_parse_buffer("services", services, sizeof(services) - 1, REGISTRY_SOURCE_SERVICES, &r,
+                                               &rerr),
+                         0);
+        assert_int_equal(scan_ports_parse("assigned", PS_TCP, r, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 3);
+        scan_ports_free(&p);
+        assert_int_equal(scan_ports_parse("assigned:udp", PS_TCP, r, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 1);
+        assert_int_equal(p.ports[0], 100);
+        scan_ports_free(&p);
+        assert_int_equal(scan_ports_parse("system-unassigned", PS_TCP, r, NULL, &p, err, sizeof(err)), 0);
+        assert_int_equal(p.n, 1023 - 3);
+        scan_ports_free(&p);
+        assert_true(scan_ports_parse("malware", PS_TCP, r, NULL, &p, err, sizeof(err)) < 0);
+        registry_close(r);
+}
+
+static void cookies(void **state)
+{
+        (void)state;
+        struct scan_cookie_key k1 = { 1, 2 }, k2 = { 1, 3 };
+        struct scan_addr a, b;
+        assert_int_equal(scan_addr_parse("198.18.0.1", &a), 0);
+        assert_int_equal(scan_addr_parse("198.18.0.2", &b), 0);
+        uint32_t c = scan_cookie(&k1, &a, &b, 61000, 22);
+        assert_int_equal(c, scan_cookie(&k1, &a, &b, 61000, 22));
+        assert_int_not_equal(c, scan_cookie(&k2, &a, &b, 61000, 22));
+        assert_int_not_equal(c, scan_cookie(&k1, &b, &a, 61000, 22));
+        assert_int_not_equal(c, scan_cookie(&k1, &a, &b, 61001, 22));
+        assert_int_not_equal(c, scan_cookie(&k1, &a, &b, 61000, 23));
+        /* SipHash-2-4 reference vector: key 00..0f, empty input. */
+        struct scan_cookie_key ref = { UINT64_C(0x0706050403020100), UINT64_C(0x0f0e0d0c0b0a0908) };
+        assert_true(scan_siphash(&ref, "", 0) == UINT64_C(0x726fdb47dd0e0e31));
+        uint8_t in[15];
+        for (int i = 0; i < 15; i++)
+                in[i] = (uint8_t)i;
+        assert_true(scan_siphash(&ref, in, 15) == UINT64_C(0xa129ca6149be45e5));
+}
+
+static void engines_and_names(void **state)
+{
+        (void)state;
+        enum scan_engine e;
+        assert_int_equal(scan_engine_parse("-sS", &e), 0);
+        assert_int_equal(e, SCAN_ENGINE_SYN);
+        assert_int_equal(scan_engine_parse("connect", &e), 0);
+        assert_int_equal(e, SCAN_ENGINE_CONNECT);
+        assert_int_equal(scan_engine_parse("-sU", &e), 0);
+        assert_int_equal(e, SCAN_ENGINE_UDP);
+        assert_int_equal(scan_engine_parse("ping", &e), -EINVAL);
+        assert_string_equal(scan_state_name(SCAN_OPEN_FILTERED), "open|filtered");
+        assert_string_equal(scan_reason_name(SCAN_REASON_SYN_ACK), "syn-ack");
+        assert_non_null(scan_output_find("xml"));
+        assert_null(scan_output_find("html"));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(perm_is_permutation), cmocka_unit_test(perm_depends_on_seed),
+                cmocka_unit_test(shards_partition),    cmocka_unit_test(perm_resume),
+                cmocka_unit_test(targets_parse),       cmocka_unit_test(targets_index),
+                cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
+                cmocka_unit_test(engines_and_names),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
