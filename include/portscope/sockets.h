@@ -77,6 +77,8 @@ struct sockets_owner_stats {
         unsigned long fds;    /* descriptors read */
         unsigned threads;     /* threads used */
         unsigned unowned;     /* sockets left without an owner */
+        bool bpf;             /* found through the BPF task-file iterator, not the /proc walk */
+        char bpf_error[192];  /* why the iterator was not used ("" when it was, or not tried) */
 };
 
 struct sockets_list {
@@ -100,6 +102,7 @@ enum {
         SOCKETS_CONNECTED = 1u << 1,   /* established TCP (every state but TIME-WAIT), connected UDP */
         SOCKETS_NO_RAW = 1u << 2,
         SOCKETS_NO_SCTP = 1u << 3,
+        SOCKETS_NO_BPF = 1u << 4,      /* owners: walk /proc even when the BPF iterator would work */
 };
 
 struct sockets_query {
@@ -114,8 +117,17 @@ struct sockets_query {
  * CAP_SYS_ADMIN. Returns 0 and *ret (caller frees with sockets_list_free), or -errno. */
 int sockets_dump(const struct sockets_query *q, struct sockets_list **ret);
 
-/* Finds the processes holding the sockets of l (fills owners, procs and l->owners). */
+/* Finds the processes holding the sockets of l (fills owners, procs and l->owners): through a
+ * BPF task-file iterator when the kernel and privileges allow it (and q has neither
+ * SOCKETS_NO_BPF nor a proc_root, and we are in the initial PID namespace), else by walking
+ * /proc/PID/fd. Returns 0 or -errno. */
 int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q);
+
+/* sockets_dump() then sockets_find_owners(), with the BPF iterator (when it is used) running on
+ * a second thread while netlink dumps. keep (may be NULL) is called for every socket before
+ * owners are looked up; sockets it returns false for are dropped. data is passed to keep. */
+int sockets_collect(const struct sockets_query *q, bool (*keep)(const struct sockets_entry *e, void *data), void *data,
+                    struct sockets_list **ret);
 
 void sockets_list_free(struct sockets_list *l); /* accepts NULL */
 

@@ -469,9 +469,8 @@ static void test_addresses(void **state)
 
 /* ---- a real dump of our own socket ---- */
 
-static void test_dump_self(void **state)
+static void dump_self(unsigned flags)
 {
-        (void)state;
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in sin = { .sin_family = AF_INET };
         socklen_t sl = sizeof(sin);
@@ -479,6 +478,7 @@ static void test_dump_self(void **state)
         struct sockets_list *l;
         bool found = false;
 
+        q.flags |= flags;
         assert_true(fd >= 0);
         sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
@@ -501,6 +501,53 @@ static void test_dump_self(void **state)
         }
         assert_true(found);
         assert_true(l->owners.done);
+        if (flags & SOCKETS_NO_BPF)
+                assert_false(l->owners.bpf);
+        sockets_list_free(l);
+        close(fd);
+}
+
+/* Whichever owner path this machine allows (BPF iterator as root, else /proc). */
+static void test_dump_self(void **state)
+{
+        (void)state;
+        dump_self(0);
+}
+
+static void test_dump_self_proc(void **state)
+{
+        (void)state;
+        dump_self(SOCKETS_NO_BPF);
+}
+
+/* sockets_collect with a filter: only our port remains, owned by us. */
+static bool keep_port(const struct sockets_entry *e, void *data)
+{
+        return e->proto == SOCKETS_TCP && e->port == *(uint16_t *)data;
+}
+
+static void test_collect(void **state)
+{
+        (void)state;
+        int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0), zero = 0;
+        struct sockaddr_in6 sin = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        socklen_t sl = sizeof(sin);
+        struct sockets_query q = SOCKETS_QUERY_INIT;
+        struct sockets_list *l;
+        uint16_t port;
+
+        assert_true(fd >= 0);
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+        assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+        port = ntohs(sin.sin6_port);
+        assert_int_equal(sockets_collect(&q, keep_port, &port, &l), 0);
+        assert_int_equal(l->n, 1);
+        assert_int_equal(l->v[0].family, AF_INET6);
+        assert_int_equal(l->v[0].exposure, SOCKETS_EXPOSURE_LOOPBACK);
+        assert_false(l->v[0].dual_stack); /* ::1 is not the wildcard */
+        assert_int_equal(sockets_entry_owner(l, &l->v[0], 0)->pid, getpid());
         sockets_list_free(l);
         close(fd);
 }
@@ -517,6 +564,8 @@ int main(void)
                 cmocka_unit_test(test_proc_raw_and_cgroup),
                 cmocka_unit_test(test_addresses),
                 cmocka_unit_test(test_dump_self),
+                cmocka_unit_test(test_dump_self_proc),
+                cmocka_unit_test(test_collect),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -237,6 +237,16 @@ try:
     est = [l for l in L if not l.get("listening")]
     check(len(est) == 2 and all(l["protocol"] == "tcp" and l["pid"] == py.pid for l in est), "--all: the established pair")
 
+    # ---- both owner paths (BPF iterator, /proc walk) agree ----
+    def owner_set(listeners):
+        return sorted((l["protocol"], l["address"], l["port"], l.get("remote_port", 0),
+                       tuple(o["pid"] for o in l["owners"])) for l in listeners)
+    rc, jn, err = audit_json("listening", "--json", "--netns", NS, "--all", "--no-bpf")
+    check(rc == 0 and jn["owners"]["method"] == "proc", "--no-bpf walks /proc")
+    check(owner_set(jn["listeners"]) == owner_set(L), f"/proc walk and {j['owners']['method']} find the same owners")
+    print(f"note: owners found by {j['owners']['method']}" +
+          (f" (BPF unavailable: {j['owners']['bpf_unavailable']})" if j["owners"].get("bpf_unavailable") else ""))
+
     # ---- exactly the sockets ss finds ----
     p = sh("ip", "netns", "exec", NS, "ss", "-Htuln")
     ss_set = set()

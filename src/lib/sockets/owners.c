@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bpf-iter.h"
 #include "sockets-internal.h"
 
 struct linux_dirent64 {
@@ -359,7 +360,35 @@ static char *xstrdup(const char *s)
         return strdup(s ? s : "");
 }
 
-static int read_process(int proc_fd, pid_t pid, struct sockets_process *ret)
+/* uid → user name, looked up once per uid (NSS reads /etc/passwd on every call). */
+struct uid_cache {
+        uid_t uid[32];
+        char name[32][128];
+        unsigned n;
+};
+
+static void user_name(struct uid_cache *c, uid_t uid, char *buf, size_t len)
+{
+        struct passwd pw, *res = NULL;
+        char pwbuf[1024];
+
+        for (unsigned i = 0; i < c->n; i++)
+                if (c->uid[i] == uid) {
+                        snprintf(buf, len, "%s", c->name[i]);
+                        return;
+                }
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+                snprintf(buf, len, "%s", res->pw_name);
+        else
+                snprintf(buf, len, "%u", (unsigned)uid);
+        if (c->n < 32) {
+                c->uid[c->n] = uid;
+                snprintf(c->name[c->n], sizeof(c->name[0]), "%s", buf);
+                c->n++;
+        }
+}
+
+static int read_process(int proc_fd, pid_t pid, struct uid_cache *uc, struct sockets_process *ret)
 {
         struct sockets_process p = { .pid = pid, .uid = (uid_t)-1 };
         size_t len = 0;
@@ -400,14 +429,8 @@ static int read_process(int proc_fd, pid_t pid, struct sockets_process *ret)
                 free(s);
         }
         if (p.uid != (uid_t)-1) {
-                struct passwd pw, *res = NULL;
-                char pwbuf[1024];
-                if (getpwuid_r(p.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
-                        p.user = xstrdup(res->pw_name);
-                else {
-                        snprintf(tmp, sizeof(tmp), "%u", (unsigned)p.uid);
-                        p.user = xstrdup(tmp);
-                }
+                user_name(uc, p.uid, tmp, sizeof(tmp));
+                p.user = xstrdup(tmp);
         } else
                 p.user = xstrdup("");
         cg = read_proc(proc_fd, pid, "cgroup", 8192, NULL);
@@ -452,6 +475,52 @@ static int read_process(int proc_fd, pid_t pid, struct sockets_process *ret)
         return 0;
 }
 
+struct bpf_ctx {
+        struct worker *k;
+        const struct ino_map *map;
+};
+
+static int bpf_emit(uint64_t ino, uint32_t pid, void *data)
+{
+        struct bpf_ctx *c = data;
+        uint32_t entry;
+
+        c->k->fds++;
+        if (!ino_map_get(c->map, ino, &entry))
+                return 0;
+        return worker_add(c->k, entry, (pid_t)pid);
+}
+
+/* The iterator reports pids of the initial PID namespace: only use it there. */
+static bool initial_pid_ns(void)
+{
+        char link[64];
+        ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+
+        if (n <= 0)
+                return false;
+        link[n] = '\0';
+        return strcmp(link, "pid:[4026531836]") == 0;
+}
+
+struct read_job {
+        int proc_fd;
+        const pid_t *pids;
+        struct sockets_process *out;
+        size_t from, to;
+        struct uid_cache uc;
+        int err;
+};
+
+static void *read_range(void *arg)
+{
+        struct read_job *j = arg;
+
+        for (size_t i = j->from; i < j->to && !j->err; i++)
+                j->err = read_process(j->proc_fd, j->pids[i], &j->uc, &j->out[i]);
+        return NULL;
+}
+
 static int pair_cmp(const void *a, const void *b)
 {
         const struct pair *x = a, *y = b;
@@ -467,7 +536,94 @@ static int pid_cmp(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
+/* Socket records gathered by the BPF iterator ahead of time (on another thread). */
+struct bpf_records {
+        uint64_t *ino;
+        uint32_t *pid;
+        size_t n, cap;
+        int result;
+        char err[192];
+};
+
+static int records_add(uint64_t ino, uint32_t pid, void *data)
+{
+        struct bpf_records *b = data;
+
+        if (b->n == b->cap) {
+                size_t cap = b->cap ? b->cap * 2 : 4096;
+                uint64_t *ni = realloc(b->ino, cap * sizeof(*ni));
+                if (!ni)
+                        return -ENOMEM;
+                b->ino = ni;
+                uint32_t *np = realloc(b->pid, cap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                b->pid = np;
+                b->cap = cap;
+        }
+        b->ino[b->n] = ino;
+        b->pid[b->n] = pid;
+        b->n++;
+        return 0;
+}
+
+static bool bpf_eligible(const struct sockets_query *q)
+{
+        return !(q && (q->flags & SOCKETS_NO_BPF)) && !(q && q->proc_root) && initial_pid_ns();
+}
+
+static int find_owners(struct sockets_list *l, const struct sockets_query *q, const struct bpf_records *pre);
+
 int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q)
+{
+        return find_owners(l, q, NULL);
+}
+
+static void *prefetch_run(void *arg)
+{
+        struct bpf_records *b = arg;
+
+        b->result = sockets_bpf_owners(records_add, b, b->err, sizeof(b->err));
+        return NULL;
+}
+
+int sockets_collect(const struct sockets_query *q, bool (*keep)(const struct sockets_entry *e, void *data), void *data,
+                    struct sockets_list **ret)
+{
+        struct bpf_records pre = { .result = -ENOTSUP };
+        struct sockets_list *l = NULL;
+        pthread_t t;
+        bool threaded = false;
+        int r;
+
+        /* The iterator does not depend on the dump: run both at once. */
+        if (bpf_eligible(q))
+                threaded = pthread_create(&t, NULL, prefetch_run, &pre) == 0;
+        r = sockets_dump(q, &l);
+        if (threaded)
+                pthread_join(t, NULL);
+        if (r < 0)
+                goto out;
+        if (keep) {
+                size_t k = 0;
+                for (size_t i = 0; i < l->n; i++)
+                        if (keep(&l->v[i], data))
+                                l->v[k++] = l->v[i];
+                l->n = k;
+        }
+        r = find_owners(l, q, threaded ? &pre : NULL);
+        if (r < 0)
+                goto out;
+        *ret = l;
+        l = NULL;
+out:
+        sockets_list_free(l);
+        free(pre.ino);
+        free(pre.pid);
+        return r;
+}
+
+static int find_owners(struct sockets_list *l, const struct sockets_query *q, const struct bpf_records *pre)
 {
         const char *root = q && q->proc_root ? q->proc_root : "/proc";
         struct ino_map map = { 0 };
@@ -488,6 +644,27 @@ int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q)
         r = ino_map_init(&map, l);
         if (r < 0)
                 goto out;
+        if (pre || bpf_eligible(q)) {
+                struct bpf_ctx bc = { .k = &workers[0], .map = &map };
+                if (pre) {
+                        r = pre->result;
+                        snprintf(l->owners.bpf_error, sizeof(l->owners.bpf_error), "%s", pre->err);
+                        for (size_t i = 0; r == 0 && i < pre->n; i++)
+                                r = bpf_emit(pre->ino[i], pre->pid[i], &bc);
+                } else
+                        r = sockets_bpf_owners(bpf_emit, &bc, l->owners.bpf_error, sizeof(l->owners.bpf_error));
+                if (r == -ENOMEM)
+                        goto out;
+                if (r == 0) {
+                        l->owners.bpf = true;
+                        l->owners.bpf_error[0] = '\0';
+                        nthreads = 1;
+                        goto merge;
+                }
+                /* Fall back to the walk from a clean slate. */
+                workers[0].npairs = 0;
+                workers[0].fds = 0;
+        }
         r = list_pids(w.proc_fd, &pids, &npids);
         if (r < 0)
                 goto out;
@@ -520,6 +697,7 @@ int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q)
                         pthread_join(workers[i].thread, NULL);
                 nthreads = started;
         }
+merge:
         for (unsigned i = 0; i < nthreads; i++) {
                 if (workers[i].err && r >= 0)
                         r = workers[i].err;
@@ -574,11 +752,36 @@ int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q)
                 r = -ENOMEM;
                 goto out;
         }
-        for (size_t i = 0; i < nupids; i++) {
-                r = read_process(w.proc_fd, upids[i], &l->procs[i]);
+        {
+                /* A few hundred owners cost a few files each: two threads when there are many. */
+                struct read_job *jobs = calloc(2, sizeof(*jobs));
+                pthread_t t;
+                bool threaded = false;
+
+                if (!jobs) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                for (int k = 0; k < 2; k++) {
+                        jobs[k].proc_fd = w.proc_fd;
+                        jobs[k].pids = upids;
+                        jobs[k].out = l->procs;
+                }
+                jobs[0].to = jobs[1].from = nupids / 2;
+                jobs[1].to = nupids;
+                threaded = nupids >= 64 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
+                           pthread_create(&t, NULL, read_range, &jobs[1]) == 0;
+                if (!threaded)
+                        jobs[0].to = nupids;
+                read_range(&jobs[0]);
+                if (threaded)
+                        pthread_join(t, NULL);
+                /* Unfilled slots are zero: sockets_list_free() clears them all safely. */
+                l->nprocs = nupids;
+                r = jobs[0].err ? jobs[0].err : threaded ? jobs[1].err : 0;
+                free(jobs);
                 if (r < 0)
                         goto out;
-                l->nprocs++;
         }
         for (size_t i = 0; i < l->n; i++) {
                 l->v[i].owners = NULL;
