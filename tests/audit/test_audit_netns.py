@@ -370,6 +370,8 @@ try:
         check(rc == 0, f"unprivileged listening works ({rc}: {err.strip()})")
         check(ju.get("privileged") is False, "unprivileged: privileged false")
         check("not root" in ((ju.get("owners") or {}).get("missing") or ""), "unprivileged: says what is missing")
+        check(ju["owners"].get("method") == "proc" and ju["owners"].get("bpf_unavailable"),
+              f"unprivileged: BPF refused, /proc walk used, reason kept: {ju['owners'].get('bpf_unavailable')}")
         uL = ju.get("listeners", [])
         h = one(uL, "tcp", 250)
         check(h.get("pid") is None and h.get("user") == "root" and "not root" in (h.get("owner_missing") or ""),
