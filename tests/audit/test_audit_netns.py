@@ -272,6 +272,20 @@ try:
     lines = [json.loads(x) for x in out.splitlines() if x.strip()]
     check(rc == 0 and len(lines) == len([l for l in L if l["listening"]]), "--jsonl: one line per listener")
 
+    # ---- --netns PATH, and colour only on a terminal ----
+    rc, jp, err = audit_json("listening", "625", "--json", "--netns", f"/run/netns/{NS}")
+    check(rc == 0 and len(jp["listeners"]) == 1, "--netns accepts a path")
+    if shutil.which("script"):
+        cmd = " ".join([AUDIT, "listening", "250", "--netns", NS, *COMMON])
+        for no_color, want in ((None, True), ("1", False)):
+            e = dict(ENV, TERM="xterm")
+            e.pop("NO_COLOR", None)
+            if no_color:
+                e["NO_COLOR"] = no_color
+            p = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, env=e, timeout=60)
+            has = b"\x1b[" in p.stdout
+            check(has == want, f"terminal output {'has' if want else 'has no'} colour with NO_COLOR={no_color}")
+
     # ---- audit: exit statuses, table ----
     rc, out, err = audit("audit", "--netns", NS, "--no-history")
     check(rc == 1, f"audit with suspicious listeners exits 1 (got {rc}: {err.strip()})")
