@@ -13,6 +13,7 @@
 #include "http-internal.h"
 #include "config.h"
 #include "portscope/port.h"
+#include "portscope/portinfo.h"
 #include "portscope/search.h"
 
 /* ---- building blocks ------------------------------------------------------------------------ */
@@ -422,29 +423,37 @@ static void row_dl(const struct http_ctx *c, struct http_buf *b, const struct re
         http_buf_printf(b, "</dd><dt>Source line</dt><dd>%u</dd></dl>", (unsigned)row->line);
 }
 
-static void check_commands(struct http_buf *b, unsigned port)
+/* The commands come from portinfo_json() ("how_to_check"): the same the CLI prints. */
+static void check_commands(struct http_buf *b, json_t *info)
 {
+        static const char *const oses[][2] = {
+                { "linux", "Linux" }, { "macos", "macOS" }, { "windows", "Windows (PowerShell)" }, { "portscope", "portscope" },
+        };
+        json_t *how = json_object_get(info, "how_to_check");
         P(b, "<h2 id=\"check\">How to check</h2><p>Whether something listens on this port on your machine, and "
-             "which program:</p><h3>Linux</h3><pre><code>");
-        http_buf_printf(b,
-                        "sudo ss -ltunp 'sport = :%u'\n"
-                        "sudo lsof -nP -i :%u\n"
-                        "portscope listening | grep -w %u</code></pre>",
-                        port, port, port);
-        P(b, "<h3>macOS</h3><pre><code>");
-        http_buf_printf(b,
-                        "sudo lsof -nP -iTCP:%u -sTCP:LISTEN\n"
-                        "sudo lsof -nP -iUDP:%u</code></pre>",
-                        port, port);
-        P(b, "<h3>Windows (PowerShell)</h3><pre><code>");
-        http_buf_printf(b,
-                        "Get-NetTCPConnection -LocalPort %u -State Listen | Select-Object LocalAddress,OwningProcess\n"
-                        "Get-NetUDPEndpoint -LocalPort %u\n"
-                        "netstat -ano | findstr :%u</code></pre>",
-                        port, port, port);
+             "which program:</p>");
+        for (size_t i = 0; i < sizeof oses / sizeof oses[0]; i++) {
+                const char *cmd = json_string_value(json_object_get(how, oses[i][0]));
+                if (!cmd)
+                        continue;
+                P(b, "<h3>");
+                h(b, oses[i][1]);
+                P(b, "</h3><pre><code>");
+                /* "a; b" reads better as two lines. */
+                for (const char *c = cmd; *c;) {
+                        const char *semi = strstr(c, "; ");
+                        size_t n = semi ? (size_t)(semi - c) : strlen(c);
+                        http_html_escape(b, c, n);
+                        if (!semi)
+                                break;
+                        P(b, "\n");
+                        c = semi + 2;
+                }
+                P(b, "</code></pre>");
+        }
 }
 
-static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t port,
+static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t port, json_t *info,
                           const enum registry_status st[PS_NPROTO], const struct knowledge_entry *const *ke,
                           size_t nke, const uint32_t *rows, size_t nrows)
 {
@@ -470,6 +479,29 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                 }
                 P(b, ". A listener here that you cannot attribute to a program you installed deserves a closer "
                      "look: find its process (above), its executable and how it was started.</p>");
+        }
+        /* The core's advice per protocol (portinfo_json), each distinct text once. */
+        const char *seen[PS_NPROTO] = { 0 };
+        size_t nseen = 0;
+        for (int p = 0; p < PS_NPROTO; p++) {
+                json_t *pr = json_object_get(json_object_get(info, "protocols"), ps_proto_name((enum ps_proto)p));
+                const char *adv = json_string_value(json_object_get(pr, "advice"));
+                if (!adv || !adv[0])
+                        continue;
+                bool dup = false;
+                for (size_t i = 0; i < nseen; i++)
+                        dup |= strcmp(seen[i], adv) == 0;
+                if (dup)
+                        continue;
+                seen[nseen++] = adv;
+                P(b, "<p>");
+                if (p != PS_TCP || nseen > 1) {
+                        P(b, "<strong>");
+                        h(b, ps_proto_name((enum ps_proto)p));
+                        P(b, ":</strong> ");
+                }
+                h(b, adv);
+                P(b, "</p>");
         }
         if (assigned) {
                 P(b, "<p>The registry says which service <em>should</em> use this port, not what does: any program "
@@ -743,8 +775,10 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, ".</p>");
         }
 
-        check_commands(b, port);
-        security_note(c, b, port, st, ke, nke, rows, nrows);
+        json_t *info = portinfo_json(c->reg, c->know, port);
+        check_commands(b, info);
+        security_note(c, b, port, info, st, ke, nke, rows, nrows);
+        json_decref(info);
         http_buf_printf(b, "<p class=\"muted\">This page as JSON: <a href=\"/api/v1/ports/%u\">/api/v1/ports/%u</a>"
                            " (the same object as <code>portscope info --json %u</code>).</p>",
                         (unsigned)port, (unsigned)port, (unsigned)port);

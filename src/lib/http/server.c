@@ -685,22 +685,20 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
 static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Connection *conn, struct req *rq,
                                           const char *allow)
 {
-        json_t *o = rq->route.api ? http_api_error(&s->ctx, 405, "method not allowed") : NULL;
-        char *body;
+        char *body = NULL;
         size_t len = 0;
-        const char *type;
-        if (o) {
-                body = json_text(o, &len);
+        const char *type = TYPE_JSON;
+        if (rq->route.api) {
+                json_t *o = http_api_error(&s->ctx, 405, "method not allowed");
+                body = o ? json_text(o, &len) : NULL;
                 json_decref(o);
-                type = TYPE_JSON;
         } else {
-                body = strdup("method not allowed\n");
                 type = TYPE_TEXT;
+                body = strdup("method not allowed\n");
+                len = body ? strlen(body) : 0;
         }
         if (!body)
                 return MHD_NO;
-        if (!o)
-                len = strlen(body);
         struct MHD_Response *r = make_response(s, body, len, type, CACHE_NONE, NULL);
         if (!r)
                 return MHD_NO;
