@@ -235,14 +235,17 @@ static bool port_wanted(const struct options *o, const struct sockets_entry *e)
  * namespace, else its inode. */
 static void netns_label(const struct options *o, char *buf, size_t len)
 {
-        struct stat st;
+        struct stat self, init;
 
         if (o->netns) {
                 snprintf(buf, len, "%s", o->netns);
                 return;
         }
-        if (stat("/proc/self/ns/net", &st) == 0 && st.st_ino != 4026531840u)
-                snprintf(buf, len, "net:[%llu]", (unsigned long long)st.st_ino);
+        /* The namespace of PID 1 is "host"; any other is named by its inode. */
+        if (stat("/proc/self/ns/net", &self) == 0 &&
+            !(stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino && init.st_dev == self.st_dev) &&
+            self.st_ino != 4026531840u)
+                snprintf(buf, len, "net:[%llu]", (unsigned long long)self.st_ino);
         else
                 snprintf(buf, len, "host");
 }

@@ -344,7 +344,8 @@ static json_t *report_head_json(const struct verdict_report *r)
         json_object_set_new(o, "privileged", json_boolean(l->owners.privileged));
         json_object_set_new(own, "method", json_string(l->owners.bpf ? "bpf-iterator" : "proc"));
         json_object_set_new(own, "bpf_unavailable", str_or_null(l->owners.bpf_error));
-        json_object_set_new(own, "processes", json_integer(l->owners.processes));
+        /* The iterator sees every process but reports sockets only. */
+        json_object_set_new(own, "processes", l->owners.bpf ? json_null() : json_integer(l->owners.processes));
         json_object_set_new(own, "denied", json_integer(l->owners.denied));
         json_object_set_new(own, "descriptors", json_integer((json_int_t)l->owners.fds));
         json_object_set_new(own, "unowned_sockets", json_integer(l->owners.unowned));

@@ -347,7 +347,7 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
                         } else if (!proc) {
                                 set(v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
                                 appendf(v->reason, sizeof(v->reason),
-                                        "%u/%s is assigned to %s, but the owner is unknown (%s)", e->port, proto, svc,
+                                        "%u/%s is assigned to %s, but the owner is unknown: %s", e->port, proto, svc,
                                         missing);
                         } else {
                                 set(v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
