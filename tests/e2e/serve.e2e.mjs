@@ -37,7 +37,7 @@ async function open(opts = {}) {
   profiles.push(dir);
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath, args, headless: true, viewport: opts.viewport || { width: 1280, height: 900 },
-    javaScriptEnabled: opts.javaScriptEnabled !== false, timeout: 60000,
+    javaScriptEnabled: opts.javaScriptEnabled !== false, hasTouch: !!opts.hasTouch, timeout: 60000,
   });
   // Only the server under test: anything else is aborted and reported.
   await ctx.route('**/*', (route) => {
@@ -226,15 +226,23 @@ async function main() {
 
   // A phone: the port page still fits the screen.
   {
-    const { ctx: phone, page: pp } = await open({ viewport: { width: 390, height: 844 } });
+    const { ctx: phone, page: pp } = await open({ viewport: { width: 390, height: 844 }, hasTouch: true });
     try {
       await pp.goto(`${base}/ports/625`);
       await a11y(pp, 'phone /ports/625');
       await shot(pp, 'port-625-phone.png', false);
-      // Tapping the map: the first tap shows the port.
+      // Tapping the map: the first tap shows the port, a second tap on it opens it.
       await pp.goto(`${base}/map`);
       await pp.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+      const mb = await pp.locator('#portmap').boundingBox();
+      const tx = mb.x + (22 % 256 + 0.5) * mb.width / 256;
+      const ty = mb.y + (Math.floor(22 / 256) + 0.5) * mb.height / 256;
+      await pp.touchscreen.tap(tx, ty);
+      const shown = await pp.textContent('#map-info');
+      check(shown.startsWith('Port 22') && pp.url().endsWith('/map'), `a tap shows the port ("${shown}")`);
       await shot(pp, 'map-phone.png', false);
+      await Promise.all([pp.waitForURL(/\/ports\/22$/), pp.touchscreen.tap(tx, ty)]);
+      check(true, 'a second tap opens /ports/22');
     } finally {
       await phone.close();
     }

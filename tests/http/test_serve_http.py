@@ -534,6 +534,50 @@ def test_show_local():
         s.stop()
 
 
+def test_connection_limits():
+    s = Server("--max-per-ip", "5", "--idle-timeout", "5")
+    try:
+        held = [socket.create_connection(("127.0.0.1", s.port), timeout=3) for _ in range(5)]
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", s.port), timeout=3)
+        try:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = extra.recv(100)
+        except OSError:
+            got = b""
+        extra.close()
+        check(got == b"", f"a sixth connection from one address is refused with --max-per-ip 5 ({got[:30]!r})")
+        for c in held:
+            c.close()
+        time.sleep(0.3)
+        st, _, _ = s.get("/healthz")
+        check(st == 200, "once they close, the address is served again")
+    finally:
+        s.stop()
+
+
+def test_ipv6():
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        print("note: no IPv6 loopback, IPv6 listen not tested")
+        return
+    p = subprocess.Popen([SERVE, "serve", "--listen", "[::1]:0", "--registry", CSV, "--no-feedback", "--no-access-log"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pstest.ENV)
+    try:
+        line = p.stdout.readline().decode()
+        check("http://[::1]:" in line, f"--listen [::1]:0 ({line.strip()})")
+        port = int(line.split("]:")[1].split("/")[0])
+        c = http.client.HTTPConnection("::1", port, timeout=5)
+        c.request("GET", "/api/v1/ports/22")
+        r = c.getresponse()
+        check(r.status == 200 and json.loads(r.read())["port"] == 22, "the API over IPv6")
+        c.close()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        check(p.wait(timeout=10) == 0, "IPv6 server exits 0")
+
+
 def test_shutdown():
     s = Server()
     # A request in flight (headers still coming) when SIGTERM arrives.
@@ -580,6 +624,8 @@ def main():
     test_feedback()
     test_slow_clients()
     test_show_local()
+    test_connection_limits()
+    test_ipv6()
     test_shutdown()
     finish()
 
