@@ -188,7 +188,16 @@ static json_t *process_json(const struct sockets_process *p)
 
 static void socket_user(uint32_t uid, char *buf, size_t len);
 
+static json_t *listener_json(const struct verdict_report *r, size_t i, json_t **proc_cache);
+
 json_t *verdict_listener_json(const struct verdict_report *r, size_t i)
+{
+        return listener_json(r, i, NULL);
+}
+
+/* proc_cache (may be NULL): one JSON object per process, built once and shared by all the
+ * sockets the process holds (a server with a thousand sockets has one command line). */
+static json_t *listener_json(const struct verdict_report *r, size_t i, json_t **proc_cache)
 {
         const struct sockets_list *l = r->sockets;
         const struct sockets_entry *e = &l->v[i];
@@ -228,8 +237,15 @@ json_t *verdict_listener_json(const struct verdict_report *r, size_t i)
         }
         json_object_set_new(o, "unit", p ? str_or_null(p->unit) : json_null());
         json_object_set_new(o, "container", p ? str_or_null(p->container) : json_null());
-        for (size_t k = 0; k < e->nowners; k++)
-                json_array_append_new(owners, process_json(sockets_entry_owner(l, e, k)));
+        for (size_t k = 0; k < e->nowners; k++) {
+                if (proc_cache) {
+                        uint32_t ix = e->owners[k];
+                        if (!proc_cache[ix])
+                                proc_cache[ix] = process_json(&l->procs[ix]);
+                        json_array_append(owners, proc_cache[ix]);
+                } else
+                        json_array_append_new(owners, process_json(sockets_entry_owner(l, e, k)));
+        }
         json_object_set_new(o, "owners", owners);
         json_object_set_new(o, "owner_missing", str_or_null(verdict_owner_missing(l, e)));
         json_object_set_new(o, "range", sockets_proto_to_ps(e->proto, &pp) ? json_string(ps_range_name(ps_range_of(e->port)))
@@ -282,9 +298,10 @@ json_t *verdict_report_json(const struct verdict_report *r)
 
 int verdict_report_dump_json(const struct verdict_report *r, json_t *extra, FILE *f, bool pretty)
 {
-        json_t *head;
+        json_t *head, **cache;
         char *s;
         size_t len;
+        int rc = 0;
 
         if (pretty) {
                 json_t *all = verdict_report_json(r);
@@ -312,17 +329,27 @@ int verdict_report_dump_json(const struct verdict_report *r, json_t *extra, FILE
         fwrite(s, 1, len - 1, f);
         fputs(len > 2 ? ",\"listeners\":[" : "\"listeners\":[", f);
         free(s);
+        cache = calloc(r->sockets->nprocs ? r->sockets->nprocs : 1, sizeof(*cache));
+        if (!cache)
+                return -ENOMEM;
         for (size_t i = 0; i < r->sockets->n; i++) {
-                json_t *l = verdict_listener_json(r, i);
+                json_t *l = listener_json(r, i, cache);
                 s = json_dumps(l, JSON_COMPACT);
                 json_decref(l);
-                if (!s)
-                        return -ENOMEM;
+                if (!s) {
+                        rc = -ENOMEM;
+                        break;
+                }
                 if (i)
                         fputc(',', f);
                 fputs(s, f);
                 free(s);
         }
+        for (size_t i = 0; i < r->sockets->nprocs; i++)
+                json_decref(cache[i]);
+        free(cache);
+        if (rc < 0)
+                return rc;
         fputs("]}\n", f);
         return ferror(f) ? -EIO : 0;
 }
