@@ -19,6 +19,8 @@ struct http_config {
         const struct registry *registry;   /* borrowed, required */
         const struct knowledge *knowledge; /* borrowed, may be NULL */
         const char *db_path;         /* feedback store; NULL: ps_store_path(); "" disables feedback */
+        bool feedback_optional;      /* a store that cannot be opened switches feedback off (see
+                                      * http_server_note) instead of failing the start */
         bool show_local;             /* serve /api/v1/listeners and the map overlay */
         unsigned threads;            /* worker threads; 0: one per online CPU */
         unsigned idle_timeout;       /* seconds a connection may stay silent; 0: 10 */
@@ -38,6 +40,9 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
 /* The address actually bound, as "http://127.0.0.1:6335/" (borrowed). */
 const char *http_server_url(const struct http_server *s);
 uint16_t http_server_port(const struct http_server *s);
+
+/* Why a feature is off (e.g. "feedback is off: cannot open ..."), or NULL (borrowed). */
+const char *http_server_note(const struct http_server *s);
 
 /* Stops accepting connections, lets requests in flight finish for up to grace_ms, then stops
  * and frees everything. Accepts NULL. */

@@ -232,6 +232,8 @@ int main(int argc, char **argv)
                 /* Written in blocks; the server flushes it four times a second. */
                 setvbuf(log, NULL, _IOFBF, 1 << 16);
         }
+        /* Without --db, a store that cannot be opened only switches feedback off. */
+        cfg.feedback_optional = cfg.db_path == NULL;
         cfg.registry = reg;
         cfg.knowledge = know;
         cfg.access_log = log;
@@ -255,6 +257,8 @@ int main(int argc, char **argv)
                 registry_close(reg);
                 return EXIT_ERROR;
         }
+        if (http_server_note(srv))
+                error("serve: %s", http_server_note(srv));
         printf("portscope: serving %s (SIGTERM or Ctrl-C stops)\n", http_server_url(srv));
         fflush(stdout);
 

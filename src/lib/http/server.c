@@ -81,6 +81,7 @@ struct http_server {
         uint16_t port;
         char url[80];
         char csp[256];
+        char note[600];
         unsigned request_timeout;
         FILE *log;
         struct http_ratelimit *votes;
@@ -1074,12 +1075,21 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                         r = ps_store_path(path, sizeof path);
                         if (r < 0) {
                                 snprintf(err, errlen, "cannot locate the feedback store: %s", strerror(-r));
-                                goto fail;
+                                if (!cfg->feedback_optional)
+                                        goto fail;
+                                path[0] = '\0';
                         }
                         db = path;
                 }
-                r = http_feedback_open(db, &s->ctx.feedback, err, errlen);
-                if (r < 0)
+                if (!db[0])
+                        r = -ENOENT;
+                else
+                        r = http_feedback_open(db, &s->ctx.feedback, err, errlen);
+                if (r < 0 && cfg->feedback_optional) {
+                        /* err says why */
+                        snprintf(s->note, sizeof s->note, "feedback is off: %s", err);
+                        s->ctx.feedback = NULL;
+                } else if (r < 0)
                         goto fail;
         }
         s->votes = http_ratelimit_new(cfg->feedback_burst ? cfg->feedback_burst : 10,
@@ -1181,6 +1191,11 @@ fail:
 const char *http_server_url(const struct http_server *s)
 {
         return s->url;
+}
+
+const char *http_server_note(const struct http_server *s)
+{
+        return s->note[0] ? s->note : NULL;
 }
 
 uint16_t http_server_port(const struct http_server *s)
