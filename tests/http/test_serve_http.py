@@ -512,6 +512,12 @@ def test_show_local():
             names = [p.get("comm") for e in theirs for p in e.get("processes", [])]
             check("<script>x" in names, f"a hostile process name is reported ({names})")
             check(b"<script>" not in body and b"\\u003cscript\\u003ex" in body, "and escaped in the JSON bytes")
+            st, h, body = s.get("/api/v1/listeners", headers={"Host": "attacker.example:%d" % s.port})
+            check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
+            st, h, body = s.get("/api/v1/listeners", headers={"Host": "localhost:%d" % s.port})
+            check(st == 200, "Host: localhost is fine")
+            st, h, body = s.get("/map?local=1", headers={"Host": "attacker.example"})
+            check(st == 200 and b"Listening on this machine" not in body, "nor the listener table for a foreign Host")
             st, h, body = s.get("/map.png?local=1")
             check(st == 200 and body.startswith(b"\x89PNG") and h.get("cache-control") == "no-store",
                   "the map overlay of local listeners")

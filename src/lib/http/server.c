@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +70,7 @@ struct cached {
 
 /* ---- metrics ------------------------------------------------------------------------------- */
 
-static const int metric_codes[] = { 200, 204, 301, 303, 304, 400, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503 };
+static const int metric_codes[] = { 200, 204, 301, 303, 304, 400, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 503 };
 #define NCODES ((int)(sizeof metric_codes / sizeof metric_codes[0]) + 1) /* + "other" */
 static const double latency_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0 };
 #define NBUCKETS ((int)(sizeof latency_buckets / sizeof latency_buckets[0]))
@@ -607,6 +608,34 @@ static enum MHD_Result redirect(struct MHD_Connection *conn, struct req *rq, uns
         return ret;
 }
 
+/* Whether the Host header names this machine by address or as "localhost". What listens here
+ * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
+ * rebinding) sends its own name. */
+static bool host_is_local_literal(struct MHD_Connection *conn)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!host)
+                return true; /* HTTP/1.0 without Host: not a browser */
+        char h[INET6_ADDRSTRLEN + 8];
+        size_t n = strlen(host);
+        if (n == 0 || n >= sizeof h)
+                return false;
+        memcpy(h, host, n + 1);
+        if (h[0] == '[') {
+                char *end = strchr(h, ']');
+                if (!end || (end[1] && end[1] != ':'))
+                        return false;
+                *end = '\0';
+                struct in6_addr a6;
+                return inet_pton(AF_INET6, h + 1, &a6) == 1;
+        }
+        char *colon = strchr(h, ':');
+        if (colon)
+                *colon = '\0';
+        struct in_addr a4;
+        return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
@@ -623,12 +652,12 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_ROUTE_HEALTHZ:
                 return send_cached(s, conn, rq, s->fixed[rt->id], rt->id == HTTP_ROUTE_HEALTHZ ? CACHE_NONE : CACHE_LONG);
         case HTTP_ROUTE_MAP:
-                if (!(s->ctx.show_local && strstr(rq->target, "local=1")))
+                if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
                         return send_cached(s, conn, rq, s->fixed[rt->id], CACHE_LONG);
                 http_buf_init(&b, PAGE_MAX);
                 return send_page(s, conn, rq, http_page_map(&s->ctx, true, &b), &b, CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
-                if (rt->local && s->ctx.show_local)
+                if (rt->local && s->ctx.show_local && host_is_local_literal(conn))
                         return serve_map_png_local(s, conn, rq);
                 return send_cached(s, conn, rq, s->fixed[rt->id], CACHE_LONG);
         case HTTP_ROUTE_MAP_CLICK: {
@@ -670,6 +699,11 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 if (!s->ctx.show_local)
                         return send_error(s, conn, rq, MHD_HTTP_NOT_FOUND,
                                           "listeners are not served: start portscope serve with --show-local", true);
+                if (!host_is_local_literal(conn))
+                        return send_error(s, conn, rq, MHD_HTTP_MISDIRECTED_REQUEST,
+                                          "listeners are served only to requests for this machine's address "
+                                          "(Host: 127.0.0.1, [::1] or localhost)",
+                                          true);
                 int status = 500;
                 json_t *o = http_api_listeners(&s->ctx, &status);
                 return send_json(s, conn, rq, (unsigned)status, o, CACHE_NONE);
