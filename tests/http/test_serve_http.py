@@ -417,6 +417,9 @@ def test_feedback():
                     "page=%2Fservices%2Fno-such-xyz&helpful=no"):
             st, _, _ = s.get("/feedback", method="POST", headers=form, body=bad)
             check(st == 400, f"vote {bad!r} refused ({st})")
+        st, _, _ = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes",
+                         headers={**form, "Origin": "http://attacker.example"})
+        check(st == 403, f"a vote posted from another site is refused ({st})")
         st, _, _ = s.get("/feedback?page=%2Fetc%2Fpasswd")
         check(st == 400, "thank-you page only for real pages")
     finally:

@@ -70,7 +70,7 @@ struct cached {
 
 /* ---- metrics ------------------------------------------------------------------------------- */
 
-static const int metric_codes[] = { 200, 204, 301, 303, 304, 400, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 503 };
+static const int metric_codes[] = { 200, 204, 301, 303, 304, 400, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 503 };
 #define NCODES ((int)(sizeof metric_codes / sizeof metric_codes[0]) + 1) /* + "other" */
 static const double latency_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1.0 };
 #define NBUCKETS ((int)(sizeof latency_buckets / sizeof latency_buckets[0]))
@@ -131,7 +131,7 @@ static void add_common(struct http_server *s, struct MHD_Response *r, const char
 {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(r, "Referrer-Policy", "same-origin");
         if (strncmp(type, "text/html", 9) == 0) {
                 MHD_add_response_header(r, "Content-Security-Policy", s->csp);
                 MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -507,6 +507,12 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         if (pn <= 0 || hn <= 0 || (strcmp(helpful, "yes") != 0 && strcmp(helpful, "no") != 0))
                 return send_error(s, conn, rq, MHD_HTTP_BAD_REQUEST,
                                   "expected a form with page=/PATH and helpful=yes or helpful=no", false);
+        /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
+        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
+                return send_error(s, conn, rq, MHD_HTTP_FORBIDDEN, "votes are taken only from this site's own pages",
+                                  false);
         if (!http_feedback_page_valid(&s->ctx, page))
                 return send_error(s, conn, rq, MHD_HTTP_BAD_REQUEST, "feedback is taken only for pages of this site",
                                   false);
