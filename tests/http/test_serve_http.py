@@ -368,7 +368,7 @@ def test_slow_clients():
             served += st == 200
             time.sleep(0.4)
         check(served >= 8, f"normal clients are served while 40 slow ones trickle ({served} served)")
-        check(worst < 1.0, f"and promptly (worst {worst * 1000:.0f} ms)")
+        check(worst < 1.5, f"and promptly (worst {worst * 1000:.0f} ms)")
         check(len(closed_at) == len(socks), f"every trickling client was cut off ({len(closed_at)}/40)")
         if closed_at:
             check(max(closed_at.values()) < 4.0, f"within the request timeout ({max(closed_at.values()):.1f} s)")
