@@ -21,10 +21,20 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "deps: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+updated=0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  updated=1
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The end-to-end tests drive Chromium from Node: Debian's nodejs comes without npm, a
+# NodeSource nodejs brings its own (and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "deps: installing npm" >&2
+  [ $updated = 1 ] || $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi

@@ -97,7 +97,8 @@ long search_run(const struct registry *r, const struct knowledge *k, const char 
                 if (add(&c, h) < 0)
                         goto oom;
         }
-        qsort(c.v, c.n, sizeof(*c.v), cmp_hits);
+        if (c.n) /* qsort(NULL, 0, ...) is undefined */
+                qsort(c.v, c.n, sizeof(*c.v), cmp_hits);
         for (size_t i = 0; i < c.n && i < max; i++)
                 out[i] = c.v[i];
         free(c.v);
