@@ -153,16 +153,17 @@ class TestBed:
         self.ns(T, "sysctl", "-qw", "net.ipv4.tcp_max_syn_backlog=65536", check=False)
         self.start_listener(T, "target")
 
-    def start_listener(self, ns, name, tcp6=False):
+    def start_listener(self, ns, name, tcp6=False, services=True):
         ready = os.path.join(self.dir, f"ready-{name}")
         if os.path.exists(ready):
             os.unlink(ready)
         cmd = ["ip", "netns", "exec", ns, sys.executable, os.path.join(HERE, "listener.py"),
                "--tcp", ",".join(map(str, self.tcp_ports)), "--ready", ready,
-               "--udp-echo", ",".join(map(str, self.udp_echo)), "--udp-silent", ",".join(map(str, self.udp_silent))]
-        if self.ssh:
+               "--udp-echo", ",".join(map(str, self.udp_echo if services else [])),
+               "--udp-silent", ",".join(map(str, self.udp_silent if services else []))]
+        if self.ssh and services:
             cmd += ["--ssh", str(self.ssh)]
-        if self.http:
+        if self.http and services:
             cmd += ["--http", str(self.http)]
         if tcp6:
             cmd += ["--tcp6"]

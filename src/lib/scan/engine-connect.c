@@ -21,6 +21,7 @@
 struct cslot {
         int fd;
         uint32_t seq;
+        uint8_t selfs; /* times this pair connected to itself */
         uint64_t idx;
         uint64_t sent;
 };
@@ -53,7 +54,9 @@ struct cworker {
         uint64_t batch[64];
         size_t nbatch, ibatch;
         uint64_t requeue[64];
+        uint8_t requeue_selfs[64];
         size_t nrequeue;
+        uint8_t cur_selfs; /* of the pair next_index() returned */
         uint64_t retry[256];
         size_t nretry;
         bool exhausted;
@@ -100,8 +103,11 @@ static void add_retry(struct cworker *w, uint64_t idx)
 
 static bool next_index(struct cworker *w, uint64_t *ret)
 {
+        w->cur_selfs = 0;
         if (w->nrequeue) {
-                *ret = w->requeue[--w->nrequeue];
+                --w->nrequeue;
+                *ret = w->requeue[w->nrequeue];
+                w->cur_selfs = w->requeue_selfs[w->nrequeue];
                 return true;
         }
         if (w->ibatch == w->nbatch) {
@@ -120,12 +126,18 @@ static bool next_index(struct cworker *w, uint64_t *ret)
         return true;
 }
 
+static void push_back_selfs(struct cworker *w, uint64_t idx, uint8_t selfs)
+{
+        if (w->nrequeue < sizeof(w->requeue) / sizeof(w->requeue[0])) {
+                w->requeue_selfs[w->nrequeue] = selfs;
+                w->requeue[w->nrequeue++] = idx;
+        } else
+                add_retry(w, idx); /* cannot happen often: the window shrank a lot at once */
+}
+
 static void push_back(struct cworker *w, uint64_t idx)
 {
-        if (w->nrequeue < sizeof(w->requeue) / sizeof(w->requeue[0]))
-                w->requeue[w->nrequeue++] = idx;
-        else
-                add_retry(w, idx); /* cannot happen often: the window shrank a lot at once */
+        push_back_selfs(w, idx, w->cur_selfs);
 }
 
 static void slot_free(struct cworker *w, unsigned s)
@@ -171,9 +183,16 @@ static void concluded(struct cworker *w, unsigned s, int error, uint64_t now)
         uint64_t idx = sl->idx, sent = sl->sent;
         if (error == 0) {
                 if (same_endpoint(sl->fd)) {
-                        /* Connected to itself: the port is not open; try again from another port. */
+                        /* Connected to itself (TCP simultaneous open): never open. The kernel does
+                         * not hand out a port a listener holds, so nothing listens there; try again
+                         * from another port, and when the ephemeral range offers no other, say
+                         * closed. */
+                        uint8_t selfs = (uint8_t)(sl->selfs + 1);
                         slot_free(w, s);
-                        push_back(w, idx);
+                        if (selfs >= 3)
+                                report(w, idx, SCAN_CLOSED, SCAN_REASON_SELF_CONNECT, 0, now);
+                        else
+                                push_back_selfs(w, idx, selfs);
                         return;
                 }
                 scan_rtt_sample(&w->rtt, (double)(now - sent));
@@ -248,6 +267,7 @@ static int launch(struct cworker *w, uint64_t idx, uint64_t now)
         slot->idx = idx;
         slot->sent = now;
         slot->seq = ++w->seq;
+        slot->selfs = w->cur_selfs;
         w->inflight++;
         __atomic_add_fetch(&w->sh->sent, 1, __ATOMIC_RELAXED);
         int r = connect(fd, (struct sockaddr *)&ss, sl);

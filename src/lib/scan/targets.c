@@ -224,6 +224,9 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                 u128 v = addr_to_u128(&a);
                 return ivec_push(into, a.family, v, v);
         }
+        /* Digits and dots only, or a ':' : a malformed address, not a name to look up. */
+        if (strspn(buf, "0123456789.") == len || strchr(buf, ':'))
+                return scan_errf(err, errlen, -EINVAL, "not a valid IPv4 or IPv6 address");
         /* A host name: letters, digits, '-', '.', '_' only. */
         for (size_t i = 0; i < len; i++)
                 if (!isalnum((unsigned char)buf[i]) && !strchr("-._", buf[i]))
