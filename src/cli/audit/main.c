@@ -627,6 +627,9 @@ int main(int argc, char **argv)
         struct options o = { 0 };
         int rc, first = 1;
 
+        /* Large outputs (20,000 listeners) go out in 64 KiB writes rather than 4 KiB ones. */
+        if (!isatty(STDOUT_FILENO))
+                setvbuf(stdout, NULL, _IOFBF, 1u << 16);
         /* argv: {"portscope-audit", "audit"|"listening", args...} from `portscope`, or direct. */
         if (argc > 1 && strcmp(argv[1], "listening") == 0) {
                 o.mode = MODE_LISTENING;

@@ -8,6 +8,9 @@
  * Any failure (no BTF, no privilege, a verifier that says no) returns -errno and the caller
  * walks /proc instead. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <linux/bpf.h>
 #include <stdint.h>
@@ -46,6 +49,7 @@ struct btf_m {
 struct btf {
         char *data;
         size_t len;
+        bool mapped;            /* data is an mmap of the sysfs file (kernels >= 6.16), else malloc'd */
         const char *strs;
         uint32_t str_len;
         const struct btf_t **types; /* by id; [0] unused */
@@ -69,8 +73,33 @@ static const char *btf_name(const struct btf *b, uint32_t off)
 
 static void btf_free(struct btf *b)
 {
-        free(b->data);
+        if (b->mapped)
+                munmap(b->data, b->len);
+        else
+                free(b->data);
         free(b->types);
+}
+
+/* Maps the kernel's BTF when sysfs allows it (no 5 MB copy), else reads it. */
+static int btf_map(struct btf *b)
+{
+        const char *path = "/sys/kernel/btf/vmlinux";
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+
+        if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= BTF_MAX_SIZE) {
+                void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+                if (p != MAP_FAILED) {
+                        close(fd);
+                        b->data = p;
+                        b->len = (size_t)st.st_size;
+                        b->mapped = true;
+                        return 0;
+                }
+        }
+        if (fd >= 0)
+                close(fd);
+        return ps_read_file(path, BTF_MAX_SIZE, &b->data, &b->len);
 }
 
 static int btf_load(struct btf *b)
@@ -81,7 +110,7 @@ static int btf_load(struct btf *b)
         int r;
 
         memset(b, 0, sizeof(*b));
-        r = ps_read_file("/sys/kernel/btf/vmlinux", BTF_MAX_SIZE, &b->data, &b->len);
+        r = btf_map(b);
         if (r < 0)
                 return r;
         h = (const struct btf_hdr *)(void *)b->data;

@@ -441,7 +441,7 @@ static void put_escaped(FILE *f, const char *s)
         size_t n;
 
         if (plain_ascii(s, &n))
-                fwrite(s, 1, n, f);
+                fwrite_unlocked(s, 1, n, f);
         else
                 ps_term_escape(f, s, (size_t)-1, false);
 }
@@ -452,13 +452,14 @@ static void pad(FILE *f, const char *s, size_t n, int width)
 {
         static const char spaces[] = "                                ";
 
-        fwrite(s, 1, n, f);
+        /* The caller holds the stream's lock (flockfile): no per-call locking. */
+        fwrite_unlocked(s, 1, n, f);
         for (size_t w = n; w < (size_t)width;) {
                 size_t k = (size_t)width - w < sizeof(spaces) - 1 ? (size_t)width - w : sizeof(spaces) - 1;
-                fwrite(spaces, 1, k, f);
+                fwrite_unlocked(spaces, 1, k, f);
                 w += k;
         }
-        fputc(' ', f);
+        fputc_unlocked(' ', f);
 }
 
 /* Prints s escaped, padded to width (escaping may only widen it). */
@@ -502,6 +503,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
 {
         const struct sockets_list *l = r->sockets;
 
+        flockfile(f);
         fprintf(f, "%-5s %-24s %-5s %-7s %-15s %-10s %-22s %-11s %-6s %s\n", "PROTO", "ADDRESS", "PORT", "PID",
                 "PROCESS", "USER", "UNIT", "VERDICT", "SEV", "REASON");
         for (size_t i = 0; i < l->n; i++) {
@@ -546,7 +548,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                                 fputs("\033[0m", f);
                 }
                 put_escaped(f, v->reason);
-                fputc('\n', f);
+                fputc_unlocked('\n', f);
         }
         for (size_t i = 0; i < r->ngone; i++) {
                 const struct baseline_entry *be = &r->context->baseline->v[r->gone[i]];
@@ -560,6 +562,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                 ps_term_escape(f, be->reason, (size_t)-1, false);
                 fputc('\n', f);
         }
+        funlockfile(f);
 }
 
 void verdict_report_print_notes(const struct verdict_report *r, FILE *f)
