@@ -316,26 +316,33 @@ int sockets_bpf_owners(int (*emit)(uint64_t ino, uint32_t pid, void *data), void
                 r = -ENOMEM;
                 goto out;
         }
-        for (;;) {
-                ssize_t n = read(iter, buf, 1u << 16);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = -errno;
-                        snprintf(err, errlen, "reading the BPF iterator: %s", strerror(errno));
-                        goto out;
-                }
-                if (n == 0)
-                        break;
-                /* Records never straddle reads: seq_file hands out whole writes. */
-                for (ssize_t off = 0; off + 16 <= n; off += 16) {
-                        uint64_t ino;
-                        uint32_t pid;
-                        memcpy(&ino, buf + off, 8);
-                        memcpy(&pid, buf + off + 8, 4);
-                        r = emit(ino, pid, data);
-                        if (r < 0)
+        {
+                size_t have = 0; /* bytes of an incomplete record kept at the start of buf */
+                for (;;) {
+                        ssize_t n = read(iter, buf + have, (1u << 16) - have);
+                        size_t off = 0, total;
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0) {
+                                r = -errno;
+                                snprintf(err, errlen, "reading the BPF iterator: %s", strerror(errno));
                                 goto out;
+                        }
+                        if (n == 0)
+                                break;
+                        total = have + (size_t)n;
+                        for (; off + 16 <= total; off += 16) {
+                                uint64_t ino;
+                                uint32_t pid;
+                                memcpy(&ino, buf + off, 8);
+                                memcpy(&pid, buf + off + 8, 4);
+                                r = emit(ino, pid, data);
+                                if (r < 0)
+                                        goto out;
+                        }
+                        /* seq_file hands out whole records, but do not rely on it. */
+                        have = total - off;
+                        memmove(buf, buf + off, have);
                 }
         }
         r = 0;
