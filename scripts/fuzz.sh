@@ -34,6 +34,7 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     fuzz-csv) cp "$top"/tests/fixtures/*.csv "$top"/tests/fixtures/services.txt "$corpus"/ ;;
     fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt" ;;
     fuzz-portspec) printf '22/tcp' >"$corpus/a"; printf '1-1023,8080/udp' >"$corpus/b" ;;
+    fuzz-baseline) grep -v "^#" "$top/docs/baseline-format.md" | head -c 4000 >"$corpus/doc" ;;
   esac
   echo "fuzz: running $name for ${secs}s"
   if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
