@@ -338,6 +338,8 @@ struct scan_report {
         const struct knowledge *knowledge; /* borrowed, may be NULL */
         struct scan_host_report *hosts;    /* sorted by address */
         size_t nhosts, cap;
+        size_t *hindex;              /* internal: open-addressing index of hosts (host number + 1) */
+        size_t hcap;
         struct scan_stats stats;
         bool all_states;
         bool changes;                /* --changes was computed */

@@ -57,8 +57,13 @@ struct sshared {
         uint64_t sample_idx[SAMPLES], sample_ns[SAMPLES];
         struct scan_rtt rtt; /* receiver thread only */
         uint64_t srtt_ns;    /* published by the receiver */
+        uint64_t min_rtt_ns;
+        /* congestion control (sender 0): the rate all senders share, 0 = unlimited */
+        uint64_t rate_mpps;  /* probes per second * 1000, atomic */
+        uint64_t cc_last, cc_sent, cc_drops;
         volatile int rx_stop;
         pthread_mutex_t rlock;
+        unsigned ntx;
         bool stop_requested;
         struct scan_progress_clock pclock;
 };
@@ -96,6 +101,8 @@ static void on_packet(void *ud, const uint8_t *pkt, size_t len)
                 if (t && now > t) {
                         scan_rtt_sample(&sh->rtt, (double)(now - t));
                         __atomic_store_n(&sh->srtt_ns, (uint64_t)sh->rtt.srtt, __ATOMIC_RELAXED);
+                        if (sh->min_rtt_ns == 0 || now - t < sh->min_rtt_ns)
+                                __atomic_store_n(&sh->min_rtt_ns, now - t, __ATOMIC_RELAXED);
                 }
         }
         /* Only the receiver sets bits; senders only read them (a stale read costs a resend). */
@@ -253,14 +260,62 @@ static void progress(struct sshared *sh, bool force)
         scan_progress_tick(sh->c, &sh->pclock, &p, force);
 }
 
+/* Sender 0, every few milliseconds: as fast as the target and our capture keep up. Replies
+ * queueing up (the smoothed round trip far above the best one) or the capture ring dropping
+ * cut the rate by 30%; otherwise it grows by 5%, up to --rate (or without bound). */
+static void congestion(struct sshared *sh)
+{
+        const struct scan_config *c = sh->c;
+        uint64_t now = scan_now_ns();
+        if (sh->cc_last == 0) {
+                sh->cc_last = now;
+                sh->cc_sent = __atomic_load_n(&sh->sent, __ATOMIC_RELAXED);
+                return;
+        }
+        if (now - sh->cc_last < 4000000u)
+                return;
+        uint64_t sent = __atomic_load_n(&sh->sent, __ATOMIC_RELAXED);
+        double actual = (double)(sent - sh->cc_sent) * 1e9 / (double)(now - sh->cc_last);
+        sh->cc_last = now;
+        sh->cc_sent = sent;
+        scan_capture_update_drops(&sh->cap);
+        uint64_t drops = __atomic_load_n(&sh->cap.drops, __ATOMIC_RELAXED);
+        uint64_t srtt = __atomic_load_n(&sh->srtt_ns, __ATOMIC_RELAXED);
+        uint64_t minr = __atomic_load_n(&sh->min_rtt_ns, __ATOMIC_RELAXED);
+        bool congested = drops > sh->cc_drops || (minr && srtt > 8 * minr && srtt > minr + 2000000u);
+        sh->cc_drops = drops;
+        double rate = (double)__atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED) / 1000;
+        double cap = c->rate > 0 ? c->rate : 0;
+        if (congested) {
+                double base = rate > 0 && rate < actual ? rate : actual;
+                rate = base * 0.7;
+                if (rate < 1000)
+                        rate = 1000;
+        } else if (rate > 0) {
+                rate *= 1.05;
+                if (cap > 0 && rate > cap)
+                        rate = cap;
+        }
+        __atomic_store_n(&sh->rate_mpps, (uint64_t)(rate * 1000), __ATOMIC_RELAXED);
+}
+
 static void *tx_main(void *arg)
 {
         struct sender *s = arg;
         struct sshared *sh = s->sh;
         uint64_t idx[BATCH];
+        unsigned ntx = sh->ntx;
+        uint64_t my_rate = 0;
         for (;;) {
                 if (want_stop(sh))
                         break;
+                if (s->id == 0)
+                        congestion(sh);
+                uint64_t r = __atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED);
+                if (r != my_rate) {
+                        my_rate = r;
+                        s->pacer.rate = (double)r / 1000 / ntx;
+                }
                 size_t want = scan_pacer_take(&s->pacer, BATCH);
                 bool end;
                 size_t n = take(sh, idx, want, &end);
@@ -393,11 +448,14 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         rx_started = true;
 
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        ntx = c->threads ? c->threads : (ncpu > 1 ? (unsigned)ncpu : 1);
+        /* One sender per CPU but one: the receiver must never starve (the ring would drop). */
+        ntx = c->threads ? c->threads : (ncpu > 2 ? (unsigned)ncpu - 1 : 1);
         if (ntx > 64)
                 ntx = 64;
         if (sh->npairs / c->nshards < 4096)
                 ntx = 1;
+        sh->ntx = ntx;
+        sh->rate_mpps = (uint64_t)(c->rate * 1000);
         senders = calloc(ntx, sizeof(*senders));
         if (!senders) {
                 r = -ENOMEM;

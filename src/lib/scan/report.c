@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "scan-internal.h"
 #include "portscope/util.h"
@@ -28,18 +29,47 @@ void scan_report_free(struct scan_report *rep)
         for (size_t i = 0; i < rep->nhosts; i++)
                 free(rep->hosts[i].ports);
         free(rep->hosts);
+        free(rep->hindex);
         free(rep->gone);
         memset(rep, 0, sizeof(*rep));
 }
 
+static size_t addr_hash(const struct scan_addr *a)
+{
+        static const struct scan_cookie_key k = { 0x5ca9, 0x4057 };
+        return (size_t)scan_siphash(&k, a->a, a->family == AF_INET ? 4 : 16);
+}
+
+static int index_build(struct scan_report *rep, size_t cap)
+{
+        size_t *ix = calloc(cap, sizeof(*ix));
+        if (!ix)
+                return -ENOMEM;
+        for (size_t i = 0; i < rep->nhosts; i++) {
+                size_t h = addr_hash(&rep->hosts[i].addr) & (cap - 1);
+                while (ix[h])
+                        h = (h + 1) & (cap - 1);
+                ix[h] = i + 1;
+        }
+        free(rep->hindex);
+        rep->hindex = ix;
+        rep->hcap = cap;
+        return 0;
+}
+
 static struct scan_host_report *host_get(struct scan_report *rep, const struct scan_addr *a)
 {
-        /* Results of one host usually arrive together; check the last host first. */
         if (rep->nhosts && scan_addr_compare(&rep->hosts[rep->nhosts - 1].addr, a) == 0)
                 return &rep->hosts[rep->nhosts - 1];
-        for (size_t i = 0; i < rep->nhosts; i++)
-                if (scan_addr_compare(&rep->hosts[i].addr, a) == 0)
-                        return &rep->hosts[i];
+        if ((rep->nhosts + 1) * 2 > rep->hcap && index_build(rep, rep->hcap ? rep->hcap * 2 : 64) < 0)
+                return NULL;
+        size_t h = addr_hash(a) & (rep->hcap - 1);
+        while (rep->hindex[h]) {
+                struct scan_host_report *x = &rep->hosts[rep->hindex[h] - 1];
+                if (scan_addr_compare(&x->addr, a) == 0)
+                        return x;
+                h = (h + 1) & (rep->hcap - 1);
+        }
         if (rep->nhosts == rep->cap) {
                 size_t cap = rep->cap ? rep->cap * 2 : 16;
                 struct scan_host_report *nh = realloc(rep->hosts, cap * sizeof(*nh));
@@ -48,10 +78,11 @@ static struct scan_host_report *host_get(struct scan_report *rep, const struct s
                 rep->hosts = nh;
                 rep->cap = cap;
         }
-        struct scan_host_report *h = &rep->hosts[rep->nhosts++];
-        memset(h, 0, sizeof(*h));
-        h->addr = *a;
-        return h;
+        struct scan_host_report *hr = &rep->hosts[rep->nhosts++];
+        memset(hr, 0, sizeof(*hr));
+        hr->addr = *a;
+        rep->hindex[h] = rep->nhosts;
+        return hr;
 }
 
 int scan_report_add(struct scan_report *rep, const struct scan_result *r)
@@ -250,6 +281,8 @@ void scan_report_judge(const struct scan_report *rep, struct scan_port_report *p
 void scan_report_finish(struct scan_report *rep)
 {
         qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), host_cmp);
+        if (rep->hcap)
+                index_build(rep, rep->hcap); /* the order changed */
         for (size_t i = 0; i < rep->nhosts; i++) {
                 struct scan_host_report *h = &rep->hosts[i];
                 qsort(h->ports, h->nports, sizeof(*h->ports), port_cmp);

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Scanner benchmark: portscope against nmap, masscan (and zmap when installed), side by side on
+the namespace test bed (tests/scan/testbed.py), medians of N runs, with recall checked.
+
+Cases: the full TCP range of one host (connect and SYN), the same with 5% loss, and many hosts
+(198.19.0.0/16 answered by the target namespace) x the top 100 ports. Needs root. Every target
+is checked by testbed.guard(); nothing runs outside the scanner namespace.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "scan"))
+import testbed  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+BIN = os.environ.get("PORTSCOPE_SCAN_BIN", os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
+                                                        "src/lib/scan/portscope-scan"))
+TOP_EXTRA = [21, 22, 23, 25, 53, 80, 110, 143, 443, 445, 993, 995, 3306, 3389, 5900, 8080]
+
+
+def have(tool):
+    return subprocess.run(["sh", "-c", f"command -v {tool}"], stdout=subprocess.DEVNULL).returncode == 0
+
+
+class Heartbeat:
+    """masscan waits for a packet before it exits: one small datagram every 50 ms wakes it."""
+
+    def __init__(self, tb):
+        self.tb, self.stop = tb, threading.Event()
+
+    def __enter__(self):
+        code = ("import socket,time,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                "while True:\n s.sendto(b'x',('198.18.0.1',9)); time.sleep(0.05)\n")
+        self.p = subprocess.Popen(["ip", "netns", "exec", self.tb.t, sys.executable, "-c", code])
+        return self
+
+    def __exit__(self, *a):
+        self.p.terminate()
+        self.p.wait()
+
+
+def timed(tb, argv, targets):
+    for t in targets:
+        testbed.guard(t)
+    t0 = time.monotonic()
+    p = subprocess.run(["ip", "netns", "exec", tb.s, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    return time.monotonic() - t0, p.stdout.decode(errors="replace")
+
+
+def found_portscope(out):
+    d = json.loads(out)
+    return {(h["address"], p["port"]) for h in d["hosts"] for p in h["ports"] if p["state"] == "open"}
+
+
+def found_nmap(out):
+    got, host = set(), None
+    for line in out.splitlines():
+        if line.startswith("Nmap scan report for "):
+            host = line.split()[-1].strip("()")
+        elif "/tcp" in line and " open " in line and host:
+            got.add((host, int(line.split("/")[0])))
+    return got
+
+
+def found_masscan(out):
+    got = set()
+    for line in out.splitlines():
+        # Discovered open port 22/tcp on 198.18.0.2
+        f = line.split()
+        if len(f) >= 6 and f[0] == "Discovered":
+            got.add((f[5], int(f[3].split("/")[0])))
+    return got
+
+
+def found_zmap(out, port):
+    return {(l.strip(), port) for l in out.splitlines() if l.strip() and l[0].isdigit()}
+
+
+def measure(tb, name, argv, targets, parse, expected, results, heartbeat=False):
+    times, recalls, extras = [], [], []
+    for _ in range(RUNS):
+        if heartbeat:
+            with Heartbeat(tb):
+                dt, out = timed(tb, argv, targets)
+        else:
+            dt, out = timed(tb, argv, targets)
+        got = parse(out)
+        times.append(dt)
+        recalls.append(len(got & expected) / len(expected) if expected else 1.0)
+        extras.append(len(got - expected))
+    med = statistics.median(times)
+    results.append((name, med, min(recalls), max(extras)))
+    print(f"  {name:48s} {med:7.3f} s  (min {min(times):.3f}, max {max(times):.3f})  "
+          f"recall {100 * min(recalls):5.1f}%  false {max(extras)}", flush=True)
+    return med
+
+
+def ratio_lines(results, ours, others):
+    d = {n: t for n, t, _, _ in results}
+    for o in others:
+        if ours in d and o in d:
+            print(f"  {ours} vs {o}: {d[o] / d[ours]:.2f}x faster" if d[ours] < d[o] else
+                  f"  {ours} vs {o}: {d[ours] / d[o]:.2f}x slower")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("skipped: the scan benchmark needs root (network namespaces)")
+        return 77
+    loss = float(os.environ.get("BENCH_LOSS", "5"))
+    tcp = sorted(set(testbed.open_ports()) | set(TOP_EXTRA))
+    with testbed.TestBed(tcp_ports=tcp, tag=f"bench{os.getpid()}") as tb:
+        exp1 = {("198.18.0.2", p) for p in tb.expected_tcp()}
+        tmac = json.loads(tb.ns(tb.t, "ip", "-j", "link", "show", "psscan1").stdout)[0]["address"]
+        res = []
+        print(f"One host, TCP 1-65535, {len(exp1)} open ports, medians of {RUNS}:")
+        measure(tb, "portscope connect", [BIN, "scan", "--engine", "connect", "-p-", "--no-service", "--json",
+                                          "198.18.0.2"], ["198.18.0.2"], found_portscope, exp1, res)
+        measure(tb, "nmap -sT -T5 -p-", ["nmap", "-sT", "-T5", "-p-", "-n", "-Pn", "198.18.0.2"], ["198.18.0.2"],
+                found_nmap, exp1, res)
+        measure(tb, "portscope syn", [BIN, "scan", "--engine", "syn", "-p-", "--no-service", "--json", "198.18.0.2"],
+                ["198.18.0.2"], found_portscope, exp1, res)
+        measure(tb, "nmap -sS -T5 -p-", ["nmap", "-sS", "-T5", "-p-", "-n", "-Pn", "198.18.0.2"], ["198.18.0.2"],
+                found_nmap, exp1, res)
+        if have("masscan"):
+            measure(tb, "masscan --rate 1000000 --wait 1", ["masscan", "-p1-65535", "198.18.0.2", "--rate", "1000000",
+                                                            "--wait", "1", "--router-mac", tmac, "--adapter",
+                                                            "psscan0", "--adapter-ip", "198.18.0.1"],
+                    ["198.18.0.2"], found_masscan, exp1, res, heartbeat=True)
+        ratio_lines(res, "portscope connect", ["nmap -sT -T5 -p-"])
+        ratio_lines(res, "portscope syn", ["nmap -sS -T5 -p-", "masscan --rate 1000000 --wait 1"])
+
+        print("Many hosts: 198.19.0.0/16 x top 100 ports:")
+        top100 = [int(x) for x in subprocess.run(
+            ["sh", "-c", "grep -v '^#' /usr/share/nmap/nmap-services | grep /tcp | sort -t$'\\t' -k3 -g -r | "
+                         "head -100 | cut -f2 | cut -d/ -f1"], capture_output=True, text=True,
+            executable="/bin/bash").stdout.split()]
+        open_top = sorted(set(top100) & set(tb.expected_tcp()))
+        exp16 = {(f"198.19.{a}.{b}", p) for a in range(256) for b in range(256) for p in open_top}
+        res2 = []
+        measure(tb, "portscope syn --top-ports 100", [BIN, "scan", "--engine", "syn", "--top-ports", "100",
+                                                      "--no-service", "--json", "198.19.0.0/16"],
+                ["198.19.0.0/16"], found_portscope, exp16, res2)
+        if have("masscan"):
+            measure(tb, "masscan --top-ports 100 --rate 1000000", [
+                "masscan", "--top-ports", "100", "198.19.0.0/16", "--rate", "1000000", "--wait", "1",
+                "--router-mac", tmac, "--adapter", "psscan0", "--adapter-ip", "198.18.0.1"],
+                ["198.19.0.0/16"], found_masscan, exp16, res2, heartbeat=True)
+        if have("zmap"):
+            # zmap 2.1 scans one port per run: the /16 on one open port, portscope on the same.
+            p1 = open_top[0]
+            e1 = {(f"198.19.{a}.{b}", p1) for a in range(256) for b in range(256)}
+            measure(tb, f"portscope syn /16 port {p1}", [BIN, "scan", "--engine", "syn", "-p", str(p1),
+                                                         "--no-service", "--json", "198.19.0.0/16"],
+                    ["198.19.0.0/16"], found_portscope, e1, res2)
+            measure(tb, f"zmap /16 port {p1}", ["zmap", "-p", str(p1), "-i", "psscan0", "-G", tmac, "-S", "198.18.0.1",
+                                                "-B", "1G", "-c", "1", "-q", "198.19.0.0/16"],
+                    ["198.19.0.0/16"], lambda o: found_zmap(o, p1), e1, res2)
+            ratio_lines(res2, f"portscope syn /16 port {p1}", [f"zmap /16 port {p1}"])
+        ratio_lines(res2, "portscope syn --top-ports 100", ["masscan --top-ports 100 --rate 1000000"])
+    if loss:
+        with testbed.TestBed(loss=loss, tag=f"bloss{os.getpid()}") as tb:
+            exp1 = {("198.18.0.2", p) for p in tb.expected_tcp()}
+            res3 = []
+            print(f"One host, TCP 1-65535, {loss:g}% loss each way (iptables statistic; netem is not built in):")
+            measure(tb, "portscope syn (loss)", [BIN, "scan", "--engine", "syn", "-p-", "--no-service", "--json",
+                                                 "198.18.0.2"], ["198.18.0.2"], found_portscope, exp1, res3)
+            measure(tb, "portscope connect (loss)", [BIN, "scan", "--engine", "connect", "-p-", "--no-service", "--json",
+                                                     "198.18.0.2"], ["198.18.0.2"], found_portscope, exp1, res3)
+            measure(tb, "nmap -sS -T5 -p- (loss)", ["nmap", "-sS", "-T5", "-p-", "-n", "-Pn", "198.18.0.2"],
+                    ["198.18.0.2"], found_nmap, exp1, res3)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
