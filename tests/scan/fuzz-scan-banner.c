@@ -1,0 +1,46 @@
+/* libFuzzer target: a banner from a server, matched against rules and templates ($1, $P(1),
+ * $SUBST) and printed through every output format. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "portscope/scan.h"
+
+static const char rules[] =
+        "Probe TCP NULL q||\n"
+        "match ssh m|^SSH-([\\d.]+)-OpenSSH_([\\w._-]+)[ -]{1,2}Debian[ -_]([^\\r\\n]+)\\r?\\n| p/OpenSSH/ v/$2 Debian $3/ "
+        "i/protocol $1/\n"
+        "match ftp m|^220 (.*)\\r\\n|s p/$P(1)/ v/$SUBST(1,\"_\",\".\")/\n"
+        "softmatch http m|^HTTP/1\\.[01] (\\d+)(.*)|s i/$1$2/\n"
+        "Probe TCP GetRequest q|GET / HTTP/1.0\\r\\n\\r\\n|\n"
+        "match http m|^HTTP/1\\.[01] \\d\\d\\d .*\\r\\nServer: ([^\\r\\n/]*)/?([^\\r\\n]*)|s p/$1/ v/$2/\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        static struct scan_probes *p;
+        struct scan_probes_error err;
+        if (!p && scan_probes_parse("rules", rules, sizeof(rules) - 1, &p, &err) < 0)
+                return 0;
+        struct scan_report rep;
+        scan_report_init(&rep);
+        struct scan_result r = { .port = 625, .proto = PS_TCP, .state = SCAN_OPEN };
+        scan_addr_parse("198.18.0.2", &r.addr);
+        if (scan_report_add(&rep, &r) < 0)
+                return 0;
+        struct scan_port_report *pr = &rep.hosts[0].ports[0];
+        memset(&pr->service, 0, sizeof(pr->service));
+        pr->service.banner_len = size < sizeof(pr->service.banner) ? size : sizeof(pr->service.banner);
+        memcpy(pr->service.banner, data, pr->service.banner_len);
+        scan_probes_match(p, size % 2 ? "NULL" : "GetRequest", PS_TCP, data, size, &pr->service);
+        pr->has_service = true;
+        scan_report_finish(&rep);
+        FILE *f = fopen("/dev/null", "w");
+        if (f) {
+                for (size_t i = 0; scan_outputs[i]; i++)
+                        scan_outputs[i]->write(&rep, f, false);
+                fclose(f);
+        }
+        scan_report_free(&rep);
+        return 0;
+}
