@@ -360,8 +360,9 @@ void scan_report_judge(const struct scan_report *rep, struct scan_port_report *p
 struct scan_output {
         const char *name;  /* "text", "json", "jsonl", "xml", "grep" */
         const char *help;
-        /* Writes the whole report to f. color: use terminal colours. Returns 0 or -errno. */
-        int (*write)(const struct scan_report *rep, FILE *f, bool color);
+        /* Writes the whole report to f. tty: f is a terminal (colours, pretty JSON). Returns 0 or
+         * -errno. */
+        int (*write)(const struct scan_report *rep, FILE *f, bool tty);
 };
 const struct scan_output *scan_output_find(const char *name);
 extern const struct scan_output *const scan_outputs[];

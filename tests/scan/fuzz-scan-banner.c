@@ -1,5 +1,6 @@
 /* libFuzzer target: a banner from a server, matched against rules and templates ($1, $P(1),
- * $SUBST) and printed through every output format. */
+ * $SUBST) and printed through every output format.
+ * fuzz-sources: src/lib/scan/capture.c src/lib/scan/cookie.c src/lib/scan/engine.c src/lib/scan/engine-connect.c src/lib/scan/engine-syn.c src/lib/scan/engine-udp.c src/lib/scan/perm.c src/lib/scan/ports.c src/lib/scan/report.c src/lib/scan/resume.c src/lib/scan/service.c src/lib/scan/store.c src/lib/scan/targets.c src/lib/scan/work.c src/lib/scan/probes/payloads.c src/lib/scan/probes/service-probes.c src/lib/scan/probes/tcp.c src/lib/scan/outputs/outputs.c src/lib/scan/outputs/text.c src/lib/scan/outputs/json.c src/lib/scan/outputs/xml.c src/lib/scan/outputs/grep.c -lpcre2-8 -lsqlite3 src/lib/csv.c src/lib/knowledge.c src/lib/port.c src/lib/portinfo.c src/lib/registry.c src/lib/search.c src/lib/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -671,7 +671,8 @@ int main(int argc, char **argv)
 
         int rc = 0;
         const char *fmt = o.format ? o.format : "text";
-        r = scan_output_find(fmt)->write(&run.rep, stdout, !o.format && ps_use_color(stdout));
+        bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
+        r = scan_output_find(fmt)->write(&run.rep, stdout, tty);
         if (fflush(stdout) != 0 || r < 0)
                 rc = EXIT_USAGE;
         if (o.oX && write_file_output(o.oX, "xml", &run.rep) < 0)

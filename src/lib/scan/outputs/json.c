@@ -143,7 +143,8 @@ static int json_write(const struct scan_report *rep, FILE *f, bool color)
                         json_array_append_new(gone, port_json(rep, &rep->gone[i], true));
                 json_object_set_new(root, "gone", gone);
         }
-        return dump(root, f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        /* pretty for people at a terminal, compact (and much faster) for programs */
+        return dump(root, f, (color ? JSON_INDENT(2) : JSON_COMPACT) | JSON_ENSURE_ASCII);
 }
 
 static int jsonl_write(const struct scan_report *rep, FILE *f, bool color)
