@@ -139,19 +139,32 @@ class TestBed:
                 self.ns(S, cmd, "-A", "PSLEAK", "-d", a, "-j", "RETURN", check=False)
             self.ns(S, cmd, "-A", "PSLEAK", "-j", "DROP", check=False)
             self.ns(S, cmd, "-I", "OUTPUT", "1", "-j", "PSLEAK", check=False)
-        if self.loss:
-            p = f"{self.loss / 100:.4f}"
-            # netem is not built into this kernel: drop at random with the statistic match, both ways.
-            self.ns(S, "iptables", "-I", "INPUT", "1", "-i", "psscan0", "-m", "statistic", "--mode", "random",
-                    "--probability", p, "-j", "DROP")
-            self.ns(T, "iptables", "-I", "INPUT", "1", "-i", "psscan1", "-m", "statistic", "--mode", "random",
-                    "--probability", p, "-j", "DROP")
+        loss, self.loss = self.loss, 0.0
+        self.set_loss(loss)
         if self.icmp_unlimited:
             for k, v in (("icmp_ratelimit", "0"), ("icmp_msgs_per_sec", "1000000"), ("icmp_msgs_burst", "1000000")):
                 self.ns(T, "sysctl", "-qw", f"net.ipv4.{k}={v}", check=False)
         self.ns(T, "sysctl", "-qw", "net.core.somaxconn=4096", check=False)
         self.ns(T, "sysctl", "-qw", "net.ipv4.tcp_max_syn_backlog=65536", check=False)
         self.start_listener(T, "target")
+
+    def _loss_rules(self, pct):
+        p = f"{pct / 100:.4f}"
+        return ((self.s, ["INPUT", "-i", "psscan0", "-m", "statistic", "--mode", "random", "--probability", p,
+                          "-j", "DROP"]),
+                (self.t, ["INPUT", "-i", "psscan1", "-m", "statistic", "--mode", "random", "--probability", p,
+                          "-j", "DROP"]))
+
+    def set_loss(self, pct):
+        """Drops pct% of the packets arriving on each side of the veth, at random (netem is not
+        built into this kernel: iptables' statistic match instead)."""
+        if self.loss:
+            for ns, rule in self._loss_rules(self.loss):
+                self.ns(ns, "iptables", "-D", *rule)
+        self.loss = pct
+        if pct:
+            for ns, rule in self._loss_rules(pct):
+                self.ns(ns, "iptables", "-I", rule[0], "1", *rule[1:])
 
     def start_listener(self, ns, name, tcp6=False, services=True):
         ready = os.path.join(self.dir, f"ready-{name}")
