@@ -65,6 +65,9 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
                    struct verdict *ret);
 
 /* Why a socket has no owner, in one sentence ("not root: ..."), or NULL when it has one. */
+/* Why some processes' descriptors could not be read: not root, or refused even to root. */
+const char *verdict_hidden_reason(void);
+
 const char *verdict_owner_missing(const struct sockets_list *l, const struct sockets_entry *e);
 
 /* ---- the report ---- */

@@ -155,6 +155,7 @@ try:
                "udp6:[::]:55000:v6only", "udp4:127.0.0.1:3025", "dev:d0:tcp4:7000", "raw4:1", "conn4:5000")
     pd = start("pd", "tcp4:0.0.0.0:3025", "udp4:0.0.0.0:3025")
     webd = start("webd", "tcp4:0.0.0.0:8080", uid=65534)
+    mail = start("mymail", "tcp4:0.0.0.0:24")
 
     # ---- listening --json: every field ----
     rc, j, err = audit_json("listening", "--json", "--netns", NS, "--all")
@@ -198,6 +199,10 @@ try:
     check(s250.get("verdict") == "suspicious" and s250.get("severity") == "high", "250/tcp suspicious/high")
     check("nothing is registered on 250/tcp" in s250.get("reason", "") and "lost or hiding" in s250.get("reason", ""),
           f"250 reason: {s250.get('reason')}")
+    # 24/tcp is assigned "any private mail system": assigned, to no named service — not suspicious.
+    s24 = one(L, "tcp", 24)
+    check(s24.get("status") == "assigned" and s24.get("verdict") == "unexplained" and s24.get("severity") == "medium"
+          and "private use" in s24.get("reason", ""), f"24/tcp (private use) unexplained/medium: {s24.get('reason')}")
     check(s250.get("status") in ("unassigned", "reserved"), f"250 status {s250.get('status')}")
 
     s625 = one(L, "tcp", 625)
@@ -394,7 +399,7 @@ try:
         check(mine.get("pid") == webd.pid and mine.get("process") == "webd", "nobody sees its own process")
         check(len(uL) == len([l for l in L if l["listening"]]) - 2, "unprivileged sees the same sockets (minus nc's two)")
         rc, out, err = audit("listening", "--no-cache", user=65534, env={"HOME": tmp})
-        check("note: not root" in out and "CAP_SYS_PTRACE" in out, "unprivileged table explains the missing owners")
+        check("not root" in out and "CAP_SYS_PTRACE" in out, "unprivileged table explains the missing owners")
         rc, out, err = audit("listening", "--netns", NS, "--no-cache", user=65534)
         check(rc == 2 and "CAP_SYS_ADMIN" in err, f"--netns without privilege: exit 2, says why: {err.strip()}")
     else:

@@ -241,10 +241,16 @@ static void netns_label(const struct options *o, char *buf, size_t len)
                 snprintf(buf, len, "%s", o->netns);
                 return;
         }
-        /* The namespace of PID 1 is "host"; any other is named by its inode. */
-        if (stat("/proc/self/ns/net", &self) == 0 &&
-            !(stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino && init.st_dev == self.st_dev) &&
-            self.st_ino != 4026531840u)
+        /* The namespace of PID 1 is "host"; any other is named by its inode. When PID 1's cannot
+         * be read, the initial namespace's fixed inode (PROC_NET_INIT_INO) tells. */
+        bool other = false;
+        if (stat("/proc/self/ns/net", &self) == 0) {
+                if (stat("/proc/1/ns/net", &init) == 0)
+                        other = init.st_ino != self.st_ino || init.st_dev != self.st_dev;
+                else
+                        other = self.st_ino != 0xEFFFFFF9u;
+        }
+        if (other)
                 snprintf(buf, len, "net:[%llu]", (unsigned long long)self.st_ino);
         else
                 snprintf(buf, len, "host");
@@ -478,7 +484,10 @@ static int run(struct options *o)
         if (o->netns) {
                 q.netns_fd = sockets_netns_open(o->netns);
                 if (q.netns_fd < 0) {
-                        error("--netns %s: %s", o->netns, strerror(-q.netns_fd));
+                        error("--netns %s: %s", o->netns,
+                              q.netns_fd == -ENOTTY ? "not a network namespace (expected a name under /run/netns or a "
+                                                      "file such as /proc/PID/ns/net)"
+                                                    : strerror(-q.netns_fd));
                         goto out;
                 }
         }

@@ -164,6 +164,14 @@ static void walk_pid(struct worker *k, pid_t pid, char *dbuf, size_t dlen)
                                 continue;
                         k->fds++;
                         len = readlinkat(fd, d->d_name, link, sizeof(link) - 1);
+                        if (len < 0 && (errno == EACCES || errno == EPERM)) {
+                                /* The directory opened but its links do not read (ptrace access
+                                 * check): this process's sockets are hidden, say so. */
+                                k->denied++;
+                                k->processes--;
+                                close(fd);
+                                return;
+                        }
                         /* "socket:[" + at least one digit + "]" */
                         if (len < 10 || memcmp(link, "socket:[", 8) != 0)
                                 continue;
@@ -395,9 +403,12 @@ static int read_process(int proc_fd, pid_t pid, struct uid_cache *uc, struct soc
         char *s, tmp[128];
         char *cg;
 
-        s = read_proc(proc_fd, pid, "comm", 64, NULL);
+        size_t clen = 0;
+        s = read_proc(proc_fd, pid, "comm", 64, &clen);
         if (s) {
-                s[strcspn(s, "\n")] = '\0';
+                /* Only the kernel's final newline: a name may itself hold one (PR_SET_NAME). */
+                if (clen && s[clen - 1] == '\n')
+                        s[clen - 1] = '\0';
                 p.comm = s;
         } else
                 p.comm = xstrdup("");

@@ -377,9 +377,7 @@ static json_t *report_head_json(const struct verdict_report *r)
         json_object_set_new(own, "descriptors", json_integer((json_int_t)l->owners.fds));
         json_object_set_new(own, "unowned_sockets", json_integer(l->owners.unowned));
         json_object_set_new(own, "missing",
-                            l->owners.privileged ? json_null()
-                                                 : json_string("not root: processes of other users are hidden; their "
-                                                               "sockets show no pid, process or unit"));
+                            l->owners.privileged ? json_null() : json_string(verdict_hidden_reason()));
         json_object_set_new(o, "owners", own);
         for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
                 if (l->unsupported & (1u << p))
@@ -589,10 +587,9 @@ void verdict_report_print_notes(const struct verdict_report *r, FILE *f)
         fputs(")\n", f);
         if (l->owners.done && !l->owners.privileged)
                 fprintf(f,
-                        "note: not root: the descriptors of %u process%s of other users could not be read "
-                        "(/proc/PID/fd needs the same user, root or CAP_SYS_PTRACE), so %u socket%s show%s no "
-                        "owner; the user column comes from the kernel's socket owner. Run as root to see every owner.\n",
-                        l->owners.denied, l->owners.denied == 1 ? "" : "es", l->owners.unowned,
+                        "note: the descriptors of %u process%s could not be read (%s), so %u socket%s show%s no "
+                        "owner; the user column comes from the kernel's socket owner.\n",
+                        l->owners.denied, l->owners.denied == 1 ? "" : "es", verdict_hidden_reason(), l->owners.unowned,
                         l->owners.unowned == 1 ? "" : "s", l->owners.unowned == 1 ? "s" : "");
         for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
                 if (l->unsupported & (1u << p))

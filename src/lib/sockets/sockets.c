@@ -3,6 +3,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <libmnl/libmnl.h>
@@ -388,7 +391,9 @@ static void fill_exposure(struct sockets_list *l)
 
         for (size_t i = 0; i < l->n; i++) {
                 struct sockets_entry *e = &l->v[i];
-                if (e->family == AF_INET6 && !e->v6only && sockets_addr_is_any(AF_INET6, e->local))
+                /* Raw IPv6 sockets never receive IPv4, whatever V6ONLY says. */
+                if (e->proto != SOCKETS_RAW && e->family == AF_INET6 && !e->v6only &&
+                    sockets_addr_is_any(AF_INET6, e->local))
                         e->dual_stack = true;
                 if (e->ifindex) {
                         if (!if_indextoname(e->ifindex, e->ifname))
@@ -439,6 +444,12 @@ int sockets_netns_open(const char *name)
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        /* Anything but a network namespace (a regular file, a PID namespace) is refused here, so
+         * that the caller can say so instead of failing later in setns(). */
+        if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+                close(fd);
+                return -ENOTTY;
+        }
         return fd;
 }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 static const char *const kind_names[VERDICT_NKINDS] = { "expected", "info", "unexplained", "mismatch", "suspicious" };
@@ -140,6 +141,17 @@ size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_en
         return n;
 }
 
+const char *verdict_hidden_reason(void)
+{
+        /* Root can be refused too: the ptrace access check protects processes outside this PID
+         * namespace's reach or under a security module. Say which case this is. */
+        if (geteuid() == 0)
+                return "even root may not read the descriptors of some processes (ptrace access check: a "
+                       "process outside this container or protected by a security module)";
+        return "not root: processes of other users are hidden (reading /proc/PID/fd needs the same user, root "
+               "or CAP_SYS_PTRACE)";
+}
+
 const char *verdict_owner_missing(const struct sockets_list *l, const struct sockets_entry *e)
 {
         if (e->nowners)
@@ -147,8 +159,7 @@ const char *verdict_owner_missing(const struct sockets_list *l, const struct soc
         if (!l->owners.done)
                 return "owners were not looked up";
         if (!l->owners.privileged)
-                return "not root: processes of other users are hidden (reading /proc/PID/fd needs the same "
-                       "user, root or CAP_SYS_PTRACE)";
+                return verdict_hidden_reason();
         return "no process holds it (a kernel socket, or its process exited or lives in another PID namespace)";
 }
 
@@ -213,12 +224,19 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
         size_t nnames = verdict_owner_names(l, e, names, 16);
         const char *proc = nnames ? names[0] : NULL;
         const char *proto = sockets_proto_name(e->proto);
+        char noname[48];
         const struct knowledge_entry *kent[16];
         size_t nk = 0;
         enum ps_proto pp;
         char svc[256];
 
         memset(v, 0, sizeof(*v));
+        /* An owner without a name (empty comm and argv[0], or gone mid-walk) is still an owner. */
+        const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
+        if (!proc && first) {
+                snprintf(noname, sizeof(noname), "pid %d (no name)", (int)first->pid);
+                proc = noname;
+        }
         v->baseline = -1;
         v->status = REGISTRY_UNASSIGNED;
 
@@ -329,7 +347,16 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
                 const char *missing = verdict_owner_missing(l, e);
                 bool assigned = v->status == REGISTRY_ASSIGNED && v->nservices > 0;
 
-                if (!assigned && range == PS_RANGE_SYSTEM) {
+                if (!missing)
+                        missing = "its process has no name or exited";
+                if (v->status == REGISTRY_ASSIGNED && v->nservices == 0 && range != PS_RANGE_DYNAMIC) {
+                        /* "any private mail system" and the like: assigned, but to no one service. */
+                        set(v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+                        appendf(v->reason, sizeof(v->reason),
+                                "%u/%s is assigned for private use (registry), so only you can say whether %s belongs "
+                                "here",
+                                e->port, proto, proc ? proc : "its owner");
+                } else if (!assigned && range == PS_RANGE_SYSTEM) {
                         set(v, VERDICT_SUSPICIOUS, VERDICT_HIGH);
                         appendf(v->reason, sizeof(v->reason),
                                 "nothing is registered on %u/%s (%s); a service here is either lost or hiding",
