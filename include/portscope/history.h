@@ -33,6 +33,9 @@ struct history_run {
 /* Opens (creating it and its directory) the store at path, or ps_store_path() when NULL.
  * Returns 0 and *ret, or -errno; on failure writes a one-line reason into err. */
 int history_open(const char *path, struct history **ret, char *err, size_t errlen);
+
+/* "FILE: SQLite's message" for the last failed call on h; valid until the next call. */
+const char *history_error(struct history *h);
 void history_close(struct history *h); /* accepts NULL */
 
 /* The newest run recorded for netns ("host" for the caller's own namespace). 0, or -ENOENT. */

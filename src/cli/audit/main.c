@@ -349,18 +349,18 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                 if (q == 0) {
                         have_last = true;
                         if (history_load(h, last.id, &old, &nold) < 0) {
-                                error("history: cannot read the previous audit");
+                                error("history: cannot read the previous audit: %s", history_error(h));
                                 rc = EXIT_ERROR;
                                 goto out;
                         }
                 } else if (q != -ENOENT) {
-                        error("history: cannot read the previous audit");
+                        error("history: cannot read the previous audit: %s", history_error(h));
                         rc = EXIT_ERROR;
                         goto out;
                 }
         }
         if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
-                error("history: cannot record this audit");
+                error("history: cannot record this audit: %s", history_error(h));
                 if (o->changes) {
                         rc = EXIT_ERROR;
                         goto out;

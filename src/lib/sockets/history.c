@@ -13,7 +13,22 @@
 
 struct history {
         sqlite3 *db;
+        char errbuf[512];
 };
+
+/* Keeps SQLite's message of a failure before a ROLLBACK or finalize replaces it. */
+static void remember(struct history *h)
+{
+        const char *file = sqlite3_db_filename(h->db, "main");
+        snprintf(h->errbuf, sizeof(h->errbuf), "%s: %s", file && *file ? file : "(store)", sqlite3_errmsg(h->db));
+}
+
+const char *history_error(struct history *h)
+{
+        if (!h->errbuf[0])
+                remember(h);
+        return h->errbuf;
+}
 
 static const char schema[] =
         "PRAGMA foreign_keys = ON;"
@@ -188,8 +203,11 @@ int history_record(struct history *h, const char *netns, time_t t, bool privileg
         int64_t id;
         int r = -EIO;
 
-        if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        h->errbuf[0] = '\0';
+        if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+                remember(h);
                 return -EIO;
+        }
         if (sqlite3_prepare_v2(h->db, "INSERT INTO audit_runs(time, netns, privileged, listeners) VALUES (?, ?, ?, ?)", -1,
                                &st, NULL) != SQLITE_OK)
                 goto rollback;
@@ -241,6 +259,7 @@ int history_record(struct history *h, const char *netns, time_t t, bool privileg
                 *ret_id = id;
         return 0;
 rollback:
+        remember(h);
         sqlite3_finalize(st);
         sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
