@@ -303,17 +303,23 @@ enum scan_verdict {
 };
 const char *scan_verdict_name(enum scan_verdict v); /* "expected", "mismatch", ... */
 
-struct scan_port_report {
-        struct scan_result r;
+/* What the registry and the knowledge file say about one port and protocol: computed once per
+ * distinct port by scan_report_finish() and shared by every host's report of that port. */
+struct scan_port_facts {
         enum registry_status status;
         char registered[128];        /* the registry's service names for the port, comma-separated */
         const struct knowledge_entry *knowledge[8]; /* borrowed from the knowledge */
         size_t nknowledge;
-        bool has_service;
-        struct scan_service service;
-        enum scan_verdict verdict;
-        char explanation[320];       /* one sentence; may quote the service name (escape it) */
-        int change;                  /* --changes: +1 newly open, -1 no longer open, 0 same */
+};
+
+#define SCAN_EXPLANATION_MAX 320
+
+struct scan_port_report {
+        struct scan_result r;
+        const struct scan_port_facts *facts; /* borrowed from the report; set by scan_report_finish() */
+        struct scan_service *service; /* owned by the report (malloc'd): NULL unless identified */
+        enum scan_verdict verdict;    /* set by scan_report_finish() / scan_report_judge() */
+        int change;                   /* --changes: +1 newly open, -1 no longer open, 0 same */
 };
 
 struct scan_host_report {
@@ -345,16 +351,20 @@ struct scan_report {
         bool changes;                /* --changes was computed */
         struct scan_port_report *gone; /* --changes: ports open in the previous scan, not now */
         size_t ngone, capgone;
+        struct scan_port_facts **facts; /* internal: [proto * 65536 + port], filled on demand */
 };
 
 void scan_report_init(struct scan_report *rep);
 void scan_report_free(struct scan_report *rep);
 /* Adds a result (any state). Returns 0 or -ENOMEM. */
 int scan_report_add(struct scan_report *rep, const struct scan_result *r);
-/* Sorts hosts and ports and fills registry status, knowledge and verdict of every port. */
-void scan_report_finish(struct scan_report *rep);
-/* Recomputes the verdict of one port (after its service was identified). */
+/* Sorts hosts and ports and fills the facts and verdict of every port. Returns 0 or -ENOMEM. */
+int scan_report_finish(struct scan_report *rep);
+/* Recomputes the verdict of one port (after its service was identified; facts set). */
 void scan_report_judge(const struct scan_report *rep, struct scan_port_report *pr);
+/* The verdict's sentence (at most SCAN_EXPLANATION_MAX - 1 bytes) ("ssh answers on a port assigned to ..."); may quote the service name,
+ * escape it before display. Always terminates buf (len > 0). */
+void scan_report_explain(const struct scan_report *rep, const struct scan_port_report *pr, char *buf, size_t len);
 
 /* Outputs: one constant table per format (src/lib/scan/outputs/). */
 struct scan_output {

@@ -3,6 +3,7 @@
  * fuzz-sources: src/lib/scan/capture.c src/lib/scan/cookie.c src/lib/scan/engine.c src/lib/scan/engine-connect.c src/lib/scan/engine-syn.c src/lib/scan/engine-udp.c src/lib/scan/perm.c src/lib/scan/ports.c src/lib/scan/report.c src/lib/scan/resume.c src/lib/scan/service.c src/lib/scan/store.c src/lib/scan/targets.c src/lib/scan/work.c src/lib/scan/probes/payloads.c src/lib/scan/probes/service-probes.c src/lib/scan/probes/tcp.c src/lib/scan/outputs/outputs.c src/lib/scan/outputs/text.c src/lib/scan/outputs/json.c src/lib/scan/outputs/xml.c src/lib/scan/outputs/grep.c -lpcre2-8 -lsqlite3 src/lib/csv.c src/lib/knowledge.c src/lib/port.c src/lib/portinfo.c src/lib/registry.c src/lib/search.c src/lib/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "portscope/scan.h"
@@ -30,11 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (scan_report_add(&rep, &r) < 0)
                 return 0;
         struct scan_port_report *pr = &rep.hosts[0].ports[0];
-        memset(&pr->service, 0, sizeof(pr->service));
-        pr->service.banner_len = size < sizeof(pr->service.banner) ? size : sizeof(pr->service.banner);
-        memcpy(pr->service.banner, data, pr->service.banner_len);
-        scan_probes_match(p, size % 2 ? "NULL" : "GetRequest", PS_TCP, data, size, &pr->service);
-        pr->has_service = true;
+        struct scan_service *s = calloc(1, sizeof(*s));
+        if (!s) {
+                scan_report_free(&rep);
+                return 0;
+        }
+        s->banner_len = size < sizeof(s->banner) ? size : sizeof(s->banner);
+        memcpy(s->banner, data, s->banner_len);
+        scan_probes_match(p, size % 2 ? "NULL" : "GetRequest", PS_TCP, data, size, s);
+        pr->service = s;
         scan_report_finish(&rep);
         FILE *f = fopen("/dev/null", "w");
         if (f) {

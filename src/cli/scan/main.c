@@ -297,11 +297,11 @@ static void *svc_worker(void *arg)
         struct svc_job *j = arg;
         struct scan_port_report *pr;
         while (!stop_flag && (pr = svc_next(j))) {
-                struct scan_service s;
-                if (scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, &s) == 0) {
+                struct scan_service *s = malloc(sizeof(*s));
+                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, s) == 0)
                         pr->service = s;
-                        pr->has_service = true;
-                }
+                else
+                        free(s);
         }
         return NULL;
 }
@@ -657,7 +657,10 @@ int main(int argc, char **argv)
                 scan_probes_free(probes);
         }
         run.rep.end = (long long)time(NULL);
-        scan_report_finish(&run.rep);
+        if (scan_report_finish(&run.rep) < 0) {
+                fputs("portscope: scan: out of memory\n", stderr);
+                return EXIT_USAGE;
+        }
 
         if (o.store) {
                 char db[PATH_MAX];
@@ -665,8 +668,10 @@ int main(int argc, char **argv)
                         die_usage("no place for the store (set HOME or PORTSCOPE_DB)");
                 if (scan_store_record(db, &run.rep, o.changes, err, sizeof(err)) < 0)
                         die_usage("store '%s': %s", quote(db), err);
-                if (o.changes)
-                        scan_report_finish(&run.rep);
+                if (o.changes && scan_report_finish(&run.rep) < 0) {
+                        fputs("portscope: scan: out of memory\n", stderr);
+                        return EXIT_USAGE;
+                }
         }
 
         int rc = 0;

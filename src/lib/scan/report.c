@@ -26,11 +26,20 @@ void scan_report_free(struct scan_report *rep)
 {
         if (!rep)
                 return;
-        for (size_t i = 0; i < rep->nhosts; i++)
+        for (size_t i = 0; i < rep->nhosts; i++) {
+                for (size_t j = 0; j < rep->hosts[i].nports; j++)
+                        free(rep->hosts[i].ports[j].service);
                 free(rep->hosts[i].ports);
+        }
         free(rep->hosts);
         free(rep->hindex);
+        for (size_t i = 0; i < rep->ngone; i++)
+                free(rep->gone[i].service);
         free(rep->gone);
+        if (rep->facts)
+                for (size_t i = 0; i < (size_t)PS_NPROTO * 65536; i++)
+                        free(rep->facts[i]);
+        free(rep->facts);
         memset(rep, 0, sizeof(*rep));
 }
 
@@ -150,40 +159,49 @@ static bool same_service(const char *a, const char *b)
         return false;
 }
 
-static void fill_registry(const struct scan_report *rep, struct scan_port_report *pr)
+/* The facts of (port, proto), computed on first use. NULL on out-of-memory. */
+static const struct scan_port_facts *facts_get(struct scan_report *rep, uint16_t port, enum ps_proto proto)
 {
-        pr->registered[0] = '\0';
-        pr->nknowledge = 0;
-        if (!rep->registry)
-                return;
-        pr->status = registry_status(rep->registry, pr->r.port, pr->r.proto);
-        uint32_t ids[16];
-        size_t n = registry_covering(rep->registry, pr->r.port, pr->r.proto, ids, 16);
-        size_t used = 0;
-        for (size_t i = 0; i < n && i < 16; i++) {
-                struct registry_row row;
-                if (registry_row(rep->registry, ids[i], &row) < 0 || !row.service[0])
-                        continue;
-                if (strstr(pr->registered, row.service))
-                        continue;
-                int w = snprintf(pr->registered + used, sizeof(pr->registered) - used, "%s%s", used ? "," : "",
-                                 row.service);
-                if (w < 0 || (size_t)w >= sizeof(pr->registered) - used) {
-                        pr->registered[used] = '\0';
-                        break;
+        if (!rep->facts && !(rep->facts = calloc((size_t)PS_NPROTO * 65536, sizeof(*rep->facts))))
+                return NULL;
+        struct scan_port_facts **slot = &rep->facts[(size_t)proto * 65536 + port];
+        if (*slot)
+                return *slot;
+        struct scan_port_facts *pf = calloc(1, sizeof(*pf));
+        if (!pf)
+                return NULL;
+        if (rep->registry) {
+                pf->status = registry_status(rep->registry, port, proto);
+                uint32_t ids[16];
+                size_t n = registry_covering(rep->registry, port, proto, ids, 16);
+                size_t used = 0;
+                for (size_t i = 0; i < n && i < 16; i++) {
+                        struct registry_row row;
+                        if (registry_row(rep->registry, ids[i], &row) < 0 || !row.service[0])
+                                continue;
+                        if (strstr(pf->registered, row.service))
+                                continue;
+                        int w = snprintf(pf->registered + used, sizeof(pf->registered) - used, "%s%s",
+                                         used ? "," : "", row.service);
+                        if (w < 0 || (size_t)w >= sizeof(pf->registered) - used) {
+                                pf->registered[used] = '\0';
+                                break;
+                        }
+                        used += (size_t)w;
                 }
-                used += (size_t)w;
+                if (rep->knowledge)
+                        pf->nknowledge = knowledge_for_port(rep->knowledge, port, proto, pf->knowledge, 8);
+                if (pf->nknowledge > 8)
+                        pf->nknowledge = 8;
         }
-        if (rep->knowledge)
-                pr->nknowledge = knowledge_for_port(rep->knowledge, pr->r.port, pr->r.proto, pr->knowledge, 8);
-        if (pr->nknowledge > 8)
-                pr->nknowledge = 8;
+        *slot = pf;
+        return pf;
 }
 
 static bool registered_is(const struct scan_report *rep, const struct scan_port_report *pr, const char *svc)
 {
-        char buf[sizeof(pr->registered)];
-        memcpy(buf, pr->registered, sizeof(buf));
+        char buf[sizeof(pr->facts->registered)];
+        memcpy(buf, pr->facts->registered, sizeof(buf));
         for (char *s = buf, *e; s && *s; s = e) {
                 e = strchr(s, ',');
                 if (e)
@@ -201,10 +219,10 @@ static bool registered_is(const struct scan_report *rep, const struct scan_port_
         return false;
 }
 
-static const struct knowledge_entry *knowledge_explains(const struct scan_port_report *pr, const char *svc)
+static const struct knowledge_entry *knowledge_explains(const struct scan_port_facts *pf, const char *svc)
 {
-        for (size_t i = 0; i < pr->nknowledge; i++) {
-                const struct knowledge_entry *e = pr->knowledge[i];
+        for (size_t i = 0; i < pf->nknowledge; i++) {
+                const struct knowledge_entry *e = pf->knowledge[i];
                 if (e->kind == KNOWLEDGE_MALWARE)
                         continue;
                 if (!svc)
@@ -218,71 +236,91 @@ static const struct knowledge_entry *knowledge_explains(const struct scan_port_r
         return NULL;
 }
 
-static const struct knowledge_entry *knowledge_malware(const struct scan_port_report *pr)
+static const struct knowledge_entry *knowledge_malware(const struct scan_port_facts *pf)
 {
-        for (size_t i = 0; i < pr->nknowledge; i++)
-                if (pr->knowledge[i]->kind == KNOWLEDGE_MALWARE)
-                        return pr->knowledge[i];
+        for (size_t i = 0; i < pf->nknowledge; i++)
+                if (pf->knowledge[i]->kind == KNOWLEDGE_MALWARE)
+                        return pf->knowledge[i];
         return NULL;
 }
 
-#define EXPLAIN(...) snprintf(pr->explanation, sizeof(pr->explanation), __VA_ARGS__)
+/* The verdict of pr, and its sentence in buf when buf is not NULL: one function, so that what is
+ * judged and what is said cannot drift apart. */
+#define EXPLAIN(...) (buf ? (void)snprintf(buf, len, __VA_ARGS__) : (void)0)
 
-void scan_report_judge(const struct scan_report *rep, struct scan_port_report *pr)
+static enum scan_verdict judge(const struct scan_report *rep, const struct scan_port_report *pr, char *buf,
+                               size_t len)
 {
+        static const struct scan_port_facts none;
+        const struct scan_port_facts *pf = pr->facts ? pr->facts : &none;
         if (pr->r.state != SCAN_OPEN) {
-                pr->verdict = SCAN_VERDICT_NOT_OPEN;
                 EXPLAIN("%s (%s)", scan_state_name(pr->r.state), scan_reason_name(pr->r.reason));
-                return;
+                return SCAN_VERDICT_NOT_OPEN;
         }
-        const char *svc = pr->has_service && pr->service.name[0] ? pr->service.name : NULL;
-        const struct knowledge_entry *mal = knowledge_malware(pr);
-        const struct knowledge_entry *use = knowledge_explains(pr, svc);
-        const char *status = rep->registry ? registry_status_name(pr->status) : "unknown";
+        const char *svc = pr->service && pr->service->name[0] ? pr->service->name : NULL;
+        const struct knowledge_entry *mal = knowledge_malware(pf);
+        const struct knowledge_entry *use = knowledge_explains(pf, svc);
+        const char *status = rep->registry ? registry_status_name(pf->status) : "unknown";
         if (svc && registered_is(rep, pr, svc)) {
-                pr->verdict = SCAN_VERDICT_EXPECTED;
                 EXPLAIN("%s answers, the service registered for the port", svc);
-        } else if (svc && use) {
-                pr->verdict = SCAN_VERDICT_KNOWN_USE;
+                return SCAN_VERDICT_EXPECTED;
+        }
+        if (svc && use) {
                 EXPLAIN("%s answers on a port %s%s%s; a known use: %s", svc,
-                        pr->status == REGISTRY_ASSIGNED ? "assigned to " : "the registry lists as ",
-                        pr->status == REGISTRY_ASSIGNED ? pr->registered : status, "", use->name);
-        } else if (mal) {
-                pr->verdict = SCAN_VERDICT_MALWARE;
+                        pf->status == REGISTRY_ASSIGNED ? "assigned to " : "the registry lists as ",
+                        pf->status == REGISTRY_ASSIGNED ? pf->registered : status, "", use->name);
+                return SCAN_VERDICT_KNOWN_USE;
+        }
+        if (mal) {
                 if (svc)
-                        EXPLAIN("%s answers on a port known for %s (%s), not the registered service", svc,
-                                mal->name, knowledge_kind_name(mal->kind));
+                        EXPLAIN("%s answers on a port known for %s (%s), not the registered service", svc, mal->name,
+                                knowledge_kind_name(mal->kind));
                 else
                         EXPLAIN("open on a port known for %s (%s); the service was not identified", mal->name,
                                 knowledge_kind_name(mal->kind));
-        } else if (svc && pr->status == REGISTRY_ASSIGNED) {
-                pr->verdict = SCAN_VERDICT_MISMATCH;
-                EXPLAIN("%s answers on a port assigned to %s", svc, pr->registered[0] ? pr->registered : "another service");
-        } else if (pr->status == REGISTRY_RESERVED) {
-                pr->verdict = SCAN_VERDICT_RESERVED;
-                EXPLAIN("%s answers on a port IANA keeps reserved", svc ? svc : "a service");
-        } else if (pr->status == REGISTRY_UNASSIGNED || pr->status == REGISTRY_NOT_ASSIGNED) {
-                if (!svc && use) {
-                        pr->verdict = SCAN_VERDICT_KNOWN_USE;
-                        EXPLAIN("open on a port IANA has not assigned; a known use: %s", use->name);
-                } else {
-                        pr->verdict = SCAN_VERDICT_UNASSIGNED;
-                        EXPLAIN("%s answers on a port IANA has not assigned", svc ? svc : "a service");
-                }
-        } else {
-                pr->verdict = SCAN_VERDICT_UNIDENTIFIED;
-                if (pr->registered[0])
-                        EXPLAIN("open; registered for %s, the service was not identified", pr->registered);
-                else
-                        EXPLAIN("open; the service was not identified");
+                return SCAN_VERDICT_MALWARE;
         }
+        if (svc && pf->status == REGISTRY_ASSIGNED) {
+                EXPLAIN("%s answers on a port assigned to %s", svc, pf->registered[0] ? pf->registered : "another service");
+                return SCAN_VERDICT_MISMATCH;
+        }
+        if (pf->status == REGISTRY_RESERVED) {
+                EXPLAIN("%s answers on a port IANA keeps reserved", svc ? svc : "a service");
+                return SCAN_VERDICT_RESERVED;
+        }
+        if (pf->status == REGISTRY_UNASSIGNED || pf->status == REGISTRY_NOT_ASSIGNED) {
+                if (!svc && use) {
+                        EXPLAIN("open on a port IANA has not assigned; a known use: %s", use->name);
+                        return SCAN_VERDICT_KNOWN_USE;
+                }
+                EXPLAIN("%s answers on a port IANA has not assigned", svc ? svc : "a service");
+                return SCAN_VERDICT_UNASSIGNED;
+        }
+        if (pf->registered[0])
+                EXPLAIN("open; registered for %s, the service was not identified", pf->registered);
+        else
+                EXPLAIN("open; the service was not identified");
+        return SCAN_VERDICT_UNIDENTIFIED;
 }
 
-void scan_report_finish(struct scan_report *rep)
+void scan_report_judge(const struct scan_report *rep, struct scan_port_report *pr)
+{
+        pr->verdict = judge(rep, pr, NULL, 0);
+}
+
+void scan_report_explain(const struct scan_report *rep, const struct scan_port_report *pr, char *buf, size_t len)
+{
+        if (len == 0)
+                return;
+        buf[0] = '\0';
+        judge(rep, pr, buf, len);
+}
+
+int scan_report_finish(struct scan_report *rep)
 {
         qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), host_cmp);
-        if (rep->hcap)
-                index_build(rep, rep->hcap); /* the order changed */
+        if (rep->hcap && index_build(rep, rep->hcap) < 0) /* the order changed */
+                return -ENOMEM;
         for (size_t i = 0; i < rep->nhosts; i++) {
                 struct scan_host_report *h = &rep->hosts[i];
                 qsort(h->ports, h->nports, sizeof(*h->ports), port_cmp);
@@ -290,18 +328,25 @@ void scan_report_finish(struct scan_report *rep)
                 size_t o = 0;
                 for (size_t j = 0; j < h->nports; j++) {
                         if (o && h->ports[o - 1].r.port == h->ports[j].r.port &&
-                            h->ports[o - 1].r.proto == h->ports[j].r.proto)
+                            h->ports[o - 1].r.proto == h->ports[j].r.proto) {
+                                free(h->ports[j].service);
                                 continue;
+                        }
                         h->ports[o++] = h->ports[j];
                 }
                 h->nports = o;
                 for (size_t j = 0; j < h->nports; j++) {
-                        fill_registry(rep, &h->ports[j]);
-                        scan_report_judge(rep, &h->ports[j]);
+                        struct scan_port_report *p = &h->ports[j];
+                        if (!(p->facts = facts_get(rep, p->r.port, p->r.proto)))
+                                return -ENOMEM;
+                        scan_report_judge(rep, p);
                 }
         }
         for (size_t i = 0; i < rep->ngone; i++) {
-                fill_registry(rep, &rep->gone[i]);
-                scan_report_judge(rep, &rep->gone[i]);
+                struct scan_port_report *g = &rep->gone[i];
+                if (!(g->facts = facts_get(rep, g->r.port, g->r.proto)))
+                        return -ENOMEM;
+                scan_report_judge(rep, g);
         }
+        return 0;
 }

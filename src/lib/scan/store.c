@@ -187,8 +187,8 @@ int scan_store_record(const char *db_path, struct scan_report *rep, bool compare
                         sqlite3_bind_int(sp, 3, p->r.port);
                         sqlite3_bind_text(sp, 4, ps_proto_name(p->r.proto), -1, SQLITE_STATIC);
                         sqlite3_bind_text(sp, 5, scan_state_name(p->r.state), -1, SQLITE_STATIC);
-                        if (p->has_service && p->service.name[0])
-                                sqlite3_bind_text(sp, 6, p->service.name, -1, SQLITE_TRANSIENT);
+                        if (p->service && p->service->name[0])
+                                sqlite3_bind_text(sp, 6, p->service->name, -1, SQLITE_TRANSIENT);
                         else
                                 sqlite3_bind_null(sp, 6);
                         sqlite3_bind_text(sp, 7, scan_verdict_name(p->verdict), -1, SQLITE_STATIC);

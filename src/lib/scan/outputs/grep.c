@@ -29,10 +29,10 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         const struct scan_port_report *p = &h->ports[j];
                         fprintf(f, "%s%u/%s/%s//", j ? ", " : "", p->r.port, scan_state_name(p->r.state),
                                 ps_proto_name(p->r.proto));
-                        field(f, p->has_service ? p->service.name : "");
+                        field(f, p->service ? p->service->name : "");
                         fputs("//", f);
-                        if (p->has_service) {
-                                char *d = scan_service_desc(&p->service);
+                        if (p->service) {
+                                char *d = scan_service_desc(p->service);
                                 field(f, d ? d : "");
                                 free(d);
                         }

@@ -1,5 +1,12 @@
 /* portscope scan — JSON: one document (--json) or one object per port (--jsonl).
- * Schema in docs/scan.md. */
+ * Schema in docs/scan.md.
+ *
+ * Written as a stream, not built as one jansson tree: a /16 x 100 ports scan has a million open
+ * ports, and a tree of a million objects took half a minute to build and dump. jansson still
+ * writes every value that needs escaping; the part of a port object that only depends on the
+ * port (registry status, registered names, knowledge, verdict and sentence, when no service was
+ * identified) is written once per distinct port and copied after that. For a terminal the
+ * compact text is read back and indented by jansson. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,50 +22,50 @@ static json_t *escaped(const char *s, size_t len)
         return j;
 }
 
-static json_t *port_json(const struct scan_report *rep, const struct scan_port_report *p, bool with_host)
+#define DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
+
+/* Writes j (compact) and drops the reference. */
+static int put_json(FILE *f, json_t *j)
+{
+        if (!j)
+                return -ENOMEM;
+        int r = json_dumpf(j, f, DUMP_FLAGS | JSON_ENCODE_ANY);
+        json_decref(j);
+        return r < 0 ? -EIO : 0;
+}
+
+static json_t *service_json(const struct scan_service *s)
 {
         json_t *o = json_object();
-        if (with_host) {
-                char a[64];
-                scan_addr_str(&p->r.addr, a, sizeof(a));
-                json_object_set_new(o, "address", json_string(a));
+        if (!s->name[0]) {
+                json_object_set_new(o, "name", json_null());
+                json_object_set_new(o, "banner", escaped((const char *)s->banner, s->banner_len));
+                return o;
         }
-        json_object_set_new(o, "port", json_integer(p->r.port));
-        json_object_set_new(o, "protocol", json_string(ps_proto_name(p->r.proto)));
-        json_object_set_new(o, "state", json_string(scan_state_name(p->r.state)));
-        json_object_set_new(o, "reason", json_string(scan_reason_name(p->r.reason)));
-        if (p->r.ttl)
-                json_object_set_new(o, "ttl", json_integer(p->r.ttl));
-        json_object_set_new(o, "tries", json_integer(p->r.tries));
-        if (p->r.unconfirmed)
-                json_object_set_new(o, "unconfirmed", json_true());
-        if (p->has_service && p->service.name[0]) {
-                json_t *s = json_object();
-                json_object_set_new(s, "name", escaped(p->service.name, strlen(p->service.name)));
-                if (p->service.product[0])
-                        json_object_set_new(s, "product", escaped(p->service.product, strlen(p->service.product)));
-                if (p->service.version[0])
-                        json_object_set_new(s, "version", escaped(p->service.version, strlen(p->service.version)));
-                if (p->service.info[0])
-                        json_object_set_new(s, "info", escaped(p->service.info, strlen(p->service.info)));
-                json_object_set_new(s, "probe", json_string(p->service.probe));
-                json_object_set_new(s, "soft", json_boolean(p->service.soft));
-                if (p->service.banner_len)
-                        json_object_set_new(s, "banner",
-                                            escaped((const char *)p->service.banner, p->service.banner_len));
-                json_object_set_new(o, "service", s);
-        } else if (p->has_service && p->service.banner_len) {
-                json_t *s = json_object();
-                json_object_set_new(s, "name", json_null());
-                json_object_set_new(s, "banner", escaped((const char *)p->service.banner, p->service.banner_len));
-                json_object_set_new(o, "service", s);
-        } else {
-                json_object_set_new(o, "service", json_null());
-        }
-        json_object_set_new(o, "status", json_string(rep->registry ? registry_status_name(p->status) : "unknown"));
+        json_object_set_new(o, "name", escaped(s->name, strlen(s->name)));
+        if (s->product[0])
+                json_object_set_new(o, "product", escaped(s->product, strlen(s->product)));
+        if (s->version[0])
+                json_object_set_new(o, "version", escaped(s->version, strlen(s->version)));
+        if (s->info[0])
+                json_object_set_new(o, "info", escaped(s->info, strlen(s->info)));
+        json_object_set_new(o, "probe", json_string(s->probe));
+        json_object_set_new(o, "soft", json_boolean(s->soft));
+        if (s->banner_len)
+                json_object_set_new(o, "banner", escaped((const char *)s->banner, s->banner_len));
+        return o;
+}
+
+/* "status":..,"registered":[..],"knowledge":[..],"verdict":..,"explanation":.. as a malloc'd
+ * string (the members without braces), or NULL on out-of-memory. */
+static char *judgement(const struct scan_report *rep, const struct scan_port_report *p)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "status",
+                            json_string(rep->registry ? registry_status_name(p->facts->status) : "unknown"));
         json_t *reg = json_array();
-        char buf[sizeof(p->registered)];
-        memcpy(buf, p->registered, sizeof(buf));
+        char buf[sizeof(p->facts->registered)];
+        memcpy(buf, p->facts->registered, sizeof(buf));
         for (char *s = buf, *e; s && *s; s = e) {
                 e = strchr(s, ',');
                 if (e)
@@ -67,14 +74,88 @@ static json_t *port_json(const struct scan_report *rep, const struct scan_port_r
         }
         json_object_set_new(o, "registered", reg);
         json_t *kn = json_array();
-        for (size_t i = 0; i < p->nknowledge; i++)
-                json_array_append_new(kn, portinfo_knowledge_json(p->knowledge[i]));
+        for (size_t i = 0; i < p->facts->nknowledge; i++)
+                json_array_append_new(kn, portinfo_knowledge_json(p->facts->knowledge[i]));
         json_object_set_new(o, "knowledge", kn);
         json_object_set_new(o, "verdict", json_string(scan_verdict_name(p->verdict)));
-        json_object_set_new(o, "explanation", escaped(p->explanation, strlen(p->explanation)));
-        if (rep->changes)
-                json_object_set_new(o, "change", json_string(p->change > 0 ? "new" : p->change < 0 ? "gone" : "same"));
-        return o;
+        char why[SCAN_EXPLANATION_MAX];
+        scan_report_explain(rep, p, why, sizeof(why));
+        json_object_set_new(o, "explanation", escaped(why, strlen(why)));
+        char *s = json_dumps(o, DUMP_FLAGS);
+        json_decref(o);
+        if (!s)
+                return NULL;
+        size_t len = strlen(s);
+        if (len < 2) {
+                free(s);
+                return NULL;
+        }
+        memmove(s, s + 1, len - 2); /* without the braces */
+        s[len - 2] = '\0';
+        return s;
+}
+
+struct writer {
+        const struct scan_report *rep;
+        FILE *f;
+        char **cache; /* [proto * 65536 + port]: judgement of an open port without service */
+};
+
+static const char *cached_judgement(struct writer *w, const struct scan_port_report *p, char **ret_owned)
+{
+        *ret_owned = NULL;
+        if (p->service || p->r.state != SCAN_OPEN)
+                return *ret_owned = judgement(w->rep, p);
+        if (!w->cache && !(w->cache = calloc((size_t)PS_NPROTO * 65536, sizeof(*w->cache))))
+                return NULL;
+        char **slot = &w->cache[(size_t)p->r.proto * 65536 + p->r.port];
+        if (!*slot)
+                *slot = judgement(w->rep, p);
+        return *slot;
+}
+
+static void writer_free(struct writer *w)
+{
+        if (w->cache)
+                for (size_t i = 0; i < (size_t)PS_NPROTO * 65536; i++)
+                        free(w->cache[i]);
+        free(w->cache);
+}
+
+static int port_write(struct writer *w, const struct scan_port_report *p, bool with_host)
+{
+        FILE *f = w->f;
+        fputc('{', f);
+        if (with_host) {
+                char a[64];
+                scan_addr_str(&p->r.addr, a, sizeof(a));
+                fprintf(f, "\"address\":\"%s\",", a);
+        }
+        fprintf(f, "\"port\":%u,\"protocol\":\"%s\",\"state\":\"%s\",\"reason\":\"%s\",", p->r.port,
+                ps_proto_name(p->r.proto), scan_state_name(p->r.state), scan_reason_name(p->r.reason));
+        if (p->r.ttl)
+                fprintf(f, "\"ttl\":%u,", p->r.ttl);
+        fprintf(f, "\"tries\":%u,", p->r.tries);
+        if (p->r.unconfirmed)
+                fputs("\"unconfirmed\":true,", f);
+        fputs("\"service\":", f);
+        if (p->service && (p->service->name[0] || p->service->banner_len)) {
+                if (put_json(f, service_json(p->service)) < 0)
+                        return -EIO;
+        } else {
+                fputs("null", f);
+        }
+        fputc(',', f);
+        char *owned;
+        const char *j = cached_judgement(w, p, &owned);
+        if (!j)
+                return -ENOMEM;
+        fputs(j, f);
+        free(owned);
+        if (w->rep->changes)
+                fprintf(f, ",\"change\":\"%s\"", p->change > 0 ? "new" : p->change < 0 ? "gone" : "same");
+        fputc('}', f);
+        return ferror(f) ? -EIO : 0;
 }
 
 static json_t *scan_json(const struct scan_report *rep)
@@ -103,64 +184,99 @@ static json_t *scan_json(const struct scan_report *rep)
         return o;
 }
 
-static int dump(json_t *j, FILE *f, size_t flags)
+/* The compact document. */
+static int document_write(const struct scan_report *rep, FILE *f)
 {
-        int r = json_dumpf(j, f, flags);
-        json_decref(j);
+        struct writer w = { .rep = rep, .f = f };
+        int r = 0;
+        fputs("{\"scan\":", f);
+        if ((r = put_json(f, scan_json(rep))) < 0)
+                goto out;
+        if (rep->registry) {
+                fputs(",\"registry\":", f);
+                if ((r = put_json(f, portinfo_source_json(rep->registry))) < 0)
+                        goto out;
+        }
+        fputs(",\"hosts\":[", f);
+        bool first = true;
+        for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
+                const struct scan_host_report *h = &rep->hosts[i];
+                if (h->nports == 0 && !rep->all_states && !h->open_filtered)
+                        continue;
+                char a[64];
+                scan_addr_str(&h->addr, a, sizeof(a));
+                fprintf(f, "%s{\"address\":\"%s\",\"name\":", first ? "" : ",", a);
+                first = false;
+                json_t *name = h->name ? json_string(h->name) : NULL; /* NULL too when not UTF-8 */
+                if ((r = put_json(f, name ? name : json_null())) < 0)
+                        break;
+                fputs(",\"ports\":[", f);
+                for (size_t j = 0; j < h->nports && r == 0; j++) {
+                        if (j)
+                                fputc(',', f);
+                        r = port_write(&w, &h->ports[j], false);
+                }
+                fprintf(f, "],\"closed\":%llu,\"filtered\":%llu,\"open_filtered\":%llu}", (unsigned long long)h->closed,
+                        (unsigned long long)h->filtered, (unsigned long long)h->open_filtered);
+        }
+        fputc(']', f);
+        if (r == 0 && rep->changes) {
+                fputs(",\"gone\":[", f);
+                for (size_t i = 0; i < rep->ngone && r == 0; i++) {
+                        if (i)
+                                fputc(',', f);
+                        r = port_write(&w, &rep->gone[i], true);
+                }
+                fputc(']', f);
+        }
+        fputs("}\n", f);
+out:
+        writer_free(&w);
+        return r < 0 ? r : ferror(f) ? -EIO : 0;
+}
+
+static int json_write(const struct scan_report *rep, FILE *f, bool tty)
+{
+        if (!tty)
+                return document_write(rep, f);
+        /* for people at a terminal: the same document, indented */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m)
+                return -ENOMEM;
+        int r = document_write(rep, m);
+        if (fclose(m) != 0 && r == 0)
+                r = -ENOMEM;
+        json_t *doc = r == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
+        free(buf);
+        if (!doc)
+                return r < 0 ? r : -EIO;
+        r = json_dumpf(doc, f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+        json_decref(doc);
         fputc('\n', f);
         return r < 0 || ferror(f) ? -EIO : 0;
 }
 
-static int json_write(const struct scan_report *rep, FILE *f, bool color)
+static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
 {
-        json_t *root = json_object();
-        json_object_set_new(root, "scan", scan_json(rep));
-        if (rep->registry)
-                json_object_set_new(root, "registry", portinfo_source_json(rep->registry));
-        json_t *hosts = json_array();
-        for (size_t i = 0; i < rep->nhosts; i++) {
-                const struct scan_host_report *h = &rep->hosts[i];
-                if (h->nports == 0 && !rep->all_states && !h->open_filtered)
-                        continue;
-                json_t *ho = json_object();
-                char a[64];
-                scan_addr_str(&h->addr, a, sizeof(a));
-                json_object_set_new(ho, "address", json_string(a));
-                json_object_set_new(ho, "name", h->name ? json_string(h->name) : json_null());
-                json_t *ports = json_array();
-                for (size_t j = 0; j < h->nports; j++)
-                        json_array_append_new(ports, port_json(rep, &h->ports[j], false));
-                json_object_set_new(ho, "ports", ports);
-                json_object_set_new(ho, "closed", json_integer((json_int_t)h->closed));
-                json_object_set_new(ho, "filtered", json_integer((json_int_t)h->filtered));
-                json_object_set_new(ho, "open_filtered", json_integer((json_int_t)h->open_filtered));
-                json_array_append_new(hosts, ho);
-        }
-        json_object_set_new(root, "hosts", hosts);
-        if (rep->changes) {
-                json_t *gone = json_array();
-                for (size_t i = 0; i < rep->ngone; i++)
-                        json_array_append_new(gone, port_json(rep, &rep->gone[i], true));
-                json_object_set_new(root, "gone", gone);
-        }
-        /* pretty for people at a terminal, compact (and much faster) for programs */
-        return dump(root, f, (color ? JSON_INDENT(2) : JSON_COMPACT) | JSON_ENSURE_ASCII);
-}
-
-static int jsonl_write(const struct scan_report *rep, FILE *f, bool color)
-{
+        struct writer w = { .rep = rep, .f = f };
         int r = 0;
         for (size_t i = 0; i < rep->nhosts && r == 0; i++)
-                for (size_t j = 0; j < rep->hosts[i].nports && r == 0; j++)
-                        r = dump(port_json(rep, &rep->hosts[i].ports[j], true), f, JSON_COMPACT | JSON_ENSURE_ASCII);
+                for (size_t j = 0; j < rep->hosts[i].nports && r == 0; j++) {
+                        r = port_write(&w, &rep->hosts[i].ports[j], true);
+                        fputc('\n', f);
+                }
+        writer_free(&w);
         if (r == 0) {
                 json_t *end = json_object();
                 json_object_set_new(end, "scan", scan_json(rep));
                 if (rep->registry)
                         json_object_set_new(end, "registry", portinfo_source_json(rep->registry));
-                r = dump(end, f, JSON_COMPACT | JSON_ENSURE_ASCII);
+                r = put_json(f, end);
+                fputc('\n', f);
         }
-        return r;
+        return r < 0 ? r : ferror(f) ? -EIO : 0;
 }
 
 const struct scan_output scan_output_json = {

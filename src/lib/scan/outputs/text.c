@@ -18,29 +18,30 @@ static const char *verdict_color(enum scan_verdict v)
         }
 }
 
-static void print_port(FILE *f, const struct scan_port_report *p, bool color)
+static void print_port(FILE *f, const struct scan_report *rep, const struct scan_port_report *p, bool color)
 {
-        char pp[16];
+        char pp[16], why[SCAN_EXPLANATION_MAX];
         snprintf(pp, sizeof(pp), "%u/%s", p->r.port, ps_proto_name(p->r.proto));
-        const char *svc = p->has_service && p->service.name[0] ? p->service.name : "?";
+        const char *svc = p->service && p->service->name[0] ? p->service->name : "?";
         char *esvc = scan_escape(svc, strlen(svc));
-        char *expl = scan_escape(p->explanation, strlen(p->explanation));
+        scan_report_explain(rep, p, why, sizeof(why));
+        char *expl = scan_escape(why, strlen(why));
         const char *on = color ? verdict_color(p->verdict) : "", *off = color && *on ? "\033[0m" : "";
         const char *chg = p->change > 0 ? "+" : p->change < 0 ? "-" : " ";
         fprintf(f, "%s %-11s %-14s %-16s %-23s %s%-13s%s %s%s\n", chg, pp, scan_state_name(p->r.state),
                 esvc ? esvc : "?", p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED ?
-                                           registry_status_name(p->status) : "",
+                                           registry_status_name(p->facts->status) : "",
                 on, scan_verdict_name(p->verdict), off, expl ? expl : "",
                 p->r.unconfirmed ? " [unconfirmed]" : "");
         free(esvc);
         free(expl);
-        if (p->has_service && (p->service.product[0] || p->service.version[0])) {
-                char *d = scan_service_desc(&p->service);
+        const struct scan_service *s = p->service;
+        if (s && (s->product[0] || s->version[0])) {
+                char *d = scan_service_desc(s);
                 fprintf(f, "  %-11s %s\n", "", d ? d : "");
                 free(d);
-        } else if (p->has_service && !p->service.name[0] && p->service.banner_len) {
-                char *b = scan_escape((const char *)p->service.banner,
-                                      p->service.banner_len > 80 ? 80 : p->service.banner_len);
+        } else if (s && !s->name[0] && s->banner_len) {
+                char *b = scan_escape((const char *)s->banner, s->banner_len > 80 ? 80 : s->banner_len);
                 fprintf(f, "  %-11s banner: %s\n", "", b ? b : "");
                 free(b);
         }
@@ -73,7 +74,7 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                 fprintf(f, "  %-11s %-14s %-16s %-23s %-13s %s\n", "PORT", "STATE", "SERVICE", "REGISTRY", "VERDICT",
                         "WHY");
                 for (size_t j = 0; j < h->nports; j++)
-                        print_port(f, &h->ports[j], color);
+                        print_port(f, rep, &h->ports[j], color);
                 fputc('\n', f);
         }
         if (rep->changes)

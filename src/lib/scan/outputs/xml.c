@@ -96,29 +96,31 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                                    "reason_ttl=\"%u\"/>",
                                 ps_proto_name(p->r.proto), p->r.port, scan_state_name(p->r.state),
                                 scan_reason_name(p->r.reason), p->r.ttl);
-                        if (p->has_service && p->service.name[0]) {
+                        const struct scan_service *s = p->service;
+                        if (s && s->name[0]) {
                                 fputs("<service", f);
-                                attr(f, "name", p->service.name);
-                                if (p->service.product[0])
-                                        attr(f, "product", p->service.product);
-                                if (p->service.version[0])
-                                        attr(f, "version", p->service.version);
-                                if (p->service.info[0])
-                                        attr(f, "extrainfo", p->service.info);
-                                fprintf(f, " method=\"probed\" conf=\"%d\"/>", p->service.soft ? 8 : 10);
-                        } else if (p->registered[0]) {
+                                attr(f, "name", s->name);
+                                if (s->product[0])
+                                        attr(f, "product", s->product);
+                                if (s->version[0])
+                                        attr(f, "version", s->version);
+                                if (s->info[0])
+                                        attr(f, "extrainfo", s->info);
+                                fprintf(f, " method=\"probed\" conf=\"%d\"/>", s->soft ? 8 : 10);
+                        } else if (p->facts->registered[0]) {
                                 char name[64];
-                                snprintf(name, sizeof(name), "%.*s", (int)strcspn(p->registered, ","),
-                                         p->registered);
+                                snprintf(name, sizeof(name), "%.*s", (int)strcspn(p->facts->registered, ","),
+                                         p->facts->registered);
                                 fputs("<service", f);
                                 attr(f, "name", name);
                                 fputs(" method=\"table\" conf=\"3\"/>", f);
                         }
                         if (p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED) {
-                                char out[512];
+                                char out[512], why[SCAN_EXPLANATION_MAX];
+                                scan_report_explain(rep, p, why, sizeof(why));
                                 snprintf(out, sizeof(out), "registry: %s; verdict: %s; %s",
-                                         rep->registry ? registry_status_name(p->status) : "unknown",
-                                         scan_verdict_name(p->verdict), p->explanation);
+                                         rep->registry ? registry_status_name(p->facts->status) : "unknown",
+                                         scan_verdict_name(p->verdict), why);
                                 fputs("<script id=\"portscope-verdict\"", f);
                                 attr(f, "output", out);
                                 fputs("/>", f);
