@@ -411,7 +411,8 @@ def test_feedback():
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
         check(st == 303, "third vote allowed")
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
-        check(st == 429 and h.get("retry-after"), f"the fourth vote of one address is 429 ({st})")
+        check(st == 429 and h.get("retry-after") == "3600", f"the fourth vote of one address is 429, retry after "
+              f"the configured refill of 3600 s ({st}, {h.get('retry-after')})")
         for bad in ("page=%2Fapi%2Fv1%2Fports%2F1&helpful=yes", "page=http%3A%2F%2Fevil%2F&helpful=yes",
                     "page=%2Fports%2F1&helpful=maybe", "page=%2Fnope&helpful=yes", "helpful=yes", "",
                     "page=%2Fservices%2Fno-such-xyz&helpful=no"):
@@ -431,6 +432,29 @@ def test_feedback():
         check(b'<td class="yes">1</td><td class="no">1</td>' in body, "votes survive a restart")
     finally:
         s2.stop()
+    # One page has one spelling: votes on "/ports/0625" or "/services/%73sh" count as the canonical page.
+    s4 = Server()
+    try:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for page in ("%2Fservices%2Fssh", "%2Fservices%2F%2573sh", "%2Fservices%2Fs%2573h"):
+            st, h, _ = s4.get("/feedback", method="POST", headers=form, body=f"page={page}&helpful=yes")
+            check(st == 303 and h.get("location") == "/feedback?page=%2Fservices%2Fssh",
+                  f"vote on {page} counts for /services/ssh ({st}, {h.get('location')})")
+        st, _, body = s4.get("/stats")
+        check(body.count(b"/services/ssh</a>") == 1 and b'<td class="yes">3</td>' in body,
+              "/stats shows one row with the three votes")
+        # A store held by another writer: the vote is refused at once, not after seconds.
+        import sqlite3
+        db = sqlite3.connect(s4.db, timeout=0)
+        db.execute("BEGIN IMMEDIATE")
+        t0 = time.monotonic()
+        st, _, _ = s4.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
+        took = time.monotonic() - t0
+        db.rollback()
+        db.close()
+        check(st == 503 and took < 1.0, f"a busy store answers 503 quickly ({st}, {took:.2f} s)")
+    finally:
+        s4.stop()
     s3 = Server("--no-feedback")
     try:
         st, _, body = s3.get("/ports/22")

@@ -119,10 +119,16 @@ json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
                 json_t *procs = json_array();
                 for (size_t j = 0; procs && j < e->nowners; j++) {
                         const struct sockets_process *p = sockets_entry_owner(l, e, j);
-                        if (p)
-                                json_array_append_new(procs, json_pack("{s:i, s:s, s:s, s:s}", "pid", (int)p->pid,
-                                                                       "comm", p->comm, "user", p->user, "unit",
-                                                                       p->unit));
+                        if (!p)
+                                continue;
+                        /* A comm cut at 15 bytes may split a UTF-8 character: portinfo_string()
+                         * keeps such names (json_pack's "s" would drop the whole process). */
+                        json_t *po = json_object();
+                        json_object_set_new(po, "pid", json_integer(p->pid));
+                        json_object_set_new(po, "comm", p->comm ? portinfo_string(p->comm) : json_null());
+                        json_object_set_new(po, "user", p->user ? portinfo_string(p->user) : json_null());
+                        json_object_set_new(po, "unit", p->unit ? portinfo_string(p->unit) : json_null());
+                        json_array_append_new(procs, po);
                 }
                 json_t *item = json_pack("{s:s, s:s, s:i, s:s, s:o?}", "proto", sockets_proto_name(e->proto),
                                          "address", addr, "port", (int)e->port, "exposure",

@@ -80,8 +80,10 @@ int http_feedback_open(const char *path, struct http_feedback **ret, char *err, 
                 http_feedback_close(f);
                 return sql_errno(rc);
         }
-        sqlite3_busy_timeout(f->db, 2000);
-        const char *schema = "PRAGMA journal_mode=WAL;"
+        /* Votes run on the server's worker threads: never hold one for long behind another
+         * writer of the shared store; a vote that cannot be stored at once gets 503. */
+        sqlite3_busy_timeout(f->db, 50);
+        const char *schema = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                              "CREATE TABLE IF NOT EXISTS serve_feedback ("
                              " page TEXT PRIMARY KEY NOT NULL,"
                              " yes INTEGER NOT NULL DEFAULT 0,"

@@ -157,7 +157,8 @@ struct http_ctx {
 };
 
 /* Whether a page path may carry feedback: a page (not the API, not a form target) that exists. */
-bool http_feedback_page_valid(const struct http_ctx *c, const char *page);
+/* Whether page (a path of this site) takes votes; rewrites it to its canonical spelling. */
+bool http_feedback_page_valid(const struct http_ctx *c, char *page, size_t len);
 
 /* Pages. Each renders a whole HTML document into b and returns the HTTP status it deserves
  * (200, 404, ...), or -errno. */

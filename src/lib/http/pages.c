@@ -1035,7 +1035,43 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
 
 /* ---- feedback ------------------------------------------------------------------------------- */
 
-bool http_feedback_page_valid(const struct http_ctx *c, const char *page)
+/* Rewrites page to its one canonical spelling, so that "/services/%73sh" or "/ports/0022" count
+ * their votes with "/services/ssh" and "/ports/22" instead of splitting them. */
+static bool canonicalize(const struct http_route *r, char *page, size_t len)
+{
+        static const struct {
+                enum http_route_id id;
+                const char *path;
+        } fixed[] = {
+                { HTTP_ROUTE_HOME, "/" },        { HTTP_ROUTE_SEARCH, "/search" }, { HTTP_ROUTE_RANGES, "/ranges" },
+                { HTTP_ROUTE_MAP, "/map" },      { HTTP_ROUTE_STATS, "/stats" },
+        };
+        struct http_buf b;
+        size_t n = 0;
+        char *canon;
+
+        http_buf_init(&b, len);
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+                if (r->id == fixed[i].id)
+                        http_buf_puts(&b, fixed[i].path);
+        if (r->id == HTTP_ROUTE_PORT)
+                http_buf_printf(&b, "/ports/%u", r->port);
+        else if (r->id == HTTP_ROUTE_SERVICE) {
+                http_buf_puts(&b, "/services/");
+                http_url_encode(&b, r->name, strlen(r->name));
+        }
+        canon = http_buf_steal(&b, &n);
+        http_buf_free(&b);
+        if (!canon || n == 0 || n >= len) {
+                free(canon);
+                return false;
+        }
+        memcpy(page, canon, n + 1);
+        free(canon);
+        return true;
+}
+
+bool http_feedback_page_valid(const struct http_ctx *c, char *page, size_t len)
 {
         struct http_route r;
         http_route_parse(page, strlen(page), &r);
@@ -1048,11 +1084,12 @@ bool http_feedback_page_valid(const struct http_ctx *c, const char *page)
         case HTTP_ROUTE_RANGES:
         case HTTP_ROUTE_MAP:
         case HTTP_ROUTE_STATS:
-                return true;
+                return canonicalize(&r, page, len);
         case HTTP_ROUTE_SERVICE: {
                 uint32_t id;
-                return registry_by_name(c->reg, r.name, &id, 1) > 0 ||
-                       (c->know && knowledge_service(c->know, r.name) != NULL);
+                return (registry_by_name(c->reg, r.name, &id, 1) > 0 ||
+                        (c->know && knowledge_service(c->know, r.name) != NULL)) &&
+                       canonicalize(&r, page, len);
         }
         default:
                 return false;

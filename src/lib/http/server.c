@@ -76,6 +76,7 @@ static const double latency_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025
 #define NBUCKETS ((int)(sizeof latency_buckets / sizeof latency_buckets[0]))
 
 struct http_server {
+        unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
         struct MHD_Daemon *daemon;
         int listen_fd;
@@ -513,7 +514,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
                 return send_error(s, conn, rq, MHD_HTTP_FORBIDDEN, "votes are taken only from this site's own pages",
                                   false);
-        if (!http_feedback_page_valid(&s->ctx, page))
+        if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
                 return send_error(s, conn, rq, MHD_HTTP_BAD_REQUEST, "feedback is taken only for pages of this site",
                                   false);
         unsigned char key[16];
@@ -534,13 +535,16 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 struct MHD_Response *r = make_response(s, body, len, TYPE_HTML, CACHE_NONE, NULL);
                 if (!r)
                         return MHD_NO;
-                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+                char retry[16];
+                snprintf(retry, sizeof(retry), "%u", s->feedback_refill);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
                 enum MHD_Result ret = queue(conn, rq, MHD_HTTP_TOO_MANY_REQUESTS, r);
                 MHD_destroy_response(r);
                 return ret;
         }
         if (http_feedback_vote(s->ctx.feedback, page, strcmp(helpful, "yes") == 0) < 0)
-                return send_error(s, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE, "the vote could not be stored", false);
+                return send_error(s, conn, rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                  "the vote could not be stored right now (the store is busy); please try again", false);
         atomic_fetch_add_explicit(&s->votes_total, 1, memory_order_relaxed);
         struct http_buf loc;
         http_buf_init(&loc, 2048);
@@ -568,7 +572,7 @@ static enum MHD_Result serve_feedback_get(struct http_server *s, struct MHD_Conn
         const char *qm = strchr(rq->target, '?');
         char page[512];
         int n = qm ? http_query_get(qm + 1, strlen(qm + 1), "page", page, sizeof page) : -ENOENT;
-        if (n <= 0 || !http_feedback_page_valid(&s->ctx, page))
+        if (n <= 0 || !http_feedback_page_valid(&s->ctx, page, sizeof page))
                 return send_error(s, conn, rq, MHD_HTTP_BAD_REQUEST, "expected /feedback?page=/PATH of a page", false);
         struct http_buf b;
         http_buf_init(&b, PAGE_MAX);
@@ -947,7 +951,7 @@ static void *reaper_main(void *arg)
         pthread_mutex_lock(&s->stop_lock);
         while (!s->stopping) {
                 struct timespec until;
-                clock_gettime(CLOCK_REALTIME, &until);
+                clock_gettime(CLOCK_MONOTONIC, &until);
                 until.tv_nsec += 250 * 1000000L;
                 if (until.tv_nsec >= 1000000000L) {
                         until.tv_sec++;
@@ -1097,11 +1101,17 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         }
         pthread_mutex_init(&s->conn_lock, NULL);
         pthread_mutex_init(&s->stop_lock, NULL);
-        pthread_cond_init(&s->stop_cond, NULL);
+        /* The reaper's deadlines must not move when the wall clock is stepped. */
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->stop_cond, &ca);
+        pthread_condattr_destroy(&ca);
         s->listen_fd = -1;
         s->started = time(NULL);
         s->log = cfg->access_log;
         s->request_timeout = cfg->request_timeout ? cfg->request_timeout : 15;
+        s->feedback_refill = cfg->feedback_refill ? cfg->feedback_refill : 60;
         s->ctx.reg = cfg->registry;
         s->ctx.know = cfg->knowledge;
         s->ctx.show_local = cfg->show_local;
