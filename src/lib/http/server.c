@@ -41,6 +41,8 @@
 struct conn {
         struct conn *prev, *next;
         int fd;
+        unsigned char key[16]; /* the client: IPv4 address, or IPv6 /64 (see client_key) */
+        size_t klen;
         _Atomic int64_t deadline_ms;  /* monotonic; the reaper shuts the socket down after it */
         bool killed;
 };
@@ -76,6 +78,7 @@ static const double latency_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025
 #define NBUCKETS ((int)(sizeof latency_buckets / sizeof latency_buckets[0]))
 
 struct http_server {
+        unsigned max_per_client; /* connections per IPv4 address or IPv6 /64 */
         unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
         struct MHD_Daemon *daemon;
@@ -480,12 +483,10 @@ static enum MHD_Result serve_metrics(struct http_server *s, struct MHD_Connectio
 
 /* ---- feedback ------------------------------------------------------------------------------- */
 
-static size_t client_key(struct MHD_Connection *conn, unsigned char key[16])
+static size_t sockaddr_key(const struct sockaddr *sa, unsigned char key[16])
 {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (!ci || !ci->client_addr)
+        if (!sa)
                 return 0;
-        const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET) {
                 memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
                 return 4;
@@ -496,6 +497,12 @@ static size_t client_key(struct MHD_Connection *conn, unsigned char key[16])
                 return 8;
         }
         return 0;
+}
+
+static size_t client_key(struct MHD_Connection *conn, unsigned char key[16])
+{
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        return ci ? sockaddr_key(ci->client_addr, key) : 0;
 }
 
 static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
@@ -918,6 +925,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                         return;
                 const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
                 c->fd = ci ? ci->connect_fd : -1;
+                c->klen = client_key(conn, c->key);
                 atomic_store(&c->deadline_ms, now_ns() / 1000000 + (int64_t)s->request_timeout * 1000);
                 pthread_mutex_lock(&s->conn_lock);
                 c->next = s->conns;
@@ -943,6 +951,26 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 free(c);
                 *socket_ctx = NULL;
         }
+}
+
+/* libmicrohttpd's own per-IP limit compares whole IPv6 addresses, and one host usually holds a
+ * whole /64: count live connections per client key instead (a short scan of at most the
+ * connection limit, under the lock the reaper uses). */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+        struct http_server *s = cls;
+        unsigned char key[16];
+        size_t klen = sockaddr_key(addr, key);
+        unsigned n = 0;
+
+        (void)addrlen;
+        if (!klen)
+                return MHD_YES;
+        pthread_mutex_lock(&s->conn_lock);
+        for (const struct conn *c = s->conns; c; c = c->next)
+                n += c->klen == klen && memcmp(c->key, key, klen) == 0;
+        pthread_mutex_unlock(&s->conn_lock);
+        return n < s->max_per_client ? MHD_YES : MHD_NO;
 }
 
 static void *reaper_main(void *arg)
@@ -1197,11 +1225,11 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        s->max_per_client = cfg->max_per_ip ? cfg->max_per_ip : 256u;
         s->daemon = MHD_start_daemon(
-                flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
+                flags, 0, accept_policy, s, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
                 MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                cfg->max_per_ip ? cfg->max_per_ip : 256u, MHD_OPTION_CONNECTION_TIMEOUT,
+                cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
                 cfg->idle_timeout ? cfg->idle_timeout : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                 MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
