@@ -58,9 +58,11 @@ struct sshared {
         struct scan_rtt rtt; /* receiver thread only */
         uint64_t srtt_ns;    /* published by the receiver */
         uint64_t min_rtt_ns;
+        uint64_t rtt_samples; /* published by the receiver */
         /* congestion control (sender 0): the rate all senders share, 0 = unlimited */
         uint64_t rate_mpps;  /* probes per second * 1000, atomic */
-        uint64_t cc_last, cc_sent, cc_drops;
+        uint64_t cc_last, cc_sent, cc_drops, cc_samples, cc_hold_until;
+        double cc_peak;      /* the highest rate actually sent over a tick */
         volatile int rx_stop;
         pthread_mutex_t rlock;
         unsigned ntx;
@@ -101,6 +103,7 @@ static void on_packet(void *ud, const uint8_t *pkt, size_t len)
                 if (t && now > t) {
                         scan_rtt_sample(&sh->rtt, (double)(now - t));
                         __atomic_store_n(&sh->srtt_ns, (uint64_t)sh->rtt.srtt, __ATOMIC_RELAXED);
+                        __atomic_store_n(&sh->rtt_samples, sh->rtt.samples, __ATOMIC_RELAXED);
                         if (sh->min_rtt_ns == 0 || now - t < sh->min_rtt_ns)
                                 __atomic_store_n(&sh->min_rtt_ns, now - t, __ATOMIC_RELAXED);
                 }
@@ -260,9 +263,13 @@ static void progress(struct sshared *sh, bool force)
         scan_progress_tick(sh->c, &sh->pclock, &p, force);
 }
 
-/* Sender 0, every few milliseconds: as fast as the target and our capture keep up. Replies
- * queueing up (the smoothed round trip far above the best one) or the capture ring dropping
- * cut the rate by 30%; otherwise it grows by 5%, up to --rate (or without bound). */
+/* Sender 0, every 4 ms: as fast as the target and our capture keep up. New evidence of
+ * congestion (the capture ring dropped replies, or fresh round trip samples show replies queueing
+ * up: smoothed round trip > 8 x the best one and > best + 2 ms) cuts the rate to 70% of what was
+ * actually sent, at most once per hold time (4 round trips, at least 20 ms), so that a cut shows
+ * its effect before the next one; otherwise the rate grows by 5% a tick, up to twice the best
+ * rate sent so far (and --rate). Without fresh samples there is no verdict: the srtt of a pass
+ * that sends little is stale, and once kept the rate at its floor for a whole retry pass. */
 static void congestion(struct sshared *sh)
 {
         const struct scan_config *c = sh->c;
@@ -278,25 +285,47 @@ static void congestion(struct sshared *sh)
         double actual = (double)(sent - sh->cc_sent) * 1e9 / (double)(now - sh->cc_last);
         sh->cc_last = now;
         sh->cc_sent = sent;
+        if (actual > sh->cc_peak)
+                sh->cc_peak = actual;
         scan_capture_update_drops(&sh->cap);
         uint64_t drops = __atomic_load_n(&sh->cap.drops, __ATOMIC_RELAXED);
+        uint64_t samples = __atomic_load_n(&sh->rtt_samples, __ATOMIC_RELAXED);
         uint64_t srtt = __atomic_load_n(&sh->srtt_ns, __ATOMIC_RELAXED);
         uint64_t minr = __atomic_load_n(&sh->min_rtt_ns, __ATOMIC_RELAXED);
-        bool congested = drops > sh->cc_drops || (minr && srtt > 8 * minr && srtt > minr + 2000000u);
+        bool fresh = samples > sh->cc_samples;
+        bool congested = drops > sh->cc_drops || (fresh && minr && srtt > 8 * minr && srtt > minr + 2000000u);
         sh->cc_drops = drops;
+        sh->cc_samples = samples;
         double rate = (double)__atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED) / 1000;
-        double cap = c->rate > 0 ? c->rate : 0;
         if (congested) {
+                if (now < sh->cc_hold_until)
+                        return;
                 double base = rate > 0 && rate < actual ? rate : actual;
                 rate = base * 0.7;
                 if (rate < 1000)
                         rate = 1000;
+                uint64_t hold = 4 * srtt;
+                sh->cc_hold_until = now + (hold > 20000000u ? hold : 20000000u);
         } else if (rate > 0) {
                 rate *= 1.05;
-                if (cap > 0 && rate > cap)
-                        rate = cap;
+                double top = 2 * sh->cc_peak > 1000 ? 2 * sh->cc_peak : 1000;
+                if (rate > top)
+                        rate = top;
         }
+        if (c->rate > 0 && (rate == 0 || rate > c->rate))
+                rate = c->rate;
         __atomic_store_n(&sh->rate_mpps, (uint64_t)(rate * 1000), __ATOMIC_RELAXED);
+}
+
+/* The sender's share of the current rate. */
+static void pace_update(struct sender *s)
+{
+        struct sshared *sh = s->sh;
+        if (s->id == 0)
+                congestion(sh);
+        double r = (double)__atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED) / 1000 / sh->ntx;
+        if (r != s->pacer.rate)
+                s->pacer.rate = r;
 }
 
 static void *tx_main(void *arg)
@@ -304,26 +333,24 @@ static void *tx_main(void *arg)
         struct sender *s = arg;
         struct sshared *sh = s->sh;
         uint64_t idx[BATCH];
-        unsigned ntx = sh->ntx;
-        uint64_t my_rate = 0;
         for (;;) {
                 if (want_stop(sh))
                         break;
-                if (s->id == 0)
-                        congestion(sh);
-                uint64_t r = __atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED);
-                if (r != my_rate) {
-                        my_rate = r;
-                        s->pacer.rate = (double)r / 1000 / ntx;
-                }
-                size_t want = scan_pacer_take(&s->pacer, BATCH);
+                pace_update(s);
+                /* Take a batch first, pace its sending after: a retry pass skips the answered
+                 * pairs at memory speed, whatever the rate. */
                 bool end;
-                size_t n = take(sh, idx, want, &end);
+                size_t n = take(sh, idx, BATCH, &end);
                 if (n == 0 && end)
                         break;
-                for (size_t i = 0; i < n; i++)
-                        queue(s, idx[i]);
-                flush(s);
+                for (size_t i = 0; i < n;) {
+                        size_t k = (size_t)scan_pacer_take(&s->pacer, n - i);
+                        while (k-- > 0)
+                                queue(s, idx[i++]);
+                        flush(s);
+                        if (i < n)
+                                pace_update(s);
+                }
                 if (s->id == 0)
                         progress(sh, false);
         }
@@ -448,8 +475,11 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         rx_started = true;
 
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        /* One sender per CPU but one: the receiver must never starve (the ring would drop). */
-        ntx = c->threads ? c->threads : (ncpu > 2 ? (unsigned)ncpu - 1 : 1);
+        /* One sender per CPU: a packet sent to a local or virtual interface is processed by the
+         * kernel on the sending CPU (the target's answer and our capture too), so senders are
+         * what spreads that work over the CPUs. The receiver shares them; when it falls behind,
+         * the ring's drops slow the senders down (congestion()). */
+        ntx = c->threads ? c->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
         if (ntx > 64)
                 ntx = 64;
         if (sh->npairs / c->nshards < 4096)
