@@ -51,8 +51,11 @@ struct sshared {
         size_t nextra, next_extra;
         unsigned pass;
         uint16_t sport_range;
-        /* counters (atomic) */
-        uint64_t sent, replies, invalid, open, closed, filtered, done0, last_reply_ns, send_errors;
+        /* counters written by the senders (atomic) */
+        uint64_t sent __attribute__((aligned(64))), done0, send_errors;
+        /* counters written by the receiver only, read atomically; a cache line apart from the
+         * senders' (sharing one cost the receiver a tenth of its time) */
+        uint64_t replies __attribute__((aligned(64))), invalid, open, closed, filtered, last_reply_ns;
         /* round trip samples: send time of pair idx at [idx % SAMPLES] */
         uint64_t sample_idx[SAMPLES], sample_ns[SAMPLES];
         struct scan_rtt rtt; /* receiver thread only */
@@ -70,6 +73,12 @@ struct sshared {
         struct scan_progress_clock pclock;
 };
 
+/* ++*p for a counter only one thread writes: no locked instruction. */
+static void bump(uint64_t *p)
+{
+        __atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
 static bool want_stop(struct sshared *sh)
 {
         return sh->stop_requested || (sh->c->stop && *sh->c->stop);
@@ -86,13 +95,13 @@ static void on_packet(void *ud, const uint8_t *pkt, size_t len)
                 return;
         const struct scan_addr *src = r.target.family == AF_INET ? &sh->src4 : &sh->src6;
         if (scan_cookie(&sh->key, src, &r.target, r.our_port, r.port) != r.cookie_seen) {
-                __atomic_add_fetch(&sh->invalid, 1, __ATOMIC_RELAXED);
+                bump(&sh->invalid);
                 return;
         }
         int64_t ti = scan_targets_index(c->targets, &r.target);
         uint32_t pi = sh->port_index[r.port];
         if (ti < 0 || pi == 0) {
-                __atomic_add_fetch(&sh->invalid, 1, __ATOMIC_RELAXED);
+                bump(&sh->invalid);
                 return;
         }
         uint64_t idx = (uint64_t)ti * c->ports->n + (pi - 1);
@@ -111,9 +120,8 @@ static void on_packet(void *ud, const uint8_t *pkt, size_t len)
         /* Only the receiver sets bits; senders only read them (a stale read costs a resend). */
         if (!scan_bitmap_set(&sh->answered, idx))
                 return;
-        __atomic_add_fetch(&sh->replies, 1, __ATOMIC_RELAXED);
-        uint64_t *ctr = r.state == SCAN_OPEN ? &sh->open : r.state == SCAN_CLOSED ? &sh->closed : &sh->filtered;
-        __atomic_add_fetch(ctr, 1, __ATOMIC_RELAXED);
+        bump(&sh->replies);
+        bump(r.state == SCAN_OPEN ? &sh->open : r.state == SCAN_CLOSED ? &sh->closed : &sh->filtered);
         if (r.state != SCAN_OPEN && !c->all_states)
                 return;
         struct scan_result res = { .index = idx, .addr = r.target, .port = r.port, .proto = PS_TCP,
@@ -407,9 +415,10 @@ static int open_raw(int family, const struct scan_addr *src, char *err, size_t e
 
 static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *err, size_t errlen)
 {
-        struct sshared *sh = calloc(1, sizeof(*sh));
+        struct sshared *sh = aligned_alloc(64, (sizeof(*sh) + 63) / 64 * 64);
         if (!sh)
                 return -ENOMEM;
+        memset(sh, 0, sizeof(*sh));
         sh->c = c;
         sh->probe = &scan_probe_tcp_syn;
         sh->raw4 = sh->raw6 = -1;
