@@ -94,6 +94,36 @@ static struct scan_host_report *host_get(struct scan_report *rep, const struct s
         return hr;
 }
 
+struct scan_host_report *scan_report_host(const struct scan_report *rep, const struct scan_addr *a)
+{
+        if (!rep->hcap)
+                return NULL;
+        size_t h = addr_hash(a) & (rep->hcap - 1);
+        while (rep->hindex[h]) {
+                struct scan_host_report *x = &rep->hosts[rep->hindex[h] - 1];
+                if (scan_addr_compare(&x->addr, a) == 0)
+                        return x;
+                h = (h + 1) & (rep->hcap - 1);
+        }
+        return NULL;
+}
+
+struct scan_port_report *scan_report_port(const struct scan_host_report *h, uint16_t port, enum ps_proto proto)
+{
+        size_t lo = 0, hi = h->nports;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const struct scan_port_report *p = &h->ports[mid];
+                if (p->r.port < port || (p->r.port == port && p->r.proto < proto))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < h->nports && h->ports[lo].r.port == port && h->ports[lo].r.proto == proto)
+                return &h->ports[lo];
+        return NULL;
+}
+
 int scan_report_add(struct scan_report *rep, const struct scan_result *r)
 {
         struct scan_host_report *h = host_get(rep, &r->addr);

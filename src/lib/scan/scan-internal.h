@@ -79,3 +79,8 @@ int scan_route_source(const struct scan_addr *dst, struct scan_addr *ret);
 
 /* err helper: formats into err, returns rc. */
 int scan_errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* After scan_report_finish() (hosts sorted and indexed, ports sorted): the report of host a, or
+ * NULL; the report of (port, proto) on host h, or NULL. Borrowed. */
+struct scan_host_report *scan_report_host(const struct scan_report *rep, const struct scan_addr *a);
+struct scan_port_report *scan_report_port(const struct scan_host_report *h, uint16_t port, enum ps_proto proto);

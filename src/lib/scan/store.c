@@ -27,14 +27,9 @@ static int fail(sqlite3 *db, char *err, size_t errlen, const char *what)
 
 static bool open_now(const struct scan_report *rep, const struct scan_addr *a, uint16_t port)
 {
-        for (size_t i = 0; i < rep->nhosts; i++)
-                if (scan_addr_compare(&rep->hosts[i].addr, a) == 0) {
-                        for (size_t j = 0; j < rep->hosts[i].nports; j++)
-                                if (rep->hosts[i].ports[j].r.port == port && rep->hosts[i].ports[j].r.state == SCAN_OPEN)
-                                        return true;
-                        return false;
-                }
-        return false;
+        const struct scan_host_report *h = scan_report_host(rep, a);
+        const struct scan_port_report *p = h ? scan_report_port(h, port, rep->proto) : NULL;
+        return p && p->r.state == SCAN_OPEN;
 }
 
 static bool scanned_port(const struct scan_report *rep, uint16_t port)
@@ -74,11 +69,10 @@ static int compare(sqlite3 *db, struct scan_report *rep, sqlite3_int64 run, char
                         continue;
                 if (!scanned_port(rep, (uint16_t)port) || open_now(rep, &a, (uint16_t)port)) {
                         /* still open: mark same */
-                        for (size_t i = 0; i < rep->nhosts; i++)
-                                if (scan_addr_compare(&rep->hosts[i].addr, &a) == 0)
-                                        for (size_t j = 0; j < rep->hosts[i].nports; j++)
-                                                if (rep->hosts[i].ports[j].r.port == port)
-                                                        rep->hosts[i].ports[j].change = 2; /* seen before */
+                        const struct scan_host_report *h = scan_report_host(rep, &a);
+                        struct scan_port_report *p = h ? scan_report_port(h, (uint16_t)port, rep->proto) : NULL;
+                        if (p)
+                                p->change = 2; /* seen before */
                         continue;
                 }
                 if (rep->ngone == rep->capgone) {
