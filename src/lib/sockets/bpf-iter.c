@@ -217,6 +217,7 @@ static long struct_member(const struct btf *b, const char *sname, const char *me
 #define AND64I(d, i) INSN(BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, i)
 #define JEQI(d, i, o) INSN(BPF_JMP | BPF_JEQ | BPF_K, d, 0, o, i)
 #define JNEI(d, i, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, i)
+#define ST0(sz, d, o) INSN(BPF_ST | BPF_MEM | (sz), d, 0, o, 0)
 #define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
@@ -258,18 +259,19 @@ int sockets_bpf_owners(int (*emit)(uint64_t ino, uint32_t pid, void *data), void
                         MOV64(6, 1),
                         LDX(BPF_DW, 7, 6, 0),            /* r7 = meta */
                         LDX(BPF_DW, 8, 6, 24),           /* r8 = file (may be NULL: end of a task) */
-                        JEQI(8, 0, 16),
+                        JEQI(8, 0, 17),
                         LDX(BPF_DW, 9, 6, 8),            /* r9 = task */
-                        JEQI(9, 0, 14),
+                        JEQI(9, 0, 15),
                         LDX(BPF_DW, 2, 8, (int16_t)f_inode),
-                        JEQI(2, 0, 12),
+                        JEQI(2, 0, 13),
                         LDX(BPF_H, 3, 2, (int16_t)i_mode),
                         AND64I(3, 0xf000),
-                        JNEI(3, 0xc000, 9),              /* S_IFSOCK only */
+                        JNEI(3, 0xc000, 10),             /* S_IFSOCK only */
                         LDX(BPF_DW, 4, 2, (int16_t)i_ino),
                         STX(BPF_DW, 10, 4, -16),
                         LDX(BPF_W, 5, 9, (int16_t)tgid),
                         STX(BPF_W, 10, 5, -8),
+                        ST0(BPF_W, 10, -4),              /* no uninitialised stack in the record */
                         LDX(BPF_DW, 1, 7, (int16_t)seq), /* bpf_seq_write(meta->seq, fp - 16, 16) */
                         MOV64(2, 10),
                         ADD64I(2, -16),
