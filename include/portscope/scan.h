@@ -191,7 +191,8 @@ struct scan_stats {
 };
 
 /* Called for every result (from the engine's thread, never concurrently). Returning < 0 stops
- * the scan. Closed and filtered results are only reported when config.all_states. */
+ * the scan. Every answer is reported (open, closed, filtered by an ICMP error); pairs that stayed
+ * silent are reported when config.all_states (UDP: always, as open|filtered). */
 typedef int (*scan_result_fn)(void *userdata, const struct scan_result *r);
 typedef void (*scan_progress_fn)(void *userdata, const struct scan_progress *p);
 
@@ -400,5 +401,7 @@ struct scan_resume {
 uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports *p, enum scan_engine e);
 /* Writes the state and the results so far (report) as JSON, atomically. */
 int scan_resume_save(const char *path, const struct scan_resume *st, const struct scan_report *rep);
-/* Reads a state file; results found before the interruption are added to rep. */
-int scan_resume_load(const char *path, struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen);
+/* Reads a state file of a scan of targets t and ports p; results found before the interruption
+ * are added to rep. A pair that is not one of this scan's makes it fail (-EINVAL). */
+int scan_resume_load(const char *path, const struct scan_targets *t, const struct scan_ports *p,
+                     struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen);

@@ -270,6 +270,82 @@ static void engines_and_names(void **state)
         assert_null(scan_output_find("html"));
 }
 
+static void targets_dash_names(void **state)
+{
+        (void)state;
+        char err[200];
+        /* A '-' in a host name is not a range (ip6-localhost, my-server.example). */
+        static const char *const names[] = { "ip6-localhost", "my-server.example", "a-1", NULL };
+        for (const char *const *n = names; *n; n++) {
+                struct scan_targets *t = scan_targets_new();
+                assert_true(scan_targets_add(t, *n, SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);
+                if (!strstr(err, "host names are not resolved"))
+                        fail_msg("'%s' was not taken as a host name: %s", *n, err);
+                scan_targets_free(t);
+        }
+        /* Meant as an address range: the range's error. */
+        static const char *const ranges[] = { "198.18.0-5", "fd00:-fd00::1", NULL };
+        for (const char *const *n = ranges; *n; n++) {
+                struct scan_targets *t = scan_targets_new();
+                assert_true(scan_targets_add(t, *n, SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);
+                if (!strstr(err, "before '-'"))
+                        fail_msg("'%s': expected the range error, got: %s", *n, err);
+                scan_targets_free(t);
+        }
+}
+
+static uint64_t fingerprint_of(const char *const *specs)
+{
+        char err[200];
+        struct scan_targets *t = scan_targets_new();
+        for (; *specs; specs++)
+                assert_int_equal(scan_targets_add(t, *specs, SCAN_TARGETS_NO_DNS, err, sizeof(err)), 0);
+        assert_int_equal(scan_targets_finish(t, err, sizeof(err)), 0);
+        struct scan_ports p = { 0 };
+        assert_int_equal(scan_ports_parse("1-1000", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        uint64_t fp = scan_fingerprint(t, &p, SCAN_ENGINE_SYN);
+        scan_ports_free(&p);
+        scan_targets_free(t);
+        return fp;
+}
+
+static void resume_fingerprint(void **state)
+{
+        (void)state;
+        /* Same size, same first and last address, other addresses between: another scan. */
+        uint64_t a = fingerprint_of((const char *const[]){ "127.0.0.1", "127.0.0.3", "127.0.0.5", "127.0.0.7",
+                                                           "127.0.0.9", "127.0.0.11", "127.0.0.13", "127.0.0.15",
+                                                           "127.0.0.17", "127.0.0.19", NULL });
+        uint64_t b = fingerprint_of((const char *const[]){ "127.0.0.1-3", "127.0.0.7-9", "127.0.0.13-15", "127.0.0.19",
+                                                           NULL });
+        uint64_t c = fingerprint_of((const char *const[]){ "127.0.0.19", "127.0.0.17", "127.0.0.15", "127.0.0.13",
+                                                           "127.0.0.11", "127.0.0.9", "127.0.0.7", "127.0.0.5",
+                                                           "127.0.0.3", "127.0.0.1", NULL });
+        assert_true(a != b);
+        assert_true(a == c); /* the order of the command line does not matter */
+}
+
+static void verdict_without_registry(void **state)
+{
+        (void)state;
+        struct scan_report rep;
+        scan_report_init(&rep);
+        rep.proto = PS_TCP;
+        struct scan_result r = { .port = 2222, .proto = PS_TCP, .state = SCAN_OPEN, .reason = SCAN_REASON_SYN_ACK };
+        assert_int_equal(scan_addr_parse("127.0.0.1", &r.addr), 0);
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        assert_int_equal(scan_report_finish(&rep), 0);
+        assert_int_equal(rep.nhosts, 1);
+        struct scan_port_report *p = &rep.hosts[0].ports[0];
+        /* No registry: nothing to call the port unassigned by (its zeroed status would say so). */
+        assert_int_equal(p->verdict, SCAN_VERDICT_UNIDENTIFIED);
+        char why[256];
+        scan_report_explain(&rep, p, why, sizeof(why));
+        assert_non_null(strstr(why, "no registry"));
+        assert_true(rep.hosts[0].up);
+        scan_report_free(&rep);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -277,7 +353,8 @@ int main(void)
                 cmocka_unit_test(shards_partition),    cmocka_unit_test(perm_resume),
                 cmocka_unit_test(targets_parse),       cmocka_unit_test(targets_index),
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
-                cmocka_unit_test(engines_and_names),
+                cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
+                cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@ greppable and JSONL output, --changes, bad input, and that no packet leaves the 
 """
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import subprocess
@@ -183,15 +185,35 @@ def run_main_bed(tb, tmp):
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025", "--no-service"])
     out = p.stdout.decode()
     check("mismatch" not in out and "625/tcp" in out and "REGISTRY" in out, "text table lists ports with registry")
+    check(re.search(r"^registry: .+ \((IANA CSV|services file, assignments only), newest date ", out, re.M) is not None,
+          "text table names the registry it judged by")
 
     # -- --changes -------------------------------------------------------------------------------------
-    tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])
+    p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])
+    h0 = json.loads(p.stdout)["hosts"][0]
+    check(h0.get("closed") == 1 and h0.get("filtered") == 0, f"per host: 1 closed, 0 filtered ({h0.get('closed')}, "
+                                                              f"{h0.get('filtered')})")
     tb.tcp_ports = [9]
     tb.start_listener(tb.t, "extra9", services=False)
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])
     d = json.loads(p.stdout)
     ch = {x["port"]: x.get("change") for x in d["hosts"][0]["ports"]}
     check(ch.get(9) == "new" and ch.get(625) == "same", f"--changes: 9 is new, 625 the same ({ch})")
+    # 9 closes: gone once; the next scan (host up, no open port on the list) does not repeat it;
+    # 9 opens again: new, not "same" as in the scan before the last.
+    pid9 = tb.pids.pop()
+    os.kill(pid9, signal.SIGTERM)
+    os.waitpid(pid9, 0)
+    changes = []
+    for _ in range(2):
+        p = tb.scan(["198.18.0.2"], ["-p", "9", "--no-service", "--changes", "--json"])
+        d = json.loads(p.stdout)
+        changes.append(([(g.get("port"), g.get("change")) for g in d.get("gone", [])], len(d["hosts"])))
+    tb.start_listener(tb.t, "extra9b", services=False)
+    p = tb.scan(["198.18.0.2"], ["-p", "9", "--no-service", "--changes", "--json"])
+    ch = [x.get("change") for h in json.loads(p.stdout)["hosts"] for x in h["ports"]]
+    check(changes[0][0] == [(9, "gone")] and changes[1][0] == [] and ch == ["new"],
+          f"--changes: 9 gone once, not again, then new ({changes}, {ch})")
 
     # -- resume ---------------------------------------------------------------------------------------
     state = os.path.join(tmp, "scan.resume")
@@ -208,6 +230,80 @@ def run_main_bed(tb, tmp):
     exp_now = exp | {("198.18.0.2", 9)}
     check(got == exp_now and 0 < len(first) < len(exp_now),
           f"resumed scan reports the whole open set ({len(got)}/{len(exp_now)}; {len(first)} before the interruption)")
+
+    # -- interruptions of the connect and UDP engines, and a tampered state file ------------------
+    for eng, extra in (("connect", ["-p", "1-3000", "--rate", "1500"]),
+                       ("udp", ["-p", "1-3000", "--rate", "1500", "--udp-budget", "1000"])):
+        state = os.path.join(tmp, f"{eng}.resume")
+        cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", eng, *extra,
+               "--seed", "11", "--no-service", "--json", "--all-states", "--resume", state, "--", "198.18.0.2"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.8)
+        t0 = time.time()
+        proc.send_signal(signal.SIGINT)
+        try:
+            out1, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out1, _ = proc.communicate()
+        check(proc.returncode == 130 and os.path.exists(state) and time.time() - t0 < 5,
+              f"{eng}: SIGINT ends the scan in {time.time() - t0:.2f} s and saves the state ({proc.returncode})")
+        with open(state) as f:
+            saved = json.load(f)
+        bad = dict(saved, pending=saved["pending"] + [3000])
+        tampered = os.path.join(tmp, f"{eng}.tampered")
+        with open(tampered, "w") as f:
+            json.dump(bad, f)
+        r = tb.scan(["198.18.0.2"], ["--engine", eng, *extra, "--no-service", "--resume", tampered], check_rc=False)
+        err = r.stderr.decode().strip().splitlines()
+        check(r.returncode == 2 and len(err) == 1 and "not a pair of this scan" in err[0],
+              f"{eng}: a state naming a pair outside the scan is refused: {err[:1]}")
+        p = tb.scan(["198.18.0.2"], ["--engine", eng, *extra, "--no-service", "--json", "--all-states", "--resume",
+                                     state])
+        d = json.loads(p.stdout)
+        st = {x["port"]: x["state"] for h in d["hosts"] for x in h["ports"]}
+        n1 = json.loads(out1)["scan"]["pairs"] if out1 else 0
+        if eng == "connect":
+            want_open = {x[1] for x in exp if x[1] <= 3000} | {9}
+        else:
+            want_open = {7, 53}
+        got_open = {k for k, v in st.items() if v == "open"}
+        check(len(st) == 3000 and got_open == want_open and 0 < n1 < 3000 and not os.path.exists(state),
+              f"{eng}: the resumed scan reports all 3000 ports ({len(st)}), exactly the open ones "
+              f"({len(got_open)}/{len(want_open)}); {n1} before the interruption")
+
+    # -- seeds use 64 bits; one source address per scan ---------------------------------------------
+    p = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", "--json", "--seed", "18446744073709551615"])
+    seed = json.loads(p.stdout)["scan"]["seed"]
+    check(seed == "18446744073709551615", f"JSON keeps a 64-bit seed exactly ({seed!r})")
+    r = tb.scan(["127.0.0.1", "198.18.0.2"], ["--engine", "syn", "-p", "625", "--no-service"], check_rc=False)
+    err = r.stderr.decode().strip().splitlines()
+    check(r.returncode == 2 and len(err) == 1 and "different source addresses" in err[0],
+          f"syn: targets behind different source addresses are refused: {err[:1]}")
+
+    # -- the progress line: on a terminal only ----------------------------------------------------
+    master, slave = pty.openpty()
+    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect", "-p",
+           "1-3000", "--rate", "5000", "--no-service", "--json", "--", "198.18.0.2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    tty_err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty_err += chunk
+    proc.communicate(timeout=30)
+    os.close(master)
+    line = tty_err.decode(errors="replace")
+    check(re.search(r"scan: +[0-9.]+%.* pps +[0-9]+ open .*ETA", line) is not None,
+          f"a progress line (percent, rate, found, ETA) on a terminal: {line[-120:]!r}")
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "1-3000", "--rate", "5000", "--no-service", "--json"])
+    check(b"scan:" not in p.stderr and b"\033" not in p.stderr, f"no progress when stderr is not a terminal: "
+                                                                  f"{p.stderr[:80]!r}")
 
     # -- bad input --------------------------------------------------------------------------------
     for args, what in ((["-p", "70000", "198.18.0.2"], "port"), (["-p", "22", "198.18.0.300"], "target"),

@@ -470,15 +470,17 @@ int main(int argc, char **argv)
         struct registry_error rerr;
         int r = registry_open(o.registry, 0, &reg, &rerr);
         if (r < 0) {
-                if (o.registry)
-                        die_usage("%s:%u: %s", quote(rerr.file[0] ? rerr.file : o.registry), rerr.line, rerr.message);
+                const char *named = o.registry ? o.registry : getenv("PORTSCOPE_REGISTRY");
+                if (named && *named) /* a registry that was asked for must be there */
+                        die_usage("%s:%u: %s", quote(rerr.file[0] ? rerr.file : named), rerr.line, rerr.message);
                 reg = NULL; /* no registry on this machine: statuses are "unknown" */
         }
         struct knowledge_error kerr;
         r = knowledge_load(o.knowledge, &kn, &kerr);
         if (r < 0) {
-                if (o.knowledge)
-                        die_usage("%s:%u: %s", quote(kerr.file[0] ? kerr.file : o.knowledge), kerr.line, kerr.message);
+                const char *named = o.knowledge ? o.knowledge : getenv("PORTSCOPE_KNOWLEDGE");
+                if (named && *named)
+                        die_usage("%s:%u: %s", quote(kerr.file[0] ? kerr.file : named), kerr.line, kerr.message);
                 kn = NULL;
         }
 
@@ -542,7 +544,7 @@ int main(int argc, char **argv)
         bool resuming = false;
         uint64_t fp = scan_fingerprint(targets, &ports, cfg.engine);
         if (o.resume && access(o.resume, F_OK) == 0) {
-                if (scan_resume_load(o.resume, &res, &run.rep, err, sizeof(err)) < 0)
+                if (scan_resume_load(o.resume, targets, &ports, &res, &run.rep, err, sizeof(err)) < 0)
                         die_usage("--resume '%s': %s", quote(o.resume), err);
                 if (res.fingerprint != fp)
                         die_usage("--resume '%s': the saved scan had other targets, ports or engine", quote(o.resume));
@@ -624,7 +626,8 @@ int main(int argc, char **argv)
                                           .pending = stats.pending, .npending = stats.npending };
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
-                        fprintf(stderr, "portscope: scan interrupted; continue with: --resume %s\n", quote(path));
+                        fprintf(stderr, "portscope: scan interrupted; continue with the same targets and options and "
+                                        "--resume %s\n", quote(path));
                 else
                         fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
         } else if (o.resume && resuming) {
@@ -703,5 +706,9 @@ int main(int argc, char **argv)
         knowledge_free(kn);
         registry_close(reg);
         free(args);
+        if (!stats.interrupted && stop_flag) {
+                fputs("portscope: interrupted during service identification; services are missing\n", stderr);
+                return 130;
+        }
         return stats.interrupted ? 130 : rc;
 }

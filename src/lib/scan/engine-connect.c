@@ -76,8 +76,6 @@ static void report(struct cworker *w, uint64_t idx, enum scan_state st, enum sca
         __atomic_add_fetch(ctr, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&sh->replies, 1, __ATOMIC_RELAXED);
         w->answered++;
-        if (st != SCAN_OPEN && !c->all_states)
-                return;
         struct scan_result r = { .index = idx, .proto = PS_TCP, .state = st, .reason = why,
                                  .tries = (uint8_t)(sh->work.pass + 1) };
         scan_pair(c, idx, &r.addr, &r.port);
@@ -373,6 +371,14 @@ static int run_pass(struct cworker *w)
                                 }
                                 allow--;
                         }
+                }
+                if (sh->work.stop) {
+                        /* Stopping: what this worker took but did not send is saved for --resume
+                         * with the unanswered pairs (a half-used batch kept the loop alive). */
+                        while (w->nrequeue)
+                                add_retry(w, w->requeue[--w->nrequeue]);
+                        while (w->ibatch < w->nbatch)
+                                add_retry(w, w->batch[w->ibatch++]);
                 }
                 if (w->inflight == 0 && (w->nrequeue == 0 || sh->work.stop) &&
                     (w->exhausted || sh->work.stop) && w->ibatch == w->nbatch)

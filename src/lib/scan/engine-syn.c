@@ -122,8 +122,6 @@ static void on_packet(void *ud, const uint8_t *pkt, size_t len)
                 return;
         bump(&sh->replies);
         bump(r.state == SCAN_OPEN ? &sh->open : r.state == SCAN_CLOSED ? &sh->closed : &sh->filtered);
-        if (r.state != SCAN_OPEN && !c->all_states)
-                return;
         struct scan_result res = { .index = idx, .addr = r.target, .port = r.port, .proto = PS_TCP,
                                    .state = r.state, .reason = r.reason, .ttl = r.ttl,
                                    .tries = (uint8_t)(sh->pass + 1) };
@@ -451,6 +449,29 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                 scan_addr_format(&first, a, sizeof(a));
                 r = scan_errf(err, errlen, -ENETUNREACH, "no route to %s", a);
                 goto out;
+        }
+        /* One source address per family goes into every probe: a target that the routing table
+         * reaches from another address would never see its answers come back to us. */
+        for (size_t i = 0; i < scan_targets_nintervals(c->targets); i++) {
+                struct scan_addr ends[2], src;
+                scan_targets_interval(c->targets, i, &ends[0], &ends[1]);
+                for (int e = 0; e < 2; e++) {
+                        const struct scan_addr *want = ends[e].family == AF_INET ? &sh->src4 : &sh->src6;
+                        bool have = ends[e].family == AF_INET ? sh->has4 : sh->has6;
+                        if (!have || (scan_route_source(&ends[e], &src) == 0 && scan_addr_compare(&src, want) == 0))
+                                continue;
+                        char a[64], b[64], d[64];
+                        scan_addr_format(&ends[e], a, sizeof(a));
+                        scan_addr_format(want, b, sizeof(b));
+                        if (scan_route_source(&ends[e], &src) == 0)
+                                scan_addr_format(&src, d, sizeof(d));
+                        else
+                                snprintf(d, sizeof(d), "no route");
+                        r = scan_errf(err, errlen, -EINVAL,
+                                      "the targets need different source addresses (%s towards the first, %s towards "
+                                      "%s): scan them in separate runs", b, d, a);
+                        goto out;
+                }
         }
         if (sh->has4 && (sh->raw4 = r = open_raw(AF_INET, &sh->src4, err, errlen)) < 0)
                 goto out;

@@ -36,6 +36,7 @@ struct udp {
         uint64_t npairs;
         struct scan_perm perm;
         unsigned pass;
+        uint64_t pass0_pos; /* how far pass 0 walked the order */
         uint64_t sent, replies, open, closed, filtered, done0, icmp_in_pass, answers_in_pass, last_reply;
         uint64_t sample_idx[SAMPLES], sample_ns[SAMPLES];
         struct scan_rtt rtt;
@@ -108,8 +109,6 @@ static void got(struct udp *u, const struct scan_addr *a, uint16_t port, enum sc
                 u->icmp_in_pass++;
         uint64_t *ctr = st == SCAN_OPEN ? &u->open : st == SCAN_CLOSED ? &u->closed : &u->filtered;
         (*ctr)++;
-        if (st != SCAN_OPEN && !c->all_states)
-                return;
         struct scan_result r = { .index = idx, .addr = *a, .port = port, .proto = PS_UDP, .state = st, .reason = why,
                                  .tries = (uint8_t)(u->pass + 1) };
         if (c->on_result && c->on_result(c->userdata, &r) < 0)
@@ -264,6 +263,8 @@ static void run_pass(struct udp *u, double rate, uint64_t deadline)
         uint64_t batch[BATCH];
         u->icmp_in_pass = u->answers_in_pass = 0;
         for (;;) {
+                if (u->pass == 0)
+                        u->pass0_pos = it.pos;
                 if (want_stop(u))
                         return;
                 if (deadline && scan_now_ns() >= deadline) {
@@ -292,8 +293,11 @@ static void run_pass(struct udp *u, double rate, uint64_t deadline)
                         send_batch(u, batch, n);
                 drain_all(u, 0);
                 progress(u, false);
-                if (end)
+                if (end) {
+                        if (u->pass == 0)
+                                u->pass0_pos = it.pos;
                         return;
+                }
         }
 }
 
@@ -413,35 +417,55 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                 u->pass++;
         }
         stats->interrupted = c->stop && *c->stop;
-        /* Silent pairs: open|filtered (unconfirmed when ICMP was limited or the budget ran out). */
+        /* Silent pairs: open|filtered (unconfirmed when ICMP was limited or the budget ran out). When
+         * interrupted, they are the pending pairs of the saved state instead, and the order
+         * continues where pass 0 stopped. */
         struct scan_perm_iter it;
         scan_perm_begin(&u->perm, c->resume_pos, &it);
-        uint64_t v;
+        uint64_t v, end_pos = stats->interrupted ? u->pass0_pos : UINT64_MAX;
+        size_t cappend = 0;
+        stats->npending = 0;
+        stats->pending = NULL;
         for (size_t i = 0; i < c->nresume_pending + 1; i++) {
                 bool extra = i < c->nresume_pending;
                 for (;;) {
                         if (extra)
                                 v = c->resume_pending[i];
-                        else if (!scan_perm_next(&u->perm, &it, &v))
+                        else if (it.pos >= end_pos || !scan_perm_next(&u->perm, &it, &v))
                                 break;
-                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v) && !stats->interrupted) {
-                                stats->open_filtered++;
-                                struct scan_result res = { .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
-                                                           .reason = SCAN_REASON_NO_RESPONSE,
-                                                           .tries = (uint8_t)(u->pass + 1),
-                                                           .unconfirmed = limited || budget_spent };
-                                scan_pair(c, v, &res.addr, &res.port);
-                                if (c->on_result)
-                                        c->on_result(c->userdata, &res);
+                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v)) {
+                                if (stats->interrupted) {
+                                        if (stats->npending == cappend) {
+                                                size_t ncap = cappend ? cappend * 2 : 1024;
+                                                uint64_t *np = realloc(stats->pending, ncap * sizeof(*np));
+                                                if (!np) {
+                                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                                                        free(stats->pending);
+                                                        stats->pending = NULL;
+                                                        goto out;
+                                                }
+                                                stats->pending = np;
+                                                cappend = ncap;
+                                        }
+                                        stats->pending[stats->npending++] = v;
+                                } else {
+                                        stats->open_filtered++;
+                                        struct scan_result res = {
+                                                .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
+                                                .reason = SCAN_REASON_NO_RESPONSE, .tries = (uint8_t)(u->pass + 1),
+                                                .unconfirmed = limited || budget_spent
+                                        };
+                                        scan_pair(c, v, &res.addr, &res.port);
+                                        if (c->on_result)
+                                                c->on_result(c->userdata, &res);
+                                }
                         }
                         if (extra)
                                 break;
                 }
         }
-        if (stats->interrupted) {
-                /* UDP state is cheap to redo: continue from the pass-0 position, nothing pending. */
-                stats->resume_pos = it.pos;
-        }
+        if (stats->interrupted)
+                stats->resume_pos = u->pass0_pos;
         progress(u, true);
         stats->pairs = u->done0;
         stats->sent = u->sent;

@@ -129,7 +129,9 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         struct scan_host_report *h = host_get(rep, &r->addr);
         if (!h)
                 return -ENOMEM;
-        h->up = true;
+        /* Up: the host itself answered (an ICMP error from a router or silence says nothing). */
+        if ((r->state == SCAN_OPEN || r->state == SCAN_CLOSED) && r->reason != SCAN_REASON_SELF_CONNECT)
+                h->up = true;
         bool listed = r->state == SCAN_OPEN || rep->all_states;
         if (!listed) {
                 if (r->state == SCAN_CLOSED)
@@ -219,11 +221,11 @@ static const struct scan_port_facts *facts_get(struct scan_report *rep, uint16_t
                         }
                         used += (size_t)w;
                 }
-                if (rep->knowledge)
-                        pf->nknowledge = knowledge_for_port(rep->knowledge, port, proto, pf->knowledge, 8);
-                if (pf->nknowledge > 8)
-                        pf->nknowledge = 8;
         }
+        if (rep->knowledge)
+                pf->nknowledge = knowledge_for_port(rep->knowledge, port, proto, pf->knowledge, 8);
+        if (pf->nknowledge > 8)
+                pf->nknowledge = 8;
         *slot = pf;
         return pf;
 }
@@ -309,6 +311,14 @@ static enum scan_verdict judge(const struct scan_report *rep, const struct scan_
                         EXPLAIN("open on a port known for %s (%s); the service was not identified", mal->name,
                                 knowledge_kind_name(mal->kind));
                 return SCAN_VERDICT_MALWARE;
+        }
+        if (!rep->registry) {
+                /* No registry: nothing to hold the port against (a zeroed status reads "unassigned"). */
+                if (!svc && use)
+                        EXPLAIN("open; no registry to judge by; a known use: %s", use->name);
+                else
+                        EXPLAIN("%s; no registry to judge the port by", svc ? svc : "open, the service was not identified");
+                return SCAN_VERDICT_UNIDENTIFIED;
         }
         if (svc && pf->status == REGISTRY_ASSIGNED) {
                 EXPLAIN("%s answers on a port assigned to %s", svc, pf->registered[0] ? pf->registered : "another service");

@@ -15,21 +15,11 @@
 
 uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports *p, enum scan_engine e)
 {
+        /* Every interval of the targets counts: two lists of the same size are different scans. */
         static const struct scan_cookie_key k = { UINT64_C(0x706f72747363), UINT64_C(0x6f70652d7363) };
-        uint64_t h = scan_siphash(&k, p->ports, p->n * sizeof(uint16_t));
-        uint64_t n = scan_targets_count(t);
-        uint64_t buf[12] = { h, n, (uint64_t)e };
-        size_t k2 = 3;
-        if (n) {
-                static const uint64_t frac[] = { 0, 1, 2, 3 };
-                for (size_t i = 0; i < 4; i++) {
-                        struct scan_addr a;
-                        scan_targets_get(t, frac[i] * (n - 1) / 3, &a);
-                        memcpy(&buf[k2], a.a, 16);
-                        k2 += 2;
-                }
-        }
-        return scan_siphash(&k, buf, k2 * sizeof(uint64_t));
+        uint64_t buf[4] = { scan_siphash(&k, p->ports, p->n * sizeof(uint16_t)), scan_targets_count(t), (uint64_t)e,
+                            scan_targets_hash(t, &k) };
+        return scan_siphash(&k, buf, sizeof(buf));
 }
 
 static json_t *u64(uint64_t v)
@@ -90,8 +80,13 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
         return r;
 }
 
-int scan_resume_load(const char *path, struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen)
+int scan_resume_load(const char *path, const struct scan_targets *t, const struct scan_ports *p,
+                     struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen)
 {
+        /* The file is outside input: every pair it names must be a pair of this scan, or an edited
+         * file could point the scanner at addresses that are not its targets. */
+        struct scan_config pc = { .targets = t, .ports = p };
+        uint64_t npairs = scan_targets_count(t) * (uint64_t)p->n;
         char *data = NULL;
         size_t len;
         int r = ps_read_file(path, 1u << 30, &data, &len);
@@ -125,9 +120,9 @@ int scan_resume_load(const char *path, struct scan_resume *ret, struct scan_repo
         }
         for (size_t i = 0; i < st.npending; i++) {
                 json_int_t v = json_integer_value(json_array_get(pend, i));
-                if (v < 0) {
+                if (v < 0 || (uint64_t)v >= npairs) {
                         free(st.mpending);
-                        r = scan_errf(err, errlen, -EINVAL, "invalid pending pair");
+                        r = scan_errf(err, errlen, -EINVAL, "pending pair %zu is not a pair of this scan", i);
                         goto out;
                 }
                 st.mpending[i] = (uint64_t)v;
@@ -143,7 +138,17 @@ int scan_resume_load(const char *path, struct scan_resume *ret, struct scan_repo
                 if (!a || scan_addr_parse(a, &sr.addr) < 0 || port < 0 || port > 65535 || proto < 0 ||
                     proto >= PS_NPROTO || state < 0 || state >= SCAN_NSTATES || reason < 0 || reason >= SCAN_NREASONS)
                         continue;
-                sr.index = (uint64_t)json_integer_value(json_object_get(x, "index"));
+                json_int_t index = json_integer_value(json_object_get(x, "index"));
+                struct scan_addr pa;
+                uint16_t pport;
+                if (index >= 0 && (uint64_t)index < npairs)
+                        scan_pair(&pc, (uint64_t)index, &pa, &pport);
+                if (index < 0 || (uint64_t)index >= npairs || scan_addr_compare(&pa, &sr.addr) != 0 || pport != port) {
+                        free(st.mpending);
+                        r = scan_errf(err, errlen, -EINVAL, "result %zu is not a pair of this scan", i);
+                        goto out;
+                }
+                sr.index = (uint64_t)index;
                 sr.port = (uint16_t)port;
                 sr.proto = (enum ps_proto)proto;
                 sr.state = (enum scan_state)state;

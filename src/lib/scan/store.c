@@ -1,5 +1,5 @@
 /* portscope scan — results in the SQLite store, and what changed since the previous scan.
- * Tables (prefixed scan_): scan_runs, scan_hosts (hosts that answered in a run), scan_ports
+ * Tables (prefixed scan_): scan_runs, scan_hosts (hosts that answered in a run, open ports or not), scan_ports
  * (open ports of a run). */
 #include <errno.h>
 #include <sqlite3.h>
@@ -163,7 +163,8 @@ int scan_store_record(const char *db_path, struct scan_report *rep, bool compare
         }
         for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 char a[64];
-                if (scan_addr_format(&rep->hosts[i].addr, a, sizeof(a)) < 0)
+                /* Only hosts that answered: the next scan compares with the last one that saw them. */
+                if (!rep->hosts[i].up || scan_addr_format(&rep->hosts[i].addr, a, sizeof(a)) < 0)
                         continue;
                 sqlite3_reset(sh);
                 sqlite3_bind_int64(sh, 1, run);

@@ -202,8 +202,17 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
         char *dash = strchr(buf, '-');
         if (dash) {
                 *dash = '\0';
-                if (scan_addr_parse(buf, &a) < 0)
-                        return scan_errf(err, errlen, -EINVAL, "not an address before '-' of a range");
+                if (scan_addr_parse(buf, &a) < 0) {
+                        /* Not a range: a host name such as ip6-localhost, unless the part before
+                         * the '-' was meant as an address. */
+                        bool addrish = strspn(buf, "0123456789.") == (size_t)(dash - buf) || strchr(buf, ':');
+                        *dash = '-';
+                        if (addrish)
+                                return scan_errf(err, errlen, -EINVAL, "not an address before '-' of a range");
+                        dash = NULL;
+                }
+        }
+        if (dash) {
                 const char *rest = dash + 1;
                 unsigned last;
                 if (a.family == AF_INET && parse_uint(rest, strlen(rest), 255, &last)) {
@@ -424,6 +433,30 @@ int scan_targets_finish(struct scan_targets *t, char *err, size_t errlen)
 uint64_t scan_targets_count(const struct scan_targets *t)
 {
         return t->finished ? t->count : 0;
+}
+
+size_t scan_targets_nintervals(const struct scan_targets *t)
+{
+        return t->finished ? t->inc.n : 0;
+}
+
+void scan_targets_interval(const struct scan_targets *t, size_t i, struct scan_addr *lo, struct scan_addr *hi)
+{
+        const struct iv *v = &t->inc.v[i];
+        u128_to_addr(v->family, v->lo, lo);
+        u128_to_addr(v->family, v->hi, hi);
+}
+
+uint64_t scan_targets_hash(const struct scan_targets *t, const struct scan_cookie_key *key)
+{
+        uint64_t h = t->count;
+        for (size_t i = 0; t->finished && i < t->inc.n; i++) {
+                const struct iv *v = &t->inc.v[i];
+                uint64_t b[6] = { h, (uint64_t)v->family, (uint64_t)(v->lo >> 64), (uint64_t)v->lo,
+                                  (uint64_t)(v->hi >> 64), (uint64_t)v->hi };
+                h = scan_siphash(key, b, sizeof(b));
+        }
+        return h;
 }
 
 void scan_targets_get(const struct scan_targets *t, uint64_t i, struct scan_addr *ret)

@@ -7,6 +7,7 @@
  * port (registry status, registered names, knowledge, verdict and sentence, when no service was
  * identified) is written once per distinct port and copied after that. For a terminal the
  * compact text is read back and indented by jansson. */
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +166,10 @@ static json_t *scan_json(const struct scan_report *rep)
         json_object_set_new(o, "engine", json_string(scan_engine_name(rep->engine)));
         json_object_set_new(o, "protocol", json_string(ps_proto_name(rep->proto)));
         json_object_set_new(o, "ports", json_integer((json_int_t)(rep->ports ? rep->ports->n : 0)));
-        json_object_set_new(o, "seed", json_integer((json_int_t)(rep->seed & INT64_MAX)));
+        /* A decimal string: seeds use all 64 bits, more than a JSON number keeps exactly. */
+        char seed[24];
+        snprintf(seed, sizeof(seed), "%" PRIu64, rep->seed);
+        json_object_set_new(o, "seed", json_string(seed));
         json_object_set_new(o, "shard", json_integer(rep->shard + 1));
         json_object_set_new(o, "shards", json_integer(rep->nshards));
         json_object_set_new(o, "started", json_integer(rep->start));

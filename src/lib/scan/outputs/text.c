@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "outputs.h"
+#include "portscope/registry.h"
 #include "portscope/util.h"
 
 static const char *verdict_color(enum scan_verdict v)
@@ -30,7 +31,7 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
         const char *chg = p->change > 0 ? "+" : p->change < 0 ? "-" : " ";
         fprintf(f, "%s %-11s %-14s %-16s %-23s %s%-13s%s %s%s\n", chg, pp, scan_state_name(p->r.state),
                 esvc ? esvc : "?", p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED ?
-                                           registry_status_name(p->facts->status) : "",
+                                           (rep->registry ? registry_status_name(p->facts->status) : "unknown") : "",
                 on, scan_verdict_name(p->verdict), off, expl ? expl : "",
                 p->r.unconfirmed ? " [unconfirmed]" : "");
         free(esvc);
@@ -101,6 +102,17 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
         if (s->interrupted)
                 fprintf(f, "; interrupted");
         fputc('\n', f);
+        if (rep->registry) {
+                const struct registry_source *src = registry_source(rep->registry);
+                fputs("registry: ", f);
+                ps_term_escape(f, src->path, (size_t)-1, false);
+                fprintf(f, " (%s, newest date ", src->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" :
+                                                                                        "services file, assignments only");
+                ps_term_escape(f, *src->date ? src->date : "unknown", (size_t)-1, false);
+                fputs(")\n", f);
+        } else {
+                fputs("registry: none found (statuses are unknown; see portscope update or --registry FILE)\n", f);
+        }
         return ferror(f) ? -EIO : 0;
 }
 
