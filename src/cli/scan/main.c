@@ -601,11 +601,11 @@ int main(int argc, char **argv)
                 fputs("\r\033[K", stderr);
         if (r < 0) {
                 fprintf(stderr, "portscope: scan: %s\n", err);
-                return EXIT_USAGE;
+                exit(EXIT_USAGE); /* like die_usage(): what is held is the process's */
         }
         if (run.oom) {
                 fputs("portscope: scan: out of memory\n", stderr);
-                return EXIT_USAGE;
+                exit(EXIT_USAGE);
         }
         run.rep.stats = stats;
         for (size_t i = 0; i < run.rep.nhosts; i++)
@@ -662,7 +662,7 @@ int main(int argc, char **argv)
         run.rep.end = (long long)time(NULL);
         if (scan_report_finish(&run.rep) < 0) {
                 fputs("portscope: scan: out of memory\n", stderr);
-                return EXIT_USAGE;
+                exit(EXIT_USAGE);
         }
 
         if (o.store) {
@@ -673,7 +673,7 @@ int main(int argc, char **argv)
                         die_usage("store '%s': %s", quote(db), err);
                 if (o.changes && scan_report_finish(&run.rep) < 0) {
                         fputs("portscope: scan: out of memory\n", stderr);
-                        return EXIT_USAGE;
+                        exit(EXIT_USAGE);
                 }
         }
 

@@ -358,12 +358,14 @@ void scan_report_explain(const struct scan_report *rep, const struct scan_port_r
 
 int scan_report_finish(struct scan_report *rep)
 {
-        qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), host_cmp);
+        if (rep->nhosts)
+                qsort(rep->hosts, rep->nhosts, sizeof(*rep->hosts), host_cmp);
         if (rep->hcap && index_build(rep, rep->hcap) < 0) /* the order changed */
                 return -ENOMEM;
         for (size_t i = 0; i < rep->nhosts; i++) {
                 struct scan_host_report *h = &rep->hosts[i];
-                qsort(h->ports, h->nports, sizeof(*h->ports), port_cmp);
+                if (h->nports) /* a host with only closed answers has none */
+                        qsort(h->ports, h->nports, sizeof(*h->ports), port_cmp);
                 /* A resumed scan may have reported a pair twice: keep the first. */
                 size_t o = 0;
                 for (size_t j = 0; j < h->nports; j++) {
