@@ -1,5 +1,5 @@
 /* libFuzzer target: target specifications, target files and port sets (no DNS).
- * fuzz-sources: src/lib/scan/targets.c src/lib/scan/ports.c src/lib/csv.c src/lib/knowledge.c src/lib/port.c src/lib/portinfo.c src/lib/registry.c src/lib/search.c src/lib/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/lib/scan/targets.c src/lib/scan/cookie.c src/lib/scan/ports.c src/lib/csv.c src/lib/knowledge.c src/lib/port.c src/lib/portinfo.c src/lib/registry.c src/lib/search.c src/lib/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -42,7 +42,12 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, "\tIgnored State: closed (%llu)", (unsigned long long)h->closed);
                 fputc('\n', f);
         }
-        fprintf(f, "# portscope done: %zu hosts scanned in %.2f seconds\n", rep->nhosts, rep->stats.elapsed);
+        size_t up = 0;
+        for (size_t i = 0; i < rep->nhosts; i++)
+                up += rep->hosts[i].up;
+        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
+        fprintf(f, "# portscope done: %llu IP addresses (%zu hosts up) scanned in %.2f seconds\n",
+                (unsigned long long)(total < up ? up : total), up, rep->stats.elapsed);
         return ferror(f) ? -EIO : 0;
 }
 

@@ -134,9 +134,14 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                 strftime(te, sizeof(te), "%a %b %e %H:%M:%S %Y", &tm);
         fprintf(f, "<runstats><finished time=\"%lld\"", rep->end);
         attr(f, "timestr", te);
-        fprintf(f, " elapsed=\"%.2f\" summary=\"%zu hosts up, scanned in %.2f seconds\" exit=\"success\"/>"
-                   "<hosts up=\"%zu\" down=\"0\" total=\"%zu\"/></runstats>\n</nmaprun>\n",
-                rep->stats.elapsed, up, rep->stats.elapsed, up, rep->nhosts);
+        /* Like nmap: every target address counts, up or not. */
+        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
+        if (total < up)
+                total = up;
+        fprintf(f, " elapsed=\"%.2f\" summary=\"%llu IP addresses (%zu hosts up) scanned in %.2f seconds\" "
+                   "exit=\"success\"/><hosts up=\"%zu\" down=\"%llu\" total=\"%llu\"/></runstats>\n</nmaprun>\n",
+                rep->stats.elapsed, (unsigned long long)total, up, rep->stats.elapsed, up,
+                (unsigned long long)(total - up), (unsigned long long)total);
         return ferror(f) ? -EIO : 0;
 }
 
