@@ -10,7 +10,7 @@ _portscope() {
         return
     fi
     case "$prev" in
-        --registry|--knowledge|--from|--baseline|--write-baseline|--prometheus|-iL|--exclude-file|-oX)
+        --registry|--knowledge|--from|--baseline|--write-baseline|--prometheus|-iL|--exclude-file|-oX|-oG|-oJ|--payloads|--service-probes|--resume)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --status) COMPREPLY=($(compgen -W "assigned reserved unassigned reserved-or-unassigned" -- "$cur")); return ;;
         --range) COMPREPLY=($(compgen -W "system user dynamic" -- "$cur")); return ;;
@@ -26,7 +26,7 @@ _portscope() {
         registry) opts="$opts" ;;
         update) opts="--url --from --timeout --json --help" ;;
         audit|listening) opts="$opts --jsonl --all --netns --baseline --write-baseline --prometheus --fail-on --changes" ;;
-        scan) opts="$opts --jsonl -p --ports --top-ports --engine --rate --seed --shard --resume --exclude --exclude-file -iL -oX --timeout --max-retries --all-states --changes" ;;
+        scan) opts="$opts --jsonl -p --ports --top-ports --engine --rate --seed --shard --resume --exclude --exclude-file -iL -oX -oG -oJ --timeout --max-retries --max-inflight --source-ports --udp-budget --payloads --service-wait --service-probes --no-service --no-progress --store --all-states --changes" ;;
         serve) opts="--listen --registry --show-local --help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -138,6 +138,11 @@ def run_main_bed(tb, tmp):
                      "198.18.0.0,198.18.0.1,198.18.0.3", "--exclude-file", xf, "--timeout", "300"])
     hosts = {h["address"] for h in json.loads(p.stdout)["hosts"]}
     check(hosts == {"198.18.0.2", "198.19.0.1"}, f"-iL with --exclude/--exclude-file scans only what is left: {hosts}")
+    r = subprocess.run(["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect",
+                        "-p", "625", "--no-service", "--json", "-iL", "-"], input=b"# from a pipe\n198.18.0.2\n",
+                       capture_output=True, timeout=60)
+    hosts = [h["address"] for h in json.loads(r.stdout)["hosts"]] if r.stdout else []
+    check(hosts == ["198.18.0.2"], f"-iL - reads the targets from standard input: {hosts}")
 
     # -- IPv6 on ::1, and the loopback self-connect ------------------------------------------------
     tb.ns(tb.s, "sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40000")

@@ -71,7 +71,7 @@ static void help(void)
 "\n"
 "Targets: names, IPv4/IPv6 addresses, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-9,\n"
 "  fd00::1-fd00::9).\n"
-"  -iL, --input-file FILE     read targets from FILE ('-' for stdin is not supported)\n"
+"  -iL, --input-file FILE     read targets from FILE ('-': standard input)\n"
 "      --exclude LIST         comma-separated targets to leave out\n"
 "      --exclude-file FILE    targets to leave out, from a file\n"
 "Ports (default: the 1000 most frequently open in nmap-services):\n"

@@ -294,7 +294,8 @@ int scan_targets_add_file(struct scan_targets *t, const char *path, bool exclude
 {
         char *data = NULL;
         size_t len = 0;
-        int r = ps_read_file(path, 64u << 20, &data, &len);
+        /* '-' is standard input, as for nmap's -iL. */
+        int r = ps_read_file(strcmp(path, "-") == 0 ? "/dev/stdin" : path, 64u << 20, &data, &len);
         if (r < 0)
                 return scan_errf(err, errlen, r, "cannot read: %s", strerror(-r));
         unsigned line = 1;
