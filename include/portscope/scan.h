@@ -275,9 +275,11 @@ int scan_probes_match(struct scan_probes *p, const char *probe, enum ps_proto pr
 
 /* Connects to (addr, port) over TCP, reads a banner for up to wait_ms, and if it matches nothing
  * sends the probes nmap would (those naming the port first, then HTTP's GetRequest...), at most
- * max_probes of them. Fills ret (name "" when unidentified). Returns 0 or -errno. */
+ * max_probes of them, which share another wait_ms: at most 2 x wait_ms per port. Returns early
+ * when *stop becomes non-zero (checked every 50 ms; stop may be NULL). Fills ret (name "" when
+ * unidentified). Returns 0 or -errno. */
 int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, unsigned wait_ms,
-                          unsigned max_probes, struct scan_service *ret);
+                          unsigned max_probes, const volatile sig_atomic_t *stop, struct scan_service *ret);
 /* p may be NULL for banners only. Safe to call from several threads on one p. */
 
 /* nmap-payloads: UDP payloads per port. */

@@ -251,6 +251,16 @@ bool ps_utf8_valid(const char *s, size_t len)
         return true;
 }
 
+/* Characters that reorder or hide what a terminal shows (bidirectional controls, zero-width
+ * and invisible format characters, line/paragraph separators), and the non-characters U+FFFE,
+ * U+FFFF that XML refuses. */
+static bool hidden_char(uint32_t cp)
+{
+        return cp == 0x061c || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+               (cp >= 0x2060 && cp <= 0x2069) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xfffe ||
+               cp == 0xffff;
+}
+
 void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
 {
         const unsigned char *p = (const unsigned char *)s;
@@ -280,6 +290,14 @@ void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
                         /* C1 control characters (U+0080..U+009F) act on some terminals. */
                         fprintf(f, "\\u%04x", p[i + 1]);
                         i += 2;
+                } else if ((n == 2 && hidden_char((uint32_t)(c & 0x1f) << 6 | (p[i + 1] & 0x3f))) ||
+                           (n == 3 && hidden_char((uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
+                                                  (p[i + 2] & 0x3f)))) {
+                        uint32_t cp = n == 2 ? (uint32_t)(c & 0x1f) << 6 | (p[i + 1] & 0x3f)
+                                             : (uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
+                                                       (p[i + 2] & 0x3f);
+                        fprintf(f, "\\u%04x", (unsigned)cp);
+                        i += n;
                 } else {
                         fwrite(p + i, 1, n, f);
                         i += n;

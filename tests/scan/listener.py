@@ -39,12 +39,15 @@ def main():
     ap.add_argument("--udp-silent", default="")
     ap.add_argument("--ssh", type=int, default=0)
     ap.add_argument("--http", type=int, default=0)
+    ap.add_argument("--hostile", type=int, default=0, help="an FTP banner with escapes, bidi and non-characters")
+    ap.add_argument("--silent-tcp", type=int, default=0, help="accepts and never says anything")
     ap.add_argument("--ready", required=True)
     a = ap.parse_args()
     sel = selectors.DefaultSelector()
     fam, addr = (socket.AF_INET6, "::") if a.tcp6 else (socket.AF_INET, "0.0.0.0")
     kinds = {}
-    for p in ports(a.tcp) + [x for x in (a.ssh, a.http) if x]:
+    held = []
+    for p in ports(a.tcp) + [x for x in (a.ssh, a.http, a.hostile, a.silent_tcp) if x]:
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if fam == socket.AF_INET6:
@@ -52,7 +55,7 @@ def main():
         s.bind((addr, p))
         s.listen(4096)
         s.setblocking(False)
-        kinds[s.fileno()] = "ssh" if p == a.ssh else "http" if p == a.http else "tcp"
+        kinds[s.fileno()] = {a.ssh: "ssh", a.http: "http", a.hostile: "hostile", a.silent_tcp: "silent"}.get(p, "tcp")
         sel.register(s, selectors.EVENT_READ, ("listen", s))
     for p in ports(a.udp_echo) + ports(a.udp_silent):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -77,6 +80,14 @@ def main():
                     except OSError:
                         pass
                     c.close()
+                elif kind == "hostile":
+                    try:
+                        c.send(b'220 vsFTPd 3\xef\xbf\xbe\x1b[31m<&"\xe2\x80\xae\x00 ready...\r\n')
+                    except OSError:
+                        pass
+                    c.close()
+                elif kind == "silent":
+                    held.append(c)
                 elif kind == "http":
                     threading.Thread(target=serve_http, args=(c,), daemon=True).start()
                 else:

@@ -325,6 +325,30 @@ static void resume_fingerprint(void **state)
         assert_true(a == c); /* the order of the command line does not matter */
 }
 
+static void probe_templates(void **state)
+{
+        (void)state;
+        static const char rules[] =
+                "Probe TCP NULL q||\n"
+                "match ssh m|^SSH-[\\d.]+-VShell_(\\S+) (\\w+)| p/$2/ v/$SUBST(1,\"_\",\".\")/ i/$P(2)/\n"
+                "match x11 m|^XX(..)(....)| p/X/ v/$I(1,\">\")/ i/$I(2,\"<\")/\n";
+        struct scan_probes *p = NULL;
+        struct scan_probes_error err;
+        assert_int_equal(scan_probes_parse("rules", rules, sizeof(rules) - 1, &p, &err), 0);
+        struct scan_service s = { 0 };
+        static const char ssh[] = "SSH-2.0-VShell_4_0_5 VShell\r\n";
+        assert_int_equal(scan_probes_match(p, "NULL", PS_TCP, (const unsigned char *)ssh, sizeof(ssh) - 1, &s), 1);
+        assert_string_equal(s.name, "ssh");
+        assert_string_equal(s.product, "VShell");
+        assert_string_equal(s.version, "4.0.5"); /* as nmap shows it */
+        memset(&s, 0, sizeof(s));
+        static const unsigned char x[] = { 'X', 'X', 0x01, 0x02, 0x10, 0x00, 0x00, 0x00 };
+        assert_int_equal(scan_probes_match(p, "NULL", PS_TCP, x, sizeof(x), &s), 1);
+        assert_string_equal(s.version, "258"); /* 0x0102 big endian */
+        assert_string_equal(s.info, "16");    /* 0x00000010 little endian */
+        scan_probes_free(p);
+}
+
 static void verdict_without_registry(void **state)
 {
         (void)state;
@@ -355,6 +379,7 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
+                cmocka_unit_test(probe_templates),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,9 +189,72 @@ def run_main_bed(tb, tmp):
     check(len(lines) == 3 and "scan" in lines[-1], "--jsonl: one line per port and a summary")
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025", "--no-service"])
     out = p.stdout.decode()
-    check("mismatch" not in out and "625/tcp" in out and "REGISTRY" in out, "text table lists ports with registry")
+    check(re.search(r"^  625/tcp +open +\? +assigned +unidentified +open; registered for ", out, re.M) is not None,
+          "text table: port, state, service, registry status, verdict, why")
     check(re.search(r"^registry: .+ \((IANA CSV|services file, assignments only), newest date ", out, re.M) is not None,
           "text table names the registry it judged by")
+
+    # -- hostile and silent servers ----------------------------------------------------------------
+    tb.tcp_ports = []
+    tb.start_listener(tb.t, "hostile", services=False, extra=["--hostile", "2121", "--silent-tcp", "2122"])
+    xml2, grep2 = os.path.join(tmp, "hostile.xml"), os.path.join(tmp, "hostile.gnmap")
+    p = tb.scan(["198.18.0.2"], ["-p", "2121", "--json", "-oX", xml2, "-oG", grep2])
+    d = json.loads(p.stdout)  # strict: fails on invalid JSON
+    svc = (d["hosts"][0]["ports"][0].get("service") or {}) if d["hosts"] else {}
+    r = subprocess.run(["xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", xml2], capture_output=True,
+                       text=True)
+    check(svc.get("product") == "vsftpd" and "\\ufffe" in (svc.get("version") or "") and r.returncode == 0,
+          f"a banner with ESC, U+202E, U+FFFE, NUL and <&\" is identified ({svc.get('name')}, {svc.get('version')!r}) "
+          f"and -oX stays valid XML {r.stderr[:160]}")
+    p = tb.scan(["198.18.0.2"], ["-p", "2121"])
+    out = p.stdout
+    with open(grep2, "rb") as f:
+        g = f.read()
+    check(all(b not in blob for blob in (out, g) for b in (b"\x1b", b"\xe2\x80\xae", b"\xef\xbf\xbe", b"\x00")),
+          "the text table and -oG show no raw ESC, U+202E, U+FFFE or NUL")
+    with open(xml2, "rb") as f:
+        x = f.read()
+    check(b"\xef\xbf\xbe" not in x and b"\x1b" not in x and b"&lt;&amp;&quot;" in x, "-oX escapes the version")
+    t0 = time.time()
+    p = tb.scan(["198.18.0.2"], ["-p", "2122", "--json", "--service-wait", "1000"])
+    took = time.time() - t0
+    check(took < 3.5, f"a silent server holds service identification at most 2 x --service-wait ({took:.2f} s)")
+    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect", "-p", "2122",
+           "--service-wait", "20000", "--json", "--", "198.18.0.2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    t0 = time.time()
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, errb = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, errb = proc.communicate()
+    took = time.time() - t0
+    ports2122 = [x["port"] for h in json.loads(out)["hosts"] for x in h["ports"]] if out else []
+    check(proc.returncode == 130 and took < 1.0 and ports2122 == [2122],
+          f"Ctrl-C during service identification: exit {proc.returncode} after {took:.2f} s, the open port listed")
+    hostile_pid = tb.pids.pop()
+    os.kill(hostile_pid, signal.SIGTERM)
+    os.waitpid(hostile_pid, 0)
+    # A report file is replaced whole or not at all: a write that fails leaves the old one.
+    good = os.path.join(tmp, "good.xml")
+    with open(good, "w") as f:
+        f.write("<good/>\n" * 400)
+
+    def small_files():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    r = subprocess.run(["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect",
+                        "-p", "1-3000", "--all-states", "--no-service", "-oX", good, "--", "198.18.0.2"],
+                       capture_output=True, timeout=60, preexec_fn=small_files)
+    with open(good) as f:
+        kept = f.read() == "<good/>\n" * 400
+    left = [x for x in os.listdir(tmp) if x.startswith("good.xml.")]
+    check(r.returncode == 2 and kept and not left, f"-oX that cannot be written keeps the old file (rc {r.returncode}, "
+                                                   f"kept {kept}, temporary files left {left})")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])

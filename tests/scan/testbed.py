@@ -131,14 +131,22 @@ class TestBed:
         self.ns(S, "ip", "route", "add", "198.19.0.0/16", "via", "198.18.0.2")
         self.ns(T, "ip", "route", "add", "local", "198.19.0.0/16", "dev", "lo")
         self.ns(T, "ip", "route", "add", "198.18.0.0/15", "via", "198.18.0.1", check=False)
-        # Anything addressed outside the test bed is counted (and dropped): must stay 0.
+        # Anything addressed outside the test bed is counted (and dropped): must stay 0. Default
+        # routes to a veth pair whose both ends stay in this namespace (connected to nothing
+        # else, the peer left down so no carrier and no IPv6 chatter; this kernel has no dummy
+        # device) make such a packet reach OUTPUT, where PSLEAK
+        # counts it; without them it would fail the route lookup before any counter saw it.
+        self.ns(S, "ip", "link", "add", "psleak0", "type", "veth", "peer", "name", "psleak1")
+        self.ns(S, "ip", "link", "set", "psleak0", "up")
+        self.ns(S, "ip", "route", "add", "default", "dev", "psleak0")
+        self.ns(S, "ip", "-6", "route", "add", "default", "dev", "psleak0", check=False)
         for cmd in ("iptables", "ip6tables"):
             allowed = ["198.18.0.0/15", "127.0.0.0/8"] if cmd == "iptables" else ["::1/128"]
-            self.ns(S, cmd, "-N", "PSLEAK", check=False)
+            self.ns(S, cmd, "-N", "PSLEAK")
             for a in allowed:
-                self.ns(S, cmd, "-A", "PSLEAK", "-d", a, "-j", "RETURN", check=False)
-            self.ns(S, cmd, "-A", "PSLEAK", "-j", "DROP", check=False)
-            self.ns(S, cmd, "-I", "OUTPUT", "1", "-j", "PSLEAK", check=False)
+                self.ns(S, cmd, "-A", "PSLEAK", "-d", a, "-j", "RETURN")
+            self.ns(S, cmd, "-A", "PSLEAK", "-j", "DROP")
+            self.ns(S, cmd, "-I", "OUTPUT", "1", "-j", "PSLEAK")
         loss, self.loss = self.loss, 0.0
         self.set_loss(loss)
         if self.icmp_unlimited:
@@ -166,7 +174,7 @@ class TestBed:
             for ns, rule in self._loss_rules(pct):
                 self.ns(ns, "iptables", "-I", rule[0], "1", *rule[1:])
 
-    def start_listener(self, ns, name, tcp6=False, services=True):
+    def start_listener(self, ns, name, tcp6=False, services=True, extra=()):
         ready = os.path.join(self.dir, f"ready-{name}")
         if os.path.exists(ready):
             os.unlink(ready)
@@ -180,6 +188,7 @@ class TestBed:
             cmd += ["--http", str(self.http)]
         if tcp6:
             cmd += ["--tcp6"]
+        cmd += list(extra)
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         self.pids.append(p.pid)
         for _ in range(200):
@@ -211,10 +220,15 @@ class TestBed:
         return sorted(set(self.tcp_ports) | {p for p in (self.ssh, self.http) if p})
 
     def leaked(self):
-        """Packets the scanner namespace tried to send outside the test bed."""
+        """Packets the scanner namespace tried to send outside the test bed. Raises when the
+        counting is not in place (the chain, its OUTPUT hook, the default route to the dummy)."""
         n = 0
+        route = self.ns(self.s, "ip", "-4", "route", "get", "192.0.2.1").stdout  # a lookup: sends nothing
+        if "psleak0" not in route:
+            raise RuntimeError(f"leak counter: outside addresses are not routed through OUTPUT: {route}")
         for cmd in ("iptables", "ip6tables"):
-            out = self.ns(self.s, cmd, "-L", "PSLEAK", "-v", "-x", "-n", check=False).stdout
+            self.ns(self.s, cmd, "-C", "OUTPUT", "-j", "PSLEAK")  # raises when the hook is gone
+            out = self.ns(self.s, cmd, "-L", "PSLEAK", "-v", "-x", "-n").stdout
             for line in out.splitlines():
                 f = line.split()
                 if len(f) > 2 and f[2] == "DROP":

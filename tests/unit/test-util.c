@@ -46,6 +46,12 @@ static void test_escape(void **state)
         o = escape("a\0b", 3, false);
         assert_string_equal(o, "a\\x00b");
         free(o);
+        /* Bidirectional overrides, zero-width characters and XML's non-characters are shown,
+         * not obeyed; other letters pass (é, U+2027, U+FFFD). */
+        o = escape("user\xe2\x80\xae" "gpj.exe\xe2\x80\x8b\xd8\x9c\xef\xbf\xbe\xef\xbb\xbf"
+                   "\xe2\x80\xa7\xef\xbf\xbd\xe2\x81\xa6x", (size_t)-1, false);
+        assert_string_equal(o, "user\\u202egpj.exe\\u200b\\u061c\\ufffe\\ufeff\xe2\x80\xa7\xef\xbf\xbd\\u2066x");
+        free(o);
 }
 
 static void test_utf8(void **state)

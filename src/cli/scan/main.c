@@ -2,6 +2,7 @@
  * services, judge, print. Run by `portscope scan ...` (argv {"portscope-scan", "scan", ...}) or
  * directly (`portscope-scan ...`). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,7 +97,8 @@ static void help(void)
 "Service identification (TCP, on by default):\n"
 "  -sV, --service             identify services (banners, nmap-service-probes)\n"
 "      --no-service           do not connect to open ports after the scan\n"
-"      --service-wait MS      wait for a banner (default 2000)\n"
+"      --service-wait MS      wait for a banner, then for the probes' answers\n"
+"                             (default 2000: at most 4 s per port)\n"
 "      --service-probes FILE  nmap-service-probes file\n"
 "Output:\n"
 "      --json | --jsonl       JSON document | one JSON object per port\n"
@@ -298,7 +301,7 @@ static void *svc_worker(void *arg)
         struct scan_port_report *pr;
         while (!stop_flag && (pr = svc_next(j))) {
                 struct scan_service *s = malloc(sizeof(*s));
-                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, s) == 0)
+                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, &stop_flag, s) == 0)
                         pr->service = s;
                 else
                         free(s);
@@ -306,32 +309,69 @@ static void *svc_worker(void *arg)
         return NULL;
 }
 
-static int open_out(const char *path, FILE **ret)
-{
-        if (strcmp(path, "-") == 0) {
-                *ret = stdout;
-                return 0;
-        }
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        *ret = f;
-        return 0;
-}
-
+/* Writes the report in format fmt to path ('-': standard output). A file is written whole or not
+ * at all: a temporary file beside it, fsync, rename, so a failed write (disk full, a signal)
+ * never leaves a cut-off report where a good one was. */
 static int write_file_output(const char *path, const char *fmt, const struct scan_report *rep)
 {
-        FILE *f = NULL;
-        int r = open_out(path, &f);
-        if (r < 0) {
+        int r;
+        if (strcmp(path, "-") == 0) {
+                r = scan_output_find(fmt)->write(rep, stdout, false);
+                if (fflush(stdout) != 0 && r == 0)
+                        r = -errno;
+                if (r < 0)
+                        fprintf(stderr, "portscope: cannot write to standard output: %s\n", strerror(-r));
+                return r;
+        }
+        struct stat st;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+                /* A device or a pipe (/dev/stdout, a FIFO): written in place, nothing to replace. */
+                FILE *f = fopen(path, "we");
+                if (!f) {
+                        r = -errno;
+                } else {
+                        r = scan_output_find(fmt)->write(rep, f, false);
+                        if (fclose(f) != 0 && r == 0)
+                                r = -errno;
+                }
+                if (r < 0)
+                        fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
+                return r;
+        }
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(ENAMETOOLONG));
+                return -ENAMETOOLONG;
+        }
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
                 fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
                 return r;
         }
-        r = scan_output_find(fmt)->write(rep, f, false);
-        if (f != stdout && fclose(f) != 0 && r == 0)
+        mode_t um = umask(0);
+        umask(um);
+        FILE *f = fdopen(fd, "w");
+        if (!f) {
                 r = -errno;
-        if (r < 0)
+                close(fd);
+        } else {
+                r = fchmod(fd, 0666 & ~um) < 0 ? -errno : 0;
+                if (r == 0)
+                        r = scan_output_find(fmt)->write(rep, f, false);
+                if (fflush(f) != 0 && r == 0)
+                        r = -errno;
+                if (r == 0 && fsync(fd) < 0)
+                        r = -errno;
+                if (fclose(f) != 0 && r == 0)
+                        r = -errno;
+        }
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
                 fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
+        }
         return r;
 }
 
@@ -435,7 +475,10 @@ int main(int argc, char **argv)
                 case OPT_KNOWLEDGE: o.knowledge = optarg; break;
                 case OPT_SERVICE: o.no_service = false; break;
                 case OPT_NOSERVICE: o.no_service = true; break;
-                case OPT_SWAIT: o.service_wait = parse_ms("--service-wait", optarg); break;
+                case OPT_SWAIT:
+                        if ((o.service_wait = parse_ms("--service-wait", optarg)) == 0)
+                                die_usage("--service-wait: 0 ms leaves no time to connect (use --no-service)");
+                        break;
                 case OPT_PROBES: o.probes = optarg; break;
                 case OPT_PAYLOADS: o.payloads = optarg; break;
                 case OPT_UDPBUDGET: o.udp_budget = parse_ms("--udp-budget", optarg); break;

@@ -12,7 +12,25 @@
 size_t scan_probes_plan(const struct scan_probes *ps, uint16_t port, const char **names, const unsigned char **payloads,
                         size_t *lens, size_t max);
 
-static int connect_to(const struct scan_addr *a, uint16_t port, unsigned wait_ms)
+/* Waits for events on fd until deadline (ns, monotonic) in slices of at most 50 ms, so that a
+ * stop request (Ctrl-C) is seen quickly. > 0 ready, 0 timed out or stopped, < 0 error. */
+static int wait_fd(int fd, short events, uint64_t deadline, const volatile sig_atomic_t *stop)
+{
+        for (;;) {
+                if (stop && *stop)
+                        return 0;
+                uint64_t now = scan_now_ns();
+                if (now >= deadline)
+                        return 0;
+                uint64_t ms = (deadline - now + 999999) / 1000000;
+                struct pollfd p = { .fd = fd, .events = events };
+                int r = poll(&p, 1, ms > 50 ? 50 : (int)ms);
+                if (r != 0 && !(r < 0 && errno == EINTR))
+                        return r;
+        }
+}
+
+static int connect_to(const struct scan_addr *a, uint16_t port, uint64_t deadline, const volatile sig_atomic_t *stop)
 {
         int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -38,10 +56,9 @@ static int connect_to(const struct scan_addr *a, uint16_t port, unsigned wait_ms
                 close(fd);
                 return -e;
         }
-        struct pollfd p = { .fd = fd, .events = POLLOUT };
         int err = 0;
         socklen_t len = sizeof(err);
-        if (poll(&p, 1, (int)wait_ms) <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        if (wait_fd(fd, POLLOUT, deadline, stop) <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
                 close(fd);
                 return -(err ? err : ETIMEDOUT);
         }
@@ -56,21 +73,16 @@ static int connect_to(const struct scan_addr *a, uint16_t port, unsigned wait_ms
         return fd;
 }
 
-/* Reads until wait_ms passed, the peer closed, or buf is full. */
-static size_t read_some(int fd, unsigned char *buf, size_t cap, unsigned wait_ms)
+/* Reads until the deadline, the peer closed, or buf is full; once something came, a pause of
+ * 200 ms ends the answer. */
+static size_t read_some(int fd, unsigned char *buf, size_t cap, uint64_t deadline, const volatile sig_atomic_t *stop)
 {
         size_t n = 0;
-        uint64_t end = scan_now_ns() + (uint64_t)wait_ms * 1000000u;
         while (n < cap) {
-                uint64_t now = scan_now_ns();
-                if (now >= end)
-                        break;
-                struct pollfd p = { .fd = fd, .events = POLLIN };
-                /* once something came, a short pause ends the answer */
-                int ms = (int)((end - now) / 1000000u);
-                if (n > 0 && ms > 200)
-                        ms = 200;
-                if (poll(&p, 1, ms) <= 0)
+                uint64_t end = deadline;
+                if (n > 0 && scan_now_ns() + 200000000u < end)
+                        end = scan_now_ns() + 200000000u;
+                if (wait_fd(fd, POLLIN, end, stop) <= 0)
                         break;
                 ssize_t r = recv(fd, buf + n, cap - n, 0);
                 if (r <= 0)
@@ -81,15 +93,17 @@ static size_t read_some(int fd, unsigned char *buf, size_t cap, unsigned wait_ms
 }
 
 int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, unsigned wait_ms,
-                          unsigned max_probes, struct scan_service *ret)
+                          unsigned max_probes, const volatile sig_atomic_t *stop, struct scan_service *ret)
 {
         struct scan_service s;
         memset(&s, 0, sizeof(s));
         unsigned char buf[4096];
-        int fd = connect_to(addr, port, wait_ms);
+        uint64_t wait_ns = (uint64_t)wait_ms * 1000000u;
+        /* The banner may take wait_ms; the probes then share another wait_ms. */
+        int fd = connect_to(addr, port, scan_now_ns() + wait_ns, stop);
         if (fd < 0)
                 return fd;
-        size_t n = read_some(fd, buf, sizeof(buf), wait_ms);
+        size_t n = read_some(fd, buf, sizeof(buf), scan_now_ns() + wait_ns, stop);
         close(fd);
         if (n) {
                 s.banner_len = n < sizeof(s.banner) ? n : sizeof(s.banner);
@@ -104,12 +118,13 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
         const unsigned char *payloads[8];
         size_t lens[8];
         size_t np = scan_probes_plan(p, port, names, payloads, lens, max_probes < 8 ? max_probes : 8);
-        for (size_t i = 0; i < np; i++) {
-                fd = connect_to(addr, port, wait_ms);
+        uint64_t deadline = scan_now_ns() + wait_ns;
+        for (size_t i = 0; i < np && !(stop && *stop) && scan_now_ns() < deadline; i++) {
+                fd = connect_to(addr, port, deadline, stop);
                 if (fd < 0)
                         break;
                 ssize_t w = send(fd, payloads[i], lens[i], MSG_NOSIGNAL);
-                n = w == (ssize_t)lens[i] ? read_some(fd, buf, sizeof(buf), wait_ms) : 0;
+                n = w == (ssize_t)lens[i] ? read_some(fd, buf, sizeof(buf), deadline, stop) : 0;
                 close(fd);
                 if (n == 0)
                         continue;
@@ -118,7 +133,10 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
                         t.banner_len = n < sizeof(t.banner) ? n : sizeof(t.banner);
                         memcpy(t.banner, buf, t.banner_len);
                 }
+                /* The probe that got the answer, even when a fallback's rule matched it. */
+                snprintf(t.probe, sizeof(t.probe), "%s", names[i]);
                 if (scan_probes_match(p, names[i], PS_TCP, buf, n, &t) == 1) {
+                        snprintf(t.probe, sizeof(t.probe), "%s", names[i]);
                         if (!t.soft) {
                                 *ret = t;
                                 return 0;
@@ -127,7 +145,6 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
                                 s = t;
                 } else if (s.banner_len == 0) {
                         s = t;
-                        snprintf(s.probe, sizeof(s.probe), "%s", names[i]);
                 }
         }
         *ret = s;

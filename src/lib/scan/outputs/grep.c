@@ -1,35 +1,54 @@
 /* portscope scan — nmap's greppable format (-oG): one line per host. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "config.h"
 #include "outputs.h"
 
-/* Greppable fields are separated by '/' and ','; those characters become spaces. */
+/* Greppable fields are separated by '/' and ','; as nmap does, '/' becomes '|', and ',' and tabs
+ * become spaces. Control characters were escaped first, so a field is one line. */
 static void field(FILE *f, const char *s)
 {
         char *e = scan_escape(s, strlen(s));
         for (const char *p = e ? e : ""; *p; p++)
-                fputc(*p == '/' || *p == ',' || *p == '\t' ? ' ' : *p, f);
+                fputc(*p == '/' ? '|' : *p == ',' || *p == '\t' ? ' ' : *p, f);
         free(e);
 }
 
 static int grep_write(const struct scan_report *rep, FILE *f, bool color)
 {
-        fprintf(f, "# portscope %s scan initiated %lld as: %s\n", scan_engine_name(rep->engine), rep->start,
-                rep->args ? rep->args : "portscope scan");
+        char when[64] = "";
+        time_t t = (time_t)rep->start;
+        struct tm tm;
+        if (localtime_r(&t, &tm))
+                strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+        char *args = scan_escape(rep->args ? rep->args : "portscope scan", strlen(rep->args ? rep->args : "portscope scan"));
+        fprintf(f, "# portscope %s (%s scan) initiated %s as: %s\n", PORTSCOPE_VERSION, scan_engine_name(rep->engine),
+                when, args ? args : "");
+        free(args);
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
-                fprintf(f, "Host: %s (%s)\tStatus: %s\n", a, h->name ? h->name : "", h->up ? "Up" : "Down");
-                if (h->nports == 0)
+                char *name = scan_escape(h->name ? h->name : "", h->name ? strlen(h->name) : 0);
+                fprintf(f, "Host: %s (%s)\tStatus: %s\n", a, name ? name : "", h->up ? "Up" : "Down");
+                if (h->nports == 0) {
+                        free(name);
                         continue;
-                fprintf(f, "Host: %s (%s)\tPorts: ", a, h->name ? h->name : "");
+                }
+                fprintf(f, "Host: %s (%s)\tPorts: ", a, name ? name : "");
+                free(name);
                 for (size_t j = 0; j < h->nports; j++) {
                         const struct scan_port_report *p = &h->ports[j];
                         fprintf(f, "%s%u/%s/%s//", j ? ", " : "", p->r.port, scan_state_name(p->r.state),
                                 ps_proto_name(p->r.proto));
-                        field(f, p->service ? p->service->name : "");
+                        /* The service found, else (like nmap) the registry's name for the port. */
+                        char reg[sizeof(p->facts->registered)] = "";
+                        if (p->facts)
+                                snprintf(reg, sizeof(reg), "%.*s", (int)strcspn(p->facts->registered, ","),
+                                         p->facts->registered);
+                        field(f, p->service && p->service->name[0] ? p->service->name : reg);
                         fputs("//", f);
                         if (p->service) {
                                 char *d = scan_service_desc(p->service);

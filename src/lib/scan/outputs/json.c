@@ -271,6 +271,10 @@ static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
                         r = port_write(&w, &rep->hosts[i].ports[j], true);
                         fputc('\n', f);
                 }
+        for (size_t i = 0; rep->changes && i < rep->ngone && r == 0; i++) { /* "change":"gone" */
+                r = port_write(&w, &rep->gone[i], true);
+                fputc('\n', f);
+        }
         writer_free(&w);
         if (r == 0) {
                 json_t *end = json_object();

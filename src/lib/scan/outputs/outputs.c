@@ -35,6 +35,13 @@ char *scan_escape(const char *s, size_t len)
 void scan_xml_escape(FILE *f, const char *s)
 {
         for (; *s; s++) {
+                /* U+FFFE and U+FFFF are not XML characters, whatever reached here. */
+                if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
+                    ((unsigned char)s[2] == 0xbe || (unsigned char)s[2] == 0xbf)) {
+                        fputs("\xef\xbf\xbd", f);
+                        s += 2;
+                        continue;
+                }
                 switch (*s) {
                 case '&': fputs("&amp;", f); break;
                 case '<': fputs("&lt;", f); break;

@@ -450,6 +450,84 @@ static void put_capture(char *out, size_t cap, size_t *o, const unsigned char *s
         }
 }
 
+/* Reads a quoted template argument ("..." with \\ escapes) at *pp into buf; advances *pp past it. */
+static bool quoted_arg(const char **pp, char *buf, size_t cap)
+{
+        const char *p = *pp;
+        size_t n = 0;
+        if (*p != '"')
+                return false;
+        for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                        p++;
+                if (n + 1 >= cap)
+                        return false;
+                buf[n++] = *p;
+        }
+        if (*p != '"')
+                return false;
+        buf[n] = '\0';
+        *pp = p + 1;
+        return true;
+}
+
+/* $SUBST(n,"from","to"): capture n, printable part, every "from" replaced by "to" (nmap's
+ * version strings such as 4_0_5 -> 4.0.5). Returns the end of the template or NULL. */
+static const char *subst(const char *p, char *out, size_t cap, size_t *o, const unsigned char *subj, PCRE2_SIZE *ov,
+                         int rc)
+{
+        const char *a = p + 7;
+        char from[32], to[32], cap_text[256];
+        if (!isdigit((unsigned char)*a) || a[1] != ',')
+                return NULL;
+        int n = *a - '0';
+        a += 2;
+        if (!quoted_arg(&a, from, sizeof(from)) || *a++ != ',' || !quoted_arg(&a, to, sizeof(to)) || *a != ')' ||
+            !from[0])
+                return NULL;
+        size_t cl = 0;
+        put_capture(cap_text, sizeof(cap_text), &cl, subj, ov, rc, n, true);
+        cap_text[cl] = '\0';
+        size_t fl = strlen(from), tl = strlen(to);
+        for (size_t i = 0; i < cl && *o + 1 < cap;) {
+                if (strncmp(cap_text + i, from, fl) == 0) {
+                        for (size_t k = 0; k < tl && *o + 1 < cap; k++)
+                                out[(*o)++] = to[k];
+                        i += fl;
+                } else {
+                        out[(*o)++] = cap_text[i++];
+                }
+        }
+        return a + 1;
+}
+
+/* $I(n,">") / $I(n,"<"): capture n (at most 8 bytes) as an unsigned big / little endian number. */
+static const char *unpack_int(const char *p, char *out, size_t cap, size_t *o, const unsigned char *subj,
+                              PCRE2_SIZE *ov, int rc)
+{
+        const char *a = p + 3;
+        char order[4];
+        if (!isdigit((unsigned char)*a) || a[1] != ',')
+                return NULL;
+        int n = *a - '0';
+        a += 2;
+        if (!quoted_arg(&a, order, sizeof(order)) || *a != ')' || (strcmp(order, ">") != 0 && strcmp(order, "<") != 0))
+                return NULL;
+        if (n > 0 && n < rc && ov[2 * n] != PCRE2_UNSET && ov[2 * n + 1] - ov[2 * n] <= 8) {
+                uint64_t v = 0;
+                size_t len = ov[2 * n + 1] - ov[2 * n];
+                for (size_t i = 0; i < len; i++) {
+                        unsigned char b = subj[ov[2 * n] + (order[0] == '>' ? i : len - 1 - i)];
+                        v = v << 8 | b;
+                }
+                char num[24];
+                int w = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+                for (int k = 0; k < w && *o + 1 < cap; k++)
+                        out[(*o)++] = num[k];
+        }
+        return a + 1;
+}
+
 static void expand(const char *t, const unsigned char *subj, PCRE2_SIZE *ov, int rc, char *out, size_t cap)
 {
         size_t o = 0;
@@ -463,12 +541,14 @@ static void expand(const char *t, const unsigned char *subj, PCRE2_SIZE *ov, int
                 } else if (strncmp(p, "$P(", 3) == 0 && isdigit((unsigned char)p[3]) && p[4] == ')') {
                         put_capture(out, cap, &o, subj, ov, rc, p[3] - '0', true);
                         p += 5;
-                } else if ((strncmp(p, "$SUBST(", 7) == 0 || strncmp(p, "$I(", 3) == 0)) {
-                        const char *a = strchr(p, '(') + 1;
-                        if (isdigit((unsigned char)*a))
-                                put_capture(out, cap, &o, subj, ov, rc, *a - '0', true);
-                        const char *close = strchr(a, ')');
-                        p = close ? close + 1 : p + strlen(p);
+                } else if (strncmp(p, "$SUBST(", 7) == 0 || strncmp(p, "$I(", 3) == 0) {
+                        const char *next = p[1] == 'S' ? subst(p, out, cap, &o, subj, ov, rc)
+                                                       : unpack_int(p, out, cap, &o, subj, ov, rc);
+                        if (!next) { /* malformed: skip to its ')' */
+                                const char *close = strchr(p, ')');
+                                next = close ? close + 1 : p + strlen(p);
+                        }
+                        p = next;
                 } else {
                         out[o++] = *p++;
                 }
@@ -476,9 +556,27 @@ static void expand(const char *t, const unsigned char *subj, PCRE2_SIZE *ov, int
         out[o] = '\0';
 }
 
+static int match_rules(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
+                       struct scan_service *ret, bool *have_soft, pcre2_match_context *mctx);
+
 /* 1: hard match, 2: soft match, 0: none. */
 static int match_probe(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
                        struct scan_service *ret, bool *have_soft)
+{
+        /* Bounded backtracking, as nmap bounds it: a rule and an answer made for each other
+         * cannot hold a thread (pcre2_match then fails with an error, which is no match). */
+        pcre2_match_context *mctx = pcre2_match_context_create(NULL);
+        if (!mctx)
+                return -ENOMEM;
+        pcre2_set_match_limit(mctx, 100000);
+        pcre2_set_depth_limit(mctx, 10000);
+        int result = match_rules(ps, pr, resp, len, ret, have_soft, mctx);
+        pcre2_match_context_free(mctx);
+        return result;
+}
+
+static int match_rules(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
+                       struct scan_service *ret, bool *have_soft, pcre2_match_context *mctx)
 {
         for (size_t i = 0; i < pr->nrules; i++) {
                 struct rule *r = &pr->rules[i];
@@ -490,7 +588,7 @@ static int match_probe(struct scan_probes *ps, const struct probe *pr, const uns
                 pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
                 if (!md)
                         return -ENOMEM;
-                int rc = pcre2_match(code, resp, len, 0, 0, md, NULL);
+                int rc = pcre2_match(code, resp, len, 0, 0, md, mctx);
                 if (rc > 0) {
                         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
                         struct scan_service s = ret ? *ret : (struct scan_service){ 0 };
