@@ -35,6 +35,7 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt" ;;
     fuzz-portspec) printf '22/tcp' >"$corpus/a"; printf '1-1023,8080/udp' >"$corpus/b" ;;
     fuzz-baseline) grep -v "^#" "$top/docs/baseline-format.md" | head -c 4000 >"$corpus/doc" ;;
+    fuzz-scan-resume) cp "$top/tests/fixtures/scan.resume" "$corpus/" ;;
   esac
   echo "fuzz: running $name for ${secs}s"
   if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \

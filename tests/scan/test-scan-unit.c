@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -349,6 +350,62 @@ static void probe_templates(void **state)
         scan_probes_free(p);
 }
 
+/* Loads state text as a resume file of the scan 198.18.0.0/30 + fd00::1 x 1-3,625. */
+static int load_state(const char *text, struct scan_resume *st, struct scan_report *rep, char *err, size_t errlen)
+{
+        char path[] = "/tmp/ps-resume-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+        struct scan_targets *t = scan_targets_new();
+        assert_int_equal(scan_targets_add(t, "198.18.0.0/30", SCAN_TARGETS_NO_DNS, err, errlen), 0);
+        assert_int_equal(scan_targets_add(t, "fd00::1", SCAN_TARGETS_NO_DNS, err, errlen), 0);
+        assert_int_equal(scan_targets_finish(t, err, errlen), 0);
+        struct scan_ports p = { 0 };
+        assert_int_equal(scan_ports_parse("1-3,625", PS_TCP, NULL, NULL, &p, err, errlen), 0);
+        int r = scan_resume_load(path, t, &p, st, rep, err, errlen);
+        unlink(path);
+        scan_ports_free(&p);
+        scan_targets_free(t);
+        return r;
+}
+
+static void resume_refuses_other_pairs(void **state)
+{
+        (void)state;
+        static const char good[] =
+                "{\"portscope_scan_resume\":1,\"seed\":\"7\",\"shard\":0,\"nshards\":1,\"pos\":\"9\","
+                "\"fingerprint\":\"1\",\"engine\":\"syn\",\"pending\":[1,2,19],\"results\":[{\"index\":3,"
+                "\"address\":\"198.18.0.0\",\"port\":625,\"proto\":0,\"state\":0,\"reason\":0},{\"index\":19,"
+                "\"address\":\"fd00::1\",\"port\":625,\"proto\":0,\"state\":1,\"reason\":1}]}";
+        char err[256] = "", bad[sizeof(good) + 16];
+        struct scan_resume st;
+        struct scan_report rep;
+        scan_report_init(&rep);
+        assert_int_equal(load_state(good, &st, &rep, err, sizeof(err)), 0);
+        assert_int_equal(st.npending, 3);
+        assert_int_equal(rep.nhosts, 2);
+        free(st.mpending);
+        scan_report_free(&rep);
+        /* 5 targets x 4 ports: pair 20 does not exist; pair 3 is 198.18.0.0:625, not .1 or :22. */
+        static const char *const edits[][2] = { { "[1,2,19]", "[1,2,20]" },
+                                                { "\"198.18.0.0\",\"port\":625", "\"198.18.0.1\",\"port\":625" },
+                                                { "\"198.18.0.0\",\"port\":625", "\"198.18.0.0\",\"port\":22" },
+                                                { "\"index\":19", "\"index\":-1" } };
+        for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+                const char *at = strstr(good, edits[i][0]);
+                assert_non_null(at);
+                snprintf(bad, sizeof(bad), "%.*s%s%s", (int)(at - good), good, edits[i][1], at + strlen(edits[i][0]));
+                scan_report_init(&rep);
+                err[0] = '\0';
+                if (load_state(bad, &st, &rep, err, sizeof(err)) == 0)
+                        fail_msg("accepted a state naming a pair outside the scan: %s", bad);
+                assert_non_null(strstr(err, "not a pair of this scan"));
+                scan_report_free(&rep);
+        }
+}
+
 static void verdict_without_registry(void **state)
 {
         (void)state;
@@ -379,7 +436,7 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
-                cmocka_unit_test(probe_templates),
+                cmocka_unit_test(probe_templates),     cmocka_unit_test(resume_refuses_other_pairs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

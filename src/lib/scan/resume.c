@@ -115,7 +115,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         st.npending = json_array_size(pend);
         st.mpending = malloc((st.npending + 1) * sizeof(uint64_t));
         if (!st.mpending) {
-                r = -ENOMEM;
+                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < st.npending; i++) {
@@ -158,7 +158,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 sr.unconfirmed = json_is_true(json_object_get(x, "unconfirmed"));
                 if (scan_report_add(rep, &sr) < 0) {
                         free(st.mpending);
-                        r = -ENOMEM;
+                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
                         goto out;
                 }
         }
