@@ -348,6 +348,15 @@ def run_main_bed(tb, tmp):
     err = r.stderr.decode().strip().splitlines()
     check(r.returncode == 2 and len(err) == 1 and "different source addresses" in err[0],
           f"syn: targets behind different source addresses are refused: {err[:1]}")
+    # ... also when a more specific route inside a target block takes another source.
+    tb.ns(tb.s, "ip", "addr", "add", "198.18.1.1/32", "dev", "lo")
+    tb.ns(tb.s, "ip", "route", "add", "198.19.5.0/24", "via", "198.18.0.2", "src", "198.18.1.1")
+    r = tb.scan(["198.19.0.0/16"], ["--engine", "syn", "-p", "625", "--no-service"], check_rc=False)
+    tb.ns(tb.s, "ip", "route", "del", "198.19.5.0/24")
+    tb.ns(tb.s, "ip", "addr", "del", "198.18.1.1/32", "dev", "lo")
+    err = r.stderr.decode().strip().splitlines()
+    check(r.returncode == 2 and len(err) == 1 and "198.18.1.1 towards 198.19.5." in err[0],
+          f"syn: a /24 routed from another source inside the /16 is refused: {err[:1]}")
 
     # -- the progress line: on a terminal only ----------------------------------------------------
     master, slave = pty.openpty()

@@ -451,10 +451,19 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                 goto out;
         }
         /* One source address per family goes into every probe: a target that the routing table
-         * reaches from another address would never see its answers come back to us. */
-        for (size_t i = 0; i < scan_targets_nintervals(c->targets); i++) {
+         * reaches from another address would never see its answers come back to us. Checked at
+         * both ends of every target interval and every 256th address or so between them (at
+         * most about 4096 lookups more), which finds the routes of a /24 or larger inside. */
+        uint64_t step = ntargets / 4096 > 256 ? ntargets / 4096 : 256;
+        size_t nint = scan_targets_nintervals(c->targets);
+        for (uint64_t i = 0; i < nint + (ntargets + step - 1) / step; i++) {
                 struct scan_addr ends[2], src;
-                scan_targets_interval(c->targets, i, &ends[0], &ends[1]);
+                if (i < nint) {
+                        scan_targets_interval(c->targets, i, &ends[0], &ends[1]);
+                } else {
+                        scan_targets_get(c->targets, (i - nint) * step, &ends[0]);
+                        ends[1] = ends[0];
+                }
                 for (int e = 0; e < 2; e++) {
                         const struct scan_addr *want = ends[e].family == AF_INET ? &sh->src4 : &sh->src6;
                         bool have = ends[e].family == AF_INET ? sh->has4 : sh->has6;
