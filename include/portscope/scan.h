@@ -313,6 +313,7 @@ struct scan_port_facts {
         char registered[128];        /* the registry's service names for the port, comma-separated */
         const struct knowledge_entry *knowledge[8]; /* borrowed from the knowledge */
         size_t nknowledge;
+        struct scan_port_facts *next_alloc; /* internal: the report's list of what it allocated */
 };
 
 #define SCAN_EXPLANATION_MAX 320
@@ -355,6 +356,7 @@ struct scan_report {
         struct scan_port_report *gone; /* --changes: ports open in the previous scan, not now */
         size_t ngone, capgone;
         struct scan_port_facts **facts; /* internal: [proto * 65536 + port], filled on demand */
+        struct scan_port_facts *facts_all; /* internal: every one allocated (freed by walking this) */
 };
 
 void scan_report_init(struct scan_report *rep);

@@ -36,9 +36,10 @@ void scan_report_free(struct scan_report *rep)
         for (size_t i = 0; i < rep->ngone; i++)
                 free(rep->gone[i].service);
         free(rep->gone);
-        if (rep->facts)
-                for (size_t i = 0; i < (size_t)PS_NPROTO * 65536; i++)
-                        free(rep->facts[i]);
+        for (struct scan_port_facts *pf = rep->facts_all, *next; pf; pf = next) {
+                next = pf->next_alloc;
+                free(pf);
+        }
         free(rep->facts);
         memset(rep, 0, sizeof(*rep));
 }
@@ -202,6 +203,8 @@ static const struct scan_port_facts *facts_get(struct scan_report *rep, uint16_t
         struct scan_port_facts *pf = calloc(1, sizeof(*pf));
         if (!pf)
                 return NULL;
+        pf->next_alloc = rep->facts_all;
+        rep->facts_all = pf;
         if (rep->registry) {
                 pf->status = registry_status(rep->registry, port, proto);
                 uint32_t ids[16];
