@@ -276,7 +276,7 @@ static void targets_dash_names(void **state)
         (void)state;
         char err[200];
         /* A '-' in a host name is not a range (ip6-localhost, my-server.example). */
-        static const char *const names[] = { "ip6-localhost", "my-server.example", "a-1", NULL };
+        static const char *const names[] = { "ip6-localhost", "my-server.example", "a-1", "123-reg.example", NULL };
         for (const char *const *n = names; *n; n++) {
                 struct scan_targets *t = scan_targets_new();
                 assert_true(scan_targets_add(t, *n, SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);

@@ -232,7 +232,8 @@ def run_main_bed(tb, tmp):
         out, errb = proc.communicate()
     took = time.time() - t0
     ports2122 = [x["port"] for h in json.loads(out)["hosts"] for x in h["ports"]] if out else []
-    check(proc.returncode == 130 and took < 1.0 and ports2122 == [2122],
+    check(proc.returncode == 130 and took < 1.0 and ports2122 == [2122] and
+          b"interrupted during service identification" in errb,
           f"Ctrl-C during service identification: exit {proc.returncode} after {took:.2f} s, the open port listed")
     hostile_pid = tb.pids.pop()
     os.kill(hostile_pid, signal.SIGTERM)
@@ -255,6 +256,14 @@ def run_main_bed(tb, tmp):
     left = [x for x in os.listdir(tmp) if x.startswith("good.xml.")]
     check(r.returncode == 2 and kept and not left, f"-oX that cannot be written keeps the old file (rc {r.returncode}, "
                                                    f"kept {kept}, temporary files left {left})")
+    os.chmod(good, 0o600)
+    link = os.path.join(tmp, "link.xml")
+    os.symlink(good, link)
+    tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "625", "--no-service", "-oX", link])
+    with open(good) as f:
+        replaced = f.read().startswith("<?xml")
+    check(os.path.islink(link) and replaced and (os.stat(good).st_mode & 0o777) == 0o600,
+          "-oX through a symlink replaces the file it names and keeps its mode (0600)")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])
@@ -339,6 +348,21 @@ def run_main_bed(tb, tmp):
         check(len(st) == 3000 and got_open == want_open and 0 < n1 < 3000 and not os.path.exists(state),
               f"{eng}: the resumed scan reports all 3000 ports ({len(st)}), exactly the open ones "
               f"({len(got_open)}/{len(want_open)}); {n1} before the interruption")
+
+    # A resumed scan keeps the per-host counts of what it does not list (closed answers).
+    state = os.path.join(tmp, "counts.resume")
+    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect", "-p", "1-3000",
+           "--rate", "1500", "--no-service", "--json", "--resume", state, "--", "198.18.0.2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=10)
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "1-3000", "--rate", "1500", "--no-service", "--json",
+                                 "--resume", state])
+    h = json.loads(p.stdout)["hosts"][0]
+    n_open = len({x[1] for x in exp if x[1] <= 3000} | {9})
+    check(proc.returncode == 130 and h.get("closed") == 3000 - n_open and len(h["ports"]) == n_open,
+          f"resumed scan: {h.get('closed')} closed and {len(h['ports'])} open of 3000 (want {3000 - n_open}, {n_open})")
 
     # -- seeds use 64 bits; one source address per scan ---------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", "--json", "--seed", "18446744073709551615"])

@@ -139,7 +139,7 @@ class TestBed:
         self.ns(S, "ip", "link", "add", "psleak0", "type", "veth", "peer", "name", "psleak1")
         self.ns(S, "ip", "link", "set", "psleak0", "up")
         self.ns(S, "ip", "route", "add", "default", "dev", "psleak0")
-        self.ns(S, "ip", "-6", "route", "add", "default", "dev", "psleak0", check=False)
+        self.ns(S, "ip", "-6", "route", "add", "default", "dev", "psleak0")
         for cmd in ("iptables", "ip6tables"):
             allowed = ["198.18.0.0/15", "127.0.0.0/8"] if cmd == "iptables" else ["::1/128"]
             self.ns(S, cmd, "-N", "PSLEAK")
@@ -223,9 +223,10 @@ class TestBed:
         """Packets the scanner namespace tried to send outside the test bed. Raises when the
         counting is not in place (the chain, its OUTPUT hook, the default route to the dummy)."""
         n = 0
-        route = self.ns(self.s, "ip", "-4", "route", "get", "192.0.2.1").stdout  # a lookup: sends nothing
-        if "psleak0" not in route:
-            raise RuntimeError(f"leak counter: outside addresses are not routed through OUTPUT: {route}")
+        for fam, outside in (("-4", "192.0.2.1"), ("-6", "2001:db8::1")):  # lookups: they send nothing
+            route = self.ns(self.s, "ip", fam, "route", "get", outside).stdout
+            if "psleak0" not in route:
+                raise RuntimeError(f"leak counter: outside addresses are not routed through OUTPUT: {route}")
         for cmd in ("iptables", "ip6tables"):
             self.ns(self.s, cmd, "-C", "OUTPUT", "-j", "PSLEAK")  # raises when the hook is gone
             out = self.ns(self.s, cmd, "-L", "PSLEAK", "-v", "-x", "-n").stdout

@@ -323,8 +323,13 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                         fprintf(stderr, "portscope: cannot write to standard output: %s\n", strerror(-r));
                 return r;
         }
+        /* A symlink is followed: the file it names is replaced, not the link. */
+        char real[PATH_MAX];
         struct stat st;
-        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        bool exists = stat(path, &st) == 0;
+        if (exists && realpath(path, real))
+                path = real;
+        if (exists && !S_ISREG(st.st_mode)) {
                 /* A device or a pipe (/dev/stdout, a FIFO): written in place, nothing to replace. */
                 FILE *f = fopen(path, "we");
                 if (!f) {
@@ -346,7 +351,8 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
         int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
-                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
+                fprintf(stderr, "portscope: cannot write '%s': %s (a temporary file beside it is needed)\n",
+                        quote(path), strerror(-r));
                 return r;
         }
         mode_t um = umask(0);
@@ -356,7 +362,12 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                 r = -errno;
                 close(fd);
         } else {
-                r = fchmod(fd, 0666 & ~um) < 0 ? -errno : 0;
+                /* An existing report keeps its mode and owner (a 0600 file stays 0600, and a
+                 * user's file written under sudo stays the user's). */
+                r = fchmod(fd, exists ? st.st_mode & 07777 : 0666 & ~um) < 0 ? -errno : 0;
+                if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+                    fchown(fd, st.st_uid, st.st_gid) < 0)
+                        r = -errno;
                 if (r == 0)
                         r = scan_output_find(fmt)->write(rep, f, false);
                 if (fflush(f) != 0 && r == 0)

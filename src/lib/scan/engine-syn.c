@@ -452,9 +452,10 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         }
         /* One source address per family goes into every probe: a target that the routing table
          * reaches from another address would never see its answers come back to us. Checked at
-         * both ends of every target interval and every 256th address or so between them (at
-         * most about 4096 lookups more), which finds the routes of a /24 or larger inside. */
-        uint64_t step = ntargets / 4096 > 256 ? ntargets / 4096 : 256;
+         * both ends of every target interval and at every 256th address between them, which
+         * finds the routes of a /24 or larger inside, up to 2^24 targets (65,536 lookups, well
+         * under a second); above that every (targets / 65,536)th. */
+        uint64_t step = ntargets > (UINT64_C(1) << 24) ? ntargets / 65536 : 256;
         size_t nint = scan_targets_nintervals(c->targets);
         for (uint64_t i = 0; i < nint + (ntargets + step - 1) / step; i++) {
                 struct scan_addr ends[2], src;

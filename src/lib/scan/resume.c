@@ -71,6 +71,23 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
                 }
         }
         json_object_set_new(o, "results", res);
+        /* What the report only counts: hosts up, closed/filtered answers not listed. */
+        json_t *hosts = json_array();
+        for (size_t i = 0; i < rep->nhosts; i++) {
+                const struct scan_host_report *h = &rep->hosts[i];
+                char a[64];
+                if (!(h->up || h->closed || h->filtered || h->open_filtered) ||
+                    scan_addr_format(&h->addr, a, sizeof(a)) < 0)
+                        continue;
+                json_t *x = json_object();
+                json_object_set_new(x, "address", json_string(a));
+                json_object_set_new(x, "up", json_boolean(h->up));
+                json_object_set_new(x, "closed", u64(h->closed));
+                json_object_set_new(x, "filtered", u64(h->filtered));
+                json_object_set_new(x, "open_filtered", u64(h->open_filtered));
+                json_array_append_new(hosts, x);
+        }
+        json_object_set_new(o, "hosts", hosts);
         char *text = json_dumps(o, JSON_COMPACT);
         json_decref(o);
         if (!text)
@@ -157,6 +174,26 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 sr.tries = (uint8_t)json_integer_value(json_object_get(x, "tries"));
                 sr.unconfirmed = json_is_true(json_object_get(x, "unconfirmed"));
                 if (scan_report_add(rep, &sr) < 0) {
+                        free(st.mpending);
+                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                        goto out;
+                }
+        }
+        json_t *hosts = json_object_get(o, "hosts"); /* absent in files of older versions */
+        for (size_t i = 0; i < json_array_size(hosts); i++) {
+                json_t *x = json_array_get(hosts, i);
+                const char *a = json_string_value(json_object_get(x, "address"));
+                struct scan_addr addr;
+                uint64_t closed = 0, filtered = 0, open_filtered = 0;
+                if (!a || scan_addr_parse(a, &addr) < 0 || scan_targets_index(t, &addr) < 0 ||
+                    get_u64(x, "closed", &closed) < 0 || get_u64(x, "filtered", &filtered) < 0 ||
+                    get_u64(x, "open_filtered", &open_filtered) < 0) {
+                        free(st.mpending);
+                        r = scan_errf(err, errlen, -EINVAL, "host %zu is not a target of this scan", i);
+                        goto out;
+                }
+                if (scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
+                                            open_filtered) < 0) {
                         free(st.mpending);
                         r = scan_errf(err, errlen, -ENOMEM, "out of memory");
                         goto out;

@@ -90,3 +90,6 @@ uint64_t scan_targets_hash(const struct scan_targets *t, const struct scan_cooki
 /* The merged intervals of a finished target set, in order. */
 size_t scan_targets_nintervals(const struct scan_targets *t);
 void scan_targets_interval(const struct scan_targets *t, size_t i, struct scan_addr *lo, struct scan_addr *hi);
+/* Adds what a resumed scan had counted for host a before its interruption. 0 or -ENOMEM. */
+int scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up, uint64_t closed,
+                            uint64_t filtered, uint64_t open_filtered);

@@ -99,11 +99,12 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
         memset(&s, 0, sizeof(s));
         unsigned char buf[4096];
         uint64_t wait_ns = (uint64_t)wait_ms * 1000000u;
-        /* The banner may take wait_ms; the probes then share another wait_ms. */
-        int fd = connect_to(addr, port, scan_now_ns() + wait_ns, stop);
+        /* Connecting and the banner may take wait_ms; the probes then share another wait_ms. */
+        uint64_t banner_end = scan_now_ns() + wait_ns;
+        int fd = connect_to(addr, port, banner_end, stop);
         if (fd < 0)
                 return fd;
-        size_t n = read_some(fd, buf, sizeof(buf), scan_now_ns() + wait_ns, stop);
+        size_t n = read_some(fd, buf, sizeof(buf), banner_end, stop);
         close(fd);
         if (n) {
                 s.banner_len = n < sizeof(s.banner) ? n : sizeof(s.banner);

@@ -163,15 +163,18 @@ int scan_store_record(const char *db_path, struct scan_report *rep, bool compare
         }
         for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 char a[64];
-                /* Only hosts that answered: the next scan compares with the last one that saw them. */
-                if (!rep->hosts[i].up || scan_addr_format(&rep->hosts[i].addr, a, sizeof(a)) < 0)
+                if (scan_addr_format(&rep->hosts[i].addr, a, sizeof(a)) < 0)
                         continue;
-                sqlite3_reset(sh);
-                sqlite3_bind_int64(sh, 1, run);
-                sqlite3_bind_text(sh, 2, a, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(sh, 3, ps_proto_name(rep->proto), -1, SQLITE_STATIC);
-                if (sqlite3_step(sh) != SQLITE_DONE)
-                        r = -EIO;
+                /* A host row only for hosts that answered: the next scan compares with the last
+                 * one that saw them. Their ports (UDP open|filtered too) are recorded anyway. */
+                if (rep->hosts[i].up) {
+                        sqlite3_reset(sh);
+                        sqlite3_bind_int64(sh, 1, run);
+                        sqlite3_bind_text(sh, 2, a, -1, SQLITE_TRANSIENT);
+                        sqlite3_bind_text(sh, 3, ps_proto_name(rep->proto), -1, SQLITE_STATIC);
+                        if (sqlite3_step(sh) != SQLITE_DONE)
+                                r = -EIO;
+                }
                 for (size_t j = 0; j < rep->hosts[i].nports && r == 0; j++) {
                         const struct scan_port_report *p = &rep->hosts[i].ports[j];
                         if (p->r.state != SCAN_OPEN && p->r.state != SCAN_OPEN_FILTERED)

@@ -205,7 +205,10 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                 if (scan_addr_parse(buf, &a) < 0) {
                         /* Not a range: a host name such as ip6-localhost, unless the part before
                          * the '-' was meant as an address. */
-                        bool addrish = strspn(buf, "0123456789.") == (size_t)(dash - buf) || strchr(buf, ':');
+                        const char *after = dash + 1;
+                        bool addrish = strchr(buf, ':') || strchr(after, ':') ||
+                                       (strspn(buf, "0123456789.") == (size_t)(dash - buf) &&
+                                        strspn(after, "0123456789.") == strlen(after));
                         *dash = '-';
                         if (addrish)
                                 return scan_errf(err, errlen, -EINVAL, "not an address before '-' of a range");
