@@ -61,10 +61,12 @@ if not CSV:
 NS = f"ps-audit-{os.getpid()}"
 tmp = tempfile.mkdtemp(prefix="ps-audit-test-")
 os.chmod(tmp, 0o755)
-# The unprivileged runs (user 65534) must be able to read the registry wherever the checkout
-# lives (a clone in a `mktemp -d` directory is 0700): they read a copy in the 0755 test dir.
-CSV = shutil.copy(CSV, os.path.join(tmp, os.path.basename(CSV)))
-os.chmod(CSV, 0o644)
+# The unprivileged runs (user 65534) must be able to read the registry and the knowledge file
+# wherever the checkout lives (a clone in a `mktemp -d` directory is 0700): every run reads
+# copies in the 0755 test directory.
+CSV, KNOWLEDGE = (shutil.copy(f, os.path.join(tmp, os.path.basename(f))) for f in (CSV, KNOWLEDGE))
+for f in (CSV, KNOWLEDGE):
+    os.chmod(f, 0o644)
 procs = []
 ENV = dict(os.environ, HOME=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"), XDG_CACHE_HOME=os.path.join(tmp, "cache"),
            XDG_DATA_HOME=os.path.join(tmp, "data"), NO_COLOR="1", PORTSCOPE_DB=os.path.join(tmp, "state", "ps.db"))
