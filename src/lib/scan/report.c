@@ -67,19 +67,30 @@ static int index_build(struct scan_report *rep, size_t cap)
         return 0;
 }
 
+/* The index slot of host a (hcap > 0): where it is, or the empty slot where it belongs. */
+static size_t index_slot(const struct scan_report *rep, const struct scan_addr *a, struct scan_host_report **found)
+{
+        size_t h = addr_hash(a) & (rep->hcap - 1);
+        *found = NULL;
+        for (; rep->hindex[h]; h = (h + 1) & (rep->hcap - 1))
+                if (scan_addr_compare(&rep->hosts[rep->hindex[h] - 1].addr, a) == 0) {
+                        *found = &rep->hosts[rep->hindex[h] - 1];
+                        break;
+                }
+        return h;
+}
+
 static struct scan_host_report *host_get(struct scan_report *rep, const struct scan_addr *a)
 {
+        /* Results of one host usually arrive together; check the last host first. */
         if (rep->nhosts && scan_addr_compare(&rep->hosts[rep->nhosts - 1].addr, a) == 0)
                 return &rep->hosts[rep->nhosts - 1];
         if ((rep->nhosts + 1) * 2 > rep->hcap && index_build(rep, rep->hcap ? rep->hcap * 2 : 64) < 0)
                 return NULL;
-        size_t h = addr_hash(a) & (rep->hcap - 1);
-        while (rep->hindex[h]) {
-                struct scan_host_report *x = &rep->hosts[rep->hindex[h] - 1];
-                if (scan_addr_compare(&x->addr, a) == 0)
-                        return x;
-                h = (h + 1) & (rep->hcap - 1);
-        }
+        struct scan_host_report *x;
+        size_t h = index_slot(rep, a, &x);
+        if (x)
+                return x;
         if (rep->nhosts == rep->cap) {
                 size_t cap = rep->cap ? rep->cap * 2 : 16;
                 struct scan_host_report *nh = realloc(rep->hosts, cap * sizeof(*nh));
@@ -97,16 +108,10 @@ static struct scan_host_report *host_get(struct scan_report *rep, const struct s
 
 struct scan_host_report *scan_report_host(const struct scan_report *rep, const struct scan_addr *a)
 {
-        if (!rep->hcap)
-                return NULL;
-        size_t h = addr_hash(a) & (rep->hcap - 1);
-        while (rep->hindex[h]) {
-                struct scan_host_report *x = &rep->hosts[rep->hindex[h] - 1];
-                if (scan_addr_compare(&x->addr, a) == 0)
-                        return x;
-                h = (h + 1) & (rep->hcap - 1);
-        }
-        return NULL;
+        struct scan_host_report *x = NULL;
+        if (rep->hcap)
+                index_slot(rep, a, &x);
+        return x;
 }
 
 struct scan_port_report *scan_report_port(const struct scan_host_report *h, uint16_t port, enum ps_proto proto)
