@@ -17,8 +17,7 @@ uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports 
 {
         /* Every interval of the targets counts: two lists of the same size are different scans. */
         static const struct scan_cookie_key k = { UINT64_C(0x706f72747363), UINT64_C(0x6f70652d7363) };
-        uint64_t buf[4] = { scan_siphash(&k, p->ports, p->n * sizeof(uint16_t)), scan_targets_count(t), (uint64_t)e,
-                            scan_targets_hash(t, &k) };
+        uint64_t buf[3] = { scan_siphash(&k, p->ports, p->n * sizeof(uint16_t)), (uint64_t)e, scan_targets_hash(t, &k) };
         return scan_siphash(&k, buf, sizeof(buf));
 }
 
@@ -138,7 +137,6 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         for (size_t i = 0; i < st.npending; i++) {
                 json_int_t v = json_integer_value(json_array_get(pend, i));
                 if (v < 0 || (uint64_t)v >= npairs) {
-                        free(st.mpending);
                         r = scan_errf(err, errlen, -EINVAL, "pending pair %zu is not a pair of this scan", i);
                         goto out;
                 }
@@ -161,7 +159,6 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (index >= 0 && (uint64_t)index < npairs)
                         scan_pair(&pc, (uint64_t)index, &pa, &pport);
                 if (index < 0 || (uint64_t)index >= npairs || scan_addr_compare(&pa, &sr.addr) != 0 || pport != port) {
-                        free(st.mpending);
                         r = scan_errf(err, errlen, -EINVAL, "result %zu is not a pair of this scan", i);
                         goto out;
                 }
@@ -174,7 +171,6 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 sr.tries = (uint8_t)json_integer_value(json_object_get(x, "tries"));
                 sr.unconfirmed = json_is_true(json_object_get(x, "unconfirmed"));
                 if (scan_report_add(rep, &sr) < 0) {
-                        free(st.mpending);
                         r = scan_errf(err, errlen, -ENOMEM, "out of memory");
                         goto out;
                 }
@@ -188,13 +184,11 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (!a || scan_addr_parse(a, &addr) < 0 || scan_targets_index(t, &addr) < 0 ||
                     get_u64(x, "closed", &closed) < 0 || get_u64(x, "filtered", &filtered) < 0 ||
                     get_u64(x, "open_filtered", &open_filtered) < 0) {
-                        free(st.mpending);
                         r = scan_errf(err, errlen, -EINVAL, "host %zu is not a target of this scan", i);
                         goto out;
                 }
                 if (scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
                                             open_filtered) < 0) {
-                        free(st.mpending);
                         r = scan_errf(err, errlen, -ENOMEM, "out of memory");
                         goto out;
                 }
@@ -202,6 +196,8 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         *ret = st;
         r = 0;
 out:
+        if (r < 0)
+                free(st.mpending);
         json_decref(o);
         return r;
 }
