@@ -329,9 +329,7 @@ static void pace_update(struct sender *s)
         struct sshared *sh = s->sh;
         if (s->id == 0)
                 congestion(sh);
-        double r = (double)__atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED) / 1000 / sh->ntx;
-        if (r != s->pacer.rate)
-                s->pacer.rate = r;
+        s->pacer.rate = (double)__atomic_load_n(&sh->rate_mpps, __ATOMIC_RELAXED) / 1000 / sh->ntx;
 }
 
 static void *tx_main(void *arg)
@@ -411,6 +409,25 @@ static int open_raw(int family, const struct scan_addr *src, char *err, size_t e
         return fd;
 }
 
+/* Whether the kernel would send to a from the source address every probe of its family carries;
+ * 0, or -EINVAL with the reason in err. */
+static int check_source(const struct sshared *sh, const struct scan_addr *a, char *err, size_t errlen)
+{
+        const struct scan_addr *want = a->family == AF_INET ? &sh->src4 : &sh->src6;
+        struct scan_addr src;
+        bool routed = scan_route_source(a, &src) == 0;
+        if (!(a->family == AF_INET ? sh->has4 : sh->has6) || (routed && scan_addr_compare(&src, want) == 0))
+                return 0;
+        char at[64], w[64], got[64] = "no route";
+        scan_addr_format(a, at, sizeof(at));
+        scan_addr_format(want, w, sizeof(w));
+        if (routed)
+                scan_addr_format(&src, got, sizeof(got));
+        return scan_errf(err, errlen, -EINVAL,
+                         "the targets need different source addresses (%s towards the first, %s towards %s): scan "
+                         "them in separate runs", w, got, at);
+}
+
 static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *err, size_t errlen)
 {
         struct sshared *sh = aligned_alloc(64, (sizeof(*sh) + 63) / 64 * 64);
@@ -456,32 +473,17 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
          * finds the routes of a /24 or larger inside, up to 2^24 targets (65,536 lookups, well
          * under a second); above that every (targets / 65,536)th. */
         uint64_t step = ntargets > (UINT64_C(1) << 24) ? ntargets / 65536 : 256;
-        size_t nint = scan_targets_nintervals(c->targets);
-        for (uint64_t i = 0; i < nint + (ntargets + step - 1) / step; i++) {
-                struct scan_addr ends[2], src;
-                if (i < nint) {
-                        scan_targets_interval(c->targets, i, &ends[0], &ends[1]);
-                } else {
-                        scan_targets_get(c->targets, (i - nint) * step, &ends[0]);
-                        ends[1] = ends[0];
-                }
-                for (int e = 0; e < 2; e++) {
-                        const struct scan_addr *want = ends[e].family == AF_INET ? &sh->src4 : &sh->src6;
-                        bool have = ends[e].family == AF_INET ? sh->has4 : sh->has6;
-                        if (!have || (scan_route_source(&ends[e], &src) == 0 && scan_addr_compare(&src, want) == 0))
-                                continue;
-                        char a[64], b[64], d[64];
-                        scan_addr_format(&ends[e], a, sizeof(a));
-                        scan_addr_format(want, b, sizeof(b));
-                        if (scan_route_source(&ends[e], &src) == 0)
-                                scan_addr_format(&src, d, sizeof(d));
-                        else
-                                snprintf(d, sizeof(d), "no route");
-                        r = scan_errf(err, errlen, -EINVAL,
-                                      "the targets need different source addresses (%s towards the first, %s towards "
-                                      "%s): scan them in separate runs", b, d, a);
+        for (size_t i = 0; i < scan_targets_nintervals(c->targets); i++) {
+                struct scan_addr lo, hi;
+                scan_targets_interval(c->targets, i, &lo, &hi);
+                if ((r = check_source(sh, &lo, err, errlen)) < 0 || (r = check_source(sh, &hi, err, errlen)) < 0)
                         goto out;
-                }
+        }
+        for (uint64_t i = 0; i < ntargets; i += step) {
+                struct scan_addr a;
+                scan_targets_get(c->targets, i, &a);
+                if ((r = check_source(sh, &a, err, errlen)) < 0)
+                        goto out;
         }
         if (sh->has4 && (sh->raw4 = r = open_raw(AF_INET, &sh->src4, err, errlen)) < 0)
                 goto out;
@@ -571,8 +573,9 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         struct scan_perm_iter it;
         scan_perm_begin(&sh->perm, c->resume_pos, &it);
         uint64_t v, walked_to = sh->it.pos;
-        size_t npend = 0, cappend = 0;
-        uint64_t *pend = NULL;
+        size_t cappend = 0;
+        stats->pending = NULL;
+        stats->npending = 0;
         for (size_t i = 0; i < sh->nextra + 1; i++) {
                 bool from_extra = i < sh->nextra;
                 if (from_extra)
@@ -584,40 +587,32 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                                 if (stats->interrupted && it.pos > walked_to)
                                         break;
                         }
-                        if (v < sh->npairs && !scan_bitmap_get(&sh->answered, v)) {
-                                if (stats->interrupted) {
-                                        if (npend == cappend) {
-                                                cappend = cappend ? cappend * 2 : 1024;
-                                                uint64_t *np = realloc(pend, cappend * sizeof(*np));
-                                                if (!np)
-                                                        break;
-                                                pend = np;
-                                        }
-                                        pend[npend++] = v;
-                                } else {
-                                        sh->filtered++;
-                                        if (c->all_states && c->on_result) {
-                                                struct scan_result res = { .index = v, .proto = PS_TCP,
-                                                                           .state = SCAN_FILTERED,
-                                                                           .reason = SCAN_REASON_NO_RESPONSE,
-                                                                           .tries = (uint8_t)(sh->pass + 1) };
-                                                scan_pair(c, v, &res.addr, &res.port);
-                                                c->on_result(c->userdata, &res);
-                                        }
+                        if (v >= sh->npairs || scan_bitmap_get(&sh->answered, v)) {
+                                /* answered */
+                        } else if (stats->interrupted) {
+                                if (scan_pending_add(stats, &cappend, v) < 0) {
+                                        /* was: silently cut short, then written past its end */
+                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                                        free(stats->pending);
+                                        stats->pending = NULL;
+                                        goto out;
+                                }
+                        } else {
+                                sh->filtered++;
+                                if (c->all_states && c->on_result) {
+                                        struct scan_result res = { .index = v, .proto = PS_TCP,
+                                                                   .state = SCAN_FILTERED,
+                                                                   .reason = SCAN_REASON_NO_RESPONSE,
+                                                                   .tries = (uint8_t)(sh->pass + 1) };
+                                        scan_pair(c, v, &res.addr, &res.port);
+                                        c->on_result(c->userdata, &res);
                                 }
                         }
                         if (from_extra)
                                 break;
                 }
         }
-        if (stats->interrupted) {
-                stats->pending = pend;
-                stats->npending = npend;
-                stats->resume_pos = walked_to;
-        } else {
-                free(pend);
-                stats->resume_pos = sh->it.pos;
-        }
+        stats->resume_pos = stats->interrupted ? walked_to : sh->it.pos;
         progress(sh, true);
         stats->pairs = sh->done0 + sh->nextra;
         stats->sent = sh->sent;

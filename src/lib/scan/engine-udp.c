@@ -433,32 +433,24 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                                 v = c->resume_pending[i];
                         else if (it.pos >= end_pos || !scan_perm_next(&u->perm, &it, &v))
                                 break;
-                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v)) {
-                                if (stats->interrupted) {
-                                        if (stats->npending == cappend) {
-                                                size_t ncap = cappend ? cappend * 2 : 1024;
-                                                uint64_t *np = realloc(stats->pending, ncap * sizeof(*np));
-                                                if (!np) {
-                                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
-                                                        free(stats->pending);
-                                                        stats->pending = NULL;
-                                                        goto out;
-                                                }
-                                                stats->pending = np;
-                                                cappend = ncap;
-                                        }
-                                        stats->pending[stats->npending++] = v;
-                                } else {
-                                        stats->open_filtered++;
-                                        struct scan_result res = {
-                                                .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
-                                                .reason = SCAN_REASON_NO_RESPONSE, .tries = (uint8_t)(u->pass + 1),
-                                                .unconfirmed = limited || budget_spent
-                                        };
-                                        scan_pair(c, v, &res.addr, &res.port);
-                                        if (c->on_result)
-                                                c->on_result(c->userdata, &res);
+                        if (v >= u->npairs || scan_bitmap_get(&u->answered, v)) {
+                                /* answered */
+                        } else if (stats->interrupted) {
+                                if (scan_pending_add(stats, &cappend, v) < 0) {
+                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                                        free(stats->pending);
+                                        stats->pending = NULL;
+                                        goto out;
                                 }
+                        } else {
+                                stats->open_filtered++;
+                                struct scan_result res = { .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
+                                                           .reason = SCAN_REASON_NO_RESPONSE,
+                                                           .tries = (uint8_t)(u->pass + 1),
+                                                           .unconfirmed = limited || budget_spent };
+                                scan_pair(c, v, &res.addr, &res.port);
+                                if (c->on_result)
+                                        c->on_result(c->userdata, &res);
                         }
                         if (extra)
                                 break;

@@ -166,6 +166,20 @@ void scan_bitmap_free(struct scan_bitmap *b)
         b->w = NULL;
 }
 
+int scan_pending_add(struct scan_stats *stats, size_t *cap, uint64_t v)
+{
+        if (stats->npending == *cap) {
+                size_t ncap = *cap ? *cap * 2 : 1024;
+                uint64_t *np = realloc(stats->pending, ncap * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                stats->pending = np;
+                *cap = ncap;
+        }
+        stats->pending[stats->npending++] = v;
+        return 0;
+}
+
 void scan_pair(const struct scan_config *c, uint64_t i, struct scan_addr *ret_addr, uint16_t *ret_port)
 {
         uint64_t np = c->ports->n;

@@ -85,7 +85,11 @@ int scan_errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribut
 struct scan_host_report *scan_report_host(const struct scan_report *rep, const struct scan_addr *a);
 struct scan_port_report *scan_report_port(const struct scan_host_report *h, uint16_t port, enum ps_proto proto);
 
-/* A hash of every interval of a finished target set (for the resume fingerprint). */
+/* Appends pair v to stats->pending (capacity *cap, grown as needed): the pairs an interrupted
+ * scan saves for --resume. 0 or -ENOMEM. */
+int scan_pending_add(struct scan_stats *stats, size_t *cap, uint64_t v);
+
+/* A hash of the size and every interval of a finished target set (for the resume fingerprint). */
 uint64_t scan_targets_hash(const struct scan_targets *t, const struct scan_cookie_key *key);
 /* The merged intervals of a finished target set, in order. */
 size_t scan_targets_nintervals(const struct scan_targets *t);
