@@ -18,8 +18,12 @@ int ps_store_path(char *buf, size_t len);
 /* mkdir -p with mode 0700 for the parts it creates. Returns 0 or -errno. */
 int ps_mkdir_p(const char *path);
 
-/* Writes len bytes to path atomically: a temporary file beside it, fsync, rename, fsync of the
- * directory. Nothing is left half-written on failure. Returns 0 or -errno. */
+/* Writes path atomically with what fill() writes to f (fill returns 0 or -errno): a temporary
+ * file beside it, fsync, rename, fsync of the directory. Nothing is left half-written on failure.
+ * A symlink is followed; an existing file keeps its mode (and owner where permitted), a new one
+ * gets mode; a device or pipe is written in place. Returns 0 or -errno. */
+int ps_write_atomic(const char *path, int mode, int (*fill)(FILE *f, void *ud), void *ud);
+/* ps_write_atomic() of len bytes. */
 int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 /* Reads a whole regular file (at most max bytes; -EFBIG beyond) into a malloc'd, NUL-terminated

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,42 +87,56 @@ int ps_mkdir_p(const char *path)
         return 0;
 }
 
-int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+int ps_write_atomic(const char *path, int mode, int (*fill)(FILE *f, void *ud), void *ud)
 {
-        char tmp[4096], dir[4096];
-        const char *p = data;
-        int fd, r = 0, n;
+        char real[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
+        struct stat st;
+        bool exists = stat(path, &st) == 0;
+        FILE *f;
+        int fd, r, n;
 
+        if (exists && !S_ISREG(st.st_mode)) {
+                /* A device or a pipe (/dev/stdout, a FIFO): written in place, nothing to replace. */
+                if (!(f = fopen(path, "we")))
+                        return -errno;
+                r = fill(f, ud);
+                if (fclose(f) != 0 && r == 0)
+                        r = -errno;
+                return r;
+        }
+        /* A symlink is followed: the file it names is replaced, not the link. */
+        if (exists && realpath(path, real))
+                path = real;
         n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
         if (n < 0 || (size_t)n >= sizeof(tmp))
                 return -ENAMETOOLONG;
-        fd = mkstemp(tmp);
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        while (len > 0) {
-                ssize_t w = write(fd, p, len);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                p += w;
-                len -= (size_t)w;
-        }
-        if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0) {
+        if (!(f = fdopen(fd, "w"))) {
                 r = -errno;
-                goto fail;
+                close(fd);
+                unlink(tmp);
+                return r;
         }
-        if (close(fd) < 0) {
-                fd = -1;
+        /* An existing file keeps its mode and, where we may, its owner (a 0600 report stays 0600,
+         * a user's file written under sudo stays the user's). */
+        r = fchmod(fd, exists ? st.st_mode & 07777 : (mode_t)mode) < 0 ? -errno : 0;
+        if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()))
+                (void)fchown(fd, st.st_uid, st.st_gid);
+        if (r == 0)
+                r = fill(f, ud);
+        if (fflush(f) != 0 && r == 0)
                 r = -errno;
-                goto fail;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
+        if (r == 0 && fsync(fd) < 0)
                 r = -errno;
-                goto fail;
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
         }
         /* Make the rename itself durable. */
         memcpy(dir, path, strlen(path) + 1);
@@ -131,11 +146,23 @@ int ps_write_file_atomic(const char *path, const void *data, size_t len, int mod
                 close(fd);
         }
         return 0;
-fail:
-        if (fd >= 0)
-                close(fd);
-        unlink(tmp);
-        return r;
+}
+
+struct bytes {
+        const void *data;
+        size_t len;
+};
+
+static int put_bytes(FILE *f, void *ud)
+{
+        const struct bytes *b = ud;
+        return b->len && fwrite(b->data, 1, b->len, f) != b->len ? -EIO : 0;
+}
+
+int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+        struct bytes b = { data, len };
+        return ps_write_atomic(path, mode, put_bytes, &b);
 }
 
 int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)

@@ -2,7 +2,6 @@
  * services, judge, print. Run by `portscope scan ...` (argv {"portscope-scan", "scan", ...}) or
  * directly (`portscope-scan ...`). */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -309,80 +308,35 @@ static void *svc_worker(void *arg)
         return NULL;
 }
 
-/* Writes the report in format fmt to path ('-': standard output). A file is written whole or not
- * at all: a temporary file beside it, fsync, rename, so a failed write (disk full, a signal)
- * never leaves a cut-off report where a good one was. */
+struct output_job {
+        const char *fmt;
+        const struct scan_report *rep;
+};
+
+static int fill_output(FILE *f, void *ud)
+{
+        const struct output_job *j = ud;
+        return scan_output_find(j->fmt)->write(j->rep, f, false);
+}
+
+/* Writes the report in format fmt to path ('-': standard output), whole or not at all
+ * (ps_write_atomic), so a failed write never leaves a cut-off report where a good one was. */
 static int write_file_output(const char *path, const char *fmt, const struct scan_report *rep)
 {
+        struct output_job j = { fmt, rep };
         int r;
         if (strcmp(path, "-") == 0) {
-                r = scan_output_find(fmt)->write(rep, stdout, false);
+                r = fill_output(stdout, &j);
                 if (fflush(stdout) != 0 && r == 0)
                         r = -errno;
-                if (r < 0)
-                        fprintf(stderr, "portscope: cannot write to standard output: %s\n", strerror(-r));
-                return r;
-        }
-        /* A symlink is followed: the file it names is replaced, not the link. */
-        char real[PATH_MAX];
-        struct stat st;
-        bool exists = stat(path, &st) == 0;
-        if (exists && realpath(path, real))
-                path = real;
-        if (exists && !S_ISREG(st.st_mode)) {
-                /* A device or a pipe (/dev/stdout, a FIFO): written in place, nothing to replace. */
-                FILE *f = fopen(path, "we");
-                if (!f) {
-                        r = -errno;
-                } else {
-                        r = scan_output_find(fmt)->write(rep, f, false);
-                        if (fclose(f) != 0 && r == 0)
-                                r = -errno;
-                }
-                if (r < 0)
-                        fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
-                return r;
-        }
-        char tmp[PATH_MAX];
-        if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(ENAMETOOLONG));
-                return -ENAMETOOLONG;
-        }
-        int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                fprintf(stderr, "portscope: cannot write '%s': %s (a temporary file beside it is needed)\n",
-                        quote(path), strerror(-r));
-                return r;
-        }
-        mode_t um = umask(0);
-        umask(um);
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                close(fd);
         } else {
-                /* An existing report keeps its mode and owner (a 0600 file stays 0600, and a
-                 * user's file written under sudo stays the user's). */
-                r = fchmod(fd, exists ? st.st_mode & 07777 : 0666 & ~um) < 0 ? -errno : 0;
-                if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
-                    fchown(fd, st.st_uid, st.st_gid) < 0)
-                        r = -errno;
-                if (r == 0)
-                        r = scan_output_find(fmt)->write(rep, f, false);
-                if (fflush(f) != 0 && r == 0)
-                        r = -errno;
-                if (r == 0 && fsync(fd) < 0)
-                        r = -errno;
-                if (fclose(f) != 0 && r == 0)
-                        r = -errno;
+                mode_t um = umask(0);
+                umask(um);
+                r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
         }
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
-                fprintf(stderr, "portscope: cannot write '%s': %s\n", quote(path), strerror(-r));
-        }
+        if (r < 0)
+                fprintf(stderr, "portscope: cannot write '%s': %s%s\n", quote(path), strerror(-r),
+                        r == -EACCES ? " (a temporary file beside it is needed)" : "");
         return r;
 }
 
@@ -653,14 +607,10 @@ int main(int argc, char **argv)
         r = scan_run(&cfg, &stats, err, sizeof(err));
         if (run.progress)
                 fputs("\r\033[K", stderr);
-        if (r < 0) {
-                fprintf(stderr, "portscope: scan: %s\n", err);
-                exit(EXIT_USAGE); /* like die_usage(): what is held is the process's */
-        }
-        if (run.oom) {
-                fputs("portscope: scan: out of memory\n", stderr);
-                exit(EXIT_USAGE);
-        }
+        if (r < 0)
+                die_usage("scan: %s", err); /* exits: what is held is the process's */
+        if (run.oom)
+                die_usage("scan: out of memory");
         run.rep.stats = stats;
         for (size_t i = 0; i < run.rep.nhosts; i++)
                 run.rep.hosts[i].name = scan_targets_name(targets, &run.rep.hosts[i].addr);
@@ -714,10 +664,8 @@ int main(int argc, char **argv)
                 scan_probes_free(probes);
         }
         run.rep.end = (long long)time(NULL);
-        if (scan_report_finish(&run.rep) < 0) {
-                fputs("portscope: scan: out of memory\n", stderr);
-                exit(EXIT_USAGE);
-        }
+        if (scan_report_finish(&run.rep) < 0)
+                die_usage("scan: out of memory");
 
         if (o.store) {
                 char db[PATH_MAX];
@@ -725,10 +673,8 @@ int main(int argc, char **argv)
                         die_usage("no place for the store (set HOME or PORTSCOPE_DB)");
                 if (scan_store_record(db, &run.rep, o.changes, err, sizeof(err)) < 0)
                         die_usage("store '%s': %s", quote(db), err);
-                if (o.changes && scan_report_finish(&run.rep) < 0) {
-                        fputs("portscope: scan: out of memory\n", stderr);
-                        exit(EXIT_USAGE);
-                }
+                if (o.changes && scan_report_finish(&run.rep) < 0)
+                        die_usage("scan: out of memory");
         }
 
         int rc = 0;
