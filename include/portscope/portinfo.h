@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
@@ -14,6 +15,9 @@ json_t *portinfo_string(const char *s);
 /* {"registry":{"source":..,"kind":..,"date":..,"assignments_only":..}} — the registry's
  * provenance, included in every output. Returns a new reference (caller decrefs). */
 json_t *portinfo_source_json(const struct registry *r);
+/* The same for people: "<prefix>registry: PATH (KIND, newest date D)" and a newline, escaped for a
+ * terminal. Every output names the registry it judged by. */
+void portinfo_print_source(FILE *f, const char *prefix, const struct registry *r);
 
 /* The object for one row (every column, plus alias_of). New reference. */
 json_t *portinfo_row_json(const struct registry *r, uint32_t row_id);

@@ -35,9 +35,6 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 0 or EXIT_USAGE. */
 int cli_open(const struct cli_common *c, struct registry **r, struct knowledge **k);
 
-/* Prints "<prefix>registry: PATH (KIND, newest date D)" and a newline: every output names its
- * source. */
-void cli_print_source(FILE *f, const char *prefix, const struct registry *r);
 
 /* Prints a JSON value (pretty when stdout is a terminal) and a newline. Returns 0 or 2. */
 int cli_print_json(json_t *v);

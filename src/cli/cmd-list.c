@@ -182,7 +182,7 @@ int cmd_list(int argc, char **argv)
                 json_decref(src);
                 fputs(",\"ports\":[", stdout);
         } else
-                cli_print_source(stdout, "# ", r);
+                portinfo_print_source(stdout, "# ", r);
         for (unsigned p = 0; p < PS_NPROTO; p++) {
                 if (!(protos & PS_PROTO_BIT(p)))
                         continue;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "portscope/portinfo.h"
 #include "portscope/search.h"
 #include "portscope/util.h"
 
@@ -146,7 +147,7 @@ int cmd_search(int argc, char **argv)
                 cli_put(stdout, query);
                 fputs("'.\n", stdout);
         }
-        cli_print_source(stdout, "# ", r);
+        portinfo_print_source(stdout, "# ", r);
         free(hits);
 out:
         free(query);

@@ -114,17 +114,6 @@ void cli_protect_negative(int argc, char **argv)
         }
 }
 
-void cli_print_source(FILE *f, const char *prefix, const struct registry *r)
-{
-        const struct registry_source *s = registry_source(r);
-
-        fprintf(f, "%sregistry: ", prefix);
-        ps_term_escape(f, s->path, (size_t)-1, false);
-        fprintf(f, " (%s, newest date ", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only");
-        ps_term_escape(f, *s->date ? s->date : "unknown", (size_t)-1, false);
-        fputs(")\n", f);
-}
-
 bool cli_common_option(struct cli_common *c, int opt, const char *arg)
 {
         switch (opt) {

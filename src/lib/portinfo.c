@@ -60,6 +60,17 @@ json_t *portinfo_source_json(const struct registry *r)
         return o;
 }
 
+void portinfo_print_source(FILE *f, const char *prefix, const struct registry *r)
+{
+        const struct registry_source *s = registry_source(r);
+
+        fprintf(f, "%sregistry: ", prefix);
+        ps_term_escape(f, s->path, (size_t)-1, false);
+        fprintf(f, " (%s, newest date ", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only");
+        ps_term_escape(f, *s->date ? s->date : "unknown", (size_t)-1, false);
+        fputs(")\n", f);
+}
+
 json_t *portinfo_row_json(const struct registry *r, uint32_t row_id)
 {
         struct registry_row row, target;

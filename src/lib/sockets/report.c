@@ -579,12 +579,7 @@ void verdict_report_print_notes(const struct verdict_report *r, FILE *f)
                 fprintf(f, "; %zu baseline entr%s gone", r->ngone, r->ngone == 1 ? "y" : "ies");
         fputc('\n', f);
         /* Every output names the registry it judged against. */
-        const struct registry_source *src = registry_source(r->context->registry);
-        fputs("registry: ", f);
-        ps_term_escape(f, src->path, (size_t)-1, false);
-        fprintf(f, " (%s, newest date ", src->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only");
-        ps_term_escape(f, *src->date ? src->date : "unknown", (size_t)-1, false);
-        fputs(")\n", f);
+        portinfo_print_source(f, "", r->context->registry);
         if (l->owners.done && !l->owners.privileged)
                 fprintf(f,
                         "note: the descriptors of %u process%s could not be read (%s), so %u socket%s show%s no "

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "outputs.h"
-#include "portscope/registry.h"
+#include "portscope/portinfo.h"
 #include "portscope/util.h"
 
 static const char *verdict_color(enum scan_verdict v)
@@ -102,17 +102,10 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
         if (s->interrupted)
                 fprintf(f, "; interrupted");
         fputc('\n', f);
-        if (rep->registry) {
-                const struct registry_source *src = registry_source(rep->registry);
-                fputs("registry: ", f);
-                ps_term_escape(f, src->path, (size_t)-1, false);
-                fprintf(f, " (%s, newest date ", src->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" :
-                                                                                        "services file, assignments only");
-                ps_term_escape(f, *src->date ? src->date : "unknown", (size_t)-1, false);
-                fputs(")\n", f);
-        } else {
+        if (rep->registry)
+                portinfo_print_source(f, "", rep->registry);
+        else
                 fputs("registry: none found (statuses are unknown; see portscope update or --registry FILE)\n", f);
-        }
         return ferror(f) ? -EIO : 0;
 }
 
