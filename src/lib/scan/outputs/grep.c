@@ -1,7 +1,6 @@
 /* portscope scan — nmap's greppable format (-oG): one line per host. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config.h"
 #include "outputs.h"
@@ -18,19 +17,18 @@ static void field(FILE *f, const char *s)
 
 static int grep_write(const struct scan_report *rep, FILE *f, bool color)
 {
-        char when[64] = "";
-        time_t t = (time_t)rep->start;
-        struct tm tm;
-        if (localtime_r(&t, &tm))
-                strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm);
+        char when[64];
+        scan_timestr(rep->start, when, sizeof(when));
         char *args = scan_escape(rep->args ? rep->args : "portscope scan", strlen(rep->args ? rep->args : "portscope scan"));
         fprintf(f, "# portscope %s (%s scan) initiated %s as: %s\n", PORTSCOPE_VERSION, scan_engine_name(rep->engine),
                 when, args ? args : "");
         free(args);
+        size_t up = 0;
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
+                up += h->up;
                 char *name = scan_escape(h->name ? h->name : "", h->name ? strlen(h->name) : 0);
                 fprintf(f, "Host: %s (%s)\tStatus: %s\n", a, name ? name : "", h->up ? "Up" : "Down");
                 if (h->nports == 0) {
@@ -44,10 +42,8 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, "%s%u/%s/%s//", j ? ", " : "", p->r.port, scan_state_name(p->r.state),
                                 ps_proto_name(p->r.proto));
                         /* The service found, else (like nmap) the registry's name for the port. */
-                        char reg[sizeof(p->facts->registered)] = "";
-                        if (p->facts)
-                                snprintf(reg, sizeof(reg), "%.*s", (int)strcspn(p->facts->registered, ","),
-                                         p->facts->registered);
+                        char reg[sizeof(p->facts->registered)];
+                        scan_registered_name(p, reg, sizeof(reg));
                         field(f, p->service && p->service->name[0] ? p->service->name : reg);
                         fputs("//", f);
                         if (p->service) {
@@ -61,12 +57,8 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, "\tIgnored State: closed (%llu)", (unsigned long long)h->closed);
                 fputc('\n', f);
         }
-        size_t up = 0;
-        for (size_t i = 0; i < rep->nhosts; i++)
-                up += rep->hosts[i].up;
-        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
         fprintf(f, "# portscope done: %llu IP addresses (%zu hosts up) scanned in %.2f seconds\n",
-                (unsigned long long)(total < up ? up : total), up, rep->stats.elapsed);
+                (unsigned long long)scan_total_hosts(rep, up), up, rep->stats.elapsed);
         return ferror(f) ? -EIO : 0;
 }
 

@@ -1,6 +1,7 @@
 /* portscope scan — the output table and helpers. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "outputs.h"
 #include "portscope/util.h"
@@ -70,4 +71,26 @@ char *scan_service_desc(const struct scan_service *s)
         if (n < 0)
                 raw[0] = '\0';
         return scan_escape(raw, strlen(raw));
+}
+
+void scan_registered_name(const struct scan_port_report *p, char *buf, size_t len)
+{
+        const char *reg = p->facts ? p->facts->registered : "";
+        snprintf(buf, len, "%.*s", (int)strcspn(reg, ","), reg);
+}
+
+void scan_timestr(long long t, char *buf, size_t len)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (len)
+                buf[0] = '\0';
+        if (localtime_r(&tt, &tm))
+                strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm);
+}
+
+uint64_t scan_total_hosts(const struct scan_report *rep, size_t up)
+{
+        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
+        return total < up ? up : total;
 }

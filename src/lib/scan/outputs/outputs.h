@@ -20,3 +20,9 @@ void scan_xml_escape(FILE *f, const char *s);
 void scan_addr_str(const struct scan_addr *a, char *buf, size_t len);
 /* "OpenSSH 9.2p1 (protocol 2.0)": product, version and info of a service, escaped. Malloc'd. */
 char *scan_service_desc(const struct scan_service *s);
+/* The first name the registry has for p's port and protocol ("" when none). */
+void scan_registered_name(const struct scan_port_report *p, char *buf, size_t len);
+/* nmap's time string ("Sun Nov 22 06:27:39 2026", local time) of unix time t; "" if unknown. */
+void scan_timestr(long long t, char *buf, size_t len);
+/* The addresses scanned, as nmap counts them: every target, up or not (at least up). */
+uint64_t scan_total_hosts(const struct scan_report *rep, size_t up);

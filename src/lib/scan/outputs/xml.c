@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "config.h"
 #include "outputs.h"
@@ -43,11 +42,8 @@ static const char *scan_type(enum scan_engine e)
 
 static int xml_write(const struct scan_report *rep, FILE *f, bool color)
 {
-        char ts[64] = "";
-        time_t t0 = (time_t)rep->start, t1 = (time_t)rep->end;
-        struct tm tm;
-        if (localtime_r(&t0, &tm))
-                strftime(ts, sizeof(ts), "%a %b %e %H:%M:%S %Y", &tm);
+        char ts[64];
+        scan_timestr(rep->start, ts, sizeof(ts));
         fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE nmaprun>\n", f);
         fprintf(f, "<!-- portscope %s scan, nmap-compatible output -->\n", PORTSCOPE_VERSION);
         fputs("<nmaprun scanner=\"nmap\"", f);
@@ -109,8 +105,7 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                                 fprintf(f, " method=\"probed\" conf=\"%d\"/>", s->soft ? 8 : 10);
                         } else if (p->facts->registered[0]) {
                                 char name[64];
-                                snprintf(name, sizeof(name), "%.*s", (int)strcspn(p->facts->registered, ","),
-                                         p->facts->registered);
+                                scan_registered_name(p, name, sizeof(name));
                                 fputs("<service", f);
                                 attr(f, "name", name);
                                 fputs(" method=\"table\" conf=\"3\"/>", f);
@@ -129,15 +124,11 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                 }
                 fputs("</ports>\n</host>\n", f);
         }
-        char te[64] = "";
-        if (localtime_r(&t1, &tm))
-                strftime(te, sizeof(te), "%a %b %e %H:%M:%S %Y", &tm);
+        char te[64];
+        scan_timestr(rep->end, te, sizeof(te));
         fprintf(f, "<runstats><finished time=\"%lld\"", rep->end);
         attr(f, "timestr", te);
-        /* Like nmap: every target address counts, up or not. */
-        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
-        if (total < up)
-                total = up;
+        uint64_t total = scan_total_hosts(rep, up);
         fprintf(f, " elapsed=\"%.2f\" summary=\"%llu IP addresses (%zu hosts up) scanned in %.2f seconds\" "
                    "exit=\"success\"/><hosts up=\"%zu\" down=\"%llu\" total=\"%llu\"/></runstats>\n</nmaprun>\n",
                 rep->stats.elapsed, (unsigned long long)total, up, rep->stats.elapsed, up,
