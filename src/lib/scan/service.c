@@ -134,10 +134,10 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
                         t.banner_len = n < sizeof(t.banner) ? n : sizeof(t.banner);
                         memcpy(t.banner, buf, t.banner_len);
                 }
+                int m = scan_probes_match(p, names[i], PS_TCP, buf, n, &t);
                 /* The probe that got the answer, even when a fallback's rule matched it. */
                 snprintf(t.probe, sizeof(t.probe), "%s", names[i]);
-                if (scan_probes_match(p, names[i], PS_TCP, buf, n, &t) == 1) {
-                        snprintf(t.probe, sizeof(t.probe), "%s", names[i]);
+                if (m == 1) {
                         if (!t.soft) {
                                 *ret = t;
                                 return 0;

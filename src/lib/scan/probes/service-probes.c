@@ -44,6 +44,10 @@ struct scan_probes {
         size_t n, cap;
         size_t nrules;
         pthread_mutex_t lock;
+        /* Bounded backtracking, as nmap bounds it: a rule and an answer made for each other cannot
+         * hold a thread (pcre2_match then fails with an error, which is no match). Read-only once
+         * made, so shared by every matching thread. */
+        pcre2_match_context *mctx;
 };
 
 void scan_probes_free(struct scan_probes *p)
@@ -65,6 +69,7 @@ void scan_probes_free(struct scan_probes *p)
                 free(pr->ports);
         }
         free(p->v);
+        pcre2_match_context_free(p->mctx);
         pthread_mutex_destroy(&p->lock);
         free(p);
 }
@@ -263,6 +268,12 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
         if (!ps)
                 return -ENOMEM;
         pthread_mutex_init(&ps->lock, NULL);
+        if (!(ps->mctx = pcre2_match_context_create(NULL))) {
+                scan_probes_free(ps);
+                return -ENOMEM;
+        }
+        pcre2_set_match_limit(ps->mctx, 100000);
+        pcre2_set_depth_limit(ps->mctx, 10000);
         memset(err, 0, sizeof(*err));
         snprintf(err->file, sizeof(err->file), "%s", name);
         const char *p = data, *end = data + len;
@@ -556,27 +567,9 @@ static void expand(const char *t, const unsigned char *subj, PCRE2_SIZE *ov, int
         out[o] = '\0';
 }
 
-static int match_rules(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
-                       struct scan_service *ret, bool *have_soft, pcre2_match_context *mctx);
-
 /* 1: hard match, 2: soft match, 0: none. */
 static int match_probe(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
                        struct scan_service *ret, bool *have_soft)
-{
-        /* Bounded backtracking, as nmap bounds it: a rule and an answer made for each other
-         * cannot hold a thread (pcre2_match then fails with an error, which is no match). */
-        pcre2_match_context *mctx = pcre2_match_context_create(NULL);
-        if (!mctx)
-                return -ENOMEM;
-        pcre2_set_match_limit(mctx, 100000);
-        pcre2_set_depth_limit(mctx, 10000);
-        int result = match_rules(ps, pr, resp, len, ret, have_soft, mctx);
-        pcre2_match_context_free(mctx);
-        return result;
-}
-
-static int match_rules(struct scan_probes *ps, const struct probe *pr, const unsigned char *resp, size_t len,
-                       struct scan_service *ret, bool *have_soft, pcre2_match_context *mctx)
 {
         for (size_t i = 0; i < pr->nrules; i++) {
                 struct rule *r = &pr->rules[i];
@@ -588,7 +581,7 @@ static int match_rules(struct scan_probes *ps, const struct probe *pr, const uns
                 pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
                 if (!md)
                         return -ENOMEM;
-                int rc = pcre2_match(code, resp, len, 0, 0, md, mctx);
+                int rc = pcre2_match(code, resp, len, 0, 0, md, ps->mctx);
                 if (rc > 0) {
                         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
                         struct scan_service s = ret ? *ret : (struct scan_service){ 0 };
