@@ -31,6 +31,14 @@ def serve_http(c):
     c.close()
 
 
+# Servers that say one line and close: an SSH server, and an FTP banner with an escape sequence,
+# a bidirectional override, a non-character (U+FFFE) and a NUL in its version.
+BANNERS = {
+    "ssh": b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+    "hostile": b'220 vsFTPd 3\xef\xbf\xbe\x1b[31m<&"\xe2\x80\xae\x00 ready...\r\n',
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tcp", default="")
@@ -74,15 +82,9 @@ def main():
                 except OSError:
                     continue
                 kind = kinds[s.fileno()]
-                if kind == "ssh":
+                if kind in BANNERS:
                     try:
-                        c.send(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
-                    except OSError:
-                        pass
-                    c.close()
-                elif kind == "hostile":
-                    try:
-                        c.send(b'220 vsFTPd 3\xef\xbf\xbe\x1b[31m<&"\xe2\x80\xae\x00 ready...\r\n')
+                        c.send(BANNERS[kind])
                     except OSError:
                         pass
                     c.close()

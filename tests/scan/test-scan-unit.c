@@ -109,7 +109,8 @@ static void perm_resume(void **state)
         assert_false(scan_perm_next(&p, &it2, &w));
 }
 
-static uint64_t count_of(const char *const *specs, const char *const *excl)
+/* The finished target set of specs minus excl (NULL-terminated lists; excl may be NULL). */
+static struct scan_targets *targets_of(const char *const *specs, const char *const *excl)
 {
         char err[200];
         struct scan_targets *t = scan_targets_new();
@@ -118,6 +119,21 @@ static uint64_t count_of(const char *const *specs, const char *const *excl)
         for (; excl && *excl; excl++)
                 assert_int_equal(scan_targets_exclude(t, *excl, SCAN_TARGETS_NO_DNS, err, sizeof(err)), 0);
         assert_int_equal(scan_targets_finish(t, err, sizeof(err)), 0);
+        return t;
+}
+
+/* The TCP port set of spec (caller frees). */
+static struct scan_ports ports_of(const char *spec)
+{
+        char err[200];
+        struct scan_ports p = { 0 };
+        assert_int_equal(scan_ports_parse(spec, PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        return p;
+}
+
+static uint64_t count_of(const char *const *specs, const char *const *excl)
+{
+        struct scan_targets *t = targets_of(specs, excl);
         uint64_t n = scan_targets_count(t);
         scan_targets_free(t);
         return n;
@@ -275,35 +291,26 @@ static void targets_dash_names(void **state)
 {
         (void)state;
         char err[200];
-        /* A '-' in a host name is not a range (ip6-localhost, my-server.example). */
-        static const char *const names[] = { "ip6-localhost", "my-server.example", "a-1", "123-reg.example", NULL };
-        for (const char *const *n = names; *n; n++) {
+        /* A '-' in a host name is not a range (ip6-localhost, my-server.example): with DNS off, the
+         * name's error; meant as an address range, the range's error. */
+        static const char *const cases[][2] = {
+                { "ip6-localhost", "host names are not resolved" }, { "my-server.example", "host names are not resolved" },
+                { "a-1", "host names are not resolved" },           { "123-reg.example", "host names are not resolved" },
+                { "198.18.0-5", "before '-'" },                     { "fd00:-fd00::1", "before '-'" },
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct scan_targets *t = scan_targets_new();
-                assert_true(scan_targets_add(t, *n, SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);
-                if (!strstr(err, "host names are not resolved"))
-                        fail_msg("'%s' was not taken as a host name: %s", *n, err);
-                scan_targets_free(t);
-        }
-        /* Meant as an address range: the range's error. */
-        static const char *const ranges[] = { "198.18.0-5", "fd00:-fd00::1", NULL };
-        for (const char *const *n = ranges; *n; n++) {
-                struct scan_targets *t = scan_targets_new();
-                assert_true(scan_targets_add(t, *n, SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);
-                if (!strstr(err, "before '-'"))
-                        fail_msg("'%s': expected the range error, got: %s", *n, err);
+                assert_true(scan_targets_add(t, cases[i][0], SCAN_TARGETS_NO_DNS, err, sizeof(err)) < 0);
+                if (!strstr(err, cases[i][1]))
+                        fail_msg("'%s': expected \"%s\", got: %s", cases[i][0], cases[i][1], err);
                 scan_targets_free(t);
         }
 }
 
 static uint64_t fingerprint_of(const char *const *specs)
 {
-        char err[200];
-        struct scan_targets *t = scan_targets_new();
-        for (; *specs; specs++)
-                assert_int_equal(scan_targets_add(t, *specs, SCAN_TARGETS_NO_DNS, err, sizeof(err)), 0);
-        assert_int_equal(scan_targets_finish(t, err, sizeof(err)), 0);
-        struct scan_ports p = { 0 };
-        assert_int_equal(scan_ports_parse("1-1000", PS_TCP, NULL, NULL, &p, err, sizeof(err)), 0);
+        struct scan_targets *t = targets_of(specs, NULL);
+        struct scan_ports p = ports_of("1-1000");
         uint64_t fp = scan_fingerprint(t, &p, SCAN_ENGINE_SYN);
         scan_ports_free(&p);
         scan_targets_free(t);
@@ -358,12 +365,8 @@ static int load_state(const char *text, struct scan_resume *st, struct scan_repo
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
         close(fd);
-        struct scan_targets *t = scan_targets_new();
-        assert_int_equal(scan_targets_add(t, "198.18.0.0/30", SCAN_TARGETS_NO_DNS, err, errlen), 0);
-        assert_int_equal(scan_targets_add(t, "fd00::1", SCAN_TARGETS_NO_DNS, err, errlen), 0);
-        assert_int_equal(scan_targets_finish(t, err, errlen), 0);
-        struct scan_ports p = { 0 };
-        assert_int_equal(scan_ports_parse("1-3,625", PS_TCP, NULL, NULL, &p, err, errlen), 0);
+        struct scan_targets *t = targets_of((const char *const[]){ "198.18.0.0/30", "fd00::1", NULL }, NULL);
+        struct scan_ports p = ports_of("1-3,625");
         int r = scan_resume_load(path, t, &p, st, rep, err, errlen);
         unlink(path);
         scan_ports_free(&p);

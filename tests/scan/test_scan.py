@@ -30,6 +30,26 @@ def check(cond, what):
         FAILURES.append(what)
 
 
+def interrupted(ns, args, after):
+    """Runs `portscope scan ARGS` in namespace ns and sends SIGINT after `after` seconds. Returns
+    (exit status, stdout, stderr, seconds from the signal to the exit); a scan that does not end
+    within 10 s of the signal is killed (and then has a negative status). The targets follow "--"
+    and pass testbed.guard() like every other scan of this test."""
+    for t in args[args.index("--") + 1:]:
+        testbed.guard(t)
+    proc = subprocess.Popen(["ip", "netns", "exec", ns, os.environ["PORTSCOPE_SCAN_BIN"], "scan", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(after)
+    t0 = time.time()
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return proc.returncode, out, err, time.time() - t0
+
+
 def ports_of(out, state="open"):
     doc = json.loads(out)
     return {(h["address"], p["port"]) for h in doc["hosts"] for p in h["ports"] if p["state"] == state}
@@ -219,22 +239,11 @@ def run_main_bed(tb, tmp):
     p = tb.scan(["198.18.0.2"], ["-p", "2122", "--json", "--service-wait", "1000"])
     took = time.time() - t0
     check(took < 3.5, f"a silent server holds service identification at most 2 x --service-wait ({took:.2f} s)")
-    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect", "-p", "2122",
-           "--service-wait", "20000", "--json", "--", "198.18.0.2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
-    t0 = time.time()
-    proc.send_signal(signal.SIGINT)
-    try:
-        out, errb = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, errb = proc.communicate()
-    took = time.time() - t0
+    rc, out, errb, took = interrupted(tb.s, ["--engine", "connect", "-p", "2122", "--service-wait", "20000", "--json",
+                                             "--", "198.18.0.2"], 1.0)
     ports2122 = [x["port"] for h in json.loads(out)["hosts"] for x in h["ports"]] if out else []
-    check(proc.returncode == 130 and took < 1.0 and ports2122 == [2122] and
-          b"interrupted during service identification" in errb,
-          f"Ctrl-C during service identification: exit {proc.returncode} after {took:.2f} s, the open port listed")
+    check(rc == 130 and took < 1.0 and ports2122 == [2122] and b"interrupted during service identification" in errb,
+          f"Ctrl-C during service identification: exit {rc} after {took:.2f} s, the open port listed")
     hostile_pid = tb.pids.pop()
     os.kill(hostile_pid, signal.SIGTERM)
     os.waitpid(hostile_pid, 0)
@@ -257,13 +266,19 @@ def run_main_bed(tb, tmp):
     check(r.returncode == 2 and kept and not left, f"-oX that cannot be written keeps the old file (rc {r.returncode}, "
                                                    f"kept {kept}, temporary files left {left})")
     os.chmod(good, 0o600)
+    os.chown(good, 65534, 65534)
     link = os.path.join(tmp, "link.xml")
     os.symlink(good, link)
     tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "625", "--no-service", "-oX", link])
     with open(good) as f:
         replaced = f.read().startswith("<?xml")
-    check(os.path.islink(link) and replaced and (os.stat(good).st_mode & 0o777) == 0o600,
-          "-oX through a symlink replaces the file it names and keeps its mode (0600)")
+    st = os.stat(good)
+    check(os.path.islink(link) and replaced and (st.st_mode & 0o777) == 0o600 and st.st_uid == 65534,
+          f"-oX through a symlink replaces the file it names, keeps its mode and owner ({st.st_mode & 0o777:o}, "
+          f"uid {st.st_uid})")
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "625", "--no-service", "-oX", "/dev/null"])
+    check(p.returncode in (0, 1) and os.path.exists("/dev/null") and not os.path.isfile("/dev/null"),
+          "-oX /dev/null writes to the device in place (it is not replaced by a file)")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])
@@ -294,13 +309,9 @@ def run_main_bed(tb, tmp):
 
     # -- resume ---------------------------------------------------------------------------------------
     state = os.path.join(tmp, "scan.resume")
-    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "syn", "-p-",
-           "--rate", "20000", "--seed", "7", "--no-service", "--json", "--resume", state, "--", "198.18.0.2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.2)
-    proc.send_signal(signal.SIGINT)
-    out1, err1 = proc.communicate(timeout=30)
-    check(proc.returncode == 130 and os.path.exists(state), f"SIGINT saves the state ({proc.returncode})")
+    rc, out1, _, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "7", "--no-service",
+                                        "--json", "--resume", state, "--", "198.18.0.2"], 1.2)
+    check(rc == 130 and os.path.exists(state), f"SIGINT saves the state ({rc})")
     first = ports_of(out1) if out1 else set()
     p = tb.scan(["198.18.0.2"], ["--engine", "syn", "-p-", "--no-service", "--json", "--resume", state])
     got = ports_of(p.stdout)
@@ -312,19 +323,10 @@ def run_main_bed(tb, tmp):
     for eng, extra in (("connect", ["-p", "1-3000", "--rate", "1500"]),
                        ("udp", ["-p", "1-3000", "--rate", "1500", "--udp-budget", "1000"])):
         state = os.path.join(tmp, f"{eng}.resume")
-        cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", eng, *extra,
-               "--seed", "11", "--no-service", "--json", "--all-states", "--resume", state, "--", "198.18.0.2"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.8)
-        t0 = time.time()
-        proc.send_signal(signal.SIGINT)
-        try:
-            out1, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out1, _ = proc.communicate()
-        check(proc.returncode == 130 and os.path.exists(state) and time.time() - t0 < 5,
-              f"{eng}: SIGINT ends the scan in {time.time() - t0:.2f} s and saves the state ({proc.returncode})")
+        rc, out1, _, took = interrupted(tb.s, ["--engine", eng, *extra, "--seed", "11", "--no-service", "--json",
+                                               "--all-states", "--resume", state, "--", "198.18.0.2"], 0.8)
+        check(rc == 130 and os.path.exists(state) and took < 5,
+              f"{eng}: SIGINT ends the scan in {took:.2f} s and saves the state ({rc})")
         with open(state) as f:
             saved = json.load(f)
         bad = dict(saved, pending=saved["pending"] + [3000])
@@ -351,17 +353,13 @@ def run_main_bed(tb, tmp):
 
     # A resumed scan keeps the per-host counts of what it does not list (closed answers).
     state = os.path.join(tmp, "counts.resume")
-    cmd = ["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", "--engine", "connect", "-p", "1-3000",
-           "--rate", "1500", "--no-service", "--json", "--resume", state, "--", "198.18.0.2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.8)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=10)
+    rc, _, _, _ = interrupted(tb.s, ["--engine", "connect", "-p", "1-3000", "--rate", "1500", "--no-service", "--json",
+                                     "--resume", state, "--", "198.18.0.2"], 0.8)
     p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "1-3000", "--rate", "1500", "--no-service", "--json",
                                  "--resume", state])
     h = json.loads(p.stdout)["hosts"][0]
     n_open = len({x[1] for x in exp if x[1] <= 3000} | {9})
-    check(proc.returncode == 130 and h.get("closed") == 3000 - n_open and len(h["ports"]) == n_open,
+    check(rc == 130 and h.get("closed") == 3000 - n_open and len(h["ports"]) == n_open,
           f"resumed scan: {h.get('closed')} closed and {len(h['ports'])} open of 3000 (want {3000 - n_open}, {n_open})")
 
     # -- seeds use 64 bits; one source address per scan ---------------------------------------------
