@@ -17,7 +17,7 @@ runs=${RUNS:-10}
 warmup=${WARMUP:-2}
 [ "$(id -u)" -eq 0 ] || { echo "skipped: not root (the benchmark builds a network namespace)"; exit 77; }
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is not installed (scripts/deps.sh bench)" >&2; exit 2; }
-audit=$build/src/lib/sockets/portscope-audit
+audit=$build/portscope-audit
 main=$build/portscope
 [ -x "$audit" ] || { echo "bench: $audit not built (run make)" >&2; exit 2; }
 csv=$top/../shared/data/iana/service-names-port-numbers.2026-02.csv

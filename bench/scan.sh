@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# portscope scan benchmark (issue 5): portscope vs nmap, masscan and zmap on the namespace test
+# portscope scan benchmark: portscope vs nmap, masscan and zmap on the namespace test
 # bed. Usage: bench/scan.sh [BUILD_DIR]   (BENCH_RUNS=5, BENCH_LOSS=5, BENCH_SLOW=1)
 #
 # Every tool scans the same bed (tests/scan/testbed.py), one after the other, with the same
@@ -12,6 +12,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-${PORTSCOPE_BUILD:-$here/../build}}
-export PORTSCOPE_SCAN_BIN=${PORTSCOPE_SCAN_BIN:-$build/src/lib/scan/portscope-scan}
+export PORTSCOPE_SCAN_BIN=${PORTSCOPE_SCAN_BIN:-$build/portscope-scan}
 [ -x "$PORTSCOPE_SCAN_BIN" ] || { echo "bench/scan.sh: build first ($PORTSCOPE_SCAN_BIN missing)" >&2; exit 2; }
 exec python3 "$here/scan/bench_scan.py"

@@ -12,7 +12,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
-serve=$build/src/lib/http/portscope-serve
+serve=$build/portscope-serve
 csv=${PORTSCOPE_BENCH_CSV:-$top/../shared/data/iana/service-names-port-numbers.2026-02.csv}
 duration=${DURATION:-10}
 conns=${CONNECTIONS:-50}

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/.fuzz
 mkdir -p "$out"
 cflags=(-std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -I"$top/include" -I"$top/src/lib" -I"$top/build")
+        -I"$top/include" -I"$top/src" -I"$top/src/core" -I"$top/build")
 # The built-in knowledge, as the build embeds it.
 cc -O1 -o "$out/embed" "$top/tools/embed.c"
 "$out/embed" "$top/data/knowledge.txt" "$out/knowledge-builtin.c" ps_knowledge_builtin

@@ -21,7 +21,7 @@ import testbed  # noqa: E402
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 SLOW = os.environ.get("BENCH_SLOW", "1") != "0"  # the rows that take minutes (masscan --retries, zmap x 100)
 BIN = os.environ.get("PORTSCOPE_SCAN_BIN", os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                        "src/lib/scan/portscope-scan"))
+                                                        "portscope-scan"))
 TOP_EXTRA = [21, 22, 23, 25, 53, 80, 110, 143, 443, 445, 993, 995, 3306, 3389, 5900, 8080]
 
 

@@ -413,7 +413,7 @@ try:
 
     # ---- the main binary dispatches to portscope-audit ----
     if MAIN and os.path.exists(MAIN):
-        e = dict(ENV, PORTSCOPE_LIBEXEC=os.path.dirname(AUDIT))
+        e = dict(ENV)
         p = subprocess.run([MAIN, "listening", "625", "--json", "--netns", NS, *COMMON], capture_output=True, env=e, timeout=60)
         try:
             jm = json.loads(p.stdout)

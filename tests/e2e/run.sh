@@ -6,7 +6,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${PORTSCOPE_SRC:-$(cd "$here/../.." && pwd)}
-serve=${PORTSCOPE_SERVE_BIN:-${PORTSCOPE_BUILD:-$src/build}/src/lib/http/portscope-serve}
+serve=${PORTSCOPE_SERVE_BIN:-${PORTSCOPE_BUILD:-$src/build}/portscope-serve}
 chromium=${CHROMIUM:-/usr/bin/chromium}
 csv=${PORTSCOPE_TEST_IANA_DIR:+$PORTSCOPE_TEST_IANA_DIR/service-names-port-numbers.2026-02.csv}
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: the IANA CSV parser and the index built from it.
- * fuzz-sources: src/lib/csv.c src/lib/registry.c src/lib/port.c src/lib/util.c */
+ * fuzz-sources: src/core/csv.c src/core/registry.c src/core/port.c src/core/util.c */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: the knowledge file parser.
- * fuzz-sources: src/lib/knowledge.c src/lib/port.c src/lib/util.c KNOWLEDGE_BUILTIN */
+ * fuzz-sources: src/core/knowledge.c src/core/port.c src/core/util.c KNOWLEDGE_BUILTIN */
 #include <stdint.h>
 
 #include "portscope/knowledge.h"

@@ -1,6 +1,6 @@
 /* libFuzzer target: request targets, query strings, percent-decoding and HTML escaping — every
  * byte a client controls before portscope serve decides what a request means.
- * fuzz-sources: src/lib/http/route.c src/lib/http/escape.c src/lib/http/buf.c
+ * fuzz-sources: src/serve/route.c src/serve/escape.c src/serve/buf.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
  * name and query; escaped text never contains a raw markup character. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/http-internal.h"
+#include "serve/serve-internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

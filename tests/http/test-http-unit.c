@@ -10,7 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "http/http-internal.h"
+#include "serve/serve-internal.h"
 
 static char *esc(const char *s, size_t len)
 {

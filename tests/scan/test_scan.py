@@ -61,7 +61,7 @@ def main():
         print(f"skipped: {reason}")
         return 77
     binary = os.environ.get("PORTSCOPE_SCAN_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                                  "src/lib/scan/portscope-scan")
+                                                                  "portscope-scan")
     if not os.path.exists(binary):
         print(f"skipped: {binary} not built")
         return 77

@@ -242,7 +242,7 @@ class TestBed:
         binary = binary or os.environ.get("PORTSCOPE_SCAN_BIN")
         if not binary:
             build = os.environ.get("PORTSCOPE_BUILD", "build")
-            binary = os.path.join(build, "src/lib/scan/portscope-scan")
+            binary = os.path.join(build, "portscope-scan")
         where = self.s if ns == "scanner" else self.t
         cmd = ["ip", "netns", "exec", where, binary, "scan", *options, "--", *targets]
         e = dict(os.environ)

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 static const char *const route_names[HTTP_NROUTES] = {
         [HTTP_ROUTE_NONE] = "none",

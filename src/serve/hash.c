@@ -1,7 +1,7 @@
 /* portscope serve — FNV-1a for ETags, SHA-256 for Content-Security-Policy hash sources. */
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 uint64_t http_fnv1a(const void *data, size_t len)
 {

@@ -21,7 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "sockets-internal.h"
+#include "audit-internal.h"
 
 #ifndef IPPROTO_SCTP
 #define IPPROTO_SCTP 132

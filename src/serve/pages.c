@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 #include "config.h"
 #include "portscope/port.h"
 #include "portscope/portinfo.h"

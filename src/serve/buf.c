@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 void http_buf_init(struct http_buf *b, size_t max)
 {

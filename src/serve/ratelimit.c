@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 #define RL_KEY_MAX 16 /* an IPv6 address */
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 #include "portscope/util.h"
 
 struct http_feedback {

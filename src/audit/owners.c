@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "bpf-iter.h"
-#include "sockets-internal.h"
+#include "audit-internal.h"
 
 struct linux_dirent64 {
         uint64_t d_ino;

@@ -4,12 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 #include "portscope/portinfo.h"
 #include "portscope/search.h"
-#ifdef PORTSCOPE_HTTP_HAVE_SOCKETS
 #include "portscope/sockets.h"
-#endif
 
 json_t *http_api_port(const struct http_ctx *c, uint16_t port)
 {
@@ -38,7 +36,6 @@ json_t *http_api_error(const struct http_ctx *c, int status, const char *message
         return o;
 }
 
-#ifdef PORTSCOPE_HTTP_HAVE_SOCKETS
 int http_local_listening(uint8_t ret_listening[65536])
 {
         struct sockets_query q = SOCKETS_QUERY_INIT;
@@ -146,22 +143,3 @@ json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
         *ret_status = o ? 200 : 500;
         return o;
 }
-#else
-int http_local_listening(uint8_t ret_listening[65536])
-{
-        memset(ret_listening, 0, 65536);
-        return -ENOSYS;
-}
-
-void http_local_table(const struct http_ctx *c, struct http_buf *b)
-{
-        (void)c;
-        http_buf_puts(b, "<p>This build of portscope cannot list this machine's sockets.</p>");
-}
-
-json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
-{
-        *ret_status = 501;
-        return http_api_error(c, 501, "this build of portscope-serve has no socket enumeration (issue 3)");
-}
-#endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 static const char *const class_names[HTTP_NMAP_CLASSES] = {
         [HTTP_MAP_UNASSIGNED] = "unassigned",

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "http-internal.h"
+#include "serve-internal.h"
 #include "portscope/http.h"
 #include "portscope/portinfo.h"
 #include "portscope/util.h"

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "http-internal.h"
+#include "serve-internal.h"
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid: no
  * overlongs, no surrogates, nothing above U+10FFFF. */

@@ -1,7 +1,6 @@
 /* portscope update — fetch the current IANA registry, check it, and store it atomically in
  * $XDG_DATA_HOME/portscope/, saying what changed. Its own executable because libcurl (and the
  * TLS stack under it) would cost every other command milliseconds of start-up. */
-#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -12,10 +11,8 @@
 
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
+#include "portscope/update.h"
 #include "portscope/util.h"
-
-#define IANA_URL "https://www.iana.org/assignments/service-names-port-numbers/service-names-port-numbers.csv"
-#define MAX_DOWNLOAD (64u << 20)
 
 static const char usage[] =
         "Usage: portscope update [--url URL | --from FILE] [--json] [--timeout SECONDS]\n"
@@ -29,7 +26,7 @@ static const char usage[] =
         "service name, port and protocol).\n"
         "\n"
         "Options:\n"
-        "  --url URL        where to fetch from (default: " IANA_URL ")\n"
+        "  --url URL        where to fetch from (default: " UPDATE_IANA_URL ")\n"
         "  --from FILE      install a CSV you already have instead of downloading\n"
         "  --timeout SECS   give up a download after SECS seconds (default 120)\n"
         "  --json           {\"stored\":PATH,\"date\":..,\"rows\":N,\"added\":[..],\"removed\":[..]}\n"
@@ -39,129 +36,11 @@ static const char usage[] =
         "  portscope update\n"
         "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n";
 
-struct download {
-        char *data;
-        size_t len;
-        bool too_big;
-};
-
-static size_t on_data(char *p, size_t size, size_t n, void *userdata)
-{
-        struct download *d = userdata;
-        size_t add = size * n;
-        char *nd;
-
-        if (d->len + add > MAX_DOWNLOAD) {
-                d->too_big = true;
-                return 0;
-        }
-        nd = realloc(d->data, d->len + add + 1);
-        if (!nd)
-                return 0;
-        d->data = nd;
-        memcpy(d->data + d->len, p, add);
-        d->len += add;
-        d->data[d->len] = '\0';
-        return add;
-}
-
 static void err_escaped(const char *prefix, const char *s, const char *suffix)
 {
         fputs(prefix, stderr);
         ps_term_escape(stderr, s, (size_t)-1, false);
         fputs(suffix, stderr);
-}
-
-static int fetch(const char *url, long timeout, struct download *d)
-{
-        char errbuf[CURL_ERROR_SIZE] = "";
-        CURL *c;
-        CURLcode rc;
-        long status = 0;
-
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-                return -EIO;
-        c = curl_easy_init();
-        if (!c)
-                return -ENOMEM;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "portscope-update/1");
-        curl_easy_setopt(c, CURLOPT_FAILONERROR, 0L);
-        rc = curl_easy_perform(c);
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(c);
-        curl_global_cleanup();
-        if (rc != CURLE_OK) {
-                err_escaped("portscope: update: ", url, ": ");
-                fprintf(stderr, "%s\n", d->too_big ? "larger than 64 MiB: not the registry" : *errbuf ? errbuf : curl_easy_strerror(rc));
-                return -EIO;
-        }
-        if (status != 200) {
-                err_escaped("portscope: update: ", url, "");
-                fprintf(stderr, ": HTTP status %ld, expected 200\n", status);
-                return -EIO;
-        }
-        return 0;
-}
-
-/* "name port/proto" keys of the rows, sorted, for the difference between two copies. */
-static char **row_keys(const struct registry *r, size_t *ret_n)
-{
-        uint32_t n = registry_nrows(r);
-        char **v = calloc(n ? n : 1, sizeof(*v));
-
-        if (!v)
-                return NULL;
-        for (uint32_t i = 0; i < n; i++) {
-                struct registry_row row;
-                registry_row(r, i, &row);
-                if (asprintf(&v[i], "%s %s/%s", *row.service ? row.service : "-", *row.port ? row.port : "-",
-                             *row.proto ? row.proto : "any") < 0) {
-                        v[i] = NULL;
-                        for (uint32_t j = 0; j < i; j++)
-                                free(v[j]);
-                        free(v);
-                        return NULL;
-                }
-        }
-        *ret_n = n;
-        return v;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Multiset difference of sorted a and b: keys in a that b lacks. */
-static void diff(char **a, size_t na, char **b, size_t nb, json_t *out)
-{
-        size_t i = 0, j = 0;
-
-        while (i < na) {
-                int c = j < nb ? strcmp(a[i], b[j]) : -1;
-                if (c == 0)
-                        i++, j++;
-                else if (c < 0)
-                        json_array_append_new(out, json_string(a[i++]));
-                else
-                        j++;
-        }
-}
-
-static void free_keys(char **v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 int main(int argc, char **argv)
@@ -171,7 +50,7 @@ int main(int argc, char **argv)
                 { "json", no_argument, NULL, 'j' },       { "timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },       { 0 },
         };
-        const char *url = IANA_URL, *from = NULL;
+        const char *url = UPDATE_IANA_URL, *from = NULL;
         bool json = false, url_given = false;
         long timeout = 120;
         struct download d = { 0 };
@@ -218,7 +97,7 @@ int main(int argc, char **argv)
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
 
         if (from) {
-                int r = ps_read_file(from, MAX_DOWNLOAD, &d.data, &d.len);
+                int r = ps_read_file(from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
                         err_escaped("portscope: update: ", from, ": ");
                         fprintf(stderr, "%s\n", strerror(-r));
@@ -230,7 +109,7 @@ int main(int argc, char **argv)
                         ps_term_escape(stderr, url, (size_t)-1, false);
                         fputs(" ...\n", stderr);
                 }
-                if (fetch(url, timeout, &d) < 0)
+                if (update_fetch(url, timeout, &d) < 0)
                         goto out;
         }
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
@@ -259,14 +138,10 @@ int main(int argc, char **argv)
 
         json_t *o = json_object(), *added = json_array(), *removed = json_array();
         size_t nn = 0, no = 0;
-        char **kn = row_keys(fresh, &nn), **ko = old ? row_keys(old, &no) : NULL;
-        if (kn)
-                qsort(kn, nn, sizeof(*kn), cmp_str);
-        if (ko)
-                qsort(ko, no, sizeof(*ko), cmp_str);
+        char **kn = update_row_keys(fresh, &nn), **ko = old ? update_row_keys(old, &no) : NULL;
         if (old && kn && ko) {
-                diff(kn, nn, ko, no, added);
-                diff(ko, no, kn, nn, removed);
+                update_keys_diff(kn, nn, ko, no, added);
+                update_keys_diff(ko, no, kn, nn, removed);
         }
         json_object_set_new(o, "registry", portinfo_source_json(fresh));
         json_object_set_new(o, "stored", portinfo_string(path));
@@ -311,8 +186,8 @@ int main(int argc, char **argv)
                         puts("  (no previous copy)");
         }
         json_decref(o);
-        free_keys(kn, nn);
-        free_keys(ko, no);
+        update_free_keys(kn, nn);
+        update_free_keys(ko, no);
         ret = 0;
 out:
         free(d.data);
