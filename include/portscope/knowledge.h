@@ -18,7 +18,8 @@ enum knowledge_kind {
         KNOWLEDGE_MALWARE = 1,     /* a trojan, backdoor or botnet known for the port */
         KNOWLEDGE_MISUSE = 2,      /* common-misuse: a well-known squatting or re-purposing */
         KNOWLEDGE_DEVELOPMENT = 3, /* development servers and tools' defaults */
-        KNOWLEDGE_TOOL = 4,        /* security and administration tools (scanners, C2 frameworks) */
+        KNOWLEDGE_TOOL = 4,        /* security, testing and administration tools (scanners, proxies) */
+        KNOWLEDGE_C2 = 5,          /* command-and-control frameworks: a listener means an intrusion or a red team */
         KNOWLEDGE_NKINDS
 };
 const char *knowledge_kind_name(enum knowledge_kind k); /* "application", "malware", "common-misuse", ... */

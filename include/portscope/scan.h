@@ -14,6 +14,7 @@
 
 #include "portscope/knowledge.h"
 #include "portscope/port.h"
+#include "portscope/judge.h"
 #include "portscope/registry.h"
 
 /* ---- addresses ------------------------------------------------------------------------- */
@@ -293,18 +294,8 @@ size_t scan_payloads_count(const struct scan_payloads *p);
 
 /* ---- the report: registry status, knowledge, service and verdict per port ------------------- */
 
-enum scan_verdict {
-        SCAN_VERDICT_EXPECTED = 0,   /* the registered service answers */
-        SCAN_VERDICT_UNIDENTIFIED,   /* open on an assigned port, service not identified */
-        SCAN_VERDICT_MISMATCH,       /* another service than the registered one answers */
-        SCAN_VERDICT_UNASSIGNED,     /* open on a port IANA has not assigned */
-        SCAN_VERDICT_RESERVED,       /* open on a reserved port */
-        SCAN_VERDICT_MALWARE,        /* the knowledge file lists malware for the port, and it is not explained */
-        SCAN_VERDICT_KNOWN_USE,      /* unassigned/mismatched, but the knowledge file knows the use */
-        SCAN_VERDICT_NOT_OPEN,       /* closed, filtered, open|filtered */
-        SCAN_NVERDICTS
-};
-const char *scan_verdict_name(enum scan_verdict v); /* "expected", "mismatch", ... */
+/* Verdicts come from the verdict engine (judge.h): one vocabulary with the audit. */
+const char *scan_verdict_name(enum verdict_kind v); /* "expected", "mismatch", ... */
 
 /* What the registry and the knowledge file say about one port and protocol: computed once per
  * distinct port by scan_report_finish() and shared by every host's report of that port. */
@@ -316,13 +307,15 @@ struct scan_port_facts {
         struct scan_port_facts *next_alloc; /* internal: the report's list of what it allocated */
 };
 
-#define SCAN_EXPLANATION_MAX 320
+#define SCAN_EXPLANATION_MAX 640
 
 struct scan_port_report {
         struct scan_result r;
         const struct scan_port_facts *facts; /* borrowed from the report; set by scan_report_finish() */
         struct scan_service *service; /* owned by the report (malloc'd): NULL unless identified */
-        enum scan_verdict verdict;    /* set by scan_report_finish() / scan_report_judge() */
+        enum verdict_kind verdict;    /* set by scan_report_finish() / scan_report_judge() */
+        enum verdict_severity severity;
+        enum judge_rule rule;
         int change;                   /* --changes: +1 newly open, -1 no longer open, 0 same */
 };
 

@@ -13,24 +13,10 @@
 #include <time.h>
 
 #include "portscope/baseline.h"
+#include "portscope/judge.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 #include "portscope/sockets.h"
-
-enum verdict_kind {
-        VERDICT_EXPECTED = 0,    /* explained: baseline, a known server of the assigned service, knowledge */
-        VERDICT_INFO = 1,        /* nothing wrong, worth knowing (dynamic range, raw sockets, connections) */
-        VERDICT_UNEXPLAINED = 2, /* nothing explains it */
-        VERDICT_MISMATCH = 3,    /* an assigned port held by a process that is not a known server of it */
-        VERDICT_SUSPICIOUS = 4,  /* unassigned/reserved system port, or a known malware port */
-        VERDICT_NKINDS
-};
-enum verdict_severity { VERDICT_NONE = 0, VERDICT_LOW = 1, VERDICT_MEDIUM = 2, VERDICT_HIGH = 3 };
-
-const char *verdict_kind_name(enum verdict_kind k);          /* "expected", ... */
-const char *verdict_severity_name(enum verdict_severity s);  /* "none", "low", "medium", "high" */
-/* Returns 0 and *ret, or -EINVAL. */
-int verdict_severity_parse(const char *s, enum verdict_severity *ret);
 
 #define VERDICT_MAX_SERVICES 8
 
@@ -43,6 +29,8 @@ struct verdict {
         size_t nservices;
         const struct knowledge_entry *knowledge; /* the entry cited, borrowed; NULL if none */
         long baseline;                    /* index of the baseline entry that matched, or -1 */
+        enum judge_rule rule;             /* the rule of the verdict engine that decided */
+        const char *matched;              /* the owner's name that matched knowledge, borrowed; or NULL */
 };
 
 /* What verdicts are judged against. All borrowed; knowledge and baseline may be NULL. */
@@ -50,19 +38,28 @@ struct verdict_context {
         const struct registry *registry;
         const struct knowledge *knowledge;
         const struct baseline *baseline;
-        /* Optional (NULL is fine), filled by verdict_context_prepare(): a bit per (port, protocol)
-         * that the knowledge file has an entry for, so most listeners skip the lookup. Owned by
-         * the context, freed by verdict_context_release(). */
-        uint8_t *knowledge_ports;
+        /* The verdict engine's context, filled by verdict_context_prepare() (optional: without
+         * it the engine is set up per call, slower). Owned, freed by verdict_context_release(). */
+        struct judge_context judge;
+        bool prepared;
 };
 
 /* Builds c->knowledge_ports. Returns 0 or -ENOMEM (the context still works without it). */
 int verdict_context_prepare(struct verdict_context *c);
 void verdict_context_release(struct verdict_context *c);
 
-/* Judges one socket of l. */
+/* Judges one socket of l with the verdict engine (judge.h). serving (may be NULL) marks the
+ * processes of l->procs that hold a listener outside the ephemeral port range: their
+ * unconnected UDP sockets inside the range are their own client sockets. */
 void verdict_judge(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
                    struct verdict *ret);
+void verdict_judge_in(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
+                      const bool *serving, struct verdict *ret);
+/* Marks (calloc'd array of l->nprocs, caller frees) the processes that serve outside the
+ * ephemeral range; NULL when out of memory. */
+bool *verdict_serving_processes(const struct sockets_list *l);
+/* The kernel's ip_local_port_range (read once; 32768-60999 when unreadable). */
+void verdict_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi);
 
 /* Why a socket has no owner, in one sentence ("not root: ..."), or NULL when it has one. */
 /* Why some processes' descriptors could not be read: not root, or refused even to root. */

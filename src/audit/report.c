@@ -20,6 +20,7 @@ struct judge_job {
         const struct sockets_list *l;
         struct verdict *out;
         size_t from, to;
+        const bool *serving;
 };
 
 static void *judge_range(void *arg)
@@ -27,7 +28,7 @@ static void *judge_range(void *arg)
         struct judge_job *j = arg;
 
         for (size_t i = j->from; i < j->to; i++)
-                verdict_judge(j->c, j->l, &j->l->v[i], &j->out[i]);
+                verdict_judge_in(j->c, j->l, &j->l->v[i], j->serving, &j->out[i]);
         return NULL;
 }
 
@@ -56,7 +57,9 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
                 goto oom;
         {
                 /* The registry and the knowledge are immutable: judge on two threads when it pays. */
-                struct judge_job jobs[2] = { { c, l, r->verdicts, 0, l->n / 2 }, { c, l, r->verdicts, l->n / 2, l->n } };
+                bool *serving = verdict_serving_processes(l);
+                struct judge_job jobs[2] = { { c, l, r->verdicts, 0, l->n / 2, serving },
+                                             { c, l, r->verdicts, l->n / 2, l->n, serving } };
                 pthread_t t;
                 bool threaded = l->n >= 4096 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
                                 pthread_create(&t, NULL, judge_range, &jobs[1]) == 0;
@@ -65,6 +68,7 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
                 judge_range(&jobs[0]);
                 if (threaded)
                         pthread_join(t, NULL);
+                free(serving);
         }
         for (size_t i = 0; i < l->n; i++)
                 if (seen && r->verdicts[i].baseline >= 0)
@@ -257,6 +261,8 @@ static json_t *listener_json(const struct verdict_report *r, size_t i, json_t **
         json_object_set_new(o, "verdict", json_string(verdict_kind_name(v->kind)));
         json_object_set_new(o, "severity", json_string(verdict_severity_name(v->severity)));
         json_object_set_new(o, "reason", jstr(v->reason));
+        json_object_set_new(o, "rule", json_string(judge_rule_name(v->rule)));
+        json_object_set_new(o, "identified_as", str_or_null(v->matched));
         json_object_set_new(o, "knowledge", v->knowledge ? portinfo_knowledge_json(v->knowledge) : json_null());
         if (v->baseline >= 0 && r->context->baseline) {
                 const struct baseline_entry *be = &r->context->baseline->v[v->baseline];

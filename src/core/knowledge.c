@@ -30,7 +30,7 @@ struct knowledge {
 };
 
 static const char *const kind_names[KNOWLEDGE_NKINDS] = {
-        "application", "malware", "common-misuse", "development", "tool",
+        "application", "malware", "common-misuse", "development", "tool", "c2",
 };
 
 const char *knowledge_kind_name(enum knowledge_kind k)
@@ -198,7 +198,7 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                                 e.kind = (enum knowledge_kind)i;
                 if (e.kind == KNOWLEDGE_NKINDS)
                         return kerr(err, name, rec->line[F_KIND],
-                                    "unknown kind \"%.40s\" (expected application, malware, common-misuse, development or tool)",
+                                    "unknown kind \"%.40s\" (expected application, malware, common-misuse, development, tool or c2)",
                                     rec->val[F_KIND]);
                 struct knowledge_range *ports;
                 r = parse_ports(rec->val[F_PORTS], &ports, &e.nports, why, sizeof(why));

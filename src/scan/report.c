@@ -9,11 +9,9 @@
 #include "scan-internal.h"
 #include "portscope/util.h"
 
-const char *scan_verdict_name(enum scan_verdict v)
+const char *scan_verdict_name(enum verdict_kind v)
 {
-        static const char *const n[] = { "expected",   "unidentified", "mismatch",  "unassigned",
-                                         "reserved",   "malware-port", "known-use", "not-open" };
-        return (unsigned)v < SCAN_NVERDICTS ? n[v] : "unknown";
+        return verdict_kind_name(v);
 }
 
 void scan_report_init(struct scan_report *rep)
@@ -190,26 +188,6 @@ static int port_cmp(const void *a, const void *b)
 }
 
 /* Service names are the same service: equal ignoring case and nmap's "ssl/" prefix. */
-static bool same_service(const char *a, const char *b)
-{
-        if (strncasecmp(a, "ssl/", 4) == 0)
-                a += 4;
-        if (strncasecmp(b, "ssl/", 4) == 0)
-                b += 4;
-        if (strcasecmp(a, b) == 0)
-                return true;
-        static const char *const alias[][2] = {
-                { "http", "www-http" }, { "http", "www" },      { "https", "http" },  { "domain", "dns" },
-                { "http-proxy", "http-alt" }, { "http", "http-alt" }, { "http", "http-proxy" },
-                { "microsoft-ds", "smb" }, { "ms-wbt-server", "rdp" },
-        };
-        for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
-                if ((strcasecmp(a, alias[i][0]) == 0 && strcasecmp(b, alias[i][1]) == 0) ||
-                    (strcasecmp(b, alias[i][0]) == 0 && strcasecmp(a, alias[i][1]) == 0))
-                        return true;
-        return false;
-}
-
 /* The facts of (port, proto), computed on first use. NULL on out-of-memory. */
 static const struct scan_port_facts *facts_get(struct scan_report *rep, uint16_t port, enum ps_proto proto)
 {
@@ -251,130 +229,54 @@ static const struct scan_port_facts *facts_get(struct scan_report *rep, uint16_t
         return pf;
 }
 
-static bool registered_is(const struct scan_report *rep, const struct scan_port_report *pr, const char *svc)
+/* The verdict engine's judgement of pr. The input and identity live in the caller's frame:
+ * the reason must be written before they go. */
+static void judge_port(const struct scan_report *rep, const struct scan_port_report *pr, struct judge_input *in,
+                       struct judge_identity *id, char *state, size_t statelen, struct judgement *ret)
 {
-        char buf[sizeof(pr->facts->registered)];
-        memcpy(buf, pr->facts->registered, sizeof(buf));
-        for (char *s = buf, *e; s && *s; s = e) {
-                e = strchr(s, ',');
-                if (e)
-                        *e++ = '\0';
-                if (same_service(s, svc))
-                        return true;
-        }
-        if (rep->registry) {
-                struct registry_observed obs[8];
-                size_t n = registry_observed(rep->registry, pr->r.port, obs, 8);
-                for (size_t i = 0; i < n && i < 8; i++)
-                        if (obs[i].proto == pr->r.proto && same_service(obs[i].name, svc))
-                                return true;
-        }
-        return false;
-}
+        struct judge_context c = { .registry = rep->registry, .knowledge = rep->knowledge };
+        const struct scan_service *s = pr->service;
 
-static const struct knowledge_entry *knowledge_explains(const struct scan_port_facts *pf, const char *svc)
-{
-        for (size_t i = 0; i < pf->nknowledge; i++) {
-                const struct knowledge_entry *e = pf->knowledge[i];
-                if (e->kind == KNOWLEDGE_MALWARE)
-                        continue;
-                if (!svc)
-                        return e;
-                if (ps_strcasestr(e->name, svc))
-                        return e;
-                for (size_t j = 0; j < e->nprocesses; j++)
-                        if (strcasecmp(e->processes[j], svc) == 0)
-                                return e;
-        }
-        return NULL;
-}
-
-static const struct knowledge_entry *knowledge_malware(const struct scan_port_facts *pf)
-{
-        for (size_t i = 0; i < pf->nknowledge; i++)
-                if (pf->knowledge[i]->kind == KNOWLEDGE_MALWARE)
-                        return pf->knowledge[i];
-        return NULL;
-}
-
-/* The verdict of pr, and its sentence in buf when buf is not NULL: one function, so that what is
- * judged and what is said cannot drift apart. */
-#define EXPLAIN(...) (buf ? (void)snprintf(buf, len, __VA_ARGS__) : (void)0)
-
-static enum scan_verdict judge(const struct scan_report *rep, const struct scan_port_report *pr, char *buf,
-                               size_t len)
-{
-        static const struct scan_port_facts none;
-        const struct scan_port_facts *pf = pr->facts ? pr->facts : &none;
+        in->port = pr->r.port;
+        in->proto = pr->r.proto;
+        in->remote = true;
+        in->loopback = false;
+        in->probed = s != NULL;
         if (pr->r.state != SCAN_OPEN) {
-                EXPLAIN("%s (%s)", scan_state_name(pr->r.state), scan_reason_name(pr->r.reason));
-                return SCAN_VERDICT_NOT_OPEN;
+                snprintf(state, statelen, "%s (%s)", scan_state_name(pr->r.state), scan_reason_name(pr->r.reason));
+                in->not_open = true;
+                in->state = state;
         }
-        const char *svc = pr->service && pr->service->name[0] ? pr->service->name : NULL;
-        const struct knowledge_entry *mal = knowledge_malware(pf);
-        const struct knowledge_entry *use = knowledge_explains(pf, svc);
-        const char *status = rep->registry ? registry_status_name(pf->status) : "unknown";
-        if (svc && registered_is(rep, pr, svc)) {
-                EXPLAIN("%s answers, the service registered for the port", svc);
-                return SCAN_VERDICT_EXPECTED;
-        }
-        if (svc && use) {
-                EXPLAIN("%s answers on a port %s%s%s; a known use: %s", svc,
-                        pf->status == REGISTRY_ASSIGNED ? "assigned to " : "the registry lists as ",
-                        pf->status == REGISTRY_ASSIGNED ? pf->registered : status, "", use->name);
-                return SCAN_VERDICT_KNOWN_USE;
-        }
-        if (mal) {
-                if (svc)
-                        EXPLAIN("%s answers on a port known for %s (%s), not the registered service", svc, mal->name,
-                                knowledge_kind_name(mal->kind));
-                else
-                        EXPLAIN("open on a port known for %s (%s); the service was not identified", mal->name,
-                                knowledge_kind_name(mal->kind));
-                return SCAN_VERDICT_MALWARE;
-        }
-        if (!rep->registry) {
-                /* No registry: nothing to hold the port against (a zeroed status reads "unassigned"). */
-                if (!svc && use)
-                        EXPLAIN("open; no registry to judge by; a known use: %s", use->name);
-                else
-                        EXPLAIN("%s; no registry to judge the port by", svc ? svc : "open, the service was not identified");
-                return SCAN_VERDICT_UNIDENTIFIED;
-        }
-        if (svc && pf->status == REGISTRY_ASSIGNED) {
-                EXPLAIN("%s answers on a port assigned to %s", svc, pf->registered[0] ? pf->registered : "another service");
-                return SCAN_VERDICT_MISMATCH;
-        }
-        if (pf->status == REGISTRY_RESERVED) {
-                EXPLAIN("%s answers on a port IANA keeps reserved", svc ? svc : "a service");
-                return SCAN_VERDICT_RESERVED;
-        }
-        if (pf->status == REGISTRY_UNASSIGNED || pf->status == REGISTRY_NOT_ASSIGNED) {
-                if (!svc && use) {
-                        EXPLAIN("open on a port IANA has not assigned; a known use: %s", use->name);
-                        return SCAN_VERDICT_KNOWN_USE;
-                }
-                EXPLAIN("%s answers on a port IANA has not assigned", svc ? svc : "a service");
-                return SCAN_VERDICT_UNASSIGNED;
-        }
-        if (pf->registered[0])
-                EXPLAIN("open; registered for %s, the service was not identified", pf->registered);
-        else
-                EXPLAIN("open; the service was not identified");
-        return SCAN_VERDICT_UNIDENTIFIED;
+        if (s && s->name[0])
+                judge_identity_from_service(id, s->name, s->product);
+        in->who = id;
+        judge(&c, in, ret);
 }
 
 void scan_report_judge(const struct scan_report *rep, struct scan_port_report *pr)
 {
-        pr->verdict = judge(rep, pr, NULL, 0);
+        struct judge_input in = JUDGE_INPUT_INIT;
+        struct judge_identity id = { 0 };
+        struct judgement j;
+        char state[64];
+
+        judge_port(rep, pr, &in, &id, state, sizeof(state), &j);
+        pr->verdict = j.kind;
+        pr->severity = j.severity;
+        pr->rule = j.rule;
 }
 
 void scan_report_explain(const struct scan_report *rep, const struct scan_port_report *pr, char *buf, size_t len)
 {
+        struct judge_input in = JUDGE_INPUT_INIT;
+        struct judge_identity id = { 0 };
+        struct judgement j;
+        char state[64];
+
         if (len == 0)
                 return;
-        buf[0] = '\0';
-        judge(rep, pr, buf, len);
+        judge_port(rep, pr, &in, &id, state, sizeof(state), &j);
+        judge_reason(&j, buf, len);
 }
 
 int scan_report_finish(struct scan_report *rep)

@@ -88,7 +88,7 @@ static const char style[] =
         ".badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.85rem;font-weight:600;"
         "border:1px solid currentColor}"
         ".st-assigned{color:#0b4a8f}.st-reserved{color:#8a5a00}.st-unassigned{color:#4a5360}"
-        ".st-unofficial,.k-application,.k-development,.k-tool{color:#6c2a8a}.k-malware,.k-common-misuse{color:#b3261e}"
+        ".st-unofficial,.k-application,.k-development,.k-tool{color:#6c2a8a}.k-malware,.k-c2,.k-common-misuse{color:#b3261e}"
         "pre{background:#0f172a;color:#e5e7eb;padding:.6rem .8rem;border-radius:6px;overflow-x:auto}"
         ".note{border-left:4px solid #d08c00;background:#fff8e6;padding:.6rem .9rem;border-radius:0 6px 6px 0}"
         ".note.warn{border-color:#b3261e;background:#fdecea}"

@@ -5,6 +5,8 @@
  *   SPEC: tcp4:ADDR:PORT  tcp6:ADDR:PORT[:v6only|:dual]  udp4:ADDR:PORT  udp6:ADDR:PORT[:v6only]
  *         raw4:PROTO  raw6:PROTO  conn4:PORT (a connected TCP pair to 127.0.0.1:PORT, in-process)
  *         dev:IFNAME:tcp4:PORT (SO_BINDTODEVICE on 0.0.0.0:PORT)
+ * Other arguments (options and names without a ':') are ignored, so that a copy named python3
+ * or java can carry an interpreter's command line: python3 -m http.server tcp4:0.0.0.0:8000.
  * Only for tests: addresses must be loopback or in the test's own namespace. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -162,7 +164,8 @@ int main(int argc, char **argv)
                 i += 2;
         }
         for (; i < argc; i++)
-                open_spec(argv[i]);
+                if (argv[i][0] != '-' && strchr(argv[i], ':'))
+                        open_spec(argv[i]);
         if (uid >= 0 && (setgroups(0, NULL) < 0 || setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0 ||
                          setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0))
                 die("drop privileges", "--uid");

@@ -203,7 +203,7 @@ static int teardown(void **state)
 }
 
 /* Judges a TCP/UDP listener on port owned by process index who (-1: no owner). */
-static void judge(struct fixture *f, enum sockets_proto proto, uint16_t port, int who, bool loopback,
+static void judge_one(struct fixture *f, enum sockets_proto proto, uint16_t port, int who, bool loopback,
                   const struct baseline *b, struct verdict *v)
 {
         struct sockets_entry e = { .proto = proto, .family = AF_INET, .listening = true, .port = port };
@@ -238,44 +238,44 @@ static void test_verdicts(void **state)
         struct fixture *f = *state;
         struct verdict v;
 
-        judge(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
         expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "sshd serves ssh");
         assert_int_equal(v.nservices, 1);
         assert_string_equal(v.services[0], "ssh");
-        judge(f, SOCKETS_TCP, 22, 1, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 22, 1, false, NULL, &v);
         expect(&v, VERDICT_MISMATCH, VERDICT_MEDIUM, "nc is not a known server");
-        judge(f, SOCKETS_TCP, 22, 1, true, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 22, 1, true, NULL, &v);
         expect(&v, VERDICT_MISMATCH, VERDICT_LOW, "loopback only, so severity lowered from medium to low");
-        judge(f, SOCKETS_TCP, 250, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 250, 3, false, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "nothing is registered on 250/tcp");
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "either lost or hiding");
-        judge(f, SOCKETS_TCP, 250, -1, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 250, -1, false, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "owner unknown");
-        judge(f, SOCKETS_TCP, 3025, 2, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 3025, 2, false, NULL, &v);
         expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "netpd");
         assert_non_null(v.knowledge);
-        judge(f, SOCKETS_UDP, 3025, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_UDP, 3025, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "knowledge knows netpd here");
-        judge(f, SOCKETS_TCP, 31337, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 31337, 3, false, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known malware port: bo");
-        judge(f, SOCKETS_TCP, 31337, 3, true, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 31337, 3, true, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
-        judge(f, SOCKETS_TCP, 40001, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 40001, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
-        judge(f, SOCKETS_TCP, 625, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 625, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "assigned to dec-dlm");
-        judge(f, SOCKETS_TCP, 60000, 3, false, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 60000, 3, false, NULL, &v);
         expect(&v, VERDICT_INFO, VERDICT_LOW, "dynamic range");
-        judge(f, SOCKETS_TCP, 60000, 3, true, NULL, &v);
+        judge_one(f, SOCKETS_TCP, 60000, 3, true, NULL, &v);
         expect(&v, VERDICT_INFO, VERDICT_NONE, "loopback only");
         {
                 struct baseline *b = parse_ok("250/tcp python3 the lab's legacy service\n40001 * test rig\n");
-                judge(f, SOCKETS_TCP, 250, 3, false, b, &v);
+                judge_one(f, SOCKETS_TCP, 250, 3, false, b, &v);
                 expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "in the baseline (t.baseline:1): the lab's legacy service");
                 assert_int_equal(v.baseline, 0);
-                judge(f, SOCKETS_TCP, 250, 1, false, b, &v);
+                judge_one(f, SOCKETS_TCP, 250, 1, false, b, &v);
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "250/tcp");
-                judge(f, SOCKETS_TCP, 40001, -1, false, b, &v);
+                judge_one(f, SOCKETS_TCP, 40001, -1, false, b, &v);
                 expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "test rig");
                 baseline_free(b);
         }

@@ -234,7 +234,10 @@ try:
           "python3 on 127.0.0.1:3025/udp unexplained, lowered to low")
 
     u55k = one(L, "udp", 55000)
-    check(u55k.get("verdict") == "info" and u55k.get("severity") == "low" and "dynamic" in u55k.get("reason", ""), "55000 info/low dynamic")
+    # Unconnected UDP inside ip_local_port_range, held by a process that listens elsewhere too: its
+    # own client socket, whatever port it drew.
+    check(u55k.get("verdict") == "info" and u55k.get("rule") == "ephemeral-client" and "ephemeral range" in u55k.get("reason", ""),
+          f"55000/udp of a serving process: info, ephemeral-client ({u55k.get('rule')}: {u55k.get('reason')})")
 
     s7000 = one(L, "tcp", 7000)
     check(s7000.get("exposure") == "interface" and s7000.get("interface") == "d0", f"7000 bound to d0: {s7000.get('exposure')}")
@@ -410,6 +413,48 @@ try:
         check(rc == 2 and "CAP_SYS_ADMIN" in err, f"--netns without privilege: exit 2, says why: {err.strip()}")
     else:
         print("note: setpriv missing, unprivileged path not checked")
+
+    # ---- the verdict engine's rules, each with a real listener ----
+    rules = [
+        start("python3", "-u", "-m", "http.server", "tcp4:0.0.0.0:8000"),
+        start("prometheus-node-exporter", "tcp4:0.0.0.0:9100"),
+        start("kube-proxy", "tcp4:0.0.0.0:30080"),
+        start("java", "-Xmx64m", "-jar", "/opt/kube/kube-proxy.jar", "tcp4:0.0.0.0:30081"),
+        start("nc", "tcp4:0.0.0.0:31000", "tcp4:0.0.0.0:50050", "tcp4:0.0.0.0:31338", "udp4:0.0.0.0:31338"),
+        start("sshd", "tcp4:0.0.0.0:53"),
+    ]
+    rc, j, err = audit_json("listening", "--json", "--netns", NS)
+    R = j.get("listeners", [])
+
+    def rule(port, proto="tcp"):
+        x = one(R, proto, port)
+        return x.get("verdict"), x.get("severity"), x.get("rule"), x.get("reason", "")
+
+    v = rule(8000)
+    check(v[:3] == ("expected", "none", "known-use") and "http.server" in v[3],
+          f"python3 -m http.server is known by its module: {v}")
+    v = rule(9100)
+    check(v[:3] == ("expected", "none", "known-use") and "prometheus-node-exporter" in v[3],
+          f"prometheus-node-exporter (comm prometheus-node) is known by argv[0]: {v}")
+    v = rule(30080)
+    check(v[:3] == ("expected", "none", "known-use"), f"a wide range explains the process it names: {v}")
+    v = rule(30081)
+    check(v[:3] == ("expected", "none", "known-use") and "kube-proxy" in v[3], f"java -jar kube-proxy.jar is kube-proxy: {v}")
+    v = rule(31000)
+    check(v[0] == "unexplained" and "nodeport" not in v[3], f"a wide range is never cited against a stranger: {v}")
+    v = rule(50050)
+    check(v[:3] == ("suspicious", "high", "threat-port") and "c2-test" in v[3] and "command-and-control" in v[3],
+          f"a stranger on an exact C2 port is suspicious/high, even in the dynamic range: {v}")
+    v = rule(31338)
+    check(v[2] != "threat-port" and v[0] != "suspicious", f"a UDP-only malware entry says nothing of TCP: {v}")
+    v = rule(31338, "udp")
+    check(v[:3] == ("suspicious", "high", "threat-port"), f"the same port over UDP is suspicious: {v}")
+    v = rule(53)
+    check(v[:3] == ("mismatch", "medium", "mismatch") and "it is a server of ssh" in v[3],
+          f"sshd on domain: mismatch, and the reason says what it does serve: {v}")
+    for p in rules:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
 
     # ---- the main binary dispatches to portscope-audit ----
     if MAIN and os.path.exists(MAIN):

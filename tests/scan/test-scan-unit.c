@@ -422,7 +422,8 @@ static void verdict_without_registry(void **state)
         assert_int_equal(rep.nhosts, 1);
         struct scan_port_report *p = &rep.hosts[0].ports[0];
         /* No registry: nothing to call the port unassigned by (its zeroed status would say so). */
-        assert_int_equal(p->verdict, SCAN_VERDICT_UNIDENTIFIED);
+        assert_int_equal(p->verdict, VERDICT_UNEXPLAINED);
+        assert_int_equal(p->severity, VERDICT_LOW);
         char why[256];
         scan_report_explain(&rep, p, why, sizeof(why));
         assert_non_null(strstr(why, "no registry"));

@@ -117,8 +117,9 @@ static void help(void)
 "  portscope scan --json -p 22,625,3025 localhost | jq '.hosts[].ports[].verdict'\n"
 "  portscope scan -oX scan.xml --changes 198.18.0.2\n"
 "\n"
-"Exit status: 0 nothing notable, 1 an open port got a verdict of mismatch, malware-port,\n"
-"unassigned or reserved, 2 bad input or error. Only scan what you are allowed to scan.\n",
+"Verdicts are the audit's (expected, info, unexplained, mismatch, suspicious, each with a\n"
+"severity; docs/verdicts.md). Exit status: 0 nothing notable, 1 an open port was judged\n"
+"medium or high, 2 bad input or error, 130 interrupted. Only scan what you may scan.\n",
               stdout);
 }
 
@@ -692,9 +693,9 @@ int main(int argc, char **argv)
         if (rc == 0) {
                 for (size_t i = 0; i < run.rep.nhosts; i++)
                         for (size_t j = 0; j < run.rep.hosts[i].nports; j++) {
-                                enum scan_verdict v = run.rep.hosts[i].ports[j].verdict;
-                                if (v == SCAN_VERDICT_MISMATCH || v == SCAN_VERDICT_MALWARE ||
-                                    v == SCAN_VERDICT_UNASSIGNED || v == SCAN_VERDICT_RESERVED)
+                                /* Findings: an open port judged medium or worse (mismatch,
+                                 * unexplained, suspicious); a clean host exits 0. */
+                                if (run.rep.hosts[i].ports[j].severity >= VERDICT_MEDIUM)
                                         rc = EXIT_FINDINGS;
                         }
         }

@@ -79,6 +79,8 @@ static char *judgement(const struct scan_report *rep, const struct scan_port_rep
                 json_array_append_new(kn, portinfo_knowledge_json(p->facts->knowledge[i]));
         json_object_set_new(o, "knowledge", kn);
         json_object_set_new(o, "verdict", json_string(scan_verdict_name(p->verdict)));
+        json_object_set_new(o, "severity", json_string(verdict_severity_name(p->severity)));
+        json_object_set_new(o, "rule", json_string(judge_rule_name(p->rule)));
         char why[SCAN_EXPLANATION_MAX];
         scan_report_explain(rep, p, why, sizeof(why));
         json_object_set_new(o, "explanation", escaped(why, strlen(why)));

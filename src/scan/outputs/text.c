@@ -7,14 +7,13 @@
 #include "portscope/portinfo.h"
 #include "portscope/util.h"
 
-static const char *verdict_color(enum scan_verdict v)
+static const char *verdict_color(enum verdict_kind v)
 {
         switch (v) {
-        case SCAN_VERDICT_EXPECTED: return "\033[32m";
-        case SCAN_VERDICT_MALWARE:
-        case SCAN_VERDICT_MISMATCH: return "\033[1;31m";
-        case SCAN_VERDICT_UNASSIGNED:
-        case SCAN_VERDICT_RESERVED: return "\033[33m";
+        case VERDICT_EXPECTED: return "\033[32m";
+        case VERDICT_SUSPICIOUS:
+        case VERDICT_MISMATCH: return "\033[1;31m";
+        case VERDICT_UNEXPLAINED: return "\033[33m";
         default: return "";
         }
 }

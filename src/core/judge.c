@@ -1,0 +1,685 @@
+/* The verdict engine. The rules are tried in this order (docs/verdicts.md):
+ *
+ *   scan: closed or filtered                           → info/none      not-open
+ *   audit --all: a connection                          → info/none      connection
+ *   the baseline names it                              → expected/none  baseline
+ *   a raw socket                                       → info/low       raw
+ *   a known server of the service assigned to the port → expected/none  known-server
+ *   a knowledge entry for the port names the occupant  → expected/none  known-use (application,
+ *                                                        development), info/low (tool, misuse),
+ *                                                        suspicious/high (c2)
+ *   a malware entry for the port names the occupant    → suspicious/high threat-named
+ *   UDP client socket of a server, ephemeral range     → info/none      ephemeral-client
+ *   malware or C2 entry on the exact port, unexplained → suspicious/high threat-port
+ *                                                        (scan, service not identified: unexplained/medium)
+ *   system port not assigned                           → suspicious/high system-unregistered
+ *   assigned for private use                           → unexplained/medium private-use
+ *   assigned, servers known, occupant is not one       → mismatch/medium
+ *   assigned, no servers known                         → unexplained/medium no-servers-known
+ *                                                        (scan, service not identified: info/none)
+ *   assigned, occupant unknown                         → unexplained/medium owner-unknown
+ *   user port not assigned                             → unexplained/medium user-unregistered
+ *   dynamic port                                       → info/low       dynamic
+ * then "reachable from loopback only" lowers the severity one step.
+ *
+ * Knowledge is weighed: every entry covering the (port, protocol) is considered, entries on the
+ * exact port (or a narrow range) before wide ranges, and a wide range (RTP's 10000-20000,
+ * Kubernetes NodePorts) explains only an occupant it names: it is never cited against one. */
+#include "portscope/judge.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const kind_names[VERDICT_NKINDS] = { "expected", "info", "unexplained", "mismatch", "suspicious" };
+static const char *const sev_names[4] = { "none", "low", "medium", "high" };
+static const char *const rule_names[JUDGE_NRULES] = {
+        "not-open",        "connection",          "baseline",    "raw",
+        "known-server",    "known-use",           "threat-named", "ephemeral-client",
+        "threat-port",     "system-unregistered", "private-use", "mismatch",
+        "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
+        "no-registry",
+};
+
+/* A range wider than this is a convention for a span of ports, not a claim about each port. */
+#define NARROW_SPAN 16
+
+const char *verdict_kind_name(enum verdict_kind k)
+{
+        return (unsigned)k < VERDICT_NKINDS ? kind_names[k] : "?";
+}
+
+const char *verdict_severity_name(enum verdict_severity s)
+{
+        return (unsigned)s < 4 ? sev_names[s] : "?";
+}
+
+int verdict_severity_parse(const char *s, enum verdict_severity *ret)
+{
+        for (unsigned i = 0; i < 4; i++)
+                if (strcasecmp(s, sev_names[i]) == 0) {
+                        *ret = (enum verdict_severity)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *judge_rule_name(enum judge_rule r)
+{
+        return (unsigned)r < JUDGE_NRULES ? rule_names[r] : "?";
+}
+
+/* ---- identity -------------------------------------------------------------------------------- */
+
+void judge_identity_add(struct judge_identity *id, const char *name)
+{
+        if (!name || !*name || id->nnames >= JUDGE_MAX_NAMES)
+                return;
+        for (size_t i = 0; i < id->nnames; i++)
+                if (strcasecmp(id->names[i], name) == 0)
+                        return;
+        id->names[id->nnames++] = name;
+        if (!id->display)
+                id->display = name;
+}
+
+/* Copies [s, s + n) into the identity's storage and adds it. */
+static void add_copy(struct judge_identity *id, const char *s, size_t n)
+{
+        if (n == 0 || id->used + n + 1 > sizeof(id->store))
+                return;
+        char *d = id->store + id->used;
+        memcpy(d, s, n);
+        d[n] = '\0';
+        for (size_t i = 0; i < id->nnames; i++)
+                if (strcasecmp(id->names[i], d) == 0)
+                        return;
+        id->used += n + 1;
+        judge_identity_add(id, d);
+}
+
+static const char *base_of(const char *s, size_t *len)
+{
+        const char *b = s;
+        for (size_t i = 0; i < *len; i++)
+                if (s[i] == '/')
+                        b = s + i + 1;
+        *len -= (size_t)(b - s);
+        return b;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+        size_t m = strlen(suf);
+        return n > m && strncasecmp(s + n - m, suf, m) == 0;
+}
+
+enum interp { I_NONE, I_PYTHON, I_JAVA, I_NODE, I_RUBY, I_PERL, I_PHP };
+
+static enum interp interpreter(const char *s, size_t n)
+{
+        if (n >= 6 && strncmp(s, "python", 6) == 0)
+                return I_PYTHON;
+        if ((n == 4 && strncmp(s, "java", 4) == 0))
+                return I_JAVA;
+        if ((n == 4 && strncmp(s, "node", 4) == 0) || (n == 6 && strncmp(s, "nodejs", 6) == 0))
+                return I_NODE;
+        if (n >= 4 && strncmp(s, "ruby", 4) == 0)
+                return I_RUBY;
+        if (n >= 4 && strncmp(s, "perl", 4) == 0)
+                return I_PERL;
+        if (n >= 3 && strncmp(s, "php", 3) == 0 && !(n >= 7 && strncmp(s, "php-fpm", 7) == 0))
+                return I_PHP;
+        return I_NONE;
+}
+
+/* Options of the interpreter that take a separate argument. */
+static bool takes_arg(enum interp k, const char *o, size_t n)
+{
+        static const char *const py[] = { "-W", "-X", "-c", NULL };
+        static const char *const java[] = { "-cp", "-classpath", "--class-path", "-p", "--module-path", NULL };
+        static const char *const rb[] = { "-I", "-r", "-e", NULL };
+        const char *const *v = k == I_PYTHON ? py : k == I_JAVA ? java : k == I_RUBY || k == I_PERL ? rb : NULL;
+        for (; v && *v; v++)
+                if (strlen(*v) == n && strncmp(*v, o, n) == 0)
+                        return true;
+        return false;
+}
+
+static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n)
+{
+        static const char *const suffixes[] = { ".py", ".jar", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
+
+        s = base_of(s, &n);
+        for (const char *const *x = suffixes; *x; x++)
+                if (has_suffix(s, n, *x)) {
+                        n -= strlen(*x);
+                        break;
+                }
+        if (k == I_JAVA) {
+                /* A main class "org.example.Main": its last component too. */
+                const char *dot = memrchr(s, '.', n);
+                add_copy(id, s, n);
+                if (dot && dot + 1 < s + n)
+                        add_copy(id, dot + 1, (size_t)(s + n - dot - 1));
+                return;
+        }
+        add_copy(id, s, n);
+}
+
+void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
+                                 const char *cmdline)
+{
+        judge_identity_add(id, comm);
+        judge_identity_add(id, exe);
+        judge_identity_add(id, argv0);
+        if (!cmdline || !*cmdline)
+                return;
+        /* Tokens of the command line; the first is argv[0]. */
+        const char *p = cmdline;
+        size_t n = strcspn(p, " ");
+        size_t bn = n;
+        const char *b = base_of(p, &bn);
+        enum interp k = interpreter(b, bn);
+        if (k == I_NONE && comm)
+                k = interpreter(comm, strlen(comm));
+        if (k == I_NONE)
+                return;
+        bool skip_next = false, module_next = false, jar_next = false;
+        for (p += n; *p;) {
+                p += strspn(p, " ");
+                n = strcspn(p, " ");
+                if (n == 0)
+                        break;
+                if (skip_next) {
+                        skip_next = false;
+                } else if (module_next || jar_next) {
+                        /* python -m http.server: the module; java -jar app.jar: the jar. */
+                        add_script(id, k, p, n);
+                        if (module_next) {
+                                const char *dot = memchr(p, '.', n);
+                                if (dot)
+                                        add_copy(id, p, (size_t)(dot - p));
+                        }
+                        return;
+                } else if (p[0] == '-') {
+                        if (k == I_PYTHON && n == 2 && p[1] == 'm')
+                                module_next = true;
+                        else if (k == I_PYTHON && n > 2 && p[1] == 'm') {
+                                add_script(id, k, p + 2, n - 2);
+                                return;
+                        } else if (k == I_JAVA && n == 4 && strncmp(p, "-jar", 4) == 0)
+                                jar_next = true;
+                        else if (takes_arg(k, p, n))
+                                skip_next = true;
+                } else {
+                        add_script(id, k, p, n);
+                        return;
+                }
+                p += n;
+        }
+}
+
+void judge_identity_from_service(struct judge_identity *id, const char *service, const char *product)
+{
+        judge_identity_add(id, service);
+        for (const char *p = product; p && *p;) {
+                p += strspn(p, " /-_(),;:");
+                size_t n = strcspn(p, " /-_(),;:");
+                if (n >= 3) {
+                        char w[48];
+                        size_t m = n < sizeof(w) - 1 ? n : sizeof(w) - 1;
+                        for (size_t i = 0; i < m; i++)
+                                w[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+                        add_copy(id, w, m);
+                }
+                p += n;
+        }
+}
+
+static bool identity_has(const struct judge_identity *id, const char *name, const char **ret_matched)
+{
+        for (size_t i = 0; id && i < id->nnames; i++)
+                if (strcasecmp(id->names[i], name) == 0) {
+                        *ret_matched = id->names[i];
+                        return true;
+                }
+        return false;
+}
+
+/* ---- context --------------------------------------------------------------------------------- */
+
+int judge_context_prepare(struct judge_context *c)
+{
+        free(c->knowledge_ports);
+        c->knowledge_ports = NULL;
+        if (!c->knowledge)
+                return 0;
+        c->knowledge_ports = calloc(65536u * PS_NPROTO / 8u, 1);
+        if (!c->knowledge_ports)
+                return -ENOMEM;
+        size_t n = knowledge_nentries(c->knowledge);
+        for (size_t i = 0; i < n; i++) {
+                const struct knowledge_entry *e = knowledge_entry(c->knowledge, i);
+                for (size_t j = 0; j < e->nports; j++)
+                        for (unsigned port = e->ports[j].lo; port <= e->ports[j].hi; port++)
+                                for (unsigned p = 0; p < PS_NPROTO; p++)
+                                        if (e->ports[j].protos & PS_PROTO_BIT(p)) {
+                                                unsigned bit = port * PS_NPROTO + p;
+                                                c->knowledge_ports[bit / 8] |= (uint8_t)(1u << (bit % 8));
+                                        }
+        }
+        return 0;
+}
+
+void judge_context_release(struct judge_context *c)
+{
+        free(c->knowledge_ports);
+        c->knowledge_ports = NULL;
+}
+
+static bool knowledge_may_know(const struct judge_context *c, uint16_t port, enum ps_proto p)
+{
+        unsigned bit = (unsigned)port * PS_NPROTO + (unsigned)p;
+        if (!c->knowledge_ports)
+                return true;
+        return (c->knowledge_ports[bit / 8] >> (bit % 8)) & 1u;
+}
+
+/* Whether e covers (port, proto) with an item no wider than NARROW_SPAN ports. */
+static bool covers_narrowly(const struct knowledge_entry *e, uint16_t port, enum ps_proto proto)
+{
+        for (size_t i = 0; i < e->nports; i++) {
+                const struct knowledge_range *r = &e->ports[i];
+                if ((r->protos & PS_PROTO_BIT(proto)) && r->lo <= port && port <= r->hi &&
+                    (unsigned)(r->hi - r->lo) < NARROW_SPAN)
+                        return true;
+        }
+        return false;
+}
+
+static bool is_threat(const struct knowledge_entry *e)
+{
+        return e->kind == KNOWLEDGE_MALWARE || e->kind == KNOWLEDGE_C2;
+}
+
+/* Whether the occupant is a known server (or namesake) of service s; the name that matched. */
+static bool serves(const struct judge_context *c, const struct judge_identity *id, const char *s,
+                   const struct knowledge_service **ret_ks, const char **ret_matched)
+{
+        const struct knowledge_service *ks = c->knowledge ? knowledge_service(c->knowledge, s) : NULL;
+        for (size_t i = 0; ks && i < ks->nservers; i++)
+                if (identity_has(id, ks->servers[i], ret_matched)) {
+                        *ret_ks = ks;
+                        return true;
+                }
+        if (identity_has(id, s, ret_matched)) {
+                *ret_ks = NULL;
+                return true;
+        }
+        return false;
+}
+
+/* A service, other than those of the port, that the occupant is a known server of. */
+static const struct knowledge_service *serves_elsewhere(const struct judge_context *c, const struct judge_identity *id)
+{
+        size_t n = c->knowledge ? knowledge_nservices(c->knowledge) : 0;
+        const char *m;
+        for (size_t i = 0; i < n; i++) {
+                const struct knowledge_service *ks = knowledge_service_at(c->knowledge, i);
+                for (size_t j = 0; j < ks->nservers; j++)
+                        if (identity_has(id, ks->servers[j], &m))
+                                return ks;
+        }
+        return NULL;
+}
+
+/* Whether a service name nmap's probes gave and a registered name are the same service. */
+static bool service_alike(const char *a, const char *b)
+{
+        static const char *const alias[][2] = {
+                { "http", "www-http" },       { "http", "www" },      { "https", "http" },   { "domain", "dns" },
+                { "http-proxy", "http-alt" }, { "http", "http-alt" }, { "http", "http-proxy" },
+                { "microsoft-ds", "smb" },    { "ms-wbt-server", "rdp" }, { "imaps", "imap" }, { "pop3s", "pop3" },
+        };
+        if (strncasecmp(a, "ssl/", 4) == 0)
+                a += 4;
+        if (strncasecmp(b, "ssl/", 4) == 0)
+                b += 4;
+        if (strcasecmp(a, b) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+                if ((strcasecmp(a, alias[i][0]) == 0 && strcasecmp(b, alias[i][1]) == 0) ||
+                    (strcasecmp(b, alias[i][0]) == 0 && strcasecmp(a, alias[i][1]) == 0))
+                        return true;
+        return false;
+}
+
+/* Scan: the answering service is the one registered for the port, or the one nmap-services
+ * names for it. */
+static bool answers_as_registered(const struct judge_context *c, const struct judge_input *in,
+                                  const struct judgement *j, const char *svc)
+{
+        for (size_t i = 0; i < j->nservices; i++)
+                if (service_alike(svc, j->services[i]))
+                        return true;
+        if (c->registry) {
+                struct registry_observed obs[8];
+                size_t n = registry_observed(c->registry, in->port, obs, 8);
+                for (size_t i = 0; i < n && i < 8; i++)
+                        if (obs[i].proto == in->proto && service_alike(obs[i].name, svc))
+                                return true;
+        }
+        return false;
+}
+
+static void set(struct judgement *j, enum judge_rule r, enum verdict_kind k, enum verdict_severity s)
+{
+        j->rule = r;
+        j->kind = k;
+        j->severity = s;
+}
+
+static void registry_facts(const struct judge_context *c, const struct judge_input *in, struct judgement *j)
+{
+        uint32_t ids[32];
+        size_t n;
+
+        j->status = REGISTRY_UNASSIGNED;
+        if (!c->registry || in->raw)
+                return;
+        j->status = registry_status(c->registry, in->port, in->proto);
+        n = registry_covering(c->registry, in->port, in->proto, ids, 32);
+        for (size_t i = 0; i < n && i < 32; i++) {
+                struct registry_row row;
+                bool dup = false;
+                /* Aliases ("dec_dlm" for "dec-dlm") name the same service twice. */
+                if (registry_row(c->registry, ids[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE ||
+                    !row.service[0] || row.alias_of >= 0)
+                        continue;
+                for (size_t k = 0; k < j->nservices && !dup; k++)
+                        dup = strcasecmp(j->services[k], row.service) == 0;
+                if (!dup && j->nservices < JUDGE_MAX_SERVICES)
+                        j->services[j->nservices++] = row.service;
+        }
+}
+
+static void judge_rules(const struct judge_context *c, const struct judge_input *in, struct judgement *j)
+{
+        const struct judge_identity *who = in->who && in->who->nnames ? in->who : NULL;
+        const struct knowledge_entry *kent[32];
+        size_t nk = 0;
+        enum ps_range range = ps_range_of(in->port);
+        bool assigned = j->status == REGISTRY_ASSIGNED && j->nservices > 0;
+        /* A scanned port whose service was not identified: only the registry and knowledge speak. */
+        bool unidentified = in->remote && !who;
+
+        if (in->not_open)
+                return set(j, JUDGE_NOT_OPEN, VERDICT_INFO, VERDICT_NONE);
+        if (in->connection)
+                return set(j, JUDGE_CONNECTION, VERDICT_INFO, VERDICT_NONE);
+        if (in->baseline >= 0)
+                return set(j, JUDGE_BASELINE, VERDICT_EXPECTED, VERDICT_NONE);
+        if (in->raw)
+                return set(j, JUDGE_RAW, VERDICT_INFO, VERDICT_LOW);
+        /* A known server of a service the port is assigned to. */
+        if (who && in->remote && answers_as_registered(c, in, j, who->names[0])) {
+                j->matched = who->names[0];
+                return set(j, JUDGE_KNOWN_SERVER, VERDICT_EXPECTED, VERDICT_NONE);
+        }
+        for (size_t i = 0; who && i < j->nservices; i++)
+                if (serves(c, who, j->services[i], &j->servers, &j->matched))
+                        return set(j, JUDGE_KNOWN_SERVER, VERDICT_EXPECTED, VERDICT_NONE);
+
+        if (c->knowledge && knowledge_may_know(c, in->port, in->proto))
+                nk = knowledge_for_port(c->knowledge, in->port, in->proto, kent, 32);
+        if (nk > 32)
+                nk = 32;
+        /* Entries on the exact port first, then wide ranges: stable partition. */
+        const struct knowledge_entry *order[32];
+        size_t no = 0, nexact = 0;
+        for (size_t i = 0; i < nk; i++)
+                if (covers_narrowly(kent[i], in->port, in->proto))
+                        order[no++] = kent[i];
+        nexact = no;
+        for (size_t i = 0; i < nk; i++)
+                if (!covers_narrowly(kent[i], in->port, in->proto))
+                        order[no++] = kent[i];
+
+        /* A knowledge entry that names the occupant: benign kinds first. */
+        for (int pass = 0; who && pass < 2; pass++)
+                for (size_t i = 0; i < no; i++) {
+                        const struct knowledge_entry *k = order[i];
+                        if ((pass == 0) == is_threat(k))
+                                continue;
+                        bool named = identity_has(who, k->name, &j->matched);
+                        for (size_t p = 0; !named && p < k->nprocesses; p++)
+                                named = identity_has(who, k->processes[p], &j->matched);
+                        if (!named)
+                                continue;
+                        j->knowledge = k;
+                        if (k->kind == KNOWLEDGE_MALWARE)
+                                return set(j, JUDGE_THREAT_NAMED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+                        if (k->kind == KNOWLEDGE_C2)
+                                return set(j, JUDGE_KNOWN_USE, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+                        if (k->kind == KNOWLEDGE_APPLICATION || k->kind == KNOWLEDGE_DEVELOPMENT)
+                                return set(j, JUDGE_KNOWN_USE, VERDICT_EXPECTED, VERDICT_NONE);
+                        return set(j, JUDGE_KNOWN_USE, VERDICT_INFO, VERDICT_LOW);
+                }
+        j->matched = NULL;
+        if (in->ephemeral_client)
+                return set(j, JUDGE_EPHEMERAL_CLIENT, VERDICT_INFO, VERDICT_NONE);
+        /* The first entry on the exact port is the context a reason may cite. */
+        if (nexact)
+                j->context = order[0];
+        for (size_t i = 0; i < nexact; i++)
+                if (is_threat(order[i])) {
+                        j->knowledge = order[i];
+                        if (unidentified)
+                                return set(j, JUDGE_THREAT_PORT, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+                        return set(j, JUDGE_THREAT_PORT, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+                }
+        if (!c->registry)
+                return set(j, JUDGE_NO_REGISTRY, VERDICT_UNEXPLAINED, unidentified ? VERDICT_LOW : VERDICT_MEDIUM);
+        if (j->status == REGISTRY_ASSIGNED && j->nservices == 0 && range != PS_RANGE_DYNAMIC)
+                return set(j, JUDGE_PRIVATE_USE, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+        if (!assigned && range == PS_RANGE_SYSTEM)
+                return set(j, JUDGE_SYSTEM_UNREGISTERED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+        if (assigned && range != PS_RANGE_DYNAMIC) {
+                if (!who) {
+                        if (unidentified)
+                                return set(j, JUDGE_NO_SERVERS_KNOWN, VERDICT_INFO, VERDICT_NONE);
+                        return set(j, JUDGE_OWNER_UNKNOWN, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+                }
+                for (size_t i = 0; i < j->nservices && !j->servers; i++) {
+                        const struct knowledge_service *ks = c->knowledge ? knowledge_service(c->knowledge, j->services[i]) : NULL;
+                        if (ks && ks->nservers)
+                                j->servers = ks;
+                }
+                if (j->servers || in->remote) {
+                        j->serves_other = serves_elsewhere(c, who);
+                        return set(j, JUDGE_MISMATCH, VERDICT_MISMATCH, VERDICT_MEDIUM);
+                }
+                return set(j, JUDGE_NO_SERVERS_KNOWN, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+        }
+        if (range == PS_RANGE_USER)
+                return set(j, JUDGE_USER_UNREGISTERED, VERDICT_UNEXPLAINED, unidentified ? VERDICT_LOW : VERDICT_MEDIUM);
+        return set(j, JUDGE_DYNAMIC, VERDICT_INFO, VERDICT_LOW);
+}
+
+void judge(const struct judge_context *c, const struct judge_input *in, struct judgement *j)
+{
+        memset(j, 0, sizeof(*j));
+        j->in = in;
+        registry_facts(c, in, j);
+        judge_rules(c, in, j);
+        if (in->loopback && j->severity > VERDICT_NONE && j->rule != JUDGE_NOT_OPEN) {
+                j->severity--;
+                j->lowered = true;
+        }
+}
+
+/* ---- reasons --------------------------------------------------------------------------------- */
+
+struct out {
+        char *buf;
+        size_t len, need;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+        va_list ap;
+        size_t used = o->need < o->len ? o->need : (o->len ? o->len - 1 : 0);
+        va_start(ap, fmt);
+        int n = vsnprintf(o->len ? o->buf + used : NULL, o->len ? o->len - used : 0, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                o->need += (size_t)n;
+}
+
+/* A summary without its final period, to go on inside a sentence; at most 300 bytes. */
+static int summary_len(const char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '.' || s[n - 1] == ' '))
+                n--;
+        return n > 300 ? 300 : (int)n;
+}
+
+static void put_services(struct out *o, const struct judgement *j)
+{
+        for (size_t i = 0; i < j->nservices; i++)
+                put(o, "%s%s", i ? ", " : "", j->services[i]);
+}
+
+static void put_servers(struct out *o, const struct knowledge_service *ks)
+{
+        for (size_t i = 0; i < ks->nservers && i < 6; i++)
+                put(o, "%s%s", i ? ", " : "", ks->servers[i]);
+        if (ks->nservers > 6)
+                put(o, "...");
+}
+
+size_t judge_reason(const struct judgement *j, char *buf, size_t len)
+{
+        const struct judge_input *in = j->in;
+        struct out o = { buf, len, 0 };
+        const char *proto = ps_proto_name(in->proto);
+        const char *who = in->who && in->who->display ? in->who->display : NULL;
+        const char *it = who ? who : in->remote ? "a service" : "its owner";
+        unsigned port = in->port;
+
+        if (len)
+                buf[0] = '\0';
+        switch (j->rule) {
+        case JUDGE_NOT_OPEN:
+                put(&o, "%s", in->state ? in->state : "not open");
+                break;
+        case JUDGE_CONNECTION:
+                put(&o, "a connection to %s, not a listener", in->peer ? in->peer : "?");
+                break;
+        case JUDGE_BASELINE:
+                put(&o, "in the baseline (%s:%u): %s", in->baseline_origin ? in->baseline_origin : "?", in->baseline_line,
+                    in->baseline_reason ? in->baseline_reason : "");
+                break;
+        case JUDGE_RAW:
+                put(&o, "raw socket receiving IP protocol %u%s%s%s: it sees every such packet, not a port", port,
+                    in->raw_protocol ? " (" : "", in->raw_protocol ? in->raw_protocol : "", in->raw_protocol ? ")" : "");
+                break;
+        case JUDGE_KNOWN_SERVER:
+                if (in->remote)
+                        put(&o, "%s answers, the service registered for %u/%s", j->matched, port, proto);
+                else
+                        put(&o, "%s serves %s, assigned %u/%s (registry)%s", j->matched,
+                            j->servers ? j->servers->service : j->matched, port, proto,
+                            j->servers ? "" : "; the process is named after the service");
+                break;
+        case JUDGE_KNOWN_USE:
+        case JUDGE_THREAT_NAMED:
+                put(&o, "%s on %u/%s is %s (knowledge, %s): %.*s", j->matched, port, proto, j->knowledge->name,
+                    knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary);
+                if (j->status == REGISTRY_ASSIGNED && j->nservices) {
+                        put(&o, "; the port is assigned to ");
+                        put_services(&o, j);
+                }
+                break;
+        case JUDGE_EPHEMERAL_CLIENT:
+                put(&o, "%s's own client socket: unconnected UDP on %u, inside the ephemeral range %s, held by a process "
+                        "that serves elsewhere (a resolver or query socket; the port is drawn at random)",
+                    it, port, in->ephemeral_range ? in->ephemeral_range : "");
+                break;
+        case JUDGE_THREAT_PORT:
+                put(&o, "%u/%s is a known %s port: %s (knowledge): %.*s", port, proto,
+                    j->knowledge->kind == KNOWLEDGE_C2 ? "command-and-control" : "malware", j->knowledge->name,
+                    summary_len(j->knowledge->summary), j->knowledge->summary);
+                if (who)
+                        put(&o, "; %s %s, which nothing explains here", in->remote ? "answering:" : "held by", who);
+                else if (in->remote)
+                        put(&o, "; the service was not identified (-sV would tell)");
+                break;
+        case JUDGE_SYSTEM_UNREGISTERED:
+                put(&o, "nothing is registered on %u/%s (%s); %s here is either lost or hiding", port, proto,
+                    registry_status_name(j->status), who ? who : "a service");
+                break;
+        case JUDGE_PRIVATE_USE:
+                put(&o, "%u/%s is assigned for private use (registry), so only you can say whether %s belongs here", port,
+                    proto, it);
+                break;
+        case JUDGE_MISMATCH:
+                put(&o, "%u/%s is assigned to ", port, proto);
+                put_services(&o, j);
+                if (j->servers) {
+                        put(&o, ", served by ");
+                        put_servers(&o, j->servers);
+                        put(&o, " (knowledge)");
+                }
+                put(&o, "; %s is not a known server of it", who);
+                if (j->serves_other)
+                        put(&o, " (it is a server of %s)", j->serves_other->service);
+                break;
+        case JUDGE_NO_SERVERS_KNOWN:
+                put(&o, "%u/%s is assigned to ", port, proto);
+                put_services(&o, j);
+                if (in->remote && !who)
+                        put(&o, "; open, the service was not identified");
+                else
+                        put(&o, ", but the knowledge file names no servers for it, so nothing confirms that %s serves it",
+                            who);
+                break;
+        case JUDGE_OWNER_UNKNOWN:
+                put(&o, "%u/%s is assigned to ", port, proto);
+                put_services(&o, j);
+                put(&o, ", but the owner is unknown: %s", in->owner_missing ? in->owner_missing : "no process holds it");
+                break;
+        case JUDGE_USER_UNREGISTERED:
+                put(&o, "nothing is registered on %u/%s and no knowledge entry or baseline explains %s", port, proto, it);
+                break;
+        case JUDGE_DYNAMIC:
+                put(&o, "%u/%s is in the dynamic range (49152-65535): ephemeral and private use", port, proto);
+                break;
+        case JUDGE_NO_REGISTRY:
+                put(&o, "no registry to judge %u/%s by", port, proto);
+                break;
+        case JUDGE_NRULES:
+                break;
+        }
+        /* Knowledge that knows the port but not this occupant is worth saying. */
+        if (j->context && j->rule != JUDGE_THREAT_PORT && j->kind != VERDICT_EXPECTED && j->kind != VERDICT_INFO) {
+                put(&o, "; knowledge knows %s here", j->context->name);
+                if (j->context->nprocesses)
+                        put(&o, " (process %s)", j->context->processes[0]);
+                if (who)
+                        put(&o, ", but this is %s", who);
+        }
+        if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
+            j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE)
+                put(&o, "; owner unknown: %s", in->owner_missing);
+        if (j->lowered)
+                put(&o, "; listening on loopback only, so severity lowered from %s to %s",
+                    verdict_severity_name(j->severity + 1), verdict_severity_name(j->severity));
+        return o.need;
+}
