@@ -592,6 +592,13 @@ static int run(struct options *o)
                                 else
                                         snprintf(spec, sizeof(spec), "%u-%u", o->ports[i].lo, o->ports[i].hi);
                                 printf("%s%s", i ? ", " : "", spec);
+                                /* Name the protocols asked for, unless every one was. */
+                                if ((o->ports[i].protos & PS_PROTO_ALL) != PS_PROTO_ALL)
+                                        for (unsigned p = 0, first = 1; p < PS_NPROTO; p++)
+                                                if (o->ports[i].protos & PS_PROTO_BIT(p)) {
+                                                        printf("%s%s", first ? "/" : ",", ps_proto_name(p));
+                                                        first = 0;
+                                                }
                         }
                         printf(" in %s%s\n", o->netns ? "network namespace " : "this network namespace",
                                o->netns ? o->netns : "");

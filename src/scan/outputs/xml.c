@@ -111,7 +111,7 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                                 fputs(" method=\"table\" conf=\"3\"/>", f);
                         }
                         if (p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED) {
-                                char out[512], why[SCAN_EXPLANATION_MAX];
+                                char out[SCAN_EXPLANATION_MAX + 128], why[SCAN_EXPLANATION_MAX];
                                 scan_report_explain(rep, p, why, sizeof(why));
                                 snprintf(out, sizeof(out), "registry: %s; verdict: %s; %s",
                                          rep->registry ? registry_status_name(p->facts->status) : "unknown",
