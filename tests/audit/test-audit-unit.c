@@ -281,6 +281,35 @@ static void test_verdicts(void **state)
         }
 }
 
+/* What an output function writes, as a string (caller frees). */
+static __attribute__((noinline)) char *output(const struct verdict_report *r, int (*fn)(const struct verdict_report *r, FILE *f), size_t *ret_len)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        assert_non_null(m);
+        assert_int_equal(fn(r, m), 0);
+        assert_int_equal(fclose(m), 0);
+        *ret_len = len;
+        return buf;
+}
+
+static int dump_json_compact(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_json(r, NULL, f, false);
+}
+
+static int dump_json_pretty(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_json(r, NULL, f, true);
+}
+
+static int dump_jsonl(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_jsonl(r, NULL, f);
+}
+
 static void test_report_outputs(void **state)
 {
         struct fixture *f = *state;
@@ -315,7 +344,7 @@ static void test_report_outputs(void **state)
         assert_int_equal(r->gone[0], 1);
         assert_int_equal(verdict_report_worst(r), VERDICT_HIGH);
 
-        assert_int_equal(verdict_report_prometheus(r, &text, &len), 0);
+        text = output(r, verdict_report_prometheus, &len);
         assert_int_equal(strlen(text), len);
         assert_non_null(strstr(text, "portscope_listener{protocol=\"tcp\",address=\"0.0.0.0\",port=\"22\",process=\"sshd\","
                                      "user=\"root\",unit=\"ssh.service\",verdict=\"expected\",severity=\"none\"} 0\n"));
@@ -326,15 +355,42 @@ static void test_report_outputs(void **state)
         free(text);
 
         {
-                json_t *j = verdict_report_json(r), *li;
-                char *s = json_dumps(j, JSON_COMPACT);
-                assert_non_null(s);
+                /* Compact and indented JSON are the same document; invalid UTF-8 is U+FFFD. */
+                text = output(r, dump_json_compact, &len);
+                char *pretty = output(r, dump_json_pretty, &len);
+                json_t *j = json_loads(text, 0, NULL), *jp = json_loads(pretty, 0, NULL), *li;
+                assert_non_null(j);
+                assert_non_null(jp);
+                assert_true(json_equal(j, jp));
+                assert_non_null(strstr(pretty, "\n  \"listeners\": [\n    {\n      \"protocol\": \"tcp\",\n"));
+                assert_int_equal(text[strlen(text) - 1], '\n');
                 li = json_array_get(json_object_get(j, "listeners"), 1);
                 assert_string_equal(json_string_value(json_object_get(li, "verdict")), "suspicious");
-                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\\xff\\xfe");
+                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\xef\xbf\xbd\xef\xbf\xbd");
+                assert_string_equal(json_string_value(json_object_get(li, "process")), "ev\"il\n\x1b[2J");
+                assert_string_equal(json_string_value(json_object_get(json_object_get(j, "summary"), "worst")), "high");
                 assert_int_equal(json_array_size(json_object_get(j, "gone")), 1);
-                free(s);
+                assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "gone"), 0), "entry")),
+                                    "9999/tcp");
+                free(text);
+                free(pretty);
                 json_decref(j);
+                json_decref(jp);
+                /* JSON lines: one listener a line, each the same object as in the document. */
+                text = output(r, dump_jsonl, &len);
+                {
+                        char *nl = strchr(text, '\n');
+                        assert_non_null(nl);
+                        *nl = '\0';
+                        j = json_loads(text, 0, NULL);
+                        assert_non_null(j);
+                        assert_int_equal(json_integer_value(json_object_get(j, "port")), 22);
+                        assert_string_equal(json_string_value(json_object_get(j, "reason")), r->verdicts[0].reason);
+                        json_decref(j);
+                        assert_non_null(strchr(nl + 1, '\n'));
+                        assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n'));
+                }
+                free(text);
         }
         {
                 /* The table must not carry the escape sequence or newline of the process name. */
@@ -347,7 +403,7 @@ static void test_report_outputs(void **state)
                 assert_non_null(strstr(buf, "gone: 9999/tcp gone-daemon"));
                 free(buf);
         }
-        assert_int_equal(verdict_report_draft_baseline(r, &text, &len), 0);
+        text = output(r, verdict_report_draft_baseline, &len);
         {
                 /* The draft parses, and keeps the unexplained listener commented out. */
                 struct baseline *d = parse_ok(text);
