@@ -251,21 +251,43 @@ static size_t utf8_seq(const unsigned char *s, size_t len, size_t *ret_bad)
  * (struct jsonw's stage or a dynbuf) by a callback, so one loop holds the rules. */
 typedef void (*emit_fn)(void *ctx, const char *s, size_t n);
 
-static void escape_to(emit_fn emit, void *ctx, const char *str, size_t len)
+/* 1 for the bytes that need a look: control characters, '"', '\\' and everything past ASCII. */
+static const uint8_t special[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/* Inlined into both callers so that emit is a direct call. */
+static inline __attribute__((always_inline)) void escape_to(emit_fn emit, void *ctx, const char *str, size_t len)
 {
         static const char hex[] = "0123456789ABCDEF";
         const unsigned char *s = (const unsigned char *)str;
         size_t run = 0, i = 0;
 
         while (i < len) {
-                unsigned char c = s[i];
+                unsigned char c;
                 char esc[8];
                 size_t elen = 0, step = 1, bad = 0;
 
-                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                while (i < len && !special[s[i]])
                         i++;
-                        continue;
-                }
+                if (i == len)
+                        break;
+                c = s[i];
                 if (c >= 0x80) {
                         size_t n = utf8_seq(s + i, len - i, &bad);
                         if (n && !(n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))) {
