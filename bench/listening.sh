@@ -5,8 +5,9 @@
 # holding 10,000 open files each. Every tool runs inside the namespace through `ip netns exec`,
 # so all pay the same start-up. Prints each tool's time, its ratio to ss, and whether portscope
 # found exactly the sockets (and owners) ss found. portscope is timed with the BPF task-file
-# iterator (its default where the kernel and privileges allow) and with the /proc walk
-# (--no-bpf), on two threads and on one.
+# iterator (its default where the kernel and privileges allow) printing the table, --json and
+# --jsonl; with the /proc walk (--no-bpf), on two threads and on one; and unprivileged (user
+# nobody: no owners of other users, the table only).
 #
 # Usage: sudo bench/listening.sh [BUILD_DIR]   (env: RUNS=10 WARMUP=2)
 # Needs root (network namespace), hyperfine; ss/netstat/lsof are timed when installed.
@@ -65,6 +66,11 @@ echo "bench: $listeners listening sockets, $(ip netns exec "$ns" ss -Htn state e
 export XDG_CACHE_HOME=$work/cache HOME=$work NO_COLOR=1
 ps=("$audit" listening "${reg[@]}")
 [ -x "$main" ] && ps=("$main" listening "${reg[@]}")
+# The unprivileged run (user nobody) keeps its registry cache in a directory of its own.
+chmod 755 "$work"
+mkdir -p "$work/nobody"
+chown 65534:65534 "$work/nobody"
+nobody="setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_CACHE_HOME=$work/nobody HOME=$work/nobody"
 
 # Correctness first: the same (protocol, port, pid) set as ss -tulpn.
 ip netns exec "$ns" ss -Htulpn >"$work/ss.txt"
@@ -91,6 +97,9 @@ if not same:
 PY
 
 cmds=(-n "portscope listening" "ip netns exec $ns ${ps[*]}"
+      -n "portscope listening --json" "ip netns exec $ns ${ps[*]} --json"
+      -n "portscope listening --jsonl" "ip netns exec $ns ${ps[*]} --jsonl"
+      -n "portscope listening (unprivileged)" "ip netns exec $ns $nobody ${ps[*]}"
       -n "portscope listening --no-bpf" "ip netns exec $ns ${ps[*]} --no-bpf"
       -n "portscope listening --no-bpf --threads 1" "ip netns exec $ns ${ps[*]} --no-bpf --threads 1"
       -n "ss -tulpn" "ip netns exec $ns ss -tulpn")
@@ -109,6 +118,9 @@ for x in r:
     print(f"{x['command']:42} {x['median']*1e3:9.1f} {x['mean']*1e3:8.1f} {x['min']*1e3:8.1f} {x['max']*1e3:8.1f}"
           f" {x['median']/ss:6.3f}")
 ps, walk = med["portscope listening"], med["portscope listening --no-bpf"]
-print(f"bench: portscope listening takes {ps/ss:.2f} of ss -tulpn's time (BPF iterator where allowed; goal 0.2),"
-      f" {walk/ss:.2f} with the /proc walk (--no-bpf; goal 0.5); medians of {len(r[0]['times'])} runs")
+js, jl = med["portscope listening --json"], med["portscope listening --jsonl"]
+print(f"bench: portscope listening takes {ps/ss:.2f} of ss -tulpn's time (table), {js/ss:.2f} with --json,"
+      f" {jl/ss:.2f} with --jsonl (BPF iterator where allowed; goal 0.25 for all three),"
+      f" {walk/ss:.2f} with the /proc walk (--no-bpf; goal 0.5),"
+      f" {med['portscope listening (unprivileged)']/ss:.2f} unprivileged; medians of {len(r[0]['times'])} runs")
 PY

@@ -35,6 +35,9 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt" ;;
     fuzz-portspec) printf '22/tcp' >"$corpus/a"; printf '1-1023,8080/udp' >"$corpus/b" ;;
     fuzz-baseline) grep -v "^#" "$top/docs/baseline-format.md" | head -c 4000 >"$corpus/doc" ;;
+    fuzz-jsonw) printf '\000\377caf\303\251 \342\200\250 \377\376 \342\202a "\\\n' >"$corpus/string"
+                printf '\001\377\000\001\000\000\000\000\000\000\000\001\232\231\231\231\231\231\271?' >"$corpus/numbers"
+                printf '\002\377\000\024\005\102\002\010\026\007\003\001' >"$corpus/calls" ;;
     fuzz-scan-resume) cp "$top/tests/fixtures/scan.resume" "$corpus/" ;;
   esac
   echo "fuzz: running $name for ${secs}s"

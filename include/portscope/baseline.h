@@ -35,6 +35,12 @@ struct baseline {
         const char *origin;     /* the name or path it was read from */
         struct baseline_entry *v;
         size_t n;
+        /* private: the parser's index, so that matching costs the entries of one port (plus the
+         * port ranges) rather than all of them. NULL when absent: every entry is then scanned. */
+        uint32_t *port_start;   /* 65537 offsets into port_entries */
+        uint32_t *port_entries; /* single-port entries, grouped by port, in file order */
+        uint32_t *ranges;       /* entries with a port range, in file order */
+        size_t nranges;
 };
 
 struct baseline_error {
@@ -57,6 +63,11 @@ void baseline_free(struct baseline *b); /* accepts NULL */
  * (comm, argv[0] basename ...), borrowed; nnames may be 0 (owner unknown: only "*" entries match). */
 long baseline_match(const struct baseline *b, enum sockets_proto proto, uint16_t port, int family,
                     const uint8_t address[16], const char *const *names, size_t nnames);
+
+/* Sets seen[i] for every entry i that explains the listener (not only the first). seen has b->n
+ * elements. */
+void baseline_mark_matches(const struct baseline *b, enum sockets_proto proto, uint16_t port, int family,
+                           const uint8_t address[16], const char *const *names, size_t nnames, bool *seen);
 
 /* Formats an entry's first column ("127.0.0.1:631/tcp", "[::1]:5432/tcp", "8000-8100/tcp").
  * Returns 0, or -ENOBUFS when buf is too small (buf then holds a truncated string). */

@@ -1,8 +1,10 @@
 /* portscope — the sockets of this machine (or of another network namespace) and who owns them.
  *
  * Enumeration uses NETLINK_SOCK_DIAG (like ss(8)), with /proc/net as a fallback for protocols the
- * kernel has no diag module for (raw sockets without CONFIG_INET_RAW_DIAG). Owners are found by
- * walking /proc/PID/fd with getdents64 + readlinkat ("socket:[INODE]"), on several threads.
+ * kernel has no diag module for (raw sockets without CONFIG_INET_RAW_DIAG). Owners come from a BPF
+ * task-file iterator where the kernel and privileges allow it (root, BTF, the initial PID
+ * namespace), else from walking /proc/PID/fd with getdents64 + readlinkat ("socket:[INODE]") on
+ * a few threads; then each owning process's details are read from /proc/PID.
  *
  * A `struct sockets_list` owns everything it points to; all strings in it are borrowed from it
  * and valid until sockets_list_free(). Nothing here prints or logs. */
@@ -71,6 +73,7 @@ struct sockets_entry {
 struct sockets_owner_stats {
         bool done;            /* sockets_find_owners() ran */
         bool privileged;      /* could read every process's descriptors */
+        bool root;            /* the walk ran with euid 0 */
         unsigned processes;   /* processes looked at */
         unsigned denied;      /* processes whose /proc/PID/fd could not be read (EACCES/EPERM) */
         unsigned vanished;    /* processes that exited during the walk */

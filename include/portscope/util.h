@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* $XDG_DATA_HOME/portscope (default ~/.local/share/portscope), $XDG_CACHE_HOME/portscope
  * (~/.cache/portscope) and $XDG_STATE_HOME/portscope (~/.local/state/portscope). Writes the path
@@ -40,6 +41,15 @@ bool ps_utf8_valid(const char *s, size_t len);
 
 /* Case-insensitive ASCII substring search. */
 const char *ps_strcasestr(const char *haystack, const char *needle);
+
+/* uid → user name, each uid looked up once: getpwuid_r reads /etc/passwd (or asks a daemon) on
+ * every call, and a table of 20,000 sockets has a handful of users. Thread-safe. */
+struct ps_users;
+struct ps_users *ps_users_new(void); /* NULL when out of memory */
+void ps_users_free(struct ps_users *u); /* accepts NULL */
+/* The user name of uid, or the uid in decimal when it has none. Borrowed from u, valid until
+ * ps_users_free(). NULL only when out of memory (or u is NULL). */
+const char *ps_users_name(struct ps_users *u, uid_t uid);
 
 /* Whether colour should be used on f: a tty, $NO_COLOR unset, $TERM not "dumb". */
 bool ps_use_color(FILE *f);

@@ -1,7 +1,11 @@
-/* Private to src/lib/sockets. */
+/* Private to src/audit: shared by the socket enumeration, the owner walk and the process facts. */
 #pragma once
 
 #include "portscope/sockets.h"
 
 /* Frees the strings of p (not p itself). */
 void sockets_process_clear(struct sockets_process *p);
+
+/* Reads the facts of each process pids[i] into out[i] (on two threads when there are many).
+ * proc_fd is an open /proc. Returns 0 or -ENOMEM; a process that exited keeps empty fields. */
+int sockets_read_processes(int proc_fd, const pid_t *pids, size_t n, struct sockets_process *out);

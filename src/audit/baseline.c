@@ -40,9 +40,14 @@ void baseline_free(struct baseline *b)
                 free((char *)b->v[i].reason);
         }
         free(b->v);
+        free(b->port_start);
+        free(b->port_entries);
+        free(b->ranges);
         free((char *)b->origin);
         free(b);
 }
+
+static int build_index(struct baseline *b);
 
 static bool is_space(char c)
 {
@@ -241,6 +246,9 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                         goto fail;
                 b->n++;
         }
+        r = build_index(b);
+        if (r < 0)
+                goto fail;
         *ret = b;
         return 0;
 fail:
@@ -261,25 +269,109 @@ int baseline_load(const char *path, struct baseline **ret, struct baseline_error
         return r;
 }
 
+static bool entry_matches(const struct baseline_entry *e, enum sockets_proto proto, uint16_t port, int family,
+                          const uint8_t address[16], const char *const *names, size_t nnames)
+{
+        bool named = e->process == NULL;
+
+        if (!(e->protos & (1u << proto)) || port < e->port_lo || port > e->port_hi)
+                return false;
+        if (e->has_address && (e->family != family || memcmp(e->address, address, family == AF_INET ? 4 : 16) != 0))
+                return false;
+        for (size_t j = 0; !named && j < nnames; j++)
+                named = names[j] && strcmp(names[j], e->process) == 0;
+        return named;
+}
+
+/* Counting sort of the single-port entries by port (stable: file order within a port). */
+static int build_index(struct baseline *b)
+{
+        size_t nsingle = 0;
+
+        b->port_start = calloc(65537, sizeof(*b->port_start));
+        if (!b->port_start)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n; i++) {
+                if (b->v[i].port_lo == b->v[i].port_hi) {
+                        b->port_start[b->v[i].port_lo + 1]++;
+                        nsingle++;
+                } else
+                        b->nranges++;
+        }
+        b->port_entries = malloc((nsingle ? nsingle : 1) * sizeof(*b->port_entries));
+        b->ranges = malloc((b->nranges ? b->nranges : 1) * sizeof(*b->ranges));
+        if (!b->port_entries || !b->ranges)
+                return -ENOMEM;
+        for (size_t p = 1; p <= 65536; p++)
+                b->port_start[p] += b->port_start[p - 1];
+        {
+                uint32_t *next = malloc(65536 * sizeof(*next));
+                size_t nr = 0;
+                if (!next)
+                        return -ENOMEM;
+                memcpy(next, b->port_start, 65536 * sizeof(*next));
+                for (size_t i = 0; i < b->n; i++) {
+                        if (b->v[i].port_lo == b->v[i].port_hi)
+                                b->port_entries[next[b->v[i].port_lo]++] = (uint32_t)i;
+                        else
+                                b->ranges[nr++] = (uint32_t)i;
+                }
+                free(next);
+        }
+        return 0;
+}
+
 long baseline_match(const struct baseline *b, enum sockets_proto proto, uint16_t port, int family,
                     const uint8_t address[16], const char *const *names, size_t nnames)
 {
+        size_t i, j, iend, jend;
+
         if (!b)
                 return -1;
-        for (size_t i = 0; i < b->n; i++) {
-                const struct baseline_entry *e = &b->v[i];
-                bool named = e->process == NULL;
-                if (!(e->protos & (1u << proto)) || port < e->port_lo || port > e->port_hi)
-                        continue;
-                if (e->has_address &&
-                    (e->family != family || memcmp(e->address, address, family == AF_INET ? 4 : 16) != 0))
-                        continue;
-                for (size_t j = 0; !named && j < nnames; j++)
-                        named = names[j] && strcmp(names[j], e->process) == 0;
-                if (named)
-                        return (long)i;
+        if (!b->port_start) {
+                for (size_t k = 0; k < b->n; k++)
+                        if (entry_matches(&b->v[k], proto, port, family, address, names, nnames))
+                                return (long)k;
+                return -1;
+        }
+        /* The entries of this port and the ranges, merged in file order: the first match wins. */
+        i = b->port_start[port];
+        iend = b->port_start[port + 1];
+        j = 0;
+        jend = b->nranges;
+        while (i < iend || j < jend) {
+                uint32_t k;
+                if (j == jend || (i < iend && b->port_entries[i] < b->ranges[j]))
+                        k = b->port_entries[i++];
+                else
+                        k = b->ranges[j++];
+                if (entry_matches(&b->v[k], proto, port, family, address, names, nnames))
+                        return (long)k;
         }
         return -1;
+}
+
+void baseline_mark_matches(const struct baseline *b, enum sockets_proto proto, uint16_t port, int family,
+                           const uint8_t address[16], const char *const *names, size_t nnames, bool *seen)
+{
+        if (!b)
+                return;
+        if (!b->port_start) {
+                for (size_t k = 0; k < b->n; k++)
+                        if (!seen[k] && entry_matches(&b->v[k], proto, port, family, address, names, nnames))
+                                seen[k] = true;
+                return;
+        }
+        for (size_t i = b->port_start[port]; i < b->port_start[port + 1]; i++) {
+                uint32_t k = b->port_entries[i];
+                if (!seen[k] && entry_matches(&b->v[k], proto, port, family, address, names, nnames))
+                        seen[k] = true;
+        }
+        for (size_t j = 0; j < b->nranges; j++) {
+                uint32_t k = b->ranges[j];
+                if (!seen[k] && entry_matches(&b->v[k], proto, port, family, address, names, nnames))
+                        seen[k] = true;
+        }
 }
 
 int baseline_entry_format(const struct baseline_entry *e, char *buf, size_t len)

@@ -3,15 +3,14 @@
  * The walk reads /proc/PID/fd with getdents64 and readlinkat only: a descriptor's link text
  * ("socket:[INODE]") names the socket, so no stat per descriptor is needed. Processes are
  * handed out to a few threads through an atomic counter; each thread collects (socket, pid)
- * pairs that are merged, sorted and de-duplicated afterwards. Process details (comm, cmdline,
- * user, cgroup) are read only for the processes that own something. */
+ * pairs that are merged, sorted and de-duplicated afterwards. Where the kernel and privileges
+ * allow it, a BPF task-file iterator (bpf-iter.c) replaces the walk. Process details (process.c)
+ * are read only for the processes that own something. */
 #include "portscope/sockets.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,7 +30,6 @@ struct linux_dirent64 {
         char d_name[];
 };
 
-#define CMDLINE_MAX (64u * 1024u) /* a command line longer than this is cut */
 #define MAX_THREADS 16u
 
 /* ---- inode -> entry index ---- */
@@ -260,231 +258,6 @@ static int list_pids(int proc_fd, pid_t **ret, size_t *ret_n)
         return 0;
 }
 
-/* ---- process details ---- */
-
-/* Reads a small /proc file relative to proc_fd; returns a malloc'd NUL-terminated buffer. */
-static char *read_proc(int proc_fd, pid_t pid, const char *name, size_t max, size_t *ret_len)
-{
-        char path[64];
-        char *buf;
-        size_t len = 0;
-        int fd;
-
-        snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
-        fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        buf = malloc(max + 1);
-        if (!buf) {
-                close(fd);
-                return NULL;
-        }
-        while (len < max) {
-                ssize_t n = read(fd, buf + len, max - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-        }
-        close(fd);
-        buf[len] = '\0';
-        if (ret_len)
-                *ret_len = len;
-        return buf;
-}
-
-void sockets_cgroup_unit(const char *cgroup, char *buf, size_t len)
-{
-        static const char *const suffixes[] = { ".service", ".scope", ".socket", ".mount", ".swap" };
-        const char *best = NULL;
-        size_t best_len = 0;
-        const char *p = cgroup;
-
-        if (len)
-                buf[0] = '\0';
-        /* The last path component that is a unit, except the user manager when something is
-         * nested under it ("user@1000.service/app.slice/foo.service" → foo.service). */
-        while (p && *p) {
-                const char *end;
-                size_t n;
-                while (*p == '/')
-                        p++;
-                end = strchr(p, '/');
-                n = end ? (size_t)(end - p) : strlen(p);
-                for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-                        size_t sl = strlen(suffixes[i]);
-                        if (n > sl && memcmp(p + n - sl, suffixes[i], sl) == 0) {
-                                best = p;
-                                best_len = n;
-                                break;
-                        }
-                }
-                p = end;
-        }
-        if (best && best_len < len) {
-                memcpy(buf, best, best_len);
-                buf[best_len] = '\0';
-        }
-}
-
-void sockets_cgroup_container(const char *cgroup, char *buf, size_t len)
-{
-        size_t run = 0;
-
-        if (len)
-                buf[0] = '\0';
-        /* docker-<64 hex>.scope, /docker/<id>, libpod-<id>, cri-containerd-<id>, crio-<id>. */
-        for (const char *p = cgroup; ; p++) {
-                if (*p && isxdigit((unsigned char)*p) && !isupper((unsigned char)*p)) {
-                        run++;
-                        continue;
-                }
-                if (run == 64 && len > 64) {
-                        memcpy(buf, p - 64, 64);
-                        buf[64] = '\0';
-                        return;
-                }
-                run = 0;
-                if (!*p)
-                        break;
-        }
-}
-
-void sockets_process_clear(struct sockets_process *p)
-{
-        free((char *)p->comm);
-        free((char *)p->cmdline);
-        free((char *)p->exe);
-        free((char *)p->user);
-        free((char *)p->cgroup);
-        free((char *)p->unit);
-        free((char *)p->container);
-        memset(p, 0, sizeof(*p));
-}
-
-static char *xstrdup(const char *s)
-{
-        return strdup(s ? s : "");
-}
-
-/* uid → user name, looked up once per uid (NSS reads /etc/passwd on every call). */
-struct uid_cache {
-        uid_t uid[32];
-        char name[32][128];
-        unsigned n;
-};
-
-static void user_name(struct uid_cache *c, uid_t uid, char *buf, size_t len)
-{
-        struct passwd pw, *res = NULL;
-        char pwbuf[1024];
-
-        for (unsigned i = 0; i < c->n; i++)
-                if (c->uid[i] == uid) {
-                        snprintf(buf, len, "%s", c->name[i]);
-                        return;
-                }
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
-                snprintf(buf, len, "%s", res->pw_name);
-        else
-                snprintf(buf, len, "%u", (unsigned)uid);
-        if (c->n < 32) {
-                c->uid[c->n] = uid;
-                snprintf(c->name[c->n], sizeof(c->name[0]), "%s", buf);
-                c->n++;
-        }
-}
-
-static int read_process(int proc_fd, pid_t pid, struct uid_cache *uc, struct sockets_process *ret)
-{
-        struct sockets_process p = { .pid = pid, .uid = (uid_t)-1 };
-        size_t len = 0;
-        char *s, tmp[128];
-        char *cg;
-
-        size_t clen = 0;
-        s = read_proc(proc_fd, pid, "comm", 64, &clen);
-        if (s) {
-                /* Only the kernel's final newline: a name may itself hold one (PR_SET_NAME). */
-                if (clen && s[clen - 1] == '\n')
-                        s[clen - 1] = '\0';
-                p.comm = s;
-        } else
-                p.comm = xstrdup("");
-        s = read_proc(proc_fd, pid, "cmdline", CMDLINE_MAX, &len);
-        if (s) {
-                const char *a0 = s, *slash = strrchr(s, '/');
-                /* argv[0]'s basename: "python3" in "/usr/bin/python3 x.py". */
-                p.exe = xstrdup(slash ? slash + 1 : a0);
-                while (len && s[len - 1] == '\0')
-                        len--;
-                for (size_t i = 0; i < len; i++)
-                        if (s[i] == '\0')
-                                s[i] = ' ';
-                s[len] = '\0';
-                p.cmdline = s;
-        } else {
-                p.exe = xstrdup("");
-                p.cmdline = xstrdup("");
-        }
-        s = read_proc(proc_fd, pid, "status", 4096, NULL);
-        if (s) {
-                const char *u = strstr(s, "\nUid:");
-                if (u) {
-                        char *end;
-                        unsigned long v = strtoul(u + 5, &end, 10);
-                        if (end != u + 5)
-                                p.uid = (uid_t)v;
-                }
-                free(s);
-        }
-        if (p.uid != (uid_t)-1) {
-                user_name(uc, p.uid, tmp, sizeof(tmp));
-                p.user = xstrdup(tmp);
-        } else
-                p.user = xstrdup("");
-        cg = read_proc(proc_fd, pid, "cgroup", 8192, NULL);
-        if (cg) {
-                /* "HIERARCHY:CONTROLLERS:PATH" lines; the v2 line is "0::PATH". Prefer it, else
-                 * take the first line's path. */
-                const char *path = NULL;
-                size_t plen = 0;
-                for (const char *line = cg; *line;) {
-                        const char *nl = strchr(line, '\n');
-                        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-                        const char *c1 = memchr(line, ':', ll);
-                        const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
-                        if (c2 && (!path || (line[0] == '0' && c1 == line + 1 && c2 == c1 + 1))) {
-                                path = c2 + 1;
-                                plen = ll - (size_t)(c2 + 1 - line);
-                        }
-                        if (!nl)
-                                break;
-                        line = nl + 1;
-                }
-                if (path) {
-                        memmove(cg, path, plen);
-                        cg[plen] = '\0';
-                } else
-                        cg[0] = '\0';
-                p.cgroup = cg;
-        } else
-                p.cgroup = xstrdup("");
-        sockets_cgroup_unit(p.cgroup, tmp, sizeof(tmp));
-        p.unit = xstrdup(tmp);
-        {
-                char id[80];
-                sockets_cgroup_container(p.cgroup, id, sizeof(id));
-                p.container = xstrdup(id);
-        }
-        if (!p.comm || !p.cmdline || !p.exe || !p.user || !p.cgroup || !p.unit || !p.container) {
-                sockets_process_clear(&p);
-                return -ENOMEM;
-        }
-        *ret = p;
-        return 0;
-}
 
 struct bpf_ctx {
         struct worker *k;
@@ -514,23 +287,6 @@ static bool initial_pid_ns(void)
         return strcmp(link, "pid:[4026531836]") == 0;
 }
 
-struct read_job {
-        int proc_fd;
-        const pid_t *pids;
-        struct sockets_process *out;
-        size_t from, to;
-        struct uid_cache uc;
-        int err;
-};
-
-static void *read_range(void *arg)
-{
-        struct read_job *j = arg;
-
-        for (size_t i = j->from; i < j->to && !j->err; i++)
-                j->err = read_process(j->proc_fd, j->pids[i], &j->uc, &j->out[i]);
-        return NULL;
-}
 
 static int pair_cmp(const void *a, const void *b)
 {
@@ -763,37 +519,11 @@ merge:
                 r = -ENOMEM;
                 goto out;
         }
-        {
-                /* A few hundred owners cost a few files each: two threads when there are many. */
-                struct read_job *jobs = calloc(2, sizeof(*jobs));
-                pthread_t t;
-                bool threaded = false;
-
-                if (!jobs) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                for (int k = 0; k < 2; k++) {
-                        jobs[k].proc_fd = w.proc_fd;
-                        jobs[k].pids = upids;
-                        jobs[k].out = l->procs;
-                }
-                jobs[0].to = jobs[1].from = nupids / 2;
-                jobs[1].to = nupids;
-                threaded = nupids >= 64 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
-                           pthread_create(&t, NULL, read_range, &jobs[1]) == 0;
-                if (!threaded)
-                        jobs[0].to = nupids;
-                read_range(&jobs[0]);
-                if (threaded)
-                        pthread_join(t, NULL);
-                /* Unfilled slots are zero: sockets_list_free() clears them all safely. */
-                l->nprocs = nupids;
-                r = jobs[0].err ? jobs[0].err : threaded ? jobs[1].err : 0;
-                free(jobs);
-                if (r < 0)
-                        goto out;
-        }
+        r = sockets_read_processes(w.proc_fd, upids, nupids, l->procs);
+        /* Unfilled slots are zero: sockets_list_free() clears them all safely. */
+        l->nprocs = nupids;
+        if (r < 0)
+                goto out;
         for (size_t i = 0; i < l->n; i++) {
                 l->v[i].owners = NULL;
                 l->v[i].nowners = 0;
@@ -811,6 +541,7 @@ merge:
                 if (!l->v[i].nowners)
                         l->owners.unowned++;
         l->owners.privileged = l->owners.denied == 0;
+        l->owners.root = geteuid() == 0;
         l->owners.done = true;
         r = 0;
 out:

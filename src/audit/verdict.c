@@ -64,15 +64,20 @@ size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_en
         return n;
 }
 
-const char *verdict_hidden_reason(void)
+static const char *hidden_reason(bool root)
 {
         /* Root can be refused too: the ptrace access check protects processes outside this PID
          * namespace's reach or under a security module. Say which case this is. */
-        if (geteuid() == 0)
+        if (root)
                 return "even root may not read the descriptors of some processes (ptrace access check: a "
                        "process outside this container or protected by a security module)";
         return "not root: processes of other users are hidden (reading /proc/PID/fd needs the same user, root "
                "or CAP_SYS_PTRACE)";
+}
+
+const char *verdict_hidden_reason(const struct sockets_list *l)
+{
+        return hidden_reason(l->owners.done ? l->owners.root : geteuid() == 0);
 }
 
 const char *verdict_owner_missing(const struct sockets_list *l, const struct sockets_entry *e)
@@ -82,7 +87,7 @@ const char *verdict_owner_missing(const struct sockets_list *l, const struct soc
         if (!l->owners.done)
                 return "owners were not looked up";
         if (!l->owners.privileged)
-                return verdict_hidden_reason();
+                return hidden_reason(l->owners.root);
         return "no process holds it (a kernel socket, or its process exited or lives in another PID namespace)";
 }
 

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,4 +361,105 @@ bool ps_use_color(FILE *f)
         if (term && strcmp(term, "dumb") == 0)
                 return false;
         return isatty(fileno(f));
+}
+
+/* ---- uid → user name ---- */
+
+struct ps_user_slot {
+        uid_t uid;
+        char *name; /* NULL: an empty slot */
+};
+
+struct ps_users {
+        pthread_mutex_t lock;
+        struct ps_user_slot *slot; /* open addressing, a power of two */
+        size_t cap, n;
+};
+
+struct ps_users *ps_users_new(void)
+{
+        struct ps_users *u = calloc(1, sizeof(*u));
+
+        if (!u)
+                return NULL;
+        u->cap = 16;
+        u->slot = calloc(u->cap, sizeof(*u->slot));
+        if (!u->slot) {
+                free(u);
+                return NULL;
+        }
+        pthread_mutex_init(&u->lock, NULL);
+        return u;
+}
+
+void ps_users_free(struct ps_users *u)
+{
+        if (!u)
+                return;
+        for (size_t i = 0; i < u->cap; i++)
+                free(u->slot[i].name);
+        free(u->slot);
+        pthread_mutex_destroy(&u->lock);
+        free(u);
+}
+
+static size_t users_find(const struct ps_users *u, uid_t uid)
+{
+        size_t h = ((size_t)uid * 0x9e3779b97f4a7c15ull) & (u->cap - 1);
+
+        while (u->slot[h].name && u->slot[h].uid != uid)
+                h = (h + 1) & (u->cap - 1);
+        return h;
+}
+
+static int users_grow(struct ps_users *u)
+{
+        size_t ocap = u->cap;
+        struct ps_user_slot *old = u->slot;
+
+        u->slot = calloc(ocap * 2, sizeof(*u->slot));
+        if (!u->slot) {
+                u->slot = old;
+                return -ENOMEM;
+        }
+        u->cap = ocap * 2;
+        for (size_t i = 0; i < ocap; i++)
+                if (old[i].name)
+                        u->slot[users_find(u, old[i].uid)] = old[i];
+        free(old);
+        return 0;
+}
+
+const char *ps_users_name(struct ps_users *u, uid_t uid)
+{
+        const char *name = NULL;
+        size_t h;
+
+        if (!u)
+                return NULL;
+        pthread_mutex_lock(&u->lock);
+        h = users_find(u, uid);
+        if (!u->slot[h].name && (u->n + 1) * 2 > u->cap) {
+                if (users_grow(u) < 0)
+                        goto out;
+                h = users_find(u, uid);
+        }
+        if (!u->slot[h].name) {
+                struct passwd pw, *res = NULL;
+                char buf[1024], num[24];
+                const char *s = num;
+                if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res && res->pw_name)
+                        s = res->pw_name;
+                else
+                        snprintf(num, sizeof(num), "%u", (unsigned)uid);
+                u->slot[h].name = strdup(s);
+                if (!u->slot[h].name)
+                        goto out;
+                u->slot[h].uid = uid;
+                u->n++;
+        }
+        name = u->slot[h].name;
+out:
+        pthread_mutex_unlock(&u->lock);
+        return name;
 }

@@ -1,9 +1,10 @@
 /* libFuzzer target: the audit baseline parser (outside input) and the matcher and formatter on
  * whatever it accepted.
- * fuzz-sources: src/audit/baseline.c src/audit/sockets.c src/audit/owners.c src/audit/bpf-iter.c src/core/util.c src/core/port.c -lmnl -lpthread
+ * fuzz-sources: src/audit/baseline.c src/audit/sockets.c src/audit/owners.c src/audit/process.c src/audit/bpf-iter.c src/core/util.c src/core/port.c -lmnl -lpthread
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -25,14 +26,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         __builtin_trap();
                 return 0;
         }
+        struct baseline plain = { .origin = b->origin, .v = b->v, .n = b->n };
+        bool *seen = malloc(b->n ? b->n : 1);
         for (size_t i = 0; i < b->n; i++) {
                 const struct baseline_entry *e = &b->v[i];
                 if (!e->reason || !*e->reason || e->port_lo > e->port_hi)
                         __builtin_trap();
                 baseline_entry_format(e, buf, sizeof(buf));
-                baseline_match(b, SOCKETS_TCP, e->port_lo, e->has_address ? e->family : AF_INET,
-                               e->has_address ? e->address : any, names, 2);
+                for (unsigned k = 0; k < 2; k++) {
+                        uint16_t port = k ? e->port_hi : e->port_lo;
+                        int fam = e->has_address ? e->family : AF_INET;
+                        const uint8_t *addr = e->has_address ? e->address : any;
+                        /* The port index answers what a scan of every entry answers. */
+                        long m = baseline_match(b, SOCKETS_TCP, port, fam, addr, names, 2);
+                        if (m != baseline_match(&plain, SOCKETS_TCP, port, fam, addr, names, 2))
+                                __builtin_trap();
+                        if (seen && m >= 0) {
+                                memset(seen, 0, b->n);
+                                baseline_mark_matches(b, SOCKETS_TCP, port, fam, addr, names, 2, seen);
+                                if (!seen[m])
+                                        __builtin_trap();
+                        }
+                }
         }
+        free(seen);
         baseline_free(b);
         return 0;
 }

@@ -137,6 +137,43 @@ static void test_baseline_match(void **state)
         baseline_free(b);
 }
 
+/* The index by port answers what a scan of every entry answers: the first entry in file order,
+ * ranges and single ports interleaved, and every entry for 'gone'. */
+static void test_baseline_index(void **state)
+{
+        (void)state;
+        struct baseline *b = parse_ok("100-200/tcp r range\n150/tcp x exact\n150/tcp * any\n1-65535/udp * all udp\n"
+                                      "65535/tcp z top\n0/tcp z zero\n");
+        struct baseline plain = { .origin = "t", .v = b->v, .n = b->n };
+        const char *x[] = { "x" }, *r[] = { "r" }, *q[] = { "q" }, *z[] = { "z" };
+        const char *const *names[] = { x, r, q, z };
+        uint8_t any[16] = { 0 };
+        bool seen[6] = { false };
+
+        assert_non_null(b->port_start);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 150, AF_INET, any, x, 1), 1);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 150, AF_INET, any, r, 1), 0);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 150, AF_INET, any, q, 1), 2);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 151, AF_INET, any, q, 1), -1);
+        assert_int_equal(baseline_match(b, SOCKETS_UDP, 150, AF_INET, any, q, 1), 3);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 65535, AF_INET, any, z, 1), 4);
+        assert_int_equal(baseline_match(b, SOCKETS_TCP, 0, AF_INET, any, z, 1), 5);
+        for (unsigned port = 0; port < 65536; port += 13)
+                for (unsigned n = 0; n < 4; n++)
+                        for (unsigned pr = 0; pr < 2; pr++)
+                                assert_int_equal(baseline_match(b, (enum sockets_proto)pr, (uint16_t)port, AF_INET, any, names[n], 1),
+                                                 baseline_match(&plain, (enum sockets_proto)pr, (uint16_t)port, AF_INET, any, names[n], 1));
+        baseline_mark_matches(b, SOCKETS_TCP, 150, AF_INET, any, x, 1, seen);
+        assert_false(seen[0]);
+        assert_true(seen[1]);
+        assert_true(seen[2]);
+        assert_false(seen[3]);
+        baseline_mark_matches(b, SOCKETS_UDP, 9, AF_INET, any, NULL, 0, seen);
+        assert_true(seen[3]);
+        assert_false(seen[4] || seen[5]);
+        baseline_free(b);
+}
+
 /* ---- verdicts on hand-made sockets ---- */
 
 static const char csv[] =
@@ -281,6 +318,35 @@ static void test_verdicts(void **state)
         }
 }
 
+/* What an output function writes, as a string (caller frees). */
+static __attribute__((noinline)) char *output(const struct verdict_report *r, int (*fn)(const struct verdict_report *r, FILE *f), size_t *ret_len)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        assert_non_null(m);
+        assert_int_equal(fn(r, m), 0);
+        assert_int_equal(fclose(m), 0);
+        *ret_len = len;
+        return buf;
+}
+
+static int dump_json_compact(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_json(r, NULL, f, false);
+}
+
+static int dump_json_pretty(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_json(r, NULL, f, true);
+}
+
+static int dump_jsonl(const struct verdict_report *r, FILE *f)
+{
+        return verdict_report_dump_jsonl(r, NULL, f);
+}
+
 static void test_report_outputs(void **state)
 {
         struct fixture *f = *state;
@@ -315,7 +381,7 @@ static void test_report_outputs(void **state)
         assert_int_equal(r->gone[0], 1);
         assert_int_equal(verdict_report_worst(r), VERDICT_HIGH);
 
-        assert_int_equal(verdict_report_prometheus(r, &text, &len), 0);
+        text = output(r, verdict_report_prometheus, &len);
         assert_int_equal(strlen(text), len);
         assert_non_null(strstr(text, "portscope_listener{protocol=\"tcp\",address=\"0.0.0.0\",port=\"22\",process=\"sshd\","
                                      "user=\"root\",unit=\"ssh.service\",verdict=\"expected\",severity=\"none\"} 0\n"));
@@ -326,15 +392,42 @@ static void test_report_outputs(void **state)
         free(text);
 
         {
-                json_t *j = verdict_report_json(r), *li;
-                char *s = json_dumps(j, JSON_COMPACT);
-                assert_non_null(s);
+                /* Compact and indented JSON are the same document; invalid UTF-8 is U+FFFD. */
+                text = output(r, dump_json_compact, &len);
+                char *pretty = output(r, dump_json_pretty, &len);
+                json_t *j = json_loads(text, 0, NULL), *jp = json_loads(pretty, 0, NULL), *li;
+                assert_non_null(j);
+                assert_non_null(jp);
+                assert_true(json_equal(j, jp));
+                assert_non_null(strstr(pretty, "\n  \"listeners\": [\n    {\n      \"protocol\": \"tcp\",\n"));
+                assert_int_equal(text[strlen(text) - 1], '\n');
                 li = json_array_get(json_object_get(j, "listeners"), 1);
                 assert_string_equal(json_string_value(json_object_get(li, "verdict")), "suspicious");
-                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\\xff\\xfe");
+                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\xef\xbf\xbd\xef\xbf\xbd");
+                assert_string_equal(json_string_value(json_object_get(li, "process")), "ev\"il\n\x1b[2J");
+                assert_string_equal(json_string_value(json_object_get(json_object_get(j, "summary"), "worst")), "high");
                 assert_int_equal(json_array_size(json_object_get(j, "gone")), 1);
-                free(s);
+                assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "gone"), 0), "entry")),
+                                    "9999/tcp");
+                free(text);
+                free(pretty);
                 json_decref(j);
+                json_decref(jp);
+                /* JSON lines: one listener a line, each the same object as in the document. */
+                text = output(r, dump_jsonl, &len);
+                {
+                        char *nl = strchr(text, '\n');
+                        assert_non_null(nl);
+                        *nl = '\0';
+                        j = json_loads(text, 0, NULL);
+                        assert_non_null(j);
+                        assert_int_equal(json_integer_value(json_object_get(j, "port")), 22);
+                        assert_string_equal(json_string_value(json_object_get(j, "reason")), r->verdicts[0].reason);
+                        json_decref(j);
+                        assert_non_null(strchr(nl + 1, '\n'));
+                        assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n'));
+                }
+                free(text);
         }
         {
                 /* The table must not carry the escape sequence or newline of the process name. */
@@ -347,7 +440,7 @@ static void test_report_outputs(void **state)
                 assert_non_null(strstr(buf, "gone: 9999/tcp gone-daemon"));
                 free(buf);
         }
-        assert_int_equal(verdict_report_draft_baseline(r, &text, &len), 0);
+        text = output(r, verdict_report_draft_baseline, &len);
         {
                 /* The draft parses, and keeps the unexplained listener commented out. */
                 struct baseline *d = parse_ok(text);
@@ -362,6 +455,69 @@ static void test_report_outputs(void **state)
 }
 
 /* ---- history ---- */
+
+/* Prometheus: one sample per label set (the worst severity of an SO_REUSEPORT group), in the
+ * byte order of the escaped label text ("a b" sorts before "a": ' ' < '"'). */
+static void test_prometheus_order(void **state)
+{
+        struct fixture *f = *state;
+        struct sockets_list *l = calloc(1, sizeof(*l));
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k };
+        static const char *const comm[3] = { "a", "a b", "a" };
+        static const uint16_t port[3] = { 40001, 40001, 40001 };
+        struct verdict_report *r;
+        const char *pa, *pab;
+        char *text;
+        size_t len;
+
+        l->v = calloc(4, sizeof(*l->v));
+        l->procs = calloc(3, sizeof(*l->procs));
+        l->owner_ix = calloc(4, sizeof(*l->owner_ix));
+        l->nprocs = 3;
+        for (int i = 0; i < 3; i++) {
+                l->procs[i] = (struct sockets_process){ .pid = 10 + i, .comm = strdup(comm[i]), .cmdline = strdup(""),
+                                                        .exe = strdup(comm[i]), .user = strdup("root"), .cgroup = strdup(""),
+                                                        .unit = strdup(""), .container = strdup("") };
+                l->owner_ix[i] = (uint32_t)i;
+                l->v[i] = (struct sockets_entry){ .proto = SOCKETS_TCP, .family = AF_INET, .listening = true, .port = port[i],
+                                                  .owners = &l->owner_ix[i], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL };
+        }
+        /* The two "a" sockets (pids 10 and 12) have the same labels: one sample. */
+        l->n = 3;
+        l->owners.done = l->owners.privileged = true;
+        assert_int_equal(verdict_report_build(&c, l, "host", &r), 0);
+        text = output(r, verdict_report_prometheus, &len);
+        pa = strstr(text, "process=\"a\",");
+        pab = strstr(text, "process=\"a b\",");
+        assert_non_null(pa);
+        assert_non_null(pab);
+        assert_true(pab < pa);
+        assert_null(strstr(pa + 1, "process=\"a\","));
+        free(text);
+        verdict_report_free(r);
+}
+
+static void test_users(void **state)
+{
+        struct ps_users *u = ps_users_new();
+        const char *root, *again;
+
+        (void)state;
+        assert_non_null(u);
+        root = ps_users_name(u, 0);
+        assert_string_equal(root, "root");
+        /* Many uids (growth), then the first again: the same string, not a new lookup. */
+        for (uid_t uid = 4000000000u; uid < 4000000100u; uid++) {
+                char want[16];
+                snprintf(want, sizeof(want), "%u", (unsigned)uid);
+                assert_string_equal(ps_users_name(u, uid), want);
+        }
+        again = ps_users_name(u, 0);
+        assert_ptr_equal(root, again);
+        assert_null(ps_users_name(NULL, 0));
+        ps_users_free(u);
+        ps_users_free(NULL);
+}
 
 static void test_history(void **state)
 {
@@ -558,6 +714,9 @@ int main(void)
                 cmocka_unit_test(test_baseline_parse),
                 cmocka_unit_test(test_baseline_errors),
                 cmocka_unit_test(test_baseline_match),
+                cmocka_unit_test(test_baseline_index),
+                cmocka_unit_test_setup_teardown(test_prometheus_order, setup, teardown),
+                cmocka_unit_test(test_users),
                 cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_outputs, setup, teardown),
                 cmocka_unit_test(test_history),

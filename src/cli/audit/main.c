@@ -412,9 +412,20 @@ out:
         return rc;
 }
 
-static int write_file(const char *what, const char *path, const char *data, size_t len)
+static int fill_draft(FILE *f, void *ud)
 {
-        int q = ps_write_file_atomic(path, data, len, 0644);
+        return verdict_report_draft_baseline(ud, f);
+}
+
+static int fill_prometheus(FILE *f, void *ud)
+{
+        return verdict_report_prometheus(ud, f);
+}
+
+/* Streams an output into path, atomically. */
+static int write_file(const char *what, const char *path, int (*fill)(FILE *f, void *ud), struct verdict_report *r)
+{
+        int q = ps_write_atomic(path, 0644, fill, r);
         if (q < 0) {
                 error("%s %s: cannot write: %s", what, path, strerror(-q));
                 return EXIT_ERROR;
@@ -520,28 +531,14 @@ static int run(struct options *o)
                         report->sockets->owners.bpf ? "bpf" : "proc", towners - t0, tverdict - towners);
 
         if (o->write_baseline) {
-                char *draft;
-                size_t len;
-                if (verdict_report_draft_baseline(report, &draft, &len) < 0) {
-                        error("out of memory");
-                        goto out;
-                }
-                rc = write_file("--write-baseline", o->write_baseline, draft, len);
-                free(draft);
+                rc = write_file("--write-baseline", o->write_baseline, fill_draft, report);
                 if (rc != EXIT_OK)
                         goto out;
                 rc = EXIT_ERROR;
                 fprintf(stderr, "portscope: wrote a draft baseline to %s; give each entry its reason\n", o->write_baseline);
         }
         if (o->prometheus) {
-                char *text;
-                size_t len;
-                if (verdict_report_prometheus(report, &text, &len) < 0) {
-                        error("out of memory");
-                        goto out;
-                }
-                rc = write_file("--prometheus", o->prometheus, text, len);
-                free(text);
+                rc = write_file("--prometheus", o->prometheus, fill_prometheus, report);
                 if (rc != EXIT_OK)
                         goto out;
                 rc = EXIT_ERROR;
@@ -564,23 +561,10 @@ static int run(struct options *o)
                         goto out;
                 }
         } else if (o->jsonl) {
-                for (size_t i = 0; i < report->sockets->n; i++) {
-                        json_t *j = verdict_listener_json(report, i);
-                        char *s = json_dumps(j, JSON_COMPACT);
-                        json_decref(j);
-                        if (!s) {
-                                error("out of memory");
-                                goto out;
-                        }
-                        fputs(s, stdout);
-                        fputc('\n', stdout);
-                        free(s);
-                }
-                if (changes) {
-                        json_t *j = json_pack("{sO}", "changes", changes);
-                        json_dumpf(j, stdout, JSON_COMPACT);
-                        fputc('\n', stdout);
-                        json_decref(j);
+                r = verdict_report_dump_jsonl(report, changes, stdout);
+                if (r < 0) {
+                        error("cannot write JSON lines: %s", strerror(-r));
+                        goto out;
                 }
         } else if (!o->changes) {
                 if (o->nports && report->sockets->n == 0) {
