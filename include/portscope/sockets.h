@@ -42,6 +42,7 @@ struct sockets_process {
         const char *comm;     /* /proc/PID/comm; "" if unreadable */
         const char *cmdline;  /* arguments joined by spaces (raw bytes; escape before printing) */
         const char *exe;      /* basename of argv[0] ("" if none) */
+        const char *path;     /* the executable, from /proc/PID/exe ("" if unreadable) */
         const char *user;     /* user name, or the uid in decimal */
         const char *cgroup;   /* cgroup v2 path ("" if unknown) */
         const char *unit;     /* systemd unit from the cgroup path ("" if none) */

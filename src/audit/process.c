@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -111,6 +112,7 @@ void sockets_process_clear(struct sockets_process *p)
         free((char *)p->comm);
         free((char *)p->cmdline);
         free((char *)p->exe);
+        free((char *)p->path);
         free((char *)p->user);
         free((char *)p->cgroup);
         free((char *)p->unit);
@@ -154,6 +156,18 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
         } else {
                 p.exe = xstrdup("");
                 p.cmdline = xstrdup("");
+        }
+        {
+                /* The executable itself: argv[0] can be anything, /proc/PID/exe cannot. */
+                char lp[32], target[PATH_MAX];
+                snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
+                ssize_t n = readlinkat(proc_fd, lp, target, sizeof(target) - 1);
+                if (n < 0)
+                        n = 0;
+                target[n] = '\0';
+                if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+                        target[n - 10] = '\0';
+                p.path = xstrdup(target);
         }
         s = read_proc(proc_fd, pid, "status", 4096, NULL);
         if (s) {
@@ -205,7 +219,7 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
                 sockets_cgroup_container(p.cgroup, id, sizeof(id));
                 p.container = xstrdup(id);
         }
-        if (!p.comm || !p.cmdline || !p.exe || !p.user || !p.cgroup || !p.unit || !p.container) {
+        if (!p.comm || !p.cmdline || !p.exe || !p.path || !p.user || !p.cgroup || !p.unit || !p.container) {
                 sockets_process_clear(&p);
                 return -ENOMEM;
         }

@@ -108,6 +108,7 @@ static void process_json(struct jsonw *w, const struct sockets_process *p)
         num(w, "pid", p->pid);
         str(w, "process", p->comm);
         str(w, "cmdline", p->cmdline);
+        str_or_null(w, "executable", p->path);
         str_or_null(w, "user", p->user);
         jsonw_name(w, "uid");
         if (p->uid == (uid_t)-1)

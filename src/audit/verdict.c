@@ -154,7 +154,8 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         /* Every owner's names: comm, argv[0], and the script of an interpreter. */
         for (size_t i = 0; i < e->nowners; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
-                judge_identity_from_process(&id, p->comm, NULL, p->exe, p->cmdline);
+                const char *slash = p->path ? strrchr(p->path, '/') : NULL;
+                judge_identity_from_process(&id, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
         }
         const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
         if (!id.nnames && first) {

@@ -177,6 +177,8 @@ try:
     s22 = one(L, "tcp", 22, "::")
     check(s22.get("pid") == sshd.pid, f"tcp6/22 pid is sshd's ({s22.get('pid')} vs {sshd.pid})")
     check(s22.get("process") == "sshd", "tcp6/22 process sshd")
+    check((s22.get("owners") or [{}])[0].get("executable", "").endswith("/sshd"),
+          f"the owner's executable comes from /proc/PID/exe: {(s22.get('owners') or [{}])[0].get('executable')}")
     check("tcp6:[::]:22:v6only" in (s22.get("cmdline") or ""), "tcp6/22 full command line")
     check(s22.get("user") == "root", "tcp6/22 user root")
     check(s22.get("v6only") is True and s22.get("dual_stack") is False, "tcp6/22 is v6only, not dual-stack")
