@@ -88,7 +88,33 @@ def what_runs(info, proto):
     return entries, services, procs
 
 
-# 3. Service names exist in the registry.
+def lowest_ports():
+    """The lowest port of each use-record in file order, as (port, line); and whether a
+    use-record comes after the first service record."""
+    out, in_services, misplaced, ports, start = [], False, [], None, 0
+    with open(os.path.join(SRC, "data", "knowledge.txt"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for n, line in enumerate(lines, 1):
+        if line.startswith("entry: "):
+            start = n
+            misplaced += [n] if in_services else []
+        elif line.startswith("service: "):
+            in_services = True
+        elif line.startswith("ports: "):
+            ports = line[len("ports: "):]
+            k = n
+            while k < len(lines) and lines[k][:1] in (" ", "\t"):
+                ports += " " + lines[k].strip()
+                k += 1
+            out.append((min(int(i.strip().split("/")[0].split("-")[0]) for i in ports.split(",")), start))
+    return out, misplaced
+
+
+# 3. Service names exist in the registry; records are in the order the format asks.
+order, misplaced = lowest_ports()
+check(not misplaced, f"use-records after the service records at lines {misplaced}")
+for (a, _), (b, line) in zip(order, order[1:]):
+    check(a <= b, f"knowledge.txt:{line}: use-record on port {b} comes after one on port {a}")
 iana_names = set()
 with open(path, encoding="utf-8", newline="") as f:
     for row in csv.DictReader(f):
@@ -162,6 +188,20 @@ DAEMONS = [
     ("miniserv.pl", "10000/tcp"), ("Xorg", "6000/tcp"), ("java", "8080/tcp"), ("lighttpd", "8080/tcp"),
     ("nginx", "8080/tcp"), ("apache2", "8080/tcp"), ("python3", "8000/tcp"), ("caddy", "2019/tcp"),
     ("nfsd", "2049/tcp"), ("xinetd", "7/tcp"), ("inetd", "13/tcp"), ("identd", "113/tcp"),
+    ("oidentd", "113/tcp"), ("in.rlogind", "513/tcp"), ("in.rshd", "514/tcp"), ("rsyslogd", "514/tcp"),
+    ("vsftpd", "990/tcp"), ("in.fingerd", "79/tcp"), ("tac_plus", "49/tcp"), ("xdm", "177/udp"),
+    ("in.ntalkd", "518/udp"), ("slpd", "427/udp"), ("hfaxd", "444/tcp"), ("ldpd", "646/tcp"),
+    ("ptp4l", "319/udp"), ("spamd", "783/tcp"), ("asterisk", "2000/tcp"), ("freeradius", "1645/udp"),
+    ("rpc.mountd", "20048/tcp"), ("rpc.mountd", "892/tcp"), ("pcsd", "2224/tcp"), ("corosync", "5405/udp"),
+    ("monit", "2812/tcp"), ("gpsd", "2947/tcp"), ("apt-cacher-ng", "3142/tcp"), ("apcupsd", "3551/tcp"),
+    ("gearmand", "4730/tcp"), ("icinga2", "5665/tcp"), ("check_mk_agent", "6556/tcp"), ("mpd", "6600/tcp"),
+    ("proxysql", "6032/tcp"), ("icecast2", "8000/tcp"), ("kea-ctrl-agent", "8000/tcp"),
+    ("tinyproxy", "8888/tcp"), ("approx", "9999/tcp"), ("pgpool", "9999/tcp"), ("postgrey", "10023/tcp"),
+    ("rspamd", "11333/tcp"), ("beanstalkd", "11300/tcp"), ("libvirtd", "16509/tcp"), ("glusterd", "24007/tcp"),
+    ("prometheus-push", "9091/tcp"), ("prometheus-aler", "9093/tcp"), ("prometheus-mysq", "9104/tcp"),
+    ("prometheus-blac", "9115/tcp"), ("prometheus-snmp", "9116/tcp"), ("prometheus-apac", "9117/tcp"),
+    ("prometheus-bind", "9119/tcp"), ("prometheus-redi", "9121/tcp"), ("prometheus-post", "9187/tcp"),
+    ("bacula-fd", "9102/tcp"), ("amandad", "10080/tcp"), ("jetty", "8080/tcp"), ("caddy", "8080/tcp"),
 ]
 info.update(infos([int(item.split("/")[0]) for _, item in DAEMONS if int(item.split("/")[0]) not in info]))
 for proc, item in DAEMONS:
