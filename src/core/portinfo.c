@@ -128,6 +128,23 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
         return o;
 }
 
+/* A service row plus "servers": the programs the knowledge file says serve it (empty when it
+ * knows none, or when k is NULL). */
+static json_t *service_json(const struct registry *r, const struct knowledge *k, uint32_t row_id,
+                            const struct registry_row *row)
+{
+        json_t *o = portinfo_row_json(r, row_id), *servers = json_array();
+        const struct knowledge_service *ks = k && *row->service ? knowledge_service(k, row->service) : NULL;
+
+        for (size_t i = 0; ks && i < ks->nservers; i++)
+                json_array_append_new(servers, portinfo_string(ks->servers[i]));
+        if (json_is_object(o))
+                json_object_set_new(o, "servers", servers);
+        else
+                json_decref(servers);
+        return o;
+}
+
 const char *portinfo_advice(const struct registry *r, const struct knowledge *k, uint16_t port, enum ps_proto proto)
 {
         enum registry_status s = registry_status(r, port, proto);
@@ -187,7 +204,7 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                         if (row.kind == REGISTRY_ROW_PRIVATE)
                                 private_use = true;
                         if (row.kind == REGISTRY_ROW_SERVICE || row.kind == REGISTRY_ROW_PRIVATE)
-                                json_array_append_new(services, portinfo_row_json(r, ids[i]));
+                                json_array_append_new(services, service_json(r, k, ids[i], &row));
                         else {
                                 json_array_append_new(records, portinfo_row_json(r, ids[i]));
                                 /* Keep the registry's own word: Reserved, Unassigned, De-registered... */

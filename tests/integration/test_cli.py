@@ -156,6 +156,14 @@ open(kf, "w").write("entry: x\nkind: malware\nports: 1\nsummary: s\nsource: t\n"
 rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
 check(one_line_error(rc, err, "k.txt:3", "no protocol"), f"knowledge port without protocol: {err!r}")
 
+# Each service object lists the programs the knowledge file says serve it; [] when it knows none.
+open(kf, "w").write("service: tcpmux\nservers: muxd inetd\nsource: RFC 1078\n")
+served = run_json("info", "--json", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
+check([(x["name"], x["servers"]) for x in served] == [("tcpmux", ["muxd", "inetd"])], f"servers of tcpmux: {served}")
+open(kf, "w").write("service: ssh\nservers: sshd\nsource: RFC 4253\n")
+served = run_json("info", "--json", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
+check([x["servers"] for x in served] == [[]], f"a service the knowledge file does not know has no servers: {served}")
+
 # With no registry named and none stored, the system's Wireshark services file is the source.
 ws = "/usr/share/wireshark/services"
 if os.path.exists(ws):

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -66,6 +67,19 @@ static void test_errors(void **state)
         }
 }
 
+/* true when an entry on (port, proto) lists process among its process names. */
+static bool has_process(const struct knowledge *k, uint16_t port, enum ps_proto proto, const char *process)
+{
+        const struct knowledge_entry *e[64];
+        size_t n = knowledge_for_port(k, port, proto, e, 64);
+
+        for (size_t i = 0; i < n && i < 64; i++)
+                for (size_t j = 0; j < e[i]->nprocesses; j++)
+                        if (strcmp(e[i]->processes[j], process) == 0)
+                                return true;
+        return false;
+}
+
 /* The file the program ships: it parses, and has what the project promises of it. */
 static void test_builtin(void **state)
 {
@@ -78,8 +92,8 @@ static void test_builtin(void **state)
         unsetenv("PORTSCOPE_KNOWLEDGE");
         if (knowledge_load(NULL, &k, &err) < 0)
                 fail_msg("built-in knowledge: %s:%u: %s", err.file, err.line, err.message);
-        assert_true(knowledge_nentries(k) >= 150);
-        assert_true(knowledge_nservices(k) >= 20);
+        assert_true(knowledge_nentries(k) >= 400);
+        assert_true(knowledge_nservices(k) >= 110);
         for (size_t i = 0; i < knowledge_nentries(k); i++) {
                 assert_true(strlen(knowledge_entry(k, i)->source) > 0);
                 malware += knowledge_entry(k, i)->kind == KNOWLEDGE_MALWARE;
@@ -93,6 +107,17 @@ static void test_builtin(void **state)
         assert_true(n >= 1);
         assert_true(knowledge_serves(k, "ssh", "sshd"));
         assert_true(knowledge_serves(k, "http", "nginx"));
+        /* Debian daemons on their default ports, by the names /proc/PID/comm shows. */
+        assert_true(knowledge_serves(k, "smux", "snmpd"));
+        assert_true(knowledge_serves(k, "http-alt", "lighttpd"));
+        assert_true(knowledge_serves(k, "rndc", "named"));
+        assert_false(knowledge_serves(k, "smux", "sshd"));
+        assert_true(has_process(k, 323, PS_UDP, "chronyd"));
+        assert_true(has_process(k, 9100, PS_TCP, "prometheus-node"));
+        assert_true(has_process(k, 9100, PS_TCP, "node_exporter"));
+        assert_true(has_process(k, 6082, PS_TCP, "varnishd"));
+        assert_true(has_process(k, 8404, PS_TCP, "haproxy"));
+        assert_false(has_process(k, 323, PS_TCP, "chronyd"));
         knowledge_free(k);
 }
 
