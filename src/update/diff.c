@@ -350,12 +350,21 @@ static void diff_names_only(const struct registry *old, const struct registry *n
                         if (row.has_port)
                                 continue;
                         size_t n = registry_by_name(other, row.service, ids, 16);
-                        bool found = false;
-                        for (size_t j = 0; j < n && j < 16 && !found; j++) {
-                                registry_row(other, ids[j], &orow);
-                                found = !orow.has_port && strcmp(orow.service, row.service) == 0 &&
-                                        strcmp(orow.proto, row.proto) == 0;
+                        bool found = false, same = false;
+                        /* A name may have several rows without a port: an identical one in the
+                         * other version means no change; else the first with the same protocol. */
+                        for (size_t j = 0; j < n && j < 16 && !same; j++) {
+                                struct registry_row x;
+                                registry_row(other, ids[j], &x);
+                                if (x.has_port || strcmp(x.service, row.service) != 0 || strcmp(x.proto, row.proto) != 0)
+                                        continue;
+                                same = rows_equal(&x, &row);
+                                if (!found || same)
+                                        orow = x;
+                                found = true;
                         }
+                        if (same)
+                                continue;
                         if (!found) {
                                 json_array_append_new(side ? added : removed,
                                                       json_pack("{s:o,s:o,s:o}", "name", portinfo_string(row.service),

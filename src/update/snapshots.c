@@ -484,18 +484,23 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
                         return r;
                 }
         }
-        /* Bounded by count: the oldest go first. */
         r = list_snapshots(dir, &v, &n);
         if (r < 0) {
                 snprintf(errbuf, errlen, "%s: %s", dir, strerror(-r));
                 return r;
         }
-        for (size_t i = 0; keep && i + keep < n; i++) {
+        /* The oldest go first, never the version just installed. */
+        for (size_t i = 0, left = n; keep && i < n && left > keep; i++) {
+                size_t l = strlen(v[i]);
+                if (l >= strlen(tag) && strcmp(v[i] + l - strlen(tag), tag) == 0)
+                        continue;
+                left--;
                 snprintf(path, sizeof(path), "%s/%s", dir, v[i]);
                 if (unlink(path) < 0 && errno != ENOENT) {
-                        snprintf(errbuf, errlen, "cannot remove %s: %s", path, strerror(errno));
+                        r = -errno;
+                        snprintf(errbuf, errlen, "cannot remove %s: %s", path, strerror(-r));
                         free_list(v, n);
-                        return -errno;
+                        return r;
                 }
         }
         free_list(v, n);

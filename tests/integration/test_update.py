@@ -268,12 +268,54 @@ check("unchanged in every version kept" in out, "a port that did not change says
 check(run_json("info", "--json", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
 check(run_json("info", "--json", "2")["history"] is None, "no snapshots: history is null")
 
+# A third version (2/tcp assigned again, modified 2026-03-01): the runs read "from A to B".
+third = new_body.replace(b'\n,2,tcp,Reserved,,,,2025-02-13,,,,"De-assigned on 2025-02-13, previously compressnet by [Bernie_Volz]"',
+                         b"\nnewnet,2,tcp,New Network Service,[Someone],[Someone],2026-03-01,2026-03-01,,,,", 1)
+check(third != new_body, "the third version differs from the second")
+tmp3 = os.path.join(tempfile.mkdtemp(prefix="portscope-update-"), "third.csv")
+open(tmp3, "wb").write(third)
+o3 = run_json("update", "--from", tmp3, "--json", "--no-listening", env=env)
+c = changes(o3["diff"], "assigned", 2)
+check(o3["date"] == "2026-03-01" and len(c) == 1 and c[0]["names"] == ["newnet"] and c[0]["protocols"] == ["tcp"]
+      and c[0]["from"] == "reserved", f"2/tcp newly assigned in the third version: {c}")
+rc, out, err = run("info", "2/tcp", env=env)
+check("2/tcp: compressnet (assigned) in 2024-04-30; reserved in 2026-02-25; newnet (assigned) since 2026-03-01" in out
+      and "2/udp" not in out and "registered 2026-03-01, modified 2026-03-01" in out,
+      f"three versions: {[l for l in out.splitlines() if '2/' in l or 'registered' in l]}")
+rc, out, err = run("info", "2/udp", env=env)
+check("2/udp: compressnet (assigned) in 2024-04-30; reserved from 2026-02-25 to 2026-03-01" not in out
+      and "2/udp: compressnet (assigned) in 2024-04-30; reserved since 2026-02-25" in out,
+      "2/udp unchanged in the third version: its run goes on")
+run_json("update", "--from", new_path, "--json", "--no-listening", env=env)
+
+# Columns in another order: accepted, stored in the canonical order, the same registry.
+import csv
+import io
+rows = list(csv.reader(io.StringIO(new_body.decode("utf-8"), newline="")))
+order = [11, 3, 0, 2, 1, 4, 5, 6, 7, 8, 9, 10]
+buf = io.StringIO(newline="")
+w = csv.writer(buf, lineterminator="\n")
+for row in rows:
+    w.writerow([row[i] for i in order])
+tmpr = os.path.join(os.path.dirname(tmp3), "reordered.csv")
+open(tmpr, "w", encoding="utf-8", newline="").write(buf.getvalue())
+env_r = new_env()
+o = run_json("update", "--from", tmpr, "--json", env=env_r)
+got = open(stored_of(env_r), "rb").read()
+check(o["rows"] == 14500 and got.split(b"\n", 1)[0] == header, "columns in another order: stored in the canonical order")
+j = run_json("diff", "--json", new_path, stored_of(env_r))
+check(all(c["pairs"] == 0 for c in j["counts"].values()) and j["rows"] == {"added": 0, "removed": 0}
+      and not any(j["names_only"].values()), "... and it is the same registry, field for field")
+
 # Snapshots are deduplicated by hash and bounded by count.
 run_json("update", "--from", old_path, "--json", "--no-listening", env=env)
-check(len(snapshots_of(env)) == 2, f"the same version again is kept once: {snapshots_of(env)}")
+check(len(snapshots_of(env)) == 3, f"the same versions again are kept once: {snapshots_of(env)}")
 run_json("update", "--from", new_path, "--json", "--no-listening", "--keep", "1", env=env)
-check(snapshots_of(env) == [s for s in snapshots_of(env) if s.startswith("2026-02-25_")] and len(snapshots_of(env)) == 1,
-      f"--keep 1 keeps the newest only: {snapshots_of(env)}")
+check(len(snapshots_of(env)) == 1 and snapshots_of(env)[0].startswith("2026-02-25_"),
+      f"--keep 1 keeps the version installed only: {snapshots_of(env)}")
+rc, out, err = run("info", "2", env=env)
+check("History (1 registry version kept" in out and "unchanged in every version kept" in out,
+      "with one version kept, no change to tell")
 
 # Progress on a terminal, nothing when piped.
 env_p = new_env()
@@ -310,8 +352,8 @@ check(rc == 0 and "more changes not shown (--limit 3" in out2 and len(out2) < le
 j = run_json("diff", "--json", old_path, new_path)
 check(j["rows"] == d["rows"] and j["counts"] == d["counts"] and j["ranges"] == d["ranges"], "diff --json = update's diff")
 j = run_json("diff", "--json", new_path, new_path)
-check(all(c["pairs"] == 0 for c in j["counts"].values()) and j["rows"] == {"added": 0, "removed": 0},
-      "a version against itself: no change")
+check(all(c["pairs"] == 0 for c in j["counts"].values()) and j["rows"] == {"added": 0, "removed": 0}
+      and not any(j["names_only"].values()), "a version against itself: no change (rdp has two rows without a port)")
 
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()
