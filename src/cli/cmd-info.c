@@ -336,7 +336,7 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < t->n && !ret; i++) {
                 uint16_t port = t->order[i];
                 json_t *o = portinfo_json(r, k, port);
-                if (o)
+                if (o && hist) /* only with snapshots: the API has no history yet */
                         json_object_set_new(o, "history", update_history_json(hist, port));
                 if (!o) {
                         cli_error("out of memory");

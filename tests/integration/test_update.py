@@ -266,7 +266,7 @@ check(h["versions"] == ["2024-04-30", "2026-02-25"] and [c["protocol"] for c in 
 rc, out, err = run("info", "22", env=env)
 check("unchanged in every version kept" in out, "a port that did not change says so")
 check(run_json("info", "--json", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
-check(run_json("info", "--json", "2")["history"] is None, "no snapshots: history is null")
+check("history" not in run_json("info", "--json", "2"), "no snapshots: no history key")
 
 # A third version (2/tcp assigned again, modified 2026-03-01): the runs read "from A to B".
 third = new_body.replace(b'\n,2,tcp,Reserved,,,,2025-02-13,,,,"De-assigned on 2025-02-13, previously compressnet by [Bernie_Volz]"',
