@@ -199,6 +199,8 @@ o = run_json("update", "--url", base + "/renamed-known.csv", "--json", env=env_k
 got = open(stored_of(env_k), "rb").read()
 check(o["status"] == "installed" and o["rows"] == 14500 and got.split(b"\n", 1)[0] == header,
       "'Known Unauthorized Uses' is the old name of 'Unauthorized Use Reported': accepted, header made canonical")
+rc, out, err = run("update", "--url", base + "/renamed-known.csv", env=env_k)
+check(rc == 0 and "unchanged" in out, f"the same download again is unchanged, though stored rewritten: {out!r}")
 r = run_json("info", "--json", "2", env=env_k)
 check(r["protocols"]["tcp"]["status"] == "reserved", "the rewritten copy reads like the original")
 

@@ -461,7 +461,20 @@ static int cmd_update(int argc, char **argv)
                 }
         }
         update_sha256(d.data ? d.data : "", d.len, sha_new);
-        if (*sha_old && strcmp(sha_new, sha_old) == 0) {
+        bool same = *sha_old && strcmp(sha_new, sha_old) == 0;
+        /* Only a complete, well-formed IANA CSV replaces the copy in use. */
+        if (!same && update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
+                                      &canon, &canon_len, err, sizeof(err)) < 0) {
+                err_escaped("portscope: update: ", err, " (nothing was changed)\n");
+                goto out;
+        }
+        /* A header rewritten to the canonical one: the installed copy may be that rewrite. */
+        if (!same && canon && *sha_old) {
+                char sha_canon[65];
+                update_sha256(canon, canon_len, sha_canon);
+                same = strcmp(sha_canon, sha_old) == 0;
+        }
+        if (same) {
                 /* The server did not help, the hash says it: nothing new. Remember its validators. */
                 if (!o.check && !o.from)
                         state_save(statepath, o.url, sha_old, &d.got);
@@ -473,12 +486,6 @@ static int cmd_update(int argc, char **argv)
                                o.check ? "Current" : "Registry", sha_old);
                         ret = 0;
                 }
-                goto out;
-        }
-        /* Only a complete, well-formed IANA CSV replaces the copy in use. */
-        if (update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh, &canon,
-                             &canon_len, err, sizeof(err)) < 0) {
-                err_escaped("portscope: update: ", err, " (nothing was changed)\n");
                 goto out;
         }
         if (old_data) {
