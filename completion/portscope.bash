@@ -4,7 +4,7 @@ _portscope() {
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
-    local commands="info search list registry update audit listening scan serve help version"
+    local commands="info search list registry update diff audit listening scan serve help version"
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
         return
@@ -24,7 +24,8 @@ _portscope() {
         search) opts="$opts --limit" ;;
         list) opts="--json --registry --no-cache --help --status --range --proto --port --compact" ;;
         registry) opts="$opts" ;;
-        update) opts="--url --from --timeout --json --help" ;;
+        update) opts="--url --from --check --timeout --min-rows --keep --limit --no-listening --json --help" ;;
+        diff) opts="--json --limit --help" ;;
         audit|listening) opts="$opts --jsonl --all --netns --baseline --write-baseline --prometheus --fail-on --changes" ;;
         scan) opts="$opts --jsonl -p --ports --top-ports --engine --rate --seed --shard --resume --exclude --exclude-file -iL -oX -oG -oJ --timeout --max-retries --max-inflight --source-ports --udp-budget --payloads --service-wait --service-probes --no-service --no-progress --store --all-states --changes" ;;
         serve) opts="--listen --registry --show-local --help" ;;

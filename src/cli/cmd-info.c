@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "portscope/portinfo.h"
+#include "portscope/update.h"
 #include "portscope/util.h"
 
 static const char info_usage[] =
@@ -167,6 +168,8 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
         if (!any)
                 puts("  (none: no row of the registry covers this port)");
         json_decref(seen_ids);
+        update_history_print(stdout, (unsigned)json_integer_value(json_object_get(o, "port")),
+                             json_object_get(o, "history"), protos);
 
         json_t *obs = json_object_get(o, "observed"), *x;
         size_t i;
@@ -293,6 +296,7 @@ int cmd_info(int argc, char **argv)
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         struct targets *t = NULL;
+        struct update_history *hist = NULL;
         int opt, ret;
 
         cli_protect_negative(argc, argv);
@@ -325,12 +329,15 @@ int cmd_info(int argc, char **argv)
                         goto out;
         }
         /* Several ports print an array, streamed: a range of thousands must not be built whole. */
+        hist = update_history_open(); /* the versions 'portscope update' kept, if any */
         bool array = c.json && t->n > 1;
         if (array)
                 fputs("[", stdout);
         for (size_t i = 0; i < t->n && !ret; i++) {
                 uint16_t port = t->order[i];
                 json_t *o = portinfo_json(r, k, port);
+                if (o && hist) /* only with snapshots: the API has no history yet */
+                        json_object_set_new(o, "history", update_history_json(hist, port));
                 if (!o) {
                         cli_error("out of memory");
                         ret = EXIT_USAGE;
@@ -356,6 +363,7 @@ int cmd_info(int argc, char **argv)
                 ret = EXIT_USAGE;
         }
 out:
+        update_history_close(hist);
         free(t);
         knowledge_free(k);
         registry_close(r);

@@ -19,6 +19,7 @@ static const char usage[] =
         "                              ports by status: e.g. every unassigned system port\n"
         "  registry                    the registry in use: source, date, counts\n"
         "  update                      fetch the current registry from IANA\n"
+        "  diff OLD NEW                what changed between two copies of the registry\n"
         "This machine:\n"
         "  (no command), audit         audit every listening socket: owner, registry, verdict\n"
         "  listening [PORT]            what is listening (on PORT), owned by which process\n"
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
         }
         static const char *const components[][2] = {
                 { "audit", "audit" }, { "listening", "audit" }, { "serve", "serve" },
-                { "scan", "scan" },   { "update", "update" },
+                { "scan", "scan" },   { "update", "update" }, { "diff", "update" },
         };
         for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
                 if (strcmp(cmd, components[i][0]) == 0)

@@ -1,40 +1,81 @@
-/* portscope update — fetch the current IANA registry, check it, and store it atomically in
- * $XDG_DATA_HOME/portscope/, saying what changed. Its own executable because libcurl (and the
- * TLS stack under it) would cost every other command milliseconds of start-up. */
+/* portscope update — fetch the current IANA registry (only when the server has a newer one),
+ * check it, store it atomically in $XDG_DATA_HOME/portscope/, keep a snapshot of it, and say
+ * what changed in the registry's own terms; portscope diff OLD NEW — the same comparison of any
+ * two files. Its own executable because libcurl (and the TLS stack under it) would cost every
+ * other command milliseconds of start-up. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
-static const char usage[] =
-        "Usage: portscope update [--url URL | --from FILE] [--json] [--timeout SECONDS]\n"
+static const char update_usage[] =
+        "Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n"
         "\n"
-        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV), checks\n"
-        "that it parses completely, and stores it as\n"
-        "$XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n"
+        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n"
+        "installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n"
         "~/.local/share/portscope/), which every portscope command then reads unless given\n"
-        "--registry FILE. The old copy is replaced atomically, and only by a file that parses:\n"
-        "a failed or partial download changes nothing. Prints the rows added and removed (by\n"
-        "service name, port and protocol).\n"
+        "--registry FILE. The download is conditional (If-None-Match, If-Modified-Since): when\n"
+        "the server says nothing changed, or the file has the SHA-256 of the installed copy,\n"
+        "nothing is touched. A new copy is installed only when its header has every column (by\n"
+        "name), every row parses and it has at least --min-rows rows; it replaces the old one\n"
+        "atomically. Each installed version is kept, compressed, in\n"
+        "$XDG_DATA_HOME/portscope/snapshots/ ('portscope info PORT' shows a port's history across\n"
+        "them). Then it says what changed, port by port: newly assigned, de-assigned, renamed,\n"
+        "aliases, metadata, unauthorized use; and whether something listens here on a port whose\n"
+        "status changed. Progress is shown on a terminal only.\n"
         "\n"
         "Options:\n"
         "  --url URL        where to fetch from (default: " UPDATE_IANA_URL ")\n"
         "  --from FILE      install a CSV you already have instead of downloading\n"
+        "  --check          only say whether a newer registry is available; install nothing.\n"
+        "                   Exit status 0: current, 10: a newer one is available, 2: error\n"
         "  --timeout SECS   give up a download after SECS seconds (default 120)\n"
-        "  --json           {\"stored\":PATH,\"date\":..,\"rows\":N,\"added\":[..],\"removed\":[..]}\n"
+        "  --min-rows N     refuse a registry with fewer rows (default 10000)\n"
+        "  --keep N         snapshots kept, the oldest removed first (default 24)\n"
+        "  --limit N        print at most N changes (default: all)\n"
+        "  --no-listening   do not ask the audit what listens on the ports that changed\n"
+        "  --json           one object (docs/update.md)\n"
         "  -h, --help       this text\n"
+        "\n"
+        "Exit status: 0 installed or already current, 10 (--check) a newer registry is available,\n"
+        "2 error (offline, HTTP error, a download that does not check): nothing was changed.\n"
         "\n"
         "Examples:\n"
         "  portscope update\n"
+        "  portscope update --check || echo 'newer registry available'\n"
         "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n";
+
+static const char diff_usage[] =
+        "Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
+        "\n"
+        "Compares two copies of the IANA registry in its own terms: each port and protocol is\n"
+        "expanded to its state in both (assigned, with its names; reserved; unassigned), and the\n"
+        "changes are listed by range (system ports first): newly assigned, de-assigned (to\n"
+        "reserved or unassigned), renamed, aliases added or removed, reserved/unassigned,\n"
+        "metadata (description, assignee, contact, reference, dates, notes) and unauthorized use\n"
+        "reported; service names without a port separately. Counts come first, then every\n"
+        "change. Consecutive ports and protocols with the same change are one line.\n"
+        "\n"
+        "Options:\n"
+        "  --limit N        print at most N changes (default: all; the counts are always whole)\n"
+        "  --json           the same structure as JSON (docs/update.md)\n"
+        "  -h, --help       this text\n"
+        "\n"
+        "Examples:\n"
+        "  portscope diff service-names-port-numbers.2024-04.csv service-names-port-numbers.2026-02.csv\n"
+        "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n";
 
 static void err_escaped(const char *prefix, const char *s, const char *suffix)
 {
@@ -43,42 +84,327 @@ static void err_escaped(const char *prefix, const char *s, const char *suffix)
         fputs(suffix, stderr);
 }
 
-int main(int argc, char **argv)
+static int print_json(json_t *o)
+{
+        int r = json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        return r < 0 || fflush(stdout) != 0 ? 2 : 0;
+}
+
+static bool parse_count(const char *opt, const char *arg, unsigned long max, unsigned long *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(arg, &end, 10);
+        if (!*arg || *end || errno || v > max || arg[0] == '-') {
+                fprintf(stderr, "portscope: %s '", opt);
+                ps_term_escape(stderr, arg, (size_t)-1, false);
+                fprintf(stderr, "': expected a number 0-%lu\n", max);
+                return false;
+        }
+        *ret = v;
+        return true;
+}
+
+/* ---- diff ---- */
+
+static int cmd_diff(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "url", required_argument, NULL, 'u' },  { "from", required_argument, NULL, 'f' },
-                { "json", no_argument, NULL, 'j' },       { "timeout", required_argument, NULL, 't' },
-                { "help", no_argument, NULL, 'h' },       { 0 },
+                { "json", no_argument, NULL, 'j' }, { "limit", required_argument, NULL, 'l' },
+                { "help", no_argument, NULL, 'h' }, { 0 },
         };
-        const char *url = UPDATE_IANA_URL, *from = NULL;
-        bool json = false, url_given = false;
-        long timeout = 120;
-        struct download d = { 0 };
-        struct registry *fresh = NULL, *old = NULL;
-        struct registry_error err = { 0 };
-        char dir[1024], path[1100];
+        bool json = false;
+        unsigned long limit = 0;
+        struct registry *a = NULL, *b = NULL;
+        char err[1024];
         int opt, ret = 2;
 
-        /* Called as {"portscope-update", "update", args...} by portscope, or directly. */
-        if (argc > 1 && strcmp(argv[1], "update") == 0) {
-                argv[1] = argv[0];
-                argc--, argv++;
-        }
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'u': url = optarg; url_given = true; break;
-                case 'f': from = optarg; break;
                 case 'j': json = true; break;
-                case 't': {
-                        char *end;
-                        timeout = strtol(optarg, &end, 10);
-                        if (*end || timeout <= 0 || timeout > 3600) {
-                                err_escaped("portscope: update: --timeout '", optarg, "': expected 1-3600 seconds\n");
+                case 'l':
+                        if (!parse_count("diff: --limit", optarg, 1000000000, &limit))
+                                return 2;
+                        break;
+                case 'h': fputs(diff_usage, stdout); return 0;
+                default: fputs("Try 'portscope diff --help'.\n", stderr); return 2;
+                }
+        }
+        if (argc - optind != 2) {
+                fputs("portscope: diff: expected two registry files, OLD and NEW (see --help)\n", stderr);
+                return 2;
+        }
+        if (update_load_file(argv[optind], 0, &a, err, sizeof(err)) < 0 ||
+            update_load_file(argv[optind + 1], 0, &b, err, sizeof(err)) < 0) {
+                err_escaped("portscope: diff: ", err, "\n");
+                goto out;
+        }
+        json_t *d = update_diff(a, b);
+        if (!d) {
+                fputs("portscope: diff: out of memory\n", stderr);
+                goto out;
+        }
+        if (json) {
+                json_object_set_new(d, "registry", portinfo_source_json(b));
+                ret = print_json(d);
+        } else {
+                update_diff_print(stdout, d, limit);
+                ret = fflush(stdout) == 0 ? 0 : 2;
+        }
+        json_decref(d);
+out:
+        registry_close(a);
+        registry_close(b);
+        return ret;
+}
+
+/* ---- what listens here on the ports that changed ---- */
+
+/* Runs `portscope-audit listening --json` (beside this program, or installed) and returns its
+ * listeners; NULL with why when it cannot. */
+static json_t *listeners(char *why, size_t whylen)
+{
+        char self[PATH_MAX], path[PATH_MAX + 32];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        int fd[2], status;
+        pid_t pid;
+
+        path[0] = '\0';
+        if (n > 0) {
+                self[n] = '\0';
+                *strrchr(self, '/') = '\0';
+                snprintf(path, sizeof(path), "%s/portscope-audit", self);
+        }
+        if (!*path || access(path, X_OK) != 0)
+                snprintf(path, sizeof(path), "%s/portscope-audit", PORTSCOPE_LIBEXECDIR);
+        if (access(path, X_OK) != 0) {
+                snprintf(why, whylen, "portscope-audit is not installed");
+                return NULL;
+        }
+        if (pipe2(fd, O_CLOEXEC) < 0) {
+                snprintf(why, whylen, "pipe: %s", strerror(errno));
+                return NULL;
+        }
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0) {
+                snprintf(why, whylen, "fork: %s", strerror(errno));
+                close(fd[0]);
+                close(fd[1]);
+                return NULL;
+        }
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(fd[1], STDOUT_FILENO);
+                if (devnull >= 0)
+                        dup2(devnull, STDERR_FILENO);
+                execl(path, "portscope-audit", "listening", "--json", (char *)NULL);
+                _exit(127);
+        }
+        close(fd[1]);
+        json_error_t jerr;
+        FILE *f = fdopen(fd[0], "r");
+        json_t *o = f ? json_loadf(f, JSON_DISABLE_EOF_CHECK, &jerr) : NULL;
+        if (f)
+                fclose(f);
+        else
+                close(fd[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        /* The audit exits 1 when it has findings: that is an answer too. */
+        if (!o || !WIFEXITED(status) || WEXITSTATUS(status) > 1) {
+                snprintf(why, whylen, "portscope-audit listening failed (exit status %d)",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                json_decref(o);
+                return NULL;
+        }
+        json_t *l = json_incref(json_object_get(o, "listeners"));
+        json_decref(o);
+        if (!json_is_array(l)) {
+                json_decref(l);
+                snprintf(why, whylen, "portscope-audit listening gave no listeners");
+                return NULL;
+        }
+        return l;
+}
+
+/* Listeners on a port whose status or names changed: [{"port","protocol","process","pid","change"}]. */
+static json_t *affected_listeners(json_t *diff, char *why, size_t whylen)
+{
+        json_t *l = listeners(why, whylen), *out, *x;
+        size_t i;
+
+        if (!l)
+                return NULL;
+        out = json_array();
+        json_array_foreach(l, i, x) {
+                json_t *port = json_object_get(x, "port"), *proto = json_object_get(x, "protocol");
+                if (!json_is_integer(port) || !json_is_string(proto) || json_is_false(json_object_get(x, "listening")))
+                        continue;
+                json_t *c = update_diff_find(diff, (unsigned)json_integer_value(port), json_string_value(proto));
+                if (!c)
+                        continue;
+                bool dup = false;
+                json_t *y;
+                size_t j;
+                json_array_foreach(out, j, y) dup |= json_equal(json_object_get(y, "port"), port) &&
+                                                     json_equal(json_object_get(y, "protocol"), proto);
+                if (dup)
+                        continue;
+                json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O,s:O}", "port", port, "protocol", proto, "process",
+                                                     json_object_get(x, "process") ? json_object_get(x, "process") : json_null(),
+                                                     "pid", json_object_get(x, "pid") ? json_object_get(x, "pid") : json_null(),
+                                                     "change", c));
+        }
+        json_decref(l);
+        return out;
+}
+
+static void print_affected(json_t *aff, const char *why)
+{
+        json_t *x;
+        size_t i;
+
+        if (!aff) {
+                printf("\nWhat listens here on the ports that changed: not checked (");
+                ps_term_escape(stdout, why, (size_t)-1, false);
+                puts(")");
+                return;
+        }
+        if (json_array_size(aff) == 0) {
+                puts("\nNothing listens here on a port whose registry status changed.");
+                return;
+        }
+        puts("\nListening here on ports whose registry status changed (the audit's verdict may have changed;");
+        puts("run 'portscope audit'):");
+        json_array_foreach(aff, i, x) {
+                json_t *c = json_object_get(x, "change");
+                const char *proc = json_string_value(json_object_get(x, "process"));
+                printf("  %lld/%s  ", json_integer_value(json_object_get(x, "port")),
+                       json_string_value(json_object_get(x, "protocol")));
+                ps_term_escape(stdout, proc ? proc : "(owner unknown)", (size_t)-1, false);
+                if (json_is_integer(json_object_get(x, "pid")))
+                        printf(" (pid %lld)", json_integer_value(json_object_get(x, "pid")));
+                printf(": %s", json_string_value(json_object_get(c, "category")));
+                json_t *names = json_object_get(c, "names");
+                if (!names)
+                        names = json_object_get(c, "to");
+                if (json_is_array(names) && json_array_size(names)) {
+                        json_t *y;
+                        size_t j;
+                        fputs(" (", stdout);
+                        json_array_foreach(names, j, y) {
+                                if (j)
+                                        fputs(", ", stdout);
+                                ps_term_escape(stdout, json_string_value(y), (size_t)-1, false);
+                        }
+                        fputs(")", stdout);
+                }
+                putchar('\n');
+        }
+}
+
+/* ---- update ---- */
+
+struct state {
+        char url[2048];
+        char sha256[65];
+        struct update_validators v;
+};
+
+static void state_load(const char *path, struct state *s)
+{
+        json_error_t e;
+        json_t *o = json_load_file(path, 0, &e);
+        const char *x;
+
+        memset(s, 0, sizeof(*s));
+        if (!o)
+                return;
+        if ((x = json_string_value(json_object_get(o, "url"))))
+                snprintf(s->url, sizeof(s->url), "%s", x);
+        if ((x = json_string_value(json_object_get(o, "sha256"))))
+                snprintf(s->sha256, sizeof(s->sha256), "%s", x);
+        if ((x = json_string_value(json_object_get(o, "etag"))))
+                snprintf(s->v.etag, sizeof(s->v.etag), "%s", x);
+        if ((x = json_string_value(json_object_get(o, "last_modified"))))
+                snprintf(s->v.last_modified, sizeof(s->v.last_modified), "%s", x);
+        json_decref(o);
+}
+
+static int state_save(const char *path, const char *url, const char *sha, const struct update_validators *v)
+{
+        json_t *o = json_pack("{s:o,s:s,s:s,s:s}", "url", portinfo_string(url), "sha256", sha, "etag", v->etag,
+                              "last_modified", v->last_modified);
+        char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+        int r = s ? ps_write_file_atomic(path, s, strlen(s), 0644) : -ENOMEM;
+
+        free(s);
+        json_decref(o);
+        return r;
+}
+
+struct opts {
+        const char *url, *from;
+        bool json, check, no_listening;
+        long timeout;
+        unsigned long min_rows, keep, limit;
+};
+
+static int cmd_update(int argc, char **argv)
+{
+        static const struct option lopts[] = {
+                { "url", required_argument, NULL, 'u' },      { "from", required_argument, NULL, 'f' },
+                { "json", no_argument, NULL, 'j' },           { "timeout", required_argument, NULL, 't' },
+                { "check", no_argument, NULL, 'c' },          { "min-rows", required_argument, NULL, 'm' },
+                { "keep", required_argument, NULL, 'k' },     { "limit", required_argument, NULL, 'l' },
+                { "no-listening", no_argument, NULL, 'L' },   { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct opts o = { .url = UPDATE_IANA_URL, .timeout = 120, .min_rows = UPDATE_MIN_ROWS, .keep = UPDATE_KEEP_DEFAULT };
+        bool url_given = false;
+        struct download d = { 0 };
+        struct registry *fresh = NULL, *old = NULL;
+        char dir[1024], path[1100], statepath[1100], err[1024], sha_new[65] = "", sha_old[65] = "";
+        char *old_data = NULL, *canon = NULL;
+        size_t old_len = 0, canon_len = 0;
+        struct state st;
+        json_t *out = NULL, *diff = NULL, *aff = NULL;
+        int opt, ret = 2, r;
+
+        while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+                unsigned long v;
+                switch (opt) {
+                case 'u': o.url = optarg; url_given = true; break;
+                case 'f': o.from = optarg; break;
+                case 'j': o.json = true; break;
+                case 'c': o.check = true; break;
+                case 'L': o.no_listening = true; break;
+                case 't':
+                        if (!parse_count("update: --timeout", optarg, 3600, &v) || v == 0) {
+                                if (v == 0)
+                                        fputs("portscope: update: --timeout '0': expected 1-3600 seconds\n", stderr);
+                                return 2;
+                        }
+                        o.timeout = (long)v;
+                        break;
+                case 'm':
+                        if (!parse_count("update: --min-rows", optarg, 10000000, &o.min_rows))
+                                return 2;
+                        break;
+                case 'k':
+                        if (!parse_count("update: --keep", optarg, 1000, &o.keep) || o.keep == 0) {
+                                if (o.keep == 0)
+                                        fputs("portscope: update: --keep '0': keep at least 1 snapshot\n", stderr);
                                 return 2;
                         }
                         break;
-                }
-                case 'h': fputs(usage, stdout); return 0;
+                case 'l':
+                        if (!parse_count("update: --limit", optarg, 1000000000, &o.limit))
+                                return 2;
+                        break;
+                case 'h': fputs(update_usage, stdout); return 0;
                 default: fputs("Try 'portscope update --help'.\n", stderr); return 2;
                 }
         }
@@ -86,7 +412,7 @@ int main(int argc, char **argv)
                 err_escaped("portscope: update: unexpected argument '", argv[optind], "'\n");
                 return 2;
         }
-        if (from && url_given) {
+        if (o.from && url_given) {
                 fputs("portscope: update: --url and --from exclude each other\n", stderr);
                 return 2;
         }
@@ -95,103 +421,190 @@ int main(int argc, char **argv)
                 return 2;
         }
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
+        snprintf(statepath, sizeof(statepath), "%s/update-state.json", dir);
 
-        if (from) {
-                int r = ps_read_file(from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
+        /* The installed copy, and what the server said when it was fetched. */
+        if (ps_read_file(path, UPDATE_MAX_DOWNLOAD, &old_data, &old_len) == 0)
+                update_sha256(old_data, old_len, sha_old);
+        state_load(statepath, &st);
+        bool conditional = !o.from && *sha_old && strcmp(st.url, o.url) == 0 && strcmp(st.sha256, sha_old) == 0;
+
+        if (o.from) {
+                r = ps_read_file(o.from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
-                        err_escaped("portscope: update: ", from, ": ");
-                        fprintf(stderr, "%s\n", strerror(-r));
-                        return 2;
+                        err_escaped("portscope: update: ", o.from, ": ");
+                        fprintf(stderr, "%s (nothing was changed)\n", strerror(-r));
+                        goto out;
                 }
         } else {
-                if (!json && isatty(STDERR_FILENO)) {
+                d.progress = !o.json && isatty(STDERR_FILENO);
+                if (d.progress) {
                         fputs("Fetching ", stderr);
-                        ps_term_escape(stderr, url, (size_t)-1, false);
+                        ps_term_escape(stderr, o.url, (size_t)-1, false);
                         fputs(" ...\n", stderr);
                 }
-                if (update_fetch(url, timeout, &d) < 0)
+                r = update_fetch(o.url, o.timeout, conditional ? &st.v : NULL, &d);
+                if (r < 0)
                         goto out;
+                if (r == UPDATE_NOT_MODIFIED) {
+                        const char *since = *st.v.last_modified ? st.v.last_modified : "the last download";
+                        if (o.json) {
+                                out = json_pack("{s:s,s:o,s:o,s:s}", "status", "current", "stored", portinfo_string(path),
+                                                "since", json_string(since), "sha256", sha_old);
+                                ret = print_json(out);
+                        } else {
+                                printf("%s: unchanged since %s (the server answered 304 Not Modified); nothing was changed.\n",
+                                       o.check ? "Current" : "Registry", since);
+                                ret = 0;
+                        }
+                        goto out;
+                }
         }
+        update_sha256(d.data ? d.data : "", d.len, sha_new);
+        bool same = *sha_old && strcmp(sha_new, sha_old) == 0;
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
-        if (registry_parse_buffer(from ? from : url, d.data ? d.data : "", d.len, REGISTRY_SOURCE_IANA_CSV, &fresh,
-                                  &err) < 0) {
-                fputs("portscope: update: ", stderr);
-                ps_term_escape(stderr, err.file, (size_t)-1, false);
-                if (err.line)
-                        fprintf(stderr, ":%u", err.line);
-                fputs(": ", stderr);
-                ps_term_escape(stderr, err.message, (size_t)-1, false);
-                fputs(" (nothing was changed)\n", stderr);
+        if (!same && update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
+                                      &canon, &canon_len, err, sizeof(err)) < 0) {
+                err_escaped("portscope: update: ", err, " (nothing was changed)\n");
                 goto out;
         }
-        if (access(path, R_OK) == 0)
-                (void)registry_parse_file(path, REGISTRY_SOURCE_IANA_CSV, &old, &err);
+        /* A header rewritten to the canonical one: the installed copy may be that rewrite. */
+        if (!same && canon && *sha_old) {
+                char sha_canon[65];
+                update_sha256(canon, canon_len, sha_canon);
+                same = strcmp(sha_canon, sha_old) == 0;
+        }
+        if (same) {
+                /* The server did not help, the hash says it: nothing new. Remember its validators. */
+                if (!o.check && !o.from)
+                        state_save(statepath, o.url, sha_old, &d.got);
+                if (o.json) {
+                        out = json_pack("{s:s,s:o,s:s}", "status", "current", "stored", portinfo_string(path), "sha256", sha_old);
+                        ret = print_json(out);
+                } else {
+                        printf("%s: unchanged (the download has the SHA-256 of the installed copy, %.12s…); nothing was changed.\n",
+                               o.check ? "Current" : "Registry", sha_old);
+                        ret = 0;
+                }
+                goto out;
+        }
+        if (old_data) {
+                char e2[1024], *old_canon = NULL;
+                size_t old_canon_len = 0;
+                if (update_check_csv(path, old_data, old_len, 0, &old, &old_canon, &old_canon_len, e2, sizeof(e2)) < 0)
+                        old = NULL;
+                free(old_canon);
+        }
+        const char *date = registry_source(fresh)->date;
+        if (o.check) {
+                if (o.json) {
+                        out = json_pack("{s:s,s:s,s:o,s:s}", "status", "available", "date", date, "installed_date",
+                                        old ? json_string(registry_source(old)->date) : json_null(), "sha256", sha_new);
+                        print_json(out);
+                } else
+                        printf("A %s registry is available: newest date %s, %u rows (installed: %s). "
+                               "'portscope update' installs it.\n",
+                               !old || strcmp(date, registry_source(old)->date) > 0 ? "newer" : "different", date,
+                               registry_nrows(fresh), old ? registry_source(old)->date : "none");
+                ret = UPDATE_EXIT_NEWER;
+                goto out;
+        }
 
-        int r = ps_mkdir_p(dir);
+        /* A copy installed by an earlier portscope, without snapshots, is history too. */
+        if (old && update_snapshot_count(dir) <= 0)
+                (void)update_snapshot_add(dir, old_data, old_len, registry_source(old)->date, (unsigned)o.keep, err,
+                                          sizeof(err));
+        const char *body = canon ? canon : d.data;
+        size_t body_len = canon ? canon_len : d.len;
+        r = ps_mkdir_p(dir);
         if (r == 0)
-                r = ps_write_file_atomic(path, d.data, d.len, 0644);
+                r = ps_write_file_atomic(path, body, body_len, 0644);
         if (r < 0) {
                 err_escaped("portscope: update: cannot store ", path, ": ");
                 fprintf(stderr, "%s (nothing was changed)\n", strerror(-r));
                 goto out;
         }
-
-        json_t *o = json_object(), *added = json_array(), *removed = json_array();
-        size_t nn = 0, no = 0;
-        char **kn = update_row_keys(fresh, &nn), **ko = old ? update_row_keys(old, &no) : NULL;
-        if (old && kn && ko) {
-                update_keys_diff(kn, nn, ko, no, added);
-                update_keys_diff(ko, no, kn, nn, removed);
-        }
-        json_object_set_new(o, "registry", portinfo_source_json(fresh));
-        json_object_set_new(o, "stored", portinfo_string(path));
-        json_object_set_new(o, "source", portinfo_string(from ? from : url));
-        json_object_set_new(o, "date", json_string(registry_source(fresh)->date));
-        json_object_set_new(o, "rows", json_integer(registry_nrows(fresh)));
-        json_object_set_new(o, "previous_date", old ? json_string(registry_source(old)->date) : json_null());
-        json_object_set_new(o, "added", added);
-        json_object_set_new(o, "removed", removed);
-        if (json) {
-                json_dumpf(o, stdout, JSON_COMPACT);
-                putchar('\n');
-        } else {
-                fputs("Stored ", stdout);
-                ps_term_escape(stdout, path, (size_t)-1, false);
-                /* Dates are checked to be YYYY-MM[-DD] when parsed: nothing to escape. */
-                printf("\n  %u rows, newest date %s\n", registry_nrows(fresh), registry_source(fresh)->date);
-                if (old) {
-                        printf("  previous copy: newest date %s; %zu rows added, %zu removed (by name, port and protocol)\n",
-                               registry_source(old)->date, json_array_size(added), json_array_size(removed));
-                        size_t i;
-                        json_t *x;
-                        json_array_foreach(added, i, x) {
-                                if (i == 20) {
-                                        printf("    … and %zu more added\n", json_array_size(added) - 20);
-                                        break;
-                                }
-                                fputs("    + ", stdout);
-                                ps_term_escape(stdout, json_string_value(x), (size_t)-1, false);
-                                putchar('\n');
-                        }
-                        json_array_foreach(removed, i, x) {
-                                if (i == 20) {
-                                        printf("    … and %zu more removed\n", json_array_size(removed) - 20);
-                                        break;
-                                }
-                                fputs("    - ", stdout);
-                                ps_term_escape(stdout, json_string_value(x), (size_t)-1, false);
-                                putchar('\n');
-                        }
-                } else
-                        puts("  (no previous copy)");
-        }
-        json_decref(o);
-        update_free_keys(kn, nn);
-        update_free_keys(ko, no);
+        /* From here the new copy is installed: what follows only reports. */
         ret = 0;
+        char sha_body[65];
+        update_sha256(body, body_len, sha_body);
+        if (!o.from)
+                state_save(statepath, o.url, sha_body, &d.got);
+        char snap_err[1024] = "";
+        if (update_snapshot_add(dir, body, body_len, date, (unsigned)o.keep, snap_err, sizeof(snap_err)) < 0)
+                err_escaped("portscope: update: warning: ", snap_err, " (the registry was installed; its history was not kept)\n");
+        int nsnap = update_snapshot_count(dir);
+
+        if (old) {
+                diff = update_diff(old, fresh);
+                if (!diff)
+                        fputs("portscope: update: out of memory comparing the versions\n", stderr);
+        }
+        char why[256] = "not asked (--no-listening)";
+        bool status_changed = false;
+        if (diff)
+                for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "status", NULL }; *c; c++)
+                        status_changed |= json_integer_value(json_object_get(
+                                                  json_object_get(json_object_get(diff, "counts"), *c), "pairs")) > 0;
+        if (diff && status_changed && !o.no_listening)
+                aff = affected_listeners(diff, why, sizeof(why));
+        else if (diff && !status_changed)
+                snprintf(why, sizeof(why), "no port changed status");
+
+        if (o.json) {
+                out = json_pack("{s:o,s:s,s:o,s:o,s:s,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:o}", "registry", portinfo_source_json(fresh),
+                                "status", "installed", "stored", portinfo_string(path), "source",
+                                portinfo_string(o.from ? o.from : o.url), "date", date, "rows",
+                                (json_int_t)registry_nrows(fresh), "sha256", sha_body, "previous_date",
+                                old ? json_string(registry_source(old)->date) : json_null(), "snapshots",
+                                (json_int_t)(nsnap > 0 ? nsnap : 0), "diff", diff ? json_incref(diff) : json_null(),
+                                "listening", aff ? json_incref(aff) : json_null(), "added",
+                                diff ? json_incref(json_object_get(diff, "added")) : json_array(), "removed",
+                                diff ? json_incref(json_object_get(diff, "removed")) : json_array());
+                if (!aff)
+                        json_object_set_new(out, "listening_note", json_string(why));
+                if (print_json(out) != 0)
+                        ret = 2;
+                goto out;
+        }
+        fputs("Installed ", stdout);
+        ps_term_escape(stdout, path, (size_t)-1, false);
+        /* Dates are checked to be YYYY-MM[-DD] when parsed: nothing to escape. */
+        printf("\n  %u rows, newest date %s, SHA-256 %.16s…\n", registry_nrows(fresh), date, sha_body);
+        if (nsnap > 0)
+                printf("  %d version%s kept in %s/snapshots/ (at most %lu)\n", nsnap, nsnap == 1 ? "" : "s", dir, o.keep);
+        if (!old) {
+                puts("  (no previous copy to compare with)");
+        } else if (diff) {
+                putchar('\n');
+                update_diff_print(stdout, diff, o.limit);
+                if (status_changed)
+                        print_affected(aff, why);
+        }
+        if (fflush(stdout) != 0)
+                ret = 2;
 out:
+        json_decref(out);
+        json_decref(diff);
+        json_decref(aff);
         free(d.data);
+        free(old_data);
+        free(canon);
         registry_close(fresh);
         registry_close(old);
         return ret;
+}
+
+int main(int argc, char **argv)
+{
+        /* Called as {"portscope-update", "update"|"diff", args...} by portscope, or directly. */
+        if (argc > 1 && strcmp(argv[1], "diff") == 0) {
+                argv[1] = argv[0];
+                return cmd_diff(argc - 1, argv + 1);
+        }
+        if (argc > 1 && strcmp(argv[1], "update") == 0) {
+                argv[1] = argv[0];
+                argc--, argv++;
+        }
+        return cmd_update(argc, argv);
 }

@@ -1,0 +1,753 @@
+/* Two versions of the registry compared in its own terms: each (port, protocol) is expanded to
+ * its state in both (assigned with names, reserved, unassigned), and what changed is said once
+ * for each run of consecutive ports and each set of protocols with the same change. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portscope/port.h"
+#include "portscope/portinfo.h"
+#include "portscope/update.h"
+#include "portscope/util.h"
+
+#define MAX_COVER 64
+
+/* The categories, in the order they are printed. */
+static const struct {
+        const char *key, *title;
+} categories[] = {
+        { "assigned", "Newly assigned" },
+        { "deassigned", "De-assigned" },
+        { "renamed", "Renamed" },
+        { "aliases_added", "Aliases added" },
+        { "aliases_removed", "Aliases removed" },
+        { "status", "Reserved / unassigned" },
+        { "metadata", "Metadata changed" },
+        { "unauthorized_use", "Unauthorized use reported, changed" },
+};
+#define NCAT (sizeof(categories) / sizeof(categories[0]))
+
+static const struct {
+        const char *name, *bounds;
+        unsigned lo, hi;
+} ranges[] = {
+        { "system", "0-1023", 0, 1023 },
+        { "user", "1024-49151", 1024, 49151 },
+        { "dynamic", "49152-65535", 49152, 65535 },
+};
+
+/* The metadata columns compared; unauthorized use is its own category. */
+static const struct {
+        const char *name;
+        size_t off;
+} fields[] = {
+        { "description", offsetof(struct registry_row, description) },
+        { "assignee", offsetof(struct registry_row, assignee) },
+        { "contact", offsetof(struct registry_row, contact) },
+        { "registered", offsetof(struct registry_row, registered) },
+        { "modified", offsetof(struct registry_row, modified) },
+        { "reference", offsetof(struct registry_row, reference) },
+        { "service_code", offsetof(struct registry_row, service_code) },
+        { "notes", offsetof(struct registry_row, notes) },
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static const char *field_of(const struct registry_row *r, size_t off)
+{
+        return *(const char *const *)((const char *)r + off);
+}
+
+static int cat_index(const char *key)
+{
+        for (size_t i = 0; i < NCAT; i++)
+                if (strcmp(categories[i].key, key) == 0)
+                        return (int)i;
+        return (int)NCAT;
+}
+
+struct pstate {
+        enum registry_status status;
+        size_t n;
+        struct registry_row rows[MAX_COVER];
+};
+
+static void load_state(const struct registry *r, unsigned port, enum ps_proto p, struct pstate *s)
+{
+        uint32_t ids[MAX_COVER];
+        size_t n = registry_covering(r, (uint16_t)port, p, ids, MAX_COVER);
+
+        s->status = registry_status(r, (uint16_t)port, p);
+        s->n = n < MAX_COVER ? n : MAX_COVER;
+        for (size_t i = 0; i < s->n; i++)
+                registry_row(r, ids[i], &s->rows[i]);
+}
+
+static bool rows_equal(const struct registry_row *a, const struct registry_row *b)
+{
+        if (strcmp(a->service, b->service) != 0 || strcmp(a->unauthorized_use, b->unauthorized_use) != 0 ||
+            a->kind != b->kind || (a->alias_of < 0) != (b->alias_of < 0))
+                return false;
+        for (size_t i = 0; i < NFIELDS; i++)
+                if (strcmp(field_of(a, fields[i].off), field_of(b, fields[i].off)) != 0)
+                        return false;
+        return true;
+}
+
+static bool states_equal(const struct pstate *a, const struct pstate *b)
+{
+        if (a->status != b->status || a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (!rows_equal(&a->rows[i], &b->rows[i]))
+                        return false;
+        return true;
+}
+
+/* Names of the named rows: primary (alias_of < 0) or aliases. */
+static json_t *names(const struct pstate *s, int which /* 0 primary, 1 aliases, 2 all */)
+{
+        json_t *a = json_array();
+
+        for (size_t i = 0; i < s->n; i++) {
+                const struct registry_row *r = &s->rows[i];
+                if (!*r->service || (which == 0 && r->alias_of >= 0) || (which == 1 && r->alias_of < 0))
+                        continue;
+                bool dup = false;
+                size_t j;
+                json_t *x;
+                json_array_foreach(a, j, x) dup |= strcmp(json_string_value(x), r->service) == 0;
+                if (!dup)
+                        json_array_append_new(a, portinfo_string(r->service));
+        }
+        return a;
+}
+
+/* Strings of a that b lacks. */
+static json_t *minus(json_t *a, json_t *b)
+{
+        json_t *out = json_array(), *x, *y;
+        size_t i, j;
+
+        json_array_foreach(a, i, x) {
+                bool found = false;
+                json_array_foreach(b, j, y) found |= json_equal(x, y);
+                if (!found)
+                        json_array_append(out, x);
+        }
+        return out;
+}
+
+/* Which row is which in the other version: its name, or its kind for unnamed rows. */
+static void row_key(const struct registry_row *r, char *buf, size_t len)
+{
+        if (*r->service)
+                snprintf(buf, len, "%s", r->service);
+        else
+                snprintf(buf, len, "(%s)", registry_kind_name(r->kind));
+}
+
+static void add_item(json_t *items, const char *cat, json_t *item)
+{
+        json_object_set_new(item, "category", json_string(cat));
+        json_array_append_new(items, item);
+}
+
+/* The changes of one (port, protocol), as JSON objects without port and protocol. */
+static void classify(const struct pstate *a, const struct pstate *b, json_t *items)
+{
+        const char *sa = registry_status_name(a->status), *sb = registry_status_name(b->status);
+        bool aa = a->status == REGISTRY_ASSIGNED, ba = b->status == REGISTRY_ASSIGNED;
+
+        if (!aa && ba) {
+                add_item(items, "assigned",
+                         json_pack("{s:s,s:o}", "from", sa, "names", names(b, 2)));
+        } else if (aa && !ba) {
+                add_item(items, "deassigned", json_pack("{s:o,s:s}", "names", names(a, 2), "to", sb));
+        } else if (a->status != b->status) {
+                add_item(items, "status", json_pack("{s:s,s:s}", "from", sa, "to", sb));
+        } else if (aa) {
+                json_t *pa = names(a, 0), *pb = names(b, 0), *xa = names(a, 1), *xb = names(b, 1);
+                if (!json_equal(pa, pb))
+                        add_item(items, "renamed", json_pack("{s:O,s:O}", "from", pa, "to", pb));
+                json_t *added = minus(xb, xa), *removed = minus(xa, xb);
+                if (json_array_size(added))
+                        add_item(items, "aliases_added", json_pack("{s:O}", "names", added));
+                if (json_array_size(removed))
+                        add_item(items, "aliases_removed", json_pack("{s:O}", "names", removed));
+                json_decref(added);
+                json_decref(removed);
+                json_decref(pa);
+                json_decref(pb);
+                json_decref(xa);
+                json_decref(xb);
+        }
+        /* Rows present in both versions (by name, or by kind when unnamed): their columns. */
+        for (size_t i = 0; i < b->n; i++) {
+                char kb[128], ka[128];
+                const struct registry_row *rb = &b->rows[i], *ra = NULL;
+                row_key(rb, kb, sizeof(kb));
+                for (size_t j = 0; j < a->n && !ra; j++) {
+                        row_key(&a->rows[j], ka, sizeof(ka));
+                        if (strcmp(ka, kb) == 0)
+                                ra = &a->rows[j];
+                }
+                /* An earlier row of b with the same key was compared already. */
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++) {
+                        row_key(&b->rows[j], ka, sizeof(ka));
+                        seen = strcmp(ka, kb) == 0;
+                }
+                if (!ra || seen)
+                        continue;
+                json_t *f = json_object();
+                for (size_t k = 0; k < NFIELDS; k++) {
+                        const char *va = field_of(ra, fields[k].off), *vb = field_of(rb, fields[k].off);
+                        if (strcmp(va, vb) != 0)
+                                json_object_set_new(f, fields[k].name,
+                                                    json_pack("{s:o,s:o}", "old", portinfo_string(va), "new",
+                                                              portinfo_string(vb)));
+                }
+                if (json_object_size(f))
+                        add_item(items, "metadata", json_pack("{s:o,s:o}", "service", portinfo_string(kb), "fields", f));
+                else
+                        json_decref(f);
+                if (strcmp(ra->unauthorized_use, rb->unauthorized_use) != 0)
+                        add_item(items, "unauthorized_use",
+                                 json_pack("{s:o,s:o,s:o}", "service", portinfo_string(kb), "old", portinfo_string(ra->unauthorized_use),
+                                           "new", portinfo_string(rb->unauthorized_use)));
+        }
+}
+
+/* A change being merged over consecutive ports: its item, protocols and ports so far. */
+struct open_entry {
+        char *key;      /* the item serialised: equal keys merge */
+        json_t *item;
+        unsigned protos, lo, hi;
+};
+
+struct merger {
+        struct open_entry *open;
+        size_t nopen, cap;
+        json_t *out[3];  /* entries per range */
+};
+
+static unsigned range_of(unsigned port)
+{
+        return port < 1024 ? 0 : port < 49152 ? 1 : 2;
+}
+
+static void close_entry(struct merger *m, struct open_entry *e)
+{
+        json_t *protos = json_array();
+        char ports[16];
+
+        for (unsigned p = 0; p < PS_NPROTO; p++)
+                if (e->protos & PS_PROTO_BIT(p))
+                        json_array_append_new(protos, json_string(ps_proto_name((enum ps_proto)p)));
+        if (e->lo == e->hi)
+                snprintf(ports, sizeof(ports), "%u", e->lo);
+        else
+                snprintf(ports, sizeof(ports), "%u-%u", e->lo, e->hi);
+        json_object_set_new(e->item, "ports", json_string(ports));
+        json_object_set_new(e->item, "port_lo", json_integer(e->lo));
+        json_object_set_new(e->item, "port_hi", json_integer(e->hi));
+        json_object_set_new(e->item, "protocols", protos);
+        json_array_append_new(m->out[range_of(e->lo)], e->item);
+        free(e->key);
+}
+
+/* Takes the changes found at port (key, item, protocols; items owned), extending the open
+ * entries that ended at port - 1 with the same key and protocols, and closing the others. */
+static int merge_port(struct merger *m, unsigned port, char **keys, json_t **items, unsigned *protos, size_t n)
+{
+        bool *extended = calloc(m->nopen + 1, sizeof(bool));
+
+        if (!extended)
+                return -ENOMEM;
+        size_t nold = m->nopen;
+        for (size_t i = 0; i < n; i++) {
+                size_t j;
+                for (j = 0; j < nold; j++) {
+                        struct open_entry *e = &m->open[j];
+                        if (!extended[j] && e->hi + 1 == port && e->protos == protos[i] && range_of(e->lo) == range_of(port) &&
+                            strcmp(e->key, keys[i]) == 0)
+                                break;
+                }
+                if (j < nold) {
+                        m->open[j].hi = port;
+                        extended[j] = true;
+                        free(keys[i]);
+                        json_decref(items[i]);
+                        continue;
+                }
+                if (m->nopen == m->cap) {
+                        size_t nc = m->cap ? m->cap * 2 : 16;
+                        struct open_entry *no = realloc(m->open, nc * sizeof(*no));
+                        if (!no) {
+                                free(extended);
+                                return -ENOMEM;
+                        }
+                        m->open = no;
+                        m->cap = nc;
+                }
+                m->open[m->nopen++] = (struct open_entry){ keys[i], items[i], protos[i], port, port };
+        }
+        /* Entries neither extended nor new are complete. */
+        size_t w = 0;
+        for (size_t j = 0; j < m->nopen; j++) {
+                if (j < nold && !extended[j])
+                        close_entry(m, &m->open[j]);
+                else
+                        m->open[w++] = m->open[j];
+        }
+        m->nopen = w;
+        free(extended);
+        return 0;
+}
+
+static int cmp_entries(const void *pa, const void *pb)
+{
+        json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+        int ca = cat_index(json_string_value(json_object_get(a, "category")));
+        int cb = cat_index(json_string_value(json_object_get(b, "category")));
+        if (ca != cb)
+                return ca - cb;
+        json_int_t la = json_integer_value(json_object_get(a, "port_lo")), lb = json_integer_value(json_object_get(b, "port_lo"));
+        return la < lb ? -1 : la > lb;
+}
+
+/* Sorts a range's entries by category, then port (a stable order: ports are unique per category
+ * and protocol set, and ties keep the order of the protocols). */
+static void sort_entries(json_t *arr)
+{
+        size_t n = json_array_size(arr);
+        json_t **v = calloc(n ? n : 1, sizeof(*v));
+
+        if (!v)
+                return;
+        for (size_t i = 0; i < n; i++)
+                v[i] = json_incref(json_array_get(arr, i));
+        qsort(v, n, sizeof(*v), cmp_entries);
+        json_array_clear(arr);
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(arr, v[i]);
+        free(v);
+}
+
+/* Rows without a port, by name. */
+static void diff_names_only(const struct registry *old, const struct registry *new, json_t *out)
+{
+        json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+        const struct registry *regs[2] = { old, new };
+
+        for (int side = 0; side < 2; side++) {
+                const struct registry *r = regs[side], *other = regs[!side];
+                for (uint32_t i = 0; i < registry_nrows(r); i++) {
+                        struct registry_row row, orow;
+                        uint32_t ids[16];
+                        registry_row(r, i, &row);
+                        if (row.has_port)
+                                continue;
+                        size_t n = registry_by_name(other, row.service, ids, 16);
+                        bool found = false, same = false;
+                        /* A name may have several rows without a port: an identical one in the
+                         * other version means no change; else the first with the same protocol. */
+                        for (size_t j = 0; j < n && j < 16 && !same; j++) {
+                                struct registry_row x;
+                                registry_row(other, ids[j], &x);
+                                if (x.has_port || strcmp(x.service, row.service) != 0 || strcmp(x.proto, row.proto) != 0)
+                                        continue;
+                                same = rows_equal(&x, &row);
+                                if (!found || same)
+                                        orow = x;
+                                found = true;
+                        }
+                        if (same)
+                                continue;
+                        if (!found) {
+                                json_array_append_new(side ? added : removed,
+                                                      json_pack("{s:o,s:o,s:o}", "name", portinfo_string(row.service),
+                                                                "protocol", portinfo_string(row.proto), "description",
+                                                                portinfo_string(row.description)));
+                                continue;
+                        }
+                        if (side == 0)
+                                continue; /* compared once, from the new side */
+                        json_t *f = json_object();
+                        for (size_t k = 0; k < NFIELDS; k++) {
+                                const char *va = field_of(&orow, fields[k].off), *vb = field_of(&row, fields[k].off);
+                                if (strcmp(va, vb) != 0)
+                                        json_object_set_new(f, fields[k].name,
+                                                            json_pack("{s:o,s:o}", "old", portinfo_string(va), "new",
+                                                                      portinfo_string(vb)));
+                        }
+                        if (strcmp(orow.unauthorized_use, row.unauthorized_use) != 0)
+                                json_object_set_new(f, "unauthorized_use",
+                                                    json_pack("{s:o,s:o}", "old", portinfo_string(orow.unauthorized_use),
+                                                              "new", portinfo_string(row.unauthorized_use)));
+                        if (json_object_size(f))
+                                json_array_append_new(changed, json_pack("{s:o,s:o,s:o}", "name", portinfo_string(row.service),
+                                                                         "protocol", portinfo_string(row.proto), "fields", f));
+                        else
+                                json_decref(f);
+                }
+        }
+        json_object_set_new(out, "added", added);
+        json_object_set_new(out, "removed", removed);
+        json_object_set_new(out, "changed", changed);
+}
+
+static json_t *version_json(const struct registry *r)
+{
+        const struct registry_source *s = registry_source(r);
+        return json_pack("{s:o,s:o,s:i}", "source", portinfo_string(s->path), "date",
+                         *s->date ? json_string(s->date) : json_null(), "rows", (json_int_t)registry_nrows(r));
+}
+
+json_t *update_diff(const struct registry *old, const struct registry *new)
+{
+        struct merger m = { 0 };
+        struct pstate *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+        json_t *o = json_object(), *counts = json_object(), *rs = json_array(), *no = json_object();
+        int r = 0;
+
+        if (!a || !b || !o) {
+                free(a);
+                free(b);
+                json_decref(o);
+                json_decref(counts);
+                json_decref(rs);
+                json_decref(no);
+                return NULL;
+        }
+        for (int i = 0; i < 3; i++)
+                m.out[i] = json_array();
+        for (unsigned port = 0; port <= 65535 && r == 0; port++) {
+                char *keys[PS_NPROTO * 16];
+                json_t *items[PS_NPROTO * 16];
+                unsigned protos[PS_NPROTO * 16];
+                size_t n = 0;
+                for (unsigned p = 0; p < PS_NPROTO; p++) {
+                        load_state(old, port, (enum ps_proto)p, a);
+                        load_state(new, port, (enum ps_proto)p, b);
+                        if (states_equal(a, b))
+                                continue;
+                        json_t *its = json_array(), *x;
+                        size_t i;
+                        classify(a, b, its);
+                        json_array_foreach(its, i, x) {
+                                char *k = json_dumps(x, JSON_COMPACT | JSON_SORT_KEYS);
+                                size_t j;
+                                /* The same change on another protocol of this port: one entry. */
+                                for (j = 0; j < n; j++)
+                                        if (strcmp(keys[j], k) == 0)
+                                                break;
+                                if (j < n) {
+                                        protos[j] |= PS_PROTO_BIT(p);
+                                        free(k);
+                                } else if (n < PS_NPROTO * 16) {
+                                        keys[n] = k;
+                                        items[n] = json_incref(x);
+                                        protos[n++] = PS_PROTO_BIT(p);
+                                } else
+                                        free(k);
+                        }
+                        json_decref(its);
+                }
+                r = merge_port(&m, port, keys, items, protos, n);
+        }
+        /* Whatever is still open ends at 65535. */
+        for (size_t j = 0; j < m.nopen; j++)
+                close_entry(&m, &m.open[j]);
+        free(m.open);
+        free(a);
+        free(b);
+
+        for (size_t c = 0; c < NCAT; c++)
+                json_object_set_new(counts, categories[c].key, json_pack("{s:i,s:i}", "entries", 0, "pairs", 0));
+        for (int i = 0; i < 3; i++) {
+                json_t *x;
+                size_t j;
+                sort_entries(m.out[i]);
+                json_array_foreach(m.out[i], j, x) {
+                        json_t *c = json_object_get(counts, json_string_value(json_object_get(x, "category")));
+                        json_int_t pairs = (json_integer_value(json_object_get(x, "port_hi")) -
+                                            json_integer_value(json_object_get(x, "port_lo")) + 1) *
+                                           (json_int_t)json_array_size(json_object_get(x, "protocols"));
+                        json_object_set_new(c, "entries", json_integer(json_integer_value(json_object_get(c, "entries")) + 1));
+                        json_object_set_new(c, "pairs", json_integer(json_integer_value(json_object_get(c, "pairs")) + pairs));
+                }
+                json_array_append_new(rs, json_pack("{s:s,s:s,s:o}", "range", ranges[i].name, "bounds", ranges[i].bounds,
+                                                    "changes", m.out[i]));
+        }
+        diff_names_only(old, new, no);
+
+        json_t *added = json_array(), *removed = json_array();
+        size_t nn = 0, nold = 0;
+        char **kn = update_row_keys(new, &nn), **ko = update_row_keys(old, &nold);
+        if (kn && ko) {
+                update_keys_diff(kn, nn, ko, nold, added);
+                update_keys_diff(ko, nold, kn, nn, removed);
+        }
+        update_free_keys(kn, nn);
+        update_free_keys(ko, nold);
+
+        json_object_set_new(o, "old", version_json(old));
+        json_object_set_new(o, "new", version_json(new));
+        json_object_set_new(o, "rows", json_pack("{s:i,s:i}", "added", (json_int_t)json_array_size(added), "removed",
+                                                 (json_int_t)json_array_size(removed)));
+        json_object_set_new(o, "counts", counts);
+        json_object_set_new(o, "ranges", rs);
+        json_object_set_new(o, "names_only", no);
+        json_object_set_new(o, "added", added);
+        json_object_set_new(o, "removed", removed);
+        if (r < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_t *update_diff_find(json_t *diff, unsigned port, const char *proto)
+{
+        json_t *rg, *x, *y;
+        size_t i, j, k;
+
+        json_array_foreach(json_object_get(diff, "ranges"), i, rg) {
+                json_array_foreach(json_object_get(rg, "changes"), j, x) {
+                        const char *cat = json_string_value(json_object_get(x, "category"));
+                        if (strcmp(cat, "metadata") == 0 || strcmp(cat, "unauthorized_use") == 0)
+                                continue;
+                        if (port < json_integer_value(json_object_get(x, "port_lo")) ||
+                            port > json_integer_value(json_object_get(x, "port_hi")))
+                                continue;
+                        json_array_foreach(json_object_get(x, "protocols"), k, y) if (strcmp(json_string_value(y), proto) == 0) return x;
+                }
+        }
+        return NULL;
+}
+
+/* ---- text ---- */
+
+static void put(FILE *f, json_t *s)
+{
+        const char *v = json_string_value(s);
+        ps_term_escape(f, v ? v : "", (size_t)-1, false);
+}
+
+static void put_names(FILE *f, json_t *arr)
+{
+        json_t *x;
+        size_t i;
+
+        if (json_array_size(arr) == 0) {
+                fputs("(no name)", f);
+                return;
+        }
+        json_array_foreach(arr, i, x) {
+                if (i)
+                        fputs(", ", f);
+                put(f, x);
+        }
+}
+
+static void put_quoted(FILE *f, json_t *s)
+{
+        fputc('"', f);
+        put(f, s);
+        fputc('"', f);
+}
+
+static void print_entry(FILE *f, json_t *x)
+{
+        const char *cat = json_string_value(json_object_get(x, "category"));
+        char where[64];
+        int n = snprintf(where, sizeof(where), "%s/", json_string_value(json_object_get(x, "ports")));
+        json_t *p;
+        size_t i;
+
+        json_array_foreach(json_object_get(x, "protocols"), i, p)
+                if (n > 0 && (size_t)n < sizeof(where))
+                        n += snprintf(where + n, sizeof(where) - (size_t)n, "%s%s", i ? "," : "", json_string_value(p));
+        fprintf(f, "    %-18s ", where);
+        if (strcmp(cat, "assigned") == 0) {
+                put_names(f, json_object_get(x, "names"));
+                fprintf(f, " (was %s)", json_string_value(json_object_get(x, "from")));
+        } else if (strcmp(cat, "deassigned") == 0) {
+                put_names(f, json_object_get(x, "names"));
+                fprintf(f, " de-registered, now %s", json_string_value(json_object_get(x, "to")));
+        } else if (strcmp(cat, "status") == 0) {
+                fprintf(f, "%s → %s", json_string_value(json_object_get(x, "from")), json_string_value(json_object_get(x, "to")));
+        } else if (strcmp(cat, "renamed") == 0) {
+                put_names(f, json_object_get(x, "from"));
+                fputs(" → ", f);
+                put_names(f, json_object_get(x, "to"));
+        } else if (strcmp(cat, "aliases_added") == 0 || strcmp(cat, "aliases_removed") == 0) {
+                put_names(f, json_object_get(x, "names"));
+        } else if (strcmp(cat, "metadata") == 0) {
+                const char *k;
+                json_t *v;
+                bool first = true;
+                put(f, json_object_get(x, "service"));
+                fputs(": ", f);
+                json_object_foreach(json_object_get(x, "fields"), k, v) {
+                        fprintf(f, "%s%s ", first ? "" : "; ", k);
+                        put_quoted(f, json_object_get(v, "old"));
+                        fputs(" → ", f);
+                        put_quoted(f, json_object_get(v, "new"));
+                        first = false;
+                }
+        } else if (strcmp(cat, "unauthorized_use") == 0) {
+                put(f, json_object_get(x, "service"));
+                fputs(": ", f);
+                put_quoted(f, json_object_get(x, "old"));
+                fputs(" → ", f);
+                put_quoted(f, json_object_get(x, "new"));
+        }
+        fputc('\n', f);
+}
+
+static const char *title_of(const char *key)
+{
+        int i = cat_index(key);
+        return i < (int)NCAT ? categories[i].title : key;
+}
+
+void update_diff_print(FILE *f, json_t *d, size_t limit)
+{
+        json_t *old = json_object_get(d, "old"), *new = json_object_get(d, "new"), *rows = json_object_get(d, "rows");
+        json_t *counts = json_object_get(d, "counts"), *no = json_object_get(d, "names_only"), *rg, *x;
+        size_t i, j, shown = 0, total = 0;
+        const char *old_date = json_string_value(json_object_get(old, "date"));
+        const char *new_date = json_string_value(json_object_get(new, "date"));
+
+        fputs("Registry ", f);
+        put(f, json_object_get(old, "source"));
+        fprintf(f, " (newest date %s, %lld rows)\n      → ", old_date ? old_date : "unknown",
+                json_integer_value(json_object_get(old, "rows")));
+        put(f, json_object_get(new, "source"));
+        fprintf(f, " (newest date %s, %lld rows)\n", new_date ? new_date : "unknown",
+                json_integer_value(json_object_get(new, "rows")));
+        fprintf(f, "Rows: %lld added, %lld removed (by service name, port and protocol)\n",
+                json_integer_value(json_object_get(rows, "added")), json_integer_value(json_object_get(rows, "removed")));
+        fputs("\nChanges, counted in port/protocol pairs:\n", f);
+        for (size_t c = 0; c < NCAT; c++) {
+                json_t *cc = json_object_get(counts, categories[c].key);
+                fprintf(f, "  %-36s %6lld\n", categories[c].title, json_integer_value(json_object_get(cc, "pairs")));
+                total += (size_t)json_integer_value(json_object_get(cc, "entries"));
+        }
+        fprintf(f, "  Service names without a port: %zu added, %zu removed, %zu changed\n",
+                json_array_size(json_object_get(no, "added")), json_array_size(json_object_get(no, "removed")),
+                json_array_size(json_object_get(no, "changed")));
+        total += json_array_size(json_object_get(no, "added")) + json_array_size(json_object_get(no, "removed")) +
+                 json_array_size(json_object_get(no, "changed"));
+
+        json_array_foreach(json_object_get(d, "ranges"), i, rg) {
+                json_t *ch = json_object_get(rg, "changes");
+                const char *last = NULL;
+                if (json_array_size(ch) == 0 || (limit && shown >= limit))
+                        continue;
+                const char *rn = json_string_value(json_object_get(rg, "range"));
+                fprintf(f, "\n%c%s ports (%s)\n", rn[0] - 32, rn + 1, json_string_value(json_object_get(rg, "bounds")));
+                json_array_foreach(ch, j, x) {
+                        if (limit && shown >= limit)
+                                break;
+                        const char *cat = json_string_value(json_object_get(x, "category"));
+                        if (!last || strcmp(last, cat) != 0)
+                                fprintf(f, "  %s\n", title_of(cat));
+                        last = cat;
+                        print_entry(f, x);
+                        shown++;
+                }
+        }
+        static const char *const nkinds[][2] = { { "added", "Added" }, { "removed", "Removed" }, { "changed", "Changed" } };
+        bool header = false;
+        for (size_t k = 0; k < 3; k++) {
+                json_t *arr = json_object_get(no, nkinds[k][0]);
+                json_array_foreach(arr, j, x) {
+                        if (limit && shown >= limit)
+                                break;
+                        if (!header)
+                                fputs("\nService names without a port\n", f);
+                        header = true;
+                        fprintf(f, "  %-8s ", nkinds[k][1]);
+                        put(f, json_object_get(x, "name"));
+                        if (*json_string_value(json_object_get(x, "protocol"))) {
+                                fputc('/', f);
+                                put(f, json_object_get(x, "protocol"));
+                        }
+                        if (k < 2) {
+                                fputs(": ", f);
+                                put(f, json_object_get(x, "description"));
+                        } else {
+                                const char *key;
+                                json_t *v;
+                                fputs(":", f);
+                                json_object_foreach(json_object_get(x, "fields"), key, v) {
+                                        fprintf(f, " %s ", key);
+                                        put_quoted(f, json_object_get(v, "old"));
+                                        fputs(" → ", f);
+                                        put_quoted(f, json_object_get(v, "new"));
+                                }
+                        }
+                        fputc('\n', f);
+                        shown++;
+                }
+        }
+        if (shown < total)
+                fprintf(f, "\n… %zu more changes not shown (--limit %zu; --limit 0 shows all)\n", total - shown, limit);
+        if (total == 0)
+                fputs("\nNo differences.\n", f);
+}
+
+/* ---- raw rows ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **update_row_keys(const struct registry *r, size_t *ret_n)
+{
+        uint32_t n = registry_nrows(r);
+        char **v = calloc(n ? n : 1, sizeof(*v));
+
+        if (!v)
+                return NULL;
+        for (uint32_t i = 0; i < n; i++) {
+                struct registry_row row;
+                registry_row(r, i, &row);
+                if (asprintf(&v[i], "%s %s/%s", *row.service ? row.service : "-", *row.port ? row.port : "-",
+                             *row.proto ? row.proto : "any") < 0) {
+                        v[i] = NULL;
+                        update_free_keys(v, i);
+                        return NULL;
+                }
+        }
+        *ret_n = n;
+        qsort(v, n, sizeof(*v), cmp_str);
+        return v;
+}
+
+void update_keys_diff(char **a, size_t na, char **b, size_t nb, json_t *out)
+{
+        size_t i = 0, j = 0;
+
+        while (i < na) {
+                int c = j < nb ? strcmp(a[i], b[j]) : -1;
+                if (c == 0)
+                        i++, j++;
+                else if (c < 0)
+                        json_array_append_new(out, portinfo_string(a[i++]));
+                else
+                        j++;
+        }
+}
+
+void update_free_keys(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}

@@ -1,0 +1,260 @@
+/* A port's history across the registry versions `update` kept, read from the uncompressed index
+ * it writes beside the snapshots (snapshots.c). Needs libc, jansson and the core only: `info`
+ * links this file and nothing heavier. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portscope/port.h"
+#include "portscope/update.h"
+#include "portscope/util.h"
+
+#define MAX_INDEX (64u << 20)
+#define MAX_VERSIONS 1000
+
+int update_history_path(char *buf, size_t len)
+{
+        char dir[1024];
+        int r = ps_data_dir(dir, sizeof(dir));
+
+        if (r < 0)
+                return r;
+        r = snprintf(buf, len, "%s/snapshots/history.txt", dir);
+        return r < 0 || (size_t)r >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Splits line (NUL-terminated, modified) at tabs; returns the number of fields. */
+static int split(char *line, char **f, int max)
+{
+        int n = 0;
+        for (char *p = line; n < max;) {
+                f[n++] = p;
+                p = strchr(p, '\t');
+                if (!p)
+                        break;
+                *p++ = '\0';
+        }
+        return n;
+}
+
+static bool parse_uint(const char *s, unsigned max, unsigned *ret)
+{
+        unsigned long v = 0;
+        if (!*s)
+                return false;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return false;
+                v = v * 10 + (unsigned long)(*s - '0');
+                if (v > max)
+                        return false;
+        }
+        *ret = (unsigned)v;
+        return true;
+}
+
+static json_t *run_json(char **f, json_t *versions)
+{
+        unsigned from, to;
+        size_t nv = json_array_size(versions);
+        json_t *names = json_array();
+
+        if (!parse_uint(f[1], MAX_VERSIONS, &from) || !parse_uint(f[2], MAX_VERSIONS, &to) || from > to || to >= nv) {
+                json_decref(names);
+                return NULL;
+        }
+        if (strcmp(f[4], "-") != 0)
+                for (char *p = f[4], *c;; p = c + 1) {
+                        c = strchr(p, ',');
+                        if (c)
+                                *c = '\0';
+                        json_array_append_new(names, json_string(p));
+                        if (!c)
+                                break;
+                }
+        return json_pack("{s:O,s:O,s:s,s:o,s:o,s:o}", "from", json_array_get(versions, from), "to",
+                         json_array_get(versions, to), "status", f[3], "names", names, "registered",
+                         strcmp(f[5], "-") ? json_string(f[5]) : json_null(), "modified",
+                         strcmp(f[6], "-") ? json_string(f[6]) : json_null());
+}
+
+struct hist_entry {
+        unsigned lo, hi;
+        const char *proto;
+        json_t *runs;
+};
+
+struct update_history {
+        char *data;             /* the index, split in place */
+        json_t *versions;
+        struct hist_entry *e;   /* sorted by port */
+        size_t n;
+};
+
+void update_history_close(struct update_history *h)
+{
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n; i++)
+                json_decref(h->e[i].runs);
+        free(h->e);
+        json_decref(h->versions);
+        free(h->data);
+        free(h);
+}
+
+struct update_history *update_history_open(void)
+{
+        char path[1100];
+        size_t len = 0, cap = 0;
+        struct update_history *h = calloc(1, sizeof(*h));
+        struct hist_entry *cur = NULL;
+
+        if (!h)
+                return NULL;
+        if (update_history_path(path, sizeof(path)) < 0 || ps_read_file(path, MAX_INDEX, &h->data, &len) < 0 ||
+            strncmp(h->data, "portscope-history 1\n", 20) != 0 || !ps_utf8_valid(h->data, len)) {
+                update_history_close(h);
+                return NULL;
+        }
+        h->versions = json_array();
+        for (char *line = h->data + 20, *nl; line < h->data + len; line = nl + 1) {
+                char *f[8];
+                nl = strchr(line, '\n');
+                if (!nl)
+                        break;
+                *nl = '\0';
+                int n = split(line, f, 8);
+                unsigned lo, hi;
+                if (strcmp(f[0], "V") == 0 && n == 4) {
+                        json_array_append_new(h->versions, json_string(f[2]));
+                } else if (strcmp(f[0], "P") == 0 && n == 4) {
+                        cur = NULL;
+                        if (!parse_uint(f[1], 65535, &lo) || !parse_uint(f[2], 65535, &hi) || lo > hi)
+                                continue;
+                        if (h->n == cap) {
+                                size_t nc = cap ? cap * 2 : 64;
+                                struct hist_entry *ne = realloc(h->e, nc * sizeof(*ne));
+                                if (!ne) {
+                                        update_history_close(h);
+                                        return NULL;
+                                }
+                                h->e = ne;
+                                cap = nc;
+                        }
+                        cur = &h->e[h->n++];
+                        *cur = (struct hist_entry){ lo, hi, f[3], json_array() };
+                } else if (strcmp(f[0], "R") == 0 && n == 7 && cur) {
+                        json_t *rj = run_json(f, h->versions);
+                        if (rj)
+                                json_array_append_new(cur->runs, rj);
+                }
+        }
+        return h;
+}
+
+json_t *update_history_json(const struct update_history *h, unsigned port)
+{
+        json_t *changes;
+
+        if (!h)
+                return json_null();
+        changes = json_array();
+        for (size_t i = 0; i < h->n && h->e[i].lo <= port; i++)
+                if (port <= h->e[i].hi)
+                        json_array_append_new(changes, json_pack("{s:s,s:O}", "protocol", h->e[i].proto, "runs", h->e[i].runs));
+        return json_pack("{s:O,s:o}", "versions", h->versions, "changes", changes);
+}
+
+static void put(FILE *f, json_t *s)
+{
+        const char *v = json_string_value(s);
+        ps_term_escape(f, v ? v : "-", (size_t)-1, false);
+}
+
+/* "compressnet (assigned)" or "reserved". */
+static void put_state(FILE *f, json_t *run)
+{
+        json_t *names = json_object_get(run, "names"), *x;
+        size_t i;
+
+        if (json_array_size(names) == 0) {
+                put(f, json_object_get(run, "status"));
+                return;
+        }
+        json_array_foreach(names, i, x) {
+                if (i)
+                        fputs(", ", f);
+                put(f, x);
+        }
+        fputs(" (", f);
+        put(f, json_object_get(run, "status"));
+        fputc(')', f);
+}
+
+static void put_when(FILE *f, json_t *run, json_t *newest)
+{
+        json_t *from = json_object_get(run, "from"), *to = json_object_get(run, "to");
+
+        if (json_equal(to, newest)) {
+                fputs(" since ", f);
+                put(f, from);
+        } else if (json_equal(from, to)) {
+                fputs(" in ", f);
+                put(f, from);
+        } else {
+                fputs(" from ", f);
+                put(f, from);
+                fputs(" to ", f);
+                put(f, to);
+        }
+}
+
+void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
+{
+        json_t *versions = json_object_get(h, "versions"), *newest, *c, *run, *x;
+        size_t i, j;
+        bool any = false;
+
+        if (!json_is_object(h) || json_array_size(versions) == 0)
+                return;
+        newest = json_array_get(versions, json_array_size(versions) - 1);
+        fprintf(f, "\nHistory (%zu registry version%s kept by 'portscope update':", json_array_size(versions),
+                json_array_size(versions) == 1 ? "" : "s");
+        json_array_foreach(versions, i, x) {
+                fputs(i ? ", " : " ", f);
+                put(f, x);
+        }
+        fputs(")\n", f);
+        json_array_foreach(json_object_get(h, "changes"), i, c) {
+                enum ps_proto p;
+                if (ps_proto_parse(json_string_value(json_object_get(c, "protocol")), &p) < 0 || !(protos & PS_PROTO_BIT(p)))
+                        continue;
+                any = true;
+                fprintf(f, "  %u/", port);
+                put(f, json_object_get(c, "protocol"));
+                fputs(": ", f);
+                json_array_foreach(json_object_get(c, "runs"), j, run) {
+                        if (j)
+                                fputs("; ", f);
+                        put_state(f, run);
+                        put_when(f, run, newest);
+                }
+                fputc('\n', f);
+                /* The registry's own dates for each state. */
+                json_array_foreach(json_object_get(c, "runs"), j, run) {
+                        json_t *reg = json_object_get(run, "registered"), *mod = json_object_get(run, "modified");
+                        fputs("      ", f);
+                        put_state(f, run);
+                        put_when(f, run, newest);
+                        fputs(": registered ", f);
+                        put(f, reg);
+                        fputs(", modified ", f);
+                        put(f, mod);
+                        fputc('\n', f);
+                }
+        }
+        if (!any)
+                fputs("  unchanged in every version kept\n", f);
+}

@@ -1,0 +1,242 @@
+/* Checking a registry before it is installed: the header by column name, every row, the row
+ * count. A header with the columns in another order, or with a column under the name IANA used
+ * before, is rewritten to the canonical header so that every reader of the stored copy can take
+ * it as it is. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csv.h"
+#include "portscope/update.h"
+#include "portscope/util.h"
+
+#define NCOLS 12
+#define MAX_IN_COLS 64
+
+static const char *const canonical[NCOLS] = {
+        "Service Name", "Port Number",  "Transport Protocol", "Description",
+        "Assignee",     "Contact",      "Registration Date",  "Modification Date",
+        "Reference",    "Service Code", "Unauthorized Use Reported", "Assignment Notes",
+};
+
+/* Names a column has had: IANA called "Unauthorized Use Reported" "Known Unauthorized Uses". */
+static bool column_is(const char *name, int col)
+{
+        if (strcasecmp(name, canonical[col]) == 0)
+                return true;
+        return col == 10 && strcasecmp(name, "Known Unauthorized Uses") == 0;
+}
+
+struct outbuf {
+        char *p;
+        size_t len;
+};
+
+static void put_field(struct outbuf *o, const char *s)
+{
+        bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+        if (quote)
+                o->p[o->len++] = '"';
+        for (; *s; s++) {
+                if (*s == '"')
+                        o->p[o->len++] = '"';
+                o->p[o->len++] = *s;
+        }
+        if (quote)
+                o->p[o->len++] = '"';
+}
+
+static void trim(char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+                s[--n] = '\0';
+        size_t i = strncmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a byte-order mark */
+        while (s[i] == ' ' || s[i] == '\t')
+                i++;
+        memmove(s, s + i, strlen(s + i) + 1);
+}
+
+/* Maps the header's columns to the canonical ones; returns 1 when it is canonical as it is, 0
+ * when it must be rewritten, -EINVAL (errbuf filled) when a column is missing. */
+static int map_header(const char *name, const char *data, size_t len, int map[NCOLS], char *errbuf, size_t errlen)
+{
+        struct csv_reader rd;
+        struct csv_error cerr;
+        size_t offs[MAX_IN_COLS + 1], used = 0;
+        unsigned line;
+        const char *nl = memchr(data, '\n', len);
+        size_t hlen = nl ? (size_t)(nl - data) + 1 : len;
+        char *buf = malloc(hlen + 2 * MAX_IN_COLS + 2);
+        int n, ret = 1;
+
+        if (!buf)
+                return -ENOMEM;
+        csv_init(&rd, data, hlen);
+        n = csv_next(&rd, buf, &used, offs, MAX_IN_COLS + 1, &line, &cerr);
+        if (n <= 0) {
+                snprintf(errbuf, errlen, "%s:1: %s", name, n == 0 ? "empty file: not the IANA CSV" : cerr.message);
+                free(buf);
+                return -EINVAL;
+        }
+        for (int c = 0; c < NCOLS; c++) {
+                map[c] = -1;
+                for (int i = 0; i < n && map[c] < 0; i++) {
+                        char *h = buf + offs[i];
+                        trim(h);
+                        if (column_is(h, c))
+                                map[c] = i;
+                }
+                if (map[c] < 0) {
+                        snprintf(errbuf, errlen, "%s:1: header has no column \"%s\": not the IANA CSV (or IANA renamed it)",
+                                 name, canonical[c]);
+                        free(buf);
+                        return -EINVAL;
+                }
+                if (map[c] != c || strcmp(buf + offs[map[c]], canonical[c]) != 0)
+                        ret = 0;
+        }
+        if (n != NCOLS)
+                ret = 0;
+        /* Only the canonical bytes count as canonical: a BOM or spaces around names are rewritten. */
+        if (ret == 1) {
+                char want[512];
+                size_t w = 0;
+                for (int c = 0; c < NCOLS; c++)
+                        w += (size_t)snprintf(want + w, sizeof(want) - w, "%s%s", c ? "," : "", canonical[c]);
+                if (hlen < w || memcmp(data, want, w) != 0 || (hlen > w && data[w] != '\r' && data[w] != '\n'))
+                        ret = 0;
+        }
+        free(buf);
+        return ret;
+}
+
+/* The CSV with the canonical header and column order. */
+static int rewrite(const char *name, const char *data, size_t len, const int map[NCOLS], char **ret, size_t *ret_len,
+                   char *errbuf, size_t errlen)
+{
+        struct csv_reader rd;
+        struct csv_error cerr;
+        size_t offs[MAX_IN_COLS + 1], used;
+        unsigned line;
+        char *fbuf = malloc(len + 2 * MAX_IN_COLS + 2);
+        /* Quotes double, and each of a row's 12 fields may gain two; a row has at least 11 commas
+         * and a newline in the input (its header has 12 columns): 4 * len covers it. */
+        struct outbuf o = { malloc(4 * len + 1024), 0 };
+        int n;
+        bool first = true;
+
+        if (!fbuf || !o.p) {
+                free(fbuf);
+                free(o.p);
+                return -ENOMEM;
+        }
+        csv_init(&rd, data, len);
+        for (;;) {
+                used = 0;
+                n = csv_next(&rd, fbuf, &used, offs, MAX_IN_COLS + 1, &line, &cerr);
+                if (n == 0)
+                        break;
+                if (n < 0) {
+                        snprintf(errbuf, errlen, "%s:%u:%u: %s", name, cerr.line, cerr.column, cerr.message);
+                        goto fail;
+                }
+                if (first) {
+                        for (int c = 0; c < NCOLS; c++) {
+                                if (c)
+                                        o.p[o.len++] = ',';
+                                put_field(&o, canonical[c]);
+                        }
+                        o.p[o.len++] = '\n';
+                        first = false;
+                        continue;
+                }
+                if (n == 1 && fbuf[offs[0]] == '\0')
+                        continue;
+                for (int c = 0; c < NCOLS; c++) {
+                        if (map[c] >= n) {
+                                snprintf(errbuf, errlen, "%s:%u: row has %d columns, the header %d", name, line, n,
+                                         map[c] + 1);
+                                goto fail;
+                        }
+                        if (c)
+                                o.p[o.len++] = ',';
+                        put_field(&o, fbuf + offs[map[c]]);
+                }
+                o.p[o.len++] = '\n';
+        }
+        free(fbuf);
+        o.p[o.len] = '\0';
+        *ret = o.p;
+        *ret_len = o.len;
+        return 0;
+fail:
+        free(fbuf);
+        free(o.p);
+        return -EINVAL;
+}
+
+int update_check_csv(const char *name, const char *data, size_t len, unsigned min_rows, struct registry **ret,
+                     char **ret_csv, size_t *ret_csv_len, char *errbuf, size_t errlen)
+{
+        int map[NCOLS];
+        char *csv = NULL;
+        size_t csv_len = 0;
+        struct registry *reg = NULL;
+        struct registry_error err = { 0 };
+        int r;
+
+        *ret_csv = NULL;
+        *ret_csv_len = 0;
+        if (memchr(data, '\0', len)) {
+                snprintf(errbuf, errlen, "%s: NUL byte: binary data, not the IANA CSV", name);
+                return -EINVAL;
+        }
+        r = map_header(name, data, len, map, errbuf, errlen);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = rewrite(name, data, len, map, &csv, &csv_len, errbuf, errlen);
+                if (r < 0)
+                        return r;
+        }
+        r = registry_parse_buffer(name, csv ? csv : data, csv ? csv_len : len, REGISTRY_SOURCE_IANA_CSV, &reg, &err);
+        if (r < 0) {
+                if (err.line)
+                        snprintf(errbuf, errlen, "%s:%u: %s", err.file, err.line, err.message);
+                else
+                        snprintf(errbuf, errlen, "%s: %s", err.file, err.message);
+                free(csv);
+                return -EINVAL;
+        }
+        if (registry_nrows(reg) < min_rows) {
+                snprintf(errbuf, errlen, "%s: only %u rows, expected at least %u: truncated or not the whole registry",
+                         name, registry_nrows(reg), min_rows);
+                registry_close(reg);
+                free(csv);
+                return -EINVAL;
+        }
+        *ret = reg;
+        *ret_csv = csv;
+        *ret_csv_len = csv_len;
+        return 0;
+}
+
+int update_load_file(const char *path, unsigned min_rows, struct registry **ret, char *errbuf, size_t errlen)
+{
+        char *data = NULL, *csv = NULL;
+        size_t len = 0, csv_len = 0;
+        int r = ps_read_file(path, UPDATE_MAX_DOWNLOAD, &data, &len);
+
+        if (r < 0) {
+                snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
+                return r;
+        }
+        r = update_check_csv(path, data, len, min_rows, ret, &csv, &csv_len, errbuf, errlen);
+        free(data);
+        free(csv);
+        return r;
+}
