@@ -23,6 +23,8 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     case "$s" in
       KNOWLEDGE_BUILTIN) files+=("$out/knowledge-builtin.c") ;;
       -l*) libs+=("$s") ;;
+      # A core file split in parts (registry.c, registry-parse.c, ...) brings its parts.
+      src/core/*.c) files+=("$top/$s"); for part in "$top/${s%.c}"-*.c; do [ -e "$part" ] && files+=("$part"); done ;;
       *) files+=("$top/$s") ;;
     esac
   done
