@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portscope/error.h"
 #include "portscope/port.h"
 
 struct knowledge;
@@ -50,18 +51,12 @@ struct knowledge_service {
         unsigned line;
 };
 
-struct knowledge_error {
-        char file[512];
-        unsigned line;
-        char message[256];
-};
-
 /* Loads the knowledge: path, else $PORTSCOPE_KNOWLEDGE, else the built-in copy. Returns 0 and
  * *ret (caller frees with knowledge_free), or -errno with *err filled in. */
-int knowledge_load(const char *path, struct knowledge **ret, struct knowledge_error *err);
+int knowledge_load(const char *path, struct knowledge **ret, struct ps_error *err);
 /* Parses a buffer; name is used in errors. */
 int knowledge_parse(const char *name, const char *data, size_t len, struct knowledge **ret,
-                    struct knowledge_error *err);
+                    struct ps_error *err);
 void knowledge_free(struct knowledge *k); /* accepts NULL */
 
 /* "builtin" or the path it was read from. */

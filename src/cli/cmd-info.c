@@ -243,10 +243,8 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t)
         char err[160];
 
         if (arg[0] == '\x01') {
-                fputs("portscope: info: '-", stderr);
-                cli_put(stderr, arg + 1);
-                fputs("': ports are 0-65535, not negative\n", stderr);
-                return EXIT_USAGE;
+                ps_errorf("info: '-%s': ports are 0-65535, not negative", arg + 1);
+                return PS_EXIT_ERROR;
         }
         if (ps_portspec_parse(arg, &spec, err, sizeof(err)) == 0) {
                 for (uint32_t p = spec.lo; p <= spec.hi; p++)
@@ -269,19 +267,15 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t)
                 }
                 if (with_port)
                         return 0;
-                fputs("portscope: info: '", stderr);
-                cli_put(stderr, arg);
                 if (found)
-                        fputs("' is a registered service name without a port number\n", stderr);
+                        ps_errorf("info: '%s' is a registered service name without a port number", arg);
                 else
-                        fputs("': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in the registry\n",
-                              stderr);
-                return EXIT_USAGE;
+                        ps_errorf("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in the "
+                                  "registry", arg);
+                return PS_EXIT_ERROR;
         }
-        fputs("portscope: info: '", stderr);
-        cli_put(stderr, arg);
-        fprintf(stderr, "': %s\n", err);
-        return EXIT_USAGE;
+        ps_errorf("info: '%s': %s", arg, err);
+        return PS_EXIT_ERROR;
 }
 
 int cmd_info(int argc, char **argv)
@@ -302,12 +296,12 @@ int cmd_info(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope info --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("info", "h", argv);
                 }
         }
         if (optind >= argc) {
-                cli_error("info: which port? (e.g. 'portscope info 625'; see --help)");
-                return EXIT_USAGE;
+                ps_errorf("info: which port? (e.g. 'portscope info 625'; see --help)");
+                return PS_EXIT_ERROR;
         }
         c.color = !c.json && ps_use_color(stdout);
         ret = cli_open(&c, &r, &k);
@@ -315,8 +309,8 @@ int cmd_info(int argc, char **argv)
                 return ret;
         t = calloc(1, sizeof(*t));
         if (!t) {
-                cli_error("out of memory");
-                ret = EXIT_USAGE;
+                ps_errorf("out of memory");
+                ret = PS_EXIT_ERROR;
                 goto out;
         }
         for (int i = optind; i < argc; i++) {
@@ -332,14 +326,14 @@ int cmd_info(int argc, char **argv)
                 uint16_t port = t->order[i];
                 json_t *o = portinfo_json(r, k, port);
                 if (!o) {
-                        cli_error("out of memory");
-                        ret = EXIT_USAGE;
+                        ps_errorf("out of memory");
+                        ret = PS_EXIT_ERROR;
                         break;
                 }
                 if (array) {
                         fputs(i ? ",\n" : "\n", stdout);
                         if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
-                                ret = EXIT_USAGE;
+                                ret = PS_EXIT_ERROR;
                 } else if (c.json) {
                         ret = cli_print_json(o);
                 } else {
@@ -352,8 +346,8 @@ int cmd_info(int argc, char **argv)
         if (array)
                 fputs("\n]\n", stdout);
         if (fflush(stdout) != 0 && !ret) {
-                cli_error("info: cannot write output");
-                ret = EXIT_USAGE;
+                ps_errorf("info: cannot write output");
+                ret = PS_EXIT_ERROR;
         }
 out:
         free(t);

@@ -39,14 +39,12 @@ int cmd_registry(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope registry --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("registry", "h", argv);
                 }
         }
         if (optind < argc) {
-                fputs("portscope: registry: unexpected argument '", stderr);
-                cli_put(stderr, argv[optind]);
-                fputs("'\n", stderr);
-                return EXIT_USAGE;
+                ps_errorf("registry: unexpected argument '%s'", argv[optind]);
+                return PS_EXIT_ERROR;
         }
         ret = cli_open(&c, &r, &k);
         if (ret)

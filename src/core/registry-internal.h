@@ -129,17 +129,12 @@ static inline const char *pool_str(const struct builder *b, uint32_t off)
         return b->pool.data + off;
 }
 
-/* Fills *err (when not NULL) and returns r. */
-__attribute__((format(printf, 6, 7)))
-int registry_set_error(struct registry_error *err, int r, const char *file, unsigned line, unsigned column,
-                       const char *fmt, ...);
-
 /* Parses a source (kind -1: detected from its content) and nmap-services (obs_data may be NULL)
  * into a malloc'd image (*ret, *ret_size; caller frees). src and obs are recorded in the image's
  * header for the cache. Returns 0 or -errno with *err filled in. */
 int registry_build(const char *name, const char *data, size_t len, int kind, const struct file_key *src,
                    const char *obs_path, const char *obs_data, size_t obs_len, const struct file_key *obs,
-                   unsigned char **ret, size_t *ret_size, struct registry_error *err);
+                   unsigned char **ret, size_t *ret_size, struct ps_error *err);
 
 /* Lays out the builder's rows, indexes, observed lines and strings as one image (*ret malloc'd,
  * caller frees). Returns 0, -ENOMEM or -EFBIG (ranges covering more than MAX_COVER pairs). */

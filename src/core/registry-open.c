@@ -11,7 +11,7 @@
 #include "registry-internal.h"
 
 /* Picks the registry file: explicit, $PORTSCOPE_REGISTRY, the `update` copy, the system's. */
-static int find_source(const char *path, char *buf, size_t len, struct stat *st, struct registry_error *err)
+static int find_source(const char *path, char *buf, size_t len, struct stat *st, struct ps_error *err)
 {
         const char *env = getenv("PORTSCOPE_REGISTRY");
         char dd[1024];
@@ -20,9 +20,9 @@ static int find_source(const char *path, char *buf, size_t len, struct stat *st,
                 path = env;
         if (path) {
                 if (stat(path, st) < 0)
-                        return registry_set_error(err, -errno, path, 0, 0, "cannot open registry: %s", strerror(errno));
+                        return ps_error_set(err, -errno, path, 0, 0, "cannot open registry: %s", strerror(errno));
                 if (!S_ISREG(st->st_mode))
-                        return registry_set_error(err, -EINVAL, path, 0, 0, "not a regular file");
+                        return ps_error_set(err, -EINVAL, path, 0, 0, "not a regular file");
                 snprintf(buf, len, "%s", path);
                 return 0;
         }
@@ -37,9 +37,9 @@ static int find_source(const char *path, char *buf, size_t len, struct stat *st,
                         snprintf(buf, len, "%s", system_files[i]);
                         return 0;
                 }
-        return registry_set_error(err, -ENOENT, "", 0, 0,
-                         "no port registry found: run 'portscope update', name the IANA CSV with --registry FILE "
-                         "(or PORTSCOPE_REGISTRY), or install Debian's libwireshark-data");
+        return ps_error_set(err, -ENOENT, "", 0, 0,
+                            "no port registry found: run 'portscope update', name the IANA CSV with --registry FILE "
+                            "(or PORTSCOPE_REGISTRY), or install Debian's libwireshark-data");
 }
 
 static uint64_t fnv1a(const char *s)
@@ -50,7 +50,7 @@ static uint64_t fnv1a(const char *s)
         return h;
 }
 
-int registry_open(const char *path, unsigned flags, struct registry **ret, struct registry_error *err)
+int registry_open(const char *path, unsigned flags, struct registry **ret, struct ps_error *err)
 {
         char src_path[1024], cache[1024] = "", obs_path[1024] = "";
         struct stat st, ost;
@@ -97,7 +97,7 @@ int registry_open(const char *path, unsigned flags, struct registry **ret, struc
         size_t size;
         r = ps_read_file(src_path, MAX_SOURCE_SIZE, &data, &len);
         if (r < 0)
-                return registry_set_error(err, r, src_path, 0, 0, "cannot read registry: %s", strerror(-r));
+                return ps_error_set(err, r, src_path, 0, 0, "cannot read registry: %s", strerror(-r));
         if (have_obs && ps_read_file(obs_path, MAX_SOURCE_SIZE, &odata, &olen) < 0) {
                 have_obs = false;
                 obs_path[0] = '\0';
@@ -122,7 +122,7 @@ int registry_open(const char *path, unsigned flags, struct registry **ret, struc
         struct registry *reg = registry_image_wrap(img, size, false);
         if (!reg) {
                 free(img);
-                return registry_set_error(err, -ENOMEM, src_path, 0, 0, "out of memory");
+                return ps_error_set(err, -ENOMEM, src_path, 0, 0, "out of memory");
         }
         if (cached)
                 snprintf(reg->cache_path, sizeof(reg->cache_path), "%s", cache);

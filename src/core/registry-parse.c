@@ -2,7 +2,6 @@
  * then into an image (registry-image.c). */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +16,6 @@ static const char *const csv_header[NCOLS] = {
         "Assignee",     "Contact",      "Registration Date",  "Modification Date",
         "Reference",    "Service Code", "Unauthorized Use Reported", "Assignment Notes",
 };
-
-/* ---- errors ---------------------------------------------------------------------------- */
-
-int registry_set_error(struct registry_error *err, int r, const char *file, unsigned line, unsigned column,
-                       const char *fmt, ...)
-{
-        va_list ap;
-
-        if (!err)
-                return r;
-        snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
-        err->line = line;
-        err->column = column;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
-        va_end(ap);
-        return r;
-}
 
 /* ---- parsing ----------------------------------------------------------------------------- */
 
@@ -102,7 +83,7 @@ static void note_date(struct builder *b, const char *d)
                 memcpy(b->date, d, strlen(d) + 1);
 }
 
-static int parse_csv(struct builder *b, const char *data, size_t len, struct registry_error *err)
+static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_error *err)
 {
         struct csv_reader rd;
         struct csv_error cerr;
@@ -119,17 +100,17 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct reg
         start = b->pool.len;
         n = csv_next(&rd, b->pool.data, &b->pool.len, offs, NCOLS + 1, &line, &cerr);
         if (n < 0)
-                return registry_set_error(err, -EINVAL, b->name, cerr.line, cerr.column, "%s", cerr.message);
+                return ps_error_set(err, -EINVAL, b->name, cerr.line, cerr.column, "%s", cerr.message);
         if (n == 0)
-                return registry_set_error(err, -EINVAL, b->name, 1, 0, "empty file: not the IANA CSV");
+                return ps_error_set(err, -EINVAL, b->name, 1, 0, "empty file: not the IANA CSV");
         if (n != NCOLS)
-                return registry_set_error(err, -EINVAL, b->name, 1, 0,
-                                 "header has %d columns, expected the IANA CSV's %d (\"Service Name,Port Number,...\")", n,
-                                 NCOLS);
+                return ps_error_set(err, -EINVAL, b->name, 1, 0,
+                                    "header has %d columns, expected the IANA CSV's %d (\"Service Name,Port Number,...\")", n,
+                                    NCOLS);
         for (int i = 0; i < NCOLS; i++)
                 if (strcmp(b->pool.data + offs[i], csv_header[i]) != 0)
-                        return registry_set_error(err, -EINVAL, b->name, 1, 0, "header column %d is \"%.60s\", expected \"%s\"",
-                                         i + 1, b->pool.data + offs[i], csv_header[i]);
+                        return ps_error_set(err, -EINVAL, b->name, 1, 0, "header column %d is \"%.60s\", expected \"%s\"",
+                                            i + 1, b->pool.data + offs[i], csv_header[i]);
         b->pool.len = start; /* the header is not data */
 
         for (;;) {
@@ -141,29 +122,29 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct reg
                 if (n == 0)
                         break;
                 if (n < 0)
-                        return registry_set_error(err, -EINVAL, b->name, cerr.line, cerr.column, "%s", cerr.message);
+                        return ps_error_set(err, -EINVAL, b->name, cerr.line, cerr.column, "%s", cerr.message);
                 if (n == 1 && b->pool.data[offs[0]] == '\0') {
                         b->pool.len = start; /* a blank line */
                         continue;
                 }
                 if (n != NCOLS)
-                        return registry_set_error(err, -EINVAL, b->name, line, 0, "row has %d columns, expected %d", n, NCOLS);
+                        return ps_error_set(err, -EINVAL, b->name, line, 0, "row has %d columns, expected %d", n, NCOLS);
                 for (int i = 0; i < NCOLS; i++)
                         row.col[i] = b->pool.data[offs[i]] ? (uint32_t)offs[i] : 0;
                 row.line = line;
                 if (parse_port_field(pool_str(b, row.col[1]), &row) < 0)
-                        return registry_set_error(err, -EINVAL, b->name, line, 0, "bad port number \"%.40s\" (expected N or N-M, 0-65535)",
-                                         pool_str(b, row.col[1]));
+                        return ps_error_set(err, -EINVAL, b->name, line, 0, "bad port number \"%.40s\" (expected N or N-M, 0-65535)",
+                                            pool_str(b, row.col[1]));
                 if (row.col[2] == 0)
                         row.protos = PS_PROTO_ALL;
                 else if (ps_proto_parse(pool_str(b, row.col[2]), &p) == 0)
                         row.protos = (uint8_t)PS_PROTO_BIT(p);
                 else
-                        return registry_set_error(err, -EINVAL, b->name, line, 0,
-                                         "unknown transport protocol \"%.40s\" (expected tcp, udp, sctp, dccp or empty)",
-                                         pool_str(b, row.col[2]));
+                        return ps_error_set(err, -EINVAL, b->name, line, 0,
+                                            "unknown transport protocol \"%.40s\" (expected tcp, udp, sctp, dccp or empty)",
+                                            pool_str(b, row.col[2]));
                 if (row.col[0] == 0 && !row.has_port)
-                        return registry_set_error(err, -EINVAL, b->name, line, 0, "row has neither a service name nor a port");
+                        return ps_error_set(err, -EINVAL, b->name, line, 0, "row has neither a service name nor a port");
                 row.kind = (uint8_t)classify(pool_str(b, row.col[0]), pool_str(b, row.col[3]));
                 note_date(b, pool_str(b, row.col[6]));
                 note_date(b, pool_str(b, row.col[7]));
@@ -171,12 +152,12 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct reg
                         return -ENOMEM;
         }
         if (b->rows.len == 0)
-                return registry_set_error(err, -EINVAL, b->name, rd.line, 0, "no rows after the header (truncated?)");
+                return ps_error_set(err, -EINVAL, b->name, rd.line, 0, "no rows after the header (truncated?)");
         return 0;
 }
 
 /* services(5): "name port/proto[/proto...] [aliases...] [# comment]". */
-static int parse_services(struct builder *b, const char *data, size_t len, struct registry_error *err)
+static int parse_services(struct builder *b, const char *data, size_t len, struct ps_error *err)
 {
         const char *p = data, *end = data + len;
         unsigned line = 0;
@@ -186,7 +167,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 unsigned nl = 1;
                 for (const char *q = data; q < nul; q++)
                         nl += *q == '\n';
-                return registry_set_error(err, -EINVAL, b->name, nl, 0, "NUL byte: binary data, not a services file");
+                return ps_error_set(err, -EINVAL, b->name, nl, 0, "NUL byte: binary data, not a services file");
         }
         while (p < end) {
                 const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -205,7 +186,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                         continue;
                 }
                 if (!ps_utf8_valid(p, (size_t)(le - p)))
-                        return registry_set_error(err, -EINVAL, b->name, line, 0, "invalid UTF-8");
+                        return ps_error_set(err, -EINVAL, b->name, line, 0, "invalid UTF-8");
                 name = q;
                 while (q < le && !isspace((unsigned char)*q) && *q != '#')
                         q++;
@@ -218,16 +199,16 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 spec_len = (size_t)(q - spec);
                 const char *slash = memchr(spec, '/', spec_len);
                 if (!slash)
-                        return registry_set_error(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1,
-                                         "expected PORT/PROTO after the service name");
+                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1,
+                                            "expected PORT/PROTO after the service name");
                 char portbuf[16];
                 size_t plen = (size_t)(slash - spec);
                 if (plen == 0 || plen >= sizeof(portbuf))
-                        return registry_set_error(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
+                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
                 memcpy(portbuf, spec, plen);
                 portbuf[plen] = '\0';
                 if (parse_port_field(portbuf, &row) < 0)
-                        return registry_set_error(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
+                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
                 if (hash) {
                         const char *d = hash + 1;
                         while (d < le && isspace((unsigned char)*d))
@@ -250,7 +231,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                                 pe++;
                         size_t pl = (size_t)(pe - pp - 1);
                         if (pl == 0 || pl >= sizeof(proto))
-                                return registry_set_error(err, -EINVAL, b->name, line, (unsigned)(pp - p) + 2, "bad protocol");
+                                return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(pp - p) + 2, "bad protocol");
                         memcpy(proto, pp + 1, pl);
                         proto[pl] = '\0';
                         pp = pe;
@@ -273,7 +254,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 p = eol ? eol + 1 : end;
         }
         if (b->rows.len == 0)
-                return registry_set_error(err, -EINVAL, b->name, line, 0, "no services in the file");
+                return ps_error_set(err, -EINVAL, b->name, line, 0, "no services in the file");
         return 0;
 }
 
@@ -359,13 +340,13 @@ static enum registry_source_kind detect_kind(const char *data, size_t len)
 
 int registry_build(const char *name, const char *data, size_t len, int kind, const struct file_key *src,
                    const char *obs_path, const char *obs_data, size_t obs_len, const struct file_key *obs,
-                   unsigned char **ret, size_t *ret_size, struct registry_error *err)
+                   unsigned char **ret, size_t *ret_size, struct ps_error *err)
 {
         struct builder b = { .name = name };
         int r;
 
         if (len == 0)
-                return registry_set_error(err, -EINVAL, name, 0, 0, "empty file: not a port registry");
+                return ps_error_set(err, -EINVAL, name, 0, 0, "empty file: not a port registry");
         b.kind = kind >= 0 ? (enum registry_source_kind)kind : detect_kind(data, len);
         if (buf_add(&b.pool, "", 1) < 0)
                 return -ENOMEM;
@@ -375,16 +356,16 @@ int registry_build(const char *name, const char *data, size_t len, int kind, con
         if (r == 0)
                 r = registry_image_build(&b, name, src, obs_path, obs, ret, ret_size);
         if (r == -ENOMEM)
-                registry_set_error(err, r, name, 0, 0, "out of memory");
+                ps_error_set(err, r, name, 0, 0, "out of memory");
         else if (r == -EFBIG)
-                registry_set_error(err, r, name, 0, 0, "the port ranges cover more than %u (port, row) pairs: not the IANA registry",
-                          MAX_COVER);
+                ps_error_set(err, r, name, 0, 0, "the port ranges cover more than %u (port, row) pairs: not the IANA registry",
+                             MAX_COVER);
         builder_free(&b);
         return r;
 }
 
 int registry_parse_buffer(const char *name, const char *data, size_t len, enum registry_source_kind kind,
-                          struct registry **ret, struct registry_error *err)
+                          struct registry **ret, struct ps_error *err)
 {
         struct file_key none = { 0 };
         unsigned char *img;
@@ -396,20 +377,20 @@ int registry_parse_buffer(const char *name, const char *data, size_t len, enum r
         *ret = registry_image_wrap(img, size, false);
         if (!*ret) {
                 free(img);
-                return registry_set_error(err, -ENOMEM, name, 0, 0, "out of memory");
+                return ps_error_set(err, -ENOMEM, name, 0, 0, "out of memory");
         }
         return 0;
 }
 
 int registry_parse_file(const char *path, enum registry_source_kind kind, struct registry **ret,
-                        struct registry_error *err)
+                        struct ps_error *err)
 {
         char *data;
         size_t len;
         int r = ps_read_file(path, MAX_SOURCE_SIZE, &data, &len);
 
         if (r < 0)
-                return registry_set_error(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
         r = registry_parse_buffer(path, data, len, kind, ret, err);
         free(data);
         return r;

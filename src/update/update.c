@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portscope/error.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -31,13 +32,6 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata)
         d->len += add;
         d->data[d->len] = '\0';
         return add;
-}
-
-static void err_escaped(const char *prefix, const char *s, const char *suffix)
-{
-        fputs(prefix, stderr);
-        ps_term_escape(stderr, s, (size_t)-1, false);
-        fputs(suffix, stderr);
 }
 
 int update_fetch(const char *url, long timeout, struct download *d)
@@ -68,13 +62,12 @@ int update_fetch(const char *url, long timeout, struct download *d)
         curl_easy_cleanup(c);
         curl_global_cleanup();
         if (rc != CURLE_OK) {
-                err_escaped("portscope: update: ", url, ": ");
-                fprintf(stderr, "%s\n", d->too_big ? "larger than 64 MiB: not the registry" : *errbuf ? errbuf : curl_easy_strerror(rc));
+                ps_errorf("update: %s: %s", url,
+                          d->too_big ? "larger than 64 MiB: not the registry" : *errbuf ? errbuf : curl_easy_strerror(rc));
                 return -EIO;
         }
         if (status != 200) {
-                err_escaped("portscope: update: ", url, "");
-                fprintf(stderr, ": HTTP status %ld, expected 200\n", status);
+                ps_errorf("update: %s: HTTP status %ld, expected 200", url, status);
                 return -EIO;
         }
         return 0;

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static struct scan_probes *p;
-        struct scan_probes_error err;
+        struct ps_error err;
         if (!p && scan_probes_parse("rules", rules, sizeof(rules) - 1, &p, &err) < 0)
                 return 0;
         struct scan_report rep;

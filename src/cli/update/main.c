@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "portscope/error.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
 #include "portscope/update.h"
@@ -36,13 +37,6 @@ static const char usage[] =
         "  portscope update\n"
         "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n";
 
-static void err_escaped(const char *prefix, const char *s, const char *suffix)
-{
-        fputs(prefix, stderr);
-        ps_term_escape(stderr, s, (size_t)-1, false);
-        fputs(suffix, stderr);
-}
-
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -55,15 +49,16 @@ int main(int argc, char **argv)
         long timeout = 120;
         struct download d = { 0 };
         struct registry *fresh = NULL, *old = NULL;
-        struct registry_error err = { 0 };
+        struct ps_error err = { 0 };
         char dir[1024], path[1100];
-        int opt, ret = 2;
+        int opt, ret = PS_EXIT_ERROR;
 
         /* Called as {"portscope-update", "update", args...} by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "update") == 0) {
                 argv[1] = argv[0];
                 argc--, argv++;
         }
+        opterr = 0;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'u': url = optarg; url_given = true; break;
@@ -73,35 +68,34 @@ int main(int argc, char **argv)
                         char *end;
                         timeout = strtol(optarg, &end, 10);
                         if (*end || timeout <= 0 || timeout > 3600) {
-                                err_escaped("portscope: update: --timeout '", optarg, "': expected 1-3600 seconds\n");
-                                return 2;
+                                ps_errorf("update: --timeout '%s': expected 1-3600 seconds", optarg);
+                                return PS_EXIT_ERROR;
                         }
                         break;
                 }
                 case 'h': fputs(usage, stdout); return 0;
-                default: fputs("Try 'portscope update --help'.\n", stderr); return 2;
+                default: return ps_option_error("update", "h", argv);
                 }
         }
         if (optind < argc) {
-                err_escaped("portscope: update: unexpected argument '", argv[optind], "'\n");
-                return 2;
+                ps_errorf("update: unexpected argument '%s'", argv[optind]);
+                return PS_EXIT_ERROR;
         }
         if (from && url_given) {
-                fputs("portscope: update: --url and --from exclude each other\n", stderr);
-                return 2;
+                ps_errorf("update: --url and --from exclude each other");
+                return PS_EXIT_ERROR;
         }
         if (ps_data_dir(dir, sizeof(dir)) < 0) {
-                fputs("portscope: update: no data directory (set HOME or XDG_DATA_HOME)\n", stderr);
-                return 2;
+                ps_errorf("update: no data directory (set HOME or XDG_DATA_HOME)");
+                return PS_EXIT_ERROR;
         }
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
 
         if (from) {
                 int r = ps_read_file(from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
-                        err_escaped("portscope: update: ", from, ": ");
-                        fprintf(stderr, "%s\n", strerror(-r));
-                        return 2;
+                        ps_errorf("update: %s: %s", from, strerror(-r));
+                        return PS_EXIT_ERROR;
                 }
         } else {
                 if (!json && isatty(STDERR_FILENO)) {
@@ -113,26 +107,22 @@ int main(int argc, char **argv)
                         goto out;
         }
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
-        if (registry_parse_buffer(from ? from : url, d.data ? d.data : "", d.len, REGISTRY_SOURCE_IANA_CSV, &fresh,
-                                  &err) < 0) {
-                fputs("portscope: update: ", stderr);
-                ps_term_escape(stderr, err.file, (size_t)-1, false);
-                if (err.line)
-                        fprintf(stderr, ":%u", err.line);
-                fputs(": ", stderr);
-                ps_term_escape(stderr, err.message, (size_t)-1, false);
-                fputs(" (nothing was changed)\n", stderr);
+        int r = registry_parse_buffer(from ? from : url, d.data ? d.data : "", d.len, REGISTRY_SOURCE_IANA_CSV,
+                                      &fresh, &err);
+        if (r < 0) {
+                size_t n = strlen(err.message);
+                snprintf(err.message + n, sizeof(err.message) - n, " (nothing was changed)");
+                ps_error_print("update", &err, r);
                 goto out;
         }
         if (access(path, R_OK) == 0)
                 (void)registry_parse_file(path, REGISTRY_SOURCE_IANA_CSV, &old, &err);
 
-        int r = ps_mkdir_p(dir);
+        r = ps_mkdir_p(dir);
         if (r == 0)
                 r = ps_write_file_atomic(path, d.data, d.len, 0644);
         if (r < 0) {
-                err_escaped("portscope: update: cannot store ", path, ": ");
-                fprintf(stderr, "%s (nothing was changed)\n", strerror(-r));
+                ps_errorf("update: cannot store %s: %s (nothing was changed)", path, strerror(-r));
                 goto out;
         }
 
@@ -188,7 +178,7 @@ int main(int argc, char **argv)
         json_decref(o);
         update_free_keys(kn, nn);
         update_free_keys(ko, no);
-        ret = 0;
+        ret = PS_EXIT_OK;
 out:
         free(d.data);
         registry_close(fresh);
