@@ -378,7 +378,8 @@ extern const struct scan_output *const scan_outputs[];
 
 /* ---- the store: results in SQLite, compared with the previous scan --------------------------- */
 
-/* Records the report's open ports (tables scan_runs, scan_ports in db_path) and, when
+/* Records the report's open ports (tables scan_runs, scan_ports in db_path; NULL: the store
+ * ps_store_open() finds) and, when
  * compare, fills rep->gone and each port's change from the previous scan of each host.
  * Returns 0 or -errno with a reason in err. */
 int scan_store_record(const char *db_path, struct scan_report *rep, bool compare, char *err, size_t errlen);

@@ -665,11 +665,8 @@ int main(int argc, char **argv)
                 die_usage("scan: out of memory");
 
         if (o.store) {
-                char db[PATH_MAX];
-                if (ps_store_path(db, sizeof(db)) < 0)
-                        die_usage("no place for the store (set HOME or PORTSCOPE_DB)");
-                if (scan_store_record(db, &run.rep, o.changes, err, sizeof(err)) < 0)
-                        die_usage("store '%s': %s", quote(db), err);
+                if (scan_store_record(NULL, &run.rep, o.changes, err, sizeof(err)) < 0)
+                        die_usage("scan: %s", err);
                 if (o.changes && scan_report_finish(&run.rep) < 0)
                         die_usage("scan: out of memory");
         }
