@@ -130,39 +130,12 @@ void verdict_report_counts(const struct verdict_report *r, size_t counts[VERDICT
 
 /* ---- JSON ---- */
 
-/* A JSON string of outside bytes: invalid UTF-8 and control bytes become \xNN text, so nothing is
- * dropped silently (jansson refuses invalid UTF-8). */
+/* A JSON string of outside bytes: invalid UTF-8 becomes U+FFFD, so nothing is dropped silently
+ * (jansson refuses invalid UTF-8). */
 static json_t *jstr(const char *s)
 {
-        size_t len = s ? strlen(s) : 0;
-        char *buf;
-        size_t o = 0;
-        json_t *j;
+        json_t *j = s ? portinfo_string(s) : NULL;
 
-        if (!s)
-                return json_null();
-        if (ps_utf8_valid(s, len))
-                return json_stringn(s, len);
-        buf = malloc(len * 4 + 1);
-        if (!buf)
-                return json_null();
-        for (size_t i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                if (ch < 0x80)
-                        buf[o++] = (char)ch;
-                else {
-                        /* Keep valid multi-byte sequences, escape the rest. */
-                        size_t n = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : ch >= 0xc0 ? 2 : 1;
-                        if (n > 1 && i + n <= len && ps_utf8_valid(s + i, n)) {
-                                memcpy(buf + o, s + i, n);
-                                o += n;
-                                i += n - 1;
-                        } else
-                                o += (size_t)snprintf(buf + o, 5, "\\x%02x", ch);
-                }
-        }
-        j = json_stringn(buf, o);
-        free(buf);
         return j ? j : json_null();
 }
 
@@ -685,8 +658,8 @@ static void prom_label(struct text *t, const char *name, const char *s, bool com
                 else if (c < 0x20 || c == 0x7f)
                         tprintf(t, "\\\\x%02x", c);
                 else if (c >= 0x80) {
-                        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-                        if (n > 1 && strnlen(p, n) == n && ps_utf8_valid(p, n)) {
+                        size_t n = ps_utf8_seq(p, strnlen(p, 4), NULL);
+                        if (n > 1) {
                                 tput(t, p, n);
                                 p += n - 1;
                         } else
@@ -803,15 +776,19 @@ static bool baseline_word(const char *s)
         return true;
 }
 
-/* A reason on one line of printable text. */
+/* A reason on one line of printable text: control characters and invalid UTF-8 as \xNN. */
 static void draft_reason(struct text *t, const char *s)
 {
-        bool utf8 = ps_utf8_valid(s, strlen(s));
-
-        for (const char *p = s; *p; p++) {
+        for (const char *p = s; *p;) {
                 unsigned char c = (unsigned char)*p;
-                char ch = (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80)) ? '?' : (char)c;
-                tput(t, &ch, 1);
+                size_t n = ps_utf8_seq(p, strnlen(p, 4), NULL);
+                if (n == 0 || c < 0x20 || c == 0x7f) {
+                        tprintf(t, "\\x%02x", c);
+                        p++;
+                } else {
+                        tput(t, p, n);
+                        p += n;
+                }
         }
 }
 

@@ -95,8 +95,10 @@ static const char *status_color(const char *status)
         return "red";
 }
 
-/* Renders the JSON object as a page: the same facts as --json, never others. */
-static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
+/* Renders the JSON object as a page: the same facts as --json, never others. The source's path is
+ * taken as it is (src) rather than from the JSON, where invalid UTF-8 became U+FFFD: a terminal
+ * shows such bytes as \xNN. */
+static void print_page(const struct cli_common *c, json_t *o, const char *src, unsigned protos)
 {
         json_t *reg = json_object_get(o, "registry"), *pr = json_object_get(o, "protocols");
         const char *date = json_string_value(json_object_get(reg, "date"));
@@ -107,7 +109,7 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
                json_string_value(json_object_get(o, "range_bounds")));
         printf("  %s\n", json_string_value(json_object_get(o, "procedure")));
         fputs("  Registry: ", stdout);
-        cli_put(stdout, json_string_value(json_object_get(reg, "source")));
+        cli_put(stdout, src);
         printf(" (%s, newest date ",
                json_is_true(json_object_get(reg, "assignments_only")) ? "a services file: assignments only" : "IANA CSV");
         cli_put(stdout, date ? date : "unknown");
@@ -339,7 +341,7 @@ int cmd_info(int argc, char **argv)
                 } else {
                         if (i)
                                 puts("\n────────────────────────────────────────────────────────────────────────\n");
-                        print_page(&c, o, t->protos[port]);
+                        print_page(&c, o, registry_source(r)->path, t->protos[port]);
                 }
                 json_decref(o);
         }

@@ -42,14 +42,6 @@ static int find_source(const char *path, char *buf, size_t len, struct stat *st,
                             "(or PORTSCOPE_REGISTRY), or install Debian's libwireshark-data");
 }
 
-static uint64_t fnv1a(const char *s)
-{
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-        return h;
-}
-
 int registry_open(const char *path, unsigned flags, struct registry **ret, struct ps_error *err)
 {
         char src_path[1024], cache[1024] = "", obs_path[1024] = "";
@@ -77,7 +69,7 @@ int registry_open(const char *path, unsigned flags, struct registry **ret, struc
                 const char *key = realpath(src_path, real) ? real : src_path;
                 if (ps_cache_dir(dir, sizeof(dir)) == 0) {
                         int n = snprintf(cache, sizeof(cache), "%s/registry-%016llx%s.idx", dir,
-                                         (unsigned long long)fnv1a(key), have_obs ? "" : "-noobs");
+                                         (unsigned long long)ps_fnv1a(key, strlen(key)), have_obs ? "" : "-noobs");
                         if (n < 0 || (size_t)n >= sizeof(cache))
                                 cache[0] = '\0';
                 }

@@ -106,7 +106,6 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const void *key, size_t keyl
 
 /* ---- hashing ------------------------------------------------------------------------------ */
 
-uint64_t http_fnv1a(const void *data, size_t len);
 /* SHA-256 of data, as base64 (44 characters + NUL) for a CSP hash source. */
 void http_sha256_base64(const void *data, size_t len, char out[45]);
 

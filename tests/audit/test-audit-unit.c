@@ -331,7 +331,7 @@ static void test_report_outputs(void **state)
                 assert_non_null(s);
                 li = json_array_get(json_object_get(j, "listeners"), 1);
                 assert_string_equal(json_string_value(json_object_get(li, "verdict")), "suspicious");
-                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\\xff\\xfe");
+                assert_string_equal(json_string_value(json_object_get(li, "cmdline")), "\xef\xbf\xbd\xef\xbf\xbd");
                 assert_int_equal(json_array_size(json_object_get(j, "gone")), 1);
                 free(s);
                 json_decref(j);

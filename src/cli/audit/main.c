@@ -291,8 +291,7 @@ static json_t *item_json(const struct history_item *it)
         json_object_set_new(o, "protocol", json_string(it->protocol));
         json_object_set_new(o, "address", json_string(it->address));
         json_object_set_new(o, "port", json_integer(it->port));
-        json_object_set_new(o, "process", ps_utf8_valid(it->process, strlen(it->process)) ? json_string(it->process)
-                                                                                          : json_string("?"));
+        json_object_set_new(o, "process", portinfo_string(it->process));
         json_object_set_new(o, "verdict", json_string(it->verdict));
         json_object_set_new(o, "severity", json_string(it->severity));
         return o;
