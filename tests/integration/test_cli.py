@@ -224,4 +224,14 @@ rc, out, err = run("frobnicate")
 check(one_line_error(rc, err, "'frobnicate'"), "unknown command")
 rc, out, err = run("info", "--bogus", "22", "--registry", mini)
 check(rc == 2, "unknown option")
+# Every command, the helpers' included, reports a bad option in one escaped line that names the
+# command, never the executable that runs it (getopt's own message said "portscope-scan: ...").
+for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", "serve", "update"):
+    rc, out, err = run(cmd, "--bogus\x1b[2J")
+    check(one_line_error(rc, err, f"{cmd}: unknown option '--bogus\\x1b[2J'") and "portscope-" not in err,
+          f"{cmd}: an unknown option is one line naming {cmd}: {err!r}")
+    opt = "--url" if cmd == "update" else "--registry"
+    rc, out, err = run(cmd, opt)
+    check(one_line_error(rc, err, f"{cmd}: option '{opt}' needs a value") and "portscope-" not in err,
+          f"{cmd}: a missing value is one line naming {cmd}: {err!r}")
 finish()
