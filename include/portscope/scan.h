@@ -365,7 +365,7 @@ void scan_report_judge(const struct scan_report *rep, struct scan_port_report *p
  * escape it before display. Always terminates buf (len > 0). */
 void scan_report_explain(const struct scan_report *rep, const struct scan_port_report *pr, char *buf, size_t len);
 
-/* Outputs: one constant table per format (src/lib/scan/outputs/). */
+/* Outputs: one constant table per format (src/scan/outputs/). */
 struct scan_output {
         const char *name;  /* "text", "json", "jsonl", "xml", "grep" */
         const char *help;

@@ -1,4 +1,4 @@
-/* Private to src/lib/sockets. */
+/* Private to src/audit. */
 #pragma once
 
 #include "portscope/sockets.h"

@@ -1,4 +1,4 @@
-/* Private to src/lib/sockets: socket owners through a BPF task-file iterator. */
+/* Private to src/audit: socket owners through a BPF task-file iterator. */
 #pragma once
 
 #include <stddef.h>

@@ -29,7 +29,7 @@ static const char usage[] =
         "\n"
         "Common options: --registry FILE (the IANA CSV; also $PORTSCOPE_REGISTRY), --json,\n"
         "--help. 'portscope COMMAND --help' explains each command. Exit status: 0 success,\n"
-        "1 findings (audit, scan), 2 error.\n"
+        "1 findings (audit, scan), 2 error, 130 interrupted.\n"
         "\n"
         "Examples:\n"
         "  portscope info 625            the registry's rows for 625 and what runs there\n"

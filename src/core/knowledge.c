@@ -13,7 +13,7 @@
 
 #define MAX_KNOWLEDGE_SIZE (16u << 20)
 
-/* Built into the program from data/knowledge.txt (see src/lib/meson.build). */
+/* Built into the program from data/knowledge.txt (see src/core/meson.build). */
 extern const char ps_knowledge_builtin[];
 extern const size_t ps_knowledge_builtin_len;
 
