@@ -24,16 +24,11 @@ enum knowledge_kind {
 };
 const char *knowledge_kind_name(enum knowledge_kind k); /* "application", "malware", "common-misuse", ... */
 
-struct knowledge_range {
-        uint16_t lo, hi;
-        unsigned protos; /* PS_PROTO_BIT mask */
-};
-
 /* An entry: one use of one or more ports. */
 struct knowledge_entry {
         const char *name;
         enum knowledge_kind kind;
-        const struct knowledge_range *ports;
+        const struct ps_portspec *ports; /* each with its protocol(s): PS_PROTO_BIT mask */
         size_t nports;
         const char *summary;        /* one or two sentences */
         const char *source;         /* where the fact comes from: a URL or a citation */

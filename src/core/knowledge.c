@@ -99,56 +99,6 @@ static int split_words(char *s, const char *const **ret, size_t *ret_n)
         return 0;
 }
 
-static int parse_ports(const char *s, struct knowledge_range **ret, size_t *ret_n, char *why, size_t whylen)
-{
-        struct knowledge_range *v = NULL;
-        size_t n = 0;
-        const char *p = s;
-
-        for (;;) {
-                while (*p == ' ' || *p == '\t')
-                        p++;
-                const char *e = strchr(p, ',');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
-                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-                        len--;
-                char item[64];
-                struct ps_portspec spec;
-                if (len == 0 || len >= sizeof(item)) {
-                        free(v);
-                        snprintf(why, whylen, "empty or over-long item in ports");
-                        return -EINVAL;
-                }
-                memcpy(item, p, len);
-                item[len] = '\0';
-                if (!strchr(item, '/')) {
-                        free(v);
-                        snprintf(why, whylen, "port \"%s\" has no protocol (write PORT/tcp, PORT/udp ...)", item);
-                        return -EINVAL;
-                }
-                if (ps_portspec_parse(item, &spec, why, whylen) < 0) {
-                        char tmp[128];
-                        snprintf(tmp, sizeof(tmp), "%.100s", why);
-                        snprintf(why, whylen, "port \"%.40s\": %.100s", item, tmp);
-                        free(v);
-                        return -EINVAL;
-                }
-                struct knowledge_range *nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        free(v);
-                        return -ENOMEM;
-                }
-                v = nv;
-                v[n++] = (struct knowledge_range){ spec.lo, spec.hi, spec.protos };
-                if (!e)
-                        break;
-                p = e + 1;
-        }
-        *ret = v;
-        *ret_n = n;
-        return 0;
-}
-
 enum { F_ENTRY, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
 static const char *const field_names[NFIELDS] = {
         "entry", "kind", "ports", "summary", "process", "source", "service", "servers",
@@ -184,8 +134,9 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                         return ps_error_set(err, -EINVAL, name, rec->line[F_KIND], 0,
                                             "unknown kind \"%.40s\" (expected application, malware, common-misuse, development or tool)",
                                             rec->val[F_KIND]);
-                struct knowledge_range *ports;
-                r = parse_ports(rec->val[F_PORTS], &ports, &e.nports, why, sizeof(why));
+                struct ps_portspec *ports;
+                r = ps_portlist_parse_flags(rec->val[F_PORTS], PS_PORTLIST_BLANKS | PS_PORTLIST_PROTO, &ports, &e.nports,
+                                            why, sizeof(why));
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

@@ -506,7 +506,7 @@ static int run(struct options *o)
                 if (rc != PS_EXIT_OK)
                         goto out;
                 rc = PS_EXIT_ERROR;
-                fprintf(stderr, "portscope: wrote a draft baseline to %s; give each entry its reason\n", o->write_baseline);
+                ps_errorf("wrote a draft baseline to %s; give each entry its reason", o->write_baseline);
         }
         if (o->prometheus) {
                 char *text;

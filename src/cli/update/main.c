@@ -37,6 +37,23 @@ static const char usage[] =
         "  portscope update\n"
         "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n";
 
+/* The first 20 keys of a difference, one a line after sign. */
+static void print_keys(json_t *keys, char sign, const char *what)
+{
+        size_t i;
+        json_t *x;
+
+        json_array_foreach(keys, i, x) {
+                if (i == 20) {
+                        printf("    … and %zu more %s\n", json_array_size(keys) - 20, what);
+                        break;
+                }
+                printf("    %c ", sign);
+                ps_term_escape(stdout, json_string_value(x), (size_t)-1, false);
+                putchar('\n');
+        }
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -152,26 +169,8 @@ int main(int argc, char **argv)
                 if (old) {
                         printf("  previous copy: newest date %s; %zu rows added, %zu removed (by name, port and protocol)\n",
                                registry_source(old)->date, json_array_size(added), json_array_size(removed));
-                        size_t i;
-                        json_t *x;
-                        json_array_foreach(added, i, x) {
-                                if (i == 20) {
-                                        printf("    … and %zu more added\n", json_array_size(added) - 20);
-                                        break;
-                                }
-                                fputs("    + ", stdout);
-                                ps_term_escape(stdout, json_string_value(x), (size_t)-1, false);
-                                putchar('\n');
-                        }
-                        json_array_foreach(removed, i, x) {
-                                if (i == 20) {
-                                        printf("    … and %zu more removed\n", json_array_size(removed) - 20);
-                                        break;
-                                }
-                                fputs("    - ", stdout);
-                                ps_term_escape(stdout, json_string_value(x), (size_t)-1, false);
-                                putchar('\n');
-                        }
+                        print_keys(added, '+', "added");
+                        print_keys(removed, '-', "removed");
                 } else
                         puts("  (no previous copy)");
         }
