@@ -28,6 +28,10 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
       *) files+=("$top/$s") ;;
     esac
   done
+  # Every core file reports errors through src/core/error.c.
+  case " ${files[*]} " in
+    *" $top/src/core/"*) case " ${files[*]} " in *" $top/src/core/error.c "*) ;; *) files+=("$top/src/core/error.c") ;; esac ;;
+  esac
   echo "fuzz: building $name"
   clang "${cflags[@]}" -o "$out/$name" "$f" "${files[@]}" $(pkg-config --cflags --libs jansson) "${libs[@]}"
   corpus=$out/corpus-$name

@@ -331,8 +331,8 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                 r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
         }
         if (r < 0)
-                fprintf(stderr, "portscope: cannot write '%s': %s%s\n", quote(path), strerror(-r),
-                        r == -EACCES ? " (a temporary file beside it is needed)" : "");
+                ps_errorf("cannot write '%s': %s%s", quote(path), strerror(-r),
+                          r == -EACCES ? " (a temporary file beside it is needed)" : "");
         return r;
 }
 
@@ -627,8 +627,8 @@ int main(int argc, char **argv)
                                           .pending = stats.pending, .npending = stats.npending };
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
-                        fprintf(stderr, "portscope: scan interrupted; continue with the same targets and options and "
-                                        "--resume %s\n", quote(path));
+                        ps_errorf("scan interrupted; continue with the same targets and options and --resume %s",
+                                  quote(path));
                 else
                         fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
         } else if (o.resume && resuming) {
