@@ -28,9 +28,12 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
       *) files+=("$top/$s") ;;
     esac
   done
-  # Every core file reports errors through src/core/error.c.
+  # Every core file reports errors through src/core/error.c, which escapes with util.c.
   case " ${files[*]} " in
-    *" $top/src/core/"*) case " ${files[*]} " in *" $top/src/core/error.c "*) ;; *) files+=("$top/src/core/error.c") ;; esac ;;
+    *" $top/src/core/"*)
+      for base in error util; do
+        case " ${files[*]} " in *" $top/src/core/$base.c "*) ;; *) files+=("$top/src/core/$base.c") ;; esac
+      done ;;
   esac
   echo "fuzz: building $name"
   clang "${cflags[@]}" -o "$out/$name" "$f" "${files[@]}" $(pkg-config --cflags --libs jansson) "${libs[@]}"

@@ -72,7 +72,6 @@ struct buf {
         size_t len, cap;
 };
 
-
 static inline int buf_reserve(struct buf *b, size_t more)
 {
         if (b->len + more <= b->cap)
@@ -88,7 +87,6 @@ static inline int buf_reserve(struct buf *b, size_t more)
         return 0;
 }
 
-
 static inline int buf_add(struct buf *b, const void *p, size_t n)
 {
         if (buf_reserve(b, n) < 0)
@@ -97,7 +95,6 @@ static inline int buf_add(struct buf *b, const void *p, size_t n)
         b->len += n;
         return 0;
 }
-
 
 /* Appends a NUL-terminated string to the pool; returns its offset (0 is the empty string). */
 static inline int64_t pool_add(struct buf *pool, const char *s, size_t n)
