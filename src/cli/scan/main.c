@@ -450,6 +450,7 @@ int main(int argc, char **argv)
                 case OPT_JFILE: o.oJ = optarg; break;
                 case OPT_NOPING: break;
                 default:
+                        scan_targets_free(targets);
                         return ps_option_error("scan", "hp:i:", argv);
                 }
         }
