@@ -23,9 +23,18 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     case "$s" in
       KNOWLEDGE_BUILTIN) files+=("$out/knowledge-builtin.c") ;;
       -l*) libs+=("$s") ;;
+      # A core file split in parts (registry.c, registry-parse.c, ...) brings its parts.
+      src/core/*.c) files+=("$top/$s"); for part in "$top/${s%.c}"-*.c; do [ -e "$part" ] && files+=("$part"); done ;;
       *) files+=("$top/$s") ;;
     esac
   done
+  # Every core file reports errors through src/core/error.c, which escapes with util.c.
+  case " ${files[*]} " in
+    *" $top/src/core/"*)
+      for base in error util; do
+        case " ${files[*]} " in *" $top/src/core/$base.c "*) ;; *) files+=("$top/src/core/$base.c") ;; esac
+      done ;;
+  esac
   echo "fuzz: building $name"
   clang "${cflags[@]}" -o "$out/$name" "$f" "${files[@]}" $(pkg-config --cflags --libs jansson) "${libs[@]}"
   corpus=$out/corpus-$name

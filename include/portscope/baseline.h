@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portscope/error.h"
 #include "portscope/sockets.h"
 
 #define BASELINE_MAX_LINE 4096u       /* bytes in one line */
@@ -43,20 +44,14 @@ struct baseline {
         size_t nranges;
 };
 
-struct baseline_error {
-        char file[512];
-        unsigned line, column;
-        char message[256];
-};
-
 /* Parses data[0..len) (need not be NUL-terminated). name is used in errors and as origin.
  * Returns 0 and *ret (caller frees with baseline_free), or -EINVAL (syntax, *err filled in),
  * -E2BIG (limits, *err filled in) or -ENOMEM. */
 int baseline_parse(const char *name, const char *data, size_t len, struct baseline **ret,
-                   struct baseline_error *err);
+                   struct ps_error *err);
 /* Reads and parses a file (at most BASELINE_MAX_FILE bytes). Same contract, plus -errno from
  * reading (with *err naming the file). */
-int baseline_load(const char *path, struct baseline **ret, struct baseline_error *err);
+int baseline_load(const char *path, struct baseline **ret, struct ps_error *err);
 void baseline_free(struct baseline *b); /* accepts NULL */
 
 /* Index of the first entry that explains a listener, or -1. names: the owner's process names

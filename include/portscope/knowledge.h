@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portscope/error.h"
 #include "portscope/port.h"
 
 struct knowledge;
@@ -24,16 +25,11 @@ enum knowledge_kind {
 };
 const char *knowledge_kind_name(enum knowledge_kind k); /* "application", "malware", "common-misuse", ... */
 
-struct knowledge_range {
-        uint16_t lo, hi;
-        unsigned protos; /* PS_PROTO_BIT mask */
-};
-
 /* An entry: one use of one or more ports. */
 struct knowledge_entry {
         const char *name;
         enum knowledge_kind kind;
-        const struct knowledge_range *ports;
+        const struct ps_portspec *ports; /* each with its protocol(s): PS_PROTO_BIT mask */
         size_t nports;
         const char *summary;        /* one or two sentences */
         const char *source;         /* where the fact comes from: a URL or a citation */
@@ -51,18 +47,12 @@ struct knowledge_service {
         unsigned line;
 };
 
-struct knowledge_error {
-        char file[512];
-        unsigned line;
-        char message[256];
-};
-
 /* Loads the knowledge: path, else $PORTSCOPE_KNOWLEDGE, else the built-in copy. Returns 0 and
  * *ret (caller frees with knowledge_free), or -errno with *err filled in. */
-int knowledge_load(const char *path, struct knowledge **ret, struct knowledge_error *err);
+int knowledge_load(const char *path, struct knowledge **ret, struct ps_error *err);
 /* Parses a buffer; name is used in errors. */
 int knowledge_parse(const char *name, const char *data, size_t len, struct knowledge **ret,
-                    struct knowledge_error *err);
+                    struct ps_error *err);
 void knowledge_free(struct knowledge *k); /* accepts NULL */
 
 /* "builtin" or the path it was read from. */

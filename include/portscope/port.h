@@ -43,5 +43,11 @@ int ps_port_parse_n(const char *s, size_t len, uint16_t *ret);
 int ps_portspec_parse(const char *s, struct ps_portspec *ret, char *err, size_t errlen);
 
 /* Parses a comma-separated list of specs ("22,80,8000-8100/tcp"). *ret is malloc'd (caller
- * frees) on success. */
+ * frees) on success. In a list of several, err names the failing item. */
 int ps_portlist_parse(const char *s, struct ps_portspec **ret, size_t *ret_n, char *err, size_t errlen);
+enum {
+        PS_PORTLIST_BLANKS = 1u << 0, /* spaces and tabs around items ("22/tcp, 53/udp") */
+        PS_PORTLIST_PROTO = 1u << 1,  /* every item names its protocol */
+};
+int ps_portlist_parse_flags(const char *s, unsigned flags, struct ps_portspec **ret, size_t *ret_n, char *err,
+                            size_t errlen);

@@ -9,8 +9,10 @@
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
-/* A JSON string of s even when s is not valid UTF-8 (bad bytes become U+FFFD). New reference. */
+/* A JSON string of s even when s is not valid UTF-8: bad bytes (and NUL) become U+FFFD, the JSON
+ * and HTML side of the policy in util.h. New reference, NULL when out of memory. */
 json_t *portinfo_string(const char *s);
+json_t *portinfo_stringn(const char *s, size_t len);
 
 /* {"registry":{"source":..,"kind":..,"date":..,"assignments_only":..}} — the registry's
  * provenance, included in every output. Returns a new reference (caller decrefs). */

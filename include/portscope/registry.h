@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "portscope/error.h"
 #include "portscope/port.h"
 
 struct registry;
@@ -87,13 +88,6 @@ struct registry_source {
         const char *cache_path;         /* "" if no cache was used or written */
 };
 
-/* Where the open failed and why: file, 1-based line and column (0 when not applicable). */
-struct registry_error {
-        char file[512];
-        unsigned line, column;
-        char message[256];
-};
-
 enum {
         REGISTRY_OPEN_NO_CACHE = 1u << 0,   /* neither read nor write the index cache */
         REGISTRY_OPEN_NO_OBSERVED = 1u << 1, /* do not load nmap-services */
@@ -105,15 +99,15 @@ enum {
  * The file's kind is detected from its content. nmap-services is taken from
  * $PORTSCOPE_NMAP_SERVICES or /usr/share/nmap/nmap-services when present.
  * Returns 0 and *ret (caller closes), or -errno with *err filled in. */
-int registry_open(const char *path, unsigned flags, struct registry **ret, struct registry_error *err);
+int registry_open(const char *path, unsigned flags, struct registry **ret, struct ps_error *err);
 void registry_close(struct registry *r); /* accepts NULL */
 
 /* Parses a file into a registry without any cache (for tests, fuzzers and `update`). */
 int registry_parse_file(const char *path, enum registry_source_kind kind, struct registry **ret,
-                        struct registry_error *err);
+                        struct ps_error *err);
 /* Parses a buffer (a CSV or services text); name is used in errors. */
 int registry_parse_buffer(const char *name, const char *data, size_t len, enum registry_source_kind kind,
-                          struct registry **ret, struct registry_error *err);
+                          struct registry **ret, struct ps_error *err);
 
 const struct registry_source *registry_source(const struct registry *r);
 void registry_stats(const struct registry *r, struct registry_stats *ret);

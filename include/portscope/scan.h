@@ -244,16 +244,10 @@ unsigned long scan_raise_nofile(void);
  * except for the lazily compiled regexes (compiled under a lock: matching is thread-safe). */
 struct scan_probes;
 
-struct scan_probes_error {
-        char file[256];
-        unsigned line;
-        char message[200];
-};
-
 /* path NULL: $PORTSCOPE_SERVICE_PROBES, else /usr/share/nmap/nmap-service-probes. */
-int scan_probes_load(const char *path, struct scan_probes **ret, struct scan_probes_error *err);
+int scan_probes_load(const char *path, struct scan_probes **ret, struct ps_error *err);
 int scan_probes_parse(const char *name, const char *data, size_t len, struct scan_probes **ret,
-                      struct scan_probes_error *err);
+                      struct ps_error *err);
 void scan_probes_free(struct scan_probes *p); /* accepts NULL */
 size_t scan_probes_count(const struct scan_probes *p);
 size_t scan_probes_nmatches(const struct scan_probes *p);
@@ -364,7 +358,7 @@ void scan_report_judge(const struct scan_report *rep, struct scan_port_report *p
  * escape it before display. Always terminates buf (len > 0). */
 void scan_report_explain(const struct scan_report *rep, const struct scan_port_report *pr, char *buf, size_t len);
 
-/* Outputs: one constant table per format (src/lib/scan/outputs/). */
+/* Outputs: one constant table per format (src/scan/outputs/). */
 struct scan_output {
         const char *name;  /* "text", "json", "jsonl", "xml", "grep" */
         const char *help;
@@ -377,7 +371,8 @@ extern const struct scan_output *const scan_outputs[];
 
 /* ---- the store: results in SQLite, compared with the previous scan --------------------------- */
 
-/* Records the report's open ports (tables scan_runs, scan_ports in db_path) and, when
+/* Records the report's open ports (tables scan_runs, scan_ports in db_path; NULL: the store
+ * ps_store_open() finds) and, when
  * compare, fills rep->gone and each port's change from the previous scan of each host.
  * Returns 0 or -errno with a reason in err. */
 int scan_store_record(const char *db_path, struct scan_report *rep, bool compare, char *err, size_t errlen);
@@ -401,4 +396,4 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
 /* Reads a state file of a scan of targets t and ports p; results found before the interruption
  * are added to rep. A pair that is not one of this scan's makes it fail (-EINVAL). */
 int scan_resume_load(const char *path, const struct scan_targets *t, const struct scan_ports *p,
-                     struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen);
+                     struct scan_resume *ret, struct scan_report *rep, struct ps_error *err);

@@ -18,7 +18,10 @@
 
 #include "portscope/port.h"
 
-enum sockets_proto { SOCKETS_TCP = 0, SOCKETS_UDP = 1, SOCKETS_SCTP = 2, SOCKETS_RAW = 3, SOCKETS_NPROTO = 4 };
+/* A socket's protocol: TCP, UDP and SCTP are enum ps_proto's (the same values: a socket's protocol
+ * is its registry protocol), and raw sockets, which have no ports (sockets_proto_to_ps() refuses
+ * them; their value is not PS_DCCP's meaning). */
+enum sockets_proto { SOCKETS_TCP = PS_TCP, SOCKETS_UDP = PS_UDP, SOCKETS_SCTP = PS_SCTP, SOCKETS_RAW = 3, SOCKETS_NPROTO = 4 };
 /* "tcp", "udp", "sctp", "raw"; NULL for an invalid value. */
 const char *sockets_proto_name(enum sockets_proto p);
 /* Case-insensitive; returns 0 and *ret or -EINVAL. */

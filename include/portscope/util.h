@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -36,8 +37,18 @@ int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * len may be (size_t)-1 for a NUL-terminated string. */
 void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines);
 
+/* Invalid UTF-8 in output, one policy: text for a terminal (or a text file) shows each bad byte as
+ * \xNN (ps_term_escape); HTML and JSON replace it by U+FFFD (portinfo_string(), the HTML escaper). */
+
+/* Length (1..4) of the UTF-8 sequence at s[0..left), or 0 when it is not a valid one: overlong,
+ * surrogate, above U+10FFFF, truncated or a stray byte. *ret_cp (may be NULL) gets its code point. */
+size_t ps_utf8_seq(const char *s, size_t left, uint32_t *ret_cp);
 /* Returns true when s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool ps_utf8_valid(const char *s, size_t len);
+
+/* 64-bit FNV-1a of data[0..len): cache file names, ETags, hash tables. Not for adversarial keys
+ * where collisions matter. */
+uint64_t ps_fnv1a(const void *data, size_t len);
 
 /* Case-insensitive ASCII substring search. */
 const char *ps_strcasestr(const char *haystack, const char *needle);

@@ -13,20 +13,15 @@
 #define ANY_PROTOS ((1u << SOCKETS_TCP) | (1u << SOCKETS_UDP) | (1u << SOCKETS_SCTP))
 #define MAX_PROCESS 255u
 
-static int fail(struct baseline_error *err, const char *name, unsigned line, unsigned col, int r,
+static int fail(struct ps_error *err, const char *name, unsigned line, unsigned col, int r,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static int fail(struct baseline_error *err, const char *name, unsigned line, unsigned col, int r,
+static int fail(struct ps_error *err, const char *name, unsigned line, unsigned col, int r,
                 const char *fmt, ...)
 {
         va_list ap;
 
-        if (!err)
-                return r;
-        snprintf(err->file, sizeof(err->file), "%s", name ? name : "baseline");
-        err->line = line;
-        err->column = col;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        ps_error_vset(err, r, name ? name : "baseline", line, col, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -73,7 +68,7 @@ static int parse_ports(const char *s, size_t len, uint16_t *lo, uint16_t *hi)
 
 /* The first column: [ADDRESS:]PORT[-PORT][/PROTO]. col is 1-based for errors. */
 static int parse_spec(const char *name, unsigned lineno, unsigned col, const char *s, size_t len,
-                      struct baseline_entry *e, struct baseline_error *err)
+                      struct baseline_entry *e, struct ps_error *err)
 {
         const char *slash = memchr(s, '/', len);
         size_t speclen = slash ? (size_t)(slash - s) : len;
@@ -127,7 +122,7 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
 }
 
 static int parse_line(const char *name, unsigned lineno, const char *s, size_t len, struct baseline_entry *e,
-                      struct baseline_error *err)
+                      struct ps_error *err)
 {
         size_t i = 0, start;
         int r;
@@ -180,7 +175,7 @@ static int parse_line(const char *name, unsigned lineno, const char *s, size_t l
 }
 
 int baseline_parse(const char *name, const char *data, size_t len, struct baseline **ret,
-                   struct baseline_error *err)
+                   struct ps_error *err)
 {
         struct baseline *b = calloc(1, sizeof(*b));
         size_t cap = 0, pos = 0;
@@ -256,7 +251,7 @@ fail:
         return r;
 }
 
-int baseline_load(const char *path, struct baseline **ret, struct baseline_error *err)
+int baseline_load(const char *path, struct baseline **ret, struct ps_error *err)
 {
         char *data = NULL;
         size_t len = 0;

@@ -2,14 +2,12 @@
 #include "portscope/history.h"
 
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "portscope/util.h"
+#include "portscope/store.h"
 
 struct history {
         sqlite3 *db;
@@ -52,41 +50,18 @@ static const char schema[] =
 
 int history_open(const char *path, struct history **ret, char *err, size_t errlen)
 {
-        char buf[PATH_MAX], dir[PATH_MAX];
-        struct history *h;
+        struct history *h = calloc(1, sizeof(*h));
         int r;
 
-        if (!path) {
-                r = ps_store_path(buf, sizeof(buf));
-                if (r < 0) {
-                        snprintf(err, errlen, "no place for the history database (set HOME, XDG_STATE_HOME or PORTSCOPE_DB): %s",
-                                 strerror(-r));
-                        return r;
-                }
-                path = buf;
-        }
-        if (strlen(path) >= sizeof(dir)) {
-                snprintf(err, errlen, "history database path too long");
-                return -ENAMETOOLONG;
-        }
-        memcpy(dir, path, strlen(path) + 1);
-        r = ps_mkdir_p(dirname(dir));
-        if (r < 0) {
-                snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(-r));
-                return r;
-        }
-        h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
-                snprintf(err, errlen, "cannot open %s: %s", path, h->db ? sqlite3_errmsg(h->db) : "out of memory");
-                history_close(h);
-                return -EIO;
+        r = ps_store_open(path, 5000, &h->db, err, errlen);
+        if (r < 0) {
+                free(h);
+                return r;
         }
-        sqlite3_busy_timeout(h->db, 5000);
         if (sqlite3_exec(h->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-                snprintf(err, errlen, "cannot set up %s: %s", path, sqlite3_errmsg(h->db));
+                snprintf(err, errlen, "cannot set up %s: %s", sqlite3_db_filename(h->db, "main"), sqlite3_errmsg(h->db));
                 history_close(h);
                 return -EIO;
         }

@@ -5,11 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
-
-#define EXIT_FINDINGS 1
-#define EXIT_USAGE 2
 
 struct cli_common {
         const char *registry;   /* --registry FILE */
@@ -28,11 +26,8 @@ struct cli_common {
 /* Takes one of CLI_COMMON_OPTIONS (but --help) into c; false when opt is none of them. */
 bool cli_common_option(struct cli_common *c, int opt, const char *arg);
 
-/* Prints "portscope: <message>" on stderr. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Opens the registry (and knowledge when k is non-NULL), reporting failures as one line.
- * Returns 0 or EXIT_USAGE. */
+ * Returns 0 or PS_EXIT_ERROR. */
 int cli_open(const struct cli_common *c, struct registry **r, struct knowledge **k);
 
 

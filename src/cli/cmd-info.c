@@ -96,8 +96,10 @@ static const char *status_color(const char *status)
         return "red";
 }
 
-/* Renders the JSON object as a page: the same facts as --json, never others. */
-static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
+/* Renders the JSON object as a page: the same facts as --json, never others. The source's path is
+ * taken as it is (src) rather than from the JSON, where invalid UTF-8 became U+FFFD: a terminal
+ * shows such bytes as \xNN. */
+static void print_page(const struct cli_common *c, json_t *o, const char *src, unsigned protos)
 {
         json_t *reg = json_object_get(o, "registry"), *pr = json_object_get(o, "protocols");
         const char *date = json_string_value(json_object_get(reg, "date"));
@@ -108,7 +110,7 @@ static void print_page(const struct cli_common *c, json_t *o, unsigned protos)
                json_string_value(json_object_get(o, "range_bounds")));
         printf("  %s\n", json_string_value(json_object_get(o, "procedure")));
         fputs("  Registry: ", stdout);
-        cli_put(stdout, json_string_value(json_object_get(reg, "source")));
+        cli_put(stdout, src);
         printf(" (%s, newest date ",
                json_is_true(json_object_get(reg, "assignments_only")) ? "a services file: assignments only" : "IANA CSV");
         cli_put(stdout, date ? date : "unknown");
@@ -246,10 +248,8 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t)
         char err[160];
 
         if (arg[0] == '\x01') {
-                fputs("portscope: info: '-", stderr);
-                cli_put(stderr, arg + 1);
-                fputs("': ports are 0-65535, not negative\n", stderr);
-                return EXIT_USAGE;
+                ps_errorf("info: '-%s': ports are 0-65535, not negative", arg + 1);
+                return PS_EXIT_ERROR;
         }
         if (ps_portspec_parse(arg, &spec, err, sizeof(err)) == 0) {
                 for (uint32_t p = spec.lo; p <= spec.hi; p++)
@@ -272,19 +272,15 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t)
                 }
                 if (with_port)
                         return 0;
-                fputs("portscope: info: '", stderr);
-                cli_put(stderr, arg);
                 if (found)
-                        fputs("' is a registered service name without a port number\n", stderr);
+                        ps_errorf("info: '%s' is a registered service name without a port number", arg);
                 else
-                        fputs("': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in the registry\n",
-                              stderr);
-                return EXIT_USAGE;
+                        ps_errorf("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in the "
+                                  "registry", arg);
+                return PS_EXIT_ERROR;
         }
-        fputs("portscope: info: '", stderr);
-        cli_put(stderr, arg);
-        fprintf(stderr, "': %s\n", err);
-        return EXIT_USAGE;
+        ps_errorf("info: '%s': %s", arg, err);
+        return PS_EXIT_ERROR;
 }
 
 int cmd_info(int argc, char **argv)
@@ -306,12 +302,12 @@ int cmd_info(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope info --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("info", "h", argv);
                 }
         }
         if (optind >= argc) {
-                cli_error("info: which port? (e.g. 'portscope info 625'; see --help)");
-                return EXIT_USAGE;
+                ps_errorf("info: which port? (e.g. 'portscope info 625'; see --help)");
+                return PS_EXIT_ERROR;
         }
         c.color = !c.json && ps_use_color(stdout);
         ret = cli_open(&c, &r, &k);
@@ -319,8 +315,8 @@ int cmd_info(int argc, char **argv)
                 return ret;
         t = calloc(1, sizeof(*t));
         if (!t) {
-                cli_error("out of memory");
-                ret = EXIT_USAGE;
+                ps_errorf("out of memory");
+                ret = PS_EXIT_ERROR;
                 goto out;
         }
         for (int i = optind; i < argc; i++) {
@@ -339,28 +335,28 @@ int cmd_info(int argc, char **argv)
                 if (o && hist) /* only with snapshots: the API has no history yet */
                         json_object_set_new(o, "history", update_history_json(hist, port));
                 if (!o) {
-                        cli_error("out of memory");
-                        ret = EXIT_USAGE;
+                        ps_errorf("out of memory");
+                        ret = PS_EXIT_ERROR;
                         break;
                 }
                 if (array) {
                         fputs(i ? ",\n" : "\n", stdout);
                         if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
-                                ret = EXIT_USAGE;
+                                ret = PS_EXIT_ERROR;
                 } else if (c.json) {
                         ret = cli_print_json(o);
                 } else {
                         if (i)
                                 puts("\n────────────────────────────────────────────────────────────────────────\n");
-                        print_page(&c, o, t->protos[port]);
+                        print_page(&c, o, registry_source(r)->path, t->protos[port]);
                 }
                 json_decref(o);
         }
         if (array)
                 fputs("\n]\n", stdout);
         if (fflush(stdout) != 0 && !ret) {
-                cli_error("info: cannot write output");
-                ret = EXIT_USAGE;
+                ps_errorf("info: cannot write output");
+                ret = PS_EXIT_ERROR;
         }
 out:
         update_history_close(hist);

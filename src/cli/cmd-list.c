@@ -105,11 +105,10 @@ int cmd_list(int argc, char **argv)
                 case 's': {
                         enum registry_status s;
                         if (registry_status_parse(optarg, &s) < 0) {
-                                fputs("portscope: list: --status '", stderr);
-                                cli_put(stderr, optarg);
-                                fputs("': expected assigned, reserved, unassigned or reserved-or-unassigned\n", stderr);
+                                ps_errorf("list: --status '%s': expected assigned, reserved, unassigned or "
+                                          "reserved-or-unassigned", optarg);
                                 free(specs);
-                                return EXIT_USAGE;
+                                return PS_EXIT_ERROR;
                         }
                         statuses |= 1u << s;
                         break;
@@ -117,11 +116,9 @@ int cmd_list(int argc, char **argv)
                 case 'R': {
                         enum ps_range rg;
                         if (ps_range_parse(optarg, &rg) < 0) {
-                                fputs("portscope: list: --range '", stderr);
-                                cli_put(stderr, optarg);
-                                fputs("': expected system, user or dynamic\n", stderr);
+                                ps_errorf("list: --range '%s': expected system, user or dynamic", optarg);
                                 free(specs);
-                                return EXIT_USAGE;
+                                return PS_EXIT_ERROR;
                         }
                         ranges |= 1u << rg;
                         break;
@@ -129,11 +126,9 @@ int cmd_list(int argc, char **argv)
                 case 'p': {
                         enum ps_proto p;
                         if (ps_proto_parse(optarg, &p) < 0) {
-                                fputs("portscope: list: --proto '", stderr);
-                                cli_put(stderr, optarg);
-                                fputs("': expected tcp, udp, sctp or dccp\n", stderr);
+                                ps_errorf("list: --proto '%s': expected tcp, udp, sctp or dccp", optarg);
                                 free(specs);
-                                return EXIT_USAGE;
+                                return PS_EXIT_ERROR;
                         }
                         protos |= PS_PROTO_BIT(p);
                         break;
@@ -143,10 +138,8 @@ int cmd_list(int argc, char **argv)
                         free(specs);
                         specs = NULL;
                         if (ps_portlist_parse(optarg, &specs, &nspecs, err, sizeof(err)) < 0) {
-                                fputs("portscope: list: --port '", stderr);
-                                cli_put(stderr, optarg);
-                                fprintf(stderr, "': %s\n", err);
-                                return EXIT_USAGE;
+                                ps_errorf("list: --port '%s': %s", optarg, err);
+                                return PS_EXIT_ERROR;
                         }
                         break;
                 }
@@ -154,15 +147,13 @@ int cmd_list(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope list --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("list", "h", argv);
                 }
         }
         if (optind < argc) {
-                fputs("portscope: list: unexpected argument '", stderr);
-                cli_put(stderr, argv[optind]);
-                fputs("' (filters are options: see --help)\n", stderr);
+                ps_errorf("list: unexpected argument '%s' (filters are options: see --help)", argv[optind]);
                 free(specs);
-                return EXIT_USAGE;
+                return PS_EXIT_ERROR;
         }
         if (!statuses)
                 statuses = 0xf;
@@ -225,8 +216,8 @@ int cmd_list(int argc, char **argv)
         if (c.json)
                 fputs("\n]}\n", stdout);
         if (fflush(stdout) != 0) {
-                cli_error("list: cannot write output");
-                ret = EXIT_USAGE;
+                ps_errorf("list: cannot write output");
+                ret = PS_EXIT_ERROR;
         }
         free(specs);
         registry_close(r);

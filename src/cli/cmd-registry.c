@@ -39,14 +39,12 @@ int cmd_registry(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope registry --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("registry", "h", argv);
                 }
         }
         if (optind < argc) {
-                fputs("portscope: registry: unexpected argument '", stderr);
-                cli_put(stderr, argv[optind]);
-                fputs("'\n", stderr);
-                return EXIT_USAGE;
+                ps_errorf("registry: unexpected argument '%s'", argv[optind]);
+                return PS_EXIT_ERROR;
         }
         ret = cli_open(&c, &r, &k);
         if (ret)
@@ -57,7 +55,7 @@ int cmd_registry(int argc, char **argv)
 
         if (c.json) {
                 json_t *o = json_object(), *reg = portinfo_source_json(r), *counts = json_object();
-                json_object_set_new(reg, "cache", *src->cache_path ? json_string(src->cache_path) : json_null());
+                json_object_set_new(reg, "cache", *src->cache_path ? portinfo_string(src->cache_path) : json_null());
                 json_object_set_new(reg, "from_cache", json_boolean(src->from_cache));
                 json_object_set_new(o, "registry", reg);
                 json_object_set_new(o, "rows", json_integer(st.rows));
@@ -74,7 +72,7 @@ int cmd_registry(int argc, char **argv)
                 json_object_set_new(o, "ports", counts);
                 json_object_set_new(o, "observed", json_integer(st.observed));
                 json_t *kn = json_object();
-                json_object_set_new(kn, "source", json_string(knowledge_origin(k)));
+                json_object_set_new(kn, "source", portinfo_string(knowledge_origin(k)));
                 json_object_set_new(kn, "entries", json_integer((json_int_t)knowledge_nentries(k)));
                 json_object_set_new(kn, "services", json_integer((json_int_t)knowledge_nservices(k)));
                 json_object_set_new(o, "knowledge", kn);

@@ -46,10 +46,8 @@ int cmd_search(int argc, char **argv)
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (*optarg < '0' || *optarg > '9' || *end || v > 1000000) {
-                                fputs("portscope: search: --limit '", stderr);
-                                cli_put(stderr, optarg);
-                                fputs("': expected a number 0-1000000\n", stderr);
-                                return EXIT_USAGE;
+                                ps_errorf("search: --limit '%s': expected a number 0-1000000", optarg);
+                                return PS_EXIT_ERROR;
                         }
                         limit = v ? v : 1000000;
                         break;
@@ -58,27 +56,27 @@ int cmd_search(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        fputs("Try 'portscope search --help'.\n", stderr); return EXIT_USAGE;
+                        return ps_option_error("search", "h", argv);
                 }
         }
         if (optind >= argc) {
-                cli_error("search: what should I look for? (e.g. 'portscope search ssh')");
-                return EXIT_USAGE;
+                ps_errorf("search: what should I look for? (e.g. 'portscope search ssh')");
+                return PS_EXIT_ERROR;
         }
         for (int i = optind; i < argc; i++)
                 qlen += strlen(argv[i]) + 1;
         query = calloc(1, qlen + 1);
         if (!query)
-                return EXIT_USAGE;
+                return PS_EXIT_ERROR;
         for (int i = optind; i < argc; i++) {
                 if (i > optind)
                         strncat(query, " ", qlen);
                 strncat(query, argv[i], qlen - strlen(query));
         }
         if (!*query) {
-                cli_error("search: the search text is empty");
+                ps_errorf("search: the search text is empty");
                 free(query);
-                return EXIT_USAGE;
+                return PS_EXIT_ERROR;
         }
         c.color = !c.json && ps_use_color(stdout);
         ret = cli_open(&c, &r, &k);
@@ -95,9 +93,9 @@ int cmd_search(int argc, char **argv)
         struct search_hit *hits = calloc(limit, sizeof(*hits));
         long total = hits ? search_run(r, k, query, hits, limit) : -1;
         if (total < 0) {
-                cli_error("out of memory");
+                ps_errorf("out of memory");
                 free(hits);
-                ret = EXIT_USAGE;
+                ret = PS_EXIT_ERROR;
                 goto out;
         }
         for (size_t i = 0; i < (size_t)total && i < limit; i++) {

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,53 +6,25 @@
 #include "cli.h"
 #include "portscope/util.h"
 
-void cli_error(const char *fmt, ...)
-{
-        va_list ap;
-
-        fputs("portscope: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 int cli_open(const struct cli_common *c, struct registry **r, struct knowledge **k)
 {
-        struct registry_error err = { 0 };
-        struct knowledge_error kerr = { 0 };
+        struct ps_error err = { 0 };
+        struct ps_error kerr = { 0 };
         int ret;
 
         ret = registry_open(c->registry, c->no_cache ? REGISTRY_OPEN_NO_CACHE : 0, r, &err);
         if (ret < 0) {
-                /* The file name and message may hold anything: escape them. */
-                fputs("portscope: ", stderr);
-                if (err.file[0]) {
-                        ps_term_escape(stderr, err.file, (size_t)-1, false);
-                        if (err.line)
-                                fprintf(stderr, ":%u", err.line);
-                        if (err.column)
-                                fprintf(stderr, ":%u", err.column);
-                        fputs(": ", stderr);
-                }
-                ps_term_escape(stderr, err.message, (size_t)-1, false);
-                fputc('\n', stderr);
-                return EXIT_USAGE;
+                ps_error_print(NULL, &err, ret);
+                return PS_EXIT_ERROR;
         }
         if (!k)
                 return 0;
         ret = knowledge_load(c->knowledge, k, &kerr);
         if (ret < 0) {
-                fputs("portscope: ", stderr);
-                ps_term_escape(stderr, kerr.file, (size_t)-1, false);
-                if (kerr.line)
-                        fprintf(stderr, ":%u", kerr.line);
-                fputs(": ", stderr);
-                ps_term_escape(stderr, kerr.message, (size_t)-1, false);
-                fputc('\n', stderr);
+                ps_error_print(NULL, &kerr, ret);
                 registry_close(*r);
                 *r = NULL;
-                return EXIT_USAGE;
+                return PS_EXIT_ERROR;
         }
         return 0;
 }
@@ -64,12 +35,12 @@ int cli_print_json(json_t *v)
         size_t flags = isatty(STDOUT_FILENO) ? (JSON_INDENT(2) | JSON_ENSURE_ASCII) : JSON_COMPACT;
 
         if (!v) {
-                cli_error("out of memory");
-                return EXIT_USAGE;
+                ps_errorf("out of memory");
+                return PS_EXIT_ERROR;
         }
         if (json_dumpf(v, stdout, flags) < 0) {
-                cli_error("cannot write JSON: %s", strerror(errno));
-                return EXIT_USAGE;
+                ps_errorf("cannot write JSON: %s", strerror(errno));
+                return PS_EXIT_ERROR;
         }
         fputc('\n', stdout);
         return 0;

@@ -28,8 +28,8 @@ int cli_exec_component(const char *component, const char *subcommand, int argc, 
         ssize_t len;
 
         if (!nargv) {
-                cli_error("out of memory");
-                return EXIT_USAGE;
+                ps_errorf("out of memory");
+                return PS_EXIT_ERROR;
         }
         snprintf(helper, sizeof(helper), "portscope-%s", component);
         nargv[0] = helper;
@@ -43,8 +43,8 @@ int cli_exec_component(const char *component, const char *subcommand, int argc, 
                 try_exec(self, helper, nargv);
         }
         try_exec(PORTSCOPE_LIBEXECDIR, helper, nargv);
-        cli_error("%s: this part of portscope is not installed (%s not found beside %s or in %s)", subcommand, helper,
+        ps_errorf("%s: this part of portscope is not installed (looked beside %s and in %s)", subcommand,
                   len > 0 ? self : "the program", PORTSCOPE_LIBEXECDIR);
         free(nargv);
-        return EXIT_USAGE;
+        return PS_EXIT_ERROR;
 }

@@ -1,5 +1,6 @@
 /* portscope: what the registry says a port is, what really lives there, what listens on it,
  * and whether it belongs there. main() only dispatches. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static const char usage[] =
         "\n"
         "Common options: --registry FILE (the IANA CSV; also $PORTSCOPE_REGISTRY), --json,\n"
         "--help. 'portscope COMMAND --help' explains each command. Exit status: 0 success,\n"
-        "1 findings (audit, scan), 2 error.\n"
+        "1 findings (audit, scan), 2 error, 130 interrupted.\n"
         "\n"
         "Examples:\n"
         "  portscope info 625            the registry's rows for 625 and what runs there\n"
@@ -40,6 +41,9 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
         const char *cmd = argc > 1 ? argv[1] : NULL;
+
+        /* getopt's own messages would name argv[0] and not escape: commands print their own. */
+        opterr = 0;
 
         if (!cmd || cmd[0] == '-') {
                 if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)) {
@@ -76,8 +80,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
                 if (strcmp(cmd, components[i][0]) == 0)
                         return cli_exec_component(components[i][1], cmd, argc - 2, argv + 2);
-        fputs("portscope: unknown command '", stderr);
-        cli_put(stderr, cmd);
-        fputs("' (try 'portscope --help')\n", stderr);
-        return EXIT_USAGE;
+        ps_errorf("unknown command '%s' (try 'portscope --help')", cmd);
+        return PS_EXIT_ERROR;
 }

@@ -293,7 +293,7 @@ static bool knowledge_may_know(const struct judge_context *c, uint16_t port, enu
 static bool covers_narrowly(const struct knowledge_entry *e, uint16_t port, enum ps_proto proto)
 {
         for (size_t i = 0; i < e->nports; i++) {
-                const struct knowledge_range *r = &e->ports[i];
+                const struct ps_portspec *r = &e->ports[i];
                 if ((r->protos & PS_PROTO_BIT(proto)) && r->lo <= port && port <= r->hi &&
                     (unsigned)(r->hi - r->lo) < NARROW_SPAN)
                         return true;

@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 
 #define MAX_KNOWLEDGE_SIZE (16u << 20)
 
-/* Built into the program from data/knowledge.txt (see src/lib/meson.build). */
+/* Built into the program from data/knowledge.txt (see src/core/meson.build). */
 extern const char ps_knowledge_builtin[];
 extern const size_t ps_knowledge_builtin_len;
 
@@ -36,21 +35,6 @@ static const char *const kind_names[KNOWLEDGE_NKINDS] = {
 const char *knowledge_kind_name(enum knowledge_kind k)
 {
         return (unsigned)k < KNOWLEDGE_NKINDS ? kind_names[k] : "unknown";
-}
-
-__attribute__((format(printf, 4, 5)))
-static int kerr(struct knowledge_error *err, const char *name, unsigned line, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err) {
-                snprintf(err->file, sizeof(err->file), "%s", name);
-                err->line = line;
-                va_start(ap, fmt);
-                vsnprintf(err->message, sizeof(err->message), fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
 }
 
 void knowledge_free(struct knowledge *k)
@@ -115,56 +99,6 @@ static int split_words(char *s, const char *const **ret, size_t *ret_n)
         return 0;
 }
 
-static int parse_ports(const char *s, struct knowledge_range **ret, size_t *ret_n, char *why, size_t whylen)
-{
-        struct knowledge_range *v = NULL;
-        size_t n = 0;
-        const char *p = s;
-
-        for (;;) {
-                while (*p == ' ' || *p == '\t')
-                        p++;
-                const char *e = strchr(p, ',');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
-                while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-                        len--;
-                char item[64];
-                struct ps_portspec spec;
-                if (len == 0 || len >= sizeof(item)) {
-                        free(v);
-                        snprintf(why, whylen, "empty or over-long item in ports");
-                        return -EINVAL;
-                }
-                memcpy(item, p, len);
-                item[len] = '\0';
-                if (!strchr(item, '/')) {
-                        free(v);
-                        snprintf(why, whylen, "port \"%s\" has no protocol (write PORT/tcp, PORT/udp ...)", item);
-                        return -EINVAL;
-                }
-                if (ps_portspec_parse(item, &spec, why, whylen) < 0) {
-                        char tmp[128];
-                        snprintf(tmp, sizeof(tmp), "%.100s", why);
-                        snprintf(why, whylen, "port \"%.40s\": %.100s", item, tmp);
-                        free(v);
-                        return -EINVAL;
-                }
-                struct knowledge_range *nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv) {
-                        free(v);
-                        return -ENOMEM;
-                }
-                v = nv;
-                v[n++] = (struct knowledge_range){ spec.lo, spec.hi, spec.protos };
-                if (!e)
-                        break;
-                p = e + 1;
-        }
-        *ret = v;
-        *ret_n = n;
-        return 0;
-}
-
 enum { F_ENTRY, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
 static const char *const field_names[NFIELDS] = {
         "entry", "kind", "ports", "summary", "process", "source", "service", "servers",
@@ -176,7 +110,7 @@ struct record {
         unsigned start;
 };
 
-static int finish_record(struct knowledge *k, struct record *rec, const char *name, struct knowledge_error *err)
+static int finish_record(struct knowledge *k, struct record *rec, const char *name, struct ps_error *err)
 {
         char why[256];
         int r;
@@ -186,26 +120,27 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 static const int required[] = { F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
                 for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
                         if (!rec->val[required[i]] || !*rec->val[required[i]])
-                                return kerr(err, name, rec->start, "entry \"%.60s\" has no %s", rec->val[F_ENTRY],
-                                            field_names[required[i]]);
+                                return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" has no %s", rec->val[F_ENTRY],
+                                                    field_names[required[i]]);
                 if (rec->val[F_SERVICE] || rec->val[F_SERVERS])
-                        return kerr(err, name, rec->start, "entry \"%.60s\" mixes entry and service keys",
-                                    rec->val[F_ENTRY]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" mixes entry and service keys",
+                                            rec->val[F_ENTRY]);
                 e.name = rec->val[F_ENTRY];
                 e.kind = KNOWLEDGE_NKINDS;
                 for (int i = 0; i < KNOWLEDGE_NKINDS; i++)
                         if (strcmp(rec->val[F_KIND], kind_names[i]) == 0)
                                 e.kind = (enum knowledge_kind)i;
                 if (e.kind == KNOWLEDGE_NKINDS)
-                        return kerr(err, name, rec->line[F_KIND],
-                                    "unknown kind \"%.40s\" (expected application, malware, common-misuse, development, tool or c2)",
-                                    rec->val[F_KIND]);
-                struct knowledge_range *ports;
-                r = parse_ports(rec->val[F_PORTS], &ports, &e.nports, why, sizeof(why));
+                        return ps_error_set(err, -EINVAL, name, rec->line[F_KIND], 0,
+                                            "unknown kind \"%.40s\" (expected application, malware, common-misuse, development, tool or c2)",
+                                            rec->val[F_KIND]);
+                struct ps_portspec *ports;
+                r = ps_portlist_parse_flags(rec->val[F_PORTS], PS_PORTLIST_BLANKS | PS_PORTLIST_PROTO, &ports, &e.nports,
+                                            why, sizeof(why));
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return kerr(err, name, rec->line[F_PORTS], "%s", why);
+                        return ps_error_set(err, -EINVAL, name, rec->line[F_PORTS], 0, "%s", why);
                 e.ports = ports;
                 e.summary = rec->val[F_SUMMARY];
                 e.source = rec->val[F_SOURCE];
@@ -231,12 +166,12 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
         } else if (rec->val[F_SERVICE]) {
                 struct knowledge_service s = { .line = rec->start };
                 if (!rec->val[F_SERVERS] || !*rec->val[F_SERVERS])
-                        return kerr(err, name, rec->start, "service \"%.60s\" has no servers", rec->val[F_SERVICE]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no servers", rec->val[F_SERVICE]);
                 if (!rec->val[F_SOURCE] || !*rec->val[F_SOURCE])
-                        return kerr(err, name, rec->start, "service \"%.60s\" has no source", rec->val[F_SERVICE]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no source", rec->val[F_SERVICE]);
                 if (rec->val[F_KIND] || rec->val[F_PORTS] || rec->val[F_SUMMARY] || rec->val[F_PROCESS])
-                        return kerr(err, name, rec->start, "service \"%.60s\" mixes entry and service keys",
-                                    rec->val[F_SERVICE]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" mixes entry and service keys",
+                                            rec->val[F_SERVICE]);
                 s.service = rec->val[F_SERVICE];
                 s.source = rec->val[F_SOURCE];
                 r = split_words(rec->val[F_SERVERS], &s.servers, &s.nservers);
@@ -254,12 +189,12 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 }
                 k->services[k->nservices++] = s;
         } else
-                return kerr(err, name, rec->start, "record starts with neither \"entry:\" nor \"service:\"");
+                return ps_error_set(err, -EINVAL, name, rec->start, 0, "record starts with neither \"entry:\" nor \"service:\"");
         return 0;
 }
 
 int knowledge_parse(const char *name, const char *data, size_t len, struct knowledge **ret,
-                    struct knowledge_error *err)
+                    struct ps_error *err)
 {
         struct knowledge *k = calloc(1, sizeof(*k));
         struct record rec = { 0 };
@@ -276,11 +211,11 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                 const char *eol = memchr(p, '\n', (size_t)(end - p));
                 size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
                 if (memchr(p, '\0', n)) {
-                        r = kerr(err, name, line + 1, "NUL byte: binary data, not a knowledge file");
+                        r = ps_error_set(err, -EINVAL, name, line + 1, 0, "NUL byte: binary data, not a knowledge file");
                         goto fail;
                 }
                 if (!ps_utf8_valid(p, n)) {
-                        r = kerr(err, name, line + 1, "invalid UTF-8");
+                        r = ps_error_set(err, -EINVAL, name, line + 1, 0, "invalid UTF-8");
                         goto fail;
                 }
                 p += n + 1;
@@ -315,7 +250,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         }
                 } else if (p[0] == ' ' || p[0] == '\t') {
                         if (last < 0) {
-                                r = kerr(err, name, line, "continuation line without a key before it");
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "continuation line without a key before it");
                                 goto fail;
                         }
                         /* Join: the arena grows at its end and this value is the last one put. */
@@ -325,7 +260,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         char *v = rec.val[last];
                         size_t vl = strlen(v);
                         if (v + vl + 1 != k->arena + k->arena_used) {
-                                r = kerr(err, name, line, "internal: continuation out of order");
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "internal: continuation out of order");
                                 goto fail;
                         }
                         size_t cl = (size_t)(p + n - c);
@@ -342,7 +277,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         const char *colon = memchr(p, ':', n);
                         int f = -1;
                         if (!colon) {
-                                r = kerr(err, name, line, "expected \"key: value\"");
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "expected \"key: value\"");
                                 goto fail;
                         }
                         for (int i = 0; i < NFIELDS; i++)
@@ -350,16 +285,16 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                                     memcmp(p, field_names[i], (size_t)(colon - p)) == 0)
                                         f = i;
                         if (f < 0) {
-                                r = kerr(err, name, line, "unknown key \"%.*s\"", (int)((colon - p) > 40 ? 40 : (colon - p)), p);
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "unknown key \"%.*s\"", (int)((colon - p) > 40 ? 40 : (colon - p)), p);
                                 goto fail;
                         }
                         if (rec.val[f]) {
-                                r = kerr(err, name, line, "key \"%s\" given twice in one record", field_names[f]);
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "key \"%s\" given twice in one record", field_names[f]);
                                 goto fail;
                         }
                         if (!in_record && f != F_ENTRY && f != F_SERVICE) {
-                                r = kerr(err, name, line, "a record starts with \"entry:\" or \"service:\", not \"%s:\"",
-                                         field_names[f]);
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "a record starts with \"entry:\" or \"service:\", not \"%s:\"",
+                                                 field_names[f]);
                                 goto fail;
                         }
                         const char *v = colon + 1;
@@ -369,7 +304,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
                                 vl--;
                         if (vl == 0) {
-                                r = kerr(err, name, line, "key \"%s\" has an empty value", field_names[f]);
+                                r = ps_error_set(err, -EINVAL, name, line, 0, "key \"%s\" has an empty value", field_names[f]);
                                 goto fail;
                         }
                         if (!in_record)
@@ -394,12 +329,12 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
         return 0;
 fail:
         if (r == -ENOMEM)
-                kerr(err, name, line, "out of memory");
+                ps_error_set(err, -EINVAL, name, line, 0, "out of memory");
         knowledge_free(k);
         return r;
 }
 
-int knowledge_load(const char *path, struct knowledge **ret, struct knowledge_error *err)
+int knowledge_load(const char *path, struct knowledge **ret, struct ps_error *err)
 {
         const char *env = getenv("PORTSCOPE_KNOWLEDGE");
         char *data;
@@ -411,14 +346,8 @@ int knowledge_load(const char *path, struct knowledge **ret, struct knowledge_er
         if (!path)
                 return knowledge_parse("builtin", ps_knowledge_builtin, ps_knowledge_builtin_len, ret, err);
         r = ps_read_file(path, MAX_KNOWLEDGE_SIZE, &data, &len);
-        if (r < 0) {
-                if (err) {
-                        snprintf(err->file, sizeof(err->file), "%s", path);
-                        err->line = 0;
-                        snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(-r));
-                }
-                return r;
-        }
+        if (r < 0)
+                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
         r = knowledge_parse(path, data, len, ret, err);
         free(data);
         return r;

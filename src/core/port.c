@@ -141,23 +141,30 @@ int ps_portspec_parse(const char *s, struct ps_portspec *ret, char *err, size_t 
         return 0;
 }
 
-int ps_portlist_parse(const char *s, struct ps_portspec **ret, size_t *ret_n, char *err, size_t errlen)
+int ps_portlist_parse_flags(const char *s, unsigned flags, struct ps_portspec **ret, size_t *ret_n, char *err,
+                           size_t errlen)
 {
         struct ps_portspec *v = NULL;
         size_t n = 0, cap = 0;
         const char *p = s;
+        bool several = strchr(s, ',') != NULL;
 
-        if (*s == '\0')
-                return port_error(err, errlen, -EINVAL, "empty port list");
         for (;;) {
                 const char *comma = strchr(p, ',');
                 size_t len = comma ? (size_t)(comma - p) : strlen(p);
-                char item[64];
+                char item[64], why[128];
                 int r;
 
+                if (flags & PS_PORTLIST_BLANKS) {
+                        for (; len > 0 && (*p == ' ' || *p == '\t'); len--)
+                                p++;
+                        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+                                len--;
+                }
                 if (len == 0 || len >= sizeof(item)) {
                         free(v);
-                        return port_error(err, errlen, -EINVAL, len ? "list item too long" : "empty item in port list");
+                        return port_error(err, errlen, -EINVAL,
+                                          len ? "list item too long" : several ? "empty item in port list" : "empty port list");
                 }
                 memcpy(item, p, len);
                 item[len] = '\0';
@@ -171,9 +178,18 @@ int ps_portlist_parse(const char *s, struct ps_portspec **ret, size_t *ret_n, ch
                         v = nv;
                         cap = ncap;
                 }
-                r = ps_portspec_parse(item, &v[n], err, errlen);
+                r = ps_portspec_parse(item, &v[n], why, sizeof(why));
+                if (r == 0 && (flags & PS_PORTLIST_PROTO) && !strchr(item, '/')) {
+                        r = -EINVAL;
+                        snprintf(why, sizeof(why), "no protocol (write PORT/tcp, PORT/udp ...)");
+                }
                 if (r < 0) {
                         free(v);
+                        /* In a list, say which item. */
+                        if (err && errlen && several)
+                                snprintf(err, errlen, "\"%.40s\": %s", item, why);
+                        else
+                                port_error(err, errlen, r, why);
                         return r;
                 }
                 n++;
@@ -184,4 +200,9 @@ int ps_portlist_parse(const char *s, struct ps_portspec **ret, size_t *ret_n, ch
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+int ps_portlist_parse(const char *s, struct ps_portspec **ret, size_t *ret_n, char *err, size_t errlen)
+{
+        return ps_portlist_parse_flags(s, 0, ret, ret_n, err, errlen);
 }

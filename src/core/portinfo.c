@@ -9,24 +9,24 @@
 
 #include "portscope/util.h"
 
-/* portinfo_string() refuses invalid UTF-8 (a file name in Latin-1, a damaged cache) and the key
- * would silently vanish: replace each bad byte by U+FFFD instead. */
-json_t *portinfo_string(const char *s)
+/* json_string() refuses invalid UTF-8 (a file name in Latin-1, a damaged cache) and the key
+ * would silently vanish: replace each bad byte (and NUL) by U+FFFD instead. */
+json_t *portinfo_stringn(const char *s, size_t len)
 {
-        json_t *j = json_string(s);
-        size_t len = strlen(s), o = 0;
+        json_t *j;
+        size_t o = 0;
         char *buf;
 
-        if (j)
-                return j;
+        if (!memchr(s, '\0', len) && ps_utf8_valid(s, len))
+                return json_stringn(s, len);
+        if (len > (SIZE_MAX - 1) / 3)
+                return NULL;
         buf = malloc(len * 3 + 1);
         if (!buf)
                 return NULL;
         for (size_t i = 0; i < len;) {
-                size_t n = 1;
-                while (n <= 4 && i + n <= len && !ps_utf8_valid(s + i, n))
-                        n++;
-                if (n <= 4 && i + n <= len && s[i] != '\0') {
+                size_t n = s[i] ? ps_utf8_seq(s + i, len - i, NULL) : 0;
+                if (n > 0) {
                         memcpy(buf + o, s + i, n);
                         o += n;
                         i += n;
@@ -36,10 +36,14 @@ json_t *portinfo_string(const char *s)
                         i++;
                 }
         }
-        buf[o] = '\0';
-        j = json_string(buf);
+        j = json_stringn(buf, o);
         free(buf);
         return j;
+}
+
+json_t *portinfo_string(const char *s)
+{
+        return portinfo_stringn(s, strlen(s));
 }
 
 static json_t *str_or_null(const char *s)

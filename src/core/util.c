@@ -237,15 +237,20 @@ fail:
         return r;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
+size_t ps_utf8_seq(const char *s, size_t left, uint32_t *ret_cp)
 {
-        unsigned c = s[0];
+        const unsigned char *p = (const unsigned char *)s;
+        unsigned c = p[0];
         size_t n;
         uint32_t cp;
 
-        if (c < 0x80)
+        if (left == 0)
+                return 0;
+        if (c < 0x80) {
+                if (ret_cp)
+                        *ret_cp = c;
                 return 1;
+        }
         if (c >= 0xc2 && c <= 0xdf)
                 n = 2, cp = c & 0x1f;
         else if (c >= 0xe0 && c <= 0xef)
@@ -257,22 +262,22 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
         if (left < n)
                 return 0;
         for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
+                if ((p[i] & 0xc0) != 0x80)
                         return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
+                cp = (cp << 6) | (p[i] & 0x3f);
         }
         if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
             (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
+        if (ret_cp)
+                *ret_cp = cp;
         return n;
 }
 
 bool ps_utf8_valid(const char *s, size_t len)
 {
-        const unsigned char *p = (const unsigned char *)s;
-
         for (size_t i = 0; i < len;) {
-                size_t n = utf8_seq(p + i, len - i);
+                size_t n = ps_utf8_seq(s + i, len - i, NULL);
                 if (n == 0)
                         return false;
                 i += n;
@@ -298,7 +303,8 @@ void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
                 len = strlen(s);
         for (size_t i = 0; i < len;) {
                 unsigned c = p[i];
-                size_t n = utf8_seq(p + i, len - i);
+                uint32_t cp = 0;
+                size_t n = ps_utf8_seq(s + i, len - i, &cp);
 
                 if (c == '\n' && keep_newlines) {
                         fputc('\n', f);
@@ -315,16 +321,8 @@ void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
                 } else if (n == 0 || c < 0x20 || c == 0x7f) {
                         fprintf(f, "\\x%02x", c);
                         i++;
-                } else if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+                } else if ((cp >= 0x80 && cp < 0xa0) || hidden_char(cp)) {
                         /* C1 control characters (U+0080..U+009F) act on some terminals. */
-                        fprintf(f, "\\u%04x", p[i + 1]);
-                        i += 2;
-                } else if ((n == 2 && hidden_char((uint32_t)(c & 0x1f) << 6 | (p[i + 1] & 0x3f))) ||
-                           (n == 3 && hidden_char((uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
-                                                  (p[i + 2] & 0x3f)))) {
-                        uint32_t cp = n == 2 ? (uint32_t)(c & 0x1f) << 6 | (p[i + 1] & 0x3f)
-                                             : (uint32_t)(c & 0x0f) << 12 | (uint32_t)(p[i + 1] & 0x3f) << 6 |
-                                                       (p[i + 2] & 0x3f);
                         fprintf(f, "\\u%04x", (unsigned)cp);
                         i += n;
                 } else {
@@ -332,6 +330,16 @@ void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
                         i += n;
                 }
         }
+}
+
+uint64_t ps_fnv1a(const void *data, size_t len)
+{
+        const unsigned char *p = data;
+        uint64_t h = 0xcbf29ce484222325ull;
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ p[i]) * 0x100000001b3ull;
+        return h;
 }
 
 const char *ps_strcasestr(const char *haystack, const char *needle)

@@ -97,7 +97,7 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
 }
 
 int scan_resume_load(const char *path, const struct scan_targets *t, const struct scan_ports *p,
-                     struct scan_resume *ret, struct scan_report *rep, char *err, size_t errlen)
+                     struct scan_resume *ret, struct scan_report *rep, struct ps_error *err)
 {
         /* The file is outside input: every pair it names must be a pair of this scan, or an edited
          * file could point the scanner at addresses that are not its targets. */
@@ -107,12 +107,12 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         size_t len;
         int r = ps_read_file(path, 1u << 30, &data, &len);
         if (r < 0)
-                return scan_errf(err, errlen, r, "cannot read: %s", strerror(-r));
+                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
         json_error_t jerr;
         json_t *o = json_loadb(data, len, 0, &jerr);
         free(data);
         if (!o)
-                return scan_errf(err, errlen, -EINVAL, "line %d: %s", jerr.line, jerr.text);
+                return ps_error_set(err, -EINVAL, path, (unsigned)jerr.line, (unsigned)jerr.column, "%s", jerr.text);
         struct scan_resume st = { 0 };
         json_t *pend = json_object_get(o, "pending"), *res = json_object_get(o, "results");
         json_int_t shard = json_integer_value(json_object_get(o, "shard"));
@@ -122,7 +122,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
             get_u64(o, "pos", &st.pos) < 0 || get_u64(o, "fingerprint", &st.fingerprint) < 0 || nshards < 1 ||
             nshards > 65536 || shard < 0 || shard >= nshards || !engine || !json_is_array(pend) ||
             !json_is_array(res)) {
-                r = scan_errf(err, errlen, -EINVAL, "not a portscope scan state file");
+                r = ps_error_set(err, -EINVAL, path, 0, 0, "not a portscope scan state file");
                 goto out;
         }
         st.shard = (uint32_t)shard;
@@ -131,13 +131,13 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         st.npending = json_array_size(pend);
         st.mpending = malloc((st.npending + 1) * sizeof(uint64_t));
         if (!st.mpending) {
-                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
                 goto out;
         }
         for (size_t i = 0; i < st.npending; i++) {
                 json_int_t v = json_integer_value(json_array_get(pend, i));
                 if (v < 0 || (uint64_t)v >= npairs) {
-                        r = scan_errf(err, errlen, -EINVAL, "pending pair %zu is not a pair of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, "pending pair %zu is not a pair of this scan", i);
                         goto out;
                 }
                 st.mpending[i] = (uint64_t)v;
@@ -159,7 +159,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (index >= 0 && (uint64_t)index < npairs)
                         scan_pair(&pc, (uint64_t)index, &pa, &pport);
                 if (index < 0 || (uint64_t)index >= npairs || scan_addr_compare(&pa, &sr.addr) != 0 || pport != port) {
-                        r = scan_errf(err, errlen, -EINVAL, "result %zu is not a pair of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, "result %zu is not a pair of this scan", i);
                         goto out;
                 }
                 sr.index = (uint64_t)index;
@@ -171,7 +171,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 sr.tries = (uint8_t)json_integer_value(json_object_get(x, "tries"));
                 sr.unconfirmed = json_is_true(json_object_get(x, "unconfirmed"));
                 if (scan_report_add(rep, &sr) < 0) {
-                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                        r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
                         goto out;
                 }
         }
@@ -184,12 +184,12 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (!a || scan_addr_parse(a, &addr) < 0 || scan_targets_index(t, &addr) < 0 ||
                     get_u64(x, "closed", &closed) < 0 || get_u64(x, "filtered", &filtered) < 0 ||
                     get_u64(x, "open_filtered", &open_filtered) < 0) {
-                        r = scan_errf(err, errlen, -EINVAL, "host %zu is not a target of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, "host %zu is not a target of this scan", i);
                         goto out;
                 }
                 if (scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
                                             open_filtered) < 0) {
-                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                        r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
                         goto out;
                 }
         }

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "scan-internal.h"
+#include "portscope/store.h"
 
 static const char schema[] =
-        "PRAGMA busy_timeout=5000;"
         "CREATE TABLE IF NOT EXISTS scan_runs(id INTEGER PRIMARY KEY, started INTEGER NOT NULL, "
         "  engine TEXT NOT NULL, protocol TEXT NOT NULL, nports INTEGER NOT NULL, args TEXT);"
         "CREATE TABLE IF NOT EXISTS scan_hosts(run INTEGER NOT NULL REFERENCES scan_runs(id), "
@@ -123,11 +123,9 @@ int scan_store_record(const char *db_path, struct scan_report *rep, bool compare
 {
         sqlite3 *db = NULL;
         int r;
-        if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-                r = fail(db, err, errlen, "cannot open the store");
-                sqlite3_close(db);
+        r = ps_store_open(db_path, 5000, &db, err, errlen);
+        if (r < 0)
                 return r;
-        }
         if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
                 r = fail(db, err, errlen, "cannot prepare the store");

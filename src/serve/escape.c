@@ -6,41 +6,7 @@
 #include <string.h>
 
 #include "serve-internal.h"
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid: no
- * overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-        unsigned char c = s[0];
-        if (c < 0x80)
-                return 1;
-        size_t need;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf)
-                need = 2;
-        else if (c >= 0xe0 && c <= 0xef) {
-                need = 3;
-                if (c == 0xe0)
-                        lo = 0xa0;
-                else if (c == 0xed)
-                        hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                need = 4;
-                if (c == 0xf0)
-                        lo = 0x90;
-                else if (c == 0xf4)
-                        hi = 0x8f;
-        } else
-                return 0;
-        if (n < need)
-                return 0;
-        if (s[1] < lo || s[1] > hi)
-                return 0;
-        for (size_t i = 2; i < need; i++)
-                if (s[i] < 0x80 || s[i] > 0xbf)
-                        return 0;
-        return need;
-}
+#include "portscope/util.h"
 
 void http_html_escape(struct http_buf *b, const char *s, size_t len)
 {
@@ -67,7 +33,7 @@ void http_html_escape(struct http_buf *b, const char *s, size_t len)
                         if (c < 0x20 || c == 0x7f)
                                 rep = replacement;
                         else if (c >= 0x80) {
-                                adv = utf8_seq(p + i, len - i);
+                                adv = ps_utf8_seq(s + i, len - i, NULL);
                                 if (adv == 0) {
                                         rep = replacement;
                                         adv = 1;
@@ -139,7 +105,7 @@ int http_url_decode(const char *s, size_t len, bool plus_space, char *out, size_
         }
         out[o] = '\0';
         for (size_t i = 0; i < o;) {
-                size_t n = utf8_seq((const unsigned char *)out + i, o - i);
+                size_t n = ps_utf8_seq(out + i, o - i, NULL);
                 if (n == 0)
                         return -EINVAL;
                 i += n;

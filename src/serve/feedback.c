@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "serve-internal.h"
-#include "portscope/util.h"
+#include "portscope/store.h"
 
 struct http_feedback {
         pthread_mutex_t lock;
@@ -55,40 +55,18 @@ int http_feedback_open(const char *path, struct http_feedback **ret, char *err, 
                 return -ENOMEM;
         }
         pthread_mutex_init(&f->lock, NULL);
-        int r;
-        /* Create the directory of the store (0700) when it is missing. */
-        char dir[PATH_MAX];
-        int n = snprintf(dir, sizeof dir, "%s", path);
-        if (n < 0 || (size_t)n >= sizeof dir) {
-                snprintf(err, errlen, "feedback store path too long");
-                http_feedback_close(f);
-                return -ENAMETOOLONG;
-        }
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                r = ps_mkdir_p(dir);
-                if (r < 0) {
-                        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(-r));
-                        http_feedback_close(f);
-                        return r;
-                }
-        }
-        int rc = sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-        if (rc != SQLITE_OK) {
-                snprintf(err, errlen, "cannot open %s: %s", path, f->db ? sqlite3_errmsg(f->db) : sqlite3_errstr(rc));
-                http_feedback_close(f);
-                return sql_errno(rc);
-        }
         /* Votes run on the server's worker threads: never hold one for long behind another
          * writer of the shared store; a vote that cannot be stored at once gets 503. */
-        sqlite3_busy_timeout(f->db, 50);
-        const char *schema = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                             "CREATE TABLE IF NOT EXISTS serve_feedback ("
+        int r = ps_store_open(path, 50, &f->db, err, errlen);
+        if (r < 0) {
+                http_feedback_close(f);
+                return r;
+        }
+        const char *schema = "CREATE TABLE IF NOT EXISTS serve_feedback ("
                              " page TEXT PRIMARY KEY NOT NULL,"
                              " yes INTEGER NOT NULL DEFAULT 0,"
                              " no INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;";
-        rc = sqlite3_exec(f->db, schema, NULL, NULL, NULL);
+        int rc = sqlite3_exec(f->db, schema, NULL, NULL, NULL);
         if (rc == SQLITE_OK)
                 rc = sqlite3_prepare_v2(f->db,
                                         "INSERT INTO serve_feedback(page, yes, no) VALUES(?1, 1, 0) "

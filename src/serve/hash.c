@@ -1,18 +1,7 @@
-/* portscope serve — FNV-1a for ETags, SHA-256 for Content-Security-Policy hash sources. */
+/* portscope serve — SHA-256 for Content-Security-Policy hash sources. */
 #include <string.h>
 
 #include "serve-internal.h"
-
-uint64_t http_fnv1a(const void *data, size_t len)
-{
-        const unsigned char *p = data;
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (size_t i = 0; i < len; i++) {
-                h ^= p[i];
-                h *= 0x100000001b3ull;
-        }
-        return h;
-}
 
 static const uint32_t sha_k[64] = {
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

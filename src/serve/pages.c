@@ -944,7 +944,7 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
         struct search_hit *hits = calloc(MAXHITS, sizeof *hits);
         if (!hits)
                 return -ENOMEM;
-        /* The same search as `portscope search` (src/lib/search.c). */
+        /* The same search as `portscope search` (src/core/search.c). */
         long total = q[0] ? search_run(c->reg, c->know, q, hits, MAXHITS) : 0;
         if (total < 0) {
                 free(hits);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "serve-internal.h"
+#include "portscope/util.h"
 
 #define RL_KEY_MAX 16 /* an IPv6 address */
 
@@ -60,7 +61,7 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const void *key, size_t keyl
          * stalest slot, whose client then starts with a full bucket: bounded memory wins over
          * remembering every address. */
         enum { WINDOW = 8 };
-        size_t start = (size_t)(http_fnv1a(key, keylen) % rl->nslots);
+        size_t start = (size_t)(ps_fnv1a(key, keylen) % rl->nslots);
         bool ok;
         pthread_mutex_lock(&rl->lock);
         struct rl_slot *hit = NULL, *victim = NULL;

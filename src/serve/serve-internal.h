@@ -1,4 +1,4 @@
-/* portscope serve — internals shared by the files of src/lib/http (not a public interface).
+/* portscope serve — internals shared by the files of src/serve (not a public interface).
  *
  * Unit tests and the fuzzer include this header too: the buffer, the escapers, the request
  * target parser and the rate limiter are pure and have no dependency on libmicrohttpd. */
@@ -106,7 +106,6 @@ bool http_ratelimit_take(struct http_ratelimit *rl, const void *key, size_t keyl
 
 /* ---- hashing ------------------------------------------------------------------------------ */
 
-uint64_t http_fnv1a(const void *data, size_t len);
 /* SHA-256 of data, as base64 (44 characters + NUL) for a CSP hash source. */
 void http_sha256_base64(const void *data, size_t len, char out[45]);
 

@@ -127,7 +127,7 @@ static int64_t now_ns(void)
 
 static void etag_of(const void *data, size_t len, char out[20])
 {
-        snprintf(out, 20, "\"%016llx\"", (unsigned long long)http_fnv1a(data, len));
+        snprintf(out, 20, "\"%016llx\"", (unsigned long long)ps_fnv1a(data, len));
 }
 
 /* Headers every response carries. */

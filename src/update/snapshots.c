@@ -355,7 +355,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 char *csv = NULL, snap[1300];
                 size_t gzlen = 0, csvlen = 0;
                 struct registry *reg = NULL;
-                struct registry_error err = { 0 };
+                struct ps_error err = { 0 };
 
                 snprintf(snap, sizeof(snap), "%s/%s", dir, names[v]);
                 r = ps_read_file(snap, UPDATE_MAX_DOWNLOAD, (char **)&gz, &gzlen);

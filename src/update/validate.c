@@ -186,7 +186,7 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
         char *csv = NULL;
         size_t csv_len = 0;
         struct registry *reg = NULL;
-        struct registry_error err = { 0 };
+        struct ps_error err = { 0 };
         int r;
 
         *ret_csv = NULL;

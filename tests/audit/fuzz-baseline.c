@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct baseline *b = NULL;
-        struct baseline_error err;
+        struct ps_error err;
         static const uint8_t any[16];
         const char *names[] = { "sshd", "*" };
         char buf[128];

@@ -28,7 +28,7 @@
 static struct baseline *parse_ok(const char *text)
 {
         struct baseline *b = NULL;
-        struct baseline_error err = { 0 };
+        struct ps_error err = { 0 };
         int r = baseline_parse("t.baseline", text, strlen(text), &b, &err);
         if (r < 0)
                 fprintf(stderr, "unexpected error %s:%u:%u: %s\n", err.file, err.line, err.column, err.message);
@@ -39,7 +39,7 @@ static struct baseline *parse_ok(const char *text)
 static void parse_err(const char *text, unsigned line, unsigned col, const char *needle)
 {
         struct baseline *b = NULL;
-        struct baseline_error err = { 0 };
+        struct ps_error err = { 0 };
         int r = baseline_parse("t.baseline", text, strlen(text), &b, &err);
         assert_true(r < 0);
         assert_null(b);
@@ -204,8 +204,8 @@ struct fixture {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct registry_error rerr;
-        struct knowledge_error kerr;
+        struct ps_error rerr;
+        struct ps_error kerr;
         static const char *names[4] = { "sshd", "nc", "pd", "python3" };
 
         if (registry_parse_buffer("test.csv", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &f->reg, &rerr) < 0) {

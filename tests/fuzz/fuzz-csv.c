@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct registry *r = NULL;
-        struct registry_error err;
+        struct ps_error err;
 
         if (registry_parse_buffer("fuzz", (const char *)data, size, REGISTRY_SOURCE_IANA_CSV, &r, &err) == 0) {
                 uint32_t ids[8];

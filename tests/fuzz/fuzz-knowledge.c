@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct knowledge *k = NULL;
-        struct knowledge_error err;
+        struct ps_error err;
         const struct knowledge_entry *e[4];
 
         if (knowledge_parse("fuzz", (const char *)data, size, &k, &err) == 0) {

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "serve/serve-internal.h"
+#include "portscope/util.h"
 
 static char *esc(const char *s, size_t len)
 {
@@ -300,7 +301,7 @@ static void test_sha256(void **state)
         const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
         http_sha256_base64(m, strlen(m), out);
         assert_string_equal(out, "JI1qYdIGOLjlwCaTDD5gOaM85Flk/yFn9uzt1BnbBsE=");
-        assert_int_not_equal(http_fnv1a("a", 1), http_fnv1a("b", 1));
+        assert_int_not_equal(ps_fnv1a("a", 1), ps_fnv1a("b", 1));
 }
 
 static void test_map_png(void **state)

@@ -184,7 +184,7 @@ def fixture(name, body, mode="w"):
 latin = os.path.join(ENV["HOME"].encode(), b"bad\xff.csv")
 shutil.copy(mini, latin)
 rc, out, err = run("info", "625", "--registry", os.fsdecode(latin))
-check(rc == 0 and "bad\ufffd.csv" in out, f"non-UTF-8 registry name shown safely, no crash: rc={rc}")
+check(rc == 0 and "bad\\xff.csv" in out, f"non-UTF-8 registry name shown as \\xNN on a terminal, no crash: rc={rc}")
 o = run_json("info", "--json", "625", "--registry", os.fsdecode(latin))
 check(o["registry"]["source"].endswith("bad\ufffd.csv"), "non-UTF-8 source kept in JSON (U+FFFD)")
 # A date column holding escape sequences is not a date.
@@ -232,4 +232,14 @@ rc, out, err = run("frobnicate")
 check(one_line_error(rc, err, "'frobnicate'"), "unknown command")
 rc, out, err = run("info", "--bogus", "22", "--registry", mini)
 check(rc == 2, "unknown option")
+# Every command, the helpers' included, reports a bad option in one escaped line that names the
+# command, never the executable that runs it (getopt's own message said "portscope-scan: ...").
+for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", "serve", "update"):
+    rc, out, err = run(cmd, "--bogus\x1b[2J")
+    check(one_line_error(rc, err, f"{cmd}: unknown option '--bogus\\x1b[2J'") and "portscope-" not in err,
+          f"{cmd}: an unknown option is one line naming {cmd}: {err!r}")
+    opt = "--url" if cmd == "update" else "--registry"
+    rc, out, err = run(cmd, opt)
+    check(one_line_error(rc, err, f"{cmd}: option '{opt}' needs a value") and "portscope-" not in err,
+          f"{cmd}: a missing value is one line naming {cmd}: {err!r}")
 finish()

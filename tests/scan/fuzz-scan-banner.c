@@ -1,6 +1,6 @@
 /* libFuzzer target: a banner from a server, matched against rules and templates ($1, $P(1),
  * $SUBST) and printed through every output format.
- * fuzz-sources: src/scan/capture.c src/scan/cookie.c src/scan/engine.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/perm.c src/scan/ports.c src/scan/report.c src/scan/resume.c src/scan/service.c src/scan/store.c src/scan/targets.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/service-probes.c src/scan/probes/tcp.c src/scan/outputs/outputs.c src/scan/outputs/text.c src/scan/outputs/json.c src/scan/outputs/xml.c src/scan/outputs/grep.c -lpcre2-8 -lsqlite3 src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/scan/capture.c src/scan/cookie.c src/scan/engine.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/perm.c src/scan/ports.c src/scan/report.c src/scan/resume.c src/scan/service.c src/scan/store.c src/scan/targets.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/service-probes.c src/scan/probes/tcp.c src/scan/outputs/outputs.c src/scan/outputs/text.c src/scan/outputs/json.c src/scan/outputs/xml.c src/scan/outputs/grep.c -lpcre2-8 -lsqlite3 src/core/store.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static struct scan_probes *p;
-        struct scan_probes_error err;
+        struct ps_error err;
         if (!p && scan_probes_parse("rules", rules, sizeof(rules) - 1, &p, &err) < 0)
                 return 0;
         struct scan_report rep;

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct scan_probes *p = NULL;
-        struct scan_probes_error err;
+        struct ps_error err;
         if (scan_probes_parse("fuzz", (const char *)data, size, &p, &err) == 0) {
                 static const unsigned char banner[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\nHTTP/1.1 200 OK\r\n";
                 struct scan_service s;

@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         scan_report_init(&rep);
         struct scan_resume st;
         uint64_t npairs = scan_targets_count(t) * p.n;
-        err[0] = '\0';
-        if (scan_resume_load(path, t, &p, &st, &rep, err, sizeof(err)) == 0) {
+        struct ps_error perr = { 0 };
+        if (scan_resume_load(path, t, &p, &st, &rep, &perr) == 0) {
                 /* Accepted: every pending pair and every result is one of this scan's. */
                 for (size_t i = 0; i < st.npending; i++)
                         if (st.mpending[i] >= npairs)
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         abort();
                 }
                 free(st.mpending);
-        } else if (!err[0]) {
+        } else if (!perr.message[0]) {
                 abort(); /* a refusal always says why */
         }
         scan_report_free(&rep);

@@ -230,7 +230,7 @@ static void ports_parse(void **state)
         }
 
         struct registry *r = NULL;
-        struct registry_error rerr;
+        struct ps_error rerr;
         assert_int_equal(registry_parse_buffer("services", services, sizeof(services) - 1, REGISTRY_SOURCE_SERVICES, &r,
                                                &rerr),
                          0);
@@ -341,7 +341,7 @@ static void probe_templates(void **state)
                 "match ssh m|^SSH-[\\d.]+-VShell_(\\S+) (\\w+)| p/$2/ v/$SUBST(1,\"_\",\".\")/ i/$P(2)/\n"
                 "match x11 m|^XX(..)(....)| p/X/ v/$I(1,\">\")/ i/$I(2,\"<\")/\n";
         struct scan_probes *p = NULL;
-        struct scan_probes_error err;
+        struct ps_error err;
         assert_int_equal(scan_probes_parse("rules", rules, sizeof(rules) - 1, &p, &err), 0);
         struct scan_service s = { 0 };
         static const char ssh[] = "SSH-2.0-VShell_4_0_5 VShell\r\n";
@@ -367,7 +367,9 @@ static int load_state(const char *text, struct scan_resume *st, struct scan_repo
         close(fd);
         struct scan_targets *t = targets_of((const char *const[]){ "198.18.0.0/30", "fd00::1", NULL }, NULL);
         struct scan_ports p = ports_of("1-3,625");
-        int r = scan_resume_load(path, t, &p, st, rep, err, errlen);
+        struct ps_error perr = { 0 };
+        int r = scan_resume_load(path, t, &p, st, rep, &perr);
+        snprintf(err, errlen, "%s", perr.message);
         unlink(path);
         scan_ports_free(&p);
         scan_targets_free(t);

@@ -223,7 +223,7 @@ def run_main_bed(tb, tmp):
     svc = (d["hosts"][0]["ports"][0].get("service") or {}) if d["hosts"] else {}
     r = subprocess.run(["xmllint", "--noout", "--dtdvalid", "/usr/share/nmap/nmap.dtd", xml2], capture_output=True,
                        text=True)
-    check(svc.get("product") == "vsftpd" and "\\ufffe" in (svc.get("version") or "") and r.returncode == 0,
+    check(svc.get("product") == "vsftpd" and "\ufffe" in (svc.get("version") or "") and r.returncode == 0,
           f"a banner with ESC, U+202E, U+FFFE, NUL and <&\" is identified ({svc.get('name')}, {svc.get('version')!r}) "
           f"and -oX stays valid XML {r.stderr[:160]}")
     p = tb.scan(["198.18.0.2"], ["-p", "2121"])

@@ -17,7 +17,7 @@ static void test_parse(void **state)
                            "summary: first part\n  continued here\nprocess: pd puredata\nsource: https://x\n\n"
                            "service: ssh\nservers: sshd dropbear\nsource: y\n";
         struct knowledge *k = NULL;
-        struct knowledge_error err;
+        struct ps_error err;
         const struct knowledge_entry *e[4];
 
         (void)state;
@@ -58,7 +58,7 @@ static void test_errors(void **state)
         (void)state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct knowledge *k = NULL;
-                struct knowledge_error err = { 0 };
+                struct ps_error err = { 0 };
                 assert_int_equal(knowledge_parse("t", cases[i].text, strlen(cases[i].text), &k, &err), -EINVAL);
                 assert_null(k);
                 if (err.line != cases[i].line || !strstr(err.message, cases[i].msg))
@@ -84,7 +84,7 @@ static bool has_process(const struct knowledge *k, uint16_t port, enum ps_proto 
 static void test_builtin(void **state)
 {
         struct knowledge *k = NULL;
-        struct knowledge_error err;
+        struct ps_error err;
         const struct knowledge_entry *e[16];
         size_t n, malware = 0;
 

@@ -69,6 +69,20 @@ static void test_list(void **state)
         assert_int_equal(ps_portlist_parse("22,,80", &v, &n, err, sizeof(err)), -EINVAL);
         assert_int_equal(ps_portlist_parse("", &v, &n, err, sizeof(err)), -EINVAL);
         assert_int_equal(ps_portlist_parse("22,70000", &v, &n, err, sizeof(err)), -ERANGE);
+        assert_string_equal(err, "\"70000\": port out of range (0-65535)"); /* a list names the item */
+        assert_int_equal(ps_portlist_parse("22, 80", &v, &n, err, sizeof(err)), -EINVAL);
+
+        /* The knowledge file's lists: blanks around items, a protocol on each. */
+        assert_int_equal(ps_portlist_parse_flags(" 22/tcp,\t53/udp ", PS_PORTLIST_BLANKS | PS_PORTLIST_PROTO, &v, &n, err,
+                                                 sizeof(err)), 0);
+        assert_int_equal(n, 2);
+        assert_int_equal(v[1].lo, 53);
+        assert_int_equal(v[1].protos, PS_PROTO_BIT(PS_UDP));
+        free(v);
+        assert_int_equal(ps_portlist_parse_flags("22/tcp, 80", PS_PORTLIST_BLANKS | PS_PORTLIST_PROTO, &v, &n, err,
+                                                 sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "\"80\": no protocol"));
+        assert_int_equal(ps_portlist_parse_flags("22/tcp, ", PS_PORTLIST_BLANKS, &v, &n, err, sizeof(err)), -EINVAL);
 }
 
 static void test_ranges(void **state)

@@ -20,7 +20,7 @@ bool registry_image_valid(const struct registry *r);
 static struct registry *parse(const char *text)
 {
         struct registry *r = NULL;
-        struct registry_error err;
+        struct ps_error err;
         int ret = registry_parse_buffer("test.csv", text, strlen(text), REGISTRY_SOURCE_IANA_CSV, &r, &err);
         if (ret < 0)
                 fail_msg("parse failed: %s:%u: %s", err.file, err.line, err.message);
@@ -108,7 +108,7 @@ static void test_errors(void **state)
         (void)state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct registry *r = NULL;
-                struct registry_error err = { 0 };
+                struct ps_error err = { 0 };
                 int ret = registry_parse_buffer("t.csv", cases[i].text, strlen(cases[i].text),
                                                 REGISTRY_SOURCE_IANA_CSV, &r, &err);
                 assert_int_equal(ret, -EINVAL);
@@ -125,7 +125,7 @@ static void test_services_file(void **state)
 {
         const char *text = "# comment\nssh 22/tcp/udp # Secure Shell\nx11 6000-6063/tcp\nweird 9/ddp\n";
         struct registry *r = NULL;
-        struct registry_error err;
+        struct ps_error err;
 
         (void)state;
         assert_int_equal(registry_parse_buffer("s", text, strlen(text), REGISTRY_SOURCE_SERVICES, &r, &err), 0);

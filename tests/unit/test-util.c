@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "portscope/error.h"
 #include "portscope/util.h"
 
 static char *escape(const char *s, size_t len, bool nl)
@@ -62,6 +63,85 @@ static void test_utf8(void **state)
         assert_false(ps_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
         assert_false(ps_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
         assert_false(ps_utf8_valid("\xe2\x82", 2));         /* truncated */
+}
+
+static void test_utf8_seq(void **state)
+{
+        uint32_t cp = 0;
+
+        (void)state;
+        assert_int_equal(ps_utf8_seq("a", 1, &cp), 1);
+        assert_int_equal(cp, 'a');
+        assert_int_equal(ps_utf8_seq("\xc3\xa9x", 3, &cp), 2);
+        assert_int_equal(cp, 0xe9);
+        assert_int_equal(ps_utf8_seq("\xe2\x80\xae", 3, &cp), 3);
+        assert_int_equal(cp, 0x202e);
+        assert_int_equal(ps_utf8_seq("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+        assert_int_equal(cp, 0x10ffff);
+        assert_int_equal(ps_utf8_seq("\xe0\x9f\xbf", 3, NULL), 0);    /* overlong */
+        assert_int_equal(ps_utf8_seq("\xed\xbf\xbf", 3, NULL), 0);    /* surrogate */
+        assert_int_equal(ps_utf8_seq("\xf4\x90\x80\x80", 4, NULL), 0); /* above U+10FFFF */
+        assert_int_equal(ps_utf8_seq("\xc3\xa9", 1, NULL), 0);         /* truncated by left */
+        assert_int_equal(ps_utf8_seq("\x80", 1, NULL), 0);              /* a stray continuation byte */
+        assert_int_equal(ps_utf8_seq("", 0, NULL), 0);
+}
+
+/* What fn() writes on stderr, as a malloc'd string. */
+static char *stderr_of(void (*fn)(void))
+{
+        char path[] = "/tmp/ps-test-stderr-XXXXXX", *out = NULL;
+        int fd = mkstemp(path), saved = dup(2);
+        size_t len = 0;
+
+        assert_true(fd >= 0 && saved >= 0);
+        fflush(stderr);
+        dup2(fd, 2);
+        fn();
+        fflush(stderr);
+        dup2(saved, 2);
+        close(saved);
+        close(fd);
+        assert_int_equal(ps_read_file(path, 4096, &out, &len), 0);
+        unlink(path);
+        return out;
+}
+
+static void print_parse_error(void)
+{
+        struct ps_error e;
+        assert_int_equal(ps_error_set(&e, -EINVAL, "a\x1b.csv", 3, 7, "bad\n%s", "thing"), -EINVAL);
+        ps_error_print("update", &e, -EINVAL);
+        ps_error_set(&e, -ENOENT, "", 0, 0, "%s", "");
+        ps_error_print(NULL, &e, -ENOENT);
+}
+
+static void print_formatted(void)
+{
+        ps_errorf("scan: target '%s': %s", "\xc2\x9b" "2J", "no such host");
+}
+
+static void test_errors(void **state)
+{
+        char *o;
+
+        (void)state;
+        /* One escaped line each, naming the command and where; strerror when there is no message. */
+        o = stderr_of(print_parse_error);
+        assert_string_equal(o, "portscope: update: a\\x1b.csv:3:7: bad\\nthing\nportscope: No such file or directory\n");
+        free(o);
+        o = stderr_of(print_formatted);
+        assert_string_equal(o, "portscope: scan: target '\\u009b2J': no such host\n");
+        free(o);
+        assert_int_equal(ps_error_set(NULL, -EIO, "x", 1, 1, "y"), -EIO);
+}
+
+static void test_fnv1a(void **state)
+{
+        (void)state;
+        /* The published 64-bit FNV-1a test vectors. */
+        assert_true(ps_fnv1a("", 0) == 0xcbf29ce484222325ull);
+        assert_true(ps_fnv1a("a", 1) == 0xaf63dc4c8601ec8cull);
+        assert_true(ps_fnv1a("foobar", 6) == 0x85944171f73967e8ull);
 }
 
 static void test_atomic_write(void **state)
@@ -132,6 +212,9 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_utf8_seq),
+                cmocka_unit_test(test_fnv1a),
+                cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_xdg),
         };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "portscope/baseline.h"
+#include "portscope/error.h"
 #include "portscope/history.h"
 #include "portscope/knowledge.h"
 #include "portscope/port.h"
@@ -21,10 +22,6 @@
 #include "portscope/sockets.h"
 #include "portscope/util.h"
 #include "portscope/verdict.h"
-
-#define EXIT_OK 0
-#define EXIT_FINDINGS 1
-#define EXIT_ERROR 2
 
 enum mode { MODE_AUDIT, MODE_LISTENING };
 
@@ -43,15 +40,10 @@ static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void error(const char *fmt, ...)
 {
         va_list ap;
-        char buf[1024];
 
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
+        ps_verrorf(fmt, ap);
         va_end(ap);
-        /* Messages quote user input: keep it from acting on the terminal. */
-        fputs("portscope: ", stderr);
-        ps_term_escape(stderr, buf, (size_t)-1, false);
-        fputc('\n', stderr);
 }
 
 static void usage(FILE *f)
@@ -153,7 +145,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         else if (verdict_severity_parse(optarg, &o->fail_on) < 0) {
                                 error("--fail-on %s: unknown severity (expected none, low, medium, high or never)",
                                       optarg);
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                         break;
                 case OPT_THREADS: {
@@ -162,52 +154,46 @@ static int parse_args(int argc, char **argv, struct options *o)
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (errno || end == optarg || *end || v < 1 || v > 16 || optarg[0] == '-') {
                                 error("--threads %s: expected a number from 1 to 16", optarg);
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                         o->threads = (unsigned)v;
                         break;
                 }
                 case 'h':
                         usage(stdout);
-                        exit(EXIT_OK);
+                        exit(PS_EXIT_OK);
                 case '?':
                 default:
-                        if (optopt && optopt < 256)
-                                error("unknown option -%c (see --help)", optopt);
-                        else if (optopt)
-                                error("%s: missing argument (see --help)", argv[optind - 1]);
-                        else
-                                error("unknown option %s (see --help)", argv[optind - 1]);
-                        return EXIT_ERROR;
+                        return ps_option_error(o->mode == MODE_LISTENING ? "listening" : "audit", "h", argv);
                 }
         }
         if (o->json && o->jsonl) {
                 error("--json and --jsonl: choose one");
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
         if (o->mode == MODE_LISTENING) {
                 if (o->write_baseline || o->prometheus || o->changes) {
                         error("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`");
-                        return EXIT_ERROR;
+                        return PS_EXIT_ERROR;
                 }
                 if (optind < argc) {
                         char why[256];
                         if (optind + 1 < argc) {
                                 error("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too",
                                       argv[optind + 1]);
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                         if (ps_portlist_parse(argv[optind], &o->ports, &o->nports, why, sizeof(why)) < 0) {
                                 error("listening %s: %s", argv[optind], why);
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                 }
         } else if (optind < argc) {
                 error("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)", argv[optind],
                       argv[optind]);
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
-        return EXIT_OK;
+        return PS_EXIT_OK;
 }
 
 static bool port_wanted(const struct options *o, const struct sockets_entry *e);
@@ -305,8 +291,7 @@ static json_t *item_json(const struct history_item *it)
         json_object_set_new(o, "protocol", json_string(it->protocol));
         json_object_set_new(o, "address", json_string(it->address));
         json_object_set_new(o, "port", json_integer(it->port));
-        json_object_set_new(o, "process", ps_utf8_valid(it->process, strlen(it->process)) ? json_string(it->process)
-                                                                                          : json_string("?"));
+        json_object_set_new(o, "process", portinfo_string(it->process));
         json_object_set_new(o, "verdict", json_string(it->verdict));
         json_object_set_new(o, "severity", json_string(it->severity));
         return o;
@@ -320,7 +305,7 @@ static void print_item(FILE *f, char sign, const struct history_item *it)
 }
 
 /* Records the audit and, with --changes, compares it with the previous one. *ret_changes gets
- * the JSON of the changes (or NULL). Returns 0 or EXIT_ERROR. */
+ * the JSON of the changes (or NULL). Returns 0 or PS_EXIT_ERROR. */
 static int do_history(const struct options *o, const struct verdict_report *r, const char *label, json_t **ret_changes,
                       FILE *text)
 {
@@ -330,18 +315,18 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
         char *addrs = NULL, err[512];
         struct history_run last;
         bool have_last = false;
-        int rc = EXIT_OK, q;
+        int rc = PS_EXIT_OK, q;
 
         *ret_changes = NULL;
         q = history_open(NULL, &h, err, sizeof(err));
         if (q < 0) {
                 error("history: %s", err);
                 /* Recording is best effort; comparing is what --changes asked for. */
-                return o->changes ? EXIT_ERROR : EXIT_OK;
+                return o->changes ? PS_EXIT_ERROR : PS_EXIT_OK;
         }
         if (report_items(r, &cur, &ncur, &addrs) < 0) {
                 error("out of memory");
-                rc = EXIT_ERROR;
+                rc = PS_EXIT_ERROR;
                 goto out;
         }
         if (o->changes) {
@@ -350,19 +335,19 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                         have_last = true;
                         if (history_load(h, last.id, &old, &nold) < 0) {
                                 error("history: cannot read the previous audit: %s", history_error(h));
-                                rc = EXIT_ERROR;
+                                rc = PS_EXIT_ERROR;
                                 goto out;
                         }
                 } else if (q != -ENOENT) {
                         error("history: cannot read the previous audit: %s", history_error(h));
-                        rc = EXIT_ERROR;
+                        rc = PS_EXIT_ERROR;
                         goto out;
                 }
         }
         if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
                 error("history: cannot record this audit: %s", history_error(h));
                 if (o->changes) {
-                        rc = EXIT_ERROR;
+                        rc = PS_EXIT_ERROR;
                         goto out;
                 }
         }
@@ -374,7 +359,7 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                         json_decref(ja);
                         json_decref(jv);
                         error("out of memory");
-                        rc = EXIT_ERROR;
+                        rc = PS_EXIT_ERROR;
                         goto out;
                 }
                 json_object_set_new(c, "since", have_last ? json_integer((json_int_t)last.time) : json_null());
@@ -428,9 +413,9 @@ static int write_file(const char *what, const char *path, int (*fill)(FILE *f, v
         int q = ps_write_atomic(path, 0644, fill, r);
         if (q < 0) {
                 error("%s %s: cannot write: %s", what, path, strerror(-q));
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
-        return EXIT_OK;
+        return PS_EXIT_OK;
 }
 
 static int run(struct options *o)
@@ -446,39 +431,29 @@ static int run(struct options *o)
         char label[256];
         double t0, tstart = now_ms(), towners = 0, tverdict = 0;
         bool timing = getenv("PORTSCOPE_TIMING") != NULL;
-        int rc = EXIT_ERROR, r;
+        int rc = PS_EXIT_ERROR, r;
 
         {
-                struct registry_error err = { 0 };
+                struct ps_error err = { 0 };
                 r = registry_open(o->registry, o->no_cache ? REGISTRY_OPEN_NO_CACHE : 0, &reg, &err);
                 if (r < 0) {
-                        if (err.line)
-                                error("%s:%u: %s", err.file[0] ? err.file : "registry", err.line, err.message);
-                        else
-                                error("%s%s%s", err.file, err.file[0] ? ": " : "",
-                                      err.message[0] ? err.message : strerror(-r));
+                        ps_error_print(NULL, &err, r);
                         goto out;
                 }
         }
         {
-                struct knowledge_error err = { 0 };
+                struct ps_error err = { 0 };
                 r = knowledge_load(o->knowledge, &know, &err);
                 if (r < 0) {
-                        if (err.line)
-                                error("%s:%u: %s", err.file, err.line, err.message);
-                        else
-                                error("%s: %s", err.file[0] ? err.file : "knowledge", err.message[0] ? err.message : strerror(-r));
+                        ps_error_print(NULL, &err, r);
                         goto out;
                 }
         }
         if (o->baseline) {
-                struct baseline_error err = { 0 };
+                struct ps_error err = { 0 };
                 r = baseline_load(o->baseline, &base, &err);
                 if (r < 0) {
-                        if (err.line)
-                                error("%s:%u:%u: %s", err.file, err.line, err.column, err.message);
-                        else
-                                error("%s: %s", o->baseline, err.message[0] ? err.message : strerror(-r));
+                        ps_error_print(NULL, &err, r);
                         goto out;
                 }
         }
@@ -532,20 +507,20 @@ static int run(struct options *o)
 
         if (o->write_baseline) {
                 rc = write_file("--write-baseline", o->write_baseline, fill_draft, report);
-                if (rc != EXIT_OK)
+                if (rc != PS_EXIT_OK)
                         goto out;
-                rc = EXIT_ERROR;
-                fprintf(stderr, "portscope: wrote a draft baseline to %s; give each entry its reason\n", o->write_baseline);
+                rc = PS_EXIT_ERROR;
+                ps_errorf("wrote a draft baseline to %s; give each entry its reason", o->write_baseline);
         }
         if (o->prometheus) {
                 rc = write_file("--prometheus", o->prometheus, fill_prometheus, report);
-                if (rc != EXIT_OK)
+                if (rc != PS_EXIT_OK)
                         goto out;
-                rc = EXIT_ERROR;
+                rc = PS_EXIT_ERROR;
         }
         if (o->mode == MODE_AUDIT && (!o->no_history || o->changes)) {
                 bool text = !o->json && !o->jsonl;
-                if (do_history(o, report, label, &changes, text ? stdout : NULL) != EXIT_OK)
+                if (do_history(o, report, label, &changes, text ? stdout : NULL) != PS_EXIT_OK)
                         goto out;
         }
 
@@ -597,17 +572,17 @@ static int run(struct options *o)
         }
         if (timing)
                 fprintf(stderr, "timing: output %.1f ms, total %.1f ms\n", now_ms() - tverdict, now_ms() - tstart);
-        rc = EXIT_OK;
+        rc = PS_EXIT_OK;
         if (o->mode == MODE_LISTENING) {
                 if (o->nports && report->sockets->n == 0)
-                        rc = EXIT_FINDINGS;
+                        rc = PS_EXIT_FINDINGS;
         } else if (!o->fail_never && verdict_report_worst(report) >= o->fail_on) {
                 size_t any = 0;
                 /* --fail-on none fails on any listener at all, but not on an empty machine. */
                 for (size_t i = 0; i < report->sockets->n; i++)
                         any += report->sockets->v[i].listening;
                 if (any)
-                        rc = EXIT_FINDINGS;
+                        rc = PS_EXIT_FINDINGS;
         }
 out:
         if (q.netns_fd >= 0)
@@ -638,12 +613,12 @@ int main(int argc, char **argv)
                 first = 2;
         } else if (argc > 1 && argv[1][0] != '-') {
                 error("%s: unknown subcommand (expected audit or listening; see --help)", argv[1]);
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
         /* getopt wants argv[0] before the options. */
         argv[first - 1] = argv[0];
         rc = parse_args(argc - (first - 1), argv + (first - 1), &o);
-        if (rc == EXIT_OK)
+        if (rc == PS_EXIT_OK)
                 rc = run(&o);
         free(o.ports);
         return rc;

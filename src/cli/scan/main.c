@@ -17,13 +17,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 #include "portscope/scan.h"
 #include "portscope/util.h"
-
-#define EXIT_FINDINGS 1
-#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop_flag;
 
@@ -37,28 +35,26 @@ static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2),
 static void die_usage(const char *fmt, ...)
 {
         va_list ap;
-        fputs("portscope: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        ps_verrorf(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
-        exit(EXIT_USAGE);
+        exit(PS_EXIT_ERROR);
 }
 
-/* A user-supplied string inside an error message: escaped, cut to a readable length. */
+static void die_error(const struct ps_error *e) __attribute__((noreturn));
+static void die_error(const struct ps_error *e)
+{
+        ps_error_print(NULL, e, -EINVAL);
+        exit(PS_EXIT_ERROR);
+}
+
+/* A user-supplied string inside an error message, cut to a readable length (die_usage escapes). */
 static const char *quote(const char *s)
 {
         static char buf[4][128];
         static unsigned n;
         char *b = buf[n++ % 4];
-        size_t o = 0;
-        for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < sizeof(buf[0]); p++) {
-                if (*p >= 0x20 && *p < 0x7f && *p != '\\')
-                        b[o++] = (char)*p;
-                else
-                        o += (size_t)snprintf(b + o, sizeof(buf[0]) - o, "\\x%02x", *p);
-        }
-        b[o] = '\0';
+        snprintf(b, sizeof(buf[0]), "%.120s", s);
         return b;
 }
 
@@ -336,8 +332,8 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                 r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
         }
         if (r < 0)
-                fprintf(stderr, "portscope: cannot write '%s': %s%s\n", quote(path), strerror(-r),
-                        r == -EACCES ? " (a temporary file beside it is needed)" : "");
+                ps_errorf("cannot write '%s': %s%s", quote(path), strerror(-r),
+                          r == -EACCES ? " (a temporary file beside it is needed)" : "");
         return r;
 }
 
@@ -409,6 +405,7 @@ int main(int argc, char **argv)
                 die_usage("out of memory");
         int c;
         char err[256];
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "hp:i:", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'h': help(); return 0;
@@ -454,8 +451,8 @@ int main(int argc, char **argv)
                 case OPT_JFILE: o.oJ = optarg; break;
                 case OPT_NOPING: break;
                 default:
-                        fputs("Try 'portscope scan --help'.\n", stderr);
-                        return EXIT_USAGE;
+                        scan_targets_free(targets);
+                        return ps_option_error("scan", "hp:i:", argv);
                 }
         }
         if (optind >= argc && !o.input_file && !o.resume)
@@ -476,20 +473,20 @@ int main(int argc, char **argv)
 
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
-        struct registry_error rerr;
+        struct ps_error rerr;
         int r = registry_open(o.registry, 0, &reg, &rerr);
         if (r < 0) {
                 const char *named = o.registry ? o.registry : getenv("PORTSCOPE_REGISTRY");
                 if (named && *named) /* a registry that was asked for must be there */
-                        die_usage("%s:%u: %s", quote(rerr.file[0] ? rerr.file : named), rerr.line, rerr.message);
+                        die_error(&rerr);
                 reg = NULL; /* no registry on this machine: statuses are "unknown" */
         }
-        struct knowledge_error kerr;
+        struct ps_error kerr;
         r = knowledge_load(o.knowledge, &kn, &kerr);
         if (r < 0) {
                 const char *named = o.knowledge ? o.knowledge : getenv("PORTSCOPE_KNOWLEDGE");
                 if (named && *named)
-                        die_usage("%s:%u: %s", quote(kerr.file[0] ? kerr.file : named), kerr.line, kerr.message);
+                        die_error(&kerr);
                 kn = NULL;
         }
 
@@ -553,8 +550,9 @@ int main(int argc, char **argv)
         bool resuming = false;
         uint64_t fp = scan_fingerprint(targets, &ports, cfg.engine);
         if (o.resume && access(o.resume, F_OK) == 0) {
-                if (scan_resume_load(o.resume, targets, &ports, &res, &run.rep, err, sizeof(err)) < 0)
-                        die_usage("--resume '%s': %s", quote(o.resume), err);
+                struct ps_error rserr = { 0 };
+                if (scan_resume_load(o.resume, targets, &ports, &res, &run.rep, &rserr) < 0)
+                        die_error(&rserr);
                 if (res.fingerprint != fp)
                         die_usage("--resume '%s': the saved scan had other targets, ports or engine", quote(o.resume));
                 if (o.seed_set && o.seed != res.seed)
@@ -631,8 +629,8 @@ int main(int argc, char **argv)
                                           .pending = stats.pending, .npending = stats.npending };
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
-                        fprintf(stderr, "portscope: scan interrupted; continue with the same targets and options and "
-                                        "--resume %s\n", quote(path));
+                        ps_errorf("scan interrupted; continue with the same targets and options and --resume %s",
+                                  quote(path));
                 else
                         fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
         } else if (o.resume && resuming) {
@@ -642,10 +640,10 @@ int main(int argc, char **argv)
         /* Services. */
         if (!o.no_service && proto == PS_TCP && !stop_flag) {
                 struct scan_probes *probes = NULL;
-                struct scan_probes_error perr;
+                struct ps_error perr;
                 if (scan_probes_load(o.probes, &probes, &perr) < 0) {
                         if (o.probes)
-                                die_usage("%s:%u: %s", quote(perr.file), perr.line, perr.message);
+                                die_error(&perr);
                         probes = NULL; /* banners only */
                 }
                 pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -669,11 +667,8 @@ int main(int argc, char **argv)
                 die_usage("scan: out of memory");
 
         if (o.store) {
-                char db[PATH_MAX];
-                if (ps_store_path(db, sizeof(db)) < 0)
-                        die_usage("no place for the store (set HOME or PORTSCOPE_DB)");
-                if (scan_store_record(db, &run.rep, o.changes, err, sizeof(err)) < 0)
-                        die_usage("store '%s': %s", quote(db), err);
+                if (scan_store_record(NULL, &run.rep, o.changes, err, sizeof(err)) < 0)
+                        die_usage("scan: %s", err);
                 if (o.changes && scan_report_finish(&run.rep) < 0)
                         die_usage("scan: out of memory");
         }
@@ -683,20 +678,20 @@ int main(int argc, char **argv)
         bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
         r = scan_output_find(fmt)->write(&run.rep, stdout, tty);
         if (fflush(stdout) != 0 || r < 0)
-                rc = EXIT_USAGE;
+                rc = PS_EXIT_ERROR;
         if (o.oX && write_file_output(o.oX, "xml", &run.rep) < 0)
-                rc = EXIT_USAGE;
+                rc = PS_EXIT_ERROR;
         if (o.oG && write_file_output(o.oG, "grep", &run.rep) < 0)
-                rc = EXIT_USAGE;
+                rc = PS_EXIT_ERROR;
         if (o.oJ && write_file_output(o.oJ, "json", &run.rep) < 0)
-                rc = EXIT_USAGE;
+                rc = PS_EXIT_ERROR;
         if (rc == 0) {
                 for (size_t i = 0; i < run.rep.nhosts; i++)
                         for (size_t j = 0; j < run.rep.hosts[i].nports; j++) {
                                 /* Findings: an open port judged medium or worse (mismatch,
                                  * unexplained, suspicious); a clean host exits 0. */
                                 if (run.rep.hosts[i].ports[j].severity >= VERDICT_MEDIUM)
-                                        rc = EXIT_FINDINGS;
+                                        rc = PS_EXIT_FINDINGS;
                         }
         }
         free(stats.pending);
@@ -709,7 +704,7 @@ int main(int argc, char **argv)
         free(args);
         if (!stats.interrupted && stop_flag) {
                 fputs("portscope: interrupted during service identification; services are missing\n", stderr);
-                return 130;
+                return PS_EXIT_INTERRUPTED;
         }
-        return stats.interrupted ? 130 : rc;
+        return stats.interrupted ? PS_EXIT_INTERRUPTED : rc;
 }

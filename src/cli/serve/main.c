@@ -1,5 +1,5 @@
 /* portscope-serve: `portscope serve`. Thin: parse options, open the registry and the knowledge,
- * start the server (src/lib/http), wait for SIGTERM or SIGINT, stop gracefully. */
+ * start the server (src/serve), wait for SIGTERM or SIGINT, stop gracefully. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,12 +10,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "portscope/error.h"
 #include "portscope/http.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 #include "portscope/util.h"
-
-#define EXIT_ERROR 2
 
 static const char usage_text[] =
         "Usage: portscope serve [OPTIONS]\n"
@@ -63,14 +62,10 @@ static const char usage_text[] =
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void error(const char *fmt, ...)
 {
-        char buf[1024];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        ps_verrorf(fmt, ap);
         va_end(ap);
-        fputs("portscope: ", stderr);
-        ps_term_escape(stderr, buf, (size_t)-1, false);
-        fputc('\n', stderr);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *ret)
@@ -136,6 +131,7 @@ int main(int argc, char **argv)
                 argc--;
         }
         int opt;
+        opterr = 0;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
                 case OPT_LISTEN: cfg.listen = optarg; break;
@@ -146,7 +142,7 @@ int main(int argc, char **argv)
                 case OPT_DB:
                         if (!optarg[0]) {
                                 error("serve: --db needs a file name (use --no-feedback to switch feedback off)");
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                         cfg.db_path = optarg;
                         break;
@@ -157,66 +153,60 @@ int main(int argc, char **argv)
                         size_t bl = slash ? (size_t)(slash - optarg) : 0;
                         if (!slash || bl == 0 || bl >= sizeof burst) {
                                 error("serve: --feedback-limit '%s': expected BURST/SECONDS, e.g. 10/60", optarg);
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         }
                         memcpy(burst, optarg, bl);
                         burst[bl] = '\0';
                         if (parse_uint("--feedback-limit", burst, 1, 1000000, &cfg.feedback_burst) < 0 ||
                             parse_uint("--feedback-limit", slash + 1, 1, 86400 * 365, &cfg.feedback_refill) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 }
                 case OPT_ACCESS_LOG: log_path = optarg; break;
                 case OPT_NO_ACCESS_LOG: log_path = NULL; break;
                 case OPT_THREADS:
                         if (parse_uint("--threads", optarg, 1, 256, &cfg.threads) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 case OPT_IDLE_TIMEOUT:
                         if (parse_uint("--idle-timeout", optarg, 1, 3600, &cfg.idle_timeout) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 case OPT_REQUEST_TIMEOUT:
                         if (parse_uint("--request-timeout", optarg, 1, 3600, &cfg.request_timeout) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 case OPT_MAX_CONNECTIONS:
                         if (parse_uint("--max-connections", optarg, 1, 1000000, &cfg.max_connections) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 case OPT_MAX_PER_IP:
                         if (parse_uint("--max-per-ip", optarg, 1, 1000000, &cfg.max_per_ip) < 0)
-                                return EXIT_ERROR;
+                                return PS_EXIT_ERROR;
                         break;
                 case 'h': fputs(usage_text, stdout); return 0;
-                default: fputs("Try 'portscope serve --help'.\n", stderr); return EXIT_ERROR;
+                default: return ps_option_error("serve", "h", argv);
                 }
         }
         if (optind < argc) {
                 error("serve: unexpected argument '%s' (try 'portscope serve --help')", argv[optind]);
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
 
         struct registry *reg = NULL;
         struct knowledge *know = NULL;
-        struct registry_error rerr = { 0 };
-        if (registry_open(registry_path, no_cache ? REGISTRY_OPEN_NO_CACHE : 0, &reg, &rerr) < 0) {
-                if (rerr.line)
-                        error("%s:%u:%u: %s", rerr.file, rerr.line, rerr.column, rerr.message);
-                else if (rerr.file[0])
-                        error("%s: %s", rerr.file, rerr.message);
-                else
-                        error("%s", rerr.message);
-                return EXIT_ERROR;
+        struct ps_error rerr = { 0 };
+        int r = registry_open(registry_path, no_cache ? REGISTRY_OPEN_NO_CACHE : 0, &reg, &rerr);
+        if (r < 0) {
+                ps_error_print(NULL, &rerr, r);
+                return PS_EXIT_ERROR;
         }
-        struct knowledge_error kerr = { 0 };
-        if (knowledge_load(knowledge_path, &know, &kerr) < 0) {
-                if (kerr.line)
-                        error("%s:%u: %s", kerr.file, kerr.line, kerr.message);
-                else
-                        error("%s: %s", kerr.file, kerr.message);
+        struct ps_error kerr = { 0 };
+        r = knowledge_load(knowledge_path, &know, &kerr);
+        if (r < 0) {
+                ps_error_print(NULL, &kerr, r);
                 registry_close(reg);
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
         FILE *log = NULL;
         if (log_path && strcmp(log_path, "-") == 0)
@@ -227,7 +217,7 @@ int main(int argc, char **argv)
                         error("serve: cannot open the access log '%s': %s", log_path, strerror(errno));
                         knowledge_free(know);
                         registry_close(reg);
-                        return EXIT_ERROR;
+                        return PS_EXIT_ERROR;
                 }
                 /* Written in blocks; the server flushes it four times a second. */
                 setvbuf(log, NULL, _IOFBF, 1 << 16);
@@ -248,14 +238,14 @@ int main(int argc, char **argv)
 
         struct http_server *srv = NULL;
         char err[512];
-        int r = http_server_start(&cfg, &srv, err, sizeof err);
+        r = http_server_start(&cfg, &srv, err, sizeof err);
         if (r < 0) {
                 error("serve: %s", err);
                 if (log && log != stderr)
                         fclose(log);
                 knowledge_free(know);
                 registry_close(reg);
-                return EXIT_ERROR;
+                return PS_EXIT_ERROR;
         }
         if (http_server_note(srv))
                 error("serve: %s", http_server_note(srv));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/error.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
 #include "portscope/update.h"
@@ -120,6 +121,7 @@ static int cmd_diff(int argc, char **argv)
         char err[1024];
         int opt, ret = 2;
 
+        opterr = 0;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
                 case 'j': json = true; break;
@@ -128,7 +130,7 @@ static int cmd_diff(int argc, char **argv)
                                 return 2;
                         break;
                 case 'h': fputs(diff_usage, stdout); return 0;
-                default: fputs("Try 'portscope diff --help'.\n", stderr); return 2;
+                default: return ps_option_error("diff", "h", argv);
                 }
         }
         if (argc - optind != 2) {
@@ -373,6 +375,7 @@ static int cmd_update(int argc, char **argv)
         json_t *out = NULL, *diff = NULL, *aff = NULL;
         int opt, ret = 2, r;
 
+        opterr = 0;
         while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
                 unsigned long v;
                 switch (opt) {
@@ -405,7 +408,7 @@ static int cmd_update(int argc, char **argv)
                                 return 2;
                         break;
                 case 'h': fputs(update_usage, stdout); return 0;
-                default: fputs("Try 'portscope update --help'.\n", stderr); return 2;
+                default: return ps_option_error("update", "h", argv);
                 }
         }
         if (optind < argc) {

@@ -15,12 +15,10 @@
 #include "outputs.h"
 #include "portscope/portinfo.h"
 
+/* Outside text (banners, what a service said of itself): invalid UTF-8 becomes U+FFFD. */
 static json_t *escaped(const char *s, size_t len)
 {
-        char *e = scan_escape(s, len);
-        json_t *j = json_string(e ? e : "");
-        free(e);
-        return j;
+        return portinfo_stringn(s, len);
 }
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)

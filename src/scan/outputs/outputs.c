@@ -35,24 +35,28 @@ char *scan_escape(const char *s, size_t len)
 
 void scan_xml_escape(FILE *f, const char *s)
 {
-        for (; *s; s++) {
-                /* U+FFFE and U+FFFF are not XML characters, whatever reached here. */
-                if ((unsigned char)s[0] == 0xef && (unsigned char)s[1] == 0xbf &&
-                    ((unsigned char)s[2] == 0xbe || (unsigned char)s[2] == 0xbf)) {
+        size_t len = strlen(s);
+
+        for (size_t i = 0; i < len;) {
+                uint32_t cp = 0;
+                size_t n = ps_utf8_seq(s + i, len - i, &cp);
+                /* Invalid UTF-8, U+FFFE and U+FFFF are not XML characters, whatever reached here. */
+                if (n == 0 || cp == 0xfffe || cp == 0xffff) {
                         fputs("\xef\xbf\xbd", f);
-                        s += 2;
+                        i += n ? n : 1;
                         continue;
                 }
-                switch (*s) {
+                switch (cp) {
                 case '&': fputs("&amp;", f); break;
                 case '<': fputs("&lt;", f); break;
                 case '>': fputs("&gt;", f); break;
                 case '"': fputs("&quot;", f); break;
                 case '\'': fputs("&apos;", f); break;
                 default:
-                        if ((unsigned char)*s >= 0x20 || *s == '\t')
-                                fputc(*s, f);
+                        if (cp >= 0x20 || cp == '\t')
+                                fwrite(s + i, 1, n, f);
                 }
+                i += n;
         }
 }
 

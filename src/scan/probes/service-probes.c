@@ -262,7 +262,7 @@ oom:
 }
 
 int scan_probes_parse(const char *name, const char *data, size_t len, struct scan_probes **ret,
-                      struct scan_probes_error *err)
+                      struct ps_error *err)
 {
         struct scan_probes *ps = calloc(1, sizeof(*ps));
         if (!ps)
@@ -399,7 +399,7 @@ fail:
         return r;
 }
 
-int scan_probes_load(const char *path, struct scan_probes **ret, struct scan_probes_error *err)
+int scan_probes_load(const char *path, struct scan_probes **ret, struct ps_error *err)
 {
         if (!path)
                 path = getenv("PORTSCOPE_SERVICE_PROBES");

@@ -1,0 +1,101 @@
+/* One error model: see include/portscope/error.h. */
+#include "portscope/error.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "portscope/util.h"
+
+int ps_error_vset(struct ps_error *err, int r, const char *file, unsigned line, unsigned column, const char *fmt,
+                  va_list ap)
+{
+        if (!err)
+                return r;
+        snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+        err->line = line;
+        err->column = column;
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        return r;
+}
+
+int ps_error_set(struct ps_error *err, int r, const char *file, unsigned line, unsigned column, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        ps_error_vset(err, r, file, line, column, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+void ps_error_print(const char *command, const struct ps_error *err, int r)
+{
+        fputs("portscope: ", stderr);
+        if (command && *command) {
+                ps_term_escape(stderr, command, (size_t)-1, false);
+                fputs(": ", stderr);
+        }
+        if (err->file[0]) {
+                ps_term_escape(stderr, err->file, (size_t)-1, false);
+                if (err->line)
+                        fprintf(stderr, ":%u", err->line);
+                if (err->line && err->column)
+                        fprintf(stderr, ":%u", err->column);
+                fputs(": ", stderr);
+        }
+        ps_term_escape(stderr, err->message[0] ? err->message : strerror(r < 0 ? -r : r), (size_t)-1, false);
+        fputc('\n', stderr);
+}
+
+void ps_verrorf(const char *fmt, va_list ap)
+{
+        char buf[2048];
+
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        fputs("portscope: ", stderr);
+        ps_term_escape(stderr, buf, (size_t)-1, false);
+        fputc('\n', stderr);
+}
+
+void ps_errorf(const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        ps_verrorf(fmt, ap);
+        va_end(ap);
+}
+
+int ps_option_error(const char *command, const char *optstring, char *const argv[])
+{
+        const char *arg = optind > 0 ? argv[optind - 1] : "";
+        bool is_long = arg && strncmp(arg, "--", 2) == 0;
+        const char *before = "unknown option '", *after = "'";
+        char shortopt[3] = { '-', (char)optopt, '\0' };
+        int len = -1; /* all of arg */
+
+        if (is_long && optopt) {
+                /* A known long option: its value is missing, or given to one that takes none. */
+                const char *eq = strchr(arg, '=');
+                before = "option '";
+                after = eq ? "' takes no value" : "' needs a value";
+                if (eq)
+                        len = (int)(eq - arg);
+        } else if (!is_long) {
+                const char *o = optopt > 0 && optopt < 128 ? strchr(optstring, optopt) : NULL;
+                if (o && o[1] == ':') {
+                        before = "option '";
+                        after = "' needs a value";
+                }
+                arg = shortopt;
+        }
+        if (len < 0)
+                len = (int)strlen(arg);
+        if (command && *command)
+                ps_errorf("%s: %s%.*s%s (try 'portscope %s --help')", command, before, len, arg, after, command);
+        else
+                ps_errorf("%s%.*s%s (try 'portscope --help')", before, len, arg, after);
+        return PS_EXIT_ERROR;
+}

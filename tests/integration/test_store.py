@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The SQLite store that audit history, scan results and page feedback share: a fresh $HOME gets
+its directory and file created (0700/0600, WAL, schema version recorded) by `scan --store` and
+`audit --changes`; a store of a newer version and a read-only place are refused with one line."""
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import stat
+import subprocess
+import tempfile
+
+from pstest import BIN, ENV, check, finish, iana_csv
+
+
+def fresh_env(home):
+    e = {k: v for k, v in ENV.items() if not k.startswith("XDG_")}
+    e["HOME"] = home
+    e["PORTSCOPE_NMAP_SERVICES"] = ""
+    if iana_csv():
+        e["PORTSCOPE_REGISTRY"] = iana_csv()
+    return e
+
+
+def run(env, *args, wrap=()):
+    p = subprocess.run([*wrap, BIN, *args], capture_output=True, env=env, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def one_line_error(err):
+    lines = err.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("portscope: ") and not re.search(r"portscope-(audit|scan|serve|update)", err)
+
+
+home = tempfile.mkdtemp(prefix="ps-store-")
+env = fresh_env(home)
+db = os.path.join(home, ".local", "state", "portscope", "portscope.db")
+
+# A listener on 127.0.0.1 for the scan to find.
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(8)
+port = srv.getsockname()[1]
+
+rc, out, err = run(env, "scan", "--store", "--no-service", "--no-progress", "-p", str(port), "127.0.0.1")
+check(rc in (0, 1) and os.path.exists(db), f"scan --store with a fresh HOME creates {db}: rc {rc}, {err.strip()!r}")
+if os.path.exists(db):
+    st_db, st_dir = os.stat(db), os.stat(os.path.dirname(db))
+    check(stat.S_IMODE(st_db.st_mode) == 0o600 and stat.S_IMODE(st_dir.st_mode) == 0o700,
+          f"the store is private: file {oct(st_db.st_mode)}, directory {oct(st_dir.st_mode)}")
+    c = sqlite3.connect(db)
+    check(c.execute("PRAGMA user_version").fetchone()[0] == 1, "the store records its schema version (1)")
+    check(c.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "the store is in WAL mode")
+    rows = c.execute("SELECT port, state FROM scan_ports").fetchall()
+    check((port, "open") in rows, f"scan --store recorded the open port {port}: {rows}")
+    c.close()
+
+rc, out, err = run(env, "audit", "--changes", "--json")
+check(rc in (0, 1), f"audit --changes with the same HOME works: rc {rc}, {err.strip()!r}")
+rc, out, err = run(env, "audit", "--changes", "--json")
+c = sqlite3.connect(db)
+check(c.execute("SELECT count(*) FROM audit_runs").fetchone()[0] == 2, "audit --changes recorded two runs")
+check({"scan_runs", "audit_runs"} <= {r[0] for r in c.execute("SELECT name FROM sqlite_master")},
+      "one file holds the tables of both components")
+
+# A store written by a newer portscope is refused, not misread.
+c.execute("PRAGMA user_version = 99")
+c.commit()
+c.close()
+rc, out, err = run(env, "audit", "--changes")
+check(rc == 2 and one_line_error(err) and "newer portscope" in err and db in err,
+      f"a store of a newer version is refused in one line: rc {rc}, {err!r}")
+rc, out, err = run(env, "scan", "--store", "--no-service", "--no-progress", "-p", str(port), "127.0.0.1")
+check(rc == 2 and one_line_error(err) and "newer portscope" in err, f"scan refuses it too: rc {rc}, {err!r}")
+srv.close()
+
+# A read-only place: a read-only tmpfs in a mount namespace as root (root ignores permissions),
+# a directory without write permission otherwise.
+ro = tempfile.mkdtemp(prefix="ps-ro-")
+wrap = ()
+if os.geteuid() == 0:
+    wrap = ("unshare", "-m", "sh", "-c", 'mount -t tmpfs -o ro none "$0" && exec "$@"', ro)
+else:
+    os.chmod(ro, 0o555)
+for args, what in [(("scan", "--store", "--no-service", "--no-progress", "-p", "1", "127.0.0.1"), "scan --store"),
+                   (("audit", "--changes"), "audit --changes")]:
+    rc, out, err = run(fresh_env(ro), *args, wrap=wrap)
+    check(rc == 2 and one_line_error(err) and ro in err and ("Read-only" in err or "Permission denied" in err)
+          and "unable to open database file" not in err,
+          f"{what} in a read-only HOME: one clear line: rc {rc}, {err!r}")
+    rc, out, err = run(dict(fresh_env(home), PORTSCOPE_DB=os.path.join(ro, "sub", "x.db")), *args, wrap=wrap)
+    check(rc == 2 and one_line_error(err) and os.path.join(ro, "sub") in err,
+          f"{what} with PORTSCOPE_DB in a read-only directory: rc {rc}, {err!r}")
+
+os.chmod(ro, 0o755)
+shutil.rmtree(ro, ignore_errors=True)
+shutil.rmtree(home, ignore_errors=True)
+finish()
