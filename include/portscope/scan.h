@@ -300,6 +300,9 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
 void scan_payloads_free(struct scan_payloads *p);
 /* The payload for port (first one listed), or NULL (len 0). Borrowed. */
 const unsigned char *scan_payloads_get(const struct scan_payloads *p, uint16_t port, size_t *ret_len);
+/* The k-th payload listed for port (k counts from 0, modulo the port's payloads): the UDP engine's
+ * k-th try sends it, as nmap does, for services that answer only one of them. */
+const unsigned char *scan_payloads_get_nth(const struct scan_payloads *p, uint16_t port, unsigned k, size_t *ret_len);
 size_t scan_payloads_count(const struct scan_payloads *p);
 
 /* ---- the report: registry status, knowledge, service and verdict per port ------------------- */

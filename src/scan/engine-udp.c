@@ -215,7 +215,8 @@ static void send_batch(struct udp *u, const uint64_t *idx, size_t n)
                 socklen_t sl;
                 to_sockaddr(&a, port, &dst[i], &sl);
                 size_t len;
-                const unsigned char *pl = scan_payloads_get(u->payloads, port, &len);
+                /* try k sends the port's k-th payload (nmap-payloads may list several) */
+                const unsigned char *pl = scan_payloads_get_nth(u->payloads, port, u->pass, &len);
                 iov[i] = (struct iovec){ (void *)pl, len };
                 m[i].msg_hdr = (struct msghdr){ .msg_name = &dst[i], .msg_namelen = sl, .msg_iov = &iov[i],
                                                 .msg_iovlen = 1 };
@@ -301,12 +302,19 @@ static void run_pass(struct udp *u, double rate, uint64_t deadline)
         }
 }
 
+/* Waits for the answers of the pass: until every pair sent so far has answered, or a quiet spell
+ * (4 round trips, at least --min-timeout and 100 ms: a UDP answer comes from a program, which
+ * may take longer than the kernel's ICMP error), or --timeout. */
 static void settle(struct udp *u)
 {
         const struct scan_config *c = u->c;
         uint64_t start = scan_now_ns(), max = (uint64_t)c->timeout_ms * 1000000u;
         uint64_t min_quiet = (uint64_t)c->min_timeout_ms * 1000000u;
+        if (min_quiet < 100000000u)
+                min_quiet = 100000000u < max ? 100000000u : max;
         for (;;) {
+                if (u->replies >= u->done0 + u->c->nresume_pending)
+                        return; /* everything answered: nothing to wait for */
                 uint64_t now = scan_now_ns();
                 uint64_t quiet = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : max;
                 if (quiet < min_quiet)
@@ -388,14 +396,21 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                         budget_end = now + (uint64_t)c->udp_budget_ms * 1000000u;
                         retry_start = now;
                         /* Did the target answer (nearly) every probe that got no datagram back? If
-                         * not, its ICMP limit is the likely reason for the silence. */
-                        uint64_t need = pairs - u->open;
-                        limited = left > 0 && (double)u->icmp_in_pass < 0.9 * (double)need;
+                         * some ICMP errors came but clearly fewer than the silent ports, its ICMP
+                         * limit is the likely reason for the silence. No ICMP error at all says
+                         * nothing is limited (the host sends none, or every port is open), and a
+                         * port or two missing is a silent port, not a limit (Linux lets a burst
+                         * of 6 through). */
+                        uint64_t need = pairs - u->open, missing = need - u->icmp_in_pass;
+                        limited = left > 0 && u->icmp_in_pass > 0 && missing > 2 && (double)missing > 0.1 * (double)need;
                 } else {
                         retry_icmp += u->icmp_in_pass;
                 }
                 if (limited) {
-                        if (left == 0)
+                        /* Two retry passes in a row without an answer: what is left is silent. */
+                        if (u->pass > 0)
+                                zero = u->answers_in_pass ? 0 : zero + 1;
+                        if (left == 0 || zero >= 2)
                                 break;
                         if (now >= budget_end || u->budget_cut) {
                                 budget_spent = true;

@@ -145,7 +145,8 @@ static int port_write(struct writer *w, const struct scan_port_report *p, bool w
         if (p->r.unconfirmed)
                 fputs("\"unconfirmed\":true,", f);
         fputs("\"service\":", f);
-        if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped)) {
+        if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped ||
+                           p->service->probes)) {
                 if (put_json(f, service_json(p->service)) < 0)
                         return -EIO;
         } else {
