@@ -148,7 +148,9 @@ def nmap_services(xml_path):
         if st is None or st.get("state") != "open":
             continue
         key = (int(port.get("portid")), port.get("protocol"))
-        name = svc.get("name") if svc is not None and svc.get("method") == "probed" else None
+        # method "table" (a guess from nmap-services) or a fingerprint (probed, nothing matched): not named
+        name = (svc.get("name") if svc is not None and svc.get("method") == "probed" and not svc.get("servicefp")
+                else None)
         if name and svc.get("tunnel") == "ssl":
             name = "ssl/" + name
         out[key] = (name, svc.get("product", "") if svc is not None else "", svc.get("version", "")
@@ -186,6 +188,9 @@ def main():
     try:
         with testbed.TestBed(tcp_ports=[], ssh=0, http=0, tag=f"dmn{os.getpid()}") as tb:
             ds = daemons(d, cert, key)
+            only = os.environ.get("DAEMONS")  # e.g. DAEMONS=haproxy,dovecot
+            if only:
+                ds = [x for x in ds if x[0] in only.split(",")]
             for name, tcp, udp, argv, files, setup in ds:
                 start(tb, d, name, argv, files, setup, pids)
             time.sleep(4)
@@ -205,6 +210,9 @@ def main():
                 tp = time.time() - t0
                 print(f"{proto}: nmap -sV {tn:.1f} s, portscope -sV {tp:.1f} s")
                 n, s = nmap_services(x), ps_services(p.stdout)
+                if os.environ.get("VERBOSE"):
+                    print(p.stdout.decode())
+                    print(open(x).read())
                 for k in sorted(set(n) | set(s)):
                     rows[k] = (n.get(k), s.get(k))
             print(f"\n{'port':>10}  {'nmap':<44} {'portscope':<44}")
