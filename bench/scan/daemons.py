@@ -201,6 +201,8 @@ def main():
             print(f"daemons: {' '.join(x[0] for x in ds)}\nTCP {plist}\nUDP {ulist}")
             rows = {}
             for proto, ports, extra in (("tcp", plist, ["-sT"]), ("udp", ulist, ["-sU"])):
+                if not ports:
+                    continue
                 t0 = time.time()
                 x = os.path.join(d, f"nmap-{proto}.xml")
                 tb.ns(tb.s, "nmap", "-Pn", "-n", *extra, "-sV", "-p", ports, "-oX", x, T)
@@ -224,6 +226,8 @@ def main():
                 named[1] += bool(s and s[0])
             print(f"\nnamed: nmap {named[0]}, portscope {named[1]} of {len(rows)} open ports")
             # UDP scan time alone (no identification), the same ports.
+            if not ulist:
+                return 0
             for tool, cmd in (("nmap -sU", ["nmap", "-Pn", "-n", "-sU", "-p", ulist, T]),):
                 t0 = time.time()
                 tb.ns(tb.s, *cmd)
@@ -242,7 +246,10 @@ def main():
             except ProcessLookupError:
                 pass
             p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            print(f"kept {d}")
     return 0
 
 

@@ -365,9 +365,13 @@ static int identify_tcp(struct ident *id, struct scan_service *s)
         int r = tcp_round(id, false, s);
         if (r < 0)
                 return r;
+        /* TLS: when the probes say so ("ssl"), and also (beyond nmap) when nothing answered in
+         * plain words on a port where TLS is usual (sslports): a server that accepts only recent
+         * TLS closes on the SSLv3 and TLS 1.2 hellos of the probes, without an alert to match. */
+        bool unnamed = !s->name[0] && !s->tcpwrapped && scan_probes_sslport(id->p, id->port);
         if (strncmp(s->name, "ssl/", 4) == 0) { /* named without opening TLS */
                 tls_name(s);
-        } else if (strcmp(s->name, "ssl") == 0 && !id->o->no_tls && !stopped(id)) {
+        } else if ((strcmp(s->name, "ssl") == 0 || unnamed) && !id->o->no_tls && !stopped(id)) {
                 struct scan_service t = { 0 };
                 if (tcp_round(id, true, &t) == 0 && t.name[0]) {
                         memcpy(t.banner, s->banner, sizeof(t.banner)); /* the first answer, as without TLS */

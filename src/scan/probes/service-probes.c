@@ -785,6 +785,14 @@ int scan_probes_next(const struct scan_probes *ps, enum ps_proto proto, uint16_t
         return -1;
 }
 
+bool scan_probes_sslport(const struct scan_probes *ps, uint16_t port)
+{
+        for (size_t i = 0; ps && i < ps->n; i++)
+                if (ps->v[i].proto == PS_TCP && in_bits(ps->v[i].sslports, port))
+                        return true;
+        return false;
+}
+
 bool scan_probes_excluded(const struct scan_probes *ps, enum ps_proto proto, uint16_t port)
 {
         return ps && (unsigned)proto < PS_NPROTO && in_bits(ps->exclude[proto], port);

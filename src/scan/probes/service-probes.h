@@ -40,5 +40,7 @@ int scan_probes_next(const struct scan_probes *ps, enum ps_proto proto, uint16_t
  * and ret filled (name, product, version, info, soft) on a match, 0 without, -errno on error. */
 int scan_probes_match_at(struct scan_probes *ps, int i, const unsigned char *resp, size_t len, bool have_soft,
                          struct scan_service *ret);
+/* Whether some TCP probe's sslports directive names port (a port where TLS is usual). */
+bool scan_probes_sslport(const struct scan_probes *ps, uint16_t port);
 /* Whether the Exclude directive keeps port out of service identification. */
 bool scan_probes_excluded(const struct scan_probes *ps, enum ps_proto proto, uint16_t port);
