@@ -253,12 +253,15 @@ size_t scan_probes_count(const struct scan_probes *p);
 size_t scan_probes_nmatches(const struct scan_probes *p);
 
 struct scan_service {
-        char name[48];      /* "ssh", "http"; "" when unknown */
+        char name[48];      /* "ssh", "http", "https" (http inside TLS); "" when unknown */
         char product[96];
         char version[48];
         char info[96];
         char probe[32];     /* the probe that got the answer ("NULL", "GetRequest") */
         bool soft;          /* only a softmatch */
+        bool tls;           /* identified inside TLS */
+        bool tcpwrapped;    /* the server closed the connection before saying anything (name "") */
+        unsigned probes;    /* probes sent (the NULL probe, a banner, not counted) */
         unsigned char banner[512]; /* the first bytes of the answer, raw (escape before display) */
         size_t banner_len;
 };
@@ -268,14 +271,22 @@ struct scan_service {
 int scan_probes_match(struct scan_probes *p, const char *probe, enum ps_proto proto, const unsigned char *resp,
                       size_t len, struct scan_service *ret);
 
-/* Connects to (addr, port) over TCP, reads a banner for up to wait_ms, and if it matches nothing
- * sends the probes nmap would (those naming the port first, then HTTP's GetRequest...), at most
- * max_probes of them, which share another wait_ms: at most 2 x wait_ms per port. Returns early
- * when *stop becomes non-zero (checked every 50 ms; stop may be NULL). Fills ret (name "" when
- * unidentified). Returns 0 or -errno. */
-int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, unsigned wait_ms,
-                          unsigned max_probes, const volatile sig_atomic_t *stop, struct scan_service *ret);
-/* p may be NULL for banners only. Safe to call from several threads on one p. */
+struct scan_service_opts {
+        unsigned wait_ms;   /* the most time spent on one port, all probes included (default 5000) */
+        unsigned intensity; /* 0-9 (default 7): probes rarer than this go only to the ports they name */
+        bool no_tls;        /* do not identify what runs inside TLS */
+        const volatile sig_atomic_t *stop; /* non-zero: stop (checked every 50 ms); may be NULL */
+};
+void scan_service_opts_init(struct scan_service_opts *o);
+
+/* Identifies the service on an open port as nmap's version detection does (docs/scan.md): TCP:
+ * a banner, then the probes of nmap-service-probes that name the port, then the others up to
+ * the intensity, in rarity order, with fallbacks and soft matches, and again inside TLS when
+ * the port speaks TLS; UDP: the UDP probes the same way. Bounded by o->wait_ms; returns early
+ * on a stop. Fills ret (name "" when unidentified). Returns 0 or -errno (TCP: no connection).
+ * p may be NULL for banners only. Safe to call from several threads on one p. */
+int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, enum ps_proto proto,
+                          const struct scan_service_opts *o, struct scan_service *ret);
 
 /* nmap-payloads: UDP payloads per port. */
 struct scan_payloads;
@@ -284,6 +295,9 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
 void scan_payloads_free(struct scan_payloads *p);
 /* The payload for port (first one listed), or NULL (len 0). Borrowed. */
 const unsigned char *scan_payloads_get(const struct scan_payloads *p, uint16_t port, size_t *ret_len);
+/* The k-th payload listed for port (k counts from 0, modulo the port's payloads): the UDP engine's
+ * k-th try sends it, as nmap does, for services that answer only one of them. */
+const unsigned char *scan_payloads_get_nth(const struct scan_payloads *p, uint16_t port, unsigned k, size_t *ret_len);
 size_t scan_payloads_count(const struct scan_payloads *p);
 
 /* ---- the report: registry status, knowledge, service and verdict per port ------------------- */

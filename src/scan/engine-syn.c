@@ -46,13 +46,12 @@ struct sshared {
         /* the shared walk of the permutation */
         pthread_mutex_t lock;
         struct scan_perm perm;
-        struct scan_perm_iter it;
-        const uint64_t *extra; /* resumed pairs, sent in every pass before the walk */
-        size_t nextra, next_extra;
+        struct scan_sweep sweep; /* the pass being sent; its done0 read atomically by progress */
+        size_t nextra;           /* resumed pairs, sent in every pass before the walk */
         unsigned pass;
         uint16_t sport_range;
         /* counters written by the senders (atomic) */
-        uint64_t sent __attribute__((aligned(64))), done0, send_errors;
+        uint64_t sent __attribute__((aligned(64))), send_errors;
         /* counters written by the receiver only, read atomically; a cache line apart from the
          * senders' (sharing one cost the receiver a tenth of its time) */
         uint64_t replies __attribute__((aligned(64))), invalid, open, closed, filtered, last_reply_ns;
@@ -161,27 +160,8 @@ struct sender {
  * has no more. (The lock is held for a bounded walk: 0 pairs does not mean the end.) */
 static size_t take(struct sshared *sh, uint64_t *out, size_t max, bool *ret_end)
 {
-        *ret_end = false;
-        size_t n = 0;
         pthread_mutex_lock(&sh->lock);
-        while (n < max && sh->next_extra < sh->nextra) {
-                uint64_t v = sh->extra[sh->next_extra++];
-                if (v < sh->npairs && !scan_bitmap_get(&sh->answered, v))
-                        out[n++] = v;
-        }
-        size_t walked = 0;
-        while (n < max && walked < 64 * max) {
-                uint64_t v;
-                if (!scan_perm_next(&sh->perm, &sh->it, &v)) {
-                        *ret_end = true;
-                        break;
-                }
-                walked++;
-                if (sh->pass == 0)
-                        sh->done0++;
-                if (!scan_bitmap_get(&sh->answered, v))
-                        out[n++] = v;
-        }
+        size_t n = scan_sweep_take(&sh->sweep, out, max, 64 * max, ret_end);
         pthread_mutex_unlock(&sh->lock);
         return n;
 }
@@ -262,7 +242,7 @@ static void progress(struct sshared *sh, bool force)
         struct scan_progress p = {
                 .total = sh->npairs / sh->c->nshards,
                 .sent = __atomic_load_n(&sh->sent, __ATOMIC_RELAXED),
-                .done = __atomic_load_n(&sh->done0, __ATOMIC_RELAXED),
+                .done = __atomic_load_n(&sh->sweep.done0, __ATOMIC_RELAXED),
                 .found = __atomic_load_n(&sh->open, __ATOMIC_RELAXED),
                 .pass = sh->pass,
         };
@@ -381,6 +361,20 @@ static void settle(struct sshared *sh)
                 struct timespec ts = { 0, 200000 };
                 nanosleep(&ts, NULL);
                 progress(sh, false);
+        }
+}
+
+/* A pair that never answered: filtered (listed with --all-states). */
+static void silent(void *ud, uint64_t v)
+{
+        struct sshared *sh = ud;
+        const struct scan_config *c = sh->c;
+        sh->filtered++;
+        if (c->all_states && c->on_result) {
+                struct scan_result res = { .index = v, .proto = PS_TCP, .state = SCAN_FILTERED,
+                                           .reason = SCAN_REASON_NO_RESPONSE, .tries = (uint8_t)(sh->pass + 1) };
+                scan_pair(c, v, &res.addr, &res.port);
+                c->on_result(c->userdata, &res);
         }
 }
 
@@ -508,7 +502,6 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                 r = scan_errf(err, errlen, r, "cannot set up the scan order");
                 goto out;
         }
-        sh->extra = c->resume_pending;
         sh->nextra = c->nresume_pending;
         if (pthread_create(&rx, NULL, rx_main, sh) != 0) {
                 r = scan_errf(err, errlen, -EAGAIN, "cannot start the receiver");
@@ -536,8 +529,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         unsigned zero = 0;
         uint64_t answered_before = 0;
         for (;;) {
-                scan_perm_begin(&sh->perm, c->resume_pos, &sh->it);
-                sh->next_extra = 0;
+                scan_sweep_begin(&sh->sweep, c, &sh->perm, &sh->answered, sh->npairs, sh->pass);
                 for (unsigned i = 0; i < ntx; i++) {
                         senders[i] = (struct sender){ .sh = sh, .id = i };
                         scan_pacer_init(&senders[i].pacer, c->rate / ntx);
@@ -555,7 +547,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                 if (want_stop(sh))
                         break;
                 uint64_t answered = __atomic_load_n(&sh->replies, __ATOMIC_RELAXED);
-                uint64_t pairs = sh->done0 + sh->nextra;
+                uint64_t pairs = sh->sweep.done0 + sh->nextra;
                 uint64_t left = pairs > answered ? pairs - answered : 0;
                 if (!scan_retry_more(c, sh->pass, answered - answered_before, left, &zero))
                         break;
@@ -570,51 +562,15 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
 
         stats->interrupted = want_stop(sh) && c->stop && *c->stop;
         /* Walk the shard once more: what has no bit is filtered (or pending, when interrupted). */
-        struct scan_perm_iter it;
-        scan_perm_begin(&sh->perm, c->resume_pos, &it);
-        uint64_t v, walked_to = sh->it.pos;
-        size_t cappend = 0;
-        stats->pending = NULL;
-        stats->npending = 0;
-        for (size_t i = 0; i < sh->nextra + 1; i++) {
-                bool from_extra = i < sh->nextra;
-                if (from_extra)
-                        v = sh->extra[i];
-                for (;;) {
-                        if (!from_extra) {
-                                if (!scan_perm_next(&sh->perm, &it, &v))
-                                        break;
-                                if (stats->interrupted && it.pos > walked_to)
-                                        break;
-                        }
-                        if (v >= sh->npairs || scan_bitmap_get(&sh->answered, v)) {
-                                /* answered */
-                        } else if (stats->interrupted) {
-                                if (scan_pending_add(stats, &cappend, v) < 0) {
-                                        /* was: silently cut short, then written past its end */
-                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
-                                        free(stats->pending);
-                                        stats->pending = NULL;
-                                        goto out;
-                                }
-                        } else {
-                                sh->filtered++;
-                                if (c->all_states && c->on_result) {
-                                        struct scan_result res = { .index = v, .proto = PS_TCP,
-                                                                   .state = SCAN_FILTERED,
-                                                                   .reason = SCAN_REASON_NO_RESPONSE,
-                                                                   .tries = (uint8_t)(sh->pass + 1) };
-                                        scan_pair(c, v, &res.addr, &res.port);
-                                        c->on_result(c->userdata, &res);
-                                }
-                        }
-                        if (from_extra)
-                                break;
-                }
+        uint64_t walked_to = sh->sweep.it.pos;
+        if (scan_sweep_unanswered(c, &sh->perm, &sh->answered, sh->npairs, stats->interrupted ? walked_to : UINT64_MAX,
+                                  stats->interrupted, stats, silent, sh) < 0) {
+                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                goto out;
         }
-        stats->resume_pos = stats->interrupted ? walked_to : sh->it.pos;
+        stats->resume_pos = walked_to;
         progress(sh, true);
-        stats->pairs = sh->done0 + sh->nextra;
+        stats->pairs = sh->sweep.done0 + sh->nextra;
         stats->sent = sh->sent;
         stats->replies = sh->replies;
         stats->invalid = sh->invalid;

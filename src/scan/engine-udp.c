@@ -35,14 +35,16 @@ struct udp {
         uint32_t *port_index;
         uint64_t npairs;
         struct scan_perm perm;
+        struct scan_sweep sweep; /* the pass being sent */
         unsigned pass;
         uint64_t pass0_pos; /* how far pass 0 walked the order */
-        uint64_t sent, replies, open, closed, filtered, done0, icmp_in_pass, answers_in_pass, last_reply;
+        uint64_t sent, replies, open, closed, filtered, open_filtered, icmp_in_pass, answers_in_pass, last_reply;
         uint64_t sample_idx[SAMPLES], sample_ns[SAMPLES];
         struct scan_rtt rtt;
         struct scan_progress_clock pclock;
         bool stop;
         bool budget_cut; /* a pass was cut short by the budget */
+        bool unconfirmed; /* silent pairs: ICMP was limited or the budget ran out */
         unsigned char sink[BATCH][64]; /* answers are not kept: only that they came */
 };
 
@@ -192,11 +194,24 @@ static void drain_all(struct udp *u, int wait_ms)
         drain(u, u->fd6);
 }
 
+/* A pair that stayed silent to the end: open|filtered. */
+static void silent(void *ud, uint64_t v)
+{
+        struct udp *u = ud;
+        u->open_filtered++;
+        struct scan_result res = { .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
+                                   .reason = SCAN_REASON_NO_RESPONSE, .tries = (uint8_t)(u->pass + 1),
+                                   .unconfirmed = u->unconfirmed };
+        scan_pair(u->c, v, &res.addr, &res.port);
+        if (u->c->on_result)
+                u->c->on_result(u->c->userdata, &res);
+}
+
 static void progress(struct udp *u, bool force)
 {
         if (!u->c->on_progress)
                 return;
-        struct scan_progress p = { .total = u->npairs / u->c->nshards, .sent = u->sent, .done = u->done0,
+        struct scan_progress p = { .total = u->npairs / u->c->nshards, .sent = u->sent, .done = u->sweep.done0,
                                    .found = u->open, .pass = u->pass };
         scan_progress_tick(u->c, &u->pclock, &p, force);
 }
@@ -215,7 +230,8 @@ static void send_batch(struct udp *u, const uint64_t *idx, size_t n)
                 socklen_t sl;
                 to_sockaddr(&a, port, &dst[i], &sl);
                 size_t len;
-                const unsigned char *pl = scan_payloads_get(u->payloads, port, &len);
+                /* try k sends the port's k-th payload (nmap-payloads may list several) */
+                const unsigned char *pl = scan_payloads_get_nth(u->payloads, port, u->pass, &len);
                 iov[i] = (struct iovec){ (void *)pl, len };
                 m[i].msg_hdr = (struct msghdr){ .msg_name = &dst[i], .msg_namelen = sl, .msg_iov = &iov[i],
                                                 .msg_iovlen = 1 };
@@ -254,59 +270,47 @@ static void send_batch(struct udp *u, const uint64_t *idx, size_t n)
 /* One pass over the unanswered pairs (pass 0: all of them) at rate pps (0: unlimited). */
 static void run_pass(struct udp *u, double rate, uint64_t deadline)
 {
-        const struct scan_config *c = u->c;
         struct scan_pacer pacer;
         scan_pacer_init(&pacer, rate);
-        struct scan_perm_iter it;
-        scan_perm_begin(&u->perm, c->resume_pos, &it);
-        size_t next_extra = 0;
+        scan_sweep_begin(&u->sweep, u->c, &u->perm, &u->answered, u->npairs, u->pass);
         uint64_t batch[BATCH];
         u->icmp_in_pass = u->answers_in_pass = 0;
         for (;;) {
                 if (u->pass == 0)
-                        u->pass0_pos = it.pos;
+                        u->pass0_pos = u->sweep.it.pos;
                 if (want_stop(u))
                         return;
                 if (deadline && scan_now_ns() >= deadline) {
                         u->budget_cut = true;
                         return;
                 }
-                size_t want = scan_pacer_take(&pacer, u->pass ? 1 : BATCH), n = 0;
-                while (n < want && next_extra < c->nresume_pending) {
-                        uint64_t v = c->resume_pending[next_extra++];
-                        if (v < u->npairs && !scan_bitmap_get(&u->answered, v))
-                                batch[n++] = v;
-                }
-                uint64_t v;
-                bool end = false;
-                while (n < want) {
-                        if (!scan_perm_next(&u->perm, &it, &v)) {
-                                end = true;
-                                break;
-                        }
-                        if (u->pass == 0)
-                                u->done0++;
-                        if (!scan_bitmap_get(&u->answered, v))
-                                batch[n++] = v;
-                }
+                bool end;
+                size_t n = scan_sweep_take(&u->sweep, batch, scan_pacer_take(&pacer, u->pass ? 1 : BATCH), 0, &end);
                 if (n)
                         send_batch(u, batch, n);
                 drain_all(u, 0);
                 progress(u, false);
                 if (end) {
                         if (u->pass == 0)
-                                u->pass0_pos = it.pos;
+                                u->pass0_pos = u->sweep.it.pos;
                         return;
                 }
         }
 }
 
+/* Waits for the answers of the pass: until every pair sent so far has answered, or a quiet spell
+ * (4 round trips, at least --min-timeout and 100 ms: a UDP answer comes from a program, which
+ * may take longer than the kernel's ICMP error), or --timeout. */
 static void settle(struct udp *u)
 {
         const struct scan_config *c = u->c;
         uint64_t start = scan_now_ns(), max = (uint64_t)c->timeout_ms * 1000000u;
         uint64_t min_quiet = (uint64_t)c->min_timeout_ms * 1000000u;
+        if (min_quiet < 100000000u)
+                min_quiet = 100000000u < max ? 100000000u : max;
         for (;;) {
+                if (u->replies >= u->sweep.done0 + u->c->nresume_pending)
+                        return; /* everything answered: nothing to wait for */
                 uint64_t now = scan_now_ns();
                 uint64_t quiet = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : max;
                 if (quiet < min_quiet)
@@ -382,20 +386,27 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                 uint64_t now = scan_now_ns();
                 if (want_stop(u))
                         break;
-                uint64_t pairs = u->done0 + c->nresume_pending;
+                uint64_t pairs = u->sweep.done0 + c->nresume_pending;
                 uint64_t left = pairs > u->replies ? pairs - u->replies : 0;
                 if (u->pass == 0) {
                         budget_end = now + (uint64_t)c->udp_budget_ms * 1000000u;
                         retry_start = now;
                         /* Did the target answer (nearly) every probe that got no datagram back? If
-                         * not, its ICMP limit is the likely reason for the silence. */
-                        uint64_t need = pairs - u->open;
-                        limited = left > 0 && (double)u->icmp_in_pass < 0.9 * (double)need;
+                         * some ICMP errors came but clearly fewer than the silent ports, its ICMP
+                         * limit is the likely reason for the silence. No ICMP error at all says
+                         * nothing is limited (the host sends none, or every port is open), and a
+                         * port or two missing is a silent port, not a limit (Linux lets a burst
+                         * of 6 through). */
+                        uint64_t need = pairs - u->open, missing = need - u->icmp_in_pass;
+                        limited = left > 0 && u->icmp_in_pass > 0 && missing > 2 && (double)missing > 0.1 * (double)need;
                 } else {
                         retry_icmp += u->icmp_in_pass;
                 }
                 if (limited) {
-                        if (left == 0)
+                        /* Two retry passes in a row without an answer: what is left is silent. */
+                        if (u->pass > 0)
+                                zero = u->answers_in_pass ? 0 : zero + 1;
+                        if (left == 0 || zero >= 2)
                                 break;
                         if (now >= budget_end || u->budget_cut) {
                                 budget_spent = true;
@@ -420,51 +431,22 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
         /* Silent pairs: open|filtered (unconfirmed when ICMP was limited or the budget ran out). When
          * interrupted, they are the pending pairs of the saved state instead, and the order
          * continues where pass 0 stopped. */
-        struct scan_perm_iter it;
-        scan_perm_begin(&u->perm, c->resume_pos, &it);
-        uint64_t v, end_pos = stats->interrupted ? u->pass0_pos : UINT64_MAX;
-        size_t cappend = 0;
-        stats->npending = 0;
-        stats->pending = NULL;
-        for (size_t i = 0; i < c->nresume_pending + 1; i++) {
-                bool extra = i < c->nresume_pending;
-                for (;;) {
-                        if (extra)
-                                v = c->resume_pending[i];
-                        else if (it.pos >= end_pos || !scan_perm_next(&u->perm, &it, &v))
-                                break;
-                        if (v >= u->npairs || scan_bitmap_get(&u->answered, v)) {
-                                /* answered */
-                        } else if (stats->interrupted) {
-                                if (scan_pending_add(stats, &cappend, v) < 0) {
-                                        r = scan_errf(err, errlen, -ENOMEM, "out of memory");
-                                        free(stats->pending);
-                                        stats->pending = NULL;
-                                        goto out;
-                                }
-                        } else {
-                                stats->open_filtered++;
-                                struct scan_result res = { .index = v, .proto = PS_UDP, .state = SCAN_OPEN_FILTERED,
-                                                           .reason = SCAN_REASON_NO_RESPONSE,
-                                                           .tries = (uint8_t)(u->pass + 1),
-                                                           .unconfirmed = limited || budget_spent };
-                                scan_pair(c, v, &res.addr, &res.port);
-                                if (c->on_result)
-                                        c->on_result(c->userdata, &res);
-                        }
-                        if (extra)
-                                break;
-                }
+        u->unconfirmed = limited || budget_spent;
+        if (scan_sweep_unanswered(c, &u->perm, &u->answered, u->npairs, stats->interrupted ? u->pass0_pos : UINT64_MAX,
+                                  stats->interrupted, stats, silent, u) < 0) {
+                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                goto out;
         }
         if (stats->interrupted)
                 stats->resume_pos = u->pass0_pos;
         progress(u, true);
-        stats->pairs = u->done0;
+        stats->pairs = u->sweep.done0;
         stats->sent = u->sent;
         stats->replies = u->replies;
         stats->open = u->open;
         stats->closed = u->closed;
         stats->filtered = u->filtered;
+        stats->open_filtered = u->open_filtered;
         stats->passes = u->pass + 1;
         stats->srtt_ms = u->rtt.srtt / 1e6;
         stats->icmp_limited = limited || budget_spent;

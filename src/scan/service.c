@@ -1,16 +1,35 @@
-/* portscope scan — identifying the service on an open TCP port: its banner first (nmap's NULL
- * probe), then the probes nmap-service-probes lists for the port, then HTTP. */
+/* portscope scan — identifying the service on an open port, as nmap's version detection does it
+ * (https://nmap.org/book/vscan-technique.html), with the probes and rules of nmap-service-probes:
+ *
+ *   - TCP: connect and listen (the NULL probe); a banner is matched against the NULL probe's
+ *     rules. A close before tcpwrappedms without a word is "tcpwrapped". After a silent NULL
+ *     probe the first probe goes out on the same connection, every later one on a new one.
+ *   - Then the probes whose ports directive (inside TLS: sslports) names the port, whatever their
+ *     rarity, then the others of rarity up to the intensity (default 7), each group in rarity
+ *     order. An answer is matched against the probe's rules, then its fallbacks', then (TCP) the
+ *     NULL probe's. A hard match ends it; a soft match is kept, and later probes are limited to
+ *     those that can name the soft-matched service (only a hard match replaces it).
+ *   - A service that matched "ssl" (soft or hard) is probed again inside TLS (OpenSSL, no
+ *     certificate check: it identifies, it does not trust): "http" inside is reported "https".
+ *   - UDP: the UDP probes in the same order on one connected socket; an ICMP port unreachable
+ *     ends it.
+ *
+ * Every wait is bounded by the port's budget (o->wait_ms) and sliced in 50 ms so that a stop
+ * request (Ctrl-C) is seen quickly. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "probes/service-probes.h"
 #include "scan-internal.h"
 
-size_t scan_probes_plan(const struct scan_probes *ps, uint16_t port, const char **names, const unsigned char **payloads,
-                        size_t *lens, size_t max);
+#define PAUSE_NS 200000000u /* once an answer began, this much silence ends it */
 
 /* Waits for events on fd until deadline (ns, monotonic) in slices of at most 50 ms, so that a
  * stop request (Ctrl-C) is seen quickly. > 0 ready, 0 timed out or stopped, < 0 error. */
@@ -30,27 +49,30 @@ static int wait_fd(int fd, short events, uint64_t deadline, const volatile sig_a
         }
 }
 
+static socklen_t to_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+        memset(ss, 0, sizeof(*ss));
+        if (a->family == AF_INET) {
+                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons(port);
+                memcpy(&s4->sin_addr, a->a, 4);
+                return sizeof(*s4);
+        }
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->a, 16);
+        return sizeof(*s6);
+}
+
 static int connect_to(const struct scan_addr *a, uint16_t port, uint64_t deadline, const volatile sig_atomic_t *stop)
 {
         int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof(ss));
-        socklen_t sl;
-        if (a->family == AF_INET) {
-                struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-                s4->sin_family = AF_INET;
-                s4->sin_port = htons(port);
-                memcpy(&s4->sin_addr, a->a, 4);
-                sl = sizeof(*s4);
-        } else {
-                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-                s6->sin6_family = AF_INET6;
-                s6->sin6_port = htons(port);
-                memcpy(&s6->sin6_addr, a->a, 16);
-                sl = sizeof(*s6);
-        }
+        socklen_t sl = to_sockaddr(a, port, &ss);
         if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
                 int e = errno;
                 close(fd);
@@ -73,81 +95,361 @@ static int connect_to(const struct scan_addr *a, uint16_t port, uint64_t deadlin
         return fd;
 }
 
-/* Reads until the deadline, the peer closed, or buf is full; once something came, a pause of
- * 200 ms ends the answer. */
-static size_t read_some(int fd, unsigned char *buf, size_t cap, uint64_t deadline, const volatile sig_atomic_t *stop)
+/* One identification: the port, its budget, and what was made on the way. */
+struct ident {
+        struct scan_probes *p;
+        const struct scan_addr *addr;
+        uint16_t port;
+        const struct scan_service_opts *o;
+        uint64_t end;          /* the port's budget ends */
+        uint64_t null_ns;      /* the longest wait for a banner */
+        uint64_t probe_ns;     /* the longest wait for one probe's answer */
+        SSL_CTX *ctx;          /* made on first need */
+        unsigned probes;       /* probes sent */
+        unsigned char buf[8192];
+};
+
+static bool stopped(const struct ident *id)
 {
-        size_t n = 0;
+        return (id->o->stop && *id->o->stop) || scan_now_ns() >= id->end;
+}
+
+static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
+{
+        uint64_t m = a < b ? a : b;
+        return m < c ? m : c;
+}
+
+/* A TCP connection, plain or inside TLS. */
+struct conn {
+        int fd;
+        SSL *ssl;
+};
+
+static void conn_close(struct conn *c)
+{
+        SSL_free(c->ssl);
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        c->ssl = NULL;
+}
+
+/* The TLS client of version detection: any protocol version and cipher the library still
+ * has, no certificate check, no session reuse across ports. */
+static SSL_CTX *tls_context(void)
+{
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx)
+                return NULL;
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_security_level(ctx, 0);
+        SSL_CTX_set_min_proto_version(ctx, 0);
+        SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+        SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT | SSL_OP_IGNORE_UNEXPECTED_EOF);
+        return ctx;
+}
+
+/* Connects (and, with tls, does the TLS handshake) within the budget. 0 or -errno. */
+static int conn_open(struct ident *id, bool tls, struct conn *c)
+{
+        c->ssl = NULL;
+        c->fd = connect_to(id->addr, id->port, id->end, id->o->stop);
+        if (c->fd < 0)
+                return c->fd;
+        if (!tls)
+                return 0;
+        if (!id->ctx && !(id->ctx = tls_context()))
+                goto fail;
+        if (!(c->ssl = SSL_new(id->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1)
+                goto fail;
+        for (;;) {
+                ERR_clear_error();
+                int r = SSL_connect(c->ssl);
+                if (r == 1)
+                        return 0;
+                int e = SSL_get_error(c->ssl, r);
+                short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+                if (!ev || wait_fd(c->fd, ev, id->end, id->o->stop) <= 0)
+                        goto fail;
+        }
+fail:
+        ERR_clear_error();
+        conn_close(c);
+        return -EPROTO;
+}
+
+static int conn_send(struct ident *id, struct conn *c, const unsigned char *buf, size_t len)
+{
+        size_t off = 0;
+        while (off < len) {
+                if (c->ssl) {
+                        ERR_clear_error();
+                        int r = SSL_write(c->ssl, buf + off, (int)(len - off));
+                        if (r > 0) {
+                                off += (size_t)r;
+                                continue;
+                        }
+                        int e = SSL_get_error(c->ssl, r);
+                        short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+                        if (!ev || wait_fd(c->fd, ev, id->end, id->o->stop) <= 0) {
+                                ERR_clear_error();
+                                return -EIO;
+                        }
+                        continue;
+                }
+                ssize_t w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+                if (w > 0) {
+                        off += (size_t)w;
+                } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+                        if (wait_fd(c->fd, POLLOUT, id->end, id->o->stop) <= 0)
+                                return -ETIMEDOUT;
+                } else {
+                        return w < 0 ? -errno : -EIO;
+                }
+        }
+        return 0;
+}
+
+/* > 0 bytes read, 0 the peer closed (or reset), -ETIMEDOUT at the deadline or on a stop. */
+static ssize_t conn_recv(struct ident *id, struct conn *c, unsigned char *buf, size_t cap, uint64_t deadline)
+{
+        for (;;) {
+                if (c->ssl) {
+                        ERR_clear_error();
+                        int r = SSL_read(c->ssl, buf, (int)cap);
+                        if (r > 0)
+                                return r;
+                        int e = SSL_get_error(c->ssl, r);
+                        short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+                        if (!ev) {
+                                ERR_clear_error();
+                                return 0;
+                        }
+                        if (wait_fd(c->fd, ev, deadline, id->o->stop) <= 0)
+                                return -ETIMEDOUT;
+                        continue;
+                }
+                int w = wait_fd(c->fd, POLLIN, deadline, id->o->stop);
+                if (w == 0)
+                        return -ETIMEDOUT;
+                ssize_t r = recv(c->fd, buf, cap, 0);
+                if (r >= 0)
+                        return r;
+                if (errno != EAGAIN && errno != EINTR)
+                        return 0;
+        }
+}
+
+/* Reads an answer until the deadline, the peer's close, a full buffer, or a pause of 200 ms
+ * once something came. *closed: the peer closed or reset the connection. */
+static size_t read_answer(struct ident *id, struct conn *c, uint64_t deadline, bool *closed)
+{
+        size_t n = 0, cap = sizeof(id->buf);
+        *closed = false;
         while (n < cap) {
-                uint64_t end = deadline;
-                if (n > 0 && scan_now_ns() + 200000000u < end)
-                        end = scan_now_ns() + 200000000u;
-                if (wait_fd(fd, POLLIN, end, stop) <= 0)
+                uint64_t end = deadline, now = scan_now_ns();
+                if (n > 0 && now + PAUSE_NS < end)
+                        end = now + PAUSE_NS;
+                ssize_t r = conn_recv(id, c, id->buf + n, cap - n, end);
+                if (r == -ETIMEDOUT)
                         break;
-                ssize_t r = recv(fd, buf + n, cap - n, 0);
-                if (r <= 0)
+                if (r <= 0) {
+                        *closed = true;
                         break;
+                }
                 n += (size_t)r;
         }
         return n;
 }
 
-int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, unsigned wait_ms,
-                          unsigned max_probes, const volatile sig_atomic_t *stop, struct scan_service *ret)
+static void keep_banner(struct scan_service *s, const unsigned char *buf, size_t n)
 {
+        if (s->banner_len)
+                return;
+        s->banner_len = n < sizeof(s->banner) ? n : sizeof(s->banner);
+        memcpy(s->banner, buf, s->banner_len);
+}
+
+/* Matches the answer of probe i into *s. 1: a hard match (done), 0 otherwise (a first soft match
+ * is kept in *s, *soft set). */
+static int take_answer(struct ident *id, int i, const char *probe, size_t n, bool *soft, struct scan_service *s)
+{
+        keep_banner(s, id->buf, n);
+        struct scan_service t = *s;
+        if (scan_probes_match_at(id->p, i, id->buf, n, *soft, &t) != 1)
+                return 0;
+        snprintf(t.probe, sizeof(t.probe), "%s", probe); /* the probe answered, even when a fallback's rule matched */
+        if (!t.soft) {
+                *s = t;
+                return 1;
+        }
+        if (!*soft) {
+                *s = t;
+                *soft = true;
+        }
+        return 0;
+}
+
+/* One round of TCP probes, plain or inside TLS. 0 (s filled as far as it got), or -errno when
+ * the first connection failed. */
+static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
+{
+        struct conn c;
+        int r = conn_open(id, tls, &c);
+        if (r < 0)
+                return r;
+        bool soft = false, closed;
+        struct scan_probe_def d = { .waitms = 6000, .tcpwrappedms = 3000 };
+        int null = scan_probes_null(id->p);
+        if (null >= 0)
+                scan_probes_def(id->p, null, &d);
+        uint64_t start = scan_now_ns();
+        size_t n = read_answer(id, &c, min3(start + id->null_ns, id->end, start + d.waitms * UINT64_C(1000000)), &closed);
+        if (n > 0) {
+                snprintf(s->probe, sizeof(s->probe), "NULL");
+                if (null >= 0 && take_answer(id, null, "NULL", n, &soft, s) == 1)
+                        goto done;
+                keep_banner(s, id->buf, n);
+                conn_close(&c);
+        } else if (closed) {
+                if (!tls && null >= 0 && scan_now_ns() - start < d.tcpwrappedms * UINT64_C(1000000)) {
+                        s->tcpwrapped = true; /* closed before a word: nmap's "tcpwrapped" */
+                        goto done;
+                }
+                conn_close(&c);
+        } /* silence: the first probe goes out on this connection */
+        struct scan_plan plan = { 0 };
+        int i;
+        while (!stopped(id) &&
+               (i = scan_probes_next(id->p, PS_TCP, id->port, tls, id->o->intensity, soft ? s->name : NULL, &plan)) >= 0) {
+                scan_probes_def(id->p, i, &d);
+                if (c.fd < 0 && conn_open(id, tls, &c) < 0)
+                        break;
+                id->probes++;
+                n = 0;
+                uint64_t now = scan_now_ns();
+                if (conn_send(id, &c, d.payload, d.len) == 0)
+                        n = read_answer(id, &c, min3(now + id->probe_ns, id->end, now + d.waitms * UINT64_C(1000000)),
+                                        &closed);
+                conn_close(&c);
+                if (n > 0 && take_answer(id, i, d.name, n, &soft, s) == 1)
+                        break;
+        }
+done:
+        conn_close(&c);
+        return 0;
+}
+
+/* Inside TLS, the name of the service over TLS as the registry and nmap-services spell it. */
+static void tls_name(struct scan_service *s)
+{
+        static const char *const names[][2] = {
+                { "http", "https" }, { "imap", "imaps" }, { "pop3", "pop3s" }, { "smtp", "smtps" },
+                { "ldap", "ldaps" }, { "ftp", "ftps" },   { "telnet", "telnets" }, { "irc", "ircs" },
+                { "nntp", "nntps" }, { "domain", "domain-s" },
+        };
+        char inner[sizeof(s->name)];
+        snprintf(inner, sizeof(inner), "%s", strncmp(s->name, "ssl/", 4) == 0 ? s->name + 4 : s->name);
+        s->tls = true;
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(inner, names[i][0]) == 0) {
+                        snprintf(s->name, sizeof(s->name), "%s", names[i][1]);
+                        return;
+                }
+        snprintf(s->name, sizeof(s->name), "ssl/%.43s", inner);
+}
+
+static int identify_tcp(struct ident *id, struct scan_service *s)
+{
+        int r = tcp_round(id, false, s);
+        if (r < 0)
+                return r;
+        /* TLS: when the probes say so ("ssl"), and also (beyond nmap) when nothing answered in
+         * plain words on a port where TLS is usual (sslports): a server that accepts only recent
+         * TLS closes on the SSLv3 and TLS 1.2 hellos of the probes, without an alert to match. */
+        bool unnamed = !s->name[0] && !s->tcpwrapped && scan_probes_sslport(id->p, id->port);
+        if (strncmp(s->name, "ssl/", 4) == 0) { /* named without opening TLS */
+                tls_name(s);
+        } else if ((strcmp(s->name, "ssl") == 0 || unnamed) && !id->o->no_tls && !stopped(id)) {
+                struct scan_service t = { 0 };
+                if (tcp_round(id, true, &t) == 0 && t.name[0]) {
+                        memcpy(t.banner, s->banner, sizeof(t.banner)); /* the first answer, as without TLS */
+                        t.banner_len = s->banner_len;
+                        *s = t;
+                        tls_name(s);
+                }
+        }
+        return 0;
+}
+
+static int identify_udp(struct ident *id, struct scan_service *s)
+{
+        int fd = socket(id->addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        struct sockaddr_storage ss;
+        socklen_t sl = to_sockaddr(id->addr, id->port, &ss);
+        if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
+                int e = errno;
+                close(fd);
+                return -e;
+        }
+        bool soft = false;
+        struct scan_plan plan = { 0 };
+        struct scan_probe_def d;
+        int i;
+        while (!stopped(id) &&
+               (i = scan_probes_next(id->p, PS_UDP, id->port, false, id->o->intensity, soft ? s->name : NULL, &plan)) >= 0) {
+                scan_probes_def(id->p, i, &d);
+                id->probes++;
+                if (send(fd, d.payload, d.len, 0) < 0) {
+                        if (errno == ECONNREFUSED)
+                                break; /* ICMP port unreachable: nobody is there any more */
+                        continue;
+                }
+                uint64_t now = scan_now_ns();
+                uint64_t deadline = min3(now + id->probe_ns, id->end, now + d.waitms * UINT64_C(1000000));
+                ssize_t n = -1;
+                while (n < 0 && wait_fd(fd, POLLIN, deadline, id->o->stop) > 0) {
+                        n = recv(fd, id->buf, sizeof(id->buf), MSG_DONTWAIT);
+                        if (n < 0 && errno != EAGAIN && errno != EINTR)
+                                break;
+                }
+                if (n < 0 && errno == ECONNREFUSED)
+                        break;
+                if (n > 0 && take_answer(id, i, d.name, (size_t)n, &soft, s) == 1)
+                        break;
+        }
+        close(fd);
+        return 0;
+}
+
+void scan_service_opts_init(struct scan_service_opts *o)
+{
+        *o = (struct scan_service_opts){ .wait_ms = 5000, .intensity = 7 };
+}
+
+int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, uint16_t port, enum ps_proto proto,
+                          const struct scan_service_opts *o, struct scan_service *ret)
+{
+        struct ident *id = calloc(1, sizeof(*id));
+        if (!id)
+                return -ENOMEM;
+        uint64_t wait = (uint64_t)(o->wait_ms ? o->wait_ms : 1) * 1000000u;
+        *id = (struct ident){ .p = p, .addr = addr, .port = port, .o = o, .end = scan_now_ns() + wait,
+                              /* a banner gets 2/5 of the budget, each probe 1/5 (at least 100 ms) */
+                              .null_ns = wait * 2 / 5, .probe_ns = wait / 5 > 100000000u ? wait / 5 : 100000000u };
         struct scan_service s;
         memset(&s, 0, sizeof(s));
-        unsigned char buf[4096];
-        uint64_t wait_ns = (uint64_t)wait_ms * 1000000u;
-        /* Connecting and the banner may take wait_ms; the probes then share another wait_ms. */
-        uint64_t banner_end = scan_now_ns() + wait_ns;
-        int fd = connect_to(addr, port, banner_end, stop);
-        if (fd < 0)
-                return fd;
-        size_t n = read_some(fd, buf, sizeof(buf), banner_end, stop);
-        close(fd);
-        if (n) {
-                s.banner_len = n < sizeof(s.banner) ? n : sizeof(s.banner);
-                memcpy(s.banner, buf, s.banner_len);
-                snprintf(s.probe, sizeof(s.probe), "NULL");
-                if (p && scan_probes_match(p, "NULL", PS_TCP, buf, n, &s) == 1 && !s.soft) {
-                        *ret = s;
-                        return 0;
-                }
-        }
-        const char *names[8];
-        const unsigned char *payloads[8];
-        size_t lens[8];
-        size_t np = scan_probes_plan(p, port, names, payloads, lens, max_probes < 8 ? max_probes : 8);
-        uint64_t deadline = scan_now_ns() + wait_ns;
-        for (size_t i = 0; i < np && !(stop && *stop) && scan_now_ns() < deadline; i++) {
-                fd = connect_to(addr, port, deadline, stop);
-                if (fd < 0)
-                        break;
-                ssize_t w = send(fd, payloads[i], lens[i], MSG_NOSIGNAL);
-                n = w == (ssize_t)lens[i] ? read_some(fd, buf, sizeof(buf), deadline, stop) : 0;
-                close(fd);
-                if (n == 0)
-                        continue;
-                struct scan_service t = s;
-                if (s.banner_len == 0) {
-                        t.banner_len = n < sizeof(t.banner) ? n : sizeof(t.banner);
-                        memcpy(t.banner, buf, t.banner_len);
-                }
-                int m = scan_probes_match(p, names[i], PS_TCP, buf, n, &t);
-                /* The probe that got the answer, even when a fallback's rule matched it. */
-                snprintf(t.probe, sizeof(t.probe), "%s", names[i]);
-                if (m == 1) {
-                        if (!t.soft) {
-                                *ret = t;
-                                return 0;
-                        }
-                        if (!s.name[0])
-                                s = t;
-                } else if (s.banner_len == 0) {
-                        s = t;
-                }
-        }
+        int r = 0;
+        if (!scan_probes_excluded(p, proto, port))
+                r = proto == PS_UDP ? (p ? identify_udp(id, &s) : 0) : identify_tcp(id, &s);
+        s.probes = id->probes;
+        SSL_CTX_free(id->ctx);
+        free(id);
+        if (r < 0)
+                return r;
         *ret = s;
         return 0;
 }

@@ -80,16 +80,7 @@ void scan_work_answered(struct scan_work *w, uint64_t n)
 bool scan_work_next_pass(struct scan_work *w)
 {
         pthread_mutex_lock(&w->lock);
-        bool more = true;
-        if (w->stop || w->nretry == 0 || (int)w->pass >= w->max_retries)
-                more = false;
-        /* Automatic retries: a retry pass that got no answer at all says the rest is filtered; when
-         * few remain (the tail of packet loss), two such passes in a row. */
-        else if (w->c->max_retries < 0 && w->pass > 0 && w->pass_answered == 0 &&
-                 (w->nretry >= 1000 || w->zero_passes >= 1))
-                more = false;
-        if (w->pass > 0)
-                w->zero_passes = w->pass_answered == 0 ? w->zero_passes + 1 : 0;
+        bool more = !w->stop && scan_retry_more(w->c, w->pass, w->pass_answered, w->nretry, &w->zero_passes);
         if (more) {
                 free(w->list);
                 w->list = w->retry;
@@ -139,4 +130,74 @@ bool scan_retry_more(const struct scan_config *c, unsigned pass, uint64_t answer
         }
         ++*zero_passes;
         return left < 1000 && *zero_passes < 2;
+}
+
+void scan_sweep_begin(struct scan_sweep *s, const struct scan_config *c, const struct scan_perm *perm,
+                      const struct scan_bitmap *answered, uint64_t npairs, unsigned pass)
+{
+        uint64_t done0 = s->c ? s->done0 : 0;
+        *s = (struct scan_sweep){ .c = c, .perm = perm, .answered = answered, .npairs = npairs, .first = pass == 0,
+                                  .done0 = done0 };
+        scan_perm_begin(perm, c->resume_pos, &s->it);
+}
+
+size_t scan_sweep_take(struct scan_sweep *s, uint64_t *out, size_t max, size_t max_walk, bool *ret_end)
+{
+        const struct scan_config *c = s->c;
+        size_t n = 0, walked = 0;
+        *ret_end = false;
+        while (n < max && s->next_extra < c->nresume_pending) {
+                uint64_t v = c->resume_pending[s->next_extra++];
+                if (v < s->npairs && !scan_bitmap_get(s->answered, v))
+                        out[n++] = v;
+        }
+        while (n < max && (max_walk == 0 || walked < max_walk)) {
+                uint64_t v;
+                if (!scan_perm_next(s->perm, &s->it, &v)) {
+                        *ret_end = true;
+                        break;
+                }
+                walked++;
+                if (s->first)
+                        s->done0++;
+                if (!scan_bitmap_get(s->answered, v))
+                        out[n++] = v;
+        }
+        return n;
+}
+
+int scan_sweep_unanswered(const struct scan_config *c, const struct scan_perm *perm, const struct scan_bitmap *answered,
+                          uint64_t npairs, uint64_t end_pos, bool interrupted, struct scan_stats *stats,
+                          void (*silent)(void *ud, uint64_t v), void *ud)
+{
+        struct scan_perm_iter it;
+        scan_perm_begin(perm, c->resume_pos, &it);
+        size_t cap = 0;
+        stats->pending = NULL;
+        stats->npending = 0;
+        for (size_t i = 0; i < c->nresume_pending + 1; i++) {
+                bool extra = i < c->nresume_pending;
+                uint64_t v;
+                for (;;) {
+                        if (extra)
+                                v = c->resume_pending[i];
+                        else if (it.pos >= end_pos || !scan_perm_next(perm, &it, &v))
+                                break;
+                        if (v >= npairs || scan_bitmap_get(answered, v)) {
+                                /* answered */
+                        } else if (interrupted) {
+                                if (scan_pending_add(stats, &cap, v) < 0) {
+                                        free(stats->pending);
+                                        stats->pending = NULL;
+                                        stats->npending = 0;
+                                        return -ENOMEM;
+                                }
+                        } else {
+                                silent(ud, v);
+                        }
+                        if (extra)
+                                break;
+                }
+        }
+        return 0;
 }

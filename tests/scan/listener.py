@@ -5,11 +5,18 @@
 
 TCP ports accept and close; the --ssh port sends an SSH banner, the --http port answers HTTP
 requests; UDP echo ports answer every datagram, silent ones never do. Writes FILE when listening.
+
+For service identification: --scripted PORT:KIND (repeatable) serves one of SCRIPTS (an optional
+banner, then an answer to one request only; anything else is closed without a word), --tls PORT
+serves HTTP inside TLS (--tls-cert, --tls-key), --dns PORT answers DNS version.bind (CHAOS TXT)
+queries over UDP as dnsmasq does.
 """
 import argparse
 import os
 import selectors
 import socket
+import ssl
+import struct
 import threading
 
 
@@ -39,6 +46,56 @@ BANNERS = {
 }
 
 
+# KIND: (banner, request prefix, answer). Probes named in tests/scan/test_scan.py's probe file.
+SCRIPTS = {
+    "third": (b"", b"ALPHA", b"ALPHA-OK 1.0\r\n"),      # only the 3rd probe by rarity
+    "fallback": (b"", b"EPS", b"ALPHA-OK 2.0\r\n"),     # answers Epsilon in Alpha's words
+    "soft": (b"SOFT hello\r\n", b"OMEGA", b"SOFT v2.5\r\n"),  # a soft banner, then a version
+    "rare": (b"", b"DELTA", b"DELTA-OK\r\n"),           # only a probe of rarity 9
+}
+
+
+def serve_scripted(c, kind):
+    banner, want, answer = SCRIPTS[kind]
+    c.setblocking(True)
+    c.settimeout(10)
+    try:
+        if banner:
+            c.sendall(banner)
+        data = c.recv(4096)
+        if data.startswith(want):
+            c.sendall(answer)
+    except OSError:
+        pass
+    c.close()
+
+
+def serve_tls(c, ctx):
+    c.setblocking(True)
+    c.settimeout(10)
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+    except (OSError, ssl.SSLError):
+        c.close()
+        return
+    serve_http(t)
+
+
+def dns_answer(q):
+    """A dnsmasq-like answer: version.bind (CHAOS TXT) says "dnsmasq-2.89", anything else that looks
+    like a query is refused (rcode 5)."""
+    if len(q) < 12:
+        return None
+    qname = b"\x07version\x04bind\x00"
+    question = qname + b"\x00\x10\x00\x03"
+    if q[12:12 + len(question)] != question:
+        return q[:2] + b"\x81\x85" + q[4:6] + b"\x00\x00\x00\x00\x00\x00" + q[12:]
+    txt = b"dnsmasq-2.89"
+    header = q[:2] + b"\x85\x80" + struct.pack(">HHHH", 1, 1, 0, 0)
+    answer = b"\xc0\x0c\x00\x10\x00\x03" + struct.pack(">IH", 0, len(txt) + 1) + bytes([len(txt)]) + txt
+    return header + question + answer
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tcp", default="")
@@ -49,13 +106,23 @@ def main():
     ap.add_argument("--http", type=int, default=0)
     ap.add_argument("--hostile", type=int, default=0, help="an FTP banner with escapes, bidi and non-characters")
     ap.add_argument("--silent-tcp", type=int, default=0, help="accepts and never says anything")
+    ap.add_argument("--scripted", action="append", default=[], help="PORT:KIND, KIND one of SCRIPTS")
+    ap.add_argument("--tls", type=int, default=0, help="HTTP inside TLS")
+    ap.add_argument("--tls-cert", default="")
+    ap.add_argument("--tls-key", default="")
+    ap.add_argument("--dns", type=int, default=0, help="UDP: answers version.bind like dnsmasq")
     ap.add_argument("--ready", required=True)
     a = ap.parse_args()
     sel = selectors.DefaultSelector()
     fam, addr = (socket.AF_INET6, "::") if a.tcp6 else (socket.AF_INET, "0.0.0.0")
     kinds = {}
     held = []
-    for p in ports(a.tcp) + [x for x in (a.ssh, a.http, a.hostile, a.silent_tcp) if x]:
+    scripted = {int(x.split(":")[0]): x.split(":")[1] for x in a.scripted}
+    tls_ctx = None
+    if a.tls:
+        tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    for p in ports(a.tcp) + [x for x in (a.ssh, a.http, a.hostile, a.silent_tcp, a.tls) if x] + list(scripted):
         s = socket.socket(fam, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if fam == socket.AF_INET6:
@@ -63,13 +130,15 @@ def main():
         s.bind((addr, p))
         s.listen(4096)
         s.setblocking(False)
-        kinds[s.fileno()] = {a.ssh: "ssh", a.http: "http", a.hostile: "hostile", a.silent_tcp: "silent"}.get(p, "tcp")
+        kinds[s.fileno()] = {a.ssh: "ssh", a.http: "http", a.hostile: "hostile", a.silent_tcp: "silent",
+                             a.tls: "tls", **{k: "script:" + v for k, v in scripted.items()}}.get(p, "tcp")
         sel.register(s, selectors.EVENT_READ, ("listen", s))
-    for p in ports(a.udp_echo) + ports(a.udp_silent):
+    for p in ports(a.udp_echo) + ports(a.udp_silent) + ([a.dns] if a.dns else []):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", p))
         s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ, ("echo" if p in ports(a.udp_echo) else "silent", s))
+        sel.register(s, selectors.EVENT_READ,
+                     ("dns" if p == a.dns else "echo" if p in ports(a.udp_echo) else "silent", s))
     with open(a.ready + ".tmp", "w") as f:
         f.write(str(os.getpid()))
     os.rename(a.ready + ".tmp", a.ready)
@@ -92,8 +161,20 @@ def main():
                     held.append(c)
                 elif kind == "http":
                     threading.Thread(target=serve_http, args=(c,), daemon=True).start()
+                elif kind == "tls":
+                    threading.Thread(target=serve_tls, args=(c, tls_ctx), daemon=True).start()
+                elif kind.startswith("script:"):
+                    threading.Thread(target=serve_scripted, args=(c, kind[7:]), daemon=True).start()
                 else:
                     c.close()
+            elif what == "dns":
+                try:
+                    data, peer = s.recvfrom(65535)
+                    ans = dns_answer(data)
+                    if ans:
+                        s.sendto(ans, peer)
+                except OSError:
+                    pass
             elif what == "echo":
                 try:
                     data, peer = s.recvfrom(65535)

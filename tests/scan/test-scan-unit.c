@@ -15,6 +15,7 @@
 
 #include "portscope/registry.h"
 #include "portscope/scan.h"
+#include "../../src/scan/probes/service-probes.h"
 
 static void perm_is_permutation(void **state)
 {
@@ -357,6 +358,72 @@ static void probe_templates(void **state)
         scan_probes_free(p);
 }
 
+/* The order of probes (nmap's: those naming the port first, then by rarity up to the intensity;
+ * after a soft match only those that can name the service), Exclude, and bad directives. */
+static void probe_plan(void **state)
+{
+        (void)state;
+        static const char file[] =
+                "Exclude 53,T:9100-9102,U:30000\n"
+                "Probe TCP NULL q||\n"
+                "Probe TCP A q|a|\nrarity 3\nmatch svc-a m|^a|\n"
+                "Probe TCP B q|b|\nrarity 1\nsslports 443\n"
+                "Probe UDP U q|u|\nrarity 1\nports 53\n"
+                "Probe TCP C q|c|\nrarity 9\nports 80,8000-8001\nmatch svc-c m|^c|\n"
+                "Probe TCP D q|d|\nrarity 2\nfallback U\nmatch svc-a m|^d|\n";
+        struct scan_probes *p = NULL;
+        struct ps_error err;
+        assert_int_equal(scan_probes_parse("plan", file, sizeof(file) - 1, &p, &err), 0);
+        struct scan_probe_def d;
+        char order[16];
+        size_t n;
+        struct { uint16_t port; bool tls; unsigned intensity; const char *soft, *want; } cases[] = {
+                { 22, false, 7, NULL, "BDA" },  /* by rarity, not file order */
+                { 8001, false, 7, NULL, "CBDA" }, /* C names the port: first, though of rarity 9 */
+                { 22, false, 9, NULL, "BDAC" },
+                { 22, false, 2, NULL, "BD" },
+                { 22, false, 0, NULL, "" },
+                { 443, true, 0, NULL, "B" },    /* sslports inside TLS */
+                { 443, false, 0, NULL, "" },
+                { 22, false, 7, "svc-a", "DA" }, /* soft: only the probes that can name svc-a */
+        };
+        for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+                struct scan_plan plan = { 0 };
+                int i;
+                n = 0;
+                while ((i = scan_probes_next(p, PS_TCP, cases[k].port, cases[k].tls, cases[k].intensity, cases[k].soft,
+                                             &plan)) >= 0 && n + 1 < sizeof(order)) {
+                        scan_probes_def(p, i, &d);
+                        order[n++] = d.name[0];
+                }
+                order[n] = '\0';
+                assert_string_equal(order, cases[k].want);
+        }
+        /* a TCP probe's fallback may be a UDP probe's rules; the NULL probe is known */
+        assert_true(scan_probes_null(p) >= 0);
+        scan_probes_def(p, scan_probes_null(p), &d);
+        assert_int_equal(d.waitms, 5000);
+        assert_int_equal(d.tcpwrappedms, 3000);
+        assert_true(scan_probes_excluded(p, PS_TCP, 53) && scan_probes_excluded(p, PS_UDP, 53));
+        assert_true(scan_probes_excluded(p, PS_TCP, 9101) && !scan_probes_excluded(p, PS_UDP, 9101));
+        assert_true(scan_probes_excluded(p, PS_UDP, 30000) && !scan_probes_excluded(p, PS_TCP, 30000));
+        assert_false(scan_probes_excluded(p, PS_TCP, 22));
+        scan_probes_free(p);
+        static const char *const bad[] = {
+                "Probe TCP A q|a|\nfallback Nope\n",
+                "Probe TCP A q|a|\nrarity 10\n",
+                "Probe TCP A q|a|\ntotalwaitms 5\n",
+                "Probe TCP A q|a|\nsslports 70000\n",
+                "Exclude X:1\n",
+        };
+        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+                p = NULL;
+                assert_true(scan_probes_parse("bad", bad[k], strlen(bad[k]), &p, &err) < 0);
+                assert_null(p);
+                assert_true(err.message[0] != '\0');
+        }
+}
+
 /* Loads state text as a resume file of the scan 198.18.0.0/30 + fd00::1 x 1-3,625. */
 static int load_state(const char *text, struct scan_resume *st, struct scan_report *rep, char *err, size_t errlen)
 {
@@ -442,7 +509,8 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
-                cmocka_unit_test(probe_templates),     cmocka_unit_test(resume_refuses_other_pairs),
+                cmocka_unit_test(probe_templates),
+                cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,11 +89,13 @@ static void help(void)
 "      --seed N               the random order of (target, port) pairs (default: random)\n"
 "      --shard I/N            scan the I-th of N disjoint parts (same --seed on every part)\n"
 "      --resume FILE          continue the scan saved in FILE; an interrupted scan saves there\n"
-"Service identification (TCP, on by default):\n"
-"  -sV, --service             identify services (banners, nmap-service-probes)\n"
+"Service identification (open TCP and UDP ports, on by default), as nmap -sV:\n"
+"  -sV, --service             identify services (banners, nmap-service-probes, inside TLS)\n"
 "      --no-service           do not connect to open ports after the scan\n"
-"      --service-wait MS      wait for a banner, then for the probes' answers\n"
-"                             (default 2000: at most 4 s per port)\n"
+"      --service-wait MS      the most time spent on one port (default 5000)\n"
+"      --version-intensity N  0-9: send probes of rarity up to N (default 7); a probe that\n"
+"                             names the port is sent whatever its rarity\n"
+"      --version-light        intensity 2;   --version-all   intensity 9\n"
 "      --service-probes FILE  nmap-service-probes file\n"
 "Output:\n"
 "      --json | --jsonl       JSON document | one JSON object per port\n"
@@ -128,7 +130,7 @@ struct opts {
         uint64_t seed;
         double rate;
         int max_retries;
-        unsigned timeout, max_inflight, service_wait, udp_budget, threads;
+        unsigned timeout, max_inflight, service_wait, udp_budget, threads, intensity;
 };
 
 static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
@@ -193,6 +195,7 @@ enum {
         OPT_SEED, OPT_SHARD, OPT_RESUME, OPT_JSON, OPT_JSONL, OPT_ALL, OPT_NOPROG, OPT_STORE, OPT_CHANGES,
         OPT_REGISTRY, OPT_KNOWLEDGE, OPT_SERVICE, OPT_NOSERVICE, OPT_SWAIT, OPT_PROBES, OPT_PAYLOADS,
         OPT_UDPBUDGET, OPT_SPORTS, OPT_XML, OPT_GREP, OPT_JFILE, OPT_NOPING, OPT_THREADS, OPT_OUTPUT,
+        OPT_INTENSITY, OPT_VLIGHT, OPT_VALL,
 };
 
 static const struct option longopts[] = {
@@ -224,6 +227,9 @@ static const struct option longopts[] = {
         { "no-service", no_argument, NULL, OPT_NOSERVICE },
         { "service-wait", required_argument, NULL, OPT_SWAIT },
         { "service-probes", required_argument, NULL, OPT_PROBES },
+        { "version-intensity", required_argument, NULL, OPT_INTENSITY },
+        { "version-light", no_argument, NULL, OPT_VLIGHT },
+        { "version-all", no_argument, NULL, OPT_VALL },
         { "payloads", required_argument, NULL, OPT_PAYLOADS },
         { "udp-budget", required_argument, NULL, OPT_UDPBUDGET },
         { "source-ports", required_argument, NULL, OPT_SPORTS },
@@ -268,7 +274,7 @@ struct svc_job {
         struct scan_probes *probes;
         pthread_mutex_t *lock;
         size_t next_host, next_port;
-        unsigned wait;
+        struct scan_service_opts opts;
 };
 
 static struct scan_port_report *svc_next(struct svc_job *j)
@@ -284,7 +290,7 @@ static struct scan_port_report *svc_next(struct svc_job *j)
                         continue;
                 }
                 struct scan_port_report *p = &h->ports[j->next_port++];
-                if (p->r.state == SCAN_OPEN && p->r.proto == PS_TCP)
+                if (p->r.state == SCAN_OPEN)
                         pr = p;
         }
         pthread_mutex_unlock(j->lock);
@@ -297,7 +303,7 @@ static void *svc_worker(void *arg)
         struct scan_port_report *pr;
         while (!stop_flag && (pr = svc_next(j))) {
                 struct scan_service *s = malloc(sizeof(*s));
-                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, j->wait, 4, &stop_flag, s) == 0)
+                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, pr->r.proto, &j->opts, s) == 0)
                         pr->service = s;
                 else
                         free(s);
@@ -399,7 +405,8 @@ int main(int argc, char **argv)
                 argc--;
         }
         translate_nmap(argc, argv);
-        struct opts o = { .max_retries = -1, .timeout = 1000, .service_wait = 2000, .udp_budget = 5000 };
+        struct opts o = { .max_retries = -1, .timeout = 1000, .service_wait = 5000, .udp_budget = 5000,
+                       .intensity = 7 };
         struct scan_targets *targets = scan_targets_new();
         if (!targets)
                 die_usage("out of memory");
@@ -443,6 +450,9 @@ int main(int argc, char **argv)
                                 die_usage("--service-wait: 0 ms leaves no time to connect (use --no-service)");
                         break;
                 case OPT_PROBES: o.probes = optarg; break;
+                case OPT_INTENSITY: o.intensity = (unsigned)parse_num("--version-intensity", optarg, 9); break;
+                case OPT_VLIGHT: o.intensity = 2; break;
+                case OPT_VALL: o.intensity = 9; break;
                 case OPT_PAYLOADS: o.payloads = optarg; break;
                 case OPT_UDPBUDGET: o.udp_budget = parse_ms("--udp-budget", optarg); break;
                 case OPT_SPORTS: o.source_ports = optarg; break;
@@ -638,7 +648,7 @@ int main(int argc, char **argv)
         }
 
         /* Services. */
-        if (!o.no_service && proto == PS_TCP && !stop_flag) {
+        if (!o.no_service && !stop_flag) {
                 struct scan_probes *probes = NULL;
                 struct ps_error perr;
                 if (scan_probes_load(o.probes, &probes, &perr) < 0) {
@@ -647,7 +657,11 @@ int main(int argc, char **argv)
                         probes = NULL; /* banners only */
                 }
                 pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-                struct svc_job job = { .run = &run, .probes = probes, .lock = &lock, .wait = o.service_wait };
+                struct svc_job job = { .run = &run, .probes = probes, .lock = &lock };
+                scan_service_opts_init(&job.opts);
+                job.opts.wait_ms = o.service_wait;
+                job.opts.intensity = o.intensity;
+                job.opts.stop = &stop_flag;
                 size_t nopen = 0;
                 for (size_t i = 0; i < run.rep.nhosts; i++)
                         for (size_t j = 0; j < run.rep.hosts[i].nports; j++)

@@ -36,11 +36,16 @@ static int put_json(FILE *f, json_t *j)
 static json_t *service_json(const struct scan_service *s)
 {
         json_t *o = json_object();
+        json_object_set_new(o, "probes", json_integer(s->probes));
         if (!s->name[0]) {
                 json_object_set_new(o, "name", json_null());
+                if (s->tcpwrapped)
+                        json_object_set_new(o, "tcpwrapped", json_true());
                 json_object_set_new(o, "banner", escaped((const char *)s->banner, s->banner_len));
                 return o;
         }
+        if (s->tls)
+                json_object_set_new(o, "tunnel", json_string("ssl"));
         json_object_set_new(o, "name", escaped(s->name, strlen(s->name)));
         if (s->product[0])
                 json_object_set_new(o, "product", escaped(s->product, strlen(s->product)));
@@ -140,7 +145,8 @@ static int port_write(struct writer *w, const struct scan_port_report *p, bool w
         if (p->r.unconfirmed)
                 fputs("\"unconfirmed\":true,", f);
         fputs("\"service\":", f);
-        if (p->service && (p->service->name[0] || p->service->banner_len)) {
+        if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped ||
+                           p->service->probes)) {
                 if (put_json(f, service_json(p->service)) < 0)
                         return -EIO;
         } else {

@@ -22,7 +22,8 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
 {
         char pp[16], why[SCAN_EXPLANATION_MAX];
         snprintf(pp, sizeof(pp), "%u/%s", p->r.port, ps_proto_name(p->r.proto));
-        const char *svc = p->service && p->service->name[0] ? p->service->name : "?";
+        const char *svc = p->service && p->service->name[0] ? p->service->name
+                          : p->service && p->service->tcpwrapped ? "tcpwrapped" : "?";
         char *esvc = scan_escape(svc, strlen(svc));
         scan_report_explain(rep, p, why, sizeof(why));
         char *expl = scan_escape(why, strlen(why));

@@ -102,7 +102,11 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                                         attr(f, "version", s->version);
                                 if (s->info[0])
                                         attr(f, "extrainfo", s->info);
+                                if (s->tls)
+                                        fputs(" tunnel=\"ssl\"", f);
                                 fprintf(f, " method=\"probed\" conf=\"%d\"/>", s->soft ? 8 : 10);
+                        } else if (s && s->tcpwrapped) {
+                                fputs("<service name=\"tcpwrapped\" method=\"probed\" conf=\"8\"/>", f);
                         } else if (p->facts->registered[0]) {
                                 char name[64];
                                 scan_registered_name(p, name, sizeof(name));

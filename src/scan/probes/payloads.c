@@ -20,6 +20,8 @@ struct scan_payloads {
         struct payload *v;
         size_t n, cap;
         int32_t by_port[65536]; /* index into v, -1 none */
+        uint32_t *more;         /* the 2nd, 3rd... payload of a port: port << 16 | index, sorted */
+        size_t nmore, capmore;
 };
 
 void scan_payloads_free(struct scan_payloads *p)
@@ -29,6 +31,7 @@ void scan_payloads_free(struct scan_payloads *p)
         for (size_t i = 0; i < p->n; i++)
                 free(p->v[i].data);
         free(p->v);
+        free(p->more);
         free(p);
 }
 
@@ -151,6 +154,12 @@ static int parse_portlist(const char *w, size_t n, uint8_t *set, unsigned line, 
         return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return x < y ? -1 : x > y;
+}
+
 int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret, char *err, size_t errlen)
 {
         struct scan_payloads *p = calloc(1, sizeof(*p));
@@ -218,13 +227,31 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
                         p->cap = nc;
                 }
                 p->v[p->n] = (struct payload){ buf, blen };
-                for (size_t i = 0; i < 65536; i++)
-                        if (set[i] && p->by_port[i] < 0)
-                                p->by_port[i] = (int32_t)p->n;
                 p->n++;
+                for (size_t i = 0; i < 65536 && p->n <= 65536; i++) {
+                        if (!set[i])
+                                continue;
+                        if (p->by_port[i] < 0) {
+                                p->by_port[i] = (int32_t)(p->n - 1);
+                                continue;
+                        }
+                        if (p->nmore == p->capmore) {
+                                size_t nc = p->capmore ? p->capmore * 2 : 256;
+                                uint32_t *nm = realloc(p->more, nc * sizeof(*nm));
+                                if (!nm) {
+                                        r = -ENOMEM;
+                                        goto out;
+                                }
+                                p->more = nm;
+                                p->capmore = nc;
+                        }
+                        p->more[p->nmore++] = (uint32_t)i << 16 | (uint32_t)(p->n - 1);
+                }
         }
 out:
         free(set);
+        if (r == 0 && p->nmore)
+                qsort(p->more, p->nmore, sizeof(*p->more), cmp_u32); /* file order within a port */
         if (r < 0) {
                 scan_payloads_free(p);
                 return r;
@@ -259,6 +286,31 @@ const unsigned char *scan_payloads_get(const struct scan_payloads *p, uint16_t p
                 *ret_len = 0;
                 return NULL;
         }
+        *ret_len = p->v[i].len;
+        return p->v[i].data;
+}
+
+const unsigned char *scan_payloads_get_nth(const struct scan_payloads *p, uint16_t port, unsigned k, size_t *ret_len)
+{
+        int32_t i = p ? p->by_port[port] : -1;
+        if (i < 0 || k == 0)
+                return scan_payloads_get(p, port, ret_len);
+        /* the port's other payloads: a run of p->more */
+        size_t lo = 0, hi = p->nmore;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->more[mid] >> 16 < port)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        size_t n = 0;
+        while (lo + n < p->nmore && p->more[lo + n] >> 16 == port)
+                n++;
+        k %= (unsigned)(n + 1);
+        if (k == 0)
+                return scan_payloads_get(p, port, ret_len);
+        i = (int32_t)(p->more[lo + k - 1] & 0xffff);
         *ret_len = p->v[i].len;
         return p->v[i].data;
 }

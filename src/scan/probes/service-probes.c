@@ -14,6 +14,7 @@
 
 #include "../scan-internal.h"
 #include "portscope/util.h"
+#include "service-probes.h"
 
 struct rule {
         char *service;
@@ -26,15 +27,20 @@ struct rule {
         bool failed;
 };
 
+#define MAX_FALLBACKS 8
+
 struct probe {
         char name[32];
         enum ps_proto proto;
         unsigned char *payload;
         size_t len;
-        uint8_t *ports; /* bitmap 65536 bits, or NULL */
-        unsigned rarity, waitms;
-        char fallback[4][32];
+        uint8_t *ports;    /* bitmap 65536 bits, or NULL */
+        uint8_t *sslports; /* the same, for the port inside TLS */
+        unsigned rarity, waitms, tcpwrappedms;
+        char fallback[MAX_FALLBACKS][32];
         size_t nfallback;
+        int fb[MAX_FALLBACKS]; /* the fallbacks resolved (indices), after parsing */
+        size_t nfb;
         struct rule *rules;
         size_t nrules, caprules;
 };
@@ -43,6 +49,9 @@ struct scan_probes {
         struct probe *v;
         size_t n, cap;
         size_t nrules;
+        int null;          /* the NULL probe, -1 when none */
+        int *order;        /* probe indices by rarity (file order within one), n of them */
+        uint8_t *exclude[PS_NPROTO]; /* the Exclude directive: bitmaps, NULL when none */
         pthread_mutex_t lock;
         /* Bounded backtracking, as nmap bounds it: a rule and an answer made for each other cannot
          * hold a thread (pcre2_match then fails with an error, which is no match). Read-only once
@@ -67,8 +76,12 @@ void scan_probes_free(struct scan_probes *p)
                 free(pr->rules);
                 free(pr->payload);
                 free(pr->ports);
+                free(pr->sslports);
         }
         free(p->v);
+        free(p->order);
+        for (int k = 0; k < PS_NPROTO; k++)
+                free(p->exclude[k]);
         pcre2_match_context_free(p->mctx);
         pthread_mutex_destroy(&p->lock);
         free(p);
@@ -261,6 +274,90 @@ oom:
         return -ENOMEM;
 }
 
+/* Exclude T:9100-9107,53,U:30000-40000: as nmap's -p, a "T:" or "U:" prefix applies to the items
+ * after it; items before any prefix apply to both protocols. */
+static int parse_exclude(struct scan_probes *ps, const char *s, size_t n)
+{
+        int which = -1; /* -1: both */
+        size_t i = 0;
+        while (i < n) {
+                while (i < n && isspace((unsigned char)s[i]))
+                        i++;
+                if (i + 1 < n && s[i + 1] == ':') {
+                        char c = (char)toupper((unsigned char)s[i]);
+                        which = c == 'T' ? PS_TCP : c == 'U' ? PS_UDP : c == 'S' ? PS_SCTP : -2;
+                        if (which == -2)
+                                return -EINVAL;
+                        i += 2;
+                }
+                size_t st = i;
+                while (i < n && s[i] != ',')
+                        i++;
+                size_t e = i;
+                while (e > st && isspace((unsigned char)s[e - 1]))
+                        e--;
+                if (e == st)
+                        return -EINVAL;
+                for (int k = 0; k < PS_NPROTO; k++) {
+                        if (which >= 0 ? k != which : (k != PS_TCP && k != PS_UDP))
+                                continue;
+                        int r = parse_ports(s + st, e - st, &ps->exclude[k]);
+                        if (r < 0)
+                                return r;
+                }
+                if (i < n)
+                        i++; /* ',' */
+        }
+        return 0;
+}
+
+static int by_rarity(const void *a, const void *b, void *ctx)
+{
+        const struct scan_probes *ps = ctx;
+        int x = *(const int *)a, y = *(const int *)b;
+        if (ps->v[x].rarity != ps->v[y].rarity)
+                return ps->v[x].rarity < ps->v[y].rarity ? -1 : 1;
+        return x < y ? -1 : x > y; /* stable: file order */
+}
+
+static int find_index(const struct scan_probes *ps, const char *name, enum ps_proto proto)
+{
+        for (size_t i = 0; i < ps->n; i++)
+                if (ps->v[i].proto == proto && strcmp(ps->v[i].name, name) == 0)
+                        return (int)i;
+        return -1;
+}
+
+/* After the last line: fallbacks resolved to indices (a name of the probe's protocol first, then
+ * of any: DNSVersionBindReqTCP falls back to the UDP DNSVersionBindReq's rules), the rarity
+ * order, the NULL probe. */
+static int finish(struct scan_probes *ps, struct ps_error *err)
+{
+        ps->null = find_index(ps, "NULL", PS_TCP);
+        for (size_t i = 0; i < ps->n; i++) {
+                struct probe *pr = &ps->v[i];
+                for (size_t k = 0; k < pr->nfallback; k++) {
+                        int f = find_index(ps, pr->fallback[k], pr->proto);
+                        if (f < 0)
+                                f = find_index(ps, pr->fallback[k], pr->proto == PS_TCP ? PS_UDP : PS_TCP);
+                        if (f < 0) {
+                                snprintf(err->message, sizeof(err->message), "Probe %s: unknown fallback '%s'",
+                                         pr->name, pr->fallback[k]);
+                                return -EINVAL;
+                        }
+                        if ((size_t)f != i)
+                                pr->fb[pr->nfb++] = f;
+                }
+        }
+        ps->order = malloc((ps->n ? ps->n : 1) * sizeof(*ps->order));
+        if (!ps->order)
+                return -ENOMEM;
+        for (size_t i = 0; i < ps->n; i++)
+                ps->order[i] = (int)i;
+        qsort_r(ps->order, ps->n, sizeof(*ps->order), by_rarity, ps);
+        return 0;
+}
+
 int scan_probes_parse(const char *name, const char *data, size_t len, struct scan_probes **ret,
                       struct ps_error *err)
 {
@@ -333,6 +430,8 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                         memcpy(np->name, nm, nml);
                         np->proto = proto;
                         np->waitms = 5000;
+                        np->tcpwrappedms = 3000;
+                        np->rarity = 5;
                         if ((r = unescape(pl, pll, &np->payload, &np->len)) < 0) {
                                 snprintf(err->message, sizeof(err->message), "Probe: bad escape in the payload");
                                 goto fail;
@@ -340,9 +439,14 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                         ps->n++;
                         continue;
                 }
+                if (KW("Exclude ")) {
+                        if ((r = parse_exclude(ps, s + 8, n - 8)) < 0) {
+                                snprintf(err->message, sizeof(err->message), "Exclude: bad port list");
+                                goto fail;
+                        }
+                        continue;
+                }
                 if (!cur) {
-                        if (KW("Exclude "))
-                                continue;
                         r = -EINVAL;
                         snprintf(err->message, sizeof(err->message), "directive before the first Probe");
                         goto fail;
@@ -358,19 +462,33 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                         }
                         ps->nrules++;
                 } else if (KW("ports ") || KW("sslports ")) {
-                        if (s[0] == 's')
-                                continue; /* no TLS here */
-                        if ((r = parse_ports(s + 6, n - 6, &cur->ports)) < 0) {
-                                snprintf(err->message, sizeof(err->message), "ports: bad port list");
+                        bool ssl = s[0] == 's';
+                        size_t skip = ssl ? 9 : 6;
+                        if ((r = parse_ports(s + skip, n - skip, ssl ? &cur->sslports : &cur->ports)) < 0) {
+                                snprintf(err->message, sizeof(err->message), "%s: bad port list", ssl ? "sslports" : "ports");
                                 goto fail;
                         }
                 } else if (KW("rarity ")) {
-                        cur->rarity = (unsigned)strtoul(s + 7, NULL, 10);
-                } else if (KW("totalwaitms ")) {
-                        cur->waitms = (unsigned)strtoul(s + 12, NULL, 10);
+                        unsigned long v = strtoul(s + 7, NULL, 10);
+                        if (v < 1 || v > 9) {
+                                r = -EINVAL;
+                                snprintf(err->message, sizeof(err->message), "rarity: expected 1-9");
+                                goto fail;
+                        }
+                        cur->rarity = (unsigned)v;
+                } else if (KW("totalwaitms ") || KW("tcpwrappedms ")) {
+                        bool tw = s[1] == 'c';
+                        unsigned long v = strtoul(s + (tw ? 13 : 12), NULL, 10);
+                        if (v < 100 || v > 300000) {
+                                r = -EINVAL;
+                                snprintf(err->message, sizeof(err->message), "%s: expected 100-300000 ms",
+                                         tw ? "tcpwrappedms" : "totalwaitms");
+                                goto fail;
+                        }
+                        *(tw ? &cur->tcpwrappedms : &cur->waitms) = (unsigned)v;
                 } else if (KW("fallback ")) {
                         const char *q = s + 9;
-                        while (q < le && cur->nfallback < 4) {
+                        while (q < le && cur->nfallback < MAX_FALLBACKS) {
                                 const char *f = q;
                                 while (q < le && *q != ',' && !isspace((unsigned char)*q))
                                         q++;
@@ -382,8 +500,6 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                                 while (q < le && (*q == ',' || isspace((unsigned char)*q)))
                                         q++;
                         }
-                } else if (KW("Exclude ") || KW("tcpwrappedms ")) {
-                        continue;
                 } else {
                         r = -EINVAL;
                         snprintf(err->message, sizeof(err->message), "unknown directive");
@@ -391,6 +507,8 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                 }
 #undef KW
         }
+        if ((r = finish(ps, err)) < 0)
+                goto fail;
         *ret = ps;
         return 0;
 fail:
@@ -417,14 +535,6 @@ int scan_probes_load(const char *path, struct scan_probes **ret, struct ps_error
         r = scan_probes_parse(path, data, len, ret, err);
         free(data);
         return r;
-}
-
-static const struct probe *find_probe(const struct scan_probes *ps, const char *name, enum ps_proto proto)
-{
-        for (size_t i = 0; ps && i < ps->n; i++)
-                if (ps->v[i].proto == proto && strcmp(ps->v[i].name, name) == 0)
-                        return &ps->v[i];
-        return NULL;
 }
 
 static pcre2_code *rule_code(struct scan_probes *ps, struct rule *r)
@@ -603,51 +713,87 @@ static int match_probe(struct scan_probes *ps, const struct probe *pr, const uns
         return 0;
 }
 
+int scan_probes_match_at(struct scan_probes *ps, int i, const unsigned char *resp, size_t len, bool have_soft,
+                         struct scan_service *ret)
+{
+        if (!ps || i < 0 || (size_t)i >= ps->n || len == 0)
+                return 0;
+        const struct probe *pr = &ps->v[i];
+        bool soft = have_soft;
+        int r = match_probe(ps, pr, resp, len, ret, &soft);
+        for (size_t k = 0; r == 0 && k < pr->nfb; k++)
+                r = match_probe(ps, &ps->v[pr->fb[k]], resp, len, ret, &soft);
+        /* TCP answers are also tried against the NULL probe's rules (nmap's implicit last fallback). */
+        if (r == 0 && pr->proto == PS_TCP && ps->null >= 0 && ps->null != i)
+                r = match_probe(ps, &ps->v[ps->null], resp, len, ret, &soft);
+        if (r != 0)
+                return r < 0 ? r : 1;
+        return soft && !have_soft ? 1 : 0;
+}
+
 int scan_probes_match(struct scan_probes *ps, const char *probe, enum ps_proto proto, const unsigned char *resp,
                       size_t len, struct scan_service *ret)
 {
-        const struct probe *pr = find_probe(ps, probe, proto);
-        if (!pr || len == 0)
-                return 0;
-        bool soft = false;
-        int r = match_probe(ps, pr, resp, len, ret, &soft);
-        if (r != 0)
-                return r < 0 ? r : 1;
-        for (size_t i = 0; i < pr->nfallback; i++) {
-                const struct probe *fb = find_probe(ps, pr->fallback[i], proto);
-                if (fb && fb != pr && (r = match_probe(ps, fb, resp, len, ret, &soft)) != 0)
-                        return r < 0 ? r : 1;
-        }
-        /* Without a fallback that matched, TCP responses are also tried against the NULL probe. */
-        const struct probe *null = proto == PS_TCP ? find_probe(ps, "NULL", PS_TCP) : NULL;
-        if (null && null != pr && (r = match_probe(ps, null, resp, len, ret, &soft)) != 0)
-                return r < 0 ? r : 1;
-        return soft ? 1 : 0;
+        return ps ? scan_probes_match_at(ps, find_index(ps, probe, proto), resp, len, false, ret) : 0;
 }
 
-/* For service.c: the probes to send to port, in order (those naming the port first). */
-size_t scan_probes_plan(const struct scan_probes *ps, uint16_t port, const char **names, const unsigned char **payloads,
-                        size_t *lens, size_t max);
-size_t scan_probes_plan(const struct scan_probes *ps, uint16_t port, const char **names, const unsigned char **payloads,
-                        size_t *lens, size_t max)
+int scan_probes_null(const struct scan_probes *ps)
 {
-        size_t n = 0;
+        return ps ? ps->null : -1;
+}
+
+void scan_probes_def(const struct scan_probes *ps, int i, struct scan_probe_def *ret)
+{
+        const struct probe *pr = &ps->v[i];
+        *ret = (struct scan_probe_def){ .name = pr->name, .proto = pr->proto, .payload = pr->payload, .len = pr->len,
+                                        .rarity = pr->rarity, .waitms = pr->waitms, .tcpwrappedms = pr->tcpwrappedms };
+}
+
+static bool in_bits(const uint8_t *bits, uint16_t port)
+{
+        return bits && (bits[port >> 3] >> (port & 7) & 1);
+}
+
+/* nmap's serviceIsPossible: one of the probe's rules names the service. */
+static bool can_name(const struct probe *pr, const char *service)
+{
+        for (size_t i = 0; i < pr->nrules; i++)
+                if (strcmp(pr->rules[i].service, service) == 0)
+                        return true;
+        return false;
+}
+
+int scan_probes_next(const struct scan_probes *ps, enum ps_proto proto, uint16_t port, bool tls, unsigned intensity,
+                     const char *soft, struct scan_plan *plan)
+{
         if (!ps)
-                return 0;
-        static const char *const generic[] = { "GetRequest", "GenericLines" };
-        for (int round = 0; round < 3 && n < max; round++)
-                for (size_t i = 0; i < ps->n && n < max; i++) {
+                return -1;
+        while (plan->phase < 2) {
+                while (plan->pos < ps->n) {
+                        int i = ps->order[plan->pos++];
                         const struct probe *pr = &ps->v[i];
-                        if (pr->proto != PS_TCP || pr->len == 0)
+                        if (pr->proto != proto || i == ps->null || pr->len == 0)
                                 continue;
-                        bool named = pr->ports && (pr->ports[port >> 3] >> (port & 7) & 1);
-                        /* round 0: probes naming the port; then HTTP's, then generic lines */
-                        if (round == 0 ? !named : (named || strcmp(pr->name, generic[round - 1]) != 0))
-                                continue;
-                        names[n] = pr->name;
-                        payloads[n] = pr->payload;
-                        lens[n] = pr->len;
-                        n++;
+                        bool named = in_bits(tls ? pr->sslports : pr->ports, port);
+                        if (plan->phase == 0 ? named
+                                             : !named && pr->rarity <= intensity && (!soft || can_name(pr, soft)))
+                                return i;
                 }
-        return n;
+                plan->phase++;
+                plan->pos = 0;
+        }
+        return -1;
+}
+
+bool scan_probes_sslport(const struct scan_probes *ps, uint16_t port)
+{
+        for (size_t i = 0; ps && i < ps->n; i++)
+                if (ps->v[i].proto == PS_TCP && in_bits(ps->v[i].sslports, port))
+                        return true;
+        return false;
+}
+
+bool scan_probes_excluded(const struct scan_probes *ps, enum ps_proto proto, uint16_t port)
+{
+        return ps && (unsigned)proto < PS_NPROTO && in_bits(ps->exclude[proto], port);
 }
