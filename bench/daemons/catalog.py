@@ -255,7 +255,8 @@ def cupsd(d):
     os.chmod(os.path.join(d, "spool"), 0o710)
     shutil.chown(os.path.join(d, "spool"), "root", "lp")
     conf = os.path.join(d, "root", "cupsd.conf")
-    write(conf, "Listen %s:631\nBrowsing No\nLogLevel warn\n<Location />\n  Order allow,deny\n"
+    # cupsd refuses to start without a local way in: its socket, on the private /run.
+    write(conf, "Listen %s:631\nListen /run/cups/cups.sock\nBrowsing No\nLogLevel warn\n<Location />\n  Order allow,deny\n"
           "  Allow all\n</Location>\n" % A)
     files = os.path.join(d, "root", "cups-files.conf")
     write(files, "ServerRoot %s/root\nRequestRoot %s/spool\nTempDir %s/tmp\nCacheDir %s/cache\n"
@@ -283,10 +284,11 @@ def slapd(d):
     mkdir(os.path.join(d, "db"), "openldap", 0o700)
     conf = os.path.join(d, "slapd.conf")
     write(conf, "include /etc/ldap/schema/core.schema\nmodulepath /usr/lib/ldap\n"
-          "moduleload back_mdb\npidfile %s/slapd.pid\ndatabase mdb\n"
+          "moduleload back_mdb\npidfile /run/slapd/slapd.pid\ndatabase mdb\n"
           'suffix "dc=psbench,dc=test"\nrootdn "cn=admin,dc=psbench,dc=test"\n'
-          "directory %s/db\nmaxsize 10485760\n" % (d, d), mode=0o644)
-    return ["/usr/sbin/slapd", "-d", "0", "-h", "ldap://%s/" % A, "-f", conf,
+          "directory %s/db\nmaxsize 10485760\n" % d)
+    # -d keeps it in the foreground; 256 (stats) is the lowest level that logs why it stops.
+    return ["/usr/sbin/slapd", "-d", "256", "-h", "ldap://%s/" % A, "-f", conf,
             "-u", "openldap", "-g", "openldap"]
 
 
@@ -356,8 +358,10 @@ def tor(d):
     data = os.path.join(d, "data")
     mkdir(data, "debian-tor", 0o700)
     conf = os.path.join(d, "torrc")
-    write(conf, "SocksPort %s:9050\nDataDirectory %s\nUser debian-tor\nDisableNetwork 1\n"
-          "Log notice stderr\nRunAsDaemon 0\n" % (A, data))
+    # DisableNetwork would keep the SocksPort closed too. A bridge on the scanner's address (where
+    # nothing listens) is the only relay it may try: no connection leaves the two namespaces.
+    write(conf, "SocksPort %s:9050\nDataDirectory %s\nUser debian-tor\nUseBridges 1\n"
+          "Bridge %s:9001\nLog notice stderr\nRunAsDaemon 0\n" % (A, data, SCANNER))
     return ["/usr/sbin/tor", "-f", conf, "--defaults-torrc", "/dev/null"]
 
 
@@ -476,9 +480,11 @@ STOCK = [
     Daemon("mosquitto", "mosquitto", "/usr/sbin/mosquitto", [(T, A, 1883)], mosquitto),
     Daemon("slapd", "slapd", "/usr/sbin/slapd", [(T, A, 389)], slapd,
            rundirs=[("/run/slapd", "openldap")]),
-    Daemon("smbd", "samba", "/usr/sbin/smbd", [(T, A, 445), (T, A, 139)], smbd),
-    Daemon("nmbd", "samba", "/usr/sbin/nmbd", [(U, None, 137), (U, None, 138)], nmbd),
-    Daemon("snmpd", "snmpd", "/usr/sbin/snmpd", [(U, A, 161)], snmpd,
+    Daemon("smbd", "samba", "/usr/sbin/smbd", [(T, A, 445), (T, A, 139)], smbd,
+           rundirs=[("/run/samba", "root")]),
+    Daemon("nmbd", "samba", "/usr/sbin/nmbd", [(U, None, 137), (U, None, 138)], nmbd,
+           rundirs=[("/run/samba", "root")]),
+    Daemon("snmpd", "snmpd", "/usr/sbin/snmpd", [(U, A, 161), (T, None, 199)], snmpd,
            env={"SNMP_PERSISTENT_DIR": "{dir}/persist"}),
     Daemon("rsyslogd", "rsyslog", "/usr/sbin/rsyslogd", [(U, A, 514), (T, A, 514)], rsyslog),
     Daemon("vsftpd", "vsftpd", "/usr/sbin/vsftpd", [(T, A, 21)], vsftpd,

@@ -34,6 +34,7 @@ ALARM_SCAN = {"mismatch", "malware-port", "unassigned", "reserved"}
 SEVERITY = {"none": 0, "low": 1, "medium": 2, "high": 3}
 
 started = []  # (Daemon, Popen, log path) in start order
+KEEP_LOGS = []  # (from, to): --keep-logs copies the logs there before the temp dir goes
 
 
 def sh(*argv, check=True, ns=None, **kw):
@@ -88,6 +89,10 @@ def teardown():
             p.kill()
             p.wait()
     started.clear()
+    for src, dst in KEEP_LOGS:
+        if os.path.isdir(src):
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+    KEEP_LOGS.clear()
     for name in (NS, SCAN_NS):
         kill_ns_processes(name)
         if ns_exists(name):
@@ -280,8 +285,11 @@ def nmap_scan(ports, targets):
                 continue
             s = p.find("service")
             g = (lambda k: (s.get(k) or "") if s is not None else "")
-            res[(addr, int(p.get("portid")))] = {"service": g("name"), "product": g("product"),
-                                                 "version": g("version")}
+            # method="table": nmap only repeats nmap-services' name for the port number.
+            res[(addr, int(p.get("portid")))] = {
+                "service": g("name") if g("method") == "probed" else "",
+                "guess": g("name") if g("method") != "probed" else "",
+                "product": g("product"), "version": g("version")}
     return res, secs, " ".join(argv)
 
 
@@ -290,9 +298,13 @@ def named(r):
 
 
 def describe(r):
+    """service product version; '?' when not identified, '[name]' when nmap only repeats the
+    port's name from nmap-services."""
     if not r:
         return "-"
     s = " ".join(x for x in (r["service"], r["product"], r["version"]) if x)
+    if not s and r.get("guess"):
+        return "[%s]" % r["guess"]
     return s or "?"
 
 
@@ -306,6 +318,11 @@ def main():
                     help="exit 1 on a false alarm, a missed wrong listener, or fewer services "
                          "named than nmap")
     ap.add_argument("--install-seconds", type=float, default=None)
+    ap.add_argument("--only", help="start only these (comma-separated names; for debugging)")
+    ap.add_argument("--no-nmap", action="store_true", help="skip the nmap scan")
+    ap.add_argument("--hold", type=float, default=0, metavar="S",
+                    help="keep the namespace up S seconds after the scans (for debugging)")
+    ap.add_argument("--keep-logs", metavar="DIR", help="copy the daemons' logs to DIR")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     summary = {"install_s": args.install_seconds}
@@ -314,12 +331,16 @@ def main():
     teardown()  # leftovers of an interrupted run: our namespaces, their processes, temp dirs
     setup_net()
     tmp = tempfile.mkdtemp(prefix=TMP_PREFIX)
+    if args.keep_logs:
+        KEEP_LOGS.append((os.path.join(tmp, "logs"), args.keep_logs))
     os.chmod(tmp, 0o755)  # daemons that drop root read their configuration here
 
     # Start everything at once; the slow ones (initdb, mariadb-install-db) prepare first.
     t0 = time.monotonic()
     not_started = {}
-    for d in catalog.STOCK + catalog.WRONG:
+    chosen = [d for d in catalog.STOCK + catalog.WRONG
+              if not args.only or d.name in args.only.split(",")]
+    for d in chosen:
         why = start(d, tmp)
         if why:
             not_started[d.name] = why
@@ -335,7 +356,8 @@ def main():
     # Audit.
     doc, audit_s = audit(build)
     summary["audit_s"] = round(audit_s, 3)
-    summary["audit_elapsed_ms"] = doc.get("elapsed_ms")
+    if isinstance(doc.get("elapsed_ms"), (int, float)):
+        summary["audit_elapsed_ms"] = round(doc["elapsed_ms"], 1)
     stock_rows, wrong_rows, other_rows = [], [], []
     for l in doc.get("listeners", []):
         if not l.get("listening", True):
@@ -352,8 +374,8 @@ def main():
         return (r["verdict"] in ("suspicious", "mismatch") or
                 (r["verdict"] == "unexplained" and SEVERITY.get(r["severity"], 0) >= 2))
     wrong_report = []
-    for d in catalog.WRONG:
-        if d.name in not_started:
+    for d in chosen:
+        if not d.wrong or d.name in not_started:
             continue
         rows = [r for r in wrong_rows if r["daemon"] == d.name]
         wrong_report.append({"listener": d.name, "why_wrong": d.why,
@@ -365,8 +387,11 @@ def main():
     tcp_ports = sorted({port for proto, a, port in found
                         if proto == "tcp" and not a.startswith("127.") and a != "::1"})
     targets = list(catalog.ADDRESSES)
+    if not tcp_ports:
+        raise RuntimeError("no TCP port open in the namespace: nothing to scan")
     ps_res, ps_s, ps_cmd = portscope_scan(build, tcp_ports, targets)
-    nm_res, nm_s, nm_cmd = nmap_scan(tcp_ports, targets)
+    nm_res, nm_s, nm_cmd = ({}, 0.0, "nmap: skipped") if args.no_nmap else \
+        nmap_scan(tcp_ports, targets)
     scan_rows = []
     for key in sorted(set(ps_res) | set(nm_res), key=lambda k: (k[1], k[0])):
         addr, port = key
@@ -383,11 +408,12 @@ def main():
                   and r["portscope"]["verdict"] in ALARM_SCAN]
     summary.update({
         "namespace": NS, "addresses": list(catalog.ADDRESSES),
-        "stock_daemons": len([d for d in catalog.STOCK]),
-        "stock_started": len([d for d in catalog.STOCK if d.name not in not_started]),
-        "wrong_listeners": len(catalog.WRONG),
+        "stock_daemons": len([d for d in chosen if not d.wrong]),
+        "stock_started": len([d for d in chosen if not d.wrong and d.name not in not_started]),
+        "wrong_listeners": len([d for d in chosen if d.wrong]),
         "not_started": not_started,
         "audit": {"stock_listeners": len(stock_rows), "false_alarms": false_alarms,
+                  "stock": stock_rows,
                   "wrong": wrong_report,
                   "wrong_caught": sum(1 for w in wrong_report if w["caught"]),
                   "unattributed": other_rows,
@@ -400,6 +426,9 @@ def main():
                  "false_alarms": scan_false, "rows": scan_rows},
     })
     summary["total_s"] = round(time.monotonic() - t_all, 1)
+    if args.hold:
+        log("holding the namespace %s for %.0f s" % (NS, args.hold))
+        time.sleep(args.hold)
     if args.json:
         json.dump(summary, sys.stdout, indent=2)
         print()
@@ -447,6 +476,7 @@ def print_text(s):
         w("  %-10s %5d  %-20s %-40s %-40s %s" % (
             r["address"].split(".", 2)[2], r["port"], (r["daemon"] or "?")[:20],
             describe(ps)[:40], describe(r["nmap"])[:40], ps["verdict"] if ps else "-"))
+    w("  (? not identified; [name] nmap's guess from the port number, not counted as named)")
     w("\nScan: false alarms on stock daemons (verdict %s): %d (goal 0)"
       % ("/".join(sorted(ALARM_SCAN)), len(sc["false_alarms"])))
     for r in sc["false_alarms"]:
@@ -455,7 +485,7 @@ def print_text(s):
     w("\nTimes: %sdaemons started in %.1f s, audit %.3f s (its own elapsed_ms %s), "
       "portscope scan -sV %.2f s, nmap -sV %.2f s, whole run %.1f s"
       % ("install %.1f s, " % s["install_s"] if s["install_s"] is not None else "",
-         s["start_s"], s["audit_s"], s["audit_elapsed_ms"], sc["portscope_s"], sc["nmap_s"],
+         s["start_s"], s["audit_s"], s.get("audit_elapsed_ms"), sc["portscope_s"], sc["nmap_s"],
          s["total_s"]))
     w("  portscope %s\n  %s" % (sc["portscope_cmd"], sc["nmap_cmd"]))
 
