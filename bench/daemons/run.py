@@ -30,6 +30,7 @@ VETH_D, VETH_S = "psb-d0", "psb-s0"
 TMP_PREFIX = "psbench-daemons."
 LOCK = "/run/psbench-daemons.lock"
 START_WAIT = 30.0  # seconds for every daemon to open its sockets
+SETTLE = 2.0  # then this long for the sockets they open after their listeners (squid's DNS)
 ALARM_SCAN = {"mismatch", "malware-port", "unassigned", "reserved"}
 SEVERITY = {"none": 0, "low": 1, "medium": 2, "high": 3}
 
@@ -345,6 +346,7 @@ def main():
         if why:
             not_started[d.name] = why
     not_started.update(wait_ready(time.time() + START_WAIT))
+    time.sleep(SETTLE)
     summary["start_s"] = round(time.monotonic() - t0, 1)
 
     by_pid = {p.pid: d for d, p, _ in started}
@@ -504,8 +506,9 @@ if __name__ == "__main__":
     except OSError:
         log("bench/daemons.sh: another run holds %s" % LOCK)
         sys.exit(2)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    # Set SIGINT too: a shell starts background jobs with it ignored, and Python keeps that.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     rc = 2
     try:
         rc = main()
