@@ -4,11 +4,12 @@
 # a second namespace. Prints false alarms on stock daemons, wrong listeners caught, services
 # named by each scanner, and the times. Method and figures: docs/verdicts-bench.md.
 #
-# Usage: bench/daemons.sh [BUILD_DIR] [--json] [--strict] [--no-install]
+# Usage: bench/daemons.sh [BUILD_DIR] [--json] [--strict] [--no-install] [--registry=F]
 #   --json        the summary as one JSON document on stdout (for CI logs)
 #   --strict      exit 1 on a false alarm, a wrong listener missed, or fewer services named
 #                 than nmap (default: exit 0 whatever the figures; 2 when the bench itself fails)
 #   --no-install  do not install the packages of scripts/deps.d/daemons.bench.list
+#   --registry=F  the IANA CSV to judge by (default: ../shared/data/iana, as the tests use)
 #
 # Needs root. Installs its packages with a /usr/sbin/policy-rc.d that exits 101, so no daemon
 # starts on the host (the file is removed afterwards only when this script created it). Every
@@ -23,14 +24,15 @@ args=()
 install=1
 for a in "$@"; do
   case "$a" in
-    --json|--strict) args+=("$a") ;;
+    --json|--strict|--registry=*) args+=("$a") ;;
     --no-install) install=0 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     -*) echo "bench/daemons.sh: unknown option '$a'" >&2; exit 2 ;;
     *) build=$a ;;
   esac
 done
-build=$(cd "$build" 2>/dev/null && pwd) || { echo "bench/daemons.sh: no build directory '$build'" >&2; exit 2; }
+dir=$(cd "$build" 2>/dev/null && pwd) || { echo "bench/daemons.sh: no build directory '$build'" >&2; exit 2; }
+build=$dir
 [ -x "$build/portscope" ] || { echo "bench/daemons.sh: build first ($build/portscope missing)" >&2; exit 2; }
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench/daemons.sh: skipped: needs root (package installs, network namespaces)" >&2

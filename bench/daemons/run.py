@@ -242,18 +242,32 @@ def timed(argv, ns=None, timeout=600):
     return r, time.monotonic() - t0
 
 
-def audit(build):
+def default_registry():
+    """The IANA CSV the test suite uses (../shared beside the checkout), so that figures do not
+    depend on whether someone ran `portscope update` on this machine; None: portscope's own
+    lookup."""
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    found = sorted(glob.glob(os.path.join(top, "..", "shared", "data", "iana",
+                                          "service-names-port-numbers*.csv")))
+    return os.path.normpath(found[-1]) if found else None
+
+
+def reg_args(registry):
+    return ["--registry", registry] if registry else []
+
+
+def audit(build, registry):
     r, secs = timed([os.path.join(build, "portscope"), "audit", "--netns", NS, "--json",
-                     "--no-history", "--fail-on", "never"])
+                     "--no-history", "--fail-on", "never"] + reg_args(registry))
     if r.returncode != 0:
         raise RuntimeError("portscope audit failed (exit %d): %s" % (r.returncode,
                                                                       r.stderr.strip()[:300]))
     return json.loads(r.stdout), secs
 
 
-def portscope_scan(build, ports, targets):
+def portscope_scan(build, ports, targets, registry):
     argv = [os.path.join(build, "portscope"), "scan", "-sV", "--engine", "syn", "-p",
-            ",".join(map(str, ports)), "--json", "--no-progress"] + targets
+            ",".join(map(str, ports)), "--json", "--no-progress"] + reg_args(registry) + targets
     r, secs = timed(argv, ns=SCAN_NS)
     if r.returncode not in (0, 1):
         raise RuntimeError("portscope scan failed (exit %d): %s" % (r.returncode,
@@ -319,6 +333,8 @@ def main():
                     help="exit 1 on a false alarm, a missed wrong listener, or fewer services "
                          "named than nmap")
     ap.add_argument("--install-seconds", type=float, default=None)
+    ap.add_argument("--registry", default=default_registry(),
+                    help="IANA CSV for audit and scan (default: ../shared's, as the tests use)")
     ap.add_argument("--only", help="start only these (comma-separated names; for debugging)")
     ap.add_argument("--no-nmap", action="store_true", help="skip the nmap scan")
     ap.add_argument("--hold", type=float, default=0, metavar="S",
@@ -356,7 +372,10 @@ def main():
             by_port[(proto, port)] = d
 
     # Audit.
-    doc, audit_s = audit(build)
+    doc, audit_s = audit(build, args.registry)
+    reg = doc.get("registry") or {}
+    summary["registry"] = "%s (%s, newest date %s)" % (reg.get("source"), reg.get("kind"),
+                                                       reg.get("date"))
     summary["audit_s"] = round(audit_s, 3)
     if isinstance(doc.get("elapsed_ms"), (int, float)):
         summary["audit_elapsed_ms"] = round(doc["elapsed_ms"], 1)
@@ -391,7 +410,7 @@ def main():
     targets = list(catalog.ADDRESSES)
     if not tcp_ports:
         raise RuntimeError("no TCP port open in the namespace: nothing to scan")
-    ps_res, ps_s, ps_cmd = portscope_scan(build, tcp_ports, targets)
+    ps_res, ps_s, ps_cmd = portscope_scan(build, tcp_ports, targets, args.registry)
     nm_res, nm_s, nm_cmd = ({}, 0.0, "nmap: skipped") if args.no_nmap else \
         nmap_scan(tcp_ports, targets)
     scan_rows = []
@@ -448,6 +467,7 @@ def print_text(s):
     w("Real-daemon evaluation: %d stock daemons started of %d, %d wrong listeners, "
       "namespace %s (%s)" % (s["stock_started"], s["stock_daemons"],
                              len(a["wrong"]), s["namespace"], ", ".join(s["addresses"])))
+    w("Registry: %s" % s["registry"])
     if s["not_started"]:
         w("\nNot started (%d):" % len(s["not_started"]))
         for name, why in sorted(s["not_started"].items()):
