@@ -6,6 +6,7 @@
 #
 # Usage: bench/daemons.sh [BUILD_DIR] [--json] [--strict] [--no-install] [--registry=F]
 #   --json        the summary as one JSON document on stdout (for CI logs)
+#   --json-file=F also write that JSON document to F (the text summary still on stdout)
 #   --strict      exit 1 on a false alarm, a wrong listener missed, or fewer services named
 #                 than nmap (default: exit 0 whatever the figures; 2 when the bench itself fails)
 #   --no-install  do not install the packages of scripts/deps.d/daemons.bench.list
@@ -24,7 +25,7 @@ args=()
 install=1
 for a in "$@"; do
   case "$a" in
-    --json|--strict|--registry=*) args+=("$a") ;;
+    --json|--strict|--registry=*|--json-file=*) args+=("$a") ;;
     --no-install) install=0 ;;
     -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     -*) echo "bench/daemons.sh: unknown option '$a'" >&2; exit 2 ;;

@@ -329,6 +329,7 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/daemons.sh")
     ap.add_argument("build")
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
+    ap.add_argument("--json-file", metavar="FILE", help="also write the JSON summary to FILE")
     ap.add_argument("--strict", action="store_true",
                     help="exit 1 on a false alarm, a missed wrong listener, or fewer services "
                          "named than nmap")
@@ -427,6 +428,7 @@ def main():
                           "wrong": bool(d and d.wrong), "portscope": ps, "nmap": nm})
     scan_false = [r for r in scan_rows if not r["wrong"] and r["portscope"]
                   and r["portscope"]["verdict"] in ALARM_SCAN]
+    scan_wrong = [r for r in scan_rows if r["wrong"]]
     summary.update({
         "namespace": NS, "addresses": list(catalog.ADDRESSES),
         "stock_daemons": len([d for d in chosen if not d.wrong]),
@@ -444,12 +446,20 @@ def main():
                  "open_portscope": len(ps_res), "open_nmap": len(nm_res),
                  "named_portscope": sum(1 for r in scan_rows if named(r["portscope"])),
                  "named_nmap": sum(1 for r in scan_rows if named(r["nmap"])),
-                 "false_alarms": scan_false, "rows": scan_rows},
+                 "false_alarms": scan_false,
+                 "wrong": len(scan_wrong),
+                 "wrong_flagged": sum(1 for r in scan_wrong if r["portscope"]
+                                      and r["portscope"]["verdict"] in ALARM_SCAN),
+                 "rows": scan_rows},
     })
     summary["total_s"] = round(time.monotonic() - t_all, 1)
     if args.hold:
         log("holding the namespace %s for %.0f s" % (NS, args.hold))
         time.sleep(args.hold)
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump(summary, f, indent=2)
+            f.write("\n")
     if args.json:
         json.dump(summary, sys.stdout, indent=2)
         print()
@@ -504,9 +514,11 @@ def print_text(s):
     for r in sc["false_alarms"]:
         w("  %s:%d %-20s %-12s %s" % (r["address"], r["port"], r["daemon"],
                                       r["portscope"]["verdict"], r["portscope"]["explanation"]))
+    w("\nScan: wrong listeners flagged (same verdicts): %d of %d TCP ones"
+      % (sc["wrong_flagged"], sc["wrong"]))
     w("\nTimes: %sdaemons started in %.1f s, audit %.3f s (its own elapsed_ms %s), "
       "portscope scan -sV %.2f s, nmap -sV %.2f s, whole run %.1f s"
-      % ("install %.1f s, " % s["install_s"] if s["install_s"] is not None else "",
+      % ("packages checked/installed %.1f s, " % s["install_s"] if s["install_s"] is not None else "",
          s["start_s"], s["audit_s"], s.get("audit_elapsed_ms"), sc["portscope_s"], sc["nmap_s"],
          s["total_s"]))
     w("  portscope %s\n  %s" % (sc["portscope_cmd"], sc["nmap_cmd"]))
