@@ -4,11 +4,12 @@
 # a second namespace. Prints false alarms on stock daemons, wrong listeners caught, services
 # named by each scanner, and the times. Method and figures: docs/verdicts-bench.md.
 #
-# Usage: bench/daemons.sh [BUILD_DIR] [--json] [--strict] [--no-install] [--registry=F]
+# Usage: bench/daemons.sh [BUILD_DIR] [--json] [--strict] [--udp] [--no-install] [--registry=F]
 #   --json        the summary as one JSON document on stdout (for CI logs)
 #   --json-file=F also write that JSON document to F (the text summary still on stdout)
 #   --strict      exit 1 on a false alarm, a wrong listener missed, or fewer services named
 #                 than nmap (default: exit 0 whatever the figures; 2 when the bench itself fails)
+#   --udp         also scan the UDP ports (portscope -sU, nmap -sU -sV: about 2 minutes more)
 #   --no-install  do not install the packages of scripts/deps.d/daemons.bench.list
 #   --registry=F  the IANA CSV to judge by (default: ../shared/data/iana, as the tests use)
 #
@@ -25,7 +26,7 @@ args=()
 install=1
 for a in "$@"; do
   case "$a" in
-    --json|--strict|--registry=*|--json-file=*) args+=("$a") ;;
+    --json|--strict|--udp|--registry=*|--json-file=*) args+=("$a") ;;
     --no-install) install=0 ;;
     -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     -*) echo "bench/daemons.sh: unknown option '$a'" >&2; exit 2 ;;

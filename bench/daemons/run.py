@@ -265,9 +265,10 @@ def audit(build, registry):
     return json.loads(r.stdout), secs
 
 
-def portscope_scan(build, ports, targets, registry):
-    argv = [os.path.join(build, "portscope"), "scan", "-sV", "--engine", "syn", "-p",
-            ",".join(map(str, ports)), "--json", "--no-progress"] + reg_args(registry) + targets
+def portscope_scan(build, proto, ports, targets, registry):
+    engine = ["-sV", "--engine", "syn"] if proto == "tcp" else ["-sU"]
+    argv = [os.path.join(build, "portscope"), "scan"] + engine + [
+        "-p", ",".join(map(str, ports)), "--json", "--no-progress"] + reg_args(registry) + targets
     r, secs = timed(argv, ns=SCAN_NS)
     if r.returncode not in (0, 1):
         raise RuntimeError("portscope scan failed (exit %d): %s" % (r.returncode,
@@ -286,8 +287,9 @@ def portscope_scan(build, ports, targets, registry):
     return res, secs, " ".join(argv[1:])
 
 
-def nmap_scan(ports, targets):
-    argv = ["nmap", "-sV", "-sS", "-Pn", "-n", "-p", ",".join(map(str, ports)), "-oX", "-"] + targets
+def nmap_scan(proto, ports, targets):
+    argv = ["nmap", "-sV", "-sS" if proto == "tcp" else "-sU", "-Pn", "-n",
+            "-p", ",".join(map(str, ports)), "-oX", "-"] + targets
     r, secs = timed(argv, ns=SCAN_NS)
     if r.returncode != 0:
         raise RuntimeError("nmap failed (exit %d): %s" % (r.returncode, r.stderr.strip()[:300]))
@@ -323,6 +325,37 @@ def describe(r):
     return s or "?"
 
 
+def compare(build, proto, ports, targets, args):
+    """Scans PORTS of TARGETS with portscope and nmap; one row per (address, port) either
+    found open, with the daemon behind it."""
+    ps_res, ps_s, ps_cmd = portscope_scan(build, proto, ports, targets, args.registry)
+    nm_res, nm_s, nm_cmd = ({}, 0.0, "nmap: skipped") if args.no_nmap else \
+        nmap_scan(proto, ports, targets)
+    rows = []
+    for key in sorted(set(ps_res) | set(nm_res), key=lambda k: (k[1], k[0])):
+        addr, port = key
+        # Daemons on the same port number sit on different addresses: name the right one.
+        d = next((c for c in catalog.STOCK + catalog.WRONG
+                  if any(p == proto and q == port and (a is None or a == addr)
+                         for p, a, q in c.ports)), None)
+        rows.append({"address": addr, "port": port, "daemon": d.name if d else None,
+                     "wrong": bool(d and d.wrong), "portscope": ps_res.get(key),
+                     "nmap": nm_res.get(key)})
+    false = [r for r in rows if not r["wrong"] and r["portscope"]
+             and r["portscope"]["verdict"] in ALARM_SCAN]
+    wrong = [r for r in rows if r["wrong"]]
+    return {"protocol": proto, "ports": ports, "targets": targets,
+            "portscope_s": round(ps_s, 2), "nmap_s": round(nm_s, 2),
+            "portscope_cmd": ps_cmd, "nmap_cmd": nm_cmd,
+            "open_portscope": len(ps_res), "open_nmap": len(nm_res),
+            "named_portscope": sum(1 for r in rows if named(r["portscope"])),
+            "named_nmap": sum(1 for r in rows if named(r["nmap"])),
+            "false_alarms": false, "wrong": len(wrong),
+            "wrong_flagged": sum(1 for r in wrong if r["portscope"]
+                                 and r["portscope"]["verdict"] in ALARM_SCAN),
+            "rows": rows}
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -337,6 +370,9 @@ def main():
     ap.add_argument("--registry", default=default_registry(),
                     help="IANA CSV for audit and scan (default: ../shared's, as the tests use)")
     ap.add_argument("--only", help="start only these (comma-separated names; for debugging)")
+    ap.add_argument("--udp", action="store_true",
+                    help="also scan the daemons' UDP ports (portscope -sU, nmap -sU -sV: "
+                         "about 2 minutes more)")
     ap.add_argument("--no-nmap", action="store_true", help="skip the nmap scan")
     ap.add_argument("--hold", type=float, default=0, metavar="S",
                     help="keep the namespace up S seconds after the scans (for debugging)")
@@ -404,31 +440,19 @@ def main():
                              "caught": bool(rows) and all(caught(r) for r in rows),
                              "rows": rows})
 
-    # Scans: the TCP ports open on the daemons' addresses (not loopback), from the scanner.
+    # Scans, from the scanner: the TCP ports open on the daemons' addresses (not loopback);
+    # with --udp also the UDP ports the catalog's daemons serve (not their client sockets).
     found = sockets_open()
     tcp_ports = sorted({port for proto, a, port in found
                         if proto == "tcp" and not a.startswith("127.") and a != "::1"})
-    targets = list(catalog.ADDRESSES)
     if not tcp_ports:
         raise RuntimeError("no TCP port open in the namespace: nothing to scan")
-    ps_res, ps_s, ps_cmd = portscope_scan(build, tcp_ports, targets, args.registry)
-    nm_res, nm_s, nm_cmd = ({}, 0.0, "nmap: skipped") if args.no_nmap else \
-        nmap_scan(tcp_ports, targets)
-    scan_rows = []
-    for key in sorted(set(ps_res) | set(nm_res), key=lambda k: (k[1], k[0])):
-        addr, port = key
-        d = by_port.get(("tcp", port))
-        # Daemons on the same port number sit on different addresses: name the right one.
-        for cand in catalog.STOCK + catalog.WRONG:
-            if any(p == "tcp" and q == port and (a is None or a == addr) for p, a, q in cand.ports):
-                d = cand
-                break
-        ps, nm = ps_res.get(key), nm_res.get(key)
-        scan_rows.append({"address": addr, "port": port, "daemon": d.name if d else None,
-                          "wrong": bool(d and d.wrong), "portscope": ps, "nmap": nm})
-    scan_false = [r for r in scan_rows if not r["wrong"] and r["portscope"]
-                  and r["portscope"]["verdict"] in ALARM_SCAN]
-    scan_wrong = [r for r in scan_rows if r["wrong"]]
+    targets = list(catalog.ADDRESSES)
+    summary["scan"] = compare(build, "tcp", tcp_ports, targets, args)
+    if args.udp:
+        udp_ports = sorted({port for d in chosen if d.name not in not_started
+                            for proto, _, port in d.ports if proto == "udp"})
+        summary["scan_udp"] = compare(build, "udp", udp_ports, targets, args)
     summary.update({
         "namespace": NS, "addresses": list(catalog.ADDRESSES),
         "stock_daemons": len([d for d in chosen if not d.wrong]),
@@ -441,16 +465,6 @@ def main():
                   "wrong_caught": sum(1 for w in wrong_report if w["caught"]),
                   "unattributed": other_rows,
                   "verdicts": doc.get("summary")},
-        "scan": {"ports": tcp_ports, "targets": targets, "portscope_s": round(ps_s, 2),
-                 "nmap_s": round(nm_s, 2), "portscope_cmd": ps_cmd, "nmap_cmd": nm_cmd,
-                 "open_portscope": len(ps_res), "open_nmap": len(nm_res),
-                 "named_portscope": sum(1 for r in scan_rows if named(r["portscope"])),
-                 "named_nmap": sum(1 for r in scan_rows if named(r["nmap"])),
-                 "false_alarms": scan_false,
-                 "wrong": len(scan_wrong),
-                 "wrong_flagged": sum(1 for r in scan_wrong if r["portscope"]
-                                      and r["portscope"]["verdict"] in ALARM_SCAN),
-                 "rows": scan_rows},
     })
     summary["total_s"] = round(time.monotonic() - t_all, 1)
     if args.hold:
@@ -465,14 +479,15 @@ def main():
         print()
     else:
         print_text(summary)
-    bad = (false_alarms or scan_false or
+    scans = [summary[k] for k in ("scan", "scan_udp") if k in summary]
+    bad = (false_alarms or any(sc["false_alarms"] for sc in scans) or
            summary["audit"]["wrong_caught"] < len(wrong_report) or
-           summary["scan"]["named_portscope"] < summary["scan"]["named_nmap"])
+           any(sc["named_portscope"] < sc["named_nmap"] for sc in scans))
     return 1 if (args.strict and bad) else 0
 
 
 def print_text(s):
-    a, sc = s["audit"], s["scan"]
+    a = s["audit"]
     w = print
     w("Real-daemon evaluation: %d stock daemons started of %d, %d wrong listeners, "
       "namespace %s (%s)" % (s["stock_started"], s["stock_daemons"],
@@ -497,9 +512,25 @@ def print_text(s):
         w("\nAudit: listeners not attributed to a started process: %d" % len(a["unattributed"]))
         for r in a["unattributed"]:
             w("  %5d/%-4s %-16s %s" % (r["port"], r["protocol"], r["process"], r["verdict"]))
-    w("\nScan (TCP, %d ports x %d addresses): services named: portscope %d, nmap %d "
+    for sc in [s[k] for k in ("scan", "scan_udp") if k in s]:
+        print_scan(sc)
+    times = ", ".join("%s: portscope %.2f s, nmap %.2f s" % (
+        sc["protocol"].upper(), sc["portscope_s"], sc["nmap_s"])
+        for sc in [s[k] for k in ("scan", "scan_udp") if k in s])
+    w("\nTimes: %sdaemons started in %.1f s, audit %.3f s (its own elapsed_ms %s), "
+      "scans -sV (%s), whole run %.1f s"
+      % ("packages checked/installed %.1f s, " % s["install_s"] if s["install_s"] is not None
+         else "", s["start_s"], s["audit_s"], s.get("audit_elapsed_ms"), times, s["total_s"]))
+    for sc in [s[k] for k in ("scan", "scan_udp") if k in s]:
+        w("  portscope %s\n  %s" % (sc["portscope_cmd"], sc["nmap_cmd"]))
+
+
+def print_scan(sc):
+    w = print
+    P = sc["protocol"].upper()
+    w("\nScan (%s, %d ports x %d addresses): services named: portscope %d, nmap %d "
       "(goal portscope >= nmap); open: portscope %d, nmap %d"
-      % (len(sc["ports"]), len(sc["targets"]), sc["named_portscope"], sc["named_nmap"],
+      % (P, len(sc["ports"]), len(sc["targets"]), sc["named_portscope"], sc["named_nmap"],
          sc["open_portscope"], sc["open_nmap"]))
     w("  %-10s %5s  %-20s %-40s %-40s %s" % ("address", "port", "daemon", "portscope",
                                               "nmap", "portscope verdict"))
@@ -508,20 +539,15 @@ def print_text(s):
         w("  %-10s %5d  %-20s %-40s %-40s %s" % (
             r["address"].split(".", 2)[2], r["port"], (r["daemon"] or "?")[:20],
             describe(ps)[:40], describe(r["nmap"])[:40], ps["verdict"] if ps else "-"))
-    w("  (? not identified; [name] nmap's guess from the port number, not counted as named)")
-    w("\nScan: false alarms on stock daemons (verdict %s): %d (goal 0)"
-      % ("/".join(sorted(ALARM_SCAN)), len(sc["false_alarms"])))
+    w("  (? not identified; [name] nmap's guess from the port number, not counted as named;"
+      " - not reported open)")
+    w("\nScan (%s): false alarms on stock daemons (verdict %s): %d (goal 0)"
+      % (P, "/".join(sorted(ALARM_SCAN)), len(sc["false_alarms"])))
     for r in sc["false_alarms"]:
         w("  %s:%d %-20s %-12s %s" % (r["address"], r["port"], r["daemon"],
                                       r["portscope"]["verdict"], r["portscope"]["explanation"]))
-    w("\nScan: wrong listeners flagged (same verdicts): %d of %d TCP ones"
-      % (sc["wrong_flagged"], sc["wrong"]))
-    w("\nTimes: %sdaemons started in %.1f s, audit %.3f s (its own elapsed_ms %s), "
-      "portscope scan -sV %.2f s, nmap -sV %.2f s, whole run %.1f s"
-      % ("packages checked/installed %.1f s, " % s["install_s"] if s["install_s"] is not None else "",
-         s["start_s"], s["audit_s"], s.get("audit_elapsed_ms"), sc["portscope_s"], sc["nmap_s"],
-         s["total_s"]))
-    w("  portscope %s\n  %s" % (sc["portscope_cmd"], sc["nmap_cmd"]))
+    w("Scan (%s): wrong listeners flagged (same verdicts): %d of %d"
+      % (P, sc["wrong_flagged"], sc["wrong"]))
 
 
 def on_signal(signum, _frame):
