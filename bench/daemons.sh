@@ -9,7 +9,7 @@
 #   --json-file=F also write that JSON document to F (the text summary still on stdout)
 #   --strict      exit 1 on a false alarm, a wrong listener missed, or fewer services named
 #                 than nmap (default: exit 0 whatever the figures; 2 when the bench itself fails)
-#   --udp         also scan the UDP ports (portscope -sU, nmap -sU -sV: about 2 minutes more)
+#   --udp         also scan the UDP ports (portscope -sU, nmap -sU -sV: about 3 minutes more)
 #   --no-install  do not install the packages of scripts/deps.d/daemons.bench.list
 #   --registry=F  the IANA CSV to judge by (default: ../shared/data/iana, as the tests use)
 #

@@ -256,7 +256,8 @@ def cupsd(d):
     shutil.chown(os.path.join(d, "spool"), "root", "lp")
     conf = os.path.join(d, "root", "cupsd.conf")
     # cupsd refuses to start without a local way in: its socket, on the private /run.
-    write(conf, "Listen %s:631\nListen /run/cups/cups.sock\nBrowsing No\nLogLevel warn\n<Location />\n  Order allow,deny\n"
+    write(conf, "Listen %s:631\nListen /run/cups/cups.sock\nBrowsing No\nLogLevel warn\n"
+          "<Location />\n  Order allow,deny\n"
           "  Allow all\n</Location>\n" % A)
     files = os.path.join(d, "root", "cups-files.conf")
     write(files, "ServerRoot %s/root\nRequestRoot %s/spool\nTempDir %s/tmp\nCacheDir %s/cache\n"
@@ -399,7 +400,8 @@ def git_daemon(d):
 def ngircd(d):
     conf = os.path.join(d, "ngircd.conf")
     write(conf, "[Global]\n  Name = irc.psbench.test\n  Info = psbench\n  Listen = %s\n"
-          "  Ports = 6667\n  ServerUID = irc\n  ServerGID = irc\n  PidFile = /run/ngircd/ngircd.pid\n"
+          "  Ports = 6667\n  ServerUID = irc\n  ServerGID = irc\n"
+          "  PidFile = /run/ngircd/ngircd.pid\n"
           "[Options]\n  PAM = no\n  Ident = no\n  DNS = no\n" % A)
     return ["/usr/sbin/ngircd", "-n", "-f", conf]
 
@@ -457,7 +459,8 @@ STOCK = [
     Daemon("tinyproxy", "tinyproxy", "/usr/bin/tinyproxy", [(T, A, 8888)], tinyproxy,
            tmpfs=[("/var/log/tinyproxy", "tinyproxy")]),
     Daemon("privoxy", "privoxy", "/usr/sbin/privoxy", [(T, A, 8118)], privoxy),
-    Daemon("postgres", "postgresql", os.path.join(_pg_bin(), "postgres"), [(T, A, 5432)], postgresql, user="postgres"),
+    Daemon("postgres", "postgresql", os.path.join(_pg_bin(), "postgres"), [(T, A, 5432)],
+           postgresql, user="postgres"),
     Daemon("pgbouncer", "pgbouncer", "/usr/sbin/pgbouncer", [(T, A, 6432)], pgbouncer,
            user="postgres"),
     Daemon("mariadbd", "mariadb-server", "/usr/sbin/mariadbd", [(T, A, 3306)], mariadb),

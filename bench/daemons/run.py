@@ -372,7 +372,7 @@ def main():
     ap.add_argument("--only", help="start only these (comma-separated names; for debugging)")
     ap.add_argument("--udp", action="store_true",
                     help="also scan the daemons' UDP ports (portscope -sU, nmap -sU -sV: "
-                         "about 2 minutes more)")
+                         "about 3 minutes more)")
     ap.add_argument("--no-nmap", action="store_true", help="skip the nmap scan")
     ap.add_argument("--hold", type=float, default=0, metavar="S",
                     help="keep the namespace up S seconds after the scans (for debugging)")
