@@ -51,6 +51,7 @@ install_packages() {
   echo "bench/daemons.sh: installing ${#missing[@]} packages: ${missing[*]}" >&2
   local prc=/usr/sbin/policy-rc.d created=0
   if [ ! -e "$prc" ]; then
+    trap 'rm -f "$prc"; exit 130' INT TERM HUP
     printf '#!/bin/sh\n# bench/daemons.sh: no service starts while it installs packages\nexit 101\n' >"$prc"
     chmod 755 "$prc"
     created=1
@@ -61,7 +62,7 @@ install_packages() {
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/psbench-daemons-apt.log 2>&1 ||
     { apt-get update -qq && apt-get install -y -q --no-install-recommends "${missing[@]}" \
         >/tmp/psbench-daemons-apt.log 2>&1; } || rc=$?
-  [ $created = 1 ] && rm -f "$prc"
+  if [ $created = 1 ]; then rm -f "$prc"; trap - INT TERM HUP; fi
   if [ $rc -ne 0 ]; then
     echo "bench/daemons.sh: apt-get install failed (exit $rc); the tail of its log:" >&2
     tail -5 /tmp/psbench-daemons-apt.log >&2
