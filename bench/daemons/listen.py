@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""A deliberately wrong listener for bench/daemons.sh: binds PROTO ADDRESS PORT and keeps it
+open (TCP: accepts and closes each connection; UDP: reads and drops datagrams) until killed.
+Usage: listen.py tcp|udp ADDRESS PORT"""
+import socket
+import sys
+
+
+def main() -> int:
+    proto, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((address, port))
+    if proto == "tcp":
+        s.listen(16)
+        while True:
+            c, _ = s.accept()
+            c.close()
+    while True:
+        s.recvfrom(2048)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(0)
