@@ -326,7 +326,7 @@ int main(int argc, char **argv)
         struct watch_capture_options co = { .method = WATCH_METHOD_AUTO, .netns_fd = -1 };
         const char *netns_arg = NULL, *registry_path = NULL, *knowledge_path = NULL, *store_path = NULL;
         bool store = false;
-        unsigned duration = 0;
+        long duration = -1;
         int reconcile_opt = -1;
         int opt;
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -365,7 +365,7 @@ int main(int argc, char **argv)
                 case O_SYSLOG: w.use_syslog = true; break;
                 case O_STORE: store = true; store_path = optarg; break;
                 case O_METRICS: w.metrics_path = optarg; break;
-                case O_DURATION: duration = parse_seconds("--duration", optarg, 86400 * 365); break;
+                case O_DURATION: duration = (long)parse_seconds("--duration", optarg, 86400 * 365); break;
                 case O_REGISTRY: registry_path = optarg; break;
                 case O_KNOWLEDGE: knowledge_path = optarg; break;
                 case 'h': fputs(usage, stdout); return 0;
@@ -484,6 +484,8 @@ int main(int argc, char **argv)
         while (!stop) {
                 int64_t now = mono_ms();
                 int64_t due = next_tick;
+                if (duration >= 0 && start + duration * 1000 < due)
+                        due = start + duration * 1000;
                 if (w.pending_at && w.pending_at < due)
                         due = w.pending_at;
                 int timeout = due > now ? (int)(due - now) : 0;
@@ -509,8 +511,6 @@ int main(int argc, char **argv)
                         next_tick = now + 1000;
                         check_lost(&w);
                         watch_store_flush(w.store);
-                        if (duration && now - start >= (int64_t)duration * 1000)
-                                stop = true;
                 }
                 if (now >= next_reconcile) {
                         if (w.all_netns)
@@ -522,6 +522,8 @@ int main(int argc, char **argv)
                         write_metrics(&w);
                         next_metrics = now + 15000;
                 }
+                if (duration >= 0 && now - start >= duration * 1000)
+                        stop = true;
                 fflush(stdout);
         }
         /* what is still in the ring, then the summaries */
