@@ -530,9 +530,9 @@ int main(int argc, char **argv)
         watch_capture_drain(w.cap, on_packet, &w);
         check_lost(&w);
         watch_detector_finish(w.det, wall_ms(), emit, &w);
-        watch_capture_close(w.cap); /* detaches the programs */
         if (w.metrics)
                 write_metrics(&w);
+        watch_capture_close(w.cap); /* detaches the programs */
         fflush(stdout);
         watch_store_close(w.store);
         watch_metrics_free(w.metrics);
