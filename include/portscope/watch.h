@@ -142,7 +142,7 @@ struct watch_event {
 
 /* Judges a probe or scan event with c: traffic to a port where nothing listens, so the registry
  * status decides (a reserved or unassigned system port is suspicious/high, an assigned port
- * unexplained). */
+ * unexplained, the dynamic range info); knowledge, which describes occupants, is not used. */
 void watch_event_judge(struct watch_event *e, const struct verdict_context *c);
 
 /* ---- detection ---------------------------------------------------------------------------- */

@@ -99,10 +99,11 @@ void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
         in.port = e->port;
         in.proto = e->proto;
         in.owner_missing = why;
+        /* Nothing occupies the port: the knowledge describes occupants (a malware entry is about
+         * what listens there), so a probe is judged by the registry alone. */
         struct judgement j;
-        const struct judge_context *jc = c->prepared ? &c->judge : NULL;
-        struct judge_context tmp = { .registry = c->registry, .knowledge = c->knowledge };
-        judge(jc ? jc : &tmp, &in, &j);
+        struct judge_context jc = { .registry = c->registry };
+        judge(&jc, &in, &j);
         verdict_from(&j, &e->verdict);
         e->judged = true;
 }

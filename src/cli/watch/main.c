@@ -54,7 +54,7 @@ static const char usage[] =
         "                       sweep-window=60 summary=3600 max-sources=4096 (seconds, counts)\n"
         "  --reconcile SECONDS  listener dump interval (default 30; packet method: 2)\n"
         "  --syslog             also send each event to syslog (daemon facility)\n"
-        "  --store [FILE]       record events in the SQLite store (default: the portscope store)\n"
+        "  --store[=FILE]       record events in the SQLite store (default: the portscope store)\n"
         "  --metrics FILE       write Prometheus counters to FILE (textfile collector) every 15 s\n"
         "  --duration SECONDS   stop after SECONDS\n"
         "  --registry FILE      the IANA CSV (also $PORTSCOPE_REGISTRY)\n"
