@@ -350,12 +350,13 @@ static int drain_ring(struct watch_capture *c, void (*fn)(const struct watch_pac
 {
         int n = 0;
         unsigned long cons = atomic_load_explicit((_Atomic unsigned long *)c->consumer, memory_order_acquire);
-        for (;;) {
+        /* a budget per call: under a flood the loop returns to poll (and to the signals) */
+        while (n < 65536) {
                 unsigned long prod =
                         atomic_load_explicit((_Atomic unsigned long *)c->producer, memory_order_acquire);
                 if (cons >= prod)
                         break;
-                while (cons < prod) {
+                while (cons < prod && n < 65536) {
                         const uint8_t *hdr = c->ring + (cons & (c->ring_size - 1));
                         uint32_t len = atomic_load_explicit((_Atomic uint32_t *)hdr, memory_order_acquire);
                         if (len & RING_HDR_BUSY)
