@@ -252,6 +252,35 @@ def test_all_netns(tino, xino):
         check(ex.get("netns_name") == X, "--all-netns names the namespace", ex)
 
 
+def test_ipv6_and_stealth(tino):
+    """IPv6 TCP and UDP to ::1 inside the watched namespace (loopback sources let in), and a FIN
+    probe from a source this watch has not seen: a stealth scan on the first packet."""
+    w = Watch("--include-loopback")
+    try:
+        in_ns(T, """
+import socket
+s = socket.socket(socket.AF_INET6); s.settimeout(2)
+try: s.connect(('::1', 250))
+except OSError: pass
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.sendto(b'x', ('::1', 9997))
+""")
+        e6 = w.wait_for(lambda e: is_probe(250, "tcp", tino)(e) and e["source"] == "::1", 10, "probe [::1]:250")
+        u6 = w.wait_for(lambda e: is_probe(9997, "udp", tino)(e) and e["source"] == "::1", 10, "probe [::1]:9997/udp")
+        nmap = subprocess.run(["sh", "-c", "command -v nmap"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        st = None
+        if nmap:
+            run("ip", "netns", "exec", S, nmap, "-n", "-Pn", "-sF", "-p", "7001", "--max-retries", "0", T_ADDR,
+                check=False)
+            st = w.wait_for(lambda e: e["event"] == "scan" and e.get("rule") == "stealth" and e.get("netns") == tino,
+                            10, "stealth")
+    finally:
+        w.stop()
+    check(e6 is not None, "IPv6: a SYN to [::1]:250 is a probe")
+    check(u6 is not None, "IPv6: a UDP datagram to [::1]:9997 is a probe")
+    if nmap:
+        check(st is not None and st["source"] == S_ADDR, "a FIN probe (nmap -sF) is a stealth scan at once", st)
+
+
 def test_packet(tino):
     w = Watch("--method", "packet")
     try:
@@ -322,6 +351,7 @@ def main():
         tino, xino = netns_inode(T), netns_inode(X)
         test_bpf(tino, xino)
         test_all_netns(tino, xino)
+        test_ipv6_and_stealth(tino)
         test_packet(tino)
         test_unprivileged()
     finally:
