@@ -104,7 +104,9 @@ static unsigned parse_seconds(const char *opt, const char *s, unsigned max)
 
 struct netns_ent {
         uint32_t inode;
-        int fd;       /* -1: ours */
+        int fd;       /* -1: ours, or opened from path for each reconcile */
+        char path[96]; /* --all-netns: opened when needed (an open descriptor would keep a deleted
+                        * namespace alive) */
         char name[64];
 };
 
@@ -171,18 +173,62 @@ static void netns_scan(struct watch_cli *w)
         while ((de = readdir(d)) && w->nns < MAX_NETNS) {
                 if (de->d_name[0] == '.')
                         continue;
-                int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || netns_find(w, (uint32_t)st.st_ino))
                         continue;
-                uint32_t ino = inode_of_fd(fd);
-                if (!ino || netns_find(w, ino)) {
-                        close(fd);
+                struct netns_ent *e = &w->ns[w->nns++];
+                e->inode = (uint32_t)st.st_ino;
+                e->fd = -1;
+                snprintf(e->path, sizeof(e->path), "/run/netns/%.80s", de->d_name);
+                snprintf(e->name, sizeof(e->name), "%.63s", de->d_name);
+        }
+        closedir(d);
+}
+
+/* A namespace no /run/netns name points to (a container's): found through the first process
+ * living in it, named after its container (from its cgroup) or the process. */
+static void netns_from_procs(struct watch_cli *w, uint32_t inode)
+{
+        DIR *d = opendir("/proc");
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d)) && w->nns < MAX_NETNS) {
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
                         continue;
+                char path[64];
+                struct stat st;
+                snprintf(path, sizeof(path), "/proc/%.20s/ns/net", de->d_name);
+                if (stat(path, &st) < 0 || (uint32_t)st.st_ino != inode)
+                        continue;
+                char nspath[64];
+                snprintf(nspath, sizeof(nspath), "%s", path);
+                char cg[512] = "", comm[32] = "", container[80] = "";
+                snprintf(path, sizeof(path), "/proc/%.20s/cgroup", de->d_name);
+                FILE *f = fopen(path, "re");
+                if (f) {
+                        if (fgets(cg, sizeof(cg), f))
+                                cg[strcspn(cg, "\n")] = 0;
+                        fclose(f);
+                }
+                const char *cgpath = strstr(cg, "::") ? strstr(cg, "::") + 2 : cg;
+                sockets_cgroup_container(cgpath, container, sizeof(container));
+                snprintf(path, sizeof(path), "/proc/%.20s/comm", de->d_name);
+                f = fopen(path, "re");
+                if (f) {
+                        if (fgets(comm, sizeof(comm), f))
+                                comm[strcspn(comm, "\n")] = 0;
+                        fclose(f);
                 }
                 struct netns_ent *e = &w->ns[w->nns++];
-                e->inode = ino;
-                e->fd = fd;
-                snprintf(e->name, sizeof(e->name), "%.63s", de->d_name);
+                e->inode = inode;
+                e->fd = -1;
+                snprintf(e->path, sizeof(e->path), "%s", nspath);
+                if (container[0])
+                        snprintf(e->name, sizeof(e->name), "container %.12s", container);
+                else
+                        snprintf(e->name, sizeof(e->name), "pid %.20s (%.15s)", de->d_name, comm);
+                break;
         }
         closedir(d);
 }
@@ -193,6 +239,10 @@ static const char *netns_name(struct watch_cli *w, uint32_t inode)
         if (!e && w->all_netns && mono_ms() - w->last_ns_scan > 1000) {
                 netns_scan(w);
                 e = netns_find(w, inode);
+                if (!e) {
+                        netns_from_procs(w, inode);
+                        e = netns_find(w, inode);
+                }
         }
         return e ? e->name : NULL;
 }
@@ -248,15 +298,33 @@ static void on_packet(const struct watch_packet *p, void *data)
 
 static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_first)
 {
-        int r = watch_listeners_reconcile(w->lis, &w->vc, e->fd, e->inode, announce_first, wall_ms(), emit, w);
+        int fd = e->fd;
+        if (e->path[0]) {
+                fd = open(e->path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || inode_of_fd(fd) != e->inode) { /* the namespace is gone */
+                        if (fd >= 0)
+                                close(fd);
+                        e->inode = 0;
+                        return;
+                }
+        }
+        int r = watch_listeners_reconcile(w->lis, &w->vc, fd, e->inode, announce_first, wall_ms(), emit, w);
         if (r < 0 && r != -ENOENT)
                 fprintf(stderr, "portscope: watch: listing the listeners of %s: %s\n", e->name, strerror(-r));
+        if (e->path[0])
+                close(fd);
 }
 
 static void reconcile_all(struct watch_cli *w)
 {
         for (size_t i = 0; i < w->nns; i++)
                 reconcile(w, &w->ns[i], false);
+        /* forget the namespaces that are gone */
+        size_t n = 0;
+        for (size_t i = 0; i < w->nns; i++)
+                if (w->ns[i].inode)
+                        w->ns[n++] = w->ns[i];
+        w->nns = n;
         watch_capture_set_listeners(w->cap, w->lis);
 }
 
