@@ -281,6 +281,28 @@ u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.sendto(b'x', ('::1', 99
         check(st is not None and st["source"] == S_ADDR, "a FIN probe (nmap -sF) is a stealth scan at once", st)
 
 
+def test_filtered(tino):
+    """--filtered: a SYN the target's firewall drops is a probe with rule "filtered"."""
+    if subprocess.run(["sh", "-c", "command -v iptables"], stdout=subprocess.DEVNULL).returncode:
+        print("ok: (--filtered not tested: no iptables)")
+        return
+    run("ip", "netns", "exec", T, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP")
+    w = Watch("--filtered")
+    try:
+        in_ns(S, f"""
+import socket
+s = socket.socket(); s.settimeout(0.5)
+try: s.connect(({T_ADDR!r}, 7777))
+except OSError: pass
+""")
+        e = w.wait_for(lambda e: is_probe(7777, "tcp", tino)(e) and e.get("rule") == "filtered", 10, "filtered")
+    finally:
+        w.stop()
+        run("ip", "netns", "exec", T, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP",
+            check=False)
+    check(e is not None and e["source"] == S_ADDR, "--filtered: a SYN dropped by the firewall is a filtered probe", e)
+
+
 def test_packet(tino):
     w = Watch("--method", "packet")
     try:
@@ -352,6 +374,7 @@ def main():
         test_bpf(tino, xino)
         test_all_netns(tino, xino)
         test_ipv6_and_stealth(tino)
+        test_filtered(tino)
         test_packet(tino)
         test_unprivileged()
     finally:
