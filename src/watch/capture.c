@@ -53,6 +53,7 @@ struct watch_capture {
         unsigned ncpus;
         /* packet */
         int packet_fd;
+        char limits[640];
         const struct watch_listeners *listeners;
         uint64_t seen, lost;
 };
@@ -299,6 +300,11 @@ int watch_capture_open(const struct watch_capture_options *o, struct watch_captu
                 return r;
         }
         c->method = WATCH_METHOD_PACKET;
+        snprintf(c->limits, sizeof(c->limits),
+                 "%s%s%spacket method: probes are told from the sock_diag listener table (refreshed every 2 s), one "
+                 "namespace only, no listener pids from the kernel; a flood beyond the socket buffer is lost uncounted",
+                 o->method == WATCH_METHOD_AUTO ? "BPF unavailable (" : "", o->method == WATCH_METHOD_AUTO ? bpf_err : "",
+                 o->method == WATCH_METHOD_AUTO ? "); " : "");
         *ret = c;
         return 0;
 }
@@ -310,11 +316,7 @@ enum watch_method watch_capture_method(const struct watch_capture *c)
 
 const char *watch_capture_limits(const struct watch_capture *c)
 {
-        if (c->method == WATCH_METHOD_PACKET)
-                return "packet method: probes are told from the sock_diag listener table (refreshed at most once a "
-                       "second), one namespace only, no listener pids from the kernel; a flood beyond the socket "
-                       "buffer is lost uncounted";
-        return "";
+        return c->limits;
 }
 
 int watch_capture_fd(const struct watch_capture *c)

@@ -280,6 +280,20 @@ static void test_rules_syntax(void **state)
         assert_int_equal(watch_rules_set(&r, "summary"), -EINVAL);
 }
 
+/* The syslog line of a scan is one line with the source right after "from " (fail2ban's <HOST>). */
+static void test_syslog_line(void **state)
+{
+        (void)state;
+        struct watch_event e = { .kind = WATCH_EVENT_SCAN, .rule = WATCH_RULE_VERTICAL, .family = AF_INET,
+                                 .proto = PS_TCP, .port = 80, .probes = 300, .ports = 290 };
+        uint8_t a[4] = { 198, 18, 0, 1 };
+        memcpy(e.source, a, 4);
+        char buf[256];
+        watch_format_syslog(&e, buf, sizeof(buf));
+        assert_string_equal(buf, "port scan from 198.18.0.1: 300 probes, 290 closed ports, rule vertical");
+        assert_null(strchr(buf, '\n'));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -287,7 +301,7 @@ int main(void)
                 cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
                 cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
-                cmocka_unit_test(test_rules_syntax),
+                cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
