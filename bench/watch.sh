@@ -110,6 +110,27 @@ try:
     print(f"  watch peak RSS                  {hwm / 1024:.1f} MB")
     print(f"  stop after SIGINT               {stop_s * 1000:.0f} ms")
 
+    # the same flood once more, watched through the AF_PACKET fallback
+    w, ev = start_watch(T, "--method", "packet")
+    r0 = out_rsts(T)
+    t0 = time.monotonic()
+    sh("ip", "netns", "exec", S, SCAN, "scan", "--engine", "syn", "-p", "-", "--max-retries", "0",
+       "--no-service", "--json", "198.18.0.2", timeout=600)
+    dur = time.monotonic() - t0
+    time.sleep(1.0)
+    rsts = out_rsts(T) - r0
+    cpu, hwm = cpu_s(w.pid), hwm_kb(w.pid)
+    stop_watch(w)
+    ev.close()
+    events = [json.loads(l) for l in open(ev.name)]
+    finals = [e for e in events if e["event"] == "scan" and e.get("final") and e["source"] == "198.18.0.1"]
+    print(f"flood through --method packet: 1 x the same scan ({dur:.2f} s)")
+    got = finals[0]['probes'] if finals else 0
+    print(f"  target RSTs / watch probes      {rsts} / {got}"
+          f"  (+ {metric('portscope_watch_kernel_packets_total') - got} to ignored ports;"
+          f" packets lost in the socket buffer, probes or answers: {metric('portscope_watch_kernel_lost_total')})")
+    print(f"  watch CPU time / peak RSS       {cpu:.2f} s / {hwm / 1024:.1f} MB")
+
     # normal traffic: wrk against nginx in the target namespace, without and with watch
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:

@@ -36,6 +36,14 @@
 #define RING_HDR_DISCARD (1u << 30)
 #define RING_HDR_SZ 8
 
+#define PENDING_SLOTS 16384
+#define PENDING_NS 2000000000ull /* an answer comes within microseconds; 2 s is generous */
+
+struct pending {
+        bool used;
+        struct watch_packet p;
+};
+
 struct watch_capture {
         enum watch_method method;
         uint32_t netns;
@@ -54,6 +62,7 @@ struct watch_capture {
         /* packet */
         int packet_fd;
         char limits[640];
+        struct pending *pending; /* inbound probes waiting for the kernel's RST or ICMP answer */
         const struct watch_listeners *listeners;
         uint64_t seen, lost;
 };
@@ -119,6 +128,7 @@ void watch_capture_close(struct watch_capture *c)
 #endif
         if (c->packet_fd >= 0)
                 close(c->packet_fd);
+        free(c->pending);
         free(c);
 }
 
@@ -173,31 +183,60 @@ static int open_bpf(struct watch_capture *c, const struct watch_capture_options 
 }
 #endif
 
-/* Inbound (PACKET_HOST) IPv4/IPv6 TCP without RST or ACK, and UDP; the rest is dropped in the
- * kernel. The socket is SOCK_DGRAM: the filter sees the packet from its network header. */
+/* Inbound (PACKET_HOST) IPv4/IPv6 TCP without RST or ACK, and UDP (first fragments); outgoing
+ * (PACKET_OUTGOING) TCP with RST and ICMP/ICMPv6 port unreachable: the kernel's own answers that
+ * nothing listens. The rest is dropped in the kernel. The socket is SOCK_DGRAM: the filter sees
+ * the packet from its network header. */
+#define PACKET_SNAP 128
 static int packet_filter(int fd)
 {
         static struct sock_filter code[] = {
                 /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
-                /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 17),
-                /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
-                /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
-                /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 8, 14),
-                /* 5 ipv4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* fragments after the first: no ports */
-                /* 6 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 12, 0),
-                /* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
-                /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 9, 0),
-                /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 9),
-                /* 10 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
-                /* 11 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),
-                /* 12 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x14, 6, 5),
-                /* 13 ipv6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
-                /* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 3, 0),
-                /* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 3),
-                /* 16 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13),
-                /* 17 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x14, 1, 0),
-                /* 18 accept */ BPF_STMT(BPF_RET | BPF_K, 128),
-                /* 19 drop */ BPF_STMT(BPF_RET | BPF_K, 0),
+                /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 1, 0),
+                /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 16, 42),
+                /* 3 IN */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+                /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
+                /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 8, 39),
+                /* 6 IN4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),
+                /* 7 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 37, 0),
+                /* 8 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+                /* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 34, 0),
+                /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 34),
+                /* 11 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+                /* 12 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),
+                /* 13 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x14, 31, 30),
+                /* 14 IN6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+                /* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 28, 0),
+                /* 16 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 28),
+                /* 17 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13),
+                /* 18 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x14, 26, 25),
+                /* 19 OUT */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+                /* 20 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 1, 0),
+                /* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 13, 23),
+                /* 22 OUT4 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),
+                /* 23 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 21, 0),
+                /* 24 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),
+                /* 25 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 6, 0),
+                /* 26 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMP, 0, 18),
+                /* 27 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+                /* 28 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+                /* 29 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 0, 15),
+                /* 30 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1),
+                /* 31 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 12, 13),
+                /* 32 OUT4T */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+                /* 33 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),
+                /* 34 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 9, 10),
+                /* 35 OUT6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+                /* 36 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 5, 0),
+                /* 37 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 7),
+                /* 38 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40),
+                /* 39 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 5),
+                /* 40 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 41),
+                /* 41 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 2, 3),
+                /* 42 OUT6T */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 40 + 13),
+                /* 43 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x04, 0, 1),
+                /* 44 ACCEPT */ BPF_STMT(BPF_RET | BPF_K, PACKET_SNAP),
+                /* 45 DROP */ BPF_STMT(BPF_RET | BPF_K, 0),
         };
         struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
         return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ? -errno : 0;
@@ -232,7 +271,7 @@ static int open_packet(struct watch_capture *c, const struct watch_capture_optio
                         close(fd);
                         fd = -1;
                 } else {
-                        int rcvbuf = 8 << 20;
+                        int rcvbuf = 32 << 20;
                         (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
                         char junk[64];
                         while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) >= 0)
@@ -248,6 +287,12 @@ static int open_packet(struct watch_capture *c, const struct watch_capture_optio
                 if (fd >= 0)
                         close(fd);
                 return r;
+        }
+        c->pending = calloc(PENDING_SLOTS, sizeof(*c->pending));
+        if (!c->pending) {
+                close(fd);
+                snprintf(err, errlen, "packet: out of memory");
+                return -ENOMEM;
         }
         c->packet_fd = fd;
         return 0;
@@ -301,8 +346,10 @@ int watch_capture_open(const struct watch_capture_options *o, struct watch_captu
         }
         c->method = WATCH_METHOD_PACKET;
         snprintf(c->limits, sizeof(c->limits),
-                 "%s%s%spacket method: probes are told from the sock_diag listener table (refreshed every 2 s), one "
-                 "namespace only, no listener pids from the kernel; a flood beyond the socket buffer is lost uncounted",
+                 "%s%s%spacket method: a probe is an inbound SYN (or FIN, NULL, Xmas) answered by the kernel's RST, or a "
+                 "UDP datagram answered by its ICMP port unreachable: UDP undercounts under the ICMP rate limit; one "
+                 "namespace only; listeners from the sock_diag table every 2 s, without pids from the kernel; under a "
+                 "flood beyond the socket buffer, packets (probes or answers) are lost and counted as dropped",
                  o->method == WATCH_METHOD_AUTO ? "BPF unavailable (" : "", o->method == WATCH_METHOD_AUTO ? bpf_err : "",
                  o->method == WATCH_METHOD_AUTO ? "); " : "");
         *ret = c;
@@ -385,11 +432,40 @@ static uint64_t monotonic_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint32_t pending_slot(int family, enum ps_proto proto, const uint8_t their[16], uint16_t their_port,
+                             const uint8_t ours[16], uint16_t our_port)
+{
+        uint32_t h = 2166136261u;
+        const uint8_t k[] = { (uint8_t)family, (uint8_t)proto, (uint8_t)(their_port >> 8), (uint8_t)their_port,
+                              (uint8_t)(our_port >> 8), (uint8_t)our_port };
+        for (size_t i = 0; i < sizeof(k); i++)
+                h = (h ^ k[i]) * 16777619u;
+        for (size_t i = 0; i < 16; i++)
+                h = (h ^ their[i] ^ (uint32_t)(ours[i] << 8)) * 16777619u;
+        return h % PENDING_SLOTS;
+}
+
+/* The kernel answered (their, their_port) -> (ours, our_port): the waiting probe is confirmed. */
+static void answered(struct watch_capture *c, int family, enum ps_proto proto, const uint8_t their[16],
+                     uint16_t their_port, const uint8_t ours[16], uint16_t our_port, uint64_t now,
+                     void (*fn)(const struct watch_packet *p, void *data), void *data, int *n)
+{
+        struct pending *pd = &c->pending[pending_slot(family, proto, their, their_port, ours, our_port)];
+        if (!pd->used || pd->p.family != family || pd->p.proto != proto || pd->p.sport != their_port ||
+            pd->p.dport != our_port || memcmp(pd->p.saddr, their, 16) != 0 || memcmp(pd->p.daddr, ours, 16) != 0 ||
+            now - pd->p.time_ns > PENDING_NS)
+                return;
+        pd->used = false;
+        c->seen++;
+        fn(&pd->p, data);
+        (*n)++;
+}
+
 static int drain_packet(struct watch_capture *c, void (*fn)(const struct watch_packet *p, void *data), void *data)
 {
         int n = 0;
-        uint8_t buf[128];
-        for (int budget = 0; budget < 4096; budget++) {
+        uint8_t buf[PACKET_SNAP];
+        for (int budget = 0; budget < 65536; budget++) {
                 struct sockaddr_ll sll;
                 socklen_t sl = sizeof(sll);
                 ssize_t len = recvfrom(c->packet_fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
@@ -398,24 +474,59 @@ static int drain_packet(struct watch_capture *c, void (*fn)(const struct watch_p
                                 continue;
                         break;
                 }
-                struct watch_packet p = { .kind = WATCH_PACKET_PROBE, .netns = c->netns, .ifindex = (uint32_t)sll.sll_ifindex };
-                size_t th;
+                uint64_t now = monotonic_ns();
+                int family;
                 unsigned proto;
+                size_t th;
+                uint8_t src[16] = { 0 }, dst[16] = { 0 };
                 if (ntohs(sll.sll_protocol) == ETH_P_IP && len >= 20) {
-                        p.family = AF_INET;
+                        family = AF_INET;
                         proto = buf[9];
-                        memcpy(p.saddr, buf + 12, 4);
-                        memcpy(p.daddr, buf + 16, 4);
+                        memcpy(src, buf + 12, 4);
+                        memcpy(dst, buf + 16, 4);
                         th = (size_t)(buf[0] & 0x0f) * 4;
                 } else if (ntohs(sll.sll_protocol) == ETH_P_IPV6 && len >= 40) {
-                        p.family = AF_INET6;
+                        family = AF_INET6;
                         proto = buf[6];
-                        memcpy(p.saddr, buf + 8, 16);
-                        memcpy(p.daddr, buf + 24, 16);
+                        memcpy(src, buf + 8, 16);
+                        memcpy(dst, buf + 24, 16);
                         th = 40;
                 } else {
                         continue;
                 }
+                if (sll.sll_pkttype == PACKET_OUTGOING) {
+                        if (proto == IPPROTO_TCP && (size_t)len >= th + 14 && (buf[th + 13] & 0x04)) {
+                                /* our RST: src is ours, dst is theirs */
+                                uint16_t our_port = (uint16_t)(buf[th] << 8 | buf[th + 1]);
+                                uint16_t their_port = (uint16_t)(buf[th + 2] << 8 | buf[th + 3]);
+                                answered(c, family, PS_TCP, dst, their_port, src, our_port, now, fn, data, &n);
+                        } else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && (size_t)len >= th + 8) {
+                                /* port unreachable quoting their datagram: inner src is theirs */
+                                size_t in = th + 8, uh;
+                                uint8_t their[16] = { 0 }, ours[16] = { 0 };
+                                if (family == AF_INET && (size_t)len >= in + 20 && buf[in + 9] == IPPROTO_UDP) {
+                                        memcpy(their, buf + in + 12, 4);
+                                        memcpy(ours, buf + in + 16, 4);
+                                        uh = in + (size_t)(buf[in] & 0x0f) * 4;
+                                } else if (family == AF_INET6 && (size_t)len >= in + 40 && buf[in + 6] == IPPROTO_UDP) {
+                                        memcpy(their, buf + in + 8, 16);
+                                        memcpy(ours, buf + in + 24, 16);
+                                        uh = in + 40;
+                                } else {
+                                        continue;
+                                }
+                                if ((size_t)len < uh + 4)
+                                        continue;
+                                uint16_t their_port = (uint16_t)(buf[uh] << 8 | buf[uh + 1]);
+                                uint16_t our_port = (uint16_t)(buf[uh + 2] << 8 | buf[uh + 3]);
+                                answered(c, family, PS_UDP, their, their_port, ours, our_port, now, fn, data, &n);
+                        }
+                        continue;
+                }
+                struct watch_packet p = { .kind = WATCH_PACKET_PROBE, .netns = c->netns, .ifindex = (uint32_t)sll.sll_ifindex,
+                                          .family = family, .time_ns = now };
+                memcpy(p.saddr, src, 16);
+                memcpy(p.daddr, dst, 16);
                 if (proto == IPPROTO_TCP && (size_t)len >= th + 14) {
                         p.proto = PS_TCP;
                         p.tcp_flags = buf[th + 13];
@@ -428,14 +539,18 @@ static int drain_packet(struct watch_capture *c, void (*fn)(const struct watch_p
                 }
                 p.sport = (uint16_t)(buf[th] << 8 | buf[th + 1]);
                 p.dport = (uint16_t)(buf[th + 2] << 8 | buf[th + 3]);
-                p.time_ns = monotonic_ns();
-                /* the one thing the kernel would have told us: does a socket want it? */
+                /* something listens there: not a probe, whatever comes back */
                 if (c->listeners && watch_listeners_has(c->listeners, c->netns, p.proto, p.family, p.daddr, p.dport))
                         continue;
-                c->seen++;
-                fn(&p, data);
-                n++;
+                struct pending *pd = &c->pending[pending_slot(family, p.proto, p.saddr, p.sport, p.daddr, p.dport)];
+                pd->used = true;
+                pd->p = p;
         }
+        /* what the socket buffer had no room for (reset by each read) */
+        struct tpacket_stats st;
+        socklen_t stl = sizeof(st);
+        if (getsockopt(c->packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &stl) == 0)
+                c->lost += st.tp_drops;
         return n;
 }
 
