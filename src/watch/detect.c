@@ -146,10 +146,10 @@ int watch_rules_ignore(struct watch_rules *r, const char *item)
                 if (r->nignore_port >= WATCH_MAX_IGNORE)
                         return -ENOSPC;
                 char buf[32];
-                if (strlen(item) >= sizeof(buf))
+                size_t len = strlen(item);
+                if (len >= sizeof(buf))
                         return -EINVAL;
-                strncpy(buf, item, sizeof(buf) - 1);
-                buf[sizeof(buf) - 1] = 0;
+                memcpy(buf, item, len + 1);
                 unsigned protos = PS_PROTO_BIT(PS_TCP) | PS_PROTO_BIT(PS_UDP);
                 char *slash = strchr(buf, '/');
                 if (slash) {
