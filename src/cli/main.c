@@ -24,6 +24,7 @@ static const char usage[] =
         "This machine:\n"
         "  (no command), audit         audit every listening socket: owner, registry, verdict\n"
         "  listening [PORT]            what is listening (on PORT), owned by which process\n"
+        "  watch                       probes of empty ports, scans, listeners coming and going\n"
         "Other hosts and the web:\n"
         "  scan TARGET...              scan hosts and say which open ports belong there\n"
         "  serve                       port pages and a JSON API on http://127.0.0.1:6335/\n"
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         static const char *const components[][2] = {
                 { "audit", "audit" }, { "listening", "audit" }, { "serve", "serve" },
                 { "scan", "scan" },   { "update", "update" }, { "diff", "update" },
+                { "watch", "watch" },
         };
         for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
                 if (strcmp(cmd, components[i][0]) == 0)

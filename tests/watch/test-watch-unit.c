@@ -1,0 +1,307 @@
+/* Unit tests of watch's detector: each rule at its threshold and one below it, the repetition
+ * limit, ignore lists, the bound on sources, probe types; and the rule and ignore syntax. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "portscope/registry.h"
+#include "portscope/watch.h"
+
+#define MAX_EVENTS 256
+
+struct sink {
+        struct watch_event ev[MAX_EVENTS];
+        size_t n;
+};
+
+static void collect(struct watch_event *e, void *data)
+{
+        struct sink *s = data;
+        if (s->n < MAX_EVENTS)
+                s->ev[s->n++] = *e;
+}
+
+static size_t count(const struct sink *s, enum watch_event_kind k, enum watch_rule r)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->ev[i].kind == k && (r == WATCH_RULE_NONE || s->ev[i].rule == r))
+                        n++;
+        return n;
+}
+
+static struct watch_packet probe(uint8_t src_last, uint16_t port, enum ps_proto proto, uint8_t flags)
+{
+        struct watch_packet p = { .kind = WATCH_PACKET_PROBE, .netns = 42, .family = AF_INET, .proto = proto,
+                                  .tcp_flags = flags, .sport = 40000, .dport = port };
+        uint8_t s[4] = { 198, 18, 0, src_last }, d[4] = { 198, 18, 1, 1 };
+        memcpy(p.saddr, s, 4);
+        memcpy(p.daddr, d, 4);
+        return p;
+}
+
+static void feed(struct watch_detector *d, struct watch_packet p, int64_t t, struct sink *s)
+{
+        watch_detector_feed(d, &p, t, collect, s);
+}
+
+static struct watch_detector *detector(void)
+{
+        struct watch_rules r;
+        watch_rules_default(&r);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        assert_non_null(d);
+        return d;
+}
+
+/* 20 user ports in 60 s are no scan; the 21st is (weight 1). */
+static void test_vertical_user(void **state)
+{
+        (void)state;
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 20; i++)
+                feed(d, probe(1, (uint16_t)(2000 + i), PS_TCP, 0x02), 1000 + i, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), 0);
+        assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_CLOSED_PORT), 20);
+        feed(d, probe(1, 2020, PS_TCP, 0x02), 1100, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        /* summarised, not re-announced: neither scans nor probes from it */
+        size_t before = s.n;
+        for (uint16_t i = 0; i < 100; i++)
+                feed(d, probe(1, (uint16_t)(3000 + i), PS_TCP, 0x02), 2000 + i, &s);
+        assert_int_equal(s.n, before);
+        /* on stopping: one final summary with every probe counted */
+        watch_detector_finish(d, 5000, collect, &s);
+        assert_int_equal(s.n, before + 1);
+        assert_true(s.ev[s.n - 1].final);
+        assert_int_equal(s.ev[s.n - 1].probes, 121);
+        assert_int_equal(s.ev[s.n - 1].ports, 121);
+        watch_detector_free(d);
+}
+
+/* System ports weigh 3: 7 of them are 21 points. Spread over more than 60 s they are not. */
+static void test_vertical_system(void **state)
+{
+        (void)state;
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 6; i++)
+                feed(d, probe(2, (uint16_t)(100 + i), PS_TCP, 0x02), 1000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), 0);
+        feed(d, probe(2, 106, PS_TCP, 0x02), 1000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 12; i++) /* one every 20 s: never 21 points in one window */
+                feed(d, probe(3, (uint16_t)(100 + i), PS_TCP, 0x02), 1000 + (int64_t)i * 20000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), 0);
+        watch_detector_free(d);
+}
+
+/* Slow: the 25th distinct port whatever the pace; 15 min idle forgets. */
+static void test_slow(void **state)
+{
+        (void)state;
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 24; i++)
+                feed(d, probe(4, (uint16_t)(5000 + i), PS_UDP, 0), (int64_t)i * 120000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), 0);
+        feed(d, probe(4, 5024, PS_UDP, 0), 24 * 120000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_SLOW), 1);
+
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 24; i++)
+                feed(d, probe(5, (uint16_t)(5000 + i), PS_UDP, 0), (int64_t)i * 120000, &s);
+        /* 16 minutes of silence, then one more: a new story, not the 25th port */
+        feed(d, probe(5, 5024, PS_UDP, 0), 23 * 120000 + 16 * 60000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), 0);
+        watch_detector_free(d);
+}
+
+/* Sweep: one port across 10 local addresses within 60 s. */
+static void test_sweep(void **state)
+{
+        (void)state;
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint8_t i = 0; i < 10; i++) {
+                struct watch_packet p = probe(6, 23, PS_TCP, 0x02);
+                p.daddr[3] = (uint8_t)(10 + i);
+                feed(d, p, 1000 + i, &s);
+                assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_NONE), i == 9 ? 1 : 0);
+        }
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_SWEEP), 1);
+        assert_int_equal(s.ev[s.n - 1].targets, 10);
+        watch_detector_free(d);
+}
+
+/* Stealth probes are a scan on the first packet; SYN is not stealth, RST/ACK never count. */
+static void test_stealth(void **state)
+{
+        (void)state;
+        assert_true(watch_probe_is_stealth(PS_TCP, 0x01));  /* FIN */
+        assert_true(watch_probe_is_stealth(PS_TCP, 0x00));  /* NULL */
+        assert_true(watch_probe_is_stealth(PS_TCP, 0x29));  /* Xmas */
+        assert_true(watch_probe_is_stealth(PS_TCP, 0x03));  /* SYN+FIN */
+        assert_false(watch_probe_is_stealth(PS_TCP, 0x02)); /* SYN */
+        assert_false(watch_probe_is_stealth(PS_TCP, 0x14)); /* RST+ACK */
+        assert_false(watch_probe_is_stealth(PS_UDP, 0x00));
+        assert_string_equal(watch_probe_type(PS_TCP, 0x29), "xmas");
+        assert_string_equal(watch_probe_type(PS_TCP, 0x00), "null");
+        assert_string_equal(watch_probe_type(PS_TCP, 0x03), "syn-fin");
+        assert_string_equal(watch_probe_type(PS_UDP, 0), "udp");
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        feed(d, probe(7, 8080, PS_TCP, 0x29), 1000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_STEALTH), 1);
+        watch_detector_free(d);
+}
+
+/* One (source, port) probe event per 10 minutes; dark ports named with a registry. */
+static void test_repeat_and_dark(void **state)
+{
+        (void)state;
+        static const char csv[] =
+                "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
+                "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n"
+                ",250,tcp,Reserved,,,,,,,,\n"
+                "ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,,,,\n";
+        struct registry *reg = NULL;
+        struct ps_error err;
+        assert_int_equal(registry_parse_buffer("mini", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &reg, &err), 0);
+        struct watch_rules r;
+        watch_rules_default(&r);
+        struct watch_detector *d = watch_detector_new(&r, reg);
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        feed(d, probe(8, 250, PS_TCP, 0x02), 1000, &s);
+        feed(d, probe(8, 250, PS_TCP, 0x02), 2000, &s);
+        feed(d, probe(8, 250, PS_TCP, 0x02), 599000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_DARK_PORT), 1);
+        feed(d, probe(8, 250, PS_TCP, 0x02), 602000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_DARK_PORT), 2);
+        feed(d, probe(8, 22, PS_TCP, 0x02), 602000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_CLOSED_PORT), 1);
+        struct verdict_context vc = { .registry = reg };
+        watch_event_judge(&s.ev[0], &vc);
+        assert_true(s.ev[0].judged);
+        assert_int_equal(s.ev[0].verdict.status, REGISTRY_RESERVED);
+        assert_int_equal(s.ev[0].verdict.kind, VERDICT_SUSPICIOUS);
+        watch_detector_free(d);
+
+        /* --dark-only: the assigned port is not reported */
+        r.probes_all = false;
+        d = watch_detector_new(&r, reg);
+        memset(&s, 0, sizeof(s));
+        feed(d, probe(9, 22, PS_TCP, 0x02), 1000, &s);
+        feed(d, probe(9, 250, PS_TCP, 0x02), 1000, &s);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.ev[0].rule, WATCH_RULE_DARK_PORT);
+        watch_detector_free(d);
+        registry_close(reg);
+}
+
+/* Loopback sources and chatty ports are ignored by default; --ignore adds sources and ports. */
+static void test_ignore(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(watch_rules_ignore(&r, "198.18.0.64/26"), 0);
+        assert_int_equal(watch_rules_ignore(&r, "7000-7010/udp"), 0);
+        assert_int_equal(watch_rules_ignore(&r, "1.2.3.4/33"), -EINVAL);
+        assert_int_equal(watch_rules_ignore(&r, "70000"), -EINVAL);
+        assert_int_equal(watch_rules_ignore(&r, "9-8"), -EINVAL);
+        assert_int_equal(watch_rules_ignore(&r, "22/xyz"), -EINVAL);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        struct watch_packet lo = probe(1, 2222, PS_TCP, 0x02);
+        lo.saddr[0] = 127;
+        feed(d, lo, 1000, &s);
+        feed(d, probe(1, 5353, PS_UDP, 0), 1000, &s);   /* mDNS */
+        feed(d, probe(70, 2222, PS_TCP, 0x02), 1000, &s); /* inside 198.18.0.64/26 */
+        feed(d, probe(1, 7005, PS_UDP, 0), 1000, &s);
+        assert_int_equal(s.n, 0);
+        feed(d, probe(1, 7005, PS_TCP, 0x02), 1000, &s); /* the port was ignored for UDP only */
+        feed(d, probe(128, 2222, PS_TCP, 0x02), 1000, &s);
+        assert_int_equal(s.n, 2);
+        watch_detector_free(d);
+}
+
+/* The table of sources is bounded: the least recently used goes. */
+static void test_bounded(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(watch_rules_set(&r, "max-sources=16"), 0);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        static struct sink s;
+        for (unsigned i = 0; i < 1000; i++) {
+                struct watch_packet p = probe((uint8_t)i, 3000, PS_TCP, 0x02);
+                p.saddr[2] = (uint8_t)(i >> 8);
+                memset(&s, 0, sizeof(s));
+                feed(d, p, 1000 + i, &s);
+        }
+        size_t n;
+        uint64_t evicted;
+        watch_detector_stats(d, &n, &evicted);
+        assert_int_equal(n, 16);
+        assert_int_equal(evicted, 1000 - 16);
+        watch_detector_free(d);
+}
+
+static void test_rules_syntax(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(r.vertical_points, 21);
+        assert_int_equal(watch_rules_set(&r, "vertical-points=15"), 0);
+        assert_int_equal(r.vertical_points, 15);
+        assert_int_equal(watch_rules_set(&r, "vertical-points=0"), -EINVAL);
+        assert_int_equal(watch_rules_set(&r, "vertical-points="), -EINVAL);
+        assert_int_equal(watch_rules_set(&r, "nonsense=3"), -EINVAL);
+        assert_int_equal(watch_rules_set(&r, "slow-ports=-1"), -EINVAL);
+        assert_int_equal(watch_rules_set(&r, "summary"), -EINVAL);
+}
+
+/* The syslog line of a scan is one line with the source right after "from " (fail2ban's <HOST>). */
+static void test_syslog_line(void **state)
+{
+        (void)state;
+        struct watch_event e = { .kind = WATCH_EVENT_SCAN, .rule = WATCH_RULE_VERTICAL, .family = AF_INET,
+                                 .proto = PS_TCP, .port = 80, .probes = 300, .ports = 290 };
+        uint8_t a[4] = { 198, 18, 0, 1 };
+        memcpy(e.source, a, 4);
+        char buf[256];
+        watch_format_syslog(&e, buf, sizeof(buf));
+        assert_string_equal(buf, "port scan from 198.18.0.1: 300 probes, 290 closed ports, rule vertical");
+        assert_null(strchr(buf, '\n'));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_vertical_user), cmocka_unit_test(test_vertical_system),
+                cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
+                cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
+                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
+                cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Integration tests of portscope-watch in network namespaces this test creates.
+
+  scanner 198.18.20.1/24 --veth-- 198.18.20.2/24 target   (watched)
+  scanner 198.18.21.1/24 --veth-- 198.18.21.2/24 third    (must never show up)
+
+Only 198.18.0.0/15 is used. Every assertion looks at events of the namespaces made here: other
+tests may be scanning at the same time, in namespaces of their own.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+BUILD = os.environ.get("PORTSCOPE_BUILD", "build")
+WATCH = os.environ.get("PORTSCOPE_WATCH_BIN", os.path.join(BUILD, "portscope-watch"))
+SCAN = os.environ.get("PORTSCOPE_SCAN_BIN", os.path.join(BUILD, "portscope-scan"))
+SRC = os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+TAG = str(os.getpid())
+S, T, X = f"ps-watch-s-{TAG}", f"ps-watch-t-{TAG}", f"ps-watch-x-{TAG}"
+T_ADDR, X_ADDR, S_ADDR, SX_ADDR = "198.18.20.2", "198.18.21.2", "198.18.20.1", "198.18.21.1"
+
+failures = []
+checks = 0
+
+
+def check(cond, what, detail=""):
+    global checks
+    checks += 1
+    if cond:
+        print(f"ok: {what}")
+    else:
+        print(f"FAIL: {what} {detail}")
+        failures.append(what)
+
+
+def iana():
+    for d in (os.environ.get("PORTSCOPE_TEST_IANA_DIR"), os.path.join(SRC, "..", "shared", "data", "iana")):
+        if d:
+            p = os.path.join(d, "service-names-port-numbers.2026-02.csv")
+            if os.path.exists(p):
+                return os.path.abspath(p)
+    return None
+
+
+CSV = iana()
+
+
+def run(*cmd, check=True, **kw):
+    return subprocess.run(list(cmd), check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def skip(reason):
+    print(f"skipped: {reason}")
+    sys.exit(77)
+
+
+def netns_inode(name):
+    return os.stat(f"/run/netns/{name}").st_ino
+
+
+def up():
+    for n in (S, T, X):
+        run("ip", "netns", "add", n)
+        run("ip", "-n", n, "link", "set", "lo", "up")
+    run("ip", "link", "add", "pswatch0", "netns", S, "type", "veth", "peer", "name", "pswatch1", "netns", T)
+    run("ip", "link", "add", "pswatch2", "netns", S, "type", "veth", "peer", "name", "pswatch3", "netns", X)
+    for ns, dev, addr in ((S, "pswatch0", S_ADDR), (T, "pswatch1", T_ADDR), (S, "pswatch2", SX_ADDR),
+                          (X, "pswatch3", X_ADDR)):
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1", check=False)
+        run("ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev)
+        run("ip", "-n", ns, "link", "set", dev, "up")
+    # the kernel's ICMP rate limit would hide UDP replies, not our probes; keep it out of the way
+    for ns in (T, X):
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", check=False)
+
+
+def down():
+    for n in (S, T, X):
+        subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
+
+
+class Watch:
+    """portscope-watch --jsonl in the background; events collected by a reader thread."""
+
+    def __init__(self, *args, netns=T):
+        cmd = [WATCH, "--jsonl", "--registry", CSV] + (["--netns", netns] if netns else []) + list(args)
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.events = []
+        self.lock = threading.Lock()
+        self.t = threading.Thread(target=self._read, daemon=True)
+        self.t.start()
+        self.wait_for(lambda e: e["event"] == "status", 10, "the status line")
+
+    def _read(self):
+        for line in self.p.stdout:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                ev = {"event": "unparsable", "line": line}
+            with self.lock:
+                self.events.append(ev)
+
+    def wait_for(self, pred, timeout, what):
+        end = time.time() + timeout
+        while time.time() < end:
+            with self.lock:
+                for e in self.events:
+                    if pred(e):
+                        return e
+            if self.p.poll() is not None and not self.t.is_alive():
+                break
+            time.sleep(0.05)
+        return None
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.t.join(timeout=5)
+        self.stderr = self.p.stderr.read()
+        self.p.stderr.close()
+        return self.p.returncode
+
+    def all(self):
+        with self.lock:
+            return list(self.events)
+
+
+def in_ns(ns, code):
+    return run("ip", "netns", "exec", ns, sys.executable, "-c", code, check=False)
+
+
+def tcp_probe(ns, addr, port):
+    in_ns(ns, f"""
+import socket
+s = socket.socket(); s.settimeout(2)
+try: s.connect(({addr!r}, {port}))
+except OSError: pass
+""")
+
+
+def udp_probe(ns, addr, port):
+    in_ns(ns, f"""
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(b'portscope-watch-test', ({addr!r}, {port}))
+""")
+
+
+def is_probe(port, proto, netns):
+    return lambda e: (e["event"] == "probe" and e.get("port") == port and e.get("protocol") == proto
+                      and e.get("netns") == netns)
+
+
+def test_bpf(tino, xino):
+    w = Watch()
+    try:
+        tcp_probe(S, T_ADDR, 250)
+        e = w.wait_for(is_probe(250, "tcp", tino), 10, "probe 250/tcp")
+        check(e is not None, "a SYN to 250/tcp from the scanner namespace is a probe event")
+        if e:
+            check(e["status"] == "reserved", "250/tcp is said to be reserved", e)
+            check(e["rule"] == "dark-port", "250/tcp is a dark port", e)
+            check(e["source"] == S_ADDR and e["address"] == T_ADDR, "the probe names its source and address", e)
+            check(e["probe"] == "syn", "the probe is a SYN", e)
+            check(e["verdict"] == "suspicious" and e["severity"] == "high", "a dark-port probe is suspicious/high", e)
+        udp_probe(S, T_ADDR, 9999)
+        e = w.wait_for(is_probe(9999, "udp", tino), 10, "probe 9999/udp")
+        check(e is not None, "a UDP datagram to closed 9999/udp is seen")
+        if e:
+            check(e["rule"] == "closed-port" and e["status"] == "assigned", "9999/udp: closed port, assigned", e)
+
+        # a listener started and stopped in the watched namespace
+        lp = subprocess.Popen(["ip", "netns", "exec", T, sys.executable, "-c", """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 4455)); s.listen()
+print('ready', flush=True); sys.stdin.read(); s.close()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lp.stdout.readline()
+        new = w.wait_for(lambda e: e["event"] == "listener-new" and e.get("port") == 4455 and e.get("netns") == tino,
+                         10, "listener-new")
+        check(new is not None, "a listener started in the watched namespace is listener-new")
+        if new:
+            check(new.get("pid") == lp.pid or new.get("process") == "python3",
+                  "listener-new names the process", new)
+            check(new.get("pid", 0) > 0, "listener-new carries a pid", new)
+            check("verdict" in new and "severity" in new and new.get("reason"), "listener-new carries a verdict", new)
+        # while it listens, a SYN to it is no probe
+        tcp_probe(S, T_ADDR, 4455)
+        lp.stdin.close()
+        lp.wait()
+        gone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4455 and e.get("netns") == tino,
+                          10, "listener-gone")
+        check(gone is not None, "the listener stopped is listener-gone")
+        check(not any(e["event"] == "probe" and e.get("port") == 4455 for e in w.all()),
+              "a SYN to a port that listens is not a probe")
+
+        # a SYN scan from the scanner namespace: one scan event naming its source
+        nmap = subprocess.run(["sh", "-c", "command -v nmap"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        if nmap:
+            run("ip", "netns", "exec", S, nmap, "-n", "-Pn", "-sS", "-p", "1-300", "--max-retries", "0",
+                "-T4", T_ADDR, check=False)
+            scanner = "nmap"
+        else:
+            run("ip", "netns", "exec", S, SCAN, "--engine", "syn", "-p", "1-300", T_ADDR, check=False)
+            scanner = "portscope scan"
+        sc = w.wait_for(lambda e: e["event"] == "scan" and e.get("netns") == tino and not e.get("final"), 10, "scan")
+        check(sc is not None, f"a SYN scan ({scanner}) is a scan event")
+        if sc:
+            check(sc["source"] == S_ADDR, "the scan event names its source", sc)
+            check(sc["rule"] == "vertical", "the scan is vertical", sc)
+            check(sc["ports"] >= 7 and sc["probes"] >= sc["ports"], "the scan counts ports and probes", sc)
+        time.sleep(0.5)
+        scans = [e for e in w.all() if e["event"] == "scan" and e.get("netns") == tino and not e.get("final")]
+        check(len(scans) == 1, "one scan event, not one per probe", len(scans))
+
+        # the third namespace is probed too: none of it may show up here
+        tcp_probe(S, X_ADDR, 251)
+        udp_probe(S, X_ADDR, 9998)
+        time.sleep(0.5)
+    finally:
+        rc = w.stop()
+    evs = w.all()
+    check(rc == 0, "SIGINT stops watch with status 0", (rc, w.stderr))
+    check(all(e.get("netns", tino) == tino for e in evs), "nothing from another namespace leaks in",
+          [e for e in evs if e.get("netns", tino) != tino][:3])
+    check(not any(e.get("port") in (251, 9998) for e in evs), "probes of the third namespace are not reported")
+    finals = [e for e in evs if e["event"] == "scan" and e.get("final")]
+    check(any(f["source"] == S_ADDR for f in finals), "on stopping, a final scan summary per source", finals)
+    check(not any(e["event"] == "unparsable" for e in evs), "every line is JSON")
+
+
+def test_all_netns(tino, xino):
+    w = Watch("--all-netns", netns=None)
+    try:
+        tcp_probe(S, X_ADDR, 252)
+        tcp_probe(S, T_ADDR, 253)
+        ex = w.wait_for(is_probe(252, "tcp", xino), 10, "probe in third")
+        et = w.wait_for(is_probe(253, "tcp", tino), 10, "probe in target")
+    finally:
+        w.stop()
+    check(ex is not None and et is not None, "--all-netns sees probes in every namespace")
+    if ex:
+        check(ex.get("netns_name") == X, "--all-netns names the namespace", ex)
+
+
+def test_ipv6_and_stealth(tino):
+    """IPv6 TCP and UDP to ::1 inside the watched namespace (loopback sources let in), and a FIN
+    probe from a source this watch has not seen: a stealth scan on the first packet."""
+    w = Watch("--include-loopback")
+    try:
+        in_ns(T, """
+import socket
+s = socket.socket(socket.AF_INET6); s.settimeout(2)
+try: s.connect(('::1', 250))
+except OSError: pass
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.sendto(b'x', ('::1', 9997))
+""")
+        e6 = w.wait_for(lambda e: is_probe(250, "tcp", tino)(e) and e["source"] == "::1", 10, "probe [::1]:250")
+        u6 = w.wait_for(lambda e: is_probe(9997, "udp", tino)(e) and e["source"] == "::1", 10, "probe [::1]:9997/udp")
+        nmap = subprocess.run(["sh", "-c", "command -v nmap"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        st = None
+        if nmap:
+            run("ip", "netns", "exec", S, nmap, "-n", "-Pn", "-sF", "-p", "7001", "--max-retries", "0", T_ADDR,
+                check=False)
+            st = w.wait_for(lambda e: e["event"] == "scan" and e.get("rule") == "stealth" and e.get("netns") == tino,
+                            10, "stealth")
+    finally:
+        w.stop()
+    check(e6 is not None, "IPv6: a SYN to [::1]:250 is a probe")
+    check(u6 is not None, "IPv6: a UDP datagram to [::1]:9997 is a probe")
+    if nmap:
+        check(st is not None and st["source"] == S_ADDR, "a FIN probe (nmap -sF) is a stealth scan at once", st)
+
+
+def test_filtered(tino):
+    """--filtered: a SYN the target's firewall drops is a probe with rule "filtered"."""
+    if subprocess.run(["sh", "-c", "command -v iptables"], stdout=subprocess.DEVNULL).returncode:
+        print("ok: (--filtered not tested: no iptables)")
+        return
+    run("ip", "netns", "exec", T, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP")
+    w = Watch("--filtered")
+    try:
+        in_ns(S, f"""
+import socket
+s = socket.socket(); s.settimeout(0.5)
+try: s.connect(({T_ADDR!r}, 7777))
+except OSError: pass
+""")
+        e = w.wait_for(lambda e: is_probe(7777, "tcp", tino)(e) and e.get("rule") == "filtered", 10, "filtered")
+    finally:
+        w.stop()
+        run("ip", "netns", "exec", T, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP",
+            check=False)
+    check(e is not None and e["source"] == S_ADDR, "--filtered: a SYN dropped by the firewall is a filtered probe", e)
+
+
+def test_packet(tino):
+    w = Watch("--method", "packet")
+    try:
+        st = w.all()[0]
+        check("packet" in st.get("message", ""), "--method packet says which method runs", st)
+        tcp_probe(S, T_ADDR, 250)
+        e = w.wait_for(is_probe(250, "tcp", tino), 10, "probe 250/tcp (packet)")
+        check(e is not None and e["status"] == "reserved", "packet method: a SYN to 250/tcp is a probe, reserved", e)
+        udp_probe(S, T_ADDR, 9999)
+        e = w.wait_for(is_probe(9999, "udp", tino), 10, "probe 9999/udp (packet)")
+        check(e is not None, "packet method: a UDP datagram to a closed port is seen")
+        lp = subprocess.Popen(["ip", "netns", "exec", T, sys.executable, "-c", """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 4456)); s.listen()
+print('ready', flush=True); sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lp.stdout.readline()
+        new = w.wait_for(lambda e: e["event"] == "listener-new" and e.get("port") == 4456, 10, "listener-new")
+        check(new is not None, "packet method: listener-new from the sock_diag reconcile")
+        tcp_probe(S, T_ADDR, 4456)
+        time.sleep(0.5)
+        lp.stdin.close()
+        lp.wait()
+    finally:
+        w.stop()
+    check(not any(e["event"] == "probe" and e.get("port") == 4456 for e in w.all()),
+          "packet method: a SYN to a port that listens is not a probe")
+
+
+def test_unprivileged():
+    r = run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            WATCH, "--jsonl", "--duration", "1", check=False)
+    check(r.returncode == 2, "unprivileged: exit status 2", r.returncode)
+    check("CAP_BPF" in r.stderr and "CAP_NET_RAW" in r.stderr, "unprivileged: the error names the capabilities",
+          r.stderr)
+    check(r.stderr.startswith("portscope: ") and r.stderr.count("\n") == 1, "unprivileged: one line", r.stderr)
+    r = run("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            WATCH, "--method", "packet", "--duration", "1", check=False)
+    check(r.returncode == 2 and "CAP_NET_RAW" in r.stderr, "unprivileged --method packet names CAP_NET_RAW", r.stderr)
+
+
+def test_usage():
+    for args, word in ((["--method", "nope"], "--method"), (["--rule", "vertical-points=x"], "--rule"),
+                       (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns")):
+        r = run(WATCH, *args, check=False)
+        check(r.returncode == 2 and r.stderr.startswith("portscope: ") and word in r.stderr,
+              f"bad {word}: one line, exit 2", r.stderr)
+
+
+def main():
+    if not os.path.exists(WATCH):
+        skip(f"{WATCH} not built")
+    test_usage()
+    if os.geteuid() != 0:
+        skip("needs root (network namespaces, BPF)")
+    if not CSV:
+        skip("the IANA CSV (PORTSCOPE_TEST_IANA_DIR or ../shared/data/iana) is not available")
+    r = run(WATCH, "--method", "bpf", "--duration", "0", check=False)
+    if r.returncode != 0:
+        skip(f"BPF capture unavailable: {r.stderr.strip()}")
+    try:
+        up()
+    except subprocess.CalledProcessError as e:
+        down()
+        skip(f"cannot build the namespaces: {e.stderr.strip()}")
+    try:
+        tino, xino = netns_inode(T), netns_inode(X)
+        test_bpf(tino, xino)
+        test_all_netns(tino, xino)
+        test_ipv6_and_stealth(tino)
+        test_filtered(tino)
+        test_packet(tino)
+        test_unprivileged()
+    finally:
+        down()
+    print(f"{checks - len(failures)} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
