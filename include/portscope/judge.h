@@ -44,6 +44,7 @@ enum judge_rule {
         JUDGE_THREAT_NAMED,        /* a malware entry names the occupant */
         JUDGE_EPHEMERAL_CLIENT,    /* an unconnected UDP socket in the ephemeral range of a server */
         JUDGE_THREAT_PORT,         /* a malware or C2 port held by something the knowledge does not explain */
+        JUDGE_LIKELY_USE,          /* scan: not identified, but a knowledge entry says what usually runs there */
         JUDGE_SYSTEM_UNREGISTERED, /* a system port IANA has not assigned */
         JUDGE_PRIVATE_USE,         /* assigned for private use: only the owner can say */
         JUDGE_MISMATCH,            /* assigned, the servers are known, the occupant is not one */
@@ -91,6 +92,8 @@ struct judge_input {
         bool remote;                      /* judged from a scan: the identity is the answering service */
         bool probed;                      /* scan: service identification ran */
         bool not_open;                    /* scan: closed or filtered */
+        const unsigned char *banner;      /* scan: the answer's first bytes (a knowledge entry it names explains it) */
+        size_t banner_len;
         const char *state;                /* scan: "closed (reset)" and the like, for not_open */
         /* audit only */
         bool connection;                  /* not a listener (audit --all) */

@@ -11,7 +11,11 @@
  *   a malware entry for the port names the occupant    → suspicious/high threat-named
  *   UDP client socket of a server, ephemeral range     → info/none      ephemeral-client
  *   malware or C2 entry on the exact port, unexplained → suspicious/high threat-port
- *                                                        (scan, service not identified: unexplained/medium)
+ *     (unless the port's assigned service is common-   (scan, service not identified: unexplained/medium)
+ *     place: known servers and open on >= 1% of hosts
+ *     in nmap-services; then the entry is about attacks)
+ *   scan, not identified, an application entry on the   → info/low      likely-use
+ *     exact port of a port with no assigned server
  *   system port not assigned                           → suspicious/high system-unregistered
  *   assigned for private use                           → unexplained/medium private-use
  *   assigned, servers known, occupant is not one       → mismatch/medium
@@ -27,6 +31,7 @@
  * Kubernetes NodePorts) explains only an occupant it names: it is never cited against one. */
 #include "portscope/judge.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,13 +44,16 @@ static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
         "not-open",        "connection",          "baseline",    "raw",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
-        "threat-port",     "system-unregistered", "private-use", "mismatch",
+        "threat-port",     "likely-use",          "system-unregistered", "private-use", "mismatch",
         "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
         "no-registry",
 };
 
 /* A range wider than this is a convention for a span of ports, not a claim about each port. */
 #define NARROW_SPAN 16
+/* nmap-services' fraction of scanned hosts with the port open above which its service is
+ * commonplace (about the 100 most often open TCP ports). */
+#define COMMONPLACE 0.01
 
 const char *verdict_kind_name(enum verdict_kind k)
 {
@@ -407,6 +415,23 @@ static void registry_facts(const struct judge_context *c, const struct judge_inp
         }
 }
 
+/* Whether the banner names word (at least 4 characters, bounded by non-alphanumerics). */
+static bool banner_names(const struct judge_input *in, const char *word)
+{
+        size_t n = strlen(word);
+        if (!in->banner || n < 4 || in->banner_len < n)
+                return false;
+        for (size_t i = 0; i + n <= in->banner_len; i++) {
+                if (strncasecmp((const char *)in->banner + i, word, n) != 0)
+                        continue;
+                bool before = i == 0 || !isalnum(in->banner[i - 1]);
+                bool after = i + n == in->banner_len || !isalnum(in->banner[i + n]);
+                if (before && after)
+                        return true;
+        }
+        return false;
+}
+
 static void judge_rules(const struct judge_context *c, const struct judge_input *in, struct judgement *j)
 {
         const struct judge_identity *who = in->who && in->who->nnames ? in->who : NULL;
@@ -449,8 +474,9 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                 if (!covers_narrowly(kent[i], in->port, in->proto))
                         order[no++] = kent[i];
 
-        /* A knowledge entry that names the occupant: benign kinds first. */
-        for (int pass = 0; who && pass < 2; pass++)
+        /* A knowledge entry that names the occupant (or that the answer names: "X-Varnish"):
+         * benign kinds first. */
+        for (int pass = 0; (who || in->banner) && pass < 2; pass++)
                 for (size_t i = 0; i < no; i++) {
                         const struct knowledge_entry *k = order[i];
                         if ((pass == 0) == is_threat(k))
@@ -458,6 +484,13 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                         bool named = identity_has(who, k->name, &j->matched);
                         for (size_t p = 0; !named && p < k->nprocesses; p++)
                                 named = identity_has(who, k->processes[p], &j->matched);
+                        if (!named && in->remote && covers_narrowly(k, in->port, in->proto)) {
+                                named = banner_names(in, k->name);
+                                for (size_t p = 0; !named && p < k->nprocesses; p++)
+                                        named = banner_names(in, k->processes[p]);
+                                if (named)
+                                        j->matched = k->name;
+                        }
                         if (!named)
                                 continue;
                         j->knowledge = k;
@@ -475,13 +508,39 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
         /* The first entry on the exact port is the context a reason may cite. */
         if (nexact)
                 j->context = order[0];
-        for (size_t i = 0; i < nexact; i++)
+        /* A malware entry on a port whose assigned service is commonplace (known servers, and open
+         * on at least 1% of the hosts nmap scans) is about attacks on that service (Code Red on
+         * 80, Conficker on 445): a stranger there is a mismatch, not a backdoor. */
+        const struct knowledge_service *legit = NULL;
+        for (size_t i = 0; assigned && i < j->nservices && !legit; i++) {
+                const struct knowledge_service *ks = c->knowledge ? knowledge_service(c->knowledge, j->services[i]) : NULL;
+                if (ks && ks->nservers)
+                        legit = ks;
+        }
+        if (legit && c->registry) {
+                struct registry_observed obs[8];
+                size_t n = registry_observed(c->registry, in->port, obs, 8);
+                double freq = 0;
+                for (size_t i = 0; i < n && i < 8; i++)
+                        if (obs[i].proto == in->proto && obs[i].frequency > freq)
+                                freq = obs[i].frequency;
+                if (freq < COMMONPLACE)
+                        legit = NULL;
+        }
+        for (size_t i = 0; i < nexact && !legit; i++)
                 if (is_threat(order[i])) {
                         j->knowledge = order[i];
                         if (unidentified)
                                 return set(j, JUDGE_THREAT_PORT, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
                         return set(j, JUDGE_THREAT_PORT, VERDICT_SUSPICIOUS, VERDICT_HIGH);
                 }
+        /* A scan that could not identify the service: what usually runs there is worth saying. */
+        if (unidentified && !legit && (range != PS_RANGE_SYSTEM || assigned))
+                for (size_t i = 0; i < nexact; i++)
+                        if (order[i]->kind == KNOWLEDGE_APPLICATION || order[i]->kind == KNOWLEDGE_DEVELOPMENT) {
+                                j->knowledge = order[i];
+                                return set(j, JUDGE_LIKELY_USE, VERDICT_INFO, VERDICT_LOW);
+                        }
         if (!c->registry)
                 return set(j, JUDGE_NO_REGISTRY, VERDICT_UNEXPLAINED, unidentified ? VERDICT_LOW : VERDICT_MEDIUM);
         if (j->status == REGISTRY_ASSIGNED && j->nservices == 0 && range != PS_RANGE_DYNAMIC)
@@ -620,6 +679,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put(&o, "; %s %s, which nothing explains here", in->remote ? "answering:" : "held by", who);
                 else if (in->remote)
                         put(&o, "; the service was not identified (-sV would tell)");
+                break;
+        case JUDGE_LIKELY_USE:
+                put(&o, "open, the service was not identified; %u/%s is usually %s (knowledge, %s): %.*s", port, proto,
+                    j->knowledge->name, knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary),
+                    j->knowledge->summary);
                 break;
         case JUDGE_SYSTEM_UNREGISTERED:
                 put(&o, "nothing is registered on %u/%s (%s); %s here is either lost or hiding", port, proto,

@@ -247,8 +247,13 @@ static void judge_port(const struct scan_report *rep, const struct scan_port_rep
                 in->not_open = true;
                 in->state = state;
         }
-        if (s && s->name[0])
+        /* "ssl" alone names the tunnel, not the service in it. */
+        if (s && s->name[0] && strcmp(s->name, "ssl") != 0)
                 judge_identity_from_service(id, s->name, s->product);
+        if (s && s->banner_len) {
+                in->banner = s->banner;
+                in->banner_len = s->banner_len;
+        }
         in->who = id;
         judge(&c, in, ret);
 }
