@@ -1,4 +1,4 @@
-/* portscope serve — internals shared by the files of src/lib/http (not a public interface).
+/* portscope serve — internals shared by the files of src/serve (not a public interface).
  *
  * Unit tests and the fuzzer include this header too: the buffer, the escapers, the request
  * target parser and the rate limiter are pure and have no dependency on libmicrohttpd. */

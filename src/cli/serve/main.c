@@ -1,5 +1,5 @@
 /* portscope-serve: `portscope serve`. Thin: parse options, open the registry and the knowledge,
- * start the server (src/lib/http), wait for SIGTERM or SIGINT, stop gracefully. */
+ * start the server (src/serve), wait for SIGTERM or SIGINT, stop gracefully. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
