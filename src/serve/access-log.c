@@ -36,6 +36,28 @@ static void add_str(struct line *l, const char *s)
         add(l, s, strlen(s));
 }
 
+/* "01/Dec/2026:17:48:35 +0000" (Common Log Format, UTC) without gmtime_r(), which takes the
+ * time zone lock of the C library on every call. Days to civil date: H. Hinnant's algorithm. */
+static void clf_time(time_t t, char out[128])
+{
+        static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        long long days = (long long)t / 86400, secs = (long long)t % 86400;
+        if (secs < 0) {
+                secs += 86400;
+                days--;
+        }
+        long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+        long long doe = z - era * 146097;
+        long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        long long mp = (5 * doy + 2) / 153;
+        long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        long long y = yoe + era * 400 + (m <= 2);
+        snprintf(out, 128, "%02lld/%s/%04lld:%02lld:%02lld:%02lld +0000", d, months[m - 1], y, secs / 3600,
+                 secs / 60 % 60, secs % 60);
+}
+
 /* What ps_term_escape() writes unchanged. */
 static bool plain(const char *s, size_t n)
 {
@@ -65,16 +87,13 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
                                   sizeof addr);
         }
-        char when[40];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        if (strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm) == 0)
-                when[0] = '\0';
+        char when[128];
+        clf_time(time(NULL), when);
         const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
         const char *method = rq->method[0] ? rq->method : "-";
         char tail[64];
-        snprintf(tail, sizeof tail, "\" %.3fms\n", seconds * 1e3);
+        unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
+        snprintf(tail, sizeof tail, "\" %llu.%03llums\n", us / 1000, us % 1000);
         char mid[48];
         snprintf(mid, sizeof mid, "%s%s\" %u - \"", rq->version[0] ? " " : "", rq->version, status);
 

@@ -37,17 +37,16 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
 {
         struct http_server *s = cls;
         (void)conn;
-        struct req *rq = calloc(1, sizeof *rq);
+        size_t len = strlen(uri);
+        bool fits = len <= HTTP_TARGET_MAX;
+        struct req *rq = calloc(1, sizeof *rq + (fits ? len + 1 : 0));
         if (!rq)
                 return NULL;
         rq->start_ns = server_now_ns();
-        size_t len = strlen(uri);
-        if (len <= HTTP_TARGET_MAX) {
-                rq->target = malloc(len + 1);
-                if (rq->target) {
-                        memcpy(rq->target, uri, len + 1);
-                        rq->target_len = len;
-                }
+        if (fits) {
+                rq->target = rq->target_buf;
+                memcpy(rq->target, uri, len + 1);
+                rq->target_len = len;
         }
         atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
         return rq;
@@ -75,7 +74,6 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
                                       memory_order_relaxed);
         }
         atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
-        free(rq->target);
         free(rq->body);
         free(rq);
 }

@@ -178,7 +178,8 @@ const char *http_page_script(void);
 /* API objects (new references, NULL on OOM). */
 json_t *http_api_port(const struct http_ctx *c, uint16_t port);
 json_t *http_api_search(const struct http_ctx *c, const char *q);
-/* Sets *ret_status: 200, or 501 when listing sockets is not possible. */
+/* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
+ * cannot be listed (an API error object) or on OOM (NULL). */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
 /* Appends an HTML table of this machine's listeners (protocol, address, port, processes). */

@@ -24,7 +24,7 @@
 #define BODY_MAX 1024                  /* POST /feedback: "page=...&helpful=yes" */
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
 #define CACHE_BUDGET (96u << 20)       /* bytes of cached port pages and objects */
-#define CONN_MEMORY (32u << 10)        /* per-connection pool: request line + headers */
+#define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
 
@@ -49,6 +49,7 @@ struct req {
         struct http_route route;
         char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
         size_t body_len;
+        char target_buf[];            /* target points here */
 };
 
 /* ---- cached responses ---------------------------------------------------------------------- */

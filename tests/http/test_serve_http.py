@@ -21,7 +21,7 @@ import pstest  # noqa: E402
 from pstest import check, finish, skip  # noqa: E402
 
 SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                              "src", "lib", "http", "portscope-serve")
+                                                              "portscope-serve")
 CSV = pstest.iana_csv()
 TMP = tempfile.mkdtemp(prefix="portscope-serve-test-")
 
@@ -533,11 +533,29 @@ def test_show_local():
             check(st == 200 and h.get("content-type") == "application/json", f"--show-local serves /api/v1/listeners ({st})")
             check(h.get("cache-control") == "no-store", "listeners are never cached")
             obj = json.loads(body)
-            mine = [e for e in obj.get("listeners", []) if e.get("port") == s.port]
-            check(mine and mine[0]["address"] == "127.0.0.1", "the server sees itself listening")
+            mine = [e for e in obj.get("listeners", []) if e.get("port") == s.port and e.get("protocol") == "tcp"]
+            check(mine and mine[0]["address"] == "127.0.0.1" and mine[0]["process"] == "portscope-serve",
+                  f"the server sees itself listening ({mine})")
             theirs = [e for e in obj.get("listeners", []) if e.get("port") == lport]
-            names = [p.get("comm") for e in theirs for p in e.get("processes", [])]
-            check("<script>x" in names, f"a hostile process name is reported ({names})")
+            names = [p.get("process") for e in theirs for p in e.get("owners", [])]
+            check("<script>x" in names and theirs[0].get("process") == "<script>x",
+                  f"a hostile process name is reported ({names})")
+            check(all(e.get("verdict") and e.get("severity") and "reason" in e for e in obj["listeners"]),
+                  "each listener carries its verdict, severity and reason")
+            check(isinstance(obj.get("registry"), dict), "and the registry it was judged by")
+            if os.path.exists(pstest.BIN):
+                # The same vocabulary as `portscope listening --json`: the audit library's own JSON.
+                rc, out, err = pstest.run("listening", "--json", "--registry", CSV)
+                if rc in (0, 1):
+                    cli = json.loads(out)
+                    check(set(obj) == set(cli) - {"elapsed_ms"},
+                          f"the same members as `portscope listening --json` ({sorted(set(obj) ^ set(cli))})")
+                    ck = set(cli["listeners"][0]) if cli.get("listeners") else set()
+                    check(ck and all(set(e) == ck for e in obj["listeners"]),
+                          "every listener has the fields of `portscope listening --json`")
+                    cown = [set(p) for e in cli["listeners"] for p in e.get("owners", [])]
+                    aown = [set(p) for e in obj["listeners"] for p in e.get("owners", [])]
+                    check(cown and aown and aown[0] == cown[0], "and so has every owner")
             check(b"<script>" not in body and b"\\u003cscript\\u003ex" in body, "and escaped in the JSON bytes")
             st, h, body = s.get("/api/v1/listeners", headers={"Host": "attacker.example:%d" % s.port})
             check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
