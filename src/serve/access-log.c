@@ -36,9 +36,26 @@ static void add_str(struct line *l, const char *s)
         add(l, s, strlen(s));
 }
 
+/* Writes v in decimal, zero-padded to width; returns the length. snprintf() costs as much as
+ * the rest of a log line, and the line is written on every request. */
+static size_t fmt_u(char *p, unsigned long long v, int width)
+{
+        char tmp[24];
+        int n = 0;
+        do {
+                tmp[n++] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        while (n < width)
+                tmp[n++] = '0';
+        for (int i = 0; i < n; i++)
+                p[i] = tmp[n - 1 - i];
+        return (size_t)n;
+}
+
 /* "01/Dec/2026:17:48:35 +0000" (Common Log Format, UTC) without gmtime_r(), which takes the
  * time zone lock of the C library on every call. Days to civil date: H. Hinnant's algorithm. */
-static void clf_time(time_t t, char out[128])
+static void clf_time(time_t t, char out[64])
 {
         static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -54,8 +71,24 @@ static void clf_time(time_t t, char out[128])
         long long mp = (5 * doy + 2) / 153;
         long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
         long long y = yoe + era * 400 + (m <= 2);
-        snprintf(out, 128, "%02lld/%s/%04lld:%02lld:%02lld:%02lld +0000", d, months[m - 1], y, secs / 3600,
-                 secs / 60 % 60, secs % 60);
+        if (y < 0 || y > 9999) {
+                snprintf(out, 64, "-");
+                return;
+        }
+        char *p = out;
+        p += fmt_u(p, (unsigned long long)d, 2);
+        *p++ = '/';
+        memcpy(p, months[m - 1], 3);
+        p += 3;
+        *p++ = '/';
+        p += fmt_u(p, (unsigned long long)y, 4);
+        *p++ = ':';
+        p += fmt_u(p, (unsigned long long)(secs / 3600), 2);
+        *p++ = ':';
+        p += fmt_u(p, (unsigned long long)(secs / 60 % 60), 2);
+        *p++ = ':';
+        p += fmt_u(p, (unsigned long long)(secs % 60), 2);
+        memcpy(p, " +0000", 7);
 }
 
 /* What ps_term_escape() writes unchanged. */
@@ -81,21 +114,41 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         if (ci && ci->client_addr) {
                 const struct sockaddr *sa = ci->client_addr;
-                if (sa->sa_family == AF_INET)
-                        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr, sizeof addr);
-                else if (sa->sa_family == AF_INET6)
+                if (sa->sa_family == AF_INET) {
+                        const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+                        char *p = addr;
+                        for (int i = 0; i < 4; i++) {
+                                p += fmt_u(p, b[i], 1);
+                                *p++ = i < 3 ? '.' : '\0';
+                        }
+                } else if (sa->sa_family == AF_INET6)
                         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
                                   sizeof addr);
         }
-        char when[128];
+        char when[64];
         clf_time(time(NULL), when);
         const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
         const char *method = rq->method[0] ? rq->method : "-";
-        char tail[64];
+        char tail[48], *p = tail;
         unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
-        snprintf(tail, sizeof tail, "\" %llu.%03llums\n", us / 1000, us % 1000);
+        memcpy(p, "\" ", 2);
+        p += 2;
+        p += fmt_u(p, us / 1000, 1);
+        *p++ = '.';
+        p += fmt_u(p, us % 1000, 3);
+        memcpy(p, "ms\n", 4);
         char mid[48];
-        snprintf(mid, sizeof mid, "%s%s\" %u - \"", rq->version[0] ? " " : "", rq->version, status);
+        p = mid;
+        if (rq->version[0]) {
+                size_t vl = strlen(rq->version);
+                *p++ = ' ';
+                memcpy(p, rq->version, vl);
+                p += vl;
+        }
+        memcpy(p, "\" ", 2);
+        p += 2;
+        p += fmt_u(p, status, 1);
+        memcpy(p, " - \"", 5);
 
         struct line line = { .len = 0 }, *l = &line;
         add_str(l, addr);
