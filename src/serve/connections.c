@@ -79,7 +79,7 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
 }
 
 void connections_on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-                          enum MHD_ConnectionNotificationCode toe)
+                               enum MHD_ConnectionNotificationCode toe)
 {
         struct http_server *s = cls;
         if (toe == MHD_CONNECTION_NOTIFY_STARTED) {

@@ -33,7 +33,7 @@ static void add_common(struct http_server *s, struct MHD_Response *r, const char
 
 /* Takes ownership of body (malloc'd). */
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
-                                          const char *cache, const char *etag)
+                                  const char *cache, const char *etag)
 {
         struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
         if (!r) {
@@ -85,7 +85,7 @@ static bool etag_matches(struct MHD_Connection *conn, const char *etag)
 }
 
 static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Connection *conn,
-                                         const char *etag, const char *cache)
+                                            const char *etag, const char *cache)
 {
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         if (!r)
@@ -100,7 +100,7 @@ static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Co
 }
 
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
-                                   struct cached *c, const char *cache)
+                               struct cached *c, const char *cache)
 {
         if (etag_matches(conn, c->etag))
                 return respond_not_modified(s, conn, c->etag, cache);
@@ -109,7 +109,7 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
 
 /* Sends body (malloc'd, taken over); 200 responses get an ETag and honour If-None-Match. */
 enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                                 char *body, size_t len, const char *type, const char *cache)
+                             char *body, size_t len, const char *type, const char *cache)
 {
         char etag[20];
         bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
@@ -161,7 +161,7 @@ char *respond_json_text(json_t *o, size_t *ret_len)
 }
 
 enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                                 json_t *o, const char *cache)
+                             json_t *o, const char *cache)
 {
         if (!o)
                 return MHD_NO;
@@ -174,7 +174,7 @@ enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn,
 }
 
 enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                                  const char *message, bool api)
+                              const char *message, bool api)
 {
         if (api)
                 return respond_json(s, conn, status, http_api_error(&s->ctx, (int)status, message), RESPOND_CACHE_NONE);
@@ -191,7 +191,7 @@ enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn
 
 /* Renders a page into a body; returns its status or -errno. */
 enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status,
-                                 struct http_buf *b, const char *cache)
+                             struct http_buf *b, const char *cache)
 {
         if (status < 0) {
                 http_buf_free(b);

@@ -74,16 +74,16 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         int hn = http_query_get(rq->body, rq->body_len, "helpful", helpful, sizeof helpful);
         if (pn <= 0 || hn <= 0 || (strcmp(helpful, "yes") != 0 && strcmp(helpful, "no") != 0))
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
-                                  "expected a form with page=/PATH and helpful=yes or helpful=no", false);
+                                     "expected a form with page=/PATH and helpful=yes or helpful=no", false);
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
                 return respond_error(s, conn, MHD_HTTP_FORBIDDEN, "votes are taken only from this site's own pages",
-                                  false);
+                                     false);
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "feedback is taken only for pages of this site",
-                                  false);
+                                     false);
         unsigned char key[16];
         size_t klen = connections_client_key(conn, key);
         if (!http_ratelimit_take(s->votes, key, klen, (double)server_now_ns() / 1e9)) {
@@ -111,7 +111,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         }
         if (http_feedback_vote(s->ctx.feedback, page, strcmp(helpful, "yes") == 0) < 0)
                 return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                  "the vote could not be stored right now (the store is busy); please try again", false);
+                                     "the vote could not be stored right now (the store is busy); please try again", false);
         atomic_fetch_add_explicit(&s->m.votes_total, 1, memory_order_relaxed);
         struct http_buf loc;
         http_buf_init(&loc, 2048);
@@ -259,12 +259,12 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_ROUTE_API_LISTENERS: {
                 if (!s->ctx.show_local)
                         return respond_error(s, conn, MHD_HTTP_NOT_FOUND,
-                                          "listeners are not served: start portscope serve with --show-local", true);
+                                             "listeners are not served: start portscope serve with --show-local", true);
                 if (!host_is_local_literal(conn))
                         return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
-                                          "listeners are served only to requests for this machine's address "
-                                          "(Host: 127.0.0.1, [::1] or localhost)",
-                                          true);
+                                             "listeners are served only to requests for this machine's address "
+                                             "(Host: 127.0.0.1, [::1] or localhost)",
+                                             true);
                 int status = 500;
                 json_t *o = http_api_listeners(&s->ctx, &status);
                 return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_NONE);
@@ -337,10 +337,10 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
                                 return method_not_allowed(s, conn, rq, "GET, HEAD, POST");
                         if (post) {
                                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
+                                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
                                 if (cl && (strlen(cl) > 6 || strtoul(cl, NULL, 10) > BODY_MAX))
                                         return respond_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                                                          "the request body is larger than 1024 bytes", false);
+                                                             "the request body is larger than 1024 bytes", false);
                                 rq->body = calloc(1, BODY_MAX + 1);
                                 if (!rq->body)
                                         return MHD_NO;
