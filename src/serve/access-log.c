@@ -1,19 +1,152 @@
 /* portscope serve — the access log: one line per request in Common Log Format plus the duration.
  *
- * The line is formatted in memory and handed to the stream with one fwrite(), so that an
- * unbuffered standard error (the default) costs one write(2) per request, and lines of
- * concurrent requests never interleave. The target and the user agent are escaped by
- * ps_term_escape(); the common case (printable ASCII without a backslash, which it writes
- * unchanged) is copied without a stream. */
+ * A worker thread formats its line in memory and appends it whole to a pending buffer; one
+ * writer thread hands what is pending to the file with write(2) within about a millisecond: one
+ * write per line when requests are rare, one per millisecond under load. Worker threads thus
+ * never wait on the log file: when both wrote to it themselves, each write took the file's lock,
+ * and a worker preempted while holding it stalled the other. Lines never interleave. The target
+ * and the user agent are escaped by ps_term_escape(); the common case (printable ASCII without
+ * a backslash, which it writes unchanged) is copied without a stream. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 #include "portscope/util.h"
 
-#define LINE_FAST 2048 /* a line longer than this is formatted by the slow path */
+#define LINE_FAST 2048            /* a line longer than this is formatted by the slow path */
+#define PENDING_MAX (256u << 10)  /* bytes waiting for the writer; a worker waits when full */
+#define COALESCE_NS 1000000L      /* a line waits at most about this long to be written */
+
+struct access_log {
+        int fd;
+        pthread_mutex_t lock;
+        pthread_cond_t wake;  /* the writer: lines are pending, or stop */
+        pthread_cond_t room;  /* workers: the pending buffer has room again */
+        char *pending, *spare; /* PENDING_MAX bytes each; swapped by the writer */
+        size_t len;
+        bool writer_idle, stop, started;
+        pthread_t writer;
+};
+
+static void write_all(int fd, const char *p, size_t n)
+{
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return; /* nowhere to log to: the lines are lost, the requests are not */
+                p += w;
+                n -= (size_t)w;
+        }
+}
+
+static void *writer_main(void *arg)
+{
+        struct access_log *l = arg;
+        pthread_mutex_lock(&l->lock);
+        for (;;) {
+                while (l->len == 0 && !l->stop) {
+                        l->writer_idle = true;
+                        pthread_cond_wait(&l->wake, &l->lock);
+                        l->writer_idle = false;
+                }
+                if (l->len == 0)
+                        break; /* stopping, and everything written */
+                if (!l->stop) {
+                        /* Let the lines of the next millisecond join this write: under load, one
+                         * wake-up and one write(2) for many requests instead of one each. */
+                        pthread_mutex_unlock(&l->lock);
+                        struct timespec ts = { 0, COALESCE_NS };
+                        nanosleep(&ts, NULL);
+                        pthread_mutex_lock(&l->lock);
+                }
+                char *out = l->pending;
+                size_t n = l->len;
+                l->pending = l->spare;
+                l->spare = out;
+                l->len = 0;
+                pthread_cond_broadcast(&l->room);
+                pthread_mutex_unlock(&l->lock);
+                write_all(l->fd, out, n);
+                pthread_mutex_lock(&l->lock);
+        }
+        pthread_mutex_unlock(&l->lock);
+        return NULL;
+}
+
+int access_log_open(FILE *f, struct access_log **ret)
+{
+        struct access_log *l = calloc(1, sizeof *l);
+        if (!l)
+                return -ENOMEM;
+        l->fd = fileno(f);
+        l->pending = malloc(PENDING_MAX);
+        l->spare = malloc(PENDING_MAX);
+        if (l->fd < 0 || !l->pending || !l->spare) {
+                int e = l->fd < 0 ? -EBADF : -ENOMEM;
+                free(l->pending);
+                free(l->spare);
+                free(l);
+                return e;
+        }
+        /* Whatever the caller left in the stream's buffer goes first. */
+        fflush(f);
+        pthread_mutex_init(&l->lock, NULL);
+        pthread_cond_init(&l->wake, NULL);
+        pthread_cond_init(&l->room, NULL);
+        int r = pthread_create(&l->writer, NULL, writer_main, l);
+        if (r != 0) {
+                access_log_close(l);
+                return -r;
+        }
+        l->started = true;
+        *ret = l;
+        return 0;
+}
+
+void access_log_close(struct access_log *l)
+{
+        if (!l)
+                return;
+        if (l->started) {
+                pthread_mutex_lock(&l->lock);
+                l->stop = true;
+                pthread_cond_signal(&l->wake);
+                pthread_mutex_unlock(&l->lock);
+                pthread_join(l->writer, NULL);
+        }
+        pthread_mutex_destroy(&l->lock);
+        pthread_cond_destroy(&l->wake);
+        pthread_cond_destroy(&l->room);
+        free(l->pending);
+        free(l->spare);
+        free(l);
+}
+
+/* Queues one whole line for the writer. */
+static void emit(struct access_log *l, const char *line, size_t n)
+{
+        if (n > PENDING_MAX) {
+                /* A line longer than the whole buffer (a huge user agent): written here. */
+                pthread_mutex_lock(&l->lock);
+                write_all(l->fd, line, n);
+                pthread_mutex_unlock(&l->lock);
+                return;
+        }
+        pthread_mutex_lock(&l->lock);
+        while (l->len + n > PENDING_MAX)
+                pthread_cond_wait(&l->room, &l->lock);
+        memcpy(l->pending + l->len, line, n);
+        l->len += n;
+        if (l->writer_idle)
+                pthread_cond_signal(&l->wake);
+        pthread_mutex_unlock(&l->lock);
+}
 
 struct line {
         char buf[LINE_FAST];
@@ -165,7 +298,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         add_escaped(l, ua ? ua : "-", strlen(ua ? ua : "-"));
         add_str(l, tail);
         if (!l->slow) {
-                fwrite(l->buf, 1, l->len, s->log);
+                emit(s->log, l->buf, l->len);
                 return;
         }
 
@@ -184,6 +317,6 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         ps_term_escape(m, ua ? ua : "-", (size_t)-1, false);
         fputs(tail, m);
         if (fclose(m) == 0)
-                fwrite(text, 1, len, s->log);
+                emit(s->log, text, len);
         free(text);
 }

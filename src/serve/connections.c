@@ -166,8 +166,6 @@ void *connections_reaper(void *arg)
                         }
                 }
                 pthread_mutex_unlock(&s->conn_lock);
-                if (s->log)
-                        fflush(s->log);
                 pthread_mutex_lock(&s->stop_lock);
         }
         pthread_mutex_unlock(&s->stop_lock);

@@ -156,8 +156,8 @@ struct http_ctx {
         bool show_local;
 };
 
-/* Whether a page path may carry feedback: a page (not the API, not a form target) that exists. */
-/* Whether page (a path of this site) takes votes; rewrites it to its canonical spelling. */
+/* Whether page (a path of this site: a page, not the API nor a form target, that exists) takes
+ * votes; rewrites it to its canonical spelling. */
 bool http_feedback_page_valid(const struct http_ctx *c, char *page, size_t len);
 
 /* Pages. Each renders a whole HTML document into b and returns the HTTP status it deserves

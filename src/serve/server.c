@@ -107,6 +107,7 @@ static void server_free(struct http_server *s)
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
         http_ratelimit_free(s->votes);
+        access_log_close(s->log); /* after the daemon: every request has been logged */
         http_feedback_close(s->ctx.feedback);
         pthread_mutex_destroy(&s->conn_lock);
         pthread_mutex_destroy(&s->stop_lock);
@@ -142,7 +143,6 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         pthread_condattr_destroy(&ca);
         s->listen_fd = -1;
         s->started = time(NULL);
-        s->log = cfg->access_log;
         s->request_timeout = cfg->request_timeout ? cfg->request_timeout : 15;
         s->feedback_refill = cfg->feedback_refill ? cfg->feedback_refill : 60;
         s->ctx.reg = cfg->registry;
@@ -174,6 +174,13 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                         s->ctx.feedback = NULL;
                 } else if (r < 0)
                         goto fail;
+        }
+        if (cfg->access_log) {
+                r = access_log_open(cfg->access_log, &s->log);
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot start the access log: %s", strerror(-r));
+                        goto fail;
+                }
         }
         s->votes = http_ratelimit_new(cfg->feedback_burst ? cfg->feedback_burst : 10,
                                       cfg->feedback_refill ? cfg->feedback_refill : 60.0, 4096);
@@ -309,7 +316,5 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
                 pthread_mutex_unlock(&s->stop_lock);
                 pthread_join(s->reaper, NULL);
         }
-        if (s->log)
-                fflush(s->log);
         server_free(s);
 }

@@ -90,7 +90,7 @@ struct http_server {
         char csp[256];
         char note[600];
         unsigned request_timeout;
-        FILE *log;
+        struct access_log *log; /* NULL: no access log */
         struct http_ratelimit *votes;
         uint8_t classes[65536];
 
@@ -173,7 +173,12 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
 
 /* ---- access-log.c -------------------------------------------------------------------------- */
 
+/* The log writes to f's descriptor (f stays the caller's) from a thread of its own. Returns 0
+ * or -errno. Close flushes every line queued. */
+struct access_log;
+int access_log_open(FILE *f, struct access_log **ret);
+void access_log_close(struct access_log *l); /* accepts NULL */
 /* One line per request in Common Log Format plus the duration, the target and user agent escaped
- * for terminals, written to s->log with one call (one write(2) when the stream is unbuffered). */
+ * for terminals, queued for the writer whole. */
 void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, unsigned status,
                       double seconds);
