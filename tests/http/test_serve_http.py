@@ -5,6 +5,7 @@ Covers status codes, content types, ETag and caching headers, JSON errors, the A
 slow clients, feedback with its rate limit, the access log and graceful shutdown."""
 import http.client
 import json
+import re
 import os
 import select
 import signal
@@ -496,6 +497,49 @@ def test_access_log(s):
           f"the access log has the request ({hits[-1:] if hits else lines[-2:]})")
 
 
+def test_access_log_stderr():
+    """The default log: standard error, one whole escaped line per request, even under concurrency."""
+    s = Server("--access-log", "-")
+    try:
+        raw_ua = b"evil\x1b[31m\\"
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"GET /search?q=%1b HTTP/1.1\r\nHost: x\r\nUser-Agent: " + raw_ua + b"\r\nConnection: close\r\n\r\n")
+        while c.recv(65536):
+            pass
+        c.close()
+        errors = []
+
+        def client(k):
+            try:
+                cn = s.conn()
+                for i in range(40):
+                    cn.request("GET", f"/ports/{k * 100 + i}?from=stderr-test")
+                    r = cn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        errors.append(r.status)
+                cn.close()
+            except OSError as e:
+                errors.append(str(e))
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(5)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        rc = s.stop()
+    err = s.p.stderr.read()
+    lines = err.decode("utf-8", "replace").splitlines()
+    ours = [ln for ln in lines if "from=stderr-test" in ln]
+    pattern = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+                         r'"GET /ports/\d+\?from=stderr-test HTTP/1\.1" 200 - "[^"]*" \d+\.\d{3}ms$')
+    check(rc == 0 and not errors, f"200 requests from 5 clients answered with the log on stderr ({errors[:3]})")
+    check(len(ours) == 200 and all(pattern.match(ln) for ln in ours),
+          f"one whole line per request on standard error ({len(ours)} lines, e.g. {ours[:1]})")
+    check(b"\x1b" not in err and any('"evil\\x1b[31m\\\\" ' in ln for ln in lines),
+          f"the user agent is escaped for the terminal ({[ln for ln in lines if 'evil' in ln]})")
+
+
 def test_cli():
     p = subprocess.run([SERVE, "--help"], capture_output=True, env=pstest.ENV)
     check(p.returncode == 0 and b"Usage: portscope serve" in p.stdout and b"--listen" in p.stdout,
@@ -671,6 +715,7 @@ def main():
     finally:
         rc = s.stop()
         check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
+    test_access_log_stderr()
     test_hostile_registry()
     test_feedback()
     test_slow_clients()
