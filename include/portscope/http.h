@@ -30,7 +30,8 @@ struct http_config {
         unsigned max_per_ip;         /* connections per client address; 0: 256 */
         unsigned feedback_burst;     /* votes a client address may cast at once; 0: 10 */
         unsigned feedback_refill;    /* seconds for one more vote; 0: 60 */
-        FILE *access_log;            /* borrowed; NULL: no access log */
+        FILE *access_log;            /* borrowed, written through its descriptor by a thread of the
+                                      * server until http_server_stop(); NULL: no access log */
 };
 
 /* Starts serving. Returns 0 and *ret, or -errno (-EADDRINUSE, -EINVAL for a bad listen address,

@@ -1,5 +1,6 @@
 /* portscope serve — the JSON API: the same objects the CLI prints (portinfo_json), searches and
- * listeners. Every object carries "registry": portinfo_source_json(). */
+ * listeners (the objects of `portscope listening --json`). Every object carries "registry":
+ * portinfo_source_json(). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "portscope/portinfo.h"
 #include "portscope/search.h"
 #include "portscope/sockets.h"
+#include "portscope/verdict.h"
 
 json_t *http_api_port(const struct http_ctx *c, uint16_t port)
 {
@@ -96,50 +98,32 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
         sockets_list_free(l);
 }
 
+/* The object of `portscope listening --json`, written by the audit library itself, so the API and
+ * the CLI share one vocabulary. */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
 {
+        struct verdict_context vc = { .registry = c->reg, .knowledge = c->know };
         struct sockets_query q = SOCKETS_QUERY_INIT;
-        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
         struct sockets_list *l = NULL;
-        int r = sockets_dump(&q, &l);
-        if (r < 0) {
-                *ret_status = 500;
+        struct verdict_report *report = NULL;
+
+        *ret_status = 500;
+        if (sockets_collect(&q, NULL, NULL, &l) < 0)
                 return http_api_error(c, 500, "listing this machine's sockets failed");
-        }
-        sockets_find_owners(l, &q);
         sockets_list_sort(l);
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < l->n; i++) {
-                const struct sockets_entry *e = &l->v[i];
-                char addr[64];
-                sockets_format_addr(e->family, e->local, addr, sizeof addr);
-                json_t *procs = json_array();
-                for (size_t j = 0; procs && j < e->nowners; j++) {
-                        const struct sockets_process *p = sockets_entry_owner(l, e, j);
-                        if (!p)
-                                continue;
-                        /* A comm cut at 15 bytes may split a UTF-8 character: portinfo_string()
-                         * keeps such names (json_pack's "s" would drop the whole process). */
-                        json_t *po = json_object();
-                        json_object_set_new(po, "pid", json_integer(p->pid));
-                        json_object_set_new(po, "comm", p->comm ? portinfo_string(p->comm) : json_null());
-                        json_object_set_new(po, "user", p->user ? portinfo_string(p->user) : json_null());
-                        json_object_set_new(po, "unit", p->unit ? portinfo_string(p->unit) : json_null());
-                        json_array_append_new(procs, po);
-                }
-                json_t *item = json_pack("{s:s, s:s, s:i, s:s, s:o?}", "proto", sockets_proto_name(e->proto),
-                                         "address", addr, "port", (int)e->port, "exposure",
-                                         sockets_exposure_name(e->exposure), "processes", procs);
-                if (!item || json_array_append_new(arr, item) < 0) {
-                        json_decref(arr);
-                        arr = NULL;
-                }
-        }
-        bool privileged = l->owners.privileged;
-        sockets_list_free(l);
-        json_t *o = arr ? json_pack("{s:o, s:b}", "listeners", arr, "owners_complete", privileged) : NULL;
+        if (verdict_report_build(&vc, l, "host", &report) < 0)
+                return NULL;
+        /* The audit streams its JSON; the API answers with a tree: read back what it wrote. */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        int r = f ? verdict_report_dump_json(report, NULL, f, false) : -ENOMEM;
+        if (f && fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
+        verdict_report_free(report);
+        json_t *o = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+        free(text);
         if (o)
-                set_new(o, "registry", portinfo_source_json(c->reg));
-        *ret_status = o ? 200 : 500;
+                *ret_status = 200;
         return o;
 }

@@ -155,8 +155,8 @@ struct http_ctx {
         bool show_local;
 };
 
-/* Whether a page path may carry feedback: a page (not the API, not a form target) that exists. */
-/* Whether page (a path of this site) takes votes; rewrites it to its canonical spelling. */
+/* Whether page (a path of this site: a page, not the API nor a form target, that exists) takes
+ * votes; rewrites it to its canonical spelling. */
 bool http_feedback_page_valid(const struct http_ctx *c, char *page, size_t len);
 
 /* Pages. Each renders a whole HTML document into b and returns the HTTP status it deserves
@@ -177,7 +177,8 @@ const char *http_page_script(void);
 /* API objects (new references, NULL on OOM). */
 json_t *http_api_port(const struct http_ctx *c, uint16_t port);
 json_t *http_api_search(const struct http_ctx *c, const char *q);
-/* Sets *ret_status: 200, or 501 when listing sockets is not possible. */
+/* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
+ * cannot be listed (an API error object) or on OOM (NULL). */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
 /* Appends an HTML table of this machine's listeners (protocol, address, port, processes). */

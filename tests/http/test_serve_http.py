@@ -5,6 +5,7 @@ Covers status codes, content types, ETag and caching headers, JSON errors, the A
 slow clients, feedback with its rate limit, the access log and graceful shutdown."""
 import http.client
 import json
+import re
 import os
 import select
 import signal
@@ -21,7 +22,7 @@ import pstest  # noqa: E402
 from pstest import check, finish, skip  # noqa: E402
 
 SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                              "src", "lib", "http", "portscope-serve")
+                                                              "portscope-serve")
 CSV = pstest.iana_csv()
 TMP = tempfile.mkdtemp(prefix="portscope-serve-test-")
 
@@ -496,6 +497,49 @@ def test_access_log(s):
           f"the access log has the request ({hits[-1:] if hits else lines[-2:]})")
 
 
+def test_access_log_stderr():
+    """The default log: standard error, one whole escaped line per request, even under concurrency."""
+    s = Server("--access-log", "-")
+    try:
+        raw_ua = b"evil\x1b[31m\\"
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(b"GET /search?q=%1b HTTP/1.1\r\nHost: x\r\nUser-Agent: " + raw_ua + b"\r\nConnection: close\r\n\r\n")
+        while c.recv(65536):
+            pass
+        c.close()
+        errors = []
+
+        def client(k):
+            try:
+                cn = s.conn()
+                for i in range(40):
+                    cn.request("GET", f"/ports/{k * 100 + i}?from=stderr-test")
+                    r = cn.getresponse()
+                    r.read()
+                    if r.status != 200:
+                        errors.append(r.status)
+                cn.close()
+            except OSError as e:
+                errors.append(str(e))
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(5)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    finally:
+        rc = s.stop()
+    err = s.p.stderr.read()
+    lines = err.decode("utf-8", "replace").splitlines()
+    ours = [ln for ln in lines if "from=stderr-test" in ln]
+    pattern = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+                         r'"GET /ports/\d+\?from=stderr-test HTTP/1\.1" 200 - "[^"]*" \d+\.\d{3}ms$')
+    check(rc == 0 and not errors, f"200 requests from 5 clients answered with the log on stderr ({errors[:3]})")
+    check(len(ours) == 200 and all(pattern.match(ln) for ln in ours),
+          f"one whole line per request on standard error ({len(ours)} lines, e.g. {ours[:1]})")
+    check(b"\x1b" not in err and any('"evil\\x1b[31m\\\\" ' in ln for ln in lines),
+          f"the user agent is escaped for the terminal ({[ln for ln in lines if 'evil' in ln]})")
+
+
 def test_cli():
     p = subprocess.run([SERVE, "--help"], capture_output=True, env=pstest.ENV)
     check(p.returncode == 0 and b"Usage: portscope serve" in p.stdout and b"--listen" in p.stdout,
@@ -533,11 +577,29 @@ def test_show_local():
             check(st == 200 and h.get("content-type") == "application/json", f"--show-local serves /api/v1/listeners ({st})")
             check(h.get("cache-control") == "no-store", "listeners are never cached")
             obj = json.loads(body)
-            mine = [e for e in obj.get("listeners", []) if e.get("port") == s.port]
-            check(mine and mine[0]["address"] == "127.0.0.1", "the server sees itself listening")
+            mine = [e for e in obj.get("listeners", []) if e.get("port") == s.port and e.get("protocol") == "tcp"]
+            check(mine and mine[0]["address"] == "127.0.0.1" and mine[0]["process"] == "portscope-serve",
+                  f"the server sees itself listening ({mine})")
             theirs = [e for e in obj.get("listeners", []) if e.get("port") == lport]
-            names = [p.get("comm") for e in theirs for p in e.get("processes", [])]
-            check("<script>x" in names, f"a hostile process name is reported ({names})")
+            names = [p.get("process") for e in theirs for p in e.get("owners", [])]
+            check("<script>x" in names and theirs[0].get("process") == "<script>x",
+                  f"a hostile process name is reported ({names})")
+            check(all(e.get("verdict") and e.get("severity") and "reason" in e for e in obj["listeners"]),
+                  "each listener carries its verdict, severity and reason")
+            check(isinstance(obj.get("registry"), dict), "and the registry it was judged by")
+            if os.path.exists(pstest.BIN):
+                # The same vocabulary as `portscope listening --json`: the audit library's own JSON.
+                rc, out, err = pstest.run("listening", "--json", "--registry", CSV)
+                if rc in (0, 1):
+                    cli = json.loads(out)
+                    check(set(obj) == set(cli) - {"elapsed_ms"},
+                          f"the same members as `portscope listening --json` ({sorted(set(obj) ^ set(cli))})")
+                    ck = set(cli["listeners"][0]) if cli.get("listeners") else set()
+                    check(ck and all(set(e) == ck for e in obj["listeners"]),
+                          "every listener has the fields of `portscope listening --json`")
+                    cown = [set(p) for e in cli["listeners"] for p in e.get("owners", [])]
+                    aown = [set(p) for e in obj["listeners"] for p in e.get("owners", [])]
+                    check(cown and aown and aown[0] == cown[0], "and so has every owner")
             check(b"<script>" not in body and b"\\u003cscript\\u003ex" in body, "and escaped in the JSON bytes")
             st, h, body = s.get("/api/v1/listeners", headers={"Host": "attacker.example:%d" % s.port})
             check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
@@ -653,6 +715,7 @@ def main():
     finally:
         rc = s.stop()
         check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
+    test_access_log_stderr()
     test_hostile_registry()
     test_feedback()
     test_slow_clients()

@@ -219,8 +219,6 @@ int main(int argc, char **argv)
                         registry_close(reg);
                         return PS_EXIT_ERROR;
                 }
-                /* Written in blocks; the server flushes it four times a second. */
-                setvbuf(log, NULL, _IOFBF, 1 << 16);
         }
         /* Without --db, a store that cannot be opened only switches feedback off. */
         cfg.feedback_optional = cfg.db_path == NULL;

@@ -1,0 +1,45 @@
+/* portscope serve — what the page files (page*.c) share; not a public interface.
+ *
+ * Every page is one self-contained document: inline style, at most one inline script (the map's
+ * hover), no external assets, and everything it says is there without JavaScript. Every value
+ * that comes from the registry, the knowledge file, a process or the request goes through
+ * http_html_escape() (h() below); only literals of the page files are written raw. */
+#pragma once
+
+#include "serve-internal.h"
+
+/* Rows of the registry shown for one port, at most. */
+#define PAGE_MAX_ROWS 64
+
+/* A literal of the page files, written raw. */
+static inline void P(struct http_buf *b, const char *s)
+{
+        http_buf_puts(b, s);
+}
+
+/* Outside text, escaped. */
+static inline void h(struct http_buf *b, const char *s)
+{
+        http_html_escape(b, s, (size_t)-1);
+}
+
+/* From <!doctype html> to <main>; title and description are escaped. */
+void page_begin(struct http_buf *b, const char *title, const char *description);
+/* From </main> to the end: the feedback form for feedback_page (NULL: none), the footer naming
+ * the data, and the map script when with_script. */
+void page_end(const struct http_ctx *c, struct http_buf *b, const char *feedback_page, bool with_script);
+/* status, or -EFBIG / -ENOMEM when the buffer failed. */
+int page_status(struct http_buf *b, int status);
+
+void page_service_link(struct http_buf *b, const char *name);
+void page_port_link(struct http_buf *b, unsigned port);
+/* A link only for http(s) URLs; anything else is shown as text. */
+void page_source_text(struct http_buf *b, const char *src);
+void page_status_badge(struct http_buf *b, enum registry_status s);
+void page_kind_badge(struct http_buf *b, enum knowledge_kind k);
+/* The CSS class of each map class's swatch. */
+extern const char *const page_class_css[HTTP_NMAP_CLASSES];
+/* The map image with its legend; local adds the overlay of this machine's listeners. */
+void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local);
+/* One registry row as a heading and a definition list. */
+void page_row_dl(const struct http_ctx *c, struct http_buf *b, const struct registry_row *row);

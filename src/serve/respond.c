@@ -1,0 +1,218 @@
+/* portscope serve — building responses: headers every response carries, ETags and 304,
+ * JSON bodies, error pages, the cached (shared) responses. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "portscope/util.h"
+
+const char RESPOND_HTML[] = "text/html; charset=utf-8";
+const char RESPOND_JSON[] = "application/json";
+const char RESPOND_TEXT[] = "text/plain; charset=utf-8";
+const char RESPOND_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
+const char RESPOND_PNG[] = "image/png";
+const char RESPOND_CACHE_LONG[] = "public, max-age=300";
+const char RESPOND_CACHE_SHORT[] = "public, max-age=60";
+const char RESPOND_CACHE_NONE[] = "no-store";
+
+void respond_etag(const void *data, size_t len, char out[20])
+{
+        snprintf(out, 20, "\"%016llx\"", (unsigned long long)ps_fnv1a(data, len));
+}
+
+/* Headers every response carries. */
+static void add_common(struct http_server *s, struct MHD_Response *r, const char *type)
+{
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+        if (strncmp(type, "text/html", 9) == 0) {
+                MHD_add_response_header(r, "Content-Security-Policy", s->csp);
+                MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        }
+}
+
+/* Takes ownership of body (malloc'd). */
+struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
+                                  const char *cache, const char *etag)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!r) {
+                free(body);
+                return NULL;
+        }
+        add_common(s, r, type);
+        if (cache)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+        if (etag)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        return r;
+}
+
+struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
+{
+        struct cached *c = calloc(1, sizeof *c);
+        if (!c) {
+                free(body);
+                return NULL;
+        }
+        respond_etag(body, len, c->etag);
+        c->size = len + sizeof *c + 512;
+        c->resp = respond_make(s, body, len, type, cache, c->etag);
+        if (!c->resp) {
+                free(c);
+                return NULL;
+        }
+        return c;
+}
+
+void respond_cached_free(struct cached *c)
+{
+        if (!c)
+                return;
+        MHD_destroy_response(c->resp);
+        free(c);
+}
+
+static bool etag_matches(struct MHD_Connection *conn, const char *etag)
+{
+        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        if (!inm)
+                return false;
+        if (strcmp(inm, "*") == 0)
+                return true;
+        /* A list of (possibly weak) tags; ours contain no comma, so a plain search is exact. */
+        return strstr(inm, etag) != NULL;
+}
+
+static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Connection *conn,
+                                            const char *etag, const char *cache)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        if (cache)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+        (void)s;
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
+                               struct cached *c, const char *cache)
+{
+        if (etag_matches(conn, c->etag))
+                return respond_not_modified(s, conn, c->etag, cache);
+        return MHD_queue_response(conn, MHD_HTTP_OK, c->resp);
+}
+
+/* Sends body (malloc'd, taken over); 200 responses get an ETag and honour If-None-Match. */
+enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                             char *body, size_t len, const char *type, const char *cache)
+{
+        char etag[20];
+        bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
+        if (tagged) {
+                respond_etag(body, len, etag);
+                if (etag_matches(conn, etag)) {
+                        free(body);
+                        return respond_not_modified(s, conn, etag, cache);
+                }
+        }
+        struct MHD_Response *r = respond_make(s, body, len, type, cache, tagged ? etag : NULL);
+        if (!r)
+                return MHD_NO;
+        enum MHD_Result ret = MHD_queue_response(conn, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+/* Serializes o on one line, with < > & written as \u escapes: the same JSON value, but one that
+ * no HTML sniffer can take for markup. Returns a malloc'd string ending in a newline. */
+char *respond_json_text(json_t *o, size_t *ret_len)
+{
+        char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (!text)
+                return NULL;
+        size_t len = strlen(text), extra = 0;
+        for (size_t i = 0; i < len; i++)
+                if (text[i] == '<' || text[i] == '>' || text[i] == '&')
+                        extra += 5;
+        char *out = malloc(len + extra + 2);
+        if (!out) {
+                free(text);
+                return NULL;
+        }
+        size_t o_ = 0;
+        for (size_t i = 0; i < len; i++) {
+                const char *rep = text[i] == '<' ? "\\u003c" : text[i] == '>' ? "\\u003e" : text[i] == '&' ? "\\u0026" : NULL;
+                if (rep) {
+                        memcpy(out + o_, rep, 6);
+                        o_ += 6;
+                } else
+                        out[o_++] = text[i];
+        }
+        out[o_++] = '\n';
+        out[o_] = '\0';
+        free(text);
+        *ret_len = o_;
+        return out;
+}
+
+enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                             json_t *o, const char *cache)
+{
+        if (!o)
+                return MHD_NO;
+        size_t len = 0;
+        char *text = respond_json_text(o, &len);
+        json_decref(o);
+        if (!text)
+                return MHD_NO;
+        return respond_body(s, conn, status, text, len, RESPOND_JSON, cache);
+}
+
+enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                              const char *message, bool api)
+{
+        if (api)
+                return respond_json(s, conn, status, http_api_error(&s->ctx, (int)status, message), RESPOND_CACHE_NONE);
+        struct http_buf b;
+        http_buf_init(&b, PAGE_MAX);
+        int r = http_page_error(&s->ctx, (int)status, message, &b);
+        size_t len = 0;
+        char *body = r < 0 ? NULL : http_buf_steal(&b, &len);
+        http_buf_free(&b);
+        if (!body)
+                return MHD_NO;
+        return respond_body(s, conn, status, body, len, RESPOND_HTML, RESPOND_CACHE_NONE);
+}
+
+/* Renders a page into a body; returns its status or -errno. */
+enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status,
+                             struct http_buf *b, const char *cache)
+{
+        if (status < 0) {
+                http_buf_free(b);
+                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be rendered", false);
+        }
+        size_t len = 0;
+        char *body = http_buf_steal(b, &len);
+        if (!body)
+                return MHD_NO;
+        return respond_body(s, conn, (unsigned)status, body, len, RESPOND_HTML, status == 200 ? cache : RESPOND_CACHE_NONE);
+}
+
+enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, const char *location)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, RESPOND_CACHE_NONE);
+        enum MHD_Result ret = MHD_queue_response(conn, status, r);
+        MHD_destroy_response(r);
+        return ret;
+}

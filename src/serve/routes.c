@@ -1,0 +1,385 @@
+/* portscope serve — what each request gets: methods, dispatch by route, the port cache, feedback,
+ * the map overlay and the Host check that guards what listens here. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server.h"
+
+static struct cached *port_entry(struct http_server *s, uint16_t port, bool json, bool *ret_temporary)
+{
+        _Atomic(struct cached *) *slot = json ? &s->port_json[port] : &s->port_html[port];
+        struct cached *c = atomic_load_explicit(slot, memory_order_acquire);
+        *ret_temporary = false;
+        if (c)
+                return c;
+        atomic_fetch_add_explicit(&s->m.cache_misses, 1, memory_order_relaxed);
+        char *body = NULL;
+        size_t len = 0;
+        if (json) {
+                json_t *o = http_api_port(&s->ctx, port);
+                body = o ? respond_json_text(o, &len) : NULL;
+                json_decref(o);
+                if (!body)
+                        return NULL;
+        } else {
+                struct http_buf b;
+                http_buf_init(&b, PAGE_MAX);
+                if (http_page_port(&s->ctx, port, &b) != 200) {
+                        http_buf_free(&b);
+                        return NULL;
+                }
+                body = http_buf_steal(&b, &len);
+                if (!body)
+                        return NULL;
+        }
+        c = respond_cached_new(s, body, len, json ? RESPOND_JSON : RESPOND_HTML, RESPOND_CACHE_LONG);
+        if (!c)
+                return NULL;
+        size_t used = atomic_load_explicit(&s->cache_bytes, memory_order_relaxed);
+        if (used + c->size > CACHE_BUDGET) {
+                *ret_temporary = true; /* over budget: serve it, then drop it */
+                return c;
+        }
+        struct cached *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(slot, &expected, c, memory_order_acq_rel, memory_order_acquire)) {
+                atomic_fetch_add_explicit(&s->cache_bytes, c->size, memory_order_relaxed);
+                return c;
+        }
+        respond_cached_free(c); /* another thread was first */
+        return expected;
+}
+
+static enum MHD_Result serve_port(struct http_server *s, struct MHD_Connection *conn, struct req *rq, bool json)
+{
+        bool temporary;
+        struct cached *c = port_entry(s, rq->route.port, json, &temporary);
+        if (!c)
+                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the port could not be rendered", json);
+        enum MHD_Result r = respond_cached(s, conn, c, RESPOND_CACHE_LONG);
+        if (temporary)
+                respond_cached_free(c);
+        return r;
+}
+
+static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+{
+        if (!s->ctx.feedback)
+                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "feedback is switched off on this server", false);
+        char page[512], helpful[8];
+        int pn = http_query_get(rq->body, rq->body_len, "page", page, sizeof page);
+        int hn = http_query_get(rq->body, rq->body_len, "helpful", helpful, sizeof helpful);
+        if (pn <= 0 || hn <= 0 || (strcmp(helpful, "yes") != 0 && strcmp(helpful, "no") != 0))
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
+                                     "expected a form with page=/PATH and helpful=yes or helpful=no", false);
+        /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
+        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
+                return respond_error(s, conn, MHD_HTTP_FORBIDDEN, "votes are taken only from this site's own pages",
+                                     false);
+        if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "feedback is taken only for pages of this site",
+                                     false);
+        unsigned char key[16];
+        size_t klen = connections_client_key(conn, key);
+        if (!http_ratelimit_take(s->votes, key, klen, (double)server_now_ns() / 1e9)) {
+                atomic_fetch_add_explicit(&s->m.votes_limited, 1, memory_order_relaxed);
+                struct http_buf b;
+                http_buf_init(&b, PAGE_MAX);
+                int st = http_page_error(&s->ctx, 429,
+                                         "Too many votes from your address for now. Thank you all the same; try again "
+                                         "in a few minutes.",
+                                         &b);
+                size_t len = 0;
+                char *body = st < 0 ? NULL : http_buf_steal(&b, &len);
+                http_buf_free(&b);
+                if (!body)
+                        return MHD_NO;
+                struct MHD_Response *r = respond_make(s, body, len, RESPOND_HTML, RESPOND_CACHE_NONE, NULL);
+                if (!r)
+                        return MHD_NO;
+                char retry[16];
+                snprintf(retry, sizeof(retry), "%u", s->feedback_refill);
+                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+                enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
+                MHD_destroy_response(r);
+                return ret;
+        }
+        if (http_feedback_vote(s->ctx.feedback, page, strcmp(helpful, "yes") == 0) < 0)
+                return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "the vote could not be stored right now (the store is busy); please try again", false);
+        atomic_fetch_add_explicit(&s->m.votes_total, 1, memory_order_relaxed);
+        struct http_buf loc;
+        http_buf_init(&loc, 2048);
+        http_buf_puts(&loc, "/feedback?page=");
+        http_url_encode(&loc, page, (size_t)-1);
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (!r || loc.failed) {
+                http_buf_free(&loc);
+                if (r)
+                        MHD_destroy_response(r);
+                return MHD_NO;
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.data);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, RESPOND_CACHE_NONE);
+        http_buf_free(&loc);
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+static enum MHD_Result serve_feedback_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+{
+        if (!s->ctx.feedback)
+                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "feedback is switched off on this server", false);
+        const char *qm = strchr(rq->target, '?');
+        char page[512];
+        int n = qm ? http_query_get(qm + 1, strlen(qm + 1), "page", page, sizeof page) : -ENOENT;
+        if (n <= 0 || !http_feedback_page_valid(&s->ctx, page, sizeof page))
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "expected /feedback?page=/PATH of a page", false);
+        struct http_buf b;
+        http_buf_init(&b, PAGE_MAX);
+        return respond_page(s, conn, http_page_thanks(&s->ctx, page, &b), &b, RESPOND_CACHE_NONE);
+}
+
+static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+{
+        uint8_t *classes = malloc(65536);
+        if (!classes)
+                return MHD_NO;
+        memcpy(classes, s->classes, 65536);
+        uint8_t *listening = malloc(65536);
+        if (!listening) {
+                free(classes);
+                return MHD_NO;
+        }
+        if (http_local_listening(listening) == 0)
+                for (unsigned p = 0; p < 65536; p++)
+                        if (listening[p])
+                                classes[p] = HTTP_MAP_LISTENING;
+        free(listening);
+        uint8_t *png = NULL;
+        size_t len = 0;
+        int r = http_map_png(classes, &png, &len);
+        free(classes);
+        if (r < 0)
+                return MHD_NO;
+        return respond_body(s, conn, MHD_HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
+}
+
+/* Whether the Host header names this machine by address or as "localhost". What listens here
+ * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
+ * rebinding) sends its own name. */
+static bool host_is_local_literal(struct MHD_Connection *conn)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!host)
+                return true; /* HTTP/1.0 without Host: not a browser */
+        char h[INET6_ADDRSTRLEN + 8];
+        size_t n = strlen(host);
+        if (n == 0 || n >= sizeof h)
+                return false;
+        memcpy(h, host, n + 1);
+        if (h[0] == '[') {
+                char *end = strchr(h, ']');
+                if (!end || (end[1] && end[1] != ':'))
+                        return false;
+                *end = '\0';
+                struct in6_addr a6;
+                return inet_pton(AF_INET6, h + 1, &a6) == 1;
+        }
+        char *colon = strchr(h, ':');
+        if (colon)
+                *colon = '\0';
+        struct in_addr a4;
+        return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
+}
+
+static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+{
+        const struct http_route *rt = &rq->route;
+        struct http_buf b;
+        switch (rt->id) {
+        case HTTP_ROUTE_PORT:
+                return serve_port(s, conn, rq, false);
+        case HTTP_ROUTE_API_PORT:
+                return serve_port(s, conn, rq, true);
+        case HTTP_ROUTE_HOME:
+        case HTTP_ROUTE_RANGES:
+        case HTTP_ROUTE_HEALTHZ:
+                return respond_cached(s, conn, s->fixed[rt->id], rt->id == HTTP_ROUTE_HEALTHZ ? RESPOND_CACHE_NONE : RESPOND_CACHE_LONG);
+        case HTTP_ROUTE_MAP:
+                if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
+                        return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                http_buf_init(&b, PAGE_MAX);
+                return respond_page(s, conn, http_page_map(&s->ctx, true, &b), &b, RESPOND_CACHE_NONE);
+        case HTTP_ROUTE_MAP_PNG:
+                if (rt->local && s->ctx.show_local && host_is_local_literal(conn))
+                        return serve_map_png_local(s, conn, rq);
+                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+        case HTTP_ROUTE_MAP_CLICK: {
+                char loc[32];
+                snprintf(loc, sizeof loc, "/ports/%d", (rt->y / 2) * 256 + rt->x / 2);
+                return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
+        }
+        case HTTP_ROUTE_SEARCH: {
+                /* A bare port number goes straight to its page. */
+                uint16_t port;
+                const char *q = rt->q;
+                size_t ql = strlen(q);
+                bool digits = ql > 0 && ql <= 5 && strspn(q, "0123456789") == ql;
+                if (digits) {
+                        unsigned v = 0;
+                        for (size_t i = 0; i < ql; i++)
+                                v = v * 10 + (unsigned)(q[i] - '0');
+                        if (v <= 65535) {
+                                port = (uint16_t)v;
+                                char loc[32];
+                                snprintf(loc, sizeof loc, "/ports/%u", (unsigned)port);
+                                return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
+                        }
+                }
+                http_buf_init(&b, PAGE_MAX);
+                return respond_page(s, conn, http_page_search(&s->ctx, q, &b), &b, RESPOND_CACHE_SHORT);
+        }
+        case HTTP_ROUTE_SERVICE:
+                http_buf_init(&b, PAGE_MAX);
+                return respond_page(s, conn, http_page_service(&s->ctx, rt->name, &b), &b, RESPOND_CACHE_LONG);
+        case HTTP_ROUTE_STATS:
+                http_buf_init(&b, PAGE_MAX);
+                return respond_page(s, conn, http_page_stats(&s->ctx, &b), &b, RESPOND_CACHE_NONE);
+        case HTTP_ROUTE_FEEDBACK:
+                return serve_feedback_get(s, conn, rq);
+        case HTTP_ROUTE_API_SEARCH:
+                return respond_json(s, conn, MHD_HTTP_OK, http_api_search(&s->ctx, rt->q), RESPOND_CACHE_SHORT);
+        case HTTP_ROUTE_API_LISTENERS: {
+                if (!s->ctx.show_local)
+                        return respond_error(s, conn, MHD_HTTP_NOT_FOUND,
+                                             "listeners are not served: start portscope serve with --show-local", true);
+                if (!host_is_local_literal(conn))
+                        return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
+                                             "listeners are served only to requests for this machine's address "
+                                             "(Host: 127.0.0.1, [::1] or localhost)",
+                                             true);
+                int status = 500;
+                json_t *o = http_api_listeners(&s->ctx, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_NONE);
+        }
+        case HTTP_ROUTE_METRICS:
+                return metrics_serve(s, conn);
+        case HTTP_ROUTE_NONE:
+        case HTTP_NROUTES:
+                break;
+        }
+        return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "no such page", rt->api);
+}
+
+static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Connection *conn, struct req *rq,
+                                          const char *allow)
+{
+        char *body = NULL;
+        size_t len = 0;
+        const char *type = RESPOND_JSON;
+        if (rq->route.api) {
+                json_t *o = http_api_error(&s->ctx, 405, "method not allowed");
+                body = o ? respond_json_text(o, &len) : NULL;
+                json_decref(o);
+        } else {
+                type = RESPOND_TEXT;
+                body = strdup("method not allowed\n");
+                len = body ? strlen(body) : 0;
+        }
+        if (!body)
+                return MHD_NO;
+        struct MHD_Response *r = respond_make(s, body, len, type, RESPOND_CACHE_NONE, NULL);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+/* Copies s into out, cut to fit (as snprintf "%s" would, without its cost). */
+static void copy_cut(char *out, size_t size, const char *s)
+{
+        size_t n = strnlen(s, size - 1);
+        memcpy(out, s, n);
+        out[n] = '\0';
+}
+
+enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
+{
+        struct http_server *s = cls;
+        struct req *rq = *req_cls;
+        (void)url;
+        if (!rq)
+                return MHD_NO; /* the URI callback always runs first; without it, give up */
+
+        if (!rq->seen) {
+                rq->seen = true;
+                copy_cut(rq->method, sizeof rq->method, method);
+                copy_cut(rq->version, sizeof rq->version, version);
+                if (!rq->target)
+                        return MHD_YES; /* 414 in the next call */
+                http_route_parse(rq->target, rq->target_len, &rq->route);
+                bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+                bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+                if (rq->route.status)
+                        return MHD_YES; /* answered in the next call */
+                if (rq->route.id == HTTP_ROUTE_FEEDBACK) {
+                        if (!get && !post)
+                                return method_not_allowed(s, conn, rq, "GET, HEAD, POST");
+                        if (post) {
+                                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                                if (cl && (strlen(cl) > 6 || strtoul(cl, NULL, 10) > BODY_MAX))
+                                        return respond_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                                                             "the request body is larger than 1024 bytes", false);
+                                rq->body = calloc(1, BODY_MAX + 1);
+                                if (!rq->body)
+                                        return MHD_NO;
+                                rq->post = true;
+                                return MHD_YES; /* the body follows */
+                        }
+                } else if (!get) {
+                        return method_not_allowed(s, conn, rq, "GET, HEAD");
+                }
+                /* libmicrohttpd 0.9.7x closes the connection after a response queued in the
+                 * first call (the headers only); answering in the second keeps it alive. */
+                return MHD_YES;
+        }
+
+        if (rq->post) {
+                if (*upload_size) {
+                        size_t n = *upload_size;
+                        if (rq->body_len + n > BODY_MAX)
+                                return MHD_NO; /* chunked past the limit: drop the connection */
+                        memcpy(rq->body + rq->body_len, upload_data, n);
+                        rq->body_len += n;
+                        rq->body[rq->body_len] = '\0';
+                        *upload_size = 0;
+                        return MHD_YES;
+                }
+                rq->post = false;
+                return serve_feedback_post(s, conn, rq);
+        }
+        if (*upload_size) {
+                /* A body on a GET: not wanted, and not kept. */
+                *upload_size = 0;
+                return MHD_YES;
+        }
+        if (rq->answered)
+                return MHD_YES;
+        rq->answered = true;
+        if (!rq->target)
+                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, "the request target is too long", false);
+        if (rq->route.status)
+                return respond_error(s, conn, (unsigned)rq->route.status, rq->route.error, rq->route.api);
+        return dispatch_get(s, conn, rq);
+}

@@ -1,0 +1,184 @@
+/* portscope serve — what the files of the HTTP server share (server.c, routes.c, respond.c,
+ * connections.c, metrics.c, access-log.c); not a public interface.
+ *
+ * What a request may cost is bounded everywhere: the request line and headers fit in a
+ * per-connection memory pool (larger: 414/431), targets are at most HTTP_TARGET_MAX bytes, bodies
+ * (only POST /feedback has one) at most BODY_MAX, a silent connection is closed after
+ * idle_timeout, and a reaper thread shuts down any connection whose current request has not
+ * been answered within request_timeout (connections.c).
+ *
+ * Responses for pages that depend only on the (immutable) registry are rendered once and kept
+ * as libmicrohttpd response objects, which are reference-counted and shared between threads. */
+#pragma once
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "serve-internal.h"
+#include "portscope/http.h"
+
+#define BODY_MAX 1024                  /* POST /feedback: "page=...&helpful=yes" */
+#define PAGE_MAX (4u << 20)            /* the largest page we render */
+#define CACHE_BUDGET (96u << 20)       /* bytes of cached port pages and objects */
+#define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
+
+/* ---- per-connection and per-request state ------------------------------------------------- */
+
+struct conn {
+        struct conn *prev, *next;
+        int fd;
+        unsigned char key[16]; /* the client: IPv4 address, or IPv6 /64 (see connections_sockaddr_key) */
+        size_t klen;
+        _Atomic int64_t deadline_ms;  /* monotonic; the reaper shuts the socket down after it */
+        bool killed;
+};
+
+struct req {
+        int64_t start_ns;
+        char *target;                 /* raw request target, NUL-terminated; NULL when too long */
+        size_t target_len;
+        char method[8];
+        char version[12];
+        bool seen;                    /* the access handler ran once */
+        bool answered;                /* a response was queued */
+        bool post;
+        struct http_route route;
+        char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
+        size_t body_len;
+        char target_buf[];            /* target points here */
+};
+
+/* ---- cached responses ---------------------------------------------------------------------- */
+
+struct cached {
+        struct MHD_Response *resp;
+        char etag[20];                /* "\"" 16 hex "\"" */
+        size_t size;
+};
+
+extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[];
+/* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
+extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
+
+/* ---- the server ---------------------------------------------------------------------------- */
+
+#define METRICS_NCODES 19   /* the status codes counted one by one (metrics.c), + "other" */
+#define METRICS_NBUCKETS 11 /* latency histogram buckets (metrics.c), + "+Inf" */
+
+struct metrics {
+        atomic_uint_fast64_t requests[HTTP_NROUTES][METRICS_NCODES];
+        atomic_uint_fast64_t latency[METRICS_NBUCKETS + 1];
+        atomic_uint_fast64_t latency_sum_us;
+        atomic_uint_fast64_t bytes_sent;
+        atomic_uint_fast64_t reaped;
+        atomic_uint_fast64_t votes_total, votes_limited;
+        atomic_uint_fast64_t cache_misses;
+};
+
+struct http_server {
+        unsigned max_per_client; /* connections per IPv4 address or IPv6 /64 */
+        unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
+        struct http_ctx ctx;
+        struct MHD_Daemon *daemon;
+        int listen_fd;
+        uint16_t port;
+        char url[80];
+        char csp[256];
+        char note[600];
+        unsigned request_timeout;
+        struct access_log *log; /* NULL: no access log */
+        struct http_ratelimit *votes;
+        uint8_t classes[65536];
+
+        _Atomic(struct cached *) port_html[65536];
+        _Atomic(struct cached *) port_json[65536];
+        atomic_size_t cache_bytes;
+        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png, healthz */
+
+        pthread_mutex_t conn_lock;
+        struct conn *conns;
+        pthread_t reaper;
+        bool reaper_started;
+        pthread_mutex_t stop_lock;
+        pthread_cond_t stop_cond;
+        bool stopping;
+
+        atomic_long inflight;
+        struct metrics m;
+        time_t started;
+};
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t server_now_ns(void);
+
+/* ---- respond.c: building and queueing responses --------------------------------------------- */
+
+/* These return what MHD_queue_response returned, or MHD_NO when out of memory (libmicrohttpd
+ * then closes the connection). A body passed in is malloc'd and taken over, even on failure. */
+void respond_etag(const void *data, size_t len, char out[20]);
+struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type, const char *cache,
+                                  const char *etag);
+struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
+void respond_cached_free(struct cached *c); /* accepts NULL */
+/* c's response, or 304 when the client holds it (If-None-Match). */
+enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn, struct cached *c, const char *cache);
+/* 200 responses get an ETag (unless RESPOND_CACHE_NONE) and honour If-None-Match. */
+enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
+                             size_t len, const char *type, const char *cache);
+/* Serializes o on one line with < > & as \u escapes (no HTML sniffer can take it for markup),
+ * ending in a newline; malloc'd, NULL on OOM. */
+char *respond_json_text(json_t *o, size_t *ret_len);
+/* Takes o (NULL: MHD_NO). */
+enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn, unsigned status, json_t *o,
+                             const char *cache);
+/* An error page, or a JSON error when api. */
+enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                              const char *message, bool api);
+/* Sends what a page renderer left in b (freeing it) with the status it returned (< 0: 500). */
+enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status, struct http_buf *b,
+                             const char *cache);
+enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, const char *location);
+
+/* ---- routes.c: what each request gets ------------------------------------------------------- */
+
+/* libmicrohttpd's access handler (MHD_AccessHandlerCallback); cls is the server. */
+enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls);
+
+/* ---- connections.c: request and connection bookkeeping, the reaper --------------------------- */
+
+/* The client's rate-limit and connection-limit key: an IPv4 address or an IPv6 /64. Returns its
+ * length (0: none). */
+size_t connections_sockaddr_key(const struct sockaddr *sa, unsigned char key[16]);
+size_t connections_client_key(struct MHD_Connection *conn, unsigned char key[16]);
+void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
+void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                              enum MHD_RequestTerminationCode toe);
+void connections_on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                               enum MHD_ConnectionNotificationCode toe);
+enum MHD_Result connections_accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+/* The reaper thread (pthread start routine; arg is the server). */
+void *connections_reaper(void *arg);
+
+/* ---- metrics.c ----------------------------------------------------------------------------- */
+
+/* Counts a finished request. */
+void metrics_count(struct http_server *s, const struct req *rq, unsigned status, double seconds);
+/* GET /metrics: the Prometheus text. */
+enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn);
+
+/* ---- access-log.c -------------------------------------------------------------------------- */
+
+/* The log writes to f's descriptor (f stays the caller's) from a thread of its own. Returns 0
+ * or -errno. Close flushes every line queued. */
+struct access_log;
+int access_log_open(FILE *f, struct access_log **ret);
+void access_log_close(struct access_log *l); /* accepts NULL */
+/* One line per request in Common Log Format plus the duration, the target and user agent escaped
+ * for terminals, queued for the writer whole. */
+void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, unsigned status,
+                      double seconds);
