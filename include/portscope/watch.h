@@ -224,7 +224,8 @@ int watch_metrics_write(const struct watch_metrics *m, FILE *f, uint64_t seen, u
 
 /* The SQLite store: table watch_events. */
 struct watch_store;
-int watch_store_open(const char *path, struct watch_store **ret); /* 0 or -errno */
+/* Opens (creating) the store through ps_store_open(); 0, or -errno with a one-line reason in err. */
+int watch_store_open(const char *path, struct watch_store **ret, char *err, size_t errlen);
 int watch_store_add(struct watch_store *s, const struct watch_event *e);
 int watch_store_flush(struct watch_store *s); /* commits the open transaction */
 void watch_store_close(struct watch_store *s);

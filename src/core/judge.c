@@ -694,6 +694,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     proto, it);
                 break;
         case JUDGE_MISMATCH:
+                if (in->remote) {
+                        put(&o, "%s answers on %u/%s, which is assigned to ", who, port, proto);
+                        put_services(&o, j);
+                        break;
+                }
                 put(&o, "%u/%s is assigned to ", port, proto);
                 put_services(&o, j);
                 if (j->servers) {
@@ -737,7 +742,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 if (j->context->nprocesses)
                         put(&o, " (process %s)", j->context->processes[0]);
                 if (who)
-                        put(&o, ", but this is %s", who);
+                        put(&o, in->remote ? ", but %s answers" : ", but this is %s", who);
         }
         if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
             j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE)

@@ -10,6 +10,7 @@
 
 #include "portscope/registry.h"
 #include "portscope/sockets.h"
+#include "portscope/store.h"
 #include "portscope/watch.h"
 
 #define NRANGES 3
@@ -117,14 +118,17 @@ struct watch_store {
         bool in_tx;
 };
 
-int watch_store_open(const char *path, struct watch_store **ret)
+int watch_store_open(const char *path, struct watch_store **ret, char *err, size_t errlen)
 {
         struct watch_store *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-                goto fail;
-        sqlite3_busy_timeout(s->db, 2000);
+        /* The one store opener: directory and modes, WAL, busy timeout, schema version. */
+        int r = ps_store_open(path, 2000, &s->db, err, errlen);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
         if (sqlite3_exec(s->db,
                          "CREATE TABLE IF NOT EXISTS watch_events ("
                          " id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, event TEXT NOT NULL, netns INTEGER,"
@@ -143,6 +147,7 @@ int watch_store_open(const char *path, struct watch_store **ret)
         *ret = s;
         return 0;
 fail:
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
         watch_store_close(s);
         return -EIO;
 }

@@ -503,8 +503,9 @@ int main(int argc, char **argv)
                                 die_usage("--store: no place for the store (set $XDG_STATE_HOME or $HOME)");
                         store_path = def;
                 }
-                if (watch_store_open(store_path, &w.store) < 0)
-                        die_usage("--store: cannot open '%s' as an SQLite database", quote(store_path));
+                char why[512];
+                if (watch_store_open(store_path, &w.store, why, sizeof(why)) < 0)
+                        die_usage("--store: %s", why);
         }
         if (w.metrics_path) {
                 w.metrics = watch_metrics_new();
