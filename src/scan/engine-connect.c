@@ -140,6 +140,18 @@ static void push_back(struct cworker *w, uint64_t idx)
         push_back_selfs(w, idx, w->cur_selfs);
 }
 
+/* What an epoll registration carries: the slot and the probe's sequence number. close() ends a
+ * registration only when the socket's last reference goes, and another process may hold one for a
+ * while (an auditor that inspects every process's files, pidfd_getfd(), a /proc reader preempted on
+ * a loaded machine): the closed probe's registration then stays in the set, ready, and reports
+ * its slot again after the slot was freed (freed twice: the free list overflowed) or reused
+ * (another probe concluded with a wrong answer). An event counts only when the slot still holds
+ * the probe that registered it, and EPOLLONESHOT makes such a leftover report at most once. */
+static uint64_t ev_tag(unsigned s, uint32_t seq)
+{
+        return (uint64_t)seq << 32 | s;
+}
+
 static void slot_free(struct cworker *w, unsigned s)
 {
         if (w->slots[s].fd >= 0)
@@ -273,7 +285,7 @@ static int launch(struct cworker *w, uint64_t idx, uint64_t now)
         int r = connect(fd, (struct sockaddr *)&ss, sl);
         int e = r == 0 ? 0 : errno;
         if (e == EINPROGRESS) {
-                struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = s };
+                struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.u64 = ev_tag(s, slot->seq) };
                 if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         e = errno;
                         slot_free(w, s);
@@ -405,6 +417,8 @@ static int run_pass(struct cworker *w)
                         now = scan_now_ns();
                         for (int i = 0; i < n; i++) {
                                 unsigned s = (unsigned)evs[i].data.u64;
+                                if (w->slots[s].fd < 0 || w->slots[s].seq != (uint32_t)(evs[i].data.u64 >> 32))
+                                        continue; /* a closed probe's registration outlived it */
                                 int soerr = 0;
                                 socklen_t len = sizeof(soerr);
                                 if (getsockopt(w->slots[s].fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
