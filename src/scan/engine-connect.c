@@ -46,7 +46,8 @@ struct cworker {
         unsigned id;
         int ep;
         struct cslot *slots;
-        unsigned nslots, inflight;
+        unsigned nslots, inflight; /* nslots: the window, lowered when the file limit is met */
+        unsigned cap;              /* slots allocated */
         unsigned *freel;
         unsigned nfree;
         uint64_t *ring; /* (slot << 32 | seq) in send order */
@@ -467,7 +468,7 @@ static int worker_init(struct cworker *w, struct cshared *sh, unsigned id)
         memset(w, 0, sizeof(*w));
         w->sh = sh;
         w->id = id;
-        w->nslots = sh->window;
+        w->nslots = w->cap = sh->window;
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         if (w->ep < 0)
                 return -errno;
@@ -488,7 +489,7 @@ static int worker_init(struct cworker *w, struct cshared *sh, unsigned id)
 static void worker_free(struct cworker *w)
 {
         if (w->slots)
-                for (unsigned i = 0; i < w->nslots; i++)
+                for (unsigned i = 0; i < w->cap; i++)
                         if (w->slots[i].fd >= 0)
                                 close(w->slots[i].fd);
         if (w->ep >= 0)
