@@ -28,6 +28,7 @@
  * control characters U+0000-U+001F are escaped (\", \\, \b \f \n \r \t, else \u00XX with
  * upper-case hex digits, as jansson does), and U+2028 and U+2029 (line and paragraph separators,
  * which JavaScript does not allow in string literals) become \u2028 and \u2029. DEL and '/' stay.
+ * With JSONW_ASCII every character past ASCII is written \uXXXX (upper-case, as jansson does).
  * Invalid UTF-8: each maximal ill-formed subsequence (Unicode 15, section 3.9, "U+FFFD
  * substitution of maximal subparts") is replaced by one U+FFFD (bytes EF BF BD): a stray
  * continuation byte, a byte that never starts a sequence (C0, C1, F5-FF), a sequence cut short
@@ -52,6 +53,8 @@
 
 enum {
         JSONW_PRETTY = 1u << 0, /* indented by two spaces, like jansson's JSON_INDENT(2) */
+        JSONW_ASCII = 1u << 1,  /* past ASCII as \uXXXX (a surrogate pair past U+FFFF), like jansson's
+                                 * JSON_ENSURE_ASCII: nothing but ASCII reaches a terminal */
 };
 
 struct jsonw {
@@ -65,6 +68,7 @@ struct jsonw {
         bool after_name;    /* a name was written: the value comes next, no comma */
         uint64_t is_object; /* bit d: the container at depth d+1 is an object */
         uint64_t has_items; /* bit d: the container at depth d+1 has a member already */
+        uint64_t lines;     /* bit d: the array at depth d+1 has one element a line */
         size_t n;
         char stage[JSONW_STAGE];
 };
@@ -76,6 +80,9 @@ void jsonw_init_dynbuf(struct jsonw *w, struct dynbuf *b, unsigned flags);
 void jsonw_begin_object(struct jsonw *w);
 void jsonw_end_object(struct jsonw *w);
 void jsonw_begin_array(struct jsonw *w);
+/* An array with one element a line in the compact layout ("[\n" a ",\n" b "\n]": long lists
+ * that stay readable with line tools); in the pretty layout the same as jsonw_begin_array(). */
+void jsonw_begin_array_lines(struct jsonw *w);
 void jsonw_end_array(struct jsonw *w);
 
 /* A member's name (inside an object, before its value); escaped like a string. */

@@ -26,6 +26,12 @@ struct search_hit {
 long search_run(const struct registry *r, const struct knowledge *k, const char *text, struct search_hit *out,
                 size_t max);
 
-/* {"query":..,"total":..,"results":[..]} with at most max results, each
- * {"type":"registry","row":{..}} or {"type":"knowledge","entry":{..}}. New reference. */
+struct jsonw;
+
+/* {"query":..,"registry":..,"total":..,"results":[..]} with at most max results, each
+ * {"type":"registry","row":{..}} or {"type":"knowledge","entry":{..}}, written to w (borrowed).
+ * 0, -ENOMEM, or the writer's error. */
+int search_write(struct jsonw *w, const struct registry *r, const struct knowledge *k, const char *text, size_t max);
+/* The same object as a jansson value (read back from search_write's output), for the HTTP API.
+ * New reference; NULL on out-of-memory. */
 json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "portscope/portinfo.h"
 
@@ -289,7 +290,8 @@ int verdict_report_dump_json(const struct verdict_report *r, const json_t *extra
         struct jsonw w;
         int rc;
 
-        jsonw_init_file(&w, f, pretty ? JSONW_PRETTY : 0);
+        /* On a terminal, nothing past ASCII raw: a process name's bidi controls stay \uXXXX. */
+        jsonw_init_file(&w, f, (pretty ? JSONW_PRETTY : 0) | (isatty(fileno(f)) ? JSONW_ASCII : 0));
         jsonw_begin_object(&w);
         head_json(r, &w);
         if (extra) {
@@ -318,7 +320,7 @@ int verdict_report_dump_jsonl(const struct verdict_report *r, const json_t *chan
         struct jsonw w;
         int rc;
 
-        jsonw_init_file(&w, f, 0);
+        jsonw_init_file(&w, f, isatty(fileno(f)) ? JSONW_ASCII : 0);
         for (size_t i = 0; i < r->sockets->n && !jsonw_error(&w); i++) {
                 listener_json(r, i, &w, &kc);
                 jsonw_newline(&w);

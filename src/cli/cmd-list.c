@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "portscope/jsonw.h"
 #include "portscope/portinfo.h"
 #include "portscope/util.h"
 
@@ -47,29 +48,36 @@ static void names_of(const struct registry *r, uint16_t port, enum ps_proto p, c
         }
 }
 
-static void emit(const struct cli_common *c, bool compact, bool *first, uint16_t lo, uint16_t hi, enum ps_proto p,
+static void emit(const struct cli_common *c, struct jsonw *w, bool compact, uint16_t lo, uint16_t hi, enum ps_proto p,
                  enum registry_status st, const char *names)
 {
         if (c->json) {
-                json_t *o = json_object(), *sv = json_array();
+                jsonw_begin_object(w);
                 if (compact) {
-                        json_object_set_new(o, "first", json_integer(lo));
-                        json_object_set_new(o, "last", json_integer(hi));
-                } else
-                        json_object_set_new(o, "port", json_integer(lo));
-                json_object_set_new(o, "protocol", json_string(ps_proto_name(p)));
-                json_object_set_new(o, "status", json_string(registry_status_name(st)));
-                json_object_set_new(o, "range", json_string(ps_range_name(ps_range_of(lo))));
+                        jsonw_name(w, "first");
+                        jsonw_uint(w, lo);
+                        jsonw_name(w, "last");
+                        jsonw_uint(w, hi);
+                } else {
+                        jsonw_name(w, "port");
+                        jsonw_uint(w, lo);
+                }
+                jsonw_name(w, "protocol");
+                jsonw_string(w, ps_proto_name(p));
+                jsonw_name(w, "status");
+                jsonw_string(w, registry_status_name(st));
+                jsonw_name(w, "range");
+                jsonw_string(w, ps_range_name(ps_range_of(lo)));
+                jsonw_name(w, "services");
+                jsonw_begin_array(w);
                 for (const char *s = names; *s;) {
                         const char *e = strchr(s, ',');
                         size_t n = e ? (size_t)(e - s) : strlen(s);
-                        json_array_append_new(sv, json_stringn(s, n));
+                        jsonw_stringn(w, s, n);
                         s += n + (e ? 1 : 0);
                 }
-                json_object_set_new(o, "services", sv);
-                fputs(*first ? "\n" : ",\n", stdout);
-                json_dumpf(o, stdout, JSON_COMPACT);
-                json_decref(o);
+                jsonw_end_array(w);
+                jsonw_end_object(w);
         } else {
                 char where[32];
                 if (lo == hi)
@@ -80,7 +88,6 @@ static void emit(const struct cli_common *c, bool compact, bool *first, uint16_t
                 cli_put(stdout, names);
                 putchar('\n');
         }
-        *first = false;
 }
 
 int cmd_list(int argc, char **argv)
@@ -96,7 +103,8 @@ int cmd_list(int argc, char **argv)
         unsigned statuses = 0, ranges = 0, protos = 0;
         struct ps_portspec *specs = NULL;
         size_t nspecs = 0;
-        bool compact = false, first = true;
+        bool compact = false;
+        struct jsonw w;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -167,11 +175,15 @@ int cmd_list(int argc, char **argv)
                 return ret;
         }
         if (c.json) {
+                /* One port a line: 262,144 of them stay readable with line tools. */
                 json_t *src = portinfo_source_json(r);
-                fputs("{\"registry\":", stdout);
-                json_dumpf(src, stdout, JSON_COMPACT);
+                jsonw_init_file(&w, stdout, 0);
+                jsonw_begin_object(&w);
+                jsonw_name(&w, "registry");
+                jsonw_json(&w, src);
                 json_decref(src);
-                fputs(",\"ports\":[", stdout);
+                jsonw_name(&w, "ports");
+                jsonw_begin_array_lines(&w);
         } else
                 portinfo_print_source(stdout, "# ", r);
         for (unsigned p = 0; p < PS_NPROTO; p++) {
@@ -188,14 +200,14 @@ int cmd_list(int argc, char **argv)
                         in = in && (statuses & (1u << st)) && (ranges & (1u << ps_range_of((uint16_t)port)));
                         if (!in) {
                                 if (run_lo >= 0)
-                                        emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p,
+                                        emit(&c, &w, compact, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p,
                                              run_st, run_names);
                                 run_lo = -1;
                                 continue;
                         }
                         names_of(r, (uint16_t)port, (enum ps_proto)p, names, sizeof(names));
                         if (!compact) {
-                                emit(&c, false, &first, (uint16_t)port, (uint16_t)port, (enum ps_proto)p, st, names);
+                                emit(&c, &w, false, (uint16_t)port, (uint16_t)port, (enum ps_proto)p, st, names);
                                 continue;
                         }
                         if (run_lo >= 0 && run_st == st && (uint32_t)run_hi + 1 == port &&
@@ -204,18 +216,23 @@ int cmd_list(int argc, char **argv)
                                 continue;
                         }
                         if (run_lo >= 0)
-                                emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st,
+                                emit(&c, &w, compact, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st,
                                      run_names);
                         run_lo = run_hi = (int32_t)port;
                         run_st = st;
                         memcpy(run_names, names, sizeof(names));
                 }
                 if (compact && run_lo >= 0)
-                        emit(&c, compact, &first, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st, run_names);
+                        emit(&c, &w, compact, (uint16_t)run_lo, (uint16_t)run_hi, (enum ps_proto)p, run_st, run_names);
         }
-        if (c.json)
-                fputs("\n]}\n", stdout);
-        if (fflush(stdout) != 0) {
+        int werr = 0;
+        if (c.json) {
+                jsonw_end_array(&w);
+                jsonw_end_object(&w);
+                jsonw_newline(&w);
+                werr = jsonw_finish(&w);
+        }
+        if (fflush(stdout) != 0 || werr < 0) {
                 ps_errorf("list: cannot write output");
                 ret = PS_EXIT_ERROR;
         }

@@ -1,9 +1,12 @@
 /* portscope search TEXT — registry names, descriptions, assignees, notes and knowledge. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "portscope/jsonw.h"
 #include "portscope/portinfo.h"
 #include "portscope/search.h"
 #include "portscope/util.h"
@@ -85,9 +88,18 @@ int cmd_search(int argc, char **argv)
                 return ret;
         }
         if (c.json) {
-                json_t *o = search_json(r, k, query, limit);
-                ret = cli_print_json(o);
-                json_decref(o);
+                /* On a terminal, indented and \u-escaped beyond ASCII (C1 controls, bidi), as
+                 * cli_print_json() does. */
+                struct jsonw w;
+                jsonw_init_file(&w, stdout, isatty(STDOUT_FILENO) ? JSONW_PRETTY | JSONW_ASCII : 0);
+                int e = search_write(&w, r, k, query, limit);
+                jsonw_newline(&w);
+                if (e == 0)
+                        e = jsonw_finish(&w);
+                if (e < 0 || fflush(stdout) != 0) {
+                        ps_errorf("search: cannot write JSON: %s", strerror(e < 0 ? -e : errno));
+                        ret = PS_EXIT_ERROR;
+                }
                 goto out;
         }
         struct search_hit *hits = calloc(limit, sizeof(*hits));

@@ -61,6 +61,7 @@ static void init(struct jsonw *w, FILE *f, struct dynbuf *b, unsigned flags)
         w->after_name = false;
         w->is_object = 0;
         w->has_items = 0;
+        w->lines = 0;
         w->n = 0;
 }
 
@@ -111,6 +112,12 @@ static void indent(struct jsonw *w, unsigned depth)
         }
 }
 
+/* The current container is an array of one element a line, in the compact layout. */
+static bool one_a_line(const struct jsonw *w)
+{
+        return !(w->flags & JSONW_PRETTY) && w->depth && ((w->lines >> (w->depth - 1)) & 1u);
+}
+
 /* Everything a value needs before it: the comma and the indentation, or nothing after a name.
  * Returns false (and fails the writer) for a value where none may go. */
 static bool before_value(struct jsonw *w)
@@ -135,7 +142,10 @@ static bool before_value(struct jsonw *w)
         if ((w->has_items >> (w->depth - 1)) & 1u)
                 putc1(w, ',');
         w->has_items |= UINT64_C(1) << (w->depth - 1);
-        indent(w, w->depth);
+        if (one_a_line(w))
+                putc1(w, '\n');
+        else
+                indent(w, w->depth);
         return true;
 }
 
@@ -160,6 +170,7 @@ static void begin(struct jsonw *w, char c, bool object)
         else
                 w->is_object &= ~(UINT64_C(1) << (w->depth - 1));
         w->has_items &= ~(UINT64_C(1) << (w->depth - 1));
+        w->lines &= ~(UINT64_C(1) << (w->depth - 1));
 }
 
 static void end(struct jsonw *w, char c, bool object)
@@ -170,7 +181,9 @@ static void end(struct jsonw *w, char c, bool object)
                 w->err = -EINVAL;
                 return;
         }
-        if ((w->has_items >> (w->depth - 1)) & 1u)
+        if (one_a_line(w) && ((w->has_items >> (w->depth - 1)) & 1u))
+                putc1(w, '\n');
+        else if ((w->has_items >> (w->depth - 1)) & 1u)
                 indent(w, w->depth - 1);
         putc1(w, c);
         w->depth--;
@@ -190,6 +203,13 @@ void jsonw_end_object(struct jsonw *w)
 void jsonw_begin_array(struct jsonw *w)
 {
         begin(w, '[', false);
+}
+
+void jsonw_begin_array_lines(struct jsonw *w)
+{
+        begin(w, '[', false);
+        if (!w->err)
+                w->lines |= UINT64_C(1) << (w->depth - 1);
 }
 
 void jsonw_end_array(struct jsonw *w)
@@ -272,7 +292,24 @@ static const uint8_t special[256] = {
 };
 
 /* Inlined into both callers so that emit is a direct call. */
-static inline __attribute__((always_inline)) void escape_to(emit_fn emit, void *ctx, const char *str, size_t len)
+/* "\uXXXX" for a code point of the BMP, else its surrogate pair; returns the length. */
+static size_t u_escape(char *out, uint32_t cp)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        size_t n = 0;
+        if (cp >= 0x10000) {
+                n = u_escape(out, 0xd800 + ((cp - 0x10000) >> 10));
+                cp = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+        }
+        out[n++] = '\\';
+        out[n++] = 'u';
+        for (int sh = 12; sh >= 0; sh -= 4)
+                out[n++] = hex[(cp >> sh) & 15];
+        return n;
+}
+
+static inline __attribute__((always_inline)) void escape_to(emit_fn emit, void *ctx, const char *str, size_t len,
+                                                            bool ascii)
 {
         static const char hex[] = "0123456789ABCDEF";
         const unsigned char *s = (const unsigned char *)str;
@@ -280,7 +317,7 @@ static inline __attribute__((always_inline)) void escape_to(emit_fn emit, void *
 
         while (i < len) {
                 unsigned char c;
-                char esc[8];
+                char esc[16];
                 size_t elen = 0, step = 1, bad = 0;
 
                 while (i < len && !special[s[i]])
@@ -290,17 +327,25 @@ static inline __attribute__((always_inline)) void escape_to(emit_fn emit, void *
                 c = s[i];
                 if (c >= 0x80) {
                         size_t n = utf8_seq(s + i, len - i, &bad);
-                        if (n && !(n == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))) {
+                        if (n && ascii) {
+                                uint32_t cp = c & (0x7f >> n);
+                                for (size_t k = 1; k < n; k++)
+                                        cp = cp << 6 | (s[i + k] & 0x3f);
+                                elen = u_escape(esc, cp);
+                                step = n;
+                        } else if (n && !(n == 3 && c == 0xe2 && s[i + 1] == 0x80 &&
+                                          (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))) {
                                 i += n;
                                 continue;
-                        }
-                        if (n) {
+                        } else if (n) {
                                 memcpy(esc, s[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
                                 elen = 6;
                                 step = 3;
                         } else {
-                                memcpy(esc, "\xef\xbf\xbd", 3);
-                                elen = 3;
+                                if (ascii)
+                                        elen = u_escape(esc, 0xfffd);
+                                else
+                                        memcpy(esc, "\xef\xbf\xbd", 3), elen = 3;
                                 step = bad;
                         }
                 } else {
@@ -354,7 +399,7 @@ int jsonw_escape(struct dynbuf *b, const char *s, size_t len)
         struct dyn_emit d = { b, 0 };
         size_t old = dynbuf_len(b);
 
-        escape_to(emit_dynbuf, &d, s, len);
+        escape_to(emit_dynbuf, &d, s, len, false);
         if (d.err)
                 dynbuf_truncate(b, old);
         return d.err;
@@ -363,7 +408,7 @@ int jsonw_escape(struct dynbuf *b, const char *s, size_t len)
 static void quoted(struct jsonw *w, const char *s, size_t len)
 {
         putc1(w, '"');
-        escape_to(emit_writer, w, s, len);
+        escape_to(emit_writer, w, s, len, w->flags & JSONW_ASCII);
         putc1(w, '"');
 }
 

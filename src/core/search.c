@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "portscope/jsonw.h"
 #include "portscope/portinfo.h"
 #include "portscope/util.h"
 
@@ -108,36 +109,59 @@ oom:
         return -ENOMEM;
 }
 
-json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max)
+int search_write(struct jsonw *w, const struct registry *r, const struct knowledge *k, const char *text, size_t max)
 {
         struct search_hit *hits = calloc(max ? max : 1, sizeof(*hits));
-        json_t *o = NULL, *arr;
         long n;
 
         if (!hits)
-                return NULL;
+                return -ENOMEM;
         n = search_run(r, k, text, hits, max);
-        if (n < 0)
-                goto out;
-        o = json_object();
-        arr = json_array();
-        json_object_set_new(o, "query", portinfo_string(text));
-        json_object_set_new(o, "registry", portinfo_source_json(r));
-        json_object_set_new(o, "total", json_integer(n));
-        for (size_t i = 0; i < (size_t)n && i < max; i++) {
-                json_t *h = json_object();
-                if (hits[i].kind == SEARCH_HIT_ROW) {
-                        json_object_set_new(h, "type", json_string("registry"));
-                        json_object_set_new(h, "row", portinfo_row_json(r, hits[i].row_id));
-                } else {
-                        json_object_set_new(h, "type", json_string("knowledge"));
-                        json_object_set_new(h, "entry", portinfo_knowledge_json(hits[i].entry));
-                }
-                json_object_set_new(h, "matched", json_string(hits[i].field));
-                json_array_append_new(arr, h);
+        if (n < 0) {
+                free(hits);
+                return (int)n;
         }
-        json_object_set_new(o, "results", arr);
-out:
+        json_t *src = portinfo_source_json(r);
+        jsonw_begin_object(w);
+        jsonw_name(w, "query");
+        jsonw_string(w, text);
+        jsonw_name(w, "registry");
+        jsonw_json(w, src);
+        json_decref(src);
+        jsonw_name(w, "total");
+        jsonw_int(w, n);
+        jsonw_name(w, "results");
+        jsonw_begin_array(w);
+        for (size_t i = 0; i < (size_t)n && i < max; i++) {
+                /* A row and a knowledge entry are portinfo's jansson values (the API's too). */
+                json_t *v = hits[i].kind == SEARCH_HIT_ROW ? portinfo_row_json(r, hits[i].row_id)
+                                                           : portinfo_knowledge_json(hits[i].entry);
+                jsonw_begin_object(w);
+                jsonw_name(w, "type");
+                jsonw_string(w, hits[i].kind == SEARCH_HIT_ROW ? "registry" : "knowledge");
+                jsonw_name(w, hits[i].kind == SEARCH_HIT_ROW ? "row" : "entry");
+                jsonw_json(w, v);
+                jsonw_name(w, "matched");
+                jsonw_string(w, hits[i].field);
+                jsonw_end_object(w);
+                json_decref(v);
+        }
+        jsonw_end_array(w);
+        jsonw_end_object(w);
         free(hits);
+        return jsonw_error(w);
+}
+
+json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max)
+{
+        /* The writer's document read back: one definition of the object for the CLI and the API. */
+        struct dynbuf b = DYNBUF_INIT((size_t)256 << 20); /* the whole registry is ~10 MB */
+        struct jsonw w;
+        json_t *o = NULL;
+
+        jsonw_init_dynbuf(&w, &b, 0);
+        if (search_write(&w, r, k, text, max) == 0 && jsonw_finish(&w) == 0)
+                o = json_loadb(dynbuf_ptr(&b), dynbuf_len(&b), JSON_ALLOW_NUL, NULL);
+        dynbuf_free(&b);
         return o;
 }

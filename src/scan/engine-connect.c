@@ -46,7 +46,8 @@ struct cworker {
         unsigned id;
         int ep;
         struct cslot *slots;
-        unsigned nslots, inflight;
+        unsigned nslots, inflight; /* nslots: the window, lowered when the file limit is met */
+        unsigned cap;              /* slots allocated */
         unsigned *freel;
         unsigned nfree;
         uint64_t *ring; /* (slot << 32 | seq) in send order */
@@ -138,6 +139,18 @@ static void push_back_selfs(struct cworker *w, uint64_t idx, uint8_t selfs)
 static void push_back(struct cworker *w, uint64_t idx)
 {
         push_back_selfs(w, idx, w->cur_selfs);
+}
+
+/* What an epoll registration carries: the slot and the probe's sequence number. close() ends a
+ * registration only when the socket's last reference goes, and another process may hold one for a
+ * while (an auditor that inspects every process's files, pidfd_getfd(), a /proc reader preempted on
+ * a loaded machine): the closed probe's registration then stays in the set, ready, and reports
+ * its slot again after the slot was freed (freed twice: the free list overflowed) or reused
+ * (another probe concluded with a wrong answer). An event counts only when the slot still holds
+ * the probe that registered it, and EPOLLONESHOT makes such a leftover report at most once. */
+static uint64_t ev_tag(unsigned s, uint32_t seq)
+{
+        return (uint64_t)seq << 32 | s;
 }
 
 static void slot_free(struct cworker *w, unsigned s)
@@ -273,7 +286,7 @@ static int launch(struct cworker *w, uint64_t idx, uint64_t now)
         int r = connect(fd, (struct sockaddr *)&ss, sl);
         int e = r == 0 ? 0 : errno;
         if (e == EINPROGRESS) {
-                struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = s };
+                struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.u64 = ev_tag(s, slot->seq) };
                 if (epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         e = errno;
                         slot_free(w, s);
@@ -405,6 +418,8 @@ static int run_pass(struct cworker *w)
                         now = scan_now_ns();
                         for (int i = 0; i < n; i++) {
                                 unsigned s = (unsigned)evs[i].data.u64;
+                                if (w->slots[s].fd < 0 || w->slots[s].seq != (uint32_t)(evs[i].data.u64 >> 32))
+                                        continue; /* a closed probe's registration outlived it */
                                 int soerr = 0;
                                 socklen_t len = sizeof(soerr);
                                 if (getsockopt(w->slots[s].fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
@@ -453,7 +468,7 @@ static int worker_init(struct cworker *w, struct cshared *sh, unsigned id)
         memset(w, 0, sizeof(*w));
         w->sh = sh;
         w->id = id;
-        w->nslots = sh->window;
+        w->nslots = w->cap = sh->window;
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         if (w->ep < 0)
                 return -errno;
@@ -474,7 +489,7 @@ static int worker_init(struct cworker *w, struct cshared *sh, unsigned id)
 static void worker_free(struct cworker *w)
 {
         if (w->slots)
-                for (unsigned i = 0; i < w->nslots; i++)
+                for (unsigned i = 0; i < w->cap; i++)
                         if (w->slots[i].fd >= 0)
                                 close(w->slots[i].fd);
         if (w->ep >= 0)

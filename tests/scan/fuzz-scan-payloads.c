@@ -1,5 +1,5 @@
 /* libFuzzer target: nmap-payloads parsing.
- * fuzz-sources: src/scan/probes/payloads.c src/scan/targets.c src/scan/cookie.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/scan/probes/payloads.c src/scan/targets.c src/scan/cookie.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 
 #include "portscope/scan.h"

@@ -1,5 +1,5 @@
 /* libFuzzer target: nmap-service-probes parsing, then matching a banner against what parsed.
- * fuzz-sources: src/scan/probes/service-probes.c src/scan/targets.c src/scan/cookie.c -lpcre2-8 src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/scan/probes/service-probes.c src/scan/targets.c src/scan/cookie.c -lpcre2-8 src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <string.h>
 

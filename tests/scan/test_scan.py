@@ -7,6 +7,7 @@ Checks: every engine finds exactly the open set (also with 5% loss), IPv6 (::1),
 identification (SSH banner on 625, HTTP on 3025) and verdicts, XML validity against nmap.dtd,
 greppable and JSONL output, --changes, bad input, and that no packet leaves the namespaces.
 """
+import ctypes
 import json
 import os
 import pty
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,24 +32,123 @@ def check(cond, what):
         FAILURES.append(what)
 
 
-def interrupted(ns, args, after):
-    """Runs `portscope scan ARGS` in namespace ns and sends SIGINT after `after` seconds. Returns
-    (exit status, stdout, stderr, seconds from the signal to the exit); a scan that does not end
-    within 10 s of the signal is killed (and then has a negative status). The targets follow "--"
-    and pass testbed.guard() like every other scan of this test."""
+def started(pid, err, found=0):
+    """An interrupted() condition: the progress line (stderr is a terminal) counts pairs done, and
+    at least `found` open ports."""
+    m = re.findall(rb"scan: +[0-9.]+% +([0-9]+)/[0-9]+ sent +[0-9]+ pps +([0-9]+) open", err)
+    return bool(m) and int(m[-1][0]) > 0 and int(m[-1][1]) >= found
+
+
+def identifying(pid, err):
+    """An interrupted() condition: service identification runs. The scans that wait for it use
+    the connect engine on a single pair, which runs no thread of its own: a second thread of the
+    process is a service worker (the engine has ended and its stop check has been made)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) >= 2
+    except OSError:
+        return False
+
+
+def interrupted(ns, args, ready):
+    """Runs `portscope scan ARGS` in namespace ns, stderr on a terminal, and sends SIGINT as soon
+    as ready(pid, stderr so far) holds: on the scanner's own account of where it is, not after a
+    guessed delay that a loaded machine overruns. Returns (exit status, stdout, stderr, seconds
+    from the signal to the exit, for the record only: no check bounds it). A scan that does not
+    end within 60 s of the signal is killed (status negative): only a hang gets there. The
+    targets follow "--" and pass testbed.guard() like every other scan of this test."""
     for t in args[args.index("--") + 1:]:
         testbed.guard(t)
+    master, slave = pty.openpty()
     proc = subprocess.Popen(["ip", "netns", "exec", ns, os.environ["PORTSCOPE_SCAN_BIN"], "scan", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(after)
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    err = bytearray()
+
+    def read_err():
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read_err, daemon=True)
+    reader.start()
     t0 = time.time()
-    proc.send_signal(signal.SIGINT)
+    while proc.poll() is None and not ready(proc.pid, bytes(err)) and time.time() - t0 < 120:
+        time.sleep(0.01)
+    t0 = time.time()
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
     try:
-        out, err = proc.communicate(timeout=10)
+        out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-    return proc.returncode, out, err, time.time() - t0
+        out, _ = proc.communicate()
+    took = time.time() - t0
+    reader.join(5)
+    os.close(master)
+    return proc.returncode, out, bytes(err), took
+
+
+class FdHolder(threading.Thread):
+    """Holds duplicates of a process's sockets (pidfd_getfd) for `hold` seconds at a time, over
+    and over, as an auditor that inspects every process's files does for a moment (portscope's
+    own owner lookup among them): a socket the process closes meanwhile lives on, and so does its
+    epoll registration. self.held counts the sockets held; 0 when pidfd_getfd is missing."""
+
+    def __init__(self, pid, hold=0.01):
+        super().__init__(daemon=True)
+        self.pid, self.hold, self.held, self.done = pid, hold, 0, threading.Event()
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def run(self):
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except OSError:
+            return
+        try:
+            while not self.done.is_set():
+                try:
+                    names = os.listdir(f"/proc/{self.pid}/fd")
+                except OSError:
+                    return
+                held = []
+                for name in names:
+                    try:
+                        if not os.readlink(f"/proc/{self.pid}/fd/{name}").startswith("socket:"):
+                            continue
+                    except OSError:
+                        continue
+                    fd = self.libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+                    if fd >= 0:
+                        held.append(fd)
+                self.held += len(held)
+                time.sleep(self.hold)
+                for fd in held:
+                    os.close(fd)
+        finally:
+            os.close(pidfd)
+
+
+def held_scan(tb, targets, options):
+    """tb.scan() with an FdHolder on the scanner. Returns (process, its stdout, sockets held)."""
+    for t in targets:
+        testbed.guard(t)
+    e = dict(os.environ, PORTSCOPE_DB=os.path.join(tb.dir, "store.db"))
+    e.setdefault("HOME", tb.dir)
+    proc = subprocess.Popen(["ip", "netns", "exec", tb.s, os.environ["PORTSCOPE_SCAN_BIN"], "scan", *options, "--",
+                             *targets], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
+    holder = FdHolder(proc.pid)  # `ip netns exec` execs the scanner in place: the same pid
+    holder.start()
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        holder.done.set()
+        holder.join()
+    return proc, out, err, holder.held
 
 
 def ports_of(out, state="open"):
@@ -122,6 +223,20 @@ def run_main_bed(tb, tmp):
         check(got == exp, f"{eng} scan of 1-65535 finds exactly the {len(exp)} open ports in {time.time() - t0:.2f} s")
         d = json.loads(p.stdout)
         check(d["scan"]["pairs"] == 65535 and "registry" in d, f"{eng}: JSON has scan.pairs 65535 and registry")
+    # A closed socket whose last reference another process holds keeps its epoll registration:
+    # the connect engine must not take that leftover's event for the probe now in its slot (it
+    # freed the slot twice and crashed, or concluded the new probe with the old one's answer).
+    for i in (1, 2):
+        proc, out, err, held = held_scan(tb, ["198.18.0.2"], ["--engine", "connect", "-p-", "--no-service", "--json",
+                                                              "--seed", str(i)])
+        if held == 0:
+            print("skipped: pidfd_getfd is not available: the connect engine is not checked against held sockets")
+            break
+        got = ports_of(out) if proc.returncode in (0, 1) else set()
+        check(proc.returncode in (0, 1) and got == exp,
+              f"connect scan of 1-65535 while another process holds its sockets ({held} held) exits "
+              f"{proc.returncode} and finds exactly the {len(exp)} open ports (missing {sorted(exp - got)[:5]}, "
+              f"extra {sorted(got - exp)[:5]}) {err.decode(errors='replace')[-300:]!r}")
     p = tb.scan(["198.18.0.2"], ["-sS", "-p", "1-2000", "--no-service", "--json", "--all-states"])
     d = json.loads(p.stdout)
     states = {}
@@ -235,15 +350,29 @@ def run_main_bed(tb, tmp):
     with open(xml2, "rb") as f:
         x = f.read()
     check(b"\xef\xbf\xbe" not in x and b"\x1b" not in x and b"&lt;&amp;&quot;" in x, "-oX escapes the version")
-    t0 = time.time()
-    p = tb.scan(["198.18.0.2"], ["-p", "2122", "--json", "--service-wait", "1000"])
-    took = time.time() - t0
-    check(took < 3.5, f"a silent server holds service identification at most --service-wait ({took:.2f} s)")
-    rc, out, errb, took = interrupted(tb.s, ["--engine", "connect", "-p", "2122", "--service-wait", "20000", "--json",
-                                             "--", "198.18.0.2"], 1.0)
+    # The budget, proven by what the scanner reports rather than by a stopwatch: a banner waits
+    # 2/5 of --service-wait and every probe at least 1/5 (waits cut at the budget's end), so a
+    # silent server gets at most 3 probes whatever the budget and however loaded the machine
+    # (a slow machine sends fewer); without the cut each probe waits its own 5-6 s and every
+    # probe of the intensity goes out. The time limit only catches a hang (the waits of the
+    # probes are minutes together).
+    for wait in (1000, 3000):
+        try:
+            p = tb.scan(["198.18.0.2"], ["-p", "2122", "--json", "--service-wait", str(wait)],
+                        timeout=120)
+            svc = [x.get("service") for h in json.loads(p.stdout)["hosts"] for x in h["ports"]]
+        except subprocess.TimeoutExpired:
+            svc = ["hung"]
+        probes = (svc[0] or {}).get("probes") if len(svc) == 1 and isinstance(svc[0], (dict, type(None))) else None
+        check(len(svc) == 1 and isinstance(probes, int) and probes <= 3 and (svc[0] or {}).get("name") is None,
+              f"a silent server with --service-wait {wait} gets at most 3 probes, their waits cut at the budget "
+              f"(service {svc})")
+    rc, out, errb, took = interrupted(tb.s, ["--engine", "connect", "-p", "2122", "--service-wait", "600000", "--json",
+                                             "--", "198.18.0.2"], identifying)
     ports2122 = [x["port"] for h in json.loads(out)["hosts"] for x in h["ports"]] if out else []
-    check(rc == 130 and took < 1.0 and ports2122 == [2122] and b"interrupted during service identification" in errb,
-          f"Ctrl-C during service identification: exit {rc} after {took:.2f} s, the open port listed")
+    check(rc == 130 and ports2122 == [2122] and b"interrupted during service identification" in errb,
+          f"Ctrl-C during service identification (a 10-minute budget) ends it: exit {rc} ({took:.2f} s after the "
+          f"signal), the open port listed")
     hostile_pid = tb.pids.pop()
     os.kill(hostile_pid, signal.SIGTERM)
     os.waitpid(hostile_pid, 0)
@@ -310,7 +439,8 @@ def run_main_bed(tb, tmp):
     # -- resume ---------------------------------------------------------------------------------------
     state = os.path.join(tmp, "scan.resume")
     rc, out1, _, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "7", "--no-service",
-                                        "--json", "--resume", state, "--", "198.18.0.2"], 1.2)
+                                        "--json", "--resume", state, "--", "198.18.0.2"],
+                                 lambda pid, err: started(pid, err, found=1))
     check(rc == 130 and os.path.exists(state), f"SIGINT saves the state ({rc})")
     first = ports_of(out1) if out1 else set()
     p = tb.scan(["198.18.0.2"], ["--engine", "syn", "-p-", "--no-service", "--json", "--resume", state])
@@ -324,9 +454,9 @@ def run_main_bed(tb, tmp):
                        ("udp", ["-p", "1-3000", "--rate", "1500", "--udp-budget", "1000"])):
         state = os.path.join(tmp, f"{eng}.resume")
         rc, out1, _, took = interrupted(tb.s, ["--engine", eng, *extra, "--seed", "11", "--no-service", "--json",
-                                               "--all-states", "--resume", state, "--", "198.18.0.2"], 0.8)
-        check(rc == 130 and os.path.exists(state) and took < 5,
-              f"{eng}: SIGINT ends the scan in {took:.2f} s and saves the state ({rc})")
+                                               "--all-states", "--resume", state, "--", "198.18.0.2"], started)
+        check(rc == 130 and os.path.exists(state),
+              f"{eng}: SIGINT ends the scan ({took:.2f} s after the signal) and saves the state ({rc})")
         with open(state) as f:
             saved = json.load(f)
         bad = dict(saved, pending=saved["pending"] + [3000])
@@ -354,7 +484,7 @@ def run_main_bed(tb, tmp):
     # A resumed scan keeps the per-host counts of what it does not list (closed answers).
     state = os.path.join(tmp, "counts.resume")
     rc, _, _, _ = interrupted(tb.s, ["--engine", "connect", "-p", "1-3000", "--rate", "1500", "--no-service", "--json",
-                                     "--resume", state, "--", "198.18.0.2"], 0.8)
+                                     "--resume", state, "--", "198.18.0.2"], started)
     p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "1-3000", "--rate", "1500", "--no-service", "--json",
                                  "--resume", state])
     h = json.loads(p.stdout)["hosts"][0]

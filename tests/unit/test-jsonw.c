@@ -325,6 +325,99 @@ static void test_lines_and_file(void **state)
         }
 }
 
+/* A document written with flags, as a malloc'd string. */
+static char *flagged(unsigned flags, void (*f)(struct jsonw *w))
+{
+        struct dynbuf b = DYNBUF_INIT(4096);
+        struct jsonw w;
+
+        jsonw_init_dynbuf(&w, &b, flags);
+        f(&w);
+        assert_int_equal(jsonw_finish(&w), 0);
+        char *out = strdup(dynbuf_ptr(&b));
+        dynbuf_free(&b);
+        return out;
+}
+
+static void ascii_doc(struct jsonw *w)
+{
+        jsonw_begin_array(w);
+        jsonw_string(w, "caf\xc3\xa9 \xe2\x82\xac\xf0\x9d\x84\x9e \xe2\x80\xae\xc2\x9b\xef\xbf\xbe\x1b\x7f");
+        jsonw_string(w, "bad \xff\xe2\x82 \xe2\x80\xa8");
+        jsonw_end_array(w);
+}
+
+static void test_ascii(void **state)
+{
+        (void)state;
+        /* Past ASCII as jansson's JSON_ENSURE_ASCII writes it (surrogate pairs past U+FFFF, bidi
+         * and C1 controls included), invalid UTF-8 as \uFFFD. */
+        char *got = flagged(JSONW_ASCII, ascii_doc);
+        json_t *v = json_pack("[s]", "caf\xc3\xa9 \xe2\x82\xac\xf0\x9d\x84\x9e \xe2\x80\xae\xc2\x9b\xef\xbf\xbe\x1b\x7f");
+        char *want = json_dumps(json_array_get(v, 0), JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+        assert_non_null(want);
+        assert_memory_equal(got, "[", 1);
+        assert_memory_equal(got + 1, want, strlen(want));
+        assert_string_equal(got + 1 + strlen(want), ",\"bad \\uFFFD\\uFFFD \\u2028\"]");
+        assert_string_equal(want, "\"caf\\u00E9 \\u20AC\\uD834\\uDD1E \\u202E\\u009B\\uFFFE\\u001B\x7f\"");
+        free(want);
+        json_decref(v);
+        free(got);
+}
+
+static void lines_doc(struct jsonw *w)
+{
+        jsonw_begin_object(w);
+        jsonw_name(w, "a");
+        jsonw_begin_array_lines(w);
+        jsonw_end_array(w);
+        jsonw_name(w, "b");
+        jsonw_begin_array_lines(w);
+        jsonw_begin_object(w);
+        jsonw_name(w, "c");
+        jsonw_begin_array(w);
+        jsonw_int(w, 1);
+        jsonw_int(w, 2);
+        jsonw_end_array(w);
+        jsonw_end_object(w);
+        jsonw_int(w, 3);
+        jsonw_end_array(w);
+        jsonw_end_object(w);
+}
+
+static void lines_doc_plain(struct jsonw *w)
+{
+        jsonw_begin_object(w);
+        jsonw_name(w, "a");
+        jsonw_begin_array(w);
+        jsonw_end_array(w);
+        jsonw_name(w, "b");
+        jsonw_begin_array(w);
+        jsonw_begin_object(w);
+        jsonw_name(w, "c");
+        jsonw_begin_array(w);
+        jsonw_int(w, 1);
+        jsonw_int(w, 2);
+        jsonw_end_array(w);
+        jsonw_end_object(w);
+        jsonw_int(w, 3);
+        jsonw_end_array(w);
+        jsonw_end_object(w);
+}
+
+static void test_array_lines(void **state)
+{
+        (void)state;
+        char *got = flagged(0, lines_doc);
+        assert_string_equal(got, "{\"a\":[],\"b\":[\n{\"c\":[1,2]},\n3\n]}");
+        free(got);
+        /* Pretty: the ordinary layout. */
+        char *pretty = flagged(JSONW_PRETTY, lines_doc), *plain = flagged(JSONW_PRETTY, lines_doc_plain);
+        assert_string_equal(pretty, plain);
+        free(pretty);
+        free(plain);
+}
+
 static void test_max_exceeded(void **state)
 {
         struct dynbuf b = DYNBUF_INIT(40);
@@ -363,6 +456,8 @@ int main(void)
                 cmocka_unit_test(test_misuse),
                 cmocka_unit_test(test_lines_and_file),
                 cmocka_unit_test(test_max_exceeded),
+                cmocka_unit_test(test_ascii),
+                cmocka_unit_test(test_array_lines),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

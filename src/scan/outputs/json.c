@@ -1,296 +1,346 @@
 /* portscope scan — JSON: one document (--json) or one object per port (--jsonl).
  * Schema in docs/scan.md.
  *
- * Written as a stream, not built as one jansson tree: a /16 x 100 ports scan has a million open
- * ports, and a tree of a million objects took half a minute to build and dump. jansson still
- * writes every value that needs escaping; the part of a port object that only depends on the
- * port (registry status, registered names, knowledge, verdict and sentence, when no service was
- * identified) is written once per distinct port and copied after that. For a terminal the
- * compact text is read back and indented by jansson. */
+ * Streamed through the project's JSON writer (portscope/jsonw.h), never built as one jansson
+ * tree: a /16 x 100 ports scan has a million open ports, and a tree of a million objects took
+ * half a minute to build and dump. What only depends on the port number of an open port
+ * without identified service (its knowledge entries as jansson values from portinfo, the
+ * verdict's sentence) is made once per distinct port and kept. ASCII only (JSONW_ASCII, as
+ * before with jansson): banners are hostile text, and a terminal showing the JSON gets no bidi
+ * or C1 control character from them; indented on a terminal, compact elsewhere. */
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "outputs.h"
+#include "portscope/jsonw.h"
 #include "portscope/portinfo.h"
 
-/* Outside text (banners, what a service said of itself): invalid UTF-8 becomes U+FFFD. */
-static json_t *escaped(const char *s, size_t len)
+static void member_str(struct jsonw *w, const char *name, const char *s)
 {
-        return portinfo_stringn(s, len);
+        jsonw_name(w, name);
+        jsonw_string(w, s);
 }
 
-#define DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII)
-
-/* Writes j (compact) and drops the reference. */
-static int put_json(FILE *f, json_t *j)
+static void member_uint(struct jsonw *w, const char *name, uint64_t v)
 {
-        if (!j)
-                return -ENOMEM;
-        int r = json_dumpf(j, f, DUMP_FLAGS | JSON_ENCODE_ANY);
-        json_decref(j);
-        return r < 0 ? -EIO : 0;
+        jsonw_name(w, name);
+        jsonw_uint(w, v);
 }
 
-static json_t *service_json(const struct scan_service *s)
+/* A banner: bytes from the network. Invalid UTF-8 becomes U+FFFD (the writer's policy); so does
+ * NUL, which the writer would keep as \u0000 and jansson's reader refuses by default. */
+static void banner_write(struct jsonw *w, const struct scan_service *s)
 {
-        json_t *o = json_object();
-        json_object_set_new(o, "probes", json_integer(s->probes));
+        const char *b = (const char *)s->banner;
+        size_t len = s->banner_len < sizeof(s->banner) ? s->banner_len : sizeof(s->banner);
+        if (!memchr(b, '\0', len)) {
+                jsonw_stringn(w, b, len);
+                return;
+        }
+        char buf[sizeof(s->banner) * 3];
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (b[i]) {
+                        buf[n++] = b[i];
+                } else {
+                        memcpy(buf + n, "\xef\xbf\xbd", 3);
+                        n += 3;
+                }
+        }
+        jsonw_stringn(w, buf, n);
+}
+
+static void service_write(struct jsonw *w, const struct scan_service *s)
+{
+        jsonw_begin_object(w);
+        member_uint(w, "probes", s->probes);
         if (!s->name[0]) {
-                json_object_set_new(o, "name", json_null());
-                if (s->tcpwrapped)
-                        json_object_set_new(o, "tcpwrapped", json_true());
-                json_object_set_new(o, "banner", escaped((const char *)s->banner, s->banner_len));
-                return o;
+                jsonw_name(w, "name");
+                jsonw_null(w);
+                if (s->tcpwrapped) {
+                        jsonw_name(w, "tcpwrapped");
+                        jsonw_bool(w, true);
+                }
+                jsonw_name(w, "banner");
+                banner_write(w, s);
+                jsonw_end_object(w);
+                return;
         }
         if (s->tls)
-                json_object_set_new(o, "tunnel", json_string("ssl"));
-        json_object_set_new(o, "name", escaped(s->name, strlen(s->name)));
+                member_str(w, "tunnel", "ssl");
+        member_str(w, "name", s->name);
         if (s->product[0])
-                json_object_set_new(o, "product", escaped(s->product, strlen(s->product)));
+                member_str(w, "product", s->product);
         if (s->version[0])
-                json_object_set_new(o, "version", escaped(s->version, strlen(s->version)));
+                member_str(w, "version", s->version);
         if (s->info[0])
-                json_object_set_new(o, "info", escaped(s->info, strlen(s->info)));
-        json_object_set_new(o, "probe", json_string(s->probe));
-        json_object_set_new(o, "soft", json_boolean(s->soft));
-        if (s->banner_len)
-                json_object_set_new(o, "banner", escaped((const char *)s->banner, s->banner_len));
-        return o;
+                member_str(w, "info", s->info);
+        member_str(w, "probe", s->probe);
+        jsonw_name(w, "soft");
+        jsonw_bool(w, s->soft);
+        if (s->banner_len) {
+                jsonw_name(w, "banner");
+                banner_write(w, s);
+        }
+        jsonw_end_object(w);
 }
 
-/* "status":..,"registered":[..],"knowledge":[..],"verdict":..,"explanation":.. as a malloc'd
- * string (the members without braces), or NULL on out-of-memory. */
-static char *judgement(const struct scan_report *rep, const struct scan_port_report *p)
+/* What a port's judgement needs that takes work to make: its knowledge entries (portinfo's
+ * jansson values) and the verdict's sentence. */
+struct judged {
+        json_t *knowledge; /* array */
+        char *why;
+};
+
+static void judged_free(struct judged *j)
 {
-        json_t *o = json_object();
-        json_object_set_new(o, "status",
-                            json_string(rep->registry ? registry_status_name(p->facts->status) : "unknown"));
-        json_t *reg = json_array();
-        char buf[sizeof(p->facts->registered)];
-        memcpy(buf, p->facts->registered, sizeof(buf));
-        for (char *s = buf, *e; s && *s; s = e) {
-                e = strchr(s, ',');
-                if (e)
-                        *e++ = '\0';
-                json_array_append_new(reg, json_string(s));
+        if (!j)
+                return;
+        json_decref(j->knowledge);
+        free(j->why);
+        free(j);
+}
+
+static struct judged *judged_make(const struct scan_report *rep, const struct scan_port_report *p)
+{
+        struct judged *j = calloc(1, sizeof(*j));
+        if (!j)
+                return NULL;
+        j->knowledge = json_array();
+        j->why = malloc(SCAN_EXPLANATION_MAX);
+        if (!j->knowledge || !j->why) {
+                judged_free(j);
+                return NULL;
         }
-        json_object_set_new(o, "registered", reg);
-        json_t *kn = json_array();
         for (size_t i = 0; i < p->facts->nknowledge; i++)
-                json_array_append_new(kn, portinfo_knowledge_json(p->facts->knowledge[i]));
-        json_object_set_new(o, "knowledge", kn);
-        json_object_set_new(o, "verdict", json_string(scan_verdict_name(p->verdict)));
-        json_object_set_new(o, "severity", json_string(verdict_severity_name(p->severity)));
-        json_object_set_new(o, "rule", json_string(judge_rule_name(p->rule)));
-        char why[SCAN_EXPLANATION_MAX];
-        scan_report_explain(rep, p, why, sizeof(why));
-        json_object_set_new(o, "explanation", escaped(why, strlen(why)));
-        char *s = json_dumps(o, DUMP_FLAGS);
-        json_decref(o);
-        if (!s)
-                return NULL;
-        size_t len = strlen(s);
-        if (len < 2) {
-                free(s);
-                return NULL;
-        }
-        memmove(s, s + 1, len - 2); /* without the braces */
-        s[len - 2] = '\0';
-        return s;
+                if (json_array_append_new(j->knowledge, portinfo_knowledge_json(p->facts->knowledge[i])) < 0) {
+                        judged_free(j);
+                        return NULL;
+                }
+        scan_report_explain(rep, p, j->why, SCAN_EXPLANATION_MAX);
+        return j;
 }
 
 struct writer {
         const struct scan_report *rep;
-        FILE *f;
-        char **cache; /* [proto * 65536 + port]: judgement of an open port without service */
+        struct jsonw w;
+        struct judged **cache; /* [proto * 65536 + port]: an open port without service */
 };
 
-static const char *cached_judgement(struct writer *w, const struct scan_port_report *p, char **ret_owned)
+/* The judgement of p: borrowed from the cache, or made for this port alone (*ret_owned, which
+ * the caller frees). NULL on out-of-memory. */
+static const struct judged *judged_of(struct writer *wr, const struct scan_port_report *p, struct judged **ret_owned)
 {
         *ret_owned = NULL;
         if (p->service || p->r.state != SCAN_OPEN)
-                return *ret_owned = judgement(w->rep, p);
-        if (!w->cache && !(w->cache = calloc((size_t)PS_NPROTO * 65536, sizeof(*w->cache))))
+                return *ret_owned = judged_make(wr->rep, p);
+        if (!wr->cache && !(wr->cache = calloc((size_t)PS_NPROTO * 65536, sizeof(*wr->cache))))
                 return NULL;
-        char **slot = &w->cache[(size_t)p->r.proto * 65536 + p->r.port];
+        struct judged **slot = &wr->cache[(size_t)p->r.proto * 65536 + p->r.port];
         if (!*slot)
-                *slot = judgement(w->rep, p);
+                *slot = judged_make(wr->rep, p);
         return *slot;
 }
 
-static void writer_free(struct writer *w)
+static void writer_init(struct writer *wr, const struct scan_report *rep, FILE *f, bool tty)
 {
-        if (w->cache)
-                for (size_t i = 0; i < (size_t)PS_NPROTO * 65536; i++)
-                        free(w->cache[i]);
-        free(w->cache);
+        wr->rep = rep;
+        wr->cache = NULL;
+        jsonw_init_file(&wr->w, f, JSONW_ASCII | (tty ? JSONW_PRETTY : 0));
 }
 
-static int port_write(struct writer *w, const struct scan_port_report *p, bool with_host)
+static void writer_free(struct writer *wr)
 {
-        FILE *f = w->f;
-        fputc('{', f);
+        if (wr->cache)
+                for (size_t i = 0; i < (size_t)PS_NPROTO * 65536; i++)
+                        judged_free(wr->cache[i]);
+        free(wr->cache);
+}
+
+static int port_write(struct writer *wr, const struct scan_port_report *p, bool with_host)
+{
+        struct jsonw *w = &wr->w;
+        const struct scan_report *rep = wr->rep;
+        struct judged *owned;
+        const struct judged *j = judged_of(wr, p, &owned);
+        if (!j)
+                return -ENOMEM;
+        jsonw_begin_object(w);
         if (with_host) {
                 char a[64];
                 scan_addr_str(&p->r.addr, a, sizeof(a));
-                fprintf(f, "\"address\":\"%s\",", a);
+                member_str(w, "address", a);
         }
-        fprintf(f, "\"port\":%u,\"protocol\":\"%s\",\"state\":\"%s\",\"reason\":\"%s\",", p->r.port,
-                ps_proto_name(p->r.proto), scan_state_name(p->r.state), scan_reason_name(p->r.reason));
+        member_uint(w, "port", p->r.port);
+        member_str(w, "protocol", ps_proto_name(p->r.proto));
+        member_str(w, "state", scan_state_name(p->r.state));
+        member_str(w, "reason", scan_reason_name(p->r.reason));
         if (p->r.ttl)
-                fprintf(f, "\"ttl\":%u,", p->r.ttl);
-        fprintf(f, "\"tries\":%u,", p->r.tries);
-        if (p->r.unconfirmed)
-                fputs("\"unconfirmed\":true,", f);
-        fputs("\"service\":", f);
-        if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped ||
-                           p->service->probes)) {
-                if (put_json(f, service_json(p->service)) < 0)
-                        return -EIO;
-        } else {
-                fputs("null", f);
+                member_uint(w, "ttl", p->r.ttl);
+        member_uint(w, "tries", p->r.tries);
+        if (p->r.unconfirmed) {
+                jsonw_name(w, "unconfirmed");
+                jsonw_bool(w, true);
         }
-        fputc(',', f);
-        char *owned;
-        const char *j = cached_judgement(w, p, &owned);
-        if (!j)
-                return -ENOMEM;
-        fputs(j, f);
-        free(owned);
-        if (w->rep->changes)
-                fprintf(f, ",\"change\":\"%s\"", p->change > 0 ? "new" : p->change < 0 ? "gone" : "same");
-        fputc('}', f);
-        return ferror(f) ? -EIO : 0;
+        jsonw_name(w, "service");
+        if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped ||
+                           p->service->probes))
+                service_write(w, p->service);
+        else
+                jsonw_null(w);
+        member_str(w, "status", rep->registry ? registry_status_name(p->facts->status) : "unknown");
+        jsonw_name(w, "registered");
+        jsonw_begin_array(w);
+        for (const char *s = p->facts->registered; *s;) {
+                const char *e = strchr(s, ',');
+                size_t n = e ? (size_t)(e - s) : strlen(s);
+                jsonw_stringn(w, s, n);
+                s += n + (e ? 1 : 0);
+        }
+        jsonw_end_array(w);
+        jsonw_name(w, "knowledge");
+        jsonw_json(w, j->knowledge);
+        member_str(w, "verdict", scan_verdict_name(p->verdict));
+        member_str(w, "severity", verdict_severity_name(p->severity));
+        member_str(w, "rule", judge_rule_name(p->rule));
+        member_str(w, "explanation", j->why);
+        if (rep->changes)
+                member_str(w, "change", p->change > 0 ? "new" : p->change < 0 ? "gone" : "same");
+        jsonw_end_object(w);
+        judged_free(owned);
+        return jsonw_error(w);
 }
 
-static json_t *scan_json(const struct scan_report *rep)
+static void scan_write(struct jsonw *w, const struct scan_report *rep)
 {
         const struct scan_stats *s = &rep->stats;
-        json_t *o = json_object();
-        json_object_set_new(o, "engine", json_string(scan_engine_name(rep->engine)));
-        json_object_set_new(o, "protocol", json_string(ps_proto_name(rep->proto)));
-        json_object_set_new(o, "ports", json_integer((json_int_t)(rep->ports ? rep->ports->n : 0)));
+        jsonw_begin_object(w);
+        member_str(w, "engine", scan_engine_name(rep->engine));
+        member_str(w, "protocol", ps_proto_name(rep->proto));
+        member_uint(w, "ports", rep->ports ? rep->ports->n : 0);
         /* A decimal string: seeds use all 64 bits, more than a JSON number keeps exactly. */
         char seed[24];
         snprintf(seed, sizeof(seed), "%" PRIu64, rep->seed);
-        json_object_set_new(o, "seed", json_string(seed));
-        json_object_set_new(o, "shard", json_integer(rep->shard + 1));
-        json_object_set_new(o, "shards", json_integer(rep->nshards));
-        json_object_set_new(o, "started", json_integer(rep->start));
-        json_object_set_new(o, "elapsed", json_real(s->elapsed));
-        json_object_set_new(o, "pairs", json_integer((json_int_t)s->pairs));
-        json_object_set_new(o, "sent", json_integer((json_int_t)s->sent));
-        json_object_set_new(o, "replies", json_integer((json_int_t)s->replies));
-        json_object_set_new(o, "passes", json_integer(s->passes));
-        json_object_set_new(o, "capture_drops", json_integer((json_int_t)s->capture_drops));
-        json_object_set_new(o, "srtt_ms", json_real(s->srtt_ms));
-        json_object_set_new(o, "interrupted", json_boolean(s->interrupted));
-        if (rep->proto == PS_UDP)
-                json_object_set_new(o, "icmp_limited", json_boolean(s->icmp_limited));
+        member_str(w, "seed", seed);
+        member_uint(w, "shard", (uint64_t)rep->shard + 1);
+        member_uint(w, "shards", rep->nshards);
+        jsonw_name(w, "started");
+        jsonw_int(w, rep->start);
+        jsonw_name(w, "elapsed");
+        jsonw_double(w, s->elapsed);
+        member_uint(w, "pairs", s->pairs);
+        member_uint(w, "sent", s->sent);
+        member_uint(w, "replies", s->replies);
+        member_uint(w, "passes", s->passes);
+        member_uint(w, "capture_drops", s->capture_drops);
+        jsonw_name(w, "srtt_ms");
+        jsonw_double(w, s->srtt_ms);
+        jsonw_name(w, "interrupted");
+        jsonw_bool(w, s->interrupted);
+        if (rep->proto == PS_UDP) {
+                jsonw_name(w, "icmp_limited");
+                jsonw_bool(w, s->icmp_limited);
+        }
         if (rep->args)
-                json_object_set_new(o, "args", json_string(rep->args));
-        return o;
+                member_str(w, "args", rep->args);
+        jsonw_end_object(w);
 }
 
-/* The compact document. */
-static int document_write(const struct scan_report *rep, FILE *f)
+/* "registry": the provenance of the verdicts, when a registry was found. */
+static void registry_write(struct jsonw *w, const struct scan_report *rep)
 {
-        struct writer w = { .rep = rep, .f = f };
-        int r = 0;
-        fputs("{\"scan\":", f);
-        if ((r = put_json(f, scan_json(rep))) < 0)
-                goto out;
-        if (rep->registry) {
-                fputs(",\"registry\":", f);
-                if ((r = put_json(f, portinfo_source_json(rep->registry))) < 0)
-                        goto out;
+        if (!rep->registry)
+                return;
+        json_t *src = portinfo_source_json(rep->registry);
+        if (!src) {
+                jsonw_name(w, "registry");
+                jsonw_null(w);
+                return;
         }
-        fputs(",\"hosts\":[", f);
-        bool first = true;
+        jsonw_name(w, "registry");
+        jsonw_json(w, src);
+        json_decref(src);
+}
+
+static int finish(struct writer *wr, int r)
+{
+        int e = jsonw_finish(&wr->w);
+        writer_free(wr);
+        return r < 0 ? r : e;
+}
+
+static int json_write(const struct scan_report *rep, FILE *f, bool tty)
+{
+        struct writer wr;
+        struct jsonw *w = &wr.w;
+        int r = 0;
+        writer_init(&wr, rep, f, tty);
+        jsonw_begin_object(w);
+        jsonw_name(w, "scan");
+        scan_write(w, rep);
+        registry_write(w, rep);
+        jsonw_name(w, "hosts");
+        jsonw_begin_array(w);
         for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 if (h->nports == 0 && !rep->all_states && !h->open_filtered)
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
-                fprintf(f, "%s{\"address\":\"%s\",\"name\":", first ? "" : ",", a);
-                first = false;
-                json_t *name = h->name ? json_string(h->name) : NULL; /* NULL too when not UTF-8 */
-                if ((r = put_json(f, name ? name : json_null())) < 0)
-                        break;
-                fputs(",\"ports\":[", f);
-                for (size_t j = 0; j < h->nports && r == 0; j++) {
-                        if (j)
-                                fputc(',', f);
-                        r = port_write(&w, &h->ports[j], false);
-                }
-                fprintf(f, "],\"closed\":%llu,\"filtered\":%llu,\"open_filtered\":%llu}", (unsigned long long)h->closed,
-                        (unsigned long long)h->filtered, (unsigned long long)h->open_filtered);
+                jsonw_begin_object(w);
+                member_str(w, "address", a);
+                member_str(w, "name", h->name); /* NULL: null */
+                jsonw_name(w, "ports");
+                jsonw_begin_array(w);
+                for (size_t j = 0; j < h->nports && r == 0; j++)
+                        r = port_write(&wr, &h->ports[j], false);
+                jsonw_end_array(w);
+                member_uint(w, "closed", h->closed);
+                member_uint(w, "filtered", h->filtered);
+                member_uint(w, "open_filtered", h->open_filtered);
+                jsonw_end_object(w);
         }
-        fputc(']', f);
+        jsonw_end_array(w);
         if (r == 0 && rep->changes) {
-                fputs(",\"gone\":[", f);
-                for (size_t i = 0; i < rep->ngone && r == 0; i++) {
-                        if (i)
-                                fputc(',', f);
-                        r = port_write(&w, &rep->gone[i], true);
-                }
-                fputc(']', f);
+                jsonw_name(w, "gone");
+                jsonw_begin_array(w);
+                for (size_t i = 0; i < rep->ngone && r == 0; i++)
+                        r = port_write(&wr, &rep->gone[i], true);
+                jsonw_end_array(w);
         }
-        fputs("}\n", f);
-out:
-        writer_free(&w);
-        return r < 0 ? r : ferror(f) ? -EIO : 0;
-}
-
-static int json_write(const struct scan_report *rep, FILE *f, bool tty)
-{
-        if (!tty)
-                return document_write(rep, f);
-        /* for people at a terminal: the same document, indented */
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m)
-                return -ENOMEM;
-        int r = document_write(rep, m);
-        if (fclose(m) != 0 && r == 0)
-                r = -ENOMEM;
-        json_t *doc = r == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
-        free(buf);
-        if (!doc)
-                return r < 0 ? r : -EIO;
-        r = json_dumpf(doc, f, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-        json_decref(doc);
-        fputc('\n', f);
-        return r < 0 || ferror(f) ? -EIO : 0;
+        if (r == 0) {
+                jsonw_end_object(w);
+                jsonw_newline(w);
+        }
+        return finish(&wr, r);
 }
 
 static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
 {
-        struct writer w = { .rep = rep, .f = f };
+        (void)tty; /* one object a line, also on a terminal */
+        struct writer wr;
+        struct jsonw *w = &wr.w;
         int r = 0;
+        writer_init(&wr, rep, f, false);
         for (size_t i = 0; i < rep->nhosts && r == 0; i++)
                 for (size_t j = 0; j < rep->hosts[i].nports && r == 0; j++) {
-                        r = port_write(&w, &rep->hosts[i].ports[j], true);
-                        fputc('\n', f);
+                        r = port_write(&wr, &rep->hosts[i].ports[j], true);
+                        jsonw_newline(w);
                 }
         for (size_t i = 0; rep->changes && i < rep->ngone && r == 0; i++) { /* "change":"gone" */
-                r = port_write(&w, &rep->gone[i], true);
-                fputc('\n', f);
+                r = port_write(&wr, &rep->gone[i], true);
+                jsonw_newline(w);
         }
-        writer_free(&w);
         if (r == 0) {
-                json_t *end = json_object();
-                json_object_set_new(end, "scan", scan_json(rep));
-                if (rep->registry)
-                        json_object_set_new(end, "registry", portinfo_source_json(rep->registry));
-                r = put_json(f, end);
-                fputc('\n', f);
+                jsonw_begin_object(w);
+                jsonw_name(w, "scan");
+                scan_write(w, rep);
+                registry_write(w, rep);
+                jsonw_end_object(w);
+                jsonw_newline(w);
         }
-        return r < 0 ? r : ferror(f) ? -EIO : 0;
+        return finish(&wr, r);
 }
 
 const struct scan_output scan_output_json = {
