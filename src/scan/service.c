@@ -17,6 +17,7 @@
  * Every wait is bounded by the port's budget (o->wait_ms) and sliced in 50 ms so that a stop
  * request (Ctrl-C) is seen quickly. */
 #include <errno.h>
+#include <sys/random.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -28,6 +29,7 @@
 
 #include "probes/service-probes.h"
 #include "scan-internal.h"
+#include "probes/probes.h"
 
 #define PAUSE_NS 200000000u /* once an answer began, this much silence ends it */
 
@@ -383,6 +385,34 @@ static int identify_tcp(struct ident *id, struct scan_service *s)
         return 0;
 }
 
+/* A STUN Binding Request on the connected UDP socket fd; fills s from the answer's SOFTWARE. */
+static void identify_stun(struct ident *id, int fd, struct scan_service *s)
+{
+        uint8_t txid[12];
+        unsigned char req[SCAN_STUN_REQUEST_LEN];
+        if (getrandom(txid, sizeof(txid), 0) != (ssize_t)sizeof(txid))
+                return;
+        size_t len = scan_stun_request(req, txid);
+        id->probes++;
+        if (send(fd, req, len, 0) < 0)
+                return;
+        uint64_t now = scan_now_ns();
+        uint64_t deadline = min3(now + id->probe_ns, id->end, now + 2000 * UINT64_C(1000000));
+        while (wait_fd(fd, POLLIN, deadline, id->o->stop) > 0) {
+                ssize_t n = recv(fd, id->buf, sizeof(id->buf), MSG_DONTWAIT);
+                if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                        continue;
+                if (n <= 0)
+                        return;
+                struct scan_service t;
+                if (scan_stun_parse(id->buf, (size_t)n, txid, &t) == 1) {
+                        t.probes = s->probes;
+                        *s = t;
+                        return;
+                }
+        }
+}
+
 static int identify_udp(struct ident *id, struct scan_service *s)
 {
         int fd = socket(id->addr->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -394,6 +424,15 @@ static int identify_udp(struct ident *id, struct scan_service *s)
                 int e = errno;
                 close(fd);
                 return -e;
+        }
+        /* STUN's ports: nmap names them with a version script, not a probe; ask first, as that
+         * script does (the probes of the file would spend the port's time first). */
+        if (id->port == 3478 || id->port == 3479) {
+                identify_stun(id, fd, s);
+                if (s->name[0]) {
+                        close(fd);
+                        return 0;
+                }
         }
         bool soft = false;
         struct scan_plan plan = { 0 };

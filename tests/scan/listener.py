@@ -81,6 +81,15 @@ def serve_tls(c, ctx):
     serve_http(t)
 
 
+def stun_answer(q):
+    """A Binding success answer to a STUN Binding Request, with coturn's SOFTWARE attribute."""
+    if len(q) < 20 or q[0:2] != b"\x00\x01" or q[4:8] != b"\x21\x12\xa4\x42":
+        return None
+    sw = b"Coturn-4.6.1 'Gorst'"
+    attrs = b"\x80\x22" + len(sw).to_bytes(2, "big") + sw + b"\0" * (-len(sw) % 4)
+    return b"\x01\x01" + len(attrs).to_bytes(2, "big") + q[4:20] + attrs
+
+
 def dns_answer(q):
     """A dnsmasq-like answer: version.bind (CHAOS TXT) says "dnsmasq-2.89", anything else that looks
     like a query is refused (rcode 5)."""
@@ -111,6 +120,7 @@ def main():
     ap.add_argument("--tls-cert", default="")
     ap.add_argument("--tls-key", default="")
     ap.add_argument("--dns", type=int, default=0, help="UDP: answers version.bind like dnsmasq")
+    ap.add_argument("--stun", type=int, default=0, help="UDP: answers a STUN Binding Request like coturn")
     ap.add_argument("--ready", required=True)
     a = ap.parse_args()
     sel = selectors.DefaultSelector()
@@ -133,12 +143,13 @@ def main():
         kinds[s.fileno()] = {a.ssh: "ssh", a.http: "http", a.hostile: "hostile", a.silent_tcp: "silent",
                              a.tls: "tls", **{k: "script:" + v for k, v in scripted.items()}}.get(p, "tcp")
         sel.register(s, selectors.EVENT_READ, ("listen", s))
-    for p in ports(a.udp_echo) + ports(a.udp_silent) + ([a.dns] if a.dns else []):
+    for p in ports(a.udp_echo) + ports(a.udp_silent) + ([a.dns] if a.dns else []) + ([a.stun] if a.stun else []):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", p))
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ,
-                     ("dns" if p == a.dns else "echo" if p in ports(a.udp_echo) else "silent", s))
+                     ("dns" if p == a.dns else "stun" if p == a.stun else
+                      "echo" if p in ports(a.udp_echo) else "silent", s))
     with open(a.ready + ".tmp", "w") as f:
         f.write(str(os.getpid()))
     os.rename(a.ready + ".tmp", a.ready)
@@ -171,6 +182,14 @@ def main():
                 try:
                     data, peer = s.recvfrom(65535)
                     ans = dns_answer(data)
+                    if ans:
+                        s.sendto(ans, peer)
+                except OSError:
+                    pass
+            elif what == "stun":
+                try:
+                    data, peer = s.recvfrom(65535)
+                    ans = stun_answer(data)
                     if ans:
                         s.sendto(ans, peer)
                 except OSError:

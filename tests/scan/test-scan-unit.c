@@ -16,6 +16,7 @@
 #include "portscope/registry.h"
 #include "portscope/scan.h"
 #include "../../src/scan/probes/service-probes.h"
+#include "../../src/scan/probes/probes.h"
 
 static void perm_is_permutation(void **state)
 {
@@ -500,6 +501,41 @@ static void verdict_without_registry(void **state)
         scan_report_free(&rep);
 }
 
+
+/* A STUN Binding answer: the SOFTWARE attribute names product and version; another transaction,
+ * a wrong cookie or a length past the datagram is not an answer. */
+static void stun_answer(void **state)
+{
+        (void)state;
+        const uint8_t txid[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+        unsigned char req[SCAN_STUN_REQUEST_LEN];
+        assert_int_equal(scan_stun_request(req, txid), 20);
+        assert_int_equal(req[0], 0x00);
+        assert_int_equal(req[1], 0x01);
+        assert_memory_equal(req + 8, txid, 12);
+        static const char sw[] = "Coturn-4.6.1 'Gorst'"; /* 20 bytes */
+        unsigned char a[64] = { 0x01, 0x01, 0x00, 0x1c, 0x21, 0x12, 0xa4, 0x42 };
+        memcpy(a + 8, txid, 12);
+        /* XOR-MAPPED-ADDRESS is skipped over: type 0x0020, 4 bytes (truncated on purpose). */
+        unsigned char *at = a + 20;
+        at[0] = 0x00, at[1] = 0x20, at[2] = 0x00, at[3] = 0x00;
+        at += 4;
+        at[0] = 0x80, at[1] = 0x22, at[2] = 0x00, at[3] = (unsigned char)strlen(sw);
+        memcpy(at + 4, sw, strlen(sw));
+        size_t len = 20 + 4 + 4 + strlen(sw);
+        struct scan_service s;
+        assert_int_equal(scan_stun_parse(a, len, txid, &s), 1);
+        assert_string_equal(s.name, "stun");
+        assert_string_equal(s.product, "Coturn");
+        assert_string_equal(s.version, "4.6.1");
+        assert_string_equal(s.info, "'Gorst'");
+        const uint8_t other[12] = { 0 };
+        assert_int_equal(scan_stun_parse(a, len, other, &s), 0);
+        assert_int_equal(scan_stun_parse(a, len - 1, txid, &s), 0); /* the header claims more than there is */
+        a[4] = 0;
+        assert_int_equal(scan_stun_parse(a, len, txid, &s), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -509,7 +545,7 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
-                cmocka_unit_test(probe_templates),
+                cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,3 +36,10 @@ extern const struct scan_probe_module scan_probe_tcp_syn;
 
 uint16_t scan_checksum_fold(uint32_t sum);
 uint32_t scan_checksum_add(uint32_t sum, const void *data, size_t len);
+
+/* STUN (probes/stun.c): a Binding Request with transaction id txid, and the answer read back:
+ * returns 1 and fills ret (name "stun", product and version from SOFTWARE) when buf is a
+ * Binding answer to txid, else 0. */
+#define SCAN_STUN_REQUEST_LEN 20
+size_t scan_stun_request(unsigned char buf[SCAN_STUN_REQUEST_LEN], const uint8_t txid[12]);
+int scan_stun_parse(const unsigned char *buf, size_t len, const uint8_t txid[12], struct scan_service *ret);
