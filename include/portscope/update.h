@@ -36,6 +36,7 @@ enum update_fetch_result {
 struct download {
         char *data;             /* malloc'd, NUL-terminated; caller frees */
         size_t len;
+        size_t cap;             /* internal: allocated bytes of data while downloading */
         bool too_big;
         struct update_validators got;   /* the response's ETag and Last-Modified */
         bool progress;          /* show bytes and rate on stderr (a terminal) */

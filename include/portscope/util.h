@@ -28,6 +28,16 @@ int ps_write_atomic(const char *path, int mode, int (*fill)(FILE *f, void *ud), 
 /* ps_write_atomic() of len bytes. */
 int ps_write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
+/* Makes room in a growable array: *(T **)pv holds *cap elements of elem bytes; after 0 it holds
+ * at least need. Capacity doubles (the first allocation is at least 256 bytes' worth) but never
+ * past max elements. Returns 0, -E2BIG (need > max, or the size would overflow) or -ENOMEM; on
+ * failure the array and *cap are unchanged (the caller still frees the array).
+ *
+ *   if (PS_GROW(l->v, l->cap, l->n + 1, LIST_MAX) < 0) ...
+ */
+int ps_grow(void *pv, size_t *cap, size_t need, size_t elem, size_t max);
+#define PS_GROW(v, cap, need, max) ps_grow(&(v), &(cap), (need), sizeof(*(v)), (max))
+
 /* Reads a whole regular file (at most max bytes; -EFBIG beyond) into a malloc'd, NUL-terminated
  * buffer. Returns 0 and *ret / *ret_len, or -errno. */
 int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -226,16 +226,9 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                         r = fail(err, name, lineno, 1, -E2BIG, "more than %u entries", BASELINE_MAX_ENTRIES);
                         goto fail;
                 }
-                if (b->n == cap) {
-                        size_t nc = cap ? cap * 2 : 16;
-                        struct baseline_entry *v = realloc(b->v, nc * sizeof(*v));
-                        if (!v) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        b->v = v;
-                        cap = nc;
-                }
+                r = PS_GROW(b->v, cap, b->n + 1, BASELINE_MAX_ENTRIES);
+                if (r < 0)
+                        goto fail;
                 r = parse_line(name, lineno, line, ll, &b->v[b->n], err);
                 if (r < 0)
                         goto fail;

@@ -16,12 +16,8 @@
 #include "bpf-iter.h"
 
 #ifdef PS_HAVE_BPF
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "sockowners.lskel.h"
-#pragma GCC diagnostic pop
+#define PS_LSKEL "sockowners.lskel.h"
+#include "lskel.h"
 #include "sockowners-record.h"
 
 #define RECORD sizeof(struct sockowners_record)

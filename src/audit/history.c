@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "portscope/store.h"
+#include "portscope/util.h"
 
 struct history {
         sqlite3 *db;
@@ -134,16 +135,9 @@ int history_load(struct history *h, int64_t run, struct history_item **ret, size
         sqlite3_bind_int64(st, 1, run);
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
                 struct history_item *it;
-                if (n == cap) {
-                        size_t nc = cap ? cap * 2 : 64;
-                        struct history_item *nv = realloc(v, nc * sizeof(*nv));
-                        if (!nv) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        v = nv;
-                        cap = nc;
-                }
+                r = PS_GROW(v, cap, n + 1, SIZE_MAX);
+                if (r < 0)
+                        goto fail;
                 it = &v[n++];
                 it->protocol = col(st, 0);
                 it->address = col(st, 1);

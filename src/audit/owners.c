@@ -7,6 +7,7 @@
  * allow it, a BPF task-file iterator (bpf-iter.c) replaces the walk. Process details (process.c)
  * are read only for the processes that own something. */
 #include "portscope/sockets.h"
+#include "portscope/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -119,14 +120,10 @@ struct worker {
 
 static int worker_add(struct worker *k, uint32_t entry, pid_t pid)
 {
-        if (k->npairs == k->cap) {
-                size_t cap = k->cap ? k->cap * 2 : 64;
-                struct pair *p = realloc(k->pairs, cap * sizeof(*p));
-                if (!p)
-                        return -ENOMEM;
-                k->pairs = p;
-                k->cap = cap;
-        }
+        int r = PS_GROW(k->pairs, k->cap, k->npairs + 1, SIZE_MAX);
+
+        if (r < 0)
+                return r;
         k->pairs[k->npairs++] = (struct pair){ entry, pid };
         return 0;
 }
@@ -236,17 +233,11 @@ static int list_pids(int proc_fd, pid_t **ret, size_t *ret_n)
                         }
                         if (!digits || v <= 0)
                                 continue;
-                        if (n == cap) {
-                                size_t c2 = cap ? cap * 2 : 1024;
-                                pid_t *p = realloc(pids, c2 * sizeof(*p));
-                                if (!p) {
-                                        free(pids);
-                                        free(buf);
-                                        close(fd);
-                                        return -ENOMEM;
-                                }
-                                pids = p;
-                                cap = c2;
+                        if (PS_GROW(pids, cap, n + 1, SIZE_MAX) < 0) {
+                                free(pids);
+                                free(buf);
+                                close(fd);
+                                return -ENOMEM;
                         }
                         pids[n++] = (pid_t)v;
                 }
@@ -317,16 +308,11 @@ static int records_add(uint64_t ino, uint32_t pid, void *data)
         struct bpf_records *b = data;
 
         if (b->n == b->cap) {
-                size_t cap = b->cap ? b->cap * 2 : 4096;
-                uint64_t *ni = realloc(b->ino, cap * sizeof(*ni));
-                if (!ni)
+                /* Two arrays of one length: each grows from the same capacity. */
+                size_t cap_ino = b->cap, cap_pid = b->cap;
+                if (PS_GROW(b->ino, cap_ino, b->n + 1, SIZE_MAX) < 0 || PS_GROW(b->pid, cap_pid, b->n + 1, SIZE_MAX) < 0)
                         return -ENOMEM;
-                b->ino = ni;
-                uint32_t *np = realloc(b->pid, cap * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                b->pid = np;
-                b->cap = cap;
+                b->cap = cap_ino < cap_pid ? cap_ino : cap_pid;
         }
         b->ino[b->n] = ino;
         b->pid[b->n] = pid;

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "portscope/util.h"
 #include "audit-internal.h"
 
 #ifndef IPPROTO_SCTP
@@ -130,14 +131,8 @@ bool sockets_addr_is_any(int family, const uint8_t a[16])
 
 static struct sockets_entry *list_push(struct sockets_list *l)
 {
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 256;
-                struct sockets_entry *v = realloc(l->v, cap * sizeof(*v));
-                if (!v)
-                        return NULL;
-                l->v = v;
-                l->cap = cap;
-        }
+        if (PS_GROW(l->v, l->cap, l->n + 1, SIZE_MAX) < 0)
+                return NULL;
         memset(&l->v[l->n], 0, sizeof(l->v[0]));
         return &l->v[l->n++];
 }

@@ -10,6 +10,8 @@
 #include "portscope/registry.h"
 
 struct cli_common {
+        const char *command;    /* "info", ...: names the command in errors */
+        const char *usage;      /* the --help text */
         const char *registry;   /* --registry FILE */
         const char *knowledge;  /* --knowledge FILE */
         bool json;
@@ -23,8 +25,15 @@ struct cli_common {
                 { "knowledge", required_argument, NULL, 'k' }, { "no-cache", no_argument, NULL, 'n' }, \
                 { "help", no_argument, NULL, 'h' }
 
-/* Takes one of CLI_COMMON_OPTIONS (but --help) into c; false when opt is none of them. */
-bool cli_common_option(struct cli_common *c, int opt, const char *arg);
+/* For what getopt_long() returned that the command does not take itself: one of
+ * CLI_COMMON_OPTIONS goes into c and -1 says "go on"; --help prints c->usage and returns 0; an
+ * unknown option or a missing value is reported (ps_option_error) and returns PS_EXIT_ERROR.
+ *
+ *   default:
+ *           if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+ *                   return ret;
+ */
+int cli_common_option(struct cli_common *c, int opt, const char *arg, char *const argv[]);
 
 /* Opens the registry (and knowledge when k is non-NULL), reporting failures as one line.
  * Returns 0 or PS_EXIT_ERROR. */

@@ -288,7 +288,7 @@ int cmd_info(int argc, char **argv)
         static const struct option opts[] = {
                 CLI_COMMON_OPTIONS, { 0 },
         };
-        struct cli_common c = { 0 };
+        struct cli_common c = { .command = "info", .usage = info_usage };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         struct targets *t = NULL;
@@ -296,15 +296,9 @@ int cmd_info(int argc, char **argv)
         int opt, ret;
 
         cli_protect_negative(argc, argv);
-        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'h': fputs(info_usage, stdout); return 0;
-                default:
-                        if (cli_common_option(&c, opt, optarg))
-                                break;
-                        return ps_option_error("info", "h", argv);
-                }
-        }
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+                if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+                        return ret;
         if (optind >= argc) {
                 ps_errorf("info: which port? (e.g. 'portscope info 625'; see --help)");
                 return PS_EXIT_ERROR;

@@ -98,7 +98,7 @@ int cmd_list(int argc, char **argv)
                 { "proto", required_argument, NULL, 'p' },  { "port", required_argument, NULL, 'P' },
                 { "compact", no_argument, NULL, 'c' },      { 0 },
         };
-        struct cli_common c = { 0 };
+        struct cli_common c = { .command = "list", .usage = list_usage };
         struct registry *r = NULL;
         unsigned statuses = 0, ranges = 0, protos = 0;
         struct ps_portspec *specs = NULL;
@@ -151,11 +151,9 @@ int cmd_list(int argc, char **argv)
                         }
                         break;
                 }
-                case 'h': fputs(list_usage, stdout); return 0;
                 default:
-                        if (cli_common_option(&c, opt, optarg))
-                                break;
-                        return ps_option_error("list", "h", argv);
+                        if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+                                return ret;
                 }
         }
         if (optind < argc) {

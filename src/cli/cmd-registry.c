@@ -27,21 +27,15 @@ int cmd_registry(int argc, char **argv)
         static const struct option opts[] = {
                 CLI_COMMON_OPTIONS, { 0 },
         };
-        struct cli_common c = { 0 };
+        struct cli_common c = { .command = "registry", .usage = registry_usage };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         struct registry_stats st;
         int opt, ret;
 
-        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'h': fputs(registry_usage, stdout); return 0;
-                default:
-                        if (cli_common_option(&c, opt, optarg))
-                                break;
-                        return ps_option_error("registry", "h", argv);
-                }
-        }
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+                if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+                        return ret;
         if (optind < argc) {
                 ps_errorf("registry: unexpected argument '%s'", argv[optind]);
                 return PS_EXIT_ERROR;

@@ -36,7 +36,7 @@ int cmd_search(int argc, char **argv)
         static const struct option opts[] = {
                 CLI_COMMON_OPTIONS, { "limit", required_argument, NULL, 'l' }, { 0 },
         };
-        struct cli_common c = { 0 };
+        struct cli_common c = { .command = "search", .usage = search_usage };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         size_t limit = 50, qlen = 0;
@@ -55,11 +55,9 @@ int cmd_search(int argc, char **argv)
                         limit = v ? v : 1000000;
                         break;
                 }
-                case 'h': fputs(search_usage, stdout); return 0;
                 default:
-                        if (cli_common_option(&c, opt, optarg))
-                                break;
-                        return ps_option_error("search", "h", argv);
+                        if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+                                return ret;
                 }
         }
         if (optind >= argc) {

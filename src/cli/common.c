@@ -85,13 +85,14 @@ void cli_protect_negative(int argc, char **argv)
         }
 }
 
-bool cli_common_option(struct cli_common *c, int opt, const char *arg)
+int cli_common_option(struct cli_common *c, int opt, const char *arg, char *const argv[])
 {
         switch (opt) {
-        case 'j': c->json = true; return true;
-        case 'r': c->registry = arg; return true;
-        case 'k': c->knowledge = arg; return true;
-        case 'n': c->no_cache = true; return true;
+        case 'j': c->json = true; return -1;
+        case 'r': c->registry = arg; return -1;
+        case 'k': c->knowledge = arg; return -1;
+        case 'n': c->no_cache = true; return -1;
+        case 'h': fputs(c->usage, stdout); return 0;
         }
-        return false;
+        return ps_option_error(c->command, "h", argv);
 }

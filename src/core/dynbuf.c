@@ -1,13 +1,12 @@
 /* One growable buffer with a hard maximum (include/portscope/dynbuf.h). */
 #include "portscope/dynbuf.h"
+#include "portscope/util.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DYNBUF_FIRST 64u
 
 void dynbuf_init(struct dynbuf *b, size_t max)
 {
@@ -17,28 +16,12 @@ void dynbuf_init(struct dynbuf *b, size_t max)
         b->max = max ? max : 1;
 }
 
-/* Makes room for len more bytes plus the NUL, growing by doubling but never past max + 1. */
+/* Makes room for len more bytes plus the NUL (ps_grow: doubling, never past max + 1). */
 static int grow(struct dynbuf *b, size_t len)
 {
-        size_t need, cap;
-        char *nb;
-
         if (len > b->max - b->len)
                 return -E2BIG;
-        need = b->len + len + 1;
-        if (need <= b->cap)
-                return 0;
-        cap = b->cap ? b->cap : DYNBUF_FIRST;
-        while (cap < need)
-                cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-        if (cap > b->max + 1)
-                cap = b->max + 1;
-        nb = realloc(b->buf, cap);
-        if (!nb)
-                return -ENOMEM;
-        b->buf = nb;
-        b->cap = cap;
-        return 0;
+        return ps_grow(&b->buf, &b->cap, b->len + len + 1, 1, b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX);
 }
 
 int dynbuf_add(struct dynbuf *b, const void *mem, size_t len)

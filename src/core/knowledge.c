@@ -84,13 +84,9 @@ static int split_words(char *s, const char *const **ret, size_t *ret_n)
                         p++;
                 if (*p)
                         *p++ = '\0';
-                if (n == cap) {
-                        const char **nv = realloc(v, (cap *= 2) * sizeof(*v));
-                        if (!nv) {
-                                free(v);
-                                return -ENOMEM;
-                        }
-                        v = nv;
+                if (PS_GROW(v, cap, n + 1, SIZE_MAX) < 0) {
+                        free(v);
+                        return -ENOMEM;
                 }
                 v[n++] = w;
         }
@@ -151,16 +147,10 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                                 return r;
                         }
                 }
-                if (k->nentries == k->entries_cap) {
-                        size_t ncap = k->entries_cap ? k->entries_cap * 2 : 64;
-                        struct knowledge_entry *nv = realloc(k->entries, ncap * sizeof(*nv));
-                        if (!nv) {
-                                free(ports);
-                                free((void *)e.processes);
-                                return -ENOMEM;
-                        }
-                        k->entries = nv;
-                        k->entries_cap = ncap;
+                if (PS_GROW(k->entries, k->entries_cap, k->nentries + 1, SIZE_MAX) < 0) {
+                        free(ports);
+                        free((void *)e.processes);
+                        return -ENOMEM;
                 }
                 k->entries[k->nentries++] = e;
         } else if (rec->val[F_SERVICE]) {
@@ -177,15 +167,9 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 r = split_words(rec->val[F_SERVERS], &s.servers, &s.nservers);
                 if (r < 0)
                         return r;
-                if (k->nservices == k->services_cap) {
-                        size_t ncap = k->services_cap ? k->services_cap * 2 : 32;
-                        struct knowledge_service *nv = realloc(k->services, ncap * sizeof(*nv));
-                        if (!nv) {
-                                free((void *)s.servers);
-                                return -ENOMEM;
-                        }
-                        k->services = nv;
-                        k->services_cap = ncap;
+                if (PS_GROW(k->services, k->services_cap, k->nservices + 1, SIZE_MAX) < 0) {
+                        free((void *)s.servers);
+                        return -ENOMEM;
                 }
                 k->services[k->nservices++] = s;
         } else

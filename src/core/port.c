@@ -1,5 +1,6 @@
 /* Ports, protocols, ranges, and the PORT[/PROTO] syntax. */
 #include "portscope/port.h"
+#include "portscope/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -168,15 +169,9 @@ int ps_portlist_parse_flags(const char *s, unsigned flags, struct ps_portspec **
                 }
                 memcpy(item, p, len);
                 item[len] = '\0';
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct ps_portspec *nv = realloc(v, ncap * sizeof(*v));
-                        if (!nv) {
-                                free(v);
-                                return -ENOMEM;
-                        }
-                        v = nv;
-                        cap = ncap;
+                if (PS_GROW(v, cap, n + 1, SIZE_MAX) < 0) {
+                        free(v);
+                        return -ENOMEM;
                 }
                 r = ps_portspec_parse(item, &v[n], why, sizeof(why));
                 if (r == 0 && (flags & PS_PORTLIST_PROTO) && !strchr(item, '/')) {

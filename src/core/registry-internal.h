@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "portscope/registry.h"
+#include "portscope/util.h"
 
 #define IDX_MAGIC "PSIDX\0\0\2"
 #define IDX_VERSION 3u
@@ -74,16 +75,8 @@ struct buf {
 
 static inline int buf_reserve(struct buf *b, size_t more)
 {
-        if (b->len + more <= b->cap)
-                return 0;
-        size_t ncap = b->cap ? b->cap : 4096;
-        while (ncap < b->len + more)
-                ncap *= 2;
-        char *n = realloc(b->data, ncap);
-        if (!n)
+        if (more > SIZE_MAX - b->len || PS_GROW(b->data, b->cap, b->len + more, SIZE_MAX) < 0)
                 return -ENOMEM;
-        b->data = n;
-        b->cap = ncap;
         return 0;
 }
 

@@ -17,14 +17,8 @@ struct collector {
 
 static int add(struct collector *c, struct search_hit h)
 {
-        if (c->n == c->cap) {
-                size_t ncap = c->cap ? c->cap * 2 : 64;
-                struct search_hit *nv = realloc(c->v, ncap * sizeof(*nv));
-                if (!nv)
-                        return -ENOMEM;
-                c->v = nv;
-                c->cap = ncap;
-        }
+        if (PS_GROW(c->v, c->cap, c->n + 1, SIZE_MAX) < 0)
+                return -ENOMEM;
         c->v[c->n++] = h;
         return 0;
 }

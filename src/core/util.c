@@ -167,6 +167,32 @@ int ps_write_file_atomic(const char *path, const void *data, size_t len, int mod
         return ps_write_atomic(path, mode, put_bytes, &b);
 }
 
+int ps_grow(void *pv, size_t *cap, size_t need, size_t elem, size_t max)
+{
+        void *v, *nv;
+        size_t nc;
+
+        if (need <= *cap)
+                return 0;
+        if (elem == 0 || need > max || need > SIZE_MAX / elem)
+                return -E2BIG;
+        if (max > SIZE_MAX / elem)
+                max = SIZE_MAX / elem;
+        nc = *cap ? *cap : (256 + elem - 1) / elem;
+        while (nc < need)
+                nc = nc > max / 2 ? max : nc * 2;
+        if (nc > max)
+                nc = max;
+        /* pv is the address of a T *: read and write the pointer without type-punning it. */
+        memcpy(&v, pv, sizeof(v));
+        nv = realloc(v, nc * elem);
+        if (!nv)
+                return -ENOMEM;
+        memcpy(pv, &nv, sizeof(nv));
+        *cap = nc;
+        return 0;
+}
+
 int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
         struct stat st;
@@ -198,18 +224,13 @@ int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
         for (;;) {
                 ssize_t n;
                 if (len + 1 == cap) {
-                        char *nb;
-                        if (cap > max) {
-                                r = -EFBIG;
+                        /* Room for max + 1 bytes and the NUL: one byte past max tells a file
+                         * that is too large. */
+                        r = ps_grow(&buf, &cap, cap + 1, 1, max < SIZE_MAX - 2 ? max + 2 : SIZE_MAX);
+                        if (r < 0) {
+                                r = r == -E2BIG ? -EFBIG : r;
                                 goto fail;
                         }
-                        cap *= 2;
-                        nb = realloc(buf, cap);
-                        if (!nb) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        buf = nb;
                 }
                 n = read(fd, buf + len, cap - 1 - len);
                 if (n < 0) {

@@ -224,10 +224,10 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 http_buf_printf(&sum, "; also known for %s", ke[0]->name);
         http_buf_puts(&sum, ".");
 
-        page_begin(b, title, sum.failed ? NULL : sum.data);
+        page_begin(b, title, sum.error ? NULL : http_buf_str(&sum));
         http_buf_printf(b, "<h1>Port %u</h1><p class=\"lead\">", (unsigned)port);
-        if (!sum.failed)
-                h(b, sum.data);
+        if (!sum.error)
+                h(b, http_buf_str(&sum));
         http_buf_free(&sum);
         P(b, "</p><nav class=\"pager\" aria-label=\"Neighbouring ports\">");
         if (port > 0)

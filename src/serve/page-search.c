@@ -90,10 +90,10 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                 struct http_buf enc;
                 http_buf_init(&enc, 4 * HTTP_QUERY_MAX);
                 http_url_encode(&enc, q, (size_t)-1);
-                if (!enc.failed) {
-                        P(b, enc.data);
+                if (!enc.error) {
+                        P(b, http_buf_str(&enc));
                         P(b, "\">/api/v1/search?q=");
-                        h(b, enc.data);
+                        h(b, http_buf_str(&enc));
                 }
                 http_buf_free(&enc);
                 P(b, "</a> · the same search as <code>portscope search</code>.</p>");

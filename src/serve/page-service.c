@@ -82,7 +82,7 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
         http_buf_init(&path, HTTP_TARGET_MAX);
         http_buf_puts(&path, "/services/");
         http_url_encode(&path, name, (size_t)-1);
-        page_end(c, b, path.failed ? NULL : path.data, false);
+        page_end(c, b, path.error ? NULL : http_buf_str(&path), false);
         http_buf_free(&path);
         return page_status(b, 200);
 }

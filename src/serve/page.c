@@ -183,8 +183,8 @@ void page_end(const struct http_ctx *c, struct http_buf *b, const char *feedback
 
 int page_status(struct http_buf *b, int status)
 {
-        if (b->failed)
-                return b->len >= b->max ? -EFBIG : -ENOMEM;
+        if (b->error)
+                return b->error == -E2BIG ? -EFBIG : b->error;
         return status;
 }
 

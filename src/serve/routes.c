@@ -118,13 +118,13 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         http_buf_puts(&loc, "/feedback?page=");
         http_url_encode(&loc, page, (size_t)-1);
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        if (!r || loc.failed) {
+        if (!r || loc.error) {
                 http_buf_free(&loc);
                 if (r)
                         MHD_destroy_response(r);
                 return MHD_NO;
         }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc.data);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, http_buf_str(&loc));
         MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, RESPOND_CACHE_NONE);
         http_buf_free(&loc);
         enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);

@@ -7,29 +7,64 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "portscope/dynbuf.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
 #include <jansson.h>
 
-/* ---- growable buffer with a hard maximum ------------------------------------------------ */
+/* ---- the page buffer: a dynbuf that remembers its first failure ------------------------- */
 
-/* Appending past max or failing to allocate sets failed; later appends are ignored, so a
- * renderer can check once at the end. */
+/* Appends go to a dynbuf (include/portscope/dynbuf.h); the first one that fails (past max, or
+ * out of memory) is kept in error and later appends are ignored, so a renderer appends freely
+ * and checks once at the end. */
 struct http_buf {
-        char *data;  /* NUL-terminated while !failed; owned, free with http_buf_free */
-        size_t len, cap, max;
-        bool failed;
+        struct dynbuf d;
+        int error; /* 0, or the first failure: -E2BIG (past max) or -ENOMEM */
 };
 
-void http_buf_init(struct http_buf *b, size_t max);
-void http_buf_free(struct http_buf *b);
-/* Hands the bytes over: returns data (caller frees) and resets b, or NULL if b failed. */
+static inline void http_buf_init(struct http_buf *b, size_t max)
+{
+        dynbuf_init(&b->d, max);
+        b->error = 0;
+}
+
+/* Frees the bytes; b is empty, without error, with the same maximum. Accepts a freed buffer. */
+static inline void http_buf_free(struct http_buf *b)
+{
+        dynbuf_free(&b->d);
+        b->error = 0;
+}
+
+/* The contents, NUL-terminated (borrowed, valid until the next append); meaningful when !error. */
+static inline const char *http_buf_str(const struct http_buf *b)
+{
+        return dynbuf_ptr(&b->d);
+}
+
+static inline size_t http_buf_len(const struct http_buf *b)
+{
+        return dynbuf_len(&b->d);
+}
+
+static inline void http_buf_add(struct http_buf *b, const void *data, size_t len)
+{
+        if (!b->error)
+                b->error = dynbuf_add(&b->d, data, len);
+}
+
+static inline void http_buf_puts(struct http_buf *b, const char *s)
+{
+        http_buf_add(b, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3)))
+void http_buf_printf(struct http_buf *b, const char *fmt, ...);
+/* Hands the bytes over: returns them NUL-terminated (caller frees) and empties b, or NULL (and
+ * frees b) when an append failed or memory ran out. */
 char *http_buf_steal(struct http_buf *b, size_t *ret_len);
-void http_buf_add(struct http_buf *b, const void *data, size_t len);
-void http_buf_puts(struct http_buf *b, const char *s);
-void http_buf_printf(struct http_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- escaping ----------------------------------------------------------------------------- */
 

@@ -281,15 +281,9 @@ static int merge_port(struct merger *m, unsigned port, char **keys, json_t **ite
                         json_decref(items[i]);
                         continue;
                 }
-                if (m->nopen == m->cap) {
-                        size_t nc = m->cap ? m->cap * 2 : 16;
-                        struct open_entry *no = realloc(m->open, nc * sizeof(*no));
-                        if (!no) {
-                                free(extended);
-                                return -ENOMEM;
-                        }
-                        m->open = no;
-                        m->cap = nc;
+                if (PS_GROW(m->open, m->cap, m->nopen + 1, SIZE_MAX) < 0) {
+                        free(extended);
+                        return -ENOMEM;
                 }
                 m->open[m->nopen++] = (struct open_entry){ keys[i], items[i], protos[i], port, port };
         }

@@ -62,16 +62,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata)
 {
         struct download *d = userdata;
         size_t add = size * n;
-        char *nd;
+        int r = PS_GROW(d->data, d->cap, d->len + add + 1, (size_t)UPDATE_MAX_DOWNLOAD + 1);
 
-        if (d->len + add > UPDATE_MAX_DOWNLOAD) {
-                d->too_big = true;
+        if (r < 0) {
+                d->too_big = r == -E2BIG;
                 return 0;
         }
-        nd = realloc(d->data, d->len + add + 1);
-        if (!nd)
-                return 0;
-        d->data = nd;
         memcpy(d->data + d->len, p, add);
         d->len += add;
         d->data[d->len] = '\0';

@@ -133,15 +133,9 @@ struct update_history *update_history_open(void)
                         cur = NULL;
                         if (!parse_uint(f[1], 65535, &lo) || !parse_uint(f[2], 65535, &hi) || lo > hi)
                                 continue;
-                        if (h->n == cap) {
-                                size_t nc = cap ? cap * 2 : 64;
-                                struct hist_entry *ne = realloc(h->e, nc * sizeof(*ne));
-                                if (!ne) {
-                                        update_history_close(h);
-                                        return NULL;
-                                }
-                                h->e = ne;
-                                cap = nc;
+                        if (PS_GROW(h->e, cap, h->n + 1, SIZE_MAX) < 0) {
+                                update_history_close(h);
+                                return NULL;
                         }
                         cur = &h->e[h->n++];
                         *cur = (struct hist_entry){ lo, hi, f[3], json_array() };

@@ -23,13 +23,20 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void free_list(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 /* Names of the snapshots in dir, sorted (by date, as names start with it). */
 static int list_snapshots(const char *dir, char ***ret, size_t *ret_n)
 {
         DIR *d = opendir(dir);
         struct dirent *e;
         char **v = NULL;
-        size_t n = 0;
+        size_t n = 0, cap = 0;
 
         if (!d) {
                 *ret = NULL;
@@ -41,13 +48,11 @@ static int list_snapshots(const char *dir, char ***ret, size_t *ret_n)
                 if (l <= strlen(SNAP_SUFFIX) || strcmp(e->d_name + l - strlen(SNAP_SUFFIX), SNAP_SUFFIX) != 0 ||
                     e->d_name[0] == '.')
                         continue;
-                char **nv = realloc(v, (n + 1) * sizeof(*v));
-                if (!nv || !(nv[n] = strdup(e->d_name))) {
-                        free(nv ? nv : v);
+                if (PS_GROW(v, cap, n + 1, MAX_SNAPSHOTS) < 0 || !(v[n] = strdup(e->d_name))) {
+                        free_list(v, n);
                         closedir(d);
                         return -ENOMEM;
                 }
-                v = nv;
                 n++;
         }
         closedir(d);
@@ -56,13 +61,6 @@ static int list_snapshots(const char *dir, char ***ret, size_t *ret_n)
         *ret = v;
         *ret_n = n;
         return 0;
-}
-
-static void free_list(char **v, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
 }
 
 static int gzip(const char *data, size_t len, unsigned char **ret, size_t *ret_len)
@@ -109,17 +107,12 @@ static int gunzip(const unsigned char *data, size_t len, char **ret, size_t *ret
         z.avail_in = (uInt)len;
         do {
                 if (cap - n < 65536) {
-                        if (cap >= UPDATE_MAX_DOWNLOAD) {
-                                zr = Z_DATA_ERROR;
+                        /* A snapshot inflates to at most UPDATE_MAX_DOWNLOAD bytes. */
+                        int r = PS_GROW(out, cap, n + 65536, (size_t)UPDATE_MAX_DOWNLOAD + 65536);
+                        if (r < 0) {
+                                zr = r == -E2BIG ? Z_DATA_ERROR : Z_MEM_ERROR;
                                 break;
                         }
-                        char *no = realloc(out, cap * 2);
-                        if (!no) {
-                                zr = Z_MEM_ERROR;
-                                break;
-                        }
-                        out = no;
-                        cap *= 2;
                 }
                 z.next_out = (Bytef *)out + n;
                 z.avail_out = (uInt)(cap - n - 1);
@@ -163,10 +156,7 @@ struct interner {
 
 static uint64_t fnv(const char *s)
 {
-        uint64_t h = 1469598103934665603ull;
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 1099511628211ull;
-        return h;
+        return ps_fnv1a(s, strlen(s));
 }
 
 static int intern(struct interner *t, const char *s, uint32_t *ret)
@@ -194,14 +184,8 @@ static int intern(struct interner *t, const char *s, uint32_t *ret)
                 }
                 h = (h + 1) & (t->nslots - 1);
         }
-        if (t->n == t->cap) {
-                size_t nc = t->cap ? t->cap * 2 : 1024;
-                char **ns = realloc(t->s, nc * sizeof(*ns));
-                if (!ns)
-                        return -ENOMEM;
-                t->s = ns;
-                t->cap = nc;
-        }
+        if (PS_GROW(t->s, t->cap, t->n + 1, SIZE_MAX) < 0)
+                return -ENOMEM;
         if (!(t->s[t->n] = strdup(s)))
                 return -ENOMEM;
         t->slots[h] = (uint32_t)t->n + 1;
@@ -409,15 +393,9 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                                 e[ne - 1].hi = port;
                                 continue;
                         }
-                        if (ne == cap) {
-                                size_t nc = cap ? cap * 2 : 256;
-                                struct entry *ne2 = realloc(e, nc * sizeof(*e));
-                                if (!ne2) {
-                                        r = -ENOMEM;
-                                        goto out;
-                                }
-                                e = ne2;
-                                cap = nc;
+                        if (PS_GROW(e, cap, ne + 1, SIZE_MAX) < 0) {
+                                r = -ENOMEM;
+                                goto out;
                         }
                         e[ne++] = (struct entry){ port, port, p, runs[k] };
                 }

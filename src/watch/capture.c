@@ -24,12 +24,8 @@
 #include "watch-internal.h"
 
 #ifdef PS_HAVE_BPF
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "watch.lskel.h"
-#pragma GCC diagnostic pop
+#define PS_LSKEL "watch.lskel.h"
+#include "lskel.h"
 #endif
 
 #define RING_HDR_BUSY (1u << 31)

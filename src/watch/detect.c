@@ -240,11 +240,18 @@ struct watch_detector *watch_detector_new(const struct watch_rules *r, const str
         return d;
 }
 
-static void source_free(struct watch_detector *d, struct source *s)
+/* Frees a source's port bitmap, keeping the detector's count of bitmaps right. */
+static void bitmap_drop(struct watch_detector *d, struct source *s)
 {
         if (s->bitmap)
                 d->nbitmaps--;
         free(s->bitmap);
+        s->bitmap = NULL;
+}
+
+static void source_free(struct watch_detector *d, struct source *s)
+{
+        bitmap_drop(d, s);
         free(s);
 }
 
@@ -347,10 +354,7 @@ static struct source *source_get(struct watch_detector *d, const struct watch_pa
 
 static void source_reset(struct watch_detector *d, struct source *s)
 {
-        if (s->bitmap)
-                d->nbitmaps--;
-        free(s->bitmap);
-        s->bitmap = NULL;
+        bitmap_drop(d, s);
         s->nports = 0;
         s->nsmall = 0;
         s->probes = 0;

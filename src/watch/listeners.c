@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "portscope/sockets.h"
+#include "portscope/util.h"
 #include "portscope/watch.h"
 
 struct lent {
@@ -33,7 +34,7 @@ struct watch_listeners {
         struct lent *v;
         size_t n, cap;
         uint32_t *netns_done; /* namespaces reconciled at least once */
-        size_t nnetns;
+        size_t nnetns, netns_cap;
 };
 
 struct watch_listeners *watch_listeners_new(void)
@@ -116,13 +117,8 @@ static bool netns_done(struct watch_listeners *l, uint32_t netns, bool mark)
         for (size_t i = 0; i < l->nnetns; i++)
                 if (l->netns_done[i] == netns)
                         return true;
-        if (mark) {
-                uint32_t *n = realloc(l->netns_done, (l->nnetns + 1) * sizeof(*n));
-                if (n) {
-                        l->netns_done = n;
-                        l->netns_done[l->nnetns++] = netns;
-                }
-        }
+        if (mark && PS_GROW(l->netns_done, l->netns_cap, l->nnetns + 1, SIZE_MAX) == 0)
+                l->netns_done[l->nnetns++] = netns;
         return false;
 }
 

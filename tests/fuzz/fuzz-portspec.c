@@ -1,5 +1,5 @@
 /* libFuzzer target: the PORT[/PROTO], LO-HI and list syntax.
- * fuzz-sources: src/core/port.c */
+ * fuzz-sources: src/core/port.c src/core/util.c */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

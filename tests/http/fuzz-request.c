@@ -1,6 +1,6 @@
 /* libFuzzer target: request targets, query strings, percent-decoding and HTML escaping — every
  * byte a client controls before portscope serve decides what a request means.
- * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/util.c
+ * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
  * name and query; escaped text never contains a raw markup character. */
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct http_buf b;
         http_buf_init(&b, 1 << 20);
         http_html_escape(&b, s, size);
-        if (!b.failed && b.data && strpbrk(b.data, "<>\"'"))
+        if (!b.error && strpbrk(http_buf_str(&b), "<>\"'"))
                 abort();
         http_url_encode(&b, s, size);
         http_buf_free(&b);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portscope/error.h"
@@ -144,6 +145,83 @@ static void test_fnv1a(void **state)
         assert_true(ps_fnv1a("foobar", 6) == 0x85944171f73967e8ull);
 }
 
+static void test_grow(void **state)
+{
+        uint32_t *v = NULL;
+        size_t cap = 0;
+
+        (void)state;
+        /* The first allocation holds at least 256 bytes; then doubling. */
+        assert_int_equal(PS_GROW(v, cap, 1, 1000), 0);
+        assert_non_null(v);
+        assert_int_equal(cap, 64);
+        v[63] = 7;
+        assert_int_equal(PS_GROW(v, cap, 64, 1000), 0); /* already room: nothing moves */
+        assert_int_equal(cap, 64);
+        assert_int_equal(PS_GROW(v, cap, 65, 1000), 0);
+        assert_int_equal(cap, 128);
+        assert_int_equal(v[63], 7);
+        /* Never past the maximum, and past it nothing changes. */
+        assert_int_equal(PS_GROW(v, cap, 600, 1000), 0);
+        assert_int_equal(cap, 1000);
+        assert_int_equal(PS_GROW(v, cap, 1001, 1000), -E2BIG);
+        assert_int_equal(cap, 1000);
+        assert_int_equal(v[63], 7);
+        /* A size that would overflow is refused, whatever the maximum. */
+        assert_int_equal(PS_GROW(v, cap, SIZE_MAX / 2, SIZE_MAX), -E2BIG);
+        assert_int_equal(cap, 1000);
+        free(v);
+}
+
+/* A pipe fed len bytes by a child: ps_read_file() grows its buffer as it reads. */
+static int read_pipe(size_t len, size_t max, size_t *ret_len)
+{
+        int fds[2];
+        char path[64], *data = NULL;
+        pid_t pid;
+        int r, status;
+
+        assert_int_equal(pipe(fds), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                static char chunk[4096];
+                close(fds[0]);
+                memset(chunk, 'p', sizeof(chunk));
+                for (size_t done = 0; done < len;) {
+                        size_t n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
+                        ssize_t w = write(fds[1], chunk, n);
+                        if (w <= 0)
+                                _exit(1);
+                        done += (size_t)w;
+                }
+                _exit(0);
+        }
+        close(fds[1]);
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+        r = ps_read_file(path, max, &data, ret_len);
+        close(fds[0]);
+        waitpid(pid, &status, 0);
+        if (r == 0) {
+                assert_int_equal(strlen(data), *ret_len);
+                assert_true(*ret_len == 0 || data[*ret_len - 1] == 'p');
+        }
+        free(data);
+        return r;
+}
+
+static void test_read_growing(void **state)
+{
+        size_t len = 0;
+
+        (void)state;
+        assert_int_equal(read_pipe(200000, 200000, &len), 0); /* exactly the maximum */
+        assert_int_equal(len, 200000);
+        assert_int_equal(read_pipe(200001, 200000, &len), -EFBIG);
+        assert_int_equal(read_pipe(65535, 65535, &len), 0);
+        assert_int_equal(len, 65535);
+}
+
 static void test_atomic_write(void **state)
 {
         char dir[] = "/tmp/ps-util-XXXXXX", path[256], *data;
@@ -214,6 +292,8 @@ int main(void)
                 cmocka_unit_test(test_utf8),
                 cmocka_unit_test(test_utf8_seq),
                 cmocka_unit_test(test_fnv1a),
+                cmocka_unit_test(test_grow),
+                cmocka_unit_test(test_read_growing),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_xdg),

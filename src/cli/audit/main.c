@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +34,6 @@ struct options {
         struct ps_portspec *ports;
         size_t nports;
 };
-
-static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void error(const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        ps_verrorf(fmt, ap);
-        va_end(ap);
-}
 
 static void usage(FILE *f)
 {
@@ -143,7 +132,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         if (strcmp(optarg, "never") == 0)
                                 o->fail_never = true;
                         else if (verdict_severity_parse(optarg, &o->fail_on) < 0) {
-                                error("--fail-on %s: unknown severity (expected none, low, medium, high or never)",
+                                ps_errorf("--fail-on %s: unknown severity (expected none, low, medium, high or never)",
                                       optarg);
                                 return PS_EXIT_ERROR;
                         }
@@ -153,7 +142,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         errno = 0;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (errno || end == optarg || *end || v < 1 || v > 16 || optarg[0] == '-') {
-                                error("--threads %s: expected a number from 1 to 16", optarg);
+                                ps_errorf("--threads %s: expected a number from 1 to 16", optarg);
                                 return PS_EXIT_ERROR;
                         }
                         o->threads = (unsigned)v;
@@ -168,28 +157,28 @@ static int parse_args(int argc, char **argv, struct options *o)
                 }
         }
         if (o->json && o->jsonl) {
-                error("--json and --jsonl: choose one");
+                ps_errorf("--json and --jsonl: choose one");
                 return PS_EXIT_ERROR;
         }
         if (o->mode == MODE_LISTENING) {
                 if (o->write_baseline || o->prometheus || o->changes) {
-                        error("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`");
+                        ps_errorf("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`");
                         return PS_EXIT_ERROR;
                 }
                 if (optind < argc) {
                         char why[256];
                         if (optind + 1 < argc) {
-                                error("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too",
+                                ps_errorf("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too",
                                       argv[optind + 1]);
                                 return PS_EXIT_ERROR;
                         }
                         if (ps_portlist_parse(argv[optind], &o->ports, &o->nports, why, sizeof(why)) < 0) {
-                                error("listening %s: %s", argv[optind], why);
+                                ps_errorf("listening %s: %s", argv[optind], why);
                                 return PS_EXIT_ERROR;
                         }
                 }
         } else if (optind < argc) {
-                error("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)", argv[optind],
+                ps_errorf("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)", argv[optind],
                       argv[optind]);
                 return PS_EXIT_ERROR;
         }
@@ -320,12 +309,12 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
         *ret_changes = NULL;
         q = history_open(NULL, &h, err, sizeof(err));
         if (q < 0) {
-                error("history: %s", err);
+                ps_errorf("history: %s", err);
                 /* Recording is best effort; comparing is what --changes asked for. */
                 return o->changes ? PS_EXIT_ERROR : PS_EXIT_OK;
         }
         if (report_items(r, &cur, &ncur, &addrs) < 0) {
-                error("out of memory");
+                ps_errorf("out of memory");
                 rc = PS_EXIT_ERROR;
                 goto out;
         }
@@ -334,18 +323,18 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                 if (q == 0) {
                         have_last = true;
                         if (history_load(h, last.id, &old, &nold) < 0) {
-                                error("history: cannot read the previous audit: %s", history_error(h));
+                                ps_errorf("history: cannot read the previous audit: %s", history_error(h));
                                 rc = PS_EXIT_ERROR;
                                 goto out;
                         }
                 } else if (q != -ENOENT) {
-                        error("history: cannot read the previous audit: %s", history_error(h));
+                        ps_errorf("history: cannot read the previous audit: %s", history_error(h));
                         rc = PS_EXIT_ERROR;
                         goto out;
                 }
         }
         if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
-                error("history: cannot record this audit: %s", history_error(h));
+                ps_errorf("history: cannot record this audit: %s", history_error(h));
                 if (o->changes) {
                         rc = PS_EXIT_ERROR;
                         goto out;
@@ -358,7 +347,7 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                         json_decref(c);
                         json_decref(ja);
                         json_decref(jv);
-                        error("out of memory");
+                        ps_errorf("out of memory");
                         rc = PS_EXIT_ERROR;
                         goto out;
                 }
@@ -412,7 +401,7 @@ static int write_file(const char *what, const char *path, int (*fill)(FILE *f, v
 {
         int q = ps_write_atomic(path, 0644, fill, r);
         if (q < 0) {
-                error("%s %s: cannot write: %s", what, path, strerror(-q));
+                ps_errorf("%s %s: cannot write: %s", what, path, strerror(-q));
                 return PS_EXIT_ERROR;
         }
         return PS_EXIT_OK;
@@ -461,7 +450,7 @@ static int run(struct options *o)
         ctx.knowledge = know;
         ctx.baseline = base;
         if (verdict_context_prepare(&ctx) < 0) {
-                error("out of memory");
+                ps_errorf("out of memory");
                 goto out;
         }
 
@@ -470,7 +459,7 @@ static int run(struct options *o)
         if (o->netns) {
                 q.netns_fd = sockets_netns_open(o->netns);
                 if (q.netns_fd < 0) {
-                        error("--netns %s: %s", o->netns,
+                        ps_errorf("--netns %s: %s", o->netns,
                               q.netns_fd == -ENOTTY ? "not a network namespace (expected a name under /run/netns or a "
                                                       "file such as /proc/PID/ns/net)"
                                                     : strerror(-q.netns_fd));
@@ -484,10 +473,10 @@ static int run(struct options *o)
         towners = now_ms();
         if (r < 0) {
                 if (o->netns && (r == -EPERM || r == -EACCES))
-                        error("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)", o->netns,
+                        ps_errorf("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)", o->netns,
                               strerror(-r));
                 else
-                        error("cannot list sockets and their owners (netlink sock_diag, /proc): %s", strerror(-r));
+                        ps_errorf("cannot list sockets and their owners (netlink sock_diag, /proc): %s", strerror(-r));
                 goto out;
         }
         towners = now_ms();
@@ -496,7 +485,7 @@ static int run(struct options *o)
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
         l = NULL;
         if (r < 0) {
-                error("out of memory");
+                ps_errorf("out of memory");
                 goto out;
         }
         report->elapsed_ms = towners - t0;
@@ -532,13 +521,13 @@ static int run(struct options *o)
                 r = verdict_report_dump_json(report, extra, stdout, isatty(STDOUT_FILENO));
                 json_decref(extra);
                 if (r < 0) {
-                        error("cannot write JSON: %s", strerror(-r));
+                        ps_errorf("cannot write JSON: %s", strerror(-r));
                         goto out;
                 }
         } else if (o->jsonl) {
                 r = verdict_report_dump_jsonl(report, changes, stdout);
                 if (r < 0) {
-                        error("cannot write JSON lines: %s", strerror(-r));
+                        ps_errorf("cannot write JSON lines: %s", strerror(-r));
                         goto out;
                 }
         } else if (!o->changes) {
@@ -567,7 +556,7 @@ static int run(struct options *o)
                 verdict_report_print_notes(report, stdout);
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                error("cannot write output: %s", strerror(errno));
+                ps_errorf("cannot write output: %s", strerror(errno));
                 goto out;
         }
         if (timing)
@@ -612,7 +601,7 @@ int main(int argc, char **argv)
         } else if (argc > 1 && strcmp(argv[1], "audit") == 0) {
                 first = 2;
         } else if (argc > 1 && argv[1][0] != '-') {
-                error("%s: unknown subcommand (expected audit or listening; see --help)", argv[1]);
+                ps_errorf("%s: unknown subcommand (expected audit or listening; see --help)", argv[1]);
                 return PS_EXIT_ERROR;
         }
         /* getopt wants argv[0] before the options. */

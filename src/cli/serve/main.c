@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,22 +58,13 @@ static const char usage_text[] =
         "  portscope serve --listen 127.0.0.1:8080 --registry service-names-port-numbers.csv\n"
         "  curl -s http://127.0.0.1:6335/api/v1/ports/22\n";
 
-static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void error(const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        ps_verrorf(fmt, ap);
-        va_end(ap);
-}
-
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *ret)
 {
         char *end;
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
-                error("serve: %s '%s': expected a number from %u to %u", opt, s, lo, hi);
+                ps_errorf("serve: %s '%s': expected a number from %u to %u", opt, s, lo, hi);
                 return -EINVAL;
         }
         *ret = (unsigned)v;
@@ -141,7 +131,7 @@ int main(int argc, char **argv)
                 case OPT_SHOW_LOCAL: cfg.show_local = true; break;
                 case OPT_DB:
                         if (!optarg[0]) {
-                                error("serve: --db needs a file name (use --no-feedback to switch feedback off)");
+                                ps_errorf("serve: --db needs a file name (use --no-feedback to switch feedback off)");
                                 return PS_EXIT_ERROR;
                         }
                         cfg.db_path = optarg;
@@ -152,7 +142,7 @@ int main(int argc, char **argv)
                         char burst[16];
                         size_t bl = slash ? (size_t)(slash - optarg) : 0;
                         if (!slash || bl == 0 || bl >= sizeof burst) {
-                                error("serve: --feedback-limit '%s': expected BURST/SECONDS, e.g. 10/60", optarg);
+                                ps_errorf("serve: --feedback-limit '%s': expected BURST/SECONDS, e.g. 10/60", optarg);
                                 return PS_EXIT_ERROR;
                         }
                         memcpy(burst, optarg, bl);
@@ -189,7 +179,7 @@ int main(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                error("serve: unexpected argument '%s' (try 'portscope serve --help')", argv[optind]);
+                ps_errorf("serve: unexpected argument '%s' (try 'portscope serve --help')", argv[optind]);
                 return PS_EXIT_ERROR;
         }
 
@@ -214,7 +204,7 @@ int main(int argc, char **argv)
         else if (log_path) {
                 log = fopen(log_path, "ae");
                 if (!log) {
-                        error("serve: cannot open the access log '%s': %s", log_path, strerror(errno));
+                        ps_errorf("serve: cannot open the access log '%s': %s", log_path, strerror(errno));
                         knowledge_free(know);
                         registry_close(reg);
                         return PS_EXIT_ERROR;
@@ -238,7 +228,7 @@ int main(int argc, char **argv)
         char err[512];
         r = http_server_start(&cfg, &srv, err, sizeof err);
         if (r < 0) {
-                error("serve: %s", err);
+                ps_errorf("serve: %s", err);
                 if (log && log != stderr)
                         fclose(log);
                 knowledge_free(know);
@@ -246,7 +236,7 @@ int main(int argc, char **argv)
                 return PS_EXIT_ERROR;
         }
         if (http_server_note(srv))
-                error("serve: %s", http_server_note(srv));
+                ps_errorf("serve: %s", http_server_note(srv));
         printf("portscope: serving %s (SIGTERM or Ctrl-C stops)\n", http_server_url(srv));
         fflush(stdout);
 

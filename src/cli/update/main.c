@@ -78,13 +78,6 @@ static const char diff_usage[] =
         "  portscope diff service-names-port-numbers.2024-04.csv service-names-port-numbers.2026-02.csv\n"
         "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n";
 
-static void err_escaped(const char *prefix, const char *s, const char *suffix)
-{
-        fputs(prefix, stderr);
-        ps_term_escape(stderr, s, (size_t)-1, false);
-        fputs(suffix, stderr);
-}
-
 static int print_json(json_t *o)
 {
         int r = json_dumpf(o, stdout, JSON_COMPACT);
@@ -98,9 +91,7 @@ static bool parse_count(const char *opt, const char *arg, unsigned long max, uns
         errno = 0;
         unsigned long v = strtoul(arg, &end, 10);
         if (!*arg || *end || errno || v > max || arg[0] == '-') {
-                fprintf(stderr, "portscope: %s '", opt);
-                ps_term_escape(stderr, arg, (size_t)-1, false);
-                fprintf(stderr, "': expected a number 0-%lu\n", max);
+                ps_errorf("%s '%s': expected a number 0-%lu", opt, arg, max);
                 return false;
         }
         *ret = v;
@@ -134,17 +125,17 @@ static int cmd_diff(int argc, char **argv)
                 }
         }
         if (argc - optind != 2) {
-                fputs("portscope: diff: expected two registry files, OLD and NEW (see --help)\n", stderr);
+                ps_errorf("diff: expected two registry files, OLD and NEW (see --help)");
                 return 2;
         }
         if (update_load_file(argv[optind], 0, &a, err, sizeof(err)) < 0 ||
             update_load_file(argv[optind + 1], 0, &b, err, sizeof(err)) < 0) {
-                err_escaped("portscope: diff: ", err, "\n");
+                ps_errorf("diff: %s", err);
                 goto out;
         }
         json_t *d = update_diff(a, b);
         if (!d) {
-                fputs("portscope: diff: out of memory\n", stderr);
+                ps_errorf("diff: out of memory");
                 goto out;
         }
         if (json) {
@@ -387,7 +378,7 @@ static int cmd_update(int argc, char **argv)
                 case 't':
                         if (!parse_count("update: --timeout", optarg, 3600, &v) || v == 0) {
                                 if (v == 0)
-                                        fputs("portscope: update: --timeout '0': expected 1-3600 seconds\n", stderr);
+                                        ps_errorf("update: --timeout '0': expected 1-3600 seconds");
                                 return 2;
                         }
                         o.timeout = (long)v;
@@ -399,7 +390,7 @@ static int cmd_update(int argc, char **argv)
                 case 'k':
                         if (!parse_count("update: --keep", optarg, 1000, &o.keep) || o.keep == 0) {
                                 if (o.keep == 0)
-                                        fputs("portscope: update: --keep '0': keep at least 1 snapshot\n", stderr);
+                                        ps_errorf("update: --keep '0': keep at least 1 snapshot");
                                 return 2;
                         }
                         break;
@@ -412,15 +403,15 @@ static int cmd_update(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                err_escaped("portscope: update: unexpected argument '", argv[optind], "'\n");
+                ps_errorf("update: unexpected argument '%s'", argv[optind]);
                 return 2;
         }
         if (o.from && url_given) {
-                fputs("portscope: update: --url and --from exclude each other\n", stderr);
+                ps_errorf("update: --url and --from exclude each other");
                 return 2;
         }
         if (ps_data_dir(dir, sizeof(dir)) < 0) {
-                fputs("portscope: update: no data directory (set HOME or XDG_DATA_HOME)\n", stderr);
+                ps_errorf("update: no data directory (set HOME or XDG_DATA_HOME)");
                 return 2;
         }
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
@@ -435,8 +426,7 @@ static int cmd_update(int argc, char **argv)
         if (o.from) {
                 r = ps_read_file(o.from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
-                        err_escaped("portscope: update: ", o.from, ": ");
-                        fprintf(stderr, "%s (nothing was changed)\n", strerror(-r));
+                        ps_errorf("update: %s: %s (nothing was changed)", o.from, strerror(-r));
                         goto out;
                 }
         } else {
@@ -468,7 +458,7 @@ static int cmd_update(int argc, char **argv)
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
         if (!same && update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
                                       &canon, &canon_len, err, sizeof(err)) < 0) {
-                err_escaped("portscope: update: ", err, " (nothing was changed)\n");
+                ps_errorf("update: %s (nothing was changed)", err);
                 goto out;
         }
         /* A header rewritten to the canonical one: the installed copy may be that rewrite. */
@@ -523,8 +513,7 @@ static int cmd_update(int argc, char **argv)
         if (r == 0)
                 r = ps_write_file_atomic(path, body, body_len, 0644);
         if (r < 0) {
-                err_escaped("portscope: update: cannot store ", path, ": ");
-                fprintf(stderr, "%s (nothing was changed)\n", strerror(-r));
+                ps_errorf("update: cannot store %s: %s (nothing was changed)", path, strerror(-r));
                 goto out;
         }
         /* From here the new copy is installed: what follows only reports. */
@@ -535,13 +524,13 @@ static int cmd_update(int argc, char **argv)
                 state_save(statepath, o.url, sha_body, &d.got);
         char snap_err[1024] = "";
         if (update_snapshot_add(dir, body, body_len, date, (unsigned)o.keep, snap_err, sizeof(snap_err)) < 0)
-                err_escaped("portscope: update: warning: ", snap_err, " (the registry was installed; its history was not kept)\n");
+                ps_errorf("update: warning: %s (the registry was installed; its history was not kept)", snap_err);
         int nsnap = update_snapshot_count(dir);
 
         if (old) {
                 diff = update_diff(old, fresh);
                 if (!diff)
-                        fputs("portscope: update: out of memory comparing the versions\n", stderr);
+                        ps_errorf("update: out of memory comparing the versions");
         }
         char why[256] = "not asked (--no-listening)";
         bool status_changed = false;

@@ -30,7 +30,6 @@
 #include "portscope/verdict.h"
 #include "portscope/watch.h"
 
-#define EXIT_USAGE 2
 #define MAX_NETNS 256
 
 static const char usage[] =
@@ -64,33 +63,17 @@ static const char usage[] =
         "\n"
         "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n";
 
+/* One escaped line "portscope: watch: ..." (ps_errorf) and exit status 2. */
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die_usage(const char *fmt, ...)
 {
+        char msg[1024];
         va_list ap;
-        fputs("portscope: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
-        exit(EXIT_USAGE);
-}
-
-/* A user-supplied string inside an error message: escaped, cut to a readable length. */
-static const char *quote(const char *s)
-{
-        static char buf[2][128];
-        static unsigned n;
-        char *b = buf[n++ % 2];
-        size_t o = 0;
-        for (const unsigned char *p = (const unsigned char *)s; *p && o + 5 < sizeof(buf[0]); p++) {
-                if (*p >= 0x20 && *p < 0x7f && *p != '\\')
-                        b[o++] = (char)*p;
-                else
-                        o += (size_t)snprintf(b + o, sizeof(buf[0]) - o, "\\x%02x", *p);
-        }
-        b[o] = 0;
-        return b;
+        ps_errorf("watch: %s", msg);
+        exit(PS_EXIT_ERROR);
 }
 
 static unsigned parse_seconds(const char *opt, const char *s, unsigned max)
@@ -99,7 +82,7 @@ static unsigned parse_seconds(const char *opt, const char *s, unsigned max)
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (!*s || *s == '-' || *end || errno || v > max)
-                die_usage("%s: '%s' is not a number of seconds (0-%u)", opt, quote(s), max);
+                die_usage("%s: '%s' is not a number of seconds (0-%u)", opt, s, max);
         return (unsigned)v;
 }
 
@@ -311,7 +294,7 @@ static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_fi
         }
         int r = watch_listeners_reconcile(w->lis, &w->vc, fd, e->inode, announce_first, wall_ms(), emit, w);
         if (r < 0 && r != -ENOENT)
-                fprintf(stderr, "portscope: watch: listing the listeners of %s: %s\n", e->name, strerror(-r));
+                ps_errorf("watch: listing the listeners of %s: %s", e->name, strerror(-r));
         if (e->path[0])
                 close(fd);
 }
@@ -351,7 +334,7 @@ static int metrics_fill(FILE *f, void *data)
 static void write_metrics(struct watch_cli *w)
 {
         if (w->metrics_path && ps_write_atomic(w->metrics_path, 0644, metrics_fill, w) < 0 && !w->write_failed) {
-                fprintf(stderr, "portscope: watch: could not write %s\n", quote(w->metrics_path));
+                ps_errorf("watch: could not write %s", w->metrics_path);
                 w->write_failed = true;
         }
 }
@@ -412,7 +395,7 @@ int main(int argc, char **argv)
                         else if (strcmp(optarg, "packet") == 0)
                                 co.method = WATCH_METHOD_PACKET;
                         else
-                                die_usage("--method: '%s' is not one of auto, bpf, packet", quote(optarg));
+                                die_usage("--method: '%s' is not one of auto, bpf, packet", optarg);
                         break;
                 case O_FILTERED: co.filtered = true; break;
                 case O_DARK_ONLY: rules.probes_all = false; break;
@@ -421,7 +404,7 @@ int main(int argc, char **argv)
                         if (r == -ENOSPC)
                                 die_usage("--ignore: more than %d items", WATCH_MAX_IGNORE);
                         if (r < 0)
-                                die_usage("--ignore: '%s' is neither ADDRESS[/PREFIX] nor PORT[-PORT][/PROTO]", quote(optarg));
+                                die_usage("--ignore: '%s' is neither ADDRESS[/PREFIX] nor PORT[-PORT][/PROTO]", optarg);
                         break;
                 }
                 case O_INC_LO: rules.ignore_loopback = false; break;
@@ -429,7 +412,7 @@ int main(int argc, char **argv)
                 case O_RULE:
                         if (watch_rules_set(&rules, optarg) < 0)
                                 die_usage("--rule: '%s' is not NAME=VALUE with a known name and a value in range (see --help)",
-                                          quote(optarg));
+                                          optarg);
                         break;
                 case O_RECONCILE: reconcile_opt = (int)parse_seconds("--reconcile", optarg, 86400); break;
                 case O_SYSLOG: w.use_syslog = true; break;
@@ -443,7 +426,7 @@ int main(int argc, char **argv)
                 }
         }
         if (optind < argc)
-                die_usage("watch: unexpected argument '%s' (try 'portscope watch --help')", quote(argv[optind]));
+                die_usage("unexpected argument '%s' (try 'portscope watch --help')", argv[optind]);
         if (netns_arg && w.all_netns)
                 die_usage("--netns and --all-netns exclude each other");
         if (w.all_netns && co.method == WATCH_METHOD_PACKET)
@@ -459,7 +442,7 @@ int main(int argc, char **argv)
         if (netns_arg) {
                 int fd = sockets_netns_open(netns_arg);
                 if (fd < 0)
-                        die_usage("--netns: '%s': %s", quote(netns_arg), strerror(-fd));
+                        die_usage("--netns: '%s': %s", netns_arg, strerror(-fd));
                 struct netns_ent *e = &w.ns[w.nns++];
                 e->fd = fd;
                 e->inode = inode_of_fd(fd);
@@ -481,7 +464,7 @@ int main(int argc, char **argv)
         if (registry_open(registry_path, 0, &w.reg, &rerr) < 0) {
                 const char *named = registry_path ? registry_path : getenv("PORTSCOPE_REGISTRY");
                 if (named && *named)
-                        die_usage("%s:%u: %s", quote(rerr.file[0] ? rerr.file : named), rerr.line, rerr.message);
+                        die_usage("%s:%u: %s", rerr.file[0] ? rerr.file : named, rerr.line, rerr.message);
                 w.reg = NULL;
         }
         struct knowledge *kn = NULL;
@@ -489,7 +472,7 @@ int main(int argc, char **argv)
         if (knowledge_load(knowledge_path, &kn, &kerr) < 0) {
                 const char *named = knowledge_path ? knowledge_path : getenv("PORTSCOPE_KNOWLEDGE");
                 if (named && *named)
-                        die_usage("%s:%u: %s", quote(kerr.file[0] ? kerr.file : named), kerr.line, kerr.message);
+                        die_usage("%s:%u: %s", kerr.file[0] ? kerr.file : named, kerr.line, kerr.message);
                 kn = NULL;
         }
         w.vc.registry = w.reg;
@@ -523,13 +506,13 @@ int main(int argc, char **argv)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0)
-                die_usage("watch: signalfd: %s", strerror(errno));
+                die_usage("signalfd: %s", strerror(errno));
 
         char err[512];
         int r = watch_capture_open(&co, &w.cap, err, sizeof(err));
         if (r < 0) {
-                fprintf(stderr, "portscope: watch: %s\n", err);
-                return EXIT_USAGE;
+                ps_errorf("watch: %s", err);
+                return PS_EXIT_ERROR;
         }
         w.det = watch_detector_new(&rules, w.reg);
         w.lis = watch_listeners_new();
