@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "scan-internal.h"
+#include "portscope/util.h"
 
 static const struct scan_engine_ops *const engines[SCAN_NENGINES] = {
         [SCAN_ENGINE_CONNECT] = &scan_engine_connect_ops,
@@ -168,14 +170,8 @@ void scan_bitmap_free(struct scan_bitmap *b)
 
 int scan_pending_add(struct scan_stats *stats, size_t *cap, uint64_t v)
 {
-        if (stats->npending == *cap) {
-                size_t ncap = *cap ? *cap * 2 : 1024;
-                uint64_t *np = realloc(stats->pending, ncap * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                stats->pending = np;
-                *cap = ncap;
-        }
+        if (ps_grow(&stats->pending, cap, stats->npending + 1, sizeof(*stats->pending), SIZE_MAX) < 0)
+                return -ENOMEM;
         stats->pending[stats->npending++] = v;
         return 0;
 }

@@ -1,6 +1,7 @@
 /* portscope scan — the report: results grouped by host, each open port judged against the
  * registry, the knowledge file and the service that answered. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -89,14 +90,8 @@ static struct scan_host_report *host_get(struct scan_report *rep, const struct s
         size_t h = index_slot(rep, a, &x);
         if (x)
                 return x;
-        if (rep->nhosts == rep->cap) {
-                size_t cap = rep->cap ? rep->cap * 2 : 16;
-                struct scan_host_report *nh = realloc(rep->hosts, cap * sizeof(*nh));
-                if (!nh)
-                        return NULL;
-                rep->hosts = nh;
-                rep->cap = cap;
-        }
+        if (PS_GROW(rep->hosts, rep->cap, rep->nhosts + 1, SIZE_MAX) < 0)
+                return NULL;
         struct scan_host_report *hr = &rep->hosts[rep->nhosts++];
         memset(hr, 0, sizeof(*hr));
         hr->addr = *a;
@@ -146,14 +141,8 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
                         h->filtered++;
                 return 0;
         }
-        if (h->nports == h->cap) {
-                size_t cap = h->cap ? h->cap * 2 : 8;
-                struct scan_port_report *np = realloc(h->ports, cap * sizeof(*np));
-                if (!np)
-                        return -ENOMEM;
-                h->ports = np;
-                h->cap = cap;
-        }
+        if (PS_GROW(h->ports, h->cap, h->nports + 1, SIZE_MAX) < 0)
+                return -ENOMEM;
         struct scan_port_report *p = &h->ports[h->nports++];
         memset(p, 0, sizeof(*p));
         p->r = *r;

@@ -3,10 +3,12 @@
  * (open ports of a run). */
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scan-internal.h"
+#include "portscope/util.h"
 #include "portscope/store.h"
 
 static const char schema[] =
@@ -75,15 +77,9 @@ static int compare(sqlite3 *db, struct scan_report *rep, sqlite3_int64 run, char
                                 p->change = 2; /* seen before */
                         continue;
                 }
-                if (rep->ngone == rep->capgone) {
-                        size_t cap = rep->capgone ? rep->capgone * 2 : 8;
-                        struct scan_port_report *ng = realloc(rep->gone, cap * sizeof(*ng));
-                        if (!ng) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        rep->gone = ng;
-                        rep->capgone = cap;
+                if (PS_GROW(rep->gone, rep->capgone, rep->ngone + 1, SIZE_MAX) < 0) {
+                        r = -ENOMEM;
+                        break;
                 }
                 struct scan_port_report *g = &rep->gone[rep->ngone++];
                 memset(g, 0, sizeof(*g));

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -122,30 +123,17 @@ void scan_targets_free(struct scan_targets *t)
 
 static int ivec_push(struct ivec *v, int family, u128 lo, u128 hi)
 {
-        if (v->n == v->cap) {
-                size_t cap = v->cap ? v->cap * 2 : 16;
-                if (cap > (1u << 24))
-                        return -E2BIG;
-                struct iv *nv = realloc(v->v, cap * sizeof(*nv));
-                if (!nv)
-                        return -ENOMEM;
-                v->v = nv;
-                v->cap = cap;
-        }
+        int r = PS_GROW(v->v, v->cap, v->n + 1, (size_t)1 << 24);
+        if (r < 0)
+                return r;
         v->v[v->n++] = (struct iv){ family, lo, hi };
         return 0;
 }
 
 static int add_name(struct scan_targets *t, const struct scan_addr *a, const char *name)
 {
-        if (t->nnames == t->capnames) {
-                size_t cap = t->capnames ? t->capnames * 2 : 8;
-                struct named *nn = realloc(t->names, cap * sizeof(*nn));
-                if (!nn)
-                        return -ENOMEM;
-                t->names = nn;
-                t->capnames = cap;
-        }
+        if (PS_GROW(t->names, t->capnames, t->nnames + 1, SIZE_MAX) < 0)
+                return -ENOMEM;
         char *d = strdup(name);
         if (!d)
                 return -ENOMEM;

@@ -1,9 +1,11 @@
 /* portscope scan — handing out pairs to workers, pass after pass. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine-shared.h"
+#include "portscope/util.h"
 
 int scan_work_init(struct scan_work *w, const struct scan_config *c)
 {
@@ -51,17 +53,9 @@ int scan_work_retry(struct scan_work *w, const uint64_t *idx, size_t n)
 {
         int r = 0;
         pthread_mutex_lock(&w->lock);
-        if (w->nretry + n > w->capretry) {
-                size_t cap = w->capretry ? w->capretry : 1024;
-                while (cap < w->nretry + n)
-                        cap *= 2;
-                uint64_t *nr = realloc(w->retry, cap * sizeof(*nr));
-                if (!nr) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                w->retry = nr;
-                w->capretry = cap;
+        if (PS_GROW(w->retry, w->capretry, w->nretry + n, SIZE_MAX) < 0) {
+                r = -ENOMEM;
+                goto out;
         }
         memcpy(w->retry + w->nretry, idx, n * sizeof(*idx));
         w->nretry += n;

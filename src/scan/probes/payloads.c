@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,16 +216,10 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
                         free(buf);
                         continue;
                 }
-                if (p->n == p->cap) {
-                        size_t nc = p->cap ? p->cap * 2 : 64;
-                        struct payload *nv = realloc(p->v, nc * sizeof(*nv));
-                        if (!nv) {
-                                free(buf);
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        p->v = nv;
-                        p->cap = nc;
+                if (PS_GROW(p->v, p->cap, p->n + 1, SIZE_MAX) < 0) {
+                        free(buf);
+                        r = -ENOMEM;
+                        goto out;
                 }
                 p->v[p->n] = (struct payload){ buf, blen };
                 p->n++;
@@ -235,15 +230,9 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
                                 p->by_port[i] = (int32_t)(p->n - 1);
                                 continue;
                         }
-                        if (p->nmore == p->capmore) {
-                                size_t nc = p->capmore ? p->capmore * 2 : 256;
-                                uint32_t *nm = realloc(p->more, nc * sizeof(*nm));
-                                if (!nm) {
-                                        r = -ENOMEM;
-                                        goto out;
-                                }
-                                p->more = nm;
-                                p->capmore = nc;
+                        if (PS_GROW(p->more, p->capmore, p->nmore + 1, SIZE_MAX) < 0) {
+                                r = -ENOMEM;
+                                goto out;
                         }
                         p->more[p->nmore++] = (uint32_t)i << 16 | (uint32_t)(p->n - 1);
                 }

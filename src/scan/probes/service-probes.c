@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,14 +257,8 @@ static int parse_match(struct probe *pr, const char *s, const char *end, bool so
                 if (k >= 0 && !r.tmpl[k] && !(r.tmpl[k] = dupn(v, vl)))
                         goto oom;
         }
-        if (pr->nrules == pr->caprules) {
-                size_t nc = pr->caprules ? pr->caprules * 2 : 16;
-                struct rule *nr = realloc(pr->rules, nc * sizeof(*nr));
-                if (!nr)
-                        goto oom;
-                pr->rules = nr;
-                pr->caprules = nc;
-        }
+        if (PS_GROW(pr->rules, pr->caprules, pr->nrules + 1, SIZE_MAX) < 0)
+                goto oom;
         pr->rules[pr->nrules++] = r;
         return 0;
 oom:
@@ -415,15 +410,9 @@ int scan_probes_parse(const char *name, const char *data, size_t len, struct sca
                                 snprintf(err->message, sizeof(err->message), "Probe: expected NAME q|payload|");
                                 goto fail;
                         }
-                        if (ps->n == ps->cap) {
-                                size_t nc = ps->cap ? ps->cap * 2 : 32;
-                                struct probe *nv = realloc(ps->v, nc * sizeof(*nv));
-                                if (!nv) {
-                                        r = -ENOMEM;
-                                        goto fail;
-                                }
-                                ps->v = nv;
-                                ps->cap = nc;
+                        if (PS_GROW(ps->v, ps->cap, ps->n + 1, SIZE_MAX) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
                         }
                         struct probe *np = &ps->v[ps->n];
                         memset(np, 0, sizeof(*np));
