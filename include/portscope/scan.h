@@ -30,6 +30,9 @@ int scan_addr_format(const struct scan_addr *a, char *buf, size_t len);
 /* Parses a literal IPv4 or IPv6 address (no names). Returns 0 or -EINVAL. */
 int scan_addr_parse(const char *s, struct scan_addr *ret);
 int scan_addr_compare(const struct scan_addr *a, const struct scan_addr *b);
+struct sockaddr_storage;
+/* Fills *ss with (a, port) as a sockaddr_in or sockaddr_in6; returns its length. */
+unsigned scan_addr_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 /* ---- targets ----------------------------------------------------------------------------- */
 

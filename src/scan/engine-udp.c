@@ -53,24 +53,6 @@ static bool want_stop(struct udp *u)
         return u->stop || (u->c->stop && *u->c->stop);
 }
 
-static void to_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *sl)
-{
-        memset(ss, 0, sizeof(*ss));
-        if (a->family == AF_INET) {
-                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-                s4->sin_family = AF_INET;
-                s4->sin_port = htons(port);
-                memcpy(&s4->sin_addr, a->a, 4);
-                *sl = sizeof(*s4);
-        } else {
-                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-                s6->sin6_family = AF_INET6;
-                s6->sin6_port = htons(port);
-                memcpy(&s6->sin6_addr, a->a, 16);
-                *sl = sizeof(*s6);
-        }
-}
-
 static bool from_sockaddr(const struct sockaddr_storage *ss, struct scan_addr *a, uint16_t *port)
 {
         memset(a, 0, sizeof(*a));
@@ -228,7 +210,7 @@ static void send_batch(struct udp *u, const uint64_t *idx, size_t n)
                 uint16_t port;
                 scan_pair(c, idx[i], &a, &port);
                 socklen_t sl;
-                to_sockaddr(&a, port, &dst[i], &sl);
+                sl = scan_addr_sockaddr(&a, port, &dst[i]);
                 size_t len;
                 /* try k sends the port's k-th payload (nmap-payloads may list several) */
                 const unsigned char *pl = scan_payloads_get_nth(u->payloads, port, u->pass, &len);

@@ -51,30 +51,13 @@ static int wait_fd(int fd, short events, uint64_t deadline, const volatile sig_a
         }
 }
 
-static socklen_t to_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-        memset(ss, 0, sizeof(*ss));
-        if (a->family == AF_INET) {
-                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-                s4->sin_family = AF_INET;
-                s4->sin_port = htons(port);
-                memcpy(&s4->sin_addr, a->a, 4);
-                return sizeof(*s4);
-        }
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        memcpy(&s6->sin6_addr, a->a, 16);
-        return sizeof(*s6);
-}
-
 static int connect_to(const struct scan_addr *a, uint16_t port, uint64_t deadline, const volatile sig_atomic_t *stop)
 {
         int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         struct sockaddr_storage ss;
-        socklen_t sl = to_sockaddr(a, port, &ss);
+        socklen_t sl = scan_addr_sockaddr(a, port, &ss);
         if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
                 int e = errno;
                 close(fd);
@@ -419,7 +402,7 @@ static int identify_udp(struct ident *id, struct scan_service *s)
         if (fd < 0)
                 return -errno;
         struct sockaddr_storage ss;
-        socklen_t sl = to_sockaddr(id->addr, id->port, &ss);
+        socklen_t sl = scan_addr_sockaddr(id->addr, id->port, &ss);
         if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
                 int e = errno;
                 close(fd);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -80,6 +81,23 @@ int scan_addr_format(const struct scan_addr *a, char *buf, size_t len)
         if (!inet_ntop(a->family, a->a, buf, (socklen_t)len))
                 return -ENOSPC;
         return 0;
+}
+
+unsigned scan_addr_sockaddr(const struct scan_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+        memset(ss, 0, sizeof(*ss));
+        if (a->family == AF_INET) {
+                struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+                s4->sin_family = AF_INET;
+                s4->sin_port = htons(port);
+                memcpy(&s4->sin_addr, a->a, 4);
+                return sizeof(*s4);
+        }
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->a, 16);
+        return sizeof(*s6);
 }
 
 int scan_addr_parse(const char *s, struct scan_addr *ret)
