@@ -352,6 +352,7 @@ static bool service_alike(const char *a, const char *b)
                 { "http", "www-http" },       { "http", "www" },      { "https", "http" },   { "domain", "dns" },
                 { "http-proxy", "http-alt" }, { "http", "http-alt" }, { "http", "http-proxy" },
                 { "microsoft-ds", "smb" },    { "ms-wbt-server", "rdp" }, { "imaps", "imap" }, { "pop3s", "pop3" },
+                { "https", "https-alt" },
         };
         if (strncasecmp(a, "ssl/", 4) == 0)
                 a += 4;

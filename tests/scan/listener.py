@@ -52,6 +52,9 @@ SCRIPTS = {
     "fallback": (b"", b"EPS", b"ALPHA-OK 2.0\r\n"),     # answers Epsilon in Alpha's words
     "soft": (b"SOFT hello\r\n", b"OMEGA", b"SOFT v2.5\r\n"),  # a soft banner, then a version
     "rare": (b"", b"DELTA", b"DELTA-OK\r\n"),           # only a probe of rarity 9
+    # nginx behind Varnish: the Server header is the backend's, X-Varnish and Via name the cache
+    "varnish": (b"", b"GET ", b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nX-Varnish: 32770\r\n"
+                b"Via: 1.1 varnish (Varnish/7.1)\r\nContent-Length: 0\r\n\r\n"),
 }
 
 

@@ -55,7 +55,8 @@ ports 7777
 match rare m|^DELTA-OK| p/Rare/
 """
 
-SCRIPTED = {40001: "third", 40002: "fallback", 40003: "soft", 40004: "rare", 7777: "rare", 9101: "rare"}
+SCRIPTED = {40001: "third", 40002: "fallback", 40003: "soft", 40004: "rare", 7777: "rare", 9101: "rare",
+            6081: "varnish"}
 
 
 def check(cond, what):
@@ -97,11 +98,12 @@ def main():
                              tag=f"svc{os.getpid()}") as tb:
             extra = [x for p, k in SCRIPTED.items() for x in ("--scripted", f"{p}:{k}")]
             extra += ["--tls", "8443", "--tls-cert", cert, "--tls-key", key, "--dns", "53", "--stun", "3478"]
-            tb.tcp_ports = []  # 40005 is the first listener's
+            tb.tcp_ports = [80, 31337]  # 40005 is the first listener's; these accept and close
             tb.start_listener(tb.t, "svc", services=False, extra=extra)
             run_probe_file(tb, probes)
             run_real_file(tb)
             run_stun(tb)
+            run_verdicts(tb)
             run_udp_time(tb)
             check(tb.leaked() == 0, "no packet left the namespaces")
     finally:
@@ -159,14 +161,33 @@ def run_real_file(tb):
     port = doc["hosts"][0]["ports"][0] if doc["hosts"] else {}
     check(t.get("name") == "https" and t.get("tunnel") == "ssl" and "nginx" in (t.get("product") or ""),
           f"HTTP inside TLS (self-signed) is identified as https by nginx: {t}")
-    check(port.get("verdict") == "expected" or "8443" in json.dumps(port.get("registered", [])) or True,
-          f"8443 judged: {port.get('verdict')}")
+    check(port.get("verdict") == "expected", f"nginx over TLS on 8443 is expected: {port.get('verdict')} "
+          f"({port.get('rule')}: {port.get('explanation')})")
     p = tb.scan(["198.18.0.2"], ["--engine", "udp", "-p", "53,7", "--json"])
     s, _ = services(p.stdout)
     t = s.get(53, {})
     check(t.get("name") == "domain" and t.get("product") == "dnsmasq" and t.get("version") == "2.89" and
           t.get("probe") == "DNSVersionBindReq",
           f"UDP 53: dnsmasq's version from its answer to version.bind (CHAOS TXT): {t}")
+
+
+def run_verdicts(tb):
+    """The verdict engine on scanned ports: what answered is the evidence."""
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "80,6081,31337", "--json"])
+    d = json.loads(p.stdout)
+    by = {x["port"]: x for h in d["hosts"] for x in h["ports"]}
+    v = by.get(6081, {})
+    check(v.get("verdict") == "expected" and v.get("rule") == "known-use" and "varnish" in v.get("explanation", ""),
+          f"6081: nginx's answer through Varnish (X-Varnish, Via) is Varnish's port: {v.get('verdict')} "
+          f"{v.get('rule')} {v.get('explanation')}")
+    v = by.get(31337, {})
+    check(v.get("verdict") == "unexplained" and v.get("severity") == "medium" and v.get("rule") == "threat-port",
+          f"31337: an unidentified service on a C2 port is unexplained/medium, not cleared: {v.get('verdict')} "
+          f"{v.get('severity')} {v.get('rule')}")
+    v = by.get(80, {})
+    check(v.get("verdict") == "info" and v.get("rule") != "threat-port",
+          f"80: an unidentified service on http's port is not Code Red's: {v.get('verdict')} {v.get('rule')}")
+    check(p.returncode == 1, f"exit 1: 31337 is a finding ({p.returncode})")
 
 
 def run_stun(tb):
