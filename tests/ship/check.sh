@@ -103,10 +103,12 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$dash" && ok "dashbo
 cat "$tmp"/*.prom >"$tmp/all-metrics" 2>/dev/null || true
 [ -s "$tmp/portscope-watch.prom" ] || grep -ohE 'portscope_watch_[a-z_]+' src/watch/record.c >>"$tmp/all-metrics"
 [ -s "$tmp/serve.prom" ] || grep -ohE 'portscope_(http|feedback|start)_[a-z_]+' src/serve/metrics.c >>"$tmp/all-metrics"
-for m in $(grep -ohE 'portscope_[a-z_]*[a-z]' "$rules" "$dash" | sed -E 's/_(bucket|sum|count)$//' | sort -u); do
-  grep -qE "(^|[^a-z_])${m}(_bucket|_sum|_count)?([{ ]|$)" "$tmp/all-metrics" || bad "metric $m is used but no program writes it"
+used=$(grep -hv '^[[:space:]]*#' "$rules" "$dash" | grep -oE 'portscope_[a-z_]*[a-z]' | sed -E 's/_(bucket|sum|count)$//' | sort -u)
+unknown=0
+for m in $used; do
+  grep -qE "(^|[^a-z_])${m}(_bucket|_sum|_count)?([{ ]|$)" "$tmp/all-metrics" || { bad "metric $m is used but no program writes it"; unknown=1; }
 done
-ok "metric names checked"
+[ $unknown = 0 ] && ok "the $(echo $used | wc -w) metric names the rules and the dashboard use are all written"
 
 [ $fail = 0 ] && echo "PASS" || echo "FAILED"
 exit $fail
