@@ -7,7 +7,7 @@
 # with dpkg -i, runs `portscope info 625`, the audit and the registry metrics from the installed
 # paths, runs watch for 3 s (when BPF or AF_PACKET is allowed here), verifies every unit with
 # `systemd-analyze verify` and prints each service's `systemd-analyze security` exposure (any
-# above 3.0 fails), checks the alerting rules with promtool, checks that every metric the rules
+# above 3.0 fails), checks the alerting rules with promtool (check and unit tests), checks that every metric the rules
 # and the Grafana dashboard name is one the installed programs really wrote, and purges the
 # package. Installs debhelper, lintian and prometheus when missing (with a policy-rc.d that keeps
 # the Prometheus server from starting). Exit 0 all passed, 1 a check failed, 77 not root.
@@ -98,6 +98,8 @@ echo "--- Prometheus rules and Grafana dashboard"
 rules=/usr/share/doc/portscope/examples/prometheus/portscope.rules.yml
 dash=/usr/share/doc/portscope/examples/grafana/portscope.json
 promtool check rules "$rules" && ok "promtool check rules" || bad "promtool check rules"
+cmp -s "$rules" data/prometheus/portscope.rules.yml || bad "the installed rules differ from data/prometheus/"
+(cd data/prometheus && promtool test rules portscope.rules.test.yml) && ok "promtool test rules (the alerts fire on portscope-shaped series)" || bad "promtool test rules"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$dash" && ok "dashboard is JSON" || bad "dashboard is not JSON"
 # Every metric name used must be one the programs wrote (watch's from its source when it could not run).
 cat "$tmp"/*.prom >"$tmp/all-metrics" 2>/dev/null || true
