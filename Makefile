@@ -9,7 +9,7 @@ MESON_TEST_ARGS ?=
 
 export PORTSCOPE_TEST_IANA_DIR := $(if $(wildcard $(IANA_DIR)/service-names-port-numbers.2026-02.csv),$(IANA_DIR),)
 
-.PHONY: all deps run test test-asan fuzz bench clean install
+.PHONY: all deps run test test-asan fuzz bench clean install deb
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -44,6 +44,11 @@ bench: deps all
 
 install: all
 	meson install -C $(BUILD)
+
+# The Debian package (debian/, dh + Meson), built in a copy of the tree under $(BUILD)/deb:
+# `make deb && sudo apt install ./$(BUILD)/deb/portscope_*.deb`. Needs debhelper (scripts/deps.d/ship.bench.list).
+deb:
+	@bash scripts/deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) .fuzz

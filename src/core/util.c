@@ -125,7 +125,9 @@ int ps_write_atomic(const char *path, int mode, int (*fill)(FILE *f, void *ud), 
          * a user's file written under sudo stays the user's). */
         r = fchmod(fd, exists ? st.st_mode & 07777 : (mode_t)mode) < 0 ? -errno : 0;
         if (r == 0 && exists && (st.st_uid != geteuid() || st.st_gid != getegid()))
-                (void)fchown(fd, st.st_uid, st.st_gid);
+                if (fchown(fd, st.st_uid, st.st_gid) < 0) {
+                        /* best effort: without CAP_CHOWN the file becomes ours */
+                }
         if (r == 0)
                 r = fill(f, ud);
         if (fflush(f) != 0 && r == 0)
