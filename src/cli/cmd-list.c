@@ -155,7 +155,7 @@ int cmd_list(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        return ps_option_error("list", "h", argv);
+                        return cli_option_error("list", "h", argv, opts);
                 }
         }
         if (optind < argc) {

@@ -59,7 +59,7 @@ int cmd_search(int argc, char **argv)
                 default:
                         if (cli_common_option(&c, opt, optarg))
                                 break;
-                        return ps_option_error("search", "h", argv);
+                        return cli_option_error("search", "h", argv, opts);
                 }
         }
         if (optind >= argc) {
