@@ -74,7 +74,7 @@ void cli_protect_negative(int argc, char **argv)
         /* getopt would take an operand like "-1" for an option: mark it with a \x01 in place
          * of the '-', which the operand parsers recognise and reject as a negative port. */
         static const char *const with_arg[] = { "--registry", "--knowledge", "--limit", "--status",
-                                                "--range",    "--proto",     "--port" };
+                                                "--range",    "--proto",     "--port", "--offset" };
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--") == 0)
                         break;

@@ -115,4 +115,55 @@ check(o["summary"]["top_occupant"] == "good-app", "the top occupant is the appli
 rc, out, err = run("info", "--brief", "7777", *R, "--knowledge", kf)
 check("known    good-app [application]" in out, f"--brief names the application: {out!r}")
 
+# Search ranks what people mean: common words put their ports on the first page.
+def search(*args):
+    return run_json("search", "--json", *args, *R)
+
+
+def first_ports(q, n=10):
+    out = set()
+    for x in search("--limit", str(n), q)["results"]:
+        if x["type"] == "registry" and x["row"]["port"] and "-" not in x["row"]["port"]:
+            out.add(int(x["row"]["port"]))
+    return out
+
+
+for q, want in [("mail", {25, 465, 587, 110, 143, 993, 995}), ("smb", {445, 139}), ("rdp", {3389}),
+                ("dns", {53}), ("ntp", {123}), ("ldap", {389, 636}), ("vnc", {5900}), ("web", {80, 443}),
+                ("  MAIL  ", {25, 587})]:
+    got = first_ports(q)
+    check(want <= got, f"search {q!r}: {sorted(want - got)} missing from the first 10: {sorted(got)}")
+# tcp/udp duplicates are one result, with both protocols.
+res = search("--limit", "0", "smtp")["results"]
+smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == "25"]
+check(len(smtp) == 1 and smtp[0]["protocols"] == ["tcp", "udp"], f"smtp 25 is one result for tcp and udp: {smtp}")
+keys = [(x["row"]["name"], x["row"]["port"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
+check(len(keys) == len(set(keys)), "no service appears twice on one port")
+# Numbers, PORT/PROTO, ranges, spaces.
+r = search("3025")["results"]
+check(r and r[0]["type"] == "registry" and r[0]["row"]["name"] == "arepa-raft", f"3025 finds arepa-raft first: {r[:1]}")
+r = search("22/tcp")["results"]
+check(r and r[0]["row"]["name"] == "ssh" and r[0]["protocols"] == ["tcp"], f"22/tcp finds ssh on tcp: {r[:1]}")
+r = search("--limit", "0", "8080-8090")["results"]
+ports = {int(x["row"]["port"]) for x in r if x["type"] == "registry" and "-" not in x["row"]["port"]}
+check(8080 in ports and 8090 in ports and all(8080 <= p <= 8090 for p in ports), f"8080-8090: {sorted(ports)}")
+check(search("8080 - 8090")["total"] == search("8080-8090")["total"], "spaces inside a range are accepted")
+rc, out, err = run("search", "22", "/tcp", *R)
+check(rc == 0 and out.startswith("ssh ") and "22/tcp " in out.splitlines()[0], f"'search 22 /tcp': {out[:60]!r}")
+# Popularity within a score: nmap's most often open name-prefix match first.
+# ms-sql-s (1433) comes first in the file, ms-wbt-server (3389) is open far more often.
+r = [x["row"]["name"] for x in search("--limit", "3", "ms-")["results"] if x["type"] == "registry"]
+if o["registry"]["observed_source"]:
+    check(r and r[0] == "ms-wbt-server", f"'ms-': the most often open first: {r}")
+# Paging: --offset continues where --limit stopped, in the CLI and the JSON.
+full = search("--limit", "0", "mail")
+page2 = search("--limit", "5", "--offset", "5", "mail")
+check(page2["total"] == full["total"] and page2["offset"] == 5 and page2["limit"] == 5 and
+      page2["results"] == full["results"][5:10], "--offset 5 --limit 5 is the second page of five")
+check(search("--offset", "100000", "mail")["results"] == [], "an offset past the end is an empty page")
+rc, out, err = run("search", "--limit", "3", "mail", *R)
+check(rc == 0 and "--offset 3" in out, f"the text output says how to get the next page: {out!r}")
+rc, out, err = run("search", "--offset", "x", "mail", *R)
+check(one_line_error(rc, err, "--offset", "'x'"), f"--offset x: {err!r}")
+
 finish()
