@@ -285,7 +285,7 @@ static const char *closest_name(const struct registry *r, const char *word)
 }
 
 static int resolve_name(const struct registry *r, const char *arg, const char *name, unsigned protos,
-                        struct targets *t)
+                        struct targets *t, bool *ret_range)
 {
         uint32_t ids[256];
         size_t found = registry_by_name(r, name, ids, 256);
@@ -297,6 +297,7 @@ static int resolve_name(const struct registry *r, const char *arg, const char *n
                 if (!row.has_port || !(row.protos & protos))
                         continue;
                 with_port++;
+                *ret_range |= row.port_lo != row.port_hi; /* x11 is 6000-6063: a table */
                 for (uint32_t p = row.port_lo; p <= row.port_hi; p++)
                         add_target(t, (uint16_t)p, row.protos & protos);
         }
@@ -366,9 +367,9 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
                                 ps_errorf("info: '%s': not a port number nor a service name", arg);
                                 return PS_EXIT_ERROR;
                         }
-                        return resolve_name(r, arg, name, PS_PROTO_BIT(proto), t);
+                        return resolve_name(r, arg, name, PS_PROTO_BIT(proto), t, ret_range);
                 }
-                return resolve_name(r, arg, arg, PS_PROTO_ALL, t);
+                return resolve_name(r, arg, arg, PS_PROTO_ALL, t, ret_range);
         }
         ps_errorf("info: '%s': %s", arg, err);
         return PS_EXIT_ERROR;

@@ -82,6 +82,11 @@ lines = out.strip().splitlines()
 check(rc == 0 and lines[0].startswith("PORT") and len(lines) == 1 + 6 + 1, f"info 20-25 is a table: {out!r}")
 check(any(line.split()[:2] == ["22", "assigned"] and "ssh" in line for line in lines), "the table's row for 22")
 
+rc, out, err = run("info", "x11", *R)
+lines = out.strip().splitlines()
+check(rc == 0 and lines[0].startswith("PORT") and len(lines) == 1 + 64 + 1 and lines[1].startswith("6000 "),
+      f"info x11 (6000-6063) is a table of 64 lines: {len(lines)}")
+
 # nmap's rank in info (needs nmap-services).
 o = run_json("info", "--json-object", "625", *R)
 if o["registry"]["observed_source"]:
