@@ -60,8 +60,9 @@ int cli_option_error(const char *command, const char *optstring, char *const arg
 
 int cmd_info(int argc, char **argv);
 /* info for an operand given without a command ("portscope 22", "portscope ssh"): an operand that
- * is neither a port nor a name is reported as an unknown command, with the closest command. */
-int cmd_info_bare(int argc, char **argv);
+ * is neither a port nor a name is reported as an unknown command, with near_command (may be
+ * NULL) or else the closest service name as the suggestion. */
+int cmd_info_bare(int argc, char **argv, const char *near_command);
 int cmd_search(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_registry(int argc, char **argv);

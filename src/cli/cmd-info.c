@@ -269,6 +269,7 @@ static void add_target(struct targets *t, uint16_t port, unsigned protos)
 /* Set by cmd_info_bare(): the operand came without a command, so a word that is nothing is an
  * unknown command as much as an unknown service. */
 static bool bare;
+static const char *bare_near_command;
 
 /* The registered name closest to word, for "did you mean" (NULL: none close enough). */
 static const char *closest_name(const struct registry *r, const char *word)
@@ -308,7 +309,7 @@ static int resolve_name(const struct registry *r, const char *arg, const char *n
         else if (found)
                 ps_errorf("info: '%s' is a registered service name without a port number", arg);
         else {
-                const char *near = closest_name(r, name);
+                const char *near = bare && bare_near_command ? bare_near_command : closest_name(r, name);
                 if (bare)
                         ps_errorf("unknown command or service name '%s'%s%s%s (try 'portscope --help')", arg,
                                   near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
@@ -488,9 +489,10 @@ static void print_table_row(const struct registry *r, const struct knowledge *k,
         printf("%s/%s\n", a, b);
 }
 
-int cmd_info_bare(int argc, char **argv)
+int cmd_info_bare(int argc, char **argv, const char *near_command)
 {
         bare = true;
+        bare_near_command = near_command;
         return cmd_info(argc, argv);
 }
 

@@ -76,15 +76,17 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
         struct cli_suggest s = { 0 };
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 cli_suggest_consider(&s, cmd, commands[i]);
-        if (from_help || s.best) {
+        if (from_help) {
                 if (s.best)
                         ps_errorf("unknown command '%s'; did you mean '%s'? (try 'portscope --help')", cmd, s.best);
                 else
                         ps_errorf("unknown command '%s' (try 'portscope --help')", cmd);
                 return PS_EXIT_ERROR;
         }
-        /* A port or a service name without a command: "portscope 22", "portscope ssh". argv[0]
-         * is the operand itself here, so give info a command slot in front of it. */
+        /* A port or a service name without a command: "portscope 22", "portscope ssh" (and
+         * "portscope dict", though it is one letter from "diff": info tells a name from a typo,
+         * and names the closest command when it is neither). argv[0] is the operand itself
+         * here, so give info a command slot in front of it. */
         char **iargv = calloc((size_t)argc + 2, sizeof(*iargv));
         if (!iargv) {
                 ps_errorf("out of memory");
@@ -94,7 +96,7 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
         iargv[0] = info_name;
         for (int i = 0; i < argc; i++)
                 iargv[i + 1] = argv[i];
-        int ret = cmd_info_bare(argc + 1, iargv);
+        int ret = cmd_info_bare(argc + 1, iargv, s.best);
         free(iargv);
         return ret;
 }

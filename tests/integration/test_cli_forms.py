@@ -69,6 +69,8 @@ for args, needles in [(["serch", "ssh"], ["'serch'", "did you mean 'search'"]),
                       (["list", "--stauts", "reserved"], ["'--stauts'", "did you mean '--status'"])]:
     rc, out, err = run(*args, *R)
     check(one_line_error(rc, err, *needles) and out == "", f"{args}: one line with a suggestion: {err!r}")
+rc, out, err = run("dict", *R)  # a service name one letter from "diff" is the service
+check(rc == 0 and out.startswith("Port 2628"), f"'portscope dict' is info dict: rc={rc} {err!r}")
 rc, out, err = run("zzzzqqqq", *R)
 check(one_line_error(rc, err, "'zzzzqqqq'") and "did you mean" not in err, f"nothing close: no suggestion: {err!r}")
 
