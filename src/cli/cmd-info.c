@@ -454,10 +454,11 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
                 cli_put(stdout, top->name);
                 printf(" [%s]\n", knowledge_kind_name(top->kind));
         }
+        /* A few ports: each rank on its own (a pass over nmap-services) beats sorting it all. */
         if (protos & PS_PROTO_BIT(PS_TCP))
-                print_scan_line(PS_TCP, rk->tcp[port]);
+                print_scan_line(PS_TCP, rk ? rk->tcp[port] : portinfo_rank(r, port, PS_TCP));
         if (protos & PS_PROTO_BIT(PS_UDP))
-                print_scan_line(PS_UDP, rk->udp[port]);
+                print_scan_line(PS_UDP, rk ? rk->udp[port] : portinfo_rank(r, port, PS_UDP));
 }
 
 static void print_table_head(void)
@@ -548,13 +549,14 @@ int cmd_info(int argc, char **argv)
         }
         if (!c.json && (brief || range)) {
                 /* A few lines per port, or one line per port for a range. */
-                rk = calloc(1, sizeof(*rk));
-                if (!rk) {
+                rk = range || t->n > 64 ? calloc(1, sizeof(*rk)) : NULL;
+                if (rk)
+                        fill_ranks(r, rk);
+                else if (range || t->n > 64) {
                         ps_errorf("out of memory");
                         ret = PS_EXIT_ERROR;
                         goto out;
                 }
-                fill_ranks(r, rk);
                 if (range)
                         print_table_head();
                 for (size_t i = 0; i < t->n; i++) {
