@@ -20,8 +20,9 @@ _portscope() {
     esac
     local opts="--json --registry --knowledge --no-cache --help"
     case "$cmd" in
-        info) opts="$opts" ;;
-        search) opts="$opts --limit" ;;
+        info) opts="$opts --brief --json-object" ;;
+        search) opts="$opts --limit --offset" ;;
+        help) opts="$commands" ;;
         list) opts="--json --registry --no-cache --help --status --range --proto --port --compact" ;;
         registry) opts="$opts" ;;
         update) opts="--url --from --check --timeout --min-rows --keep --limit --no-listening --json --help" ;;

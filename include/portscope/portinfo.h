@@ -26,7 +26,8 @@ json_t *portinfo_row_json(const struct registry *r, uint32_t row_id);
 
 /* The whole object for port: {"port","range","range_bounds","procedure","registry",
  * "protocols":{"tcp":{"status","notes":[..],"services":[..]},...},"observed":[..],
- * "unofficial":[..]}. k may be NULL (no unofficial uses). New reference, NULL on OOM. */
+ * "unofficial":[..] (mainstream uses first), "summary":{"status":{..},"primary_name",
+ * "primary_description","top_occupant"}}; each observed entry has "rank" and "in_top_1000". k may be NULL (no unofficial uses). New reference, NULL on OOM. */
 json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint16_t port);
 
 /* A knowledge entry as JSON {"name","kind","ports":["3025/tcp"],"summary","source","processes"}. */
@@ -35,3 +36,18 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e);
 /* One or two sentences on what to think of a listener on (port, proto): from the registry status,
  * the range and malware entries in k (may be NULL). Static string. */
 const char *portinfo_advice(const struct registry *r, const struct knowledge *k, uint16_t port, enum ps_proto proto);
+
+/* nmap's rank of (port, proto) in nmap-services: 1 = most often open for that protocol, ties by
+ * port; 0 when nmap-services does not list it. nmap's default scan is the top 1,000 TCP ports. */
+unsigned portinfo_rank(const struct registry *r, uint16_t port, enum ps_proto proto);
+
+/* The first service name registered for port (tcp first, then udp, sctp, dccp; aliases
+ * skipped), borrowed from r, or NULL; *ret_description (may be NULL) gets its description. */
+const char *portinfo_primary_name(const struct registry *r, uint16_t port, const char **ret_description);
+
+/* The most mainstream knowledge entry on port (any protocol; applications before tools, misuse,
+ * c2 and malware; file order within a kind), or NULL. k may be NULL. Borrowed. */
+const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port);
+
+/* Orders entries mainstream first (stable): applications, development, tools, misuse, c2, malware. */
+void portinfo_sort_knowledge(const struct knowledge_entry **e, size_t n);

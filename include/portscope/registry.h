@@ -127,5 +127,7 @@ size_t registry_by_name(const struct registry *r, const char *name, uint32_t *id
 /* nmap-services lines for port (all protocols), most frequent first; same contract. */
 size_t registry_observed(const struct registry *r, uint16_t port, struct registry_observed *out, size_t max);
 /* nmap-services ports for proto sorted by frequency, most frequent first: writes at most max. */
+/* (port, proto)'s position in registry_top_ports(): 1 = most frequent; 0 when not listed. */
+unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps_proto proto);
 size_t registry_top_ports(const struct registry *r, enum ps_proto proto, uint16_t *ports, size_t max);
 

@@ -17,21 +17,36 @@ struct search_hit {
         const struct knowledge_entry *entry;  /* SEARCH_HIT_KNOWLEDGE; borrowed */
         const char *field;                    /* the column that matched: "name", "description", ... */
         int score;                            /* higher is better */
+        unsigned protos;                      /* SEARCH_HIT_ROW: PS_PROTO_BIT mask of the merged rows */
+        double popularity;                    /* nmap's frequency of the row's port (0: unknown, range) */
 };
 
-/* Case-insensitive substring search of service names, descriptions, assignees, notes and
- * knowledge entries (name, summary, processes). Hits are sorted best first (exact name, name
- * prefix, name, then other columns; file order within a score). Reserved/Unassigned filler rows
- * are not hits. Writes at most max hits and returns the total number found, or -ENOMEM. */
+/* Searches for what people type. A port, a range or a port with its protocol ("3025", ":22",
+ * "22/tcp", "8080-8090", spaces allowed) finds the rows and knowledge entries on those ports.
+ * Other text is a case-insensitive substring of service names, descriptions, assignees, notes and
+ * knowledge entries (name, summary, processes), and common words ("mail", "smb", "rdp", "dns",
+ * "web"...) also find the services people mean by them. Blanks around and inside the text are
+ * normalised. Rows of one service name on one port are merged into one hit (protos: all their
+ * protocols; row_id: the best-scoring row). Hits are sorted best first: score (exact name 100,
+ * synonym 95-88, name prefix 80, name 60, other columns 50-10), then nmap's frequency of the
+ * port, then file order. Reserved/Unassigned filler rows are not hits. Writes at most max hits
+ * from the offset-th on, and returns the total number of hits, or -ENOMEM. */
+long search_page(const struct registry *r, const struct knowledge *k, const char *text, size_t offset,
+                 struct search_hit *out, size_t max);
+/* search_page() from the first hit. */
 long search_run(const struct registry *r, const struct knowledge *k, const char *text, struct search_hit *out,
                 size_t max);
 
 struct jsonw;
 
-/* {"query":..,"registry":..,"total":..,"results":[..]} with at most max results, each
- * {"type":"registry","row":{..}} or {"type":"knowledge","entry":{..}}, written to w (borrowed).
- * 0, -ENOMEM, or the writer's error. */
+/* {"query":..,"registry":..,"total":..,"offset":..,"limit":..,"results":[..]} with at most max
+ * results from the offset-th on, each {"type":"registry","row":{..},"protocols":[..]} or
+ * {"type":"knowledge","entry":{..}}, written to w (borrowed). 0, -ENOMEM, or the writer's error. */
+int search_write_page(struct jsonw *w, const struct registry *r, const struct knowledge *k, const char *text,
+                      size_t offset, size_t max);
 int search_write(struct jsonw *w, const struct registry *r, const struct knowledge *k, const char *text, size_t max);
 /* The same object as a jansson value (read back from search_write's output), for the HTTP API.
  * New reference; NULL on out-of-memory. */
-json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max);
+json_t *search_json_page(const struct registry *r, const struct knowledge *k, const char *text, size_t offset,
+                         size_t max);
+json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max); /* offset 0 */

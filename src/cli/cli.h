@@ -1,6 +1,7 @@
 /* The portscope command line: shared pieces of the subcommands. */
 #pragma once
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@ struct cli_common {
         bool json;
         bool no_cache;
         bool color;
+        const struct option *opts; /* the command's options: "did you mean" for an unknown one */
 };
 
 /* The options every registry command takes: --json, --registry, --knowledge, --no-cache, --help. */
@@ -53,7 +55,24 @@ const char *cli_color(const struct cli_common *c, const char *which);
  * such arguments after a "--" so getopt leaves them alone. */
 void cli_protect_negative(int argc, char **argv);
 
+/* Case-insensitive edit distance (insertions, deletions, substitutions, adjacent swaps);
+ * (size_t)-1 for words over 64 characters. */
+size_t cli_edit_distance(const char *a, const char *b);
+/* The closest candidate seen so far within a typo's reach of the word ("did you mean"). */
+struct cli_suggest {
+        const char *best; /* borrowed from the candidates; NULL: none close enough */
+        size_t distance;
+};
+/* Considers candidate for word; true when it became the best. An exact match is not a typo. */
+bool cli_suggest_consider(struct cli_suggest *s, const char *word, const char *candidate);
+/* ps_option_error(), naming the closest long option of opts for an unknown one. Returns 2. */
+int cli_option_error(const char *command, const char *optstring, char *const argv[], const struct option *opts);
+
 int cmd_info(int argc, char **argv);
+/* info for an operand given without a command ("portscope 22", "portscope ssh"): an operand that
+ * is neither a port nor a name is reported as an unknown command, with near_command (may be
+ * NULL) or else the closest service name as the suggestion. */
+int cmd_info_bare(int argc, char **argv, const char *near_command);
 int cmd_search(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_registry(int argc, char **argv);

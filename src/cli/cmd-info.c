@@ -10,16 +10,19 @@
 #include "portscope/util.h"
 
 static const char info_usage[] =
-        "Usage: portscope info [OPTIONS] PORT[/PROTO] | LO-HI[/PROTO] | SERVICE-NAME ...\n"
+        "Usage: portscope info [OPTIONS] PORT[/PROTO] | LO-HI[/PROTO] | P,Q,.. | NAME[/PROTO] ...\n"
         "\n"
         "Everything known about a port: its status in the IANA registry for tcp, udp, sctp and\n"
         "dccp; the range it is in and how ports there are assigned; every registry row with all\n"
         "its columns; what nmap observes there; unofficial uses and malware from portscope's\n"
         "knowledge file; how to check what is listening; and what to think if something is.\n"
-        "A service name (e.g. 'ssh') shows every port registered for it.\n"
+        "A service name (e.g. 'ssh') shows every port registered for it; a range is a table.\n"
+        "'portscope 22' and 'portscope ssh' are 'portscope info 22' and 'portscope info ssh'.\n"
         "\n"
         "Options:\n"
-        "  --json             one JSON object per port (an array for several; docs/json.md)\n"
+        "  --brief            a few lines per port: status, name, what is known there, nmap rank\n"
+        "  --json             an array of one JSON object per port (docs/json.md)\n"
+        "  --json-object      the object alone, for exactly one port\n"
         "  --registry FILE    the IANA CSV or a services(5) file (default: $PORTSCOPE_REGISTRY,\n"
         "                     the copy 'portscope update' stores, then the system's packages)\n"
         "  --knowledge FILE   a knowledge file instead of the built-in one\n"
@@ -30,9 +33,14 @@ static const char info_usage[] =
         "  portscope info 625\n"
         "  portscope info 22/tcp 3025\n"
         "  portscope info dec_dlm\n"
-        "  portscope info --json 625 | jq .protocols.tcp.status\n";
+        "  portscope info --brief ssh/tcp :80 443,8443\n"
+        "  portscope info 20-25\n"
+        "  portscope info --json 625 | jq '.[0].protocols.tcp.status'\n";
 
 #define MAX_PORTS 65536
+
+static const char *thousands(unsigned v, char *buf, size_t len);
+static void print_scan_line(enum ps_proto p, unsigned rank);
 
 static void put_field(const char *label, json_t *v, unsigned indent)
 {
@@ -183,12 +191,29 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 printf("  %-5s ", json_string_value(json_object_get(x, "protocol")));
                 cli_put(stdout, json_string_value(json_object_get(x, "name")));
                 printf("  %.6f", json_real_value(json_object_get(x, "frequency")));
+                if (json_is_integer(json_object_get(x, "rank"))) {
+                        char b[16];
+                        printf("  rank %s", thousands((unsigned)json_integer_value(json_object_get(x, "rank")), b, sizeof(b)));
+                }
                 const char *cm = json_string_value(json_object_get(x, "comment"));
                 if (cm && *cm) {
                         fputs("  # ", stdout);
                         cli_put(stdout, cm);
                 }
                 putchar('\n');
+        }
+
+        /* The rank of each protocol's best line: nmap scans its top 1,000 of each. */
+        for (unsigned p = 0; p < 2; p++) {
+                json_int_t best = 0;
+                json_array_foreach(obs, i, x) {
+                        json_int_t rank = json_integer_value(json_object_get(x, "rank"));
+                        if (strcmp(json_string_value(json_object_get(x, "protocol")), ps_proto_name((enum ps_proto)p)) == 0 &&
+                            rank > 0 && (!best || rank < best))
+                                best = rank;
+                }
+                if ((protos & PS_PROTO_BIT(p)) && (p == PS_TCP || best))
+                        print_scan_line((enum ps_proto)p, (unsigned)best);
         }
 
         json_t *un = json_object_get(o, "unofficial");
@@ -241,54 +266,245 @@ static void add_target(struct targets *t, uint16_t port, unsigned protos)
         t->protos[port] |= (uint8_t)protos;
 }
 
-/* Turns one operand into ports: a port, a range or a service name. */
-static int resolve(const struct registry *r, const char *arg, struct targets *t)
+/* Set by cmd_info_bare(): the operand came without a command, so a word that is nothing is an
+ * unknown command as much as an unknown service. */
+static bool bare;
+static const char *bare_near_command;
+
+/* The registered name closest to word, for "did you mean" (NULL: none close enough). */
+static const char *closest_name(const struct registry *r, const char *word)
+{
+        struct cli_suggest s = { 0 };
+        uint32_t n = registry_nrows(r);
+
+        for (uint32_t i = 0; i < n; i++) {
+                struct registry_row row;
+                if (registry_row(r, i, &row) == 0 && row.has_port && *row.service)
+                        cli_suggest_consider(&s, word, row.service);
+        }
+        return s.best;
+}
+
+static int resolve_name(const struct registry *r, const char *arg, const char *name, unsigned protos,
+                        struct targets *t, bool *ret_range)
+{
+        uint32_t ids[256];
+        size_t found = registry_by_name(r, name, ids, 256);
+        size_t with_port = 0;
+
+        for (size_t i = 0; i < found && i < 256; i++) {
+                struct registry_row row;
+                registry_row(r, ids[i], &row);
+                if (!row.has_port || !(row.protos & protos))
+                        continue;
+                with_port++;
+                *ret_range |= row.port_lo != row.port_hi; /* x11 is 6000-6063: a table */
+                for (uint32_t p = row.port_lo; p <= row.port_hi; p++)
+                        add_target(t, (uint16_t)p, row.protos & protos);
+        }
+        if (with_port)
+                return 0;
+        if (found && protos != PS_PROTO_ALL)
+                ps_errorf("info: '%s': the service is not registered for that protocol", arg);
+        else if (found)
+                ps_errorf("info: '%s' is a registered service name without a port number", arg);
+        else {
+                const char *near = bare && bare_near_command ? bare_near_command : closest_name(r, name);
+                if (bare)
+                        ps_errorf("unknown command or service name '%s'%s%s%s (try 'portscope --help')", arg,
+                                  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+                else if (near)
+                        ps_errorf("info: '%s': not a port number nor a service name in the registry; did you mean "
+                                  "'%s'?", arg, near);
+                else
+                        ps_errorf("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in "
+                                  "the registry", arg);
+        }
+        return PS_EXIT_ERROR;
+}
+
+/* Turns one operand into ports: a port, a range, a list ("22,80"), ":22", or a service name
+ * with or without a protocol ("ssh", "ssh/tcp"). */
+static int resolve(const struct registry *r, const char *arg, struct targets *t, bool *ret_range)
 {
         struct ps_portspec spec;
         char err[160];
+        const char *s = arg;
 
         if (arg[0] == '\x01') {
                 ps_errorf("info: '-%s': ports are 0-65535, not negative", arg + 1);
                 return PS_EXIT_ERROR;
         }
-        if (ps_portspec_parse(arg, &spec, err, sizeof(err)) == 0) {
+        if (s[0] == ':' && s[1] >= '0' && s[1] <= '9') /* ":22", as in host:port */
+                s++;
+        if (strchr(s, ',')) {
+                struct ps_portspec *v = NULL;
+                size_t n = 0;
+                if (ps_portlist_parse_flags(s, PS_PORTLIST_BLANKS, &v, &n, err, sizeof(err)) < 0) {
+                        ps_errorf("info: '%s': %s", arg, err);
+                        return PS_EXIT_ERROR;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        *ret_range |= v[i].lo != v[i].hi;
+                        for (uint32_t p = v[i].lo; p <= v[i].hi; p++)
+                                add_target(t, (uint16_t)p, v[i].protos);
+                }
+                free(v);
+                return 0;
+        }
+        if (ps_portspec_parse(s, &spec, err, sizeof(err)) == 0) {
+                *ret_range |= spec.lo != spec.hi;
                 for (uint32_t p = spec.lo; p <= spec.hi; p++)
                         add_target(t, (uint16_t)p, spec.protos);
                 return 0;
         }
         /* Not a port: a service name? Only when it does not start like a number. */
-        if (!(arg[0] >= '0' && arg[0] <= '9')) {
-                uint32_t ids[256];
-                size_t found = registry_by_name(r, arg, ids, 256);
-                size_t with_port = 0;
-                for (size_t i = 0; i < found && i < 256; i++) {
-                        struct registry_row row;
-                        registry_row(r, ids[i], &row);
-                        if (!row.has_port)
-                                continue;
-                        with_port++;
-                        for (uint32_t p = row.port_lo; p <= row.port_hi; p++)
-                                add_target(t, (uint16_t)p, row.protos);
+        if (!(s[0] >= '0' && s[0] <= '9') && s == arg) {
+                const char *slash = strrchr(arg, '/');
+                enum ps_proto proto;
+                if (slash && slash > arg && ps_proto_parse(slash + 1, &proto) == 0) {
+                        char name[128];
+                        if (snprintf(name, sizeof(name), "%.*s", (int)(slash - arg), arg) >= (int)sizeof(name)) {
+                                ps_errorf("info: '%s': not a port number nor a service name", arg);
+                                return PS_EXIT_ERROR;
+                        }
+                        return resolve_name(r, arg, name, PS_PROTO_BIT(proto), t, ret_range);
                 }
-                if (with_port)
-                        return 0;
-                if (found)
-                        ps_errorf("info: '%s' is a registered service name without a port number", arg);
-                else
-                        ps_errorf("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in the "
-                                  "registry", arg);
-                return PS_EXIT_ERROR;
+                return resolve_name(r, arg, arg, PS_PROTO_ALL, t, ret_range);
         }
         ps_errorf("info: '%s': %s", arg, err);
         return PS_EXIT_ERROR;
 }
 
+/* "150" or "1,294". */
+static const char *thousands(unsigned v, char *buf, size_t len)
+{
+        if (v >= 1000)
+                snprintf(buf, len, "%u,%03u", v / 1000, v % 1000);
+        else
+                snprintf(buf, len, "%u", v);
+        return buf;
+}
+
+/* nmap's rank of each port per protocol (0: not listed), for --brief and tables. */
+struct ranks {
+        unsigned tcp[MAX_PORTS], udp[MAX_PORTS];
+};
+
+static void fill_ranks(const struct registry *r, struct ranks *rk)
+{
+        uint16_t *v = malloc(MAX_PORTS * sizeof(*v));
+        size_t n;
+
+        if (!v)
+                return;
+        n = registry_top_ports(r, PS_TCP, v, MAX_PORTS);
+        for (size_t i = 0; i < n; i++)
+                rk->tcp[v[i]] = (unsigned)i + 1;
+        n = registry_top_ports(r, PS_UDP, v, MAX_PORTS);
+        for (size_t i = 0; i < n; i++)
+                rk->udp[v[i]] = (unsigned)i + 1;
+        free(v);
+}
+
+/* "in nmap's default scan (top 1,000 TCP ports): yes, rank 150" or "no (rank 1,294)". */
+static void print_scan_line(enum ps_proto p, unsigned rank)
+{
+        char b[16];
+
+        fputs(p == PS_TCP ? "  in nmap's default scan (top 1,000 TCP ports): " : "  in nmap's top 1,000 UDP ports (-sU): ",
+              stdout);
+        if (!rank)
+                puts("no (not listed)");
+        else if (rank <= 1000)
+                printf("yes, rank %s\n", thousands(rank, b, sizeof(b)));
+        else
+                printf("no (rank %s)\n", thousands(rank, b, sizeof(b)));
+}
+
+/* A few lines per port: status per protocol, primary name, top occupant, default-scan rank. */
+static void print_brief(const struct cli_common *c, const struct registry *r, const struct knowledge *k,
+                        const struct ranks *rk, uint16_t port, unsigned protos)
+{
+        const char *desc = NULL, *name = portinfo_primary_name(r, port, &desc);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+
+        printf("%s%u%s  ", cli_color(c, "bold"), port, cli_color(c, "reset"));
+        cli_put(stdout, name ? name : "(no registered name)");
+        if (desc && *desc) {
+                size_t n = strcspn(desc, "\n");
+                fputs(" — ", stdout);
+                ps_term_escape(stdout, desc, n, false);
+        }
+        putchar('\n');
+        fputs("  status   ", stdout);
+        for (unsigned p = 0, first = 1; p < PS_NPROTO; p++) {
+                if (!(protos & PS_PROTO_BIT(p)))
+                        continue;
+                const char *st = registry_status_name(registry_status(r, port, (enum ps_proto)p));
+                printf("%s%s %s%s%s", first ? "" : ", ", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)),
+                       st, cli_color(c, "reset"));
+                first = 0;
+        }
+        putchar('\n');
+        if (top) {
+                /* Malware on a port with an assigned service is its history, not its occupant. */
+                bool history = name && (top->kind == KNOWLEDGE_MALWARE || top->kind == KNOWLEDGE_C2);
+                fputs(history ? "  history  " : "  known    ", stdout);
+                cli_put(stdout, top->name);
+                printf(" [%s]\n", knowledge_kind_name(top->kind));
+        }
+        /* A few ports: each rank on its own (a pass over nmap-services) beats sorting it all. */
+        if (protos & PS_PROTO_BIT(PS_TCP))
+                print_scan_line(PS_TCP, rk ? rk->tcp[port] : portinfo_rank(r, port, PS_TCP));
+        if (protos & PS_PROTO_BIT(PS_UDP))
+                print_scan_line(PS_UDP, rk ? rk->udp[port] : portinfo_rank(r, port, PS_UDP));
+}
+
+static void print_table_head(void)
+{
+        printf("%-6s %-11s %-11s %-22s %-22s %s\n", "PORT", "TCP", "UDP", "NAME", "KNOWN FOR", "NMAP RANK tcp/udp");
+}
+
+static void print_table_row(const struct registry *r, const struct knowledge *k, const struct ranks *rk, uint16_t port)
+{
+        const char *name = portinfo_primary_name(r, port, NULL);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+        char a[16] = "-", b[16] = "-";
+        size_t w;
+
+        printf("%-6u %-11s %-11s ", port, registry_status_name(registry_status(r, port, PS_TCP)),
+               registry_status_name(registry_status(r, port, PS_UDP)));
+        name = name ? name : "-";
+        w = strlen(name);
+        ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
+        printf("%*s ", w < 22 ? (int)(22 - w) : 0, "");
+        name = top ? top->name : "-";
+        w = strlen(name);
+        ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
+        printf("%*s ", w < 22 ? (int)(22 - w) : 0, "");
+        if (rk->tcp[port])
+                thousands(rk->tcp[port], a, sizeof(a));
+        if (rk->udp[port])
+                thousands(rk->udp[port], b, sizeof(b));
+        printf("%s/%s\n", a, b);
+}
+
+int cmd_info_bare(int argc, char **argv, const char *near_command)
+{
+        bare = true;
+        bare_near_command = near_command;
+        return cmd_info(argc, argv);
+}
+
 int cmd_info(int argc, char **argv)
 {
         static const struct option opts[] = {
-                CLI_COMMON_OPTIONS, { 0 },
+                CLI_COMMON_OPTIONS, { "brief", no_argument, NULL, 'b' }, { "json-object", no_argument, NULL, 'O' }, { 0 },
         };
-        struct cli_common c = { .command = "info", .usage = info_usage };
+        bool brief = false, json_object = false, range = false;
+        struct ranks *rk = NULL;
+        struct cli_common c = { .command = "info", .usage = info_usage, .opts = opts };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         struct targets *t = NULL;
@@ -296,9 +512,15 @@ int cmd_info(int argc, char **argv)
         int opt, ret;
 
         cli_protect_negative(argc, argv);
-        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-                if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
-                        return ret;
+        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (opt) {
+                case 'b': brief = true; break;
+                case 'O': json_object = c.json = true; break;
+                default:
+                        if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
+                                return ret;
+                }
+        }
         if (optind >= argc) {
                 ps_errorf("info: which port? (e.g. 'portscope info 625'; see --help)");
                 return PS_EXIT_ERROR;
@@ -314,13 +536,43 @@ int cmd_info(int argc, char **argv)
                 goto out;
         }
         for (int i = optind; i < argc; i++) {
-                ret = resolve(r, argv[i], t);
+                ret = resolve(r, argv[i], t, &range);
                 if (ret)
                         goto out;
         }
-        /* Several ports print an array, streamed: a range of thousands must not be built whole. */
+        if (json_object && t->n != 1) {
+                ps_errorf("info: --json-object needs exactly one port, and %zu match (use --json for an array)", t->n);
+                ret = PS_EXIT_ERROR;
+                goto out;
+        }
+        if (!c.json && (brief || range)) {
+                /* A few lines per port, or one line per port for a range. */
+                rk = range || t->n > 64 ? calloc(1, sizeof(*rk)) : NULL;
+                if (rk)
+                        fill_ranks(r, rk);
+                else if (range || t->n > 64) {
+                        ps_errorf("out of memory");
+                        ret = PS_EXIT_ERROR;
+                        goto out;
+                }
+                if (range)
+                        print_table_head();
+                for (size_t i = 0; i < t->n; i++) {
+                        if (range)
+                                print_table_row(r, k, rk, t->order[i]);
+                        else {
+                                if (i)
+                                        putchar('\n');
+                                print_brief(&c, r, k, rk, t->order[i], t->protos[t->order[i]]);
+                        }
+                }
+                if (range)
+                        puts("('portscope info PORT' for a port's page; --json for everything)");
+                goto flush;
+        }
+        /* --json is always an array, streamed: a range of thousands must not be built whole. */
         hist = update_history_open(); /* the versions 'portscope update' kept, if any */
-        bool array = c.json && t->n > 1;
+        bool array = c.json && !json_object;
         if (array)
                 fputs("[", stdout);
         for (size_t i = 0; i < t->n && !ret; i++) {
@@ -348,11 +600,13 @@ int cmd_info(int argc, char **argv)
         }
         if (array)
                 fputs("\n]\n", stdout);
+flush:
         if (fflush(stdout) != 0 && !ret) {
                 ps_errorf("info: cannot write output");
                 ret = PS_EXIT_ERROR;
         }
 out:
+        free(rk);
         update_history_close(hist);
         free(t);
         knowledge_free(k);

@@ -98,7 +98,7 @@ int cmd_list(int argc, char **argv)
                 { "proto", required_argument, NULL, 'p' },  { "port", required_argument, NULL, 'P' },
                 { "compact", no_argument, NULL, 'c' },      { 0 },
         };
-        struct cli_common c = { .command = "list", .usage = list_usage };
+        struct cli_common c = { .command = "list", .usage = list_usage, .opts = opts };
         struct registry *r = NULL;
         unsigned statuses = 0, ranges = 0, protos = 0;
         struct ps_portspec *specs = NULL;

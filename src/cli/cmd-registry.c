@@ -27,7 +27,7 @@ int cmd_registry(int argc, char **argv)
         static const struct option opts[] = {
                 CLI_COMMON_OPTIONS, { 0 },
         };
-        struct cli_common c = { .command = "registry", .usage = registry_usage };
+        struct cli_common c = { .command = "registry", .usage = registry_usage, .opts = opts };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
         struct registry_stats st;

@@ -16,11 +16,15 @@ static const char search_usage[] =
         "\n"
         "Searches, case-insensitively, the registry's service names, descriptions, assignees,\n"
         "contacts, notes and references, and portscope's knowledge entries (names, summaries,\n"
-        "process names). Best matches first: exact name, name prefix, name, then other columns.\n"
-        "Several words are searched as one phrase.\n"
+        "process names). A port, a range or PORT/PROTO (3025, 22/tcp, 8080-8090) finds what is on\n"
+        "those ports; common words (mail, smb, rdp, dns, ntp, ldap, vnc, web, ssh...) also find the\n"
+        "services people mean by them. Best matches first: exact name, common word, name prefix,\n"
+        "name, then other columns; ports nmap finds open more often first within each. A service's\n"
+        "rows for several protocols are one result. Several words are searched as one phrase.\n"
         "\n"
         "Options:\n"
         "  --limit N          show at most N results (default 50; 0 = all)\n"
+        "  --offset N         skip the first N results (the next page)\n"
         "  --json             {\"query\",\"registry\",\"total\",\"results\":[...]}\n"
         "  --registry FILE    the registry to read (see 'portscope info --help')\n"
         "  --knowledge FILE   a knowledge file instead of the built-in one\n"
@@ -28,31 +32,38 @@ static const char search_usage[] =
         "\n"
         "Examples:\n"
         "  portscope search kerberos\n"
+        "  portscope search mail\n"
+        "  portscope search 8080-8090\n"
         "  portscope search 'pure data'\n"
         "  portscope search --json --limit 5 apple\n";
 
 int cmd_search(int argc, char **argv)
 {
         static const struct option opts[] = {
-                CLI_COMMON_OPTIONS, { "limit", required_argument, NULL, 'l' }, { 0 },
+                CLI_COMMON_OPTIONS, { "limit", required_argument, NULL, 'l' }, { "offset", required_argument, NULL, 'o' }, { 0 },
         };
-        struct cli_common c = { .command = "search", .usage = search_usage };
+        struct cli_common c = { .command = "search", .usage = search_usage, .opts = opts };
         struct registry *r = NULL;
         struct knowledge *k = NULL;
-        size_t limit = 50, qlen = 0;
+        size_t limit = 50, offset = 0, qlen = 0;
         char *query = NULL;
         int opt, ret;
 
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
                 switch (opt) {
-                case 'l': {
+                case 'l':
+                case 'o': {
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (*optarg < '0' || *optarg > '9' || *end || v > 1000000) {
-                                ps_errorf("search: --limit '%s': expected a number 0-1000000", optarg);
+                                ps_errorf("search: --%s '%s': expected a number 0-1000000", opt == 'l' ? "limit" : "offset",
+                                          optarg);
                                 return PS_EXIT_ERROR;
                         }
-                        limit = v ? v : 1000000;
+                        if (opt == 'o')
+                                offset = v;
+                        else
+                                limit = v ? v : 1000000;
                         break;
                 }
                 default:
@@ -90,7 +101,7 @@ int cmd_search(int argc, char **argv)
                  * cli_print_json() does. */
                 struct jsonw w;
                 jsonw_init_file(&w, stdout, isatty(STDOUT_FILENO) ? JSONW_PRETTY | JSONW_ASCII : 0);
-                int e = search_write(&w, r, k, query, limit);
+                int e = search_write_page(&w, r, k, query, offset, limit);
                 jsonw_newline(&w);
                 if (e == 0)
                         e = jsonw_finish(&w);
@@ -101,32 +112,40 @@ int cmd_search(int argc, char **argv)
                 goto out;
         }
         struct search_hit *hits = calloc(limit, sizeof(*hits));
-        long total = hits ? search_run(r, k, query, hits, limit) : -1;
+        long total = hits ? search_page(r, k, query, offset, hits, limit) : -1;
         if (total < 0) {
                 ps_errorf("out of memory");
                 free(hits);
                 ret = PS_EXIT_ERROR;
                 goto out;
         }
-        for (size_t i = 0; i < (size_t)total && i < limit; i++) {
+        size_t shown = (size_t)total > offset ? (size_t)total - offset : 0;
+        if (shown > limit)
+                shown = limit;
+        for (size_t i = 0; i < shown; i++) {
                 if (hits[i].kind == SEARCH_HIT_ROW) {
                         struct registry_row row;
-                        char where[32];
+                        char where[48], protos[24] = "";
                         registry_row(r, hits[i].row_id, &row);
                         /* Port and protocol were checked when the source was parsed, but come from a
                          * cache file here: print them through the escaper all the same. */
-                        snprintf(where, sizeof(where), "%.12s/%.6s", row.has_port ? row.port : "-", *row.proto ? row.proto : "any");
+                        for (unsigned p = 0; p < PS_NPROTO && *row.proto; p++) /* merged rows: all their protocols */
+                                if (hits[i].protos & PS_PROTO_BIT(p))
+                                        snprintf(protos + strlen(protos), sizeof(protos) - strlen(protos), "%s%s",
+                                                 *protos ? "," : "", ps_proto_name((enum ps_proto)p));
+                        snprintf(where, sizeof(where), "%.12s/%.20s", row.has_port ? row.port : "-", *protos ? protos : "any");
                         const char *name = *row.service ? row.service : "(no name)";
                         size_t w = strlen(name);
                         printf("%s", cli_color(&c, "bold"));
                         cli_put(stdout, name);
                         printf("%s%*s ", cli_color(&c, "reset"), w < 22 ? (int)(22 - w) : 0, "");
                         cli_put(stdout, where);
-                        printf("%*s ", strlen(where) < 14 ? (int)(14 - strlen(where)) : 0, "");
+                        printf("%*s ", strlen(where) < 18 ? (int)(18 - strlen(where)) : 0, "");
                         const char *d = row.description;
                         const char *nl = strchr(d, '\n');
                         ps_term_escape(stdout, d, nl ? (size_t)(nl - d) : strlen(d), false);
-                        if (strcmp(hits[i].field, "name") != 0 && strcmp(hits[i].field, "description") != 0)
+                        if (strcmp(hits[i].field, "name") != 0 && strcmp(hits[i].field, "description") != 0 &&
+                            strcmp(hits[i].field, "synonym") != 0 && strcmp(hits[i].field, "port") != 0)
                                 printf("  %s[%s]%s", cli_color(&c, "dim"), hits[i].field, cli_color(&c, "reset"));
                         putchar('\n');
                 } else {
@@ -148,8 +167,9 @@ int cmd_search(int argc, char **argv)
                         putchar('\n');
                 }
         }
-        if ((size_t)total > limit)
-                printf("… %ld more (use --limit N, or --limit 0 for all)\n", total - (long)limit);
+        if ((size_t)total > offset + shown)
+                printf("… %zu more (--offset %zu for the next page, --limit 0 for all)\n", (size_t)total - offset - shown,
+                       offset + shown);
         if (total == 0) {
                 fputs("No match for '", stdout);
                 cli_put(stdout, query);

@@ -1,7 +1,9 @@
 /* portscope: what the registry says a port is, what really lives there, what listens on it,
  * and whether it belongs there. main() only dispatches. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +17,7 @@ static const char usage[] =
         "\n"
         "Registry and knowledge:\n"
         "  info PORT[/PROTO]|NAME ...  everything known about a port or a service name\n"
+        "                              ('portscope 22' and 'portscope ssh' mean info too)\n"
         "  search TEXT                 search names, descriptions, assignees and knowledge\n"
         "  list [--status S] [--range R] [--proto P]\n"
         "                              ports by status: e.g. every unassigned system port\n"
@@ -30,7 +33,7 @@ static const char usage[] =
         "  serve                       port pages and a JSON API on http://127.0.0.1:6335/\n"
         "\n"
         "Common options: --registry FILE (the IANA CSV; also $PORTSCOPE_REGISTRY), --json,\n"
-        "--help. 'portscope COMMAND --help' explains each command. Exit status: 0 success,\n"
+        "--help. 'portscope help COMMAND' explains each command. Exit status: 0 success,\n"
         "1 findings (audit, scan), 2 error, 130 interrupted.\n"
         "\n"
         "Examples:\n"
@@ -38,6 +41,65 @@ static const char usage[] =
         "  portscope info ssh --json     every port of the service 'ssh', as JSON\n"
         "  portscope list --status unassigned --range system --proto tcp\n"
         "  portscope listening 625       what listens on 625 here\n";
+
+static const char *const commands[] = { "info",  "search",    "list",  "registry", "help", "version", "audit",
+                                        "listening", "serve", "scan", "update", "diff", "watch" };
+
+/* Runs command cmd with argv {cmd, args...}. from_help: cmd came from "help CMD". */
+static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
+{
+        if (strcmp(cmd, "info") == 0)
+                return cmd_info(argc, argv);
+        if (strcmp(cmd, "search") == 0)
+                return cmd_search(argc, argv);
+        if (strcmp(cmd, "list") == 0)
+                return cmd_list(argc, argv);
+        if (strcmp(cmd, "registry") == 0)
+                return cmd_registry(argc, argv);
+        if (strcmp(cmd, "help") == 0) {
+                fputs(usage, stdout);
+                return 0;
+        }
+        if (strcmp(cmd, "version") == 0) {
+                printf("portscope %s\n", PORTSCOPE_VERSION);
+                return 0;
+        }
+        static const char *const components[][2] = {
+                { "audit", "audit" }, { "listening", "audit" }, { "serve", "serve" },
+                { "scan", "scan" },   { "update", "update" }, { "diff", "update" },
+                { "watch", "watch" },
+        };
+        for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
+                if (strcmp(cmd, components[i][0]) == 0)
+                        return cli_exec_component(components[i][1], cmd, argc - 1, argv + 1);
+
+        struct cli_suggest s = { 0 };
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                cli_suggest_consider(&s, cmd, commands[i]);
+        if (from_help) {
+                if (s.best)
+                        ps_errorf("unknown command '%s'; did you mean '%s'? (try 'portscope --help')", cmd, s.best);
+                else
+                        ps_errorf("unknown command '%s' (try 'portscope --help')", cmd);
+                return PS_EXIT_ERROR;
+        }
+        /* A port or a service name without a command: "portscope 22", "portscope ssh" (and
+         * "portscope dict", though it is one letter from "diff": info tells a name from a typo,
+         * and names the closest command when it is neither). argv[0] is the operand itself
+         * here, so give info a command slot in front of it. */
+        char **iargv = calloc((size_t)argc + 2, sizeof(*iargv));
+        if (!iargv) {
+                ps_errorf("out of memory");
+                return PS_EXIT_ERROR;
+        }
+        static char info_name[] = "info";
+        iargv[0] = info_name;
+        for (int i = 0; i < argc; i++)
+                iargv[i + 1] = argv[i];
+        int ret = cmd_info_bare(argc + 1, iargv, s.best);
+        free(iargv);
+        return ret;
+}
 
 int main(int argc, char **argv)
 {
@@ -58,30 +120,11 @@ int main(int argc, char **argv)
                 /* No command: audit this machine, passing the options along. */
                 return cli_exec_component("audit", "audit", argc - 1, argv + 1);
         }
-        if (strcmp(cmd, "info") == 0)
-                return cmd_info(argc - 1, argv + 1);
-        if (strcmp(cmd, "search") == 0)
-                return cmd_search(argc - 1, argv + 1);
-        if (strcmp(cmd, "list") == 0)
-                return cmd_list(argc - 1, argv + 1);
-        if (strcmp(cmd, "registry") == 0)
-                return cmd_registry(argc - 1, argv + 1);
-        if (strcmp(cmd, "help") == 0) {
-                fputs(usage, stdout);
-                return 0;
+        if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "help") != 0) {
+                /* "portscope help CMD" is "portscope CMD --help". */
+                static char help_opt[] = "--help";
+                char *hargv[] = { argv[2], help_opt, NULL };
+                return dispatch(argv[2], 2, hargv, true);
         }
-        if (strcmp(cmd, "version") == 0) {
-                printf("portscope %s\n", PORTSCOPE_VERSION);
-                return 0;
-        }
-        static const char *const components[][2] = {
-                { "audit", "audit" }, { "listening", "audit" }, { "serve", "serve" },
-                { "scan", "scan" },   { "update", "update" }, { "diff", "update" },
-                { "watch", "watch" },
-        };
-        for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
-                if (strcmp(cmd, components[i][0]) == 0)
-                        return cli_exec_component(components[i][1], cmd, argc - 2, argv + 2);
-        ps_errorf("unknown command '%s' (try 'portscope --help')", cmd);
-        return PS_EXIT_ERROR;
+        return dispatch(cmd, argc - 1, argv + 1, false);
 }

@@ -177,6 +177,75 @@ const char *portinfo_advice(const struct registry *r, const struct knowledge *k,
         return "Unassigned user port: a listener here has no registered reason; it should have one of your own.";
 }
 
+/* Mainstream uses before the history of a port: legitimate programs, then tools and misuse,
+ * malware and command-and-control last. */
+static int kind_order(enum knowledge_kind kind)
+{
+        switch (kind) {
+        case KNOWLEDGE_APPLICATION: return 0;
+        case KNOWLEDGE_DEVELOPMENT: return 1;
+        case KNOWLEDGE_TOOL: return 2;
+        case KNOWLEDGE_MISUSE: return 3;
+        case KNOWLEDGE_C2: return 4;
+        case KNOWLEDGE_MALWARE: return 5;
+        case KNOWLEDGE_NKINDS: break;
+        }
+        return 6;
+}
+
+void portinfo_sort_knowledge(const struct knowledge_entry **e, size_t n)
+{
+        /* Insertion sort: stable (file order within a kind), and n is a handful. */
+        for (size_t i = 1; i < n; i++) {
+                const struct knowledge_entry *x = e[i];
+                size_t j = i;
+                for (; j > 0 && kind_order(e[j - 1]->kind) > kind_order(x->kind); j--)
+                        e[j] = e[j - 1];
+                e[j] = x;
+        }
+}
+
+unsigned portinfo_rank(const struct registry *r, uint16_t port, enum ps_proto proto)
+{
+        return registry_observed_rank(r, port, proto);
+}
+
+const char *portinfo_primary_name(const struct registry *r, uint16_t port, const char **ret_description)
+{
+        static const enum ps_proto order[] = { PS_TCP, PS_UDP, PS_SCTP, PS_DCCP };
+
+        for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+                uint32_t ids[64];
+                size_t n = registry_covering(r, port, order[o], ids, 64);
+                for (size_t i = 0; i < n && i < 64; i++) {
+                        struct registry_row row;
+                        if (registry_row(r, ids[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE || !*row.service ||
+                            row.alias_of >= 0)
+                                continue;
+                        if (ret_description)
+                                *ret_description = row.description;
+                        return row.service;
+                }
+        }
+        if (ret_description)
+                *ret_description = NULL;
+        return NULL;
+}
+
+const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port)
+{
+        const struct knowledge_entry *best = NULL;
+
+        for (unsigned p = 0; k && p < PS_NPROTO; p++) {
+                const struct knowledge_entry *e[64];
+                size_t n = knowledge_for_port(k, port, (enum ps_proto)p, e, 64);
+                for (size_t i = 0; i < n && i < 64; i++)
+                        if (!best || kind_order(e[i]->kind) < kind_order(best->kind))
+                                best = e[i];
+        }
+        return best;
+}
+
 json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint16_t port)
 {
         enum ps_range range = ps_range_of(port);
@@ -229,6 +298,7 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                 if (k) {
                         const struct knowledge_entry *e[64];
                         size_t ne = knowledge_for_port(k, port, (enum ps_proto)p, e, 64);
+                        portinfo_sort_knowledge(e, ne < 64 ? ne : 64);
                         for (size_t i = 0; i < ne && i < 64; i++) {
                                 bool dup = false;
                                 for (size_t j = 0; j < nseen; j++)
@@ -251,9 +321,25 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                 /* nmap-services has six decimals; the index stores a float. */
                 json_object_set_new(x, "frequency", json_real(round(obs[i].frequency * 1e6) / 1e6));
                 json_object_set_new(x, "comment", portinfo_string(obs[i].comment));
+                /* 1 = most often open for its protocol; nmap's default scan is the top 1,000. */
+                unsigned rank = portinfo_rank(r, port, obs[i].proto);
+                json_object_set_new(x, "rank", rank ? json_integer(rank) : json_null());
+                json_object_set_new(x, "in_top_1000", json_boolean(rank && rank <= 1000));
                 json_array_append_new(observed, x);
         }
         json_object_set_new(o, "observed", observed);
+
+        json_t *summary = json_object(), *status = json_object();
+        const char *pdesc = NULL, *pname = portinfo_primary_name(r, port, &pdesc);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+        for (unsigned p = 0; p < PS_NPROTO; p++)
+                json_object_set_new(status, ps_proto_name((enum ps_proto)p),
+                                    portinfo_string(registry_status_name(registry_status(r, port, (enum ps_proto)p))));
+        json_object_set_new(summary, "status", status);
+        json_object_set_new(summary, "primary_name", pname ? portinfo_string(pname) : json_null());
+        json_object_set_new(summary, "primary_description", pdesc ? portinfo_string(pdesc) : json_null());
+        json_object_set_new(summary, "top_occupant", top ? portinfo_string(top->name) : json_null());
+        json_object_set_new(o, "summary", summary);
         json_object_set_new(o, "unofficial", unofficial);
 
         snprintf(buf, sizeof(buf), "portscope listening %u", port);

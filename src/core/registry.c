@@ -154,6 +154,27 @@ size_t registry_observed(const struct registry *r, uint16_t port, struct registr
         return n;
 }
 
+unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps_proto proto)
+{
+        uint32_t a = r->obs_port[port], b = r->obs_port[port + 1];
+        float f = -1;
+        unsigned rank = 1;
+
+        if (b > r->h->nobs || a > b)
+                return 0;
+        for (uint32_t i = a; i < b; i++)
+                if (r->obs[i].proto == proto && r->obs[i].freq > f)
+                        f = r->obs[i].freq;
+        if (f < 0)
+                return 0;
+        /* registry_top_ports()'s order: frequency, then port. */
+        for (uint32_t i = 0; i < r->h->nobs; i++)
+                if (r->obs[i].proto == proto &&
+                    (r->obs[i].freq > f || (r->obs[i].freq == f && r->obs[i].port < port)))
+                        rank++;
+        return rank;
+}
+
 struct top_item {
         float freq;
         uint16_t port;

@@ -166,7 +166,7 @@ def test_basics(s):
     check("etag" in h and "max-age" in h.get("cache-control", ""), "API carries ETag and Cache-Control")
     obj = json.loads(body)
     check(obj.get("port") == 625 and "protocols" in obj and "registry" in obj, "port object has port, protocols, registry")
-    cli = cli_json("info", "--json", "--registry", CSV, "--knowledge", KNOWLEDGE, "625")
+    cli = cli_json("info", "--json-object", "--registry", CSV, "--knowledge", KNOWLEDGE, "625")
     if cli is not None:
         check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`")
     # Conditional requests

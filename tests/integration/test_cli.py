@@ -45,7 +45,7 @@ if not os.path.exists("/usr/share/wireshark/services"):
     check(one_line_error(rc, err, "portscope update"), f"no registry: {err!r}")
 
 # The mini fixture, every feature of the format.
-o = run_json("info", "--json", "625", "--registry", mini)
+o = run_json("info", "--json-object", "625", "--registry", mini)
 tcp = o["protocols"]["tcp"]
 check(tcp["status"] == "assigned", "625/tcp assigned")
 check([s["name"] for s in tcp["services"]] == ["dec-dlm", "dec_dlm"], "both names on 625/tcp")
@@ -54,23 +54,23 @@ check(tcp["services"][0]["description"].startswith("DEC DLM\nIANA assigned") and
 check(tcp["services"][1]["alias_of"] == "dec-dlm" and tcp["services"][0]["alias_of"] is None, "alias resolved")
 check(o["protocols"]["udp"]["status"] == "unassigned", "625/udp unassigned in the fixture")
 check(o["range"] == "system" and "IETF Review" in o["procedure"], "range and procedure")
-o = run_json("info", "--json", "5", "--registry", mini)
+o = run_json("info", "--json-object", "5", "--registry", mini)
 check(all(o["protocols"][p]["status"] == "unassigned" for p in ("tcp", "udp", "sctp", "dccp")),
       "range row 4-6 with empty protocol: unassigned on all four")
-o = run_json("info", "--json", "2", "--registry", mini)
+o = run_json("info", "--json-object", "2", "--registry", mini)
 check(o["protocols"]["tcp"]["status"] == "reserved" and "De-assigned" in o["protocols"]["tcp"]["records"][0]["notes"],
       "2/tcp reserved with its note")
-o = run_json("info", "--json", "24", "--registry", mini)
+o = run_json("info", "--json-object", "24", "--registry", mini)
 check(o["protocols"]["tcp"]["status"] == "assigned" and o["protocols"]["tcp"]["private_use"], "any private: assigned, private use")
-o = run_json("info", "--json", "100", "--registry", mini)
+o = run_json("info", "--json-object", "100", "--registry", mini)
 check("Known Unauthorized Use on 100" in o["protocols"]["udp"]["notes"], "unauthorized use note kept")
-o = run_json("info", "--json", "6030", "--registry", mini)
+o = run_json("info", "--json-object", "6030", "--registry", mini)
 check(o["protocols"]["tcp"]["services"][0]["name"] == "x11", "range 6000-6063 covers 6030")
-o = run_json("info", "--json", "3025", "--registry", mini)
+o = run_json("info", "--json-object", "3025", "--registry", mini)
 s = o["protocols"]["sctp"]["services"][0]
 check(s["registered"] == "2026-01-05" and s["service_code"] == "SC1" and s["reference"] == "[RFC0000]", "all columns kept")
 check(o["registry"]["date"] == "2026-02-25", "newest date across registration and modification")
-o = run_json("info", "--json", "3026", "--registry", mini)
+o = run_json("info", "--json-object", "3026", "--registry", mini)
 check(o["protocols"]["dccp"]["services"][0]["name"] == "caféd", "UTF-8 names")
 arr = run_json("info", "--json", "22", "625", "--registry", mini)
 check(isinstance(arr, list) and [x["port"] for x in arr] == [22, 625], "several ports print an array")
@@ -116,10 +116,10 @@ check(rc == 0 and len(lines) == 1024 - 5 and lines[0].startswith("3/tcp"), f"una
 
 # A services(5) source says it knows assignments only.
 svc = os.path.join(FIXTURES, "services.txt")
-o = run_json("info", "--json", "23", "--registry", svc)
+o = run_json("info", "--json-object", "23", "--registry", svc)
 check(o["registry"]["assignments_only"] and o["protocols"]["tcp"]["status"] == "reserved-or-unassigned",
       "services file: reserved-or-unassigned")
-o = run_json("info", "--json", "22", "--registry", svc)
+o = run_json("info", "--json-object", "22", "--registry", svc)
 check(o["protocols"]["udp"]["services"][0]["name"] == "ssh", "services file: ssh on 22/udp")
 rc, out, err = run("registry", "--registry", svc)
 check("assignments only" in out, "registry says assignments only")
@@ -141,10 +141,10 @@ data = bytearray(open(cache, "rb").read())
 for off in range(8, len(data), 97):
     data[off] ^= 0xFF
 open(cache, "wb").write(bytes(data[: len(data) // 2]))
-rc, out, err = run("info", "--json", "7777", "--registry", tmpcsv)
+rc, out, err = run("info", "--json-object", "7777", "--registry", tmpcsv)
 check(rc == 0 and json.loads(out)["protocols"]["tcp"]["services"][0]["name"] == "newsvc", "damaged cache is rebuilt")
 open(cache, "wb").write(b"")
-rc, out, err = run("info", "--json", "7777", "--registry", tmpcsv, "--no-cache")
+rc, out, err = run("info", "--json-object", "7777", "--registry", tmpcsv, "--no-cache")
 check(rc == 0, "--no-cache works")
 
 # Knowledge file errors name file and line.
@@ -158,16 +158,16 @@ check(one_line_error(rc, err, "k.txt:3", "no protocol"), f"knowledge port withou
 
 # Each service object lists the programs the knowledge file says serve it; [] when it knows none.
 open(kf, "w").write("service: tcpmux\nservers: muxd inetd\nsource: RFC 1078\n")
-served = run_json("info", "--json", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
+served = run_json("info", "--json-object", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
 check([(x["name"], x["servers"]) for x in served] == [("tcpmux", ["muxd", "inetd"])], f"servers of tcpmux: {served}")
 open(kf, "w").write("service: ssh\nservers: sshd\nsource: RFC 4253\n")
-served = run_json("info", "--json", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
+served = run_json("info", "--json-object", "1", "--registry", mini, "--knowledge", kf)["protocols"]["tcp"]["services"]
 check([x["servers"] for x in served] == [[]], f"a service the knowledge file does not know has no servers: {served}")
 
 # With no registry named and none stored, the system's Wireshark services file is the source.
 ws = "/usr/share/wireshark/services"
 if os.path.exists(ws):
-    o = run_json("info", "--json", "22")
+    o = run_json("info", "--json-object", "22")
     check(o["registry"]["source"] == ws and o["registry"]["assignments_only"] and
           o["protocols"]["tcp"]["services"][0]["name"] == "ssh", "default source: Wireshark's services file")
     rc, out, err = run("info", "250")
@@ -185,7 +185,7 @@ latin = os.path.join(ENV["HOME"].encode(), b"bad\xff.csv")
 shutil.copy(mini, latin)
 rc, out, err = run("info", "625", "--registry", os.fsdecode(latin))
 check(rc == 0 and "bad\\xff.csv" in out, f"non-UTF-8 registry name shown as \\xNN on a terminal, no crash: rc={rc}")
-o = run_json("info", "--json", "625", "--registry", os.fsdecode(latin))
+o = run_json("info", "--json-object", "625", "--registry", os.fsdecode(latin))
 check(o["registry"]["source"].endswith("bad\ufffd.csv"), "non-UTF-8 source kept in JSON (U+FFFD)")
 # A date column holding escape sequences is not a date.
 f = fixture("date.csv", HEADER + "evil,7777,tcp,Evil,,,9\x1b]0;PWN\x07,,,,,\r\n")

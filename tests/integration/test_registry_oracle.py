@@ -65,7 +65,7 @@ sample = [0, 2, 22, 24, 100, 250, 625, 3025, 6000, 6063, 31337, 40000, 49151, 49
 rng = random.Random(6335)
 sample += rng.sample(range(65536), 40)
 for port in sample:
-    info = run_json("info", "--json", str(port), "--registry", path)
+    info = run_json("info", "--json-object", str(port), "--registry", path)
     check(info["port"] == port, f"info {port}: port")
     for p in PROTOS:
         po = info["protocols"][p]
@@ -80,10 +80,10 @@ for port in sample:
                 check(mine == v, f"info {port}/{p} row {r[0]!r}: column {c}: {mine!r} vs {v!r}")
 
 # Aliases: dec_dlm is an alias of dec-dlm on 625.
-info = run_json("info", "--json", "625", "--registry", path)
+info = run_json("info", "--json-object", "625", "--registry", path)
 al = [x for x in info["protocols"]["tcp"]["services"] if x["name"] == "dec_dlm"]
 check(al and al[0]["alias_of"] == "dec-dlm", "dec_dlm is shown as an alias of dec-dlm")
 # Service names resolve to their ports.
-ssh = run_json("info", "--json", "ssh", "--registry", path)
+ssh = run_json("info", "--json-object", "ssh", "--registry", path)
 check(isinstance(ssh, dict) and ssh["port"] == 22, "info ssh is port 22")
 finish()

@@ -201,7 +201,7 @@ check(o["status"] == "installed" and o["rows"] == 14500 and got.split(b"\n", 1)[
       "'Known Unauthorized Uses' is the old name of 'Unauthorized Use Reported': accepted, header made canonical")
 rc, out, err = run("update", "--url", base + "/renamed-known.csv", env=env_k)
 check(rc == 0 and "unchanged" in out, f"the same download again is unchanged, though stored rewritten: {out!r}")
-r = run_json("info", "--json", "2", env=env_k)
+r = run_json("info", "--json-object", "2", env=env_k)
 check(r["protocols"]["tcp"]["status"] == "reserved", "the rewritten copy reads like the original")
 
 # A newer registry on the server: --check says so (10) and installs nothing.
@@ -260,15 +260,15 @@ check(rc == 0 and "2/tcp: compressnet (assigned) in 2024-04-30; reserved since 2
       and "2/udp: compressnet (assigned) in 2024-04-30; reserved since 2026-02-25" in out,
       f"info 2 shows the history: {[l for l in out.splitlines() if '2/' in l]}")
 check("modified 2025-02-13" in out, "the registry's own modification date is in the history")
-r = run_json("info", "--json", "2", env=env)
+r = run_json("info", "--json-object", "2", env=env)
 h = r["history"]
 check(h["versions"] == ["2024-04-30", "2026-02-25"] and [c["protocol"] for c in h["changes"]] == ["tcp", "udp"]
       and h["changes"][0]["runs"][0]["names"] == ["compressnet"] and h["changes"][0]["runs"][1]["status"] == "reserved",
       f"info --json history: {h}")
 rc, out, err = run("info", "22", env=env)
 check("unchanged in every version kept" in out, "a port that did not change says so")
-check(run_json("info", "--json", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
-check("history" not in run_json("info", "--json", "2"), "no snapshots: no history key")
+check(run_json("info", "--json-object", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
+check("history" not in run_json("info", "--json-object", "2"), "no snapshots: no history key")
 
 # A third version (2/tcp assigned again, modified 2026-03-01): the runs read "from A to B".
 third = new_body.replace(b'\n,2,tcp,Reserved,,,,2025-02-13,,,,"De-assigned on 2025-02-13, previously compressnet by [Bernie_Volz]"',

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""The CLI takes what people type: bare ports and names, help CMD, name/proto, :PORT, lists,
+"did you mean", --brief, tables for ranges, --json always an array; nmap ranks in info; search
+that ranks what people mean. On the real IANA CSV (and nmap-services when installed)."""
+import re
+from pstest import check, finish, iana_csv, run, run_json, skip
+
+path = iana_csv()
+if not path:
+    skip("the IANA CSV from ../shared/data/iana is absent (PORTSCOPE_TEST_IANA_DIR unset)")
+R = ("--registry", path)
+
+
+def one_line_error(rc, err, *needles):
+    lines = err.strip().splitlines()
+    return rc == 2 and len(lines) == 1 and lines[0].startswith("portscope: ") and all(n in lines[0] for n in needles)
+
+
+def ports_of(arr):
+    return [o["port"] for o in arr]
+
+
+# A bare port or service name means info.
+for bare in ("22", "ssh"):
+    rc, out, err = run(bare, *R)
+    rc2, out2, _ = run("info", bare, *R)
+    check(rc == 0 and out == out2 and "Port 22" in out, f"'portscope {bare}' is 'portscope info {bare}': rc={rc} {err!r}")
+check(ports_of(run_json("22", "--json", *R)) == [22], "'portscope 22 --json' takes options after the port")
+
+# help CMD is CMD --help; an unknown one is one line.
+for sub in ("info", "search", "list", "registry"):  # in-process: a helper's own --help is its test's
+    rc, out, err = run("help", sub)
+    rc2, out2, _ = run(sub, "--help")
+    check(rc == 0 and out == out2 and "Usage: portscope " + sub in out, f"help {sub} is {sub} --help")
+rc, out, err = run("help", "serch")
+check(one_line_error(rc, err, "'serch'", "did you mean 'search'"), f"help serch: {err!r}")
+
+# The forms of an operand.
+check(ports_of(run_json("info", "--json", "ssh/tcp", *R)) == [22], "info ssh/tcp")
+o = run_json("info", "--json-object", "ssh/tcp", *R)
+check(o["port"] == 22, "info ssh/tcp --json-object")
+rc, out, err = run("info", "ssh/tcp", *R)
+status = out.split("Status\n", 1)[-1].split("\n\n", 1)[0]
+check(rc == 0 and status.startswith("  tcp ") and "udp" not in status, f"info ssh/tcp shows tcp only: {status!r}")
+check(ports_of(run_json("info", "--json", ":22", *R)) == [22], "info :22")
+check(ports_of(run_json("info", "--json", "22,80", *R)) == [22, 80], "info 22,80")
+check(ports_of(run_json("info", "--json", "22, 80", "443", *R)) == [22, 80, 443], "info '22, 80' 443")
+rc, out, err = run("info", "22,abc", *R)
+check(one_line_error(rc, err, "'22,abc'") and out == "", f"info 22,abc: {err!r}")
+rc, out, err = run("info", "ssh/xyz", *R)
+check(one_line_error(rc, err, "'ssh/xyz'") and out == "", f"info ssh/xyz: {err!r}")
+
+# --json is always an array; --json-object is one object for exactly one port.
+a = run_json("info", "--json", "625", *R)
+check(isinstance(a, list) and len(a) == 1 and a[0]["port"] == 625, "info --json of one port is an array of one")
+check(isinstance(run_json("info", "--json", "22", "625", *R), list), "info --json of two is an array")
+o = run_json("info", "--json-object", "625", *R)
+check(isinstance(o, dict) and o == a[0], "--json-object is the array's only element")
+rc, out, err = run("info", "--json-object", "22", "80", *R)
+check(one_line_error(rc, err, "--json-object", "exactly one") and out == "", f"--json-object with two: {err!r}")
+
+# Did you mean: commands, options, service names; one line each, naming portscope.
+for args, needles in [(["serch", "ssh"], ["'serch'", "did you mean 'search'"]),
+                      (["lsit"], ["'lsit'", "did you mean 'list'"]),
+                      (["shh"], ["'shh'", "did you mean 'ssh'"]),
+                      (["info", "shh"], ["'shh'", "did you mean 'ssh'"]),
+                      (["info", "--jsn", "22"], ["'--jsn'", "did you mean '--json'"]),
+                      (["search", "--limt", "5", "ssh"], ["'--limt'", "did you mean '--limit'"]),
+                      (["list", "--stauts", "reserved"], ["'--stauts'", "did you mean '--status'"])]:
+    rc, out, err = run(*args, *R)
+    check(one_line_error(rc, err, *needles) and out == "", f"{args}: one line with a suggestion: {err!r}")
+rc, out, err = run("dict", *R)  # a service name one letter from "diff" is the service
+check(rc == 0 and out.startswith("Port 2628"), f"'portscope dict' is info dict: rc={rc} {err!r}")
+rc, out, err = run("zzzzqqqq", *R)
+check(one_line_error(rc, err, "'zzzzqqqq'") and "did you mean" not in err, f"nothing close: no suggestion: {err!r}")
+
+# --brief: a few lines per port; a range is a table.
+rc, out, err = run("info", "--brief", "22", "80", *R)
+blocks = out.strip().split("\n\n")
+check(rc == 0 and len(blocks) == 2 and all(len(b.splitlines()) <= 6 for b in blocks), f"--brief: a few lines per port: {out!r}")
+check(blocks[0].startswith("22  ssh") and "tcp assigned" in blocks[0], "--brief names ssh and its status")
+rc, out, err = run("info", "20-25", *R)
+lines = out.strip().splitlines()
+check(rc == 0 and lines[0].startswith("PORT") and len(lines) == 1 + 6 + 1, f"info 20-25 is a table: {out!r}")
+check(any(line.split()[:2] == ["22", "assigned"] and "ssh" in line for line in lines), "the table's row for 22")
+
+rc, out, err = run("info", "x11", *R)
+lines = out.strip().splitlines()
+check(rc == 0 and lines[0].startswith("PORT") and len(lines) == 1 + 64 + 1 and lines[1].startswith("6000 "),
+      f"info x11 (6000-6063) is a table of 64 lines: {len(lines)}")
+
+# nmap's rank in info (needs nmap-services).
+o = run_json("info", "--json-object", "625", *R)
+if o["registry"]["observed_source"]:
+    tcp = [x for x in o["observed"] if x["protocol"] == "tcp"]
+    check(tcp and tcp[0]["rank"] == 150 and tcp[0]["in_top_1000"] is True, f"625/tcp rank 150: {tcp}")
+    o250 = run_json("info", "--json-object", "250", *R)
+    t250 = [x for x in o250["observed"] if x["protocol"] == "tcp"]
+    check(t250 and t250[0]["rank"] > 1000 and t250[0]["in_top_1000"] is False, f"250/tcp outside the top 1,000: {t250}")
+    rc, out, err = run("info", "625", *R)
+    check("in nmap's default scan (top 1,000 TCP ports): yes, rank 150" in out, "info 625 says rank 150")
+    rc, out, err = run("info", "250", *R)
+    check(re.search(r"in nmap's default scan \(top 1,000 TCP ports\): no \(rank 1,\d\d\d\)", out), "info 250: no (rank 1,2xx)")
+    o80 = run_json("info", "--json-object", "80", *R)
+    check([x["rank"] for x in o80["observed"] if x["protocol"] == "tcp"] == [1], "80/tcp is rank 1")
+    rc, out, err = run("info", "--brief", "625", *R)
+    check("yes, rank 150" in out, "--brief gives the rank")
+else:
+    print("note: nmap-services not installed: ranks not checked")
+s = o["summary"]
+check(s["status"]["tcp"] == "assigned" and s["status"]["sctp"] == "unassigned" and s["primary_name"] == "dec-dlm",
+      f"summary: {s}")
+# Mainstream uses before malware history, whatever the file's order.
+import os, tempfile
+kf = os.path.join(tempfile.mkdtemp(prefix="portscope-forms-"), "k.txt")
+with open(kf, "w") as f:
+    f.write("entry: old-worm\nkind: malware\nports: 7777/tcp\nsummary: A worm.\nsource: a test\n\n"
+            "entry: good-app\nkind: application\nports: 7777/tcp\nsummary: An application.\nsource: a test\n")
+o = run_json("info", "--json-object", "7777", *R, "--knowledge", kf)
+check([e["name"] for e in o["unofficial"]] == ["good-app", "old-worm"], f"7777: application first: {o['unofficial']}")
+check(o["summary"]["top_occupant"] == "good-app", "the top occupant is the application")
+rc, out, err = run("info", "--brief", "7777", *R, "--knowledge", kf)
+check("known    good-app [application]" in out, f"--brief names the application: {out!r}")
+
+# Search ranks what people mean: common words put their ports on the first page.
+def search(*args):
+    return run_json("search", "--json", *args, *R)
+
+
+def first_ports(q, n=10):
+    out = set()
+    for x in search("--limit", str(n), q)["results"]:
+        if x["type"] == "registry" and x["row"]["port"] and "-" not in x["row"]["port"]:
+            out.add(int(x["row"]["port"]))
+    return out
+
+
+for q, want in [("mail", {25, 465, 587, 110, 143, 993, 995}), ("smb", {445, 139}), ("rdp", {3389}),
+                ("dns", {53}), ("ntp", {123}), ("ldap", {389, 636}), ("vnc", {5900}), ("web", {80, 443}),
+                ("  MAIL  ", {25, 587})]:
+    got = first_ports(q)
+    check(want <= got, f"search {q!r}: {sorted(want - got)} missing from the first 10: {sorted(got)}")
+# tcp/udp duplicates are one result, with both protocols.
+res = search("--limit", "0", "smtp")["results"]
+smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == "25"]
+check(len(smtp) == 1 and smtp[0]["protocols"] == ["tcp", "udp"], f"smtp 25 is one result for tcp and udp: {smtp}")
+keys = [(x["row"]["name"], x["row"]["port"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
+check(len(keys) == len(set(keys)), "no service appears twice on one port")
+# Numbers, PORT/PROTO, ranges, spaces.
+r = search("3025")["results"]
+check(r and r[0]["type"] == "registry" and r[0]["row"]["name"] == "arepa-raft", f"3025 finds arepa-raft first: {r[:1]}")
+r = search("22/tcp")["results"]
+check(r and r[0]["row"]["name"] == "ssh" and r[0]["protocols"] == ["tcp"], f"22/tcp finds ssh on tcp: {r[:1]}")
+r = search("--limit", "0", "8080-8090")["results"]
+ports = {int(x["row"]["port"]) for x in r if x["type"] == "registry" and "-" not in x["row"]["port"]}
+check(8080 in ports and 8090 in ports and all(8080 <= p <= 8090 for p in ports), f"8080-8090: {sorted(ports)}")
+check(search("8080 - 8090")["total"] == search("8080-8090")["total"], "spaces inside a range are accepted")
+rc, out, err = run("search", "22", "/tcp", *R)
+check(rc == 0 and out.startswith("ssh ") and "22/tcp " in out.splitlines()[0], f"'search 22 /tcp': {out[:60]!r}")
+# Popularity within a score: nmap's most often open name-prefix match first.
+# ms-sql-s (1433) comes first in the file, ms-wbt-server (3389) is open far more often.
+r = [x["row"]["name"] for x in search("--limit", "0", "ms-")["results"] if x["type"] == "registry"]
+if o["registry"]["observed_source"]:
+    check("ms-wbt-server" in r and "ms-sql-s" in r and r.index("ms-wbt-server") < r.index("ms-sql-s"),
+          f"'ms-': the more often open first: {r[:5]}")
+# Paging: --offset continues where --limit stopped, in the CLI and the JSON.
+full = search("--limit", "0", "mail")
+page2 = search("--limit", "5", "--offset", "5", "mail")
+check(page2["total"] == full["total"] and page2["offset"] == 5 and page2["limit"] == 5 and
+      page2["results"] == full["results"][5:10], "--offset 5 --limit 5 is the second page of five")
+check(search("--offset", "100000", "mail")["results"] == [], "an offset past the end is an empty page")
+rc, out, err = run("search", "--limit", "3", "mail", *R)
+check(rc == 0 and "--offset 3" in out, f"the text output says how to get the next page: {out!r}")
+rc, out, err = run("search", "--offset", "x", "mail", *R)
+check(one_line_error(rc, err, "--offset", "'x'"), f"--offset x: {err!r}")
+
+finish()
