@@ -415,7 +415,10 @@ int main(int argc, char **argv)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "hp:i:", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'h': help(); return 0;
+                case 'h':
+                        help();
+                        scan_targets_free(targets);
+                        return 0;
                 case 'p': o.ports = optarg; break;
                 case 'i': o.input_file = optarg; break;
                 case OPT_TOP: o.top = optarg; break;
