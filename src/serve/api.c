@@ -54,23 +54,32 @@ int http_local_listening(uint8_t ret_listening[65536])
         return 0;
 }
 
+/* This machine's listeners, each judged by the verdict engine as `portscope listening` judges it. */
 void http_local_table(const struct http_ctx *c, struct http_buf *b)
 {
-        (void)c;
+        struct verdict_context vc = { .registry = c->reg, .knowledge = c->know };
         struct sockets_query q = SOCKETS_QUERY_INIT;
         q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
         struct sockets_list *l = NULL;
-        if (sockets_dump(&q, &l) < 0) {
+        struct verdict_report *report = NULL;
+        if (sockets_collect(&q, NULL, NULL, &l) < 0) {
                 http_buf_puts(b, "<p>This machine's sockets could not be listed.</p>");
                 return;
         }
-        sockets_find_owners(l, &q);
         sockets_list_sort(l);
-        http_buf_puts(b, "<div class=\"scroll\"><table id=\"listeners\"><thead><tr><th scope=\"col\">Protocol</th>"
-                         "<th scope=\"col\">Address</th><th scope=\"col\">Port</th><th scope=\"col\">Processes</th>"
+        bool privileged = l->owners.privileged;
+        if (verdict_report_build(&vc, l, "host", &report) < 0) {
+                http_buf_puts(b, "<p>This machine's sockets could not be judged (out of memory).</p>");
+                return;
+        }
+        l = report->sockets;
+        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\"><table id=\"listeners\"><thead><tr>"
+                         "<th scope=\"col\">Protocol</th><th scope=\"col\">Address</th><th scope=\"col\">Port</th>"
+                         "<th scope=\"col\">Processes</th><th scope=\"col\">Verdict</th><th scope=\"col\">Why</th>"
                          "</tr></thead><tbody>");
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
+                const struct verdict_item *v = &report->verdicts[i];
                 if (e->proto != SOCKETS_TCP && e->proto != SOCKETS_UDP)
                         continue;
                 char addr[64];
@@ -90,12 +99,15 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                         http_html_escape(b, p->comm, (size_t)-1);
                         http_buf_printf(b, "</code> (pid %d)", (int)p->pid);
                 }
+                http_buf_printf(b, "</td><td class=\"v-%s\">%s/%s</td><td>", verdict_kind_name(v->kind),
+                                verdict_kind_name(v->kind), verdict_severity_name(v->severity));
+                http_html_escape(b, v->reason ? v->reason : "", (size_t)-1);
                 http_buf_puts(b, "</td></tr>");
         }
         http_buf_puts(b, "</tbody></table></div>");
-        if (!l->owners.privileged)
+        if (!privileged)
                 http_buf_puts(b, "<p class=\"muted\">Not every process could be looked into: run as root to see all owners.</p>");
-        sockets_list_free(l);
+        verdict_report_free(report);
 }
 
 /* The object of `portscope listening --json`, written by the audit library itself, so the API and

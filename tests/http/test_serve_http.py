@@ -615,6 +615,8 @@ def test_show_local():
             check(b"<script>x" not in body and b"<code>&lt;script&gt;x</code>" in body,
                   "the listener table shows the hostile process name escaped")
             check(f'<a href="/ports/{lport}">'.encode() in body, "and links the port")
+            check(b"<th scope=\"col\">Verdict</th>" in body and re.search(rb'class="v-(expected|info|unexplained|mismatch|suspicious)"', body),
+                  "the listener table carries the verdict engine's verdicts, as `listening` does")
         finally:
             s.stop()
     finally:
