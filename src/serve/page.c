@@ -169,8 +169,11 @@ void page_end(const struct http_ctx *c, struct http_buf *b, const char *feedback
         if (src->observed_path && src->observed_path[0])
                 P(b, "; observed frequencies from nmap-services");
         if (c->know) {
+                /* A file name, never the server's path. */
+                const char *ko = knowledge_origin(c->know);
+                const char *kb = strrchr(ko, '/');
                 P(b, "; field knowledge: ");
-                h(b, knowledge_origin(c->know));
+                h(b, kb ? kb + 1 : ko);
         }
         P(b, ". Served by portscope " PORTSCOPE_VERSION ".</p></footer>");
         if (with_script) {

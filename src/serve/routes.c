@@ -206,8 +206,25 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         switch (rt->id) {
         case HTTP_ROUTE_PORT:
                 return serve_port(s, conn, rq, false);
-        case HTTP_ROUTE_API_PORT:
-                return serve_port(s, conn, rq, true);
+        case HTTP_ROUTE_API_PORT: {
+                if (rt->form == HTTP_PORTS_ONE)
+                        return serve_port(s, conn, rq, true);
+                int status = 500;
+                json_t *o = http_api_ports(&s->ctx, rt, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_SERVICE: {
+                int status = 500;
+                json_t *o = http_api_service(&s->ctx, rt->name, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_LIST: {
+                int status = 500;
+                json_t *o = http_api_list(&s->ctx, rt, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_RANGES:
+                return respond_json(s, conn, MHD_HTTP_OK, http_api_ranges(&s->ctx), RESPOND_CACHE_LONG);
         case HTTP_ROUTE_HOME:
         case HTTP_ROUTE_RANGES:
         case HTTP_ROUTE_HEALTHZ:

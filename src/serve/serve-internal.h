@@ -96,6 +96,9 @@ enum http_route_id {
         HTTP_ROUTE_API_PORT,
         HTTP_ROUTE_API_SEARCH,
         HTTP_ROUTE_API_LISTENERS,
+        HTTP_ROUTE_API_SERVICE,
+        HTTP_ROUTE_API_RANGES,
+        HTTP_ROUTE_API_LIST,
         HTTP_ROUTE_METRICS,
         HTTP_ROUTE_HEALTHZ,
         HTTP_NROUTES
@@ -106,13 +109,30 @@ const char *http_route_name(enum http_route_id id); /* a label for logs and metr
 #define HTTP_QUERY_MAX 256   /* longest decoded search query (longer: 400) */
 #define HTTP_NAME_MAX 128    /* longest decoded service name in /services/NAME */
 
+/* What /api/v1/ports/X names. */
+enum http_port_form {
+        HTTP_PORTS_ONE = 0, /* N */
+        HTTP_PORTS_PROTO,   /* N/PROTO */
+        HTTP_PORTS_RANGE,   /* A-B */
+        HTTP_PORTS_NAME,    /* a service name */
+};
+
+#define HTTP_API_RANGE_MAX 1024 /* most ports in one /api/v1/ports/A-B */
+#define HTTP_API_LIST_MAX 1000  /* largest limit of /api/v1/list */
+
 struct http_route {
         enum http_route_id id;
         bool api;                  /* errors are answered in JSON */
         int status;                /* 0, or the error status the target deserves (400, 404, 414) */
         const char *error;         /* static text explaining status, or NULL */
         uint16_t port;             /* PORT, API_PORT */
-        char name[HTTP_NAME_MAX];  /* SERVICE: decoded name */
+        uint16_t port_hi;          /* API_PORT: last port of A-B (= port otherwise) */
+        enum http_port_form form;  /* API_PORT */
+        int proto;                 /* API_PORT N/PROTO, API_LIST: enum ps_proto, -1 for any */
+        int status_filter;         /* API_LIST: enum registry_status, -1 for any */
+        int range;                 /* API_LIST: enum ps_range, -1 for any */
+        unsigned limit, offset;    /* API_LIST */
+        char name[HTTP_NAME_MAX];  /* SERVICE, API_SERVICE, API_PORT NAME: decoded name */
         char q[HTTP_QUERY_MAX + 1]; /* SEARCH, API_SEARCH: decoded q ("" when absent) */
         bool has_q;
         int x, y;                  /* MAP_CLICK: ISMAP coordinates, -1 when absent */
@@ -127,6 +147,10 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret);
 /* Finds key in a raw query string ("a=1&b=2") and decodes its value into out (see
  * http_url_decode). Returns the decoded length, -ENOENT when absent, -EINVAL, -E2BIG. */
 int http_query_get(const char *query, size_t len, const char *key, char *out, size_t outlen);
+
+/* Writes day ("YYYY-MM-DD") as an HTTP-date at midnight GMT ("Fri, 10 Jan 2025 00:00:00 GMT")
+ * into out; out is "" when day is not such a date. */
+void http_date_of_day(const char *day, char *out, size_t outlen);
 
 /* ---- rate limiting ------------------------------------------------------------------------ */
 
@@ -210,12 +234,24 @@ const char *http_page_style(void);
 const char *http_page_script(void);
 
 /* API objects (new references, NULL on OOM). */
+/* {"source","kind","date","assignments_only","observed_source"}: the registry's provenance as
+ * the CLI gives it, but files named by file name only, never by the server's path. */
+json_t *http_api_source(const struct http_ctx *c);
+/* Replaces o's "registry" member (when it has one) by http_api_source(); takes o, returns it, or
+ * NULL (o released) on OOM. */
+json_t *http_api_scrub(const struct http_ctx *c, json_t *o);
 json_t *http_api_port(const struct http_ctx *c, uint16_t port);
 json_t *http_api_search(const struct http_ctx *c, const char *q);
 /* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
  * cannot be listed (an API error object) or on OOM (NULL). */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
+/* /api/v1/ports/{N/PROTO|A-B|NAME} (N alone is http_api_port), /api/v1/services/NAME,
+ * /api/v1/list: set *ret_status (200, or 404 with an error object); NULL on OOM. */
+json_t *http_api_ports(const struct http_ctx *c, const struct http_route *rt, int *ret_status);
+json_t *http_api_service(const struct http_ctx *c, const char *name, int *ret_status);
+json_t *http_api_list(const struct http_ctx *c, const struct http_route *rt, int *ret_status);
+json_t *http_api_ranges(const struct http_ctx *c);
 /* Appends an HTML table of this machine's listeners (protocol, address, port, processes). */
 void http_local_table(const struct http_ctx *c, struct http_buf *b);
 /* Ports with a listener on this machine (tcp or udp); returns 0 or -errno. */

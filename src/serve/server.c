@@ -205,6 +205,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 goto fail;
         }
 
+        http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
+
         s->fixed[HTTP_ROUTE_HOME] = fixed_page(s, http_page_home);
         s->fixed[HTTP_ROUTE_RANGES] = fixed_page(s, http_page_ranges);
         s->fixed[HTTP_ROUTE_MAP] = fixed_page(s, page_map_plain);

@@ -167,8 +167,15 @@ def test_basics(s):
     obj = json.loads(body)
     check(obj.get("port") == 625 and "protocols" in obj and "registry" in obj, "port object has port, protocols, registry")
     cli = cli_json("info", "--json", "--registry", CSV, "--knowledge", KNOWLEDGE, "625")
+    if isinstance(cli, list) and len(cli) == 1:
+        cli = cli[0]
     if cli is not None:
+        # The same object, but the server names its registry by file name, the CLI by path.
+        reg = obj.pop("registry")
+        cli_reg = cli.pop("registry")
         check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        check(reg["source"] == os.path.basename(cli_reg["source"]) and reg["date"] == cli_reg["date"]
+              and reg["kind"] == cli_reg["kind"], f"the API names the registry by file name and date ({reg})")
     # Conditional requests
     st2, h2, body2 = s.get("/api/v1/ports/625", headers={"If-None-Match": h["etag"]})
     check(st2 == 304 and body2 == b"", f"If-None-Match gives 304 with no body ({st2})")
@@ -183,8 +190,15 @@ def test_basics(s):
         check(st == 200 and json.loads(body)["port"] == port, f"/api/v1/ports/{port}")
 
     # JSON errors
-    for path, want in (("/api/v1/ports/65536", 400), ("/api/v1/ports/abc", 400), ("/api/v1/ports/", 400),
-                       ("/api/v1/ports/-1", 400), ("/api/v1/nope", 404), ("/api/v2/ports/1", 404),
+    for path, want in (("/api/v1/ports/65536", 404), ("/api/v1/ports/99999", 404), ("/api/v1/ports/a%zz", 400),
+                       ("/api/v1/ports/", 400), ("/api/v1/ports/-1", 400), ("/api/v1/ports/no-such-service-xyz", 404),
+                       ("/api/v1/ports/22/xyz", 400), ("/api/v1/ports/22/", 400), ("/api/v1/ports/25-22", 400),
+                       ("/api/v1/ports/1-5000", 400), ("/api/v1/ports/22-70000", 404),
+                       ("/api/v1/services/no-such-service-xyz", 404), ("/api/v1/services/%3Cb%3E", 400),
+                       ("/api/v1/list?status=maybe", 400), ("/api/v1/list?range=huge", 400),
+                       ("/api/v1/list?proto=icmp", 400), ("/api/v1/list?limit=0", 400), ("/api/v1/list?limit=1001", 400),
+                       ("/api/v1/list?offset=-1", 400), ("/api/v1/ranges/x", 404),
+                       ("/api/v1/nope", 404), ("/api/v2/ports/1", 404),
                        ("/api/v1/search", 400), ("/api/v1/search?q=", 400), ("/api/v1/search?q=%zz", 400),
                        ("/api/v1/listeners", 404)):
         st, h, body = s.get(path)
@@ -202,6 +216,8 @@ def test_basics(s):
     check(obj.get("query") == "ssh" and obj.get("results"), "search has results")
     cli = cli_json("search", "--json", "--limit", "100", "--registry", CSV, "--knowledge", KNOWLEDGE, "ssh")
     if cli is not None:
+        obj.pop("registry")
+        cli.pop("registry")
         check(obj == cli, "/api/v1/search is the same object as `portscope search --json --limit 100`")
 
     st, h, body = s.get("/metrics")
@@ -247,6 +263,118 @@ def test_basics(s):
         check(st == 405 and "GET" in h.get("allow", ""), f"{method} {path} is 405 with Allow ({st})")
     st, h, body = s.get("/api/v1/ports/1", method="DELETE")
     check(st == 405 and h.get("content-type") == "application/json", "API 405 is JSON")
+
+
+def walk_strings(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from walk_strings(k)
+            yield from walk_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk_strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def test_no_paths(s):
+    """A server never tells its clients where its files are: not the registry's, not the
+    knowledge file's, not nmap-services'."""
+    secrets = [os.path.dirname(os.path.abspath(CSV)), TMP, os.path.dirname(KNOWLEDGE)]
+    base = os.path.basename(CSV)
+    for p in ("/api/v1/ports/625", "/api/v1/ports/22/tcp", "/api/v1/ports/22-23", "/api/v1/ports/ssh",
+              "/api/v1/services/ssh", "/api/v1/ranges", "/api/v1/list?limit=2", "/api/v1/search?q=ssh",
+              "/api/v1/ports/99999", "/api/v1/nope"):
+        st, h, body = s.get(p)
+        text = body.decode()
+        leaked = [x for x in secrets if x in text]
+        check(not leaked, f"{p} names no server path ({leaked})")
+        reg = json.loads(body).get("registry")
+        check(isinstance(reg, dict) and reg.get("source") == base and "/" not in reg.get("source", "/")
+              and isinstance(reg.get("date"), str) and len(reg["date"]) == 10,
+              f"{p}: registry.source is the file name {base!r} with a date ({reg})")
+        obs = reg.get("observed_source") if isinstance(reg, dict) else None
+        check(obs is None or "/" not in obs, f"{p}: observed_source is a file name or null ({obs!r})")
+    for p in ("/", "/ports/625", "/ports/3025", "/services/ssh", "/ranges", "/map", "/stats", "/search?q=ssh",
+              "/nope"):
+        st, h, body = s.get(p)
+        text = body.decode()
+        leaked = [x for x in secrets if x in text]
+        check(not leaked, f"{p} names no server path ({leaked})")
+        check(base in text, f"{p} names the registry file {base!r}")
+
+
+def test_api(s):
+    for p in ("/api/v1/ports/22/tcp", "/api/v1/ports/ssh", "/api/v1/ports/22-25", "/api/v1/services/ssh",
+              "/api/v1/ranges", "/api/v1/list"):
+        st, h, body = s.get(p)
+        check(st == 200 and h.get("content-type") == "application/json", f"{p} 200 JSON ({st})")
+        check(h.get("access-control-allow-origin") == "*", f"{p} allows any origin (CORS)")
+        check(re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} 00:00:00 GMT", h.get("last-modified", "")) is not None,
+              f"{p} has Last-Modified from the registry date ({h.get('last-modified')})")
+    st, h, body = s.get("/api/v1/ports/625")
+    reg = json.loads(body)["registry"]
+    y, m, d = reg["date"].split("-")
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    check(f"{d} {months[int(m) - 1]} {y}" in h.get("last-modified", ""), f"Last-Modified is the registry's date {reg['date']}")
+    st, h, body = s.get("/api/v1/ports/99999")
+    check(h.get("access-control-allow-origin") == "*", "errors carry CORS too")
+
+    st, _, body = s.get("/api/v1/ports/22/udp")
+    o = json.loads(body)
+    check(o["port"] == 22 and o["protocol"] == "udp" and list(o["protocols"]) == ["udp"]
+          and all(x["protocol"] == "udp" for x in o["observed"]), "22/udp: only the udp protocol and observations")
+    st, _, body = s.get("/api/v1/ports/22-25")
+    o = json.loads(body)
+    check([x["port"] for x in o["ports"]] == [22, 23, 24, 25] and "registry" in o
+          and all("registry" not in x for x in o["ports"]), "22-25: four port objects, one registry")
+    st, _, body = s.get("/api/v1/ports/SSH")
+    o = json.loads(body)
+    check(st == 200 and [x["port"] for x in o["ports"]] == [22], f"a service name gives its ports ({st})")
+    st, _, body = s.get("/api/v1/services/ssh")
+    o = json.loads(body)
+    check(o["service"] == "ssh" and {r["protocol"] for r in o["rows"]} >= {"tcp", "udp"}
+          and all(r["name"].lower() == "ssh" for r in o["rows"]), "services/ssh: its registry rows")
+    check(isinstance(o["knowledge"], dict) and isinstance(o["knowledge"]["servers"], list),
+          "services/ssh: the knowledge file's servers")
+    st, _, body = s.get("/api/v1/ranges")
+    o = json.loads(body)
+    check([(r["name"], r["first"], r["last"]) for r in o["ranges"]]
+          == [("system", 0, 1023), ("user", 1024, 49151), ("dynamic", 49152, 65535)], "ranges: the three of RFC 6335")
+
+    # Paging: pages of a filtered list concatenate to the whole list.
+    st, _, body = s.get("/api/v1/list?status=reserved&range=system&proto=tcp&limit=1000")
+    whole = json.loads(body)
+    check(whole["total"] == len(whole["items"]) and whole["total"] > 0
+          and all(x["status"] == "reserved" and x["protocol"] == "tcp" and x["port"] < 1024 for x in whole["items"]),
+          f"list filters by status, range and proto ({whole['total']})")
+    got = []
+    for off in range(0, whole["total"], 7):
+        st, _, body = s.get(f"/api/v1/list?status=reserved&range=system&proto=tcp&limit=7&offset={off}")
+        page = json.loads(body)
+        check(page["limit"] == 7 and page["offset"] == off and page["total"] == whole["total"], f"page at {off}")
+        got += page["items"]
+    check(got == whole["items"], "pages of 7 add up to the whole list")
+    check(all(x["name"] is None or isinstance(x["name"], str) for x in whole["items"]), "name is a string or null")
+    st, _, body = s.get("/api/v1/list?status=assigned&proto=tcp&limit=5&offset=0")
+    items = json.loads(body)["items"]
+    check(all(isinstance(x["port"], int) and isinstance(x["name"], str) for x in items), "assigned items have names")
+
+    # gzip when asked, the same bytes once inflated, and never when not asked.
+    import gzip
+    for p in ("/api/v1/ports/625", "/ports/625", "/api/v1/ports/22-25", "/api/v1/list?limit=50"):
+        st, h, plain = s.get(p)
+        st2, h2, packed = s.get(p, headers={"Accept-Encoding": "gzip, deflate"})
+        check(h2.get("content-encoding") == "gzip" and gzip.decompress(packed) == plain and len(packed) < len(plain),
+              f"{p} gzipped when asked ({len(plain)} -> {len(packed)} bytes)")
+        check("content-encoding" not in h and "accept-encoding" in h.get("vary", "").lower(),
+              f"{p} plain when not asked, with Vary")
+        if "etag" in h2:
+            check(h2["etag"] != h.get("etag"), f"{p}: the gzip variant has its own ETag")
+            st3, _, _ = s.get(p, headers={"Accept-Encoding": "gzip", "If-None-Match": h2["etag"]})
+            check(st3 == 304, f"{p}: 304 for the gzip variant's ETag")
+    st, h, _ = s.get("/api/v1/ports/625", headers={"Accept-Encoding": "gzip;q=0"})
+    check("content-encoding" not in h, "gzip;q=0 is a refusal")
 
 
 def test_escaping(s):
@@ -707,6 +835,8 @@ def main():
     s = Server()
     try:
         test_basics(s)
+        test_no_paths(s)
+        test_api(s)
         test_escaping(s)
         test_paths(s)
         test_limits(s)
