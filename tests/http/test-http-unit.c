@@ -131,11 +131,54 @@ static void test_routes(void **state)
         assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
         assert_true(r.api);
         assert_int_equal(r.port, 22);
-        route("/api/v1/ports/99999", &r);
+        assert_int_equal(r.form, HTTP_PORTS_ONE);
+        route("/api/v1/ports/99999", &r); /* parsed, but no such port */
         assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
-        assert_int_equal(r.status, 400);
+        assert_int_equal(r.status, 404);
         assert_non_null(r.error);
-        route("/api/v1/ports/abc", &r);
+        route("/api/v1/ports/abc", &r); /* a service name: found or not at dispatch */
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_NAME);
+        assert_string_equal(r.name, "abc");
+        route("/api/v1/ports/a%3Cb", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22/udp", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_PROTO);
+        assert_int_equal(r.proto, PS_UDP);
+        route("/api/v1/ports/22/icmp", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22-25", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_RANGE);
+        assert_int_equal(r.port, 22);
+        assert_int_equal(r.port_hi, 25);
+        route("/api/v1/ports/25-22", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/0-1023", &r);
+        assert_int_equal(r.status, 0);
+        route("/api/v1/ports/0-1024", &r); /* 1025 ports: more than one answer holds */
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22-", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/services/ssh", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_SERVICE);
+        assert_string_equal(r.name, "ssh");
+        route("/api/v1/ranges", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_RANGES);
+        route("/api/v1/list?status=reserved&range=system&proto=udp&limit=10&offset=20", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_LIST);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.status_filter, REGISTRY_RESERVED);
+        assert_int_equal(r.range, PS_RANGE_SYSTEM);
+        assert_int_equal(r.proto, PS_UDP);
+        assert_int_equal(r.limit, 10);
+        assert_int_equal(r.offset, 20);
+        route("/api/v1/list", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.limit, 100);
+        assert_int_equal(r.proto, -1);
+        route("/api/v1/list?limit=abc", &r);
         assert_int_equal(r.status, 400);
         route("/api/v1/search?q=ssh+server", &r);
         assert_int_equal(r.id, HTTP_ROUTE_API_SEARCH);
@@ -291,6 +334,28 @@ static void test_buf(void **state)
         free(s);
 }
 
+static void test_http_date(void **state)
+{
+        (void)state;
+        char d[32];
+        http_date_of_day("2026-02-27", d, sizeof d);
+        assert_string_equal(d, "Fri, 27 Feb 2026 00:00:00 GMT");
+        http_date_of_day("2024-04-30", d, sizeof d);
+        assert_string_equal(d, "Tue, 30 Apr 2024 00:00:00 GMT");
+        http_date_of_day("2000-03-01", d, sizeof d);
+        assert_string_equal(d, "Wed, 01 Mar 2000 00:00:00 GMT");
+        http_date_of_day("1970-01-01", d, sizeof d);
+        assert_string_equal(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+        for (const char *const *bad = (const char *const[]){ "", "2024-13-01", "2024-02-30", "24-01-01", "2024-01-0x",
+                                                              "1969-12-31", "2024/01/01", NULL };
+             *bad; bad++) {
+                http_date_of_day(*bad, d, sizeof d);
+                assert_string_equal(d, "");
+        }
+        http_date_of_day("2024-04-30", d, 8); /* too small: nothing rather than a cut date */
+        assert_string_equal(d, "");
+}
+
 static void test_sha256(void **state)
 {
         (void)state;
@@ -357,7 +422,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
                 cmocka_unit_test(test_routes),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
-                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_map_png),
+                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
