@@ -377,6 +377,68 @@ def test_api(s):
     check("content-encoding" not in h, "gzip;q=0 is a refusal")
 
 
+def page_text(html):
+    t = re.sub(r"<script[^>]*>.*?</script>", " ", html, flags=re.S)
+    t = re.sub(r"</?(a|strong|em|span|code|sup)\b[^>]*>", "", t)
+    t = re.sub(r"<[^>]+>", " ", t)
+    import html as h
+    return re.sub(r"\s+", " ", h.unescape(t))
+
+
+def test_port_explained(s):
+    """The top of /ports/N explains from facts: statuses with their meaning, the range, the
+    occupants (mainstream first), nmap's default scan with a rank, an FAQ in JSON-LD, references."""
+    st, _, body = s.get("/ports/625")
+    html = body.decode()
+    text = page_text(html)
+    top = text[:text.find("In the registry")]
+    check("tcp, udp: assigned" in top and "sctp, dccp: unassigned" in top, "625: statuses grouped by protocol")
+    check("IANA has assigned this port" in top and "No service is assigned" in top, "625: each status explained")
+    check("Range: system (0-1023)" in top, "625: the range and its bounds")
+    obs = json.loads(s.get("/api/v1/ports/625")[2])["observed"]
+    if any(o["protocol"] == "tcp" for o in obs):
+        m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (yes, rank [\d,]+|no \(rank [\d,]+\)|no \(nmap)", top)
+        check(m is not None and m.group(1) == "yes, rank 150", f"625/tcp is in nmap's default scan, rank 150 ({m and m.group(1)})")
+        st, _, body = s.get("/ports/250")
+        m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (no \(rank ([\d,]+)\))", page_text(body.decode()))
+        check(m is not None and int(m.group(2).replace(",", "")) > 1000, f"250/tcp is not in the default scan ({m and m.group(1)})")
+    check(top.find("DEC DLM") < top.find("dev-server"), "625: the assigned service comes before known uses")
+    occ = top[top.find("Usual occupants"):top.find("In nmap")]
+    check(occ.count("DEC DLM") == 1 and "dec-dlm" in occ, f"625: an alias (dec_dlm) is not a second occupant ({occ!r})")
+    # One compact table, the full columns behind a toggle.
+    check(html.count('<table class="rows">') == 1 and "<details class=\"allcols\"><summary>Show all columns</summary>"
+          in html, "625: registry rows in one table, all columns behind <details>")
+    # The FAQ, as schema.org FAQPage.
+    lds = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
+    check(len(lds) == 1, "one JSON-LD block")
+    ld = json.loads(lds[0]) if lds else {}
+    names = [q["name"] for q in ld.get("mainEntity", [])]
+    check(ld.get("@type") == "FAQPage" and names == ["Is anything supposed to be on port 625?",
+                                                     "Is it safe to block port 625?",
+                                                     "Why do scanners check port 625?",
+                                                     "How do I see what is listening on port 625?"],
+          f"FAQPage with the four questions ({names})")
+    for q in ld.get("mainEntity", []):
+        check(q["acceptedAnswer"]["text"] in text, f"the answer to {q['name']!r} is on the page too")
+    check("dec-dlm" in ld["mainEntity"][0]["acceptedAnswer"]["text"], "the FAQ names the assigned service")
+    # Numbered references, each citation pointing at one.
+    refs = re.findall(r'<li id="ref-(\d+)">', html)
+    cites = set(re.findall(r'href="#ref-(\d+)"', html))
+    check(refs and refs == [str(i) for i in range(1, len(refs) + 1)] and cites <= set(refs),
+          f"numbered references ({len(refs)}), every citation resolves")
+    check("RFC 6335" in text[text.find("References"):], "RFC 6335 is a reference")
+    # 80: mainstream before malware history.
+    st, _, body = s.get("/ports/80")
+    text = page_text(body.decode())
+    lead = text[text.find("Port 80 is"):text.find("In short")]
+    check("code" not in lead.lower() or "red" not in lead.lower(), f"80's summary does not lead with malware ({lead!r})")
+    # Hostile knowledge stays escaped inside the JSON-LD.
+    st, _, body = s.get("/ports/3025")
+    html = body.decode()
+    ld = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
+    check(ld and "<" not in ld[0] and json.loads(ld[0])["@type"] == "FAQPage", "JSON-LD escapes markup")
+
+
 def test_escaping(s):
     st, _, body = s.get("/ports/3025")
     html = body.decode()
@@ -837,6 +899,7 @@ def main():
         test_basics(s)
         test_no_paths(s)
         test_api(s)
+        test_port_explained(s)
         test_escaping(s)
         test_paths(s)
         test_limits(s)
