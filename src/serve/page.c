@@ -148,9 +148,17 @@ void page_end(const struct http_ctx *c, struct http_buf *b, const char *feedback
                 P(b, "<aside class=\"feedback\" aria-labelledby=\"fb-h\"><h2 id=\"fb-h\">Was this page helpful?</h2>"
                      "<form method=\"post\" action=\"/feedback\"><input type=\"hidden\" name=\"page\" value=\"");
                 h(b, feedback_page);
-                P(b, "\"><button type=\"submit\" name=\"helpful\" value=\"yes\">Yes</button>"
-                     "<button type=\"submit\" name=\"helpful\" value=\"no\">No</button>"
-                     "<span class=\"muted\">Anonymous: no cookies; only the count is kept.</span></form></aside>");
+                P(b, "\"><div class=\"faces\" role=\"group\" aria-labelledby=\"fb-h\">"
+                     "<button type=\"submit\" name=\"vote\" value=\"no\"><span class=\"face\" aria-hidden=\"true\">"
+                     "\xe2\x98\xb9</span> Not helpful</button>"
+                     "<button type=\"submit\" name=\"vote\" value=\"somewhat\"><span class=\"face\" "
+                     "aria-hidden=\"true\">\xf0\x9f\x98\x90</span> Somewhat</button>"
+                     "<button type=\"submit\" name=\"vote\" value=\"yes\"><span class=\"face\" aria-hidden=\"true\">"
+                     "\xe2\x98\xba</span> Helpful</button></div>"
+                     "<p><label for=\"fb-note\">What was missing? (optional, up to 300 characters)</label>"
+                     "<textarea id=\"fb-note\" name=\"note\" maxlength=\"300\" rows=\"2\"></textarea></p>"
+                     "<p class=\"muted\">Anonymous: no cookies; only the count and your note are kept.</p>"
+                     "</form></aside>");
         }
         const struct registry_source *src = registry_source(c->reg);
         const char *path = src->path ? src->path : "";

@@ -194,13 +194,25 @@ struct http_feedback;
  * one-line reason in err. Thread-safe once opened. */
 int http_feedback_open(const char *path, struct http_feedback **ret, char *err, size_t errlen);
 void http_feedback_close(struct http_feedback *f); /* accepts NULL */
-int http_feedback_vote(struct http_feedback *f, const char *page, bool helpful);
-/* Counts for one page (0 and 0 when it has none). */
-int http_feedback_counts(struct http_feedback *f, const char *page, long *ret_yes, long *ret_no);
+/* The three faces of "Was this page helpful?". */
+enum http_vote { HTTP_VOTE_NO = 0, HTTP_VOTE_SOMEWHAT = 1, HTTP_VOTE_YES = 2, HTTP_NVOTES };
+#define HTTP_NOTE_MAX 300    /* longest "what was missing?" note, in bytes */
+#define HTTP_NOTES_KEPT 1000 /* notes kept (the newest) */
+/* Counts a vote for page, and stores note (NULL or "": none) with it, in one transaction. */
+int http_feedback_vote(struct http_feedback *f, const char *page, enum http_vote vote, const char *note);
+/* Counts for one page by enum http_vote (all 0 when it has none). */
+int http_feedback_counts(struct http_feedback *f, const char *page, long ret_counts[HTTP_NVOTES]);
 struct http_feedback_row {
         char page[512];
-        long yes, no;
+        long yes, no, somewhat;
 };
+struct http_feedback_note {
+        char page[512];
+        enum http_vote vote;
+        char note[HTTP_NOTE_MAX + 1];
+};
+/* The newest notes first, at most max. *ret is malloc'd (caller frees). */
+int http_feedback_notes(struct http_feedback *f, size_t max, struct http_feedback_note **ret, size_t *ret_n);
 /* The pages with votes, most votes first, at most max. *ret is malloc'd (caller frees). */
 int http_feedback_list(struct http_feedback *f, size_t max, struct http_feedback_row **ret, size_t *ret_n);
 

@@ -597,8 +597,8 @@ def test_feedback():
         check(st == 303, "a second vote")
         st, _, body = s.get("/stats")
         html = body.decode()
-        check('<a href="/ports/625">/ports/625</a></td><td class="yes">1</td><td class="no">1</td>' in html,
-              "/stats shows the counts")
+        check('<a href="/ports/625">/ports/625</a></td><td class="yes">1</td><td class="somewhat">0</td>'
+              '<td class="no">1</td>' in html, "/stats shows the counts")
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
         check(st == 303, "third vote allowed")
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
@@ -620,7 +620,8 @@ def test_feedback():
     s2 = Server(db=s.db)
     try:
         st, _, body = s2.get("/stats")
-        check(b'<td class="yes">1</td><td class="no">1</td>' in body, "votes survive a restart")
+        check(b'<td class="yes">1</td><td class="somewhat">0</td><td class="no">1</td>' in body,
+              "votes survive a restart")
     finally:
         s2.stop()
     # One page has one spelling: votes on "/ports/0625" or "/services/%73sh" count as the canonical page.
@@ -646,6 +647,44 @@ def test_feedback():
         check(st == 503 and took < 1.0, f"a busy store answers 503 quickly ({st}, {took:.2f} s)")
     finally:
         s4.stop()
+    # Three faces, and "what was missing?" stored, capped and shown escaped.
+    s5 = Server("--feedback-limit", "6/3600")
+    try:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        st, _, body = s5.get("/ports/625")
+        html = body.decode()
+        values = re.findall(r'<button type="submit" name="vote" value="(\w+)"', html)
+        check(values == ["no", "somewhat", "yes"], f"three faces: vote=no|somewhat|yes ({values})")
+        check('<textarea id="fb-note" name="note" maxlength="300"' in html and '<label for="fb-note">' in html,
+              "an optional, labelled, length-capped note")
+        note = HOSTILE + " & more"
+        import urllib.parse
+        for vote, extra in (("somewhat", "&note=" + urllib.parse.quote(note)), ("no", "&note="), ("yes", "")):
+            st, h, _ = s5.get("/feedback", method="POST", headers=form, body=f"page=%2Fports%2F625&vote={vote}{extra}")
+            check(st == 303, f"vote={vote} taken ({st})")
+        st, _, body = s5.get("/feedback?page=%2Fports%2F625")
+        check(b'<strong class="yes">1</strong>' in body and b'<strong class="somewhat">1</strong>' in body
+              and b'<strong class="no">1</strong>' in body, "the thank-you page counts each face")
+        st, _, body = s5.get("/stats")
+        html = body.decode()
+        check('<td class="yes">1</td><td class="somewhat">1</td><td class="no">1</td>' in html, "/stats: three counts")
+        check("<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in html
+              and "(somewhat)" in html, "/stats shows the note escaped, with its vote")
+        check(html.count("<q>") == 1, "an empty note is not stored")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form,
+                          body="page=%2Fports%2F625&vote=no&note=" + "x" * 301)
+        check(st == 400, f"a note over 300 bytes is refused ({st})")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=no&note=%ff")
+        check(st == 400, f"a note that is not UTF-8 is refused ({st})")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=maybe")
+        check(st == 400, "vote=maybe refused")
+        codes = [s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=no&note=spam")[0]
+                 for _ in range(4)]
+        check(codes == [303, 303, 303, 429], f"notes are rate-limited with the votes (6 per address: {codes})")
+        st, _, body = s5.get("/stats")
+        check(body.decode().count("<q>spam</q>") == 3, "a refused vote stores no note")
+    finally:
+        s5.stop()
     s3 = Server("--no-feedback")
     try:
         st, _, body = s3.get("/ports/22")
