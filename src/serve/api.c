@@ -314,7 +314,7 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
         }
         sockets_find_owners(l, &q);
         sockets_list_sort(l);
-        http_buf_puts(b, "<div class=\"scroll\"><table id=\"listeners\"><thead><tr><th scope=\"col\">Protocol</th>"
+        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table id=\"listeners\"><thead><tr><th scope=\"col\">Protocol</th>"
                          "<th scope=\"col\">Address</th><th scope=\"col\">Port</th><th scope=\"col\">Processes</th>"
                          "</tr></thead><tbody>");
         for (size_t i = 0; i < l->n; i++) {

@@ -134,7 +134,7 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
         }
         struct registry_stats rs;
         registry_stats(c->reg, &rs);
-        P(b, "<h2 id=\"registry\">The registry</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">"
+        P(b, "<h2 id=\"registry\">The registry</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">"
              "Protocol</th><th scope=\"col\">Assigned</th><th scope=\"col\">Reserved</th><th scope=\"col\">"
              "Unassigned</th></tr></thead><tbody>");
         for (int p = 0; p < PS_NPROTO; p++) {

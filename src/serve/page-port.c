@@ -306,7 +306,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, " (it was not available to this server)");
                 P(b, ".</p>");
         } else {
-                P(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Protocol"
+                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Protocol"
                      "</th><th scope=\"col\">Open on</th><th scope=\"col\">Comment</th></tr></thead><tbody>");
                 for (size_t i = 0; i < nobs; i++) {
                         P(b, "<tr><td>");
