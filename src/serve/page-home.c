@@ -43,7 +43,7 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b)
                 P(b, "</li>");
         }
         P(b, "</ul><h2>The map of all ports</h2>");
-        page_map_figure(c, b, false);
+        page_map_figure(c, b, false, PS_TCP);
         P(b, "<h2>Ranges</h2><ul>");
         for (int r = PS_RANGE_SYSTEM; r <= PS_RANGE_DYNAMIC; r++) {
                 P(b, "<li><a href=\"/ranges#");

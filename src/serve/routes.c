@@ -247,14 +247,18 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 return respond_cached(s, conn, s->fixed[rt->id], rt->id == HTTP_ROUTE_HEALTHZ ? RESPOND_CACHE_NONE : RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
-                        return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                        return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp : s->fixed[rt->id],
+                                              RESPOND_CACHE_LONG);
                 http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_map(&s->ctx, true, &b), &b, RESPOND_CACHE_NONE);
+                return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
                 if (rt->local && s->ctx.show_local && host_is_local_literal(conn))
                         return serve_map_png_local(s, conn, rq);
-                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
+                                      RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP_CLICK: {
+                if (rt->x < 0)
+                        return respond_redirect(conn, MHD_HTTP_SEE_OTHER, "/map#goto");
                 char loc[32];
                 snprintf(loc, sizeof loc, "/ports/%d", (rt->y / 2) * 256 + rt->x / 2);
                 return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);

@@ -137,6 +137,7 @@ struct http_route {
         bool has_q;
         int x, y;                  /* MAP_CLICK: ISMAP coordinates, -1 when absent */
         bool local;                /* MAP_PNG: ?local=1 overlay */
+        /* MAP, MAP_PNG: ?proto=udp shows udp; tcp otherwise (proto stays -1 when not given) */
 };
 
 /* Parses a raw request target ("/ports/625?x=1", not yet percent-decoded) into ret. Always
@@ -176,11 +177,17 @@ enum http_map_class {
         HTTP_MAP_RESERVED = 2,
         HTTP_MAP_UNOFFICIAL = 3, /* unassigned, but the knowledge file knows a use */
         HTTP_MAP_LISTENING = 4,  /* overlay: something listens here on this machine */
+        HTTP_MAP_WIDE = 5,       /* unassigned, inside a wide range a known program may pick from (drawn hatched) */
         HTTP_NMAP_CLASSES
 };
 const char *http_map_class_name(enum http_map_class c);
 /* One class per port (tcp or udp assigned wins, then reserved, then knowledge). */
 void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536]);
+/* The same for one protocol (proto: enum ps_proto, or -1 for any). A port that only a knowledge
+ * entry spanning more than HTTP_MAP_WIDE_SPAN ports explains (RTP's 10000-20000, Kubernetes
+ * NodePorts) is HTTP_MAP_WIDE, not HTTP_MAP_UNOFFICIAL. */
+#define HTTP_MAP_WIDE_SPAN 64
+void http_map_classify_proto(const struct registry *r, const struct knowledge *k, int proto, uint8_t classes[65536]);
 /* Encodes classes as a 512x512 palette PNG (2x2 pixels per port, row y holds ports
  * 256*y .. 256*y+255). Returns 0 and a malloc'd *ret, or -errno. */
 int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len);
@@ -236,7 +243,8 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b);
 int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b);
 int http_page_service(const struct http_ctx *c, const char *name, struct http_buf *b);
 int http_page_ranges(const struct http_ctx *c, struct http_buf *b);
-int http_page_map(const struct http_ctx *c, bool local, struct http_buf *b);
+/* proto: PS_TCP or PS_UDP, or -1 for any protocol (the overlay of local listeners uses it). */
+int http_page_map(const struct http_ctx *c, bool local, int proto, struct http_buf *b);
 int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b);
 int http_page_stats(const struct http_ctx *c, struct http_buf *b);
 int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b);

@@ -100,7 +100,8 @@ struct http_server {
         _Atomic(struct cached *) port_html[65536];
         _Atomic(struct cached *) port_json[65536];
         atomic_size_t cache_bytes;
-        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png, healthz */
+        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png (tcp), healthz */
+        struct cached *map_udp, *map_udp_png; /* /map?proto=udp, /map.png?proto=udp */
 
         pthread_mutex_t conn_lock;
         struct conn *conns;

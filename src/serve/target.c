@@ -256,6 +256,14 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
                 set_error(r, 400, "limit must be a number from 1 to 1000");
 }
 
+/* ?proto=udp on the map; anything else is the default (tcp). */
+static void map_proto(struct http_route *r, const char *query, size_t qlen)
+{
+        char v[8];
+        if (http_query_get(query, qlen, "proto", v, sizeof v) > 0)
+                r->proto = strcmp(v, "udp") == 0 ? PS_UDP : strcmp(v, "tcp") == 0 ? PS_TCP : -1;
+}
+
 void http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
         *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1, .proto = -1, .status_filter = -1,
@@ -331,14 +339,21 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 r->id = HTTP_ROUTE_RANGES;
         } else if (seg_eq(p, plen, "/map")) {
                 r->id = HTTP_ROUTE_MAP;
+                map_proto(r, query, qlen);
         } else if (seg_eq(p, plen, "/map.png")) {
                 r->id = HTTP_ROUTE_MAP_PNG;
                 char v[8];
                 r->local = http_query_get(query, qlen, "local", v, sizeof v) > 0 && strcmp(v, "1") == 0;
+                map_proto(r, query, qlen);
         } else if (seg_eq(p, plen, "/map/click")) {
                 /* A server-side image map (<img ismap>) sends "?X,Y" in image pixels. */
                 r->id = HTTP_ROUTE_MAP_CLICK;
                 const char *comma = memchr(query, ',', qlen);
+                if (qlen == 0) {
+                        /* Enter on the map's link without a pointer: no coordinates. The
+                         * dispatcher sends it to the map's "type a port" form. */
+                        return;
+                }
                 if (comma) {
                         r->x = parse_coord(query, (size_t)(comma - query));
                         r->y = parse_coord(comma + 1, qlen - (size_t)(comma - query) - 1);

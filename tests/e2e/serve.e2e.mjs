@@ -212,6 +212,34 @@ async function main() {
     check(true, 'clicking the map opens /ports/443');
     check((await page.textContent('h1')).trim() === 'Port 443', 'port 443 page after the click');
 
+    // The map by keyboard: Tab reaches it with a visible ring, arrows move a cursor, Enter opens the port.
+    await page.goto(`${base}/map`);
+    await page.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+    await page.focus('#map-link');
+    const ringStyle = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check(ringStyle !== 'none', `the focused map has a visible ring (${ringStyle})`);
+    for (const k of ['ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowDown', 'ArrowLeft']) await page.keyboard.press(k);
+    await page.waitForFunction(() => document.getElementById('map-info').textContent.includes('\u2014 assigned \u2014'), null,
+      { timeout: 5000 }).catch(() => {});
+    const kinfo = await page.textContent('#map-info');
+    check(kinfo.startsWith('Port 513/tcp'), `arrows move the cursor: right, right, down, down, left is port 513 ("${kinfo}")`);
+    check(await page.locator('#map-cursor').isVisible(), 'the cursor is drawn on the map');
+    await shot(page, 'map-keyboard.png', false);
+    await Promise.all([page.waitForURL(/\/ports\/513$/), page.keyboard.press('Enter')]);
+    check(true, 'Enter opens /ports/513');
+    // Hover names the service; the udp map is one click away.
+    await page.goto(`${base}/map`);
+    await page.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+    const mbox = await page.locator('#portmap').boundingBox();
+    await page.mouse.move(mbox.x + (22 % 256 + 0.5) * mbox.width / 256, mbox.y + 0.5 * mbox.height / 256);
+    await page.waitForFunction(() => document.getElementById('map-info').textContent.includes('ssh'), null, { timeout: 5000 })
+      .catch(() => {});
+    const sinfo = await page.textContent('#map-info');
+    check(sinfo.includes('ssh'), `hovering names the service ("${sinfo}")`);
+    await Promise.all([page.waitForURL(/\/map\?proto=udp$/), page.click('nav.toggle a[href="/map?proto=udp"]')]);
+    check((await page.getAttribute('#portmap', 'src')) === '/map.png?proto=udp', 'the toggle shows the udp map');
+    await shot(page, 'map-udp.png', false);
+
     // Feedback: click "Yes" and see the count change.
     const before = await feedbackCount(page, '/ports/250');
     await page.goto(`${base}/ports/250`);
@@ -255,6 +283,9 @@ async function main() {
       const shown = await pp.textContent('#map-info');
       check(shown.startsWith('Port 22') && pp.url().endsWith('/map'), `a tap shows the port ("${shown}")`);
       await shot(pp, 'map-phone.png', false);
+      const fit = await pp.evaluate(() => ({ right: document.getElementById('portmap').getBoundingClientRect().right,
+        width: window.innerWidth, over: document.documentElement.scrollWidth - window.innerWidth }));
+      check(fit.right <= fit.width && fit.over <= 1, `the map fits a phone (right edge ${fit.right} of ${fit.width})`);
       await Promise.all([pp.waitForURL(/\/ports\/22$/), pp.touchscreen.tap(tx, ty)]);
       check(true, 'a second tap opens /ports/22');
     } finally {

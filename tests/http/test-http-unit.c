@@ -219,13 +219,26 @@ static void test_routes(void **state)
         assert_int_equal(r.y, 20);
         route("/map/click?512,0", &r);
         assert_int_equal(r.status, 400);
-        route("/map/click", &r);
+        route("/map/click", &r); /* Enter on the map's link: no coordinates, sent to the form */
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP_CLICK);
+        assert_int_equal(r.x, -1);
+        route("/map/click?5", &r);
         assert_int_equal(r.status, 400);
         route("/map.png?local=1", &r);
         assert_int_equal(r.id, HTTP_ROUTE_MAP_PNG);
         assert_true(r.local);
+        assert_int_equal(r.proto, -1);
         route("/map.png", &r);
         assert_false(r.local);
+        route("/map.png?proto=udp", &r);
+        assert_int_equal(r.proto, PS_UDP);
+        route("/map?proto=tcp", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP);
+        assert_int_equal(r.proto, PS_TCP);
+        route("/map?proto=icmp", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.proto, -1);
         route("/metrics", &r);
         assert_int_equal(r.id, HTTP_ROUTE_METRICS);
         route("/healthz", &r);
@@ -378,6 +391,7 @@ static void test_map_png(void **state)
         assert_non_null(classes);
         classes[0] = HTTP_MAP_ASSIGNED;
         classes[65535] = HTTP_MAP_RESERVED;
+        classes[256 * 100 + 10] = HTTP_MAP_WIDE; /* hatched: x 20-21, y 200-201 */
         uint8_t *png = NULL;
         size_t len = 0;
         assert_int_equal(http_map_png(classes, &png, &len), 0);
@@ -410,6 +424,14 @@ static void test_map_png(void **state)
         assert_int_equal(raw[1 + 1], HTTP_MAP_ASSIGNED);     /* 2x2 pixels per port */
         assert_int_equal(raw[1 + 2], HTTP_MAP_UNASSIGNED);   /* port 1 */
         assert_int_equal(raw[511 * 513 + 512], HTTP_MAP_RESERVED); /* port 65535 */
+        /* A wide range is hatched, its top-left pixel (the one the page's script reads) kept. */
+        assert_int_equal(raw[200 * 513 + 1 + 20], HTTP_MAP_WIDE);      /* 20 + 200: 0 mod 4 */
+        assert_int_equal(raw[200 * 513 + 1 + 21], HTTP_MAP_UNOFFICIAL); /* 21 + 200: 1 mod 4 */
+        assert_int_equal(raw[201 * 513 + 1 + 21], HTTP_MAP_WIDE);
+        /* The lines where the user and dynamic ranges begin: an extra palette entry. */
+        assert_int_equal(raw[7 * 513 + 1 + 100], HTTP_NMAP_CLASSES);
+        assert_int_equal(raw[383 * 513 + 1 + 100], HTTP_NMAP_CLASSES);
+        assert_int_equal(raw[8 * 513 + 1 + 100], HTTP_MAP_UNASSIGNED);
         free(raw);
         free(png);
         free(classes);

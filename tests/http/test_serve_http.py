@@ -243,6 +243,14 @@ def test_basics(s):
     check(st == 200 and h.get("content-type") == "image/png" and body.startswith(b"\x89PNG"), "/map.png is a PNG")
     st, h, _ = s.get("/search?q=625")
     check(st == 303 and h.get("location") == "/ports/625", "searching a port number goes to its page")
+    st, h, _ = s.get("/map/click")
+    check(st == 303 and h.get("location") == "/map#goto", f"Enter on the map without a pointer goes to the form ({st})")
+    st, h, body = s.get("/map?proto=udp")
+    check(st == 200 and 'src="/map.png?proto=udp"' in body.decode() and 'aria-current="page">UDP' in body.decode(),
+          "/map?proto=udp shows the udp map, the toggle marks UDP")
+    check("connect-src 'self'" in h.get("content-security-policy", ""), "the map may ask the API for names (CSP)")
+    tcp_png, udp_png = s.get("/map.png")[2], s.get("/map.png?proto=udp")[2]
+    check(tcp_png != udp_png, "tcp and udp maps differ")
     st, h, _ = s.get("/map/click?100,3")
     check(st == 303 and h.get("location") == f"/ports/{1 * 256 + 50}", "a click on the map opens the port under it")
 
@@ -437,6 +445,39 @@ def test_port_explained(s):
     html = body.decode()
     ld = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
     check(ld and "<" not in ld[0] and json.loads(ld[0])["@type"] == "FAQPage", "JSON-LD escapes markup")
+
+
+def png_classes(png):
+    """The class of each port on a map PNG (the top-left pixel of its 2x2 cell), and the raw rows."""
+    import zlib
+    pos, idat = 8, b""
+    while pos < len(png):
+        n = int.from_bytes(png[pos:pos + 4], "big")
+        if png[pos + 4:pos + 8] == b"IDAT":
+            idat += png[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows = [raw[y * 513 + 1:(y + 1) * 513] for y in range(512)]
+    return [rows[(p // 256) * 2][(p % 256) * 2] for p in range(65536)], rows
+
+
+def test_map_wide():
+    """Wide knowledge ranges (RTP 10000-20000/udp) are hatched, on their protocol only."""
+    s = Server(knowledge=None)
+    try:
+        tcp, _ = png_classes(s.get("/map.png")[2])
+        udp, rows = png_classes(s.get("/map.png?proto=udp")[2])
+        wide_udp = sum(1 for p in range(10000, 20001) if udp[p] == 5)
+        wide_tcp = sum(1 for p in range(10000, 20001) if tcp[p] == 5)
+        check(wide_udp > 1000 and wide_tcp == 0, f"10000-20000: hatched on udp ({wide_udp}), not on tcp ({wide_tcp})")
+        p = next(p for p in range(10000, 20001) if udp[p] == 5)
+        x, y = (p % 256) * 2, (p // 256) * 2
+        check({rows[y][x], rows[y][x + 1], rows[y + 1][x], rows[y + 1][x + 1]} == {3, 5} or
+              {rows[y + 1][x], rows[y + 1][x + 1]} & {3}, f"port {p}: drawn as hatching, not fill")
+        check(sum(1 for c in udp if c == 3) < sum(1 for c in udp if c == 5), "most knowledge cells on udp are hatched")
+        check(sum(1 for c in tcp if c == 2) > 0 and sum(1 for c in udp if c == 2) > 0, "reserved ports are visible")
+    finally:
+        s.stop()
 
 
 def test_escaping(s):
@@ -948,6 +989,7 @@ def main():
         rc = s.stop()
         check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
     test_access_log_stderr()
+    test_map_wide()
     test_hostile_registry()
     test_feedback()
     test_slow_clients()
