@@ -150,7 +150,10 @@ static void parse_api_ports(struct http_route *r, const char *x, size_t n)
         r->form = HTTP_PORTS_ONE;
         const char *slash = memchr(x, '/', n);
         const char *dash = memchr(x, '-', n);
-        if (n > 0 && x[0] >= '0' && x[0] <= '9' && strspn(x, "0123456789") >= (slash ? (size_t)(slash - x) : dash ? (size_t)(dash - x) : n)) {
+        size_t digits = 0; /* x is not NUL-terminated: count within n */
+        while (digits < n && x[digits] >= '0' && x[digits] <= '9')
+                digits++;
+        if (digits > 0 && digits >= (slash ? (size_t)(slash - x) : dash ? (size_t)(dash - x) : n)) {
                 if (slash) {
                         char proto[8];
                         size_t pl = n - (size_t)(slash - x) - 1;
@@ -224,12 +227,16 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
         r->limit = 100;
         int n = http_query_get(query, qlen, "status", v, sizeof v);
         if (n != -ENOENT) {
-                enum registry_status st;
-                if (n <= 0 || registry_status_parse(v, &st) < 0 || st == REGISTRY_NOT_ASSIGNED) {
+                int st = n <= 0                        ? -1
+                         : strcmp(v, "assigned") == 0   ? REGISTRY_ASSIGNED
+                         : strcmp(v, "reserved") == 0   ? REGISTRY_RESERVED
+                         : strcmp(v, "unassigned") == 0 ? REGISTRY_UNASSIGNED
+                                                        : -1;
+                if (st < 0) {
                         set_error(r, 400, "status must be assigned, reserved or unassigned");
                         return;
                 }
-                r->status_filter = (int)st;
+                r->status_filter = st;
         }
         n = http_query_get(query, qlen, "range", v, sizeof v);
         if (n != -ENOENT) {
