@@ -52,8 +52,39 @@ json_t *http_api_source(const struct http_ctx *c)
         return o;
 }
 
+/* Empty strings become null, in place, at any depth: in the API an absent value is always null. */
+static int nulls(json_t *v)
+{
+        if (json_is_object(v)) {
+                void *it = json_object_iter(v);
+                while (it) {
+                        json_t *x = json_object_iter_value(it);
+                        if (json_is_string(x) && json_string_length(x) == 0) {
+                                if (json_object_iter_set_new(v, it, json_null()) < 0)
+                                        return -ENOMEM;
+                        } else if (nulls(x) < 0)
+                                return -ENOMEM;
+                        it = json_object_iter_next(v, it);
+                }
+        } else if (json_is_array(v)) {
+                for (size_t i = 0; i < json_array_size(v); i++) {
+                        json_t *x = json_array_get(v, i);
+                        if (json_is_string(x) && json_string_length(x) == 0) {
+                                if (json_array_set_new(v, i, json_null()) < 0)
+                                        return -ENOMEM;
+                        } else if (nulls(x) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
 json_t *http_api_scrub(const struct http_ctx *c, json_t *o)
 {
+        if (o && nulls(o) < 0) {
+                json_decref(o);
+                return NULL;
+        }
         if (o && json_is_object(o) && json_object_get(o, "registry") && set_new(o, "registry", http_api_source(c)) < 0) {
                 json_decref(o);
                 return NULL;
@@ -89,8 +120,10 @@ static json_t *frame(const struct http_ctx *c)
 static json_t *port_object(const struct http_ctx *c, uint16_t port, int proto)
 {
         json_t *o = portinfo_json(c->reg, c->know, port);
-        if (!o)
+        if (!o || nulls(o) < 0) {
+                json_decref(o);
                 return NULL;
+        }
         json_object_del(o, "registry");
         if (proto < 0)
                 return o;
@@ -188,6 +221,8 @@ json_t *http_api_service(const struct http_ctx *c, const char *name, int *ret_st
         bool ok = o && rows && set_new(o, "service", portinfo_string(name)) == 0;
         for (size_t i = 0; ok && i < n && i < 256; i++)
                 ok = json_array_append_new(rows, portinfo_row_json(c->reg, ids[i])) == 0;
+        if (ok)
+                ok = nulls(rows) == 0;
         if (ok)
                 ok = json_object_set(o, "rows", rows) == 0;
         json_decref(rows);
