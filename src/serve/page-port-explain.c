@@ -27,7 +27,7 @@ long page_nmap_rank(const struct registry *r, enum ps_proto proto, uint16_t port
         return rank;
 }
 
-/* How a status reads, per RFC 6335 (section 8.1: ports are Assigned, Unassigned or Reserved). */
+/* How a status reads: RFC 6335 gives every port one of three states, Assigned, Unassigned or Reserved. */
 static const char *status_meaning(enum registry_status s)
 {
         switch (s) {
