@@ -1,7 +1,8 @@
 /* portscope serve — the JSON API: the same objects the CLI prints (portinfo_json), searches and
  * listeners (the objects of `portscope listening --json`). Every object carries "registry":
- * portinfo_source_json(). */
+ * http_api_source(), which names files without their paths. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,6 @@
 #include "portscope/sockets.h"
 #include "portscope/verdict.h"
 
-json_t *http_api_port(const struct http_ctx *c, uint16_t port)
-{
-        return portinfo_json(c->reg, c->know, port);
-}
-
 static int set_new(json_t *o, const char *key, json_t *v)
 {
         if (!v)
@@ -23,10 +19,297 @@ static int set_new(json_t *o, const char *key, json_t *v)
         return json_object_set_new(o, key, v) == 0 ? 0 : -ENOMEM;
 }
 
+/* The last path component of path ("" stays ""). */
+static const char *base_name(const char *path)
+{
+        if (!path)
+                return "";
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+static json_t *str_or_null(const char *s)
+{
+        return s && s[0] ? portinfo_string(s) : json_null();
+}
+
+json_t *http_api_source(const struct http_ctx *c)
+{
+        /* The CLI's object names the files by path (portinfo_source_json); a server tells its
+         * clients only the file names: where its files live is none of their business. */
+        const struct registry_source *s = registry_source(c->reg);
+        json_t *o = json_object();
+        if (!o)
+                return NULL;
+        if (set_new(o, "source", str_or_null(base_name(s->path))) < 0 ||
+            set_new(o, "kind", portinfo_string(s->kind == REGISTRY_SOURCE_IANA_CSV ? "iana-csv" : "services")) < 0 ||
+            set_new(o, "date", str_or_null(s->date)) < 0 ||
+            set_new(o, "assignments_only", json_boolean(s->kind == REGISTRY_SOURCE_SERVICES)) < 0 ||
+            set_new(o, "observed_source", str_or_null(base_name(s->observed_path))) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* Empty strings become null, in place, at any depth: in the API an absent value is always null. */
+static int nulls(json_t *v)
+{
+        if (json_is_object(v)) {
+                void *it = json_object_iter(v);
+                while (it) {
+                        json_t *x = json_object_iter_value(it);
+                        if (json_is_string(x) && json_string_length(x) == 0) {
+                                if (json_object_iter_set_new(v, it, json_null()) < 0)
+                                        return -ENOMEM;
+                        } else if (nulls(x) < 0)
+                                return -ENOMEM;
+                        it = json_object_iter_next(v, it);
+                }
+        } else if (json_is_array(v)) {
+                for (size_t i = 0; i < json_array_size(v); i++) {
+                        json_t *x = json_array_get(v, i);
+                        if (json_is_string(x) && json_string_length(x) == 0) {
+                                if (json_array_set_new(v, i, json_null()) < 0)
+                                        return -ENOMEM;
+                        } else if (nulls(x) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+json_t *http_api_scrub(const struct http_ctx *c, json_t *o)
+{
+        if (o && nulls(o) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        if (o && json_is_object(o) && json_object_get(o, "registry") && set_new(o, "registry", http_api_source(c)) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_t *http_api_port(const struct http_ctx *c, uint16_t port)
+{
+        return http_api_scrub(c, portinfo_json(c->reg, c->know, port));
+}
+
 json_t *http_api_search(const struct http_ctx *c, const char *q)
 {
-        /* The same object as `portscope search --json --limit 100 Q`. */
-        return search_json(c->reg, c->know, q, 100);
+        /* The same object as `portscope search --json --limit 100 Q`, with the registry named
+         * by file name. */
+        return http_api_scrub(c, search_json(c->reg, c->know, q, 100));
+}
+
+/* {"api":1, ..., "registry":{...}}: the frame of every list answer. */
+static json_t *frame(const struct http_ctx *c)
+{
+        json_t *o = json_object();
+        if (o && (set_new(o, "api", json_integer(1)) < 0 || set_new(o, "registry", http_api_source(c)) < 0)) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* portinfo_json(port) without "registry" (the frame carries it), reduced to one protocol when
+ * proto >= 0. */
+static json_t *port_object(const struct http_ctx *c, uint16_t port, int proto)
+{
+        json_t *o = portinfo_json(c->reg, c->know, port);
+        if (!o || nulls(o) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        json_object_del(o, "registry");
+        if (proto < 0)
+                return o;
+        const char *keep = ps_proto_name((enum ps_proto)proto);
+        json_t *protos = json_object_get(o, "protocols");
+        if (json_is_object(protos)) {
+                json_t *one = json_object_get(protos, keep);
+                json_t *only = json_object();
+                if (!only || (one && json_object_set(only, keep, one) < 0) || json_object_set_new(o, "protocols", only) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+        }
+        json_t *obs = json_object_get(o, "observed");
+        for (size_t i = json_array_size(obs); i-- > 0;) {
+                const char *pn = json_string_value(json_object_get(json_array_get(obs, i), "protocol"));
+                if (!pn || strcmp(pn, keep) != 0)
+                        json_array_remove(obs, i);
+        }
+        if (json_object_set_new(o, "protocol", json_string(keep)) < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_t *http_api_ports(const struct http_ctx *c, const struct http_route *rt, int *ret_status)
+{
+        *ret_status = 500;
+        if (rt->form == HTTP_PORTS_PROTO) {
+                json_t *o = port_object(c, rt->port, rt->proto);
+                if (o && set_new(o, "registry", http_api_source(c)) < 0) {
+                        json_decref(o);
+                        return NULL;
+                }
+                if (o)
+                        *ret_status = 200;
+                return o;
+        }
+        /* A range, or the ports a service name is assigned: {"api","query","ports":[objects]}. */
+        uint8_t *want = calloc(65536, 1);
+        if (!want)
+                return NULL;
+        if (rt->form == HTTP_PORTS_RANGE) {
+                for (unsigned p = rt->port; p <= rt->port_hi; p++)
+                        want[p] = 1;
+        } else {
+                uint32_t ids[256];
+                size_t n = registry_by_name(c->reg, rt->name, ids, 256);
+                size_t hits = 0;
+                for (size_t i = 0; i < n && i < 256; i++) {
+                        struct registry_row row;
+                        if (registry_row(c->reg, ids[i], &row) < 0 || !row.has_port)
+                                continue;
+                        /* Named ranges (x11 6000-6063) are listed by their first port only. */
+                        want[row.port_lo] = 1;
+                        hits++;
+                }
+                if (hits == 0) {
+                        free(want);
+                        *ret_status = 404;
+                        return http_api_error(c, 404, "no port is assigned to this service name");
+                }
+        }
+        json_t *o = frame(c), *ports = json_array();
+        bool ok = o && ports;
+        if (ok && rt->form == HTTP_PORTS_NAME)
+                ok = set_new(o, "service", portinfo_string(rt->name)) == 0;
+        for (unsigned p = 0; ok && p < 65536; p++)
+                if (want[p])
+                        ok = json_array_append_new(ports, port_object(c, (uint16_t)p, -1)) == 0;
+        free(want);
+        if (ok)
+                ok = json_object_set(o, "ports", ports) == 0;
+        json_decref(ports);
+        if (!ok) {
+                json_decref(o);
+                return NULL;
+        }
+        *ret_status = 200;
+        return o;
+}
+
+json_t *http_api_service(const struct http_ctx *c, const char *name, int *ret_status)
+{
+        uint32_t ids[256];
+        size_t n = registry_by_name(c->reg, name, ids, 256);
+        const struct knowledge_service *ks = c->know ? knowledge_service(c->know, name) : NULL;
+        *ret_status = 500;
+        if (n == 0 && !ks) {
+                *ret_status = 404;
+                return http_api_error(c, 404, "no such service name in the registry");
+        }
+        json_t *o = frame(c), *rows = json_array();
+        bool ok = o && rows && set_new(o, "service", portinfo_string(name)) == 0;
+        for (size_t i = 0; ok && i < n && i < 256; i++)
+                ok = json_array_append_new(rows, portinfo_row_json(c->reg, ids[i])) == 0;
+        if (ok)
+                ok = nulls(rows) == 0;
+        if (ok)
+                ok = json_object_set(o, "rows", rows) == 0;
+        json_decref(rows);
+        if (ok) {
+                json_t *k = json_null();
+                if (ks) {
+                        json_t *servers = json_array();
+                        for (size_t i = 0; servers && i < ks->nservers; i++)
+                                json_array_append_new(servers, portinfo_string(ks->servers[i]));
+                        k = json_pack("{s:o, s:o}", "servers", servers ? servers : json_array(), "source",
+                                      ks->source && ks->source[0] ? portinfo_string(ks->source) : json_null());
+                }
+                ok = set_new(o, "knowledge", k) == 0;
+        }
+        if (!ok) {
+                json_decref(o);
+                return NULL;
+        }
+        *ret_status = 200;
+        return o;
+}
+
+json_t *http_api_ranges(const struct http_ctx *c)
+{
+        static const unsigned first[3] = { 0, 1024, 49152 }, last[3] = { 1023, 49151, 65535 };
+        json_t *o = frame(c), *ranges = json_array();
+        bool ok = o && ranges;
+        for (unsigned i = 0; ok && i < 3; i++) {
+                enum ps_range rg = (enum ps_range)i;
+                ok = json_array_append_new(ranges, json_pack("{s:s, s:i, s:i, s:s, s:o}", "name", ps_range_name(rg),
+                                                             "first", (int)first[i], "last", (int)last[i],
+                                                             "procedure", ps_range_procedure(rg), "rfc",
+                                                             json_string("RFC 6335, section 6"))) == 0;
+        }
+        if (ok)
+                ok = json_object_set(o, "ranges", ranges) == 0;
+        json_decref(ranges);
+        if (!ok) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_t *http_api_list(const struct http_ctx *c, const struct http_route *rt, int *ret_status)
+{
+        json_t *o = frame(c), *items = json_array();
+        bool ok = o && items;
+        unsigned long total = 0;
+        *ret_status = 500;
+        for (unsigned p = 0; ok && p < 65536; p++) {
+                if (rt->range >= 0 && (int)ps_range_of((uint16_t)p) != rt->range)
+                        continue;
+                for (unsigned pr = 0; ok && pr < PS_NPROTO; pr++) {
+                        if (rt->proto >= 0 && (int)pr != rt->proto)
+                                continue;
+                        enum registry_status st = registry_status(c->reg, (uint16_t)p, (enum ps_proto)pr);
+                        if (rt->status_filter >= 0 && (int)st != rt->status_filter)
+                                continue;
+                        if (rt->status_filter < 0 && rt->proto < 0 && st != REGISTRY_ASSIGNED && st != REGISTRY_RESERVED)
+                                continue; /* without filters: what is registered, not 200,000 gaps */
+                        total++;
+                        if (total <= rt->offset || total > (unsigned long)rt->offset + rt->limit)
+                                continue;
+                        uint32_t id;
+                        json_t *name = json_null();
+                        if (registry_covering(c->reg, (uint16_t)p, (enum ps_proto)pr, &id, 1) > 0) {
+                                struct registry_row row;
+                                if (registry_row(c->reg, id, &row) == 0 && row.service[0])
+                                        name = portinfo_string(row.service);
+                        }
+                        ok = json_array_append_new(items, json_pack("{s:i, s:s, s:s, s:o}", "port", (int)p, "protocol",
+                                                                    ps_proto_name((enum ps_proto)pr), "status",
+                                                                    registry_status_name(st), "name", name)) == 0;
+                }
+        }
+        if (ok)
+                ok = set_new(o, "total", json_integer((json_int_t)total)) == 0 &&
+                     set_new(o, "limit", json_integer(rt->limit)) == 0 &&
+                     set_new(o, "offset", json_integer(rt->offset)) == 0 && json_object_set(o, "items", items) == 0;
+        json_decref(items);
+        if (!ok) {
+                json_decref(o);
+                return NULL;
+        }
+        *ret_status = 200;
+        return o;
 }
 
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message)
@@ -34,7 +317,7 @@ json_t *http_api_error(const struct http_ctx *c, int status, const char *message
         json_t *err = json_pack("{s:i, s:s}", "status", status, "message", message);
         json_t *o = err ? json_pack("{s:o}", "error", err) : NULL;
         if (o && c && c->reg)
-                set_new(o, "registry", portinfo_source_json(c->reg));
+                set_new(o, "registry", http_api_source(c));
         return o;
 }
 
@@ -73,7 +356,8 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                 return;
         }
         l = report->sockets;
-        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\"><table id=\"listeners\"><thead><tr>"
+        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\">"
+                         "<table id=\"listeners\"><thead><tr>"
                          "<th scope=\"col\">Protocol</th><th scope=\"col\">Address</th><th scope=\"col\">Port</th>"
                          "<th scope=\"col\">Processes</th><th scope=\"col\">Verdict</th><th scope=\"col\">Why</th>"
                          "</tr></thead><tbody>");
@@ -135,6 +419,7 @@ json_t *http_api_listeners(const struct http_ctx *c, int *ret_status)
         verdict_report_free(report);
         json_t *o = r == 0 ? json_loadb(text, len, 0, NULL) : NULL;
         free(text);
+        o = http_api_scrub(c, o);
         if (o)
                 *ret_status = 200;
         return o;

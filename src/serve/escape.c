@@ -3,6 +3,7 @@
  * Every string that reaches a page from the registry, the knowledge file, a process or the
  * request goes through http_html_escape(): it is the one place where markup can leak in. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "serve-internal.h"
@@ -111,4 +112,38 @@ int http_url_decode(const char *s, size_t len, bool plus_space, char *out, size_
                 i += n;
         }
         return (int)o;
+}
+
+void http_date_of_day(const char *day, char *out, size_t outlen)
+{
+        static const char wd[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+        static const char mon[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        if (outlen)
+                out[0] = '\0';
+        if (!day || strlen(day) != 10 || day[4] != '-' || day[7] != '-')
+                return;
+        int v[3] = { 0, 0, 0 };
+        const int at[3] = { 0, 5, 8 }, len[3] = { 4, 2, 2 };
+        for (int f = 0; f < 3; f++)
+                for (int i = 0; i < len[f]; i++) {
+                        char ch = day[at[f] + i];
+                        if (ch < '0' || ch > '9')
+                                return;
+                        v[f] = v[f] * 10 + (ch - '0');
+                }
+        int y = v[0], m = v[1], d = v[2];
+        if (y < 1970 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+                return;
+        /* The weekday from the days since 1970-01-01 (a Thursday), counted in 400-year eras. */
+        int yy = m <= 2 ? y - 1 : y;
+        int era = yy / 400, yoe = yy - era * 400;
+        int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        long days = (long)era * 146097 + doe - 719468;
+        int w = (int)((days + 4) % 7);
+        int r = snprintf(out, outlen, "%s, %02d %s %04d 00:00:00 GMT", wd[w], d, mon[m - 1], y);
+        if (r < 0 || (size_t)r >= outlen)
+                out[0] = '\0';
 }

@@ -15,6 +15,7 @@ static const char *const class_names[HTTP_NMAP_CLASSES] = {
         [HTTP_MAP_RESERVED] = "reserved",
         [HTTP_MAP_UNOFFICIAL] = "unofficial use",
         [HTTP_MAP_LISTENING] = "listening here",
+        [HTTP_MAP_WIDE] = "inside a wide range of known use",
 };
 
 /* Chosen to be told apart with the common colour-vision deficiencies and against the page. */
@@ -24,7 +25,11 @@ static const uint32_t class_colors[HTTP_NMAP_CLASSES] = {
         [HTTP_MAP_RESERVED] = 0xd08c00,
         [HTTP_MAP_UNOFFICIAL] = 0x8e44ad,
         [HTTP_MAP_LISTENING] = 0xd62728,
+        [HTTP_MAP_WIDE] = 0xf1e6f6, /* light, hatched with HTTP_MAP_UNOFFICIAL's colour */
 };
+/* The extra palette entry: the lines at the range boundaries (1024, 49152). */
+#define BOUNDARY_INDEX HTTP_NMAP_CLASSES
+#define BOUNDARY_COLOR 0x1b1f24
 
 const char *http_map_class_name(enum http_map_class c)
 {
@@ -36,12 +41,14 @@ uint32_t http_map_color(enum http_map_class c)
         return (unsigned)c < HTTP_NMAP_CLASSES ? class_colors[c] : 0;
 }
 
-void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536])
+void http_map_classify_proto(const struct registry *r, const struct knowledge *k, int proto, uint8_t classes[65536])
 {
         for (unsigned port = 0; port < 65536; port++) {
                 uint8_t c = HTTP_MAP_UNASSIGNED;
                 bool reserved = false;
                 for (int p = 0; p < PS_NPROTO; p++) {
+                        if (proto >= 0 && p != proto)
+                                continue;
                         enum registry_status s = registry_status(r, (uint16_t)port, (enum ps_proto)p);
                         if (s == REGISTRY_ASSIGNED)
                                 c = HTTP_MAP_ASSIGNED;
@@ -50,14 +57,34 @@ void http_map_classify(const struct registry *r, const struct knowledge *k, uint
                 }
                 if (c == HTTP_MAP_UNASSIGNED && reserved)
                         c = HTTP_MAP_RESERVED;
-                if (c == HTTP_MAP_UNASSIGNED && k) {
-                        const struct knowledge_entry *e;
-                        if (knowledge_for_port(k, (uint16_t)port, PS_TCP, &e, 1) > 0 ||
-                            knowledge_for_port(k, (uint16_t)port, PS_UDP, &e, 1) > 0)
+                for (int p = PS_TCP; c == HTTP_MAP_UNASSIGNED && k && p <= PS_UDP; p++) {
+                        if (proto >= 0 && p != proto)
+                                continue;
+                        const struct knowledge_entry *e[16];
+                        size_t n = knowledge_for_port(k, (uint16_t)port, (enum ps_proto)p, e, 16);
+                        bool narrow = false, wide = false;
+                        for (size_t i = 0; i < n && i < 16; i++)
+                                for (size_t j = 0; j < e[i]->nports; j++) {
+                                        const struct ps_portspec *ps = &e[i]->ports[j];
+                                        if (ps->lo > port || port > ps->hi || !(ps->protos & PS_PROTO_BIT(p)))
+                                                continue;
+                                        if ((unsigned)(ps->hi - ps->lo) >= HTTP_MAP_WIDE_SPAN)
+                                                wide = true;
+                                        else
+                                                narrow = true;
+                                }
+                        if (narrow || (n > 0 && !wide))
                                 c = HTTP_MAP_UNOFFICIAL;
+                        else if (wide)
+                                c = HTTP_MAP_WIDE;
                 }
                 classes[port] = c;
         }
+}
+
+void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536])
+{
+        http_map_classify_proto(r, k, -1, classes);
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -94,7 +121,15 @@ int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len)
                 row[0] = 0; /* filter: none */
                 for (size_t x = 0; x < SIDE; x++) {
                         uint8_t c = classes[(y / SCALE) * 256 + x / SCALE];
-                        row[1 + x] = c < HTTP_NMAP_CLASSES ? c : 0;
+                        c = c < HTTP_NMAP_CLASSES ? c : 0;
+                        /* Wide ranges hatched: diagonal lines on pixels whose x + y is 1 mod 4,
+                         * never the top-left pixel of a port (the page's script reads that one). */
+                        if (c == HTTP_MAP_WIDE && (x + y) % 4 == 1)
+                                c = HTTP_MAP_UNOFFICIAL;
+                        /* The range boundaries: a line on the last pixel row above 1024 and 49152. */
+                        if (y == 2 * (1024 / 256) - 1 || y == 2 * (49152 / 256) - 1)
+                                c = BOUNDARY_INDEX;
+                        row[1 + x] = c;
                 }
         }
         uLongf zlen = compressBound((uLong)rawlen);
@@ -109,7 +144,7 @@ int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len)
                 free(z);
                 return -EIO;
         }
-        size_t cap = 8 + (12 + 13) + (12 + 3 * HTTP_NMAP_CLASSES) + (12 + zlen) + 12;
+        size_t cap = 8 + (12 + 13) + (12 + 3 * (HTTP_NMAP_CLASSES + 1)) + (12 + zlen) + 12;
         uint8_t *out = malloc(cap);
         if (!out) {
                 free(z);
@@ -128,11 +163,12 @@ int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len)
         ihdr[11] = 0; /* adaptive filtering */
         ihdr[12] = 0; /* no interlace */
         chunk(out, &pos, "IHDR", ihdr, sizeof ihdr);
-        uint8_t plte[3 * HTTP_NMAP_CLASSES];
-        for (int i = 0; i < HTTP_NMAP_CLASSES; i++) {
-                plte[3 * i] = (uint8_t)(class_colors[i] >> 16);
-                plte[3 * i + 1] = (uint8_t)(class_colors[i] >> 8);
-                plte[3 * i + 2] = (uint8_t)class_colors[i];
+        uint8_t plte[3 * (HTTP_NMAP_CLASSES + 1)];
+        for (int i = 0; i <= HTTP_NMAP_CLASSES; i++) {
+                uint32_t col = i < HTTP_NMAP_CLASSES ? class_colors[i] : BOUNDARY_COLOR;
+                plte[3 * i] = (uint8_t)(col >> 16);
+                plte[3 * i + 1] = (uint8_t)(col >> 8);
+                plte[3 * i + 2] = (uint8_t)col;
         }
         chunk(out, &pos, "PLTE", plte, sizeof plte);
         chunk(out, &pos, "IDAT", z, (uint32_t)zlen);

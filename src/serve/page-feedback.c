@@ -82,30 +82,59 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                 else if (n == 0)
                         P(b, "<p>No votes yet.</p>");
                 else {
-                        long ty = 0, tn = 0;
+                        long ty = 0, tn = 0, tm = 0;
                         for (size_t i = 0; i < n; i++) {
                                 ty += rows[i].yes;
                                 tn += rows[i].no;
+                                tm += rows[i].somewhat;
                         }
-                        http_buf_printf(b, "<p>%ld vote%s: %ld yes, %ld no.</p>", ty + tn, ty + tn == 1 ? "" : "s", ty,
-                                        tn);
-                        P(b, "<div class=\"scroll\"><table id=\"feedback-table\"><thead><tr><th scope=\"col\">Page</th>"
-                             "<th scope=\"col\">Yes</th><th scope=\"col\">No</th></tr></thead><tbody>");
+                        long all = ty + tn + tm;
+                        http_buf_printf(b, "<p>%ld vote%s: %ld helpful, %ld somewhat, %ld not helpful.</p>", all,
+                                        all == 1 ? "" : "s", ty, tm, tn);
+                        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Votes per page\">"
+                             "<table id=\"feedback-table\"><thead><tr><th scope=\"col\">Page</th>"
+                             "<th scope=\"col\">Helpful</th><th scope=\"col\">Somewhat</th><th scope=\"col\">Not "
+                             "helpful</th></tr></thead><tbody>");
                         for (size_t i = 0; i < n; i++) {
                                 P(b, "<tr><td><a href=\"");
                                 h(b, rows[i].page);
                                 P(b, "\">");
                                 h(b, rows[i].page);
-                                http_buf_printf(b, "</a></td><td class=\"yes\">%ld</td><td class=\"no\">%ld</td></tr>",
-                                                rows[i].yes, rows[i].no);
+                                http_buf_printf(b, "</a></td><td class=\"yes\">%ld</td><td class=\"somewhat\">%ld</td>"
+                                                   "<td class=\"no\">%ld</td></tr>",
+                                                rows[i].yes, rows[i].somewhat, rows[i].no);
                         }
                         P(b, "</tbody></table></div>");
                 }
                 free(rows);
+                static const char *const vote_name[HTTP_NVOTES] = { "not helpful", "somewhat", "helpful" };
+                struct http_feedback_note *notes = NULL;
+                size_t nn = 0;
+                P(b, "<h2 id=\"missing\">What was missing</h2>");
+                if (http_feedback_notes(c->feedback, 100, &notes, &nn) < 0)
+                        P(b, "<p>The notes could not be read.</p>");
+                else if (nn == 0)
+                        P(b, "<p>No notes yet.</p>");
+                else {
+                        P(b, "<ul id=\"feedback-notes\" class=\"notes\">");
+                        for (size_t i = 0; i < nn; i++) {
+                                P(b, "<li><a href=\"");
+                                h(b, notes[i].page);
+                                P(b, "\">");
+                                h(b, notes[i].page);
+                                P(b, "</a> (");
+                                h(b, vote_name[notes[i].vote]);
+                                P(b, "): <q>");
+                                h(b, notes[i].note);
+                                P(b, "</q></li>");
+                        }
+                        P(b, "</ul><p class=\"muted\">The newest 100 notes.</p>");
+                }
+                free(notes);
         }
         struct registry_stats rs;
         registry_stats(c->reg, &rs);
-        P(b, "<h2 id=\"registry\">The registry</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">"
+        P(b, "<h2 id=\"registry\">The registry</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">"
              "Protocol</th><th scope=\"col\">Assigned</th><th scope=\"col\">Reserved</th><th scope=\"col\">"
              "Unassigned</th></tr></thead><tbody>");
         for (int p = 0; p < PS_NPROTO; p++) {
@@ -125,15 +154,15 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
 
 int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b)
 {
-        long yes = 0, no = 0;
+        long n[HTTP_NVOTES] = { 0, 0, 0 };
         if (c->feedback)
-                http_feedback_counts(c->feedback, page, &yes, &no);
+                http_feedback_counts(c->feedback, page, n);
         page_begin(b, "Thank you", NULL);
         P(b, "<h1>Thank you</h1><p class=\"lead\" id=\"feedback-counts\">");
         h(b, page);
-        http_buf_printf(b, " now has <strong class=\"yes\">%ld</strong> “yes” and <strong class=\"no\">%ld</strong> "
-                           "“no”.</p>",
-                        yes, no);
+        http_buf_printf(b, " now has <strong class=\"yes\">%ld</strong> “helpful”, <strong class=\"somewhat\">%ld"
+                           "</strong> “somewhat” and <strong class=\"no\">%ld</strong> “not helpful”.</p>",
+                        n[HTTP_VOTE_YES], n[HTTP_VOTE_SOMEWHAT], n[HTTP_VOTE_NO]);
         P(b, "<p><a href=\"");
         h(b, page);
         P(b, "\">Back to the page</a> · <a href=\"/stats\">All votes</a></p>");

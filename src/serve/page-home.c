@@ -14,7 +14,7 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b)
         P(b, "<h1>What runs on that port?</h1><p class=\"lead\">Every one of the 65,536 ports: what the IANA "
              "registry says, what really runs there, how to check your machine and what to think when "
              "something listens.</p>"
-             "<form role=\"search\" action=\"/search\" method=\"get\"><p><label for=\"q\">Port number or service "
+             "<form role=\"search\" aria-label=\"Search ports and services\" action=\"/search\" method=\"get\"><p><label for=\"q\">Port number or service "
              "name</label><br><input id=\"q\" name=\"q\" type=\"search\" required maxlength=\"256\" "
              "placeholder=\"e.g. 625, ssh, postgres\"> <button class=\"primary\" type=\"submit\">Search</button>"
              "</p></form><h2>Often looked up</h2><ul class=\"legend\">");
@@ -43,7 +43,7 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b)
                 P(b, "</li>");
         }
         P(b, "</ul><h2>The map of all ports</h2>");
-        page_map_figure(c, b, false);
+        page_map_figure(c, b, false, PS_TCP);
         P(b, "<h2>Ranges</h2><ul>");
         for (int r = PS_RANGE_SYSTEM; r <= PS_RANGE_DYNAMIC; r++) {
                 P(b, "<li><a href=\"/ranges#");

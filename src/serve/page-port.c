@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "page-port.h"
 #include "pages.h"
 #include "portscope/port.h"
 #include "portscope/portinfo.h"
@@ -201,6 +202,16 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         size_t nrows = port_rows(c->reg, port, rows, PAGE_MAX_ROWS);
         const struct knowledge_entry *ke[32];
         size_t nke = port_knowledge(c->know, port, ke, 32);
+        page_knowledge_sort(ke, nke);
+        struct page_refs *refs = calloc(1, sizeof *refs);
+        if (!refs)
+                return -ENOMEM;
+        struct page_port_facts facts = {
+                .port = port, .rows = rows, .nrows = nrows, .ke = ke, .nke = nke,
+                .rank_tcp = page_nmap_rank(c->reg, PS_TCP, port), .rank_udp = page_nmap_rank(c->reg, PS_UDP, port),
+                .advice = portinfo_advice(c->reg, c->know, port, PS_TCP),
+        };
+        memcpy(facts.st, st, sizeof st);
 
         /* The one-line summary, also the page's description. */
         struct http_buf sum;
@@ -220,7 +231,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         if (!first_service)
                 http_buf_printf(&sum, "Port %u is %s in the IANA registry", (unsigned)port,
                                 registry_status_name(st[PS_TCP]));
-        if (nke)
+        /* Mainstream uses first (sorted above); malware history does not lead on an assigned port. */
+        if (nke && !(first_service && (ke[0]->kind == KNOWLEDGE_MALWARE || ke[0]->kind == KNOWLEDGE_MISUSE ||
+                                       ke[0]->kind == KNOWLEDGE_C2)))
                 http_buf_printf(&sum, "; also known for %s", ke[0]->name);
         http_buf_puts(&sum, ".");
 
@@ -238,59 +251,8 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 http_buf_printf(b, "<a rel=\"next\" href=\"/ports/%u\">Port %u →</a>", port + 1u, port + 1u);
         P(b, "</nav>");
 
-        /* Status per protocol */
-        P(b, "<h2 id=\"status\">Status by protocol</h2><div class=\"scroll\"><table><thead><tr><th scope=\"col\">"
-             "Protocol</th><th scope=\"col\">Status</th><th scope=\"col\">Services</th></tr></thead><tbody>");
-        for (int p = 0; p < PS_NPROTO; p++) {
-                P(b, "<tr><th scope=\"row\">");
-                h(b, ps_proto_name((enum ps_proto)p));
-                P(b, "</th><td>");
-                page_status_badge(b, st[p]);
-                P(b, "</td><td>");
-                uint32_t ids[PAGE_MAX_ROWS];
-                size_t m = registry_covering(c->reg, port, (enum ps_proto)p, ids, PAGE_MAX_ROWS);
-                if (m > PAGE_MAX_ROWS)
-                        m = PAGE_MAX_ROWS;
-                bool any = false;
-                for (size_t i = 0; i < m; i++) {
-                        struct registry_row row;
-                        if (registry_row(c->reg, ids[i], &row) < 0 || !row.service[0])
-                                continue;
-                        if (any)
-                                P(b, ", ");
-                        page_service_link(b, row.service);
-                        any = true;
-                }
-                if (!any)
-                        P(b, "<span class=\"muted\">—</span>");
-                P(b, "</td></tr>");
-        }
-        P(b, "</tbody></table></div>");
-
-        /* Range */
-        enum ps_range rg = ps_range_of(port);
-        P(b, "<h2 id=\"range\">Range</h2><p>Port ");
-        http_buf_printf(b, "%u", (unsigned)port);
-        P(b, " is in the <a href=\"/ranges#");
-        h(b, ps_range_name(rg));
-        P(b, "\">");
-        h(b, ps_range_name(rg));
-        P(b, " range</a> (");
-        h(b, ps_range_bounds(rg));
-        P(b, "). ");
-        h(b, ps_range_procedure(rg));
-        P(b, "</p>");
-
-        /* Registry rows */
-        P(b, "<h2 id=\"registry\">In the registry</h2>");
-        if (nrows == 0)
-                P(b, "<p>No row of the registry covers this port.</p>");
-        for (size_t i = 0; i < nrows; i++) {
-                struct registry_row row;
-                if (registry_row(c->reg, rows[i], &row) < 0)
-                        continue;
-                page_row_dl(c, b, &row);
-        }
+        page_port_explain(c, b, &facts, refs);
+        page_port_rows(c, b, &facts, refs);
 
         /* Unofficial uses */
         P(b, "<h2 id=\"unofficial\">Unofficial uses</h2>");
@@ -326,6 +288,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 if (e->source && e->source[0]) {
                         P(b, ". Source: ");
                         page_source_text(b, e->source);
+                        page_port_knowledge_refs(b, refs, e);
                 }
                 P(b, ".</p>");
         }
@@ -343,7 +306,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, " (it was not available to this server)");
                 P(b, ".</p>");
         } else {
-                P(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Protocol"
+                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Protocol"
                      "</th><th scope=\"col\">Open on</th><th scope=\"col\">Comment</th></tr></thead><tbody>");
                 for (size_t i = 0; i < nobs; i++) {
                         P(b, "<tr><td>");
@@ -413,6 +376,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         check_commands(b, info);
         security_note(c, b, port, info, st, ke, nke, rows, nrows);
         json_decref(info);
+        page_port_faq(c, b, &facts);
+        page_refs_print(b, refs);
+        free(refs);
         http_buf_printf(b, "<p class=\"muted\">This page as JSON: <a href=\"/api/v1/ports/%u\">/api/v1/ports/%u</a>"
                            " (the same object as <code>portscope info --json %u</code>).</p>",
                         (unsigned)port, (unsigned)port, (unsigned)port);

@@ -22,7 +22,7 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
         }
         size_t n = total > MAXHITS ? MAXHITS : (size_t)total;
         page_begin(b, q[0] ? "Search results" : "Search", NULL);
-        P(b, "<h1>Search</h1><form role=\"search\" action=\"/search\" method=\"get\"><p><label for=\"q\">Port "
+        P(b, "<h1>Search</h1><form role=\"search\" aria-label=\"Search ports and services\" action=\"/search\" method=\"get\"><p><label for=\"q\">Port "
              "number, service name or program</label><br><input id=\"q\" name=\"q\" type=\"search\" required "
              "maxlength=\"256\" value=\"");
         h(b, q);

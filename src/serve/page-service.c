@@ -32,7 +32,7 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
         if (n == 0)
                 P(b, "<p>No row of the registry has this name.</p>");
         else {
-                P(b, "<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Protocol"
+                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Protocol"
                      "</th><th scope=\"col\">Description</th><th scope=\"col\">Reference</th></tr></thead><tbody>");
                 for (size_t i = 0; i < n; i++) {
                         struct registry_row row;

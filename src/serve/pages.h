@@ -39,7 +39,8 @@ void page_status_badge(struct http_buf *b, enum registry_status s);
 void page_kind_badge(struct http_buf *b, enum knowledge_kind k);
 /* The CSS class of each map class's swatch. */
 extern const char *const page_class_css[HTTP_NMAP_CLASSES];
-/* The map image with its legend; local adds the overlay of this machine's listeners. */
-void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local);
+/* The map image of proto (PS_TCP, PS_UDP, or -1: any) with its axes and legend; local adds the
+ * overlay of this machine's listeners. */
+void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, int proto);
 /* One registry row as a heading and a definition list. */
 void page_row_dl(const struct http_ctx *c, struct http_buf *b, const struct registry_row *row);

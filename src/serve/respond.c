@@ -2,6 +2,7 @@
  * JSON bodies, error pages, the cached (shared) responses. */
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "server.h"
 #include "portscope/util.h"
@@ -20,12 +21,70 @@ void respond_etag(const void *data, size_t len, char out[20])
         snprintf(out, 20, "\"%016llx\"", (unsigned long long)ps_fnv1a(data, len));
 }
 
+#define GZIP_MIN 512 /* smaller bodies are sent as they are */
+
+/* body gzipped (malloc'd, caller frees) or NULL when it would not shrink or memory ran out. */
+static char *gzip_body(const char *body, size_t len, size_t *ret_len)
+{
+        if (len < GZIP_MIN || len > (size_t)UINT32_MAX)
+                return NULL;
+        z_stream z = { 0 };
+        if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16 /* gzip wrapper */, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+                return NULL;
+        uLong cap = deflateBound(&z, (uLong)len);
+        char *out = malloc(cap);
+        if (!out) {
+                deflateEnd(&z);
+                return NULL;
+        }
+        z.next_in = (Bytef *)(uintptr_t)body;
+        z.avail_in = (uInt)len;
+        z.next_out = (Bytef *)out;
+        z.avail_out = (uInt)cap;
+        int r = deflate(&z, Z_FINISH);
+        size_t n = z.total_out;
+        deflateEnd(&z);
+        if (r != Z_STREAM_END || n >= len) {
+                free(out);
+                return NULL;
+        }
+        *ret_len = n;
+        return out;
+}
+
+/* Whether the client takes gzip (Accept-Encoding names it without q=0). */
+static bool wants_gzip(struct MHD_Connection *conn)
+{
+        const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+        if (!ae)
+                return false;
+        const char *g = strstr(ae, "gzip");
+        if (!g)
+                return false;
+        const char *end = strchr(g, ',');
+        const char *q = strstr(g, "q=0");
+        if (q && (!end || q < end)) {
+                /* q=0, q=0.0, ... refuse it; q=0.5 accepts. */
+                for (q += 3; *q == '.' || *q == '0'; q++)
+                        ;
+                if (*q < '1' || *q > '9')
+                        return false;
+        }
+        return true;
+}
+
 /* Headers every response carries. */
 static void add_common(struct http_server *s, struct MHD_Response *r, const char *type)
 {
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+        if (type == RESPOND_JSON) {
+                /* The API is public data: any page may read it (GET only; no credentials). */
+                MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+                if (s->last_modified[0])
+                        MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, s->last_modified);
+        }
         if (strncmp(type, "text/html", 9) == 0) {
                 MHD_add_response_header(r, "Content-Security-Policy", s->csp);
                 MHD_add_response_header(r, "X-Frame-Options", "DENY");
@@ -58,10 +117,23 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
         }
         respond_etag(body, len, c->etag);
         c->size = len + sizeof *c + 512;
+        size_t gzlen = 0;
+        char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
         c->resp = respond_make(s, body, len, type, cache, c->etag);
         if (!c->resp) {
+                free(gz);
                 free(c);
                 return NULL;
+        }
+        if (gz) {
+                snprintf(c->etag_gz, sizeof c->etag_gz, "%.17s-gz\"", c->etag);
+                c->gz = respond_make(s, gz, gzlen, type, cache, c->etag_gz);
+                if (c->gz) {
+                        MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+                        MHD_add_response_header(c->gz, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+                        MHD_add_response_header(c->resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+                }
+                c->size += gzlen;
         }
         return c;
 }
@@ -71,6 +143,8 @@ void respond_cached_free(struct cached *c)
         if (!c)
                 return;
         MHD_destroy_response(c->resp);
+        if (c->gz)
+                MHD_destroy_response(c->gz);
         free(c);
 }
 
@@ -103,6 +177,11 @@ static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Co
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
                                struct cached *c, const char *cache)
 {
+        if (c->gz && wants_gzip(conn)) {
+                if (etag_matches(conn, c->etag_gz))
+                        return respond_not_modified(s, conn, c->etag_gz, cache);
+                return MHD_queue_response(conn, MHD_HTTP_OK, c->gz);
+        }
         if (etag_matches(conn, c->etag))
                 return respond_not_modified(s, conn, c->etag, cache);
         return MHD_queue_response(conn, MHD_HTTP_OK, c->resp);
@@ -112,18 +191,33 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
 enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status,
                              char *body, size_t len, const char *type, const char *cache)
 {
-        char etag[20];
+        char etag[24];
         bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
+        size_t gzlen = 0;
+        char *gz = type != RESPOND_PNG && wants_gzip(conn) ? gzip_body(body, len, &gzlen) : NULL;
         if (tagged) {
                 respond_etag(body, len, etag);
+                if (gz)
+                        memcpy(etag + 17, "-gz\"", 5);
                 if (etag_matches(conn, etag)) {
+                        free(gz);
                         free(body);
                         return respond_not_modified(s, conn, etag, cache);
                 }
         }
+        bool vary = type != RESPOND_PNG && len >= GZIP_MIN;
+        if (gz) {
+                free(body);
+                body = gz;
+                len = gzlen;
+        }
         struct MHD_Response *r = respond_make(s, body, len, type, cache, tagged ? etag : NULL);
         if (!r)
                 return MHD_NO;
+        if (gz)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+        if (vary)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
         enum MHD_Result ret = MHD_queue_response(conn, status, r);
         MHD_destroy_response(r);
         return ret;

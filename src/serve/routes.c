@@ -69,12 +69,28 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
 {
         if (!s->ctx.feedback)
                 return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "feedback is switched off on this server", false);
-        char page[512], helpful[8];
+        char page[512], vote_s[16], note[HTTP_NOTE_MAX + 1];
         int pn = http_query_get(rq->body, rq->body_len, "page", page, sizeof page);
-        int hn = http_query_get(rq->body, rq->body_len, "helpful", helpful, sizeof helpful);
-        if (pn <= 0 || hn <= 0 || (strcmp(helpful, "yes") != 0 && strcmp(helpful, "no") != 0))
+        /* vote=no|somewhat|yes; the older helpful=yes|no is still taken. */
+        int vn = http_query_get(rq->body, rq->body_len, "vote", vote_s, sizeof vote_s);
+        if (vn == -ENOENT)
+                vn = http_query_get(rq->body, rq->body_len, "helpful", vote_s, sizeof vote_s);
+        enum http_vote vote = HTTP_NVOTES;
+        if (vn > 0)
+                vote = strcmp(vote_s, "yes") == 0        ? HTTP_VOTE_YES
+                       : strcmp(vote_s, "somewhat") == 0 ? HTTP_VOTE_SOMEWHAT
+                       : strcmp(vote_s, "no") == 0       ? HTTP_VOTE_NO
+                                                         : HTTP_NVOTES;
+        if (pn <= 0 || vote == HTTP_NVOTES)
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
-                                     "expected a form with page=/PATH and helpful=yes or helpful=no", false);
+                                     "expected a form with page=/PATH and vote=no, vote=somewhat or vote=yes", false);
+        int nn = http_query_get(rq->body, rq->body_len, "note", note, sizeof note);
+        if (nn == -E2BIG)
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "the note is longer than 300 bytes", false);
+        if (nn < 0 && nn != -ENOENT)
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "the note is not valid UTF-8 text", false);
+        if (nn < 0)
+                note[0] = '\0';
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
@@ -109,7 +125,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 MHD_destroy_response(r);
                 return ret;
         }
-        if (http_feedback_vote(s->ctx.feedback, page, strcmp(helpful, "yes") == 0) < 0)
+        if (http_feedback_vote(s->ctx.feedback, page, vote, note) < 0)
                 return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
                                      "the vote could not be stored right now (the store is busy); please try again", false);
         atomic_fetch_add_explicit(&s->m.votes_total, 1, memory_order_relaxed);
@@ -206,22 +222,43 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         switch (rt->id) {
         case HTTP_ROUTE_PORT:
                 return serve_port(s, conn, rq, false);
-        case HTTP_ROUTE_API_PORT:
-                return serve_port(s, conn, rq, true);
+        case HTTP_ROUTE_API_PORT: {
+                if (rt->form == HTTP_PORTS_ONE)
+                        return serve_port(s, conn, rq, true);
+                int status = 500;
+                json_t *o = http_api_ports(&s->ctx, rt, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_SERVICE: {
+                int status = 500;
+                json_t *o = http_api_service(&s->ctx, rt->name, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_LIST: {
+                int status = 500;
+                json_t *o = http_api_list(&s->ctx, rt, &status);
+                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_RANGES:
+                return respond_json(s, conn, MHD_HTTP_OK, http_api_ranges(&s->ctx), RESPOND_CACHE_LONG);
         case HTTP_ROUTE_HOME:
         case HTTP_ROUTE_RANGES:
         case HTTP_ROUTE_HEALTHZ:
                 return respond_cached(s, conn, s->fixed[rt->id], rt->id == HTTP_ROUTE_HEALTHZ ? RESPOND_CACHE_NONE : RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
-                        return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                        return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp : s->fixed[rt->id],
+                                              RESPOND_CACHE_LONG);
                 http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_map(&s->ctx, true, &b), &b, RESPOND_CACHE_NONE);
+                return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
                 if (rt->local && s->ctx.show_local && host_is_local_literal(conn))
                         return serve_map_png_local(s, conn, rq);
-                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
+                                      RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP_CLICK: {
+                if (rt->x < 0)
+                        return respond_redirect(conn, MHD_HTTP_SEE_OTHER, "/map#goto");
                 char loc[32];
                 snprintf(loc, sizeof loc, "/ports/%d", (rt->y / 2) * 256 + rt->x / 2);
                 return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);

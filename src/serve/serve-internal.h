@@ -96,6 +96,9 @@ enum http_route_id {
         HTTP_ROUTE_API_PORT,
         HTTP_ROUTE_API_SEARCH,
         HTTP_ROUTE_API_LISTENERS,
+        HTTP_ROUTE_API_SERVICE,
+        HTTP_ROUTE_API_RANGES,
+        HTTP_ROUTE_API_LIST,
         HTTP_ROUTE_METRICS,
         HTTP_ROUTE_HEALTHZ,
         HTTP_NROUTES
@@ -106,17 +109,35 @@ const char *http_route_name(enum http_route_id id); /* a label for logs and metr
 #define HTTP_QUERY_MAX 256   /* longest decoded search query (longer: 400) */
 #define HTTP_NAME_MAX 128    /* longest decoded service name in /services/NAME */
 
+/* What /api/v1/ports/X names. */
+enum http_port_form {
+        HTTP_PORTS_ONE = 0, /* N */
+        HTTP_PORTS_PROTO,   /* N/PROTO */
+        HTTP_PORTS_RANGE,   /* A-B */
+        HTTP_PORTS_NAME,    /* a service name */
+};
+
+#define HTTP_API_RANGE_MAX 1024 /* most ports in one /api/v1/ports/A-B */
+#define HTTP_API_LIST_MAX 1000  /* largest limit of /api/v1/list */
+
 struct http_route {
         enum http_route_id id;
         bool api;                  /* errors are answered in JSON */
         int status;                /* 0, or the error status the target deserves (400, 404, 414) */
         const char *error;         /* static text explaining status, or NULL */
         uint16_t port;             /* PORT, API_PORT */
-        char name[HTTP_NAME_MAX];  /* SERVICE: decoded name */
+        uint16_t port_hi;          /* API_PORT: last port of A-B (= port otherwise) */
+        enum http_port_form form;  /* API_PORT */
+        int proto;                 /* API_PORT N/PROTO, API_LIST: enum ps_proto, -1 for any */
+        int status_filter;         /* API_LIST: enum registry_status, -1 for any */
+        int range;                 /* API_LIST: enum ps_range, -1 for any */
+        unsigned limit, offset;    /* API_LIST */
+        char name[HTTP_NAME_MAX];  /* SERVICE, API_SERVICE, API_PORT NAME: decoded name */
         char q[HTTP_QUERY_MAX + 1]; /* SEARCH, API_SEARCH: decoded q ("" when absent) */
         bool has_q;
         int x, y;                  /* MAP_CLICK: ISMAP coordinates, -1 when absent */
         bool local;                /* MAP_PNG: ?local=1 overlay */
+        /* MAP, MAP_PNG: ?proto=udp shows udp; tcp otherwise (proto stays -1 when not given) */
 };
 
 /* Parses a raw request target ("/ports/625?x=1", not yet percent-decoded) into ret. Always
@@ -127,6 +148,10 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret);
 /* Finds key in a raw query string ("a=1&b=2") and decodes its value into out (see
  * http_url_decode). Returns the decoded length, -ENOENT when absent, -EINVAL, -E2BIG. */
 int http_query_get(const char *query, size_t len, const char *key, char *out, size_t outlen);
+
+/* Writes day ("YYYY-MM-DD") as an HTTP-date at midnight GMT ("Fri, 10 Jan 2025 00:00:00 GMT")
+ * into out; out is "" when day is not such a date. */
+void http_date_of_day(const char *day, char *out, size_t outlen);
 
 /* ---- rate limiting ------------------------------------------------------------------------ */
 
@@ -152,11 +177,17 @@ enum http_map_class {
         HTTP_MAP_RESERVED = 2,
         HTTP_MAP_UNOFFICIAL = 3, /* unassigned, but the knowledge file knows a use */
         HTTP_MAP_LISTENING = 4,  /* overlay: something listens here on this machine */
+        HTTP_MAP_WIDE = 5,       /* unassigned, inside a wide range a known program may pick from (drawn hatched) */
         HTTP_NMAP_CLASSES
 };
 const char *http_map_class_name(enum http_map_class c);
 /* One class per port (tcp or udp assigned wins, then reserved, then knowledge). */
 void http_map_classify(const struct registry *r, const struct knowledge *k, uint8_t classes[65536]);
+/* The same for one protocol (proto: enum ps_proto, or -1 for any). A port that only a knowledge
+ * entry spanning more than HTTP_MAP_WIDE_SPAN ports explains (RTP's 10000-20000, Kubernetes
+ * NodePorts) is HTTP_MAP_WIDE, not HTTP_MAP_UNOFFICIAL. */
+#define HTTP_MAP_WIDE_SPAN 64
+void http_map_classify_proto(const struct registry *r, const struct knowledge *k, int proto, uint8_t classes[65536]);
 /* Encodes classes as a 512x512 palette PNG (2x2 pixels per port, row y holds ports
  * 256*y .. 256*y+255). Returns 0 and a malloc'd *ret, or -errno. */
 int http_map_png(const uint8_t classes[65536], uint8_t **ret, size_t *ret_len);
@@ -170,13 +201,25 @@ struct http_feedback;
  * one-line reason in err. Thread-safe once opened. */
 int http_feedback_open(const char *path, struct http_feedback **ret, char *err, size_t errlen);
 void http_feedback_close(struct http_feedback *f); /* accepts NULL */
-int http_feedback_vote(struct http_feedback *f, const char *page, bool helpful);
-/* Counts for one page (0 and 0 when it has none). */
-int http_feedback_counts(struct http_feedback *f, const char *page, long *ret_yes, long *ret_no);
+/* The three faces of "Was this page helpful?". */
+enum http_vote { HTTP_VOTE_NO = 0, HTTP_VOTE_SOMEWHAT = 1, HTTP_VOTE_YES = 2, HTTP_NVOTES };
+#define HTTP_NOTE_MAX 300    /* longest "what was missing?" note, in bytes */
+#define HTTP_NOTES_KEPT 1000 /* notes kept (the newest) */
+/* Counts a vote for page, and stores note (NULL or "": none) with it, in one transaction. */
+int http_feedback_vote(struct http_feedback *f, const char *page, enum http_vote vote, const char *note);
+/* Counts for one page by enum http_vote (all 0 when it has none). */
+int http_feedback_counts(struct http_feedback *f, const char *page, long ret_counts[HTTP_NVOTES]);
 struct http_feedback_row {
         char page[512];
-        long yes, no;
+        long yes, no, somewhat;
 };
+struct http_feedback_note {
+        char page[512];
+        enum http_vote vote;
+        char note[HTTP_NOTE_MAX + 1];
+};
+/* The newest notes first, at most max. *ret is malloc'd (caller frees). */
+int http_feedback_notes(struct http_feedback *f, size_t max, struct http_feedback_note **ret, size_t *ret_n);
 /* The pages with votes, most votes first, at most max. *ret is malloc'd (caller frees). */
 int http_feedback_list(struct http_feedback *f, size_t max, struct http_feedback_row **ret, size_t *ret_n);
 
@@ -200,7 +243,8 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b);
 int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b);
 int http_page_service(const struct http_ctx *c, const char *name, struct http_buf *b);
 int http_page_ranges(const struct http_ctx *c, struct http_buf *b);
-int http_page_map(const struct http_ctx *c, bool local, struct http_buf *b);
+/* proto: PS_TCP or PS_UDP, or -1 for any protocol (the overlay of local listeners uses it). */
+int http_page_map(const struct http_ctx *c, bool local, int proto, struct http_buf *b);
 int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b);
 int http_page_stats(const struct http_ctx *c, struct http_buf *b);
 int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b);
@@ -210,12 +254,24 @@ const char *http_page_style(void);
 const char *http_page_script(void);
 
 /* API objects (new references, NULL on OOM). */
+/* {"source","kind","date","assignments_only","observed_source"}: the registry's provenance as
+ * the CLI gives it, but files named by file name only, never by the server's path. */
+json_t *http_api_source(const struct http_ctx *c);
+/* Replaces o's "registry" member (when it has one) by http_api_source(); takes o, returns it, or
+ * NULL (o released) on OOM. */
+json_t *http_api_scrub(const struct http_ctx *c, json_t *o);
 json_t *http_api_port(const struct http_ctx *c, uint16_t port);
 json_t *http_api_search(const struct http_ctx *c, const char *q);
 /* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
  * cannot be listed (an API error object) or on OOM (NULL). */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);
 json_t *http_api_error(const struct http_ctx *c, int status, const char *message);
+/* /api/v1/ports/{N/PROTO|A-B|NAME} (N alone is http_api_port), /api/v1/services/NAME,
+ * /api/v1/list: set *ret_status (200, or 404 with an error object); NULL on OOM. */
+json_t *http_api_ports(const struct http_ctx *c, const struct http_route *rt, int *ret_status);
+json_t *http_api_service(const struct http_ctx *c, const char *name, int *ret_status);
+json_t *http_api_list(const struct http_ctx *c, const struct http_route *rt, int *ret_status);
+json_t *http_api_ranges(const struct http_ctx *c);
 /* Appends an HTML table of this machine's listeners (protocol, address, port, processes). */
 void http_local_table(const struct http_ctx *c, struct http_buf *b);
 /* Ports with a listener on this machine (tcp or udp); returns 0 or -errno. */

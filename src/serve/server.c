@@ -93,7 +93,26 @@ static struct cached *fixed_page(struct http_server *s, int (*fn)(const struct h
 
 static int page_map_plain(const struct http_ctx *c, struct http_buf *b)
 {
-        return http_page_map(c, false, b);
+        return http_page_map(c, false, PS_TCP, b);
+}
+
+static int page_map_udp(const struct http_ctx *c, struct http_buf *b)
+{
+        return http_page_map(c, false, PS_UDP, b);
+}
+
+/* The map image of one protocol, cached. */
+static struct cached *map_png_of(struct http_server *s, enum ps_proto proto)
+{
+        uint8_t *classes = malloc(65536);
+        if (!classes)
+                return NULL;
+        http_map_classify_proto(s->ctx.reg, s->ctx.know, (int)proto, classes);
+        uint8_t *png = NULL;
+        size_t len = 0;
+        int r = http_map_png(classes, &png, &len);
+        free(classes);
+        return r == 0 ? respond_cached_new(s, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_LONG) : NULL;
 }
 
 static void server_free(struct http_server *s)
@@ -106,6 +125,8 @@ static void server_free(struct http_server *s)
         }
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
+        respond_cached_free(s->map_udp);
+        respond_cached_free(s->map_udp_png);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
         http_feedback_close(s->ctx.feedback);
@@ -196,7 +217,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         http_sha256_base64(http_page_style(), strlen(http_page_style()), style_hash);
         http_sha256_base64(http_page_script(), strlen(http_page_script()), script_hash);
         r = snprintf(s->csp, sizeof s->csp,
-                     "default-src 'none'; img-src 'self' data:; style-src 'sha256-%s'; script-src 'sha256-%s'; "
+                     "default-src 'none'; img-src 'self' data:; connect-src 'self'; style-src 'sha256-%s'; script-src 'sha256-%s'; "
                      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
                      style_hash, script_hash);
         if (r < 0 || (size_t)r >= sizeof s->csp) {
@@ -205,18 +226,19 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 goto fail;
         }
 
+        http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
+
         s->fixed[HTTP_ROUTE_HOME] = fixed_page(s, http_page_home);
         s->fixed[HTTP_ROUTE_RANGES] = fixed_page(s, http_page_ranges);
         s->fixed[HTTP_ROUTE_MAP] = fixed_page(s, page_map_plain);
-        uint8_t *png = NULL;
-        size_t pnglen = 0;
-        if (http_map_png(s->classes, &png, &pnglen) == 0)
-                s->fixed[HTTP_ROUTE_MAP_PNG] = respond_cached_new(s, (char *)png, pnglen, RESPOND_PNG, RESPOND_CACHE_LONG);
+        s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
+        s->map_udp = fixed_page(s, page_map_udp);
+        s->map_udp_png = map_png_of(s, PS_UDP);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
         if (!s->fixed[HTTP_ROUTE_HOME] || !s->fixed[HTTP_ROUTE_RANGES] || !s->fixed[HTTP_ROUTE_MAP] ||
-            !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ]) {
+            !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp || !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");
                 goto fail;

@@ -56,7 +56,9 @@ struct req {
 
 struct cached {
         struct MHD_Response *resp;
+        struct MHD_Response *gz;      /* the same body gzipped, or NULL (not worth it, or no memory) */
         char etag[20];                /* "\"" 16 hex "\"" */
+        char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
         size_t size;
 };
 
@@ -88,6 +90,7 @@ struct http_server {
         uint16_t port;
         char url[80];
         char csp[256];
+        char last_modified[32];       /* the registry's date as an HTTP-date, "" when unknown */
         char note[600];
         unsigned request_timeout;
         struct access_log *log; /* NULL: no access log */
@@ -97,7 +100,8 @@ struct http_server {
         _Atomic(struct cached *) port_html[65536];
         _Atomic(struct cached *) port_json[65536];
         atomic_size_t cache_bytes;
-        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png, healthz */
+        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png (tcp), healthz */
+        struct cached *map_udp, *map_udp_png; /* /map?proto=udp, /map.png?proto=udp */
 
         pthread_mutex_t conn_lock;
         struct conn *conns;

@@ -23,6 +23,9 @@ static const char *const route_names[HTTP_NROUTES] = {
         [HTTP_ROUTE_API_PORT] = "api_port",
         [HTTP_ROUTE_API_SEARCH] = "api_search",
         [HTTP_ROUTE_API_LISTENERS] = "api_listeners",
+        [HTTP_ROUTE_API_SERVICE] = "api_service",
+        [HTTP_ROUTE_API_RANGES] = "api_ranges",
+        [HTTP_ROUTE_API_LIST] = "api_list",
         [HTTP_ROUTE_METRICS] = "metrics",
         [HTTP_ROUTE_HEALTHZ] = "healthz",
 };
@@ -117,9 +120,161 @@ static void parse_q(struct http_route *r, const char *query, size_t qlen)
                 r->q[0] = '\0';
 }
 
+/* A service name as the registry spells them (RFC 6335 5.1, with the '_' '.' '+' '*' that
+ * older rows carry): starts with a letter or digit. */
+static bool name_ok(const char *s)
+{
+        if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+                      *s == '_' || *s == '.' || *s == '+' || *s == '*'))
+                        return false;
+        return true;
+}
+
+/* Sets the route's error from parse_port's result; true when the port is good. */
+static bool port_or_error(struct http_route *r, int e)
+{
+        if (e == -ERANGE)
+                set_error(r, 404, "no such port: ports are numbered 0 to 65535");
+        else if (e < 0)
+                set_error(r, 400, "not a port: expected /api/v1/ports/N, N/PROTO, A-B or a service name");
+        return e == 0;
+}
+
+/* /api/v1/ports/X: X is N, N/PROTO, A-B or a service name. */
+static void parse_api_ports(struct http_route *r, const char *x, size_t n)
+{
+        r->id = HTTP_ROUTE_API_PORT;
+        r->form = HTTP_PORTS_ONE;
+        const char *slash = memchr(x, '/', n);
+        const char *dash = memchr(x, '-', n);
+        size_t digits = 0; /* x is not NUL-terminated: count within n */
+        while (digits < n && x[digits] >= '0' && x[digits] <= '9')
+                digits++;
+        if (digits > 0 && digits >= (slash ? (size_t)(slash - x) : dash ? (size_t)(dash - x) : n)) {
+                if (slash) {
+                        char proto[8];
+                        size_t pl = n - (size_t)(slash - x) - 1;
+                        enum ps_proto pr;
+                        if (!port_or_error(r, parse_port(x, (size_t)(slash - x), &r->port)))
+                                return;
+                        if (pl == 0 || pl >= sizeof proto) {
+                                set_error(r, 400, "expected a protocol after the slash: tcp, udp, sctp or dccp");
+                                return;
+                        }
+                        memcpy(proto, slash + 1, pl);
+                        proto[pl] = '\0';
+                        if (ps_proto_parse(proto, &pr) < 0) {
+                                set_error(r, 400, "unknown protocol: expected tcp, udp, sctp or dccp");
+                                return;
+                        }
+                        r->form = HTTP_PORTS_PROTO;
+                        r->proto = (int)pr;
+                        r->port_hi = r->port;
+                        return;
+                }
+                if (dash) {
+                        if (!port_or_error(r, parse_port(x, (size_t)(dash - x), &r->port)) ||
+                            !port_or_error(r, parse_port(dash + 1, n - (size_t)(dash - x) - 1, &r->port_hi)))
+                                return;
+                        if (r->port_hi < r->port)
+                                set_error(r, 400, "a port range A-B needs A <= B");
+                        else if ((unsigned)(r->port_hi - r->port) >= HTTP_API_RANGE_MAX)
+                                set_error(r, 400, "a port range holds at most 1024 ports");
+                        r->form = HTTP_PORTS_RANGE;
+                        return;
+                }
+                if (port_or_error(r, parse_port(x, n, &r->port)))
+                        r->port_hi = r->port;
+                return;
+        }
+        int dn = http_url_decode(x, n, false, r->name, sizeof r->name);
+        if (dn <= 0 || !name_ok(r->name)) {
+                r->name[0] = '\0';
+                port_or_error(r, -EINVAL);
+                return;
+        }
+        r->form = HTTP_PORTS_NAME;
+}
+
+/* An optional unsigned query parameter; false (and the route's error set) when malformed. */
+static bool query_uint(struct http_route *r, const char *query, size_t qlen, const char *key, unsigned max,
+                       unsigned *ret)
+{
+        char v[16];
+        int n = http_query_get(query, qlen, key, v, sizeof v);
+        if (n == -ENOENT)
+                return true;
+        unsigned long x = 0;
+        bool ok = n > 0 && n <= 9 && strspn(v, "0123456789") == (size_t)n;
+        for (int i = 0; ok && i < n; i++)
+                x = x * 10 + (unsigned long)(v[i] - '0');
+        if (!ok || x > max) {
+                set_error(r, 400, strcmp(key, "limit") == 0 ? "limit must be a number from 1 to 1000"
+                                                             : "offset must be a non-negative number below 1000000");
+                return false;
+        }
+        *ret = (unsigned)x;
+        return true;
+}
+
+static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
+{
+        char v[32];
+        r->id = HTTP_ROUTE_API_LIST;
+        r->limit = 100;
+        int n = http_query_get(query, qlen, "status", v, sizeof v);
+        if (n != -ENOENT) {
+                int st = n <= 0                        ? -1
+                         : strcmp(v, "assigned") == 0   ? REGISTRY_ASSIGNED
+                         : strcmp(v, "reserved") == 0   ? REGISTRY_RESERVED
+                         : strcmp(v, "unassigned") == 0 ? REGISTRY_UNASSIGNED
+                                                        : -1;
+                if (st < 0) {
+                        set_error(r, 400, "status must be assigned, reserved or unassigned");
+                        return;
+                }
+                r->status_filter = st;
+        }
+        n = http_query_get(query, qlen, "range", v, sizeof v);
+        if (n != -ENOENT) {
+                enum ps_range rg;
+                if (n <= 0 || ps_range_parse(v, &rg) < 0) {
+                        set_error(r, 400, "range must be system, user or dynamic");
+                        return;
+                }
+                r->range = (int)rg;
+        }
+        n = http_query_get(query, qlen, "proto", v, sizeof v);
+        if (n != -ENOENT) {
+                enum ps_proto pr;
+                if (n <= 0 || ps_proto_parse(v, &pr) < 0) {
+                        set_error(r, 400, "proto must be tcp, udp, sctp or dccp");
+                        return;
+                }
+                r->proto = (int)pr;
+        }
+        if (!query_uint(r, query, qlen, "limit", HTTP_API_LIST_MAX, &r->limit) ||
+            !query_uint(r, query, qlen, "offset", 999999, &r->offset))
+                return;
+        if (r->limit == 0)
+                set_error(r, 400, "limit must be a number from 1 to 1000");
+}
+
+/* ?proto=udp on the map; anything else is the default (tcp). */
+static void map_proto(struct http_route *r, const char *query, size_t qlen)
+{
+        char v[8];
+        if (http_query_get(query, qlen, "proto", v, sizeof v) > 0)
+                r->proto = strcmp(v, "udp") == 0 ? PS_UDP : strcmp(v, "tcp") == 0 ? PS_TCP : -1;
+}
+
 void http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
-        *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1 };
+        *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1, .proto = -1, .status_filter = -1,
+                                    .range = -1 };
         struct http_route *r = ret;
 
         if (len > HTTP_TARGET_MAX) {
@@ -140,12 +295,19 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 r->api = true;
                 if (has_prefix(p, plen, "/api/v1/ports/")) {
                         size_t off = strlen("/api/v1/ports/");
-                        r->id = HTTP_ROUTE_API_PORT;
-                        int e = parse_port(p + off, plen - off, &r->port);
-                        if (e == -ERANGE)
-                                set_error(r, 400, "port numbers range from 0 to 65535");
-                        else if (e < 0)
-                                set_error(r, 400, "not a port number: expected /api/v1/ports/N with N in 0..65535");
+                        parse_api_ports(r, p + off, plen - off);
+                } else if (has_prefix(p, plen, "/api/v1/services/")) {
+                        size_t off = strlen("/api/v1/services/");
+                        r->id = HTTP_ROUTE_API_SERVICE;
+                        int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
+                        if (n <= 0 || !name_ok(r->name)) {
+                                r->name[0] = '\0';
+                                set_error(r, 400, "not a service name: expected /api/v1/services/NAME");
+                        }
+                } else if (seg_eq(p, plen, "/api/v1/ranges")) {
+                        r->id = HTTP_ROUTE_API_RANGES;
+                } else if (seg_eq(p, plen, "/api/v1/list")) {
+                        parse_api_list(r, query, qlen);
                 } else if (seg_eq(p, plen, "/api/v1/search")) {
                         r->id = HTTP_ROUTE_API_SEARCH;
                         parse_q(r, query, qlen);
@@ -184,14 +346,21 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 r->id = HTTP_ROUTE_RANGES;
         } else if (seg_eq(p, plen, "/map")) {
                 r->id = HTTP_ROUTE_MAP;
+                map_proto(r, query, qlen);
         } else if (seg_eq(p, plen, "/map.png")) {
                 r->id = HTTP_ROUTE_MAP_PNG;
                 char v[8];
                 r->local = http_query_get(query, qlen, "local", v, sizeof v) > 0 && strcmp(v, "1") == 0;
+                map_proto(r, query, qlen);
         } else if (seg_eq(p, plen, "/map/click")) {
                 /* A server-side image map (<img ismap>) sends "?X,Y" in image pixels. */
                 r->id = HTTP_ROUTE_MAP_CLICK;
                 const char *comma = memchr(query, ',', qlen);
+                if (qlen == 0) {
+                        /* Enter on the map's link without a pointer: no coordinates. The
+                         * dispatcher sends it to the map's "type a port" form. */
+                        return;
+                }
                 if (comma) {
                         r->x = parse_coord(query, (size_t)(comma - query));
                         r->y = parse_coord(comma + 1, qlen - (size_t)(comma - query) - 1);

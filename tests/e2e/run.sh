@@ -15,7 +15,7 @@ skip() { echo "skipped: $*"; exit 77; }
 [ -n "$csv" ] && [ -f "$csv" ] || skip "the IANA CSV is not available (PORTSCOPE_TEST_IANA_DIR unset)"
 [ -x "$chromium" ] || skip "chromium is not installed (apt-get install chromium; see scripts/deps.d/serve.list)"
 command -v node >/dev/null || skip "node is not installed (apt-get install nodejs)"
-if [ ! -d "$here/node_modules/playwright-core" ]; then
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ]; then
   command -v npm >/dev/null || skip "npm is not installed (apt-get install npm)"
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2 || skip "npm ci failed (playwright-core not installable)"
 fi

@@ -8,6 +8,9 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const base = process.env.PORTSCOPE_URL.replace(/\/$/, '');
 const artifacts = process.env.PORTSCOPE_ARTIFACTS;
@@ -165,11 +168,22 @@ async function main() {
       check(resp.status() === 200, `/ports/${port} 200`);
       check((await page.textContent('h1')).trim() === `Port ${port}`, `/ports/${port} heading`);
       const sections = await page.$$eval('h2', (hs) => hs.map((h) => h.textContent));
-      for (const want of ['Status by protocol', 'Range', 'In the registry', 'Unofficial uses', 'Observed on the Internet',
-        'Nearby ports', 'How to check', 'If something is listening']) {
+      for (const want of ['In short', 'In the registry', 'Unofficial uses', 'Observed on the Internet',
+        'Nearby ports', 'How to check', 'If something is listening', 'Questions', 'References']) {
         check(sections.some((s) => s.includes(want)), `/ports/${port} has "${want}"`);
       }
-      check(await page.locator('table tbody tr').first().isVisible(), `/ports/${port} status table visible`);
+      // The explanation comes first: it starts on the first screen, and says whether nmap scans it.
+      const top = await page.locator('section.explain').boundingBox();
+      check(top && top.y < 700, `/ports/${port}: the explanation starts on the first screen (y=${top && top.y})`);
+      const explain = await page.textContent('section.explain');
+      check(/default TCP scan \(top 1,000 TCP ports\): (yes, rank|no)/.test(explain), `/ports/${port}: nmap's default scan`);
+      // All columns stay behind a toggle until asked for.
+      const allcols = page.locator('details.allcols');
+      check(!(await allcols.evaluate((d) => d.open)), `/ports/${port}: all columns closed at first`);
+      await allcols.locator('summary').click();
+      check(await allcols.evaluate((d) => d.open) && await allcols.locator('dl').first().isVisible(),
+        `/ports/${port}: "Show all columns" opens the full rows`);
+      await allcols.locator('summary').click();
       const checks = await page.$$eval('h3', (hs) => hs.map((h) => h.textContent));
       check(['Linux', 'macOS', 'Windows (PowerShell)'].every((w) => checks.includes(w)), `/ports/${port}: Linux, macOS, Windows`);
       await a11y(page, `/ports/${port}`);
@@ -197,6 +211,34 @@ async function main() {
     await Promise.all([page.waitForURL(/\/ports\/443$/), page.mouse.click(p.x, p.y)]);
     check(true, 'clicking the map opens /ports/443');
     check((await page.textContent('h1')).trim() === 'Port 443', 'port 443 page after the click');
+
+    // The map by keyboard: Tab reaches it with a visible ring, arrows move a cursor, Enter opens the port.
+    await page.goto(`${base}/map`);
+    await page.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+    await page.focus('#map-link');
+    const ringStyle = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    check(ringStyle !== 'none', `the focused map has a visible ring (${ringStyle})`);
+    for (const k of ['ArrowRight', 'ArrowRight', 'ArrowDown', 'ArrowDown', 'ArrowLeft']) await page.keyboard.press(k);
+    await page.waitForFunction(() => document.getElementById('map-info').textContent.includes('\u2014 assigned \u2014'), null,
+      { timeout: 5000 }).catch(() => {});
+    const kinfo = await page.textContent('#map-info');
+    check(kinfo.startsWith('Port 513/tcp'), `arrows move the cursor: right, right, down, down, left is port 513 ("${kinfo}")`);
+    check(await page.locator('#map-cursor').isVisible(), 'the cursor is drawn on the map');
+    await shot(page, 'map-keyboard.png', false);
+    await Promise.all([page.waitForURL(/\/ports\/513$/), page.keyboard.press('Enter')]);
+    check(true, 'Enter opens /ports/513');
+    // Hover names the service; the udp map is one click away.
+    await page.goto(`${base}/map`);
+    await page.waitForFunction(() => { const i = document.getElementById('portmap'); return i.complete && i.naturalWidth === 512; });
+    const mbox = await page.locator('#portmap').boundingBox();
+    await page.mouse.move(mbox.x + (22 % 256 + 0.5) * mbox.width / 256, mbox.y + 0.5 * mbox.height / 256);
+    await page.waitForFunction(() => document.getElementById('map-info').textContent.includes('ssh'), null, { timeout: 5000 })
+      .catch(() => {});
+    const sinfo = await page.textContent('#map-info');
+    check(sinfo.includes('ssh'), `hovering names the service ("${sinfo}")`);
+    await Promise.all([page.waitForURL(/\/map\?proto=udp$/), page.click('nav.toggle a[href="/map?proto=udp"]')]);
+    check((await page.getAttribute('#portmap', 'src')) === '/map.png?proto=udp', 'the toggle shows the udp map');
+    await shot(page, 'map-udp.png', false);
 
     // Feedback: click "Yes" and see the count change.
     const before = await feedbackCount(page, '/ports/250');
@@ -241,6 +283,9 @@ async function main() {
       const shown = await pp.textContent('#map-info');
       check(shown.startsWith('Port 22') && pp.url().endsWith('/map'), `a tap shows the port ("${shown}")`);
       await shot(pp, 'map-phone.png', false);
+      const fit = await pp.evaluate(() => ({ right: document.getElementById('portmap').getBoundingClientRect().right,
+        width: window.innerWidth, over: document.documentElement.scrollWidth - window.innerWidth }));
+      check(fit.right <= fit.width && fit.over <= 1, `the map fits a phone (right edge ${fit.right} of ${fit.width})`);
       await Promise.all([pp.waitForURL(/\/ports\/22$/), pp.touchscreen.tap(tx, ty)]);
       check(true, 'a second tap opens /ports/22');
     } finally {
@@ -259,9 +304,60 @@ async function main() {
         np.mouse.click(b.x + (port % 256) * 2 + 1, b.y + Math.floor(port / 256) * 2 + 1)]);
       check(np.url().endsWith(`/ports/${port}`), `without JavaScript a click on the map opens /ports/${port} (${np.url()})`);
       await np.goto(`${base}/ports/250`);
-      check(await np.locator('aside.feedback button').count() === 2, 'feedback works without JavaScript (a plain form)');
+      check(await np.locator('aside.feedback button[name="vote"]').count() === 3, 'three faces without JavaScript (a plain form)');
+      await np.fill('#fb-note', 'the <b>port</b> of my printer');
+      await Promise.all([np.waitForURL(/\/feedback\?page=/), np.click('aside.feedback button[value="somewhat"]')]);
+      check((await np.textContent('#feedback-counts')).includes('somewhat'), 'a vote with a note, without JavaScript');
+      await np.goto(`${base}/stats`);
+      check((await np.locator('#feedback-notes q').first().textContent()) === 'the <b>port</b> of my printer',
+        'the note is shown as text on /stats');
     } finally {
       await nojs.close();
+    }
+  }
+
+  // axe-core on every page family, at desktop and phone widths: no violations. The script is
+  // evaluated through the debugging protocol, so the page's CSP stays as it is.
+  for (const viewport of [{ width: 1280, height: 900 }, { width: 390, height: 844 }]) {
+    const { ctx: ax, page: ap } = await open({ viewport });
+    try {
+      for (const pth of ['/', '/search?q=ssh', '/search', '/ports/625', '/ports/80', '/ports/250', '/services/ssh', '/ranges',
+        '/map', '/stats', '/feedback?page=%2Fports%2F625', '/ports/70000']) {
+        expect404 = pth === '/ports/70000';
+        await ap.goto(`${base}${pth}`);
+        await ap.evaluate(axeSource);
+        const v = await ap.evaluate(async () => {
+          const r = await window.axe.run(document, { resultTypes: ['violations'] });
+          return r.violations.map((x) => `${x.id} (${x.impact}): ${x.nodes.slice(0, 2).map((n) => n.target.join(' ')).join(', ')}`);
+        });
+        check(v.length === 0, `axe at ${viewport.width}px on ${pth}: 0 violations (${v.join(' | ')})`);
+      }
+      expect404 = false;
+      // The focus ring stands out against the page: at least 3:1.
+      await ap.goto(`${base}/ports/625`);
+      await ap.keyboard.press('Tab');
+      await ap.keyboard.press('Tab');
+      const ring = await ap.evaluate(() => {
+        const el = document.activeElement;
+        const cs = getComputedStyle(el);
+        const lum = (c) => {
+          const m = c.match(/\d+(\.\d+)?/g).map(Number);
+          const f = (x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+          return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]);
+        };
+        let bg = null;
+        for (let n = el; n && !bg; n = n.parentElement) {
+          const b = getComputedStyle(n).backgroundColor;
+          if (b && !b.startsWith('rgba(0, 0, 0, 0)') && b !== 'transparent') bg = b;
+        }
+        const a = lum(cs.outlineColor);
+        const b = lum(bg || 'rgb(255, 255, 255)');
+        return { style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) };
+      });
+      check(ring.style !== 'none' && ring.width >= 2 && ring.ratio >= 3,
+        `${viewport.width}px: a visible focus ring with contrast ${ring.ratio.toFixed(2)}:1 (>= 3)`);
+    } finally {
+      await ax.close();
     }
   }
 

@@ -1,6 +1,6 @@
 /* libFuzzer target: request targets, query strings, percent-decoding and HTML escaping — every
  * byte a client controls before portscope serve decides what a request means.
- * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c
+ * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
  * name and query; escaped text never contains a raw markup character. */

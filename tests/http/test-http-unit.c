@@ -131,11 +131,54 @@ static void test_routes(void **state)
         assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
         assert_true(r.api);
         assert_int_equal(r.port, 22);
-        route("/api/v1/ports/99999", &r);
+        assert_int_equal(r.form, HTTP_PORTS_ONE);
+        route("/api/v1/ports/99999", &r); /* parsed, but no such port */
         assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
-        assert_int_equal(r.status, 400);
+        assert_int_equal(r.status, 404);
         assert_non_null(r.error);
-        route("/api/v1/ports/abc", &r);
+        route("/api/v1/ports/abc", &r); /* a service name: found or not at dispatch */
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_NAME);
+        assert_string_equal(r.name, "abc");
+        route("/api/v1/ports/a%3Cb", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22/udp", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_PROTO);
+        assert_int_equal(r.proto, PS_UDP);
+        route("/api/v1/ports/22/icmp", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22-25", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.form, HTTP_PORTS_RANGE);
+        assert_int_equal(r.port, 22);
+        assert_int_equal(r.port_hi, 25);
+        route("/api/v1/ports/25-22", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/0-1023", &r);
+        assert_int_equal(r.status, 0);
+        route("/api/v1/ports/0-1024", &r); /* 1025 ports: more than one answer holds */
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/22-", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/services/ssh", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_SERVICE);
+        assert_string_equal(r.name, "ssh");
+        route("/api/v1/ranges", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_RANGES);
+        route("/api/v1/list?status=reserved&range=system&proto=udp&limit=10&offset=20", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_API_LIST);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.status_filter, REGISTRY_RESERVED);
+        assert_int_equal(r.range, PS_RANGE_SYSTEM);
+        assert_int_equal(r.proto, PS_UDP);
+        assert_int_equal(r.limit, 10);
+        assert_int_equal(r.offset, 20);
+        route("/api/v1/list", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.limit, 100);
+        assert_int_equal(r.proto, -1);
+        route("/api/v1/list?limit=abc", &r);
         assert_int_equal(r.status, 400);
         route("/api/v1/search?q=ssh+server", &r);
         assert_int_equal(r.id, HTTP_ROUTE_API_SEARCH);
@@ -176,13 +219,26 @@ static void test_routes(void **state)
         assert_int_equal(r.y, 20);
         route("/map/click?512,0", &r);
         assert_int_equal(r.status, 400);
-        route("/map/click", &r);
+        route("/map/click", &r); /* Enter on the map's link: no coordinates, sent to the form */
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP_CLICK);
+        assert_int_equal(r.x, -1);
+        route("/map/click?5", &r);
         assert_int_equal(r.status, 400);
         route("/map.png?local=1", &r);
         assert_int_equal(r.id, HTTP_ROUTE_MAP_PNG);
         assert_true(r.local);
+        assert_int_equal(r.proto, -1);
         route("/map.png", &r);
         assert_false(r.local);
+        route("/map.png?proto=udp", &r);
+        assert_int_equal(r.proto, PS_UDP);
+        route("/map?proto=tcp", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_MAP);
+        assert_int_equal(r.proto, PS_TCP);
+        route("/map?proto=icmp", &r);
+        assert_int_equal(r.status, 0);
+        assert_int_equal(r.proto, -1);
         route("/metrics", &r);
         assert_int_equal(r.id, HTTP_ROUTE_METRICS);
         route("/healthz", &r);
@@ -291,6 +347,28 @@ static void test_buf(void **state)
         free(s);
 }
 
+static void test_http_date(void **state)
+{
+        (void)state;
+        char d[32];
+        http_date_of_day("2026-02-27", d, sizeof d);
+        assert_string_equal(d, "Fri, 27 Feb 2026 00:00:00 GMT");
+        http_date_of_day("2024-04-30", d, sizeof d);
+        assert_string_equal(d, "Tue, 30 Apr 2024 00:00:00 GMT");
+        http_date_of_day("2000-03-01", d, sizeof d);
+        assert_string_equal(d, "Wed, 01 Mar 2000 00:00:00 GMT");
+        http_date_of_day("1970-01-01", d, sizeof d);
+        assert_string_equal(d, "Thu, 01 Jan 1970 00:00:00 GMT");
+        for (const char *const *bad = (const char *const[]){ "", "2024-13-01", "2024-02-30", "24-01-01", "2024-01-0x",
+                                                              "1969-12-31", "2024/01/01", NULL };
+             *bad; bad++) {
+                http_date_of_day(*bad, d, sizeof d);
+                assert_string_equal(d, "");
+        }
+        http_date_of_day("2024-04-30", d, 8); /* too small: nothing rather than a cut date */
+        assert_string_equal(d, "");
+}
+
 static void test_sha256(void **state)
 {
         (void)state;
@@ -313,6 +391,7 @@ static void test_map_png(void **state)
         assert_non_null(classes);
         classes[0] = HTTP_MAP_ASSIGNED;
         classes[65535] = HTTP_MAP_RESERVED;
+        classes[256 * 100 + 10] = HTTP_MAP_WIDE; /* hatched: x 20-21, y 200-201 */
         uint8_t *png = NULL;
         size_t len = 0;
         assert_int_equal(http_map_png(classes, &png, &len), 0);
@@ -345,6 +424,14 @@ static void test_map_png(void **state)
         assert_int_equal(raw[1 + 1], HTTP_MAP_ASSIGNED);     /* 2x2 pixels per port */
         assert_int_equal(raw[1 + 2], HTTP_MAP_UNASSIGNED);   /* port 1 */
         assert_int_equal(raw[511 * 513 + 512], HTTP_MAP_RESERVED); /* port 65535 */
+        /* A wide range is hatched, its top-left pixel (the one the page's script reads) kept. */
+        assert_int_equal(raw[200 * 513 + 1 + 20], HTTP_MAP_WIDE);      /* 20 + 200: 0 mod 4 */
+        assert_int_equal(raw[200 * 513 + 1 + 21], HTTP_MAP_UNOFFICIAL); /* 21 + 200: 1 mod 4 */
+        assert_int_equal(raw[201 * 513 + 1 + 21], HTTP_MAP_WIDE);
+        /* The lines where the user and dynamic ranges begin: an extra palette entry. */
+        assert_int_equal(raw[7 * 513 + 1 + 100], HTTP_NMAP_CLASSES);
+        assert_int_equal(raw[383 * 513 + 1 + 100], HTTP_NMAP_CLASSES);
+        assert_int_equal(raw[8 * 513 + 1 + 100], HTTP_MAP_UNASSIGNED);
         free(raw);
         free(png);
         free(classes);
@@ -357,7 +444,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
                 cmocka_unit_test(test_routes),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
-                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_map_png),
+                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,6 +155,15 @@ def cli_json(*args):
     return json.loads(out)
 
 
+def empty_to_null(v):
+    """The API's spelling of the CLI's JSON: an absent value is null, never ""."""
+    if isinstance(v, dict):
+        return {k: empty_to_null(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [empty_to_null(x) for x in v]
+    return None if v == "" else v
+
+
 def test_basics(s):
     st, h, body = s.get("/healthz")
     check(st == 200 and body == b"ok\n", f"/healthz 200 ok ({st} {body!r})")
@@ -168,7 +177,12 @@ def test_basics(s):
     check(obj.get("port") == 625 and "protocols" in obj and "registry" in obj, "port object has port, protocols, registry")
     cli = cli_json("info", "--json-object", "--registry", CSV, "--knowledge", KNOWLEDGE, "625")
     if cli is not None:
-        check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        # The same object, but the server names its registry by file name, the CLI by path.
+        reg = obj.pop("registry")
+        cli_reg = cli.pop("registry")
+        check(obj == empty_to_null(cli), "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        check(reg["source"] == os.path.basename(cli_reg["source"]) and reg["date"] == cli_reg["date"]
+              and reg["kind"] == cli_reg["kind"], f"the API names the registry by file name and date ({reg})")
     # Conditional requests
     st2, h2, body2 = s.get("/api/v1/ports/625", headers={"If-None-Match": h["etag"]})
     check(st2 == 304 and body2 == b"", f"If-None-Match gives 304 with no body ({st2})")
@@ -183,8 +197,15 @@ def test_basics(s):
         check(st == 200 and json.loads(body)["port"] == port, f"/api/v1/ports/{port}")
 
     # JSON errors
-    for path, want in (("/api/v1/ports/65536", 400), ("/api/v1/ports/abc", 400), ("/api/v1/ports/", 400),
-                       ("/api/v1/ports/-1", 400), ("/api/v1/nope", 404), ("/api/v2/ports/1", 404),
+    for path, want in (("/api/v1/ports/65536", 404), ("/api/v1/ports/99999", 404), ("/api/v1/ports/a%zz", 400),
+                       ("/api/v1/ports/", 400), ("/api/v1/ports/-1", 400), ("/api/v1/ports/no-such-service-xyz", 404),
+                       ("/api/v1/ports/22/xyz", 400), ("/api/v1/ports/22/", 400), ("/api/v1/ports/25-22", 400),
+                       ("/api/v1/ports/1-5000", 400), ("/api/v1/ports/22-70000", 404),
+                       ("/api/v1/services/no-such-service-xyz", 404), ("/api/v1/services/%3Cb%3E", 400),
+                       ("/api/v1/list?status=maybe", 400), ("/api/v1/list?range=huge", 400),
+                       ("/api/v1/list?proto=icmp", 400), ("/api/v1/list?limit=0", 400), ("/api/v1/list?limit=1001", 400),
+                       ("/api/v1/list?offset=-1", 400), ("/api/v1/ranges/x", 404),
+                       ("/api/v1/nope", 404), ("/api/v2/ports/1", 404),
                        ("/api/v1/search", 400), ("/api/v1/search?q=", 400), ("/api/v1/search?q=%zz", 400),
                        ("/api/v1/listeners", 404)):
         st, h, body = s.get(path)
@@ -202,7 +223,9 @@ def test_basics(s):
     check(obj.get("query") == "ssh" and obj.get("results"), "search has results")
     cli = cli_json("search", "--json", "--limit", "100", "--registry", CSV, "--knowledge", KNOWLEDGE, "ssh")
     if cli is not None:
-        check(obj == cli, "/api/v1/search is the same object as `portscope search --json --limit 100`")
+        obj.pop("registry")
+        cli.pop("registry")
+        check(obj == empty_to_null(cli), "/api/v1/search is the same object as `portscope search --json --limit 100`")
 
     st, h, body = s.get("/metrics")
     check(st == 200 and h.get("content-type", "").startswith("text/plain; version=0.0.4"), "/metrics content type")
@@ -227,6 +250,14 @@ def test_basics(s):
     check(st == 200 and h.get("content-type") == "image/png" and body.startswith(b"\x89PNG"), "/map.png is a PNG")
     st, h, _ = s.get("/search?q=625")
     check(st == 303 and h.get("location") == "/ports/625", "searching a port number goes to its page")
+    st, h, _ = s.get("/map/click")
+    check(st == 303 and h.get("location") == "/map#goto", f"Enter on the map without a pointer goes to the form ({st})")
+    st, h, body = s.get("/map?proto=udp")
+    check(st == 200 and 'src="/map.png?proto=udp"' in body.decode() and 'aria-current="page">UDP' in body.decode(),
+          "/map?proto=udp shows the udp map, the toggle marks UDP")
+    check("connect-src 'self'" in h.get("content-security-policy", ""), "the map may ask the API for names (CSP)")
+    tcp_png, udp_png = s.get("/map.png")[2], s.get("/map.png?proto=udp")[2]
+    check(tcp_png != udp_png, "tcp and udp maps differ")
     st, h, _ = s.get("/map/click?100,3")
     check(st == 303 and h.get("location") == f"/ports/{1 * 256 + 50}", "a click on the map opens the port under it")
 
@@ -247,6 +278,217 @@ def test_basics(s):
         check(st == 405 and "GET" in h.get("allow", ""), f"{method} {path} is 405 with Allow ({st})")
     st, h, body = s.get("/api/v1/ports/1", method="DELETE")
     check(st == 405 and h.get("content-type") == "application/json", "API 405 is JSON")
+
+
+def walk_strings(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from walk_strings(k)
+            yield from walk_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk_strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def test_no_paths(s):
+    """A server never tells its clients where its files are: not the registry's, not the
+    knowledge file's, not nmap-services'."""
+    secrets = [os.path.dirname(os.path.abspath(CSV)), TMP, os.path.dirname(KNOWLEDGE)]
+    base = os.path.basename(CSV)
+    for p in ("/api/v1/ports/625", "/api/v1/ports/22/tcp", "/api/v1/ports/22-23", "/api/v1/ports/ssh",
+              "/api/v1/services/ssh", "/api/v1/ranges", "/api/v1/list?limit=2", "/api/v1/search?q=ssh",
+              "/api/v1/ports/99999", "/api/v1/nope"):
+        st, h, body = s.get(p)
+        text = body.decode()
+        leaked = [x for x in secrets if x in text]
+        check(not leaked, f"{p} names no server path ({leaked})")
+        reg = json.loads(body).get("registry")
+        check(isinstance(reg, dict) and reg.get("source") == base and "/" not in reg.get("source", "/")
+              and isinstance(reg.get("date"), str) and len(reg["date"]) == 10,
+              f"{p}: registry.source is the file name {base!r} with a date ({reg})")
+        obs = reg.get("observed_source") if isinstance(reg, dict) else None
+        check(obs is None or "/" not in obs, f"{p}: observed_source is a file name or null ({obs!r})")
+    for p in ("/", "/ports/625", "/ports/3025", "/services/ssh", "/ranges", "/map", "/stats", "/search?q=ssh",
+              "/nope"):
+        st, h, body = s.get(p)
+        text = body.decode()
+        leaked = [x for x in secrets if x in text]
+        check(not leaked, f"{p} names no server path ({leaked})")
+        check(base in text, f"{p} names the registry file {base!r}")
+
+
+def test_api(s):
+    for p in ("/api/v1/ports/22/tcp", "/api/v1/ports/ssh", "/api/v1/ports/22-25", "/api/v1/services/ssh",
+              "/api/v1/ranges", "/api/v1/list"):
+        st, h, body = s.get(p)
+        check(st == 200 and h.get("content-type") == "application/json", f"{p} 200 JSON ({st})")
+        check(h.get("access-control-allow-origin") == "*", f"{p} allows any origin (CORS)")
+        check(re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} 00:00:00 GMT", h.get("last-modified", "")) is not None,
+              f"{p} has Last-Modified from the registry date ({h.get('last-modified')})")
+    st, h, body = s.get("/api/v1/ports/625")
+    reg = json.loads(body)["registry"]
+    y, m, d = reg["date"].split("-")
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    check(f"{d} {months[int(m) - 1]} {y}" in h.get("last-modified", ""), f"Last-Modified is the registry's date {reg['date']}")
+    st, h, body = s.get("/api/v1/ports/99999")
+    check(h.get("access-control-allow-origin") == "*", "errors carry CORS too")
+    for p in ("/api/v1/ports/625", "/api/v1/ports/80/tcp", "/api/v1/ports/22-25", "/api/v1/ports/ssh",
+              "/api/v1/services/ssh", "/api/v1/search?q=ssh", "/api/v1/list?limit=50"):
+        empties = [x for x in walk_strings(json.loads(s.get(p)[2])) if x == ""]
+        check(not empties, f"{p}: absent values are null, never \"\" ({len(empties)})")
+
+    st, _, body = s.get("/api/v1/ports/22/udp")
+    o = json.loads(body)
+    check(o["port"] == 22 and o["protocol"] == "udp" and list(o["protocols"]) == ["udp"]
+          and all(x["protocol"] == "udp" for x in o["observed"]), "22/udp: only the udp protocol and observations")
+    st, _, body = s.get("/api/v1/ports/22-25")
+    o = json.loads(body)
+    check([x["port"] for x in o["ports"]] == [22, 23, 24, 25] and "registry" in o
+          and all("registry" not in x for x in o["ports"]), "22-25: four port objects, one registry")
+    st, _, body = s.get("/api/v1/ports/SSH")
+    o = json.loads(body)
+    check(st == 200 and [x["port"] for x in o["ports"]] == [22], f"a service name gives its ports ({st})")
+    st, _, body = s.get("/api/v1/services/ssh")
+    o = json.loads(body)
+    check(o["service"] == "ssh" and {r["protocol"] for r in o["rows"]} >= {"tcp", "udp"}
+          and all(r["name"].lower() == "ssh" for r in o["rows"]), "services/ssh: its registry rows")
+    check(isinstance(o["knowledge"], dict) and isinstance(o["knowledge"]["servers"], list),
+          "services/ssh: the knowledge file's servers")
+    st, _, body = s.get("/api/v1/ranges")
+    o = json.loads(body)
+    check([(r["name"], r["first"], r["last"]) for r in o["ranges"]]
+          == [("system", 0, 1023), ("user", 1024, 49151), ("dynamic", 49152, 65535)], "ranges: the three of RFC 6335")
+
+    # Paging: pages of a filtered list concatenate to the whole list.
+    st, _, body = s.get("/api/v1/list?status=reserved&range=system&proto=tcp&limit=1000")
+    whole = json.loads(body)
+    check(whole["total"] == len(whole["items"]) and whole["total"] > 0
+          and all(x["status"] == "reserved" and x["protocol"] == "tcp" and x["port"] < 1024 for x in whole["items"]),
+          f"list filters by status, range and proto ({whole['total']})")
+    got = []
+    for off in range(0, whole["total"], 7):
+        st, _, body = s.get(f"/api/v1/list?status=reserved&range=system&proto=tcp&limit=7&offset={off}")
+        page = json.loads(body)
+        check(page["limit"] == 7 and page["offset"] == off and page["total"] == whole["total"], f"page at {off}")
+        got += page["items"]
+    check(got == whole["items"], "pages of 7 add up to the whole list")
+    check(all(x["name"] is None or isinstance(x["name"], str) for x in whole["items"]), "name is a string or null")
+    st, _, body = s.get("/api/v1/list?status=assigned&proto=tcp&limit=5&offset=0")
+    items = json.loads(body)["items"]
+    check(all(isinstance(x["port"], int) and isinstance(x["name"], str) for x in items), "assigned items have names")
+
+    # gzip when asked, the same bytes once inflated, and never when not asked.
+    import gzip
+    for p in ("/api/v1/ports/625", "/ports/625", "/api/v1/ports/22-25", "/api/v1/list?limit=50"):
+        st, h, plain = s.get(p)
+        st2, h2, packed = s.get(p, headers={"Accept-Encoding": "gzip, deflate"})
+        check(h2.get("content-encoding") == "gzip" and gzip.decompress(packed) == plain and len(packed) < len(plain),
+              f"{p} gzipped when asked ({len(plain)} -> {len(packed)} bytes)")
+        check("content-encoding" not in h and "accept-encoding" in h.get("vary", "").lower(),
+              f"{p} plain when not asked, with Vary")
+        if "etag" in h2:
+            check(h2["etag"] != h.get("etag"), f"{p}: the gzip variant has its own ETag")
+            st3, _, _ = s.get(p, headers={"Accept-Encoding": "gzip", "If-None-Match": h2["etag"]})
+            check(st3 == 304, f"{p}: 304 for the gzip variant's ETag")
+    st, h, _ = s.get("/api/v1/ports/625", headers={"Accept-Encoding": "gzip;q=0"})
+    check("content-encoding" not in h, "gzip;q=0 is a refusal")
+
+
+def page_text(html):
+    t = re.sub(r"<script[^>]*>.*?</script>", " ", html, flags=re.S)
+    t = re.sub(r"</?(a|strong|em|span|code|sup)\b[^>]*>", "", t)
+    t = re.sub(r"<[^>]+>", " ", t)
+    import html as h
+    return re.sub(r"\s+", " ", h.unescape(t))
+
+
+def test_port_explained(s):
+    """The top of /ports/N explains from facts: statuses with their meaning, the range, the
+    occupants (mainstream first), nmap's default scan with a rank, an FAQ in JSON-LD, references."""
+    st, _, body = s.get("/ports/625")
+    html = body.decode()
+    text = page_text(html)
+    top = text[:text.find("In the registry")]
+    check("tcp, udp: assigned" in top and "sctp, dccp: unassigned" in top, "625: statuses grouped by protocol")
+    check("IANA has assigned this port" in top and "No service is assigned" in top, "625: each status explained")
+    check("Range: system (0-1023)" in top, "625: the range and its bounds")
+    obs = json.loads(s.get("/api/v1/ports/625")[2])["observed"]
+    if any(o["protocol"] == "tcp" for o in obs):
+        m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (yes, rank [\d,]+|no \(rank [\d,]+\)|no \(nmap)", top)
+        check(m is not None and m.group(1) == "yes, rank 150", f"625/tcp is in nmap's default scan, rank 150 ({m and m.group(1)})")
+        st, _, body = s.get("/ports/250")
+        m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (no \(rank ([\d,]+)\))", page_text(body.decode()))
+        check(m is not None and int(m.group(2).replace(",", "")) > 1000, f"250/tcp is not in the default scan ({m and m.group(1)})")
+    check(top.find("DEC DLM") < top.find("dev-server"), "625: the assigned service comes before known uses")
+    occ = top[top.find("Usual occupants"):top.find("In nmap")]
+    check(occ.count("DEC DLM") == 1 and "dec-dlm" in occ, f"625: an alias (dec_dlm) is not a second occupant ({occ!r})")
+    # One compact table, the full columns behind a toggle.
+    check(html.count('<table class="rows">') == 1 and "<details class=\"allcols\"><summary>Show all columns</summary>"
+          in html, "625: registry rows in one table, all columns behind <details>")
+    # The FAQ, as schema.org FAQPage.
+    lds = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
+    check(len(lds) == 1, "one JSON-LD block")
+    ld = json.loads(lds[0]) if lds else {}
+    names = [q["name"] for q in ld.get("mainEntity", [])]
+    check(ld.get("@type") == "FAQPage" and names == ["Is anything supposed to be on port 625?",
+                                                     "Is it safe to block port 625?",
+                                                     "Why do scanners check port 625?",
+                                                     "How do I see what is listening on port 625?"],
+          f"FAQPage with the four questions ({names})")
+    for q in ld.get("mainEntity", []):
+        check(q["acceptedAnswer"]["text"] in text, f"the answer to {q['name']!r} is on the page too")
+    check("dec-dlm" in ld["mainEntity"][0]["acceptedAnswer"]["text"], "the FAQ names the assigned service")
+    # Numbered references, each citation pointing at one.
+    refs = re.findall(r'<li id="ref-(\d+)">', html)
+    cites = set(re.findall(r'href="#ref-(\d+)"', html))
+    check(refs and refs == [str(i) for i in range(1, len(refs) + 1)] and cites <= set(refs),
+          f"numbered references ({len(refs)}), every citation resolves")
+    check("RFC 6335" in text[text.find("References"):], "RFC 6335 is a reference")
+    # 80: mainstream before malware history.
+    st, _, body = s.get("/ports/80")
+    text = page_text(body.decode())
+    lead = text[text.find("Port 80 is"):text.find("In short")]
+    check("code" not in lead.lower() or "red" not in lead.lower(), f"80's summary does not lead with malware ({lead!r})")
+    # Hostile knowledge stays escaped inside the JSON-LD.
+    st, _, body = s.get("/ports/3025")
+    html = body.decode()
+    ld = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
+    check(ld and "<" not in ld[0] and json.loads(ld[0])["@type"] == "FAQPage", "JSON-LD escapes markup")
+
+
+def png_classes(png):
+    """The class of each port on a map PNG (the top-left pixel of its 2x2 cell), and the raw rows."""
+    import zlib
+    pos, idat = 8, b""
+    while pos < len(png):
+        n = int.from_bytes(png[pos:pos + 4], "big")
+        if png[pos + 4:pos + 8] == b"IDAT":
+            idat += png[pos + 8:pos + 8 + n]
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    rows = [raw[y * 513 + 1:(y + 1) * 513] for y in range(512)]
+    return [rows[(p // 256) * 2][(p % 256) * 2] for p in range(65536)], rows
+
+
+def test_map_wide():
+    """Wide knowledge ranges (RTP 10000-20000/udp) are hatched, on their protocol only."""
+    s = Server(knowledge=None)
+    try:
+        tcp, _ = png_classes(s.get("/map.png")[2])
+        udp, rows = png_classes(s.get("/map.png?proto=udp")[2])
+        wide_udp = sum(1 for p in range(10000, 20001) if udp[p] == 5)
+        wide_tcp = sum(1 for p in range(10000, 20001) if tcp[p] == 5)
+        check(wide_udp > 1000 and wide_tcp == 0, f"10000-20000: hatched on udp ({wide_udp}), not on tcp ({wide_tcp})")
+        p = next(p for p in range(10000, 20001) if udp[p] == 5)
+        x, y = (p % 256) * 2, (p // 256) * 2
+        check({rows[y][x], rows[y][x + 1], rows[y + 1][x], rows[y + 1][x + 1]} == {3, 5} or
+              {rows[y + 1][x], rows[y + 1][x + 1]} & {3}, f"port {p}: drawn as hatching, not fill")
+        check(sum(1 for c in udp if c == 3) < sum(1 for c in udp if c == 5), "most knowledge cells on udp are hatched")
+        check(sum(1 for c in tcp if c == 2) > 0 and sum(1 for c in udp if c == 2) > 0, "reserved ports are visible")
+    finally:
+        s.stop()
 
 
 def test_escaping(s):
@@ -407,8 +649,8 @@ def test_feedback():
         check(st == 303, "a second vote")
         st, _, body = s.get("/stats")
         html = body.decode()
-        check('<a href="/ports/625">/ports/625</a></td><td class="yes">1</td><td class="no">1</td>' in html,
-              "/stats shows the counts")
+        check('<a href="/ports/625">/ports/625</a></td><td class="yes">1</td><td class="somewhat">0</td>'
+              '<td class="no">1</td>' in html, "/stats shows the counts")
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
         check(st == 303, "third vote allowed")
         st, h, body = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F22&helpful=yes")
@@ -430,7 +672,8 @@ def test_feedback():
     s2 = Server(db=s.db)
     try:
         st, _, body = s2.get("/stats")
-        check(b'<td class="yes">1</td><td class="no">1</td>' in body, "votes survive a restart")
+        check(b'<td class="yes">1</td><td class="somewhat">0</td><td class="no">1</td>' in body,
+              "votes survive a restart")
     finally:
         s2.stop()
     # One page has one spelling: votes on "/ports/0625" or "/services/%73sh" count as the canonical page.
@@ -456,6 +699,44 @@ def test_feedback():
         check(st == 503 and took < 1.0, f"a busy store answers 503 quickly ({st}, {took:.2f} s)")
     finally:
         s4.stop()
+    # Three faces, and "what was missing?" stored, capped and shown escaped.
+    s5 = Server("--feedback-limit", "6/3600")
+    try:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        st, _, body = s5.get("/ports/625")
+        html = body.decode()
+        values = re.findall(r'<button type="submit" name="vote" value="(\w+)"', html)
+        check(values == ["no", "somewhat", "yes"], f"three faces: vote=no|somewhat|yes ({values})")
+        check('<textarea id="fb-note" name="note" maxlength="300"' in html and '<label for="fb-note">' in html,
+              "an optional, labelled, length-capped note")
+        note = HOSTILE + " & more"
+        import urllib.parse
+        for vote, extra in (("somewhat", "&note=" + urllib.parse.quote(note)), ("no", "&note="), ("yes", "")):
+            st, h, _ = s5.get("/feedback", method="POST", headers=form, body=f"page=%2Fports%2F625&vote={vote}{extra}")
+            check(st == 303, f"vote={vote} taken ({st})")
+        st, _, body = s5.get("/feedback?page=%2Fports%2F625")
+        check(b'<strong class="yes">1</strong>' in body and b'<strong class="somewhat">1</strong>' in body
+              and b'<strong class="no">1</strong>' in body, "the thank-you page counts each face")
+        st, _, body = s5.get("/stats")
+        html = body.decode()
+        check('<td class="yes">1</td><td class="somewhat">1</td><td class="no">1</td>' in html, "/stats: three counts")
+        check("<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in html
+              and "(somewhat)" in html, "/stats shows the note escaped, with its vote")
+        check(html.count("<q>") == 1, "an empty note is not stored")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form,
+                          body="page=%2Fports%2F625&vote=no&note=" + "x" * 301)
+        check(st == 400, f"a note over 300 bytes is refused ({st})")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=no&note=%ff")
+        check(st == 400, f"a note that is not UTF-8 is refused ({st})")
+        st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=maybe")
+        check(st == 400, "vote=maybe refused")
+        codes = [s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=no&note=spam")[0]
+                 for _ in range(4)]
+        check(codes == [303, 303, 303, 429], f"notes are rate-limited with the votes (6 per address: {codes})")
+        st, _, body = s5.get("/stats")
+        check(body.decode().count("<q>spam</q>") == 3, "a refused vote stores no note")
+    finally:
+        s5.stop()
     s3 = Server("--no-feedback")
     try:
         st, _, body = s3.get("/ports/22")
@@ -709,6 +990,9 @@ def main():
     s = Server()
     try:
         test_basics(s)
+        test_no_paths(s)
+        test_api(s)
+        test_port_explained(s)
         test_escaping(s)
         test_paths(s)
         test_limits(s)
@@ -718,6 +1002,7 @@ def main():
         rc = s.stop()
         check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
     test_access_log_stderr()
+    test_map_wide()
     test_hostile_registry()
     test_feedback()
     test_slow_clients()

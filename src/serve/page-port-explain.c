@@ -1,0 +1,486 @@
+/* portscope serve — the part of /ports/N a person reads first: what the registry's status means
+ * (RFC 6335), the range, the usual occupants, nmap's default scan, what to do; then the registry
+ * rows as one compact table, a generated FAQ (schema.org FAQPage) and numbered references.
+ * Every sentence is put together from the registry, nmap-services and the knowledge file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pages.h"
+#include "page-port.h"
+#include "portscope/port.h"
+
+long page_nmap_rank(const struct registry *r, enum ps_proto proto, uint16_t port)
+{
+        uint16_t *top = malloc(65536 * sizeof *top);
+        if (!top)
+                return -ENOMEM;
+        size_t n = registry_top_ports(r, proto, top, 65536);
+        long rank = 0;
+        for (size_t i = 0; i < n && i < 65536; i++)
+                if (top[i] == port) {
+                        rank = (long)i + 1;
+                        break;
+                }
+        free(top);
+        return rank;
+}
+
+/* How a status reads: RFC 6335 gives every port one of three states, Assigned, Unassigned or Reserved. */
+static const char *status_meaning(enum registry_status s)
+{
+        switch (s) {
+        case REGISTRY_ASSIGNED:
+                return "IANA has assigned this port to the service named here: that service is expected on it, "
+                       "though any program can listen on any port.";
+        case REGISTRY_RESERVED:
+                return "IANA has set this port aside: it is not available for regular assignment, so no standard "
+                       "service is expected on it.";
+        case REGISTRY_UNASSIGNED:
+                return "No service is assigned: the port is free to be assigned, and no program has a registered "
+                       "reason to be on it.";
+        default:
+                return "The registry source lists assignments only, and none covers this port (reserved and "
+                       "unassigned cannot be told apart).";
+        }
+}
+
+/* Mainstream uses first: applications, development servers and tools before misuse, malware and
+ * command-and-control history. */
+static int kind_order(enum knowledge_kind k)
+{
+        switch (k) {
+        case KNOWLEDGE_APPLICATION: return 0;
+        case KNOWLEDGE_DEVELOPMENT: return 1;
+        case KNOWLEDGE_TOOL: return 2;
+        case KNOWLEDGE_MISUSE: return 3;
+        case KNOWLEDGE_MALWARE: return 4;
+        default: return 5;
+        }
+}
+
+void page_knowledge_sort(const struct knowledge_entry **ke, size_t n)
+{
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && kind_order(ke[j - 1]->kind) > kind_order(ke[j]->kind); j--) {
+                        const struct knowledge_entry *t = ke[j];
+                        ke[j] = ke[j - 1];
+                        ke[j - 1] = t;
+                }
+}
+
+static bool is_bad(enum knowledge_kind k)
+{
+        return k == KNOWLEDGE_MALWARE || k == KNOWLEDGE_MISUSE || k == KNOWLEDGE_C2;
+}
+
+/* ---- references --------------------------------------------------------------------------- */
+
+static size_t ref_add(struct page_refs *refs, const char *text, const char *url)
+{
+        for (size_t i = 0; i < refs->n; i++)
+                if (strcmp(refs->v[i].text, text) == 0)
+                        return i + 1;
+        if (refs->n == PAGE_MAX_REFS)
+                return 0;
+        snprintf(refs->v[refs->n].text, sizeof refs->v[refs->n].text, "%s", text);
+        snprintf(refs->v[refs->n].url, sizeof refs->v[refs->n].url, "%s", url ? url : "");
+        return ++refs->n;
+}
+
+static void cite(struct http_buf *b, size_t n)
+{
+        if (n)
+                http_buf_printf(b, "<sup><a href=\"#ref-%zu\" aria-label=\"reference %zu\">[%zu]</a></sup>", n, n, n);
+}
+
+void page_refs_print(struct http_buf *b, const struct page_refs *refs)
+{
+        P(b, "<h2 id=\"references\">References</h2><ol class=\"refs\">");
+        for (size_t i = 0; i < refs->n; i++) {
+                http_buf_printf(b, "<li id=\"ref-%zu\">", i + 1);
+                h(b, refs->v[i].text);
+                if (refs->v[i].url[0]) {
+                        P(b, ": ");
+                        page_source_text(b, refs->v[i].url);
+                }
+                P(b, "</li>");
+        }
+        P(b, "</ol>");
+}
+
+/* Cites every "[RFCnnnn]" of a registry reference column. */
+static void cite_rfcs(struct http_buf *b, struct page_refs *refs, const char *reference)
+{
+        for (const char *p = reference; (p = strstr(p, "[RFC")) != NULL;) {
+                p += 4;
+                size_t n = strspn(p, "0123456789");
+                if (n == 0 || n > 5 || p[n] != ']')
+                        continue;
+                char text[16], url[64];
+                snprintf(text, sizeof text, "RFC %.*s", (int)n, p);
+                snprintf(url, sizeof url, "https://www.rfc-editor.org/rfc/rfc%.*s", (int)n, p);
+                cite(b, ref_add(refs, text, url));
+        }
+}
+
+/* Whether a and b have the same first line. */
+static bool same_line(const char *a, const char *b)
+{
+        size_t la = strcspn(a, "\r\n"), lb = strcspn(b, "\r\n");
+        return la == lb && memcmp(a, b, la) == 0;
+}
+
+/* ---- the explanation ---------------------------------------------------------------------- */
+
+static void protos_with(struct http_buf *b, const enum registry_status st[PS_NPROTO], enum registry_status s)
+{
+        bool first = true;
+        for (int p = 0; p < PS_NPROTO; p++)
+                if (st[p] == s) {
+                        if (!first)
+                                P(b, ", ");
+                        h(b, ps_proto_name((enum ps_proto)p));
+                        first = false;
+                }
+}
+
+static void scan_rank_text(struct http_buf *b, long rank, const char *what)
+{
+        P(b, "<li>In nmap's default ");
+        P(b, what);
+        P(b, " scan (top 1,000 ");
+        P(b, what);
+        P(b, " ports): ");
+        if (rank <= 0)
+                P(b, "<strong>no</strong> (nmap-services has no frequency for it)");
+        else if (rank <= 1000)
+                http_buf_printf(b, "<strong>yes</strong>, rank %ld", rank);
+        else
+                http_buf_printf(b, "<strong>no</strong> (rank %ld,%03ld)", rank / 1000, rank % 1000);
+        P(b, "</li>");
+}
+
+static void rank_number(char *out, size_t len, long rank)
+{
+        if (rank >= 1000)
+                snprintf(out, len, "%ld,%03ld", rank / 1000, rank % 1000);
+        else
+                snprintf(out, len, "%ld", rank);
+}
+
+void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
+                       struct page_refs *refs)
+{
+        size_t r_iana = ref_add(refs, "IANA Service Name and Transport Protocol Port Number Registry",
+                                "https://www.iana.org/assignments/service-names-port-numbers/");
+        size_t r_6335 = ref_add(refs, "RFC 6335: IANA procedures for service names and port numbers",
+                                "https://www.rfc-editor.org/rfc/rfc6335");
+        P(b, "<section aria-labelledby=\"explain-h\" class=\"explain\"><h2 id=\"explain-h\">In short</h2><ul>");
+        /* Status per protocol, grouped: "tcp, udp: Assigned — meaning". */
+        bool done[4] = { false, false, false, false };
+        for (int p = 0; p < PS_NPROTO; p++) {
+                enum registry_status s = f->st[p];
+                if ((unsigned)s >= 4 || done[s])
+                        continue;
+                done[s] = true;
+                P(b, "<li><strong>");
+                protos_with(b, f->st, s);
+                P(b, "</strong>: ");
+                page_status_badge(b, s);
+                P(b, " — ");
+                h(b, status_meaning(s));
+                cite(b, r_6335);
+                cite(b, r_iana);
+                P(b, "</li>");
+        }
+        enum ps_range rg = ps_range_of(f->port);
+        P(b, "<li>Range: <a href=\"/ranges#");
+        h(b, ps_range_name(rg));
+        P(b, "\">");
+        h(b, ps_range_name(rg));
+        P(b, "</a> (");
+        h(b, ps_range_bounds(rg));
+        P(b, "). ");
+        h(b, ps_range_procedure(rg));
+        cite(b, r_6335);
+        P(b, "</li>");
+
+        /* Usual occupants: the assigned services, then the known uses, mainstream first. */
+        P(b, "<li>Usual occupants: ");
+        size_t shown = 0;
+        for (size_t i = 0; i < f->nrows && shown < 4; i++) {
+                struct registry_row row;
+                if (registry_row(c->reg, f->rows[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE || !row.service[0])
+                        continue;
+                /* One entry per service: aliases (dec_dlm, www) share the first one's description. */
+                bool dup = false;
+                for (size_t j = 0; j < i && !dup; j++) {
+                        struct registry_row o;
+                        dup = registry_row(c->reg, f->rows[j], &o) == 0 && o.kind == REGISTRY_ROW_SERVICE &&
+                              (strcmp(o.service, row.service) == 0 ||
+                               (row.description[0] && same_line(o.description, row.description)));
+                }
+                if (dup)
+                        continue;
+                if (shown++)
+                        P(b, "; ");
+                size_t dl = strcspn(row.description, "\r\n");
+                if (dl) {
+                        http_html_escape(b, row.description, dl > 120 ? 120 : dl);
+                        P(b, " (");
+                        page_service_link(b, row.service);
+                        P(b, ", assigned)");
+                } else {
+                        page_service_link(b, row.service);
+                        P(b, " (assigned)");
+                }
+        }
+        for (size_t i = 0; i < f->nke && i < 6; i++) {
+                if (shown++)
+                        P(b, "; ");
+                h(b, f->ke[i]->name);
+                P(b, " (");
+                h(b, knowledge_kind_name(f->ke[i]->kind));
+                P(b, ")");
+        }
+        if (!shown)
+                P(b, "none known: neither the registry nor portscope's field knowledge names a program for it");
+        P(b, ".</li>");
+
+        const struct registry_source *src = registry_source(c->reg);
+        if (src->observed_path && src->observed_path[0]) {
+                size_t r_nmap = ref_add(refs, "nmap-services: how often nmap found each port open",
+                                        "https://nmap.org/book/nmap-services.html");
+                (void)r_nmap;
+                scan_rank_text(b, f->rank_tcp, "TCP");
+                scan_rank_text(b, f->rank_udp, "UDP");
+        }
+        P(b, "<li>If something answers here: ");
+        bool assigned = false;
+        for (int p = 0; p < PS_NPROTO; p++)
+                assigned |= f->st[p] == REGISTRY_ASSIGNED;
+        if (assigned)
+                P(b, "it should be a server of the assigned service; find its process and make sure it is one you "
+                     "run on purpose, then expose it no further than needed.");
+        else
+                h(b, f->advice);
+        P(b, " <a href=\"#security\">What to check</a>.</li></ul></section>");
+}
+
+/* ---- the registry rows, compact ------------------------------------------------------------- */
+
+void page_port_rows(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
+                    struct page_refs *refs)
+{
+        P(b, "<h2 id=\"registry\">In the registry</h2>");
+        if (f->nrows == 0) {
+                P(b, "<p>No row of the registry covers this port.</p>");
+                return;
+        }
+        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Registry rows\"><table class=\"rows\">"
+             "<thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Port</th><th scope=\"col\">Protocol</th>"
+             "<th scope=\"col\">Description</th><th scope=\"col\">Reference</th></tr></thead><tbody>");
+        for (size_t i = 0; i < f->nrows; i++) {
+                struct registry_row row;
+                if (registry_row(c->reg, f->rows[i], &row) < 0)
+                        continue;
+                P(b, "<tr><td>");
+                if (row.service[0])
+                        page_service_link(b, row.service);
+                else
+                        P(b, "<span class=\"muted\">(none)</span>");
+                P(b, "</td><td>");
+                h(b, row.port);
+                P(b, "</td><td>");
+                h(b, row.proto[0] ? row.proto : "");
+                P(b, "</td><td>");
+                h(b, row.description);
+                P(b, "</td><td>");
+                h(b, row.reference);
+                cite_rfcs(b, refs, row.reference);
+                P(b, "</td></tr>");
+        }
+        P(b, "</tbody></table></div><details class=\"allcols\"><summary>Show all columns</summary>");
+        for (size_t i = 0; i < f->nrows; i++) {
+                struct registry_row row;
+                if (registry_row(c->reg, f->rows[i], &row) == 0)
+                        page_row_dl(c, b, &row);
+        }
+        P(b, "</details>");
+}
+
+/* ---- the FAQ ------------------------------------------------------------------------------ */
+
+struct faq {
+        struct http_buf q, a; /* plain text (escaped when written) */
+};
+
+static void faq_write(struct http_buf *b, json_t *items, struct faq *f)
+{
+        if (f->q.error || f->a.error)
+                return;
+        P(b, "<h3>");
+        h(b, http_buf_str(&f->q));
+        P(b, "</h3><p>");
+        h(b, http_buf_str(&f->a));
+        P(b, "</p>");
+        json_t *it = json_pack("{s:s, s:s, s:{s:s, s:s}}", "@type", "Question", "name", http_buf_str(&f->q),
+                               "acceptedAnswer", "@type", "Answer", "text", http_buf_str(&f->a));
+        if (it)
+                json_array_append_new(items, it);
+}
+
+static void faq_reset(struct faq *f)
+{
+        http_buf_free(&f->q);
+        http_buf_free(&f->a);
+        http_buf_init(&f->q, 1024);
+        http_buf_init(&f->a, 4096);
+}
+
+/* "sshd (ssh), ..." the first assigned services, as text. */
+static void assigned_text(const struct http_ctx *c, struct http_buf *t, const struct page_port_facts *f, int max)
+{
+        int n = 0;
+        for (size_t i = 0; i < f->nrows && n < max; i++) {
+                struct registry_row row;
+                if (registry_row(c->reg, f->rows[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE || !row.service[0])
+                        continue;
+                bool dup = false;
+                for (size_t j = 0; j < i && !dup; j++) {
+                        struct registry_row o;
+                        dup = registry_row(c->reg, f->rows[j], &o) == 0 && strcmp(o.service, row.service) == 0;
+                }
+                if (dup)
+                        continue;
+                http_buf_printf(t, "%s%s/%s", n ? ", " : "", row.service, row.proto);
+                n++;
+        }
+}
+
+void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f)
+{
+        unsigned port = f->port;
+        bool assigned = false, reserved = false;
+        for (int p = 0; p < PS_NPROTO; p++) {
+                assigned |= f->st[p] == REGISTRY_ASSIGNED;
+                reserved |= f->st[p] == REGISTRY_RESERVED;
+        }
+        size_t nbad = 0, ngood = 0;
+        for (size_t i = 0; i < f->nke; i++) {
+                if (is_bad(f->ke[i]->kind))
+                        nbad++;
+                else
+                        ngood++;
+        }
+        json_t *items = json_array();
+        struct faq q;
+        http_buf_init(&q.q, 1024);
+        http_buf_init(&q.a, 4096);
+        P(b, "<section aria-labelledby=\"faq-h\"><h2 id=\"faq-h\">Questions</h2>");
+
+        http_buf_printf(&q.q, "Is anything supposed to be on port %u?", port);
+        if (assigned) {
+                http_buf_puts(&q.a, "Yes: the IANA registry assigns it to ");
+                assigned_text(c, &q.a, f, 4);
+                http_buf_puts(&q.a, ".");
+        } else if (reserved) {
+                http_buf_printf(&q.a, "No: port %u is reserved in the IANA registry, so no standard service belongs "
+                                      "on it.", port);
+        } else {
+                http_buf_printf(&q.a, "No: the IANA registry assigns port %u to no service.", port);
+        }
+        if (ngood) {
+                http_buf_puts(&q.a, " Programs known to use it anyway: ");
+                size_t k = 0;
+                for (size_t i = 0; i < f->nke; i++)
+                        if (!is_bad(f->ke[i]->kind))
+                                http_buf_printf(&q.a, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                http_buf_puts(&q.a, ".");
+        }
+        faq_write(b, items, &q);
+
+        faq_reset(&q);
+        http_buf_printf(&q.q, "Is it safe to block port %u?", port);
+        if (assigned) {
+                http_buf_puts(&q.a, "Blocking it cuts off ");
+                assigned_text(c, &q.a, f, 2);
+                http_buf_puts(&q.a, " from the network. If this machine does not offer that service to others, "
+                                    "nothing registered needs the port reachable: block it.");
+        } else {
+                http_buf_printf(&q.a, "Yes, unless you run a program that uses it yourself: no registered service "
+                                      "needs port %u.", port);
+        }
+        faq_write(b, items, &q);
+
+        faq_reset(&q);
+        http_buf_printf(&q.q, "Why do scanners check port %u?", port);
+        char rk[48];
+        if (f->rank_tcp > 0 && f->rank_tcp <= 1000) {
+                rank_number(rk, sizeof rk, f->rank_tcp);
+                http_buf_printf(&q.a, "Because it is in nmap's default scan: rank %s of the TCP ports nmap finds "
+                                      "open most often (nmap-services), and the default scan probes the top 1,000.", rk);
+        } else if (f->rank_tcp > 0) {
+                rank_number(rk, sizeof rk, f->rank_tcp);
+                http_buf_printf(&q.a, "nmap's default scan does not include it (rank %s of the TCP ports in "
+                                      "nmap-services; the default scan probes the top 1,000): a scan that reaches it "
+                                      "probes every port or looks for it on purpose.", rk);
+        } else {
+                http_buf_puts(&q.a, "nmap-services has no frequency for it, so nmap's default scan does not probe it: "
+                                    "a scan that reaches it probes every port or looks for it on purpose.");
+        }
+        if (nbad) {
+                http_buf_puts(&q.a, " It is also known from ");
+                size_t k = 0;
+                for (size_t i = 0; i < f->nke; i++)
+                        if (is_bad(f->ke[i]->kind))
+                                http_buf_printf(&q.a, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                http_buf_puts(&q.a, ", which scanners look for.");
+        }
+        faq_write(b, items, &q);
+
+        faq_reset(&q);
+        http_buf_printf(&q.q, "How do I see what is listening on port %u?", port);
+        http_buf_printf(&q.a, "On Linux: sudo ss -tulpn 'sport = :%u'. On macOS: sudo lsof -nP -i :%u. On Windows "
+                              "(PowerShell): Get-NetTCPConnection -LocalPort %u -State Listen. With portscope: "
+                              "portscope listening %u.", port, port, port, port);
+        faq_write(b, items, &q);
+        http_buf_free(&q.q);
+        http_buf_free(&q.a);
+        P(b, "</section>");
+
+        /* schema.org FAQPage: a data block, not a script (the CSP's script-src does not apply). */
+        json_t *ld = items ? json_pack("{s:s, s:s, s:o}", "@context", "https://schema.org", "@type", "FAQPage",
+                                       "mainEntity", items)
+                           : NULL;
+        char *text = ld ? json_dumps(ld, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(ld);
+        if (text) {
+                P(b, "<script type=\"application/ld+json\">");
+                for (const char *p = text; *p; p++) {
+                        if (*p == '<')
+                                P(b, "\\u003c");
+                        else if (*p == '>')
+                                P(b, "\\u003e");
+                        else if (*p == '&')
+                                P(b, "\\u0026");
+                        else
+                                http_buf_add(b, p, 1);
+                }
+                P(b, "</script>");
+                free(text);
+        }
+}
+
+void page_port_knowledge_refs(struct http_buf *b, struct page_refs *refs, const struct knowledge_entry *e)
+{
+        if (e->source && e->source[0]) {
+                bool url = strncmp(e->source, "https://", 8) == 0 || strncmp(e->source, "http://", 7) == 0;
+                char text[160];
+                if (snprintf(text, sizeof text, "portscope field knowledge: %s", e->name) < 0)
+                        return;
+                cite(b, ref_add(refs, url ? text : e->source, url ? e->source : NULL));
+        }
+}
