@@ -265,6 +265,14 @@ static int take_answer(struct ident *id, int i, const char *probe, size_t n, boo
         if (scan_probes_match_at(id->p, i, id->buf, n, *soft, &t) != 1)
                 return 0;
         snprintf(t.probe, sizeof(t.probe), "%s", probe); /* the probe answered, even when a fallback's rule matched */
+        uint32_t lo, hi;
+        if (strcmp(t.name, "rpcbind") == 0 && !t.version[0] && scan_rpc_versions(id->buf, n, &lo, &hi) == 1) {
+                /* The portmapper's answer to a version it does not serve names those it does. */
+                if (lo == hi)
+                        snprintf(t.version, sizeof(t.version), "%u", lo);
+                else
+                        snprintf(t.version, sizeof(t.version), "%u-%u", lo, hi);
+        }
         if (!t.soft) {
                 *s = t;
                 return 1;

@@ -93,6 +93,13 @@ def stun_answer(q):
     return b"\x01\x01" + len(attrs).to_bytes(2, "big") + q[4:20] + attrs
 
 
+def rpc_answer(q):
+    """The portmapper's PROG_MISMATCH (versions 2-4) to a call of a version it does not serve."""
+    if len(q) < 24 or q[4:8] != b"\0\0\0\0":
+        return None
+    return q[:4] + bytes.fromhex("00000001" "00000000" "00000000" "00000000" "00000002" "00000002" "00000004")
+
+
 def dns_answer(q):
     """A dnsmasq-like answer: version.bind (CHAOS TXT) says "dnsmasq-2.89", anything else that looks
     like a query is refused (rcode 5)."""
@@ -124,6 +131,7 @@ def main():
     ap.add_argument("--tls-key", default="")
     ap.add_argument("--dns", type=int, default=0, help="UDP: answers version.bind like dnsmasq")
     ap.add_argument("--stun", type=int, default=0, help="UDP: answers a STUN Binding Request like coturn")
+    ap.add_argument("--rpc", type=int, default=0, help="UDP: answers an RPC call like rpcbind (PROG_MISMATCH 2-4)")
     ap.add_argument("--ready", required=True)
     a = ap.parse_args()
     sel = selectors.DefaultSelector()
@@ -146,12 +154,12 @@ def main():
         kinds[s.fileno()] = {a.ssh: "ssh", a.http: "http", a.hostile: "hostile", a.silent_tcp: "silent",
                              a.tls: "tls", **{k: "script:" + v for k, v in scripted.items()}}.get(p, "tcp")
         sel.register(s, selectors.EVENT_READ, ("listen", s))
-    for p in ports(a.udp_echo) + ports(a.udp_silent) + ([a.dns] if a.dns else []) + ([a.stun] if a.stun else []):
+    for p in ports(a.udp_echo) + ports(a.udp_silent) + ([a.dns] if a.dns else []) + ([a.stun] if a.stun else []) + ([a.rpc] if a.rpc else []):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", p))
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ,
-                     ("dns" if p == a.dns else "stun" if p == a.stun else
+                     ("dns" if p == a.dns else "stun" if p == a.stun else "rpc" if p == a.rpc else
                       "echo" if p in ports(a.udp_echo) else "silent", s))
     with open(a.ready + ".tmp", "w") as f:
         f.write(str(os.getpid()))
@@ -189,10 +197,10 @@ def main():
                         s.sendto(ans, peer)
                 except OSError:
                     pass
-            elif what == "stun":
+            elif what in ("stun", "rpc"):
                 try:
                     data, peer = s.recvfrom(65535)
-                    ans = stun_answer(data)
+                    ans = stun_answer(data) if what == "stun" else rpc_answer(data)
                     if ans:
                         s.sendto(ans, peer)
                 except OSError:

@@ -536,6 +536,32 @@ static void stun_answer(void **state)
         assert_int_equal(scan_stun_parse(a, len, txid, &s), 0);
 }
 
+
+/* The portmapper's PROG_MISMATCH reply names the versions it serves, over UDP and over TCP. */
+static void rpc_mismatch(void **state)
+{
+        (void)state;
+        static const unsigned char udp[] = {
+                0x72, 0xfe, 0x1d, 0x13, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* reply, accepted, AUTH_NONE */
+                0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 4,                                     /* PROG_MISMATCH 2-4 */
+        };
+        unsigned char tcp[4 + sizeof(udp)] = { 0x80, 0, 0, sizeof(udp) };
+        memcpy(tcp + 4, udp, sizeof(udp));
+        uint32_t lo = 0, hi = 0;
+        assert_int_equal(scan_rpc_versions(udp, sizeof(udp), &lo, &hi), 1);
+        assert_int_equal(lo, 2);
+        assert_int_equal(hi, 4);
+        lo = hi = 0;
+        assert_int_equal(scan_rpc_versions(tcp, sizeof(tcp), &lo, &hi), 1);
+        assert_int_equal(lo, 2);
+        assert_int_equal(hi, 4);
+        assert_int_equal(scan_rpc_versions(udp, sizeof(udp) - 1, &lo, &hi), 0); /* cut short */
+        unsigned char success[sizeof(udp)];
+        memcpy(success, udp, sizeof(udp));
+        success[23] = 0; /* SUCCESS: no versions to read */
+        assert_int_equal(scan_rpc_versions(success, sizeof(success), &lo, &hi), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -545,7 +571,7 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
-                cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),
+                cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),     cmocka_unit_test(rpc_mismatch),
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

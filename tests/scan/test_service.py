@@ -97,12 +97,13 @@ def main():
         with testbed.TestBed(tcp_ports=[40005], ssh=0, http=0, udp_echo=[7, 20000], udp_silent=[161],
                              tag=f"svc{os.getpid()}") as tb:
             extra = [x for p, k in SCRIPTED.items() for x in ("--scripted", f"{p}:{k}")]
-            extra += ["--tls", "8443", "--tls-cert", cert, "--tls-key", key, "--dns", "53", "--stun", "3478"]
+            extra += ["--tls", "8443", "--tls-cert", cert, "--tls-key", key, "--dns", "53", "--stun", "3478", "--rpc", "111"]
             tb.tcp_ports = [80, 31337]  # 40005 is the first listener's; these accept and close
             tb.start_listener(tb.t, "svc", services=False, extra=extra)
             run_probe_file(tb, probes)
             run_real_file(tb)
             run_stun(tb)
+            run_rpc(tb)
             run_verdicts(tb)
             run_udp_time(tb)
             check(tb.leaked() == 0, "no packet left the namespaces")
@@ -169,6 +170,15 @@ def run_real_file(tb):
     check(t.get("name") == "domain" and t.get("product") == "dnsmasq" and t.get("version") == "2.89" and
           t.get("probe") == "DNSVersionBindReq",
           f"UDP 53: dnsmasq's version from its answer to version.bind (CHAOS TXT): {t}")
+
+
+def run_rpc(tb):
+    p = tb.scan(["198.18.0.2"], ["--engine", "udp", "-p", "111", "--json"])
+    d = json.loads(p.stdout)
+    port = next((x for h in d["hosts"] for x in h["ports"] if x["port"] == 111), {})
+    t = port.get("service") or {}
+    check(t.get("name") == "rpcbind" and t.get("version") == "2-4",
+          f"UDP 111: rpcbind's versions from its PROG_MISMATCH answer, as nmap reports them: {t}")
 
 
 def run_verdicts(tb):

@@ -43,3 +43,7 @@ uint32_t scan_checksum_add(uint32_t sum, const void *data, size_t len);
 #define SCAN_STUN_REQUEST_LEN 20
 size_t scan_stun_request(unsigned char buf[SCAN_STUN_REQUEST_LEN], const uint8_t txid[12]);
 int scan_stun_parse(const unsigned char *buf, size_t len, const uint8_t txid[12], struct scan_service *ret);
+
+/* ONC RPC (probes/rpc.c): the lowest and highest versions named by a PROG_MISMATCH reply (over
+ * UDP, or over TCP with its record mark). Returns 1 and fills them, else 0. */
+int scan_rpc_versions(const unsigned char *b, size_t n, uint32_t *ret_lo, uint32_t *ret_hi);

@@ -1,5 +1,6 @@
-/* libFuzzer target: STUN answers (outside input from the network) through scan_stun_parse().
- * fuzz-sources: src/scan/probes/stun.c */
+/* libFuzzer target: answers from the network read by the scan's own parsers: STUN Binding
+ * answers (scan_stun_parse) and ONC RPC PROG_MISMATCH replies (scan_rpc_versions).
+ * fuzz-sources: src/scan/probes/stun.c src/scan/probes/rpc.c */
 #include <stdint.h>
 #include <string.h>
 
@@ -20,5 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     strnlen(s.info, sizeof(s.info)) == sizeof(s.info) || s.banner_len > sizeof(s.banner))
                         __builtin_trap();
         }
+        uint32_t lo, hi;
+        if (scan_rpc_versions(data, size, &lo, &hi) == 1 && lo > hi)
+                __builtin_trap();
         return 0;
 }
