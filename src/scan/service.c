@@ -353,11 +353,36 @@ static void tls_name(struct scan_service *s)
         snprintf(s->name, sizeof(s->name), "ssl/%.43s", inner);
 }
 
+/* An MQTT broker's version: subscribe to its $SYS/broker/version topic (nmap's version script
+ * asks the same). */
+static void mqtt_version(struct ident *id, struct scan_service *s)
+{
+        struct conn c;
+        unsigned char req[SCAN_MQTT_REQUEST_LEN];
+        if (conn_open(id, false, &c) < 0)
+                return;
+        size_t len = scan_mqtt_request(req);
+        id->probes++;
+        if (conn_send(id, &c, req, len) == 0) {
+                bool closed;
+                uint64_t now = scan_now_ns();
+                size_t n = read_answer(id, &c, min3(now + id->probe_ns, id->end, now + 2000 * UINT64_C(1000000)), &closed);
+                struct scan_service t = *s;
+                if (n && scan_mqtt_version(id->buf, n, &t) == 1) {
+                        memcpy(s->product, t.product, sizeof(s->product));
+                        memcpy(s->version, t.version, sizeof(s->version));
+                }
+        }
+        conn_close(&c);
+}
+
 static int identify_tcp(struct ident *id, struct scan_service *s)
 {
         int r = tcp_round(id, false, s);
         if (r < 0)
                 return r;
+        if (strcmp(s->name, "mqtt") == 0 && !s->version[0] && !stopped(id))
+                mqtt_version(id, s);
         /* TLS: when the probes say so ("ssl"), and also (beyond nmap) when nothing answered in
          * plain words on a port where TLS is usual (sslports): a server that accepts only recent
          * TLS closes on the SSLv3 and TLS 1.2 hellos of the probes, without an alert to match. */

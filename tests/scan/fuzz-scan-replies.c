@@ -1,6 +1,7 @@
 /* libFuzzer target: answers from the network read by the scan's own parsers: STUN Binding
- * answers (scan_stun_parse) and ONC RPC PROG_MISMATCH replies (scan_rpc_versions).
- * fuzz-sources: src/scan/probes/stun.c src/scan/probes/rpc.c */
+ * answers (scan_stun_parse), ONC RPC PROG_MISMATCH replies (scan_rpc_versions) and MQTT packets
+ * (scan_mqtt_version).
+ * fuzz-sources: src/scan/probes/stun.c src/scan/probes/rpc.c src/scan/probes/mqtt.c */
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     strnlen(s.info, sizeof(s.info)) == sizeof(s.info) || s.banner_len > sizeof(s.banner))
                         __builtin_trap();
         }
+        struct scan_service m;
+        memset(&m, 0, sizeof(m));
+        if (scan_mqtt_version(data, size, &m) == 1 &&
+            (strnlen(m.product, sizeof(m.product)) == sizeof(m.product) ||
+             strnlen(m.version, sizeof(m.version)) == sizeof(m.version)))
+                __builtin_trap();
         uint32_t lo, hi;
         if (scan_rpc_versions(data, size, &lo, &hi) == 1 && lo > hi)
                 __builtin_trap();

@@ -562,6 +562,30 @@ static void rpc_mismatch(void **state)
         assert_int_equal(scan_rpc_versions(success, sizeof(success), &lo, &hi), 0);
 }
 
+
+/* An MQTT broker's answer: CONNACK, SUBACK, then the retained $SYS/broker/version PUBLISH. */
+static void mqtt_answer(void **state)
+{
+        (void)state;
+        unsigned char req[SCAN_MQTT_REQUEST_LEN];
+        assert_int_equal(scan_mqtt_request(req), SCAN_MQTT_REQUEST_LEN);
+        assert_int_equal(req[0], 0x10);
+        assert_int_equal(req[23], 0x82);
+        static const unsigned char a[] = {
+                0x20, 2, 0, 0,                   /* CONNACK */
+                0x90, 3, 0, 1, 0,                /* SUBACK */
+                0x31, 45, 0, 19, '$', 'S', 'Y', 'S', '/', 'b', 'r', 'o', 'k', 'e', 'r', '/', 'v', 'e', 'r', 's', 'i', 'o',
+                'n', 'm', 'o', 's', 'q', 'u', 'i', 't', 't', 'o', ' ', 'v', 'e', 'r', 's', 'i', 'o', 'n', ' ', '2', '.',
+                '0', '.', '1', '1',
+        };
+        struct scan_service s = { 0 };
+        assert_int_equal(scan_mqtt_version(a, sizeof(a), &s), 1);
+        assert_string_equal(s.product, "mosquitto");
+        assert_string_equal(s.version, "2.0.11");
+        assert_int_equal(scan_mqtt_version(a, sizeof(a) - 1, &s), 0); /* the PUBLISH cut short */
+        assert_int_equal(scan_mqtt_version(a, 9, &s), 0);            /* no PUBLISH at all */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -571,7 +595,7 @@ int main(void)
                 cmocka_unit_test(ports_parse),         cmocka_unit_test(cookies),
                 cmocka_unit_test(engines_and_names),   cmocka_unit_test(targets_dash_names),
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
-                cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),     cmocka_unit_test(rpc_mismatch),
+                cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),     cmocka_unit_test(rpc_mismatch),     cmocka_unit_test(mqtt_answer),
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,3 +47,10 @@ int scan_stun_parse(const unsigned char *buf, size_t len, const uint8_t txid[12]
 /* ONC RPC (probes/rpc.c): the lowest and highest versions named by a PROG_MISMATCH reply (over
  * UDP, or over TCP with its record mark). Returns 1 and fills them, else 0. */
 int scan_rpc_versions(const unsigned char *b, size_t n, uint32_t *ret_lo, uint32_t *ret_hi);
+
+/* MQTT (probes/mqtt.c): a CONNECT and a SUBSCRIBE to $SYS/broker/version in one request, and the
+ * broker's answer read back: returns 1 and fills ret's product and version from the topic's
+ * PUBLISH ("mosquitto", "2.0.11"), else 0. */
+#define SCAN_MQTT_REQUEST_LEN 49
+size_t scan_mqtt_request(unsigned char buf[SCAN_MQTT_REQUEST_LEN]);
+int scan_mqtt_version(const unsigned char *b, size_t n, struct scan_service *ret);
