@@ -122,7 +122,7 @@ static int get_bool(json_t *o, const char *key, bool *ret)
 static int get_str(json_t *o, const char *key, char *buf, size_t len, bool cut)
 {
         json_t *v = json_object_get(o, key);
-        if (!v)
+        if (!v || json_is_null(v)) /* "name": null, an unidentified service */
                 return 0;
         if (!json_is_string(v))
                 return -EINVAL;
