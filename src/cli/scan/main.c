@@ -474,11 +474,8 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
         rep.args = args;
         for (int i = 0; i < nfiles; i++) {
                 struct ps_error e = { 0 };
-                FILE *in = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "re");
-                int r = in ? scan_merge_read(&m, &rep, files[i], in, &e)
-                           : ps_error_set(&e, -errno, files[i], 0, 0, "cannot open: %s", strerror(errno));
-                if (in && in != stdin)
-                        fclose(in);
+                int r = strcmp(files[i], "-") == 0 ? scan_merge_read(&m, &rep, files[i], stdin, &e)
+                                                   : scan_merge_load(&m, &rep, files[i], &e);
                 if (r < 0) {
                         if (e.line)
                                 die_usage("scan: --merge %s:%u: %s", quote(files[i]), e.line, e.message);
