@@ -414,3 +414,28 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
  * are added to rep. A pair that is not one of this scan's makes it fail (-EINVAL). */
 int scan_resume_load(const char *path, const struct scan_targets *t, const struct scan_ports *p,
                      struct scan_resume *ret, struct scan_report *rep, struct ps_error *err);
+
+/* ---- merge: the --jsonl outputs of a sharded scan, one report ---------------------------------- */
+
+/* Bounds of one file: lines (ports and the summary) and bytes in a line. */
+#define SCAN_MERGE_MAX_LINES (1u << 22)
+#define SCAN_MERGE_MAX_LINE (1u << 18)
+
+/* What the files read so far agree on: the same scan (seed, shards, engine, protocol, ports). */
+struct scan_merge {
+        uint64_t seed, nports;
+        uint32_t nshards;
+        enum scan_engine engine;
+        enum ps_proto proto;
+        unsigned char *seen; /* a bit per shard given (malloc'd) */
+        size_t nfiles, nseen;
+        struct scan_ports ports; /* the report's rep->ports after a merge: the count only (ports NULL) */
+};
+void scan_merge_init(struct scan_merge *m);
+void scan_merge_free(struct scan_merge *m); /* accepts NULL; free after the report that points at it */
+/* Reads one --jsonl output (name: for errors) and adds its results to rep, or nothing on error:
+ * every line must be a port line or the closing summary line of the JSONL output, and the file
+ * a shard of the same scan as those before, not given twice. Returns 0 or -errno with err
+ * naming the line. Then scan_report_finish() judges. */
+int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *name, FILE *in, struct ps_error *err);
+int scan_merge_load(struct scan_merge *m, struct scan_report *rep, const char *path, struct ps_error *err);

@@ -262,6 +262,43 @@ def run_main_bed(tb, tmp):
         union |= got
     check(len(union) == 5000 and total == 5000, f"3 shards: union {len(union)} of 5000 pairs, sum {total} (no overlap)")
 
+    # -- --merge: the --jsonl outputs of the shards, one report ------------------------------------
+    def services(doc):
+        return {(h["address"], x["port"], (x["service"] or {}).get("name"), (x["service"] or {}).get("product"))
+                for h in doc["hosts"] for x in h["ports"] if x["state"] == "open"}
+    common = ["--engine", "connect", "-p", "1-5000", "--seed", "43"]
+    whole = json.loads(tb.scan(["198.18.0.2"], [*common, "--json"]).stdout)
+    shards = []
+    for i in (1, 2, 3):
+        path = os.path.join(tmp, f"shard{i}.jsonl")
+        with open(path, "wb") as f:
+            f.write(tb.scan(["198.18.0.2"], [*common, "--shard", f"{i}/3", "--jsonl"]).stdout)
+        shards.append(path)
+    p = tb.scan([], ["--merge", "--json", shards[2], shards[0], shards[1]])
+    merged = json.loads(p.stdout)
+    want = services(whole)
+    n_open = len([x for x in exp if x[1] <= 5000])
+    check(services(merged) == want and len(want) == n_open and ("198.18.0.2", 625, "ssh", "OpenSSH") in want,
+          f"--merge of 3 --jsonl shards lists exactly the {len(want)} open ports and services of the unsharded scan "
+          f"(missing {sorted(want - services(merged))[:3]}, extra {sorted(services(merged) - want)[:3]})")
+    verdicts = {(x["port"], x["verdict"]) for h in merged["hosts"] for x in h["ports"]}
+    check(verdicts == {(x["port"], x["verdict"]) for h in whole["hosts"] for x in h["ports"]}
+          and merged["scan"]["pairs"] == 5000, f"--merge: the verdicts of the unsharded scan, 5000 pairs")
+    p = tb.scan([], ["--merge", shards[0], shards[1], shards[2], "-oG", "-"])
+    check(p.returncode in (0, 1) and b"625/open/tcp//ssh" in p.stdout, "--merge prints the text table and -oG")
+    bad = os.path.join(tmp, "bad.jsonl")
+    with open(shards[1]) as f:
+        lines = f.read().splitlines()
+    with open(bad, "w") as f:
+        f.write("\n".join(lines[:1] + ['{"address":"198.18.0.2","port":99999,"protocol":"tcp"}'] + lines[1:]) + "\n")
+    for files, where in (([shards[0], bad], "bad.jsonl:2:"), ([shards[0], shards[0]], "shard1.jsonl:"),
+                         ([shards[0], bad + "-missing"], "bad.jsonl-missing:")):
+        p = tb.scan([], ["--merge", "--json", *files], check_rc=False)
+        err = p.stderr.decode(errors="replace").strip().splitlines()
+        check(p.returncode == 2 and p.stdout == b"" and len(err) == 1 and
+              err[0].startswith("portscope: scan: --merge ") and where in err[0],
+              f"--merge refuses {os.path.basename(files[-1])} with exit 2, nothing printed, one line naming it: {err}")
+
     # -- exclusions and target files --------------------------------------------------------------
     tf = os.path.join(tmp, "targets.txt")
     with open(tf, "w") as f:

@@ -89,6 +89,8 @@ static void help(void)
 "      --seed N               the random order of (target, port) pairs (default: random)\n"
 "      --shard I/N            scan the I-th of N disjoint parts (same --seed on every part)\n"
 "      --resume FILE          continue the scan saved in FILE; an interrupted scan saves there\n"
+"      --merge FILE...        no scan: merge the --jsonl outputs of the shards of one scan into\n"
+"                             one report (any output format; verdicts judged again)\n"
 "Service identification (open TCP and UDP ports, on by default), as nmap -sV:\n"
 "  -sV, --service             identify services (banners, nmap-service-probes, inside TLS)\n"
 "      --no-service           do not connect to open ports after the scan\n"
@@ -112,6 +114,7 @@ static void help(void)
 "  portscope scan --ports system-unassigned,malware 198.18.0.0/24\n"
 "  portscope scan -sU -p 53,123,161 198.18.0.2    UDP with protocol payloads\n"
 "  portscope scan --seed 7 --shard 1/2 -p- 198.18.0.0/28   (run 2/2 elsewhere)\n"
+"  portscope scan --merge --json shard1.jsonl shard2.jsonl\n"
 "  portscope scan --json -p 22,625,3025 localhost | jq '.hosts[].ports[].verdict'\n"
 "  portscope scan -oX scan.xml --changes 198.18.0.2\n"
 "\n"
@@ -126,7 +129,7 @@ struct opts {
         const char *registry, *knowledge, *payloads, *probes, *source_ports;
         const char *oX, *oG, *oJ;
         const char *format;
-        bool seed_set, all_states, no_service, no_progress, store, changes;
+        bool seed_set, all_states, no_service, no_progress, store, changes, merge;
         uint64_t seed;
         double rate;
         int max_retries;
@@ -195,7 +198,7 @@ enum {
         OPT_SEED, OPT_SHARD, OPT_RESUME, OPT_JSON, OPT_JSONL, OPT_ALL, OPT_NOPROG, OPT_STORE, OPT_CHANGES,
         OPT_REGISTRY, OPT_KNOWLEDGE, OPT_SERVICE, OPT_NOSERVICE, OPT_SWAIT, OPT_PROBES, OPT_PAYLOADS,
         OPT_UDPBUDGET, OPT_SPORTS, OPT_XML, OPT_GREP, OPT_JFILE, OPT_NOPING, OPT_THREADS, OPT_OUTPUT,
-        OPT_INTENSITY, OPT_VLIGHT, OPT_VALL,
+        OPT_INTENSITY, OPT_VLIGHT, OPT_VALL, OPT_MERGE,
 };
 
 static const struct option longopts[] = {
@@ -237,6 +240,7 @@ static const struct option longopts[] = {
         { "grep-file", required_argument, NULL, OPT_GREP },
         { "json-file", required_argument, NULL, OPT_JFILE },
         { "no-ping", no_argument, NULL, OPT_NOPING },
+        { "merge", no_argument, NULL, OPT_MERGE },
         { 0, 0, 0, 0 },
 };
 
@@ -395,6 +399,102 @@ static char *join_args(int argc, char **argv)
         return s;
 }
 
+/* The registry and the knowledge file: optional, unless named. */
+static void load_refs(const struct opts *po, struct registry **ret_reg, struct knowledge **ret_kn)
+{
+        const struct opts o = *po;
+        struct registry *reg = NULL;
+        struct knowledge *kn = NULL;
+        struct ps_error rerr;
+        int r = registry_open(o.registry, 0, &reg, &rerr);
+        if (r < 0) {
+                const char *named = o.registry ? o.registry : getenv("PORTSCOPE_REGISTRY");
+                if (named && *named) /* a registry that was asked for must be there */
+                        die_error(&rerr);
+                reg = NULL; /* no registry on this machine: statuses are "unknown" */
+        }
+        struct ps_error kerr;
+        r = knowledge_load(o.knowledge, &kn, &kerr);
+        if (r < 0) {
+                const char *named = o.knowledge ? o.knowledge : getenv("PORTSCOPE_KNOWLEDGE");
+                if (named && *named)
+                        die_error(&kerr);
+                kn = NULL;
+        }
+        *ret_reg = reg;
+        *ret_kn = kn;
+}
+
+/* Prints the finished report in the chosen format and the -o files. Returns the exit status:
+ * 0, PS_EXIT_FINDINGS (an open port judged medium or worse) or PS_EXIT_ERROR. */
+static int emit(const struct opts *o, const struct scan_report *rep)
+{
+        int rc = 0;
+        const char *fmt = o->format ? o->format : "text";
+        bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
+        int r = scan_output_find(fmt)->write(rep, stdout, tty);
+        if (fflush(stdout) != 0 || r < 0)
+                rc = PS_EXIT_ERROR;
+        if (o->oX && write_file_output(o->oX, "xml", rep) < 0)
+                rc = PS_EXIT_ERROR;
+        if (o->oG && write_file_output(o->oG, "grep", rep) < 0)
+                rc = PS_EXIT_ERROR;
+        if (o->oJ && write_file_output(o->oJ, "json", rep) < 0)
+                rc = PS_EXIT_ERROR;
+        if (rc == 0) {
+                for (size_t i = 0; i < rep->nhosts; i++)
+                        for (size_t j = 0; j < rep->hosts[i].nports; j++) {
+                                /* Findings: an open port judged medium or worse (mismatch,
+                                 * unexplained, suspicious); a clean host exits 0. */
+                                if (rep->hosts[i].ports[j].severity >= VERDICT_MEDIUM)
+                                        rc = PS_EXIT_FINDINGS;
+                        }
+        }
+        return rc;
+}
+
+/* --merge FILE...: no scan; the shards' --jsonl outputs read back, judged again, printed. Every
+ * file is read before anything is printed: a bad line stops the whole with nothing written. */
+static int run_merge(const struct opts *o, int nfiles, char **files, const char *args)
+{
+        if (nfiles < 1)
+                die_usage("scan: --merge needs the --jsonl files of the shards");
+        if (o->store || o->resume || o->shard || o->input_file || o->ports || o->top)
+                die_usage("scan: --merge takes files, not a scan's options (--store, --changes, --resume, "
+                          "--shard, --ports, -iL)");
+        struct registry *reg = NULL;
+        struct knowledge *kn = NULL;
+        load_refs(o, &reg, &kn);
+        struct scan_merge m;
+        struct scan_report rep;
+        scan_merge_init(&m);
+        scan_report_init(&rep);
+        rep.registry = reg;
+        rep.knowledge = kn;
+        rep.args = args;
+        for (int i = 0; i < nfiles; i++) {
+                struct ps_error e = { 0 };
+                int r = strcmp(files[i], "-") == 0 ? scan_merge_read(&m, &rep, files[i], stdin, &e)
+                                                   : scan_merge_load(&m, &rep, files[i], &e);
+                if (r < 0) {
+                        if (e.line)
+                                die_usage("scan: --merge %s:%u: %s", quote(files[i]), e.line, e.message);
+                        die_usage("scan: --merge %s: %s", quote(files[i]), e.message);
+                }
+        }
+        if (m.nseen < m.nshards)
+                ps_errorf("scan: --merge: %zu of the %u shards given; the report is incomplete", m.nseen,
+                          (unsigned)m.nshards);
+        if (scan_report_finish(&rep) < 0)
+                die_usage("scan: out of memory");
+        int rc = emit(o, &rep);
+        scan_report_free(&rep);
+        scan_merge_free(&m);
+        knowledge_free(kn);
+        registry_close(reg);
+        return rc;
+}
+
 int main(int argc, char **argv)
 {
         char *args = join_args(argc, argv);
@@ -463,10 +563,17 @@ int main(int argc, char **argv)
                 case OPT_GREP: o.oG = optarg; break;
                 case OPT_JFILE: o.oJ = optarg; break;
                 case OPT_NOPING: break;
+                case OPT_MERGE: o.merge = true; break;
                 default:
                         scan_targets_free(targets);
                         return ps_option_error("scan", "hp:i:", argv);
                 }
+        }
+        if (o.merge) {
+                scan_targets_free(targets);
+                int rc = run_merge(&o, argc - optind, argv + optind, args);
+                free(args);
+                return rc;
         }
         if (optind >= argc && !o.input_file && !o.resume)
                 die_usage("scan: no target given (try 'portscope scan --help')");
@@ -486,22 +593,8 @@ int main(int argc, char **argv)
 
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
-        struct ps_error rerr;
-        int r = registry_open(o.registry, 0, &reg, &rerr);
-        if (r < 0) {
-                const char *named = o.registry ? o.registry : getenv("PORTSCOPE_REGISTRY");
-                if (named && *named) /* a registry that was asked for must be there */
-                        die_error(&rerr);
-                reg = NULL; /* no registry on this machine: statuses are "unknown" */
-        }
-        struct ps_error kerr;
-        r = knowledge_load(o.knowledge, &kn, &kerr);
-        if (r < 0) {
-                const char *named = o.knowledge ? o.knowledge : getenv("PORTSCOPE_KNOWLEDGE");
-                if (named && *named)
-                        die_error(&kerr);
-                kn = NULL;
-        }
+        load_refs(&o, &reg, &kn);
+        int r;
 
         /* Targets. */
         for (int i = optind; i < argc; i++)
@@ -690,27 +783,7 @@ int main(int argc, char **argv)
                         die_usage("scan: out of memory");
         }
 
-        int rc = 0;
-        const char *fmt = o.format ? o.format : "text";
-        bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
-        r = scan_output_find(fmt)->write(&run.rep, stdout, tty);
-        if (fflush(stdout) != 0 || r < 0)
-                rc = PS_EXIT_ERROR;
-        if (o.oX && write_file_output(o.oX, "xml", &run.rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (o.oG && write_file_output(o.oG, "grep", &run.rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (o.oJ && write_file_output(o.oJ, "json", &run.rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (rc == 0) {
-                for (size_t i = 0; i < run.rep.nhosts; i++)
-                        for (size_t j = 0; j < run.rep.hosts[i].nports; j++) {
-                                /* Findings: an open port judged medium or worse (mismatch,
-                                 * unexplained, suspicious); a clean host exits 0. */
-                                if (run.rep.hosts[i].ports[j].severity >= VERDICT_MEDIUM)
-                                        rc = PS_EXIT_FINDINGS;
-                        }
-        }
+        int rc = emit(&o, &run.rep);
         free(stats.pending);
         free(res.mpending);
         scan_report_free(&run.rep);

@@ -20,7 +20,7 @@ static void attr(FILE *f, const char *name, const char *value)
 static void services_attr(FILE *f, const struct scan_ports *p)
 {
         fputs(" services=\"", f);
-        for (size_t i = 0; p && i < p->n;) {
+        for (size_t i = 0; p && p->ports && i < p->n;) /* merged: only a count */ {
                 size_t j = i;
                 while (j + 1 < p->n && p->ports[j + 1] == p->ports[j] + 1)
                         j++;
