@@ -59,7 +59,8 @@ ok "installed with dpkg -i"
 for f in /usr/bin/portscope /usr/libexec/portscope/portscope-audit /usr/libexec/portscope/portscope-serve \
          /usr/libexec/portscope/portscope-scan /usr/libexec/portscope/portscope-update \
          /usr/libexec/portscope/portscope-watch /usr/share/man/man1/portscope.1.gz \
-         /usr/share/bash-completion/completions/portscope /usr/share/portscope/knowledge.txt; do
+         /usr/share/bash-completion/completions/portscope /usr/share/zsh/vendor-completions/_portscope \
+         /usr/share/fish/vendor_completions.d/portscope.fish /usr/share/portscope/knowledge.txt; do
   [ -e "$f" ] || bad "$f is not installed"
 done
 [ -z "$(find /etc/systemd -name 'portscope-*' 2>/dev/null)" ] && ok "no unit enabled by the installation" ||
