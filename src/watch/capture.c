@@ -471,70 +471,21 @@ static int drain_packet(struct watch_capture *c, void (*fn)(const struct watch_p
                         break;
                 }
                 uint64_t now = monotonic_ns();
-                int family;
-                unsigned proto;
-                size_t th;
-                uint8_t src[16] = { 0 }, dst[16] = { 0 };
-                if (ntohs(sll.sll_protocol) == ETH_P_IP && len >= 20) {
-                        family = AF_INET;
-                        proto = buf[9];
-                        memcpy(src, buf + 12, 4);
-                        memcpy(dst, buf + 16, 4);
-                        th = (size_t)(buf[0] & 0x0f) * 4;
-                } else if (ntohs(sll.sll_protocol) == ETH_P_IPV6 && len >= 40) {
-                        family = AF_INET6;
-                        proto = buf[6];
-                        memcpy(src, buf + 8, 16);
-                        memcpy(dst, buf + 24, 16);
-                        th = 40;
-                } else {
+                struct watch_parsed w;
+                int kind = watch_packet_parse(buf, (size_t)len, ntohs(sll.sll_protocol),
+                                              sll.sll_pkttype == PACKET_OUTGOING, &w);
+                if (kind == WATCH_PARSED_ANSWER) {
+                        answered(c, w.family, w.proto, w.their, w.their_port, w.ours, w.our_port, now, fn, data, &n);
                         continue;
                 }
-                if (sll.sll_pkttype == PACKET_OUTGOING) {
-                        if (proto == IPPROTO_TCP && (size_t)len >= th + 14 && (buf[th + 13] & 0x04)) {
-                                /* our RST: src is ours, dst is theirs */
-                                uint16_t our_port = (uint16_t)(buf[th] << 8 | buf[th + 1]);
-                                uint16_t their_port = (uint16_t)(buf[th + 2] << 8 | buf[th + 3]);
-                                answered(c, family, PS_TCP, dst, their_port, src, our_port, now, fn, data, &n);
-                        } else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && (size_t)len >= th + 8) {
-                                /* port unreachable quoting their datagram: inner src is theirs */
-                                size_t in = th + 8, uh;
-                                uint8_t their[16] = { 0 }, ours[16] = { 0 };
-                                if (family == AF_INET && (size_t)len >= in + 20 && buf[in + 9] == IPPROTO_UDP) {
-                                        memcpy(their, buf + in + 12, 4);
-                                        memcpy(ours, buf + in + 16, 4);
-                                        uh = in + (size_t)(buf[in] & 0x0f) * 4;
-                                } else if (family == AF_INET6 && (size_t)len >= in + 40 && buf[in + 6] == IPPROTO_UDP) {
-                                        memcpy(their, buf + in + 8, 16);
-                                        memcpy(ours, buf + in + 24, 16);
-                                        uh = in + 40;
-                                } else {
-                                        continue;
-                                }
-                                if ((size_t)len < uh + 4)
-                                        continue;
-                                uint16_t their_port = (uint16_t)(buf[uh] << 8 | buf[uh + 1]);
-                                uint16_t our_port = (uint16_t)(buf[uh + 2] << 8 | buf[uh + 3]);
-                                answered(c, family, PS_UDP, their, their_port, ours, our_port, now, fn, data, &n);
-                        }
+                if (kind != WATCH_PARSED_PROBE)
                         continue;
-                }
+                int family = w.family;
                 struct watch_packet p = { .kind = WATCH_PACKET_PROBE, .netns = c->netns, .ifindex = (uint32_t)sll.sll_ifindex,
-                                          .family = family, .time_ns = now };
-                memcpy(p.saddr, src, 16);
-                memcpy(p.daddr, dst, 16);
-                if (proto == IPPROTO_TCP && (size_t)len >= th + 14) {
-                        p.proto = PS_TCP;
-                        p.tcp_flags = buf[th + 13];
-                        if (p.tcp_flags & 0x14)
-                                continue;
-                } else if (proto == IPPROTO_UDP && (size_t)len >= th + 8) {
-                        p.proto = PS_UDP;
-                } else {
-                        continue;
-                }
-                p.sport = (uint16_t)(buf[th] << 8 | buf[th + 1]);
-                p.dport = (uint16_t)(buf[th + 2] << 8 | buf[th + 3]);
+                                          .family = family, .time_ns = now, .proto = w.proto, .tcp_flags = w.tcp_flags,
+                                          .sport = w.their_port, .dport = w.our_port };
+                memcpy(p.saddr, w.their, 16);
+                memcpy(p.daddr, w.ours, 16);
                 /* something listens there: not a probe, whatever comes back */
                 if (c->listeners && watch_listeners_has(c->listeners, c->netns, p.proto, p.family, p.daddr, p.dport))
                         continue;

@@ -12,6 +12,7 @@
 
 #include "portscope/registry.h"
 #include "portscope/watch.h"
+#include "watch/watch-internal.h"
 
 #define MAX_EVENTS 256
 
@@ -294,6 +295,43 @@ static void test_syslog_line(void **state)
         assert_null(strchr(buf, '\n'));
 }
 
+
+/* The packet fallback's reader: an inbound SYN is a probe, an ACK is not; this host's RST and its
+ * ICMP port unreachable are answers with the ports the right way round; a short packet is nothing. */
+static void test_packet_parse(void **state)
+{
+        (void)state;
+        uint8_t syn[40] = { 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+                            0x9c, 0x40, 0x00, 0xfa, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02 };
+        struct watch_parsed w;
+        assert_int_equal(watch_packet_parse(syn, sizeof(syn), 0x0800, false, &w), WATCH_PARSED_PROBE);
+        assert_int_equal(w.their_port, 40000);
+        assert_int_equal(w.our_port, 250);
+        assert_int_equal(w.their[3], 1);
+        assert_int_equal(w.ours[3], 2);
+        syn[33] = 0x10; /* ACK */
+        assert_int_equal(watch_packet_parse(syn, sizeof(syn), 0x0800, false, &w), WATCH_PARSED_NONE);
+        /* our RST from 198.18.0.2:250 to 198.18.0.1:40000 */
+        uint8_t rst[40] = { 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+                            0x00, 0xfa, 0x9c, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x14 };
+        assert_int_equal(watch_packet_parse(rst, sizeof(rst), 0x0800, true, &w), WATCH_PARSED_ANSWER);
+        assert_int_equal(w.their_port, 40000);
+        assert_int_equal(w.our_port, 250);
+        assert_int_equal(w.their[3], 1);
+        /* ICMP port unreachable quoting their UDP datagram 198.18.0.1:5000 -> 198.18.0.2:161 */
+        uint8_t icmp[56] = { 0x45, 0, 0, 56, 0, 0, 0, 0, 64, 1, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
+                             3, 3, 0, 0, 0, 0, 0, 0,
+                             0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+                             0x13, 0x88, 0x00, 0xa1, 0, 8, 0, 0 };
+        assert_int_equal(watch_packet_parse(icmp, sizeof(icmp), 0x0800, true, &w), WATCH_PARSED_ANSWER);
+        assert_int_equal(w.their_port, 5000);
+        assert_int_equal(w.our_port, 161);
+        assert_int_equal(watch_packet_parse(icmp, 50, 0x0800, true, &w), WATCH_PARSED_NONE);
+        assert_int_equal(watch_packet_parse(syn, 19, 0x0800, false, &w), WATCH_PARSED_NONE);
+        syn[0] = 0x41; /* a header length below 20 bytes */
+        assert_int_equal(watch_packet_parse(syn, sizeof(syn), 0x0800, false, &w), WATCH_PARSED_NONE);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -302,6 +340,7 @@ int main(void)
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
                 cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
                 cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
+                cmocka_unit_test(test_packet_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
