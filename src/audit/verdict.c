@@ -3,6 +3,7 @@
 #include "portscope/verdict.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,22 +92,28 @@ const char *verdict_owner_missing(const struct sockets_list *l, const struct soc
         return "no process holds it (a kernel socket, or its process exited or lives in another PID namespace)";
 }
 
+static uint16_t eph_lo = 32768, eph_hi = 60999;
+static pthread_once_t eph_once = PTHREAD_ONCE_INIT;
+
+static void read_ephemeral_range(void)
+{
+        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+        int a, b;
+        if (!f)
+                return;
+        if (fscanf(f, "%d %d", &a, &b) == 2 && a >= 1 && b <= 65535 && a <= b) {
+                eph_lo = (uint16_t)a;
+                eph_hi = (uint16_t)b;
+        }
+        fclose(f);
+}
+
 void verdict_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi)
 {
-        static int lo = -1, hi = -1;
-        if (lo < 0) {
-                FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-                int a = 32768, b = 60999;
-                if (f) {
-                        if (fscanf(f, "%d %d", &a, &b) != 2 || a < 1 || b > 65535 || a > b)
-                                a = 32768, b = 60999;
-                        fclose(f);
-                }
-                hi = b;
-                lo = a;
-        }
-        *ret_lo = (uint16_t)lo;
-        *ret_hi = (uint16_t)hi;
+        /* Read once, whichever of the judging threads asks first. */
+        pthread_once(&eph_once, read_ephemeral_range);
+        *ret_lo = eph_lo;
+        *ret_hi = eph_hi;
 }
 
 static bool in_ephemeral(uint16_t port)
