@@ -157,16 +157,10 @@ def ports_of(out, state="open"):
 
 
 def main():
-    reason = testbed.can_run()
+    reason = testbed.skip_reason()
     if reason:
         print(f"skipped: {reason}")
         return 77
-    binary = os.environ.get("PORTSCOPE_SCAN_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                                  "portscope-scan")
-    if not os.path.exists(binary):
-        print(f"skipped: {binary} not built")
-        return 77
-    os.environ["PORTSCOPE_SCAN_BIN"] = binary
     tmp = tempfile.mkdtemp(prefix="ps-scan-test-")
     try:
         with testbed.TestBed(udp_echo=[53, 7, 20000], udp_silent=[161]) as tb:

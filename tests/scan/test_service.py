@@ -71,16 +71,10 @@ def services(out):
 
 
 def main():
-    reason = testbed.can_run()
+    reason = testbed.skip_reason()
     if reason:
         print(f"skipped: {reason}")
         return 77
-    binary = os.environ.get("PORTSCOPE_SCAN_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                                  "portscope-scan")
-    if not os.path.exists(binary):
-        print(f"skipped: {binary} not built")
-        return 77
-    os.environ["PORTSCOPE_SCAN_BIN"] = binary
     real = "/usr/share/nmap/nmap-service-probes"
     if not os.path.exists(real) or not shutil.which("openssl"):
         print("skipped: needs nmap-common's nmap-service-probes and openssl")

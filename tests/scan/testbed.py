@@ -52,6 +52,20 @@ def run(*cmd, check=True, **kw):
     return subprocess.run(list(cmd), check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
+def skip_reason():
+    """Why a namespace scan test cannot run here (None when it can); finds the scanner binary and
+    puts it in $PORTSCOPE_SCAN_BIN for TestBed.scan()."""
+    reason = can_run()
+    if reason:
+        return reason
+    binary = os.environ.get("PORTSCOPE_SCAN_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
+                                                                  "portscope-scan")
+    if not os.path.exists(binary):
+        return f"{binary} not built"
+    os.environ["PORTSCOPE_SCAN_BIN"] = binary
+    return None
+
+
 def can_run():
     """None when the test bed can be built, else the reason it cannot."""
     if os.geteuid() != 0:
