@@ -1,14 +1,41 @@
 /* Messages in the reader's language (gettext).
  *
- * Every sentence portscope composes for a person goes through _() (or ngettext's ps_ngettext);
+ * Every sentence portscope composes for a person goes through _() (or ps_ngettext for counts);
  * N_() marks a string for xgettext where it is stored and translated later. Keys, enums, JSON and
  * registry text (IANA's English) are never translated. The CLI follows LANG/LC_MESSAGES/LANGUAGE;
- * a server thread chooses the language of the page it is writing. */
+ * a server thread chooses the language of the page it is writing with ps_i18n_thread_use(). */
 #ifndef PORTSCOPE_I18N_H
 #define PORTSCOPE_I18N_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define _(s) ps_gettext(s)
 #define N_(s) (s)
+
+struct ps_language {
+        const char *code;         /* "en", "he", ... (BCP 47 primary tag; URL prefix /he/) */
+        const char *native_name;  /* "עברית", in its own script, for the language switcher */
+        const char *english_name; /* "Hebrew" */
+        bool rtl;                 /* written right to left: <html dir="rtl"> */
+};
+
+/* The languages portscope has catalogues for, English first. */
+const struct ps_language *ps_languages(size_t *n);
+/* The language with this code (len bytes; case-insensitive), or NULL. */
+const struct ps_language *ps_language_find(const char *code, size_t len);
+/* The best language for an Accept-Language header (RFC 9110 12.5.4: q-values, ranges such as
+ * "he-IL" matching "he", "*"); English when nothing matches or the header is NULL or malformed. */
+const struct ps_language *ps_language_negotiate(const char *accept_language);
+
+/* The CLI: the locale from the environment, the catalogue bound. Call first thing in main(). */
+void ps_i18n_init(void);
+/* A server: every language's catalogue bound so that any thread can write in any language. */
+void ps_i18n_init_server(void);
+/* _() in this thread speaks `lang` from now on (NULL: the process's own locale, as in the CLI). */
+void ps_i18n_thread_use(const struct ps_language *lang);
+/* The language this thread speaks (English when the CLI has no catalogue for the locale). */
+const struct ps_language *ps_i18n_thread_language(void);
 
 const char *ps_gettext(const char *msgid);
 const char *ps_ngettext(const char *one, const char *many, unsigned long n);
