@@ -97,6 +97,13 @@ void jsonw_uint(struct jsonw *w, uint64_t v);
 void jsonw_double(struct jsonw *w, double v);
 void jsonw_bool(struct jsonw *w, bool v);
 void jsonw_null(struct jsonw *w);
+/* A member: its name, then its value (iproute2's jsonw_*_field). */
+void jsonw_string_field(struct jsonw *w, const char *name, const char *s);
+void jsonw_int_field(struct jsonw *w, const char *name, int64_t v);
+void jsonw_uint_field(struct jsonw *w, const char *name, uint64_t v);
+void jsonw_double_field(struct jsonw *w, const char *name, double v);
+void jsonw_bool_field(struct jsonw *w, const char *name, bool v);
+void jsonw_null_field(struct jsonw *w, const char *name);
 /* A jansson value (borrowed), written member by member in this writer's layout: for the few
  * values that other modules hand out as trees. Object members keep jansson's order. */
 void jsonw_json(struct jsonw *w, const json_t *v);

@@ -78,37 +78,18 @@ static const json_t *kcache_get(struct kcache *c, const struct knowledge_entry *
 }
 
 /* A string member; NULL writes null. */
-static void str(struct jsonw *w, const char *name, const char *s)
-{
-        jsonw_name(w, name);
-        jsonw_string(w, s);
-}
-
 /* A string member, null when NULL or empty. */
 static void str_or_null(struct jsonw *w, const char *name, const char *s)
 {
-        jsonw_name(w, name);
-        jsonw_string(w, s && *s ? s : NULL);
-}
-
-static void num(struct jsonw *w, const char *name, int64_t v)
-{
-        jsonw_name(w, name);
-        jsonw_int(w, v);
-}
-
-static void boolean(struct jsonw *w, const char *name, bool v)
-{
-        jsonw_name(w, name);
-        jsonw_bool(w, v);
+        jsonw_string_field(w, name, s && *s ? s : NULL);
 }
 
 static void process_json(struct jsonw *w, const struct sockets_process *p)
 {
         jsonw_begin_object(w);
-        num(w, "pid", p->pid);
-        str(w, "process", p->comm);
-        str(w, "cmdline", p->cmdline);
+        jsonw_int_field(w, "pid", p->pid);
+        jsonw_string_field(w, "process", p->comm);
+        jsonw_string_field(w, "cmdline", p->cmdline);
         str_or_null(w, "executable", p->path);
         str_or_null(w, "user", p->user);
         jsonw_name(w, "uid");
@@ -132,34 +113,33 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         char a[64];
 
         jsonw_begin_object(w);
-        str(w, "protocol", sockets_proto_name(e->proto));
-        str(w, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+        jsonw_string_field(w, "protocol", sockets_proto_name(e->proto));
+        jsonw_string_field(w, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
         sockets_format_addr(e->family, e->local, a, sizeof(a));
-        str(w, "address", a);
-        num(w, "port", e->port);
+        jsonw_string_field(w, "address", a);
+        jsonw_int_field(w, "port", e->port);
         if (e->proto == SOCKETS_RAW)
                 str_or_null(w, "ip_protocol", verdict_ip_protocol_name(e->port));
-        boolean(w, "listening", e->listening);
+        jsonw_bool_field(w, "listening", e->listening);
         if (!e->listening) {
                 sockets_format_addr(e->family, e->remote, a, sizeof(a));
-                str(w, "remote_address", a);
-                num(w, "remote_port", e->remote_port);
+                jsonw_string_field(w, "remote_address", a);
+                jsonw_int_field(w, "remote_port", e->remote_port);
         }
-        boolean(w, "dual_stack", e->dual_stack);
-        boolean(w, "v6only", e->v6only);
-        str(w, "exposure", sockets_exposure_name(e->exposure));
+        jsonw_bool_field(w, "dual_stack", e->dual_stack);
+        jsonw_bool_field(w, "v6only", e->v6only);
+        jsonw_string_field(w, "exposure", sockets_exposure_name(e->exposure));
         str_or_null(w, "interface", e->ifname);
-        jsonw_name(w, "inode");
-        jsonw_uint(w, e->inode);
+        jsonw_uint_field(w, "inode", e->inode);
         jsonw_name(w, "pid");
         if (p)
                 jsonw_int(w, p->pid);
         else
                 jsonw_null(w);
-        str(w, "process", p ? p->comm : NULL);
-        str(w, "cmdline", p ? p->cmdline : NULL);
+        jsonw_string_field(w, "process", p ? p->comm : NULL);
+        jsonw_string_field(w, "cmdline", p ? p->cmdline : NULL);
         /* The kernel tells the socket's owner uid even when the process is hidden. */
-        str(w, "user", verdict_report_user(r, i));
+        jsonw_string_field(w, "user", verdict_report_user(r, i));
         str_or_null(w, "unit", p ? p->unit : NULL);
         str_or_null(w, "container", p ? p->container : NULL);
         jsonw_name(w, "owners");
@@ -168,17 +148,17 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
                 process_json(w, sockets_entry_owner(l, e, k));
         jsonw_end_array(w);
         str_or_null(w, "owner_missing", verdict_owner_missing(l, e));
-        str(w, "range", sockets_proto_to_ps(e->proto, &pp) ? ps_range_name(ps_range_of(e->port)) : NULL);
-        str(w, "status", e->proto == SOCKETS_RAW ? NULL : registry_status_name(v->status));
+        jsonw_string_field(w, "range", sockets_proto_to_ps(e->proto, &pp) ? ps_range_name(ps_range_of(e->port)) : NULL);
+        jsonw_string_field(w, "status", e->proto == SOCKETS_RAW ? NULL : registry_status_name(v->status));
         jsonw_name(w, "services");
         jsonw_begin_array(w);
         for (size_t k = 0; k < v->nservices; k++)
                 jsonw_string(w, v->services[k]);
         jsonw_end_array(w);
-        str(w, "verdict", verdict_kind_name(v->kind));
-        str(w, "severity", verdict_severity_name(v->severity));
-        str(w, "reason", v->reason);
-        str(w, "rule", judge_rule_name(v->rule));
+        jsonw_string_field(w, "verdict", verdict_kind_name(v->kind));
+        jsonw_string_field(w, "severity", verdict_severity_name(v->severity));
+        jsonw_string_field(w, "reason", v->reason);
+        jsonw_string_field(w, "rule", judge_rule_name(v->rule));
         str_or_null(w, "identified_as", v->matched);
         jsonw_name(w, "knowledge");
         if (v->knowledge) {
@@ -191,9 +171,9 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         if (v->baseline >= 0 && r->context->baseline) {
                 const struct baseline_entry *be = &r->context->baseline->v[v->baseline];
                 jsonw_begin_object(w);
-                str(w, "file", r->context->baseline->origin);
-                num(w, "line", be->line);
-                str(w, "reason", be->reason);
+                jsonw_string_field(w, "file", r->context->baseline->origin);
+                jsonw_int_field(w, "line", be->line);
+                jsonw_string_field(w, "reason", be->reason);
                 jsonw_end_object(w);
         } else
                 jsonw_null(w);
@@ -212,10 +192,10 @@ static void gone_json(const struct verdict_report *r, size_t b, struct jsonw *w)
 
         baseline_entry_format(be, spec, sizeof(spec));
         jsonw_begin_object(w);
-        str(w, "entry", spec);
-        str(w, "process", be->process);
-        str(w, "reason", be->reason);
-        num(w, "line", be->line);
+        jsonw_string_field(w, "entry", spec);
+        jsonw_string_field(w, "process", be->process);
+        jsonw_string_field(w, "reason", be->reason);
+        jsonw_int_field(w, "line", be->line);
         jsonw_end_object(w);
 }
 
@@ -231,14 +211,14 @@ static void head_json(const struct verdict_report *r, struct jsonw *w)
                 jsonw_json(w, src);
                 json_decref(src);
         }
-        str(w, "knowledge", r->context->knowledge ? knowledge_origin(r->context->knowledge) : NULL);
-        str(w, "baseline", r->context->baseline ? r->context->baseline->origin : NULL);
-        str(w, "netns", r->netns);
-        num(w, "time", (int64_t)r->time);
-        boolean(w, "privileged", l->owners.privileged);
+        jsonw_string_field(w, "knowledge", r->context->knowledge ? knowledge_origin(r->context->knowledge) : NULL);
+        jsonw_string_field(w, "baseline", r->context->baseline ? r->context->baseline->origin : NULL);
+        jsonw_string_field(w, "netns", r->netns);
+        jsonw_int_field(w, "time", (int64_t)r->time);
+        jsonw_bool_field(w, "privileged", l->owners.privileged);
         jsonw_name(w, "owners");
         jsonw_begin_object(w);
-        str(w, "method", l->owners.bpf ? "bpf-iterator" : "proc");
+        jsonw_string_field(w, "method", l->owners.bpf ? "bpf-iterator" : "proc");
         str_or_null(w, "bpf_unavailable", l->owners.bpf_error);
         /* The iterator sees every process but reports sockets only. */
         jsonw_name(w, "processes");
@@ -246,11 +226,10 @@ static void head_json(const struct verdict_report *r, struct jsonw *w)
                 jsonw_null(w);
         else
                 jsonw_uint(w, l->owners.processes);
-        num(w, "denied", l->owners.denied);
-        jsonw_name(w, "descriptors");
-        jsonw_uint(w, l->owners.fds);
-        num(w, "unowned_sockets", l->owners.unowned);
-        str(w, "missing", l->owners.privileged ? NULL : verdict_hidden_reason(l));
+        jsonw_int_field(w, "denied", l->owners.denied);
+        jsonw_uint_field(w, "descriptors", l->owners.fds);
+        jsonw_int_field(w, "unowned_sockets", l->owners.unowned);
+        jsonw_string_field(w, "missing", l->owners.privileged ? NULL : verdict_hidden_reason(l));
         jsonw_end_object(w);
         jsonw_name(w, "unsupported_protocols");
         jsonw_begin_array(w);
@@ -267,9 +246,9 @@ static void head_json(const struct verdict_report *r, struct jsonw *w)
         jsonw_name(w, "summary");
         jsonw_begin_object(w);
         for (unsigned k = 0; k < VERDICT_NKINDS; k++)
-                num(w, verdict_kind_name((enum verdict_kind)k), (int64_t)counts[k]);
-        str(w, "worst", verdict_severity_name(verdict_report_worst(r)));
-        num(w, "gone", (int64_t)r->ngone);
+                jsonw_int_field(w, verdict_kind_name((enum verdict_kind)k), (int64_t)counts[k]);
+        jsonw_string_field(w, "worst", verdict_severity_name(verdict_report_worst(r)));
+        jsonw_int_field(w, "gone", (int64_t)r->ngone);
         jsonw_end_object(w);
 }
 

@@ -570,3 +570,39 @@ void jsonw_json(struct jsonw *w, const json_t *v)
                 break;
         }
 }
+
+void jsonw_string_field(struct jsonw *w, const char *name, const char *s)
+{
+        jsonw_name(w, name);
+        jsonw_string(w, s);
+}
+
+void jsonw_int_field(struct jsonw *w, const char *name, int64_t v)
+{
+        jsonw_name(w, name);
+        jsonw_int(w, v);
+}
+
+void jsonw_uint_field(struct jsonw *w, const char *name, uint64_t v)
+{
+        jsonw_name(w, name);
+        jsonw_uint(w, v);
+}
+
+void jsonw_double_field(struct jsonw *w, const char *name, double v)
+{
+        jsonw_name(w, name);
+        jsonw_double(w, v);
+}
+
+void jsonw_bool_field(struct jsonw *w, const char *name, bool v)
+{
+        jsonw_name(w, name);
+        jsonw_bool(w, v);
+}
+
+void jsonw_null_field(struct jsonw *w, const char *name)
+{
+        jsonw_name(w, name);
+        jsonw_null(w);
+}

@@ -47,6 +47,28 @@ static void test_escapes(void **state)
 
 #define FFFD "\xef\xbf\xbd"
 
+/* The *_field helpers write a member: its name, then the value. */
+static void test_fields(void **state)
+{
+        (void)state;
+        struct dynbuf b = DYNBUF_INIT(1000);
+        struct jsonw w;
+        jsonw_init_dynbuf(&w, &b, 0);
+        jsonw_begin_object(&w);
+        jsonw_string_field(&w, "s", "x\"y");
+        jsonw_string_field(&w, "n", NULL);
+        jsonw_int_field(&w, "i", -3);
+        jsonw_uint_field(&w, "u", 18446744073709551615u);
+        jsonw_double_field(&w, "d", 0.5);
+        jsonw_bool_field(&w, "b", true);
+        jsonw_null_field(&w, "z");
+        jsonw_end_object(&w);
+        assert_int_equal(jsonw_finish(&w), 0);
+        assert_string_equal(dynbuf_ptr(&b),
+                            "{\"s\":\"x\\\"y\",\"n\":null,\"i\":-3,\"u\":18446744073709551615,\"d\":0.5,\"b\":true,\"z\":null}");
+        dynbuf_free(&b);
+}
+
 static void test_invalid_utf8(void **state)
 {
         (void)state;
@@ -451,6 +473,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_escapes),
                 cmocka_unit_test(test_invalid_utf8),
+                cmocka_unit_test(test_fields),
                 cmocka_unit_test(test_layouts),
                 cmocka_unit_test(test_numbers),
                 cmocka_unit_test(test_misuse),

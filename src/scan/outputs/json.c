@@ -16,18 +16,6 @@
 #include "portscope/jsonw.h"
 #include "portscope/portinfo.h"
 
-static void member_str(struct jsonw *w, const char *name, const char *s)
-{
-        jsonw_name(w, name);
-        jsonw_string(w, s);
-}
-
-static void member_uint(struct jsonw *w, const char *name, uint64_t v)
-{
-        jsonw_name(w, name);
-        jsonw_uint(w, v);
-}
-
 /* A banner: bytes from the network. Invalid UTF-8 becomes U+FFFD (the writer's policy); so does
  * NUL, which the writer would keep as \u0000 and jansson's reader refuses by default. */
 static void banner_write(struct jsonw *w, const struct scan_service *s)
@@ -54,13 +42,11 @@ static void banner_write(struct jsonw *w, const struct scan_service *s)
 static void service_write(struct jsonw *w, const struct scan_service *s)
 {
         jsonw_begin_object(w);
-        member_uint(w, "probes", s->probes);
+        jsonw_uint_field(w, "probes", s->probes);
         if (!s->name[0]) {
-                jsonw_name(w, "name");
-                jsonw_null(w);
+                jsonw_null_field(w, "name");
                 if (s->tcpwrapped) {
-                        jsonw_name(w, "tcpwrapped");
-                        jsonw_bool(w, true);
+                        jsonw_bool_field(w, "tcpwrapped", true);
                 }
                 jsonw_name(w, "banner");
                 banner_write(w, s);
@@ -68,17 +54,16 @@ static void service_write(struct jsonw *w, const struct scan_service *s)
                 return;
         }
         if (s->tls)
-                member_str(w, "tunnel", "ssl");
-        member_str(w, "name", s->name);
+                jsonw_string_field(w, "tunnel", "ssl");
+        jsonw_string_field(w, "name", s->name);
         if (s->product[0])
-                member_str(w, "product", s->product);
+                jsonw_string_field(w, "product", s->product);
         if (s->version[0])
-                member_str(w, "version", s->version);
+                jsonw_string_field(w, "version", s->version);
         if (s->info[0])
-                member_str(w, "info", s->info);
-        member_str(w, "probe", s->probe);
-        jsonw_name(w, "soft");
-        jsonw_bool(w, s->soft);
+                jsonw_string_field(w, "info", s->info);
+        jsonw_string_field(w, "probe", s->probe);
+        jsonw_bool_field(w, "soft", s->soft);
         if (s->banner_len) {
                 jsonw_name(w, "banner");
                 banner_write(w, s);
@@ -170,18 +155,17 @@ static int port_write(struct writer *wr, const struct scan_port_report *p, bool 
         if (with_host) {
                 char a[64];
                 scan_addr_str(&p->r.addr, a, sizeof(a));
-                member_str(w, "address", a);
+                jsonw_string_field(w, "address", a);
         }
-        member_uint(w, "port", p->r.port);
-        member_str(w, "protocol", ps_proto_name(p->r.proto));
-        member_str(w, "state", scan_state_name(p->r.state));
-        member_str(w, "reason", scan_reason_name(p->r.reason));
+        jsonw_uint_field(w, "port", p->r.port);
+        jsonw_string_field(w, "protocol", ps_proto_name(p->r.proto));
+        jsonw_string_field(w, "state", scan_state_name(p->r.state));
+        jsonw_string_field(w, "reason", scan_reason_name(p->r.reason));
         if (p->r.ttl)
-                member_uint(w, "ttl", p->r.ttl);
-        member_uint(w, "tries", p->r.tries);
+                jsonw_uint_field(w, "ttl", p->r.ttl);
+        jsonw_uint_field(w, "tries", p->r.tries);
         if (p->r.unconfirmed) {
-                jsonw_name(w, "unconfirmed");
-                jsonw_bool(w, true);
+                jsonw_bool_field(w, "unconfirmed", true);
         }
         jsonw_name(w, "service");
         if (p->service && (p->service->name[0] || p->service->banner_len || p->service->tcpwrapped ||
@@ -189,7 +173,7 @@ static int port_write(struct writer *wr, const struct scan_port_report *p, bool 
                 service_write(w, p->service);
         else
                 jsonw_null(w);
-        member_str(w, "status", rep->registry ? registry_status_name(p->facts->status) : "unknown");
+        jsonw_string_field(w, "status", rep->registry ? registry_status_name(p->facts->status) : "unknown");
         jsonw_name(w, "registered");
         jsonw_begin_array(w);
         for (const char *s = p->facts->registered; *s;) {
@@ -201,12 +185,12 @@ static int port_write(struct writer *wr, const struct scan_port_report *p, bool 
         jsonw_end_array(w);
         jsonw_name(w, "knowledge");
         jsonw_json(w, j->knowledge);
-        member_str(w, "verdict", scan_verdict_name(p->verdict));
-        member_str(w, "severity", verdict_severity_name(p->severity));
-        member_str(w, "rule", judge_rule_name(p->rule));
-        member_str(w, "explanation", j->why);
+        jsonw_string_field(w, "verdict", scan_verdict_name(p->verdict));
+        jsonw_string_field(w, "severity", verdict_severity_name(p->severity));
+        jsonw_string_field(w, "rule", judge_rule_name(p->rule));
+        jsonw_string_field(w, "explanation", j->why);
         if (rep->changes)
-                member_str(w, "change", p->change > 0 ? "new" : p->change < 0 ? "gone" : "same");
+                jsonw_string_field(w, "change", p->change > 0 ? "new" : p->change < 0 ? "gone" : "same");
         jsonw_end_object(w);
         judged_free(owned);
         return jsonw_error(w);
@@ -216,34 +200,29 @@ static void scan_write(struct jsonw *w, const struct scan_report *rep)
 {
         const struct scan_stats *s = &rep->stats;
         jsonw_begin_object(w);
-        member_str(w, "engine", scan_engine_name(rep->engine));
-        member_str(w, "protocol", ps_proto_name(rep->proto));
-        member_uint(w, "ports", rep->ports ? rep->ports->n : 0);
+        jsonw_string_field(w, "engine", scan_engine_name(rep->engine));
+        jsonw_string_field(w, "protocol", ps_proto_name(rep->proto));
+        jsonw_uint_field(w, "ports", rep->ports ? rep->ports->n : 0);
         /* A decimal string: seeds use all 64 bits, more than a JSON number keeps exactly. */
         char seed[24];
         snprintf(seed, sizeof(seed), "%" PRIu64, rep->seed);
-        member_str(w, "seed", seed);
-        member_uint(w, "shard", (uint64_t)rep->shard + 1);
-        member_uint(w, "shards", rep->nshards);
-        jsonw_name(w, "started");
-        jsonw_int(w, rep->start);
-        jsonw_name(w, "elapsed");
-        jsonw_double(w, s->elapsed);
-        member_uint(w, "pairs", s->pairs);
-        member_uint(w, "sent", s->sent);
-        member_uint(w, "replies", s->replies);
-        member_uint(w, "passes", s->passes);
-        member_uint(w, "capture_drops", s->capture_drops);
-        jsonw_name(w, "srtt_ms");
-        jsonw_double(w, s->srtt_ms);
-        jsonw_name(w, "interrupted");
-        jsonw_bool(w, s->interrupted);
+        jsonw_string_field(w, "seed", seed);
+        jsonw_uint_field(w, "shard", (uint64_t)rep->shard + 1);
+        jsonw_uint_field(w, "shards", rep->nshards);
+        jsonw_int_field(w, "started", rep->start);
+        jsonw_double_field(w, "elapsed", s->elapsed);
+        jsonw_uint_field(w, "pairs", s->pairs);
+        jsonw_uint_field(w, "sent", s->sent);
+        jsonw_uint_field(w, "replies", s->replies);
+        jsonw_uint_field(w, "passes", s->passes);
+        jsonw_uint_field(w, "capture_drops", s->capture_drops);
+        jsonw_double_field(w, "srtt_ms", s->srtt_ms);
+        jsonw_bool_field(w, "interrupted", s->interrupted);
         if (rep->proto == PS_UDP) {
-                jsonw_name(w, "icmp_limited");
-                jsonw_bool(w, s->icmp_limited);
+                jsonw_bool_field(w, "icmp_limited", s->icmp_limited);
         }
         if (rep->args)
-                member_str(w, "args", rep->args);
+                jsonw_string_field(w, "args", rep->args);
         jsonw_end_object(w);
 }
 
@@ -254,8 +233,7 @@ static void registry_write(struct jsonw *w, const struct scan_report *rep)
                 return;
         json_t *src = portinfo_source_json(rep->registry);
         if (!src) {
-                jsonw_name(w, "registry");
-                jsonw_null(w);
+                jsonw_null_field(w, "registry");
                 return;
         }
         jsonw_name(w, "registry");
@@ -289,16 +267,16 @@ static int json_write(const struct scan_report *rep, FILE *f, bool tty)
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
                 jsonw_begin_object(w);
-                member_str(w, "address", a);
-                member_str(w, "name", h->name); /* NULL: null */
+                jsonw_string_field(w, "address", a);
+                jsonw_string_field(w, "name", h->name); /* NULL: null */
                 jsonw_name(w, "ports");
                 jsonw_begin_array(w);
                 for (size_t j = 0; j < h->nports && r == 0; j++)
                         r = port_write(&wr, &h->ports[j], false);
                 jsonw_end_array(w);
-                member_uint(w, "closed", h->closed);
-                member_uint(w, "filtered", h->filtered);
-                member_uint(w, "open_filtered", h->open_filtered);
+                jsonw_uint_field(w, "closed", h->closed);
+                jsonw_uint_field(w, "filtered", h->filtered);
+                jsonw_uint_field(w, "open_filtered", h->open_filtered);
                 jsonw_end_object(w);
         }
         jsonw_end_array(w);

@@ -65,10 +65,19 @@ static void tcp_syn(uint8_t *t, uint16_t sport, uint16_t dport, uint32_t seq)
         put16(t + 22, 1460);
 }
 
+/* The SYN's checksum over the pseudo-header (addresses of alen bytes, protocol, length). */
+static void syn_checksum(uint8_t *t, const struct scan_addr *src, const struct scan_addr *dst, size_t alen)
+{
+        uint32_t sum = scan_checksum_add(0, src->a, alen);
+        sum = scan_checksum_add(sum, dst->a, alen);
+        sum += IPPROTO_TCP + 24;
+        sum = scan_checksum_add(sum, t, 24);
+        put16(t + 16, scan_checksum_fold(sum));
+}
+
 static size_t syn_make(uint8_t *buf, const struct scan_addr *src, const struct scan_addr *dst, uint16_t sport,
                        uint16_t dport, uint32_t cookie)
 {
-        uint32_t sum;
         if (src->family == AF_INET) {
                 uint8_t *ip = buf, *t = buf + 20;
                 memset(ip, 0, 20);
@@ -81,19 +90,11 @@ static size_t syn_make(uint8_t *buf, const struct scan_addr *src, const struct s
                 memcpy(ip + 16, dst->a, 4);
                 put16(ip + 10, scan_checksum_fold(scan_checksum_add(0, ip, 20)));
                 tcp_syn(t, sport, dport, cookie);
-                sum = scan_checksum_add(0, src->a, 4);
-                sum = scan_checksum_add(sum, dst->a, 4);
-                sum += IPPROTO_TCP + 24;
-                sum = scan_checksum_add(sum, t, 24);
-                put16(t + 16, scan_checksum_fold(sum));
+                syn_checksum(t, src, dst, 4);
                 return 44;
         }
         tcp_syn(buf, sport, dport, cookie);
-        sum = scan_checksum_add(0, src->a, 16);
-        sum = scan_checksum_add(sum, dst->a, 16);
-        sum += IPPROTO_TCP + 24;
-        sum = scan_checksum_add(sum, buf, 24);
-        put16(buf + 16, scan_checksum_fold(sum));
+        syn_checksum(buf, src, dst, 16);
         return 24;
 }
 
