@@ -12,12 +12,15 @@
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
+struct update_history;
+
 struct http_server;
 
 struct http_config {
         const char *listen;          /* "ADDR:PORT" or "[V6]:PORT"; NULL: "127.0.0.1:6335"; port 0 picks one */
         const struct registry *registry;   /* borrowed, required */
         const struct knowledge *knowledge; /* borrowed, may be NULL */
+        const struct update_history *history; /* borrowed, may be NULL: the versions `update` kept */
         const char *db_path;         /* feedback store; NULL: ps_store_path(); "" disables feedback */
         bool feedback_optional;      /* a store that cannot be opened switches feedback off (see
                                       * http_server_note) instead of failing the start */

@@ -578,7 +578,7 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < t->n && !ret; i++) {
                 uint16_t port = t->order[i];
                 json_t *o = portinfo_json(r, k, port);
-                if (o && hist) /* only with snapshots: the API has no history yet */
+                if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */
                         json_object_set_new(o, "history", update_history_json(hist, port));
                 if (!o) {
                         ps_errorf("out of memory");

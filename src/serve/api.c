@@ -94,7 +94,7 @@ json_t *http_api_scrub(const struct http_ctx *c, json_t *o)
 
 json_t *http_api_port(const struct http_ctx *c, uint16_t port)
 {
-        return http_api_scrub(c, portinfo_json(c->reg, c->know, port));
+        return http_api_scrub(c, http_port_json(c, port, -1));
 }
 
 json_t *http_api_search(const struct http_ctx *c, const char *q)
@@ -119,7 +119,7 @@ static json_t *frame(const struct http_ctx *c)
  * proto >= 0. */
 static json_t *port_object(const struct http_ctx *c, uint16_t port, int proto)
 {
-        json_t *o = portinfo_json(c->reg, c->know, port);
+        json_t *o = http_port_json(c, port, proto);
         if (!o || nulls(o) < 0) {
                 json_decref(o);
                 return NULL;

@@ -253,6 +253,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
 
         page_port_explain(c, b, &facts, refs);
         page_port_rows(c, b, &facts, refs);
+        page_port_history(c, b, &facts);
 
         /* Unofficial uses */
         P(b, "<h2 id=\"unofficial\">Unofficial uses</h2>");

@@ -35,6 +35,8 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                        struct page_refs *refs);
 void page_port_rows(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
                     struct page_refs *refs);
+/* The port's history across the registry versions `update` kept (page-port-history.c). */
+void page_port_history(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f);
 void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f);
 /* Cites e's source (a link when it is an http(s) URL). */
 void page_port_knowledge_refs(struct http_buf *b, struct page_refs *refs, const struct knowledge_entry *e);

@@ -228,6 +228,7 @@ int http_feedback_list(struct http_feedback *f, size_t max, struct http_feedback
 struct http_ctx {
         const struct registry *reg;
         const struct knowledge *know;       /* may be NULL */
+        const struct update_history *history; /* may be NULL: no snapshots kept */
         struct http_feedback *feedback;     /* NULL: feedback disabled */
         const uint8_t *classes;             /* 65536 map classes */
         bool show_local;
@@ -261,6 +262,9 @@ json_t *http_api_source(const struct http_ctx *c);
  * NULL (o released) on OOM. */
 json_t *http_api_scrub(const struct http_ctx *c, json_t *o);
 json_t *http_api_port(const struct http_ctx *c, uint16_t port);
+/* portinfo_json(port) plus, when the server has the versions `update` kept, "history" as
+ * `portscope info --json` gives it (only proto's changes when proto >= 0); page-port-history.c. */
+json_t *http_port_json(const struct http_ctx *c, uint16_t port, int proto);
 json_t *http_api_search(const struct http_ctx *c, const char *q);
 /* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
  * cannot be listed (an API error object) or on OOM (NULL). */

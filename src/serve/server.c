@@ -168,6 +168,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         s->feedback_refill = cfg->feedback_refill ? cfg->feedback_refill : 60;
         s->ctx.reg = cfg->registry;
         s->ctx.know = cfg->knowledge;
+        s->ctx.history = cfg->history;
         s->ctx.show_local = cfg->show_local;
         s->ctx.classes = s->classes;
         int r;

@@ -181,6 +181,8 @@ def test_basics(s):
         reg = obj.pop("registry")
         cli_reg = cli.pop("registry")
         check(obj == empty_to_null(cli), "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        # No snapshot in this test's data directory: neither has "history" (test_serve_history has them).
+        check("history" not in obj and "history" not in cli, "no snapshots kept: no \"history\" in either")
         check(reg["source"] == os.path.basename(cli_reg["source"]) and reg["date"] == cli_reg["date"]
               and reg["kind"] == cli_reg["kind"], f"the API names the registry by file name and date ({reg})")
     # Conditional requests

@@ -13,6 +13,7 @@
 #include "portscope/http.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
+#include "portscope/update.h"
 #include "portscope/util.h"
 
 static const char usage_text[] =
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
         cfg.registry = reg;
         cfg.knowledge = know;
         cfg.access_log = log;
+        /* The versions `portscope update` kept (ps_data_dir()/snapshots/history.txt), read once
+         * like the registry: a later update shows after a restart. None: the pages say so. */
+        struct update_history *hist = update_history_open();
+        cfg.history = hist;
 
         /* The server's threads inherit this mask: the signals are taken by sigwait() below. */
         sigset_t set;
@@ -231,6 +236,7 @@ int main(int argc, char **argv)
                 ps_errorf("serve: %s", err);
                 if (log && log != stderr)
                         fclose(log);
+                update_history_close(hist);
                 knowledge_free(know);
                 registry_close(reg);
                 return PS_EXIT_ERROR;
@@ -247,6 +253,7 @@ int main(int argc, char **argv)
         http_server_stop(srv, 5000);
         if (log && log != stderr)
                 fclose(log);
+        update_history_close(hist);
         knowledge_free(know);
         registry_close(reg);
         return 0;
