@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "config.h"
 #include "portscope/i18n.h"
@@ -384,4 +385,36 @@ const char *ps_ngettext(const char *one, const char *many, unsigned long n)
         const char *d = thread_domain();
 
         return d ? dngettext(d, one, many, n) : (n == 1 ? one : many);
+}
+
+size_t ps_text_width(const char *s)
+{
+        mbstate_t st = { 0 };
+        size_t w = 0;
+
+        while (*s) {
+                wchar_t wc;
+                size_t n = mbrtowc(&wc, s, MB_LEN_MAX, &st);
+                int cw;
+
+                if (n == (size_t)-1 || n == (size_t)-2) {
+                        memset(&st, 0, sizeof(st));
+                        w++;
+                        s++;
+                        continue;
+                }
+                cw = wcwidth(wc);
+                w += cw > 0 ? (size_t)cw : 0;
+                s += n;
+        }
+        return w;
+}
+
+void ps_put_padded(FILE *f, const char *s, int width)
+{
+        size_t w = ps_text_width(s);
+
+        fputs(s, f);
+        for (; width > 0 && w < (size_t)width; w++)
+                fputc(' ', f);
 }
