@@ -28,10 +28,11 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
       *) files+=("$top/$s") ;;
     esac
   done
-  # Every core file reports errors through src/core/error.c, which escapes with util.c.
+  # Every core file reports errors through src/core/error.c, which escapes with util.c and
+  # translates with i18n.c.
   case " ${files[*]} " in
     *" $top/src/core/"*)
-      for base in error util; do
+      for base in error util i18n; do
         case " ${files[*]} " in *" $top/src/core/$base.c "*) ;; *) files+=("$top/src/core/$base.c") ;; esac
       done ;;
   esac

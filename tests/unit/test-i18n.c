@@ -200,6 +200,29 @@ static int cli_unknown(void)
         return 0;
 }
 
+static int widths(void)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m;
+
+        cli_env(NULL, "C.UTF-8", NULL);
+        CHECK(ps_text_width("VERDICT") == 7);
+        CHECK(ps_text_width("עברית") == 5);            /* 10 bytes, 5 columns */
+        CHECK(ps_text_width("日本") == 4);              /* wide */
+        CHECK(ps_text_width("e\xcc\x81t\xc3\xa9") == 3); /* a combining accent takes no column */
+        CHECK(ps_text_width("a\xffb") == 3);           /* a stray byte counts one */
+        CHECK(ps_text_width("") == 0);
+        m = open_memstream(&buf, &len);
+        CHECK(m != NULL);
+        ps_put_padded(m, "עברית", 8);
+        ps_put_padded(m, "toolongword", 4);
+        fclose(m);
+        CHECK(strcmp(buf, "עברית   toolongword") == 0);
+        free(buf);
+        return 0;
+}
+
 static void test_cli(void **state)
 {
         (void)state;
@@ -208,6 +231,7 @@ static void test_cli(void **state)
         in_child(cli_language_wins);
         in_child(cli_c);
         in_child(cli_unknown);
+        in_child(widths);
 }
 
 struct worker {
