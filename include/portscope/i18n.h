@@ -9,9 +9,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define _(s) ps_gettext(s)
-#define N_(s) (s)
+#define N_(s) s /* unparenthesised: also initialises a char array */
 
 struct ps_language {
         const char *code;         /* "en", "he", ... (BCP 47 primary tag; URL prefix /he/) */
@@ -37,8 +38,15 @@ void ps_i18n_thread_use(const struct ps_language *lang);
 /* The language this thread speaks (English when the CLI has no catalogue for the locale). */
 const struct ps_language *ps_i18n_thread_language(void);
 
-/* format_arg: a translated format is checked against its msgid, as with gettext(3). */
+/* format_arg: printf-style checks see through _() to the msgid (-Wformat=2 stays on). */
 const char *ps_gettext(const char *msgid) __attribute__((format_arg(1)));
-const char *ps_ngettext(const char *one, const char *many, unsigned long n) __attribute__((format_arg(1), format_arg(2)));
+const char *ps_ngettext(const char *one, const char *many, unsigned long n)
+        __attribute__((format_arg(1), format_arg(2)));
+
+/* Terminal columns of UTF-8 text (wide characters count two, combining marks none; a byte that is
+ * not UTF-8 counts one), so that translated table headings and words line up. */
+size_t ps_text_width(const char *s);
+/* Writes s and pads it with spaces to width columns (nothing when it is wider). */
+void ps_put_padded(FILE *f, const char *s, int width);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/portinfo.h"
 #include "portscope/util.h"
 #include "report-internal.h"
@@ -84,13 +85,67 @@ static void cell(FILE *f, const char *s, int width)
         free(buf);
 }
 
+/* Writes a translated word padded to width columns (its width measured once by the caller). */
+static void pad_word(FILE *f, const char *s, size_t w, int width)
+{
+        fputs_unlocked(s, f);
+        for (; w < (size_t)width; w++)
+                fputc_unlocked(' ', f);
+        fputc_unlocked(' ', f);
+}
+
+/* The verdicts and severities as people read them; JSON keeps verdict_kind_name()'s words. */
+static const char *kind_word(enum verdict_kind k)
+{
+        switch (k) {
+        /* TRANSLATORS: a verdict of the audit table: the listener belongs there. */
+        case VERDICT_EXPECTED: return _("expected");
+        /* TRANSLATORS: a verdict of the audit table: worth knowing, no problem. */
+        case VERDICT_INFO: return _("info");
+        /* TRANSLATORS: a verdict of the audit table: nothing explains the listener. */
+        case VERDICT_UNEXPLAINED: return _("unexplained");
+        /* TRANSLATORS: a verdict of the audit table: the process is not what the registry says the port is for. */
+        case VERDICT_MISMATCH: return _("mismatch");
+        /* TRANSLATORS: a verdict of the audit table: a known malware or C2 port or name. */
+        case VERDICT_SUSPICIOUS: return _("suspicious");
+        default: return verdict_kind_name(k);
+        }
+}
+
+static const char *severity_word(enum verdict_severity s)
+{
+        switch (s) {
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
+        case VERDICT_NONE: return _("none");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
+        case VERDICT_LOW: return _("low");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
+        case VERDICT_MEDIUM: return _("medium");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
+        case VERDICT_HIGH: return _("high");
+        default: return verdict_severity_name(s);
+        }
+}
+
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color)
 {
         const struct sockets_list *l = r->sockets;
+        /* TRANSLATORS: the headings of the audit table, each padded to its column. */
+        const char *heads[] = { _("PROTO"),   _("ADDRESS"), _("PORT"),    _("PID"), _("PROCESS"),
+                                _("USER"),    _("UNIT"),    _("VERDICT"), _("SEV") };
+        static const int widths[] = { 5, 24, 5, 7, 15, 10, 22, 11, 6 };
+        const char *kinds[VERDICT_NKINDS], *sevs[4];
+        size_t kind_w[VERDICT_NKINDS], sev_w[4];
 
+        for (unsigned k = 0; k < VERDICT_NKINDS; k++)
+                kind_w[k] = ps_text_width(kinds[k] = kind_word((enum verdict_kind)k));
+        for (unsigned k = 0; k < 4; k++)
+                sev_w[k] = ps_text_width(sevs[k] = severity_word((enum verdict_severity)k));
         flockfile(f);
-        fprintf(f, "%-5s %-24s %-5s %-7s %-15s %-10s %-22s %-11s %-6s %s\n", "PROTO", "ADDRESS", "PORT", "PID",
-                "PROCESS", "USER", "UNIT", "VERDICT", "SEV", "REASON");
+        for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
+                pad_word(f, heads[i], ps_text_width(heads[i]), widths[i]);
+        fputs_unlocked(_("REASON"), f);
+        fputc_unlocked('\n', f);
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &r->verdicts[i];
@@ -121,11 +176,12 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                 cell(f, user, 10);
                 cell(f, p && p->unit && *p->unit ? p->unit : "-", 22);
                 {
-                        const char *k = verdict_kind_name(v->kind), *sv = verdict_severity_name(v->severity);
+                        unsigned kk = (unsigned)v->kind < VERDICT_NKINDS ? (unsigned)v->kind : 0;
+                        unsigned ss = (unsigned)v->severity < 4 ? (unsigned)v->severity : 0;
                         if (color)
                                 fputs(sev_color(v), f);
-                        pad(f, k, strlen(k), 11);
-                        pad(f, sv, strlen(sv), 6);
+                        pad_word(f, kinds[kk], kind_w[kk], 11);
+                        pad_word(f, sevs[ss], sev_w[ss], 6);
                         if (color)
                                 fputs("\033[0m", f);
                 }
@@ -135,14 +191,29 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
         for (size_t i = 0; i < r->ngone; i++) {
                 const struct baseline_entry *be = &r->context->baseline->v[r->gone[i]];
                 char spec[96];
+                char *proc = NULL, *origin = NULL, *why = NULL;
+                size_t n1 = 0, n2 = 0, n3 = 0;
+                FILE *m1 = open_memstream(&proc, &n1), *m2 = open_memstream(&origin, &n2), *m3 = open_memstream(&why, &n3);
+
                 baseline_entry_format(be, spec, sizeof(spec));
-                fprintf(f, "gone: %s ", spec);
-                ps_term_escape(f, be->process ? be->process : "*", (size_t)-1, false);
-                fputs(" is in the baseline (", f);
-                ps_term_escape(f, r->context->baseline->origin, (size_t)-1, false);
-                fprintf(f, ":%u) but nothing listens there: ", be->line);
-                ps_term_escape(f, be->reason, (size_t)-1, false);
-                fputc('\n', f);
+                if (m1) {
+                        ps_term_escape(m1, be->process ? be->process : "*", (size_t)-1, false);
+                        fclose(m1);
+                }
+                if (m2) {
+                        ps_term_escape(m2, r->context->baseline->origin, (size_t)-1, false);
+                        fclose(m2);
+                }
+                if (m3) {
+                        ps_term_escape(m3, be->reason, (size_t)-1, false);
+                        fclose(m3);
+                }
+                /* TRANSLATORS: "gone: 22/tcp sshd is in the baseline (FILE:LINE) but nothing listens there: REASON" */
+                fprintf(f, _("gone: %s %s is in the baseline (%s:%u) but nothing listens there: %s\n"), spec,
+                        proc ? proc : "", origin ? origin : "", be->line, why ? why : "");
+                free(proc);
+                free(origin);
+                free(why);
         }
         funlockfile(f);
 }
@@ -156,23 +227,35 @@ void verdict_report_print_notes(const struct verdict_report *r, FILE *f)
         verdict_report_counts(r, counts);
         for (unsigned k = 0; k < VERDICT_NKINDS; k++)
                 listeners += counts[k];
-        fprintf(f, "%zu listener%s: %zu suspicious, %zu mismatch, %zu unexplained, %zu info, %zu expected", listeners,
-                listeners == 1 ? "" : "s", counts[VERDICT_SUSPICIOUS], counts[VERDICT_MISMATCH],
-                counts[VERDICT_UNEXPLAINED], counts[VERDICT_INFO], counts[VERDICT_EXPECTED]);
+        fprintf(f,
+                ps_ngettext("%zu listener: %zu suspicious, %zu mismatch, %zu unexplained, %zu info, %zu expected",
+                            "%zu listeners: %zu suspicious, %zu mismatch, %zu unexplained, %zu info, %zu expected",
+                            listeners),
+                listeners, counts[VERDICT_SUSPICIOUS], counts[VERDICT_MISMATCH], counts[VERDICT_UNEXPLAINED],
+                counts[VERDICT_INFO], counts[VERDICT_EXPECTED]);
         if (r->context->baseline)
-                fprintf(f, "; %zu baseline entr%s gone", r->ngone, r->ngone == 1 ? "y" : "ies");
+                fprintf(f, ps_ngettext("; %zu baseline entry gone", "; %zu baseline entries gone", r->ngone), r->ngone);
         fputc('\n', f);
         /* Every output names the registry it judged against. */
         portinfo_print_source(f, "", r->context->registry);
         if (l->owners.done && !l->owners.privileged)
+        {
+                /* Two sentences, each with its own count. */
                 fprintf(f,
-                        "note: the descriptors of %u process%s could not be read (%s), so %u socket%s show%s no "
-                        "owner; the user column comes from the kernel's socket owner.\n",
-                        l->owners.denied, l->owners.denied == 1 ? "" : "es", verdict_hidden_reason(l), l->owners.unowned,
-                        l->owners.unowned == 1 ? "" : "s", l->owners.unowned == 1 ? "s" : "");
+                        /* TRANSLATORS: the reason in parentheses is English (from the kernel). */
+                        ps_ngettext("note: the descriptors of %u process could not be read (%s).",
+                                    "note: the descriptors of %u processes could not be read (%s).", l->owners.denied),
+                        l->owners.denied, verdict_hidden_reason(l));
+                fputc(' ', f);
+                fprintf(f,
+                        ps_ngettext("%u socket shows no owner; the user column comes from the kernel's socket owner.\n",
+                                    "%u sockets show no owner; the user column comes from the kernel's socket owner.\n",
+                                    l->owners.unowned),
+                        l->owners.unowned);
+        }
         for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
                 if (l->unsupported & (1u << p))
-                        fprintf(f, "note: this kernel cannot list %s sockets (no %s_diag support)\n",
+                        fprintf(f, _("note: this kernel cannot list %s sockets (no %s_diag support)\n"),
                                 sockets_proto_name((enum sockets_proto)p), sockets_proto_name((enum sockets_proto)p));
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "portscope/error.h"
+#include "portscope/i18n.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
@@ -47,6 +48,8 @@ int cli_print_json(json_t *v);
 
 /* Escaped text output (see ps_term_escape). */
 void cli_put(FILE *f, const char *s);
+/* s escaped as cli_put() would write it, into buf (cut to len - 1 bytes); returns buf. */
+const char *cli_escaped(const char *s, char *buf, size_t len);
 
 /* Colours: returns the escape sequence or "" when colour is off. */
 const char *cli_color(const struct cli_common *c, const char *which);

@@ -10,7 +10,7 @@
 #include "portscope/util.h"
 
 static const char info_usage[] =
-        "Usage: portscope info [OPTIONS] PORT[/PROTO] | LO-HI[/PROTO] | P,Q,.. | NAME[/PROTO] ...\n"
+        N_("Usage: portscope info [OPTIONS] PORT[/PROTO] | LO-HI[/PROTO] | P,Q,.. | NAME[/PROTO] ...\n"
         "\n"
         "Everything known about a port: its status in the IANA registry for tcp, udp, sctp and\n"
         "dccp; the range it is in and how ports there are assigned; every registry row with all\n"
@@ -35,7 +35,7 @@ static const char info_usage[] =
         "  portscope info dec_dlm\n"
         "  portscope info --brief ssh/tcp :80 443,8443\n"
         "  portscope info 20-25\n"
-        "  portscope info --json 625 | jq '.[0].protocols.tcp.status'\n";
+        "  portscope info --json 625 | jq '.[0].protocols.tcp.status'\n");
 
 #define MAX_PORTS 65536
 
@@ -46,7 +46,9 @@ static void put_field(const char *label, json_t *v, unsigned indent)
 {
         const char *s = json_string_value(v);
 
-        printf("%*s%-18s ", indent, "", label);
+        printf("%*s", indent, "");
+        ps_put_padded(stdout, label, 18);
+        putchar(' ');
         if (!s || !*s) {
                 puts("-");
                 return;
@@ -72,27 +74,45 @@ static void print_row(const struct cli_common *c, json_t *row)
         const char *alias = json_string_value(json_object_get(row, "alias_of"));
 
         printf("  %s", cli_color(c, "bold"));
-        cli_put(stdout, name ? name : "(no name)");
+        cli_put(stdout, name ? name : _("(no name)"));
         fputs(cli_color(c, "reset"), stdout);
         putchar(' ');
         cli_put(stdout, port);
         putchar('/');
         cli_put(stdout, proto ? proto : "any");
         if (alias) {
-                fputs("  — alias of ", stdout);
+                fputs(_("  — alias of "), stdout);
                 cli_put(stdout, alias);
         }
-        printf("  %s(line %lld, %s)%s\n", cli_color(c, "dim"), json_integer_value(json_object_get(row, "line")),
+        printf(_("  %s(line %lld, %s)%s\n"), cli_color(c, "dim"), json_integer_value(json_object_get(row, "line")),
                json_string_value(json_object_get(row, "kind")), cli_color(c, "reset"));
-        put_field("Description", json_object_get(row, "description"), 4);
-        put_field("Assignee", json_object_get(row, "assignee"), 4);
-        put_field("Contact", json_object_get(row, "contact"), 4);
-        put_field("Registered", json_object_get(row, "registered"), 4);
-        put_field("Modified", json_object_get(row, "modified"), 4);
-        put_field("Reference", json_object_get(row, "reference"), 4);
-        put_field("Service code", json_object_get(row, "service_code"), 4);
-        put_field("Unauthorized use", json_object_get(row, "unauthorized_use"), 4);
-        put_field("Notes", json_object_get(row, "notes"), 4);
+        put_field(_("Description"), json_object_get(row, "description"), 4);
+        put_field(_("Assignee"), json_object_get(row, "assignee"), 4);
+        put_field(_("Contact"), json_object_get(row, "contact"), 4);
+        put_field(_("Registered"), json_object_get(row, "registered"), 4);
+        put_field(_("Modified"), json_object_get(row, "modified"), 4);
+        put_field(_("Reference"), json_object_get(row, "reference"), 4);
+        put_field(_("Service code"), json_object_get(row, "service_code"), 4);
+        put_field(_("Unauthorized use"), json_object_get(row, "unauthorized_use"), 4);
+        put_field(_("Notes"), json_object_get(row, "notes"), 4);
+}
+
+/* A registry status as people read it (the enum value stays in JSON). */
+static const char *status_word(const char *st)
+{
+        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
+        if (strcmp(st, "assigned") == 0)
+                return _("assigned");
+        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
+        if (strcmp(st, "reserved") == 0)
+                return _("reserved");
+        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
+        if (strcmp(st, "unassigned") == 0)
+                return _("unassigned");
+        /* TRANSLATORS: the status of a port in a services file, which cannot tell the two apart. */
+        if (strcmp(st, "reserved-or-unassigned") == 0)
+                return _("reserved-or-unassigned");
+        return st;
 }
 
 static const char *status_color(const char *status)
@@ -111,23 +131,29 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
 {
         json_t *reg = json_object_get(o, "registry"), *pr = json_object_get(o, "protocols");
         const char *date = json_string_value(json_object_get(reg, "date"));
+        char esc[128];
         json_t *seen_ids = json_array();
 
-        printf("%sPort %lld%s — %s port (%s)\n", cli_color(c, "bold"), json_integer_value(json_object_get(o, "port")),
-               cli_color(c, "reset"), json_string_value(json_object_get(o, "range")),
-               json_string_value(json_object_get(o, "range_bounds")));
+        {
+                const char *range = json_string_value(json_object_get(o, "range"));
+                printf(strcmp(range, "system") == 0 ? _("%sPort %lld%s — system port (%s)\n")
+                       : strcmp(range, "user") == 0 ? _("%sPort %lld%s — user port (%s)\n")
+                                                    : _("%sPort %lld%s — dynamic port (%s)\n"),
+                       cli_color(c, "bold"), json_integer_value(json_object_get(o, "port")), cli_color(c, "reset"),
+                       json_string_value(json_object_get(o, "range_bounds")));
+        }
         printf("  %s\n", json_string_value(json_object_get(o, "procedure")));
-        fputs("  Registry: ", stdout);
+        fputs(_("  Registry: "), stdout);
         cli_put(stdout, src);
-        printf(" (%s, newest date ",
-               json_is_true(json_object_get(reg, "assignments_only")) ? "a services file: assignments only" : "IANA CSV");
-        cli_put(stdout, date ? date : "unknown");
-        puts(")");
+        printf(json_is_true(json_object_get(reg, "assignments_only"))
+                       ? _(" (a services file: assignments only, newest date %s)\n")
+                       : _(" (IANA CSV, newest date %s)\n"),
+               cli_escaped(date ? date : _("unknown"), esc, sizeof(esc)));
         if (json_is_true(json_object_get(reg, "assignments_only")))
-                puts("  This source lists assignments only: reserved and unassigned ports cannot be told apart.");
+                puts(_("  This source lists assignments only: reserved and unassigned ports cannot be told apart."));
         putchar('\n');
 
-        puts("Status");
+        puts(_("Status"));
         for (unsigned p = 0; p < PS_NPROTO; p++) {
                 if (!(protos & PS_PROTO_BIT(p)))
                         continue;
@@ -135,22 +161,24 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 const char *st = json_string_value(json_object_get(po, "status"));
                 json_t *sv = json_object_get(po, "services"), *x;
                 size_t i;
-                printf("  %-5s %s%-22s%s", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)), st,
-                       cli_color(c, "reset"));
+                printf("  %-5s %s", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)));
+                ps_put_padded(stdout, status_word(st), 22);
+                fputs(cli_color(c, "reset"), stdout);
                 json_array_foreach(sv, i, x) {
                         const char *n = json_string_value(json_object_get(x, "name"));
                         if (i)
                                 fputs(", ", stdout);
                         cli_put(stdout, n ? n : json_string_value(json_object_get(x, "description")));
                         if (json_is_string(json_object_get(x, "alias_of")))
-                                fputs(" (alias)", stdout);
+                                fputs(_(" (alias)"), stdout);
                 }
                 if (json_is_true(json_object_get(po, "private_use")))
-                        fputs("  [private use]", stdout);
+                        fputs(_("  [private use]"), stdout);
                 putchar('\n');
         }
 
-        puts("\nRegistry rows");
+        putchar('\n');
+        puts(_("Registry rows"));
         bool any = false;
         for (unsigned p = 0; p < PS_NPROTO; p++) {
                 if (!(protos & PS_PROTO_BIT(p)))
@@ -176,24 +204,25 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 }
         }
         if (!any)
-                puts("  (none: no row of the registry covers this port)");
+                puts(_("  (none: no row of the registry covers this port)"));
         json_decref(seen_ids);
         update_history_print(stdout, (unsigned)json_integer_value(json_object_get(o, "port")),
                              json_object_get(o, "history"), protos);
 
         json_t *obs = json_object_get(o, "observed"), *x;
         size_t i;
-        puts("\nObserved by nmap (nmap-services: fraction of scanned hosts with the port open)");
+        putchar('\n');
+        puts(_("Observed by nmap (nmap-services: fraction of scanned hosts with the port open)"));
         if (json_array_size(obs) == 0)
-                puts(json_is_string(json_object_get(reg, "observed_source")) ? "  (nothing)"
-                                                                              : "  (nmap-services not installed)");
+                puts(json_is_string(json_object_get(reg, "observed_source")) ? _("  (nothing)")
+                                                                              : _("  (nmap-services not installed)"));
         json_array_foreach(obs, i, x) {
                 printf("  %-5s ", json_string_value(json_object_get(x, "protocol")));
                 cli_put(stdout, json_string_value(json_object_get(x, "name")));
                 printf("  %.6f", json_real_value(json_object_get(x, "frequency")));
                 if (json_is_integer(json_object_get(x, "rank"))) {
                         char b[16];
-                        printf("  rank %s", thousands((unsigned)json_integer_value(json_object_get(x, "rank")), b, sizeof(b)));
+                        printf(_("  rank %s"), thousands((unsigned)json_integer_value(json_object_get(x, "rank")), b, sizeof(b)));
                 }
                 const char *cm = json_string_value(json_object_get(x, "comment"));
                 if (cm && *cm) {
@@ -217,9 +246,10 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
         }
 
         json_t *un = json_object_get(o, "unofficial");
-        puts("\nUnofficial and observed uses (portscope knowledge)");
+        putchar('\n');
+        puts(_("Unofficial and observed uses (portscope knowledge)"));
         if (json_array_size(un) == 0)
-                puts("  (none known)");
+                puts(_("  (none known)"));
         json_array_foreach(un, i, x) {
                 json_t *pp, *y;
                 size_t j;
@@ -231,19 +261,21 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 json_array_foreach(pp, j, y) printf("%s%s", j ? ", " : " on ", json_string_value(y));
                 fputs("\n    ", stdout);
                 cli_put(stdout, json_string_value(json_object_get(x, "summary")));
-                fputs("\n    source: ", stdout);
+                fputs(_("\n    source: "), stdout);
                 cli_put(stdout, json_string_value(json_object_get(x, "source")));
                 putchar('\n');
         }
 
         json_t *chk = json_object_get(o, "how_to_check");
-        puts("\nHow to check what is listening");
+        putchar('\n');
+        puts(_("How to check what is listening"));
         printf("  portscope  %s\n", json_string_value(json_object_get(chk, "portscope")));
         printf("  Linux      %s\n", json_string_value(json_object_get(chk, "linux")));
         printf("  macOS      %s\n", json_string_value(json_object_get(chk, "macos")));
         printf("  Windows    %s\n", json_string_value(json_object_get(chk, "windows")));
 
-        puts("\nIf something is listening");
+        putchar('\n');
+        puts(_("If something is listening"));
         for (unsigned p = 0; p < PS_NPROTO; p++) {
                 if (!(protos & PS_PROTO_BIT(p)))
                         continue;
@@ -305,20 +337,23 @@ static int resolve_name(const struct registry *r, const char *arg, const char *n
         if (with_port)
                 return 0;
         if (found && protos != PS_PROTO_ALL)
-                ps_errorf("info: '%s': the service is not registered for that protocol", arg);
+                ps_errorf(_("info: '%s': the service is not registered for that protocol"), arg);
         else if (found)
-                ps_errorf("info: '%s' is a registered service name without a port number", arg);
+                ps_errorf(_("info: '%s' is a registered service name without a port number"), arg);
         else {
                 const char *near = bare && bare_near_command ? bare_near_command : closest_name(r, name);
                 if (bare)
-                        ps_errorf("unknown command or service name '%s'%s%s%s (try 'portscope --help')", arg,
-                                  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+                        if (near)
+                                ps_errorf(_("unknown command or service name '%s'; did you mean '%s'? (try 'portscope --help')"),
+                                          arg, near);
+                        else
+                                ps_errorf(_("unknown command or service name '%s' (try 'portscope --help')"), arg);
                 else if (near)
-                        ps_errorf("info: '%s': not a port number nor a service name in the registry; did you mean "
-                                  "'%s'?", arg, near);
+                        ps_errorf(_("info: '%s': not a port number nor a service name in the registry; did you mean "
+                                    "'%s'?"), arg, near);
                 else
-                        ps_errorf("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in "
-                                  "the registry", arg);
+                        ps_errorf(_("info: '%s': not a port number (0-65535, LO-HI, PORT/PROTO) nor a service name in "
+                                    "the registry"), arg);
         }
         return PS_EXIT_ERROR;
 }
@@ -332,7 +367,7 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
         const char *s = arg;
 
         if (arg[0] == '\x01') {
-                ps_errorf("info: '-%s': ports are 0-65535, not negative", arg + 1);
+                ps_errorf(_("info: '-%s': ports are 0-65535, not negative"), arg + 1);
                 return PS_EXIT_ERROR;
         }
         if (s[0] == ':' && s[1] >= '0' && s[1] <= '9') /* ":22", as in host:port */
@@ -365,7 +400,7 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
                 if (slash && slash > arg && ps_proto_parse(slash + 1, &proto) == 0) {
                         char name[128];
                         if (snprintf(name, sizeof(name), "%.*s", (int)(slash - arg), arg) >= (int)sizeof(name)) {
-                                ps_errorf("info: '%s': not a port number nor a service name", arg);
+                                ps_errorf(_("info: '%s': not a port number nor a service name"), arg);
                                 return PS_EXIT_ERROR;
                         }
                         return resolve_name(r, arg, name, PS_PROTO_BIT(proto), t, ret_range);
@@ -412,14 +447,22 @@ static void print_scan_line(enum ps_proto p, unsigned rank)
 {
         char b[16];
 
-        fputs(p == PS_TCP ? "  in nmap's default scan (top 1,000 TCP ports): " : "  in nmap's top 1,000 UDP ports (-sU): ",
-              stdout);
-        if (!rank)
-                puts("no (not listed)");
-        else if (rank <= 1000)
-                printf("yes, rank %s\n", thousands(rank, b, sizeof(b)));
-        else
-                printf("no (rank %s)\n", thousands(rank, b, sizeof(b)));
+        thousands(rank, b, sizeof(b));
+        if (p == PS_TCP) {
+                if (!rank)
+                        puts(_("  in nmap's default scan (top 1,000 TCP ports): no (not listed)"));
+                else if (rank <= 1000)
+                        printf(_("  in nmap's default scan (top 1,000 TCP ports): yes, rank %s\n"), b);
+                else
+                        printf(_("  in nmap's default scan (top 1,000 TCP ports): no (rank %s)\n"), b);
+        } else {
+                if (!rank)
+                        puts(_("  in nmap's top 1,000 UDP ports (-sU): no (not listed)"));
+                else if (rank <= 1000)
+                        printf(_("  in nmap's top 1,000 UDP ports (-sU): yes, rank %s\n"), b);
+                else
+                        printf(_("  in nmap's top 1,000 UDP ports (-sU): no (rank %s)\n"), b);
+        }
 }
 
 /* A few lines per port: status per protocol, primary name, top occupant, default-scan rank. */
@@ -430,27 +473,31 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
         const struct knowledge_entry *top = portinfo_top_occupant(k, port);
 
         printf("%s%u%s  ", cli_color(c, "bold"), port, cli_color(c, "reset"));
-        cli_put(stdout, name ? name : "(no registered name)");
+        cli_put(stdout, name ? name : _("(no registered name)"));
         if (desc && *desc) {
                 size_t n = strcspn(desc, "\n");
                 fputs(" — ", stdout);
                 ps_term_escape(stdout, desc, n, false);
         }
         putchar('\n');
-        fputs("  status   ", stdout);
+        fputs("  ", stdout);
+        /* TRANSLATORS: a label of "info --brief", padded to 9 columns with "history" and "known". */
+        ps_put_padded(stdout, _("status"), 9);
         for (unsigned p = 0, first = 1; p < PS_NPROTO; p++) {
                 if (!(protos & PS_PROTO_BIT(p)))
                         continue;
                 const char *st = registry_status_name(registry_status(r, port, (enum ps_proto)p));
                 printf("%s%s %s%s%s", first ? "" : ", ", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)),
-                       st, cli_color(c, "reset"));
+                       status_word(st), cli_color(c, "reset"));
                 first = 0;
         }
         putchar('\n');
         if (top) {
                 /* Malware on a port with an assigned service is its history, not its occupant. */
                 bool history = name && (top->kind == KNOWLEDGE_MALWARE || top->kind == KNOWLEDGE_C2);
-                fputs(history ? "  history  " : "  known    ", stdout);
+                fputs("  ", stdout);
+                /* TRANSLATORS: labels of "info --brief": malware once seen on the port; what is known to run there. */
+                ps_put_padded(stdout, history ? _("history") : _("known"), 9);
                 cli_put(stdout, top->name);
                 printf(" [%s]\n", knowledge_kind_name(top->kind));
         }
@@ -463,7 +510,13 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
 
 static void print_table_head(void)
 {
-        printf("%-6s %-11s %-11s %-22s %-22s %s\n", "PORT", "TCP", "UDP", "NAME", "KNOWN FOR", "NMAP RANK tcp/udp");
+        /* TRANSLATORS: the headings of the table of a port range (info 20-25). */
+        ps_put_padded(stdout, _("PORT"), 7);
+        ps_put_padded(stdout, "TCP", 12);
+        ps_put_padded(stdout, "UDP", 12);
+        ps_put_padded(stdout, _("NAME"), 23);
+        ps_put_padded(stdout, _("KNOWN FOR"), 23);
+        puts(_("NMAP RANK tcp/udp"));
 }
 
 static void print_table_row(const struct registry *r, const struct knowledge *k, const struct ranks *rk, uint16_t port)
@@ -473,8 +526,11 @@ static void print_table_row(const struct registry *r, const struct knowledge *k,
         char a[16] = "-", b[16] = "-";
         size_t w;
 
-        printf("%-6u %-11s %-11s ", port, registry_status_name(registry_status(r, port, PS_TCP)),
-               registry_status_name(registry_status(r, port, PS_UDP)));
+        printf("%-6u ", port);
+        ps_put_padded(stdout, status_word(registry_status_name(registry_status(r, port, PS_TCP))), 11);
+        putchar(' ');
+        ps_put_padded(stdout, status_word(registry_status_name(registry_status(r, port, PS_UDP))), 11);
+        putchar(' ');
         name = name ? name : "-";
         w = strlen(name);
         ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
@@ -522,7 +578,7 @@ int cmd_info(int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                ps_errorf("info: which port? (e.g. 'portscope info 625'; see --help)");
+                ps_errorf(_("info: which port? (e.g. 'portscope info 625'; see --help)"));
                 return PS_EXIT_ERROR;
         }
         c.color = !c.json && ps_use_color(stdout);
@@ -531,7 +587,7 @@ int cmd_info(int argc, char **argv)
                 return ret;
         t = calloc(1, sizeof(*t));
         if (!t) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 ret = PS_EXIT_ERROR;
                 goto out;
         }
@@ -541,7 +597,10 @@ int cmd_info(int argc, char **argv)
                         goto out;
         }
         if (json_object && t->n != 1) {
-                ps_errorf("info: --json-object needs exactly one port, and %zu match (use --json for an array)", t->n);
+                ps_errorf(ps_ngettext("info: --json-object needs exactly one port, and %zu matches (use --json for an array)",
+                                      "info: --json-object needs exactly one port, and %zu match (use --json for an array)",
+                                      t->n),
+                          t->n);
                 ret = PS_EXIT_ERROR;
                 goto out;
         }
@@ -551,7 +610,7 @@ int cmd_info(int argc, char **argv)
                 if (rk)
                         fill_ranks(r, rk);
                 else if (range || t->n > 64) {
-                        ps_errorf("out of memory");
+                        ps_errorf(_("out of memory"));
                         ret = PS_EXIT_ERROR;
                         goto out;
                 }
@@ -567,7 +626,7 @@ int cmd_info(int argc, char **argv)
                         }
                 }
                 if (range)
-                        puts("('portscope info PORT' for a port's page; --json for everything)");
+                        puts(_("('portscope info PORT' for a port's page; --json for everything)"));
                 goto flush;
         }
         /* --json is always an array, streamed: a range of thousands must not be built whole. */
@@ -581,7 +640,7 @@ int cmd_info(int argc, char **argv)
                 if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */
                         json_object_set_new(o, "history", update_history_json(hist, port));
                 if (!o) {
-                        ps_errorf("out of memory");
+                        ps_errorf(_("out of memory"));
                         ret = PS_EXIT_ERROR;
                         break;
                 }
@@ -602,7 +661,7 @@ int cmd_info(int argc, char **argv)
                 fputs("\n]\n", stdout);
 flush:
         if (fflush(stdout) != 0 && !ret) {
-                ps_errorf("info: cannot write output");
+                ps_errorf(_("info: cannot write output"));
                 ret = PS_EXIT_ERROR;
         }
 out:

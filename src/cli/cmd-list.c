@@ -9,7 +9,7 @@
 #include "portscope/util.h"
 
 static const char list_usage[] =
-        "Usage: portscope list [--status S] [--range R] [--proto P] [--compact] [--json]\n"
+        N_("Usage: portscope list [--status S] [--range R] [--proto P] [--compact] [--json]\n"
         "\n"
         "Lists (port, protocol) pairs with their registry status, range and service names.\n"
         "\n"
@@ -27,7 +27,7 @@ static const char list_usage[] =
         "Examples:\n"
         "  portscope list --status unassigned --range system --proto tcp    # lost or hiding\n"
         "  portscope list --status reserved --compact\n"
-        "  portscope list --port 6000-6100 --proto tcp --json\n";
+        "  portscope list --port 6000-6100 --proto tcp --json\n");
 
 /* Service names of the rows covering (port, proto), comma-separated, into buf. */
 static void names_of(const struct registry *r, uint16_t port, enum ps_proto p, char *buf, size_t len)

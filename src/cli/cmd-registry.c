@@ -7,7 +7,7 @@
 #include "portscope/util.h"
 
 static const char registry_usage[] =
-        "Usage: portscope registry [--json] [--registry FILE]\n"
+        N_("Usage: portscope registry [--json] [--registry FILE]\n"
         "\n"
         "Shows the registry portscope reads: its file and kind (the IANA CSV, or a services(5)\n"
         "file that lists assignments only), its newest registration or modification date, the\n"
@@ -20,7 +20,7 @@ static const char registry_usage[] =
         "\n"
         "Examples:\n"
         "  portscope registry\n"
-        "  portscope registry --registry service-names-port-numbers.csv --json\n";
+        "  portscope registry --registry service-names-port-numbers.csv --json\n");
 
 int cmd_registry(int argc, char **argv)
 {

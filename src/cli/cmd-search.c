@@ -12,7 +12,7 @@
 #include "portscope/util.h"
 
 static const char search_usage[] =
-        "Usage: portscope search [OPTIONS] TEXT...\n"
+        N_("Usage: portscope search [OPTIONS] TEXT...\n"
         "\n"
         "Searches, case-insensitively, the registry's service names, descriptions, assignees,\n"
         "contacts, notes and references, and portscope's knowledge entries (names, summaries,\n"
@@ -35,7 +35,7 @@ static const char search_usage[] =
         "  portscope search mail\n"
         "  portscope search 8080-8090\n"
         "  portscope search 'pure data'\n"
-        "  portscope search --json --limit 5 apple\n";
+        "  portscope search --json --limit 5 apple\n");
 
 int cmd_search(int argc, char **argv)
 {

@@ -36,7 +36,7 @@ int cli_print_json(json_t *v)
         size_t flags = isatty(STDOUT_FILENO) ? (JSON_INDENT(2) | JSON_ENSURE_ASCII) : JSON_COMPACT;
 
         if (!v) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 return PS_EXIT_ERROR;
         }
         if (json_dumpf(v, stdout, flags) < 0) {
@@ -45,6 +45,22 @@ int cli_print_json(json_t *v)
         }
         fputc('\n', stdout);
         return 0;
+}
+
+const char *cli_escaped(const char *s, char *buf, size_t len)
+{
+        FILE *m = fmemopen(buf, len, "w");
+
+        if (!len)
+                return "";
+        buf[0] = '\0';
+        if (m) {
+                setbuf(m, NULL);
+                ps_term_escape(m, s ? s : "-", (size_t)-1, false);
+                fclose(m);
+        }
+        buf[len - 1] = '\0';
+        return buf;
 }
 
 void cli_put(FILE *f, const char *s)
@@ -93,7 +109,7 @@ int cli_common_option(struct cli_common *c, int opt, const char *arg, char *cons
         case 'r': c->registry = arg; return -1;
         case 'k': c->knowledge = arg; return -1;
         case 'n': c->no_cache = true; return -1;
-        case 'h': fputs(c->usage, stdout); return 0;
+        case 'h': fputs(_(c->usage), stdout); return 0;
         }
         if (c->opts)
                 return cli_option_error(c->command, "h", argv, c->opts);

@@ -10,7 +10,7 @@
 #include "config.h"
 
 static const char usage[] =
-        "Usage: portscope [COMMAND] [OPTIONS] [ARGS]\n"
+        N_("Usage: portscope [COMMAND] [OPTIONS] [ARGS]\n"
         "\n"
         "Answers, for any port: what the IANA registry says it is, what really runs there, what\n"
         "is listening on it here or on a host, and whether it belongs there.\n"
@@ -40,7 +40,7 @@ static const char usage[] =
         "  portscope info 625            the registry's rows for 625 and what runs there\n"
         "  portscope info ssh --json     every port of the service 'ssh', as JSON\n"
         "  portscope list --status unassigned --range system --proto tcp\n"
-        "  portscope listening 625       what listens on 625 here\n";
+        "  portscope listening 625       what listens on 625 here\n");
 
 static const char *const commands[] = { "info",  "search",    "list",  "registry", "help", "version", "audit",
                                         "listening", "serve", "scan", "update", "diff", "watch" };
@@ -57,7 +57,7 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
         if (strcmp(cmd, "registry") == 0)
                 return cmd_registry(argc, argv);
         if (strcmp(cmd, "help") == 0) {
-                fputs(usage, stdout);
+                fputs(_(usage), stdout);
                 return 0;
         }
         if (strcmp(cmd, "version") == 0) {
@@ -103,6 +103,7 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         const char *cmd = argc > 1 ? argv[1] : NULL;
 
         /* getopt's own messages would name argv[0] and not escape: commands print their own. */
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 
         if (!cmd || cmd[0] == '-') {
                 if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)) {
-                        fputs(usage, stdout);
+                        fputs(_(usage), stdout);
                         return 0;
                 }
                 if (cmd && strcmp(cmd, "--version") == 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 int ps_error_vset(struct ps_error *err, int r, const char *file, unsigned line, unsigned column, const char *fmt,
@@ -70,32 +71,49 @@ void ps_errorf(const char *fmt, ...)
 
 int ps_option_error(const char *command, const char *optstring, char *const argv[])
 {
+        enum { UNKNOWN, NO_VALUE, NEEDS_VALUE } what = UNKNOWN;
         const char *arg = optind > 0 ? argv[optind - 1] : "";
         bool is_long = arg && strncmp(arg, "--", 2) == 0;
-        const char *before = "unknown option '", *after = "'";
         char shortopt[3] = { '-', (char)optopt, '\0' };
         int len = -1; /* all of arg */
+        bool cmd = command && *command;
 
         if (is_long && optopt) {
                 /* A known long option: its value is missing, or given to one that takes none. */
                 const char *eq = strchr(arg, '=');
-                before = "option '";
-                after = eq ? "' takes no value" : "' needs a value";
+                what = eq ? NO_VALUE : NEEDS_VALUE;
                 if (eq)
                         len = (int)(eq - arg);
         } else if (!is_long) {
                 const char *o = optopt > 0 && optopt < 128 ? strchr(optstring, optopt) : NULL;
-                if (o && o[1] == ':') {
-                        before = "option '";
-                        after = "' needs a value";
-                }
+                if (o && o[1] == ':')
+                        what = NEEDS_VALUE;
                 arg = shortopt;
         }
         if (len < 0)
                 len = (int)strlen(arg);
-        if (command && *command)
-                ps_errorf("%s: %s%.*s%s (try 'portscope %s --help')", command, before, len, arg, after, command);
-        else
-                ps_errorf("%s%.*s%s (try 'portscope --help')", before, len, arg, after);
+        /* Whole sentences for translators; the command is its English name either way. */
+        switch (what) {
+        case UNKNOWN:
+                if (cmd)
+                        ps_errorf(_("%s: unknown option '%.*s' (try 'portscope %s --help')"), command, len, arg, command);
+                else
+                        ps_errorf(_("unknown option '%.*s' (try 'portscope --help')"), len, arg);
+                break;
+        case NO_VALUE:
+                if (cmd)
+                        ps_errorf(_("%s: option '%.*s' takes no value (try 'portscope %s --help')"), command, len, arg,
+                                  command);
+                else
+                        ps_errorf(_("option '%.*s' takes no value (try 'portscope --help')"), len, arg);
+                break;
+        case NEEDS_VALUE:
+                if (cmd)
+                        ps_errorf(_("%s: option '%.*s' needs a value (try 'portscope %s --help')"), command, len, arg,
+                                  command);
+                else
+                        ps_errorf(_("option '%.*s' needs a value (try 'portscope --help')"), len, arg);
+                break;
+        }
         return PS_EXIT_ERROR;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/port.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
@@ -187,22 +188,51 @@ static void put_state(FILE *f, json_t *run)
         fputc(')', f);
 }
 
-static void put_when(FILE *f, json_t *run, json_t *newest)
+/* "compressnet (assigned) since 2024-01" or "... from 2023-01 to 2023-06" (whole sentences for
+ * translators: the state and the dates are escaped first). */
+static char *state_text(json_t *run)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m)
+                return NULL;
+        put_state(m, run);
+        fclose(m);
+        return buf;
+}
+
+static char *value_text(json_t *v)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m)
+                return NULL;
+        put(m, v);
+        fclose(m);
+        return buf;
+}
+
+static void put_state_when(FILE *f, json_t *run, json_t *newest)
 {
         json_t *from = json_object_get(run, "from"), *to = json_object_get(run, "to");
+        char *st = state_text(run), *a = value_text(from), *b = value_text(to);
 
-        if (json_equal(to, newest)) {
-                fputs(" since ", f);
-                put(f, from);
-        } else if (json_equal(from, to)) {
-                fputs(" in ", f);
-                put(f, from);
-        } else {
-                fputs(" from ", f);
-                put(f, from);
-                fputs(" to ", f);
-                put(f, to);
+        if (st && a && b) {
+                if (json_equal(to, newest))
+                        /* TRANSLATORS: a port's state in the registry ("ssh (assigned)"), then a date. */
+                        fprintf(f, _("%s since %s"), st, a);
+                else if (json_equal(from, to))
+                        fprintf(f, _("%s in %s"), st, a);
+                else
+                        fprintf(f, _("%s from %s to %s"), st, a, b);
         }
+        free(st);
+        free(a);
+        free(b);
 }
 
 void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
@@ -214,13 +244,26 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
         if (!json_is_object(h) || json_array_size(versions) == 0)
                 return;
         newest = json_array_get(versions, json_array_size(versions) - 1);
-        fprintf(f, "\nHistory (%zu registry version%s kept by 'portscope update':", json_array_size(versions),
-                json_array_size(versions) == 1 ? "" : "s");
-        json_array_foreach(versions, i, x) {
-                fputs(i ? ", " : " ", f);
-                put(f, x);
+        {
+                char *list = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&list, &len);
+
+                if (!m)
+                        return;
+                json_array_foreach(versions, i, x) {
+                        fputs(i ? ", " : "", m);
+                        put(m, x);
+                }
+                fclose(m);
+                fputc('\n', f);
+                fprintf(f,
+                        ps_ngettext("History (%zu registry version kept by 'portscope update': %s)\n",
+                                    "History (%zu registry versions kept by 'portscope update': %s)\n",
+                                    json_array_size(versions)),
+                        json_array_size(versions), list ? list : "");
+                free(list);
         }
-        fputs(")\n", f);
         json_array_foreach(json_object_get(h, "changes"), i, c) {
                 enum ps_proto p;
                 if (ps_proto_parse(json_string_value(json_object_get(c, "protocol")), &p) < 0 || !(protos & PS_PROTO_BIT(p)))
@@ -232,23 +275,28 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                 json_array_foreach(json_object_get(c, "runs"), j, run) {
                         if (j)
                                 fputs("; ", f);
-                        put_state(f, run);
-                        put_when(f, run, newest);
+                        put_state_when(f, run, newest);
                 }
                 fputc('\n', f);
                 /* The registry's own dates for each state. */
                 json_array_foreach(json_object_get(c, "runs"), j, run) {
                         json_t *reg = json_object_get(run, "registered"), *mod = json_object_get(run, "modified");
-                        fputs("      ", f);
-                        put_state(f, run);
-                        put_when(f, run, newest);
-                        fputs(": registered ", f);
-                        put(f, reg);
-                        fputs(", modified ", f);
-                        put(f, mod);
-                        fputc('\n', f);
+                        char *when = NULL, *r = value_text(reg), *md = value_text(mod);
+                        size_t wl = 0;
+                        FILE *m = open_memstream(&when, &wl);
+
+                        if (m) {
+                                put_state_when(m, run, newest);
+                                fclose(m);
+                        }
+                        if (when && r && md)
+                                /* TRANSLATORS: a state and its dates in the registry's own columns. */
+                                fprintf(f, _("      %s: registered %s, modified %s\n"), when, r, md);
+                        free(when);
+                        free(r);
+                        free(md);
                 }
         }
         if (!any)
-                fputs("  unchanged in every version kept\n", f);
+                fputs(_("  unchanged in every version kept\n"), f);
 }

@@ -17,8 +17,9 @@ _passed = 0
 # Every test gets its own XDG directories: no test reads a cache another one wrote.
 _home = tempfile.mkdtemp(prefix="portscope-test-")
 ENV = dict(os.environ)
-for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE", "PORTSCOPE_DB"):
+for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE", "PORTSCOPE_DB", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
     ENV.pop(k, None)
+ENV["LANG"] = "C.UTF-8"  # tests read English messages; test_i18n sets other languages itself
 ENV.update(HOME=_home, XDG_CACHE_HOME=os.path.join(_home, "cache"), XDG_DATA_HOME=os.path.join(_home, "data"),
            XDG_STATE_HOME=os.path.join(_home, "state"), NO_COLOR="1")
 

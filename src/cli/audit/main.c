@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portscope/i18n.h"
 #include "portscope/baseline.h"
 #include "portscope/error.h"
 #include "portscope/history.h"
@@ -37,7 +38,7 @@ struct options {
 
 static void usage(FILE *f)
 {
-        fputs("Usage: portscope [audit] [OPTIONS]\n"
+        fputs(_("Usage: portscope [audit] [OPTIONS]\n"
               "       portscope listening [PORT[/PROTO][,...]] [OPTIONS]\n"
               "\n"
               "What is listening here, and does it belong? `audit` lists every listening socket (TCP\n"
@@ -79,7 +80,7 @@ static void usage(FILE *f)
               "Without root, other users' processes are hidden: their sockets are listed with the socket's\n"
               "user but no pid or process, and the output says so.\n"
               "History: $PORTSCOPE_DB or $XDG_STATE_HOME/portscope/portscope.db. Exit status: 0 nothing\n"
-              "reached --fail-on, 1 findings (listening: nothing listens on PORT), 2 error.\n",
+              "reached --fail-on, 1 findings (listening: nothing listens on PORT), 2 error.\n"),
               f);
 }
 
@@ -588,6 +589,7 @@ out:
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         struct options o = { 0 };
         int rc, first = 1;
 

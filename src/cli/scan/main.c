@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
@@ -61,7 +62,7 @@ static const char *quote(const char *s)
 static void help(void)
 {
         fputs(
-"Usage: portscope scan [OPTIONS] TARGET...\n"
+_("Usage: portscope scan [OPTIONS] TARGET...\n"
 "\n"
 "Scans ports and explains every open one: its IANA registry status, what the knowledge file\n"
 "says about it, the service that answered, and a verdict (expected, mismatch, unassigned, ...).\n"
@@ -120,7 +121,7 @@ static void help(void)
 "\n"
 "Verdicts are the audit's (expected, info, unexplained, mismatch, suspicious, each with a\n"
 "severity; docs/verdicts.md). Exit status: 0 nothing notable, 1 an open port was judged\n"
-"medium or high, 2 bad input or error, 130 interrupted. Only scan what you may scan.\n",
+"medium or high, 2 bad input or error, 130 interrupted. Only scan what you may scan.\n"),
               stdout);
 }
 
@@ -497,6 +498,7 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         char *args = join_args(argc, argv);
         /* Called as `portscope-scan scan ...` by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "scan") == 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/http.h"
 #include "portscope/knowledge.h"
@@ -17,7 +18,7 @@
 #include "portscope/util.h"
 
 static const char usage_text[] =
-        "Usage: portscope serve [OPTIONS]\n"
+        N_("Usage: portscope serve [OPTIONS]\n"
         "\n"
         "Serves a page for every port, a map of all 65,536 ports and a JSON API, from the same\n"
         "registry and knowledge as the rest of portscope. By default it listens on 127.0.0.1:6335\n"
@@ -57,7 +58,7 @@ static const char usage_text[] =
         "Examples:\n"
         "  portscope serve                      then open http://127.0.0.1:6335/\n"
         "  portscope serve --listen 127.0.0.1:8080 --registry service-names-port-numbers.csv\n"
-        "  curl -s http://127.0.0.1:6335/api/v1/ports/22\n";
+        "  curl -s http://127.0.0.1:6335/api/v1/ports/22\n");
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *ret)
 {
@@ -92,6 +93,7 @@ enum {
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init_server();
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "registry", required_argument, NULL, OPT_REGISTRY },
@@ -175,7 +177,7 @@ int main(int argc, char **argv)
                         if (parse_uint("--max-per-ip", optarg, 1, 1000000, &cfg.max_per_ip) < 0)
                                 return PS_EXIT_ERROR;
                         break;
-                case 'h': fputs(usage_text, stdout); return 0;
+                case 'h': fputs(_(usage_text), stdout); return 0;
                 default: return ps_option_error("serve", "h", argv);
                 }
         }

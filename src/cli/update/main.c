@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
@@ -22,7 +23,7 @@
 #include "portscope/util.h"
 
 static const char update_usage[] =
-        "Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n"
+        N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n"
         "\n"
         "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n"
         "installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n"
@@ -56,10 +57,10 @@ static const char update_usage[] =
         "Examples:\n"
         "  portscope update\n"
         "  portscope update --check || echo 'newer registry available'\n"
-        "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n";
+        "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n");
 
 static const char diff_usage[] =
-        "Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
+        N_("Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
         "\n"
         "Compares two copies of the IANA registry in its own terms: each port and protocol is\n"
         "expanded to its state in both (assigned, with its names; reserved; unassigned), and the\n"
@@ -76,7 +77,7 @@ static const char diff_usage[] =
         "\n"
         "Examples:\n"
         "  portscope diff service-names-port-numbers.2024-04.csv service-names-port-numbers.2026-02.csv\n"
-        "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n";
+        "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n");
 
 static int print_json(json_t *o)
 {
@@ -120,7 +121,7 @@ static int cmd_diff(int argc, char **argv)
                         if (!parse_count("diff: --limit", optarg, 1000000000, &limit))
                                 return 2;
                         break;
-                case 'h': fputs(diff_usage, stdout); return 0;
+                case 'h': fputs(_(diff_usage), stdout); return 0;
                 default: return ps_option_error("diff", "h", argv);
                 }
         }
@@ -398,7 +399,7 @@ static int cmd_update(int argc, char **argv)
                         if (!parse_count("update: --limit", optarg, 1000000000, &o.limit))
                                 return 2;
                         break;
-                case 'h': fputs(update_usage, stdout); return 0;
+                case 'h': fputs(_(update_usage), stdout); return 0;
                 default: return ps_option_error("update", "h", argv);
                 }
         }
@@ -589,6 +590,7 @@ out:
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         /* Called as {"portscope-update", "update"|"diff", args...} by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "diff") == 0) {
                 argv[1] = argv[0];

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/portinfo.h"
@@ -33,7 +34,7 @@
 #define MAX_NETNS 256
 
 static const char usage[] =
-        "Usage: portscope watch [OPTIONS]\n"
+        N_("Usage: portscope watch [OPTIONS]\n"
         "\n"
         "Reports, as they happen, probes of ports where nothing listens (above all reserved and\n"
         "unassigned system ports), port scans, and listeners that appear or vanish, each judged by\n"
@@ -61,7 +62,7 @@ static const char usage[] =
         "  --knowledge FILE     the knowledge file (default: built in)\n"
         "  --help\n"
         "\n"
-        "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n";
+        "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n");
 
 /* One escaped line "portscope: watch: ..." (ps_errorf) and exit status 2. */
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -341,6 +342,7 @@ static void write_metrics(struct watch_cli *w)
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         /* argv[1] is the subcommand when run by portscope */
         if (argc > 1 && strcmp(argv[1], "watch") == 0) {
                 argv[1] = argv[0];
@@ -421,7 +423,7 @@ int main(int argc, char **argv)
                 case O_DURATION: duration = (long)parse_seconds("--duration", optarg, 86400 * 365); break;
                 case O_REGISTRY: registry_path = optarg; break;
                 case O_KNOWLEDGE: knowledge_path = optarg; break;
-                case 'h': fputs(usage, stdout); return 0;
+                case 'h': fputs(_(usage), stdout); return 0;
                 default: exit(ps_option_error("watch", "h", argv));
                 }
         }
