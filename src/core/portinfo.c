@@ -109,6 +109,7 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
 {
         json_t *o = json_object(), *ports = json_array(), *procs = json_array();
 
+        json_object_set_new(o, "id", portinfo_string(e->id));
         json_object_set_new(o, "name", portinfo_string(e->name));
         json_object_set_new(o, "kind", portinfo_string(knowledge_kind_name(e->kind)));
         for (size_t i = 0; i < e->nports; i++)
@@ -338,7 +339,8 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
         json_object_set_new(summary, "status", status);
         json_object_set_new(summary, "primary_name", pname ? portinfo_string(pname) : json_null());
         json_object_set_new(summary, "primary_description", pdesc ? portinfo_string(pdesc) : json_null());
-        json_object_set_new(summary, "top_occupant", top ? portinfo_string(top->name) : json_null());
+        json_object_set_new(summary, "top_occupant", top ? portinfo_string(top->id) : json_null());
+        json_object_set_new(summary, "top_occupant_name", top ? portinfo_string(top->name) : json_null());
         json_object_set_new(o, "summary", summary);
         json_object_set_new(o, "unofficial", unofficial);
 

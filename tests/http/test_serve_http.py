@@ -37,6 +37,7 @@ HOSTILE = '<script>alert("x")</script>'
 KNOWLEDGE = os.path.join(TMP, "knowledge.txt")
 with open(KNOWLEDGE, "w") as f:
     f.write(f"""entry: evil{HOSTILE}
+name: Evil {HOSTILE} & co
 kind: malware
 ports: 3025/tcp
 summary: Summary with {HOSTILE} & "quotes" 'single' <img src=x onerror=alert(1)>
@@ -44,6 +45,7 @@ process: {HOSTILE} normal-proc
 source: https://example.invalid/"><script>alert(2)</script>
 
 entry: dev-server
+name: Harmless dev server
 kind: development
 ports: 625/tcp
 summary: A harmless development server used by the tests.
@@ -421,7 +423,7 @@ def test_port_explained(s):
         st, _, body = s.get("/ports/250")
         m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (no \(rank ([\d,]+)\))", page_text(body.decode()))
         check(m is not None and int(m.group(2).replace(",", "")) > 1000, f"250/tcp is not in the default scan ({m and m.group(1)})")
-    check(top.find("DEC DLM") < top.find("dev-server"), "625: the assigned service comes before known uses")
+    check(top.find("DEC DLM") < top.find("Harmless dev server"), "625: the assigned service comes before known uses")
     occ = top[top.find("Usual occupants"):top.find("In nmap")]
     check(occ.count("DEC DLM") == 1 and "dec-dlm" in occ, f"625: an alias (dec_dlm) is not a second occupant ({occ!r})")
     # One compact table, the full columns behind a toggle.
@@ -496,7 +498,7 @@ def test_escaping(s):
     html = body.decode()
     check(st == 200, "/ports/3025 with a hostile knowledge entry renders")
     check("<script>alert" not in html and "<img src=x" not in html, "no raw markup from the knowledge file")
-    check("evil&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, "entry name shown escaped")
+    check("Evil &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html, "entry name shown escaped")
     check("&amp; &quot;quotes&quot; &#39;single&#39; &lt;img src=x onerror=alert(1)&gt;" in html,
           "summary shown escaped")
     check("<code>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>" in html, "process name shown escaped")
@@ -511,7 +513,7 @@ def test_escaping(s):
           "the search query is reflected escaped")
     st, _, body = s.get("/search?q=evil")
     html = body.decode()
-    check("<script>alert" not in html and "evil&lt;script&gt;" in html, "search results escaped")
+    check("<script>alert" not in html and "Evil &lt;script&gt;" in html, "search results escaped")
     st, _, body = s.get("/api/v1/ports/3025")
     check(b"<script>" not in body and json.loads(body)["unofficial"], "JSON escapes markup (\\u003c) and keeps it")
     st, h, body = s.get("/services/%3Cscript%3E")

@@ -114,13 +114,15 @@ check(s["status"]["tcp"] == "assigned" and s["status"]["sctp"] == "unassigned" a
 import os, tempfile
 kf = os.path.join(tempfile.mkdtemp(prefix="portscope-forms-"), "k.txt")
 with open(kf, "w") as f:
-    f.write("entry: old-worm\nkind: malware\nports: 7777/tcp\nsummary: A worm.\nsource: a test\n\n"
-            "entry: good-app\nkind: application\nports: 7777/tcp\nsummary: An application.\nsource: a test\n")
+    f.write("entry: old-worm\nname: Old worm\nkind: malware\nports: 7777/tcp\nsummary: A worm.\nsource: a test\n\n"
+            "entry: good-app\nname: Good application\nkind: application\nports: 7777/tcp\nsummary: An application.\nsource: a test\n")
 o = run_json("info", "--json-object", "7777", *R, "--knowledge", kf)
-check([e["name"] for e in o["unofficial"]] == ["good-app", "old-worm"], f"7777: application first: {o['unofficial']}")
-check(o["summary"]["top_occupant"] == "good-app", "the top occupant is the application")
+check([e["id"] for e in o["unofficial"]] == ["good-app", "old-worm"], f"7777: application first: {o['unofficial']}")
+check([e["name"] for e in o["unofficial"]] == ["Good application", "Old worm"], f"7777: entries by name: {o['unofficial']}")
+check(o["summary"]["top_occupant"] == "good-app" and o["summary"]["top_occupant_name"] == "Good application",
+      f"the top occupant is the application: {o['summary']}")
 rc, out, err = run("info", "--brief", "7777", *R, "--knowledge", kf)
-check("known    good-app [application]" in out, f"--brief names the application: {out!r}")
+check("known    Good application [application]" in out, f"--brief names the application: {out!r}")
 
 # Search ranks what people mean: common words put their ports on the first page.
 def search(*args):
