@@ -67,7 +67,8 @@ static void put_field(const char *label, json_t *v, unsigned indent)
 static void print_row(const struct cli_common *c, json_t *row)
 {
         const char *name = json_string_value(json_object_get(row, "name"));
-        const char *port = json_string_value(json_object_get(row, "port"));
+        json_int_t first = json_integer_value(json_object_get(row, "first")), last = json_integer_value(json_object_get(row, "last"));
+        bool has_port = json_is_integer(json_object_get(row, "first"));
         const char *proto = json_string_value(json_object_get(row, "protocol"));
         const char *alias = json_string_value(json_object_get(row, "alias_of"));
 
@@ -75,7 +76,10 @@ static void print_row(const struct cli_common *c, json_t *row)
         cli_put(stdout, name ? name : "(no name)");
         fputs(cli_color(c, "reset"), stdout);
         putchar(' ');
-        cli_put(stdout, port);
+        if (has_port && first != last)
+                printf("%lld-%lld", first, last);
+        else if (has_port)
+                printf("%lld", first);
         putchar('/');
         cli_put(stdout, proto ? proto : "any");
         if (alias) {

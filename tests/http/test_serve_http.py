@@ -182,7 +182,11 @@ def test_basics(s):
         # The same object, but the server names its registry by file name, the CLI by path.
         reg = obj.pop("registry")
         cli_reg = cli.pop("registry")
-        check(obj == empty_to_null(cli), "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`, nulls included")
+        check(cli == empty_to_null(cli), "the CLI's port object has no \"\": an absent value is null")
+        rows = [r for p in obj["protocols"].values() for r in p["services"] + p["records"]]
+        check(rows and all(isinstance(r["port"], int) for r in rows) and isinstance(obj["port"], int),
+              "port is a number at the top and in the rows")
         check(reg["source"] == os.path.basename(cli_reg["source"]) and reg["date"] == cli_reg["date"]
               and reg["kind"] == cli_reg["kind"], f"the API names the registry by file name and date ({reg})")
     # Conditional requests

@@ -132,8 +132,8 @@ def search(*args):
 def first_ports(q, n=10):
     out = set()
     for x in search("--limit", str(n), q)["results"]:
-        if x["type"] == "registry" and x["row"]["port"] and "-" not in x["row"]["port"]:
-            out.add(int(x["row"]["port"]))
+        if x["type"] == "registry" and x["row"]["port"] is not None:
+            out.add(x["row"]["port"])
     return out
 
 
@@ -144,17 +144,36 @@ for q, want in [("mail", {25, 465, 587, 110, 143, 993, 995}), ("smb", {445, 139}
     check(want <= got, f"search {q!r}: {sorted(want - got)} missing from the first 10: {sorted(got)}")
 # tcp/udp duplicates are one result, with both protocols.
 res = search("--limit", "0", "smtp")["results"]
-smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == "25"]
+smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == 25]
 check(len(smtp) == 1 and smtp[0]["protocols"] == ["tcp", "udp"], f"smtp 25 is one result for tcp and udp: {smtp}")
-keys = [(x["row"]["name"], x["row"]["port"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
+keys = [(x["row"]["name"], x["row"]["first"], x["row"]["last"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
 check(len(keys) == len(set(keys)), "no service appears twice on one port")
+# One type per field: a row's port is a number (null for a range, whose bounds are first and
+# last), and an absent value is null, never "".
+rows = [x["row"] for x in search("--limit", "0", "x11")["results"] if x["type"] == "registry"]
+x11 = [r for r in rows if r["name"] == "x11"]
+check(x11 and all(r["port"] is None and (r["first"], r["last"]) == (6000, 6063) for r in x11), f"x11's range row: {x11}")
+
+
+def empties(v):
+    if isinstance(v, dict):
+        return sum(empties(x) for x in v.values())
+    if isinstance(v, list):
+        return sum(empties(x) for x in v)
+    return v == ""
+
+
+arr = run_json("info", "--json", "625", "22", "6000", "1", *R)
+check(empties(arr) == 0, "info --json has no empty strings: absent values are null")
+rows = [r for o in arr for p in o["protocols"].values() for r in p["services"] + p["records"]]
+check(rows and all(type(r["port"]) in (int, type(None)) and type(r["first"]) is int for r in rows), "rows' ports are numbers")
 # Numbers, PORT/PROTO, ranges, spaces.
 r = search("3025")["results"]
 check(r and r[0]["type"] == "registry" and r[0]["row"]["name"] == "arepa-raft", f"3025 finds arepa-raft first: {r[:1]}")
 r = search("22/tcp")["results"]
 check(r and r[0]["row"]["name"] == "ssh" and r[0]["protocols"] == ["tcp"], f"22/tcp finds ssh on tcp: {r[:1]}")
 r = search("--limit", "0", "8080-8090")["results"]
-ports = {int(x["row"]["port"]) for x in r if x["type"] == "registry" and "-" not in x["row"]["port"]}
+ports = {x["row"]["port"] for x in r if x["type"] == "registry" and x["row"]["port"] is not None}
 check(8080 in ports and 8090 in ports and all(8080 <= p <= 8090 for p in ports), f"8080-8090: {sorted(ports)}")
 check(search("8080 - 8090")["total"] == search("8080-8090")["total"], "spaces inside a range are accepted")
 rc, out, err = run("search", "22", "/tcp", *R)
