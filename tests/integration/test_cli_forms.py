@@ -3,6 +3,8 @@
 "did you mean", --brief, tables for ranges, --json always an array; nmap ranks in info; search
 that ranks what people mean. On the real IANA CSV (and nmap-services when installed)."""
 import re
+import shutil
+import subprocess
 from pstest import check, finish, iana_csv, run, run_json, skip
 
 path = iana_csv()
@@ -101,6 +103,45 @@ if o["registry"]["observed_source"]:
     check("in nmap's default scan (top 1,000 TCP ports): yes, rank 150" in out, "info 625 says rank 150")
     rc, out, err = run("info", "250", *R)
     check(re.search(r"in nmap's default scan \(top 1,000 TCP ports\): no \(rank 1,\d\d\d\)", out), "info 250: no (rank 1,2xx)")
+    # nmap's own rule (services.cc): the lines of a protocol sorted by frequency with a stable sort,
+    # so equal frequencies keep the file's order, which is port order. 250 and 3025 share their
+    # frequencies with 22 and 25 other ports; a text sort ("sort -r") would give 1,294 and 1,317.
+    nmap_file = o["registry"]["observed_source"]
+    tcp_lines, seen = [], set()
+    for line in open(nmap_file, encoding="utf-8", errors="replace"):
+        f = line.split()
+        if line.startswith("#") or len(f) < 3 or not f[1].endswith("/tcp") or f[1] in seen:
+            continue
+        seen.add(f[1])
+        tcp_lines.append((int(f[1].split("/")[0]), float(f[2]) if f[2].startswith("0.") else 0.0))
+    oracle = {p: i + 1 for i, (p, _) in enumerate(sorted(tcp_lines, key=lambda t: -t[1]))}  # sorted() is stable
+    got = {}
+    for p in (625, 250, 3025):
+        got[p] = [x["rank"] for x in run_json("info", "--json-object", str(p), *R)["observed"] if x["protocol"] == "tcp"][0]
+    check(got == {p: oracle[p] for p in got}, f"ranks follow nmap's order (ties in file order): {got}")
+    if nmap_file == "/usr/share/nmap/nmap-services" and [oracle[p] for p in (625, 250, 3025)] == [150, 1283, 1319]:
+        check(got == {625: 150, 250: 1283, 3025: 1319}, f"625, 250, 3025 are ranks 150, 1,283, 1,319: {got}")
+    else:
+        print(f"note: {nmap_file} is not nmap 7.93's: figures {got} checked against its own order only")
+    # nmap's default scan, asked of nmap itself (a connect scan of 127.0.0.1 only): the ports it
+    # scans are exactly those portscope ranks 1 to 1,000.
+    nmap = shutil.which("nmap")
+    if nmap:
+        p = subprocess.run([nmap, "-v", "-oG", "-", "--top-ports", "1000", "-sT", "-Pn", "-n", "127.0.0.1"],
+                           capture_output=True, text=True, timeout=120)
+        m = re.search(r"Ports scanned: TCP\(1000;([0-9,-]+)\)", p.stdout)
+        scanned = set()
+        for part in (m.group(1).split(",") if m else []):
+            a, _, b = part.partition("-")
+            scanned.update(range(int(a), int(b or a) + 1))
+        top = {q for q, rk in oracle.items() if rk <= 1000}
+        arr = run_json("info", "--json", ",".join(map(str, sorted(scanned))), *R) if scanned else []
+        mine = [min([x["rank"] for x in a["observed"] if x["protocol"] == "tcp"] or [0]) for a in arr]
+        check(len(scanned) == 1000 and scanned == top and sorted(mine) == list(range(1, 1001)),
+              f"nmap --top-ports 1000 scans the ports portscope ranks 1-1,000 ({len(scanned)} scanned, "
+              f"{len(scanned - top)} not in portscope's top 1,000)")
+    else:
+        print("note: nmap is not installed: its --top-ports selection not compared")
     o80 = run_json("info", "--json-object", "80", *R)
     check([x["rank"] for x in o80["observed"] if x["protocol"] == "tcp"] == [1], "80/tcp is rank 1")
     rc, out, err = run("info", "--brief", "625", *R)
