@@ -380,7 +380,7 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
         return PS_EXIT_ERROR;
 }
 
-/* "150" or "1,294". */
+/* "150" or "1,283". */
 static const char *thousands(unsigned v, char *buf, size_t len)
 {
         if (v >= 1000)
@@ -411,7 +411,7 @@ static void fill_ranks(const struct registry *r, struct ranks *rk)
         free(v);
 }
 
-/* "in nmap's default scan (top 1,000 TCP ports): yes, rank 150" or "no (rank 1,294)". */
+/* "in nmap's default scan (top 1,000 TCP ports): yes, rank 150" or "no (rank 1,283)". */
 static void print_scan_line(enum ps_proto p, unsigned rank)
 {
         char b[16];
