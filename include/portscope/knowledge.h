@@ -27,7 +27,8 @@ const char *knowledge_kind_name(enum knowledge_kind k); /* "application", "malwa
 
 /* An entry: one use of one or more ports. */
 struct knowledge_entry {
-        const char *name;
+        const char *id;             /* the internal id ("rdp-exposure"): stable, for JSON and matching */
+        const char *name;           /* the name a person reads ("Remote Desktop (RDP) exposed") */
         enum knowledge_kind kind;
         const struct ps_portspec *ports; /* each with its protocol(s): PS_PROTO_BIT mask */
         size_t nports;

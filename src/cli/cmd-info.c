@@ -69,7 +69,8 @@ static void put_field(const char *label, json_t *v, unsigned indent)
 static void print_row(const struct cli_common *c, json_t *row)
 {
         const char *name = json_string_value(json_object_get(row, "name"));
-        const char *port = json_string_value(json_object_get(row, "port"));
+        json_int_t first = json_integer_value(json_object_get(row, "first")), last = json_integer_value(json_object_get(row, "last"));
+        bool has_port = json_is_integer(json_object_get(row, "first"));
         const char *proto = json_string_value(json_object_get(row, "protocol"));
         const char *alias = json_string_value(json_object_get(row, "alias_of"));
 
@@ -77,7 +78,10 @@ static void print_row(const struct cli_common *c, json_t *row)
         cli_put(stdout, name ? name : _("(no name)"));
         fputs(cli_color(c, "reset"), stdout);
         putchar(' ');
-        cli_put(stdout, port);
+        if (has_port && first != last)
+                printf("%lld-%lld", first, last);
+        else if (has_port)
+                printf("%lld", first);
         putchar('/');
         cli_put(stdout, proto ? proto : "any");
         if (alias) {
@@ -411,7 +415,7 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
         return PS_EXIT_ERROR;
 }
 
-/* "150" or "1,294". */
+/* "150" or "1,283". */
 static const char *thousands(unsigned v, char *buf, size_t len)
 {
         if (v >= 1000)
@@ -442,7 +446,7 @@ static void fill_ranks(const struct registry *r, struct ranks *rk)
         free(v);
 }
 
-/* "in nmap's default scan (top 1,000 TCP ports): yes, rank 150" or "no (rank 1,294)". */
+/* "in nmap's default scan (top 1,000 TCP ports): yes, rank 150" or "no (rank 1,283)". */
 static void print_scan_line(enum ps_proto p, unsigned rank)
 {
         char b[16];

@@ -482,15 +482,15 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                         const struct knowledge_entry *k = order[i];
                         if ((pass == 0) == is_threat(k))
                                 continue;
-                        bool named = identity_has(who, k->name, &j->matched);
+                        bool named = identity_has(who, k->id, &j->matched);
                         for (size_t p = 0; !named && p < k->nprocesses; p++)
                                 named = identity_has(who, k->processes[p], &j->matched);
                         if (!named && in->remote && covers_narrowly(k, in->port, in->proto)) {
-                                named = banner_names(in, k->name);
+                                named = banner_names(in, k->id);
                                 for (size_t p = 0; !named && p < k->nprocesses; p++)
                                         named = banner_names(in, k->processes[p]);
                                 if (named)
-                                        j->matched = k->name;
+                                        j->matched = k->id;
                         }
                         if (!named)
                                 continue;
@@ -660,7 +660,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 break;
         case JUDGE_KNOWN_USE:
         case JUDGE_THREAT_NAMED:
-                put(&o, "%s on %u/%s is %s (knowledge, %s): %.*s", j->matched, port, proto, j->knowledge->name,
+                put(&o, "%s on %u/%s is %s (knowledge, %s): %.*s", j->matched, port, proto, j->knowledge->id,
                     knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (j->status == REGISTRY_ASSIGNED && j->nservices) {
                         put(&o, "; the port is assigned to ");
@@ -674,7 +674,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 break;
         case JUDGE_THREAT_PORT:
                 put(&o, "%u/%s is a known %s port: %s (knowledge): %.*s", port, proto,
-                    j->knowledge->kind == KNOWLEDGE_C2 ? "command-and-control" : "malware", j->knowledge->name,
+                    j->knowledge->kind == KNOWLEDGE_C2 ? "command-and-control" : "malware", j->knowledge->id,
                     summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (who)
                         put(&o, "; %s %s, which nothing explains here", in->remote ? "answering:" : "held by", who);
@@ -683,7 +683,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 break;
         case JUDGE_LIKELY_USE:
                 put(&o, "open, the service was not identified; %u/%s is usually %s (knowledge, %s): %.*s", port, proto,
-                    j->knowledge->name, knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary),
+                    j->knowledge->id, knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary),
                     j->knowledge->summary);
                 break;
         case JUDGE_SYSTEM_UNREGISTERED:
@@ -739,7 +739,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
         }
         /* Knowledge that knows the port but not this occupant is worth saying. */
         if (j->context && j->rule != JUDGE_THREAT_PORT && j->kind != VERDICT_EXPECTED && j->kind != VERDICT_INFO) {
-                put(&o, "; knowledge knows %s here", j->context->name);
+                put(&o, "; knowledge knows %s here", j->context->id);
                 if (j->context->nprocesses)
                         put(&o, " (process %s)", j->context->processes[0]);
                 if (who)

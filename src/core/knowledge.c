@@ -95,9 +95,9 @@ static int split_words(char *s, const char *const **ret, size_t *ret_n)
         return 0;
 }
 
-enum { F_ENTRY, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
+enum { F_ENTRY, F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
 static const char *const field_names[NFIELDS] = {
-        "entry", "kind", "ports", "summary", "process", "source", "service", "servers",
+        "entry", "name", "kind", "ports", "summary", "process", "source", "service", "servers",
 };
 
 struct record {
@@ -113,7 +113,7 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
 
         if (rec->val[F_ENTRY]) {
                 struct knowledge_entry e = { .line = rec->start };
-                static const int required[] = { F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
+                static const int required[] = { F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
                 for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
                         if (!rec->val[required[i]] || !*rec->val[required[i]])
                                 return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" has no %s", rec->val[F_ENTRY],
@@ -121,7 +121,8 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 if (rec->val[F_SERVICE] || rec->val[F_SERVERS])
                         return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" mixes entry and service keys",
                                             rec->val[F_ENTRY]);
-                e.name = rec->val[F_ENTRY];
+                e.id = rec->val[F_ENTRY];
+                e.name = rec->val[F_NAME];
                 e.kind = KNOWLEDGE_NKINDS;
                 for (int i = 0; i < KNOWLEDGE_NKINDS; i++)
                         if (strcmp(rec->val[F_KIND], kind_names[i]) == 0)
@@ -159,7 +160,7 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                         return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no servers", rec->val[F_SERVICE]);
                 if (!rec->val[F_SOURCE] || !*rec->val[F_SOURCE])
                         return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no source", rec->val[F_SERVICE]);
-                if (rec->val[F_KIND] || rec->val[F_PORTS] || rec->val[F_SUMMARY] || rec->val[F_PROCESS])
+                if (rec->val[F_NAME] || rec->val[F_KIND] || rec->val[F_PORTS] || rec->val[F_SUMMARY] || rec->val[F_PROCESS])
                         return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" mixes entry and service keys",
                                             rec->val[F_SERVICE]);
                 s.service = rec->val[F_SERVICE];

@@ -84,17 +84,21 @@ json_t *portinfo_row_json(const struct registry *r, uint32_t row_id)
                 return json_null();
         o = json_object();
         json_object_set_new(o, "name", str_or_null(row.service));
-        json_object_set_new(o, "port", str_or_null(row.port));
+        /* One type per field: the port is a number (null for a range or a name-only row), the
+         * row's bounds are first and last (equal for one port, null without a port). */
+        json_object_set_new(o, "port", row.has_port && row.port_lo == row.port_hi ? json_integer(row.port_lo) : json_null());
+        json_object_set_new(o, "first", row.has_port ? json_integer(row.port_lo) : json_null());
+        json_object_set_new(o, "last", row.has_port ? json_integer(row.port_hi) : json_null());
         json_object_set_new(o, "protocol", str_or_null(row.proto));
-        json_object_set_new(o, "description", portinfo_string(row.description));
-        json_object_set_new(o, "assignee", portinfo_string(row.assignee));
-        json_object_set_new(o, "contact", portinfo_string(row.contact));
+        json_object_set_new(o, "description", str_or_null(row.description));
+        json_object_set_new(o, "assignee", str_or_null(row.assignee));
+        json_object_set_new(o, "contact", str_or_null(row.contact));
         json_object_set_new(o, "registered", str_or_null(row.registered));
         json_object_set_new(o, "modified", str_or_null(row.modified));
-        json_object_set_new(o, "reference", portinfo_string(row.reference));
-        json_object_set_new(o, "service_code", portinfo_string(row.service_code));
-        json_object_set_new(o, "unauthorized_use", portinfo_string(row.unauthorized_use));
-        json_object_set_new(o, "notes", portinfo_string(row.notes));
+        json_object_set_new(o, "reference", str_or_null(row.reference));
+        json_object_set_new(o, "service_code", str_or_null(row.service_code));
+        json_object_set_new(o, "unauthorized_use", str_or_null(row.unauthorized_use));
+        json_object_set_new(o, "notes", str_or_null(row.notes));
         if (row.alias_of >= 0 && registry_row(r, (uint32_t)row.alias_of, &target) == 0)
                 json_object_set_new(o, "alias_of", portinfo_string(target.service));
         else
@@ -109,6 +113,7 @@ json_t *portinfo_knowledge_json(const struct knowledge_entry *e)
 {
         json_t *o = json_object(), *ports = json_array(), *procs = json_array();
 
+        json_object_set_new(o, "id", portinfo_string(e->id));
         json_object_set_new(o, "name", portinfo_string(e->name));
         json_object_set_new(o, "kind", portinfo_string(knowledge_kind_name(e->kind)));
         for (size_t i = 0; i < e->nports; i++)
@@ -320,7 +325,7 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
                 json_object_set_new(x, "protocol", portinfo_string(ps_proto_name(obs[i].proto)));
                 /* nmap-services has six decimals; the index stores a float. */
                 json_object_set_new(x, "frequency", json_real(round(obs[i].frequency * 1e6) / 1e6));
-                json_object_set_new(x, "comment", portinfo_string(obs[i].comment));
+                json_object_set_new(x, "comment", obs[i].comment ? str_or_null(obs[i].comment) : json_null());
                 /* 1 = most often open for its protocol; nmap's default scan is the top 1,000. */
                 unsigned rank = portinfo_rank(r, port, obs[i].proto);
                 json_object_set_new(x, "rank", rank ? json_integer(rank) : json_null());
@@ -338,7 +343,8 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
         json_object_set_new(summary, "status", status);
         json_object_set_new(summary, "primary_name", pname ? portinfo_string(pname) : json_null());
         json_object_set_new(summary, "primary_description", pdesc ? portinfo_string(pdesc) : json_null());
-        json_object_set_new(summary, "top_occupant", top ? portinfo_string(top->name) : json_null());
+        json_object_set_new(summary, "top_occupant", top ? portinfo_string(top->id) : json_null());
+        json_object_set_new(summary, "top_occupant_name", top ? portinfo_string(top->name) : json_null());
         json_object_set_new(o, "summary", summary);
         json_object_set_new(o, "unofficial", unofficial);
 

@@ -40,6 +40,14 @@ static int name_score(const char *name, const char *q)
         return 0;
 }
 
+/* An entry is found by its id ("redis-valkey") or its name ("Redis / Valkey"), whichever fits best. */
+static int entry_score(const struct knowledge_entry *e, const char *q)
+{
+        int a = name_score(e->id, q), b = name_score(e->name, q);
+
+        return a > b ? a : b;
+}
+
 /* What people call a service, and the ports they mean: "mail" is SMTP, submission, POP3 and
  * IMAP with their TLS ports, though no registry row says "mail" in its name. */
 static const struct synonym {
@@ -292,7 +300,7 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
                         for (size_t j = 0; j < e->nports && !h.score; j++)
                                 if (e->ports[j].hi >= spec.lo && e->ports[j].lo <= spec.hi && (e->ports[j].protos & spec.protos))
                                         h.score = e->ports[j].lo == e->ports[j].hi ? 90 : 60, h.field = "port";
-                } else if ((h.score = name_score(e->name, text)))
+                } else if ((h.score = entry_score(e, text)))
                         h.field = "name";
                 else if (ps_strcasestr(e->summary, text))
                         h.field = "summary", h.score = 40;
@@ -302,7 +310,7 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
                                         h.field = "process", h.score = 50;
                 if (!h.score)
                         continue;
-                if (add(&c, h, e->name, "") < 0)
+                if (add(&c, h, e->id, "") < 0)
                         goto oom;
         }
         if (c.n) { /* qsort(NULL, 0, ...) is undefined */

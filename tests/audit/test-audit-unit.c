@@ -189,9 +189,9 @@ static const char csv[] =
         ",49152-65535,tcp,Reserved,,,,,,,,\n";
 
 static const char know[] = "service: ssh\nservers: sshd dropbear\nsource: test\n\n"
-                           "entry: netpd\nkind: application\nports: 3025/tcp, 3025/udp\nsummary: Pure Data netpd.\n"
+                           "entry: netpd\nname: netpd\nkind: application\nports: 3025/tcp, 3025/udp\nsummary: Pure Data netpd.\n"
                            "process: pd\nsource: test\n\n"
-                           "entry: bo\nkind: malware\nports: 31337/tcp\nsummary: Back Orifice.\nsource: test\n";
+                           "entry: bo\nname: Back Orifice\nkind: malware\nports: 31337/tcp\nsummary: Back Orifice.\nsource: test\n";
 
 struct fixture {
         struct registry *reg;

@@ -37,6 +37,7 @@ HOSTILE = '<script>alert("x")</script>'
 KNOWLEDGE = os.path.join(TMP, "knowledge.txt")
 with open(KNOWLEDGE, "w") as f:
     f.write(f"""entry: evil{HOSTILE}
+name: Evil {HOSTILE} & co
 kind: malware
 ports: 3025/tcp
 summary: Summary with {HOSTILE} & "quotes" 'single' <img src=x onerror=alert(1)>
@@ -44,6 +45,7 @@ process: {HOSTILE} normal-proc
 source: https://example.invalid/"><script>alert(2)</script>
 
 entry: dev-server
+name: Harmless dev server
 kind: development
 ports: 625/tcp
 summary: A harmless development server used by the tests.
@@ -180,7 +182,11 @@ def test_basics(s):
         # The same object, but the server names its registry by file name, the CLI by path.
         reg = obj.pop("registry")
         cli_reg = cli.pop("registry")
-        check(obj == empty_to_null(cli), "/api/v1/ports/625 is the same object as `portscope info --json 625`")
+        check(obj == cli, "/api/v1/ports/625 is the same object as `portscope info --json 625`, nulls included")
+        check(cli == empty_to_null(cli), "the CLI's port object has no \"\": an absent value is null")
+        rows = [r for p in obj["protocols"].values() for r in p["services"] + p["records"]]
+        check(rows and all(isinstance(r["port"], int) for r in rows) and isinstance(obj["port"], int),
+              "port is a number at the top and in the rows")
         # No snapshot in this test's data directory: neither has "history" (test_serve_history has them).
         check("history" not in obj and "history" not in cli, "no snapshots kept: no \"history\" in either")
         check(reg["source"] == os.path.basename(cli_reg["source"]) and reg["date"] == cli_reg["date"]
@@ -423,7 +429,7 @@ def test_port_explained(s):
         st, _, body = s.get("/ports/250")
         m = re.search(r"default TCP scan \(top 1,000 TCP ports\): (no \(rank ([\d,]+)\))", page_text(body.decode()))
         check(m is not None and int(m.group(2).replace(",", "")) > 1000, f"250/tcp is not in the default scan ({m and m.group(1)})")
-    check(top.find("DEC DLM") < top.find("dev-server"), "625: the assigned service comes before known uses")
+    check(top.find("DEC DLM") < top.find("Harmless dev server"), "625: the assigned service comes before known uses")
     occ = top[top.find("Usual occupants"):top.find("In nmap")]
     check(occ.count("DEC DLM") == 1 and "dec-dlm" in occ, f"625: an alias (dec_dlm) is not a second occupant ({occ!r})")
     # One compact table, the full columns behind a toggle.
@@ -498,7 +504,7 @@ def test_escaping(s):
     html = body.decode()
     check(st == 200, "/ports/3025 with a hostile knowledge entry renders")
     check("<script>alert" not in html and "<img src=x" not in html, "no raw markup from the knowledge file")
-    check("evil&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html, "entry name shown escaped")
+    check("Evil &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html, "entry name shown escaped")
     check("&amp; &quot;quotes&quot; &#39;single&#39; &lt;img src=x onerror=alert(1)&gt;" in html,
           "summary shown escaped")
     check("<code>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>" in html, "process name shown escaped")
@@ -513,7 +519,7 @@ def test_escaping(s):
           "the search query is reflected escaped")
     st, _, body = s.get("/search?q=evil")
     html = body.decode()
-    check("<script>alert" not in html and "evil&lt;script&gt;" in html, "search results escaped")
+    check("<script>alert" not in html and "Evil &lt;script&gt;" in html, "search results escaped")
     st, _, body = s.get("/api/v1/ports/3025")
     check(b"<script>" not in body and json.loads(body)["unofficial"], "JSON escapes markup (\\u003c) and keeps it")
     st, h, body = s.get("/services/%3Cscript%3E")

@@ -149,12 +149,12 @@ check(rc == 0, "--no-cache works")
 
 # Knowledge file errors name file and line.
 kf = os.path.join(ENV["HOME"], "k.txt")
-open(kf, "w").write("entry: x\nkind: nonsense\nports: 1/tcp\nsummary: s\nsource: t\n")
+open(kf, "w").write("entry: x\nname: X\nkind: nonsense\nports: 1/tcp\nsummary: s\nsource: t\n")
 rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
-check(one_line_error(rc, err, "k.txt:2", "unknown kind"), f"bad knowledge kind: {err!r}")
-open(kf, "w").write("entry: x\nkind: malware\nports: 1\nsummary: s\nsource: t\n")
+check(one_line_error(rc, err, "k.txt:3", "unknown kind"), f"bad knowledge kind: {err!r}")
+open(kf, "w").write("entry: x\nname: X\nkind: malware\nports: 1\nsummary: s\nsource: t\n")
 rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf)
-check(one_line_error(rc, err, "k.txt:3", "no protocol"), f"knowledge port without protocol: {err!r}")
+check(one_line_error(rc, err, "k.txt:4", "no protocol"), f"knowledge port without protocol: {err!r}")
 
 # Each service object lists the programs the knowledge file says serve it; [] when it knows none.
 open(kf, "w").write("service: tcpmux\nservers: muxd inetd\nsource: RFC 1078\n")

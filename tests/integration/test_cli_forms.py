@@ -3,6 +3,8 @@
 "did you mean", --brief, tables for ranges, --json always an array; nmap ranks in info; search
 that ranks what people mean. On the real IANA CSV (and nmap-services when installed)."""
 import re
+import shutil
+import subprocess
 from pstest import check, finish, iana_csv, run, run_json, skip
 
 path = iana_csv()
@@ -101,6 +103,45 @@ if o["registry"]["observed_source"]:
     check("in nmap's default scan (top 1,000 TCP ports): yes, rank 150" in out, "info 625 says rank 150")
     rc, out, err = run("info", "250", *R)
     check(re.search(r"in nmap's default scan \(top 1,000 TCP ports\): no \(rank 1,\d\d\d\)", out), "info 250: no (rank 1,2xx)")
+    # nmap's own rule (services.cc): the lines of a protocol sorted by frequency with a stable sort,
+    # so equal frequencies keep the file's order, which is port order. 250 and 3025 share their
+    # frequencies with 22 and 25 other ports; a text sort ("sort -r") would give 1,294 and 1,317.
+    nmap_file = o["registry"]["observed_source"]
+    tcp_lines, seen = [], set()
+    for line in open(nmap_file, encoding="utf-8", errors="replace"):
+        f = line.split()
+        if line.startswith("#") or len(f) < 3 or not f[1].endswith("/tcp") or f[1] in seen:
+            continue
+        seen.add(f[1])
+        tcp_lines.append((int(f[1].split("/")[0]), float(f[2]) if f[2].startswith("0.") else 0.0))
+    oracle = {p: i + 1 for i, (p, _) in enumerate(sorted(tcp_lines, key=lambda t: -t[1]))}  # sorted() is stable
+    got = {}
+    for p in (625, 250, 3025):
+        got[p] = [x["rank"] for x in run_json("info", "--json-object", str(p), *R)["observed"] if x["protocol"] == "tcp"][0]
+    check(got == {p: oracle[p] for p in got}, f"ranks follow nmap's order (ties in file order): {got}")
+    if nmap_file == "/usr/share/nmap/nmap-services" and [oracle[p] for p in (625, 250, 3025)] == [150, 1283, 1319]:
+        check(got == {625: 150, 250: 1283, 3025: 1319}, f"625, 250, 3025 are ranks 150, 1,283, 1,319: {got}")
+    else:
+        print(f"note: {nmap_file} is not nmap 7.93's: figures {got} checked against its own order only")
+    # nmap's default scan, asked of nmap itself (a connect scan of 127.0.0.1 only): the ports it
+    # scans are exactly those portscope ranks 1 to 1,000.
+    nmap = shutil.which("nmap")
+    if nmap:
+        p = subprocess.run([nmap, "-v", "-oG", "-", "--top-ports", "1000", "-sT", "-Pn", "-n", "127.0.0.1"],
+                           capture_output=True, text=True, timeout=120)
+        m = re.search(r"Ports scanned: TCP\(1000;([0-9,-]+)\)", p.stdout)
+        scanned = set()
+        for part in (m.group(1).split(",") if m else []):
+            a, _, b = part.partition("-")
+            scanned.update(range(int(a), int(b or a) + 1))
+        top = {q for q, rk in oracle.items() if rk <= 1000}
+        arr = run_json("info", "--json", ",".join(map(str, sorted(scanned))), *R) if scanned else []
+        mine = [min([x["rank"] for x in a["observed"] if x["protocol"] == "tcp"] or [0]) for a in arr]
+        check(len(scanned) == 1000 and scanned == top and sorted(mine) == list(range(1, 1001)),
+              f"nmap --top-ports 1000 scans the ports portscope ranks 1-1,000 ({len(scanned)} scanned, "
+              f"{len(scanned - top)} not in portscope's top 1,000)")
+    else:
+        print("note: nmap is not installed: its --top-ports selection not compared")
     o80 = run_json("info", "--json-object", "80", *R)
     check([x["rank"] for x in o80["observed"] if x["protocol"] == "tcp"] == [1], "80/tcp is rank 1")
     rc, out, err = run("info", "--brief", "625", *R)
@@ -114,13 +155,15 @@ check(s["status"]["tcp"] == "assigned" and s["status"]["sctp"] == "unassigned" a
 import os, tempfile
 kf = os.path.join(tempfile.mkdtemp(prefix="portscope-forms-"), "k.txt")
 with open(kf, "w") as f:
-    f.write("entry: old-worm\nkind: malware\nports: 7777/tcp\nsummary: A worm.\nsource: a test\n\n"
-            "entry: good-app\nkind: application\nports: 7777/tcp\nsummary: An application.\nsource: a test\n")
+    f.write("entry: old-worm\nname: Old worm\nkind: malware\nports: 7777/tcp\nsummary: A worm.\nsource: a test\n\n"
+            "entry: good-app\nname: Good application\nkind: application\nports: 7777/tcp\nsummary: An application.\nsource: a test\n")
 o = run_json("info", "--json-object", "7777", *R, "--knowledge", kf)
-check([e["name"] for e in o["unofficial"]] == ["good-app", "old-worm"], f"7777: application first: {o['unofficial']}")
-check(o["summary"]["top_occupant"] == "good-app", "the top occupant is the application")
+check([e["id"] for e in o["unofficial"]] == ["good-app", "old-worm"], f"7777: application first: {o['unofficial']}")
+check([e["name"] for e in o["unofficial"]] == ["Good application", "Old worm"], f"7777: entries by name: {o['unofficial']}")
+check(o["summary"]["top_occupant"] == "good-app" and o["summary"]["top_occupant_name"] == "Good application",
+      f"the top occupant is the application: {o['summary']}")
 rc, out, err = run("info", "--brief", "7777", *R, "--knowledge", kf)
-check("known    good-app [application]" in out, f"--brief names the application: {out!r}")
+check("known    Good application [application]" in out, f"--brief names the application: {out!r}")
 
 # Search ranks what people mean: common words put their ports on the first page.
 def search(*args):
@@ -130,8 +173,8 @@ def search(*args):
 def first_ports(q, n=10):
     out = set()
     for x in search("--limit", str(n), q)["results"]:
-        if x["type"] == "registry" and x["row"]["port"] and "-" not in x["row"]["port"]:
-            out.add(int(x["row"]["port"]))
+        if x["type"] == "registry" and x["row"]["port"] is not None:
+            out.add(x["row"]["port"])
     return out
 
 
@@ -142,17 +185,36 @@ for q, want in [("mail", {25, 465, 587, 110, 143, 993, 995}), ("smb", {445, 139}
     check(want <= got, f"search {q!r}: {sorted(want - got)} missing from the first 10: {sorted(got)}")
 # tcp/udp duplicates are one result, with both protocols.
 res = search("--limit", "0", "smtp")["results"]
-smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == "25"]
+smtp = [x for x in res if x["type"] == "registry" and x["row"]["name"] == "smtp" and x["row"]["port"] == 25]
 check(len(smtp) == 1 and smtp[0]["protocols"] == ["tcp", "udp"], f"smtp 25 is one result for tcp and udp: {smtp}")
-keys = [(x["row"]["name"], x["row"]["port"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
+keys = [(x["row"]["name"], x["row"]["first"], x["row"]["last"]) for x in res if x["type"] == "registry" and x["row"]["name"]]
 check(len(keys) == len(set(keys)), "no service appears twice on one port")
+# One type per field: a row's port is a number (null for a range, whose bounds are first and
+# last), and an absent value is null, never "".
+rows = [x["row"] for x in search("--limit", "0", "x11")["results"] if x["type"] == "registry"]
+x11 = [r for r in rows if r["name"] == "x11"]
+check(x11 and all(r["port"] is None and (r["first"], r["last"]) == (6000, 6063) for r in x11), f"x11's range row: {x11}")
+
+
+def empties(v):
+    if isinstance(v, dict):
+        return sum(empties(x) for x in v.values())
+    if isinstance(v, list):
+        return sum(empties(x) for x in v)
+    return v == ""
+
+
+arr = run_json("info", "--json", "625", "22", "6000", "1", *R)
+check(empties(arr) == 0, "info --json has no empty strings: absent values are null")
+rows = [r for o in arr for p in o["protocols"].values() for r in p["services"] + p["records"]]
+check(rows and all(type(r["port"]) in (int, type(None)) and type(r["first"]) is int for r in rows), "rows' ports are numbers")
 # Numbers, PORT/PROTO, ranges, spaces.
 r = search("3025")["results"]
 check(r and r[0]["type"] == "registry" and r[0]["row"]["name"] == "arepa-raft", f"3025 finds arepa-raft first: {r[:1]}")
 r = search("22/tcp")["results"]
 check(r and r[0]["row"]["name"] == "ssh" and r[0]["protocols"] == ["tcp"], f"22/tcp finds ssh on tcp: {r[:1]}")
 r = search("--limit", "0", "8080-8090")["results"]
-ports = {int(x["row"]["port"]) for x in r if x["type"] == "registry" and "-" not in x["row"]["port"]}
+ports = {x["row"]["port"] for x in r if x["type"] == "registry" and x["row"]["port"] is not None}
 check(8080 in ports and 8090 in ports and all(8080 <= p <= 8090 for p in ports), f"8080-8090: {sorted(ports)}")
 check(search("8080 - 8090")["total"] == search("8080-8090")["total"], "spaces inside a range are accepted")
 rc, out, err = run("search", "22", "/tcp", *R)

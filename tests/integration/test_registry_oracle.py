@@ -76,7 +76,12 @@ for port in sample:
         for (_, x), i in zip(sorted(got, key=lambda t: t[0]), want):
             r = rows[i]
             for c, v in zip(cols, r):
-                mine = x[c] if x[c] is not None else ""
+                if c == "port":  # a number, or first-last for a range (the CSV's text, rebuilt)
+                    mine = "" if x["first"] is None else str(x["first"]) if x["first"] == x["last"] else f"{x['first']}-{x['last']}"
+                    check(x["port"] == (x["first"] if x["first"] == x["last"] else None), f"info {port}/{p}: port {x['port']!r}")
+                else:
+                    check(x[c] != "", f"info {port}/{p} row {r[0]!r}: column {c} is null when absent, never \"\"")
+                    mine = x[c] if x[c] is not None else ""
                 check(mine == v, f"info {port}/{p} row {r[0]!r}: column {c}: {mine!r} vs {v!r}")
 
 # Aliases: dec_dlm is an alias of dec-dlm on 625.

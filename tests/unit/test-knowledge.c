@@ -13,7 +13,7 @@
 
 static void test_parse(void **state)
 {
-        const char *text = "# c\n\nentry: netpd\nkind: application\nports: 3025/tcp, 3000-3001/udp\n"
+        const char *text = "# c\n\nentry: netpd\nname: netpd (Pure Data)\nkind: application\nports: 3025/tcp, 3000-3001/udp\n"
                            "summary: first part\n  continued here\nprocess: pd puredata\nsource: https://x\n\n"
                            "service: ssh\nservers: sshd dropbear\nsource: y\n";
         struct knowledge *k = NULL;
@@ -25,6 +25,8 @@ static void test_parse(void **state)
         assert_int_equal(knowledge_nentries(k), 1);
         assert_int_equal(knowledge_for_port(k, 3025, PS_TCP, e, 4), 1);
         assert_string_equal(e[0]->summary, "first part continued here");
+        assert_string_equal(e[0]->id, "netpd");
+        assert_string_equal(e[0]->name, "netpd (Pure Data)");
         assert_int_equal(e[0]->nprocesses, 2);
         assert_string_equal(e[0]->processes[1], "puredata");
         assert_int_equal(knowledge_for_port(k, 3025, PS_UDP, e, 4), 0);
@@ -43,16 +45,20 @@ static void test_errors(void **state)
                 const char *msg;
         } cases[] = {
                 { "kind: malware\n", 1, "starts with" },
-                { "entry: a\nkind: x\nports: 1/tcp\nsummary: s\nsource: t\n", 2, "unknown kind" },
-                { "entry: a\nkind: tool\nports: 1\nsummary: s\nsource: t\n", 3, "no protocol" },
-                { "entry: a\nkind: tool\nports: 70000/tcp\nsummary: s\nsource: t\n", 3, "out of range" },
-                { "entry: a\nkind: tool\nports: 1/tcp\nsummary: s\n", 1, "no source" },
+                { "entry: a\nname: A\nkind: x\nports: 1/tcp\nsummary: s\nsource: t\n", 3, "unknown kind" },
+                { "entry: a\nname: A\nkind: tool\nports: 1\nsummary: s\nsource: t\n", 4, "no protocol" },
+                { "entry: a\nname: A\nkind: tool\nports: 70000/tcp\nsummary: s\nsource: t\n", 4, "out of range" },
+                { "entry: a\nname: A\nkind: tool\nports: 1/tcp\nsummary: s\n", 1, "no source" },
+                { "\n\nentry: a\nkind: tool\nports: 1/tcp\nsummary: s\nsource: t\n", 3, "entry \"a\" has no name" },
+                { "entry: a\nname:   \nkind: tool\nports: 1/tcp\nsummary: s\nsource: t\n", 2, "key \"name\" has an empty value" },
+                { "entry: a\nname: A\nname: B\n", 3, "twice" },
+                { "service: ssh\nname: SSH\nservers: sshd\nsource: t\n", 1, "mixes" },
                 { "entry: a\nentry: b\n", 2, "twice" },
                 { "entry: a\ncolour: red\n", 2, "unknown key" },
                 { "  floating\n", 1, "continuation" },
                 { "entry: a\nkind:\n", 2, "empty value" },
                 { "service: ssh\nsource: x\n", 1, "no servers" },
-                { "entry: a\nkind: tool\nports: 1/tcp\nsummary: s\nsource: t\nservers: x\n", 1, "mixes" },
+                { "entry: a\nname: A\nkind: tool\nports: 1/tcp\nsummary: s\nsource: t\nservers: x\n", 1, "mixes" },
                 { "no colon here\n", 1, "key: value" },
         };
         (void)state;
@@ -95,12 +101,20 @@ static void test_builtin(void **state)
         assert_true(knowledge_nentries(k) >= 400);
         assert_true(knowledge_nservices(k) >= 110);
         for (size_t i = 0; i < knowledge_nentries(k); i++) {
-                assert_true(strlen(knowledge_entry(k, i)->source) > 0);
+                const struct knowledge_entry *x = knowledge_entry(k, i);
+                assert_true(strlen(x->source) > 0);
+                /* A name is for people: short enough for a heading or a table cell. */
+                if (!x->name[0] || strlen(x->name) > 60)
+                        fail_msg("%s: name \"%s\" is empty or longer than 60 bytes", x->id, x->name);
                 malware += knowledge_entry(k, i)->kind == KNOWLEDGE_MALWARE;
         }
         assert_true(malware >= 10);
         n = knowledge_for_port(k, 3025, PS_TCP, e, 16);
         assert_true(n >= 1);
+        n = knowledge_for_port(k, 3389, PS_TCP, e, 16);
+        for (size_t i = 0; i < n && i < 16; i++)
+                if (strcmp(e[i]->id, "rdp-exposure") == 0)
+                        assert_string_equal(e[i]->name, "Remote Desktop (RDP) exposed");
         n = knowledge_for_port(k, 31337, PS_UDP, e, 16);
         assert_true(n >= 1);
         n = knowledge_for_port(k, 6335, PS_TCP, e, 16);
