@@ -78,27 +78,10 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t salen)
         return fd;
 }
 
-static struct cached *fixed_page(struct http_server *s, int (*fn)(const struct http_ctx *, struct http_buf *))
+static void cached_free_value(void *value, void *arg)
 {
-        struct http_buf b;
-        http_buf_init(&b, PAGE_MAX);
-        if (fn(&s->ctx, &b) != 200) {
-                http_buf_free(&b);
-                return NULL;
-        }
-        size_t len = 0;
-        char *body = http_buf_steal(&b, &len);
-        return body ? respond_cached_new(s, body, len, RESPOND_HTML, RESPOND_CACHE_LONG) : NULL;
-}
-
-static int page_map_plain(const struct http_ctx *c, struct http_buf *b)
-{
-        return http_page_map(c, false, PS_TCP, b);
-}
-
-static int page_map_udp(const struct http_ctx *c, struct http_buf *b)
-{
-        return http_page_map(c, false, PS_UDP, b);
+        (void)arg;
+        respond_cached_free(value);
 }
 
 /* The map image of one protocol, cached. */
@@ -119,13 +102,9 @@ static void server_free(struct http_server *s)
 {
         if (!s)
                 return;
-        for (unsigned p = 0; p < 65536; p++) {
-                respond_cached_free(atomic_load(&s->port_html[p]));
-                respond_cached_free(atomic_load(&s->port_json[p]));
-        }
+        http_cache_free(s->cache); /* after the daemon: no request holds an entry */
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
-        respond_cached_free(s->map_udp);
         respond_cached_free(s->map_udp_png);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
@@ -228,17 +207,15 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
 
         http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
 
-        s->fixed[HTTP_ROUTE_HOME] = fixed_page(s, http_page_home);
-        s->fixed[HTTP_ROUTE_RANGES] = fixed_page(s, http_page_ranges);
-        s->fixed[HTTP_ROUTE_MAP] = fixed_page(s, page_map_plain);
+        /* Pages and objects are rendered on first request, per variant (cache.h); the images and
+         * /healthz have one variant only and are made now. */
+        s->cache = http_cache_new(CACHE_ENTRIES, CACHE_BYTES, cached_free_value, NULL);
         s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
-        s->map_udp = fixed_page(s, page_map_udp);
         s->map_udp_png = map_png_of(s, PS_UDP);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
-        if (!s->fixed[HTTP_ROUTE_HOME] || !s->fixed[HTTP_ROUTE_RANGES] || !s->fixed[HTTP_ROUTE_MAP] ||
-            !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp || !s->map_udp_png) {
+        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");
                 goto fail;

@@ -7,8 +7,9 @@
  * idle_timeout, and a reaper thread shuts down any connection whose current request has not
  * been answered within request_timeout (connections.c).
  *
- * Responses for pages that depend only on the (immutable) registry are rendered once and kept
- * as libmicrohttpd response objects, which are reference-counted and shared between threads. */
+ * Responses for pages that depend only on the registry and knowledge are rendered once per
+ * variant and kept in the response cache (cache.h) as libmicrohttpd response objects, which are
+ * reference-counted and shared between threads. */
 #pragma once
 
 #include <microhttpd.h>
@@ -18,12 +19,14 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "cache.h"
 #include "serve-internal.h"
 #include "portscope/http.h"
 
 #define BODY_MAX 1024                  /* POST /feedback: "page=...&helpful=yes" */
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
-#define CACHE_BUDGET (96u << 20)       /* bytes of cached port pages and objects */
+#define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
+#define CACHE_ENTRIES 16384u           /* cached responses */
 #define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
@@ -57,8 +60,9 @@ struct req {
 struct cached {
         struct MHD_Response *resp;
         struct MHD_Response *gz;      /* the same body gzipped, or NULL (not worth it, or no memory) */
-        char etag[20];                /* "\"" 16 hex "\"" */
+        char etag[24];                /* "\"" 16 hex "\"", or "\"" 16 hex "-gz\"" (a gzip variant) */
         char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
+        const char *cache;            /* respond_cached_variant(): its Cache-Control */
         size_t size;
 };
 
@@ -78,7 +82,6 @@ struct metrics {
         atomic_uint_fast64_t bytes_sent;
         atomic_uint_fast64_t reaped;
         atomic_uint_fast64_t votes_total, votes_limited;
-        atomic_uint_fast64_t cache_misses;
 };
 
 struct http_server {
@@ -97,11 +100,9 @@ struct http_server {
         struct http_ratelimit *votes;
         uint8_t classes[65536];
 
-        _Atomic(struct cached *) port_html[65536];
-        _Atomic(struct cached *) port_json[65536];
-        atomic_size_t cache_bytes;
-        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png (tcp), healthz */
-        struct cached *map_udp, *map_udp_png; /* /map?proto=udp, /map.png?proto=udp */
+        struct http_cache *cache; /* rendered GET responses (cache.h): values are struct cached */
+        struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
+        struct cached *map_udp_png; /* /map.png?proto=udp */
 
         pthread_mutex_t conn_lock;
         struct conn *conns;
@@ -128,6 +129,12 @@ struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len,
                                   const char *etag);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
 void respond_cached_free(struct cached *c); /* accepts NULL */
+/* One variant of a response, for the response cache: gzipped when gzip and that shrinks it, with
+ * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
+struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
+                                      const char *cache, bool gzip);
+/* Whether the client takes gzip (Accept-Encoding). */
+bool respond_wants_gzip(struct MHD_Connection *conn);
 /* c's response, or 304 when the client holds it (If-None-Match). */
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn, struct cached *c, const char *cache);
 /* 200 responses get an ETag (unless RESPOND_CACHE_NONE) and honour If-None-Match. */
