@@ -104,8 +104,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "portscope_start_time_seconds %lld\n",
                         (unsigned long long)atomic_load_explicit(&s->m.bytes_sent, memory_order_relaxed),
                         atomic_load_explicit(&s->inflight, memory_order_relaxed),
-                        s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)->num_connections
-                                  : 0u,
+                        server_connections(s),
                         (unsigned long long)atomic_load_explicit(&s->m.reaped, memory_order_relaxed),
                         cs.bytes, cs.entries, (unsigned long long)cs.hits, (unsigned long long)cs.misses,
                         (unsigned long long)cs.evictions,

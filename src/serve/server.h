@@ -28,6 +28,7 @@
 #define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
 #define CACHE_ENTRIES 16384u           /* cached responses */
 #define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
+#define SERVER_THREADS_MAX 256         /* --threads */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
 
@@ -88,8 +89,13 @@ struct http_server {
         unsigned max_per_client; /* connections per IPv4 address or IPv6 /64 */
         unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
-        struct MHD_Daemon *daemon;
-        int listen_fd;
+        /* One daemon per worker thread, each on its own SO_REUSEPORT socket bound to the same
+         * address: the kernel spreads new connections evenly between them. (libmicrohttpd's thread
+         * pool shares one socket, and whichever worker wakes first accepts: under a burst of
+         * connections one worker could take them all while the other CPU idled.) */
+        struct MHD_Daemon *daemons[SERVER_THREADS_MAX];
+        int listen_fds[SERVER_THREADS_MAX];
+        unsigned ndaemons;
         uint16_t port;
         char url[80];
         char csp[256];
@@ -119,6 +125,8 @@ struct http_server {
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t server_now_ns(void);
+/* Open connections, over every daemon. */
+unsigned server_connections(struct http_server *s);
 
 /* ---- respond.c: building and queueing responses --------------------------------------------- */
 
