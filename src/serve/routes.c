@@ -64,19 +64,28 @@ static void render_cacheable(struct http_server *s, const struct http_route *rt,
                 render_page(out, http_page_map(c, false, rt->proto == PS_UDP ? PS_UDP : PS_TCP, &b), &b,
                             RESPOND_CACHE_LONG);
                 return;
+        /* The object first, then its status: the call sets it (argument order is unspecified). */
         case HTTP_ROUTE_API_PORT: {
-                json_t *o = rt->form == HTTP_PORTS_ONE ? http_api_port(c, rt->port) : http_api_ports(c, rt, &status);
-                if (rt->form == HTTP_PORTS_ONE)
+                json_t *o;
+                if (rt->form == HTTP_PORTS_ONE) {
+                        o = http_api_port(c, rt->port);
                         status = 200;
+                } else {
+                        o = http_api_ports(c, rt, &status);
+                }
                 render_json(out, status, o, RESPOND_CACHE_LONG);
                 break;
         }
-        case HTTP_ROUTE_API_SERVICE:
-                render_json(out, status, http_api_service(c, rt->name, &status), RESPOND_CACHE_LONG);
+        case HTTP_ROUTE_API_SERVICE: {
+                json_t *o = http_api_service(c, rt->name, &status);
+                render_json(out, status, o, RESPOND_CACHE_LONG);
                 break;
-        case HTTP_ROUTE_API_LIST:
-                render_json(out, status, http_api_list(c, rt, &status), RESPOND_CACHE_LONG);
+        }
+        case HTTP_ROUTE_API_LIST: {
+                json_t *o = http_api_list(c, rt, &status);
+                render_json(out, status, o, RESPOND_CACHE_LONG);
                 break;
+        }
         case HTTP_ROUTE_API_RANGES:
                 render_json(out, 200, http_api_ranges(c), RESPOND_CACHE_LONG);
                 break;
