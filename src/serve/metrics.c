@@ -63,6 +63,8 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "portscope_http_request_duration_seconds_count %llu\n",
                         (double)atomic_load_explicit(&s->m.latency_sum_us, memory_order_relaxed) / 1e6,
                         (unsigned long long)cum);
+        struct http_cache_stats cs;
+        http_cache_stats(s->cache, &cs);
         http_buf_printf(&b,
                         "# HELP portscope_http_response_bytes_total Body bytes of responses queued.\n"
                         "# TYPE portscope_http_response_bytes_total counter\n"
@@ -76,12 +78,21 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "# HELP portscope_http_reaped_connections_total Connections shut down for taking too long.\n"
                         "# TYPE portscope_http_reaped_connections_total counter\n"
                         "portscope_http_reaped_connections_total %llu\n"
-                        "# HELP portscope_http_cache_bytes Bytes of rendered port pages and objects kept.\n"
+                        "# HELP portscope_http_cache_bytes Bytes of rendered responses kept.\n"
                         "# TYPE portscope_http_cache_bytes gauge\n"
                         "portscope_http_cache_bytes %zu\n"
-                        "# HELP portscope_http_cache_misses_total Port pages and objects rendered.\n"
+                        "# HELP portscope_http_cache_entries Rendered responses kept.\n"
+                        "# TYPE portscope_http_cache_entries gauge\n"
+                        "portscope_http_cache_entries %zu\n"
+                        "# HELP portscope_http_cache_hits_total Requests answered from the response cache.\n"
+                        "# TYPE portscope_http_cache_hits_total counter\n"
+                        "portscope_http_cache_hits_total %llu\n"
+                        "# HELP portscope_http_cache_misses_total Cacheable requests rendered.\n"
                         "# TYPE portscope_http_cache_misses_total counter\n"
                         "portscope_http_cache_misses_total %llu\n"
+                        "# HELP portscope_http_cache_evictions_total Responses dropped to stay within the cache's bounds.\n"
+                        "# TYPE portscope_http_cache_evictions_total counter\n"
+                        "portscope_http_cache_evictions_total %llu\n"
                         "# HELP portscope_feedback_votes_total Feedback votes stored.\n"
                         "# TYPE portscope_feedback_votes_total counter\n"
                         "portscope_feedback_votes_total %llu\n"
@@ -93,11 +104,10 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "portscope_start_time_seconds %lld\n",
                         (unsigned long long)atomic_load_explicit(&s->m.bytes_sent, memory_order_relaxed),
                         atomic_load_explicit(&s->inflight, memory_order_relaxed),
-                        s->daemon ? MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)->num_connections
-                                  : 0u,
+                        server_connections(s),
                         (unsigned long long)atomic_load_explicit(&s->m.reaped, memory_order_relaxed),
-                        atomic_load_explicit(&s->cache_bytes, memory_order_relaxed),
-                        (unsigned long long)atomic_load_explicit(&s->m.cache_misses, memory_order_relaxed),
+                        cs.bytes, cs.entries, (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                        (unsigned long long)cs.evictions,
                         (unsigned long long)atomic_load_explicit(&s->m.votes_total, memory_order_relaxed),
                         (unsigned long long)atomic_load_explicit(&s->m.votes_limited, memory_order_relaxed),
                         (long long)s->started);

@@ -53,7 +53,7 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
 }
 
 /* Whether the client takes gzip (Accept-Encoding names it without q=0). */
-static bool wants_gzip(struct MHD_Connection *conn)
+bool respond_wants_gzip(struct MHD_Connection *conn)
 {
         const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
         if (!ae)
@@ -138,6 +138,37 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
         return c;
 }
 
+struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
+                                      const char *cache, bool gzip)
+{
+        struct cached *c = calloc(1, sizeof *c);
+        if (!c) {
+                free(body);
+                return NULL;
+        }
+        size_t gzlen = 0;
+        char *gz = gzip && type != RESPOND_PNG ? gzip_body(body, len, &gzlen) : NULL;
+        respond_etag(body, len, c->etag);
+        if (gz) {
+                memcpy(c->etag + 17, "-gz\"", 5);
+                free(body);
+                body = gz;
+                len = gzlen;
+        }
+        c->cache = cache;
+        c->size = len + sizeof *c + 512;
+        c->resp = respond_make(s, body, len, type, cache, c->etag);
+        if (!c->resp) {
+                free(c);
+                return NULL;
+        }
+        if (gz)
+                MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+        if (gz || (type != RESPOND_PNG && len >= GZIP_MIN))
+                MHD_add_response_header(c->resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        return c;
+}
+
 void respond_cached_free(struct cached *c)
 {
         if (!c)
@@ -177,7 +208,7 @@ static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Co
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
                                struct cached *c, const char *cache)
 {
-        if (c->gz && wants_gzip(conn)) {
+        if (c->gz && respond_wants_gzip(conn)) {
                 if (etag_matches(conn, c->etag_gz))
                         return respond_not_modified(s, conn, c->etag_gz, cache);
                 return MHD_queue_response(conn, MHD_HTTP_OK, c->gz);
@@ -194,7 +225,7 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
         char etag[24];
         bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
         size_t gzlen = 0;
-        char *gz = type != RESPOND_PNG && wants_gzip(conn) ? gzip_body(body, len, &gzlen) : NULL;
+        char *gz = type != RESPOND_PNG && respond_wants_gzip(conn) ? gzip_body(body, len, &gzlen) : NULL;
         if (tagged) {
                 respond_etag(body, len, etag);
                 if (gz)

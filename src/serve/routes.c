@@ -8,60 +8,134 @@
 #include <strings.h>
 
 #include "server.h"
+#include "portscope/i18n.h"
 
-static struct cached *port_entry(struct http_server *s, uint16_t port, bool json, bool *ret_temporary)
+/* What a cacheable route renders: its status, body (malloc'd), type and Cache-Control. */
+struct rendered {
+        int status; /* < 0: -errno */
+        char *body;
+        size_t len;
+        const char *type, *cache;
+};
+
+static void render_json(struct rendered *out, int status, json_t *o, const char *cache)
 {
-        _Atomic(struct cached *) *slot = json ? &s->port_json[port] : &s->port_html[port];
-        struct cached *c = atomic_load_explicit(slot, memory_order_acquire);
-        *ret_temporary = false;
-        if (c)
-                return c;
-        atomic_fetch_add_explicit(&s->m.cache_misses, 1, memory_order_relaxed);
-        char *body = NULL;
-        size_t len = 0;
-        if (json) {
-                json_t *o = http_api_port(&s->ctx, port);
-                body = o ? respond_json_text(o, &len) : NULL;
-                json_decref(o);
-                if (!body)
-                        return NULL;
-        } else {
-                struct http_buf b;
-                http_buf_init(&b, PAGE_MAX);
-                if (http_page_port(&s->ctx, port, &b) != 200) {
-                        http_buf_free(&b);
-                        return NULL;
-                }
-                body = http_buf_steal(&b, &len);
-                if (!body)
-                        return NULL;
-        }
-        c = respond_cached_new(s, body, len, json ? RESPOND_JSON : RESPOND_HTML, RESPOND_CACHE_LONG);
-        if (!c)
-                return NULL;
-        size_t used = atomic_load_explicit(&s->cache_bytes, memory_order_relaxed);
-        if (used + c->size > CACHE_BUDGET) {
-                *ret_temporary = true; /* over budget: serve it, then drop it */
-                return c;
-        }
-        struct cached *expected = NULL;
-        if (atomic_compare_exchange_strong_explicit(slot, &expected, c, memory_order_acq_rel, memory_order_acquire)) {
-                atomic_fetch_add_explicit(&s->cache_bytes, c->size, memory_order_relaxed);
-                return c;
-        }
-        respond_cached_free(c); /* another thread was first */
-        return expected;
+        out->type = RESPOND_JSON;
+        out->cache = cache;
+        out->body = o ? respond_json_text(o, &out->len) : NULL;
+        json_decref(o);
+        out->status = out->body ? status : -ENOMEM;
 }
 
-static enum MHD_Result serve_port(struct http_server *s, struct MHD_Connection *conn, struct req *rq, bool json)
+static void render_page(struct rendered *out, int status, struct http_buf *b, const char *cache)
 {
-        bool temporary;
-        struct cached *c = port_entry(s, rq->route.port, json, &temporary);
-        if (!c)
-                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the port could not be rendered", json);
-        enum MHD_Result r = respond_cached(s, conn, c, RESPOND_CACHE_LONG);
-        if (temporary)
-                respond_cached_free(c);
+        out->type = RESPOND_HTML;
+        out->cache = cache;
+        out->body = status < 0 ? NULL : http_buf_steal(b, &out->len);
+        http_buf_free(b);
+        out->status = status < 0 ? status : out->body ? status : -ENOMEM;
+}
+
+/* Renders a route of cacheable_route(): pages and objects that depend on nothing but the request
+ * target and the data the server holds. */
+static void render_cacheable(struct http_server *s, const struct http_route *rt, struct rendered *out)
+{
+        const struct http_ctx *c = &s->ctx;
+        struct http_buf b;
+        int status = 500;
+        http_buf_init(&b, PAGE_MAX);
+        switch (rt->id) {
+        case HTTP_ROUTE_PORT:
+                render_page(out, http_page_port(c, rt->port, &b), &b, RESPOND_CACHE_LONG);
+                return;
+        case HTTP_ROUTE_SERVICE:
+                render_page(out, http_page_service(c, rt->name, &b), &b, RESPOND_CACHE_LONG);
+                return;
+        case HTTP_ROUTE_SEARCH:
+                render_page(out, http_page_search(c, rt->q, &b), &b, RESPOND_CACHE_SHORT);
+                return;
+        case HTTP_ROUTE_HOME:
+                render_page(out, http_page_home(c, &b), &b, RESPOND_CACHE_LONG);
+                return;
+        case HTTP_ROUTE_RANGES:
+                render_page(out, http_page_ranges(c, &b), &b, RESPOND_CACHE_LONG);
+                return;
+        case HTTP_ROUTE_MAP:
+                render_page(out, http_page_map(c, false, rt->proto == PS_UDP ? PS_UDP : PS_TCP, &b), &b,
+                            RESPOND_CACHE_LONG);
+                return;
+        /* The object first, then its status: the call sets it (argument order is unspecified). */
+        case HTTP_ROUTE_API_PORT: {
+                json_t *o;
+                if (rt->form == HTTP_PORTS_ONE) {
+                        o = http_api_port(c, rt->port);
+                        status = 200;
+                } else {
+                        o = http_api_ports(c, rt, &status);
+                }
+                render_json(out, status, o, RESPOND_CACHE_LONG);
+                break;
+        }
+        case HTTP_ROUTE_API_SERVICE: {
+                json_t *o = http_api_service(c, rt->name, &status);
+                render_json(out, status, o, RESPOND_CACHE_LONG);
+                break;
+        }
+        case HTTP_ROUTE_API_LIST: {
+                json_t *o = http_api_list(c, rt, &status);
+                render_json(out, status, o, RESPOND_CACHE_LONG);
+                break;
+        }
+        case HTTP_ROUTE_API_RANGES:
+                render_json(out, 200, http_api_ranges(c), RESPOND_CACHE_LONG);
+                break;
+        case HTTP_ROUTE_API_SEARCH:
+                render_json(out, 200, http_api_search(c, rt->q), RESPOND_CACHE_SHORT);
+                break;
+        default:
+                out->status = -EINVAL;
+                out->body = NULL;
+                break;
+        }
+        http_buf_free(&b);
+}
+
+/* Serves a route that render_cacheable() renders, from the response cache when it holds the
+ * target in the variant this request wants. Only 200 responses are kept: an error may echo what
+ * the client sent (the name of a service that does not exist). */
+static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+{
+        bool gzip = respond_wants_gzip(conn);
+        const struct ps_language *lang = ps_i18n_thread_language();
+        char variant[HTTP_CACHE_VARIANT_MAX];
+        http_cache_variant(variant, lang ? lang->code : NULL, gzip ? "gzip" : NULL);
+        struct http_cache_entry *e = http_cache_get(s->cache, rq->target, rq->target_len, variant);
+        if (!e) {
+                uint64_t generation = http_cache_generation(s->cache);
+                struct rendered out;
+                render_cacheable(s, &rq->route, &out);
+                if (out.status < 0)
+                        return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be rendered",
+                                             rq->route.api);
+                if (out.status != MHD_HTTP_OK)
+                        return respond_body(s, conn, (unsigned)out.status, out.body, out.len, out.type,
+                                            out.type == RESPOND_HTML ? RESPOND_CACHE_NONE : out.cache);
+                struct cached *c = respond_cached_variant(s, out.body, out.len, out.type, out.cache, gzip);
+                if (!c)
+                        return MHD_NO;
+                if (!http_cache_vary_covered(MHD_get_response_header(c->resp, MHD_HTTP_HEADER_VARY))) {
+                        /* It varies on a header the variant does not capture: served, never kept. */
+                        enum MHD_Result r = respond_cached(s, conn, c, c->cache);
+                        respond_cached_free(c);
+                        return r;
+                }
+                e = http_cache_put(s->cache, rq->target, rq->target_len, variant, c, c->size, generation);
+                if (!e)
+                        return MHD_NO;
+        }
+        struct cached *c = http_cache_value(e);
+        enum MHD_Result r = respond_cached(s, conn, c, c->cache);
+        http_cache_release(s->cache, e);
         return r;
 }
 
@@ -221,34 +295,20 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         struct http_buf b;
         switch (rt->id) {
         case HTTP_ROUTE_PORT:
-                return serve_port(s, conn, rq, false);
-        case HTTP_ROUTE_API_PORT: {
-                if (rt->form == HTTP_PORTS_ONE)
-                        return serve_port(s, conn, rq, true);
-                int status = 500;
-                json_t *o = http_api_ports(&s->ctx, rt, &status);
-                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
-        }
-        case HTTP_ROUTE_API_SERVICE: {
-                int status = 500;
-                json_t *o = http_api_service(&s->ctx, rt->name, &status);
-                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
-        }
-        case HTTP_ROUTE_API_LIST: {
-                int status = 500;
-                json_t *o = http_api_list(&s->ctx, rt, &status);
-                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_LONG);
-        }
-        case HTTP_ROUTE_API_RANGES:
-                return respond_json(s, conn, MHD_HTTP_OK, http_api_ranges(&s->ctx), RESPOND_CACHE_LONG);
+        case HTTP_ROUTE_SERVICE:
         case HTTP_ROUTE_HOME:
         case HTTP_ROUTE_RANGES:
+        case HTTP_ROUTE_API_PORT:
+        case HTTP_ROUTE_API_SERVICE:
+        case HTTP_ROUTE_API_LIST:
+        case HTTP_ROUTE_API_RANGES:
+        case HTTP_ROUTE_API_SEARCH:
+                return serve_cacheable(s, conn, rq);
         case HTTP_ROUTE_HEALTHZ:
-                return respond_cached(s, conn, s->fixed[rt->id], rt->id == HTTP_ROUTE_HEALTHZ ? RESPOND_CACHE_NONE : RESPOND_CACHE_LONG);
+                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
-                        return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp : s->fixed[rt->id],
-                                              RESPOND_CACHE_LONG);
+                        return serve_cacheable(s, conn, rq);
                 http_buf_init(&b, PAGE_MAX);
                 return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
@@ -280,19 +340,13 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                                 return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
                         }
                 }
-                http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_search(&s->ctx, q, &b), &b, RESPOND_CACHE_SHORT);
+                return serve_cacheable(s, conn, rq);
         }
-        case HTTP_ROUTE_SERVICE:
-                http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_service(&s->ctx, rt->name, &b), &b, RESPOND_CACHE_LONG);
         case HTTP_ROUTE_STATS:
                 http_buf_init(&b, PAGE_MAX);
                 return respond_page(s, conn, http_page_stats(&s->ctx, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_FEEDBACK:
                 return serve_feedback_get(s, conn, rq);
-        case HTTP_ROUTE_API_SEARCH:
-                return respond_json(s, conn, MHD_HTTP_OK, http_api_search(&s->ctx, rt->q), RESPOND_CACHE_SHORT);
         case HTTP_ROUTE_API_LISTENERS: {
                 if (!s->ctx.show_local)
                         return respond_error(s, conn, MHD_HTTP_NOT_FOUND,

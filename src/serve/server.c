@@ -61,13 +61,45 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_
         return 0;
 }
 
-static int open_listener(const struct sockaddr_storage *sa, socklen_t salen)
+/* Binds a plain socket to sa (not listening) to see that the address is free, and writes the
+ * port it got into sa (which matters when sa asked for port 0); closes it. */
+static int probe_port(struct sockaddr_storage *sa, socklen_t salen)
+{
+        int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (sa->ss_family == AF_INET6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof bound;
+        if (bind(fd, (const struct sockaddr *)sa, salen) < 0 || getsockname(fd, (struct sockaddr *)&bound, &blen) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
+        close(fd);
+        if (sa->ss_family == AF_INET6)
+                ((struct sockaddr_in6 *)sa)->sin6_port = ((struct sockaddr_in6 *)&bound)->sin6_port;
+        else
+                ((struct sockaddr_in *)sa)->sin_port = ((struct sockaddr_in *)&bound)->sin_port;
+        return 0;
+}
+
+/* reuseport: one of several sockets on the same address, one per worker thread. */
+static int open_listener(const struct sockaddr_storage *sa, socklen_t salen, bool reuseport)
 {
         int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+                int e = -errno;
+                close(fd);
+                return e;
+        }
         if (sa->ss_family == AF_INET6)
                 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         if (bind(fd, (const struct sockaddr *)sa, salen) < 0 || listen(fd, 1024) < 0) {
@@ -78,27 +110,10 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t salen)
         return fd;
 }
 
-static struct cached *fixed_page(struct http_server *s, int (*fn)(const struct http_ctx *, struct http_buf *))
+static void cached_free_value(void *value, void *arg)
 {
-        struct http_buf b;
-        http_buf_init(&b, PAGE_MAX);
-        if (fn(&s->ctx, &b) != 200) {
-                http_buf_free(&b);
-                return NULL;
-        }
-        size_t len = 0;
-        char *body = http_buf_steal(&b, &len);
-        return body ? respond_cached_new(s, body, len, RESPOND_HTML, RESPOND_CACHE_LONG) : NULL;
-}
-
-static int page_map_plain(const struct http_ctx *c, struct http_buf *b)
-{
-        return http_page_map(c, false, PS_TCP, b);
-}
-
-static int page_map_udp(const struct http_ctx *c, struct http_buf *b)
-{
-        return http_page_map(c, false, PS_UDP, b);
+        (void)arg;
+        respond_cached_free(value);
 }
 
 /* The map image of one protocol, cached. */
@@ -119,13 +134,9 @@ static void server_free(struct http_server *s)
 {
         if (!s)
                 return;
-        for (unsigned p = 0; p < 65536; p++) {
-                respond_cached_free(atomic_load(&s->port_html[p]));
-                respond_cached_free(atomic_load(&s->port_json[p]));
-        }
+        http_cache_free(s->cache); /* after the daemon: no request holds an entry */
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
-        respond_cached_free(s->map_udp);
         respond_cached_free(s->map_udp_png);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
@@ -162,7 +173,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->stop_cond, &ca);
         pthread_condattr_destroy(&ca);
-        s->listen_fd = -1;
+        for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
+                s->listen_fds[i] = -1;
         s->started = time(NULL);
         s->request_timeout = cfg->request_timeout ? cfg->request_timeout : 15;
         s->feedback_refill = cfg->feedback_refill ? cfg->feedback_refill : 60;
@@ -229,51 +241,69 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
 
         http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
 
-        s->fixed[HTTP_ROUTE_HOME] = fixed_page(s, http_page_home);
-        s->fixed[HTTP_ROUTE_RANGES] = fixed_page(s, http_page_ranges);
-        s->fixed[HTTP_ROUTE_MAP] = fixed_page(s, page_map_plain);
+        /* Pages and objects are rendered on first request, per variant (cache.h); the images and
+         * /healthz have one variant only and are made now. */
+        s->cache = http_cache_new(CACHE_ENTRIES, CACHE_BYTES, cached_free_value, NULL);
         s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
-        s->map_udp = fixed_page(s, page_map_udp);
         s->map_udp_png = map_png_of(s, PS_UDP);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
-        if (!s->fixed[HTTP_ROUTE_HOME] || !s->fixed[HTTP_ROUTE_RANGES] || !s->fixed[HTTP_ROUTE_MAP] ||
-            !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp || !s->map_udp_png) {
+        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");
                 goto fail;
         }
-
-        r = open_listener(&sa, salen);
-        if (r < 0) {
-                snprintf(err, errlen, "cannot listen on %s: %s", listen_spec, strerror(-r));
-                goto fail;
-        }
-        s->listen_fd = r;
 
         unsigned threads = cfg->threads;
         if (threads == 0) {
                 long n = sysconf(_SC_NPROCESSORS_ONLN);
                 threads = n > 0 ? (unsigned)n : 1;
         }
+        if (threads > SERVER_THREADS_MAX)
+                threads = SERVER_THREADS_MAX;
+        if (threads > 1) {
+                /* The sockets share the port with SO_REUSEPORT, which would as well let them join
+                 * another server of this user listening there already: a plain bind first, that
+                 * fails as before when the port is taken, and picks the port when it is 0. */
+                r = probe_port(&sa, salen);
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot listen on %s: %s", listen_spec, strerror(-r));
+                        goto fail;
+                }
+        }
+        for (unsigned i = 0; i < threads; i++) {
+                r = open_listener(&sa, salen, threads > 1);
+                if (r < 0) {
+                        snprintf(err, errlen, "cannot listen on %s: %s", listen_spec, strerror(-r));
+                        goto fail;
+                }
+                s->listen_fds[i] = r;
+        }
+
         unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
         if (sa.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         s->max_per_client = cfg->max_per_ip ? cfg->max_per_ip : 256u;
-        s->daemon = MHD_start_daemon(
-                flags, 0, connections_accept_policy, s, routes_on_request, s, MHD_OPTION_LISTEN_SOCKET, s->listen_fd,
-                MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-                cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_CONNECTION_TIMEOUT,
-                cfg->idle_timeout ? cfg->idle_timeout : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-                MHD_OPTION_URI_LOG_CALLBACK, connections_on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, connections_on_completed, s,
-                MHD_OPTION_NOTIFY_CONNECTION, connections_on_connection, s, MHD_OPTION_END);
-        if (!s->daemon) {
-                r = -EIO;
-                snprintf(err, errlen, "cannot start the HTTP server on %s", listen_spec);
-                goto fail;
+        /* The connection limit is split between the threads, as libmicrohttpd's pool splits it. */
+        unsigned max_conns = cfg->max_connections ? cfg->max_connections : 1024u;
+        for (unsigned i = 0; i < threads; i++) {
+                unsigned share = max_conns / threads + (i < max_conns % threads);
+                s->daemons[i] = MHD_start_daemon(
+                        flags, 0, connections_accept_policy, s, routes_on_request, s, MHD_OPTION_LISTEN_SOCKET,
+                        s->listen_fds[i], MHD_OPTION_CONNECTION_LIMIT, share ? share : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
+                        cfg->idle_timeout ? cfg->idle_timeout : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                        (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, connections_on_uri, s,
+                        MHD_OPTION_NOTIFY_COMPLETED, connections_on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                        connections_on_connection, s, MHD_OPTION_END);
+                if (!s->daemons[i]) {
+                        r = -EIO;
+                        snprintf(err, errlen, "cannot start the HTTP server on %s", listen_spec);
+                        goto fail;
+                }
+                s->ndaemons = i + 1;
         }
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
         s->port = di ? di->port : 0;
         if (sa.ss_family == AF_INET6) {
                 char host[INET6_ADDRSTRLEN];
@@ -293,12 +323,25 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         *ret = s;
         return 0;
 fail:
-        if (s->daemon)
-                MHD_stop_daemon(s->daemon);
-        if (s->listen_fd >= 0)
-                close(s->listen_fd);
+        for (unsigned i = 0; i < s->ndaemons; i++) {
+                MHD_stop_daemon(s->daemons[i]); /* closes its socket */
+                s->listen_fds[i] = -1;
+        }
+        for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
+                if (s->listen_fds[i] >= 0)
+                        close(s->listen_fds[i]);
         server_free(s);
         return r;
+}
+
+unsigned server_connections(struct http_server *s)
+{
+        unsigned n = 0;
+        for (unsigned i = 0; i < s->ndaemons; i++) {
+                const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+                n += di ? di->num_connections : 0;
+        }
+        return n;
 }
 
 const char *http_server_url(const struct http_server *s)
@@ -321,17 +364,20 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
         if (!s)
                 return;
         /* Stop accepting; requests in flight may finish within the grace period. */
-        MHD_socket lfd = MHD_quiesce_daemon(s->daemon);
-        if (lfd != MHD_INVALID_SOCKET)
-                close(lfd);
-        s->listen_fd = -1;
+        for (unsigned i = 0; i < s->ndaemons; i++) {
+                MHD_socket lfd = MHD_quiesce_daemon(s->daemons[i]);
+                if (lfd != MHD_INVALID_SOCKET)
+                        close(lfd);
+                s->listen_fds[i] = -1;
+        }
         int64_t until = server_now_ns() + (int64_t)grace_ms * 1000000;
         while (atomic_load(&s->inflight) > 0 && server_now_ns() < until) {
                 struct timespec ts = { 0, 10 * 1000000L };
                 nanosleep(&ts, NULL);
         }
-        MHD_stop_daemon(s->daemon);
-        s->daemon = NULL;
+        for (unsigned i = 0; i < s->ndaemons; i++)
+                MHD_stop_daemon(s->daemons[i]);
+        s->ndaemons = 0;
         if (s->reaper_started) {
                 pthread_mutex_lock(&s->stop_lock);
                 s->stopping = true;

@@ -7,8 +7,9 @@
  * idle_timeout, and a reaper thread shuts down any connection whose current request has not
  * been answered within request_timeout (connections.c).
  *
- * Responses for pages that depend only on the (immutable) registry are rendered once and kept
- * as libmicrohttpd response objects, which are reference-counted and shared between threads. */
+ * Responses for pages that depend only on the registry and knowledge are rendered once per
+ * variant and kept in the response cache (cache.h) as libmicrohttpd response objects, which are
+ * reference-counted and shared between threads. */
 #pragma once
 
 #include <microhttpd.h>
@@ -18,13 +19,16 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "cache.h"
 #include "serve-internal.h"
 #include "portscope/http.h"
 
 #define BODY_MAX 1024                  /* POST /feedback: "page=...&helpful=yes" */
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
-#define CACHE_BUDGET (96u << 20)       /* bytes of cached port pages and objects */
+#define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
+#define CACHE_ENTRIES 16384u           /* cached responses */
 #define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
+#define SERVER_THREADS_MAX 256         /* --threads */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
 
@@ -57,8 +61,9 @@ struct req {
 struct cached {
         struct MHD_Response *resp;
         struct MHD_Response *gz;      /* the same body gzipped, or NULL (not worth it, or no memory) */
-        char etag[20];                /* "\"" 16 hex "\"" */
+        char etag[24];                /* "\"" 16 hex "\"", or "\"" 16 hex "-gz\"" (a gzip variant) */
         char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
+        const char *cache;            /* respond_cached_variant(): its Cache-Control */
         size_t size;
 };
 
@@ -78,15 +83,19 @@ struct metrics {
         atomic_uint_fast64_t bytes_sent;
         atomic_uint_fast64_t reaped;
         atomic_uint_fast64_t votes_total, votes_limited;
-        atomic_uint_fast64_t cache_misses;
 };
 
 struct http_server {
         unsigned max_per_client; /* connections per IPv4 address or IPv6 /64 */
         unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
-        struct MHD_Daemon *daemon;
-        int listen_fd;
+        /* One daemon per worker thread, each on its own SO_REUSEPORT socket bound to the same
+         * address: the kernel spreads new connections evenly between them. (libmicrohttpd's thread
+         * pool shares one socket, and whichever worker wakes first accepts: under a burst of
+         * connections one worker could take them all while the other CPU idled.) */
+        struct MHD_Daemon *daemons[SERVER_THREADS_MAX];
+        int listen_fds[SERVER_THREADS_MAX];
+        unsigned ndaemons;
         uint16_t port;
         char url[80];
         char csp[256];
@@ -97,11 +106,9 @@ struct http_server {
         struct http_ratelimit *votes;
         uint8_t classes[65536];
 
-        _Atomic(struct cached *) port_html[65536];
-        _Atomic(struct cached *) port_json[65536];
-        atomic_size_t cache_bytes;
-        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png (tcp), healthz */
-        struct cached *map_udp, *map_udp_png; /* /map?proto=udp, /map.png?proto=udp */
+        struct http_cache *cache; /* rendered GET responses (cache.h): values are struct cached */
+        struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
+        struct cached *map_udp_png; /* /map.png?proto=udp */
 
         pthread_mutex_t conn_lock;
         struct conn *conns;
@@ -118,6 +125,8 @@ struct http_server {
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t server_now_ns(void);
+/* Open connections, over every daemon. */
+unsigned server_connections(struct http_server *s);
 
 /* ---- respond.c: building and queueing responses --------------------------------------------- */
 
@@ -128,6 +137,12 @@ struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len,
                                   const char *etag);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
 void respond_cached_free(struct cached *c); /* accepts NULL */
+/* One variant of a response, for the response cache: gzipped when gzip and that shrinks it, with
+ * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
+struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
+                                      const char *cache, bool gzip);
+/* Whether the client takes gzip (Accept-Encoding). */
+bool respond_wants_gzip(struct MHD_Connection *conn);
 /* c's response, or 304 when the client holds it (If-None-Match). */
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn, struct cached *c, const char *cache);
 /* 200 responses get an ETag (unless RESPOND_CACHE_NONE) and honour If-None-Match. */

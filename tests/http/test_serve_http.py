@@ -404,6 +404,53 @@ def test_api(s):
     check("content-encoding" not in h, "gzip;q=0 is a refusal")
 
 
+def metric(s, name):
+    _, _, body = s.get("/metrics")
+    m = re.search(rf"^{name} (\d+)", body.decode(), re.M)
+    return int(m.group(1)) if m else None
+
+
+def test_response_cache(s):
+    """Rendered responses are kept per target and variant: the same request gets the same bytes,
+    another encoding (or language) never gets a variant it did not ask for, and nothing per client
+    or with live counters is kept."""
+    import gzip
+    for p in ("/ports/625", "/ports/8443", "/services/ssh", "/api/v1/ports/625", "/api/v1/services/ssh",
+              "/search?q=ssh", "/api/v1/search?q=ssh", "/", "/ranges", "/map?proto=udp"):
+        # The gzip variant first, so that a plain request would find it if variants mixed.
+        st1, h1, packed1 = s.get(p, headers={"Accept-Encoding": "gzip"})
+        st2, h2, plain1 = s.get(p)
+        st3, h3, plain2 = s.get(p)
+        st4, h4, packed2 = s.get(p, headers={"Accept-Encoding": "gzip"})
+        check(st1 == st2 == st3 == st4 == 200, f"{p}: 200 ({st1} {st2} {st3} {st4})")
+        check(plain1 == plain2 and h2.get("etag") == h3.get("etag"), f"{p}: a second request gets the same bytes")
+        check(packed1 == packed2 and h1.get("etag") == h4.get("etag"), f"{p}: the same gzipped bytes again")
+        check("content-encoding" not in h2 and "content-encoding" not in h3,
+              f"{p}: a client that did not ask for gzip does not get the cached gzip variant")
+        if h1.get("content-encoding") == "gzip":
+            check(gzip.decompress(packed1) == plain1, f"{p}: both variants say the same")
+        st5, h5, _ = s.get(p, method="HEAD")
+        check(st5 == 200 and h5.get("content-length") == str(len(plain1)), f"{p}: HEAD from the cache: the same length")
+    hits = metric(s, "portscope_http_cache_hits_total")
+    s.get("/ports/625")
+    check(hits is not None and metric(s, "portscope_http_cache_hits_total") == hits + 1,
+          "a repeated request is answered from the cache")
+    # Errors (which may echo the client's text) and pages with live counters are not kept.
+    entries = metric(s, "portscope_http_cache_entries")
+    for p in ("/services/no-such-service-xyz", "/services/no-such-service-xyz", "/stats", "/metrics",
+              "/api/v1/services/no-such-service-xyz", "/feedback?page=/ports/625", "/healthz"):
+        s.get(p)
+    check(metric(s, "portscope_http_cache_entries") == entries, f"errors and live pages are not cached ({entries})")
+    st, _, body = s.get("/services/no-such-service-xyz?x=1")
+    check(st == 404, "an error is rendered every time")
+    # Languages: once the server speaks another language than English, a page cached in one must
+    # never be served to a client that asked for the other.
+    _, hh, he = s.get("/ports/625", headers={"Accept-Language": "he"})
+    _, he2, en = s.get("/ports/625", headers={"Accept-Language": "en"})
+    if hh.get("content-language", "en") != "en":
+        check(he != en and he2.get("content-language", "en") == "en", "each language gets its own cached page")
+
+
 def page_text(html):
     t = re.sub(r"<script[^>]*>.*?</script>", " ", html, flags=re.S)
     t = re.sub(r"</?(a|strong|em|span|code|sup)\b[^>]*>", "", t)
@@ -1000,6 +1047,7 @@ def main():
         test_basics(s)
         test_no_paths(s)
         test_api(s)
+        test_response_cache(s)
         test_port_explained(s)
         test_escaping(s)
         test_paths(s)
