@@ -609,6 +609,11 @@ int main(int argc, char **argv)
         /* getopt wants argv[0] before the options. */
         argv[first - 1] = argv[0];
         rc = parse_args(argc - (first - 1), argv + (first - 1), &o);
+        if (rc == PS_EXIT_OK && (o.json || o.jsonl)) {
+                /* JSON never changes with the language: its reasons are composed in English. */
+                size_t nlang;
+                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+        }
         if (rc == PS_EXIT_OK)
                 rc = run(&o);
         free(o.ports);

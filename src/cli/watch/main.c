@@ -498,6 +498,11 @@ int main(int argc, char **argv)
                         die_usage("out of memory");
         }
         w.color = !w.jsonl && ps_use_color(stdout);
+        if (w.jsonl) {
+                /* JSON never changes with the language: the events' reasons are composed in English. */
+                size_t nlang;
+                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+        }
 
         /* signals through a descriptor: the loop wakes and stops within one poll */
         sigset_t mask;
