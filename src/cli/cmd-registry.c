@@ -37,7 +37,7 @@ int cmd_registry(int argc, char **argv)
                 if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
                         return ret;
         if (optind < argc) {
-                ps_errorf("registry: unexpected argument '%s'", argv[optind]);
+                ps_errorf(_("registry: unexpected argument '%s'"), argv[optind]);
                 return PS_EXIT_ERROR;
         }
         ret = cli_open(&c, &r, &k);
