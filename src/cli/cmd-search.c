@@ -168,12 +168,15 @@ int cmd_search(int argc, char **argv)
                 }
         }
         if ((size_t)total > offset + shown)
-                printf("… %zu more (--offset %zu for the next page, --limit 0 for all)\n", (size_t)total - offset - shown,
-                       offset + shown);
+                /* TRANSLATORS: a count of further matches, then the offset of the next page. */
+                printf(ps_ngettext("… %zu more (--offset %zu for the next page, --limit 0 for all)\n",
+                                   "… %zu more (--offset %zu for the next page, --limit 0 for all)\n",
+                                   (unsigned long)((size_t)total - offset - shown)),
+                       (size_t)total - offset - shown, offset + shown);
         if (total == 0) {
-                fputs("No match for '", stdout);
-                cli_put(stdout, query);
-                fputs("'.\n", stdout);
+                char esc[512];
+                /* TRANSLATORS: %s is the search text. */
+                printf(_("No match for '%s'.\n"), cli_escaped(query, esc, sizeof(esc)));
         }
         portinfo_print_source(stdout, "# ", r);
         free(hits);
