@@ -242,7 +242,7 @@ void verdict_report_print_notes(const struct verdict_report *r, FILE *f)
         {
                 /* Two sentences, each with its own count. */
                 fprintf(f,
-                        /* TRANSLATORS: the reason in parentheses is English (from the kernel). */
+                        /* TRANSLATORS: the reason in parentheses is a sentence of its own (not root: ...). */
                         ps_ngettext("note: the descriptors of %u process could not be read (%s).",
                                     "note: the descriptors of %u processes could not be read (%s).", l->owners.denied),
                         l->owners.denied, verdict_hidden_reason(l));

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portscope/i18n.h"
 #include "report-internal.h"
 
 /* A report's reasons, all of them: far more than any machine has. */
@@ -23,6 +24,7 @@ struct judge_job {
         size_t from, to;
         int err;
         const bool *serving;
+        const struct ps_language *lang; /* the caller's: a worker thread writes reasons in it */
 };
 
 /* Judges into one scratch verdict (its reason inline, reused and so always in cache), keeps the
@@ -47,6 +49,13 @@ static void *judge_range(void *arg)
                 j->err = dynbuf_add(j->reasons, v.reason, strnlen(v.reason, sizeof(v.reason) - 1) + 1);
         }
         return NULL;
+}
+
+/* The second thread: judge_range in the language of the thread that started it. */
+static void *judge_range_worker(void *arg)
+{
+        ps_i18n_thread_use(((struct judge_job *)arg)->lang);
+        return judge_range(arg);
 }
 
 static void link_reasons(const struct judge_job *j)
@@ -88,11 +97,13 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
         {
                 /* The registry and the knowledge are immutable: judge on two threads when it pays. */
                 bool *serving = verdict_serving_processes(l);
-                struct judge_job jobs[2] = { { c, l, r->verdicts, &r->reasons[0], 0, l->n / 2, 0, serving },
-                                             { c, l, r->verdicts, &r->reasons[1], l->n / 2, l->n, 0, serving } };
+                /* Reasons are in the caller's language (English for JSON): the worker speaks it too. */
+                const struct ps_language *lang = ps_i18n_thread_language();
+                struct judge_job jobs[2] = { { c, l, r->verdicts, &r->reasons[0], 0, l->n / 2, 0, serving, lang },
+                                             { c, l, r->verdicts, &r->reasons[1], l->n / 2, l->n, 0, serving, lang } };
                 pthread_t t;
                 bool threaded = l->n >= 4096 && sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
-                                pthread_create(&t, NULL, judge_range, &jobs[1]) == 0;
+                                pthread_create(&t, NULL, judge_range_worker, &jobs[1]) == 0;
                 if (!threaded) {
                         jobs[0].to = l->n;
                         jobs[1].from = l->n;

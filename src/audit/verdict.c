@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <strings.h>
 
+#include "portscope/i18n.h"
+
 const char *verdict_ip_protocol_name(unsigned p)
 {
         switch (p) {
@@ -70,10 +72,10 @@ static const char *hidden_reason(bool root)
         /* Root can be refused too: the ptrace access check protects processes outside this PID
          * namespace's reach or under a security module. Say which case this is. */
         if (root)
-                return "even root may not read the descriptors of some processes (ptrace access check: a "
-                       "process outside this container or protected by a security module)";
-        return "not root: processes of other users are hidden (reading /proc/PID/fd needs the same user, root "
-               "or CAP_SYS_PTRACE)";
+                return _("even root may not read the descriptors of some processes (ptrace access check: a "
+                         "process outside this container or protected by a security module)");
+        return _("not root: processes of other users are hidden (reading /proc/PID/fd needs the same user, root "
+                 "or CAP_SYS_PTRACE)");
 }
 
 const char *verdict_hidden_reason(const struct sockets_list *l)
@@ -86,10 +88,10 @@ const char *verdict_owner_missing(const struct sockets_list *l, const struct soc
         if (e->nowners)
                 return NULL;
         if (!l->owners.done)
-                return "owners were not looked up";
+                return _("owners were not looked up");
         if (!l->owners.privileged)
                 return hidden_reason(l->owners.root);
-        return "no process holds it (a kernel socket, or its process exited or lives in another PID namespace)";
+        return _("no process holds it (a kernel socket, or its process exited or lives in another PID namespace)");
 }
 
 static uint16_t eph_lo = 32768, eph_hi = 60999;

@@ -146,7 +146,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                        cli_color(c, "bold"), json_integer_value(json_object_get(o, "port")), cli_color(c, "reset"),
                        json_string_value(json_object_get(o, "range_bounds")));
         }
-        printf("  %s\n", json_string_value(json_object_get(o, "procedure")));
+        printf("  %s\n", _(json_string_value(json_object_get(o, "procedure"))));
         fputs(_("  Registry: "), stdout);
         cli_put(stdout, src);
         printf(json_is_true(json_object_get(reg, "assignments_only"))
@@ -284,7 +284,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 if (!(protos & PS_PROTO_BIT(p)))
                         continue;
                 json_t *po = json_object_get(pr, ps_proto_name((enum ps_proto)p));
-                printf("  %-5s %s\n", ps_proto_name((enum ps_proto)p), json_string_value(json_object_get(po, "advice")));
+                printf("  %-5s %s\n", ps_proto_name((enum ps_proto)p), _(json_string_value(json_object_get(po, "advice"))));
         }
 }
 

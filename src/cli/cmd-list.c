@@ -113,8 +113,8 @@ int cmd_list(int argc, char **argv)
                 case 's': {
                         enum registry_status s;
                         if (registry_status_parse(optarg, &s) < 0) {
-                                ps_errorf("list: --status '%s': expected assigned, reserved, unassigned or "
-                                          "reserved-or-unassigned", optarg);
+                                ps_errorf(_("list: --status '%s': expected assigned, reserved, unassigned or "
+                                          "reserved-or-unassigned"), optarg);
                                 free(specs);
                                 return PS_EXIT_ERROR;
                         }
@@ -124,7 +124,7 @@ int cmd_list(int argc, char **argv)
                 case 'R': {
                         enum ps_range rg;
                         if (ps_range_parse(optarg, &rg) < 0) {
-                                ps_errorf("list: --range '%s': expected system, user or dynamic", optarg);
+                                ps_errorf(_("list: --range '%s': expected system, user or dynamic"), optarg);
                                 free(specs);
                                 return PS_EXIT_ERROR;
                         }
@@ -134,7 +134,7 @@ int cmd_list(int argc, char **argv)
                 case 'p': {
                         enum ps_proto p;
                         if (ps_proto_parse(optarg, &p) < 0) {
-                                ps_errorf("list: --proto '%s': expected tcp, udp, sctp or dccp", optarg);
+                                ps_errorf(_("list: --proto '%s': expected tcp, udp, sctp or dccp"), optarg);
                                 free(specs);
                                 return PS_EXIT_ERROR;
                         }
@@ -157,7 +157,7 @@ int cmd_list(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                ps_errorf("list: unexpected argument '%s' (filters are options: see --help)", argv[optind]);
+                ps_errorf(_("list: unexpected argument '%s' (filters are options: see --help)"), argv[optind]);
                 free(specs);
                 return PS_EXIT_ERROR;
         }
@@ -231,7 +231,7 @@ int cmd_list(int argc, char **argv)
                 werr = jsonw_finish(&w);
         }
         if (fflush(stdout) != 0 || werr < 0) {
-                ps_errorf("list: cannot write output");
+                ps_errorf(_("list: cannot write output"));
                 ret = PS_EXIT_ERROR;
         }
         free(specs);

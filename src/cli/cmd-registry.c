@@ -37,7 +37,7 @@ int cmd_registry(int argc, char **argv)
                 if ((ret = cli_common_option(&c, opt, optarg, argv)) >= 0)
                         return ret;
         if (optind < argc) {
-                ps_errorf("registry: unexpected argument '%s'", argv[optind]);
+                ps_errorf(_("registry: unexpected argument '%s'"), argv[optind]);
                 return PS_EXIT_ERROR;
         }
         ret = cli_open(&c, &r, &k);
@@ -73,41 +73,48 @@ int cmd_registry(int argc, char **argv)
                 ret = cli_print_json(o);
                 json_decref(o);
         } else {
-                fputs("Registry     ", stdout);
+                /* The labels of a column: padded to 13 columns whatever their language. */
+                ps_put_padded(stdout, _("Registry"), 13);
                 cli_put(stdout, src->path);
-                printf("\nKind         %s\n", src->kind == REGISTRY_SOURCE_IANA_CSV
-                                                    ? "IANA Service Name and Transport Protocol Port Number Registry (CSV)"
-                                                    : "services(5) file: assignments only; reserved and unassigned "
-                                                      "cannot be told apart");
-                fputs("Newest date  ", stdout);
-                cli_put(stdout, *src->date ? src->date : "unknown (the source carries no dates)");
                 putchar('\n');
-                fputs("Index cache  ", stdout);
+                ps_put_padded(stdout, _("Kind"), 13);
+                puts(src->kind == REGISTRY_SOURCE_IANA_CSV
+                             ? _("IANA Service Name and Transport Protocol Port Number Registry (CSV)")
+                             : _("services(5) file: assignments only; reserved and unassigned cannot be told apart"));
+                ps_put_padded(stdout, _("Newest date"), 13);
+                cli_put(stdout, *src->date ? src->date : _("unknown (the source carries no dates)"));
+                putchar('\n');
+                ps_put_padded(stdout, _("Index cache"), 13);
                 if (*src->cache_path) {
                         cli_put(stdout, src->cache_path);
-                        fputs(src->from_cache ? " (read)\n" : " (written)\n", stdout);
+                        fputs(src->from_cache ? _(" (read)\n") : _(" (written)\n"), stdout);
                 } else
-                        fputs("none\n", stdout);
-                printf("Rows         %u (%u with a port, %u service name only, %u ranges)\n\n", st.rows,
-                       st.rows_with_port, st.name_only_rows, st.ranges);
+                        puts(_("none"));
+                ps_put_padded(stdout, _("Rows"), 13);
+                /* TRANSLATORS: counts of the registry's rows. */
+                printf(_("%u (%u with a port, %u service name only, %u ranges)\n\n"), st.rows, st.rows_with_port,
+                       st.name_only_rows, st.ranges);
+                /* The status words of this table are the registry's own (assigned, reserved, unassigned). */
                 printf("%-6s %11s %11s %11s\n", "", "assigned", "reserved", "unassigned");
                 for (unsigned p = 0; p < PS_NPROTO; p++) {
                         if (src->kind == REGISTRY_SOURCE_IANA_CSV)
                                 printf("%-6s %11u %11u %11u\n", ps_proto_name((enum ps_proto)p), st.by_status[p][2],
                                        st.by_status[p][1], st.by_status[p][0]);
                         else
-                                printf("%-6s %11u %23u (reserved or unassigned)\n", ps_proto_name((enum ps_proto)p),
+                                printf(_("%-6s %11u %23u (reserved or unassigned)\n"), ps_proto_name((enum ps_proto)p),
                                        st.by_status[p][2], st.by_status[p][3]);
                 }
-                fputs("\nObserved     ", stdout);
+                putchar('\n');
+                ps_put_padded(stdout, _("Observed"), 13);
                 if (*src->observed_path) {
                         cli_put(stdout, src->observed_path);
-                        printf(" (%u entries)\n", st.observed);
+                        printf(ps_ngettext(" (%u entry)\n", " (%u entries)\n", st.observed), st.observed);
                 } else
-                        fputs("none (install nmap-common for nmap-services)\n", stdout);
-                fputs("Knowledge    ", stdout);
+                        puts(_("none (install nmap-common for nmap-services)"));
+                ps_put_padded(stdout, _("Knowledge"), 13);
                 cli_put(stdout, knowledge_origin(k));
-                printf(" (%zu entries, %zu services with known servers)\n", knowledge_nentries(k),
+                /* TRANSLATORS: two counts; one sentence whatever they are. */
+                printf(_(" (%zu entries, %zu services with known servers)\n"), knowledge_nentries(k),
                        knowledge_nservices(k));
         }
         knowledge_free(k);

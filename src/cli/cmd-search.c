@@ -56,7 +56,7 @@ int cmd_search(int argc, char **argv)
                         char *end;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (*optarg < '0' || *optarg > '9' || *end || v > 1000000) {
-                                ps_errorf("search: --%s '%s': expected a number 0-1000000", opt == 'l' ? "limit" : "offset",
+                                ps_errorf(_("search: --%s '%s': expected a number 0-1000000"), opt == 'l' ? "limit" : "offset",
                                           optarg);
                                 return PS_EXIT_ERROR;
                         }
@@ -72,7 +72,7 @@ int cmd_search(int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                ps_errorf("search: what should I look for? (e.g. 'portscope search ssh')");
+                ps_errorf(_("search: what should I look for? (e.g. 'portscope search ssh')"));
                 return PS_EXIT_ERROR;
         }
         for (int i = optind; i < argc; i++)
@@ -86,7 +86,7 @@ int cmd_search(int argc, char **argv)
                 strncat(query, argv[i], qlen - strlen(query));
         }
         if (!*query) {
-                ps_errorf("search: the search text is empty");
+                ps_errorf(_("search: the search text is empty"));
                 free(query);
                 return PS_EXIT_ERROR;
         }
@@ -106,7 +106,7 @@ int cmd_search(int argc, char **argv)
                 if (e == 0)
                         e = jsonw_finish(&w);
                 if (e < 0 || fflush(stdout) != 0) {
-                        ps_errorf("search: cannot write JSON: %s", strerror(e < 0 ? -e : errno));
+                        ps_errorf(_("search: cannot write JSON: %s"), strerror(e < 0 ? -e : errno));
                         ret = PS_EXIT_ERROR;
                 }
                 goto out;
@@ -114,7 +114,7 @@ int cmd_search(int argc, char **argv)
         struct search_hit *hits = calloc(limit, sizeof(*hits));
         long total = hits ? search_page(r, k, query, offset, hits, limit) : -1;
         if (total < 0) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 free(hits);
                 ret = PS_EXIT_ERROR;
                 goto out;
@@ -168,12 +168,15 @@ int cmd_search(int argc, char **argv)
                 }
         }
         if ((size_t)total > offset + shown)
-                printf("… %zu more (--offset %zu for the next page, --limit 0 for all)\n", (size_t)total - offset - shown,
-                       offset + shown);
+                /* TRANSLATORS: a count of further matches, then the offset of the next page. */
+                printf(ps_ngettext("… %zu more (--offset %zu for the next page, --limit 0 for all)\n",
+                                   "… %zu more (--offset %zu for the next page, --limit 0 for all)\n",
+                                   (unsigned long)((size_t)total - offset - shown)),
+                       (size_t)total - offset - shown, offset + shown);
         if (total == 0) {
-                fputs("No match for '", stdout);
-                cli_put(stdout, query);
-                fputs("'.\n", stdout);
+                char esc[512];
+                /* TRANSLATORS: %s is the search text. */
+                printf(_("No match for '%s'.\n"), cli_escaped(query, esc, sizeof(esc)));
         }
         portinfo_print_source(stdout, "# ", r);
         free(hits);

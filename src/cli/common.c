@@ -40,7 +40,7 @@ int cli_print_json(json_t *v)
                 return PS_EXIT_ERROR;
         }
         if (json_dumpf(v, stdout, flags) < 0) {
-                ps_errorf("cannot write JSON: %s", strerror(errno));
+                ps_errorf(_("cannot write JSON: %s"), strerror(errno));
                 return PS_EXIT_ERROR;
         }
         fputc('\n', stdout);
@@ -173,7 +173,7 @@ int cli_option_error(const char *command, const char *optstring, char *const arg
                 cli_suggest_consider(&s, word, o->name);
         if (!s.best)
                 return ps_option_error(command, optstring, argv);
-        ps_errorf("%s: unknown option '--%s'; did you mean '--%s'? (try 'portscope %s --help')", command, word,
+        ps_errorf(_("%s: unknown option '--%s'; did you mean '--%s'? (try 'portscope %s --help')"), command, word,
                   s.best, command);
         return PS_EXIT_ERROR;
 }

@@ -78,9 +78,9 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
                 cli_suggest_consider(&s, cmd, commands[i]);
         if (from_help) {
                 if (s.best)
-                        ps_errorf("unknown command '%s'; did you mean '%s'? (try 'portscope --help')", cmd, s.best);
+                        ps_errorf(_("unknown command '%s'; did you mean '%s'? (try 'portscope --help')"), cmd, s.best);
                 else
-                        ps_errorf("unknown command '%s' (try 'portscope --help')", cmd);
+                        ps_errorf(_("unknown command '%s' (try 'portscope --help')"), cmd);
                 return PS_EXIT_ERROR;
         }
         /* A port or a service name without a command: "portscope 22", "portscope ssh" (and
@@ -89,7 +89,7 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
          * here, so give info a command slot in front of it. */
         char **iargv = calloc((size_t)argc + 2, sizeof(*iargv));
         if (!iargv) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 return PS_EXIT_ERROR;
         }
         static char info_name[] = "info";

@@ -1,5 +1,6 @@
 /* Ports, protocols, ranges, and the PORT[/PROTO] syntax. */
 #include "portscope/port.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 #include <errno.h>
@@ -34,18 +35,19 @@ enum ps_range ps_range_of(uint16_t port)
         return PS_RANGE_DYNAMIC;
 }
 
+/* The procedures are English (JSON says them so); a page or the CLI shows _(procedure). */
 static const struct {
         const char *name, *bounds, *procedure;
 } ranges[] = {
         [PS_RANGE_SYSTEM] = { "system", "0-1023",
-                              "System Ports (well-known): assigned by IANA through IETF Review or IESG "
-                              "Approval (RFC 6335, section 6)." },
+                              N_("System Ports (well-known): assigned by IANA through IETF Review or IESG "
+                              "Approval (RFC 6335, section 6).") },
         [PS_RANGE_USER] = { "user", "1024-49151",
-                            "User Ports (registered): assigned by IANA through IETF Review, IESG "
-                            "Approval or Expert Review (RFC 6335, section 6)." },
+                            N_("User Ports (registered): assigned by IANA through IETF Review, IESG "
+                            "Approval or Expert Review (RFC 6335, section 6).") },
         [PS_RANGE_DYNAMIC] = { "dynamic", "49152-65535",
-                               "Dynamic Ports (private or ephemeral): never assigned; free for "
-                               "dynamic, private and ephemeral use (RFC 6335, section 6)." },
+                               N_("Dynamic Ports (private or ephemeral): never assigned; free for "
+                               "dynamic, private and ephemeral use (RFC 6335, section 6).") },
 };
 
 const char *ps_range_name(enum ps_range r)

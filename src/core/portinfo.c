@@ -1,6 +1,7 @@
 /* Everything known about one port as JSON: the one object behind `info --json`, the API and
  * the pages. */
 #include "portscope/portinfo.h"
+#include "portscope/i18n.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -64,15 +65,36 @@ json_t *portinfo_source_json(const struct registry *r)
         return o;
 }
 
+/* Text escaped for a terminal, in a string the caller frees (NULL on out-of-memory). */
+static char *escaped(const char *s)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m)
+                return NULL;
+        ps_term_escape(m, s, (size_t)-1, false);
+        if (fclose(m) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
 void portinfo_print_source(FILE *f, const char *prefix, const struct registry *r)
 {
         const struct registry_source *s = registry_source(r);
+        char *path = escaped(s->path), *date = escaped(*s->date ? s->date : _("unknown"));
 
-        fprintf(f, "%sregistry: ", prefix);
-        ps_term_escape(f, s->path, (size_t)-1, false);
-        fprintf(f, " (%s, newest date ", s->kind == REGISTRY_SOURCE_IANA_CSV ? "IANA CSV" : "services file, assignments only");
-        ps_term_escape(f, *s->date ? s->date : "unknown", (size_t)-1, false);
-        fputs(")\n", f);
+        if (s->kind == REGISTRY_SOURCE_IANA_CSV)
+                /* TRANSLATORS: a prefix ("# " or nothing), the registry's file and its newest date. */
+                fprintf(f, _("%sregistry: %s (IANA CSV, newest date %s)\n"), prefix, path ? path : "?", date ? date : "?");
+        else
+                /* TRANSLATORS: a prefix ("# " or nothing), the services file and its newest date. */
+                fprintf(f, _("%sregistry: %s (services file, assignments only, newest date %s)\n"), prefix,
+                        path ? path : "?", date ? date : "?");
+        free(path);
+        free(date);
 }
 
 json_t *portinfo_row_json(const struct registry *r, uint32_t row_id)
@@ -154,6 +176,7 @@ static json_t *service_json(const struct registry *r, const struct knowledge *k,
         return o;
 }
 
+/* English (JSON says it so); a page or the CLI shows _(advice). */
 const char *portinfo_advice(const struct registry *r, const struct knowledge *k, uint16_t port, enum ps_proto proto)
 {
         enum registry_status s = registry_status(r, port, proto);
@@ -163,23 +186,23 @@ const char *portinfo_advice(const struct registry *r, const struct knowledge *k,
 
         for (size_t i = 0; i < n && i < 16; i++)
                 if (e[i]->kind == KNOWLEDGE_MALWARE)
-                        return "Known malware uses this port: a listener here deserves a close look at its process.";
+                        return N_("Known malware uses this port: a listener here deserves a close look at its process.");
         if (range == PS_RANGE_DYNAMIC)
-                return "Dynamic range: ephemeral ports of outgoing connections and private services live here; "
-                       "a listener should still belong to a program you know.";
+                return N_("Dynamic range: ephemeral ports of outgoing connections and private services live here; "
+                       "a listener should still belong to a program you know.");
         if (range == PS_RANGE_SYSTEM && (s == REGISTRY_RESERVED || s == REGISTRY_UNASSIGNED))
-                return "Nothing is registered here: a service listening on this system port is either lost or "
-                       "hiding. Find its process and ask why.";
+                return N_("Nothing is registered here: a service listening on this system port is either lost or "
+                       "hiding. Find its process and ask why.");
         if (range == PS_RANGE_SYSTEM && s == REGISTRY_NOT_ASSIGNED)
-                return "No assignment is known here (this source cannot tell reserved from unassigned): a service "
-                       "listening on this system port is suspicious.";
+                return N_("No assignment is known here (this source cannot tell reserved from unassigned): a service "
+                       "listening on this system port is suspicious.");
         if (s == REGISTRY_ASSIGNED)
-                return "Assigned: a listener should be a known server of the assigned service; anything else is "
-                       "a mismatch worth checking.";
+                return N_("Assigned: a listener should be a known server of the assigned service; anything else is "
+                       "a mismatch worth checking.");
         if (n > 0)
-                return "Unassigned, but programs are known to use it (see unofficial uses): a listener should be "
-                       "one of them.";
-        return "Unassigned user port: a listener here has no registered reason; it should have one of your own.";
+                return N_("Unassigned, but programs are known to use it (see unofficial uses): a listener should be "
+                       "one of them.");
+        return N_("Unassigned user port: a listener here has no registered reason; it should have one of your own.");
 }
 
 /* Mainstream uses before the history of a port: legitimate programs, then tools and misuse,

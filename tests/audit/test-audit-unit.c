@@ -294,7 +294,7 @@ static void test_verdicts(void **state)
         judge_one(f, SOCKETS_UDP, 3025, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "knowledge knows netpd here");
         judge_one(f, SOCKETS_TCP, 31337, 3, false, NULL, &v);
-        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known malware port: bo");
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known malware port: Back Orifice (knowledge)");
         judge_one(f, SOCKETS_TCP, 31337, 3, true, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
         judge_one(f, SOCKETS_TCP, 40001, 3, false, NULL, &v);

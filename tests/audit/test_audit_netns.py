@@ -224,7 +224,8 @@ try:
 
     s31337 = one(L, "tcp", 31337)
     check(s31337.get("verdict") == "suspicious" and s31337.get("severity") == "high", "31337 suspicious/high")
-    check("back-orifice" in s31337.get("reason", "") and (s31337.get("knowledge") or {}).get("kind") == "malware",
+    check("Back Orifice" in s31337.get("reason", "") and (s31337.get("knowledge") or {}).get("kind") == "malware"
+          and (s31337.get("knowledge") or {}).get("id") == "back-orifice-elite",
           f"31337 names the knowledge entry: {s31337.get('reason')}")
 
     t3025 = one(L, "tcp", 3025)
@@ -445,7 +446,7 @@ try:
     v = rule(31000)
     check(v[0] == "unexplained" and "nodeport" not in v[3], f"a wide range is never cited against a stranger: {v}")
     v = rule(50050)
-    check(v[:3] == ("suspicious", "high", "threat-port") and "c2-test" in v[3] and "command-and-control" in v[3],
+    check(v[:3] == ("suspicious", "high", "threat-port") and "Test C2 server" in v[3] and "command-and-control" in v[3],
           f"a stranger on an exact C2 port is suspicious/high, even in the dynamic range: {v}")
     v = rule(31338)
     check(v[2] != "threat-port" and v[0] != "suspicious", f"a UDP-only malware entry says nothing of TCP: {v}")

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""The CLI's language: --json never changes with it (info, listening), and LANG=he_IL.UTF-8 speaks
+"""The CLI's language: --json never changes with it (info, listening, audit: reasons included, checked
+against a pseudo-Hebrew catalogue of every msgid), the table's reasons do, and LANG=he_IL.UTF-8 speaks
 Hebrew even where no he_IL locale is generated (once po/he.po has translations)."""
+import json
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 from pstest import FIXTURES, SRC, check, finish, run
 
 mini = os.path.join(FIXTURES, "mini.csv")
@@ -47,6 +51,77 @@ else:
                 same = True
                 break
         check(same, f"listening --json under {e} differs from LANG=C")
+
+# The reasons of listening/audit are composed in the reader's language, and --json composes them in
+# English. po/*.po may be empty, so a catalogue of our own translates every msgid of the sources
+# ("עב: " before the English): the table must then show a translated reason and JSON must not.
+pseudo = None
+if shutil.which("xgettext") and shutil.which("msgfmt") and not (rc == 2 and "not installed" in err):
+    pseudo = tempfile.mkdtemp(prefix="portscope-i18n-")
+    pot = os.path.join(pseudo, "all.pot")
+    with open(os.path.join(SRC, "po", "POTFILES")) as f:
+        files = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    subprocess.run(["xgettext", "--force-po", "--keyword=_", "--keyword=N_", "--keyword=ps_ngettext:1,2",
+                    "--from-code=UTF-8", "--no-wrap", "-D", SRC, "-o", pot, *files], check=True)
+    lines, msgid = [], ""
+    with open(pot, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r'msgid(?:_plural)? (".*")$', line.rstrip("\n"))
+            if m and line.startswith("msgid "):
+                msgid = m.group(1)
+            if line.startswith("msgstr") and msgid != '""':
+                line = line.split(" ", 1)[0] + ' "\u05e2\u05d1: ' + msgid[1:] + "\n"
+            elif line.startswith('"Content-Type'):
+                line = '"Content-Type: text/plain; charset=UTF-8\\n"\n'
+            lines.append(line)
+    with open(pot, "w", encoding="utf-8") as f:
+        f.write('msgid ""\nmsgstr ""\n"Language: he\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+                '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n')
+        f.writelines(lines[lines.index("\n") + 1:] if "\n" in lines else lines)
+    os.makedirs(os.path.join(pseudo, "he", "LC_MESSAGES"))
+    subprocess.run(["msgfmt", "-o", os.path.join(pseudo, "he", "LC_MESSAGES", "portscope.mo"), pot], check=True)
+    he = {"LANG": "he_IL.UTF-8", "PORTSCOPE_LOCALEDIR": pseudo}
+    c = {"LANG": "C", "PORTSCOPE_LOCALEDIR": pseudo}
+    def ours(text):
+        """The listeners on our port in a --json output (audit reports the whole machine, whose other
+        sockets come and go), and their reasons."""
+        found = []
+
+        def walk(v):
+            if isinstance(v, dict):
+                if v.get("port") == int(port) and "reason" in v:
+                    found.append(v)
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        try:
+            walk(json.loads(text))
+        except ValueError:
+            return None
+        return found
+
+    for args in (["listening", port], ["audit", "--no-history"]):
+        rc, out, err = run(*args, "--json", env=c)
+        mine = ours(out)
+        check(rc in (0, 1) and mine, f"{args} --json: a listener on {port} with a reason: {rc} {err}")
+        if not mine:
+            continue
+        rc, h_out, err = run(*args, "--json", env=he)
+        check(rc in (0, 1) and ours(h_out) == mine,
+              f"{args} --json: our listener under a Hebrew catalogue differs from LANG=C: {ours(h_out)} {mine}")
+        check(HEBREW.search(h_out) is None, f"{args} --json has no Hebrew")
+        # The table in Hebrew: the reason is translated, so its English text is not there.
+        reason = mine[0]["reason"]
+        rc, text, err = run(*args, env=he)
+        check(rc in (0, 1) and HEBREW.search(text) is not None, f"{args} in Hebrew: {rc} {err} {text[:200]!r}")
+        check(reason not in text, f"{args} in Hebrew still shows the English reason {reason!r}")
+        rc, text, _ = run(*args, env=c)
+        check(reason[:40] in text, f"{args} under LANG=C shows the reason {reason!r}")
+    shutil.rmtree(pseudo)
+else:
+    print("reasons: skipped (xgettext/msgfmt missing, or portscope-audit not built)")
 srv.close()
 
 # Errors keep the untranslated "portscope: " prefix and one line in every language.

@@ -355,7 +355,7 @@ def run_main_bed(tb, tmp):
     check(len(lines) == 3 and "scan" in lines[-1], "--jsonl: one line per port and a summary")
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025", "--no-service"])
     out = p.stdout.decode()
-    check(re.search(r"^  625/tcp +open +\? +assigned +info +open, the service was not identified; 625/tcp is usually apple-directory-admin", out, re.M) is not None,
+    check(re.search(r"^  625/tcp +open +\? +assigned +info +open, the service was not identified; 625/tcp is usually macOS Server directory administration", out, re.M) is not None,
           "text table: port, state, service, registry status, verdict, why")
     check(re.search(r"^registry: .+ \((IANA CSV|services file, assignments only), newest date ", out, re.M) is not None,
           "text table names the registry it judged by")

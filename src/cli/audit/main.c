@@ -133,7 +133,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         if (strcmp(optarg, "never") == 0)
                                 o->fail_never = true;
                         else if (verdict_severity_parse(optarg, &o->fail_on) < 0) {
-                                ps_errorf("--fail-on %s: unknown severity (expected none, low, medium, high or never)",
+                                ps_errorf(_("--fail-on %s: unknown severity (expected none, low, medium, high or never)"),
                                       optarg);
                                 return PS_EXIT_ERROR;
                         }
@@ -143,7 +143,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         errno = 0;
                         unsigned long v = strtoul(optarg, &end, 10);
                         if (errno || end == optarg || *end || v < 1 || v > 16 || optarg[0] == '-') {
-                                ps_errorf("--threads %s: expected a number from 1 to 16", optarg);
+                                ps_errorf(_("--threads %s: expected a number from 1 to 16"), optarg);
                                 return PS_EXIT_ERROR;
                         }
                         o->threads = (unsigned)v;
@@ -158,18 +158,18 @@ static int parse_args(int argc, char **argv, struct options *o)
                 }
         }
         if (o->json && o->jsonl) {
-                ps_errorf("--json and --jsonl: choose one");
+                ps_errorf(_("--json and --jsonl: choose one"));
                 return PS_EXIT_ERROR;
         }
         if (o->mode == MODE_LISTENING) {
                 if (o->write_baseline || o->prometheus || o->changes) {
-                        ps_errorf("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`");
+                        ps_errorf(_("listening: --write-baseline, --prometheus and --changes belong to `portscope audit`"));
                         return PS_EXIT_ERROR;
                 }
                 if (optind < argc) {
                         char why[256];
                         if (optind + 1 < argc) {
-                                ps_errorf("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too",
+                                ps_errorf(_("listening: one PORT argument (a list: 22,80,8000-8100/tcp), got '%s' too"),
                                       argv[optind + 1]);
                                 return PS_EXIT_ERROR;
                         }
@@ -179,7 +179,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         }
                 }
         } else if (optind < argc) {
-                ps_errorf("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)", argv[optind],
+                ps_errorf(_("audit: unexpected argument '%s' (did you mean `portscope listening %s`?)"), argv[optind],
                       argv[optind]);
                 return PS_EXIT_ERROR;
         }
@@ -315,7 +315,7 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                 return o->changes ? PS_EXIT_ERROR : PS_EXIT_OK;
         }
         if (report_items(r, &cur, &ncur, &addrs) < 0) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 rc = PS_EXIT_ERROR;
                 goto out;
         }
@@ -324,18 +324,18 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                 if (q == 0) {
                         have_last = true;
                         if (history_load(h, last.id, &old, &nold) < 0) {
-                                ps_errorf("history: cannot read the previous audit: %s", history_error(h));
+                                ps_errorf(_("history: cannot read the previous audit: %s"), history_error(h));
                                 rc = PS_EXIT_ERROR;
                                 goto out;
                         }
                 } else if (q != -ENOENT) {
-                        ps_errorf("history: cannot read the previous audit: %s", history_error(h));
+                        ps_errorf(_("history: cannot read the previous audit: %s"), history_error(h));
                         rc = PS_EXIT_ERROR;
                         goto out;
                 }
         }
         if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
-                ps_errorf("history: cannot record this audit: %s", history_error(h));
+                ps_errorf(_("history: cannot record this audit: %s"), history_error(h));
                 if (o->changes) {
                         rc = PS_EXIT_ERROR;
                         goto out;
@@ -348,7 +348,7 @@ static int do_history(const struct options *o, const struct verdict_report *r, c
                         json_decref(c);
                         json_decref(ja);
                         json_decref(jv);
-                        ps_errorf("out of memory");
+                        ps_errorf(_("out of memory"));
                         rc = PS_EXIT_ERROR;
                         goto out;
                 }
@@ -402,7 +402,7 @@ static int write_file(const char *what, const char *path, int (*fill)(FILE *f, v
 {
         int q = ps_write_atomic(path, 0644, fill, r);
         if (q < 0) {
-                ps_errorf("%s %s: cannot write: %s", what, path, strerror(-q));
+                ps_errorf(_("%s %s: cannot write: %s"), what, path, strerror(-q));
                 return PS_EXIT_ERROR;
         }
         return PS_EXIT_OK;
@@ -451,7 +451,7 @@ static int run(struct options *o)
         ctx.knowledge = know;
         ctx.baseline = base;
         if (verdict_context_prepare(&ctx) < 0) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 goto out;
         }
 
@@ -474,10 +474,10 @@ static int run(struct options *o)
         towners = now_ms();
         if (r < 0) {
                 if (o->netns && (r == -EPERM || r == -EACCES))
-                        ps_errorf("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)", o->netns,
+                        ps_errorf(_("--netns %s: cannot enter the namespace: %s (needs root or CAP_SYS_ADMIN)"), o->netns,
                               strerror(-r));
                 else
-                        ps_errorf("cannot list sockets and their owners (netlink sock_diag, /proc): %s", strerror(-r));
+                        ps_errorf(_("cannot list sockets and their owners (netlink sock_diag, /proc): %s"), strerror(-r));
                 goto out;
         }
         towners = now_ms();
@@ -486,7 +486,7 @@ static int run(struct options *o)
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
         l = NULL;
         if (r < 0) {
-                ps_errorf("out of memory");
+                ps_errorf(_("out of memory"));
                 goto out;
         }
         report->elapsed_ms = towners - t0;
@@ -500,7 +500,7 @@ static int run(struct options *o)
                 if (rc != PS_EXIT_OK)
                         goto out;
                 rc = PS_EXIT_ERROR;
-                ps_errorf("wrote a draft baseline to %s; give each entry its reason", o->write_baseline);
+                ps_errorf(_("wrote a draft baseline to %s; give each entry its reason"), o->write_baseline);
         }
         if (o->prometheus) {
                 rc = write_file("--prometheus", o->prometheus, fill_prometheus, report);
@@ -522,42 +522,49 @@ static int run(struct options *o)
                 r = verdict_report_dump_json(report, extra, stdout, isatty(STDOUT_FILENO));
                 json_decref(extra);
                 if (r < 0) {
-                        ps_errorf("cannot write JSON: %s", strerror(-r));
+                        ps_errorf(_("cannot write JSON: %s"), strerror(-r));
                         goto out;
                 }
         } else if (o->jsonl) {
                 r = verdict_report_dump_jsonl(report, changes, stdout);
                 if (r < 0) {
-                        ps_errorf("cannot write JSON lines: %s", strerror(-r));
+                        ps_errorf(_("cannot write JSON lines: %s"), strerror(-r));
                         goto out;
                 }
         } else if (!o->changes) {
                 if (o->nports && report->sockets->n == 0) {
-                        char spec[64];
-                        fputs("nothing is listening on ", stdout);
-                        for (size_t i = 0; i < o->nports; i++) {
+                        char spec[64], list[512] = "";
+                        size_t used = 0;
+                        for (size_t i = 0; i < o->nports && used < sizeof(list); i++) {
                                 if (o->ports[i].lo == o->ports[i].hi)
                                         snprintf(spec, sizeof(spec), "%u", o->ports[i].lo);
                                 else
                                         snprintf(spec, sizeof(spec), "%u-%u", o->ports[i].lo, o->ports[i].hi);
-                                printf("%s%s", i ? ", " : "", spec);
+                                int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", spec);
+                                used += w > 0 ? (size_t)w : 0;
                                 /* Name the protocols asked for, unless every one was. */
                                 if ((o->ports[i].protos & PS_PROTO_ALL) != PS_PROTO_ALL)
-                                        for (unsigned p = 0, first = 1; p < PS_NPROTO; p++)
+                                        for (unsigned p = 0, first = 1; p < PS_NPROTO && used < sizeof(list); p++)
                                                 if (o->ports[i].protos & PS_PROTO_BIT(p)) {
-                                                        printf("%s%s", first ? "/" : ",", ps_proto_name(p));
+                                                        w = snprintf(list + used, sizeof(list) - used, "%s%s",
+                                                                     first ? "/" : ",", ps_proto_name(p));
+                                                        used += w > 0 ? (size_t)w : 0;
                                                         first = 0;
                                                 }
                         }
-                        printf(" in %s%s\n", o->netns ? "network namespace " : "this network namespace",
-                               o->netns ? o->netns : "");
+                        if (o->netns)
+                                /* TRANSLATORS: ports (22, 53/udp, 8000-8100) and a network namespace's name. */
+                                printf(_("nothing is listening on %s in network namespace %s\n"), list, o->netns);
+                        else
+                                /* TRANSLATORS: ports (22, 53/udp, 8000-8100). */
+                                printf(_("nothing is listening on %s in this network namespace\n"), list);
                 } else {
                         verdict_report_print_table(report, stdout, ps_use_color(stdout));
                 }
                 verdict_report_print_notes(report, stdout);
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                ps_errorf("cannot write output: %s", strerror(errno));
+                ps_errorf(_("cannot write output: %s"), strerror(errno));
                 goto out;
         }
         if (timing)
@@ -603,12 +610,17 @@ int main(int argc, char **argv)
         } else if (argc > 1 && strcmp(argv[1], "audit") == 0) {
                 first = 2;
         } else if (argc > 1 && argv[1][0] != '-') {
-                ps_errorf("%s: unknown subcommand (expected audit or listening; see --help)", argv[1]);
+                ps_errorf(_("%s: unknown subcommand (expected audit or listening; see --help)"), argv[1]);
                 return PS_EXIT_ERROR;
         }
         /* getopt wants argv[0] before the options. */
         argv[first - 1] = argv[0];
         rc = parse_args(argc - (first - 1), argv + (first - 1), &o);
+        if (rc == PS_EXIT_OK && (o.json || o.jsonl)) {
+                /* JSON never changes with the language: its reasons are composed in English. */
+                size_t nlang;
+                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+        }
         if (rc == PS_EXIT_OK)
                 rc = run(&o);
         free(o.ports);

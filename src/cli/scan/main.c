@@ -141,11 +141,11 @@ static unsigned long long parse_num(const char *opt, const char *s, unsigned lon
 {
         char *end;
         if (!*s || *s == '-' || *s == '+')
-                die_usage("%s: '%s' is not a number", opt, quote(s));
+                die_usage(_("%s: '%s' is not a number"), opt, quote(s));
         errno = 0;
         unsigned long long v = strtoull(s, &end, 10);
         if (errno || *end || v > max)
-                die_usage("%s: '%s' is not a number 0-%llu", opt, quote(s), max);
+                die_usage(_("%s: '%s' is not a number 0-%llu"), opt, quote(s), max);
         return v;
 }
 
@@ -155,7 +155,7 @@ static unsigned parse_ms(const char *opt, const char *s)
         size_t len = strlen(s);
         unsigned mult = 1;
         if (len >= sizeof(buf))
-                die_usage("%s: '%s' is not a duration", opt, quote(s));
+                die_usage(_("%s: '%s' is not a duration"), opt, quote(s));
         memcpy(buf, s, len + 1);
         if (len > 2 && strcmp(buf + len - 2, "ms") == 0)
                 buf[len - 2] = '\0';
@@ -321,10 +321,23 @@ struct output_job {
         const struct scan_report *rep;
 };
 
+/* The English entry of the languages: what machine-readable outputs are written in. */
+static const struct ps_language *english(void)
+{
+        size_t n;
+        return &ps_languages(&n)[0];
+}
+
+/* An -o file: XML, greppable and JSON never change with the language (their reasons are
+ * composed in English), whatever language the text on the terminal speaks. */
 static int fill_output(FILE *f, void *ud)
 {
         const struct output_job *j = ud;
-        return scan_output_find(j->fmt)->write(j->rep, f, false);
+        const struct ps_language *was = ps_i18n_thread_language();
+        ps_i18n_thread_use(english());
+        int r = scan_output_find(j->fmt)->write(j->rep, f, false);
+        ps_i18n_thread_use(was);
+        return r;
 }
 
 /* Writes the report in format fmt to path ('-': standard output), whole or not at all
@@ -343,7 +356,7 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                 r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
         }
         if (r < 0)
-                ps_errorf("cannot write '%s': %s%s", quote(path), strerror(-r),
+                ps_errorf(_("cannot write '%s': %s%s"), quote(path), strerror(-r),
                           r == -EACCES ? " (a temporary file beside it is needed)" : "");
         return r;
 }
@@ -355,7 +368,7 @@ static void each_item(const char *list, void (*fn)(struct scan_targets *, const 
         for (const char *p = list;;) {
                 size_t len = strcspn(p, ",");
                 if (len >= sizeof(item))
-                        die_usage("target '%.40s...': too long", quote(p));
+                        die_usage(_("target '%.40s...': too long"), quote(p));
                 memcpy(item, p, len);
                 item[len] = '\0';
                 if (len)
@@ -459,10 +472,10 @@ static int emit(const struct opts *o, const struct scan_report *rep)
 static int run_merge(const struct opts *o, int nfiles, char **files, const char *args)
 {
         if (nfiles < 1)
-                die_usage("scan: --merge needs the --jsonl files of the shards");
+                die_usage(_("scan: --merge needs the --jsonl files of the shards"));
         if (o->store || o->resume || o->shard || o->input_file || o->ports || o->top)
-                die_usage("scan: --merge takes files, not a scan's options (--store, --changes, --resume, "
-                          "--shard, --ports, -iL)");
+                die_usage(_("scan: --merge takes files, not a scan's options (--store, --changes, --resume, "
+                          "--shard, --ports, -iL)"));
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
         load_refs(o, &reg, &kn);
@@ -484,10 +497,10 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
                 }
         }
         if (m.nseen < m.nshards)
-                ps_errorf("scan: --merge: %zu of the %u shards given; the report is incomplete", m.nseen,
+                ps_errorf(_("scan: --merge: %zu of the %u shards given; the report is incomplete"), m.nseen,
                           (unsigned)m.nshards);
         if (scan_report_finish(&rep) < 0)
-                die_usage("scan: out of memory");
+                die_usage(_("scan: out of memory"));
         int rc = emit(o, &rep);
         scan_report_free(&rep);
         scan_merge_free(&m);
@@ -511,7 +524,7 @@ int main(int argc, char **argv)
                        .intensity = 7 };
         struct scan_targets *targets = scan_targets_new();
         if (!targets)
-                die_usage("out of memory");
+                die_usage(_("out of memory"));
         int c;
         char err[256];
         opterr = 0;
@@ -539,7 +552,7 @@ int main(int argc, char **argv)
                 case OPT_JSONL: o.format = "jsonl"; break;
                 case OPT_OUTPUT:
                         if (!scan_output_find(optarg))
-                                die_usage("--output: unknown format '%s' (text, json, jsonl, xml, grep)", quote(optarg));
+                                die_usage(_("--output: unknown format '%s' (text, json, jsonl, xml, grep)"), quote(optarg));
                         o.format = optarg;
                         break;
                 case OPT_ALL: o.all_states = true; break;
@@ -552,7 +565,7 @@ int main(int argc, char **argv)
                 case OPT_NOSERVICE: o.no_service = true; break;
                 case OPT_SWAIT:
                         if ((o.service_wait = parse_ms("--service-wait", optarg)) == 0)
-                                die_usage("--service-wait: 0 ms leaves no time to connect (use --no-service)");
+                                die_usage(_("--service-wait: 0 ms leaves no time to connect (use --no-service)"));
                         break;
                 case OPT_PROBES: o.probes = optarg; break;
                 case OPT_INTENSITY: o.intensity = (unsigned)parse_num("--version-intensity", optarg, 9); break;
@@ -571,6 +584,8 @@ int main(int argc, char **argv)
                         return ps_option_error("scan", "hp:i:", argv);
                 }
         }
+        if (o.format && strcmp(o.format, "text") != 0)
+                ps_i18n_thread_use(english()); /* the whole output is machine-readable: English */
         if (o.merge) {
                 scan_targets_free(targets);
                 int rc = run_merge(&o, argc - optind, argv + optind, args);
@@ -578,20 +593,20 @@ int main(int argc, char **argv)
                 return rc;
         }
         if (optind >= argc && !o.input_file && !o.resume)
-                die_usage("scan: no target given (try 'portscope scan --help')");
+                die_usage(_("scan: no target given (try 'portscope scan --help')"));
 
         /* The engine first: it decides the protocol of the port set. */
         struct scan_config cfg;
         scan_config_init(&cfg);
         if (o.engine) {
                 if (scan_engine_parse(o.engine, &cfg.engine) < 0)
-                        die_usage("--engine: unknown engine '%s' (connect, syn, udp)", quote(o.engine));
+                        die_usage(_("--engine: unknown engine '%s' (connect, syn, udp)"), quote(o.engine));
         } else {
                 cfg.engine = scan_privileged() ? SCAN_ENGINE_SYN : SCAN_ENGINE_CONNECT;
         }
         enum ps_proto proto = cfg.engine == SCAN_ENGINE_UDP ? PS_UDP : PS_TCP;
         if ((cfg.engine == SCAN_ENGINE_SYN) && !scan_privileged())
-                die_usage("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)");
+                die_usage(_("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)"));
 
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
@@ -610,12 +625,12 @@ int main(int argc, char **argv)
         if (scan_targets_finish(targets, err, sizeof(err)) < 0)
                 die_usage("targets: %s", err);
         if (scan_targets_count(targets) == 0 && !o.resume)
-                die_usage("no target left to scan (all excluded?)");
+                die_usage(_("no target left to scan (all excluded?)"));
 
         /* Ports. */
         struct scan_ports ports = { 0 };
         if (o.ports && o.top)
-                die_usage("--ports and --top-ports: give one of them");
+                die_usage(_("--ports and --top-ports: give one of them"));
         if (o.top) {
                 unsigned long long n = parse_num("--top-ports", o.top, 65536);
                 char spec[32];
@@ -634,7 +649,7 @@ int main(int argc, char **argv)
                 unsigned long a, b;
                 char tail;
                 if (sscanf(o.shard, "%lu/%lu%c", &a, &b, &tail) != 2 || b == 0 || a == 0 || a > b || b > 65536)
-                        die_usage("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)", quote(o.shard));
+                        die_usage(_("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)"), quote(o.shard));
                 cfg.shard = (uint32_t)(a - 1);
                 cfg.nshards = (uint32_t)b;
         }
@@ -642,7 +657,7 @@ int main(int argc, char **argv)
                 unsigned long a, b;
                 char tail;
                 if (sscanf(o.source_ports, "%lu-%lu%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
-                        die_usage("--source-ports '%s': expected LO-HI within 1024-65535", quote(o.source_ports));
+                        die_usage(_("--source-ports '%s': expected LO-HI within 1024-65535"), quote(o.source_ports));
                 cfg.sport_lo = (uint16_t)a;
                 cfg.sport_hi = (uint16_t)b;
         }
@@ -662,9 +677,9 @@ int main(int argc, char **argv)
                 if (scan_resume_load(o.resume, targets, &ports, &res, &run.rep, &rserr) < 0)
                         die_error(&rserr);
                 if (res.fingerprint != fp)
-                        die_usage("--resume '%s': the saved scan had other targets, ports or engine", quote(o.resume));
+                        die_usage(_("--resume '%s': the saved scan had other targets, ports or engine"), quote(o.resume));
                 if (o.seed_set && o.seed != res.seed)
-                        die_usage("--resume '%s': the saved scan used another --seed", quote(o.resume));
+                        die_usage(_("--resume '%s': the saved scan used another --seed"), quote(o.resume));
                 o.seed = res.seed;
                 cfg.shard = res.shard;
                 cfg.nshards = res.nshards;
@@ -717,7 +732,7 @@ int main(int argc, char **argv)
         if (r < 0)
                 die_usage("scan: %s", err); /* exits: what is held is the process's */
         if (run.oom)
-                die_usage("scan: out of memory");
+                die_usage(_("scan: out of memory"));
         run.rep.stats = stats;
         for (size_t i = 0; i < run.rep.nhosts; i++)
                 run.rep.hosts[i].name = scan_targets_name(targets, &run.rep.hosts[i].addr);
@@ -737,7 +752,7 @@ int main(int argc, char **argv)
                                           .pending = stats.pending, .npending = stats.npending };
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
-                        ps_errorf("scan interrupted; continue with the same targets and options and --resume %s",
+                        ps_errorf(_("scan interrupted; continue with the same targets and options and --resume %s"),
                                   quote(path));
                 else
                         fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
@@ -776,13 +791,13 @@ int main(int argc, char **argv)
         }
         run.rep.end = (long long)time(NULL);
         if (scan_report_finish(&run.rep) < 0)
-                die_usage("scan: out of memory");
+                die_usage(_("scan: out of memory"));
 
         if (o.store) {
                 if (scan_store_record(NULL, &run.rep, o.changes, err, sizeof(err)) < 0)
                         die_usage("scan: %s", err);
                 if (o.changes && scan_report_finish(&run.rep) < 0)
-                        die_usage("scan: out of memory");
+                        die_usage(_("scan: out of memory"));
         }
 
         int rc = emit(&o, &run.rep);

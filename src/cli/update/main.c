@@ -92,7 +92,7 @@ static bool parse_count(const char *opt, const char *arg, unsigned long max, uns
         errno = 0;
         unsigned long v = strtoul(arg, &end, 10);
         if (!*arg || *end || errno || v > max || arg[0] == '-') {
-                ps_errorf("%s '%s': expected a number 0-%lu", opt, arg, max);
+                ps_errorf(_("%s '%s': expected a number 0-%lu"), opt, arg, max);
                 return false;
         }
         *ret = v;
@@ -126,7 +126,7 @@ static int cmd_diff(int argc, char **argv)
                 }
         }
         if (argc - optind != 2) {
-                ps_errorf("diff: expected two registry files, OLD and NEW (see --help)");
+                ps_errorf(_("diff: expected two registry files, OLD and NEW (see --help)"));
                 return 2;
         }
         if (update_load_file(argv[optind], 0, &a, err, sizeof(err)) < 0 ||
@@ -136,7 +136,7 @@ static int cmd_diff(int argc, char **argv)
         }
         json_t *d = update_diff(a, b);
         if (!d) {
-                ps_errorf("diff: out of memory");
+                ps_errorf(_("diff: out of memory"));
                 goto out;
         }
         if (json) {
@@ -379,7 +379,7 @@ static int cmd_update(int argc, char **argv)
                 case 't':
                         if (!parse_count("update: --timeout", optarg, 3600, &v) || v == 0) {
                                 if (v == 0)
-                                        ps_errorf("update: --timeout '0': expected 1-3600 seconds");
+                                        ps_errorf(_("update: --timeout '0': expected 1-3600 seconds"));
                                 return 2;
                         }
                         o.timeout = (long)v;
@@ -391,7 +391,7 @@ static int cmd_update(int argc, char **argv)
                 case 'k':
                         if (!parse_count("update: --keep", optarg, 1000, &o.keep) || o.keep == 0) {
                                 if (o.keep == 0)
-                                        ps_errorf("update: --keep '0': keep at least 1 snapshot");
+                                        ps_errorf(_("update: --keep '0': keep at least 1 snapshot"));
                                 return 2;
                         }
                         break;
@@ -404,15 +404,15 @@ static int cmd_update(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                ps_errorf("update: unexpected argument '%s'", argv[optind]);
+                ps_errorf(_("update: unexpected argument '%s'"), argv[optind]);
                 return 2;
         }
         if (o.from && url_given) {
-                ps_errorf("update: --url and --from exclude each other");
+                ps_errorf(_("update: --url and --from exclude each other"));
                 return 2;
         }
         if (ps_data_dir(dir, sizeof(dir)) < 0) {
-                ps_errorf("update: no data directory (set HOME or XDG_DATA_HOME)");
+                ps_errorf(_("update: no data directory (set HOME or XDG_DATA_HOME)"));
                 return 2;
         }
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
@@ -427,7 +427,7 @@ static int cmd_update(int argc, char **argv)
         if (o.from) {
                 r = ps_read_file(o.from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
-                        ps_errorf("update: %s: %s (nothing was changed)", o.from, strerror(-r));
+                        ps_errorf(_("update: %s: %s (nothing was changed)"), o.from, strerror(-r));
                         goto out;
                 }
         } else {
@@ -459,7 +459,7 @@ static int cmd_update(int argc, char **argv)
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
         if (!same && update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
                                       &canon, &canon_len, err, sizeof(err)) < 0) {
-                ps_errorf("update: %s (nothing was changed)", err);
+                ps_errorf(_("update: %s (nothing was changed)"), err);
                 goto out;
         }
         /* A header rewritten to the canonical one: the installed copy may be that rewrite. */
@@ -514,7 +514,7 @@ static int cmd_update(int argc, char **argv)
         if (r == 0)
                 r = ps_write_file_atomic(path, body, body_len, 0644);
         if (r < 0) {
-                ps_errorf("update: cannot store %s: %s (nothing was changed)", path, strerror(-r));
+                ps_errorf(_("update: cannot store %s: %s (nothing was changed)"), path, strerror(-r));
                 goto out;
         }
         /* From here the new copy is installed: what follows only reports. */
@@ -525,13 +525,13 @@ static int cmd_update(int argc, char **argv)
                 state_save(statepath, o.url, sha_body, &d.got);
         char snap_err[1024] = "";
         if (update_snapshot_add(dir, body, body_len, date, (unsigned)o.keep, snap_err, sizeof(snap_err)) < 0)
-                ps_errorf("update: warning: %s (the registry was installed; its history was not kept)", snap_err);
+                ps_errorf(_("update: warning: %s (the registry was installed; its history was not kept)"), snap_err);
         int nsnap = update_snapshot_count(dir);
 
         if (old) {
                 diff = update_diff(old, fresh);
                 if (!diff)
-                        ps_errorf("update: out of memory comparing the versions");
+                        ps_errorf(_("update: out of memory comparing the versions"));
         }
         char why[256] = "not asked (--no-listening)";
         bool status_changed = false;

@@ -83,7 +83,7 @@ static unsigned parse_seconds(const char *opt, const char *s, unsigned max)
         errno = 0;
         unsigned long v = strtoul(s, &end, 10);
         if (!*s || *s == '-' || *end || errno || v > max)
-                die_usage("%s: '%s' is not a number of seconds (0-%u)", opt, s, max);
+                die_usage(_("%s: '%s' is not a number of seconds (0-%u)"), opt, s, max);
         return (unsigned)v;
 }
 
@@ -295,7 +295,7 @@ static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_fi
         }
         int r = watch_listeners_reconcile(w->lis, &w->vc, fd, e->inode, announce_first, wall_ms(), emit, w);
         if (r < 0 && r != -ENOENT)
-                ps_errorf("watch: listing the listeners of %s: %s", e->name, strerror(-r));
+                ps_errorf(_("watch: listing the listeners of %s: %s"), e->name, strerror(-r));
         if (e->path[0])
                 close(fd);
 }
@@ -335,7 +335,7 @@ static int metrics_fill(FILE *f, void *data)
 static void write_metrics(struct watch_cli *w)
 {
         if (w->metrics_path && ps_write_atomic(w->metrics_path, 0644, metrics_fill, w) < 0 && !w->write_failed) {
-                ps_errorf("watch: could not write %s", w->metrics_path);
+                ps_errorf(_("watch: could not write %s"), w->metrics_path);
                 w->write_failed = true;
         }
 }
@@ -397,23 +397,23 @@ int main(int argc, char **argv)
                         else if (strcmp(optarg, "packet") == 0)
                                 co.method = WATCH_METHOD_PACKET;
                         else
-                                die_usage("--method: '%s' is not one of auto, bpf, packet", optarg);
+                                die_usage(_("--method: '%s' is not one of auto, bpf, packet"), optarg);
                         break;
                 case O_FILTERED: co.filtered = true; break;
                 case O_DARK_ONLY: rules.probes_all = false; break;
                 case O_IGNORE: {
                         int r = watch_rules_ignore(&rules, optarg);
                         if (r == -ENOSPC)
-                                die_usage("--ignore: more than %d items", WATCH_MAX_IGNORE);
+                                die_usage(_("--ignore: more than %d items"), WATCH_MAX_IGNORE);
                         if (r < 0)
-                                die_usage("--ignore: '%s' is neither ADDRESS[/PREFIX] nor PORT[-PORT][/PROTO]", optarg);
+                                die_usage(_("--ignore: '%s' is neither ADDRESS[/PREFIX] nor PORT[-PORT][/PROTO]"), optarg);
                         break;
                 }
                 case O_INC_LO: rules.ignore_loopback = false; break;
                 case O_INC_CHATTY: rules.ignore_chatty = false; break;
                 case O_RULE:
                         if (watch_rules_set(&rules, optarg) < 0)
-                                die_usage("--rule: '%s' is not NAME=VALUE with a known name and a value in range (see --help)",
+                                die_usage(_("--rule: '%s' is not NAME=VALUE with a known name and a value in range (see --help)"),
                                           optarg);
                         break;
                 case O_RECONCILE: reconcile_opt = (int)parse_seconds("--reconcile", optarg, 86400); break;
@@ -428,13 +428,13 @@ int main(int argc, char **argv)
                 }
         }
         if (optind < argc)
-                die_usage("unexpected argument '%s' (try 'portscope watch --help')", argv[optind]);
+                die_usage(_("unexpected argument '%s' (try 'portscope watch --help')"), argv[optind]);
         if (netns_arg && w.all_netns)
-                die_usage("--netns and --all-netns exclude each other");
+                die_usage(_("--netns and --all-netns exclude each other"));
         if (w.all_netns && co.method == WATCH_METHOD_PACKET)
-                die_usage("--all-netns needs --method bpf (a packet socket sees one namespace)");
+                die_usage(_("--all-netns needs --method bpf (a packet socket sees one namespace)"));
         if (reconcile_opt == 0)
-                die_usage("--reconcile: at least 1 second");
+                die_usage(_("--reconcile: at least 1 second"));
 
         /* what we watch */
         int self_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -485,7 +485,7 @@ int main(int argc, char **argv)
                 char def[4096];
                 if (!store_path) {
                         if (ps_store_path(def, sizeof(def)) < 0)
-                                die_usage("--store: no place for the store (set $XDG_STATE_HOME or $HOME)");
+                                die_usage(_("--store: no place for the store (set $XDG_STATE_HOME or $HOME)"));
                         store_path = def;
                 }
                 char why[512];
@@ -495,9 +495,14 @@ int main(int argc, char **argv)
         if (w.metrics_path) {
                 w.metrics = watch_metrics_new();
                 if (!w.metrics)
-                        die_usage("out of memory");
+                        die_usage(_("out of memory"));
         }
         w.color = !w.jsonl && ps_use_color(stdout);
+        if (w.jsonl) {
+                /* JSON never changes with the language: the events' reasons are composed in English. */
+                size_t nlang;
+                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+        }
 
         /* signals through a descriptor: the loop wakes and stops within one poll */
         sigset_t mask;
@@ -519,7 +524,7 @@ int main(int argc, char **argv)
         w.det = watch_detector_new(&rules, w.reg);
         w.lis = watch_listeners_new();
         if (!w.det || !w.lis)
-                die_usage("out of memory");
+                die_usage(_("out of memory"));
         if (w.use_syslog)
                 openlog("portscope-watch", LOG_PID, LOG_DAEMON);
         enum watch_method method = watch_capture_method(w.cap);
