@@ -19,6 +19,7 @@ struct ps_language {
         const char *native_name;  /* "עברית", in its own script, for the language switcher */
         const char *english_name; /* "Hebrew" */
         bool rtl;                 /* written right to left: <html dir="rtl"> */
+        const char *group;        /* the digit group separator of counts and ranks: "," or "." ... */
 };
 
 /* The languages portscope has catalogues for, English first. */
@@ -42,6 +43,9 @@ const struct ps_language *ps_i18n_thread_language(void);
 const char *ps_gettext(const char *msgid) __attribute__((format_arg(1)));
 const char *ps_ngettext(const char *one, const char *many, unsigned long n)
         __attribute__((format_arg(1), format_arg(2)));
+
+/* v with its digits grouped in this thread's language ("1,283", "1.283", "1 283"); returns buf. */
+const char *ps_i18n_number(unsigned long long v, char *buf, size_t len);
 
 /* Terminal columns of UTF-8 text (wide characters count two, combining marks none; a byte that is
  * not UTF-8 counts one), so that translated table headings and words line up. */

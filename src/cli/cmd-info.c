@@ -415,14 +415,10 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
         return PS_EXIT_ERROR;
 }
 
-/* "150" or "1,283". */
+/* "150" or "1,283" (grouped as the reader's language groups digits). */
 static const char *thousands(unsigned v, char *buf, size_t len)
 {
-        if (v >= 1000)
-                snprintf(buf, len, "%u,%03u", v / 1000, v % 1000);
-        else
-                snprintf(buf, len, "%u", v);
-        return buf;
+        return ps_i18n_number(v, buf, len);
 }
 
 /* nmap's rank of each port per protocol (0: not listed), for --brief and tables. */

@@ -43,9 +43,11 @@
 #define DOMAIN "portscope"
 
 static const struct ps_language languages[] = {
-        { "en", "English", "English", false },   { "he", "עברית", "Hebrew", true },
-        { "ar", "العربية", "Arabic", true },     { "fr", "Français", "French", false },
-        { "de", "Deutsch", "German", false },    { "es", "Español", "Spanish", false },
+        /* Group separators as the languages' own conventions (CLDR): French groups with a narrow
+         * no-break space (U+202F), German and Spanish with a dot. */
+        { "en", "English", "English", false, "," },         { "he", "עברית", "Hebrew", true, "," },
+        { "ar", "العربية", "Arabic", true, "," },           { "fr", "Français", "French", false, "\u202f" },
+        { "de", "Deutsch", "German", false, "." },          { "es", "Español", "Spanish", false, "." },
 };
 #define N_LANGUAGES (sizeof languages / sizeof languages[0])
 
@@ -385,6 +387,30 @@ const char *ps_ngettext(const char *one, const char *many, unsigned long n)
         const char *d = thread_domain();
 
         return d ? dngettext(d, one, many, n) : (n == 1 ? one : many);
+}
+
+const char *ps_i18n_number(unsigned long long v, char *buf, size_t len)
+{
+        char digits[24];
+        int n = snprintf(digits, sizeof(digits), "%llu", v);
+        const char *sep = ps_i18n_thread_language()->group;
+        size_t seplen = strlen(sep), o = 0;
+
+        if (len == 0)
+                return buf;
+        for (int i = 0; i < n; i++) {
+                if (i > 0 && (n - i) % 3 == 0) {
+                        if (o + seplen >= len)
+                                break;
+                        memcpy(buf + o, sep, seplen);
+                        o += seplen;
+                }
+                if (o + 1 >= len)
+                        break;
+                buf[o++] = digits[i];
+        }
+        buf[o] = '\0';
+        return buf;
 }
 
 size_t ps_text_width(const char *s)

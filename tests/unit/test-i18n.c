@@ -39,6 +39,26 @@ static void test_languages(void **state)
         assert_null(ps_language_find(NULL, 0));
 }
 
+/* Counts grouped as each language groups digits; never past the buffer. */
+static void test_number(void **state)
+{
+        (void)state;
+        char b[32];
+        ps_i18n_thread_use(ps_language_find("en", 2));
+        assert_string_equal(ps_i18n_number(0, b, sizeof(b)), "0");
+        assert_string_equal(ps_i18n_number(999, b, sizeof(b)), "999");
+        assert_string_equal(ps_i18n_number(1283, b, sizeof(b)), "1,283");
+        assert_string_equal(ps_i18n_number(18446744073709551615ull, b, sizeof(b)), "18,446,744,073,709,551,615");
+        ps_i18n_thread_use(ps_language_find("de", 2));
+        assert_string_equal(ps_i18n_number(1234567, b, sizeof(b)), "1.234.567");
+        ps_i18n_thread_use(ps_language_find("fr", 2));
+        assert_string_equal(ps_i18n_number(65535, b, sizeof(b)), "65\u202f535");
+        ps_i18n_thread_use(ps_language_find("en", 2));
+        assert_string_equal(ps_i18n_number(1234567, b, 6), "1,234"); /* cut, terminated */
+        assert_string_equal(ps_i18n_number(1234567, b, 1), "");
+        ps_i18n_thread_use(NULL);
+}
+
 static void test_negotiate(void **state)
 {
         (void)state;
@@ -321,6 +341,7 @@ int main(int argc, char **argv)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_languages),
                 cmocka_unit_test(test_negotiate),
+                cmocka_unit_test(test_number),
                 cmocka_unit_test(test_cli),
                 cmocka_unit_test(test_server),
         };
