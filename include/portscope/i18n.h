@@ -41,6 +41,9 @@ const struct ps_language *ps_i18n_thread_language(void);
 
 /* format_arg: printf-style checks see through _() to the msgid (-Wformat=2 stays on). */
 const char *ps_gettext(const char *msgid) __attribute__((format_arg(1)));
+/* A msgid in a context, where one English word means two things ("none" as a severity and as an
+ * absent cache); xgettext's keyword ps_pgettext:1c,2. */
+const char *ps_pgettext(const char *context, const char *msgid) __attribute__((format_arg(2)));
 const char *ps_ngettext(const char *one, const char *many, unsigned long n)
         __attribute__((format_arg(1), format_arg(2)));
 

@@ -116,7 +116,7 @@ static const char *severity_word(enum verdict_severity s)
 {
         switch (s) {
         /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
-        case VERDICT_NONE: return _("none");
+        case VERDICT_NONE: return ps_pgettext("severity", "none");
         /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
         case VERDICT_LOW: return _("low");
         /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
@@ -131,7 +131,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
 {
         const struct sockets_list *l = r->sockets;
         /* TRANSLATORS: the headings of the audit table, each padded to its column. */
-        const char *heads[] = { _("PROTO"),   _("ADDRESS"), _("PORT"),    _("PID"), _("PROCESS"),
+        const char *heads[] = { _("PROTO"),   _("ADDRESS"), ps_pgettext("audit table heading", "PORT"),    _("PID"), _("PROCESS"),
                                 _("USER"),    _("UNIT"),    _("VERDICT"), _("SEV") };
         static const int widths[] = { 5, 24, 5, 7, 15, 10, 22, 11, 6 };
         const char *kinds[VERDICT_NKINDS], *sevs[4];

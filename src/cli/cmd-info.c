@@ -104,17 +104,17 @@ static void print_row(const struct cli_common *c, json_t *row)
 /* A registry status as people read it (the enum value stays in JSON). */
 static const char *status_word(const char *st)
 {
-        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
         if (strcmp(st, "assigned") == 0)
+                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
                 return _("assigned");
-        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
         if (strcmp(st, "reserved") == 0)
+                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
                 return _("reserved");
-        /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
         if (strcmp(st, "unassigned") == 0)
+                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
                 return _("unassigned");
-        /* TRANSLATORS: the status of a port in a services file, which cannot tell the two apart. */
         if (strcmp(st, "reserved-or-unassigned") == 0)
+                /* TRANSLATORS: the status of a port in a services file, which cannot tell the two apart. */
                 return _("reserved-or-unassigned");
         return st;
 }
@@ -511,7 +511,7 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
 static void print_table_head(void)
 {
         /* TRANSLATORS: the headings of the table of a port range (info 20-25). */
-        ps_put_padded(stdout, _("PORT"), 7);
+        ps_put_padded(stdout, ps_pgettext("range table heading", "PORT"), 7);
         ps_put_padded(stdout, "TCP", 12);
         ps_put_padded(stdout, "UDP", 12);
         ps_put_padded(stdout, _("NAME"), 23);

@@ -89,7 +89,7 @@ int cmd_registry(int argc, char **argv)
                         cli_put(stdout, src->cache_path);
                         fputs(src->from_cache ? _(" (read)\n") : _(" (written)\n"), stdout);
                 } else
-                        puts(_("none"));
+                        puts(ps_pgettext("index cache", "none"));
                 ps_put_padded(stdout, _("Rows"), 13);
                 /* TRANSLATORS: counts of the registry's rows. */
                 printf(_("%u (%u with a port, %u service name only, %u ranges)\n\n"), st.rows, st.rows_with_port,

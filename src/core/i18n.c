@@ -382,6 +382,22 @@ const char *ps_gettext(const char *msgid)
         return d ? dgettext(d, msgid) : msgid;
 }
 
+/* gettext's pgettext: the catalogue key is "context\004msgid"; untranslated, the msgid alone. */
+const char *ps_pgettext(const char *context, const char *msgid)
+{
+        const char *d = thread_domain();
+        char key[256];
+        int n;
+
+        if (!d)
+                return msgid;
+        n = snprintf(key, sizeof(key), "%s\004%s", context, msgid);
+        if (n < 0 || (size_t)n >= sizeof(key))
+                return msgid;
+        const char *t = dgettext(d, key);
+        return t == key ? msgid : t;
+}
+
 const char *ps_ngettext(const char *one, const char *many, unsigned long n)
 {
         const char *d = thread_domain();

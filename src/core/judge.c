@@ -636,7 +636,7 @@ static void join_servers(const struct knowledge_service *ks, char *buf, size_t l
 static const char *severity_text(enum verdict_severity s)
 {
         switch (s) {
-        case VERDICT_NONE: return _("none");
+        case VERDICT_NONE: return ps_pgettext("severity", "none");
         case VERDICT_LOW: return _("low");
         case VERDICT_MEDIUM: return _("medium");
         case VERDICT_HIGH: return _("high");

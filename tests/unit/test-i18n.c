@@ -171,12 +171,18 @@ static int cli_hebrew(void)
         cli_env(NULL, "he_IL.UTF-8", NULL);
         CHECK(strcmp(_("test: hello"), "שלום") == 0);
         CHECK(strcmp(_("not in the catalogue"), "not in the catalogue") == 0);
+        /* One English word, two meanings: the context tells them apart. */
+        CHECK(strcmp(ps_pgettext("severity", "test: none"), "אין חומרה") == 0);
+        CHECK(strcmp(ps_pgettext("cache", "test: none"), "אין מטמון") == 0);
+        CHECK(strcmp(ps_pgettext("other", "test: none"), "test: none") == 0);
+        CHECK(strcmp(_("test: none"), "test: none") == 0);
         CHECK(strcmp(ps_ngettext("test: %lu port", "test: %lu ports", 1), "פורט %lu") == 0);
         CHECK(strcmp(ps_ngettext("test: %lu port", "test: %lu ports", 5), "%lu פורטים") == 0);
         CHECK(strcmp(ps_i18n_thread_language()->code, "he") == 0);
         /* JSON paths force English. */
         ps_i18n_thread_use(ps_language_find("en", 2));
         CHECK(strcmp(_("test: hello"), "test: hello") == 0);
+        CHECK(strcmp(ps_pgettext("severity", "test: none"), "test: none") == 0);
         CHECK(strcmp(ps_ngettext("test: %lu port", "test: %lu ports", 1), "test: %lu port") == 0);
         CHECK(strcmp(ps_ngettext("test: %lu port", "test: %lu ports", 2), "test: %lu ports") == 0);
         CHECK(strcmp(ps_i18n_thread_language()->code, "en") == 0);
