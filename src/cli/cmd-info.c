@@ -262,7 +262,20 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 cli_put(stdout, json_string_value(json_object_get(x, "name")));
                 printf("%s [%s]", cli_color(c, "reset"), kind);
                 pp = json_object_get(x, "ports");
-                json_array_foreach(pp, j, y) printf("%s%s", j ? ", " : " on ", json_string_value(y));
+                if (json_array_size(pp)) {
+                        char ports[512];
+                        size_t used = 0;
+                        json_array_foreach(pp, j, y) {
+                                int n = snprintf(ports + used, sizeof(ports) - used, "%s%s", j ? ", " : "",
+                                                 json_string_value(y));
+                                if (n < 0 || (size_t)n >= sizeof(ports) - used)
+                                        break;
+                                used += (size_t)n;
+                        }
+                        /* TRANSLATORS: after a knowledge entry's name and kind: the ports it is known on
+                         * ("625/tcp, 625/udp"). */
+                        printf(_(" on %s"), ports);
+                }
                 fputs("\n    ", stdout);
                 cli_put(stdout, json_string_value(json_object_get(x, "summary")));
                 fputs(_("\n    source: "), stdout);

@@ -22,6 +22,14 @@ static const char registry_usage[] =
         "  portscope registry\n"
         "  portscope registry --registry service-names-port-numbers.csv --json\n");
 
+/* The label of a line, padded to 13 columns, and never touching its value whatever its language. */
+static void label(const char *s)
+{
+        ps_put_padded(stdout, s, 13);
+        if (ps_text_width(s) >= 13)
+                putchar(' ');
+}
+
 int cmd_registry(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -74,23 +82,23 @@ int cmd_registry(int argc, char **argv)
                 json_decref(o);
         } else {
                 /* The labels of a column: padded to 13 columns whatever their language. */
-                ps_put_padded(stdout, _("Registry"), 13);
+                label(_("Registry"));
                 cli_put(stdout, src->path);
                 putchar('\n');
-                ps_put_padded(stdout, _("Kind"), 13);
+                label(_("Kind"));
                 puts(src->kind == REGISTRY_SOURCE_IANA_CSV
                              ? _("IANA Service Name and Transport Protocol Port Number Registry (CSV)")
                              : _("services(5) file: assignments only; reserved and unassigned cannot be told apart"));
-                ps_put_padded(stdout, _("Newest date"), 13);
+                label(_("Newest date"));
                 cli_put(stdout, *src->date ? src->date : _("unknown (the source carries no dates)"));
                 putchar('\n');
-                ps_put_padded(stdout, _("Index cache"), 13);
+                label(_("Index cache"));
                 if (*src->cache_path) {
                         cli_put(stdout, src->cache_path);
                         fputs(src->from_cache ? _(" (read)\n") : _(" (written)\n"), stdout);
                 } else
                         puts(ps_pgettext("index cache", "none"));
-                ps_put_padded(stdout, _("Rows"), 13);
+                label(_("Rows"));
                 /* TRANSLATORS: counts of the registry's rows. */
                 printf(_("%u (%u with a port, %u service name only, %u ranges)\n\n"), st.rows, st.rows_with_port,
                        st.name_only_rows, st.ranges);
@@ -105,13 +113,13 @@ int cmd_registry(int argc, char **argv)
                                        st.by_status[p][2], st.by_status[p][3]);
                 }
                 putchar('\n');
-                ps_put_padded(stdout, _("Observed"), 13);
+                label(_("Observed"));
                 if (*src->observed_path) {
                         cli_put(stdout, src->observed_path);
                         printf(ps_ngettext(" (%u entry)\n", " (%u entries)\n", st.observed), st.observed);
                 } else
                         puts(_("none (install nmap-common for nmap-services)"));
-                ps_put_padded(stdout, _("Knowledge"), 13);
+                label(_("Knowledge"));
                 cli_put(stdout, knowledge_origin(k));
                 /* TRANSLATORS: two counts; one sentence whatever they are. */
                 printf(_(" (%zu entries, %zu services with known servers)\n"), knowledge_nentries(k),
