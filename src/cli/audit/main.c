@@ -72,7 +72,7 @@ static void usage(FILE *f)
               "  --changes              (audit) show listeners that appeared or vanished since the last\n"
               "                         audit of the same namespace\n"
               "  --no-history           (audit) do not record this audit\n"
-              "  --threads N            threads for the /proc walk (default: 2 when there are 2 CPUs)\n"
+              "  --threads N            threads for the /proc walk (default: 2, or 1 on a single CPU)\n"
               "  --no-bpf               find owners by walking /proc even where the BPF task-file\n"
               "                         iterator would work (root, kernel >= 5.8)\n"
               "  -h, --help             this help\n"
