@@ -130,17 +130,30 @@ static const char *severity_word(enum verdict_severity s)
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color)
 {
         const struct sockets_list *l = r->sockets;
-        /* TRANSLATORS: the headings of the audit table, each padded to its column. */
+        /* TRANSLATORS: the headings of the audit table: a column widens for a longer heading (English widths:
+         * PROTO 5, ADDRESS 24, PORT 5, PID 7, PROCESS 15, USER 10, UNIT 22, VERDICT 11, SEV 6). */
         const char *heads[] = { _("PROTO"),   _("ADDRESS"), ps_pgettext("audit table heading", "PORT"),    _("PID"), _("PROCESS"),
                                 _("USER"),    _("UNIT"),    _("VERDICT"), _("SEV") };
-        static const int widths[] = { 5, 24, 5, 7, 15, 10, 22, 11, 6 };
+        /* Each column is as wide as English needs, or as its heading and words in the reader's
+         * language need when they are longer. */
+        int widths[] = { 5, 24, 5, 7, 15, 10, 22, 11, 6 };
+        enum { W_PROTO, W_ADDR, W_PORT, W_PID, W_PROC, W_USER, W_UNIT, W_VERDICT, W_SEV };
         const char *kinds[VERDICT_NKINDS], *sevs[4];
         size_t kind_w[VERDICT_NKINDS], sev_w[4];
 
-        for (unsigned k = 0; k < VERDICT_NKINDS; k++)
+        for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
+                if ((int)ps_text_width(heads[i]) > widths[i])
+                        widths[i] = (int)ps_text_width(heads[i]);
+        for (unsigned k = 0; k < VERDICT_NKINDS; k++) {
                 kind_w[k] = ps_text_width(kinds[k] = kind_word((enum verdict_kind)k));
-        for (unsigned k = 0; k < 4; k++)
+                if ((int)kind_w[k] > widths[W_VERDICT])
+                        widths[W_VERDICT] = (int)kind_w[k];
+        }
+        for (unsigned k = 0; k < 4; k++) {
                 sev_w[k] = ps_text_width(sevs[k] = severity_word((enum verdict_severity)k));
+                if ((int)sev_w[k] > widths[W_SEV])
+                        widths[W_SEV] = (int)sev_w[k];
+        }
         flockfile(f);
         for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
                 pad_word(f, heads[i], ps_text_width(heads[i]), widths[i]);
@@ -167,21 +180,21 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                         snprintf(pid, sizeof(pid), "-");
                 {
                         const char *pn = sockets_proto_name(e->proto);
-                        pad(f, pn, strlen(pn), 5);
+                        pad(f, pn, strlen(pn), widths[W_PROTO]);
                 }
-                cell(f, addr, 24);
-                pad(f, port, strlen(port), 5);
-                pad(f, pid, strlen(pid), 7);
-                cell(f, p ? p->comm : "?", 15);
-                cell(f, user, 10);
-                cell(f, p && p->unit && *p->unit ? p->unit : "-", 22);
+                cell(f, addr, widths[W_ADDR]);
+                pad(f, port, strlen(port), widths[W_PORT]);
+                pad(f, pid, strlen(pid), widths[W_PID]);
+                cell(f, p ? p->comm : "?", widths[W_PROC]);
+                cell(f, user, widths[W_USER]);
+                cell(f, p && p->unit && *p->unit ? p->unit : "-", widths[W_UNIT]);
                 {
                         unsigned kk = (unsigned)v->kind < VERDICT_NKINDS ? (unsigned)v->kind : 0;
                         unsigned ss = (unsigned)v->severity < 4 ? (unsigned)v->severity : 0;
                         if (color)
                                 fputs(sev_color(v), f);
-                        pad_word(f, kinds[kk], kind_w[kk], 11);
-                        pad_word(f, sevs[ss], sev_w[ss], 6);
+                        pad_word(f, kinds[kk], kind_w[kk], widths[W_VERDICT]);
+                        pad_word(f, sevs[ss], sev_w[ss], widths[W_SEV]);
                         if (color)
                                 fputs("\033[0m", f);
                 }
