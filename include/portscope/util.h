@@ -46,6 +46,9 @@ int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
  * invalid UTF-8 and backslashes are shown as \xNN / \\, newlines as \n unless keep_newlines.
  * len may be (size_t)-1 for a NUL-terminated string. */
 void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines);
+/* The same into a malloc'd string (caller frees; NULL when out of memory), for a placeholder of a
+ * translated sentence. */
+char *ps_term_escape_dup(const char *s);
 
 /* Invalid UTF-8 in output, one policy: text for a terminal (or a text file) shows each bad byte as
  * \xNN (ps_term_escape); HTML and JSON replace it by U+FFFD (portinfo_string(), the HTML escaper). */

@@ -134,7 +134,8 @@ struct watch_event {
         const char *container;    /* borrowed; "" or NULL when none */
         /* dropped, status */
         uint64_t count;
-        const char *message;      /* status: what is watched and how */
+        const char *message;      /* status: what is watched and how (English: JSONL, syslog, store) */
+        const char *text;         /* status: the same for people, translated (NULL: message) */
         /* the verdict: listeners are judged when found, probes by watch_event_judge() */
         bool judged;
         struct verdict verdict;

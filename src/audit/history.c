@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/store.h"
 #include "portscope/util.h"
 
@@ -62,7 +63,8 @@ int history_open(const char *path, struct history **ret, char *err, size_t errle
                 return r;
         }
         if (sqlite3_exec(h->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-                snprintf(err, errlen, "cannot set up %s: %s", sqlite3_db_filename(h->db, "main"), sqlite3_errmsg(h->db));
+                /* TRANSLATORS: a database file, then SQLite's own (English) reason. */
+                snprintf(err, errlen, _("cannot set up %s: %s"), sqlite3_db_filename(h->db, "main"), sqlite3_errmsg(h->db));
                 history_close(h);
                 return -EIO;
         }

@@ -117,9 +117,9 @@ int ps_portspec_parse(const char *s, struct ps_portspec *ret, char *err, size_t 
         int r;
 
         if (numlen == 0)
-                return port_error(err, errlen, -EINVAL, "no port number");
+                return port_error(err, errlen, -EINVAL, _("no port number"));
         if (s[0] == '-')
-                return port_error(err, errlen, -ERANGE, "ports are 0-65535, not negative");
+                return port_error(err, errlen, -ERANGE, _("ports are 0-65535, not negative"));
         if (dash) {
                 r = ps_port_parse_n(s, (size_t)(dash - s), &spec.lo);
                 if (r == 0)
@@ -129,15 +129,15 @@ int ps_portspec_parse(const char *s, struct ps_portspec *ret, char *err, size_t 
                 spec.hi = spec.lo;
         }
         if (r == -ERANGE)
-                return port_error(err, errlen, r, "port out of range (0-65535)");
+                return port_error(err, errlen, r, _("port out of range (0-65535)"));
         if (r < 0)
-                return port_error(err, errlen, r, "not a port number (expected PORT, LO-HI, PORT/PROTO)");
+                return port_error(err, errlen, r, _("not a port number (expected PORT, LO-HI, PORT/PROTO)"));
         if (spec.lo > spec.hi)
-                return port_error(err, errlen, -EINVAL, "range is backwards (LO must not exceed HI)");
+                return port_error(err, errlen, -EINVAL, _("range is backwards (LO must not exceed HI)"));
         if (slash) {
                 enum ps_proto p;
                 if (ps_proto_parse(slash + 1, &p) < 0)
-                        return port_error(err, errlen, -EINVAL, "unknown protocol (expected tcp, udp, sctp or dccp)");
+                        return port_error(err, errlen, -EINVAL, _("unknown protocol (expected tcp, udp, sctp or dccp)"));
                 spec.protos = PS_PROTO_BIT(p);
         }
         *ret = spec;
@@ -167,7 +167,7 @@ int ps_portlist_parse_flags(const char *s, unsigned flags, struct ps_portspec **
                 if (len == 0 || len >= sizeof(item)) {
                         free(v);
                         return port_error(err, errlen, -EINVAL,
-                                          len ? "list item too long" : several ? "empty item in port list" : "empty port list");
+                                          len ? _("list item too long") : several ? _("empty item in port list") : _("empty port list"));
                 }
                 memcpy(item, p, len);
                 item[len] = '\0';
@@ -178,7 +178,7 @@ int ps_portlist_parse_flags(const char *s, unsigned flags, struct ps_portspec **
                 r = ps_portspec_parse(item, &v[n], why, sizeof(why));
                 if (r == 0 && (flags & PS_PORTLIST_PROTO) && !strchr(item, '/')) {
                         r = -EINVAL;
-                        snprintf(why, sizeof(why), "no protocol (write PORT/tcp, PORT/udp ...)");
+                        snprintf(why, sizeof(why), "%s", _("no protocol (write PORT/tcp, PORT/udp ...)"));
                 }
                 if (r < 0) {
                         free(v);

@@ -355,6 +355,22 @@ void ps_term_escape(FILE *f, const char *s, size_t len, bool keep_newlines)
         }
 }
 
+char *ps_term_escape_dup(const char *s)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m)
+                return NULL;
+        ps_term_escape(m, s, (size_t)-1, false);
+        if (fclose(m) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
 uint64_t ps_fnv1a(const void *data, size_t len)
 {
         const unsigned char *p = data;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 struct merge_item {
@@ -157,7 +158,7 @@ static int service_parse(json_t *o, struct scan_service *s, const char *name, un
                                                "version", "info", "probe", "soft", NULL };
         const char *bad = unknown_member(o, members);
         if (bad)
-                return LINE_ERR("service: unknown member \"%.40s\"", bad);
+                return LINE_ERR(_("service: unknown member \"%.40s\""), bad);
         memset(s, 0, sizeof(*s));
         json_int_t probes = 0;
         json_t *nm = json_object_get(o, "name");
@@ -167,7 +168,7 @@ static int service_parse(json_t *o, struct scan_service *s, const char *name, un
         if (get_int(o, "probes", 0, 1000, true, &probes) < 0 || !(json_is_null(nm) || json_is_string(nm)) ||
             get_bool(o, "tcpwrapped", &s->tcpwrapped) < 0 || get_bool(o, "soft", &s->soft) < 0 ||
             (json_object_get(o, "tunnel") && (!tunnel || strcmp(tunnel, "ssl") != 0)))
-                return LINE_ERR("service: a member has the wrong type or value");
+                return LINE_ERR(_("service: a member has the wrong type or value"));
         if (get_str(o, "name", s->name, sizeof(s->name), false) < 0 ||
             get_str(o, "product", s->product, sizeof(s->product), false) < 0 ||
             get_str(o, "version", s->version, sizeof(s->version), false) < 0 ||
@@ -175,7 +176,7 @@ static int service_parse(json_t *o, struct scan_service *s, const char *name, un
             get_str(o, "probe", s->probe, sizeof(s->probe), false) < 0 ||
             /* The output turned invalid bytes into U+FFFD (3 bytes): keep the first 512. */
             get_str(o, "banner", banner, sizeof(banner), true) < 0)
-                return LINE_ERR("service: a string member has the wrong type or is too long");
+                return LINE_ERR(_("service: a string member has the wrong type or is too long"));
         s->probes = (unsigned)probes;
         s->tls = tunnel != NULL;
         s->banner_len = strlen(banner);
@@ -194,38 +195,38 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
                                                "verdict", "severity", "rule", "explanation", "change", NULL };
         const char *bad = unknown_member(o, members);
         if (bad)
-                return LINE_ERR("unknown member \"%.40s\"", bad);
+                return LINE_ERR(_("unknown member \"%.40s\""), bad);
         struct scan_result *r = &it->r;
         memset(it, 0, sizeof(*it));
         const char *a = json_string_value(json_object_get(o, "address"));
         if (!a || scan_addr_parse(a, &r->addr) < 0)
-                return LINE_ERR("\"address\" is not an IP address");
+                return LINE_ERR(_("\"address\" is not an IP address"));
         json_int_t port = 0, ttl = 0, tries = 0;
         if (get_int(o, "port", 1, 65535, true, &port) < 0)
-                return LINE_ERR("\"port\" is not a port number 1-65535");
+                return LINE_ERR(_("\"port\" is not a port number 1-65535"));
         if (get_int(o, "ttl", 0, 255, false, &ttl) < 0 || get_int(o, "tries", 0, 255, true, &tries) < 0)
-                return LINE_ERR("\"ttl\" or \"tries\" is not a number 0-255");
+                return LINE_ERR(_("\"ttl\" or \"tries\" is not a number 0-255"));
         int proto = name_index(json_string_value(json_object_get(o, "protocol")), proto_name, PS_NPROTO);
         int state = name_index(json_string_value(json_object_get(o, "state")), state_name, SCAN_NSTATES);
         int reason = name_index(json_string_value(json_object_get(o, "reason")), reason_name, SCAN_NREASONS);
         if (proto < 0 || state < 0 || reason < 0)
-                return LINE_ERR("\"protocol\", \"state\" or \"reason\" is missing or unknown");
+                return LINE_ERR(_("\"protocol\", \"state\" or \"reason\" is missing or unknown"));
         if (get_bool(o, "unconfirmed", &r->unconfirmed) < 0)
-                return LINE_ERR("\"unconfirmed\" is not a boolean");
+                return LINE_ERR(_("\"unconfirmed\" is not a boolean"));
         /* Recomputed by the verdict engine: only their types are checked. */
         static const char *const strings[] = { "status", "verdict", "severity", "rule", "explanation", NULL };
         for (const char *const *k = strings; *k; k++) {
                 json_t *v = json_object_get(o, *k);
                 if (v && !json_is_string(v))
-                        return LINE_ERR("\"%s\" is not a string", *k);
+                        return LINE_ERR(_("\"%s\" is not a string"), *k);
         }
         json_t *reg = json_object_get(o, "registered"), *kn = json_object_get(o, "knowledge");
         if ((reg && !json_is_array(reg)) || (kn && !json_is_array(kn)))
-                return LINE_ERR("\"registered\" or \"knowledge\" is not an array");
+                return LINE_ERR(_("\"registered\" or \"knowledge\" is not an array"));
         json_t *change = json_object_get(o, "change");
         const char *ch = json_string_value(change);
         if (change && (!ch || (strcmp(ch, "new") != 0 && strcmp(ch, "same") != 0 && strcmp(ch, "gone") != 0)))
-                return LINE_ERR("\"change\" is not new, same or gone");
+                return LINE_ERR(_("\"change\" is not new, same or gone"));
         *skip = ch && strcmp(ch, "gone") == 0;
         r->port = (uint16_t)port;
         r->proto = (enum ps_proto)proto;
@@ -236,9 +237,9 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
         json_t *svc = json_object_get(o, "service");
         if (svc && !json_is_null(svc)) {
                 if (!json_is_object(svc))
-                        return LINE_ERR("\"service\" is not an object or null");
+                        return LINE_ERR(_("\"service\" is not an object or null"));
                 if (!(it->service = malloc(sizeof(*it->service))))
-                        return ps_error_set(err, -ENOMEM, name, line, 0, "out of memory");
+                        return ps_error_set(err, -ENOMEM, name, line, 0, _("out of memory"));
                 int rc = service_parse(svc, it->service, name, line, err);
                 if (rc < 0) {
                         free(it->service);
@@ -260,22 +261,22 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
         if (!bad)
                 bad = unknown_member(s, members);
         if (bad)
-                return LINE_ERR("summary: unknown member \"%.40s\"", bad);
+                return LINE_ERR(_("summary: unknown member \"%.40s\""), bad);
         json_t *reg = json_object_get(o, "registry");
         if (reg && !json_is_object(reg) && !json_is_null(reg))
-                return LINE_ERR("summary: \"registry\" is not an object");
+                return LINE_ERR(_("summary: \"registry\" is not an object"));
         int engine = name_index(json_string_value(json_object_get(s, "engine")), engine_name, SCAN_NENGINES);
         int proto = name_index(json_string_value(json_object_get(s, "protocol")), proto_name, PS_NPROTO);
         json_int_t ports = 0, shard = 0, shards = 0, started = 0, pairs = 0, sent = 0, replies = 0, passes = 0,
                    drops = 0;
         const json_int_t big = (json_int_t)1 << 62;
         if (engine < 0 || proto < 0)
-                return LINE_ERR("summary: \"engine\" or \"protocol\" is missing or unknown");
+                return LINE_ERR(_("summary: \"engine\" or \"protocol\" is missing or unknown"));
         if (get_u64str(s, "seed", &f->seed) < 0)
-                return LINE_ERR("summary: \"seed\" is not a decimal string");
+                return LINE_ERR(_("summary: \"seed\" is not a decimal string"));
         if (get_int(s, "ports", 0, 65536, true, &ports) < 0 || get_int(s, "shards", 1, 65536, true, &shards) < 0 ||
             get_int(s, "shard", 1, shards, true, &shard) < 0)
-                return LINE_ERR("summary: \"ports\", \"shard\" or \"shards\" is missing or out of range");
+                return LINE_ERR(_("summary: \"ports\", \"shard\" or \"shards\" is missing or out of range"));
         struct scan_stats *st = &f->stats;
         if (get_int(s, "started", 0, big, false, &started) < 0 || get_int(s, "pairs", 0, big, false, &pairs) < 0 ||
             get_int(s, "sent", 0, big, false, &sent) < 0 || get_int(s, "replies", 0, big, false, &replies) < 0 ||
@@ -284,7 +285,7 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
             get_double(s, "srtt_ms", &st->srtt_ms) < 0 || get_bool(s, "interrupted", &st->interrupted) < 0 ||
             get_bool(s, "icmp_limited", &st->icmp_limited) < 0 ||
             (json_object_get(s, "args") && !json_is_string(json_object_get(s, "args"))))
-                return LINE_ERR("summary: a member has the wrong type or is out of range");
+                return LINE_ERR(_("summary: a member has the wrong type or is out of range"));
         f->engine = (enum scan_engine)engine;
         f->proto = (enum ps_proto)proto;
         f->nports = (uint64_t)ports;
@@ -304,21 +305,21 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
                       struct ps_error *err)
 {
         if (f->have_summary)
-                return LINE_ERR("a line after the summary line {\"scan\":..}");
+                return LINE_ERR(_("a line after the summary line {\"scan\":..}"));
         json_error_t jerr;
         json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!o)
                 return ps_error_set(err, -EINVAL, name, line, (unsigned)jerr.column, "%s", jerr.text);
         int rc;
         if (!json_is_object(o)) {
-                rc = LINE_ERR("not a JSON object");
+                rc = LINE_ERR(_("not a JSON object"));
         } else if (json_object_get(o, "scan")) {
                 rc = json_is_object(json_object_get(o, "scan")) ? summary_parse(o, f, name, line, err)
-                                                                : LINE_ERR("summary: \"scan\" is not an object");
+                                                                : LINE_ERR(_("summary: \"scan\" is not an object"));
         } else if (f->n >= SCAN_MERGE_MAX_LINES) {
-                rc = LINE_ERR("more than %u ports in one file", SCAN_MERGE_MAX_LINES);
+                rc = LINE_ERR(_("more than %u ports in one file"), SCAN_MERGE_MAX_LINES);
         } else if (PS_GROW(f->v, f->cap, f->n + 1, SCAN_MERGE_MAX_LINES) < 0) {
-                rc = ps_error_set(err, -ENOMEM, name, line, 0, "out of memory");
+                rc = ps_error_set(err, -ENOMEM, name, line, 0, _("out of memory"));
         } else {
                 bool skip = false;
                 rc = port_parse(o, &f->v[f->n], &skip, name, line, err);
@@ -371,26 +372,26 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
         int rc = 0;
         unsigned line = 0;
         if (!buf)
-                return ps_error_set(err, -ENOMEM, name, 0, 0, "out of memory");
+                return ps_error_set(err, -ENOMEM, name, 0, 0, _("out of memory"));
         for (;;) {
                 size_t len = 0;
                 int c;
                 while ((c = getc(in)) != EOF && c != '\n') {
                         if (len == SCAN_MERGE_MAX_LINE) {
-                                rc = ps_error_set(err, -E2BIG, name, line + 1, 0, "a line longer than %u bytes",
+                                rc = ps_error_set(err, -E2BIG, name, line + 1, 0, _("a line longer than %u bytes"),
                                                   SCAN_MERGE_MAX_LINE);
                                 goto out;
                         }
                         buf[len++] = (char)c;
                 }
                 if (ferror(in)) {
-                        rc = ps_error_set(err, -EIO, name, line + 1, 0, "read error");
+                        rc = ps_error_set(err, -EIO, name, line + 1, 0, _("read error"));
                         goto out;
                 }
                 if (c == EOF && len == 0)
                         break;
                 if (++line > SCAN_MERGE_MAX_LINES + 1) {
-                        rc = ps_error_set(err, -E2BIG, name, line, 0, "more than %u lines", SCAN_MERGE_MAX_LINES + 1);
+                        rc = ps_error_set(err, -E2BIG, name, line, 0, _("more than %u lines"), SCAN_MERGE_MAX_LINES + 1);
                         goto out;
                 }
                 if ((rc = line_parse(&f, buf, len, name, line, err)) < 0)
@@ -400,18 +401,18 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
         }
         if (!f.have_summary) {
                 rc = ps_error_set(err, -EINVAL, name, line, 0,
-                                  "no summary line {\"scan\":..} at the end: not a --jsonl scan output, or cut off");
+                                  _("no summary line {\"scan\":..} at the end: not a --jsonl scan output, or cut off"));
                 goto out;
         }
         for (size_t i = 0; i < f.n; i++)
                 if (f.v[i].r.proto != f.proto) {
-                        rc = ps_error_set(err, -EINVAL, name, 0, 0, "a %s port in a %s scan",
+                        rc = ps_error_set(err, -EINVAL, name, 0, 0, _("a %s port in a %s scan"),
                                           ps_proto_name(f.v[i].r.proto), ps_proto_name(f.proto));
                         goto out;
                 }
         if (m->nfiles == 0) {
                 if (!(m->seen = calloc((f.nshards + 7) / 8, 1))) {
-                        rc = ps_error_set(err, -ENOMEM, name, 0, 0, "out of memory");
+                        rc = ps_error_set(err, -ENOMEM, name, 0, 0, _("out of memory"));
                         goto out;
                 }
                 m->seed = f.seed;
@@ -422,16 +423,16 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
         } else if (f.seed != m->seed || f.nshards != m->nshards || f.engine != m->engine || f.proto != m->proto ||
                    f.nports != m->nports) {
                 rc = ps_error_set(err, -EINVAL, name, line, 0,
-                                  "a shard of another scan (its seed, shard count, engine or port count differ)");
+                                  _("a shard of another scan (its seed, shard count, engine or port count differ)"));
                 goto out;
         }
         if (m->seen[f.shard / 8] & (1u << (f.shard % 8))) {
-                rc = ps_error_set(err, -EINVAL, name, line, 0, "shard %u/%u was already given", f.shard + 1,
+                rc = ps_error_set(err, -EINVAL, name, line, 0, _("shard %u/%u was already given"), f.shard + 1,
                                   f.nshards);
                 goto out;
         }
         if ((rc = file_commit(m, rep, &f)) < 0) {
-                rc = ps_error_set(err, rc, name, 0, 0, "out of memory");
+                rc = ps_error_set(err, rc, name, 0, 0, _("out of memory"));
                 goto out;
         }
         m->seen[f.shard / 8] |= (unsigned char)(1u << (f.shard % 8));
@@ -456,7 +457,7 @@ int scan_merge_load(struct scan_merge *m, struct scan_report *rep, const char *p
         FILE *in = fopen(path, "re");
         if (!in) {
                 int e = errno;
-                return ps_error_set(err, -e, path, 0, 0, "cannot open: %s", strerror(e));
+                return ps_error_set(err, -e, path, 0, 0, _("cannot open: %s"), strerror(e));
         }
         int rc = scan_merge_read(m, rep, path, in, err);
         fclose(in);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports *p, enum scan_engine e)
@@ -107,7 +108,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         size_t len;
         int r = ps_read_file(path, 1u << 30, &data, &len);
         if (r < 0)
-                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+                return ps_error_set(err, r, path, 0, 0, _("cannot read: %s"), strerror(-r));
         json_error_t jerr;
         json_t *o = json_loadb(data, len, 0, &jerr);
         free(data);
@@ -122,7 +123,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
             get_u64(o, "pos", &st.pos) < 0 || get_u64(o, "fingerprint", &st.fingerprint) < 0 || nshards < 1 ||
             nshards > 65536 || shard < 0 || shard >= nshards || !engine || !json_is_array(pend) ||
             !json_is_array(res)) {
-                r = ps_error_set(err, -EINVAL, path, 0, 0, "not a portscope scan state file");
+                r = ps_error_set(err, -EINVAL, path, 0, 0, _("not a portscope scan state file"));
                 goto out;
         }
         st.shard = (uint32_t)shard;
@@ -131,13 +132,13 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         st.npending = json_array_size(pend);
         st.mpending = malloc((st.npending + 1) * sizeof(uint64_t));
         if (!st.mpending) {
-                r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
+                r = ps_error_set(err, -ENOMEM, path, 0, 0, _("out of memory"));
                 goto out;
         }
         for (size_t i = 0; i < st.npending; i++) {
                 json_int_t v = json_integer_value(json_array_get(pend, i));
                 if (v < 0 || (uint64_t)v >= npairs) {
-                        r = ps_error_set(err, -EINVAL, path, 0, 0, "pending pair %zu is not a pair of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, _("pending pair %zu is not a pair of this scan"), i);
                         goto out;
                 }
                 st.mpending[i] = (uint64_t)v;
@@ -159,7 +160,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (index >= 0 && (uint64_t)index < npairs)
                         scan_pair(&pc, (uint64_t)index, &pa, &pport);
                 if (index < 0 || (uint64_t)index >= npairs || scan_addr_compare(&pa, &sr.addr) != 0 || pport != port) {
-                        r = ps_error_set(err, -EINVAL, path, 0, 0, "result %zu is not a pair of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, _("result %zu is not a pair of this scan"), i);
                         goto out;
                 }
                 sr.index = (uint64_t)index;
@@ -171,7 +172,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 sr.tries = (uint8_t)json_integer_value(json_object_get(x, "tries"));
                 sr.unconfirmed = json_is_true(json_object_get(x, "unconfirmed"));
                 if (scan_report_add(rep, &sr) < 0) {
-                        r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
+                        r = ps_error_set(err, -ENOMEM, path, 0, 0, _("out of memory"));
                         goto out;
                 }
         }
@@ -184,12 +185,12 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                 if (!a || scan_addr_parse(a, &addr) < 0 || scan_targets_index(t, &addr) < 0 ||
                     get_u64(x, "closed", &closed) < 0 || get_u64(x, "filtered", &filtered) < 0 ||
                     get_u64(x, "open_filtered", &open_filtered) < 0) {
-                        r = ps_error_set(err, -EINVAL, path, 0, 0, "host %zu is not a target of this scan", i);
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, _("host %zu is not a target of this scan"), i);
                         goto out;
                 }
                 if (scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
                                             open_filtered) < 0) {
-                        r = ps_error_set(err, -ENOMEM, path, 0, 0, "out of memory");
+                        r = ps_error_set(err, -ENOMEM, path, 0, 0, _("out of memory"));
                         goto out;
                 }
         }

@@ -8,6 +8,7 @@
 
 #include "portscope/port.h"
 #include "portscope/portinfo.h"
+#include "portscope/i18n.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -17,14 +18,14 @@
 static const struct {
         const char *key, *title;
 } categories[] = {
-        { "assigned", "Newly assigned" },
-        { "deassigned", "De-assigned" },
-        { "renamed", "Renamed" },
-        { "aliases_added", "Aliases added" },
-        { "aliases_removed", "Aliases removed" },
-        { "status", "Reserved / unassigned" },
-        { "metadata", "Metadata changed" },
-        { "unauthorized_use", "Unauthorized use reported, changed" },
+        { "assigned", N_("Newly assigned") },
+        { "deassigned", N_("De-assigned") },
+        { "renamed", N_("Renamed") },
+        { "aliases_added", N_("Aliases added") },
+        { "aliases_removed", N_("Aliases removed") },
+        { "status", N_("Reserved / unassigned") },
+        { "metadata", N_("Metadata changed") },
+        { "unauthorized_use", N_("Unauthorized use reported, changed") },
 };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
 
@@ -536,7 +537,7 @@ static void put_names(FILE *f, json_t *arr)
         size_t i;
 
         if (json_array_size(arr) == 0) {
-                fputs("(no name)", f);
+                fputs(_("(no name)"), f);
                 return;
         }
         json_array_foreach(arr, i, x) {
@@ -544,6 +545,45 @@ static void put_names(FILE *f, json_t *arr)
                         fputs(", ", f);
                 put(f, x);
         }
+}
+
+/* Registry text escaped into a string, to be placed in a translated sentence (caller frees;
+ * NULL when out of memory). */
+static char *escaped(json_t *s, bool as_names)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+
+        if (!m)
+                return NULL;
+        if (as_names)
+                put_names(m, s);
+        else
+                put(m, s);
+        if (fclose(m) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* A registry status (the JSON's enum) in words. */
+static const char *status_words(json_t *s)
+{
+        const char *v = json_string_value(s);
+
+        if (!v)
+                return "?";
+        if (strcmp(v, "assigned") == 0)
+                return _("assigned");
+        if (strcmp(v, "reserved") == 0)
+                return _("reserved");
+        if (strcmp(v, "unassigned") == 0)
+                return _("unassigned");
+        if (strcmp(v, "reserved-or-unassigned") == 0)
+                return _("reserved or unassigned");
+        return v;
 }
 
 static void put_quoted(FILE *f, json_t *s)
@@ -565,14 +605,17 @@ static void print_entry(FILE *f, json_t *x)
                 if (n > 0 && (size_t)n < sizeof(where))
                         n += snprintf(where + n, sizeof(where) - (size_t)n, "%s%s", i ? "," : "", json_string_value(p));
         fprintf(f, "    %-18s ", where);
-        if (strcmp(cat, "assigned") == 0) {
-                put_names(f, json_object_get(x, "names"));
-                fprintf(f, " (was %s)", json_string_value(json_object_get(x, "from")));
-        } else if (strcmp(cat, "deassigned") == 0) {
-                put_names(f, json_object_get(x, "names"));
-                fprintf(f, " de-registered, now %s", json_string_value(json_object_get(x, "to")));
+        if (strcmp(cat, "assigned") == 0 || strcmp(cat, "deassigned") == 0) {
+                char *names = escaped(json_object_get(x, "names"), true);
+                if (strcmp(cat, "assigned") == 0)
+                        /* TRANSLATORS: service names, then the port's earlier status ("reserved", "unassigned"). */
+                        fprintf(f, _("%s (was %s)"), names ? names : "", status_words(json_object_get(x, "from")));
+                else
+                        /* TRANSLATORS: service names, then the port's status now ("reserved", "unassigned"). */
+                        fprintf(f, _("%s de-registered, now %s"), names ? names : "", status_words(json_object_get(x, "to")));
+                free(names);
         } else if (strcmp(cat, "status") == 0) {
-                fprintf(f, "%s → %s", json_string_value(json_object_get(x, "from")), json_string_value(json_object_get(x, "to")));
+                fprintf(f, "%s → %s", status_words(json_object_get(x, "from")), status_words(json_object_get(x, "to")));
         } else if (strcmp(cat, "renamed") == 0) {
                 put_names(f, json_object_get(x, "from"));
                 fputs(" → ", f);
@@ -585,6 +628,7 @@ static void print_entry(FILE *f, json_t *x)
                 bool first = true;
                 put(f, json_object_get(x, "service"));
                 fputs(": ", f);
+                /* The field names are the registry's columns (the JSON's keys): not translated. */
                 json_object_foreach(json_object_get(x, "fields"), k, v) {
                         fprintf(f, "%s%s ", first ? "" : "; ", k);
                         put_quoted(f, json_object_get(v, "old"));
@@ -605,33 +649,66 @@ static void print_entry(FILE *f, json_t *x)
 static const char *title_of(const char *key)
 {
         int i = cat_index(key);
-        return i < (int)NCAT ? categories[i].title : key;
+        return i < (int)NCAT ? _(categories[i].title) : key;
+}
+
+/* "Registry SOURCE (newest date D, N rows)", or its second line "→ SOURCE (...)". */
+static void print_version(FILE *f, json_t *v, bool second)
+{
+        const char *date = json_string_value(json_object_get(v, "date"));
+        json_int_t rows = json_integer_value(json_object_get(v, "rows"));
+        char *src = escaped(json_object_get(v, "source"), false);
+
+        if (!second)
+                /* TRANSLATORS: a file name or URL, a date (2026-02-25) and a count of rows. */
+                fprintf(f, ps_ngettext("Registry %s (newest date %s, %lld row)\n", "Registry %s (newest date %s, %lld rows)\n",
+                                       (unsigned long)rows),
+                        src ? src : "", date ? date : _("unknown"), (long long)rows);
+        else
+                /* TRANSLATORS: the second line under "Registry %s (...)": the newer version; keep the
+                 * arrow below "Registry"'s end or start. */
+                fprintf(f, ps_ngettext("      → %s (newest date %s, %lld row)\n", "      → %s (newest date %s, %lld rows)\n",
+                                       (unsigned long)rows),
+                        src ? src : "", date ? date : _("unknown"), (long long)rows);
+        free(src);
+}
+
+/* A range's heading: "System ports (0-1023)". */
+static void print_range_title(FILE *f, const char *range, const char *bounds)
+{
+        fputc('\n', f);
+        /* TRANSLATORS: %s is a span of port numbers, "0-1023". */
+        if (strcmp(range, "system") == 0)
+                fprintf(f, _("System ports (%s)"), bounds);
+        else if (strcmp(range, "user") == 0)
+                fprintf(f, _("User ports (%s)"), bounds);
+        else if (strcmp(range, "dynamic") == 0)
+                fprintf(f, _("Dynamic ports (%s)"), bounds);
+        else
+                fprintf(f, "%s (%s)", range, bounds);
+        fputc('\n', f);
 }
 
 void update_diff_print(FILE *f, json_t *d, size_t limit)
 {
-        json_t *old = json_object_get(d, "old"), *new = json_object_get(d, "new"), *rows = json_object_get(d, "rows");
+        json_t *rows = json_object_get(d, "rows");
         json_t *counts = json_object_get(d, "counts"), *no = json_object_get(d, "names_only"), *rg, *x;
         size_t i, j, shown = 0, total = 0;
-        const char *old_date = json_string_value(json_object_get(old, "date"));
-        const char *new_date = json_string_value(json_object_get(new, "date"));
 
-        fputs("Registry ", f);
-        put(f, json_object_get(old, "source"));
-        fprintf(f, " (newest date %s, %lld rows)\n      → ", old_date ? old_date : "unknown",
-                json_integer_value(json_object_get(old, "rows")));
-        put(f, json_object_get(new, "source"));
-        fprintf(f, " (newest date %s, %lld rows)\n", new_date ? new_date : "unknown",
-                json_integer_value(json_object_get(new, "rows")));
-        fprintf(f, "Rows: %lld added, %lld removed (by service name, port and protocol)\n",
+        print_version(f, json_object_get(d, "old"), false);
+        print_version(f, json_object_get(d, "new"), true);
+        fprintf(f, _("Rows: %lld added, %lld removed (by service name, port and protocol)\n"),
                 json_integer_value(json_object_get(rows, "added")), json_integer_value(json_object_get(rows, "removed")));
-        fputs("\nChanges, counted in port/protocol pairs:\n", f);
+        fputc('\n', f);
+        fputs(_("Changes, counted in port/protocol pairs:\n"), f);
         for (size_t c = 0; c < NCAT; c++) {
                 json_t *cc = json_object_get(counts, categories[c].key);
-                fprintf(f, "  %-36s %6lld\n", categories[c].title, json_integer_value(json_object_get(cc, "pairs")));
+                fputs("  ", f);
+                ps_put_padded(f, _(categories[c].title), 36);
+                fprintf(f, " %6lld\n", json_integer_value(json_object_get(cc, "pairs")));
                 total += (size_t)json_integer_value(json_object_get(cc, "entries"));
         }
-        fprintf(f, "  Service names without a port: %zu added, %zu removed, %zu changed\n",
+        fprintf(f, _("  Service names without a port: %zu added, %zu removed, %zu changed\n"),
                 json_array_size(json_object_get(no, "added")), json_array_size(json_object_get(no, "removed")),
                 json_array_size(json_object_get(no, "changed")));
         total += json_array_size(json_object_get(no, "added")) + json_array_size(json_object_get(no, "removed")) +
@@ -642,8 +719,8 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                 const char *last = NULL;
                 if (json_array_size(ch) == 0 || (limit && shown >= limit))
                         continue;
-                const char *rn = json_string_value(json_object_get(rg, "range"));
-                fprintf(f, "\n%c%s ports (%s)\n", rn[0] - 32, rn + 1, json_string_value(json_object_get(rg, "bounds")));
+                print_range_title(f, json_string_value(json_object_get(rg, "range")),
+                                  json_string_value(json_object_get(rg, "bounds")));
                 json_array_foreach(ch, j, x) {
                         if (limit && shown >= limit)
                                 break;
@@ -655,17 +732,22 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                         shown++;
                 }
         }
-        static const char *const nkinds[][2] = { { "added", "Added" }, { "removed", "Removed" }, { "changed", "Changed" } };
+        static const char *const nkinds[][2] = { { "added", N_("Added") }, { "removed", N_("Removed") },
+                                                 { "changed", N_("Changed") } };
         bool header = false;
         for (size_t k = 0; k < 3; k++) {
                 json_t *arr = json_object_get(no, nkinds[k][0]);
                 json_array_foreach(arr, j, x) {
                         if (limit && shown >= limit)
                                 break;
-                        if (!header)
-                                fputs("\nService names without a port\n", f);
+                        if (!header) {
+                                fputc('\n', f);
+                                fputs(_("Service names without a port\n"), f);
+                        }
                         header = true;
-                        fprintf(f, "  %-8s ", nkinds[k][1]);
+                        fputs("  ", f);
+                        ps_put_padded(f, _(nkinds[k][1]), 8);
+                        fputc(' ', f);
                         put(f, json_object_get(x, "name"));
                         if (*json_string_value(json_object_get(x, "protocol"))) {
                                 fputc('/', f);
@@ -689,10 +771,17 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                         shown++;
                 }
         }
-        if (shown < total)
-                fprintf(f, "\n… %zu more changes not shown (--limit %zu; --limit 0 shows all)\n", total - shown, limit);
-        if (total == 0)
-                fputs("\nNo differences.\n", f);
+        if (shown < total) {
+                fputc('\n', f);
+                /* TRANSLATORS: the number of changes left out, then the --limit given. */
+                fprintf(f, ps_ngettext("… %zu more change not shown (--limit %zu; --limit 0 shows all)\n",
+                                       "… %zu more changes not shown (--limit %zu; --limit 0 shows all)\n", total - shown),
+                        total - shown, limit);
+        }
+        if (total == 0) {
+                fputc('\n', f);
+                fputs(_("No differences.\n"), f);
+        }
 }
 
 /* ---- raw rows ---- */

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "portscope/error.h"
+#include "portscope/i18n.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -38,14 +40,21 @@ static void show_progress(struct download *d, double total, bool last)
         human(got, sizeof(got), (double)d->len);
         human(rate, sizeof(rate), el > 0 ? (double)d->len / el : 0);
         if (last) {
-                fprintf(stderr, "\r\033[KDownloaded %s in %.1f s (%s/s)\n", got, el, rate);
+                fputs("\r\033[K", stderr);
+                /* TRANSLATORS: "Downloaded 1.2 MB in 0.8 s (1.5 MB/s)": a size, seconds, a size per second. */
+                fprintf(stderr, _("Downloaded %s in %.1f s (%s/s)\n"), got, el, rate);
                 return;
         }
         if (total > 0) {
                 human(all, sizeof(all), total);
-                fprintf(stderr, "\r\033[K  %s of %s (%.0f%%), %s/s", got, all, 100.0 * (double)d->len / total, rate);
-        } else
-                fprintf(stderr, "\r\033[K  %s, %s/s", got, rate);
+                fputs("\r\033[K", stderr);
+                /* TRANSLATORS: download progress, "  1.2 MB of 3.4 MB (35%), 1.5 MB/s"; keep it short. */
+                fprintf(stderr, _("  %s of %s (%.0f%%), %s/s"), got, all, 100.0 * (double)d->len / total, rate);
+        } else {
+                fputs("\r\033[K", stderr);
+                /* TRANSLATORS: download progress without a known total, "  1.2 MB, 1.5 MB/s". */
+                fprintf(stderr, _("  %s, %s/s"), got, rate);
+        }
         d->shown = true;
 }
 
@@ -106,13 +115,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *userdata)
         return len;
 }
 
-static void err_escaped(const char *prefix, const char *s, const char *suffix)
-{
-        fputs(prefix, stderr);
-        ps_term_escape(stderr, s, (size_t)-1, false);
-        fputs(suffix, stderr);
-}
-
 int update_fetch(const char *url, long timeout, const struct update_validators *v, struct download *d)
 {
         char errbuf[CURL_ERROR_SIZE] = "", h1[320], h2[96];
@@ -166,19 +168,23 @@ int update_fetch(const char *url, long timeout, const struct update_validators *
         case CURLE_COULDNT_RESOLVE_PROXY:
         case CURLE_COULDNT_CONNECT:
                 /* One line, nothing touched: a timer will try again. */
-                err_escaped("portscope: update: offline? cannot reach ", url, ": ");
-                fprintf(stderr, "%s (nothing was changed)\n", *errbuf ? errbuf : curl_easy_strerror(rc));
+                /* TRANSLATORS: the first %s is a URL, the second curl's own (English) reason. */
+                ps_errorf(_("update: offline? cannot reach %s: %s (nothing was changed)"), url,
+                          *errbuf ? errbuf : curl_easy_strerror(rc));
                 ret = -ENETUNREACH;
                 goto out;
         case CURLE_PARTIAL_FILE:
-                err_escaped("portscope: update: ", url, ": ");
-                fprintf(stderr, "download cut short: %zu of %lld bytes (nothing was changed)\n", d->len, (long long)expected);
+                /* TRANSLATORS: %s is the URL; then bytes received and bytes announced. */
+                ps_errorf(_("update: %s: download cut short: %zu of %lld bytes (nothing was changed)"), url, d->len,
+                          (long long)expected);
                 ret = -EIO;
                 goto out;
         default:
-                err_escaped("portscope: update: ", url, ": ");
-                fprintf(stderr, "%s (nothing was changed)\n",
-                        d->too_big ? "larger than 64 MiB: not the registry" : *errbuf ? errbuf : curl_easy_strerror(rc));
+                if (d->too_big)
+                        ps_errorf(_("update: %s: larger than 64 MiB: not the registry (nothing was changed)"), url);
+                else
+                        /* TRANSLATORS: the first %s is a URL, the second curl's own (English) reason. */
+                        ps_errorf(_("update: %s: %s (nothing was changed)"), url, *errbuf ? errbuf : curl_easy_strerror(rc));
                 ret = rc == CURLE_OPERATION_TIMEDOUT && d->len == 0 ? -ENETUNREACH : -EIO;
                 goto out;
         }
@@ -187,8 +193,7 @@ int update_fetch(const char *url, long timeout, const struct update_validators *
                 goto out;
         }
         if (status != 200) {
-                err_escaped("portscope: update: ", url, "");
-                fprintf(stderr, ": HTTP status %ld, expected 200 (nothing was changed)\n", status);
+                ps_errorf(_("update: %s: HTTP status %ld, expected 200 (nothing was changed)"), url, status);
                 ret = -EIO;
                 goto out;
         }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "portscope/i18n.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -350,7 +351,10 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                         r = -EBADMSG;
                 free(csv);
                 if (r < 0) {
-                        snprintf(errbuf, errlen, "snapshot %s: %s", snap, r == -EBADMSG ? "damaged" : strerror(-r));
+                        if (r == -EBADMSG)
+                                snprintf(errbuf, errlen, _("snapshot %s: damaged"), snap);
+                        else
+                                snprintf(errbuf, errlen, _("snapshot %s: %s"), snap, strerror(-r));
                         goto out;
                 }
                 snprintf(dates[v], sizeof(dates[v]), "%s", date_or_dash(registry_source(reg)->date));
@@ -408,7 +412,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
 out:
         if (r == -ENOMEM)
-                snprintf(errbuf, errlen, "out of memory");
+                snprintf(errbuf, errlen, "%s", _("out of memory"));
         if (runs)
                 for (size_t k = 0; k < NP; k++)
                         free(runs[k]);
@@ -458,7 +462,7 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
                         free(gz);
                 }
                 if (r < 0) {
-                        snprintf(errbuf, errlen, "cannot store a snapshot in %s: %s", dir, strerror(-r));
+                        snprintf(errbuf, errlen, _("cannot store a snapshot in %s: %s"), dir, strerror(-r));
                         return r;
                 }
         }
@@ -476,7 +480,7 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
                 snprintf(path, sizeof(path), "%s/%s", dir, v[i]);
                 if (unlink(path) < 0 && errno != ENOENT) {
                         r = -errno;
-                        snprintf(errbuf, errlen, "cannot remove %s: %s", path, strerror(-r));
+                        snprintf(errbuf, errlen, _("cannot remove %s: %s"), path, strerror(-r));
                         free_list(v, n);
                         return r;
                 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "portscope/i18n.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -78,7 +79,10 @@ static int map_header(const char *name, const char *data, size_t len, int map[NC
         csv_init(&rd, data, hlen);
         n = csv_next(&rd, buf, &used, offs, MAX_IN_COLS + 1, &line, &cerr);
         if (n <= 0) {
-                snprintf(errbuf, errlen, "%s:1: %s", name, n == 0 ? "empty file: not the IANA CSV" : cerr.message);
+                if (n == 0)
+                        snprintf(errbuf, errlen, _("%s:1: empty file: not the IANA CSV"), name);
+                else
+                        snprintf(errbuf, errlen, "%s:1: %s", name, cerr.message);
                 free(buf);
                 return -EINVAL;
         }
@@ -91,7 +95,8 @@ static int map_header(const char *name, const char *data, size_t len, int map[NC
                                 map[c] = i;
                 }
                 if (map[c] < 0) {
-                        snprintf(errbuf, errlen, "%s:1: header has no column \"%s\": not the IANA CSV (or IANA renamed it)",
+                        /* TRANSLATORS: a file name, then an English column name of IANA's CSV ("Port Number"). */
+                        snprintf(errbuf, errlen, _("%s:1: header has no column \"%s\": not the IANA CSV (or IANA renamed it)"),
                                  name, canonical[c]);
                         free(buf);
                         return -EINVAL;
@@ -192,7 +197,7 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
         *ret_csv = NULL;
         *ret_csv_len = 0;
         if (memchr(data, '\0', len)) {
-                snprintf(errbuf, errlen, "%s: NUL byte: binary data, not the IANA CSV", name);
+                snprintf(errbuf, errlen, _("%s: NUL byte: binary data, not the IANA CSV"), name);
                 return -EINVAL;
         }
         r = map_header(name, data, len, map, errbuf, errlen);
@@ -213,7 +218,7 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
                 return -EINVAL;
         }
         if (registry_nrows(reg) < min_rows) {
-                snprintf(errbuf, errlen, "%s: only %u rows, expected at least %u: truncated or not the whole registry",
+                snprintf(errbuf, errlen, _("%s: only %u rows, expected at least %u: truncated or not the whole registry"),
                          name, registry_nrows(reg), min_rows);
                 registry_close(reg);
                 free(csv);

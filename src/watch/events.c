@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "portscope/i18n.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
 #include "portscope/sockets.h"
@@ -94,7 +95,8 @@ void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
         char src[INET6_ADDRSTRLEN];
         sockets_format_addr(e->family, e->source, src, sizeof(src));
         char why[160];
-        snprintf(why, sizeof(why), "nothing listens; probed from %s", src);
+        /* TRANSLATORS: part of a verdict's reason; %s is the address that sent the probe. */
+        snprintf(why, sizeof(why), _("nothing listens; probed from %s"), src);
         struct judge_input in = JUDGE_INPUT_INIT;
         in.port = e->port;
         in.proto = e->proto;
@@ -223,18 +225,26 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
         fprintf(f, "%s %s%-13s%s ", t, on, watch_event_kind_name(e->kind), off);
         switch (e->kind) {
         case WATCH_EVENT_PROBE:
-                fprintf(f, "%u/%s %s from %s:%u to %s (%s)", e->port, ps_proto_name(e->proto),
+                /* TRANSLATORS: a probe event: port/protocol, the probe's kind (SYN, ...), the source
+                 * address and port, the destination, the rule's name (not translated). */
+                fprintf(f, _("%u/%s %s from %s:%u to %s (%s)"), e->port, ps_proto_name(e->proto),
                         e->probe_type ? e->probe_type : "", src, e->source_port, dst, watch_rule_name(e->rule));
                 break;
         case WATCH_EVENT_SCAN:
-                fprintf(f, "%s%s scan from %s: %" PRIu64 " probes, %u ports (last %u/%s to %s)", e->final ? "summary: " : "",
-                        watch_rule_name(e->rule), src, (uint64_t)e->probes, e->ports, e->port, ps_proto_name(e->proto), dst);
+                if (e->final)
+                        /* TRANSLATORS: the last word of a scan's event (written on stopping). */
+                        fputs(_("summary: "), f);
+                /* TRANSLATORS: a scan event: the rule's name (vertical, sweep, ...: not translated), the
+                 * source address; then probes and ports counted; the last port/protocol and address. */
+                fprintf(f, _("%s scan from %s: %" PRIu64 " probes, %u ports (last %u/%s to %s)"), watch_rule_name(e->rule),
+                        src, (uint64_t)e->probes, e->ports, e->port, ps_proto_name(e->proto), dst);
                 if (e->rule == WATCH_RULE_SWEEP)
-                        fprintf(f, ", %u targets", e->targets);
+                        fprintf(f, ps_ngettext(", %u target", ", %u targets", e->targets), e->targets);
                 break;
         case WATCH_EVENT_LISTENER_NEW:
         case WATCH_EVENT_LISTENER_GONE:
-                fprintf(f, "%u/%s on %s", e->port, ps_proto_name(e->proto), dst);
+                /* TRANSLATORS: a listener event: port/protocol on an address. */
+                fprintf(f, _("%u/%s on %s"), e->port, ps_proto_name(e->proto), dst);
                 if (e->pid > 0)
                         fprintf(f, " pid %d", (int)e->pid);
                 if (e->process && *e->process) {
@@ -244,10 +254,12 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
                 }
                 break;
         case WATCH_EVENT_DROPPED:
-                fprintf(f, "%" PRIu64 " events lost in the kernel ring so far", (uint64_t)e->count);
+                fprintf(f, ps_ngettext("%" PRIu64 " event lost in the kernel ring so far",
+                                       "%" PRIu64 " events lost in the kernel ring so far", (unsigned long)e->count),
+                        (uint64_t)e->count);
                 break;
         case WATCH_EVENT_STATUS:
-                put(f, e->message ? e->message : "");
+                put(f, e->text ? e->text : e->message ? e->message : "");
                 break;
         default:
                 break;

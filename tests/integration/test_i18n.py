@@ -119,6 +119,37 @@ if shutil.which("xgettext") and shutil.which("msgfmt") and not (rc == 2 and "not
         check(reason not in text, f"{args} in Hebrew still shows the English reason {reason!r}")
         rc, text, _ = run(*args, env=c)
         check(reason[:40] in text, f"{args} under LANG=C shows the reason {reason!r}")
+    # portscope update and diff: the text speaks the catalogue's language, --json does not (its
+    # listening_note included).
+    # An older registry: mini.csv without its last rows (ports newly assigned since).
+    old = os.path.join(tempfile.mkdtemp(prefix="portscope-i18n-old-"), "old.csv")
+    with open(mini, encoding="utf-8") as f, open(old, "w", encoding="utf-8") as g:
+        g.writelines(f.readlines()[:12])
+
+    def update_into(env, *args):
+        data = tempfile.mkdtemp(prefix="portscope-i18n-data-")
+        e = dict(env, XDG_DATA_HOME=data)
+        first = run("update", "--from", old, "--min-rows", "1", env=e)
+        check(first[0] == 0, f"update --from {old}: {first}")
+        rc, out, err = run("update", "--from", mini, "--min-rows", "1", "--no-listening", *args, env=e)
+        shutil.rmtree(data)
+        return rc, out.replace(data, "DATA"), err
+
+    rc_c, out_c, _ = update_into(c, "--json")
+    rc_h, out_h, _ = update_into(he, "--json")
+    if check(rc_c == 0 and rc_h == 0, f"update --from --json: exit {rc_c}, {rc_h}"):
+        jc, jh = json.loads(out_c), json.loads(out_h)
+        check(jc == jh, f"update --json under a Hebrew catalogue differs from LANG=C: {out_h[:300]}")
+        check(jh.get("listening_note") == "not asked (--no-listening)", f"listening_note in English: {jh}")
+    rc, out, _ = update_into(he)
+    check(rc == 0 and "\u05e2\u05d1: Installed" in out and "\u05e2\u05d1: Newly assigned" in out,
+          f"update's text under a Hebrew catalogue is translated: {out[:400]!r}")
+    d_c = run("diff", "--json", old, mini, env=c)
+    d_h = run("diff", "--json", old, mini, env=he)
+    check(d_c[0] == 0 and d_c == d_h, "diff --json is the same under a Hebrew catalogue")
+    rc, out, _ = run("diff", old, mini, env=he)
+    check(rc == 0 and HEBREW.search(out) is not None, f"diff's text under a Hebrew catalogue: {out[:300]!r}")
+    shutil.rmtree(os.path.dirname(old))
     shutil.rmtree(pseudo)
 else:
     print("reasons: skipped (xgettext/msgfmt missing, or portscope-audit not built)")

@@ -269,7 +269,10 @@ static void on_progress(void *ud, const struct scan_progress *p)
                 return;
         double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100;
         double eta = p->rate > 0 && p->total > p->done ? (double)(p->total - p->done) / p->rate : 0;
-        fprintf(stderr, "\r\033[Kscan: %5.1f%%  %" PRIu64 "/%" PRIu64 " sent  %.0f pps  %" PRIu64 " open  pass %u  ETA %.1fs",
+        fputs("\r\033[K", stderr);
+        /* TRANSLATORS: the scan's progress line, rewritten in place: percent done, probes sent of
+         * all, packets per second, open ports found, the pass, seconds left. Keep it short. */
+        fprintf(stderr, _("scan: %5.1f%%  %" PRIu64 "/%" PRIu64 " sent  %.0f pps  %" PRIu64 " open  pass %u  ETA %.1fs"),
                 pct, p->done, p->total, p->rate, p->found, p->pass + 1, eta);
 }
 
@@ -355,9 +358,10 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
                 umask(um);
                 r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
         }
-        if (r < 0)
-                ps_errorf(_("cannot write '%s': %s%s"), quote(path), strerror(-r),
-                          r == -EACCES ? " (a temporary file beside it is needed)" : "");
+        if (r == -EACCES)
+                ps_errorf(_("cannot write '%s': %s (a temporary file beside it is needed)"), quote(path), strerror(-r));
+        else if (r < 0)
+                ps_errorf(_("cannot write '%s': %s"), quote(path), strerror(-r));
         return r;
 }
 
@@ -755,7 +759,7 @@ int main(int argc, char **argv)
                         ps_errorf(_("scan interrupted; continue with the same targets and options and --resume %s"),
                                   quote(path));
                 else
-                        fputs("portscope: scan interrupted; could not save the state to resume\n", stderr);
+                        ps_errorf(_("scan interrupted; could not save the state to resume"));
         } else if (o.resume && resuming) {
                 unlink(o.resume); /* done: the state is spent */
         }
@@ -810,7 +814,7 @@ int main(int argc, char **argv)
         registry_close(reg);
         free(args);
         if (!stats.interrupted && stop_flag) {
-                fputs("portscope: interrupted during service identification; services are missing\n", stderr);
+                ps_errorf(_("interrupted during service identification; services are missing"));
                 return PS_EXIT_INTERRUPTED;
         }
         return stats.interrupted ? PS_EXIT_INTERRUPTED : rc;

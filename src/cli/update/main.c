@@ -173,7 +173,7 @@ static json_t *listeners(char *why, size_t whylen)
         if (!*path || access(path, X_OK) != 0)
                 snprintf(path, sizeof(path), "%s/portscope-audit", PORTSCOPE_LIBEXECDIR);
         if (access(path, X_OK) != 0) {
-                snprintf(why, whylen, "portscope-audit is not installed");
+                snprintf(why, whylen, "%s", _("portscope-audit is not installed"));
                 return NULL;
         }
         if (pipe2(fd, O_CLOEXEC) < 0) {
@@ -208,7 +208,7 @@ static json_t *listeners(char *why, size_t whylen)
                 ;
         /* The audit exits 1 when it has findings: that is an answer too. */
         if (!o || !WIFEXITED(status) || WEXITSTATUS(status) > 1) {
-                snprintf(why, whylen, "portscope-audit listening failed (exit status %d)",
+                snprintf(why, whylen, _("portscope-audit listening failed (exit status %d)"),
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
                 json_decref(o);
                 return NULL;
@@ -217,7 +217,7 @@ static json_t *listeners(char *why, size_t whylen)
         json_decref(o);
         if (!json_is_array(l)) {
                 json_decref(l);
-                snprintf(why, whylen, "portscope-audit listening gave no listeners");
+                snprintf(why, whylen, "%s", _("portscope-audit listening gave no listeners"));
                 return NULL;
         }
         return l;
@@ -261,23 +261,29 @@ static void print_affected(json_t *aff, const char *why)
         size_t i;
 
         if (!aff) {
-                printf("\nWhat listens here on the ports that changed: not checked (");
-                ps_term_escape(stdout, why, (size_t)-1, false);
-                puts(")");
+                putchar('\n');
+                /* TRANSLATORS: %s says why ("not asked (--no-listening)", "portscope-audit is not installed"). */
+                printf(_("What listens here on the ports that changed: not checked (%s)\n"), why);
                 return;
         }
         if (json_array_size(aff) == 0) {
-                puts("\nNothing listens here on a port whose registry status changed.");
+                putchar('\n');
+                puts(_("Nothing listens here on a port whose registry status changed."));
                 return;
         }
-        puts("\nListening here on ports whose registry status changed (the audit's verdict may have changed;");
-        puts("run 'portscope audit'):");
+        putchar('\n');
+        fputs(_("Listening here on ports whose registry status changed (the audit's verdict may have changed;\n"
+                "run 'portscope audit'):\n"),
+              stdout);
         json_array_foreach(aff, i, x) {
                 json_t *c = json_object_get(x, "change");
                 const char *proc = json_string_value(json_object_get(x, "process"));
                 printf("  %lld/%s  ", json_integer_value(json_object_get(x, "port")),
                        json_string_value(json_object_get(x, "protocol")));
-                ps_term_escape(stdout, proc ? proc : "(owner unknown)", (size_t)-1, false);
+                if (proc)
+                        ps_term_escape(stdout, proc, (size_t)-1, false);
+                else
+                        fputs(_("(owner unknown)"), stdout);
                 if (json_is_integer(json_object_get(x, "pid")))
                         printf(" (pid %lld)", json_integer_value(json_object_get(x, "pid")));
                 printf(": %s", json_string_value(json_object_get(c, "category")));
@@ -346,6 +352,42 @@ struct opts {
         unsigned long min_rows, keep, limit;
 };
 
+/* Nothing new, nothing touched: the server answered 304 Not Modified (not_modified; since is its
+ * Last-Modified, "" when it sent none), or the download has the SHA-256 of the installed copy. */
+static int report_unchanged(const struct opts *o, const char *path, const char *sha, bool not_modified, const char *since)
+{
+        if (o->json) {
+                json_t *out = json_object();
+                json_object_set_new(out, "status", json_string("current"));
+                json_object_set_new(out, "stored", portinfo_string(path));
+                if (not_modified)
+                        json_object_set_new(out, "since", json_string(*since ? since : "the last download"));
+                json_object_set_new(out, "sha256", json_string(sha));
+                int r = print_json(out);
+                json_decref(out);
+                return r;
+        }
+        if (not_modified && *since)
+                /* TRANSLATORS: %s is the server's Last-Modified date, as it sent it (English, HTTP's format). */
+                printf(o->check ? _("Current: unchanged since %s (the server answered 304 Not Modified); nothing was changed.\n")
+                                : _("Registry: unchanged since %s (the server answered 304 Not Modified); nothing was changed.\n"),
+                       since);
+        else if (not_modified)
+                fputs(o->check ? _("Current: unchanged since the last download (the server answered 304 Not Modified); "
+                                   "nothing was changed.\n")
+                               : _("Registry: unchanged since the last download (the server answered 304 Not Modified); "
+                                   "nothing was changed.\n"),
+                      stdout);
+        else
+                /* TRANSLATORS: %.12s is the start of a SHA-256 in hexadecimal. */
+                printf(o->check ? _("Current: unchanged (the download has the SHA-256 of the installed copy, %.12s…); "
+                                    "nothing was changed.\n")
+                                : _("Registry: unchanged (the download has the SHA-256 of the installed copy, %.12s…); "
+                                    "nothing was changed.\n"),
+                       sha);
+        return fflush(stdout) == 0 ? 0 : 2;
+}
+
 static int cmd_update(int argc, char **argv)
 {
         static const struct option lopts[] = {
@@ -403,6 +445,11 @@ static int cmd_update(int argc, char **argv)
                 default: return ps_option_error("update", "h", argv);
                 }
         }
+        if (o.json) {
+                /* JSON never changes with the language (its listening_note included). */
+                size_t nlang;
+                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+        }
         if (optind < argc) {
                 ps_errorf(_("update: unexpected argument '%s'"), argv[optind]);
                 return 2;
@@ -433,24 +480,16 @@ static int cmd_update(int argc, char **argv)
         } else {
                 d.progress = !o.json && isatty(STDERR_FILENO);
                 if (d.progress) {
-                        fputs("Fetching ", stderr);
-                        ps_term_escape(stderr, o.url, (size_t)-1, false);
-                        fputs(" ...\n", stderr);
+                        char *url = ps_term_escape_dup(o.url);
+                        /* TRANSLATORS: %s is a URL. */
+                        fprintf(stderr, _("Fetching %s ...\n"), url ? url : "");
+                        free(url);
                 }
                 r = update_fetch(o.url, o.timeout, conditional ? &st.v : NULL, &d);
                 if (r < 0)
                         goto out;
                 if (r == UPDATE_NOT_MODIFIED) {
-                        const char *since = *st.v.last_modified ? st.v.last_modified : "the last download";
-                        if (o.json) {
-                                out = json_pack("{s:s,s:o,s:o,s:s}", "status", "current", "stored", portinfo_string(path),
-                                                "since", json_string(since), "sha256", sha_old);
-                                ret = print_json(out);
-                        } else {
-                                printf("%s: unchanged since %s (the server answered 304 Not Modified); nothing was changed.\n",
-                                       o.check ? "Current" : "Registry", since);
-                                ret = 0;
-                        }
+                        ret = report_unchanged(&o, path, sha_old, true, st.v.last_modified);
                         goto out;
                 }
         }
@@ -472,14 +511,7 @@ static int cmd_update(int argc, char **argv)
                 /* The server did not help, the hash says it: nothing new. Remember its validators. */
                 if (!o.check && !o.from)
                         state_save(statepath, o.url, sha_old, &d.got);
-                if (o.json) {
-                        out = json_pack("{s:s,s:o,s:s}", "status", "current", "stored", portinfo_string(path), "sha256", sha_old);
-                        ret = print_json(out);
-                } else {
-                        printf("%s: unchanged (the download has the SHA-256 of the installed copy, %.12s…); nothing was changed.\n",
-                               o.check ? "Current" : "Registry", sha_old);
-                        ret = 0;
-                }
+                ret = report_unchanged(&o, path, sha_old, false, "");
                 goto out;
         }
         if (old_data) {
@@ -495,11 +527,21 @@ static int cmd_update(int argc, char **argv)
                         out = json_pack("{s:s,s:s,s:o,s:s}", "status", "available", "date", date, "installed_date",
                                         old ? json_string(registry_source(old)->date) : json_null(), "sha256", sha_new);
                         print_json(out);
-                } else
-                        printf("A %s registry is available: newest date %s, %u rows (installed: %s). "
-                               "'portscope update' installs it.\n",
-                               !old || strcmp(date, registry_source(old)->date) > 0 ? "newer" : "different", date,
-                               registry_nrows(fresh), old ? registry_source(old)->date : "none");
+                } else {
+                        bool newer = !old || strcmp(date, registry_source(old)->date) > 0;
+                        /* TRANSLATORS: a date (2026-02-25), a count of rows, the installed copy's date. */
+                        printf(newer ? ps_ngettext("A newer registry is available: newest date %s, %u row (installed: %s). "
+                                                   "'portscope update' installs it.\n",
+                                                   "A newer registry is available: newest date %s, %u rows (installed: %s). "
+                                                   "'portscope update' installs it.\n",
+                                                   registry_nrows(fresh))
+                                     : ps_ngettext("A different registry is available: newest date %s, %u row (installed: %s). "
+                                                   "'portscope update' installs it.\n",
+                                                   "A different registry is available: newest date %s, %u rows (installed: %s). "
+                                                   "'portscope update' installs it.\n",
+                                                   registry_nrows(fresh)),
+                               date, registry_nrows(fresh), old ? registry_source(old)->date : _("none"));
+                }
                 ret = UPDATE_EXIT_NEWER;
                 goto out;
         }
@@ -533,7 +575,8 @@ static int cmd_update(int argc, char **argv)
                 if (!diff)
                         ps_errorf(_("update: out of memory comparing the versions"));
         }
-        char why[256] = "not asked (--no-listening)";
+        char why[256];
+        snprintf(why, sizeof(why), "%s", _("not asked (--no-listening)"));
         bool status_changed = false;
         if (diff)
                 for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "status", NULL }; *c; c++)
@@ -542,7 +585,7 @@ static int cmd_update(int argc, char **argv)
         if (diff && status_changed && !o.no_listening)
                 aff = affected_listeners(diff, why, sizeof(why));
         else if (diff && !status_changed)
-                snprintf(why, sizeof(why), "no port changed status");
+                snprintf(why, sizeof(why), "%s", _("no port changed status"));
 
         if (o.json) {
                 out = json_pack("{s:o,s:s,s:o,s:o,s:s,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:o}", "registry", portinfo_source_json(fresh),
@@ -560,14 +603,23 @@ static int cmd_update(int argc, char **argv)
                         ret = 2;
                 goto out;
         }
-        fputs("Installed ", stdout);
-        ps_term_escape(stdout, path, (size_t)-1, false);
+        char *epath = ps_term_escape_dup(path), *edir = ps_term_escape_dup(dir);
+        /* TRANSLATORS: %s is the path of the installed file. */
+        printf(_("Installed %s\n"), epath ? epath : "");
         /* Dates are checked to be YYYY-MM[-DD] when parsed: nothing to escape. */
-        printf("\n  %u rows, newest date %s, SHA-256 %.16s…\n", registry_nrows(fresh), date, sha_body);
+        /* TRANSLATORS: a count of rows, a date (2026-02-25), the start of a SHA-256. */
+        printf(ps_ngettext("  %u row, newest date %s, SHA-256 %.16s…\n", "  %u rows, newest date %s, SHA-256 %.16s…\n",
+                           registry_nrows(fresh)),
+               registry_nrows(fresh), date, sha_body);
         if (nsnap > 0)
-                printf("  %d version%s kept in %s/snapshots/ (at most %lu)\n", nsnap, nsnap == 1 ? "" : "s", dir, o.keep);
+                /* TRANSLATORS: a count of versions, a directory, the most kept (--keep). */
+                printf(ps_ngettext("  %d version kept in %s/snapshots/ (at most %lu)\n",
+                                   "  %d versions kept in %s/snapshots/ (at most %lu)\n", (unsigned long)nsnap),
+                       nsnap, edir ? edir : "", o.keep);
+        free(epath);
+        free(edir);
         if (!old) {
-                puts("  (no previous copy to compare with)");
+                puts(_("  (no previous copy to compare with)"));
         } else if (diff) {
                 putchar('\n');
                 update_diff_print(stdout, diff, o.limit);

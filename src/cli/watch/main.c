@@ -254,7 +254,7 @@ static void emit(struct watch_event *e, void *data)
         if (w->metrics)
                 watch_metrics_add(w->metrics, e);
         if (w->store && watch_store_add(w->store, e) < 0 && !w->write_failed) {
-                fputs("portscope: watch: could not record an event in the store\n", stderr);
+                ps_errorf(_("watch: could not record an event in the store"));
                 w->write_failed = true;
         }
 }
@@ -535,7 +535,20 @@ int main(int argc, char **argv)
         const char *limits = watch_capture_limits(w.cap);
         snprintf(msg, sizeof(msg), "watching %s (netns %u) with %s%s%s", w.all_netns ? "every network namespace" : w.ns[0].name,
                  w.all_netns ? 0u : w.ns[0].inode, watch_method_name(method), *limits ? "; " : "", limits);
-        struct watch_event st = { .kind = WATCH_EVENT_STATUS, .time_ms = wall_ms(), .message = msg };
+        /* The same for people: JSONL, syslog and the store keep the English message. */
+        char text[640];
+        if (w.all_netns)
+                /* TRANSLATORS: %s is the capture method's name (bpf, packet: not translated). */
+                snprintf(text, sizeof(text), _("watching every network namespace with %s"), watch_method_name(method));
+        else
+                /* TRANSLATORS: a namespace's name ("host", "container 1a2b3c"), its inode, the capture method's name. */
+                snprintf(text, sizeof(text), _("watching %s (netns %u) with %s"), w.ns[0].name, w.ns[0].inode,
+                         watch_method_name(method));
+        if (*limits) {
+                size_t n = strlen(text);
+                snprintf(text + n, sizeof(text) - n, "; %s", limits);
+        }
+        struct watch_event st = { .kind = WATCH_EVENT_STATUS, .time_ms = wall_ms(), .message = msg, .text = text };
         emit(&st, &w);
         fflush(stdout);
 

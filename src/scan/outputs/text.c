@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "outputs.h"
+#include "portscope/i18n.h"
 #include "portscope/portinfo.h"
 #include "portscope/util.h"
 
@@ -33,7 +34,7 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
                 esvc ? esvc : "?", p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED ?
                                            (rep->registry ? registry_status_name(p->facts->status) : "unknown") : "",
                 on, scan_verdict_name(p->verdict), off, expl ? expl : "",
-                p->r.unconfirmed ? " [unconfirmed]" : "");
+                p->r.unconfirmed ? _(" [unconfirmed]") : "");
         free(esvc);
         free(expl);
         const struct scan_service *s = p->service;
@@ -43,7 +44,8 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
                 free(d);
         } else if (s && !s->name[0] && s->banner_len) {
                 char *b = scan_escape((const char *)s->banner, s->banner_len > 80 ? 80 : s->banner_len);
-                fprintf(f, "  %-11s banner: %s\n", "", b ? b : "");
+                /* TRANSLATORS: %s is the first bytes a service sent, escaped. */
+                fprintf(f, _("  %-11s banner: %s\n"), "", b ? b : "");
                 free(b);
         }
 }
@@ -63,17 +65,43 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
-                fprintf(f, "%s%s%s%s: %zu open", a, h->name ? " (" : "", h->name ? h->name : "", h->name ? ")" : "",
-                        nopen);
+                char *name = h->name ? scan_escape(h->name, strlen(h->name)) : NULL;
+                if (h->name)
+                        /* TRANSLATORS: an address, its name, and how many of its listed ports are open. */
+                        fprintf(f, _("%s (%s): %zu open"), a, name ? name : "", nopen);
+                else
+                        /* TRANSLATORS: an address, and how many of its listed ports are open. */
+                        fprintf(f, _("%s: %zu open"), a, nopen);
+                free(name);
+                /* TRANSLATORS: the clauses that follow "ADDRESS: N open" (nmap's port states). */
                 if (h->closed)
-                        fprintf(f, ", %llu closed", (unsigned long long)h->closed);
+                        fprintf(f, _(", %llu closed"), (unsigned long long)h->closed);
                 if (h->filtered)
-                        fprintf(f, ", %llu filtered", (unsigned long long)h->filtered);
+                        fprintf(f, _(", %llu filtered"), (unsigned long long)h->filtered);
                 if (h->open_filtered)
-                        fprintf(f, ", %llu open|filtered (silent)", (unsigned long long)h->open_filtered);
+                        fprintf(f, _(", %llu open|filtered (silent)"), (unsigned long long)h->open_filtered);
                 fputc('\n', f);
-                fprintf(f, "  %-11s %-14s %-16s %-23s %-13s %s\n", "PORT", "STATE", "SERVICE", "REGISTRY", "VERDICT",
-                        "WHY");
+                /* The column headings; the values below them are the JSON's (nmap's states, the
+                 * registry's statuses, the verdicts): not translated. */
+                fputs("  ", f);
+                /* TRANSLATORS: a column heading of the scan table (upper case in English). */
+                ps_put_padded(f, _("PORT"), 11);
+                fputc(' ', f);
+                /* TRANSLATORS: a column heading of the scan table. */
+                ps_put_padded(f, _("STATE"), 14);
+                fputc(' ', f);
+                /* TRANSLATORS: a column heading of the scan table. */
+                ps_put_padded(f, _("SERVICE"), 16);
+                fputc(' ', f);
+                /* TRANSLATORS: a column heading of the scan table: the port's IANA status. */
+                ps_put_padded(f, _("REGISTRY"), 23);
+                fputc(' ', f);
+                /* TRANSLATORS: a column heading of the scan table. */
+                ps_put_padded(f, _("VERDICT"), 13);
+                fputc(' ', f);
+                /* TRANSLATORS: a column heading of the scan table: the explanation of the verdict. */
+                fputs(_("WHY"), f);
+                fputc('\n', f);
                 for (size_t j = 0; j < h->nports; j++)
                         print_port(f, rep, &h->ports[j], color);
                 fputc('\n', f);
@@ -83,29 +111,49 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         const struct scan_port_report *g = &rep->gone[i];
                         char a[64];
                         scan_addr_str(&g->r.addr, a, sizeof(a));
-                        fprintf(f, "- %s %u/%s was open in the previous scan, not now\n", a, g->r.port,
+                        /* TRANSLATORS: an address, a port number and its protocol ("tcp"). */
+                        fprintf(f, _("- %s %u/%s was open in the previous scan, not now\n"), a, g->r.port,
                                 ps_proto_name(g->r.proto));
                 }
         const struct scan_stats *s = &rep->stats;
-        fprintf(f, "%llu open port%s on %zu host%s; %s scan of %zu %s port%s, %.2f s, %llu probes, %llu replies",
-                (unsigned long long)open, open == 1 ? "" : "s", up, up == 1 ? "" : "s", scan_engine_name(rep->engine),
-                rep->ports ? rep->ports->n : 0, ps_proto_name(rep->proto), rep->ports && rep->ports->n == 1 ? "" : "s",
-                s->elapsed, (unsigned long long)s->sent, (unsigned long long)s->replies);
+        /* The summary holds several counts: each is its own phrase (ps_ngettext), placed in one
+         * sentence whose order the translator chooses. */
+        char nopen[64], nhosts[64], nports[80], nprobes[64], nreplies[64];
+        size_t np = rep->ports ? rep->ports->n : 0;
+        snprintf(nopen, sizeof(nopen), ps_ngettext("%llu open port", "%llu open ports", (unsigned long)open),
+                 (unsigned long long)open);
+        snprintf(nhosts, sizeof(nhosts), ps_ngettext("%zu host", "%zu hosts", (unsigned long)up), up);
+        /* TRANSLATORS: a count of ports and their protocol ("1000 tcp ports"). */
+        snprintf(nports, sizeof(nports), ps_ngettext("%zu %s port", "%zu %s ports", (unsigned long)np), np,
+                 ps_proto_name(rep->proto));
+        snprintf(nprobes, sizeof(nprobes), ps_ngettext("%llu probe", "%llu probes", (unsigned long)s->sent),
+                 (unsigned long long)s->sent);
+        snprintf(nreplies, sizeof(nreplies), ps_ngettext("%llu reply", "%llu replies", (unsigned long)s->replies),
+                 (unsigned long long)s->replies);
+        /* TRANSLATORS: the scan's summary: "3 open ports on 1 host; connect scan of 1000 tcp ports,
+         * 0.52 s, 1000 probes, 1003 replies". The %s are, in order: the open ports, the hosts, the
+         * engine's name (connect, syn, udp: not translated), the ports scanned, then seconds, probes
+         * and replies. Reorder with %1$s ... %7$s if needed. */
+        fprintf(f, _("%s on %s; %s scan of %s, %.2f s, %s, %s"), nopen, nhosts, scan_engine_name(rep->engine), nports,
+                s->elapsed, nprobes, nreplies);
+        /* TRANSLATORS: clauses appended to the scan's summary. */
         if (s->passes > 1)
-                fprintf(f, ", %u passes", s->passes);
+                fprintf(f, ps_ngettext(", %u pass", ", %u passes", s->passes), s->passes);
         if (s->capture_drops)
-                fprintf(f, ", %llu replies dropped by the capture ring", (unsigned long long)s->capture_drops);
+                fprintf(f, ps_ngettext(", %llu reply dropped by the capture ring", ", %llu replies dropped by the capture ring",
+                                       (unsigned long)s->capture_drops),
+                        (unsigned long long)s->capture_drops);
         if (rep->nshards > 1)
-                fprintf(f, ", shard %u/%u", rep->shard + 1, rep->nshards);
+                fprintf(f, _(", shard %u/%u"), rep->shard + 1, rep->nshards);
         if (s->icmp_limited)
-                fprintf(f, "; the target limits its ICMP messages, silent ports are unconfirmed");
+                fputs(_("; the target limits its ICMP messages, silent ports are unconfirmed"), f);
         if (s->interrupted)
-                fprintf(f, "; interrupted");
+                fputs(_("; interrupted"), f);
         fputc('\n', f);
         if (rep->registry)
                 portinfo_print_source(f, "", rep->registry);
         else
-                fputs("registry: none found (statuses are unknown; see portscope update or --registry FILE)\n", f);
+                fputs(_("registry: none found (statuses are unknown; see portscope update or --registry FILE)\n"), f);
         return ferror(f) ? -EIO : 0;
 }
 
