@@ -65,7 +65,7 @@ static void help(void)
 _("Usage: portscope scan [OPTIONS] TARGET...\n"
 "\n"
 "Scans ports and explains every open one: its IANA registry status, what the knowledge file\n"
-"says about it, the service that answered, and a verdict (expected, mismatch, unassigned, ...).\n"
+"says about it, the service that answered, and a verdict (expected, info, unexplained, mismatch, suspicious).\n"
 "\n"
 "Targets: names, IPv4/IPv6 addresses, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-9,\n"
 "  fd00::1-fd00::9).\n"

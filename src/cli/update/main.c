@@ -22,42 +22,43 @@
 #include "portscope/update.h"
 #include "portscope/util.h"
 
-static const char update_usage[] =
-        N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n"
-        "\n"
-        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n"
-        "installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n"
-        "~/.local/share/portscope/), which every portscope command then reads unless given\n"
-        "--registry FILE. The download is conditional (If-None-Match, If-Modified-Since): when\n"
-        "the server says nothing changed, or the file has the SHA-256 of the installed copy,\n"
-        "nothing is touched. A new copy is installed only when its header has every column (by\n"
-        "name), every row parses and it has at least --min-rows rows; it replaces the old one\n"
-        "atomically. Each installed version is kept, compressed, in\n"
-        "$XDG_DATA_HOME/portscope/snapshots/ ('portscope info PORT' shows a port's history across\n"
-        "them). Then it says what changed, port by port: newly assigned, de-assigned, renamed,\n"
-        "aliases, metadata, unauthorized use; and whether something listens here on a port whose\n"
-        "status changed. Progress is shown on a terminal only.\n"
-        "\n"
-        "Options:\n"
-        "  --url URL        where to fetch from (default: " UPDATE_IANA_URL ")\n"
-        "  --from FILE      install a CSV you already have instead of downloading\n"
-        "  --check          only say whether a newer registry is available; install nothing.\n"
-        "                   Exit status 0: current, 10: a newer one is available, 2: error\n"
-        "  --timeout SECS   give up a download after SECS seconds (default 120)\n"
-        "  --min-rows N     refuse a registry with fewer rows (default 10000)\n"
-        "  --keep N         snapshots kept, the oldest removed first (default 24)\n"
-        "  --limit N        print at most N changes (default: all)\n"
-        "  --no-listening   do not ask the audit what listens on the ports that changed\n"
-        "  --json           one object (docs/update.md)\n"
-        "  -h, --help       this text\n"
-        "\n"
-        "Exit status: 0 installed or already current, 10 (--check) a newer registry is available,\n"
-        "2 error (offline, HTTP error, a download that does not check): nothing was changed.\n"
-        "\n"
-        "Examples:\n"
-        "  portscope update\n"
-        "  portscope update --check || echo 'newer registry available'\n"
-        "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n");
+/* The URL is a placeholder: one msgid for the whole text, whatever the URL. */
+#define UPDATE_USAGE \
+        N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n" \
+        "\n" \
+        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n" \
+        "installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n" \
+        "~/.local/share/portscope/), which every portscope command then reads unless given\n" \
+        "--registry FILE. The download is conditional (If-None-Match, If-Modified-Since): when\n" \
+        "the server says nothing changed, or the file has the SHA-256 of the installed copy,\n" \
+        "nothing is touched. A new copy is installed only when its header has every column (by\n" \
+        "name), every row parses and it has at least --min-rows rows; it replaces the old one\n" \
+        "atomically. Each installed version is kept, compressed, in\n" \
+        "$XDG_DATA_HOME/portscope/snapshots/ ('portscope info PORT' shows a port's history across\n" \
+        "them). Then it says what changed, port by port: newly assigned, de-assigned, renamed,\n" \
+        "aliases, metadata, unauthorized use; and whether something listens here on a port whose\n" \
+        "status changed. Progress is shown on a terminal only.\n" \
+        "\n" \
+        "Options:\n" \
+        "  --url URL        where to fetch from (default: %s)\n" \
+        "  --from FILE      install a CSV you already have instead of downloading\n" \
+        "  --check          only say whether a newer registry is available; install nothing.\n" \
+        "                   Exit status 0: current, 10: a newer one is available, 2: error\n" \
+        "  --timeout SECS   give up a download after SECS seconds (default 120)\n" \
+        "  --min-rows N     refuse a registry with fewer rows (default 10000)\n" \
+        "  --keep N         snapshots kept, the oldest removed first (default 24)\n" \
+        "  --limit N        print at most N changes (default: all)\n" \
+        "  --no-listening   do not ask the audit what listens on the ports that changed\n" \
+        "  --json           one object (docs/update.md)\n" \
+        "  -h, --help       this text\n" \
+        "\n" \
+        "Exit status: 0 installed or already current, 10 (--check) a newer registry is available,\n" \
+        "2 error (offline, HTTP error, a download that does not check): nothing was changed.\n" \
+        "\n" \
+        "Examples:\n" \
+        "  portscope update\n" \
+        "  portscope update --check || echo 'newer registry available'\n" \
+        "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n")
 
 static const char diff_usage[] =
         N_("Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
@@ -441,7 +442,7 @@ static int cmd_update(int argc, char **argv)
                         if (!parse_count("update: --limit", optarg, 1000000000, &o.limit))
                                 return 2;
                         break;
-                case 'h': fputs(_(update_usage), stdout); return 0;
+                case 'h': printf(_(UPDATE_USAGE), UPDATE_IANA_URL); return 0;
                 default: return ps_option_error("update", "h", argv);
                 }
         }

@@ -404,7 +404,8 @@ int main(int argc, char **argv)
                 case O_IGNORE: {
                         int r = watch_rules_ignore(&rules, optarg);
                         if (r == -ENOSPC)
-                                die_usage(_("--ignore: more than %d items"), WATCH_MAX_IGNORE);
+                                die_usage(ps_ngettext("--ignore: more than %d item", "--ignore: more than %d items", WATCH_MAX_IGNORE),
+                                          WATCH_MAX_IGNORE);
                         if (r < 0)
                                 die_usage(_("--ignore: '%s' is neither ADDRESS[/PREFIX] nor PORT[-PORT][/PROTO]"), optarg);
                         break;
