@@ -88,6 +88,9 @@ static void add_common(struct http_server *s, struct MHD_Response *r, const char
         if (strncmp(type, "text/html", 9) == 0) {
                 MHD_add_response_header(r, "Content-Security-Policy", s->csp);
                 MHD_add_response_header(r, "X-Frame-Options", "DENY");
+                /* A page by its plain path is in the language Accept-Language chose; by /xx/ it is fixed. */
+                if (!page_prefixed())
+                        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Language");
         }
 }
 

@@ -78,6 +78,16 @@ static int open_listener(const struct sockaddr_storage *sa, socklen_t salen)
         return fd;
 }
 
+size_t server_variant(const struct ps_language *lang, bool prefixed)
+{
+        size_t n = 0;
+        const struct ps_language *all = ps_languages(&n);
+        size_t i = lang && lang >= all && lang < all + n ? (size_t)(lang - all) : 0;
+        if (i >= HTTP_LANG_MAX)
+                i = 0;
+        return 2 * i + (prefixed ? 1 : 0);
+}
+
 static struct cached *fixed_page(struct http_server *s, int (*fn)(const struct http_ctx *, struct http_buf *))
 {
         struct http_buf b;
@@ -119,13 +129,18 @@ static void server_free(struct http_server *s)
 {
         if (!s)
                 return;
-        for (unsigned p = 0; p < 65536; p++) {
-                respond_cached_free(atomic_load(&s->port_html[p]));
+        for (unsigned p = 0; p < 65536; p++)
                 respond_cached_free(atomic_load(&s->port_json[p]));
+        for (size_t v = 0; v < 2 * HTTP_LANG_MAX; v++) {
+                if (s->port_html[v])
+                        for (unsigned p = 0; p < 65536; p++)
+                                respond_cached_free(atomic_load(&s->port_html[v][p]));
+                free(s->port_html[v]);
+                for (int i = 0; i < SERVER_NPAGES; i++)
+                        respond_cached_free(s->pages[v][i]);
         }
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
-        respond_cached_free(s->map_udp);
         respond_cached_free(s->map_udp_png);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
@@ -228,17 +243,41 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
 
         http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
 
-        s->fixed[HTTP_ROUTE_HOME] = fixed_page(s, http_page_home);
-        s->fixed[HTTP_ROUTE_RANGES] = fixed_page(s, http_page_ranges);
-        s->fixed[HTTP_ROUTE_MAP] = fixed_page(s, page_map_plain);
+        /* Every page in every language: each rendered once here, port pages when first asked for. */
+        ps_i18n_init_server();
+        size_t nlang = 0;
+        const struct ps_language *langs = ps_languages(&nlang);
+        if (nlang > HTTP_LANG_MAX)
+                nlang = HTTP_LANG_MAX;
+        bool pages_ok = true;
+        for (size_t l = 0; l < nlang; l++)
+                for (int prefixed = 0; prefixed < 2; prefixed++) {
+                        size_t v = server_variant(&langs[l], prefixed);
+                        s->port_html[v] = calloc(65536, sizeof *s->port_html[v]);
+                        static const struct {
+                                const char *path;
+                                int (*fn)(const struct http_ctx *, struct http_buf *);
+                        } fixed[SERVER_NPAGES] = {
+                                [SERVER_HOME] = { "/", http_page_home },
+                                [SERVER_RANGES] = { "/ranges", http_page_ranges },
+                                [SERVER_MAP] = { "/map", page_map_plain },
+                                [SERVER_MAP_UDP] = { "/map?proto=udp", page_map_udp },
+                        };
+                        for (int i = 0; i < SERVER_NPAGES; i++) {
+                                http_lang_begin(&langs[l], prefixed, fixed[i].path, strlen(fixed[i].path));
+                                s->pages[v][i] = fixed_page(s, fixed[i].fn);
+                                http_lang_end();
+                                pages_ok &= s->pages[v][i] != NULL;
+                        }
+                        pages_ok &= s->port_html[v] != NULL;
+                }
+        s->nvariants = 2 * nlang;
         s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
-        s->map_udp = fixed_page(s, page_map_udp);
         s->map_udp_png = map_png_of(s, PS_UDP);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
-        if (!s->fixed[HTTP_ROUTE_HOME] || !s->fixed[HTTP_ROUTE_RANGES] || !s->fixed[HTTP_ROUTE_MAP] ||
-            !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp || !s->map_udp_png) {
+        if (!pages_ok || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");
                 goto fail;

@@ -47,6 +47,9 @@ struct req {
         bool answered;                /* a response was queued */
         bool post;
         struct http_route route;
+        const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
+        bool prefixed;                /* the target began with /xx */
+        size_t lang_skip;             /* bytes of that prefix in target */
         char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
         size_t body_len;
         char target_buf[];            /* target points here */
@@ -65,6 +68,14 @@ struct cached {
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[];
 /* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
 extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
+
+/* ---- the server's languages ---------------------------------------------------------------- */
+
+#define HTTP_LANG_MAX 16 /* languages served at most (ps_languages()) */
+enum server_page { SERVER_HOME, SERVER_RANGES, SERVER_MAP, SERVER_MAP_UDP, SERVER_NPAGES };
+/* The index of a rendering of a page: its language, and whether it came by /xx (its links keep the
+ * prefix; it does not vary with Accept-Language) or by the plain path. */
+size_t server_variant(const struct ps_language *lang, bool prefixed);
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
@@ -97,11 +108,15 @@ struct http_server {
         struct http_ratelimit *votes;
         uint8_t classes[65536];
 
-        _Atomic(struct cached *) port_html[65536];
+        /* Port pages per variant (server_variant): each language, by plain path and by /xx path. */
+        _Atomic(struct cached *) *port_html[2 * HTTP_LANG_MAX];
         _Atomic(struct cached *) port_json[65536];
         atomic_size_t cache_bytes;
-        struct cached *fixed[HTTP_NROUTES]; /* home, ranges, map, map.png (tcp), healthz */
-        struct cached *map_udp, *map_udp_png; /* /map?proto=udp, /map.png?proto=udp */
+        struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
+        struct cached *map_udp_png;         /* /map.png?proto=udp */
+        /* The pages that depend only on the registry, per variant: home, ranges, map, map?proto=udp. */
+        struct cached *pages[2 * HTTP_LANG_MAX][SERVER_NPAGES];
+        size_t nvariants;
 
         pthread_mutex_t conn_lock;
         struct conn *conns;
