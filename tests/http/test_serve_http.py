@@ -242,7 +242,7 @@ def test_basics(s):
               f"{p} has CSP and nosniff")
         check("set-cookie" not in h, f"{p} sets no cookie")
         html = body.decode()
-        check(html.startswith("<!doctype html>") and '<html lang="en">' in html and "<main" in html
+        check(html.startswith("<!doctype html>") and '<html lang="en" dir="ltr">' in html and "<main" in html
               and "<h1>" in html, f"{p} is a document with lang, main landmark and a heading")
         check("src=\"http" not in html and "href=\"http" not in html.replace('rel="noopener noreferrer nofollow" href="http', ""),
               f"{p} loads nothing from elsewhere")
