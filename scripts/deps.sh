@@ -4,7 +4,7 @@
 set -euo pipefail
 build=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
        libjansson-dev libmnl-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
-       libpcre2-dev libcmocka-dev)
+       libpcre2-dev libcmocka-dev gettext)
 run=(nmap-common libwireshark-data iproute2 procps python3 ca-certificates)
 test=(ethtool iptables)
 bench=(hyperfine nmap masscan wrk nginx-light lsof net-tools)

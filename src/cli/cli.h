@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "portscope/error.h"
+#include "portscope/i18n.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 

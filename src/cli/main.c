@@ -103,6 +103,7 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         const char *cmd = argc > 1 ? argv[1] : NULL;
 
         /* getopt's own messages would name argv[0] and not escape: commands print their own. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portscope/i18n.h"
 #include "portscope/baseline.h"
 #include "portscope/error.h"
 #include "portscope/history.h"
@@ -588,6 +589,7 @@ out:
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         struct options o = { 0 };
         int rc, first = 1;
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
@@ -497,6 +498,7 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         char *args = join_args(argc, argv);
         /* Called as `portscope-scan scan ...` by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "scan") == 0) {

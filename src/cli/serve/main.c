@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/http.h"
 #include "portscope/knowledge.h"
@@ -91,6 +92,7 @@ enum {
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init_server();
         static const struct option opts[] = {
                 { "listen", required_argument, NULL, OPT_LISTEN },
                 { "registry", required_argument, NULL, OPT_REGISTRY },

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/portinfo.h"
 #include "portscope/registry.h"
@@ -589,6 +590,7 @@ out:
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         /* Called as {"portscope-update", "update"|"diff", args...} by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "diff") == 0) {
                 argv[1] = argv[0];

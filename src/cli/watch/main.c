@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "portscope/i18n.h"
 #include "portscope/error.h"
 #include "portscope/knowledge.h"
 #include "portscope/portinfo.h"
@@ -341,6 +342,7 @@ static void write_metrics(struct watch_cli *w)
 
 int main(int argc, char **argv)
 {
+        ps_i18n_init();
         /* argv[1] is the subcommand when run by portscope */
         if (argc > 1 && strcmp(argv[1], "watch") == 0) {
                 argv[1] = argv[0];
