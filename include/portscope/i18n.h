@@ -37,7 +37,9 @@ void ps_i18n_thread_use(const struct ps_language *lang);
 /* The language this thread speaks (English when the CLI has no catalogue for the locale). */
 const struct ps_language *ps_i18n_thread_language(void);
 
-const char *ps_gettext(const char *msgid);
-const char *ps_ngettext(const char *one, const char *many, unsigned long n);
+/* format_arg: a translated printf format is checked against its arguments like the msgid. */
+const char *ps_gettext(const char *msgid) __attribute__((format_arg(1)));
+const char *ps_ngettext(const char *one, const char *many, unsigned long n) __attribute__((format_arg(1)))
+__attribute__((format_arg(2)));
 
 #endif
