@@ -329,7 +329,10 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 h(b, e->name);
                 P(b, " ");
                 page_kind_badge(b, e->kind);
-                P(b, "</h3><p>");
+                /* The knowledge file's own words (English) until it has translations. */
+                P(b, "</h3><p");
+                page_registry_attrs(b);
+                P(b, ">");
                 h(b, e->summary);
                 P(b, "</p><p class=\"muted\">");
                 /* TRANSLATORS: followed by a list of port numbers. */

@@ -107,7 +107,9 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                                         page_printf_html(b, _("port %s"), pl.error ? "" : http_buf_str(&pl));
                                         http_buf_free(&pl);
                                 }
-                                P(b, ": <span class=\"muted\">");
+                                P(b, ": <span class=\"muted\"");
+                                page_registry_attrs(b);
+                                P(b, ">");
                                 h(b, e->summary);
                                 P(b, "</span>");
                         }

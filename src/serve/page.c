@@ -395,7 +395,8 @@ static const char *status_class(enum registry_status s)
 void page_status_badge(struct http_buf *b, enum registry_status s)
 {
         http_buf_printf(b, "<span class=\"badge %s\">", status_class(s));
-        h(b, registry_status_name(s));
+        /* The core's names (assigned, reserved, unassigned): translated where the core marks them. */
+        h(b, _(registry_status_name(s)));
         P(b, "</span>");
 }
 
@@ -405,7 +406,7 @@ void page_kind_badge(struct http_buf *b, enum knowledge_kind k)
         P(b, "<span class=\"badge k-");
         h(b, n);
         P(b, "\">");
-        h(b, n);
+        h(b, _(n));
         P(b, "</span>");
 }
 
@@ -534,7 +535,7 @@ void page_row_dl(const struct http_ctx *c, struct http_buf *b, const struct regi
         /* TRANSLATORS: the kind of a registry row (service, reserved, unassigned range, ...). */
         h(b, _("Kind"));
         P(b, "</dt><dd>");
-        h(b, registry_kind_name(row->kind));
+        h(b, _(registry_kind_name(row->kind)));
         if (row->alias_of >= 0) {
                 struct registry_row a;
                 if (registry_row(c->reg, (uint32_t)row->alias_of, &a) == 0 && a.service[0]) {
