@@ -243,8 +243,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
 
         http_date_of_day(registry_source(s->ctx.reg)->date, s->last_modified, sizeof s->last_modified);
 
-        /* Every page in every language: each rendered once here, port pages when first asked for. */
-        ps_i18n_init_server();
+        /* Every page in every language: each rendered once here, port pages when first asked for.
+         * (main() has bound every language's catalogue: ps_i18n_init_server().) */
         size_t nlang = 0;
         const struct ps_language *langs = ps_languages(&nlang);
         if (nlang > HTTP_LANG_MAX)
