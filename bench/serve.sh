@@ -5,7 +5,8 @@
 #
 # portscope runs with its default settings (one thread per CPU, the access log on standard
 # error, which goes to a file here), nginx with two workers and no access log. For
-# /api/v1/ports/625 and /ports/625 the bytes portscope serves are saved under nginx's root, then
+# /api/v1/ports/625, /ports/625 and /he/ports/625 (the same page in Hebrew: every language
+# should be as fast) the bytes portscope serves are saved under nginx's root, then
 # wrk runs against each server in turn, ROUNDS times (both servers in every round, so that the
 # load other processes put on the machine weighs on both alike). Each line shows both request
 # rates side by side, portscope's share of nginx's, and the p99 latencies; the last line per path
@@ -54,10 +55,11 @@ purl=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.out") || { echo "serve 
 
 # nginx with the same bytes
 root=$work/root
-mkdir -p "$root/api/v1/ports" "$root/ports"
+mkdir -p "$root/api/v1/ports" "$root/ports" "$root/he/ports"
 chmod 755 "$work"  # nginx workers run as an unprivileged user
 curl -sf "$purl/api/v1/ports/625" -o "$root/api/v1/ports/625" || exit 1
 curl -sf "$purl/ports/625" -o "$root/ports/625" || exit 1
+curl -sf "$purl/he/ports/625" -o "$root/he/ports/625" || exit 1
 chmod -R a+rX "$root"
 nport=$(free_port)
 mkdir -p "$work/nginx"
@@ -78,6 +80,7 @@ http {
     root $root;
     location /api/ { default_type application/json; }
     location /ports/ { default_type "text/html; charset=utf-8"; }
+    location /he/ports/ { default_type "text/html; charset=utf-8"; }
   }
 }
 CONF
@@ -127,7 +130,7 @@ together() { # path -> two lines: portscope's and nginx's "rps p99 cpu errors"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
 status=0
-for path in /api/v1/ports/625 /ports/625; do
+for path in /api/v1/ports/625 /ports/625 /he/ports/625; do
   # Warm both (portscope renders the page on its first request).
   wrk -t1 -c4 -d1s "$purl$path" >/dev/null 2>&1
   wrk -t1 -c4 -d1s "$nurl$path" >/dev/null 2>&1

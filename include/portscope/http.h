@@ -37,8 +37,9 @@ struct http_config {
                                       * server until http_server_stop(); NULL: no access log */
 };
 
-/* Starts serving. Returns 0 and *ret, or -errno (-EADDRINUSE, -EINVAL for a bad listen address,
- * ...) with a one-line reason in err. */
+/* Starts serving, the pages in every language of ps_languages() (call ps_i18n_init_server()
+ * first, before any thread). Returns 0 and *ret, or -errno (-EADDRINUSE, -EINVAL for a bad listen
+ * address, ...) with a one-line reason in err. */
 int http_server_start(const struct http_config *cfg, struct http_server **ret, char *err, size_t errlen);
 
 /* The address actually bound, as "http://127.0.0.1:6335/" (borrowed). */

@@ -346,21 +346,31 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
         struct sockets_list *l = NULL;
         struct verdict_report *report = NULL;
         if (sockets_collect(&q, NULL, NULL, &l) < 0) {
-                http_buf_puts(b, "<p>This machine's sockets could not be listed.</p>");
+                http_buf_puts(b, "<p>");
+                http_html_escape(b, _("This machine's sockets could not be listed."), (size_t)-1);
+                http_buf_puts(b, "</p>");
                 return;
         }
         sockets_list_sort(l);
         bool privileged = l->owners.privileged;
         if (verdict_report_build(&vc, l, "host", &report) < 0) {
-                http_buf_puts(b, "<p>This machine's sockets could not be judged (out of memory).</p>");
+                http_buf_puts(b, "<p>");
+                http_html_escape(b, _("This machine's sockets could not be judged (out of memory)."), (size_t)-1);
+                http_buf_puts(b, "</p>");
                 return;
         }
         l = report->sockets;
-        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\">"
-                         "<table id=\"listeners\"><thead><tr>"
-                         "<th scope=\"col\">Protocol</th><th scope=\"col\">Address</th><th scope=\"col\">Port</th>"
-                         "<th scope=\"col\">Processes</th><th scope=\"col\">Verdict</th><th scope=\"col\">Why</th>"
-                         "</tr></thead><tbody>");
+        /* TRANSLATORS: the headings of the table of this machine's listeners (on /map?local=1). */
+        const char *const heads[] = { _("Protocol"), _("Address"), _("Port"), _("Processes"), _("Verdict"), _("Why") };
+        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+        http_html_escape(b, _("Scrollable table"), (size_t)-1);
+        http_buf_puts(b, "\"><table id=\"listeners\"><thead><tr>");
+        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+                http_buf_puts(b, "<th scope=\"col\">");
+                http_html_escape(b, heads[i], (size_t)-1);
+                http_buf_puts(b, "</th>");
+        }
+        http_buf_puts(b, "</tr></thead><tbody>");
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &report->verdicts[i];
@@ -370,7 +380,7 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                 sockets_format_addr(e->family, e->local, addr, sizeof addr);
                 http_buf_puts(b, "<tr><td>");
                 http_html_escape(b, sockets_proto_name(e->proto), (size_t)-1);
-                http_buf_puts(b, "</td><td>");
+                http_buf_puts(b, "</td><td dir=\"ltr\">");
                 http_html_escape(b, addr, (size_t)-1);
                 http_buf_printf(b, "</td><td><a href=\"/ports/%u\">%u</a></td><td>", (unsigned)e->port, (unsigned)e->port);
                 for (size_t j = 0; j < e->nowners; j++) {
@@ -383,14 +393,18 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                         http_html_escape(b, p->comm, (size_t)-1);
                         http_buf_printf(b, "</code> (pid %d)", (int)p->pid);
                 }
-                http_buf_printf(b, "</td><td class=\"v-%s\">%s/%s</td><td>", verdict_kind_name(v->kind),
+                http_buf_printf(b, "</td><td class=\"v-%s\" dir=\"ltr\">%s/%s</td><td>", verdict_kind_name(v->kind),
                                 verdict_kind_name(v->kind), verdict_severity_name(v->severity));
                 http_html_escape(b, v->reason ? v->reason : "", (size_t)-1);
                 http_buf_puts(b, "</td></tr>");
         }
         http_buf_puts(b, "</tbody></table></div>");
         if (!privileged)
-                http_buf_puts(b, "<p class=\"muted\">Not every process could be looked into: run as root to see all owners.</p>");
+        {
+                http_buf_puts(b, "<p class=\"muted\">");
+                http_html_escape(b, _("Not every process could be looked into: run as root to see all owners."), (size_t)-1);
+                http_buf_puts(b, "</p>");
+        }
         verdict_report_free(report);
 }
 

@@ -9,13 +9,16 @@
 
 #include "serve-internal.h"
 
+/* English; pages show them through _(). */
 static const char *const class_names[HTTP_NMAP_CLASSES] = {
-        [HTTP_MAP_UNASSIGNED] = "unassigned",
-        [HTTP_MAP_ASSIGNED] = "assigned",
-        [HTTP_MAP_RESERVED] = "reserved",
-        [HTTP_MAP_UNOFFICIAL] = "unofficial use",
-        [HTTP_MAP_LISTENING] = "listening here",
-        [HTTP_MAP_WIDE] = "inside a wide range of known use",
+        /* TRANSLATORS: the classes of the port map's legend: what the registry says of a port. */
+        [HTTP_MAP_UNASSIGNED] = N_("unassigned"),
+        [HTTP_MAP_ASSIGNED] = N_("assigned"),
+        [HTTP_MAP_RESERVED] = N_("reserved"),
+        [HTTP_MAP_UNOFFICIAL] = N_("unofficial use"),
+        /* TRANSLATORS: a port of the map where a program listens on this machine. */
+        [HTTP_MAP_LISTENING] = N_("listening here"),
+        [HTTP_MAP_WIDE] = N_("inside a wide range of known use"),
 };
 
 /* Chosen to be told apart with the common colour-vision deficiencies and against the page. */

@@ -70,18 +70,28 @@ bool http_feedback_page_valid(const struct http_ctx *c, char *page, size_t len)
 
 int http_page_stats(const struct http_ctx *c, struct http_buf *b)
 {
-        page_begin(b, "Statistics", NULL);
-        P(b, "<h1>Statistics</h1><h2 id=\"helpful\">Was it helpful?</h2>");
-        if (!c->feedback)
-                P(b, "<p>Feedback is switched off on this server.</p>");
-        else {
+        page_begin(b, _("Statistics"), NULL);
+        P(b, "<h1>");
+        h(b, _("Statistics"));
+        P(b, "</h1><h2 id=\"helpful\">");
+        h(b, _("Was it helpful?"));
+        P(b, "</h2>");
+        if (!c->feedback) {
+                P(b, "<p>");
+                h(b, _("Feedback is switched off on this server."));
+                P(b, "</p>");
+        } else {
                 struct http_feedback_row *rows = NULL;
                 size_t n = 0;
-                if (http_feedback_list(c->feedback, 500, &rows, &n) < 0)
-                        P(b, "<p>The feedback store could not be read.</p>");
-                else if (n == 0)
-                        P(b, "<p>No votes yet.</p>");
-                else {
+                if (http_feedback_list(c->feedback, 500, &rows, &n) < 0) {
+                        P(b, "<p>");
+                        h(b, _("The feedback store could not be read."));
+                        P(b, "</p>");
+                } else if (n == 0) {
+                        P(b, "<p>");
+                        h(b, _("No votes yet."));
+                        P(b, "</p>");
+                } else {
                         long ty = 0, tn = 0, tm = 0;
                         for (size_t i = 0; i < n; i++) {
                                 ty += rows[i].yes;
@@ -89,14 +99,27 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                                 tm += rows[i].somewhat;
                         }
                         long all = ty + tn + tm;
-                        http_buf_printf(b, "<p>%ld vote%s: %ld helpful, %ld somewhat, %ld not helpful.</p>", all,
-                                        all == 1 ? "" : "s", ty, tm, tn);
-                        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Votes per page\">"
-                             "<table id=\"feedback-table\"><thead><tr><th scope=\"col\">Page</th>"
-                             "<th scope=\"col\">Helpful</th><th scope=\"col\">Somewhat</th><th scope=\"col\">Not "
-                             "helpful</th></tr></thead><tbody>");
+                        char na[32], ny[32], nm[32], nn_[32];
+                        P(b, "<p>");
+                        /* TRANSLATORS: %1$s votes in all, of which %2$s helpful, %3$s somewhat, %4$s not helpful. */
+                        page_printf_html(b, ps_ngettext("%1$s vote: %2$s helpful, %3$s somewhat, %4$s not helpful.",
+                                                        "%1$s votes: %2$s helpful, %3$s somewhat, %4$s not helpful.",
+                                                        (unsigned long)all),
+                                         page_num(na, (unsigned long)all), page_num(ny, (unsigned long)ty),
+                                         page_num(nm, (unsigned long)tm), page_num(nn_, (unsigned long)tn));
+                        P(b, "</p><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+                        h(b, _("Votes per page"));
+                        P(b, "\"><table id=\"feedback-table\"><thead><tr><th scope=\"col\">");
+                        h(b, _("Page"));
+                        P(b, "</th><th scope=\"col\">");
+                        h(b, _("Helpful"));
+                        P(b, "</th><th scope=\"col\">");
+                        h(b, _("Somewhat"));
+                        P(b, "</th><th scope=\"col\">");
+                        h(b, _("Not helpful"));
+                        P(b, "</th></tr></thead><tbody>");
                         for (size_t i = 0; i < n; i++) {
-                                P(b, "<tr><td><a href=\"");
+                                P(b, "<tr><td dir=\"ltr\"><a href=\"");
                                 h(b, rows[i].page);
                                 P(b, "\">");
                                 h(b, rows[i].page);
@@ -107,36 +130,56 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                         P(b, "</tbody></table></div>");
                 }
                 free(rows);
-                static const char *const vote_name[HTTP_NVOTES] = { "not helpful", "somewhat", "helpful" };
+                /* TRANSLATORS: the three votes, as a note's label on /stats. */
+                static const char *const vote_name[HTTP_NVOTES] = { N_("not helpful"), N_("somewhat"), N_("helpful") };
                 struct http_feedback_note *notes = NULL;
                 size_t nn = 0;
-                P(b, "<h2 id=\"missing\">What was missing</h2>");
-                if (http_feedback_notes(c->feedback, 100, &notes, &nn) < 0)
-                        P(b, "<p>The notes could not be read.</p>");
-                else if (nn == 0)
-                        P(b, "<p>No notes yet.</p>");
-                else {
+                P(b, "<h2 id=\"missing\">");
+                h(b, _("What was missing"));
+                P(b, "</h2>");
+                if (http_feedback_notes(c->feedback, 100, &notes, &nn) < 0) {
+                        P(b, "<p>");
+                        h(b, _("The notes could not be read."));
+                        P(b, "</p>");
+                } else if (nn == 0) {
+                        P(b, "<p>");
+                        h(b, _("No notes yet."));
+                        P(b, "</p>");
+                } else {
                         P(b, "<ul id=\"feedback-notes\" class=\"notes\">");
                         for (size_t i = 0; i < nn; i++) {
-                                P(b, "<li><a href=\"");
+                                P(b, "<li><bdi><a href=\"");
                                 h(b, notes[i].page);
                                 P(b, "\">");
                                 h(b, notes[i].page);
-                                P(b, "</a> (");
-                                h(b, vote_name[notes[i].vote]);
-                                P(b, "): <q>");
+                                P(b, "</a></bdi> (");
+                                h(b, _(vote_name[notes[i].vote]));
+                                P(b, "): <q dir=\"auto\">");
                                 h(b, notes[i].note);
                                 P(b, "</q></li>");
                         }
-                        P(b, "</ul><p class=\"muted\">The newest 100 notes.</p>");
+                        P(b, "</ul><p class=\"muted\">");
+                        h(b, _("The newest 100 notes."));
+                        P(b, "</p>");
                 }
                 free(notes);
         }
         struct registry_stats rs;
         registry_stats(c->reg, &rs);
-        P(b, "<h2 id=\"registry\">The registry</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">"
-             "Protocol</th><th scope=\"col\">Assigned</th><th scope=\"col\">Reserved</th><th scope=\"col\">"
-             "Unassigned</th></tr></thead><tbody>");
+        P(b, "<h2 id=\"registry\">");
+        h(b, _("The registry"));
+        P(b, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+        h(b, _("Scrollable table"));
+        P(b, "\"><table><thead><tr><th scope=\"col\">");
+        h(b, _("Protocol"));
+        P(b, "</th><th scope=\"col\">");
+        /* TRANSLATORS: the headings of /stats's table of the registry's statuses (counts of ports). */
+        h(b, _("Assigned"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Reserved"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Unassigned"));
+        P(b, "</th></tr></thead><tbody>");
         for (int p = 0; p < PS_NPROTO; p++) {
                 P(b, "<tr><th scope=\"row\">");
                 h(b, ps_proto_name((enum ps_proto)p));
@@ -144,10 +187,17 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                                 (unsigned)rs.by_status[p][REGISTRY_ASSIGNED], (unsigned)rs.by_status[p][REGISTRY_RESERVED],
                                 (unsigned)(rs.by_status[p][REGISTRY_UNASSIGNED] + rs.by_status[p][REGISTRY_NOT_ASSIGNED]));
         }
-        http_buf_printf(b, "</tbody></table></div><p>%u rows, %u with a port, %u names without a port, %u ranges; "
-                           "%u nmap-services lines.</p>",
-                        (unsigned)rs.rows, (unsigned)rs.rows_with_port, (unsigned)rs.name_only_rows,
-                        (unsigned)rs.ranges, (unsigned)rs.observed);
+        {
+                char n1[32], n2[32], n3[32], n4[32], n5[32];
+                P(b, "</tbody></table></div><p>");
+                /* TRANSLATORS: counts of the registry file's rows (%1$s), rows with a port, names without a
+                 * port, ranges, and of nmap-services's lines (%5$s). */
+                page_printf_html(b, _("%1$s rows, %2$s with a port, %3$s names without a port, %4$s ranges; %5$s "
+                                      "nmap-services lines."),
+                                 page_num(n1, rs.rows), page_num(n2, rs.rows_with_port), page_num(n3, rs.name_only_rows),
+                                 page_num(n4, rs.ranges), page_num(n5, rs.observed));
+                P(b, "</p>");
+        }
         page_end(c, b, "/stats", false);
         return page_status(b, 200);
 }
@@ -157,15 +207,30 @@ int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf
         long n[HTTP_NVOTES] = { 0, 0, 0 };
         if (c->feedback)
                 http_feedback_counts(c->feedback, page, n);
-        page_begin(b, "Thank you", NULL);
-        P(b, "<h1>Thank you</h1><p class=\"lead\" id=\"feedback-counts\">");
+        page_begin(b, _("Thank you"), NULL);
+        P(b, "<h1>");
+        h(b, _("Thank you"));
+        P(b, "</h1><p class=\"lead\" id=\"feedback-counts\">");
+        struct http_buf pg;
+        http_buf_init(&pg, 1024);
+        P(&pg, "<bdi>");
+        h(&pg, page);
+        P(&pg, "</bdi>");
+        char yes[64], some[64], no[64];
+        snprintf(yes, sizeof yes, "<strong class=\"yes\">%ld</strong>", n[HTTP_VOTE_YES]);
+        snprintf(some, sizeof some, "<strong class=\"somewhat\">%ld</strong>", n[HTTP_VOTE_SOMEWHAT]);
+        snprintf(no, sizeof no, "<strong class=\"no\">%ld</strong>", n[HTTP_VOTE_NO]);
+        /* TRANSLATORS: %1$s is a page (/ports/22), then the counts of its three votes. */
+        page_printf_html(b, _("%1$s now has %2$s “helpful”, %3$s “somewhat” and %4$s “not helpful”."),
+                         pg.error ? "" : http_buf_str(&pg), yes, some, no);
+        http_buf_free(&pg);
+        P(b, "</p><p><a href=\"");
         h(b, page);
-        http_buf_printf(b, " now has <strong class=\"yes\">%ld</strong> “helpful”, <strong class=\"somewhat\">%ld"
-                           "</strong> “somewhat” and <strong class=\"no\">%ld</strong> “not helpful”.</p>",
-                        n[HTTP_VOTE_YES], n[HTTP_VOTE_SOMEWHAT], n[HTTP_VOTE_NO]);
-        P(b, "<p><a href=\"");
-        h(b, page);
-        P(b, "\">Back to the page</a> · <a href=\"/stats\">All votes</a></p>");
+        P(b, "\">");
+        h(b, _("Back to the page"));
+        P(b, "</a> · <a href=\"/stats\">");
+        h(b, _("All votes"));
+        P(b, "</a></p>");
         page_end(c, b, NULL, false);
         return page_status(b, 200);
 }

@@ -10,14 +10,24 @@
 
 int http_page_home(const struct http_ctx *c, struct http_buf *b)
 {
-        page_begin(b, "Ports, what runs on them and what to think", "What every TCP and UDP port is for.");
-        P(b, "<h1>What runs on that port?</h1><p class=\"lead\">Every one of the 65,536 ports: what the IANA "
-             "registry says, what really runs there, how to check your machine and what to think when "
-             "something listens.</p>"
-             "<form role=\"search\" aria-label=\"Search ports and services\" action=\"/search\" method=\"get\"><p><label for=\"q\">Port number or service "
-             "name</label><br><input id=\"q\" name=\"q\" type=\"search\" required maxlength=\"256\" "
-             "placeholder=\"e.g. 625, ssh, postgres\"> <button class=\"primary\" type=\"submit\">Search</button>"
-             "</p></form><h2>Often looked up</h2><ul class=\"legend\">");
+        page_begin(b, _("Ports, what runs on them and what to think"), _("What every TCP and UDP port is for."));
+        P(b, "<h1>");
+        h(b, _("What runs on that port?"));
+        P(b, "</h1><p class=\"lead\">");
+        h(b, _("Every one of the 65,536 ports: what the IANA registry says, what really runs there, how to check "
+               "your machine and what to think when something listens."));
+        P(b, "</p><form role=\"search\" aria-label=\"");
+        h(b, _("Search ports and services"));
+        P(b, "\" action=\"/search\" method=\"get\"><p><label for=\"q\">");
+        h(b, _("Port number or service name"));
+        P(b, "</label><br><input id=\"q\" name=\"q\" type=\"search\" required maxlength=\"256\" placeholder=\"");
+        /* TRANSLATORS: the search field's placeholder on the start page; 625, ssh, postgres are what one may type. */
+        h(b, _("e.g. 625, ssh, postgres"));
+        P(b, "\"> <button class=\"primary\" type=\"submit\">");
+        h(b, _("Search"));
+        P(b, "</button></p></form><h2>");
+        h(b, _("Often looked up"));
+        P(b, "</h2><ul class=\"legend\">");
         uint16_t top[24];
         size_t n = registry_top_ports(c->reg, PS_TCP, top, 24);
         static const uint16_t fallback[] = { 21, 22, 23, 25, 53, 80, 110, 123, 143, 443, 445, 465, 587, 993,
@@ -35,27 +45,36 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b)
                 if (registry_covering(c->reg, top[i], PS_TCP, &id, 1) > 0) {
                         struct registry_row row;
                         if (registry_row(c->reg, id, &row) == 0 && row.service[0]) {
-                                P(b, " <span class=\"muted\">");
+                                P(b, " <span class=\"muted\" lang=\"en\">");
                                 h(b, row.service);
                                 P(b, "</span>");
                         }
                 }
                 P(b, "</li>");
         }
-        P(b, "</ul><h2>The map of all ports</h2>");
+        P(b, "</ul><h2>");
+        h(b, _("The map of all ports"));
+        P(b, "</h2>");
         page_map_figure(c, b, false, PS_TCP);
-        P(b, "<h2>Ranges</h2><ul>");
+        P(b, "<h2>");
+        h(b, _("Ranges"));
+        P(b, "</h2><ul>");
         for (int r = PS_RANGE_SYSTEM; r <= PS_RANGE_DYNAMIC; r++) {
                 P(b, "<li><a href=\"/ranges#");
                 h(b, ps_range_name((enum ps_range)r));
                 P(b, "\">");
-                h(b, ps_range_name((enum ps_range)r));
-                P(b, "</a> ");
+                h(b, _(ps_range_name((enum ps_range)r)));
+                P(b, "</a> <bdi>");
                 h(b, ps_range_bounds((enum ps_range)r));
+                P(b, "</bdi>");
                 P(b, "</li>");
         }
-        P(b, "</ul><p>Machines and scripts can use the same data as JSON: <a href=\"/api/v1/ports/22\">"
-             "/api/v1/ports/22</a>, <a href=\"/api/v1/search?q=ssh\">/api/v1/search?q=ssh</a>.</p>");
+        P(b, "</ul><p>");
+        /* TRANSLATORS: %1$s and %2$s are links to the API (/api/v1/ports/22, /api/v1/search?q=ssh). */
+        page_printf_html(b, _("Machines and scripts can use the same data as JSON: %1$s, %2$s."),
+                         "<a dir=\"ltr\" href=\"/api/v1/ports/22\">/api/v1/ports/22</a>",
+                         "<a dir=\"ltr\" href=\"/api/v1/search?q=ssh\">/api/v1/search?q=ssh</a>");
+        P(b, "</p>");
         page_end(c, b, "/", true);
         return page_status(b, 200);
 }

@@ -32,17 +32,17 @@ static const char *status_meaning(enum registry_status s)
 {
         switch (s) {
         case REGISTRY_ASSIGNED:
-                return "IANA has assigned this port to the service named here: that service is expected on it, "
-                       "though any program can listen on any port.";
+                return _("IANA has assigned this port to the service named here: that service is expected on it, "
+                         "though any program can listen on any port.");
         case REGISTRY_RESERVED:
-                return "IANA has set this port aside: it is not available for regular assignment, so no standard "
-                       "service is expected on it.";
+                return _("IANA has set this port aside: it is not available for regular assignment, so no standard "
+                         "service is expected on it.");
         case REGISTRY_UNASSIGNED:
-                return "No service is assigned: the port is free to be assigned, and no program has a registered "
-                       "reason to be on it.";
+                return _("No service is assigned: the port is free to be assigned, and no program has a registered "
+                         "reason to be on it.");
         default:
-                return "The registry source lists assignments only, and none covers this port (reserved and "
-                       "unassigned cannot be told apart).";
+                return _("The registry source lists assignments only, and none covers this port (reserved and "
+                         "unassigned cannot be told apart).");
         }
 }
 
@@ -91,16 +91,24 @@ static size_t ref_add(struct page_refs *refs, const char *text, const char *url)
 
 static void cite(struct http_buf *b, size_t n)
 {
-        if (n)
-                http_buf_printf(b, "<sup><a href=\"#ref-%zu\" aria-label=\"reference %zu\">[%zu]</a></sup>", n, n, n);
+        if (n) {
+                char num[32];
+                snprintf(num, sizeof num, "%zu", n);
+                http_buf_printf(b, "<sup><a href=\"#ref-%zu\" aria-label=\"", n);
+                /* TRANSLATORS: the accessible name of a citation mark [2]; %s is its number. */
+                page_printf_html(b, _("reference %s"), num);
+                http_buf_printf(b, "\">[%zu]</a></sup>", n);
+        }
 }
 
 void page_refs_print(struct http_buf *b, const struct page_refs *refs)
 {
-        P(b, "<h2 id=\"references\">References</h2><ol class=\"refs\">");
+        P(b, "<h2 id=\"references\">");
+        h(b, _("References"));
+        P(b, "</h2><ol class=\"refs\">");
         for (size_t i = 0; i < refs->n; i++) {
                 http_buf_printf(b, "<li id=\"ref-%zu\">", i + 1);
-                h(b, refs->v[i].text);
+                h(b, _(refs->v[i].text));
                 if (refs->v[i].url[0]) {
                         P(b, ": ");
                         page_source_text(b, refs->v[i].url);
@@ -146,19 +154,23 @@ static void protos_with(struct http_buf *b, const enum registry_status st[PS_NPR
                 }
 }
 
-static void scan_rank_text(struct http_buf *b, long rank, const char *what)
+static void rank_number(char *out, size_t len, long rank);
+
+static void scan_rank_text(struct http_buf *b, long rank, bool udp)
 {
-        P(b, "<li>In nmap's default ");
-        P(b, what);
-        P(b, " scan (top 1,000 ");
-        P(b, what);
-        P(b, " ports): ");
+        char rk[48];
+        rank_number(rk, sizeof rk, rank);
+        P(b, "<li>");
+        /* TRANSLATORS: the answers of "In nmap's default TCP scan (top 1,000 TCP ports)"; %s is a rank. */
         if (rank <= 0)
-                P(b, "<strong>no</strong> (nmap-services has no frequency for it)");
+                h(b, udp ? _("In nmap's default UDP scan (top 1,000 UDP ports): no (nmap-services has no frequency for it).")
+                         : _("In nmap's default TCP scan (top 1,000 TCP ports): no (nmap-services has no frequency for it)."));
         else if (rank <= 1000)
-                http_buf_printf(b, "<strong>yes</strong>, rank %ld", rank);
+                page_printf_html(b, udp ? _("In nmap's default UDP scan (top 1,000 UDP ports): yes, rank %s.")
+                                        : _("In nmap's default TCP scan (top 1,000 TCP ports): yes, rank %s."), rk);
         else
-                http_buf_printf(b, "<strong>no</strong> (rank %ld,%03ld)", rank / 1000, rank % 1000);
+                page_printf_html(b, udp ? _("In nmap's default UDP scan (top 1,000 UDP ports): no (rank %s).")
+                                        : _("In nmap's default TCP scan (top 1,000 TCP ports): no (rank %s)."), rk);
         P(b, "</li>");
 }
 
@@ -173,11 +185,15 @@ static void rank_number(char *out, size_t len, long rank)
 void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
                        struct page_refs *refs)
 {
-        size_t r_iana = ref_add(refs, "IANA Service Name and Transport Protocol Port Number Registry",
+        /* TRANSLATORS: the references of a port page (a document's title, then what it is). */
+        size_t r_iana = ref_add(refs, N_("IANA Service Name and Transport Protocol Port Number Registry"),
                                 "https://www.iana.org/assignments/service-names-port-numbers/");
-        size_t r_6335 = ref_add(refs, "RFC 6335: IANA procedures for service names and port numbers",
+        size_t r_6335 = ref_add(refs, N_("RFC 6335: IANA procedures for service names and port numbers"),
                                 "https://www.rfc-editor.org/rfc/rfc6335");
-        P(b, "<section aria-labelledby=\"explain-h\" class=\"explain\"><h2 id=\"explain-h\">In short</h2><ul>");
+        P(b, "<section aria-labelledby=\"explain-h\" class=\"explain\"><h2 id=\"explain-h\">");
+        /* TRANSLATORS: the heading of a port page's summary. */
+        h(b, _("In short"));
+        P(b, "</h2><ul>");
         /* Status per protocol, grouped: "tcp, udp: Assigned — meaning". */
         bool done[4] = { false, false, false, false };
         for (int p = 0; p < PS_NPROTO; p++) {
@@ -185,7 +201,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 if ((unsigned)s >= 4 || done[s])
                         continue;
                 done[s] = true;
-                P(b, "<li><strong>");
+                P(b, "<li><strong dir=\"ltr\">");
                 protos_with(b, f->st, s);
                 P(b, "</strong>: ");
                 page_status_badge(b, s);
@@ -196,19 +212,31 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 P(b, "</li>");
         }
         enum ps_range rg = ps_range_of(f->port);
-        P(b, "<li>Range: <a href=\"/ranges#");
-        h(b, ps_range_name(rg));
-        P(b, "\">");
-        h(b, ps_range_name(rg));
-        P(b, "</a> (");
-        h(b, ps_range_bounds(rg));
-        P(b, "). ");
-        h(b, ps_range_procedure(rg));
+        {
+                struct http_buf l;
+                http_buf_init(&l, 512);
+                P(&l, "<a href=\"/ranges#");
+                h(&l, ps_range_name(rg));
+                P(&l, "\">");
+                h(&l, _(ps_range_name(rg)));
+                P(&l, "</a>");
+                char bounds[64];
+                snprintf(bounds, sizeof bounds, "<bdi>%s</bdi>", ps_range_bounds(rg));
+                P(b, "<li>");
+                /* TRANSLATORS: %1$s is the range's name (a link: system, user, dynamic), %2$s its ports (0-1023). */
+                page_printf_html(b, _("Range: %1$s (%2$s)."), l.error ? "" : http_buf_str(&l), bounds);
+                http_buf_free(&l);
+                P(b, " ");
+                h(b, _(ps_range_procedure(rg)));
+        }
         cite(b, r_6335);
         P(b, "</li>");
 
         /* Usual occupants: the assigned services, then the known uses, mainstream first. */
-        P(b, "<li>Usual occupants: ");
+        /* TRANSLATORS: followed by a list of services and programs, separated by semicolons. */
+        P(b, "<li>");
+        h(b, _("Usual occupants:"));
+        P(b, " ");
         size_t shown = 0;
         for (size_t i = 0; i < f->nrows && shown < 4; i++) {
                 struct registry_row row;
@@ -227,46 +255,65 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 if (shown++)
                         P(b, "; ");
                 size_t dl = strcspn(row.description, "\r\n");
-                if (dl) {
-                        http_html_escape(b, row.description, dl > 120 ? 120 : dl);
-                        P(b, " (");
-                        page_service_link(b, row.service);
-                        P(b, ", assigned)");
-                } else {
-                        page_service_link(b, row.service);
-                        P(b, " (assigned)");
-                }
+                struct http_buf l, d;
+                http_buf_init(&l, 1024);
+                http_buf_init(&d, 1024);
+                page_service_link(&l, row.service);
+                P(&d, "<span");
+                page_registry_attrs(&d);
+                P(&d, ">");
+                http_html_escape(&d, row.description, dl > 120 ? 120 : dl);
+                P(&d, "</span>");
+                if (dl)
+                        /* TRANSLATORS: an assigned service: %1$s its description (IANA's English), %2$s its name. */
+                        page_printf_html(b, _("%1$s (%2$s, assigned)"), d.error ? "" : http_buf_str(&d),
+                                         l.error ? "" : http_buf_str(&l));
+                else
+                        /* TRANSLATORS: an assigned service: %s its name. */
+                        page_printf_html(b, _("%s (assigned)"), l.error ? "" : http_buf_str(&l));
+                http_buf_free(&l);
+                http_buf_free(&d);
         }
         for (size_t i = 0; i < f->nke && i < 6; i++) {
                 if (shown++)
                         P(b, "; ");
-                h(b, f->ke[i]->name);
-                P(b, " (");
-                h(b, knowledge_kind_name(f->ke[i]->kind));
-                P(b, ")");
+                struct http_buf n;
+                http_buf_init(&n, 512);
+                h(&n, f->ke[i]->name);
+                /* TRANSLATORS: a known use of a port: %1$s a program, %2$s its kind (application, malware...). */
+                struct http_buf k;
+                http_buf_init(&k, 128);
+                h(&k, _(knowledge_kind_name(f->ke[i]->kind)));
+                page_printf_html(b, _("%1$s (%2$s)"), n.error ? "" : http_buf_str(&n), k.error ? "" : http_buf_str(&k));
+                http_buf_free(&n);
+                http_buf_free(&k);
         }
         if (!shown)
-                P(b, "none known: neither the registry nor portscope's field knowledge names a program for it");
+                h(b, _("none known: neither the registry nor portscope's field knowledge names a program for it"));
         P(b, ".</li>");
 
         const struct registry_source *src = registry_source(c->reg);
         if (src->observed_path && src->observed_path[0]) {
-                size_t r_nmap = ref_add(refs, "nmap-services: how often nmap found each port open",
+                size_t r_nmap = ref_add(refs, N_("nmap-services: how often nmap found each port open"),
                                         "https://nmap.org/book/nmap-services.html");
                 (void)r_nmap;
-                scan_rank_text(b, f->rank_tcp, "TCP");
-                scan_rank_text(b, f->rank_udp, "UDP");
+                scan_rank_text(b, f->rank_tcp, false);
+                scan_rank_text(b, f->rank_udp, true);
         }
-        P(b, "<li>If something answers here: ");
+        P(b, "<li>");
+        h(b, _("If something answers here:"));
+        P(b, " ");
         bool assigned = false;
         for (int p = 0; p < PS_NPROTO; p++)
                 assigned |= f->st[p] == REGISTRY_ASSIGNED;
         if (assigned)
-                P(b, "it should be a server of the assigned service; find its process and make sure it is one you "
-                     "run on purpose, then expose it no further than needed.");
+                h(b, _("it should be a server of the assigned service; find its process and make sure it is one you "
+                       "run on purpose, then expose it no further than needed."));
         else
                 h(b, f->advice);
-        P(b, " <a href=\"#security\">What to check</a>.</li></ul></section>");
+        P(b, " <a href=\"#security\">");
+        h(b, _("What to check"));
+        P(b, "</a>.</li></ul></section>");
 }
 
 /* ---- the registry rows, compact ------------------------------------------------------------- */
@@ -274,35 +321,64 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
 void page_port_rows(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
                     struct page_refs *refs)
 {
-        P(b, "<h2 id=\"registry\">In the registry</h2>");
+        P(b, "<h2 id=\"registry\">");
+        h(b, _("In the registry"));
+        P(b, "</h2>");
         if (f->nrows == 0) {
-                P(b, "<p>No row of the registry covers this port.</p>");
+                P(b, "<p>");
+                h(b, _("No row of the registry covers this port."));
+                P(b, "</p>");
                 return;
         }
-        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Registry rows\"><table class=\"rows\">"
-             "<thead><tr><th scope=\"col\">Service</th><th scope=\"col\">Port</th><th scope=\"col\">Protocol</th>"
-             "<th scope=\"col\">Description</th><th scope=\"col\">Reference</th></tr></thead><tbody>");
+        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+        h(b, _("Registry rows"));
+        P(b, "\"><table class=\"rows\"><thead><tr><th scope=\"col\">");
+        /* TRANSLATORS: the headings of the table of registry rows. */
+        h(b, _("Service"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Port"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Protocol"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Description"));
+        P(b, "</th><th scope=\"col\">");
+        h(b, _("Reference"));
+        P(b, "</th></tr></thead><tbody>");
         for (size_t i = 0; i < f->nrows; i++) {
                 struct registry_row row;
                 if (registry_row(c->reg, f->rows[i], &row) < 0)
                         continue;
-                P(b, "<tr><td>");
+                P(b, "<tr><td");
+                page_registry_attrs(b);
+                P(b, ">");
                 if (row.service[0])
                         page_service_link(b, row.service);
-                else
-                        P(b, "<span class=\"muted\">(none)</span>");
-                P(b, "</td><td>");
+                else {
+                        P(b, "<span class=\"muted\">");
+                        /* TRANSLATORS: a registry row without a service name. */
+                        h(b, _("(none)"));
+                        P(b, "</span>");
+                }
+                P(b, "</td><td><bdi>");
                 h(b, row.port);
-                P(b, "</td><td>");
+                P(b, "</bdi></td><td");
+                page_registry_attrs(b);
+                P(b, ">");
                 h(b, row.proto[0] ? row.proto : "");
-                P(b, "</td><td>");
+                P(b, "</td><td");
+                page_registry_attrs(b);
+                P(b, ">");
                 h(b, row.description);
-                P(b, "</td><td>");
+                P(b, "</td><td");
+                page_registry_attrs(b);
+                P(b, ">");
                 h(b, row.reference);
                 cite_rfcs(b, refs, row.reference);
                 P(b, "</td></tr>");
         }
-        P(b, "</tbody></table></div><details class=\"allcols\"><summary>Show all columns</summary>");
+        P(b, "</tbody></table></div><details class=\"allcols\"><summary>");
+        h(b, _("Show all columns"));
+        P(b, "</summary>");
         for (size_t i = 0; i < f->nrows; i++) {
                 struct registry_row row;
                 if (registry_row(c->reg, f->rows[i], &row) == 0)
@@ -379,73 +455,91 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
         struct faq q;
         http_buf_init(&q.q, 1024);
         http_buf_init(&q.a, 4096);
-        P(b, "<section aria-labelledby=\"faq-h\"><h2 id=\"faq-h\">Questions</h2>");
+        P(b, "<section aria-labelledby=\"faq-h\"><h2 id=\"faq-h\">");
+        /* TRANSLATORS: the heading of a port page's frequently asked questions. */
+        h(b, _("Questions"));
+        P(b, "</h2>");
 
-        http_buf_printf(&q.q, "Is anything supposed to be on port %u?", port);
+        /* The FAQ is plain text (escaped when written), also the page's schema.org FAQPage. */
+        struct http_buf list;
+        http_buf_printf(&q.q, _("Is anything supposed to be on port %u?"), port);
         if (assigned) {
-                http_buf_puts(&q.a, "Yes: the IANA registry assigns it to ");
-                assigned_text(c, &q.a, f, 4);
-                http_buf_puts(&q.a, ".");
+                http_buf_init(&list, 1024);
+                assigned_text(c, &list, f, 4);
+                /* TRANSLATORS: %s is a list of services with their protocols: "ssh/tcp, ssh/udp". */
+                http_buf_printf(&q.a, _("Yes: the IANA registry assigns it to %s."), list.error ? "" : http_buf_str(&list));
+                http_buf_free(&list);
         } else if (reserved) {
-                http_buf_printf(&q.a, "No: port %u is reserved in the IANA registry, so no standard service belongs "
-                                      "on it.", port);
+                http_buf_printf(&q.a, _("No: port %u is reserved in the IANA registry, so no standard service belongs "
+                                        "on it."), port);
         } else {
-                http_buf_printf(&q.a, "No: the IANA registry assigns port %u to no service.", port);
+                http_buf_printf(&q.a, _("No: the IANA registry assigns port %u to no service."), port);
         }
         if (ngood) {
-                http_buf_puts(&q.a, " Programs known to use it anyway: ");
+                http_buf_init(&list, 1024);
                 size_t k = 0;
                 for (size_t i = 0; i < f->nke; i++)
                         if (!is_bad(f->ke[i]->kind))
-                                http_buf_printf(&q.a, "%s%s", k++ ? ", " : "", f->ke[i]->name);
-                http_buf_puts(&q.a, ".");
+                                http_buf_printf(&list, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                http_buf_puts(&q.a, " ");
+                /* TRANSLATORS: %s is a list of program names. */
+                http_buf_printf(&q.a, _("Programs known to use it anyway: %s."), list.error ? "" : http_buf_str(&list));
+                http_buf_free(&list);
         }
         faq_write(b, items, &q);
 
         faq_reset(&q);
-        http_buf_printf(&q.q, "Is it safe to block port %u?", port);
+        http_buf_printf(&q.q, _("Is it safe to block port %u?"), port);
         if (assigned) {
-                http_buf_puts(&q.a, "Blocking it cuts off ");
-                assigned_text(c, &q.a, f, 2);
-                http_buf_puts(&q.a, " from the network. If this machine does not offer that service to others, "
-                                    "nothing registered needs the port reachable: block it.");
+                http_buf_init(&list, 1024);
+                assigned_text(c, &list, f, 2);
+                /* TRANSLATORS: %s is a list of services with their protocols: "ssh/tcp, ssh/udp". */
+                http_buf_printf(&q.a, _("Blocking it cuts off %s from the network. If this machine does not offer that "
+                                        "service to others, nothing registered needs the port reachable: block it."),
+                                list.error ? "" : http_buf_str(&list));
+                http_buf_free(&list);
         } else {
-                http_buf_printf(&q.a, "Yes, unless you run a program that uses it yourself: no registered service "
-                                      "needs port %u.", port);
+                http_buf_printf(&q.a, _("Yes, unless you run a program that uses it yourself: no registered service "
+                                        "needs port %u."), port);
         }
         faq_write(b, items, &q);
 
         faq_reset(&q);
-        http_buf_printf(&q.q, "Why do scanners check port %u?", port);
+        http_buf_printf(&q.q, _("Why do scanners check port %u?"), port);
         char rk[48];
         if (f->rank_tcp > 0 && f->rank_tcp <= 1000) {
                 rank_number(rk, sizeof rk, f->rank_tcp);
-                http_buf_printf(&q.a, "Because it is in nmap's default scan: rank %s of the TCP ports nmap finds "
-                                      "open most often (nmap-services), and the default scan probes the top 1,000.", rk);
+                http_buf_printf(&q.a, _("Because it is in nmap's default scan: rank %s of the TCP ports nmap finds "
+                                        "open most often (nmap-services), and the default scan probes the top 1,000."), rk);
         } else if (f->rank_tcp > 0) {
                 rank_number(rk, sizeof rk, f->rank_tcp);
-                http_buf_printf(&q.a, "nmap's default scan does not include it (rank %s of the TCP ports in "
-                                      "nmap-services; the default scan probes the top 1,000): a scan that reaches it "
-                                      "probes every port or looks for it on purpose.", rk);
+                http_buf_printf(&q.a, _("nmap's default scan does not include it (rank %s of the TCP ports in "
+                                        "nmap-services; the default scan probes the top 1,000): a scan that reaches it "
+                                        "probes every port or looks for it on purpose."), rk);
         } else {
-                http_buf_puts(&q.a, "nmap-services has no frequency for it, so nmap's default scan does not probe it: "
-                                    "a scan that reaches it probes every port or looks for it on purpose.");
+                http_buf_puts(&q.a, _("nmap-services has no frequency for it, so nmap's default scan does not probe it: "
+                                      "a scan that reaches it probes every port or looks for it on purpose."));
         }
         if (nbad) {
-                http_buf_puts(&q.a, " It is also known from ");
+                http_buf_init(&list, 1024);
                 size_t k = 0;
                 for (size_t i = 0; i < f->nke; i++)
                         if (is_bad(f->ke[i]->kind))
-                                http_buf_printf(&q.a, "%s%s", k++ ? ", " : "", f->ke[i]->name);
-                http_buf_puts(&q.a, ", which scanners look for.");
+                                http_buf_printf(&list, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                http_buf_puts(&q.a, " ");
+                /* TRANSLATORS: %s is a list of malware or misuse names. */
+                http_buf_printf(&q.a, _("It is also known from %s, which scanners look for."),
+                                list.error ? "" : http_buf_str(&list));
+                http_buf_free(&list);
         }
         faq_write(b, items, &q);
 
         faq_reset(&q);
-        http_buf_printf(&q.q, "How do I see what is listening on port %u?", port);
-        http_buf_printf(&q.a, "On Linux: sudo ss -tulpn 'sport = :%u'. On macOS: sudo lsof -nP -i :%u. On Windows "
-                              "(PowerShell): Get-NetTCPConnection -LocalPort %u -State Listen. With portscope: "
-                              "portscope listening %u.", port, port, port, port);
+        http_buf_printf(&q.q, _("How do I see what is listening on port %u?"), port);
+        /* TRANSLATORS: the commands stay as they are; %1$u ... %4$u are the same port number. */
+        http_buf_printf(&q.a, _("On Linux: sudo ss -tulpn 'sport = :%1$u'. On macOS: sudo lsof -nP -i :%2$u. On Windows "
+                                "(PowerShell): Get-NetTCPConnection -LocalPort %3$u -State Listen. With portscope: "
+                                "portscope listening %4$u."), port, port, port, port);
         faq_write(b, items, &q);
         http_buf_free(&q.q);
         http_buf_free(&q.a);
@@ -479,7 +573,8 @@ void page_port_knowledge_refs(struct http_buf *b, struct page_refs *refs, const 
         if (e->source && e->source[0]) {
                 bool url = strncmp(e->source, "https://", 8) == 0 || strncmp(e->source, "http://", 7) == 0;
                 char text[160];
-                if (snprintf(text, sizeof text, "portscope field knowledge: %s", e->name) < 0)
+                /* TRANSLATORS: a reference of a port page; %s is a program's name. */
+                if (snprintf(text, sizeof text, _("portscope field knowledge: %s"), e->name) < 0)
                         return;
                 cite(b, ref_add(refs, url ? text : e->source, url ? e->source : NULL));
         }

@@ -62,18 +62,21 @@ static size_t port_knowledge(const struct knowledge *k, uint16_t port, const str
 static void check_commands(struct http_buf *b, json_t *info)
 {
         static const char *const oses[][2] = {
-                { "linux", "Linux" }, { "macos", "macOS" }, { "windows", "Windows (PowerShell)" }, { "portscope", "portscope" },
+                { "linux", "Linux" }, { "macos", "macOS" }, { "windows", N_("Windows (PowerShell)") }, { "portscope", "portscope" },
         };
         json_t *how = json_object_get(info, "how_to_check");
-        P(b, "<h2 id=\"check\">How to check</h2><p>Whether something listens on this port on your machine, and "
-             "which program:</p>");
+        P(b, "<h2 id=\"check\">");
+        h(b, _("How to check"));
+        P(b, "</h2><p>");
+        h(b, _("Whether something listens on this port on your machine, and which program:"));
+        P(b, "</p>");
         for (size_t i = 0; i < sizeof oses / sizeof oses[0]; i++) {
                 const char *cmd = json_string_value(json_object_get(how, oses[i][0]));
                 if (!cmd)
                         continue;
                 P(b, "<h3>");
-                h(b, oses[i][1]);
-                P(b, "</h3><pre><code>");
+                h(b, _(oses[i][1]));
+                P(b, "</h3><pre dir=\"ltr\"><code>");
                 /* "a; b" reads better as two lines. */
                 for (const char *c = cmd; *c;) {
                         const char *semi = strstr(c, "; ");
@@ -99,21 +102,29 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
         }
         for (size_t i = 0; i < nke; i++)
                 bad |= ke[i]->kind == KNOWLEDGE_MALWARE || ke[i]->kind == KNOWLEDGE_MISUSE;
-        P(b, "<h2 id=\"security\">If something is listening</h2>");
+        P(b, "<h2 id=\"security\">");
+        h(b, _("If something is listening"));
+        P(b, "</h2>");
         http_buf_printf(b, "<div class=\"note%s\">", bad ? " warn" : "");
         if (bad) {
-                P(b, "<p><strong>Known from malware or misuse:</strong> ");
+                struct http_buf l;
+                http_buf_init(&l, 2048);
                 bool first = true;
                 for (size_t i = 0; i < nke; i++) {
                         if (ke[i]->kind != KNOWLEDGE_MALWARE && ke[i]->kind != KNOWLEDGE_MISUSE)
                                 continue;
                         if (!first)
-                                P(b, ", ");
-                        h(b, ke[i]->name);
+                                P(&l, ", ");
+                        h(&l, ke[i]->name);
                         first = false;
                 }
-                P(b, ". A listener here that you cannot attribute to a program you installed deserves a closer "
-                     "look: find its process (above), its executable and how it was started.</p>");
+                P(b, "<p>");
+                /* TRANSLATORS: %s is a list of malware or misuse names. */
+                page_printf_html(b, _("Known from malware or misuse: %s. A listener here that you cannot attribute to a "
+                                      "program you installed deserves a closer look: find its process (above), its "
+                                      "executable and how it was started."), l.error ? "" : http_buf_str(&l));
+                http_buf_free(&l);
+                P(b, "</p>");
         }
         /* The core's advice per protocol (portinfo_json), each distinct text once. */
         const char *seen[PS_NPROTO] = { 0 };
@@ -131,16 +142,18 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                 seen[nseen++] = adv;
                 P(b, "<p>");
                 if (p != PS_TCP || nseen > 1) {
-                        P(b, "<strong>");
+                        P(b, "<strong dir=\"ltr\">");
                         h(b, ps_proto_name((enum ps_proto)p));
-                        P(b, ":</strong> ");
+                        P(b, "</strong>: ");
                 }
                 h(b, adv);
                 P(b, "</p>");
         }
         if (assigned) {
-                P(b, "<p>The registry says which service <em>should</em> use this port, not what does: any program "
-                     "can listen on any port. Check that the process is a server of the assigned service");
+                P(b, "<p>");
+                h(b, _("The registry says which service should use this port, not what does: any program can listen "
+                       "on any port."));
+                P(b, " ");
                 bool any = false;
                 for (size_t i = 0; i < nrows && c->know; i++) {
                         struct registry_row row;
@@ -149,52 +162,79 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         const struct knowledge_service *ks = knowledge_service(c->know, row.service);
                         if (!ks || ks->nservers == 0)
                                 continue;
-                        P(b, any ? "; " : " (");
-                        h(b, row.service);
-                        P(b, " is served by ");
+                        struct http_buf sv, sn;
+                        http_buf_init(&sv, 2048);
+                        http_buf_init(&sn, 256);
+                        P(&sn, "<bdi lang=\"en\">");
+                        h(&sn, row.service);
+                        P(&sn, "</bdi>");
                         for (size_t j = 0; j < ks->nservers; j++) {
                                 if (j)
-                                        P(b, ", ");
-                                P(b, "<code>");
-                                h(b, ks->servers[j]);
-                                P(b, "</code>");
+                                        P(&sv, ", ");
+                                P(&sv, "<code dir=\"ltr\">");
+                                h(&sv, ks->servers[j]);
+                                P(&sv, "</code>");
                         }
+                        /* TRANSLATORS: %1$s is a service name, %2$s the programs that serve it (ssh: sshd, dropbear). */
+                        page_printf_html(b, _("Check that the process is a server of the assigned service (%1$s is served "
+                                              "by %2$s)."), sn.error ? "" : http_buf_str(&sn),
+                                         sv.error ? "" : http_buf_str(&sv));
+                        http_buf_free(&sv);
+                        http_buf_free(&sn);
                         any = true;
                         break;
                 }
-                P(b, any ? ").</p>" : ".</p>");
+                if (!any)
+                        h(b, _("Check that the process is a server of the assigned service."));
+                P(b, "</p>");
         } else if (reserved) {
-                P(b, "<p>The port is reserved: no service may be assigned to it, so no standard program should "
-                     "listen here. A listener is either a program that ignores the registry or one to look into.</p>");
+                P(b, "<p>");
+                h(b, _("The port is reserved: no service may be assigned to it, so no standard program should "
+                       "listen here. A listener is either a program that ignores the registry or one to look into."));
+                P(b, "</p>");
         } else if (nke == 0) {
-                P(b, "<p>No service is assigned here and no common program is known to use it: nothing explains a "
-                     "listener but the program itself. Identify it before trusting it.</p>");
+                P(b, "<p>");
+                h(b, _("No service is assigned here and no common program is known to use it: nothing explains a "
+                       "listener but the program itself. Identify it before trusting it."));
+                P(b, "</p>");
         } else {
-                P(b, "<p>No service is assigned here; the uses listed above are the likely explanations. Confirm the "
-                     "process matches one of them.</p>");
+                P(b, "<p>");
+                h(b, _("No service is assigned here; the uses listed above are the likely explanations. Confirm the "
+                       "process matches one of them."));
+                P(b, "</p>");
         }
         switch (ps_range_of(port)) {
         case PS_RANGE_SYSTEM:
-                P(b, "<p>On Linux, binding a port below 1024 needs root or <code>CAP_NET_BIND_SERVICE</code> (unless "
-                     "<code>net.ipv4.ip_unprivileged_port_start</code> was lowered), so a listener here runs with, or "
-                     "was given, privilege.</p>");
+                P(b, "<p>");
+                /* TRANSLATORS: %1$s is CAP_NET_BIND_SERVICE, %2$s net.ipv4.ip_unprivileged_port_start (code). */
+                page_printf_html(b, _("On Linux, binding a port below 1024 needs root or %1$s (unless %2$s was lowered), "
+                                      "so a listener here runs with, or was given, privilege."),
+                                 "<code dir=\"ltr\">CAP_NET_BIND_SERVICE</code>",
+                                 "<code dir=\"ltr\">net.ipv4.ip_unprivileged_port_start</code>");
+                P(b, "</p>");
                 break;
         case PS_RANGE_DYNAMIC:
-                P(b, "<p>Ports in the dynamic range are what operating systems hand out for outgoing connections and "
-                     "for programs that ask for any free port; a <em>listener</em> here usually picked it at random "
-                     "(RPC services, games, development tools), so the port number alone says little.</p>");
+                P(b, "<p>");
+                h(b, _("Ports in the dynamic range are what operating systems hand out for outgoing connections and "
+                       "for programs that ask for any free port; a listener here usually picked it at random "
+                       "(RPC services, games, development tools), so the port number alone says little."));
+                P(b, "</p>");
                 break;
         default:
                 break;
         }
-        P(b, "<p>Whatever it is, expose it no further than needed: bind it to <code>127.0.0.1</code> or keep it "
-             "behind a firewall.</p></div>");
+        P(b, "<p>");
+        /* TRANSLATORS: %s is the address 127.0.0.1 (code). */
+        page_printf_html(b, _("Whatever it is, expose it no further than needed: bind it to %s or keep it behind a "
+                              "firewall."), "<code dir=\"ltr\">127.0.0.1</code>");
+        P(b, "</p></div>");
 }
 
 int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
 {
-        char title[32];
-        snprintf(title, sizeof title, "Port %u", (unsigned)port);
+        char title[128];
+        /* TRANSLATORS: a port page's title and heading; %u is the port number. */
+        snprintf(title, sizeof title, _("Port %u"), (unsigned)port);
         enum registry_status st[PS_NPROTO];
         for (int p = 0; p < PS_NPROTO; p++)
                 st[p] = registry_status(c->reg, port, (enum ps_proto)p);
@@ -221,34 +261,54 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 struct registry_row row;
                 if (registry_row(c->reg, rows[i], &row) == 0 && row.kind == REGISTRY_ROW_SERVICE && row.service[0]) {
                         first_service = row.service;
-                        http_buf_printf(&sum, "Port %u is assigned to %s", (unsigned)port, row.service);
                         size_t dl = strcspn(row.description, "\r\n");
                         if (dl && strncasecmp(row.description, row.service, dl) != 0)
-                                http_buf_printf(&sum, " (%.*s)", (int)(dl > 200 ? 200 : dl), row.description);
+                                /* TRANSLATORS: %1$u a port, %2$s its service, %3$.*s the service's description. */
+                                http_buf_printf(&sum, _("Port %1$u is assigned to %2$s (%4$.*3$s)"), (unsigned)port,
+                                                row.service, (int)(dl > 200 ? 200 : dl), row.description);
+                        else
+                                http_buf_printf(&sum, _("Port %u is assigned to %s"), (unsigned)port, row.service);
                         break;
                 }
         }
         if (!first_service)
-                http_buf_printf(&sum, "Port %u is %s in the IANA registry", (unsigned)port,
-                                registry_status_name(st[PS_TCP]));
+                /* TRANSLATORS: %s is a registry status: assigned, reserved or unassigned. */
+                http_buf_printf(&sum, _("Port %u is %s in the IANA registry"), (unsigned)port,
+                                _(registry_status_name(st[PS_TCP])));
         /* Mainstream uses first (sorted above); malware history does not lead on an assigned port. */
         if (nke && !(first_service && (ke[0]->kind == KNOWLEDGE_MALWARE || ke[0]->kind == KNOWLEDGE_MISUSE ||
                                        ke[0]->kind == KNOWLEDGE_C2)))
-                http_buf_printf(&sum, "; also known for %s", ke[0]->name);
+                /* TRANSLATORS: follows "Port 22 is assigned to ssh"; %s is a program's name. */
+                http_buf_printf(&sum, _("; also known for %s"), ke[0]->name);
         http_buf_puts(&sum, ".");
 
         page_begin(b, title, sum.error ? NULL : http_buf_str(&sum));
-        http_buf_printf(b, "<h1>Port %u</h1><p class=\"lead\">", (unsigned)port);
+        P(b, "<h1>");
+        {
+                char num[32];
+                page_printf_html(b, _("Port %s"), page_num(num, port));
+        }
+        P(b, "</h1><p class=\"lead\">");
         if (!sum.error)
                 h(b, http_buf_str(&sum));
         http_buf_free(&sum);
-        P(b, "</p><nav class=\"pager\" aria-label=\"Neighbouring ports\">");
-        if (port > 0)
-                http_buf_printf(b, "<a rel=\"prev\" href=\"/ports/%u\">← Port %u</a>", port - 1u, port - 1u);
-        else
+        P(b, "</p><nav class=\"pager\" aria-label=\"");
+        h(b, _("Neighbouring ports"));
+        P(b, "\">");
+        /* The arrows point the way the page reads. */
+        bool rtl = ps_i18n_thread_language()->rtl;
+        char num[32];
+        if (port > 0) {
+                http_buf_printf(b, "<a rel=\"prev\" href=\"/ports/%u\">%s ", port - 1u, rtl ? "→" : "←");
+                page_printf_html(b, _("Port %s"), page_num(num, port - 1u));
+                P(b, "</a>");
+        } else
                 P(b, "<span></span>");
-        if (port < 65535)
-                http_buf_printf(b, "<a rel=\"next\" href=\"/ports/%u\">Port %u →</a>", port + 1u, port + 1u);
+        if (port < 65535) {
+                http_buf_printf(b, "<a rel=\"next\" href=\"/ports/%u\">", port + 1u);
+                page_printf_html(b, _("Port %s"), page_num(num, port + 1u));
+                P(b, rtl ? " ←</a>" : " →</a>");
+        }
         P(b, "</nav>");
 
         page_port_explain(c, b, &facts, refs);
@@ -256,38 +316,55 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         page_port_history(c, b, &facts);
 
         /* Unofficial uses */
-        P(b, "<h2 id=\"unofficial\">Unofficial uses</h2>");
-        if (nke == 0)
-                P(b, "<p>portscope's field knowledge lists no unofficial use of this port.</p>");
+        P(b, "<h2 id=\"unofficial\">");
+        h(b, _("Unofficial uses"));
+        P(b, "</h2>");
+        if (nke == 0) {
+                P(b, "<p>");
+                h(b, _("portscope's field knowledge lists no unofficial use of this port."));
+                P(b, "</p>");
+        }
         for (size_t i = 0; i < nke; i++) {
                 const struct knowledge_entry *e = ke[i];
                 P(b, "<h3>");
                 h(b, e->name);
                 P(b, " ");
                 page_kind_badge(b, e->kind);
-                P(b, "</h3><p>");
+                /* The knowledge file's own words (English) until it has translations. */
+                P(b, "</h3><p");
+                page_registry_attrs(b);
+                P(b, ">");
                 h(b, e->summary);
-                P(b, "</p><p class=\"muted\">Ports: ");
+                P(b, "</p><p class=\"muted\">");
+                /* TRANSLATORS: followed by a list of port numbers. */
+                h(b, _("Ports:"));
+                P(b, " ");
                 for (size_t j = 0; j < e->nports; j++) {
                         if (j)
                                 P(b, ", ");
                         if (e->ports[j].lo == e->ports[j].hi)
                                 page_port_link(b, e->ports[j].lo);
                         else
-                                http_buf_printf(b, "%u–%u", (unsigned)e->ports[j].lo, (unsigned)e->ports[j].hi);
+                                http_buf_printf(b, "<bdi>%u–%u</bdi>", (unsigned)e->ports[j].lo, (unsigned)e->ports[j].hi);
                 }
                 if (e->nprocesses) {
-                        P(b, ". Processes: ");
+                        P(b, ". ");
+                        /* TRANSLATORS: followed by a list of process names. */
+                        h(b, _("Processes:"));
+                        P(b, " ");
                         for (size_t j = 0; j < e->nprocesses; j++) {
                                 if (j)
                                         P(b, ", ");
-                                P(b, "<code>");
+                                P(b, "<code dir=\"ltr\">");
                                 h(b, e->processes[j]);
                                 P(b, "</code>");
                         }
                 }
                 if (e->source && e->source[0]) {
-                        P(b, ". Source: ");
+                        P(b, ". ");
+                        /* TRANSLATORS: followed by a URL or a document's name. */
+                        h(b, _("Source:"));
+                        P(b, " ");
                         page_source_text(b, e->source);
                         page_port_knowledge_refs(b, refs, e);
                 }
@@ -295,35 +372,56 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         }
 
         /* Observed */
-        P(b, "<h2 id=\"observed\">Observed on the Internet</h2>");
+        P(b, "<h2 id=\"observed\">");
+        h(b, _("Observed on the Internet"));
+        P(b, "</h2>");
         struct registry_observed obs[8];
         size_t nobs = registry_observed(c->reg, port, obs, 8);
         if (nobs > 8)
                 nobs = 8;
         if (nobs == 0) {
-                P(b, "<p>nmap's frequency table has no entry for this port");
                 const struct registry_source *src = registry_source(c->reg);
-                if (!src->observed_path || !src->observed_path[0])
-                        P(b, " (it was not available to this server)");
-                P(b, ".</p>");
+                P(b, "<p>");
+                h(b, !src->observed_path || !src->observed_path[0]
+                             ? _("nmap's frequency table has no entry for this port (it was not available to this server).")
+                             : _("nmap's frequency table has no entry for this port."));
+                P(b, "</p>");
         } else {
-                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Protocol"
-                     "</th><th scope=\"col\">Open on</th><th scope=\"col\">Comment</th></tr></thead><tbody>");
+                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+                h(b, _("Scrollable table"));
+                P(b, "\"><table><thead><tr><th scope=\"col\">");
+                /* TRANSLATORS: the headings of the table of nmap-services entries. */
+                h(b, _("Name"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Protocol"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Open on"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Comment"));
+                P(b, "</th></tr></thead><tbody>");
                 for (size_t i = 0; i < nobs; i++) {
-                        P(b, "<tr><td>");
+                        P(b, "<tr><td lang=\"en\">");
                         h(b, obs[i].name);
                         P(b, "</td><td>");
                         h(b, ps_proto_name(obs[i].proto));
-                        http_buf_printf(b, "</td><td>%.4f%% of scanned hosts</td><td>", obs[i].frequency * 100.0);
+                        char pct[48];
+                        snprintf(pct, sizeof pct, "<bdi>%.4f%%</bdi>", obs[i].frequency * 100.0);
+                        P(b, "</td><td>");
+                        /* TRANSLATORS: %s is a percentage such as 0.1234%. */
+                        page_printf_html(b, _("%s of scanned hosts"), pct);
+                        P(b, "</td><td lang=\"en\">");
                         h(b, obs[i].comment);
                         P(b, "</td></tr>");
                 }
-                P(b, "</tbody></table></div><p class=\"muted\">From nmap-services: how often nmap's scans found the "
-                     "port open.</p>");
+                P(b, "</tbody></table></div><p class=\"muted\">");
+                h(b, _("From nmap-services: how often nmap's scans found the port open."));
+                P(b, "</p>");
         }
 
         /* Nearby */
-        P(b, "<h2 id=\"nearby\">Nearby ports</h2><ul class=\"results\">");
+        P(b, "<h2 id=\"nearby\">");
+        h(b, _("Nearby ports"));
+        P(b, "</h2><ul class=\"results\">");
         unsigned lo = port >= 5 ? port - 5u : 0, hi = port <= 65530 ? port + 5u : 65535;
         for (unsigned q = lo; q <= hi; q++) {
                 if (q == port)
@@ -331,15 +429,16 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 P(b, "<li>");
                 page_port_link(b, q);
                 P(b, " <span class=\"muted\">");
-                h(b, http_map_class_name((enum http_map_class)c->classes[q]));
+                h(b, _(http_map_class_name((enum http_map_class)c->classes[q])));
                 P(b, "</span>");
                 uint32_t id;
                 if (registry_covering(c->reg, (uint16_t)q, PS_TCP, &id, 1) > 0 ||
                     registry_covering(c->reg, (uint16_t)q, PS_UDP, &id, 1) > 0) {
                         struct registry_row row;
                         if (registry_row(c->reg, id, &row) == 0 && row.service[0]) {
-                                P(b, " — ");
+                                P(b, " — <bdi lang=\"en\">");
                                 h(b, row.service);
+                                P(b, "</bdi>");
                         }
                 }
                 P(b, "</li>");
@@ -353,24 +452,34 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 if (m > 32)
                         m = 32;
                 bool any = false;
+                struct http_buf others;
+                http_buf_init(&others, 8192);
                 for (size_t i = 0; i < m; i++) {
                         struct registry_row row;
                         if (registry_row(c->reg, ids[i], &row) < 0 || !row.has_port ||
                             (row.port_lo <= port && port <= row.port_hi))
                                 continue;
-                        if (!any) {
-                                P(b, "<p>Other ports of ");
-                                page_service_link(b, first_service);
-                                P(b, ": ");
-                        } else
-                                P(b, ", ");
-                        page_port_link(b, row.port_lo);
-                        P(b, "/");
-                        h(b, row.proto);
+                        if (any)
+                                P(&others, ", ");
+                        P(&others, "<bdi>");
+                        page_port_link(&others, row.port_lo);
+                        P(&others, "/");
+                        h(&others, row.proto);
+                        P(&others, "</bdi>");
                         any = true;
                 }
-                if (any)
-                        P(b, ".</p>");
+                if (any) {
+                        struct http_buf sl;
+                        http_buf_init(&sl, 512);
+                        page_service_link(&sl, first_service);
+                        P(b, "<p>");
+                        /* TRANSLATORS: %1$s is a service (a link), %2$s a list of its ports (22/tcp, 22/udp). */
+                        page_printf_html(b, _("Other ports of %1$s: %2$s."), sl.error ? "" : http_buf_str(&sl),
+                                         others.error ? "" : http_buf_str(&others));
+                        P(b, "</p>");
+                        http_buf_free(&sl);
+                }
+                http_buf_free(&others);
         }
 
         json_t *info = portinfo_json(c->reg, c->know, port);
@@ -380,9 +489,16 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         page_port_faq(c, b, &facts);
         page_refs_print(b, refs);
         free(refs);
-        http_buf_printf(b, "<p class=\"muted\">This page as JSON: <a href=\"/api/v1/ports/%u\">/api/v1/ports/%u</a>"
-                           " (the same object as <code>portscope info --json %u</code>).</p>",
-                        (unsigned)port, (unsigned)port, (unsigned)port);
+        {
+                char link[96], cmd[96];
+                snprintf(link, sizeof link, "<a dir=\"ltr\" href=\"/api/v1/ports/%u\">/api/v1/ports/%u</a>", (unsigned)port,
+                         (unsigned)port);
+                snprintf(cmd, sizeof cmd, "<code dir=\"ltr\">portscope info --json %u</code>", (unsigned)port);
+                P(b, "<p class=\"muted\">");
+                /* TRANSLATORS: %1$s is a link to the API (/api/v1/ports/22), %2$s a command (code). */
+                page_printf_html(b, _("This page as JSON: %1$s (the same object as %2$s)."), link, cmd);
+                P(b, "</p>");
+        }
         char path[32];
         snprintf(path, sizeof path, "/ports/%u", (unsigned)port);
         page_end(c, b, path, false);

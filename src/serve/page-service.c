@@ -15,49 +15,87 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
                 n = 256;
         const struct knowledge_service *ks = c->know ? knowledge_service(c->know, name) : NULL;
         if (n == 0 && !ks)
-                return http_page_error(c, 404, "The registry has no service of that name.", b);
-        page_begin(b, name, "A service name in the IANA registry: its ports and programs.");
-        P(b, "<h1>Service ");
-        h(b, name);
-        P(b, "</h1>");
+                return http_page_error(c, 404, _("The registry has no service of that name."), b);
+        page_begin(b, name, _("A service name in the IANA registry: its ports and programs."));
+        {
+                struct http_buf nm;
+                http_buf_init(&nm, 512);
+                P(&nm, "<bdi lang=\"en\">");
+                h(&nm, name);
+                P(&nm, "</bdi>");
+                P(b, "<h1>");
+                /* TRANSLATORS: a service page's heading; %s is the service's name (ssh). */
+                page_printf_html(b, _("Service %s"), nm.error ? "" : http_buf_str(&nm));
+                P(b, "</h1>");
+                http_buf_free(&nm);
+        }
         if (n) {
                 struct registry_row row;
                 if (registry_row(c->reg, ids[0], &row) == 0 && row.description[0]) {
-                        P(b, "<p class=\"lead\">");
+                        P(b, "<p class=\"lead\"");
+                        page_registry_attrs(b);
+                        P(b, ">");
                         h(b, row.description);
                         P(b, "</p>");
                 }
         }
-        P(b, "<h2>Ports</h2>");
-        if (n == 0)
-                P(b, "<p>No row of the registry has this name.</p>");
-        else {
-                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Scrollable table\"><table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Protocol"
-                     "</th><th scope=\"col\">Description</th><th scope=\"col\">Reference</th></tr></thead><tbody>");
+        P(b, "<h2>");
+        h(b, _("Ports"));
+        P(b, "</h2>");
+        if (n == 0) {
+                P(b, "<p>");
+                h(b, _("No row of the registry has this name."));
+                P(b, "</p>");
+        } else {
+                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+                h(b, _("Scrollable table"));
+                P(b, "\"><table><thead><tr><th scope=\"col\">");
+                h(b, _("Port"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Protocol"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Description"));
+                P(b, "</th><th scope=\"col\">");
+                h(b, _("Reference"));
+                P(b, "</th></tr></thead><tbody>");
                 for (size_t i = 0; i < n; i++) {
                         struct registry_row row;
                         if (registry_row(c->reg, ids[i], &row) < 0)
                                 continue;
                         P(b, "<tr><td>");
-                        if (!row.has_port)
-                                P(b, "<span class=\"muted\">none (name only)</span>");
+                        if (!row.has_port) {
+                                P(b, "<span class=\"muted\">");
+                                /* TRANSLATORS: a registry row that names a service without a port. */
+                                h(b, _("none (name only)"));
+                                P(b, "</span>");
+                        }
                         else if (row.port_lo == row.port_hi)
                                 page_port_link(b, row.port_lo);
                         else {
+                                P(b, "<bdi>");
                                 page_port_link(b, row.port_lo);
                                 P(b, "–");
                                 page_port_link(b, row.port_hi);
+                                P(b, "</bdi>");
                         }
-                        P(b, "</td><td>");
+                        P(b, "</td><td");
+                        page_registry_attrs(b);
+                        P(b, ">");
                         h(b, row.proto);
-                        P(b, "</td><td>");
+                        P(b, "</td><td");
+                        page_registry_attrs(b);
+                        P(b, ">");
                         h(b, row.description);
-                        P(b, "</td><td>");
+                        P(b, "</td><td");
+                        page_registry_attrs(b);
+                        P(b, ">");
                         h(b, row.reference);
                         P(b, "</td></tr>");
                 }
                 P(b, "</tbody></table></div>");
-                P(b, "<h2>Registry rows</h2>");
+                P(b, "<h2>");
+                h(b, _("Registry rows"));
+                P(b, "</h2>");
                 for (size_t i = 0; i < n; i++) {
                         struct registry_row row;
                         if (registry_row(c->reg, ids[i], &row) == 0)
@@ -65,15 +103,19 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
                 }
         }
         if (ks) {
-                P(b, "<h2>Programs that serve it</h2><ul>");
+                P(b, "<h2>");
+                h(b, _("Programs that serve it"));
+                P(b, "</h2><ul>");
                 for (size_t j = 0; j < ks->nservers; j++) {
-                        P(b, "<li><code>");
+                        P(b, "<li><code dir=\"ltr\">");
                         h(b, ks->servers[j]);
                         P(b, "</code></li>");
                 }
                 P(b, "</ul>");
                 if (ks->source && ks->source[0]) {
-                        P(b, "<p class=\"muted\">Source: ");
+                        P(b, "<p class=\"muted\">");
+                        h(b, _("Source:"));
+                        P(b, " ");
                         page_source_text(b, ks->source);
                         P(b, "</p>");
                 }

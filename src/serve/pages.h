@@ -23,6 +23,25 @@ static inline void h(struct http_buf *b, const char *s)
         http_html_escape(b, s, (size_t)-1);
 }
 
+/* Gives every root-relative link and form target of b (href="/...", action="/...") the prefix,
+ * except the API, the map image and links that carry hreflang (they name their own language).
+ * Returns 0 or b's error. page_status() calls it. */
+int page_relink(struct http_buf *b, const char *prefix);
+
+/* A translated sentence fmt (escaped) with its %s (or %1$s ... %9$s) replaced by args, which are
+ * HTML already (escaped by the caller: h() into a buffer, or markup such as "<bdi>22</bdi>").
+ * Only %s placeholders: numbers are passed as text, so that a translation cannot break the page. */
+void page_html_format(struct http_buf *b, const char *fmt, size_t n, const char *const *args);
+#define page_printf_html(b, fmt, ...)                                                                        \
+        page_html_format((b), (fmt), sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *),     \
+                         (const char *const[]){ __VA_ARGS__ })
+/* "<bdi>N</bdi>" into out: a number that stays left to right inside any sentence. */
+const char *page_num(char out[32], unsigned long n);
+
+/* The attributes of an element holding registry text (IANA's English): lang="en", and dir="ltr" on
+ * a page written right to left. */
+void page_registry_attrs(struct http_buf *b);
+
 /* From <!doctype html> to <main>; title and description are escaped. */
 void page_begin(struct http_buf *b, const char *title, const char *description);
 /* From </main> to the end: the feedback form for feedback_page (NULL: none), the footer naming

@@ -91,6 +91,18 @@ static void add_common(struct http_server *s, struct MHD_Response *r, const char
         }
 }
 
+/* One Vary header: Accept-Encoding when a gzipped twin exists (encoding), Accept-Language for a
+ * page by its plain path (its language was negotiated; by /xx/ it is fixed). */
+static void add_vary(struct MHD_Response *r, const char *type, bool encoding)
+{
+        bool lang = strncmp(type, "text/html", 9) == 0 && !page_prefixed();
+        if (encoding || lang)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+                                        encoding && lang ? "Accept-Encoding, Accept-Language"
+                                        : encoding       ? "Accept-Encoding"
+                                                         : "Accept-Language");
+}
+
 /* Takes ownership of body (malloc'd). */
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
                                   const char *cache, const char *etag)
@@ -130,11 +142,11 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
                 c->gz = respond_make(s, gz, gzlen, type, cache, c->etag_gz);
                 if (c->gz) {
                         MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-                        MHD_add_response_header(c->gz, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-                        MHD_add_response_header(c->resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+                        add_vary(c->gz, type, true);
                 }
                 c->size += gzlen;
         }
+        add_vary(c->resp, type, c->gz != NULL);
         return c;
 }
 
@@ -164,8 +176,7 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
         }
         if (gz)
                 MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-        if (gz || (type != RESPOND_PNG && len >= GZIP_MIN))
-                MHD_add_response_header(c->resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        add_vary(c->resp, type, gz || (type != RESPOND_PNG && len >= GZIP_MIN));
         return c;
 }
 
@@ -247,8 +258,7 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
                 return MHD_NO;
         if (gz)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-        if (vary)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        add_vary(r, type, vary);
         enum MHD_Result ret = MHD_queue_response(conn, status, r);
         MHD_destroy_response(r);
         return ret;

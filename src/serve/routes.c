@@ -142,7 +142,7 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
 static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         if (!s->ctx.feedback)
-                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "feedback is switched off on this server", false);
+                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
         char page[512], vote_s[16], note[HTTP_NOTE_MAX + 1];
         int pn = http_query_get(rq->body, rq->body_len, "page", page, sizeof page);
         /* vote=no|somewhat|yes; the older helpful=yes|no is still taken. */
@@ -157,22 +157,22 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                                                          : HTTP_NVOTES;
         if (pn <= 0 || vote == HTTP_NVOTES)
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
-                                     "expected a form with page=/PATH and vote=no, vote=somewhat or vote=yes", false);
+                                     _("expected a form with page=/PATH and vote=no, vote=somewhat or vote=yes"), false);
         int nn = http_query_get(rq->body, rq->body_len, "note", note, sizeof note);
         if (nn == -E2BIG)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "the note is longer than 300 bytes", false);
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 bytes"), false);
         if (nn < 0 && nn != -ENOENT)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "the note is not valid UTF-8 text", false);
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is not valid UTF-8 text"), false);
         if (nn < 0)
                 note[0] = '\0';
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
-                return respond_error(s, conn, MHD_HTTP_FORBIDDEN, "votes are taken only from this site's own pages",
+                return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
                                      false);
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "feedback is taken only for pages of this site",
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("feedback is taken only for pages of this site"),
                                      false);
         unsigned char key[16];
         size_t klen = connections_client_key(conn, key);
@@ -181,8 +181,8 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 struct http_buf b;
                 http_buf_init(&b, PAGE_MAX);
                 int st = http_page_error(&s->ctx, 429,
-                                         "Too many votes from your address for now. Thank you all the same; try again "
-                                         "in a few minutes.",
+                                         _("Too many votes from your address for now. Thank you all the same; try again "
+                                         "in a few minutes."),
                                          &b);
                 size_t len = 0;
                 char *body = st < 0 ? NULL : http_buf_steal(&b, &len);
@@ -201,10 +201,11 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         }
         if (http_feedback_vote(s->ctx.feedback, page, vote, note) < 0)
                 return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "the vote could not be stored right now (the store is busy); please try again", false);
+                                     _("the vote could not be stored right now (the store is busy); please try again"), false);
         atomic_fetch_add_explicit(&s->m.votes_total, 1, memory_order_relaxed);
         struct http_buf loc;
         http_buf_init(&loc, 2048);
+        http_buf_puts(&loc, page_prefix());
         http_buf_puts(&loc, "/feedback?page=");
         http_url_encode(&loc, page, (size_t)-1);
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -225,12 +226,12 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
 static enum MHD_Result serve_feedback_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         if (!s->ctx.feedback)
-                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "feedback is switched off on this server", false);
+                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
         const char *qm = strchr(rq->target, '?');
         char page[512];
         int n = qm ? http_query_get(qm + 1, strlen(qm + 1), "page", page, sizeof page) : -ENOENT;
         if (n <= 0 || !http_feedback_page_valid(&s->ctx, page, sizeof page))
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, "expected /feedback?page=/PATH of a page", false);
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("expected /feedback?page=/PATH of a page"), false);
         struct http_buf b;
         http_buf_init(&b, PAGE_MAX);
         return respond_page(s, conn, http_page_thanks(&s->ctx, page, &b), &b, RESPOND_CACHE_NONE);
@@ -317,10 +318,11 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
                                       RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP_CLICK: {
+                char loc[48];
                 if (rt->x < 0)
-                        return respond_redirect(conn, MHD_HTTP_SEE_OTHER, "/map#goto");
-                char loc[32];
-                snprintf(loc, sizeof loc, "/ports/%d", (rt->y / 2) * 256 + rt->x / 2);
+                        snprintf(loc, sizeof loc, "%s/map#goto", page_prefix());
+                else
+                        snprintf(loc, sizeof loc, "%s/ports/%d", page_prefix(), (rt->y / 2) * 256 + rt->x / 2);
                 return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
         }
         case HTTP_ROUTE_SEARCH: {
@@ -335,8 +337,8 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                                 v = v * 10 + (unsigned)(q[i] - '0');
                         if (v <= 65535) {
                                 port = (uint16_t)v;
-                                char loc[32];
-                                snprintf(loc, sizeof loc, "/ports/%u", (unsigned)port);
+                                char loc[48];
+                                snprintf(loc, sizeof loc, "%s/ports/%u", page_prefix(), (unsigned)port);
                                 return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
                         }
                 }
@@ -350,11 +352,11 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_ROUTE_API_LISTENERS: {
                 if (!s->ctx.show_local)
                         return respond_error(s, conn, MHD_HTTP_NOT_FOUND,
-                                             "listeners are not served: start portscope serve with --show-local", true);
+                                             _("listeners are not served: start portscope serve with --show-local"), true);
                 if (!host_is_local_literal(conn))
                         return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
-                                             "listeners are served only to requests for this machine's address "
-                                             "(Host: 127.0.0.1, [::1] or localhost)",
+                                             _("listeners are served only to requests for this machine's address "
+                                             "(Host: 127.0.0.1, [::1] or localhost)"),
                                              true);
                 int status = 500;
                 json_t *o = http_api_listeners(&s->ctx, &status);
@@ -366,7 +368,7 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_NROUTES:
                 break;
         }
-        return respond_error(s, conn, MHD_HTTP_NOT_FOUND, "no such page", rt->api);
+        return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("no such page"), rt->api);
 }
 
 static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Connection *conn, struct req *rq,
@@ -403,22 +405,70 @@ static void copy_cut(char *out, size_t size, const char *s)
         out[n] = '\0';
 }
 
+/* Chooses the request's language: its /xx prefix (then the rest of the target is the route), or
+ * Accept-Language on a plain path; the API speaks English whatever the client asks. */
+static void choose_language(struct MHD_Connection *conn, struct req *rq)
+{
+        size_t n = 0;
+        const struct ps_language *english = ps_languages(&n);
+        size_t skip = 0;
+        const struct ps_language *lang = rq->target ? http_lang_split(rq->target, rq->target_len, &skip) : NULL;
+        if (lang) {
+                if (skip == rq->target_len)
+                        http_route_parse("/", 1, &rq->route);
+                else
+                        http_route_parse(rq->target + skip, rq->target_len - skip, &rq->route);
+                if (!http_route_has_language(rq->route.id)) {
+                        /* /he/api/..., /he/metrics: only pages have languages. */
+                        memset(&rq->route, 0, sizeof rq->route);
+                        rq->route.id = HTTP_ROUTE_NONE;
+                        rq->route.status = MHD_HTTP_NOT_FOUND;
+                        rq->route.error = N_("no such page");
+                }
+                rq->lang = lang;
+                rq->prefixed = true;
+                rq->lang_skip = skip;
+                return;
+        }
+        if (rq->target)
+                http_route_parse(rq->target, rq->target_len, &rq->route);
+        rq->prefixed = false;
+        rq->lang_skip = 0;
+        rq->lang = rq->target && rq->route.api
+                           ? english
+                           : ps_language_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                               MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+}
+
+static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, struct req *rq);
+
+/* Every call speaks the request's language, and leaves the thread as it found it. */
 enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
 {
-        struct http_server *s = cls;
         struct req *rq = *req_cls;
         (void)url;
         if (!rq)
                 return MHD_NO; /* the URI callback always runs first; without it, give up */
+        if (!rq->seen)
+                choose_language(conn, rq);
+        http_lang_begin(rq->lang, rq->prefixed, rq->target ? rq->target + rq->lang_skip : "/",
+                        rq->target ? rq->target_len - rq->lang_skip : 1);
+        enum MHD_Result r = on_request(cls, conn, method, version, upload_data, upload_size, rq);
+        http_lang_end();
+        return r;
+}
 
+static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
+{
         if (!rq->seen) {
                 rq->seen = true;
                 copy_cut(rq->method, sizeof rq->method, method);
                 copy_cut(rq->version, sizeof rq->version, version);
                 if (!rq->target)
                         return MHD_YES; /* 414 in the next call */
-                http_route_parse(rq->target, rq->target_len, &rq->route);
                 bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
                 bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
                 if (rq->route.status)
@@ -431,7 +481,7 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
                                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                                 if (cl && (strlen(cl) > 6 || strtoul(cl, NULL, 10) > BODY_MAX))
                                         return respond_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                                                             "the request body is larger than 1024 bytes", false);
+                                                             _("the request body is larger than 1024 bytes"), false);
                                 rq->body = calloc(1, BODY_MAX + 1);
                                 if (!rq->body)
                                         return MHD_NO;
@@ -469,8 +519,9 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
                 return MHD_YES;
         rq->answered = true;
         if (!rq->target)
-                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, "the request target is too long", false);
+                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, _("the request target is too long"), false);
         if (rq->route.status)
-                return respond_error(s, conn, (unsigned)rq->route.status, rq->route.error, rq->route.api);
+                return respond_error(s, conn, (unsigned)rq->route.status,
+                                     rq->route.error ? _(rq->route.error) : _("no such page"), rq->route.api);
         return dispatch_get(s, conn, rq);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "portscope/dynbuf.h"
+#include "portscope/i18n.h"
 #include "portscope/knowledge.h"
 #include "portscope/registry.h"
 
@@ -144,6 +145,26 @@ struct http_route {
  * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a
  * route with bad parameters gets the route's id and status 400 with error set. Never fails. */
 void http_route_parse(const char *target, size_t len, struct http_route *ret);
+
+/* ---- the language of a page (lang.c) ------------------------------------------------------- */
+
+/* The language a target's first segment names ("/he", "/he/ports/625"), with *ret_skip the bytes
+ * of that prefix ("/he"); NULL (and 0) when it names none. Pure. */
+const struct ps_language *http_lang_split(const char *target, size_t len, size_t *ret_skip);
+/* Whether a route is a page that exists in every language (/he/ports/625); the API, the image,
+ * /metrics and /healthz are not. */
+bool http_route_has_language(enum http_route_id id);
+/* This thread writes pages in lang from now on: _() speaks it, links keep its /xx prefix when
+ * prefixed, and path (the target without prefix, copied) names the page for its alternates. */
+void http_lang_begin(const struct ps_language *lang, bool prefixed, const char *path, size_t len);
+/* Back to the process's language, unprefixed. */
+void http_lang_end(void);
+/* Whether the page being written came by a prefixed path (else its language was negotiated:
+ * its responses vary with Accept-Language). */
+bool page_prefixed(void);
+/* The page's language prefix ("/he", or "" on a plain path) and its path without it ("/ports/625"). */
+const char *page_prefix(void);
+const char *page_path(void);
 
 /* Finds key in a raw query string ("a=1&b=2") and decodes its value into out (see
  * http_url_decode). Returns the decoded length, -ENOENT when absent, -EINVAL, -E2BIG. */

@@ -51,6 +51,9 @@ struct req {
         bool answered;                /* a response was queued */
         bool post;
         struct http_route route;
+        const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
+        bool prefixed;                /* the target began with /xx */
+        size_t lang_skip;             /* bytes of that prefix in target */
         char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
         size_t body_len;
         char target_buf[];            /* target points here */
@@ -70,6 +73,10 @@ struct cached {
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[];
 /* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
 extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
+
+/* ---- the server's languages ---------------------------------------------------------------- */
+
+#define HTTP_LANG_MAX 16 /* languages served at most (ps_languages()) */
 
 /* ---- the server ---------------------------------------------------------------------------- */
 

@@ -113,9 +113,9 @@ static void parse_q(struct http_route *r, const char *query, size_t qlen)
         if (n >= 0)
                 r->has_q = true;
         else if (n == -E2BIG)
-                set_error(r, 400, "the search query is longer than 256 bytes");
+                set_error(r, 400, N_("the search query is longer than 256 bytes"));
         else if (n == -EINVAL)
-                set_error(r, 400, "the search query is not valid percent-encoded UTF-8");
+                set_error(r, 400, N_("the search query is not valid percent-encoded UTF-8"));
         if (n < 0)
                 r->q[0] = '\0';
 }
@@ -137,9 +137,9 @@ static bool name_ok(const char *s)
 static bool port_or_error(struct http_route *r, int e)
 {
         if (e == -ERANGE)
-                set_error(r, 404, "no such port: ports are numbered 0 to 65535");
+                set_error(r, 404, N_("no such port: ports are numbered 0 to 65535"));
         else if (e < 0)
-                set_error(r, 400, "not a port: expected /api/v1/ports/N, N/PROTO, A-B or a service name");
+                set_error(r, 400, N_("not a port: expected /api/v1/ports/N, N/PROTO, A-B or a service name"));
         return e == 0;
 }
 
@@ -161,13 +161,13 @@ static void parse_api_ports(struct http_route *r, const char *x, size_t n)
                         if (!port_or_error(r, parse_port(x, (size_t)(slash - x), &r->port)))
                                 return;
                         if (pl == 0 || pl >= sizeof proto) {
-                                set_error(r, 400, "expected a protocol after the slash: tcp, udp, sctp or dccp");
+                                set_error(r, 400, N_("expected a protocol after the slash: tcp, udp, sctp or dccp"));
                                 return;
                         }
                         memcpy(proto, slash + 1, pl);
                         proto[pl] = '\0';
                         if (ps_proto_parse(proto, &pr) < 0) {
-                                set_error(r, 400, "unknown protocol: expected tcp, udp, sctp or dccp");
+                                set_error(r, 400, N_("unknown protocol: expected tcp, udp, sctp or dccp"));
                                 return;
                         }
                         r->form = HTTP_PORTS_PROTO;
@@ -180,9 +180,9 @@ static void parse_api_ports(struct http_route *r, const char *x, size_t n)
                             !port_or_error(r, parse_port(dash + 1, n - (size_t)(dash - x) - 1, &r->port_hi)))
                                 return;
                         if (r->port_hi < r->port)
-                                set_error(r, 400, "a port range A-B needs A <= B");
+                                set_error(r, 400, N_("a port range A-B needs A <= B"));
                         else if ((unsigned)(r->port_hi - r->port) >= HTTP_API_RANGE_MAX)
-                                set_error(r, 400, "a port range holds at most 1024 ports");
+                                set_error(r, 400, N_("a port range holds at most 1024 ports"));
                         r->form = HTTP_PORTS_RANGE;
                         return;
                 }
@@ -212,8 +212,8 @@ static bool query_uint(struct http_route *r, const char *query, size_t qlen, con
         for (int i = 0; ok && i < n; i++)
                 x = x * 10 + (unsigned long)(v[i] - '0');
         if (!ok || x > max) {
-                set_error(r, 400, strcmp(key, "limit") == 0 ? "limit must be a number from 1 to 1000"
-                                                             : "offset must be a non-negative number below 1000000");
+                set_error(r, 400, strcmp(key, "limit") == 0 ? N_("limit must be a number from 1 to 1000")
+                                                             : N_("offset must be a non-negative number below 1000000"));
                 return false;
         }
         *ret = (unsigned)x;
@@ -233,7 +233,7 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
                          : strcmp(v, "unassigned") == 0 ? REGISTRY_UNASSIGNED
                                                         : -1;
                 if (st < 0) {
-                        set_error(r, 400, "status must be assigned, reserved or unassigned");
+                        set_error(r, 400, N_("status must be assigned, reserved or unassigned"));
                         return;
                 }
                 r->status_filter = st;
@@ -242,7 +242,7 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
         if (n != -ENOENT) {
                 enum ps_range rg;
                 if (n <= 0 || ps_range_parse(v, &rg) < 0) {
-                        set_error(r, 400, "range must be system, user or dynamic");
+                        set_error(r, 400, N_("range must be system, user or dynamic"));
                         return;
                 }
                 r->range = (int)rg;
@@ -251,7 +251,7 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
         if (n != -ENOENT) {
                 enum ps_proto pr;
                 if (n <= 0 || ps_proto_parse(v, &pr) < 0) {
-                        set_error(r, 400, "proto must be tcp, udp, sctp or dccp");
+                        set_error(r, 400, N_("proto must be tcp, udp, sctp or dccp"));
                         return;
                 }
                 r->proto = (int)pr;
@@ -260,7 +260,7 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
             !query_uint(r, query, qlen, "offset", 999999, &r->offset))
                 return;
         if (r->limit == 0)
-                set_error(r, 400, "limit must be a number from 1 to 1000");
+                set_error(r, 400, N_("limit must be a number from 1 to 1000"));
 }
 
 /* ?proto=udp on the map; anything else is the default (tcp). */
@@ -278,11 +278,11 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
         struct http_route *r = ret;
 
         if (len > HTTP_TARGET_MAX) {
-                set_error(r, 414, "the request target is too long");
+                set_error(r, 414, N_("the request target is too long"));
                 return;
         }
         if (len == 0 || target[0] != '/') {
-                set_error(r, 400, "the request target must be an absolute path");
+                set_error(r, 400, N_("the request target must be an absolute path"));
                 return;
         }
         const char *qm = memchr(target, '?', len);
@@ -302,7 +302,7 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
                         if (n <= 0 || !name_ok(r->name)) {
                                 r->name[0] = '\0';
-                                set_error(r, 400, "not a service name: expected /api/v1/services/NAME");
+                                set_error(r, 400, N_("not a service name: expected /api/v1/services/NAME"));
                         }
                 } else if (seg_eq(p, plen, "/api/v1/ranges")) {
                         r->id = HTTP_ROUTE_API_RANGES;
@@ -312,11 +312,11 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         r->id = HTTP_ROUTE_API_SEARCH;
                         parse_q(r, query, qlen);
                         if (r->status == 0 && (!r->has_q || r->q[0] == '\0'))
-                                set_error(r, 400, "missing query: expected /api/v1/search?q=TEXT");
+                                set_error(r, 400, N_("missing query: expected /api/v1/search?q=TEXT"));
                 } else if (seg_eq(p, plen, "/api/v1/listeners")) {
                         r->id = HTTP_ROUTE_API_LISTENERS;
                 } else {
-                        set_error(r, 404, "no such API endpoint");
+                        set_error(r, 404, N_("no such API endpoint"));
                 }
                 return;
         }
@@ -332,7 +332,7 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 if (e == 0)
                         r->id = HTTP_ROUTE_PORT;
                 else
-                        set_error(r, 404, "no such port: ports are numbered 0 to 65535");
+                        set_error(r, 404, N_("no such port: ports are numbered 0 to 65535"));
         } else if (has_prefix(p, plen, "/services/")) {
                 size_t off = strlen("/services/");
                 int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
@@ -340,7 +340,7 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         r->id = HTTP_ROUTE_SERVICE;
                 else {
                         r->name[0] = '\0';
-                        set_error(r, 404, "no such service name");
+                        set_error(r, 404, N_("no such service name"));
                 }
         } else if (seg_eq(p, plen, "/ranges")) {
                 r->id = HTTP_ROUTE_RANGES;
@@ -367,7 +367,7 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 }
                 if (r->x < 0 || r->y < 0 || r->x >= 512 || r->y >= 512) {
                         r->x = r->y = -1;
-                        set_error(r, 400, "expected map coordinates ?X,Y within 512x512");
+                        set_error(r, 400, N_("expected map coordinates ?X,Y within 512x512"));
                 }
         } else if (seg_eq(p, plen, "/stats")) {
                 r->id = HTTP_ROUTE_STATS;
@@ -378,6 +378,6 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
         } else if (seg_eq(p, plen, "/healthz")) {
                 r->id = HTTP_ROUTE_HEALTHZ;
         } else {
-                set_error(r, 404, "no such page");
+                set_error(r, 404, N_("no such page"));
         }
 }

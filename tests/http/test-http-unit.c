@@ -10,6 +10,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "serve/pages.h"
 #include "serve/serve-internal.h"
 #include "portscope/util.h"
 
@@ -384,6 +385,58 @@ static void test_sha256(void **state)
         assert_int_not_equal(ps_fnv1a("a", 1), ps_fnv1a("b", 1));
 }
 
+/* The /xx prefix of a target, and the links a prefixed page rewrites. */
+static void test_languages(void **state)
+{
+        (void)state;
+        size_t skip = 99;
+        const struct ps_language *l = http_lang_split("/he/ports/625", 13, &skip);
+        assert_non_null(l);
+        assert_string_equal(l->code, "he");
+        assert_true(l->rtl);
+        assert_int_equal(skip, 3);
+        l = http_lang_split("/ar", 3, &skip);
+        assert_non_null(l);
+        assert_int_equal(skip, 3);
+        assert_null(http_lang_split("/ports/625", 10, &skip));
+        assert_int_equal(skip, 0);
+        assert_null(http_lang_split("/xx/ports/625", 13, &skip));
+        assert_null(http_lang_split("/he?x=1", 7, &skip));     /* not /he nor /he/... */
+        assert_null(http_lang_split("/he-IL/ports/1", 14, &skip));
+        assert_null(http_lang_split("/", 1, &skip));
+        assert_null(http_lang_split("he/ports", 8, &skip));
+        assert_true(http_route_has_language(HTTP_ROUTE_PORT));
+        assert_true(http_route_has_language(HTTP_ROUTE_FEEDBACK));
+        assert_false(http_route_has_language(HTTP_ROUTE_API_PORT));
+        assert_false(http_route_has_language(HTTP_ROUTE_MAP_PNG));
+        assert_false(http_route_has_language(HTTP_ROUTE_METRICS));
+
+        struct http_buf b;
+        http_buf_init(&b, 1 << 16);
+        http_buf_puts(&b, "<a href=\"/ports/1\">1</a><form action=\"/search\"><a href=\"/api/v1/ports/1\">j</a>"
+                          "<img src=\"/map.png\"><a href=\"/map.png?proto=udp\">m</a><a href=\"#x\">x</a>"
+                          "<a href=\"//example.org/\">e</a><a hreflang=\"en\" href=\"/en/ports/1\">en</a>"
+                          "<link rel=\"alternate\" hreflang=\"x-default\" href=\"/ports/1\"><p>href=\"/ports/2\"</p>");
+        assert_int_equal(page_relink(&b, "/he"), 0);
+        assert_string_equal(http_buf_str(&b),
+                            "<a href=\"/he/ports/1\">1</a><form action=\"/he/search\"><a href=\"/api/v1/ports/1\">j</a>"
+                            "<img src=\"/map.png\"><a href=\"/map.png?proto=udp\">m</a><a href=\"#x\">x</a>"
+                            "<a href=\"//example.org/\">e</a><a hreflang=\"en\" href=\"/en/ports/1\">en</a>"
+                            "<link rel=\"alternate\" hreflang=\"x-default\" href=\"/ports/1\"><p>href=\"/ports/2\"</p>");
+        assert_int_equal(page_relink(&b, ""), 0); /* a plain path keeps its links */
+        http_buf_free(&b);
+
+        /* A translated sentence: escaped, its %s (in any order) replaced by markup. */
+        http_buf_init(&b, 1024);
+        page_printf_html(&b, "%2$s & %1$s <%2$s> 100%%", "<b>1</b>", "<i>2</i>");
+        assert_string_equal(http_buf_str(&b), "<i>2</i> &amp; <b>1</b> &lt;<i>2</i>&gt; 100%");
+        http_buf_free(&b);
+        http_buf_init(&b, 1024);
+        page_printf_html(&b, "%s %s %d", "a"); /* more placeholders than arguments, or unknown ones */
+        assert_string_equal(http_buf_str(&b), "a  %d");
+        http_buf_free(&b);
+}
+
 static void test_map_png(void **state)
 {
         (void)state;
@@ -444,7 +497,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
                 cmocka_unit_test(test_routes),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
-                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png),
+                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_languages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

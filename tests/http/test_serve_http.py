@@ -250,7 +250,7 @@ def test_basics(s):
               f"{p} has CSP and nosniff")
         check("set-cookie" not in h, f"{p} sets no cookie")
         html = body.decode()
-        check(html.startswith("<!doctype html>") and '<html lang="en">' in html and "<main" in html
+        check(html.startswith("<!doctype html>") and '<html lang="en" dir="ltr">' in html and "<main" in html
               and "<h1>" in html, f"{p} is a document with lang, main landmark and a heading")
         check("src=\"http" not in html and "href=\"http" not in html.replace('rel="noopener noreferrer nofollow" href="http', ""),
               f"{p} loads nothing from elsewhere")
@@ -453,7 +453,7 @@ def test_response_cache(s):
 
 def page_text(html):
     t = re.sub(r"<script[^>]*>.*?</script>", " ", html, flags=re.S)
-    t = re.sub(r"</?(a|strong|em|span|code|sup)\b[^>]*>", "", t)
+    t = re.sub(r"</?(a|strong|em|span|code|sup|bdi)\b[^>]*>", "", t)
     t = re.sub(r"<[^>]+>", " ", t)
     import html as h
     return re.sub(r"\s+", " ", h.unescape(t))
@@ -554,7 +554,7 @@ def test_escaping(s):
     check("Evil &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html, "entry name shown escaped")
     check("&amp; &quot;quotes&quot; &#39;single&#39; &lt;img src=x onerror=alert(1)&gt;" in html,
           "summary shown escaped")
-    check("<code>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>" in html, "process name shown escaped")
+    check('<code dir="ltr">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</code>' in html, "process name shown escaped")
     check('href="https://example.invalid/&quot;&gt;&lt;script&gt;' in html, "source URL escaped inside href")
     st, _, body = s.get("/services/ssh")
     html = body.decode()
@@ -777,7 +777,7 @@ def test_feedback():
         check('<td class="yes">1</td><td class="somewhat">1</td><td class="no">1</td>' in html, "/stats: three counts")
         check("<script>alert" not in html and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in html
               and "(somewhat)" in html, "/stats shows the note escaped, with its vote")
-        check(html.count("<q>") == 1, "an empty note is not stored")
+        check(html.count("<q dir=\"auto\">") == 1, "an empty note is not stored")
         st, _, _ = s5.get("/feedback", method="POST", headers=form,
                           body="page=%2Fports%2F625&vote=no&note=" + "x" * 301)
         check(st == 400, f"a note over 300 bytes is refused ({st})")
@@ -789,7 +789,7 @@ def test_feedback():
                  for _ in range(4)]
         check(codes == [303, 303, 303, 429], f"notes are rate-limited with the votes (6 per address: {codes})")
         st, _, body = s5.get("/stats")
-        check(body.decode().count("<q>spam</q>") == 3, "a refused vote stores no note")
+        check(body.decode().count('<q dir="auto">spam</q>') == 3, "a refused vote stores no note")
     finally:
         s5.stop()
     s3 = Server("--no-feedback")
@@ -1040,6 +1040,111 @@ def test_shutdown():
     check("SIGTERM" in err, "it says why it stops")
 
 
+LANGS = {"en": "ltr", "he": "rtl", "ar": "rtl", "fr": "ltr", "de": "ltr", "es": "ltr"}
+HEBREW = re.compile("[\u0590-\u05ff]")
+
+
+def test_languages(s):
+    """Every page in every language: /xx/ prefixes, Accept-Language on plain paths, hreflang, the switcher."""
+    pages = ["/ports/625", "/", "/map", "/map?proto=udp", "/search?q=ssh", "/ranges", "/stats", "/services/ssh"]
+    for code, d in LANGS.items():
+        for p in pages:
+            path = "/" + code + (p if p != "/" else "/")
+            st, h, body = s.get(path)
+            html = body.decode()
+            check(st == 200 and f'<html lang="{code}" dir="{d}">' in html, f"{path}: 200 with lang={code} dir={d} ({st})")
+            check("accept-language" not in h.get("vary", "").lower(), f"{path} does not vary with Accept-Language")
+            links = re.findall(r'<a href="(/[^"]*)"', html)
+            own = [l for l in links if not l.startswith("/api/") and not l.startswith("/map.png")]
+            check(own and all(l.startswith("/" + code + "/") or l == "/" + code for l in own),
+                  f"{path}: its links keep the prefix ({[l for l in own if not l.startswith('/' + code)][:3]})")
+    st, h, body = s.get("/he/ports/625")
+    html = body.decode()
+    for code in LANGS:
+        check(f'<link rel="alternate" hreflang="{code}" href="/{code}/ports/625">' in html, f"hreflang {code}")
+    check('<link rel="alternate" hreflang="x-default" href="/ports/625">' in html, "hreflang x-default")
+    nav = re.search(r'<nav class="langs" aria-label="[^"]+"><ul>(.*?)</ul></nav>', html)
+    check(nav is not None, "a language switcher with a name")
+    if nav:
+        check('hreflang="he" lang="he" dir="rtl" href="/he/ports/625" aria-current="true">עברית</a>' in nav.group(1),
+              "the switcher names Hebrew in Hebrew, marked current")
+        check(nav.group(1).count("aria-current") == 1 and ">العربية</a>" in nav.group(1)
+              and ">English</a>" in nav.group(1), "every language in its own name, one current")
+    # Registry text keeps its language, numbers and commands stay left to right.
+    check('<dd lang="en" dir="ltr">DEC DLM' in html, "registry text is marked lang=en dir=ltr on an rtl page")
+    check('<pre dir="ltr"><code>' in html and "<bdi>625</bdi>" in html, "commands and port numbers are ltr")
+    check('action="/he/search"' in html and 'action="/he/feedback"' in html, "forms keep the prefix")
+    # The map's script reads its words from the page.
+    st, h, body = s.get("/ar/map")
+    html = body.decode()
+    check('data-base="/ar"' in html and 'data-port="' in html and 'data-rgb="1f5fa8"' in html,
+          "/ar/map: the script's prefix, words and class names are in the page")
+    check(http_page_script_has_no_words(html), "the map script holds no English sentence")
+    # Plain paths: Accept-Language chooses, and says so.
+    for al, code in [("he", "he"), ("he-IL,he;q=0.9,en;q=0.5", "he"), ("ar;q=0.8, fr", "fr"),
+                     ("xx, *;q=0.1", "en"), ("", "en")]:
+        st, h, body = s.get("/ports/625", headers={"Accept-Language": al} if al else {})
+        html = body.decode()
+        check(st == 200 and f'<html lang="{code}" dir="{LANGS[code]}">' in html,
+              f"Accept-Language {al!r} on /ports/625 gives {code}")
+        check("accept-language" in h.get("vary", "").lower(), f"Accept-Language {al!r}: Vary names it")
+        check('href="/ports/624"' in html, f"Accept-Language {al!r}: links stay plain")
+    st, h, _ = s.get("/ports/625", headers={"Accept-Language": "he", "Accept-Encoding": "gzip"})
+    check(h.get("content-encoding") == "gzip" and h.get("vary") == "Accept-Encoding, Accept-Language",
+          f"gzip and language in one Vary ({h.get('vary')})")
+    st, h, body = s.get("/he/no-such-page")
+    check(st == 404 and '<html lang="he" dir="rtl">' in body.decode(), "/he/ 404 page is in Hebrew, rtl")
+    # Unknown prefixes are paths; the API, the image and /metrics have no language.
+    for p in ["/xx/ports/625", "/he-IL/ports/625", "/he/api/v1/ports/625", "/he/map.png", "/he/metrics",
+              "/he/healthz", "/hebrew/ports/625", "/he?x=1"]:
+        st, _, _ = s.get(p)
+        check(st == 404, f"{p} is 404 ({st})")
+    # Redirects keep the prefix.
+    st, h, _ = s.get("/he/search?q=22")
+    check(st == 303 and h.get("location") == "/he/ports/22", f"/he/search?q=22 redirects in Hebrew ({h.get('location')})")
+    st, h, _ = s.get("/ar/map/click?10,4")
+    check(st == 303 and h.get("location") == "/ar/ports/517", f"/ar/map/click keeps the prefix ({h.get('location')})")
+    # The API: the same bytes whatever the language asked, errors included (documented in docs/json.md).
+    for p in ["/api/v1/ports/625", "/api/v1/search?q=ssh", "/api/v1/ports/99999", "/api/v1/nothing"]:
+        a = s.get(p)
+        b = s.get(p, headers={"Accept-Language": "he"})
+        check(a[0] == b[0] and a[2] == b[2] and "accept-language" not in b[1].get("vary", "").lower(),
+              f"{p}: the API answers alike in every language")
+
+
+def http_page_script_has_no_words(html):
+    m = re.search(r"<script>(.*?)</script>", html, flags=re.S)
+    if not m:
+        return False
+    js = m.group(1)
+    return all(w not in js for w in ["Port ", "tap again", "unassigned", "listening here", "reserved"])
+
+
+def catalogues_translated():
+    """Whether po/he.po and po/ar.po translate the pages (then their text must be Hebrew and Arabic)."""
+    src = os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+    for code in ("he", "ar"):
+        try:
+            po = open(os.path.join(src, "po", code + ".po"), encoding="utf-8").read()
+        except OSError:
+            return False
+        if not re.search(r'msgid "Was this page helpful\?"\nmsgstr "[^"]+"', po):
+            return False
+    return True
+
+
+def test_languages_translated(s):
+    """Needs the translators' catalogues: fails with English-only po/he.po and po/ar.po."""
+    st, _, body = s.get("/he/ports/625")
+    text = page_text(body.decode())
+    check(len(HEBREW.findall(text)) > 200, "/he/ports/625 is written in Hebrew (needs po/he.po)")
+    st, _, body = s.get("/ar/ports/625")
+    check(len(re.findall("[\u0600-\u06ff]", page_text(body.decode()))) > 200,
+          "/ar/ports/625 is written in Arabic (needs po/ar.po)")
+    st, _, body = s.get("/ports/625", headers={"Accept-Language": "he"})
+    check(HEBREW.search(page_text(body.decode())) is not None, "Accept-Language: he gives Hebrew text (needs po/he.po)")
+
+
 def main():
     test_cli()
     s = Server()
@@ -1049,6 +1154,9 @@ def main():
         test_api(s)
         test_response_cache(s)
         test_port_explained(s)
+        test_languages(s)
+        if os.environ.get("PORTSCOPE_TEST_TRANSLATED") or catalogues_translated():
+            test_languages_translated(s)
         test_escaping(s)
         test_paths(s)
         test_limits(s)

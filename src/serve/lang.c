@@ -1,0 +1,142 @@
+/* portscope serve — the language of each page: the /xx/ prefix of a request target, the state
+ * of the page being written (per thread, like _()), and the links that keep the prefix. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pages.h"
+
+const struct ps_language *http_lang_split(const char *target, size_t len, size_t *ret_skip)
+{
+        *ret_skip = 0;
+        if (len < 2 || target[0] != '/')
+                return NULL;
+        size_t n = 1;
+        while (n < len && target[n] != '/' && target[n] != '?')
+                n++;
+        /* "/he" and "/he/..." only; "/he?x" is no page of ours. */
+        if (n < len && target[n] != '/')
+                return NULL;
+        const struct ps_language *lang = ps_language_find(target + 1, n - 1);
+        if (lang)
+                *ret_skip = n;
+        return lang;
+}
+
+bool http_route_has_language(enum http_route_id id)
+{
+        switch (id) {
+        case HTTP_ROUTE_HOME:
+        case HTTP_ROUTE_SEARCH:
+        case HTTP_ROUTE_PORT:
+        case HTTP_ROUTE_SERVICE:
+        case HTTP_ROUTE_RANGES:
+        case HTTP_ROUTE_MAP:
+        case HTTP_ROUTE_MAP_CLICK:
+        case HTTP_ROUTE_STATS:
+        case HTTP_ROUTE_FEEDBACK:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The page this thread is writing; set for each request (and for each page rendered ahead). */
+static _Thread_local struct {
+        bool prefixed;
+        char prefix[16]; /* "/he", or "" */
+        char path[HTTP_TARGET_MAX + 1];
+} cur;
+
+void http_lang_begin(const struct ps_language *lang, bool prefixed, const char *path, size_t len)
+{
+        ps_i18n_thread_use(lang);
+        cur.prefixed = prefixed && lang;
+        cur.prefix[0] = '\0';
+        if (cur.prefixed)
+                snprintf(cur.prefix, sizeof cur.prefix, "/%s", lang->code);
+        if (len > HTTP_TARGET_MAX)
+                len = HTTP_TARGET_MAX;
+        if (!path || len == 0) {
+                path = "/";
+                len = 1;
+        }
+        memcpy(cur.path, path, len);
+        cur.path[len] = '\0';
+}
+
+void http_lang_end(void)
+{
+        ps_i18n_thread_use(NULL);
+        cur.prefixed = false;
+        cur.prefix[0] = '\0';
+        strcpy(cur.path, "/");
+}
+
+const char *page_prefix(void)
+{
+        return cur.prefix;
+}
+
+bool page_prefixed(void)
+{
+        return cur.prefixed;
+}
+
+const char *page_path(void)
+{
+        return cur.path[0] ? cur.path : "/";
+}
+
+/* Whether the attribute value starting at v (just after `="`) is a path of ours that takes the
+ * page's prefix: a root-relative page link, not the API, the image, nor a protocol-relative URL. */
+static bool takes_prefix(const char *v)
+{
+        if (v[0] != '/' || v[1] == '/')
+                return false;
+        return strncmp(v, "/api/", 5) != 0 && strncmp(v, "/map.png", 8) != 0 && strncmp(v, "/metrics", 8) != 0 &&
+               strncmp(v, "/healthz", 8) != 0;
+}
+
+int page_relink(struct http_buf *b, const char *prefix)
+{
+        if (b->error || !prefix[0])
+                return b->error;
+        const char *s = http_buf_str(b);
+        size_t len = http_buf_len(b), plen = strlen(prefix);
+        struct http_buf out;
+        http_buf_init(&out, b->d.max);
+        size_t last = 0, tag = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '<') {
+                        tag = i;
+                        continue;
+                }
+                size_t k;
+                if (strncmp(s + i, " href=\"", 7) == 0)
+                        k = 7;
+                else if (strncmp(s + i, " action=\"", 9) == 0)
+                        k = 9;
+                else
+                        continue;
+                if (!takes_prefix(s + i + k))
+                        continue;
+                /* Links that name their language (the switcher, the alternates) keep their own. */
+                if (memmem(s + tag, i - tag, "hreflang=", 9))
+                        continue;
+                http_buf_add(&out, s + last, i + k - last);
+                http_buf_add(&out, prefix, plen);
+                last = i + k;
+                i += k - 1;
+        }
+        http_buf_add(&out, s + last, len - last);
+        if (out.error) {
+                int e = out.error;
+                http_buf_free(&out);
+                b->error = e;
+                return e;
+        }
+        http_buf_free(b);
+        *b = out;
+        return 0;
+}
