@@ -260,7 +260,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 const char *kind = json_string_value(json_object_get(x, "kind"));
                 printf("  %s", cli_color(c, strcmp(kind, "malware") == 0 ? "red" : "cyan"));
                 cli_put(stdout, json_string_value(json_object_get(x, "name")));
-                printf("%s [%s]", cli_color(c, "reset"), kind);
+                printf("%s [%s]", cli_color(c, "reset"), _(kind));
                 pp = json_object_get(x, "ports");
                 if (json_array_size(pp)) {
                         char ports[512];
@@ -512,7 +512,7 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
                 /* TRANSLATORS: labels of "info --brief": malware once seen on the port; what is known to run there. */
                 ps_put_padded(stdout, history ? _("history") : _("known"), 9);
                 cli_put(stdout, top->name);
-                printf(" [%s]\n", knowledge_kind_name(top->kind));
+                printf(" [%s]\n", _(knowledge_kind_name(top->kind)));
         }
         /* A few ports: each rank on its own (a pass over nmap-services) beats sorting it all. */
         if (protos & PS_PROTO_BIT(PS_TCP))

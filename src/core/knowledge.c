@@ -1,5 +1,6 @@
 /* Field knowledge: the project's own file of what really runs on ports (format:
  * docs/knowledge-format.md). Records of "key: value" lines separated by blank lines. */
+#include "portscope/i18n.h"
 #include "portscope/knowledge.h"
 
 #include <ctype.h>
@@ -28,8 +29,11 @@ struct knowledge {
         /* Entries own their ranges and process arrays; services own their servers arrays. */
 };
 
+/* English in the knowledge file and in JSON; pages and the CLI show _(name). */
 static const char *const kind_names[KNOWLEDGE_NKINDS] = {
-        "application", "malware", "common-misuse", "development", "tool", "c2",
+        /* TRANSLATORS: kinds of knowledge entries: a legitimate application, malware, a common misuse
+         * (an exposure), a development server, a tool, command-and-control (c2). */
+        N_("application"), N_("malware"), N_("common-misuse"), N_("development"), N_("tool"), N_("c2"),
 };
 
 const char *knowledge_kind_name(enum knowledge_kind k)

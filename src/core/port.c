@@ -39,13 +39,13 @@ enum ps_range ps_range_of(uint16_t port)
 static const struct {
         const char *name, *bounds, *procedure;
 } ranges[] = {
-        [PS_RANGE_SYSTEM] = { "system", "0-1023",
+        [PS_RANGE_SYSTEM] = { N_("system"), "0-1023",
                               N_("System Ports (well-known): assigned by IANA through IETF Review or IESG "
                               "Approval (RFC 6335, section 6).") },
-        [PS_RANGE_USER] = { "user", "1024-49151",
+        [PS_RANGE_USER] = { N_("user"), "1024-49151",
                             N_("User Ports (registered): assigned by IANA through IETF Review, IESG "
                             "Approval or Expert Review (RFC 6335, section 6).") },
-        [PS_RANGE_DYNAMIC] = { "dynamic", "49152-65535",
+        [PS_RANGE_DYNAMIC] = { N_("dynamic"), "49152-65535",
                                N_("Dynamic Ports (private or ephemeral): never assigned; free for "
                                "dynamic, private and ephemeral use (RFC 6335, section 6).") },
 };

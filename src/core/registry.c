@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "portscope/i18n.h"
 #include "registry-internal.h"
 
 /* ---- queries ----------------------------------------------------------------------------- */
@@ -18,10 +19,11 @@ static const char *str_at(const struct registry *r, uint32_t off)
 const char *registry_status_name(enum registry_status s)
 {
         switch (s) {
-        case REGISTRY_UNASSIGNED: return "unassigned";
-        case REGISTRY_RESERVED: return "reserved";
-        case REGISTRY_ASSIGNED: return "assigned";
-        case REGISTRY_NOT_ASSIGNED: return "reserved-or-unassigned";
+        /* English (JSON and options say them so); pages and the CLI show _(name). */
+        case REGISTRY_UNASSIGNED: return N_("unassigned");
+        case REGISTRY_RESERVED: return N_("reserved");
+        case REGISTRY_ASSIGNED: return N_("assigned");
+        case REGISTRY_NOT_ASSIGNED: return N_("reserved-or-unassigned");
         }
         return "unknown";
 }
@@ -38,7 +40,9 @@ int registry_status_parse(const char *s, enum registry_status *ret)
 
 const char *registry_kind_name(enum registry_kind k)
 {
-        static const char *const names[] = { "service", "private", "reserved", "unassigned", "other" };
+        /* TRANSLATORS: the kind of a registry row: a service, a private-use range, reserved, unassigned. */
+        static const char *const names[] = { N_("service"), N_("private"), N_("reserved"), N_("unassigned"),
+                                              N_("other") };
         return (unsigned)k <= REGISTRY_ROW_OTHER ? names[k] : "other";
 }
 

@@ -391,7 +391,9 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                                 http_buf_puts(b, ", ");
                         http_buf_puts(b, "<code>");
                         http_html_escape(b, p->comm, (size_t)-1);
-                        http_buf_printf(b, "</code> (pid %d)", (int)p->pid);
+                        http_buf_puts(b, "</code> ");
+                        /* TRANSLATORS: after a process name in the listeners table of the map page. */
+                        http_buf_printf(b, _("(pid %d)"), (int)p->pid);
                 }
                 http_buf_printf(b, "</td><td class=\"v-%s\" dir=\"ltr\">%s/%s</td><td>", verdict_kind_name(v->kind),
                                 verdict_kind_name(v->kind), verdict_severity_name(v->severity));

@@ -160,7 +160,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
                 if (row.service[0])
                         page_service_link(b, row.service);
                 else
-                        h(b, registry_kind_name(row.kind));
+                        h(b, _(registry_kind_name(row.kind)));
                 P(b, " ");
                 h(b, row.port);
                 if (row.proto[0]) {

@@ -68,7 +68,7 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                                 if (row.service[0])
                                         page_service_link(b, row.service);
                                 else
-                                        h(b, registry_kind_name(row.kind));
+                                        h(b, _(registry_kind_name(row.kind)));
                                 if (row.has_port) {
                                         struct http_buf pl;
                                         http_buf_init(&pl, 256);

@@ -501,7 +501,7 @@ void page_row_dl(const struct http_ctx *c, struct http_buf *b, const struct regi
         P(b, "<h3 class=\"row\"><bdi");
         page_registry_attrs(b);
         P(b, ">");
-        h(b, row->service[0] ? row->service : registry_kind_name(row->kind));
+        h(b, row->service[0] ? row->service : _(registry_kind_name(row->kind)));
         if (row->port[0] || row->proto[0]) {
                 P(b, " · ");
                 h(b, row->port);
