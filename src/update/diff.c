@@ -685,10 +685,10 @@ static void print_entry(FILE *f, json_t *x)
         fputc('\n', f);
 }
 
-static const char *title_of(const char *key)
+const char *update_diff_title(const char *key)
 {
-        int i = cat_index(key);
-        return i < (int)NCAT ? _(categories[i].title) : key;
+        int i = key ? cat_index(key) : (int)NCAT;
+        return i < (int)NCAT ? _(categories[i].title) : key ? key : "?";
 }
 
 /* "Registry SOURCE (newest date D, N rows)", or its second line "→ SOURCE (...)". */
@@ -781,7 +781,7 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                                 break;
                         const char *cat = json_string_value(json_object_get(x, "category"));
                         if (!last || strcmp(last, cat) != 0)
-                                fprintf(f, "  %s\n", title_of(cat));
+                                fprintf(f, "  %s\n", update_diff_title(cat));
                         last = cat;
                         print_entry(f, x);
                         shown++;
