@@ -24,8 +24,7 @@
 
 /* The URL is a placeholder: one msgid for the whole text, whatever the URL. */
 #define UPDATE_USAGE \
-        /* TRANSLATORS: %s is the default URL (about 70 columns), on a line of its own under \
-         * "--url URL"'s explanation; keep lines under 80 columns. */ \
+        /* TRANSLATORS: %s is the default URL, on its own line under "--url URL"; keep lines short. */ \
         N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n" \
         "\n" \
         "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n" \
