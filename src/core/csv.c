@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 void csv_init(struct csv_reader *r, const char *data, size_t len)
@@ -42,7 +43,7 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
                 unsigned fline = r->line, fcol = (unsigned)(p - r->line_start) + 1;
 
                 if (nfields == maxfields)
-                        return fail(r, p, err, "too many fields");
+                        return fail(r, p, err, _("too many fields"));
                 offs[nfields] = used;
                 if (p < end && *p == '"') {
                         unsigned qline = r->line, qcol = (unsigned)(p - r->line_start) + 1;
@@ -51,7 +52,7 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
                                 if (p >= end) {
                                         err->line = qline;
                                         err->column = qcol;
-                                        err->message = "quoted field is never closed";
+                                        err->message = _("quoted field is never closed");
                                         return -EINVAL;
                                 }
                                 if (*p == '"') {
@@ -64,7 +65,7 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
                                         break;
                                 }
                                 if (*p == '\0')
-                                        return fail(r, p, err, "NUL byte (binary data, not CSV)");
+                                        return fail(r, p, err, _("NUL byte (binary data, not CSV)"));
                                 if (*p == '\n') {
                                         r->line++;
                                         r->line_start = p + 1;
@@ -72,20 +73,20 @@ int csv_next(struct csv_reader *r, char *out_base, size_t *out_used, size_t *off
                                 *o++ = *p++;
                         }
                         if (p < end && *p != ',' && *p != '\n' && *p != '\r')
-                                return fail(r, p, err, "text after a closing quote");
+                                return fail(r, p, err, _("text after a closing quote"));
                 } else {
                         while (p < end && *p != ',' && *p != '\n' && *p != '\r') {
                                 if (*p == '"')
-                                        return fail(r, p, err, "quote inside an unquoted field");
+                                        return fail(r, p, err, _("quote inside an unquoted field"));
                                 if (*p == '\0')
-                                        return fail(r, p, err, "NUL byte (binary data, not CSV)");
+                                        return fail(r, p, err, _("NUL byte (binary data, not CSV)"));
                                 *o++ = *p++;
                         }
                 }
                 if (!ps_utf8_valid(out_base + offs[nfields], (size_t)(o - (out_base + offs[nfields])))) {
                         err->line = fline;
                         err->column = fcol;
-                        err->message = "invalid UTF-8 in this field";
+                        err->message = _("invalid UTF-8 in this field");
                         return -EINVAL;
                 }
                 *o++ = '\0';

@@ -11,7 +11,7 @@ struct csv_reader {
 
 struct csv_error {
         unsigned line, column;
-        const char *message; /* static string */
+        const char *message; /* static string (translated) */
 };
 
 void csv_init(struct csv_reader *r, const char *data, size_t len);

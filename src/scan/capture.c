@@ -14,6 +14,8 @@
 #include "capture.h"
 #include "scan-internal.h"
 
+#include "portscope/i18n.h"
+
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
@@ -49,12 +51,12 @@ int scan_capture_open(struct scan_capture *c, bool tcp, uint16_t lo, uint16_t hi
         struct sock_fprog fprog = { .len = sizeof(prog) / sizeof(prog[0]), .filter = prog };
         int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return scan_errf(err, errlen, -errno, "cannot open a packet socket: %s", strerror(errno));
+                return scan_errf(err, errlen, -errno, _("cannot open a packet socket: %s"), strerror(errno));
         int r;
         int v = TPACKET_V3, one = 1;
         if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0 ||
             setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) < 0) {
-                r = scan_errf(err, errlen, -errno, "cannot set up the packet socket: %s", strerror(errno));
+                r = scan_errf(err, errlen, -errno, _("cannot set up the packet socket: %s"), strerror(errno));
                 goto fail;
         }
         setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
@@ -67,18 +69,18 @@ int scan_capture_open(struct scan_capture *c, bool tcp, uint16_t lo, uint16_t hi
                 .tp_retire_blk_tov = 1, /* ms: a partly filled block is handed over quickly */
         };
         if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) {
-                r = scan_errf(err, errlen, -errno, "cannot set up the receive ring: %s", strerror(errno));
+                r = scan_errf(err, errlen, -errno, _("cannot set up the receive ring: %s"), strerror(errno));
                 goto fail;
         }
         size_t len = (size_t)req.tp_block_size * req.tp_block_nr;
         void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (map == MAP_FAILED) {
-                r = scan_errf(err, errlen, -errno, "cannot map the receive ring: %s", strerror(errno));
+                r = scan_errf(err, errlen, -errno, _("cannot map the receive ring: %s"), strerror(errno));
                 goto fail;
         }
         struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
         if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-                r = scan_errf(err, errlen, -errno, "cannot bind the packet socket: %s", strerror(errno));
+                r = scan_errf(err, errlen, -errno, _("cannot bind the packet socket: %s"), strerror(errno));
                 munmap(map, len);
                 goto fail;
         }

@@ -18,6 +18,8 @@
 
 #include "engine-shared.h"
 
+#include "portscope/i18n.h"
+
 struct cslot {
         int fd;
         uint32_t seq;
@@ -504,7 +506,7 @@ static int connect_run(const struct scan_config *c, struct scan_stats *stats, ch
         struct cshared sh = { .c = c, .err = err, .errlen = errlen };
         int r = scan_work_init(&sh.work, c);
         if (r < 0)
-                return scan_errf(err, errlen, r, "cannot set up the scan order: %s", strerror(-r));
+                return scan_errf(err, errlen, r, _("cannot set up the scan order: %s"), strerror(-r));
         unsigned long nofile = scan_raise_nofile();
         unsigned long window = c->max_inflight ? c->max_inflight : 4096;
         if (nofile > 64 && window > nofile - 64)
@@ -546,7 +548,7 @@ static int connect_run(const struct scan_config *c, struct scan_stats *stats, ch
                 pthread_join(tids[i], NULL);
         r = sh.fatal;
         if (r < 0) {
-                scan_errf(err, errlen, r, "connect scan failed: %s", strerror(-r));
+                scan_errf(err, errlen, r, _("connect scan failed: %s"), strerror(-r));
                 goto out;
         }
         stats->interrupted = c->stop && *c->stop;

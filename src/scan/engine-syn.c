@@ -29,6 +29,8 @@
 #include "engine-shared.h"
 #include "probes/probes.h"
 
+#include "portscope/i18n.h"
+
 #define BATCH 64
 #define SAMPLES 1024
 
@@ -383,7 +385,7 @@ static int open_raw(int family, const struct scan_addr *src, char *err, size_t e
         int fd = family == AF_INET ? socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW)
                                    : socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
         if (fd < 0)
-                return scan_errf(err, errlen, -errno, "cannot open a raw socket (needs CAP_NET_RAW): %s",
+                return scan_errf(err, errlen, -errno, _("cannot open a raw socket (needs CAP_NET_RAW): %s"),
                                  strerror(errno));
         int big = 4 << 20;
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
@@ -394,7 +396,7 @@ static int open_raw(int family, const struct scan_addr *src, char *err, size_t e
                 if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
                         int e = errno;
                         close(fd);
-                        return scan_errf(err, errlen, -e, "cannot bind the IPv6 raw socket: %s", strerror(e));
+                        return scan_errf(err, errlen, -e, _("cannot bind the IPv6 raw socket: %s"), strerror(e));
                 }
         }
         /* The raw socket receives every TCP packet too: never read, keep its buffer tiny. */
@@ -412,14 +414,20 @@ static int check_source(const struct sshared *sh, const struct scan_addr *a, cha
         bool routed = scan_route_source(a, &src) == 0;
         if (!(a->family == AF_INET ? sh->has4 : sh->has6) || (routed && scan_addr_compare(&src, want) == 0))
                 return 0;
-        char at[64], w[64], got[64] = "no route";
+        char at[64], w[64], got[64];
         scan_addr_format(a, at, sizeof(at));
         scan_addr_format(want, w, sizeof(w));
         if (routed)
                 scan_addr_format(&src, got, sizeof(got));
+        else
+                /* TRANSLATORS: in place of a source address: the kernel has no route to the target. */
+                snprintf(got, sizeof(got), "%s", _("no route"));
         return scan_errf(err, errlen, -EINVAL,
-                         "the targets need different source addresses (%s towards the first, %s towards %s): scan "
-                         "them in separate runs", w, got, at);
+                         /* TRANSLATORS: our source address towards the first target, then the one
+                          * towards another target, and that target. */
+                         _("the targets need different source addresses (%s towards the first, %s towards %s): scan "
+                           "them in separate runs"),
+                         w, got, at);
 }
 
 static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *err, size_t errlen)
@@ -443,7 +451,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         uint64_t ntargets = scan_targets_count(c->targets);
         sh->npairs = ntargets * c->ports->n;
         if (getrandom(&sh->key, sizeof(sh->key), 0) != sizeof(sh->key)) {
-                r = scan_errf(err, errlen, -EIO, "no random numbers for the cookie key");
+                r = scan_errf(err, errlen, -EIO, _("no random numbers for the cookie key"));
                 goto out;
         }
         /* Source addresses: the kernel's choice towards the first target of each family. */
@@ -458,7 +466,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         if (!sh->has4 && !sh->has6) {
                 char a[64];
                 scan_addr_format(&first, a, sizeof(a));
-                r = scan_errf(err, errlen, -ENETUNREACH, "no route to %s", a);
+                r = scan_errf(err, errlen, -ENETUNREACH, _("no route to %s"), a);
                 goto out;
         }
         /* One source address per family goes into every probe: a target that the routing table
@@ -487,7 +495,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         if (r < 0)
                 goto out;
         if (c->drop_privileges && (r = scan_drop_privileges()) < 0) {
-                r = scan_errf(err, errlen, r, "cannot drop privileges: %s", strerror(-r));
+                r = scan_errf(err, errlen, r, _("cannot drop privileges: %s"), strerror(-r));
                 goto out;
         }
         sh->port_index = calloc(65536, sizeof(uint32_t));
@@ -499,12 +507,12 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
                 sh->port_index[c->ports->ports[i]] = (uint32_t)i + 1;
         r = scan_perm_init(&sh->perm, sh->npairs, c->seed, c->shard, c->nshards);
         if (r < 0) {
-                r = scan_errf(err, errlen, r, "cannot set up the scan order");
+                r = scan_errf(err, errlen, r, _("cannot set up the scan order"));
                 goto out;
         }
         sh->nextra = c->nresume_pending;
         if (pthread_create(&rx, NULL, rx_main, sh) != 0) {
-                r = scan_errf(err, errlen, -EAGAIN, "cannot start the receiver");
+                r = scan_errf(err, errlen, -EAGAIN, _("cannot start the receiver"));
                 goto out;
         }
         rx_started = true;
@@ -565,7 +573,7 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         uint64_t walked_to = sh->sweep.it.pos;
         if (scan_sweep_unanswered(c, &sh->perm, &sh->answered, sh->npairs, stats->interrupted ? walked_to : UINT64_MAX,
                                   stats->interrupted, stats, silent, sh) < 0) {
-                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                r = scan_errf(err, errlen, -ENOMEM, _("out of memory"));
                 goto out;
         }
         stats->resume_pos = walked_to;

@@ -24,6 +24,8 @@
 
 #include "engine-shared.h"
 
+#include "portscope/i18n.h"
+
 #define BATCH 64
 #define SAMPLES 1024
 
@@ -309,7 +311,7 @@ static int open_udp(int family, char *err, size_t errlen)
 {
         int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
-                return scan_errf(err, errlen, -errno, "cannot open a UDP socket: %s", strerror(errno));
+                return scan_errf(err, errlen, -errno, _("cannot open a UDP socket: %s"), strerror(errno));
         int one = 1, big = 8 << 20;
         if (family == AF_INET)
                 setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one));
@@ -355,7 +357,7 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                 u->port_index[c->ports->ports[i]] = (uint32_t)i + 1;
         r = scan_perm_init(&u->perm, u->npairs, c->seed, c->shard, c->nshards);
         if (r < 0) {
-                r = scan_errf(err, errlen, r, "cannot set up the scan order");
+                r = scan_errf(err, errlen, r, _("cannot set up the scan order"));
                 goto out;
         }
         uint64_t budget_end = 0, retry_start = 0, retry_icmp = 0;
@@ -416,7 +418,7 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
         u->unconfirmed = limited || budget_spent;
         if (scan_sweep_unanswered(c, &u->perm, &u->answered, u->npairs, stats->interrupted ? u->pass0_pos : UINT64_MAX,
                                   stats->interrupted, stats, silent, u) < 0) {
-                r = scan_errf(err, errlen, -ENOMEM, "out of memory");
+                r = scan_errf(err, errlen, -ENOMEM, _("out of memory"));
                 goto out;
         }
         if (stats->interrupted)

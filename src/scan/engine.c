@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 static const struct scan_engine_ops *const engines[SCAN_NENGINES] = {
@@ -90,11 +91,11 @@ int scan_run(const struct scan_config *c, struct scan_stats *stats, char *err, s
 {
         memset(stats, 0, sizeof(*stats));
         if ((unsigned)c->engine >= SCAN_NENGINES)
-                return scan_errf(err, errlen, -EINVAL, "unknown engine");
+                return scan_errf(err, errlen, -EINVAL, _("unknown engine"));
         if (!c->targets || !c->ports || c->ports->n == 0 || scan_targets_count(c->targets) == 0)
-                return scan_errf(err, errlen, -EINVAL, "nothing to scan");
+                return scan_errf(err, errlen, -EINVAL, _("nothing to scan"));
         if (c->nshards == 0 || c->shard >= c->nshards)
-                return scan_errf(err, errlen, -EINVAL, "invalid shard");
+                return scan_errf(err, errlen, -EINVAL, _("invalid shard"));
         uint64_t start = scan_now_ns();
         int r = engines[c->engine]->run(c, stats, err, errlen);
         stats->elapsed = (double)(scan_now_ns() - start) / 1e9;

@@ -261,9 +261,13 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
         if (!bad)
                 bad = unknown_member(s, members);
         if (bad)
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: unknown member \"%.40s\""), bad);
         json_t *reg = json_object_get(o, "registry");
         if (reg && !json_is_object(reg) && !json_is_null(reg))
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: \"registry\" is not an object"));
         int engine = name_index(json_string_value(json_object_get(s, "engine")), engine_name, SCAN_NENGINES);
         int proto = name_index(json_string_value(json_object_get(s, "protocol")), proto_name, PS_NPROTO);
@@ -271,11 +275,17 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
                    drops = 0;
         const json_int_t big = (json_int_t)1 << 62;
         if (engine < 0 || proto < 0)
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: \"engine\" or \"protocol\" is missing or unknown"));
         if (get_u64str(s, "seed", &f->seed) < 0)
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: \"seed\" is not a decimal string"));
         if (get_int(s, "ports", 0, 65536, true, &ports) < 0 || get_int(s, "shards", 1, 65536, true, &shards) < 0 ||
             get_int(s, "shard", 1, shards, true, &shard) < 0)
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: \"ports\", \"shard\" or \"shards\" is missing or out of range"));
         struct scan_stats *st = &f->stats;
         if (get_int(s, "started", 0, big, false, &started) < 0 || get_int(s, "pairs", 0, big, false, &pairs) < 0 ||
@@ -285,6 +295,8 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
             get_double(s, "srtt_ms", &st->srtt_ms) < 0 || get_bool(s, "interrupted", &st->interrupted) < 0 ||
             get_bool(s, "icmp_limited", &st->icmp_limited) < 0 ||
             (json_object_get(s, "args") && !json_is_string(json_object_get(s, "args"))))
+                /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
+                 * words are its JSON members (not translated). */
                 return LINE_ERR(_("summary: a member has the wrong type or is out of range"));
         f->engine = (enum scan_engine)engine;
         f->proto = (enum ps_proto)proto;
@@ -314,10 +326,17 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
         if (!json_is_object(o)) {
                 rc = LINE_ERR(_("not a JSON object"));
         } else if (json_object_get(o, "scan")) {
-                rc = json_is_object(json_object_get(o, "scan")) ? summary_parse(o, f, name, line, err)
-                                                                : LINE_ERR(_("summary: \"scan\" is not an object"));
+                if (json_is_object(json_object_get(o, "scan")))
+                        rc = summary_parse(o, f, name, line, err);
+                else
+                        /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the
+                         * quoted word is its JSON member (not translated). */
+                        rc = LINE_ERR(_("summary: \"scan\" is not an object"));
         } else if (f->n >= SCAN_MERGE_MAX_LINES) {
-                rc = LINE_ERR(_("more than %u ports in one file"), SCAN_MERGE_MAX_LINES);
+                /* TRANSLATORS: the most port lines one --jsonl file may hold. */
+                rc = LINE_ERR(ps_ngettext("more than %u port in one file", "more than %u ports in one file",
+                                          SCAN_MERGE_MAX_LINES),
+                              SCAN_MERGE_MAX_LINES);
         } else if (PS_GROW(f->v, f->cap, f->n + 1, SCAN_MERGE_MAX_LINES) < 0) {
                 rc = ps_error_set(err, -ENOMEM, name, line, 0, _("out of memory"));
         } else {
@@ -391,7 +410,10 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
                 if (c == EOF && len == 0)
                         break;
                 if (++line > SCAN_MERGE_MAX_LINES + 1) {
-                        rc = ps_error_set(err, -E2BIG, name, line, 0, _("more than %u lines"), SCAN_MERGE_MAX_LINES + 1);
+                        /* TRANSLATORS: the most lines one --jsonl file may hold. */
+                        rc = ps_error_set(err, -E2BIG, name, line, 0,
+                                          ps_ngettext("more than %u line", "more than %u lines", SCAN_MERGE_MAX_LINES + 1),
+                                          SCAN_MERGE_MAX_LINES + 1);
                         goto out;
                 }
                 if ((rc = line_parse(&f, buf, len, name, line, err)) < 0)

@@ -5,6 +5,8 @@
 
 #include "scan-internal.h"
 
+#include "portscope/i18n.h"
+
 static bool num(const char *s, size_t len, unsigned long max, unsigned long *ret)
 {
         if (len == 0 || len > 6)
@@ -48,11 +50,12 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
         unsigned long lo, hi;
         const char *dash = memchr(s, '-', len);
         if (len == 0)
-                return scan_errf(err, errlen, -EINVAL, "empty item in the port list");
+                return scan_errf(err, errlen, -EINVAL, _("empty item in the port list"));
         if ((s[0] >= '0' && s[0] <= '9') || s[0] == '-') {
                 if (!dash) {
                         if (!num(s, len, 65535, &lo))
-                                return scan_errf(err, errlen, -ERANGE, "port '%.*s' is not a number 0-65535",
+                                /* TRANSLATORS: %.*s is an item of the --ports list, as given. */
+                                return scan_errf(err, errlen, -ERANGE, _("port '%.*s' is not a number 0-65535"),
                                                  (int)len, s);
                         hi = lo;
                 } else {
@@ -60,15 +63,20 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                         if (l1 == 0)
                                 lo = 1;
                         else if (!num(s, l1, 65535, &lo))
-                                return scan_errf(err, errlen, -ERANGE, "range start '%.*s' is not a number 0-65535",
+                                /* TRANSLATORS: %.*s is the start of a range in the --ports list ("8000" of
+                                 * "8000-8100"). */
+                                return scan_errf(err, errlen, -ERANGE, _("range start '%.*s' is not a number 0-65535"),
                                                  (int)l1, s);
                         if (l2 == 0)
                                 hi = 65535;
                         else if (!num(dash + 1, l2, 65535, &hi))
-                                return scan_errf(err, errlen, -ERANGE, "range end '%.*s' is not a number 0-65535",
+                                /* TRANSLATORS: %.*s is the end of a range in the --ports list ("8100" of
+                                 * "8000-8100"). */
+                                return scan_errf(err, errlen, -ERANGE, _("range end '%.*s' is not a number 0-65535"),
                                                  (int)l2, dash + 1);
                         if (hi < lo)
-                                return scan_errf(err, errlen, -ERANGE, "range %.*s ends before it starts", (int)len,
+                                /* TRANSLATORS: %.*s is a range of the --ports list, "8100-8000". */
+                                return scan_errf(err, errlen, -ERANGE, _("range %.*s ends before it starts"), (int)len,
                                                  s);
                 }
                 memset(set + lo, 1, hi - lo + 1);
@@ -78,9 +86,10 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
         if (len > 4 && strncasecmp(s, "top:", 4) == 0) {
                 unsigned long n;
                 if (!num(s + 4, len - 4, 65536, &n) || n == 0)
-                        return scan_errf(err, errlen, -EINVAL, "top:N needs a number 1-65536");
+                        /* TRANSLATORS: "top:N" is --ports syntax (not translated). */
+                        return scan_errf(err, errlen, -EINVAL, _("top:N needs a number 1-65536"));
                 if (!r)
-                        return scan_errf(err, errlen, -ENOENT, "top ports need the registry");
+                        return scan_errf(err, errlen, -ENOENT, _("top ports need the registry"));
                 uint16_t *tp = malloc(n * sizeof(*tp));
                 if (!tp)
                         return -ENOMEM;
@@ -88,7 +97,7 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                 if (got == 0) {
                         free(tp);
                         return scan_errf(err, errlen, -ENOENT,
-                                         "no nmap-services frequencies loaded (install nmap-common)");
+                                         _("no nmap-services frequencies loaded (install nmap-common)"));
                 }
                 for (size_t i = 0; i < got && i < n; i++)
                         set[tp[i]] = 1;
@@ -96,7 +105,7 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                 return 0;
         }
         if (!r)
-                return scan_errf(err, errlen, -ENOENT, "named port sets need the registry");
+                return scan_errf(err, errlen, -ENOENT, _("named port sets need the registry"));
         enum ps_proto pr = proto;
         const char *colon = memchr(s, ':', len);
         size_t wl = len;
@@ -104,11 +113,11 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                 char pbuf[8];
                 size_t pl = len - (size_t)(colon - s) - 1;
                 if (pl == 0 || pl >= sizeof(pbuf))
-                        return scan_errf(err, errlen, -EINVAL, "unknown protocol in '%.*s'", (int)len, s);
+                        return scan_errf(err, errlen, -EINVAL, _("unknown protocol in '%.*s'"), (int)len, s);
                 memcpy(pbuf, colon + 1, pl);
                 pbuf[pl] = '\0';
                 if (ps_proto_parse(pbuf, &pr) < 0)
-                        return scan_errf(err, errlen, -EINVAL, "unknown protocol in '%.*s'", (int)len, s);
+                        return scan_errf(err, errlen, -EINVAL, _("unknown protocol in '%.*s'"), (int)len, s);
                 wl = (size_t)(colon - s);
         }
         if (is_word(s, wl, "system-unassigned"))
@@ -123,7 +132,7 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                 return add_status(set, r, pr, REGISTRY_ASSIGNED, 1, 1023);
         if (is_word(s, wl, "malware")) {
                 if (!k)
-                        return scan_errf(err, errlen, -ENOENT, "the malware set needs the knowledge file");
+                        return scan_errf(err, errlen, -ENOENT, _("the malware set needs the knowledge file"));
                 for (size_t i = 0; i < knowledge_nentries(k); i++) {
                         const struct knowledge_entry *e = knowledge_entry(k, i);
                         if (e->kind != KNOWLEDGE_MALWARE)
@@ -135,9 +144,11 @@ static int parse_item(const char *s, size_t len, enum ps_proto proto, const stru
                 }
                 return 0;
         }
+        /* TRANSLATORS: %.*s is an item of the --ports list; the words in parentheses after
+         * "ranges" are the names of port sets (--ports syntax, not translated). */
         return scan_errf(err, errlen, -EINVAL,
-                         "unknown port set '%.*s' (numbers, ranges, system-unassigned, unassigned, reserved, "
-                         "assigned[:PROTO], malware, top:N)",
+                         _("unknown port set '%.*s' (numbers, ranges, system-unassigned, unassigned, reserved, "
+                           "assigned[:PROTO], malware, top:N)"),
                          (int)(len > 40 ? 40 : len), s);
 }
 
@@ -167,7 +178,7 @@ int scan_ports_parse(const char *spec, enum ps_proto proto, const struct registr
         for (size_t i = 0; i < 65536; i++)
                 n += set[i];
         if (n == 0) {
-                rc = scan_errf(err, errlen, -ENOENT, "the port set is empty");
+                rc = scan_errf(err, errlen, -ENOENT, _("the port set is empty"));
                 goto out;
         }
         uint16_t *ports = malloc(n * sizeof(*ports));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 #include "portscope/store.h"
 
@@ -24,7 +25,7 @@ static const char schema[] =
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what)
 {
-        return scan_errf(err, errlen, -EIO, "%s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
+        return scan_errf(err, errlen, -EIO, "%s: %s", what, db ? sqlite3_errmsg(db) : _("cannot open"));
 }
 
 static bool open_now(const struct scan_report *rep, const struct scan_addr *a, uint16_t port)

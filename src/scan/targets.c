@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 typedef unsigned __int128 u128;
@@ -184,9 +185,9 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
         char buf[256];
         size_t len = strlen(spec);
         if (len == 0)
-                return scan_errf(err, errlen, -EINVAL, "empty target");
+                return scan_errf(err, errlen, -EINVAL, _("empty target"));
         if (len >= sizeof(buf))
-                return scan_errf(err, errlen, -EINVAL, "target too long");
+                return scan_errf(err, errlen, -EINVAL, _("target too long"));
         memcpy(buf, spec, len + 1);
         struct scan_addr a, b;
 
@@ -194,12 +195,12 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
         if (slash) {
                 *slash = '\0';
                 if (scan_addr_parse(buf, &a) < 0)
-                        return scan_errf(err, errlen, -EINVAL, "not an address before '/' of a CIDR block");
+                        return scan_errf(err, errlen, -EINVAL, _("not an address before '/' of a CIDR block"));
                 unsigned bits = a.family == AF_INET ? 32 : 128, prefix;
                 if (!parse_uint(slash + 1, strlen(slash + 1), bits, &prefix))
-                        return scan_errf(err, errlen, -EINVAL, "prefix length must be 0-%u", bits);
+                        return scan_errf(err, errlen, -EINVAL, _("prefix length must be 0-%u"), bits);
                 if (bits - prefix > 32)
-                        return scan_errf(err, errlen, -E2BIG, "block too large: at most 2^32 addresses");
+                        return scan_errf(err, errlen, -E2BIG, _("block too large: at most 2^32 addresses"));
                 u128 v = addr_to_u128(&a);
                 u128 size = (u128)1 << (bits - prefix);
                 u128 lo = v & ~(size - 1);
@@ -217,7 +218,7 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                                         strspn(after, "0123456789.") == strlen(after));
                         *dash = '-';
                         if (addrish)
-                                return scan_errf(err, errlen, -EINVAL, "not an address before '-' of a range");
+                                return scan_errf(err, errlen, -EINVAL, _("not an address before '-' of a range"));
                         dash = NULL;
                 }
         }
@@ -228,14 +229,15 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                         b = a;
                         b.a[3] = (uint8_t)last;
                 } else if (scan_addr_parse(rest, &b) < 0 || b.family != a.family) {
-                        return scan_errf(err, errlen, -EINVAL, "range end must be an address of the same family "
-                                                               "or the last IPv4 byte");
+                        return scan_errf(err, errlen, -EINVAL, _("range end must be an address of the same family "
+                                                                 "or the last IPv4 byte"));
                 }
                 u128 lo = addr_to_u128(&a), hi = addr_to_u128(&b);
                 if (hi < lo)
-                        return scan_errf(err, errlen, -ERANGE, "range ends before it starts");
+                        /* TRANSLATORS: a target range ("198.18.0.9-1") whose end is below its start. */
+                        return scan_errf(err, errlen, -ERANGE, _("range ends before it starts"));
                 if (hi - lo >= ((u128)1 << 32))
-                        return scan_errf(err, errlen, -E2BIG, "range too large: at most 2^32 addresses");
+                        return scan_errf(err, errlen, -E2BIG, _("range too large: at most 2^32 addresses"));
                 return ivec_push(into, a.family, lo, hi);
         }
         if (scan_addr_parse(buf, &a) == 0) {
@@ -244,18 +246,18 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
         }
         /* Digits and dots only, or a ':' : a malformed address, not a name to look up. */
         if (strspn(buf, "0123456789.") == len || strchr(buf, ':'))
-                return scan_errf(err, errlen, -EINVAL, "not a valid IPv4 or IPv6 address");
+                return scan_errf(err, errlen, -EINVAL, _("not a valid IPv4 or IPv6 address"));
         /* A host name: letters, digits, '-', '.', '_' only. */
         for (size_t i = 0; i < len; i++)
                 if (!isalnum((unsigned char)buf[i]) && !strchr("-._", buf[i]))
                         return scan_errf(err, errlen, -EINVAL,
-                                         "not an address, a CIDR block, a range or a host name");
+                                         _("not an address, a CIDR block, a range or a host name"));
         if (flags & SCAN_TARGETS_NO_DNS)
-                return scan_errf(err, errlen, -EINVAL, "host names are not resolved here (use an address)");
+                return scan_errf(err, errlen, -EINVAL, _("host names are not resolved here (use an address)"));
         struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
         int r = getaddrinfo(buf, NULL, &hints, &res);
         if (r != 0)
-                return scan_errf(err, errlen, -ENOENT, "cannot resolve host name: %s", gai_strerror(r));
+                return scan_errf(err, errlen, -ENOENT, _("cannot resolve host name: %s"), gai_strerror(r));
         /* Like nmap: the first IPv4 address, else the first IPv6 address. */
         const struct addrinfo *pick = NULL;
         for (const struct addrinfo *ai = res; ai; ai = ai->ai_next)
@@ -268,7 +270,7 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                         pick = ai;
         if (!pick) {
                 freeaddrinfo(res);
-                return scan_errf(err, errlen, -ENOENT, "host name has no IPv4 or IPv6 address");
+                return scan_errf(err, errlen, -ENOENT, _("host name has no IPv4 or IPv6 address"));
         }
         memset(&a, 0, sizeof(a));
         a.family = pick->ai_family;
@@ -306,7 +308,7 @@ int scan_targets_add_file(struct scan_targets *t, const char *path, bool exclude
         /* '-' is standard input, as for nmap's -iL. */
         int r = ps_read_file(strcmp(path, "-") == 0 ? "/dev/stdin" : path, 64u << 20, &data, &len);
         if (r < 0)
-                return scan_errf(err, errlen, r, "cannot read: %s", strerror(-r));
+                return scan_errf(err, errlen, r, _("cannot read: %s"), strerror(-r));
         unsigned line = 1;
         size_t i = 0;
         char tok[256], sub[200];
@@ -331,18 +333,18 @@ int scan_targets_add_file(struct scan_targets *t, const char *path, bool exclude
                         i++;
                 size_t tl = i - s;
                 if (tl >= sizeof(tok)) {
-                        r = scan_errf(err, errlen, -EINVAL, "line %u: target too long", line);
+                        r = scan_errf(err, errlen, -EINVAL, _("line %u: target too long"), line);
                         goto out;
                 }
                 if (memchr(data + s, '\0', tl)) {
-                        r = scan_errf(err, errlen, -EINVAL, "line %u: NUL byte", line);
+                        r = scan_errf(err, errlen, -EINVAL, _("line %u: NUL byte"), line);
                         goto out;
                 }
                 memcpy(tok, data + s, tl);
                 tok[tl] = '\0';
                 r = parse_spec(t, tok, flags, exclude ? &t->exc : &t->inc, sub, sizeof(sub));
                 if (r < 0) {
-                        r = scan_errf(err, errlen, r, "line %u: %s", line, sub);
+                        r = scan_errf(err, errlen, r, _("line %u: %s"), line, sub);
                         goto out;
                 }
         }
@@ -406,7 +408,7 @@ int scan_targets_finish(struct scan_targets *t, char *err, size_t errlen)
                                 int r = ivec_push(&out, cur.family, cur.lo, e->lo - 1);
                                 if (r < 0) {
                                         free(out.v);
-                                        return scan_errf(err, errlen, r, "too many target intervals");
+                                        return scan_errf(err, errlen, r, _("too many target intervals"));
                                 }
                         }
                         if (e->hi >= cur.hi)
@@ -418,7 +420,7 @@ int scan_targets_finish(struct scan_targets *t, char *err, size_t errlen)
                         int r = ivec_push(&out, cur.family, cur.lo, cur.hi);
                         if (r < 0) {
                                 free(out.v);
-                                return scan_errf(err, errlen, r, "too many target intervals");
+                                return scan_errf(err, errlen, r, _("too many target intervals"));
                         }
                 }
         }
@@ -432,7 +434,7 @@ int scan_targets_finish(struct scan_targets *t, char *err, size_t errlen)
                 t->prefix[i] = (uint64_t)total;
                 total += t->inc.v[i].hi - t->inc.v[i].lo + 1;
                 if (total > SCAN_TARGETS_MAX)
-                        return scan_errf(err, errlen, -E2BIG, "too many addresses: at most 2^32 in one scan");
+                        return scan_errf(err, errlen, -E2BIG, _("too many addresses: at most 2^32 in one scan"));
         }
         t->prefix[t->inc.n] = (uint64_t)total;
         t->count = (uint64_t)total;

@@ -25,7 +25,7 @@ static const struct {
         { "aliases_removed", N_("Aliases removed") },
         { "status", N_("Reserved / unassigned") },
         { "metadata", N_("Metadata changed") },
-        { "unauthorized_use", N_("Unauthorized use reported, changed") },
+        { "unauthorized_use", N_("Unauthorized use report changed") },
 };
 #define NCAT (sizeof(categories) / sizeof(categories[0]))
 
@@ -586,6 +586,27 @@ static const char *status_words(json_t *s)
         return v;
 }
 
+/* The service of a metadata line, escaped (caller frees): a name, or the kind of an unnamed row
+ * (the JSON's "(private)", "(reserved)", "(unassigned)", "(other)") in words. */
+static char *service_words(json_t *s)
+{
+        const char *v = json_string_value(s);
+
+        if (v && strcmp(v, "(private)") == 0)
+                /* TRANSLATORS: a registry row without a service name, reserved for private use. */
+                return strdup(_("(private)"));
+        if (v && strcmp(v, "(reserved)") == 0)
+                /* TRANSLATORS: a registry row without a service name: a reserved port. */
+                return strdup(_("(reserved)"));
+        if (v && strcmp(v, "(unassigned)") == 0)
+                /* TRANSLATORS: a registry row without a service name: an unassigned port. */
+                return strdup(_("(unassigned)"));
+        if (v && strcmp(v, "(other)") == 0)
+                /* TRANSLATORS: a registry row without a service name, of no known kind. */
+                return strdup(_("(other)"));
+        return escaped(s, false);
+}
+
 static void put_quoted(FILE *f, json_t *s)
 {
         fputc('"', f);
@@ -611,8 +632,9 @@ static void print_entry(FILE *f, json_t *x)
                         /* TRANSLATORS: service names, then the port's earlier status ("reserved", "unassigned"). */
                         fprintf(f, _("%s (was %s)"), names ? names : "", status_words(json_object_get(x, "from")));
                 else
-                        /* TRANSLATORS: service names, then the port's status now ("reserved", "unassigned"). */
-                        fprintf(f, _("%s de-registered, now %s"), names ? names : "", status_words(json_object_get(x, "to")));
+                        /* TRANSLATORS: service names, then the port's status now ("reserved", "unassigned"),
+                         * under the heading "De-assigned". */
+                        fprintf(f, _("%s de-assigned, now %s"), names ? names : "", status_words(json_object_get(x, "to")));
                 free(names);
         } else if (strcmp(cat, "status") == 0) {
                 fprintf(f, "%s → %s", status_words(json_object_get(x, "from")), status_words(json_object_get(x, "to")));
@@ -626,30 +648,47 @@ static void print_entry(FILE *f, json_t *x)
                 const char *k;
                 json_t *v;
                 bool first = true;
-                put(f, json_object_get(x, "service"));
-                fputs(": ", f);
+                char *changes = NULL;
+                size_t clen = 0;
+                FILE *m = open_memstream(&changes, &clen);
+                if (!m)
+                        return;
                 /* The field names are the registry's columns (the JSON's keys): not translated. */
                 json_object_foreach(json_object_get(x, "fields"), k, v) {
-                        fprintf(f, "%s%s ", first ? "" : "; ", k);
-                        put_quoted(f, json_object_get(v, "old"));
-                        fputs(" → ", f);
-                        put_quoted(f, json_object_get(v, "new"));
+                        fprintf(m, "%s%s ", first ? "" : "; ", k);
+                        put_quoted(m, json_object_get(v, "old"));
+                        fputs(" → ", m);
+                        put_quoted(m, json_object_get(v, "new"));
                         first = false;
                 }
+                if (fclose(m) != 0) {
+                        free(changes);
+                        changes = NULL;
+                }
+                char *service = service_words(json_object_get(x, "service"));
+                /* TRANSLATORS: a row's service name (or its kind, "(private)"), then the columns that
+                 * changed: 'description "old" → "new"; notes "old" → "new"' (column names not
+                 * translated). */
+                fprintf(f, ps_pgettext("registry diff", "%s: %s"), service ? service : "", changes ? changes : "");
+                free(service);
+                free(changes);
         } else if (strcmp(cat, "unauthorized_use") == 0) {
-                put(f, json_object_get(x, "service"));
-                fputs(": ", f);
-                put_quoted(f, json_object_get(x, "old"));
-                fputs(" → ", f);
-                put_quoted(f, json_object_get(x, "new"));
+                char *service = service_words(json_object_get(x, "service"));
+                char *from = escaped(json_object_get(x, "old"), false), *to = escaped(json_object_get(x, "new"), false);
+                /* TRANSLATORS: a row's service name (or its kind, "(private)"), then the registry's
+                 * unauthorized-use report before and after (registry text, quoted). */
+                fprintf(f, _("%s: \"%s\" → \"%s\""), service ? service : "", from ? from : "", to ? to : "");
+                free(service);
+                free(from);
+                free(to);
         }
         fputc('\n', f);
 }
 
-static const char *title_of(const char *key)
+const char *update_diff_title(const char *key)
 {
-        int i = cat_index(key);
-        return i < (int)NCAT ? _(categories[i].title) : key;
+        int i = key ? cat_index(key) : (int)NCAT;
+        return i < (int)NCAT ? _(categories[i].title) : key ? key : "?";
 }
 
 /* "Registry SOURCE (newest date D, N rows)", or its second line "→ SOURCE (...)". */
@@ -697,8 +736,16 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
 
         print_version(f, json_object_get(d, "old"), false);
         print_version(f, json_object_get(d, "new"), true);
-        fprintf(f, _("Rows: %lld added, %lld removed (by service name, port and protocol)\n"),
-                json_integer_value(json_object_get(rows, "added")), json_integer_value(json_object_get(rows, "removed")));
+        /* Each count is its own phrase (ps_ngettext), placed in one sentence. */
+        long long radded = json_integer_value(json_object_get(rows, "added"));
+        long long rremoved = json_integer_value(json_object_get(rows, "removed"));
+        char nadded[64], nremoved[64], nchanged[64];
+        /* TRANSLATORS: rows of the registry added (after "Rows: "). */
+        snprintf(nadded, sizeof(nadded), ps_ngettext("%lld added", "%lld added", (unsigned long)radded), radded);
+        /* TRANSLATORS: rows of the registry removed (after "Rows: "). */
+        snprintf(nremoved, sizeof(nremoved), ps_ngettext("%lld removed", "%lld removed", (unsigned long)rremoved), rremoved);
+        /* TRANSLATORS: the registry's rows added and removed ("3 added", "1 removed"), in this order. */
+        fprintf(f, _("Rows: %s, %s (by service name, port and protocol)\n"), nadded, nremoved);
         fputc('\n', f);
         fputs(_("Changes, counted in port/protocol pairs:\n"), f);
         for (size_t c = 0; c < NCAT; c++) {
@@ -708,9 +755,17 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                 fprintf(f, " %6lld\n", json_integer_value(json_object_get(cc, "pairs")));
                 total += (size_t)json_integer_value(json_object_get(cc, "entries"));
         }
-        fprintf(f, _("  Service names without a port: %zu added, %zu removed, %zu changed\n"),
-                json_array_size(json_object_get(no, "added")), json_array_size(json_object_get(no, "removed")),
-                json_array_size(json_object_get(no, "changed")));
+        size_t sadded = json_array_size(json_object_get(no, "added")), sremoved = json_array_size(json_object_get(no, "removed")),
+               schanged = json_array_size(json_object_get(no, "changed"));
+        /* TRANSLATORS: service names (without a port) added. */
+        snprintf(nadded, sizeof(nadded), ps_ngettext("%zu added", "%zu added", (unsigned long)sadded), sadded);
+        /* TRANSLATORS: service names (without a port) removed. */
+        snprintf(nremoved, sizeof(nremoved), ps_ngettext("%zu removed", "%zu removed", (unsigned long)sremoved), sremoved);
+        /* TRANSLATORS: service names (without a port) whose rows changed. */
+        snprintf(nchanged, sizeof(nchanged), ps_ngettext("%zu changed", "%zu changed", (unsigned long)schanged), schanged);
+        /* TRANSLATORS: a line of the table above (indented by two spaces): service names added,
+         * removed and changed ("3 added", "1 removed", "0 changed"), in this order. */
+        fprintf(f, _("  Service names without a port: %s, %s, %s\n"), nadded, nremoved, nchanged);
         total += json_array_size(json_object_get(no, "added")) + json_array_size(json_object_get(no, "removed")) +
                  json_array_size(json_object_get(no, "changed"));
 
@@ -726,14 +781,23 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                                 break;
                         const char *cat = json_string_value(json_object_get(x, "category"));
                         if (!last || strcmp(last, cat) != 0)
-                                fprintf(f, "  %s\n", title_of(cat));
+                                fprintf(f, "  %s\n", update_diff_title(cat));
                         last = cat;
                         print_entry(f, x);
                         shown++;
                 }
         }
-        static const char *const nkinds[][2] = { { "added", N_("Added") }, { "removed", N_("Removed") },
-                                                 { "changed", N_("Changed") } };
+        static const char *const nkinds[][2] = {
+                /* TRANSLATORS: what happened to a service name without a port (the name follows);
+                 * padded to 8 columns. */
+                { "added", N_("Added") },
+                /* TRANSLATORS: what happened to a service name without a port (the name follows);
+                 * padded to 8 columns. */
+                { "removed", N_("Removed") },
+                /* TRANSLATORS: what happened to a service name without a port (the name follows);
+                 * padded to 8 columns. */
+                { "changed", N_("Changed") },
+        };
         bool header = false;
         for (size_t k = 0; k < 3; k++) {
                 json_t *arr = json_object_get(no, nkinds[k][0]);

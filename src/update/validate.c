@@ -163,8 +163,12 @@ static int rewrite(const char *name, const char *data, size_t len, const int map
                         continue;
                 for (int c = 0; c < NCOLS; c++) {
                         if (map[c] >= n) {
-                                snprintf(errbuf, errlen, "%s:%u: row has %d columns, the header %d", name, line, n,
-                                         map[c] + 1);
+                                /* TRANSLATORS: a file name and line; the row's columns, then the
+                                 * columns the header names (at least). */
+                                snprintf(errbuf, errlen,
+                                         ps_ngettext("%s:%u: the row has %d column, the header %d",
+                                                     "%s:%u: the row has %d columns, the header %d", (unsigned long)n),
+                                         name, line, n, map[c] + 1);
                                 goto fail;
                         }
                         if (c)
@@ -218,8 +222,13 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
                 return -EINVAL;
         }
         if (registry_nrows(reg) < min_rows) {
-                snprintf(errbuf, errlen, _("%s: only %u rows, expected at least %u: truncated or not the whole registry"),
-                         name, registry_nrows(reg), min_rows);
+                char nrows[64];
+                /* TRANSLATORS: the rows a downloaded registry holds (fewer than expected). */
+                snprintf(nrows, sizeof(nrows), ps_ngettext("only %u row", "only %u rows", registry_nrows(reg)),
+                         registry_nrows(reg));
+                /* TRANSLATORS: a file name or URL; "only 12 rows"; the fewest rows a whole registry has. */
+                snprintf(errbuf, errlen, _("%s: %s, expected at least %u: truncated or not the whole registry"), name,
+                         nrows, min_rows);
                 registry_close(reg);
                 free(csv);
                 return -EINVAL;

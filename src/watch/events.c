@@ -232,12 +232,23 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
                 break;
         case WATCH_EVENT_SCAN:
                 if (e->final)
-                        /* TRANSLATORS: the last word of a scan's event (written on stopping). */
+                        /* TRANSLATORS: a label before the last event of a scan (written when watch
+                         * stops): "summary: vertical scan from ...". Keep the colon and space. */
                         fputs(_("summary: "), f);
-                /* TRANSLATORS: a scan event: the rule's name (vertical, sweep, ...: not translated), the
-                 * source address; then probes and ports counted; the last port/protocol and address. */
-                fprintf(f, _("%s scan from %s: %" PRIu64 " probes, %u ports (last %u/%s to %s)"), watch_rule_name(e->rule),
-                        src, (uint64_t)e->probes, e->ports, e->port, ps_proto_name(e->proto), dst);
+                {
+                        char nprobes[64], nports[64];
+                        /* TRANSLATORS: the probes a scan sent (counted in a scan event). */
+                        snprintf(nprobes, sizeof(nprobes),
+                                 ps_ngettext("%" PRIu64 " probe", "%" PRIu64 " probes", (unsigned long)e->probes),
+                                 (uint64_t)e->probes);
+                        /* TRANSLATORS: the ports a scan probed (counted in a scan event). */
+                        snprintf(nports, sizeof(nports), ps_ngettext("%u port", "%u ports", e->ports), e->ports);
+                        /* TRANSLATORS: a scan event: the rule's name (vertical, sweep, ...: not translated),
+                         * the source address; then the probes and the ports ("12 probes", "10 ports"); the
+                         * last port/protocol and address. */
+                        fprintf(f, _("%s scan from %s: %s, %s (last %u/%s to %s)"), watch_rule_name(e->rule), src, nprobes,
+                                nports, e->port, ps_proto_name(e->proto), dst);
+                }
                 if (e->rule == WATCH_RULE_SWEEP)
                         fprintf(f, ps_ngettext(", %u target", ", %u targets", e->targets), e->targets);
                 break;

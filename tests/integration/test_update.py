@@ -347,7 +347,7 @@ check(rc == 0 and err == "", f"nothing on stderr when it is not a terminal: {err
 rc, out, err = run("diff", old_path, new_path)
 check(rc == 0 and out.index("Newly assigned") < out.index("System ports (0-1023)") < out.index("User ports"),
       "diff: counts first, then system ports before user ports")
-check("2-3/tcp,udp" in out and "compressnet de-registered, now reserved" in out, "diff text: compressnet de-registered")
+check("2-3/tcp,udp" in out and "compressnet de-assigned, now reserved" in out, "diff text: compressnet de-assigned")
 check("more changes not shown" not in out, "no silent cut")
 rc, out2, err = run("diff", "--limit", "3", old_path, new_path)
 check(rc == 0 and "more changes not shown (--limit 3" in out2 and len(out2) < len(out), "--limit says what it left out")

@@ -64,8 +64,9 @@ static void help(void)
         fputs(
 _("Usage: portscope scan [OPTIONS] TARGET...\n"
 "\n"
-"Scans ports and explains every open one: its IANA registry status, what the knowledge file\n"
-"says about it, the service that answered, and a verdict (expected, info, unexplained, mismatch, suspicious).\n"
+"Scans ports and explains every open one: its IANA registry status, what the\n"
+"knowledge file says about it, the service that answered, and a verdict\n"
+"(expected, info, unexplained, mismatch, suspicious).\n"
 "\n"
 "Targets: names, IPv4/IPv6 addresses, CIDR blocks (198.18.0.0/24), ranges (198.18.0.1-9,\n"
 "  fd00::1-fd00::9).\n"
@@ -119,9 +120,10 @@ _("Usage: portscope scan [OPTIONS] TARGET...\n"
 "  portscope scan --json -p 22,625,3025 localhost | jq '.hosts[].ports[].verdict'\n"
 "  portscope scan -oX scan.xml --changes 198.18.0.2\n"
 "\n"
-"Verdicts are the audit's (expected, info, unexplained, mismatch, suspicious, each with a\n"
-"severity; docs/verdicts.md). Exit status: 0 nothing notable, 1 an open port was judged\n"
-"medium or high, 2 bad input or error, 130 interrupted. Only scan what you may scan.\n"),
+"Verdicts are the audit's (expected, info, unexplained, mismatch, suspicious, each\n"
+"with a severity; docs/verdicts.md). Exit status: 0 nothing notable, 1 an open port\n"
+"was judged medium or high, 2 bad input or error, 130 interrupted. Only scan what\n"
+"you may scan.\n"),
               stdout);
 }
 
@@ -270,10 +272,15 @@ static void on_progress(void *ud, const struct scan_progress *p)
         double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100;
         double eta = p->rate > 0 && p->total > p->done ? (double)(p->total - p->done) / p->rate : 0;
         fputs("\r\033[K", stderr);
+        char nopen[64];
+        /* TRANSLATORS: the open ports found so far, in the scan's progress line. Keep it short. */
+        snprintf(nopen, sizeof(nopen), ps_ngettext("%" PRIu64 " open", "%" PRIu64 " open", (unsigned long)p->found),
+                 p->found);
         /* TRANSLATORS: the scan's progress line, rewritten in place: percent done, probes sent of
-         * all, packets per second, open ports found, the pass, seconds left. Keep it short. */
-        fprintf(stderr, _("scan: %5.1f%%  %" PRIu64 "/%" PRIu64 " sent  %.0f pps  %" PRIu64 " open  pass %u  ETA %.1fs"),
-                pct, p->done, p->total, p->rate, p->found, p->pass + 1, eta);
+         * all, packets per second, the open ports found ("3 open"), the pass, seconds left. Keep it
+         * short. */
+        fprintf(stderr, _("scan: %5.1f%%  %" PRIu64 "/%" PRIu64 " sent  %.0f pps  %s  pass %u  ETA %.1fs"), pct, p->done,
+                p->total, p->rate, nopen, p->pass + 1, eta);
 }
 
 /* Service identification of the open TCP ports, a few connections at a time. */

@@ -24,6 +24,7 @@
 
 /* The URL is a placeholder: one msgid for the whole text, whatever the URL. */
 #define UPDATE_USAGE \
+        /* TRANSLATORS: %s is the default URL, on its own line under "--url URL"; keep lines short. */ \
         N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n" \
         "\n" \
         "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n" \
@@ -40,7 +41,8 @@
         "status changed. Progress is shown on a terminal only.\n" \
         "\n" \
         "Options:\n" \
-        "  --url URL        where to fetch from (default: %s)\n" \
+        "  --url URL        where to fetch from (default:\n" \
+        "                   %s)\n" \
         "  --from FILE      install a CSV you already have instead of downloading\n" \
         "  --check          only say whether a newer registry is available; install nothing.\n" \
         "                   Exit status 0: current, 10: a newer one is available, 2: error\n" \
@@ -53,7 +55,7 @@
         "  -h, --help       this text\n" \
         "\n" \
         "Exit status: 0 installed or already current, 10 (--check) a newer registry is available,\n" \
-        "2 error (offline, HTTP error, a download that does not check): nothing was changed.\n" \
+        "2 error (offline, HTTP error, a download that fails the checks): nothing was changed.\n" \
         "\n" \
         "Examples:\n" \
         "  portscope update\n" \
@@ -287,7 +289,8 @@ static void print_affected(json_t *aff, const char *why)
                         fputs(_("(owner unknown)"), stdout);
                 if (json_is_integer(json_object_get(x, "pid")))
                         printf(" (pid %lld)", json_integer_value(json_object_get(x, "pid")));
-                printf(": %s", json_string_value(json_object_get(c, "category")));
+                /* The category's heading, as in the list of changes above ("De-assigned"). */
+                printf(": %s", update_diff_title(json_string_value(json_object_get(c, "category"))));
                 json_t *names = json_object_get(c, "names");
                 if (!names)
                         names = json_object_get(c, "to");
@@ -381,9 +384,9 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
                       stdout);
         else
                 /* TRANSLATORS: %.12s is the start of a SHA-256 in hexadecimal. */
-                printf(o->check ? _("Current: unchanged (the download has the SHA-256 of the installed copy, %.12s…); "
+                printf(o->check ? _("Current: unchanged (the new copy has the SHA-256 of the installed one, %.12s…); "
                                     "nothing was changed.\n")
-                                : _("Registry: unchanged (the download has the SHA-256 of the installed copy, %.12s…); "
+                                : _("Registry: unchanged (the new copy has the SHA-256 of the installed one, %.12s…); "
                                     "nothing was changed.\n"),
                        sha);
         return fflush(stdout) == 0 ? 0 : 2;
@@ -541,7 +544,9 @@ static int cmd_update(int argc, char **argv)
                                                    "A different registry is available: newest date %s, %u rows (installed: %s). "
                                                    "'portscope update' installs it.\n",
                                                    registry_nrows(fresh)),
-                               date, registry_nrows(fresh), old ? registry_source(old)->date : _("none"));
+                               date, registry_nrows(fresh),
+                               /* TRANSLATORS: in place of the installed copy's date: no copy is installed. */
+                               old ? registry_source(old)->date : ps_pgettext("installed copy", "none"));
                 }
                 ret = UPDATE_EXIT_NEWER;
                 goto out;

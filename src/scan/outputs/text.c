@@ -50,6 +50,16 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
         }
 }
 
+/* Appends a phrase to a list of phrases ("3 open" + "2 closed" → "3 open, 2 closed"). */
+static void append_phrase(char *list, size_t len, const char *phrase)
+{
+        char tmp[256];
+        /* TRANSLATORS: joins two items of a list of counts ("3 open, 2 closed"); the first %s may
+         * itself be a list. */
+        snprintf(tmp, sizeof(tmp), ps_pgettext("list of counts", "%s, %s"), list, phrase);
+        snprintf(list, len, "%s", tmp);
+}
+
 static int text_write(const struct scan_report *rep, FILE *f, bool color)
 {
         uint64_t open = 0;
@@ -66,20 +76,39 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
                 char *name = h->name ? scan_escape(h->name, strlen(h->name)) : NULL;
+                /* Each count is its own phrase (ps_ngettext), the phrases joined into a list. */
+                char counts[256], phrase[96];
+                /* TRANSLATORS: how many of a host's listed ports are open (after "ADDRESS: "). */
+                snprintf(counts, sizeof(counts), ps_ngettext("%zu open", "%zu open", (unsigned long)nopen), nopen);
+                if (h->closed) {
+                        /* TRANSLATORS: how many of a host's ports are closed (nmap's state). */
+                        snprintf(phrase, sizeof(phrase), ps_ngettext("%llu closed", "%llu closed", (unsigned long)h->closed),
+                                 (unsigned long long)h->closed);
+                        append_phrase(counts, sizeof(counts), phrase);
+                }
+                if (h->filtered) {
+                        /* TRANSLATORS: how many of a host's ports are filtered (nmap's state). */
+                        snprintf(phrase, sizeof(phrase),
+                                 ps_ngettext("%llu filtered", "%llu filtered", (unsigned long)h->filtered),
+                                 (unsigned long long)h->filtered);
+                        append_phrase(counts, sizeof(counts), phrase);
+                }
+                if (h->open_filtered) {
+                        /* TRANSLATORS: how many of a host's ports did not answer (nmap's state
+                         * "open|filtered", not translated; "silent" explains it). */
+                        snprintf(phrase, sizeof(phrase),
+                                 ps_ngettext("%llu open|filtered (silent)", "%llu open|filtered (silent)",
+                                             (unsigned long)h->open_filtered),
+                                 (unsigned long long)h->open_filtered);
+                        append_phrase(counts, sizeof(counts), phrase);
+                }
                 if (h->name)
-                        /* TRANSLATORS: an address, its name, and how many of its listed ports are open. */
-                        fprintf(f, _("%s (%s): %zu open"), a, name ? name : "", nopen);
+                        /* TRANSLATORS: an address, its name, then the counts of its ports ("3 open, 2 closed"). */
+                        fprintf(f, ps_pgettext("scan host line", "%s (%s): %s"), a, name ? name : "", counts);
                 else
-                        /* TRANSLATORS: an address, and how many of its listed ports are open. */
-                        fprintf(f, _("%s: %zu open"), a, nopen);
+                        /* TRANSLATORS: an address, then the counts of its ports ("3 open, 2 closed"). */
+                        fprintf(f, ps_pgettext("scan host line", "%s: %s"), a, counts);
                 free(name);
-                /* TRANSLATORS: the clauses that follow "ADDRESS: N open" (nmap's port states). */
-                if (h->closed)
-                        fprintf(f, _(", %llu closed"), (unsigned long long)h->closed);
-                if (h->filtered)
-                        fprintf(f, _(", %llu filtered"), (unsigned long long)h->filtered);
-                if (h->open_filtered)
-                        fprintf(f, _(", %llu open|filtered (silent)"), (unsigned long long)h->open_filtered);
                 fputc('\n', f);
                 /* The column headings; the values below them are the JSON's (nmap's states, the
                  * registry's statuses, the verdicts): not translated. */

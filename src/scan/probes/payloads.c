@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../scan-internal.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 struct payload {
@@ -72,18 +73,18 @@ static int quoted(struct lex *l, unsigned char **buf, size_t *len, size_t *cap, 
         l->s++; /* the quote */
         while (l->s < l->end && *l->s != '"') {
                 if (*l->s == '\n')
-                        return scan_errf(err, errlen, -EINVAL, "line %u: string not closed", l->line);
+                        return scan_errf(err, errlen, -EINVAL, _("line %u: string not closed"), l->line);
                 unsigned char c = (unsigned char)*l->s++;
                 if (c == '\\') {
                         if (l->s >= l->end)
-                                return scan_errf(err, errlen, -EINVAL, "line %u: escape at end", l->line);
+                                return scan_errf(err, errlen, -EINVAL, _("line %u: escape at end"), l->line);
                         char e = *l->s++;
                         switch (e) {
                         case 'x': {
                                 int h1 = l->s < l->end ? hexval(l->s[0]) : -1;
                                 int h2 = l->s + 1 < l->end ? hexval(l->s[1]) : -1;
                                 if (h1 < 0 || h2 < 0)
-                                        return scan_errf(err, errlen, -EINVAL, "line %u: bad \\x escape", l->line);
+                                        return scan_errf(err, errlen, -EINVAL, _("line %u: bad \\x escape"), l->line);
                                 c = (unsigned char)(h1 * 16 + h2);
                                 l->s += 2;
                                 break;
@@ -102,7 +103,7 @@ static int quoted(struct lex *l, unsigned char **buf, size_t *len, size_t *cap, 
                 if (*len == *cap) {
                         size_t nc = *cap ? *cap * 2 : 64;
                         if (nc > 65536)
-                                return scan_errf(err, errlen, -E2BIG, "line %u: payload too long", l->line);
+                                return scan_errf(err, errlen, -E2BIG, _("line %u: payload too long"), l->line);
                         unsigned char *nb = realloc(*buf, nc);
                         if (!nb)
                                 return -ENOMEM;
@@ -112,7 +113,7 @@ static int quoted(struct lex *l, unsigned char **buf, size_t *len, size_t *cap, 
                 (*buf)[(*len)++] = c;
         }
         if (l->s >= l->end)
-                return scan_errf(err, errlen, -EINVAL, "line %u: string not closed", l->line);
+                return scan_errf(err, errlen, -EINVAL, _("line %u: string not closed"), l->line);
         l->s++;
         return 0;
 }
@@ -134,7 +135,7 @@ static int parse_portlist(const char *w, size_t n, uint8_t *set, unsigned line, 
                 while (i < n && isdigit((unsigned char)w[i]) && lo <= 65535)
                         lo = lo * 10 + (unsigned long)(w[i++] - '0');
                 if (i == s || lo > 65535)
-                        return scan_errf(err, errlen, -EINVAL, "line %u: bad port list", line);
+                        return scan_errf(err, errlen, -EINVAL, _("line %u: bad port list"), line);
                 hi = lo;
                 if (i < n && w[i] == '-') {
                         i++;
@@ -143,12 +144,12 @@ static int parse_portlist(const char *w, size_t n, uint8_t *set, unsigned line, 
                         while (i < n && isdigit((unsigned char)w[i]) && hi <= 65535)
                                 hi = hi * 10 + (unsigned long)(w[i++] - '0');
                         if (i == s || hi > 65535 || hi < lo)
-                                return scan_errf(err, errlen, -EINVAL, "line %u: bad port range", line);
+                                return scan_errf(err, errlen, -EINVAL, _("line %u: bad port range"), line);
                 }
                 memset(set + lo, 1, hi - lo + 1);
                 if (i < n) {
                         if (w[i] != ',')
-                                return scan_errf(err, errlen, -EINVAL, "line %u: bad port list", line);
+                                return scan_errf(err, errlen, -EINVAL, _("line %u: bad port list"), line);
                         i++;
                 }
         }
@@ -185,7 +186,7 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
                         continue;
                 }
                 if (n != 3 || (strncmp(w, "udp", 3) != 0 && strncmp(w, "tcp", 3) != 0)) {
-                        r = scan_errf(err, errlen, -EINVAL, "line %u: expected 'udp PORTS \"payload\"'", l.line);
+                        r = scan_errf(err, errlen, -EINVAL, _("line %u: expected 'udp PORTS \"payload\"'"), l.line);
                         goto out;
                 }
                 bool udp = w[0] == 'u';
@@ -209,7 +210,7 @@ int scan_payloads_parse(const char *data, size_t len, struct scan_payloads **ret
                 }
                 if (!any) {
                         free(buf);
-                        r = scan_errf(err, errlen, -EINVAL, "line %u: a payload string is missing", l.line);
+                        r = scan_errf(err, errlen, -EINVAL, _("line %u: a payload string is missing"), l.line);
                         goto out;
                 }
                 if (!udp) {
