@@ -89,7 +89,7 @@ static void print_row(const struct cli_common *c, json_t *row)
                 cli_put(stdout, alias);
         }
         printf(_("  %s(line %lld, %s)%s\n"), cli_color(c, "dim"), json_integer_value(json_object_get(row, "line")),
-               json_string_value(json_object_get(row, "kind")), cli_color(c, "reset"));
+               _(json_string_value(json_object_get(row, "kind"))), cli_color(c, "reset"));
         put_field(_("Description"), json_object_get(row, "description"), 4);
         put_field(_("Assignee"), json_object_get(row, "assignee"), 4);
         put_field(_("Contact"), json_object_get(row, "contact"), 4);

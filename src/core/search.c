@@ -1,4 +1,5 @@
 /* Search across the registry's rows and the knowledge entries. */
+#include "portscope/i18n.h"
 #include "portscope/search.h"
 
 #include <errno.h>
@@ -239,22 +240,23 @@ static void score_row_text(const struct registry *r, const struct registry_row *
 
         (void)r;
         if ((h->score = name_score(row->service, text)))
-                h->field = "name";
+                /* TRANSLATORS: the fields a search can match in (shown as "(matched in FIELD)"). */
+                h->field = N_("name");
         if (si >= 0 && row->kind == REGISTRY_ROW_SERVICE && h->score < 95 - si) {
                 /* What people mean by the word, in the order they expect. */
                 h->score = 95 - si;
-                h->field = "synonym";
+                h->field = N_("synonym");
         }
         if (h->score)
                 return;
         if (ps_strcasestr(row->description, text))
-                h->field = "description", h->score = 40;
+                h->field = N_("description"), h->score = 40;
         else if (ps_strcasestr(row->assignee, text) || ps_strcasestr(row->contact, text))
-                h->field = "assignee", h->score = 20;
+                h->field = N_("assignee"), h->score = 20;
         else if (ps_strcasestr(row->notes, text))
-                h->field = "notes", h->score = 20;
+                h->field = N_("notes"), h->score = 20;
         else if (ps_strcasestr(row->reference, text))
-                h->field = "reference", h->score = 10;
+                h->field = N_("reference"), h->score = 10;
 }
 
 long search_page(const struct registry *r, const struct knowledge *k, const char *query, size_t offset,
@@ -283,7 +285,7 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
                                 continue;
                         /* The port's own rows before the wide ranges that cover it. */
                         h.score = row.port_lo == row.port_hi ? 100 : 70;
-                        h.field = "port";
+                        h.field = N_("port");
                 } else
                         score_row_text(r, &row, text, syn, &h);
                 if (!h.score)
@@ -299,15 +301,15 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
                 if (by_port) {
                         for (size_t j = 0; j < e->nports && !h.score; j++)
                                 if (e->ports[j].hi >= spec.lo && e->ports[j].lo <= spec.hi && (e->ports[j].protos & spec.protos))
-                                        h.score = e->ports[j].lo == e->ports[j].hi ? 90 : 60, h.field = "port";
+                                        h.score = e->ports[j].lo == e->ports[j].hi ? 90 : 60, h.field = N_("port");
                 } else if ((h.score = entry_score(e, text)))
-                        h.field = "name";
+                        h.field = N_("name");
                 else if (ps_strcasestr(e->summary, text))
-                        h.field = "summary", h.score = 40;
+                        h.field = N_("summary"), h.score = 40;
                 else
                         for (size_t j = 0; j < e->nprocesses && !h.score; j++)
                                 if (strcasecmp(e->processes[j], text) == 0)
-                                        h.field = "process", h.score = 50;
+                                        h.field = N_("process"), h.score = 50;
                 if (!h.score)
                         continue;
                 if (add(&c, h, e->id, "") < 0)

@@ -99,7 +99,7 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                                 tm += rows[i].somewhat;
                         }
                         long all = ty + tn + tm;
-                        char na[32], ny[32], nm[32], nn_[32];
+                        char na[PAGE_NUM_MAX], ny[PAGE_NUM_MAX], nm[PAGE_NUM_MAX], nn_[PAGE_NUM_MAX];
                         P(b, "<p>");
                         /* TRANSLATORS: %1$s votes in all, of which %2$s helpful, %3$s somewhat, %4$s not helpful. */
                         page_printf_html(b, ps_ngettext("%1$s vote: %2$s helpful, %3$s somewhat, %4$s not helpful.",
@@ -188,7 +188,7 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                                 (unsigned)(rs.by_status[p][REGISTRY_UNASSIGNED] + rs.by_status[p][REGISTRY_NOT_ASSIGNED]));
         }
         {
-                char n1[32], n2[32], n3[32], n4[32], n5[32];
+                char n1[PAGE_NUM_MAX], n2[PAGE_NUM_MAX], n3[PAGE_NUM_MAX], n4[PAGE_NUM_MAX], n5[PAGE_NUM_MAX];
                 P(b, "</tbody></table></div><p>");
                 /* TRANSLATORS: counts of the registry file's rows (%1$s), rows with a port, names without a
                  * port, ranges, and of nmap-services's lines (%5$s). */

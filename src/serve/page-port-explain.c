@@ -92,7 +92,7 @@ static size_t ref_add(struct page_refs *refs, const char *text, const char *url)
 static void cite(struct http_buf *b, size_t n)
 {
         if (n) {
-                char num[32];
+                char num[PAGE_NUM_MAX];
                 snprintf(num, sizeof num, "%zu", n);
                 http_buf_printf(b, "<sup><a href=\"#ref-%zu\" aria-label=\"", n);
                 /* TRANSLATORS: the accessible name of a citation mark [2]; %s is its number. */
@@ -148,7 +148,7 @@ static void protos_with(struct http_buf *b, const enum registry_status st[PS_NPR
         for (int p = 0; p < PS_NPROTO; p++)
                 if (st[p] == s) {
                         if (!first)
-                                P(b, ", ");
+                                P(b, page_list_sep());
                         h(b, ps_proto_name((enum ps_proto)p));
                         first = false;
                 }
@@ -176,10 +176,7 @@ static void scan_rank_text(struct http_buf *b, long rank, bool udp)
 
 static void rank_number(char *out, size_t len, long rank)
 {
-        if (rank >= 1000)
-                snprintf(out, len, "%ld,%03ld", rank / 1000, rank % 1000);
-        else
-                snprintf(out, len, "%ld", rank);
+        ps_i18n_number(rank > 0 ? (unsigned long long)rank : 0, out, len);
 }
 
 void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f,
@@ -253,7 +250,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 if (dup)
                         continue;
                 if (shown++)
-                        P(b, "; ");
+                        P(b, page_clause_sep());
                 size_t dl = strcspn(row.description, "\r\n");
                 struct http_buf l, d;
                 http_buf_init(&l, 1024);
@@ -276,7 +273,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
         }
         for (size_t i = 0; i < f->nke && i < 6; i++) {
                 if (shown++)
-                        P(b, "; ");
+                        P(b, page_clause_sep());
                 struct http_buf n;
                 http_buf_init(&n, 512);
                 h(&n, f->ke[i]->name);
@@ -310,7 +307,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 h(b, _("it should be a server of the assigned service; find its process and make sure it is one you "
                        "run on purpose, then expose it no further than needed."));
         else
-                h(b, f->advice);
+                h(b, _(f->advice));
         P(b, " <a href=\"#security\">");
         h(b, _("What to check"));
         P(b, "</a>.</li></ul></section>");
@@ -431,7 +428,7 @@ static void assigned_text(const struct http_ctx *c, struct http_buf *t, const st
                 }
                 if (dup)
                         continue;
-                http_buf_printf(t, "%s%s/%s", n ? ", " : "", row.service, row.proto);
+                http_buf_printf(t, "%s%s/%s", n ? page_list_sep() : "", row.service, row.proto);
                 n++;
         }
 }
@@ -480,7 +477,7 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
                 size_t k = 0;
                 for (size_t i = 0; i < f->nke; i++)
                         if (!is_bad(f->ke[i]->kind))
-                                http_buf_printf(&list, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                                http_buf_printf(&list, "%s%s", k++ ? page_list_sep() : "", f->ke[i]->name);
                 http_buf_puts(&q.a, " ");
                 /* TRANSLATORS: %s is a list of program names. */
                 http_buf_printf(&q.a, _("Programs known to use it anyway: %s."), list.error ? "" : http_buf_str(&list));
@@ -525,7 +522,7 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
                 size_t k = 0;
                 for (size_t i = 0; i < f->nke; i++)
                         if (is_bad(f->ke[i]->kind))
-                                http_buf_printf(&list, "%s%s", k++ ? ", " : "", f->ke[i]->name);
+                                http_buf_printf(&list, "%s%s", k++ ? page_list_sep() : "", f->ke[i]->name);
                 http_buf_puts(&q.a, " ");
                 /* TRANSLATORS: %s is a list of malware or misuse names. */
                 http_buf_printf(&q.a, _("It is also known from %s, which scanners look for."),

@@ -48,10 +48,11 @@ json_t *http_port_json(const struct http_ctx *c, uint16_t port, int proto)
 
 /* ---- the page section ----------------------------------------------------------------------- */
 
-/* A sentence of the page in the reader's language, escaped like any text (a catalogue is data). */
-static void t(struct http_buf *b, const char *msgid)
+/* A sentence of the page, already in the reader's language, escaped like any text (a catalogue is
+ * data). */
+static void t(struct http_buf *b, const char *text)
 {
-        h(b, _(msgid));
+        h(b, text);
 }
 
 static void status_badge(struct http_buf *b, const char *name)
@@ -73,7 +74,7 @@ static void date_cell(struct http_buf *b, json_t *d)
                 return;
         }
         P(b, "<span class=\"muted\" title=\"");
-        t(b, "no date in the registry");
+        t(b, _("no date in the registry"));
         P(b, "\">—</span>");
 }
 
@@ -109,11 +110,11 @@ static void runs_table(struct http_buf *b, unsigned port, const char *proto, jso
         http_buf_printf(b, "\">%u/", port);
         h(b, proto);
         P(b, "</h3><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-        t(b, "History of this port and protocol");
+        t(b, _("History of this port and protocol"));
         P(b, "\"><table class=\"history\"><thead><tr>");
         for (i = 0; i < sizeof heads / sizeof heads[0]; i++) {
                 P(b, "<th scope=\"col\">");
-                t(b, heads[i]);
+                t(b, _(heads[i]));
                 P(b, "</th>");
         }
         P(b, "</tr></thead><tbody>");
@@ -152,7 +153,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
                         continue;
                 if (!any) {
                         P(b, "<p>");
-                        t(b, "The registry served here dates its rows for this port:");
+                        t(b, _("The registry served here dates its rows for this port:"));
                         P(b, "</p><ul class=\"dates\">");
                 }
                 any = true;
@@ -181,7 +182,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
                 P(b, "</ul>");
         else if (f->nrows) {
                 P(b, "<p>");
-                t(b, "The registry served here gives no registration or modification date for the rows of this port.");
+                t(b, _("The registry served here gives no registration or modification date for the rows of this port."));
                 P(b, "</p>");
         }
 }
@@ -189,7 +190,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
 void page_port_history(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f)
 {
         P(b, "<h2 id=\"history\">");
-        t(b, "History");
+        t(b, _("History"));
         P(b, "</h2>");
         json_t *hist = c->history ? history_json(c, f->port, -1) : NULL;
         json_t *versions = json_object_get(hist, "versions"), *v, *ch;
@@ -197,8 +198,8 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         if (nv == 0) {
                 /* One line: where versions come from, and that the server reads them at its start. */
                 P(b, "<p>");
-                t(b, "No earlier versions of the registry are kept here: 'portscope update' keeps each version it "
-                     "installs, and 'portscope serve' reads them when it starts.");
+                t(b, _("No earlier versions of the registry are kept here: 'portscope update' keeps each version it "
+                     "installs, and 'portscope serve' reads them when it starts."));
                 P(b, "</p>");
                 json_decref(hist);
                 current_dates(c, b, f);
@@ -226,7 +227,7 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         json_t *changes = json_object_get(hist, "changes");
         if (json_array_size(changes) == 0) {
                 P(b, "<p>");
-                t(b, "This port is the same in every version kept.");
+                t(b, _("This port is the same in every version kept."));
                 P(b, "</p>");
         }
         json_array_foreach(changes, i, ch) {

@@ -146,7 +146,7 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         h(b, ps_proto_name((enum ps_proto)p));
                         P(b, "</strong>: ");
                 }
-                h(b, adv);
+                h(b, _(adv));
                 P(b, "</p>");
         }
         if (assigned) {
@@ -263,7 +263,8 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         first_service = row.service;
                         size_t dl = strcspn(row.description, "\r\n");
                         if (dl && strncasecmp(row.description, row.service, dl) != 0)
-                                /* TRANSLATORS: %1$u a port, %2$s its service, %3$.*s the service's description. */
+                                /* TRANSLATORS: %1$u a port, %2$s its service, %4$.*3$s the service's description (%3$ is its
+                                 * length, not printed). */
                                 http_buf_printf(&sum, _("Port %1$u is assigned to %2$s (%4$.*3$s)"), (unsigned)port,
                                                 row.service, (int)(dl > 200 ? 200 : dl), row.description);
                         else
@@ -285,7 +286,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         page_begin(b, title, sum.error ? NULL : http_buf_str(&sum));
         P(b, "<h1>");
         {
-                char num[32];
+                char num[PAGE_NUM_MAX];
                 page_printf_html(b, _("Port %s"), page_num(num, port));
         }
         P(b, "</h1><p class=\"lead\">");
@@ -297,7 +298,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         P(b, "\">");
         /* The arrows point the way the page reads. */
         bool rtl = ps_i18n_thread_language()->rtl;
-        char num[32];
+        char num[PAGE_NUM_MAX];
         if (port > 0) {
                 http_buf_printf(b, "<a rel=\"prev\" href=\"/ports/%u\">%s ", port - 1u, rtl ? "→" : "←");
                 page_printf_html(b, _("Port %s"), page_num(num, port - 1u));

@@ -38,7 +38,7 @@ int http_page_ranges(const struct http_ctx *c, struct http_buf *b)
                 h(b, _(ps_range_procedure((enum ps_range)r)));
                 P(b, "</p><ul>");
                 for (int k = 0; k < HTTP_MAP_LISTENING; k++) {
-                        char num[32];
+                        char num[PAGE_NUM_MAX];
                         struct http_buf cn;
                         http_buf_init(&cn, 128);
                         h(&cn, _(http_map_class_name((enum http_map_class)k)));

@@ -40,7 +40,7 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                 h(&qq, q);
                 P(&qq, "</bdi>");
                 const char *qs = qq.error ? "" : http_buf_str(&qq);
-                char num[32], shown[32];
+                char num[PAGE_NUM_MAX], shown[PAGE_NUM_MAX];
                 P(b, "<h2 id=\"results\">");
                 if (total == 0)
                         /* TRANSLATORS: %s is what was searched for. */
@@ -116,8 +116,8 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                         if (x->field && strcmp(x->field, "name") != 0) {
                                 struct http_buf fl;
                                 http_buf_init(&fl, 128);
-                                P(&fl, "<bdi lang=\"en\">");
-                                h(&fl, x->field);
+                                P(&fl, "<bdi>");
+                                h(&fl, _(x->field));
                                 P(&fl, "</bdi>");
                                 P(b, " <span class=\"muted\">");
                                 /* TRANSLATORS: %s is the field a search matched in (description, summary...). */

@@ -370,10 +370,25 @@ void page_html_format(struct http_buf *b, const char *fmt, size_t n, const char 
         }
 }
 
-const char *page_num(char out[32], unsigned long n)
+const char *page_num(char out[PAGE_NUM_MAX], unsigned long n)
 {
-        snprintf(out, 32, "<bdi>%lu</bdi>", n);
+        char digits[40];
+        snprintf(out, PAGE_NUM_MAX, "<bdi>%s</bdi>", ps_i18n_number(n, digits, sizeof digits));
         return out;
+}
+
+/* A list's separator in the reader's language (", " in English, "، " in Arabic). */
+const char *page_list_sep(void)
+{
+        /* TRANSLATORS: the separator between the items of a list on a page ("tcp, udp"). */
+        return ps_pgettext("list separator", ", ");
+}
+
+/* The separator between clauses in one sentence ("a; b"). */
+const char *page_clause_sep(void)
+{
+        /* TRANSLATORS: the separator between two clauses of a sentence on a page ("...; ..."). */
+        return ps_pgettext("clause separator", "; ");
 }
 
 int page_status(struct http_buf *b, int status)
@@ -416,7 +431,7 @@ const char *const page_class_css[HTTP_NMAP_CLASSES] = { "c0", "c1", "c2", "c3", 
 void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, int proto)
 {
         const char *pn = proto == PS_UDP ? "udp" : "tcp";
-        char n1[32];
+        char n1[PAGE_NUM_MAX];
         /* The image is a map: 0 at the left whatever the direction of the page; its axes follow it. */
         P(b, "<figure><div class=\"map-grid\"><div class=\"axis-y\" aria-hidden=\"true\">"
              "<span class=\"r0\"><bdi>0</bdi></span><span class=\"r4\">");

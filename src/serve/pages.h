@@ -36,7 +36,10 @@ void page_html_format(struct http_buf *b, const char *fmt, size_t n, const char 
         page_html_format((b), (fmt), sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *),     \
                          (const char *const[]){ __VA_ARGS__ })
 /* "<bdi>N</bdi>" into out: a number that stays left to right inside any sentence. */
-const char *page_num(char out[32], unsigned long n);
+#define PAGE_NUM_MAX 64
+const char *page_num(char out[PAGE_NUM_MAX], unsigned long n);
+const char *page_list_sep(void);
+const char *page_clause_sep(void);
 
 /* The attributes of an element holding registry text (IANA's English): lang="en", and dir="ltr" on
  * a page written right to left. */

@@ -394,14 +394,14 @@ static void add_target(struct scan_targets *t, const char *spec)
 {
         char err[200];
         if (scan_targets_add(t, spec, 0, err, sizeof(err)) < 0)
-                die_usage("target '%s': %s", quote(spec), err);
+                die_usage(_("target '%s': %s"), quote(spec), err);
 }
 
 static void exclude_target(struct scan_targets *t, const char *spec)
 {
         char err[200];
         if (scan_targets_exclude(t, spec, 0, err, sizeof(err)) < 0)
-                die_usage("--exclude '%s': %s", quote(spec), err);
+                die_usage(_("--exclude '%s': %s"), quote(spec), err);
 }
 
 static char *join_args(int argc, char **argv)
@@ -503,8 +503,8 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
                                                    : scan_merge_load(&m, &rep, files[i], &e);
                 if (r < 0) {
                         if (e.line)
-                                die_usage("scan: --merge %s:%u: %s", quote(files[i]), e.line, e.message);
-                        die_usage("scan: --merge %s: %s", quote(files[i]), e.message);
+                                die_usage(_("scan: --merge %s:%u: %s"), quote(files[i]), e.line, e.message);
+                        die_usage(_("scan: --merge %s: %s"), quote(files[i]), e.message);
                 }
         }
         if (m.nseen < m.nshards)
@@ -634,7 +634,7 @@ int main(int argc, char **argv)
         if (o.exclude_file && scan_targets_add_file(targets, o.exclude_file, true, 0, err, sizeof(err)) < 0)
                 die_usage("%s: %s", quote(o.exclude_file), err);
         if (scan_targets_finish(targets, err, sizeof(err)) < 0)
-                die_usage("targets: %s", err);
+                die_usage(_("targets: %s"), err);
         if (scan_targets_count(targets) == 0 && !o.resume)
                 die_usage(_("no target left to scan (all excluded?)"));
 
@@ -647,13 +647,13 @@ int main(int argc, char **argv)
                 char spec[32];
                 snprintf(spec, sizeof(spec), "top:%llu", n ? n : 1);
                 if (scan_ports_parse(spec, proto, reg, kn, &ports, err, sizeof(err)) < 0)
-                        die_usage("--top-ports '%s': %s", quote(o.top), err);
+                        die_usage(_("--top-ports '%s': %s"), quote(o.top), err);
         } else if (o.ports) {
                 if (scan_ports_parse(o.ports, proto, reg, kn, &ports, err, sizeof(err)) < 0)
-                        die_usage("--ports '%s': %s", quote(o.ports), err);
+                        die_usage(_("--ports '%s': %s"), quote(o.ports), err);
         } else if (scan_ports_parse("top:1000", proto, reg, kn, &ports, err, sizeof(err)) < 0 &&
                    scan_ports_parse("1-1024", proto, reg, kn, &ports, err, sizeof(err)) < 0) {
-                die_usage("ports: %s", err);
+                die_usage(_("ports: %s"), err);
         }
 
         if (o.shard) {
