@@ -125,7 +125,7 @@ static void runs_table(struct http_buf *b, unsigned port, const char *proto, jso
                         if (!json_is_string(x))
                                 continue;
                         if (j)
-                                P(b, ", ");
+                                P(b, page_list_sep());
                         page_service_link(b, json_string_value(x));
                 }
                 if (json_array_size(names))
@@ -209,7 +209,7 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         http_buf_init(&list, 1024);
         json_array_foreach(versions, i, v) {
                 if (i)
-                        http_buf_puts(&list, ", ");
+                        http_buf_puts(&list, page_list_sep());
                 http_buf_puts(&list, json_string_value(v) ? json_string_value(v) : "?");
         }
         http_buf_init(&s, 2048);

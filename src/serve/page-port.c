@@ -342,7 +342,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 P(b, " ");
                 for (size_t j = 0; j < e->nports; j++) {
                         if (j)
-                                P(b, ", ");
+                                P(b, page_list_sep());
                         if (e->ports[j].lo == e->ports[j].hi)
                                 page_port_link(b, e->ports[j].lo);
                         else
@@ -355,7 +355,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, " ");
                         for (size_t j = 0; j < e->nprocesses; j++) {
                                 if (j)
-                                        P(b, ", ");
+                                        P(b, page_list_sep());
                                 P(b, "<code dir=\"ltr\">");
                                 h(b, e->processes[j]);
                                 P(b, "</code>");
