@@ -94,7 +94,7 @@ static bool takes_prefix(const char *v)
 {
         if (v[0] != '/' || v[1] == '/')
                 return false;
-        return strncmp(v, "/api/", 5) != 0 && strncmp(v, "/map.png", 8) != 0 && strncmp(v, "/metrics", 8) != 0 &&
+        return strncmp(v, "/api/", 5) != 0 && strncmp(v, "/map.png", 8) != 0 && strncmp(v, "/style.css", 10) != 0 && strncmp(v, "/metrics", 8) != 0 &&
                strncmp(v, "/healthz", 8) != 0;
 }
 

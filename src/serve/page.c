@@ -1,6 +1,7 @@
 /* portscope serve — what every page shares: the document frame (head, style, header, footer,
  * feedback form), links, badges, the map figure, a registry row, and the error page. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 
 #include "pages.h"
+#include "portscope/util.h"
 #include "config.h"
 
 void page_service_link(struct http_buf *b, const char *name)
@@ -114,6 +116,17 @@ const char *http_page_style(void)
         return style;
 }
 
+/* The stylesheet's version in its URL (/style.css?v=...): a page always gets the stylesheet it was
+ * written for, however long a browser keeps the old one. */
+static char style_version[17];
+static pthread_once_t style_once = PTHREAD_ONCE_INIT;
+
+static void style_version_init(void)
+{
+        snprintf(style_version, sizeof style_version, "%016llx",
+                 (unsigned long long)ps_fnv1a(style, sizeof style - 1));
+}
+
 /* The map's hover and click: reads the class of a port from the image's own pixels. */
 static const char script[] =
         "(function(){var img=document.getElementById('portmap'),info=document.getElementById('map-info');"
@@ -203,9 +216,11 @@ void page_begin(struct http_buf *b, const char *title, const char *description)
                 h(b, description);
                 P(b, "\">");
         }
-        P(b, "<style>");
-        P(b, style);
-        P(b, "</style></head><body><a class=\"skip\" href=\"#main\">");
+        /* One stylesheet for every page, fetched once (not 5 KB more in each page). */
+        pthread_once(&style_once, style_version_init);
+        P(b, "<link rel=\"stylesheet\" href=\"/style.css?v=");
+        P(b, style_version);
+        P(b, "\"></head><body><a class=\"skip\" href=\"#main\">");
         h(b, _("Skip to content"));
         P(b, "</a><header><div class=\"bar\"><a class=\"brand\" href=\"/\">portscope</a><nav aria-label=\"");
         /* TRANSLATORS: the name of the site's main navigation, read by screen readers. */

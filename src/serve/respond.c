@@ -12,6 +12,7 @@ const char RESPOND_JSON[] = "application/json";
 const char RESPOND_TEXT[] = "text/plain; charset=utf-8";
 const char RESPOND_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
 const char RESPOND_PNG[] = "image/png";
+const char RESPOND_CSS[] = "text/css; charset=utf-8";
 const char RESPOND_CACHE_LONG[] = "public, max-age=300";
 const char RESPOND_CACHE_SHORT[] = "public, max-age=60";
 const char RESPOND_CACHE_NONE[] = "no-store";

@@ -307,6 +307,8 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 return serve_cacheable(s, conn, rq);
         case HTTP_ROUTE_HEALTHZ:
                 return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_NONE);
+        case HTTP_ROUTE_STYLE:
+                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
                         return serve_cacheable(s, conn, rq);

@@ -102,6 +102,7 @@ enum http_route_id {
         HTTP_ROUTE_API_LIST,
         HTTP_ROUTE_METRICS,
         HTTP_ROUTE_HEALTHZ,
+        HTTP_ROUTE_STYLE, /* /style.css: the pages' one stylesheet */
         HTTP_NROUTES
 };
 const char *http_route_name(enum http_route_id id); /* a label for logs and metrics */

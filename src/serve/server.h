@@ -70,7 +70,7 @@ struct cached {
         size_t size;
 };
 
-extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[];
+extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
 /* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
 extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
 

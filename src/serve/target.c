@@ -28,6 +28,7 @@ static const char *const route_names[HTTP_NROUTES] = {
         [HTTP_ROUTE_API_LIST] = "api_list",
         [HTTP_ROUTE_METRICS] = "metrics",
         [HTTP_ROUTE_HEALTHZ] = "healthz",
+        [HTTP_ROUTE_STYLE] = "style",
 };
 
 const char *http_route_name(enum http_route_id id)
@@ -347,6 +348,8 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
         } else if (seg_eq(p, plen, "/map")) {
                 r->id = HTTP_ROUTE_MAP;
                 map_proto(r, query, qlen);
+        } else if (seg_eq(p, plen, "/style.css")) {
+                r->id = HTTP_ROUTE_STYLE;
         } else if (seg_eq(p, plen, "/map.png")) {
                 r->id = HTTP_ROUTE_MAP_PNG;
                 char v[8];

@@ -1132,6 +1132,24 @@ def test_languages_translated(s):
     check(HEBREW.search(page_text(body.decode())) is not None, "Accept-Language: he gives Hebrew text (needs po/he.po)")
 
 
+def test_style(s):
+    """One stylesheet for every page, versioned in its URL, allowed by the CSP and nothing else."""
+    st, hd, body = s.get("/ports/625")
+    page = body.decode()
+    m = re.search(r'<link rel="stylesheet" href="(/style\.css\?v=[0-9a-f]{16})">', page)
+    check(m is not None and "<style>" not in page, "the page links /style.css?v=HASH and inlines no style")
+    csp = hd.get("content-security-policy", "")
+    check("style-src 'self'" in csp, f"the CSP allows the site's own stylesheet only ({csp[:80]})")
+    if m:
+        st, hd2, css = s.get(m.group(1))
+        check(st == 200 and hd2.get("content-type", "").startswith("text/css") and b"margin-inline" in css,
+              f"{m.group(1)}: 200 text/css with the layout's logical properties ({st})")
+    st, _, he = s.get("/he/ports/625")
+    check(m is not None and m.group(1) in he.decode(), "every language links the same stylesheet (no /he/ prefix on it)")
+    st, _, _ = s.get("/he/style.css")
+    check(st == 404, f"/he/style.css is no page of a language: 404 ({st})")
+
+
 def main():
     test_cli()
     s = Server()
@@ -1144,6 +1162,7 @@ def main():
         test_languages(s)
         # The catalogues are complete (test_i18n_catalogues): the pages speak their languages.
         test_languages_translated(s)
+        test_style(s)
         test_escaping(s)
         test_paths(s)
         test_limits(s)
