@@ -20,6 +20,8 @@ struct ps_language {
         const char *english_name; /* "Hebrew" */
         bool rtl;                 /* written right to left: <html dir="rtl"> */
         const char *group;        /* the digit group separator of counts and ranks: "," or "." ... */
+        const char *decimal;      /* the decimal separator: "." or "," */
+        const char *percent_gap;  /* between a number and "%": "" or a narrow no-break space */
 };
 
 /* The languages portscope has catalogues for, English first. */
@@ -49,6 +51,9 @@ const char *ps_ngettext(const char *one, const char *many, unsigned long n)
 
 /* v with its digits grouped in this thread's language ("1,283", "1.283", "1 283"); returns buf. */
 const char *ps_i18n_number(unsigned long long v, char *buf, size_t len);
+
+/* v% with prec decimals as this thread's language writes it ("0.1869%", "0,1869 %"); returns buf. */
+const char *ps_i18n_percent(double v, int prec, char *buf, size_t len);
 
 /* Terminal columns of UTF-8 text (wide characters count two, combining marks none; a byte that is
  * not UTF-8 counts one), so that translated table headings and words line up. */

@@ -45,9 +45,15 @@
 static const struct ps_language languages[] = {
         /* Group separators as the languages' own conventions (CLDR): French groups with a narrow
          * no-break space (U+202F), German and Spanish with a dot. */
-        { "en", "English", "English", false, "," },         { "he", "עברית", "Hebrew", true, "," },
-        { "ar", "العربية", "Arabic", true, "," },           { "fr", "Français", "French", false, "\u202f" },
-        { "de", "Deutsch", "German", false, "." },          { "es", "Español", "Spanish", false, "." },
+        /* Separators as the languages' own conventions (CLDR, with Latin digits): French groups
+         * with a narrow no-break space (U+202F); German and Spanish with a dot; French, German and
+         * Spanish write a decimal comma and a space before "%". */
+        { "en", "English", "English", false, ",", ".", "" },
+        { "he", "עברית", "Hebrew", true, ",", ".", "" },
+        { "ar", "العربية", "Arabic", true, ",", ".", "" },
+        { "fr", "Français", "French", false, "\u202f", ",", "\u202f" },
+        { "de", "Deutsch", "German", false, ".", ",", "\u202f" },
+        { "es", "Español", "Spanish", false, ".", ",", "\u202f" },
 };
 #define N_LANGUAGES (sizeof languages / sizeof languages[0])
 
@@ -426,6 +432,19 @@ const char *ps_i18n_number(unsigned long long v, char *buf, size_t len)
                 buf[o++] = digits[i];
         }
         buf[o] = '\0';
+        return buf;
+}
+
+const char *ps_i18n_percent(double v, int prec, char *buf, size_t len)
+{
+        const struct ps_language *l = ps_i18n_thread_language();
+        char num[64];
+        int n = snprintf(num, sizeof(num), "%.*f", prec < 0 ? 0 : prec > 12 ? 12 : prec, v);
+        char *dot = n > 0 ? strchr(num, '.') : NULL;
+
+        if (dot)
+                *dot = '\0';
+        snprintf(buf, len, "%s%s%s%s%%", num, dot ? l->decimal : "", dot ? dot + 1 : "", l->percent_gap);
         return buf;
 }
 

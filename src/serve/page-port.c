@@ -405,8 +405,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         h(b, obs[i].name);
                         P(b, "</td><td>");
                         h(b, ps_proto_name(obs[i].proto));
-                        char pct[48];
-                        snprintf(pct, sizeof pct, "<bdi>%.4f%%</bdi>", obs[i].frequency * 100.0);
+                        char pct[80], pnum[48];
+                        snprintf(pct, sizeof pct, "<bdi>%s</bdi>",
+                                 ps_i18n_percent(obs[i].frequency * 100.0, 4, pnum, sizeof pnum));
                         P(b, "</td><td>");
                         /* TRANSLATORS: %s is a percentage such as 0.1234%. */
                         page_printf_html(b, _("%s of scanned hosts"), pct);

@@ -56,6 +56,12 @@ static void test_number(void **state)
         ps_i18n_thread_use(ps_language_find("en", 2));
         assert_string_equal(ps_i18n_number(1234567, b, 6), "1,234"); /* cut, terminated */
         assert_string_equal(ps_i18n_number(1234567, b, 1), "");
+        assert_string_equal(ps_i18n_percent(0.18688, 4, b, sizeof(b)), "0.1869%");
+        assert_string_equal(ps_i18n_percent(12, 0, b, sizeof(b)), "12%");
+        ps_i18n_thread_use(ps_language_find("de", 2));
+        assert_string_equal(ps_i18n_percent(0.18688, 4, b, sizeof(b)), "0,1869\u202f%");
+        ps_i18n_thread_use(ps_language_find("he", 2));
+        assert_string_equal(ps_i18n_percent(-1.5, 1, b, sizeof(b)), "-1.5%");
         ps_i18n_thread_use(NULL);
 }
 
