@@ -67,6 +67,11 @@ done
   bad "the installation enabled units: $(find /etc/systemd -name 'portscope-*')"
 
 /usr/bin/portscope info 625 >"$tmp/info" && grep -q '625' "$tmp/info" && ok "portscope info 625" || bad "portscope info 625"
+# The installed catalogues: the CLI's (portscope.mo) and the server's domain of one language (a link to it).
+LANG=he_IL.UTF-8 /usr/bin/portscope info --brief 625 >"$tmp/info-he" && grep -q 'דירוג' "$tmp/info-he" \
+        && ok "LANG=he_IL.UTF-8 portscope info: Hebrew from the installed catalogue" || bad "portscope info in Hebrew"
+[ -e /usr/share/locale/ar/LC_MESSAGES/portscope-ar.mo ] && ok "the server's catalogue of one language is installed" \
+        || bad "/usr/share/locale/ar/LC_MESSAGES/portscope-ar.mo is missing"
 /usr/bin/portscope audit --prometheus "$tmp/portscope.prom" --fail-on never >/dev/null &&
   grep -q '^portscope_audit_last_run_timestamp_seconds ' "$tmp/portscope.prom" && ok "audit --prometheus from /usr/bin" || bad "audit --prometheus"
 /usr/libexec/portscope/portscope-registry-metrics "$tmp/portscope-registry.prom" && ok "portscope-registry-metrics" || bad "portscope-registry-metrics"
