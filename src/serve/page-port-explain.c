@@ -276,11 +276,11 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                         P(b, page_clause_sep());
                 struct http_buf n;
                 http_buf_init(&n, 512);
-                h(&n, f->ke[i]->name);
-                /* TRANSLATORS: a known use of a port: %1$s a program, %2$s its kind (application, malware...). */
+                page_knowledge_name(&n, f->ke[i]->name);
                 struct http_buf k;
                 http_buf_init(&k, 128);
                 h(&k, _(knowledge_kind_name(f->ke[i]->kind)));
+                /* TRANSLATORS: a known use of a port: %1$s a program, %2$s its kind (application, malware...). */
                 page_printf_html(b, _("%1$s (%2$s)"), n.error ? "" : http_buf_str(&n), k.error ? "" : http_buf_str(&k));
                 http_buf_free(&n);
                 http_buf_free(&k);

@@ -114,8 +114,8 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         if (ke[i]->kind != KNOWLEDGE_MALWARE && ke[i]->kind != KNOWLEDGE_MISUSE)
                                 continue;
                         if (!first)
-                                P(&l, ", ");
-                        h(&l, ke[i]->name);
+                                P(&l, page_list_sep());
+                        page_knowledge_name(&l, ke[i]->name);
                         first = false;
                 }
                 P(b, "<p>");
@@ -328,7 +328,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         for (size_t i = 0; i < nke; i++) {
                 const struct knowledge_entry *e = ke[i];
                 P(b, "<h3>");
-                h(b, e->name);
+                page_knowledge_name(b, e->name);
                 P(b, " ");
                 page_kind_badge(b, e->kind);
                 /* The knowledge file's own words (English) until it has translations. */

@@ -507,6 +507,16 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
         }
 }
 
+/* A knowledge entry's name: the knowledge file is English (no translations yet), marked so. */
+void page_knowledge_name(struct http_buf *b, const char *name)
+{
+        P(b, "<span");
+        page_registry_attrs(b);
+        P(b, ">");
+        h(b, name);
+        P(b, "</span>");
+}
+
 void page_registry_attrs(struct http_buf *b)
 {
         P(b, ps_i18n_thread_language()->rtl ? " lang=\"en\" dir=\"ltr\"" : " lang=\"en\"");
