@@ -65,26 +65,10 @@ json_t *portinfo_source_json(const struct registry *r)
         return o;
 }
 
-/* Text escaped for a terminal, in a string the caller frees (NULL on out-of-memory). */
-static char *escaped(const char *s)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m)
-                return NULL;
-        ps_term_escape(m, s, (size_t)-1, false);
-        if (fclose(m) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
 void portinfo_print_source(FILE *f, const char *prefix, const struct registry *r)
 {
         const struct registry_source *s = registry_source(r);
-        char *path = escaped(s->path), *date = escaped(*s->date ? s->date : _("unknown"));
+        char *path = ps_term_escape_dup(s->path), *date = ps_term_escape_dup(*s->date ? s->date : _("unknown"));
 
         if (s->kind == REGISTRY_SOURCE_IANA_CSV)
                 /* TRANSLATORS: a prefix ("# " or nothing), the registry's file and its newest date. */

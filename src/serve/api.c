@@ -3,9 +3,9 @@
  * http_api_source(), which names files without their paths. */
 #include <errno.h>
 #include <stdlib.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "pages.h"
 #include "serve-internal.h"
 #include "portscope/portinfo.h"
 #include "portscope/search.h"
@@ -362,15 +362,7 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
         l = report->sockets;
         /* TRANSLATORS: the headings of the table of this machine's listeners (on /map?local=1). */
         const char *const heads[] = { _("Protocol"), _("Address"), _("Port"), _("Processes"), _("Verdict"), _("Why") };
-        http_buf_puts(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-        http_html_escape(b, _("Scrollable table"), (size_t)-1);
-        http_buf_puts(b, "\"><table id=\"listeners\"><thead><tr>");
-        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-                http_buf_puts(b, "<th scope=\"col\">");
-                http_html_escape(b, heads[i], (size_t)-1);
-                http_buf_puts(b, "</th>");
-        }
-        http_buf_puts(b, "</tr></thead><tbody>");
+        page_table_open(b, _("Scrollable table"), " id=\"listeners\"", heads, sizeof heads / sizeof heads[0]);
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &report->verdicts[i];

@@ -107,17 +107,10 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                                                         (unsigned long)all),
                                          page_num(na, (unsigned long)all), page_num(ny, (unsigned long)ty),
                                          page_num(nm, (unsigned long)tm), page_num(nn_, (unsigned long)tn));
-                        P(b, "</p><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-                        h(b, _("Votes per page"));
-                        P(b, "\"><table id=\"feedback-table\"><thead><tr><th scope=\"col\">");
-                        h(b, _("Page"));
-                        P(b, "</th><th scope=\"col\">");
-                        h(b, _("Helpful"));
-                        P(b, "</th><th scope=\"col\">");
-                        h(b, _("Somewhat"));
-                        P(b, "</th><th scope=\"col\">");
-                        h(b, _("Not helpful"));
-                        P(b, "</th></tr></thead><tbody>");
+                        P(b, "</p>");
+                        const char *heads[] = { _("Page"), _("Helpful"), _("Somewhat"), _("Not helpful") };
+                        page_table_open(b, _("Votes per page"), " id=\"feedback-table\"", heads,
+                                        sizeof heads / sizeof heads[0]);
                         for (size_t i = 0; i < n; i++) {
                                 P(b, "<tr><td dir=\"ltr\"><a href=\"");
                                 h(b, rows[i].page);
@@ -168,18 +161,10 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
         registry_stats(c->reg, &rs);
         P(b, "<h2 id=\"registry\">");
         h(b, _("The registry"));
-        P(b, "</h2><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-        h(b, _("Scrollable table"));
-        P(b, "\"><table><thead><tr><th scope=\"col\">");
-        h(b, _("Protocol"));
-        P(b, "</th><th scope=\"col\">");
+        P(b, "</h2>");
         /* TRANSLATORS: the headings of /stats's table of the registry's statuses (counts of ports). */
-        h(b, _("Assigned"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Reserved"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Unassigned"));
-        P(b, "</th></tr></thead><tbody>");
+        const char *heads[] = { _("Protocol"), _("Assigned"), _("Reserved"), _("Unassigned") };
+        page_table_open(b, _("Scrollable table"), NULL, heads, sizeof heads / sizeof heads[0]);
         for (int p = 0; p < PS_NPROTO; p++) {
                 P(b, "<tr><th scope=\"row\">");
                 h(b, ps_proto_name((enum ps_proto)p));

@@ -327,20 +327,9 @@ void page_port_rows(const struct http_ctx *c, struct http_buf *b, const struct p
                 P(b, "</p>");
                 return;
         }
-        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-        h(b, _("Registry rows"));
-        P(b, "\"><table class=\"rows\"><thead><tr><th scope=\"col\">");
         /* TRANSLATORS: the headings of the table of registry rows. */
-        h(b, _("Service"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Port"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Protocol"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Description"));
-        P(b, "</th><th scope=\"col\">");
-        h(b, _("Reference"));
-        P(b, "</th></tr></thead><tbody>");
+        const char *heads[] = { _("Service"), _("Port"), _("Protocol"), _("Description"), _("Reference") };
+        page_table_open(b, _("Registry rows"), " class=\"rows\"", heads, sizeof heads / sizeof heads[0]);
         for (size_t i = 0; i < f->nrows; i++) {
                 struct registry_row row;
                 if (registry_row(c->reg, f->rows[i], &row) < 0)

@@ -109,15 +109,12 @@ static void runs_table(struct http_buf *b, unsigned port, const char *proto, jso
         h(b, proto);
         http_buf_printf(b, "\">%u/", port);
         h(b, proto);
-        P(b, "</h3><div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-        t(b, _("History of this port and protocol"));
-        P(b, "\"><table class=\"history\"><thead><tr>");
-        for (i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-                P(b, "<th scope=\"col\">");
-                t(b, _(heads[i]));
-                P(b, "</th>");
-        }
-        P(b, "</tr></thead><tbody>");
+        P(b, "</h3>");
+        const char *cols[sizeof heads / sizeof heads[0]];
+        for (i = 0; i < sizeof heads / sizeof heads[0]; i++)
+                cols[i] = _(heads[i]);
+        page_table_open(b, _("History of this port and protocol"), " class=\"history\"", cols,
+                        sizeof cols / sizeof cols[0]);
         json_array_foreach(runs, i, run) {
                 json_t *names = json_object_get(run, "names");
                 P(b, "<tr><td>");

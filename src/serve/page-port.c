@@ -388,18 +388,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                              : _("nmap's frequency table has no entry for this port."));
                 P(b, "</p>");
         } else {
-                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-                h(b, _("Scrollable table"));
-                P(b, "\"><table><thead><tr><th scope=\"col\">");
                 /* TRANSLATORS: the headings of the table of nmap-services entries. */
-                h(b, _("Name"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Protocol"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Open on"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Comment"));
-                P(b, "</th></tr></thead><tbody>");
+                const char *heads[] = { _("Name"), _("Protocol"), _("Open on"), _("Comment") };
+                page_table_open(b, _("Scrollable table"), NULL, heads, sizeof heads / sizeof heads[0]);
                 for (size_t i = 0; i < nobs; i++) {
                         P(b, "<tr><td lang=\"en\">");
                         h(b, obs[i].name);

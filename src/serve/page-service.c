@@ -47,17 +47,8 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
                 h(b, _("No row of the registry has this name."));
                 P(b, "</p>");
         } else {
-                P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
-                h(b, _("Scrollable table"));
-                P(b, "\"><table><thead><tr><th scope=\"col\">");
-                h(b, _("Port"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Protocol"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Description"));
-                P(b, "</th><th scope=\"col\">");
-                h(b, _("Reference"));
-                P(b, "</th></tr></thead><tbody>");
+                const char *heads[] = { _("Port"), _("Protocol"), _("Description"), _("Reference") };
+                page_table_open(b, _("Scrollable table"), NULL, heads, sizeof heads / sizeof heads[0]);
                 for (size_t i = 0; i < n; i++) {
                         struct registry_row row;
                         if (registry_row(c->reg, ids[i], &row) < 0)

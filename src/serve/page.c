@@ -507,6 +507,22 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
         }
 }
 
+/* A scrollable table (a labelled region the keyboard can reach) and its header row. */
+void page_table_open(struct http_buf *b, const char *label, const char *attrs, const char *const *heads, size_t n)
+{
+        P(b, "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"");
+        h(b, label);
+        P(b, "\"><table");
+        P(b, attrs ? attrs : "");
+        P(b, "><thead><tr>");
+        for (size_t i = 0; i < n; i++) {
+                P(b, "<th scope=\"col\">");
+                h(b, heads[i]);
+                P(b, "</th>");
+        }
+        P(b, "</tr></thead><tbody>");
+}
+
 /* A knowledge entry's name: the knowledge file is English (no translations yet), marked so. */
 void page_knowledge_name(struct http_buf *b, const char *name)
 {

@@ -45,6 +45,8 @@ const char *page_clause_sep(void);
  * a page written right to left. */
 void page_registry_attrs(struct http_buf *b);
 void page_knowledge_name(struct http_buf *b, const char *name);
+/* attrs: the table's own attributes, a constant (" class=\"rows\""), or NULL. */
+void page_table_open(struct http_buf *b, const char *label, const char *attrs, const char *const *heads, size_t n);
 
 /* From <!doctype html> to <main>; title and description are escaped. */
 void page_begin(struct http_buf *b, const char *title, const char *description);
