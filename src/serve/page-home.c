@@ -11,12 +11,10 @@
 int http_page_home(const struct http_ctx *c, struct http_buf *b)
 {
         page_begin(b, _("Ports, what runs on them and what to think"), _("What every TCP and UDP port is for."));
-        P(b, "<h1>");
-        h(b, _("What runs on that port?"));
-        P(b, "</h1><p class=\"lead\">");
-        h(b, _("Every one of the 65,536 ports: what the IANA registry says, what really runs there, how to check "
-               "your machine and what to think when something listens."));
-        P(b, "</p><form role=\"search\" aria-label=\"");
+        page_heading(b, _("What runs on that port?"),
+                     _("Every one of the 65,536 ports: what the IANA registry says, what really runs there, how to check "
+                       "your machine and what to think when something listens."));
+        P(b, "<form role=\"search\" aria-label=\"");
         h(b, _("Search ports and services"));
         P(b, "\" action=\"/search\" method=\"get\"><p><label for=\"q\">");
         h(b, _("Port number or service name"));

@@ -11,12 +11,9 @@
 int http_page_map(const struct http_ctx *c, bool local, int proto, struct http_buf *b)
 {
         page_begin(b, _("Map of all ports"), _("All 65,536 ports on one map, coloured by registry status."));
-        P(b, "<h1>");
-        h(b, _("Map of all ports"));
-        P(b, "</h1><p class=\"lead\">");
-        h(b, _("65,536 ports, 256 per row. Blue ones are assigned by IANA; amber ones are reserved; purple ones are "
-               "unassigned but used by known programs; hatched ones lie in a wide range a known program picks from."));
-        P(b, "</p>");
+        page_heading(b, _("Map of all ports"),
+                     _("65,536 ports, 256 per row. Blue ones are assigned by IANA; amber ones are reserved; purple ones are "
+                       "unassigned but used by known programs; hatched ones lie in a wide range a known program picks from."));
         if (!local) {
                 P(b, "<nav class=\"toggle\" aria-label=\"");
                 /* TRANSLATORS: the name of the map's TCP/UDP switch, read by screen readers. */

@@ -11,12 +11,9 @@
 int http_page_ranges(const struct http_ctx *c, struct http_buf *b)
 {
         page_begin(b, _("Port ranges"), _("The three port ranges of RFC 6335 and how ports in each are assigned."));
-        P(b, "<h1>");
-        h(b, _("Port ranges"));
-        P(b, "</h1><p class=\"lead\">");
-        h(b, _("RFC 6335 splits the 65,536 ports of each transport protocol into three ranges, each with its own "
-               "rules for assignment."));
-        P(b, "</p>");
+        page_heading(b, _("Port ranges"),
+                     _("RFC 6335 splits the 65,536 ports of each transport protocol into three ranges, each with its own "
+                       "rules for assignment."));
         /* TRANSLATORS: the headings of /ranges; %s is the range's ports (0-1023). */
         static const char *const heading[3] = { N_("System ports: %s"), N_("User ports: %s"), N_("Dynamic ports: %s") };
         static const unsigned bounds[3][2] = { { 0, 1023 }, { 1024, 49151 }, { 49152, 65535 } };

@@ -507,6 +507,16 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
         }
 }
 
+/* A page's heading and the sentence that says what the page is for. */
+void page_heading(struct http_buf *b, const char *title, const char *lead)
+{
+        P(b, "<h1>");
+        h(b, title);
+        P(b, "</h1><p class=\"lead\">");
+        h(b, lead);
+        P(b, "</p>");
+}
+
 /* A scrollable table (a labelled region the keyboard can reach) and its header row. */
 void page_table_open(struct http_buf *b, const char *label, const char *attrs, const char *const *heads, size_t n)
 {
