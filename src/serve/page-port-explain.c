@@ -347,15 +347,10 @@ void page_port_rows(const struct http_ctx *c, struct http_buf *b, const struct p
                 }
                 P(b, "</td><td><bdi>");
                 h(b, row.port);
-                P(b, "</bdi></td><td");
-                page_registry_attrs(b);
-                P(b, ">");
-                h(b, row.proto[0] ? row.proto : "");
-                P(b, "</td><td");
-                page_registry_attrs(b);
-                P(b, ">");
-                h(b, row.description);
-                P(b, "</td><td");
+                P(b, "</bdi></td>");
+                page_registry_td(b, row.proto);
+                page_registry_td(b, row.description);
+                P(b, "<td");
                 page_registry_attrs(b);
                 P(b, ">");
                 h(b, row.reference);

@@ -69,19 +69,11 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
                                 page_port_link(b, row.port_hi);
                                 P(b, "</bdi>");
                         }
-                        P(b, "</td><td");
-                        page_registry_attrs(b);
-                        P(b, ">");
-                        h(b, row.proto);
-                        P(b, "</td><td");
-                        page_registry_attrs(b);
-                        P(b, ">");
-                        h(b, row.description);
-                        P(b, "</td><td");
-                        page_registry_attrs(b);
-                        P(b, ">");
-                        h(b, row.reference);
-                        P(b, "</td></tr>");
+                        P(b, "</td>");
+                        page_registry_td(b, row.proto);
+                        page_registry_td(b, row.description);
+                        page_registry_td(b, row.reference);
+                        P(b, "</tr>");
                 }
                 P(b, "</tbody></table></div>");
                 P(b, "<h2>");

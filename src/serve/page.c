@@ -507,6 +507,16 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
         }
 }
 
+/* A cell of registry text: IANA's English, marked so (and left to right on a right-to-left page). */
+void page_registry_td(struct http_buf *b, const char *text)
+{
+        P(b, "<td");
+        page_registry_attrs(b);
+        P(b, ">");
+        h(b, text);
+        P(b, "</td>");
+}
+
 /* A page's heading and the sentence that says what the page is for. */
 void page_heading(struct http_buf *b, const char *title, const char *lead)
 {

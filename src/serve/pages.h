@@ -44,6 +44,7 @@ const char *page_clause_sep(void);
 /* The attributes of an element holding registry text (IANA's English): lang="en", and dir="ltr" on
  * a page written right to left. */
 void page_registry_attrs(struct http_buf *b);
+void page_registry_td(struct http_buf *b, const char *text);
 void page_heading(struct http_buf *b, const char *title, const char *lead);
 void page_knowledge_name(struct http_buf *b, const char *name);
 /* attrs: the table's own attributes, a constant (" class=\"rows\""), or NULL. */
