@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `portscope serve` against nginx serving the same bytes as static files.
 #
-#   bash bench/serve.sh [BUILD_DIR]   (ROUNDS=5 DURATION=5 CONNECTIONS=50 WRK_THREADS=2 MODE=alternate)
+#   bash bench/serve.sh [BUILD_DIR]   (ROUNDS=5 DURATION=5 CONNECTIONS=50 WRK_THREADS=2 MODE=alternate
+#   BENCH_PATHS="/ports/625")
 #
 # portscope runs with its default settings (one thread per CPU, the access log on standard
 # error, which goes to a file here), nginx with two workers and no access log. For
@@ -130,7 +131,7 @@ together() { # path -> two lines: portscope's and nginx's "rps p99 cpu errors"
 }
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print v }'; }
 status=0
-for path in /api/v1/ports/625 /ports/625 /he/ports/625; do
+for path in ${BENCH_PATHS:-/api/v1/ports/625 /ports/625 /he/ports/625}; do
   # Warm both (portscope renders the page on its first request).
   wrk -t1 -c4 -d1s "$purl$path" >/dev/null 2>&1
   wrk -t1 -c4 -d1s "$nurl$path" >/dev/null 2>&1
