@@ -70,7 +70,8 @@ void http_lang_end(void)
         ps_i18n_thread_use(NULL);
         cur.prefixed = false;
         cur.prefix[0] = '\0';
-        strcpy(cur.path, "/");
+        cur.path[0] = '/';
+        cur.path[1] = '\0';
 }
 
 const char *page_prefix(void)
