@@ -1,0 +1,297 @@
+/* The verdict engine's reasons: a judgement told as one sentence in the reader's language
+ * (machine-readable outputs compose it in English). The rules are in judge.c. */
+#include "portscope/judge.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "portscope/i18n.h"
+
+/* ---- reasons --------------------------------------------------------------------------------- */
+
+struct out {
+        char *buf;
+        size_t len, need;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+        va_list ap;
+        size_t used = o->need < o->len ? o->need : (o->len ? o->len - 1 : 0);
+        va_start(ap, fmt);
+        int n = vsnprintf(o->len ? o->buf + used : NULL, o->len ? o->len - used : 0, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                o->need += (size_t)n;
+}
+
+/* A summary without its final period, to go on inside a sentence; at most 300 bytes. */
+static int summary_len(const char *s)
+{
+        size_t n = strlen(s);
+        while (n && (s[n - 1] == '.' || s[n - 1] == ' '))
+                n--;
+        return n > 300 ? 300 : (int)n;
+}
+
+/* The services a port is assigned to, "a, b, c" (registry names, never translated). */
+static void join_services(const struct judgement *j, char *buf, size_t len)
+{
+        struct out o = { buf, len, 0 };
+        buf[0] = '\0';
+        for (size_t i = 0; i < j->nservices; i++)
+                put(&o, "%s%s", i ? ", " : "", j->services[i]);
+}
+
+/* A service's known servers, "a, b, c..." (program names). */
+static void join_servers(const struct knowledge_service *ks, char *buf, size_t len)
+{
+        struct out o = { buf, len, 0 };
+        buf[0] = '\0';
+        for (size_t i = 0; i < ks->nservers && i < 6; i++)
+                put(&o, "%s%s", i ? ", " : "", ks->servers[i]);
+        if (ks->nservers > 6)
+                put(&o, "...");
+}
+
+/* A severity in words, as the audit's table shows it. */
+static const char *severity_text(enum verdict_severity s)
+{
+        switch (s) {
+        case VERDICT_NONE: return ps_pgettext("severity", "none");
+        case VERDICT_LOW: return _("low");
+        case VERDICT_MEDIUM: return _("medium");
+        case VERDICT_HIGH: return _("high");
+        }
+        return "?";
+}
+
+/* The reason is composed in the calling thread's language (_()): machine-readable outputs
+ * compose it with the thread speaking English (ps_i18n_thread_use), so JSON never changes with
+ * the language. Clauses that are added to a reason are whole clauses, joined by "; ". */
+size_t judge_reason(const struct judgement *j, char *buf, size_t len)
+{
+        const struct judge_input *in = j->in;
+        struct out o = { buf, len, 0 };
+        const char *proto = ps_proto_name(in->proto);
+        const char *who = in->who && in->who->display ? in->who->display : NULL;
+        unsigned port = in->port;
+        char services[512];
+
+        if (len)
+                buf[0] = '\0';
+        join_services(j, services, sizeof services);
+        switch (j->rule) {
+        case JUDGE_NOT_OPEN:
+                /* The scan's state words (closed, filtered ...) are nmap's vocabulary. */
+                put(&o, "%s", in->state ? in->state : _("not open"));
+                break;
+        case JUDGE_CONNECTION:
+                /* TRANSLATORS: %s is the peer's address and port. */
+                put(&o, _("a connection to %s, not a listener"), in->peer ? in->peer : "?");
+                break;
+        case JUDGE_BASELINE:
+                /* TRANSLATORS: the baseline file, its line number, and the reason written there (the user's
+                 * own words). */
+                put(&o, _("in the baseline (%s:%u): %s"), in->baseline_origin ? in->baseline_origin : "?",
+                    in->baseline_line, in->baseline_reason ? in->baseline_reason : "");
+                break;
+        case JUDGE_RAW:
+                if (in->raw_protocol)
+                        /* TRANSLATORS: an IP protocol number and its name (tcp, icmp ...). */
+                        put(&o, _("raw socket receiving IP protocol %u (%s): it sees every such packet, not a port"),
+                            port, in->raw_protocol);
+                else
+                        put(&o, _("raw socket receiving IP protocol %u: it sees every such packet, not a port"), port);
+                break;
+        case JUDGE_KNOWN_SERVER:
+                if (in->remote)
+                        /* TRANSLATORS: a service name (ssh), then the port and protocol (22/tcp). */
+                        put(&o, _("%s answers, the service registered for %u/%s"), j->matched, port, proto);
+                else if (j->servers)
+                        /* TRANSLATORS: a program (sshd), the service it serves (ssh), the port and protocol. */
+                        put(&o, _("%s serves %s, assigned %u/%s (registry)"), j->matched, j->servers->service, port,
+                            proto);
+                else
+                        /* TRANSLATORS: a program, the service it is named after, the port and protocol. */
+                        put(&o, _("%s serves %s, assigned %u/%s (registry); the process is named after the service"),
+                            j->matched, j->matched, port, proto);
+                break;
+        case JUDGE_KNOWN_USE:
+        case JUDGE_THREAT_NAMED:
+                /* TRANSLATORS: the program, the port and protocol, the name of a knowledge entry, its kind
+                 * (application, tool, c2 ... as the knowledge file spells it) and its English summary. */
+                put(&o, _("%s on %u/%s is %s (knowledge, %s): %.*s"), j->matched, port, proto, j->knowledge->name,
+                    knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary);
+                if (j->status == REGISTRY_ASSIGNED && j->nservices) {
+                        put(&o, "; ");
+                        /* TRANSLATORS: a clause added to a reason; %s lists registered service names. */
+                        put(&o, _("the port is assigned to %s"), services);
+                }
+                break;
+        case JUDGE_EPHEMERAL_CLIENT:
+                if (who)
+                        /* TRANSLATORS: a program, a port, and a port range (32768-60999). */
+                        put(&o, _("%s's own client socket: unconnected UDP on %u, inside the ephemeral range %s, held by a "
+                                  "process that serves elsewhere (a resolver or query socket; the port is drawn at random)"),
+                            who, port, in->ephemeral_range ? in->ephemeral_range : "");
+                else
+                        /* TRANSLATORS: a port, and a port range (32768-60999). */
+                        put(&o, _("its owner's own client socket: unconnected UDP on %u, inside the ephemeral range %s, "
+                                  "held by a process that serves elsewhere (a resolver or query socket; the port is drawn "
+                                  "at random)"),
+                            port, in->ephemeral_range ? in->ephemeral_range : "");
+                break;
+        case JUDGE_THREAT_PORT:
+                if (j->knowledge->kind == KNOWLEDGE_C2)
+                        /* TRANSLATORS: port and protocol, the name of a knowledge entry and its English summary. */
+                        put(&o, _("%u/%s is a known command-and-control port: %s (knowledge): %.*s"), port, proto,
+                            j->knowledge->name, summary_len(j->knowledge->summary), j->knowledge->summary);
+                else
+                        /* TRANSLATORS: port and protocol, the name of a knowledge entry and its English summary. */
+                        put(&o, _("%u/%s is a known malware port: %s (knowledge): %.*s"), port, proto, j->knowledge->name,
+                            summary_len(j->knowledge->summary), j->knowledge->summary);
+                if (who && in->remote) {
+                        put(&o, "; ");
+                        /* TRANSLATORS: a clause added to a reason; %s is the service that answered. */
+                        put(&o, _("answering: %s, which nothing explains here"), who);
+                } else if (who) {
+                        put(&o, "; ");
+                        /* TRANSLATORS: a clause added to a reason; %s is the program holding the port. */
+                        put(&o, _("held by %s, which nothing explains here"), who);
+                } else if (in->remote) {
+                        put(&o, "; ");
+                        /* TRANSLATORS: a clause added to a reason; -sV is an option of portscope scan. */
+                        put(&o, "%s", _("the service was not identified (-sV would tell)"));
+                }
+                break;
+        case JUDGE_LIKELY_USE:
+                /* TRANSLATORS: port and protocol, the name of a knowledge entry, its kind (application ...)
+                 * and its English summary. */
+                put(&o, _("open, the service was not identified; %u/%s is usually %s (knowledge, %s): %.*s"), port, proto,
+                    j->knowledge->name, knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary),
+                    j->knowledge->summary);
+                break;
+        case JUDGE_SYSTEM_UNREGISTERED:
+                if (who)
+                        /* TRANSLATORS: port and protocol, the registry's status (unassigned, reserved: IANA's words)
+                         * and the program or service found there. */
+                        put(&o, _("nothing is registered on %u/%s (%s); %s here is either lost or hiding"), port, proto,
+                            registry_status_name(j->status), who);
+                else
+                        /* TRANSLATORS: port and protocol, the registry's status (unassigned, reserved: IANA's words). */
+                        put(&o, _("nothing is registered on %u/%s (%s); a service here is either lost or hiding"), port,
+                            proto, registry_status_name(j->status));
+                break;
+        case JUDGE_PRIVATE_USE:
+                if (who)
+                        /* TRANSLATORS: port and protocol, then the program or service found there. */
+                        put(&o, _("%u/%s is assigned for private use (registry), so only you can say whether %s belongs here"),
+                            port, proto, who);
+                else if (in->remote)
+                        put(&o, _("%u/%s is assigned for private use (registry), so only you can say whether a service "
+                                  "belongs here"),
+                            port, proto);
+                else
+                        put(&o, _("%u/%s is assigned for private use (registry), so only you can say whether its owner "
+                                  "belongs here"),
+                            port, proto);
+                break;
+        case JUDGE_MISMATCH:
+                if (in->remote) {
+                        /* TRANSLATORS: the service that answered, port and protocol, the registered services. */
+                        put(&o, _("%s answers on %u/%s, which is assigned to %s"), who ? who : "?", port, proto, services);
+                        break;
+                }
+                if (j->servers) {
+                        char servers[256];
+                        join_servers(j->servers, servers, sizeof servers);
+                        /* TRANSLATORS: port and protocol, the registered services, their known server programs,
+                         * and the program found there. */
+                        put(&o, _("%u/%s is assigned to %s, served by %s (knowledge); %s is not a known server of it"), port,
+                            proto, services, servers, who ? who : "?");
+                } else {
+                        /* TRANSLATORS: port and protocol, the registered services, and the program found there. */
+                        put(&o, _("%u/%s is assigned to %s; %s is not a known server of it"), port, proto, services,
+                            who ? who : "?");
+                }
+                if (j->serves_other) {
+                        put(&o, " ");
+                        /* TRANSLATORS: added to a reason; %s is another service's name. */
+                        put(&o, _("(it is a server of %s)"), j->serves_other->service);
+                }
+                break;
+        case JUDGE_NO_SERVERS_KNOWN:
+                if (in->remote && !who)
+                        /* TRANSLATORS: port and protocol, and the registered services. */
+                        put(&o, _("%u/%s is assigned to %s; open, the service was not identified"), port, proto, services);
+                else
+                        /* TRANSLATORS: port and protocol, the registered services, and the program found there. */
+                        put(&o, _("%u/%s is assigned to %s, but the knowledge file names no servers for it, so nothing "
+                                  "confirms that %s serves it"),
+                            port, proto, services, who ? who : "?");
+                break;
+        case JUDGE_OWNER_UNKNOWN:
+                /* TRANSLATORS: port and protocol, the registered services, and why no owner was found. */
+                put(&o, _("%u/%s is assigned to %s, but the owner is unknown: %s"), port, proto, services,
+                    in->owner_missing ? in->owner_missing : _("no process holds it"));
+                break;
+        case JUDGE_USER_UNREGISTERED:
+                if (who)
+                        /* TRANSLATORS: port and protocol, then the program or service found there. */
+                        put(&o, _("nothing is registered on %u/%s and no knowledge entry or baseline explains %s"), port, proto,
+                            who);
+                else if (in->remote)
+                        put(&o, _("nothing is registered on %u/%s and no knowledge entry or baseline explains a service"),
+                            port, proto);
+                else
+                        put(&o, _("nothing is registered on %u/%s and no knowledge entry or baseline explains its owner"),
+                            port, proto);
+                break;
+        case JUDGE_DYNAMIC:
+                /* TRANSLATORS: port and protocol. */
+                put(&o, _("%u/%s is in the dynamic range (49152-65535): ephemeral and private use"), port, proto);
+                break;
+        case JUDGE_NO_REGISTRY:
+                /* TRANSLATORS: port and protocol. */
+                put(&o, _("no registry to judge %u/%s by"), port, proto);
+                break;
+        case JUDGE_NRULES:
+                break;
+        }
+        /* Knowledge that knows the port but not this occupant is worth saying. */
+        if (j->context && j->rule != JUDGE_THREAT_PORT && j->kind != VERDICT_EXPECTED && j->kind != VERDICT_INFO) {
+                const char *name = j->context->name;
+                const char *proc = j->context->nprocesses ? j->context->processes[0] : NULL;
+                put(&o, "; ");
+                /* TRANSLATORS: clauses added to a reason: the name of a knowledge entry, the process it names,
+                 * and the program or service actually found there. */
+                if (proc && who)
+                        put(&o, in->remote ? _("knowledge knows %s here (process %s), but %s answers")
+                                           : _("knowledge knows %s here (process %s), but this is %s"),
+                            name, proc, who);
+                else if (proc)
+                        put(&o, _("knowledge knows %s here (process %s)"), name, proc);
+                else if (who)
+                        put(&o, in->remote ? _("knowledge knows %s here, but %s answers")
+                                           : _("knowledge knows %s here, but this is %s"),
+                            name, who);
+                else
+                        put(&o, _("knowledge knows %s here"), name);
+        }
+        if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
+            j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE) {
+                put(&o, "; ");
+                /* TRANSLATORS: a clause added to a reason; %s says why the owner is unknown. */
+                put(&o, _("owner unknown: %s"), in->owner_missing);
+        }
+        if (j->lowered) {
+                put(&o, "; ");
+                /* TRANSLATORS: a clause added to a reason; two severities (none, low, medium, high). */
+                put(&o, _("listening on loopback only, so severity lowered from %s to %s"),
+                    severity_text(j->severity + 1), severity_text(j->severity));
+        }
+        return o.need;
+}
