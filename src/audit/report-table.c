@@ -204,23 +204,11 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
         for (size_t i = 0; i < r->ngone; i++) {
                 const struct baseline_entry *be = &r->context->baseline->v[r->gone[i]];
                 char spec[96];
-                char *proc = NULL, *origin = NULL, *why = NULL;
-                size_t n1 = 0, n2 = 0, n3 = 0;
-                FILE *m1 = open_memstream(&proc, &n1), *m2 = open_memstream(&origin, &n2), *m3 = open_memstream(&why, &n3);
+                char *proc = ps_term_escape_dup(be->process ? be->process : "*");
+                char *origin = ps_term_escape_dup(r->context->baseline->origin);
+                char *why = ps_term_escape_dup(be->reason);
 
                 baseline_entry_format(be, spec, sizeof(spec));
-                if (m1) {
-                        ps_term_escape(m1, be->process ? be->process : "*", (size_t)-1, false);
-                        fclose(m1);
-                }
-                if (m2) {
-                        ps_term_escape(m2, r->context->baseline->origin, (size_t)-1, false);
-                        fclose(m2);
-                }
-                if (m3) {
-                        ps_term_escape(m3, be->reason, (size_t)-1, false);
-                        fclose(m3);
-                }
                 /* TRANSLATORS: "gone: 22/tcp sshd is in the baseline (FILE:LINE) but nothing listens there: REASON" */
                 fprintf(f, _("gone: %s %s is in the baseline (%s:%u) but nothing listens there: %s\n"), spec,
                         proc ? proc : "", origin ? origin : "", be->line, why ? why : "");
