@@ -190,7 +190,7 @@ static void put_state(FILE *f, json_t *run)
 
 /* "compressnet (assigned) since 2024-01" or "... from 2023-01 to 2023-06" (whole sentences for
  * translators: the state and the dates are escaped first). */
-static char *state_text(json_t *run)
+static char *text_of(void (*write)(FILE *, json_t *), json_t *v)
 {
         char *buf = NULL;
         size_t len = 0;
@@ -198,22 +198,22 @@ static char *state_text(json_t *run)
 
         if (!m)
                 return NULL;
-        put_state(m, run);
-        fclose(m);
+        write(m, v);
+        if (fclose(m) != 0) {
+                free(buf);
+                return NULL;
+        }
         return buf;
+}
+
+static char *state_text(json_t *run)
+{
+        return text_of(put_state, run);
 }
 
 static char *value_text(json_t *v)
 {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-
-        if (!m)
-                return NULL;
-        put(m, v);
-        fclose(m);
-        return buf;
+        return text_of(put, v);
 }
 
 static void put_state_when(FILE *f, json_t *run, json_t *newest)
