@@ -1,15 +1,22 @@
 /* portscope serve — the access log: one line per request in Common Log Format plus the duration.
  *
- * A worker thread formats its line in memory and appends it whole to a pending buffer; one
- * writer thread hands what is pending to the file with write(2) within about a millisecond: one
- * write per line when requests are rare, one per millisecond under load. Worker threads thus
- * never wait on the log file: when both wrote to it themselves, each write took the file's lock,
- * and a worker preempted while holding it stalled the other. Lines never interleave. The target
- * and the user agent are escaped by ps_term_escape(); the common case (printable ASCII without
- * a backslash, which it writes unchanged) is copied without a stream. */
+ * Each worker thread formats its line in memory and appends it to a buffer of its own (a slot:
+ * its lock is taken by that thread and, once a millisecond, by the writer, so workers never
+ * contend with each other). One writer thread hands what the slots hold to the file with
+ * write(2) within about a millisecond: one write per line when requests are rare, one per slot
+ * and millisecond under load. Lines never interleave; lines of different threads may be out of
+ * order by up to that millisecond (as with nginx's buffered logs). The target and the user agent
+ * are escaped by ps_term_escape(); the common case (printable ASCII without a backslash, which it
+ * writes unchanged) is copied without a stream.
+ *
+ * The writer sleeps when every slot is empty. A worker that appends wakes it only when it has
+ * said so (writer_idle): the worker stores the slot's length, then reads writer_idle; the writer
+ * stores writer_idle, then reads every length (both sequentially consistent), so one of them
+ * sees the other and no line waits for the next request. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,20 +24,31 @@
 #include "server.h"
 #include "portscope/util.h"
 
-#define LINE_FAST 2048            /* a line longer than this is formatted by the slow path */
-#define PENDING_MAX (256u << 10)  /* bytes waiting for the writer; a worker waits when full */
-#define COALESCE_NS 1000000L      /* a line waits at most about this long to be written */
+#define LINE_FAST 2048          /* a line longer than this is formatted by the slow path */
+#define SLOT_BYTES (64u << 10)  /* a thread's pending lines; when full, the thread writes them */
+#define SLOTS_MAX 64            /* threads beyond this many share the last slot */
+#define COALESCE_NS 1000000L    /* a line waits at most about this long to be written */
+
+struct slot {
+        pthread_mutex_t lock;
+        char *buf;              /* SLOT_BYTES */
+        atomic_size_t len;      /* written under lock; read by the writer without it */
+} __attribute__((aligned(64)));
 
 struct access_log {
         int fd;
-        pthread_mutex_t lock;
-        pthread_cond_t wake;  /* the writer: lines are pending, or stop */
-        pthread_cond_t room;  /* workers: the pending buffer has room again */
-        char *pending, *spare; /* PENDING_MAX bytes each; swapped by the writer */
-        size_t len;
-        bool writer_idle, stop, started;
+        uint64_t id;            /* tells this log's slots from a closed one's in the threads' memory */
+        pthread_mutex_t lock;   /* nslots, stop, and the writer's sleep */
+        pthread_cond_t wake;
+        atomic_bool writer_idle;
+        bool stop, started;
         pthread_t writer;
+        char *spare;            /* SLOT_BYTES: swapped with a slot's buffer by the writer */
+        atomic_uint nslots;
+        struct slot slots[SLOTS_MAX];
 };
+
+static atomic_uint_fast64_t log_ids = 1;
 
 static void write_all(int fd, const char *p, size_t n)
 {
@@ -45,38 +63,58 @@ static void write_all(int fd, const char *p, size_t n)
         }
 }
 
+static bool pending(struct access_log *l)
+{
+        unsigned n = atomic_load(&l->nslots);
+        for (unsigned i = 0; i < n; i++)
+                if (atomic_load(&l->slots[i].len) > 0)
+                        return true;
+        return false;
+}
+
+/* Writes what every slot holds. Only the writer thread calls it (and close, after the join). */
+static void flush_slots(struct access_log *l)
+{
+        unsigned n = atomic_load(&l->nslots);
+        for (unsigned i = 0; i < n; i++) {
+                struct slot *sl = &l->slots[i];
+                if (atomic_load_explicit(&sl->len, memory_order_relaxed) == 0)
+                        continue;
+                pthread_mutex_lock(&sl->lock);
+                char *out = sl->buf;
+                size_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+                sl->buf = l->spare;
+                atomic_store_explicit(&sl->len, 0, memory_order_relaxed);
+                pthread_mutex_unlock(&sl->lock);
+                l->spare = out;
+                write_all(l->fd, out, len);
+        }
+}
+
 static void *writer_main(void *arg)
 {
         struct access_log *l = arg;
-        pthread_mutex_lock(&l->lock);
         for (;;) {
-                while (l->len == 0 && !l->stop) {
-                        l->writer_idle = true;
+                pthread_mutex_lock(&l->lock);
+                while (!l->stop) {
+                        atomic_store(&l->writer_idle, true);
+                        if (pending(l))
+                                break;
                         pthread_cond_wait(&l->wake, &l->lock);
-                        l->writer_idle = false;
                 }
-                if (l->len == 0)
-                        break; /* stopping, and everything written */
-                if (!l->stop) {
+                atomic_store(&l->writer_idle, false);
+                bool stop = l->stop;
+                pthread_mutex_unlock(&l->lock);
+                if (!stop) {
                         /* Let the lines of the next millisecond join this write: under load, one
-                         * wake-up and one write(2) for many requests instead of one each. */
-                        pthread_mutex_unlock(&l->lock);
+                         * wake-up and one write(2) per slot for many requests instead of one each. */
                         struct timespec ts = { 0, COALESCE_NS };
                         nanosleep(&ts, NULL);
-                        pthread_mutex_lock(&l->lock);
                 }
-                char *out = l->pending;
-                size_t n = l->len;
-                l->pending = l->spare;
-                l->spare = out;
-                l->len = 0;
-                pthread_cond_broadcast(&l->room);
-                pthread_mutex_unlock(&l->lock);
-                write_all(l->fd, out, n);
-                pthread_mutex_lock(&l->lock);
+                flush_slots(l);
+                if (stop)
+                        return NULL;
         }
-        pthread_mutex_unlock(&l->lock);
-        return NULL;
 }
 
 int access_log_open(FILE *f, struct access_log **ret)
@@ -85,20 +123,18 @@ int access_log_open(FILE *f, struct access_log **ret)
         if (!l)
                 return -ENOMEM;
         l->fd = fileno(f);
-        l->pending = malloc(PENDING_MAX);
-        l->spare = malloc(PENDING_MAX);
-        if (l->fd < 0 || !l->pending || !l->spare) {
+        l->spare = malloc(SLOT_BYTES);
+        if (l->fd < 0 || !l->spare) {
                 int e = l->fd < 0 ? -EBADF : -ENOMEM;
-                free(l->pending);
                 free(l->spare);
                 free(l);
                 return e;
         }
+        l->id = atomic_fetch_add(&log_ids, 1);
         /* Whatever the caller left in the stream's buffer goes first. */
         fflush(f);
         pthread_mutex_init(&l->lock, NULL);
         pthread_cond_init(&l->wake, NULL);
-        pthread_cond_init(&l->room, NULL);
         int r = pthread_create(&l->writer, NULL, writer_main, l);
         if (r != 0) {
                 access_log_close(l);
@@ -120,32 +156,78 @@ void access_log_close(struct access_log *l)
                 pthread_mutex_unlock(&l->lock);
                 pthread_join(l->writer, NULL);
         }
+        unsigned n = atomic_load(&l->nslots);
+        for (unsigned i = 0; i < n; i++) {
+                pthread_mutex_destroy(&l->slots[i].lock);
+                free(l->slots[i].buf);
+        }
         pthread_mutex_destroy(&l->lock);
         pthread_cond_destroy(&l->wake);
-        pthread_cond_destroy(&l->room);
-        free(l->pending);
         free(l->spare);
         free(l);
+}
+
+/* The calling thread's slot in l: its own from the second line on. */
+static struct slot *my_slot(struct access_log *l)
+{
+        static _Thread_local uint64_t owner;
+        static _Thread_local struct slot *mine;
+        if (owner == l->id)
+                return mine;
+        pthread_mutex_lock(&l->lock);
+        unsigned n = atomic_load(&l->nslots);
+        struct slot *sl = NULL;
+        if (n < SLOTS_MAX) {
+                char *buf = malloc(SLOT_BYTES);
+                if (buf) {
+                        sl = &l->slots[n];
+                        pthread_mutex_init(&sl->lock, NULL);
+                        sl->buf = buf;
+                        atomic_init(&sl->len, 0);
+                        atomic_store(&l->nslots, n + 1);
+                }
+        }
+        if (!sl && n > 0)
+                sl = &l->slots[n - 1]; /* shared: its lock keeps lines whole */
+        pthread_mutex_unlock(&l->lock);
+        if (sl) {
+                owner = l->id;
+                mine = sl;
+        }
+        return sl;
 }
 
 /* Queues one whole line for the writer. */
 static void emit(struct access_log *l, const char *line, size_t n)
 {
-        if (n > PENDING_MAX) {
-                /* A line longer than the whole buffer (a huge user agent): written here. */
+        struct slot *sl = my_slot(l);
+        if (!sl) {
+                /* No memory for a slot: written here, whole. */
                 pthread_mutex_lock(&l->lock);
                 write_all(l->fd, line, n);
                 pthread_mutex_unlock(&l->lock);
                 return;
         }
-        pthread_mutex_lock(&l->lock);
-        while (l->len + n > PENDING_MAX)
-                pthread_cond_wait(&l->room, &l->lock);
-        memcpy(l->pending + l->len, line, n);
-        l->len += n;
-        if (l->writer_idle)
+        pthread_mutex_lock(&sl->lock);
+        size_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
+        if (len + n > SLOT_BYTES) {
+                /* Full (the file is slower than the requests), or a line longer than the whole
+                 * slot (a huge user agent): this thread writes, and only it waits. */
+                write_all(l->fd, sl->buf, len);
+                len = 0;
+                if (n > SLOT_BYTES) {
+                        write_all(l->fd, line, n);
+                        n = 0;
+                }
+        }
+        memcpy(sl->buf + len, line, n);
+        atomic_store(&sl->len, len + n);
+        pthread_mutex_unlock(&sl->lock);
+        if (atomic_load(&l->writer_idle)) {
+                pthread_mutex_lock(&l->lock);
                 pthread_cond_signal(&l->wake);
-        pthread_mutex_unlock(&l->lock);
+                pthread_mutex_unlock(&l->lock);
+        }
 }
 
 struct line {
@@ -240,26 +322,39 @@ static void add_escaped(struct line *l, const char *s, size_t n)
         add(l, s, n);
 }
 
-void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, unsigned status,
-                      double seconds)
+void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
 {
-        char addr[INET6_ADDRSTRLEN] = "-";
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (ci && ci->client_addr) {
-                const struct sockaddr *sa = ci->client_addr;
-                if (sa->sa_family == AF_INET) {
-                        const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-                        char *p = addr;
-                        for (int i = 0; i < 4; i++) {
-                                p += fmt_u(p, b[i], 1);
-                                *p++ = i < 3 ? '.' : '\0';
-                        }
-                } else if (sa->sa_family == AF_INET6)
-                        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
-                                  sizeof addr);
+        strcpy(out, "-");
+        if (!sa)
+                return;
+        if (sa->sa_family == AF_INET) {
+                const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+                char *p = out;
+                for (int i = 0; i < 4; i++) {
+                        p += fmt_u(p, b[i], 1);
+                        *p++ = i < 3 ? '.' : '\0';
+                }
+        } else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, const char *addr,
+                      unsigned status, double seconds)
+{
+        char own[INET6_ADDRSTRLEN];
+        if (!addr) {
+                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                access_log_addr(ci ? ci->client_addr : NULL, own);
+                addr = own;
         }
-        char when[64];
-        clf_time(time(NULL), when);
+        /* The time changes once a second: each thread formats it then. */
+        static _Thread_local time_t when_t = -1;
+        static _Thread_local char when[64];
+        time_t now = time(NULL);
+        if (now != when_t) {
+                clf_time(now, when);
+                when_t = now;
+        }
         const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
         const char *method = rq->method[0] ? rq->method : "-";
         char tail[48], *p = tail;

@@ -48,7 +48,7 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
                 memcpy(rq->target, uri, len + 1);
                 rq->target_len = len;
         }
-        atomic_fetch_add_explicit(&s->inflight, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
         return rq;
 }
 
@@ -64,16 +64,16 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
         unsigned status = ci ? ci->http_status : 0;
         metrics_count(s, rq, status, seconds);
-        if (s->log)
-                access_log_write(s, conn, rq, status, seconds);
-        /* The next request on this connection gets a fresh deadline. */
         const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        if (sc && sc->socket_context) {
-                struct conn *c = sc->socket_context;
+        struct conn *c = sc ? sc->socket_context : NULL;
+        if (s->log)
+                access_log_write(s, conn, rq, c ? c->addr : NULL, status, seconds);
+        if (c) {
+                /* The next request on this connection gets a fresh deadline. */
                 atomic_store_explicit(&c->deadline_ms, server_now_ns() / 1000000 + (int64_t)s->request_timeout * 1000,
                                       memory_order_relaxed);
         }
-        atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
         free(rq->body);
         free(rq);
 }
@@ -88,7 +88,10 @@ void connections_on_connection(void *cls, struct MHD_Connection *conn, void **so
                         return;
                 const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
                 c->fd = ci ? ci->connect_fd : -1;
-                c->klen = connections_client_key(conn, c->key);
+                const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                const struct sockaddr *sa = ai ? ai->client_addr : NULL;
+                c->klen = connections_sockaddr_key(sa, c->key);
+                access_log_addr(sa, c->addr);
                 atomic_store(&c->deadline_ms, server_now_ns() / 1000000 + (int64_t)s->request_timeout * 1000);
                 pthread_mutex_lock(&s->conn_lock);
                 c->next = s->conns;

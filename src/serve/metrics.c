@@ -1,4 +1,6 @@
 /* portscope serve — counters and the Prometheus text of /metrics. */
+#include <stddef.h>
+
 #include "server.h"
 
 static const int metric_codes[] = { 200, 204, 301, 303, 304, 400, 403, 404, 405, 408, 413, 414, 421, 429, 431, 500, 501, 503 };
@@ -18,14 +20,31 @@ static int code_index(unsigned status)
 
 void metrics_count(struct http_server *s, const struct req *rq, unsigned status, double seconds)
 {
-        atomic_fetch_add_explicit(&s->m.requests[rq->route.id < HTTP_NROUTES ? rq->route.id : 0][code_index(status)], 1,
+        struct metrics_shard *m = server_shard(s);
+        atomic_fetch_add_explicit(&m->requests[rq->route.id < HTTP_NROUTES ? rq->route.id : 0][code_index(status)], 1,
                                   memory_order_relaxed);
         int b = 0;
         while (b < NBUCKETS && seconds > latency_buckets[b])
                 b++;
-        atomic_fetch_add_explicit(&s->m.latency[b], 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->m.latency_sum_us, (uint64_t)(seconds * 1e6), memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->latency[b], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->latency_sum_us, (uint64_t)(seconds * 1e6), memory_order_relaxed);
 }
+
+void metrics_sent(struct http_server *s, size_t bytes)
+{
+        atomic_fetch_add_explicit(&server_shard(s)->bytes_sent, bytes, memory_order_relaxed);
+}
+
+/* The sum of one counter over the shards; field is its offset in struct metrics_shard. */
+static uint64_t total(const struct http_server *s, size_t field)
+{
+        uint64_t v = 0;
+        for (unsigned i = 0; i < s->nshards; i++)
+                v += atomic_load_explicit((const atomic_uint_fast64_t *)(const void *)((const char *)&s->shards[i] + field),
+                                          memory_order_relaxed);
+        return v;
+}
+#define TOTAL(s, member) total((s), offsetof(struct metrics_shard, member))
 
 enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn)
 {
@@ -35,7 +54,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                           "# TYPE portscope_http_requests_total counter\n");
         for (int r = 0; r < HTTP_NROUTES; r++)
                 for (int c = 0; c < NCODES; c++) {
-                        uint64_t v = atomic_load_explicit(&s->m.requests[r][c], memory_order_relaxed);
+                        uint64_t v = TOTAL(s, requests[r][c]);
                         if (!v)
                                 continue;
                         if (c < NCODES - 1)
@@ -50,7 +69,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                           "# TYPE portscope_http_request_duration_seconds histogram\n");
         uint64_t cum = 0;
         for (int i = 0; i <= NBUCKETS; i++) {
-                cum += atomic_load_explicit(&s->m.latency[i], memory_order_relaxed);
+                cum += TOTAL(s, latency[i]);
                 if (i < NBUCKETS)
                         http_buf_printf(&b, "portscope_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
                                         latency_buckets[i], (unsigned long long)cum);
@@ -61,7 +80,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
         http_buf_printf(&b,
                         "portscope_http_request_duration_seconds_sum %.6f\n"
                         "portscope_http_request_duration_seconds_count %llu\n",
-                        (double)atomic_load_explicit(&s->m.latency_sum_us, memory_order_relaxed) / 1e6,
+                        (double)TOTAL(s, latency_sum_us) / 1e6,
                         (unsigned long long)cum);
         struct http_cache_stats cs;
         http_cache_stats(s->cache, &cs);
@@ -102,8 +121,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "# HELP portscope_start_time_seconds When the server started (Unix time).\n"
                         "# TYPE portscope_start_time_seconds gauge\n"
                         "portscope_start_time_seconds %lld\n",
-                        (unsigned long long)atomic_load_explicit(&s->m.bytes_sent, memory_order_relaxed),
-                        atomic_load_explicit(&s->inflight, memory_order_relaxed),
+                        (unsigned long long)TOTAL(s, bytes_sent), server_inflight(s),
                         server_connections(s),
                         (unsigned long long)atomic_load_explicit(&s->m.reaped, memory_order_relaxed),
                         cs.bytes, cs.entries, (unsigned long long)cs.hits, (unsigned long long)cs.misses,

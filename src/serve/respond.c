@@ -121,6 +121,16 @@ struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len,
         return r;
 }
 
+enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                              struct MHD_Response *r, size_t len)
+{
+        enum MHD_Result ret = MHD_queue_response(conn, status, r);
+        if (ret == MHD_YES)
+                metrics_sent(s, len);
+        MHD_destroy_response(r);
+        return ret;
+}
+
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
 {
         struct cached *c = calloc(1, sizeof *c);
@@ -132,6 +142,7 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
         c->size = len + sizeof *c + 512;
         size_t gzlen = 0;
         char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
+        c->len = len;
         c->resp = respond_make(s, body, len, type, cache, c->etag);
         if (!c->resp) {
                 free(gz);
@@ -140,6 +151,7 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
         }
         if (gz) {
                 snprintf(c->etag_gz, sizeof c->etag_gz, "%.17s-gz\"", c->etag);
+                c->gz_len = gzlen;
                 c->gz = respond_make(s, gz, gzlen, type, cache, c->etag_gz);
                 if (c->gz) {
                         MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
@@ -169,6 +181,7 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
                 len = gzlen;
         }
         c->cache = cache;
+        c->len = len;
         c->size = len + sizeof *c + 512;
         c->resp = respond_make(s, body, len, type, cache, c->etag);
         if (!c->resp) {
@@ -223,11 +236,17 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
         if (c->gz && respond_wants_gzip(conn)) {
                 if (etag_matches(conn, c->etag_gz))
                         return respond_not_modified(s, conn, c->etag_gz, cache);
-                return MHD_queue_response(conn, MHD_HTTP_OK, c->gz);
+                if (MHD_queue_response(conn, MHD_HTTP_OK, c->gz) != MHD_YES)
+                        return MHD_NO;
+                metrics_sent(s, c->gz_len);
+                return MHD_YES;
         }
         if (etag_matches(conn, c->etag))
                 return respond_not_modified(s, conn, c->etag, cache);
-        return MHD_queue_response(conn, MHD_HTTP_OK, c->resp);
+        if (MHD_queue_response(conn, MHD_HTTP_OK, c->resp) != MHD_YES)
+                return MHD_NO;
+        metrics_sent(s, c->len);
+        return MHD_YES;
 }
 
 /* Sends body (malloc'd, taken over); 200 responses get an ETag and honour If-None-Match. */
@@ -260,9 +279,7 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
         if (gz)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         add_vary(r, type, vary);
-        enum MHD_Result ret = MHD_queue_response(conn, status, r);
-        MHD_destroy_response(r);
-        return ret;
+        return respond_queue(s, conn, status, r, len);
 }
 
 /* Serializes o on one line, with < > & written as \u escapes: the same JSON value, but one that

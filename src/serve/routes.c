@@ -195,9 +195,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 char retry[16];
                 snprintf(retry, sizeof(retry), "%u", s->feedback_refill);
                 MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-                enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_TOO_MANY_REQUESTS, r);
-                MHD_destroy_response(r);
-                return ret;
+                return respond_queue(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, r, len);
         }
         if (http_feedback_vote(s->ctx.feedback, page, vote, note) < 0)
                 return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -394,9 +392,7 @@ static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Conn
         if (!r)
                 return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
-        MHD_destroy_response(r);
-        return ret;
+        return respond_queue(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, r, len);
 }
 
 /* Copies s into out, cut to fit (as snprintf "%s" would, without its cost). */

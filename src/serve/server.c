@@ -144,7 +144,28 @@ static void server_free(struct http_server *s)
         pthread_mutex_destroy(&s->conn_lock);
         pthread_mutex_destroy(&s->stop_lock);
         pthread_cond_destroy(&s->stop_cond);
+        free(s->shards);
         free(s);
+}
+
+unsigned server_slot(struct http_server *s)
+{
+        static _Thread_local uint64_t owner;
+        static _Thread_local unsigned slot;
+        if (owner != s->id) {
+                unsigned n = atomic_fetch_add_explicit(&s->slots_used, 1, memory_order_relaxed);
+                slot = n < s->nshards ? n : s->nshards - 1;
+                owner = s->id;
+        }
+        return slot;
+}
+
+long server_inflight(struct http_server *s)
+{
+        long n = 0;
+        for (unsigned i = 0; i < s->nshards; i++)
+                n += atomic_load_explicit(&s->shards[i].inflight, memory_order_relaxed);
+        return n;
 }
 
 int http_server_start(const struct http_config *cfg, struct http_server **ret, char *err, size_t errlen)
@@ -275,6 +296,17 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                         goto fail;
                 }
         }
+        /* One metrics shard per worker thread, and one for any other thread. */
+        static atomic_uint_fast64_t server_ids = 1;
+        s->id = atomic_fetch_add(&server_ids, 1);
+        s->nshards = threads + 1;
+        s->shards = aligned_alloc(_Alignof(struct metrics_shard), s->nshards * sizeof *s->shards);
+        if (!s->shards) {
+                r = -ENOMEM;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        memset(s->shards, 0, s->nshards * sizeof *s->shards);
         for (unsigned i = 0; i < threads; i++) {
                 r = open_listener(&sa, salen, threads > 1);
                 if (r < 0) {
@@ -374,7 +406,7 @@ void http_server_stop(struct http_server *s, unsigned grace_ms)
                 s->listen_fds[i] = -1;
         }
         int64_t until = server_now_ns() + (int64_t)grace_ms * 1000000;
-        while (atomic_load(&s->inflight) > 0 && server_now_ns() < until) {
+        while (server_inflight(s) > 0 && server_now_ns() < until) {
                 struct timespec ts = { 0, 10 * 1000000L };
                 nanosleep(&ts, NULL);
         }

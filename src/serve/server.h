@@ -13,6 +13,7 @@
 #pragma once
 
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ struct conn {
         size_t klen;
         _Atomic int64_t deadline_ms;  /* monotonic; the reaper shuts the socket down after it */
         bool killed;
+        char addr[INET6_ADDRSTRLEN];  /* the client, as the access log writes it */
 };
 
 struct req {
@@ -67,6 +69,7 @@ struct cached {
         char etag[24];                /* "\"" 16 hex "\"", or "\"" 16 hex "-gz\"" (a gzip variant) */
         char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
         const char *cache;            /* respond_cached_variant(): its Cache-Control */
+        size_t len, gz_len;           /* the bodies' lengths */
         size_t size;
 };
 
@@ -83,11 +86,18 @@ extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NON
 #define METRICS_NCODES 19   /* the status codes counted one by one (metrics.c), + "other" */
 #define METRICS_NBUCKETS 11 /* latency histogram buckets (metrics.c), + "+Inf" */
 
-struct metrics {
+/* The counters of every request, one shard per worker thread (server_slot()): each thread adds
+ * to its own cache lines, and /metrics sums the shards. */
+struct metrics_shard {
         atomic_uint_fast64_t requests[HTTP_NROUTES][METRICS_NCODES];
         atomic_uint_fast64_t latency[METRICS_NBUCKETS + 1];
         atomic_uint_fast64_t latency_sum_us;
         atomic_uint_fast64_t bytes_sent;
+        atomic_long inflight;
+} __attribute__((aligned(64)));
+
+/* Counters of rare events. */
+struct metrics {
         atomic_uint_fast64_t reaped;
         atomic_uint_fast64_t votes_total, votes_limited;
 };
@@ -125,10 +135,24 @@ struct http_server {
         pthread_cond_t stop_cond;
         bool stopping;
 
-        atomic_long inflight;
+        uint64_t id;                   /* tells this server from an earlier one at the same address */
+        atomic_uint slots_used;        /* threads that have asked server_slot() */
+        unsigned nshards;              /* worker threads + 1 */
+        struct metrics_shard *shards;
         struct metrics m;
         time_t started;
 };
+
+/* The calling thread's index among the threads serving s, below s->nshards: each worker thread
+ * has its own (the last one is shared by any further thread). */
+unsigned server_slot(struct http_server *s);
+/* This thread's metrics shard. */
+static inline struct metrics_shard *server_shard(struct http_server *s)
+{
+        return &s->shards[server_slot(s)];
+}
+/* Requests being answered now, over all threads. */
+long server_inflight(struct http_server *s);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t server_now_ns(void);
@@ -143,6 +167,9 @@ void respond_etag(const void *data, size_t len, char out[20]);
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type, const char *cache,
                                   const char *etag);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
+/* Queues r (taken over: destroyed here) with its body of len bytes, counted in /metrics. */
+enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                              struct MHD_Response *r, size_t len);
 void respond_cached_free(struct cached *c); /* accepts NULL */
 /* One variant of a response, for the response cache: gzipped when gzip and that shrinks it, with
  * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
@@ -194,6 +221,8 @@ void *connections_reaper(void *arg);
 
 /* Counts a finished request. */
 void metrics_count(struct http_server *s, const struct req *rq, unsigned status, double seconds);
+/* Counts the body bytes of a response queued. */
+void metrics_sent(struct http_server *s, size_t bytes);
 /* GET /metrics: the Prometheus text. */
 enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn);
 
@@ -204,7 +233,10 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
 struct access_log;
 int access_log_open(FILE *f, struct access_log **ret);
 void access_log_close(struct access_log *l); /* accepts NULL */
+/* The client's address as the log shows it (connections keep it from their start), "-" if none. */
+void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN]);
 /* One line per request in Common Log Format plus the duration, the target and user agent escaped
- * for terminals, queued for the writer whole. */
-void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, unsigned status,
-                      double seconds);
+ * for terminals, queued for the writer whole. addr: the client's address from access_log_addr(),
+ * or NULL to look it up. */
+void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, const char *addr,
+                      unsigned status, double seconds);
