@@ -165,7 +165,9 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         struct http_buf sv, sn;
                         http_buf_init(&sv, 2048);
                         http_buf_init(&sn, 256);
-                        P(&sn, "<bdi lang=\"en\">");
+                        P(&sn, "<bdi");
+                        P(&sn, page_en_attrs());
+                        P(&sn, ">");
                         h(&sn, row.service);
                         P(&sn, "</bdi>");
                         for (size_t j = 0; j < ks->nservers; j++) {
@@ -392,7 +394,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 const char *heads[] = { _("Name"), _("Protocol"), _("Open on"), _("Comment") };
                 page_table_open(b, _("Scrollable table"), NULL, heads, sizeof heads / sizeof heads[0]);
                 for (size_t i = 0; i < nobs; i++) {
-                        P(b, "<tr><td lang=\"en\">");
+                        P(b, "<tr><td");
+                        P(b, page_en_attrs());
+                        P(b, ">");
                         h(b, obs[i].name);
                         P(b, "</td><td>");
                         h(b, ps_proto_name(obs[i].proto));
@@ -402,7 +406,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, "</td><td>");
                         /* TRANSLATORS: %s is a percentage such as 0.1234%. */
                         page_printf_html(b, _("%s of scanned hosts"), pct);
-                        P(b, "</td><td lang=\"en\">");
+                        P(b, "</td><td");
+                        P(b, page_en_attrs());
+                        P(b, ">");
                         h(b, obs[i].comment);
                         P(b, "</td></tr>");
                 }
@@ -429,7 +435,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                     registry_covering(c->reg, (uint16_t)q, PS_UDP, &id, 1) > 0) {
                         struct registry_row row;
                         if (registry_row(c->reg, id, &row) == 0 && row.service[0]) {
-                                P(b, " — <bdi lang=\"en\">");
+                                P(b, " — <bdi");
+                                P(b, page_en_attrs());
+                                P(b, ">");
                                 h(b, row.service);
                                 P(b, "</bdi>");
                         }

@@ -20,7 +20,9 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
         {
                 struct http_buf nm;
                 http_buf_init(&nm, 512);
-                P(&nm, "<bdi lang=\"en\">");
+                P(&nm, "<bdi");
+                P(&nm, page_en_attrs());
+                P(&nm, ">");
                 h(&nm, name);
                 P(&nm, "</bdi>");
                 P(b, "<h1>");

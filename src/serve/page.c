@@ -553,9 +553,17 @@ void page_knowledge_name(struct http_buf *b, const char *name)
         P(b, "</span>");
 }
 
+const char *page_en_attrs(void)
+{
+        const struct ps_language *l = ps_i18n_thread_language();
+        if (strcmp(l->code, "en") == 0)
+                return ""; /* the page's own language: saying it again is a kilobyte a page */
+        return l->rtl ? " lang=\"en\" dir=\"ltr\"" : " lang=\"en\"";
+}
+
 void page_registry_attrs(struct http_buf *b)
 {
-        P(b, ps_i18n_thread_language()->rtl ? " lang=\"en\" dir=\"ltr\"" : " lang=\"en\"");
+        P(b, page_en_attrs());
 }
 
 static void dl_item(struct http_buf *b, const char *term, const char *value)

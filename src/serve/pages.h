@@ -41,9 +41,10 @@ const char *page_num(char out[PAGE_NUM_MAX], unsigned long n);
 const char *page_list_sep(void);
 const char *page_clause_sep(void);
 
-/* The attributes of an element holding registry text (IANA's English): lang="en", and dir="ltr" on
- * a page written right to left. */
-void page_registry_attrs(struct http_buf *b);
+/* The attributes that mark English text (the registry's, the knowledge file's) on this page:
+ * lang="en", with dir="ltr" on a right-to-left page, and nothing on an English page. */
+const char *page_en_attrs(void);
+void page_registry_attrs(struct http_buf *b); /* writes page_en_attrs() */
 void page_registry_td(struct http_buf *b, const char *text);
 void page_heading(struct http_buf *b, const char *title, const char *lead);
 void page_knowledge_name(struct http_buf *b, const char *name);

@@ -1089,6 +1089,11 @@ def test_languages(s):
     # Registry text keeps its language, numbers and commands stay left to right.
     check('<dd lang="en" dir="ltr">DEC DLM' in html, "registry text is marked lang=en dir=ltr on an rtl page")
     check('<pre dir="ltr"><code>' in html and "<bdi>625</bdi>" in html, "commands and port numbers are ltr")
+    _, _, fr = s.get("/fr/ports/625")
+    _, _, en = s.get("/ports/625")
+    check('<dd lang="en">DEC DLM' in fr.decode() and '<dd>DEC DLM' in en.decode()
+          and '<td lang="en">' not in en.decode(),
+          "registry text is marked lang=en on a French page, and not again on an English one")
     check('action="/he/search"' in html and 'action="/he/feedback"' in html, "forms keep the prefix")
     # The map's script reads its words from the page.
     st, h, body = s.get("/ar/map")
