@@ -43,11 +43,8 @@ int http_page_home(const struct http_ctx *c, struct http_buf *b)
                 if (registry_covering(c->reg, top[i], PS_TCP, &id, 1) > 0) {
                         struct registry_row row;
                         if (registry_row(c->reg, id, &row) == 0 && row.service[0]) {
-                                P(b, " <span class=\"muted\"");
-                                P(b, page_en_attrs());
-                                P(b, ">");
-                                h(b, row.service);
-                                P(b, "</span>");
+                                P(b, " ");
+                                page_en(b, "span", " class=\"muted\"", row.service);
                         }
                 }
                 P(b, "</li>");

@@ -165,11 +165,7 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         struct http_buf sv, sn;
                         http_buf_init(&sv, 2048);
                         http_buf_init(&sn, 256);
-                        P(&sn, "<bdi");
-                        P(&sn, page_en_attrs());
-                        P(&sn, ">");
-                        h(&sn, row.service);
-                        P(&sn, "</bdi>");
+                        page_en(&sn, "bdi", NULL, row.service);
                         for (size_t j = 0; j < ks->nservers; j++) {
                                 if (j)
                                         P(&sv, ", ");
@@ -394,11 +390,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 const char *heads[] = { _("Name"), _("Protocol"), _("Open on"), _("Comment") };
                 page_table_open(b, _("Scrollable table"), NULL, heads, sizeof heads / sizeof heads[0]);
                 for (size_t i = 0; i < nobs; i++) {
-                        P(b, "<tr><td");
-                        P(b, page_en_attrs());
-                        P(b, ">");
-                        h(b, obs[i].name);
-                        P(b, "</td><td>");
+                        P(b, "<tr>");
+                        page_registry_td(b, obs[i].name);
+                        P(b, "<td>");
                         h(b, ps_proto_name(obs[i].proto));
                         char pct[80], pnum[48];
                         snprintf(pct, sizeof pct, "<bdi>%s</bdi>",
@@ -406,11 +400,9 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                         P(b, "</td><td>");
                         /* TRANSLATORS: %s is a percentage such as 0.1234%. */
                         page_printf_html(b, _("%s of scanned hosts"), pct);
-                        P(b, "</td><td");
-                        P(b, page_en_attrs());
-                        P(b, ">");
-                        h(b, obs[i].comment);
-                        P(b, "</td></tr>");
+                        P(b, "</td>");
+                        page_registry_td(b, obs[i].comment);
+                        P(b, "</tr>");
                 }
                 P(b, "</tbody></table></div><p class=\"muted\">");
                 h(b, _("From nmap-services: how often nmap's scans found the port open."));
@@ -435,11 +427,8 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                     registry_covering(c->reg, (uint16_t)q, PS_UDP, &id, 1) > 0) {
                         struct registry_row row;
                         if (registry_row(c->reg, id, &row) == 0 && row.service[0]) {
-                                P(b, " — <bdi");
-                                P(b, page_en_attrs());
-                                P(b, ">");
-                                h(b, row.service);
-                                P(b, "</bdi>");
+                                P(b, " — ");
+                                page_en(b, "bdi", NULL, row.service);
                         }
                 }
                 P(b, "</li>");

@@ -20,11 +20,7 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
         {
                 struct http_buf nm;
                 http_buf_init(&nm, 512);
-                P(&nm, "<bdi");
-                P(&nm, page_en_attrs());
-                P(&nm, ">");
-                h(&nm, name);
-                P(&nm, "</bdi>");
+                page_en(&nm, "bdi", NULL, name);
                 P(b, "<h1>");
                 /* TRANSLATORS: a service page's heading; %s is the service's name (ssh). */
                 page_printf_html(b, _("Service %s"), nm.error ? "" : http_buf_str(&nm));

@@ -508,13 +508,16 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
 }
 
 /* A cell of registry text: IANA's English, marked so (and left to right on a right-to-left page). */
+void page_en(struct http_buf *b, const char *tag, const char *attrs, const char *text)
+{
+        http_buf_printf(b, "<%s%s%s>", tag, attrs ? attrs : "", page_en_attrs());
+        h(b, text);
+        http_buf_printf(b, "</%s>", tag);
+}
+
 void page_registry_td(struct http_buf *b, const char *text)
 {
-        P(b, "<td");
-        page_registry_attrs(b);
-        P(b, ">");
-        h(b, text);
-        P(b, "</td>");
+        page_en(b, "td", NULL, text);
 }
 
 /* A page's heading and the sentence that says what the page is for. */
@@ -546,11 +549,7 @@ void page_table_open(struct http_buf *b, const char *label, const char *attrs, c
 /* A knowledge entry's name: the knowledge file is English (no translations yet), marked so. */
 void page_knowledge_name(struct http_buf *b, const char *name)
 {
-        P(b, "<span");
-        page_registry_attrs(b);
-        P(b, ">");
-        h(b, name);
-        P(b, "</span>");
+        page_en(b, "span", NULL, name);
 }
 
 const char *page_en_attrs(void)

@@ -45,6 +45,8 @@ const char *page_clause_sep(void);
  * lang="en", with dir="ltr" on a right-to-left page, and nothing on an English page. */
 const char *page_en_attrs(void);
 void page_registry_attrs(struct http_buf *b); /* writes page_en_attrs() */
+/* <TAG ATTRS page_en_attrs()>TEXT escaped</TAG>; attrs: constant attributes (" class=\"muted\"") or NULL. */
+void page_en(struct http_buf *b, const char *tag, const char *attrs, const char *text);
 void page_registry_td(struct http_buf *b, const char *text);
 void page_heading(struct http_buf *b, const char *title, const char *lead);
 void page_knowledge_name(struct http_buf *b, const char *name);
