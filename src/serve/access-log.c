@@ -72,7 +72,7 @@ static bool pending(struct access_log *l)
         return false;
 }
 
-/* Writes what every slot holds. Only the writer thread calls it (and close, after the join). */
+/* Writes what every slot holds. Only the writer thread calls it: l->spare is its own. */
 static void flush_slots(struct access_log *l)
 {
         unsigned n = atomic_load(&l->nslots);
