@@ -27,25 +27,27 @@
         /* TRANSLATORS: %s is the default URL, on its own line under "--url URL"; keep lines short. */ \
         N_("Usage: portscope update [--url URL | --from FILE] [--check] [--json] [OPTIONS]\n" \
         "\n" \
-        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV) and\n" \
-        "installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv (default\n" \
-        "~/.local/share/portscope/), which every portscope command then reads unless given\n" \
-        "--registry FILE. The download is conditional (If-None-Match, If-Modified-Since): when\n" \
-        "the server says nothing changed, or the file has the SHA-256 of the installed copy,\n" \
-        "nothing is touched. A new copy is installed only when its header has every column (by\n" \
-        "name), every row parses and it has at least --min-rows rows; it replaces the old one\n" \
-        "atomically. Each installed version is kept, compressed, in\n" \
-        "$XDG_DATA_HOME/portscope/snapshots/ ('portscope info PORT' shows a port's history across\n" \
-        "them). Then it says what changed, port by port: newly assigned, de-assigned, renamed,\n" \
-        "aliases, metadata, unauthorized use; and whether something listens here on a port whose\n" \
-        "status changed. Progress is shown on a terminal only.\n" \
+        "Fetches the IANA Service Name and Transport Protocol Port Number Registry (CSV)\n" \
+        "and installs it as $XDG_DATA_HOME/portscope/service-names-port-numbers.csv\n" \
+        "(default ~/.local/share/portscope/), which every portscope command then reads\n" \
+        "unless given --registry FILE. The download is conditional (If-None-Match,\n" \
+        "If-Modified-Since): when the server says nothing changed, or the file has the\n" \
+        "SHA-256 of the installed copy, nothing is touched. A new copy is installed only\n" \
+        "when its header has every column (by name), every row parses and it has at\n" \
+        "least --min-rows rows; it replaces the old one atomically. Each installed\n" \
+        "version is kept, compressed, in $XDG_DATA_HOME/portscope/snapshots/\n" \
+        "('portscope info PORT' shows a port's history across them). Then it says what\n" \
+        "changed, port by port: newly assigned, de-assigned, renamed, aliases, metadata,\n" \
+        "unauthorized use; and whether something listens here on a port whose status\n" \
+        "changed. Progress is shown on a terminal only.\n" \
         "\n" \
         "Options:\n" \
         "  --url URL        where to fetch from (default:\n" \
         "                   %s)\n" \
         "  --from FILE      install a CSV you already have instead of downloading\n" \
-        "  --check          only say whether a newer registry is available; install nothing.\n" \
-        "                   Exit status 0: current, 10: a newer one is available, 2: error\n" \
+        "  --check          only say whether a newer registry is available; install\n" \
+        "                   nothing. Exit status 0: current, 10: a newer one is\n" \
+        "                   available, 2: error\n" \
         "  --timeout SECS   give up a download after SECS seconds (default 120)\n" \
         "  --min-rows N     refuse a registry with fewer rows (default 10000)\n" \
         "  --keep N         snapshots kept, the oldest removed first (default 24)\n" \
@@ -54,8 +56,9 @@
         "  --json           one object (docs/update.md)\n" \
         "  -h, --help       this text\n" \
         "\n" \
-        "Exit status: 0 installed or already current, 10 (--check) a newer registry is available,\n" \
-        "2 error (offline, HTTP error, a download that fails the checks): nothing was changed.\n" \
+        "Exit status: 0 installed or already current, 10 (--check) a newer registry is\n" \
+        "available, 2 error (offline, HTTP error, a download that fails the checks):\n" \
+        "nothing was changed.\n" \
         "\n" \
         "Examples:\n" \
         "  portscope update\n" \
@@ -65,16 +68,18 @@
 static const char diff_usage[] =
         N_("Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
         "\n"
-        "Compares two copies of the IANA registry in its own terms: each port and protocol is\n"
-        "expanded to its state in both (assigned, with its names; reserved; unassigned), and the\n"
-        "changes are listed by range (system ports first): newly assigned, de-assigned (to\n"
-        "reserved or unassigned), renamed, aliases added or removed, reserved/unassigned,\n"
-        "metadata (description, assignee, contact, reference, dates, notes) and unauthorized use\n"
-        "reported; service names without a port separately. Counts come first, then every\n"
-        "change. Consecutive ports and protocols with the same change are one line.\n"
+        "Compares two copies of the IANA registry in its own terms: each port and\n"
+        "protocol is expanded to its state in both (assigned, with its names; reserved;\n"
+        "unassigned), and the changes are listed by range (system ports first): newly\n"
+        "assigned, de-assigned (to reserved or unassigned), renamed, aliases added or\n"
+        "removed, reserved/unassigned, metadata (description, assignee, contact,\n"
+        "reference, dates, notes) and unauthorized use reported; service names without a\n"
+        "port separately. Counts come first, then every change. Consecutive ports and\n"
+        "protocols with the same change are one line.\n"
         "\n"
         "Options:\n"
-        "  --limit N        print at most N changes (default: all; the counts are always whole)\n"
+        "  --limit N        print at most N changes (default: all; the counts are always\n"
+        "                   whole)\n"
         "  --json           the same structure as JSON (docs/update.md)\n"
         "  -h, --help       this text\n"
         "\n"
