@@ -63,7 +63,8 @@ static const char usage_text[] =
         "\n"
         "Examples:\n"
         "  portscope serve                      then open http://127.0.0.1:6335/\n"
-        "  portscope serve --listen 127.0.0.1:8080 --registry service-names-port-numbers.csv\n"
+        "  portscope serve --listen 127.0.0.1:8080 \\\n"
+        "      --registry service-names-port-numbers.csv\n"
         "  curl -s http://127.0.0.1:6335/api/v1/ports/22\n");
 
 static int parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *ret)

@@ -84,7 +84,8 @@ static const char diff_usage[] =
         "  -h, --help       this text\n"
         "\n"
         "Examples:\n"
-        "  portscope diff service-names-port-numbers.2024-04.csv service-names-port-numbers.2026-02.csv\n"
+        "  portscope diff service-names-port-numbers.2024-04.csv \\\n"
+        "      service-names-port-numbers.2026-02.csv\n"
         "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n");
 
 static int print_json(json_t *o)
