@@ -160,6 +160,16 @@ for e, (rc, out, err) in zip(LANGS, outputs("info", "65536", "--registry", mini)
     check(rc == 2 and out == "" and err.startswith("portscope: ") and err.count("\n") == 1,
           f"info 65536 under {e}: rc={rc} err={err!r}")
 
+# Every --help fits an 80-column terminal in every language (a URL is the one thing that cannot
+# wrap). The helper executables print their own; one not built says so and is left out.
+for cmd in ["", "info", "search", "list", "registry", "audit", "listening", "scan", "serve", "update", "diff",
+            "watch"]:
+    for e, (rc, out, err) in zip(LANGS, outputs(*([cmd] if cmd else []), "--help")):
+        if rc == 2 and "not installed" in err:
+            continue
+        wide = [ln for ln in out.splitlines() if len(ln) > 80 and "https://" not in ln]
+        check(rc == 0 and out and not wide, f"{cmd or 'portscope'} --help under {e}: lines over 80 columns: {wide[:2]}")
+
 # Hebrew: po/he.po is complete (test_i18n_catalogues), so the CLI speaks it.
 rc, out, err = run("info", "625", "--registry", mini, env={"LANG": "he_IL.UTF-8"})
 check(rc == 0, f"info 625 in Hebrew: exit {rc}: {err.strip()}")
