@@ -5,7 +5,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
 for b in "$top"/bench/*.sh; do
-  [ "$(basename "$b")" = run-all.sh ] && continue
+  case "$(basename "$b")" in run-all.sh | serve-ab.sh) continue ;; esac # serve-ab compares two set-ups of ours
   echo "== $(basename "$b")"
   bash "$b" "$build" || echo "   ($(basename "$b") could not run: exit $?)"
 done
