@@ -39,6 +39,7 @@ struct access_log {
         int fd;
         uint64_t id;            /* tells this log's slots from a closed one's in the threads' memory */
         pthread_mutex_t lock;   /* nslots, stop, and the writer's sleep */
+        pthread_mutex_t fd_lock; /* one write(2) at a time: a pipe or socket could interleave two */
         pthread_cond_t wake;
         atomic_bool writer_idle;
         bool stop, started;
@@ -50,17 +51,19 @@ struct access_log {
 
 static atomic_uint_fast64_t log_ids = 1;
 
-static void write_all(int fd, const char *p, size_t n)
+static void write_all(struct access_log *l, const char *p, size_t n)
 {
+        pthread_mutex_lock(&l->fd_lock);
         while (n > 0) {
-                ssize_t w = write(fd, p, n);
+                ssize_t w = write(l->fd, p, n);
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w <= 0)
-                        return; /* nowhere to log to: the lines are lost, the requests are not */
+                        break; /* nowhere to log to: the lines are lost, the requests are not */
                 p += w;
                 n -= (size_t)w;
         }
+        pthread_mutex_unlock(&l->fd_lock);
 }
 
 static bool pending(struct access_log *l)
@@ -87,7 +90,7 @@ static void flush_slots(struct access_log *l)
                 atomic_store_explicit(&sl->len, 0, memory_order_relaxed);
                 pthread_mutex_unlock(&sl->lock);
                 l->spare = out;
-                write_all(l->fd, out, len);
+                write_all(l, out, len);
         }
 }
 
@@ -134,6 +137,7 @@ int access_log_open(FILE *f, struct access_log **ret)
         /* Whatever the caller left in the stream's buffer goes first. */
         fflush(f);
         pthread_mutex_init(&l->lock, NULL);
+        pthread_mutex_init(&l->fd_lock, NULL);
         pthread_cond_init(&l->wake, NULL);
         int r = pthread_create(&l->writer, NULL, writer_main, l);
         if (r != 0) {
@@ -162,6 +166,7 @@ void access_log_close(struct access_log *l)
                 free(l->slots[i].buf);
         }
         pthread_mutex_destroy(&l->lock);
+        pthread_mutex_destroy(&l->fd_lock);
         pthread_cond_destroy(&l->wake);
         free(l->spare);
         free(l);
@@ -202,21 +207,18 @@ static void emit(struct access_log *l, const char *line, size_t n)
 {
         struct slot *sl = my_slot(l);
         if (!sl) {
-                /* No memory for a slot: written here, whole. */
-                pthread_mutex_lock(&l->lock);
-                write_all(l->fd, line, n);
-                pthread_mutex_unlock(&l->lock);
+                write_all(l, line, n); /* no memory for a slot: written here, whole */
                 return;
         }
         pthread_mutex_lock(&sl->lock);
         size_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
         if (len + n > SLOT_BYTES) {
                 /* Full (the file is slower than the requests), or a line longer than the whole
-                 * slot (a huge user agent): this thread writes, and only it waits. */
-                write_all(l->fd, sl->buf, len);
+                 * slot (a huge user agent): this thread writes, and waits for the file itself. */
+                write_all(l, sl->buf, len);
                 len = 0;
                 if (n > SLOT_BYTES) {
-                        write_all(l->fd, line, n);
+                        write_all(l, line, n);
                         n = 0;
                 }
         }
