@@ -326,7 +326,8 @@ static void add_escaped(struct line *l, const char *s, size_t n)
 
 void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
 {
-        strcpy(out, "-");
+        out[0] = '-';
+        out[1] = '\0';
         if (!sa)
                 return;
         if (sa->sa_family == AF_INET) {
