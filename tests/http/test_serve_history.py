@@ -10,18 +10,15 @@ import http.client
 import json
 import os
 import re
-import select
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(__file__), "..", "..")),
                                 "tests", "integration"))
 import pstest  # noqa: E402
 from pstest import check, finish, skip  # noqa: E402
 
-SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                              "portscope-serve")
+SERVE = pstest.SERVE
 UPDATE = os.path.join(os.path.dirname(pstest.BIN), "portscope-update")
 OLD, NEW = pstest.iana_csv("2024-04"), pstest.iana_csv("2026-02")
 
@@ -39,23 +36,9 @@ class Server:
     """portscope serve on 127.0.0.1, a free port, the registry and snapshots of ENV's data directory."""
 
     def __init__(self, env):
-        self.p = subprocess.Popen([SERVE, "serve", "--listen", "127.0.0.1:0", "--no-feedback", "--no-access-log",
-                                   "--threads", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        line = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and b"\n" not in line:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
-            if r:
-                ch = os.read(self.p.stdout.fileno(), 256)
-                if not ch:
-                    break
-                line += ch
-        text = line.decode()
-        if "http://" not in text:
-            self.p.kill()
-            self.p.wait()
-            raise RuntimeError(f"server did not start: {text!r} {self.p.stderr.read().decode()!r}")
-        self.port = int(text.split("serving ")[1].split()[0].rstrip("/").rsplit(":", 1)[1])
+        self.p, url = pstest.start_serve(["--listen", "127.0.0.1:0", "--no-feedback", "--no-access-log",
+                                          "--threads", "2"], env)
+        self.port = int(url.rsplit(":", 1)[1])
 
     def get(self, path):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

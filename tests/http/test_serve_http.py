@@ -7,7 +7,6 @@ import http.client
 import json
 import re
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -21,8 +20,7 @@ sys.path.insert(0, os.path.join(os.environ.get("PORTSCOPE_SRC", os.path.join(os.
 import pstest  # noqa: E402
 from pstest import check, finish, skip  # noqa: E402
 
-SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
-                                                              "portscope-serve")
+SERVE = pstest.SERVE
 CSV = pstest.iana_csv()
 TMP = tempfile.mkdtemp(prefix="portscope-serve-test-")
 
@@ -70,7 +68,7 @@ class Server:
     def __init__(self, *args, registry=CSV, knowledge=KNOWLEDGE, db=None, env=None):
         self.log = os.path.join(TMP, f"access-{time.monotonic_ns()}.log")
         self.db = db or os.path.join(TMP, f"fb-{time.monotonic_ns()}.db")
-        cmd = [SERVE, "serve", "--listen", "127.0.0.1:0", "--registry", registry, "--db", self.db,
+        cmd = ["--listen", "127.0.0.1:0", "--registry", registry, "--db", self.db,
                "--access-log", self.log, "--threads", "2"]
         if knowledge:
             cmd += ["--knowledge", knowledge]
@@ -78,22 +76,7 @@ class Server:
         e = dict(pstest.ENV)
         if env:
             e.update(env)
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-        line = b""
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and b"\n" not in line:
-            r, _, _ = select.select([self.p.stdout], [], [], 0.5)
-            if r:
-                ch = os.read(self.p.stdout.fileno(), 256)
-                if not ch:
-                    break
-                line += ch
-        text = line.decode()
-        if "http://" not in text:
-            err = self.p.stderr.read().decode() if self.p.poll() is not None else ""
-            self.p.kill()
-            raise RuntimeError(f"server did not start: {text!r} {err!r}")
-        self.url = text.split("serving ")[1].split()[0].rstrip("/")
+        self.p, self.url = pstest.start_serve(cmd, e)
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def conn(self, timeout=10):

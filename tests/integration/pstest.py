@@ -4,11 +4,15 @@ Each test script calls check() for every assertion, and finish() at the end: exi
 passed, 1 when any failed, 77 (meson's SKIP) after printing "skipped: <reason>" via skip()."""
 import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = os.environ.get("PORTSCOPE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"), "portscope")
+SERVE = os.environ.get("PORTSCOPE_SERVE_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
+                                                              "portscope-serve")
 SRC = os.environ.get("PORTSCOPE_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 FIXTURES = os.path.join(SRC, "tests", "fixtures")
 _failed = 0
@@ -30,6 +34,28 @@ def iana_csv(which="2026-02"):
         return None
     p = os.path.join(d, f"service-names-port-numbers.{which}.csv")
     return p if os.path.exists(p) else None
+
+
+def start_serve(args, env):
+    """Starts `portscope-serve serve ARGS` (with --listen 127.0.0.1:0 among them); returns the process
+    and the URL it prints once it listens. Raises RuntimeError when it does not within 30 s."""
+    p = subprocess.Popen([SERVE, "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    line = b""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and b"\n" not in line:
+        r, _, _ = select.select([p.stdout], [], [], 0.5)
+        if r:
+            ch = os.read(p.stdout.fileno(), 256)
+            if not ch:
+                break
+            line += ch
+    text = line.decode()
+    if "http://" not in text:
+        err = p.stderr.read().decode() if p.poll() is not None else ""
+        p.kill()
+        p.wait()
+        raise RuntimeError(f"server did not start: {text!r} {err!r}")
+    return p, text.split("serving ")[1].split()[0].rstrip("/")
 
 
 def skip(reason):
