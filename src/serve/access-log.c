@@ -1,8 +1,8 @@
 /* portscope serve — the access log: one line per request in Common Log Format plus the duration.
  *
- * Each worker thread formats its line in memory and appends it to a buffer of its own (a slot:
- * its lock is taken by that thread and, once a millisecond, by the writer, so workers never
- * contend with each other). One writer thread hands what the slots hold to the file with
+ * Each worker thread formats its line in memory and appends it to a buffer of its own (the slot
+ * of its server_slot(): its lock is taken by that thread and, once a millisecond, by the writer,
+ * so workers never contend with each other). One writer thread hands what the slots hold to the file with
  * write(2) within about a millisecond: one write per line when requests are rare, one per slot
  * and millisecond under load. Lines never interleave; lines of different threads may be out of
  * order by up to that millisecond (as with nginx's buffered logs). The target and the user agent
@@ -26,30 +26,26 @@
 
 #define LINE_FAST 2048          /* a line longer than this is formatted by the slow path */
 #define SLOT_BYTES (64u << 10)  /* a thread's pending lines; when full, the thread writes them */
-#define SLOTS_MAX 64            /* threads beyond this many share the last slot */
 #define COALESCE_NS 1000000L    /* a line waits at most about this long to be written */
 
 struct slot {
         pthread_mutex_t lock;
-        char *buf;              /* SLOT_BYTES */
+        char *buf;              /* SLOT_BYTES, allocated at the first line */
         atomic_size_t len;      /* written under lock; read by the writer without it */
 } __attribute__((aligned(64)));
 
 struct access_log {
         int fd;
-        uint64_t id;            /* tells this log's slots from a closed one's in the threads' memory */
-        pthread_mutex_t lock;   /* nslots, stop, and the writer's sleep */
+        pthread_mutex_t lock;   /* stop, and the writer's sleep */
         pthread_mutex_t fd_lock; /* one write(2) at a time: a pipe or socket could interleave two */
         pthread_cond_t wake;
         atomic_bool writer_idle;
         bool stop, started;
         pthread_t writer;
         char *spare;            /* SLOT_BYTES: swapped with a slot's buffer by the writer */
-        atomic_uint nslots;
-        struct slot slots[SLOTS_MAX];
+        unsigned nslots;
+        struct slot slots[];
 };
-
-static atomic_uint_fast64_t log_ids = 1;
 
 static void write_all(struct access_log *l, const char *p, size_t n)
 {
@@ -68,8 +64,7 @@ static void write_all(struct access_log *l, const char *p, size_t n)
 
 static bool pending(struct access_log *l)
 {
-        unsigned n = atomic_load(&l->nslots);
-        for (unsigned i = 0; i < n; i++)
+        for (unsigned i = 0; i < l->nslots; i++)
                 if (atomic_load(&l->slots[i].len) > 0)
                         return true;
         return false;
@@ -78,8 +73,7 @@ static bool pending(struct access_log *l)
 /* Writes what every slot holds. Only the writer thread calls it: l->spare is its own. */
 static void flush_slots(struct access_log *l)
 {
-        unsigned n = atomic_load(&l->nslots);
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; i < l->nslots; i++) {
                 struct slot *sl = &l->slots[i];
                 if (atomic_load_explicit(&sl->len, memory_order_relaxed) == 0)
                         continue;
@@ -120,12 +114,17 @@ static void *writer_main(void *arg)
         }
 }
 
-int access_log_open(FILE *f, struct access_log **ret)
+int access_log_open(FILE *f, unsigned nslots, struct access_log **ret)
 {
-        struct access_log *l = calloc(1, sizeof *l);
+        if (nslots == 0)
+                return -EINVAL;
+        size_t size = sizeof(struct access_log) + nslots * sizeof(struct slot); /* a multiple of 64 */
+        struct access_log *l = aligned_alloc(_Alignof(struct access_log), size);
         if (!l)
                 return -ENOMEM;
+        memset(l, 0, size);
         l->fd = fileno(f);
+        l->nslots = nslots;
         l->spare = malloc(SLOT_BYTES);
         if (l->fd < 0 || !l->spare) {
                 int e = l->fd < 0 ? -EBADF : -ENOMEM;
@@ -133,12 +132,13 @@ int access_log_open(FILE *f, struct access_log **ret)
                 free(l);
                 return e;
         }
-        l->id = atomic_fetch_add(&log_ids, 1);
         /* Whatever the caller left in the stream's buffer goes first. */
         fflush(f);
         pthread_mutex_init(&l->lock, NULL);
         pthread_mutex_init(&l->fd_lock, NULL);
         pthread_cond_init(&l->wake, NULL);
+        for (unsigned i = 0; i < nslots; i++)
+                pthread_mutex_init(&l->slots[i].lock, NULL);
         int r = pthread_create(&l->writer, NULL, writer_main, l);
         if (r != 0) {
                 access_log_close(l);
@@ -160,8 +160,7 @@ void access_log_close(struct access_log *l)
                 pthread_mutex_unlock(&l->lock);
                 pthread_join(l->writer, NULL);
         }
-        unsigned n = atomic_load(&l->nslots);
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; i < l->nslots; i++) {
                 pthread_mutex_destroy(&l->slots[i].lock);
                 free(l->slots[i].buf);
         }
@@ -172,45 +171,16 @@ void access_log_close(struct access_log *l)
         free(l);
 }
 
-/* The calling thread's slot in l: its own from the second line on. */
-static struct slot *my_slot(struct access_log *l)
-{
-        static _Thread_local uint64_t owner;
-        static _Thread_local struct slot *mine;
-        if (owner == l->id)
-                return mine;
-        pthread_mutex_lock(&l->lock);
-        unsigned n = atomic_load(&l->nslots);
-        struct slot *sl = NULL;
-        if (n < SLOTS_MAX) {
-                char *buf = malloc(SLOT_BYTES);
-                if (buf) {
-                        sl = &l->slots[n];
-                        pthread_mutex_init(&sl->lock, NULL);
-                        sl->buf = buf;
-                        atomic_init(&sl->len, 0);
-                        atomic_store(&l->nslots, n + 1);
-                }
-        }
-        if (!sl && n > 0)
-                sl = &l->slots[n - 1]; /* shared: its lock keeps lines whole */
-        pthread_mutex_unlock(&l->lock);
-        if (sl) {
-                owner = l->id;
-                mine = sl;
-        }
-        return sl;
-}
-
 /* Queues one whole line for the writer. */
-static void emit(struct access_log *l, const char *line, size_t n)
+static void emit(struct access_log *l, unsigned slot, const char *line, size_t n)
 {
-        struct slot *sl = my_slot(l);
-        if (!sl) {
-                write_all(l, line, n); /* no memory for a slot: written here, whole */
+        struct slot *sl = &l->slots[slot < l->nslots ? slot : l->nslots - 1];
+        pthread_mutex_lock(&sl->lock);
+        if (!sl->buf && !(sl->buf = malloc(SLOT_BYTES))) {
+                pthread_mutex_unlock(&sl->lock);
+                write_all(l, line, n); /* no memory for a buffer: written here, whole */
                 return;
         }
-        pthread_mutex_lock(&sl->lock);
         size_t len = atomic_load_explicit(&sl->len, memory_order_relaxed);
         if (len + n > SLOT_BYTES) {
                 /* Full (the file is slower than the requests), or a line longer than the whole
@@ -396,7 +366,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         add_escaped(l, ua ? ua : "-", strlen(ua ? ua : "-"));
         add_str(l, tail);
         if (!l->slow) {
-                emit(s->log, l->buf, l->len);
+                emit(s->log, server_slot(s), l->buf, l->len);
                 return;
         }
 
@@ -415,6 +385,6 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         ps_term_escape(m, ua ? ua : "-", (size_t)-1, false);
         fputs(tail, m);
         if (fclose(m) == 0)
-                emit(s->log, text, len);
+                emit(s->log, server_slot(s), text, len);
         free(text);
 }

@@ -60,7 +60,8 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
         if (!rq)
                 return;
         *req_cls = NULL;
-        double seconds = (double)(server_now_ns() - rq->start_ns) / 1e9;
+        int64_t now = server_now_ns();
+        double seconds = (double)(now - rq->start_ns) / 1e9;
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
         unsigned status = ci ? ci->http_status : 0;
         metrics_count(s, rq, status, seconds);
@@ -70,7 +71,7 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
                 access_log_write(s, conn, rq, c ? c->addr : NULL, status, seconds);
         if (c) {
                 /* The next request on this connection gets a fresh deadline. */
-                atomic_store_explicit(&c->deadline_ms, server_now_ns() / 1000000 + (int64_t)s->request_timeout * 1000,
+                atomic_store_explicit(&c->deadline_ms, now / 1000000 + (int64_t)s->request_timeout * 1000,
                                       memory_order_relaxed);
         }
         atomic_fetch_sub_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);

@@ -233,19 +233,13 @@ static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Co
 enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
                                struct cached *c, const char *cache)
 {
-        if (c->gz && respond_wants_gzip(conn)) {
-                if (etag_matches(conn, c->etag_gz))
-                        return respond_not_modified(s, conn, c->etag_gz, cache);
-                if (MHD_queue_response(conn, MHD_HTTP_OK, c->gz) != MHD_YES)
-                        return MHD_NO;
-                metrics_sent(s, c->gz_len);
-                return MHD_YES;
-        }
-        if (etag_matches(conn, c->etag))
-                return respond_not_modified(s, conn, c->etag, cache);
-        if (MHD_queue_response(conn, MHD_HTTP_OK, c->resp) != MHD_YES)
+        bool gz = c->gz && respond_wants_gzip(conn);
+        const char *etag = gz ? c->etag_gz : c->etag;
+        if (etag_matches(conn, etag))
+                return respond_not_modified(s, conn, etag, cache);
+        if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : c->resp) != MHD_YES)
                 return MHD_NO;
-        metrics_sent(s, c->len);
+        metrics_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
         return MHD_YES;
 }
 

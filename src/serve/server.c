@@ -230,8 +230,26 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 } else if (r < 0)
                         goto fail;
         }
+        unsigned threads = cfg->threads;
+        if (threads == 0) {
+                long n = sysconf(_SC_NPROCESSORS_ONLN);
+                threads = n > 0 ? (unsigned)n : 1;
+        }
+        if (threads > SERVER_THREADS_MAX)
+                threads = SERVER_THREADS_MAX;
+        /* One metrics shard (and access-log buffer) per worker thread, and one for any other. */
+        static atomic_uint_fast64_t server_ids = 1;
+        s->id = atomic_fetch_add(&server_ids, 1);
+        s->nshards = threads + 1;
+        s->shards = aligned_alloc(_Alignof(struct metrics_shard), s->nshards * sizeof *s->shards);
+        if (!s->shards) {
+                r = -ENOMEM;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        memset(s->shards, 0, s->nshards * sizeof *s->shards);
         if (cfg->access_log) {
-                r = access_log_open(cfg->access_log, &s->log);
+                r = access_log_open(cfg->access_log, s->nshards, &s->log);
                 if (r < 0) {
                         snprintf(err, errlen, "cannot start the access log: %s", strerror(-r));
                         goto fail;
@@ -279,13 +297,6 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 goto fail;
         }
 
-        unsigned threads = cfg->threads;
-        if (threads == 0) {
-                long n = sysconf(_SC_NPROCESSORS_ONLN);
-                threads = n > 0 ? (unsigned)n : 1;
-        }
-        if (threads > SERVER_THREADS_MAX)
-                threads = SERVER_THREADS_MAX;
         if (threads > 1) {
                 /* The sockets share the port with SO_REUSEPORT, which would as well let them join
                  * another server of this user listening there already: a plain bind first, that
@@ -296,17 +307,6 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                         goto fail;
                 }
         }
-        /* One metrics shard per worker thread, and one for any other thread. */
-        static atomic_uint_fast64_t server_ids = 1;
-        s->id = atomic_fetch_add(&server_ids, 1);
-        s->nshards = threads + 1;
-        s->shards = aligned_alloc(_Alignof(struct metrics_shard), s->nshards * sizeof *s->shards);
-        if (!s->shards) {
-                r = -ENOMEM;
-                snprintf(err, errlen, "out of memory");
-                goto fail;
-        }
-        memset(s->shards, 0, s->nshards * sizeof *s->shards);
         for (unsigned i = 0; i < threads; i++) {
                 r = open_listener(&sa, salen, threads > 1);
                 if (r < 0) {

@@ -231,7 +231,8 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
 /* The log writes to f's descriptor (f stays the caller's) from a thread of its own. Returns 0
  * or -errno. Close flushes every line queued. */
 struct access_log;
-int access_log_open(FILE *f, struct access_log **ret);
+/* A log to f with nslots buffers: one per server_slot(). */
+int access_log_open(FILE *f, unsigned nslots, struct access_log **ret);
 void access_log_close(struct access_log *l); /* accepts NULL */
 /* The client's address as the log shows it (connections keep it from their start), "-" if none. */
 void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN]);
