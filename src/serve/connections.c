@@ -99,6 +99,7 @@ void connections_on_connection(void *cls, struct MHD_Connection *conn, void **so
                 if (s->conns)
                         s->conns->prev = c;
                 s->conns = c;
+                s->nconns++;
                 pthread_mutex_unlock(&s->conn_lock);
                 *socket_ctx = c;
         } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -114,6 +115,7 @@ void connections_on_connection(void *cls, struct MHD_Connection *conn, void **so
                         s->conns = c->next;
                 if (c->next)
                         c->next->prev = c->prev;
+                s->nconns--;
                 pthread_mutex_unlock(&s->conn_lock);
                 free(c);
                 *socket_ctx = NULL;

@@ -369,13 +369,13 @@ fail:
         return r;
 }
 
+/* From our own list, not the daemons': a request on one thread must not read another thread's
+ * daemon, which shutdown may be freeing. */
 unsigned server_connections(struct http_server *s)
 {
-        unsigned n = 0;
-        for (unsigned i = 0; i < s->ndaemons; i++) {
-                const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemons[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-                n += di ? di->num_connections : 0;
-        }
+        pthread_mutex_lock(&s->conn_lock);
+        unsigned n = s->nconns;
+        pthread_mutex_unlock(&s->conn_lock);
         return n;
 }
 

@@ -129,6 +129,7 @@ struct http_server {
 
         pthread_mutex_t conn_lock;
         struct conn *conns;
+        unsigned nconns;        /* the length of conns (under conn_lock) */
         pthread_t reaper;
         bool reaper_started;
         pthread_mutex_t stop_lock;

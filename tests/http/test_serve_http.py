@@ -239,6 +239,17 @@ def test_basics(s):
     second = metric(m2.decode(), "portscope_http_response_bytes_total")
     check(first is not None and second == first + len(body) + len(hz) + len(pg),
           f"metrics count the body bytes sent ({first} + {len(body)} + {len(hz)} + {len(pg)} = {second}?)")
+    held = []
+    for _ in range(3):  # keep-alive connections, on whichever threads the kernel gives them
+        cn = s.conn()
+        cn.request("GET", "/healthz")
+        cn.getresponse().read()
+        held.append(cn)
+    _, _, m3 = s.get("/metrics")
+    conns = metric(m3.decode(), "portscope_http_connections")
+    check(conns is not None and conns >= 4, f"metrics count the open connections of every thread ({conns})")
+    for cn in held:
+        cn.close()
 
     pages = ["/", "/ports/625", "/ports/250", "/ports/0", "/ports/65535", "/services/ssh", "/ranges", "/map",
              "/stats", "/search?q=ssh", "/search", "/search?q=kerberos+v5"]
