@@ -24,6 +24,9 @@ enum registry_status {
 };
 const char *registry_status_name(enum registry_status s); /* "assigned", ..., "reserved-or-unassigned" */
 int registry_status_parse(const char *s, enum registry_status *ret);
+/* A status as JSON writes it (registry_status_name(): "assigned") in the reader's language; any
+ * other string as it is. */
+const char *registry_status_label(const char *name);
 
 enum registry_source_kind {
         REGISTRY_SOURCE_IANA_CSV = 0,  /* the official CSV: every row and column */

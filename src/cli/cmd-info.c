@@ -106,24 +106,6 @@ static void print_row(const struct cli_common *c, json_t *row)
         put_field(_("Notes"), json_object_get(row, "notes"), 4);
 }
 
-/* A registry status as people read it (the enum value stays in JSON). */
-static const char *status_word(const char *st)
-{
-        if (strcmp(st, "assigned") == 0)
-                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
-                return _("assigned");
-        if (strcmp(st, "reserved") == 0)
-                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
-                return _("reserved");
-        if (strcmp(st, "unassigned") == 0)
-                /* TRANSLATORS: the status of a port in the IANA registry, in a table column. */
-                return _("unassigned");
-        if (strcmp(st, "reserved-or-unassigned") == 0)
-                /* TRANSLATORS: the status of a port in a services file, which cannot tell the two apart. */
-                return _("reserved-or-unassigned");
-        return st;
-}
-
 static const char *status_color(const char *status)
 {
         if (strcmp(status, "assigned") == 0)
@@ -171,7 +153,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 json_t *sv = json_object_get(po, "services"), *x;
                 size_t i;
                 printf("  %-5s %s", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)));
-                ps_put_padded(stdout, status_word(st), 22);
+                ps_put_padded(stdout, registry_status_label(st), 22);
                 fputs(cli_color(c, "reset"), stdout);
                 json_array_foreach(sv, i, x) {
                         const char *n = json_string_value(json_object_get(x, "name"));
@@ -506,7 +488,7 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
                         continue;
                 const char *st = registry_status_name(registry_status(r, port, (enum ps_proto)p));
                 printf("%s%s %s%s%s", first ? "" : ", ", ps_proto_name((enum ps_proto)p), cli_color(c, status_color(st)),
-                       status_word(st), cli_color(c, "reset"));
+                       registry_status_label(st), cli_color(c, "reset"));
                 first = 0;
         }
         putchar('\n');
@@ -545,9 +527,9 @@ static void print_table_row(const struct registry *r, const struct knowledge *k,
         size_t w;
 
         printf("%-6u ", port);
-        ps_put_padded(stdout, status_word(registry_status_name(registry_status(r, port, PS_TCP))), 11);
+        ps_put_padded(stdout, _(registry_status_name(registry_status(r, port, PS_TCP))), 11);
         putchar(' ');
-        ps_put_padded(stdout, status_word(registry_status_name(registry_status(r, port, PS_UDP))), 11);
+        ps_put_padded(stdout, _(registry_status_name(registry_status(r, port, PS_UDP))), 11);
         putchar(' ');
         name = name ? name : "-";
         w = strlen(name);

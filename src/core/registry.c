@@ -38,6 +38,12 @@ int registry_status_parse(const char *s, enum registry_status *ret)
         return -EINVAL;
 }
 
+const char *registry_status_label(const char *name)
+{
+        enum registry_status st;
+        return registry_status_parse(name, &st) == 0 ? _(registry_status_name(st)) : name;
+}
+
 const char *registry_kind_name(enum registry_kind k)
 {
         /* TRANSLATORS: the kind of a registry row: a service, a private-use range, reserved, unassigned. */

@@ -58,18 +58,7 @@ static char *escaped(json_t *s, bool as_names)
 static const char *status_words(json_t *s)
 {
         const char *v = json_string_value(s);
-
-        if (!v)
-                return "?";
-        if (strcmp(v, "assigned") == 0)
-                return _("assigned");
-        if (strcmp(v, "reserved") == 0)
-                return _("reserved");
-        if (strcmp(v, "unassigned") == 0)
-                return _("unassigned");
-        if (strcmp(v, "reserved-or-unassigned") == 0)
-                return _("reserved or unassigned");
-        return v;
+        return v ? registry_status_label(v) : "?";
 }
 
 /* The service of a metadata line, escaped (caller frees): a name, or the kind of an unnamed row
