@@ -510,8 +510,9 @@ int main(int argc, char **argv)
                         die_usage(_("out of memory"));
         }
         w.color = !w.jsonl && ps_use_color(stdout);
-        if (w.jsonl) {
-                /* JSON never changes with the language: the events' reasons are composed in English. */
+        if (w.jsonl || w.store || w.use_syslog) {
+                /* JSON, the store and syslog never change with the language: the events' reasons
+                 * (composed once per event) are then English on the terminal too. */
                 size_t nlang;
                 ps_i18n_thread_use(&ps_languages(&nlang)[0]);
         }
