@@ -250,7 +250,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 printf("%s [%s]", cli_color(c, "reset"), _(kind));
                 pp = json_object_get(x, "ports");
                 if (json_array_size(pp)) {
-                        char ports[512];
+                        char ports[512] = "";
                         size_t used = 0;
                         json_array_foreach(pp, j, y) {
                                 int n = snprintf(ports + used, sizeof(ports) - used, "%s%s", j ? ", " : "",

@@ -345,8 +345,9 @@ void ps_i18n_init_server(void)
                 snprintf(domains[i], sizeof(domains[i]), DOMAIN "-%s", languages[i].code);
                 bindtextdomain(domains[i], dir);
                 bind_textdomain_codeset(domains[i], "UTF-8");
-                used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? ":" : "",
-                                         languages[i].code);
+                int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ":" : "", languages[i].code);
+                if (n > 0 && (size_t)n < sizeof(list) - used)
+                        used += (size_t)n;
         }
         setlocale(LC_ALL, "C.UTF-8");
         setenv("LANGUAGE", list, 1);

@@ -168,7 +168,7 @@ static void security_note(const struct http_ctx *c, struct http_buf *b, uint16_t
                         page_en(&sn, "bdi", NULL, row.service);
                         for (size_t j = 0; j < ks->nservers; j++) {
                                 if (j)
-                                        P(&sv, ", ");
+                                        P(&sv, page_list_sep());
                                 P(&sv, "<code dir=\"ltr\">");
                                 h(&sv, ks->servers[j]);
                                 P(&sv, "</code>");
@@ -450,7 +450,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                             (row.port_lo <= port && port <= row.port_hi))
                                 continue;
                         if (any)
-                                P(&others, ", ");
+                                P(&others, page_list_sep());
                         P(&others, "<bdi>");
                         page_port_link(&others, row.port_lo);
                         P(&others, "/");

@@ -343,7 +343,7 @@ enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn,
 {
         if (status < 0) {
                 http_buf_free(b);
-                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be rendered", false);
+                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"), false);
         }
         size_t len = 0;
         char *body = http_buf_steal(b, &len);

@@ -115,7 +115,7 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 struct rendered out;
                 render_cacheable(s, &rq->route, &out);
                 if (out.status < 0)
-                        return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the page could not be rendered",
+                        return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
                                              rq->route.api);
                 if (out.status != MHD_HTTP_OK)
                         return respond_body(s, conn, (unsigned)out.status, out.body, out.len, out.type,

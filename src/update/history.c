@@ -255,7 +255,10 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                         fputs(i ? ", " : "", m);
                         put(m, x);
                 }
-                fclose(m);
+                if (fclose(m) != 0) {
+                        free(list);
+                        return;
+                }
                 fputc('\n', f);
                 fprintf(f,
                         ps_ngettext("History (%zu registry version kept by 'portscope update': %s)\n",
@@ -287,7 +290,10 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
 
                         if (m) {
                                 put_state_when(m, run, newest);
-                                fclose(m);
+                                if (fclose(m) != 0) {
+                                        free(when);
+                                        when = NULL;
+                                }
                         }
                         if (when && r && md)
                                 /* TRANSLATORS: a state and its dates in the registry's own columns. */

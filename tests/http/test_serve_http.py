@@ -1083,6 +1083,9 @@ def test_languages(s):
     # Registry text keeps its language, numbers and commands stay left to right.
     check('<dd lang="en" dir="ltr">DEC DLM' in html, "registry text is marked lang=en dir=ltr on an rtl page")
     check('<pre dir="ltr"><code>' in html and "<bdi>625</bdi>" in html, "commands and port numbers are ltr")
+    _, _, ar22 = s.get("/ar/ports/22")
+    check('<code dir="ltr">sshd</code>، <code' in ar22.decode(),
+          "an Arabic page lists the servers of a service with the Arabic comma")
     _, _, fr = s.get("/fr/ports/625")
     _, _, en = s.get("/ports/625")
     check('<dd lang="en">DEC DLM' in fr.decode() and '<dd>DEC DLM' in en.decode()
