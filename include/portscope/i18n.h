@@ -38,6 +38,9 @@ void ps_i18n_init(void);
 void ps_i18n_init_server(void);
 /* _() in this thread speaks `lang` from now on (NULL: the process's own locale, as in the CLI). */
 void ps_i18n_thread_use(const struct ps_language *lang);
+/* This thread speaks English from now on (what machine-readable output is written in); returns
+ * the language it spoke, for ps_i18n_thread_use() to restore. */
+const struct ps_language *ps_i18n_use_english(void);
 /* The language this thread speaks (English when the CLI has no catalogue for the locale). */
 const struct ps_language *ps_i18n_thread_language(void);
 

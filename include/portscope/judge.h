@@ -30,6 +30,8 @@ enum verdict_severity { VERDICT_NONE = 0, VERDICT_LOW = 1, VERDICT_MEDIUM = 2, V
 
 const char *verdict_kind_name(enum verdict_kind k);         /* "expected", ... */
 const char *verdict_severity_name(enum verdict_severity s); /* "none", "low", "medium", "high" */
+/* The same in the reader's language, as the audit's table and the reasons show it. */
+const char *verdict_severity_label(enum verdict_severity s);
 /* Returns 0 and *ret, or -EINVAL. */
 int verdict_severity_parse(const char *s, enum verdict_severity *ret);
 

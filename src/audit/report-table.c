@@ -112,21 +112,6 @@ static const char *kind_word(enum verdict_kind k)
         }
 }
 
-static const char *severity_word(enum verdict_severity s)
-{
-        switch (s) {
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
-        case VERDICT_NONE: return ps_pgettext("severity", "none");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
-        case VERDICT_LOW: return _("low");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
-        case VERDICT_MEDIUM: return _("medium");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide). */
-        case VERDICT_HIGH: return _("high");
-        default: return verdict_severity_name(s);
-        }
-}
-
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color)
 {
         const struct sockets_list *l = r->sockets;
@@ -150,7 +135,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                         widths[W_VERDICT] = (int)kind_w[k];
         }
         for (unsigned k = 0; k < 4; k++) {
-                sev_w[k] = ps_text_width(sevs[k] = severity_word((enum verdict_severity)k));
+                sev_w[k] = ps_text_width(sevs[k] = verdict_severity_label((enum verdict_severity)k));
                 if ((int)sev_w[k] > widths[W_SEV])
                         widths[W_SEV] = (int)sev_w[k];
         }

@@ -359,6 +359,13 @@ void ps_i18n_thread_use(const struct ps_language *lang)
         thread_lang = lang;
 }
 
+const struct ps_language *ps_i18n_use_english(void)
+{
+        const struct ps_language *was = thread_lang;
+        thread_lang = &languages[0];
+        return was;
+}
+
 const struct ps_language *ps_i18n_thread_language(void)
 {
         if (thread_lang)

@@ -56,16 +56,19 @@ static void join_servers(const struct knowledge_service *ks, char *buf, size_t l
                 put(&o, "...");
 }
 
-/* A severity in words, as the audit's table shows it. */
-static const char *severity_text(enum verdict_severity s)
+const char *verdict_severity_label(enum verdict_severity s)
 {
         switch (s) {
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
         case VERDICT_NONE: return ps_pgettext("severity", "none");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
         case VERDICT_LOW: return _("low");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
         case VERDICT_MEDIUM: return _("medium");
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
         case VERDICT_HIGH: return _("high");
         }
-        return "?";
+        return verdict_severity_name(s);
 }
 
 /* The reason is composed in the calling thread's language (_()): machine-readable outputs
@@ -291,7 +294,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 put(&o, "; ");
                 /* TRANSLATORS: a clause added to a reason; two severities (none, low, medium, high). */
                 put(&o, _("listening on loopback only, so severity lowered from %s to %s"),
-                    severity_text(j->severity + 1), severity_text(j->severity));
+                    verdict_severity_label(j->severity + 1), verdict_severity_label(j->severity));
         }
         return o.need;
 }

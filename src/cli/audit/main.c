@@ -630,8 +630,7 @@ int main(int argc, char **argv)
         rc = parse_args(argc - (first - 1), argv + (first - 1), &o);
         if (rc == PS_EXIT_OK && (o.json || o.jsonl)) {
                 /* JSON never changes with the language: its reasons are composed in English. */
-                size_t nlang;
-                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+                ps_i18n_use_english();
         }
         if (rc == PS_EXIT_OK)
                 rc = run(&o);

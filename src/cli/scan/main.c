@@ -236,20 +236,12 @@ struct output_job {
         const struct scan_report *rep;
 };
 
-/* The English entry of the languages: what machine-readable outputs are written in. */
-static const struct ps_language *english(void)
-{
-        size_t n;
-        return &ps_languages(&n)[0];
-}
-
 /* An -o file: XML, greppable and JSON never change with the language (their reasons are
  * composed in English), whatever language the text on the terminal speaks. */
 static int fill_output(FILE *f, void *ud)
 {
         const struct output_job *j = ud;
-        const struct ps_language *was = ps_i18n_thread_language();
-        ps_i18n_thread_use(english());
+        const struct ps_language *was = ps_i18n_use_english();
         int r = scan_output_find(j->fmt)->write(j->rep, f, false);
         ps_i18n_thread_use(was);
         return r;
@@ -501,7 +493,7 @@ int main(int argc, char **argv)
                 }
         }
         if (o.format && strcmp(o.format, "text") != 0)
-                ps_i18n_thread_use(english()); /* the whole output is machine-readable: English */
+                ps_i18n_use_english(); /* the whole output is machine-readable: English */
         if (o.merge) {
                 scan_targets_free(targets);
                 int rc = run_merge(&o, argc - optind, argv + optind, args);

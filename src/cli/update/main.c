@@ -457,8 +457,7 @@ static int cmd_update(int argc, char **argv)
         }
         if (o.json) {
                 /* JSON never changes with the language (its listening_note included). */
-                size_t nlang;
-                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+                ps_i18n_use_english();
         }
         if (optind < argc) {
                 ps_errorf(_("update: unexpected argument '%s'"), argv[optind]);

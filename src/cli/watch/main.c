@@ -513,8 +513,7 @@ int main(int argc, char **argv)
         if (w.jsonl || w.store || w.use_syslog) {
                 /* JSON, the store and syslog never change with the language: the events' reasons
                  * (composed once per event) are then English on the terminal too. */
-                size_t nlang;
-                ps_i18n_thread_use(&ps_languages(&nlang)[0]);
+                ps_i18n_use_english();
         }
 
         /* signals through a descriptor: the loop wakes and stops within one poll */
