@@ -647,11 +647,8 @@ int http_page_error(const struct http_ctx *c, int status, const char *message, s
                             : status == 429 ? _("Too many requests")
                                             : _("Error");
         page_begin(b, title, NULL);
-        P(b, "<h1>");
-        h(b, title);
-        P(b, "</h1><p class=\"lead\">");
-        h(b, message);
-        P(b, "</p><p><a href=\"/\">");
+        page_heading(b, title, message);
+        P(b, "<p><a href=\"/\">");
         h(b, _("Start page"));
         P(b, "</a> · <a href=\"/map\">");
         h(b, _("Map of all ports"));
