@@ -44,7 +44,6 @@ static const char info_usage[] =
 
 #define MAX_PORTS 65536
 
-static const char *thousands(unsigned v, char *buf, size_t len);
 static void print_scan_line(enum ps_proto p, unsigned rank);
 
 static void put_field(const char *label, json_t *v, unsigned indent)
@@ -213,7 +212,7 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 printf("  %.6f", json_real_value(json_object_get(x, "frequency")));
                 if (json_is_integer(json_object_get(x, "rank"))) {
                         char b[16];
-                        printf(_("  rank %s"), thousands((unsigned)json_integer_value(json_object_get(x, "rank")), b, sizeof(b)));
+                        printf(_("  rank %s"), ps_i18n_number((unsigned)json_integer_value(json_object_get(x, "rank")), b, sizeof(b)));
                 }
                 const char *cm = json_string_value(json_object_get(x, "comment"));
                 if (cm && *cm) {
@@ -416,10 +415,6 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
 }
 
 /* "150" or "1,283" (grouped as the reader's language groups digits). */
-static const char *thousands(unsigned v, char *buf, size_t len)
-{
-        return ps_i18n_number(v, buf, len);
-}
 
 /* nmap's rank of each port per protocol (0: not listed), for --brief and tables. */
 struct ranks {
@@ -447,7 +442,7 @@ static void print_scan_line(enum ps_proto p, unsigned rank)
 {
         char b[16];
 
-        thousands(rank, b, sizeof(b));
+        ps_i18n_number(rank, b, sizeof(b));
         if (p == PS_TCP) {
                 if (!rank)
                         puts(_("  in nmap's default scan (top 1,000 TCP ports): no (not listed)"));
@@ -540,9 +535,9 @@ static void print_table_row(const struct registry *r, const struct knowledge *k,
         ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
         printf("%*s ", w < 22 ? (int)(22 - w) : 0, "");
         if (rk->tcp[port])
-                thousands(rk->tcp[port], a, sizeof(a));
+                ps_i18n_number(rk->tcp[port], a, sizeof(a));
         if (rk->udp[port])
-                thousands(rk->udp[port], b, sizeof(b));
+                ps_i18n_number(rk->udp[port], b, sizeof(b));
         printf("%s/%s\n", a, b);
 }
 

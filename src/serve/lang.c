@@ -95,8 +95,10 @@ static bool takes_prefix(const char *v)
 {
         if (v[0] != '/' || v[1] == '/')
                 return false;
-        return strncmp(v, "/api/", 5) != 0 && strncmp(v, "/map.png", 8) != 0 && strncmp(v, "/style.css", 10) != 0 && strncmp(v, "/metrics", 8) != 0 &&
-               strncmp(v, "/healthz", 8) != 0;
+        /* The router decides, so that a new route needs saying only once (http_route_has_language). */
+        struct http_route rt;
+        http_route_parse(v, strcspn(v, "\"#"), &rt); /* up to the value's end or its fragment */
+        return http_route_has_language(rt.id);
 }
 
 int page_relink(struct http_buf *b, const char *prefix)

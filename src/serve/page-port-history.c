@@ -48,13 +48,6 @@ json_t *http_port_json(const struct http_ctx *c, uint16_t port, int proto)
 
 /* ---- the page section ----------------------------------------------------------------------- */
 
-/* A sentence of the page, already in the reader's language, escaped like any text (a catalogue is
- * data). */
-static void t(struct http_buf *b, const char *text)
-{
-        h(b, text);
-}
-
 static void status_badge(struct http_buf *b, const char *name)
 {
         static const enum registry_status all[] = { REGISTRY_ASSIGNED, REGISTRY_RESERVED, REGISTRY_UNASSIGNED };
@@ -74,7 +67,7 @@ static void date_cell(struct http_buf *b, json_t *d)
                 return;
         }
         P(b, "<span class=\"muted\" title=\"");
-        t(b, _("no date in the registry"));
+        h(b, _("no date in the registry"));
         P(b, "\">—</span>");
 }
 
@@ -150,7 +143,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
                         continue;
                 if (!any) {
                         P(b, "<p>");
-                        t(b, _("The registry served here dates its rows for this port:"));
+                        h(b, _("The registry served here dates its rows for this port:"));
                         P(b, "</p><ul class=\"dates\">");
                 }
                 any = true;
@@ -179,7 +172,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
                 P(b, "</ul>");
         else if (f->nrows) {
                 P(b, "<p>");
-                t(b, _("The registry served here gives no registration or modification date for the rows of this port."));
+                h(b, _("The registry served here gives no registration or modification date for the rows of this port."));
                 P(b, "</p>");
         }
 }
@@ -187,7 +180,7 @@ static void current_dates(const struct http_ctx *c, struct http_buf *b, const st
 void page_port_history(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f)
 {
         P(b, "<h2 id=\"history\">");
-        t(b, _("History"));
+        h(b, _("History"));
         P(b, "</h2>");
         json_t *hist = c->history ? history_json(c, f->port, -1) : NULL;
         json_t *versions = json_object_get(hist, "versions"), *v, *ch;
@@ -195,7 +188,7 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         if (nv == 0) {
                 /* One line: where versions come from, and that the server reads them at its start. */
                 P(b, "<p>");
-                t(b, _("No earlier versions of the registry are kept here: 'portscope update' keeps each version it "
+                h(b, _("No earlier versions of the registry are kept here: 'portscope update' keeps each version it "
                      "installs, and 'portscope serve' reads them when it starts."));
                 P(b, "</p>");
                 json_decref(hist);
@@ -224,7 +217,7 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         json_t *changes = json_object_get(hist, "changes");
         if (json_array_size(changes) == 0) {
                 P(b, "<p>");
-                t(b, _("This port is the same in every version kept."));
+                h(b, _("This port is the same in every version kept."));
                 P(b, "</p>");
         }
         json_array_foreach(changes, i, ch) {
