@@ -384,6 +384,9 @@ static const char *thread_domain(void)
         }
         if (!l)
                 l = process_lang;
+        for (size_t i = 0; i < N_LANGUAGES; i++)
+                if (l == &languages[i])
+                        return i == 0 ? NULL : domains[i];
         /* By code: the caller's pointer need not point into the table. */
         l = ps_language_find(l->code, strlen(l->code));
         return (!l || l == &languages[0]) ? NULL : domains[l - languages];
