@@ -58,9 +58,25 @@ purl=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/serve.out") || { echo "serve 
 root=$work/root
 mkdir -p "$root/api/v1/ports" "$root/ports" "$root/he/ports"
 chmod 755 "$work"  # nginx workers run as an unprivileged user
-curl -sf "$purl/api/v1/ports/625" -o "$root/api/v1/ports/625" || exit 1
-curl -sf "$purl/ports/625" -o "$root/ports/625" || exit 1
-curl -sf "$purl/he/ports/625" -o "$root/he/ports/625" || exit 1
+# The same bytes: each body, and the headers portscope sends with it (nginx adds them with
+# add_header; it makes Date, Content-Length, ETag and Last-Modified itself, and adds Server and
+# Accept-Ranges of its own).
+locations=
+for p in /api/v1/ports/625 /ports/625 /he/ports/625; do
+  curl -sf -D "$work/headers" "$purl$p" -o "$root$p" || exit 1
+  loc=$(tr -d '\r' <"$work/headers" | awk -v path="$p" '
+    BEGIN { printf "    location = %s {", path }
+    /^[A-Za-z-]+: / {
+      name = substr($0, 1, index($0, ":") - 1); value = substr($0, index($0, ":") + 2)
+      lname = tolower(name)
+      if (lname == "content-type") { printf " default_type \"%s\";", value; next }
+      if (lname ~ /^(date|content-length|etag|last-modified|connection|server)$/) next
+      if (value ~ /["$\\]/) { print "unquotable header " name > "/dev/stderr"; exit 1 }
+      printf " add_header %s \"%s\" always;", name, value
+    }
+    END { print " }" }') || exit 1
+  locations+="$loc"$'\n'
+done
 chmod -R a+rX "$root"
 nport=$(free_port)
 mkdir -p "$work/nginx"
@@ -79,10 +95,7 @@ http {
   server {
     listen 127.0.0.1:$nport;
     root $root;
-    location /api/ { default_type application/json; }
-    location /ports/ { default_type "text/html; charset=utf-8"; }
-    location /he/ports/ { default_type "text/html; charset=utf-8"; }
-  }
+$locations  }
 }
 CONF
 "$nginx" -c "$work/nginx.conf" -p "$work/nginx" 2>"$work/nginx.err" &
@@ -90,6 +103,8 @@ npid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nport/ports/625" -o /dev/null && break; sleep 0.1; done
 nurl=http://127.0.0.1:$nport
 cmp <(curl -s "$nurl/ports/625") <(curl -s "$purl/ports/625") || { echo "serve bench: nginx bytes differ"; exit 1; }
+hsize() { curl -s -D - -o /dev/null "$1" | wc -c; }
+echo "serve bench: response headers of /ports/625: portscope $(hsize "$purl/ports/625") bytes, nginx $(hsize "$nurl/ports/625") bytes"
 
 echo "serve bench: wrk -t$threads -c$conns -d${duration}s --latency, $rounds rounds ($mode), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "serve bench: portscope $purl (default settings, log on stderr), nginx $nurl (2 workers, access_log off)"
