@@ -1148,6 +1148,15 @@ def test_languages_translated(s):
           "/ar/ports/625 is written in Arabic (needs po/ar.po)")
     st, _, body = s.get("/ports/625", headers={"Accept-Language": "he"})
     check(HEBREW.search(page_text(body.decode())) is not None, "Accept-Language: he gives Hebrew text (needs po/he.po)")
+    # A vote from a Hebrew page stays in Hebrew: the redirect keeps the prefix, the thanks are Hebrew.
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    st, h, _ = s.get("/he/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=yes")
+    loc = h.get("location", "")
+    check(st == 303 and loc == "/he/feedback?page=%2Fports%2F625", f"POST /he/feedback: 303 to {loc!r} ({st})")
+    st, _, body = s.get(loc or "/he/feedback?page=%2Fports%2F625")
+    html = body.decode()
+    check(st == 200 and '<html lang="he" dir="rtl">' in html and HEBREW.search(page_text(html)) is not None
+          and '<strong class="yes">1</strong>' in html, f"the thank-you page is Hebrew, right to left, and counts the vote ({st})")
 
 
 def test_style(s):
