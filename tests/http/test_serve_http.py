@@ -835,7 +835,7 @@ def test_concurrency(s):
 
 def test_access_log(s):
     s.get("/ports/625?from=log-test")
-    time.sleep(0.6)  # the log is written within about a millisecond; the writer may be asleep
+    time.sleep(0.6)  # the log is written within a few milliseconds; the writer may be asleep
     with open(s.log, "rb") as f:
         lines = f.read().decode().splitlines()
     hits = [ln for ln in lines if "\"GET /ports/625?from=log-test HTTP/1.1\" 200 " in ln]
@@ -884,6 +884,67 @@ def test_access_log_stderr():
           f"one whole line per request on standard error ({len(ours)} lines, e.g. {ours[:1]})")
     check(b"\x1b" not in err and any('"evil\\x1b[31m\\\\" ' in ln for ln in lines),
           f"the user agent is escaped for the terminal ({[ln for ln in lines if 'evil' in ln]})")
+
+
+def test_access_log_backpressure():
+    """A log that nobody reads for a while (a stalled pipe): the server waits for it and loses no
+    line; a log whose reader is gone (EPIPE): the lines are lost, the requests are not."""
+    s = Server("--access-log", "-")
+    pad = "x" * 1000  # ~1.1 KB lines: 600 of them are far more than the pipe and both buffers hold
+    n_clients, per_client = 4, 150
+    errors, done = [], []
+
+    def client(k):
+        try:
+            cn = s.conn(timeout=30)
+            for i in range(per_client):
+                cn.request("GET", f"/ports/625?from=bp-test&pad={pad}")
+                r = cn.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors.append(r.status)
+            cn.close()
+            done.append(k)
+        except OSError as e:
+            errors.append(str(e))
+    chunks = []
+
+    def reader():
+        while True:
+            ch = os.read(s.p.stderr.fileno(), 65536)
+            if not ch:
+                break
+            chunks.append(ch)
+    try:
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(n_clients)]
+        for th in threads:
+            th.start()
+        time.sleep(1.5)
+        stalled = len(done) < n_clients
+        rd = threading.Thread(target=reader)
+        rd.start()
+        for th in threads:
+            th.join()
+    finally:
+        rc = s.stop()
+    rd.join(timeout=10)
+    lines = b"".join(chunks).decode("utf-8", "replace").splitlines()
+    ours = [ln for ln in lines if "from=bp-test" in ln]
+    whole = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET /ports/625\?from=bp-test&pad=x{1000} HTTP/1\.1" 200 - '
+                       r'"[^"]*" \d+\.\d{3}ms$')
+    check(stalled, "with nobody reading its log, the server waits for it (the requests stall)")
+    check(rc == 0 and not errors, f"every request answered once the log is read again ({errors[:3]})")
+    check(len(ours) == n_clients * per_client and all(whole.match(ln) for ln in ours),
+          f"no line lost, none cut: {len(ours)} whole lines of {n_clients * per_client}")
+
+    s = Server("--access-log", "-")
+    try:
+        s.p.stderr.close()  # the reader is gone: each write fails with EPIPE
+        codes = [s.get("/ports/22?from=epipe")[0] for _ in range(30)]
+        check(codes == [200] * 30 and s.p.poll() is None, f"a log nobody can read costs no request ({set(codes)})")
+    finally:
+        rc = s.stop()
+    check(rc == 0, f"and the server still stops cleanly ({rc})")
 
 
 def test_cli():
@@ -1199,6 +1260,7 @@ def main():
         rc = s.stop()
         check(rc == 0, f"server exits 0 on SIGTERM ({rc})")
     test_access_log_stderr()
+    test_access_log_backpressure()
     test_map_wide()
     test_hostile_registry()
     test_feedback()
