@@ -87,9 +87,11 @@ def down():
 class Watch:
     """portscope-watch --jsonl in the background; events collected by a reader thread."""
 
-    def __init__(self, *args, netns=T):
+    def __init__(self, *args, netns=T, env=None):
         cmd = [WATCH, "--jsonl", "--registry", CSV] + (["--netns", netns] if netns else []) + list(args)
-        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        e = dict(os.environ)
+        e.update(env or {})
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
         self.events = []
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self._read, daemon=True)
@@ -238,6 +240,41 @@ print('ready', flush=True); sys.stdin.read(); s.close()
     check(not any(e["event"] == "unparsable" for e in evs), "every line is JSON")
 
 
+def test_store(tino):
+    """--store records what --jsonl prints; its reasons are English whatever language the terminal
+    speaks (a store is read by other programs and other people)."""
+    import sqlite3
+    import tempfile
+    french = {"LANG": "C.UTF-8", "LANGUAGE": "fr"}
+    r = subprocess.run([WATCH, "--help"], capture_output=True, text=True, env={**os.environ, **french})
+    check("Signale" in r.stdout, "the environment speaks French (--help)", r.stdout[:60])
+    top = tempfile.mkdtemp(prefix="ps-watch-store-")
+    db = os.path.join(top, "fresh", "watch.db")  # a directory that does not exist yet
+    w = Watch(f"--store={db}", env=french)
+    try:
+        tcp_probe(S, T_ADDR, 254)
+        e = w.wait_for(is_probe(254, "tcp", tino), 10, "probe 254/tcp")
+        check(e is not None, "a probe of 254/tcp is seen with --store")
+    finally:
+        rc = w.stop()
+    check(rc == 0, "watch --store stops with status 0", (rc, w.stderr))
+    rows = []
+    if os.path.exists(db):
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT event, protocol, port, source, address, rule, verdict, severity, reason, netns"
+                           " FROM watch_events WHERE port = 254").fetchall()
+        con.close()
+    check(len(rows) == 1, "the probe is one row of the store, in a directory it made", rows)
+    if rows and e:
+        ev, proto, port, src, addr, rule, verdict, severity, reason, netns = rows[0]
+        check((ev, proto, src, addr, rule, verdict, severity, netns)
+              == ("probe", "tcp", S_ADDR, T_ADDR, "dark-port", "suspicious", "high", tino),
+              "the row holds what the event said", rows[0])
+        check(reason == e["reason"] and reason.isascii() and len(reason) > 20,
+              "its reason is the English one, as in --jsonl, not the French of the terminal", reason)
+    subprocess.run(["rm", "-rf", top])
+
+
 def test_all_netns(tino, xino):
     w = Watch("--all-netns", netns=None)
     try:
@@ -372,6 +409,7 @@ def main():
     try:
         tino, xino = netns_inode(T), netns_inode(X)
         test_bpf(tino, xino)
+        test_store(tino)
         test_all_netns(tino, xino)
         test_ipv6_and_stealth(tino)
         test_filtered(tino)
