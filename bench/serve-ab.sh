@@ -9,7 +9,8 @@
 # For example the cost of the access log: bash bench/serve-ab.sh "" "--no-access-log"; or two
 # builds: BIN_A=/tmp/old/portscope-serve bash bench/serve-ab.sh "" "". Only 127.0.0.1 is used.
 # Needs wrk. Effects smaller than the spread of the rounds (often ±10 % on a shared machine) do
-# not show: read the CPU per request, which other load disturbs less.
+# not show: read the CPU per request, which other load disturbs less. The same build as A and as B
+# has differed by up to 6 %: run both orders (swap A and B) before believing a small effect.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 csv=${PORTSCOPE_BENCH_CSV:-$top/../shared/data/iana/service-names-port-numbers.2026-02.csv}
