@@ -843,6 +843,24 @@ def test_access_log(s):
           f"the access log has the request ({hits[-1:] if hits else lines[-2:]})")
 
 
+def gets_on_one_connection(s, paths, errors, timeout=10):
+    """GETs each path in turn on one kept-alive connection; a status other than 200 or a socket
+    error goes to errors. True when every request was answered."""
+    try:
+        cn = s.conn(timeout=timeout)
+        for path in paths:
+            cn.request("GET", path)
+            r = cn.getresponse()
+            r.read()
+            if r.status != 200:
+                errors.append(r.status)
+        cn.close()
+        return True
+    except OSError as e:
+        errors.append(str(e))
+        return False
+
+
 def test_access_log_stderr():
     """The default log: standard error, one whole escaped line per request, even under concurrency."""
     s = Server("--access-log", "-")
@@ -856,17 +874,7 @@ def test_access_log_stderr():
         errors = []
 
         def client(k):
-            try:
-                cn = s.conn()
-                for i in range(40):
-                    cn.request("GET", f"/ports/{k * 100 + i}?from=stderr-test")
-                    r = cn.getresponse()
-                    r.read()
-                    if r.status != 200:
-                        errors.append(r.status)
-                cn.close()
-            except OSError as e:
-                errors.append(str(e))
+            gets_on_one_connection(s, [f"/ports/{k * 100 + i}?from=stderr-test" for i in range(40)], errors)
         threads = [threading.Thread(target=client, args=(k,)) for k in range(5)]
         for th in threads:
             th.start()
@@ -895,18 +903,8 @@ def test_access_log_backpressure():
     errors, done = [], []
 
     def client(k):
-        try:
-            cn = s.conn(timeout=30)
-            for i in range(per_client):
-                cn.request("GET", f"/ports/625?from=bp-test&pad={pad}")
-                r = cn.getresponse()
-                r.read()
-                if r.status != 200:
-                    errors.append(r.status)
-            cn.close()
+        if gets_on_one_connection(s, [f"/ports/625?from=bp-test&pad={pad}"] * per_client, errors, timeout=30):
             done.append(k)
-        except OSError as e:
-            errors.append(str(e))
     chunks = []
 
     def reader():
