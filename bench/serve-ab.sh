@@ -10,7 +10,8 @@
 # builds: BIN_A=/tmp/old/portscope-serve bash bench/serve-ab.sh "" "". Only 127.0.0.1 is used.
 # Needs wrk. Effects smaller than the spread of the rounds (often ±10 % on a shared machine) do
 # not show: read the CPU per request, which other load disturbs less. The same build as A and as B
-# has differed by up to 6 %: run both orders (swap A and B) before believing a small effect.
+# has given B/A 1.01 and 1.07: run both orders (swap A and B), more than once, before believing a
+# small effect.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 csv=${PORTSCOPE_BENCH_CSV:-$top/../shared/data/iana/service-names-port-numbers.2026-02.csv}
