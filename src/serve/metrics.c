@@ -1,5 +1,5 @@
 /* portscope serve — counters and the Prometheus text of /metrics. */
-#include <stddef.h>
+#include <string.h>
 
 #include "server.h"
 
@@ -35,26 +35,39 @@ void metrics_sent(struct http_server *s, size_t bytes)
         atomic_fetch_add_explicit(&server_shard(s)->bytes_sent, bytes, memory_order_relaxed);
 }
 
-/* The sum of one counter over the shards; field is its offset in struct metrics_shard. */
-static uint64_t total(const struct http_server *s, size_t field)
+/* The per-request counters summed over the shards, read once for one /metrics answer. */
+struct totals {
+        uint64_t requests[HTTP_NROUTES][NCODES];
+        uint64_t latency[NBUCKETS + 1];
+        uint64_t latency_sum_us, bytes_sent;
+};
+
+static void sum_shards(const struct http_server *s, struct totals *t)
 {
-        uint64_t v = 0;
-        for (unsigned i = 0; i < s->nshards; i++)
-                v += atomic_load_explicit((const atomic_uint_fast64_t *)(const void *)((const char *)&s->shards[i] + field),
-                                          memory_order_relaxed);
-        return v;
+        memset(t, 0, sizeof *t);
+        for (unsigned i = 0; i < s->nshards; i++) {
+                const struct metrics_shard *m = &s->shards[i];
+                for (int r = 0; r < HTTP_NROUTES; r++)
+                        for (int c = 0; c < NCODES; c++)
+                                t->requests[r][c] += atomic_load_explicit(&m->requests[r][c], memory_order_relaxed);
+                for (int b = 0; b <= NBUCKETS; b++)
+                        t->latency[b] += atomic_load_explicit(&m->latency[b], memory_order_relaxed);
+                t->latency_sum_us += atomic_load_explicit(&m->latency_sum_us, memory_order_relaxed);
+                t->bytes_sent += atomic_load_explicit(&m->bytes_sent, memory_order_relaxed);
+        }
 }
-#define TOTAL(s, member) total((s), offsetof(struct metrics_shard, member))
 
 enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn)
 {
+        struct totals t;
+        sum_shards(s, &t);
         struct http_buf b;
         http_buf_init(&b, 1u << 20);
         http_buf_puts(&b, "# HELP portscope_http_requests_total HTTP requests answered, by route and status code.\n"
                           "# TYPE portscope_http_requests_total counter\n");
         for (int r = 0; r < HTTP_NROUTES; r++)
                 for (int c = 0; c < NCODES; c++) {
-                        uint64_t v = TOTAL(s, requests[r][c]);
+                        uint64_t v = t.requests[r][c];
                         if (!v)
                                 continue;
                         if (c < NCODES - 1)
@@ -69,7 +82,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                           "# TYPE portscope_http_request_duration_seconds histogram\n");
         uint64_t cum = 0;
         for (int i = 0; i <= NBUCKETS; i++) {
-                cum += TOTAL(s, latency[i]);
+                cum += t.latency[i];
                 if (i < NBUCKETS)
                         http_buf_printf(&b, "portscope_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
                                         latency_buckets[i], (unsigned long long)cum);
@@ -80,7 +93,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
         http_buf_printf(&b,
                         "portscope_http_request_duration_seconds_sum %.6f\n"
                         "portscope_http_request_duration_seconds_count %llu\n",
-                        (double)TOTAL(s, latency_sum_us) / 1e6,
+                        (double)t.latency_sum_us / 1e6,
                         (unsigned long long)cum);
         struct http_cache_stats cs;
         http_cache_stats(s->cache, &cs);
@@ -121,7 +134,7 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
                         "# HELP portscope_start_time_seconds When the server started (Unix time).\n"
                         "# TYPE portscope_start_time_seconds gauge\n"
                         "portscope_start_time_seconds %lld\n",
-                        (unsigned long long)TOTAL(s, bytes_sent), server_inflight(s),
+                        (unsigned long long)t.bytes_sent, server_inflight(s),
                         server_connections(s),
                         (unsigned long long)atomic_load_explicit(&s->m.reaped, memory_order_relaxed),
                         cs.bytes, cs.entries, (unsigned long long)cs.hits, (unsigned long long)cs.misses,
