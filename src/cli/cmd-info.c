@@ -414,8 +414,6 @@ static int resolve(const struct registry *r, const char *arg, struct targets *t,
         return PS_EXIT_ERROR;
 }
 
-/* "150" or "1,283" (grouped as the reader's language groups digits). */
-
 /* nmap's rank of each port per protocol (0: not listed), for --brief and tables. */
 struct ranks {
         unsigned tcp[MAX_PORTS], udp[MAX_PORTS];

@@ -215,7 +215,7 @@ static bool etag_matches(struct MHD_Connection *conn, const char *etag)
         return strstr(inm, etag) != NULL;
 }
 
-static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Connection *conn,
+static enum MHD_Result respond_not_modified(struct MHD_Connection *conn,
                                             const char *etag, const char *cache)
 {
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -224,7 +224,6 @@ static enum MHD_Result respond_not_modified(struct http_server *s, struct MHD_Co
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
         if (cache)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-        (void)s;
         enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, r);
         MHD_destroy_response(r);
         return ret;
@@ -236,7 +235,7 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
         bool gz = c->gz && respond_wants_gzip(conn);
         const char *etag = gz ? c->etag_gz : c->etag;
         if (etag_matches(conn, etag))
-                return respond_not_modified(s, conn, etag, cache);
+                return respond_not_modified(conn, etag, cache);
         if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : c->resp) != MHD_YES)
                 return MHD_NO;
         metrics_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
@@ -258,7 +257,7 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
                 if (etag_matches(conn, etag)) {
                         free(gz);
                         free(body);
-                        return respond_not_modified(s, conn, etag, cache);
+                        return respond_not_modified(conn, etag, cache);
                 }
         }
         bool vary = type != RESPOND_PNG && len >= GZIP_MIN;

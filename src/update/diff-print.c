@@ -126,17 +126,19 @@ static void print_entry(FILE *f, json_t *x)
                 char *changes = NULL;
                 size_t clen = 0;
                 FILE *m = open_memstream(&changes, &clen);
-                /* The field names are the registry's columns (the JSON's keys): not translated. */
-                json_object_foreach(m ? json_object_get(x, "fields") : NULL, k, v) {
-                        fprintf(m, "%s%s ", first ? "" : "; ", k);
-                        put_quoted(m, json_object_get(v, "old"));
-                        fputs(" → ", m);
-                        put_quoted(m, json_object_get(v, "new"));
-                        first = false;
-                }
-                if (m && fclose(m) != 0) {
-                        free(changes);
-                        changes = NULL;
+                if (m) {
+                        /* The field names are the registry's columns (the JSON's keys): not translated. */
+                        json_object_foreach(json_object_get(x, "fields"), k, v) {
+                                fprintf(m, "%s%s ", first ? "" : "; ", k);
+                                put_quoted(m, json_object_get(v, "old"));
+                                fputs(" → ", m);
+                                put_quoted(m, json_object_get(v, "new"));
+                                first = false;
+                        }
+                        if (fclose(m) != 0) {
+                                free(changes);
+                                changes = NULL;
+                        }
                 }
                 char *service = service_words(json_object_get(x, "service"));
                 /* TRANSLATORS: a row's service name (or its kind, "(private)"), then the columns that
