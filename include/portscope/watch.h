@@ -136,15 +136,23 @@ struct watch_event {
         uint64_t count;
         const char *message;      /* status: what is watched and how (English: JSONL, syslog, store) */
         const char *text;         /* status: the same for people, translated (NULL: message) */
-        /* the verdict: listeners are judged when found, probes by watch_event_judge() */
+        /* the verdict: listeners are judged when found, probes by watch_event_judge(); its reason
+         * is English (JSON lines, syslog, the store) */
         bool judged;
         struct verdict verdict;
+        const char *reason_text;  /* the same reason in the reader's language, for the terminal
+                                   * (borrowed; NULL: the reader reads English) */
 };
 
 /* Judges a probe or scan event with c: traffic to a port where nothing listens, so the registry
  * status decides (a reserved or unassigned system port is suspicious/high, an assigned port
  * unexplained, the dynamic range info); knowledge, which describes occupants, is not used. */
 void watch_event_judge(struct watch_event *e, const struct verdict_context *c);
+/* The same, and when the reader's language is not English also the reason in it, into text (len
+ * bytes), which e->reason_text then points at. */
+void watch_event_judge_text(struct watch_event *e, const struct verdict_context *c, char *text, size_t len);
+/* Whether this thread's reader reads English: then one reason serves people and programs alike. */
+bool watch_reader_is_english(void);
 
 /* ---- detection ---------------------------------------------------------------------------- */
 

@@ -88,10 +88,9 @@ static void verdict_from(const struct judgement *j, struct verdict *v)
         judge_reason(j, v->reason, sizeof(v->reason));
 }
 
-void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
+/* The verdict on a probe or scan, its reason in this thread's language. */
+static void judge_probe(const struct watch_event *e, const struct verdict_context *c, struct verdict *v)
 {
-        if (e->kind != WATCH_EVENT_PROBE && e->kind != WATCH_EVENT_SCAN)
-                return;
         char src[INET6_ADDRSTRLEN];
         sockets_format_addr(e->family, e->source, src, sizeof(src));
         char why[160];
@@ -106,8 +105,34 @@ void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
         struct judgement j;
         struct judge_context jc = { .registry = c->registry };
         judge(&jc, &in, &j);
-        verdict_from(&j, &e->verdict);
+        verdict_from(&j, v);
+}
+
+bool watch_reader_is_english(void)
+{
+        const struct ps_language *l = ps_i18n_thread_language();
+        return !l || strcmp(l->code, "en") == 0;
+}
+
+void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
+{
+        watch_event_judge_text(e, c, NULL, 0);
+}
+
+void watch_event_judge_text(struct watch_event *e, const struct verdict_context *c, char *text, size_t len)
+{
+        if (e->kind != WATCH_EVENT_PROBE && e->kind != WATCH_EVENT_SCAN)
+                return;
+        const struct ps_language *was = ps_i18n_use_english();
+        judge_probe(e, c, &e->verdict);
+        ps_i18n_thread_use(was);
         e->judged = true;
+        if (text && len && !watch_reader_is_english()) {
+                struct verdict v;
+                judge_probe(e, c, &v);
+                snprintf(text, len, "%s", v.reason);
+                e->reason_text = text;
+        }
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t len)
@@ -282,7 +307,7 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
         }
         if (e->judged) {
                 fprintf(f, " — %s%s/%s%s: ", on, verdict_kind_name(e->verdict.kind), verdict_severity_name(e->verdict.severity), off);
-                put(f, e->verdict.reason);
+                put(f, e->reason_text ? e->reason_text : e->verdict.reason);
         }
         fputc('\n', f);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "portscope/i18n.h"
 #include "portscope/sockets.h"
 #include "portscope/util.h"
 #include "portscope/watch.h"
@@ -27,7 +28,8 @@ struct lent {
         char process[64];
         char container[72];
         bool judged;
-        struct verdict verdict;
+        struct verdict verdict; /* its reason in English */
+        char *text;             /* the reason in the reader's language (owned), or NULL */
 };
 
 struct watch_listeners {
@@ -46,6 +48,8 @@ void watch_listeners_free(struct watch_listeners *l)
 {
         if (!l)
                 return;
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].text);
         free(l->v);
         free(l->netns_done);
         free(l);
@@ -122,6 +126,23 @@ static bool netns_done(struct watch_listeners *l, uint32_t netns, bool mark)
         return false;
 }
 
+/* The verdict with its reason in English (JSON lines, syslog, the store) and, when the reader
+ * reads another language, the reason again in that one for the terminal. */
+static void judge_listener(const struct verdict_context *vc, const struct sockets_list *sl,
+                           const struct sockets_entry *se, const bool *serving, struct lent *x)
+{
+        const struct ps_language *was = ps_i18n_use_english();
+        verdict_judge_in(vc, sl, se, serving, &x->verdict);
+        ps_i18n_thread_use(was);
+        x->verdict.matched = NULL; /* borrowed from the dump: gone after it */
+        x->judged = true;
+        if (!watch_reader_is_english()) {
+                struct verdict v;
+                verdict_judge_in(vc, sl, se, serving, &v);
+                x->text = strdup(v.reason); /* out of memory: the English one is shown */
+        }
+}
+
 static void event_of(const struct lent *x, enum watch_event_kind kind, int64_t now_ms, struct watch_event *e)
 {
         memset(e, 0, sizeof(*e));
@@ -137,6 +158,7 @@ static void event_of(const struct lent *x, enum watch_event_kind kind, int64_t n
         e->container = x->container;
         e->judged = x->judged;
         e->verdict = x->verdict;
+        e->reason_text = x->text;
 }
 
 int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_context *vc, int netns_fd, uint32_t netns,
@@ -184,18 +206,18 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
                         snprintf(x->process, sizeof(x->process), "%s", owner->comm);
                         snprintf(x->container, sizeof(x->container), "%s", owner->container);
                 }
-                if (x->listening && vc) {
-                        verdict_judge_in(vc, sl, se, serving, &x->verdict);
-                        x->verdict.matched = NULL; /* borrowed from the dump: gone after it */
-                        x->judged = true;
-                }
+                if (x->listening && vc)
+                        judge_listener(vc, sl, se, serving, x);
         }
         qsort(nv + first_new, nn - first_new, sizeof(*nv), lent_cmp);
         /* duplicates (one port, several sockets: SO_REUSEPORT) count once */
         size_t w = first_new;
-        for (size_t i = first_new; i < nn; i++)
+        for (size_t i = first_new; i < nn; i++) {
                 if (w == first_new || lent_cmp(&nv[w - 1], &nv[i]) != 0)
                         nv[w++] = nv[i];
+                else
+                        free(nv[i].text);
+        }
         nn = w;
 
         bool known = netns_done(l, netns, true);
@@ -242,6 +264,10 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
                 j++;
         }
         qsort(nv, nn, sizeof(*nv), lent_cmp);
+        /* this namespace's old entries give way to the new ones; the others moved into nv */
+        for (size_t k = 0; k < l->n; k++)
+                if (l->v[k].netns == netns)
+                        free(l->v[k].text);
         free(l->v);
         l->v = nv;
         l->n = nn;

@@ -85,10 +85,13 @@ def down():
 
 
 class Watch:
-    """portscope-watch --jsonl in the background; events collected by a reader thread."""
+    """portscope-watch --jsonl in the background; events collected by a reader thread. With
+    jsonl=False it writes lines for people: each is kept as {"event": "line", "line": ...}."""
 
-    def __init__(self, *args, netns=T, env=None):
-        cmd = [WATCH, "--jsonl", "--registry", CSV] + (["--netns", netns] if netns else []) + list(args)
+    def __init__(self, *args, netns=T, env=None, jsonl=True):
+        self.jsonl = jsonl
+        cmd = ([WATCH] + (["--jsonl"] if jsonl else []) + ["--registry", CSV] + (["--netns", netns] if netns else [])
+               + list(args))
         e = dict(os.environ)
         e.update(env or {})
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
@@ -96,14 +99,18 @@ class Watch:
         self.lock = threading.Lock()
         self.t = threading.Thread(target=self._read, daemon=True)
         self.t.start()
-        self.wait_for(lambda e: e["event"] == "status", 10, "the status line")
+        self.wait_for(lambda e: e["event"] == "status" or (e["event"] == "line" and " status " in e["line"]), 10,
+                      "the status line")
 
     def _read(self):
         for line in self.p.stdout:
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                ev = {"event": "unparsable", "line": line}
+            if not self.jsonl:
+                ev = {"event": "line", "line": line}
+            else:
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    ev = {"event": "unparsable", "line": line}
             with self.lock:
                 self.events.append(ev)
 
@@ -241,8 +248,9 @@ print('ready', flush=True); sys.stdin.read(); s.close()
 
 
 def test_store(tino):
-    """--store records what --jsonl prints; its reasons are English whatever language the terminal
-    speaks (a store is read by other programs and other people)."""
+    """--store records what --jsonl would print; its reasons are English whatever language the
+    terminal speaks (a store is read by other programs and other people), while the terminal
+    keeps the reader's language."""
     import sqlite3
     import tempfile
     french = {"LANG": "C.UTF-8", "LANGUAGE": "fr"}
@@ -250,14 +258,34 @@ def test_store(tino):
     check("Signale" in r.stdout, "the environment speaks French (--help)", r.stdout[:60])
     top = tempfile.mkdtemp(prefix="ps-watch-store-")
     db = os.path.join(top, "fresh", "watch.db")  # a directory that does not exist yet
-    w = Watch(f"--store={db}", env=french)
+    w = Watch(f"--store={db}", env=french, jsonl=False)
+    lp = None
     try:
         tcp_probe(S, T_ADDR, 254)
-        e = w.wait_for(is_probe(254, "tcp", tino), 10, "probe 254/tcp")
-        check(e is not None, "a probe of 254/tcp is seen with --store")
+        e = w.wait_for(lambda e: "254/tcp syn de " in e["line"], 10, "probe 254/tcp")
+        check(e is not None, "a probe of 254/tcp is seen with --store, on a French line", w.all())
+        # a listener: judged when found, its reason kept for when it goes
+        lp = subprocess.Popen(["ip", "netns", "exec", T, sys.executable, "-c", """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 4457)); s.listen()
+print('ready', flush=True); sys.stdin.read(); s.close()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        lp.stdout.readline()
+        new = w.wait_for(lambda e: "listener-new" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-new")
+        lp.stdin.close()
+        lp.wait()
+        gone = w.wait_for(lambda e: "listener-gone" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-gone")
+        check(new is not None and gone is not None, "the listener's coming and going are French lines", w.all())
     finally:
+        if lp and lp.poll() is None:
+            lp.kill()
+            lp.wait()
         rc = w.stop()
     check(rc == 0, "watch --store stops with status 0", (rc, w.stderr))
+    if e:
+        check(f"rien n'écoute\u00a0; sondé depuis {S_ADDR}" in e["line"] and "nothing listens" not in e["line"],
+              "the terminal's reason is French with --store", e["line"])
     rows = []
     if os.path.exists(db):
         con = sqlite3.connect(db)
@@ -265,13 +293,24 @@ def test_store(tino):
                            " FROM watch_events WHERE port = 254").fetchall()
         con.close()
     check(len(rows) == 1, "the probe is one row of the store, in a directory it made", rows)
-    if rows and e:
+    if rows:
         ev, proto, port, src, addr, rule, verdict, severity, reason, netns = rows[0]
         check((ev, proto, src, addr, rule, verdict, severity, netns)
               == ("probe", "tcp", S_ADDR, T_ADDR, "dark-port", "suspicious", "high", tino),
               "the row holds what the event said", rows[0])
-        check(reason == e["reason"] and reason.isascii() and len(reason) > 20,
-              "its reason is the English one, as in --jsonl, not the French of the terminal", reason)
+        check(f"nothing listens; probed from {S_ADDR}" in reason and reason.isascii(),
+              "its reason is the English one, not the French of the terminal", reason)
+    lrows = []
+    if os.path.exists(db):
+        con = sqlite3.connect(db)
+        lrows = con.execute("SELECT event, reason FROM watch_events WHERE port = 4457 ORDER BY id").fetchall()
+        con.close()
+    check([r[0] for r in lrows] == ["listener-new", "listener-gone"], "the listener's two events are rows", lrows)
+    if lrows and new and gone:
+        said = [x["line"].split(" — ", 1)[-1].split(": ", 1)[-1].strip() for x in (new, gone)]
+        check(all(r[1] and r[1].isascii() and r[1] not in x["line"] for r, x in zip(lrows, (new, gone))),
+              "the listener's rows keep English reasons, not the terminal's", (lrows, said))
+        check(said[0] == said[1] and not said[0].isascii(), "both lines give the French reason", said)
     subprocess.run(["rm", "-rf", top])
 
 

@@ -248,8 +248,9 @@ static void emit(struct watch_event *e, void *data)
         struct watch_cli *w = data;
         if (!e->netns_name && e->kind != WATCH_EVENT_STATUS && e->kind != WATCH_EVENT_DROPPED)
                 e->netns_name = netns_name(w, e->netns);
+        char text[sizeof(e->verdict.reason)];
         if (!e->judged)
-                watch_event_judge(e, &w->vc);
+                watch_event_judge_text(e, &w->vc, text, sizeof(text));
         if (w->jsonl)
                 watch_write_jsonl(stdout, e, w->reg);
         else
@@ -510,11 +511,10 @@ int main(int argc, char **argv)
                         die_usage(_("out of memory"));
         }
         w.color = !w.jsonl && ps_use_color(stdout);
-        if (w.jsonl || w.store || w.use_syslog) {
-                /* JSON, the store and syslog never change with the language: the events' reasons
-                 * (composed once per event) are then English on the terminal too. */
+        /* JSON lines never change with the language. The store and syslog do not either: their
+         * reasons are composed in English, and again in the reader's language for the terminal. */
+        if (w.jsonl)
                 ps_i18n_use_english();
-        }
 
         /* signals through a descriptor: the loop wakes and stops within one poll */
         sigset_t mask;
