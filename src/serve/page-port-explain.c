@@ -140,6 +140,29 @@ static bool same_line(const char *a, const char *b)
         return la == lb && memcmp(a, b, la) == 0;
 }
 
+/* The first assigned service among f's rows from *i on that no earlier row already named, into
+ * *row, with *i at its index; false when there is none left. An earlier row names it when it has
+ * the same service name, or (with by_description) the same first line of description: aliases
+ * such as dec_dlm and www share the first one's. */
+static bool next_service(const struct http_ctx *c, const struct page_port_facts *f, size_t *i, bool by_description,
+                         struct registry_row *row)
+{
+        for (; *i < f->nrows; (*i)++) {
+                if (registry_row(c->reg, f->rows[*i], row) < 0 || row->kind != REGISTRY_ROW_SERVICE || !row->service[0])
+                        continue;
+                bool dup = false;
+                for (size_t j = 0; j < *i && !dup; j++) {
+                        struct registry_row o;
+                        dup = registry_row(c->reg, f->rows[j], &o) == 0 && o.kind == REGISTRY_ROW_SERVICE &&
+                              (strcmp(o.service, row->service) == 0 ||
+                               (by_description && row->description[0] && same_line(o.description, row->description)));
+                }
+                if (!dup)
+                        return true;
+        }
+        return false;
+}
+
 /* ---- the explanation ---------------------------------------------------------------------- */
 
 static void protos_with(struct http_buf *b, const enum registry_status st[PS_NPROTO], enum registry_status s)
@@ -235,20 +258,9 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
         h(b, _("Usual occupants:"));
         P(b, " ");
         size_t shown = 0;
-        for (size_t i = 0; i < f->nrows && shown < 4; i++) {
-                struct registry_row row;
-                if (registry_row(c->reg, f->rows[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE || !row.service[0])
-                        continue;
-                /* One entry per service: aliases (dec_dlm, www) share the first one's description. */
-                bool dup = false;
-                for (size_t j = 0; j < i && !dup; j++) {
-                        struct registry_row o;
-                        dup = registry_row(c->reg, f->rows[j], &o) == 0 && o.kind == REGISTRY_ROW_SERVICE &&
-                              (strcmp(o.service, row.service) == 0 ||
-                               (row.description[0] && same_line(o.description, row.description)));
-                }
-                if (dup)
-                        continue;
+        struct registry_row row;
+        /* One entry per service: aliases (dec_dlm, www) share the first one's description. */
+        for (size_t i = 0; shown < 4 && next_service(c, f, &i, true, &row); i++) {
                 if (shown++)
                         P(b, page_clause_sep());
                 size_t dl = strcspn(row.description, "\r\n");
@@ -401,17 +413,8 @@ static void faq_reset(struct faq *f)
 static void assigned_text(const struct http_ctx *c, struct http_buf *t, const struct page_port_facts *f, int max)
 {
         int n = 0;
-        for (size_t i = 0; i < f->nrows && n < max; i++) {
-                struct registry_row row;
-                if (registry_row(c->reg, f->rows[i], &row) < 0 || row.kind != REGISTRY_ROW_SERVICE || !row.service[0])
-                        continue;
-                bool dup = false;
-                for (size_t j = 0; j < i && !dup; j++) {
-                        struct registry_row o;
-                        dup = registry_row(c->reg, f->rows[j], &o) == 0 && strcmp(o.service, row.service) == 0;
-                }
-                if (dup)
-                        continue;
+        struct registry_row row;
+        for (size_t i = 0; n < max && next_service(c, f, &i, false, &row); i++) {
                 http_buf_printf(t, "%s%s/%s", n ? page_list_sep() : "", row.service, row.proto);
                 n++;
         }
