@@ -59,7 +59,7 @@ static const struct ps_language languages[] = {
 
 /* Process-wide state, written once by the init functions before any thread starts. */
 static bool server_mode;
-static const struct ps_language *process_lang; /* server mode: the language of the environment */
+static const struct ps_language *process_lang; /* the language of the environment, once bound */
 static char domains[N_LANGUAGES][16];          /* "portscope-he", ... ("" for English) */
 
 static _Thread_local const struct ps_language *thread_lang;
@@ -331,6 +331,8 @@ void ps_i18n_init(void)
         bindtextdomain(DOMAIN, dir);
         bind_textdomain_codeset(DOMAIN, "UTF-8");
         textdomain(DOMAIN);
+        /* Read once: the catalogue's header is a lookup and a search (watch asks per listener). */
+        process_lang = catalogue_language();
 }
 
 void ps_i18n_init_server(void)
@@ -339,7 +341,6 @@ void ps_i18n_init_server(void)
         size_t used = 0;
 
         ps_i18n_init();
-        process_lang = catalogue_language();
         locale_dir(dir, sizeof(dir));
         for (size_t i = 1; i < N_LANGUAGES; i++) {
                 snprintf(domains[i], sizeof(domains[i]), DOMAIN "-%s", languages[i].code);
@@ -370,7 +371,7 @@ const struct ps_language *ps_i18n_thread_language(void)
 {
         if (thread_lang)
                 return thread_lang;
-        return server_mode ? process_lang : catalogue_language();
+        return process_lang ? process_lang : catalogue_language(); /* catalogue_language(): before ps_i18n_init() */
 }
 
 /* The domain that speaks this thread's language; NULL: English (the msgids themselves). */
