@@ -208,6 +208,10 @@ void watch_listeners_free(struct watch_listeners *l);
  * namespace announces nothing unless announce_first. Returns 0 or -errno. */
 int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_context *vc, int netns_fd,
                               uint32_t netns, bool announce_first, int64_t now_ms, void (*emit)(struct watch_event *e, void *data), void *data);
+/* The namespace netns is gone, and its listeners with it: emits listener-gone for each one that
+ * was announced and forgets them all (a namespace made again later is new). */
+void watch_listeners_forget(struct watch_listeners *l, uint32_t netns, int64_t now_ms,
+                            void (*emit)(struct watch_event *e, void *data), void *data);
 /* Whether something in namespace netns listens on (proto, family, addr, port): for the packet
  * fallback, which must tell "nothing listens" itself. */
 bool watch_listeners_has(const struct watch_listeners *l, uint32_t netns, enum ps_proto proto, int family,

@@ -123,6 +123,7 @@ void watch_event_judge_text(struct watch_event *e, const struct verdict_context 
 {
         if (e->kind != WATCH_EVENT_PROBE && e->kind != WATCH_EVENT_SCAN)
                 return;
+        e->reason_text = NULL; /* a text for an earlier verdict says nothing of this one */
         const struct ps_language *was = ps_i18n_use_english();
         judge_probe(e, c, &e->verdict);
         ps_i18n_thread_use(was);

@@ -30,6 +30,7 @@ struct lent {
         bool judged;
         struct verdict verdict; /* its reason in English */
         char *text;             /* the reason in the reader's language (owned), or NULL */
+        const struct sockets_entry *se; /* its entry in the dump, during the reconcile that made it */
 };
 
 struct watch_listeners {
@@ -126,8 +127,7 @@ static bool netns_done(struct watch_listeners *l, uint32_t netns, bool mark)
         return false;
 }
 
-/* The verdict with its reason in English (JSON lines, syslog, the store) and, when the reader
- * reads another language, the reason again in that one for the terminal. */
+/* The verdict, its reason in English (JSON lines, syslog, the store). */
 static void judge_listener(const struct verdict_context *vc, const struct sockets_list *sl,
                            const struct sockets_entry *se, const bool *serving, struct lent *x)
 {
@@ -136,11 +136,24 @@ static void judge_listener(const struct verdict_context *vc, const struct socket
         ps_i18n_thread_use(was);
         x->verdict.matched = NULL; /* borrowed from the dump: gone after it */
         x->judged = true;
-        if (!watch_reader_is_english()) {
-                struct verdict v;
-                verdict_judge_in(vc, sl, se, serving, &v);
-                x->text = strdup(v.reason); /* out of memory: the English one is shown */
+        x->se = se;
+}
+
+/* The reason again in the reader's language, for the terminal: taken over from the entry's last
+ * sighting o (may be NULL) when its English reason has not changed, else composed. */
+static void reader_text(const struct verdict_context *vc, const struct sockets_list *sl, const bool *serving,
+                        struct lent *o, struct lent *x)
+{
+        if (!x->judged || x->text)
+                return;
+        if (o && o->text && strcmp(o->verdict.reason, x->verdict.reason) == 0) {
+                x->text = o->text;
+                o->text = NULL;
+                return;
         }
+        struct verdict v;
+        verdict_judge_in(vc, sl, x->se, serving, &v);
+        x->text = strdup(v.reason); /* out of memory: the English one is shown */
 }
 
 static void event_of(const struct lent *x, enum watch_event_kind kind, int64_t now_ms, struct watch_event *e)
@@ -221,6 +234,7 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
         nn = w;
 
         bool known = netns_done(l, netns, true);
+        bool english = watch_reader_is_english();
         /* old entries of this namespace (l->v is sorted) against the new ones (sorted) */
         size_t i = 0, j = first_new;
         size_t oi = 0;
@@ -228,7 +242,7 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
                 oi++;
         i = oi;
         while (i < l->n || j < nn) {
-                const struct lent *o = i < l->n && l->v[i].netns == netns ? &l->v[i] : NULL;
+                struct lent *o = i < l->n && l->v[i].netns == netns ? &l->v[i] : NULL;
                 struct lent *x = j < nn ? &nv[j] : NULL;
                 int c = !o ? 1 : !x ? -1 : lent_cmp(o, x);
                 if (c < 0) { /* gone */
@@ -242,6 +256,9 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
                                 i = l->n;
                         continue;
                 }
+                if (!english)
+                        reader_text(vc, sl, serving, c == 0 ? o : NULL, x);
+                x->se = NULL; /* the dump goes at the end of this call */
                 if (c == 0) {
                         x->seen = o->seen + 1;
                         x->announced = o->announced;
@@ -275,4 +292,29 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
         free(serving);
         sockets_list_free(sl);
         return 0;
+}
+
+void watch_listeners_forget(struct watch_listeners *l, uint32_t netns, int64_t now_ms,
+                            void (*emit)(struct watch_event *e, void *data), void *data)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++) {
+                struct lent *x = &l->v[i];
+                if (x->netns != netns) {
+                        l->v[n++] = *x;
+                        continue;
+                }
+                if (x->listening && x->announced) {
+                        struct watch_event e;
+                        event_of(x, WATCH_EVENT_LISTENER_GONE, now_ms, &e);
+                        emit(&e, data);
+                }
+                free(x->text);
+        }
+        l->n = n;
+        for (size_t i = 0; i < l->nnetns; i++)
+                if (l->netns_done[i] == netns) {
+                        l->netns_done[i] = l->netns_done[--l->nnetns];
+                        break;
+                }
 }

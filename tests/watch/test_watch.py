@@ -22,6 +22,7 @@ SCAN = os.environ.get("PORTSCOPE_SCAN_BIN", os.path.join(BUILD, "portscope-scan"
 SRC = os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TAG = str(os.getpid())
 S, T, X = f"ps-watch-s-{TAG}", f"ps-watch-t-{TAG}", f"ps-watch-x-{TAG}"
+G = f"ps-watch-g-{TAG}"  # a namespace that goes away while watched
 T_ADDR, X_ADDR, S_ADDR, SX_ADDR = "198.18.20.2", "198.18.21.2", "198.18.20.1", "198.18.21.1"
 
 failures = []
@@ -80,7 +81,7 @@ def up():
 
 
 def down():
-    for n in (S, T, X):
+    for n in (S, T, X, G):
         subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
 
 
@@ -328,6 +329,43 @@ def test_all_netns(tino, xino):
         check(ex.get("netns_name") == X, "--all-netns names the namespace", ex)
 
 
+def test_namespace_gone():
+    """A namespace that goes away (a container stopping: its processes die, then the namespace)
+    takes its listeners with it: each announced one is listener-gone, once, even when the
+    namespace is gone before watch lists it again."""
+    run("ip", "netns", "add", G)
+    run("ip", "-n", G, "link", "set", "lo", "up")
+    gino = netns_inode(G)
+    lp = subprocess.Popen(["ip", "netns", "exec", G, sys.executable, "-c", """
+import socket, sys
+s = socket.socket(); s.bind(('127.0.0.1', 4458)); s.listen()
+print('ready', flush=True); sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lp.stdout.readline()
+    w = Watch("--all-netns", netns=None, env={"LANG": "C.UTF-8", "LANGUAGE": "fr"})
+    try:
+        # what listened when watch started is not news, but its going is
+        time.sleep(0.5)
+        lp.kill()
+        lp.wait()
+        run("ip", "netns", "del", G)
+        gone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4458 and e.get("netns") == gino,
+                          10, "listener-gone")
+        time.sleep(1)
+    finally:
+        if lp.poll() is None:
+            lp.kill()
+            lp.wait()
+        rc = w.stop()
+    n = sum(1 for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4458 and e.get("netns") == gino)
+    check(gone is not None and n == 1, "a listener whose namespace went away is listener-gone, once", (n, rc))
+    if gone:
+        check(gone.get("netns_name") == G, "the gone event names the namespace that went", gone)
+        check(gone.get("reason", "").isascii() and "4458/tcp" in gone.get("reason", ""),
+              "--jsonl under LANGUAGE=fr: the reason is English", gone.get("reason"))
+    check(rc == 0, "watch --all-netns stops with status 0 after a namespace went", (rc, w.stderr))
+
+
 def test_ipv6_and_stealth(tino):
     """IPv6 TCP and UDP to ::1 inside the watched namespace (loopback sources let in), and a FIN
     probe from a source this watch has not seen: a stealth scan on the first packet."""
@@ -450,6 +488,7 @@ def main():
         test_bpf(tino, xino)
         test_store(tino)
         test_all_netns(tino, xino)
+        test_namespace_gone()
         test_ipv6_and_stealth(tino)
         test_filtered(tino)
         test_packet(tino)

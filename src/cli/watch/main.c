@@ -301,6 +301,7 @@ static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_fi
                 if (fd < 0 || inode_of_fd(fd) != e->inode) { /* the namespace is gone */
                         if (fd >= 0)
                                 close(fd);
+                        watch_listeners_forget(w->lis, e->inode, wall_ms(), emit, w);
                         e->inode = 0;
                         return;
                 }
