@@ -57,7 +57,7 @@ struct watch_capture {
         unsigned ncpus;
         /* packet */
         int packet_fd;
-        char limits[640];
+        char limits[768]; /* the packet method's 387 bytes, after up to 255 of why BPF was not used */
         struct pending *pending; /* inbound probes waiting for the kernel's RST or ICMP answer */
         const struct watch_listeners *listeners;
         uint64_t seen, lost;

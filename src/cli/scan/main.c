@@ -441,6 +441,7 @@ int main(int argc, char **argv)
                 case 'h':
                         scan_cli_help();
                         scan_targets_free(targets);
+                        free(args);
                         return 0;
                 case 'p': o.ports = optarg; break;
                 case 'i': o.input_file = optarg; break;

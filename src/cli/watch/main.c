@@ -544,12 +544,12 @@ int main(int argc, char **argv)
         w.reconcile_s = reconcile_opt > 0 ? (unsigned)reconcile_opt : method == WATCH_METHOD_PACKET ? 2 : 30;
         reconcile_all(&w); /* what listens now: not news */
 
-        char msg[640];
+        char msg[1024];
         const char *limits = watch_capture_limits(w.cap);
         snprintf(msg, sizeof(msg), "watching %s (netns %u) with %s%s%s", w.all_netns ? "every network namespace" : w.ns[0].name,
                  w.all_netns ? 0u : w.ns[0].inode, watch_method_name(method), *limits ? "; " : "", limits);
         /* The same for people: JSONL, syslog and the store keep the English message. */
-        char text[640];
+        char text[1024];
         if (w.all_netns)
                 /* TRANSLATORS: %s is the capture method's name (bpf, packet: not translated). */
                 snprintf(text, sizeof(text), _("watching every network namespace with %s"), watch_method_name(method));
