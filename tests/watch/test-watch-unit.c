@@ -6,10 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "portscope/i18n.h"
 #include "portscope/registry.h"
 #include "portscope/watch.h"
 #include "watch/watch-internal.h"
@@ -332,6 +335,103 @@ static void test_packet_parse(void **state)
         assert_int_equal(watch_packet_parse(syn, sizeof(syn), 0x0800, false, &w), WATCH_PARSED_NONE);
 }
 
+
+/* The listener table over reconciles of two namespace labels (the same namespace dumped as 1 and
+ * as 2), in a reader language other than English so that every entry carries a second reason:
+ * SO_REUSEPORT twins count once, a reason follows its listener from dump to dump, a closed one
+ * is gone once, and a namespace forgotten takes its listeners with it. Run under ASan in CI, it
+ * also checks that each text is freed once. */
+struct mine {
+        uint16_t ports[2];
+        size_t new_[3][2], gone[3][2]; /* [label][port] */
+        bool texts;                    /* every event of ours had a reader-language reason */
+};
+
+static void collect_mine(struct watch_event *e, void *data)
+{
+        struct mine *m = data;
+        for (int k = 0; k < 2; k++) {
+                if (e->port != m->ports[k] || e->proto != PS_TCP || e->netns < 1 || e->netns > 2)
+                        continue;
+                if (e->kind == WATCH_EVENT_LISTENER_NEW)
+                        m->new_[e->netns][k]++;
+                else if (e->kind == WATCH_EVENT_LISTENER_GONE)
+                        m->gone[e->netns][k]++;
+                if (!e->reason_text || !e->judged || !e->verdict.reason[0])
+                        m->texts = false;
+        }
+}
+
+static int tcp_listener(uint16_t port, uint16_t *ret_port)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        int one = 1;
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        assert_int_equal(listen(fd, 4), 0);
+        socklen_t len = sizeof(a);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+        *ret_port = ntohs(a.sin_port);
+        return fd;
+}
+
+static void test_listeners_table(void **state)
+{
+        (void)state;
+        static const char csv[] =
+                "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
+                "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n"
+                "ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,,,,\n";
+        struct registry *reg = NULL;
+        struct ps_error err;
+        assert_int_equal(registry_parse_buffer("mini", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &reg, &err), 0);
+        struct verdict_context vc = { .registry = reg };
+        const struct ps_language *fr = ps_language_find("fr", 2);
+        assert_non_null(fr);
+        ps_i18n_thread_use(fr);
+        assert_false(watch_reader_is_english());
+
+        struct mine m = { .texts = true };
+        uint16_t p;
+        int a1 = tcp_listener(0, &m.ports[0]);
+        int a2 = tcp_listener(m.ports[0], &p); /* its SO_REUSEPORT twin */
+        int b = tcp_listener(0, &m.ports[1]);
+        struct watch_listeners *l = watch_listeners_new();
+        assert_non_null(l);
+        for (uint32_t ns = 1; ns <= 2; ns++)
+                assert_int_equal(watch_listeners_reconcile(l, &vc, -1, ns, true, 1000, collect_mine, &m), 0);
+        for (uint32_t ns = 1; ns <= 2; ns++)
+                for (int k = 0; k < 2; k++)
+                        assert_int_equal(m.new_[ns][k], 1);
+        /* nothing changed: no news */
+        assert_int_equal(watch_listeners_reconcile(l, &vc, -1, 1, true, 2000, collect_mine, &m), 0);
+        assert_int_equal(m.new_[1][0] + m.new_[1][1], 2);
+
+        close(a1);
+        close(a2);
+        assert_int_equal(watch_listeners_reconcile(l, &vc, -1, 1, true, 3000, collect_mine, &m), 0);
+        assert_int_equal(m.gone[1][0], 1);
+        assert_int_equal(m.gone[1][1], 0);
+        /* label 2 goes away with both of its listeners, the closed one too */
+        watch_listeners_forget(l, 2, 4000, collect_mine, &m);
+        assert_int_equal(m.gone[2][0], 1);
+        assert_int_equal(m.gone[2][1], 1);
+        /* and is a namespace seen for the first time when it comes back */
+        assert_int_equal(watch_listeners_reconcile(l, &vc, -1, 2, false, 5000, collect_mine, &m), 0);
+        assert_int_equal(m.new_[2][1], 1);
+        assert_true(watch_listeners_has(l, 2, PS_TCP, AF_INET, (const uint8_t[16]){ 127, 0, 0, 1 }, m.ports[1]));
+        assert_false(watch_listeners_has(l, 2, PS_TCP, AF_INET, (const uint8_t[16]){ 127, 0, 0, 1 }, m.ports[0]));
+        assert_true(m.texts);
+
+        close(b);
+        watch_listeners_free(l);
+        ps_i18n_thread_use(NULL);
+        registry_close(reg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -340,7 +440,7 @@ int main(void)
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
                 cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
                 cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
-                cmocka_unit_test(test_packet_parse),
+                cmocka_unit_test(test_packet_parse),  cmocka_unit_test(test_listeners_table),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
