@@ -174,10 +174,9 @@ static void test_stealth(void **state)
         watch_detector_free(d);
 }
 
-/* One (source, port) probe event per 10 minutes; dark ports named with a registry. */
-static void test_repeat_and_dark(void **state)
+/* 250/tcp reserved, 22/tcp ssh. */
+static struct registry *mini_registry(void)
 {
-        (void)state;
         static const char csv[] =
                 "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
                 "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n"
@@ -186,6 +185,14 @@ static void test_repeat_and_dark(void **state)
         struct registry *reg = NULL;
         struct ps_error err;
         assert_int_equal(registry_parse_buffer("mini", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &reg, &err), 0);
+        return reg;
+}
+
+/* One (source, port) probe event per 10 minutes; dark ports named with a registry. */
+static void test_repeat_and_dark(void **state)
+{
+        (void)state;
+        struct registry *reg = mini_registry();
         struct watch_rules r;
         watch_rules_default(&r);
         struct watch_detector *d = watch_detector_new(&r, reg);
@@ -381,13 +388,7 @@ static int tcp_listener(uint16_t port, uint16_t *ret_port)
 static void test_listeners_table(void **state)
 {
         (void)state;
-        static const char csv[] =
-                "Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"
-                "Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\n"
-                "ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,,,,\n";
-        struct registry *reg = NULL;
-        struct ps_error err;
-        assert_int_equal(registry_parse_buffer("mini", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &reg, &err), 0);
+        struct registry *reg = mini_registry();
         struct verdict_context vc = { .registry = reg };
         const struct ps_language *fr = ps_language_find("fr", 2);
         assert_non_null(fr);
