@@ -73,7 +73,8 @@ const char *verdict_severity_label(enum verdict_severity s)
 
 /* The reason is composed in the calling thread's language (_()): machine-readable outputs
  * compose it with the thread speaking English (ps_i18n_thread_use), so JSON never changes with
- * the language. Clauses that are added to a reason are whole clauses, joined by "; ". */
+ * the language. Clauses that are added to a reason are whole clauses, joined by the language's
+ * clause separator ("; " in English, "\u00a0; " in French, "؛ " in Arabic). */
 size_t judge_reason(const struct judgement *j, char *buf, size_t len)
 {
         const struct judge_input *in = j->in;
@@ -129,7 +130,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 put(&o, _("%s on %u/%s is %s (knowledge, %s): %.*s"), j->matched, port, proto, j->knowledge->name,
                     knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (j->status == REGISTRY_ASSIGNED && j->nservices) {
-                        put(&o, "; ");
+                        put(&o, ps_pgettext("clause separator", "; "));
                         /* TRANSLATORS: a clause added to a reason; %s lists registered service names. */
                         put(&o, _("the port is assigned to %s"), services);
                 }
@@ -157,15 +158,15 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put(&o, _("%u/%s is a known malware port: %s (knowledge): %.*s"), port, proto, j->knowledge->name,
                             summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (who && in->remote) {
-                        put(&o, "; ");
+                        put(&o, ps_pgettext("clause separator", "; "));
                         /* TRANSLATORS: a clause added to a reason; %s is the service that answered. */
                         put(&o, _("answering: %s, which nothing explains here"), who);
                 } else if (who) {
-                        put(&o, "; ");
+                        put(&o, ps_pgettext("clause separator", "; "));
                         /* TRANSLATORS: a clause added to a reason; %s is the program holding the port. */
                         put(&o, _("held by %s, which nothing explains here"), who);
                 } else if (in->remote) {
-                        put(&o, "; ");
+                        put(&o, ps_pgettext("clause separator", "; "));
                         /* TRANSLATORS: a clause added to a reason; -sV is an option of portscope scan. */
                         put(&o, "%s", _("the service was not identified (-sV would tell)"));
                 }
@@ -268,7 +269,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
         if (j->context && j->rule != JUDGE_THREAT_PORT && j->kind != VERDICT_EXPECTED && j->kind != VERDICT_INFO) {
                 const char *name = j->context->name;
                 const char *proc = j->context->nprocesses ? j->context->processes[0] : NULL;
-                put(&o, "; ");
+                put(&o, ps_pgettext("clause separator", "; "));
                 /* TRANSLATORS: clauses added to a reason: the name of a knowledge entry, the process it names,
                  * and the program or service actually found there. */
                 if (proc && who)
@@ -286,12 +287,12 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
         }
         if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
             j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE) {
-                put(&o, "; ");
+                put(&o, ps_pgettext("clause separator", "; "));
                 /* TRANSLATORS: a clause added to a reason; %s says why the owner is unknown. */
                 put(&o, _("owner unknown: %s"), in->owner_missing);
         }
         if (j->lowered) {
-                put(&o, "; ");
+                put(&o, ps_pgettext("clause separator", "; "));
                 /* TRANSLATORS: a clause added to a reason; two severities (none, low, medium, high). */
                 put(&o, _("listening on loopback only, so severity lowered from %s to %s"),
                     verdict_severity_label(j->severity + 1), verdict_severity_label(j->severity));

@@ -402,7 +402,8 @@ const char *page_list_sep(void)
 /* The separator between clauses in one sentence ("a; b"). */
 const char *page_clause_sep(void)
 {
-        /* TRANSLATORS: the separator between two clauses of a sentence on a page ("...; ..."). */
+        /* TRANSLATORS: the separator between two clauses of a sentence ("...; ..."), on a page and
+         * in a verdict's reason. */
         return ps_pgettext("clause separator", "; ");
 }
 
