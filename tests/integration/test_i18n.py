@@ -51,6 +51,14 @@ else:
                 same = True
                 break
         check(same, f"listening --json under {e} differs from LANG=C")
+    # A reason's clauses (ours: nothing explains it; on loopback only) are joined as each language
+    # punctuates: French puts a no-break space before ';', Arabic writes '؛'.
+    for e, sep in (({"LANG": "C"}, "; "), ({"LANG": "C.UTF-8", "LANGUAGE": "fr"}, "\u00a0; "),
+                   ({"LANG": "C.UTF-8", "LANGUAGE": "ar"}, "\u061b ")):
+        rc, text, err = run("listening", port, env=e)
+        line = next((l for l in text.splitlines() if f" {port} " in l), "")
+        bare = re.search("[^\u00a0]; ", line) if e.get("LANGUAGE") else None
+        check(rc in (0, 1) and sep in line and not bare, f"listening {port} under {e}: clauses joined by {sep!r}: {line!r}")
 
 # The reasons of listening/audit are composed in the reader's language, and --json composes them in
 # English. po/*.po may be empty, so a catalogue of our own translates every msgid of the sources
