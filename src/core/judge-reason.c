@@ -27,6 +27,13 @@ static void put(struct out *o, const char *fmt, ...)
                 o->need += (size_t)n;
 }
 
+/* The separator between two clauses, as the language punctuates ("; ", "\u00a0; ", "؛ "); never
+ * a format, whatever a translation holds. */
+static void put_sep(struct out *o)
+{
+        put(o, "%s", ps_pgettext("clause separator", "; "));
+}
+
 /* A summary without its final period, to go on inside a sentence; at most 300 bytes. */
 static int summary_len(const char *s)
 {
@@ -130,7 +137,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 put(&o, _("%s on %u/%s is %s (knowledge, %s): %.*s"), j->matched, port, proto, j->knowledge->name,
                     knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (j->status == REGISTRY_ASSIGNED && j->nservices) {
-                        put(&o, ps_pgettext("clause separator", "; "));
+                        put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; %s lists registered service names. */
                         put(&o, _("the port is assigned to %s"), services);
                 }
@@ -158,15 +165,15 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put(&o, _("%u/%s is a known malware port: %s (knowledge): %.*s"), port, proto, j->knowledge->name,
                             summary_len(j->knowledge->summary), j->knowledge->summary);
                 if (who && in->remote) {
-                        put(&o, ps_pgettext("clause separator", "; "));
+                        put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; %s is the service that answered. */
                         put(&o, _("answering: %s, which nothing explains here"), who);
                 } else if (who) {
-                        put(&o, ps_pgettext("clause separator", "; "));
+                        put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; %s is the program holding the port. */
                         put(&o, _("held by %s, which nothing explains here"), who);
                 } else if (in->remote) {
-                        put(&o, ps_pgettext("clause separator", "; "));
+                        put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; -sV is an option of portscope scan. */
                         put(&o, "%s", _("the service was not identified (-sV would tell)"));
                 }
@@ -269,7 +276,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
         if (j->context && j->rule != JUDGE_THREAT_PORT && j->kind != VERDICT_EXPECTED && j->kind != VERDICT_INFO) {
                 const char *name = j->context->name;
                 const char *proc = j->context->nprocesses ? j->context->processes[0] : NULL;
-                put(&o, ps_pgettext("clause separator", "; "));
+                put_sep(&o);
                 /* TRANSLATORS: clauses added to a reason: the name of a knowledge entry, the process it names,
                  * and the program or service actually found there. */
                 if (proc && who)
@@ -287,12 +294,12 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
         }
         if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
             j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE) {
-                put(&o, ps_pgettext("clause separator", "; "));
+                put_sep(&o);
                 /* TRANSLATORS: a clause added to a reason; %s says why the owner is unknown. */
                 put(&o, _("owner unknown: %s"), in->owner_missing);
         }
         if (j->lowered) {
-                put(&o, ps_pgettext("clause separator", "; "));
+                put_sep(&o);
                 /* TRANSLATORS: a clause added to a reason; two severities (none, low, medium, high). */
                 put(&o, _("listening on loopback only, so severity lowered from %s to %s"),
                     verdict_severity_label(j->severity + 1), verdict_severity_label(j->severity));

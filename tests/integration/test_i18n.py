@@ -52,10 +52,16 @@ else:
                 break
         check(same, f"listening --json under {e} differs from LANG=C")
     # A reason's clauses (ours: nothing explains it; on loopback only) are joined as each language
-    # punctuates: French puts a no-break space before ';', Arabic writes '؛'.
+    # punctuates: French puts a no-break space before ';', Arabic writes '؛'. The small registry and
+    # no knowledge: a knowledge entry's own English summary (some ephemeral ports are malware's)
+    # would bring its own "; ".
+    no_knowledge = os.path.join(tempfile.mkdtemp(prefix="portscope-i18n-k-"), "empty.txt")
+    open(no_knowledge, "w").close()
+    r = run("--help", env={"LANG": "C.UTF-8", "LANGUAGE": "fr"})
+    check("Usage\u00a0:" in r[1], f"the environment speaks French: {r[1][:60]!r}")
     for e, sep in (({"LANG": "C"}, "; "), ({"LANG": "C.UTF-8", "LANGUAGE": "fr"}, "\u00a0; "),
                    ({"LANG": "C.UTF-8", "LANGUAGE": "ar"}, "\u061b ")):
-        rc, text, err = run("listening", port, env=e)
+        rc, text, err = run("listening", f"{port}/tcp", "--registry", mini, "--knowledge", no_knowledge, env=e)
         line = next((l for l in text.splitlines() if f" {port} " in l), "")
         bare = re.search("[^\u00a0]; ", line) if e.get("LANGUAGE") else None
         check(rc in (0, 1) and sep in line and not bare, f"listening {port} under {e}: clauses joined by {sep!r}: {line!r}")
@@ -70,7 +76,7 @@ if shutil.which("xgettext") and shutil.which("msgfmt") and not (rc == 2 and "not
     with open(os.path.join(SRC, "po", "POTFILES")) as f:
         files = [l.strip() for l in f if l.strip() and not l.startswith("#")]
     subprocess.run(["xgettext", "--force-po", "--keyword=_", "--keyword=N_", "--keyword=ps_ngettext:1,2",
-                    "--from-code=UTF-8", "--no-wrap", "-D", SRC, "-o", pot, *files], check=True)
+                    "--keyword=ps_pgettext:1c,2", "--from-code=UTF-8", "--no-wrap", "-D", SRC, "-o", pot, *files], check=True)
     lines, msgid = [], ""
     with open(pot, encoding="utf-8") as f:
         for line in f:

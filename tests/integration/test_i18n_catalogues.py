@@ -23,12 +23,14 @@ def tool(*args):
 
 
 def entries(po_text):
-    """msgids of a .po text (the header's empty msgid excluded)."""
+    """msgids of a .po text, each with its context ("severity\x04none"; the header's empty msgid
+    excluded)."""
     out = set()
-    for m in re.finditer(r'^msgid ((?:".*"\n)+)', po_text + "\n", re.M):
-        s = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+    joined = lambda block: "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block or ""))
+    for m in re.finditer(r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)', po_text + "\n", re.M):
+        s = joined(m.group(2))
         if s:
-            out.add(s)
+            out.add((joined(m.group(1)) + "\x04" if m.group(1) else "") + s)
     return out
 
 
@@ -54,7 +56,7 @@ for path in potfiles:
 tmp = tempfile.mkdtemp(prefix="portscope-pot-")
 pot = os.path.join(tmp, "portscope.pot")
 rc, _, err = tool("xgettext", "--force-po", "--keyword=_", "--keyword=N_", "--keyword=ps_ngettext:1,2",
-                  "--from-code=UTF-8", "--no-wrap", "-D", SRC, "-f", os.path.join(PO, "POTFILES"), "-o", pot)
+                  "--keyword=ps_pgettext:1c,2", "--from-code=UTF-8", "--no-wrap", "-D", SRC, "-f", os.path.join(PO, "POTFILES"), "-o", pot)
 check(rc == 0, f"xgettext over po/POTFILES: {err.strip()}")
 with open(pot, encoding="utf-8") as f:
     wanted = entries(f.read())

@@ -169,16 +169,20 @@ def main():
             run_lossy_bed(tb)
         with testbed.TestBed(offload=True, tag=f"off{os.getpid()}") as tb:
             exp = {("198.18.0.2", p) for p in tb.expected_tcp()}
-            p = tb.scan(["198.18.0.2"], ["--engine", "syn", "-p-", "--no-service", "--json"])
-            d = json.loads(p.stdout)
-            check(ports_of(p.stdout) == exp, "syn scan with GRO/GSO/TSO on finds exactly the open ports")
-            # Whether the ring keeps up depends on the machine's load (another suite scanning at
-            # the same time made it drop): a timing matter, not asserted. What must hold is above:
-            # the retries make up for what was dropped, and the ports found are exact.
-            drops = d["scan"].get("capture_drops")
-            check(isinstance(drops, int) and drops >= 0, "the capture ring's drops are reported")
-            if drops:
-                print(f"note: the capture ring dropped {drops} packets under this machine's load")
+            # Whether the ring keeps up also depends on the machine's load (another suite scanning
+            # at the same time made it drop once): of three scans, one must drop nothing, and each
+            # must find exactly the open ports (the retries make up for what was dropped).
+            all_drops = []
+            for _ in range(3):
+                p = tb.scan(["198.18.0.2"], ["--engine", "syn", "-p-", "--no-service", "--json"])
+                d = json.loads(p.stdout)
+                check(ports_of(p.stdout) == exp, "syn scan with GRO/GSO/TSO on finds exactly the open ports")
+                drops = d["scan"].get("capture_drops")
+                all_drops.append(drops)
+                if type(drops) is int and drops == 0:
+                    break
+            check(all_drops[-1] == 0 and type(all_drops[-1]) is int,
+                  f"capture ring reports no drops with offloads on, in one of three scans: {all_drops}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if FAILURES:
