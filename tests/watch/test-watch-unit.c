@@ -358,7 +358,9 @@ static void collect_mine(struct watch_event *e, void *data)
 {
         struct mine *m = data;
         for (int k = 0; k < 2; k++) {
-                if (e->port != m->ports[k] || e->proto != PS_TCP || e->netns < 1 || e->netns > 2)
+                static const uint8_t loopback[4] = { 127, 0, 0, 1 };
+                if (e->port != m->ports[k] || e->proto != PS_TCP || e->family != AF_INET ||
+                    memcmp(e->address, loopback, 4) != 0 || e->netns < 1 || e->netns > 2)
                         continue;
                 if (e->kind == WATCH_EVENT_LISTENER_NEW)
                         m->new_[e->netns][k]++;
@@ -400,6 +402,8 @@ static void test_listeners_table(void **state)
         int a1 = tcp_listener(0, &m.ports[0]);
         int a2 = tcp_listener(m.ports[0], &p); /* its SO_REUSEPORT twin */
         int b = tcp_listener(0, &m.ports[1]);
+        assert_int_equal(p, m.ports[0]);
+        assert_int_not_equal(m.ports[0], m.ports[1]);
         struct watch_listeners *l = watch_listeners_new();
         assert_non_null(l);
         for (uint32_t ns = 1; ns <= 2; ns++)
