@@ -416,6 +416,13 @@ const char *ps_pgettext(const char *context, const char *msgid)
         return t == key ? msgid : t;
 }
 
+const char *ps_i18n_clause_sep(void)
+{
+        /* TRANSLATORS: the separator between two clauses of a sentence ("...; ..."), in a verdict's
+         * reason, on a page, in a history or a diff. */
+        return ps_pgettext("clause separator", "; ");
+}
+
 const char *ps_ngettext(const char *one, const char *many, unsigned long n)
 {
         const char *d = thread_domain();

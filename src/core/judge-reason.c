@@ -31,7 +31,7 @@ static void put(struct out *o, const char *fmt, ...)
  * a format, whatever a translation holds. */
 static void put_sep(struct out *o)
 {
-        put(o, "%s", ps_pgettext("clause separator", "; "));
+        put(o, "%s", ps_i18n_clause_sep());
 }
 
 /* A summary without its final period, to go on inside a sentence; at most 300 bytes. */

@@ -262,7 +262,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
         /* One entry per service: aliases (dec_dlm, www) share the first one's description. */
         for (size_t i = 0; shown < 4 && next_service(c, f, &i, true, &row); i++) {
                 if (shown++)
-                        P(b, page_clause_sep());
+                        P(b, ps_i18n_clause_sep());
                 size_t dl = strcspn(row.description, "\r\n");
                 struct http_buf l, d;
                 http_buf_init(&l, 1024);
@@ -285,7 +285,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
         }
         for (size_t i = 0; i < f->nke && i < 6; i++) {
                 if (shown++)
-                        P(b, page_clause_sep());
+                        P(b, ps_i18n_clause_sep());
                 struct http_buf n;
                 http_buf_init(&n, 512);
                 page_knowledge_name(&n, f->ke[i]->name);

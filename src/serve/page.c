@@ -399,13 +399,6 @@ const char *page_list_sep(void)
         return ps_pgettext("list separator", ", ");
 }
 
-/* The separator between clauses in one sentence ("a; b"). */
-const char *page_clause_sep(void)
-{
-        /* TRANSLATORS: the separator between two clauses of a sentence ("...; ..."), on a page and
-         * in a verdict's reason. */
-        return ps_pgettext("clause separator", "; ");
-}
 
 int page_status(struct http_buf *b, int status)
 {

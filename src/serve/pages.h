@@ -39,7 +39,6 @@ void page_html_format(struct http_buf *b, const char *fmt, size_t n, const char 
 #define PAGE_NUM_MAX 64
 const char *page_num(char out[PAGE_NUM_MAX], unsigned long n);
 const char *page_list_sep(void);
-const char *page_clause_sep(void);
 
 /* The attributes that mark English text (the registry's, the knowledge file's) on this page:
  * lang="en", with dir="ltr" on a right-to-left page, and nothing on an English page. */

@@ -129,7 +129,7 @@ static void print_entry(FILE *f, json_t *x)
                 if (m) {
                         /* The field names are the registry's columns (the JSON's keys): not translated. */
                         json_object_foreach(json_object_get(x, "fields"), k, v) {
-                                fprintf(m, "%s%s ", first ? "" : ps_pgettext("clause separator", "; "), k);
+                                fprintf(m, "%s%s ", first ? "" : ps_i18n_clause_sep(), k);
                                 put_quoted(m, json_object_get(v, "old"));
                                 fputs(" → ", m);
                                 put_quoted(m, json_object_get(v, "new"));

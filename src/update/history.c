@@ -277,7 +277,7 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                 fputs(": ", f);
                 json_array_foreach(json_object_get(c, "runs"), j, run) {
                         if (j)
-                                fputs(ps_pgettext("clause separator", "; "), f);
+                                fputs(ps_i18n_clause_sep(), f);
                         put_state_when(f, run, newest);
                 }
                 fputc('\n', f);

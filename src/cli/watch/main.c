@@ -559,7 +559,7 @@ int main(int argc, char **argv)
                          watch_method_name(method));
         if (*limits) {
                 size_t n = strlen(text);
-                snprintf(text + n, sizeof(text) - n, "%s%s", ps_pgettext("clause separator", "; "), limits);
+                snprintf(text + n, sizeof(text) - n, "%s%s", ps_i18n_clause_sep(), limits);
         }
         struct watch_event st = { .kind = WATCH_EVENT_STATUS, .time_ms = wall_ms(), .message = msg, .text = text };
         emit(&st, &w);
