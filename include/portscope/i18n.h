@@ -52,6 +52,8 @@ const char *ps_pgettext(const char *context, const char *msgid) __attribute__((f
 const char *ps_ngettext(const char *one, const char *many, unsigned long n)
         __attribute__((format_arg(1), format_arg(2)));
 
+/* Whether this thread speaks English (then one text serves people and programs alike). */
+bool ps_i18n_is_english(void);
 /* The separator between two clauses of a sentence in this thread's language ("; " in English,
  * "\u00a0; " in French, "؛ " in Arabic): for reasons, pages and every clause list people read. */
 const char *ps_i18n_clause_sep(void);

@@ -146,13 +146,10 @@ struct watch_event {
 
 /* Judges a probe or scan event with c: traffic to a port where nothing listens, so the registry
  * status decides (a reserved or unassigned system port is suspicious/high, an assigned port
- * unexplained, the dynamic range info); knowledge, which describes occupants, is not used. */
-void watch_event_judge(struct watch_event *e, const struct verdict_context *c);
-/* The same, and when the reader's language is not English also the reason in it, into text (len
- * bytes), which e->reason_text then points at. */
-void watch_event_judge_text(struct watch_event *e, const struct verdict_context *c, char *text, size_t len);
-/* Whether this thread's reader reads English: then one reason serves people and programs alike. */
-bool watch_reader_is_english(void);
+ * unexplained, the dynamic range info); knowledge, which describes occupants, is not used.
+ * The reason is English; when the reader's language is another and text is given, the reason in
+ * it goes into text (len bytes), which e->reason_text then points at. */
+void watch_event_judge(struct watch_event *e, const struct verdict_context *c, char *text, size_t len);
 
 /* ---- detection ---------------------------------------------------------------------------- */
 

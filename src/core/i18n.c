@@ -331,7 +331,7 @@ void ps_i18n_init(void)
         bindtextdomain(DOMAIN, dir);
         bind_textdomain_codeset(DOMAIN, "UTF-8");
         textdomain(DOMAIN);
-        /* Read once: the catalogue's header is a lookup and a search (watch asks per listener). */
+        /* Read once: the catalogue's header is a lookup and a search (watch asks at every event). */
         process_lang = catalogue_language();
 }
 
@@ -414,6 +414,11 @@ const char *ps_pgettext(const char *context, const char *msgid)
                 return msgid;
         const char *t = dgettext(d, key);
         return t == key ? msgid : t;
+}
+
+bool ps_i18n_is_english(void)
+{
+        return strcmp(ps_i18n_thread_language()->code, "en") == 0;
 }
 
 const char *ps_i18n_clause_sep(void)

@@ -88,50 +88,37 @@ static void verdict_from(const struct judgement *j, struct verdict *v)
         judge_reason(j, v->reason, sizeof(v->reason));
 }
 
-/* The verdict on a probe or scan, its reason in this thread's language. */
-static void judge_probe(const struct watch_event *e, const struct verdict_context *c, struct verdict *v)
+/* Why nothing owns a probed port, in this thread's language: a clause of the probe's reason. */
+static void probe_why(char *buf, size_t len, const char *src)
 {
-        char src[INET6_ADDRSTRLEN];
-        sockets_format_addr(e->family, e->source, src, sizeof(src));
-        char why[160];
         /* TRANSLATORS: part of a verdict's reason; %s is the address that sent the probe. */
-        snprintf(why, sizeof(why), _("nothing listens; probed from %s"), src);
+        snprintf(buf, len, _("nothing listens; probed from %s"), src);
+}
+
+void watch_event_judge(struct watch_event *e, const struct verdict_context *c, char *text, size_t len)
+{
+        if (e->kind != WATCH_EVENT_PROBE && e->kind != WATCH_EVENT_SCAN)
+                return;
+        char src[INET6_ADDRSTRLEN], why[160];
+        sockets_format_addr(e->family, e->source, src, sizeof(src));
         struct judge_input in = JUDGE_INPUT_INIT;
         in.port = e->port;
         in.proto = e->proto;
-        in.owner_missing = why;
+        in.owner_missing = why; /* read by the reason only: written in each language below */
         /* Nothing occupies the port: the knowledge describes occupants (a malware entry is about
          * what listens there), so a probe is judged by the registry alone. */
         struct judgement j;
         struct judge_context jc = { .registry = c->registry };
         judge(&jc, &in, &j);
-        verdict_from(&j, v);
-}
-
-bool watch_reader_is_english(void)
-{
-        const struct ps_language *l = ps_i18n_thread_language();
-        return !l || strcmp(l->code, "en") == 0;
-}
-
-void watch_event_judge(struct watch_event *e, const struct verdict_context *c)
-{
-        watch_event_judge_text(e, c, NULL, 0);
-}
-
-void watch_event_judge_text(struct watch_event *e, const struct verdict_context *c, char *text, size_t len)
-{
-        if (e->kind != WATCH_EVENT_PROBE && e->kind != WATCH_EVENT_SCAN)
-                return;
-        e->reason_text = NULL; /* a text for an earlier verdict says nothing of this one */
         const struct ps_language *was = ps_i18n_use_english();
-        judge_probe(e, c, &e->verdict);
+        probe_why(why, sizeof(why), src);
+        verdict_from(&j, &e->verdict);
         ps_i18n_thread_use(was);
         e->judged = true;
-        if (text && len && !watch_reader_is_english()) {
-                struct verdict v;
-                judge_probe(e, c, &v);
-                snprintf(text, len, "%s", v.reason);
+        e->reason_text = NULL; /* a text for an earlier verdict says nothing of this one */
+        if (text && len && !ps_i18n_is_english()) {
+                probe_why(why, sizeof(why), src);
+                judge_reason(&j, text, len);
                 e->reason_text = text;
         }
 }

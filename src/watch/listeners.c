@@ -234,7 +234,7 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
         nn = w;
 
         bool known = netns_done(l, netns, true);
-        bool english = watch_reader_is_english();
+        bool english = ps_i18n_is_english();
         /* old entries of this namespace (l->v is sorted) against the new ones (sorted) */
         size_t i = 0, j = first_new;
         size_t oi = 0;

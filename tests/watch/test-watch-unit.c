@@ -207,7 +207,7 @@ static void test_repeat_and_dark(void **state)
         feed(d, probe(8, 22, PS_TCP, 0x02), 602000, &s);
         assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_CLOSED_PORT), 1);
         struct verdict_context vc = { .registry = reg };
-        watch_event_judge(&s.ev[0], &vc);
+        watch_event_judge(&s.ev[0], &vc, NULL, 0);
         assert_true(s.ev[0].judged);
         assert_int_equal(s.ev[0].verdict.status, REGISTRY_RESERVED);
         assert_int_equal(s.ev[0].verdict.kind, VERDICT_SUSPICIOUS);
@@ -395,7 +395,7 @@ static void test_listeners_table(void **state)
         const struct ps_language *fr = ps_language_find("fr", 2);
         assert_non_null(fr);
         ps_i18n_thread_use(fr);
-        assert_false(watch_reader_is_english());
+        assert_false(ps_i18n_is_english());
 
         struct mine m = { .texts = true };
         uint16_t p;

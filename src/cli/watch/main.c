@@ -250,7 +250,7 @@ static void emit(struct watch_event *e, void *data)
                 e->netns_name = netns_name(w, e->netns);
         char text[sizeof(e->verdict.reason)];
         if (!e->judged)
-                watch_event_judge_text(e, &w->vc, text, sizeof(text));
+                watch_event_judge(e, &w->vc, text, sizeof(text));
         if (w->jsonl)
                 watch_write_jsonl(stdout, e, w->reg);
         else
