@@ -30,7 +30,9 @@ enum verdict_severity { VERDICT_NONE = 0, VERDICT_LOW = 1, VERDICT_MEDIUM = 2, V
 
 const char *verdict_kind_name(enum verdict_kind k);         /* "expected", ... */
 const char *verdict_severity_name(enum verdict_severity s); /* "none", "low", "medium", "high" */
-/* The same in the reader's language, as the audit's table and the reasons show it. */
+/* The same in the reader's language, as the audit and scan tables, watch's lines and the reasons
+ * show them. */
+const char *verdict_kind_label(enum verdict_kind k);
 const char *verdict_severity_label(enum verdict_severity s);
 /* Returns 0 and *ret, or -EINVAL. */
 int verdict_severity_parse(const char *s, enum verdict_severity *ret);

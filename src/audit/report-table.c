@@ -94,24 +94,6 @@ static void pad_word(FILE *f, const char *s, size_t w, int width)
         fputc_unlocked(' ', f);
 }
 
-/* The verdicts and severities as people read them; JSON keeps verdict_kind_name()'s words. */
-static const char *kind_word(enum verdict_kind k)
-{
-        switch (k) {
-        /* TRANSLATORS: a verdict of the audit table: the listener belongs there. */
-        case VERDICT_EXPECTED: return _("expected");
-        /* TRANSLATORS: a verdict of the audit table: worth knowing, no problem. */
-        case VERDICT_INFO: return _("info");
-        /* TRANSLATORS: a verdict of the audit table: nothing explains the listener. */
-        case VERDICT_UNEXPLAINED: return _("unexplained");
-        /* TRANSLATORS: a verdict of the audit table: the process is not what the registry says the port is for. */
-        case VERDICT_MISMATCH: return _("mismatch");
-        /* TRANSLATORS: a verdict of the audit table: a known malware or C2 port or name. */
-        case VERDICT_SUSPICIOUS: return _("suspicious");
-        default: return verdict_kind_name(k);
-        }
-}
-
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color)
 {
         const struct sockets_list *l = r->sockets;
@@ -130,7 +112,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                 if ((int)ps_text_width(heads[i]) > widths[i])
                         widths[i] = (int)ps_text_width(heads[i]);
         for (unsigned k = 0; k < VERDICT_NKINDS; k++) {
-                kind_w[k] = ps_text_width(kinds[k] = kind_word((enum verdict_kind)k));
+                kind_w[k] = ps_text_width(kinds[k] = verdict_kind_label((enum verdict_kind)k));
                 if ((int)kind_w[k] > widths[W_VERDICT])
                         widths[W_VERDICT] = (int)kind_w[k];
         }

@@ -63,16 +63,37 @@ static void join_servers(const struct knowledge_service *ks, char *buf, size_t l
                 put(&o, "...");
 }
 
+/* The verdicts as people read them (the audit and scan tables, watch's lines); JSON, syslog and
+ * the stores keep verdict_kind_name()'s words. */
+const char *verdict_kind_label(enum verdict_kind k)
+{
+        switch (k) {
+        /* TRANSLATORS: a verdict (audit and scan tables, watch): the listener belongs there. */
+        case VERDICT_EXPECTED: return _("expected");
+        /* TRANSLATORS: a verdict (audit and scan tables, watch): worth knowing, no problem. */
+        case VERDICT_INFO: return _("info");
+        /* TRANSLATORS: a verdict (audit and scan tables, watch): nothing explains the listener. */
+        case VERDICT_UNEXPLAINED: return _("unexplained");
+        /* TRANSLATORS: a verdict (audit and scan tables, watch): the process is not what the registry
+         * says the port is for. */
+        case VERDICT_MISMATCH: return _("mismatch");
+        /* TRANSLATORS: a verdict (audit and scan tables, watch): a known malware or C2 port or name. */
+        case VERDICT_SUSPICIOUS: return _("suspicious");
+        case VERDICT_NKINDS: break;
+        }
+        return verdict_kind_name(k);
+}
+
 const char *verdict_severity_label(enum verdict_severity s)
 {
         switch (s) {
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide), watch's lines and reasons. */
         case VERDICT_NONE: return ps_pgettext("severity", "none");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide), watch's lines and reasons. */
         case VERDICT_LOW: return _("low");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide), watch's lines and reasons. */
         case VERDICT_MEDIUM: return _("medium");
-        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide) and in reasons. */
+        /* TRANSLATORS: a severity in the audit table (column SEV, 6 columns wide), watch's lines and reasons. */
         case VERDICT_HIGH: return _("high");
         }
         return verdict_severity_name(s);

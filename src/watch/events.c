@@ -294,7 +294,10 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
                 fputc(']', f);
         }
         if (e->judged) {
-                fprintf(f, " — %s%s/%s%s: ", on, verdict_kind_name(e->verdict.kind), verdict_severity_name(e->verdict.severity), off);
+                /* The verdict as the audit table says it, in the reader's language (syslog and JSON keep
+                 * the English keys). */
+                fprintf(f, " — %s%s/%s%s: ", on, verdict_kind_label(e->verdict.kind),
+                        verdict_severity_label(e->verdict.severity), off);
                 put(f, e->reason_text ? e->reason_text : e->verdict.reason);
         }
         fputc('\n', f);

@@ -287,6 +287,8 @@ print('ready', flush=True); sys.stdin.read(); s.close()
     if e:
         check(f"rien n'écoute\u00a0; sondé depuis {S_ADDR}" in e["line"] and "nothing listens" not in e["line"],
               "the terminal's reason is French with --store", e["line"])
+        check(" — suspect/élevé: " in e["line"] and "suspicious" not in e["line"],
+              "the verdict and severity are French words on the terminal, as in audit's table", e["line"])
     rows = []
     if os.path.exists(db):
         con = sqlite3.connect(db)

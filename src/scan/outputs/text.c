@@ -30,11 +30,16 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
         char *expl = scan_escape(why, strlen(why));
         const char *on = color ? verdict_color(p->verdict) : "", *off = color && *on ? "\033[0m" : "";
         const char *chg = p->change > 0 ? "+" : p->change < 0 ? "-" : " ";
-        fprintf(f, "%s %-11s %-14s %-16s %-23s %s%-13s%s %s%s\n", chg, pp, scan_state_name(p->r.state),
-                esvc ? esvc : "?", p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED ?
-                                           (rep->registry ? registry_status_name(p->facts->status) : "unknown") : "",
-                on, scan_verdict_name(p->verdict), off, expl ? expl : "",
-                p->r.unconfirmed ? _(" [unconfirmed]") : "");
+        bool opened = p->r.state == SCAN_OPEN || p->r.state == SCAN_OPEN_FILTERED;
+        fprintf(f, "%s %-11s %-14s %-16s ", chg, pp, scan_state_name(p->r.state), esvc ? esvc : "?");
+        /* The registry's status and the verdict as the audit table says them, in the reader's
+         * language; the states are nmap's words. */
+        /* TRANSLATORS: the registry status of a port scanned without a registry (REGISTRY column). */
+        const char *status = rep->registry ? _(registry_status_name(p->facts->status)) : ps_pgettext("registry status", "unknown");
+        ps_put_padded(f, opened ? status : "", 23);
+        fprintf(f, " %s", on);
+        ps_put_padded(f, verdict_kind_label(p->verdict), 13);
+        fprintf(f, "%s %s%s\n", off, expl ? expl : "", p->r.unconfirmed ? _(" [unconfirmed]") : "");
         free(esvc);
         free(expl);
         const struct scan_service *s = p->service;
@@ -110,8 +115,7 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, ps_pgettext("scan host line", "%s: %s"), a, counts);
                 free(name);
                 fputc('\n', f);
-                /* The column headings; the values below them are the JSON's (nmap's states, the
-                 * registry's statuses, the verdicts): not translated. */
+                /* The column headings; the states below them are nmap's words, not translated. */
                 fputs("  ", f);
                 /* TRANSLATORS: a column heading of the scan table (upper case in English). */
                 ps_put_padded(f, _("PORT"), 11);
