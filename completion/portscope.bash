@@ -27,7 +27,7 @@ _portscope() {
         help) opts="$commands" ;;
         list) opts="--json --registry --no-cache --help --status --range --proto --port --compact" ;;
         registry) opts="$opts" ;;
-        update) opts="--url --from --check --timeout --min-rows --keep --limit --no-listening --json --help" ;;
+        update) opts="--url --from --check --timeout --min-rows --force --keep --limit --no-listening --json --help" ;;
         diff) opts="--json --limit --help" ;;
         audit|listening) opts="$opts --jsonl --all --netns --baseline --write-baseline --prometheus --fail-on --changes" ;;
         scan) opts="$opts --jsonl -p --ports --top-ports --engine --rate --seed --shard --resume --exclude --exclude-file -iL -oX -oG -oJ --timeout --max-retries --max-inflight --source-ports --udp-budget --payloads --service-wait --version-intensity --version-light --version-all --service-probes --no-service --no-progress --store --all-states --changes --merge" ;;

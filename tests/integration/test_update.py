@@ -288,7 +288,33 @@ rc, out, err = run("info", "2/udp", env=env)
 check("2/udp: compressnet (assigned) in 2024-04-30; reserved from 2026-02-25 to 2026-03-01" not in out
       and "2/udp: compressnet (assigned) in 2024-04-30; reserved since 2026-02-25" in out,
       "2/udp unchanged in the third version: its run goes on")
-run_json("update", "--from", new_path, "--json", "--no-listening", env=env)
+# Back to the 2026-02 copy: older than the third version, so refused without --force, and
+# --check says it is not newer (exit 0, status "older"); nothing is touched.
+before = open(stored, "rb").read()
+rc, out, err = run("update", "--from", new_path, "--no-listening", env=env)
+check(rc == 2 and "refusing" in err and "older than the installed copy's (2026-03-01)" in err and "--force" in err
+      and len(err.strip().splitlines()) == 1 and open(stored, "rb").read() == before and no_temp_files(env),
+      f"an older registry is refused, nothing touched: {rc} {err!r}")
+rc, out, err = run("update", "--check", "--from", new_path, env=env)
+check(rc == 0 and "Not newer" in out and "2026-03-01" in out, f"--check of an older copy: not newer, exit 0: {rc} {out!r}")
+rc, out, err = run("update", "--check", "--json", "--from", new_path, env=env)
+check(rc == 0 and json.loads(out)["status"] == "older", f"--check --json of an older copy: status older: {out!r}")
+# A copy of the third version cut at a row boundary, with more than --min-rows rows and the same
+# newest date: refused as cut short.
+cut = os.path.join(os.path.dirname(tmp3), "cut.csv")
+lines = third.split(b"\n")
+keep = [l for l in lines[:-2000] if l] + [l for l in lines if b"2026-03-01" in l]
+open(cut, "wb").write(b"\n".join(keep) + b"\n")
+rc, out, err = run("update", "--from", cut, "--no-listening", env=env)
+check(rc == 2 and "cut short?" in err and "refusing" in err and open(stored, "rb").read() == before,
+      f"a registry a tenth smaller is refused: {rc} {err!r}")
+rc, out, err = run("update", "--check", "--from", cut, env=env)
+check(rc == 2 and "cut short?" in err, f"--check of a copy cut short: an error, not 'newer': {rc} {err!r}")
+run_json("update", "--from", new_path, "--json", "--no-listening", "--force", env=env)
+check(open(stored, "rb").read() == new_body, "--force installs the older copy")
+rc, out, err = run("update", "--check", "--from", tmp3, env=env)
+check(rc == 10 and "This copy is newer" in out and f"'portscope update --from {tmp3}' installs it" in out,
+      f"--check --from FILE names the command that installs that file: {rc} {out!r}")
 
 # Columns in another order: accepted, stored in the canonical order, the same registry.
 import csv
@@ -310,7 +336,7 @@ check(all(c["pairs"] == 0 for c in j["counts"].values()) and j["rows"] == {"adde
       and not any(j["names_only"].values()), "... and it is the same registry, field for field")
 
 # Snapshots are deduplicated by hash and bounded by count.
-run_json("update", "--from", old_path, "--json", "--no-listening", env=env)
+run_json("update", "--from", old_path, "--json", "--no-listening", "--force", env=env)
 check(len(snapshots_of(env)) == 3, f"the same versions again are kept once: {snapshots_of(env)}")
 run_json("update", "--from", new_path, "--json", "--no-listening", "--keep", "1", env=env)
 check(len(snapshots_of(env)) == 1 and snapshots_of(env)[0].startswith("2026-02-25_"),

@@ -50,6 +50,8 @@
         "                   available, 2: error\n" \
         "  --timeout SECS   give up a download after SECS seconds (default 120)\n" \
         "  --min-rows N     refuse a registry with fewer rows (default 10000)\n" \
+        "  --force          install a registry older than the installed one, or with\n" \
+        "                   a tenth fewer rows (refused otherwise: a copy cut short)\n" \
         "  --keep N         snapshots kept, the oldest removed first (default 24)\n" \
         "  --limit N        print at most N changes (default: all)\n" \
         "  --no-listening   do not ask the audit what listens on the ports that changed\n" \
@@ -357,7 +359,7 @@ static int state_save(const char *path, const char *url, const char *sha, const 
 
 struct opts {
         const char *url, *from;
-        bool json, check, no_listening;
+        bool json, check, no_listening, force;
         long timeout;
         unsigned long min_rows, keep, limit;
 };
@@ -398,6 +400,30 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
         return fflush(stdout) == 0 ? 0 : 2;
 }
 
+/* Why a well-formed copy is still not installed over the one in use (NULL: nothing against it):
+ * it is older (a downgrade takes assignments away), or it has a tenth fewer rows (a body cut at
+ * a row boundary that still has --min-rows rows). The registry only grows, a row at a time. */
+static const char *refusal(const struct registry *fresh, const struct registry *old, bool *older, char *buf, size_t len)
+{
+        *older = false;
+        if (!old)
+                return NULL;
+        const char *nd = registry_source(fresh)->date, *od = registry_source(old)->date;
+        if (*nd && *od && strcmp(nd, od) < 0) {
+                *older = true;
+                /* TRANSLATORS: two dates (2024-04-30, 2026-02-25): the new copy's and the installed one's. */
+                snprintf(buf, len, _("its newest date %s is older than the installed copy's (%s)"), nd, od);
+                return buf;
+        }
+        unsigned nr = registry_nrows(fresh), orows = registry_nrows(old);
+        if ((uint64_t)nr * 10 < (uint64_t)orows * 9) {
+                /* TRANSLATORS: two counts of rows (thousands): the new copy's and the installed one's. */
+                snprintf(buf, len, _("it has %u rows, the installed copy %u: cut short?"), nr, orows);
+                return buf;
+        }
+        return NULL;
+}
+
 static int cmd_update(int argc, char **argv)
 {
         static const struct option lopts[] = {
@@ -406,7 +432,7 @@ static int cmd_update(int argc, char **argv)
                 { "check", no_argument, NULL, 'c' },          { "min-rows", required_argument, NULL, 'm' },
                 { "keep", required_argument, NULL, 'k' },     { "limit", required_argument, NULL, 'l' },
                 { "no-listening", no_argument, NULL, 'L' },   { "help", no_argument, NULL, 'h' },
-                { 0 },
+                { "force", no_argument, NULL, 'F' },          { 0 },
         };
         struct opts o = { .url = UPDATE_IANA_URL, .timeout = 120, .min_rows = UPDATE_MIN_ROWS, .keep = UPDATE_KEEP_DEFAULT };
         bool url_given = false;
@@ -428,6 +454,7 @@ static int cmd_update(int argc, char **argv)
                 case 'j': o.json = true; break;
                 case 'c': o.check = true; break;
                 case 'L': o.no_listening = true; break;
+                case 'F': o.force = true; break;
                 case 't':
                         if (!parse_count("update: --timeout", optarg, 3600, &v) || v == 0) {
                                 if (v == 0)
@@ -531,11 +558,45 @@ static int cmd_update(int argc, char **argv)
                 free(old_canon);
         }
         const char *date = registry_source(fresh)->date;
+        bool older = false;
+        const char *against = o.force ? NULL : refusal(fresh, old, &older, err, sizeof(err));
+        if (against && o.check && older) {
+                /* Not newer: nothing to install, which --check reports as current (0). */
+                ret = 0;
+                if (o.json) {
+                        out = json_pack("{s:s,s:s,s:s,s:s}", "status", "older", "date", date, "installed_date",
+                                        registry_source(old)->date, "sha256", sha_new);
+                        ret = print_json(out);
+                } else {
+                        /* TRANSLATORS: two dates: the copy checked, the installed one. */
+                        printf(_("Not newer: this copy's newest date is %s, the installed one's %s; nothing to install.\n"),
+                               date, registry_source(old)->date);
+                }
+                goto out;
+        }
+        if (against) {
+                /* TRANSLATORS: the file or URL, then why (a clause starting in lower case). */
+                ps_errorf(_("update: refusing %s: %s; --force installs it anyway (nothing was changed)"),
+                          o.from ? o.from : o.url, against);
+                goto out;
+        }
         if (o.check) {
                 if (o.json) {
                         out = json_pack("{s:s,s:s,s:o,s:s}", "status", "available", "date", date, "installed_date",
                                         old ? json_string(registry_source(old)->date) : json_null(), "sha256", sha_new);
                         print_json(out);
+                } else if (o.from) {
+                        /* The file named: plain 'portscope update' would download from IANA instead. */
+                        char *from = ps_term_escape_dup(o.from);
+                        bool newer = !old || strcmp(date, registry_source(old)->date) > 0;
+                        /* TRANSLATORS: a date, a count of rows (thousands), the installed copy's date, a file. */
+                        printf(newer ? _("This copy is newer: newest date %s, %u rows (installed: %s). "
+                                         "'portscope update --from %s' installs it.\n")
+                                     : _("This copy differs from the installed one: newest date %s, %u rows (installed: %s). "
+                                         "'portscope update --from %s' installs it.\n"),
+                               date, registry_nrows(fresh),
+                               old ? registry_source(old)->date : ps_pgettext("installed copy", "none"), from ? from : "");
+                        free(from);
                 } else {
                         bool newer = !old || strcmp(date, registry_source(old)->date) > 0;
                         /* TRANSLATORS: a date (2026-02-25), a count of rows, the installed copy's date. */
