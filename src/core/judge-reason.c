@@ -193,6 +193,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; %s is the program holding the port. */
                         put(&o, _("held by %s, which nothing explains here"), who);
+                } else if (in->remote && in->probed) {
+                        put_sep(&o);
+                        /* TRANSLATORS: a clause added to a reason: scan's service identification ran and
+                         * none of its probes named the service. */
+                        put(&o, "%s", _("no probe identified the service"));
                 } else if (in->remote) {
                         put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; -sV is an option of portscope scan. */

@@ -188,6 +188,11 @@ def run_verdicts(tb):
     check(v.get("verdict") == "unexplained" and v.get("severity") == "medium" and v.get("rule") == "threat-port",
           f"31337: an unidentified service on a C2 port is unexplained/medium, not cleared: {v.get('verdict')} "
           f"{v.get('severity')} {v.get('rule')}")
+    check(v.get("explanation", "").endswith("; no probe identified the service") and "-sV" not in v.get("explanation", ""),
+          f"31337: identification ran, so the reason says no probe named it, not '-sV would tell': {v.get('explanation')}")
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "31337", "--no-service", "--json"])
+    w = next((x for h in json.loads(p.stdout)["hosts"] for x in h["ports"] if x["port"] == 31337), {})
+    check("(-sV would tell)" in w.get("explanation", ""), f"31337 with --no-service: '-sV would tell': {w.get('explanation')}")
     v = by.get(80, {})
     check(v.get("verdict") == "info" and v.get("rule") != "threat-port",
           f"80: an unidentified service on http's port is not Code Red's: {v.get('verdict')} {v.get('rule')}")
