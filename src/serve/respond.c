@@ -9,6 +9,9 @@
 
 const char RESPOND_HTML[] = "text/html; charset=utf-8";
 const char RESPOND_JSON[] = "application/json";
+/* The same type for what only this machine may read (its listeners): no CORS header, so that no
+ * other site's page can read it (add_common() tells the two apart by address). */
+const char RESPOND_JSON_LOCAL[] = "application/json";
 const char RESPOND_TEXT[] = "text/plain; charset=utf-8";
 const char RESPOND_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
 const char RESPOND_PNG[] = "image/png";
@@ -81,7 +84,8 @@ static void add_common(struct http_server *s, struct MHD_Response *r, const char
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         MHD_add_response_header(r, "Referrer-Policy", "same-origin");
         if (type == RESPOND_JSON) {
-                /* The API is public data: any page may read it (GET only; no credentials). */
+                /* The API is public data: any page may read it (GET only; no credentials). Not
+                 * RESPOND_JSON_LOCAL: what listens here is for this machine's own pages. */
                 MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
                 if (s->last_modified[0])
                         MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, s->last_modified);

@@ -139,6 +139,16 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         return r;
 }
 
+
+/* Whether the request comes from one of this site's own pages, or from no page at all: a browser
+ * names the page's origin (Origin) on a form's POST and on another site's fetch(); it must be
+ * this server, as the client addressed it (Host). curl and the like send none. */
+static bool origin_is_ours(struct MHD_Connection *conn)
+{
+        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        return !origin || (host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0);
+}
 static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         if (!s->ctx.feedback)
@@ -166,9 +176,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         if (nn < 0)
                 note[0] = '\0';
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
-        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        if (origin && (!host || strncmp(origin, "http://", 7) != 0 || strcmp(origin + 7, host) != 0))
+        if (!origin_is_ours(conn))
                 return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
                                      false);
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
@@ -358,9 +366,17 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                                              _("listeners are served only to requests for this machine's address "
                                              "(Host: 127.0.0.1, [::1] or localhost)"),
                                              true);
+                if (!origin_is_ours(conn))
+                        return respond_error(s, conn, MHD_HTTP_FORBIDDEN,
+                                             _("listeners are served only to this site's own pages"), true);
                 int status = 500;
                 json_t *o = http_api_listeners(&s->ctx, &status);
-                return respond_json(s, conn, (unsigned)status, o, RESPOND_CACHE_NONE);
+                size_t len = 0;
+                char *text = o ? respond_json_text(o, &len) : NULL;
+                json_decref(o);
+                if (!text)
+                        return MHD_NO;
+                return respond_body(s, conn, (unsigned)status, text, len, RESPOND_JSON_LOCAL, RESPOND_CACHE_NONE);
         }
         case HTTP_ROUTE_METRICS:
                 return metrics_serve(s, conn);
@@ -458,9 +474,42 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
         return r;
 }
 
+/* What a request takes of its connection's pool, as libmicrohttpd 0.9.75 lays it out (see
+ * CONN_MEMORY): its bytes as read, a record per header and per cookie, and a copy of the cookies. */
+struct pool_use {
+        size_t bytes, records;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        struct pool_use *u = cls;
+        u->records++;
+        if (kind == MHD_HEADER_KIND) {
+                size_t v = value ? strlen(value) : 0;
+                u->bytes += strlen(key) + v + 4;
+                if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0)
+                        u->bytes += v + 1;
+        }
+        return MHD_YES;
+}
+
+static bool request_fills_pool(struct MHD_Connection *conn, const char *method, const char *version, size_t target_len)
+{
+        struct pool_use u = { strlen(method) + target_len + strlen(version) + 4, 0 };
+        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, count_header, &u);
+        return u.bytes + u.records * 64 > CONN_MEMORY - CONN_RESPONSE_RESERVE;
+}
+
 static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
 {
+        if (!rq->seen && request_fills_pool(conn, method, version, rq->target ? rq->target_len : HTTP_TARGET_MAX)) {
+                rq->seen = rq->answered = true;
+                copy_cut(rq->method, sizeof rq->method, method);
+                copy_cut(rq->version, sizeof rq->version, version);
+                return respond_error(s, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                     _("the request's headers are too large (cookies?)"), rq->route.api);
+        }
         if (!rq->seen) {
                 rq->seen = true;
                 copy_cut(rq->method, sizeof rq->method, method);

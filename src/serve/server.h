@@ -28,7 +28,12 @@
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
 #define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
 #define CACHE_ENTRIES 16384u           /* cached responses */
-#define CONN_MEMORY (16u << 10)        /* per-connection pool: request line + headers */
+/* Per-connection pool (libmicrohttpd's default): the request as read, each header and each
+ * cookie parsed (the Cookie header is copied, each cookie a 48-byte record), then the response's
+ * header. A request that leaves less than CONN_RESPONSE_RESERVE of it is answered 431 before
+ * libmicrohttpd runs out building the response header (it would close without a word). */
+#define CONN_MEMORY (32u << 10)
+#define CONN_RESPONSE_RESERVE (6u << 10)
 #define SERVER_THREADS_MAX 256         /* --threads */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
@@ -73,7 +78,7 @@ struct cached {
         size_t size;
 };
 
-extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
+extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_JSON_LOCAL[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
 /* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
 extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
 

@@ -631,6 +631,23 @@ def test_limits(s):
                 + b"%x\r\n" % len(chunk) + chunk + b"\r\n0\r\n\r\n")
     check(not out.startswith(b"HTTP/1.1 3") and not out.startswith(b"HTTP/1.1 2"),
           f"a chunked body past the limit is refused ({status_line(out) if out else 'connection closed'})")
+    # A browser's cookies for the host (every local app shares localhost's): a few kilobytes are
+    # served, more are 431 with a message, never a connection closed without an answer. (Past ~9 KB
+    # libmicrohttpd refuses them itself, and at some sizes its own 431 does not fit: docs/serve.md.)
+    def with_cookies(path, cookie):
+        return s.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n"
+                     b"Accept: text/html,*/*;q=0.8\r\nAccept-Language: fr\r\nCookie: " + cookie + b"\r\nConnection: close\r\n\r\n")
+    jar = lambda n, size=40: b"; ".join(b"c%d=%s" % (i, b"v" * size) for i in range(n))
+    for path in (b"/ports/22", b"/", b"/api/v1/ports/22"):
+        for cookie in (jar(100), jar(30, 200), b"a=" + b"v" * 12000):
+            out = with_cookies(path, cookie)
+            check(status_line(out).startswith("HTTP/1.1 200"),
+                  f"{path.decode()} with {len(cookie)} bytes of cookies is served ({status_line(out) or 'no answer'})")
+        silent = [n for n in range(100, 200, 4) if not with_cookies(path, jar(n)).startswith(b"HTTP/1.1 ")]
+        check(not silent, f"{path.decode()}: every cookie jar of 100 to 200 cookies gets an answer (silent: {silent})")
+        out = with_cookies(path, jar(180))
+        check(status_line(out).startswith("HTTP/1.1 431") and (b"too large" in out or b"trop" in out),
+              f"{path.decode()}: 180 cookies (8.5 KB) are 431 with a reason ({status_line(out) or 'no answer'})")
     out = s.raw(b"garbage\r\n\r\n")
     check(out == b"" or status_line(out).startswith("HTTP/1.1 400"), "a garbage request line is refused")
     # The server is still fine.
@@ -1010,6 +1027,14 @@ def test_show_local():
             check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
             st, h, body = s.get("/api/v1/listeners", headers={"Host": "localhost:%d" % s.port})
             check(st == 200, "Host: localhost is fine")
+            # Another site's page that fetch()es the listeners: its browser sends its Origin.
+            st, h, body = s.get("/api/v1/listeners", headers={"Origin": "https://evil.example"})
+            check(st == 403 and b'"listeners"' not in body, f"another site's page gets no listeners ({st})")
+            st, h, body = s.get("/api/v1/listeners", headers={"Origin": "http://127.0.0.1:%d" % s.port})
+            check(st == 200 and "access-control-allow-origin" not in h,
+                  f"this site's own page gets them, with no CORS header for other sites ({st}, {h})")
+            st, h, body = s.get("/api/v1/ports/22", headers={"Origin": "https://evil.example"})
+            check(st == 200 and h.get("access-control-allow-origin") == "*", "the public API stays open to every page")
             st, h, body = s.get("/map?local=1", headers={"Host": "attacker.example"})
             check(st == 200 and b"Listening on this machine" not in body, "nor the listener table for a foreign Host")
             st, h, body = s.get("/map.png?local=1")
