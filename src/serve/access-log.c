@@ -280,13 +280,24 @@ static void clf_time(time_t t, char out[64])
         memcpy(p, " +0000", 7);
 }
 
-/* What ps_term_escape() writes unchanged. */
+/* What log_escape() writes unchanged. */
 static bool plain(const char *s, size_t n)
 {
         for (size_t i = 0; i < n; i++)
-                if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '\\')
+                if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || s[i] == '\\' || s[i] == '"')
                         return false;
         return true;
+}
+
+/* A field from the client, escaped for terminals (ps_term_escape()) and for the log's own
+ * quoting: '"' is written \x22, as nginx does, so that no field can end early and forge others. */
+static void log_escape(FILE *m, const char *s, size_t n)
+{
+        for (const char *q; (q = memchr(s, '"', n)); n -= (size_t)(q - s) + 1, s = q + 1) {
+                ps_term_escape(m, s, (size_t)(q - s), false);
+                fputs("\\x22", m);
+        }
+        ps_term_escape(m, s, n, false);
 }
 
 static void add_escaped(struct line *l, const char *s, size_t n)
@@ -340,30 +351,34 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         *p++ = '.';
         p += fmt_u(p, us % 1000, 3);
         memcpy(p, "ms\n", 4);
+        /* The status and the body's bytes ("-": none, or not all of it sent). */
         char mid[48];
         p = mid;
-        if (rq->version[0]) {
-                size_t vl = strlen(rq->version);
-                *p++ = ' ';
-                memcpy(p, rq->version, vl);
-                p += vl;
-        }
         memcpy(p, "\" ", 2);
         p += 2;
         p += fmt_u(p, status, 1);
-        memcpy(p, " - \"", 5);
+        *p++ = ' ';
+        if (rq->sent >= 0 && strcmp(method, "HEAD") != 0)
+                p += fmt_u(p, (unsigned long long)rq->sent, 1);
+        else
+                *p++ = '-';
+        memcpy(p, " \"", 3);
 
         struct line line = { .len = 0 }, *l = &line;
         add_str(l, addr);
         add_str(l, " - - [");
         add_str(l, when);
         add_str(l, "] \"");
-        add_str(l, method);
+        add_escaped(l, method, strlen(method));
         add_str(l, " ");
         if (rq->target)
                 add_escaped(l, rq->target, rq->target_len);
         else
                 add_str(l, "(too long)");
+        if (rq->version[0]) {
+                add_str(l, " ");
+                add_escaped(l, rq->version, strlen(rq->version));
+        }
         add_str(l, mid);
         add_escaped(l, ua ? ua : "-", strlen(ua ? ua : "-"));
         add_str(l, tail);
@@ -372,19 +387,25 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                 return;
         }
 
-        /* Escapes to write, or a long line: the same pieces through ps_term_escape(). */
+        /* Escapes to write, or a long line: the same pieces through log_escape(). */
         char *text = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&text, &len);
         if (!m)
                 return;
-        fprintf(m, "%s - - [%s] \"%s ", addr, when, method);
+        fprintf(m, "%s - - [%s] \"", addr, when);
+        log_escape(m, method, strlen(method));
+        fputc(' ', m);
         if (rq->target)
-                ps_term_escape(m, rq->target, rq->target_len, false);
+                log_escape(m, rq->target, rq->target_len);
         else
                 fputs("(too long)", m);
+        if (rq->version[0]) {
+                fputc(' ', m);
+                log_escape(m, rq->version, strlen(rq->version));
+        }
         fputs(mid, m);
-        ps_term_escape(m, ua ? ua : "-", (size_t)-1, false);
+        log_escape(m, ua ? ua : "-", strlen(ua ? ua : "-"));
         fputs(tail, m);
         if (fclose(m) == 0)
                 emit(s->log, server_slot(s), text, len);

@@ -43,6 +43,7 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
         if (!rq)
                 return NULL;
         rq->start_ns = server_now_ns();
+        rq->sent = -1;
         if (fits) {
                 rq->target = rq->target_buf;
                 memcpy(rq->target, uri, len + 1);
@@ -56,9 +57,10 @@ void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req
 {
         struct http_server *s = cls;
         struct req *rq = *req_cls;
-        (void)toe;
         if (!rq)
                 return;
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+                rq->sent = -1; /* not all sent: the client went, or the response could not be made */
         *req_cls = NULL;
         int64_t now = server_now_ns();
         double seconds = (double)(now - rq->start_ns) / 1e9;

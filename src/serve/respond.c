@@ -108,6 +108,13 @@ static void add_vary(struct MHD_Response *r, const char *type, bool encoding)
                                                          : "Accept-Language");
 }
 
+/* A body of `bytes` is queued: the metrics' count and the access log's. */
+static void respond_sent(struct http_server *s, size_t bytes)
+{
+        metrics_sent(s, bytes);
+        routes_note_sent(bytes);
+}
+
 /* Takes ownership of body (malloc'd). */
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
                                   const char *cache, const char *etag)
@@ -130,7 +137,7 @@ enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn
 {
         enum MHD_Result ret = MHD_queue_response(conn, status, r);
         if (ret == MHD_YES)
-                metrics_sent(s, len);
+                respond_sent(s, len);
         MHD_destroy_response(r);
         return ret;
 }
@@ -242,7 +249,7 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
                 return respond_not_modified(conn, etag, cache);
         if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : c->resp) != MHD_YES)
                 return MHD_NO;
-        metrics_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
+        respond_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
         return MHD_YES;
 }
 

@@ -457,6 +457,15 @@ static void choose_language(struct MHD_Connection *conn, struct req *rq)
 static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq);
 
+/* The request this thread's handler is answering, for routes_note_sent(). */
+static _Thread_local struct req *current;
+
+void routes_note_sent(size_t bytes)
+{
+        if (current)
+                current->sent = (long long)bytes;
+}
+
 /* Every call speaks the request's language, and leaves the thread as it found it. */
 enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
@@ -469,7 +478,9 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
                 choose_language(conn, rq);
         http_lang_begin(rq->lang, rq->prefixed, rq->target ? rq->target + rq->lang_skip : "/",
                         rq->target ? rq->target_len - rq->lang_skip : 1);
+        current = rq;
         enum MHD_Result r = on_request(cls, conn, method, version, upload_data, upload_size, rq);
+        current = NULL;
         http_lang_end();
         return r;
 }

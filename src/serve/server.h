@@ -63,6 +63,7 @@ struct req {
         size_t lang_skip;             /* bytes of that prefix in target */
         char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
         size_t body_len;
+        long long sent;               /* bytes of the body queued (the access log's), -1: none */
         char target_buf[];            /* target points here */
 };
 
@@ -207,6 +208,8 @@ enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, c
 /* libmicrohttpd's access handler (MHD_AccessHandlerCallback); cls is the server. */
 enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, void **req_cls);
+/* The response the handler queued has a body of `bytes` (the access log's count). */
+void routes_note_sent(size_t bytes);
 
 /* ---- connections.c: request and connection bookkeeping, the reaper --------------------------- */
 

@@ -851,13 +851,27 @@ def test_concurrency(s):
 
 
 def test_access_log(s):
-    s.get("/ports/625?from=log-test")
+    st, h, body = s.get("/ports/625?from=log-test")
+    s.get("/ports/625?from=log-test-head", method="HEAD")
+    # What a client sends cannot end a field early (forging the status or the agent) nor reach a
+    # terminal raw: '"' is \x22, control bytes \xNN, in the method, the target and the agent.
+    out = s.raw(b'X\x1b]0;PWN /healthz?from=log-"q" HTTP/1.1\r\nHost: x\r\nUser-Agent: fake" 200 - "x\r\n'
+                b"Connection: close\r\n\r\n")
     time.sleep(0.6)  # the log is written within a few milliseconds; the writer may be asleep
     with open(s.log, "rb") as f:
-        lines = f.read().decode().splitlines()
+        raw = f.read()
+    lines = raw.decode().splitlines()
     hits = [ln for ln in lines if "\"GET /ports/625?from=log-test HTTP/1.1\" 200 " in ln]
     check(hits and hits[-1].startswith("127.0.0.1 - - ["),
           f"the access log has the request ({hits[-1:] if hits else lines[-2:]})")
+    check(hits and f'" 200 {len(body)} "' in hits[-1], f"and the bytes of the body sent ({len(body)}): {hits[-1:]}")
+    head = [ln for ln in lines if "from=log-test-head" in ln]
+    check(head and '"HEAD /ports/625?from=log-test-head HTTP/1.1" 200 - "' in head[-1], f"HEAD sends no body: {head}")
+    forged = [ln for ln in lines if "from=log-" in ln and "healthz" in ln]
+    check(b"\x1b" not in raw and forged and forged[-1].count('"') == 4
+          and '"X\\x1b]0;PW /healthz?from=log-\\x22q\\x22 HTTP/1.1" 405 ' in forged[-1]
+          and '"fake\\x22 200 - \\x22x"' in forged[-1],
+          f"the method, target and agent are escaped, quotes included: {forged}")
 
 
 def gets_on_one_connection(s, paths, errors, timeout=10):
@@ -903,7 +917,7 @@ def test_access_log_stderr():
     lines = err.decode("utf-8", "replace").splitlines()
     ours = [ln for ln in lines if "from=stderr-test" in ln]
     pattern = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
-                         r'"GET /ports/\d+\?from=stderr-test HTTP/1\.1" 200 - "[^"]*" \d+\.\d{3}ms$')
+                         r'"GET /ports/\d+\?from=stderr-test HTTP/1\.1" 200 [1-9]\d{3,} "[^"]*" \d+\.\d{3}ms$')
     check(rc == 0 and not errors, f"200 requests from 5 clients answered with the log on stderr ({errors[:3]})")
     check(len(ours) == 200 and all(pattern.match(ln) for ln in ours),
           f"one whole line per request on standard error ({len(ours)} lines, e.g. {ours[:1]})")
@@ -945,7 +959,7 @@ def test_access_log_backpressure():
     rd.join(timeout=10)
     lines = b"".join(chunks).decode("utf-8", "replace").splitlines()
     ours = [ln for ln in lines if "from=bp-test" in ln]
-    whole = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET /ports/625\?from=bp-test&pad=x{1000} HTTP/1\.1" 200 - '
+    whole = re.compile(r'^127\.0\.0\.1 - - \[[^]]+\] "GET /ports/625\?from=bp-test&pad=x{1000} HTTP/1\.1" 200 \d+ '
                        r'"[^"]*" \d+\.\d{3}ms$')
     check(stalled, "with nobody reading its log, the server waits for it (the requests stall)")
     check(rc == 0 and not errors, f"every request answered once the log is read again ({errors[:3]})")
