@@ -11,35 +11,11 @@
  * their votes with "/services/ssh" and "/ports/22" instead of splitting them. */
 static bool canonicalize(const struct http_route *r, char *page, size_t len)
 {
-        static const struct {
-                enum http_route_id id;
-                const char *path;
-        } fixed[] = {
-                { HTTP_ROUTE_HOME, "/" },        { HTTP_ROUTE_SEARCH, "/search" }, { HTTP_ROUTE_RANGES, "/ranges" },
-                { HTTP_ROUTE_MAP, "/map" },      { HTTP_ROUTE_STATS, "/stats" },
-        };
-        struct http_buf b;
-        size_t n = 0;
-        char *canon;
-
-        http_buf_init(&b, len);
-        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-                if (r->id == fixed[i].id)
-                        http_buf_puts(&b, fixed[i].path);
-        if (r->id == HTTP_ROUTE_PORT)
-                http_buf_printf(&b, "/ports/%u", r->port);
-        else if (r->id == HTTP_ROUTE_SERVICE) {
-                http_buf_puts(&b, "/services/");
-                http_url_encode(&b, r->name, strlen(r->name));
-        }
-        canon = http_buf_steal(&b, &n);
-        http_buf_free(&b);
-        if (!canon || n == 0 || n >= len) {
-                free(canon);
+        char canon[HTTP_TARGET_MAX + 1];
+        size_t n = http_route_canonical(r, false, canon, sizeof canon);
+        if (n == 0 || n >= len)
                 return false;
-        }
         memcpy(page, canon, n + 1);
-        free(canon);
         return true;
 }
 

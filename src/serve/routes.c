@@ -109,7 +109,18 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         const struct ps_language *lang = ps_i18n_thread_language();
         char variant[HTTP_CACHE_VARIANT_MAX];
         http_cache_variant(variant, lang ? lang->code : NULL, gzip ? "gzip" : NULL);
-        struct http_cache_entry *e = http_cache_get(s->cache, rq->target, rq->target_len, variant);
+        /* The key: the /xx prefix and the route's one spelling, so that "?junk=N" or "%73sh" is not
+         * a new response to render and keep (the page's own links use it too). */
+        char key[HTTP_TARGET_MAX + 8];
+        size_t pre = rq->prefixed ? rq->lang_skip : 0;
+        memcpy(key, rq->target, pre);
+        size_t klen = http_route_canonical(&rq->route, true, key + pre, sizeof key - pre);
+        if (klen == 0)
+                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
+                                     rq->route.api);
+        http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
+        klen += pre;
+        struct http_cache_entry *e = http_cache_get(s->cache, key, klen, variant);
         if (!e) {
                 uint64_t generation = http_cache_generation(s->cache);
                 struct rendered out;
@@ -129,7 +140,7 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                         respond_cached_free(c);
                         return r;
                 }
-                e = http_cache_put(s->cache, rq->target, rq->target_len, variant, c, c->size, generation);
+                e = http_cache_put(s->cache, key, klen, variant, c, c->size, generation);
                 if (!e)
                         return MHD_NO;
         }

@@ -146,6 +146,12 @@ struct http_route {
  * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a
  * route with bad parameters gets the route's id and status 400 with error set. Never fails. */
 void http_route_parse(const char *target, size_t len, struct http_route *ret);
+/* The one spelling of a parsed route's target ("/services/%73sh?x=1" → "/services/ssh";
+ * "/ports/0022" → "/ports/22"), with the query parameters the route reads when query is true
+ * (search's q, the map's proto, list's filters) and no others. Writes it to out, NUL-terminated,
+ * and returns its length; 0 for a route in error or without one (or when it does not fit). The
+ * response cache keys on it, so that junk in a query is not a new page to render and keep. */
+size_t http_route_canonical(const struct http_route *r, bool query, char *out, size_t len);
 
 /* ---- the language of a page (lang.c) ------------------------------------------------------- */
 

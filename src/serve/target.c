@@ -4,6 +4,7 @@
  * unescape anything), so that one small, fuzzed function decides what a request means. No part
  * of a target ever names a file: routes are a fixed table. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "serve-internal.h"
@@ -129,7 +130,7 @@ static bool name_ok(const char *s)
                 return false;
         for (; *s; s++)
                 if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
-                      *s == '_' || *s == '.' || *s == '+' || *s == '*'))
+                      *s == '_' || *s == '.' || *s == '+' || *s == '*' || *s == '/'))
                         return false;
         return true;
 }
@@ -191,7 +192,8 @@ static void parse_api_ports(struct http_route *r, const char *x, size_t n)
                         r->port_hi = r->port;
                 return;
         }
-        int dn = http_url_decode(x, n, false, r->name, sizeof r->name);
+        /* A name's own slash is sent as %2F ("914c%2Fg"); a bare one separates a protocol. */
+        int dn = slash ? -EINVAL : http_url_decode(x, n, false, r->name, sizeof r->name);
         if (dn <= 0 || !name_ok(r->name)) {
                 r->name[0] = '\0';
                 port_or_error(r, -EINVAL);
@@ -221,6 +223,13 @@ static bool query_uint(struct http_route *r, const char *query, size_t qlen, con
         return true;
 }
 
+/* ?status= of /api/v1/list: the statuses a port can have, by their JSON names. */
+static const struct {
+        const char *name;
+        enum registry_status status;
+} list_statuses[] = { { "assigned", REGISTRY_ASSIGNED }, { "reserved", REGISTRY_RESERVED },
+                      { "unassigned", REGISTRY_UNASSIGNED } };
+
 static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
 {
         char v[32];
@@ -228,11 +237,10 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
         r->limit = 100;
         int n = http_query_get(query, qlen, "status", v, sizeof v);
         if (n != -ENOENT) {
-                int st = n <= 0                        ? -1
-                         : strcmp(v, "assigned") == 0   ? REGISTRY_ASSIGNED
-                         : strcmp(v, "reserved") == 0   ? REGISTRY_RESERVED
-                         : strcmp(v, "unassigned") == 0 ? REGISTRY_UNASSIGNED
-                                                        : -1;
+                int st = -1;
+                for (size_t i = 0; n > 0 && i < sizeof list_statuses / sizeof list_statuses[0]; i++)
+                        if (strcmp(v, list_statuses[i].name) == 0)
+                                st = (int)list_statuses[i].status;
                 if (st < 0) {
                         set_error(r, 400, N_("status must be assigned, reserved or unassigned"));
                         return;
@@ -300,7 +308,9 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 } else if (has_prefix(p, plen, "/api/v1/services/")) {
                         size_t off = strlen("/api/v1/services/");
                         r->id = HTTP_ROUTE_API_SERVICE;
-                        int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
+                        int n = memchr(p + off, '/', plen - off)
+                                        ? -EINVAL /* a name's slash is %2F */
+                                        : http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
                         if (n <= 0 || !name_ok(r->name)) {
                                 r->name[0] = '\0';
                                 set_error(r, 400, N_("not a service name: expected /api/v1/services/NAME"));
@@ -336,8 +346,12 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         set_error(r, 404, N_("no such port: ports are numbered 0 to 65535"));
         } else if (has_prefix(p, plen, "/services/")) {
                 size_t off = strlen("/services/");
-                int n = http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
-                if (n > 0 && !memchr(r->name, '/', (size_t)n))
+                /* "914c/g", "EtherNet/IP-1": a few registered names have a slash, sent as %2F; a bare
+                 * slash would be a path below the service, and there is none. */
+                int n = memchr(p + off, '/', plen - off)
+                                ? -EINVAL
+                                : http_url_decode(p + off, plen - off, false, r->name, sizeof r->name);
+                if (n > 0)
                         r->id = HTTP_ROUTE_SERVICE;
                 else {
                         r->name[0] = '\0';
@@ -383,4 +397,132 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
         } else {
                 set_error(r, 404, N_("no such page"));
         }
+}
+
+/* A bounded writer into a caller's array: what http_route_canonical() spells. */
+struct spell {
+        char *p;
+        size_t len, cap;
+        bool over;
+};
+
+static void spell(struct spell *w, const char *s, size_t n)
+{
+        if (w->over || n >= w->cap - w->len) {
+                w->over = true;
+                return;
+        }
+        memcpy(w->p + w->len, s, n);
+        w->len += n;
+        w->p[w->len] = '\0';
+}
+
+static void spell_str(struct spell *w, const char *s)
+{
+        spell(w, s, strlen(s));
+}
+
+static void spell_uint(struct spell *w, const char *before, unsigned v)
+{
+        char num[24];
+        int n = snprintf(num, sizeof num, "%s%u", before, v);
+        spell(w, num, (size_t)n);
+}
+
+/* Percent-encoded as http_url_encode() does: unreserved bytes kept. */
+static void spell_encoded(struct spell *w, const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                    c == '.' || c == '~')
+                        spell(w, s, 1);
+                else
+                        spell(w, (char[3]){ '%', hex[c >> 4], hex[c & 15] }, 3);
+        }
+}
+
+size_t http_route_canonical(const struct http_route *r, bool query, char *out, size_t len)
+{
+        struct spell w = { out, 0, len, len == 0 };
+        if (len)
+                out[0] = '\0';
+        if (r->status != 0)
+                return 0;
+        switch (r->id) {
+        case HTTP_ROUTE_HOME: spell_str(&w, "/"); break;
+        case HTTP_ROUTE_RANGES: spell_str(&w, "/ranges"); break;
+        case HTTP_ROUTE_STATS: spell_str(&w, "/stats"); break;
+        case HTTP_ROUTE_PORT: spell_uint(&w, "/ports/", r->port); break;
+        case HTTP_ROUTE_SERVICE:
+                spell_str(&w, "/services/");
+                spell_encoded(&w, r->name);
+                break;
+        case HTTP_ROUTE_SEARCH:
+                spell_str(&w, "/search");
+                if (query && r->has_q) {
+                        spell_str(&w, "?q=");
+                        spell_encoded(&w, r->q);
+                }
+                break;
+        case HTTP_ROUTE_MAP:
+                spell_str(&w, query && r->proto == PS_UDP ? "/map?proto=udp" : "/map");
+                break;
+        case HTTP_ROUTE_API_RANGES: spell_str(&w, "/api/v1/ranges"); break;
+        case HTTP_ROUTE_API_SERVICE:
+                spell_str(&w, "/api/v1/services/");
+                spell_encoded(&w, r->name);
+                break;
+        case HTTP_ROUTE_API_SEARCH:
+                spell_str(&w, "/api/v1/search?q=");
+                spell_encoded(&w, r->q);
+                break;
+        case HTTP_ROUTE_API_PORT:
+                switch (r->form) {
+                case HTTP_PORTS_ONE: spell_uint(&w, "/api/v1/ports/", r->port); break;
+                case HTTP_PORTS_PROTO:
+                        spell_uint(&w, "/api/v1/ports/", r->port);
+                        spell_str(&w, "/");
+                        spell_str(&w, ps_proto_name((enum ps_proto)r->proto));
+                        break;
+                case HTTP_PORTS_RANGE:
+                        spell_uint(&w, "/api/v1/ports/", r->port);
+                        spell_uint(&w, "-", r->port_hi);
+                        break;
+                case HTTP_PORTS_NAME:
+                        spell_str(&w, "/api/v1/ports/");
+                        spell_encoded(&w, r->name);
+                        break;
+                }
+                break;
+        case HTTP_ROUTE_API_LIST: {
+                const char *sep = "?";
+                spell_str(&w, "/api/v1/list");
+                for (size_t i = 0; i < sizeof list_statuses / sizeof list_statuses[0]; i++)
+                        if (r->status_filter == (int)list_statuses[i].status) {
+                                spell_str(&w, "?status=");
+                                spell_str(&w, list_statuses[i].name);
+                                sep = "&";
+                        }
+                if (r->range >= 0) {
+                        spell_str(&w, sep);
+                        spell_str(&w, "range=");
+                        spell_str(&w, ps_range_name((enum ps_range)r->range));
+                        sep = "&";
+                }
+                if (r->proto >= 0) {
+                        spell_str(&w, sep);
+                        spell_str(&w, "proto=");
+                        spell_str(&w, ps_proto_name((enum ps_proto)r->proto));
+                        sep = "&";
+                }
+                spell_str(&w, sep);
+                spell_uint(&w, "limit=", r->limit);
+                spell_uint(&w, "&offset=", r->offset);
+                break;
+        }
+        default: return 0;
+        }
+        return w.over ? 0 : w.len;
 }

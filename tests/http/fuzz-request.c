@@ -3,7 +3,8 @@
  * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
- * name and query; escaped text never contains a raw markup character. */
+ * name and query; a route's canonical spelling parses back to the same route and spells the
+ * same; escaped text never contains a raw markup character. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         if (r.status && !r.error)
                 abort();
+
+        char canon[HTTP_TARGET_MAX + 1], again[HTTP_TARGET_MAX + 1];
+        size_t cn = http_route_canonical(&r, true, canon, sizeof canon);
+        if (cn) {
+                struct http_route r2;
+                if (strlen(canon) != cn)
+                        abort();
+                http_route_parse(canon, cn, &r2);
+                if (r2.status != 0 || r2.id != r.id || strcmp(r2.name, r.name) != 0 || strcmp(r2.q, r.q) != 0 ||
+                    r2.port != r.port || r2.port_hi != r.port_hi)
+                        abort();
+                if (http_route_canonical(&r2, true, again, sizeof again) != cn || strcmp(again, canon) != 0)
+                        abort();
+        }
 
         char v[HTTP_QUERY_MAX + 1];
         int n = http_query_get(s, size, "q", v, sizeof v);

@@ -105,6 +105,44 @@ static void route(const char *t, struct http_route *r)
         http_route_parse(t, strlen(t), r);
 }
 
+/* The one spelling the response cache keys on: junk and other spellings of a target fold into it. */
+static void test_canonical(void **state)
+{
+        (void)state;
+        static const char *const cases[][2] = {
+                { "/ports/625?x=1", "/ports/625" },
+                { "/services/%73sh?utm=1", "/services/ssh" },
+                { "/services/914c%2Fg", "/services/914c%2Fg" },
+                { "/search?junk=1&q=a+b", "/search?q=a%20b" },
+                { "/search", "/search" },
+                { "/map?proto=udp&x=2", "/map?proto=udp" },
+                { "/map?proto=tcp", "/map" },
+                { "/api/v1/ports/1-1024?a=7", "/api/v1/ports/1-1024" },
+                { "/api/v1/ports/22/udp?x", "/api/v1/ports/22/udp" },
+                { "/api/v1/services/ssh?x", "/api/v1/services/ssh" },
+                { "/api/v1/list?offset=5&status=assigned&z=1", "/api/v1/list?status=assigned&limit=100&offset=5" },
+                { "/api/v1/list", "/api/v1/list?limit=100&offset=0" },
+                { "/api/v1/search?q=%3Cx%3E", "/api/v1/search?q=%3Cx%3E" },
+        };
+        char out[HTTP_TARGET_MAX + 1];
+        struct http_route r;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                route(cases[i][0], &r);
+                assert_int_equal(http_route_canonical(&r, true, out, sizeof out), strlen(cases[i][1]));
+                assert_string_equal(out, cases[i][1]);
+        }
+        /* Without the query: the page a vote is for. */
+        route("/search?q=ssh", &r);
+        assert_int_equal(http_route_canonical(&r, false, out, sizeof out), strlen("/search"));
+        /* Errors and routes that are not pages or objects have none; nor has a spelling that does not fit. */
+        route("/ports/70000", &r);
+        assert_int_equal(http_route_canonical(&r, true, out, sizeof out), 0);
+        route("/healthz", &r);
+        assert_int_equal(http_route_canonical(&r, true, out, sizeof out), 0);
+        route("/services/ssh", &r);
+        assert_int_equal(http_route_canonical(&r, true, out, 8), 0);
+}
+
 static void test_routes(void **state)
 {
         (void)state;
@@ -210,10 +248,21 @@ static void test_routes(void **state)
         assert_string_equal(r.name, "a b");
         route("/services/", &r);
         assert_int_equal(r.status, 404);
+        /* A few registered names have a slash ("914c/g"): a name, not a path (nothing names a file;
+         * an unknown name is a 404 of the service page). */
         route("/services/a%2Fb", &r);
-        assert_int_equal(r.status, 404);
+        assert_int_equal(r.id, HTTP_ROUTE_SERVICE);
+        assert_string_equal(r.name, "a/b");
         route("/services/..%2F..%2Fetc%2Fpasswd", &r);
+        assert_int_equal(r.id, HTTP_ROUTE_SERVICE);
+        assert_string_equal(r.name, "../../etc/passwd");
+        route("/services/a/b", &r); /* a bare slash: a path below a service, and there is none */
         assert_int_equal(r.status, 404);
+        route("/api/v1/services/a/b", &r);
+        assert_int_equal(r.status, 400);
+        route("/api/v1/ports/914c%2Fg", &r);
+        assert_int_equal(r.form, HTTP_PORTS_NAME);
+        assert_string_equal(r.name, "914c/g");
         route("/map/click?10,20", &r);
         assert_int_equal(r.id, HTTP_ROUTE_MAP_CLICK);
         assert_int_equal(r.x, 10);
@@ -496,7 +545,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
-                cmocka_unit_test(test_routes),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
+                cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
                 cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_languages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -453,6 +453,32 @@ def test_response_cache(s):
     check(metric(s, "portscope_http_cache_entries") == entries, f"errors and live pages are not cached ({entries})")
     st, _, body = s.get("/services/no-such-service-xyz?x=1")
     check(st == 404, "an error is rendered every time")
+    # The key is the route's one spelling: a junk query or another spelling of the same target is
+    # the same response, not a new one to render and keep (a 3 MB range object for each "?a=N").
+    for p in ("/api/v1/ports/1-1024", "/he/ports/625"):
+        s.get(p)
+    entries = metric(s, "portscope_http_cache_entries")
+    misses = metric(s, "portscope_http_cache_misses_total")
+    bodies = set()
+    for p in ("/api/v1/ports/1-1024?a=1", "/api/v1/ports/1-1024?a=2",
+              "/ports/625?x=1", "/services/%73sh?x", "/search?q=ssh&junk=1", "/search?q=%73sh",
+              "/map?proto=udp&x=2", "/he/ports/625?x=3"):
+        st, h, body = s.get(p)
+        check(st == 200, f"{p}: 200 ({st})")
+    check(metric(s, "portscope_http_cache_entries") == entries and metric(s, "portscope_http_cache_misses_total") == misses,
+          f"junk queries and other spellings render nothing new ({entries} -> {metric(s, 'portscope_http_cache_entries')})")
+    st, _, a = s.get("/ports/625?x=1")
+    _, _, b = s.get("/ports/625")
+    check(a == b and b'href="/he/ports/625"' in b and b"x=1" not in a,
+          "and the page's own links (its languages) are the canonical ones")
+    # A few registered names have a slash: their pages and objects are reached as %2F.
+    for name in ("914c%2Fg", "EtherNet%2FIP-1"):
+        st, _, body = s.get(f"/services/{name}")
+        st2, _, obj = s.get(f"/api/v1/services/{name}")
+        check(st == 200 and st2 == 200 and json.loads(obj).get("service") in ("914c/g", "EtherNet/IP-1"),
+              f"/services/{name} and its API object: {st} {st2}")
+    st, _, body = s.get("/ports/211")
+    check(b'href="/services/914c%2Fg"' in body, "port 211 links its service by the %2F spelling")
     # Languages: once the server speaks another language than English, a page cached in one must
     # never be served to a client that asked for the other.
     _, hh, he = s.get("/ports/625", headers={"Accept-Language": "he"})
