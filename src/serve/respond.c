@@ -77,9 +77,14 @@ bool respond_wants_gzip(struct MHD_Connection *conn)
         return true;
 }
 
+/* Set while respond_error_close() makes its response: the connection ends with it. */
+static _Thread_local bool closing;
+
 /* Headers every response carries. */
 static void add_common(struct http_server *s, struct MHD_Response *r, const char *type)
 {
+        if (closing)
+                MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
         MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
         MHD_add_response_header(r, "Referrer-Policy", "same-origin");
@@ -345,6 +350,15 @@ enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn
         if (!body)
                 return MHD_NO;
         return respond_body(s, conn, status, body, len, RESPOND_HTML, RESPOND_CACHE_NONE);
+}
+
+enum MHD_Result respond_error_close(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                                    const char *message, bool api)
+{
+        closing = true;
+        enum MHD_Result r = respond_error(s, conn, status, message, api);
+        closing = false;
+        return r;
 }
 
 /* Renders a page into a body; returns its status or -errno. */

@@ -515,6 +515,46 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
+/* The headers that say who a request is for and where it ends. */
+struct framing {
+        unsigned hosts, lengths, encodings;
+        const char *length;
+        bool lengths_differ;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        struct framing *f = cls;
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+                f->hosts++;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+                if (f->length && strcmp(f->length, value ? value : "") != 0)
+                        f->lengths_differ = true;
+                f->length = value ? value : "";
+                f->lengths++;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+                f->encodings++;
+        }
+        return MHD_YES;
+}
+
+/* What RFC 9112 says a server must refuse (400): an HTTP/1.1 request without exactly one Host
+ * (section 3.2), and a message whose length is said twice, by two different Content-Lengths or by
+ * a Content-Length beside a Transfer-Encoding (section 6.3: a proxy and this server could then
+ * disagree on where the next request begins). Returns why (a msgid), or NULL. */
+static const char *misframed(struct MHD_Connection *conn, const char *version)
+{
+        struct framing f = { 0 };
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+        if (f.hosts > 1 || (f.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+                return N_("an HTTP/1.1 request needs exactly one Host header");
+        if (f.lengths_differ || (f.lengths && f.encodings))
+                return N_("the request's length is given twice (Content-Length and Transfer-Encoding, or two "
+                          "Content-Lengths)");
+        return NULL;
+}
+
 static bool request_fills_pool(struct MHD_Connection *conn, const char *method, const char *version, size_t target_len)
 {
         struct pool_use u = { strlen(method) + target_len + strlen(version) + 4, 0 };
@@ -525,6 +565,13 @@ static bool request_fills_pool(struct MHD_Connection *conn, const char *method, 
 static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
 {
+        const char *bad = rq->seen ? NULL : misframed(conn, version);
+        if (bad) {
+                rq->seen = rq->answered = true;
+                copy_cut(rq->method, sizeof rq->method, method);
+                copy_cut(rq->version, sizeof rq->version, version);
+                return respond_error_close(s, conn, MHD_HTTP_BAD_REQUEST, _(bad), rq->route.api);
+        }
         if (!rq->seen && request_fills_pool(conn, method, version, rq->target ? rq->target_len : HTTP_TARGET_MAX)) {
                 rq->seen = rq->answered = true;
                 copy_cut(rq->method, sizeof rq->method, method);

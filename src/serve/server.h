@@ -198,6 +198,10 @@ enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn,
 /* An error page, or a JSON error when api. */
 enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
                               const char *message, bool api);
+/* The same, and the connection is closed after it (Connection: close): the rest of what the
+ * client sent cannot be trusted to be a request (RFC 9112, section 6.3). */
+enum MHD_Result respond_error_close(struct http_server *s, struct MHD_Connection *conn, unsigned status,
+                                    const char *message, bool api);
 /* Sends what a page renderer left in b (freeing it) with the status it returned (< 0: 500). */
 enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status, struct http_buf *b,
                              const char *cache);

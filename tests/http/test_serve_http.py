@@ -674,6 +674,20 @@ def test_limits(s):
         out = with_cookies(path, jar(180))
         check(status_line(out).startswith("HTTP/1.1 431") and (b"too large" in out or b"trop" in out),
               f"{path.decode()}: 180 cookies (8.5 KB) are 431 with a reason ({status_line(out) or 'no answer'})")
+    # A length said twice (two Content-Lengths, or one beside Transfer-Encoding) is 400 and the end of
+    # the connection: what follows must not run as a request (smuggling behind a proxy).
+    for framing in (b"Content-Length: 5\r\nContent-Length: 40\r\n", b"Content-Length: 40\r\nContent-Length: 5\r\n",
+                    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"):
+        out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\nvote=GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = out.count(b"HTTP/1.1 ")
+        check(status_line(out).startswith("HTTP/1.1 400") and answers == 1 and b"\r\nConnection: close" in out,
+              f"{framing!r}: 400, then the connection ends ({status_line(out)}, {answers} answers)")
+    # HTTP/1.1 needs exactly one Host (RFC 9112, section 3.2); HTTP/1.0 may have none.
+    for hosts in (b"", b"Host: a\r\nHost: b\r\n"):
+        out = s.raw(b"GET /healthz HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n")
+        check(status_line(out).startswith("HTTP/1.1 400") and b"Host" in out, f"Host {hosts!r}: 400 ({status_line(out)})")
+    out = s.raw(b"GET /healthz HTTP/1.0\r\n\r\n")
+    check(status_line(out).endswith(" 200 OK"), f"HTTP/1.0 without Host is served ({status_line(out)})")
     out = s.raw(b"garbage\r\n\r\n")
     check(out == b"" or status_line(out).startswith("HTTP/1.1 400"), "a garbage request line is refused")
     # The server is still fine.
