@@ -9,6 +9,7 @@
 
 #include "server.h"
 #include "portscope/i18n.h"
+#include "portscope/util.h"
 
 /* What a cacheable route renders: its status, body (malloc'd), type and Cache-Control. */
 struct rendered {
@@ -180,12 +181,19 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
                                      _("expected a form with page=/PATH and vote=no, vote=somewhat or vote=yes"), false);
         int nn = http_query_get(rq->body, rq->body_len, "note", note, sizeof note);
-        if (nn == -E2BIG)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 bytes"), false);
-        if (nn < 0 && nn != -ENOENT)
+        if (nn < 0 && nn != -ENOENT && nn != -E2BIG)
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is not valid UTF-8 text"), false);
-        if (nn < 0)
+        if (nn < 0 && nn != -E2BIG)
                 note[0] = '\0';
+        /* The form counts characters (maxlength="300"): so does the server, whatever the script. */
+        size_t chars = 0;
+        for (size_t i = 0; nn >= 0 && note[i]; chars++) {
+                uint32_t cp;
+                size_t k = ps_utf8_seq(note + i, strlen(note + i), &cp);
+                i += k ? k : 1;
+        }
+        if (nn == -E2BIG || chars > HTTP_NOTE_CHARS)
+                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 characters"), false);
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
         if (!origin_is_ours(conn))
                 return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
@@ -597,7 +605,7 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                                 if (cl && (strlen(cl) > 6 || strtoul(cl, NULL, 10) > BODY_MAX))
                                         return respond_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                                                             _("the request body is larger than 1024 bytes"), false);
+                                                             _("the request body is larger than 4096 bytes"), false);
                                 rq->body = calloc(1, BODY_MAX + 1);
                                 if (!rq->body)
                                         return MHD_NO;

@@ -231,7 +231,8 @@ int http_feedback_open(const char *path, struct http_feedback **ret, char *err, 
 void http_feedback_close(struct http_feedback *f); /* accepts NULL */
 /* The three faces of "Was this page helpful?". */
 enum http_vote { HTTP_VOTE_NO = 0, HTTP_VOTE_SOMEWHAT = 1, HTTP_VOTE_YES = 2, HTTP_NVOTES };
-#define HTTP_NOTE_MAX 300    /* longest "what was missing?" note, in bytes */
+#define HTTP_NOTE_CHARS 300  /* longest "what was missing?" note, in characters (the form's maxlength) */
+#define HTTP_NOTE_MAX (HTTP_NOTE_CHARS * 4) /* ... in bytes of UTF-8 */
 #define HTTP_NOTES_KEPT 1000 /* notes kept (the newest) */
 /* Counts a vote for page, and stores note (NULL or "": none) with it, in one transaction. */
 int http_feedback_vote(struct http_feedback *f, const char *page, enum http_vote vote, const char *note);

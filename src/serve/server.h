@@ -24,7 +24,7 @@
 #include "serve-internal.h"
 #include "portscope/http.h"
 
-#define BODY_MAX 1024                  /* POST /feedback: "page=...&helpful=yes" */
+#define BODY_MAX 4096                  /* POST /feedback: a note of 300 characters, percent-encoded, fits */
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
 #define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
 #define CACHE_ENTRIES 16384u           /* cached responses */

@@ -648,11 +648,11 @@ def test_limits(s):
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
     out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"Connection: close\r\n\r\n")
     check(out == b"" or status_line(out).startswith("HTTP/1.1 431"), f"3000 headers are refused ({status_line(out)})")
-    body = b"page=%2Fports%2F1&helpful=yes&pad=" + b"z" * 5000
+    body = b"page=%2Fports%2F1&helpful=yes&pad=" + b"z" * 5000  # over BODY_MAX (4096)
     out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
     check(status_line(out).startswith("HTTP/1.1 413"), f"a 5 KB body is 413 ({status_line(out)})")
-    chunk = b"z" * 2000
+    chunk = b"z" * 5000
     out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + b"%x\r\n" % len(chunk) + chunk + b"\r\n0\r\n\r\n")
     check(not out.startswith(b"HTTP/1.1 3") and not out.startswith(b"HTTP/1.1 2"),
@@ -821,6 +821,20 @@ def test_feedback():
         check(st == 503 and took < 1.0, f"a busy store answers 503 quickly ({st}, {took:.2f} s)")
     finally:
         s4.stop()
+    # The form counts characters (maxlength="300"), and so does the server: 300 Hebrew letters
+    # (3,600 bytes once percent-encoded) are a note, and so are 300 emoji of 4 bytes each.
+    from urllib.parse import quote
+    s6 = Server()
+    try:
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for text in ("\u05e9" * 300, "\U0001F600" * 300):
+            st, _, _ = s6.get("/he/feedback", method="POST", headers=form,
+                              body="page=%2Fports%2F22&vote=somewhat&note=" + quote(text))
+            check(st == 303, f"a note of 300 characters ({len(text.encode())} bytes) is kept ({st})")
+        st, _, body = s6.get("/stats")
+        check(("\u05e9" * 300).encode() in body, "and shown whole on /stats")
+    finally:
+        s6.stop()
     # Three faces, and "what was missing?" stored, capped and shown escaped.
     s5 = Server("--feedback-limit", "6/3600")
     try:
@@ -847,7 +861,8 @@ def test_feedback():
         check(html.count("<q dir=\"auto\">") == 1, "an empty note is not stored")
         st, _, _ = s5.get("/feedback", method="POST", headers=form,
                           body="page=%2Fports%2F625&vote=no&note=" + "x" * 301)
-        check(st == 400, f"a note over 300 bytes is refused ({st})")
+        check(st == 400, f"a note over 300 characters is refused ({st})")
+
         st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=no&note=%ff")
         check(st == 400, f"a note that is not UTF-8 is refused ({st})")
         st, _, _ = s5.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=maybe")
