@@ -231,7 +231,11 @@ static bool etag_matches(struct MHD_Connection *conn, const char *etag)
         return strstr(inm, etag) != NULL;
 }
 
-static enum MHD_Result respond_not_modified(struct MHD_Connection *conn,
+/* 304 for the 200 response `like`: the headers a 200 would have carried that a cache must update
+ * (RFC 9110, section 15.4.5: ETag, Cache-Control, Vary; and CORS and Last-Modified for the API).
+ * libmicrohttpd 0.9.75 adds "Content-Length: 0" to it (section 8.6 wants the 200's length or
+ * none), and cannot be kept from it: a header set by hand is sent beside its own. */
+static enum MHD_Result respond_not_modified(struct MHD_Connection *conn, struct MHD_Response *like,
                                             const char *etag, const char *cache)
 {
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -240,6 +244,13 @@ static enum MHD_Result respond_not_modified(struct MHD_Connection *conn,
         MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
         if (cache)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+        static const char *const kept[] = { MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_LAST_MODIFIED,
+                                            "Access-Control-Allow-Origin" };
+        for (size_t i = 0; like && i < sizeof kept / sizeof kept[0]; i++) {
+                const char *v = MHD_get_response_header(like, kept[i]);
+                if (v)
+                        MHD_add_response_header(r, kept[i], v);
+        }
         enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, r);
         MHD_destroy_response(r);
         return ret;
@@ -251,7 +262,7 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
         bool gz = c->gz && respond_wants_gzip(conn);
         const char *etag = gz ? c->etag_gz : c->etag;
         if (etag_matches(conn, etag))
-                return respond_not_modified(conn, etag, cache);
+                return respond_not_modified(conn, gz ? c->gz : c->resp, etag, cache);
         if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : c->resp) != MHD_YES)
                 return MHD_NO;
         respond_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
@@ -266,15 +277,12 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
         bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
         size_t gzlen = 0;
         char *gz = type != RESPOND_PNG && respond_wants_gzip(conn) ? gzip_body(body, len, &gzlen) : NULL;
+        bool matched = false;
         if (tagged) {
                 respond_etag(body, len, etag);
                 if (gz)
                         memcpy(etag + 17, "-gz\"", 5);
-                if (etag_matches(conn, etag)) {
-                        free(gz);
-                        free(body);
-                        return respond_not_modified(conn, etag, cache);
-                }
+                matched = etag_matches(conn, etag);
         }
         bool vary = type != RESPOND_PNG && len >= GZIP_MIN;
         if (gz) {
@@ -288,6 +296,12 @@ enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn,
         if (gz)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         add_vary(r, type, vary);
+        if (matched) {
+                /* The client holds it: a 304 with the headers this 200 would have had. */
+                enum MHD_Result ret = respond_not_modified(conn, r, etag, cache);
+                MHD_destroy_response(r);
+                return ret;
+        }
         return respond_queue(s, conn, status, r, len);
 }
 

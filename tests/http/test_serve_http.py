@@ -178,6 +178,11 @@ def test_basics(s):
     st2, h2, body2 = s.get("/api/v1/ports/625", headers={"If-None-Match": h["etag"]})
     check(st2 == 304 and body2 == b"", f"If-None-Match gives 304 with no body ({st2})")
     check(h2.get("etag") == h["etag"], "304 repeats the ETag")
+    check(all(h2.get(k) == h.get(k) for k in ("vary", "cache-control", "last-modified", "access-control-allow-origin"))
+          and h.get("vary"), f"304 carries the 200's Vary, Cache-Control, Last-Modified and CORS ({h2})")
+    st4, h4, _ = s.get("/search?q=zzzz-uncached-304", headers={"If-None-Match": "*"})
+    check(st4 == 304 and h4.get("vary") == "Accept-Encoding, Accept-Language",
+          f"a 304 for a page rendered on the spot says what it varies on ({st4} {h4.get('vary')})")
     st3, _, _ = s.get("/api/v1/ports/625", headers={"If-None-Match": '"0000000000000000"'})
     check(st3 == 200, "a stale ETag gets the full object")
     st, h, body = s.get("/ports/625", headers={"If-None-Match": "*"})
