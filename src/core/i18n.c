@@ -134,7 +134,7 @@ static bool parse_qvalue(const char **p, int *ret)
         return true;
 }
 
-/* Splits the header into ranges; false when it is malformed. */
+/* Splits the header into ranges, leaving out the malformed ones; false when it is too long. */
 static bool parse_accept_language(const char *h, struct lang_range *v, size_t *ret_n)
 {
         const char *p = h;
@@ -165,7 +165,7 @@ static bool parse_accept_language(const char *h, struct lang_range *v, size_t *r
                                         sub++;
                                 }
                                 if (sub < 1 || sub > 8)
-                                        return false;
+                                        goto skip;
                                 if (*p != '-')
                                         break;
                                 p++;
@@ -178,18 +178,25 @@ static bool parse_accept_language(const char *h, struct lang_range *v, size_t *r
                 if (*p == ';') {
                         p = skip_ows(p + 1);
                         if ((*p != 'q' && *p != 'Q') || p[1] != '=')
-                                return false;
+                                goto skip;
                         p += 2;
                         if (!parse_qvalue(&p, &r.q))
-                                return false;
+                                goto skip;
                         p = skip_ows(p);
                 }
                 if (*p != ',' && *p != '\0')
-                        return false;
+                        goto skip;
                 if (n < MAX_RANGES)
                         v[n++] = r;
                 if (*p == ',')
                         p++;
+                continue;
+skip:
+                /* A malformed element ("fr;q=1.5") is left out; the others still count. */
+                p = strchr(p, ',');
+                if (!p)
+                        break;
+                p++;
         }
         *ret_n = n;
         return true;

@@ -60,21 +60,7 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
 bool respond_wants_gzip(struct MHD_Connection *conn)
 {
         const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        if (!ae)
-                return false;
-        const char *g = strstr(ae, "gzip");
-        if (!g)
-                return false;
-        const char *end = strchr(g, ',');
-        const char *q = strstr(g, "q=0");
-        if (q && (!end || q < end)) {
-                /* q=0, q=0.0, ... refuse it; q=0.5 accepts. */
-                for (q += 3; *q == '.' || *q == '0'; q++)
-                        ;
-                if (*q < '1' || *q > '9')
-                        return false;
-        }
-        return true;
+        return ae && http_accepts_gzip(ae);
 }
 
 /* Set while respond_error_close() makes its response: the connection ends with it. */

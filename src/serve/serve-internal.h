@@ -152,6 +152,9 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret);
  * and returns its length; 0 for a route in error or without one (or when it does not fit). The
  * response cache keys on it, so that junk in a query is not a new page to render and keep. */
 size_t http_route_canonical(const struct http_route *r, bool query, char *out, size_t len);
+/* Whether an Accept-Encoding value takes gzip: "gzip" or "x-gzip" in any case, or "*", without a
+ * weight of zero ("gzip;q=0" refuses it; a named coding decides over "*"). */
+bool http_accepts_gzip(const char *accept_encoding);
 
 /* ---- the language of a page (lang.c) ------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "serve-internal.h"
 
@@ -40,15 +41,16 @@ const char *http_route_name(enum http_route_id id)
 /* A decimal port: 1-5 digits, no sign, no leading zero (one spelling per port), <= 65535. */
 static int parse_port(const char *s, size_t len, uint16_t *ret)
 {
-        if (len == 0 || len > 5 || (len > 1 && s[0] == '0'))
+        if (len == 0 || (len > 1 && s[0] == '0'))
                 return -EINVAL;
         unsigned v = 0;
         for (size_t i = 0; i < len; i++) {
                 if (s[i] < '0' || s[i] > '9')
                         return -EINVAL;
-                v = v * 10 + (unsigned)(s[i] - '0');
+                if (v <= 65535)
+                        v = v * 10 + (unsigned)(s[i] - '0');
         }
-        if (v > 65535)
+        if (v > 65535) /* a number, but no port: 404 ("4294967318" too) */
                 return -ERANGE;
         *ret = (uint16_t)v;
         return 0;
@@ -525,4 +527,62 @@ size_t http_route_canonical(const struct http_route *r, bool query, char *out, s
         default: return 0;
         }
         return w.over ? 0 : w.len;
+}
+
+/* The length of s's run of optional white space (RFC 9110: spaces and tabs). */
+static size_t ows(const char *s, size_t n)
+{
+        size_t i = 0;
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+        return i;
+}
+
+/* Whether a weight ("0", "0.5", "1.000") is zero: "q=0" refuses what it names. */
+static bool weight_is_zero(const char *s, size_t n)
+{
+        size_t i = 0;
+        if (i < n && s[i] == '0')
+                i++;
+        else
+                return false;
+        if (i < n && s[i] == '.')
+                for (i++; i < n && s[i] == '0'; i++)
+                        ;
+        return i == n;
+}
+
+bool http_accepts_gzip(const char *ae)
+{
+        int gzip = -1, any = -1; /* -1: not named; 0: refused (q=0); 1: taken */
+        for (const char *p = ae; *p;) {
+                size_t n = strcspn(p, ",");
+                size_t i = ows(p, n), c = i;
+                while (c < n && p[c] != ';' && p[c] != ' ' && p[c] != '\t')
+                        c++;
+                bool zero = false;
+                /* Parameters: only q matters ("gzip;q=0", "GZIP ; Q=0.000"). */
+                for (const char *sc = memchr(p + c, ';', n - c); sc;) {
+                        size_t at = (size_t)(sc - p) + 1;
+                        at += ows(p + at, n - at);
+                        const char *next = memchr(p + at, ';', n - at);
+                        size_t end = next ? (size_t)(next - p) : n;
+                        if (end - at >= 2 && (p[at] == 'q' || p[at] == 'Q') && p[at + 1] == '=') {
+                                size_t v = at + 2, e = end;
+                                while (e > v && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+                                        e--;
+                                zero = weight_is_zero(p + v, e - v);
+                        }
+                        sc = next;
+                }
+                size_t len = c - i;
+                if ((len == 4 && strncasecmp(p + i, "gzip", 4) == 0) || (len == 6 && strncasecmp(p + i, "x-gzip", 6) == 0))
+                        gzip = !zero;
+                else if (len == 1 && p[i] == '*')
+                        any = !zero;
+                p += n;
+                if (*p == ',')
+                        p++;
+        }
+        return gzip >= 0 ? gzip == 1 : any == 1;
 }

@@ -41,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         abort();
         }
 
+        char *ae = strndup(s, size);
+        if (ae) {
+                (void)http_accepts_gzip(ae);
+                free(ae);
+        }
+
         char v[HTTP_QUERY_MAX + 1];
         int n = http_query_get(s, size, "q", v, sizeof v);
         if (n >= 0 && strlen(v) != (size_t)n)

@@ -105,6 +105,19 @@ static void route(const char *t, struct http_route *r)
         http_route_parse(t, strlen(t), r);
 }
 
+static void test_accepts_gzip(void **state)
+{
+        (void)state;
+        static const char *const yes[] = { "gzip", "GZIP", "deflate, gzip", "gzip;q=0.5", "x-gzip", "*",
+                                           "br;q=1.0, gzip ; Q=0.001", "identity, *;q=0.1", "gzip;level=9" };
+        static const char *const no[] = { "", "deflate", "gzipx", "xgzip", "gzip;q=0", "GZIP;Q=0.000",
+                                           "*;q=0", "gzip;q=0, *", "br", "identity;q=1" };
+        for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+                assert_true(http_accepts_gzip(yes[i]));
+        for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+                assert_false(http_accepts_gzip(no[i]));
+}
+
 /* The one spelling the response cache keys on: junk and other spellings of a target fold into it. */
 static void test_canonical(void **state)
 {
@@ -171,6 +184,8 @@ static void test_routes(void **state)
         assert_true(r.api);
         assert_int_equal(r.port, 22);
         assert_int_equal(r.form, HTTP_PORTS_ONE);
+        route("/api/v1/ports/4294967318", &r); /* a number past 65535, however long: no such port */
+        assert_int_equal(r.status, 404);
         route("/api/v1/ports/99999", &r); /* parsed, but no such port */
         assert_int_equal(r.id, HTTP_ROUTE_API_PORT);
         assert_int_equal(r.status, 404);
@@ -545,7 +560,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
-                cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
+                cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical),   cmocka_unit_test(test_accepts_gzip),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
                 cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_languages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

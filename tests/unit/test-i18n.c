@@ -95,7 +95,12 @@ static void test_negotiate(void **state)
         assert_string_equal(neg(",,,ar,,"), "ar");
         assert_string_equal(neg("fr;q=1, de;q=1.000"), "fr");
         assert_string_equal(neg("fr;q=0.001"), "fr");
-        /* Malformed: English. */
+        /* A malformed element is left out, the others still count. */
+        assert_string_equal(neg("fr;q=1.5, he;q=0.9"), "he");
+        assert_string_equal(neg("he_IL, de;q=0.2"), "de");
+        assert_string_equal(neg("es;level=1, ar;q=0.5"), "ar");
+        assert_string_equal(neg("x-abcdefghi, fr"), "fr");
+        /* Malformed alone: English. */
         assert_string_equal(neg("he;q=2"), "en");
         assert_string_equal(neg("he;q=1.5"), "en");
         assert_string_equal(neg("he;q=0.1234"), "en");
