@@ -448,6 +448,17 @@ def run_main_bed(tb, tmp):
     p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "625", "--no-service", "-oX", "/dev/null"])
     check(p.returncode in (0, 1) and os.path.exists("/dev/null") and not os.path.isfile("/dev/null"),
           "-oX /dev/null writes to the device in place (it is not replaced by a file)")
+    # A file that cannot be written is said before the scan, not after it (a -p- of a /24 is long).
+    for opt, path, why in (("-oX", os.path.join(tmp, "no-such-dir", "x.xml"), "no directory"),
+                           ("-oG", tmp, "is a directory")):
+        t0 = time.monotonic()
+        p = tb.scan(["198.18.0.0/24"], ["--engine", "connect", "-p", "1-65535", "--no-service", opt, path],
+                    check_rc=False)
+        err = p.stderr.decode(errors="replace").strip().splitlines()
+        check(p.returncode == 2 and p.stdout == b"" and len(err) == 1 and why in err[0] and opt in err[0]
+              and time.monotonic() - t0 < 10, f"{opt} {path}: refused before scanning ({p.returncode}, {err})")
+    p = tb.scan(["198.18.0.2"], ["-p", "625", "--json", "--jsonl"], check_rc=False)
+    check(p.returncode == 2 and b"choose one" in p.stderr and p.stdout == b"", "--json and --jsonl: choose one")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])

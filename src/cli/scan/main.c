@@ -66,6 +66,7 @@ struct opts {
         const char *registry, *knowledge, *payloads, *probes, *source_ports;
         const char *oX, *oG, *oJ;
         const char *format;
+        const char *format_option; /* the option that chose it */
         bool seed_set, all_states, no_service, no_progress, store, changes, merge;
         uint64_t seed;
         double rate;
@@ -247,6 +248,16 @@ static int fill_output(FILE *f, void *ud)
         return r;
 }
 
+/* One format for standard output: a second, different one is an error, not a silent choice. */
+static void set_format(struct opts *o, const char *format, const char *option)
+{
+        if (o->format && strcmp(o->format, format) != 0)
+                /* TRANSLATORS: two options of portscope scan that choose the output's format. */
+                die_usage(_("%s and %s: choose one"), o->format_option, option);
+        o->format = format;
+        o->format_option = option;
+}
+
 /* Writes the report in format fmt to path ('-': standard output), whole or not at all
  * (ps_write_atomic), so a failed write never leaves a cut-off report where a good one was. */
 static int write_file_output(const char *path, const char *fmt, const struct scan_report *rep)
@@ -267,6 +278,28 @@ static int write_file_output(const char *path, const char *fmt, const struct sca
         else if (r < 0)
                 ps_errorf(_("cannot write '%s': %s"), quote(path), strerror(-r));
         return r;
+}
+
+/* Before any packet: a -oX/-oG/-oJ file that cannot be written is said now, not after the scan
+ * (which may be long). Its directory must exist and take a new file (the report is written
+ * beside it and renamed); the path itself must not be a directory. */
+static void check_file_output(const char *path, const char *option)
+{
+        if (!path || strcmp(path, "-") == 0)
+                return;
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                die_usage(_("%s '%s': is a directory"), option, quote(path));
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+                snprintf(dir, sizeof dir, ".");
+        else
+                snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+                die_usage(_("%s '%s': no directory '%s' to write it in"), option, quote(path), dir);
+        if (access(dir, W_OK | X_OK) != 0)
+                die_usage(_("%s '%s': cannot write in '%s': %s"), option, quote(path), dir, strerror(errno));
 }
 
 /* Calls fn on every comma-separated item of list; stops at the first error. */
@@ -457,12 +490,12 @@ int main(int argc, char **argv)
                 case OPT_SEED: o.seed = parse_num("--seed", optarg, UINT64_MAX); o.seed_set = true; break;
                 case OPT_SHARD: o.shard = optarg; break;
                 case OPT_RESUME: o.resume = optarg; break;
-                case OPT_JSON: o.format = "json"; break;
-                case OPT_JSONL: o.format = "jsonl"; break;
+                case OPT_JSON: set_format(&o, "json", "--json"); break;
+                case OPT_JSONL: set_format(&o, "jsonl", "--jsonl"); break;
                 case OPT_OUTPUT:
                         if (!scan_output_find(optarg))
                                 die_usage(_("--output: unknown format '%s' (text, json, jsonl, xml, grep)"), quote(optarg));
-                        o.format = optarg;
+                        set_format(&o, optarg, "--output");
                         break;
                 case OPT_ALL: o.all_states = true; break;
                 case OPT_NOPROG: o.no_progress = true; break;
@@ -517,6 +550,9 @@ int main(int argc, char **argv)
         if ((cfg.engine == SCAN_ENGINE_SYN) && !scan_privileged())
                 die_usage(_("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)"));
 
+        check_file_output(o.oX, "-oX");
+        check_file_output(o.oG, "-oG");
+        check_file_output(o.oJ, "-oJ");
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
         load_refs(&o, &reg, &kn);
