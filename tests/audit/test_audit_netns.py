@@ -285,6 +285,10 @@ try:
           "listening 22/tcp: the three tcp sockets on 22")
     rc, out, err = audit("listening", "626", "--netns", NS)
     check(rc == 1 and "nothing is listening on 626" in out, f"listening 626: exit 1, says nothing: {rc} {out}")
+    # A protocol whose sockets portscope cannot see gets no "nothing listens" guess.
+    rc, out, err = audit("listening", "626/dccp", "--netns", NS)
+    check(rc == 2 and not out and err.count("\n") == 1 and "does not list dccp sockets" in err,
+          f"listening 626/dccp: exit 2, cannot tell: {rc} {err!r}")
     rc, out, err = audit("listening", "--jsonl", "--netns", NS)
     lines = [json.loads(x) for x in out.splitlines() if x.strip()]
     check(rc == 0 and len(lines) == len([l for l in L if l["listening"]]), "--jsonl: one line per listener")

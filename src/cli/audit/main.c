@@ -420,6 +420,27 @@ static int write_file(const char *what, const char *path, int (*fill)(FILE *f, v
         return PS_EXIT_OK;
 }
 
+/* Whether every PORT/PROTO asked for names a protocol whose sockets cannot be seen here: dccp
+ * (portscope lists none), or one the kernel cannot list (sctp without sctp_diag). "Nothing
+ * listens" would then be a guess: err says why no answer is given. */
+static bool asks_only_unseen(const struct options *o, const struct sockets_list *l, char *err, size_t len)
+{
+        unsigned asked = 0, unseen = PS_PROTO_BIT(PS_DCCP);
+        for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
+                if ((l->unsupported & (1u << p)) && p < PS_NPROTO)
+                        unseen |= PS_PROTO_BIT(p);
+        for (size_t i = 0; i < o->nports; i++)
+                asked |= o->ports[i].protos & PS_PROTO_ALL;
+        if (!o->nports || (asked & ~unseen))
+                return false;
+        if (asked & PS_PROTO_BIT(PS_DCCP))
+                snprintf(err, len, "%s", _("cannot tell what listens there: portscope does not list dccp sockets"));
+        else
+                snprintf(err, len, _("cannot tell what listens there: this kernel cannot list %s sockets (no %s_diag support)"),
+                         "sctp", "sctp");
+        return true;
+}
+
 static int run(struct options *o)
 {
         struct registry *reg = NULL;
@@ -493,6 +514,11 @@ static int run(struct options *o)
                 goto out;
         }
         towners = now_ms();
+        char unseen[256];
+        if (asks_only_unseen(o, l, unseen, sizeof unseen)) {
+                ps_errorf("%s", unseen);
+                goto out;
+        }
         sockets_list_sort(l);
         netns_label(o, label, sizeof(label));
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
