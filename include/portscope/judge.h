@@ -92,6 +92,7 @@ struct judge_input {
         enum ps_proto proto;
         const struct judge_identity *who; /* NULL or no names: the occupant is unknown */
         const char *owner_missing;        /* why the occupant is unknown (shown in the reason) */
+        bool empty;                       /* watch: nothing occupies the port (owner_missing says so) */
         bool loopback;                    /* reachable from this machine only: severity one step lower */
         bool remote;                      /* judged from a scan: the identity is the answering service */
         bool probed;                      /* scan: service identification ran */

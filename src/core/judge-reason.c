@@ -212,7 +212,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     j->knowledge->summary);
                 break;
         case JUDGE_SYSTEM_UNREGISTERED:
-                if (who)
+                if (in->empty)
+                        /* TRANSLATORS: port and protocol, the registry's status (unassigned, reserved: IANA's words);
+                         * a probe of a port where nothing listens. */
+                        put(&o, _("nothing is registered on %u/%s (%s)"), port, proto, registry_status_name(j->status));
+                else if (who)
                         /* TRANSLATORS: port and protocol, the registry's status (unassigned, reserved: IANA's words)
                          * and the program or service found there. */
                         put(&o, _("nothing is registered on %u/%s (%s); %s here is either lost or hiding"), port, proto,
@@ -227,7 +231,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         /* TRANSLATORS: port and protocol, then the program or service found there. */
                         put(&o, _("%u/%s is assigned for private use (registry), so only you can say whether %s belongs here"),
                             port, proto, who);
-                else if (in->remote)
+                else if (in->remote || in->empty)
                         put(&o, _("%u/%s is assigned for private use (registry), so only you can say whether a service "
                                   "belongs here"),
                             port, proto);
@@ -271,12 +275,21 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                             port, proto, services, who ? who : "?");
                 break;
         case JUDGE_OWNER_UNKNOWN:
+                if (in->empty) {
+                        /* TRANSLATORS: port and protocol, the registered services; a probe of a port where
+                         * nothing listens (the next clause says so). */
+                        put(&o, _("%u/%s is assigned to %s"), port, proto, services);
+                        break;
+                }
                 /* TRANSLATORS: port and protocol, the registered services, and why no owner was found. */
                 put(&o, _("%u/%s is assigned to %s, but the owner is unknown: %s"), port, proto, services,
                     in->owner_missing ? in->owner_missing : _("no process holds it"));
                 break;
         case JUDGE_USER_UNREGISTERED:
-                if (who)
+                if (in->empty)
+                        /* TRANSLATORS: port and protocol; a probe of a port where nothing listens. */
+                        put(&o, _("nothing is registered on %u/%s"), port, proto);
+                else if (who)
                         /* TRANSLATORS: port and protocol, then the program or service found there. */
                         put(&o, _("nothing is registered on %u/%s and no knowledge entry or baseline explains %s"), port, proto,
                             who);
@@ -318,8 +331,12 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 else
                         put(&o, _("knowledge knows %s here"), name);
         }
-        if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
-            j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE) {
+        if (in->empty && in->owner_missing) {
+                /* Not an owner that is unknown: no owner ("nothing listens; probed from ..."). */
+                put_sep(&o);
+                put(&o, "%s", in->owner_missing);
+        } else if (!who && !in->remote && in->owner_missing && j->rule != JUDGE_OWNER_UNKNOWN && j->rule != JUDGE_RAW &&
+                   j->rule != JUDGE_CONNECTION && j->rule != JUDGE_BASELINE) {
                 put_sep(&o);
                 /* TRANSLATORS: a clause added to a reason; %s says why the owner is unknown. */
                 put(&o, _("owner unknown: %s"), in->owner_missing);

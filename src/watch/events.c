@@ -105,6 +105,7 @@ void watch_event_judge(struct watch_event *e, const struct verdict_context *c, c
         in.port = e->port;
         in.proto = e->proto;
         in.owner_missing = why; /* read by the reason only: written in each language below */
+        in.empty = true;
         /* Nothing occupies the port: the knowledge describes occupants (a malware entry is about
          * what listens there), so a probe is judged by the registry alone. */
         struct judgement j;
