@@ -30,6 +30,12 @@ json_t *portinfo_row_json(const struct registry *r, uint32_t row_id);
  * "primary_description","top_occupant"}}; each observed entry has "rank" and "in_top_1000". k may be NULL (no unofficial uses). New reference, NULL on OOM. */
 json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint16_t port);
 
+/* Reduces portinfo_json()'s object (with its "history", if any) to the protocols in protos
+ * (PS_PROTO_BIT() bits), for a question about PORT/PROTO: "protocols", "observed",
+ * "history.changes", and the "unofficial" entries whose port specs for this port name none of
+ * them; "protocol" is set when one is left. PS_PROTO_ALL changes nothing. Returns 0 or -ENOMEM. */
+int portinfo_keep_protocols(json_t *o, unsigned protos);
+
 /* A knowledge entry as JSON {"name","kind","ports":["3025/tcp"],"summary","source","processes"}. */
 json_t *portinfo_knowledge_json(const struct knowledge_entry *e);
 
@@ -45,9 +51,10 @@ unsigned portinfo_rank(const struct registry *r, uint16_t port, enum ps_proto pr
  * skipped), borrowed from r, or NULL; *ret_description (may be NULL) gets its description. */
 const char *portinfo_primary_name(const struct registry *r, uint16_t port, const char **ret_description);
 
-/* The most mainstream knowledge entry on port (any protocol; applications before tools, misuse,
- * c2 and malware; file order within a kind), or NULL. k may be NULL. Borrowed. */
-const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port);
+/* The most mainstream knowledge entry on port for one of protos (PS_PROTO_BIT() bits;
+ * PS_PROTO_ALL: any protocol; applications before tools, misuse, c2 and malware; file order
+ * within a kind), or NULL. k may be NULL. Borrowed. */
+const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port, unsigned protos);
 
 /* Orders entries mainstream first (stable): applications, development, tools, misuse, c2, malware. */
 void portinfo_sort_knowledge(const struct knowledge_entry **e, size_t n);

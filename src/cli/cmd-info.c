@@ -463,7 +463,7 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
                         const struct ranks *rk, uint16_t port, unsigned protos)
 {
         const char *desc = NULL, *name = portinfo_primary_name(r, port, &desc);
-        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port, protos);
 
         printf("%s%u%s  ", cli_color(c, "bold"), port, cli_color(c, "reset"));
         cli_put(stdout, name ? name : _("(no registered name)"));
@@ -515,7 +515,7 @@ static void print_table_head(void)
 static void print_table_row(const struct registry *r, const struct knowledge *k, const struct ranks *rk, uint16_t port)
 {
         const char *name = portinfo_primary_name(r, port, NULL);
-        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port, PS_PROTO_ALL);
         char a[16] = "-", b[16] = "-";
         size_t w;
 
@@ -632,6 +632,11 @@ int cmd_info(int argc, char **argv)
                 json_t *o = portinfo_json(r, k, port);
                 if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */
                         json_object_set_new(o, "history", update_history_json(hist, port));
+                /* PORT/PROTO: the other protocols are not part of the answer (as /api/v1/ports/N/PROTO). */
+                if (o && portinfo_keep_protocols(o, t->protos[port]) < 0) {
+                        json_decref(o);
+                        o = NULL;
+                }
                 if (!o) {
                         ps_errorf(_("out of memory"));
                         ret = PS_EXIT_ERROR;

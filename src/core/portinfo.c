@@ -3,6 +3,7 @@
 #include "portscope/portinfo.h"
 #include "portscope/i18n.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,11 +245,13 @@ const char *portinfo_primary_name(const struct registry *r, uint16_t port, const
         return NULL;
 }
 
-const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port)
+const struct knowledge_entry *portinfo_top_occupant(const struct knowledge *k, uint16_t port, unsigned protos)
 {
         const struct knowledge_entry *best = NULL;
 
         for (unsigned p = 0; k && p < PS_NPROTO; p++) {
+                if (!(protos & PS_PROTO_BIT(p)))
+                        continue;
                 const struct knowledge_entry *e[64];
                 size_t n = knowledge_for_port(k, port, (enum ps_proto)p, e, 64);
                 for (size_t i = 0; i < n && i < 64; i++)
@@ -343,7 +346,7 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
 
         json_t *summary = json_object(), *status = json_object();
         const char *pdesc = NULL, *pname = portinfo_primary_name(r, port, &pdesc);
-        const struct knowledge_entry *top = portinfo_top_occupant(k, port);
+        const struct knowledge_entry *top = portinfo_top_occupant(k, port, PS_PROTO_ALL);
         for (unsigned p = 0; p < PS_NPROTO; p++)
                 json_object_set_new(status, ps_proto_name((enum ps_proto)p),
                                     portinfo_string(registry_status_name(registry_status(r, port, (enum ps_proto)p))));
@@ -366,4 +369,60 @@ json_t *portinfo_json(const struct registry *r, const struct knowledge *k, uint1
         json_object_set_new(check, "windows", json_string(buf));
         json_object_set_new(o, "how_to_check", check);
         return o;
+}
+
+/* Whether a knowledge port spec ("3025", "512-1023/udp") covers port with one of protos. */
+static bool spec_covers(const char *spec, unsigned port, unsigned protos)
+{
+        char *end;
+        unsigned long lo = strtoul(spec, &end, 10), hi = lo;
+        if (end == spec)
+                return true; /* not a port spec: keep what it belongs to */
+        if (*end == '-')
+                hi = strtoul(end + 1, &end, 10);
+        if (port < lo || port > hi)
+                return false;
+        if (*end != '/')
+                return true; /* every protocol */
+        enum ps_proto p;
+        return ps_proto_parse(end + 1, &p) < 0 || (protos & PS_PROTO_BIT(p));
+}
+
+/* Removes the array's elements whose "protocol" is not one of protos. */
+static void keep_by_protocol(json_t *a, unsigned protos)
+{
+        for (size_t i = json_array_size(a); i-- > 0;) {
+                enum ps_proto p;
+                const char *pn = json_string_value(json_object_get(json_array_get(a, i), "protocol"));
+                if (pn && (ps_proto_parse(pn, &p) < 0 || !(protos & PS_PROTO_BIT(p))))
+                        json_array_remove(a, i);
+        }
+}
+
+int portinfo_keep_protocols(json_t *o, unsigned protos)
+{
+        protos &= PS_PROTO_ALL;
+        if (!json_is_object(o) || protos == PS_PROTO_ALL || protos == 0)
+                return 0;
+        unsigned port = (unsigned)json_integer_value(json_object_get(o, "port"));
+        json_t *pr = json_object_get(o, "protocols");
+        for (unsigned p = 0; p < PS_NPROTO; p++)
+                if (!(protos & PS_PROTO_BIT(p)))
+                        json_object_del(pr, ps_proto_name((enum ps_proto)p));
+        keep_by_protocol(json_object_get(o, "observed"), protos);
+        keep_by_protocol(json_object_get(json_object_get(o, "history"), "changes"), protos);
+        json_t *un = json_object_get(o, "unofficial");
+        for (size_t i = json_array_size(un); i-- > 0;) {
+                json_t *ports = json_object_get(json_array_get(un, i), "ports"), *spec;
+                size_t j;
+                bool keep = json_array_size(ports) == 0;
+                json_array_foreach(ports, j, spec)
+                        keep |= json_is_string(spec) && spec_covers(json_string_value(spec), port, protos);
+                if (!keep)
+                        json_array_remove(un, i);
+        }
+        for (unsigned p = 0; p < PS_NPROTO; p++)
+                if (protos == PS_PROTO_BIT(p) && json_object_set_new(o, "protocol", json_string(ps_proto_name((enum ps_proto)p))) < 0)
+                        return -ENOMEM;
+        return 0;
 }

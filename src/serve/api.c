@@ -127,23 +127,7 @@ static json_t *port_object(const struct http_ctx *c, uint16_t port, int proto)
         json_object_del(o, "registry");
         if (proto < 0)
                 return o;
-        const char *keep = ps_proto_name((enum ps_proto)proto);
-        json_t *protos = json_object_get(o, "protocols");
-        if (json_is_object(protos)) {
-                json_t *one = json_object_get(protos, keep);
-                json_t *only = json_object();
-                if (!only || (one && json_object_set(only, keep, one) < 0) || json_object_set_new(o, "protocols", only) < 0) {
-                        json_decref(o);
-                        return NULL;
-                }
-        }
-        json_t *obs = json_object_get(o, "observed");
-        for (size_t i = json_array_size(obs); i-- > 0;) {
-                const char *pn = json_string_value(json_object_get(json_array_get(obs, i), "protocol"));
-                if (!pn || strcmp(pn, keep) != 0)
-                        json_array_remove(obs, i);
-        }
-        if (json_object_set_new(o, "protocol", json_string(keep)) < 0) {
+        if (portinfo_keep_protocols(o, PS_PROTO_BIT(proto)) < 0) {
                 json_decref(o);
                 return NULL;
         }

@@ -23,6 +23,25 @@ for arg, why in [("65536", "out of range"), ("-1", "not negative"), ("abc", "nor
     check(one_line_error(rc, err, f"'{arg}'", why), f"info {arg!r}: rc={rc} err={err!r}")
     check(out == "", f"info {arg!r} prints nothing on stdout")
 
+# PORT/PROTO is the whole answer: the other protocols' status, nmap lines and knowledge entries are
+# left out (the built-in knowledge has RPC services on 512-1023/udp), in text, --brief and JSON.
+o = run_json("info", "--json-object", "1023/udp", "--registry", mini)
+check(o.get("protocol") == "udp" and list(o["protocols"]) == ["udp"] and all(x["protocol"] == "udp" for x in o["observed"])
+      and any(u["id"] == "bindresvport-rpc" for u in o["unofficial"]), f"info 1023/udp --json-object: udp only: {list(o)}")
+o = run_json("info", "--json-object", "1023/tcp", "--registry", mini)
+check(list(o["protocols"]) == ["tcp"] and not any(u["id"] == "bindresvport-rpc" for u in o["unofficial"])
+      and not any(x["protocol"] == "udp" for x in o["observed"]), "info 1023/tcp: no udp entry nor observation")
+o = run_json("info", "--json-object", "1023", "--registry", mini)
+check(len(o["protocols"]) == 4 and "protocol" not in o and any(u["id"] == "bindresvport-rpc" for u in o["unofficial"]),
+      "info 1023: all four protocols and the udp entry")
+rc, out, err = run("info", "1023/tcp", "--registry", mini)
+check(rc == 0 and "RPC services on random privileged ports" not in out and "\n  udp " not in out,
+      f"info 1023/tcp in text: nothing of udp ({err})")
+rc, out, err = run("info", "--brief", "591/tcp", "--registry", mini)
+check(rc == 0 and "RPC services" not in out, f"info --brief 591/tcp: no udp-only knowledge entry: {out!r}")
+rc, out, err = run("info", "--brief", "591/udp", "--registry", mini)
+check(rc == 0 and "RPC services" in out, f"info --brief 591/udp names it: {out!r}")
+
 # Bad registry files: exit 2, file and line named.
 for name, needles in [("empty.csv", ["empty"]), ("header-only.csv", ["no rows"]),
                       ("truncated.csv", [":3:", "never closed"]), ("eleven.csv", [":3", "11 columns"]),
