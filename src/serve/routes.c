@@ -151,7 +151,6 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         return r;
 }
 
-
 /* Whether the request comes from one of this site's own pages, or from no page at all: a browser
  * names the page's origin (Origin) on a form's POST and on another site's fetch(); it must be
  * this server, as the client addressed it (Host). curl and the like send none. */
@@ -161,6 +160,7 @@ static bool origin_is_ours(struct MHD_Connection *conn)
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
         return !origin || (host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0);
 }
+
 static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         if (!s->ctx.feedback)
@@ -186,10 +186,10 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         if (nn < 0 && nn != -E2BIG)
                 note[0] = '\0';
         /* The form counts characters (maxlength="300"): so does the server, whatever the script. */
-        size_t chars = 0;
-        for (size_t i = 0; nn >= 0 && note[i]; chars++) {
+        size_t chars = 0, nlen = nn > 0 ? (size_t)nn : 0;
+        for (size_t i = 0; i < nlen; chars++) {
                 uint32_t cp;
-                size_t k = ps_utf8_seq(note + i, strlen(note + i), &cp);
+                size_t k = ps_utf8_seq(note + i, nlen - i, &cp);
                 i += k ? k : 1;
         }
         if (nn == -E2BIG || chars > HTTP_NOTE_CHARS)
@@ -504,88 +504,77 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
         return r;
 }
 
-/* What a request takes of its connection's pool, as libmicrohttpd 0.9.75 lays it out (see
- * CONN_MEMORY): its bytes as read, a record per header and per cookie, and a copy of the cookies. */
-struct pool_use {
-        size_t bytes, records;
-};
-
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-        struct pool_use *u = cls;
-        u->records++;
-        if (kind == MHD_HEADER_KIND) {
-                size_t v = value ? strlen(value) : 0;
-                u->bytes += strlen(key) + v + 4;
-                if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0)
-                        u->bytes += v + 1;
-        }
-        return MHD_YES;
-}
-
-/* The headers that say who a request is for and where it ends. */
-struct framing {
+/* A request's headers, walked once before it is answered: who it is for and where it ends (Host,
+ * Content-Length, Transfer-Encoding), and what it takes of its connection's pool as
+ * libmicrohttpd 0.9.75 lays it out (see CONN_MEMORY): its bytes as read, a record per header and
+ * per cookie, and a copy of the cookies. */
+struct request_shape {
         unsigned hosts, lengths, encodings;
         const char *length;
         bool lengths_differ;
+        size_t bytes, records;
 };
 
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result shape_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-        struct framing *f = cls;
-        (void)kind;
-        if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
-                f->hosts++;
+        struct request_shape *sh = cls;
+        sh->records++;
+        if (kind != MHD_HEADER_KIND)
+                return MHD_YES; /* a cookie: its record */
+        size_t v = value ? strlen(value) : 0;
+        sh->bytes += strlen(key) + v + 4;
+        if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0) {
+                sh->bytes += v + 1;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+                sh->hosts++;
         } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-                if (f->length && strcmp(f->length, value ? value : "") != 0)
-                        f->lengths_differ = true;
-                f->length = value ? value : "";
-                f->lengths++;
+                if (sh->length && strcmp(sh->length, value ? value : "") != 0)
+                        sh->lengths_differ = true;
+                sh->length = value ? value : "";
+                sh->lengths++;
         } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-                f->encodings++;
+                sh->encodings++;
         }
         return MHD_YES;
 }
 
-/* What RFC 9112 says a server must refuse (400): an HTTP/1.1 request without exactly one Host
- * (section 3.2), and a message whose length is said twice, by two different Content-Lengths or by
- * a Content-Length beside a Transfer-Encoding (section 6.3: a proxy and this server could then
- * disagree on where the next request begins). Returns why (a msgid), or NULL. */
-static const char *misframed(struct MHD_Connection *conn, const char *version)
+/* Why a request is refused before it is routed (a msgid), or NULL:
+ * - what RFC 9112 says a server must refuse (400): an HTTP/1.1 request without exactly one Host
+ *   (section 3.2), and a message whose length is said twice, by two different Content-Lengths or
+ *   by a Content-Length beside a Transfer-Encoding (section 6.3: a proxy and this server could
+ *   then disagree on where the next request begins); the connection is closed after the answer;
+ * - headers that would leave less than CONN_RESPONSE_RESERVE of the pool for the response's
+ *   header (431). */
+static const char *refused(struct MHD_Connection *conn, const char *method, const char *version, size_t target_len,
+                           unsigned *status)
 {
-        struct framing f = { 0 };
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
-        if (f.hosts > 1 || (f.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+        struct request_shape sh = { .bytes = strlen(method) + target_len + strlen(version) + 4 };
+        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, shape_header, &sh);
+        *status = MHD_HTTP_BAD_REQUEST;
+        if (sh.hosts > 1 || (sh.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
                 return N_("an HTTP/1.1 request needs exactly one Host header");
-        if (f.lengths_differ || (f.lengths && f.encodings))
+        if (sh.lengths_differ || (sh.lengths && sh.encodings))
                 return N_("the request's length is given twice (Content-Length and Transfer-Encoding, or two "
                           "Content-Lengths)");
+        *status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+        if (sh.bytes + sh.records * 64 > CONN_MEMORY - CONN_RESPONSE_RESERVE)
+                return N_("the request's headers are too large (cookies?)");
         return NULL;
-}
-
-static bool request_fills_pool(struct MHD_Connection *conn, const char *method, const char *version, size_t target_len)
-{
-        struct pool_use u = { strlen(method) + target_len + strlen(version) + 4, 0 };
-        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, count_header, &u);
-        return u.bytes + u.records * 64 > CONN_MEMORY - CONN_RESPONSE_RESERVE;
 }
 
 static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
 {
-        const char *bad = rq->seen ? NULL : misframed(conn, version);
+        unsigned status = 0;
+        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq->target ? rq->target_len : HTTP_TARGET_MAX,
+                                                    &status);
         if (bad) {
                 rq->seen = rq->answered = true;
                 copy_cut(rq->method, sizeof rq->method, method);
                 copy_cut(rq->version, sizeof rq->version, version);
-                return respond_error_close(s, conn, MHD_HTTP_BAD_REQUEST, _(bad), rq->route.api);
-        }
-        if (!rq->seen && request_fills_pool(conn, method, version, rq->target ? rq->target_len : HTTP_TARGET_MAX)) {
-                rq->seen = rq->answered = true;
-                copy_cut(rq->method, sizeof rq->method, method);
-                copy_cut(rq->version, sizeof rq->version, version);
-                return respond_error(s, conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-                                     _("the request's headers are too large (cookies?)"), rq->route.api);
+                /* A 400 ends the connection: what follows cannot be trusted to be a request. */
+                return status == MHD_HTTP_BAD_REQUEST ? respond_error_close(s, conn, status, _(bad), rq->route.api)
+                                                      : respond_error(s, conn, status, _(bad), rq->route.api);
         }
         if (!rq->seen) {
                 rq->seen = true;
