@@ -100,6 +100,10 @@ int update_history_path(char *buf, size_t len);
  * ports. NULL when there is none (or it cannot be read). */
 struct update_history;
 struct update_history *update_history_open(void);
+/* The same, when registry_path is the copy 'portscope update' installed (the same file): the
+ * versions kept are that copy's. NULL for any other registry (--registry FILE), whose history
+ * they are not. */
+struct update_history *update_history_open_for(const char *registry_path);
 void update_history_close(struct update_history *h); /* accepts NULL */
 /* The history of port across the versions in the index:
  * {"versions":["2024-04-30",..],"changes":[{"protocol":"tcp","runs":[{"from","to","status",

@@ -86,8 +86,13 @@ static void print_row(const struct cli_common *c, json_t *row)
                 printf("%lld-%lld", first, last);
         else if (has_port)
                 printf("%lld", first);
-        putchar('/');
-        cli_put(stdout, proto ? proto : "any");
+        if (has_port) {
+                putchar('/');
+                cli_put(stdout, proto ? proto : "any");
+        } else {
+                /* TRANSLATORS: in place of PORT/PROTO: a registry row of a service name without a port. */
+                fputs(_("(no port)"), stdout);
+        }
         if (alias) {
                 fputs(_("  — alias of "), stdout);
                 cli_put(stdout, alias);
@@ -287,12 +292,55 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
         }
 }
 
-/* The ports asked for, in the order first asked, with the protocols asked for each. */
+/* The ports asked for, in the order first asked, with the protocols asked for each; and the
+ * service names asked for that IANA registered without a port number ("swyp"). */
+#define MAX_NAMES 64
 struct targets {
         uint16_t order[MAX_PORTS];
         uint8_t protos[MAX_PORTS]; /* 0: not asked */
         size_t n;
+        const char *names[MAX_NAMES]; /* argv's strings */
+        size_t nnames;
 };
+
+/* {"service","port":null,"registry","rows":[...]}: a name without a port, by its rows. */
+static json_t *name_json(const struct registry *r, const char *name)
+{
+        uint32_t ids[256];
+        size_t n = registry_by_name(r, name, ids, 256);
+        json_t *o = json_object(), *rows = json_array();
+        if (!o || !rows || json_object_set_new(o, "service", portinfo_string(name)) < 0 ||
+            json_object_set_new(o, "port", json_null()) < 0 ||
+            json_object_set_new(o, "registry", portinfo_source_json(r)) < 0) {
+                json_decref(o);
+                json_decref(rows);
+                return NULL;
+        }
+        for (size_t i = 0; i < n && i < 256; i++)
+                json_array_append_new(rows, portinfo_row_json(r, ids[i]));
+        json_object_set_new(o, "rows", rows);
+        return o;
+}
+
+static void print_name_page(const struct cli_common *c, json_t *o, const char *src)
+{
+        json_t *reg = json_object_get(o, "registry"), *row;
+        const char *date = json_string_value(json_object_get(reg, "date"));
+        char esc[128];
+        size_t i;
+        /* TRANSLATORS: a service name that has no port number in the registry ("swyp"). */
+        printf(_("%sService %s%s — a name without a port number\n"), cli_color(c, "bold"),
+               cli_escaped(json_string_value(json_object_get(o, "service")), esc, sizeof esc), cli_color(c, "reset"));
+        puts(_("  IANA registers some service names without a port: clients find the server through DNS-SD or SRV\n"
+               "  records (RFC 6335, section 5), on whatever port it announces."));
+        fputs(_("  Registry: "), stdout);
+        cli_put(stdout, src);
+        printf(_(" (IANA CSV, newest date %s)\n"), cli_escaped(date ? date : _("unknown"), esc, sizeof(esc)));
+        putchar('\n');
+        puts(_("Registry rows"));
+        json_array_foreach(json_object_get(o, "rows"), i, row)
+                print_row(c, row);
+}
 
 static void add_target(struct targets *t, uint16_t port, unsigned protos)
 {
@@ -339,6 +387,13 @@ static int resolve_name(const struct registry *r, const char *arg, const char *n
         }
         if (with_port)
                 return 0;
+        if (found && protos == PS_PROTO_ALL && t->nnames < MAX_NAMES) {
+                for (size_t i = 0; i < t->nnames; i++)
+                        if (strcmp(t->names[i], name) == 0)
+                                return 0;
+                t->names[t->nnames++] = name;
+                return 0;
+        }
         if (found && protos != PS_PROTO_ALL)
                 ps_errorf(_("info: '%s': the service is not registered for that protocol"), arg);
         else if (found)
@@ -589,11 +644,11 @@ int cmd_info(int argc, char **argv)
                 if (ret)
                         goto out;
         }
-        if (json_object && t->n != 1) {
+        if (json_object && t->n + t->nnames != 1) {
                 ps_errorf(ps_ngettext("info: --json-object needs exactly one port, and %zu matches (use --json for an array)",
                                       "info: --json-object needs exactly one port, and %zu match (use --json for an array)",
-                                      t->n),
-                          t->n);
+                                      t->n + t->nnames),
+                          t->n + t->nnames);
                 ret = PS_EXIT_ERROR;
                 goto out;
         }
@@ -620,14 +675,54 @@ int cmd_info(int argc, char **argv)
                 }
                 if (range)
                         puts(_("('portscope info PORT' for a port's page; --json for everything)"));
+                for (size_t i = 0; i < t->nnames; i++) {
+                        uint32_t id;
+                        struct registry_row row = { 0 };
+                        if (registry_by_name(r, t->names[i], &id, 1) > 0)
+                                registry_row(r, id, &row);
+                        if (i || t->n)
+                                putchar('\n');
+                        printf("%s", cli_color(&c, "bold"));
+                        cli_put(stdout, t->names[i]);
+                        printf("%s", cli_color(&c, "reset"));
+                        if (row.description && *row.description) {
+                                fputs(" — ", stdout);
+                                ps_term_escape(stdout, row.description, strcspn(row.description, "\n"), false);
+                        }
+                        /* TRANSLATORS: "info --brief NAME" for a service name without a port number. */
+                        printf("\n  %s\n", _("a name without a port number (DNS-SD, SRV)"));
+                }
                 goto flush;
         }
         /* --json is always an array, streamed: a range of thousands must not be built whole. */
-        hist = update_history_open(); /* the versions 'portscope update' kept, if any */
+        /* The versions 'portscope update' kept, if any, and if they are this registry's. */
+        hist = update_history_open_for(registry_source(r)->path);
         bool array = c.json && !json_object;
         if (array)
                 fputs("[", stdout);
-        for (size_t i = 0; i < t->n && !ret; i++) {
+        for (size_t i = 0; i < t->n + t->nnames && !ret; i++) {
+                if (i >= t->n) {
+                        /* A name without a port: its rows. */
+                        json_t *o = name_json(r, t->names[i - t->n]);
+                        if (!o) {
+                                ps_errorf(_("out of memory"));
+                                ret = PS_EXIT_ERROR;
+                                break;
+                        }
+                        if (array) {
+                                fputs(i ? ",\n" : "\n", stdout);
+                                if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
+                                        ret = PS_EXIT_ERROR;
+                        } else if (c.json) {
+                                ret = cli_print_json(o);
+                        } else {
+                                if (i)
+                                        puts("\n────────────────────────────────────────────────────────────────────────\n");
+                                print_name_page(&c, o, registry_source(r)->path);
+                        }
+                        json_decref(o);
+                        continue;
+                }
                 uint16_t port = t->order[i];
                 json_t *o = portinfo_json(r, k, port);
                 if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "portscope/i18n.h"
 #include "portscope/port.h"
@@ -103,6 +104,18 @@ void update_history_close(struct update_history *h)
         json_decref(h->versions);
         free(h->data);
         free(h);
+}
+
+struct update_history *update_history_open_for(const char *registry_path)
+{
+        char dir[1024], installed[1100];
+        struct stat a, b;
+        if (!registry_path || ps_data_dir(dir, sizeof dir) < 0)
+                return NULL;
+        snprintf(installed, sizeof installed, "%s/service-names-port-numbers.csv", dir);
+        if (stat(registry_path, &a) != 0 || stat(installed, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return NULL;
+        return update_history_open();
 }
 
 struct update_history *update_history_open(void)

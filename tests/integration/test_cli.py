@@ -93,8 +93,19 @@ o = run_json("info", "--json-object", "3026", "--registry", mini)
 check(o["protocols"]["dccp"]["services"][0]["name"] == "caféd", "UTF-8 names")
 arr = run_json("info", "--json", "22", "625", "--registry", mini)
 check(isinstance(arr, list) and [x["port"] for x in arr] == [22, 625], "several ports print an array")
+# A service name registered without a port number: its rows, not an error.
 rc, out, err = run("info", "argus", "--registry", mini)
-check(one_line_error(rc, err, "'argus'", "without a port"), f"name-only service: {err!r}")
+check(rc == 0 and "argus" in out and "a name without a port number" in out and "ARGUS Protocol" in out
+      and "(no port)" in out, f"info argus: the name-only service's page: {rc} {err!r} {out[:200]!r}")
+o = run_json("info", "--json", "argus", "22", "--registry", mini)
+check(len(o) == 2 and o[1].get("service") == "argus" and o[1].get("port") is None
+      and [x["description"] for x in o[1]["rows"]] == ["ARGUS Protocol"], f"info --json argus 22: {o[1:]}")
+o = run_json("info", "--json-object", "argus", "--registry", mini)
+check(o.get("service") == "argus" and o["registry"]["kind"] == "iana-csv", "--json-object argus: one object")
+rc, out, err = run("info", "--brief", "argus", "--registry", mini)
+check(rc == 0 and "ARGUS Protocol" in out and "without a port" in out, f"info --brief argus: {out!r}")
+rc, out, err = run("info", "argus/tcp", "--registry", mini)
+check(one_line_error(rc, err, "'argus/tcp'", "not registered for that protocol"), f"argus/tcp: {err!r}")
 
 # Escaping: the description has BEL and ESC; neither reaches the terminal.
 rc, out, err = run("info", "3025", "--registry", mini)

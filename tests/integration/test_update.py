@@ -269,6 +269,12 @@ rc, out, err = run("info", "22", env=env)
 check("unchanged in every version kept" in out, "a port that did not change says so")
 check(run_json("info", "--json-object", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
 check("history" not in run_json("info", "--json-object", "2"), "no snapshots: no history key")
+# The versions kept are the installed copy's: a registry named with --registry (even one of those
+# versions, as another file) has no history from them.
+rc, out, err = run("info", "2/tcp", "--registry", old_path, env=env)
+check(rc == 0 and "History" not in out and "history" not in run_json("info", "--json-object", "2", "--registry", old_path,
+                                                                        env=env),
+      f"--registry FILE: no history of the installed copy's versions ({[l for l in out.splitlines() if 'istory' in l]})")
 
 # A third version (2/tcp assigned again, modified 2026-03-01): the runs read "from A to B".
 third = new_body.replace(b'\n,2,tcp,Reserved,,,,2025-02-13,,,,"De-assigned on 2025-02-13, previously compressnet by [Bernie_Volz]"',

@@ -226,8 +226,9 @@ int main(int argc, char **argv)
         cfg.knowledge = know;
         cfg.access_log = log;
         /* The versions `portscope update` kept (ps_data_dir()/snapshots/history.txt), read once
-         * like the registry: a later update shows after a restart. None: the pages say so. */
-        struct update_history *hist = update_history_open();
+         * like the registry: a later update shows after a restart. None, or a registry that is
+         * not the installed copy (--registry FILE): the pages say no versions are kept. */
+        struct update_history *hist = update_history_open_for(registry_source(reg)->path);
         cfg.history = hist;
 
         /* The server's threads inherit this mask: the signals are taken by sigwait() below. */
