@@ -303,6 +303,22 @@ struct targets {
         size_t nnames;
 };
 
+/* The object of port for the protocols asked (PS_PROTO_ALL: all), with its history when hist
+ * is not NULL; NULL on OOM. */
+static json_t *port_json(const struct registry *r, const struct knowledge *k, struct update_history *hist,
+                         uint16_t port, unsigned protos)
+{
+        json_t *o = portinfo_json(r, k, port);
+        if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */
+                json_object_set_new(o, "history", update_history_json(hist, port));
+        /* PORT/PROTO: the other protocols are not part of the answer (as /api/v1/ports/N/PROTO). */
+        if (o && portinfo_keep_protocols(o, protos) < 0) {
+                json_decref(o);
+                o = NULL;
+        }
+        return o;
+}
+
 /* {"service","port":null,"registry","rows":[...]}: a name without a port, by its rows. */
 static json_t *name_json(const struct registry *r, const char *name)
 {
@@ -701,37 +717,9 @@ int cmd_info(int argc, char **argv)
         if (array)
                 fputs("[", stdout);
         for (size_t i = 0; i < t->n + t->nnames && !ret; i++) {
-                if (i >= t->n) {
-                        /* A name without a port: its rows. */
-                        json_t *o = name_json(r, t->names[i - t->n]);
-                        if (!o) {
-                                ps_errorf(_("out of memory"));
-                                ret = PS_EXIT_ERROR;
-                                break;
-                        }
-                        if (array) {
-                                fputs(i ? ",\n" : "\n", stdout);
-                                if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
-                                        ret = PS_EXIT_ERROR;
-                        } else if (c.json) {
-                                ret = cli_print_json(o);
-                        } else {
-                                if (i)
-                                        puts("\n────────────────────────────────────────────────────────────────────────\n");
-                                print_name_page(&c, o, registry_source(r)->path);
-                        }
-                        json_decref(o);
-                        continue;
-                }
-                uint16_t port = t->order[i];
-                json_t *o = portinfo_json(r, k, port);
-                if (o && hist) /* only with snapshots, as in the API (src/serve/page-port-history.c) */
-                        json_object_set_new(o, "history", update_history_json(hist, port));
-                /* PORT/PROTO: the other protocols are not part of the answer (as /api/v1/ports/N/PROTO). */
-                if (o && portinfo_keep_protocols(o, t->protos[port]) < 0) {
-                        json_decref(o);
-                        o = NULL;
-                }
+                bool named = i >= t->n; /* a name without a port: its rows */
+                uint16_t port = named ? 0 : t->order[i];
+                json_t *o = named ? name_json(r, t->names[i - t->n]) : port_json(r, k, hist, port, t->protos[port]);
                 if (!o) {
                         ps_errorf(_("out of memory"));
                         ret = PS_EXIT_ERROR;
@@ -746,7 +734,10 @@ int cmd_info(int argc, char **argv)
                 } else {
                         if (i)
                                 puts("\n────────────────────────────────────────────────────────────────────────\n");
-                        print_page(&c, o, registry_source(r)->path, t->protos[port]);
+                        if (named)
+                                print_name_page(&c, o, registry_source(r)->path);
+                        else
+                                print_page(&c, o, registry_source(r)->path, t->protos[port]);
                 }
                 json_decref(o);
         }
