@@ -119,7 +119,9 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         if (klen == 0)
                 return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
                                      rq->route.api);
-        http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
+        /* The page's own links use that spelling (routes_on_request() began with the raw one). */
+        if (!rq->target || klen != rq->target_len - pre || memcmp(key + pre, rq->target + pre, klen) != 0)
+                http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
         klen += pre;
         struct http_cache_entry *e = http_cache_get(s->cache, key, klen, variant);
         if (!e) {
@@ -521,18 +523,19 @@ static enum MHD_Result shape_header(void *cls, enum MHD_ValueKind kind, const ch
         sh->records++;
         if (kind != MHD_HEADER_KIND)
                 return MHD_YES; /* a cookie: its record */
-        size_t v = value ? strlen(value) : 0;
-        sh->bytes += strlen(key) + v + 4;
-        if (strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0) {
+        size_t v = value ? strlen(value) : 0, k = strlen(key);
+        sh->bytes += k + v + 4;
+        /* By length first: most headers are none of these four, and this runs for every request. */
+        if (k == 6 && strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0) {
                 sh->bytes += v + 1;
-        } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        } else if (k == 4 && strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
                 sh->hosts++;
-        } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        } else if (k == 14 && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
                 if (sh->length && strcmp(sh->length, value ? value : "") != 0)
                         sh->lengths_differ = true;
                 sh->length = value ? value : "";
                 sh->lengths++;
-        } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        } else if (k == 17 && strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
                 sh->encodings++;
         }
         return MHD_YES;

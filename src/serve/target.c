@@ -426,9 +426,12 @@ static void spell_str(struct spell *w, const char *s)
 
 static void spell_uint(struct spell *w, const char *before, unsigned v)
 {
-        char num[24];
-        int n = snprintf(num, sizeof num, "%s%u", before, v);
-        spell(w, num, (size_t)n);
+        char num[12], *p = num + sizeof num; /* digits by hand: snprintf costs more than the rest */
+        do
+                *--p = (char)('0' + v % 10);
+        while (v /= 10);
+        spell_str(w, before);
+        spell(w, p, (size_t)(num + sizeof num - p));
 }
 
 /* Percent-encoded as http_url_encode() does: unreserved bytes kept. */
