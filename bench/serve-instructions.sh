@@ -2,18 +2,17 @@
 # The instructions `portscope serve` executes per request, counted by valgrind's callgrind: a
 # figure the machine's other load does not move, for changes too small for bench/serve-ab.sh's
 # rates to show (a few per cent). One worker thread, one keep-alive client on 127.0.0.1 asking
-# PATH N1 and then N2 times; the difference of the two runs divided by N2 - N1 is the cost of one
+# BENCH_PATH N1 and then N2 times; the difference of the two runs divided by N2 - N1 is the cost of one
 # request, start-up excluded. memset is reported apart: valgrind counts libmicrohttpd's zeroing of
 # its connection pool (rep stosb) byte by byte, far above what it costs on the CPU.
 #
-#   bash bench/serve-instructions.sh [PATH] [BUILD_DIR ...]   (N1=1000 N2=6000)
+#   bash bench/serve-instructions.sh [BUILD_DIR ...]   (BENCH_PATH=/api/v1/ports/625 N1=1000 N2=6000)
 #
 # With several build directories (e.g. an older commit built elsewhere) each gets a line. User
 # space only; the kernel's share (about two thirds of the CPU) is not counted. Needs valgrind.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-path=${1:-/api/v1/ports/625}
-shift || true
+path=${BENCH_PATH:-/api/v1/ports/625}
 builds=("$@")
 [ ${#builds[@]} -eq 0 ] && builds=("$top/build")
 n1=${N1:-1000} n2=${N2:-6000}
