@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 
 #define ANY_PROTOS ((1u << SOCKETS_TCP) | (1u << SOCKETS_UDP) | (1u << SOCKETS_SCTP))
@@ -82,22 +83,22 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
                 enum sockets_proto p;
                 if (pl == 0 || pl >= sizeof(proto))
                         return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
-                                    "expected a protocol (tcp, udp, sctp, raw) after '/'");
+                                    _("expected a protocol (tcp, udp, sctp, raw) after '/'"));
                 memcpy(proto, slash + 1, pl);
                 proto[pl] = '\0';
                 if (sockets_proto_parse(proto, &p) < 0)
                         return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
-                                    "unknown protocol (expected tcp, udp, sctp or raw)");
+                                    _("unknown protocol (expected tcp, udp, sctp or raw)"));
                 e->protos = 1u << p;
         }
         if (speclen && s[0] == '[') {
                 const char *close = memchr(s, ']', speclen);
                 if (!close || (size_t)(close - s) + 1 >= speclen || close[1] != ':')
                         return fail(err, name, lineno, col, -EINVAL,
-                                    "an IPv6 address must be written [ADDRESS]:PORT");
+                                    _("an IPv6 address must be written [ADDRESS]:PORT"));
                 if (sockets_parse_addr(s, (size_t)(close - s) + 1, &e->family, e->address) < 0 ||
                     e->family != AF_INET6)
-                        return fail(err, name, lineno, col, -EINVAL, "invalid IPv6 address");
+                        return fail(err, name, lineno, col, -EINVAL, _("invalid IPv6 address"));
                 e->has_address = true;
                 portpart = close + 2;
                 portlen = speclen - (size_t)(portpart - s);
@@ -106,10 +107,10 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
                 if (colon) {
                         if (memchr(colon + 1, ':', speclen - (size_t)(colon + 1 - s)))
                                 return fail(err, name, lineno, col, -EINVAL,
-                                            "an IPv6 address must be written [ADDRESS]:PORT");
+                                            _("an IPv6 address must be written [ADDRESS]:PORT"));
                         if (sockets_parse_addr(s, (size_t)(colon - s), &e->family, e->address) < 0 ||
                             e->family != AF_INET)
-                                return fail(err, name, lineno, col, -EINVAL, "invalid IPv4 address");
+                                return fail(err, name, lineno, col, -EINVAL, _("invalid IPv4 address"));
                         e->has_address = true;
                         portpart = colon + 1;
                         portlen = speclen - (size_t)(portpart - s);
@@ -117,7 +118,7 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
         }
         if (parse_ports(portpart, portlen, &e->port_lo, &e->port_hi) < 0)
                 return fail(err, name, lineno, col + (unsigned)(portpart - s), -EINVAL,
-                            "expected PORT or LO-HI (0-65535, LO <= HI)");
+                            _("expected PORT or LO-HI (0-65535, LO <= HI)"));
         return 0;
 }
 
@@ -141,12 +142,12 @@ static int parse_line(const char *name, unsigned lineno, const char *s, size_t l
                 i++;
         if (i == len)
                 return fail(err, name, lineno, (unsigned)i + 1, -EINVAL,
-                            "expected a process name (or *) and a reason after the port");
+                            _("expected a process name (or *) and a reason after the port"));
         start = i;
         while (i < len && !is_space(s[i]))
                 i++;
         if (i - start > MAX_PROCESS)
-                return fail(err, name, lineno, (unsigned)start + 1, -EINVAL, "process name longer than %u bytes",
+                return fail(err, name, lineno, (unsigned)start + 1, -EINVAL, _("process name longer than %u bytes"),
                             MAX_PROCESS);
         if (!(i - start == 1 && s[start] == '*')) {
                 e->process = strndup(s + start, i - start);
@@ -160,7 +161,7 @@ static int parse_line(const char *name, unsigned lineno, const char *s, size_t l
                 free((char *)e->process);
                 e->process = NULL;
                 return fail(err, name, lineno, (unsigned)i + 1, -EINVAL,
-                            "missing reason: every entry must say why the listener is expected");
+                            _("missing reason: every entry must say why the listener is expected"));
         }
         start = i;
         while (len > start && is_space(s[len - 1]))
@@ -190,7 +191,7 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                 goto fail;
         }
         if (len > BASELINE_MAX_FILE) {
-                r = fail(err, name, 0, 0, -E2BIG, "file larger than %u bytes", BASELINE_MAX_FILE);
+                r = fail(err, name, 0, 0, -E2BIG, _("file larger than %u bytes"), BASELINE_MAX_FILE);
                 goto fail;
         }
         while (pos < len) {
@@ -203,18 +204,18 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                 if (ll && line[ll - 1] == '\r')
                         ll--;
                 if (ll > BASELINE_MAX_LINE) {
-                        r = fail(err, name, lineno, BASELINE_MAX_LINE + 1, -E2BIG, "line longer than %u bytes",
+                        r = fail(err, name, lineno, BASELINE_MAX_LINE + 1, -E2BIG, _("line longer than %u bytes"),
                                  BASELINE_MAX_LINE);
                         goto fail;
                 }
                 if (!ps_utf8_valid(line, ll)) {
-                        r = fail(err, name, lineno, 1, -EINVAL, "line is not valid UTF-8");
+                        r = fail(err, name, lineno, 1, -EINVAL, _("line is not valid UTF-8"));
                         goto fail;
                 }
                 for (size_t j = 0; j < ll; j++) {
                         unsigned char c = (unsigned char)line[j];
                         if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                                r = fail(err, name, lineno, (unsigned)j + 1, -EINVAL, "control character 0x%02x", c);
+                                r = fail(err, name, lineno, (unsigned)j + 1, -EINVAL, _("control character 0x%02x"), c);
                                 goto fail;
                         }
                 }
@@ -223,7 +224,7 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                 if (i == ll || line[i] == '#')
                         continue;
                 if (b->n == BASELINE_MAX_ENTRIES) {
-                        r = fail(err, name, lineno, 1, -E2BIG, "more than %u entries", BASELINE_MAX_ENTRIES);
+                        r = fail(err, name, lineno, 1, -E2BIG, _("more than %u entries"), BASELINE_MAX_ENTRIES);
                         goto fail;
                 }
                 r = PS_GROW(b->v, cap, b->n + 1, BASELINE_MAX_ENTRIES);
@@ -251,7 +252,7 @@ int baseline_load(const char *path, struct baseline **ret, struct ps_error *err)
         int r = ps_read_file(path, BASELINE_MAX_FILE, &data, &len);
 
         if (r < 0)
-                return fail(err, path, 0, 0, r, "cannot read: %s", strerror(-r));
+                return fail(err, path, 0, 0, r, _("cannot read: %s"), strerror(-r));
         r = baseline_parse(path, data, len, ret, err);
         free(data);
         return r;

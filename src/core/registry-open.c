@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 #include "registry-internal.h"
 
@@ -20,9 +21,9 @@ static int find_source(const char *path, char *buf, size_t len, struct stat *st,
                 path = env;
         if (path) {
                 if (stat(path, st) < 0)
-                        return ps_error_set(err, -errno, path, 0, 0, "cannot open registry: %s", strerror(errno));
+                        return ps_error_set(err, -errno, path, 0, 0, _("cannot open registry: %s"), strerror(errno));
                 if (!S_ISREG(st->st_mode))
-                        return ps_error_set(err, -EINVAL, path, 0, 0, "not a regular file");
+                        return ps_error_set(err, -EINVAL, path, 0, 0, _("not a regular file"));
                 snprintf(buf, len, "%s", path);
                 return 0;
         }
@@ -38,8 +39,8 @@ static int find_source(const char *path, char *buf, size_t len, struct stat *st,
                         return 0;
                 }
         return ps_error_set(err, -ENOENT, "", 0, 0,
-                            "no port registry found: run 'portscope update', name the IANA CSV with --registry FILE "
-                            "(or PORTSCOPE_REGISTRY), or install Debian's libwireshark-data");
+                            _("no port registry found: run 'portscope update', name the IANA CSV with --registry FILE "
+                              "(or PORTSCOPE_REGISTRY), or install Debian's libwireshark-data"));
 }
 
 int registry_open(const char *path, unsigned flags, struct registry **ret, struct ps_error *err)
@@ -89,7 +90,7 @@ int registry_open(const char *path, unsigned flags, struct registry **ret, struc
         size_t size;
         r = ps_read_file(src_path, MAX_SOURCE_SIZE, &data, &len);
         if (r < 0)
-                return ps_error_set(err, r, src_path, 0, 0, "cannot read registry: %s", strerror(-r));
+                return ps_error_set(err, r, src_path, 0, 0, _("cannot read registry: %s"), strerror(-r));
         if (have_obs && ps_read_file(obs_path, MAX_SOURCE_SIZE, &odata, &olen) < 0) {
                 have_obs = false;
                 obs_path[0] = '\0';
@@ -114,7 +115,7 @@ int registry_open(const char *path, unsigned flags, struct registry **ret, struc
         struct registry *reg = registry_image_wrap(img, size, false);
         if (!reg) {
                 free(img);
-                return ps_error_set(err, -ENOMEM, src_path, 0, 0, "out of memory");
+                return ps_error_set(err, -ENOMEM, src_path, 0, 0, _("out of memory"));
         }
         if (cached)
                 snprintf(reg->cache_path, sizeof(reg->cache_path), "%s", cache);

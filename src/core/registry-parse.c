@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "portscope/i18n.h"
 #include "portscope/util.h"
 #include "registry-internal.h"
 
@@ -102,14 +103,16 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
         if (n < 0)
                 return ps_error_set(err, -EINVAL, b->name, cerr.line, cerr.column, "%s", cerr.message);
         if (n == 0)
-                return ps_error_set(err, -EINVAL, b->name, 1, 0, "empty file: not the IANA CSV");
+                return ps_error_set(err, -EINVAL, b->name, 1, 0, _("empty file: not the IANA CSV"));
         if (n != NCOLS)
                 return ps_error_set(err, -EINVAL, b->name, 1, 0,
-                                    "header has %d columns, expected the IANA CSV's %d (\"Service Name,Port Number,...\")", n,
-                                    NCOLS);
+                                    _("header has %d columns, expected the IANA CSV's %d "
+                                      "(\"Service Name,Port Number,...\")"),
+                                    n, NCOLS);
         for (int i = 0; i < NCOLS; i++)
                 if (strcmp(b->pool.data + offs[i], csv_header[i]) != 0)
-                        return ps_error_set(err, -EINVAL, b->name, 1, 0, "header column %d is \"%.60s\", expected \"%s\"",
+                        return ps_error_set(err, -EINVAL, b->name, 1, 0,
+                                            _("header column %d is \"%.60s\", expected \"%s\""),
                                             i + 1, b->pool.data + offs[i], csv_header[i]);
         b->pool.len = start; /* the header is not data */
 
@@ -128,12 +131,14 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                         continue;
                 }
                 if (n != NCOLS)
-                        return ps_error_set(err, -EINVAL, b->name, line, 0, "row has %d columns, expected %d", n, NCOLS);
+                        return ps_error_set(err, -EINVAL, b->name, line, 0,
+                                            _("row has %d columns, expected %d"), n, NCOLS);
                 for (int i = 0; i < NCOLS; i++)
                         row.col[i] = b->pool.data[offs[i]] ? (uint32_t)offs[i] : 0;
                 row.line = line;
                 if (parse_port_field(pool_str(b, row.col[1]), &row) < 0)
-                        return ps_error_set(err, -EINVAL, b->name, line, 0, "bad port number \"%.40s\" (expected N or N-M, 0-65535)",
+                        return ps_error_set(err, -EINVAL, b->name, line, 0,
+                                            _("bad port number \"%.40s\" (expected N or N-M, 0-65535)"),
                                             pool_str(b, row.col[1]));
                 if (row.col[2] == 0)
                         row.protos = PS_PROTO_ALL;
@@ -141,10 +146,12 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                         row.protos = (uint8_t)PS_PROTO_BIT(p);
                 else
                         return ps_error_set(err, -EINVAL, b->name, line, 0,
-                                            "unknown transport protocol \"%.40s\" (expected tcp, udp, sctp, dccp or empty)",
+                                            _("unknown transport protocol \"%.40s\" (expected tcp, udp, sctp, "
+                                              "dccp or empty)"),
                                             pool_str(b, row.col[2]));
                 if (row.col[0] == 0 && !row.has_port)
-                        return ps_error_set(err, -EINVAL, b->name, line, 0, "row has neither a service name nor a port");
+                        return ps_error_set(err, -EINVAL, b->name, line, 0,
+                                            _("row has neither a service name nor a port"));
                 row.kind = (uint8_t)classify(pool_str(b, row.col[0]), pool_str(b, row.col[3]));
                 note_date(b, pool_str(b, row.col[6]));
                 note_date(b, pool_str(b, row.col[7]));
@@ -152,7 +159,7 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                         return -ENOMEM;
         }
         if (b->rows.len == 0)
-                return ps_error_set(err, -EINVAL, b->name, rd.line, 0, "no rows after the header (truncated?)");
+                return ps_error_set(err, -EINVAL, b->name, rd.line, 0, _("no rows after the header (truncated?)"));
         return 0;
 }
 
@@ -167,7 +174,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 unsigned nl = 1;
                 for (const char *q = data; q < nul; q++)
                         nl += *q == '\n';
-                return ps_error_set(err, -EINVAL, b->name, nl, 0, "NUL byte: binary data, not a services file");
+                return ps_error_set(err, -EINVAL, b->name, nl, 0, _("NUL byte: binary data, not a services file"));
         }
         while (p < end) {
                 const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -186,7 +193,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                         continue;
                 }
                 if (!ps_utf8_valid(p, (size_t)(le - p)))
-                        return ps_error_set(err, -EINVAL, b->name, line, 0, "invalid UTF-8");
+                        return ps_error_set(err, -EINVAL, b->name, line, 0, _("invalid UTF-8"));
                 name = q;
                 while (q < le && !isspace((unsigned char)*q) && *q != '#')
                         q++;
@@ -200,15 +207,17 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 const char *slash = memchr(spec, '/', spec_len);
                 if (!slash)
                         return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1,
-                                            "expected PORT/PROTO after the service name");
+                                            _("expected PORT/PROTO after the service name"));
                 char portbuf[16];
                 size_t plen = (size_t)(slash - spec);
                 if (plen == 0 || plen >= sizeof(portbuf))
-                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
+                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1,
+                                            _("bad port number"));
                 memcpy(portbuf, spec, plen);
                 portbuf[plen] = '\0';
                 if (parse_port_field(portbuf, &row) < 0)
-                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1, "bad port number");
+                        return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(spec - p) + 1,
+                                            _("bad port number"));
                 if (hash) {
                         const char *d = hash + 1;
                         while (d < le && isspace((unsigned char)*d))
@@ -231,7 +240,8 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                                 pe++;
                         size_t pl = (size_t)(pe - pp - 1);
                         if (pl == 0 || pl >= sizeof(proto))
-                                return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(pp - p) + 2, "bad protocol");
+                                return ps_error_set(err, -EINVAL, b->name, line, (unsigned)(pp - p) + 2,
+                                                    _("bad protocol"));
                         memcpy(proto, pp + 1, pl);
                         proto[pl] = '\0';
                         pp = pe;
@@ -254,7 +264,7 @@ static int parse_services(struct builder *b, const char *data, size_t len, struc
                 p = eol ? eol + 1 : end;
         }
         if (b->rows.len == 0)
-                return ps_error_set(err, -EINVAL, b->name, line, 0, "no services in the file");
+                return ps_error_set(err, -EINVAL, b->name, line, 0, _("no services in the file"));
         return 0;
 }
 
@@ -346,7 +356,7 @@ int registry_build(const char *name, const char *data, size_t len, int kind, con
         int r;
 
         if (len == 0)
-                return ps_error_set(err, -EINVAL, name, 0, 0, "empty file: not a port registry");
+                return ps_error_set(err, -EINVAL, name, 0, 0, _("empty file: not a port registry"));
         b.kind = kind >= 0 ? (enum registry_source_kind)kind : detect_kind(data, len);
         if (buf_add(&b.pool, "", 1) < 0)
                 return -ENOMEM;
@@ -356,9 +366,10 @@ int registry_build(const char *name, const char *data, size_t len, int kind, con
         if (r == 0)
                 r = registry_image_build(&b, name, src, obs_path, obs, ret, ret_size);
         if (r == -ENOMEM)
-                ps_error_set(err, r, name, 0, 0, "out of memory");
+                ps_error_set(err, r, name, 0, 0, _("out of memory"));
         else if (r == -EFBIG)
-                ps_error_set(err, r, name, 0, 0, "the port ranges cover more than %u (port, row) pairs: not the IANA registry",
+                ps_error_set(err, r, name, 0, 0,
+                             _("the port ranges cover more than %u (port, row) pairs: not the IANA registry"),
                              MAX_COVER);
         builder_free(&b);
         return r;
@@ -377,7 +388,7 @@ int registry_parse_buffer(const char *name, const char *data, size_t len, enum r
         *ret = registry_image_wrap(img, size, false);
         if (!*ret) {
                 free(img);
-                return ps_error_set(err, -ENOMEM, name, 0, 0, "out of memory");
+                return ps_error_set(err, -ENOMEM, name, 0, 0, _("out of memory"));
         }
         return 0;
 }
@@ -390,7 +401,7 @@ int registry_parse_file(const char *path, enum registry_source_kind kind, struct
         int r = ps_read_file(path, MAX_SOURCE_SIZE, &data, &len);
 
         if (r < 0)
-                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+                return ps_error_set(err, r, path, 0, 0, _("cannot read: %s"), strerror(-r));
         r = registry_parse_buffer(path, data, len, kind, ret, err);
         free(data);
         return r;

@@ -203,6 +203,20 @@ for e, (rc, out, err) in zip(LANGS, outputs("info", "65536", "--registry", mini)
     check(rc == 2 and out == "" and err.startswith("portscope: ") and err.count("\n") == 1,
           f"info 65536 under {e}: rc={rc} err={err!r}")
 
+# A file's errors are in the reader's language too (the registry's and the baseline's parsers),
+# after the untranslated "portscope: " and the file's name and line.
+french = {"LANG": "C.UTF-8", "LANGUAGE": "fr"}
+rc, out, err = run("info", "22", "--registry", os.path.join(FIXTURES, "header-only.csv"), env=french)
+check(rc == 2 and err.startswith("portscope: ") and "header-only.csv:" in err and "aucune ligne" in err,
+      f"a registry's parse error in French: {err!r}")
+bl = os.path.join(os.path.dirname(no_knowledge), "baseline.txt")
+with open(bl, "w") as f:
+    f.write("22/tcp sshd\n")
+rc, out, err = run("listening", "--baseline", bl, env=french)
+check(rc == 2 and "baseline.txt:1:" in err and "raison manquante" in err, f"a baseline's error in French: {err!r}")
+rc, out, err = run("listening", "--baseline", bl, env={"LANG": "C"})
+check(rc == 2 and "missing reason" in err, f"... and in English under LANG=C: {err!r}")
+
 # Every --help fits an 80-column terminal in every language (a URL is the one thing that cannot
 # wrap). The helper executables print their own; one not built says so and is left out.
 for cmd in ["", "info", "search", "list", "registry", "audit", "listening", "scan", "serve", "update", "diff",
