@@ -3,6 +3,7 @@
  * hash set, so a draft of 20,000 listeners costs one pass. */
 #include "portscope/verdict.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,35 +34,54 @@ static void draft_reason(FILE *f, const char *s)
         }
 }
 
-/* The set of (protocol, port, name) lines written so far. */
+/* The set of (protocol, port, name, loopback address) lines written so far. */
 struct seen {
         struct seen_key {
                 const char *name; /* NULL: an empty slot */
                 uint16_t port;
                 uint8_t proto;
+                uint8_t family;   /* 0: any address */
+                uint8_t addr[16];
         } *slot;
         size_t mask;
 };
 
-static uint64_t key_hash(enum sockets_proto proto, uint16_t port, const char *name)
+static uint64_t key_hash(const struct seen_key *k)
 {
-        uint64_t h = 1469598103934665603ull ^ ((uint64_t)proto << 16 | port);
+        uint64_t h = 1469598103934665603ull ^ ((uint64_t)k->proto << 16 | k->port);
 
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        for (const unsigned char *p = (const unsigned char *)k->name; *p; p++)
                 h = (h ^ *p) * 1099511628211ull;
+        for (size_t i = 0; k->family && i < sizeof k->addr; i++)
+                h = (h ^ k->addr[i]) * 1099511628211ull;
         return h ^ (h >> 29);
 }
 
 /* Adds the key; returns false when it was there already. */
-static bool seen_add(struct seen *s, enum sockets_proto proto, uint16_t port, const char *name)
+static bool seen_add(struct seen *s, const struct seen_key *k)
 {
-        size_t h = (size_t)key_hash(proto, port, name) & s->mask;
+        size_t h = (size_t)key_hash(k) & s->mask;
 
         for (; s->slot[h].name; h = (h + 1) & s->mask)
-                if (s->slot[h].port == port && s->slot[h].proto == proto && strcmp(s->slot[h].name, name) == 0)
+                if (s->slot[h].port == k->port && s->slot[h].proto == k->proto && s->slot[h].family == k->family &&
+                    memcmp(s->slot[h].addr, k->addr, sizeof k->addr) == 0 && strcmp(s->slot[h].name, k->name) == 0)
                         return false;
-        s->slot[h] = (struct seen_key){ name, port, (uint8_t)proto };
+        s->slot[h] = *k;
         return true;
+}
+
+/* "127.0.0.1:631/tcp", "[::1]:631/tcp" for a loopback-only listener, "631/tcp" for the others: a
+ * service reachable from this machine only is drafted with its address, so that the same program
+ * listening on every address later is not "expected" by the same line. Other addresses are left
+ * out (a DHCP lease would make the line stale). */
+static void draft_spec(FILE *f, const struct sockets_entry *e)
+{
+        if (e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW) {
+                char a[INET6_ADDRSTRLEN];
+                sockets_format_addr(e->family, e->local, a, sizeof a);
+                fprintf(f, e->family == AF_INET6 ? "[%s]:" : "%s:", a);
+        }
+        fprintf(f, "%u/%s", e->port, sockets_proto_name(e->proto));
 }
 
 int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
@@ -93,15 +113,24 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 const struct sockets_process *p = sockets_entry_owner(l, e, 0);
                 const char *name = p && baseline_word(p->comm) ? p->comm : "*";
 
-                /* One line per (protocol, port, process): IPv4 and IPv6 sockets share it. */
-                if (!e->listening || !seen_add(&seen, e->proto, e->port, name))
+                /* One line per (protocol, port, process): the IPv4 and IPv6 sockets of every address
+                 * share it; a loopback-only one has its own line, with its address. */
+                struct seen_key k = { .name = name, .port = e->port, .proto = (uint8_t)e->proto };
+                if (e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW) {
+                        k.family = (uint8_t)e->family;
+                        memcpy(k.addr, e->local, sizeof k.addr);
+                }
+                if (!e->listening || !seen_add(&seen, &k))
                         continue;
                 if (v->kind == VERDICT_EXPECTED || v->kind == VERDICT_INFO) {
-                        fprintf(f, "%u/%s\t%s\t", e->port, sockets_proto_name(e->proto), name);
+                        draft_spec(f, e);
+                        fprintf(f, "\t%s\t", name);
                 } else {
                         fprintf(f, "# TODO %s, %s: ", verdict_kind_name(v->kind), verdict_severity_name(v->severity));
                         draft_reason(f, v->reason);
-                        fprintf(f, "\n# %u/%s\t%s\t", e->port, sockets_proto_name(e->proto), name);
+                        fputs("\n# ", f);
+                        draft_spec(f, e);
+                        fprintf(f, "\t%s\t", name);
                 }
                 draft_reason(f, v->reason);
                 fputc('\n', f);

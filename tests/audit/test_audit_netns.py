@@ -342,6 +342,9 @@ try:
     text = open(draft).read() if os.path.exists(draft) else ""
     check("22/tcp\tsshd\t" in text and "# TODO suspicious, high" in text and "\n# 250/tcp\tpython3" in text,
           "draft: expected entries active, suspicious ones commented out")
+    lines = text.splitlines()
+    check(any(l.startswith("127.0.0.1:22/tcp\tsshd\t") for l in lines) and any(l.startswith("22/tcp\tsshd\t") for l in lines),
+          f"draft: sshd's loopback socket is drafted with its address, its [::] one without: {[l for l in lines if 'sshd' in l]}")
     rc, j4, err = audit_json("audit", "--json", "--netns", NS, "--no-history", "--baseline", draft)
     check(rc == 1 and not j4.get("gone"), f"the draft parses, leaves the suspicious ones, nothing gone ({rc}, {err.strip()})")
 
