@@ -120,10 +120,12 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 static const int required[] = { F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
                 for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
                         if (!rec->val[required[i]] || !*rec->val[required[i]])
-                                return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" has no %s", rec->val[F_ENTRY],
+                                return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                                    _("entry \"%.60s\" has no %s"), rec->val[F_ENTRY],
                                                     field_names[required[i]]);
                 if (rec->val[F_SERVICE] || rec->val[F_SERVERS])
-                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "entry \"%.60s\" mixes entry and service keys",
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                            _("entry \"%.60s\" mixes entry and service keys"),
                                             rec->val[F_ENTRY]);
                 e.id = rec->val[F_ENTRY];
                 e.name = rec->val[F_NAME];
@@ -133,7 +135,7 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                                 e.kind = (enum knowledge_kind)i;
                 if (e.kind == KNOWLEDGE_NKINDS)
                         return ps_error_set(err, -EINVAL, name, rec->line[F_KIND], 0,
-                                            "unknown kind \"%.40s\" (expected application, malware, common-misuse, development, tool or c2)",
+                                            _("unknown kind \"%.40s\" (expected application, malware, common-misuse, development, tool or c2)"),
                                             rec->val[F_KIND]);
                 struct ps_portspec *ports;
                 r = ps_portlist_parse_flags(rec->val[F_PORTS], PS_PORTLIST_BLANKS | PS_PORTLIST_PROTO, &ports, &e.nports,
@@ -161,11 +163,14 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
         } else if (rec->val[F_SERVICE]) {
                 struct knowledge_service s = { .line = rec->start };
                 if (!rec->val[F_SERVERS] || !*rec->val[F_SERVERS])
-                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no servers", rec->val[F_SERVICE]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                            _("service \"%.60s\" has no servers"), rec->val[F_SERVICE]);
                 if (!rec->val[F_SOURCE] || !*rec->val[F_SOURCE])
-                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" has no source", rec->val[F_SERVICE]);
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                            _("service \"%.60s\" has no source"), rec->val[F_SERVICE]);
                 if (rec->val[F_NAME] || rec->val[F_KIND] || rec->val[F_PORTS] || rec->val[F_SUMMARY] || rec->val[F_PROCESS])
-                        return ps_error_set(err, -EINVAL, name, rec->start, 0, "service \"%.60s\" mixes entry and service keys",
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                            _("service \"%.60s\" mixes entry and service keys"),
                                             rec->val[F_SERVICE]);
                 s.service = rec->val[F_SERVICE];
                 s.source = rec->val[F_SOURCE];
@@ -178,7 +183,8 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 }
                 k->services[k->nservices++] = s;
         } else
-                return ps_error_set(err, -EINVAL, name, rec->start, 0, "record starts with neither \"entry:\" nor \"service:\"");
+                return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                    _("record starts with neither \"entry:\" nor \"service:\""));
         return 0;
 }
 
@@ -200,11 +206,12 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                 const char *eol = memchr(p, '\n', (size_t)(end - p));
                 size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
                 if (memchr(p, '\0', n)) {
-                        r = ps_error_set(err, -EINVAL, name, line + 1, 0, "NUL byte: binary data, not a knowledge file");
+                        r = ps_error_set(err, -EINVAL, name, line + 1, 0,
+                                         _("NUL byte: binary data, not a knowledge file"));
                         goto fail;
                 }
                 if (!ps_utf8_valid(p, n)) {
-                        r = ps_error_set(err, -EINVAL, name, line + 1, 0, "invalid UTF-8");
+                        r = ps_error_set(err, -EINVAL, name, line + 1, 0, _("invalid UTF-8"));
                         goto fail;
                 }
                 p += n + 1;
@@ -239,7 +246,8 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         }
                 } else if (p[0] == ' ' || p[0] == '\t') {
                         if (last < 0) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "continuation line without a key before it");
+                                r = ps_error_set(err, -EINVAL, name, line, 0,
+                                                 _("continuation line without a key before it"));
                                 goto fail;
                         }
                         /* Join: the arena grows at its end and this value is the last one put. */
@@ -266,7 +274,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         const char *colon = memchr(p, ':', n);
                         int f = -1;
                         if (!colon) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "expected \"key: value\"");
+                                r = ps_error_set(err, -EINVAL, name, line, 0, _("expected \"key: value\""));
                                 goto fail;
                         }
                         for (int i = 0; i < NFIELDS; i++)
@@ -274,15 +282,18 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                                     memcmp(p, field_names[i], (size_t)(colon - p)) == 0)
                                         f = i;
                         if (f < 0) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "unknown key \"%.*s\"", (int)((colon - p) > 40 ? 40 : (colon - p)), p);
+                                r = ps_error_set(err, -EINVAL, name, line, 0,
+                                                 _("unknown key \"%.*s\""), (int)((colon - p) > 40 ? 40 : (colon - p)), p);
                                 goto fail;
                         }
                         if (rec.val[f]) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "key \"%s\" given twice in one record", field_names[f]);
+                                r = ps_error_set(err, -EINVAL, name, line, 0,
+                                                 _("key \"%s\" given twice in one record"), field_names[f]);
                                 goto fail;
                         }
                         if (!in_record && f != F_ENTRY && f != F_SERVICE) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "a record starts with \"entry:\" or \"service:\", not \"%s:\"",
+                                r = ps_error_set(err, -EINVAL, name, line, 0,
+                                                 _("a record starts with \"entry:\" or \"service:\", not \"%s:\""),
                                                  field_names[f]);
                                 goto fail;
                         }
@@ -293,7 +304,8 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                         while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
                                 vl--;
                         if (vl == 0) {
-                                r = ps_error_set(err, -EINVAL, name, line, 0, "key \"%s\" has an empty value", field_names[f]);
+                                r = ps_error_set(err, -EINVAL, name, line, 0,
+                                                 _("key \"%s\" has an empty value"), field_names[f]);
                                 goto fail;
                         }
                         if (!in_record)
@@ -318,7 +330,7 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
         return 0;
 fail:
         if (r == -ENOMEM)
-                ps_error_set(err, -EINVAL, name, line, 0, "out of memory");
+                ps_error_set(err, -EINVAL, name, line, 0, _("out of memory"));
         knowledge_free(k);
         return r;
 }
@@ -336,7 +348,7 @@ int knowledge_load(const char *path, struct knowledge **ret, struct ps_error *er
                 return knowledge_parse("builtin", ps_knowledge_builtin, ps_knowledge_builtin_len, ret, err);
         r = ps_read_file(path, MAX_KNOWLEDGE_SIZE, &data, &len);
         if (r < 0)
-                return ps_error_set(err, r, path, 0, 0, "cannot read: %s", strerror(-r));
+                return ps_error_set(err, r, path, 0, 0, _("cannot read: %s"), strerror(-r));
         r = knowledge_parse(path, data, len, ret, err);
         free(data);
         return r;

@@ -216,6 +216,11 @@ rc, out, err = run("listening", "--baseline", bl, env=french)
 check(rc == 2 and "baseline.txt:1:" in err and "raison manquante" in err, f"a baseline's error in French: {err!r}")
 rc, out, err = run("listening", "--baseline", bl, env={"LANG": "C"})
 check(rc == 2 and "missing reason" in err, f"... and in English under LANG=C: {err!r}")
+kf = os.path.join(os.path.dirname(no_knowledge), "bad-knowledge.txt")
+with open(kf, "w") as f:
+    f.write("entry: x\nname: X\nkind: nonsense\nports: 1/tcp\nsummary: s\nsource: t\n")
+rc, out, err = run("info", "22", "--registry", mini, "--knowledge", kf, env=french)
+check(rc == 2 and "bad-knowledge.txt:3:" in err and "type inconnu" in err, f"a knowledge file's error in French: {err!r}")
 
 # Every --help fits an 80-column terminal in every language (a URL is the one thing that cannot
 # wrap). The helper executables print their own; one not built says so and is left out.
