@@ -66,6 +66,11 @@ const char *ps_i18n_percent(double v, int prec, char *buf, size_t len);
 
 /* Terminal columns of UTF-8 text (wide characters count two, combining marks none; a byte that is
  * not UTF-8 counts one), so that translated table headings and words line up. */
+/* An HTTP weight (RFC 9110, section 12.4.2: "0", "0.5", "1.000") at *p, after "q=", in
+ * thousandths; moves *p past it. False when malformed ("1.5", four decimals). Accept-Language's
+ * parser and serve's Accept-Encoding share it. */
+bool ps_http_qvalue(const char **p, int *ret);
+
 size_t ps_text_width(const char *s);
 /* Writes s and pads it with spaces to width columns (nothing when it is wider). */
 void ps_put_padded(FILE *f, const char *s, int width);

@@ -106,8 +106,7 @@ static const char *skip_ows(const char *p)
         return p;
 }
 
-/* Parses a qvalue at *p (after "q="); returns false when malformed. */
-static bool parse_qvalue(const char **p, int *ret)
+bool ps_http_qvalue(const char **p, int *ret)
 {
         const char *s = *p;
         int q, digits = 0, scale = 100;
@@ -180,7 +179,7 @@ static bool parse_accept_language(const char *h, struct lang_range *v, size_t *r
                         if ((*p != 'q' && *p != 'Q') || p[1] != '=')
                                 goto skip;
                         p += 2;
-                        if (!parse_qvalue(&p, &r.q))
+                        if (!ps_http_qvalue(&p, &r.q))
                                 goto skip;
                         p = skip_ows(p);
                 }

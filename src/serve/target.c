@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "serve-internal.h"
+#include "portscope/i18n.h"
 
 static const char *const route_names[HTTP_NROUTES] = {
         [HTTP_ROUTE_NONE] = "none",
@@ -541,18 +542,12 @@ static size_t ows(const char *s, size_t n)
         return i;
 }
 
-/* Whether a weight ("0", "0.5", "1.000") is zero: "q=0" refuses what it names. */
+/* Whether a weight ("0", "0.000") is zero: "q=0" refuses what it names. A malformed one is not. */
 static bool weight_is_zero(const char *s, size_t n)
 {
-        size_t i = 0;
-        if (i < n && s[i] == '0')
-                i++;
-        else
-                return false;
-        if (i < n && s[i] == '.')
-                for (i++; i < n && s[i] == '0'; i++)
-                        ;
-        return i == n;
+        const char *v = s;
+        int q;
+        return ps_http_qvalue(&v, &q) && v == s + n && q == 0;
 }
 
 bool http_accepts_gzip(const char *ae)
