@@ -70,13 +70,18 @@ static bool seen_add(struct seen *s, const struct seen_key *k)
         return true;
 }
 
-/* "127.0.0.1:631/tcp", "[::1]:631/tcp" for a loopback-only listener, "631/tcp" for the others: a
- * service reachable from this machine only is drafted with its address, so that the same program
+/* Whether the listener is drafted with its address ("127.0.0.1:631/tcp", "[::1]:631/tcp"; the
+ * others "631/tcp"): a service reachable from this machine only is drafted with its address, so that the same program
  * listening on every address later is not "expected" by the same line. Other addresses are left
  * out (a DHCP lease would make the line stale). */
+static bool pinned(const struct sockets_entry *e)
+{
+        return e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW;
+}
+
 static void draft_spec(FILE *f, const struct sockets_entry *e)
 {
-        if (e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW) {
+        if (pinned(e)) {
                 char a[INET6_ADDRSTRLEN];
                 sockets_format_addr(e->family, e->local, a, sizeof a);
                 fprintf(f, e->family == AF_INET6 ? "[%s]:" : "%s:", a);
@@ -116,7 +121,7 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 /* One line per (protocol, port, process): the IPv4 and IPv6 sockets of every address
                  * share it; a loopback-only one has its own line, with its address. */
                 struct seen_key k = { .name = name, .port = e->port, .proto = (uint8_t)e->proto };
-                if (e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW) {
+                if (pinned(e)) {
                         k.family = (uint8_t)e->family;
                         memcpy(k.addr, e->local, sizeof k.addr);
                 }
