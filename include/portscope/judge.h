@@ -71,9 +71,13 @@ const char *judge_rule_name(enum judge_rule r); /* "known-server", "threat-port"
 struct judge_identity {
         const char *names[JUDGE_MAX_NAMES];
         size_t nnames;
-        const char *display;     /* how the reason names it: "sshd", "pid 42 (no name)"; NULL: unknown */
+        const char *display;     /* how the reason names it: "sshd", "python3 app.py", "pid 42 (no name)";
+                                  * NULL: unknown */
+        /* Bit i: names[i] is an interpreter's own name (python3, java, node...), which says nothing
+         * of the program it runs: it alone explains no port. */
+        uint32_t interpreter;
         /* storage for names derived from a command line or a product (filled by the helpers) */
-        char store[192];
+        char store[256];
         size_t used;
 };
 
@@ -81,7 +85,8 @@ struct judge_identity {
 void judge_identity_add(struct judge_identity *id, const char *name);
 /* Adds comm, exe (basename of the executable), argv0 (basename of argv[0]) and, when the program
  * is an interpreter, the script, module or jar named on its command line (args separated by
- * spaces). Any of them may be NULL or "". */
+ * spaces), with and without its suffix ("manage.py", "manage"). The interpreter's own names are
+ * marked (interpreter), and the display becomes "python3 manage.py". Any may be NULL or "". */
 void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
                                  const char *cmdline);
 /* Adds a scanned service's name and the words of its product (lower case, at least 3 letters). */

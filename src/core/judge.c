@@ -159,11 +159,31 @@ static bool takes_arg(enum interp k, const char *o, size_t n)
         return false;
 }
 
+/* The display "comm script" of an interpreter running script (the script's basename as given). */
+static void set_display(struct judge_identity *id, const char *s, size_t n)
+{
+        const char *comm = id->display;
+        size_t c = comm ? strlen(comm) : 0;
+        if (!c || id->used + c + 1 + n + 1 > sizeof(id->store))
+                return;
+        char *d = id->store + id->used;
+        memcpy(d, comm, c);
+        d[c] = ' ';
+        memcpy(d + c + 1, s, n);
+        d[c + 1 + n] = '\0';
+        id->used += c + n + 2;
+        id->display = d;
+}
+
 static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n)
 {
-        static const char *const suffixes[] = { ".py", ".jar", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
+        static const char *const suffixes[] = { ".py", ".jar", ".war", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
 
         s = base_of(s, &n);
+        if (n == 0)
+                return;
+        set_display(id, s, n);
+        add_copy(id, s, n); /* "manage.py", as a knowledge file may list it */
         for (const char *const *x = suffixes; *x; x++)
                 if (has_suffix(s, n, *x)) {
                         n -= strlen(*x);
@@ -198,6 +218,12 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
                 k = interpreter(comm, strlen(comm));
         if (k == I_NONE)
                 return;
+        for (size_t i = 0; i < id->nnames; i++) {
+                size_t m = strlen(id->names[i]);
+                const char *nb = base_of(id->names[i], &m);
+                if (interpreter(nb, m) != I_NONE)
+                        id->interpreter |= 1u << i;
+        }
         bool skip_next = false, module_next = false, jar_next = false;
         for (p += n; *p;) {
                 p += strspn(p, " ");
@@ -253,7 +279,7 @@ void judge_identity_from_service(struct judge_identity *id, const char *service,
 static bool identity_has(const struct judge_identity *id, const char *name, const char **ret_matched)
 {
         for (size_t i = 0; id && i < id->nnames; i++)
-                if (strcasecmp(id->names[i], name) == 0) {
+                if (!(id->interpreter >> i & 1u) && strcasecmp(id->names[i], name) == 0) {
                         *ret_matched = id->names[i];
                         return true;
                 }

@@ -432,6 +432,8 @@ try:
         start("java", "-Xmx64m", "-jar", "/opt/kube/kube-proxy.jar", "tcp4:0.0.0.0:30081"),
         start("nc", "tcp4:0.0.0.0:31000", "tcp4:0.0.0.0:50050", "tcp4:0.0.0.0:31338", "udp4:0.0.0.0:31338"),
         start("sshd", "tcp4:0.0.0.0:53"),
+        start("python3", "/opt/app/backdoor.py", "tcp4:0.0.0.0:5100"),
+        start("python3", "-m", "flask", "run", "tcp4:0.0.0.0:5101"),
     ]
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
@@ -443,6 +445,12 @@ try:
     v = rule(8000)
     check(v[:3] == ("expected", "none", "known-use") and "http.server" in v[3],
           f"python3 -m http.server is known by its module: {v}")
+    v = rule(5100)
+    check(v[0] == "unexplained" and "python3 backdoor.py" in v[3] and "Test Flask dev server" in v[3],
+          f"an entry that names python3 does not explain any script python3 runs: {v}")
+    v = rule(5101)
+    check(v[:3] == ("expected", "none", "known-use") and v[3].startswith("flask on 5101/tcp"),
+          f"python3 -m flask is known by its module: {v}")
     v = rule(9100)
     check(v[:3] == ("expected", "none", "known-use") and "prometheus-node-exporter" in v[3],
           f"prometheus-node-exporter (comm prometheus-node) is known by argv[0]: {v}")
