@@ -152,6 +152,9 @@ bool sockets_addr_is_any(int family, const uint8_t addr[16]);
 /* The first (lowest pid) owner, or NULL. */
 const struct sockets_process *sockets_entry_owner(const struct sockets_list *l, const struct sockets_entry *e, size_t i);
 
+/* Drops the entries keep returns false for (the processes stay). */
+void sockets_list_keep(struct sockets_list *l, bool (*keep)(const struct sockets_entry *e, void *data), void *data);
+
 /* Sorts l->v by protocol, port, family, address (stable output). */
 void sockets_list_sort(struct sockets_list *l);
 

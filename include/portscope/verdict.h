@@ -45,6 +45,9 @@ struct verdict_context {
          * it the engine is set up per call, slower). Owned, freed by verdict_context_release(). */
         struct judge_context judge;
         bool prepared;
+        /* verdict_serving_processes() of the sockets before a filter dropped some (a process's
+         * own client sockets are told by its other listeners); NULL: of the report's sockets. */
+        const bool *serving;
 };
 
 /* Builds c->knowledge_ports. Returns 0 or -ENOMEM (the context still works without it). */

@@ -96,7 +96,8 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
         }
         {
                 /* The registry and the knowledge are immutable: judge on two threads when it pays. */
-                bool *serving = verdict_serving_processes(l);
+                bool *own = c->serving ? NULL : verdict_serving_processes(l);
+                const bool *serving = c->serving ? c->serving : own;
                 /* Reasons are in the caller's language (English for JSON): the worker speaks it too. */
                 const struct ps_language *lang = ps_i18n_thread_language();
                 struct judge_job jobs[2] = { { c, l, r->verdicts, &r->reasons[0], 0, l->n / 2, 0, serving, lang },
@@ -111,7 +112,7 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
                 judge_range(&jobs[0]);
                 if (threaded)
                         pthread_join(t, NULL);
-                free(serving);
+                free(own);
                 if (jobs[0].err || jobs[1].err)
                         goto oom;
                 link_reasons(&jobs[0]);

@@ -595,6 +595,15 @@ static int entry_cmp(const void *a, const void *b)
         return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
+void sockets_list_keep(struct sockets_list *l, bool (*keep)(const struct sockets_entry *e, void *data), void *data)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < l->n; i++)
+                if (keep(&l->v[i], data))
+                        l->v[n++] = l->v[i];
+        l->n = n;
+}
+
 void sockets_list_sort(struct sockets_list *l)
 {
         if (l->n > 1)

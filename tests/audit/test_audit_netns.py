@@ -241,6 +241,11 @@ try:
     # own client socket, whatever port it drew.
     check(u55k.get("verdict") == "info" and u55k.get("rule") == "ephemeral-client" and "ephemeral range" in u55k.get("reason", ""),
           f"55000/udp of a serving process: info, ephemeral-client ({u55k.get('rule')}: {u55k.get('reason')})")
+    # Asked for alone, the socket gets the same verdict: the process's other listeners still count.
+    rc, j55, err = audit_json("listening", "55000/udp", "--json", "--netns", NS)
+    only = j55.get("listeners", [])
+    check(rc == 0 and len(only) == 1 and only[0].get("rule") == "ephemeral-client",
+          f"listening 55000/udp alone: the same verdict as the whole audit: {[(l.get('port'), l.get('rule')) for l in only]}")
 
     s7000 = one(L, "tcp", 7000)
     check(s7000.get("exposure") == "interface" and s7000.get("interface") == "d0", f"7000 bound to d0: {s7000.get('exposure')}")

@@ -205,6 +205,28 @@ static bool keep_port(const struct sockets_entry *e, void *data)
         return port_wanted(data, e);
 }
 
+/* Whether the ports asked for include unconnected UDP ones in the ephemeral range: whether such a
+ * socket is a server's own client socket depends on the process's other listeners, which the
+ * ports asked for may leave out. */
+static bool asks_ephemeral_udp(const struct options *o)
+{
+        uint16_t lo, hi;
+        verdict_ephemeral_range(&lo, &hi);
+        for (size_t i = 0; i < o->nports; i++)
+                if ((o->ports[i].protos & PS_PROTO_BIT(PS_UDP)) && o->ports[i].lo <= hi && o->ports[i].hi >= lo)
+                        return true;
+        return false;
+}
+
+/* keep_port(), and the listeners that tell a server (kept until verdict_serving_processes()). */
+static bool keep_port_or_server(const struct sockets_entry *e, void *data)
+{
+        uint16_t lo, hi;
+        verdict_ephemeral_range(&lo, &hi);
+        return port_wanted(data, e) ||
+               (e->listening && e->proto != SOCKETS_RAW && (e->port < lo || e->port > hi));
+}
+
 static bool port_wanted(const struct options *o, const struct sockets_entry *e)
 {
         enum ps_proto pp;
@@ -450,6 +472,7 @@ static int run(struct options *o)
         struct verdict_report *report = NULL;
         struct sockets_query q = SOCKETS_QUERY_INIT;
         struct verdict_context ctx = { 0 };
+        bool *serving = NULL;
         json_t *changes = NULL;
         char label[256];
         double t0, tstart = now_ms(), towners = 0, tverdict = 0;
@@ -503,7 +526,17 @@ static int run(struct options *o)
         if (timing)
                 fprintf(stderr, "timing: registry+knowledge+baseline %.1f ms\n", now_ms() - tstart);
         t0 = now_ms();
-        r = sockets_collect(&q, keep_port, o, &l);
+        bool other_listeners = o->nports && asks_ephemeral_udp(o);
+        r = sockets_collect(&q, other_listeners ? keep_port_or_server : keep_port, o, &l);
+        if (r >= 0 && other_listeners) {
+                serving = verdict_serving_processes(l);
+                if (!serving) {
+                        ps_errorf(_("out of memory"));
+                        goto out;
+                }
+                ctx.serving = serving;
+                sockets_list_keep(l, keep_port, (void *)o);
+        }
         towners = now_ms();
         if (r < 0) {
                 if (o->netns && (r == -EPERM || r == -EACCES))
@@ -625,6 +658,7 @@ out:
         json_decref(changes);
         verdict_report_free(report);
         sockets_list_free(l);
+        free(serving);
         verdict_context_release(&ctx);
         baseline_free(base);
         knowledge_free(know);
