@@ -51,6 +51,7 @@ enum judge_rule {
         JUDGE_LIKELY_USE,          /* scan: not identified, but a knowledge entry says what usually runs there */
         JUDGE_SYSTEM_UNREGISTERED, /* a system port IANA has not assigned */
         JUDGE_PRIVATE_USE,         /* assigned for private use: only the owner can say */
+        JUDGE_SOCKET_ACTIVATION,   /* assigned, held by systemd alone for a .socket unit */
         JUDGE_MISMATCH,            /* assigned, the servers are known, the occupant is not one */
         JUDGE_NO_SERVERS_KNOWN,    /* assigned, nothing says which programs serve it */
         JUDGE_OWNER_UNKNOWN,       /* assigned, and the occupant is unknown */
@@ -111,6 +112,7 @@ struct judge_input {
         bool raw;                         /* a raw socket; port is the IP protocol number */
         const char *raw_protocol;         /* "icmp"... or NULL */
         bool ephemeral_client;            /* unconnected UDP in ip_local_port_range, its process serves elsewhere */
+        bool activation;                  /* held by systemd alone: a .socket unit's, its service starts on demand */
         const char *ephemeral_range;      /* "32768-60999" */
         long baseline;                    /* index of the matching baseline entry, or -1 */
         const char *baseline_origin;      /* the baseline file */

@@ -167,6 +167,12 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
                 judge_identity_from_process(&id, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
         }
         const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
+        /* systemd alone (the system's or a user's manager) holds the sockets of its .socket units. */
+        in.activation = e->nowners > 0;
+        for (size_t i = 0; i < e->nowners && in.activation; i++) {
+                const struct sockets_process *p = sockets_entry_owner(l, e, i);
+                in.activation = p->comm && strcmp(p->comm, "systemd") == 0;
+        }
         if (!id.nnames && first) {
                 /* An owner without a name (empty comm and argv[0], or gone mid-walk) is still an owner. */
                 snprintf(noname, sizeof(noname), "pid %d (no name)", (int)first->pid);

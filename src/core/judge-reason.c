@@ -138,6 +138,12 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 else
                         put(&o, _("raw socket receiving IP protocol %u: it sees every such packet, not a port"), port);
                 break;
+        case JUDGE_SOCKET_ACTIVATION:
+                /* TRANSLATORS: the port and protocol (111/tcp), then its registered services (sunrpc). */
+                put(&o, _("systemd holds %u/%s, assigned to %s, for a socket unit: the service starts on the first "
+                          "connection ('systemctl list-sockets' names it)"),
+                    port, proto, services);
+                break;
         case JUDGE_KNOWN_SERVER:
                 if (in->remote)
                         /* TRANSLATORS: a service name (ssh), then the port and protocol (22/tcp). */

@@ -46,7 +46,8 @@ static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
         "not-open",        "connection",          "baseline",    "raw",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
-        "threat-port",     "likely-use",          "system-unregistered", "private-use", "mismatch",
+        "threat-port",     "likely-use",          "system-unregistered", "private-use",
+        "socket-activation", "mismatch",
         "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
         "no-registry",
 };
@@ -160,9 +161,8 @@ static bool takes_arg(enum interp k, const char *o, size_t n)
 }
 
 /* The display "comm script" of an interpreter running script (the script's basename as given). */
-static void set_display(struct judge_identity *id, const char *s, size_t n)
+static void set_display(struct judge_identity *id, const char *comm, const char *s, size_t n)
 {
-        const char *comm = id->display;
         size_t c = comm ? strlen(comm) : 0;
         if (!c || id->used + c + 1 + n + 1 > sizeof(id->store))
                 return;
@@ -175,14 +175,16 @@ static void set_display(struct judge_identity *id, const char *s, size_t n)
         id->display = d;
 }
 
-static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n)
+/* display: the process is the identity's first, which the reasons name. */
+static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n, bool display)
 {
         static const char *const suffixes[] = { ".py", ".jar", ".war", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
 
         s = base_of(s, &n);
         if (n == 0)
                 return;
-        set_display(id, s, n);
+        if (display)
+                set_display(id, id->display, s, n);
         add_copy(id, s, n); /* "manage.py", as a knowledge file may list it */
         for (const char *const *x = suffixes; *x; x++)
                 if (has_suffix(s, n, *x)) {
@@ -203,6 +205,7 @@ static void add_script(struct judge_identity *id, enum interp k, const char *s, 
 void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
                                  const char *cmdline)
 {
+        bool first = id->nnames == 0;
         judge_identity_add(id, comm);
         judge_identity_add(id, exe);
         judge_identity_add(id, argv0);
@@ -234,7 +237,7 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
                         skip_next = false;
                 } else if (module_next || jar_next) {
                         /* python -m http.server: the module; java -jar app.jar: the jar. */
-                        add_script(id, k, p, n);
+                        add_script(id, k, p, n, first);
                         if (module_next) {
                                 const char *dot = memchr(p, '.', n);
                                 if (dot)
@@ -245,14 +248,14 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
                         if (k == I_PYTHON && n == 2 && p[1] == 'm')
                                 module_next = true;
                         else if (k == I_PYTHON && n > 2 && p[1] == 'm') {
-                                add_script(id, k, p + 2, n - 2);
+                                add_script(id, k, p + 2, n - 2, first);
                                 return;
                         } else if (k == I_JAVA && n == 4 && strncmp(p, "-jar", 4) == 0)
                                 jar_next = true;
                         else if (takes_arg(k, p, n))
                                 skip_next = true;
                 } else {
-                        add_script(id, k, p, n);
+                        add_script(id, k, p, n, first);
                         return;
                 }
                 p += n;
@@ -582,6 +585,8 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                                 return set(j, JUDGE_NO_SERVERS_KNOWN, VERDICT_INFO, VERDICT_NONE);
                         return set(j, JUDGE_OWNER_UNKNOWN, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
                 }
+                if (in->activation)
+                        return set(j, JUDGE_SOCKET_ACTIVATION, VERDICT_INFO, VERDICT_NONE);
                 for (size_t i = 0; i < j->nservices && !j->servers; i++) {
                         const struct knowledge_service *ks = c->knowledge ? knowledge_service(c->knowledge, j->services[i]) : NULL;
                         if (ks && ks->nservers)

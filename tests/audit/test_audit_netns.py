@@ -439,6 +439,7 @@ try:
         start("sshd", "tcp4:0.0.0.0:53"),
         start("python3", "/opt/app/backdoor.py", "tcp4:0.0.0.0:5100"),
         start("python3", "-m", "flask", "run", "tcp4:0.0.0.0:5101"),
+        start("systemd", "tcp4:0.0.0.0:111", "tcp4:0.0.0.0:6199"),
     ]
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
@@ -456,6 +457,11 @@ try:
     v = rule(5101)
     check(v[:3] == ("expected", "none", "known-use") and v[3].startswith("flask on 5101/tcp"),
           f"python3 -m flask is known by its module: {v}")
+    v = rule(111)
+    check(v[:3] == ("info", "none", "socket-activation") and "sunrpc" in v[3],
+          f"systemd alone on an assigned port holds a socket unit's socket: {v}")
+    v = rule(6199)
+    check(v[0] != "info" and v[2] != "socket-activation", f"socket activation explains assigned ports only: {v}")
     v = rule(9100)
     check(v[:3] == ("expected", "none", "known-use") and "prometheus-node-exporter" in v[3],
           f"prometheus-node-exporter (comm prometheus-node) is known by argv[0]: {v}")
