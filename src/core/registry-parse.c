@@ -132,7 +132,9 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                 }
                 if (n != NCOLS)
                         return ps_error_set(err, -EINVAL, b->name, line, 0,
-                                            _("row has %d columns, expected %d"), n, NCOLS);
+                                            ps_ngettext("row has %d column, expected %d",
+                                                        "row has %d columns, expected %d", (unsigned long)n),
+                                            n, NCOLS);
                 for (int i = 0; i < NCOLS; i++)
                         row.col[i] = b->pool.data[offs[i]] ? (uint32_t)offs[i] : 0;
                 row.line = line;

@@ -263,12 +263,12 @@ fail:
 size_t ps_utf8_seq(const char *s, size_t left, uint32_t *ret_cp)
 {
         const unsigned char *p = (const unsigned char *)s;
-        unsigned c = p[0];
         size_t n;
         uint32_t cp;
 
         if (left == 0)
                 return 0;
+        unsigned c = p[0];
         if (c < 0x80) {
                 if (ret_cp)
                         *ret_cp = c;

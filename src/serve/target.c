@@ -83,8 +83,10 @@ int http_query_get(const char *query, size_t len, const char *key, char *out, si
                 size_t name_end = eq ? (size_t)(eq - query) : end;
                 if (name_end - i == klen && memcmp(query + i, key, klen) == 0) {
                         if (!eq) {
+                                if (!outlen)
+                                        return -E2BIG;
                                 out[0] = '\0';
-                                return outlen ? 0 : -E2BIG;
+                                return 0;
                         }
                         size_t v = name_end + 1;
                         return http_url_decode(query + v, end - v, true, out, outlen);

@@ -387,6 +387,7 @@ def run_main_bed(tb, tmp):
         g = f.read()
     check(all(b not in blob for blob in (out, g) for b in (b"\x1b", b"\xe2\x80\xae", b"\xef\xbf\xbe", b"\x00")),
           "the text table and -oG show no raw ESC, U+202E, U+FFFE or NUL")
+    check(b"\\x1b" in g and b"\\\\x1b" not in g, f"-oG escapes the version once, as the text table does: {g[-300:]!r}")
     with open(xml2, "rb") as f:
         x = f.read()
     check(b"\xef\xbf\xbe" not in x and b"\x1b" not in x and b"&lt;&amp;&quot;" in x, "-oX escapes the version")
@@ -459,6 +460,8 @@ def run_main_bed(tb, tmp):
               and time.monotonic() - t0 < 10, f"{opt} {path}: refused before scanning ({p.returncode}, {err})")
     p = tb.scan(["198.18.0.2"], ["-p", "625", "--json", "--jsonl"], check_rc=False)
     check(p.returncode == 2 and b"choose one" in p.stderr and p.stdout == b"", "--json and --jsonl: choose one")
+    p = tb.scan(["198.18.0.2"], ["--top-ports", "0"], check_rc=False)
+    check(p.returncode == 2 and b"1-65536" in p.stderr and p.stdout == b"", f"--top-ports 0 is refused: {p.stderr[:120]}")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])

@@ -578,8 +578,10 @@ int main(int argc, char **argv)
                 die_usage(_("--ports and --top-ports: give one of them"));
         if (o.top) {
                 unsigned long long n = parse_num("--top-ports", o.top, 65536);
+                if (n == 0)
+                        die_usage(_("%s: '%s' is not a number 1-%llu"), "--top-ports", quote(o.top), 65536ull);
                 char spec[32];
-                snprintf(spec, sizeof(spec), "top:%llu", n ? n : 1);
+                snprintf(spec, sizeof(spec), "top:%llu", n);
                 if (scan_ports_parse(spec, proto, reg, kn, &ports, err, sizeof(err)) < 0)
                         die_usage(_("--top-ports '%s': %s"), quote(o.top), err);
         } else if (o.ports) {

@@ -416,7 +416,7 @@ static const char *refusal(const struct registry *fresh, const struct registry *
                 return buf;
         }
         unsigned nr = registry_nrows(fresh), orows = registry_nrows(old);
-        if ((uint64_t)nr * 10 < (uint64_t)orows * 9) {
+        if ((uint64_t)nr * 10 <= (uint64_t)orows * 9) {
                 /* TRANSLATORS: two counts of rows (thousands): the new copy's and the installed one's. */
                 snprintf(buf, len, _("it has %u rows, the installed copy %u: cut short?"), nr, orows);
                 return buf;

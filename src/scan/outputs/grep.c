@@ -7,11 +7,17 @@
 
 /* Greppable fields are separated by '/' and ','; as nmap does, '/' becomes '|', and ',' and tabs
  * become spaces. Control characters were escaped first, so a field is one line. */
+/* Text already escaped, with the field separators of -oG replaced. */
+static void put_escaped(FILE *f, const char *e)
+{
+        for (const char *p = e; *p; p++)
+                fputc(*p == '/' ? '|' : *p == ',' || *p == '\t' ? ' ' : *p, f);
+}
+
 static void field(FILE *f, const char *s)
 {
         char *e = scan_escape(s, strlen(s));
-        for (const char *p = e ? e : ""; *p; p++)
-                fputc(*p == '/' ? '|' : *p == ',' || *p == '\t' ? ' ' : *p, f);
+        put_escaped(f, e ? e : "");
         free(e);
 }
 
@@ -47,8 +53,8 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         field(f, p->service && p->service->name[0] ? p->service->name : reg);
                         fputs("//", f);
                         if (p->service) {
-                                char *d = scan_service_desc(p->service);
-                                field(f, d ? d : "");
+                                char *d = scan_service_desc(p->service); /* escaped */
+                                put_escaped(f, d ? d : "");
                                 free(d);
                         }
                         fputc('/', f);
