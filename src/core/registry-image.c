@@ -325,6 +325,7 @@ struct registry *registry_image_wrap(const unsigned char *img, size_t size, bool
         struct registry *r = calloc(1, sizeof(*r));
         if (!r)
                 return NULL;
+        pthread_mutex_init(&r->rank_lock, NULL);
         r->base = img;
         r->size = size;
         r->mapped = mapped;
@@ -354,6 +355,8 @@ void registry_close(struct registry *r)
                 munmap((void *)r->base, r->size);
         else
                 free((void *)r->base);
+        free(atomic_load(&r->rank));
+        pthread_mutex_destroy(&r->rank_lock);
         free(r);
 }
 

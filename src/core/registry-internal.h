@@ -5,6 +5,8 @@
 #pragma once
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,6 +66,11 @@ struct registry {
         const char *strings;
         struct registry_source source;
         char cache_path[1024];
+        /* registry_observed_rank()'s answers, [PS_NPROTO][65536] (0: not observed), made on
+         * first use: a registry is shared between threads (serve), hence the lock. */
+        _Atomic(uint16_t *) rank;
+        atomic_uint rank_calls; /* the first few are answered by a scan: a table costs ms to make */
+        pthread_mutex_t rank_lock;
 };
 
 /* ---- a growable byte buffer used while building -------------------------------------------- */

@@ -164,7 +164,21 @@ size_t registry_observed(const struct registry *r, uint16_t port, struct registr
         return n;
 }
 
-unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps_proto proto)
+struct top_item {
+        float freq;
+        uint16_t port;
+};
+
+static int cmp_top(const void *a, const void *b)
+{
+        const struct top_item *x = a, *y = b;
+        if (x->freq != y->freq)
+                return x->freq < y->freq ? 1 : -1;
+        return (x->port > y->port) - (x->port < y->port);
+}
+
+/* One answer of registry_observed_rank() without the table (a pass over every observation). */
+static unsigned rank_by_scan(const struct registry *r, uint16_t port, enum ps_proto proto)
 {
         uint32_t a = r->obs_port[port], b = r->obs_port[port + 1];
         float f = -1;
@@ -177,7 +191,6 @@ unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps
                         f = r->obs[i].freq;
         if (f < 0)
                 return 0;
-        /* registry_top_ports()'s order: frequency, then port. */
         for (uint32_t i = 0; i < r->h->nobs; i++)
                 if (r->obs[i].proto == proto &&
                     (r->obs[i].freq > f || (r->obs[i].freq == f && r->obs[i].port < port)))
@@ -185,17 +198,56 @@ unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps
         return rank;
 }
 
-struct top_item {
-        float freq;
-        uint16_t port;
-};
+/* Answers by scan before the table is made: one port's info asks a few. */
+#define RANK_SCANS 32u
 
-static int cmp_top(const void *a, const void *b)
+/* Every observed port's rank, per protocol, in registry_top_ports()'s order (frequency, then
+ * port); NULL when memory ran out. */
+static uint16_t *make_ranks(const struct registry *r)
 {
-        const struct top_item *x = a, *y = b;
-        if (x->freq != y->freq)
-                return x->freq < y->freq ? 1 : -1;
-        return (x->port > y->port) - (x->port < y->port);
+        uint16_t *t = calloc((size_t)PS_NPROTO * 65536u, sizeof(*t));
+        struct top_item *v = malloc((r->h->nobs ? r->h->nobs : 1) * sizeof(*v));
+        if (!t || !v) {
+                free(t);
+                free(v);
+                return NULL;
+        }
+        for (unsigned p = 0; p < PS_NPROTO; p++) {
+                size_t n = 0;
+                for (uint32_t i = 0; i < r->h->nobs; i++)
+                        if (r->obs[i].proto == p)
+                                v[n++] = (struct top_item){ r->obs[i].freq, r->obs[i].port };
+                qsort(v, n, sizeof(*v), cmp_top);
+                uint16_t *row = t + (size_t)p * 65536u;
+                for (size_t i = 0; i < n; i++)
+                        if (!row[v[i].port])
+                                row[v[i].port] = (uint16_t)(i + 1 < UINT16_MAX ? i + 1 : UINT16_MAX);
+        }
+        free(v);
+        return t;
+}
+
+unsigned registry_observed_rank(const struct registry *r, uint16_t port, enum ps_proto proto)
+{
+        struct registry *m = (struct registry *)r; /* the table is a cache: the registry stays as it was */
+        uint16_t *t = atomic_load_explicit(&m->rank, memory_order_acquire);
+
+        if ((unsigned)proto >= PS_NPROTO)
+                return 0;
+        if (!t && atomic_fetch_add_explicit(&m->rank_calls, 1, memory_order_relaxed) < RANK_SCANS)
+                return rank_by_scan(r, port, proto);
+        if (!t) {
+                pthread_mutex_lock(&m->rank_lock);
+                t = atomic_load_explicit(&m->rank, memory_order_relaxed);
+                if (!t) {
+                        t = make_ranks(r);
+                        atomic_store_explicit(&m->rank, t, memory_order_release);
+                }
+                pthread_mutex_unlock(&m->rank_lock);
+                if (!t)
+                        return 0;
+        }
+        return t[(size_t)proto * 65536u + port];
 }
 
 size_t registry_top_ports(const struct registry *r, enum ps_proto proto, uint16_t *ports, size_t max)

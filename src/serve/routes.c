@@ -137,8 +137,11 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 struct cached *c = respond_cached_variant(s, out.body, out.len, out.type, out.cache, gzip);
                 if (!c)
                         return MHD_NO;
-                if (!http_cache_vary_covered(MHD_get_response_header(c->resp, MHD_HTTP_HEADER_VARY))) {
-                        /* It varies on a header the variant does not capture: served, never kept. */
+                bool wide = rq->route.form == HTTP_PORTS_RANGE &&
+                            (unsigned)(rq->route.port_hi - rq->route.port) >= HTTP_API_RANGE_KEPT;
+                if (wide || !http_cache_vary_covered(MHD_get_response_header(c->resp, MHD_HTTP_HEADER_VARY))) {
+                        /* A wide range, or it varies on a header the variant does not capture:
+                         * served, never kept. */
                         enum MHD_Result r = respond_cached(s, conn, c, c->cache);
                         respond_cached_free(c);
                         return r;

@@ -120,6 +120,9 @@ enum http_port_form {
 };
 
 #define HTTP_API_RANGE_MAX 1024 /* most ports in one /api/v1/ports/A-B */
+/* Wider ranges are served, not kept: 64k windows of up to 3 MB each would push every page out of
+ * the cache. */
+#define HTTP_API_RANGE_KEPT 64
 #define HTTP_API_LIST_MAX 1000  /* largest limit of /api/v1/list */
 
 struct http_route {

@@ -456,16 +456,24 @@ def test_response_cache(s):
               "/api/v1/services/no-such-service-xyz", "/feedback?page=/ports/625", "/healthz"):
         s.get(p)
     check(metric(s, "portscope_http_cache_entries") == entries, f"errors and live pages are not cached ({entries})")
+    # A wide range is served but not kept (64k windows of 3 MB would push everything out); a narrow
+    # one is kept.
+    for p in ("/api/v1/ports/100-1123", "/api/v1/ports/101-1124"):
+        st, _, body = s.get(p)
+        check(st == 200 and len(json.loads(body)["ports"]) == 1024, f"{p}: 1024 ports")
+    check(metric(s, "portscope_http_cache_entries") == entries, f"wide ranges are not kept ({entries})")
+    s.get("/api/v1/ports/100-163")
+    check(metric(s, "portscope_http_cache_entries") == entries + 1, "a range of 64 ports is kept")
     st, _, body = s.get("/services/no-such-service-xyz?x=1")
     check(st == 404, "an error is rendered every time")
     # The key is the route's one spelling: a junk query or another spelling of the same target is
     # the same response, not a new one to render and keep (a 3 MB range object for each "?a=N").
-    for p in ("/api/v1/ports/1-1024", "/he/ports/625"):
+    for p in ("/api/v1/ports/1-64", "/he/ports/625"):
         s.get(p)
     entries = metric(s, "portscope_http_cache_entries")
     misses = metric(s, "portscope_http_cache_misses_total")
     bodies = set()
-    for p in ("/api/v1/ports/1-1024?a=1", "/api/v1/ports/1-1024?a=2",
+    for p in ("/api/v1/ports/1-64?a=1", "/api/v1/ports/1-64?a=2",
               "/ports/625?x=1", "/services/%73sh?x", "/search?q=ssh&junk=1", "/search?q=%73sh",
               "/map?proto=udp&x=2", "/he/ports/625?x=3"):
         st, h, body = s.get(p)

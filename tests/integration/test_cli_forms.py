@@ -101,6 +101,11 @@ if o["registry"]["observed_source"]:
     check(t250 and t250[0]["rank"] > 1000 and t250[0]["in_top_1000"] is False, f"250/tcp outside the top 1,000: {t250}")
     rc, out, err = run("info", "625", *R)
     check("in nmap's default scan (top 1,000 TCP ports): yes, rank 150" in out, "info 625 says rank 150")
+    # Asked about many ports, ranks come from a table made once: the same ranks.
+    many = run_json("info", "--json", "200-700", *R)
+    ranks = {(x["port"], y["protocol"]): y["rank"] for x in many for y in x["observed"]}
+    check(ranks.get((625, "tcp")) == 150 and ranks.get((250, "tcp")) == t250[0]["rank"],
+          f"info 200-700: the table's ranks are the scan's (625: {ranks.get((625, 'tcp'))}, 250: {ranks.get((250, 'tcp'))})")
     rc, out, err = run("info", "250", *R)
     check(re.search(r"in nmap's default scan \(top 1,000 TCP ports\): no \(rank 1,\d\d\d\)", out), "info 250: no (rank 1,2xx)")
     # nmap's own rule (services.cc): the lines of a protocol sorted by frequency with a stable sort,
