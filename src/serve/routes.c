@@ -516,7 +516,7 @@ enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const 
 struct request_shape {
         unsigned hosts, lengths, encodings;
         const char *length;
-        bool lengths_differ;
+        bool lengths_differ, not_chunked;
         size_t bytes, records;
 };
 
@@ -540,6 +540,11 @@ static enum MHD_Result shape_header(void *cls, enum MHD_ValueKind kind, const ch
                 sh->lengths++;
         } else if (k == 17 && strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
                 sh->encodings++;
+                /* "chunked" alone is the one coding read here ("gzip, chunked", "identity": not). */
+                const char *t = value ? value : "";
+                t += strspn(t, " \t");
+                size_t n = strcspn(t, " \t");
+                sh->not_chunked |= !(n == 7 && strncasecmp(t, "chunked", 7) == 0 && t[n + strspn(t + n, " \t")] == '\0');
         }
         return MHD_YES;
 }
@@ -562,6 +567,11 @@ static const char *refused(struct MHD_Connection *conn, const char *method, cons
         if (sh.lengths_differ || (sh.lengths && sh.encodings))
                 return N_("the request's length is given twice (Content-Length and Transfer-Encoding, or two "
                           "Content-Lengths)");
+        if (sh.encodings > 1 || sh.not_chunked) {
+                /* Where the body ends is unknown: the connection cannot go on either. */
+                *status = MHD_HTTP_NOT_IMPLEMENTED;
+                return N_("the request's Transfer-Encoding is not chunked, the only one this server reads");
+        }
         *status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
         if (sh.bytes + sh.records * 64 > CONN_MEMORY - CONN_RESPONSE_RESERVE)
                 return N_("the request's headers are too large (cookies?)");
@@ -578,9 +588,10 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                 rq->seen = rq->answered = true;
                 copy_cut(rq->method, sizeof rq->method, method);
                 copy_cut(rq->version, sizeof rq->version, version);
-                /* A 400 ends the connection: what follows cannot be trusted to be a request. */
-                return status == MHD_HTTP_BAD_REQUEST ? respond_error_close(s, conn, status, _(bad), rq->route.api)
-                                                      : respond_error(s, conn, status, _(bad), rq->route.api);
+                /* A 400 or 501 ends the connection: what follows cannot be trusted to be a request. */
+                return status != MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
+                               ? respond_error_close(s, conn, status, _(bad), rq->route.api)
+                               : respond_error(s, conn, status, _(bad), rq->route.api);
         }
         if (!rq->seen) {
                 rq->seen = true;

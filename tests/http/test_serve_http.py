@@ -695,6 +695,13 @@ def test_limits(s):
         answers = out.count(b"HTTP/1.1 ")
         check(status_line(out).startswith("HTTP/1.1 400") and answers == 1 and b"\r\nConnection: close" in out,
               f"{framing!r}: 400, then the connection ends ({status_line(out)}, {answers} answers)")
+    # A transfer coding other than chunked alone leaves the body's end unknown: 501 (RFC 9112,
+    # section 6.1), and the connection ends.
+    for te in (b"identity", b"gzip, chunked", b"chunked, identity", b"xchunked"):
+        out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                    b"\r\n\r\nvote=GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(status_line(out).startswith("HTTP/1.1 501") and out.count(b"HTTP/1.1 ") == 1
+              and b"\r\nConnection: close" in out, f"Transfer-Encoding {te!r}: 501, then the end ({status_line(out)})")
     # HTTP/1.1 needs exactly one Host (RFC 9112, section 3.2); HTTP/1.0 may have none.
     for hosts in (b"", b"Host: a\r\nHost: b\r\n"):
         out = s.raw(b"GET /healthz HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n")
