@@ -45,6 +45,10 @@ struct source {
         enum ps_proto last_proto;
         uint16_t last_port;
         uint8_t last_daddr[16];
+        /* The port a scan is judged by: the first of the worst kind it touched (port_rank()). */
+        enum ps_proto worst_proto;
+        uint16_t worst_port;
+        unsigned worst_rank;
 };
 
 struct repeat_slot {
@@ -409,6 +413,15 @@ static bool is_dark(const struct watch_detector *d, enum ps_proto proto, uint16_
         return st == REGISTRY_UNASSIGNED || st == REGISTRY_RESERVED || st == REGISTRY_NOT_ASSIGNED;
 }
 
+/* How bad a probe of the port is, as the registry judges an empty port: 3 a reserved or
+ * unassigned system port, 2 any other port outside the dynamic range, 1 the dynamic range. */
+static unsigned port_rank(const struct watch_detector *d, enum ps_proto proto, uint16_t port)
+{
+        if (is_dark(d, proto, port))
+                return 3;
+        return ps_range_of(port) == PS_RANGE_DYNAMIC ? 1 : 2;
+}
+
 static void fill_common(struct watch_event *e, const struct watch_packet *p, int64_t now_ms)
 {
         memset(e, 0, sizeof(*e));
@@ -433,8 +446,9 @@ static void emit_scan(struct watch_detector *d, struct source *s, enum watch_rul
         e.time_ms = now_ms;
         e.netns = s->netns;
         e.family = s->family;
-        e.proto = s->last_proto;
-        e.port = s->last_port;
+        /* A scan is judged by the worst port it touched, not by whichever came last. */
+        e.proto = s->worst_rank ? s->worst_proto : s->last_proto;
+        e.port = s->worst_rank ? s->worst_port : s->last_port;
         memcpy(e.source, s->addr, 16);
         memcpy(e.address, s->last_daddr, 16);
         e.probes = s->probes;
@@ -497,6 +511,12 @@ void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p,
         bool dark = is_dark(d, p->proto, p->dport);
         if (fresh) {
                 s->nports++;
+                unsigned rank = port_rank(d, p->proto, p->dport);
+                if (rank > s->worst_rank) {
+                        s->worst_rank = rank;
+                        s->worst_proto = p->proto;
+                        s->worst_port = p->dport;
+                }
                 if (!s->win_start || now_ms - s->win_start > (int64_t)r->vertical_window_s * 1000) {
                         s->win_start = now_ms;
                         s->win_points = 0;

@@ -111,6 +111,27 @@ static void test_vertical_system(void **state)
         watch_detector_free(d);
 }
 
+/* A scan is judged by the worst port it touched, not by the last: here the one user port among
+ * dynamic ones (without a registry, system ports cannot be told dark). */
+static void test_scan_worst_port(void **state)
+{
+        (void)state;
+        struct watch_detector *d = detector();
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 10; i++)
+                feed(d, probe(9, (uint16_t)(50000 + i), PS_TCP, 0x02), 1000 + i, &s);
+        feed(d, probe(9, 2500, PS_UDP, 0), 1010, &s);
+        for (uint16_t i = 0; i < 10; i++)
+                feed(d, probe(9, (uint16_t)(51000 + i), PS_TCP, 0x02), 1020 + i, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        const struct watch_event *e = &s.ev[s.n - 1];
+        assert_int_equal(e->kind, WATCH_EVENT_SCAN);
+        assert_int_equal(e->port, 2500);
+        assert_int_equal(e->proto, PS_UDP);
+        watch_detector_free(d);
+}
+
 /* Slow: the 25th distinct port whatever the pace; 15 min idle forgets. */
 static void test_slow(void **state)
 {
@@ -441,6 +462,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_vertical_user), cmocka_unit_test(test_vertical_system),
+                cmocka_unit_test(test_scan_worst_port),
                 cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
                 cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
