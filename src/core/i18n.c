@@ -329,6 +329,11 @@ void ps_i18n_init(void)
                 setlocale(LC_ALL, "C.UTF-8");
                 if (name && !getenv("LANGUAGE") && locale_language(name, lang, sizeof(lang)))
                         setenv("LANGUAGE", lang, 1);
+        } else if (!first_env(vars) && first_env((const char *const[]){ "LANGUAGE", NULL })) {
+                /* LANGUAGE alone: no locale was chosen, and in "C" gettext ignores LANGUAGE. An
+                 * explicit LC_ALL=C or LANG=C still means English, as in any gettext program. */
+                setlocale(LC_MESSAGES, "C.UTF-8");
+                setlocale(LC_CTYPE, "C.UTF-8");
         }
         /* Numbers and dates stay C's: JSON, Prometheus and nmap's formats read "0.5" and "Tue Dec". */
         setlocale(LC_NUMERIC, "C");

@@ -31,6 +31,16 @@ for args in (["info", "--json", "625"], ["info", "--json", "1", "tcpmux"], ["sea
     for e, r in zip(LANGS[1:], res[1:]):
         check(r == res[0], f"{' '.join(args)} under {e} differs from LANG=C")
 
+# LANGUAGE alone (no locale chosen) is followed; LC_ALL=C or LANG=C beside it is English, as in any
+# gettext program (scripts rely on it).
+import pstest
+bare = {k: v for k, v in pstest.ENV.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+for extra, french in (({}, True), ({"LC_ALL": "C"}, False), ({"LANG": "C"}, False)):
+    p = subprocess.run([pstest.BIN, "--help"], env={**bare, "LANGUAGE": "fr", **extra}, capture_output=True)
+    text = p.stdout.decode("utf-8", "replace")
+    check(("Usage\u00a0:" in text) == french and (text.startswith("Usage:") != french),
+          f"LANGUAGE=fr with {extra or 'no locale'}: {'French' if french else 'English'} ({text[:30]!r})")
+
 # listening --json on a socket of our own. Besides "time" and "elapsed_ms", the counts of the
 # machine's descriptors change whenever another process opens a file: those are blanked, and a
 # language gets three tries to match a run under LANG=C made just before it.
