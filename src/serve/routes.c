@@ -292,6 +292,15 @@ static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Con
         return respond_body(s, conn, MHD_HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
 }
 
+/* "" or ":PORT" (1 to 5 digits): what may follow a Host's name. */
+static bool port_suffix_ok(const char *p)
+{
+        if (!*p)
+                return true;
+        size_t n = strspn(p + 1, "0123456789");
+        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0';
+}
+
 /* Whether the Host header names this machine by address or as "localhost". What listens here
  * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
  * rebinding) sends its own name. */
@@ -307,15 +316,18 @@ static bool host_is_local_literal(struct MHD_Connection *conn)
         memcpy(h, host, n + 1);
         if (h[0] == '[') {
                 char *end = strchr(h, ']');
-                if (!end || (end[1] && end[1] != ':'))
+                if (!end || !port_suffix_ok(end + 1))
                         return false;
                 *end = '\0';
                 struct in6_addr a6;
                 return inet_pton(AF_INET6, h + 1, &a6) == 1;
         }
         char *colon = strchr(h, ':');
-        if (colon)
+        if (colon) {
+                if (!port_suffix_ok(colon))
+                        return false;
                 *colon = '\0';
+        }
         struct in_addr a4;
         return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
 }

@@ -1116,6 +1116,9 @@ def test_show_local():
             check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
             st, h, body = s.get("/api/v1/listeners", headers={"Host": "localhost:%d" % s.port})
             check(st == 200, "Host: localhost is fine")
+            for bad in ("127.0.0.1:%d@evil.example" % s.port, "localhost:evil", "[::1]x", "127.0.0.1:123456"):
+                st, h, body = s.get("/api/v1/listeners", headers={"Host": bad})
+                check(st == 421, f"a malformed Host ({bad}) gets no listeners ({st})")
             # Another site's page that fetch()es the listeners: its browser sends its Origin.
             st, h, body = s.get("/api/v1/listeners", headers={"Origin": "https://evil.example"})
             check(st == 403 and b'"listeners"' not in body, f"another site's page gets no listeners ({st})")
