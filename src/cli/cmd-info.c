@@ -583,26 +583,36 @@ static void print_table_head(void)
         puts(_("NMAP RANK tcp/udp"));
 }
 
+/* A cell of 22 columns and a space: a longer text is cut (on a character's boundary) and ends
+ * with "…", so that a cut name is not read as a whole one. */
+static void print_cell22(const char *s)
+{
+        size_t w = strlen(s);
+        if (w <= 22) {
+                ps_term_escape(stdout, s, w, false);
+                printf("%*s ", (int)(22 - w), "");
+                return;
+        }
+        size_t cut = 21;
+        while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+                cut--;
+        ps_term_escape(stdout, s, cut, false);
+        printf("\u2026%*s ", (int)(21 - cut), "");
+}
+
 static void print_table_row(const struct registry *r, const struct knowledge *k, const struct ranks *rk, uint16_t port)
 {
         const char *name = portinfo_primary_name(r, port, NULL);
         const struct knowledge_entry *top = portinfo_top_occupant(k, port, PS_PROTO_ALL);
         char a[16] = "-", b[16] = "-";
-        size_t w;
 
         printf("%-6u ", port);
         ps_put_padded(stdout, _(registry_status_name(registry_status(r, port, PS_TCP))), 11);
         putchar(' ');
         ps_put_padded(stdout, _(registry_status_name(registry_status(r, port, PS_UDP))), 11);
         putchar(' ');
-        name = name ? name : "-";
-        w = strlen(name);
-        ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
-        printf("%*s ", w < 22 ? (int)(22 - w) : 0, "");
-        name = top ? top->name : "-";
-        w = strlen(name);
-        ps_term_escape(stdout, name, w > 22 ? 22 : w, false);
-        printf("%*s ", w < 22 ? (int)(22 - w) : 0, "");
+        print_cell22(name ? name : "-");
+        print_cell22(top ? top->name : "-");
         if (rk->tcp[port])
                 ps_i18n_number(rk->tcp[port], a, sizeof(a));
         if (rk->udp[port])

@@ -88,9 +88,14 @@ static void emit(const struct cli_common *c, struct jsonw *w, bool compact, uint
                         snprintf(where, sizeof(where), "%u/%s", lo, ps_proto_name(p));
                 else
                         snprintf(where, sizeof(where), "%u-%u/%s", lo, hi, ps_proto_name(p));
-                printf("%-18s %-24s %-8s ", where, registry_status_name(st), ps_range_name(ps_range_of(lo)));
-                cli_put(stdout, names);
-                putchar('\n');
+                /* No blanks at the end of a line without names. */
+                if (*names) {
+                        printf("%-18s %-24s %-8s ", where, registry_status_name(st), ps_range_name(ps_range_of(lo)));
+                        cli_put(stdout, names);
+                        putchar('\n');
+                } else {
+                        printf("%-18s %-24s %s\n", where, registry_status_name(st), ps_range_name(ps_range_of(lo)));
+                }
         }
 }
 

@@ -90,6 +90,10 @@ rc, out, err = run("info", "x11", *R)
 lines = out.strip().splitlines()
 check(rc == 0 and lines[0].startswith("PORT") and len(lines) == 1 + 64 + 1 and lines[1].startswith("6000 "),
       f"info x11 (6000-6063) is a table of 64 lines: {len(lines)}")
+rc, out, err = run("info", "6000-6003", *R)
+cells = [l[54:77] for l in out.splitlines()[1:5]]
+check(rc == 0 and any(c.endswith("\u2026 ") for c in cells) and all(c.endswith(" ") for c in cells),
+      f"info 6000-6003: a name cut to its column ends with an ellipsis: {cells}")
 
 # nmap's rank in info (needs nmap-services).
 o = run_json("info", "--json-object", "625", *R)
