@@ -194,6 +194,9 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                 r = fail(err, name, 0, 0, -E2BIG, _("file larger than %u bytes"), BASELINE_MAX_FILE);
                 goto fail;
         }
+        /* A byte-order mark, as some editors write UTF-8: not part of the first line. */
+        if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+                pos = 3;
         while (pos < len) {
                 const char *line = data + pos, *nl = memchr(line, '\n', len - pos);
                 size_t ll = nl ? (size_t)(nl - line) : len - pos;
@@ -209,7 +212,10 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                         goto fail;
                 }
                 if (!ps_utf8_valid(line, ll)) {
-                        r = fail(err, name, lineno, 1, -EINVAL, _("line is not valid UTF-8"));
+                        size_t j = 0, n;
+                        while (j < ll && (n = ps_utf8_seq(line + j, ll - j, NULL)) > 0)
+                                j += n;
+                        r = fail(err, name, lineno, (unsigned)j + 1, -EINVAL, _("line is not valid UTF-8"));
                         goto fail;
                 }
                 for (size_t j = 0; j < ll; j++) {
@@ -252,7 +258,7 @@ int baseline_load(const char *path, struct baseline **ret, struct ps_error *err)
         int r = ps_read_file(path, BASELINE_MAX_FILE, &data, &len);
 
         if (r < 0)
-                return fail(err, path, 0, 0, r, _("cannot read: %s"), strerror(-r));
+                return fail(err, path, 0, 0, r, _("cannot read the baseline: %s"), strerror(-r));
         r = baseline_parse(path, data, len, ret, err);
         free(data);
         return r;

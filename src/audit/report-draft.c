@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portscope/judge.h"
 #include "portscope/util.h"
 
 static bool baseline_word(const char *s)
@@ -110,13 +111,22 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 "# Format: docs/baseline-format.md. One listener a line:\n"
                 "#   [ADDRESS:]PORT[-PORT][/PROTO]  PROCESS|*  REASON (required)\n"
                 "# Explained listeners are entries; edit their reasons to say why they belong here.\n"
-                "# The others are commented out: uncomment only what you can explain.\n\n",
+                "# The others are commented out: uncomment only what you can explain. A server's own\n"
+                "# client sockets are left out: their ports are drawn at random, and the audit knows them.\n\n",
                 when);
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &r->verdicts[i];
                 const struct sockets_process *p = sockets_entry_owner(l, e, 0);
-                const char *name = p && baseline_word(p->comm) ? p->comm : "*";
+                /* The owner the verdict named (rpcbind beside systemd on 111), else the first. */
+                const char *name = v->matched && baseline_word(v->matched) ? v->matched
+                                   : p && baseline_word(p->comm)             ? p->comm
+                                                                             : "*";
+                /* A name a baseline cannot hold: the line stays a comment, "*" would take anyone. */
+                bool unnamed = strcmp(name, "*") == 0 && p;
+
+                if (v->rule == JUDGE_EPHEMERAL_CLIENT)
+                        continue;
 
                 /* One line per (protocol, port, process): the IPv4 and IPv6 sockets of every address
                  * share it; a loopback-only one has its own line, with its address. */
@@ -127,16 +137,21 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 }
                 if (!e->listening || !seen_add(&seen, &k))
                         continue;
-                if (v->kind == VERDICT_EXPECTED || v->kind == VERDICT_INFO) {
-                        draft_spec(f, e);
-                        fprintf(f, "\t%s\t", name);
-                } else {
+                bool explained = v->kind == VERDICT_EXPECTED || v->kind == VERDICT_INFO;
+                if (!explained) {
                         fprintf(f, "# TODO %s, %s: ", verdict_kind_name(v->kind), verdict_severity_name(v->severity));
                         draft_reason(f, v->reason);
-                        fputs("\n# ", f);
-                        draft_spec(f, e);
-                        fprintf(f, "\t%s\t", name);
+                        fputc('\n', f);
                 }
+                if (unnamed) {
+                        fputs("# TODO the process name '", f);
+                        draft_reason(f, p->comm ? p->comm : "");
+                        fputs("' cannot be written in a baseline; '*' would accept any process\n", f);
+                }
+                if (!explained || unnamed)
+                        fputs("# ", f);
+                draft_spec(f, e);
+                fprintf(f, "\t%s\t", name);
                 draft_reason(f, v->reason);
                 fputc('\n', f);
         }

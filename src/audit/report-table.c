@@ -121,6 +121,16 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                 if ((int)sev_w[k] > widths[W_SEV])
                         widths[W_SEV] = (int)sev_w[k];
         }
+        /* A user or unit longer than its column (Debian-exim, systemd-resolved.service) widens it,
+         * up to a point: a row's columns stay aligned with the heading's. */
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_process *p = sockets_entry_owner(l, &l->v[i], 0);
+                size_t u = strlen(verdict_report_user(r, i)), n = p && p->unit ? strlen(p->unit) : 0;
+                if (u > (size_t)widths[W_USER] && u <= 32)
+                        widths[W_USER] = (int)u;
+                if (n > (size_t)widths[W_UNIT] && n <= 40)
+                        widths[W_UNIT] = (int)n;
+        }
         flockfile(f);
         for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
                 pad_word(f, heads[i], ps_text_width(heads[i]), widths[i]);

@@ -90,6 +90,11 @@ static void test_baseline_parse(void **state)
         assert_int_equal(baseline_entry_format(&b->v[1], spec, 4), -ENOBUFS);
         baseline_free(b);
         baseline_free(NULL);
+        /* A byte-order mark (as some editors write UTF-8) is not part of the first line. */
+        b = parse_ok("\xef\xbb\xbf" "22/tcp sshd administration\n");
+        assert_int_equal(b->n, 1);
+        assert_int_equal(b->v[0].port_lo, 22);
+        baseline_free(b);
 }
 
 static void test_baseline_errors(void **state)
@@ -107,7 +112,8 @@ static void test_baseline_errors(void **state)
         parse_err("[::1]22/tcp x why\n", 1, 1, "[ADDRESS]");
         parse_err("22/tcp\n", 1, 7, "process");
         parse_err("22/tcp s why\x01\n", 1, 13, "control");
-        parse_err("22/tcp s why\xff\n", 1, 1, "UTF-8");
+        parse_err("22/tcp s why\xff\n", 1, 13, "UTF-8"); /* the column of the bad byte */
+        parse_err("\xef\xbb\xbf" "22/tcp s why\n22/tcp\n", 2, 7, "process"); /* a byte-order mark is skipped */
         {
                 char *big = malloc(BASELINE_MAX_LINE + 100);
                 memset(big, 'a', BASELINE_MAX_LINE + 50);
@@ -447,6 +453,9 @@ static void test_report_outputs(void **state)
                 assert_int_equal(d->n, 1);
                 assert_int_equal(d->v[0].port_lo, 22);
                 assert_non_null(strstr(text, "# TODO suspicious, high"));
+                /* Its name cannot be written: never drafted as "*" (any process). */
+                assert_non_null(strstr(text, "cannot be written in a baseline"));
+                assert_non_null(strstr(text, "\n# 250/tcp\t*\t"));
                 baseline_free(d);
         }
         free(text);

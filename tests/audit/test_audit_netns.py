@@ -335,6 +335,16 @@ try:
           f"9999/tcp reported gone: {j3.get('gone')}")
     rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", bl)
     check("gone: 9999/tcp gone-daemon" in out, "table reports the gone entry")
+    # A gone entry is a finding of medium severity for --fail-on: with every listener explained,
+    # only it decides.
+    everything = os.path.join(tmp, "everything.txt")
+    for gone, want in (("9999/tcp gone-daemon it used to run here\n", 1), ("", 0)):
+        with open(everything, "w") as f:
+            f.write("0-65535/tcp * all (TEST)\n0-65535/udp * all (TEST)\n0-255/raw * all (TEST)\n" + gone)
+        rcm, _, errm = audit("audit", "--netns", NS, "--no-history", "--baseline", everything, "--fail-on", "medium")
+        rch, _, _ = audit("audit", "--netns", NS, "--no-history", "--baseline", everything)
+        check(rcm == want and rch == 0, f"--fail-on medium {'with' if gone else 'without'} a gone entry: {rcm} "
+                                        f"(default --fail-on high: {rch}) {errm.strip()}")
     with open(bl, "w") as f:
         f.write("250/tcp python3\n")
     rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", bl)
@@ -350,6 +360,8 @@ try:
     lines = text.splitlines()
     check(any(l.startswith("127.0.0.1:22/tcp\tsshd\t") for l in lines) and any(l.startswith("22/tcp\tsshd\t") for l in lines),
           f"draft: sshd's loopback socket is drafted with its address, its [::] one without: {[l for l in lines if 'sshd' in l]}")
+    check(not any(":55000/udp" in l or l.startswith("55000/udp") for l in lines),
+          "draft: a server's own client socket (a random port) is left out")
     rc, j4, err = audit_json("audit", "--json", "--netns", NS, "--no-history", "--baseline", draft)
     check(rc == 1 and not j4.get("gone"), f"the draft parses, leaves the suspicious ones, nothing gone ({rc}, {err.strip()})")
 

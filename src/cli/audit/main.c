@@ -77,8 +77,8 @@ static void usage(FILE *f)
               "  --prometheus FILE      (audit) write node_exporter textfile metrics,\n"
               "                         atomically\n"
               "  --fail-on SEVERITY     (audit) exit 1 when a listener reaches\n"
-              "                         none|low|medium|high (default high); `never` always\n"
-              "                         exits 0\n"
+              "                         none|low|medium|high (default high; a baseline entry\n"
+              "                         that is gone counts as medium); `never` always exits 0\n"
               "  --changes              (audit) show listeners that appeared or vanished since\n"
               "                         the last audit of the same namespace\n"
               "  --no-history           (audit) do not record this audit\n"
@@ -644,6 +644,8 @@ static int run(struct options *o)
         if (o->mode == MODE_LISTENING) {
                 if (o->nports && report->sockets->n == 0)
                         rc = PS_EXIT_FINDINGS;
+        } else if (!o->fail_never && report->ngone && o->fail_on <= VERDICT_MEDIUM) {
+                rc = PS_EXIT_FINDINGS; /* a service the baseline names is missing */
         } else if (!o->fail_never && verdict_report_worst(report) >= o->fail_on) {
                 size_t any = 0;
                 /* --fail-on none fails on any listener at all, but not on an empty machine. */
