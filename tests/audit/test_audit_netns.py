@@ -288,6 +288,11 @@ try:
     rc, j2, err = audit_json("listening", "22/tcp", "--json", "--netns", NS)
     check(rc == 0 and len(j2["listeners"]) == 3 and all(l["port"] == 22 and l["protocol"] == "tcp" for l in j2["listeners"]),
           "listening 22/tcp: the three tcp sockets on 22")
+    rc, jn, err = audit_json("listening", "ssh", "--json", "--netns", NS)
+    check(rc == 0 and {(l["port"], l["protocol"]) for l in jn["listeners"]} == {(22, "tcp"), (22, "udp")},
+          f"listening ssh: the ports the registry assigns ssh ({[(l['port'], l['protocol']) for l in jn['listeners']]})")
+    rc, out, err = audit("listening", "no-such-service-xyz", "--netns", NS)
+    check(rc == 2 and "no port" in err and err.count("\n") == 1, f"listening an unknown name: exit 2, one line: {err!r}")
     rc, out, err = audit("listening", "626", "--netns", NS)
     check(rc == 1 and "nothing is listening on 626" in out, f"listening 626: exit 1, says nothing: {rc} {out}")
     # A protocol whose sockets portscope cannot see gets no "nothing listens" guess.

@@ -34,12 +34,14 @@ struct options {
         unsigned threads;
         struct ps_portspec *ports;
         size_t nports;
+        size_t nports_cap;
+        const char *service; /* listening NAME: the ports the registry assigns NAME, once it is open */
 };
 
 static void usage(FILE *f)
 {
         fputs(_("Usage: portscope [audit] [OPTIONS]\n"
-              "       portscope listening [PORT[/PROTO][,...]] [OPTIONS]\n"
+              "       portscope listening [PORT[/PROTO][,...] | NAME] [OPTIONS]\n"
               "\n"
               "What is listening here, and does it belong? `audit` lists every listening\n"
               "socket (TCP listening, UDP bound, SCTP, raw), the process that owns it, what\n"
@@ -52,6 +54,8 @@ static void usage(FILE *f)
               "                                         terminal)\n"
               "  portscope listening 625                who listens on port 625, any protocol\n"
               "  portscope listening 53/udp --json      the same for 53/udp, as JSON\n"
+              "  portscope listening http-alt           the same for the ports the registry\n"
+              "                                         assigns a service name\n"
               "  sudo portscope audit --netns blue      audit the network namespace `ip netns`\n"
               "                                         calls blue\n"
               "  portscope audit --write-baseline b.txt draft a baseline, then edit its reasons\n"
@@ -185,9 +189,21 @@ static int parse_args(int argc, char **argv, struct options *o)
                                       argv[optind + 1]);
                                 return PS_EXIT_ERROR;
                         }
-                        if (ps_portlist_parse(argv[optind], &o->ports, &o->nports, why, sizeof(why)) < 0) {
-                                ps_errorf("listening %s: %s", argv[optind], why);
-                                return PS_EXIT_ERROR;
+                        const char *a = argv[optind];
+                        if (ps_portlist_parse(a, &o->ports, &o->nports, why, sizeof(why)) < 0) {
+                                /* A service name (ssh, http-alt) is looked up in the registry later. */
+                                bool name = (a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z');
+                                for (const char *ch = a; name && *ch; ch++)
+                                        name = (*ch >= 'a' && *ch <= 'z') || (*ch >= 'A' && *ch <= 'Z') ||
+                                               (*ch >= '0' && *ch <= '9') || *ch == '-' || *ch == '_' || *ch == '.';
+                                if (!name) {
+                                        ps_errorf("listening %s: %s", a, why);
+                                        return PS_EXIT_ERROR;
+                                }
+                                free(o->ports);
+                                o->ports = NULL;
+                                o->nports = 0;
+                                o->service = a;
                         }
                 }
         } else if (optind < argc) {
@@ -484,6 +500,27 @@ static int run(struct options *o)
                 r = registry_open(o->registry, o->no_cache ? REGISTRY_OPEN_NO_CACHE : 0, &reg, &err);
                 if (r < 0) {
                         ps_error_print(NULL, &err, r);
+                        goto out;
+                }
+        }
+        if (o->service) {
+                uint32_t ids[256];
+                size_t n = registry_by_name(reg, o->service, ids, 256);
+                for (size_t i = 0; i < n && i < 256; i++) {
+                        struct registry_row row;
+                        if (registry_row(reg, ids[i], &row) < 0 || !row.has_port)
+                                continue;
+                        if (PS_GROW(o->ports, o->nports_cap, o->nports + 1, 1024) < 0) {
+                                ps_errorf(_("out of memory"));
+                                goto out;
+                        }
+                        o->ports[o->nports++] = (struct ps_portspec){ row.port_lo, row.port_hi, row.protos };
+                }
+                if (!o->nports) {
+                        char *esc = ps_term_escape_dup(o->service);
+                        /* TRANSLATORS: what was asked for (ssh), which is neither ports nor a registered name. */
+                        ps_errorf(_("listening %s: not a port, and the registry assigns no port to that name"), esc ? esc : "?");
+                        free(esc);
                         goto out;
                 }
         }
