@@ -313,6 +313,13 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
         return 0;
 }
 
+int scan_json_error_len(const char *text)
+{
+        const char *near = strstr(text, " near ");
+        size_t n = near ? (size_t)(near - text) : strlen(text);
+        return n > 1024 ? 1024 : (int)n;
+}
+
 static int line_parse(struct merge_file *f, const char *buf, size_t len, const char *name, unsigned line,
                       struct ps_error *err)
 {
@@ -321,7 +328,8 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
         json_error_t jerr;
         json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!o)
-                return ps_error_set(err, -EINVAL, name, line, (unsigned)jerr.column, "%s", jerr.text);
+                return ps_error_set(err, -EINVAL, name, line, (unsigned)jerr.column, "%.*s",
+                                    scan_json_error_len(jerr.text), jerr.text);
         int rc;
         if (!json_is_object(o)) {
                 rc = LINE_ERR(_("not a JSON object"));

@@ -113,7 +113,8 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
         json_t *o = json_loadb(data, len, 0, &jerr);
         free(data);
         if (!o)
-                return ps_error_set(err, -EINVAL, path, (unsigned)jerr.line, (unsigned)jerr.column, "%s", jerr.text);
+                return ps_error_set(err, -EINVAL, path, (unsigned)jerr.line, (unsigned)jerr.column, "%.*s",
+                                    scan_json_error_len(jerr.text), jerr.text);
         struct scan_resume st = { 0 };
         json_t *pend = json_object_get(o, "pending"), *res = json_object_get(o, "results");
         json_int_t shard = json_integer_value(json_object_get(o, "shard"));

@@ -79,6 +79,9 @@ int scan_route_source(const struct scan_addr *dst, struct scan_addr *ret);
 
 /* err helper: formats into err, returns rc. */
 int scan_errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The length of jansson's error text without its " near '...'": that quotes the file, which may
+ * be one the caller could not read itself (portscope run with more rights than its caller). */
+int scan_json_error_len(const char *text);
 
 /* After scan_report_finish() (hosts sorted and indexed, ports sorted): the report of host a, or
  * NULL; the report of (port, proto) on host h, or NULL. Borrowed. */

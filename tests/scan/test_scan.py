@@ -301,6 +301,14 @@ def run_main_bed(tb, tmp):
         check(p.returncode == 2 and p.stdout == b"" and len(err) == 1 and
               err[0].startswith("portscope: scan: --merge ") and where in err[0],
               f"--merge refuses {os.path.basename(files[-1])} with exit 2, nothing printed, one line naming it: {err}")
+    # A file that is not JSON is not quoted back (portscope may read what its caller cannot).
+    secret = os.path.join(tmp, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("root:s3cr3t-hash:19000:0\n")
+    for args in (["--merge", secret], ["--resume", secret, "198.18.0.2"]):
+        p = tb.scan([], args, check_rc=False)
+        check(p.returncode == 2 and b"s3cr3t" not in p.stderr and b"root" not in p.stderr and b"expected" in p.stderr,
+              f"{args[0]} of a file that is not JSON says so without quoting it: {p.stderr[:160]!r}")
 
     # -- exclusions and target files --------------------------------------------------------------
     tf = os.path.join(tmp, "targets.txt")
