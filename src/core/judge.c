@@ -176,6 +176,18 @@ static void set_display(struct judge_identity *id, const char *comm, const char 
 }
 
 /* display: the process is the identity's first, which the reasons name. */
+static bool inline_code(enum interp k, const char *o, size_t n)
+{
+        static const char *const py[] = { "-c", NULL };
+        static const char *const e[] = { "-e", "-E", NULL };
+        static const char *const node[] = { "-e", "--eval", "-p", "--print", NULL };
+        const char *const *v = k == I_PYTHON ? py : k == I_RUBY || k == I_PERL ? e : k == I_NODE ? node : NULL;
+        for (; v && *v; v++)
+                if (strlen(*v) == n && strncmp(*v, o, n) == 0)
+                        return true;
+        return false;
+}
+
 static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n, bool display)
 {
         static const char *const suffixes[] = { ".py", ".jar", ".war", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
@@ -245,6 +257,10 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
                         }
                         return;
                 } else if (p[0] == '-') {
+                        /* Code on the command line (python -c, ruby/perl -e, node -e/-p): no
+                         * script names the program, and what follows are the code's words. */
+                        if (inline_code(k, p, n))
+                                return;
                         if (k == I_PYTHON && n == 2 && p[1] == 'm')
                                 module_next = true;
                         else if (k == I_PYTHON && n > 2 && p[1] == 'm') {

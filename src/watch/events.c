@@ -33,6 +33,23 @@ const char *watch_event_kind_name(enum watch_event_kind k)
         return (unsigned)k < WATCH_EVENT_NKINDS ? names[k] : "?";
 }
 
+/* The event's kind as the terminal line shows it, in the reader's language (JSON, syslog and the
+ * store keep watch_event_kind_name()). */
+static const char *kind_label(enum watch_event_kind k)
+{
+        switch (k) {
+        /* TRANSLATORS: the kinds of watch's events, the first word of its terminal lines (13 columns
+         * wide in English; longer words widen the line). */
+        case WATCH_EVENT_PROBE: return _("probe");
+        case WATCH_EVENT_SCAN: return _("scan");
+        case WATCH_EVENT_LISTENER_NEW: return _("listener-new");
+        case WATCH_EVENT_LISTENER_GONE: return _("listener-gone");
+        case WATCH_EVENT_DROPPED: return _("dropped");
+        case WATCH_EVENT_STATUS: return _("status");
+        default: return watch_event_kind_name(k);
+        }
+}
+
 const char *watch_rule_name(enum watch_rule r)
 {
         static const char *const names[] = { "", "dark-port", "closed-port", "filtered", "vertical", "slow", "sweep", "stealth" };
@@ -236,7 +253,9 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
         sockets_format_addr(e->family, e->address, dst, sizeof(dst));
         const char *on = color && e->judged ? severity_color(e->verdict.severity) : "";
         const char *off = *on ? "\033[0m" : "";
-        fprintf(f, "%s %s%-13s%s ", t, on, watch_event_kind_name(e->kind), off);
+        fprintf(f, "%s %s", t, on);
+        ps_put_padded(f, kind_label(e->kind), 13);
+        fprintf(f, "%s ", off);
         switch (e->kind) {
         case WATCH_EVENT_PROBE:
                 /* TRANSLATORS: a probe event: port/protocol, the probe's kind (SYN, ...), the source
@@ -259,9 +278,10 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
                         snprintf(nports, sizeof(nports), ps_ngettext("%u port", "%u ports", e->ports), e->ports);
                         /* TRANSLATORS: a scan event: the rule's name (vertical, sweep, ...: not translated),
                          * the source address; then the probes and the ports ("12 probes", "10 ports"); the
-                         * last port/protocol and address. */
-                        fprintf(f, _("%s scan from %s: %s, %s (last %u/%s to %s)"), watch_rule_name(e->rule), src, nprobes,
-                                nports, e->port, ps_proto_name(e->proto), dst);
+                         * port/protocol the scan is judged by (the worst it touched), and the address
+                         * probed last. */
+                        fprintf(f, _("%s scan from %s: %s, %s (judged by %u/%s; last to %s)"), watch_rule_name(e->rule),
+                                src, nprobes, nports, e->port, ps_proto_name(e->proto), dst);
                 }
                 if (e->rule == WATCH_RULE_SWEEP)
                         fprintf(f, ps_ngettext(", %u target", ", %u targets", e->targets), e->targets);

@@ -281,11 +281,13 @@ s.bind(('0.0.0.0', 4457)); s.listen()
 print('ready', flush=True); sys.stdin.read(); s.close()
 """], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         lp.stdout.readline()
-        new = w.wait_for(lambda e: "listener-new" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-new")
+        new = w.wait_for(lambda e: "écoute-ouverte" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-new")
         lp.stdin.close()
         lp.wait()
-        gone = w.wait_for(lambda e: "listener-gone" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-gone")
+        gone = w.wait_for(lambda e: "écoute-fermée" in e["line"] and "4457/tcp sur " in e["line"], 10, "listener-gone")
         check(new is not None and gone is not None, "the listener's coming and going are French lines", w.all())
+        check(new is not None and "python3 socket" not in new["line"] and "python3 " in new["line"],
+              "python3 -c CODE is named python3, not by a word of its code", new)
     finally:
         if lp and lp.poll() is None:
             lp.kill()
