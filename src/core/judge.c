@@ -175,7 +175,7 @@ static void set_display(struct judge_identity *id, const char *comm, const char 
         id->display = d;
 }
 
-/* display: the process is the identity's first, which the reasons name. */
+/* Whether option o gives the program's code on the command line itself. */
 static bool inline_code(enum interp k, const char *o, size_t n)
 {
         static const char *const py[] = { "-c", NULL };
@@ -188,6 +188,8 @@ static bool inline_code(enum interp k, const char *o, size_t n)
         return false;
 }
 
+/* The script, module or jar s an interpreter runs; display: the process is the identity's first,
+ * which the reasons name ("python3 app.py"). */
 static void add_script(struct judge_identity *id, enum interp k, const char *s, size_t n, bool display)
 {
         static const char *const suffixes[] = { ".py", ".jar", ".war", ".js", ".mjs", ".cjs", ".rb", ".pl", ".php", NULL };
