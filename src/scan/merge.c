@@ -313,13 +313,6 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
         return 0;
 }
 
-int scan_json_error_len(const char *text)
-{
-        const char *near = strstr(text, " near ");
-        size_t n = near ? (size_t)(near - text) : strlen(text);
-        return n > 1024 ? 1024 : (int)n;
-}
-
 static int line_parse(struct merge_file *f, const char *buf, size_t len, const char *name, unsigned line,
                       struct ps_error *err)
 {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "portscope/scan.h"
@@ -81,7 +82,12 @@ int scan_route_source(const struct scan_addr *dst, struct scan_addr *ret);
 int scan_errf(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* The length of jansson's error text without its " near '...'": that quotes the file, which may
  * be one the caller could not read itself (portscope run with more rights than its caller). */
-int scan_json_error_len(const char *text);
+static inline int scan_json_error_len(const char *text)
+{
+        const char *near = strstr(text, " near ");
+        size_t n = near ? (size_t)(near - text) : strlen(text);
+        return n > 1024 ? 1024 : (int)n;
+}
 
 /* After scan_report_finish() (hosts sorted and indexed, ports sorted): the report of host a, or
  * NULL; the report of (port, proto) on host h, or NULL. Borrowed. */
