@@ -104,6 +104,24 @@ static void render_cacheable(struct http_server *s, const struct http_route *rt,
 /* Serves a route that render_cacheable() renders, from the response cache when it holds the
  * target in the variant this request wants. Only 200 responses are kept: an error may echo what
  * the client sent (the name of a service that does not exist). */
+/* 503 with Retry-After: another wide range is being rendered (JSON: only the API has them). */
+static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
+{
+        json_t *o = http_api_error(&s->ctx, 503,
+                                   _("another wide port range is being rendered; ask again in a second, or for "
+                                     "64 ports or fewer"));
+        size_t len = 0;
+        char *text = o ? respond_json_text(o, &len) : NULL;
+        json_decref(o);
+        if (!text)
+                return MHD_NO;
+        struct MHD_Response *r = respond_make(s, text, len, RESPOND_JSON, RESPOND_CACHE_NONE, NULL);
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        return respond_queue(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, r, len);
+}
+
 static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         bool gzip = respond_wants_gzip(conn);
@@ -124,10 +142,18 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
         klen += pre;
         struct http_cache_entry *e = http_cache_get(s->cache, key, klen, variant);
+        bool wide = rq->route.form == HTTP_PORTS_RANGE &&
+                    (unsigned)(rq->route.port_hi - rq->route.port) >= HTTP_API_RANGE_KEPT;
         if (!e) {
                 uint64_t generation = http_cache_generation(s->cache);
                 struct rendered out;
+                if (wide && atomic_fetch_add(&s->wide_renders, 1) > 0) {
+                        atomic_fetch_sub(&s->wide_renders, 1);
+                        return busy(s, conn);
+                }
                 render_cacheable(s, &rq->route, &out);
+                if (wide)
+                        atomic_fetch_sub(&s->wide_renders, 1);
                 if (out.status < 0)
                         return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
                                              rq->route.api);
@@ -137,8 +163,6 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 struct cached *c = respond_cached_variant(s, out.body, out.len, out.type, out.cache, gzip);
                 if (!c)
                         return MHD_NO;
-                bool wide = rq->route.form == HTTP_PORTS_RANGE &&
-                            (unsigned)(rq->route.port_hi - rq->route.port) >= HTTP_API_RANGE_KEPT;
                 if (wide || !http_cache_vary_covered(MHD_get_response_header(c->resp, MHD_HTTP_HEADER_VARY))) {
                         /* A wide range, or it varies on a header the variant does not capture:
                          * served, never kept. */

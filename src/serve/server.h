@@ -130,6 +130,9 @@ struct http_server {
         uint8_t classes[65536];
 
         struct http_cache *cache; /* rendered GET responses (cache.h): values are struct cached */
+        /* Wide /api/v1/ports/A-B ranges being rendered: at most one at a time, so that a client
+         * asking for many cannot hold every worker (each takes ~0.1 s); the others get 503. */
+        atomic_uint wide_renders;
         struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
         struct cached *map_udp_png; /* /map.png?proto=udp */
 

@@ -462,6 +462,24 @@ def test_response_cache(s):
         st, _, body = s.get(p)
         check(st == 200 and len(json.loads(body)["ports"]) == 1024, f"{p}: 1024 ports")
     check(metric(s, "portscope_http_cache_entries") == entries, f"wide ranges are not kept ({entries})")
+    # Wide ranges are rendered one at a time: a burst of them gets 200s and 503s with Retry-After
+    # (which and how many depends on how the requests overlap), never anything else, and the
+    # server renders the next one once the burst is over.
+    results = []
+    def wide(i):
+        results.append(s.get(f"/api/v1/ports/{2000 + 100 * i}-{2000 + 100 * i + 1023}"))
+    burst = [threading.Thread(target=wide, args=(i,)) for i in range(8)]
+    for t in burst:
+        t.start()
+    for t in burst:
+        t.join()
+    statuses = sorted(st for st, _, _ in results)
+    busy = [(h, b) for st, h, b in results if st == 503]
+    check(len(results) == 8 and set(statuses) <= {200, 503} and 200 in statuses
+          and all(h.get("retry-after") == "1" and b"64 ports" in b for h, b in busy),
+          f"a burst of wide ranges: 200, or 503 with Retry-After ({statuses})")
+    st, _, _ = s.get("/api/v1/ports/3000-4023")
+    check(st == 200, f"after the burst, a wide range is rendered again ({st})")
     s.get("/api/v1/ports/100-163")
     check(metric(s, "portscope_http_cache_entries") == entries + 1, "a range of 64 ports is kept")
     st, _, body = s.get("/services/no-such-service-xyz?x=1")
