@@ -126,6 +126,10 @@ enum registry_status registry_status(const struct registry *r, uint16_t port, en
 size_t registry_covering(const struct registry *r, uint16_t port, enum ps_proto proto, uint32_t *ids, size_t max);
 /* Row ids whose service name equals name (case-insensitive), in file order; same contract. */
 size_t registry_by_name(const struct registry *r, const char *name, uint32_t *ids, size_t max);
+/* The ports name is assigned, one spec per row that has a port (its protocols; x11 is 6000-6063),
+ * up to max; *ret_rows (may be NULL) gets how many rows name has, with a port or not. */
+size_t registry_name_ports(const struct registry *r, const char *name, struct ps_portspec *out, size_t max,
+                           size_t *ret_rows);
 
 /* nmap-services lines for port (all protocols), most frequent first; same contract. */
 size_t registry_observed(const struct registry *r, uint16_t port, struct registry_observed *out, size_t max);

@@ -387,19 +387,17 @@ static const char *closest_name(const struct registry *r, const char *word)
 static int resolve_name(const struct registry *r, const char *arg, const char *name, unsigned protos,
                         struct targets *t, bool *ret_range)
 {
-        uint32_t ids[256];
-        size_t found = registry_by_name(r, name, ids, 256);
+        struct ps_portspec spec[256];
+        size_t found, n = registry_name_ports(r, name, spec, 256, &found);
         size_t with_port = 0;
 
-        for (size_t i = 0; i < found && i < 256; i++) {
-                struct registry_row row;
-                registry_row(r, ids[i], &row);
-                if (!row.has_port || !(row.protos & protos))
+        for (size_t i = 0; i < n; i++) {
+                if (!(spec[i].protos & protos))
                         continue;
                 with_port++;
-                *ret_range |= row.port_lo != row.port_hi; /* x11 is 6000-6063: a table */
-                for (uint32_t p = row.port_lo; p <= row.port_hi; p++)
-                        add_target(t, (uint16_t)p, row.protos & protos);
+                *ret_range |= spec[i].lo != spec[i].hi; /* x11 is 6000-6063: a table */
+                for (uint32_t p = spec[i].lo; p <= spec[i].hi; p++)
+                        add_target(t, (uint16_t)p, spec[i].protos & protos);
         }
         if (with_port)
                 return 0;

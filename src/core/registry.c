@@ -123,6 +123,22 @@ size_t registry_covering(const struct registry *r, uint16_t port, enum ps_proto 
         return n;
 }
 
+size_t registry_name_ports(const struct registry *r, const char *name, struct ps_portspec *out, size_t max,
+                           size_t *ret_rows)
+{
+        uint32_t ids[256];
+        size_t found = registry_by_name(r, name, ids, 256), n = 0;
+
+        for (size_t i = 0; i < found && i < 256 && n < max; i++) {
+                struct registry_row row;
+                if (registry_row(r, ids[i], &row) == 0 && row.has_port)
+                        out[n++] = (struct ps_portspec){ row.port_lo, row.port_hi, row.protos };
+        }
+        if (ret_rows)
+                *ret_rows = found;
+        return n;
+}
+
 size_t registry_by_name(const struct registry *r, const char *name, uint32_t *ids, size_t max)
 {
         uint32_t lo = 0, hi = r->h->nnames, n = 0;

@@ -34,7 +34,6 @@ struct options {
         unsigned threads;
         struct ps_portspec *ports;
         size_t nports;
-        size_t nports_cap;
         const char *service; /* listening NAME: the ports the registry assigns NAME, once it is open */
 };
 
@@ -504,18 +503,12 @@ static int run(struct options *o)
                 }
         }
         if (o->service) {
-                uint32_t ids[256];
-                size_t n = registry_by_name(reg, o->service, ids, 256);
-                for (size_t i = 0; i < n && i < 256; i++) {
-                        struct registry_row row;
-                        if (registry_row(reg, ids[i], &row) < 0 || !row.has_port)
-                                continue;
-                        if (PS_GROW(o->ports, o->nports_cap, o->nports + 1, 1024) < 0) {
-                                ps_errorf(_("out of memory"));
-                                goto out;
-                        }
-                        o->ports[o->nports++] = (struct ps_portspec){ row.port_lo, row.port_hi, row.protos };
+                o->ports = calloc(256, sizeof(*o->ports));
+                if (!o->ports) {
+                        ps_errorf(_("out of memory"));
+                        goto out;
                 }
+                o->nports = registry_name_ports(reg, o->service, o->ports, 256, NULL);
                 if (!o->nports) {
                         char *esc = ps_term_escape_dup(o->service);
                         /* TRANSLATORS: what was asked for (ssh), which is neither ports nor a registered name. */
