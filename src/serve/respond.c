@@ -133,6 +133,18 @@ enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn
         return ret;
 }
 
+enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
+                                    size_t len, const char *type, unsigned seconds)
+{
+        struct MHD_Response *r = respond_make(s, body, len, type, RESPOND_CACHE_NONE, NULL);
+        if (!r)
+                return MHD_NO;
+        char retry[16];
+        snprintf(retry, sizeof(retry), "%u", seconds);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+        return respond_queue(s, conn, status, r, len);
+}
+
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
 {
         struct cached *c = calloc(1, sizeof *c);

@@ -115,11 +115,7 @@ static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
         json_decref(o);
         if (!text)
                 return MHD_NO;
-        struct MHD_Response *r = respond_make(s, text, len, RESPOND_JSON, RESPOND_CACHE_NONE, NULL);
-        if (!r)
-                return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-        return respond_queue(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, r, len);
+        return respond_retry_after(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, text, len, RESPOND_JSON, 1);
 }
 
 static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
@@ -245,13 +241,8 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 http_buf_free(&b);
                 if (!body)
                         return MHD_NO;
-                struct MHD_Response *r = respond_make(s, body, len, RESPOND_HTML, RESPOND_CACHE_NONE, NULL);
-                if (!r)
-                        return MHD_NO;
-                char retry[16];
-                snprintf(retry, sizeof(retry), "%u", s->feedback_refill);
-                MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-                return respond_queue(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, r, len);
+                return respond_retry_after(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, body, len, RESPOND_HTML,
+                                           s->feedback_refill);
         }
         if (http_feedback_vote(s->ctx.feedback, page, vote, note) < 0)
                 return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
