@@ -176,6 +176,46 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         return r;
 }
 
+/* "" or ":PORT" (1 to 5 digits): what may follow a Host's name. */
+static bool port_suffix_ok(const char *p)
+{
+        if (!*p)
+                return true;
+        size_t n = strspn(p + 1, "0123456789");
+        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0';
+}
+
+/* Whether the Host header names this machine by address or as "localhost". What listens here
+ * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
+ * rebinding) sends its own name. */
+static bool host_is_local_literal(struct MHD_Connection *conn)
+{
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        if (!host)
+                return true; /* HTTP/1.0 without Host: not a browser */
+        char h[INET6_ADDRSTRLEN + 8];
+        size_t n = strlen(host);
+        if (n == 0 || n >= sizeof h)
+                return false;
+        memcpy(h, host, n + 1);
+        if (h[0] == '[') {
+                char *end = strchr(h, ']');
+                if (!end || !port_suffix_ok(end + 1))
+                        return false;
+                *end = '\0';
+                struct in6_addr a6;
+                return inet_pton(AF_INET6, h + 1, &a6) == 1;
+        }
+        char *colon = strchr(h, ':');
+        if (colon) {
+                if (!port_suffix_ok(colon))
+                        return false;
+                *colon = '\0';
+        }
+        struct in_addr a4;
+        return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
+}
+
 /* Whether the request comes from one of this site's own pages, or from no page at all: a browser
  * names the page's origin (Origin) on a form's POST and on another site's fetch(); it must be
  * this server, as the client addressed it (Host). curl and the like send none. */
@@ -219,6 +259,13 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         }
         if (nn == -E2BIG || chars > HTTP_NOTE_CHARS)
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 characters"), false);
+        /* Listening on loopback, a vote must name this machine (Host): another site's page whose
+         * name was rebound to 127.0.0.1 (DNS rebinding) names its own, and its Origin matches it. */
+        if (s->loopback && !host_is_local_literal(conn))
+                return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
+                                     _("votes are taken only by this machine's address (Host: 127.0.0.1, [::1] or "
+                                       "localhost)"),
+                                     false);
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
         if (!origin_is_ours(conn))
                 return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
@@ -305,46 +352,6 @@ static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Con
         if (r < 0)
                 return MHD_NO;
         return respond_body(s, conn, MHD_HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
-}
-
-/* "" or ":PORT" (1 to 5 digits): what may follow a Host's name. */
-static bool port_suffix_ok(const char *p)
-{
-        if (!*p)
-                return true;
-        size_t n = strspn(p + 1, "0123456789");
-        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0';
-}
-
-/* Whether the Host header names this machine by address or as "localhost". What listens here
- * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
- * rebinding) sends its own name. */
-static bool host_is_local_literal(struct MHD_Connection *conn)
-{
-        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        if (!host)
-                return true; /* HTTP/1.0 without Host: not a browser */
-        char h[INET6_ADDRSTRLEN + 8];
-        size_t n = strlen(host);
-        if (n == 0 || n >= sizeof h)
-                return false;
-        memcpy(h, host, n + 1);
-        if (h[0] == '[') {
-                char *end = strchr(h, ']');
-                if (!end || !port_suffix_ok(end + 1))
-                        return false;
-                *end = '\0';
-                struct in6_addr a6;
-                return inet_pton(AF_INET6, h + 1, &a6) == 1;
-        }
-        char *colon = strchr(h, ':');
-        if (colon) {
-                if (!port_suffix_ok(colon))
-                        return false;
-                *colon = '\0';
-        }
-        struct in_addr a4;
-        return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
 }
 
 static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)

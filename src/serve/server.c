@@ -61,6 +61,15 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ret, socklen_
         return 0;
 }
 
+static bool sockaddr_is_loopback(const struct sockaddr_storage *sa)
+{
+        if (sa->ss_family == AF_INET)
+                return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a6) ||
+               (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
 /* Binds a plain socket to sa (not listening) to see that the address is free, and writes the
  * port it got into sa (which matters when sa asked for port 0); closes it. */
 static int probe_port(struct sockaddr_storage *sa, socklen_t salen)
@@ -196,6 +205,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         pthread_condattr_destroy(&ca);
         for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
                 s->listen_fds[i] = -1;
+        s->loopback = sockaddr_is_loopback(&sa);
         s->started = time(NULL);
         s->request_timeout = cfg->request_timeout ? cfg->request_timeout : 15;
         s->feedback_refill = cfg->feedback_refill ? cfg->feedback_refill : 60;

@@ -110,6 +110,8 @@ struct metrics {
 
 struct http_server {
         unsigned max_per_client; /* connections per IPv4 address or IPv6 /64 */
+        bool loopback;           /* listening on a loopback address: only this machine's browsers
+                                  * reach it, and a request naming another Host was rebound */
         unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
         /* One daemon per worker thread, each on its own SO_REUSEPORT socket bound to the same

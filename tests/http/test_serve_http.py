@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -824,6 +825,14 @@ def test_feedback():
         st, _, _ = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes",
                          headers={**form, "Origin": "http://attacker.example"})
         check(st == 403, f"a vote posted from another site is refused ({st})")
+        # DNS rebinding: another site's page, its name rebound to 127.0.0.1, posts to itself: its
+        # Origin matches its Host, but that Host is not this machine's.
+        st, _, body = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes",
+                            headers={**form, "Host": "attacker.example:%d" % s.port,
+                                     "Origin": "http://attacker.example:%d" % s.port})
+        check(st == 421 and b"Host" in body, f"a vote for a rebound name is refused on loopback ({st})")
+        st, _, body = s.get("/stats")
+        check(b'href="/ports/1"' not in body, "and not counted")
         st, _, _ = s.get("/feedback?page=%2Fetc%2Fpasswd")
         check(st == 400, "thank-you page only for real pages")
     finally:
@@ -1221,6 +1230,46 @@ def test_ipv6():
         check(p.wait(timeout=10) == 0, "IPv6 server exits 0")
 
 
+def test_feedback_not_loopback():
+    """Listening on another address than loopback (its own namespace, 198.18.0.0/15), any Host
+    may vote: the server is meant for other machines, under names its operator chose."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        print("skipped: a vote on a non-loopback address (needs root and ip(8) for a network namespace)")
+        return
+    ns = f"psserve{os.getpid()}"
+    if subprocess.run(["ip", "netns", "add", ns], stderr=subprocess.DEVNULL).returncode != 0:
+        print("skipped: a vote on a non-loopback address (ip netns add failed)")
+        return
+    p = None
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "-n", ns, "addr", "add", "198.18.77.1/32", "dev", "lo"], check=True)
+        db = os.path.join(TMP, "fb-netns.db")
+        p = subprocess.Popen(["ip", "netns", "exec", ns, SERVE, "serve", "--listen", "198.18.77.1:0", "--registry", CSV,
+                              "--db", db, "--no-access-log"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=pstest.ENV)
+        line = p.stdout.readline().decode()
+        check("http://198.18.77.1:" in line, f"--listen 198.18.77.1:0 in a namespace ({line.strip()})")
+        port = int(line.split("198.18.77.1:")[1].split("/")[0])
+        code = ("import http.client,sys\n"
+                "c=http.client.HTTPConnection('198.18.77.1',%d,timeout=5)\n"
+                "c.request('POST','/feedback',body='page=%%2Fports%%2F22&helpful=yes',headers={"
+                "'Content-Type':'application/x-www-form-urlencoded','Host':'ports.example:%d',"
+                "'Origin':'http://ports.example:%d'})\n"
+                "print(c.getresponse().status)\n") % (port, port, port)
+        out = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code], capture_output=True, timeout=20)
+        check(out.stdout.strip() == b"303", f"a vote under the operator's name is taken ({out.stdout!r} {out.stderr[-200:]!r})")
+    finally:
+        if p:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
 def test_shutdown():
     s = Server()
     # A request in flight (headers still coming) when SIGTERM arrives.
@@ -1403,6 +1452,7 @@ def main():
     test_map_wide()
     test_hostile_registry()
     test_feedback()
+    test_feedback_not_loopback()
     test_slow_clients()
     test_show_local()
     test_connection_limits()
