@@ -17,7 +17,9 @@
 #include "portscope/util.h"
 
 #define IDX_MAGIC "PSIDX\0\0\2"
-#define IDX_VERSION 3u
+/* Bumped when what is parsed into the image changes (4: "IANA Reserved" rows are reserved, and
+ * impossible dates are not dates), so that cached images of an unchanged source are rebuilt. */
+#define IDX_VERSION 4u
 #define NCOLS 12
 #define MAX_SOURCE_SIZE (256u << 20)
 #define MAX_COVER (4u << 20)

@@ -31,7 +31,8 @@ static enum registry_kind classify(const char *service, const char *description)
 {
         if (*service)
                 return REGISTRY_ROW_SERVICE;
-        if (strncasecmp(description, "Reserved", 8) == 0)
+        /* "Reserved", "Reserved - IANA"; the 2024-04 registry also says "IANA Reserved" (49151). */
+        if (strncasecmp(description, "Reserved", 8) == 0 || strncasecmp(description, "IANA Reserved", 13) == 0)
                 return REGISTRY_ROW_RESERVED;
         if (strncasecmp(description, "Unassigned", 10) == 0)
                 return REGISTRY_ROW_UNASSIGNED;
@@ -65,6 +66,8 @@ static int parse_port_field(const char *s, struct idx_row *row)
 }
 
 /* YYYY-MM or YYYY-MM-DD: the only shapes the registry uses. */
+/* YYYY-MM or YYYY-MM-DD, a day of the calendar (2099-99-99 is none: it would pass for the newest
+ * date, and every later copy would look older). */
 static bool is_date(const char *d)
 {
         size_t n = strlen(d);
@@ -73,7 +76,16 @@ static bool is_date(const char *d)
         for (size_t i = 0; i < n; i++)
                 if ((i == 4 || i == 7) ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
                         return false;
-        return true;
+        unsigned y = (unsigned)((d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0'));
+        unsigned m = (unsigned)((d[5] - '0') * 10 + (d[6] - '0'));
+        if (m < 1 || m > 12)
+                return false;
+        if (n == 7)
+                return true;
+        static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        unsigned day = (unsigned)((d[8] - '0') * 10 + (d[9] - '0'));
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        return day >= 1 && day <= mdays[m - 1] && !(m == 2 && day == 29 && !leap);
 }
 
 static void note_date(struct builder *b, const char *d)

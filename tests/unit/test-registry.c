@@ -34,12 +34,16 @@ static void test_status_precedence(void **state)
                                           ",15,tcp,Reserved,,,,,,,,\n"
                                           "svc,15,,A service,,,,2001-02-03,,,,\n"
                                           ",16,udp,Reserved,,,,,,,,\n"
-                                          ",17,,any private thing,,,,,,,,\n");
+                                          ",17,,any private thing,,,,,,,,\n"
+                                          ",18,,IANA Reserved,,,,,,,,\n"
+                                          ",19,,Reserved - IANA,,,,2099-99-99,2001-02-30,,,\n");
         assert_int_equal(registry_status(r, 15, PS_TCP), REGISTRY_ASSIGNED);
         assert_int_equal(registry_status(r, 15, PS_DCCP), REGISTRY_ASSIGNED);
         assert_int_equal(registry_status(r, 16, PS_UDP), REGISTRY_RESERVED);
         assert_int_equal(registry_status(r, 16, PS_TCP), REGISTRY_UNASSIGNED);
         assert_int_equal(registry_status(r, 17, PS_SCTP), REGISTRY_ASSIGNED);
+        assert_int_equal(registry_status(r, 18, PS_TCP), REGISTRY_RESERVED);
+        assert_int_equal(registry_status(r, 19, PS_UDP), REGISTRY_RESERVED);
         assert_int_equal(registry_status(r, 9, PS_TCP), REGISTRY_UNASSIGNED);
         assert_true(registry_image_valid(r));
 
@@ -53,7 +57,7 @@ static void test_status_precedence(void **state)
         struct registry_row row;
         assert_int_equal(registry_row(r, 4, &row), 0);
         assert_int_equal(row.kind, REGISTRY_ROW_PRIVATE);
-        assert_int_equal(registry_row(r, 5, &row), -ENOENT);
+        assert_int_equal(registry_row(r, 7, &row), -ENOENT);
         assert_string_equal(registry_source(r)->date, "2001-02-03");
         registry_close(r);
 }
