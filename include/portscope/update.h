@@ -87,7 +87,9 @@ json_t *update_diff_find(json_t *diff, unsigned port, const char *proto);
 
 /* Keeps data (an installed registry with newest date `date`) as a gzip snapshot in
  * <datadir>/snapshots/, unless one with the same SHA-256 is there; removes the oldest beyond
- * keep; rewrites the history index from all snapshots. Returns 0 or -errno (errbuf says why). */
+ * keep; rewrites the history index from all snapshots (a damaged one is left out). Returns 0,
+ * 1 when the index was written but left a damaged snapshot out (errbuf names it), or -errno
+ * (errbuf says why). */
 int update_snapshot_add(const char *datadir, const char *data, size_t len, const char *date, unsigned keep,
                         char *errbuf, size_t errlen);
 /* Number of snapshots kept (for messages), or -errno. */

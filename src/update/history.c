@@ -9,6 +9,7 @@
 
 #include "portscope/i18n.h"
 #include "portscope/port.h"
+#include "portscope/registry.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
 
@@ -181,6 +182,17 @@ static void put(FILE *f, json_t *s)
         ps_term_escape(f, v ? v : "-", (size_t)-1, false);
 }
 
+/* A run's status in the reader's language (the index keeps "assigned", ...; anything else as it is). */
+static void put_status(FILE *f, json_t *run)
+{
+        json_t *st = json_object_get(run, "status");
+        enum registry_status s;
+        if (json_string_value(st) && registry_status_parse(json_string_value(st), &s) == 0)
+                fputs(registry_status_label(registry_status_name(s)), f);
+        else
+                put(f, st); /* escaped: the index is a file like any other */
+}
+
 /* "compressnet (assigned)" or "reserved". */
 static void put_state(FILE *f, json_t *run)
 {
@@ -188,7 +200,7 @@ static void put_state(FILE *f, json_t *run)
         size_t i;
 
         if (json_array_size(names) == 0) {
-                put(f, json_object_get(run, "status"));
+                put_status(f, run);
                 return;
         }
         json_array_foreach(names, i, x) {
@@ -197,7 +209,7 @@ static void put_state(FILE *f, json_t *run)
                 put(f, x);
         }
         fputs(" (", f);
-        put(f, json_object_get(run, "status"));
+        put_status(f, run);
         fputc(')', f);
 }
 

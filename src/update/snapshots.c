@@ -335,6 +335,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 r = -ENOMEM;
                 goto out;
         }
+        size_t w = 0, damaged = 0; /* versions read so far; snapshots left out */
         for (size_t v = 0; v < nv; v++) {
                 unsigned char *gz = NULL;
                 char *csv = NULL, snap[1300];
@@ -350,14 +351,25 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 if (r == 0 && registry_parse_buffer(snap, csv, csvlen, REGISTRY_SOURCE_IANA_CSV, &reg, &err) < 0)
                         r = -EBADMSG;
                 free(csv);
+                if (r == -EBADMSG) {
+                        /* One damaged file does not cost the history of the others: left out, and
+                         * named (the first one) for the user to delete. */
+                        if (!damaged++)
+                                snprintf(errbuf, errlen, _("snapshot %s is damaged: the history leaves it out (delete it)"),
+                                         snap);
+                        free(names[v]);
+                        names[v] = NULL;
+                        r = 0;
+                        continue;
+                }
                 if (r < 0) {
-                        if (r == -EBADMSG)
-                                snprintf(errbuf, errlen, _("snapshot %s: damaged"), snap);
-                        else
-                                snprintf(errbuf, errlen, _("snapshot %s: %s"), snap, strerror(-r));
+                        snprintf(errbuf, errlen, _("snapshot %s: %s"), snap, strerror(-r));
                         goto out;
                 }
-                snprintf(dates[v], sizeof(dates[v]), "%s", date_or_dash(registry_source(reg)->date));
+                names[w] = names[v];
+                if (w != v)
+                        names[v] = NULL;
+                snprintf(dates[w], sizeof(dates[w]), "%s", date_or_dash(registry_source(reg)->date));
                 for (unsigned p = 0; p < PS_NPROTO && r == 0; p++)
                         for (unsigned port = 0; port <= 65535; port++) {
                                 char buf[1024];
@@ -367,8 +379,8 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                                 r = intern(&t, buf, &sig);
                                 if (r < 0)
                                         break;
-                                if (v > 0 && sig != last[k]) {
-                                        /* The run that ended at v - 1 is history. */
+                                if (w > 0 && sig != last[k]) {
+                                        /* The run that ended at w - 1 is history. */
                                         size_t n = runs[k] ? runs[k]->n : 0;
                                         struct runvec *nr = realloc(runs[k], sizeof(*nr) + (n + 2) * sizeof(nr->r[0]));
                                         if (!nr) {
@@ -376,16 +388,18 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                                                 break;
                                         }
                                         nr->n = n + 1;
-                                        nr->r[n] = (struct run){ start[k], (uint16_t)(v - 1), last[k] };
+                                        nr->r[n] = (struct run){ start[k], (uint16_t)(w - 1), last[k] };
                                         runs[k] = nr;
-                                        start[k] = (uint16_t)v;
+                                        start[k] = (uint16_t)w;
                                 }
                                 last[k] = sig;
                         }
                 registry_close(reg);
                 if (r < 0)
                         goto out;
+                w++;
         }
+        nv = w; /* names[w..] are NULL now: left-out snapshots were freed above */
         /* Close the current runs of the ports that changed, and merge consecutive ports. */
         for (unsigned p = 0; p < PS_NPROTO; p++)
                 for (unsigned port = 0; port <= 65535; port++) {
@@ -410,6 +424,8 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
         r = ps_write_atomic(path, 0644, fill_index, &ctx);
         if (r < 0)
                 snprintf(errbuf, errlen, "%s: %s", path, strerror(-r));
+        else if (damaged)
+                r = 1; /* written, with a warning in errbuf */
 out:
         if (r == -ENOMEM)
                 snprintf(errbuf, errlen, "%s", _("out of memory"));

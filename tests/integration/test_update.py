@@ -294,6 +294,30 @@ rc, out, err = run("info", "2/udp", env=env)
 check("2/udp: compressnet (assigned) in 2024-04-30; reserved from 2026-02-25 to 2026-03-01" not in out
       and "2/udp: compressnet (assigned) in 2024-04-30; reserved since 2026-02-25" in out,
       "2/udp unchanged in the third version: its run goes on")
+# The history speaks the reader's language, as the status above it does.
+rc, out, err = run("info", "2/tcp", env={**env, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"})
+check("compressnet (attribué)" in out and "réservé" in out and "(assigned)" not in out,
+      f"history in French: {[l for l in out.splitlines() if '2/tcp:' in l]}")
+# A damaged snapshot is left out of the history, named, and the others still tell theirs.
+env_d = new_env()
+for path in (old_path, new_path, tmp3):
+    run_json("update", "--from", path, "--json", "--no-listening", env=env_d)
+snap_dir = os.path.join(env_d["XDG_DATA_HOME"], "portscope", "snapshots")
+damaged = [f for f in snapshots_of(env_d) if f.startswith("2024-04-30_")]
+check(len(damaged) == 1, f"the 2024 snapshot is there: {snapshots_of(env_d)}")
+with open(os.path.join(snap_dir, damaged[0]), "r+b") as f:
+    f.truncate(1000)
+fourth = third.replace(b"New Network Service,", b"New Network Service (renamed),", 1).replace(
+    b"2026-03-01,2026-03-01", b"2026-03-01,2026-03-02", 1)
+tmp4 = os.path.join(os.path.dirname(tmp3), "fourth.csv")
+open(tmp4, "wb").write(fourth)
+rc, out, err = run("update", "--from", tmp4, "--no-listening", env=env_d)
+check(rc == 0 and damaged[0] in err and "damaged" in err and "delete it" in err and len(err.strip().splitlines()) == 1,
+      f"a damaged snapshot: one warning naming it, and the update installed: {rc} {err!r}")
+rc, out, err = run("info", "2/tcp", env=env_d)
+check("History (3 registry versions kept" in out and "2/tcp: reserved in 2026-02-25; newnet (assigned) in 2026-03-01" in out,
+      f"the other versions' history is still told: {[l for l in out.splitlines() if 'istory' in l or '2/tcp:' in l]}")
+
 # Back to the 2026-02 copy: older than the third version, so refused without --force, and
 # --check says it is not newer (exit 0, status "older"); nothing is touched.
 before = open(stored, "rb").read()
@@ -388,6 +412,48 @@ check(j["rows"] == d["rows"] and j["counts"] == d["counts"] and j["ranges"] == d
 j = run_json("diff", "--json", new_path, new_path)
 check(all(c["pairs"] == 0 for c in j["counts"].values()) and j["rows"] == {"added": 0, "removed": 0}
       and not any(j["names_only"].values()), "a version against itself: no change (rdp has two rows without a port)")
+
+# A first install has nothing to compare with, and says so (not "--no-listening", not given).
+e_first = new_env()
+mini_path = os.path.join(FIXTURES, "mini.csv")
+o = run_json("update", "--from", mini_path, "--min-rows", "1", "--json", env=e_first)
+check(o.get("listening_note") == "no previous copy to compare with", f"first install's listening_note: {o}")
+
+# A date after today is a copy or a clock gone wrong: refused (--check too), and a copy installed
+# with --force does not make the next real copy look older.
+future = mini.replace(b",,,,2024-12-20,[RFC6335],,,", b",,,,3000-01-01,[RFC6335],,,", 1)
+future_path = os.path.join(tempfile.mkdtemp(prefix="portscope-update-"), "future.csv")
+open(future_path, "wb").write(future)
+for extra in ([], ["--check"]):
+    rc, out, err = run("update", "--from", future_path, "--min-rows", "1", "--no-listening", *extra, env=e_first)
+    check(rc == 2 and "3000-01-01 is after today" in err and open(stored_of(e_first), "rb").read() == mini,
+          f"a registry dated 3000-01-01 is refused{' by --check' if extra else ''}: {rc} {err!r}")
+rc, out, err = run("update", "--from", future_path, "--min-rows", "1", "--no-listening", "--force", env=e_first)
+check(rc == 0 and open(stored_of(e_first), "rb").read() == future, f"--force installs it: {rc} {err!r}")
+rc, out, err = run("update", "--from", mini_path, "--min-rows", "1", "--no-listening", env=e_first)
+check(rc == 0 and open(stored_of(e_first), "rb").read() == mini,
+      f"the next copy is not refused as older than 3000-01-01: {rc} {err!r}")
+
+# One update at a time: while another holds the data directory's lock, an update waits, then runs.
+import fcntl  # noqa: E402
+e_lock = new_env()
+lock_path = os.path.join(e_lock["XDG_DATA_HOME"], "portscope", "update.lock")
+os.makedirs(os.path.dirname(lock_path))
+held = open(lock_path, "w")
+fcntl.flock(held, fcntl.LOCK_EX)
+p = subprocess.Popen([BIN, "update", "--from", mini_path, "--min-rows", "1", "--no-listening"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**ENV, **e_lock})
+try:
+    p.wait(timeout=1.5)
+except subprocess.TimeoutExpired:
+    pass
+check(p.returncode is None and not os.path.exists(stored_of(e_lock)),
+      f"an update waits while another holds the lock, having written nothing ({p.returncode})")
+fcntl.flock(held, fcntl.LOCK_UN)
+held.close()
+out, err = p.communicate(timeout=30)
+check(p.returncode == 0 and b"waiting for it" in err and open(stored_of(e_lock), "rb").read() == mini,
+      f"then it runs: {p.returncode} {err!r}")
 
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -273,8 +275,9 @@ static void print_affected(json_t *aff, const char *why)
 
         if (!aff) {
                 putchar('\n');
-                /* TRANSLATORS: %s says why ("not asked (--no-listening)", "portscope-audit is not installed"). */
-                printf(_("What listens here on the ports that changed: not checked (%s)\n"), why);
+                /* TRANSLATORS: %s says why it was not checked ("not asked (--no-listening)",
+                 * "portscope-audit is not installed"). */
+                printf(_("What listens here on the ports that changed: %s\n"), why);
                 return;
         }
         if (json_array_size(aff) == 0) {
@@ -406,10 +409,25 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
 static const char *refusal(const struct registry *fresh, const struct registry *old, bool *older, char *buf, size_t len)
 {
         *older = false;
+        /* No registry is dated after today (tomorrow, for the time zones): such a date is a copy or
+         * a clock gone wrong, and as the installed copy's date it would make every later copy
+         * look older. */
+        char today[16], tomorrow[16];
+        time_t t = time(NULL);
+        struct tm tm;
+        strftime(today, sizeof today, "%Y-%m-%d", gmtime_r(&t, &tm));
+        t += 86400;
+        strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", gmtime_r(&t, &tm));
+        const char *nd = registry_source(fresh)->date, *od = old ? registry_source(old)->date : "";
+        if (*nd && strcmp(nd, tomorrow) > 0) {
+                /* TRANSLATORS: a date (3000-01-01), then today's (UTC). */
+                snprintf(buf, len, _("its newest date %s is after today (%s): a copy or a clock gone wrong"), nd, today);
+                return buf;
+        }
         if (!old)
                 return NULL;
-        const char *nd = registry_source(fresh)->date, *od = registry_source(old)->date;
-        if (*nd && *od && strcmp(nd, od) < 0) {
+        /* An installed copy dated in the future (by an earlier portscope) is not compared by date. */
+        if (*nd && *od && strcmp(od, tomorrow) <= 0 && strcmp(nd, od) < 0) {
                 *older = true;
                 /* TRANSLATORS: two dates (2024-04-30, 2026-02-25): the new copy's and the installed one's. */
                 snprintf(buf, len, _("its newest date %s is older than the installed copy's (%s)"), nd, od);
@@ -422,6 +440,47 @@ static const char *refusal(const struct registry *fresh, const struct registry *
                 return buf;
         }
         return NULL;
+}
+
+/* One update at a time in a data directory: a timer's and a user's at once could each pass the
+ * checks against the copy installed before either wrote, and together install what neither
+ * would have (an older copy). Waits up to wait_s for another update to finish. Returns the lock's
+ * descriptor (closed: released), -1 when the directory cannot be written (nothing will be
+ * written then; storing says why), or -2 after saying why on stderr. */
+static int lock_updates(const char *dir, unsigned wait_s)
+{
+        char path[1100];
+        snprintf(path, sizeof path, "%s/update.lock", dir);
+        int r = ps_mkdir_p(dir);
+        int fd = r < 0 ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0) {
+                int e = r < 0 ? -r : errno;
+                if (e == EACCES || e == EROFS || e == EPERM)
+                        return -1;
+                ps_errorf(_("update: cannot lock %s: %s (nothing was changed)"), path, strerror(e));
+                return -2;
+        }
+        bool told = false;
+        for (unsigned tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
+                if (errno != EWOULDBLOCK && errno != EINTR) {
+                        ps_errorf(_("update: cannot lock %s: %s (nothing was changed)"), path, strerror(errno));
+                        close(fd);
+                        return -2;
+                }
+                if (tries >= wait_s * 10u) {
+                        ps_errorf(_("update: another update still holds %s after %u s (nothing was changed)"), path,
+                                  wait_s);
+                        close(fd);
+                        return -2;
+                }
+                if (!told) {
+                        ps_errorf("%s", _("update: another update is running; waiting for it"));
+                        told = true;
+                }
+                struct timespec ts = { 0, 100 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        return fd;
 }
 
 static int cmd_update(int argc, char **argv)
@@ -443,7 +502,7 @@ static int cmd_update(int argc, char **argv)
         size_t old_len = 0, canon_len = 0;
         struct state st;
         json_t *out = NULL, *diff = NULL, *aff = NULL;
-        int opt, ret = 2, r;
+        int opt, ret = 2, r, lock_fd = -1;
 
         opterr = 0;
         while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -500,6 +559,10 @@ static int cmd_update(int argc, char **argv)
         }
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
         snprintf(statepath, sizeof(statepath), "%s/update-state.json", dir);
+        /* --check writes nothing: no lock (the copy it reads is replaced by rename, whole). */
+        lock_fd = o.check ? -1 : lock_updates(dir, (unsigned)o.timeout + 60u);
+        if (lock_fd == -2)
+                goto out;
 
         /* The installed copy, and what the server said when it was fetched. */
         if (ps_read_file(path, UPDATE_MAX_DOWNLOAD, &old_data, &old_len) == 0)
@@ -638,8 +701,11 @@ static int cmd_update(int argc, char **argv)
         if (!o.from)
                 state_save(statepath, o.url, sha_body, &d.got);
         char snap_err[1024] = "";
-        if (update_snapshot_add(dir, body, body_len, date, (unsigned)o.keep, snap_err, sizeof(snap_err)) < 0)
+        r = update_snapshot_add(dir, body, body_len, date, (unsigned)o.keep, snap_err, sizeof(snap_err));
+        if (r < 0)
                 ps_errorf(_("update: warning: %s (the registry was installed; its history was not kept)"), snap_err);
+        else if (r > 0)
+                ps_errorf(_("update: warning: %s"), snap_err);
         int nsnap = update_snapshot_count(dir);
 
         if (old) {
@@ -648,7 +714,7 @@ static int cmd_update(int argc, char **argv)
                         ps_errorf(_("update: out of memory comparing the versions"));
         }
         char why[256];
-        snprintf(why, sizeof(why), "%s", _("not asked (--no-listening)"));
+        snprintf(why, sizeof(why), "%s", old ? _("not asked (--no-listening)") : _("no previous copy to compare with"));
         bool status_changed = false;
         if (diff)
                 for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "status", NULL }; *c; c++)
@@ -709,6 +775,8 @@ out:
         free(canon);
         registry_close(fresh);
         registry_close(old);
+        if (lock_fd >= 0)
+                close(lock_fd); /* after the last write: the next update sees all of it */
         return ret;
 }
 
