@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -452,7 +453,12 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
         int r;
 
         snprintf(dir, sizeof(dir), "%s/" SNAP_DIR, datadir);
-        r = ps_mkdir_p(dir);
+        /* Readable by all, as the registry copy beside it is (the system units' state directory is
+         * 0755 for the DynamicUser of serve, which reads history.txt); a user's data directory
+         * (0700) still keeps it private. */
+        r = ps_mkdir_p(datadir);
+        if (r == 0 && mkdir(dir, 0755) < 0 && errno != EEXIST)
+                r = -errno;
         if (r == 0)
                 r = update_sha256(data, len, sha);
         if (r == 0)

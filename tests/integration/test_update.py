@@ -303,6 +303,11 @@ env_d = new_env()
 for path in (old_path, new_path, tmp3):
     run_json("update", "--from", path, "--json", "--no-listening", env=env_d)
 snap_dir = os.path.join(env_d["XDG_DATA_HOME"], "portscope", "snapshots")
+umask = os.umask(0)
+os.umask(umask)
+check(os.stat(snap_dir).st_mode & 0o777 == 0o755 & ~umask,
+      f"snapshots/ is readable by all, as the copy beside it (serve's DynamicUser reads its history): "
+      f"{oct(os.stat(snap_dir).st_mode & 0o777)}")
 damaged = [f for f in snapshots_of(env_d) if f.startswith("2024-04-30_")]
 check(len(damaged) == 1, f"the 2024 snapshot is there: {snapshots_of(env_d)}")
 with open(os.path.join(snap_dir, damaged[0]), "r+b") as f:

@@ -9,7 +9,8 @@
 # `systemd-analyze verify` and prints each service's `systemd-analyze security` exposure (any
 # above 3.0 fails), checks the alerting rules with promtool (check and unit tests), checks that every metric the rules
 # and the Grafana dashboard name is one the installed programs really wrote, and purges the
-# package. Installs debhelper, lintian and prometheus when missing (with a policy-rc.d that keeps
+# package, checking that an upgrade restarts what ran, that removal stops the units and removes the
+# metrics files, and that purge removes the state. Installs debhelper, lintian and prometheus when missing (with a policy-rc.d that keeps
 # the Prometheus server from starting). Exit 0 all passed, 1 a check failed, 77 not root.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -117,6 +118,29 @@ for m in $used; do
   grep -qE "(^|[^a-z_])${m}(_bucket|_sum|_count)?([{ ]|$)" "$tmp/all-metrics" || { bad "metric $m is used but no program writes it"; unknown=1; }
 done
 [ $unknown = 0 ] && ok "the $(echo $used | wc -w) metric names the rules and the dashboard use are all written"
+
+echo "--- maintainer scripts: upgrade, remove, purge"
+dpkg-deb -e "$deb" "$tmp/control"
+if [ -e "$tmp/control/preinst" ] && grep -q 'deb-systemd-invoke stop' "$tmp/control/preinst"; then
+  bad "preinst stops the units before an upgrade (they stay stopped after it)"
+else ok "no stop before an upgrade"; fi
+grep -q 'try-restart' "$tmp/control/postinst" && grep -q 'daemon-reload' "$tmp/control/postinst" &&
+  ok "an upgrade reloads systemd and restarts the units that ran" || bad "postinst: no daemon-reload and try-restart"
+grep -q 'deb-systemd-invoke stop .*portscope-serve.service' "$tmp/control/prerm" 2>/dev/null &&
+  ok "removal stops the units" || bad "prerm does not stop the units on removal"
+# Metrics files go with the package, state and caches with a purge.
+nx=/var/lib/prometheus/node-exporter made_nx=0
+[ -d "$nx" ] || { mkdir -p "$nx"; made_nx=1; }
+for f in portscope.prom portscope-registry.prom portscope-watch.prom; do echo "# test" >"$nx/$f"; done
+mkdir -p /var/lib/portscope /var/cache/portscope
+dpkg -r portscope >/dev/null
+ls "$nx"/portscope*.prom >/dev/null 2>&1 && bad "dpkg -r left $(ls "$nx"/portscope*.prom)" || ok "dpkg -r removed the metrics files"
+[ -d /var/lib/portscope ] && ok "dpkg -r kept the state" || bad "dpkg -r removed /var/lib/portscope"
+dpkg --purge portscope >/dev/null
+installed=0
+[ -e /var/lib/portscope ] || [ -e /var/cache/portscope ] && bad "purge left /var/lib/portscope or /var/cache/portscope" ||
+  ok "dpkg --purge removed the state and caches"
+[ $made_nx = 1 ] && rmdir "$nx" 2>/dev/null || true
 
 [ $fail = 0 ] && echo "PASS" || echo "FAILED"
 exit $fail
