@@ -172,6 +172,9 @@ const char *portinfo_advice(const struct registry *r, const struct knowledge *k,
         for (size_t i = 0; i < n && i < 16; i++)
                 if (e[i]->kind == KNOWLEDGE_MALWARE)
                         return N_("Known malware uses this port: a listener here deserves a close look at its process.");
+        if (port == 0)
+                return N_("Nothing can listen on port 0: a program that binds it gets an ephemeral port instead. "
+                          "Traffic to port 0 is malformed or a probe (fingerprinting).");
         if (range == PS_RANGE_DYNAMIC)
                 return N_("Dynamic range: ephemeral ports of outgoing connections and private services live here; "
                        "a listener should still belong to a program you know.");
@@ -181,9 +184,18 @@ const char *portinfo_advice(const struct registry *r, const struct knowledge *k,
         if (range == PS_RANGE_SYSTEM && s == REGISTRY_NOT_ASSIGNED)
                 return N_("No assignment is known here (this source cannot tell reserved from unassigned): a service "
                        "listening on this system port is suspicious.");
+        if (s == REGISTRY_ASSIGNED && registry_private_only(r, port, proto))
+                return N_("Set aside for private use: no public service is registered here, so a listener should be "
+                          "one of this site's own, known to you.");
         if (s == REGISTRY_ASSIGNED)
                 return N_("Assigned: a listener should be a known server of the assigned service; anything else is "
                        "a mismatch worth checking.");
+        if (s == REGISTRY_RESERVED && n > 0)
+                return N_("Reserved by IANA, but programs are known to use it (see unofficial uses): a listener "
+                          "should be one of them.");
+        if (s == REGISTRY_RESERVED)
+                return N_("Reserved by IANA, assigned to no one: a listener here has no registered reason; it "
+                          "should have one of your own.");
         if (n > 0)
                 return N_("Unassigned, but programs are known to use it (see unofficial uses): a listener should be "
                        "one of them.");

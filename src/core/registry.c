@@ -105,6 +105,24 @@ enum registry_status registry_status(const struct registry *r, uint16_t port, en
         return s <= REGISTRY_NOT_ASSIGNED ? (enum registry_status)s : REGISTRY_UNASSIGNED;
 }
 
+bool registry_private_only(const struct registry *r, uint16_t port, enum ps_proto proto)
+{
+        if (registry_status(r, port, proto) != REGISTRY_ASSIGNED)
+                return false;
+        uint32_t ids[64];
+        size_t n = registry_covering(r, port, proto, ids, 64);
+        bool priv = false;
+        for (size_t i = 0; i < n && i < 64; i++) {
+                struct registry_row row;
+                if (registry_row(r, ids[i], &row) < 0)
+                        continue;
+                if (row.kind == REGISTRY_ROW_SERVICE && row.service[0])
+                        return false;
+                priv |= row.kind == REGISTRY_ROW_PRIVATE;
+        }
+        return priv;
+}
+
 size_t registry_covering(const struct registry *r, uint16_t port, enum ps_proto proto, uint32_t *ids, size_t max)
 {
         uint32_t a = r->cover_off[port], b = r->cover_off[port + 1];

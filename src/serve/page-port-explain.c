@@ -27,9 +27,29 @@ long page_nmap_rank(const struct registry *r, enum ps_proto proto, uint16_t port
         return rank;
 }
 
-/* How a status reads: RFC 6335 gives every port one of three states, Assigned, Unassigned or Reserved. */
-static const char *status_meaning(enum registry_status s)
+/* Whether every protocol assigned on the port is assigned only for private use ("any private
+ * mail system"), with no named service. */
+static bool private_only(const struct http_ctx *c, const struct page_port_facts *f)
 {
+        bool any = false;
+        for (int p = 0; p < PS_NPROTO; p++)
+                if (f->st[p] == REGISTRY_ASSIGNED) {
+                        if (!registry_private_only(c->reg, f->port, (enum ps_proto)p))
+                                return false;
+                        any = true;
+                }
+        return any;
+}
+
+/* How a status reads: RFC 6335 gives every port one of three states, Assigned, Unassigned or Reserved. */
+static const char *status_meaning(const struct http_ctx *c, const struct page_port_facts *f, enum registry_status s)
+{
+        if (s == REGISTRY_ASSIGNED && private_only(c, f))
+                return _("IANA has set this port aside for private use: no one service is registered on it, and "
+                         "each site may run its own.");
+        if (s == REGISTRY_UNASSIGNED && ps_range_of(f->port) == PS_RANGE_DYNAMIC)
+                return _("No service is assigned, and none ever will be: the dynamic range is never assigned; any "
+                         "program may use it, mostly for the ephemeral ends of connections.");
         switch (s) {
         case REGISTRY_ASSIGNED:
                 return _("IANA has assigned this port to the service named here: that service is expected on it, "
@@ -226,7 +246,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 P(b, "</strong>: ");
                 page_status_badge(b, s);
                 P(b, " — ");
-                h(b, status_meaning(s));
+                h(b, status_meaning(c, f, s));
                 cite(b, r_6335);
                 cite(b, r_iana);
                 P(b, "</li>");
@@ -409,15 +429,34 @@ static void faq_reset(struct faq *f)
         http_buf_init(&f->a, 4096);
 }
 
-/* "sshd (ssh), ..." the first assigned services, as text. */
+/* "http (tcp, udp, sctp), www (tcp, udp)": the first max services assigned the port, each with
+ * the protocols its rows name (none: a row without a protocol), then "and N more". */
 static void assigned_text(const struct http_ctx *c, struct http_buf *t, const struct page_port_facts *f, int max)
 {
-        int n = 0;
+        int n = 0, more = 0;
         struct registry_row row;
-        for (size_t i = 0; n < max && next_service(c, f, &i, false, &row); i++) {
-                http_buf_printf(t, "%s%s/%s", n ? page_list_sep() : "", row.service, row.proto);
+        for (size_t i = 0; next_service(c, f, &i, false, &row); i++) {
+                if (n == max) {
+                        more++;
+                        continue;
+                }
+                http_buf_printf(t, "%s%s", n ? page_list_sep() : "", row.service);
+                /* The protocols of every row of this name on the port, in file order. */
+                int np = 0;
+                for (size_t j = i; j < f->nrows; j++) {
+                        struct registry_row o;
+                        if (registry_row(c->reg, f->rows[j], &o) < 0 || o.kind != REGISTRY_ROW_SERVICE ||
+                            strcmp(o.service, row.service) != 0 || !o.proto[0])
+                                continue;
+                        http_buf_printf(t, "%s%s", np++ ? page_list_sep() : " (", o.proto);
+                }
+                if (np)
+                        http_buf_puts(t, ")");
                 n++;
         }
+        if (more)
+                /* TRANSLATORS: after a list of services; %d is how many more are not listed. */
+                http_buf_printf(t, ps_ngettext(", and %d more", ", and %d more", (unsigned long)more), more);
 }
 
 void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct page_port_facts *f)
@@ -447,7 +486,11 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
         /* The FAQ is plain text (escaped when written), also the page's schema.org FAQPage. */
         struct http_buf list;
         http_buf_printf(&q.q, _("Is anything supposed to be on port %u?"), port);
-        if (assigned) {
+        bool priv = private_only(c, f);
+        if (priv) {
+                http_buf_printf(&q.a, _("Nothing public: port %u is set aside for private use, so each site may run "
+                                        "a service of its own on it, and no registered one is expected."), port);
+        } else if (assigned) {
                 http_buf_init(&list, 1024);
                 assigned_text(c, &list, f, 4);
                 /* TRANSLATORS: %s is a list of services with their protocols: "ssh/tcp, ssh/udp". */
@@ -474,7 +517,7 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
 
         faq_reset(&q);
         http_buf_printf(&q.q, _("Is it safe to block port %u?"), port);
-        if (assigned) {
+        if (assigned && !priv) {
                 http_buf_init(&list, 1024);
                 assigned_text(c, &list, f, 2);
                 /* TRANSLATORS: %s is a list of services with their protocols: "ssh/tcp, ssh/udp". */

@@ -34,7 +34,10 @@ int http_page_ranges(const struct http_ctx *c, struct http_buf *b)
                 P(b, "</h2><p>");
                 h(b, _(ps_range_procedure((enum ps_range)r)));
                 P(b, "</p><ul>");
-                for (int k = 0; k < HTTP_MAP_LISTENING; k++) {
+                /* Every class the map draws but the listening overlay: the counts add up to the range. */
+                for (int k = 0; k < HTTP_NMAP_CLASSES; k++) {
+                        if (k == HTTP_MAP_LISTENING)
+                                continue;
                         char num[PAGE_NUM_MAX];
                         struct http_buf cn;
                         http_buf_init(&cn, 128);
@@ -60,8 +63,10 @@ int http_page_ranges(const struct http_ctx *c, struct http_buf *b)
                 P(b, "</p></section>");
         }
         P(b, "<p class=\"muted\">");
-        h(b, _("Counts are of port numbers (TCP or UDP assigned counts as assigned); “unofficial use” means "
-               "unassigned but known from portscope's field knowledge."));
+        h(b, _("Counts are of port numbers: a port assigned on any of the four protocols counts as assigned, "
+               "else reserved on any as reserved; “unofficial use” means unassigned but known from portscope's "
+               "field knowledge (TCP or UDP), and a wide range of known use is one a known program picks its ports "
+               "from."));
         P(b, "</p>");
         page_end(c, b, "/ranges", false);
         return page_status(b, 200);

@@ -569,6 +569,32 @@ def test_port_explained(s):
     check(refs and refs == [str(i) for i in range(1, len(refs) + 1)] and cites <= set(refs),
           f"numbered references ({len(refs)}), every citation resolves")
     check("RFC 6335" in text[text.find("References"):], "RFC 6335 is a reference")
+    # Every protocol of every service, and no silent cut.
+    faq = lambda port: [q["acceptedAnswer"]["text"] for q in json.loads(re.findall(
+        r'<script type="application/ld\+json">(.*?)</script>', s.get(f"/ports/{port}")[2].decode(), flags=re.S)[0])["mainEntity"]]
+    a = faq(80)
+    check("http (tcp, udp, sctp)" in a[0] and "www (tcp, udp)" in a[0] and "and 1 more" in a[1],
+          f"80's FAQ names each service's protocols, and says what it leaves out: {a[:2]}")
+    check("active-net." in faq(3323)[0] and "active-net/" not in faq(3323)[0], "a row without a protocol: no 'name/'")
+    # "any private mail system" (24): set aside for private use, not a service with an empty name.
+    st, _, body = s.get("/ports/24")
+    text = page_text(body.decode())
+    a = faq(24)
+    check("private use" in a[0] and "assigns it to ." not in text and "cuts off  from" not in text
+          and "set aside for private use" in text, f"24 is for private use: {a[:2]}")
+    # The dynamic range is never assigned; reserved user ports are not "unassigned".
+    text = page_text(s.get("/ports/49152")[2].decode())
+    check("free to be assigned" not in text and "never" in text, "49152: dynamic, never assigned")
+    api = json.loads(s.get("/api/v1/ports/1109")[2])
+    check(all(p["advice"].startswith("Reserved by IANA") for p in api["protocols"].values()),
+          f"1109 (Reserved - IANA): reserved advice ({api['protocols']['tcp']['advice']})")
+    check("Nothing can listen on port 0" in json.loads(s.get("/api/v1/ports/0")[2])["protocols"]["tcp"]["advice"],
+          "port 0: nothing can listen there")
+    # /ranges: every class counted, so that each range's counts add up to its size.
+    body = s.get("/ranges")[2].decode()
+    for sec, size in zip(re.findall(r"<section.*?</section>", body, flags=re.S), (1024, 48128, 16384)):
+        nums = [int(n.replace(",", "")) for n in re.findall(r"<li><span[^>]*></span><bdi>([\d,]+)</bdi> ports?:", sec)]
+        check(sum(nums) == size, f"/ranges: the counts of a range add up to {size} ({nums})")
     # 80: mainstream before malware history.
     st, _, body = s.get("/ports/80")
     text = page_text(body.decode())

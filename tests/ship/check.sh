@@ -126,7 +126,7 @@ if [ -e "$tmp/control/preinst" ] && grep -q 'deb-systemd-invoke stop' "$tmp/cont
 else ok "no stop before an upgrade"; fi
 grep -q 'try-restart' "$tmp/control/postinst" && grep -q 'daemon-reload' "$tmp/control/postinst" &&
   ok "an upgrade reloads systemd and restarts the units that ran" || bad "postinst: no daemon-reload and try-restart"
-grep -q 'deb-systemd-invoke stop .*portscope-serve.service' "$tmp/control/prerm" 2>/dev/null &&
+sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$tmp/control/prerm" 2>/dev/null | grep -q 'deb-systemd-invoke stop .*portscope-serve.service' &&
   ok "removal stops the units" || bad "prerm does not stop the units on removal"
 # Metrics files go with the package, state and caches with a purge.
 nx=/var/lib/prometheus/node-exporter made_nx=0
