@@ -45,5 +45,51 @@ complete -c portscope -n "__fish_seen_subcommand_from serve" -l show-local
 complete -c portscope -n "__fish_seen_subcommand_from watch" -l jsonl
 complete -c portscope -n "__fish_seen_subcommand_from watch" -l netns -r
 complete -c portscope -n "__fish_seen_subcommand_from watch" -l all-netns
-complete -c portscope -n "__fish_seen_subcommand_from watch" -l method -x -a 'bpf packet'
+complete -c portscope -n "__fish_seen_subcommand_from watch" -l method -x -a 'auto bpf packet'
 complete -c portscope -n "__fish_seen_subcommand_from watch" -l metrics -r -F
+# The rest of each command's options, as its --help lists them (tests/integration/test_cli.py checks).
+for o in no-cache
+    complete -c portscope -n "__fish_seen_subcommand_from info search list registry audit listening serve" -l $o
+end
+complete -c portscope -n "__fish_seen_subcommand_from update" -l url -r
+for o in timeout min-rows keep limit
+    complete -c portscope -n "__fish_seen_subcommand_from update" -l $o -r
+end
+for o in force no-listening json
+    complete -c portscope -n "__fish_seen_subcommand_from update" -l $o
+end
+complete -c portscope -n "__fish_seen_subcommand_from diff" -l json
+complete -c portscope -n "__fish_seen_subcommand_from diff" -l limit -r
+complete -c portscope -n "__fish_seen_subcommand_from list" -l port -r
+complete -c portscope -n "__fish_seen_subcommand_from list" -l compact
+for o in all changes no-history no-bpf
+    complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l $o
+end
+complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l threads -r
+for o in ports rate seed resume exclude timeout max-retries max-inflight source-ports udp-budget service-wait
+    complete -c portscope -n "__fish_seen_subcommand_from scan" -l $o -r
+end
+for o in exclude-file input-file payloads service-probes
+    complete -c portscope -n "__fish_seen_subcommand_from scan" -l $o -r -F
+end
+for o in jsonl version-light version-all no-progress store all-states changes
+    complete -c portscope -n "__fish_seen_subcommand_from scan" -l $o
+end
+for o in db access-log
+    complete -c portscope -n "__fish_seen_subcommand_from serve" -l $o -r -F
+end
+for o in feedback-limit threads idle-timeout request-timeout max-connections max-per-ip
+    complete -c portscope -n "__fish_seen_subcommand_from serve" -l $o -r
+end
+for o in registry knowledge
+    complete -c portscope -n "__fish_seen_subcommand_from serve watch" -l $o -r -F
+end
+for o in no-feedback no-access-log
+    complete -c portscope -n "__fish_seen_subcommand_from serve" -l $o
+end
+for o in filtered dark-only include-loopback include-chatty syslog store
+    complete -c portscope -n "__fish_seen_subcommand_from watch" -l $o
+end
+for o in ignore rule reconcile duration
+    complete -c portscope -n "__fish_seen_subcommand_from watch" -l $o -r
+end

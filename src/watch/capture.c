@@ -245,7 +245,8 @@ static int open_packet(struct watch_capture *c, const struct watch_capture_optio
                 self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
                 if (self < 0 || setns(o->netns_fd, CLONE_NEWNET) < 0) {
                         r = -errno;
-                        snprintf(err, errlen, "packet: entering the network namespace needs CAP_SYS_ADMIN: %s",
+                        snprintf(err, errlen, "packet: entering the network namespace needs CAP_SYS_ADMIN (and, under systemd, "
+                                 "RestrictNamespaces= allowing net): %s",
                                  strerror(-r));
                         if (self >= 0)
                                 close(self);

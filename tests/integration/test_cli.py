@@ -272,4 +272,29 @@ for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", 
     rc, out, err = run(cmd, opt)
     check(one_line_error(rc, err, f"{cmd}: option '{opt}' needs a value") and "portscope-" not in err,
           f"{cmd}: a missing value is one line naming {cmd}: {err!r}")
+
+# The shell completions offer every option each command's --help lists (they had drifted: serve
+# completed 3 of its 16 options).
+import re  # noqa: E402
+from pstest import SRC  # noqa: E402
+comp = os.path.join(SRC, "completion")
+bash = open(os.path.join(comp, "portscope.bash")).read()
+zsh = open(os.path.join(comp, "_portscope")).read()
+fish = open(os.path.join(comp, "portscope.fish")).read()
+bash_opts = {}
+for names, opts in re.findall(r'^\s+([a-z|]+)\) opts="([^"]*)"', bash, flags=re.M):
+    for n in names.split("|"):
+        bash_opts[n] = set(opts.split())
+fish_opts = set(re.findall(r"-l ([a-z][a-z0-9-]*)", fish))
+for line in re.findall(r"^for o in ([a-z0-9 -]+)$", fish, flags=re.M):
+    fish_opts |= set(line.split())
+for cmd in ("info", "search", "list", "update", "diff", "audit", "listening", "serve", "watch"):
+    rc, out, err = run(cmd, "--help")
+    listed = set(re.findall(r"^  (?:-[a-zA-Z]+, )?(--[a-z][a-z0-9-]*)", out, flags=re.M)) - {"--help"}
+    check(listed and listed <= bash_opts.get(cmd, set()),
+          f"bash completes every option of {cmd} --help (missing: {sorted(listed - bash_opts.get(cmd, set()))})")
+    check(all(f"'{o}" in zsh for o in listed), f"zsh completes every option of {cmd} --help "
+          f"(missing: {sorted(o for o in listed if repr(o)[:-1] not in zsh)})")
+    check(all(o[2:] in fish_opts for o in listed),
+          f"fish completes every option of {cmd} --help (missing: {sorted(o for o in listed if o[2:] not in fish_opts)})")
 finish()

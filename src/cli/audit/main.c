@@ -89,6 +89,7 @@ static void usage(FILE *f)
               "                         single CPU)\n"
               "  --no-bpf               find owners by walking /proc even where the BPF\n"
               "                         task-file iterator would work (root, kernel >= 5.8)\n"
+              "  --no-cache             neither read nor write the registry's index cache\n"
               "  -h, --help             this help\n"
               "\n"
               "Without root, other users' processes are hidden: their sockets are listed with\n"
