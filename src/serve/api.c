@@ -97,11 +97,11 @@ json_t *http_api_port(const struct http_ctx *c, uint16_t port)
         return http_api_scrub(c, http_port_json(c, port, -1));
 }
 
-json_t *http_api_search(const struct http_ctx *c, const char *q)
+json_t *http_api_search(const struct http_ctx *c, const char *q, unsigned limit, unsigned offset)
 {
-        /* The same object as `portscope search --json --limit 100 Q`, with the registry named
-         * by file name. */
-        return http_api_scrub(c, search_json(c->reg, c->know, q, 100));
+        /* The same object as `portscope search --json --limit L --offset O Q`, with the registry
+         * named by file name. */
+        return http_api_scrub(c, search_json_page(c->reg, c->know, q, offset, limit));
 }
 
 /* {"api":1, ..., "registry":{...}}: the frame of every list answer. */

@@ -91,7 +91,7 @@ static void render_cacheable(struct http_server *s, const struct http_route *rt,
                 render_json(out, 200, http_api_ranges(c), RESPOND_CACHE_LONG);
                 break;
         case HTTP_ROUTE_API_SEARCH:
-                render_json(out, 200, http_api_search(c, rt->q), RESPOND_CACHE_SHORT);
+                render_json(out, 200, http_api_search(c, rt->q, rt->limit, rt->offset), RESPOND_CACHE_SHORT);
                 break;
         default:
                 out->status = -EINVAL;
@@ -223,7 +223,19 @@ static bool origin_is_ours(struct MHD_Connection *conn)
 {
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
         const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-        return !origin || (host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0);
+        if (origin)
+                return host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0;
+        /* No Origin (an older browser, or a request that carries none): what else a browser says
+         * of where the request comes from must not name another site either. */
+        const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+        if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+                return false;
+        const char *referer = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+        if (!referer)
+                return true;
+        size_t hl = host ? strlen(host) : 0;
+        return host && strncmp(referer, "http://", 7) == 0 && strncmp(referer + 7, host, hl) == 0 &&
+               (referer[7 + hl] == '/' || referer[7 + hl] == '\0');
 }
 
 static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
@@ -358,6 +370,11 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
 {
         const struct http_route *rt = &rq->route;
         struct http_buf b;
+        if (rt->moved) {
+                char loc[48];
+                snprintf(loc, sizeof loc, "%s/ports/%u", page_prefix(), (unsigned)rt->port);
+                return respond_redirect(conn, MHD_HTTP_MOVED_PERMANENTLY, loc);
+        }
         switch (rt->id) {
         case HTTP_ROUTE_PORT:
         case HTTP_ROUTE_SERVICE:

@@ -142,6 +142,7 @@ struct http_route {
         bool has_q;
         int x, y;                  /* MAP_CLICK: ISMAP coordinates, -1 when absent */
         bool local;                /* MAP_PNG: ?local=1 overlay */
+        bool moved;                /* PORT: another spelling of the page ("/ports/0625"): 301 to it */
         /* MAP, MAP_PNG: ?proto=udp shows udp; tcp otherwise (proto stays -1 when not given) */
 };
 
@@ -300,7 +301,7 @@ json_t *http_api_port(const struct http_ctx *c, uint16_t port);
 /* portinfo_json(port) plus, when the server has the versions `update` kept, "history" as
  * `portscope info --json` gives it (only proto's changes when proto >= 0); page-port-history.c. */
 json_t *http_port_json(const struct http_ctx *c, uint16_t port, int proto);
-json_t *http_api_search(const struct http_ctx *c, const char *q);
+json_t *http_api_search(const struct http_ctx *c, const char *q, unsigned limit, unsigned offset);
 /* The object of `portscope listening --json`. Sets *ret_status: 200, or 500 when the sockets
  * cannot be listed (an API error object) or on OOM (NULL). */
 json_t *http_api_listeners(const struct http_ctx *c, int *ret_status);

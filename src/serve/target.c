@@ -140,6 +140,24 @@ static bool name_ok(const char *s)
         return true;
 }
 
+/* Another spelling of a port's page: leading zeros ("0625"), a trailing slash, percent-encoded
+ * digits ("%36%32%35"). Such a page has moved (301) to its one spelling, rather than not being. */
+static bool moved_port(const char *s, size_t len, uint16_t *ret)
+{
+        char d[16];
+        int n = http_url_decode(s, len, false, d, sizeof d);
+        if (n <= 0)
+                return false;
+        size_t k = (size_t)n;
+        if (d[k - 1] == '/')
+                k--;
+        while (k > 1 && d[0] == '0') {
+                memmove(d, d + 1, k - 1);
+                k--;
+        }
+        return parse_port(d, k, ret) == 0;
+}
+
 /* Sets the route's error from parse_port's result; true when the port is good. */
 static bool port_or_error(struct http_route *r, int e)
 {
@@ -329,6 +347,13 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         parse_q(r, query, qlen);
                         if (r->status == 0 && (!r->has_q || r->q[0] == '\0'))
                                 set_error(r, 400, N_("missing query: expected /api/v1/search?q=TEXT"));
+                        /* Pages of results, as /api/v1/list's (and search --limit/--offset). */
+                        r->limit = 100;
+                        if (r->status == 0 && (!query_uint(r, query, qlen, "limit", HTTP_API_LIST_MAX, &r->limit) ||
+                                               !query_uint(r, query, qlen, "offset", 999999, &r->offset)))
+                                return;
+                        if (r->status == 0 && r->limit == 0)
+                                set_error(r, 400, N_("limit must be a number from 1 to 1000"));
                 } else if (seg_eq(p, plen, "/api/v1/listeners")) {
                         r->id = HTTP_ROUTE_API_LISTENERS;
                 } else {
@@ -347,7 +372,10 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 int e = parse_port(p + off, plen - off, &r->port);
                 if (e == 0)
                         r->id = HTTP_ROUTE_PORT;
-                else
+                else if (moved_port(p + off, plen - off, &r->port)) {
+                        r->id = HTTP_ROUTE_PORT;
+                        r->moved = true;
+                } else
                         set_error(r, 404, N_("no such port: ports are numbered 0 to 65535"));
         } else if (has_prefix(p, plen, "/services/")) {
                 size_t off = strlen("/services/");
@@ -485,6 +513,8 @@ size_t http_route_canonical(const struct http_route *r, bool query, char *out, s
         case HTTP_ROUTE_API_SEARCH:
                 spell_str(&w, "/api/v1/search?q=");
                 spell_encoded(&w, r->q);
+                spell_uint(&w, "&limit=", r->limit);
+                spell_uint(&w, "&offset=", r->offset);
                 break;
         case HTTP_ROUTE_API_PORT:
                 switch (r->form) {

@@ -135,7 +135,8 @@ static void test_canonical(void **state)
                 { "/api/v1/services/ssh?x", "/api/v1/services/ssh" },
                 { "/api/v1/list?offset=5&status=assigned&z=1", "/api/v1/list?status=assigned&limit=100&offset=5" },
                 { "/api/v1/list", "/api/v1/list?limit=100&offset=0" },
-                { "/api/v1/search?q=%3Cx%3E", "/api/v1/search?q=%3Cx%3E" },
+                { "/api/v1/search?q=%3Cx%3E", "/api/v1/search?q=%3Cx%3E&limit=100&offset=0" },
+                { "/api/v1/search?offset=7&q=ssh&limit=5&z", "/api/v1/search?q=ssh&limit=5&offset=7" },
         };
         char out[HTTP_TARGET_MAX + 1];
         struct http_route r;
@@ -172,8 +173,21 @@ static void test_routes(void **state)
         route("/ports/65535?x=1", &r);
         assert_int_equal(r.id, HTTP_ROUTE_PORT);
         assert_int_equal(r.port, 65535);
-        for (const char *const *bad = (const char *const[]){ "/ports/65536", "/ports/0625", "/ports/", "/ports/-1",
-                                                             "/ports/1e3", "/ports/625/", "/ports/ 1", NULL };
+        /* Other spellings of a port's page have moved to it (301), with the port. */
+        for (const char *const *moved = (const char *const[]){ "/ports/0625", "/ports/625/", "/ports/%36%32%35",
+                                                               "/ports/000625/", NULL };
+             *moved; moved++) {
+                route(*moved, &r);
+                assert_int_equal(r.id, HTTP_ROUTE_PORT);
+                assert_int_equal(r.status, 0);
+                assert_true(r.moved);
+                assert_int_equal(r.port, 625);
+        }
+        route("/ports/625", &r);
+        assert_false(r.moved);
+        for (const char *const *bad = (const char *const[]){ "/ports/65536", "/ports/065536", "/ports/", "/ports/-1",
+                                                             "/ports/1e3", "/ports/625//", "/ports/ 1", "/ports/%2F",
+                                                             NULL };
              *bad; bad++) {
                 route(*bad, &r);
                 assert_int_equal(r.status, 404);

@@ -223,6 +223,19 @@ def test_basics(s):
         obj.pop("registry")
         cli.pop("registry")
         check(obj == empty_to_null(cli), "/api/v1/search is the same object as `portscope search --json --limit 100`")
+    # Pages: ?limit and ?offset as the CLI's --limit and --offset.
+    st, h, body = s.get("/api/v1/search?q=http&limit=3&offset=2")
+    obj = json.loads(body) if st == 200 else {}
+    cli = cli_json("search", "--json", "--limit", "3", "--offset", "2", "--registry", CSV, "--knowledge", KNOWLEDGE, "http")
+    check(st == 200 and obj.get("limit") == 3 and obj.get("offset") == 2 and len(obj.get("results", [])) == 3,
+          f"/api/v1/search?limit=3&offset=2 pages ({st} {obj.get('limit')} {obj.get('offset')})")
+    if cli is not None and obj:
+        obj.pop("registry")
+        cli.pop("registry")
+        check(obj == empty_to_null(cli), "the page is the CLI's --limit 3 --offset 2")
+    for bad in ("limit=0", "limit=1001", "limit=x", "offset=-1"):
+        st, _, body = s.get(f"/api/v1/search?q=http&{bad}")
+        check(st == 400 and b"error" in body, f"/api/v1/search?{bad} is 400 ({st})")
 
     st, h, body = s.get("/metrics")
     check(st == 200 and h.get("content-type", "").startswith("text/plain; version=0.0.4"), "/metrics content type")
@@ -285,10 +298,15 @@ def test_basics(s):
     st, h, _ = s.get("/map/click?100,3")
     check(st == 303 and h.get("location") == f"/ports/{1 * 256 + 50}", "a click on the map opens the port under it")
 
-    for p in ("/nope", "/ports/65536", "/ports/0625", "/ports/625/", "/services/no-such-service-xyz", "/index.html",
+    for p in ("/nope", "/ports/65536", "/ports/625//", "/services/no-such-service-xyz", "/index.html",
               "/static/style.css", "/favicon.ico"):
         st, h, body = s.get(p)
         check(st == 404 and h.get("content-type") == "text/html; charset=utf-8", f"{p} 404 ({st})")
+    # Another spelling of a port's page has moved to it, in the same language.
+    for p, to in (("/ports/0625", "/ports/625"), ("/ports/625/", "/ports/625"), ("/ports/%36%32%35", "/ports/625"),
+                  ("/fr/ports/022", "/fr/ports/22")):
+        st, h, body = s.get(p)
+        check(st == 301 and h.get("location") == to, f"{p} moved to {to} ({st} {h.get('location')})")
 
     # HEAD: headers only, same length
     st, h, body = s.get("/ports/625", method="HEAD")
@@ -851,6 +869,11 @@ def test_feedback():
         st, _, _ = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes",
                          headers={**form, "Origin": "http://attacker.example"})
         check(st == 403, f"a vote posted from another site is refused ({st})")
+        # Without an Origin, the other headers that name where a request comes from count too.
+        for hdr in ({"Sec-Fetch-Site": "cross-site"}, {"Referer": "http://attacker.example/page"},
+                    {"Referer": "http://127.0.0.1:%d.attacker.example/" % s.port}):
+            st, _, _ = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes", headers={**form, **hdr})
+            check(st == 403, f"a vote whose {hdr} is another site is refused ({st})")
         # DNS rebinding: another site's page, its name rebound to 127.0.0.1, posts to itself: its
         # Origin matches its Host, but that Host is not this machine's.
         st, _, body = s.get("/feedback", method="POST", body="page=%2Fports%2F1&helpful=yes",
