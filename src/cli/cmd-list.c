@@ -128,6 +128,10 @@ int cmd_list(int argc, char **argv)
                                 return PS_EXIT_ERROR;
                         }
                         statuses |= 1u << s;
+                        /* On a source that tells them apart (the IANA CSV), "reserved or
+                         * unassigned" is both; a services file has only the one status. */
+                        if (s == REGISTRY_NOT_ASSIGNED)
+                                statuses |= 1u << REGISTRY_RESERVED | 1u << REGISTRY_UNASSIGNED;
                         break;
                 }
                 case 'R': {

@@ -273,6 +273,16 @@ for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", 
     check(one_line_error(rc, err, f"{cmd}: option '{opt}' needs a value") and "portscope-" not in err,
           f"{cmd}: a missing value is one line naming {cmd}: {err!r}")
 
+# "reserved-or-unassigned" on a source that tells them apart: both.
+from pstest import iana_csv  # noqa: E402
+csv_path = iana_csv()
+if csv_path:
+    count = lambda *st: len(run_json("list", "--json", "--registry", csv_path, "--range", "system", "--proto", "tcp",
+                                     *[a for s_ in st for a in ("--status", s_)])["ports"])
+    both, res, una = count("reserved-or-unassigned"), count("reserved"), count("unassigned")
+    check(both == res + una and res > 0 and una > 0,
+          f"list --status reserved-or-unassigned on the IANA CSV: {both} = {res} reserved + {una} unassigned")
+
 # The shell completions offer every option each command's --help lists (they had drifted: serve
 # completed 3 of its 16 options).
 import re  # noqa: E402

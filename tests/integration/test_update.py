@@ -460,6 +460,19 @@ out, err = p.communicate(timeout=30)
 check(p.returncode == 0 and b"waiting for it" in err and open(stored_of(e_lock), "rb").read() == mini,
       f"then it runs: {p.returncode} {err!r}")
 
+# White space alone is no change (a line break for a space, CR LF, a space at the end); a word is.
+ws_dir = tempfile.mkdtemp(prefix="portscope-update-")
+base_csv = mini.decode()
+variants = {"ws": base_csv.replace("TCP Port Service Multiplexer", '"TCP Port\nService  Multiplexer "', 1),
+            "word": base_csv.replace("TCP Port Service Multiplexer", "TCP Port Service Mux", 1)}
+for name, text in variants.items():
+    check(text != base_csv, f"the {name} variant differs")
+    open(os.path.join(ws_dir, name + ".csv"), "w").write(text)
+j = run_json("diff", "--json", mini_path, os.path.join(ws_dir, "ws.csv"))
+check(j["counts"]["metadata"]["pairs"] == 0, f"a change of white space alone is not a metadata change: {j['counts']['metadata']}")
+j = run_json("diff", "--json", mini_path, os.path.join(ws_dir, "word.csv"))
+check(j["counts"]["metadata"]["pairs"] == 1, f"a changed word is: {j['counts']['metadata']}")
+
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()
 tmr = open(os.path.join(SRC, "data", "systemd", "portscope-update.timer")).read()
