@@ -44,6 +44,7 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
                 return NULL;
         rq->start_ns = server_now_ns();
         rq->sent = -1;
+        rq->api_target = strncmp(uri, "/api/", 5) == 0;
         if (fits) {
                 rq->target = rq->target_buf;
                 memcpy(rq->target, uri, len + 1);

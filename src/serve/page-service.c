@@ -28,8 +28,24 @@ int http_page_service(const struct http_ctx *c, const char *name, struct http_bu
                 http_buf_free(&nm);
         }
         if (n) {
-                struct registry_row row;
-                if (registry_row(c->reg, ids[0], &row) == 0 && row.description[0]) {
+                /* The description most of its rows give (the shortest of equals): http-alt's first
+                 * row (591) is "FileMaker, Inc. - HTTP Alternate (see Port 80)", its others say
+                 * "HTTP Alternate". */
+                struct registry_row row, o;
+                size_t best = SIZE_MAX, best_n = 0, best_len = 0;
+                for (size_t i = 0; i < n; i++) {
+                        if (registry_row(c->reg, ids[i], &row) < 0 || !row.description[0])
+                                continue;
+                        size_t same = 0, len = strlen(row.description);
+                        for (size_t j = 0; j < n; j++)
+                                same += registry_row(c->reg, ids[j], &o) == 0 && strcmp(o.description, row.description) == 0;
+                        if (best == SIZE_MAX || same > best_n || (same == best_n && len < best_len)) {
+                                best = i;
+                                best_n = same;
+                                best_len = len;
+                        }
+                }
+                if (best != SIZE_MAX && registry_row(c->reg, ids[best], &row) == 0) {
                         P(b, "<p class=\"lead\"");
                         page_registry_attrs(b);
                         P(b, ">");

@@ -583,7 +583,8 @@ void page_row_dl(const struct http_ctx *c, struct http_buf *b, const struct regi
                 P(b, " · ");
                 h(b, row->port);
                 if (row->proto[0]) {
-                        P(b, "/");
+                        if (row->port[0]) /* "ssh · 22/tcp"; a row without a port: "ssh · tcp" */
+                                P(b, "/");
                         h(b, row->proto);
                 }
         }

@@ -700,7 +700,7 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                 return MHD_YES;
         rq->answered = true;
         if (!rq->target)
-                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, _("the request target is too long"), false);
+                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, _("the request target is too long"), rq->api_target);
         if (rq->route.status)
                 return respond_error(s, conn, (unsigned)rq->route.status,
                                      rq->route.error ? _(rq->route.error) : _("no such page"), rq->route.api);

@@ -57,6 +57,7 @@ struct req {
         bool seen;                    /* the access handler ran once */
         bool answered;                /* a response was queued */
         bool post;
+        bool api_target;              /* the target begins with /api/: errors in JSON, even a 414 */
         struct http_route route;
         const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
         bool prefixed;                /* the target began with /xx */

@@ -587,6 +587,11 @@ def test_port_explained(s):
     check(refs and refs == [str(i) for i in range(1, len(refs) + 1)] and cites <= set(refs),
           f"numbered references ({len(refs)}), every citation resolves")
     check("RFC 6335" in text[text.find("References"):], "RFC 6335 is a reference")
+    # A service's lead is what most of its rows say; a row without a port has no "/tcp" heading.
+    body = s.get("/services/http-alt")[2].decode()
+    check('<p class="lead">HTTP Alternate</p>' in body, f"http-alt's lead: {re.findall(r'<p class=.lead.>[^<]*', body)}")
+    body = s.get("/services/ssh")[2].decode()
+    check("ssh · tcp</bdi>" in body and "ssh · /tcp" not in body, "ssh's name-only row: heading 'ssh · tcp'")
     # Every protocol of every service, and no silent cut.
     faq = lambda port: [q["acceptedAnswer"]["text"] for q in json.loads(re.findall(
         r'<script type="application/ld\+json">(.*?)</script>', s.get(f"/ports/{port}")[2].decode(), flags=re.S)[0])["mainEntity"]]
@@ -716,6 +721,10 @@ def test_paths(s):
 def test_limits(s):
     out = s.raw(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 414"), f"a 5000-byte target is 414 ({status_line(out)})")
+    out = s.raw(b"GET /api/v1/search?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 414") and b"application/json" in head and body.startswith(b"{"),
+          f"an API target too long is 414 in JSON, as the API's other errors ({head[:200]!r})")
     out = s.raw(b"GET /search?q=" + b"x" * 300 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 400"), f"a 300-byte query is 400 ({status_line(out)})")
     out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 40000 + b"\r\nConnection: close\r\n\r\n")
