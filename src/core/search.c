@@ -257,6 +257,8 @@ static void score_row_text(const struct registry *r, const struct registry_row *
                 h->field = N_("notes"), h->score = 20;
         else if (ps_strcasestr(row->reference, text))
                 h->field = N_("reference"), h->score = 10;
+        else if (ps_strcasestr(row->unauthorized_use, text))
+                h->field = N_("Unauthorized Use Reported"), h->score = 20; /* the column, as IANA names it */
 }
 
 long search_page(const struct registry *r, const struct knowledge *k, const char *query, size_t offset,
@@ -278,7 +280,9 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
                 struct registry_row row;
                 struct search_hit h = { .kind = SEARCH_HIT_ROW, .row_id = i };
                 registry_row(r, i, &row);
-                if (row.kind == REGISTRY_ROW_RESERVED || row.kind == REGISTRY_ROW_UNASSIGNED)
+                /* Reserved and unassigned rows say nothing to search, unless someone reported
+                 * unauthorized use of their ports (1491: "Unauthorized Use Known on port 1491"). */
+                if ((row.kind == REGISTRY_ROW_RESERVED || row.kind == REGISTRY_ROW_UNASSIGNED) && !row.unauthorized_use[0])
                         continue;
                 if (by_port) {
                         if (!row.has_port || row.port_hi < spec.lo || row.port_lo > spec.hi || !(row.protos & spec.protos))

@@ -283,6 +283,15 @@ if csv_path:
     check(both == res + una and res > 0 and una > 0,
           f"list --status reserved-or-unassigned on the IANA CSV: {both} = {res} reserved + {una} unassigned")
 
+# Unauthorized use, as IANA reports it, is searchable: by its words, and on an unassigned port.
+if csv_path:
+    j = run_json("search", "--json", "--registry", csv_path, "unauthorized")
+    check(j["total"] > 50 and all(x["matched"] == "Unauthorized Use Reported" for x in j["results"] if x["type"] == "registry"),
+          f"search unauthorized finds the reports: {j['total']}")
+    j = run_json("search", "--json", "--registry", csv_path, "1491")
+    check(any(x["type"] == "registry" and "1491" in (x["row"]["unauthorized_use"] or "") for x in j["results"]),
+          f"search 1491 finds its unassigned row with a report: {j['results'][:1]}")
+
 # The shell completions offer every option each command's --help lists (they had drifted: serve
 # completed 3 of its 16 options).
 import re  # noqa: E402
