@@ -217,7 +217,7 @@ void page_port_history(const struct http_ctx *c, struct http_buf *b, const struc
         json_t *changes = json_object_get(hist, "changes");
         if (json_array_size(changes) == 0) {
                 P(b, "<p>");
-                h(b, _("This port is the same in every version kept."));
+                h(b, _("This port's status and names are the same in every version kept."));
                 P(b, "</p>");
         }
         json_array_foreach(changes, i, ch) {

@@ -329,5 +329,5 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                 }
         }
         if (!any)
-                fputs(_("  unchanged in every version kept\n"), f);
+                fputs(_("  status and names unchanged in every version kept\n"), f);
 }

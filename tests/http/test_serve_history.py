@@ -147,7 +147,7 @@ try:
           f"the current rows' Registration and Modification dates ({text(sec)[-160:]!r})")
 
     sec22 = history_section(s, 22)
-    check("This port is the same in every version kept." in text(sec22) and "<h3" not in sec22,
+    check("This port's status and names are the same in every version kept." in text(sec22) and "<h3" not in sec22,
           "an unchanged port says so, without a table")
 
     # The API: the same "history" as info, whole objects equal.

@@ -266,7 +266,7 @@ check(h["versions"] == ["2024-04-30", "2026-02-25"] and [c["protocol"] for c in 
       and h["changes"][0]["runs"][0]["names"] == ["compressnet"] and h["changes"][0]["runs"][1]["status"] == "reserved",
       f"info --json history: {h}")
 rc, out, err = run("info", "22", env=env)
-check("unchanged in every version kept" in out, "a port that did not change says so")
+check("status and names unchanged in every version kept" in out, "a port that did not change says so")
 check(run_json("info", "--json-object", "22", env=env)["history"]["changes"] == [], "... and has no changes in JSON")
 check("history" not in run_json("info", "--json-object", "2"), "no snapshots: no history key")
 # The versions kept are the installed copy's: a registry named with --registry (even one of those
@@ -377,7 +377,7 @@ run_json("update", "--from", new_path, "--json", "--no-listening", "--keep", "1"
 check(len(snapshots_of(env)) == 1 and snapshots_of(env)[0].startswith("2026-02-25_"),
       f"--keep 1 keeps the version installed only: {snapshots_of(env)}")
 rc, out, err = run("info", "2", env=env)
-check("History (1 registry version kept" in out and "unchanged in every version kept" in out,
+check("History (1 registry version kept" in out and "status and names unchanged in every version kept" in out,
       "with one version kept, no change to tell")
 
 # Progress on a terminal, nothing when piped.
