@@ -117,7 +117,8 @@ static void print_entry(FILE *f, json_t *x)
                 put_names(f, json_object_get(x, "from"));
                 fputs(" → ", f);
                 put_names(f, json_object_get(x, "to"));
-        } else if (strcmp(cat, "aliases_added") == 0 || strcmp(cat, "aliases_removed") == 0) {
+        } else if (strcmp(cat, "aliases_added") == 0 || strcmp(cat, "aliases_removed") == 0 ||
+                   strcmp(cat, "services_added") == 0 || strcmp(cat, "services_removed") == 0) {
                 put_names(f, json_object_get(x, "names"));
         } else if (strcmp(cat, "metadata") == 0) {
                 const char *k;

@@ -20,6 +20,8 @@ const struct diff_category diff_categories[] = {
         { "assigned", N_("Newly assigned") },
         { "deassigned", N_("De-assigned") },
         { "renamed", N_("Renamed") },
+        { "services_added", N_("Services added beside those that remain") },
+        { "services_removed", N_("Services removed beside those that remain") },
         { "aliases_added", N_("Aliases added") },
         { "aliases_removed", N_("Aliases removed") },
         { "status", N_("Reserved / unassigned") },
@@ -191,8 +193,19 @@ static void classify(const struct pstate *a, const struct pstate *b, json_t *ite
                 add_item(items, "status", json_pack("{s:s,s:s}", "from", sa, "to", sb));
         } else if (aa) {
                 json_t *pa = names(a, 0), *pb = names(b, 0), *xa = names(a, 1), *xb = names(b, 1);
-                if (!json_equal(pa, pb))
-                        add_item(items, "renamed", json_pack("{s:O,s:O}", "from", pa, "to", pb));
+                if (!json_equal(pa, pb)) {
+                        /* A name for another is a rename; names gained or lost while the others stay
+                         * are services added to or removed from a port that stays assigned. */
+                        json_t *gained = minus(pb, pa), *lost = minus(pa, pb);
+                        if (json_array_size(gained) && json_array_size(lost))
+                                add_item(items, "renamed", json_pack("{s:O,s:O}", "from", pa, "to", pb));
+                        else if (json_array_size(gained))
+                                add_item(items, "services_added", json_pack("{s:O}", "names", gained));
+                        else if (json_array_size(lost))
+                                add_item(items, "services_removed", json_pack("{s:O}", "names", lost));
+                        json_decref(gained);
+                        json_decref(lost);
+                }
                 json_t *added = minus(xb, xa), *removed = minus(xa, xb);
                 if (json_array_size(added))
                         add_item(items, "aliases_added", json_pack("{s:O}", "names", added));

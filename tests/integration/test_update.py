@@ -473,6 +473,21 @@ check(j["counts"]["metadata"]["pairs"] == 0, f"a change of white space alone is 
 j = run_json("diff", "--json", mini_path, os.path.join(ws_dir, "word.csv"))
 check(j["counts"]["metadata"]["pairs"] == 1, f"a changed word is: {j['counts']['metadata']}")
 
+# A second service on a port is a service added, not a rename; a name for another is a rename.
+co = base_csv.replace("tcpmux,1,tcp,TCP Port Service Multiplexer,[Mark_Lottor],[Mark_Lottor],,,,,,",
+                      "tcpmux,1,tcp,TCP Port Service Multiplexer,[Mark_Lottor],[Mark_Lottor],,,,,,\n"
+                      "tcpmux2,1,tcp,Another,[Someone],[Someone],2026-01-01,,,,,", 1)
+check(co != base_csv, "the co-assigned variant differs")
+open(os.path.join(ws_dir, "co.csv"), "w").write(co)
+j = run_json("diff", "--json", mini_path, os.path.join(ws_dir, "co.csv"))
+check(j["counts"]["services_added"]["pairs"] == 1 and j["counts"]["renamed"]["pairs"] == 0,
+      f"a second service on 1/tcp is a service added: {j['counts']}")
+j = run_json("diff", "--json", os.path.join(ws_dir, "co.csv"), mini_path)
+check(j["counts"]["services_removed"]["pairs"] == 1 and j["counts"]["renamed"]["pairs"] == 0,
+      f"and the other way, a service removed: {j['counts']}")
+rc, out, err = run("diff", mini_path, os.path.join(ws_dir, "co.csv"))
+check(rc == 0 and "Services added beside those that remain" in out and "tcpmux2" in out, f"diff text: {out[-300:]!r}")
+
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()
 tmr = open(os.path.join(SRC, "data", "systemd", "portscope-update.timer")).read()

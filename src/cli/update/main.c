@@ -717,7 +717,8 @@ static int cmd_update(int argc, char **argv)
         snprintf(why, sizeof(why), "%s", old ? _("not asked (--no-listening)") : _("no previous copy to compare with"));
         bool status_changed = false;
         if (diff)
-                for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "status", NULL }; *c; c++)
+                for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "services_added",
+                                                                       "services_removed", "status", NULL }; *c; c++)
                         status_changed |= json_integer_value(json_object_get(
                                                   json_object_get(json_object_get(diff, "counts"), *c), "pairs")) > 0;
         if (diff && status_changed && !o.no_listening)
