@@ -319,6 +319,9 @@ open(tmp4, "wb").write(fourth)
 rc, out, err = run("update", "--from", tmp4, "--no-listening", env=env_d)
 check(rc == 0 and damaged[0] in err and "damaged" in err and "delete it" in err and len(err.strip().splitlines()) == 1,
       f"a damaged snapshot: one warning naming it, and the update installed: {rc} {err!r}")
+check("Registry the previously installed copy (newest date 2026-03-01" in out and f"→ {tmp4}" in out,
+      f"the diff's old side is the copy installed before, not the file that now holds the new one: "
+      f"{[l for l in out.splitlines() if 'Registry' in l or '→' in l][:2]}")
 rc, out, err = run("info", "2/tcp", env=env_d)
 check("History (3 registry versions kept" in out and "2/tcp: reserved in 2026-02-25; newnet (assigned) in 2026-03-01" in out,
       f"the other versions' history is still told: {[l for l in out.splitlines() if 'istory' in l or '2/tcp:' in l]}")

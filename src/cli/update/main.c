@@ -761,6 +761,9 @@ static int cmd_update(int argc, char **argv)
                 puts(_("  (no previous copy to compare with)"));
         } else if (diff) {
                 putchar('\n');
+                /* The file now holds the new copy: the old side is the copy it held. */
+                json_object_set_new(json_object_get(diff, "old"), "source",
+                                    json_string(_("the previously installed copy")));
                 update_diff_print(stdout, diff, o.limit);
                 if (status_changed)
                         print_affected(aff, why);
