@@ -292,13 +292,34 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                         json_array_size(versions), list ? list : "");
                 free(list);
         }
-        json_array_foreach(json_object_get(h, "changes"), i, c) {
+        json_t *changes = json_object_get(h, "changes");
+        json_array_foreach(changes, i, c) {
                 enum ps_proto p;
                 if (ps_proto_parse(json_string_value(json_object_get(c, "protocol")), &p) < 0 || !(protos & PS_PROTO_BIT(p)))
+                        continue;
+                /* Protocols with the same runs are one line ("49151/tcp,udp,sctp,dccp"), told where
+                 * the first of them is. */
+                bool told = false;
+                for (size_t k = 0; k < i && !told; k++) {
+                        json_t *o = json_array_get(changes, k);
+                        enum ps_proto q;
+                        told = ps_proto_parse(json_string_value(json_object_get(o, "protocol")), &q) == 0 &&
+                               (protos & PS_PROTO_BIT(q)) && json_equal(json_object_get(o, "runs"), json_object_get(c, "runs"));
+                }
+                if (told)
                         continue;
                 any = true;
                 fprintf(f, "  %u/", port);
                 put(f, json_object_get(c, "protocol"));
+                for (size_t k = i + 1; k < json_array_size(changes); k++) {
+                        json_t *o = json_array_get(changes, k);
+                        enum ps_proto q;
+                        if (ps_proto_parse(json_string_value(json_object_get(o, "protocol")), &q) == 0 &&
+                            (protos & PS_PROTO_BIT(q)) && json_equal(json_object_get(o, "runs"), json_object_get(c, "runs"))) {
+                                fputc(',', f);
+                                put(f, json_object_get(o, "protocol"));
+                        }
+                }
                 fputs(": ", f);
                 json_array_foreach(json_object_get(c, "runs"), j, run) {
                         if (j)
