@@ -209,6 +209,9 @@ static int range_match(const struct lang_range *r, const char *code)
 
         if (r->len == 1 && r->tag[0] == '*')
                 return 1;
+        /* "iw", Hebrew's code before 1989, which older systems still send. */
+        if (strcmp(code, "he") == 0 && r->len >= 2 && strncasecmp(r->tag, "iw", 2) == 0 && (r->len == 2 || r->tag[2] == '-'))
+                return r->len == 2 ? 3 : 2;
         if (r->len == cl && strncasecmp(r->tag, code, cl) == 0)
                 return 3;
         if (r->len > cl && r->tag[cl] == '-' && strncasecmp(r->tag, code, cl) == 0)

@@ -127,6 +127,12 @@ static void style_version_init(void)
                  (unsigned long long)ps_fnv1a(style, sizeof style - 1));
 }
 
+const char *http_page_style_version(void)
+{
+        pthread_once(&style_once, style_version_init);
+        return style_version;
+}
+
 /* The map's hover and click: reads the class of a port from the image's own pixels. */
 static const char script[] =
         "(function(){var img=document.getElementById('portmap'),info=document.getElementById('map-info');"
@@ -314,6 +320,7 @@ void page_end(const struct http_ctx *c, struct http_buf *b, const char *feedback
         P(&date, "</bdi>");
         page_printf_html(b, fmt, name.error ? "" : http_buf_str(&name), file.error ? "" : http_buf_str(&file),
                          date.error ? "" : http_buf_str(&date));
+        P(b, "."); /* a sentence of its own: the next one follows */
         http_buf_free(&name);
         http_buf_free(&file);
         http_buf_free(&date);

@@ -17,6 +17,7 @@ const char RESPOND_METRICS[] = "text/plain; version=0.0.4; charset=utf-8";
 const char RESPOND_PNG[] = "image/png";
 const char RESPOND_CSS[] = "text/css; charset=utf-8";
 const char RESPOND_CACHE_LONG[] = "public, max-age=300";
+const char RESPOND_CACHE_IMMUTABLE[] = "public, max-age=31536000, immutable";
 const char RESPOND_CACHE_SHORT[] = "public, max-age=60";
 const char RESPOND_CACHE_NONE[] = "no-store";
 
@@ -116,6 +117,11 @@ struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len,
                 return NULL;
         }
         add_common(s, r, type);
+        if (type == RESPOND_HTML) {
+                /* The page's language (each language is its own cached variant). */
+                const struct ps_language *lang = ps_i18n_thread_language();
+                MHD_add_response_header(r, "Content-Language", lang ? lang->code : "en");
+        }
         if (cache)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
         if (etag)

@@ -389,6 +389,10 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_ROUTE_HEALTHZ:
                 return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_NONE);
         case HTTP_ROUTE_STYLE:
+                /* The pages link /style.css?v=HASH: a new stylesheet is a new URL. */
+                if (rq->target && strncmp(rq->target, "/style.css?v=", 13) == 0 &&
+                    strcmp(rq->target + 13, http_page_style_version()) == 0)
+                        return respond_cached(s, conn, s->style_versioned, RESPOND_CACHE_IMMUTABLE);
                 return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))

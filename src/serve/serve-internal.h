@@ -288,6 +288,8 @@ int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf
 int http_page_error(const struct http_ctx *c, int status, const char *message, struct http_buf *b);
 /* The inline style sheet and map script, for the Content-Security-Policy hashes. */
 const char *http_page_style(void);
+/* The stylesheet's version, as the pages link it: /style.css?v=VERSION. */
+const char *http_page_style_version(void);
 const char *http_page_script(void);
 
 /* API objects (new references, NULL on OOM). */

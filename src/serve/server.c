@@ -147,6 +147,7 @@ static void server_free(struct http_server *s)
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
         respond_cached_free(s->map_udp_png);
+        respond_cached_free(s->style_versioned);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
         http_feedback_close(s->ctx.feedback);
@@ -297,10 +298,13 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         char *css = strdup(http_page_style());
         if (css)
                 s->fixed[HTTP_ROUTE_STYLE] = respond_cached_new(s, css, strlen(css), RESPOND_CSS, RESPOND_CACHE_LONG);
+        css = strdup(http_page_style());
+        if (css)
+                s->style_versioned = respond_cached_new(s, css, strlen(css), RESPOND_CSS, RESPOND_CACHE_IMMUTABLE);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
-        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->fixed[HTTP_ROUTE_STYLE] ||
+        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->fixed[HTTP_ROUTE_STYLE] || !s->style_versioned ||
             !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");

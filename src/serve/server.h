@@ -83,6 +83,8 @@ struct cached {
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_JSON_LOCAL[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
 /* Cache-Control values; compared by address (RESPOND_CACHE_NONE: no ETag). */
 extern const char RESPOND_CACHE_LONG[], RESPOND_CACHE_SHORT[], RESPOND_CACHE_NONE[];
+/* /style.css?v=HASH, the spelling the pages use: that URL's content never changes. */
+extern const char RESPOND_CACHE_IMMUTABLE[];
 
 /* ---- the server's languages ---------------------------------------------------------------- */
 
@@ -138,6 +140,7 @@ struct http_server {
         atomic_uint wide_renders;
         struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
         struct cached *map_udp_png; /* /map.png?proto=udp */
+        struct cached *style_versioned; /* /style.css?v=HASH: the same bytes, cached for a year */
 
         pthread_mutex_t conn_lock;
         struct conn *conns;

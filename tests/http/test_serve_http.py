@@ -587,6 +587,19 @@ def test_port_explained(s):
     check(refs and refs == [str(i) for i in range(1, len(refs) + 1)] and cites <= set(refs),
           f"numbered references ({len(refs)}), every citation resolves")
     check("RFC 6335" in text[text.find("References"):], "RFC 6335 is a reference")
+    # Content-Language names each page's language; "iw" (Hebrew's old code) is Hebrew.
+    st, h, _ = s.get("/fr/ports/22")
+    check(h.get("content-language") == "fr", f"/fr/ports/22: Content-Language fr ({h.get('content-language')})")
+    st, h, _ = s.get("/ports/22", headers={"Accept-Language": "iw-IL"})
+    check(h.get("content-language") == "he", f"Accept-Language iw-IL is Hebrew ({h.get('content-language')})")
+    # The stylesheet the pages link (its version in the URL) never changes: cached for a year.
+    html = s.get("/ports/22")[2].decode()
+    v = re.search(r'href="(/style\.css\?v=[0-9a-f]+)"', html)
+    st, h, _ = s.get(v.group(1) if v else "/style.css?v=")
+    check(v and st == 200 and "immutable" in h.get("cache-control", ""), f"{v and v.group(1)}: {h.get('cache-control')}")
+    st, h, _ = s.get("/style.css?v=0")
+    check(st == 200 and "immutable" not in h.get("cache-control", ""), "another version: not immutable")
+    check(re.search(r"updated <bdi>[0-9-]+</bdi>\)\. ", html) is not None, "the footer's data sentence ends with a full stop")
     # A service's lead is what most of its rows say; a row without a port has no "/tcp" heading.
     body = s.get("/services/http-alt")[2].decode()
     check('<p class="lead">HTTP Alternate</p>' in body, f"http-alt's lead: {re.findall(r'<p class=.lead.>[^<]*', body)}")
