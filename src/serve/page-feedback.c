@@ -144,9 +144,12 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
         for (int p = 0; p < PS_NPROTO; p++) {
                 P(b, "<tr><th scope=\"row\">");
                 h(b, ps_proto_name((enum ps_proto)p));
-                http_buf_printf(b, "</th><td>%u</td><td>%u</td><td>%u</td></tr>",
-                                (unsigned)rs.by_status[p][REGISTRY_ASSIGNED], (unsigned)rs.by_status[p][REGISTRY_RESERVED],
-                                (unsigned)(rs.by_status[p][REGISTRY_UNASSIGNED] + rs.by_status[p][REGISTRY_NOT_ASSIGNED]));
+                /* Grouped as the reader's language groups numbers, as the text below them. */
+                char a[PAGE_NUM_MAX], r[PAGE_NUM_MAX], u[PAGE_NUM_MAX];
+                http_buf_printf(b, "</th><td><bdi>%s</bdi></td><td><bdi>%s</bdi></td><td><bdi>%s</bdi></td></tr>",
+                                page_num(a, rs.by_status[p][REGISTRY_ASSIGNED]),
+                                page_num(r, rs.by_status[p][REGISTRY_RESERVED]),
+                                page_num(u, rs.by_status[p][REGISTRY_UNASSIGNED] + rs.by_status[p][REGISTRY_NOT_ASSIGNED]));
         }
         {
                 char n1[PAGE_NUM_MAX], n2[PAGE_NUM_MAX], n3[PAGE_NUM_MAX], n4[PAGE_NUM_MAX], n5[PAGE_NUM_MAX];

@@ -600,6 +600,11 @@ def test_port_explained(s):
     st, h, _ = s.get("/style.css?v=0")
     check(st == 200 and "immutable" not in h.get("cache-control", ""), "another version: not immutable")
     check(re.search(r"updated <bdi>[0-9-]+</bdi>\)\. ", html) is not None, "the footer's data sentence ends with a full stop")
+    # Numbers are grouped everywhere, tables and the map's axis included.
+    stats = s.get("/stats")[2].decode()
+    check(re.search(r"<td><bdi>\d{1,3}(,\d{3})+</bdi></td>", stats) and not re.search(r"<td>\d{4,}</td>", stats),
+          "/stats: the registry table's counts are grouped")
+    check("<bdi>16,384</bdi>" in s.get("/map")[2].decode(), "the map's axis: 16,384")
     # A service's lead is what most of its rows say; a row without a port has no "/tcp" heading.
     body = s.get("/services/http-alt")[2].decode()
     check('<p class="lead">HTTP Alternate</p>' in body, f"http-alt's lead: {re.findall(r'<p class=.lead.>[^<]*', body)}")
