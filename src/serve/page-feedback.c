@@ -146,7 +146,7 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
                 h(b, ps_proto_name((enum ps_proto)p));
                 /* Grouped as the reader's language groups numbers, as the text below them. */
                 char a[PAGE_NUM_MAX], r[PAGE_NUM_MAX], u[PAGE_NUM_MAX];
-                http_buf_printf(b, "</th><td><bdi>%s</bdi></td><td><bdi>%s</bdi></td><td><bdi>%s</bdi></td></tr>",
+                http_buf_printf(b, "</th><td>%s</td><td>%s</td><td>%s</td></tr>",
                                 page_num(a, rs.by_status[p][REGISTRY_ASSIGNED]),
                                 page_num(r, rs.by_status[p][REGISTRY_RESERVED]),
                                 page_num(u, rs.by_status[p][REGISTRY_UNASSIGNED] + rs.by_status[p][REGISTRY_NOT_ASSIGNED]));

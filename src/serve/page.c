@@ -454,11 +454,11 @@ void page_map_figure(const struct http_ctx *c, struct http_buf *b, bool local, i
         /* TRANSLATORS: a label of the map's axis where the user ports begin; %s is 1024. */
         page_printf_html(b, _("%s user"), page_num(n1, 1024));
         /* Numbers grouped as the page's language groups them, as the labels beside them. */
-        http_buf_printf(b, "</span><span class=\"r64\"><bdi>%s</bdi></span>", page_num(n1, 16384));
-        http_buf_printf(b, "<span class=\"r128\"><bdi>%s</bdi></span><span class=\"r192\">", page_num(n1, 32768));
+        http_buf_printf(b, "</span><span class=\"r64\">%s</span>", page_num(n1, 16384));
+        http_buf_printf(b, "<span class=\"r128\">%s</span><span class=\"r192\">", page_num(n1, 32768));
         /* TRANSLATORS: a label of the map's axis where the dynamic ports begin; %s is 49152. */
         page_printf_html(b, _("%s dynamic"), page_num(n1, 49152));
-        http_buf_printf(b, "</span><span class=\"r255\"><bdi>%s</bdi></span>", page_num(n1, 65280));
+        http_buf_printf(b, "</span><span class=\"r255\">%s</span>", page_num(n1, 65280));
         P(b, "</div><div><div class=\"axis-x\" dir=\"ltr\" "
              "aria-hidden=\"true\"><span class=\"x0\">+0</span><span class=\"x64\">+64</span><span class=\"x128\">+128"
              "</span><span class=\"x192\">+192</span><span class=\"x255\">+255</span></div>"
