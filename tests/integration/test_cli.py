@@ -292,6 +292,12 @@ if csv_path:
     check(any(x["type"] == "registry" and "1491" in (x["row"]["unauthorized_use"] or "") for x in j["results"]),
           f"search 1491 finds its unassigned row with a report: {j['results'][:1]}")
 
+# A number option's error says the numbers it takes (--keep 0 and --keep -1 said "0-1000" and two things).
+for opt, val, want in (("--keep", "0", "from 1 to 1000"), ("--keep", "-1", "from 1 to 1000"),
+                       ("--timeout", "0", "from 1 to 3600"), ("--limit", "x", "from 0 to 1000000000")):
+    rc, out, err = run("update", opt, val, "--check", "--from", "/nonexistent")
+    check(one_line_error(rc, err, f"update: {opt} '{val}': expected a number {want}"), f"update {opt} {val}: {err!r}")
+
 # The shell completions offer every option each command's --help lists (they had drifted: serve
 # completed 3 of its 16 options).
 import re  # noqa: E402

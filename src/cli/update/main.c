@@ -99,13 +99,14 @@ static int print_json(json_t *o)
         return r < 0 || fflush(stdout) != 0 ? 2 : 0;
 }
 
-static bool parse_count(const char *opt, const char *arg, unsigned long max, unsigned long *ret)
+static bool parse_count(const char *opt, const char *arg, unsigned long min, unsigned long max, unsigned long *ret)
 {
         char *end;
         errno = 0;
         unsigned long v = strtoul(arg, &end, 10);
-        if (!*arg || *end || errno || v > max || arg[0] == '-') {
-                ps_errorf(_("%s '%s': expected a number 0-%lu"), opt, arg, max);
+        if (!*arg || *end || errno || v < min || v > max || arg[0] == '-') {
+                /* TRANSLATORS: an option, the value given, then the least and the most it takes. */
+                ps_errorf(_("%s '%s': expected a number from %lu to %lu"), opt, arg, min, max);
                 return false;
         }
         *ret = v;
@@ -131,7 +132,7 @@ static int cmd_diff(int argc, char **argv)
                 switch (opt) {
                 case 'j': json = true; break;
                 case 'l':
-                        if (!parse_count("diff: --limit", optarg, 1000000000, &limit))
+                        if (!parse_count("diff: --limit", optarg, 0, 1000000000, &limit))
                                 return 2;
                         break;
                 case 'h': fputs(_(diff_usage), stdout); return 0;
@@ -515,26 +516,20 @@ static int cmd_update(int argc, char **argv)
                 case 'L': o.no_listening = true; break;
                 case 'F': o.force = true; break;
                 case 't':
-                        if (!parse_count("update: --timeout", optarg, 3600, &v) || v == 0) {
-                                if (v == 0)
-                                        ps_errorf(_("update: --timeout '0': expected 1-3600 seconds"));
+                        if (!parse_count("update: --timeout", optarg, 1, 3600, &v))
                                 return 2;
-                        }
                         o.timeout = (long)v;
                         break;
                 case 'm':
-                        if (!parse_count("update: --min-rows", optarg, 10000000, &o.min_rows))
+                        if (!parse_count("update: --min-rows", optarg, 0, 10000000, &o.min_rows))
                                 return 2;
                         break;
                 case 'k':
-                        if (!parse_count("update: --keep", optarg, 1000, &o.keep) || o.keep == 0) {
-                                if (o.keep == 0)
-                                        ps_errorf(_("update: --keep '0': keep at least 1 snapshot"));
+                        if (!parse_count("update: --keep", optarg, 1, 1000, &o.keep))
                                 return 2;
-                        }
                         break;
                 case 'l':
-                        if (!parse_count("update: --limit", optarg, 1000000000, &o.limit))
+                        if (!parse_count("update: --limit", optarg, 0, 1000000000, &o.limit))
                                 return 2;
                         break;
                 case 'h': printf(_(UPDATE_USAGE), UPDATE_IANA_URL); return 0;
