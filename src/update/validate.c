@@ -188,6 +188,63 @@ fail:
         return -EINVAL;
 }
 
+/* The twelve columns of a row, each followed by a NUL (for hashing and comparing). */
+static uint64_t row_hash(const struct registry_row *w)
+{
+        const char *const col[] = { w->service, w->port, w->proto, w->description, w->assignee, w->contact,
+                                    w->registered, w->modified, w->reference, w->service_code, w->unauthorized_use,
+                                    w->notes };
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < sizeof col / sizeof col[0]; i++)
+                h = (ps_fnv1a(col[i], strlen(col[i])) ^ h) * 1099511628211ULL;
+        return h;
+}
+
+static bool rows_same(const struct registry_row *a, const struct registry_row *b)
+{
+        return !strcmp(a->service, b->service) && !strcmp(a->port, b->port) && !strcmp(a->proto, b->proto) &&
+               !strcmp(a->description, b->description) && !strcmp(a->assignee, b->assignee) &&
+               !strcmp(a->contact, b->contact) && !strcmp(a->registered, b->registered) &&
+               !strcmp(a->modified, b->modified) && !strcmp(a->reference, b->reference) &&
+               !strcmp(a->service_code, b->service_code) && !strcmp(a->unauthorized_use, b->unauthorized_use) &&
+               !strcmp(a->notes, b->notes);
+}
+
+/* A row that repeats an earlier one column for column: the registry has none (a copy pasted
+ * twice, or cut and joined wrong). 0, -ENOMEM, or -EINVAL with errbuf naming both lines. */
+static int find_repeated_row(const char *name, const struct registry *reg, char *errbuf, size_t errlen)
+{
+        uint32_t n = registry_nrows(reg);
+        size_t cap = 16;
+        while (cap < (size_t)n * 2)
+                cap <<= 1;
+        uint32_t *slot = malloc(cap * sizeof *slot); /* row id + 1, 0 empty */
+        if (!slot)
+                return -ENOMEM;
+        memset(slot, 0, cap * sizeof *slot);
+        int r = 0;
+        for (uint32_t i = 0; i < n && r == 0; i++) {
+                struct registry_row row, other;
+                if (registry_row(reg, i, &row) < 0)
+                        continue;
+                for (size_t k = row_hash(&row) & (cap - 1);; k = (k + 1) & (cap - 1)) {
+                        if (!slot[k]) {
+                                slot[k] = i + 1;
+                                break;
+                        }
+                        if (registry_row(reg, slot[k] - 1, &other) == 0 && rows_same(&row, &other)) {
+                                /* TRANSLATORS: a file name, a line number, and the earlier line it repeats. */
+                                snprintf(errbuf, errlen, _("%s:%u: this row repeats line %u: a copy gone wrong"), name,
+                                         row.line, other.line);
+                                r = -EINVAL;
+                                break;
+                        }
+                }
+        }
+        free(slot);
+        return r;
+}
+
 int update_check_csv(const char *name, const char *data, size_t len, unsigned min_rows, struct registry **ret,
                      char **ret_csv, size_t *ret_csv_len, char *errbuf, size_t errlen)
 {
@@ -220,6 +277,14 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
                         snprintf(errbuf, errlen, "%s: %s", err.file, err.message);
                 free(csv);
                 return -EINVAL;
+        }
+        r = find_repeated_row(name, reg, errbuf, errlen);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        snprintf(errbuf, errlen, "%s", _("out of memory"));
+                registry_close(reg);
+                free(csv);
+                return r;
         }
         if (registry_nrows(reg) < min_rows) {
                 char nrows[64];

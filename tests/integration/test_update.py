@@ -340,7 +340,7 @@ check(rc == 0 and json.loads(out)["status"] == "older", f"--check --json of an o
 # newest date: refused as cut short.
 cut = os.path.join(os.path.dirname(tmp3), "cut.csv")
 lines = third.split(b"\n")
-keep = [l for l in lines[:-2000] if l] + [l for l in lines if b"2026-03-01" in l]
+keep = [l for l in lines[:-2000] if l] + [l for l in lines[-2000:] if b"2026-03-01" in l]
 open(cut, "wb").write(b"\n".join(keep) + b"\n")
 rc, out, err = run("update", "--from", cut, "--no-listening", env=env)
 check(rc == 2 and "cut short?" in err and "refusing" in err and open(stored, "rb").read() == before,
@@ -489,6 +489,17 @@ check(j["counts"]["services_removed"]["pairs"] == 1 and j["counts"]["renamed"]["
       f"and the other way, a service removed: {j['counts']}")
 rc, out, err = run("diff", mini_path, os.path.join(ws_dir, "co.csv"))
 check(rc == 0 and "Services added beside those that remain" in out and "tcpmux2" in out, f"diff text: {out[-300:]!r}")
+
+# A row that repeats another column for column: a copy gone wrong, refused (update and diff).
+lines = base_csv.splitlines(keepends=True)
+dup = "".join(lines[:5] + [lines[3]] + lines[5:])
+open(os.path.join(ws_dir, "dup.csv"), "w").write(dup)
+e_dup = new_env()
+rc, out, err = run("update", "--from", os.path.join(ws_dir, "dup.csv"), "--min-rows", "1", "--no-listening", env=e_dup)
+check(rc == 2 and "dup.csv:6: this row repeats line 4" in err and not os.path.exists(stored_of(e_dup)),
+      f"a repeated row is refused, naming both lines: {rc} {err!r}")
+rc, out, err = run("diff", mini_path, os.path.join(ws_dir, "dup.csv"))
+check(rc == 2 and "repeats line 4" in err, f"diff refuses it too: {rc} {err!r}")
 
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()
