@@ -213,7 +213,26 @@ static bool port_query(const char *text, struct ps_portspec *ret)
         return *s >= '0' && *s <= '9' && ps_portspec_parse(s, ret, err, sizeof(err)) == 0;
 }
 
-/* The query without spaces around it and with runs of blanks as one space (into buf). */
+/* The ASCII character a few look-alikes stand for, or 0: Arabic-Indic and Persian digits
+ * (U+0660-0669, U+06F0-06F9: what an Arabic keyboard types for 22) and the fullwidth forms of
+ * ASCII (U+FF01-FF5E: ＳＳＨ, ２２, from East Asian input methods). *n is the sequence's length. */
+static char ascii_of(const unsigned char *p, size_t *n)
+{
+        *n = 2;
+        if (p[0] == 0xD9 && p[1] >= 0xA0 && p[1] <= 0xA9)
+                return (char)('0' + (p[1] - 0xA0));
+        if (p[0] == 0xDB && p[1] >= 0xB0 && p[1] <= 0xB9)
+                return (char)('0' + (p[1] - 0xB0));
+        *n = 3;
+        if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF)
+                return (char)(0x21 + (p[2] - 0x81));
+        if (p[0] == 0xEF && p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E)
+                return (char)(0x60 + (p[2] - 0x80));
+        return 0;
+}
+
+/* The query without spaces around it and with runs of blanks as one space (into buf), with
+ * look-alike digits and letters as their ASCII (ascii_of()). */
 static const char *normalise(const char *text, char *buf, size_t len)
 {
         size_t o = 0;
@@ -227,6 +246,13 @@ static const char *normalise(const char *text, char *buf, size_t len)
                 if (space)
                         buf[o++] = ' ';
                 space = false;
+                size_t n = 0;
+                char a = (unsigned char)*p >= 0xC0 && p[1] ? ascii_of((const unsigned char *)p, &n) : 0;
+                if (a && (n == 2 || p[2])) {
+                        buf[o++] = a;
+                        p += n - 1;
+                        continue;
+                }
                 buf[o++] = *p;
         }
         buf[o] = '\0';

@@ -298,6 +298,14 @@ for opt, val, want in (("--keep", "0", "from 1 to 1000"), ("--keep", "-1", "from
     rc, out, err = run("update", opt, val, "--check", "--from", "/nonexistent")
     check(one_line_error(rc, err, f"update: {opt} '{val}': expected a number {want}"), f"update {opt} {val}: {err!r}")
 
+# Digits and letters as other scripts and input methods type them: Arabic-Indic, Persian, fullwidth.
+if csv_path:
+    for q in ("\u0662\u0662", "\u06f2\u06f2", "\uff12\uff12"):
+        j = run_json("search", "--json", "--registry", csv_path, q)
+        check(any(x["type"] == "registry" and x["row"]["port"] == 22 for x in j["results"]), f"search {q!r} is search 22")
+    j = run_json("search", "--json", "--registry", csv_path, "\uff33\uff33\uff28")
+    check(any(x["type"] == "registry" and x["row"]["name"] == "ssh" for x in j["results"]), "search 'ＳＳＨ' finds ssh")
+
 # The shell completions offer every option each command's --help lists (they had drifted: serve
 # completed 3 of its 16 options).
 import re  # noqa: E402
