@@ -49,4 +49,7 @@ int search_write(struct jsonw *w, const struct registry *r, const struct knowled
  * New reference; NULL on out-of-memory. */
 json_t *search_json_page(const struct registry *r, const struct knowledge *k, const char *text, size_t offset,
                          size_t max);
+/* Whether the query is meant as a port but is none ("99999", "90-80"): err says why (the port
+ * syntax's message), for a search that finds nothing to say so. */
+bool search_not_a_port(const char *query, char *err, size_t errlen);
 json_t *search_json(const struct registry *r, const struct knowledge *k, const char *text, size_t max); /* offset 0 */

@@ -178,6 +178,10 @@ int cmd_search(int argc, char **argv)
                 char esc[512];
                 /* TRANSLATORS: %s is the search text. */
                 printf(_("No match for '%s'.\n"), cli_escaped(query, esc, sizeof(esc)));
+                char why[96];
+                if (search_not_a_port(query, why, sizeof why))
+                        /* TRANSLATORS: why a search that looks like a port found nothing ("port out of range (0-65535)"). */
+                        printf(_("Not a port: %s.\n"), why);
         }
         portinfo_print_source(stdout, "# ", r);
         free(hits);

@@ -195,10 +195,10 @@ static bool same_group(const struct item *x, const struct item *y)
 }
 
 /* A query that is a port, a range or a port with its protocol: "3025", ":22", "22/tcp",
- * "8080-8090", "8080 - 8090". */
-static bool port_query(const char *text, struct ps_portspec *ret)
+ * "8080-8090", "8080 - 8090". err (may be NULL) gets why a query that starts like one is none. */
+static bool port_query_err(const char *text, struct ps_portspec *ret, char *err, size_t errlen)
 {
-        char buf[64], err[96];
+        char buf[64], e[96];
         size_t o = 0;
 
         for (const char *p = text; *p; p++) {
@@ -210,8 +210,21 @@ static bool port_query(const char *text, struct ps_portspec *ret)
         }
         buf[o] = '\0';
         const char *s = buf[0] == ':' ? buf + 1 : buf;
-        return *s >= '0' && *s <= '9' && ps_portspec_parse(s, ret, err, sizeof(err)) == 0;
+        if (*s < '0' || *s > '9')
+                return false;
+        if (ps_portspec_parse(s, ret, e, sizeof(e)) == 0)
+                return true;
+        /* Digits and a range's dash only: meant as a port ("99999", "90-80"), not a word. */
+        if (err && strspn(s, "0123456789-") == strlen(s))
+                snprintf(err, errlen, "%s", e);
+        return false;
 }
+
+static bool port_query(const char *text, struct ps_portspec *ret)
+{
+        return port_query_err(text, ret, NULL, 0);
+}
+
 
 /* The ASCII character a few look-alikes stand for, or 0: Arabic-Indic and Persian digits
  * (U+0660-0669, U+06F0-06F9: what an Arabic keyboard types for 22) and the fullwidth forms of
@@ -456,4 +469,14 @@ json_t *search_json_page(const struct registry *r, const struct knowledge *k, co
                 o = json_loadb(dynbuf_ptr(&b), dynbuf_len(&b), JSON_ALLOW_NUL, NULL);
         dynbuf_free(&b);
         return o;
+}
+
+bool search_not_a_port(const char *query, char *err, size_t errlen)
+{
+        char text[256];
+        struct ps_portspec spec;
+        if (errlen)
+                err[0] = '\0';
+        normalise(query, text, sizeof(text));
+        return !port_query_err(text, &spec, err, errlen) && errlen && err[0];
 }

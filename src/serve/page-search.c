@@ -57,7 +57,19 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                                                         (unsigned long)total),
                                          page_num(num, (unsigned long)total), qs);
                 http_buf_free(&qq);
-                P(b, "</h2><ol class=\"results\">");
+                P(b, "</h2>");
+                char why[96];
+                if (total == 0 && search_not_a_port(q, why, sizeof why)) {
+                        P(b, "<p>");
+                        struct http_buf w;
+                        http_buf_init(&w, 256);
+                        http_buf_printf(&w, _("Not a port: %s."), why);
+                        if (!w.error)
+                                h(b, http_buf_str(&w));
+                        http_buf_free(&w);
+                        P(b, "</p>");
+                }
+                P(b, "<ol class=\"results\">");
                 for (size_t i = 0; i < n; i++) {
                         const struct search_hit *x = &hits[i];
                         if (x->kind == SEARCH_HIT_ROW) {

@@ -600,6 +600,8 @@ def test_port_explained(s):
     st, h, _ = s.get("/style.css?v=0")
     check(st == 200 and "immutable" not in h.get("cache-control", ""), "another version: not immutable")
     check(re.search(r"updated <bdi>[0-9-]+</bdi>\)\. ", html) is not None, "the footer's data sentence ends with a full stop")
+    check("Not a port: port out of range (0-65535)." in page_text(s.get("/search?q=99999")[2].decode()),
+          "/search?q=99999 says it is not a port")
     # Numbers are grouped everywhere, tables and the map's axis included.
     stats = s.get("/stats")[2].decode()
     check(re.search(r"<td><bdi>\d{1,3}(,\d{3})+</bdi></td>", stats) and not re.search(r"<td>\d{4,}</td>", stats),

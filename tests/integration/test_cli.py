@@ -306,6 +306,12 @@ if csv_path:
     j = run_json("search", "--json", "--registry", csv_path, "\uff33\uff33\uff28")
     check(any(x["type"] == "registry" and x["row"]["name"] == "ssh" for x in j["results"]), "search 'ＳＳＨ' finds ssh")
 
+# A search meant as a port that is none says why.
+rc, out, err = run("search", "99999")
+check(rc in (0, 1) and "Not a port: port out of range (0-65535)." in out, f"search 99999: {out!r}")
+rc, out, err = run("search", "90-80")
+check("Not a port: range is backwards" in out, f"search 90-80: {out!r}")
+
 # The shell completions offer every option each command's --help lists (they had drifted: serve
 # completed 3 of its 16 options).
 import re  # noqa: E402
