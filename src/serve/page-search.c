@@ -108,7 +108,7 @@ int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b
                         } else {
                                 const struct knowledge_entry *e = x->entry;
                                 P(b, "<li>");
-                                h(b, e->name);
+                                page_en(b, "span", NULL, e->name); /* the knowledge file is English */
                                 P(b, " ");
                                 page_kind_badge(b, e->kind);
                                 if (e->nports) {

@@ -602,6 +602,10 @@ def test_port_explained(s):
     check(re.search(r"updated <bdi>[0-9-]+</bdi>\)\. ", html) is not None, "the footer's data sentence ends with a full stop")
     check("Not a port: port out of range (0-65535)." in page_text(s.get("/search?q=99999")[2].decode()),
           "/search?q=99999 says it is not a port")
+    # Knowledge entries' names are English, marked so on a page in another language.
+    body = s.get("/he/search?q=dev")[2].decode()
+    check('<span lang="en" dir="ltr">Harmless dev server</span>' in body,
+          f"a knowledge name in Hebrew search results is marked English: {re.findall(r'.{40}Harmless dev server', body)[:1]}")
     # Numbers are grouped everywhere, tables and the map's axis included.
     stats = s.get("/stats")[2].decode()
     check(re.search(r"<td><bdi>\d{1,3}(,\d{3})+</bdi></td>", stats) and not re.search(r"<td>\d{4,}</td>", stats),
