@@ -83,6 +83,14 @@ const char *update_diff_title(const char *category);
  * NULL: borrowed from diff. */
 json_t *update_diff_find(json_t *diff, unsigned port, const char *proto);
 
+/* ---- one update at a time (lock.c) ---- */
+
+/* Locks datadir for an update (created if need be), waiting up to wait_s seconds for another
+ * update to finish, calling waiting() once when it starts to wait. Returns the lock's descriptor
+ * (close it to release, after the last write), -1 when datadir cannot be written (nothing will
+ * be: storing says why), or -2 with errbuf saying why. */
+int update_lock(const char *datadir, unsigned wait_s, void (*waiting)(void), char *errbuf, size_t errlen);
+
 /* ---- snapshots and history (snapshots.c, history.c) ---- */
 
 /* Keeps data (an installed registry with newest date `date`) as a gzip snapshot in

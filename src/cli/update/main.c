@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -443,45 +442,10 @@ static const char *refusal(const struct registry *fresh, const struct registry *
         return NULL;
 }
 
-/* One update at a time in a data directory: a timer's and a user's at once could each pass the
- * checks against the copy installed before either wrote, and together install what neither
- * would have (an older copy). Waits up to wait_s for another update to finish. Returns the lock's
- * descriptor (closed: released), -1 when the directory cannot be written (nothing will be
- * written then; storing says why), or -2 after saying why on stderr. */
-static int lock_updates(const char *dir, unsigned wait_s)
+/* Said once while another update holds the data directory (update_lock()). */
+static void say_waiting(void)
 {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/update.lock", dir);
-        int r = ps_mkdir_p(dir);
-        int fd = r < 0 ? -1 : open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0) {
-                int e = r < 0 ? -r : errno;
-                if (e == EACCES || e == EROFS || e == EPERM)
-                        return -1;
-                ps_errorf(_("update: cannot lock %s: %s (nothing was changed)"), path, strerror(e));
-                return -2;
-        }
-        bool told = false;
-        for (unsigned tries = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; tries++) {
-                if (errno != EWOULDBLOCK && errno != EINTR) {
-                        ps_errorf(_("update: cannot lock %s: %s (nothing was changed)"), path, strerror(errno));
-                        close(fd);
-                        return -2;
-                }
-                if (tries >= wait_s * 10u) {
-                        ps_errorf(_("update: another update still holds %s after %u s (nothing was changed)"), path,
-                                  wait_s);
-                        close(fd);
-                        return -2;
-                }
-                if (!told) {
-                        ps_errorf("%s", _("update: another update is running; waiting for it"));
-                        told = true;
-                }
-                struct timespec ts = { 0, 100 * 1000 * 1000 };
-                nanosleep(&ts, NULL);
-        }
-        return fd;
+        ps_errorf("%s", _("update: another update is running; waiting for it"));
 }
 
 static int cmd_update(int argc, char **argv)
@@ -555,9 +519,11 @@ static int cmd_update(int argc, char **argv)
         snprintf(path, sizeof(path), "%s/service-names-port-numbers.csv", dir);
         snprintf(statepath, sizeof(statepath), "%s/update-state.json", dir);
         /* --check writes nothing: no lock (the copy it reads is replaced by rename, whole). */
-        lock_fd = o.check ? -1 : lock_updates(dir, (unsigned)o.timeout + 60u);
-        if (lock_fd == -2)
+        lock_fd = o.check ? -1 : update_lock(dir, (unsigned)o.timeout + 60u, say_waiting, err, sizeof(err));
+        if (lock_fd == -2) {
+                ps_errorf(_("update: %s (nothing was changed)"), err);
                 goto out;
+        }
 
         /* The installed copy, and what the server said when it was fetched. */
         if (ps_read_file(path, UPDATE_MAX_DOWNLOAD, &old_data, &old_len) == 0)
