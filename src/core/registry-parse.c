@@ -121,11 +121,27 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                                     _("header has %d columns, expected the IANA CSV's %d "
                                       "(\"Service Name,Port Number,...\")"),
                                     n, NCOLS);
-        for (int i = 0; i < NCOLS; i++)
-                if (strcmp(b->pool.data + offs[i], csv_header[i]) != 0)
+        for (int i = 0; i < NCOLS; i++) {
+                if (strcmp(b->pool.data + offs[i], csv_header[i]) == 0)
+                        continue;
+                /* The IANA columns all there, in another order or case: update rewrites such a
+                 * copy in IANA's order, which this reader takes. */
+                bool known = true;
+                for (int j = 0; j < NCOLS && known; j++) {
+                        bool any = false;
+                        for (int k = 0; k < NCOLS && !any; k++)
+                                any = strcasecmp(b->pool.data + offs[j], csv_header[k]) == 0;
+                        known = any || strcasecmp(b->pool.data + offs[j], "Known Unauthorized Uses") == 0;
+                }
+                if (known)
                         return ps_error_set(err, -EINVAL, b->name, 1, 0,
-                                            _("header column %d is \"%.60s\", expected \"%s\""),
+                                            _("header column %d is \"%.60s\", expected \"%s\": IANA's columns in "
+                                              "another order or spelling, which 'portscope update --from FILE' "
+                                              "installs in IANA's"),
                                             i + 1, b->pool.data + offs[i], csv_header[i]);
+                return ps_error_set(err, -EINVAL, b->name, 1, 0, _("header column %d is \"%.60s\", expected \"%s\""),
+                                    i + 1, b->pool.data + offs[i], csv_header[i]);
+        }
         b->pool.len = start; /* the header is not data */
 
         for (;;) {

@@ -306,6 +306,19 @@ if csv_path:
     j = run_json("search", "--json", "--registry", csv_path, "\uff33\uff33\uff28")
     check(any(x["type"] == "registry" and x["row"]["name"] == "ssh" for x in j["results"]), "search 'ＳＳＨ' finds ssh")
 
+# IANA's columns in another order: --registry names the way to read it (update installs it).
+import csv as _csv  # noqa: E402
+import io  # noqa: E402
+rows = list(_csv.reader(open(os.path.join(FIXTURES, "mini.csv"), newline="")))
+buf = io.StringIO()
+wr = _csv.writer(buf, lineterminator="\n")
+for row in rows:
+    wr.writerow([row[1], row[0]] + row[2:])
+reordered = fixture("reordered.csv", buf.getvalue())
+rc, out, err = run("info", "--registry", reordered, "22")
+check(one_line_error(rc, err, "reordered.csv:1: header column 1 is \"Port Number\"", "portscope update --from FILE"),
+      f"--registry with IANA's columns reordered says update installs it: {err!r}")
+
 # A search meant as a port that is none says why.
 rc, out, err = run("search", "99999")
 check(rc in (0, 1) and "Not a port: port out of range (0-65535)." in out, f"search 99999: {out!r}")
