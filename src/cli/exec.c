@@ -1,7 +1,8 @@
 /* Subcommands that need heavier libraries (netlink, SQLite, libmicrohttpd, PCRE2, libcurl) live in
  * helper executables, so that `portscope info` starts with libc and jansson only. A helper is
- * looked up in one place: beside this program (the build tree, or a relocated install), then in
- * the libexec directory it was installed to. */
+ * looked up beside this program (the build tree), then in ../libexec/portscope from it (an
+ * install moved to another prefix, or staged under a DESTDIR), then in the libexec directory it
+ * was installed to. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,10 +42,15 @@ int cli_exec_component(const char *component, const char *subcommand, int argc, 
                 self[len] = '\0';
                 *strrchr(self, '/') = '\0';
                 try_exec(self, helper, nargv);
+                char rel[PATH_MAX];
+                int n = snprintf(rel, sizeof rel, "%s/../libexec/portscope", self);
+                if (n > 0 && (size_t)n < sizeof rel)
+                        try_exec(rel, helper, nargv);
         }
         try_exec(PORTSCOPE_LIBEXECDIR, helper, nargv);
-        ps_errorf("%s: this part of portscope is not installed (looked beside %s and in %s)", subcommand,
-                  len > 0 ? self : "the program", PORTSCOPE_LIBEXECDIR);
+        ps_errorf("%s: this part of portscope is not installed (looked beside %s, in ../libexec/portscope from there "
+                  "and in %s)",
+                  subcommand, len > 0 ? self : "the program", PORTSCOPE_LIBEXECDIR);
         free(nargv);
         return PS_EXIT_ERROR;
 }

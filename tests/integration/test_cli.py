@@ -4,6 +4,7 @@ list filters, services-file sources. Needs no outside data."""
 import json
 import os
 import shutil
+import subprocess
 import time
 from pstest import ENV, FIXTURES, check, finish, run, run_json
 
@@ -318,6 +319,19 @@ reordered = fixture("reordered.csv", buf.getvalue())
 rc, out, err = run("info", "--registry", reordered, "22")
 check(one_line_error(rc, err, "reordered.csv:1: header column 1 is \"Port Number\"", "portscope update --from FILE"),
       f"--registry with IANA's columns reordered says update installs it: {err!r}")
+
+# An install under another prefix (or staged under a DESTDIR): bin/portscope finds its helpers in
+# ../libexec/portscope.
+import tempfile  # noqa: E402
+from pstest import BIN  # noqa: E402
+pre = tempfile.mkdtemp(prefix="portscope-prefix-")
+os.makedirs(os.path.join(pre, "bin"))
+os.makedirs(os.path.join(pre, "libexec", "portscope"))
+shutil.copy2(BIN, os.path.join(pre, "bin", "portscope"))
+shutil.copy2(os.path.join(os.path.dirname(BIN), "portscope-update"), os.path.join(pre, "libexec", "portscope"))
+p = subprocess.run([os.path.join(pre, "bin", "portscope"), "diff", "--help"], capture_output=True, text=True, env=ENV)
+check(p.returncode == 0 and "diff" in p.stdout, f"bin/portscope runs ../libexec/portscope/portscope-update: {p.returncode} {p.stderr!r}")
+shutil.rmtree(pre)
 
 # A search meant as a port that is none says why.
 rc, out, err = run("search", "99999")
