@@ -121,11 +121,11 @@ int registry_row(const struct registry *r, uint32_t id, struct registry_row *ret
 
 enum registry_status registry_status(const struct registry *r, uint16_t port, enum ps_proto proto);
 
-/* Row ids covering (port, proto), in file order. Writes at most max ids; returns how many
- * there are in total (which may exceed max). */
 /* Whether proto's port is assigned only by an "any private ..." row (24, 35, 57...): set aside
  * for each site's own private use, with no named service. */
 bool registry_private_only(const struct registry *r, uint16_t port, enum ps_proto proto);
+/* Row ids covering (port, proto), in file order. Writes at most max ids; returns how many
+ * there are in total (which may exceed max). */
 size_t registry_covering(const struct registry *r, uint16_t port, enum ps_proto proto, uint32_t *ids, size_t max);
 /* Row ids whose service name equals name (case-insensitive), in file order; same contract. */
 size_t registry_by_name(const struct registry *r, const char *name, uint32_t *ids, size_t max);

@@ -65,8 +65,7 @@ static int parse_port_field(const char *s, struct idx_row *row)
         return 0;
 }
 
-/* YYYY-MM or YYYY-MM-DD: the only shapes the registry uses. */
-/* YYYY-MM or YYYY-MM-DD, a day of the calendar (2099-99-99 is none: it would pass for the newest
+/* YYYY-MM or YYYY-MM-DD (the only shapes the registry uses), a day of the calendar (2099-99-99 is none: it would pass for the newest
  * date, and every later copy would look older). */
 static bool is_date(const char *d)
 {

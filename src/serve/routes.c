@@ -101,9 +101,6 @@ static void render_cacheable(struct http_server *s, const struct http_route *rt,
         http_buf_free(&b);
 }
 
-/* Serves a route that render_cacheable() renders, from the response cache when it holds the
- * target in the variant this request wants. Only 200 responses are kept: an error may echo what
- * the client sent (the name of a service that does not exist). */
 /* 503 with Retry-After: another wide range is being rendered (JSON: only the API has them). */
 static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
 {
@@ -118,6 +115,9 @@ static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
         return respond_retry_after(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, text, len, RESPOND_JSON, 1);
 }
 
+/* Serves a route that render_cacheable() renders, from the response cache when it holds the
+ * target in the variant this request wants. Only 200 responses are kept: an error may echo what
+ * the client sent (the name of a service that does not exist). */
 static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         bool gzip = respond_wants_gzip(conn);

@@ -304,8 +304,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
-        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->fixed[HTTP_ROUTE_STYLE] || !s->style_versioned ||
-            !s->map_udp_png) {
+        if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->fixed[HTTP_ROUTE_STYLE] ||
+            !s->style_versioned || !s->map_udp_png) {
                 r = -ENOMEM;
                 snprintf(err, errlen, "rendering the fixed pages failed");
                 goto fail;

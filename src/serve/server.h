@@ -183,10 +183,10 @@ void respond_etag(const void *data, size_t len, char out[20]);
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type, const char *cache,
                                   const char *etag);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
-/* Queues r (taken over: destroyed here) with its body of len bytes, counted in /metrics. */
 /* A refusal that says when to ask again (429, 503): body (malloc'd, taken) with Retry-After. */
 enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
                                     size_t len, const char *type, unsigned seconds);
+/* Queues r (taken over: destroyed here) with its body of len bytes, counted in /metrics. */
 enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
                               struct MHD_Response *r, size_t len);
 void respond_cached_free(struct cached *c); /* accepts NULL */

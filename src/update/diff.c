@@ -85,14 +85,14 @@ static void load_state(const struct registry *r, unsigned port, enum ps_proto p,
                 registry_row(r, ids[i], &s->rows[i]);
 }
 
-/* Whether two columns say the same: white space alone (a line break where a space was, CR LF,
- * doubled spaces, at either end) is no change. Of the 2024-04 and 2026-02 registries' "metadata
- * changes", 97 of 134 entries were that. */
 static bool is_space(char c)
 {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Whether two columns say the same: white space alone (a line break where a space was, CR LF,
+ * doubled spaces, at either end) is no change. Of the 2024-04 and 2026-02 registries' "metadata
+ * changes", 97 of 134 entries were that. */
 static bool same_text(const char *a, const char *b)
 {
         for (bool first = true;; first = false, a++, b++) {
