@@ -148,14 +148,12 @@ static bool moved_port(const char *s, size_t len, uint16_t *ret)
         int n = http_url_decode(s, len, false, d, sizeof d);
         if (n <= 0)
                 return false;
-        size_t k = (size_t)n;
+        size_t k = (size_t)n, z = 0;
         if (d[k - 1] == '/')
                 k--;
-        while (k > 1 && d[0] == '0') {
-                memmove(d, d + 1, k - 1);
-                k--;
-        }
-        return parse_port(d, k, ret) == 0;
+        while (z + 1 < k && d[z] == '0')
+                z++;
+        return parse_port(d + z, k - z, ret) == 0;
 }
 
 /* Sets the route's error from parse_port's result; true when the port is good. */
@@ -253,11 +251,21 @@ static const struct {
 } list_statuses[] = { { "assigned", REGISTRY_ASSIGNED }, { "reserved", REGISTRY_RESERVED },
                       { "unassigned", REGISTRY_UNASSIGNED } };
 
+/* ?limit=N&offset=M of a list or a search: 100 and 0 when absent, limit 1-1000. */
+static void parse_paging(struct http_route *r, const char *query, size_t qlen)
+{
+        r->limit = 100;
+        if (!query_uint(r, query, qlen, "limit", HTTP_API_LIST_MAX, &r->limit) ||
+            !query_uint(r, query, qlen, "offset", 999999, &r->offset))
+                return;
+        if (r->limit == 0)
+                set_error(r, 400, N_("limit must be a number from 1 to 1000"));
+}
+
 static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
 {
         char v[32];
         r->id = HTTP_ROUTE_API_LIST;
-        r->limit = 100;
         int n = http_query_get(query, qlen, "status", v, sizeof v);
         if (n != -ENOENT) {
                 int st = -1;
@@ -288,11 +296,7 @@ static void parse_api_list(struct http_route *r, const char *query, size_t qlen)
                 }
                 r->proto = (int)pr;
         }
-        if (!query_uint(r, query, qlen, "limit", HTTP_API_LIST_MAX, &r->limit) ||
-            !query_uint(r, query, qlen, "offset", 999999, &r->offset))
-                return;
-        if (r->limit == 0)
-                set_error(r, 400, N_("limit must be a number from 1 to 1000"));
+        parse_paging(r, query, qlen);
 }
 
 /* ?proto=udp on the map; anything else is the default (tcp). */
@@ -348,12 +352,8 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                         if (r->status == 0 && (!r->has_q || r->q[0] == '\0'))
                                 set_error(r, 400, N_("missing query: expected /api/v1/search?q=TEXT"));
                         /* Pages of results, as /api/v1/list's (and search --limit/--offset). */
-                        r->limit = 100;
-                        if (r->status == 0 && (!query_uint(r, query, qlen, "limit", HTTP_API_LIST_MAX, &r->limit) ||
-                                               !query_uint(r, query, qlen, "offset", 999999, &r->offset)))
-                                return;
-                        if (r->status == 0 && r->limit == 0)
-                                set_error(r, 400, N_("limit must be a number from 1 to 1000"));
+                        if (r->status == 0)
+                                parse_paging(r, query, qlen);
                 } else if (seg_eq(p, plen, "/api/v1/listeners")) {
                         r->id = HTTP_ROUTE_API_LISTENERS;
                 } else {
