@@ -196,7 +196,7 @@ static bool same_group(const struct item *x, const struct item *y)
 
 /* A query that is a port, a range or a port with its protocol: "3025", ":22", "22/tcp",
  * "8080-8090", "8080 - 8090". err (may be NULL) gets why a query that starts like one is none. */
-static bool port_query_err(const char *text, struct ps_portspec *ret, char *err, size_t errlen)
+static bool port_query(const char *text, struct ps_portspec *ret, char *err, size_t errlen)
 {
         char buf[64], e[96];
         size_t o = 0;
@@ -219,12 +219,6 @@ static bool port_query_err(const char *text, struct ps_portspec *ret, char *err,
                 snprintf(err, errlen, "%s", e);
         return false;
 }
-
-static bool port_query(const char *text, struct ps_portspec *ret)
-{
-        return port_query_err(text, ret, NULL, 0);
-}
-
 
 /* The ASCII character a few look-alikes stand for, or 0: Arabic-Indic and Persian digits
  * (U+0660-0669, U+06F0-06F9: what an Arabic keyboard types for 22) and the fullwidth forms of
@@ -313,7 +307,7 @@ long search_page(const struct registry *r, const struct knowledge *k, const char
         normalise(query, text, sizeof(text));
         if (!*text)
                 return 0;
-        by_port = port_query(text, &spec);
+        by_port = port_query(text, &spec, NULL, 0);
         syn = by_port ? NULL : synonym_of(text);
         for (uint32_t i = 0; i < nrows; i++) {
                 struct registry_row row;
@@ -478,5 +472,5 @@ bool search_not_a_port(const char *query, char *err, size_t errlen)
         if (errlen)
                 err[0] = '\0';
         normalise(query, text, sizeof(text));
-        return !port_query_err(text, &spec, err, errlen) && errlen && err[0];
+        return !port_query(text, &spec, err, errlen) && errlen && err[0];
 }
