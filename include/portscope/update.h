@@ -77,6 +77,9 @@ json_t *update_diff(const struct registry *old, const struct registry *new);
 /* Prints a diff made by update_diff(): counts first, then the changes (at most limit entries
  * when limit > 0, saying how many were left out). */
 void update_diff_print(FILE *f, json_t *diff, size_t limit);
+/* Whether a port's status or services changed anywhere in diff (what listens there may then be
+ * judged differently): the categories other than aliases, metadata and unauthorized use. */
+bool update_diff_occupants_changed(json_t *diff);
 /* A change's category (the JSON's "deassigned") as its heading in words ("De-assigned"). */
 const char *update_diff_title(const char *category);
 /* The changes of a diff whose status or names changed on (port, proto) ("deassigned", ...), or

@@ -17,18 +17,28 @@
 
 /* The categories, in the order they are printed. */
 const struct diff_category diff_categories[] = {
-        { "assigned", N_("Newly assigned") },
-        { "deassigned", N_("De-assigned") },
-        { "renamed", N_("Renamed") },
-        { "services_added", N_("Services added beside those that remain") },
-        { "services_removed", N_("Services removed beside those that remain") },
-        { "aliases_added", N_("Aliases added") },
-        { "aliases_removed", N_("Aliases removed") },
-        { "status", N_("Reserved / unassigned") },
-        { "metadata", N_("Metadata changed") },
-        { "unauthorized_use", N_("Unauthorized use report changed") },
+        { "assigned", N_("Newly assigned"), true },
+        { "deassigned", N_("De-assigned"), true },
+        { "renamed", N_("Renamed"), true },
+        { "services_added", N_("Services added beside those that remain"), true },
+        { "services_removed", N_("Services removed beside those that remain"), true },
+        { "aliases_added", N_("Aliases added"), false },
+        { "aliases_removed", N_("Aliases removed"), false },
+        { "status", N_("Reserved / unassigned"), true },
+        { "metadata", N_("Metadata changed"), false },
+        { "unauthorized_use", N_("Unauthorized use report changed"), false },
 };
 const size_t diff_ncategories = sizeof(diff_categories) / sizeof(diff_categories[0]);
+
+bool update_diff_occupants_changed(json_t *diff)
+{
+        json_t *counts = json_object_get(diff, "counts");
+        for (size_t c = 0; c < diff_ncategories; c++)
+                if (diff_categories[c].occupant &&
+                    json_integer_value(json_object_get(json_object_get(counts, diff_categories[c].key), "pairs")) > 0)
+                        return true;
+        return false;
+}
 
 static const struct {
         const char *name, *bounds;

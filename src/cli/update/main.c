@@ -676,12 +676,7 @@ static int cmd_update(int argc, char **argv)
         }
         char why[256];
         snprintf(why, sizeof(why), "%s", old ? _("not asked (--no-listening)") : _("no previous copy to compare with"));
-        bool status_changed = false;
-        if (diff)
-                for (const char *const *c = (const char *const[]){ "assigned", "deassigned", "renamed", "services_added",
-                                                                       "services_removed", "status", NULL }; *c; c++)
-                        status_changed |= json_integer_value(json_object_get(
-                                                  json_object_get(json_object_get(diff, "counts"), *c), "pairs")) > 0;
+        bool status_changed = diff && update_diff_occupants_changed(diff);
         if (diff && status_changed && !o.no_listening)
                 aff = affected_listeners(diff, why, sizeof(why));
         else if (diff && !status_changed)
