@@ -260,6 +260,14 @@ static void put_state_when(FILE *f, json_t *run, json_t *newest)
         free(b);
 }
 
+/* Whether change o is of a protocol among protos and has c's runs. */
+static bool same_runs_shown(json_t *o, json_t *c, unsigned protos)
+{
+        enum ps_proto q;
+        return ps_proto_parse(json_string_value(json_object_get(o, "protocol")), &q) == 0 && (protos & PS_PROTO_BIT(q)) &&
+               json_equal(json_object_get(o, "runs"), json_object_get(c, "runs"));
+}
+
 void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
 {
         json_t *versions = json_object_get(h, "versions"), *newest, *c, *run, *x;
@@ -300,26 +308,18 @@ void update_history_print(FILE *f, unsigned port, json_t *h, unsigned protos)
                 /* Protocols with the same runs are one line ("49151/tcp,udp,sctp,dccp"), told where
                  * the first of them is. */
                 bool told = false;
-                for (size_t k = 0; k < i && !told; k++) {
-                        json_t *o = json_array_get(changes, k);
-                        enum ps_proto q;
-                        told = ps_proto_parse(json_string_value(json_object_get(o, "protocol")), &q) == 0 &&
-                               (protos & PS_PROTO_BIT(q)) && json_equal(json_object_get(o, "runs"), json_object_get(c, "runs"));
-                }
+                for (size_t k = 0; k < i && !told; k++)
+                        told = same_runs_shown(json_array_get(changes, k), c, protos);
                 if (told)
                         continue;
                 any = true;
                 fprintf(f, "  %u/", port);
                 put(f, json_object_get(c, "protocol"));
-                for (size_t k = i + 1; k < json_array_size(changes); k++) {
-                        json_t *o = json_array_get(changes, k);
-                        enum ps_proto q;
-                        if (ps_proto_parse(json_string_value(json_object_get(o, "protocol")), &q) == 0 &&
-                            (protos & PS_PROTO_BIT(q)) && json_equal(json_object_get(o, "runs"), json_object_get(c, "runs"))) {
+                for (size_t k = i + 1; k < json_array_size(changes); k++)
+                        if (same_runs_shown(json_array_get(changes, k), c, protos)) {
                                 fputc(',', f);
-                                put(f, json_object_get(o, "protocol"));
+                                put(f, json_object_get(json_array_get(changes, k), "protocol"));
                         }
-                }
                 fputs(": ", f);
                 json_array_foreach(json_object_get(c, "runs"), j, run) {
                         if (j)
