@@ -121,6 +121,10 @@ int registry_row(const struct registry *r, uint32_t id, struct registry_row *ret
 
 enum registry_status registry_status(const struct registry *r, uint16_t port, enum ps_proto proto);
 
+/* The IANA CSV's column a header cell names (0-11, in IANA's order; any case, and the names
+ * columns have had), or -1; the column's name as IANA writes it now (NULL past the last). */
+int registry_csv_column(const char *name);
+const char *registry_csv_header(int col);
 /* Whether proto's port is assigned only by an "any private ..." row (24, 35, 57...): set aside
  * for each site's own private use, with no named service. */
 bool registry_private_only(const struct registry *r, uint16_t port, enum ps_proto proto);

@@ -18,6 +18,20 @@ static const char *const csv_header[NCOLS] = {
         "Reference",    "Service Code", "Unauthorized Use Reported", "Assignment Notes",
 };
 
+int registry_csv_column(const char *name)
+{
+        for (int i = 0; i < NCOLS; i++)
+                if (strcasecmp(name, csv_header[i]) == 0)
+                        return i;
+        /* IANA called "Unauthorized Use Reported" "Known Unauthorized Uses". */
+        return strcasecmp(name, "Known Unauthorized Uses") == 0 ? 10 : -1;
+}
+
+const char *registry_csv_header(int col)
+{
+        return col >= 0 && col < NCOLS ? csv_header[col] : NULL;
+}
+
 /* ---- parsing ----------------------------------------------------------------------------- */
 
 static void builder_free(struct builder *b)
@@ -126,12 +140,8 @@ static int parse_csv(struct builder *b, const char *data, size_t len, struct ps_
                 /* The IANA columns all there, in another order or case: update rewrites such a
                  * copy in IANA's order, which this reader takes. */
                 bool known = true;
-                for (int j = 0; j < NCOLS && known; j++) {
-                        bool any = false;
-                        for (int k = 0; k < NCOLS && !any; k++)
-                                any = strcasecmp(b->pool.data + offs[j], csv_header[k]) == 0;
-                        known = any || strcasecmp(b->pool.data + offs[j], "Known Unauthorized Uses") == 0;
-                }
+                for (int j = 0; j < NCOLS && known; j++)
+                        known = registry_csv_column(b->pool.data + offs[j]) >= 0;
                 if (known)
                         return ps_error_set(err, -EINVAL, b->name, 1, 0,
                                             _("header column %d is \"%.60s\", expected \"%s\": IANA's columns in "

@@ -16,19 +16,6 @@
 #define NCOLS 12
 #define MAX_IN_COLS 64
 
-static const char *const canonical[NCOLS] = {
-        "Service Name", "Port Number",  "Transport Protocol", "Description",
-        "Assignee",     "Contact",      "Registration Date",  "Modification Date",
-        "Reference",    "Service Code", "Unauthorized Use Reported", "Assignment Notes",
-};
-
-/* Names a column has had: IANA called "Unauthorized Use Reported" "Known Unauthorized Uses". */
-static bool column_is(const char *name, int col)
-{
-        if (strcasecmp(name, canonical[col]) == 0)
-                return true;
-        return col == 10 && strcasecmp(name, "Known Unauthorized Uses") == 0;
-}
 
 struct outbuf {
         char *p;
@@ -91,17 +78,17 @@ static int map_header(const char *name, const char *data, size_t len, int map[NC
                 for (int i = 0; i < n && map[c] < 0; i++) {
                         char *h = buf + offs[i];
                         trim(h);
-                        if (column_is(h, c))
+                        if (registry_csv_column(h) == c)
                                 map[c] = i;
                 }
                 if (map[c] < 0) {
                         /* TRANSLATORS: a file name, then an English column name of IANA's CSV ("Port Number"). */
                         snprintf(errbuf, errlen, _("%s:1: header has no column \"%s\": not the IANA CSV (or IANA renamed it)"),
-                                 name, canonical[c]);
+                                 name, registry_csv_header(c));
                         free(buf);
                         return -EINVAL;
                 }
-                if (map[c] != c || strcmp(buf + offs[map[c]], canonical[c]) != 0)
+                if (map[c] != c || strcmp(buf + offs[map[c]], registry_csv_header(c)) != 0)
                         ret = 0;
         }
         if (n != NCOLS)
@@ -111,7 +98,7 @@ static int map_header(const char *name, const char *data, size_t len, int map[NC
                 char want[512];
                 size_t w = 0;
                 for (int c = 0; c < NCOLS; c++)
-                        w += (size_t)snprintf(want + w, sizeof(want) - w, "%s%s", c ? "," : "", canonical[c]);
+                        w += (size_t)snprintf(want + w, sizeof(want) - w, "%s%s", c ? "," : "", registry_csv_header(c));
                 if (hlen < w || memcmp(data, want, w) != 0 || (hlen > w && data[w] != '\r' && data[w] != '\n'))
                         ret = 0;
         }
@@ -153,7 +140,7 @@ static int rewrite(const char *name, const char *data, size_t len, const int map
                         for (int c = 0; c < NCOLS; c++) {
                                 if (c)
                                         o.p[o.len++] = ',';
-                                put_field(&o, canonical[c]);
+                                put_field(&o, registry_csv_header(c));
                         }
                         o.p[o.len++] = '\n';
                         first = false;
@@ -188,26 +175,34 @@ fail:
         return -EINVAL;
 }
 
-/* The twelve columns of a row, each followed by a NUL (for hashing and comparing). */
+/* The twelve columns of a row, in the CSV's order. */
+static void row_columns(const struct registry_row *w, const char *col[NCOLS])
+{
+        const char *const c[NCOLS] = { w->service, w->port, w->proto, w->description, w->assignee, w->contact,
+                                       w->registered, w->modified, w->reference, w->service_code, w->unauthorized_use,
+                                       w->notes };
+        memcpy(col, c, sizeof c);
+}
+
 static uint64_t row_hash(const struct registry_row *w)
 {
-        const char *const col[] = { w->service, w->port, w->proto, w->description, w->assignee, w->contact,
-                                    w->registered, w->modified, w->reference, w->service_code, w->unauthorized_use,
-                                    w->notes };
+        const char *col[NCOLS];
+        row_columns(w, col);
         uint64_t h = 1469598103934665603ULL;
-        for (size_t i = 0; i < sizeof col / sizeof col[0]; i++)
+        for (size_t i = 0; i < NCOLS; i++)
                 h = (ps_fnv1a(col[i], strlen(col[i])) ^ h) * 1099511628211ULL;
         return h;
 }
 
 static bool rows_same(const struct registry_row *a, const struct registry_row *b)
 {
-        return !strcmp(a->service, b->service) && !strcmp(a->port, b->port) && !strcmp(a->proto, b->proto) &&
-               !strcmp(a->description, b->description) && !strcmp(a->assignee, b->assignee) &&
-               !strcmp(a->contact, b->contact) && !strcmp(a->registered, b->registered) &&
-               !strcmp(a->modified, b->modified) && !strcmp(a->reference, b->reference) &&
-               !strcmp(a->service_code, b->service_code) && !strcmp(a->unauthorized_use, b->unauthorized_use) &&
-               !strcmp(a->notes, b->notes);
+        const char *ca[NCOLS], *cb[NCOLS];
+        row_columns(a, ca);
+        row_columns(b, cb);
+        for (size_t i = 0; i < NCOLS; i++)
+                if (strcmp(ca[i], cb[i]) != 0)
+                        return false;
+        return true;
 }
 
 /* A row that repeats an earlier one column for column: the registry has none (a copy pasted
