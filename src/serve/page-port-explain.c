@@ -27,24 +27,10 @@ long page_nmap_rank(const struct registry *r, enum ps_proto proto, uint16_t port
         return rank;
 }
 
-/* Whether every protocol assigned on the port is assigned only for private use ("any private
- * mail system"), with no named service. */
-static bool private_only(const struct http_ctx *c, const struct page_port_facts *f)
-{
-        bool any = false;
-        for (int p = 0; p < PS_NPROTO; p++)
-                if (f->st[p] == REGISTRY_ASSIGNED) {
-                        if (!registry_private_only(c->reg, f->port, (enum ps_proto)p))
-                                return false;
-                        any = true;
-                }
-        return any;
-}
-
 /* How a status reads: RFC 6335 gives every port one of three states, Assigned, Unassigned or Reserved. */
-static const char *status_meaning(const struct http_ctx *c, const struct page_port_facts *f, enum registry_status s)
+static const char *status_meaning(const struct page_port_facts *f, enum registry_status s)
 {
-        if (s == REGISTRY_ASSIGNED && private_only(c, f))
+        if (s == REGISTRY_ASSIGNED && f->private_use)
                 return _("IANA has set this port aside for private use: no one service is registered on it, and "
                          "each site may run its own.");
         if (s == REGISTRY_UNASSIGNED && ps_range_of(f->port) == PS_RANGE_DYNAMIC)
@@ -246,7 +232,7 @@ void page_port_explain(const struct http_ctx *c, struct http_buf *b, const struc
                 P(b, "</strong>: ");
                 page_status_badge(b, s);
                 P(b, " — ");
-                h(b, status_meaning(c, f, s));
+                h(b, status_meaning(f, s));
                 cite(b, r_6335);
                 cite(b, r_iana);
                 P(b, "</li>");
@@ -486,7 +472,7 @@ void page_port_faq(const struct http_ctx *c, struct http_buf *b, const struct pa
         /* The FAQ is plain text (escaped when written), also the page's schema.org FAQPage. */
         struct http_buf list;
         http_buf_printf(&q.q, _("Is anything supposed to be on port %u?"), port);
-        bool priv = private_only(c, f);
+        bool priv = f->private_use;
         if (priv) {
                 http_buf_printf(&q.a, _("Nothing public: port %u is set aside for private use, so each site may run "
                                         "a service of its own on it, and no registered one is expected."), port);

@@ -250,6 +250,12 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
                 .advice = portinfo_advice(c->reg, c->know, port, PS_TCP),
         };
         memcpy(facts.st, st, sizeof st);
+        for (int p = 0; p < PS_NPROTO; p++)
+                if (st[p] == REGISTRY_ASSIGNED) {
+                        facts.private_use = registry_private_only(c->reg, port, (enum ps_proto)p);
+                        if (!facts.private_use)
+                                break;
+                }
 
         /* The one-line summary, also the page's description. */
         struct http_buf sum;

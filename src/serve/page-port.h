@@ -24,6 +24,8 @@ struct page_port_facts {
         size_t nke;
         long rank_tcp, rank_udp; /* rank in nmap-services (1 = most often open), 0 when absent */
         const char *advice;      /* what to think of a listener (portinfo_advice) */
+        bool private_use;        /* every protocol assigned is so only for private use ("any private
+                                  * mail system"): no named service */
 };
 
 /* The rank of port among proto's ports in nmap-services, 1 = most often open; 0 when it has no
