@@ -27,6 +27,13 @@ struct knowledge {
         struct knowledge_service *services;
         size_t nservices, services_cap;
         /* Entries own their ranges and process arrays; services own their servers arrays. */
+        struct port_index {
+                /* The ports cut into intervals no range starts or ends inside: interval i is
+                 * [start[i], start[i + 1]), and the entries covering it, in file order, are
+                 * entry[first[i]] up to entry[first[i + 1]]. */
+                uint32_t *start, *first, *entry;
+                size_t nintervals;
+        } by_port[PS_NPROTO];
 };
 
 /* English in the knowledge file and in JSON; pages and the CLI show _(name). */
@@ -51,6 +58,11 @@ void knowledge_free(struct knowledge *k)
         }
         for (size_t i = 0; i < k->nservices; i++)
                 free((void *)k->services[i].servers);
+        for (int p = 0; p < PS_NPROTO; p++) {
+                free(k->by_port[p].start);
+                free(k->by_port[p].first);
+                free(k->by_port[p].entry);
+        }
         free(k->entries);
         free(k->services);
         free(k->arena);
@@ -186,6 +198,99 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 return ps_error_set(err, -EINVAL, name, rec->start, 0,
                                     _("record starts with neither \"entry:\" nor \"service:\""));
         return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return (x > y) - (x < y);
+}
+
+/* The first interval starting after PORT, less one: the interval holding PORT. */
+static size_t interval_of(const struct port_index *ix, uint32_t port)
+{
+        size_t lo = 0, hi = ix->nintervals;
+        while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (ix->start[mid] <= port)
+                        lo = mid;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* An audit asks of every listener which entries cover its port: 20,000 listeners times 400
+ * entries was 6 % of `listening`. The index answers with a binary search. */
+static int index_ports(struct knowledge *k, enum ps_proto proto)
+{
+        struct port_index *ix = &k->by_port[proto];
+        size_t npts = 2, n = 0;
+        uint32_t *pts, *last = NULL;
+        int r = -ENOMEM;
+
+        for (size_t i = 0; i < k->nentries; i++)
+                npts += 2 * k->entries[i].nports;
+        pts = malloc(npts * sizeof *pts);
+        if (!pts)
+                return -ENOMEM;
+        pts[n++] = 0;
+        pts[n++] = 65536;
+        for (size_t i = 0; i < k->nentries; i++)
+                for (size_t j = 0; j < k->entries[i].nports; j++) {
+                        const struct ps_portspec *ps = &k->entries[i].ports[j];
+                        if (ps->protos & PS_PROTO_BIT(proto)) {
+                                pts[n++] = ps->lo;
+                                pts[n++] = (uint32_t)ps->hi + 1;
+                        }
+                }
+        qsort(pts, n, sizeof *pts, cmp_u32);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+                if (m == 0 || pts[m - 1] != pts[i])
+                        pts[m++] = pts[i];
+        ix->start = pts;
+        ix->nintervals = m - 1; /* start[m - 1] is 65536, the end of the last */
+        ix->first = calloc(m, sizeof *ix->first);
+        last = malloc(m * sizeof *last);
+        if (!ix->first || !last)
+                goto out;
+        /* Two passes over the ranges: count each interval's entries, then place them. An entry
+         * whose ranges overlap is counted once per interval (last[] remembers the entry). */
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < m; i++)
+                        last[i] = UINT32_MAX;
+                for (size_t i = 0; i < k->nentries; i++)
+                        for (size_t j = 0; j < k->entries[i].nports; j++) {
+                                const struct ps_portspec *ps = &k->entries[i].ports[j];
+                                if (!(ps->protos & PS_PROTO_BIT(proto)))
+                                        continue;
+                                for (size_t t = interval_of(ix, ps->lo); t < ix->nintervals && ix->start[t] <= ps->hi; t++) {
+                                        if (last[t] == i)
+                                                continue;
+                                        last[t] = (uint32_t)i;
+                                        if (pass == 0)
+                                                ix->first[t + 1]++;
+                                        else
+                                                ix->entry[ix->first[t]++] = (uint32_t)i;
+                                }
+                        }
+                if (pass == 0) {
+                        for (size_t t = 0; t < ix->nintervals; t++)
+                                ix->first[t + 1] += ix->first[t];
+                        ix->entry = malloc((ix->first[ix->nintervals] + 1) * sizeof *ix->entry);
+                        if (!ix->entry)
+                                goto out;
+                } else {
+                        /* Placing moved each first[t] to where interval t + 1 starts. */
+                        memmove(ix->first + 1, ix->first, ix->nintervals * sizeof *ix->first);
+                        ix->first[0] = 0;
+                }
+        }
+        r = 0;
+out:
+        free(last);
+        return r;
 }
 
 int knowledge_parse(const char *name, const char *data, size_t len, struct knowledge **ret,
@@ -326,6 +431,11 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                 if (r < 0)
                         goto fail;
         }
+        for (int p = 0; p < PS_NPROTO; p++) {
+                r = index_ports(k, (enum ps_proto)p);
+                if (r < 0)
+                        goto fail;
+        }
         *ret = k;
         return 0;
 fail:
@@ -382,19 +492,14 @@ const struct knowledge_service *knowledge_service_at(const struct knowledge *k, 
 size_t knowledge_for_port(const struct knowledge *k, uint16_t port, enum ps_proto proto,
                           const struct knowledge_entry **out, size_t max)
 {
-        size_t n = 0;
+        if ((unsigned)proto >= PS_NPROTO)
+                return 0;
+        const struct port_index *ix = &k->by_port[proto];
+        size_t t = interval_of(ix, port);
+        size_t n = ix->first[t + 1] - ix->first[t];
 
-        for (size_t i = 0; i < k->nentries; i++) {
-                const struct knowledge_entry *e = &k->entries[i];
-                for (size_t j = 0; j < e->nports; j++)
-                        if (port >= e->ports[j].lo && port <= e->ports[j].hi &&
-                            (e->ports[j].protos & PS_PROTO_BIT(proto))) {
-                                if (n < max)
-                                        out[n] = e;
-                                n++;
-                                break;
-                        }
-        }
+        for (size_t i = 0; i < n && i < max; i++)
+                out[i] = &k->entries[ix->entry[ix->first[t] + i]];
         return n;
 }
 

@@ -135,12 +135,85 @@ static void test_builtin(void **state)
         knowledge_free(k);
 }
 
+/* The entries covering PORT/PROTO found the slow way: every range of every entry, in file order. */
+static size_t covering(const struct knowledge *k, uint16_t port, enum ps_proto proto,
+                       const struct knowledge_entry **out, size_t max)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < knowledge_nentries(k); i++) {
+                const struct knowledge_entry *x = knowledge_entry(k, i);
+                for (size_t j = 0; j < x->nports; j++)
+                        if (port >= x->ports[j].lo && port <= x->ports[j].hi &&
+                            (x->ports[j].protos & PS_PROTO_BIT(proto))) {
+                                if (n < max)
+                                        out[n] = x;
+                                n++;
+                                break;
+                        }
+        }
+        return n;
+}
+
+static void same_as_slow_way(const struct knowledge *k)
+{
+        const struct knowledge_entry *a[64], *b[64];
+
+        for (int p = 0; p < PS_NPROTO; p++)
+                for (uint32_t port = 0; port <= 65535; port++) {
+                        size_t na = knowledge_for_port(k, (uint16_t)port, (enum ps_proto)p, a, 64);
+                        size_t nb = covering(k, (uint16_t)port, (enum ps_proto)p, b, 64);
+                        if (na != nb)
+                                fail_msg("port %u protocol %d: %zu entries, the slow way %zu", port, p, na, nb);
+                        for (size_t i = 0; i < na && i < 64; i++)
+                                if (a[i] != b[i])
+                                        fail_msg("port %u protocol %d: entry %zu is %s, the slow way %s", port, p, i,
+                                                 a[i]->id, b[i]->id);
+                }
+}
+
+/* knowledge_for_port() answers from an index of the ranges: for every port and protocol, the
+ * same entries in the same order as a look at every range, with ranges that overlap (within one
+ * entry and across entries), touch, cover single ports and both ends of the port space. */
+static void test_port_index(void **state)
+{
+        const char *text = "entry: a\nname: A\nkind: tool\nports: 0-10/tcp, 5-20/tcp, 65535/udp\nsummary: s\nsource: x\n\n"
+                           "entry: b\nname: B\nkind: tool\nports: 10/tcp, 11-11/tcp, 20-30/tcp, 20-30/udp\nsummary: s\nsource: x\n\n"
+                           "entry: c\nname: C\nkind: tool\nports: 0-65535/sctp, 30000-65535/tcp\nsummary: s\nsource: x\n\n"
+                           "entry: d\nname: D\nkind: tool\nports: 5/tcp, 5/udp\nsummary: s\nsource: x\n";
+        struct knowledge *k = NULL;
+        struct ps_error err;
+        const struct knowledge_entry *e[2];
+
+        (void)state;
+        assert_int_equal(knowledge_parse("t", text, strlen(text), &k, &err), 0);
+        same_as_slow_way(k);
+        /* Spot checks, so that the slow way is not the only judge. */
+        assert_int_equal(knowledge_for_port(k, 10, PS_TCP, e, 2), 2);
+        assert_string_equal(e[0]->id, "a");
+        assert_string_equal(e[1]->id, "b");
+        assert_int_equal(knowledge_for_port(k, 5, PS_TCP, e, 2), 2); /* a and d: a counted once */
+        assert_string_equal(e[1]->id, "d");
+        assert_int_equal(knowledge_for_port(k, 65535, PS_DCCP, e, 2), 0);
+        assert_int_equal(knowledge_for_port(k, 65535, PS_UDP, e, 2), 1);
+        assert_int_equal(knowledge_for_port(k, 31, PS_TCP, e, 2), 0);
+        knowledge_free(k);
+
+        unsetenv("PORTSCOPE_KNOWLEDGE");
+        assert_int_equal(knowledge_load(NULL, &k, &err), 0);
+        same_as_slow_way(k);
+        knowledge_free(k);
+        assert_int_equal(knowledge_parse("t", "", 0, &k, &err), 0);
+        same_as_slow_way(k);
+        knowledge_free(k);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_builtin),
+                cmocka_unit_test(test_port_index),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
