@@ -166,14 +166,16 @@ int http_page_stats(const struct http_ctx *c, struct http_buf *b)
         return page_status(b, 200);
 }
 
-int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b)
+int http_page_votes(const struct http_ctx *c, const char *page, bool thanks, struct http_buf *b)
 {
         long n[HTTP_NVOTES] = { 0, 0, 0 };
         if (c->feedback)
                 http_feedback_counts(c->feedback, page, n);
-        page_begin(b, _("Thank you"), NULL);
+        /* TRANSLATORS: the heading of a page's vote counts, when the reader has not just voted. */
+        const char *title = thanks ? _("Thank you") : _("Votes");
+        page_begin(b, title, NULL);
         P(b, "<h1>");
-        h(b, _("Thank you"));
+        h(b, title);
         P(b, "</h1><p class=\"lead\" id=\"feedback-counts\">");
         struct http_buf pg;
         http_buf_init(&pg, 1024);

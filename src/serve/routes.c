@@ -312,6 +312,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         http_buf_puts(&loc, page_prefix());
         http_buf_puts(&loc, "/feedback?page=");
         http_url_encode(&loc, page, (size_t)-1);
+        http_buf_puts(&loc, "&voted=1");
         struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         if (!r || loc.error) {
                 http_buf_free(&loc);
@@ -336,9 +337,13 @@ static enum MHD_Result serve_feedback_get(struct http_server *s, struct MHD_Conn
         int n = qm ? http_query_get(qm + 1, strlen(qm + 1), "page", page, sizeof page) : -ENOENT;
         if (n <= 0 || !http_feedback_page_valid(&s->ctx, page, sizeof page))
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("expected /feedback?page=/PATH of a page"), false);
+        /* The redirect after a vote adds voted=1: only then does the page thank the reader. Without
+         * it (a link, a bookmark) it shows the counts, and thanks nobody for a vote not given. */
+        char voted[4];
+        bool thanks = http_query_get(qm + 1, strlen(qm + 1), "voted", voted, sizeof voted) == 1 && voted[0] == '1';
         struct http_buf b;
         http_buf_init(&b, PAGE_MAX);
-        return respond_page(s, conn, http_page_thanks(&s->ctx, page, &b), &b, RESPOND_CACHE_NONE);
+        return respond_page(s, conn, http_page_votes(&s->ctx, page, thanks, &b), &b, RESPOND_CACHE_NONE);
 }
 
 static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Connection *conn, struct req *rq)

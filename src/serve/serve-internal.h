@@ -284,7 +284,8 @@ int http_page_ranges(const struct http_ctx *c, struct http_buf *b);
 int http_page_map(const struct http_ctx *c, bool local, int proto, struct http_buf *b);
 int http_page_search(const struct http_ctx *c, const char *q, struct http_buf *b);
 int http_page_stats(const struct http_ctx *c, struct http_buf *b);
-int http_page_thanks(const struct http_ctx *c, const char *page, struct http_buf *b);
+/* The votes of PAGE; after the reader's own vote (thanks), a thank-you. */
+int http_page_votes(const struct http_ctx *c, const char *page, bool thanks, struct http_buf *b);
 int http_page_error(const struct http_ctx *c, int status, const char *message, struct http_buf *b);
 /* The inline style sheet and map script, for the Content-Security-Policy hashes. */
 const char *http_page_style(void);

@@ -879,10 +879,15 @@ def test_feedback():
               "every page asks whether it was helpful")
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         st, h, _ = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&helpful=yes")
-        check(st == 303 and h.get("location") == "/feedback?page=%2Fports%2F625", f"a vote redirects ({st})")
+        check(st == 303 and h.get("location") == "/feedback?page=%2Fports%2F625&voted=1", f"a vote redirects ({st})")
         check("set-cookie" not in h, "voting sets no cookie")
         st, _, body = s.get(h.get("location", "/"))
-        check(st == 200 and b'<strong class="yes">1</strong>' in body, "the thank-you page shows the count")
+        check(st == 200 and b'<strong class="yes">1</strong>' in body and b"<h1>Thank you</h1>" in body,
+              "the thank-you page shows the count")
+        # The same page reached by a link, without a vote, shows the counts and thanks nobody.
+        st, _, body = s.get("/feedback?page=%2Fports%2F625")
+        check(st == 200 and b'<strong class="yes">1</strong>' in body and b"Thank you" not in body
+              and b"<h1>Votes</h1>" in body, f"without a vote, the counts and no thanks ({st})")
         st, _, _ = s.get("/feedback", method="POST", headers=form, body="page=%2Fports%2F625&helpful=no")
         check(st == 303, "a second vote")
         st, _, body = s.get("/stats")
@@ -933,7 +938,7 @@ def test_feedback():
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         for page in ("%2Fservices%2Fssh", "%2Fservices%2F%2573sh", "%2Fservices%2Fs%2573h"):
             st, h, _ = s4.get("/feedback", method="POST", headers=form, body=f"page={page}&helpful=yes")
-            check(st == 303 and h.get("location") == "/feedback?page=%2Fservices%2Fssh",
+            check(st == 303 and h.get("location") == "/feedback?page=%2Fservices%2Fssh&voted=1",
                   f"vote on {page} counts for /services/ssh ({st}, {h.get('location')})")
         st, _, body = s4.get("/stats")
         check(body.count(b"/services/ssh</a>") == 1 and b'<td class="yes">3</td>' in body,
@@ -1483,7 +1488,7 @@ def test_languages_translated(s):
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     st, h, _ = s.get("/he/feedback", method="POST", headers=form, body="page=%2Fports%2F625&vote=yes")
     loc = h.get("location", "")
-    check(st == 303 and loc == "/he/feedback?page=%2Fports%2F625", f"POST /he/feedback: 303 to {loc!r} ({st})")
+    check(st == 303 and loc == "/he/feedback?page=%2Fports%2F625&voted=1", f"POST /he/feedback: 303 to {loc!r} ({st})")
     st, _, body = s.get(loc or "/he/feedback?page=%2Fports%2F625")
     html = body.decode()
     check(st == 200 and '<html lang="he" dir="rtl">' in html and HEBREW.search(page_text(html)) is not None
