@@ -751,6 +751,11 @@ def test_limits(s):
           f"an API target too long is 414 in JSON, as the API's other errors ({head[:200]!r})")
     out = s.raw(b"GET /search?q=" + b"x" * 300 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 400"), f"a 300-byte query is 400 ({status_line(out)})")
+    # An error page does not repeat the bad path in its links: a 4 KB request gets no 40 KB answer.
+    for target in (b"/" + b"a" * 4000, b"/search?q=" + b"b" * 3900, b"/he/" + b"c" * 3900):
+        out = s.raw(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        check(status_line(out).split(" ")[1:2] in (["404"], ["400"]) and out.count(target[-100:]) == 0
+              and len(out) < 4000, f"an error page does not echo its {len(target)}-byte path ({len(out)} bytes)")
     out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 40000 + b"\r\nConnection: close\r\n\r\n")
     check(out == b"" or status_line(out).startswith("HTTP/1.1 431") or status_line(out).startswith("HTTP/1.1 414"),
           f"40 KB of headers are refused ({status_line(out) if out else 'connection closed'})")
@@ -1448,6 +1453,8 @@ def test_languages(s):
           f"gzip and language in one Vary ({h.get('vary')})")
     st, h, body = s.get("/he/no-such-page")
     check(st == 404 and '<html lang="he" dir="rtl">' in body.decode(), "/he/ 404 page is in Hebrew, rtl")
+    check('rel="alternate"' not in body.decode() and 'href="/fr">Français</a>' in body.decode(),
+          "a 404 names no alternates; its switcher leads to each language's start page")
     # Unknown prefixes are paths; the API, the image and /metrics have no language.
     for p in ["/xx/ports/625", "/he-IL/ports/625", "/he/api/v1/ports/625", "/he/map.png", "/he/metrics",
               "/he/healthz", "/hebrew/ports/625", "/he?x=1"]:
