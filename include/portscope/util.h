@@ -41,6 +41,8 @@ int ps_grow(void *pv, size_t *cap, size_t need, size_t elem, size_t max);
 /* Reads a whole regular file (at most max bytes; -EFBIG beyond) into a malloc'd, NUL-terminated
  * buffer. Returns 0 and *ret / *ret_len, or -errno. */
 int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open descriptor (a pipe, standard input), which stays open. */
+int ps_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
 
 /* Writes s to f so that no byte of it can act on a terminal: control characters (C0, DEL, C1),
  * invalid UTF-8 and backslashes are shown as \xNN / \\, newlines as \n unless keep_newlines.

@@ -195,16 +195,13 @@ int ps_grow(void *pv, size_t *cap, size_t need, size_t elem, size_t max)
         return 0;
 }
 
-int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int ps_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
         struct stat st;
         char *buf = NULL;
         size_t cap, len = 0;
-        int fd, r;
+        int r;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         if (fstat(fd, &st) < 0) {
                 r = -errno;
                 goto fail;
@@ -249,13 +246,21 @@ int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
                 r = -EFBIG;
                 goto fail;
         }
-        close(fd);
         buf[len] = '\0';
         *ret = buf;
         *ret_len = len;
         return 0;
 fail:
         free(buf);
+        return r;
+}
+
+int ps_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        int r = ps_read_fd(fd, max, ret, ret_len);
         close(fd);
         return r;
 }

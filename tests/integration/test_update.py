@@ -297,6 +297,16 @@ check("2/udp: compressnet (assigned) in 2024-04-30; reserved from 2026-02-25 to 
 rc, out, err = run("info", "2/tcp", env={**env, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"})
 check("compressnet (attribué)" in out and "réservé" in out and "(assigned)" not in out,
       f"history in French: {[l for l in out.splitlines() if '2/tcp:' in l]}")
+# --from - reads the CSV from standard input (curl ... | portscope update --from -).
+env_s = new_env()
+rc, out, err = run("update", "--from", "-", "--json", "--no-listening", env=env_s, input=third)
+o = json.loads(out) if rc == 0 else {}
+check(rc == 0 and o.get("source") == "-" and o.get("date") == "2026-03-01" and o.get("status") == "installed",
+      f"--from - installs the CSV read from standard input ({rc}, {err.strip()!r})")
+rc, out, err = run("update", "--from", "-", env=env_s, input=b"not,a,registry\n")
+check(rc == 2 and err.startswith("portscope: update: standard input:") and len(err.strip().splitlines()) == 1,
+      f"--from - with a bad CSV: one line naming standard input ({err!r})")
+check(run_json("registry", "--json", env=env_s)["registry"]["date"] == "2026-03-01", "the bad CSV left the installed copy alone")
 # A damaged snapshot is left out of the history, named, and the others still tell theirs.
 env_d = new_env()
 for path in (old_path, new_path, tmp3):

@@ -46,6 +46,7 @@
         "  --url URL        where to fetch from (default:\n" \
         "                   %s)\n" \
         "  --from FILE      install a CSV you already have instead of downloading\n" \
+        "                   ('-': read it from standard input)\n" \
         "  --check          only say whether a newer registry is available; install\n" \
         "                   nothing. Exit status 0: current, 10: a newer one is\n" \
         "                   available, 2: error\n" \
@@ -512,6 +513,9 @@ static int cmd_update(int argc, char **argv)
                 ps_errorf(_("update: --url and --from exclude each other"));
                 return 2;
         }
+        /* --from - reads the CSV from standard input (curl ... | portscope update --from -). */
+        bool from_stdin = o.from && strcmp(o.from, "-") == 0;
+        const char *from_name = from_stdin ? _("standard input") : o.from ? o.from : o.url;
         if (ps_data_dir(dir, sizeof(dir)) < 0) {
                 ps_errorf(_("update: no data directory (set HOME or XDG_DATA_HOME)"));
                 return 2;
@@ -532,9 +536,10 @@ static int cmd_update(int argc, char **argv)
         bool conditional = !o.from && *sha_old && strcmp(st.url, o.url) == 0 && strcmp(st.sha256, sha_old) == 0;
 
         if (o.from) {
-                r = ps_read_file(o.from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
+                r = from_stdin ? ps_read_fd(STDIN_FILENO, UPDATE_MAX_DOWNLOAD, &d.data, &d.len)
+                               : ps_read_file(o.from, UPDATE_MAX_DOWNLOAD, &d.data, &d.len);
                 if (r < 0) {
-                        ps_errorf(_("update: %s: %s (nothing was changed)"), o.from, strerror(-r));
+                        ps_errorf(_("update: %s: %s (nothing was changed)"), from_name, strerror(-r));
                         goto out;
                 }
         } else {
@@ -556,7 +561,7 @@ static int cmd_update(int argc, char **argv)
         update_sha256(d.data ? d.data : "", d.len, sha_new);
         bool same = *sha_old && strcmp(sha_new, sha_old) == 0;
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
-        if (!same && update_check_csv(o.from ? o.from : o.url, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
+        if (!same && update_check_csv(from_name, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
                                       &canon, &canon_len, err, sizeof(err)) < 0) {
                 ps_errorf(_("update: %s (nothing was changed)"), err);
                 goto out;
@@ -601,7 +606,7 @@ static int cmd_update(int argc, char **argv)
         if (against) {
                 /* TRANSLATORS: the file or URL, then why (a clause starting in lower case). */
                 ps_errorf(_("update: refusing %s: %s; --force installs it anyway (nothing was changed)"),
-                          o.from ? o.from : o.url, against);
+                          from_name, against);
                 goto out;
         }
         if (o.check) {
@@ -685,7 +690,7 @@ static int cmd_update(int argc, char **argv)
         if (o.json) {
                 out = json_pack("{s:o,s:s,s:o,s:o,s:s,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:o}", "registry", portinfo_source_json(fresh),
                                 "status", "installed", "stored", portinfo_string(path), "source",
-                                portinfo_string(o.from ? o.from : o.url), "date", date, "rows",
+                                portinfo_string(from_stdin ? "-" : from_name), "date", date, "rows",
                                 (json_int_t)registry_nrows(fresh), "sha256", sha_body, "previous_date",
                                 old ? json_string(registry_source(old)->date) : json_null(), "snapshots",
                                 (json_int_t)(nsnap > 0 ? nsnap : 0), "diff", diff ? json_incref(diff) : json_null(),
