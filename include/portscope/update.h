@@ -59,8 +59,9 @@ int update_sha256(const void *data, size_t len, char hex[65]);
  * column IANA once called "Known Unauthorized Uses" under its old name too), every row parses,
  * at least min_rows rows. On success returns 0, *ret the registry (caller closes) and, when the
  * header was not the canonical one, *ret_csv a rewritten copy with the canonical header and
- * column order (caller frees; NULL when data is canonical already). On failure returns -EINVAL
- * and a message naming the file, line and problem in errbuf. */
+ * column order (caller frees; NULL when data is canonical already). Returns 1 instead when a
+ * column that is none of the twelve was left out, errbuf naming it (a warning). On failure returns
+ * -EINVAL and a message naming the file, line and problem in errbuf. */
 int update_check_csv(const char *name, const char *data, size_t len, unsigned min_rows, struct registry **ret,
                      char **ret_csv, size_t *ret_csv_len, char *errbuf, size_t errlen);
 

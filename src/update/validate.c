@@ -49,8 +49,11 @@ static void trim(char *s)
 }
 
 /* Maps the header's columns to the canonical ones; returns 1 when it is canonical as it is, 0
- * when it must be rewritten, -EINVAL (errbuf filled) when a column is missing. */
-static int map_header(const char *name, const char *data, size_t len, int map[NCOLS], char *errbuf, size_t errlen)
+ * when it must be rewritten, -EINVAL (errbuf filled) when a column is missing. A column that is
+ * none of the twelve (or one of them again) is left out of the rewrite: *ret_extra counts them
+ * and errbuf names the first, for a warning. */
+static int map_header(const char *name, const char *data, size_t len, int map[NCOLS], unsigned *ret_extra,
+                      char *errbuf, size_t errlen)
 {
         struct csv_reader rd;
         struct csv_error cerr;
@@ -93,6 +96,22 @@ static int map_header(const char *name, const char *data, size_t len, int map[NC
         }
         if (n != NCOLS)
                 ret = 0;
+        *ret_extra = 0;
+        for (int i = 0; i < n; i++) {
+                bool mapped = false;
+                for (int c = 0; c < NCOLS; c++)
+                        mapped |= map[c] == i;
+                if (mapped)
+                        continue;
+                if ((*ret_extra)++ == 0) {
+                        char *shown = ps_term_escape_dup(buf + offs[i]);
+                        /* TRANSLATORS: a file name, a column's number (1 is the first) and its name. */
+                        snprintf(errbuf, errlen, _("%s:1: column %d (\"%.60s\") is not one of the registry's twelve; it is "
+                                                   "left out of the installed copy"),
+                                 name, i + 1, shown ? shown : "");
+                        free(shown);
+                }
+        }
         /* Only the canonical bytes count as canonical: a BOM or spaces around names are rewritten. */
         if (ret == 1) {
                 char want[512];
@@ -256,7 +275,8 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
                 snprintf(errbuf, errlen, _("%s: NUL byte: binary data, not the IANA CSV"), name);
                 return -EINVAL;
         }
-        r = map_header(name, data, len, map, errbuf, errlen);
+        unsigned extra = 0;
+        r = map_header(name, data, len, map, &extra, errbuf, errlen);
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -296,7 +316,7 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
         *ret = reg;
         *ret_csv = csv;
         *ret_csv_len = csv_len;
-        return 0;
+        return extra ? 1 : 0; /* errbuf names the first column left out */
 }
 
 int update_load_file(const char *path, unsigned min_rows, struct registry **ret, char *errbuf, size_t errlen)

@@ -307,6 +307,19 @@ rc, out, err = run("update", "--from", "-", env=env_s, input=b"not,a,registry\n"
 check(rc == 2 and err.startswith("portscope: update: standard input:") and len(err.strip().splitlines()) == 1,
       f"--from - with a bad CSV: one line naming standard input ({err!r})")
 check(run_json("registry", "--json", env=env_s)["registry"]["date"] == "2026-03-01", "the bad CSV left the installed copy alone")
+# A column that is none of the twelve (IANA added one, or a tool did) is left out, and said so.
+import csv as csvmod, io
+rows = list(csvmod.reader(io.StringIO(open(os.path.join(FIXTURES, "mini.csv"), encoding="utf-8").read())))
+buf = io.StringIO()
+w = csvmod.writer(buf, lineterminator="\n")
+for i, row in enumerate(rows):
+    w.writerow(row[:3] + (["Comments\x1b[31m"] if i == 0 else ["note"]) + row[3:])
+env_x = new_env()
+rc, out, err = run("update", "--from", "-", "--min-rows", "1", "--no-listening", env=env_x, input=buf.getvalue().encode())
+got = open(stored_of(env_x), "rb").read() if os.path.exists(stored_of(env_x)) else b""
+check(rc == 0 and 'column 4 ("Comments' in err and "left out of the installed copy" in err and "\x1b" not in err
+      and got.split(b"\n", 1)[0] == header and b"note" not in got,
+      f"an unknown column: installed without it, with a warning naming it, escaped ({rc}, {err!r})")
 # A damaged snapshot is left out of the history, named, and the others still tell theirs.
 env_d = new_env()
 for path in (old_path, new_path, tmp3):

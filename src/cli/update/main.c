@@ -561,11 +561,17 @@ static int cmd_update(int argc, char **argv)
         update_sha256(d.data ? d.data : "", d.len, sha_new);
         bool same = *sha_old && strcmp(sha_new, sha_old) == 0;
         /* Only a complete, well-formed IANA CSV replaces the copy in use. */
-        if (!same && update_check_csv(from_name, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
-                                      &canon, &canon_len, err, sizeof(err)) < 0) {
+        int checked = same ? 0
+                           : update_check_csv(from_name, d.data ? d.data : "", d.len, (unsigned)o.min_rows, &fresh,
+                                              &canon, &canon_len, err, sizeof(err));
+        if (checked < 0) {
                 ps_errorf(_("update: %s (nothing was changed)"), err);
                 goto out;
         }
+        /* A column that is none of the twelve: said once the copy is installed without it. */
+        char column_note[sizeof(err)] = "";
+        if (checked > 0)
+                snprintf(column_note, sizeof(column_note), "%s", err);
         /* A header rewritten to the canonical one: the installed copy may be that rewrite. */
         if (!same && canon && *sha_old) {
                 char sha_canon[65];
@@ -662,6 +668,8 @@ static int cmd_update(int argc, char **argv)
         }
         /* From here the new copy is installed: what follows only reports. */
         ret = 0;
+        if (*column_note)
+                ps_errorf(_("update: warning: %s"), column_note);
         char sha_body[65];
         update_sha256(body, body_len, sha_body);
         if (!o.from)
