@@ -124,6 +124,9 @@ void update_history_close(struct update_history *h); /* accepts NULL */
  * "names":[..],"registered","modified"}..]}..]}, a protocol listed only when its state changed
  * between versions; json null when h is NULL. New reference. */
 json_t *update_history_json(const struct update_history *h, unsigned port);
+/* The ports whose kept versions gave them the service name (any case): [{"protocol","lo","hi",
+ * "from","to"}..], one per run naming it (empty: none, or h NULL). New reference. */
+json_t *update_history_named(const struct update_history *h, const char *name);
 /* Prints the "History" section of `info` from update_history_json()'s object (NULL: nothing). */
 void update_history_print(FILE *f, unsigned port, json_t *history, unsigned protos);
 

@@ -320,7 +320,11 @@ static json_t *port_json(const struct registry *r, const struct knowledge *k, st
 }
 
 /* {"service","port":null,"registry","rows":[...]}: a name without a port, by its rows. */
-static json_t *name_json(const struct registry *r, const char *name)
+struct targets;
+static size_t named_before(json_t *hits, unsigned protos, struct targets *t, bool *ret_range, char *list, size_t len,
+                           char until[16]);
+
+static json_t *name_json(const struct registry *r, const struct update_history *hist, const char *name)
 {
         uint32_t ids[256];
         size_t n = registry_by_name(r, name, ids, 256);
@@ -335,6 +339,12 @@ static json_t *name_json(const struct registry *r, const char *name)
         for (size_t i = 0; i < n && i < 256; i++)
                 json_array_append_new(rows, portinfo_row_json(r, ids[i]));
         json_object_set_new(o, "rows", rows);
+        /* A name that had ports in a kept version (compressnet had 2 and 3 until 2025). */
+        json_t *before = update_history_named(hist, name);
+        if (json_array_size(before))
+                json_object_set_new(o, "former_ports", before);
+        else
+                json_decref(before);
         return o;
 }
 
@@ -352,6 +362,12 @@ static void print_name_page(const struct cli_common *c, json_t *o, const char *s
         fputs(_("  Registry: "), stdout);
         cli_put(stdout, src);
         printf(_(" (IANA CSV, newest date %s)\n"), cli_escaped(date ? date : _("unknown"), esc, sizeof(esc)));
+        char list[160], until[16];
+        if (named_before(json_object_get(o, "former_ports"), PS_PROTO_ALL, NULL, NULL, list, sizeof list, until))
+                /* TRANSLATORS: %1$s ports ("2/tcp, 2/udp"); %2$s the date of the last kept version that had them. */
+                printf(_("  Before: the versions 'portscope update' kept gave it %1$s until %2$s ('portscope info PORT'\n"
+                         "  tells each port's history).\n"),
+                       list, until);
         putchar('\n');
         puts(_("Registry rows"));
         json_array_foreach(json_object_get(o, "rows"), i, row)
@@ -384,6 +400,75 @@ static const char *closest_name(const struct registry *r, const char *word)
         return s.best;
 }
 
+/* The ports runs of kept versions gave a name (update_history_named()), of the protocols asked:
+ * listed in list ("1980/tcp, 1980/udp", at most six, then "and N more"), the last version that had
+ * it in until, and added to t when t is not NULL. Returns how many. */
+static size_t named_before(json_t *hits, unsigned protos, struct targets *t, bool *ret_range, char *list, size_t len,
+                           char until[16])
+{
+        size_t i, listed = 0, more = 0;
+        json_t *x;
+
+        *list = '\0';
+        *until = '\0';
+        json_array_foreach(hits, i, x) {
+                enum ps_proto p;
+                unsigned lo = (unsigned)json_integer_value(json_object_get(x, "lo"));
+                unsigned hi = (unsigned)json_integer_value(json_object_get(x, "hi"));
+                const char *to = json_string_value(json_object_get(x, "to"));
+                if (ps_proto_parse(json_string_value(json_object_get(x, "protocol")), &p) < 0 ||
+                    !(PS_PROTO_BIT(p) & protos) || hi > 65535 || lo > hi)
+                        continue;
+                for (unsigned port = lo; t && port <= hi; port++)
+                        add_target(t, (uint16_t)port, PS_PROTO_BIT(p));
+                if (ret_range)
+                        *ret_range |= lo != hi;
+                if (to && strlen(to) < 16 && strcmp(to, until) > 0)
+                        memcpy(until, to, strlen(to) + 1);
+                size_t used = strlen(list);
+                char one[32];
+                if (lo == hi)
+                        snprintf(one, sizeof one, "%s%u/%s", listed ? ", " : "", lo, ps_proto_name(p));
+                else
+                        snprintf(one, sizeof one, "%s%u-%u/%s", listed ? ", " : "", lo, hi, ps_proto_name(p));
+                if (listed < 6 && used + strlen(one) < len) {
+                        memcpy(list + used, one, strlen(one) + 1);
+                        listed++;
+                } else
+                        more++;
+        }
+        if (more) {
+                size_t used = strlen(list);
+                /* TRANSLATORS: after a list of ports: how many more are not listed. */
+                snprintf(list + used, len - used, ps_ngettext(" and %zu more", " and %zu more", more), more);
+        }
+        return listed + more;
+}
+
+/* A name the registry no longer has that versions 'portscope update' kept gave to ports: those
+ * ports are the answer (their pages show them now, and their history the name), after a note on
+ * standard error. Returns whether there were any. */
+static bool former_name(const struct registry *r, const char *arg, const char *name, unsigned protos,
+                        struct targets *t, bool *ret_range)
+{
+        struct update_history *h = update_history_open_for(registry_source(r)->path);
+        json_t *hits = update_history_named(h, name);
+        char list[160], until[16], esc[128];
+        size_t n = named_before(hits, protos, t, ret_range, list, sizeof list, until);
+
+        json_decref(hits);
+        update_history_close(h);
+        if (!n)
+                return false;
+        /* TRANSLATORS: %1$s a service name; %2$s the registry's date; %3$s ports ("1980/tcp, 1980/udp");
+         * %4$s the date of the last kept version that had the name. */
+        fprintf(stderr, _("portscope: info: '%1$s' is no longer in the registry (newest date %2$s); the versions "
+                          "'portscope update' kept gave it to %3$s until %4$s: shown below as they are now, with "
+                          "their history\n"),
+                cli_escaped(arg, esc, sizeof esc), registry_source(r)->date, list, until);
+        return true;
+}
+
 static int resolve_name(const struct registry *r, const char *arg, const char *name, unsigned protos,
                         struct targets *t, bool *ret_range)
 {
@@ -412,6 +497,8 @@ static int resolve_name(const struct registry *r, const char *arg, const char *n
                 ps_errorf(_("info: '%s': the service is not registered for that protocol"), arg);
         else if (found)
                 ps_errorf(_("info: '%s' is a registered service name without a port number"), arg);
+        else if (former_name(r, arg, name, protos, t, ret_range))
+                return 0;
         else {
                 const char *near = bare && bare_near_command ? bare_near_command : closest_name(r, name);
                 if (bare)
@@ -727,7 +814,7 @@ int cmd_info(int argc, char **argv)
         for (size_t i = 0; i < t->n + t->nnames && !ret; i++) {
                 bool named = i >= t->n; /* a name without a port: its rows */
                 uint16_t port = named ? 0 : t->order[i];
-                json_t *o = named ? name_json(r, t->names[i - t->n]) : port_json(r, k, hist, port, t->protos[port]);
+                json_t *o = named ? name_json(r, hist, t->names[i - t->n]) : port_json(r, k, hist, port, t->protos[port]);
                 if (!o) {
                         ps_errorf(_("out of memory"));
                         ret = PS_EXIT_ERROR;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "portscope/i18n.h"
@@ -174,6 +175,30 @@ json_t *update_history_json(const struct update_history *h, unsigned port)
                 if (port <= h->e[i].hi)
                         json_array_append_new(changes, json_pack("{s:s,s:O}", "protocol", h->e[i].proto, "runs", h->e[i].runs));
         return json_pack("{s:O,s:o}", "versions", h->versions, "changes", changes);
+}
+
+json_t *update_history_named(const struct update_history *h, const char *name)
+{
+        json_t *found = json_array();
+        size_t i, j;
+        json_t *run, *n;
+
+        if (!h || !found)
+                return found;
+        for (i = 0; i < h->n; i++)
+                json_array_foreach(h->e[i].runs, j, run) {
+                        size_t k;
+                        bool named = false;
+                        json_array_foreach(json_object_get(run, "names"), k, n)
+                                named |= strcasecmp(json_string_value(n), name) == 0;
+                        if (named)
+                                json_array_append_new(found, json_pack("{s:s,s:i,s:i,s:O,s:O}", "protocol", h->e[i].proto,
+                                                                       "lo", (json_int_t)h->e[i].lo, "hi",
+                                                                       (json_int_t)h->e[i].hi, "from",
+                                                                       json_object_get(run, "from"), "to",
+                                                                       json_object_get(run, "to")));
+                }
+        return found;
 }
 
 static void put(FILE *f, json_t *s)

@@ -293,6 +293,20 @@ rc, out, err = run("info", "2/udp", env=env)
 check("2/udp: compressnet (assigned) in 2024-04-30; reserved from 2026-02-25 to 2026-03-01" not in out
       and "2/udp: compressnet (assigned) in 2024-04-30; reserved since 2026-02-25" in out,
       "2/udp unchanged in the third version: its run goes on")
+# A name the registry no longer has: the ports kept versions gave it, shown as they are now.
+rc, out, err = run("info", "pearldoc-xact", env=env)
+check(rc == 0 and "'pearldoc-xact' is no longer in the registry" in err and "1980/tcp, 1980/udp until 2024-04-30" in err
+      and "Port 1980" in out and "pearldoc-xact (assigned) in 2024-04-30" in out,
+      f"info of a name de-assigned since: its former ports and their history ({rc}, {err!r})")
+rc, out, err = run("info", "pearldoc-xact", "--registry", new_path, env=env)
+check(rc == 2 and "nor a service name in the registry" in err,
+      f"with --registry FILE the kept versions are not that file's: no history to look in ({rc}, {err!r})")
+# A name that lost its ports (compressnet: a name without a port since 2025) says which it had.
+rc, out, err = run("info", "compressnet", env=env)
+check(rc == 0 and "a name without a port number" in out and "Before: the versions 'portscope update' kept gave it" in out
+      and "/tcp" in out.split("Before:")[1].split("\n")[0], f"compressnet: the ports it had ({out[:400]!r})")
+o = run_json("info", "compressnet", "--json", env=env)
+check(any(x.get("former_ports") for x in o), f"--json: former_ports ({o})")
 # The history speaks the reader's language, as the status above it does.
 rc, out, err = run("info", "2/tcp", env={**env, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"})
 check("compressnet (attribué)" in out and "réservé" in out and "(assigned)" not in out,
