@@ -140,6 +140,18 @@ bool *verdict_serving_processes(const struct sockets_list *l)
         return serving;
 }
 
+/* The service manager itself, not a program that calls itself systemd (prctl(PR_SET_NAME) and
+ * argv[0] are anyone's to choose): its executable is systemd's, or, when /proc/PID/exe cannot be
+ * read, it is process 1. */
+static bool is_systemd(const struct sockets_process *p)
+{
+        if (!p->comm || strcmp(p->comm, "systemd") != 0)
+                return false;
+        if (!p->path || !*p->path)
+                return p->pid == 1;
+        return strcmp(p->path, "/usr/lib/systemd/systemd") == 0 || strcmp(p->path, "/lib/systemd/systemd") == 0;
+}
+
 void verdict_judge(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
                    struct verdict *v)
 {
@@ -169,10 +181,8 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
         /* systemd alone (the system's or a user's manager) holds the sockets of its .socket units. */
         in.activation = e->nowners > 0;
-        for (size_t i = 0; i < e->nowners && in.activation; i++) {
-                const struct sockets_process *p = sockets_entry_owner(l, e, i);
-                in.activation = p->comm && strcmp(p->comm, "systemd") == 0;
-        }
+        for (size_t i = 0; i < e->nowners && in.activation; i++)
+                in.activation = is_systemd(sockets_entry_owner(l, e, i));
         if (!id.nnames && first) {
                 /* An owner without a name (empty comm and argv[0], or gone mid-walk) is still an owner. */
                 snprintf(noname, sizeof(noname), "pid %d (no name)", (int)first->pid);

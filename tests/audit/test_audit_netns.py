@@ -114,6 +114,23 @@ def start(name, *specs, uid=None):
     return p
 
 
+def start_systemd(*specs):
+    """The helper as the service manager: run from /usr/lib/systemd/systemd (the helper bind-mounted
+    there, in a mount namespace of its own), so that comm and /proc/PID/exe are both systemd's."""
+    path = os.path.join(tmp, "systemd-manager")
+    if not os.path.exists(path):
+        shutil.copy(LISTEN, path)
+        os.chmod(path, 0o755)
+    script = 'mount --bind "$0" /usr/lib/systemd/systemd && exec /usr/lib/systemd/systemd "$@"'
+    args = ["ip", "netns", "exec", NS, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, path, *specs]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    procs.append(p)
+    line = p.stdout.readline().decode()
+    if line.strip() != "ready":
+        raise RuntimeError(f"systemd {specs}: {p.stderr.read().decode(errors='replace')}")
+    return p
+
+
 def audit(*args, env=None, user=None, timeout=60, common=True):
     cmd = [AUDIT, *args, *(COMMON if common else [])]
     if user is not None:
@@ -456,7 +473,9 @@ try:
         start("sshd", "tcp4:0.0.0.0:53"),
         start("python3", "/opt/app/backdoor.py", "tcp4:0.0.0.0:5100"),
         start("python3", "-m", "flask", "run", "tcp4:0.0.0.0:5101"),
-        start("systemd", "tcp4:0.0.0.0:111", "tcp4:0.0.0.0:6199"),
+        start_systemd("tcp4:0.0.0.0:111", "tcp4:0.0.0.0:6199"),
+        # Any program may call itself systemd: the name alone explains nothing.
+        start("systemd", "tcp4:0.0.0.0:3389", "tcp4:0.0.0.0:5900"),
     ]
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
@@ -479,6 +498,10 @@ try:
           f"systemd alone on an assigned port holds a socket unit's socket: {v}")
     v = rule(6199)
     check(v[0] != "info" and v[2] != "socket-activation", f"socket activation explains assigned ports only: {v}")
+    for port in (3389, 5900):
+        v = rule(port)
+        check(v[2] != "socket-activation" and v[1] != "none",
+              f"a program named systemd that is not systemd's executable holds no socket unit's socket ({port}): {v}")
     v = rule(9100)
     check(v[:3] == ("expected", "none", "known-use") and "prometheus-node-exporter" in v[3],
           f"prometheus-node-exporter (comm prometheus-node) is known by argv[0]: {v}")
