@@ -168,7 +168,9 @@ struct watch_rules {
         unsigned max_sources;     /* 4096 */
         bool probes_all;          /* report probes of every closed port, not only dark ones; true */
         bool ignore_loopback;     /* true */
-        bool ignore_chatty;       /* DHCP, NetBIOS, DHCPv6, SSDP, mDNS, LLMNR; true */
+        bool ignore_chatty;       /* UDP: DHCP, NetBIOS, DHCPv6, SSDP, mDNS, LLMNR, and late replies
+                                   * (from 53, 123 ... to a port of the ephemeral range); true */
+        uint16_t ephemeral_lo, ephemeral_hi; /* ip_local_port_range when the rules were made */
         /* --ignore: sources (address/prefix) and ports */
         struct { int family; uint8_t addr[16]; unsigned prefix; } ignore_src[WATCH_MAX_IGNORE];
         size_t nignore_src;

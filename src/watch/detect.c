@@ -76,9 +76,26 @@ struct watch_detector {
         struct sweep_slot *sweep;
 };
 
+/* UDP only: NetBIOS's 139/tcp (the session service) is a worm's target, not broadcast chatter. */
 static const struct { uint16_t lo, hi; } chatty[] = {
-        { 67, 68 }, { 137, 139 }, { 546, 547 }, { 1900, 1900 }, { 5353, 5353 }, { 5355, 5355 },
+        { 67, 68 }, { 137, 138 }, { 546, 547 }, { 1900, 1900 }, { 5353, 5353 }, { 5355, 5355 },
 };
+
+/* Services that answer from their well-known port to the client's ephemeral one: an answer that
+ * comes after the client gave up (a DNS reply after its 50 ms timeout) meets a closed port, and is
+ * a late reply, not a probe. Reported as probes they made the host's own resolver a "vertical
+ * scan", the line fail2ban bans. */
+static const uint16_t answering[] = { 53, 123, 161, 443, 500, 853, 1900, 3478, 4500, 5353 };
+
+static bool late_reply(const struct watch_rules *r, const struct watch_packet *p)
+{
+        if (p->proto != PS_UDP || p->dport < r->ephemeral_lo || p->dport > r->ephemeral_hi)
+                return false;
+        for (size_t i = 0; i < sizeof(answering) / sizeof(answering[0]); i++)
+                if (p->sport == answering[i])
+                        return true;
+        return false;
+}
 
 void watch_rules_default(struct watch_rules *r)
 {
@@ -96,6 +113,16 @@ void watch_rules_default(struct watch_rules *r)
         r->probes_all = true;
         r->ignore_loopback = true;
         r->ignore_chatty = true;
+        r->ephemeral_lo = 32768; /* Linux's default ip_local_port_range */
+        r->ephemeral_hi = 60999;
+        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+        unsigned lo, hi;
+        if (f && fscanf(f, "%u %u", &lo, &hi) == 2 && lo >= 1 && lo <= hi && hi <= 65535) {
+                r->ephemeral_lo = (uint16_t)lo;
+                r->ephemeral_hi = (uint16_t)hi;
+        }
+        if (f)
+                fclose(f);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -213,10 +240,13 @@ static bool ignored(const struct watch_rules *r, const struct watch_packet *p)
 {
         if (r->ignore_loopback && watch_addr_loopback(p->family, p->saddr))
                 return true;
-        if (r->ignore_chatty)
+        if (r->ignore_chatty && p->proto == PS_UDP) {
                 for (size_t i = 0; i < sizeof(chatty) / sizeof(chatty[0]); i++)
                         if (p->dport >= chatty[i].lo && p->dport <= chatty[i].hi)
                                 return true;
+                if (late_reply(r, p))
+                        return true;
+        }
         for (size_t i = 0; i < r->nignore_port; i++)
                 if (p->dport >= r->ignore_port[i].lo && p->dport <= r->ignore_port[i].hi &&
                     (r->ignore_port[i].protos & PS_PROTO_BIT(p->proto)))

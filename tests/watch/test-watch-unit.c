@@ -271,6 +271,34 @@ static void test_ignore(void **state)
         feed(d, probe(1, 7005, PS_TCP, 0x02), 1000, &s); /* the port was ignored for UDP only */
         feed(d, probe(128, 2222, PS_TCP, 0x02), 1000, &s);
         assert_int_equal(s.n, 2);
+        /* Chatter is UDP: 139/tcp (NetBIOS sessions, a worm's port) is a probe. */
+        feed(d, probe(2, 139, PS_TCP, 0x02), 1000, &s);
+        assert_int_equal(s.n, 3);
+        /* A DNS answer after its client gave up, to a port of the ephemeral range, is no probe; from
+         * another port, or to a port outside the range, it is. */
+        for (unsigned port = r.ephemeral_lo; port < r.ephemeral_lo + 30u; port++) {
+                struct watch_packet late = probe(3, (uint16_t)port, PS_UDP, 0);
+                late.sport = 53;
+                feed(d, late, 1000, &s);
+        }
+        assert_int_equal(s.n, 3);
+        struct watch_packet p53 = probe(4, r.ephemeral_lo, PS_UDP, 0);
+        p53.sport = 54;
+        feed(d, p53, 1000, &s);
+        assert_int_equal(s.n, 4);
+        p53 = probe(5, 161, PS_UDP, 0);
+        p53.sport = 53; /* nmap -g 53 against a service port */
+        feed(d, p53, 1000, &s);
+        assert_int_equal(s.n, 5);
+        watch_detector_free(d);
+        /* --include-chatty: all of them count. */
+        r.ignore_chatty = false;
+        d = watch_detector_new(&r, NULL);
+        memset(&s, 0, sizeof(s));
+        struct watch_packet late = probe(3, r.ephemeral_lo, PS_UDP, 0);
+        late.sport = 53;
+        feed(d, late, 1000, &s);
+        assert_int_equal(s.n, 1);
         watch_detector_free(d);
 }
 
