@@ -127,6 +127,8 @@ struct judgement {
         enum judge_rule rule;
         bool lowered;                      /* loopback lowered the severity one step */
         enum registry_status status;       /* of (port, proto); unassigned for raw sockets */
+        bool assignments_only;             /* the registry is a services(5) file: "unassigned" means "not
+                                            * listed", which proves nothing */
         const char *services[JUDGE_MAX_SERVICES]; /* the names the port is assigned to (no aliases) */
         size_t nservices;
         const struct knowledge_entry *knowledge;      /* the entry the rule used, or NULL */

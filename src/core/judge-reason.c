@@ -218,7 +218,13 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     j->knowledge->summary);
                 break;
         case JUDGE_SYSTEM_UNREGISTERED:
-                if (in->empty)
+                if (j->assignments_only)
+                        /* TRANSLATORS: port and protocol; the registry in use is a services(5) file. */
+                        put(&o, _("%u/%s is not in the services file in use, which lists assignments only: it may be "
+                                  "assigned, and nothing confirms what is here ('portscope update' installs IANA's "
+                                  "registry, which tells)"),
+                            port, proto);
+                else if (in->empty)
                         /* TRANSLATORS: port and protocol, the registry's status (unassigned, reserved: IANA's words);
                          * a probe of a port where nothing listens. */
                         put(&o, _("nothing is registered on %u/%s (%s)"), port, proto, registry_status_name(j->status));

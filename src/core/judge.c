@@ -450,6 +450,7 @@ static void registry_facts(const struct judge_context *c, const struct judge_inp
         if (!c->registry || in->raw)
                 return;
         j->status = registry_status(c->registry, in->port, in->proto);
+        j->assignments_only = registry_source(c->registry)->kind == REGISTRY_SOURCE_SERVICES;
         n = registry_covering(c->registry, in->port, in->proto, ids, 32);
         for (size_t i = 0; i < n && i < 32; i++) {
                 struct registry_row row;
@@ -595,8 +596,12 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                 return set(j, JUDGE_NO_REGISTRY, VERDICT_UNEXPLAINED, unidentified ? VERDICT_LOW : VERDICT_MEDIUM);
         if (j->status == REGISTRY_ASSIGNED && j->nservices == 0 && range != PS_RANGE_DYNAMIC)
                 return set(j, JUDGE_PRIVATE_USE, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+        /* A services file lists assignments only (wireshark's lacks 300/tcp, /etc/services 599 of
+         * IANA's system ports): a port it does not list may well be assigned, so "lost or hiding"
+         * would accuse stock daemons. Unexplained, and the reason says how to know. */
         if (!assigned && range == PS_RANGE_SYSTEM)
-                return set(j, JUDGE_SYSTEM_UNREGISTERED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+                return j->assignments_only ? set(j, JUDGE_SYSTEM_UNREGISTERED, VERDICT_UNEXPLAINED, VERDICT_MEDIUM)
+                                           : set(j, JUDGE_SYSTEM_UNREGISTERED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
         if (assigned && range != PS_RANGE_DYNAMIC) {
                 if (!who) {
                         if (unidentified)

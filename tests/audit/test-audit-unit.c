@@ -294,6 +294,23 @@ static void test_verdicts(void **state)
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "either lost or hiding");
         judge_one(f, SOCKETS_TCP, 250, -1, false, NULL, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "owner unknown");
+        {
+                /* A services(5) file lists assignments only: a system port it lacks may be assigned
+                 * (/etc/services lacks 599 of IANA's), so no "lost or hiding" on its word. */
+                static const char services[] = "ssh\t\t22/tcp\n";
+                struct registry *full = f->reg, *svc = NULL;
+                struct ps_error err;
+                assert_int_equal(registry_parse_buffer("services", services, sizeof(services) - 1,
+                                                       REGISTRY_SOURCE_SERVICES, &svc, &err), 0);
+                f->reg = svc;
+                judge_one(f, SOCKETS_TCP, 18, 1, false, NULL, &v);
+                expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "18/tcp is not in the services file in use");
+                assert_null(strstr(v.reason, "lost or hiding"));
+                judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+                expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "sshd serves ssh");
+                f->reg = full;
+                registry_close(svc);
+        }
         judge_one(f, SOCKETS_TCP, 3025, 2, false, NULL, &v);
         expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "netpd");
         assert_non_null(v.knowledge);
