@@ -136,7 +136,10 @@ int sockets_find_owners(struct sockets_list *l, const struct sockets_query *q);
 int sockets_collect(const struct sockets_query *q, bool (*keep)(const struct sockets_entry *e, void *data), void *data,
                     struct sockets_list **ret);
 
-void sockets_list_free(struct sockets_list *l); /* accepts NULL */
+void sockets_list_free(struct sockets_list *l);
+/* net.ipv4.ip_local_port_range of the namespace audited: read once, by the first sockets_dump()
+ * (inside its namespace) or the first caller. */
+void sockets_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi); /* accepts NULL */
 
 /* Opens a network namespace by name (/run/netns/NAME) or path. Returns an fd or -errno. */
 int sockets_netns_open(const char *name_or_path);

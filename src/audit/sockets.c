@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -535,6 +536,8 @@ int sockets_dump(const struct sockets_query *q, struct sockets_list **ret)
                         goto fail;
                 }
         }
+        uint16_t lo, hi;
+        sockets_ephemeral_range(&lo, &hi); /* the audited namespace's range */
         r = collect(q, l);
         if (saved >= 0) {
                 /* Going back cannot fail for a namespace we were in; if it does, the thread is
@@ -550,6 +553,31 @@ int sockets_dump(const struct sockets_query *q, struct sockets_list **ret)
 fail:
         sockets_list_free(l);
         return r;
+}
+
+static uint16_t eph_lo = 32768, eph_hi = 60999;
+static pthread_once_t eph_once = PTHREAD_ONCE_INIT;
+
+static void read_ephemeral_range(void)
+{
+        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+        int a, b;
+        if (!f)
+                return;
+        if (fscanf(f, "%d %d", &a, &b) == 2 && a >= 1 && b <= 65535 && a <= b) {
+                eph_lo = (uint16_t)a;
+                eph_hi = (uint16_t)b;
+        }
+        fclose(f);
+}
+
+void sockets_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi)
+{
+        /* Read once, whichever thread asks first; sockets_dump() asks inside the namespace it
+         * audits, since /proc/sys/net is the reader's namespace's. */
+        pthread_once(&eph_once, read_ephemeral_range);
+        *ret_lo = eph_lo;
+        *ret_hi = eph_hi;
 }
 
 void sockets_list_free(struct sockets_list *l)

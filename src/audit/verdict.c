@@ -94,28 +94,9 @@ const char *verdict_owner_missing(const struct sockets_list *l, const struct soc
         return _("no process holds it (a kernel socket, or its process exited or lives in another PID namespace)");
 }
 
-static uint16_t eph_lo = 32768, eph_hi = 60999;
-static pthread_once_t eph_once = PTHREAD_ONCE_INIT;
-
-static void read_ephemeral_range(void)
-{
-        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-        int a, b;
-        if (!f)
-                return;
-        if (fscanf(f, "%d %d", &a, &b) == 2 && a >= 1 && b <= 65535 && a <= b) {
-                eph_lo = (uint16_t)a;
-                eph_hi = (uint16_t)b;
-        }
-        fclose(f);
-}
-
 void verdict_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi)
 {
-        /* Read once, whichever of the judging threads asks first. */
-        pthread_once(&eph_once, read_ephemeral_range);
-        *ret_lo = eph_lo;
-        *ret_hi = eph_hi;
+        sockets_ephemeral_range(ret_lo, ret_hi);
 }
 
 static bool in_ephemeral(uint16_t port)

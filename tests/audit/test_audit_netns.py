@@ -264,6 +264,19 @@ try:
     check(rc == 0 and len(only) == 1 and only[0].get("rule") == "ephemeral-client",
           f"listening 55000/udp alone: the same verdict as the whole audit: {[(l.get('port'), l.get('rule')) for l in only]}")
 
+    # The range is the audited namespace's, not the auditor's: outside it there, 55000 is no client socket.
+    subprocess.run(["ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv4.ip_local_port_range=50000 54000"], check=True)
+    try:
+        for args in (["listening", "--json", "--netns", NS], ["listening", "55000/udp", "--json", "--netns", NS]):
+            rc, jr, err = audit_json(*args)
+            x = one(jr.get("listeners", []), "udp", 55000)
+            check(x.get("rule") != "ephemeral-client" and "50000-54000" not in x.get("reason", ""),
+                  f"{' '.join(args[:2])}: the namespace's ephemeral range (50000-54000) leaves 55000 out: {x.get('rule')}")
+            y = [l for l in jr.get("listeners", []) if l.get("rule") == "ephemeral-client"]
+            check(all("50000-54000" in l.get("reason", "") for l in y), f"the reasons cite the namespace's range: {y[:1]}")
+    finally:
+        subprocess.run(["ip", "netns", "exec", NS, "sysctl", "-qw", "net.ipv4.ip_local_port_range=32768 60999"], check=True)
+
     s7000 = one(L, "tcp", 7000)
     check(s7000.get("exposure") == "interface" and s7000.get("interface") == "d0", f"7000 bound to d0: {s7000.get('exposure')}")
 

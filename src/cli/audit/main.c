@@ -221,15 +221,14 @@ static bool keep_port(const struct sockets_entry *e, void *data)
         return port_wanted(data, e);
 }
 
-/* Whether the ports asked for include unconnected UDP ones in the ephemeral range: whether such a
- * socket is a server's own client socket depends on the process's other listeners, which the
- * ports asked for may leave out. */
+/* Whether the ports asked for may include unconnected UDP ones in the ephemeral range: whether
+ * such a socket is a server's own client socket depends on the process's other listeners, which
+ * the ports asked for may leave out. The range is the audited namespace's, read inside it during
+ * the dump: any UDP port from 1024 up may be in it. */
 static bool asks_ephemeral_udp(const struct options *o)
 {
-        uint16_t lo, hi;
-        verdict_ephemeral_range(&lo, &hi);
         for (size_t i = 0; i < o->nports; i++)
-                if ((o->ports[i].protos & PS_PROTO_BIT(PS_UDP)) && o->ports[i].lo <= hi && o->ports[i].hi >= lo)
+                if ((o->ports[i].protos & PS_PROTO_BIT(PS_UDP)) && o->ports[i].hi >= 1024)
                         return true;
         return false;
 }
