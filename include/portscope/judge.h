@@ -84,6 +84,8 @@ struct judge_identity {
 
 /* Adds name (borrowed) if it is new and there is room. */
 void judge_identity_add(struct judge_identity *id, const char *name);
+/* Whether name is an interpreter's (python3, java, node, ruby, perl, php): it names no program. */
+bool judge_is_interpreter(const char *name);
 /* Adds comm, exe (basename of the executable), argv0 (basename of argv[0]) and, when the program
  * is an interpreter, the script, module or jar named on its command line (args separated by
  * spaces), with and without its suffix ("manage.py", "manage"). The interpreter's own names are

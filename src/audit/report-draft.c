@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "portscope/baseline.h"
 #include "portscope/judge.h"
 #include "portscope/util.h"
 
@@ -71,13 +72,19 @@ static bool seen_add(struct seen *s, const struct seen_key *k)
         return true;
 }
 
+static bool wildcard(const struct sockets_entry *e)
+{
+        static const uint8_t any[16];
+        return memcmp(e->local, any, e->family == AF_INET6 ? 16 : 4) == 0;
+}
+
 /* Whether the listener is drafted with its address ("127.0.0.1:631/tcp", "[::1]:631/tcp"; the
  * others "631/tcp"): a service reachable from this machine only is drafted with its address, so that the same program
  * listening on every address later is not "expected" by the same line. Other addresses are left
  * out (a DHCP lease would make the line stale). */
 static bool pinned(const struct sockets_entry *e)
 {
-        return e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW;
+        return e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW && !wildcard(e);
 }
 
 static void draft_spec(FILE *f, const struct sockets_entry *e)
@@ -114,6 +121,10 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 "# The others are commented out: uncomment only what you can explain. A server's own\n"
                 "# client sockets are left out: their ports are drawn at random, and the audit knows them.\n\n",
                 when);
+        if (l->owners.done && !l->owners.privileged)
+                fputs("# Drafted without root: the owners of other users' sockets were hidden, so their lines are\n"
+                      "# TODOs. Draft as root for a baseline of this machine.\n\n",
+                      f);
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &r->verdicts[i];
@@ -122,8 +133,19 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 const char *name = v->matched && baseline_word(v->matched) ? v->matched
                                    : p && baseline_word(p->comm)             ? p->comm
                                                                              : "*";
-                /* A name a baseline cannot hold: the line stays a comment, "*" would take anyone. */
-                bool unnamed = strcmp(name, "*") == 0 && p;
+                /* A name a baseline cannot hold, or an owner hidden from this run: the line stays a
+                 * comment, "*" would take anyone. */
+                bool unnamed = strcmp(name, "*") == 0;
+                /* python3 names no program: the line would accept any script on the port. */
+                bool interpreter = !unnamed && judge_is_interpreter(name);
+                /* A wildcard socket bound to the loopback interface: a line has no way to say "lo",
+                 * and one without an address would accept the same program on every interface. */
+                bool on_lo = e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW && wildcard(e);
+                /* Matched by the baseline in use: its own reason, not "in the baseline (FILE:N): ...". */
+                const char *reason = v->reason;
+                if (v->baseline >= 0 && r->context && r->context->baseline &&
+                    (size_t)v->baseline < r->context->baseline->n)
+                        reason = r->context->baseline->v[v->baseline].reason;
 
                 if (v->rule == JUDGE_EPHEMERAL_CLIENT)
                         continue;
@@ -143,16 +165,39 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                         draft_reason(f, v->reason);
                         fputc('\n', f);
                 }
-                if (unnamed) {
+                if (unnamed && p) {
                         fputs("# TODO the process name '", f);
                         draft_reason(f, p->comm ? p->comm : "");
                         fputs("' cannot be written in a baseline; '*' would accept any process\n", f);
+                } else if (unnamed)
+                        fputs("# TODO the owner is hidden from this run (not root); '*' would accept any process\n", f);
+                if (interpreter) {
+                        fputs("# TODO '", f);
+                        draft_reason(f, name);
+                        fputs("' runs any script: this line would accept every program it runs on the port\n", f);
                 }
-                if (!explained || unnamed)
+                if (on_lo)
+                        fputs("# TODO bound to the loopback interface on a wildcard address: a line cannot say so, and "
+                              "this one would accept the program on every interface (bind it to 127.0.0.1 or ::1)\n",
+                              f);
+                if (!explained || unnamed || interpreter || on_lo)
                         fputs("# ", f);
                 draft_spec(f, e);
                 fprintf(f, "\t%s\t", name);
-                draft_reason(f, v->reason);
+                draft_reason(f, reason);
+                fputc('\n', f);
+        }
+        /* Entries of the baseline in use that nothing matched: kept, commented, to delete or to
+         * keep for when the service returns (a re-draft over the file must not lose them). */
+        for (size_t i = 0; i < r->ngone && r->context && r->context->baseline; i++) {
+                const struct baseline_entry *be = &r->context->baseline->v[r->gone[i]];
+                char spec[96];
+                baseline_entry_format(be, spec, sizeof(spec));
+                fprintf(f, "# GONE nothing listens there now (%s:%u): delete the line, or uncomment it if the service "
+                           "comes back\n# %s\t%s\t",
+                        baseline_word(r->context->baseline->origin) ? r->context->baseline->origin : "baseline", be->line,
+                        spec, be->process ? be->process : "*");
+                draft_reason(f, be->reason);
                 fputc('\n', f);
         }
         free(seen.slot);

@@ -147,6 +147,11 @@ static enum interp interpreter(const char *s, size_t n)
         return I_NONE;
 }
 
+bool judge_is_interpreter(const char *name)
+{
+        return name && interpreter(name, strlen(name)) != I_NONE;
+}
+
 /* Options of the interpreter that take a separate argument. */
 static bool takes_arg(enum interp k, const char *o, size_t n)
 {

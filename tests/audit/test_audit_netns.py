@@ -399,6 +399,42 @@ try:
           "draft: a server's own client socket (a random port) is left out")
     rc, j4, err = audit_json("audit", "--json", "--netns", NS, "--no-history", "--baseline", draft)
     check(rc == 1 and not j4.get("gone"), f"the draft parses, leaves the suspicious ones, nothing gone ({rc}, {err.strip()})")
+    # Lines that would accept more than what was seen stay TODOs: an interpreter's name (any script),
+    # a wildcard socket bound to lo (the line cannot say lo), a hidden owner ("*").
+    check(not any(l.split("\t")[1:2] == ["python3"] for l in lines if not l.startswith("#")),
+          f"draft: no active line names python3: {[l for l in lines if 'python3' in l][:3]}")
+    check("# TODO 'python3' runs any script" in text, "draft: the interpreter's lines say why they are TODOs")
+    lod = start("lod", "dev:lo:tcp4:7020")
+    try:
+        rc, out, err = audit("audit", "--netns", NS, "--no-history", "--write-baseline", draft)
+        lines2 = open(draft).read().splitlines()
+        check(not any("7020/tcp" in l and not l.startswith("#") for l in lines2)
+              and any(l.startswith("# TODO bound to the loopback interface") for l in lines2),
+              f"draft: a wildcard socket bound to lo is a TODO: {[l for l in lines2 if '7020' in l]}")
+    finally:
+        lod.send_signal(signal.SIGTERM)
+        lod.wait(timeout=5)
+    if shutil.which("setpriv"):
+        nob = tempfile.mkdtemp(prefix="ps-audit-nobody-")
+        os.chmod(nob, 0o777)
+        rc, out, err = audit("audit", "--no-history", "--write-baseline", os.path.join(nob, "d.txt"), user=65534,
+                             env={"HOME": nob})
+        dl = open(os.path.join(nob, "d.txt")).read() if os.path.exists(os.path.join(nob, "d.txt")) else ""
+        check(dl and "# Drafted without root" in dl
+              and not any(l.split("\t")[1:2] == ["*"] for l in dl.splitlines() if not l.startswith("#")),
+              f"an unprivileged draft has no active '*' line and says why ({rc}, {err.strip()!r})")
+        shutil.rmtree(nob, ignore_errors=True)
+    # A draft over the baseline in use keeps each entry's own reason, and the entries nothing matched.
+    with open(draft, "a") as fh:
+        fh.write("9999/tcp\tgone-daemon\twas here (OPS-2)\n")
+    redraft = os.path.join(tmp, "redraft.txt")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", draft, "--write-baseline", redraft)
+    rtext = open(redraft).read() if os.path.exists(redraft) else ""
+    check("in the baseline (" not in rtext and "# 9999/tcp\tgone-daemon\twas here (OPS-2)" in rtext and "# GONE" in rtext,
+          f"a re-draft keeps reasons as written and the gone entry, commented: {[l for l in rtext.splitlines() if '9999' in l or 'in the baseline' in l][:3]}")
+    ssh_lines = [l for l in rtext.splitlines() if l.startswith("22/tcp\tsshd\t")]
+    check(ssh_lines and ssh_lines[0] == [l for l in lines if l.startswith("22/tcp\tsshd\t")][0],
+          f"the sshd line is the same as in the first draft: {ssh_lines}")
 
     # ---- prometheus ----
     prom_dir = os.path.join(tmp, "textfile")
