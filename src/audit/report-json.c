@@ -304,6 +304,14 @@ int verdict_report_dump_jsonl(const struct verdict_report *r, const json_t *chan
                 listener_json(r, i, &w, &kc);
                 jsonw_newline(&w);
         }
+        /* A baseline entry nothing matched is a finding (it counts for --fail-on): a line each. */
+        for (size_t i = 0; i < r->ngone && !jsonw_error(&w); i++) {
+                jsonw_begin_object(&w);
+                jsonw_name(&w, "gone");
+                gone_json(r, r->gone[i], &w);
+                jsonw_end_object(&w);
+                jsonw_newline(&w);
+        }
         if (changes) {
                 jsonw_begin_object(&w);
                 jsonw_name(&w, "changes");

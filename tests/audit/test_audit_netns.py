@@ -432,6 +432,10 @@ try:
     rtext = open(redraft).read() if os.path.exists(redraft) else ""
     check("in the baseline (" not in rtext and "# 9999/tcp\tgone-daemon\twas here (OPS-2)" in rtext and "# GONE" in rtext,
           f"a re-draft keeps reasons as written and the gone entry, commented: {[l for l in rtext.splitlines() if '9999' in l or 'in the baseline' in l][:3]}")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--baseline", draft, "--jsonl")
+    gone = [json.loads(l)["gone"] for l in out.splitlines() if l.startswith('{"gone"')]
+    check(len(gone) == 1 and gone[0]["entry"] == "9999/tcp" and gone[0]["process"] == "gone-daemon",
+          f"--jsonl: a line for the baseline entry nothing matched, as --json has: {gone}")
     ssh_lines = [l for l in rtext.splitlines() if l.startswith("22/tcp\tsshd\t")]
     check(ssh_lines and ssh_lines[0] == [l for l in lines if l.startswith("22/tcp\tsshd\t")][0],
           f"the sshd line is the same as in the first draft: {ssh_lines}")
