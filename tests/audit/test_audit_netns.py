@@ -468,6 +468,8 @@ try:
     check(isinstance(ch.get("since"), int), "--changes says since when")
     rc, out, err = audit("audit", "--changes", "--netns", NS)
     check("0 appeared, 0 vanished" in out, f"second --changes sees no change: {out[:200]}")
+    check(rc == 1 and " suspicious, " in out and "registry: " in out,
+          f"--changes still says the counts behind its exit status, and the registry: {out[-400:]!r}")
     newp.send_signal(signal.SIGTERM)
     newp.wait(timeout=5)
     rc, out, err = audit("audit", "--changes", "--netns", NS)

@@ -338,7 +338,8 @@ static json_t *item_json(const struct history_item *it)
 
 static void print_item(FILE *f, char sign, const struct history_item *it)
 {
-        fprintf(f, "  %c %-4s %s:%u ", sign, it->protocol, it->address, it->port);
+        bool v6 = strchr(it->address, ':') != NULL;
+        fprintf(f, v6 ? "  %c %-4s [%s]:%u " : "  %c %-4s %s:%u ", sign, it->protocol, it->address, it->port);
         ps_term_escape(f, it->process[0] ? it->process : "?", (size_t)-1, false);
         fprintf(f, " (%s, %s)\n", it->verdict, it->severity);
 }
@@ -662,6 +663,11 @@ static int run(struct options *o)
                 } else {
                         verdict_report_print_table(report, stdout, ps_use_color(stdout));
                 }
+                verdict_report_print_notes(report, stdout);
+        } else {
+                /* --changes shows what changed, not the table; the counts, the registry and what
+                 * this run could not see still explain the exit status. */
+                putchar('\n');
                 verdict_report_print_notes(report, stdout);
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
