@@ -23,6 +23,7 @@ SRC = os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(os.path.abspa
 TAG = str(os.getpid())
 S, T, X = f"ps-watch-s-{TAG}", f"ps-watch-t-{TAG}", f"ps-watch-x-{TAG}"
 G = f"ps-watch-g-{TAG}"  # a namespace that goes away while watched
+D = f"ps-watch-d-{TAG}"  # a namespace whose name is deleted while a process still lives in it
 T_ADDR, X_ADDR, S_ADDR, SX_ADDR = "198.18.20.2", "198.18.21.2", "198.18.20.1", "198.18.21.1"
 
 failures = []
@@ -81,7 +82,7 @@ def up():
 
 
 def down():
-    for n in (S, T, X, G):
+    for n in (S, T, X, G, D):
         subprocess.run(["ip", "netns", "del", n], stderr=subprocess.DEVNULL)
 
 
@@ -341,6 +342,40 @@ def test_all_netns(tino, xino):
         check(ex.get("netns_name") == X, "--all-netns names the namespace", ex)
 
 
+def test_namespace_name_deleted():
+    """`ip netns del` removes a name, not a namespace a process still lives in: its listener is
+    still there, and must not be reported gone (a listener hidden by deleting a name). When the
+    last process leaves, the namespace and its listener go, and that is said once."""
+    run("ip", "netns", "add", D)
+    run("ip", "-n", D, "link", "set", "lo", "up")
+    dino = netns_inode(D)
+    lp = subprocess.Popen(["ip", "netns", "exec", D, sys.executable, "-c", """
+import socket, sys
+s = socket.socket(); s.bind(('0.0.0.0', 4459)); s.listen()
+print('ready', flush=True); sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lp.stdout.readline()
+    w = Watch("--all-netns", "--reconcile", "1", netns=None)
+    try:
+        time.sleep(0.5)
+        run("ip", "netns", "del", D)
+        time.sleep(3)  # three reconciles
+        early = [e for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino]
+        check(not early, "a namespace whose name was deleted, with a process still in it, keeps its listener", early)
+        lp.kill()
+        lp.wait()
+        gone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino,
+                          10, "listener-gone")
+        time.sleep(1.5)
+    finally:
+        if lp.poll() is None:
+            lp.kill()
+            lp.wait()
+        rc = w.stop()
+    n = sum(1 for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino)
+    check(gone is not None and n == 1, "when its last process exits, the listener is gone, once", (n, rc))
+
+
 def test_namespace_gone():
     """A namespace that goes away (a container stopping: its processes die, then the namespace)
     takes its listeners with it: each announced one is listener-gone, once, even when the
@@ -501,6 +536,7 @@ def main():
         test_store(tino)
         test_all_netns(tino, xino)
         test_namespace_gone()
+        test_namespace_name_deleted()
         test_ipv6_and_stealth(tino)
         test_filtered(tino)
         test_packet(tino)

@@ -294,17 +294,55 @@ static void on_packet(const struct watch_packet *p, void *data)
         watch_detector_feed(w->det, p, wall_ms(), emit, w);
 }
 
+/* A process still in namespace inode: its /proc/PID/ns/net into path. */
+static bool proc_in_netns(uint32_t inode, char *path, size_t len)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        bool found = false;
+        if (!d)
+                return false;
+        while (!found && (de = readdir(d))) {
+                struct stat st;
+                char p[64];
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(p, sizeof p, "/proc/%.20s/ns/net", de->d_name);
+                if (stat(p, &st) == 0 && (uint32_t)st.st_ino == inode) {
+                        snprintf(path, len, "%s", p);
+                        found = true;
+                }
+        }
+        closedir(d);
+        return found;
+}
+
 static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_first)
 {
         int fd = e->fd;
         if (e->path[0]) {
                 fd = open(e->path, O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || inode_of_fd(fd) != e->inode) { /* the namespace is gone */
+                if (fd < 0 || inode_of_fd(fd) != e->inode) {
                         if (fd >= 0)
                                 close(fd);
-                        watch_listeners_forget(w->lis, e->inode, wall_ms(), emit, w);
-                        e->inode = 0;
-                        return;
+                        fd = -1;
+                        /* The name went (ip netns del) or its process exited: the namespace lives
+                         * on while a process is in it, and so do its listeners. "Gone" only when
+                         * nothing is left in it, or a listener could be hidden by deleting a name. */
+                        char alive[sizeof e->path];
+                        if (proc_in_netns(e->inode, alive, sizeof alive)) {
+                                snprintf(e->path, sizeof e->path, "%s", alive);
+                                fd = open(e->path, O_RDONLY | O_CLOEXEC);
+                                if (fd >= 0 && inode_of_fd(fd) != e->inode) {
+                                        close(fd);
+                                        fd = -1;
+                                }
+                        }
+                        if (fd < 0) { /* the namespace is gone */
+                                watch_listeners_forget(w->lis, e->inode, wall_ms(), emit, w);
+                                e->inode = 0;
+                                return;
+                        }
                 }
         }
         int r = watch_listeners_reconcile(w->lis, &w->vc, fd, e->inode, announce_first, wall_ms(), emit, w);
