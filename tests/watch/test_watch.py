@@ -506,6 +506,20 @@ def test_unprivileged():
     check(r.returncode == 2 and "CAP_NET_RAW" in r.stderr, "unprivileged --method packet names CAP_NET_RAW", r.stderr)
 
 
+def test_write_failures():
+    """Output that cannot be written is an error at once: exit 2, one line, not a silent 0."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([WATCH, "--registry", CSV, "--netns", T, "--duration", "1"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+    check(r.returncode == 2 and "cannot write output" in r.stderr and r.stderr.count("\n") == 1,
+          "stdout on a full device: exit 2, one line", (r.returncode, r.stderr))
+    r = run(WATCH, "--registry", CSV, "--netns", T, "--metrics", f"/nonexistent-{TAG}/x.prom", "--duration", "30",
+            check=False, timeout=20)
+    check(r.returncode == 2 and f"--metrics /nonexistent-{TAG}/x.prom" in r.stderr,
+          "a metrics file that cannot be written is said at start-up, exit 2 (not after 15 s or at the end)",
+          (r.returncode, r.stderr))
+
+
 def test_usage():
     for args, word in ((["--method", "nope"], "--method"), (["--rule", "vertical-points=x"], "--rule"),
                        (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns")):
@@ -537,6 +551,7 @@ def main():
         test_all_netns(tino, xino)
         test_namespace_gone()
         test_namespace_name_deleted()
+        test_write_failures()
         test_ipv6_and_stealth(tino)
         test_filtered(tino)
         test_packet(tino)

@@ -128,7 +128,8 @@ struct watch_cli {
         int64_t pending_at;          /* when to reconcile them (ms, monotonic) */
         uint64_t lost_reported;
         int64_t last_ns_scan;
-        bool write_failed;
+        bool write_failed; /* the store or the metrics file */
+        bool out_failed;   /* standard output */
 };
 
 static int64_t mono_ms(void)
@@ -386,8 +387,9 @@ static int metrics_fill(FILE *f, void *data)
 
 static void write_metrics(struct watch_cli *w)
 {
-        if (w->metrics_path && ps_write_atomic(w->metrics_path, 0644, metrics_fill, w) < 0 && !w->write_failed) {
-                ps_errorf(_("watch: could not write %s"), w->metrics_path);
+        int r = w->metrics_path ? ps_write_atomic(w->metrics_path, 0644, metrics_fill, w) : 0;
+        if (r < 0 && !w->write_failed) {
+                ps_errorf(_("watch: --metrics %s: %s"), w->metrics_path, strerror(-r));
                 w->write_failed = true;
         }
 }
@@ -602,11 +604,20 @@ int main(int argc, char **argv)
         }
         struct watch_event st = { .kind = WATCH_EVENT_STATUS, .time_ms = wall_ms(), .message = msg, .text = text };
         emit(&st, &w);
-        fflush(stdout);
+        /* What cannot be written is said at once, not after hours of watching: standard output,
+         * and the metrics file (written now, then every 15 seconds). */
+        bool stop = false;
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                ps_errorf(_("watch: cannot write output: %s"), strerror(errno));
+                w.out_failed = stop = true;
+        }
+        if (!stop && w.metrics) {
+                write_metrics(&w);
+                stop = w.write_failed;
+        }
 
         int64_t start = mono_ms(), next_reconcile = start + (int64_t)w.reconcile_s * 1000, next_tick = start + 1000,
                 next_metrics = start + 15000;
-        bool stop = false;
         while (!stop) {
                 int64_t now = mono_ms();
                 int64_t due = next_tick;
@@ -650,7 +661,10 @@ int main(int argc, char **argv)
                 }
                 if (duration >= 0 && now - start >= duration * 1000)
                         stop = true;
-                fflush(stdout);
+                if ((fflush(stdout) != 0 || ferror(stdout)) && !w.out_failed) {
+                        ps_errorf(_("watch: cannot write output: %s"), strerror(errno));
+                        w.out_failed = stop = true;
+                }
         }
         /* what is still in the ring, then the summaries */
         watch_capture_drain(w.cap, on_packet, &w);
@@ -673,5 +687,10 @@ int main(int argc, char **argv)
         close(sfd);
         if (w.use_syslog)
                 closelog();
-        return 0;
+        if (!w.out_failed && (fflush(stdout) != 0 || ferror(stdout))) {
+                ps_errorf(_("watch: cannot write output: %s"), strerror(errno));
+                w.out_failed = true;
+        }
+        /* Events that could not be written, recorded or counted: the run did not do its job. */
+        return w.out_failed || w.write_failed ? 2 : 0;
 }
