@@ -73,6 +73,12 @@ int BPF_PROG(watch_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop
         else
                 return 0;
 
+        /* A firewall drops outgoing packets too (OUTPUT, a local reject): only what came in, which
+         * has an ingress interface, is a probe of this host. */
+        if (kind == WATCH_BPF_FILTERED && (!BPF_CORE_READ(skb, skb_iif) || !BPF_CORE_READ(skb, dev))) {
+                count(WATCH_BPF_IGNORED);
+                return 0;
+        }
         __u32 netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
         if (watch_netns && netns != watch_netns) {
                 count(WATCH_BPF_IGNORED);

@@ -57,7 +57,7 @@ struct watch_capture {
         unsigned ncpus;
         /* packet */
         int packet_fd;
-        char limits[768]; /* the packet method's 387 bytes, after up to 255 of why BPF was not used */
+        char limits[896]; /* the packet method's 387 bytes (and --filtered's note), after up to 255 of why BPF was not used */
         struct pending *pending; /* inbound probes waiting for the kernel's RST or ICMP answer */
         const struct watch_listeners *listeners;
         uint64_t seen, lost;
@@ -349,6 +349,11 @@ int watch_capture_open(const struct watch_capture_options *o, struct watch_captu
                  "flood beyond the socket buffer, packets (probes or answers) are lost and counted as dropped",
                  o->method == WATCH_METHOD_AUTO ? "BPF unavailable (" : "", o->method == WATCH_METHOD_AUTO ? bpf_err : "",
                  o->method == WATCH_METHOD_AUTO ? "); " : "");
+        if (o->filtered) {
+                size_t n = strlen(c->limits);
+                snprintf(c->limits + n, sizeof(c->limits) - n, "; --filtered reports nothing with this method (a "
+                                                                "firewall drop gets no answer to see)");
+        }
         *ret = c;
         return 0;
 }

@@ -105,11 +105,16 @@ static void verdict_from(const struct judgement *j, struct verdict *v)
         judge_reason(j, v->reason, sizeof(v->reason));
 }
 
-/* Why nothing owns a probed port, in this thread's language: a clause of the probe's reason. */
-static void probe_why(char *buf, size_t len, const char *src)
+/* Why nothing owns a probed port, in this thread's language: a clause of the probe's reason. A
+ * packet the firewall dropped says nothing of whether something listens behind it. */
+static void probe_why(char *buf, size_t len, const char *src, bool filtered)
 {
-        /* TRANSLATORS: part of a verdict's reason; %s is the address that sent the probe. */
-        snprintf(buf, len, _("nothing listens; probed from %s"), src);
+        if (filtered)
+                /* TRANSLATORS: part of a verdict's reason; %s is the address that sent the probe. */
+                snprintf(buf, len, _("the firewall dropped it; probed from %s"), src);
+        else
+                /* TRANSLATORS: part of a verdict's reason; %s is the address that sent the probe. */
+                snprintf(buf, len, _("nothing listens; probed from %s"), src);
 }
 
 void watch_event_judge(struct watch_event *e, const struct verdict_context *c, char *text, size_t len)
@@ -129,13 +134,13 @@ void watch_event_judge(struct watch_event *e, const struct verdict_context *c, c
         struct judge_context jc = { .registry = c->registry };
         judge(&jc, &in, &j);
         const struct ps_language *was = ps_i18n_use_english();
-        probe_why(why, sizeof(why), src);
+        probe_why(why, sizeof(why), src, e->rule == WATCH_RULE_FILTERED);
         verdict_from(&j, &e->verdict);
         ps_i18n_thread_use(was);
         e->judged = true;
         e->reason_text = NULL; /* a text for an earlier verdict says nothing of this one */
         if (text && len && !ps_i18n_is_english()) {
-                probe_why(why, sizeof(why), src);
+                probe_why(why, sizeof(why), src, e->rule == WATCH_RULE_FILTERED);
                 judge_reason(&j, text, len);
                 e->reason_text = text;
         }

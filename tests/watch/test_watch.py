@@ -448,8 +448,17 @@ def test_filtered(tino):
         print("ok: (--filtered not tested: no iptables)")
         return
     run("ip", "netns", "exec", T, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP")
-    w = Watch("--filtered")
+    # The host's own packets that its firewall drops on the way out are no probes of it.
+    run("ip", "netns", "exec", T, "iptables", "-A", "OUTPUT", "-p", "tcp", "--dport", "7779", "-j", "DROP")
+    # Every namespace: an outgoing drop has no device, so no namespace, and --netns alone hid it.
+    w = Watch("--filtered", "--all-netns", netns=None)
     try:
+        in_ns(T, f"""
+import socket
+s = socket.socket(); s.settimeout(0.5)
+try: s.connect(({S_ADDR!r}, 7779))
+except OSError: pass
+""")
         in_ns(S, f"""
 import socket
 s = socket.socket(); s.settimeout(0.5)
@@ -457,11 +466,18 @@ try: s.connect(({T_ADDR!r}, 7777))
 except OSError: pass
 """)
         e = w.wait_for(lambda e: is_probe(7777, "tcp", tino)(e) and e.get("rule") == "filtered", 10, "filtered")
+        time.sleep(0.5)
+        out = [x for x in w.all() if x.get("port") == 7779 and x["event"] in ("probe", "scan")]
     finally:
         w.stop()
         run("ip", "netns", "exec", T, "iptables", "-D", "INPUT", "-p", "tcp", "--dport", "7777", "-j", "DROP",
             check=False)
+        run("ip", "netns", "exec", T, "iptables", "-D", "OUTPUT", "-p", "tcp", "--dport", "7779", "-j", "DROP",
+            check=False)
     check(e is not None and e["source"] == S_ADDR, "--filtered: a SYN dropped by the firewall is a filtered probe", e)
+    check(e is not None and "nothing listens" not in e.get("reason", "") and "firewall dropped" in e.get("reason", ""),
+          "--filtered: the reason says the firewall dropped it, not that nothing listens", e and e.get("reason"))
+    check(not out, "--filtered: the host's own packets dropped on the way out are no probes", out)
 
 
 def test_packet(tino):
@@ -522,7 +538,8 @@ def test_write_failures():
 
 def test_usage():
     for args, word in ((["--method", "nope"], "--method"), (["--rule", "vertical-points=x"], "--rule"),
-                       (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns")):
+                       (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns"),
+                       (["--method", "packet", "--filtered"], "--filtered")):
         r = run(WATCH, *args, check=False)
         check(r.returncode == 2 and r.stderr.startswith("portscope: ") and word in r.stderr,
               f"bad {word}: one line, exit 2", r.stderr)

@@ -488,6 +488,9 @@ int main(int argc, char **argv)
                 die_usage(_("--netns and --all-netns exclude each other"));
         if (w.all_netns && co.method == WATCH_METHOD_PACKET)
                 die_usage(_("--all-netns needs --method bpf (a packet socket sees one namespace)"));
+        if (co.filtered && co.method == WATCH_METHOD_PACKET)
+                die_usage(_("--filtered needs --method bpf (the packet method sees the kernel's answers, and a "
+                            "firewall drop has none)"));
         if (reconcile_opt == 0)
                 die_usage(_("--reconcile: at least 1 second"));
 
@@ -585,12 +588,12 @@ int main(int argc, char **argv)
         w.reconcile_s = reconcile_opt > 0 ? (unsigned)reconcile_opt : method == WATCH_METHOD_PACKET ? 2 : 30;
         reconcile_all(&w); /* what listens now: not news */
 
-        char msg[1024];
+        char msg[1536];
         const char *limits = watch_capture_limits(w.cap);
         snprintf(msg, sizeof(msg), "watching %s (netns %u) with %s%s%s", w.all_netns ? "every network namespace" : w.ns[0].name,
                  w.all_netns ? 0u : w.ns[0].inode, watch_method_name(method), *limits ? "; " : "", limits);
         /* The same for people: JSONL, syslog and the store keep the English message. */
-        char text[1024];
+        char text[1536];
         if (w.all_netns)
                 /* TRANSLATORS: %s is the capture method's name (bpf, packet: not translated). */
                 snprintf(text, sizeof(text), _("watching every network namespace with %s"), watch_method_name(method));
