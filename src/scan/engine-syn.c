@@ -329,7 +329,9 @@ static void *tx_main(void *arg)
                 size_t n = take(sh, idx, BATCH, &end);
                 if (n == 0 && end)
                         break;
-                for (size_t i = 0; i < n;) {
+                /* Ctrl-C stops the batch too: at a low rate one batch lasts 64/rate seconds. The pairs
+                 * taken and not sent have no answer: the final walk makes them pending (--resume). */
+                for (size_t i = 0; i < n && !want_stop(sh);) {
                         size_t k = (size_t)scan_pacer_take(&s->pacer, n - i);
                         while (k-- > 0)
                                 queue(s, idx[i++]);

@@ -229,7 +229,13 @@ int scan_route_source(const struct scan_addr *dst, struct scan_addr *ret)
                 memcpy(&s6->sin6_addr, dst->a, 16);
                 sl = sizeof(*s6);
         }
-        /* A UDP connect sends nothing: it only asks the routing table. */
+        /* A UDP connect sends nothing: it only asks the routing table. A subnet's broadcast address
+         * is refused (EACCES) without SO_BROADCAST, though the route to it is as good as its
+         * neighbours': every CIDR block holds one. */
+        if (dst->family == AF_INET) {
+                int one = 1;
+                (void)setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
+        }
         int r = 0;
         if (connect(fd, (struct sockaddr *)&ss, sl) < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
                 r = -errno;

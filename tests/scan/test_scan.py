@@ -265,6 +265,12 @@ def run_main_bed(tb, tmp):
         union |= got
     check(len(union) == 5000 and total == 5000, f"3 shards: union {len(union)} of 5000 pairs, sum {total} (no overlap)")
 
+    # The shards split one random order: without a --seed each would draw its own.
+    for extra, word in ((["--shard", "1/2"], "--seed"), (["--shard", "1/2", "--seed", "3", "--changes"], "--changes")):
+        r = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", *extra], check_rc=False)
+        err = r.stderr.decode().strip().splitlines()
+        check(r.returncode == 2 and len(err) == 1 and word in err[0], f"{' '.join(extra)}: refused, naming {word}: {err}")
+
     # -- --merge: the --jsonl outputs of the shards, one report ------------------------------------
     def services(doc):
         return {(h["address"], x["port"], (x["service"] or {}).get("name"), (x["service"] or {}).get("product"))
@@ -498,6 +504,27 @@ def run_main_bed(tb, tmp):
     check(changes[0][0] == [(9, "gone")] and changes[1][0] == [] and ch == ["new"],
           f"--changes: 9 gone once, not again, then new ({changes}, {ch})")
 
+    # An interrupted scan is not the last word on a host: not recorded, so nothing looks gone.
+    rc, outi, erri, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "5", "--no-service",
+                                           "--changes", "--json", "-oX", os.path.join(tmp, "int.xml"), "--resume",
+                                           os.path.join(tmp, "int.resume"), "--", "198.18.0.2"],
+                                    lambda pid, err: started(pid, err, found=1))
+    di = json.loads(outi) if outi else {}
+    xml = open(os.path.join(tmp, "int.xml")).read() if os.path.exists(os.path.join(tmp, "int.xml")) else ""
+    check(rc == 130 and not di.get("gone") and b"not recorded" in erri, f"an interrupted --changes scan reports "
+          f"nothing gone and is not recorded ({rc}, {di.get('gone')}, {erri[-200:]!r})")
+    check('exit="error" errormsg="interrupted"' in xml, "the XML of an interrupted scan says exit=\"error\"")
+    p = tb.scan(["198.18.0.2"], ["-p", "9,625", "--no-service", "--changes", "--json"])
+    check(not json.loads(p.stdout).get("gone"), "the scan after it compares with the last whole scan: nothing gone")
+    # At a low rate one batch of SYNs lasts minutes: Ctrl-C still stops the sending at once.
+    rc, outs, _, took = interrupted(tb.s, ["--engine", "syn", "-p", "1-1000", "--rate", "2", "--no-service", "--json",
+                                           "--resume", os.path.join(tmp, "slow.resume"), "--", "198.18.0.2"], started)
+    sent = json.loads(outs)["scan"].get("sent", 0) if outs else -1
+    # Not a speed bound: the batch the sender held took 64 / 2 = 32 s to send, so a stop that waits
+    # for it cannot come in 20 (a hang guard with room for a loaded machine).
+    check(rc == 130 and took < 20, f"syn at --rate 2: SIGINT stops the sending, not after the batch of 64 "
+                                   f"({sent} sent, {took:.1f} s)")
+
     # -- resume ---------------------------------------------------------------------------------------
     state = os.path.join(tmp, "scan.resume")
     rc, out1, _, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "7", "--no-service",
@@ -571,6 +598,12 @@ def run_main_bed(tb, tmp):
     err = r.stderr.decode().strip().splitlines()
     check(r.returncode == 2 and len(err) == 1 and "198.18.1.1 towards 198.19.5." in err[0],
           f"syn: a /24 routed from another source inside the /16 is refused: {err[:1]}")
+
+    # ... but a block that holds its subnet's broadcast address (every on-link /24 does) is one
+    # source: the route lookup asked for it without SO_BROADCAST, failed, and refused the scan.
+    r = tb.scan(["198.18.0.0/24"], ["--engine", "syn", "-p", "625", "--no-service", "--json"], check_rc=False)
+    check(r.returncode in (0, 1) and ("198.18.0.2", 625) in ports_of(r.stdout),
+          f"syn: an on-link /24, broadcast address included, scans ({r.returncode}, {r.stderr.decode().strip()[:200]})")
 
     # -- the progress line: on a terminal only ----------------------------------------------------
     master, slave = pty.openpty()

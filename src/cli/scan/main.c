@@ -599,6 +599,13 @@ int main(int argc, char **argv)
                         die_usage(_("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)"), quote(o.shard));
                 cfg.shard = (uint32_t)(a - 1);
                 cfg.nshards = (uint32_t)b;
+                /* The shards split one random order: each must draw the same one. */
+                if (!o.seed_set && !o.resume)
+                        die_usage(_("--shard needs --seed N, the same N for every shard (they split one random order)"));
+                /* Each shard sees part of every host: the others' open ports would look gone. */
+                if (o.changes)
+                        die_usage(_("--changes compares whole scans, not shards: merge the shards (--merge), or scan "
+                                    "without --shard"));
         }
         if (o.source_ports) {
                 unsigned long a, b;
@@ -627,6 +634,9 @@ int main(int argc, char **argv)
                         die_usage(_("--resume '%s': the saved scan had other targets, ports or engine"), quote(o.resume));
                 if (o.seed_set && o.seed != res.seed)
                         die_usage(_("--resume '%s': the saved scan used another --seed"), quote(o.resume));
+                if (o.shard && (cfg.shard != res.shard || cfg.nshards != res.nshards))
+                        die_usage(_("--resume '%s': the saved scan is shard %u/%u, not %s"), quote(o.resume),
+                                  res.shard + 1, res.nshards, quote(o.shard));
                 o.seed = res.seed;
                 cfg.shard = res.shard;
                 cfg.nshards = res.nshards;
@@ -673,6 +683,8 @@ int main(int argc, char **argv)
         run.rep.start = (long long)time(NULL);
 
         struct scan_stats stats;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         r = scan_run(&cfg, &stats, err, sizeof(err));
         if (run.progress)
                 fputs("\r\033[K", stderr);
@@ -737,10 +749,22 @@ int main(int argc, char **argv)
                 scan_probes_free(probes);
         }
         run.rep.end = (long long)time(NULL);
+        /* Service identification counts: the run took from its start to now. */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (took > run.rep.stats.elapsed)
+                run.rep.stats.elapsed = took;
+        /* Interrupted while identifying services: the report says so, as when interrupted scanning. */
+        if (stop_flag)
+                run.rep.stats.interrupted = true;
         if (scan_report_finish(&run.rep) < 0)
                 die_usage(_("scan: out of memory"));
 
-        if (o.store) {
+        if (o.store && run.rep.stats.interrupted) {
+                /* A partial scan as the last word on a host would make its unscanned open ports
+                 * look gone at the next --changes. */
+                ps_errorf(_("scan: the scan was interrupted, so it is not recorded in the store"));
+        } else if (o.store) {
                 if (scan_store_record(NULL, &run.rep, o.changes, err, sizeof(err)) < 0)
                         die_usage("scan: %s", err);
                 if (o.changes && scan_report_finish(&run.rep) < 0)

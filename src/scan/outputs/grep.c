@@ -50,7 +50,9 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         /* The service found, else (like nmap) the registry's name for the port. */
                         char reg[sizeof(p->facts->registered)];
                         scan_registered_name(p, reg, sizeof(reg));
-                        field(f, p->service && p->service->name[0] ? p->service->name : reg);
+                        field(f, p->service && p->service->name[0] ? p->service->name
+                                 : p->service && p->service->tcpwrapped ? "tcpwrapped"
+                                                                        : reg);
                         fputs("//", f);
                         if (p->service) {
                                 char *d = scan_service_desc(p->service); /* escaped */
@@ -63,8 +65,9 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, "\tIgnored State: closed (%llu)", (unsigned long long)h->closed);
                 fputc('\n', f);
         }
-        fprintf(f, "# portscope done: %llu IP addresses (%zu hosts up) scanned in %.2f seconds\n",
-                (unsigned long long)scan_total_hosts(rep, up), up, rep->stats.elapsed);
+        fprintf(f, "# portscope %s: %llu IP addresses (%zu hosts up) scanned in %.2f seconds\n",
+                rep->stats.interrupted ? "interrupted" : "done", (unsigned long long)scan_total_hosts(rep, up), up,
+                rep->stats.elapsed);
         return ferror(f) ? -EIO : 0;
 }
 

@@ -133,10 +133,12 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
         fprintf(f, "<runstats><finished time=\"%lld\"", rep->end);
         attr(f, "timestr", te);
         uint64_t total = scan_total_hosts(rep, up);
+        /* An interrupted scan is no success (nmap.dtd: exit "error" with an errormsg). */
         fprintf(f, " elapsed=\"%.2f\" summary=\"%llu IP addresses (%zu hosts up) scanned in %.2f seconds\" "
-                   "exit=\"success\"/><hosts up=\"%zu\" down=\"%llu\" total=\"%llu\"/></runstats>\n</nmaprun>\n",
-                rep->stats.elapsed, (unsigned long long)total, up, rep->stats.elapsed, up,
-                (unsigned long long)(total - up), (unsigned long long)total);
+                   "exit=\"%s\"%s/><hosts up=\"%zu\" down=\"%llu\" total=\"%llu\"/></runstats>\n</nmaprun>\n",
+                rep->stats.elapsed, (unsigned long long)total, up, rep->stats.elapsed,
+                rep->stats.interrupted ? "error" : "success", rep->stats.interrupted ? " errormsg=\"interrupted\"" : "",
+                up, (unsigned long long)(total - up), (unsigned long long)total);
         return ferror(f) ? -EIO : 0;
 }
 
