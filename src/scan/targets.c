@@ -105,12 +105,20 @@ int scan_addr_parse(const char *s, struct scan_addr *ret)
 {
         struct scan_addr a;
         memset(&a, 0, sizeof(a));
+        static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
         if (inet_pton(AF_INET, s, a.a) == 1)
                 a.family = AF_INET;
         else if (inet_pton(AF_INET6, s, a.a) == 1)
                 a.family = AF_INET6;
         else
                 return -EINVAL;
+        /* ::ffff:127.0.0.1 is 127.0.0.1 (the packets are IPv4): one address, one spelling, so that
+         * an --exclude of 127.0.0.0/8 covers it too. */
+        if (a.family == AF_INET6 && memcmp(a.a, mapped, 12) == 0) {
+                memmove(a.a, a.a + 12, 4);
+                memset(a.a + 4, 0, 12);
+                a.family = AF_INET;
+        }
         *ret = a;
         return 0;
 }
@@ -196,9 +204,15 @@ static int parse_spec(struct scan_targets *t, const char *spec, unsigned flags, 
                 *slash = '\0';
                 if (scan_addr_parse(buf, &a) < 0)
                         return scan_errf(err, errlen, -EINVAL, _("not an address before '/' of a CIDR block"));
-                unsigned bits = a.family == AF_INET ? 32 : 128, prefix;
-                if (!parse_uint(slash + 1, strlen(slash + 1), bits, &prefix))
-                        return scan_errf(err, errlen, -EINVAL, _("prefix length must be 0-%u"), bits);
+                /* An IPv4-mapped block (::ffff:198.18.0.0/120) is the IPv4 block of its last 32 bits. */
+                bool mapped = a.family == AF_INET && strchr(buf, ':');
+                unsigned bits = a.family == AF_INET && !mapped ? 32 : 128, prefix;
+                if (!parse_uint(slash + 1, strlen(slash + 1), bits, &prefix) || (mapped && prefix < 96))
+                        return scan_errf(err, errlen, -EINVAL, _("prefix length must be %u-%u"), mapped ? 96u : 0u, bits);
+                if (mapped) {
+                        prefix -= 96;
+                        bits = 32;
+                }
                 if (bits - prefix > 32)
                         return scan_errf(err, errlen, -E2BIG, _("block too large: at most 2^32 addresses"));
                 u128 v = addr_to_u128(&a);

@@ -157,6 +157,21 @@ static void targets_parse(void **state)
         assert_int_equal(count_of((const char *const[]){ "198.18.0.1", NULL }, (const char *const[]){ "198.18.0.1", NULL }),
                          0);
         assert_int_equal(count_of((const char *const[]){ "0.0.0.0/0", NULL }, NULL), UINT64_C(1) << 32);
+        /* An IPv4-mapped address is its IPv4 address: one target, and excluded with it. */
+        assert_int_equal(count_of((const char *const[]){ "::ffff:198.18.0.1", "198.18.0.1", NULL }, NULL), 1);
+        assert_int_equal(count_of((const char *const[]){ "::ffff:198.18.0.0/120", NULL }, NULL), 256);
+        assert_int_equal(count_of((const char *const[]){ "::ffff:127.0.0.1", "198.18.0.1", NULL },
+                                  (const char *const[]){ "127.0.0.0/8", NULL }),
+                         1);
+        assert_int_equal(count_of((const char *const[]){ "127.0.0.1", NULL }, (const char *const[]){ "::ffff:127.0.0.0/104", NULL }),
+                         0);
+        {
+                struct scan_addr m;
+                assert_int_equal(scan_addr_parse("::ffff:127.0.0.1", &m), 0);
+                assert_int_equal(m.family, AF_INET);
+                assert_int_equal(m.a[0], 127);
+                assert_int_equal(m.a[3], 1);
+        }
 
         static const char *const bad[] = { "", "198.18.0.1/33", "198.18.0.300", "198.18.0.9-1", "fd00::/64",
                                            "198.18.0.1-fd00::1", "a b", "198.18.0.1/", "/24", "1.2.3.4-256",

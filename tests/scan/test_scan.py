@@ -474,6 +474,15 @@ def run_main_bed(tb, tmp):
               and time.monotonic() - t0 < 10, f"{opt} {path}: refused before scanning ({p.returncode}, {err})")
     p = tb.scan(["198.18.0.2"], ["-p", "625", "--json", "--jsonl"], check_rc=False)
     check(p.returncode == 2 and b"choose one" in p.stderr and p.stdout == b"", "--json and --jsonl: choose one")
+    # -oX - (as nmap): the XML alone on stdout; two outputs on stdout, or two on one file, refused.
+    p = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", "-oX", "-"])
+    check(p.stdout.startswith(b"<?xml") and p.stdout.rstrip().endswith(b"</nmaprun>"),
+          f"-oX -: only the XML on stdout ({p.stdout[:60]!r})")
+    for extra, word in ((["-oX", "-", "-oG", "-"], "standard output"), (["--json", "-oJ", "-"], "choose one"),
+                        (["-oX", os.path.join(tmp, "same"), "-oG", os.path.join(tmp, "same")], "same file")):
+        r = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", *extra], check_rc=False)
+        check(r.returncode == 2 and word in r.stderr.decode() and r.stdout == b"", f"{' '.join(extra)}: refused "
+              f"({r.stderr.decode().strip()[:120]})")
     p = tb.scan(["198.18.0.2"], ["--top-ports", "0"], check_rc=False)
     check(p.returncode == 2 and b"1-65536" in p.stderr and p.stdout == b"", f"--top-ports 0 is refused: {p.stderr[:120]}")
 

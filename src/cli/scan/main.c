@@ -382,12 +382,42 @@ static void load_refs(const struct opts *po, struct registry **ret_reg, struct k
 
 /* Prints the finished report in the chosen format and the -o files. Returns the exit status:
  * 0, PS_EXIT_FINDINGS (an open port judged medium or worse) or PS_EXIT_ERROR. */
+/* The -o outputs named for stdout ("-"): the first, counting how many. */
+static const char *stdout_output(const struct opts *o, int *ret_n)
+{
+        const char *const names[] = { "-oX", "-oG", "-oJ" }, *const files[] = { o->oX, o->oG, o->oJ };
+        const char *first = NULL;
+        *ret_n = 0;
+        for (int i = 0; i < 3; i++)
+                if (files[i] && strcmp(files[i], "-") == 0 && (*ret_n)++ == 0)
+                        first = names[i];
+        return first;
+}
+
+/* One stream a reader can parse: one output on stdout, and each file written by one output. */
+static void check_outputs_apart(const struct opts *o)
+{
+        int n;
+        const char *first = stdout_output(o, &n);
+        if (n > 1)
+                die_usage(_("only one of -oX, -oG and -oJ can write to standard output ('-')"));
+        if (first && o->format)
+                die_usage(_("%s and %s - both write to standard output: choose one"), o->format_option, first);
+        const char *const names[] = { "-oX", "-oG", "-oJ" }, *const files[] = { o->oX, o->oG, o->oJ };
+        for (int i = 0; i < 3; i++)
+                for (int j = i + 1; j < 3; j++)
+                        if (files[i] && files[j] && strcmp(files[i], "-") != 0 && strcmp(files[i], files[j]) == 0)
+                                die_usage(_("%s and %s name the same file '%s': one would overwrite the other"), names[i],
+                                          names[j], quote(files[i]));
+}
+
 static int emit(const struct opts *o, const struct scan_report *rep)
 {
-        int rc = 0;
+        int rc = 0, n;
         const char *fmt = o->format ? o->format : "text";
         bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
-        int r = scan_output_find(fmt)->write(rep, stdout, tty);
+        /* -oX - (as nmap): the XML alone on stdout, not after the table. */
+        int r = stdout_output(o, &n) ? 0 : scan_output_find(fmt)->write(rep, stdout, tty);
         if (fflush(stdout) != 0 || r < 0)
                 rc = PS_EXIT_ERROR;
         if (o->oX && write_file_output(o->oX, "xml", rep) < 0)
@@ -553,6 +583,7 @@ int main(int argc, char **argv)
         check_file_output(o.oX, "-oX");
         check_file_output(o.oG, "-oG");
         check_file_output(o.oJ, "-oJ");
+        check_outputs_apart(&o);
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
         load_refs(&o, &reg, &kn);
