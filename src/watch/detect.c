@@ -74,6 +74,11 @@ struct watch_detector {
         uint64_t evicted;
         struct repeat_slot repeat[REPEAT_SLOTS];
         struct sweep_slot *sweep;
+        /* Of the feed running: a reported source that is evicted or starts a new story first gets
+         * its final summary (its probes were counted; losing them hid the first of two scans). */
+        void (*emit)(struct watch_event *e, void *data);
+        void *emit_data;
+        int64_t now_ms;
 };
 
 /* UDP only: NetBIOS's 139/tcp (the session service) is a worm's target, not broadcast chatter. */
@@ -347,8 +352,19 @@ static void lru_front(struct watch_detector *d, struct source *s)
                 d->tail = s;
 }
 
+static void emit_scan(struct watch_detector *d, struct source *s, enum watch_rule rule, int64_t now_ms, bool final,
+                      void (*emit)(struct watch_event *e, void *data), void *data);
+
+/* The final summary of a reported source whose story ends (evicted, or idle past slow-idle). */
+static void summarise(struct watch_detector *d, struct source *s)
+{
+        if (s->reported_ms && d->emit)
+                emit_scan(d, s, s->rule, d->now_ms, true, d->emit, d->emit_data);
+}
+
 static void source_remove(struct watch_detector *d, struct source *s)
 {
+        summarise(d, s);
         struct source **pp = &d->buckets[s->hash % BUCKETS];
         while (*pp && *pp != s)
                 pp = &(*pp)->hnext;
@@ -388,7 +404,10 @@ static struct source *source_get(struct watch_detector *d, const struct watch_pa
 
 static void source_reset(struct watch_detector *d, struct source *s)
 {
+        summarise(d, s);
         bitmap_drop(d, s);
+        s->worst_rank = 0; /* the new story is judged by its own ports */
+        s->worst_port = 0;
         s->nports = 0;
         s->nsmall = 0;
         s->probes = 0;
@@ -524,6 +543,9 @@ void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p,
                 return;
         if (ignored(r, p))
                 return;
+        d->emit = emit;
+        d->emit_data = data;
+        d->now_ms = now_ms;
         struct source *s = source_get(d, p);
         if (!s)
                 return;

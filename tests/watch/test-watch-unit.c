@@ -325,6 +325,53 @@ static void test_bounded(void **state)
         watch_detector_free(d);
 }
 
+/* A reported source's story ends with its summary, whether the table evicts it or it goes idle
+ * past slow-idle; the next story is judged by its own ports. */
+static void test_story_ends(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(watch_rules_set(&r, "max-sources=16"), 0);
+        assert_int_equal(watch_rules_set(&r, "slow-idle=2"), 0);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 21; i++)
+                feed(d, probe(1, (uint16_t)(2000 + i), PS_TCP, 0x02), 1000 + i, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        size_t before = s.n;
+        for (uint8_t src = 2; src <= 17; src++) /* the sixteenth new source evicts source 1 */
+                feed(d, probe(src, 3000, PS_TCP, 0x02), 1100 + src, &s);
+        bool summary = false;
+        for (size_t i = before; i < s.n; i++)
+                summary |= s.ev[i].kind == WATCH_EVENT_SCAN && s.ev[i].final && s.ev[i].source[3] == 1 &&
+                           s.ev[i].probes == 21;
+        assert_true(summary);
+        watch_detector_free(d);
+
+        /* Idle past slow-idle: the old story's summary, then a new one judged by its own ports. */
+        d = watch_detector_new(&r, NULL);
+        memset(&s, 0, sizeof(s));
+        for (uint16_t i = 0; i < 7; i++)
+                feed(d, probe(1, (uint16_t)(20 + i), PS_TCP, 0x02), 1000, &s); /* system ports */
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        before = s.n;
+        for (uint16_t i = 0; i < 21; i++)
+                feed(d, probe(1, (uint16_t)(40000 + i), PS_TCP, 0x02), 5000 + i, &s);
+        size_t finals = 0, scans = 0;
+        for (size_t i = before; i < s.n; i++)
+                if (s.ev[i].kind == WATCH_EVENT_SCAN) {
+                        if (s.ev[i].final)
+                                finals++, assert_int_equal(s.ev[i].probes, 7);
+                        else
+                                scans++, assert_true(s.ev[i].port >= 40000);
+                }
+        assert_int_equal(finals, 1);
+        assert_int_equal(scans, 1);
+        watch_detector_free(d);
+}
+
 static void test_rules_syntax(void **state)
 {
         (void)state;
@@ -493,7 +540,7 @@ int main(void)
                 cmocka_unit_test(test_scan_worst_port),
                 cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
-                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),
+                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_story_ends),
                 cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
                 cmocka_unit_test(test_packet_parse),  cmocka_unit_test(test_listeners_table),
         };
