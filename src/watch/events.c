@@ -262,12 +262,16 @@ void watch_write_line(FILE *f, const struct watch_event *e, bool color)
         ps_put_padded(f, kind_label(e->kind), 13);
         fprintf(f, "%s ", off);
         switch (e->kind) {
-        case WATCH_EVENT_PROBE:
+        case WATCH_EVENT_PROBE: {
+                /* An IPv6 source with its port is bracketed ([::1]:53126), as in a URL. */
+                char from[INET6_ADDRSTRLEN + 2];
+                snprintf(from, sizeof(from), e->family == AF_INET6 ? "[%s]" : "%s", src);
                 /* TRANSLATORS: a probe event: port/protocol, the probe's kind (SYN, ...), the source
                  * address and port, the destination, the rule's name (not translated). */
                 fprintf(f, _("%u/%s %s from %s:%u to %s (%s)"), e->port, ps_proto_name(e->proto),
-                        e->probe_type ? e->probe_type : "", src, e->source_port, dst, watch_rule_name(e->rule));
+                        e->probe_type ? e->probe_type : "", from, e->source_port, dst, watch_rule_name(e->rule));
                 break;
+        }
         case WATCH_EVENT_SCAN:
                 if (e->final)
                         /* TRANSLATORS: a label before the last event of a scan (written when watch

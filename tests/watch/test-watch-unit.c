@@ -399,6 +399,19 @@ static void test_syslog_line(void **state)
         watch_format_syslog(&e, buf, sizeof(buf));
         assert_string_equal(buf, "port scan from 198.18.0.1: 300 probes, 290 closed ports, rule vertical");
         assert_null(strchr(buf, '\n'));
+        /* The line for people brackets an IPv6 source before its port. */
+        struct watch_event p6 = { .kind = WATCH_EVENT_PROBE, .rule = WATCH_RULE_CLOSED_PORT, .family = AF_INET6,
+                                  .proto = PS_TCP, .port = 250, .source_port = 53126, .time_ms = 1000 };
+        p6.source[15] = 1;
+        p6.address[15] = 1;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        watch_write_line(f, &p6, false);
+        fclose(f);
+        assert_non_null(strstr(text, "from [::1]:53126 to ::1"));
+        free(text);
 }
 
 

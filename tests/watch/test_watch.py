@@ -539,7 +539,8 @@ def test_write_failures():
 def test_usage():
     for args, word in ((["--method", "nope"], "--method"), (["--rule", "vertical-points=x"], "--rule"),
                        (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns"),
-                       (["--method", "packet", "--filtered"], "--filtered")):
+                       (["--method", "packet", "--filtered"], "--filtered"),
+                       (["--netns", "/etc/passwd"], "not a network namespace")):
         r = run(WATCH, *args, check=False)
         check(r.returncode == 2 and r.stderr.startswith("portscope: ") and word in r.stderr,
               f"bad {word}: one line, exit 2", r.stderr)

@@ -501,6 +501,10 @@ int main(int argc, char **argv)
                 close(self_fd);
         if (netns_arg) {
                 int fd = sockets_netns_open(netns_arg);
+                if (fd == -ENOTTY)
+                        die_usage(_("--netns: '%s': not a network namespace (expected a name under /run/netns or a "
+                                    "file such as /proc/PID/ns/net)"),
+                                  netns_arg);
                 if (fd < 0)
                         die_usage("--netns: '%s': %s", netns_arg, strerror(-fd));
                 struct netns_ent *e = &w.ns[w.nns++];
