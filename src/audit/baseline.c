@@ -119,6 +119,9 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
         if (parse_ports(portpart, portlen, &e->port_lo, &e->port_hi) < 0)
                 return fail(err, name, lineno, col + (unsigned)(portpart - s), -EINVAL,
                             _("expected PORT or LO-HI (0-65535, LO <= HI)"));
+        if (e->protos == 1u << SOCKETS_RAW && e->port_hi > 255)
+                return fail(err, name, lineno, col + (unsigned)(portpart - s), -EINVAL,
+                            _("a raw socket's number is its IP protocol, 0-255"));
         return 0;
 }
 
@@ -149,6 +152,21 @@ static int parse_line(const char *name, unsigned lineno, const char *s, size_t l
         if (i - start > MAX_PROCESS)
                 return fail(err, name, lineno, (unsigned)start + 1, -EINVAL, _("process name longer than %u bytes"),
                             MAX_PROCESS);
+        /* "22 /tcp sshd why": the protocol parted from its port would be taken for the process. */
+        if (s[start] == '/') {
+                char proto[8];
+                enum sockets_proto p;
+                size_t pl = i - start - 1;
+                if (pl && pl < sizeof(proto)) {
+                        memcpy(proto, s + start + 1, pl);
+                        proto[pl] = '\0';
+                        if (sockets_proto_parse(proto, &p) == 0)
+                                return fail(err, name, lineno, (unsigned)start + 1, -EINVAL,
+                                            _("a space before '/%s': write the port and its protocol together "
+                                              "(22/tcp)"),
+                                            proto);
+                }
+        }
         if (!(i - start == 1 && s[start] == '*')) {
                 e->process = strndup(s + start, i - start);
                 if (!e->process)
@@ -173,6 +191,57 @@ static int parse_line(const char *name, unsigned lineno, const char *s, size_t l
                 return -ENOMEM;
         }
         return 0;
+}
+
+static int entry_cmp(const struct baseline_entry *a, const struct baseline_entry *b)
+{
+        if (a->port_lo != b->port_lo)
+                return a->port_lo < b->port_lo ? -1 : 1;
+        if (a->port_hi != b->port_hi)
+                return a->port_hi < b->port_hi ? -1 : 1;
+        if (a->protos != b->protos)
+                return a->protos < b->protos ? -1 : 1;
+        if (a->has_address != b->has_address)
+                return a->has_address ? 1 : -1;
+        if (a->has_address) {
+                if (a->family != b->family)
+                        return a->family < b->family ? -1 : 1;
+                int c = memcmp(a->address, b->address, sizeof a->address);
+                if (c)
+                        return c;
+        }
+        if (!a->process || !b->process)
+                return !a->process && !b->process ? 0 : a->process ? 1 : -1;
+        return strcmp(a->process, b->process);
+}
+
+static int cmp_entries(const void *x, const void *y)
+{
+        const struct baseline_entry *a = *(const struct baseline_entry *const *)x, *b = *(const struct baseline_entry *const *)y;
+        int c = entry_cmp(a, b);
+        return c ? c : (a->line > b->line) - (a->line < b->line);
+}
+
+/* The same entry twice (a copy pasted again, a merge): the later one can never match, and its
+ * reason is never read. Refused, naming both lines; sorted, so 100,000 entries cost a sort. */
+static int find_repeated(const struct baseline *b, const char *name, struct ps_error *err)
+{
+        const struct baseline_entry **v = b->n ? malloc(b->n * sizeof(*v)) : NULL;
+        int r = 0;
+
+        if (b->n && !v)
+                return -ENOMEM;
+        for (size_t i = 0; i < b->n; i++)
+                v[i] = &b->v[i];
+        qsort(v, b->n, sizeof(*v), cmp_entries);
+        for (size_t i = 1; i < b->n && !r; i++)
+                if (entry_cmp(v[i - 1], v[i]) == 0)
+                        r = fail(err, name, v[i]->line, 1, -EINVAL,
+                                 _("the same port, protocol, address and process as line %u: this entry could never "
+                                   "match"),
+                                 v[i - 1]->line);
+        free(v);
+        return r;
 }
 
 int baseline_parse(const char *name, const char *data, size_t len, struct baseline **ret,
@@ -241,6 +310,9 @@ int baseline_parse(const char *name, const char *data, size_t len, struct baseli
                         goto fail;
                 b->n++;
         }
+        r = find_repeated(b, name, err);
+        if (r < 0)
+                goto fail;
         r = build_index(b);
         if (r < 0)
                 goto fail;

@@ -101,6 +101,14 @@ static void test_baseline_errors(void **state)
 {
         (void)state;
         parse_err("22/tcp sshd\n", 1, 12, "missing reason");
+        parse_err("256/raw * why\n", 1, 1, "IP protocol, 0-255");
+        parse_err("22 /tcp sshd why\n", 1, 4, "a space before '/tcp'");
+        parse_err("22/tcp sshd a\n80/tcp nginx b\n22/tcp sshd again\n", 3, 1, "as line 1");
+        parse_err("[::1]:631/tcp cupsd a\n[::1]:631/tcp cupsd b\n", 2, 1, "as line 1");
+        parse_err("1-5/tcp * a\n# c\n1-5/tcp * b\n", 3, 1, "as line 1");
+        /* Alike but not the same: each can match. */
+        baseline_free(parse_ok("22/tcp sshd a\n22/udp sshd b\n22 sshd c\n127.0.0.1:22/tcp sshd d\n22/tcp dropbear e\n"
+                               "22/tcp * f\n1/raw * g\n255/raw * h\n"));
         parse_err("ok/tcp sshd why\n", 1, 1, "PORT");
         parse_err("# c\n22/tcpx sshd why\n", 2, 4, "unknown protocol");
         parse_err("65536/tcp sshd why\n", 1, 1, "PORT");
@@ -447,8 +455,18 @@ static void test_report_outputs(void **state)
                         assert_int_equal(json_integer_value(json_object_get(j, "port")), 22);
                         assert_string_equal(json_string_value(json_object_get(j, "reason")), r->verdicts[0].reason);
                         json_decref(j);
-                        assert_non_null(strchr(nl + 1, '\n'));
-                        assert_null(strchr(strchr(nl + 1, '\n') + 1, '\n'));
+                        char *second = strchr(nl + 1, '\n');
+                        assert_non_null(second);
+                        /* then the baseline entry nothing matched, as --json's "gone" has it */
+                        char *third = strchr(second + 1, '\n');
+                        assert_non_null(third);
+                        *third = '\0';
+                        j = json_loads(second + 1, 0, NULL);
+                        assert_non_null(j);
+                        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "gone"), "entry")),
+                                            "9999/tcp");
+                        json_decref(j);
+                        assert_null(strchr(third + 1, '\n'));
                 }
                 free(text);
         }
