@@ -197,6 +197,14 @@ def run_verdicts(tb):
     check(v.get("verdict") == "info" and v.get("rule") != "threat-port",
           f"80: an unidentified service on http's port is not Code Red's: {v.get('verdict')} {v.get('rule')}")
     check(p.returncode == 1, f"exit 1: 31337 is a finding ({p.returncode})")
+    # SSH moved to 2222 is an administrator's common choice, not a mismatch with Cowrie's entry.
+    saved, tb.tcp_ports = tb.tcp_ports, []
+    tb.start_listener(tb.t, "ssh2222", services=False, extra=["--ssh", "2222"])
+    tb.tcp_ports = saved
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "2222", "--json"])
+    v = next((x for h in json.loads(p.stdout)["hosts"] for x in h["ports"] if x["port"] == 2222), {})
+    check(v.get("verdict") == "expected" and (v.get("service") or {}).get("name") == "ssh" and p.returncode == 0,
+          f"2222: an SSH server there is SSH moved off 22, expected: {v.get('verdict')} {v.get('explanation')}")
 
 
 def run_stun(tb):
