@@ -105,12 +105,16 @@ def start(name, *specs, uid=None):
     # A process that changes its uid becomes non-dumpable and its /proc/PID/fd stays root's: start
     # other users' listeners as that user from the beginning, as a service manager would.
     as_user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if uid is not None else []
-    args = ["ip", "netns", "exec", NS, *as_user, path, *specs]
+    return launch(["ip", "netns", "exec", NS, *as_user, path, *specs], f"{name} {specs}")
+
+
+def launch(args, what):
+    """Starts a helper (kept in procs, to be stopped) and waits for its "ready"."""
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     procs.append(p)
     line = p.stdout.readline().decode()
     if line.strip() != "ready":
-        raise RuntimeError(f"{name} {specs}: {p.stderr.read().decode(errors='replace')}")
+        raise RuntimeError(f"{what}: {p.stderr.read().decode(errors='replace')}")
     return p
 
 
@@ -122,13 +126,8 @@ def start_systemd(*specs):
         shutil.copy(LISTEN, path)
         os.chmod(path, 0o755)
     script = 'mount --bind "$0" /usr/lib/systemd/systemd && exec /usr/lib/systemd/systemd "$@"'
-    args = ["ip", "netns", "exec", NS, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, path, *specs]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    procs.append(p)
-    line = p.stdout.readline().decode()
-    if line.strip() != "ready":
-        raise RuntimeError(f"systemd {specs}: {p.stderr.read().decode(errors='replace')}")
-    return p
+    return launch(["ip", "netns", "exec", NS, "unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                   path, *specs], f"systemd {specs}")
 
 
 def audit(*args, env=None, user=None, timeout=60, common=True):

@@ -342,6 +342,27 @@ def test_all_netns(tino, xino):
         check(ex.get("netns_name") == X, "--all-netns names the namespace", ex)
 
 
+def ns_listener(ns, addr, port):
+    """A python3 TCP listener in namespace ns, once it listens; it ends when killed."""
+    lp = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", f"""
+import socket, sys
+s = socket.socket(); s.bind(({addr!r}, {port})); s.listen()
+print('ready', flush=True); sys.stdin.read()
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    lp.stdout.readline()
+    return lp
+
+
+def gone_events(w, port, ino):
+    return [e for e in w.all() if e["event"] == "listener-gone" and e.get("port") == port and e.get("netns") == ino]
+
+
+def stop_listener(lp):
+    if lp.poll() is None:
+        lp.kill()
+        lp.wait()
+
+
 def test_namespace_name_deleted():
     """`ip netns del` removes a name, not a namespace a process still lives in: its listener is
     still there, and must not be reported gone (a listener hidden by deleting a name). When the
@@ -349,30 +370,22 @@ def test_namespace_name_deleted():
     run("ip", "netns", "add", D)
     run("ip", "-n", D, "link", "set", "lo", "up")
     dino = netns_inode(D)
-    lp = subprocess.Popen(["ip", "netns", "exec", D, sys.executable, "-c", """
-import socket, sys
-s = socket.socket(); s.bind(('0.0.0.0', 4459)); s.listen()
-print('ready', flush=True); sys.stdin.read()
-"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lp.stdout.readline()
+    lp = ns_listener(D, "0.0.0.0", 4459)
     w = Watch("--all-netns", "--reconcile", "1", netns=None)
     try:
         time.sleep(0.5)
         run("ip", "netns", "del", D)
         time.sleep(3)  # three reconciles
-        early = [e for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino]
+        early = gone_events(w, 4459, dino)
         check(not early, "a namespace whose name was deleted, with a process still in it, keeps its listener", early)
-        lp.kill()
-        lp.wait()
+        stop_listener(lp)
         gone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino,
                           10, "listener-gone")
         time.sleep(1.5)
     finally:
-        if lp.poll() is None:
-            lp.kill()
-            lp.wait()
+        stop_listener(lp)
         rc = w.stop()
-    n = sum(1 for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4459 and e.get("netns") == dino)
+    n = len(gone_events(w, 4459, dino))
     check(gone is not None and n == 1, "when its last process exits, the listener is gone, once", (n, rc))
 
 
@@ -383,28 +396,20 @@ def test_namespace_gone():
     run("ip", "netns", "add", G)
     run("ip", "-n", G, "link", "set", "lo", "up")
     gino = netns_inode(G)
-    lp = subprocess.Popen(["ip", "netns", "exec", G, sys.executable, "-c", """
-import socket, sys
-s = socket.socket(); s.bind(('127.0.0.1', 4458)); s.listen()
-print('ready', flush=True); sys.stdin.read()
-"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    lp.stdout.readline()
+    lp = ns_listener(G, "127.0.0.1", 4458)
     w = Watch("--all-netns", netns=None, env={"LANG": "C.UTF-8", "LANGUAGE": "fr"})
     try:
         # what listened when watch started is not news, but its going is
         time.sleep(0.5)
-        lp.kill()
-        lp.wait()
+        stop_listener(lp)
         run("ip", "netns", "del", G)
         gone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4458 and e.get("netns") == gino,
                           10, "listener-gone")
         time.sleep(1)
     finally:
-        if lp.poll() is None:
-            lp.kill()
-            lp.wait()
+        stop_listener(lp)
         rc = w.stop()
-    n = sum(1 for e in w.all() if e["event"] == "listener-gone" and e.get("port") == 4458 and e.get("netns") == gino)
+    n = len(gone_events(w, 4458, gino))
     check(gone is not None and n == 1, "a listener whose namespace went away is listener-gone, once", (n, rc))
     if gone:
         check(gone.get("netns_name") == G, "the gone event names the namespace that went", gone)
