@@ -49,6 +49,7 @@ struct source {
         enum ps_proto worst_proto;
         uint16_t worst_port;
         unsigned worst_rank;
+        unsigned reported_rank;      /* worst_rank at the last report */
 };
 
 struct repeat_slot {
@@ -355,6 +356,18 @@ static void lru_front(struct watch_detector *d, struct source *s)
 static void emit_scan(struct watch_detector *d, struct source *s, enum watch_rule rule, int64_t now_ms, bool final,
                       void (*emit)(struct watch_event *e, void *data), void *data);
 
+/* How much a scan rule says: a sweep (one port, many targets) least, a stealth scan most. */
+static unsigned rule_rank(enum watch_rule r)
+{
+        switch (r) {
+        case WATCH_RULE_SWEEP: return 1;
+        case WATCH_RULE_SLOW: return 2;
+        case WATCH_RULE_VERTICAL: return 3;
+        case WATCH_RULE_STEALTH: return 4;
+        default: return 0;
+        }
+}
+
 /* The final summary of a reported source whose story ends (evicted, or idle past slow-idle). */
 static void summarise(struct watch_detector *d, struct source *s)
 {
@@ -407,6 +420,7 @@ static void source_reset(struct watch_detector *d, struct source *s)
         summarise(d, s);
         bitmap_drop(d, s);
         s->worst_rank = 0; /* the new story is judged by its own ports */
+        s->reported_rank = 0;
         s->worst_port = 0;
         s->nports = 0;
         s->nsmall = 0;
@@ -508,6 +522,7 @@ static void emit_scan(struct watch_detector *d, struct source *s, enum watch_rul
         e.final = final;
         s->reported_ms = now_ms;
         s->rule = rule;
+        s->reported_rank = s->worst_rank;
         (void)d;
         emit(&e, data);
 }
@@ -590,7 +605,14 @@ void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p,
                 rule = WATCH_RULE_SWEEP;
         else if (s->nports >= r->slow_ports)
                 rule = WATCH_RULE_SLOW;
-        if (rule != WATCH_RULE_NONE && !quiet) {
+        /* Quiet, but worse than reported: a sweep that turns into a vertical scan, or a scan that
+         * reaches the reserved system ports, is said again (a few times at most: both only rise). A
+         * summary line would come too late for whoever acts on the first (fail2ban). */
+        bool worse = quiet && rule != WATCH_RULE_NONE &&
+                     (rule_rank(rule) > rule_rank(s->rule) || s->worst_rank > s->reported_rank);
+        if (rule != WATCH_RULE_NONE && (!quiet || worse)) {
+                if (worse && rule_rank(rule) < rule_rank(s->rule))
+                        rule = s->rule;
                 emit_scan(d, s, rule, now_ms, false, emit, data);
                 return;
         }

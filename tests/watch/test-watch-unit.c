@@ -372,6 +372,33 @@ static void test_story_ends(void **state)
         watch_detector_free(d);
 }
 
+/* A reported source is quiet until summary_s, but not when it gets worse: a sweep that turns into a
+ * vertical scan of system ports is said again, once; then quiet again. */
+static void test_escalation(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(watch_rules_set(&r, "sweep-targets=2"), 0);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (uint8_t t = 1; t <= 2; t++) {
+                struct watch_packet p = probe(7, 3000, PS_TCP, 0x02);
+                p.daddr[3] = t;
+                feed(d, p, 1000, &s);
+        }
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_SWEEP), 1);
+        for (uint16_t port = 20; port < 60; port++)
+                feed(d, probe(7, port, PS_TCP, 0x02), 2000 + port, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        size_t n = s.n;
+        for (uint16_t port = 60; port < 200; port++)
+                feed(d, probe(7, port, PS_TCP, 0x02), 3000 + port, &s);
+        assert_int_equal(s.n, n); /* nothing worse: quiet */
+        watch_detector_free(d);
+}
+
 static void test_rules_syntax(void **state)
 {
         (void)state;
@@ -553,7 +580,7 @@ int main(void)
                 cmocka_unit_test(test_scan_worst_port),
                 cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
-                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_story_ends),
+                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_story_ends), cmocka_unit_test(test_escalation),
                 cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
                 cmocka_unit_test(test_packet_parse),  cmocka_unit_test(test_listeners_table),
         };

@@ -583,6 +583,14 @@ static int run(struct options *o)
                 ps_errorf("%s", unseen);
                 goto out;
         }
+        /* Ports asked for without sctp: that sctp sockets cannot be listed is no note of this answer. */
+        if (o->nports) {
+                unsigned asked = 0;
+                for (size_t i = 0; i < o->nports; i++)
+                        asked |= o->ports[i].protos;
+                if (!(asked & PS_PROTO_BIT(PS_SCTP)))
+                        l->unsupported &= ~(1u << SOCKETS_SCTP);
+        }
         sockets_list_sort(l);
         netns_label(o, label, sizeof(label));
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);

@@ -600,16 +600,21 @@ int main(int argc, char **argv)
                 die_usage("%s: %s", quote(o.exclude_file), err);
         if (scan_targets_finish(targets, err, sizeof(err)) < 0)
                 die_usage(_("targets: %s"), err);
-        if (scan_targets_count(targets) == 0 && !o.resume)
-                die_usage(_("no target left to scan (all excluded?)"));
+        if (scan_targets_count(targets) == 0 && !o.resume) {
+                if (o.exclude || o.exclude_file)
+                        die_usage(_("no target left to scan (all excluded?)"));
+                die_usage(_("no target to scan: the targets given name no address (an empty argument or -iL file?)"));
+        }
 
         /* Ports. */
         struct scan_ports ports = { 0 };
         if (o.ports && o.top)
                 die_usage(_("--ports and --top-ports: give one of them"));
         if (o.top) {
-                unsigned long long n = parse_num("--top-ports", o.top, 65536);
-                if (n == 0)
+                char *end;
+                errno = 0;
+                unsigned long long n = *o.top >= '0' && *o.top <= '9' ? strtoull(o.top, &end, 10) : 0;
+                if (n == 0 || errno || *end || n > 65536)
                         die_usage(_("%s: '%s' is not a number 1-%llu"), "--top-ports", quote(o.top), 65536ull);
                 char spec[32];
                 snprintf(spec, sizeof(spec), "top:%llu", n);
