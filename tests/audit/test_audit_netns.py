@@ -469,6 +469,15 @@ try:
     check("0 appeared, 0 vanished" in out, f"second --changes sees no change: {out[:200]}")
     check(rc == 1 and " suspicious, " in out and "registry: " in out,
           f"--changes still says the counts behind its exit status, and the registry: {out[-400:]!r}")
+    # The same namespace by another spelling, or from inside it, is the same history.
+    rc, out, err = audit("audit", "--changes", "--netns", f"/proc/{newp.pid}/ns/net")
+    check(f"last audit of {NS} " in out and "0 appeared, 0 vanished" in out,
+          f"--netns /proc/PID/ns/net: the history of {NS} ({out[:160]!r})")
+    p = subprocess.run(["ip", "netns", "exec", NS, AUDIT, "audit", "--changes", *COMMON], capture_output=True, env=ENV,
+                       timeout=60)
+    inside = p.stdout.decode()
+    check(f"last audit of {NS} " in inside and "0 appeared, 0 vanished" in inside,
+          f"run inside it (ip netns exec): the history of {NS} ({inside[:160]!r})")
     newp.send_signal(signal.SIGTERM)
     newp.wait(timeout=5)
     rc, out, err = audit("audit", "--changes", "--netns", NS)

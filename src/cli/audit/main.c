@@ -1,5 +1,6 @@
 /* portscope-audit: `portscope` / `portscope audit` / `portscope listening`. Thin: parse options,
  * call the library (sockets, verdict, baseline, history), print. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -258,12 +259,39 @@ static bool port_wanted(const struct options *o, const struct sockets_entry *e)
 
 /* A stable name for the namespace in the history: the --netns argument, "host" for the initial
  * namespace, else its inode. */
+/* One name per namespace, however it was reached (--netns NAME, --netns /proc/PID/ns/net, or run
+ * inside it by ip netns exec): its name under /run/netns when it has one, else "net:[INODE]". The
+ * history keys runs by it: three spellings were three histories, each "every listener is new". */
+static void netns_name_of(ino_t ino, dev_t dev, char *buf, size_t len)
+{
+        DIR *d = opendir("/run/netns");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                struct stat st;
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 && st.st_ino == ino &&
+                    st.st_dev == dev) {
+                        snprintf(buf, len, "%s", de->d_name);
+                        closedir(d);
+                        return;
+                }
+        }
+        if (d)
+                closedir(d);
+        snprintf(buf, len, "net:[%llu]", (unsigned long long)ino);
+}
+
 static void netns_label(const struct options *o, char *buf, size_t len)
 {
         struct stat self, init;
 
         if (o->netns) {
-                snprintf(buf, len, "%s", o->netns);
+                char path[PATH_MAX];
+                struct stat st;
+                snprintf(path, sizeof path, strchr(o->netns, '/') ? "%s" : "/run/netns/%s", o->netns);
+                if (stat(path, &st) == 0)
+                        netns_name_of(st.st_ino, st.st_dev, buf, len);
+                else
+                        snprintf(buf, len, "%s", o->netns);
                 return;
         }
         /* The namespace of PID 1 is "host"; any other is named by its inode. When PID 1's cannot
@@ -276,7 +304,7 @@ static void netns_label(const struct options *o, char *buf, size_t len)
                         other = self.st_ino != 0xEFFFFFF9u;
         }
         if (other)
-                snprintf(buf, len, "net:[%llu]", (unsigned long long)self.st_ino);
+                netns_name_of(self.st_ino, self.st_dev, buf, len);
         else
                 snprintf(buf, len, "host");
 }
