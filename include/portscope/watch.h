@@ -211,6 +211,11 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
  * was announced and forgets them all (a namespace made again later is new). */
 void watch_listeners_forget(struct watch_listeners *l, uint32_t netns, int64_t now_ms,
                             void (*emit)(struct watch_event *e, void *data), void *data);
+/* A TCP listener the kernel announced (pid and comm of the task that called listen()) and closed
+ * before a dump could list it: emits its listener-new and listener-gone, judged as a dump's. */
+void watch_listeners_brief(const struct verdict_context *vc, uint32_t netns, int family, const uint8_t addr[16],
+                           uint16_t port, pid_t pid, const char *comm, int64_t now_ms,
+                           void (*emit)(struct watch_event *e, void *data), void *data);
 /* Whether something in namespace netns listens on (proto, family, addr, port): for the packet
  * fallback, which must tell "nothing listens" itself. */
 bool watch_listeners_has(const struct watch_listeners *l, uint32_t netns, enum ps_proto proto, int family,

@@ -318,3 +318,39 @@ void watch_listeners_forget(struct watch_listeners *l, uint32_t netns, int64_t n
                         break;
                 }
 }
+
+void watch_listeners_brief(const struct verdict_context *vc, uint32_t netns, int family, const uint8_t addr[16],
+                           uint16_t port, pid_t pid, const char *comm, int64_t now_ms,
+                           void (*emit)(struct watch_event *e, void *data), void *data)
+{
+        /* A list of one socket and its process, as the dump would have had them, for the judge. */
+        struct sockets_process proc = { .pid = pid, .uid = (uid_t)-1, .comm = comm, .cmdline = "", .exe = comm,
+                                        .path = "", .user = "", .cgroup = "", .unit = "", .container = "" };
+        uint32_t owner = 0;
+        struct sockets_entry se = { .proto = SOCKETS_TCP, .family = family, .listening = true, .port = port,
+                                    .owners = &owner, .nowners = 1 };
+        memcpy(se.local, addr, 16);
+        se.exposure = sockets_addr_is_any(family, addr) ? SOCKETS_EXPOSURE_ALL
+                      : sockets_addr_is_loopback(family, addr) ? SOCKETS_EXPOSURE_LOOPBACK
+                                                                : SOCKETS_EXPOSURE_ADDRESS;
+        struct sockets_list sl = { .v = &se, .n = 1, .procs = &proc, .nprocs = 1 };
+        sl.owners.done = true;
+        sl.owners.privileged = true;
+        struct lent x = { .netns = netns, .proto = PS_TCP, .family = family, .port = port, .listening = true, .pid = pid };
+        memcpy(x.addr, addr, 16);
+        snprintf(x.process, sizeof(x.process), "%s", comm);
+        if (vc) {
+                judge_listener(vc, &sl, &se, NULL, &x);
+                if (!ps_i18n_is_english()) {
+                        struct verdict v;
+                        verdict_judge_in(vc, &sl, &se, NULL, &v);
+                        x.text = strdup(v.reason);
+                }
+        }
+        struct watch_event e;
+        event_of(&x, WATCH_EVENT_LISTENER_NEW, now_ms, &e);
+        emit(&e, data);
+        event_of(&x, WATCH_EVENT_LISTENER_GONE, now_ms, &e);
+        emit(&e, data);
+        free(x.text);
+}

@@ -219,6 +219,22 @@ print('ready', flush=True); sys.stdin.read(); s.close()
         check(not any(e["event"] == "probe" and e.get("port") == 4455 for e in w.all()),
               "a SYN to a port that listens is not a probe")
 
+        # a listener that lives 30 ms, closed before any dump can list it: the kernel's word suffices
+        bp = subprocess.run(["ip", "netns", "exec", T, sys.executable, "-c", """
+import os, socket, time
+s = socket.socket(); s.bind(('0.0.0.0', 4460)); s.listen(); time.sleep(0.03); s.close()
+print(os.getpid())
+"""], capture_output=True, text=True)
+        bpid = int(bp.stdout.strip() or 0)
+        bnew = w.wait_for(lambda e: e["event"] == "listener-new" and e.get("port") == 4460 and e.get("netns") == tino,
+                          10, "listener-new (brief)")
+        check(bnew is not None and bnew.get("pid") == bpid and bnew.get("process") == "python3"
+              and bnew.get("verdict") and bnew.get("reason"),
+              "a listener that lived 30 ms is listener-new, with its pid, process and verdict", bnew)
+        bgone = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 4460 and e.get("netns") == tino,
+                           10, "listener-gone (brief)")
+        check(bgone is not None, "... and listener-gone", bgone)
+
         # a SYN scan from the scanner namespace: one scan event naming its source
         nmap = subprocess.run(["sh", "-c", "command -v nmap"], stdout=subprocess.PIPE, text=True).stdout.strip()
         if nmap:

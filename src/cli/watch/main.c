@@ -107,6 +107,8 @@ struct netns_ent {
         char name[64];
 };
 
+#define MAX_BRIEF 256 /* per 100 ms: a program opening more listeners than that is seen by the dump */
+
 struct watch_cli {
         /* options */
         bool jsonl, use_syslog, all_netns, color;
@@ -126,6 +128,18 @@ struct watch_cli {
         uint32_t pending[MAX_NETNS]; /* namespaces whose listeners changed (tracepoint) */
         size_t npending;
         int64_t pending_at;          /* when to reconcile them (ms, monotonic) */
+        /* TCP listeners the kernel announced since that reconcile, with the task that listened:
+         * one that also closed and is not in the dump lived too briefly to be listed. */
+        struct brief {
+                uint32_t netns;
+                int family;
+                uint8_t addr[16];
+                uint16_t port;
+                pid_t pid;
+                char comm[16];
+                bool closed;
+        } brief[MAX_BRIEF];
+        size_t nbrief;
         uint64_t lost_reported;
         int64_t last_ns_scan;
         bool write_failed; /* the store or the metrics file */
@@ -284,12 +298,48 @@ static void pending_add(struct watch_cli *w, uint32_t netns)
                 w->pending_at = mono_ms() + 100; /* let the socket settle into (or out of) the tables */
 }
 
+static void brief_note(struct watch_cli *w, const struct watch_packet *p)
+{
+        struct brief *b = NULL;
+        for (size_t i = 0; i < w->nbrief && !b; i++)
+                if (w->brief[i].netns == p->netns && w->brief[i].port == p->dport && w->brief[i].family == p->family &&
+                    memcmp(w->brief[i].addr, p->daddr, 16) == 0)
+                        b = &w->brief[i];
+        if (p->kind == WATCH_PACKET_UNLISTEN) {
+                if (b)
+                        b->closed = true;
+                return;
+        }
+        if (!b && w->nbrief < MAX_BRIEF)
+                b = &w->brief[w->nbrief++];
+        if (!b)
+                return;
+        *b = (struct brief){ .netns = p->netns, .family = p->family, .port = p->dport, .pid = p->pid };
+        memcpy(b->addr, p->daddr, 16);
+        snprintf(b->comm, sizeof b->comm, "%s", p->comm);
+}
+
+/* After the reconcile: a listener that opened and closed in between is not in the dump, and would
+ * go unseen (a program listening for a moment, a backdoor's probe of the firewall). */
+static void brief_report(struct watch_cli *w)
+{
+        for (size_t i = 0; i < w->nbrief; i++) {
+                const struct brief *b = &w->brief[i];
+                if (b->closed && !watch_listeners_has(w->lis, b->netns, PS_TCP, b->family, b->addr, b->port))
+                        watch_listeners_brief(&w->vc, b->netns, b->family, b->addr, b->port, b->pid, b->comm, wall_ms(),
+                                              emit, w);
+        }
+        w->nbrief = 0;
+}
+
 static void on_packet(const struct watch_packet *p, void *data)
 {
         struct watch_cli *w = data;
         if (p->kind == WATCH_PACKET_LISTEN || p->kind == WATCH_PACKET_UNLISTEN) {
-                if (netns_find(w, p->netns) || (w->all_netns && netns_name(w, p->netns)))
+                if (netns_find(w, p->netns) || (w->all_netns && netns_name(w, p->netns))) {
                         pending_add(w, p->netns);
+                        brief_note(w, p);
+                }
                 return;
         }
         watch_detector_feed(w->det, p, wall_ms(), emit, w);
@@ -648,6 +698,7 @@ int main(int argc, char **argv)
                                         reconcile(&w, e, true);
                         }
                         watch_capture_set_listeners(w.cap, w.lis);
+                        brief_report(&w);
                         w.npending = 0;
                         w.pending_at = 0;
                 }
