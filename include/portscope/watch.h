@@ -166,6 +166,9 @@ struct watch_rules {
         unsigned sweep_window_s;  /* 60 */
         unsigned summary_s;       /* a reported source is summarised, not re-announced; 3600 */
         unsigned max_sources;     /* 4096 */
+        unsigned probe_rate;      /* probe events a second, all sources together; beyond, counted in a
+                                   * status line (spoofed SYNs from many sources are one line a
+                                   * second, not one each); 0: no limit; 100 */
         bool probes_all;          /* report probes of every closed port, not only dark ones; true */
         bool ignore_loopback;     /* true */
         bool ignore_chatty;       /* UDP: DHCP, NetBIOS, DHCPv6, SSDP, mDNS, LLMNR, and late replies
@@ -192,6 +195,10 @@ void watch_detector_free(struct watch_detector *d);
 void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p, int64_t now_ms,
                          void (*emit)(struct watch_event *e, void *data), void *data);
 /* Emits one final scan summary per reported source still tracked. */
+/* Once a second: the probe events held back by probe-rate in the second that ended, as one status
+ * event. */
+void watch_detector_tick(struct watch_detector *d, int64_t now_ms, void (*emit)(struct watch_event *e, void *data),
+                         void *data);
 void watch_detector_finish(struct watch_detector *d, int64_t now_ms, void (*emit)(struct watch_event *e, void *data),
                            void *data);
 /* Sources tracked and evicted so far (for status lines and tests). */

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "portscope/i18n.h"
 #include "portscope/registry.h"
 #include "portscope/sockets.h"
 #include "portscope/watch.h"
@@ -80,6 +81,11 @@ struct watch_detector {
         void (*emit)(struct watch_event *e, void *data);
         void *emit_data;
         int64_t now_ms;
+        /* probe-rate: the second being counted, its probe events, those held back */
+        int64_t rate_sec;
+        unsigned rate_n;
+        uint64_t held, held_total;
+        char held_msg[160], held_text[256];
 };
 
 /* UDP only: NetBIOS's 139/tcp (the session service) is a worm's target, not broadcast chatter. */
@@ -116,6 +122,7 @@ void watch_rules_default(struct watch_rules *r)
         r->sweep_window_s = 60;
         r->summary_s = 3600;
         r->max_sources = 4096;
+        r->probe_rate = 100;
         r->probes_all = true;
         r->ignore_loopback = true;
         r->ignore_chatty = true;
@@ -157,6 +164,7 @@ int watch_rules_set(struct watch_rules *r, const char *setting)
                 { "sweep-window", offsetof(struct watch_rules, sweep_window_s), 1, 86400 },
                 { "summary", offsetof(struct watch_rules, summary_s), 1, 86400 * 7 },
                 { "max-sources", offsetof(struct watch_rules, max_sources), 16, 1u << 20 },
+                { "probe-rate", offsetof(struct watch_rules, probe_rate), 0, 1000000 },
         };
         const char *eq = strchr(setting, '=');
         if (!eq)
@@ -626,6 +634,18 @@ void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p,
                 return;
         rs->hash = h;
         rs->ms = now_ms;
+        if (r->probe_rate) {
+                if (now_ms / 1000 != d->rate_sec) {
+                        watch_detector_tick(d, now_ms, emit, data);
+                        d->rate_sec = now_ms / 1000;
+                        d->rate_n = 0;
+                }
+                if (d->rate_n >= r->probe_rate) {
+                        d->held++;
+                        return;
+                }
+                d->rate_n++;
+        }
         struct watch_event e;
         fill_common(&e, p, now_ms);
         e.kind = WATCH_EVENT_PROBE;
@@ -637,9 +657,35 @@ void watch_detector_feed(struct watch_detector *d, const struct watch_packet *p,
         emit(&e, data);
 }
 
+void watch_detector_tick(struct watch_detector *d, int64_t now_ms, void (*emit)(struct watch_event *e, void *data),
+                         void *data)
+{
+        if (!d->held || now_ms / 1000 == d->rate_sec)
+                return;
+        d->held_total += d->held;
+        snprintf(d->held_msg, sizeof d->held_msg,
+                 "%llu probe events not shown one by one (over probe-rate=%u a second); scans are still detected",
+                 (unsigned long long)d->held, d->rules.probe_rate);
+        /* TRANSLATORS: a status line of watch under a flood of probes; %1$llu is a count, %2$u the
+         * limit (--rule probe-rate, not translated). */
+        snprintf(d->held_text, sizeof d->held_text,
+                 ps_ngettext("%1$llu probe event not shown one by one (over probe-rate=%2$u a second); scans are still "
+                             "detected",
+                             "%1$llu probe events not shown one by one (over probe-rate=%2$u a second); scans are "
+                             "still detected",
+                             (unsigned long)d->held),
+                 (unsigned long long)d->held, d->rules.probe_rate);
+        struct watch_event e = { .kind = WATCH_EVENT_STATUS, .time_ms = now_ms, .count = d->held,
+                                 .message = d->held_msg, .text = d->held_text };
+        d->held = 0;
+        emit(&e, data);
+}
+
 void watch_detector_finish(struct watch_detector *d, int64_t now_ms, void (*emit)(struct watch_event *e, void *data),
                            void *data)
 {
+        d->rate_sec = -1; /* what was held back in the last second is said too */
+        watch_detector_tick(d, now_ms, emit, data);
         for (struct source *s = d->tail; s; s = s->prev)
                 if (s->reported_ms)
                         emit_scan(d, s, s->rule, now_ms, true, emit, data);

@@ -399,6 +399,38 @@ static void test_escalation(void **state)
         watch_detector_free(d);
 }
 
+/* probe-rate: spoofed SYNs from many sources, one each, are not one line each past the limit;
+ * the second after says how many were held back; scans are still detected. */
+static void test_probe_rate(void **state)
+{
+        (void)state;
+        struct watch_rules r;
+        watch_rules_default(&r);
+        assert_int_equal(watch_rules_set(&r, "probe-rate=5"), 0);
+        struct watch_detector *d = watch_detector_new(&r, NULL);
+        static struct sink s;
+        memset(&s, 0, sizeof(s));
+        for (unsigned i = 0; i < 20; i++)
+                feed(d, probe((uint8_t)(10 + i), (uint16_t)(3000 + i), PS_TCP, 0x02), 5000 + i, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_PROBE, WATCH_RULE_NONE), 5);
+        assert_int_equal(count(&s, WATCH_EVENT_STATUS, WATCH_RULE_NONE), 0);
+        watch_detector_tick(d, 5500, collect, &s); /* the same second: nothing yet */
+        assert_int_equal(count(&s, WATCH_EVENT_STATUS, WATCH_RULE_NONE), 0);
+        watch_detector_tick(d, 6000, collect, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_STATUS, WATCH_RULE_NONE), 1);
+        assert_int_equal(s.ev[s.n - 1].count, 15);
+        assert_non_null(strstr(s.ev[s.n - 1].message, "15 probe events not shown one by one"));
+        /* one source's vertical scan is still a scan, whatever the limit held back */
+        for (uint16_t i = 0; i < 21; i++)
+                feed(d, probe(99, (uint16_t)(4000 + i), PS_TCP, 0x02), 7000, &s);
+        assert_int_equal(count(&s, WATCH_EVENT_SCAN, WATCH_RULE_VERTICAL), 1);
+        watch_detector_finish(d, 7100, collect, &s); /* the last second's held ones are said */
+        assert_int_equal(count(&s, WATCH_EVENT_STATUS, WATCH_RULE_NONE), 2);
+        watch_detector_free(d);
+        assert_int_equal(watch_rules_set(&r, "probe-rate=0"), 0); /* no limit */
+        assert_int_equal(watch_rules_set(&r, "probe-rate=x"), -EINVAL);
+}
+
 static void test_rules_syntax(void **state)
 {
         (void)state;
@@ -580,7 +612,7 @@ int main(void)
                 cmocka_unit_test(test_scan_worst_port),
                 cmocka_unit_test(test_slow),          cmocka_unit_test(test_sweep),
                 cmocka_unit_test(test_stealth),       cmocka_unit_test(test_repeat_and_dark),
-                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_story_ends), cmocka_unit_test(test_escalation),
+                cmocka_unit_test(test_ignore),        cmocka_unit_test(test_bounded),         cmocka_unit_test(test_story_ends), cmocka_unit_test(test_escalation), cmocka_unit_test(test_probe_rate),
                 cmocka_unit_test(test_rules_syntax),  cmocka_unit_test(test_syslog_line),
                 cmocka_unit_test(test_packet_parse),  cmocka_unit_test(test_listeners_table),
         };

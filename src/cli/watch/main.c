@@ -62,7 +62,7 @@ static const char usage[] =
         "  --rule NAME=VALUE    dark-repeat=600 vertical-points=21 vertical-window=60\n"
         "                       system-weight=3 slow-ports=25 slow-idle=900\n"
         "                       sweep-targets=10 sweep-window=60 summary=3600\n"
-        "                       max-sources=4096 (seconds, counts)\n"
+        "                       max-sources=4096 probe-rate=100 (seconds, counts)\n"
         "  --reconcile SECONDS  listener dump interval (default 30; packet method: 2)\n"
         "  --syslog             also send each event to syslog (daemon facility)\n"
         "  --store[=FILE]       record events in the SQLite store (default: the\n"
@@ -705,6 +705,7 @@ int main(int argc, char **argv)
                 if (now >= next_tick) {
                         next_tick = now + 1000;
                         check_lost(&w);
+                        watch_detector_tick(w.det, wall_ms(), emit, &w);
                         watch_store_flush(w.store);
                 }
                 if (now >= next_reconcile) {
