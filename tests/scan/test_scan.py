@@ -355,6 +355,10 @@ def run_main_bed(tb, tmp):
     check({k for k, v in st.items() if v == "open"} == {7, 53, 20000}, "udp: 7, 53, 20000 answer (open)")
     check(st.get(161) == "open|filtered", f"udp: silent 161 is open|filtered ({st.get(161)})")
     check(sum(1 for v in st.values() if v == "closed") == 1001 - 4, "udp: every other port is closed (ICMP)")
+    p = tb.scan(["198.18.0.2"], ["--engine", "udp", "-p", "161", "--no-service"])
+    text = p.stdout.decode()
+    check("1 open|filtered (silent)" in text and "PORT" not in text,
+          f"udp text: a host whose ports are all silent is its line, not an empty table ({text[:200]!r})")
 
     # -- services and verdicts -------------------------------------------------------------------
     xml = os.path.join(tmp, "scan.xml")

@@ -115,6 +115,9 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         fprintf(f, ps_pgettext("scan host line", "%s: %s"), a, counts);
                 free(name);
                 fputc('\n', f);
+                /* A host with nothing to list (every port silent): its line says it all. */
+                if (h->nports == 0)
+                        continue;
                 /* The column headings; the states below them are nmap's words, not translated. */
                 fputs("  ", f);
                 /* TRANSLATORS: a column heading of the scan table (upper case in English). */
