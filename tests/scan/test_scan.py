@@ -469,7 +469,8 @@ def run_main_bed(tb, tmp):
           "-oX /dev/null writes to the device in place (it is not replaced by a file)")
     # A file that cannot be written is said before the scan, not after it (a -p- of a /24 is long).
     for opt, path, why in (("-oX", os.path.join(tmp, "no-such-dir", "x.xml"), "no directory"),
-                           ("-oG", tmp, "is a directory")):
+                           ("-oG", tmp, "is a directory"),
+                           ("-oJ", "/proc/portscope-test.json", "cannot write in")):
         t0 = time.monotonic()
         p = tb.scan(["198.18.0.0/24"], ["--engine", "connect", "-p", "1-65535", "--no-service", opt, path],
                     check_rc=False)

@@ -300,6 +300,16 @@ static void check_file_output(const char *path, const char *option)
                 die_usage(_("%s '%s': no directory '%s' to write it in"), option, quote(path), dir);
         if (access(dir, W_OK | X_OK) != 0)
                 die_usage(_("%s '%s': cannot write in '%s': %s"), option, quote(path), dir, strerror(errno));
+        /* Root passes access() where no file can be made (/proc, a read-only mount): the file is
+         * written through a temporary one beside it, so make one now, not after an hour of scanning. */
+        char probe[PATH_MAX];
+        if (snprintf(probe, sizeof probe, "%s/.portscope-XXXXXX", dir) >= (int)sizeof probe)
+                die_usage(_("%s '%s': path too long"), option, quote(path));
+        int fd = mkstemp(probe);
+        if (fd < 0)
+                die_usage(_("%s '%s': cannot write in '%s': %s"), option, quote(path), dir, strerror(errno));
+        close(fd);
+        unlink(probe);
 }
 
 /* Calls fn on every comma-separated item of list; stops at the first error. */
