@@ -488,6 +488,11 @@ def run_main_bed(tb, tmp):
         r = tb.scan(["198.18.0.2"], ["-p", "625", "--no-service", *extra], check_rc=False)
         check(r.returncode == 2 and word in r.stderr.decode() and r.stdout == b"", f"{' '.join(extra)}: refused "
               f"({r.stderr.decode().strip()[:120]})")
+    # nmap's other scan types are named, not "unknown option '-s'"
+    for opt in ("-sX", "-sn"):
+        r = tb.scan(["198.18.0.2"], [opt], check_rc=False)
+        check(r.returncode == 2 and f"{opt} is an nmap scan type".encode() in r.stderr and b"-sS" in r.stderr,
+              f"{opt}: refused, naming the scan types portscope makes ({r.stderr[:100]!r})")
     p = tb.scan(["198.18.0.2"], ["--top-ports", "0"], check_rc=False)
     check(p.returncode == 2 and b"1-65536" in p.stderr and p.stdout == b"", f"--top-ports 0 is refused: {p.stderr[:120]}")
 

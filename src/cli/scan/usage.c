@@ -1,7 +1,9 @@
 /* portscope scan: its --help, and the nmap spellings it accepts. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "portscope/error.h"
 #include "portscope/i18n.h"
 #include "scan-cli.h"
 
@@ -93,6 +95,7 @@ _("Usage: portscope scan [OPTIONS] TARGET...\n"
 /* nmap spellings: -sT -sS -sU -sV -iL -oX -oG -oJ -p- -Pn. */
 void scan_cli_translate_nmap(int argc, char **argv)
 {
+        static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         for (int i = 1; i < argc; i++) {
                 char *a = argv[i];
                 if (strcmp(a, "--") == 0)
@@ -117,5 +120,12 @@ void scan_cli_translate_nmap(int argc, char **argv)
                         argv[i] = (char *)"--no-ping";
                 else if (strcmp(a, "-p-") == 0)
                         argv[i] = (char *)"--ports=-";
+                else if (a[0] == '-' && a[1] == 's' && a[2] && strchr(letters, a[2]) && a[3] == '\0') {
+                        /* nmap's other scan types (-sX, -sF, -sA, -sn...): named, not "unknown option '-s'". */
+                        ps_errorf(_("scan: %s is an nmap scan type portscope does not make: it scans with -sS (SYN), "
+                                    "-sT (connect) and -sU (UDP), and identifies services with -sV"),
+                                  a);
+                        exit(PS_EXIT_ERROR);
+                }
         }
 }
