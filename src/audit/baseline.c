@@ -226,10 +226,12 @@ static int cmp_entries(const void *x, const void *y)
  * reason is never read. Refused, naming both lines; sorted, so 100,000 entries cost a sort. */
 static int find_repeated(const struct baseline *b, const char *name, struct ps_error *err)
 {
-        const struct baseline_entry **v = b->n ? malloc(b->n * sizeof(*v)) : NULL;
+        if (b->n < 2)
+                return 0;
+        const struct baseline_entry **v = malloc(b->n * sizeof(*v));
         int r = 0;
 
-        if (b->n && !v)
+        if (!v)
                 return -ENOMEM;
         for (size_t i = 0; i < b->n; i++)
                 v[i] = &b->v[i];
