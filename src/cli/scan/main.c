@@ -33,8 +33,7 @@ static void on_signal(int sig)
         stop_flag = 1;
 }
 
-static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die_usage(const char *fmt, ...)
+void scan_cli_die(const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
@@ -50,8 +49,7 @@ static void die_error(const struct ps_error *e)
         exit(PS_EXIT_ERROR);
 }
 
-/* A user-supplied string inside an error message, cut to a readable length (die_usage escapes). */
-static const char *quote(const char *s)
+const char *scan_cli_quote(const char *s)
 {
         static char buf[4][128];
         static unsigned n;
@@ -61,28 +59,16 @@ static const char *quote(const char *s)
 }
 
 
-struct opts {
-        const char *ports, *top, *exclude, *exclude_file, *input_file, *engine, *shard, *resume;
-        const char *registry, *knowledge, *payloads, *probes, *source_ports;
-        const char *oX, *oG, *oJ;
-        const char *format;
-        const char *format_option; /* the option that chose it */
-        bool seed_set, all_states, no_service, no_progress, store, changes, merge;
-        uint64_t seed;
-        double rate;
-        int max_retries;
-        unsigned timeout, max_inflight, service_wait, udp_budget, threads, intensity;
-};
 
 static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
 {
         char *end;
         if (!*s || *s == '-' || *s == '+')
-                die_usage(_("%s: '%s' is not a number"), opt, quote(s));
+                scan_cli_die(_("%s: '%s' is not a number"), opt, scan_cli_quote(s));
         errno = 0;
         unsigned long long v = strtoull(s, &end, 10);
         if (errno || *end || v > max)
-                die_usage(_("%s: '%s' is not a number 0-%llu"), opt, quote(s), max);
+                scan_cli_die(_("%s: '%s' is not a number 0-%llu"), opt, scan_cli_quote(s), max);
         return v;
 }
 
@@ -92,7 +78,7 @@ static unsigned parse_ms(const char *opt, const char *s)
         size_t len = strlen(s);
         unsigned mult = 1;
         if (len >= sizeof(buf))
-                die_usage(_("%s: '%s' is not a duration"), opt, quote(s));
+                scan_cli_die(_("%s: '%s' is not a duration"), opt, scan_cli_quote(s));
         memcpy(buf, s, len + 1);
         if (len > 2 && strcmp(buf + len - 2, "ms") == 0)
                 buf[len - 2] = '\0';
@@ -232,84 +218,14 @@ static void *svc_worker(void *arg)
         return NULL;
 }
 
-struct output_job {
-        const char *fmt;
-        const struct scan_report *rep;
-};
-
-/* An -o file: XML, greppable and JSON never change with the language (their reasons are
- * composed in English), whatever language the text on the terminal speaks. */
-static int fill_output(FILE *f, void *ud)
-{
-        const struct output_job *j = ud;
-        const struct ps_language *was = ps_i18n_use_english();
-        int r = scan_output_find(j->fmt)->write(j->rep, f, false);
-        ps_i18n_thread_use(was);
-        return r;
-}
-
 /* One format for standard output: a second, different one is an error, not a silent choice. */
-static void set_format(struct opts *o, const char *format, const char *option)
+static void set_format(struct scan_cli_opts *o, const char *format, const char *option)
 {
         if (o->format && strcmp(o->format, format) != 0)
                 /* TRANSLATORS: two options of portscope scan that choose the output's format. */
-                die_usage(_("%s and %s: choose one"), o->format_option, option);
+                scan_cli_die(_("%s and %s: choose one"), o->format_option, option);
         o->format = format;
         o->format_option = option;
-}
-
-/* Writes the report in format fmt to path ('-': standard output), whole or not at all
- * (ps_write_atomic), so a failed write never leaves a cut-off report where a good one was. */
-static int write_file_output(const char *path, const char *fmt, const struct scan_report *rep)
-{
-        struct output_job j = { fmt, rep };
-        int r;
-        if (strcmp(path, "-") == 0) {
-                r = fill_output(stdout, &j);
-                if (fflush(stdout) != 0 && r == 0)
-                        r = -errno;
-        } else {
-                mode_t um = umask(0);
-                umask(um);
-                r = ps_write_atomic(path, 0666 & ~um, fill_output, &j);
-        }
-        if (r == -EACCES)
-                ps_errorf(_("cannot write '%s': %s (a temporary file beside it is needed)"), quote(path), strerror(-r));
-        else if (r < 0)
-                ps_errorf(_("cannot write '%s': %s"), quote(path), strerror(-r));
-        return r;
-}
-
-/* Before any packet: a -oX/-oG/-oJ file that cannot be written is said now, not after the scan
- * (which may be long). Its directory must exist and take a new file (the report is written
- * beside it and renamed); the path itself must not be a directory. */
-static void check_file_output(const char *path, const char *option)
-{
-        if (!path || strcmp(path, "-") == 0)
-                return;
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                die_usage(_("%s '%s': is a directory"), option, quote(path));
-        char dir[PATH_MAX];
-        const char *slash = strrchr(path, '/');
-        if (!slash)
-                snprintf(dir, sizeof dir, ".");
-        else
-                snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-        if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-                die_usage(_("%s '%s': no directory '%s' to write it in"), option, quote(path), dir);
-        if (access(dir, W_OK | X_OK) != 0)
-                die_usage(_("%s '%s': cannot write in '%s': %s"), option, quote(path), dir, strerror(errno));
-        /* Root passes access() where no file can be made (/proc, a read-only mount): the file is
-         * written through a temporary one beside it, so make one now, not after an hour of scanning. */
-        char probe[PATH_MAX];
-        if (snprintf(probe, sizeof probe, "%s/.portscope-XXXXXX", dir) >= (int)sizeof probe)
-                die_usage(_("%s '%s': path too long"), option, quote(path));
-        int fd = mkstemp(probe);
-        if (fd < 0)
-                die_usage(_("%s '%s': cannot write in '%s': %s"), option, quote(path), dir, strerror(errno));
-        close(fd);
-        unlink(probe);
 }
 
 /* Calls fn on every comma-separated item of list; stops at the first error. */
@@ -319,7 +235,7 @@ static void each_item(const char *list, void (*fn)(struct scan_targets *, const 
         for (const char *p = list;;) {
                 size_t len = strcspn(p, ",");
                 if (len >= sizeof(item))
-                        die_usage(_("target '%.40s...': too long"), quote(p));
+                        scan_cli_die(_("target '%.40s...': too long"), scan_cli_quote(p));
                 memcpy(item, p, len);
                 item[len] = '\0';
                 if (len)
@@ -334,14 +250,14 @@ static void add_target(struct scan_targets *t, const char *spec)
 {
         char err[200];
         if (scan_targets_add(t, spec, 0, err, sizeof(err)) < 0)
-                die_usage(_("target '%s': %s"), quote(spec), err);
+                scan_cli_die(_("target '%s': %s"), scan_cli_quote(spec), err);
 }
 
 static void exclude_target(struct scan_targets *t, const char *spec)
 {
         char err[200];
         if (scan_targets_exclude(t, spec, 0, err, sizeof(err)) < 0)
-                die_usage(_("--exclude '%s': %s"), quote(spec), err);
+                scan_cli_die(_("--exclude '%s': %s"), scan_cli_quote(spec), err);
 }
 
 static char *join_args(int argc, char **argv)
@@ -365,9 +281,9 @@ static char *join_args(int argc, char **argv)
 }
 
 /* The registry and the knowledge file: optional, unless named. */
-static void load_refs(const struct opts *po, struct registry **ret_reg, struct knowledge **ret_kn)
+static void load_refs(const struct scan_cli_opts *po, struct registry **ret_reg, struct knowledge **ret_kn)
 {
-        const struct opts o = *po;
+        const struct scan_cli_opts o = *po;
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
         struct ps_error rerr;
@@ -392,70 +308,14 @@ static void load_refs(const struct opts *po, struct registry **ret_reg, struct k
 
 /* Prints the finished report in the chosen format and the -o files. Returns the exit status:
  * 0, PS_EXIT_FINDINGS (an open port judged medium or worse) or PS_EXIT_ERROR. */
-/* The -o outputs named for stdout ("-"): the first, counting how many. */
-static const char *stdout_output(const struct opts *o, int *ret_n)
-{
-        const char *const names[] = { "-oX", "-oG", "-oJ" }, *const files[] = { o->oX, o->oG, o->oJ };
-        const char *first = NULL;
-        *ret_n = 0;
-        for (int i = 0; i < 3; i++)
-                if (files[i] && strcmp(files[i], "-") == 0 && (*ret_n)++ == 0)
-                        first = names[i];
-        return first;
-}
-
-/* One stream a reader can parse: one output on stdout, and each file written by one output. */
-static void check_outputs_apart(const struct opts *o)
-{
-        int n;
-        const char *first = stdout_output(o, &n);
-        if (n > 1)
-                die_usage(_("only one of -oX, -oG and -oJ can write to standard output ('-')"));
-        if (first && o->format)
-                die_usage(_("%s and %s - both write to standard output: choose one"), o->format_option, first);
-        const char *const names[] = { "-oX", "-oG", "-oJ" }, *const files[] = { o->oX, o->oG, o->oJ };
-        for (int i = 0; i < 3; i++)
-                for (int j = i + 1; j < 3; j++)
-                        if (files[i] && files[j] && strcmp(files[i], "-") != 0 && strcmp(files[i], files[j]) == 0)
-                                die_usage(_("%s and %s name the same file '%s': one would overwrite the other"), names[i],
-                                          names[j], quote(files[i]));
-}
-
-static int emit(const struct opts *o, const struct scan_report *rep)
-{
-        int rc = 0, n;
-        const char *fmt = o->format ? o->format : "text";
-        bool tty = strcmp(fmt, "text") == 0 ? ps_use_color(stdout) : isatty(1);
-        /* -oX - (as nmap): the XML alone on stdout, not after the table. */
-        int r = stdout_output(o, &n) ? 0 : scan_output_find(fmt)->write(rep, stdout, tty);
-        if (fflush(stdout) != 0 || r < 0)
-                rc = PS_EXIT_ERROR;
-        if (o->oX && write_file_output(o->oX, "xml", rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (o->oG && write_file_output(o->oG, "grep", rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (o->oJ && write_file_output(o->oJ, "json", rep) < 0)
-                rc = PS_EXIT_ERROR;
-        if (rc == 0) {
-                for (size_t i = 0; i < rep->nhosts; i++)
-                        for (size_t j = 0; j < rep->hosts[i].nports; j++) {
-                                /* Findings: an open port judged medium or worse (mismatch,
-                                 * unexplained, suspicious); a clean host exits 0. */
-                                if (rep->hosts[i].ports[j].severity >= VERDICT_MEDIUM)
-                                        rc = PS_EXIT_FINDINGS;
-                        }
-        }
-        return rc;
-}
-
 /* --merge FILE...: no scan; the shards' --jsonl outputs read back, judged again, printed. Every
  * file is read before anything is printed: a bad line stops the whole with nothing written. */
-static int run_merge(const struct opts *o, int nfiles, char **files, const char *args)
+static int run_merge(const struct scan_cli_opts *o, int nfiles, char **files, const char *args)
 {
         if (nfiles < 1)
-                die_usage(_("scan: --merge needs the --jsonl files of the shards"));
+                scan_cli_die(_("scan: --merge needs the --jsonl files of the shards"));
         if (o->store || o->resume || o->shard || o->input_file || o->ports || o->top)
-                die_usage(_("scan: --merge takes files, not a scan's options (--store, --changes, --resume, "
+                scan_cli_die(_("scan: --merge takes files, not a scan's options (--store, --changes, --resume, "
                           "--shard, --ports, -iL)"));
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
@@ -473,16 +333,16 @@ static int run_merge(const struct opts *o, int nfiles, char **files, const char 
                                                    : scan_merge_load(&m, &rep, files[i], &e);
                 if (r < 0) {
                         if (e.line)
-                                die_usage(_("scan: --merge %s:%u: %s"), quote(files[i]), e.line, e.message);
-                        die_usage(_("scan: --merge %s: %s"), quote(files[i]), e.message);
+                                scan_cli_die(_("scan: --merge %s:%u: %s"), scan_cli_quote(files[i]), e.line, e.message);
+                        scan_cli_die(_("scan: --merge %s: %s"), scan_cli_quote(files[i]), e.message);
                 }
         }
         if (m.nseen < m.nshards)
                 ps_errorf(_("scan: --merge: %zu of the %u shards given; the report is incomplete"), m.nseen,
                           (unsigned)m.nshards);
         if (scan_report_finish(&rep) < 0)
-                die_usage(_("scan: out of memory"));
-        int rc = emit(o, &rep);
+                scan_cli_die(_("scan: out of memory"));
+        int rc = scan_cli_emit(o, &rep);
         scan_report_free(&rep);
         scan_merge_free(&m);
         knowledge_free(kn);
@@ -501,11 +361,11 @@ int main(int argc, char **argv)
                 argc--;
         }
         scan_cli_translate_nmap(argc, argv);
-        struct opts o = { .max_retries = -1, .timeout = 1000, .service_wait = 5000, .udp_budget = 5000,
+        struct scan_cli_opts o = { .max_retries = -1, .timeout = 1000, .service_wait = 5000, .udp_budget = 5000,
                        .intensity = 7 };
         struct scan_targets *targets = scan_targets_new();
         if (!targets)
-                die_usage(_("out of memory"));
+                scan_cli_die(_("out of memory"));
         int c;
         char err[256];
         opterr = 0;
@@ -534,7 +394,8 @@ int main(int argc, char **argv)
                 case OPT_JSONL: set_format(&o, "jsonl", "--jsonl"); break;
                 case OPT_OUTPUT:
                         if (!scan_output_find(optarg))
-                                die_usage(_("--output: unknown format '%s' (text, json, jsonl, xml, grep)"), quote(optarg));
+                                scan_cli_die(_("--output: unknown format '%s' (text, json, jsonl, xml, grep)"),
+                                             scan_cli_quote(optarg));
                         set_format(&o, optarg, "--output");
                         break;
                 case OPT_ALL: o.all_states = true; break;
@@ -547,7 +408,7 @@ int main(int argc, char **argv)
                 case OPT_NOSERVICE: o.no_service = true; break;
                 case OPT_SWAIT:
                         if ((o.service_wait = parse_ms("--service-wait", optarg)) == 0)
-                                die_usage(_("--service-wait: 0 ms leaves no time to connect (use --no-service)"));
+                                scan_cli_die(_("--service-wait: 0 ms leaves no time to connect (use --no-service)"));
                         break;
                 case OPT_PROBES: o.probes = optarg; break;
                 case OPT_INTENSITY: o.intensity = (unsigned)parse_num("--version-intensity", optarg, 9); break;
@@ -575,25 +436,25 @@ int main(int argc, char **argv)
                 return rc;
         }
         if (optind >= argc && !o.input_file && !o.resume)
-                die_usage(_("scan: no target given (try 'portscope scan --help')"));
+                scan_cli_die(_("scan: no target given (try 'portscope scan --help')"));
 
         /* The engine first: it decides the protocol of the port set. */
         struct scan_config cfg;
         scan_config_init(&cfg);
         if (o.engine) {
                 if (scan_engine_parse(o.engine, &cfg.engine) < 0)
-                        die_usage(_("--engine: unknown engine '%s' (connect, syn, udp)"), quote(o.engine));
+                        scan_cli_die(_("--engine: unknown engine '%s' (connect, syn, udp)"), scan_cli_quote(o.engine));
         } else {
                 cfg.engine = scan_privileged() ? SCAN_ENGINE_SYN : SCAN_ENGINE_CONNECT;
         }
         enum ps_proto proto = cfg.engine == SCAN_ENGINE_UDP ? PS_UDP : PS_TCP;
         if ((cfg.engine == SCAN_ENGINE_SYN) && !scan_privileged())
-                die_usage(_("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)"));
+                scan_cli_die(_("--engine syn needs CAP_NET_RAW (run as root, or use --engine connect)"));
 
-        check_file_output(o.oX, "-oX");
-        check_file_output(o.oG, "-oG");
-        check_file_output(o.oJ, "-oJ");
-        check_outputs_apart(&o);
+        scan_cli_check_file_output(o.oX, "-oX");
+        scan_cli_check_file_output(o.oG, "-oG");
+        scan_cli_check_file_output(o.oJ, "-oJ");
+        scan_cli_check_outputs_apart(&o);
         struct registry *reg = NULL;
         struct knowledge *kn = NULL;
         load_refs(&o, &reg, &kn);
@@ -603,61 +464,64 @@ int main(int argc, char **argv)
         for (int i = optind; i < argc; i++)
                 each_item(argv[i], add_target, targets);
         if (o.input_file && scan_targets_add_file(targets, o.input_file, false, 0, err, sizeof(err)) < 0)
-                die_usage("%s: %s", quote(o.input_file), err);
+                scan_cli_die("%s: %s", scan_cli_quote(o.input_file), err);
         if (o.exclude)
                 each_item(o.exclude, exclude_target, targets);
         if (o.exclude_file && scan_targets_add_file(targets, o.exclude_file, true, 0, err, sizeof(err)) < 0)
-                die_usage("%s: %s", quote(o.exclude_file), err);
+                scan_cli_die("%s: %s", scan_cli_quote(o.exclude_file), err);
         if (scan_targets_finish(targets, err, sizeof(err)) < 0)
-                die_usage(_("targets: %s"), err);
+                scan_cli_die(_("targets: %s"), err);
         if (scan_targets_count(targets) == 0 && !o.resume) {
                 if (o.exclude || o.exclude_file)
-                        die_usage(_("no target left to scan (all excluded?)"));
-                die_usage(_("no target to scan: the targets given name no address (an empty argument or -iL file?)"));
+                        scan_cli_die(_("no target left to scan (all excluded?)"));
+                scan_cli_die(_("no target to scan: the targets given name no address (an empty argument or -iL file?)"));
         }
 
         /* Ports. */
         struct scan_ports ports = { 0 };
         if (o.ports && o.top)
-                die_usage(_("--ports and --top-ports: give one of them"));
+                scan_cli_die(_("--ports and --top-ports: give one of them"));
         if (o.top) {
                 char *end;
                 errno = 0;
                 unsigned long long n = *o.top >= '0' && *o.top <= '9' ? strtoull(o.top, &end, 10) : 0;
                 if (n == 0 || errno || *end || n > 65536)
-                        die_usage(_("%s: '%s' is not a number 1-%llu"), "--top-ports", quote(o.top), 65536ull);
+                        scan_cli_die(_("%s: '%s' is not a number 1-%llu"),
+                                     "--top-ports", scan_cli_quote(o.top), 65536ull);
                 char spec[32];
                 snprintf(spec, sizeof(spec), "top:%llu", n);
                 if (scan_ports_parse(spec, proto, reg, kn, &ports, err, sizeof(err)) < 0)
-                        die_usage(_("--top-ports '%s': %s"), quote(o.top), err);
+                        scan_cli_die(_("--top-ports '%s': %s"), scan_cli_quote(o.top), err);
         } else if (o.ports) {
                 if (scan_ports_parse(o.ports, proto, reg, kn, &ports, err, sizeof(err)) < 0)
-                        die_usage(_("--ports '%s': %s"), quote(o.ports), err);
+                        scan_cli_die(_("--ports '%s': %s"), scan_cli_quote(o.ports), err);
         } else if (scan_ports_parse("top:1000", proto, reg, kn, &ports, err, sizeof(err)) < 0 &&
                    scan_ports_parse("1-1024", proto, reg, kn, &ports, err, sizeof(err)) < 0) {
-                die_usage(_("ports: %s"), err);
+                scan_cli_die(_("ports: %s"), err);
         }
 
         if (o.shard) {
                 unsigned long a, b;
                 char tail;
                 if (sscanf(o.shard, "%lu/%lu%c", &a, &b, &tail) != 2 || b == 0 || a == 0 || a > b || b > 65536)
-                        die_usage(_("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)"), quote(o.shard));
+                        scan_cli_die(_("--shard '%s': expected I/N with 1 <= I <= N (e.g. 1/4)"),
+                                     scan_cli_quote(o.shard));
                 cfg.shard = (uint32_t)(a - 1);
                 cfg.nshards = (uint32_t)b;
                 /* The shards split one random order: each must draw the same one. */
                 if (!o.seed_set && !o.resume)
-                        die_usage(_("--shard needs --seed N, the same N for every shard (they split one random order)"));
+                        scan_cli_die(_("--shard needs --seed N, the same N for every shard (they split one random order)"));
                 /* Each shard sees part of every host: the others' open ports would look gone. */
                 if (o.changes)
-                        die_usage(_("--changes compares whole scans, not shards: merge the shards (--merge), or scan "
+                        scan_cli_die(_("--changes compares whole scans, not shards: merge the shards (--merge), or scan "
                                     "without --shard"));
         }
         if (o.source_ports) {
                 unsigned long a, b;
                 char tail;
                 if (sscanf(o.source_ports, "%lu-%lu%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
-                        die_usage(_("--source-ports '%s': expected LO-HI within 1024-65535"), quote(o.source_ports));
+                        scan_cli_die(_("--source-ports '%s': expected LO-HI within 1024-65535"),
+                                     scan_cli_quote(o.source_ports));
                 cfg.sport_lo = (uint16_t)a;
                 cfg.sport_hi = (uint16_t)b;
         }
@@ -677,12 +541,13 @@ int main(int argc, char **argv)
                 if (scan_resume_load(o.resume, targets, &ports, &res, &run.rep, &rserr) < 0)
                         die_error(&rserr);
                 if (res.fingerprint != fp)
-                        die_usage(_("--resume '%s': the saved scan had other targets, ports or engine"), quote(o.resume));
+                        scan_cli_die(_("--resume '%s': the saved scan had other targets, ports or engine"),
+                                     scan_cli_quote(o.resume));
                 if (o.seed_set && o.seed != res.seed)
-                        die_usage(_("--resume '%s': the saved scan used another --seed"), quote(o.resume));
+                        scan_cli_die(_("--resume '%s': the saved scan used another --seed"), scan_cli_quote(o.resume));
                 if (o.shard && (cfg.shard != res.shard || cfg.nshards != res.nshards))
-                        die_usage(_("--resume '%s': the saved scan is shard %u/%u, not %s"), quote(o.resume),
-                                  res.shard + 1, res.nshards, quote(o.shard));
+                        scan_cli_die(_("--resume '%s': the saved scan is shard %u/%u, not %s"), scan_cli_quote(o.resume),
+                                  res.shard + 1, res.nshards, scan_cli_quote(o.shard));
                 o.seed = res.seed;
                 cfg.shard = res.shard;
                 cfg.nshards = res.nshards;
@@ -735,9 +600,9 @@ int main(int argc, char **argv)
         if (run.progress)
                 fputs("\r\033[K", stderr);
         if (r < 0)
-                die_usage("scan: %s", err); /* exits: what is held is the process's */
+                scan_cli_die("scan: %s", err); /* exits: what is held is the process's */
         if (run.oom)
-                die_usage(_("scan: out of memory"));
+                scan_cli_die(_("scan: out of memory"));
         run.rep.stats = stats;
         for (size_t i = 0; i < run.rep.nhosts; i++)
                 run.rep.hosts[i].name = scan_targets_name(targets, &run.rep.hosts[i].addr);
@@ -758,7 +623,7 @@ int main(int argc, char **argv)
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
                         ps_errorf(_("scan interrupted; continue with the same targets and options and --resume %s"),
-                                  quote(path));
+                                  scan_cli_quote(path));
                 else
                         ps_errorf(_("scan interrupted; could not save the state to resume"));
         } else if (o.resume && resuming) {
@@ -804,7 +669,7 @@ int main(int argc, char **argv)
         if (stop_flag)
                 run.rep.stats.interrupted = true;
         if (scan_report_finish(&run.rep) < 0)
-                die_usage(_("scan: out of memory"));
+                scan_cli_die(_("scan: out of memory"));
 
         if (o.store && run.rep.stats.interrupted) {
                 /* A partial scan as the last word on a host would make its unscanned open ports
@@ -812,12 +677,12 @@ int main(int argc, char **argv)
                 ps_errorf(_("scan: the scan was interrupted, so it is not recorded in the store"));
         } else if (o.store) {
                 if (scan_store_record(NULL, &run.rep, o.changes, err, sizeof(err)) < 0)
-                        die_usage("scan: %s", err);
+                        scan_cli_die("scan: %s", err);
                 if (o.changes && scan_report_finish(&run.rep) < 0)
-                        die_usage(_("scan: out of memory"));
+                        scan_cli_die(_("scan: out of memory"));
         }
 
-        int rc = emit(&o, &run.rep);
+        int rc = scan_cli_emit(&o, &run.rep);
         free(stats.pending);
         free(res.mpending);
         scan_report_free(&run.rep);
