@@ -2,8 +2,10 @@
 
 Each test script calls check() for every assertion, and finish() at the end: exit 0 when all
 passed, 1 when any failed, 77 (meson's SKIP) after printing "skipped: <reason>" via skip()."""
+import atexit
 import json
 import os
+import shutil
 import select
 import subprocess
 import sys
@@ -18,8 +20,16 @@ FIXTURES = os.path.join(SRC, "tests", "fixtures")
 _failed = 0
 _passed = 0
 
+# What a test makes with tempfile goes in one directory of its own, removed when the test exits:
+# runs left hundreds of directories in /tmp. 0755 as /tmp is, so that a user an unprivileged
+# check runs as still reaches the directories made for it (each mkdtemp is 0700 itself).
+_root = tempfile.mkdtemp(prefix="portscope-test-")
+os.chmod(_root, 0o755)
+tempfile.tempdir = _root
+atexit.register(shutil.rmtree, _root, True)
+
 # Every test gets its own XDG directories: no test reads a cache another one wrote.
-_home = tempfile.mkdtemp(prefix="portscope-test-")
+_home = tempfile.mkdtemp(prefix="home-")
 ENV = dict(os.environ)
 for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE", "PORTSCOPE_DB", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
     ENV.pop(k, None)
