@@ -145,12 +145,7 @@ struct judgement {
 struct judge_context {
         const struct registry *registry;
         const struct knowledge *knowledge;
-        /* Optional, from judge_context_prepare(): a bit per (port, protocol) the knowledge has an
-         * entry for, so most ports skip the lookup. */
-        uint8_t *knowledge_ports;
 };
-int judge_context_prepare(struct judge_context *c); /* 0 or -ENOMEM (the context works without) */
-void judge_context_release(struct judge_context *c);
 
 /* Judges in (borrowed by *ret until the reason has been written). */
 void judge(const struct judge_context *c, const struct judge_input *in, struct judgement *ret);

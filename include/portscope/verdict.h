@@ -41,18 +41,10 @@ struct verdict_context {
         const struct registry *registry;
         const struct knowledge *knowledge;
         const struct baseline *baseline;
-        /* The verdict engine's context, filled by verdict_context_prepare() (optional: without
-         * it the engine is set up per call, slower). Owned, freed by verdict_context_release(). */
-        struct judge_context judge;
-        bool prepared;
         /* verdict_serving_processes() of the sockets before a filter dropped some (a process's
          * own client sockets are told by its other listeners); NULL: of the report's sockets. */
         const bool *serving;
 };
-
-/* Builds c->knowledge_ports. Returns 0 or -ENOMEM (the context still works without it). */
-int verdict_context_prepare(struct verdict_context *c);
-void verdict_context_release(struct verdict_context *c);
 
 /* Judges one socket of l with the verdict engine (judge.h). serving (may be NULL) marks the
  * processes of l->procs that hold a listener outside the ephemeral port range: their

@@ -35,20 +35,6 @@ const char *verdict_ip_protocol_name(unsigned p)
         }
 }
 
-int verdict_context_prepare(struct verdict_context *c)
-{
-        c->judge.registry = c->registry;
-        c->judge.knowledge = c->knowledge;
-        c->prepared = true;
-        return judge_context_prepare(&c->judge);
-}
-
-void verdict_context_release(struct verdict_context *c)
-{
-        judge_context_release(&c->judge);
-        c->prepared = false;
-}
-
 size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_entry *e, const char **names, size_t max)
 {
         size_t n = 0;
@@ -145,8 +131,7 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         struct judge_identity id = { 0 };
         struct judge_input in = JUDGE_INPUT_INIT;
         struct judgement j;
-        struct judge_context local = { .registry = c->registry, .knowledge = c->knowledge };
-        const struct judge_context *jc = c->prepared ? &c->judge : &local;
+        const struct judge_context jctx = { .registry = c->registry, .knowledge = c->knowledge }, *jc = &jctx;
         char noname[48], peer[80], range[16];
         const char *names[16];
         size_t nnames = verdict_owner_names(l, e, names, 16);

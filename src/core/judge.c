@@ -312,45 +312,6 @@ static bool identity_has(const struct judge_identity *id, const char *name, cons
         return false;
 }
 
-/* ---- context --------------------------------------------------------------------------------- */
-
-int judge_context_prepare(struct judge_context *c)
-{
-        free(c->knowledge_ports);
-        c->knowledge_ports = NULL;
-        if (!c->knowledge)
-                return 0;
-        c->knowledge_ports = calloc(65536u * PS_NPROTO / 8u, 1);
-        if (!c->knowledge_ports)
-                return -ENOMEM;
-        size_t n = knowledge_nentries(c->knowledge);
-        for (size_t i = 0; i < n; i++) {
-                const struct knowledge_entry *e = knowledge_entry(c->knowledge, i);
-                for (size_t j = 0; j < e->nports; j++)
-                        for (unsigned port = e->ports[j].lo; port <= e->ports[j].hi; port++)
-                                for (unsigned p = 0; p < PS_NPROTO; p++)
-                                        if (e->ports[j].protos & PS_PROTO_BIT(p)) {
-                                                unsigned bit = port * PS_NPROTO + p;
-                                                c->knowledge_ports[bit / 8] |= (uint8_t)(1u << (bit % 8));
-                                        }
-        }
-        return 0;
-}
-
-void judge_context_release(struct judge_context *c)
-{
-        free(c->knowledge_ports);
-        c->knowledge_ports = NULL;
-}
-
-static bool knowledge_may_know(const struct judge_context *c, uint16_t port, enum ps_proto p)
-{
-        unsigned bit = (unsigned)port * PS_NPROTO + (unsigned)p;
-        if (!c->knowledge_ports)
-                return true;
-        return (c->knowledge_ports[bit / 8] >> (bit % 8)) & 1u;
-}
-
 /* Whether e covers (port, proto) with an item no wider than NARROW_SPAN ports. */
 static bool covers_narrowly(const struct knowledge_entry *e, uint16_t port, enum ps_proto proto)
 {
@@ -515,7 +476,7 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
                 if (serves(c, who, j->services[i], &j->servers, &j->matched))
                         return set(j, JUDGE_KNOWN_SERVER, VERDICT_EXPECTED, VERDICT_NONE);
 
-        if (c->knowledge && knowledge_may_know(c, in->port, in->proto))
+        if (c->knowledge)
                 nk = knowledge_for_port(c->knowledge, in->port, in->proto, kent, 32);
         if (nk > 32)
                 nk = 32;

@@ -565,10 +565,6 @@ static int run(struct options *o)
         ctx.registry = reg;
         ctx.knowledge = know;
         ctx.baseline = base;
-        if (verdict_context_prepare(&ctx) < 0) {
-                ps_errorf(_("out of memory"));
-                goto out;
-        }
 
         q.flags = SOCKETS_LISTENING | (o->all ? SOCKETS_CONNECTED : 0) | (o->no_bpf ? SOCKETS_NO_BPF : 0);
         q.threads = o->threads;
@@ -733,7 +729,6 @@ out:
         verdict_report_free(report);
         sockets_list_free(l);
         free(serving);
-        verdict_context_release(&ctx);
         baseline_free(base);
         knowledge_free(know);
         registry_close(reg);

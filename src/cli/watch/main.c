@@ -591,7 +591,6 @@ int main(int argc, char **argv)
         }
         w.vc.registry = w.reg;
         w.vc.knowledge = kn;
-        (void)verdict_context_prepare(&w.vc);
 
         if (store) {
                 char def[4096];
@@ -740,7 +739,6 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < w.nns; i++)
                 if (w.ns[i].fd >= 0)
                         close(w.ns[i].fd);
-        verdict_context_release(&w.vc);
         knowledge_free(kn);
         registry_close(w.reg);
         close(sfd);
