@@ -60,16 +60,25 @@ const char *scan_cli_quote(const char *s)
 
 
 
-static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
+/* A number 0-max, or 1-max when from_one: anything else ends the run naming the range. */
+static unsigned long long parse_count(const char *opt, const char *s, bool from_one, unsigned long long max)
 {
         char *end;
         if (!*s || *s == '-' || *s == '+')
                 scan_cli_die(_("%s: '%s' is not a number"), opt, scan_cli_quote(s));
         errno = 0;
         unsigned long long v = strtoull(s, &end, 10);
-        if (errno || *end || v > max)
+        if (errno || *end || v > max || (from_one && v == 0)) {
+                if (from_one)
+                        scan_cli_die(_("%s: '%s' is not a number 1-%llu"), opt, scan_cli_quote(s), max);
                 scan_cli_die(_("%s: '%s' is not a number 0-%llu"), opt, scan_cli_quote(s), max);
+        }
         return v;
+}
+
+static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
+{
+        return parse_count(opt, s, false, max);
 }
 
 static unsigned parse_ms(const char *opt, const char *s)
@@ -482,12 +491,7 @@ int main(int argc, char **argv)
         if (o.ports && o.top)
                 scan_cli_die(_("--ports and --top-ports: give one of them"));
         if (o.top) {
-                char *end;
-                errno = 0;
-                unsigned long long n = *o.top >= '0' && *o.top <= '9' ? strtoull(o.top, &end, 10) : 0;
-                if (n == 0 || errno || *end || n > 65536)
-                        scan_cli_die(_("%s: '%s' is not a number 1-%llu"),
-                                     "--top-ports", scan_cli_quote(o.top), 65536ull);
+                unsigned long long n = parse_count("--top-ports", o.top, true, 65536);
                 char spec[32];
                 snprintf(spec, sizeof(spec), "top:%llu", n);
                 if (scan_ports_parse(spec, proto, reg, kn, &ports, err, sizeof(err)) < 0)
