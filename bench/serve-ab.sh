@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B of two portscope serve set-ups on one path: two servers side by side, wrk against each in
 # turn (alternating which goes first), ROUNDS times; prints each round's rate and the server's CPU
-# time per request, then the medians and B's share of A's rate.
+# time per request and p99 latency, then the medians and B's share of A's rate.
 #
 #   bash bench/serve-ab.sh "ARGS_A" "ARGS_B" [PATH]
 #       (BIN_A=build/portscope-serve BIN_B=BIN_A ROUNDS=6 DURATION=3 CONNECTIONS=50 WRK_THREADS=2)
@@ -48,13 +48,15 @@ ub=$(url b) || exit 1
 for u in "$ua" "$ub"; do wrk -t1 -c4 -d1s "$u$path" >/dev/null 2>&1; done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-one() { # url pid -> "rate cpu-us-per-request"
+one() { # url pid -> "rate cpu-us-per-request p99-ms"
   local t0 t1 out
   t0=$(ticks "$2")
-  out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" "$1")
+  out=$(wrk -t"$threads" -c"$conns" -d"${duration}s" --latency "$1")
   t1=$(ticks "$2")
   awk -v t=$((t1 - t0)) -v hz="$hz" '/Requests\/sec/ { r = $2 } /requests in/ { n = $1 }
-    END { printf "%.0f %.2f\n", r, (n > 0 ? t * 1e6 / hz / n : 0) }' <<<"$out"
+    $1 == "99%" { v = $2; m = 1; if (v ~ /us$/) m = 0.001; else if (v ~ /ms$/) m = 1; else if (v ~ /s$/) m = 1000
+                  sub(/[um]?s$/, "", v); p = v * m }
+    END { printf "%.0f %.2f %.2f\n", r, (n > 0 ? t * 1e6 / hz / n : 0), p }' <<<"$out"
 }
 echo "serve-ab: $path, wrk -t$threads -c$conns -d${duration}s, $rounds rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "serve-ab: A = $bin_a $args_a"
@@ -62,18 +64,19 @@ echo "serve-ab: B = $bin_b $args_b"
 : >"$work/rounds"
 for r in $(seq "$rounds"); do
   if [ $((r % 2)) = 1 ]; then
-    read -r ra ca <<<"$(one "$ua$path" "$pa")"; read -r rb cb <<<"$(one "$ub$path" "$pb")"
+    read -r ra ca pa99 <<<"$(one "$ua$path" "$pa")"; read -r rb cb pb99 <<<"$(one "$ub$path" "$pb")"
   else
-    read -r rb cb <<<"$(one "$ub$path" "$pb")"; read -r ra ca <<<"$(one "$ua$path" "$pa")"
+    read -r rb cb pb99 <<<"$(one "$ub$path" "$pb")"; read -r ra ca pa99 <<<"$(one "$ua$path" "$pa")"
   fi
-  printf 'round %d: A %7s req/s %6s us CPU/req | B %7s req/s %6s us CPU/req\n' "$r" "$ra" "$ca" "$rb" "$cb"
-  echo "$ra $ca $rb $cb" >>"$work/rounds"
+  printf 'round %d: A %7s req/s %6s us CPU/req p99 %5s ms | B %7s req/s %6s us CPU/req p99 %5s ms\n' \
+    "$r" "$ra" "$ca" "$pa99" "$rb" "$cb" "$pb99"
+  echo "$ra $ca $rb $cb $pa99 $pb99" >>"$work/rounds"
 done
 python3 - "$work/rounds" <<'PY'
 import statistics as st, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
-ra, ca, rb, cb = (st.median(r[i] for r in rows) for i in range(4))
+ra, ca, rb, cb, pa, pb = (st.median(r[i] for r in rows) for i in range(6))
 pair = st.median(r[2] / r[0] for r in rows if r[0] > 0)
-print(f"median: A {ra:.0f} req/s {ca:.2f} us CPU/req | B {rb:.0f} req/s {cb:.2f} us CPU/req | "
-      f"B/A {rb / ra:.3f} (per round {pair:.3f})")
+print(f"median: A {ra:.0f} req/s {ca:.2f} us CPU/req p99 {pa:.2f} ms | B {rb:.0f} req/s {cb:.2f} us CPU/req "
+      f"p99 {pb:.2f} ms | B/A {rb / ra:.3f} (per round {pair:.3f})")
 PY
