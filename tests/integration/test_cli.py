@@ -333,6 +333,37 @@ p = subprocess.run([os.path.join(pre, "bin", "portscope"), "diff", "--help"], ca
 check(p.returncode == 0 and "diff" in p.stdout, f"bin/portscope runs ../libexec/portscope/portscope-update: {p.returncode} {p.stderr!r}")
 shutil.rmtree(pre)
 
+# `meson install` (make install) installs the systemd units under the prefix, naming that
+# prefix's executables: every program a unit runs is one the same install put there.
+import re  # noqa: E402
+build_dir = os.path.dirname(BIN)
+stage = tempfile.mkdtemp(prefix="portscope-stage-")
+opts = json.loads(subprocess.run(["meson", "introspect", build_dir, "--buildoptions"], capture_output=True,
+                                 text=True, check=True).stdout)
+opt = {o["name"]: o["value"] for o in opts}
+p = subprocess.run(["meson", "install", "-C", build_dir, "--no-rebuild", "--quiet", "--destdir", stage],
+                   capture_output=True, text=True)
+prefix = opt["prefix"]
+if not opt.get("systemd_units", True):
+    print("skipped: this build was configured with -Dsystemd_units=false")
+else:
+    root = stage + prefix
+    units = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(os.path.join(root, "lib", "systemd"))
+                   for f in fs)
+    want = sorted([f"lib/systemd/system/portscope-{u}" for u in ("audit.service", "audit.timer", "serve.service",
+                                                                   "update.service", "update.timer", "watch.service")]
+                  + ["lib/systemd/user/portscope-update.service", "lib/systemd/user/portscope-update.timer"])
+    check(p.returncode == 0 and units == want, f"meson install puts every unit under {prefix}/lib/systemd: {units} {p.stderr!r}")
+    execs = set()
+    for u in units:
+        for line in open(os.path.join(root, u)):
+            if re.match(r"^Exec[A-Za-z]*=", line):
+                execs.add(line.split("=", 1)[1].lstrip("+-@!:").split()[0])
+    ours = sorted(e for e in execs if "portscope" in e)
+    check(len(ours) >= 2 and all(e.startswith(prefix + "/") and os.access(stage + e, os.X_OK) for e in ours),
+          f"the units run {prefix}'s portscope and metrics script, both installed: {ours}")
+shutil.rmtree(stage)
+
 # A search meant as a port that is none says why.
 rc, out, err = run("search", "99999")
 check(rc in (0, 1) and "Not a port: port out of range (0-65535)." in out, f"search 99999: {out!r}")
