@@ -126,16 +126,9 @@ void watch_rules_default(struct watch_rules *r)
         r->probes_all = true;
         r->ignore_loopback = true;
         r->ignore_chatty = true;
-        r->ephemeral_lo = 32768; /* Linux's default ip_local_port_range */
+        r->ephemeral_lo = 32768; /* Linux's default ip_local_port_range; the program reads the
+                                  * watched namespace's own (portscope watch: ephemeral_range()) */
         r->ephemeral_hi = 60999;
-        FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-        unsigned lo, hi;
-        if (f && fscanf(f, "%u %u", &lo, &hi) == 2 && lo >= 1 && lo <= hi && hi <= 65535) {
-                r->ephemeral_lo = (uint16_t)lo;
-                r->ephemeral_hi = (uint16_t)hi;
-        }
-        if (f)
-                fclose(f);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret)

@@ -273,6 +273,35 @@ print(os.getpid())
     check(not any(e["event"] == "unparsable" for e in evs), "every line is JSON")
 
 
+def test_late_reply_range(tino):
+    """The late-reply rule uses the watched namespace's ephemeral range, not the host's: a DNS
+    answer (from port 53) to a port of the namespace's range is ignored; one to a port outside it
+    is a probe, even when the host's range would hold it."""
+    old = run("ip", "netns", "exec", T, "sysctl", "-n", "net.ipv4.ip_local_port_range").stdout.split()
+    run("ip", "netns", "exec", T, "sysctl", "-qw", "net.ipv4.ip_local_port_range=20000 20999")
+    host = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+    outside = int(host[0]) + 7  # in the host's range, outside the namespace's
+    try:
+        w = Watch()
+        try:
+            for port in (20500, outside):
+                in_ns(S, f"""
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(({S_ADDR!r}, 53))
+u.sendto(b'late answer', ({T_ADDR!r}, {port}))
+""")
+            e = w.wait_for(is_probe(outside, "udp", tino), 10, "probe outside the namespace's range")
+            check(e is not None, f"an answer from 53 to {outside}/udp, outside the namespace's ephemeral range "
+                  f"(20000-20999) though inside the host's ({host[0]}-{host[1]}), is a probe")
+            time.sleep(0.5)
+            late = [x for x in w.all() if x["event"] == "probe" and x.get("port") == 20500 and x.get("netns") == tino]
+            check(not late, "an answer from 53 to 20500/udp, in the namespace's ephemeral range, is a late reply", late)
+        finally:
+            w.stop()
+    finally:
+        run("ip", "netns", "exec", T, "sysctl", "-qw", f"net.ipv4.ip_local_port_range={old[0]} {old[1]}")
+
+
 def test_store(tino):
     """--store records what --jsonl would print; its reasons are English whatever language the
     terminal speaks (a store is read by other programs and other people), while the terminal
@@ -586,6 +615,7 @@ def main():
     try:
         tino, xino = netns_inode(T), netns_inode(X)
         test_bpf(tino, xino)
+        test_late_reply_range(tino)
         test_store(tino)
         test_all_netns(tino, xino)
         test_namespace_gone()

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -172,6 +173,26 @@ static struct netns_ent *netns_find(struct watch_cli *w, uint32_t inode)
                 if (w->ns[i].inode == inode)
                         return &w->ns[i];
         return NULL;
+}
+
+/* The ephemeral port range (ip_local_port_range) of the namespace watched, for the late-reply
+ * rule: /proc/sys/net is the reading thread's namespace's, so it is read inside. With
+ * --all-netns, the host's. */
+static void ephemeral_range(int netns_fd, struct watch_rules *r)
+{
+        int self = -1;
+        if (netns_fd >= 0) {
+                self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (self < 0 || setns(netns_fd, CLONE_NEWNET) < 0)
+                        die_usage(_("--netns: cannot enter the namespace to read its ephemeral port range: %s"),
+                                  strerror(errno));
+        }
+        sockets_ephemeral_range(&r->ephemeral_lo, &r->ephemeral_hi);
+        if (self >= 0) {
+                if (setns(self, CLONE_NEWNET) < 0)
+                        die_usage(_("cannot return to the network namespace watch started in: %s"), strerror(errno));
+                close(self);
+        }
 }
 
 /* --all-netns: names the namespaces of /run/netns (ip netns add) and ours ("host"). */
@@ -572,6 +593,8 @@ int main(int argc, char **argv)
                 if (w.all_netns)
                         netns_scan(&w);
         }
+
+        ephemeral_range(co.netns_fd, &rules);
 
         /* the registry and knowledge judge by */
         struct ps_error rerr;
