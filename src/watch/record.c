@@ -205,7 +205,13 @@ int watch_store_flush(struct watch_store *s)
         if (!s || !s->in_tx)
                 return 0;
         s->in_tx = false;
-        return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+                return 0;
+        /* A commit that failed (a full disk) may leave its transaction open: give it up, so that
+         * the next events begin one of their own once there is room again. */
+        if (!sqlite3_get_autocommit(s->db))
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return -EIO;
 }
 
 void watch_store_close(struct watch_store *s)

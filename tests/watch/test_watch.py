@@ -586,6 +586,44 @@ def test_write_failures():
           (r.returncode, r.stderr))
 
 
+def test_store_full(tino):
+    """A store that fills up while watching (its file system is full): said once, watching goes
+    on (the terminal still gets every event), and the exit status is 2."""
+    import tempfile
+    top = tempfile.mkdtemp(prefix="ps-watch-full-")
+    r = run("mount", "-t", "tmpfs", "-o", "size=512k", "ps-watch-full", top, check=False)
+    if r.returncode != 0:
+        print(f"skipped: the store-full check cannot mount a tmpfs: {r.stderr.strip()}")
+        os.rmdir(top)
+        return
+    w = None
+    try:
+        w = Watch(f"--store={os.path.join(top, 'watch.db')}")
+        tcp_probe(S, T_ADDR, 241)
+        first = w.wait_for(is_probe(241, "tcp", tino), 10, "probe 241/tcp")
+        check(first is not None, "a probe is seen while the store has room")
+        fd = os.open(os.path.join(top, "fill"), os.O_WRONLY | os.O_CREAT, 0o600)  # fill the file system
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        for port in (242, 243, 244):
+            tcp_probe(S, T_ADDR, port)
+        last = w.wait_for(is_probe(244, "tcp", tino), 10, "probe 244/tcp")
+        check(last is not None and w.p.poll() is None, "with the store full, watching goes on: later probes are seen")
+    finally:
+        rc = w.stop() if w else None
+        run("umount", top, check=False)
+        os.rmdir(top)
+    if w:
+        said = [ln for ln in w.stderr.splitlines() if "could not record an event in the store" in ln]
+        check(rc == 2 and len(said) == 1 and said[0].startswith("portscope: watch: "),
+              "a store write that fails mid-run is said once, and the exit status is 2", (rc, w.stderr))
+
+
 def test_usage():
     for args, word in ((["--method", "nope"], "--method"), (["--rule", "vertical-points=x"], "--rule"),
                        (["--ignore", "1.2.3.4/99"], "--ignore"), (["--netns", "ps-watch-none-" + TAG], "--netns"),
@@ -621,6 +659,7 @@ def main():
         test_namespace_gone()
         test_namespace_name_deleted()
         test_write_failures()
+        test_store_full(tino)
         test_ipv6_and_stealth(tino)
         test_filtered(tino)
         test_packet(tino)

@@ -144,6 +144,7 @@ struct watch_cli {
         uint64_t lost_reported;
         int64_t last_ns_scan;
         bool write_failed; /* the store or the metrics file */
+        bool store_failed; /* said once */
         bool out_failed;   /* standard output */
 };
 
@@ -280,6 +281,15 @@ static const char *netns_name(struct watch_cli *w, uint32_t inode)
         return e ? e->name : NULL;
 }
 
+/* A store write or commit that failed (a full disk, a broken file): said once; the run ends
+ * with status 2, and watching goes on. */
+static void store_failed(struct watch_cli *w)
+{
+        if (!w->store_failed)
+                ps_errorf(_("watch: could not record an event in the store"));
+        w->store_failed = w->write_failed = true;
+}
+
 static void emit(struct watch_event *e, void *data)
 {
         struct watch_cli *w = data;
@@ -302,10 +312,8 @@ static void emit(struct watch_event *e, void *data)
         }
         if (w->metrics)
                 watch_metrics_add(w->metrics, e);
-        if (w->store && watch_store_add(w->store, e) < 0 && !w->write_failed) {
-                ps_errorf(_("watch: could not record an event in the store"));
-                w->write_failed = true;
-        }
+        if (w->store && watch_store_add(w->store, e) < 0)
+                store_failed(w);
 }
 
 static void pending_add(struct watch_cli *w, uint32_t netns)
@@ -728,7 +736,8 @@ int main(int argc, char **argv)
                         next_tick = now + 1000;
                         check_lost(&w);
                         watch_detector_tick(w.det, wall_ms(), emit, &w);
-                        watch_store_flush(w.store);
+                        if (watch_store_flush(w.store) < 0)
+                                store_failed(&w);
                 }
                 if (now >= next_reconcile) {
                         if (w.all_netns)
@@ -755,6 +764,8 @@ int main(int argc, char **argv)
                 write_metrics(&w);
         watch_capture_close(w.cap); /* detaches the programs */
         fflush(stdout);
+        if (watch_store_flush(w.store) < 0)
+                store_failed(&w);
         watch_store_close(w.store);
         watch_metrics_free(w.metrics);
         watch_detector_free(w.det);
