@@ -31,51 +31,10 @@
 #include "portscope/util.h"
 #include "portscope/verdict.h"
 #include "portscope/watch.h"
+#include "watch-cli.h"
 
 #define MAX_NETNS 256
 
-static const char usage[] =
-        N_("Usage: portscope watch [OPTIONS]\n"
-        "\n"
-        "Reports, as they happen, probes of ports where nothing listens (above all\n"
-        "reserved and unassigned system ports), port scans, and listeners that appear or\n"
-        "vanish, each judged by the verdict engine. Never blocks anything. Stops on\n"
-        "Ctrl-C (SIGINT) or SIGTERM.\n"
-        "\n"
-        "Options:\n"
-        "  --jsonl              one JSON object per event and line (default: a readable\n"
-        "                       line)\n"
-        "  --netns NAME         watch another network namespace (/run/netns/NAME or a\n"
-        "                       path)\n"
-        "  --all-netns          watch every network namespace (BPF method only)\n"
-        "  --method M           auto (default), bpf (skb:kfree_skb NO_SOCKET), packet\n"
-        "                       (AF_PACKET)\n"
-        "  --filtered           also report packets to this host dropped by the firewall\n"
-        "                       (bpf)\n"
-        "  --dark-only          probe events only for reserved and unassigned system\n"
-        "                       ports\n"
-        "  --ignore ITEM        ignore a source (ADDRESS[/PREFIX]) or a port\n"
-        "                       (PORT[-PORT][/PROTO])\n"
-        "  --include-loopback   do not ignore loopback sources\n"
-        "  --include-chatty     do not ignore UDP to the DHCP, NetBIOS, DHCPv6, SSDP,\n"
-        "                       mDNS and LLMNR ports, nor late UDP replies (from 53,\n"
-        "                       123 ... to an ephemeral port)\n"
-        "  --rule NAME=VALUE    dark-repeat=600 vertical-points=21 vertical-window=60\n"
-        "                       system-weight=3 slow-ports=25 slow-idle=900\n"
-        "                       sweep-targets=10 sweep-window=60 summary=3600\n"
-        "                       max-sources=4096 probe-rate=100 (seconds, counts)\n"
-        "  --reconcile SECONDS  listener dump interval (default 30; packet method: 2)\n"
-        "  --syslog             also send each event to syslog (daemon facility)\n"
-        "  --store[=FILE]       record events in the SQLite store (default: the\n"
-        "                       portscope store)\n"
-        "  --metrics FILE       write Prometheus counters to FILE (textfile collector)\n"
-        "                       every 15 s\n"
-        "  --duration SECONDS   stop after SECONDS\n"
-        "  --registry FILE      the IANA CSV (also $PORTSCOPE_REGISTRY)\n"
-        "  --knowledge FILE     the knowledge file (default: built in)\n"
-        "  --help\n"
-        "\n"
-        "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n");
 
 /* One escaped line "portscope: watch: ..." (ps_errorf) and exit status 2. */
 static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -108,7 +67,7 @@ struct netns_ent {
         char name[64];
 };
 
-#define MAX_BRIEF 256 /* per 100 ms: a program opening more listeners than that is seen by the dump */
+#define MAX_BRIEF 256 /* per 100 ms; more, and the dump is made at once (brief_note()) */
 
 struct watch_cli {
         /* options */
@@ -327,6 +286,8 @@ static void pending_add(struct watch_cli *w, uint32_t netns)
                 w->pending_at = mono_ms() + 100; /* let the socket settle into (or out of) the tables */
 }
 
+static void settle(struct watch_cli *w);
+
 static void brief_note(struct watch_cli *w, const struct watch_packet *p)
 {
         struct brief *b = NULL;
@@ -339,10 +300,15 @@ static void brief_note(struct watch_cli *w, const struct watch_packet *p)
                         b->closed = true;
                 return;
         }
-        if (!b && w->nbrief < MAX_BRIEF)
-                b = &w->brief[w->nbrief++];
+        if (!b && w->nbrief == MAX_BRIEF) {
+                /* More listeners in 100 ms than the table holds (a program opening hundreds, or one
+                 * hiding a brief listener behind them): the dump is made now, and what it shows
+                 * settled, so that none goes unreported. */
+                settle(w);
+                pending_add(w, p->netns);
+        }
         if (!b)
-                return;
+                b = &w->brief[w->nbrief++];
         *b = (struct brief){ .netns = p->netns, .family = p->family, .port = p->dport, .pid = p->pid };
         memcpy(b->addr, p->daddr, 16);
         snprintf(b->comm, sizeof b->comm, "%s", p->comm);
@@ -430,6 +396,21 @@ static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_fi
                 ps_errorf(_("watch: listing the listeners of %s: %s"), e->name, strerror(-r));
         if (e->path[0])
                 close(fd);
+}
+
+/* The listeners of the namespaces where some opened or closed: dumped, announced, and the brief
+ * ones (opened and closed in between) reported. */
+static void settle(struct watch_cli *w)
+{
+        for (size_t i = 0; i < w->npending; i++) {
+                struct netns_ent *e = netns_find(w, w->pending[i]);
+                if (e)
+                        reconcile(w, e, true);
+        }
+        watch_capture_set_listeners(w->cap, w->lis);
+        brief_report(w);
+        w->npending = 0;
+        w->pending_at = 0;
 }
 
 static void reconcile_all(struct watch_cli *w)
@@ -557,7 +538,7 @@ int main(int argc, char **argv)
                 case O_DURATION: duration = (long)parse_seconds("--duration", optarg, 86400 * 365); break;
                 case O_REGISTRY: registry_path = optarg; break;
                 case O_KNOWLEDGE: knowledge_path = optarg; break;
-                case 'h': fputs(_(usage), stdout); return 0;
+                case 'h': watch_cli_help(); return 0;
                 default: exit(ps_option_error("watch", "h", argv));
                 }
         }
@@ -721,17 +702,8 @@ int main(int argc, char **argv)
                 if (pfd[1].revents & POLLIN)
                         watch_capture_drain(w.cap, on_packet, &w);
                 now = mono_ms();
-                if (w.pending_at && now >= w.pending_at) {
-                        for (size_t i = 0; i < w.npending; i++) {
-                                struct netns_ent *e = netns_find(&w, w.pending[i]);
-                                if (e)
-                                        reconcile(&w, e, true);
-                        }
-                        watch_capture_set_listeners(w.cap, w.lis);
-                        brief_report(&w);
-                        w.npending = 0;
-                        w.pending_at = 0;
-                }
+                if (w.pending_at && now >= w.pending_at)
+                        settle(&w);
                 if (now >= next_tick) {
                         next_tick = now + 1000;
                         check_lost(&w);
