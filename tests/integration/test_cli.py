@@ -336,6 +336,7 @@ shutil.rmtree(pre)
 # `meson install` (make install) installs the systemd units under the prefix, naming that
 # prefix's executables: every program a unit runs is one the same install put there.
 import re  # noqa: E402
+from pstest import SRC  # noqa: E402
 build_dir = os.path.dirname(BIN)
 stage = tempfile.mkdtemp(prefix="portscope-stage-")
 opts = json.loads(subprocess.run(["meson", "introspect", build_dir, "--buildoptions"], capture_output=True,
@@ -362,6 +363,10 @@ else:
     ours = sorted(e for e in execs if "portscope" in e)
     check(len(ours) >= 2 and all(e.startswith(prefix + "/") and os.access(stage + e, os.X_OK) for e in ours),
           f"the units run {prefix}'s portscope and metrics script, both installed: {ours}")
+knowledge = os.path.join(stage + prefix, "share", "portscope", "knowledge.txt")
+check(p.returncode == 0 and os.path.isfile(knowledge)
+      and open(knowledge, "rb").read() == open(os.path.join(SRC, "data", "knowledge.txt"), "rb").read(),
+      f"meson install puts the knowledge file in {prefix}/share/portscope")
 shutil.rmtree(stage)
 
 # A search meant as a port that is none says why.
