@@ -1,6 +1,7 @@
 /* The audit report as node_exporter textfile-collector metrics, streamed: one small record a
  * listener (its address and port as text) is sorted so that identical label sets (SO_REUSEPORT
- * groups) give one sample, and the lines are written straight to the file. */
+ * groups, a process's ephemeral client sockets) give one sample, and the lines are written
+ * straight to the file. */
 #include "portscope/verdict.h"
 
 #include <errno.h>
@@ -17,7 +18,7 @@ struct prom_rec {
         const char *label[NLABELS]; /* values, unescaped; address and port are in the record */
         int value;
         char addr[64];
-        char port[8];
+        char port[16]; /* a number, or "ephemeral" */
 };
 
 static const char *const label_names[NLABELS] = { "protocol", "address", "port", "process",
@@ -154,7 +155,13 @@ int verdict_report_prometheus(const struct verdict_report *r, FILE *f)
                         continue;
                 sev[v->severity]++;
                 sockets_format_addr(e->family, e->local, rec->addr, sizeof(rec->addr));
-                snprintf(rec->port, sizeof(rec->port), "%u", e->port);
+                /* A client socket of a serving process (a resolver's query socket) holds whatever
+                 * ephemeral port it drew: as a label, every audit would make new series for it.
+                 * Its port is "ephemeral"; a verdict worse than that one keeps its number. */
+                if (v->rule == JUDGE_EPHEMERAL_CLIENT && v->severity == VERDICT_NONE)
+                        snprintf(rec->port, sizeof(rec->port), "%s", "ephemeral");
+                else
+                        snprintf(rec->port, sizeof(rec->port), "%u", e->port);
                 rec->label[0] = sockets_proto_name(e->proto);
                 rec->label[1] = rec->label[2] = NULL;
                 rec->label[3] = p && p->comm ? p->comm : "";

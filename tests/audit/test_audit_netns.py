@@ -451,6 +451,12 @@ try:
           'verdict="suspicious",severity="high"} 3' in ptext, "prometheus sample for 31337")
     check('portscope_audit_findings{severity="high"} 2' in ptext, "prometheus findings per severity")
     check("# TYPE portscope_listener gauge" in ptext and ptext.endswith("\n"), "prometheus text format")
+    # A serving process's client socket (55000/udp, ephemeral-client) is one series whatever port it
+    # drew: its port label is "ephemeral", so that audits do not mint a series per port.
+    eph = [ln for ln in ptext.splitlines() if ln.startswith('portscope_listener{protocol="udp",address="::"')]
+    check(any('port="ephemeral",process="python3"' in ln and 'verdict="info",severity="none"} 0' in ln for ln in eph)
+          and not any('port="55000"' in ln for ln in eph),
+          f"the ephemeral client socket's series has port=\"ephemeral\", not 55000: {eph}")
 
     # ---- history and --changes ----
     rc, out, err = audit("audit", "--netns", NS)
