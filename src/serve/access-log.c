@@ -5,7 +5,9 @@
  * so workers never contend with each other). One writer thread hands what the slots hold to the file with
  * write(2) within about COALESCE_NS (4 ms): one write per line when requests are rare, one per
  * slot and 4 ms under load. Lines never interleave; lines of different threads may be out of
- * order by up to that much (as with nginx's buffered logs). The target and the user agent
+ * order by up to that much (as with nginx's buffered logs). The target is the request line's, as
+ * sent: an absolute-form one ("http://HOST/PATH", of which only the path is routed) stays whole, as
+ * nginx's $request and Apache's %r keep it. The target and the user agent
  * are escaped by ps_term_escape(); the common case (printable ASCII without a backslash, which it
  * writes unchanged) is copied without a stream.
  *
@@ -377,7 +379,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         add_escaped(l, method, strlen(method));
         add_str(l, " ");
         if (rq->target)
-                add_escaped(l, rq->target, rq->target_len);
+                add_escaped(l, rq->line_target, rq->line_target_len);
         else
                 add_str(l, "(too long)");
         if (rq->version[0]) {
@@ -402,7 +404,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
         log_escape(m, method, strlen(method));
         fputc(' ', m);
         if (rq->target)
-                log_escape(m, rq->target, rq->target_len);
+                log_escape(m, rq->line_target, rq->line_target_len);
         else
                 fputs("(too long)", m);
         if (rq->version[0]) {

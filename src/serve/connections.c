@@ -39,17 +39,39 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
         (void)conn;
         size_t len = strlen(uri);
         bool fits = len <= HTTP_TARGET_MAX;
-        struct req *rq = calloc(1, sizeof *rq + (fits ? len + 1 : 0));
+        /* The absolute-form ("http://HOST/PATH", RFC 9112, section 3.2.2): its path and query are
+         * what is routed, after the target as sent and the authority. Another scheme, or a
+         * malformed one, is left as it came: http_route_parse() refuses it (400). */
+        struct http_absolute a;
+        bool absolute = fits && uri[0] != '/' && http_target_absolute(uri, len, &a) == 0;
+        size_t extra = absolute ? a.host_len + 1 + 1 + (len - a.path_off) + 1 : 0;
+        struct req *rq = calloc(1, sizeof *rq + (fits ? len + 1 + extra : 0));
         if (!rq)
                 return NULL;
         rq->start_ns = server_now_ns();
         rq->sent = -1;
-        rq->api_target = strncmp(uri, "/api/", 5) == 0;
         if (fits) {
                 rq->target = rq->target_buf;
                 memcpy(rq->target, uri, len + 1);
                 rq->target_len = len;
         }
+        if (absolute) {
+                char *host = rq->target_buf + len + 1, *path = host + a.host_len + 1;
+                memcpy(host, uri + a.host_off, a.host_len);
+                host[a.host_len] = '\0';
+                size_t n = 0;
+                if (a.path_off == len || uri[a.path_off] != '/')
+                        path[n++] = '/'; /* "http://HOST" and "http://HOST?q" are "/" and "/?q" */
+                memcpy(path + n, uri + a.path_off, len - a.path_off);
+                n += len - a.path_off;
+                path[n] = '\0';
+                rq->host = host;
+                rq->target = path;
+                rq->target_len = n;
+        }
+        rq->line_target = rq->target_buf;
+        rq->line_target_len = len;
+        rq->api_target = strncmp(absolute ? rq->target : uri, "/api/", 5) == 0;
         atomic_fetch_add_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
         return rq;
 }

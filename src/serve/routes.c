@@ -185,12 +185,19 @@ static bool port_suffix_ok(const char *p)
         return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0';
 }
 
-/* Whether the Host header names this machine by address or as "localhost". What listens here
+/* Who the request is for: the authority of an absolute-form target, which replaces the Host
+ * header (RFC 9112, section 3.2.2), else the Host header; NULL when there is neither. */
+static const char *request_host(struct MHD_Connection *conn, const struct req *rq)
+{
+        return rq->host ? rq->host : MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+}
+
+/* Whether the request's host names this machine by address or as "localhost". What listens here
  * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
  * rebinding) sends its own name. */
-static bool host_is_local_literal(struct MHD_Connection *conn)
+static bool host_is_local_literal(struct MHD_Connection *conn, const struct req *rq)
 {
-        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        const char *host = request_host(conn, rq);
         if (!host)
                 return true; /* HTTP/1.0 without Host: not a browser */
         char h[INET6_ADDRSTRLEN + 8];
@@ -218,11 +225,11 @@ static bool host_is_local_literal(struct MHD_Connection *conn)
 
 /* Whether the request comes from one of this site's own pages, or from no page at all: a browser
  * names the page's origin (Origin) on a form's POST and on another site's fetch(); it must be
- * this server, as the client addressed it (Host). curl and the like send none. */
-static bool origin_is_ours(struct MHD_Connection *conn)
+ * this server, as the client addressed it (request_host()). curl and the like send none. */
+static bool origin_is_ours(struct MHD_Connection *conn, const struct req *rq)
 {
         const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        const char *host = request_host(conn, rq);
         if (origin)
                 return host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0;
         /* No Origin (an older browser, or a request that carries none): what else a browser says
@@ -273,13 +280,13 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 characters"), false);
         /* Listening on loopback, a vote must name this machine (Host): another site's page whose
          * name was rebound to 127.0.0.1 (DNS rebinding) names its own, and its Origin matches it. */
-        if (s->loopback && !host_is_local_literal(conn))
+        if (s->loopback && !host_is_local_literal(conn, rq))
                 return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
                                      _("votes are taken only by this machine's address (Host: 127.0.0.1, [::1] or "
                                        "localhost)"),
                                      false);
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
-        if (!origin_is_ours(conn))
+        if (!origin_is_ours(conn, rq))
                 return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
                                      false);
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
@@ -400,12 +407,12 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                         return respond_cached(s, conn, s->style_versioned, RESPOND_CACHE_IMMUTABLE);
                 return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
-                if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn)))
+                if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn, rq)))
                         return serve_cacheable(s, conn, rq);
                 http_buf_init(&b, PAGE_MAX);
                 return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
-                if (rt->local && s->ctx.show_local && host_is_local_literal(conn))
+                if (rt->local && s->ctx.show_local && host_is_local_literal(conn, rq))
                         return serve_map_png_local(s, conn, rq);
                 return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
                                       RESPOND_CACHE_LONG);
@@ -445,12 +452,12 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 if (!s->ctx.show_local)
                         return respond_error(s, conn, MHD_HTTP_NOT_FOUND,
                                              _("listeners are not served: start portscope serve with --show-local"), true);
-                if (!host_is_local_literal(conn))
+                if (!host_is_local_literal(conn, rq))
                         return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
                                              _("listeners are served only to requests for this machine's address "
                                              "(Host: 127.0.0.1, [::1] or localhost)"),
                                              true);
-                if (!origin_is_ours(conn))
+                if (!origin_is_ours(conn, rq))
                         return respond_error(s, conn, MHD_HTTP_FORBIDDEN,
                                              _("listeners are served only to this site's own pages"), true);
                 int status = 500;
@@ -642,7 +649,7 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
 {
         unsigned status = 0;
-        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq->target ? rq->target_len : HTTP_TARGET_MAX,
+        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq->target ? rq->line_target_len : HTTP_TARGET_MAX,
                                                     &status);
         if (bad) {
                 rq->seen = rq->answered = true;

@@ -146,7 +146,18 @@ struct http_route {
         /* MAP, MAP_PNG: ?proto=udp shows udp; tcp otherwise (proto stays -1 when not given) */
 };
 
-/* Parses a raw request target ("/ports/625?x=1", not yet percent-decoded) into ret. Always
+/* An absolute-form request target (RFC 9112, section 3.2.2): "http://127.0.0.1:6335/ports/22?x". */
+struct http_absolute {
+        size_t host_off, host_len; /* its authority: a host (name, IPv4, [IPv6]) and an optional :PORT */
+        size_t path_off;           /* its path and query, to the target's end ("" or "?..." mean "/...") */
+};
+/* Splits target[0..len) when it is an http URI (the scheme in any case) whose authority is a host
+ * name, an IPv4 address or a bracketed IPv6 address, with an optional :PORT of 1 to 5 digits, and
+ * no user info. Returns 0, -EPROTONOSUPPORT when the target is no http URI (another scheme, or
+ * none: "*", "ports/22"), -EINVAL when its authority is malformed. Pure. */
+int http_target_absolute(const char *target, size_t len, struct http_absolute *ret);
+/* Parses a raw origin-form request target ("/ports/625?x=1", not yet percent-decoded; an
+ * absolute-form target gives its path and query, see http_target_absolute()) into ret. Always
  * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a
  * route with bad parameters gets the route's id and status 400 with error set. Never fails. */
 void http_route_parse(const char *target, size_t len, struct http_route *ret);

@@ -50,8 +50,15 @@ struct conn {
 
 struct req {
         int64_t start_ns;
-        char *target;                 /* raw request target, NUL-terminated; NULL when too long */
+        char *target;                 /* raw request target in origin-form, NUL-terminated, what is
+                                       * routed; NULL when too long */
         size_t target_len;
+        /* The target as the request line sent it (the access log's): target itself, or the
+         * absolute-form "http://HOST/PATH" whose path and query target holds. */
+        const char *line_target;
+        size_t line_target_len;
+        const char *host;             /* an absolute-form target's authority, which replaces the
+                                       * Host header (RFC 9112, section 3.2.2); NULL otherwise */
         char method[8];
         char version[12];
         bool seen;                    /* the access handler ran once */

@@ -307,6 +307,43 @@ static void map_proto(struct http_route *r, const char *query, size_t qlen)
                 r->proto = strcmp(v, "udp") == 0 ? PS_UDP : strcmp(v, "tcp") == 0 ? PS_TCP : -1;
 }
 
+int http_target_absolute(const char *target, size_t len, struct http_absolute *ret)
+{
+        if (len < 7 || strncasecmp(target, "http://", 7) != 0)
+                return -EPROTONOSUPPORT;
+        size_t i = 7, host = i;
+        if (i < len && target[i] == '[') {
+                /* An IPv6 address; whether it is one, host_is_local_literal() asks inet_pton(). */
+                i++;
+                while (i < len && target[i] != '\0' && strchr("0123456789abcdefABCDEF:.", target[i]))
+                        i++;
+                if (i == host + 1 || i >= len || target[i] != ']')
+                        return -EINVAL;
+                i++;
+        } else {
+                /* A name or an IPv4 address: RFC 3986's unreserved characters, no user info ('@'),
+                 * no percent-encoding. */
+                while (i < len && ((target[i] >= 'a' && target[i] <= 'z') || (target[i] >= 'A' && target[i] <= 'Z') ||
+                                   (target[i] >= '0' && target[i] <= '9') || target[i] == '-' || target[i] == '.' ||
+                                   target[i] == '_' || target[i] == '~'))
+                        i++;
+                if (i == host)
+                        return -EINVAL;
+        }
+        if (i < len && target[i] == ':') {
+                size_t digits = 0;
+                while (i + 1 + digits < len && target[i + 1 + digits] >= '0' && target[i + 1 + digits] <= '9')
+                        digits++;
+                if (digits == 0 || digits > 5)
+                        return -EINVAL;
+                i += 1 + digits;
+        }
+        if (i < len && target[i] != '/' && target[i] != '?')
+                return -EINVAL;
+        *ret = (struct http_absolute){ .host_off = host, .host_len = i - host, .path_off = i };
+        return 0;
+}
+
 void http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
         *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1, .proto = -1, .status_filter = -1,
@@ -318,7 +355,12 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
                 return;
         }
         if (len == 0 || target[0] != '/') {
-                set_error(r, 400, N_("the request target must be an absolute path"));
+                /* An absolute-form target arrives here only when it is not one this server takes. */
+                struct http_absolute a;
+                set_error(r, 400,
+                          http_target_absolute(target, len, &a) == -EINVAL
+                                  ? N_("the host in the request target is not valid: expected http://HOST[:PORT]/PATH")
+                                  : N_("the request target must be a path (/ports/22) or an http:// URI"));
                 return;
         }
         const char *qm = memchr(target, '?', len);

@@ -3,7 +3,8 @@
  * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
- * name and query; a route's canonical spelling parses back to the same route and spells the
+ * name and query; an absolute-form target's authority and path lie within it, the path where
+ * one begins; a route's canonical spelling parses back to the same route and spells the
  * same; escaped text never contains a raw markup character. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (http_route_canonical(&r2, true, again, sizeof again) != cn || strcmp(again, canon) != 0)
                         abort();
         }
+
+        struct http_absolute a;
+        if (http_target_absolute(s, size, &a) == 0 &&
+            (a.host_off != 7 || a.host_len == 0 || a.path_off != a.host_off + a.host_len || a.path_off > size ||
+             (a.path_off < size && s[a.path_off] != '/' && s[a.path_off] != '?')))
+                abort();
 
         char *ae = strndup(s, size);
         if (ae) {

@@ -118,6 +118,48 @@ static void test_accepts_gzip(void **state)
                 assert_false(http_accepts_gzip(no[i]));
 }
 
+/* The absolute-form (RFC 9112, section 3.2.2): an http URI's authority and where its path begins. */
+static void test_target_absolute(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *target, *host, *path;
+        } good[] = {
+                { "http://127.0.0.1:6335/ports/22?x=1", "127.0.0.1:6335", "/ports/22?x=1" },
+                { "HTTP://LocalHost/", "LocalHost", "/" },
+                { "http://[::1]:80/he/ports/22", "[::1]:80", "/he/ports/22" },
+                { "http://example.org", "example.org", "" },
+                { "http://a-b.c_d~e?q=1", "a-b.c_d~e", "?q=1" },
+        };
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+                struct http_absolute a;
+                const char *t = good[i].target;
+                assert_int_equal(http_target_absolute(t, strlen(t), &a), 0);
+                assert_int_equal(a.host_len, strlen(good[i].host));
+                assert_memory_equal(t + a.host_off, good[i].host, a.host_len);
+                assert_string_equal(t + a.path_off, good[i].path);
+        }
+        static const char *const other[] = { "/ports/22", "*", "https://127.0.0.1/", "ftp://x/", "http:/x/", "httpx://x/",
+                                             "ports/22", "" };
+        static const char *const bad[] = { "http://", "http:///ports/22", "http://u@h/", "http://h:/", "http://h:123456/",
+                                           "http://h:x/", "http://[::1/", "http://[]/", "http://[::1]x/", "http://a%2eb/",
+                                           "http://h#f", "http://<x>/", "http://h\\/" };
+        struct http_absolute a;
+        for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+                assert_int_equal(http_target_absolute(other[i], strlen(other[i]), &a), -EPROTONOSUPPORT);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_int_equal(http_target_absolute(bad[i], strlen(bad[i]), &a), -EINVAL);
+        /* Only the bytes given count: a NUL inside the IPv6 brackets is no hex digit. */
+        assert_int_equal(http_target_absolute("http://[::1\0]/", 15, &a), -EINVAL);
+        struct http_route r;
+        route("http:///ports/22", &r);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.error, "host in the request target"));
+        route("https://h/ports/22", &r);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.error, "must be a path"));
+}
+
 /* The one spelling the response cache keys on: junk and other spellings of a target fold into it. */
 static void test_canonical(void **state)
 {
@@ -574,7 +616,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
-                cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical),   cmocka_unit_test(test_accepts_gzip),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
+                cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical), cmocka_unit_test(test_target_absolute),   cmocka_unit_test(test_accepts_gzip),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
                 cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_languages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

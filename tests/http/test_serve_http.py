@@ -742,6 +742,68 @@ def test_paths(s):
               f"{raw_path.decode()} reaches no file ({status_line(out)})")
 
 
+def raw_response(s, target, headers=b"Host: x\r\n"):
+    """One request with a raw target on its own connection: (status, headers, body)."""
+    out = s.raw(b"GET " + target + b" HTTP/1.1\r\n" + headers + b"Connection: close\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hd = {ln.split(":", 1)[0].lower(): ln.split(":", 1)[1].strip() for ln in lines[1:] if ":" in ln}
+    st = int(lines[0].split(" ")[1]) if lines[0].startswith("HTTP/1.1 ") else 0
+    return st, hd, body
+
+
+def test_absolute_form(s):
+    """RFC 9112, section 3.2.2: a server must accept an absolute-form target. Its path and query
+    are routed (the same response, from the same cache entry), its authority replaces Host."""
+    here = f"127.0.0.1:{s.port}".encode()
+    st0, h0, body0 = s.get("/ports/625")
+    entries = metric(s, "portscope_http_cache_entries")
+    st, hd, body = raw_response(s, b"http://" + here + b"/ports/625?from=absolute", b"Host: " + here + b"\r\n")
+    check(st == 200 and body == body0 and hd.get("etag") == h0.get("etag"),
+          f"GET http://HOST/ports/625 is the page of /ports/625, with its ETag ({st})")
+    check(metric(s, "portscope_http_cache_entries") == entries, "served from the cache entry of /ports/625, not a new one")
+    st, hd, body = raw_response(s, b"HTTP://localhost/api/v1/ports/625")
+    check(st == 200 and hd.get("content-type") == "application/json" and json.loads(body).get("port") == 625,
+          f"the scheme in capitals, another Host, the API: its object ({st})")
+    st, hd, _ = raw_response(s, b"http://" + here + b"/ports/0625")
+    check(st == 301 and hd.get("location") == "/ports/625", f"another spelling redirects to the path ({st}, {hd.get('location')})")
+    st, hd, body = raw_response(s, b"http://[::1]:6335/he/ports/22")
+    check(st == 200 and b'<html lang="he" dir="rtl">' in body and b"http://[::1]" not in body,
+          f"a language prefix in an absolute-form target, the page's links are paths ({st})")
+    for target in (b"http://" + here, b"http://" + here + b"?x=1"):
+        st, _, body = raw_response(s, target)
+        check(st == 200 and b"<h1" in body, f"{target.decode()}: an empty path is / ({st})")
+    st, _, body = raw_response(s, b"http://" + here + b"/api/v1/ports/99999")
+    check(st == 404 and body.startswith(b"{"), f"an absolute-form API target's error is JSON ({st})")
+    for target, why in ((b"https://" + here + b"/ports/625", "must be a path (/ports/22) or an http:// URI"),
+                        (b"ftp://" + here + b"/ports/625", "must be a path (/ports/22) or an http:// URI"),
+                        (b"ports/625", "must be a path (/ports/22) or an http:// URI"),
+                        (b"http:///ports/625", "host in the request target is not valid"),
+                        (b"http://user@" + here + b"/ports/625", "host in the request target is not valid"),
+                        (b"http://" + here + b"0000/ports/625", "host in the request target is not valid"),
+                        (b"http://127.0.0.1:/ports/625", "host in the request target is not valid"),
+                        (b"http://[::1/ports/625", "host in the request target is not valid"),
+                        (b"http://a%2eb/ports/625", "host in the request target is not valid"),
+                        (b"http://<x>/ports/625", "host in the request target is not valid")):
+        st, _, body = raw_response(s, target)
+        check(st == 400 and why.encode() in body and b"<x>" not in body,
+              f"{target.decode()}: 400, {why} ({st})")
+    # The framing checks hold for it as for any target: one Host, one length.
+    out = s.raw(b"GET http://" + here + b"/ports/625 HTTP/1.1\r\nConnection: close\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 400"), f"still exactly one Host header in HTTP/1.1 ({status_line(out)})")
+    out = s.raw(b"GET http://" + here + b"/ports/625 HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 400"), f"two Host headers: 400 ({status_line(out)})")
+    out = s.raw(b"POST http://" + here + b"/feedback HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 400"), f"a length given twice: 400 ({status_line(out)})")
+    # The access log shows the target as the request line sent it.
+    time.sleep(0.6)
+    with open(s.log, "rb") as f:
+        lines = f.read().decode().splitlines()
+    sent = [ln for ln in lines if f'"GET http://127.0.0.1:{s.port}/ports/625?from=absolute HTTP/1.1" 200 {len(body0)} ' in ln]
+    check(len(sent) == 1, f"the access log has the target as sent ({sent or lines[-2:]})")
+
+
 def test_limits(s):
     out = s.raw(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 414"), f"a 5000-byte target is 414 ({status_line(out)})")
@@ -1235,6 +1297,13 @@ def test_show_local():
             check(st == 421 and b"<script>" not in body, f"a foreign Host name (DNS rebinding) gets no listeners ({st})")
             st, h, body = s.get("/api/v1/listeners", headers={"Host": "localhost:%d" % s.port})
             check(st == 200, "Host: localhost is fine")
+            # An absolute-form target's authority replaces Host (RFC 9112, section 3.2.2).
+            target = b"http://attacker.example:%d/api/v1/listeners" % s.port
+            st, _, body = raw_response(s, target, b"Host: 127.0.0.1:%d\r\n" % s.port)
+            check(st == 421 and b"<script>" not in body, f"a foreign name in the target beside a local Host: 421 ({st})")
+            target = b"http://127.0.0.1:%d/api/v1/listeners" % s.port
+            st, _, body = raw_response(s, target, b"Host: attacker.example\r\n")
+            check(st == 200 and b'"listeners"' in body, f"this machine's address in the target, whatever Host says ({st})")
             for bad in ("127.0.0.1:%d@evil.example" % s.port, "localhost:evil", "[::1]x", "127.0.0.1:123456"):
                 st, h, body = s.get("/api/v1/listeners", headers={"Host": bad})
                 check(st == 421, f"a malformed Host ({bad}) gets no listeners ({st})")
@@ -1535,6 +1604,7 @@ def main():
         test_style(s)
         test_escaping(s)
         test_paths(s)
+        test_absolute_form(s)
         test_limits(s)
         test_concurrency(s)
         test_access_log(s)
