@@ -752,6 +752,56 @@ def raw_response(s, target, headers=b"Host: x\r\n"):
     return st, hd, body
 
 
+def read_response(sock, head_only=False):
+    """Reads one response off a kept-alive socket: (status, [(name, value)], body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        ch = sock.recv(65536)
+        if not ch:
+            break
+        data += ch
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = [(ln.split(":", 1)[0].strip().lower(), ln.split(":", 1)[1].strip()) for ln in lines[1:] if ":" in ln]
+    st = int(lines[0].split(" ")[1]) if lines[0].startswith("HTTP/1.1 ") else 0
+    n = 0 if head_only or st == 304 else int(dict(fields).get("content-length", "0"))
+    while len(rest) < n:
+        ch = sock.recv(65536)
+        if not ch:
+            break
+        rest += ch
+    return st, fields, rest
+
+
+def test_not_modified_length(s):
+    """RFC 9110, section 8.6: a 304 carries no Content-Length, or the one its 200 would have had
+    (libmicrohttpd 0.9.75 sent "Content-Length: 0"); the connection goes on after it."""
+    for path, gzip in (("/api/v1/ports/625", False), ("/api/v1/ports/625", True), ("/ports/625", False),
+                       ("/ports/625", True), ("/he/ports/22", True), ("/map.png", False), ("/style.css", True),
+                       ("/api/v1/ports/1-200", False)):
+        enc = b"Accept-Encoding: gzip\r\n" if gzip else b""
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        try:
+            sock.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + enc + b"\r\n")
+            st, fields, body = read_response(sock)
+            etag = dict(fields).get("etag", "")
+            rounds = []
+            for method in (b"GET", b"HEAD"):
+                sock.sendall(method + b" " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + enc
+                             + b"If-None-Match: " + etag.encode() + b"\r\n\r\n")
+                st2, f2, _ = read_response(sock)
+                rounds.append((st2, [v for k, v in f2 if k == "content-length"]))
+            # The same connection answers the next request, and nothing was left in between.
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            st3, _, ok = read_response(sock)
+        finally:
+            sock.close()
+        check(st == 200 and etag and all(r[0] == 304 and r[1] in ([], [str(len(body))]) for r in rounds),
+              f"{path}{' (gzip)' if gzip else ''}: a 304 to GET and HEAD has no Content-Length or the 200's "
+              f"({len(body)}): {rounds}")
+        check(st3 == 200 and ok == b"ok\n", f"{path}: the kept-alive connection answers after the 304 ({st3} {ok!r})")
+
+
 def test_absolute_form(s):
     """RFC 9112, section 3.2.2: a server must accept an absolute-form target. Its path and query
     are routed (the same response, from the same cache entry), its authority replaces Host."""
@@ -1605,6 +1655,7 @@ def main():
         test_escaping(s)
         test_paths(s)
         test_absolute_form(s)
+        test_not_modified_length(s)
         test_limits(s)
         test_concurrency(s)
         test_access_log(s)
