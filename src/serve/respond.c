@@ -107,13 +107,16 @@ static void respond_sent(struct http_server *s, size_t bytes)
         routes_note_sent(bytes);
 }
 
-/* Takes ownership of body (malloc'd). */
-struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
-                                  const char *cache, const char *etag)
+/* A response over body: taken over (malloc'd) when mode is MHD_RESPMEM_MUST_FREE, even on failure,
+ * else borrowed (MHD_RESPMEM_PERSISTENT: it outlives the response). */
+static struct MHD_Response *response_new(struct http_server *s, char *body, size_t len,
+                                         enum MHD_ResponseMemoryMode mode, const char *type, const char *cache,
+                                         const char *etag)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
         if (!r) {
-                free(body);
+                if (mode == MHD_RESPMEM_MUST_FREE)
+                        free(body);
                 return NULL;
         }
         add_common(s, r, type);
@@ -127,6 +130,13 @@ struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len,
         if (etag)
                 MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
         return r;
+}
+
+/* Takes ownership of body (malloc'd). */
+struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
+                                  const char *cache, const char *etag)
+{
+        return response_new(s, body, len, MHD_RESPMEM_MUST_FREE, type, cache, etag);
 }
 
 enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
@@ -151,36 +161,58 @@ enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection
         return respond_queue(s, conn, status, r, len);
 }
 
-struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
+/* The responses of a cached body and its gzipped twin (gz: NULL when there is none), in mode (see
+ * response_new(): both taken over, even on failure, or both borrowed). */
+static struct cached *cached_make(struct http_server *s, char *body, size_t len, char *gz, size_t gzlen,
+                                  enum MHD_ResponseMemoryMode mode, const char *type, const char *cache)
 {
+        bool owned = mode == MHD_RESPMEM_MUST_FREE;
         struct cached *c = calloc(1, sizeof *c);
         if (!c) {
-                free(body);
+                if (owned) {
+                        free(body);
+                        free(gz);
+                }
                 return NULL;
         }
         respond_etag(body, len, c->etag);
-        c->size = len + sizeof *c + 512;
-        size_t gzlen = 0;
-        char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
+        c->size = (owned ? len : 0) + sizeof *c + 512;
         c->len = len;
-        c->resp = respond_make(s, body, len, type, cache, c->etag);
+        c->body = body;
+        c->resp = response_new(s, body, len, mode, type, cache, c->etag);
         if (!c->resp) {
-                free(gz);
+                if (owned)
+                        free(gz);
                 free(c);
                 return NULL;
         }
         if (gz) {
                 snprintf(c->etag_gz, sizeof c->etag_gz, "%.17s-gz\"", c->etag);
-                c->gz_len = gzlen;
-                c->gz = respond_make(s, gz, gzlen, type, cache, c->etag_gz);
+                c->gz = response_new(s, gz, gzlen, mode, type, cache, c->etag_gz);
                 if (c->gz) {
+                        c->gz_len = gzlen;
+                        c->gz_body = gz;
                         MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
                         add_vary(c->gz, type, true);
+                        c->size += owned ? gzlen : 0;
                 }
-                c->size += gzlen;
         }
         add_vary(c->resp, type, c->gz != NULL);
         return c;
+}
+
+struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
+{
+        size_t gzlen = 0;
+        char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
+        return cached_make(s, body, len, gz, gzlen, MHD_RESPMEM_MUST_FREE, type, cache);
+}
+
+struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
+                                   const char *cache)
+{
+        return cached_make(s, (char *)(uintptr_t)of->body, of->len, of->gz ? (char *)(uintptr_t)of->gz_body : NULL,
+                           of->gz_len, MHD_RESPMEM_PERSISTENT, type, cache);
 }
 
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,

@@ -144,10 +144,10 @@ static void server_free(struct http_server *s)
         if (!s)
                 return;
         http_cache_free(s->cache); /* after the daemon: no request holds an entry */
+        respond_cached_free(s->style_versioned); /* before the stylesheet whose bytes it borrows */
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
         respond_cached_free(s->map_udp_png);
-        respond_cached_free(s->style_versioned);
         http_ratelimit_free(s->votes);
         access_log_close(s->log); /* after the daemon: every request has been logged */
         http_feedback_close(s->ctx.feedback);
@@ -295,12 +295,13 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         s->cache = http_cache_new(CACHE_ENTRIES, CACHE_BYTES, cached_free_value, NULL);
         s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
         s->map_udp_png = map_png_of(s, PS_UDP);
+        /* The one stylesheet (http_page_style()), once in memory, under both of its URLs. */
         char *css = strdup(http_page_style());
         if (css)
                 s->fixed[HTTP_ROUTE_STYLE] = respond_cached_new(s, css, strlen(css), RESPOND_CSS, RESPOND_CACHE_LONG);
-        css = strdup(http_page_style());
-        if (css)
-                s->style_versioned = respond_cached_new(s, css, strlen(css), RESPOND_CSS, RESPOND_CACHE_IMMUTABLE);
+        if (s->fixed[HTTP_ROUTE_STYLE])
+                s->style_versioned = respond_cached_twin(s, s->fixed[HTTP_ROUTE_STYLE], RESPOND_CSS,
+                                                         RESPOND_CACHE_IMMUTABLE);
         char *ok = strdup("ok\n");
         if (ok)
                 s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);

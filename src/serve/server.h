@@ -84,6 +84,7 @@ struct cached {
         char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
         const char *cache;            /* respond_cached_variant(): its Cache-Control */
         size_t len, gz_len;           /* the bodies' lengths */
+        const char *body, *gz_body;   /* the bodies, owned by resp and gz (respond_cached_twin() borrows them) */
         size_t size;
 };
 
@@ -147,7 +148,9 @@ struct http_server {
         atomic_uint wide_renders;
         struct cached *fixed[HTTP_NROUTES]; /* map.png (tcp), healthz */
         struct cached *map_udp_png; /* /map.png?proto=udp */
-        struct cached *style_versioned; /* /style.css?v=HASH: the same bytes, cached for a year */
+        /* /style.css?v=HASH: the bytes of fixed[HTTP_ROUTE_STYLE] (respond_cached_twin(), freed
+         * first), cached for a year */
+        struct cached *style_versioned;
 
         pthread_mutex_t conn_lock;
         struct conn *conns;
@@ -190,6 +193,11 @@ void respond_etag(const void *data, size_t len, char out[20]);
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type, const char *cache,
                                   const char *etag);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
+/* The responses of `of` (made by respond_cached_new() with the same type) with another
+ * Cache-Control, over of's bodies: the same bytes, ETags and encodings without a copy. It borrows
+ * them: free it before of. */
+struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
+                                   const char *cache);
 /* A refusal that says when to ask again (429, 503): body (malloc'd, taken) with Retry-After. */
 enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
                                     size_t len, const char *type, unsigned seconds);

@@ -1637,6 +1637,62 @@ def test_style(s):
     check(m is not None and m.group(1) in he.decode(), "every language links the same stylesheet (no /he/ prefix on it)")
     st, _, _ = s.get("/he/style.css")
     check(st == 404, f"/he/style.css is no page of a language: 404 ({st})")
+    if m:
+        test_style_one_copy(s, m.group(1))
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+# The one source of the stylesheet; the test below fails when another file holds it too.
+STYLE_SOURCE = os.path.join("src", "serve", "page.c")
+
+
+def style_copies(css):
+    """The files of the source tree, other than STYLE_SOURCE, that hold a copy of the stylesheet
+    css (served bytes): three or more of its rules, however spaced, split or quoted."""
+    def squeeze(text):
+        return re.sub(r'[\s"]+', "", text)
+    rules = [r + "}" for r in squeeze(css).split("}") if len(r) >= 30]
+    root = os.environ.get("PORTSCOPE_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+    found = []
+    for top, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", "node_modules", "artifacts", "__pycache__")
+                   and not d.startswith("build")]
+        for name in files:
+            path = os.path.join(top, name)
+            rel = os.path.relpath(path, root)
+            if rel == STYLE_SOURCE or os.path.getsize(path) > (4 << 20):
+                continue
+            with open(path, "rb") as f:
+                text = squeeze(f.read().decode("latin-1"))
+            if sum(r in text for r in rules) >= 3:
+                found.append(rel)
+    return rules, found
+
+
+def test_style_one_copy(s, versioned):
+    """One stylesheet: the same bytes under both URLs (one copy in the server), its version the
+    hash of those bytes, and one source file that holds it."""
+    for enc in ({}, {"Accept-Encoding": "gzip"}):
+        st1, h1, plain = s.get("/style.css", headers=enc)
+        st2, h2, vers = s.get(versioned, headers=enc)
+        check(st1 == st2 == 200 and plain == vers and h1.get("etag") == h2.get("etag")
+              and h1.get("content-encoding") == h2.get("content-encoding")
+              and h1.get("cache-control") == "public, max-age=300"
+              and h2.get("cache-control") == "public, max-age=31536000, immutable",
+              f"/style.css and {versioned}: the same bytes and ETag{' (gzip)' if enc else ''}, "
+              f"kept 5 minutes and a year ({h1.get('cache-control')}, {h2.get('cache-control')})")
+    st, h, css = s.get("/style.css")
+    check(versioned.endswith(f"{fnv1a(css):016x}") and h.get("etag") == f'"{fnv1a(css):016x}"',
+          f"the version in the pages' link is the hash of the bytes served ({versioned}, {h.get('etag')})")
+    rules, found = style_copies(css.decode())
+    check(len(rules) >= 20 and not found,
+          f"{STYLE_SOURCE} is the only file that holds the stylesheet ({len(rules)} rules; copies: {found})")
 
 
 def main():
