@@ -111,6 +111,7 @@ struct judge_input {
         /* audit only */
         bool connection;                  /* not a listener (audit --all) */
         const char *peer;                 /* the connection's remote address and port, "1.2.3.4:22" */
+        bool unaccepted;                  /* the connection waits in its listener's accept queue */
         bool raw;                         /* a raw socket; port is the IP protocol number */
         const char *raw_protocol;         /* "icmp"... or NULL */
         bool ephemeral_client;            /* unconnected UDP in ip_local_port_range, its process serves elsewhere */

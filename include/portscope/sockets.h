@@ -66,8 +66,13 @@ struct sockets_entry {
         uint32_t ifindex;     /* SO_BINDTODEVICE, 0 when unbound */
         char ifname[IF_NAMESIZE]; /* interface of ifindex or of the local address, "" if none */
         enum sockets_exposure exposure;
-        uint64_t inode;
+        uint64_t inode;       /* 0 for a connection not yet accepted */
         uint32_t uid;         /* socket owner uid as the kernel reports it */
+        /* A TCP connection the kernel completed that its program has not accept()ed yet: it waits
+         * in the accept queue of the listener listener_inode (same address and port), has no
+         * inode of its own, and its owners are that listener's. */
+        bool unaccepted;
+        uint64_t listener_inode;
         /* Owners, filled by sockets_find_owners(): indexes into sockets_list.procs, sorted by pid. */
         const uint32_t *owners;
         size_t nowners;

@@ -523,6 +523,15 @@ merge:
                 e->nowners++;
         }
         l->nowner_ix = nall;
+        /* A connection not yet accepted is its listener's: nobody else holds it. */
+        for (size_t i = 0; i < l->n; i++) {
+                struct sockets_entry *e = &l->v[i];
+                uint32_t li;
+                if (e->unaccepted && ino_map_get(&map, e->listener_inode, &li)) {
+                        e->owners = l->v[li].owners;
+                        e->nowners = l->v[li].nowners;
+                }
+        }
         for (size_t i = 0; i < l->n; i++)
                 if (!l->v[i].nowners)
                         l->owners.unowned++;

@@ -125,6 +125,8 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
                 sockets_format_addr(e->family, e->remote, a, sizeof(a));
                 jsonw_string_field(w, "remote_address", a);
                 jsonw_int_field(w, "remote_port", e->remote_port);
+                /* Completed by the kernel, not yet accept()ed: its owners are its listener's. */
+                jsonw_bool_field(w, "in_accept_queue", e->unaccepted);
         }
         jsonw_bool_field(w, "dual_stack", e->dual_stack);
         jsonw_bool_field(w, "v6only", e->v6only);

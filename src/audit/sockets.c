@@ -32,8 +32,10 @@
 /* TCP states as the kernel numbers them (include/net/tcp_states.h). */
 enum {
         ST_ESTABLISHED = 1,
+        ST_SYN_RECV = 3,
         ST_TIME_WAIT = 6,
         ST_CLOSE = 7,
+        ST_CLOSE_WAIT = 8,
         ST_LISTEN = 10,
         ST_NEW_SYN_RECV = 12,
 };
@@ -169,8 +171,15 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
             mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
                 return MNL_CB_OK;
         mnl_attr_parse(nlh, sizeof(*m), attr_cb, tb);
-        /* TIME-WAIT and request sockets have no inode and no owner: not sockets anyone holds. */
-        if (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_NEW_SYN_RECV || m->idiag_inode == 0)
+        /* A TCP connection the kernel has completed but its program has not accept()ed yet has no
+         * inode either: it waits in its listener's accept queue (established, a Fast Open child
+         * still in SYN-RECV, or closed by its peer meanwhile), and belongs to that listener. */
+        bool queued = c->proto == SOCKETS_TCP && m->idiag_inode == 0 &&
+                      (m->idiag_state == ST_ESTABLISHED || m->idiag_state == ST_SYN_RECV ||
+                       m->idiag_state == ST_CLOSE_WAIT);
+        /* TIME-WAIT and request sockets, and orphans (closed by their program, finishing their
+         * FIN exchange), have no inode and no owner: not sockets anyone holds. */
+        if (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_NEW_SYN_RECV || (m->idiag_inode == 0 && !queued))
                 return MNL_CB_OK;
         e = list_push(c->list);
         if (!e) {
@@ -187,6 +196,7 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
         e->remote_port = ntohs(m->id.idiag_dport);
         e->ifindex = m->id.idiag_if;
         e->inode = m->idiag_inode;
+        e->unaccepted = queued;
         e->uid = m->idiag_uid;
         if (tb[INET_DIAG_SKV6ONLY])
                 e->v6only = mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0;
@@ -449,6 +459,84 @@ int sockets_netns_open(const char *name)
         return fd;
 }
 
+/* ---- connections not yet accepted ---- */
+
+struct port_ix {
+        uint16_t port;
+        size_t i;
+};
+
+static int port_ix_cmp(const void *a, const void *b)
+{
+        const struct port_ix *x = a, *y = b;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        return (x->i > y->i) - (x->i < y->i);
+}
+
+/* How well listener t matches the local end of queued connection e: 2 its address, 1 the
+ * wildcard of its family, 0 not at all (the kernel prefers the exact address too). */
+static int listener_score(const struct sockets_entry *t, const struct sockets_entry *e)
+{
+        if (t->family != e->family || (t->ifindex && t->ifindex != e->ifindex))
+                return 0;
+        if (memcmp(t->local, e->local, e->family == AF_INET ? 4 : 16) == 0)
+                return 2;
+        return sockets_addr_is_any(t->family, t->local) ? 1 : 0;
+}
+
+/* Finds the listener whose accept queue holds each connection not yet accepted (same family, local
+ * port and address, or its wildcard) and keeps its inode; a connection without one (its listener
+ * closed during the dump) is dropped, as it was before it could be told apart. Several sockets of
+ * an SO_REUSEPORT group are one program's: the kernel does not say which queue, the first is taken. */
+static int attach_queued(struct sockets_list *l)
+{
+        struct port_ix *ix;
+        size_t nix = 0, n = 0;
+        bool any = false;
+
+        for (size_t i = 0; i < l->n; i++)
+                any |= l->v[i].unaccepted;
+        if (!any)
+                return 0;
+        ix = malloc(l->n * sizeof(*ix));
+        if (!ix)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].proto == SOCKETS_TCP && l->v[i].listening && l->v[i].inode)
+                        ix[nix++] = (struct port_ix){ l->v[i].port, i };
+        qsort(ix, nix, sizeof(*ix), port_ix_cmp);
+        for (size_t i = 0; i < l->n; i++) {
+                struct sockets_entry *e = &l->v[i];
+                if (e->unaccepted) {
+                        size_t lo = 0, hi = nix;
+                        int best = 0;
+                        e->listener_inode = 0;
+                        while (lo < hi) {
+                                size_t mid = lo + (hi - lo) / 2;
+                                if (ix[mid].port < e->port)
+                                        lo = mid + 1;
+                                else
+                                        hi = mid;
+                        }
+                        for (size_t k = lo; k < nix && ix[k].port == e->port; k++) {
+                                int sc = listener_score(&l->v[ix[k].i], e);
+                                if (sc > best) {
+                                        best = sc;
+                                        e->listener_inode = l->v[ix[k].i].inode;
+                                }
+                        }
+                }
+        }
+        /* Then drop the ones without a listener (the indexes above stay valid until now). */
+        for (size_t i = 0; i < l->n; i++)
+                if (!l->v[i].unaccepted || l->v[i].listener_inode)
+                        l->v[n++] = l->v[i];
+        l->n = n;
+        free(ix);
+        return 0;
+}
+
 static int collect(const struct sockets_query *q, struct sockets_list *l)
 {
         struct mnl_socket *nl;
@@ -510,6 +598,9 @@ static int collect(const struct sockets_query *q, struct sockets_list *l)
                                 goto out;
                 }
         }
+        r = attach_queued(l);
+        if (r < 0)
+                goto out;
         fill_exposure(l);
 out:
         mnl_socket_close(nl);

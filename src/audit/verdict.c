@@ -172,6 +172,7 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
                 snprintf(peer, sizeof(peer), "%s%s%s:%u", e->family == AF_INET6 ? "[" : "", a,
                          e->family == AF_INET6 ? "]" : "", e->remote_port);
                 in.connection = true;
+                in.unaccepted = e->unaccepted;
                 in.peer = peer;
         } else if (c->baseline) {
                 long b = baseline_match(c->baseline, e->proto, e->port, e->family, e->local, names, nnames);

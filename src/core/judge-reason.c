@@ -121,8 +121,14 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 put(&o, "%s", in->state ? in->state : _("not open"));
                 break;
         case JUDGE_CONNECTION:
-                /* TRANSLATORS: %s is the peer's address and port. */
-                put(&o, _("a connection to %s, not a listener"), in->peer ? in->peer : "?");
+                if (in->unaccepted)
+                        /* TRANSLATORS: %s is the peer's address and port; accept() is the system call. */
+                        put(&o, _("a connection from %s, not yet accepted: it waits in the accept queue of the "
+                                  "listener on this port"),
+                            in->peer ? in->peer : "?");
+                else
+                        /* TRANSLATORS: %s is the peer's address and port. */
+                        put(&o, _("a connection to %s, not a listener"), in->peer ? in->peer : "?");
                 break;
         case JUDGE_BASELINE:
                 /* TRANSLATORS: the baseline file, its line number, and the reason written there (the user's

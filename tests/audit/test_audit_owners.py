@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Integration test of what `portscope listening` says of a socket's owner, with real processes on
+127.0.0.1 of this machine (no root needed: a user sees its own processes):
+
+- a connection the kernel completed that its program has not accept()ed yet (--all): listed, with
+  the pid of the listener whose queue holds it, and marked as not yet accepted.
+
+Every process started here is stopped by its pid; traffic stays on 127.0.0.1."""
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+AUDIT = os.environ.get("PORTSCOPE_AUDIT_BIN")
+SRC = os.environ.get("PORTSCOPE_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+
+
+def skip(reason):
+    print(f"skipped: {reason}")
+    sys.exit(77)
+
+
+def iana():
+    for d in (os.environ.get("PORTSCOPE_TEST_IANA_DIR"), os.path.join(SRC, "..", "shared", "data", "iana")):
+        if d:
+            p = os.path.join(d, "service-names-port-numbers.2026-02.csv")
+            if os.path.exists(p):
+                return os.path.abspath(p)
+    return None
+
+
+if not AUDIT:
+    skip("PORTSCOPE_AUDIT_BIN is not set (run through meson test)")
+CSV = iana()
+if not CSV:
+    skip("the IANA CSV (PORTSCOPE_TEST_IANA_DIR or ../shared/data/iana) is not available")
+
+tmp = tempfile.mkdtemp(prefix="ps-audit-owners-")
+ENV = dict(os.environ, HOME=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"), XDG_CACHE_HOME=os.path.join(tmp, "cache"),
+           XDG_DATA_HOME=os.path.join(tmp, "data"), NO_COLOR="1", LANG="C.UTF-8")
+for k in ("PORTSCOPE_REGISTRY", "PORTSCOPE_KNOWLEDGE", "PORTSCOPE_DB", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    ENV.pop(k, None)
+procs = []
+
+
+def audit(*args):
+    p = subprocess.run([AUDIT, *args, "--registry", CSV], capture_output=True, env=ENV, timeout=60)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def audit_json(*args):
+    rc, out, err = audit(*args, "--json")
+    try:
+        return rc, json.loads(out), err
+    except json.JSONDecodeError:
+        print(f"not JSON (rc {rc}): {out[:400]} {err[:400]}")
+        raise
+
+
+def launch(args):
+    """Starts a process that prints one line (a port, or "ready") once it is set up; returns it and the line."""
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    procs.append(p)
+    line = p.stdout.readline().decode().strip()
+    if not line:
+        raise RuntimeError(f"{args[:3]}: {p.stderr.read().decode(errors='replace')[:400]}")
+    return p, line
+
+
+def stop(p):
+    if p.poll() is None:
+        os.kill(p.pid, signal.SIGTERM)
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def free_port():
+    """A free port below the dynamic range (there, the reason names no process)."""
+    for port in random.sample(range(20000, 30000), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port in 20000-29999")
+
+
+def wait_listening(port, deadline=10.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+# A listener that never calls accept(), and a client (another process) whose connection waits in its queue.
+LISTENER = ("import socket, sys, time\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)\n"
+            "print(s.getsockname()[1], flush=True)\n"
+            "time.sleep(120)\n")
+CLIENT = ("import socket, sys, time\n"
+          "c = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+          "print(c.getsockname()[1], flush=True)\n"
+          "time.sleep(120)\n")
+
+try:
+    # ---- a connection not yet accepted ----
+    lst, port = launch([sys.executable, "-c", LISTENER])
+    cli, cport = launch([sys.executable, "-c", CLIENT, port])
+    port, cport = int(port), int(cport)
+    for extra in ([], ["--no-bpf"]):
+        rc, j, err = audit_json("listening", str(port), "--all", *extra)
+        L = [x for x in j.get("listeners", []) if x["protocol"] == "tcp" and x["port"] == port]
+        what = f"listening {port} --all {' '.join(extra)}".strip()
+        listener = [x for x in L if x["listening"]]
+        queued = [x for x in L if not x["listening"]]
+        check(rc == 0 and len(listener) == 1 and listener[0]["pid"] == lst.pid,
+              f"{what}: the listener, owned by its process ({rc}, {err.strip()!r}, {L})")
+        check(len(queued) == 1, f"{what}: the connection in its accept queue is listed: {L}")
+        if queued:
+            q = queued[0]
+            check(q["remote_port"] == cport and q["address"] == "127.0.0.1" and q["remote_address"] == "127.0.0.1",
+                  f"{what}: the queued connection is the client's ({q['remote_port']} vs {cport})")
+            check(q["pid"] == lst.pid and q["process"] == listener[0]["process"] and [o["pid"] for o in q["owners"]] == [lst.pid],
+                  f"{what}: attributed to the listener's process {lst.pid}, not the client {cli.pid}: {q['pid']} {q['owners']}")
+            check(q.get("in_accept_queue") is True and q["inode"] == 0 and q.get("owner_missing") is None,
+                  f"{what}: marked as not yet accepted: {q.get('in_accept_queue')} inode {q['inode']}")
+            check(q["verdict"] == "info" and q["severity"] == "none" and "not yet accepted" in q["reason"]
+                  and f"127.0.0.1:{cport}" in q["reason"], f"{what}: the reason says so: {q['reason']}")
+        # The client's own end is an ordinary connection.
+        rc, jc, err = audit_json("listening", str(cport), "--all", *extra)
+        mine = [x for x in jc.get("listeners", []) if x["port"] == cport and not x["listening"]]
+        check(len(mine) == 1 and mine[0]["pid"] == cli.pid and mine[0].get("in_accept_queue") is False
+              and mine[0]["inode"] != 0, f"{what}: the client's end is the client's, accepted: {mine}")
+    rc, out, err = audit("listening", str(port), "--all")
+    rows = [ln for ln in out.splitlines() if f"->127.0.0.1" in ln]
+    check(rc == 0 and len(rows) == 1 and str(lst.pid) in rows[0] and "not yet accepted" in rows[0],
+          f"the table shows the queued connection with the listener's pid, not yet accepted: {out[:600]!r}")
+    rc, j, err = audit_json("listening", str(port))
+    check(rc == 0 and [x["listening"] for x in j["listeners"] if x["port"] == port] == [True],
+          "without --all, only the listener")
+    rc, j, err = audit_json("audit", "--all", "--no-history", "--fail-on", "never")
+    check(rc == 0 and any(x["port"] == port and x.get("in_accept_queue") for x in j.get("listeners", [])),
+          f"audit --all lists it too ({rc}, {err.strip()!r})")
+    stop(cli)
+    stop(lst)
+
+finally:
+    for p in procs:
+        stop(p)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"audit owners: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
