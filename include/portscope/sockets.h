@@ -44,6 +44,7 @@ struct sockets_process {
         uid_t uid;            /* real uid from /proc/PID/status, or (uid_t)-1 */
         const char *comm;     /* /proc/PID/comm; "" if unreadable */
         const char *cmdline;  /* arguments joined by spaces (raw bytes; escape before printing) */
+        bool cmdline_truncated; /* the command line was longer than 64 KiB: cmdline is its start */
         const char *exe;      /* basename of argv[0] ("" if none) */
         const char *path;     /* the executable, from /proc/PID/exe ("" if unreadable) */
         const char *user;     /* user name, or the uid in decimal */

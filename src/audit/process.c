@@ -141,7 +141,13 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
                 p.comm = s;
         } else
                 p.comm = xstrdup("");
-        s = read_proc(proc_fd, pid, "cmdline", CMDLINE_MAX, &len);
+        /* One byte more than is kept tells a command line that was cut from one that fits. */
+        s = read_proc(proc_fd, pid, "cmdline", CMDLINE_MAX + 1, &len);
+        if (s && len > CMDLINE_MAX) {
+                p.cmdline_truncated = true;
+                len = CMDLINE_MAX;
+                s[len] = '\0';
+        }
         if (s) {
                 const char *a0 = s, *slash = strrchr(s, '/');
                 /* argv[0]'s basename: "python3" in "/usr/bin/python3 x.py". */

@@ -90,6 +90,7 @@ static void process_json(struct jsonw *w, const struct sockets_process *p)
         jsonw_int_field(w, "pid", p->pid);
         jsonw_string_field(w, "process", p->comm);
         jsonw_string_field(w, "cmdline", p->cmdline);
+        jsonw_bool_field(w, "cmdline_truncated", p->cmdline_truncated);
         str_or_null(w, "executable", p->path);
         str_or_null(w, "user", p->user);
         jsonw_name(w, "uid");
@@ -140,6 +141,8 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
                 jsonw_null(w);
         jsonw_string_field(w, "process", p ? p->comm : NULL);
         jsonw_string_field(w, "cmdline", p ? p->cmdline : NULL);
+        /* Longer than 64 KiB: cmdline is its start. */
+        jsonw_bool_field(w, "cmdline_truncated", p && p->cmdline_truncated);
         /* The kernel tells the socket's owner uid even when the process is hidden. */
         jsonw_string_field(w, "user", verdict_report_user(r, i));
         str_or_null(w, "unit", p ? p->unit : NULL);

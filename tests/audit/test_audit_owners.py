@@ -3,7 +3,8 @@
 127.0.0.1 of this machine (no root needed: a user sees its own processes):
 
 - a connection the kernel completed that its program has not accept()ed yet (--all): listed, with
-  the pid of the listener whose queue holds it, and marked as not yet accepted.
+  the pid of the listener whose queue holds it, and marked as not yet accepted;
+- a command line over 64 KiB: cut, and the JSON says so (cmdline_truncated).
 
 Every process started here is stopped by its pid; traffic stays on 127.0.0.1."""
 import json
@@ -167,6 +168,26 @@ try:
           f"audit --all lists it too ({rc}, {err.strip()!r})")
     stop(cli)
     stop(lst)
+
+    # ---- a command line over 64 KiB ----
+    long_arg = "x" * 70000  # one argument may hold up to 128 KiB
+    big, bport = launch([sys.executable, "-c", LISTENER, long_arg])
+    rc, j, err = audit_json("listening", bport)
+    b = [x for x in j.get("listeners", []) if x["port"] == int(bport)]
+    check(rc == 0 and len(b) == 1, f"the listener of the long command line is found ({rc}, {err.strip()!r})")
+    if b:
+        b = b[0]
+        check(b.get("cmdline_truncated") is True and len(b["cmdline"].encode()) == 65536
+              and b["cmdline"].endswith("x" * 100), f"cmdline cut at 64 KiB, and said so: {len(b['cmdline'])} "
+                                                    f"{b.get('cmdline_truncated')}")
+        check(b["owners"][0].get("cmdline_truncated") is True, "the owner's cmdline_truncated too")
+    stop(big)
+    small, sport = launch([sys.executable, "-c", LISTENER, "y" * 1000])
+    rc, j, err = audit_json("listening", sport)
+    s = [x for x in j.get("listeners", []) if x["port"] == int(sport)]
+    check(s and s[0].get("cmdline_truncated") is False and s[0]["cmdline"].endswith("y" * 1000)
+          and s[0]["owners"][0].get("cmdline_truncated") is False, "a command line that fits is whole, not truncated")
+    stop(small)
 
 finally:
     for p in procs:
