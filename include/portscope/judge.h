@@ -74,6 +74,8 @@ struct judge_identity {
         size_t nnames;
         const char *display;     /* how the reason names it: "sshd", "python3 app.py", "pid 42 (no name)";
                                   * NULL: unknown */
+        const char *program;     /* an interpreter's script, module or jar as the display names it
+                                  * ("http.server" in "python3 http.server"); NULL otherwise */
         /* Bit i: names[i] is an interpreter's own name (python3, java, node...), which says nothing
          * of the program it runs: it alone explains no port. */
         uint32_t interpreter;

@@ -34,6 +34,10 @@ struct verdict {
         long baseline;                    /* index of the baseline entry that matched, or -1 */
         enum judge_rule rule;             /* the rule of the verdict engine that decided */
         const char *matched;              /* the owner's name that matched knowledge, borrowed; or NULL */
+        /* What the reason names the owner as: the name that matched (also one from the command line,
+         * python3 -m http.server: "http.server", which matched cannot borrow), else the script,
+         * module or jar an interpreter runs; "" when neither. */
+        char identified[256];
 };
 
 /* What verdicts are judged against. All borrowed; knowledge and baseline may be NULL. */
@@ -80,6 +84,7 @@ struct verdict_item {
         const char *reason;                         /* owned by the report */
         enum judge_rule rule;                       /* the verdict engine's rule that decided */
         const char *matched;                        /* the owner's name that matched, borrowed; or NULL */
+        const char *identified;                     /* verdict.identified, owned by the report; or NULL */
 };
 
 struct verdict_report {

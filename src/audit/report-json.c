@@ -164,7 +164,7 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         jsonw_string_field(w, "severity", verdict_severity_name(v->severity));
         jsonw_string_field(w, "reason", v->reason);
         jsonw_string_field(w, "rule", judge_rule_name(v->rule));
-        str_or_null(w, "identified_as", v->matched);
+        str_or_null(w, "identified_as", v->identified);
         jsonw_name(w, "knowledge");
         if (v->knowledge) {
                 json_t *own;

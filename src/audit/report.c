@@ -46,7 +46,10 @@ static void *judge_range(void *arg)
                 it->baseline = v.baseline;
                 it->rule = v.rule;
                 it->matched = v.matched;
+                /* The reason, then the name it identified ("" when none): link_reasons() reads both. */
                 j->err = dynbuf_add(j->reasons, v.reason, strnlen(v.reason, sizeof(v.reason) - 1) + 1);
+                if (!j->err)
+                        j->err = dynbuf_add(j->reasons, v.identified, strnlen(v.identified, sizeof(v.identified) - 1) + 1);
         }
         return NULL;
 }
@@ -64,6 +67,8 @@ static void link_reasons(const struct judge_job *j)
 
         for (size_t i = j->from; i < j->to; i++) {
                 j->out[i].reason = p;
+                p += strlen(p) + 1;
+                j->out[i].identified = *p ? p : NULL;
                 p += strlen(p) + 1;
         }
 }

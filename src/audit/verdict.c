@@ -211,6 +211,8 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         v->baseline = in.baseline;
         /* matched points into id, which does not outlive this call: keep a name of the process. */
         v->matched = NULL;
+        /* What the reason names: the name that matched, else the program an interpreter runs. */
+        snprintf(v->identified, sizeof(v->identified), "%s", j.matched ? j.matched : id.program ? id.program : "");
         for (size_t i = 0; j.matched && i < nnames; i++)
                 if (strcasecmp(names[i], j.matched) == 0)
                         v->matched = names[i];

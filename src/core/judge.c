@@ -178,6 +178,7 @@ static void set_display(struct judge_identity *id, const char *comm, const char 
         d[c + 1 + n] = '\0';
         id->used += c + n + 2;
         id->display = d;
+        id->program = d + c + 1;
 }
 
 /* Whether option o gives the program's code on the command line itself. */

@@ -4,7 +4,9 @@
 
 - a connection the kernel completed that its program has not accept()ed yet (--all): listed, with
   the pid of the listener whose queue holds it, and marked as not yet accepted;
-- a command line over 64 KiB: cut, and the JSON says so (cmdline_truncated).
+- a command line over 64 KiB: cut, and the JSON says so (cmdline_truncated);
+- `python3 -m http.server`: identified_as names what the reason names (http.server), whether a
+  knowledge entry matched it or not.
 
 Every process started here is stopped by its pid; traffic stays on 127.0.0.1."""
 import json
@@ -189,6 +191,47 @@ try:
           and s[0]["owners"][0].get("cmdline_truncated") is False, "a command line that fits is whole, not truncated")
     stop(small)
 
+    # ---- python3 -m http.server: identified_as names what the reason names ----
+    python3 = shutil.which("python3") or sys.executable
+    www = os.path.join(tmp, "www")
+    os.mkdir(www)
+    http = None
+    for attempt in range(5):
+        hport = free_port()
+        http = subprocess.Popen([python3, "-m", "http.server", str(hport), "--bind", "127.0.0.1", "--directory", www],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(http)
+        if wait_listening(hport) and http.poll() is None:
+            break
+        stop(http)
+        http = None
+    check(http is not None, "python3 -m http.server started on a free port of 127.0.0.1")
+    if http:
+        rc, j, err = audit_json("listening", str(hport))
+        h = [x for x in j.get("listeners", []) if x["port"] == hport and x["pid"] == http.pid]
+        check(rc == 0 and len(h) == 1, f"http.server found on {hport} ({rc}, {err.strip()!r})")
+        if h:
+            h = h[0]
+            check("http.server" in h["reason"] and h.get("identified_as") == "http.server",
+                  f"no knowledge explains it, the reason names it, and so does identified_as: "
+                  f"{h.get('identified_as')!r} ({h['rule']}: {h['reason']})")
+        # A knowledge entry for the port that names the module: the reason cites it as identified.
+        kn = os.path.join(tmp, "knowledge.txt")
+        with open(kn, "w") as f:
+            f.write(f"entry: test-http-server\nname: Test http.server\nkind: development\nports: {hport}/tcp\n"
+                    "summary: python3 -m http.server (test fixture).\nprocess: http.server\nsource: test fixture\n")
+        rc, j, err = audit_json("listening", str(hport), "--knowledge", kn)
+        h = [x for x in j.get("listeners", []) if x["port"] == hport and x["pid"] == http.pid]
+        check(rc == 0 and h and h[0]["rule"] == "known-use" and h[0]["reason"].startswith(f"http.server on {hport}/tcp")
+              and h[0].get("identified_as") == "http.server",
+              f"matched by the knowledge entry: identified_as is the name matched: {h[:1]} {err.strip()!r}")
+        stop(http)
+    # A process that is no interpreter keeps identified_as null when nothing matched it.
+    plain, pport = launch([sys.executable, "-c", LISTENER])
+    rc, j, err = audit_json("listening", pport)
+    p = [x for x in j.get("listeners", []) if x["port"] == int(pport)]
+    check(p and p[0].get("identified_as") is None, f"python3 -c CODE runs no named program: identified_as null: {p[:1]}")
+    stop(plain)
 finally:
     for p in procs:
         stop(p)
