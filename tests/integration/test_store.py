@@ -73,6 +73,26 @@ check(rc == 2 and one_line_error(err) and "newer portscope" in err and db in err
       f"a store of a newer version is refused in one line: rc {rc}, {err!r}")
 rc, out, err = run(env, "scan", "--store", "--no-service", "--no-progress", "-p", str(port), "127.0.0.1")
 check(rc == 2 and one_line_error(err) and "newer portscope" in err, f"scan refuses it too: rc {rc}, {err!r}")
+
+# A run that fails on the store writes none of its other outputs: the store is opened and read before
+# --prometheus and --write-baseline are written (they were written, then the run exited 2).
+outdir = tempfile.mkdtemp(prefix="ps-outputs-")
+prom, draft = os.path.join(outdir, "portscope.prom"), os.path.join(outdir, "draft.txt")
+rc, out, err = run(env, "audit", "--changes", "--prometheus", prom, "--write-baseline", draft)
+check(rc == 2 and one_line_error(err) and "newer portscope" in err and os.listdir(outdir) == [],
+      f"audit --changes with a store it cannot use writes neither file: rc {rc}, {os.listdir(outdir)}, {err!r}")
+with open(prom, "w") as f:
+    f.write("# the previous run's metrics\n")
+rc, out, err = run(env, "audit", "--changes", "--json", "--prometheus", prom)
+check(rc == 2 and out == "" and open(prom).read() == "# the previous run's metrics\n"
+      and sorted(os.listdir(outdir)) == ["portscope.prom"],
+      f"an existing --prometheus file is left as it was, and no JSON is printed: rc {rc}, {out[:80]!r}")
+os.unlink(prom)
+# Without --changes the history is best effort: the outputs are written, the store's trouble said once.
+rc, out, err = run(env, "audit", "--prometheus", prom, "--write-baseline", draft)
+check(rc in (0, 1) and os.path.exists(prom) and os.path.exists(draft) and "newer portscope" in err,
+      f"audit without --changes still writes its outputs: rc {rc}, {os.listdir(outdir)}, {err!r}")
+shutil.rmtree(outdir, ignore_errors=True)
 srv.close()
 
 # A read-only place: a read-only tmpfs in a mount namespace as root (root ignores permissions),

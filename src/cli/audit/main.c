@@ -15,14 +15,13 @@
 #include "portscope/i18n.h"
 #include "portscope/baseline.h"
 #include "portscope/error.h"
-#include "portscope/history.h"
 #include "portscope/knowledge.h"
 #include "portscope/port.h"
-#include "portscope/portinfo.h"
 #include "portscope/registry.h"
 #include "portscope/sockets.h"
 #include "portscope/util.h"
 #include "portscope/verdict.h"
+#include "audit-cli.h"
 
 enum mode { MODE_AUDIT, MODE_LISTENING };
 
@@ -316,155 +315,6 @@ static double now_ms(void)
         return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* The listeners of a report as history items (strings borrowed from the report, addresses in
- * buffers owned by the caller through *ret_addrs). */
-static int report_items(const struct verdict_report *r, struct history_item **ret, size_t *ret_n, char **ret_addrs)
-{
-        const struct sockets_list *l = r->sockets;
-        struct history_item *v = calloc(l->n ? l->n : 1, sizeof(*v));
-        char *addrs = calloc(l->n ? l->n : 1, 64);
-        static char empty[] = "";
-        size_t n = 0;
-
-        if (!v || !addrs) {
-                free(v);
-                free(addrs);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < l->n; i++) {
-                const struct sockets_entry *e = &l->v[i];
-                const struct sockets_process *p = sockets_entry_owner(l, e, 0);
-                if (!e->listening)
-                        continue;
-                sockets_format_addr(e->family, e->local, addrs + 64 * n, 64);
-                v[n].protocol = (char *)sockets_proto_name(e->proto);
-                v[n].address = addrs + 64 * n;
-                v[n].port = e->port;
-                v[n].process = p ? (char *)p->comm : empty;
-                v[n].user = p ? (char *)p->user : empty;
-                v[n].verdict = (char *)verdict_kind_name(r->verdicts[i].kind);
-                v[n].severity = (char *)verdict_severity_name(r->verdicts[i].severity);
-                n++;
-        }
-        *ret = v;
-        *ret_n = n;
-        *ret_addrs = addrs;
-        return 0;
-}
-
-static json_t *item_json(const struct history_item *it)
-{
-        json_t *o = json_object();
-        json_object_set_new(o, "protocol", json_string(it->protocol));
-        json_object_set_new(o, "address", json_string(it->address));
-        json_object_set_new(o, "port", json_integer(it->port));
-        json_object_set_new(o, "process", portinfo_string(it->process));
-        json_object_set_new(o, "verdict", json_string(it->verdict));
-        json_object_set_new(o, "severity", json_string(it->severity));
-        return o;
-}
-
-static void print_item(FILE *f, char sign, const struct history_item *it)
-{
-        bool v6 = strchr(it->address, ':') != NULL;
-        fprintf(f, v6 ? "  %c %-4s [%s]:%u " : "  %c %-4s %s:%u ", sign, it->protocol, it->address, it->port);
-        ps_term_escape(f, it->process[0] ? it->process : "?", (size_t)-1, false);
-        fprintf(f, " (%s, %s)\n", it->verdict, it->severity);
-}
-
-/* Records the audit and, with --changes, compares it with the previous one. *ret_changes gets
- * the JSON of the changes (or NULL). Returns 0 or PS_EXIT_ERROR. */
-static int do_history(const struct options *o, const struct verdict_report *r, const char *label, json_t **ret_changes,
-                      FILE *text)
-{
-        struct history *h = NULL;
-        struct history_item *cur = NULL, *old = NULL;
-        size_t ncur = 0, nold = 0;
-        char *addrs = NULL, err[512];
-        struct history_run last;
-        bool have_last = false;
-        int rc = PS_EXIT_OK, q;
-
-        *ret_changes = NULL;
-        q = history_open(NULL, &h, err, sizeof(err));
-        if (q < 0) {
-                ps_errorf("history: %s", err);
-                /* Recording is best effort; comparing is what --changes asked for. */
-                return o->changes ? PS_EXIT_ERROR : PS_EXIT_OK;
-        }
-        if (report_items(r, &cur, &ncur, &addrs) < 0) {
-                ps_errorf(_("out of memory"));
-                rc = PS_EXIT_ERROR;
-                goto out;
-        }
-        if (o->changes) {
-                q = history_last_run(h, label, &last);
-                if (q == 0) {
-                        have_last = true;
-                        if (history_load(h, last.id, &old, &nold) < 0) {
-                                ps_errorf(_("history: cannot read the previous audit: %s"), history_error(h));
-                                rc = PS_EXIT_ERROR;
-                                goto out;
-                        }
-                } else if (q != -ENOENT) {
-                        ps_errorf(_("history: cannot read the previous audit: %s"), history_error(h));
-                        rc = PS_EXIT_ERROR;
-                        goto out;
-                }
-        }
-        if (!o->no_history && history_record(h, label, r->time, r->sockets->owners.privileged, cur, ncur, NULL) < 0) {
-                ps_errorf(_("history: cannot record this audit: %s"), history_error(h));
-                if (o->changes) {
-                        rc = PS_EXIT_ERROR;
-                        goto out;
-                }
-        }
-        if (o->changes) {
-                size_t *app = NULL, *van = NULL, napp = 0, nvan = 0;
-                json_t *c = json_object(), *ja = json_array(), *jv = json_array();
-                if (history_diff(old, nold, cur, ncur, &app, &napp, &van, &nvan) < 0) {
-                        json_decref(c);
-                        json_decref(ja);
-                        json_decref(jv);
-                        ps_errorf(_("out of memory"));
-                        rc = PS_EXIT_ERROR;
-                        goto out;
-                }
-                json_object_set_new(c, "since", have_last ? json_integer((json_int_t)last.time) : json_null());
-                for (size_t i = 0; i < napp; i++)
-                        json_array_append_new(ja, item_json(&cur[app[i]]));
-                for (size_t i = 0; i < nvan; i++)
-                        json_array_append_new(jv, item_json(&old[van[i]]));
-                json_object_set_new(c, "appeared", ja);
-                json_object_set_new(c, "vanished", jv);
-                if (text) {
-                        if (have_last) {
-                                char when[64];
-                                struct tm tm;
-                                localtime_r(&last.time, &tm);
-                                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-                                fprintf(text, "Changes since the last audit of %s (%s): %zu appeared, %zu vanished\n",
-                                        label, when, napp, nvan);
-                        } else
-                                fprintf(text, "No earlier audit of %s to compare with: every listener is new (%zu)\n",
-                                        label, napp);
-                        for (size_t i = 0; i < napp; i++)
-                                print_item(text, '+', &cur[app[i]]);
-                        for (size_t i = 0; i < nvan; i++)
-                                print_item(text, '-', &old[van[i]]);
-                }
-                free(app);
-                free(van);
-                *ret_changes = c;
-        }
-out:
-        free(cur);
-        free(addrs);
-        history_items_free(old, nold);
-        history_close(h);
-        return rc;
-}
-
 static int fill_draft(FILE *f, void *ud)
 {
         return verdict_report_draft_baseline(ud, f);
@@ -516,6 +366,7 @@ static int run(struct options *o)
         struct verdict_report *report = NULL;
         struct sockets_query q = SOCKETS_QUERY_INIT;
         struct verdict_context ctx = { 0 };
+        struct audit_history hist = { 0 };
         bool *serving = NULL;
         json_t *changes = NULL;
         char label[256];
@@ -578,6 +429,11 @@ static int run(struct options *o)
                         goto out;
                 }
         }
+        netns_label(o, label, sizeof(label));
+        /* The store first: one that cannot be used fails --changes before anything is written. */
+        if (o->mode == MODE_AUDIT && (!o->no_history || o->changes) &&
+            audit_history_open(&hist, label, o->changes, !o->no_history) != PS_EXIT_OK)
+                goto out;
         if (timing)
                 fprintf(stderr, "timing: registry+knowledge+baseline %.1f ms\n", now_ms() - tstart);
         t0 = now_ms();
@@ -616,7 +472,6 @@ static int run(struct options *o)
                         l->unsupported &= ~(1u << SOCKETS_SCTP);
         }
         sockets_list_sort(l);
-        netns_label(o, label, sizeof(label));
         r = verdict_report_build(&ctx, l, o->netns ? o->netns : label, &report);
         l = NULL;
         if (r < 0) {
@@ -644,7 +499,7 @@ static int run(struct options *o)
         }
         if (o->mode == MODE_AUDIT && (!o->no_history || o->changes)) {
                 bool text = !o->json && !o->jsonl;
-                if (do_history(o, report, label, &changes, text ? stdout : NULL) != PS_EXIT_OK)
+                if (audit_history_finish(&hist, report, label, &changes, text ? stdout : NULL) != PS_EXIT_OK)
                         goto out;
         }
 
@@ -726,6 +581,7 @@ out:
         if (q.netns_fd >= 0)
                 close(q.netns_fd);
         json_decref(changes);
+        audit_history_close(&hist);
         verdict_report_free(report);
         sockets_list_free(l);
         free(serving);
