@@ -321,6 +321,20 @@ rc, out, err = run("update", "--from", "-", env=env_s, input=b"not,a,registry\n"
 check(rc == 2 and err.startswith("portscope: update: standard input:") and len(err.strip().splitlines()) == 1,
       f"--from - with a bad CSV: one line naming standard input ({err!r})")
 check(run_json("registry", "--json", env=env_s)["registry"]["date"] == "2026-03-01", "the bad CSV left the installed copy alone")
+# Standard input that cannot be read (a directory; closed): one line naming it, nothing changed. Closed,
+# the first file the program opened took descriptor 0 and was read as the CSV ("empty file").
+before = open(stored_of(env_s), "rb").read()
+for what, kw in (("a directory", {"stdin": os.open(SRC, os.O_RDONLY | os.O_DIRECTORY)}),
+                 ("closed", {"stdin": subprocess.DEVNULL, "preexec_fn": lambda: os.close(0)})):
+    p = subprocess.run([BIN, "update", "--from", "-", "--no-listening"], capture_output=True,
+                       env={**ENV, **env_s}, timeout=60, **kw)
+    if isinstance(kw["stdin"], int) and kw["stdin"] >= 0:
+        os.close(kw["stdin"])
+    err = p.stderr.decode("utf-8", "replace")
+    want = "Is a directory" if what == "a directory" else "Bad file descriptor"
+    check(p.returncode == 2 and err == f"portscope: update: standard input: {want} (nothing was changed)\n"
+          and open(stored_of(env_s), "rb").read() == before and no_temp_files(env_s),
+          f"--from - with standard input {what}: exit 2, one line, nothing changed ({p.returncode}, {err!r})")
 # A column that is none of the twelve (IANA added one, or a tool did) is left out, and said so.
 import csv as csvmod, io
 rows = list(csvmod.reader(io.StringIO(open(os.path.join(FIXTURES, "mini.csv"), encoding="utf-8").read())))

@@ -449,7 +449,7 @@ static void say_waiting(void)
         ps_errorf("%s", _("update: another update is running; waiting for it"));
 }
 
-static int cmd_update(int argc, char **argv)
+static int cmd_update(int argc, char **argv, bool stdin_open)
 {
         static const struct option lopts[] = {
                 { "url", required_argument, NULL, 'u' },      { "from", required_argument, NULL, 'f' },
@@ -516,6 +516,10 @@ static int cmd_update(int argc, char **argv)
         /* --from - reads the CSV from standard input (curl ... | portscope update --from -). */
         bool from_stdin = o.from && strcmp(o.from, "-") == 0;
         const char *from_name = from_stdin ? _("standard input") : o.from ? o.from : o.url;
+        if (from_stdin && !stdin_open) {
+                ps_errorf(_("update: %s: %s (nothing was changed)"), from_name, strerror(EBADF));
+                return 2;
+        }
         if (ps_data_dir(dir, sizeof(dir)) < 0) {
                 ps_errorf(_("update: no data directory (set HOME or XDG_DATA_HOME)"));
                 return 2;
@@ -755,6 +759,10 @@ out:
 
 int main(int argc, char **argv)
 {
+        /* Before anything opens a file: with standard input closed, the first file opened would
+         * take descriptor 0, and --from - would read it (the lock file, read as an empty CSV). */
+        bool stdin_open = fcntl(STDIN_FILENO, F_GETFD) >= 0;
+
         ps_i18n_init();
         /* Called as {"portscope-update", "update"|"diff", args...} by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "diff") == 0) {
@@ -765,5 +773,5 @@ int main(int argc, char **argv)
                 argv[1] = argv[0];
                 argc--, argv++;
         }
-        return cmd_update(argc, argv);
+        return cmd_update(argc, argv, stdin_open);
 }
