@@ -2,8 +2,9 @@
  * (https://nmap.org/book/vscan-technique.html), with the probes and rules of nmap-service-probes:
  *
  *   - TCP: connect and listen (the NULL probe); a banner is matched against the NULL probe's
- *     rules. A close before tcpwrappedms without a word is "tcpwrapped". After a silent NULL
- *     probe the first probe goes out on the same connection, every later one on a new one.
+ *     rules. A close before tcpwrappedms without a word is "tcpwrapped". After a silent first
+ *     wait the probes go out on new connections while the NULL probe's one listens on until its
+ *     totalwaitms (within the budget) for a late banner.
  *   - Then the probes whose ports directive (inside TLS: sslports) names the port, whatever their
  *     rarity, then the others of rarity up to the intensity (default 7), each group in rarity
  *     order. An answer is matched against the probe's rules, then its fallbacks', then (TCP) the
@@ -284,6 +285,33 @@ static int take_answer(struct ident *id, int i, const char *probe, size_t n, boo
         return 0;
 }
 
+/* The NULL probe's connection, kept open after its first wait while the probes go out on
+ * connections of their own: a server that greets late (an SMTP or FTP server's greeting delay)
+ * is heard until the NULL probe's totalwaitms (nmap's 6 s), within the port's budget. Reads
+ * what came by now (wait false) or what comes until l_end (wait true), then closes it. 1 on a
+ * hard match of the NULL probe's rules. */
+static int late_banner(struct ident *id, struct conn *l, uint64_t l_end, bool wait, int null, bool *soft,
+                       struct scan_service *s)
+{
+        if (l->fd < 0)
+                return 0;
+        uint64_t now = scan_now_ns();
+        if (now >= l_end)
+                wait = false; /* what came in time is still read */
+        struct pollfd pf = { .fd = l->fd, .events = POLLIN };
+        bool ready = (l->ssl && SSL_pending(l->ssl) > 0) ||
+                     (wait ? wait_fd(l->fd, POLLIN, l_end, id->o->stop) > 0 : poll(&pf, 1, 0) > 0);
+        if (!ready) {
+                if (wait || now >= l_end)
+                        conn_close(l);
+                return 0;
+        }
+        bool closed;
+        size_t n = read_answer(id, l, l_end > now + PAUSE_NS ? l_end : now + PAUSE_NS, &closed);
+        conn_close(l);
+        return n > 0 && take_answer(id, null, "NULL", n, soft, s) == 1;
+}
+
 /* One round of TCP probes, plain or inside TLS. 0 (s filled as far as it got), or -errno when
  * the first connection failed. */
 static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
@@ -293,6 +321,8 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
         if (r < 0)
                 return r;
         bool soft = false, closed;
+        struct conn lis = { .fd = -1 }; /* the NULL probe's connection, still listening */
+        uint64_t lis_end = 0;
         struct scan_probe_def d = { .waitms = 6000, .tcpwrappedms = 3000 };
         int null = scan_probes_null(id->p);
         if (null >= 0)
@@ -311,11 +341,20 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                         goto done;
                 }
                 conn_close(&c);
-        } /* silence: the first probe goes out on this connection */
+        } else if (null >= 0 && start + d.waitms * UINT64_C(1000000) > scan_now_ns() + PAUSE_NS) {
+                /* silence, and the NULL probe has time left: listen on while probing elsewhere */
+                lis = c;
+                lis_end = start + d.waitms * UINT64_C(1000000);
+                if (lis_end > id->end)
+                        lis_end = id->end;
+                c = (struct conn){ .fd = -1 };
+        } /* else silence: the first probe goes out on this connection */
         struct scan_plan plan = { 0 };
         int i;
         while (!stopped(id) &&
                (i = scan_probes_next(id->p, PS_TCP, id->port, tls, id->o->intensity, soft ? s->name : NULL, &plan)) >= 0) {
+                if (late_banner(id, &lis, lis_end, false, null, &soft, s) == 1)
+                        goto done;
                 scan_probes_def(id->p, i, &d);
                 if (c.fd < 0 && conn_open(id, tls, &c) < 0)
                         break;
@@ -327,9 +366,11 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                                         &closed);
                 conn_close(&c);
                 if (n > 0 && take_answer(id, i, d.name, n, &soft, s) == 1)
-                        break;
+                        goto done;
         }
+        late_banner(id, &lis, lis_end, !stopped(id), null, &soft, s);
 done:
+        conn_close(&lis);
         conn_close(&c);
         return 0;
 }
