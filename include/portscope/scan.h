@@ -336,8 +336,12 @@ struct scan_host_report {
         struct scan_port_report *ports; /* sorted by port */
         size_t nports, cap;
         uint64_t closed, filtered, open_filtered; /* counts of the states not listed */
+        uint32_t filtered_listed;    /* filtered ports listed (at most SCAN_FILTERED_LISTED) */
         bool up;                     /* any answer at all */
 };
+/* A host's filtered ports are listed one by one up to this many (nmap's 25 ports a state);
+ * beyond it, none is listed and `filtered` counts them all ("Not shown: 998 filtered"). */
+#define SCAN_FILTERED_LISTED 25
 
 struct scan_report {
         const char *args;            /* the command line, for XML's nmaprun */

@@ -558,7 +558,7 @@ static int connect_run(const struct scan_config *c, struct scan_stats *stats, ch
                 /* What never answered is filtered. */
                 for (size_t i = 0; i < sh.work.nretry; i++) {
                         sh.filtered++;
-                        if (c->all_states && c->on_result) {
+                        if (c->on_result) {
                                 struct scan_result res = { .index = sh.work.retry[i], .proto = PS_TCP,
                                                            .state = SCAN_FILTERED,
                                                            .reason = SCAN_REASON_NO_RESPONSE,

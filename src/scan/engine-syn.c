@@ -368,13 +368,14 @@ static void settle(struct sshared *sh)
         }
 }
 
-/* A pair that never answered: filtered (listed with --all-states). */
+/* A pair that never answered: filtered (the report lists a host's first SCAN_FILTERED_LISTED,
+ * counts more). */
 static void silent(void *ud, uint64_t v)
 {
         struct sshared *sh = ud;
         const struct scan_config *c = sh->c;
         sh->filtered++;
-        if (c->all_states && c->on_result) {
+        if (c->on_result) {
                 struct scan_result res = { .index = v, .proto = PS_TCP, .state = SCAN_FILTERED,
                                            .reason = SCAN_REASON_NO_RESPONSE, .tries = (uint8_t)(sh->pass + 1) };
                 scan_pair(c, v, &res.addr, &res.port);

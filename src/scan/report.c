@@ -132,6 +132,21 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         if ((r->state == SCAN_OPEN || r->state == SCAN_CLOSED) && r->reason != SCAN_REASON_SELF_CONNECT)
                 h->up = true;
         bool listed = r->state == SCAN_OPEN || rep->all_states;
+        if (!listed && r->state == SCAN_FILTERED && !h->filtered) {
+                if (h->filtered_listed < SCAN_FILTERED_LISTED) {
+                        listed = true;
+                        h->filtered_listed++;
+                } else {
+                        /* one too many: none is listed, all are counted */
+                        size_t k = 0;
+                        for (size_t i = 0; i < h->nports; i++)
+                                if (h->ports[i].r.state != SCAN_FILTERED)
+                                        h->ports[k++] = h->ports[i];
+                        h->nports = k;
+                        h->filtered = h->filtered_listed;
+                        h->filtered_listed = 0;
+                }
+        }
         if (!listed) {
                 if (r->state == SCAN_CLOSED)
                         h->closed++;

@@ -37,11 +37,11 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                 up += h->up;
                 char *name = scan_escape(h->name ? h->name : "", h->name ? strlen(h->name) : 0);
                 fprintf(f, "Host: %s (%s)\tStatus: %s\n", a, name ? name : "", h->up ? "Up" : "Down");
-                if (h->nports == 0) {
+                if (h->nports == 0 && !h->closed && !h->filtered) {
                         free(name);
                         continue;
                 }
-                fprintf(f, "Host: %s (%s)\tPorts: ", a, name ? name : "");
+                fprintf(f, "Host: %s (%s)%s", a, name ? name : "", h->nports ? "\tPorts: " : "");
                 free(name);
                 for (size_t j = 0; j < h->nports; j++) {
                         const struct scan_port_report *p = &h->ports[j];
@@ -63,6 +63,8 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                 }
                 if (h->closed)
                         fprintf(f, "\tIgnored State: closed (%llu)", (unsigned long long)h->closed);
+                if (h->filtered)
+                        fprintf(f, "\tIgnored State: filtered (%llu)", (unsigned long long)h->filtered);
                 fputc('\n', f);
         }
         fprintf(f, "# portscope %s: %llu IP addresses (%zu hosts up) scanned in %.2f seconds\n",

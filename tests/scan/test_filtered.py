@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Filtered TCP ports: ports whose packets a firewall drops (an iptables DROP rule inside the
+target namespace of the test bed, tests/scan/testbed.py) are reported "filtered" as nmap reports
+them, by the connect and SYN engines, in text, JSON, XML and grepable output: one by one up to
+25 a host, beyond that as a count ("1000 filtered", XML extraports, grepable "Ignored State").
+Needs root and iptables; prints "skipped: ..." and exits 77 without.
+"""
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testbed  # noqa: E402
+
+FAILURES = []
+OPEN, DROPPED, CLOSED = 40010, 40011, 40013
+MANY = (41000, 41999)  # dropped too: 1000 ports
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+
+
+def host(doc):
+    return doc["hosts"][0] if doc["hosts"] else {}
+
+
+def run_engine(tb, engine):
+    base = ["--engine", engine, "--no-service", "--timeout", "300", "--max-retries", "1"]
+    ports = f"{OPEN},{DROPPED},{CLOSED}"
+    p = tb.scan(["198.18.0.2"], base + ["--json", "-p", ports])
+    h = host(json.loads(p.stdout))
+    by = {x["port"]: x for x in h.get("ports", [])}
+    d = by.get(DROPPED, {})
+    check(by.get(OPEN, {}).get("state") == "open" and d.get("state") == "filtered" and
+          d.get("reason") == "no-response" and CLOSED not in by and h.get("closed") == 1 and h.get("filtered") == 0,
+          f"{engine}: JSON lists the dropped port filtered (no-response), beside the open one; closed counted: "
+          f"{sorted(by)} closed={h.get('closed')} filtered={h.get('filtered')} {d}")
+    p = tb.scan(["198.18.0.2"], base + ["-p", ports])
+    text = p.stdout.decode()
+    check(re.search(rf"^\s*{DROPPED}/tcp\s+filtered\b", text, re.M) is not None and "1 open" in text,
+          f"{engine}: the text table has the line '{DROPPED}/tcp filtered':\n{text}")
+    p = tb.scan(["198.18.0.2"], base + ["-p", str(DROPPED), "--json"])
+    h = host(json.loads(p.stdout))
+    check([(x["port"], x["state"]) for x in h.get("ports", [])] == [(DROPPED, "filtered")],
+          f"{engine}: a scan of the dropped port alone lists it filtered (it said 0 open ports on 0 hosts): {h}")
+    p = tb.scan(["198.18.0.2"], base + ["-p", str(DROPPED)])
+    text = p.stdout.decode()
+    check(re.search(rf"^\s*{DROPPED}/tcp\s+filtered\b", text, re.M) is not None,
+          f"{engine}: ... and so does its text:\n{text}")
+
+    many = f"{OPEN},{MANY[0]}-{MANY[1]}"
+    n = MANY[1] - MANY[0] + 1
+    p = tb.scan(["198.18.0.2"], base + ["--json", "-p", many])
+    h = host(json.loads(p.stdout))
+    check([x["port"] for x in h.get("ports", [])] == [OPEN] and h.get("filtered") == n,
+          f"{engine}: {n} dropped ports are a count (filtered={h.get('filtered')}), not {len(h.get('ports', []))} "
+          f"listed ports")
+    p = tb.scan(["198.18.0.2"], base + ["-p", many])
+    text = p.stdout.decode()
+    check(f"{n} filtered" in text and len(text.splitlines()) < 12 and "filtered  " not in text,
+          f"{engine}: the text says '{n} filtered' on the host's line, no line per port:\n{text}")
+    xml = os.path.join(tb.dir, f"out-{engine}.xml")
+    gnmap = os.path.join(tb.dir, f"out-{engine}.gnmap")
+    tb.scan(["198.18.0.2"], base + ["-p", many, "-oX", xml, "-oG", gnmap])
+    with open(xml) as f:
+        x = f.read()
+    check(f'<extraports state="filtered" count="{n}">' in x, f"{engine}: XML extraports filtered count {n}")
+    with open(gnmap) as f:
+        g = f.read()
+    check(f"Ignored State: filtered ({n})" in g and f"{OPEN}/open/tcp" in g,
+          f"{engine}: grepable 'Ignored State: filtered ({n})':\n{g}")
+    tb.scan(["198.18.0.2"], base + ["-p", f"{OPEN},{DROPPED}", "-oX", xml, "-oG", gnmap])
+    with open(xml) as f:
+        x = f.read()
+    check(f'portid="{DROPPED}"><state state="filtered" reason="no-response"' in x,
+          f"{engine}: XML lists the one dropped port filtered")
+    with open(gnmap) as f:
+        g = f.read()
+    check(f"{DROPPED}/filtered/tcp" in g, f"{engine}: grepable lists {DROPPED}/filtered/tcp:\n{g}")
+
+
+def main():
+    reason = testbed.skip_reason()
+    if reason:
+        print(f"skipped: {reason}")
+        return 77
+    with testbed.TestBed(tcp_ports=[OPEN], ssh=0, http=0, tag=f"flt{os.getpid()}") as tb:
+        for rule in (["--dport", str(DROPPED)], ["--dport", f"{MANY[0]}:{MANY[1]}"]):
+            tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "tcp", *rule, "-j", "DROP")
+        for engine in ("connect", "syn"):
+            run_engine(tb, engine)
+        check(tb.leaked() == 0, "no packet left the namespaces")
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
