@@ -143,6 +143,11 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
                                 if (h->ports[i].r.state != SCAN_FILTERED)
                                         h->ports[k++] = h->ports[i];
                         h->nports = k;
+                        if (!k) { /* a host that never answered: nothing left to hold */
+                                free(h->ports);
+                                h->ports = NULL;
+                                h->cap = 0;
+                        }
                         h->filtered = h->filtered_listed;
                         h->filtered_listed = 0;
                 }

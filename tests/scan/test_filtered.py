@@ -83,6 +83,18 @@ def run_engine(tb, engine):
     check(f"{DROPPED}/filtered/tcp" in g, f"{engine}: grepable lists {DROPPED}/filtered/tcp:\n{g}")
 
 
+def run_sweep(tb):
+    """A sweep of more than 256 addresses: the hosts that never answered (198.18.0.3-254 have no
+    neighbour entry) are not one entry each; the host that answered lists its dropped port."""
+    p = tb.scan(["198.18.0.0/24", "198.19.0.0/30"], ["--engine", "connect", "--no-service", "--timeout", "300",
+                                                     "--max-retries", "1", "--json", "-p", f"{OPEN},{DROPPED}"])
+    doc = json.loads(p.stdout)
+    hosts = {h["address"]: [(x["port"], x["state"]) for x in h["ports"]] for h in doc["hosts"]}
+    check(hosts.get("198.18.0.2") == [(OPEN, "open"), (DROPPED, "filtered")] and
+          all(a == "198.18.0.2" or a.startswith("198.19.0.") for a in hosts),
+          f"a sweep of 260 addresses lists 198.18.0.2 with its filtered port, not the absent hosts: {hosts}")
+
+
 def main():
     reason = testbed.skip_reason()
     if reason:
@@ -93,6 +105,7 @@ def main():
             tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "tcp", *rule, "-j", "DROP")
         for engine in ("connect", "syn"):
             run_engine(tb, engine)
+        run_sweep(tb)
         check(tb.leaked() == 0, "no packet left the namespaces")
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")

@@ -35,6 +35,8 @@ static int grep_write(const struct scan_report *rep, FILE *f, bool color)
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
                 up += h->up;
+                if (!h->up && !scan_host_shown(rep, h))
+                        continue; /* a sweep's absent host */
                 char *name = scan_escape(h->name ? h->name : "", h->name ? strlen(h->name) : 0);
                 fprintf(f, "Host: %s (%s)\tStatus: %s\n", a, name ? name : "", h->up ? "Up" : "Down");
                 if (h->nports == 0 && !h->closed && !h->filtered) {

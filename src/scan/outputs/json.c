@@ -262,7 +262,7 @@ static int json_write(const struct scan_report *rep, FILE *f, bool tty)
         jsonw_begin_array(w);
         for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
-                if (h->nports == 0 && !rep->all_states && !h->open_filtered && !h->filtered)
+                if (!scan_host_shown(rep, h))
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
@@ -302,7 +302,7 @@ static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
         int r = 0;
         writer_init(&wr, rep, f, false);
         for (size_t i = 0; i < rep->nhosts && r == 0; i++)
-                for (size_t j = 0; j < rep->hosts[i].nports && r == 0; j++) {
+                for (size_t j = 0; scan_host_shown(rep, &rep->hosts[i]) && j < rep->hosts[i].nports && r == 0; j++) {
                         r = port_write(&wr, &rep->hosts[i].ports[j], true);
                         jsonw_newline(w);
                 }

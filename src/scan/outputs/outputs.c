@@ -98,3 +98,12 @@ uint64_t scan_total_hosts(const struct scan_report *rep, size_t up)
         uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
         return total < up ? up : total;
 }
+
+bool scan_host_shown(const struct scan_report *rep, const struct scan_host_report *h)
+{
+        if (rep->all_states)
+                return true;
+        if (!h->nports && !h->filtered && !h->open_filtered)
+                return false;
+        return h->up || h->open_filtered || scan_total_hosts(rep, 0) <= SCAN_SILENT_HOSTS_SHOWN;
+}

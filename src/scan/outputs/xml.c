@@ -61,6 +61,8 @@ static int xml_write(const struct scan_report *rep, FILE *f, bool color)
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
                 up += h->up;
+                if (!h->up && !scan_host_shown(rep, h))
+                        continue; /* a sweep's absent host */
                 fprintf(f, "<host starttime=\"%lld\" endtime=\"%lld\"><status state=\"%s\" reason=\"%s\" "
                            "reason_ttl=\"0\"/>\n",
                         rep->start, rep->end, h->up ? "up" : "down", h->up ? "reply" : "no-response");
