@@ -2,9 +2,10 @@
  * (https://nmap.org/book/vscan-technique.html), with the probes and rules of nmap-service-probes:
  *
  *   - TCP: connect and listen (the NULL probe); a banner is matched against the NULL probe's
- *     rules. A close before tcpwrappedms without a word is "tcpwrapped". After a silent first
- *     wait the probes go out on new connections while the NULL probe's one listens on until its
- *     totalwaitms (within the budget) for a late banner.
+ *     rules. A close before tcpwrappedms without a word is "tcpwrapped". After a silent NULL
+ *     probe the first probe goes out on the same connection, every later one on a new one; when
+ *     the first probe gets no answer either, its connection listens on until the NULL probe's
+ *     totalwaitms (within the budget) for a late banner, beside the next probes.
  *   - Then the probes whose ports directive (inside TLS: sslports) names the port, whatever their
  *     rarity, then the others of rarity up to the intensity (default 7), each group in rarity
  *     order. An answer is matched against the probe's rules, then its fallbacks', then (TCP) the
@@ -285,31 +286,39 @@ static int take_answer(struct ident *id, int i, const char *probe, size_t n, boo
         return 0;
 }
 
-/* The NULL probe's connection, kept open after its first wait while the probes go out on
- * connections of their own: a server that greets late (an SMTP or FTP server's greeting delay)
- * is heard until the NULL probe's totalwaitms (nmap's 6 s), within the port's budget. Reads
- * what came by now (wait false) or what comes until l_end (wait true), then closes it. 1 on a
- * hard match of the NULL probe's rules. */
-static int late_banner(struct ident *id, struct conn *l, uint64_t l_end, bool wait, int null, bool *soft,
-                       struct scan_service *s)
+/* The connection that listens on: the NULL probe's, which got the first probe after a silent
+ * first wait (as nmap sends it) and no answer to it in the probe's time. It stays open until
+ * the NULL probe's totalwaitms (nmap's 6 s; within the port's budget) while the next probes go
+ * out on connections of their own, so that a server that greets late (an SMTP or FTP server's
+ * greeting delay) is still heard. */
+struct listening {
+        struct conn c;
+        uint64_t end;
+        int probe;        /* the probe sent on it: its rules, its fallbacks', then the NULL probe's */
+        const char *name;
+};
+
+/* Reads what came on the listening connection by now (wait false) or until its end (wait true),
+ * then closes it. 1 on a hard match. */
+static int late_answer(struct ident *id, struct listening *l, bool wait, bool *soft, struct scan_service *s)
 {
-        if (l->fd < 0)
+        if (l->c.fd < 0)
                 return 0;
         uint64_t now = scan_now_ns();
-        if (now >= l_end)
+        if (now >= l->end)
                 wait = false; /* what came in time is still read */
-        struct pollfd pf = { .fd = l->fd, .events = POLLIN };
-        bool ready = (l->ssl && SSL_pending(l->ssl) > 0) ||
-                     (wait ? wait_fd(l->fd, POLLIN, l_end, id->o->stop) > 0 : poll(&pf, 1, 0) > 0);
+        struct pollfd pf = { .fd = l->c.fd, .events = POLLIN };
+        bool ready = (l->c.ssl && SSL_pending(l->c.ssl) > 0) ||
+                     (wait ? wait_fd(l->c.fd, POLLIN, l->end, id->o->stop) > 0 : poll(&pf, 1, 0) > 0);
         if (!ready) {
-                if (wait || now >= l_end)
-                        conn_close(l);
+                if (wait || now >= l->end)
+                        conn_close(&l->c);
                 return 0;
         }
         bool closed;
-        size_t n = read_answer(id, l, l_end > now + PAUSE_NS ? l_end : now + PAUSE_NS, &closed);
-        conn_close(l);
-        return n > 0 && take_answer(id, null, "NULL", n, soft, s) == 1;
+        size_t n = read_answer(id, &l->c, l->end > now + PAUSE_NS ? l->end : now + PAUSE_NS, &closed);
+        conn_close(&l->c);
+        return n > 0 && take_answer(id, l->probe, l->name, n, soft, s) == 1;
 }
 
 /* One round of TCP probes, plain or inside TLS. 0 (s filled as far as it got), or -errno when
@@ -321,14 +330,13 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
         if (r < 0)
                 return r;
         bool soft = false, closed;
-        struct conn lis = { .fd = -1 }; /* the NULL probe's connection, still listening */
-        uint64_t lis_end = 0;
+        struct listening lis = { .c = { .fd = -1 } };
         struct scan_probe_def d = { .waitms = 6000, .tcpwrappedms = 3000 };
         int null = scan_probes_null(id->p);
         if (null >= 0)
                 scan_probes_def(id->p, null, &d);
-        uint64_t start = scan_now_ns();
-        size_t n = read_answer(id, &c, min3(start + id->null_ns, id->end, start + d.waitms * UINT64_C(1000000)), &closed);
+        uint64_t start = scan_now_ns(), null_end = start + d.waitms * UINT64_C(1000000);
+        size_t n = read_answer(id, &c, min3(start + id->null_ns, id->end, null_end), &closed);
         if (n > 0) {
                 snprintf(s->probe, sizeof(s->probe), "NULL");
                 if (null >= 0 && take_answer(id, null, "NULL", n, &soft, s) == 1)
@@ -341,36 +349,50 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                         goto done;
                 }
                 conn_close(&c);
-        } else if (null >= 0 && start + d.waitms * UINT64_C(1000000) > scan_now_ns() + PAUSE_NS) {
-                /* silence, and the NULL probe has time left: listen on while probing elsewhere */
-                lis = c;
-                lis_end = start + d.waitms * UINT64_C(1000000);
-                if (lis_end > id->end)
-                        lis_end = id->end;
-                c = (struct conn){ .fd = -1 };
-        } /* else silence: the first probe goes out on this connection */
+        } /* silence: the first probe goes out on this connection */
         struct scan_plan plan = { 0 };
-        int i;
-        while (!stopped(id) &&
-               (i = scan_probes_next(id->p, PS_TCP, id->port, tls, id->o->intensity, soft ? s->name : NULL, &plan)) >= 0) {
-                if (late_banner(id, &lis, lis_end, false, null, &soft, s) == 1)
+        int i, again = -1;
+        while (!stopped(id)) {
+                if (again >= 0)
+                        i = again, again = -1;
+                else if ((i = scan_probes_next(id->p, PS_TCP, id->port, tls, id->o->intensity, soft ? s->name : NULL,
+                                               &plan)) < 0)
+                        break;
+                if (late_answer(id, &lis, false, &soft, s) == 1)
                         goto done;
                 scan_probes_def(id->p, i, &d);
-                if (c.fd < 0 && conn_open(id, tls, &c) < 0)
+                bool fresh = c.fd < 0;
+                if (fresh && conn_open(id, tls, &c) < 0)
                         break;
                 id->probes++;
                 n = 0;
+                closed = true;
                 uint64_t now = scan_now_ns();
                 if (conn_send(id, &c, d.payload, d.len) == 0)
                         n = read_answer(id, &c, min3(now + id->probe_ns, id->end, now + d.waitms * UINT64_C(1000000)),
                                         &closed);
+                if (n == 0 && !closed && !fresh && null >= 0 && null_end > scan_now_ns() + PAUSE_NS) {
+                        /* the NULL probe's connection and its first probe: silence so far */
+                        lis = (struct listening){ .c = c, .end = null_end < id->end ? null_end : id->end, .probe = i,
+                                                  .name = d.name };
+                        c = (struct conn){ .fd = -1 };
+                        continue;
+                }
                 conn_close(&c);
                 if (n > 0 && take_answer(id, i, d.name, n, &soft, s) == 1)
                         goto done;
+                if (n == 0 && !closed && lis.c.fd >= 0) {
+                        /* Silence here too: a server that serves one connection at a time may be
+                         * busy with the listening one. Stop listening and send this probe again. */
+                        if (late_answer(id, &lis, false, &soft, s) == 1)
+                                goto done;
+                        conn_close(&lis.c);
+                        again = i;
+                }
         }
-        late_banner(id, &lis, lis_end, !stopped(id), null, &soft, s);
+        late_answer(id, &lis, !stopped(id), &soft, s);
 done:
-        conn_close(&lis);
+        conn_close(&lis.c);
         conn_close(&c);
         return 0;
 }
