@@ -11,8 +11,9 @@
  *     order. An answer is matched against the probe's rules, then its fallbacks', then (TCP) the
  *     NULL probe's. A hard match ends it; a soft match is kept, and later probes are limited to
  *     those that can name the soft-matched service (only a hard match replaces it).
- *   - A service that matched "ssl" (soft or hard) is probed again inside TLS (OpenSSL, no
- *     certificate check: it identifies, it does not trust): "http" inside is reported "https".
+ *   - A service that matched "ssl" (soft or hard) is probed again inside TLS, in a budget of its
+ *     own (OpenSSL, no certificate check: it identifies, it does not trust): "http" inside is
+ *     reported "https"; nothing identified inside is "ssl" with the tunnel (nmap's ssl/unknown).
  *   - UDP: the UDP probes in the same order on one connected socket; an ICMP port unreachable
  *     ends it.
  *
@@ -88,6 +89,7 @@ struct ident {
         const struct scan_addr *addr;
         uint16_t port;
         const struct scan_service_opts *o;
+        uint64_t wait;         /* the port's budget (ns) */
         uint64_t end;          /* the port's budget ends */
         uint64_t null_ns;      /* the longest wait for a banner */
         uint64_t probe_ns;     /* the longest wait for one probe's answer */
@@ -137,11 +139,11 @@ static SSL_CTX *tls_context(void)
         return ctx;
 }
 
-/* Connects (and, with tls, does the TLS handshake) within the budget. 0 or -errno. */
-static int conn_open(struct ident *id, bool tls, struct conn *c)
+/* Connects (and, with tls, does the TLS handshake) by deadline. 0 or -errno. */
+static int conn_open(struct ident *id, bool tls, uint64_t deadline, struct conn *c)
 {
         c->ssl = NULL;
-        c->fd = connect_to(id->addr, id->port, id->end, id->o->stop);
+        c->fd = connect_to(id->addr, id->port, deadline, id->o->stop);
         if (c->fd < 0)
                 return c->fd;
         if (!tls)
@@ -157,7 +159,7 @@ static int conn_open(struct ident *id, bool tls, struct conn *c)
                         return 0;
                 int e = SSL_get_error(c->ssl, r);
                 short ev = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
-                if (!ev || wait_fd(c->fd, ev, id->end, id->o->stop) <= 0)
+                if (!ev || wait_fd(c->fd, ev, deadline, id->o->stop) <= 0)
                         goto fail;
         }
 fail:
@@ -326,7 +328,7 @@ static int late_answer(struct ident *id, struct listening *l, bool wait, bool *s
 static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
 {
         struct conn c;
-        int r = conn_open(id, tls, &c);
+        int r = conn_open(id, tls, id->end, &c);
         if (r < 0)
                 return r;
         bool soft = false, closed;
@@ -362,12 +364,22 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                         goto done;
                 scan_probes_def(id->p, i, &d);
                 bool fresh = c.fd < 0;
-                if (fresh && conn_open(id, tls, &c) < 0)
-                        break;
+                uint64_t now = scan_now_ns();
+                if (fresh && conn_open(id, tls, lis.c.fd >= 0 ? (now + id->probe_ns < id->end ? now + id->probe_ns : id->end) : id->end,
+                                       &c) < 0) {
+                        if (lis.c.fd < 0 || stopped(id))
+                                break;
+                        /* no connection or no handshake beside the listening one: as below */
+                        if (late_answer(id, &lis, false, &soft, s) == 1)
+                                goto done;
+                        conn_close(&lis.c);
+                        again = i;
+                        continue;
+                }
                 id->probes++;
                 n = 0;
                 closed = true;
-                uint64_t now = scan_now_ns();
+                now = scan_now_ns();
                 if (conn_send(id, &c, d.payload, d.len) == 0)
                         n = read_answer(id, &c, min3(now + id->probe_ns, id->end, now + d.waitms * UINT64_C(1000000)),
                                         &closed);
@@ -422,7 +434,7 @@ static void mqtt_version(struct ident *id, struct scan_service *s)
 {
         struct conn c;
         unsigned char req[SCAN_MQTT_REQUEST_LEN];
-        if (conn_open(id, false, &c) < 0)
+        if (conn_open(id, false, id->end, &c) < 0)
                 return;
         size_t len = scan_mqtt_request(req);
         id->probes++;
@@ -450,15 +462,26 @@ static int identify_tcp(struct ident *id, struct scan_service *s)
          * plain words on a port where TLS is usual (sslports): a server that accepts only recent
          * TLS closes on the SSLv3 and TLS 1.2 hellos of the probes, without an alert to match. */
         bool unnamed = !s->name[0] && !s->tcpwrapped && scan_probes_sslport(id->p, id->port);
+        bool ssl = strcmp(s->name, "ssl") == 0;
         if (strncmp(s->name, "ssl/", 4) == 0) { /* named without opening TLS */
                 tls_name(s);
-        } else if ((strcmp(s->name, "ssl") == 0 || unnamed) && !id->o->no_tls && !stopped(id)) {
+        } else if ((ssl || unnamed) && !id->o->no_tls && !(id->o->stop && *id->o->stop) && (ssl || !stopped(id))) {
+                /* The probes said "ssl": like nmap, identify again inside TLS from the start, in a
+                 * budget of its own (the plain probes may have spent the port's). */
+                if (ssl)
+                        id->end = scan_now_ns() + id->wait;
                 struct scan_service t = { 0 };
-                if (tcp_round(id, true, &t) == 0 && t.name[0]) {
+                if (tcp_round(id, true, &t) < 0)
+                        return 0; /* no TLS handshake: "ssl" as the probes said, or nothing */
+                if (t.name[0]) {
                         memcpy(t.banner, s->banner, sizeof(t.banner)); /* the first answer, as without TLS */
                         t.banner_len = s->banner_len;
                         *s = t;
                         tls_name(s);
+                } else {
+                        /* TLS spoken, the service inside it not identified: nmap's "ssl/unknown" */
+                        snprintf(s->name, sizeof(s->name), "ssl");
+                        s->tls = true;
                 }
         }
         return 0;
@@ -555,7 +578,7 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
         if (!id)
                 return -ENOMEM;
         uint64_t wait = (uint64_t)(o->wait_ms ? o->wait_ms : 1) * 1000000u;
-        *id = (struct ident){ .p = p, .addr = addr, .port = port, .o = o, .end = scan_now_ns() + wait,
+        *id = (struct ident){ .p = p, .addr = addr, .port = port, .o = o, .wait = wait, .end = scan_now_ns() + wait,
                               /* a banner gets 2/5 of the budget, each probe 1/5 (at least 100 ms) */
                               .null_ns = wait * 2 / 5, .probe_ns = wait / 5 > 100000000u ? wait / 5 : 100000000u };
         struct scan_service s;

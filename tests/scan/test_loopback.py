@@ -5,11 +5,19 @@ test ends (threads of this process; openssl s_server is killed by its PID).
 
   - a server that greets only after 3.5 s (an SMTP server's greeting delay) is identified
     from its late banner, within the default --service-wait;
+  - TLS (openssl s_server, a key made now, on a port no probe expects TLS on): the probes'
+    "ssl" is followed inside TLS: s_server -www is https, without -www it is "ssl" with tunnel
+    "ssl" (nmap's ssl/unknown), not unidentified;
 """
 import json
 import os
+import re
+import shutil
+import signal
 import socket
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -90,10 +98,11 @@ def late_smtp(c, done, delay=3.5):
         pass
 
 
-def scan(port, options=(), preexec=None):
-    import subprocess
-    cmd = [binary(), "scan", "--engine", "connect", "--json", "--no-progress", "-p", str(port), *options,
+def scan(port, options=(), preexec=None, json_out=True):
+    cmd = [binary(), "scan", "--engine", "connect", "--no-progress", "-p", str(port), *options,
            "--", "127.0.0.1"]
+    if json_out:
+        cmd.insert(2, "--json")
     env = dict(os.environ)
     env.setdefault("PORTSCOPE_DB", "/dev/null/none")
     t0 = time.monotonic()
@@ -128,6 +137,79 @@ def run_late_banner():
         srv.stop()
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def s_server(tmp, www):
+    """openssl s_server on 127.0.0.1 with a throwaway key; returns (process, port)."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=portscope-test"],
+                       check=True, capture_output=True)
+    for _ in range(5):
+        port = free_port()
+        # stdin stays open (a pipe): s_server stops at its end
+        p = subprocess.Popen(["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", cert, "-key", key,
+                              "-quiet"] + (["-www"] if www else []),
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            if p.poll() is not None:
+                break
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return p, port
+            except OSError:
+                time.sleep(0.1)
+        stop(p)
+    raise RuntimeError("openssl s_server did not start")
+
+
+def stop(p):
+    try:
+        os.kill(p.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        p.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    if p.stdin:
+        p.stdin.close()
+
+
+def run_tls():
+    if not shutil.which("openssl"):
+        print("skipped (TLS): needs openssl")
+        return
+    tmp = tempfile.mkdtemp(prefix="ps-scan-loopback-")
+    try:
+        for www, want in ((True, "https"), (False, "ssl")):
+            p, port = s_server(tmp, www)
+            try:
+                r, took = scan(port)
+                s = service_of(r, port) or {}
+                ok = s.get("name") == want and s.get("tunnel") == "ssl"
+                if www:
+                    ok = ok and "s_server" in (s.get("product") or "")
+                check(ok, f"s_server{' -www' if www else ''} on {port}: the probes' ssl is followed inside TLS: "
+                          f"{want}, tunnel ssl, in {took:.1f} s: { {k: v for k, v in s.items() if k != 'info'} }")
+                r, _ = scan(port, json_out=False)
+                text = r.stdout.decode(errors="replace")
+                check(re.search(rf"^\s*{port}/tcp\s+open\s+{want}\b", text, re.M) is not None,
+                      f"... and the text table names it {want}:\n{text}")
+            finally:
+                stop(p)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     if not binary():
         print("skipped: portscope-scan not built")
@@ -136,6 +218,7 @@ def main():
         print("skipped: needs nmap-common's nmap-service-probes")
         return 77
     run_late_banner()
+    run_tls()
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         return 1
