@@ -8,6 +8,9 @@ test ends (threads of this process; openssl s_server is killed by its PID).
   - TLS (openssl s_server, a key made now, on a port no probe expects TLS on): the probes'
     "ssl" is followed inside TLS: s_server -www is https, without -www it is "ssl" with tunnel
     "ssl" (nmap's ssl/unknown), not unidentified;
+  - under a low open-file limit (ulimit -n 12, set with setrlimit before the exec) every one of
+    12 SSH servers is identified, fewer at a time, and one line says so; with no room at all
+    (ulimit -n 5) one line says the services are not identified.
 """
 import json
 import os
@@ -210,6 +213,37 @@ def run_tls():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def ssh_banner(c, done):
+    c.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+
+
+def run_nofile():
+    import resource
+    servers = [Server(ssh_banner) for _ in range(12)]
+    ports = ",".join(str(s.port) for s in servers)
+    try:
+        for limit in (12, 5):
+            def low(n=limit):
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+            p, took = scan(ports, ["--service-wait", "2000"], preexec=low)
+            err = p.stderr.decode(errors="replace").strip().splitlines()
+            names = []
+            try:
+                names = [(x.get("service") or {}).get("name") for h in json.loads(p.stdout)["hosts"] for x in h["ports"]]
+            except ValueError:
+                pass
+            one_line = len(err) == 1 and err[0].startswith("portscope: scan: ") and f"ulimit -n {limit}" in err[0]
+            if limit == 12:
+                check(p.returncode in (0, 1) and names == ["ssh"] * 12 and one_line,
+                      f"ulimit -n 12: all 12 SSH servers identified ({names.count('ssh')}), one line on stderr: {err}")
+            else:
+                check(p.returncode in (0, 1) and len(names) == 12 and one_line and "not identified" in err[0],
+                      f"ulimit -n 5: the 12 open ports listed, one line says they are not identified: {err}")
+    finally:
+        for s in servers:
+            s.stop()
+
+
 def main():
     if not binary():
         print("skipped: portscope-scan not built")
@@ -219,6 +253,7 @@ def main():
         return 77
     run_late_banner()
     run_tls()
+    run_nofile()
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         return 1

@@ -2,6 +2,7 @@
  * services, judge, print. Run by `portscope scan ...` (argv {"portscope-scan", "scan", ...}) or
  * directly (`portscope-scan ...`). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,6 +192,7 @@ struct svc_job {
         struct scan_probes *probes;
         pthread_mutex_t *lock;
         size_t next_host, next_port;
+        size_t nofiles;  /* ports not identified for want of a file descriptor */
         struct scan_service_opts opts;
 };
 
@@ -219,12 +222,39 @@ static void *svc_worker(void *arg)
         struct scan_port_report *pr;
         while (!stop_flag && (pr = svc_next(j))) {
                 struct scan_service *s = malloc(sizeof(*s));
-                if (s && scan_service_identify(j->probes, &pr->r.addr, pr->r.port, pr->r.proto, &j->opts, s) == 0)
+                int r = s ? scan_service_identify(j->probes, &pr->r.addr, pr->r.port, pr->r.proto, &j->opts, s) : -ENOMEM;
+                if (r == 0) {
                         pr->service = s;
-                else
-                        free(s);
+                        continue;
+                }
+                free(s);
+                if (r == -EMFILE || r == -ENFILE) {
+                        pthread_mutex_lock(j->lock);
+                        j->nofiles++;
+                        pthread_mutex_unlock(j->lock);
+                }
         }
         return NULL;
+}
+
+/* How many ports service identification may take at a time (at most want): each holds up to
+ * two sockets (a probe's, and one listening for a late banner), and OpenSSL may open its
+ * configuration file once, so what the open-file limit leaves, less one, halved. *ret_limit:
+ * the limit (0 when it leaves room for want). */
+static unsigned svc_threads(unsigned want, unsigned long *ret_limit)
+{
+        struct rlimit rl;
+        *ret_limit = 0;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
+                return want;
+        unsigned long used = 0;
+        for (unsigned long fd = 0; fd < rl.rlim_cur; fd++)
+                used += fcntl((int)fd, F_GETFD) >= 0;
+        unsigned long room = rl.rlim_cur > used + 1 ? (rl.rlim_cur - used - 1) / 2 : 0;
+        if (room >= want)
+                return want;
+        *ret_limit = (unsigned long)rl.rlim_cur;
+        return (unsigned)room;
 }
 
 /* One format for standard output: a second, different one is an error, not a silent choice. */
@@ -653,7 +683,16 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < run.rep.nhosts; i++)
                         for (size_t j = 0; j < run.rep.hosts[i].nports; j++)
                                 nopen += run.rep.hosts[i].ports[j].r.state == SCAN_OPEN;
-                unsigned nt = nopen < 64 ? (unsigned)nopen : 64;
+                unsigned long limit;
+                unsigned want = nopen < 64 ? (unsigned)nopen : 64, nt = svc_threads(want, &limit);
+                if (limit && !nt)
+                        ps_errorf(_("scan: the open-file limit (ulimit -n %lu) leaves no room for service "
+                                    "identification: the services are not identified (raise it, or --no-service)"),
+                                  limit);
+                else if (limit)
+                        ps_errorf(_("scan: the open-file limit (ulimit -n %lu) allows %u service identifications at "
+                                    "a time, not %u: they take longer"),
+                                  limit, nt, want);
                 pthread_t tids[64];
                 unsigned started = 0;
                 for (unsigned i = 0; i < nt; i++)
@@ -661,6 +700,11 @@ int main(int argc, char **argv)
                                 started++;
                 for (unsigned i = 0; i < started; i++)
                         pthread_join(tids[i], NULL);
+                if (job.nofiles)
+                        ps_errorf(ps_ngettext("scan: %zu port was not identified: too many open files (see ulimit -n)",
+                                              "scan: %zu ports were not identified: too many open files (see ulimit -n)",
+                                              (unsigned long)job.nofiles),
+                                  job.nofiles);
                 scan_probes_free(probes);
         }
         run.rep.end = (long long)time(NULL);
