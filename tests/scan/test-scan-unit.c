@@ -516,6 +516,41 @@ static void verdict_without_registry(void **state)
         scan_report_free(&rep);
 }
 
+/* Filtered ports: a host's first SCAN_FILTERED_LISTED are listed; one more and none is, all are
+ * counted (nmap's "Not shown: 26 filtered"); open ports stay listed. */
+static void filtered_listed_then_counted(void **state)
+{
+        (void)state;
+        struct scan_report rep;
+        scan_report_init(&rep);
+        rep.proto = PS_TCP;
+        struct scan_result r = { .proto = PS_TCP, .state = SCAN_OPEN, .reason = SCAN_REASON_SYN_ACK, .port = 22 };
+        assert_int_equal(scan_addr_parse("198.18.0.2", &r.addr), 0);
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        r.state = SCAN_FILTERED;
+        r.reason = SCAN_REASON_NO_RESPONSE;
+        for (unsigned i = 0; i < SCAN_FILTERED_LISTED; i++) {
+                r.port = (uint16_t)(1000 + i);
+                assert_int_equal(scan_report_add(&rep, &r), 0);
+        }
+        assert_int_equal(rep.hosts[0].nports, 1 + SCAN_FILTERED_LISTED);
+        assert_int_equal(rep.hosts[0].filtered, 0);
+        r.port = 2000;
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        r.port = 2001;
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        r.state = SCAN_OPEN;
+        r.port = 80;
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        assert_int_equal(scan_report_finish(&rep), 0);
+        const struct scan_host_report *h = &rep.hosts[0];
+        assert_int_equal(h->nports, 2);
+        assert_int_equal(h->ports[0].r.port, 22);
+        assert_int_equal(h->ports[1].r.port, 80);
+        assert_int_equal(h->filtered, SCAN_FILTERED_LISTED + 2);
+        assert_true(h->up);
+        scan_report_free(&rep);
+}
 
 /* A STUN Binding answer: the SOFTWARE attribute names product and version; another transaction,
  * a wrong cookie or a length past the datagram is not an answer. */
@@ -612,6 +647,7 @@ int main(void)
                 cmocka_unit_test(resume_fingerprint),  cmocka_unit_test(verdict_without_registry),
                 cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),     cmocka_unit_test(rpc_mismatch),     cmocka_unit_test(mqtt_answer),
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
+                cmocka_unit_test(filtered_listed_then_counted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
