@@ -365,8 +365,9 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                 scan_probes_def(id->p, i, &d);
                 bool fresh = c.fd < 0;
                 uint64_t now = scan_now_ns();
-                if (fresh && conn_open(id, tls, lis.c.fd >= 0 ? (now + id->probe_ns < id->end ? now + id->probe_ns : id->end) : id->end,
-                                       &c) < 0) {
+                /* beside a listening connection, a connection (and handshake) gets a probe's time */
+                uint64_t by = lis.c.fd >= 0 && now + id->probe_ns < id->end ? now + id->probe_ns : id->end;
+                if (fresh && conn_open(id, tls, by, &c) < 0) {
                         if (lis.c.fd < 0 || stopped(id))
                                 break;
                         /* no connection or no handshake beside the listening one: as below */
