@@ -58,10 +58,20 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
 }
 
 /* Whether the client takes gzip (Accept-Encoding names it without q=0). */
+static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        (void)kind;
+        if (value && strlen(key) == 15 && strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0)
+                http_accept_encoding_scan(value, cls);
+        return MHD_YES;
+}
+
+/* Every Accept-Encoding line of the request: a client (or a proxy) may split the list in two. */
 bool respond_wants_gzip(struct MHD_Connection *conn)
 {
-        const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-        return ae && http_accepts_gzip(ae);
+        struct http_accept_encoding st = HTTP_ACCEPT_ENCODING_INIT;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_accept_encoding, &st);
+        return http_accept_encoding_gzip(&st);
 }
 
 /* Set while respond_error_close() makes its response: the connection ends with it. */

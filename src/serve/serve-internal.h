@@ -170,6 +170,14 @@ size_t http_route_canonical(const struct http_route *r, bool query, char *out, s
 /* Whether an Accept-Encoding value takes gzip: "gzip" or "x-gzip" in any case, or "*", without a
  * weight of zero ("gzip;q=0" refuses it; a named coding decides over "*"). */
 bool http_accepts_gzip(const char *accept_encoding);
+/* The same over several Accept-Encoding lines, which are one list (RFC 9110, section 5.3): each
+ * line scanned into the state, in order; a later mention of gzip or "*" overrides an earlier. */
+struct http_accept_encoding {
+        int gzip, any; /* -1: not named; 0: refused (q=0); 1: taken */
+};
+#define HTTP_ACCEPT_ENCODING_INIT { -1, -1 }
+void http_accept_encoding_scan(const char *accept_encoding, struct http_accept_encoding *st);
+bool http_accept_encoding_gzip(const struct http_accept_encoding *st);
 
 /* ---- the language of a page (lang.c) ------------------------------------------------------- */
 

@@ -624,9 +624,9 @@ static bool weight_is_zero(const char *s, size_t n)
         return ps_http_qvalue(&v, &q) && v == s + n && q == 0;
 }
 
-bool http_accepts_gzip(const char *ae)
+void http_accept_encoding_scan(const char *ae, struct http_accept_encoding *st)
 {
-        int gzip = -1, any = -1; /* -1: not named; 0: refused (q=0); 1: taken */
+        int gzip = st->gzip, any = st->any;
         for (const char *p = ae; *p;) {
                 size_t n = strcspn(p, ",");
                 size_t i = ows(p, n), c = i;
@@ -656,5 +656,18 @@ bool http_accepts_gzip(const char *ae)
                 if (*p == ',')
                         p++;
         }
-        return gzip >= 0 ? gzip == 1 : any == 1;
+        st->gzip = gzip;
+        st->any = any;
+}
+
+bool http_accept_encoding_gzip(const struct http_accept_encoding *st)
+{
+        return st->gzip >= 0 ? st->gzip == 1 : st->any == 1;
+}
+
+bool http_accepts_gzip(const char *ae)
+{
+        struct http_accept_encoding st = HTTP_ACCEPT_ENCODING_INIT;
+        http_accept_encoding_scan(ae, &st);
+        return http_accept_encoding_gzip(&st);
 }

@@ -436,6 +436,14 @@ def test_api(s):
             check(st3 == 304, f"{p}: 304 for the gzip variant's ETag")
     st, h, _ = s.get("/api/v1/ports/625", headers={"Accept-Encoding": "gzip;q=0"})
     check("content-encoding" not in h, "gzip;q=0 is a refusal")
+    # Two Accept-Encoding lines are one list (RFC 9110, section 5.3): the second counts too.
+    for lines, want in ((b"Accept-Encoding: identity\r\nAccept-Encoding: gzip\r\n", True),
+                        (b"Accept-Encoding: gzip\r\nAccept-Encoding: gzip;q=0\r\n", False),
+                        (b"Accept-Encoding: br\r\nAccept-Encoding: *\r\n", True)):
+        out = s.raw(b"GET /api/v1/ports/625 HTTP/1.1\r\nHost: x\r\n" + lines + b"Connection: close\r\n\r\n")
+        head = out.partition(b"\r\n\r\n")[0].lower()
+        check(status_line(out).startswith("HTTP/1.1 200") and (b"content-encoding: gzip" in head) == want,
+              f"Accept-Encoding over two lines {lines!r}: gzip {want} ({status_line(out)})")
 
 
 def metric(s, name):
