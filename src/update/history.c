@@ -143,7 +143,7 @@ struct update_history *update_history_open(void)
                 *nl = '\0';
                 int n = split(line, f, 8);
                 unsigned lo, hi;
-                if (strcmp(f[0], "V") == 0 && n == 4) {
+                if (strcmp(f[0], "V") == 0 && (n == 4 || n == 5)) { /* 5: with the version's rows */
                         json_array_append_new(h->versions, json_string(f[2]));
                 } else if (strcmp(f[0], "P") == 0 && n == 4) {
                         cur = NULL;

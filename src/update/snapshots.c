@@ -287,6 +287,7 @@ static int cmp_entry(const void *pa, const void *pb)
 struct index_ctx {
         char **names;           /* snapshot files, sorted */
         char (*dates)[11];
+        unsigned *rows;         /* each version's rows */
         size_t nv;
         struct interner *t;
         struct entry *e;
@@ -299,7 +300,7 @@ static int fill_index(FILE *f, void *ud)
 
         fputs("portscope-history 1\n", f);
         for (size_t v = 0; v < c->nv; v++)
-                fprintf(f, "V\t%zu\t%s\t%s\n", v, c->dates[v], c->names[v]);
+                fprintf(f, "V\t%zu\t%s\t%s\t%u\n", v, c->dates[v], c->names[v], c->rows[v]);
         for (size_t i = 0; i < c->ne; i++) {
                 const struct entry *e = &c->e[i];
                 fprintf(f, "P\t%u\t%u\t%s\n", e->lo, e->hi, ps_proto_name((enum ps_proto)e->proto));
@@ -320,6 +321,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
         uint16_t *start = NULL;
         struct runvec **runs = NULL;
         char (*dates)[11] = NULL;
+        unsigned *rows = NULL;
         struct entry *e = NULL;
         size_t ne = 0, cap = 0;
         const size_t NP = (size_t)PS_NPROTO * 65536;
@@ -332,7 +334,8 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
         start = calloc(NP, sizeof(*start));
         runs = calloc(NP, sizeof(*runs));
         dates = calloc(nv ? nv : 1, sizeof(*dates));
-        if (!last || !start || !runs || !dates) {
+        rows = calloc(nv ? nv : 1, sizeof(*rows));
+        if (!last || !start || !runs || !dates || !rows) {
                 r = -ENOMEM;
                 goto out;
         }
@@ -371,6 +374,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 if (w != v)
                         names[v] = NULL;
                 snprintf(dates[w], sizeof(dates[w]), "%s", date_or_dash(registry_source(reg)->date));
+                rows[w] = registry_nrows(reg);
                 for (unsigned p = 0; p < PS_NPROTO && r == 0; p++)
                         for (unsigned port = 0; port <= 65535; port++) {
                                 char buf[1024];
@@ -420,7 +424,7 @@ static int write_index(const char *datadir, const char *dir, char *errbuf, size_
                 }
         if (ne)
                 qsort(e, ne, sizeof(*e), cmp_entry);
-        struct index_ctx ctx = { names, dates, nv, &t, e, ne };
+        struct index_ctx ctx = { names, dates, rows, nv, &t, e, ne };
         snprintf(path, sizeof(path), "%s/" SNAP_DIR "/history.txt", datadir);
         r = ps_write_atomic(path, 0644, fill_index, &ctx);
         if (r < 0)
@@ -437,6 +441,7 @@ out:
         free(last);
         free(start);
         free(dates);
+        free(rows);
         free(e);
         interner_free(&t);
         free_list(names, nv);
@@ -509,4 +514,32 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
         }
         free_list(v, n);
         return write_index(datadir, dir, errbuf, errlen);
+}
+
+int update_snapshot_most_rows(const char *datadir, unsigned *ret)
+{
+        char path[1300], line[1400];
+        *ret = 0;
+        snprintf(path, sizeof(path), "%s/" SNAP_DIR "/history.txt", datadir);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return errno == ENOENT ? 0 : -errno;
+        /* The version lines come first: "V\tINDEX\tDATE\tFILE\tROWS" (an index written before
+         * the rows were has four fields: those versions count for nothing). */
+        while (fgets(line, sizeof(line), f)) {
+                if (strncmp(line, "portscope-history ", 18) == 0)
+                        continue;
+                if (line[0] != 'V' || line[1] != '\t')
+                        break;
+                char *tab = strrchr(line, '\t'), *end;
+                int fields = 0;
+                for (const char *q = line; (q = strchr(q, '\t')); q++)
+                        fields++;
+                errno = 0;
+                unsigned long n = fields == 4 ? strtoul(tab + 1, &end, 10) : 0;
+                if (fields == 4 && !errno && end != tab + 1 && (*end == '\n' || !*end) && n <= UINT32_MAX && n > *ret)
+                        *ret = (unsigned)n;
+        }
+        fclose(f);
+        return 0;
 }

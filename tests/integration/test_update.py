@@ -552,6 +552,38 @@ check(rc == 2 and "dup.csv:6: this row repeats line 4" in err and not os.path.ex
 rc, out, err = run("diff", mini_path, os.path.join(ws_dir, "dup.csv"))
 check(rc == 2 and "repeats line 4" in err, f"diff refuses it too: {rc} {err!r}")
 
+# Shrinking in steps each under a tenth: refused against the largest version kept, not only the
+# installed one (14,500 -> 13,060 -> 11,760 rows passed before).
+import csv as _csv2  # noqa: E402
+e_shr = new_env()
+full = run_json("update", "--from", new_path, "--json", "--no-listening", env=e_shr)
+recs = list(_csv2.reader(io.StringIO(new_body.decode("utf-8"), newline="")))
+hdr, body = recs[0], recs[1:]
+movable = [i for i, r in enumerate(body) if full["date"] not in r]  # the newest date stays
+
+
+def shrunk(frac, name):
+    drop = set(movable[:int(len(body) * frac)])
+    out = io.StringIO()
+    w = _csv2.writer(out, lineterminator="\r\n")
+    w.writerow(hdr)
+    w.writerows(r for i, r in enumerate(body) if i not in drop)
+    path = os.path.join(ws_dir, name)
+    open(path, "w", encoding="utf-8").write(out.getvalue())
+    return path
+
+
+step1, step2 = shrunk(0.06, "shrunk-6.csv"), shrunk(0.12, "shrunk-12.csv")
+r1 = run_json("update", "--from", step1, "--json", "--no-listening", env=e_shr)
+check(r1.get("status") == "installed", f"a copy 6 % smaller than the installed one is installed: {r1.get('status')}")
+before = open(stored_of(e_shr), "rb").read()
+rc, out, err = run("update", "--from", step2, "--no-listening", env=e_shr)
+check(rc == 2 and f"a version installed before had {full['rows']}: cut short?" in err and "--force" in err
+      and open(stored_of(e_shr), "rb").read() == before,
+      f"a second step (12 % below the largest version kept, 6 % below the installed): refused: {rc} {err!r}")
+rc, out, err = run("update", "--from", step2, "--no-listening", "--force", env=e_shr)
+check(rc == 0, f"--force installs it anyway: {rc} {err!r}")
+
 # The systemd units for weekly updates.
 svc = open(os.path.join(SRC, "data", "systemd", "portscope-update.service")).read()
 tmr = open(os.path.join(SRC, "data", "systemd", "portscope-update.timer")).read()

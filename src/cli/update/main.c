@@ -407,7 +407,8 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
 /* Why a well-formed copy is still not installed over the one in use (NULL: nothing against it):
  * it is older (a downgrade takes assignments away), or it has a tenth fewer rows (a body cut at
  * a row boundary that still has --min-rows rows). The registry only grows, a row at a time. */
-static const char *refusal(const struct registry *fresh, const struct registry *old, bool *older, char *buf, size_t len)
+static const char *refusal(const struct registry *fresh, const struct registry *old, unsigned most_rows, bool *older,
+                           char *buf, size_t len)
 {
         *older = false;
         /* No registry is dated after today (tomorrow, for the time zones): such a date is a copy or
@@ -438,6 +439,14 @@ static const char *refusal(const struct registry *fresh, const struct registry *
         if ((uint64_t)nr * 10 <= (uint64_t)orows * 9) {
                 /* TRANSLATORS: two counts of rows (thousands): the new copy's and the installed one's. */
                 snprintf(buf, len, _("it has %u rows, the installed copy %u: cut short?"), nr, orows);
+                return buf;
+        }
+        /* Against the largest version kept too: else steps each a little under a tenth would
+         * shrink the registry as far as one likes (14,500 → 13,060 → 11,760 rows). */
+        if ((uint64_t)nr * 10 <= (uint64_t)most_rows * 9) {
+                /* TRANSLATORS: two counts of rows (thousands): the new copy's and the largest of the
+                 * versions installed before (kept in the history). */
+                snprintf(buf, len, _("it has %u rows, a version installed before had %u: cut short?"), nr, most_rows);
                 return buf;
         }
         return NULL;
@@ -598,7 +607,10 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
         }
         const char *date = registry_source(fresh)->date;
         bool older = false;
-        const char *against = o.force ? NULL : refusal(fresh, old, &older, err, sizeof(err));
+        unsigned most_rows = 0;
+        if (old)
+                (void)update_snapshot_most_rows(dir, &most_rows); /* none known: the installed copy decides */
+        const char *against = o.force ? NULL : refusal(fresh, old, most_rows, &older, err, sizeof(err));
         if (against && o.check && older) {
                 /* Not newer: nothing to install, which --check reports as current (0). */
                 ret = 0;
