@@ -236,19 +236,39 @@ print(os.getpid())
         check(bgone is not None, "... and listener-gone", bgone)
 
         # 300 listeners opened and closed at once (more than the 256 kept between two dumps): a
-        # brief one cannot hide behind the others; every one is reported
-        subprocess.run(["ip", "netns", "exec", T, sys.executable, "-c", """
+        # brief one cannot hide behind the others; every one is reported. Twice: opened and closed
+        # one by one; then a hidden one (21999) opened first and closed after the other 300 opened,
+        # with watch stopped meanwhile so that all of it waits in the ring, closes last
+        for burst, stop in (("""
 import socket
 for port in range(21000, 21300):
     s = socket.socket(); s.bind(('0.0.0.0', port)); s.listen(); s.close()
-"""], check=True)
-        last = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == 21299 and e.get("netns") == tino,
-                          10, "listener-gone 21299")
-        time.sleep(0.3)
-        seen = {e["port"] for e in w.all() if e["event"] == "listener-new" and e.get("netns") == tino
-                and 21000 <= e.get("port", 0) < 21300}
-        check(last is not None and len(seen) == 300,
-              f"300 listeners opened and closed at once are all reported ({len(seen)}), the last one too")
+""", False), ("""
+import socket
+h = socket.socket(); h.bind(('0.0.0.0', 21999)); h.listen()
+socks = []
+for port in range(21300, 21600):
+    s = socket.socket(); s.bind(('0.0.0.0', port)); s.listen(); socks.append(s)
+h.close()
+for s in socks: s.close()
+""", True)):
+            lo = 21000 if not stop else 21300
+            if stop:
+                w.p.send_signal(signal.SIGSTOP)
+            try:
+                subprocess.run(["ip", "netns", "exec", T, sys.executable, "-c", burst], check=True)
+            finally:
+                if stop:
+                    w.p.send_signal(signal.SIGCONT)
+            last = w.wait_for(lambda e: e["event"] == "listener-gone" and e.get("port") == lo + 299
+                              and e.get("netns") == tino, 10, f"listener-gone {lo + 299}")
+            time.sleep(0.3)
+            seen = {e["port"] for e in w.all() if e["event"] == "listener-new" and e.get("netns") == tino
+                    and (lo <= e.get("port", 0) < lo + 300 or e.get("port") == 21999)}
+            want = 300 + stop
+            check(last is not None and len(seen) == want,
+                  f"{want} listeners opened and closed at once{' with watch stopped, a hidden one among them' if stop else ''}"
+                  f" are all reported ({len(seen)})", sorted(set(range(lo, lo + 300)) | ({21999} if stop else set()) - seen)[:5])
 
         # a SYN scan from the scanner namespace: one scan event naming its source
         nmap = subprocess.run(["sh", "-c", "command -v nmap"], stdout=subprocess.PIPE, text=True).stdout.strip()

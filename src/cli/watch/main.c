@@ -286,7 +286,7 @@ static void pending_add(struct watch_cli *w, uint32_t netns)
                 w->pending_at = mono_ms() + 100; /* let the socket settle into (or out of) the tables */
 }
 
-static void settle(struct watch_cli *w);
+static void settle(struct watch_cli *w, bool forced);
 
 static void brief_note(struct watch_cli *w, const struct watch_packet *p)
 {
@@ -304,7 +304,7 @@ static void brief_note(struct watch_cli *w, const struct watch_packet *p)
                 /* More listeners in 100 ms than the table holds (a program opening hundreds, or one
                  * hiding a brief listener behind them): the dump is made now, and what it shows
                  * settled, so that none goes unreported. */
-                settle(w);
+                settle(w, true);
                 pending_add(w, p->netns);
         }
         if (!b)
@@ -316,11 +316,14 @@ static void brief_note(struct watch_cli *w, const struct watch_packet *p)
 
 /* After the reconcile: a listener that opened and closed in between is not in the dump, and would
  * go unseen (a program listening for a moment, a backdoor's probe of the firewall). */
-static void brief_report(struct watch_cli *w)
+static void brief_report(struct watch_cli *w, bool forced)
 {
         for (size_t i = 0; i < w->nbrief; i++) {
                 const struct brief *b = &w->brief[i];
-                if (b->closed && !watch_listeners_has(w->lis, b->netns, PS_TCP, b->family, b->addr, b->port))
+                /* Forced (the table full, in the middle of a drain): the closes of these listeners
+                 * may still be ahead in the ring; one that the dump, made after its listen, does
+                 * not list has closed all the same. */
+                if ((b->closed || forced) && !watch_listeners_has(w->lis, b->netns, PS_TCP, b->family, b->addr, b->port))
                         watch_listeners_brief(&w->vc, b->netns, b->family, b->addr, b->port, b->pid, b->comm, wall_ms(),
                                               emit, w);
         }
@@ -400,7 +403,7 @@ static void reconcile(struct watch_cli *w, struct netns_ent *e, bool announce_fi
 
 /* The listeners of the namespaces where some opened or closed: dumped, announced, and the brief
  * ones (opened and closed in between) reported. */
-static void settle(struct watch_cli *w)
+static void settle(struct watch_cli *w, bool forced)
 {
         for (size_t i = 0; i < w->npending; i++) {
                 struct netns_ent *e = netns_find(w, w->pending[i]);
@@ -408,7 +411,7 @@ static void settle(struct watch_cli *w)
                         reconcile(w, e, true);
         }
         watch_capture_set_listeners(w->cap, w->lis);
-        brief_report(w);
+        brief_report(w, forced);
         w->npending = 0;
         w->pending_at = 0;
 }
@@ -703,7 +706,7 @@ int main(int argc, char **argv)
                         watch_capture_drain(w.cap, on_packet, &w);
                 now = mono_ms();
                 if (w.pending_at && now >= w.pending_at)
-                        settle(&w);
+                        settle(&w, false);
                 if (now >= next_tick) {
                         next_tick = now + 1000;
                         check_lost(&w);
