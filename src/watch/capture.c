@@ -73,6 +73,7 @@ const char *watch_method_name(enum watch_method m)
         return "?";
 }
 
+#ifdef PS_HAVE_BPF
 static unsigned possible_cpus(void)
 {
         /* "0-3" or "0,2-5": the highest number + 1 is what per-CPU maps are sized by */
@@ -97,6 +98,7 @@ static unsigned possible_cpus(void)
         }
         return max + 1;
 }
+#endif
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
