@@ -141,10 +141,11 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
                 p.comm = s;
         } else
                 p.comm = xstrdup("");
-        /* One byte more than is kept tells a command line that was cut from one that fits. */
-        s = read_proc(proc_fd, pid, "cmdline", CMDLINE_MAX + 1, &len);
+        /* Two bytes more than is kept tell a command line that was cut from one that fits: one
+         * of exactly CMDLINE_MAX bytes ends with its last argument's NUL, a byte more. */
+        s = read_proc(proc_fd, pid, "cmdline", CMDLINE_MAX + 2, &len);
         if (s && len > CMDLINE_MAX) {
-                p.cmdline_truncated = true;
+                p.cmdline_truncated = !(len == CMDLINE_MAX + 1 && s[CMDLINE_MAX] == '\0');
                 len = CMDLINE_MAX;
                 s[len] = '\0';
         }

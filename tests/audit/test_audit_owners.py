@@ -190,6 +190,17 @@ try:
     check(s and s[0].get("cmdline_truncated") is False and s[0]["cmdline"].endswith("y" * 1000)
           and s[0]["owners"][0].get("cmdline_truncated") is False, "a command line that fits is whole, not truncated")
     stop(small)
+    # Exactly 64 KiB kept, its last argument's NUL the byte after: whole. One argument more: cut.
+    base = len(sys.executable.encode()) + 1 + len(b"-c") + 1 + len(LISTENER.encode()) + 1 + 1
+    for extra, cut in (([], False), (["w"], True)):
+        argv = [sys.executable, "-c", LISTENER, "z" * (65537 - base)] + extra
+        edge, eport = launch(argv)
+        rc, j, err = audit_json("listening", eport)
+        e = [x for x in j.get("listeners", []) if x["port"] == int(eport)]
+        check(e and e[0].get("cmdline_truncated") is cut and len(e[0]["cmdline"].encode()) == 65536,
+              f"a command line of 65,536 bytes and its final NUL{' and one argument more' if extra else ''}: "
+              f"truncated {cut} ({e[0].get('cmdline_truncated') if e else None}, {len(e[0]['cmdline']) if e else 0})")
+        stop(edge)
 
     # ---- python3 -m http.server: identified_as names what the reason names ----
     python3 = shutil.which("python3") or sys.executable
