@@ -92,6 +92,25 @@ os.unlink(prom)
 rc, out, err = run(env, "audit", "--prometheus", prom, "--write-baseline", draft)
 check(rc in (0, 1) and os.path.exists(prom) and os.path.exists(draft) and "newer portscope" in err,
       f"audit without --changes still writes its outputs: rc {rc}, {os.listdir(outdir)}, {err!r}")
+for f in (prom, draft):
+    os.unlink(f)
+# A store that opens but cannot take the run (another writer holds it past the busy timeout):
+# --changes fails with nothing written either.
+home2 = tempfile.mkdtemp(prefix="ps-store-")
+env2 = fresh_env(home2)
+db2 = os.path.join(home2, ".local", "state", "portscope", "portscope.db")
+rc, out, err = run(env2, "audit", "--changes", "--json")
+check(rc in (0, 1) and os.path.exists(db2), f"a first audit --changes makes the store: rc {rc}, {err.strip()!r}")
+lock = sqlite3.connect(db2, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")
+try:
+    rc, out, err = run(env2, "audit", "--changes", "--prometheus", prom, "--write-baseline", draft)
+finally:
+    lock.execute("ROLLBACK")
+    lock.close()
+check(rc == 2 and one_line_error(err) and "locked" in err and os.listdir(outdir) == [],
+      f"audit --changes with the store locked by another writer writes neither file: rc {rc}, {os.listdir(outdir)}, {err!r}")
+shutil.rmtree(home2, ignore_errors=True)
 shutil.rmtree(outdir, ignore_errors=True)
 srv.close()
 

@@ -484,6 +484,13 @@ static int run(struct options *o)
                 fprintf(stderr, "timing: sockets and owners (%s) %.1f ms, verdicts %.1f ms\n",
                         report->sockets->owners.bpf ? "bpf" : "proc", towners - t0, tverdict - towners);
 
+        /* The audit is recorded (and compared) before any file is written: a store that cannot
+         * take it (locked, full) fails a --changes run with nothing written. */
+        if (o->mode == MODE_AUDIT && (!o->no_history || o->changes)) {
+                bool text = !o->json && !o->jsonl;
+                if (audit_history_finish(&hist, report, label, &changes, text ? stdout : NULL) != PS_EXIT_OK)
+                        goto out;
+        }
         if (o->write_baseline) {
                 rc = write_file("--write-baseline", o->write_baseline, fill_draft, report);
                 if (rc != PS_EXIT_OK)
@@ -496,11 +503,6 @@ static int run(struct options *o)
                 if (rc != PS_EXIT_OK)
                         goto out;
                 rc = PS_EXIT_ERROR;
-        }
-        if (o->mode == MODE_AUDIT && (!o->no_history || o->changes)) {
-                bool text = !o->json && !o->jsonl;
-                if (audit_history_finish(&hist, report, label, &changes, text ? stdout : NULL) != PS_EXIT_OK)
-                        goto out;
         }
 
         if (o->json) {
