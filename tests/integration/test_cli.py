@@ -363,6 +363,10 @@ else:
     ours = sorted(e for e in execs if "portscope" in e)
     check(len(ours) >= 2 and all(e.startswith(prefix + "/") and os.access(stage + e, os.X_OK) for e in ours),
           f"the units run {prefix}'s portscope and metrics script, both installed: {ours}")
+    metrics = os.path.join(stage + prefix, "libexec", "portscope", "portscope-registry-metrics")
+    text = open(metrics).read() if os.path.exists(metrics) else ""
+    check(f"$({prefix}/bin/portscope registry --json)" in text,
+          f"the metrics script runs {prefix}'s portscope, not the one PATH finds first")
 knowledge = os.path.join(stage + prefix, "share", "portscope", "knowledge.txt")
 check(p.returncode == 0 and os.path.isfile(knowledge)
       and open(knowledge, "rb").read() == open(os.path.join(SRC, "data", "knowledge.txt"), "rb").read(),
