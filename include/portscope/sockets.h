@@ -74,6 +74,10 @@ struct sockets_entry {
          * inode of its own, and its owners are that listener's. */
         bool unaccepted;
         uint64_t listener_inode;
+        /* Another listener that fits as well (an SO_REUSEPORT group: the kernel does not say
+         * whose queue holds it), or 0. When its owners are not listener_inode's, the
+         * connection's owners are left unknown rather than given to either program. */
+        uint64_t listener_inode_tie;
         /* Owners, filled by sockets_find_owners(): indexes into sockets_list.procs, sorted by pid. */
         const uint32_t *owners;
         size_t nowners;

@@ -376,6 +376,21 @@ out:
         return r;
 }
 
+/* Whether two listeners' owners are the same programs (name and user, owner by owner): the
+ * workers of one server, each with its own SO_REUSEPORT socket, are; two programs are not. */
+static bool same_programs(const struct sockets_list *l, const struct sockets_entry *a, const struct sockets_entry *b)
+{
+        if (a->nowners != b->nowners)
+                return false;
+        for (size_t k = 0; k < a->nowners; k++) {
+                const struct sockets_process *p = &l->procs[a->owners[k]], *q = &l->procs[b->owners[k]];
+                if (p->uid != q->uid || strcmp(p->comm, q->comm) != 0)
+                        return false;
+        }
+        return true;
+}
+
+
 static int find_owners(struct sockets_list *l, const struct sockets_query *q, const struct bpf_records *pre)
 {
         const char *root = q && q->proc_root ? q->proc_root : "/proc";
@@ -523,13 +538,18 @@ merge:
                 e->nowners++;
         }
         l->nowner_ix = nall;
-        /* A connection not yet accepted is its listener's: nobody else holds it. */
+        /* A connection not yet accepted is its listener's: nobody else holds it. In an
+         * SO_REUSEPORT group of different programs, which one's is not known: none is named. */
         for (size_t i = 0; i < l->n; i++) {
                 struct sockets_entry *e = &l->v[i];
-                uint32_t li;
+                uint32_t li, lj;
                 if (e->unaccepted && ino_map_get(&map, e->listener_inode, &li)) {
-                        e->owners = l->v[li].owners;
-                        e->nowners = l->v[li].nowners;
+                        const struct sockets_entry *a = &l->v[li], *b;
+                        if (e->listener_inode_tie && ino_map_get(&map, e->listener_inode_tie, &lj) &&
+                            (b = &l->v[lj], !same_programs(l, a, b)))
+                                continue;
+                        e->owners = a->owners;
+                        e->nowners = a->nowners;
                 }
         }
         for (size_t i = 0; i < l->n; i++)

@@ -511,7 +511,7 @@ static int attach_queued(struct sockets_list *l)
                 if (e->unaccepted) {
                         size_t lo = 0, hi = nix;
                         int best = 0;
-                        e->listener_inode = 0;
+                        e->listener_inode = e->listener_inode_tie = 0;
                         while (lo < hi) {
                                 size_t mid = lo + (hi - lo) / 2;
                                 if (ix[mid].port < e->port)
@@ -524,6 +524,9 @@ static int attach_queued(struct sockets_list *l)
                                 if (sc > best) {
                                         best = sc;
                                         e->listener_inode = l->v[ix[k].i].inode;
+                                        e->listener_inode_tie = 0;
+                                } else if (sc == best && sc > 0 && !e->listener_inode_tie) {
+                                        e->listener_inode_tie = l->v[ix[k].i].inode;
                                 }
                         }
                 }

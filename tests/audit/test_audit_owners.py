@@ -171,6 +171,33 @@ try:
     stop(cli)
     stop(lst)
 
+    # ---- an SO_REUSEPORT group: whose queue holds a connection is not known ----
+    REUSE = ("import socket, sys, time\n"
+             "open('/proc/self/comm', 'w').write(sys.argv[2])\n"
+             "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+             "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(64)\n"
+             "print('ready', flush=True)\n"
+             "time.sleep(120)\n")
+    for names, known in ((("rp-one", "rp-two"), False), (("rp-same", "rp-same"), True)):
+        rport = free_port()
+        group = [launch([sys.executable, "-c", REUSE, str(rport), n])[0] for n in names]
+        conns = [socket.create_connection(("127.0.0.1", rport)) for _ in range(12)]
+        rc, j, err = audit_json("listening", str(rport), "--all")
+        queued = [x for x in j.get("listeners", []) if x["port"] == rport and x.get("in_accept_queue")]
+        pids = {x.get("pid") for x in queued}
+        if known:
+            ok = len(queued) == 12 and pids <= {p.pid for p in group} and None not in pids
+        else:
+            ok = len(queued) == 12 and all(not x.get("owners") and x.get("pid") is None for x in queued)
+        check(rc == 0 and ok and all("not yet accepted" in x.get("reason", "") for x in queued),
+              f"12 connections queued in an SO_REUSEPORT group of {' and '.join(names)}: "
+              f"{'attributed to that program' if known else 'no program named, as either could hold them'}: "
+              f"{[(x.get('pid'), x.get('process'), x.get('verdict')) for x in queued][:3]}")
+        for c in conns:
+            c.close()
+        for p in group:
+            stop(p)
+
     # ---- a command line over 64 KiB ----
     long_arg = "x" * 70000  # one argument may hold up to 128 KiB
     big, bport = launch([sys.executable, "-c", LISTENER, long_arg])
