@@ -239,12 +239,14 @@ static void *svc_worker(void *arg)
 
 /* How many ports service identification may take at a time (at most want): each holds up to
  * two sockets (a probe's, and one listening for a late banner), and OpenSSL may open its
- * configuration file once, so what the open-file limit leaves, less one, halved. *ret_limit:
+ * configuration file once, so what the open-file limit (the soft one raised to the hard one, as
+ * the connect engine does; the SYN engine does not) leaves, less one, halved. *ret_limit:
  * the limit (0 when it leaves room for want). */
 static unsigned svc_threads(unsigned want, unsigned long *ret_limit)
 {
         struct rlimit rl;
         *ret_limit = 0;
+        (void)scan_raise_nofile(); /* the soft limit up to the hard one first, whatever the engine */
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
                 return want;
         unsigned long used = 0;
@@ -690,8 +692,11 @@ int main(int argc, char **argv)
                                     "identification: the services are not identified (raise it, or --no-service)"),
                                   limit);
                 else if (limit)
-                        ps_errorf(_("scan: the open-file limit (ulimit -n %lu) allows %u service identifications at "
-                                    "a time, not %u: they take longer"),
+                        ps_errorf(ps_ngettext("scan: the open-file limit (ulimit -n %lu) allows %u service "
+                                              "identification at a time, not %u: they take longer",
+                                              "scan: the open-file limit (ulimit -n %lu) allows %u service "
+                                              "identifications at a time, not %u: they take longer",
+                                              nt),
                                   limit, nt, want);
                 pthread_t tids[64];
                 unsigned started = 0;
