@@ -367,6 +367,10 @@ struct scan_report {
         struct scan_port_facts *facts_all; /* internal: every one allocated (freed by walking this) */
 };
 
+/* A scan of more addresses than this shows no host that never answered (outputs.c), and keeps
+ * only counts for such a host's filtered ports while it has not answered (report.c). */
+#define SCAN_SILENT_HOSTS_SHOWN 256
+
 void scan_report_init(struct scan_report *rep);
 void scan_report_free(struct scan_report *rep);
 /* Adds a result (any state). Returns 0 or -ENOMEM. */

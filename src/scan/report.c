@@ -132,7 +132,10 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         if ((r->state == SCAN_OPEN || r->state == SCAN_CLOSED) && r->reason != SCAN_REASON_SELF_CONNECT)
                 h->up = true;
         bool listed = r->state == SCAN_OPEN || rep->all_states;
-        if (!listed && r->state == SCAN_FILTERED && !h->filtered) {
+        /* In a sweep whose silent hosts are not shown, a host that has not answered keeps counts
+         * only: 25 records each for 65,000 absent hosts would be some 150 MB for nothing. */
+        bool shown = h->up || (rep->targets ? scan_targets_count(rep->targets) : rep->nhosts) <= SCAN_SILENT_HOSTS_SHOWN;
+        if (!listed && r->state == SCAN_FILTERED && !h->filtered && shown) {
                 if (h->filtered_listed < SCAN_FILTERED_LISTED) {
                         listed = true;
                         h->filtered_listed++;

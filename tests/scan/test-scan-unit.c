@@ -552,6 +552,46 @@ static void filtered_listed_then_counted(void **state)
         scan_report_free(&rep);
 }
 
+/* In a sweep of more than SCAN_SILENT_HOSTS_SHOWN addresses, a host that has not answered keeps
+ * counts, not records, for its filtered ports (its entry is not shown anyway); one that has
+ * answered lists them as usual. */
+static void sweep_silent_hosts_counted(void **state)
+{
+        (void)state;
+        struct scan_report rep;
+        char err[128];
+        scan_report_init(&rep);
+        rep.proto = PS_TCP;
+        struct scan_targets *t = scan_targets_new();
+        assert_non_null(t);
+        assert_int_equal(scan_targets_add(t, "198.18.0.0/23", 0, err, sizeof err), 0);
+        assert_int_equal(scan_targets_finish(t, err, sizeof err), 0);
+        rep.targets = t;
+        struct scan_result r = { .proto = PS_TCP, .state = SCAN_FILTERED, .reason = SCAN_REASON_NO_RESPONSE };
+        assert_int_equal(scan_addr_parse("198.18.1.7", &r.addr), 0);
+        for (unsigned i = 0; i < 3; i++) {
+                r.port = (uint16_t)(1000 + i);
+                assert_int_equal(scan_report_add(&rep, &r), 0);
+        }
+        assert_int_equal(rep.hosts[0].nports, 0);
+        assert_int_equal(rep.hosts[0].filtered, 3);
+        assert_false(rep.hosts[0].up);
+        /* A host that answered lists its filtered ports. */
+        assert_int_equal(scan_addr_parse("198.18.0.2", &r.addr), 0);
+        r.state = SCAN_OPEN;
+        r.reason = SCAN_REASON_SYN_ACK;
+        r.port = 22;
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        r.state = SCAN_FILTERED;
+        r.reason = SCAN_REASON_NO_RESPONSE;
+        r.port = 1000;
+        assert_int_equal(scan_report_add(&rep, &r), 0);
+        assert_int_equal(rep.hosts[1].nports, 2);
+        rep.targets = NULL;
+        scan_report_free(&rep);
+        scan_targets_free(t);
+}
+
 /* A STUN Binding answer: the SOFTWARE attribute names product and version; another transaction,
  * a wrong cookie or a length past the datagram is not an answer. */
 static void stun_answer(void **state)
@@ -648,6 +688,7 @@ int main(void)
                 cmocka_unit_test(probe_templates),     cmocka_unit_test(stun_answer),     cmocka_unit_test(rpc_mismatch),     cmocka_unit_test(mqtt_answer),
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
                 cmocka_unit_test(filtered_listed_then_counted),
+                cmocka_unit_test(sweep_silent_hosts_counted),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,5 +29,4 @@ uint64_t scan_total_hosts(const struct scan_report *rep, size_t up);
 /* Whether host h has its entry in the outputs: something listed or counted. A host that never
  * answered (every port silent or filtered) only in a scan of at most SCAN_SILENT_HOSTS_SHOWN
  * addresses, as nmap -Pn lists it: a sweep's absent hosts are not thousands of entries. */
-#define SCAN_SILENT_HOSTS_SHOWN 256
 bool scan_host_shown(const struct scan_report *rep, const struct scan_host_report *h);
