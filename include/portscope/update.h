@@ -97,6 +97,10 @@ int update_lock(const char *datadir, unsigned wait_s, void (*waiting)(void), cha
 
 /* ---- snapshots and history (snapshots.c, history.c) ---- */
 
+/* The most rows of the versions the history index lists (0 when none is known; history.c): a
+ * copy much smaller than any kept version is cut short, even after steps each under a tenth. */
+int update_snapshot_most_rows(const char *datadir, unsigned *ret);
+
 /* Keeps data (an installed registry with newest date `date`) as a gzip snapshot in
  * <datadir>/snapshots/, unless one with the same SHA-256 is there; removes the oldest beyond
  * keep; rewrites the history index from all snapshots (a damaged one is left out). Returns 0,
@@ -106,9 +110,6 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
                         char *errbuf, size_t errlen);
 /* Number of snapshots kept (for messages), or -errno. */
 int update_snapshot_count(const char *datadir);
-/* The most rows of the versions the history index lists (0 when none is known): a copy much
- * smaller than any kept version is cut short, even after steps each under a tenth. */
-int update_snapshot_most_rows(const char *datadir, unsigned *ret);
 
 /* Path of the history index: <datadir>/snapshots/history.txt. */
 int update_history_path(char *buf, size_t len);

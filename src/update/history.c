@@ -2,6 +2,7 @@
  * it writes beside the snapshots (snapshots.c). Needs libc, jansson and the core only: `info`
  * links this file and nothing heavier. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,31 @@ static bool parse_uint(const char *s, unsigned max, unsigned *ret)
         }
         *ret = (unsigned)v;
         return true;
+}
+
+int update_snapshot_most_rows(const char *datadir, unsigned *ret)
+{
+        char path[1300], line[1400], *f[6];
+        *ret = 0;
+        snprintf(path, sizeof(path), "%s/snapshots/history.txt", datadir);
+        FILE *fp = fopen(path, "re");
+        if (!fp)
+                return errno == ENOENT ? 0 : -errno;
+        /* The version lines come first: "V\tINDEX\tDATE\tFILE\tROWS" (an index written before
+         * the rows were has four fields: those versions count for nothing). */
+        while (fgets(line, sizeof(line), fp)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (strncmp(line, "portscope-history ", 18) == 0)
+                        continue;
+                unsigned rows;
+                int n = split(line, f, 6);
+                if (strcmp(f[0], "V") != 0)
+                        break;
+                if (n == 5 && parse_uint(f[4], UINT_MAX, &rows) && rows > *ret)
+                        *ret = rows;
+        }
+        fclose(fp);
+        return 0;
 }
 
 static json_t *run_json(char **f, json_t *versions)

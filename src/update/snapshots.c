@@ -515,31 +515,3 @@ int update_snapshot_add(const char *datadir, const char *data, size_t len, const
         free_list(v, n);
         return write_index(datadir, dir, errbuf, errlen);
 }
-
-int update_snapshot_most_rows(const char *datadir, unsigned *ret)
-{
-        char path[1300], line[1400];
-        *ret = 0;
-        snprintf(path, sizeof(path), "%s/" SNAP_DIR "/history.txt", datadir);
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
-        /* The version lines come first: "V\tINDEX\tDATE\tFILE\tROWS" (an index written before
-         * the rows were has four fields: those versions count for nothing). */
-        while (fgets(line, sizeof(line), f)) {
-                if (strncmp(line, "portscope-history ", 18) == 0)
-                        continue;
-                if (line[0] != 'V' || line[1] != '\t')
-                        break;
-                char *tab = strrchr(line, '\t'), *end;
-                int fields = 0;
-                for (const char *q = line; (q = strchr(q, '\t')); q++)
-                        fields++;
-                errno = 0;
-                unsigned long n = fields == 4 ? strtoul(tab + 1, &end, 10) : 0;
-                if (fields == 4 && !errno && end != tab + 1 && (*end == '\n' || !*end) && n <= UINT32_MAX && n > *ret)
-                        *ret = (unsigned)n;
-        }
-        fclose(f);
-        return 0;
-}
