@@ -390,7 +390,6 @@ static bool same_programs(const struct sockets_list *l, const struct sockets_ent
         return true;
 }
 
-
 static int find_owners(struct sockets_list *l, const struct sockets_query *q, const struct bpf_records *pre)
 {
         const char *root = q && q->proc_root ? q->proc_root : "/proc";

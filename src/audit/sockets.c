@@ -487,8 +487,9 @@ static int listener_score(const struct sockets_entry *t, const struct sockets_en
 
 /* Finds the listener whose accept queue holds each connection not yet accepted (same family, local
  * port and address, or its wildcard) and keeps its inode; a connection without one (its listener
- * closed during the dump) is dropped, as it was before it could be told apart. Several sockets of
- * an SO_REUSEPORT group are one program's: the kernel does not say which queue, the first is taken. */
+ * closed during the dump) is dropped, as it was before it could be told apart. In an SO_REUSEPORT
+ * group the kernel does not say which queue: the first is kept, and one as good as listener_inode_tie
+ * (find_owners() names no program when their programs differ). */
 static int attach_queued(struct sockets_list *l)
 {
         struct port_ix *ix;
