@@ -57,7 +57,6 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
         return out;
 }
 
-/* Whether the client takes gzip (Accept-Encoding names it without q=0). */
 static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
         (void)kind;
@@ -66,7 +65,8 @@ static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, 
         return MHD_YES;
 }
 
-/* Every Accept-Encoding line of the request: a client (or a proxy) may split the list in two. */
+/* Whether the client takes gzip (Accept-Encoding names it without q=0), from every
+ * Accept-Encoding line of the request: a client (or a proxy) may split the list in two. */
 bool respond_wants_gzip(struct MHD_Connection *conn)
 {
         struct http_accept_encoding st = HTTP_ACCEPT_ENCODING_INIT;
