@@ -123,6 +123,12 @@ struct scan_port_report *scan_report_port(const struct scan_host_report *h, uint
         return NULL;
 }
 
+uint64_t scan_total_hosts(const struct scan_report *rep, size_t up)
+{
+        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
+        return total < up ? up : total;
+}
+
 int scan_report_add(struct scan_report *rep, const struct scan_result *r)
 {
         struct scan_host_report *h = host_get(rep, &r->addr);
@@ -134,7 +140,7 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         bool listed = r->state == SCAN_OPEN || rep->all_states;
         /* In a sweep whose silent hosts are not shown, a host that has not answered keeps counts
          * only: 25 records each for 65,000 absent hosts would be some 150 MB for nothing. */
-        bool shown = h->up || (rep->targets ? scan_targets_count(rep->targets) : rep->nhosts) <= SCAN_SILENT_HOSTS_SHOWN;
+        bool shown = h->up || scan_total_hosts(rep, 0) <= SCAN_SILENT_HOSTS_SHOWN;
         if (!listed && r->state == SCAN_FILTERED && !h->filtered && shown) {
                 if (h->filtered_listed < SCAN_FILTERED_LISTED) {
                         listed = true;

@@ -106,3 +106,6 @@ void scan_targets_interval(const struct scan_targets *t, size_t i, struct scan_a
 /* Adds what a resumed scan had counted for host a before its interruption. 0 or -ENOMEM. */
 int scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up, uint64_t closed,
                             uint64_t filtered, uint64_t open_filtered);
+
+/* The addresses scanned, as nmap counts them: every target, up or not (at least up; report.c). */
+uint64_t scan_total_hosts(const struct scan_report *rep, size_t up);

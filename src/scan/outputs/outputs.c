@@ -93,12 +93,6 @@ void scan_timestr(long long t, char *buf, size_t len)
                 strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm);
 }
 
-uint64_t scan_total_hosts(const struct scan_report *rep, size_t up)
-{
-        uint64_t total = rep->targets ? scan_targets_count(rep->targets) : rep->nhosts;
-        return total < up ? up : total;
-}
-
 bool scan_host_shown(const struct scan_report *rep, const struct scan_host_report *h)
 {
         if (rep->all_states)

@@ -24,8 +24,6 @@ char *scan_service_desc(const struct scan_service *s);
 void scan_registered_name(const struct scan_port_report *p, char *buf, size_t len);
 /* nmap's time string ("Sun Nov 22 06:27:39 2026", local time) of unix time t; "" if unknown. */
 void scan_timestr(long long t, char *buf, size_t len);
-/* The addresses scanned, as nmap counts them: every target, up or not (at least up). */
-uint64_t scan_total_hosts(const struct scan_report *rep, size_t up);
 /* Whether host h has its entry in the outputs: something listed or counted. A host that never
  * answered (every port silent or filtered) only in a scan of at most SCAN_SILENT_HOSTS_SHOWN
  * addresses, as nmap -Pn lists it: a sweep's absent hosts are not thousands of entries. */
