@@ -79,3 +79,10 @@ const char *ps_users_name(struct ps_users *u, uid_t uid);
 
 /* Whether colour should be used on f: a tty, $NO_COLOR unset, $TERM not "dumb". */
 bool ps_use_color(FILE *f);
+
+/* Network namespaces, per thread: ps_netns_enter() moves the calling thread into netns_fd (nothing
+ * when netns_fd < 0) and gives in *saved the namespace to come back to (-1 when there is none);
+ * ps_netns_leave() goes back to it and closes it. Both return 0 or -errno. A thread that cannot
+ * go back is in the wrong namespace: its caller must not go on as if it were not. */
+int ps_netns_enter(int netns_fd, int *saved);
+int ps_netns_leave(int saved);

@@ -15,7 +15,6 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,32 +614,21 @@ out:
 int sockets_dump(const struct sockets_query *q, struct sockets_list **ret)
 {
         struct sockets_list *l = calloc(1, sizeof(*l));
-        int saved = -1, r;
+        int saved, r;
 
         if (!l)
                 return -ENOMEM;
-        if (q->netns_fd >= 0) {
-                saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-                if (saved < 0) {
-                        r = -errno;
-                        goto fail;
-                }
-                if (setns(q->netns_fd, CLONE_NEWNET) < 0) {
-                        r = -errno;
-                        close(saved);
-                        goto fail;
-                }
-        }
+        r = ps_netns_enter(q->netns_fd, &saved);
+        if (r < 0)
+                goto fail;
         uint16_t lo, hi;
         sockets_ephemeral_range(&lo, &hi); /* the audited namespace's range */
         r = collect(q, l);
-        if (saved >= 0) {
-                /* Going back cannot fail for a namespace we were in; if it does, the thread is
-                 * in the wrong namespace and the caller must know. */
-                if (setns(saved, CLONE_NEWNET) < 0 && r >= 0)
-                        r = -errno;
-                close(saved);
-        }
+        /* Going back cannot fail for a namespace we were in; if it does, the thread is in the
+         * wrong namespace and the caller must know. */
+        int back = ps_netns_leave(saved);
+        if (r >= 0)
+                r = back;
         if (r < 0)
                 goto fail;
         *ret = l;

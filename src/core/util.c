@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,4 +515,30 @@ const char *ps_users_name(struct ps_users *u, uid_t uid)
 out:
         pthread_mutex_unlock(&u->lock);
         return name;
+}
+
+int ps_netns_enter(int netns_fd, int *saved)
+{
+        *saved = -1;
+        if (netns_fd < 0)
+                return 0;
+        int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (self < 0)
+                return -errno;
+        if (setns(netns_fd, CLONE_NEWNET) < 0) {
+                int r = -errno;
+                close(self);
+                return r;
+        }
+        *saved = self;
+        return 0;
+}
+
+int ps_netns_leave(int saved)
+{
+        if (saved < 0)
+                return 0;
+        int r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
+        close(saved);
+        return r;
 }

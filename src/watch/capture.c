@@ -8,7 +8,6 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "portscope/util.h"
 #include "portscope/watch.h"
 #include "watch-event.h"
 #include "watch-internal.h"
@@ -242,18 +242,12 @@ static int packet_filter(int fd)
 
 static int open_packet(struct watch_capture *c, const struct watch_capture_options *o, char *err, size_t errlen)
 {
-        int self = -1, r = 0;
-        if (o->netns_fd >= 0) {
-                self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-                if (self < 0 || setns(o->netns_fd, CLONE_NEWNET) < 0) {
-                        r = -errno;
-                        snprintf(err, errlen, "packet: entering the network namespace needs CAP_SYS_ADMIN (and, under systemd, "
-                                 "RestrictNamespaces= allowing net): %s",
-                                 strerror(-r));
-                        if (self >= 0)
-                                close(self);
-                        return r;
-                }
+        int self, r = ps_netns_enter(o->netns_fd, &self);
+        if (r < 0) {
+                snprintf(err, errlen, "packet: entering the network namespace needs CAP_SYS_ADMIN (and, under systemd, "
+                         "RestrictNamespaces= allowing net): %s",
+                         strerror(-r));
+                return r;
         }
         int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
         if (fd < 0) {
@@ -277,11 +271,9 @@ static int open_packet(struct watch_capture *c, const struct watch_capture_optio
                                 ;
                 }
         }
-        if (self >= 0) {
-                if (setns(self, CLONE_NEWNET) < 0 && r == 0)
-                        r = -errno;
-                close(self);
-        }
+        int back = ps_netns_leave(self);
+        if (r == 0)
+                r = back;
         if (r < 0) {
                 if (fd >= 0)
                         close(fd);

@@ -1,5 +1,7 @@
 /* Unit tests of the utilities: escaping, UTF-8, atomic files, XDG paths. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -285,6 +287,71 @@ static void test_xdg(void **state)
         assert_null(ps_strcasestr("abc", "abd"));
 }
 
+static ino_t netns_inode(void)
+{
+        struct stat st;
+        return stat("/proc/thread-self/ns/net", &st) == 0 ? st.st_ino : 0;
+}
+
+static int open_fds(void)
+{
+        int n = 0;
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return -1;
+        while (readdir(d))
+                n++;
+        closedir(d);
+        return n;
+}
+
+/* In a child (the test's own namespace stays as it was): a new namespace, entered and left. */
+static int netns_round_trip(void)
+{
+        int orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        ino_t orig_ino = netns_inode();
+        if (orig < 0 || unshare(CLONE_NEWNET) < 0)
+                return errno == EPERM ? 77 : 1;
+        int fresh = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+        ino_t fresh_ino = netns_inode();
+        if (fresh < 0 || fresh_ino == orig_ino || setns(orig, CLONE_NEWNET) < 0 || netns_inode() != orig_ino)
+                return 2;
+        int fds = open_fds(), saved;
+        if (ps_netns_enter(fresh, &saved) != 0 || saved < 0 || netns_inode() != fresh_ino)
+                return 3;
+        if (ps_netns_leave(saved) != 0 || netns_inode() != orig_ino || open_fds() != fds)
+                return 4;
+        return 0;
+}
+
+static void test_netns(void **state)
+{
+        (void)state;
+        int saved = 123, fds = open_fds();
+        assert_int_equal(ps_netns_enter(-1, &saved), 0); /* no namespace: nothing to do */
+        assert_int_equal(saved, -1);
+        assert_int_equal(ps_netns_leave(saved), 0);
+        int notns = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(notns >= 0);
+        saved = 123;
+        int r = ps_netns_enter(notns, &saved); /* EINVAL, or EPERM without CAP_SYS_ADMIN */
+        assert_true(r == -EINVAL || r == -EPERM);
+        assert_int_equal(saved, -1);
+        close(notns);
+        assert_int_equal(open_fds(), fds); /* nothing left open */
+
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(netns_round_trip());
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip(); /* creating a network namespace needs CAP_SYS_ADMIN */
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -297,6 +364,7 @@ int main(void)
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_xdg),
+                cmocka_unit_test(test_netns),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

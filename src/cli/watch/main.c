@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,21 +137,15 @@ static struct netns_ent *netns_find(struct watch_cli *w, uint32_t inode)
 /* The ephemeral port range (ip_local_port_range) of the namespace watched, for the late-reply
  * rule: /proc/sys/net is the reading thread's namespace's, so it is read inside. With
  * --all-netns, the host's. */
-static void ephemeral_range(int netns_fd, struct watch_rules *r)
+static void ephemeral_range(int netns_fd, struct watch_rules *rules)
 {
-        int self = -1;
-        if (netns_fd >= 0) {
-                self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-                if (self < 0 || setns(netns_fd, CLONE_NEWNET) < 0)
-                        die_usage(_("--netns: cannot enter the namespace to read its ephemeral port range: %s"),
-                                  strerror(errno));
-        }
-        sockets_ephemeral_range(&r->ephemeral_lo, &r->ephemeral_hi);
-        if (self >= 0) {
-                if (setns(self, CLONE_NEWNET) < 0)
-                        die_usage(_("cannot return to the network namespace watch started in: %s"), strerror(errno));
-                close(self);
-        }
+        int self, r = ps_netns_enter(netns_fd, &self);
+        if (r < 0)
+                die_usage(_("--netns: cannot enter the namespace to read its ephemeral port range: %s"), strerror(-r));
+        sockets_ephemeral_range(&rules->ephemeral_lo, &rules->ephemeral_hi);
+        r = ps_netns_leave(self);
+        if (r < 0)
+                die_usage(_("cannot return to the network namespace watch started in: %s"), strerror(-r));
 }
 
 /* --all-netns: names the namespaces of /run/netns (ip netns add) and ours ("host"). */
