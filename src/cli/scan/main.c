@@ -1,6 +1,7 @@
 /* portscope-scan — `portscope scan`: parse the command line, run the library's scan, identify
  * services, judge, print. Run by `portscope scan ...` (argv {"portscope-scan", "scan", ...}) or
  * directly (`portscope-scan ...`). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -237,6 +238,23 @@ static void *svc_worker(void *arg)
         return NULL;
 }
 
+/* How many files this process has open: the entries of /proc/self/fd (less the one reading it),
+ * else a probe of every descriptor below limit. */
+static unsigned long open_files(unsigned long limit)
+{
+        unsigned long used = 0;
+        DIR *d = opendir("/proc/self/fd");
+        if (d) {
+                for (struct dirent *e; (e = readdir(d));)
+                        used += e->d_name[0] != '.';
+                closedir(d);
+                return used ? used - 1 : 0;
+        }
+        for (unsigned long fd = 0; fd < limit; fd++)
+                used += fcntl((int)fd, F_GETFD) >= 0;
+        return used;
+}
+
 /* How many ports service identification may take at a time (at most want): each holds up to
  * two sockets (a probe's, and one listening for a late banner), and OpenSSL may open its
  * configuration file once, so what the open-file limit (the soft one raised to the hard one, as
@@ -249,9 +267,7 @@ static unsigned svc_threads(unsigned want, unsigned long *ret_limit)
         (void)scan_raise_nofile(); /* the soft limit up to the hard one first, whatever the engine */
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536)
                 return want;
-        unsigned long used = 0;
-        for (unsigned long fd = 0; fd < rl.rlim_cur; fd++)
-                used += fcntl((int)fd, F_GETFD) >= 0;
+        unsigned long used = open_files(rl.rlim_cur);
         unsigned long room = rl.rlim_cur > used + 1 ? (rl.rlim_cur - used - 1) / 2 : 0;
         if (room >= want)
                 return want;
