@@ -218,10 +218,15 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
         fprintf(f, _("Rows: %s, %s (by service name, port and protocol)\n"), nadded, nremoved);
         fputc('\n', f);
         fputs(_("Changes, counted in port/protocol pairs:\n"), f);
+        size_t width = 0; /* the longest title in this language: the counts in one column */
+        for (size_t c = 0; c < diff_ncategories; c++) {
+                size_t w = ps_text_width(_(diff_categories[c].title));
+                width = w > width ? w : width;
+        }
         for (size_t c = 0; c < diff_ncategories; c++) {
                 json_t *cc = json_object_get(counts, diff_categories[c].key);
                 fputs("  ", f);
-                ps_put_padded(f, _(diff_categories[c].title), 36);
+                ps_put_padded(f, _(diff_categories[c].title), (int)width);
                 fprintf(f, " %6lld\n", json_integer_value(json_object_get(cc, "pairs")));
                 total += (size_t)json_integer_value(json_object_get(cc, "entries"));
         }

@@ -462,6 +462,10 @@ rc, out, err = run("diff", old_path, new_path)
 check(rc == 0 and out.index("Newly assigned") < out.index("System ports (0-1023)") < out.index("User ports"),
       "diff: counts first, then system ports before user ports")
 check("2-3/tcp,udp" in out and "compressnet de-assigned, now reserved" in out, "diff text: compressnet de-assigned")
+table = out[out.index("counted in port/protocol pairs"):].splitlines()[1:]
+table = table[:next(i for i, line in enumerate(table) if "Service names without a port" in line)]
+check(len(table) == len(d["counts"]) and len({len(line) for line in table}) == 1,
+      f"diff: the counts in one column, however long the longest title ({table})")
 check("more changes not shown" not in out, "no silent cut")
 rc, out2, err = run("diff", "--limit", "3", old_path, new_path)
 check(rc == 0 and "more changes not shown (--limit 3" in out2 and len(out2) < len(out), "--limit says what it left out")
