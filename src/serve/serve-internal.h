@@ -152,9 +152,9 @@ struct http_absolute {
         size_t path_off;           /* its path and query, to the target's end ("" or "?..." mean "/...") */
 };
 /* Splits target[0..len) when it is an http URI (the scheme in any case) whose authority is a host
- * name, an IPv4 address or a bracketed IPv6 address, with an optional :PORT of 1 to 5 digits, and
- * no user info. Returns 0, -EPROTONOSUPPORT when the target is no http URI (another scheme, or
- * none: "*", "ports/22"), -EINVAL when its authority is malformed. Pure. */
+ * name, an IPv4 address or a bracketed IPv6 address, with an optional :PORT of 1 to 5 digits and
+ * at most 65535, and no user info. Returns 0, -EPROTONOSUPPORT when the target is no http URI
+ * (another scheme, or none: "*", "ports/22"), -EINVAL when its authority is malformed. Pure. */
 int http_target_absolute(const char *target, size_t len, struct http_absolute *ret);
 /* Parses a raw origin-form request target ("/ports/625?x=1", not yet percent-decoded; an
  * absolute-form target gives its path and query, see http_target_absolute()) into ret. Always

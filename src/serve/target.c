@@ -331,10 +331,16 @@ int http_target_absolute(const char *target, size_t len, struct http_absolute *r
                         return -EINVAL;
         }
         if (i < len && target[i] == ':') {
+                /* A port this server could be reached on: 1 to 5 digits, at most 65535 ("h:99999"
+                 * is no port). RFC 3986 allows an empty one ("h:/"); it is refused as before. */
                 size_t digits = 0;
-                while (i + 1 + digits < len && target[i + 1 + digits] >= '0' && target[i + 1 + digits] <= '9')
+                unsigned port = 0;
+                while (i + 1 + digits < len && target[i + 1 + digits] >= '0' && target[i + 1 + digits] <= '9') {
+                        if (digits < 5)
+                                port = port * 10 + (unsigned)(target[i + 1 + digits] - '0');
                         digits++;
-                if (digits == 0 || digits > 5)
+                }
+                if (digits == 0 || digits > 5 || port > 65535)
                         return -EINVAL;
                 i += 1 + digits;
         }

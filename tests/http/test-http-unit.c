@@ -130,6 +130,7 @@ static void test_target_absolute(void **state)
                 { "http://[::1]:80/he/ports/22", "[::1]:80", "/he/ports/22" },
                 { "http://example.org", "example.org", "" },
                 { "http://a-b.c_d~e?q=1", "a-b.c_d~e", "?q=1" },
+                { "http://h:65535/", "h:65535", "/" },
         };
         for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
                 struct http_absolute a;
@@ -142,7 +143,8 @@ static void test_target_absolute(void **state)
         static const char *const other[] = { "/ports/22", "*", "https://127.0.0.1/", "ftp://x/", "http:/x/", "httpx://x/",
                                              "ports/22", "" };
         static const char *const bad[] = { "http://", "http:///ports/22", "http://u@h/", "http://h:/", "http://h:123456/",
-                                           "http://h:x/", "http://[::1/", "http://[]/", "http://[::1]x/", "http://a%2eb/",
+                                           "http://h:65536/", "http://h:99999/api/v1/ports/22", "http://h:x/",
+                                           "http://h:80x/", "http://[::1/", "http://[]/", "http://[::1]x/", "http://a%2eb/",
                                            "http://h#f", "http://<x>/", "http://h\\/" };
         struct http_absolute a;
         for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)

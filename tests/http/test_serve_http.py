@@ -847,6 +847,9 @@ def test_absolute_form(s):
                         (b"http://user@" + here + b"/ports/625", "host in the request target is not valid"),
                         (b"http://" + here + b"0000/ports/625", "host in the request target is not valid"),
                         (b"http://127.0.0.1:/ports/625", "host in the request target is not valid"),
+                        (b"http://127.0.0.1:65536/ports/625", "host in the request target is not valid"),
+                        (b"http://127.0.0.1:99999/ports/625", "host in the request target is not valid"),
+                        (b"http://127.0.0.1:8x/ports/625", "host in the request target is not valid"),
                         (b"http://[::1/ports/625", "host in the request target is not valid"),
                         (b"http://a%2eb/ports/625", "host in the request target is not valid"),
                         (b"http://<x>/ports/625", "host in the request target is not valid")):
