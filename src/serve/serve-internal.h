@@ -156,6 +156,10 @@ struct http_absolute {
  * at most 65535, and no user info. Returns 0, -EPROTONOSUPPORT when the target is no http URI
  * (another scheme, or none: "*", "ports/22"), -EINVAL when its authority is malformed. Pure. */
 int http_target_absolute(const char *target, size_t len, struct http_absolute *ret);
+/* Whether a raw request target asks the API, whose errors are JSON: its path begins with /api/,
+ * as sent ("/api/v1/ports/22") or after a URI's scheme and authority, even one this server
+ * refuses ("http://h:99999/api/...", "https://h/api/..."). Pure. */
+bool http_target_api(const char *target, size_t len);
 /* Parses a raw origin-form request target ("/ports/625?x=1", not yet percent-decoded; an
  * absolute-form target gives its path and query, see http_target_absolute()) into ret. Always
  * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a

@@ -350,6 +350,25 @@ int http_target_absolute(const char *target, size_t len, struct http_absolute *r
         return 0;
 }
 
+bool http_target_api(const char *target, size_t len)
+{
+        size_t i = 0;
+        if (len == 0 || target[0] != '/') {
+                /* SCHEME "://" AUTHORITY: the scheme's characters (RFC 3986, section 3.1), then the
+                 * authority up to the '/', '?' or '#' that ends it (section 3.2), whatever it holds. */
+                while (i < len && ((target[i] >= 'a' && target[i] <= 'z') || (target[i] >= 'A' && target[i] <= 'Z') ||
+                                   (i > 0 && ((target[i] >= '0' && target[i] <= '9') || target[i] == '+' ||
+                                              target[i] == '-' || target[i] == '.'))))
+                        i++;
+                if (i == 0 || len - i < 3 || memcmp(target + i, "://", 3) != 0)
+                        return false;
+                i += 3;
+                while (i < len && target[i] != '/' && target[i] != '?' && target[i] != '#')
+                        i++;
+        }
+        return has_prefix(target + i, len - i, "/api/");
+}
+
 void http_route_parse(const char *target, size_t len, struct http_route *ret)
 {
         *ret = (struct http_route){ .id = HTTP_ROUTE_NONE, .x = -1, .y = -1, .proto = -1, .status_filter = -1,
@@ -363,6 +382,7 @@ void http_route_parse(const char *target, size_t len, struct http_route *ret)
         if (len == 0 || target[0] != '/') {
                 /* An absolute-form target arrives here only when it is not one this server takes. */
                 struct http_absolute a;
+                r->api = http_target_api(target, len);
                 set_error(r, 400,
                           http_target_absolute(target, len, &a) == -EINVAL
                                   ? N_("the host in the request target is not valid: expected http://HOST[:PORT]/PATH")

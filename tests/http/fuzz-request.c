@@ -47,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (a.host_off != 7 || a.host_len == 0 || a.path_off != a.host_off + a.host_len || a.path_off > size ||
              (a.path_off < size && s[a.path_off] != '/' && s[a.path_off] != '?')))
                 abort();
+        /* An accepted absolute-form target asks the API exactly when its path does. */
+        if (http_target_absolute(s, size, &a) == 0 &&
+            http_target_api(s, size) != (size - a.path_off >= 5 && memcmp(s + a.path_off, "/api/", 5) == 0))
+                abort();
 
         char *ae = strndup(s, size);
         if (ae) {

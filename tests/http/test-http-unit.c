@@ -157,9 +157,30 @@ static void test_target_absolute(void **state)
         route("http:///ports/22", &r);
         assert_int_equal(r.status, 400);
         assert_non_null(strstr(r.error, "host in the request target"));
+        assert_false(r.api);
         route("https://h/ports/22", &r);
         assert_int_equal(r.status, 400);
         assert_non_null(strstr(r.error, "must be a path"));
+        assert_false(r.api);
+        /* A refused target whose path is the API's is answered as the API answers: in JSON. */
+        route("http://h:99999/api/v1/ports/22", &r);
+        assert_int_equal(r.status, 400);
+        assert_non_null(strstr(r.error, "host in the request target"));
+        assert_true(r.api);
+        route("https://h/api/v1/ports/22", &r);
+        assert_int_equal(r.status, 400);
+        assert_true(r.api);
+        static const char *const api[] = { "/api/v1/ports/22", "/api/", "http://h/api/v1/list", "HTTP://h:99999/api/x",
+                                           "http://u@h:/api/v1/ranges", "ftp+x.y-z://h/api/" };
+        static const char *const not_api[] = { "/", "/api", "/he/api/v1/ports/22", "http://h/apis/", "http://h?/api/",
+                                               "http://h#/api/", "http://h", "api/v1/ports/22", "://h/api/",
+                                               "1http://h/api/", "http:/h/api/", "" };
+        for (size_t i = 0; i < sizeof api / sizeof api[0]; i++)
+                assert_true(http_target_api(api[i], strlen(api[i])));
+        for (size_t i = 0; i < sizeof not_api / sizeof not_api[0]; i++)
+                assert_false(http_target_api(not_api[i], strlen(not_api[i])));
+        /* Only the bytes given count. */
+        assert_false(http_target_api("http://h/api/", 12));
 }
 
 /* The one spelling the response cache keys on: junk and other spellings of a target fold into it. */

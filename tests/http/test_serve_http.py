@@ -856,6 +856,20 @@ def test_absolute_form(s):
         st, _, body = raw_response(s, target)
         check(st == 400 and why.encode() in body and b"<x>" not in body,
               f"{target.decode()}: 400, {why} ({st})")
+    # A port above 65535 names no server: the target is refused, not routed. Refused with a path
+    # of the API, it is answered as the API answers its errors: a JSON object.
+    for target in (b"http://127.0.0.1:65536/api/v1/ports/22", b"http://127.0.0.1:99999/api/v1/ports/22",
+                   b"http://127.0.0.1:4294967318/api/v1/ports/22", b"http://127.0.0.1:x/api/v1/ranges",
+                   b"http://127.0.0.1:/api/v1/ports/22", b"http://u@127.0.0.1/api/v1/list",
+                   b"https://" + here + b"/api/v1/ports/22"):
+        st, hd, body = raw_response(s, target)
+        try:
+            err = json.loads(body).get("error", {})
+        except ValueError:
+            err = {}
+        check(st == 400 and hd.get("content-type") == "application/json" and err.get("status") == 400
+              and err.get("message"),
+              f"{target.decode()}: 400 with the API's JSON error ({st}, {hd.get('content-type')}, {body[:60]!r})")
     # The framing checks hold for it as for any target: one Host, one length.
     out = s.raw(b"GET http://" + here + b"/ports/625 HTTP/1.1\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 400"), f"still exactly one Host header in HTTP/1.1 ({status_line(out)})")
@@ -879,6 +893,10 @@ def test_limits(s):
     head, _, body = out.partition(b"\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 414") and b"application/json" in head and body.startswith(b"{"),
           f"an API target too long is 414 in JSON, as the API's other errors ({head[:200]!r})")
+    out = s.raw(b"GET http://x/api/v1/search?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, _, body = out.partition(b"\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 414") and b"application/json" in head and body.startswith(b"{"),
+          f"an absolute-form API target too long is 414 in JSON too ({head[:200]!r})")
     out = s.raw(b"GET /search?q=" + b"x" * 300 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 400"), f"a 300-byte query is 400 ({status_line(out)})")
     # An error page does not repeat the bad path in its links: a 4 KB request gets no 40 KB answer.
