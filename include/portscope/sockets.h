@@ -81,6 +81,10 @@ struct sockets_entry {
         /* Owners, filled by sockets_find_owners(): indexes into sockets_list.procs, sorted by pid. */
         const uint32_t *owners;
         size_t nowners;
+        /* How many more sockets this entry stands for: verdict_report_build() makes one entry of
+         * the listening sockets that differ only in their inode (an SO_REUSEPORT group that the
+         * same processes hold); inode is then the first's. 0 for one socket. */
+        uint32_t merged;
 };
 
 /* What the owner walk saw; tells the user what is missing and why. */

@@ -102,7 +102,10 @@ struct verdict_report {
 };
 
 /* Judges every socket of l (taking ownership of l, even on failure): on two threads when there
- * are many. netns is borrowed. Returns 0 and *ret, or -ENOMEM. */
+ * are many. First the listening sockets of l that differ only in their inode (one program's
+ * SO_REUSEPORT group: the same protocol, address, port, binding and owners) become one entry,
+ * its merged the count of the others; l is expected sorted (sockets_list_sort()). netns is
+ * borrowed. Returns 0 and *ret, or -ENOMEM. */
 int verdict_report_build(const struct verdict_context *c, struct sockets_list *l, const char *netns,
                          struct verdict_report **ret);
 void verdict_report_free(struct verdict_report *r); /* accepts NULL */

@@ -134,6 +134,7 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         jsonw_string_field(w, "exposure", sockets_exposure_name(e->exposure));
         str_or_null(w, "interface", e->ifname);
         jsonw_uint_field(w, "inode", e->inode);
+        jsonw_uint_field(w, "sockets", (uint64_t)e->merged + 1);
         jsonw_name(w, "pid");
         if (p)
                 jsonw_int(w, p->pid);

@@ -94,6 +94,19 @@ static void pad_word(FILE *f, const char *s, size_t w, int width)
         fputc_unlocked(' ', f);
 }
 
+/* The port of a row, and "xN" after it when the row stands for N sockets (one program's
+ * SO_REUSEPORT group): "8080x4", in ASCII whatever the terminal's character set. Returns its
+ * length. */
+static int port_cell(const struct sockets_entry *e, char *buf, size_t len)
+{
+        int n = e->merged ? snprintf(buf, len, "%ux%lu", e->port, (unsigned long)e->merged + 1)
+                          : snprintf(buf, len, "%u", e->port);
+        if (n < 0 || (size_t)n >= len)
+                n = 0;
+        buf[n] = '\0';
+        return n;
+}
+
 void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool color)
 {
         const struct sockets_list *l = r->sockets;
@@ -122,9 +135,14 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                         widths[W_SEV] = (int)sev_w[k];
         }
         /* A user or unit longer than its column (Debian-exim, systemd-resolved.service) widens it,
-         * up to a point: a row's columns stay aligned with the heading's. */
+         * up to a point: a row's columns stay aligned with the heading's. So does a port with its
+         * count of sockets. */
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, &l->v[i], 0);
+                char port[32];
+                int pw = port_cell(&l->v[i], port, sizeof(port));
+                if (pw > widths[W_PORT])
+                        widths[W_PORT] = pw;
                 size_t u = strlen(verdict_report_user(r, i)), n = p && p->unit ? strlen(p->unit) : 0;
                 if (u > (size_t)widths[W_USER] && u <= 32)
                         widths[W_USER] = (int)u;
@@ -140,7 +158,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                 const struct sockets_entry *e = &l->v[i];
                 const struct verdict_item *v = &r->verdicts[i];
                 const struct sockets_process *p = sockets_entry_owner(l, e, 0);
-                char addr[96], pid[32], port[16];
+                char addr[96], pid[32], port[32];
                 const char *user = verdict_report_user(r, i);
 
                 report_format_local(e, addr, sizeof(addr));
@@ -150,7 +168,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                         size_t al = strlen(addr);
                         snprintf(addr + al, sizeof(addr) - al, "->%s", ra);
                 }
-                snprintf(port, sizeof(port), "%u", e->port);
+                int port_len = port_cell(e, port, sizeof(port));
                 if (p)
                         snprintf(pid, sizeof(pid), "%d%s", (int)p->pid, e->nowners > 1 ? "+" : "");
                 else
@@ -160,7 +178,7 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
                         pad(f, pn, strlen(pn), widths[W_PROTO]);
                 }
                 cell(f, addr, widths[W_ADDR]);
-                pad(f, port, strlen(port), widths[W_PORT]);
+                pad(f, port, (size_t)port_len, widths[W_PORT]);
                 pad(f, pid, strlen(pid), widths[W_PID]);
                 cell(f, p ? p->comm : "?", widths[W_PROC]);
                 cell(f, user, widths[W_USER]);

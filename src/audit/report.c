@@ -73,6 +73,50 @@ static void link_reasons(const struct judge_job *j)
         }
 }
 
+/* Whether a and b are sockets at one place: the run of a sorted list (sockets_list_sort()) in
+ * which one row's sockets are. */
+static bool same_place(const struct sockets_entry *a, const struct sockets_entry *b)
+{
+        return a->proto == b->proto && a->port == b->port && a->listening == b->listening && a->family == b->family &&
+               memcmp(a->local, b->local, 16) == 0 && memcmp(a->remote, b->remote, 16) == 0 &&
+               a->remote_port == b->remote_port;
+}
+
+/* Whether listener b would be a's row again: the same binding and the same owners (the same
+ * processes, or none seen), so that nothing but the inode tells them apart. */
+static bool same_row(const struct sockets_entry *a, const struct sockets_entry *b)
+{
+        return a->listening && b->listening && !a->unaccepted && !b->unaccepted && same_place(a, b) &&
+               a->state == b->state && a->v6only == b->v6only && a->dual_stack == b->dual_stack &&
+               a->ifindex == b->ifindex && a->exposure == b->exposure && a->uid == b->uid && a->nowners == b->nowners &&
+               (a->nowners == 0 || memcmp(a->owners, b->owners, a->nowners * sizeof(*a->owners)) == 0);
+}
+
+/* One row per program and place: the sockets of an SO_REUSEPORT group that the same processes
+ * hold (nginx's reuseport, a server with a socket per thread) would be identical rows; the first
+ * stays, counting the others in merged. Sockets of other processes in the group stay rows of
+ * their own: another program on a server's port is a finding. */
+static void merge_groups(struct sockets_list *l)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_entry *e = &l->v[i];
+                bool merged = false;
+                /* Back through the rows kept at the same place (a few, but sockets bound to other
+                 * devices or held by other processes can sit between a row's sockets). */
+                for (size_t k = n; e->listening && k-- > 0 && same_place(&l->v[k], e);)
+                        if (same_row(&l->v[k], e)) {
+                                l->v[k].merged += e->merged + 1;
+                                merged = true;
+                                break;
+                        }
+                if (!merged)
+                        l->v[n++] = *e;
+        }
+        l->n = n;
+}
+
 int verdict_report_build(const struct verdict_context *c, struct sockets_list *l, const char *netns,
                          struct verdict_report **ret)
 {
@@ -83,6 +127,7 @@ int verdict_report_build(const struct verdict_context *c, struct sockets_list *l
                 sockets_list_free(l);
                 return -ENOMEM;
         }
+        merge_groups(l);
         r->sockets = l;
         r->context = c;
         r->netns = netns ? netns : "host";

@@ -358,7 +358,11 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
                 http_html_escape(b, sockets_proto_name(e->proto), (size_t)-1);
                 http_buf_puts(b, "</td><td dir=\"ltr\">");
                 http_html_escape(b, addr, (size_t)-1);
-                http_buf_printf(b, "</td><td><a href=\"/ports/%u\">%u</a></td><td>", (unsigned)e->port, (unsigned)e->port);
+                http_buf_printf(b, "</td><td><a href=\"/ports/%u\">%u</a>", (unsigned)e->port, (unsigned)e->port);
+                /* One program's SO_REUSEPORT group is one row: how many sockets, as the audit's table. */
+                if (e->merged)
+                        http_buf_printf(b, " &#215;%lu", (unsigned long)e->merged + 1);
+                http_buf_puts(b, "</td><td>");
                 for (size_t j = 0; j < e->nowners; j++) {
                         const struct sockets_process *p = sockets_entry_owner(l, e, j);
                         if (!p)

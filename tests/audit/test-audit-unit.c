@@ -378,6 +378,110 @@ static int dump_jsonl(const struct verdict_report *r, FILE *f)
         return verdict_report_dump_jsonl(r, NULL, f);
 }
 
+static int dump_table(const struct verdict_report *r, FILE *f)
+{
+        verdict_report_print_table(r, f, false);
+        return 0;
+}
+
+static struct sockets_process test_process(pid_t pid, const char *comm)
+{
+        return (struct sockets_process){ .pid = pid, .comm = strdup(comm), .cmdline = strdup(comm), .exe = strdup(comm),
+                                         .path = strdup(""), .user = strdup("root"), .cgroup = strdup(""),
+                                         .unit = strdup(""), .container = strdup("") };
+}
+
+/* One row per program and place: the sockets of an SO_REUSEPORT group that the same processes
+ * hold are one entry counting them; another program's socket, one bound to a device, and
+ * connections keep their rows. */
+static void test_report_merge(void **state)
+{
+        struct fixture *f = *state;
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k };
+        struct sockets_list *l = calloc(1, sizeof(*l));
+        struct verdict_report *r;
+        size_t len;
+        /* owners of each entry below, as indexes into procs (nginx master and worker: 0 1) */
+        static const struct {
+                enum sockets_proto proto;
+                bool listening;
+                uint16_t remote_port;
+                uint32_t ifindex;
+                int owners; /* 0: none, 1: nginx's two processes, 2: the intruder */
+        } in[] = {
+                { SOCKETS_TCP, true, 0, 0, 1 }, { SOCKETS_TCP, true, 0, 0, 2 }, { SOCKETS_TCP, true, 0, 0, 1 },
+                { SOCKETS_TCP, true, 0, 2, 1 }, { SOCKETS_TCP, true, 0, 0, 1 }, { SOCKETS_TCP, true, 0, 0, 0 },
+                { SOCKETS_TCP, true, 0, 0, 0 }, { SOCKETS_UDP, true, 0, 0, 1 }, { SOCKETS_TCP, false, 40001, 0, 1 },
+                { SOCKETS_TCP, false, 40002, 0, 1 },
+        };
+        size_t n = sizeof(in) / sizeof(in[0]), ix = 0;
+
+        l->v = calloc(n, sizeof(*l->v));
+        l->owner_ix = calloc(2 * n, sizeof(*l->owner_ix));
+        l->procs = calloc(3, sizeof(*l->procs));
+        assert_non_null(l->v);
+        assert_non_null(l->owner_ix);
+        assert_non_null(l->procs);
+        l->procs[0] = test_process(10, "nginx");
+        l->procs[1] = test_process(11, "nginx");
+        l->procs[2] = test_process(20, "intruder");
+        l->nprocs = 3;
+        for (size_t i = 0; i < n; i++) {
+                struct sockets_entry *e = &l->v[l->n++];
+                *e = (struct sockets_entry){ .proto = in[i].proto, .family = AF_INET, .listening = in[i].listening,
+                                             .port = 8080, .remote_port = in[i].remote_port, .ifindex = in[i].ifindex,
+                                             .inode = 100 + i, .exposure = SOCKETS_EXPOSURE_ALL };
+                if (!in[i].listening)
+                        memcpy(e->remote, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+                e->owners = &l->owner_ix[ix];
+                if (in[i].owners == 1) {
+                        l->owner_ix[ix++] = 0;
+                        l->owner_ix[ix++] = 1;
+                        e->nowners = 2;
+                } else if (in[i].owners == 2) {
+                        l->owner_ix[ix++] = 2;
+                        e->nowners = 1;
+                }
+        }
+        l->nowner_ix = ix;
+        l->owners.done = l->owners.privileged = true;
+        sockets_list_sort(l);
+        assert_int_equal(verdict_report_build(&c, l, "host", &r), 0);
+        l = r->sockets;
+        /* nginx's 3 sockets, the intruder's, the one bound to a device, the 2 without owners, 2
+         * connections, the udp socket. */
+        assert_int_equal(l->n, 7);
+        static const struct {
+                uint64_t inode;
+                uint32_t merged;
+        } want[] = { { 100, 2 }, { 101, 0 }, { 103, 0 }, { 105, 1 }, { 108, 0 }, { 109, 0 }, { 107, 0 } };
+        for (size_t i = 0; i < 7; i++) {
+                assert_int_equal(l->v[i].inode, want[i].inode);
+                assert_int_equal(l->v[i].merged, want[i].merged);
+        }
+        assert_int_equal(sockets_entry_owner(l, &l->v[1], 0)->pid, 20);
+        char *text = output(r, dump_json_compact, &len);
+        json_t *j = json_loads(text, 0, NULL), *li = json_object_get(j, "listeners");
+        assert_non_null(li);
+        assert_int_equal(json_array_size(li), 7);
+        for (size_t i = 0; i < 7; i++)
+                assert_int_equal(json_integer_value(json_object_get(json_array_get(li, i), "sockets")), want[i].merged + 1);
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "summary"), "unexplained")) +
+                                 json_integer_value(json_object_get(json_object_get(j, "summary"), "info")) +
+                                 json_integer_value(json_object_get(json_object_get(j, "summary"), "mismatch")) +
+                                 json_integer_value(json_object_get(json_object_get(j, "summary"), "suspicious")) +
+                                 json_integer_value(json_object_get(json_object_get(j, "summary"), "expected")),
+                         5);
+        json_decref(j);
+        free(text);
+        text = output(r, dump_table, &len);
+        assert_non_null(strstr(text, " 8080x3 10+ "));
+        assert_non_null(strstr(text, " 8080x2 -  "));
+        assert_non_null(strstr(text, " 8080   20 "));
+        free(text);
+        verdict_report_free(r);
+}
+
 static void test_report_outputs(void **state)
 {
         struct fixture *f = *state;
@@ -624,6 +728,7 @@ int main(void)
                 cmocka_unit_test(test_users),
                 cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_outputs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_report_merge, setup, teardown),
                 cmocka_unit_test(test_history),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -198,6 +198,71 @@ try:
         for p in group:
             stop(p)
 
+    # ---- one program's SO_REUSEPORT group is one row, with its count of sockets ----
+    # N tcp and M udp sockets on one address and port, all held by one process (nginx's reuseport,
+    # a server with a socket per thread), as `sockets: N`; another program's socket in the group
+    # stays a row of its own.
+    GROUP = ("import socket, sys, time\n"
+             "open('/proc/self/comm', 'w').write(sys.argv[2])\n"
+             "port, ntcp, nudp = int(sys.argv[1]), int(sys.argv[3]), int(sys.argv[4])\n"
+             "keep = []\n"
+             "for kind, n in ((socket.SOCK_STREAM, ntcp), (socket.SOCK_DGRAM, nudp)):\n"
+             "    for _ in range(n):\n"
+             "        s = socket.socket(socket.AF_INET, kind)\n"
+             "        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+             "        s.bind(('127.0.0.1', port))\n"
+             "        if kind == socket.SOCK_STREAM: s.listen(8)\n"
+             "        keep.append(s)\n"
+             "print('ready', flush=True)\n"
+             "time.sleep(120)\n")
+    gport = free_port()
+    one, _ = launch([sys.executable, "-c", GROUP, str(gport), "rp-group", "4", "3"])
+
+    def rows_of(listeners):
+        return sorted((x["protocol"], x["pid"], x.get("sockets")) for x in listeners if x["port"] == gport)
+
+    want = [("tcp", one.pid, 4), ("udp", one.pid, 3)]
+    for extra in ([], ["--no-bpf"]):
+        what = f"listening {gport} {' '.join(extra)}".strip()
+        rc, j, err = audit_json("listening", str(gport), *extra)
+        check(rc == 0 and rows_of(j.get("listeners", [])) == want,
+              f"{what} --json: 4 tcp and 3 udp sockets of one process are one row each, sockets 4 and 3: "
+              f"{rows_of(j.get('listeners', []))}")
+    rc, out, err = audit("listening", str(gport), "--jsonl")
+    lines = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
+    check(rc == 0 and rows_of(x for x in lines if "port" in x) == want,
+          f"listening --jsonl: the same rows: {rows_of(x for x in lines if 'port' in x)}")
+    rc, out, err = audit("listening", str(gport))
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith(("tcp ", "udp "))]
+    check(rc == 0 and sorted((r[0], r[2], r[3]) for r in rows) == [("tcp", f"{gport}x4", str(one.pid)),
+                                                                    ("udp", f"{gport}x3", str(one.pid))],
+          f"the table: one row a protocol, the port with its count of sockets: {out[:600]!r}")
+    rc, j, err = audit_json("audit", "--no-history", "--fail-on", "never")
+    check(rc == 0 and rows_of(j.get("listeners", [])) == want and j["summary"]["unexplained"] >= 2,
+          f"audit --json: the same rows ({rc}, {rows_of(j.get('listeners', []))})")
+    # A second program joins the group: its socket is a row of its own (a finding), not a count.
+    other, _ = launch([sys.executable, "-c", GROUP, str(gport), "rp-other", "1", "0"])
+    rc, j, err = audit_json("listening", str(gport))
+    got = rows_of(j.get("listeners", []))
+    check(rc == 0 and got == sorted(want + [("tcp", other.pid, 1)]),
+          f"another program in the group keeps its own row: {got}")
+    names = {x["pid"]: x["process"] for x in j.get("listeners", []) if x["port"] == gport}
+    check(names.get(one.pid) == "rp-group" and names.get(other.pid) == "rp-other",
+          f"each row names its program: {names}")
+    stop(other)
+    stop(one)
+    # A connection keeps its own row: only listeners are counted together.
+    one, _ = launch([sys.executable, "-c", GROUP, str(gport), "rp-group", "2", "0"])
+    conns = [socket.create_connection(("127.0.0.1", gport)) for _ in range(2)]
+    rc, j, err = audit_json("listening", str(gport), "--all")
+    queued = [x for x in j.get("listeners", []) if x["port"] == gport and not x["listening"]]
+    check(rc == 0 and len(queued) == 2 and all(x.get("sockets") == 1 for x in queued)
+          and rows_of(x for x in j["listeners"] if x["listening"]) == [("tcp", one.pid, 2)],
+          f"--all: two queued connections are two rows beside the one listener row: {rows_of(j.get('listeners', []))}")
+    for c in conns:
+        c.close()
+    stop(one)
+
     # ---- a command line over 64 KiB ----
     long_arg = "x" * 70000  # one argument may hold up to 128 KiB
     big, bport = launch([sys.executable, "-c", LISTENER, long_arg])

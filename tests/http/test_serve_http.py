@@ -1344,11 +1344,17 @@ def test_show_local():
     # A listener whose process name is markup.
     link = os.path.join(TMP, "<script>x")
     os.symlink(os.path.realpath(sys.executable), link)
+    # It also holds an SO_REUSEPORT group of 3 sockets on another port: one row, 3 sockets.
     code = ("import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); "
-            "print(s.getsockname()[1], flush=True); time.sleep(60)")
+            "g=[socket.socket() for _ in range(3)]\n"
+            "for x in g: x.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)\n"
+            "g[0].bind(('127.0.0.1',0)); gp=g[0].getsockname()[1]\n"
+            "for x in g[1:]: x.bind(('127.0.0.1',gp))\n"
+            "for x in g: x.listen()\n"
+            "print(s.getsockname()[1], gp, flush=True); time.sleep(60)")
     lp = subprocess.Popen([link, "-c", code], stdout=subprocess.PIPE)
     try:
-        lport = int(lp.stdout.readline())
+        lport, gport = map(int, lp.stdout.readline().split())
         s = Server("--show-local")
         try:
             st, h, body = s.get("/api/v1/listeners")
@@ -1365,6 +1371,11 @@ def test_show_local():
             check(all(e.get("verdict") and e.get("severity") and "reason" in e for e in obj["listeners"]),
                   "each listener carries its verdict, severity and reason")
             check(isinstance(obj.get("registry"), dict), "and the registry it was judged by")
+            group = [(e.get("pid"), e.get("sockets")) for e in obj["listeners"] if e.get("port") == gport]
+            check(group == [(lp.pid, 3)] and [e.get("sockets") for e in theirs] == [1],
+                  f"one program's SO_REUSEPORT group is one listener with sockets: 3, as `listening --json` says "
+                  f"({group}, {lp.pid})")
+            check(len(mine) == 1, f"so are the server's own sockets, one per thread: one row ({mine[:1]})")
             if os.path.exists(pstest.BIN):
                 # The same vocabulary as `portscope listening --json`: the audit library's own JSON.
                 rc, out, err = pstest.run("listening", "--json", "--registry", CSV)
@@ -1411,6 +1422,9 @@ def test_show_local():
             check(b"<script>x" not in body and b"<code>&lt;script&gt;x</code>" in body,
                   "the listener table shows the hostile process name escaped")
             check(f'<a href="/ports/{lport}">'.encode() in body, "and links the port")
+            check(body.count(f'<a href="/ports/{gport}">'.encode()) == 1
+                  and f'<a href="/ports/{gport}">{gport}</a> &#215;3<'.encode() in body,
+                  "the SO_REUSEPORT group is one row of the table, with its 3 sockets")
             check(b"<th scope=\"col\">Verdict</th>" in body and re.search(rb'class="v-(expected|info|unexplained|mismatch|suspicious)"', body),
                   "the listener table carries the verdict engine's verdicts, as `listening` does")
         finally:
