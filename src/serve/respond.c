@@ -117,18 +117,23 @@ static void respond_sent(struct http_server *s, size_t bytes)
         routes_note_sent(bytes);
 }
 
-/* A response over body: taken over (malloc'd) when mode is MHD_RESPMEM_MUST_FREE, even on failure,
- * else borrowed (MHD_RESPMEM_PERSISTENT: it outlives the response). */
-static struct MHD_Response *response_new(struct http_server *s, char *body, size_t len,
-                                         enum MHD_ResponseMemoryMode mode, const char *type, const char *cache,
-                                         const char *etag)
+struct MHD_Response *respond_static(const void *body, size_t len)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
-        if (!r) {
-                if (mode == MHD_RESPMEM_MUST_FREE)
-                        free(body);
+#if MHD_VERSION >= 0x00097701
+        return MHD_create_response_from_buffer_static(len, body);
+#else
+        /* Before 0.9.77, libmicrohttpd takes a void * in every mode; with MHD_RESPMEM_PERSISTENT
+         * it neither writes nor frees the bytes. This is the one cast to its signature. */
+        return MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+#endif
+}
+
+/* The headers every response of a type carries; r (NULL passes through). */
+static struct MHD_Response *response_headers(struct http_server *s, struct MHD_Response *r, const char *type,
+                                             const char *cache, const char *etag)
+{
+        if (!r)
                 return NULL;
-        }
         add_common(s, r, type);
         if (type == RESPOND_HTML) {
                 /* The page's language (each language is its own cached variant). */
@@ -142,11 +147,28 @@ static struct MHD_Response *response_new(struct http_server *s, char *body, size
         return r;
 }
 
+/* A response over body, which it takes over (malloc'd), even on failure. */
+static struct MHD_Response *response_owned(struct http_server *s, char *body, size_t len, const char *type,
+                                           const char *cache, const char *etag)
+{
+        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+                free(body);
+        return response_headers(s, r, type, cache, etag);
+}
+
+/* A response over body, which it borrows: body outlives the response. */
+static struct MHD_Response *response_borrowed(struct http_server *s, const char *body, size_t len, const char *type,
+                                              const char *cache, const char *etag)
+{
+        return response_headers(s, respond_static(body, len), type, cache, etag);
+}
+
 /* Takes ownership of body (malloc'd). */
 struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
                                   const char *cache, const char *etag)
 {
-        return response_new(s, body, len, MHD_RESPMEM_MUST_FREE, type, cache, etag);
+        return response_owned(s, body, len, type, cache, etag);
 }
 
 enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
@@ -171,34 +193,38 @@ enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection
         return respond_queue(s, conn, status, r, len);
 }
 
-/* The responses of a cached body and its gzipped twin (gz: NULL when there is none), in mode (see
- * response_new(): both taken over, even on failure, or both borrowed). */
-static struct cached *cached_make(struct http_server *s, char *body, size_t len, char *gz, size_t gzlen,
-                                  enum MHD_ResponseMemoryMode mode, const char *type, const char *cache)
+/* The responses of a cached body and its gzipped twin (gz: NULL when there is none), over bytes
+ * that are either taken over (own_body and own_gz, malloc'd: freed with the responses, or at once
+ * on failure) or borrowed (body and gz, which outlive them): one of each pair is NULL. */
+static struct cached *cached_make(struct http_server *s, char *own_body, const char *body, size_t len, char *own_gz,
+                                  const char *gz, size_t gzlen, const char *type, const char *cache)
 {
-        bool owned = mode == MHD_RESPMEM_MUST_FREE;
+        bool owned = own_body != NULL;
+        if (owned) {
+                body = own_body;
+                gz = own_gz;
+        }
         struct cached *c = calloc(1, sizeof *c);
         if (!c) {
-                if (owned) {
-                        free(body);
-                        free(gz);
-                }
+                free(own_body);
+                free(own_gz);
                 return NULL;
         }
         respond_etag(body, len, c->etag);
         c->size = (owned ? len : 0) + sizeof *c + 512;
         c->len = len;
         c->body = body;
-        c->resp = response_new(s, body, len, mode, type, cache, c->etag);
+        c->resp = owned ? response_owned(s, own_body, len, type, cache, c->etag)
+                        : response_borrowed(s, body, len, type, cache, c->etag);
         if (!c->resp) {
-                if (owned)
-                        free(gz);
+                free(own_gz);
                 free(c);
                 return NULL;
         }
         if (gz) {
                 snprintf(c->etag_gz, sizeof c->etag_gz, "%.17s-gz\"", c->etag);
-                c->gz = response_new(s, gz, gzlen, mode, type, cache, c->etag_gz);
+                c->gz = owned ? response_owned(s, own_gz, gzlen, type, cache, c->etag_gz)
+                              : response_borrowed(s, gz, gzlen, type, cache, c->etag_gz);
                 if (c->gz) {
                         c->gz_len = gzlen;
                         c->gz_body = gz;
@@ -215,14 +241,13 @@ struct cached *respond_cached_new(struct http_server *s, char *body, size_t len,
 {
         size_t gzlen = 0;
         char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
-        return cached_make(s, body, len, gz, gzlen, MHD_RESPMEM_MUST_FREE, type, cache);
+        return cached_make(s, body, NULL, len, gz, NULL, gzlen, type, cache);
 }
 
 struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
                                    const char *cache)
 {
-        return cached_make(s, (char *)(uintptr_t)of->body, of->len, of->gz ? (char *)(uintptr_t)of->gz_body : NULL,
-                           of->gz_len, MHD_RESPMEM_PERSISTENT, type, cache);
+        return cached_make(s, NULL, of->body, of->len, NULL, of->gz ? of->gz_body : NULL, of->gz_len, type, cache);
 }
 
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
@@ -452,7 +477,7 @@ enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn,
 
 enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, const char *location)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r = respond_static("", 0);
         if (!r)
                 return MHD_NO;
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);

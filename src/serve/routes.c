@@ -320,7 +320,7 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         http_buf_puts(&loc, "/feedback?page=");
         http_url_encode(&loc, page, (size_t)-1);
         http_buf_puts(&loc, "&voted=1");
-        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r = respond_static("", 0);
         if (!r || loc.error) {
                 http_buf_free(&loc);
                 if (r)

@@ -187,6 +187,9 @@ unsigned server_connections(struct http_server *s);
 
 /* ---- respond.c: building and queueing responses --------------------------------------------- */
 
+/* A response over len bytes at body that it borrows (they outlive it): libmicrohttpd's
+ * MHD_RESPMEM_PERSISTENT, const-correct. NULL when out of memory. */
+struct MHD_Response *respond_static(const void *body, size_t len);
 /* These return what MHD_queue_response returned, or MHD_NO when out of memory (libmicrohttpd
  * then closes the connection). A body passed in is malloc'd and taken over, even on failure. */
 void respond_etag(const void *data, size_t len, char out[20]);
