@@ -128,16 +128,20 @@ static void parse_q(struct http_route *r, const char *query, size_t qlen)
 }
 
 /* A service name as the registry spells them (RFC 6335 5.1, with the '_' '.' '+' '*' that
- * older rows carry): starts with a letter or digit. */
+ * older rows carry): starts with a letter or digit, and has a letter. Digits alone ("22",
+ * "1-2", decoded from "%32%32") are no name: they would spell a port or a range. */
 static bool name_ok(const char *s)
 {
+        bool letter = false;
         if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= '0' && s[0] <= '9')))
                 return false;
-        for (; *s; s++)
+        for (; *s; s++) {
                 if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
                       *s == '_' || *s == '.' || *s == '+' || *s == '*' || *s == '/'))
                         return false;
-        return true;
+                letter |= (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z');
+        }
+        return letter;
 }
 
 /* Another spelling of a port's page: leading zeros ("0625"), a trailing slash, percent-encoded

@@ -275,6 +275,14 @@ static void test_routes(void **state)
         assert_string_equal(r.name, "abc");
         route("/api/v1/ports/a%3Cb", &r);
         assert_int_equal(r.status, 400);
+        /* A service name has a letter (RFC 6335, section 5.1): digits spelled in percent-escapes
+         * are no name, nor another spelling of a port or range (its canonical spelling would be). */
+        for (size_t i = 0; i < 3; i++) {
+                static const char *const t[] = { "/api/v1/ports/33333%3332", "/api/v1/ports/%32%32", "/api/v1/ports/%31-2" };
+                route(t[i], &r);
+                assert_int_equal(r.status, 400);
+                assert_int_equal(r.name[0], '\0');
+        }
         route("/api/v1/ports/22/udp", &r);
         assert_int_equal(r.status, 0);
         assert_int_equal(r.form, HTTP_PORTS_PROTO);
