@@ -10,7 +10,9 @@ test ends (threads of this process; openssl s_server is killed by its PID).
     "ssl" (nmap's ssl/unknown), not unidentified;
   - under a low open-file limit (ulimit -n 12, set with setrlimit before the exec) every one of
     12 SSH servers is identified, fewer at a time, and one line says so; with no room at all
-    (ulimit -n 5) one line says the services are not identified.
+    (ulimit -n 5) one line says the services are not identified;
+  - -oG writes the lines nmap -oG writes for the same servers and closed ports (when nmap is
+    installed), but for the program's name, dates and times.
 """
 import json
 import os
@@ -259,6 +261,43 @@ def run_nofile():
             s.stop()
 
 
+def close_at_once(c, done):
+    pass
+
+
+def greppable_shape(text, name):
+    """-oG text with what differs between two runs made one word: the program's name and version,
+    the dates, the command line and the time taken."""
+    text = re.sub(rf"^# {name} \S+ scan initiated .+ as: .+$", "# PROG scan initiated DATE as: ARGS", text,
+                  flags=re.M)
+    return re.sub(rf"^# {name} done at .+ -- (.+) scanned in [0-9.]+ seconds$", r"# PROG done at DATE -- \1",
+                  text, flags=re.M)
+
+
+def run_greppable():
+    """-oG as nmap writes it for the same listeners: an SSH server, one that closes at once, 30
+    closed ports; every line the same but for the program's name, the dates and times."""
+    nmap = shutil.which("nmap")
+    if not nmap:
+        print("skipped (greppable): needs nmap")
+        return
+    servers = [Server(ssh_banner), Server(close_at_once)]
+    closed = set()
+    while len(closed) < 30:
+        closed.add(free_port())
+    ports = ",".join(str(p) for p in sorted({s.port for s in servers} | closed))
+    try:
+        n = subprocess.run([nmap, "-n", "-Pn", "-sT", "-sV", "--max-retries", "1", "-oG", "-", "-p", ports,
+                            "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+        p, _ = scan(ports, ["-oG", "-", "--service-wait", "2000"], json_out=False)
+        want, got = greppable_shape(n.stdout, "Nmap"), greppable_shape(p.stdout.decode(), "portscope")
+        check(n.returncode == 0 and "Ignored State: closed (30)" in want and want == got,
+              f"-oG: the lines nmap -oG writes for the same ports (but for names and dates):\n{want}\n{got}")
+    finally:
+        for s in servers:
+            s.stop()
+
+
 def main():
     if not binary():
         print("skipped: portscope-scan not built")
@@ -269,6 +308,7 @@ def main():
     run_late_banner()
     run_tls()
     run_nofile()
+    run_greppable()
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
         return 1

@@ -317,19 +317,23 @@ static void exclude_target(struct scan_targets *t, const char *spec)
                 scan_cli_die(_("--exclude '%s': %s"), scan_cli_quote(spec), err);
 }
 
+/* The command line as the user would type it ("portscope scan -p 22 ..."), for the outputs that
+ * record it (nmap's "as:"): the helper does not name itself, whether portscope ran it or not. */
 static char *join_args(int argc, char **argv)
 {
-        size_t len = 1;
-        for (int i = 0; i < argc; i++)
+        static const char prog[] = "portscope scan";
+        int first = argc > 1 && strcmp(argv[1], "scan") == 0 ? 2 : 1;
+        size_t len = sizeof(prog);
+        for (int i = first; i < argc; i++)
                 len += strlen(argv[i]) + 1;
         char *s = malloc(len);
         if (!s)
                 return NULL;
-        size_t o = 0;
-        for (int i = 0; i < argc; i++) {
+        memcpy(s, prog, sizeof(prog) - 1);
+        size_t o = sizeof(prog) - 1;
+        for (int i = first; i < argc; i++) {
                 size_t l = strlen(argv[i]);
-                if (i)
-                        s[o++] = ' ';
+                s[o++] = ' ';
                 memcpy(s + o, argv[i], l);
                 o += l;
         }
