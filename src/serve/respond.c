@@ -2,6 +2,7 @@
  * JSON bodies, error pages, the cached (shared) responses. */
 #include <stdlib.h>
 #include <string.h>
+#define ZLIB_CONST /* z_stream.next_in is const: the body is not written */
 #include <zlib.h>
 
 #include "server.h"
@@ -42,7 +43,7 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
                 deflateEnd(&z);
                 return NULL;
         }
-        z.next_in = (Bytef *)(uintptr_t)body;
+        z.next_in = (const Bytef *)body;
         z.avail_in = (uInt)len;
         z.next_out = (Bytef *)out;
         z.avail_out = (uInt)cap;

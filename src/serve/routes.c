@@ -176,13 +176,13 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         return r;
 }
 
-/* "" or ":PORT" (1 to 5 digits): what may follow a Host's name. */
+/* "" or ":PORT" (1 to 5 digits, at most 65535): what may follow a Host's name. */
 static bool port_suffix_ok(const char *p)
 {
         if (!*p)
                 return true;
         size_t n = strspn(p + 1, "0123456789");
-        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0';
+        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0' && strtoul(p + 1, NULL, 10) <= 65535;
 }
 
 /* Who the request is for: the authority of an absolute-form target, which replaces the Host

@@ -1401,7 +1401,8 @@ def test_show_local():
             target = b"http://127.0.0.1:%d/api/v1/listeners" % s.port
             st, _, body = raw_response(s, target, b"Host: attacker.example\r\n")
             check(st == 200 and b'"listeners"' in body, f"this machine's address in the target, whatever Host says ({st})")
-            for bad in ("127.0.0.1:%d@evil.example" % s.port, "localhost:evil", "[::1]x", "127.0.0.1:123456"):
+            for bad in ("127.0.0.1:%d@evil.example" % s.port, "localhost:evil", "[::1]x", "127.0.0.1:123456",
+                        "127.0.0.1:99999", "[::1]:65536", "localhost:70000"):
                 st, h, body = s.get("/api/v1/listeners", headers={"Host": bad})
                 check(st == 421, f"a malformed Host ({bad}) gets no listeners ({st})")
             # Another site's page that fetch()es the listeners: its browser sends its Origin.
