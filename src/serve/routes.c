@@ -9,6 +9,7 @@
 
 #include "server.h"
 #include "portscope/i18n.h"
+#include "portscope/port.h"
 #include "portscope/util.h"
 
 /* What a cacheable route renders: its status, body (malloc'd), type and Cache-Control. */
@@ -181,8 +182,9 @@ static bool port_suffix_ok(const char *p)
 {
         if (!*p)
                 return true;
-        size_t n = strspn(p + 1, "0123456789");
-        return p[0] == ':' && n >= 1 && n <= 5 && p[1 + n] == '\0' && strtoul(p + 1, NULL, 10) <= 65535;
+        size_t n = strlen(p + 1);
+        uint16_t port;
+        return p[0] == ':' && n <= 5 && ps_port_parse_n(p + 1, n, &port) == 0;
 }
 
 /* Who the request is for: the authority of an absolute-form target, which replaces the Host

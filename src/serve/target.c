@@ -10,6 +10,7 @@
 
 #include "serve-internal.h"
 #include "portscope/i18n.h"
+#include "portscope/port.h"
 
 static const char *const route_names[HTTP_NROUTES] = {
         [HTTP_ROUTE_NONE] = "none",
@@ -338,13 +339,10 @@ int http_target_absolute(const char *target, size_t len, struct http_absolute *r
                 /* A port this server could be reached on: 1 to 5 digits, at most 65535 ("h:99999"
                  * is no port). RFC 3986 allows an empty one ("h:/"); it is refused as before. */
                 size_t digits = 0;
-                unsigned port = 0;
-                while (i + 1 + digits < len && target[i + 1 + digits] >= '0' && target[i + 1 + digits] <= '9') {
-                        if (digits < 5)
-                                port = port * 10 + (unsigned)(target[i + 1 + digits] - '0');
+                uint16_t port;
+                while (i + 1 + digits < len && target[i + 1 + digits] >= '0' && target[i + 1 + digits] <= '9')
                         digits++;
-                }
-                if (digits == 0 || digits > 5 || port > 65535)
+                if (digits > 5 || ps_port_parse_n(target + i + 1, digits, &port) < 0)
                         return -EINVAL;
                 i += 1 + digits;
         }
