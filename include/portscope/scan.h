@@ -425,7 +425,7 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
 
 /* ---- merge: the --jsonl outputs of a sharded scan, one report ---------------------------------- */
 
-/* Bounds of one file: lines (ports and the summary) and bytes in a line. */
+/* Bounds of one file: port lines, host lines (each), and bytes in a line. */
 #define SCAN_MERGE_MAX_LINES (1u << 22)
 #define SCAN_MERGE_MAX_LINE (1u << 18)
 
@@ -438,11 +438,15 @@ struct scan_merge {
         unsigned char *seen; /* a bit per shard given (malloc'd) */
         size_t nfiles, nseen;
         struct scan_ports ports; /* the report's rep->ports after a merge: the count only (ports NULL) */
+        char **names;            /* the hosts' names the report borrows (malloc'd) */
+        size_t nnames, names_cap;
 };
 void scan_merge_init(struct scan_merge *m);
 void scan_merge_free(struct scan_merge *m); /* accepts NULL; free after the report that points at it */
 /* Reads one --jsonl output (name: for errors) and adds its results to rep, or nothing on error:
- * every line must be a port line or the closing summary line of the JSONL output, and the file
+ * every line must be a port line, a host line (its counts are added to the host's: the merged
+ * report then counts closed and filtered ports as the unsharded scan does) or the closing
+ * summary line of the JSONL output, and the file
  * a shard of the same scan as those before, not given twice. Returns 0 or -errno with err
  * naming the line. Then scan_report_finish() judges. */
 int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *name, FILE *in, struct ps_error *err);

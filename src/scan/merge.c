@@ -20,9 +20,20 @@ struct merge_item {
         struct scan_service *service; /* owned, may be NULL */
 };
 
+struct merge_host { /* a {"host":{..}} line */
+        struct scan_addr addr;
+        char *name; /* owned, may be NULL */
+        bool up;
+        unsigned line;
+        uint64_t closed, filtered, open_filtered;
+};
+
 struct merge_file {
         struct merge_item *v;
         size_t n, cap;
+        struct merge_host *h;
+        size_t nh, hcap;
+        bool all_states; /* a closed or open|filtered port is listed: the shard ran with --all-states */
         bool have_summary;
         uint64_t seed, nports;
         uint32_t shard, nshards;
@@ -37,6 +48,9 @@ static void merge_file_free(struct merge_file *f)
         for (size_t i = 0; i < f->n; i++)
                 free(f->v[i].service);
         free(f->v);
+        for (size_t i = 0; i < f->nh; i++)
+                free(f->h[i].name);
+        free(f->h);
 }
 
 void scan_merge_init(struct scan_merge *m)
@@ -49,6 +63,9 @@ void scan_merge_free(struct scan_merge *m)
         if (!m)
                 return;
         free(m->seen);
+        for (size_t i = 0; i < m->nnames; i++)
+                free(m->names[i]);
+        free(m->names);
         memset(m, 0, sizeof(*m));
 }
 
@@ -250,6 +267,44 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
         return 0;
 }
 
+/* A host line: {"host":{"address","name"?,"up","closed","filtered","open_filtered"}}. */
+static int host_parse(json_t *o, struct merge_host *h, const char *name, unsigned line, struct ps_error *err)
+{
+        static const char *const top[] = { "host", NULL };
+        static const char *const members[] = { "address", "name", "up", "closed", "filtered", "open_filtered", NULL };
+        json_t *x = json_object_get(o, "host");
+        const char *bad = unknown_member(o, top);
+        if (!bad)
+                bad = unknown_member(x, members);
+        if (bad)
+                /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; the quoted word is
+                 * its JSON member (not translated). */
+                return LINE_ERR(_("host: unknown member \"%.40s\""), bad);
+        memset(h, 0, sizeof(*h));
+        const char *a = json_string_value(json_object_get(x, "address"));
+        if (!a || scan_addr_parse(a, &h->addr) < 0)
+                /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; "address" is its
+                 * JSON member (not translated). */
+                return LINE_ERR(_("host: \"address\" is not an IP address"));
+        /* Counts of one shard: at most 65,536 ports of each address. */
+        json_int_t closed = 0, filtered = 0, open_filtered = 0;
+        json_t *up = json_object_get(x, "up"), *nm = json_object_get(x, "name");
+        if (!json_is_boolean(up) || get_int(x, "closed", 0, 65536, true, &closed) < 0 ||
+            get_int(x, "filtered", 0, 65536, true, &filtered) < 0 ||
+            get_int(x, "open_filtered", 0, 65536, true, &open_filtered) < 0 ||
+            (nm && (!json_is_string(nm) || json_string_length(nm) == 0 || json_string_length(nm) > 253)))
+                /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}. */
+                return LINE_ERR(_("host: a member is missing, has the wrong type or is out of range"));
+        if (nm && !(h->name = strdup(json_string_value(nm))))
+                return ps_error_set(err, -ENOMEM, name, line, 0, _("out of memory"));
+        h->up = json_is_true(up);
+        h->closed = (uint64_t)closed;
+        h->filtered = (uint64_t)filtered;
+        h->open_filtered = (uint64_t)open_filtered;
+        h->line = line;
+        return 0;
+}
+
 static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsigned line, struct ps_error *err)
 {
         static const char *const top[] = { "scan", "registry", NULL };
@@ -333,6 +388,19 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
                         /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the
                          * quoted word is its JSON member (not translated). */
                         rc = LINE_ERR(_("summary: \"scan\" is not an object"));
+        } else if (json_object_get(o, "host")) {
+                if (!json_is_object(json_object_get(o, "host")))
+                        /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}. */
+                        rc = LINE_ERR(_("host: \"host\" is not an object"));
+                else if (f->nh >= SCAN_MERGE_MAX_LINES)
+                        /* TRANSLATORS: the most host lines one --jsonl file may hold. */
+                        rc = LINE_ERR(ps_ngettext("more than %u host in one file", "more than %u hosts in one file",
+                                                  SCAN_MERGE_MAX_LINES),
+                                      SCAN_MERGE_MAX_LINES);
+                else if (PS_GROW(f->h, f->hcap, f->nh + 1, SCAN_MERGE_MAX_LINES) < 0)
+                        rc = ps_error_set(err, -ENOMEM, name, line, 0, _("out of memory"));
+                else if ((rc = host_parse(o, &f->h[f->nh], name, line, err)) == 0)
+                        f->nh++;
         } else if (f->n >= SCAN_MERGE_MAX_LINES) {
                 /* TRANSLATORS: the most port lines one --jsonl file may hold. */
                 rc = LINE_ERR(ps_ngettext("more than %u port in one file", "more than %u ports in one file",
@@ -343,8 +411,11 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
         } else {
                 bool skip = false;
                 rc = port_parse(o, &f->v[f->n], &skip, name, line, err);
-                if (rc == 0 && !skip)
+                if (rc == 0 && !skip) {
+                        enum scan_state st = f->v[f->n].r.state;
+                        f->all_states |= st == SCAN_CLOSED || st == SCAN_OPEN_FILTERED;
                         f->n++;
+                }
                 else if (rc == 0)
                         free(f->v[f->n].service);
         }
@@ -352,10 +423,38 @@ static int line_parse(struct merge_file *f, const char *buf, size_t len, const c
         return rc;
 }
 
-/* Adds a good file's results to the report: takes the services. */
+static int merge_host_cmp(const void *a, const void *b)
+{
+        return scan_addr_compare(&((const struct merge_host *)a)->addr, &((const struct merge_host *)b)->addr);
+}
+
+/* A host's filtered ports are either listed (at most SCAN_FILTERED_LISTED) or all counted, as in
+ * the unsharded scan: once one shard counted some, those another shard listed are counted too. */
+static void fold_filtered(struct scan_host_report *h)
+{
+        if (!h->filtered)
+                return;
+        size_t k = 0;
+        for (size_t i = 0; i < h->nports; i++) {
+                if (h->ports[i].r.state == SCAN_FILTERED) {
+                        free(h->ports[i].service);
+                        h->filtered++;
+                } else {
+                        h->ports[k++] = h->ports[i];
+                }
+        }
+        h->nports = k;
+        h->filtered_listed = 0;
+}
+
+/* Adds a good file's results to the report: takes the services and the hosts' names. */
 static int file_commit(struct scan_merge *m, struct scan_report *rep, struct merge_file *f)
 {
-        rep->all_states = true; /* what the shards listed is listed */
+        /* What a shard run with --all-states listed is listed; otherwise the report lists and
+         * counts as the unsharded scan does (open listed, closed counted, filtered by the rule). */
+        rep->all_states |= f->all_states;
+        if (f->nh && PS_GROW(m->names, m->names_cap, m->nnames + f->nh, SIZE_MAX) < 0)
+                return -ENOMEM;
         for (size_t i = 0; i < f->n; i++) {
                 if (scan_report_add(rep, &f->v[i].r) < 0)
                         return -ENOMEM;
@@ -366,6 +465,18 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
                         f->v[i].service = NULL;
                 }
         }
+        for (size_t i = 0; i < f->nh; i++) {
+                const struct merge_host *mh = &f->h[i];
+                if (scan_report_host_counts(rep, &mh->addr, mh->up, mh->closed, mh->filtered, mh->open_filtered) < 0)
+                        return -ENOMEM;
+                struct scan_host_report *h = scan_report_host(rep, &mh->addr);
+                if (h && !h->name && mh->name) {
+                        h->name = m->names[m->nnames++] = mh->name;
+                        f->h[i].name = NULL;
+                }
+        }
+        for (size_t i = 0; i < rep->nhosts && !rep->all_states; i++)
+                fold_filtered(&rep->hosts[i]);
         struct scan_stats *s = &rep->stats;
         if (m->nfiles == 0 || f->started < rep->start)
                 rep->start = f->started;
@@ -427,6 +538,19 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
                                   _("no summary line {\"scan\":..} at the end: not a --jsonl scan output, or cut off"));
                 goto out;
         }
+        if (f.nh)
+                qsort(f.h, f.nh, sizeof(*f.h), merge_host_cmp);
+        for (size_t i = 1; i < f.nh; i++)
+                if (scan_addr_compare(&f.h[i - 1].addr, &f.h[i].addr) == 0) {
+                        char a[64] = "?";
+                        scan_addr_format(&f.h[i].addr, a, sizeof(a));
+                        /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; %u is the
+                         * line of the first. */
+                        unsigned l1 = f.h[i - 1].line, l2 = f.h[i].line;
+                        rc = ps_error_set(err, -EINVAL, name, l1 > l2 ? l1 : l2, 0, _("host: %s again (first on line %u)"),
+                                          a, l1 < l2 ? l1 : l2);
+                        goto out;
+                }
         for (size_t i = 0; i < f.n; i++)
                 if (f.v[i].r.proto != f.proto) {
                         rc = ps_error_set(err, -EINVAL, name, 0, 0, _("a %s port in a %s scan"),

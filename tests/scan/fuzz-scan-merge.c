@@ -1,7 +1,8 @@
 /* libFuzzer target: --merge of --jsonl shard outputs (outside input: files copied between
  * machines). The input is split at form feeds into up to four files merged in turn. Checks: a
  * refusal says why and leaves the report as it was; what is accepted is well-formed and judged,
- * and the JSONL output of the merged report is accepted again by --merge with the same ports.
+ * and the JSONL output of the merged report is accepted again by --merge with the same ports (of
+ * the hosts it shows) and the same counts for every host.
  * fuzz-sources: src/scan/merge.c src/scan/outputs/outputs.c src/scan/outputs/json.c src/scan/outputs/text.c src/scan/outputs/xml.c src/scan/outputs/grep.c src/scan/resume.c src/scan/report.c src/scan/engine.c src/scan/targets.c src/scan/cookie.c src/scan/ports.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/capture.c src/scan/perm.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/tcp.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/judge.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "portscope/scan.h"
+#include "scan/outputs/outputs.h"
 
 static size_t count_ports(const struct scan_report *rep)
 {
@@ -16,6 +18,36 @@ static size_t count_ports(const struct scan_report *rep)
         for (size_t i = 0; i < rep->nhosts; i++)
                 n += rep->hosts[i].nports;
         return n;
+}
+
+/* The ports an output lists: those of the hosts it shows. */
+static size_t count_shown_ports(const struct scan_report *rep)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < rep->nhosts; i++)
+                if (scan_host_shown(rep, &rep->hosts[i]))
+                        n += rep->hosts[i].nports;
+        return n;
+}
+
+/* Whether rep2 (rep written as JSONL and merged again) has rep's counts for every host. */
+static bool same_counts(const struct scan_report *rep, const struct scan_report *rep2)
+{
+        size_t k = 0;
+        for (size_t i = 0; i < rep->nhosts; i++) {
+                const struct scan_host_report *h = &rep->hosts[i];
+                if (!(h->up || h->closed || h->filtered || h->open_filtered))
+                        continue; /* no host line, and maybe no port line shown */
+                while (k < rep2->nhosts && scan_addr_compare(&rep2->hosts[k].addr, &h->addr) < 0)
+                        k++;
+                if (k == rep2->nhosts || scan_addr_compare(&rep2->hosts[k].addr, &h->addr) != 0)
+                        return false;
+                const struct scan_host_report *g = &rep2->hosts[k];
+                if (g->up != h->up || g->closed != h->closed || g->filtered != h->filtered ||
+                    g->open_filtered != h->open_filtered)
+                        return false;
+        }
+        return true;
 }
 
 static void check_service(const struct scan_service *s)
@@ -97,7 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         scan_merge_init(&m2);
                         scan_report_init(&rep2);
                         if (!in || scan_merge_read(&m2, &rep2, "again.jsonl", in, &err) < 0 ||
-                            scan_report_finish(&rep2) < 0 || count_ports(&rep2) != count_ports(&rep)) {
+                            scan_report_finish(&rep2) < 0 || count_ports(&rep2) != count_shown_ports(&rep) ||
+                            !same_counts(&rep, &rep2)) {
                                 fprintf(stderr, "not accepted again: %u: %s\n%.*s\n", err.line, err.message,
                                         (int)blen, buf);
                                 abort();

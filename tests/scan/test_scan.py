@@ -293,6 +293,9 @@ def run_main_bed(tb, tmp):
     verdicts = {(x["port"], x["verdict"]) for h in merged["hosts"] for x in h["ports"]}
     check(verdicts == {(x["port"], x["verdict"]) for h in whole["hosts"] for x in h["ports"]}
           and merged["scan"]["pairs"] == 5000, f"--merge: the verdicts of the unsharded scan, 5000 pairs")
+    counts = lambda doc: {h["address"]: (h["closed"], h["filtered"], h["open_filtered"]) for h in doc["hosts"]}
+    check(counts(merged) == counts(whole) and sum(c[0] for c in counts(whole).values()) > 4000,
+          f"--merge: each host's closed and filtered counts are the unsharded scan's: {counts(merged)} {counts(whole)}")
     p = tb.scan([], ["--merge", shards[0], shards[1], shards[2], "-oG", "-"])
     check(p.returncode in (0, 1) and b"625/open/tcp//ssh" in p.stdout, "--merge prints the text table and -oG")
     bad = os.path.join(tmp, "bad.jsonl")
@@ -379,7 +382,9 @@ def run_main_bed(tb, tmp):
     check("625/open/tcp//ssh//" in g, "-oG output lists 625/open/tcp//ssh//")
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025", "--jsonl", "--no-service"])
     lines = [json.loads(x) for x in p.stdout.decode().splitlines()]
-    check(len(lines) == 3 and "scan" in lines[-1], "--jsonl: one line per port and a summary")
+    check(len(lines) == 4 and all("port" in x for x in lines[:2]) and "scan" in lines[-1]
+          and lines[2].get("host", {}).get("address") == "198.18.0.2" and lines[2]["host"]["up"] is True,
+          f"--jsonl: one line per port, one per host (up, its counts) and a summary: {lines[2:3]}")
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025", "--no-service"])
     out = p.stdout.decode()
     check(re.search(r"^  625/tcp +open +\? +assigned +info +open, the service was not identified; 625/tcp is usually macOS Server directory administration", out, re.M) is not None,

@@ -294,6 +294,30 @@ static int json_write(const struct scan_report *rep, FILE *f, bool tty)
         return finish(&wr, r);
 }
 
+/* {"host":{..}}: what a host's port lines do not say (whether it answered, the ports only counted),
+ * so that --merge of the shards gives the unsharded scan's counts. Every host with any of them
+ * has one, shown or not: a host silent in one shard may have answered in another. */
+static void host_line_write(struct jsonw *w, const struct scan_host_report *h)
+{
+        char a[64];
+        if (!(h->up || h->closed || h->filtered || h->open_filtered))
+                return;
+        scan_addr_str(&h->addr, a, sizeof(a));
+        jsonw_begin_object(w);
+        jsonw_name(w, "host");
+        jsonw_begin_object(w);
+        jsonw_string_field(w, "address", a);
+        if (h->name)
+                jsonw_string_field(w, "name", h->name);
+        jsonw_bool_field(w, "up", h->up);
+        jsonw_uint_field(w, "closed", h->closed);
+        jsonw_uint_field(w, "filtered", h->filtered);
+        jsonw_uint_field(w, "open_filtered", h->open_filtered);
+        jsonw_end_object(w);
+        jsonw_end_object(w);
+        jsonw_newline(w);
+}
+
 static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
 {
         (void)tty; /* one object a line, also on a terminal */
@@ -301,11 +325,14 @@ static int jsonl_write(const struct scan_report *rep, FILE *f, bool tty)
         struct jsonw *w = &wr.w;
         int r = 0;
         writer_init(&wr, rep, f, false);
-        for (size_t i = 0; i < rep->nhosts && r == 0; i++)
+        for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 for (size_t j = 0; scan_host_shown(rep, &rep->hosts[i]) && j < rep->hosts[i].nports && r == 0; j++) {
                         r = port_write(&wr, &rep->hosts[i].ports[j], true);
                         jsonw_newline(w);
                 }
+                if (r == 0)
+                        host_line_write(w, &rep->hosts[i]);
+        }
         for (size_t i = 0; rep->changes && i < rep->ngone && r == 0; i++) { /* "change":"gone" */
                 r = port_write(&wr, &rep->gone[i], true);
                 jsonw_newline(w);
@@ -329,6 +356,6 @@ const struct scan_output scan_output_json = {
 
 const struct scan_output scan_output_jsonl = {
         .name = "jsonl",
-        .help = "one JSON object per port and line, then a summary line {\"scan\":{..}}",
+        .help = "one JSON object per port and line, one per host ({\"host\":{..}}), then a summary line {\"scan\":{..}}",
         .write = jsonl_write,
 };
