@@ -48,7 +48,8 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
     fuzz-baseline) grep -v "^#" "$top/docs/baseline-format.md" | head -c 4000 >"$corpus/doc" ;;
     fuzz-jsonw) printf '\000\377caf\303\251 \342\200\250 \377\376 \342\202a "\\\n' >"$corpus/string"
                 printf '\001\377\000\001\000\000\000\000\000\000\000\001\232\231\231\231\231\231\271?' >"$corpus/numbers"
-                printf '\002\377\000\024\005\102\002\010\026\007\003\001' >"$corpus/calls" ;;
+                printf '\002\377\000\024\005\102\002\010\026\007\003\001' >"$corpus/calls"
+                printf '\002\377\000\072a"b\010\052\\\377\010\001' >"$corpus/names" ;;
     fuzz-scan-resume) cp "$top/tests/fixtures/scan.resume" "$corpus/" ;;
     fuzz-scan-merge) cp "$top/tests/fixtures/scan-shard.jsonl" "$corpus/" ;;
     fuzz-scan-replies) printf '\001\001\000\030\041\022\244\102abcdefghijkl\200\042\000\024Coturn-4.6.1 '"'"'Gorst'"'"'' >"$corpus/coturn" ;;

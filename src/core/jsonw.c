@@ -407,9 +407,55 @@ int jsonw_escape(struct dynbuf *b, const char *s, size_t len)
 
 static void quoted(struct jsonw *w, const char *s, size_t len)
 {
+        const unsigned char *u = (const unsigned char *)s;
+        size_t i = 0;
+
+        /* Most strings are short and plain: copied into the stage as they are checked. */
+        if (len + 2 <= JSONW_STAGE - w->n) {
+                char *d = w->stage + w->n + 1;
+                w->stage[w->n] = '"';
+                while (i < len && !special[u[i]]) {
+                        d[i] = (char)u[i];
+                        i++;
+                }
+                w->n += i + 1;
+                if (i == len) {
+                        w->stage[w->n++] = '"';
+                        return;
+                }
+                /* Plain ASCII up to i, so i starts a character: the rest the long way. */
+        } else {
+                putc1(w, '"');
+        }
+        escape_to(emit_writer, w, s + i, len - i, w->flags & JSONW_ASCII);
         putc1(w, '"');
-        escape_to(emit_writer, w, s, len, w->flags & JSONW_ASCII);
-        putc1(w, '"');
+}
+
+/* A name: quoted() without a strlen() first (names are short and plain), then ':'. */
+static void quoted_name(struct jsonw *w, const char *name)
+{
+        const unsigned char *u = (const unsigned char *)name;
+        size_t room = JSONW_STAGE - w->n, i = 0;
+
+        if (room >= 4) {
+                char *d = w->stage + w->n + 1;
+                while (u[i] && !special[u[i]] && i + 4 < room) {
+                        d[i] = (char)u[i];
+                        i++;
+                }
+                if (!u[i]) {
+                        w->stage[w->n] = '"';
+                        d[i] = '"';
+                        w->n += i + 2;
+                        goto colon;
+                }
+        }
+        quoted(w, name, strlen(name));
+colon:
+        if (w->flags & JSONW_PRETTY)
+                put(w, ": ", 2);
+        else
+                putc1(w, ':');
 }
 
 void jsonw_name(struct jsonw *w, const char *name)
@@ -424,11 +470,7 @@ void jsonw_name(struct jsonw *w, const char *name)
                 putc1(w, ',');
         w->has_items |= UINT64_C(1) << (w->depth - 1);
         indent(w, w->depth);
-        quoted(w, name, strlen(name));
-        if (w->flags & JSONW_PRETTY)
-                put(w, ": ", 2);
-        else
-                putc1(w, ':');
+        quoted_name(w, name);
         w->after_name = true;
 }
 

@@ -211,6 +211,15 @@ static void mode_calls(const uint8_t *s, size_t len, unsigned flags, size_t max)
                         i += n;
                         break;
                 }
+                case 10: { /* a name of the input's bytes: escapes, invalid UTF-8 */
+                        char name[16];
+                        size_t n = arg < len - i - 1 ? arg : len - i - 1;
+                        memcpy(name, s + i + 1, n);
+                        name[n] = '\0'; /* cut at a NUL inside */
+                        jsonw_name(&w, name);
+                        i += n;
+                        break;
+                }
                 default: break;
                 }
         }

@@ -599,9 +599,11 @@ int main(int argc, char **argv)
         struct options o = { 0 };
         int rc, first = 1;
 
-        /* Large outputs (20,000 listeners) go out in 64 KiB writes rather than 4 KiB ones. */
+        /* Large outputs (20,000 listeners) go out in 64 KiB writes rather than 4 KiB ones. The
+         * buffer is ours: given NULL, glibc keeps its own size (st_blksize) and ignores ours. */
+        static char outbuf[1u << 16];
         if (!isatty(STDOUT_FILENO))
-                setvbuf(stdout, NULL, _IOFBF, 1u << 16);
+                setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
         /* argv: {"portscope-audit", "audit"|"listening", args...} from `portscope`, or direct. */
         if (argc > 1 && strcmp(argv[1], "listening") == 0) {
                 o.mode = MODE_LISTENING;
