@@ -88,6 +88,13 @@ static const char *unknown_member(json_t *o, const char *const *names)
         return NULL;
 }
 
+/* The first member of o not in top, or else of the object o[key] not in inner, or NULL. */
+static const char *unknown_member_in(json_t *o, const char *const *top, const char *key, const char *const *inner)
+{
+        const char *bad = unknown_member(o, top);
+        return bad ? bad : unknown_member(json_object_get(o, key), inner);
+}
+
 /* An integer member within [lo, hi]; absent: *ret untouched when !required. */
 static int get_int(json_t *o, const char *key, json_int_t lo, json_int_t hi, bool required, json_int_t *ret)
 {
@@ -273,9 +280,7 @@ static int host_parse(json_t *o, struct merge_host *h, const char *name, unsigne
         static const char *const top[] = { "host", NULL };
         static const char *const members[] = { "address", "name", "up", "closed", "filtered", "open_filtered", NULL };
         json_t *x = json_object_get(o, "host");
-        const char *bad = unknown_member(o, top);
-        if (!bad)
-                bad = unknown_member(x, members);
+        const char *bad = unknown_member_in(o, top, "host", members);
         if (bad)
                 /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; the quoted word is
                  * its JSON member (not translated). */
@@ -312,9 +317,7 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
                                                "elapsed", "pairs", "sent", "replies", "passes", "capture_drops",
                                                "srtt_ms", "interrupted", "icmp_limited", "args", NULL };
         json_t *s = json_object_get(o, "scan");
-        const char *bad = unknown_member(o, top);
-        if (!bad)
-                bad = unknown_member(s, members);
+        const char *bad = unknown_member_in(o, top, "scan", members);
         if (bad)
                 /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
                  * words are its JSON members (not translated). */
