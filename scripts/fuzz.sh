@@ -52,7 +52,8 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
                 printf '\002\377\000\072a"b\010\052\\\377\010\001' >"$corpus/names" ;;
     fuzz-scan-resume) cp "$top/tests/fixtures/scan.resume" "$corpus/" ;;
     fuzz-scan-merge) cp "$top/tests/fixtures/scan-shard.jsonl" "$corpus/" ;;
-    fuzz-scan-replies) printf '\001\001\000\030\041\022\244\102abcdefghijkl\200\042\000\024Coturn-4.6.1 '"'"'Gorst'"'"'' >"$corpus/coturn" ;;
+    fuzz-scan-replies) printf '\001\001\000\030\041\022\244\102abcdefghijkl\200\042\000\024Coturn-4.6.1 '"'"'Gorst'"'"'' >"$corpus/coturn" 
+                       printf '\105\000\000\070\000\000\000\000\077\001\000\000\306\022\000\002\306\022\000\001\003\012\000\000\000\000\000\000\105\000\000\054\000\000\000\000\100\006\000\000\306\022\000\001\306\022\000\002\234\100\002\161\022\064\126\170' >"$corpus/icmp-host-prohibited" ;;
   esac
   echo "fuzz: running $name for ${secs}s"
   if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \

@@ -148,9 +148,23 @@ enum scan_reason {
         SCAN_REASON_ADMIN_PROHIBITED,
         SCAN_REASON_PROTO_UNREACH,
         SCAN_REASON_SELF_CONNECT,
+        /* Added later: the values above keep their numbers (a --resume file holds them). */
+        SCAN_REASON_NET_PROHIBITED,  /* ICMP unreachable code 9 */
+        SCAN_REASON_HOST_PROHIBITED, /* code 10 (the REJECT rule of RHEL's stock iptables) */
+        SCAN_REASON_DEST_UNREACH,    /* another code of destination unreachable */
+        SCAN_REASON_NO_ROUTE,        /* ICMPv6 code 0 */
+        SCAN_REASON_BEYOND_SCOPE,    /* ICMPv6 code 2 */
+        SCAN_REASON_REJECT_ROUTE,    /* ICMPv6 code 6 */
         SCAN_NREASONS
 };
 const char *scan_reason_name(enum scan_reason r);
+/* The reason an ICMP destination unreachable (IPv4 type 3, or ICMPv6 type 1 when v6) of this
+ * code gives, with nmap's names: net-, host-, proto-, port-unreach, net-, host-, admin-prohibited
+ * (IPv4 codes 0-3, 9, 10, 13; unknown network and TOS variants count as net- or host-unreach);
+ * no-route, admin-prohibited, beyond-scope, host-unreach, port-unreach, reject-route (ICMPv6
+ * codes 0-4, 6; 5, a source address refused by policy, is admin-prohibited); dest-unreach for
+ * any other code. */
+enum scan_reason scan_icmp_unreach_reason(bool v6, uint8_t code);
 
 struct scan_result {
         uint64_t index;         /* target index * nports + port index */

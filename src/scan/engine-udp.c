@@ -152,16 +152,12 @@ static void drain(struct udp *u, int fd)
                                 if (ee.ee_code == 3)
                                         got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
                                 else
-                                        got(u, &a, port, SCAN_FILTERED,
-                                            ee.ee_code == 0 ? SCAN_REASON_NET_UNREACH :
-                                            ee.ee_code == 1 ? SCAN_REASON_HOST_UNREACH :
-                                            ee.ee_code == 2 ? SCAN_REASON_PROTO_UNREACH : SCAN_REASON_ADMIN_PROHIBITED);
+                                        got(u, &a, port, SCAN_FILTERED, scan_icmp_unreach_reason(false, ee.ee_code));
                         } else if (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1) {
                                 if (ee.ee_code == 4)
                                         got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
                                 else
-                                        got(u, &a, port, SCAN_FILTERED,
-                                            ee.ee_code == 1 ? SCAN_REASON_ADMIN_PROHIBITED : SCAN_REASON_HOST_UNREACH);
+                                        got(u, &a, port, SCAN_FILTERED, scan_icmp_unreach_reason(true, ee.ee_code));
                         } else if (ee.ee_origin == SO_EE_ORIGIN_LOCAL && ee.ee_errno == ECONNREFUSED) {
                                 got(u, &a, port, SCAN_CLOSED, SCAN_REASON_PORT_UNREACH);
                         }

@@ -60,7 +60,9 @@ const char *scan_reason_name(enum scan_reason r)
         static const char *const n[] = {
                 "syn-ack",    "reset",       "conn-refused", "no-response",      "udp-response",   "port-unreach",
                 "host-unreach", "net-unreach", "admin-prohibited", "proto-unreach", "self-connect",
+                "net-prohibited", "host-prohibited", "dest-unreach", "no-route", "beyond-scope", "reject-route",
         };
+        _Static_assert(sizeof(n) / sizeof(n[0]) == SCAN_NREASONS, "a name for every reason");
         return (unsigned)r < SCAN_NREASONS ? n[r] : "unknown";
 }
 

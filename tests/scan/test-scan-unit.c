@@ -627,6 +627,70 @@ static void stun_answer(void **state)
 }
 
 
+/* An ICMP destination unreachable quoting our SYN is read as filtered with nmap's reason for its
+ * code, in IPv4 and in ICMPv6 (the packets a firewall's REJECT sends back). */
+static void icmp_reasons(void **state)
+{
+        (void)state;
+        struct scan_addr src, dst;
+        assert_int_equal(scan_addr_parse("198.18.0.1", &src), 0);
+        assert_int_equal(scan_addr_parse("198.18.0.2", &dst), 0);
+        uint8_t syn[64], pkt[128];
+        size_t n = scan_probe_tcp_syn.make(syn, &src, &dst, 40000, 625, 0x12345678);
+        assert_int_equal(n, 44); /* IP header, TCP header with MSS */
+        static const struct {
+                uint8_t code;
+                const char *reason;
+        } v4[] = { { 0, "net-unreach" },     { 1, "host-unreach" },     { 2, "proto-unreach" },
+                   { 3, "port-unreach" },    { 9, "net-prohibited" },   { 10, "host-prohibited" },
+                   { 13, "admin-prohibited" }, { 4, "dest-unreach" }, { 7, "host-unreach" } };
+        for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+                memset(pkt, 0, sizeof(pkt));
+                pkt[0] = 0x45, pkt[2] = 0, pkt[3] = 20 + 8 + 28, pkt[8] = 63, pkt[9] = IPPROTO_ICMP;
+                memcpy(pkt + 12, dst.a, 4), memcpy(pkt + 16, src.a, 4);
+                pkt[20] = 3, pkt[21] = v4[i].code;
+                memcpy(pkt + 28, syn, 28); /* our IP header and the first 8 bytes of the SYN */
+                struct scan_reply r;
+                assert_int_equal(scan_probe_tcp_syn.parse(pkt, 56, 40000, 40000, &r), 1);
+                assert_int_equal(r.state, SCAN_FILTERED);
+                assert_int_equal(r.port, 625);
+                assert_int_equal(r.cookie_seen, 0x12345678);
+                assert_string_equal(scan_reason_name(r.reason), v4[i].reason);
+                assert_int_equal(scan_probe_tcp_syn.parse(pkt, 55, 40000, 40000, &r), 0); /* cut short */
+                assert_int_equal(scan_probe_tcp_syn.parse(pkt, 56, 40001, 40010, &r), 0); /* not our port */
+        }
+        assert_int_equal(scan_addr_parse("2001:db8::1", &src), 0); /* never sent: parsed only */
+        assert_int_equal(scan_addr_parse("2001:db8::2", &dst), 0);
+        n = scan_probe_tcp_syn.make(syn, &src, &dst, 40000, 625, 0x12345678);
+        assert_true(n >= 8);
+        static const struct {
+                uint8_t code;
+                const char *reason;
+        } v6[] = { { 0, "no-route" },      { 1, "admin-prohibited" }, { 2, "beyond-scope" }, { 3, "host-unreach" },
+                   { 4, "port-unreach" },  { 5, "admin-prohibited" }, { 6, "reject-route" }, { 7, "dest-unreach" } };
+        for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+                memset(pkt, 0, sizeof(pkt));
+                pkt[0] = 0x60, pkt[5] = 8 + 48, pkt[6] = 58, pkt[7] = 63;
+                memcpy(pkt + 8, dst.a, 16), memcpy(pkt + 24, src.a, 16);
+                pkt[40] = 1, pkt[41] = v6[i].code;
+                uint8_t *q = pkt + 48; /* the quoted IPv6 header, then 8 bytes of the SYN */
+                q[0] = 0x60, q[5] = 20, q[6] = IPPROTO_TCP, q[7] = 64;
+                memcpy(q + 8, src.a, 16), memcpy(q + 24, dst.a, 16);
+                memcpy(q + 40, syn, 8);
+                struct scan_reply r;
+                assert_int_equal(scan_probe_tcp_syn.parse(pkt, 96, 40000, 40000, &r), 1);
+                assert_int_equal(r.state, SCAN_FILTERED);
+                assert_int_equal(r.port, 625);
+                assert_memory_equal(r.target.a, dst.a, 16);
+                assert_string_equal(scan_reason_name(r.reason), v6[i].reason);
+        }
+        for (int c = 0; c < 256; c++) { /* every code has a reason with a name */
+                assert_true(scan_icmp_unreach_reason(false, (uint8_t)c) < SCAN_NREASONS);
+                assert_true(scan_icmp_unreach_reason(true, (uint8_t)c) < SCAN_NREASONS);
+        }
+        assert_string_equal(scan_reason_name(SCAN_NREASONS), "unknown");
+}
+
 /* The portmapper's PROG_MISMATCH reply names the versions it serves, over UDP and over TCP. */
 static void rpc_mismatch(void **state)
 {
@@ -689,6 +753,7 @@ int main(void)
                 cmocka_unit_test(probe_plan),     cmocka_unit_test(resume_refuses_other_pairs),
                 cmocka_unit_test(filtered_listed_then_counted),
                 cmocka_unit_test(sweep_silent_hosts_counted),
+                cmocka_unit_test(icmp_reasons),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

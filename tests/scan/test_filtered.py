@@ -3,6 +3,7 @@
 target namespace of the test bed, tests/scan/testbed.py) are reported "filtered" as nmap reports
 them, by the connect and SYN engines, in text, JSON, XML and grepable output: one by one up to
 25 a host, beyond that as a count ("1000 filtered", XML extraports, grepable "Ignored State").
+Ports a REJECT rule answers with an ICMP error are filtered with nmap's reason for its code.
 Needs root and iptables; prints "skipped: ..." and exits 77 without.
 """
 import json
@@ -83,6 +84,40 @@ def run_engine(tb, engine):
     check(f"{DROPPED}/filtered/tcp" in g, f"{engine}: grepable lists {DROPPED}/filtered/tcp:\n{g}")
 
 
+# Ports a REJECT rule answers with an ICMP error: the reason nmap gives for each (SYN and UDP
+# engines read the ICMP code; a connect() only sees the kernel's errno for it).
+REJECTED = {40020: ("icmp-host-prohibited", "host-prohibited", "host-unreach"),
+            40021: ("icmp-net-prohibited", "net-prohibited", "net-unreach"),
+            40022: ("icmp-admin-prohibited", "admin-prohibited", "host-unreach"),
+            40023: ("icmp-host-unreachable", "host-unreach", "host-unreach"),
+            40024: ("icmp-net-unreachable", "net-unreach", "net-unreach")}
+UDP_REJECTED = 40030
+
+
+def run_rejected(tb):
+    ports = ",".join(str(p) for p in REJECTED)
+    for engine in ("syn", "connect"):
+        p = tb.scan(["198.18.0.2"], ["--engine", engine, "--no-service", "--timeout", "300", "--max-retries", "1",
+                                     "--json", "-p", ports])
+        got = {x["port"]: (x["state"], x["reason"]) for x in host(json.loads(p.stdout)).get("ports", [])}
+        want = {port: ("filtered", r[1] if engine == "syn" else r[2]) for port, r in REJECTED.items()}
+        check(got == want, f"{engine}: ports a REJECT rule answers are filtered, with the ICMP code's reason: "
+                           f"{got} (want {want})")
+    xml = os.path.join(tb.dir, "rejected.xml")
+    tb.scan(["198.18.0.2"], ["--engine", "syn", "--no-service", "--timeout", "300", "--max-retries", "1",
+                             "-p", "40020", "-oX", xml])
+    with open(xml) as f:
+        x = f.read()
+    check('portid="40020"><state state="filtered" reason="host-prohibited"' in x,
+          "syn: XML gives nmap's reason host-prohibited")
+    p = tb.scan(["198.18.0.2"], ["--engine", "udp", "--no-service", "--timeout", "300", "--max-retries", "1",
+                                 "--json", "-p", str(UDP_REJECTED)], check_rc=False)
+    doc = json.loads(p.stdout) if p.stdout else {"hosts": []}
+    got = [(x["port"], x["state"], x["reason"]) for x in host(doc).get("ports", [])]
+    check(got == [(UDP_REJECTED, "filtered", "host-prohibited")],
+          f"udp: a port a REJECT rule answers with host-prohibited is filtered, reason host-prohibited: {got}")
+
+
 def run_sweep(tb):
     """A sweep of more than 256 addresses: the hosts that never answered (198.18.0.3-254 have no
     neighbour entry) are not one entry each; the host that answered lists its dropped port."""
@@ -103,8 +138,14 @@ def main():
     with testbed.TestBed(tcp_ports=[OPEN], ssh=0, http=0, tag=f"flt{os.getpid()}") as tb:
         for rule in (["--dport", str(DROPPED)], ["--dport", f"{MANY[0]}:{MANY[1]}"]):
             tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "tcp", *rule, "-j", "DROP")
+        for port, (icmp, _, _) in REJECTED.items():
+            tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(port), "-j", "REJECT",
+                  "--reject-with", icmp)
+        tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "udp", "--dport", str(UDP_REJECTED), "-j", "REJECT",
+              "--reject-with", "icmp-host-prohibited")
         for engine in ("connect", "syn"):
             run_engine(tb, engine)
+        run_rejected(tb)
         run_sweep(tb)
         check(tb.leaked() == 0, "no packet left the namespaces")
     if FAILURES:

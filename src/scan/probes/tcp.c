@@ -182,9 +182,7 @@ static int syn_parse(const uint8_t *p, size_t len, uint16_t lo, uint16_t hi, str
                                 return 0;
                         r->ttl = p[8];
                         r->state = SCAN_FILTERED;
-                        r->reason = code == 0 ? SCAN_REASON_NET_UNREACH : code == 1 ? SCAN_REASON_HOST_UNREACH :
-                                    code == 2 ? SCAN_REASON_PROTO_UNREACH : code == 3 ? SCAN_REASON_PORT_UNREACH :
-                                                SCAN_REASON_ADMIN_PROHIBITED;
+                        r->reason = scan_icmp_unreach_reason(false, code);
                         return 1;
                 }
                 return 0;
@@ -206,8 +204,7 @@ static int syn_parse(const uint8_t *p, size_t len, uint16_t lo, uint16_t hi, str
                         if (!icmp_quote(p + 48, plen - 8, AF_INET6, lo, hi, r))
                                 return 0;
                         r->state = SCAN_FILTERED;
-                        r->reason = code == 0 ? SCAN_REASON_NET_UNREACH : code == 1 ? SCAN_REASON_ADMIN_PROHIBITED :
-                                    code == 4 ? SCAN_REASON_PORT_UNREACH : SCAN_REASON_HOST_UNREACH;
+                        r->reason = scan_icmp_unreach_reason(true, code);
                         return 1;
                 }
         }
