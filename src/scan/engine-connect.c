@@ -7,6 +7,8 @@
  * Connecting to 127.0.0.1:P from the ephemeral port P connects the socket to itself (TCP
  * simultaneous open): getsockname() == getpeername() is never reported as open. */
 #include <errno.h>
+#include <time.h> /* before linux/errqueue.h, which uses struct timespec */
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -192,6 +194,32 @@ static bool same_endpoint(int fd)
         return la == lb && memcmp(&a, &b, la) == 0;
 }
 
+/* The reason an ICMP destination unreachable gave, read from the socket's error queue (IP_RECVERR
+ * is on: the errno alone makes host-prohibited and admin-prohibited both EHOSTUNREACH), or
+ * SCAN_NREASONS when the error did not come from one. */
+static enum scan_reason icmp_reason(int fd)
+{
+        char data[64], control[512];
+        struct iovec iov = { data, sizeof(data) };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+                              .msg_controllen = sizeof(control) };
+        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+                return SCAN_NREASONS;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+                if (!((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR) ||
+                      (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR)) ||
+                    cm->cmsg_len < CMSG_LEN(sizeof(struct sock_extended_err)))
+                        continue;
+                struct sock_extended_err ee;
+                memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+                if (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3)
+                        return scan_icmp_unreach_reason(false, ee.ee_code);
+                if (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1)
+                        return scan_icmp_unreach_reason(true, ee.ee_code);
+        }
+        return SCAN_NREASONS;
+}
+
 static void concluded(struct cworker *w, unsigned s, int error, uint64_t now)
 {
         struct cslot *sl = &w->slots[s];
@@ -215,7 +243,13 @@ static void concluded(struct cworker *w, unsigned s, int error, uint64_t now)
                 report(w, idx, SCAN_OPEN, SCAN_REASON_SYN_ACK, sent, now);
                 return;
         }
+        /* An ICMP error names its code; a refusal is a RST (or ICMP port unreachable: closed). */
+        enum scan_reason icmp = error == ECONNREFUSED ? SCAN_NREASONS : icmp_reason(w->slots[s].fd);
         slot_free(w, s);
+        if (icmp != SCAN_NREASONS && icmp != SCAN_REASON_PORT_UNREACH) {
+                report(w, idx, SCAN_FILTERED, icmp, sent, now);
+                return;
+        }
         switch (error) {
         case ECONNREFUSED:
                 scan_rtt_sample(&w->rtt, (double)(now - sent));
@@ -260,6 +294,12 @@ static int launch(struct cworker *w, uint64_t idx, uint64_t now)
         }
         struct linger lg = { 1, 0 };
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        /* ICMP errors queued with their code (icmp_reason()). */
+        int on = 1;
+        if (a.family == AF_INET)
+                setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+        else
+                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
         struct sockaddr_storage ss;
         socklen_t sl;
         memset(&ss, 0, sizeof(ss));
