@@ -3,7 +3,7 @@
  * refusal says why and leaves the report as it was; what is accepted is well-formed and judged,
  * and the JSONL output of the merged report is accepted again by --merge with the same ports (of
  * the hosts it shows) and the same counts for every host.
- * fuzz-sources: src/scan/merge.c src/scan/outputs/outputs.c src/scan/outputs/json.c src/scan/outputs/text.c src/scan/outputs/xml.c src/scan/outputs/grep.c src/scan/resume.c src/scan/report.c src/scan/engine.c src/scan/targets.c src/scan/cookie.c src/scan/ports.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/capture.c src/scan/perm.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/tcp.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/judge.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/scan/merge.c src/scan/outputs/outputs.c src/scan/outputs/json.c src/scan/outputs/text.c src/scan/outputs/xml.c src/scan/outputs/grep.c src/scan/resume.c src/scan/report.c src/scan/engine.c src/scan/targets.c src/scan/cookie.c src/scan/ports.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/capture.c src/scan/perm.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/tcp.c src/scan/probes/icmp.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/judge.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* libFuzzer target: a --resume state file (outside input: an edited file must never point the
  * scanner at a pair outside its scan). The scan: 198.18.0.0/30 and fd00::1 x ports 1-3,625.
- * fuzz-sources: src/scan/resume.c src/scan/report.c src/scan/engine.c src/scan/targets.c src/scan/cookie.c src/scan/ports.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/capture.c src/scan/perm.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/tcp.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/judge.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
+ * fuzz-sources: src/scan/resume.c src/scan/report.c src/scan/engine.c src/scan/targets.c src/scan/cookie.c src/scan/ports.c src/scan/engine-connect.c src/scan/engine-syn.c src/scan/engine-udp.c src/scan/capture.c src/scan/perm.c src/scan/work.c src/scan/probes/payloads.c src/scan/probes/tcp.c src/scan/probes/icmp.c src/core/csv.c src/core/knowledge.c src/core/port.c src/core/portinfo.c src/core/registry.c src/core/search.c src/core/jsonw.c src/core/dynbuf.c src/core/judge.c src/core/util.c KNOWLEDGE_BUILTIN -lm -lpthread */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
