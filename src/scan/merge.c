@@ -450,6 +450,48 @@ static void fold_filtered(struct scan_host_report *h)
         h->filtered_listed = 0;
 }
 
+static int merge_item_cmp(const void *a, const void *b)
+{
+        return scan_addr_compare(&((const struct merge_item *)a)->r.addr, &((const struct merge_item *)b)->r.addr);
+}
+
+/* Each host's ports, listed and counted, with those of the files before, are at most the scan's
+ * port count (each pair is in one shard): a file cannot claim more. Sorts the file's port and
+ * host lines by address. */
+static int check_totals(struct merge_file *f, const struct scan_report *rep, const char *name, struct ps_error *err)
+{
+        if (f->n)
+                qsort(f->v, f->n, sizeof(*f->v), merge_item_cmp);
+        size_t i = 0, k = 0;
+        while (i < f->n || k < f->nh) {
+                const struct scan_addr *a = k == f->nh || (i < f->n && scan_addr_compare(&f->v[i].r.addr,
+                                                                                          &f->h[k].addr) < 0)
+                                                    ? &f->v[i].r.addr
+                                                    : &f->h[k].addr;
+                uint64_t total = 0;
+                unsigned line = 0;
+                for (; i < f->n && scan_addr_compare(&f->v[i].r.addr, a) == 0; i++)
+                        total++;
+                if (k < f->nh && scan_addr_compare(&f->h[k].addr, a) == 0) {
+                        total += f->h[k].closed + f->h[k].filtered + f->h[k].open_filtered;
+                        line = f->h[k].line;
+                        k++;
+                }
+                const struct scan_host_report *h = scan_report_host(rep, a);
+                if (h)
+                        total += h->nports + h->closed + h->filtered + h->open_filtered;
+                if (total > f->nports) {
+                        char s[64] = "?";
+                        scan_addr_format(a, s, sizeof(s));
+                        /* TRANSLATORS: %s is an address; the ports the files list and count for it. */
+                        return ps_error_set(err, -EINVAL, name, line, 0,
+                                            _("%s: %llu ports listed and counted, more than the scan's %llu"), s,
+                                            (unsigned long long)total, (unsigned long long)f->nports);
+                }
+        }
+        return 0;
+}
+
 /* Adds a good file's results to the report: takes the services and the hosts' names. */
 static int file_commit(struct scan_merge *m, struct scan_report *rep, struct merge_file *f)
 {
@@ -554,6 +596,8 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
                                           a, l1 < l2 ? l1 : l2);
                         goto out;
                 }
+        if ((rc = check_totals(&f, rep, name, err)) < 0)
+                goto out;
         for (size_t i = 0; i < f.n; i++)
                 if (f.v[i].r.proto != f.proto) {
                         rc = ps_error_set(err, -EINVAL, name, 0, 0, _("a %s port in a %s scan"),

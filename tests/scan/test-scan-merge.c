@@ -302,6 +302,8 @@ static void merge_bad_host_lines(void **state)
                 { "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":1,\"filtered\":0,\"open_filtered\":0}}\n"
                   "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":1,\"filtered\":0,\"open_filtered\":0}}",
                   "198.18.0.2 again (first on line 1)" },
+                { "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":6,\"filtered\":5,\"open_filtered\":0}}",
+                  "198.18.0.2: 11 ports listed and counted, more than the scan's 10" },
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 char text[1024];
@@ -315,6 +317,30 @@ static void merge_bad_host_lines(void **state)
                 if (!strstr(err.message, bad[i].says) || err.line < 1)
                         fail_msg("%s: %u: \"%s\", not \"%s\"", bad[i].line, err.line, err.message, bad[i].says);
                 assert_int_equal(rep.nhosts, 0);
+                scan_report_free(&rep);
+                scan_merge_free(&m);
+        }
+        /* Two shards may not count more ports for a host, together, than the scan has. */
+        {
+                static const char a[] = "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":8,\"filtered\":0,"
+                                        "\"open_filtered\":0}}\n{\"scan\":{\"engine\":\"syn\",\"protocol\":\"tcp\",\"ports\":10,"
+                                        "\"seed\":\"7\",\"shard\":1,\"shards\":2}}\n";
+                static const char b[] = "{\"address\":\"198.18.0.2\",\"port\":22,\"protocol\":\"tcp\",\"state\":\"open\","
+                                        "\"reason\":\"syn-ack\",\"tries\":1}\n"
+                                        "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":2,\"filtered\":0,"
+                                        "\"open_filtered\":0}}\n{\"scan\":{\"engine\":\"syn\",\"protocol\":\"tcp\",\"ports\":10,"
+                                        "\"seed\":\"7\",\"shard\":2,\"shards\":2}}\n";
+                struct scan_merge m;
+                struct scan_report rep;
+                struct ps_error err = { 0 };
+                scan_merge_init(&m);
+                scan_report_init(&rep);
+                assert_int_equal(merge_text(&m, &rep, a, strlen(a), &err), 0);
+                assert_int_equal(merge_text(&m, &rep, b, strlen(b), &err), -EINVAL);
+                if (!strstr(err.message, "11 ports listed and counted, more than the scan's 10"))
+                        fail_msg("two shards counting 11 of 10 ports: \"%s\"", err.message);
+                assert_int_equal(rep.hosts[0].closed, 8); /* the refused file changed nothing */
+                assert_int_equal(rep.hosts[0].nports, 0);
                 scan_report_free(&rep);
                 scan_merge_free(&m);
         }
