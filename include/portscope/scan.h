@@ -353,6 +353,12 @@ struct scan_host_report {
         uint32_t filtered_listed;    /* filtered ports listed (at most SCAN_FILTERED_LISTED) */
         bool up;                     /* any answer at all */
 };
+/* Whether a host has what its listed ports do not say: it answered, or ports it only counts
+ * (what --resume state and the --jsonl host line keep). */
+static inline bool scan_host_counted(const struct scan_host_report *h)
+{
+        return h->up || h->closed || h->filtered || h->open_filtered;
+}
 /* A host's filtered ports are listed one by one up to this many (nmap's 25 ports a state);
  * beyond it, none is listed and `filtered` counts them all ("Not shown: 998 filtered"). */
 #define SCAN_FILTERED_LISTED 25

@@ -76,7 +76,7 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 char a[64];
-                if (!(h->up || h->closed || h->filtered || h->open_filtered) ||
+                if (!scan_host_counted(h) ||
                     scan_addr_format(&h->addr, a, sizeof(a)) < 0)
                         continue;
                 json_t *x = json_object();

@@ -36,7 +36,7 @@ static bool same_counts(const struct scan_report *rep, const struct scan_report 
         size_t k = 0;
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
-                if (!(h->up || h->closed || h->filtered || h->open_filtered))
+                if (!scan_host_counted(h))
                         continue; /* no host line, and maybe no port line shown */
                 while (k < rep2->nhosts && scan_addr_compare(&rep2->hosts[k].addr, &h->addr) < 0)
                         k++;

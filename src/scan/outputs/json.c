@@ -300,7 +300,7 @@ static int json_write(const struct scan_report *rep, FILE *f, bool tty)
 static void host_line_write(struct jsonw *w, const struct scan_host_report *h)
 {
         char a[64];
-        if (!(h->up || h->closed || h->filtered || h->open_filtered))
+        if (!scan_host_counted(h))
                 return;
         scan_addr_str(&h->addr, a, sizeof(a));
         jsonw_begin_object(w);
