@@ -455,19 +455,22 @@ static int merge_item_cmp(const void *a, const void *b)
         return scan_addr_compare(&((const struct merge_item *)a)->r.addr, &((const struct merge_item *)b)->r.addr);
 }
 
-/* Each host's ports, listed and counted, with those of the files before, are at most the scan's
- * port count (each pair is in one shard): a file cannot claim more. Sorts the file's port and
- * host lines by address. */
-static int check_totals(struct merge_file *f, const struct scan_report *rep, const char *name, struct ps_error *err)
+/* Each host has one host line at most, and its ports, listed and counted, with those of the
+ * files before, are at most the scan's port count (each pair is in one shard): a file cannot
+ * claim more. Sorts the file's port and host lines by address. */
+static int check_hosts(struct merge_file *f, const struct scan_report *rep, const char *name, struct ps_error *err)
 {
         if (f->n)
                 qsort(f->v, f->n, sizeof(*f->v), merge_item_cmp);
+        if (f->nh)
+                qsort(f->h, f->nh, sizeof(*f->h), merge_host_cmp);
         size_t i = 0, k = 0;
         while (i < f->n || k < f->nh) {
                 const struct scan_addr *a = k == f->nh || (i < f->n && scan_addr_compare(&f->v[i].r.addr,
                                                                                           &f->h[k].addr) < 0)
                                                     ? &f->v[i].r.addr
                                                     : &f->h[k].addr;
+                char s[64] = "?";
                 uint64_t total = 0;
                 unsigned line = 0;
                 for (; i < f->n && scan_addr_compare(&f->v[i].r.addr, a) == 0; i++)
@@ -475,13 +478,19 @@ static int check_totals(struct merge_file *f, const struct scan_report *rep, con
                 if (k < f->nh && scan_addr_compare(&f->h[k].addr, a) == 0) {
                         total += f->h[k].closed + f->h[k].filtered + f->h[k].open_filtered;
                         line = f->h[k].line;
-                        k++;
+                        if (++k < f->nh && scan_addr_compare(&f->h[k].addr, a) == 0) {
+                                unsigned l2 = f->h[k].line;
+                                scan_addr_format(a, s, sizeof(s));
+                                /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; %u is
+                                 * the line of the first. */
+                                return ps_error_set(err, -EINVAL, name, line > l2 ? line : l2, 0,
+                                                    _("host: %s again (first on line %u)"), s, line < l2 ? line : l2);
+                        }
                 }
                 const struct scan_host_report *h = scan_report_host(rep, a);
                 if (h)
                         total += h->nports + h->closed + h->filtered + h->open_filtered;
                 if (total > f->nports) {
-                        char s[64] = "?";
                         scan_addr_format(a, s, sizeof(s));
                         /* TRANSLATORS: %s is an address; the ports the files list and count for it. */
                         return ps_error_set(err, -EINVAL, name, line, 0,
@@ -519,9 +528,11 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
                         h->name = m->names[m->nnames++] = mh->name;
                         f->h[i].name = NULL;
                 }
+                /* Only a host line's counts can meet ports listed before: a port line of a host
+                 * that already counts filtered ports is counted by scan_report_add() itself. */
+                if (h && !rep->all_states)
+                        fold_filtered(h);
         }
-        for (size_t i = 0; i < rep->nhosts && !rep->all_states; i++)
-                fold_filtered(&rep->hosts[i]);
         struct scan_stats *s = &rep->stats;
         if (m->nfiles == 0 || f->started < rep->start)
                 rep->start = f->started;
@@ -583,20 +594,7 @@ int scan_merge_read(struct scan_merge *m, struct scan_report *rep, const char *n
                                   _("no summary line {\"scan\":..} at the end: not a --jsonl scan output, or cut off"));
                 goto out;
         }
-        if (f.nh)
-                qsort(f.h, f.nh, sizeof(*f.h), merge_host_cmp);
-        for (size_t i = 1; i < f.nh; i++)
-                if (scan_addr_compare(&f.h[i - 1].addr, &f.h[i].addr) == 0) {
-                        char a[64] = "?";
-                        scan_addr_format(&f.h[i].addr, a, sizeof(a));
-                        /* TRANSLATORS: "host" is a line of a --jsonl scan, {"host":{..}}; %u is the
-                         * line of the first. */
-                        unsigned l1 = f.h[i - 1].line, l2 = f.h[i].line;
-                        rc = ps_error_set(err, -EINVAL, name, l1 > l2 ? l1 : l2, 0, _("host: %s again (first on line %u)"),
-                                          a, l1 < l2 ? l1 : l2);
-                        goto out;
-                }
-        if ((rc = check_totals(&f, rep, name, err)) < 0)
+        if ((rc = check_hosts(&f, rep, name, err)) < 0)
                 goto out;
         for (size_t i = 0; i < f.n; i++)
                 if (f.v[i].r.proto != f.proto) {
