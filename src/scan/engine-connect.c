@@ -243,10 +243,10 @@ static void concluded(struct cworker *w, unsigned s, int error, uint64_t now)
                 report(w, idx, SCAN_OPEN, SCAN_REASON_SYN_ACK, sent, now);
                 return;
         }
-        /* An ICMP error names its code; a refusal is a RST (or ICMP port unreachable: closed). */
+        /* An ICMP error names its code; a refusal is a RST or an ICMP port unreachable: closed. */
         enum scan_reason icmp = error == ECONNREFUSED ? SCAN_NREASONS : icmp_reason(w->slots[s].fd);
         slot_free(w, s);
-        if (icmp != SCAN_NREASONS && icmp != SCAN_REASON_PORT_UNREACH) {
+        if (icmp != SCAN_NREASONS) {
                 report(w, idx, SCAN_FILTERED, icmp, sent, now);
                 return;
         }
