@@ -521,16 +521,17 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
         }
         for (size_t i = 0; i < f->nh; i++) {
                 const struct merge_host *mh = &f->h[i];
-                if (scan_report_host_counts(rep, &mh->addr, mh->up, mh->closed, mh->filtered, mh->open_filtered) < 0)
+                struct scan_host_report *h =
+                        scan_report_host_counts(rep, &mh->addr, mh->up, mh->closed, mh->filtered, mh->open_filtered);
+                if (!h)
                         return -ENOMEM;
-                struct scan_host_report *h = scan_report_host(rep, &mh->addr);
-                if (h && !h->name && mh->name) {
+                if (!h->name && mh->name) {
                         h->name = m->names[m->nnames++] = mh->name;
                         f->h[i].name = NULL;
                 }
                 /* Only a host line's counts can meet ports listed before: a port line of a host
                  * that already counts filtered ports is counted by scan_report_add() itself. */
-                if (h && !rep->all_states)
+                if (!rep->all_states)
                         fold_filtered(h);
         }
         struct scan_stats *s = &rep->stats;

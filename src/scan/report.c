@@ -178,17 +178,17 @@ int scan_report_add(struct scan_report *rep, const struct scan_result *r)
         return 0;
 }
 
-int scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up, uint64_t closed,
-                            uint64_t filtered, uint64_t open_filtered)
+struct scan_host_report *scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up,
+                                                 uint64_t closed, uint64_t filtered, uint64_t open_filtered)
 {
         struct scan_host_report *h = host_get(rep, a);
         if (!h)
-                return -ENOMEM;
+                return NULL;
         h->up |= up;
         h->closed += closed;
         h->filtered += filtered;
         h->open_filtered += open_filtered;
-        return 0;
+        return h;
 }
 
 static int host_cmp(const void *a, const void *b)

@@ -189,8 +189,8 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                         r = ps_error_set(err, -EINVAL, path, 0, 0, _("host %zu is not a target of this scan"), i);
                         goto out;
                 }
-                if (scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
-                                            open_filtered) < 0) {
+                if (!scan_report_host_counts(rep, &addr, json_is_true(json_object_get(x, "up")), closed, filtered,
+                                             open_filtered)) {
                         r = ps_error_set(err, -ENOMEM, path, 0, 0, _("out of memory"));
                         goto out;
                 }

@@ -103,9 +103,10 @@ uint64_t scan_targets_hash(const struct scan_targets *t, const struct scan_cooki
 /* The merged intervals of a finished target set, in order. */
 size_t scan_targets_nintervals(const struct scan_targets *t);
 void scan_targets_interval(const struct scan_targets *t, size_t i, struct scan_addr *lo, struct scan_addr *hi);
-/* Adds what a resumed scan had counted for host a before its interruption. 0 or -ENOMEM. */
-int scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up, uint64_t closed,
-                            uint64_t filtered, uint64_t open_filtered);
+/* Adds counts to host a (what a resumed scan had counted before its interruption, a merged
+ * shard's host line). Returns the host, or NULL when out of memory. */
+struct scan_host_report *scan_report_host_counts(struct scan_report *rep, const struct scan_addr *a, bool up,
+                                                 uint64_t closed, uint64_t filtered, uint64_t open_filtered);
 
 /* The addresses scanned, as nmap counts them: every target, up or not (at least up; report.c). */
 uint64_t scan_total_hosts(const struct scan_report *rep, size_t up);
