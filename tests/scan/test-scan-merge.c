@@ -304,6 +304,9 @@ static void merge_bad_host_lines(void **state)
                 { "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":1,\"filtered\":0,\"open_filtered\":0,"
                   "\"extra\":1}}",
                   "unknown member \"extra\"" },
+                { "{\"host\":{\"address\":\"198.18.0.2\",\"name\":\"\",\"up\":true,\"closed\":1,\"filtered\":0,"
+                  "\"open_filtered\":0}}",
+                  "wrong type" },
                 { "{\"host\":[1]}", "not an object" },
                 { "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":1,\"filtered\":0,\"open_filtered\":0}}\n"
                   "{\"host\":{\"address\":\"198.18.0.2\",\"up\":true,\"closed\":1,\"filtered\":0,\"open_filtered\":0}}",
