@@ -371,7 +371,9 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                 *p++ = '-';
         memcpy(p, " \"", 3);
 
-        struct line line = { .len = 0 }, *l = &line;
+        struct line line, *l = &line; /* not zeroed: 2 KB a request for nothing */
+        line.len = 0;
+        line.slow = false;
         add_str(l, addr);
         add_str(l, " - - [");
         add_str(l, when);

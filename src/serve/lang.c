@@ -41,11 +41,14 @@ bool http_route_has_language(enum http_route_id id)
         }
 }
 
-/* The page this thread is writing; set for each request (and for each page rendered ahead). */
+/* The page this thread is writing; set for each request (and for each page rendered ahead). The
+ * path is the caller's when it ends there (a request's target does, and lives until the request
+ * is answered), else a copy: this runs twice per request, and a copy of up to 4 KB is not free. */
 static _Thread_local struct {
         bool prefixed;
         char prefix[16]; /* "/he", or "" */
-        char path[HTTP_TARGET_MAX + 1];
+        const char *path;
+        char copy[HTTP_TARGET_MAX + 1];
 } cur;
 
 void http_lang_begin(const struct ps_language *lang, bool prefixed, const char *path, size_t len)
@@ -53,16 +56,23 @@ void http_lang_begin(const struct ps_language *lang, bool prefixed, const char *
         ps_i18n_thread_use(lang);
         cur.prefixed = prefixed && lang;
         cur.prefix[0] = '\0';
-        if (cur.prefixed)
-                snprintf(cur.prefix, sizeof cur.prefix, "/%s", lang->code);
-        if (len > HTTP_TARGET_MAX)
-                len = HTTP_TARGET_MAX;
-        if (!path || len == 0) {
-                path = "/";
-                len = 1;
+        if (cur.prefixed) {
+                size_t n = strnlen(lang->code, sizeof cur.prefix - 2);
+                cur.prefix[0] = '/';
+                memcpy(cur.prefix + 1, lang->code, n);
+                cur.prefix[n + 1] = '\0';
         }
-        memcpy(cur.path, path, len);
-        cur.path[len] = '\0';
+        if (!path || len == 0) {
+                cur.path = "/";
+        } else if (len <= HTTP_TARGET_MAX && path[len] == '\0') {
+                cur.path = path;
+        } else {
+                if (len > HTTP_TARGET_MAX)
+                        len = HTTP_TARGET_MAX;
+                memcpy(cur.copy, path, len);
+                cur.copy[len] = '\0';
+                cur.path = cur.copy;
+        }
 }
 
 void http_lang_end(void)
@@ -70,8 +80,7 @@ void http_lang_end(void)
         ps_i18n_thread_use(NULL);
         cur.prefixed = false;
         cur.prefix[0] = '\0';
-        cur.path[0] = '/';
-        cur.path[1] = '\0';
+        cur.path = "/";
 }
 
 const char *page_prefix(void)
@@ -86,7 +95,7 @@ bool page_prefixed(void)
 
 const char *page_path(void)
 {
-        return cur.path[0] ? cur.path : "/";
+        return cur.path && cur.path[0] ? cur.path : "/";
 }
 
 /* Whether the attribute value starting at v (just after `="`) is a path of ours that takes the

@@ -137,6 +137,7 @@ struct http_route {
         int status_filter;         /* API_LIST: enum registry_status, -1 for any */
         int range;                 /* API_LIST: enum ps_range, -1 for any */
         unsigned limit, offset;    /* API_LIST */
+        /* http_route_clear() zeroes what comes before name and sets each field after q by name. */
         char name[HTTP_NAME_MAX];  /* SERVICE, API_SERVICE, API_PORT NAME: decoded name */
         char q[HTTP_QUERY_MAX + 1]; /* SEARCH, API_SEARCH: decoded q ("" when absent) */
         bool has_q;
@@ -165,6 +166,8 @@ bool http_target_api(const char *target, size_t len);
  * fills ret: a target that names nothing gets HTTP_ROUTE_NONE and status 404; one that names a
  * route with bad parameters gets the route's id and status 400 with error set. Never fails. */
 void http_route_parse(const char *target, size_t len, struct http_route *ret);
+/* No route yet: HTTP_ROUTE_NONE, no status, every filter "any", empty name and query. */
+void http_route_clear(struct http_route *r);
 /* The one spelling of a parsed route's target ("/services/%73sh?x=1" → "/services/ssh";
  * "/ports/0022" → "/ports/22"), with the query parameters the route reads when query is true
  * (search's q, the map's proto, list's filters) and no others. Writes it to out, NUL-terminated,
@@ -192,7 +195,9 @@ const struct ps_language *http_lang_split(const char *target, size_t len, size_t
  * /metrics and /healthz are not. */
 bool http_route_has_language(enum http_route_id id);
 /* This thread writes pages in lang from now on: _() speaks it, links keep its /xx prefix when
- * prefixed, and path (the target without prefix, copied) names the page for its alternates. */
+ * prefixed, and path (the target without prefix) names the page for its alternates. path[len]
+ * must be readable: when it is '\0', path itself is used and must last until http_lang_end(),
+ * else its first len bytes are copied. */
 void http_lang_begin(const struct ps_language *lang, bool prefixed, const char *path, size_t len);
 /* Back to the process's language, unprefixed. */
 void http_lang_end(void);

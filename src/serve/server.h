@@ -65,13 +65,13 @@ struct req {
         bool answered;                /* a response was queued */
         bool post;
         bool api_target;              /* the target begins with /api/: errors in JSON, even a 414 */
-        struct http_route route;
         const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
         bool prefixed;                /* the target began with /xx */
         size_t lang_skip;             /* bytes of that prefix in target */
         char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
         size_t body_len;
         long long sent;               /* bytes of the body queued (the access log's), -1: none */
+        struct http_route route;      /* last but one: connections_on_uri() zeroes what comes before */
         char target_buf[];            /* target points here */
 };
 
