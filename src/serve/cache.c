@@ -4,7 +4,12 @@
  * key goes to the shard its hash names, and each shard keeps its share of both bounds. An entry
  * carries a reference count: the table holds one while the entry is linked, every get or put
  * hands out one more, and the last release frees the value. So eviction never waits for a
- * request that is still sending the value, and a request never sees it freed under it. */
+ * request that is still sending the value, and a request never sees it freed under it.
+ *
+ * A front (one per worker thread) holds the few entries its thread looked up last: a hit there
+ * takes no lock and writes nothing another thread reads. Without it, every thread that serves the
+ * same page writes the same shard lock, reference count and hit counter on every request, and
+ * those cache lines go from core to core each time. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,9 +47,22 @@ struct http_cache {
         void *arg;
         _Atomic uint64_t generation;
         atomic_uint_fast64_t hits, misses, evictions;
+        pthread_mutex_t fronts_lock;
+        struct http_cache_front *fronts; /* under fronts_lock: their hits count too */
         size_t nshards;
         struct shard shards[SHARDS_MAX];
 };
+
+#define FRONT_ENTRIES 8
+
+struct http_cache_front {
+        struct http_cache *cache;
+        struct http_cache_front *next, *prev; /* the cache's fronts */
+        uint64_t generation;                  /* the cache's when these entries were looked up */
+        unsigned used, victim;                /* entries in e; the next one to let go when full */
+        struct http_cache_entry *e[FRONT_ENTRIES]; /* held */
+        atomic_uint_fast64_t hits;            /* written by the owning thread only */
+} __attribute__((aligned(64)));
 
 static size_t pow2_at_least(size_t n)
 {
@@ -63,6 +81,7 @@ struct http_cache *http_cache_new(size_t max_entries, size_t max_bytes, http_cac
                 return NULL;
         c->free_value = free_value;
         c->arg = arg;
+        pthread_mutex_init(&c->fronts_lock, NULL);
         c->nshards = max_entries / SHARD_MIN_ENTRIES;
         if (c->nshards < 1)
                 c->nshards = 1;
@@ -150,6 +169,7 @@ void http_cache_free(struct http_cache *c)
                 free(sh->buckets);
                 pthread_mutex_destroy(&sh->lock);
         }
+        pthread_mutex_destroy(&c->fronts_lock);
         free(c);
 }
 
@@ -348,7 +368,85 @@ void http_cache_stats(struct http_cache *c, struct http_cache_stats *ret)
                 pthread_mutex_unlock(&sh->lock);
         }
         st.hits = atomic_load_explicit(&c->hits, memory_order_relaxed);
+        pthread_mutex_lock(&c->fronts_lock);
+        for (const struct http_cache_front *f = c->fronts; f; f = f->next)
+                st.hits += atomic_load_explicit(&f->hits, memory_order_relaxed);
+        pthread_mutex_unlock(&c->fronts_lock);
         st.misses = atomic_load_explicit(&c->misses, memory_order_relaxed);
         st.evictions = atomic_load_explicit(&c->evictions, memory_order_relaxed);
         *ret = st;
+}
+
+struct http_cache_front *http_cache_front_new(struct http_cache *c)
+{
+        struct http_cache_front *f = aligned_alloc(_Alignof(struct http_cache_front), sizeof *f);
+        if (!f)
+                return NULL;
+        memset(f, 0, sizeof *f);
+        f->cache = c;
+        f->generation = http_cache_generation(c);
+        pthread_mutex_lock(&c->fronts_lock);
+        f->next = c->fronts;
+        if (c->fronts)
+                c->fronts->prev = f;
+        c->fronts = f;
+        pthread_mutex_unlock(&c->fronts_lock);
+        return f;
+}
+
+static void front_drop(struct http_cache_front *f)
+{
+        for (unsigned i = 0; i < f->used; i++)
+                entry_unref(f->cache, f->e[i]);
+        f->used = f->victim = 0;
+}
+
+void http_cache_front_free(struct http_cache_front *f)
+{
+        if (!f)
+                return;
+        struct http_cache *c = f->cache;
+        front_drop(f);
+        pthread_mutex_lock(&c->fronts_lock);
+        if (f->prev)
+                f->prev->next = f->next;
+        else
+                c->fronts = f->next;
+        if (f->next)
+                f->next->prev = f->prev;
+        /* Its hits stay counted. */
+        atomic_fetch_add_explicit(&c->hits, atomic_load_explicit(&f->hits, memory_order_relaxed), memory_order_relaxed);
+        pthread_mutex_unlock(&c->fronts_lock);
+        free(f);
+}
+
+struct http_cache_entry *http_cache_front_get(struct http_cache_front *f, const char *target, size_t len,
+                                              const char *variant)
+{
+        /* Read before the lookup below: if the cache is cleared after this, the next call sees a
+         * newer generation and lets go of whatever this one keeps. */
+        uint64_t g = http_cache_generation(f->cache);
+        if (g != f->generation) {
+                front_drop(f);
+                f->generation = g;
+        }
+        for (unsigned i = 0; i < f->used; i++) {
+                struct http_cache_entry *e = f->e[i];
+                if (e->tlen == len && memcmp(e->key, target, len) == 0 && strcmp(e->key + len + 1, variant) == 0) {
+                        atomic_store_explicit(&f->hits, atomic_load_explicit(&f->hits, memory_order_relaxed) + 1,
+                                              memory_order_relaxed);
+                        return e;
+                }
+        }
+        struct http_cache_entry *e = http_cache_get(f->cache, target, len, variant);
+        if (!e)
+                return NULL;
+        if (f->used < FRONT_ENTRIES) {
+                f->e[f->used++] = e;
+        } else {
+                entry_unref(f->cache, f->e[f->victim]);
+                f->e[f->victim] = e;
+                f->victim = (f->victim + 1) % FRONT_ENTRIES;
+        }
+        return e;
 }

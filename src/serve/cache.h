@@ -24,6 +24,7 @@
 
 struct http_cache;
 struct http_cache_entry;
+struct http_cache_front;
 
 /* free_value(value, arg) frees one value; arg is given here once. */
 typedef void http_cache_free_fn(void *value, void *arg);
@@ -63,6 +64,18 @@ void *http_cache_value(const struct http_cache_entry *e);
 void http_cache_release(struct http_cache *c, struct http_cache_entry *e);
 /* Drops every entry (held ones live on until released) and starts a new generation. */
 void http_cache_clear(struct http_cache *c);
+
+/* A front: the few entries one thread looked up last, held by it, so that looking them up again
+ * takes no lock and writes no memory that other threads read (a cache line bounced between cores
+ * on every request costs more than the lookup). One thread at a time may use a front. Its entries
+ * live on when the cache evicts them, until the front lets go of them: at most 8 per front beyond
+ * the cache's bounds. A front must be freed before its cache. NULL when out of memory. */
+struct http_cache_front *http_cache_front_new(struct http_cache *c);
+void http_cache_front_free(struct http_cache_front *f);
+/* http_cache_get() through f: the entry is borrowed (not to be released), valid until the next
+ * call on f or its free; NULL when the cache does not hold it. A hit in f counts as a hit. */
+struct http_cache_entry *http_cache_front_get(struct http_cache_front *f, const char *target, size_t len,
+                                              const char *variant);
 
 struct http_cache_stats {
         size_t entries, bytes;

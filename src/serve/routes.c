@@ -138,7 +138,11 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         if (!rq->target || klen != rq->target_len - pre || memcmp(key + pre, rq->target + pre, klen) != 0)
                 http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
         klen += pre;
-        struct http_cache_entry *e = http_cache_get(s->cache, key, klen, variant);
+        /* From this thread's front when it has one: then e is borrowed, not held. */
+        struct http_cache_front *front = server_front(s);
+        struct http_cache_entry *e = front ? http_cache_front_get(front, key, klen, variant)
+                                           : http_cache_get(s->cache, key, klen, variant);
+        bool held = !front;
         bool wide = rq->route.form == HTTP_PORTS_RANGE &&
                     (unsigned)(rq->route.port_hi - rq->route.port) >= HTTP_API_RANGE_KEPT;
         if (!e) {
@@ -170,10 +174,12 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 e = http_cache_put(s->cache, key, klen, variant, c, c->size, generation);
                 if (!e)
                         return MHD_NO;
+                held = true;
         }
         struct cached *c = http_cache_value(e);
         enum MHD_Result r = respond_cached(s, conn, c, c->cache);
-        http_cache_release(s->cache, e);
+        if (held)
+                http_cache_release(s->cache, e);
         return r;
 }
 

@@ -143,6 +143,8 @@ static void server_free(struct http_server *s)
 {
         if (!s)
                 return;
+        for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
+                http_cache_front_free(s->fronts[i]); /* before the cache */
         http_cache_free(s->cache); /* after the daemon: no request holds an entry */
         respond_cached_free(s->style_versioned); /* before the stylesheet whose bytes it borrows */
         for (int i = 0; i < HTTP_NROUTES; i++)
@@ -293,6 +295,12 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         /* Pages and objects are rendered on first request, per variant (cache.h); the images and
          * /healthz have one variant only and are made now. */
         s->cache = http_cache_new(CACHE_ENTRIES, CACHE_BYTES, cached_free_value, NULL);
+        for (unsigned i = 0; s->cache && i + 1 < s->nshards; i++)
+                if (!(s->fronts[i] = http_cache_front_new(s->cache))) {
+                        r = -ENOMEM;
+                        snprintf(err, errlen, "out of memory");
+                        goto fail;
+                }
         s->fixed[HTTP_ROUTE_MAP_PNG] = map_png_of(s, PS_TCP);
         s->map_udp_png = map_png_of(s, PS_UDP);
         /* The one stylesheet (http_page_style()), once in memory, under both of its URLs. */

@@ -143,6 +143,9 @@ struct http_server {
         uint8_t classes[65536];
 
         struct http_cache *cache; /* rendered GET responses (cache.h): values are struct cached */
+        /* Each worker thread's front of the cache, by server_slot() (the last slot, which any
+         * further thread shares, has none). */
+        struct http_cache_front *fronts[SERVER_THREADS_MAX];
         /* Wide /api/v1/ports/A-B ranges being rendered: at most one at a time, so that a client
          * asking for many cannot hold every worker (each takes ~0.1 s); the others get 503. */
         atomic_uint wide_renders;
@@ -176,6 +179,12 @@ unsigned server_slot(struct http_server *s);
 static inline struct metrics_shard *server_shard(struct http_server *s)
 {
         return &s->shards[server_slot(s)];
+}
+/* This thread's front of the cache, or NULL when the thread has none (it shares its slot). */
+static inline struct http_cache_front *server_front(struct http_server *s)
+{
+        unsigned slot = server_slot(s);
+        return slot + 1 < s->nshards ? s->fronts[slot] : NULL;
 }
 /* Requests being answered now, over all threads. */
 long server_inflight(struct http_server *s);

@@ -1,6 +1,6 @@
 /* Unit tests of portscope serve's response cache (src/serve/cache.c): hits and misses, variant
- * separation, the bounds in entries and bytes (least recently used first), invalidation, and
- * entries held across eviction. The values are counted tokens, so every free is seen. */
+ * separation, the bounds in entries and bytes (least recently used first), invalidation,
+ * entries held across eviction, and the per-thread fronts. The values are counted tokens, so every free is seen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -270,13 +270,106 @@ static void test_held_across_eviction(void **state)
         assert_null(http_cache_new(0, 100, token_free, NULL));
 }
 
+/* The id a front finds under target/variant, or -1. */
+static int front_get(struct http_cache_front *f, const char *target, const char *variant)
+{
+        struct http_cache_entry *e = http_cache_front_get(f, target, strlen(target), variant);
+        return e ? value_id(e) : -1;
+}
+
+static void test_front(void **state)
+{
+        (void)state;
+        int freed = 0;
+        struct http_cache *c = http_cache_new(100, 1 << 20, token_free, NULL);
+        assert_non_null(c);
+        struct http_cache_front *f = http_cache_front_new(c), *g = http_cache_front_new(c);
+        assert_non_null(f);
+        assert_non_null(g);
+        assert_int_equal(front_get(f, "/ports/625", "v"), -1);
+        put(c, "/ports/625", "v", 1, &freed, 100);
+        put(c, "/ports/80", "v", 2, &freed, 100);
+        /* The first lookup goes to the cache, the next ones are the front's; both are hits. */
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(front_get(f, "/ports/625", "v"), 1);
+        assert_int_equal(front_get(g, "/ports/625", "v"), 1);
+        /* The whole key, as in the cache: another variant, a prefix, a longer target miss. */
+        assert_int_equal(front_get(f, "/ports/625", "w"), -1);
+        assert_int_equal(front_get(f, "/ports/62", "v"), -1);
+        assert_int_equal(front_get(f, "/ports/6250", "v"), -1);
+        assert_int_equal(front_get(f, "/ports/80", "v"), 2);
+        struct http_cache_stats st;
+        http_cache_stats(c, &st);
+        assert_int_equal(st.hits, 5);   /* 4 of /ports/625 (2 in f's front), 1 of /ports/80 */
+        assert_int_equal(st.misses, 4); /* before the put, and the three other keys */
+
+        /* More keys than a front keeps: the oldest it looked up are let go of, and still found
+         * in the cache; nothing is freed while the cache keeps them. */
+        char t[32];
+        for (int i = 0; i < 20; i++) {
+                snprintf(t, sizeof t, "/p/%d", i);
+                put(c, t, "v", 100 + i, &freed, 10);
+        }
+        for (int i = 0; i < 20; i++) {
+                snprintf(t, sizeof t, "/p/%d", i);
+                assert_int_equal(front_get(f, t, "v"), 100 + i);
+        }
+        assert_int_equal(front_get(f, "/ports/625", "v"), 1);
+        assert_int_equal(freed, 0);
+
+        /* Cleared: a front lets go of what it holds at its next lookup, and finds nothing. */
+        assert_int_equal(front_get(g, "/ports/625", "v"), 1);
+        http_cache_clear(c);
+        /* Held, so not freed yet: /ports/625 (by f and g) and the last 7 /p/ f looked up. */
+        assert_int_equal(freed, 22 - 8);
+        assert_int_equal(front_get(f, "/ports/625", "v"), -1);
+        assert_int_equal(front_get(g, "/ports/625", "v"), -1);
+        assert_int_equal(freed, 22);
+        put(c, "/ports/625", "v", 3, &freed, 100);
+        assert_int_equal(front_get(f, "/ports/625", "v"), 3);
+
+        /* A front's hits stay counted after it is freed; its entries are let go of. */
+        http_cache_stats(c, &st);
+        uint64_t hits = st.hits;
+        assert_int_equal(front_get(f, "/ports/625", "v"), 3);
+        http_cache_front_free(g);
+        http_cache_front_free(f);
+        http_cache_stats(c, &st);
+        assert_int_equal(st.hits, hits + 1);
+        assert_int_equal(freed, 22);
+        http_cache_front_free(NULL);
+        http_cache_free(c);
+        assert_int_equal(freed, 23);
+}
+
+static void test_front_held_across_eviction(void **state)
+{
+        (void)state;
+        int freed = 0;
+        struct http_cache *c = http_cache_new(1, 1 << 20, token_free, NULL);
+        assert_non_null(c);
+        struct http_cache_front *f = http_cache_front_new(c);
+        assert_non_null(f);
+        put(c, "/a", "v", 1, &freed, 10);
+        assert_int_equal(front_get(f, "/a", "v"), 1);
+        put(c, "/b", "v", 2, &freed, 10); /* evicts /a from the cache: the front still holds it */
+        assert_int_equal(get(c, "/a", "v"), -1);
+        assert_int_equal(freed, 0);
+        assert_int_equal(front_get(f, "/a", "v"), 1);
+        http_cache_front_free(f);
+        assert_int_equal(freed, 1);
+        http_cache_free(c);
+        assert_int_equal(freed, 2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hit_miss),     cmocka_unit_test(test_variants),
                 cmocka_unit_test(test_vary),         cmocka_unit_test(test_bound_entries),
                 cmocka_unit_test(test_bound_bytes),  cmocka_unit_test(test_invalidation),
-                cmocka_unit_test(test_held_across_eviction),
+                cmocka_unit_test(test_held_across_eviction), cmocka_unit_test(test_front),
+                cmocka_unit_test(test_front_held_across_eviction),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
