@@ -1,5 +1,6 @@
 /* portscope serve — building responses: headers every response carries, ETags and 304,
  * JSON bodies, error pages, the cached (shared) responses. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #define ZLIB_CONST /* z_stream.next_in is const: the body is not written */
@@ -251,6 +252,60 @@ struct cached *respond_cached_twin(struct http_server *s, const struct cached *o
         return cached_make(s, NULL, of->body, of->len, NULL, of->gz ? of->gz_body : NULL, of->gz_len, type, cache);
 }
 
+/* A body that several responses send: the last one freed frees it. */
+struct shared_bytes {
+        atomic_uint refs;
+        char *bytes;
+};
+
+static void shared_bytes_unref(void *cls)
+{
+        struct shared_bytes *b = cls;
+        if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+                free(b->bytes);
+                free(b);
+        }
+}
+
+/* A response over b's bytes that holds one reference to them (taken here). NULL when out of
+ * memory; b is as it was. */
+static struct MHD_Response *shared_response(struct shared_bytes *b, size_t len)
+{
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+        struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(len, b->bytes,
+                                                                                     shared_bytes_unref, b);
+        if (!r)
+                atomic_fetch_sub_explicit(&b->refs, 1, memory_order_relaxed);
+        return r;
+}
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        (void)kind;
+        return MHD_add_response_header(cls, key, value) == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/* This thread's own copy of c->resp (see struct cached), or c->resp when it has none. */
+static struct MHD_Response *thread_response(struct http_server *s, struct cached *c)
+{
+        if (!c->mine)
+                return c->resp;
+        unsigned slot = server_slot(s);
+        if (slot >= c->nmine)
+                return c->resp;
+        if (!c->mine[slot]) {
+                struct MHD_Response *r = shared_response(c->shared, c->len);
+                if (!r)
+                        return c->resp;
+                if (MHD_get_response_headers(c->resp, copy_header, r) < 0) {
+                        MHD_destroy_response(r);
+                        return c->resp;
+                }
+                c->mine[slot] = r;
+        }
+        return c->mine[slot];
+}
+
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
                                       const char *cache, bool gzip)
 {
@@ -270,12 +325,25 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
         }
         c->cache = cache;
         c->len = len;
-        c->size = len + sizeof *c + 512;
-        c->resp = respond_make(s, body, len, type, cache, c->etag);
+        c->body = body;
+        c->shared = malloc(sizeof *c->shared);
+        if (!c->shared) {
+                free(body);
+                free(c);
+                return NULL;
+        }
+        atomic_init(&c->shared->refs, 1); /* this function's, let go below */
+        c->shared->bytes = body;
+        c->resp = response_headers(s, shared_response(c->shared, len), type, cache, c->etag);
+        shared_bytes_unref(c->shared); /* the body now lives as long as a response over it */
         if (!c->resp) {
                 free(c);
                 return NULL;
         }
+        /* Workers have the slots below the last one (server_slot()); no copies when out of memory. */
+        c->nmine = s->nshards - 1;
+        c->mine = calloc(c->nmine, sizeof *c->mine);
+        c->size = len + sizeof *c + 512 + c->nmine * 512;
         if (gz)
                 MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         add_vary(c->resp, type, gz || (type != RESPOND_PNG && len >= GZIP_MIN));
@@ -286,6 +354,10 @@ void respond_cached_free(struct cached *c)
 {
         if (!c)
                 return;
+        for (unsigned i = 0; c->mine && i < c->nmine; i++)
+                if (c->mine[i])
+                        MHD_destroy_response(c->mine[i]);
+        free(c->mine);
         MHD_destroy_response(c->resp);
         if (c->gz)
                 MHD_destroy_response(c->gz);
@@ -349,7 +421,7 @@ enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *con
         const char *etag = gz ? c->etag_gz : c->etag;
         if (etag_matches(conn, etag))
                 return respond_not_modified(conn, gz ? c->gz : c->resp, gz ? c->gz_len : c->len, etag, cache);
-        if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : c->resp) != MHD_YES)
+        if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : thread_response(s, c)) != MHD_YES)
                 return MHD_NO;
         respond_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
         return MHD_YES;

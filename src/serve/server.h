@@ -86,6 +86,13 @@ struct cached {
         size_t len, gz_len;           /* the bodies' lengths */
         const char *body, *gz_body;   /* the bodies, owned by resp and gz (respond_cached_twin() borrows them) */
         size_t size;
+        /* respond_cached_variant(): each worker thread's own copy of resp (by server_slot(), made
+         * on its first use), over the same body, which the last of them frees (shared). One
+         * response shared by every thread has its reference count and lock written by all of
+         * them, a cache line moved between cores on every request. */
+        struct shared_bytes *shared;
+        struct MHD_Response **mine;
+        unsigned nmine;
 };
 
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_JSON_LOCAL[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];

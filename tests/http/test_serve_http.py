@@ -277,6 +277,24 @@ def test_basics(s):
     for cn in held:
         cn.close()
 
+    # A cached page is sent by each worker thread from a response of its own (its own copy of
+    # the headers): every copy says the same, whichever thread the connection lands on (24 fresh
+    # connections reach both of the 2 threads all but surely), plain and gzipped.
+    for enc in (b"", b"Accept-Encoding: gzip\r\n"):
+        seen = set()
+        for _ in range(24):
+            out = s.raw(b"GET /ports/23 HTTP/1.1\r\nHost: x\r\n" + enc + b"Connection: close\r\n\r\n")
+            head, _, body = out.partition(b"\r\n\r\n")
+            lines = [ln for ln in head.decode("latin-1").split("\r\n") if not ln.lower().startswith("date:")]
+            seen.add((tuple(lines), body))
+        names = [ln.split(":", 1)[0].lower() for ln in next(iter(seen))[0][1:]]
+        want = ["connection", "content-type", "x-content-type-options", "referrer-policy",
+                "content-security-policy", "x-frame-options", "content-language", "cache-control", "etag", "vary", "content-length"]
+        if enc:
+            want.insert(want.index("vary"), "content-encoding")
+        check(len(seen) == 1 and sorted(names) == sorted(want),
+              f"/ports/23 {'gzipped ' if enc else ''}is the same from every thread, with every header "
+              f"({len(seen)} different; {names})")
     pages = ["/", "/ports/625", "/ports/250", "/ports/0", "/ports/65535", "/services/ssh", "/ranges", "/map",
              "/stats", "/search?q=ssh", "/search", "/search?q=kerberos+v5"]
     for p in pages:
