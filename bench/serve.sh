@@ -17,6 +17,9 @@
 # Each round also shows the CPU time each server spent per request (user + system, from /proc),
 # which other load disturbs much less than the rates. Only 127.0.0.1 is used. Needs wrk and nginx
 # (scripts/deps.d/serve.bench.list). Exit 1 when the median is below target (a report, not a test).
+# FLOOR=1 (alternate mode) also measures bench/serve/mhd-floor.c in each round: libmicrohttpd alone
+# sending the same bytes with the same headers, set up as portscope sets it up, with nothing of
+# portscope's own per request; its column says how much of the gap to nginx is libmicrohttpd's.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -35,10 +38,11 @@ command -v wrk >/dev/null || { echo "serve bench: wrk is not installed"; exit 2;
 [ -x "$nginx" ] || { echo "serve bench: nginx is not installed"; exit 2; }
 
 work=$(mktemp -d /tmp/portscope-bench-serve-XXXXXX)
-spid= npid=
+spid= npid= fpid=
 cleanup() {
   [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
   [ -n "$npid" ] && kill -QUIT "$npid" 2>/dev/null
+  [ -n "$fpid" ] && kill -TERM "$fpid" 2>/dev/null
   sleep 0.3
   rm -rf "$work"
 }
@@ -64,6 +68,7 @@ chmod 755 "$work"  # nginx workers run as an unprivileged user
 locations=
 for p in /api/v1/ports/625 /ports/625 /he/ports/625; do
   curl -sf -D "$work/headers" "$purl$p" -o "$root$p" || exit 1
+  cp "$work/headers" "$work/headers.${p//\//_}"
   loc=$(tr -d '\r' <"$work/headers" | awk -v path="$p" '
     BEGIN { printf "    location = %s {", path }
     /^[A-Za-z-]+: / {
@@ -103,6 +108,17 @@ npid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nport/ports/625" -o /dev/null && break; sleep 0.1; done
 nurl=http://127.0.0.1:$nport
 cmp <(curl -s "$nurl/ports/625") <(curl -s "$purl/ports/625") || { echo "serve bench: nginx bytes differ"; exit 1; }
+furl=
+if [ "${FLOOR:-0}" = 1 ]; then
+  cc -O2 -Wall -Wextra -D_GNU_SOURCE -pthread -o "$work/mhd-floor" "$top/bench/serve/mhd-floor.c" -lmicrohttpd || exit 1
+  fport=$(free_port) fargs=()
+  for p in /api/v1/ports/625 /ports/625 /he/ports/625; do fargs+=("$p" "$root$p" "$work/headers.${p//\//_}"); done
+  "$work/mhd-floor" "$fport" "$(nproc)" "${fargs[@]}" >"$work/floor.out" 2>"$work/floor.err" &
+  fpid=$!
+  for _ in $(seq 50); do grep -q ready "$work/floor.out" 2>/dev/null && break; sleep 0.1; done
+  furl=http://127.0.0.1:$fport
+  cmp <(curl -s "$furl/ports/625") <(curl -s "$purl/ports/625") || { echo "serve bench: the floor's bytes differ"; cat "$work/floor.err"; exit 1; }
+fi
 hsize() { curl -s -D - -o /dev/null "$1" | wc -c; }
 echo "serve bench: response headers of /ports/625: portscope $(hsize "$purl/ports/625") bytes, nginx $(hsize "$nurl/ports/625") bytes"
 
@@ -161,9 +177,15 @@ for path in ${BENCH_PATHS:-/api/v1/ports/625 /ports/625 /he/ports/625}; do
       read -r n_rps n_p99 n_cpu n_err <<<"$(run "$nurl$path" $(nginx_pids))"
       read -r p_rps p_p99 p_cpu p_err <<<"$(run "$purl$path" "$spid")"
     fi
+    floor=
+    if [ -n "$furl" ] && [ "$mode" != together ]; then
+      read -r f_rps f_p99 f_cpu f_err <<<"$(run "$furl$path" "$fpid")"
+      floor=$(printf ' | floor %6s req/s %5s us CPU/req (%s of nginx)' "$f_rps" "$f_cpu" \
+        "$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+    fi
     ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    printf '%-18s round %d: portscope %6s req/s p99 %-8s %5s us CPU/req | nginx %6s req/s p99 %-8s %5s us CPU/req | ratio %s %s%s\n' \
-      "$path" "$round" "$p_rps" "$p_p99" "$p_cpu" "$n_rps" "$n_p99" "$n_cpu" "$ratio" "$p_err" "$n_err"
+    printf '%-18s round %d: portscope %6s req/s p99 %-8s %5s us CPU/req | nginx %6s req/s p99 %-8s %5s us CPU/req | ratio %s %s%s%s\n' \
+      "$path" "$round" "$p_rps" "$p_p99" "$p_cpu" "$n_rps" "$n_p99" "$n_cpu" "$ratio" "$p_err" "$n_err" "$floor"
     echo "$ratio $p_rps $n_rps $(to_ms "$p_p99") $(to_ms "$n_p99") $p_cpu $n_cpu" >>"$work/rounds"
   done
   # The median round by ratio.
