@@ -57,7 +57,7 @@ struct http_cache {
 
 struct http_cache_front {
         struct http_cache *cache;
-        struct http_cache_front *next, *prev; /* the cache's fronts */
+        struct http_cache_front *next;        /* the cache's fronts */
         uint64_t generation;                  /* the cache's when these entries were looked up */
         unsigned used, victim;                /* entries in e; the next one to let go when full */
         struct http_cache_entry *e[FRONT_ENTRIES]; /* held */
@@ -387,8 +387,6 @@ struct http_cache_front *http_cache_front_new(struct http_cache *c)
         f->generation = http_cache_generation(c);
         pthread_mutex_lock(&c->fronts_lock);
         f->next = c->fronts;
-        if (c->fronts)
-                c->fronts->prev = f;
         c->fronts = f;
         pthread_mutex_unlock(&c->fronts_lock);
         return f;
@@ -408,12 +406,10 @@ void http_cache_front_free(struct http_cache_front *f)
         struct http_cache *c = f->cache;
         front_drop(f);
         pthread_mutex_lock(&c->fronts_lock);
-        if (f->prev)
-                f->prev->next = f->next;
-        else
-                c->fronts = f->next;
-        if (f->next)
-                f->next->prev = f->prev;
+        struct http_cache_front **pp = &c->fronts; /* a few, one per thread */
+        while (*pp != f)
+                pp = &(*pp)->next;
+        *pp = f->next;
         /* Its hits stay counted. */
         atomic_fetch_add_explicit(&c->hits, atomic_load_explicit(&f->hits, memory_order_relaxed), memory_order_relaxed);
         pthread_mutex_unlock(&c->fronts_lock);
