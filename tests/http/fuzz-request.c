@@ -3,7 +3,9 @@
  * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
- * name and query; an absolute-form target's authority and path lie within it, the path where
+ * name and query, whatever the struct held before (a parse into garbage equals a parse into
+ * zeroes: http_route_clear() leaves the text buffers' tails alone); an absolute-form target's
+ * authority and path lie within it, the path where
  * one begins; a route's canonical spelling parses back to the same route and spells the
  * same; escaped text never contains a raw markup character. */
 #include <stdint.h>
@@ -14,12 +16,27 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int routes_differ(const struct http_route *a, const struct http_route *b)
+{
+        return a->id != b->id || a->api != b->api || a->status != b->status || a->error != b->error ||
+               a->port != b->port || a->port_hi != b->port_hi || a->form != b->form || a->proto != b->proto ||
+               a->status_filter != b->status_filter || a->range != b->range || a->limit != b->limit ||
+               a->offset != b->offset || strcmp(a->name, b->name) != 0 || strcmp(a->q, b->q) != 0 ||
+               a->has_q != b->has_q || a->x != b->x || a->y != b->y || a->local != b->local || a->moved != b->moved;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         const char *s = (const char *)data;
 
-        struct http_route r;
+        struct http_route r, dirty;
+        memset(&r, 0, sizeof r);
+        memset(&dirty, 0xa5, sizeof dirty);
+        dirty.name[sizeof dirty.name - 1] = dirty.q[sizeof dirty.q - 1] = '\0';
         http_route_parse(s, size, &r);
+        http_route_parse(s, size, &dirty);
+        if (routes_differ(&r, &dirty))
+                abort();
         if ((unsigned)r.id >= HTTP_NROUTES || strnlen(r.name, sizeof r.name) == sizeof r.name ||
             strnlen(r.q, sizeof r.q) == sizeof r.q)
                 abort();
