@@ -56,8 +56,9 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
                        printf '\105\000\000\070\000\000\000\000\077\001\000\000\306\022\000\002\306\022\000\001\003\012\000\000\000\000\000\000\105\000\000\054\000\000\000\000\100\006\000\000\306\022\000\001\306\022\000\002\234\100\002\161\022\064\126\170' >"$corpus/icmp-host-prohibited" ;;
   esac
   echo "fuzz: running $name for ${secs}s"
+  # A failing input is kept under .fuzz/ (libFuzzer's default is the current directory: the tree).
   if ! "$out/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=0 "$corpus" >"$out/$name.log" 2>&1; then
+        -artifact_prefix="$out/$name-" -print_final_stats=0 "$corpus" >"$out/$name.log" 2>&1; then
     echo "fuzz: $name FAILED (log: $out/$name.log)"; tail -40 "$out/$name.log"; status=1
   else
     echo "fuzz: $name ok ($(grep -c '' "$out/$name.log") log lines; $(grep -o 'DONE.*\|Done [0-9]* runs' "$out/$name.log" | tail -1))"
