@@ -83,8 +83,10 @@ struct sockets_entry {
         size_t nowners;
         /* How many more sockets this entry stands for: verdict_report_build() makes one entry of
          * the listening sockets that differ only in their inode (an SO_REUSEPORT group that the
-         * same processes hold); inode is then the first's. 0 for one socket. */
+         * same processes hold); inode is then the first's, and the others' are the merged ones
+         * from sockets_list.merged_inodes[merged_at] on (when that is not NULL). 0 for one socket. */
         uint32_t merged;
+        uint32_t merged_at;
 };
 
 /* What the owner walk saw; tells the user what is missing and why. */
@@ -112,6 +114,9 @@ struct sockets_list {
          * (1u << enum sockets_proto), and how raw sockets were read. */
         unsigned unsupported;
         bool raw_from_proc;
+        /* The inodes of the sockets merged into other entries (see sockets_entry.merged), or NULL
+         * (nothing merged, or no memory to keep them). */
+        uint64_t *merged_inodes;
         /* private */
         uint32_t *owner_ix;
         size_t nowner_ix;

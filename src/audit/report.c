@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,27 +95,55 @@ static bool same_row(const struct sockets_entry *a, const struct sockets_entry *
 
 /* One row per program and place: the sockets of an SO_REUSEPORT group that the same processes
  * hold (nginx's reuseport, a server with a socket per thread) would be identical rows; the first
- * stays, counting the others in merged. Sockets of other processes in the group stay rows of
- * their own: another program on a server's port is a finding. */
+ * stays, counting the others in merged, whose inodes go to l->merged_inodes (in the order they
+ * came, each row's together). Sockets of other processes in the group stay rows of their own:
+ * another program on a server's port is a finding. */
 static void merge_groups(struct sockets_list *l)
 {
-        size_t n = 0;
+        size_t n = 0, nmerged = 0;
+        /* Per input entry: the row it joined, or SIZE_MAX when it is a row (kept its inode). */
+        size_t *row = malloc((l->n ? l->n : 1) * sizeof(*row));
+        uint64_t *inode = malloc((l->n ? l->n : 1) * sizeof(*inode));
 
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 bool merged = false;
+                if (row)
+                        row[i] = SIZE_MAX;
+                if (inode)
+                        inode[i] = e->inode;
                 /* Back through the rows kept at the same place (a few, but sockets bound to other
                  * devices or held by other processes can sit between a row's sockets). */
                 for (size_t k = n; e->listening && k-- > 0 && same_place(&l->v[k], e);)
                         if (same_row(&l->v[k], e)) {
                                 l->v[k].merged += e->merged + 1;
                                 merged = true;
+                                nmerged++;
+                                if (row)
+                                        row[i] = k;
                                 break;
                         }
                 if (!merged)
                         l->v[n++] = *e;
         }
+        size_t total = l->n;
         l->n = n;
+        if (nmerged && row && inode && (l->merged_inodes = malloc(nmerged * sizeof(*l->merged_inodes)))) {
+                /* Each row's share, in row order; then the inodes, each row's in input order. */
+                uint32_t at = 0;
+                for (size_t k = 0; k < n; k++) {
+                        l->v[k].merged_at = at;
+                        at += l->v[k].merged;
+                        l->v[k].merged = 0; /* counted again below, as its inodes are placed */
+                }
+                for (size_t i = 0; i < total; i++)
+                        if (row[i] != SIZE_MAX) {
+                                struct sockets_entry *r = &l->v[row[i]];
+                                l->merged_inodes[r->merged_at + r->merged++] = inode[i];
+                        }
+        }
+        free(row);
+        free(inode);
 }
 
 int verdict_report_build(const struct verdict_context *c, struct sockets_list *l, const char *netns,

@@ -671,6 +671,7 @@ void sockets_list_free(struct sockets_list *l)
                 sockets_process_clear(&l->procs[i]);
         free(l->procs);
         free(l->owner_ix);
+        free(l->merged_inodes);
         free(l->v);
         free(l);
 }

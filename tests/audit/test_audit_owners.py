@@ -228,6 +228,21 @@ try:
         check(rc == 0 and rows_of(j.get("listeners", [])) == want,
               f"{what} --json: 4 tcp and 3 udp sockets of one process are one row each, sockets 4 and 3: "
               f"{rows_of(j.get('listeners', []))}")
+    # Each row names every socket of its group by inode: the process's own sockets, none twice.
+    held = set()
+    for fd in os.listdir(f"/proc/{one.pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{one.pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            held.add(int(link[8:-1]))
+    rc, j, err = audit_json("listening", str(gport))
+    groups = {x["protocol"]: x.get("inodes", []) for x in j.get("listeners", []) if x["port"] == gport}
+    check(rc == 0 and len(groups.get("tcp", [])) == 4 and len(groups.get("udp", [])) == 3
+          and len(set(groups["tcp"]) | set(groups["udp"])) == 7 and set(groups["tcp"]) | set(groups["udp"]) <= held
+          and all(x["inodes"][0] == x["inode"] for x in j["listeners"] if x["port"] == gport),
+          f"listening --json: each group's inodes, 4 and 3, are the process's sockets: {groups} ({sorted(held)})")
     rc, out, err = audit("listening", str(gport), "--jsonl")
     lines = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
     check(rc == 0 and rows_of(x for x in lines if "port" in x) == want,
