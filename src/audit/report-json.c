@@ -135,15 +135,15 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         str_or_null(w, "interface", e->ifname);
         jsonw_uint_field(w, "inode", e->inode);
         jsonw_uint_field(w, "sockets", (uint64_t)e->merged + 1);
-        if (e->merged && l->merged_inodes) {
-                /* A group: every socket's inode, the first's first. */
-                jsonw_name(w, "inodes");
-                jsonw_begin_array(w);
+        /* Every socket's inode (a group's, the first's first; none for a connection still in its
+         * listener's queue), in every listener, so that each has the same fields. */
+        jsonw_name(w, "inodes");
+        jsonw_begin_array(w);
+        if (e->inode)
                 jsonw_uint(w, e->inode);
-                for (uint32_t k = 0; k < e->merged; k++)
-                        jsonw_uint(w, l->merged_inodes[e->merged_at + k]);
-                jsonw_end_array(w);
-        }
+        for (uint32_t k = 0; l->merged_inodes && k < e->merged; k++)
+                jsonw_uint(w, l->merged_inodes[e->merged_at + k]);
+        jsonw_end_array(w);
         jsonw_name(w, "pid");
         if (p)
                 jsonw_int(w, p->pid);
