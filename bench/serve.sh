@@ -180,7 +180,7 @@ for path in ${BENCH_PATHS:-/api/v1/ports/625 /ports/625 /he/ports/625}; do
     floor=
     if [ -n "$furl" ] && [ "$mode" != together ]; then
       read -r f_rps f_p99 f_cpu f_err <<<"$(run "$furl$path" "$fpid")"
-      floor=$(printf ' | floor %6s req/s %5s us CPU/req (%s of nginx)' "$f_rps" "$f_cpu" \
+      floor=$(printf ' | floor %6s req/s p99 %-8s %5s us CPU/req (%s of nginx)' "$f_rps" "$f_p99" "$f_cpu" \
         "$(awk -v a="$f_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
     fi
     ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
