@@ -306,6 +306,16 @@ static struct MHD_Response *thread_response(struct http_server *s, struct cached
         return c->mine[slot];
 }
 
+void respond_cached_per_thread(struct http_server *s, struct cached *c)
+{
+        /* Workers have the slots below the last one (server_slot()); no copies when out of memory. */
+        c->nmine = s->nshards - 1;
+        c->mine = calloc(c->nmine, sizeof *c->mine);
+        /* Each copy, when made: a page's response with its headers takes 1,344 bytes of heap. */
+        if (c->mine)
+                c->size += c->nmine * 1536;
+}
+
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
                                       const char *cache, bool gzip)
 {
@@ -340,11 +350,7 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
                 free(c);
                 return NULL;
         }
-        /* Workers have the slots below the last one (server_slot()); no copies when out of memory. */
-        c->nmine = s->nshards - 1;
-        c->mine = calloc(c->nmine, sizeof *c->mine);
-        /* Each copy, when made: a page's response with its headers takes 1,344 bytes of heap. */
-        c->size = len + sizeof *c + 512 + c->nmine * 1536;
+        c->size = len + sizeof *c + 512;
         if (gz)
                 MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         add_vary(c->resp, type, gz || (type != RESPOND_PNG && len >= GZIP_MIN));

@@ -171,6 +171,7 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                         respond_cached_free(c);
                         return r;
                 }
+                respond_cached_per_thread(s, c);
                 e = http_cache_put(s->cache, key, klen, variant, c, c->size, generation);
                 if (!e)
                         return MHD_NO;

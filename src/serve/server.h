@@ -86,8 +86,8 @@ struct cached {
         size_t len, gz_len;           /* the bodies' lengths */
         const char *body, *gz_body;   /* the bodies, owned by resp and gz (respond_cached_twin() borrows them) */
         size_t size;
-        /* respond_cached_variant(): each worker thread's own copy of resp (by server_slot(), made
-         * on its first use), over the same body, which the last of them frees (shared). One
+        /* respond_cached_per_thread(): each worker thread's own copy of resp (by server_slot(),
+         * made on its first use), over the same body, which the last of them frees (shared). One
          * response shared by every thread has its reference count and lock written by all of
          * them, a cache line moved between cores on every request. */
         struct shared_bytes *shared;
@@ -228,6 +228,9 @@ void respond_cached_free(struct cached *c); /* accepts NULL */
  * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
                                       const char *cache, bool gzip);
+/* c (from respond_cached_variant()) is to be kept and sent many times: from now on each worker
+ * thread sends it from a response of its own (struct cached), and c->size counts them. */
+void respond_cached_per_thread(struct http_server *s, struct cached *c);
 /* Whether the client takes gzip (Accept-Encoding). */
 bool respond_wants_gzip(struct MHD_Connection *conn);
 /* c's response, or 304 when the client holds it (If-None-Match). */
