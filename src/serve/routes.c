@@ -534,8 +534,7 @@ static void choose_language(struct MHD_Connection *conn, struct req *rq)
                         http_route_parse(rq->target + skip, rq->target_len - skip, &rq->route);
                 if (!http_route_has_language(rq->route.id)) {
                         /* /he/api/..., /he/metrics: only pages have languages. */
-                        memset(&rq->route, 0, sizeof rq->route);
-                        rq->route.id = HTTP_ROUTE_NONE;
+                        http_route_clear(&rq->route);
                         rq->route.status = MHD_HTTP_NOT_FOUND;
                         rq->route.error = N_("no such page");
                 }
