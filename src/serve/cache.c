@@ -231,11 +231,9 @@ static uint64_t key_hash(const char *target, size_t len, const char *variant)
         return h;
 }
 
-static bool key_equal(const struct http_cache_entry *e, uint64_t h, const char *target, size_t len,
-                      const char *variant)
+static bool key_equal(const struct http_cache_entry *e, const char *target, size_t len, const char *variant)
 {
-        return e->hash == h && e->tlen == len && memcmp(e->key, target, len) == 0 &&
-               strcmp(e->key + len + 1, variant) == 0;
+        return e->tlen == len && memcmp(e->key, target, len) == 0 && strcmp(e->key + len + 1, variant) == 0;
 }
 
 static struct shard *shard_of(struct http_cache *c, uint64_t h)
@@ -248,7 +246,7 @@ static struct http_cache_entry *shard_find(struct shard *sh, uint64_t h, const c
                                            const char *variant)
 {
         for (struct http_cache_entry *e = sh->buckets[h & (sh->nbuckets - 1)]; e; e = e->chain)
-                if (key_equal(e, h, target, len, variant))
+                if (e->hash == h && key_equal(e, target, len, variant))
                         return e;
         return NULL;
 }
@@ -428,7 +426,7 @@ struct http_cache_entry *http_cache_front_get(struct http_cache_front *f, const 
         }
         for (unsigned i = 0; i < f->used; i++) {
                 struct http_cache_entry *e = f->e[i];
-                if (e->tlen == len && memcmp(e->key, target, len) == 0 && strcmp(e->key + len + 1, variant) == 0) {
+                if (key_equal(e, target, len, variant)) {
                         atomic_store_explicit(&f->hits, atomic_load_explicit(&f->hits, memory_order_relaxed) + 1,
                                               memory_order_relaxed);
                         return e;
