@@ -100,50 +100,44 @@ static bool same_row(const struct sockets_entry *a, const struct sockets_entry *
  * another program on a server's port is a finding. */
 static void merge_groups(struct sockets_list *l)
 {
-        size_t n = 0, nmerged = 0;
-        /* Per input entry: the row it joined, or SIZE_MAX when it is a row (kept its inode). */
-        size_t *row = malloc((l->n ? l->n : 1) * sizeof(*row));
-        uint64_t *inode = malloc((l->n ? l->n : 1) * sizeof(*inode));
+        size_t n = 0, njoined = 0;
+        /* The sockets that joined a row: which row, and their inodes (the entries themselves are
+         * overwritten as the rows are packed). */
+        struct joined {
+                size_t row;
+                uint64_t inode;
+        } *joined = malloc((l->n ? l->n : 1) * sizeof(*joined));
 
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
                 bool merged = false;
-                if (row)
-                        row[i] = SIZE_MAX;
-                if (inode)
-                        inode[i] = e->inode;
                 /* Back through the rows kept at the same place (a few, but sockets bound to other
                  * devices or held by other processes can sit between a row's sockets). */
                 for (size_t k = n; e->listening && k-- > 0 && same_place(&l->v[k], e);)
                         if (same_row(&l->v[k], e)) {
-                                l->v[k].merged += e->merged + 1;
+                                l->v[k].merged++; /* the list comes unmerged: one socket each */
                                 merged = true;
-                                nmerged++;
-                                if (row)
-                                        row[i] = k;
+                                if (joined)
+                                        joined[njoined++] = (struct joined){ k, e->inode };
                                 break;
                         }
                 if (!merged)
                         l->v[n++] = *e;
         }
-        size_t total = l->n;
         l->n = n;
-        if (nmerged && row && inode && (l->merged_inodes = malloc(nmerged * sizeof(*l->merged_inodes)))) {
-                /* Each row's share, in row order; then the inodes, each row's in input order. */
+        if (njoined && joined && (l->merged_inodes = malloc(njoined * sizeof(*l->merged_inodes)))) {
+                /* Each row's share in row order, filled in the order its sockets came. */
                 uint32_t at = 0;
                 for (size_t k = 0; k < n; k++) {
                         l->v[k].merged_at = at;
                         at += l->v[k].merged;
-                        l->v[k].merged = 0; /* counted again below, as its inodes are placed */
                 }
-                for (size_t i = 0; i < total; i++)
-                        if (row[i] != SIZE_MAX) {
-                                struct sockets_entry *r = &l->v[row[i]];
-                                l->merged_inodes[r->merged_at + r->merged++] = inode[i];
-                        }
+                for (size_t j = 0; j < njoined; j++)
+                        l->merged_inodes[l->v[joined[j].row].merged_at++] = joined[j].inode;
+                for (size_t k = 0; k < n; k++)
+                        l->v[k].merged_at -= l->v[k].merged;
         }
-        free(row);
-        free(inode);
+        free(joined);
 }
 
 int verdict_report_build(const struct verdict_context *c, struct sockets_list *l, const char *netns,
