@@ -47,6 +47,7 @@ enum judge_rule {
         JUDGE_KNOWN_USE,           /* a knowledge entry for the port names the occupant */
         JUDGE_THREAT_NAMED,        /* a malware entry names the occupant */
         JUDGE_EPHEMERAL_CLIENT,    /* an unconnected UDP socket in the ephemeral range of a server */
+        JUDGE_RUNTIME_USE,         /* an entry for the exact port names the interpreter the occupant runs on */
         JUDGE_THREAT_PORT,         /* a malware or C2 port held by something the knowledge does not explain */
         JUDGE_LIKELY_USE,          /* scan: not identified, but a knowledge entry says what usually runs there */
         JUDGE_SYSTEM_UNREGISTERED, /* a system port IANA has not assigned */
@@ -88,6 +89,9 @@ struct judge_identity {
 void judge_identity_add(struct judge_identity *id, const char *name);
 /* Whether name is an interpreter's (python3, java, node, ruby, perl, php): it names no program. */
 bool judge_is_interpreter(const char *name);
+/* The occupant's name for the interpreter name (a knowledge entry's process: "python3") names,
+ * when it runs on that interpreter ("python3.11"), else NULL. */
+const char *judge_identity_runs_on(const struct judge_identity *id, const char *name);
 /* Adds comm, exe (basename of the executable), argv0 (basename of argv[0]) and, when the program
  * is an interpreter, the script, module or jar named on its command line (args separated by
  * spaces), with and without its suffix ("manage.py", "manage"). The interpreter's own names are
@@ -141,6 +145,7 @@ struct judgement {
         const struct knowledge_service *servers;      /* the service record the rule used, or NULL */
         const struct knowledge_service *serves_other; /* mismatch: a service the occupant is a server of */
         const char *matched;               /* the occupant's name that matched, or NULL */
+        const char *runtime;               /* runtime-use: the interpreter the entry names ("node") */
         const struct judge_input *in;      /* borrowed: judge_reason() reads it */
 };
 

@@ -175,6 +175,16 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put(&o, _("the port is assigned to %s"), services);
                 }
                 break;
+        case JUDGE_RUNTIME_USE:
+                /* TRANSLATORS: the program (node server.js), the port and protocol, the interpreter
+                 * (node), the name of a knowledge entry, its kind (development ...), its English
+                 * summary, and the interpreter again. */
+                put(&o, _("%s on %u/%s runs on %s, as %s does (knowledge, %s): %.*s; but %s runs any program, so "
+                          "which one this is is not known"),
+                    who ? who : j->matched, port, proto, j->runtime, j->knowledge->name,
+                    knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary,
+                    j->runtime);
+                break;
         case JUDGE_EPHEMERAL_CLIENT:
                 if (who)
                         /* TRANSLATORS: a program, a port, and a port range (32768-60999). */
@@ -336,7 +346,8 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                 put_sep(&o);
                 /* TRANSLATORS: clauses added to a reason: the name of a knowledge entry, the process it names,
                  * and the program or service actually found there. */
-                if (proc && who)
+                /* An entry whose process is the interpreter this runs on tells it from nothing. */
+                if (proc && who && !judge_identity_runs_on(in->who, proc))
                         put(&o, in->remote ? _("knowledge knows %s here (process %s), but %s answers")
                                            : _("knowledge knows %s here (process %s), but this is %s"),
                             name, proc, who);

@@ -46,7 +46,7 @@ static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
         "not-open",        "connection",          "baseline",    "raw",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
-        "threat-port",     "likely-use",          "system-unregistered", "private-use",
+        "runtime-use",     "threat-port",     "likely-use",          "system-unregistered", "private-use",
         "socket-activation", "mismatch",
         "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
         "no-registry",
@@ -313,6 +313,20 @@ static bool identity_has(const struct judge_identity *id, const char *name, cons
         return false;
 }
 
+/* The name by which the occupant runs on the interpreter that name (a knowledge entry's
+ * process) is, or NULL: "python3.11" for "python3", "node" for "node". */
+const char *judge_identity_runs_on(const struct judge_identity *id, const char *name)
+{
+        enum interp want = name ? interpreter(name, strlen(name)) : I_NONE;
+        for (size_t i = 0; id && want != I_NONE && i < id->nnames; i++) {
+                size_t m = strlen(id->names[i]);
+                const char *b = base_of(id->names[i], &m);
+                if ((id->interpreter >> i & 1u) && interpreter(b, m) == want)
+                        return id->names[i];
+        }
+        return NULL;
+}
+
 /* Whether e covers (port, proto) with an item no wider than NARROW_SPAN ports. */
 static bool covers_narrowly(const struct knowledge_entry *e, uint16_t port, enum ps_proto proto)
 {
@@ -523,6 +537,16 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
         j->matched = NULL;
         if (in->ephemeral_client)
                 return set(j, JUDGE_EPHEMERAL_CLIENT, VERDICT_INFO, VERDICT_NONE);
+        /* A benign entry for the exact port that names the interpreter the occupant runs on (node,
+         * for an Express app on 3000): that use is likely, but an interpreter runs any program, so
+         * it is not explained; nor is the port read as a threat's (BeEF's 3000, a Ruby program). */
+        for (size_t i = 0; who && i < nexact; i++)
+                for (size_t p = 0; !is_threat(order[i]) && p < order[i]->nprocesses; p++)
+                        if ((j->matched = judge_identity_runs_on(who, order[i]->processes[p]))) {
+                                j->knowledge = order[i];
+                                j->runtime = order[i]->processes[p];
+                                return set(j, JUDGE_RUNTIME_USE, VERDICT_UNEXPLAINED, VERDICT_LOW);
+                        }
         /* The first entry on the exact port is the context a reason may cite. */
         if (nexact)
                 j->context = order[0];

@@ -196,6 +196,7 @@ static const char csv[] =
         "ssh,22,tcp,The Secure Shell (SSH) Protocol,,,,,[RFC4251],,,\n"
         ",250-263,tcp,Unassigned,,,,,,,,\n"
         "dec-dlm,625,tcp,DEC DLM,,,,,,,,\n"
+        "hbci,3000,tcp,HBCI,,,,,,,,\n"
         "arepa-raft,3025,tcp,Arepa Raft,,,,,,,,\n"
         "arepa-raft,3025,udp,Arepa Raft,,,,,,,,\n"
         "eldim,31337,tcp,eldim,,,,,,,,\n"
@@ -205,14 +206,18 @@ static const char csv[] =
 static const char know[] = "service: ssh\nservers: sshd dropbear\nsource: test\n\n"
                            "entry: netpd\nname: netpd\nkind: application\nports: 3025/tcp, 3025/udp\nsummary: Pure Data netpd.\n"
                            "process: pd\nsource: test\n\n"
-                           "entry: bo\nname: Back Orifice\nkind: malware\nports: 31337/tcp\nsummary: Back Orifice.\nsource: test\n";
+                           "entry: bo\nname: Back Orifice\nkind: malware\nports: 31337/tcp\nsummary: Back Orifice.\nsource: test\n\n"
+                           "entry: express\nname: Express\nkind: development\nports: 3000/tcp\nsummary: Node apps.\n"
+                           "process: node\nsource: test\n\n"
+                           "entry: beef\nname: BeEF\nkind: c2\nports: 3000/tcp\nsummary: BeEF.\nprocess: beef ruby\n"
+                           "source: test\n";
 
 struct fixture {
         struct registry *reg;
         struct knowledge *k;
         struct sockets_list l;
-        struct sockets_process procs[4];
-        uint32_t owner_ix[4];
+        struct sockets_process procs[6];
+        uint32_t owner_ix[6];
 };
 
 static int setup(void **state)
@@ -220,7 +225,8 @@ static int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
         struct ps_error rerr;
         struct ps_error kerr;
-        static const char *names[4] = { "sshd", "nc", "pd", "python3" };
+        static const char *names[6] = { "sshd", "nc", "pd", "python3", "node", "ruby" };
+        static const char *cmdlines[6] = { "sshd", "nc", "pd", "python3", "node server.js", "ruby app.rb" };
 
         if (registry_parse_buffer("test.csv", csv, sizeof(csv) - 1, REGISTRY_SOURCE_IANA_CSV, &f->reg, &rerr) < 0) {
                 fprintf(stderr, "registry: %s:%u: %s\n", rerr.file, rerr.line, rerr.message);
@@ -230,14 +236,14 @@ static int setup(void **state)
                 fprintf(stderr, "knowledge: %u: %s\n", kerr.line, kerr.message);
                 return -1;
         }
-        for (int i = 0; i < 4; i++) {
-                f->procs[i] = (struct sockets_process){ .pid = 100 + i, .uid = 0, .comm = names[i], .cmdline = names[i],
+        for (int i = 0; i < 6; i++) {
+                f->procs[i] = (struct sockets_process){ .pid = 100 + i, .uid = 0, .comm = names[i], .cmdline = cmdlines[i],
                                                         .exe = names[i], .user = "root", .cgroup = "", .unit = "",
                                                         .container = "" };
                 f->owner_ix[i] = (uint32_t)i;
         }
         f->l.procs = f->procs;
-        f->l.nprocs = 4;
+        f->l.nprocs = 6;
         f->l.owners.done = true;
         f->l.owners.privileged = true;
         *state = f;
@@ -330,6 +336,15 @@ static void test_verdicts(void **state)
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
         judge_one(f, SOCKETS_TCP, 40001, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
+        /* node on 3000, where a benign entry names node and a C2 entry names ruby: not the C2's,
+         * and not explained either (node runs any program). */
+        judge_one(f, SOCKETS_TCP, 3000, 4, false, NULL, &v);
+        expect(&v, VERDICT_UNEXPLAINED, VERDICT_LOW, "node server.js on 3000/tcp runs on node, as Express does");
+        assert_int_equal(v.rule, JUDGE_RUNTIME_USE);
+        judge_one(f, SOCKETS_TCP, 3000, 5, false, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known command-and-control port: BeEF");
+        judge_one(f, SOCKETS_TCP, 3000, 3, false, NULL, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known command-and-control port: BeEF");
         judge_one(f, SOCKETS_TCP, 625, 3, false, NULL, &v);
         expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "assigned to dec-dlm");
         judge_one(f, SOCKETS_TCP, 60000, 3, false, NULL, &v);

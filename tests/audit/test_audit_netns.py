@@ -557,7 +557,8 @@ try:
     check(v[:3] == ("expected", "none", "known-use") and "http.server" in v[3],
           f"python3 -m http.server is known by its module: {v}")
     v = rule(5100)
-    check(v[0] == "unexplained" and "python3 backdoor.py" in v[3] and "Test Flask dev server" in v[3],
+    check(v[:3] == ("unexplained", "low", "runtime-use") and "python3 backdoor.py" in v[3]
+          and "Test Flask dev server" in v[3],
           f"an entry that names python3 does not explain any script python3 runs: {v}")
     v = rule(5101)
     check(v[:3] == ("expected", "none", "known-use") and v[3].startswith("flask on 5101/tcp"),
