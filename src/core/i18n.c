@@ -364,6 +364,10 @@ void ps_i18n_init_server(void)
                 if (n > 0 && (size_t)n < sizeof(list) - used)
                         used += (size_t)n;
         }
+        /* LANGUAGE applies to every domain, glibc's own too: strerror() would speak the first of
+         * the list that the system has a catalogue for (French, often) whatever the user's
+         * language. glibc's messages are looked up where it has none, so they stay English. */
+        bindtextdomain("libc", dir);
         setlocale(LC_ALL, "C.UTF-8");
         setenv("LANGUAGE", list, 1);
         server_mode = true;

@@ -1351,6 +1351,14 @@ def test_cli():
         p = subprocess.run([SERVE, "serve", "--listen", f"127.0.0.1:{s.port}", "--registry", CSV, "--no-feedback"],
                            capture_output=True, env=pstest.ENV, timeout=30)
         check(p.returncode == 2 and b"cannot listen" in p.stderr, f"a busy port is exit 2 ({p.stderr!r})")
+        # The system's own words (strerror) are not taken from the pages' languages: serve lists
+        # them all in LANGUAGE, and glibc has a French catalogue on many systems.
+        e = dict(pstest.ENV, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        e.pop("LANGUAGE", None)
+        p = subprocess.run([SERVE, "serve", "--listen", f"127.0.0.1:{s.port}", "--registry", CSV, "--no-feedback"],
+                           capture_output=True, env=e, timeout=30)
+        check(p.returncode == 2 and b"Address already in use" in p.stderr,
+              f"a system error is in the user's language, not a page's ({p.stderr!r})")
     finally:
         s.stop()
     if os.path.exists(pstest.BIN):
