@@ -610,8 +610,10 @@ int cmd_info(int argc, char **argv)
                 }
                 if (array) {
                         fputs(i ? ",\n" : "\n", stdout);
-                        if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0)
+                        if (json_dumpf(o, stdout, JSON_COMPACT | (isatty(STDOUT_FILENO) ? JSON_ENSURE_ASCII : 0)) < 0) {
+                                ps_errorf(_("info: cannot write output"));
                                 ret = PS_EXIT_ERROR;
+                        }
                 } else if (c.json) {
                         ret = cli_print_json(o);
                 } else {

@@ -92,11 +92,24 @@ static const char diff_usage[] =
         "      service-names-port-numbers.2026-02.csv\n"
         "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n");
 
+/* 0 once standard output is written, else 2 and a line saying why (a full disk, a closed pipe). */
+static int output_status(void)
+{
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return 0;
+        ps_errorf(_("cannot write output: %s"), strerror(errno));
+        return 2;
+}
+
 static int print_json(json_t *o)
 {
         int r = json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
-        return r < 0 || fflush(stdout) != 0 ? 2 : 0;
+        if (output_status() != 0)
+                return 2;
+        if (r < 0)
+                ps_errorf(_("out of memory"));
+        return r < 0 ? 2 : 0;
 }
 
 static bool parse_count(const char *opt, const char *arg, unsigned long min, unsigned long max, unsigned long *ret)
@@ -158,7 +171,7 @@ static int cmd_diff(int argc, char **argv)
                 ret = print_json(d);
         } else {
                 update_diff_print(stdout, d, limit);
-                ret = fflush(stdout) == 0 ? 0 : 2;
+                ret = output_status();
         }
         json_decref(d);
 out:
@@ -401,7 +414,7 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
                                 : _("Registry: unchanged (the new copy has the SHA-256 of the installed one, %.12s…); "
                                     "nothing was changed.\n"),
                        sha);
-        return fflush(stdout) == 0 ? 0 : 2;
+        return output_status();
 }
 
 /* Why a well-formed copy is still not installed over the one in use (NULL: nothing against it):
@@ -753,7 +766,7 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                 if (status_changed)
                         print_affected(aff, why);
         }
-        if (fflush(stdout) != 0)
+        if (output_status() != 0)
                 ret = 2;
 out:
         json_decref(out);
