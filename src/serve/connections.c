@@ -75,6 +75,7 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
         }
         rq->line_target = rq->target_buf;
         rq->line_target_len = len;
+        rq->line_target_end = (uintptr_t)uri + len;
         rq->api_target = http_target_api(uri, len);
         atomic_fetch_add_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
         return rq;

@@ -629,14 +629,20 @@ static enum MHD_Result shape_header(void *cls, enum MHD_ValueKind kind, const ch
  *   (section 3.2), and a message whose length is said twice, by two different Content-Lengths or
  *   by a Content-Length beside a Transfer-Encoding (section 6.3: a proxy and this server could
  *   then disagree on where the next request begins); the connection is closed after the answer;
+ * - a target with a NUL byte (400): libmicrohttpd hands the target over as a C string, which the
+ *   NUL ends, so "/ports/22\0/../x" would be served, and logged, as /ports/22. It ends the target
+ *   where the space before the version was, in the same buffer: the version's address tells;
  * - headers that would leave less than CONN_RESPONSE_RESERVE of the pool for the response's
  *   header (431). */
-static const char *refused(struct MHD_Connection *conn, const char *method, const char *version, size_t target_len,
+static const char *refused(struct MHD_Connection *conn, const char *method, const char *version, const struct req *rq,
                            unsigned *status)
 {
+        size_t target_len = rq->target ? rq->line_target_len : HTTP_TARGET_MAX;
         struct request_shape sh = { .bytes = strlen(method) + target_len + strlen(version) + 4 };
-        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, shape_header, &sh);
         *status = MHD_HTTP_BAD_REQUEST;
+        if (*version && (uintptr_t)version != rq->line_target_end + 1)
+                return N_("the request target holds a NUL byte");
+        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, shape_header, &sh);
         if (sh.hosts > 1 || (sh.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
                 return N_("an HTTP/1.1 request needs exactly one Host header");
         if (sh.lengths_differ || (sh.lengths && sh.encodings))
@@ -657,8 +663,7 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                                   const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
 {
         unsigned status = 0;
-        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq->target ? rq->line_target_len : HTTP_TARGET_MAX,
-                                                    &status);
+        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq, &status);
         if (bad) {
                 rq->seen = rq->answered = true;
                 copy_cut(rq->method, sizeof rq->method, method);

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -57,6 +58,9 @@ struct req {
          * absolute-form "http://HOST/PATH" whose path and query target holds. */
         const char *line_target;
         size_t line_target_len;
+        /* Where the target libmicrohttpd handed over ends: its version follows one byte further
+         * unless a NUL byte in the target cut the string short (see refused()). */
+        uintptr_t line_target_end;
         const char *host;             /* an absolute-form target's authority, which replaces the
                                        * Host header (RFC 9112, section 3.2.2); NULL otherwise */
         char method[8];

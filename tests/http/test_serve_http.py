@@ -905,6 +905,14 @@ def test_absolute_form(s):
 
 
 def test_limits(s):
+    # A NUL byte ends the C string libmicrohttpd hands over: the rest of the target would go unseen.
+    for target in (b"/ports/22\x00/../../etc/passwd", b"/api/v1/ports/22\x00zzz"):
+        st, hd, body = raw_response(s, target)
+        check(st == 400 and b"NUL" in body and hd.get("connection") == "close",
+              f"a target with a NUL byte is 400 and closes ({target!r}: {st} {body[:120]!r})")
+    for target in (b"/ports/22", b"/ports/22?x=1", b"/ports/22 "):
+        st, hd, body = raw_response(s, target)
+        check(st in (200, 404) if target.endswith(b" ") else st == 200, f"{target!r} without a NUL is served ({st})")
     out = s.raw(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 414"), f"a 5000-byte target is 414 ({status_line(out)})")
     out = s.raw(b"GET /api/v1/search?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
