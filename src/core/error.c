@@ -74,6 +74,12 @@ int ps_option_error(const char *command, const char *optstring, char *const argv
         enum { UNKNOWN, NO_VALUE, NEEDS_VALUE } what = UNKNOWN;
         const char *arg = optind > 0 ? argv[optind - 1] : "";
         bool is_long = arg && strncmp(arg, "--", 2) == 0;
+        /* An unknown option inside a cluster ("-T4"): getopt has not moved past the cluster, and the
+         * word before it may be a long option ("--json -T4" is not about --json). */
+        const char *cur = optind > 0 ? argv[optind] : NULL;
+        if (is_long && cur && cur[0] == '-' && cur[1] && cur[1] != '-' && optopt > 0 && optopt < 128 &&
+            strchr(cur + 1, optopt))
+                is_long = false;
         char shortopt[3] = { '-', (char)optopt, '\0' };
         int len = -1; /* all of arg */
         bool cmd = command && *command;

@@ -273,6 +273,10 @@ for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", 
     rc, out, err = run(cmd, opt)
     check(one_line_error(rc, err, f"{cmd}: option '{opt}' needs a value") and "portscope-" not in err,
           f"{cmd}: a missing value is one line naming {cmd}: {err!r}")
+    if cmd != "serve":  # serve has no --json
+        # An unknown short option inside a cluster, after a long option: the short one is named.
+        rc, out, err = run(cmd, "--json", "-Z4")
+        check(one_line_error(rc, err, f"{cmd}: unknown option '-Z'"), f"{cmd}: --json -Z4 names -Z: {err!r}")
 
 # "reserved-or-unassigned" on a source that tells them apart: both.
 from pstest import iana_csv  # noqa: E402

@@ -498,8 +498,19 @@ def run_main_bed(tb, tmp):
         r = tb.scan(["198.18.0.2"], [opt], check_rc=False)
         check(r.returncode == 2 and f"{opt} is an nmap scan type".encode() in r.stderr and b"-sS" in r.stderr,
               f"{opt}: refused, naming the scan types portscope makes ({r.stderr[:100]!r})")
+    r = tb.scan(["198.18.0.2"], ["-sS", "-sU", "-p", "53"], check_rc=False)
+    check(r.returncode == 2 and b"one scan type at a time" in r.stderr and r.stdout == b"",
+          f"-sS -sU is refused, not a UDP scan alone ({r.stderr[:120]!r})")
     p = tb.scan(["198.18.0.2"], ["--top-ports", "0"], check_rc=False)
     check(p.returncode == 2 and b"1-65536" in p.stderr and p.stdout == b"", f"--top-ports 0 is refused: {p.stderr[:120]}")
+
+    # A host that answered with closed ports only is listed, with its counts, as -oX and -oG list it.
+    p = tb.scan(["198.18.0.2"], ["-p", "9,10", "--no-service", "--json"])
+    hs = json.loads(p.stdout)["hosts"]
+    check([(h["address"], h["closed"], h["ports"]) for h in hs] == [("198.18.0.2", 2, [])],
+          f"a host with every port closed is in the JSON: {hs}")
+    p = tb.scan(["198.18.0.2"], ["-p", "9,10", "--no-service"])
+    check(b"198.18.0.2: 0 open, 2 closed" in p.stdout, f"and in the table: {p.stdout[:200]!r}")
 
     # -- --changes -------------------------------------------------------------------------------------
     p = tb.scan(["198.18.0.2"], ["-p", "625,3025,9", "--no-service", "--changes", "--json"])

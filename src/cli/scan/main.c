@@ -442,7 +442,16 @@ int main(int argc, char **argv)
                 case OPT_TOP: o.top = optarg; break;
                 case OPT_EXCLUDE: o.exclude = optarg; break;
                 case OPT_EXCLUDE_FILE: o.exclude_file = optarg; break;
-                case OPT_ENGINE: o.engine = optarg; break;
+                case OPT_ENGINE:
+                        if (o.engine && strcmp(o.engine, optarg) != 0) {
+                                /* nmap's -sS -sU scans both; the last one given would silently win. */
+                                ps_errorf(_("scan: one scan type at a time: %s and %s were given (-sU in a run of "
+                                            "its own scans UDP)"),
+                                          o.engine, optarg);
+                                return PS_EXIT_ERROR;
+                        }
+                        o.engine = optarg;
+                        break;
                 case OPT_RATE: o.rate = (double)parse_num("--rate", optarg, 100000000); break;
                 case OPT_RETRIES: o.max_retries = (int)parse_num("--max-retries", optarg, 50); break;
                 case OPT_TIMEOUT: o.timeout = parse_ms("--timeout", optarg); if (!o.timeout) o.timeout = 1; break;

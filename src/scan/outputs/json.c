@@ -262,7 +262,7 @@ static int json_write(const struct scan_report *rep, FILE *f, bool tty)
         jsonw_begin_array(w);
         for (size_t i = 0; i < rep->nhosts && r == 0; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
-                if (!scan_host_shown(rep, h))
+                if (!h->up && !scan_host_shown(rep, h))
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));

@@ -24,7 +24,8 @@ char *scan_service_desc(const struct scan_service *s);
 void scan_registered_name(const struct scan_port_report *p, char *buf, size_t len);
 /* nmap's time string ("Sun Nov 22 06:27:39 2026", local time) of unix time t; "" if unknown. */
 void scan_timestr(long long t, char *buf, size_t len);
-/* Whether host h has its entry in the outputs: something listed or counted. A host that never
+/* Whether host h that is not up has its entry in the outputs (one that is up always has: every
+ * output lists a host that answered, closed ports only or not): something listed or counted. A host that never
  * answered (every port silent or filtered) only in a scan of at most SCAN_SILENT_HOSTS_SHOWN
  * addresses, as nmap -Pn lists it: a sweep's absent hosts are not thousands of entries. */
 bool scan_host_shown(const struct scan_report *rep, const struct scan_host_report *h);

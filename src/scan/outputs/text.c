@@ -76,7 +76,7 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                         nopen += h->ports[j].r.state == SCAN_OPEN;
                 open += nopen;
                 up += h->up;
-                if (!scan_host_shown(rep, h))
+                if (!h->up && !scan_host_shown(rep, h))
                         continue;
                 char a[64];
                 scan_addr_str(&h->addr, a, sizeof(a));
