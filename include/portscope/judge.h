@@ -48,6 +48,7 @@ enum judge_rule {
         JUDGE_THREAT_NAMED,        /* a malware entry names the occupant */
         JUDGE_EPHEMERAL_CLIENT,    /* an unconnected UDP socket in the ephemeral range of a server */
         JUDGE_RUNTIME_USE,         /* an entry for the exact port names the interpreter the occupant runs on */
+        JUDGE_DISGUISED,           /* only a name the occupant gave itself, not its executable's, would explain it */
         JUDGE_THREAT_PORT,         /* a malware or C2 port held by something the knowledge does not explain */
         JUDGE_LIKELY_USE,          /* scan: not identified, but a knowledge entry says what usually runs there */
         JUDGE_SYSTEM_UNREGISTERED, /* a system port IANA has not assigned */
@@ -127,6 +128,10 @@ struct judge_input {
         const char *baseline_origin;      /* the baseline file */
         unsigned baseline_line;
         const char *baseline_reason;
+        /* The occupant with the names it gave itself too (comm, argv[0] that its executable does
+         * not bear), and that executable: when those names alone would explain it, it is disguised. */
+        const struct judge_identity *claimed;
+        const char *executable;
 };
 #define JUDGE_INPUT_INIT { .baseline = -1 }
 

@@ -51,6 +51,9 @@ struct sockets_process {
         const char *cgroup;   /* cgroup v2 path ("" if unknown) */
         const char *unit;     /* systemd unit from the cgroup path ("" if none) */
         const char *container; /* container id (64 hex digits) from the cgroup path ("" if none) */
+        /* comm, argv[0]'s basename: a name the executable does not bear (prctl(PR_SET_NAME), exec -a:
+         * anyone's to choose), so it names no program; false when the executable is unknown. */
+        bool comm_unproven, exe_unproven;
 };
 
 struct sockets_entry {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portscope/util.h"
@@ -125,6 +126,39 @@ static char *xstrdup(const char *s)
         return strdup(s ? s : "");
 }
 
+/* Whether name (a comm or argv[0]'s basename) is the executable path's, as the process pid sees its
+ * files: its basename, the kernel's 15-byte cut of it (comm), or a link to it where a command is
+ * found, beside it or in a system bin directory (/usr/bin/redis-server is redis-check-rdb,
+ * /usr/bin/python3 python3.11). A name the program gave itself is none of these. */
+static bool names_executable(int proc_fd, pid_t pid, const char *path, const char *name)
+{
+        static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin" };
+        const char *base = strrchr(path, '/');
+        size_t n = strlen(name);
+        char lp[PATH_MAX];
+        struct stat exe, st;
+
+        if (!*path || !base || !*name)
+                return true; /* nothing to tell by */
+        base++;
+        if (strcmp(name, base) == 0 || (n == 15 && strncmp(name, base, 15) == 0))
+                return true;
+        if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
+                return false;
+        snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
+        if (fstatat(proc_fd, lp, &exe, 0) != 0)
+                return true;
+        for (size_t i = 0; i <= sizeof(dirs) / sizeof(dirs[0]); i++) {
+                int m = i < sizeof(dirs) / sizeof(dirs[0])
+                                ? snprintf(lp, sizeof(lp), "%d/root%s/%s", (int)pid, dirs[i], name)
+                                : snprintf(lp, sizeof(lp), "%d/root%.*s/%s", (int)pid, (int)(base - 1 - path), path, name);
+                if (m > 0 && (size_t)m < sizeof(lp) && fstatat(proc_fd, lp, &st, 0) == 0 && st.st_dev == exe.st_dev &&
+                    st.st_ino == exe.st_ino)
+                        return true;
+        }
+        return false;
+}
+
 static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct sockets_process *ret)
 {
         struct sockets_process p = { .pid = pid, .uid = (uid_t)-1 };
@@ -175,6 +209,10 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
                 if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
                         target[n - 10] = '\0';
                 p.path = xstrdup(target);
+                if (p.path) {
+                        p.comm_unproven = p.comm && !names_executable(proc_fd, pid, p.path, p.comm);
+                        p.exe_unproven = p.exe && !names_executable(proc_fd, pid, p.path, p.exe);
+                }
         }
         s = read_proc(proc_fd, pid, "status", 4096, NULL);
         if (s) {

@@ -41,7 +41,9 @@ size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_en
 
         for (size_t i = 0; i < e->nowners; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
-                const char *cand[2] = { p->comm, p->exe };
+                /* Names the executable bears: a baseline line "22/tcp sshd" does not explain a
+                 * python3 that calls itself sshd. */
+                const char *cand[2] = { p->comm_unproven ? NULL : p->comm, p->exe_unproven ? NULL : p->exe };
                 for (unsigned c = 0; c < 2; c++) {
                         bool dup = !cand[c] || !*cand[c];
                         for (size_t j = 0; !dup && j < n; j++)
@@ -128,7 +130,9 @@ void verdict_judge(const struct verdict_context *c, const struct sockets_list *l
 void verdict_judge_in(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
                       const bool *serving, struct verdict *v)
 {
-        struct judge_identity id = { 0 };
+        struct judge_identity id = { 0 }, claimed = { 0 };
+        bool unproven = false;
+        const char *executable = NULL;
         struct judge_input in = JUDGE_INPUT_INIT;
         struct judgement j;
         const struct judge_context jctx = { .registry = c->registry, .knowledge = c->knowledge }, *jc = &jctx;
@@ -142,7 +146,18 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         for (size_t i = 0; i < e->nowners; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
                 const char *slash = p->path ? strrchr(p->path, '/') : NULL;
-                judge_identity_from_process(&id, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
+                /* A name the executable does not bear names no program (see names_executable()). */
+                judge_identity_from_process(&id, p->comm_unproven ? NULL : p->comm, slash ? slash + 1 : p->path,
+                                            p->exe_unproven ? NULL : p->exe, p->cmdline);
+                judge_identity_from_process(&claimed, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
+                if ((p->comm_unproven || p->exe_unproven) && !unproven) {
+                        unproven = true;
+                        executable = p->path;
+                }
+        }
+        if (unproven) {
+                in.claimed = &claimed;
+                in.executable = executable;
         }
         const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
         /* systemd alone (the system's or a user's manager) holds the sockets of its .socket units. */

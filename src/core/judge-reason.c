@@ -185,6 +185,14 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     knowledge_kind_name(j->knowledge->kind), summary_len(j->knowledge->summary), j->knowledge->summary,
                     j->runtime);
                 break;
+        case JUDGE_DISGUISED:
+                /* TRANSLATORS: the program (python3), the name it gave itself (sshd), the port and
+                 * protocol, and the path of its executable. */
+                put(&o, _("%s calls itself %s, which would explain %u/%s, but its executable is %s, which does not "
+                          "bear that name: a program that takes another's name is hiding"),
+                    who ? who : "?", j->matched ? j->matched : "?", port, proto,
+                    in->executable && *in->executable ? in->executable : "?");
+                break;
         case JUDGE_EPHEMERAL_CLIENT:
                 if (who)
                         /* TRANSLATORS: a program, a port, and a port range (32768-60999). */

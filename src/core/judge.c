@@ -46,7 +46,7 @@ static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
         "not-open",        "connection",          "baseline",    "raw",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
-        "runtime-use",     "threat-port",     "likely-use",          "system-unregistered", "private-use",
+        "runtime-use",     "disguised",           "threat-port",     "likely-use",          "system-unregistered", "private-use",
         "socket-activation", "mismatch",
         "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
         "no-registry",
@@ -623,6 +623,25 @@ void judge(const struct judge_context *c, const struct judge_input *in, struct j
         j->in = in;
         registry_facts(c, in, j);
         judge_rules(c, in, j);
+        if (in->claimed && j->kind != VERDICT_EXPECTED && !in->remote) {
+                /* The names a program chose (prctl(PR_SET_NAME), exec -a) would make it expected:
+                 * a python3 that calls itself sshd on 22 is hiding, not serving ssh. */
+                struct judge_input as = *in;
+                struct judgement c2;
+                as.who = in->claimed;
+                as.claimed = NULL;
+                memset(&c2, 0, sizeof c2);
+                c2.in = &as;
+                registry_facts(c, &as, &c2);
+                judge_rules(c, &as, &c2);
+                if (c2.kind == VERDICT_EXPECTED && (c2.rule == JUDGE_KNOWN_SERVER || c2.rule == JUDGE_KNOWN_USE)) {
+                        j->matched = c2.matched;
+                        j->knowledge = c2.knowledge;
+                        j->servers = c2.servers;
+                        j->context = NULL;
+                        set(j, JUDGE_DISGUISED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
+                }
+        }
         if (in->loopback && j->severity > VERDICT_NONE && j->rule != JUDGE_NOT_OPEN) {
                 j->severity--;
                 j->lowered = true;

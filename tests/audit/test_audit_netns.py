@@ -546,6 +546,19 @@ try:
         # Any program may call itself systemd: the name alone explains nothing.
         start("systemd", "tcp4:0.0.0.0:3389", "tcp4:0.0.0.0:5900"),
     ]
+    # A program that calls itself dnsmasq (argv[0], as exec -a sets it) on 53; and one run through a
+    # link beside its executable (comm is the link's name), as /usr/bin/redis-server is a link.
+    disguise = os.path.join(tmp, "helper-real")
+    shutil.copy(LISTEN, disguise)
+    os.chmod(disguise, 0o755)
+    rules.append(launch(["ip", "netns", "exec", NS, "bash", "-c", 'exec -a dnsmasq "$0" "$@"', disguise,
+                         "udp4:0.0.0.0:53"], "exec -a dnsmasq"))
+    linked = os.path.join(tmp, "links")
+    os.mkdir(linked)
+    shutil.copy(disguise, os.path.join(linked, "real"))
+    os.symlink("real", os.path.join(linked, "dnsmasq"))
+    rules.append(launch(["ip", "netns", "exec", NS, os.path.join(linked, "dnsmasq"), "udp6:[::]:53:v6only"],
+                        "dnsmasq link"))
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
 
@@ -591,6 +604,13 @@ try:
     v = rule(53)
     check(v[:3] == ("mismatch", "medium", "mismatch") and "it is a server of ssh" in v[3],
           f"sshd on domain: mismatch, and the reason says what it does serve: {v}")
+    x = one(R, "udp", 53, "0.0.0.0")
+    v = x.get("verdict"), x.get("severity"), x.get("rule"), x.get("reason", "")
+    check(v[:3] == ("suspicious", "high", "disguised") and "calls itself dnsmasq" in v[3] and disguise in v[3],
+          f"a program whose argv[0] alone says dnsmasq is disguised, not dnsmasq: {v}")
+    x = one(R, "udp", 53, "::")
+    check(x.get("process") == "dnsmasq" and (x.get("verdict"), x.get("rule")) == ("expected", "known-server"),
+          f"a name that is a link to the executable beside it is the program's own: {x.get('rule')} {x.get('reason')}")
     for p in rules:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
