@@ -169,8 +169,13 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                         fputs("# TODO the process name '", f);
                         draft_reason(f, p->comm ? p->comm : "");
                         fputs("' cannot be written in a baseline; '*' would accept any process\n", f);
-                } else if (unnamed)
-                        fputs("# TODO the owner is hidden from this run (not root); '*' would accept any process\n", f);
+                } else if (unnamed) {
+                        /* Root sees no owner either for a kernel socket or one of another PID namespace. */
+                        const char *why = verdict_owner_missing(l, e);
+                        fputs("# TODO the owner is unknown (", f);
+                        draft_reason(f, why ? why : "no process holds it");
+                        fputs("); '*' would accept any process\n", f);
+                }
                 if (interpreter) {
                         fputs("# TODO '", f);
                         draft_reason(f, name);

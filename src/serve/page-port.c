@@ -11,6 +11,14 @@
 #include "portscope/portinfo.h"
 
 /* Row ids covering port on any protocol, in file order, without duplicates. */
+
+/* A port number as the registry writes it: never grouped ("6335", not "6,335"), in every language. */
+static const char *port_num(char out[PAGE_NUM_MAX], unsigned port)
+{
+        snprintf(out, PAGE_NUM_MAX, "%u", port);
+        return out;
+}
+
 static size_t port_rows(const struct registry *r, uint16_t port, uint32_t *ids, size_t max)
 {
         size_t n = 0;
@@ -291,7 +299,7 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         P(b, "<h1>");
         {
                 char num[PAGE_NUM_MAX];
-                page_printf_html(b, _("Port %s"), page_num(num, port));
+                page_printf_html(b, _("Port %s"), port_num(num, port));
         }
         P(b, "</h1><p class=\"lead\">");
         if (!sum.error)
@@ -305,13 +313,13 @@ int http_page_port(const struct http_ctx *c, uint16_t port, struct http_buf *b)
         char num[PAGE_NUM_MAX];
         if (port > 0) {
                 http_buf_printf(b, "<a rel=\"prev\" href=\"/ports/%u\">%s ", port - 1u, rtl ? "→" : "←");
-                page_printf_html(b, _("Port %s"), page_num(num, port - 1u));
+                page_printf_html(b, _("Port %s"), port_num(num, port - 1u));
                 P(b, "</a>");
         } else
                 P(b, "<span></span>");
         if (port < 65535) {
                 http_buf_printf(b, "<a rel=\"next\" href=\"/ports/%u\">", port + 1u);
-                page_printf_html(b, _("Port %s"), page_num(num, port + 1u));
+                page_printf_html(b, _("Port %s"), port_num(num, port + 1u));
                 P(b, rtl ? " ←</a>" : " →</a>");
         }
         P(b, "</nav>");

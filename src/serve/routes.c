@@ -387,6 +387,15 @@ static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Con
         return respond_body(s, conn, MHD_HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
 }
 
+/* Whether the target's query has local=1 (/map?local=1): the parameter, not the text anywhere
+ * ("nolocal=1" is not it). */
+static bool asks_local(const struct req *rq)
+{
+        const char *qm = rq->target ? strchr(rq->target, '?') : NULL;
+        char v[2];
+        return qm && http_query_get(qm + 1, strlen(qm + 1), "local", v, sizeof v) == 1 && v[0] == '1';
+}
+
 static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
 {
         const struct http_route *rt = &rq->route;
@@ -416,7 +425,7 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                         return respond_cached(s, conn, s->style_versioned, RESPOND_CACHE_IMMUTABLE);
                 return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
         case HTTP_ROUTE_MAP:
-                if (!(s->ctx.show_local && strstr(rq->target, "local=1") && host_is_local_literal(conn, rq)))
+                if (!(s->ctx.show_local && asks_local(rq) && host_is_local_literal(conn, rq)))
                         return serve_cacheable(s, conn, rq);
                 http_buf_init(&b, PAGE_MAX);
                 return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);

@@ -299,8 +299,10 @@ void update_diff_print(FILE *f, json_t *d, size_t limit)
                                 const char *key;
                                 json_t *v;
                                 fputs(":", f);
+                                bool first = true;
                                 json_object_foreach(json_object_get(x, "fields"), key, v) {
-                                        fprintf(f, " %s ", key);
+                                        fprintf(f, "%s%s ", first ? " " : ps_i18n_clause_sep(), key);
+                                        first = false;
                                         put_quoted(f, json_object_get(v, "old"));
                                         fputs(" → ", f);
                                         put_quoted(f, json_object_get(v, "new"));

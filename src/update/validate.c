@@ -286,7 +286,9 @@ int update_check_csv(const char *name, const char *data, size_t len, unsigned mi
         }
         r = registry_parse_buffer(name, csv ? csv : data, csv ? csv_len : len, REGISTRY_SOURCE_IANA_CSV, &reg, &err);
         if (r < 0) {
-                if (err.line)
+                if (err.line && err.column)
+                        snprintf(errbuf, errlen, "%s:%u:%u: %s", err.file, err.line, err.column, err.message);
+                else if (err.line)
                         snprintf(errbuf, errlen, "%s:%u: %s", err.file, err.line, err.message);
                 else
                         snprintf(errbuf, errlen, "%s: %s", err.file, err.message);

@@ -773,6 +773,12 @@ def test_paths(s):
         out = s.raw(b"GET " + raw_path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         check(status_line(out).split(" ")[1:2] in (["404"], ["400"]) and b"root:" not in out,
               f"{raw_path.decode()} reaches no file ({status_line(out)})")
+    # Port numbers are never grouped, in the heading or the links to the neighbours, in any language.
+    for lang in ("", "/fr", "/de"):
+        st, _, body = s.get(lang + "/ports/6335")
+        nums = re.findall(rb'rel="(?:prev|next)" href="/ports/\d+">[^<]*', body)
+        check(st == 200 and len(nums) == 2 and all(re.search(rb"\b633[46]\b", n) for n in nums),
+              f"{lang}/ports/6335 links Port 6334 and Port 6336, ungrouped: {nums}")
 
 
 def raw_response(s, target, headers=b"Host: x\r\n"):
@@ -1454,6 +1460,10 @@ def test_show_local():
                   "the map overlay of local listeners")
             st, h, body = s.get("/map?local=1")
             check(st == 200 and b"/map.png?local=1" in body and b"listening here" in body, "the map page offers it")
+            for q in ("nolocal=1", "proto=udp&xlocal=1"):
+                st, h, body = s.get("/map?" + q)
+                check(st == 200 and b"Show what listens on this machine" in body and b"Hide what listens" not in body,
+                      f"/map?{q} is the plain map: the parameter is local, not any text ending so")
             check(b"<script>x" not in body and b"<code>&lt;script&gt;x</code>" in body,
                   "the listener table shows the hostile process name escaped")
             check(f'<a href="/ports/{lport}">'.encode() in body, "and links the port")

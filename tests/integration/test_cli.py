@@ -256,9 +256,9 @@ check(rc == 0 and out.count('\n{"port":') == 65536, "info 0-65535 --json streams
 # Help teaches, unknown commands fail.
 rc, out, err = run("--help")
 check(rc == 0 and "Examples" in out and "info" in out, "--help")
-for sub in ("info", "search", "list", "registry"):
+for sub in ("info", "search", "list", "registry", "audit", "listening", "scan", "serve", "update", "diff", "watch"):
     rc, out, err = run(sub, "--help")
-    check(rc == 0 and "Example" in out, f"{sub} --help")
+    check(rc == 0 and "Example" in out, f"{sub} --help teaches with examples")
 rc, out, err = run("frobnicate")
 check(one_line_error(rc, err, "'frobnicate'"), "unknown command")
 rc, out, err = run("info", "--bogus", "22", "--registry", mini)

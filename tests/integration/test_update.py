@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import pty
+import re
 import select
 import socket
 import subprocess
@@ -122,6 +123,9 @@ for bad, why in [("/garbage.csv", "header"), ("/unterminated.csv", "nothing was 
     check(rc == 2 and why in err and err.startswith("portscope: update:") and len(err.strip().splitlines()) == 1,
           f"bad download {bad}: one line naming why: {err!r}")
     check(open(stored, "rb").read() == mini, f"bad download {bad} leaves the stored copy alone")
+    if bad == "/unterminated.csv":
+        check(re.search(r":\d+:\d+: quoted field is never closed", err) is not None,
+              f"a CSV error names its line and column, as every command's do: {err!r}")
 rc, out, err = run("update", "--url", "ftp://127.0.0.1/x", env=env)
 check(rc == 2 and open(stored, "rb").read() == mini, "non-HTTP URL refused")
 rc, out, err = run("update", "--url", "http://127.0.0.1:1/x.csv", "--timeout", "5", env=env)

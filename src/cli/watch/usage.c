@@ -45,7 +45,15 @@ static const char usage[] =
         "  --knowledge FILE     the knowledge file (default: built in)\n"
         "  --help\n"
         "\n"
-        "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n");
+        "Examples:\n"
+        "  portscope watch                        probes, scans and listeners, as they\n"
+        "                                         come, one readable line each\n"
+        "  portscope watch --jsonl --duration 60  a minute of events as JSON lines\n"
+        "  portscope watch --dark-only --syslog   probes of empty system ports, to syslog\n"
+        "  portscope watch --netns lab --metrics /var/lib/node_exporter/watch.prom\n"
+        "\n"
+        "Needs CAP_BPF and CAP_PERFMON (bpf), or CAP_NET_RAW (packet); run as root.\n"
+        "Exit status: 0 stopped (Ctrl-C, SIGTERM, --duration), 2 bad input or error.\n");
 
 void watch_cli_help(void)
 {
