@@ -520,4 +520,8 @@ WRONG = [
            why="a UDP listener on Back Orifice's port"),
     Daemon("sshd 8080/tcp", "openssh-server", "/usr/sbin/sshd", [(T, A, 8080)], sshd_8080,
            rundirs=[("/run/sshd", "root")], wrong=True, why="an SSH server on http-alt"),
+    # exec -a: argv[0] says sshd, the executable is python3's.
+    Daemon("python3 as sshd 22/tcp", "python3", PY, [(T, D, 22)],
+           lambda _d: ["/bin/bash", "-c", 'exec -a sshd "$0" "$@"', PY, os.path.join(HERE, "listen.py"), T, D, "22"],
+           wrong=True, why="an interpreter that calls itself sshd (argv[0]) on the SSH port"),
 ]
