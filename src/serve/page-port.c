@@ -12,10 +12,11 @@
 
 /* Row ids covering port on any protocol, in file order, without duplicates. */
 
-/* A port number as the registry writes it: never grouped ("6335", not "6,335"), in every language. */
+/* A port number as the registry writes it: never grouped ("6335", not "6,335"), in every language;
+ * isolated, as page_num() isolates numbers, for right-to-left pages. */
 static const char *port_num(char out[PAGE_NUM_MAX], unsigned port)
 {
-        snprintf(out, PAGE_NUM_MAX, "%u", port);
+        snprintf(out, PAGE_NUM_MAX, "<bdi>%u</bdi>", port);
         return out;
 }
 

@@ -411,6 +411,13 @@ static int run_merge(const struct scan_cli_opts *o, int nfiles, char **files, co
         return rc;
 }
 
+/* Whether an --engine value names the UDP scan (an unknown one is refused later). */
+static bool is_udp_engine(const char *name)
+{
+        enum scan_engine e;
+        return scan_engine_parse(name, &e) == 0 && e == SCAN_ENGINE_UDP;
+}
+
 int main(int argc, char **argv)
 {
         ps_i18n_init();
@@ -443,8 +450,9 @@ int main(int argc, char **argv)
                 case OPT_EXCLUDE: o.exclude = optarg; break;
                 case OPT_EXCLUDE_FILE: o.exclude_file = optarg; break;
                 case OPT_ENGINE:
-                        if (o.engine && strcmp(o.engine, optarg) != 0) {
-                                /* nmap's -sS -sU scans both; the last one given would silently win. */
+                        if (o.engine && is_udp_engine(o.engine) != is_udp_engine(optarg)) {
+                                /* nmap's -sS -sU scans both; the last one given would silently win. A
+                                 * TCP engine after another is a choice made again (an alias's default). */
                                 ps_errorf(_("scan: one scan type at a time: %s and %s were given (-sU in a run of "
                                             "its own scans UDP)"),
                                           o.engine, optarg);
