@@ -453,10 +453,9 @@ int main(int argc, char **argv)
                         if (o.engine && is_udp_engine(o.engine) != is_udp_engine(optarg)) {
                                 /* nmap's -sS -sU scans both; the last one given would silently win. A
                                  * TCP engine after another is a choice made again (an alias's default). */
-                                ps_errorf(_("scan: one scan type at a time: %s and %s were given (-sU in a run of "
-                                            "its own scans UDP)"),
-                                          o.engine, optarg);
-                                return PS_EXIT_ERROR;
+                                scan_cli_die(_("scan: one scan type at a time: %s and %s were given (-sU in a run of "
+                                               "its own scans UDP)"),
+                                             o.engine, optarg);
                         }
                         o.engine = optarg;
                         break;
