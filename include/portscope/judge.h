@@ -160,6 +160,9 @@ struct judge_context {
         const struct knowledge *knowledge;
 };
 
+/* Whether a malware or c2 knowledge entry names (port, proto) itself, not as part of a wide range. */
+bool judge_threat_port(const struct judge_context *c, uint16_t port, enum ps_proto proto);
+
 /* Judges in (borrowed by *ret until the reason has been written). */
 void judge(const struct judge_context *c, const struct judge_input *in, struct judgement *ret);
 /* The judgement's one-line reason, citing its evidence, into buf (always terminated when len > 0).

@@ -121,6 +121,28 @@ static bool is_systemd(const struct sockets_process *p)
         return strcmp(p->path, "/usr/lib/systemd/systemd") == 0 || strcmp(p->path, "/lib/systemd/systemd") == 0;
 }
 
+/* Whether a listener outside the ephemeral range that shares an owner with e is expected. */
+static bool explained_elsewhere(const struct verdict_context *c, const struct sockets_list *l,
+                                const struct sockets_entry *e)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                const struct sockets_entry *o = &l->v[i];
+                bool shared = false;
+                if (o == e || !o->listening || o->proto == SOCKETS_RAW || in_ephemeral(o->port))
+                        continue;
+                for (size_t a = 0; a < o->nowners && !shared; a++)
+                        for (size_t b = 0; b < e->nowners && !shared; b++)
+                                shared = o->owners[a] == e->owners[b];
+                if (!shared)
+                        continue;
+                struct verdict v;
+                verdict_judge_in(c, l, o, NULL, &v);
+                if (v.kind == VERDICT_EXPECTED)
+                        return true;
+        }
+        return false;
+}
+
 void verdict_judge(const struct verdict_context *c, const struct sockets_list *l, const struct sockets_entry *e,
                    struct verdict *v)
 {
@@ -207,6 +229,11 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
                 bool serves = false;
                 for (size_t k = 0; k < e->nowners && !serves; k++)
                         serves = serving[e->owners[k]];
+                /* On a malware or C2 port, the exemption needs a server that is explained: a
+                 * resolver's query socket that landed on 54321 is one, a backdoor beside a
+                 * listener nothing explains is not. */
+                if (serves && judge_threat_port(jc, e->port, PS_UDP))
+                        serves = explained_elsewhere(c, l, e);
                 if (serves) {
                         uint16_t lo, hi;
                         verdict_ephemeral_range(&lo, &hi);

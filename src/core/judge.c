@@ -361,6 +361,16 @@ static bool serves(const struct judge_context *c, const struct judge_identity *i
         return false;
 }
 
+bool judge_threat_port(const struct judge_context *c, uint16_t port, enum ps_proto proto)
+{
+        const struct knowledge_entry *kent[32];
+        size_t nk = c->knowledge ? knowledge_for_port(c->knowledge, port, proto, kent, 32) : 0;
+        for (size_t i = 0; i < nk && i < 32; i++)
+                if (is_threat(kent[i]) && covers_narrowly(kent[i], port, proto))
+                        return true;
+        return false;
+}
+
 /* A service, other than those of the port, that the occupant is a known server of. */
 static const struct knowledge_service *serves_elsewhere(const struct judge_context *c, const struct judge_identity *id)
 {

@@ -210,6 +210,8 @@ static const char know[] = "service: ssh\nservers: sshd dropbear\nsource: test\n
                            "entry: express\nname: Express\nkind: development\nports: 3000/tcp\nsummary: Node apps.\n"
                            "process: node\nsource: test\n\n"
                            "entry: beef\nname: BeEF\nkind: c2\nports: 3000/tcp\nsummary: BeEF.\nprocess: beef ruby\n"
+                           "source: test\n\n"
+                           "entry: bo2k\nname: Back Orifice 2000\nkind: malware\nports: 54321/udp\nsummary: BO2K.\n"
                            "source: test\n";
 
 struct fixture {
@@ -362,6 +364,36 @@ static void test_verdicts(void **state)
                 expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "test rig");
                 baseline_free(b);
         }
+}
+
+/* An unconnected UDP socket in the ephemeral range is a server's own client socket, unless it sits
+ * on a malware port and its process's other listener is not explained either. */
+static void test_ephemeral_threat(void **state)
+{
+        struct fixture *f = *state;
+        uint16_t lo, hi;
+        verdict_ephemeral_range(&lo, &hi);
+        if (!(lo <= 54321 && 54321 <= hi))
+                skip(); /* this machine's ip_local_port_range leaves 54321 out */
+        /* sshd (0) serves 22 and holds 54321/udp; python3 (3) listens on 625 (unexplained) and holds 54321/udp. */
+        struct sockets_entry v[4] = {
+                { .proto = SOCKETS_TCP, .family = AF_INET, .listening = true, .port = 22, .owners = &f->owner_ix[0], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL },
+                { .proto = SOCKETS_UDP, .family = AF_INET, .listening = true, .port = 54321, .owners = &f->owner_ix[0], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL },
+                { .proto = SOCKETS_TCP, .family = AF_INET, .listening = true, .port = 625, .owners = &f->owner_ix[3], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL },
+                { .proto = SOCKETS_UDP, .family = AF_INET, .listening = true, .port = 54321, .owners = &f->owner_ix[3], .nowners = 1, .exposure = SOCKETS_EXPOSURE_ALL },
+        };
+        struct sockets_list l = f->l;
+        l.v = v;
+        l.n = 4;
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k };
+        bool *serving = verdict_serving_processes(&l);
+        struct verdict r;
+        assert_non_null(serving);
+        verdict_judge_in(&c, &l, &v[1], serving, &r);
+        expect(&r, VERDICT_INFO, VERDICT_NONE, "sshd's own client socket");
+        verdict_judge_in(&c, &l, &v[3], serving, &r);
+        expect(&r, VERDICT_SUSPICIOUS, VERDICT_HIGH, "known malware port: Back Orifice 2000");
+        free(serving);
 }
 
 /* What an output function writes, as a string (caller frees). */
@@ -751,6 +783,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_prometheus_order, setup, teardown),
                 cmocka_unit_test(test_users),
                 cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_ephemeral_threat, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_outputs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_merge, setup, teardown),
                 cmocka_unit_test(test_history),
