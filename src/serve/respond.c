@@ -1,6 +1,7 @@
 /* portscope serve — building responses: headers every response carries, ETags and 304,
  * JSON bodies, error pages, the cached (shared) responses. */
 #include <stdatomic.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #define ZLIB_CONST /* z_stream.next_in is const: the body is not written */
@@ -31,6 +32,18 @@ void respond_etag(const void *data, size_t len, char out[20])
 #define GZIP_MIN 512 /* smaller bodies are sent as they are */
 
 /* body gzipped (malloc'd, caller frees) or NULL when it would not shrink or memory ran out. */
+/* buf (malloc'd, taken over) in an allocation of exactly len bytes, or buf itself when out of
+ * memory. */
+static char *exact_copy(char *buf, size_t len)
+{
+        char *c = malloc(len ? len : 1);
+        if (!c)
+                return buf;
+        memcpy(c, buf, len);
+        free(buf);
+        return c;
+}
+
 static char *gzip_body(const char *body, size_t len, size_t *ret_len)
 {
         if (len < GZIP_MIN || len > (size_t)UINT32_MAX)
@@ -56,7 +69,8 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
                 return NULL;
         }
         *ret_len = n;
-        return out;
+        /* deflateBound() is more than the body: a cached copy keeps only what it counts. */
+        return exact_copy(out, n);
 }
 
 static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -203,6 +217,7 @@ static struct cached *cached_make(struct http_server *s, char *own_body, const c
 {
         bool owned = own_body != NULL;
         if (owned) {
+
                 body = own_body;
                 gz = own_gz;
         }
@@ -213,7 +228,11 @@ static struct cached *cached_make(struct http_server *s, char *own_body, const c
                 return NULL;
         }
         respond_etag(body, len, c->etag);
-        c->size = (owned ? len : 0) + sizeof *c + 512;
+        /* What the body takes of the heap: a rendered page comes in its buffer, whose capacity is
+         * a power of two (32 KiB for an 18 KB page). Not copied to its length: the holes that
+         * copies leave as the cache evicts do not fit the next page's buffer (measured: 5,000
+         * pages, RSS +158 MB copied against +99 MB kept). */
+        c->size = (owned ? malloc_usable_size(own_body) : 0) + sizeof *c + 512;
         c->len = len;
         c->body = body;
         c->resp = owned ? response_owned(s, own_body, len, type, cache, c->etag)
@@ -232,7 +251,7 @@ static struct cached *cached_make(struct http_server *s, char *own_body, const c
                         c->gz_body = gz;
                         MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
                         add_vary(c->gz, type, true);
-                        c->size += owned ? gzlen : 0;
+                        c->size += owned ? malloc_usable_size(own_gz) : 0;
                 }
         }
         add_vary(c->resp, type, c->gz != NULL);
@@ -350,7 +369,7 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
                 free(c);
                 return NULL;
         }
-        c->size = len + sizeof *c + 512;
+        c->size = malloc_usable_size(body) + sizeof *c + 512; /* the buffer, not only its length */
         if (gz)
                 MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
         add_vary(c->resp, type, gz || (type != RESPOND_PNG && len >= GZIP_MIN));
