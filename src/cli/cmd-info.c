@@ -227,8 +227,10 @@ static void print_page(const struct cli_common *c, json_t *o, const char *src, u
                 putchar('\n');
         }
 
-        /* The rank of each protocol's best line: nmap scans its top 1,000 of each. */
-        for (unsigned p = 0; p < 2; p++) {
+        /* The rank of each protocol's best line: nmap scans its top 1,000 of each. Without
+         * nmap-services nothing can be said of it. */
+        bool observed = json_is_string(json_object_get(reg, "observed_source"));
+        for (unsigned p = 0; observed && p < 2; p++) {
                 json_int_t best = 0;
                 json_array_foreach(obs, i, x) {
                         json_int_t rank = json_integer_value(json_object_get(x, "rank"));
@@ -440,6 +442,10 @@ static void print_brief(const struct cli_common *c, const struct registry *r, co
                 printf(" [%s]\n", _(knowledge_kind_name(top->kind)));
         }
         /* A few ports: each rank on its own (a pass over nmap-services) beats sorting it all. */
+        if (!registry_source(r)->observed_path || !*registry_source(r)->observed_path) {
+                puts(_("  (nmap-services not installed)"));
+                return;
+        }
         if (protos & PS_PROTO_BIT(PS_TCP))
                 print_scan_line(PS_TCP, rk ? rk->tcp[port] : portinfo_rank(r, port, PS_TCP));
         if (protos & PS_PROTO_BIT(PS_UDP))

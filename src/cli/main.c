@@ -138,7 +138,8 @@ int main(int argc, char **argv)
                 /* No command: audit this machine, passing the options along. */
                 return cli_exec_component("audit", "audit", argc - 1, argv + 1);
         }
-        if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "help") != 0) {
+        if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "help") != 0 && strcmp(argv[2], "--help") != 0 &&
+            strcmp(argv[2], "-h") != 0) {
                 /* "portscope help CMD" is "portscope CMD --help". */
                 static char help_opt[] = "--help";
                 char *hargv[] = { argv[2], help_opt, NULL };

@@ -278,6 +278,12 @@ for cmd in ("info", "search", "list", "registry", "audit", "listening", "scan", 
         rc, out, err = run(cmd, "--json", "-Z4")
         check(one_line_error(rc, err, f"{cmd}: unknown option '-Z'"), f"{cmd}: --json -Z4 names -Z: {err!r}")
 
+# Without nmap-services nothing is said of nmap's default scan (not "no (not listed)").
+for args in (["--brief", "22"], ["22"]):
+    rc, out, err = run("info", *args, "--registry", mini, env={"PORTSCOPE_NMAP_SERVICES": "/nonexistent"})
+    check(rc == 0 and "default scan" not in out and "nmap-services not installed" in out,
+          f"info {' '.join(args)} without nmap-services claims nothing of nmap's scan: {out[-300:]!r}")
+
 # "reserved-or-unassigned" on a source that tells them apart: both.
 from pstest import iana_csv  # noqa: E402
 csv_path = iana_csv()
