@@ -14,9 +14,7 @@ const struct ps_language *http_lang_split(const char *target, size_t len, size_t
         size_t n = 1;
         while (n < len && target[n] != '/' && target[n] != '?')
                 n++;
-        /* "/he" and "/he/..." only; "/he?x" is no page of ours. */
-        if (n < len && target[n] != '/')
-                return NULL;
+        /* "/he", "/he/..." and "/he?..." (the home page with a query it ignores, as "/?..." is). */
         const struct ps_language *lang = ps_language_find(target + 1, n - 1);
         if (lang)
                 *ret_skip = n;

@@ -537,11 +537,12 @@ static void choose_language(struct MHD_Connection *conn, struct req *rq)
         size_t skip = 0;
         const struct ps_language *lang = rq->target ? http_lang_split(rq->target, rq->target_len, &skip) : NULL;
         if (lang) {
-                if (skip == rq->target_len)
+                if (skip == rq->target_len || rq->target[skip] == '?')
                         http_route_parse("/", 1, &rq->route);
                 else
                         http_route_parse(rq->target + skip, rq->target_len - skip, &rq->route);
-                if (!http_route_has_language(rq->route.id)) {
+                /* A page's own error ("/fr/ports/abc": not a port) is kept, in the language. */
+                if (!http_route_has_language(rq->route.id) && !(rq->route.status && !rq->route.api)) {
                         /* /he/api/..., /he/metrics: only pages have languages. */
                         http_route_clear(&rq->route);
                         rq->route.status = MHD_HTTP_NOT_FOUND;

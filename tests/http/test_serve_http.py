@@ -1671,9 +1671,16 @@ def test_languages(s):
           "a 404 names no alternates; its switcher leads to each language's start page")
     # Unknown prefixes are paths; the API, the image and /metrics have no language.
     for p in ["/xx/ports/625", "/he-IL/ports/625", "/he/api/v1/ports/625", "/he/map.png", "/he/metrics",
-              "/he/healthz", "/hebrew/ports/625", "/he?x=1"]:
+              "/he/healthz", "/hebrew/ports/625"]:
         st, _, _ = s.get(p)
         check(st == 404, f"{p} is 404 ({st})")
+    # A query after the prefix is the start page's, ignored as on "/?x=1" (a link tagged ?utm_...).
+    for p in ["/he?x=1", "/fr?utm_source=x", "/de?"]:
+        st, _, body = s.get(p)
+        check(st == 200 and f'<html lang="{p[1:3]}"'.encode() in body, f"{p} is the start page in its language ({st})")
+    # A page's own error is kept behind a prefix, in the language.
+    st, _, body = s.get("/fr/ports/abc")
+    check(st == 404 and "port inexistant" in body.decode(), f"/fr/ports/abc says why, in French ({st})")
     # Redirects keep the prefix.
     st, h, _ = s.get("/he/search?q=22")
     check(st == 303 and h.get("location") == "/he/ports/22", f"/he/search?q=22 redirects in Hebrew ({h.get('location')})")
