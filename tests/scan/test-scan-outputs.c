@@ -1,5 +1,6 @@
 /* Unit tests of the scanner's outputs on reports built by hand: nmap's greppable format (-oG),
- * line by line, as nmap 7.93 writes it for the same ports (compared with `nmap -oG -`). */
+ * line by line, as nmap 7.93 writes it for the same ports (compared with `nmap -oG -`).
+ * And the table's line under a port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,6 +161,33 @@ static void grep_open_filtered(void **state)
         scan_report_free(&rep);
 }
 
+/* The table names a match's product, version and, alone too, its extra information: an SSH
+ * server matched only as "protocol 2.0" shows that under its port, as -oG and nmap do. */
+static void text_info_only(void **state)
+{
+        (void)state;
+        struct scan_report rep;
+        report_init(&rep, PS_TCP);
+        add(&rep, "198.18.0.2", 22, PS_TCP, SCAN_OPEN, SCAN_REASON_SYN_ACK);
+        assert_int_equal(scan_report_finish(&rep), 0);
+        struct scan_port_report *p = &rep.hosts[0].ports[0];
+        p->service = calloc(1, sizeof *p->service);
+        assert_non_null(p->service);
+        strcpy(p->service->name, "ssh");
+        strcpy(p->service->info, "protocol 2.0");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        assert_int_equal(scan_output_find("text")->write(&rep, f, false), 0);
+        assert_int_equal(fclose(f), 0);
+        if (!strstr(buf, "(protocol 2.0)"))
+                fprintf(stderr, "%s", buf);
+        assert_non_null(strstr(buf, "(protocol 2.0)"));
+        free(buf);
+        scan_report_free(&rep);
+}
+
 int main(void)
 {
         /* scan_timestr() writes local time */
@@ -169,6 +197,7 @@ int main(void)
                 cmocka_unit_test(grep_hosts),
                 cmocka_unit_test(grep_one_ignored_state),
                 cmocka_unit_test(grep_open_filtered),
+                cmocka_unit_test(text_info_only),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static void print_port(FILE *f, const struct scan_report *rep, const struct scan
         free(esvc);
         free(expl);
         const struct scan_service *s = p->service;
-        if (s && (s->product[0] || s->version[0])) {
+        if (s && (s->product[0] || s->version[0] || s->info[0])) {
                 char *d = scan_service_desc(s);
                 fprintf(f, "  %-11s %s\n", "", d ? d : "");
                 free(d);
