@@ -284,6 +284,10 @@ for args in (["--brief", "22"], ["22"]):
     check(rc == 0 and "default scan" not in out and "nmap-services not installed" in out,
           f"info {' '.join(args)} without nmap-services claims nothing of nmap's scan: {out[-300:]!r}")
 
+# ":22" names a port for listening as it does for info (host:port).
+rc, out, err = run("listening", ":1", "--registry", mini)
+check(rc in (0, 1) and "not a port" not in err, f"listening :1 is port 1 ({rc}, {err.strip()!r})")
+
 # "reserved-or-unassigned" on a source that tells them apart: both.
 from pstest import iana_csv  # noqa: E402
 csv_path = iana_csv()

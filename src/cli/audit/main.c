@@ -190,7 +190,9 @@ static int parse_args(int argc, char **argv, struct options *o)
                                 return PS_EXIT_ERROR;
                         }
                         const char *a = argv[optind];
-                        if (ps_portlist_parse(a, &o->ports, &o->nports, why, sizeof(why)) < 0) {
+                        /* ":22", as in host:port (info takes it too). */
+                        const char *spec = a[0] == ':' && a[1] >= '0' && a[1] <= '9' ? a + 1 : a;
+                        if (ps_portlist_parse(spec, &o->ports, &o->nports, why, sizeof(why)) < 0) {
                                 /* A service name (ssh, http-alt) is looked up in the registry later. */
                                 bool name = (a[0] >= 'a' && a[0] <= 'z') || (a[0] >= 'A' && a[0] <= 'Z');
                                 for (const char *ch = a; name && *ch; ch++)
