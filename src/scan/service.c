@@ -232,13 +232,15 @@ static ssize_t conn_recv(struct ident *id, struct conn *c, unsigned char *buf, s
 
 /* Reads an answer until the deadline, the peer's close, a full buffer, or a pause of 200 ms
  * once something came. *closed: the peer closed or reset the connection. */
-static size_t read_answer(struct ident *id, struct conn *c, uint64_t deadline, bool *closed)
+/* Reads an answer into id->buf from offset n (what came before stays): until deadline, or
+ * PAUSE_NS of silence once something came. Returns the length in id->buf. */
+static size_t read_answer_at(struct ident *id, struct conn *c, size_t n, uint64_t deadline, bool *closed)
 {
-        size_t n = 0, cap = sizeof(id->buf);
+        size_t start = n, cap = sizeof(id->buf);
         *closed = false;
         while (n < cap) {
                 uint64_t end = deadline, now = scan_now_ns();
-                if (n > 0 && now + PAUSE_NS < end)
+                if (n > start && now + PAUSE_NS < end)
                         end = now + PAUSE_NS;
                 ssize_t r = conn_recv(id, c, id->buf + n, cap - n, end);
                 if (r == -ETIMEDOUT)
@@ -250,6 +252,11 @@ static size_t read_answer(struct ident *id, struct conn *c, uint64_t deadline, b
                 n += (size_t)r;
         }
         return n;
+}
+
+static size_t read_answer(struct ident *id, struct conn *c, uint64_t deadline, bool *closed)
+{
+        return read_answer_at(id, c, 0, deadline, closed);
 }
 
 static void keep_banner(struct scan_service *s, const unsigned char *buf, size_t n)
@@ -343,6 +350,19 @@ static int tcp_round(struct ident *id, bool tls, struct scan_service *s)
                 snprintf(s->probe, sizeof(s->probe), "NULL");
                 if (null >= 0 && take_answer(id, null, "NULL", n, &soft, s) == 1)
                         goto done;
+                /* A greeting cut in the middle of a line ("220 mx.exa", the rest 0.3 to 2.5 s
+                 * later, or a byte at a time) is read on while the NULL probe's wait lasts, as
+                 * nmap does, and matched as it grows; a whole line that matches nothing is not
+                 * waited on. */
+                while (null >= 0 && !closed && n < sizeof(id->buf) && id->buf[n - 1] != '\n' && !stopped(id)) {
+                        size_t m = read_answer_at(id, &c, n, id->end < null_end ? id->end : null_end, &closed);
+                        if (m == n)
+                                break;
+                        n = m;
+                        s->banner_len = 0; /* the banner is what came in all */
+                        if (take_answer(id, null, "NULL", n, &soft, s) == 1)
+                                goto done;
+                }
                 keep_banner(s, id->buf, n);
                 conn_close(&c);
         } else if (closed) {

@@ -18,6 +18,7 @@ import socket
 import ssl
 import struct
 import threading
+import time
 
 
 def ports(s):
@@ -59,9 +60,26 @@ SCRIPTS = {
 
 
 def serve_scripted(c, kind):
-    banner, want, answer = SCRIPTS[kind]
     c.setblocking(True)
     c.settimeout(10)
+    if kind in ("pieces", "drip"):
+        # A greeting cut mid-line: the rest a second later, or a byte every 150 ms.
+        greeting = b"220 mx.example ESMTP Postfix\r\n"
+        try:
+            if kind == "pieces":
+                c.sendall(greeting[:10])
+                time.sleep(1.0)
+                c.sendall(greeting[10:])
+            else:
+                for i in range(len(greeting)):
+                    c.sendall(greeting[i:i + 1])
+                    time.sleep(0.15)
+            c.recv(4096)
+        except OSError:
+            pass
+        c.close()
+        return
+    banner, want, answer = SCRIPTS[kind]
     try:
         if banner:
             c.sendall(banner)

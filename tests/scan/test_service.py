@@ -56,7 +56,7 @@ match rare m|^DELTA-OK| p/Rare/
 """
 
 SCRIPTED = {40001: "third", 40002: "fallback", 40003: "soft", 40004: "rare", 7777: "rare", 9101: "rare",
-            6081: "varnish"}
+            6081: "varnish", 2526: "pieces", 2527: "drip"}
 
 
 def check(cond, what):
@@ -96,6 +96,7 @@ def main():
             tb.start_listener(tb.t, "svc", services=False, extra=extra)
             run_probe_file(tb, probes)
             run_real_file(tb)
+            run_pieces(tb)
             run_stun(tb)
             run_rpc(tb)
             run_verdicts(tb)
@@ -164,6 +165,16 @@ def run_real_file(tb):
     check(t.get("name") == "domain" and t.get("product") == "dnsmasq" and t.get("version") == "2.89" and
           t.get("probe") == "DNSVersionBindReq",
           f"UDP 53: dnsmasq's version from its answer to version.bind (CHAOS TXT): {t}")
+
+
+def run_pieces(tb):
+    """A greeting cut mid-line is read on (nmap identifies both: smtp Postfix smtpd)."""
+    p = tb.scan(["198.18.0.2"], ["--engine", "connect", "-p", "2526,2527", "--json"])
+    s, _ = services(p.stdout)
+    for port, how in ((2526, "its rest a second later"), (2527, "a byte every 150 ms")):
+        t = s.get(port, {})
+        check(t.get("name") == "smtp" and "Postfix" in (t.get("product") or "") and t.get("probe") == "NULL",
+              f"a greeting cut mid-line, {how}, is read whole and identified: {t}")
 
 
 def run_rpc(tb):
