@@ -460,12 +460,25 @@ static int syn_run(const struct scan_config *c, struct scan_stats *stats, char *
         /* Source addresses: the kernel's choice towards the first target of each family. */
         struct scan_addr first;
         scan_targets_get(c->targets, 0, &first);
-        struct scan_addr last;
-        scan_targets_get(c->targets, ntargets - 1, &last);
+        /* IPv4 targets come first: the first IPv6 one is found by bisection. */
+        uint64_t lo6 = 0, hi6 = ntargets;
+        while (lo6 < hi6) {
+                uint64_t mid = lo6 + (hi6 - lo6) / 2;
+                struct scan_addr m;
+                scan_targets_get(c->targets, mid, &m);
+                if (m.family == AF_INET6)
+                        hi6 = mid;
+                else
+                        lo6 = mid + 1;
+        }
+        struct scan_addr first6;
         if (first.family == AF_INET && scan_route_source(&first, &sh->src4) == 0)
                 sh->has4 = true;
-        if (last.family == AF_INET6 && scan_route_source(&last, &sh->src6) == 0)
-                sh->has6 = true;
+        if (lo6 < ntargets) {
+                scan_targets_get(c->targets, lo6, &first6);
+                if (scan_route_source(&first6, &sh->src6) == 0)
+                        sh->has6 = true;
+        }
         if (!sh->has4 && !sh->has6) {
                 char a[64];
                 scan_addr_format(&first, a, sizeof(a));

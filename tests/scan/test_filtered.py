@@ -42,8 +42,8 @@ def run_engine(tb, engine):
           f"{sorted(by)} closed={h.get('closed')} filtered={h.get('filtered')} {d}")
     p = tb.scan(["198.18.0.2"], base + ["-p", ports])
     text = p.stdout.decode()
-    check(re.search(rf"^\s*{DROPPED}/tcp\s+filtered\b", text, re.M) is not None and "1 open" in text,
-          f"{engine}: the text table has the line '{DROPPED}/tcp filtered':\n{text}")
+    check(re.search(rf"^\s*{DROPPED}/tcp\s+filtered\b", text, re.M) is not None and "1 open, 1 closed, 1 filtered" in text,
+          f"{engine}: the text table has the line '{DROPPED}/tcp filtered', and its host line counts it:\n{text}")
     p = tb.scan(["198.18.0.2"], base + ["-p", str(DROPPED), "--json"])
     h = host(json.loads(p.stdout))
     check([(x["port"], x["state"]) for x in h.get("ports", [])] == [(DROPPED, "filtered")],

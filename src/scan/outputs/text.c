@@ -72,8 +72,14 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 size_t nopen = 0;
-                for (size_t j = 0; j < h->nports; j++)
+                /* The line counts every port: those listed below it (a few filtered ones are) and
+                 * those only counted. */
+                unsigned long long filtered = h->filtered, open_filtered = h->open_filtered;
+                for (size_t j = 0; j < h->nports; j++) {
                         nopen += h->ports[j].r.state == SCAN_OPEN;
+                        filtered += h->ports[j].r.state == SCAN_FILTERED;
+                        open_filtered += h->ports[j].r.state == SCAN_OPEN_FILTERED;
+                }
                 open += nopen;
                 up += h->up;
                 if (!h->up && !scan_host_shown(rep, h))
@@ -91,20 +97,19 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                                  (unsigned long long)h->closed);
                         append_phrase(counts, sizeof(counts), phrase);
                 }
-                if (h->filtered) {
+                if (filtered) {
                         /* TRANSLATORS: how many of a host's ports are filtered (nmap's state). */
                         snprintf(phrase, sizeof(phrase),
-                                 ps_ngettext("%llu filtered", "%llu filtered", (unsigned long)h->filtered),
-                                 (unsigned long long)h->filtered);
+                                 ps_ngettext("%llu filtered", "%llu filtered", (unsigned long)filtered), filtered);
                         append_phrase(counts, sizeof(counts), phrase);
                 }
-                if (h->open_filtered) {
+                if (open_filtered) {
                         /* TRANSLATORS: how many of a host's ports did not answer (nmap's state
                          * "open|filtered", not translated; "silent" explains it). */
                         snprintf(phrase, sizeof(phrase),
                                  ps_ngettext("%llu open|filtered (silent)", "%llu open|filtered (silent)",
-                                             (unsigned long)h->open_filtered),
-                                 (unsigned long long)h->open_filtered);
+                                             (unsigned long)open_filtered),
+                                 open_filtered);
                         append_phrase(counts, sizeof(counts), phrase);
                 }
                 if (h->name)
