@@ -41,6 +41,11 @@ void ps_errorf(const char *fmt, ...);
 __attribute__((format(printf, 1, 0)))
 void ps_verrorf(const char *fmt, va_list ap);
 
+/* What a command left in stdout's buffer, written: ret, or PS_EXIT_ERROR when it cannot be (a full
+ * disk, a closed stdout), with "cannot write output: REASON" unless ret already is PS_EXIT_ERROR
+ * (its line is said). */
+int ps_output_written(int ret);
+
 /* For getopt_long() loops run with opterr = 0 (getopt's own messages name argv[0], which may be
  * a helper executable, and do not escape): after it returned '?' or ':', prints
  * "portscope: COMMAND: unknown option '--x' (try 'portscope COMMAND --help')" or "... needs a

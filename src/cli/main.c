@@ -1,6 +1,5 @@
 /* portscope: what the registry says a port is, what really lives there, what listens on it,
  * and whether it belongs there. main() only dispatches. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -107,17 +106,6 @@ static int dispatch(const char *cmd, int argc, char **argv, bool from_help)
         return ret;
 }
 
-/* What a command left in stdio's buffer is written here: a full disk or a closed standard output
- * is an error (exit 2, said once), not a success. */
-static int written(int ret)
-{
-        if (fflush(stdout) == 0 && !ferror(stdout))
-                return ret;
-        if (ret != PS_EXIT_ERROR)
-                ps_errorf(_("cannot write output: %s"), strerror(errno));
-        return PS_EXIT_ERROR;
-}
-
 int main(int argc, char **argv)
 {
         ps_i18n_init();
@@ -129,11 +117,11 @@ int main(int argc, char **argv)
         if (!cmd || cmd[0] == '-') {
                 if (cmd && (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)) {
                         fputs(_(usage), stdout);
-                        return written(0);
+                        return ps_output_written(0);
                 }
                 if (cmd && strcmp(cmd, "--version") == 0) {
                         printf("portscope %s\n", PORTSCOPE_VERSION);
-                        return written(0);
+                        return ps_output_written(0);
                 }
                 /* No command: audit this machine, passing the options along. */
                 return cli_exec_component("audit", "audit", argc - 1, argv + 1);
@@ -143,7 +131,7 @@ int main(int argc, char **argv)
                 /* "portscope help CMD" is "portscope CMD --help". */
                 static char help_opt[] = "--help";
                 char *hargv[] = { argv[2], help_opt, NULL };
-                return written(dispatch(argv[2], 2, hargv, true));
+                return ps_output_written(dispatch(argv[2], 2, hargv, true));
         }
-        return written(dispatch(cmd, argc - 1, argv + 1, false));
+        return ps_output_written(dispatch(cmd, argc - 1, argv + 1, false));
 }

@@ -1,6 +1,7 @@
 /* One error model: see include/portscope/error.h. */
 #include "portscope/error.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -58,6 +59,15 @@ void ps_verrorf(const char *fmt, va_list ap)
         fputs("portscope: ", stderr);
         ps_term_escape(stderr, buf, (size_t)-1, false);
         fputc('\n', stderr);
+}
+
+int ps_output_written(int ret)
+{
+        if (fflush(stdout) == 0 && !ferror(stdout))
+                return ret;
+        if (ret != PS_EXIT_ERROR)
+                ps_errorf(_("cannot write output: %s"), strerror(errno));
+        return PS_EXIT_ERROR;
 }
 
 void ps_errorf(const char *fmt, ...)

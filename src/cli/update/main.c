@@ -22,6 +22,7 @@
 #include "portscope/registry.h"
 #include "portscope/update.h"
 #include "portscope/util.h"
+#include "update-cli.h"
 
 /* The URL is a placeholder: one msgid for the whole text, whatever the URL. */
 #define UPDATE_USAGE \
@@ -69,50 +70,18 @@
         "  portscope update --check || echo 'newer registry available'\n" \
         "  portscope update --from ~/Downloads/service-names-port-numbers.csv\n")
 
-static const char diff_usage[] =
-        N_("Usage: portscope diff [--json] [--limit N] OLD.csv NEW.csv\n"
-        "\n"
-        "Compares two copies of the IANA registry in its own terms: each port and\n"
-        "protocol is expanded to its state in both (assigned, with its names; reserved;\n"
-        "unassigned), and the changes are listed by range (system ports first): newly\n"
-        "assigned, de-assigned (to reserved or unassigned), renamed, aliases added or\n"
-        "removed, reserved/unassigned, metadata (description, assignee, contact,\n"
-        "reference, dates, notes) and unauthorized use reported; service names without a\n"
-        "port separately. Counts come first, then every change. Consecutive ports and\n"
-        "protocols with the same change are one line.\n"
-        "\n"
-        "Options:\n"
-        "  --limit N        print at most N changes (default: all; the counts are always\n"
-        "                   whole)\n"
-        "  --json           the same structure as JSON (docs/update.md)\n"
-        "  -h, --help       this text\n"
-        "\n"
-        "Examples:\n"
-        "  portscope diff service-names-port-numbers.2024-04.csv \\\n"
-        "      service-names-port-numbers.2026-02.csv\n"
-        "  portscope diff --json old.csv new.csv | jq '.ranges[0].changes[]'\n");
-
-/* 0 once standard output is written, else 2 and a line saying why (a full disk, a closed pipe). */
-static int output_status(void)
-{
-        if (fflush(stdout) == 0 && !ferror(stdout))
-                return 0;
-        ps_errorf(_("cannot write output: %s"), strerror(errno));
-        return 2;
-}
-
-static int print_json(json_t *o)
+int update_cli_print_json(json_t *o)
 {
         int r = json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
-        if (output_status() != 0)
+        if (ps_output_written(0) != 0)
                 return 2;
         if (r < 0)
                 ps_errorf(_("out of memory"));
         return r < 0 ? 2 : 0;
 }
 
-static bool parse_count(const char *opt, const char *arg, unsigned long min, unsigned long max, unsigned long *ret)
+bool update_cli_parse_count(const char *opt, const char *arg, unsigned long min, unsigned long max, unsigned long *ret)
 {
         char *end;
         errno = 0;
@@ -124,60 +93,6 @@ static bool parse_count(const char *opt, const char *arg, unsigned long min, uns
         }
         *ret = v;
         return true;
-}
-
-/* ---- diff ---- */
-
-static int cmd_diff(int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' }, { "limit", required_argument, NULL, 'l' },
-                { "help", no_argument, NULL, 'h' }, { 0 },
-        };
-        bool json = false;
-        unsigned long limit = 0;
-        struct registry *a = NULL, *b = NULL;
-        char err[1024];
-        int opt, ret = 2;
-
-        opterr = 0;
-        while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (opt) {
-                case 'j': json = true; break;
-                case 'l':
-                        if (!parse_count("diff: --limit", optarg, 0, 1000000000, &limit))
-                                return 2;
-                        break;
-                case 'h': fputs(_(diff_usage), stdout); return 0;
-                default: return ps_option_error("diff", "h", argv);
-                }
-        }
-        if (argc - optind != 2) {
-                ps_errorf(_("diff: expected two registry files, OLD and NEW (see --help)"));
-                return 2;
-        }
-        if (update_load_file(argv[optind], 0, &a, err, sizeof(err)) < 0 ||
-            update_load_file(argv[optind + 1], 0, &b, err, sizeof(err)) < 0) {
-                ps_errorf("diff: %s", err);
-                goto out;
-        }
-        json_t *d = update_diff(a, b);
-        if (!d) {
-                ps_errorf(_("diff: out of memory"));
-                goto out;
-        }
-        if (json) {
-                json_object_set_new(d, "registry", portinfo_source_json(b));
-                ret = print_json(d);
-        } else {
-                update_diff_print(stdout, d, limit);
-                ret = output_status();
-        }
-        json_decref(d);
-out:
-        registry_close(a);
-        registry_close(b);
-        return ret;
 }
 
 /* ---- what listens here on the ports that changed ---- */
@@ -392,7 +307,7 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
                 if (not_modified)
                         json_object_set_new(out, "since", json_string(*since ? since : "the last download"));
                 json_object_set_new(out, "sha256", json_string(sha));
-                int r = print_json(out);
+                int r = update_cli_print_json(out);
                 json_decref(out);
                 return r;
         }
@@ -414,7 +329,7 @@ static int report_unchanged(const struct opts *o, const char *path, const char *
                                 : _("Registry: unchanged (the new copy has the SHA-256 of the installed one, %.12s…); "
                                     "nothing was changed.\n"),
                        sha);
-        return output_status();
+        return ps_output_written(0);
 }
 
 /* Why a well-formed copy is still not installed over the one in use (NULL: nothing against it):
@@ -503,20 +418,20 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                 case 'L': o.no_listening = true; break;
                 case 'F': o.force = true; break;
                 case 't':
-                        if (!parse_count("update: --timeout", optarg, 1, 3600, &v))
+                        if (!update_cli_parse_count("update: --timeout", optarg, 1, 3600, &v))
                                 return 2;
                         o.timeout = (long)v;
                         break;
                 case 'm':
-                        if (!parse_count("update: --min-rows", optarg, 0, 10000000, &o.min_rows))
+                        if (!update_cli_parse_count("update: --min-rows", optarg, 0, 10000000, &o.min_rows))
                                 return 2;
                         break;
                 case 'k':
-                        if (!parse_count("update: --keep", optarg, 1, 1000, &o.keep))
+                        if (!update_cli_parse_count("update: --keep", optarg, 1, 1000, &o.keep))
                                 return 2;
                         break;
                 case 'l':
-                        if (!parse_count("update: --limit", optarg, 0, 1000000000, &o.limit))
+                        if (!update_cli_parse_count("update: --limit", optarg, 0, 1000000000, &o.limit))
                                 return 2;
                         break;
                 case 'h': printf(_(UPDATE_USAGE), UPDATE_IANA_URL); return 0;
@@ -630,7 +545,7 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                 if (o.json) {
                         out = json_pack("{s:s,s:s,s:s,s:s}", "status", "older", "date", date, "installed_date",
                                         registry_source(old)->date, "sha256", sha_new);
-                        ret = print_json(out);
+                        ret = update_cli_print_json(out);
                 } else {
                         /* TRANSLATORS: two dates: the copy checked, the installed one. */
                         printf(_("Not newer: this copy's newest date is %s, the installed one's %s; nothing to install.\n"),
@@ -648,7 +563,7 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                 if (o.json) {
                         out = json_pack("{s:s,s:s,s:o,s:s}", "status", "available", "date", date, "installed_date",
                                         old ? json_string(registry_source(old)->date) : json_null(), "sha256", sha_new);
-                        print_json(out);
+                        update_cli_print_json(out);
                 } else if (o.from) {
                         /* The file named: plain 'portscope update' would download from IANA instead. */
                         char *from = ps_term_escape_dup(o.from);
@@ -736,7 +651,7 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                                 diff ? json_incref(json_object_get(diff, "removed")) : json_array());
                 if (!aff)
                         json_object_set_new(out, "listening_note", json_string(why));
-                if (print_json(out) != 0)
+                if (update_cli_print_json(out) != 0)
                         ret = 2;
                 goto out;
         }
@@ -766,7 +681,7 @@ static int cmd_update(int argc, char **argv, bool stdin_open)
                 if (status_changed)
                         print_affected(aff, why);
         }
-        if (output_status() != 0)
+        if (ps_output_written(0) != 0)
                 ret = 2;
 out:
         json_decref(out);
@@ -792,7 +707,7 @@ int main(int argc, char **argv)
         /* Called as {"portscope-update", "update"|"diff", args...} by portscope, or directly. */
         if (argc > 1 && strcmp(argv[1], "diff") == 0) {
                 argv[1] = argv[0];
-                return cmd_diff(argc - 1, argv + 1);
+                return update_cli_diff(argc - 1, argv + 1);
         }
         if (argc > 1 && strcmp(argv[1], "update") == 0) {
                 argv[1] = argv[0];
