@@ -164,18 +164,23 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
 
         memset(v, 0, sizeof(*v));
         v->baseline = -1;
-        /* Every owner's names: comm, argv[0], and the script of an interpreter. */
-        for (size_t i = 0; i < e->nowners; i++) {
+        /* Every owner's names: comm, argv[0], and the script of an interpreter. A name the
+         * executable does not bear names no program (see names_executable()); the names it
+         * claims are kept apart, only when some owner has such a name. */
+        for (size_t i = 0; i < e->nowners && !unproven; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
-                const char *slash = p->path ? strrchr(p->path, '/') : NULL;
-                /* A name the executable does not bear names no program (see names_executable()). */
-                judge_identity_from_process(&id, p->comm_unproven ? NULL : p->comm, slash ? slash + 1 : p->path,
-                                            p->exe_unproven ? NULL : p->exe, p->cmdline);
-                judge_identity_from_process(&claimed, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
-                if ((p->comm_unproven || p->exe_unproven) && !unproven) {
+                if (p->comm_unproven || p->exe_unproven) {
                         unproven = true;
                         executable = p->path;
                 }
+        }
+        for (size_t i = 0; i < e->nowners; i++) {
+                const struct sockets_process *p = sockets_entry_owner(l, e, i);
+                const char *slash = p->path ? strrchr(p->path, '/') : NULL;
+                judge_identity_from_process(&id, p->comm_unproven ? NULL : p->comm, slash ? slash + 1 : p->path,
+                                            p->exe_unproven ? NULL : p->exe, p->cmdline);
+                if (unproven)
+                        judge_identity_from_process(&claimed, p->comm, slash ? slash + 1 : p->path, p->exe, p->cmdline);
         }
         if (unproven) {
                 in.claimed = &claimed;
