@@ -32,18 +32,6 @@ void respond_etag(const void *data, size_t len, char out[20])
 #define GZIP_MIN 512 /* smaller bodies are sent as they are */
 
 /* body gzipped (malloc'd, caller frees) or NULL when it would not shrink or memory ran out. */
-/* buf (malloc'd, taken over) in an allocation of exactly len bytes, or buf itself when out of
- * memory. */
-static char *exact_copy(char *buf, size_t len)
-{
-        char *c = malloc(len ? len : 1);
-        if (!c)
-                return buf;
-        memcpy(c, buf, len);
-        free(buf);
-        return c;
-}
-
 static char *gzip_body(const char *body, size_t len, size_t *ret_len)
 {
         if (len < GZIP_MIN || len > (size_t)UINT32_MAX)
@@ -70,7 +58,8 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
         }
         *ret_len = n;
         /* deflateBound() is more than the body: a cached copy keeps only what it counts. */
-        return exact_copy(out, n);
+        char *shrunk = realloc(out, n);
+        return shrunk ? shrunk : out;
 }
 
 static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
