@@ -65,13 +65,13 @@ def quiet(argv, **kw):
                                                         last[0].strip()))
 
 
-def _sshd_conf(d, port):
+def _sshd_conf(d, port, address=A):
     key = os.path.join(d, "ssh_host_ed25519_key")
     if not os.path.exists(key):
         quiet(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key])
-    conf = os.path.join(d, "sshd_config.%d" % port)
+    conf = os.path.join(d, "sshd_config.%s.%d" % (address, port))
     write(conf, "Port %d\nListenAddress %s\nHostKey %s\nPidFile none\nUsePAM no\n"
-          "PasswordAuthentication no\nKbdInteractiveAuthentication no\n" % (port, A, key))
+          "PasswordAuthentication no\nKbdInteractiveAuthentication no\n" % (port, address, key))
     return conf
 
 
@@ -81,6 +81,16 @@ def sshd(d):
 
 def sshd_8080(d):
     return ["/usr/sbin/sshd", "-D", "-e", "-f", _sshd_conf(d, 8080)]
+
+
+def sshd_stray(d):
+    """Debian's sshd copied under the bench's directory in /tmp, and run from there on 22: the
+    program is sshd, its executable is where no package puts one."""
+    copy = os.path.join(d, "stray", "sshd")
+    os.makedirs(os.path.dirname(copy), exist_ok=True)
+    shutil.copy("/usr/sbin/sshd", copy)
+    os.chmod(copy, 0o755)
+    return [copy, "-D", "-e", "-f", _sshd_conf(d, 22, C)]
 
 
 def _www(d):
@@ -524,4 +534,8 @@ WRONG = [
     Daemon("python3 as sshd 22/tcp", "python3", PY, [(T, D, 22)],
            lambda _d: ["/bin/bash", "-c", 'exec -a sshd "$0" "$@"', PY, os.path.join(HERE, "listen.py"), T, D, "22"],
            wrong=True, why="an interpreter that calls itself sshd (argv[0]) on the SSH port"),
+    # A copy of sshd in /tmp: its names are its executable's own.
+    Daemon("sshd copy in /tmp 22/tcp", "openssh-server", "/usr/sbin/sshd", [(T, C, 22)], sshd_stray,
+           rundirs=[("/run/sshd", "root")], wrong=True,
+           why="a copy of sshd run from under /tmp, where no package installs a server"),
 ]

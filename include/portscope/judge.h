@@ -49,6 +49,7 @@ enum judge_rule {
         JUDGE_EPHEMERAL_CLIENT,    /* an unconnected UDP socket in the ephemeral range of a server */
         JUDGE_RUNTIME_USE,         /* an entry for the exact port names the interpreter the occupant runs on */
         JUDGE_DISGUISED,           /* only a name the occupant gave itself, not its executable's, would explain it */
+        JUDGE_STRAY_EXECUTABLE,    /* its names would explain it, but no package put its executable where it is */
         JUDGE_THREAT_PORT,         /* a malware or C2 port held by something the knowledge does not explain */
         JUDGE_LIKELY_USE,          /* scan: not identified, but a knowledge entry says what usually runs there */
         JUDGE_SYSTEM_UNREGISTERED, /* a system port IANA has not assigned */
@@ -132,6 +133,15 @@ struct judge_input {
          * not bear), and that executable: when those names alone would explain it, it is disguised. */
         const struct judge_identity *claimed;
         const char *executable;
+        /* Where that executable lives, when no package would have put it there (audit): then the
+         * names it bears explain nothing either. */
+        enum judge_exe_place {
+                JUDGE_EXE_INSTALLED = 0, /* nothing says otherwise */
+                JUDGE_EXE_WRITABLE,      /* under place_dir, a directory any user can write */
+                JUDGE_EXE_DELETED,       /* deleted, and nothing took its place */
+                JUDGE_EXE_MEMORY,        /* a memfd: never a file */
+        } place;
+        const char *place_dir;
 };
 #define JUDGE_INPUT_INIT { .baseline = -1 }
 

@@ -118,6 +118,7 @@ void sockets_process_clear(struct sockets_process *p)
         free((char *)p->cgroup);
         free((char *)p->unit);
         free((char *)p->container);
+        free((char *)p->place_dir);
         memset(p, 0, sizeof(*p));
 }
 
@@ -157,6 +158,47 @@ static bool names_executable(int proc_fd, pid_t pid, const char *path, const cha
                         return true;
         }
         return false;
+}
+
+/* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off) lives, when no
+ * package would have put it there: a memfd (fileless), a file deleted that nothing replaced (an
+ * upgrade puts the new version at the same path: that is not it), or a file under a directory any
+ * user can write (/tmp, /var/tmp, /dev/shm), on the file's own filesystem (an AppImage is mounted
+ * under /tmp but lives on its own). Looked up as the process sees its files; what cannot be read
+ * says nothing. *ret_dir: that directory, malloc'd. */
+static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, const char *path, bool deleted, char **ret_dir)
+{
+        char lp[PATH_MAX];
+        struct stat exe, st;
+        int m;
+
+        *ret_dir = NULL;
+        if (deleted && strncmp(path, "/memfd:", 7) == 0)
+                return SOCKETS_EXE_MEMORY;
+        if (path[0] != '/')
+                return SOCKETS_EXE_INSTALLED;
+        if (deleted) {
+                m = snprintf(lp, sizeof(lp), "%d/root%s", (int)pid, path);
+                if (m > 0 && (size_t)m < sizeof(lp) && fstatat(proc_fd, lp, &st, 0) != 0 && errno == ENOENT)
+                        return SOCKETS_EXE_DELETED;
+                return SOCKETS_EXE_INSTALLED;
+        }
+        snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
+        if (fstatat(proc_fd, lp, &exe, 0) != 0)
+                return SOCKETS_EXE_INSTALLED;
+        /* Each directory above it, nearest first, while on the executable's filesystem. */
+        for (const char *end = strrchr(path, '/'); end; end = end > path ? memrchr(path, '/', (size_t)(end - path)) : NULL) {
+                size_t dl = end > path ? (size_t)(end - path) : 1;
+                m = snprintf(lp, sizeof(lp), "%d/root%.*s", (int)pid, (int)dl, path);
+                if (m <= 0 || (size_t)m >= sizeof(lp) || fstatat(proc_fd, lp, &st, 0) != 0 || !S_ISDIR(st.st_mode) ||
+                    st.st_dev != exe.st_dev)
+                        break;
+                if (st.st_mode & S_IWOTH) {
+                        *ret_dir = strndup(path, dl);
+                        return *ret_dir ? SOCKETS_EXE_WRITABLE : SOCKETS_EXE_INSTALLED;
+                }
+        }
+        return SOCKETS_EXE_INSTALLED;
 }
 
 static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct sockets_process *ret)
@@ -206,10 +248,14 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
                 if (n < 0)
                         n = 0;
                 target[n] = '\0';
-                if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+                bool deleted = n > 10 && strcmp(target + n - 10, " (deleted)") == 0;
+                if (deleted)
                         target[n - 10] = '\0';
                 p.path = xstrdup(target);
                 if (p.path) {
+                        char *dir;
+                        p.place = exe_place(proc_fd, pid, p.path, deleted, &dir);
+                        p.place_dir = dir;
                         p.comm_unproven = p.comm && !names_executable(proc_fd, pid, p.path, p.comm);
                         p.exe_unproven = p.exe && !names_executable(proc_fd, pid, p.path, p.exe);
                 }

@@ -42,7 +42,10 @@ size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_en
         for (size_t i = 0; i < e->nowners; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
                 /* Names the executable bears: a baseline line "22/tcp sshd" does not explain a
-                 * python3 that calls itself sshd. */
+                 * python3 that calls itself sshd, nor a copy of sshd in /tmp (no name of an
+                 * executable no package put there). */
+                if (p->place != SOCKETS_EXE_INSTALLED)
+                        continue;
                 const char *cand[2] = { p->comm_unproven ? NULL : p->comm, p->exe_unproven ? NULL : p->exe };
                 for (unsigned c = 0; c < 2; c++) {
                         bool dup = !cand[c] || !*cand[c];
@@ -185,6 +188,18 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         if (unproven) {
                 in.claimed = &claimed;
                 in.executable = executable;
+        }
+        for (size_t i = 0; i < e->nowners && in.place == JUDGE_EXE_INSTALLED; i++) {
+                const struct sockets_process *p = sockets_entry_owner(l, e, i);
+                static const enum judge_exe_place places[] = {
+                        [SOCKETS_EXE_INSTALLED] = JUDGE_EXE_INSTALLED, [SOCKETS_EXE_WRITABLE] = JUDGE_EXE_WRITABLE,
+                        [SOCKETS_EXE_DELETED] = JUDGE_EXE_DELETED, [SOCKETS_EXE_MEMORY] = JUDGE_EXE_MEMORY,
+                };
+                if (p->place != SOCKETS_EXE_INSTALLED) {
+                        in.place = places[p->place];
+                        in.place_dir = p->place_dir;
+                        in.executable = p->path;
+                }
         }
         const struct sockets_process *first = e->nowners ? sockets_entry_owner(l, e, 0) : NULL;
         /* systemd alone (the system's or a user's manager) holds the sockets of its .socket units. */

@@ -193,6 +193,29 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     who ? who : "?", j->matched ? j->matched : "?", port, proto,
                     in->executable && *in->executable ? in->executable : "?");
                 break;
+        case JUDGE_STRAY_EXECUTABLE: {
+                const char *exe = in->executable && *in->executable ? in->executable : "?";
+                if (in->place == JUDGE_EXE_WRITABLE)
+                        /* TRANSLATORS: the program (sshd), port and protocol, its executable
+                         * (/tmp/x/sshd) and a directory above it (/tmp). */
+                        put(&o, _("%s would explain %u/%s, but its executable %s lies under %s, which any user can "
+                                  "write and where no package installs a program: a copy under a server's name is not "
+                                  "that server"),
+                            who ? who : "?", port, proto, exe, in->place_dir ? in->place_dir : "?");
+                else if (in->place == JUDGE_EXE_DELETED)
+                        /* TRANSLATORS: the program (sshd), port and protocol, and the path its
+                         * executable had. */
+                        put(&o, _("%s would explain %u/%s, but its executable %s was deleted and nothing took its "
+                                  "place: a package removed while it ran, or a program that removes itself"),
+                            who ? who : "?", port, proto, exe);
+                else
+                        /* TRANSLATORS: the program (sshd), port and protocol, and its executable
+                         * (/memfd:x). */
+                        put(&o, _("%s would explain %u/%s, but its executable %s is a memfd, never a file on disk: "
+                                  "a program loaded straight into memory is hiding"),
+                            who ? who : "?", port, proto, exe);
+                break;
+        }
         case JUDGE_EPHEMERAL_CLIENT:
                 if (who)
                         /* TRANSLATORS: a program, a port, and a port range (32768-60999). */

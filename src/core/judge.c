@@ -46,7 +46,7 @@ static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
         "not-open",        "connection",          "baseline",    "raw",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
-        "runtime-use",     "disguised",           "threat-port",     "likely-use",          "system-unregistered", "private-use",
+        "runtime-use",     "disguised",           "stray-executable", "threat-port",     "likely-use",          "system-unregistered", "private-use",
         "socket-activation", "mismatch",
         "no-servers-known", "owner-unknown",      "user-unregistered", "dynamic",
         "no-registry",
@@ -652,6 +652,12 @@ void judge(const struct judge_context *c, const struct judge_input *in, struct j
                         set(j, JUDGE_DISGUISED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
                 }
         }
+        /* A copy of sshd in /tmp bears the name sshd, and is not the sshd a package installed. A
+         * deleted executable may be a package removed while its daemon ran: medium. */
+        if (in->place != JUDGE_EXE_INSTALLED && !in->remote && j->kind == VERDICT_EXPECTED &&
+            (j->rule == JUDGE_KNOWN_SERVER || j->rule == JUDGE_KNOWN_USE))
+                set(j, JUDGE_STRAY_EXECUTABLE, VERDICT_SUSPICIOUS,
+                    in->place == JUDGE_EXE_DELETED ? VERDICT_MEDIUM : VERDICT_HIGH);
         if (in->loopback && j->severity > VERDICT_NONE && j->rule != JUDGE_NOT_OPEN) {
                 j->severity--;
                 j->lowered = true;

@@ -364,6 +364,36 @@ static void test_verdicts(void **state)
                 expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "test rig");
                 baseline_free(b);
         }
+        {
+                /* sshd whose executable no package put where it is: its names explain nothing, in
+                 * the knowledge or a baseline; a name that explains nothing anyway is judged as it was. */
+                struct sockets_process real = f->procs[0];
+                struct baseline *b = parse_ok("22/tcp sshd the bastion\n");
+                f->procs[0].path = "/tmp/x/sshd";
+                f->procs[0].place = SOCKETS_EXE_WRITABLE;
+                f->procs[0].place_dir = "/tmp";
+                judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "its executable /tmp/x/sshd lies under /tmp");
+                assert_int_equal(v.rule, JUDGE_STRAY_EXECUTABLE);
+                judge_one(f, SOCKETS_TCP, 22, 0, false, b, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "lies under /tmp");
+                judge_one(f, SOCKETS_TCP, 22, 0, true, NULL, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
+                judge_one(f, SOCKETS_TCP, 40001, 0, false, NULL, &v);
+                expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
+                f->procs[0].place = SOCKETS_EXE_DELETED;
+                f->procs[0].place_dir = NULL;
+                judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "/tmp/x/sshd was deleted and nothing took its place");
+                f->procs[0].path = "/memfd:sshd";
+                f->procs[0].place = SOCKETS_EXE_MEMORY;
+                judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
+                expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "/memfd:sshd is a memfd");
+                f->procs[0] = real;
+                judge_one(f, SOCKETS_TCP, 22, 0, false, b, &v);
+                expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "in the baseline");
+                baseline_free(b);
+        }
 }
 
 /* An unconnected UDP socket in the ephemeral range is a server's own client socket, unless it sits

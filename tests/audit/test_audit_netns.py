@@ -59,7 +59,11 @@ if not CSV:
     skip("the IANA CSV (PORTSCOPE_TEST_IANA_DIR or ../shared/data/iana) is not available")
 
 NS = f"ps-audit-{os.getpid()}"
-tmp = tempfile.mkdtemp(prefix="ps-audit-test-")
+# The helpers are copied here under the names they play. Not under /tmp: an executable under a
+# directory any user can write is where no package puts one, and a copy named sshd there is a
+# stray executable, not sshd (checked below). /run is root's.
+tmp = tempfile.mkdtemp(prefix="ps-audit-test-", dir="/run")
+stray_top = tempfile.mkdtemp(prefix="ps-audit-stray-", dir="/tmp")
 os.chmod(tmp, 0o755)
 # The unprivileged runs (user 65534) must be able to read the registry and the knowledge file
 # wherever the checkout lives (a clone in a `mktemp -d` directory is 0700): every run reads
@@ -94,6 +98,7 @@ def cleanup():
             p.wait()
     subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(stray_top, ignore_errors=True)
 
 
 def start(name, *specs, uid=None):
@@ -559,8 +564,38 @@ try:
     os.symlink("real", os.path.join(linked, "dnsmasq"))
     rules.append(launch(["ip", "netns", "exec", NS, os.path.join(linked, "dnsmasq"), "udp6:[::]:53:v6only"],
                         "dnsmasq link"))
+    # Copies of the helper named sshd, each on 22 of its own loopback address: one under /tmp, one
+    # deleted once started, one deleted and replaced by a new file at its path (as a package
+    # upgrade does). The last is sshd; the other two bear the name of an executable no package put
+    # where it is, and a baseline that names sshd does not explain them either.
+    strays = {}
+    for kind, addr in (("writable", "127.0.0.2"), ("deleted", "127.0.0.3"), ("replaced", "127.0.0.4")):
+        d = stray_top if kind == "writable" else os.path.join(tmp, kind)
+        os.makedirs(d, exist_ok=True)
+        strays[kind] = os.path.join(d, "sshd")
+        shutil.copy(LISTEN, strays[kind])
+        os.chmod(strays[kind], 0o755)
+        rules.append(launch(["ip", "netns", "exec", NS, strays[kind], f"tcp4:{addr}:22"], f"sshd ({kind})"))
+    os.unlink(strays["deleted"])
+    os.unlink(strays["replaced"])
+    shutil.copy(LISTEN, strays["replaced"])
+    stray_base = os.path.join(tmp, "stray.baseline")
+    with open(stray_base, "w") as f:
+        f.write("22/tcp sshd the bastion\n")
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
+    rc, jb, err = audit_json("listening", "--json", "--netns", NS, "--baseline", stray_base)
+    for kind, addr, want in (("writable", "127.0.0.2", ("suspicious", "medium", "stray-executable")),
+                             ("deleted", "127.0.0.3", ("suspicious", "low", "stray-executable")),
+                             ("replaced", "127.0.0.4", ("expected", "none", "known-server"))):
+        x = one(R, "tcp", 22, addr)
+        v = x.get("verdict"), x.get("severity"), x.get("rule"), x.get("reason", "")
+        said = {"writable": f"{strays[kind]} lies under /tmp, which any user can write",
+                "deleted": f"{strays[kind]} was deleted and nothing took its place", "replaced": "sshd"}[kind]
+        check(v[:3] == want and said in v[3], f"sshd {kind}: {want[:3]} saying {said!r}: {v}")
+        x = one(jb.get("listeners", []), "tcp", 22, addr)
+        check((x.get("rule") == "baseline") == (kind == "replaced"),
+              f"sshd {kind}: a baseline line naming sshd explains only the installed one: {x.get('rule')}")
 
     def rule(port, proto="tcp"):
         x = one(R, proto, port)
