@@ -185,6 +185,14 @@ int cmd_list(int argc, char **argv)
                 free(specs);
                 return ret;
         }
+        if (registry_source(r)->kind == REGISTRY_SOURCE_SERVICES &&
+            (statuses & (1u << REGISTRY_RESERVED | 1u << REGISTRY_UNASSIGNED)) &&
+            !(statuses & (1u << REGISTRY_NOT_ASSIGNED)))
+                /* Not an error: the list is right, and empty. */
+                ps_errorf(_("list: %s is a services file, which lists assignments only: no port in it is "
+                            "reserved or unassigned (--status reserved-or-unassigned lists the ports it lacks; "
+                            "'portscope update' installs IANA's registry, which tells them apart)"),
+                          registry_source(r)->path);
         if (c.json) {
                 /* One port a line: 262,144 of them stay readable with line tools. */
                 json_t *src = portinfo_source_json(r);

@@ -182,7 +182,12 @@ int cmd_search(int argc, char **argv)
                 if (search_not_a_port(query, why, sizeof why))
                         /* TRANSLATORS: why a search that looks like a port found nothing ("port out of range (0-65535)"). */
                         printf(_("Not a port: %s.\n"), why);
-        }
+        } else if (shown == 0)
+                /* TRANSLATORS: the count of matches, then the offset asked for. */
+                printf(ps_ngettext("%ld match, none past --offset %zu (--offset 0 for the first page).\n",
+                                   "%ld matches, none past --offset %zu (--offset 0 for the first page).\n",
+                                   (unsigned long)total),
+                       total, offset);
         portinfo_print_source(stdout, "# ", r);
         free(hits);
 out:

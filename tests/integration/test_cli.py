@@ -154,6 +154,13 @@ o = run_json("info", "--json-object", "22", "--registry", svc)
 check(o["protocols"]["udp"]["services"][0]["name"] == "ssh", "services file: ssh on 22/udp")
 rc, out, err = run("registry", "--registry", svc)
 check("assignments only" in out, "registry says assignments only")
+# Reserved and unassigned ports are none of a services file's: the empty list says why.
+for st in ("reserved", "unassigned"):
+    rc, out, err = run("list", "--status", st, "--proto", "tcp", "--range", "system", "--registry", svc)
+    check(rc == 0 and "/tcp" not in out and "assignments only" in err and "reserved-or-unassigned" in err
+          and err.count("\n") == 1, f"services file, list --status {st}: empty, and says why: {err!r}")
+rc, out, err = run("list", "--status", "reserved-or-unassigned", "--proto", "tcp", "--range", "system", "--registry", svc)
+check(rc == 0 and "23/tcp" in out and err == "", f"services file, list --status reserved-or-unassigned: {err!r}")
 
 # The cache: written on the first run, read on the second, rebuilt when the source changes,
 # and a damaged cache never breaks a run.

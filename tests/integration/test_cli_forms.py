@@ -242,6 +242,9 @@ check(page2["total"] == full["total"] and page2["offset"] == 5 and page2["limit"
 check(search("--offset", "100000", "mail")["results"] == [], "an offset past the end is an empty page")
 rc, out, err = run("search", "--limit", "3", "mail", *R)
 check(rc == 0 and "--offset 3" in out, f"the text output says how to get the next page: {out!r}")
+rc, out, err = run("search", "--offset", "100000", "mail", *R)
+check(rc == 0 and f"{full['total']} matches, none past --offset 100000" in out and "--offset 0" in out,
+      f"the text output of a page past the end says how many there are and where they begin: {out!r}")
 rc, out, err = run("search", "--offset", "x", "mail", *R)
 check(one_line_error(rc, err, "--offset", "'x'"), f"--offset x: {err!r}")
 
