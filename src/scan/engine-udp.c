@@ -9,7 +9,8 @@
  * first pass sends every probe at full speed and collects the ports that answer their payload;
  * the retries of the silent ports are then paced at the rate the target's ICMP errors came
  * back and stop when the budget (--udp-budget) is spent. Ports still silent then are reported
- * open|filtered and, when ICMP was visibly limited, unconfirmed. */
+ * open|filtered and, when ICMP was visibly limited, unconfirmed. A first pass without any ICMP
+ * error may be a limit already spent: icmp_spent() asks once more, a second later. */
 #include <errno.h>
 #include <time.h>
 #include <linux/errqueue.h>
@@ -303,6 +304,36 @@ static void settle(struct udp *u)
         }
 }
 
+/* Pass 0 drew no ICMP error at all, and ports stayed silent: a host that sends none (a firewall
+ * drops the probes) or one whose ICMP budget was already spent (Linux: an error a second per
+ * source after a burst of 6; a scan a moment earlier spends it). A second after pass 0, when such a
+ * budget holds an error again, one silent pair is probed once more: a port unreachable back says
+ * the silence was the limit. Costs about CANARY_WAIT_NS + the wait for its answer, and only when
+ * nothing came back. */
+#define CANARY_WAIT_NS 1100000000ull
+static bool icmp_spent(struct udp *u, uint64_t pass_end, uint64_t deadline)
+{
+        struct scan_sweep s = { 0 };
+        uint64_t idx;
+        bool end;
+        scan_sweep_begin(&s, u->c, &u->perm, &u->answered, u->npairs, 1);
+        if (scan_sweep_take(&s, &idx, 1, 0, &end) != 1 || pass_end + CANARY_WAIT_NS + 300000000u > deadline)
+                return false;
+        while (scan_now_ns() < pass_end + CANARY_WAIT_NS) {
+                if (want_stop(u))
+                        return false;
+                drain_all(u, 50);
+        }
+        u->icmp_in_pass = u->answers_in_pass = 0;
+        send_batch(u, &idx, 1);
+        uint64_t sent = scan_now_ns(), wait = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : 0;
+        if (wait < 300000000u)
+                wait = 300000000u;
+        while (!u->answers_in_pass && scan_now_ns() - sent < wait && !want_stop(u))
+                drain_all(u, 10);
+        return u->icmp_in_pass > 0;
+}
+
 static int open_udp(int family, char *err, size_t errlen)
 {
         int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -362,6 +393,7 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
         double rate = c->rate;
         for (;;) {
                 run_pass(u, rate, budget_end);
+                uint64_t pass_end = scan_now_ns();
                 settle(u);
                 uint64_t now = scan_now_ns();
                 if (want_stop(u))
@@ -379,6 +411,11 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                          * of 6 through). */
                         uint64_t need = pairs - u->open, missing = need - u->icmp_in_pass;
                         limited = left > 0 && u->icmp_in_pass > 0 && missing > 2 && (double)missing > 0.1 * (double)need;
+                        if (left > 2 && u->icmp_in_pass == 0 && !want_stop(u) && icmp_spent(u, pass_end, budget_end)) {
+                                limited = true;
+                                now = retry_start = scan_now_ns();
+                                left = left > 0 ? left - 1 : 0;
+                        }
                 } else {
                         retry_icmp += u->icmp_in_pass;
                 }

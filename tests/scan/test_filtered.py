@@ -131,6 +131,24 @@ def run_sweep(tb):
           f"a sweep of 260 addresses lists 198.18.0.2 with its filtered port, not the absent hosts: {hosts}")
 
 
+def run_icmp_spent(tb):
+    """UDP against a target whose ICMP errors are limited as Linux limits them by default (one a
+    second per source after a burst of 6), just after a scan that spent that budget: the first
+    pass then draws no ICMP error at all, and the silent ports are not reported as plain
+    open|filtered: the scan notices the limit (one probe again after a second) and says so."""
+    for k, v in (("icmp_ratelimit", "1000"), ("icmp_msgs_per_sec", "1000"), ("icmp_msgs_burst", "50")):
+        tb.ns(tb.t, "sysctl", "-qw", f"net.ipv4.{k}={v}")
+    ports = ["--engine", "udp", "--no-service", "--json", "--all-states", "-p", "30000-30019"]
+    tb.scan(["198.18.0.2"], ports + ["--timeout", "100", "--max-retries", "0", "--udp-budget", "0"])
+    p = tb.scan(["198.18.0.2"], ports + ["--max-retries", "1", "--udp-budget", "1500"])
+    doc = json.loads(p.stdout)
+    states = [(x["state"], bool(x.get("unconfirmed"))) for x in host(doc).get("ports", [])]
+    silent = [u for st, u in states if st == "open|filtered"]
+    check(len(states) == 20 and silent and all(silent) and doc["scan"]["icmp_limited"],
+          f"udp after a scan spent the target's ICMP budget: its silent ports are unconfirmed and the limit is "
+          f"said (icmp_limited {doc['scan'].get('icmp_limited')}, {len(silent)} silent, states {states[:3]}...)")
+
+
 def main():
     reason = testbed.skip_reason()
     if reason:
@@ -148,6 +166,7 @@ def main():
             run_engine(tb, engine)
         run_rejected(tb)
         run_sweep(tb)
+        run_icmp_spent(tb)
         check(tb.leaked() == 0, "no packet left the namespaces")
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")
