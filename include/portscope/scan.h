@@ -206,6 +206,7 @@ struct scan_stats {
         double srtt_ms;       /* smoothed round trip time measured */
         bool interrupted;
         bool icmp_limited;    /* UDP: the target limited its ICMP messages */
+        bool udp_budget_spent; /* UDP: --udp-budget ran out with ports still silent */
 };
 
 /* Called for every result (from the engine's thread, never concurrently). Returning < 0 stops

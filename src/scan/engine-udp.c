@@ -466,7 +466,8 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
         stats->open_filtered = u->open_filtered;
         stats->passes = u->pass + 1;
         stats->srtt_ms = u->rtt.srtt / 1e6;
-        stats->icmp_limited = limited || budget_spent;
+        stats->icmp_limited = limited;
+        stats->udp_budget_spent = budget_spent;
         r = 0;
 out:
         if (u->fd4 >= 0)

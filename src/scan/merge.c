@@ -315,7 +315,8 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
         static const char *const top[] = { "scan", "registry", NULL };
         static const char *const members[] = { "engine", "protocol", "ports", "seed", "shard", "shards", "started",
                                                "elapsed", "pairs", "sent", "replies", "passes", "capture_drops",
-                                               "srtt_ms", "interrupted", "icmp_limited", "args", NULL };
+                                               "srtt_ms", "interrupted", "icmp_limited", "udp_budget_spent", "args",
+                                               NULL };
         json_t *s = json_object_get(o, "scan");
         const char *bad = unknown_member_in(o, top, "scan", members);
         if (bad)
@@ -352,6 +353,7 @@ static int summary_parse(json_t *o, struct merge_file *f, const char *name, unsi
             get_int(s, "capture_drops", 0, big, false, &drops) < 0 || get_double(s, "elapsed", &st->elapsed) < 0 ||
             get_double(s, "srtt_ms", &st->srtt_ms) < 0 || get_bool(s, "interrupted", &st->interrupted) < 0 ||
             get_bool(s, "icmp_limited", &st->icmp_limited) < 0 ||
+            get_bool(s, "udp_budget_spent", &st->udp_budget_spent) < 0 ||
             (json_object_get(s, "args") && !json_is_string(json_object_get(s, "args"))))
                 /* TRANSLATORS: "summary" is the last line of a --jsonl scan, {"scan":...}; the quoted
                  * words are its JSON members (not translated). */
@@ -550,6 +552,7 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
                 s->srtt_ms = f->stats.srtt_ms;
         s->interrupted |= f->stats.interrupted;
         s->icmp_limited |= f->stats.icmp_limited;
+        s->udp_budget_spent |= f->stats.udp_budget_spent;
         return 0;
 }
 

@@ -149,6 +149,22 @@ def run_icmp_spent(tb):
           f"said (icmp_limited {doc['scan'].get('icmp_limited')}, {len(silent)} silent, states {states[:3]}...)")
 
 
+def run_udp_budget(tb):
+    """UDP to ports a firewall drops, with no time for retries (--udp-budget 0): the silent ports
+    are unconfirmed because the budget ran out, which the summary says; the target limited no
+    ICMP (it sent none)."""
+    tb.ns(tb.t, "iptables", "-A", "INPUT", "-p", "udp", "--dport", "30100:30119", "-j", "DROP")
+    args = ["--engine", "udp", "--no-service", "--all-states", "-p", "30100-30119", "--udp-budget", "0"]
+    doc = json.loads(tb.scan(["198.18.0.2"], args + ["--json"]).stdout)
+    states = {(x["state"], bool(x.get("unconfirmed"))) for x in host(doc).get("ports", [])}
+    check(states == {("open|filtered", True)} and doc["scan"]["udp_budget_spent"] and not doc["scan"]["icmp_limited"],
+          f"udp with --udp-budget 0 to dropped ports: unconfirmed for the budget, no ICMP limit said: {states} "
+          f"{ {k: v for k, v in doc['scan'].items() if k in ('icmp_limited', 'udp_budget_spent')} }")
+    text = tb.scan(["198.18.0.2"], args).stdout.decode()
+    check("--udp-budget ran out" in text and "limits its ICMP" not in text,
+          f"udp with --udp-budget 0: the text summary names the budget, not an ICMP limit: {text[-300:]!r}")
+
+
 def main():
     reason = testbed.skip_reason()
     if reason:
@@ -167,6 +183,7 @@ def main():
         run_rejected(tb)
         run_sweep(tb)
         run_icmp_spent(tb)
+        run_udp_budget(tb)
         check(tb.leaked() == 0, "no packet left the namespaces")
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed")

@@ -220,6 +220,7 @@ static void scan_write(struct jsonw *w, const struct scan_report *rep)
         jsonw_bool_field(w, "interrupted", s->interrupted);
         if (rep->proto == PS_UDP) {
                 jsonw_bool_field(w, "icmp_limited", s->icmp_limited);
+                jsonw_bool_field(w, "udp_budget_spent", s->udp_budget_spent);
         }
         if (rep->args)
                 jsonw_string_field(w, "args", rep->args);

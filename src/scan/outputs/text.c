@@ -188,6 +188,8 @@ static int text_write(const struct scan_report *rep, FILE *f, bool color)
                 fprintf(f, _(", shard %u/%u"), rep->shard + 1, rep->nshards);
         if (s->icmp_limited)
                 fputs(_("; the target limits its ICMP messages, silent ports are unconfirmed"), f);
+        else if (s->udp_budget_spent)
+                fputs(_("; --udp-budget ran out before the silent ports were retried enough: they are unconfirmed"), f);
         if (s->interrupted)
                 fputs(_("; interrupted"), f);
         fputc('\n', f);
