@@ -435,6 +435,13 @@ struct scan_resume {
         const uint64_t *pending; /* save: pairs to retry (borrowed) */
         uint64_t *mpending;      /* load: the same, malloc'd (caller frees) */
         size_t npending;
+        /* The runs before this state was saved, all of them (a scan interrupted more than once):
+         * what the continued scan's summary adds to its own. */
+        struct scan_resume_before {
+                uint64_t pairs, sent, replies;
+                double elapsed;
+                long long started; /* unix time the first run began; 0 if unknown */
+        } before;
 };
 uint64_t scan_fingerprint(const struct scan_targets *t, const struct scan_ports *p, enum scan_engine e);
 /* Writes the state and the results so far (report) as JSON, atomically. */

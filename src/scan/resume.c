@@ -56,6 +56,10 @@ int scan_resume_save(const char *path, const struct scan_resume *st, const struc
         for (size_t i = 0; i < st->npending; i++)
                 json_array_append_new(pend, json_integer((json_int_t)st->pending[i]));
         json_object_set_new(o, "pending", pend);
+        json_object_set_new(o, "before", json_pack("{s:o,s:o,s:o,s:f,s:I}", "pairs", u64(st->before.pairs), "sent",
+                                                   u64(st->before.sent), "replies", u64(st->before.replies),
+                                                   "elapsed", st->before.elapsed, "started",
+                                                   (json_int_t)st->before.started));
         for (size_t i = 0; i < rep->nhosts; i++) {
                 const struct scan_host_report *h = &rep->hosts[i];
                 for (size_t j = 0; j < h->nports; j++) {
@@ -176,6 +180,20 @@ int scan_resume_load(const char *path, const struct scan_targets *t, const struc
                         r = ps_error_set(err, -ENOMEM, path, 0, 0, _("out of memory"));
                         goto out;
                 }
+        }
+        /* Absent in files of older versions: the summary then covers the last run only. */
+        json_t *before = json_object_get(o, "before");
+        if (before) {
+                json_t *el = json_object_get(before, "elapsed"), *sa = json_object_get(before, "started");
+                if (get_u64(before, "pairs", &st.before.pairs) < 0 || get_u64(before, "sent", &st.before.sent) < 0 ||
+                    get_u64(before, "replies", &st.before.replies) < 0 || !json_is_number(el) ||
+                    !(json_number_value(el) >= 0 && json_number_value(el) < 1e9) || !json_is_integer(sa) ||
+                    json_integer_value(sa) < 0) {
+                        r = ps_error_set(err, -EINVAL, path, 0, 0, _("\"before\" is not the summary of earlier runs"));
+                        goto out;
+                }
+                st.before.elapsed = json_number_value(el);
+                st.before.started = (long long)json_integer_value(sa);
         }
         json_t *hosts = json_object_get(o, "hosts"); /* absent in files of older versions */
         for (size_t i = 0; i < json_array_size(hosts); i++) {

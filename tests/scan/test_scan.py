@@ -591,6 +591,12 @@ def run_main_bed(tb, tmp):
         err = r.stderr.decode().strip().splitlines()
         check(r.returncode == 2 and len(err) == 1 and "not a pair of this scan" in err[0],
               f"{eng}: a state naming a pair outside the scan is refused: {err[:1]}")
+        with open(tampered, "w") as f:
+            json.dump(dict(saved, before=dict(saved["before"], sent=-1)), f)
+        r = tb.scan(["198.18.0.2"], ["--engine", eng, *extra, "--no-service", "--resume", tampered], check_rc=False)
+        err = r.stderr.decode().strip().splitlines()
+        check(r.returncode == 2 and len(err) == 1 and "earlier runs" in err[0],
+              f"{eng}: a state whose summary of the earlier runs is damaged is refused: {err[:1]}")
         p = tb.scan(["198.18.0.2"], ["--engine", eng, *extra, "--no-service", "--json", "--all-states", "--resume",
                                      state])
         d = json.loads(p.stdout)
@@ -604,6 +610,13 @@ def run_main_bed(tb, tmp):
         check(len(st) == 3000 and got_open == want_open and 0 < n1 < 3000 and not os.path.exists(state),
               f"{eng}: the resumed scan reports all 3000 ports ({len(st)}), exactly the open ones "
               f"({len(got_open)}/{len(want_open)}); {n1} before the interruption")
+        # Its summary is the whole scan's: every pair, what both runs sent, since the first began.
+        s1, s2 = json.loads(out1)["scan"] if out1 else {}, d["scan"]
+        check(s2["pairs"] == 3000 and s2["sent"] >= 3000 and s2["sent"] >= s1.get("sent", 0) and
+              s2["started"] == s1.get("started") and s2["elapsed"] > s1.get("elapsed", 0),
+              f"{eng}: the resumed scan's summary covers both runs: pairs {s2['pairs']}, sent {s2['sent']} "
+              f"(first run {s1.get('sent')}), started {s2['started']} vs {s1.get('started')}, "
+              f"elapsed {s2['elapsed']:.2f} vs {s1.get('elapsed', 0):.2f}")
 
     # A resumed scan keeps the per-host counts of what it does not list (closed answers).
     state = os.path.join(tmp, "counts.resume")

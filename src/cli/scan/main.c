@@ -675,6 +675,12 @@ int main(int argc, char **argv)
                 scan_cli_die("scan: %s", err); /* exits: what is held is the process's */
         if (run.oom)
                 scan_cli_die(_("scan: out of memory"));
+        /* What ran before an interruption counts too: the summary is the whole scan's. */
+        stats.pairs += res.before.pairs;
+        stats.sent += res.before.sent;
+        stats.replies += res.before.replies;
+        if (res.before.started)
+                run.rep.start = res.before.started;
         run.rep.stats = stats;
         for (size_t i = 0; i < run.rep.nhosts; i++)
                 run.rep.hosts[i].name = scan_targets_name(targets, &run.rep.hosts[i].addr);
@@ -691,7 +697,10 @@ int main(int argc, char **argv)
                 }
                 struct scan_resume st = { .seed = o.seed, .shard = cfg.shard, .nshards = cfg.nshards,
                                           .pos = stats.resume_pos, .fingerprint = fp,
-                                          .pending = stats.pending, .npending = stats.npending };
+                                          .pending = stats.pending, .npending = stats.npending,
+                                          .before = { .pairs = stats.pairs, .sent = stats.sent, .replies = stats.replies,
+                                                      .elapsed = res.before.elapsed + stats.elapsed,
+                                                      .started = run.rep.start } };
                 snprintf(st.engine, sizeof(st.engine), "%s", scan_engine_name(cfg.engine));
                 if (path && scan_resume_save(path, &st, &run.rep) == 0)
                         ps_errorf(_("scan interrupted; continue with the same targets and options and --resume %s"),
@@ -754,6 +763,7 @@ int main(int argc, char **argv)
         double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         if (took > run.rep.stats.elapsed)
                 run.rep.stats.elapsed = took;
+        run.rep.stats.elapsed += res.before.elapsed;
         /* Interrupted while identifying services: the report says so, as when interrupted scanning. */
         if (stop_flag)
                 run.rep.stats.interrupted = true;
