@@ -116,6 +116,7 @@ struct judge_input {
         const unsigned char *banner;      /* scan: the answer's first bytes (a knowledge entry it names explains it) */
         size_t banner_len;
         const char *state;                /* scan: "closed (reset)" and the like, for not_open */
+        const char *unprobed;             /* scan: why service identification, asked for, did not probe the port */
         /* audit only */
         bool connection;                  /* not a listener (audit --all) */
         const char *peer;                 /* the connection's remote address and port, "1.2.3.4:22" */

@@ -134,6 +134,9 @@ int scan_engine_parse(const char *s, enum scan_engine *ret);
 
 enum scan_state { SCAN_OPEN = 0, SCAN_CLOSED = 1, SCAN_FILTERED = 2, SCAN_OPEN_FILTERED = 3, SCAN_NSTATES };
 const char *scan_state_name(enum scan_state s); /* "open", "closed", "filtered", "open|filtered" */
+enum scan_unprobed;
+/* "excluded", "interrupted", "no-files" (JSON's service_unprobed); NULL for SCAN_PROBED. */
+const char *scan_unprobed_name(enum scan_unprobed u);
 
 /* Why a port got its state, with nmap's names ("syn-ack", "conn-refused", ...). */
 enum scan_reason {
@@ -280,6 +283,7 @@ struct scan_service {
         bool tls;           /* identified inside TLS */
         bool tcpwrapped;    /* the server closed the connection before saying anything (name "") */
         unsigned probes;    /* probes sent (the NULL probe, a banner, not counted) */
+        bool excluded;      /* not probed at all: the probes file's Exclude names the port */
         unsigned char banner[512]; /* the first bytes of the answer, raw (escape before display) */
         size_t banner_len;
 };
@@ -339,6 +343,13 @@ struct scan_port_report {
         struct scan_result r;
         const struct scan_port_facts *facts; /* borrowed from the report; set by scan_report_finish() */
         struct scan_service *service; /* owned by the report (malloc'd): NULL unless identified */
+        enum scan_unprobed {          /* service identification was asked for, and did not probe it: */
+                SCAN_PROBED = 0,      /* (it did, or it was not asked for) */
+                SCAN_UNPROBED_EXCLUDED, /* the probes file's Exclude names the port (printers, by default) */
+                SCAN_UNPROBED_INTERRUPTED, /* the scan was interrupted first */
+                SCAN_UNPROBED_NO_FILES, /* no file descriptor was left for it */
+                SCAN_NUNPROBED
+        } unprobed;
         enum verdict_kind verdict;    /* set by scan_report_finish() / scan_report_judge() */
         enum verdict_severity severity;
         enum judge_rule rule;

@@ -251,7 +251,7 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         /* TRANSLATORS: a clause added to a reason: scan's service identification ran and
                          * none of its probes named the service. */
                         put(&o, "%s", _("no probe identified the service"));
-                } else if (in->remote) {
+                } else if (in->remote && !in->unprobed) {
                         put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; -sV is an option of portscope scan. */
                         put(&o, "%s", _("the service was not identified (-sV would tell)"));
@@ -390,6 +390,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                             name, who);
                 else
                         put(&o, _("knowledge knows %s here"), name);
+        }
+        if (in->remote && in->unprobed && !in->not_open) {
+                put_sep(&o);
+                /* TRANSLATORS: a clause added to a reason; %s says why (the scan was interrupted first). */
+                put(&o, _("its service was not probed: %s"), in->unprobed);
         }
         if (in->empty && in->owner_missing) {
                 /* Not an owner that is unknown: no owner ("nothing listens; probed from ..."). */

@@ -55,6 +55,13 @@ const char *scan_state_name(enum scan_state s)
         return (unsigned)s < SCAN_NSTATES ? n[s] : "unknown";
 }
 
+const char *scan_unprobed_name(enum scan_unprobed u)
+{
+        static const char *const n[] = { NULL, "excluded", "interrupted", "no-files" };
+        _Static_assert(sizeof(n) / sizeof(n[0]) == SCAN_NUNPROBED, "a name for every reason not to probe");
+        return (unsigned)u < SCAN_NUNPROBED ? n[u] : NULL;
+}
+
 const char *scan_reason_name(enum scan_reason r)
 {
         static const char *const n[] = {

@@ -18,6 +18,7 @@
 struct merge_item {
         struct scan_result r;
         struct scan_service *service; /* owned, may be NULL */
+        enum scan_unprobed unprobed;
 };
 
 struct merge_host { /* a {"host":{..}} line */
@@ -173,6 +174,11 @@ static const char *state_name(int i) { return scan_state_name((enum scan_state)i
 static const char *reason_name(int i) { return scan_reason_name((enum scan_reason)i); }
 static const char *proto_name(int i) { return ps_proto_name((enum ps_proto)i); }
 static const char *engine_name(int i) { return scan_engine_name((enum scan_engine)i); }
+static const char *unprobed_name(int i)
+{
+        const char *n = scan_unprobed_name((enum scan_unprobed)i);
+        return n ? n : ""; /* SCAN_PROBED has no name: never written, never matched */
+}
 
 #define LINE_ERR(...) ps_error_set(err, -EINVAL, name, line, 0, __VA_ARGS__)
 
@@ -215,7 +221,7 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
                       struct ps_error *err)
 {
         static const char *const members[] = { "address", "port", "protocol", "state", "reason", "ttl", "tries",
-                                               "unconfirmed", "service", "status", "registered", "knowledge",
+                                               "unconfirmed", "service", "service_unprobed", "status", "registered", "knowledge",
                                                "verdict", "severity", "rule", "explanation", "change", NULL };
         const char *bad = unknown_member(o, members);
         if (bad)
@@ -237,6 +243,10 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
                 return LINE_ERR(_("\"protocol\", \"state\" or \"reason\" is missing or unknown"));
         if (get_bool(o, "unconfirmed", &r->unconfirmed) < 0)
                 return LINE_ERR(_("\"unconfirmed\" is not a boolean"));
+        json_t *unp = json_object_get(o, "service_unprobed");
+        int unprobed = unp ? name_index(json_string_value(unp), unprobed_name, SCAN_NUNPROBED) : 0;
+        if (unprobed <= 0 && unp)
+                return LINE_ERR(_("\"service_unprobed\" is not excluded, interrupted or no-files"));
         /* Recomputed by the verdict engine: only their types are checked. */
         static const char *const strings[] = { "status", "verdict", "severity", "rule", "explanation", NULL };
         for (const char *const *k = strings; *k; k++) {
@@ -258,6 +268,7 @@ static int port_parse(json_t *o, struct merge_item *it, bool *skip, const char *
         r->reason = (enum scan_reason)reason;
         r->ttl = (uint8_t)ttl;
         r->tries = (uint8_t)tries;
+        it->unprobed = (enum scan_unprobed)unprobed;
         json_t *svc = json_object_get(o, "service");
         if (svc && !json_is_null(svc)) {
                 if (!json_is_object(svc))
@@ -520,6 +531,9 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
                         h->ports[h->nports - 1].service = f->v[i].service;
                         f->v[i].service = NULL;
                 }
+                if (h && h->nports && h->ports[h->nports - 1].r.port == f->v[i].r.port &&
+                    h->ports[h->nports - 1].r.proto == f->v[i].r.proto && !h->ports[h->nports - 1].unprobed)
+                        h->ports[h->nports - 1].unprobed = f->v[i].unprobed;
         }
         for (size_t i = 0; i < f->nh; i++) {
                 const struct merge_host *mh = &f->h[i];

@@ -9,6 +9,7 @@
 
 #include "scan-internal.h"
 #include "portscope/util.h"
+#include "portscope/i18n.h"
 
 const char *scan_verdict_name(enum verdict_kind v)
 {
@@ -259,7 +260,17 @@ static void judge_port(const struct scan_report *rep, const struct scan_port_rep
         in->proto = pr->r.proto;
         in->remote = true;
         in->loopback = false;
-        in->probed = s != NULL;
+        in->probed = s != NULL && !pr->unprobed;
+        if (pr->unprobed == SCAN_UNPROBED_EXCLUDED)
+                /* TRANSLATORS: why scan did not probe an open port for its service. */
+                in->unprobed = _("the probes file excludes the port (nmap-service-probes' Exclude: printers print "
+                                 "what they are sent)");
+        else if (pr->unprobed == SCAN_UNPROBED_INTERRUPTED)
+                /* TRANSLATORS: why scan did not probe an open port for its service. */
+                in->unprobed = _("the scan was interrupted first");
+        else if (pr->unprobed == SCAN_UNPROBED_NO_FILES)
+                /* TRANSLATORS: why scan did not probe an open port for its service. */
+                in->unprobed = _("no file descriptor was left (see ulimit -n)");
         if (pr->r.state != SCAN_OPEN) {
                 snprintf(state, statelen, "%s (%s)", scan_state_name(pr->r.state), scan_reason_name(pr->r.reason));
                 in->not_open = true;

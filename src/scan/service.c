@@ -605,7 +605,8 @@ int scan_service_identify(struct scan_probes *p, const struct scan_addr *addr, u
         struct scan_service s;
         memset(&s, 0, sizeof(s));
         int r = 0;
-        if (!scan_probes_excluded(p, proto, port))
+        s.excluded = scan_probes_excluded(p, proto, port);
+        if (!s.excluded)
                 r = proto == PS_UDP ? (p ? identify_udp(id, &s) : 0) : identify_tcp(id, &s);
         s.probes = id->probes;
         SSL_CTX_free(id->ctx);

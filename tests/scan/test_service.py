@@ -134,6 +134,20 @@ def run_probe_file(tb, probes):
           f"a server that closes before a word is tcpwrapped, no probe sent: {t}")
     check(not s.get(9101, {}).get("name") and not s.get(9101, {}).get("probes"),
           f"Exclude T:9101 keeps the port out of identification: {s.get(9101)}")
+    x = [q for h in json.loads(p.stdout)["hosts"] for q in h["ports"] if q["port"] == 9101]
+    x = x[0] if x else {}
+    check(x.get("service_unprobed") == "excluded" and "not probed: the probes file excludes the port" in
+          x.get("explanation", "") and "-sV would tell" not in x.get("explanation", ""),
+          f"the excluded port says it was not probed, and why: {x.get('service_unprobed')} {x.get('explanation')!r}")
+    jl = os.path.join(os.path.dirname(probes), "excluded.jsonl")
+    with open(jl, "wb") as f:
+        f.write(tb.scan(["198.18.0.2"], [a for a in base if a != "--json"] + ["-p", "9101", "--jsonl"]).stdout)
+    binary = os.environ.get("PORTSCOPE_SCAN_BIN") or os.path.join(os.environ.get("PORTSCOPE_BUILD", "build"),
+                                                                  "portscope-scan")
+    m = subprocess.run([binary, "scan", "--merge", jl, "--json"], capture_output=True)
+    x = [q for h in json.loads(m.stdout or b'{"hosts":[]}')["hosts"] for q in h["ports"] if q["port"] == 9101]
+    check(m.returncode in (0, 1) and x and x[0].get("service_unprobed") == "excluded",
+          f"--merge keeps why a port was not probed: {x[:1]} {m.stderr[:200]!r}")
     p = tb.scan(["198.18.0.2"], base + ["-p", "40004", "--version-all"])
     t = services(p.stdout)[0].get(40004, {})
     check(t.get("name") == "rare" and t.get("probe") == "Delta", f"--version-all sends the rarity 9 probe: {t}")

@@ -226,10 +226,13 @@ static void *svc_worker(void *arg)
                 int r = s ? scan_service_identify(j->probes, &pr->r.addr, pr->r.port, pr->r.proto, &j->opts, s) : -ENOMEM;
                 if (r == 0) {
                         pr->service = s;
+                        if (s->excluded)
+                                pr->unprobed = SCAN_UNPROBED_EXCLUDED;
                         continue;
                 }
                 free(s);
                 if (r == -EMFILE || r == -ENFILE) {
+                        pr->unprobed = SCAN_UNPROBED_NO_FILES;
                         pthread_mutex_lock(j->lock);
                         j->nofiles++;
                         pthread_mutex_unlock(j->lock);
@@ -767,6 +770,13 @@ int main(int argc, char **argv)
         /* Interrupted while identifying services: the report says so, as when interrupted scanning. */
         if (stop_flag)
                 run.rep.stats.interrupted = true;
+        /* Open ports the interruption left unprobed say why they are not identified. */
+        for (size_t i = 0; stop_flag && !o.no_service && i < run.rep.nhosts; i++)
+                for (size_t k = 0; k < run.rep.hosts[i].nports; k++) {
+                        struct scan_port_report *pr = &run.rep.hosts[i].ports[k];
+                        if (pr->r.state == SCAN_OPEN && !pr->service && !pr->unprobed)
+                                pr->unprobed = SCAN_UNPROBED_INTERRUPTED;
+                }
         if (scan_report_finish(&run.rep) < 0)
                 scan_cli_die(_("scan: out of memory"));
 

@@ -173,6 +173,8 @@ static int port_write(struct writer *wr, const struct scan_port_report *p, bool 
                 service_write(w, p->service);
         else
                 jsonw_null(w);
+        if (p->unprobed)
+                jsonw_string_field(w, "service_unprobed", scan_unprobed_name(p->unprobed));
         jsonw_string_field(w, "status", rep->registry ? registry_status_name(p->facts->status) : "unknown");
         jsonw_name(w, "registered");
         jsonw_begin_array(w);
