@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "portscope/judge.h"
 #include "portscope/util.h"
 #include "audit-internal.h"
 
@@ -127,16 +128,26 @@ static char *xstrdup(const char *s)
         return strdup(s ? s : "");
 }
 
+/* The name, for fstatat(proc_fd, ...), of path (its first n bytes) as process pid sees its files.
+ * /proc/PID/exe and cwd are written from the reader's root, a chroot's included: when pid shares
+ * this process's mount namespace the path is looked up from here; in another one (a container)
+ * it is that namespace's path, looked up through /proc/PID/root. */
+static bool seen_by(pid_t pid, bool own_ns, const char *path, size_t n, char *buf, size_t len)
+{
+        int m = own_ns ? snprintf(buf, len, "%.*s", (int)n, path) : snprintf(buf, len, "%d/root%.*s", (int)pid, (int)n, path);
+        return m > 0 && (size_t)m < len;
+}
+
 /* Whether name (a comm or argv[0]'s basename) is the executable path's, as the process pid sees its
  * files: its basename, the kernel's 15-byte cut of it (comm), or a link to it where a command is
  * found, beside it or in a system bin directory (/usr/bin/redis-server is redis-check-rdb,
  * /usr/bin/python3 python3.11). A name the program gave itself is none of these. */
-static bool names_executable(int proc_fd, pid_t pid, const char *path, const char *name)
+static bool names_executable(int proc_fd, pid_t pid, bool own_ns, const char *path, const char *name)
 {
         static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin" };
         const char *base = strrchr(path, '/');
         size_t n = strlen(name);
-        char lp[PATH_MAX];
+        char lp[PATH_MAX], where[PATH_MAX];
         struct stat exe, st;
 
         if (!*path || !base || !*name)
@@ -150,58 +161,90 @@ static bool names_executable(int proc_fd, pid_t pid, const char *path, const cha
         if (fstatat(proc_fd, lp, &exe, 0) != 0)
                 return true;
         for (size_t i = 0; i <= sizeof(dirs) / sizeof(dirs[0]); i++) {
-                int m = i < sizeof(dirs) / sizeof(dirs[0])
-                                ? snprintf(lp, sizeof(lp), "%d/root%s/%s", (int)pid, dirs[i], name)
-                                : snprintf(lp, sizeof(lp), "%d/root%.*s/%s", (int)pid, (int)(base - 1 - path), path, name);
-                if (m > 0 && (size_t)m < sizeof(lp) && fstatat(proc_fd, lp, &st, 0) == 0 && st.st_dev == exe.st_dev &&
-                    st.st_ino == exe.st_ino)
+                int m = i < sizeof(dirs) / sizeof(dirs[0]) ? snprintf(where, sizeof(where), "%s/%s", dirs[i], name)
+                                                           : snprintf(where, sizeof(where), "%.*s/%s",
+                                                                      (int)(base - 1 - path), path, name);
+                if (m > 0 && (size_t)m < sizeof(where) && seen_by(pid, own_ns, where, strlen(where), lp, sizeof(lp)) &&
+                    fstatat(proc_fd, lp, &st, 0) == 0 && st.st_dev == exe.st_dev && st.st_ino == exe.st_ino)
                         return true;
         }
         return false;
 }
 
-/* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off) lives, when no
- * package would have put it there: a memfd (fileless), a file deleted that nothing replaced (an
- * upgrade puts the new version at the same path: that is not it), or a file under a directory any
- * user can write (/tmp, /var/tmp, /dev/shm), on the file's own filesystem (an AppImage is mounted
- * under /tmp but lives on its own). Looked up as the process sees its files; what cannot be read
- * says nothing. *ret_dir: that directory, malloc'd. */
-static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, const char *path, bool deleted, char **ret_dir)
+/* The nearest directory above the file path (dev: its filesystem) that any user can write (/tmp,
+ * /var/tmp, /dev/shm), walking up while on that filesystem (an AppImage is mounted under /tmp,
+ * and lives on its own), as process pid sees its files; malloc'd, or NULL. A directory that
+ * cannot be read says nothing: the walk goes on above it. */
+static char *writable_dir(int proc_fd, pid_t pid, bool own_ns, const char *path, dev_t dev)
 {
         char lp[PATH_MAX];
-        struct stat exe, st;
-        int m;
+        struct stat st;
+
+        if (path[0] != '/')
+                return NULL;
+        for (const char *end = strrchr(path, '/'); end; end = end > path ? memrchr(path, '/', (size_t)(end - path)) : NULL) {
+                size_t dl = end > path ? (size_t)(end - path) : 1;
+                if (!seen_by(pid, own_ns, path, dl, lp, sizeof(lp)) || fstatat(proc_fd, lp, &st, 0) != 0 ||
+                    !S_ISDIR(st.st_mode))
+                        continue;
+                if (st.st_dev != dev)
+                        break;
+                if (st.st_mode & S_IWOTH)
+                        return strndup(path, dl);
+        }
+        return NULL;
+}
+
+/* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off; exe: its stat)
+ * lives, when no package would have put it there: a memfd (fileless); under a directory any user
+ * can write, deleted or not (a copy of sshd in /tmp, an O_TMPFILE); or deleted with nothing at
+ * its path now (an upgrade puts the new version there: that is not it). An interpreter's script
+ * (python3 /tmp/x/sshd) counts as its executable here. What cannot be read says nothing.
+ * *ret_dir: the writable directory, malloc'd. */
+static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
+                                        const char *comm, const char *cmdline, char **ret_dir)
+{
+        char lp[PATH_MAX];
+        struct stat st;
+        bool deleted = exe->st_nlink == 0;
 
         *ret_dir = NULL;
         if (deleted && strncmp(path, "/memfd:", 7) == 0)
                 return SOCKETS_EXE_MEMORY;
-        if (path[0] != '/')
-                return SOCKETS_EXE_INSTALLED;
-        if (deleted) {
-                m = snprintf(lp, sizeof(lp), "%d/root%s", (int)pid, path);
-                if (m > 0 && (size_t)m < sizeof(lp) && fstatat(proc_fd, lp, &st, 0) != 0 && errno == ENOENT)
-                        return SOCKETS_EXE_DELETED;
-                return SOCKETS_EXE_INSTALLED;
-        }
-        snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
-        if (fstatat(proc_fd, lp, &exe, 0) != 0)
-                return SOCKETS_EXE_INSTALLED;
-        /* Each directory above it, nearest first, while on the executable's filesystem. */
-        for (const char *end = strrchr(path, '/'); end; end = end > path ? memrchr(path, '/', (size_t)(end - path)) : NULL) {
-                size_t dl = end > path ? (size_t)(end - path) : 1;
-                m = snprintf(lp, sizeof(lp), "%d/root%.*s", (int)pid, (int)dl, path);
-                if (m <= 0 || (size_t)m >= sizeof(lp) || fstatat(proc_fd, lp, &st, 0) != 0 || !S_ISDIR(st.st_mode) ||
-                    st.st_dev != exe.st_dev)
-                        break;
-                if (st.st_mode & S_IWOTH) {
-                        *ret_dir = strndup(path, dl);
-                        return *ret_dir ? SOCKETS_EXE_WRITABLE : SOCKETS_EXE_INSTALLED;
+        if ((*ret_dir = writable_dir(proc_fd, pid, own_ns, path, exe->st_dev)))
+                return SOCKETS_EXE_WRITABLE;
+        size_t sn;
+        const char *script = judge_interpreter_script(comm, cmdline, &sn);
+        if (script && sn < PATH_MAX / 2) {
+                /* A relative script is the working directory's. */
+                char full[PATH_MAX], cwd[PATH_MAX / 2];
+                ssize_t cn = 0;
+                if (script[0] != '/') {
+                        snprintf(lp, sizeof(lp), "%d/cwd", (int)pid);
+                        cn = readlinkat(proc_fd, lp, cwd, sizeof(cwd) - 1);
+                }
+                if (cn >= 0) {
+                        snprintf(full, sizeof(full), "%.*s%s%.*s", (int)cn, cwd, cn ? "/" : "", (int)sn, script);
+                        if (seen_by(pid, own_ns, full, strlen(full), lp, sizeof(lp)) && fstatat(proc_fd, lp, &st, 0) == 0 &&
+                            S_ISREG(st.st_mode) && (*ret_dir = writable_dir(proc_fd, pid, own_ns, full, st.st_dev)))
+                                return SOCKETS_EXE_WRITABLE;
                 }
         }
-        return SOCKETS_EXE_INSTALLED;
+        /* Nothing at its path, as the process sees it and as this one does: a process that
+         * chrooted itself in another mount namespace (ip netns exec) names its executable from
+         * that namespace's root, which is neither /proc/PID/root nor, always, this one's. Either
+         * finding a file there is enough: a deleted file is said only on both words. */
+        if (!deleted || path[0] != '/')
+                return SOCKETS_EXE_INSTALLED;
+        for (int view = own_ns; view < 2; view++)
+                if (!seen_by(pid, view, path, strlen(path), lp, sizeof(lp)) || fstatat(proc_fd, lp, &st, 0) == 0 ||
+                    errno != ENOENT)
+                        return SOCKETS_EXE_INSTALLED;
+        return SOCKETS_EXE_DELETED;
 }
 
-static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct sockets_process *ret)
+/* own_mnt: the inode of this process's mount namespace (see seen_by()). */
+static int read_process(int proc_fd, pid_t pid, ino_t own_mnt, struct ps_users *users, struct sockets_process *ret)
 {
         struct sockets_process p = { .pid = pid, .uid = (uid_t)-1 };
         size_t len = 0;
@@ -243,21 +286,27 @@ static int read_process(int proc_fd, pid_t pid, struct ps_users *users, struct s
         {
                 /* The executable itself: argv[0] can be anything, /proc/PID/exe cannot. */
                 char lp[32], target[PATH_MAX];
+                struct stat exe, ns;
                 snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
                 ssize_t n = readlinkat(proc_fd, lp, target, sizeof(target) - 1);
+                bool known = n > 0 && fstatat(proc_fd, lp, &exe, 0) == 0;
                 if (n < 0)
                         n = 0;
                 target[n] = '\0';
-                bool deleted = n > 10 && strcmp(target + n - 10, " (deleted)") == 0;
-                if (deleted)
+                /* The kernel's mark of a deleted file, not a name that ends so. */
+                if (known && exe.st_nlink == 0 && n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
                         target[n - 10] = '\0';
+                snprintf(lp, sizeof(lp), "%d/ns/mnt", (int)pid);
+                bool own_ns = fstatat(proc_fd, lp, &ns, 0) == 0 && ns.st_ino == own_mnt;
                 p.path = xstrdup(target);
-                if (p.path) {
+                if (p.path && known) {
                         char *dir;
-                        p.place = exe_place(proc_fd, pid, p.path, deleted, &dir);
+                        p.place = exe_place(proc_fd, pid, own_ns, &exe, p.path, p.comm, p.cmdline, &dir);
                         p.place_dir = dir;
-                        p.comm_unproven = p.comm && !names_executable(proc_fd, pid, p.path, p.comm);
-                        p.exe_unproven = p.exe && !names_executable(proc_fd, pid, p.path, p.exe);
+                }
+                if (p.path) {
+                        p.comm_unproven = p.comm && !names_executable(proc_fd, pid, own_ns, p.path, p.comm);
+                        p.exe_unproven = p.exe && !names_executable(proc_fd, pid, own_ns, p.path, p.exe);
                 }
         }
         s = read_proc(proc_fd, pid, "status", 4096, NULL);
@@ -324,6 +373,7 @@ struct read_job {
         struct sockets_process *out;
         size_t from, to;
         struct ps_users *users;
+        ino_t own_mnt;
         int err;
 };
 
@@ -332,7 +382,7 @@ static void *read_range(void *arg)
         struct read_job *j = arg;
 
         for (size_t i = j->from; i < j->to && !j->err; i++)
-                j->err = read_process(j->proc_fd, j->pids[i], j->users, &j->out[i]);
+                j->err = read_process(j->proc_fd, j->pids[i], j->own_mnt, j->users, &j->out[i]);
         return NULL;
 }
 
@@ -340,7 +390,10 @@ int sockets_read_processes(int proc_fd, const pid_t *pids, size_t n, struct sock
 {
         /* A few hundred owners cost a few files each: two threads when there are many. */
         struct ps_users *users = ps_users_new();
-        struct read_job jobs[2] = { { proc_fd, pids, out, 0, n / 2, users, 0 }, { proc_fd, pids, out, n / 2, n, users, 0 } };
+        struct stat ns;
+        ino_t own_mnt = fstatat(proc_fd, "self/ns/mnt", &ns, 0) == 0 ? ns.st_ino : 0;
+        struct read_job jobs[2] = { { proc_fd, pids, out, 0, n / 2, users, own_mnt, 0 },
+                                    { proc_fd, pids, out, n / 2, n, users, own_mnt, 0 } };
         pthread_t t;
         bool threaded;
 

@@ -187,8 +187,8 @@ int cmd_list(int argc, char **argv)
         }
         if (registry_source(r)->kind == REGISTRY_SOURCE_SERVICES &&
             (statuses & (1u << REGISTRY_RESERVED | 1u << REGISTRY_UNASSIGNED)) &&
-            !(statuses & (1u << REGISTRY_NOT_ASSIGNED)))
-                /* Not an error: the list is right, and empty. */
+            !(statuses & (1u << REGISTRY_NOT_ASSIGNED | 1u << REGISTRY_ASSIGNED)))
+                /* Not an error: the list is right, and empty (nothing else was asked for). */
                 ps_errorf(_("list: %s is a services file, which lists assignments only: no port in it is "
                             "reserved or unassigned (--status reserved-or-unassigned lists the ports it lacks; "
                             "'portscope update' installs IANA's registry, which tells them apart)"),

@@ -222,6 +222,74 @@ static void add_script(struct judge_identity *id, enum interp k, const char *s, 
         add_copy(id, s, n);
 }
 
+enum program_kind { PROGRAM_NONE, PROGRAM_FILE, PROGRAM_MODULE };
+
+/* The program an interpreter's command line runs (args after argv[0], separated by spaces): a
+ * script or jar (PROGRAM_FILE: "app.py", "/opt/x.jar") or a module (python -m http.server,
+ * -mhttp.server); none when the code is on the command line (python -c, ruby/perl -e, node -e). */
+static enum program_kind program_of(enum interp k, const char *p, const char **ret, size_t *ret_len)
+{
+        bool skip_next = false, module_next = false, jar_next = false;
+        size_t n;
+        for (; *p;) {
+                p += strspn(p, " ");
+                n = strcspn(p, " ");
+                if (n == 0)
+                        break;
+                if (skip_next) {
+                        skip_next = false;
+                } else if (module_next || jar_next) {
+                        *ret = p;
+                        *ret_len = n;
+                        return module_next ? PROGRAM_MODULE : PROGRAM_FILE;
+                } else if (p[0] == '-') {
+                        if (inline_code(k, p, n))
+                                return PROGRAM_NONE;
+                        if (k == I_PYTHON && n == 2 && p[1] == 'm')
+                                module_next = true;
+                        else if (k == I_PYTHON && n > 2 && p[1] == 'm') {
+                                *ret = p + 2;
+                                *ret_len = n - 2;
+                                return PROGRAM_MODULE;
+                        } else if (k == I_JAVA && n == 4 && strncmp(p, "-jar", 4) == 0)
+                                jar_next = true;
+                        else if (takes_arg(k, p, n))
+                                skip_next = true;
+                } else {
+                        *ret = p;
+                        *ret_len = n;
+                        return PROGRAM_FILE;
+                }
+                p += n;
+        }
+        return PROGRAM_NONE;
+}
+
+/* The interpreter a command line (or, failing its argv[0], comm) names. */
+static enum interp interpreter_of(const char *comm, const char *cmdline, const char **ret_args)
+{
+        size_t n = strcspn(cmdline, " "), bn = n;
+        const char *b = base_of(cmdline, &bn);
+        enum interp k = interpreter(b, bn);
+        if (k == I_NONE && comm)
+                k = interpreter(comm, strlen(comm));
+        *ret_args = cmdline + n;
+        return k;
+}
+
+const char *judge_interpreter_script(const char *comm, const char *cmdline, size_t *ret_len)
+{
+        const char *args, *s;
+        size_t n;
+        if (!cmdline || !*cmdline)
+                return NULL;
+        enum interp k = interpreter_of(comm, cmdline, &args);
+        if (k == I_NONE || program_of(k, args, &s, &n) != PROGRAM_FILE)
+                return NULL;
+        *ret_len = n;
+        return s;
+}
+
 void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
                                  const char *cmdline)
 {
@@ -231,14 +299,9 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
         judge_identity_add(id, argv0);
         if (!cmdline || !*cmdline)
                 return;
-        /* Tokens of the command line; the first is argv[0]. */
-        const char *p = cmdline;
-        size_t n = strcspn(p, " ");
-        size_t bn = n;
-        const char *b = base_of(p, &bn);
-        enum interp k = interpreter(b, bn);
-        if (k == I_NONE && comm)
-                k = interpreter(comm, strlen(comm));
+        const char *args, *p;
+        size_t n;
+        enum interp k = interpreter_of(comm, cmdline, &args);
         if (k == I_NONE)
                 return;
         for (size_t i = 0; i < id->nnames; i++) {
@@ -247,42 +310,20 @@ void judge_identity_from_process(struct judge_identity *id, const char *comm, co
                 if (interpreter(nb, m) != I_NONE)
                         id->interpreter |= 1u << i;
         }
-        bool skip_next = false, module_next = false, jar_next = false;
-        for (p += n; *p;) {
-                p += strspn(p, " ");
-                n = strcspn(p, " ");
-                if (n == 0)
-                        break;
-                if (skip_next) {
-                        skip_next = false;
-                } else if (module_next || jar_next) {
-                        /* python -m http.server: the module; java -jar app.jar: the jar. */
-                        add_script(id, k, p, n, first);
-                        if (module_next) {
-                                const char *dot = memchr(p, '.', n);
-                                if (dot)
-                                        add_copy(id, p, (size_t)(dot - p));
-                        }
-                        return;
-                } else if (p[0] == '-') {
-                        /* Code on the command line (python -c, ruby/perl -e, node -e/-p): no
-                         * script names the program, and what follows are the code's words. */
-                        if (inline_code(k, p, n))
-                                return;
-                        if (k == I_PYTHON && n == 2 && p[1] == 'm')
-                                module_next = true;
-                        else if (k == I_PYTHON && n > 2 && p[1] == 'm') {
-                                add_script(id, k, p + 2, n - 2, first);
-                                return;
-                        } else if (k == I_JAVA && n == 4 && strncmp(p, "-jar", 4) == 0)
-                                jar_next = true;
-                        else if (takes_arg(k, p, n))
-                                skip_next = true;
-                } else {
-                        add_script(id, k, p, n, first);
-                        return;
-                }
-                p += n;
+        switch (program_of(k, args, &p, &n)) {
+        case PROGRAM_MODULE: {
+                /* python -m http.server: the module, and its package ("http"). */
+                add_script(id, k, p, n, first);
+                const char *dot = memchr(p, '.', n);
+                if (dot)
+                        add_copy(id, p, (size_t)(dot - p));
+                break;
+        }
+        case PROGRAM_FILE:
+                add_script(id, k, p, n, first); /* the script; java -jar app.jar: the jar */
+                break;
+        case PROGRAM_NONE:
+                break;
         }
 }
 

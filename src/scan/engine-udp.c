@@ -316,21 +316,30 @@ static bool icmp_spent(struct udp *u, uint64_t pass_end, uint64_t deadline)
         struct scan_sweep s = { 0 };
         uint64_t idx;
         bool end;
+        /* Its answer is awaited 4 round trips, at least 300 ms, at most --timeout; all of it
+         * within the budget, or it is not sent. */
+        uint64_t wait = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : 0, max = (uint64_t)u->c->timeout_ms * 1000000u;
+        if (wait < 300000000u)
+                wait = 300000000u;
+        if (wait > max)
+                wait = max;
         scan_sweep_begin(&s, u->c, &u->perm, &u->answered, u->npairs, 1);
-        if (scan_sweep_take(&s, &idx, 1, 0, &end) != 1 || pass_end + CANARY_WAIT_NS + 300000000u > deadline)
+        if (scan_sweep_take(&s, &idx, 1, 0, &end) != 1 || pass_end + CANARY_WAIT_NS + wait > deadline)
                 return false;
         while (scan_now_ns() < pass_end + CANARY_WAIT_NS) {
                 if (want_stop(u))
                         return false;
                 drain_all(u, 50);
         }
+        /* A retry: its pass's payload, and its answer counts as a second try. */
+        u->pass = 1;
         u->icmp_in_pass = u->answers_in_pass = 0;
         send_batch(u, &idx, 1);
-        uint64_t sent = scan_now_ns(), wait = u->rtt.samples ? (uint64_t)(4 * u->rtt.srtt) : 0;
-        if (wait < 300000000u)
-                wait = 300000000u;
-        while (!u->answers_in_pass && scan_now_ns() - sent < wait && !want_stop(u))
+        uint64_t sent = scan_now_ns();
+        while (!scan_bitmap_get(&u->answered, idx) && scan_now_ns() - sent < wait && !want_stop(u))
                 drain_all(u, 10);
+        u->pass = 0;
+        /* Any ICMP error now, a second after the pass drew none: the target sends them, slowly. */
         return u->icmp_in_pass > 0;
 }
 
@@ -411,10 +420,13 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                          * of 6 through). */
                         uint64_t need = pairs - u->open, missing = need - u->icmp_in_pass;
                         limited = left > 0 && u->icmp_in_pass > 0 && missing > 2 && (double)missing > 0.1 * (double)need;
-                        if (left > 2 && u->icmp_in_pass == 0 && !want_stop(u) && icmp_spent(u, pass_end, budget_end)) {
+                        if (left > 2 && u->icmp_in_pass == 0 && c->max_retries != 0 && !want_stop(u) &&
+                            icmp_spent(u, pass_end, budget_end)) {
                                 limited = true;
+                                /* The retries get their whole budget, from now. */
                                 now = retry_start = scan_now_ns();
-                                left = left > 0 ? left - 1 : 0;
+                                budget_end = now + (uint64_t)c->udp_budget_ms * 1000000u;
+                                left = pairs > u->replies ? pairs - u->replies : 0;
                         }
                 } else {
                         retry_icmp += u->icmp_in_pass;

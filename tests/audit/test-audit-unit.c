@@ -379,6 +379,13 @@ static void test_verdicts(void **state)
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "lies under /tmp");
                 judge_one(f, SOCKETS_TCP, 22, 0, true, NULL, &v);
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "lowered from high to medium");
+                {
+                        /* An entry for any process is the sysadmin's word for whatever is there. */
+                        struct baseline *any = parse_ok("22/tcp * the lab's go run server\n");
+                        judge_one(f, SOCKETS_TCP, 22, 0, false, any, &v);
+                        expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "the lab's go run server");
+                        baseline_free(any);
+                }
                 judge_one(f, SOCKETS_TCP, 40001, 0, false, NULL, &v);
                 expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
                 f->procs[0].place = SOCKETS_EXE_DELETED;

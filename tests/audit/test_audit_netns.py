@@ -576,26 +576,64 @@ try:
         shutil.copy(LISTEN, strays[kind])
         os.chmod(strays[kind], 0o755)
         rules.append(launch(["ip", "netns", "exec", NS, strays[kind], f"tcp4:{addr}:22"], f"sshd ({kind})"))
-    os.unlink(strays["deleted"])
-    os.unlink(strays["replaced"])
-    shutil.copy(LISTEN, strays["replaced"])
+    # Under /tmp, deleted and something put back at its path: still under /tmp.
+    strays["tmp-replaced"] = os.path.join(stray_top, "again", "sshd")
+    os.makedirs(os.path.dirname(strays["tmp-replaced"]))
+    shutil.copy(LISTEN, strays["tmp-replaced"])
+    os.chmod(strays["tmp-replaced"], 0o755)
+    rules.append(launch(["ip", "netns", "exec", NS, strays["tmp-replaced"], "tcp4:127.0.0.6:22"], "sshd (tmp-replaced)"))
+    # A file whose name ends in " (deleted)" is not deleted: beside a file named sshd, exec -a sshd
+    # makes it no sshd.
+    fake = os.path.join(tmp, "fake")
+    os.makedirs(fake)
+    shutil.copy(LISTEN, os.path.join(fake, "sshd (deleted)"))
+    shutil.copy(LISTEN, os.path.join(fake, "sshd"))
+    rules.append(launch(["ip", "netns", "exec", NS, "bash", "-c", 'exec -a sshd "$0" "$@"',
+                         os.path.join(fake, "sshd (deleted)"), "tcp4:127.0.0.7:22"], "sshd (deleted) by name"))
+    # A script named sshd under /tmp, run by the system's python3: the script is the program.
+    script = os.path.join(stray_top, "script", "sshd")
+    os.makedirs(os.path.dirname(script))
+    with open(script, "w") as f:
+        f.write("import socket, sys, time\ns = socket.socket()\ns.bind(('127.0.0.8', 22))\ns.listen()\n"
+                "print('ready', flush=True)\ntime.sleep(600)\n")
+    python = os.path.realpath("/usr/bin/python3")
+    rules.append(launch(["ip", "netns", "exec", NS, python, script], "python3 /tmp/.../sshd"))
+    # A daemon that chroots itself (haproxy, avahi-daemon, bind9 -t do), then upgraded in place:
+    # its executable's path is the host's, not the chroot's; deleted and replaced, it is installed.
+    jail = os.path.join(tmp, "jail")
+    os.makedirs(jail)
+    chrooted = os.path.join(tmp, "chrooted", "sshd")
+    os.makedirs(os.path.dirname(chrooted))
+    shutil.copy(python, chrooted)
+    rules.append(launch(["ip", "netns", "exec", NS, chrooted, "-c",
+                         "import os, socket, time\ns = socket.socket()\ns.bind(('127.0.0.9', 22))\ns.listen()\n"
+                         f"os.chroot({jail!r})\nprint('ready', flush=True)\ntime.sleep(600)\n"], "chrooted sshd"))
+    for path in (strays["deleted"], strays["replaced"], strays["tmp-replaced"], chrooted):
+        os.unlink(path)
+    for path, src in ((strays["replaced"], LISTEN), (strays["tmp-replaced"], LISTEN), (chrooted, python)):
+        shutil.copy(src, path)
     stray_base = os.path.join(tmp, "stray.baseline")
     with open(stray_base, "w") as f:
         f.write("22/tcp sshd the bastion\n")
     rc, j, err = audit_json("listening", "--json", "--netns", NS)
     R = j.get("listeners", [])
     rc, jb, err = audit_json("listening", "--json", "--netns", NS, "--baseline", stray_base)
-    for kind, addr, want in (("writable", "127.0.0.2", ("suspicious", "medium", "stray-executable")),
-                             ("deleted", "127.0.0.3", ("suspicious", "low", "stray-executable")),
-                             ("replaced", "127.0.0.4", ("expected", "none", "known-server"))):
+    for kind, addr, want, said in (
+            ("writable", "127.0.0.2", ("suspicious", "medium", "stray-executable"),
+             f"{strays['writable']} lies under /tmp, which any user can write"),
+            ("deleted", "127.0.0.3", ("suspicious", "low", "stray-executable"),
+             f"{strays['deleted']} was deleted and nothing took its place"),
+            ("replaced", "127.0.0.4", ("expected", "none", "known-server"), "sshd"),
+            ("tmp-replaced", "127.0.0.6", ("suspicious", "medium", "stray-executable"), "lies under /tmp"),
+            ("named deleted", "127.0.0.7", ("suspicious", "medium", "disguised"), "sshd (deleted)"),
+            ("script", "127.0.0.8", ("suspicious", "medium", "stray-executable"), "lies under /tmp"),
+            ("chrooted", "127.0.0.9", ("expected", "none", "known-server"), "sshd")):
         x = one(R, "tcp", 22, addr)
         v = x.get("verdict"), x.get("severity"), x.get("rule"), x.get("reason", "")
-        said = {"writable": f"{strays[kind]} lies under /tmp, which any user can write",
-                "deleted": f"{strays[kind]} was deleted and nothing took its place", "replaced": "sshd"}[kind]
         check(v[:3] == want and said in v[3], f"sshd {kind}: {want[:3]} saying {said!r}: {v}")
         x = one(jb.get("listeners", []), "tcp", 22, addr)
-        check((x.get("rule") == "baseline") == (kind == "replaced"),
-              f"sshd {kind}: a baseline line naming sshd explains only the installed one: {x.get('rule')}")
+        check((x.get("rule") == "baseline") == (kind in ("replaced", "chrooted")),
+              f"sshd {kind}: a baseline line naming sshd explains only the installed ones: {x.get('rule')}")
 
     def rule(port, proto="tcp"):
         x = one(R, proto, port)

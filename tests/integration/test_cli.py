@@ -159,6 +159,9 @@ for st in ("reserved", "unassigned"):
     rc, out, err = run("list", "--status", st, "--proto", "tcp", "--range", "system", "--registry", svc)
     check(rc == 0 and "/tcp" not in out and "assignments only" in err and "reserved-or-unassigned" in err
           and err.count("\n") == 1, f"services file, list --status {st}: empty, and says why: {err!r}")
+rc, out, err = run("list", "--status", "assigned", "--status", "reserved", "--proto", "tcp", "--range", "system",
+                   "--registry", svc)
+check(rc == 0 and "22/tcp" in out and err == "", f"services file, list --status assigned and reserved: no note: {err!r}")
 rc, out, err = run("list", "--status", "reserved-or-unassigned", "--proto", "tcp", "--range", "system", "--registry", svc)
 check(rc == 0 and "23/tcp" in out and err == "", f"services file, list --status reserved-or-unassigned: {err!r}")
 

@@ -160,6 +160,11 @@ def run_udp_budget(tb):
     check(states == {("open|filtered", True)} and doc["scan"]["udp_budget_spent"] and not doc["scan"]["icmp_limited"],
           f"udp with --udp-budget 0 to dropped ports: unconfirmed for the budget, no ICMP limit said: {states} "
           f"{ {k: v for k, v in doc['scan'].items() if k in ('icmp_limited', 'udp_budget_spent')} }")
+    # --max-retries 0: one probe a port, no probe sent again to ask whether ICMP was limited.
+    doc = json.loads(tb.scan(["198.18.0.2"], [a for a in args if a not in ("--udp-budget", "0")] +
+                             ["--max-retries", "0", "--json"]).stdout)
+    check(doc["scan"]["sent"] == 20 and doc["scan"]["passes"] == 1,
+          f"udp --max-retries 0 to dropped ports: 20 probes in one pass: {doc['scan']['sent']}, {doc['scan']['passes']}")
     text = tb.scan(["198.18.0.2"], args).stdout.decode()
     check("--udp-budget ran out" in text and "limits its ICMP" not in text,
           f"udp with --udp-budget 0: the text summary names the budget, not an ICMP limit: {text[-300:]!r}")
