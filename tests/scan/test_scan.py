@@ -560,6 +560,17 @@ def run_main_bed(tb, tmp):
     check(rc == 130 and took < 20, f"syn at --rate 2: SIGINT stops the sending, not after the batch of 64 "
                                    f"({sent} sent, {took:.1f} s)")
 
+    # Interrupted before service identification: the open ports found say why they are not identified.
+    rc, outv, _, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "9", "--json",
+                                        "--resume", os.path.join(tmp, "sv.resume"), "--", "198.18.0.2"],
+                                 lambda pid, err: started(pid, err, found=1))
+    opened = [x for h in (json.loads(outv)["hosts"] if outv else []) for x in h["ports"] if x["state"] == "open"]
+    check(rc == 130 and opened and all(x.get("service_unprobed") == "interrupted" and
+                                       "not probed: the scan was interrupted" in x.get("explanation", "")
+                                       for x in opened),
+          f"an interrupted scan's open ports say their service was not probed: "
+          f"{[(x['port'], x.get('service_unprobed')) for x in opened][:5]}")
+
     # -- resume ---------------------------------------------------------------------------------------
     state = os.path.join(tmp, "scan.resume")
     rc, out1, _, _ = interrupted(tb.s, ["--engine", "syn", "-p-", "--rate", "20000", "--seed", "7", "--no-service",

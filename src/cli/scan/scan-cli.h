@@ -2,6 +2,7 @@
 #ifndef PORTSCOPE_SCAN_CLI_H
 #define PORTSCOPE_SCAN_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +36,14 @@ void scan_cli_check_file_output(const char *path, const char *option);
 void scan_cli_check_outputs_apart(const struct scan_cli_opts *o);
 /* The report on stdout and in the -o files; returns the exit status (1: findings). */
 int scan_cli_emit(const struct scan_cli_opts *o, const struct scan_report *rep);
+
+/* ---- identify.c ---- */
+
+/* Identifies the services of rep's open ports (a few at a time; the probes file is o->probes or
+ * nmap-common's); stop: set on Ctrl-C. Says when the open-file limit slows or stops it. */
+void scan_cli_identify(struct scan_report *rep, const struct scan_cli_opts *o, volatile sig_atomic_t *stop);
+/* Marks why the open ports without a service were not probed (an interruption). */
+void scan_cli_unprobed(struct scan_report *rep, enum scan_unprobed why);
 
 /* Prints the usage text. */
 void scan_cli_help(void);
