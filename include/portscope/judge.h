@@ -100,10 +100,6 @@ const char *judge_identity_runs_on(const struct judge_identity *id, const char *
  * marked (interpreter), and the display becomes "python3 manage.py". Any may be NULL or "". */
 void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
                                  const char *cmdline);
-/* The script or jar an interpreter's command line (args separated by spaces) runs, as written
- * there ("/tmp/x/app.py", "app.jar"), and its length; NULL for a program that is no interpreter,
- * a module (python -m) or code on the command line (python -c). */
-const char *judge_interpreter_script(const char *comm, const char *cmdline, size_t *ret_len);
 /* Adds a scanned service's name and the words of its product (lower case, at least 3 letters). */
 void judge_identity_from_service(struct judge_identity *id, const char *service, const char *product);
 

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "portscope/judge.h"
 #include "portscope/util.h"
 #include "audit-internal.h"
 
@@ -195,41 +194,22 @@ static char *writable_dir(int proc_fd, pid_t pid, bool own_ns, const char *path,
         return NULL;
 }
 
-/* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off; exe: its stat)
- * lives, when no package would have put it there: a memfd (fileless); under a directory any user
- * can write, deleted or not (a copy of sshd in /tmp, an O_TMPFILE); or deleted with nothing at
- * its path now (an upgrade puts the new version there: that is not it). An interpreter's script
- * (python3 /tmp/x/sshd) counts as its executable here. What cannot be read says nothing.
- * *ret_dir: the writable directory, malloc'd. */
+/* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off when its name was
+ * unlinked: deleted; exe: its stat) lives, when no package would have put it there: a memfd
+ * (fileless); under a directory any user can write, deleted or not (a copy of sshd in /tmp, an
+ * O_TMPFILE); or deleted with nothing at its path now (an upgrade puts the new version there:
+ * that is not it). What cannot be read says nothing. *ret_dir: the writable directory, malloc'd. */
 static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
-                                        const char *comm, const char *cmdline, char **ret_dir)
+                                        bool deleted, char **ret_dir)
 {
         char lp[PATH_MAX];
         struct stat st;
-        bool deleted = exe->st_nlink == 0;
 
         *ret_dir = NULL;
         if (deleted && strncmp(path, "/memfd:", 7) == 0)
                 return SOCKETS_EXE_MEMORY;
         if ((*ret_dir = writable_dir(proc_fd, pid, own_ns, path, exe->st_dev)))
                 return SOCKETS_EXE_WRITABLE;
-        size_t sn;
-        const char *script = judge_interpreter_script(comm, cmdline, &sn);
-        if (script && sn < PATH_MAX / 2) {
-                /* A relative script is the working directory's. */
-                char full[PATH_MAX], cwd[PATH_MAX / 2];
-                ssize_t cn = 0;
-                if (script[0] != '/') {
-                        snprintf(lp, sizeof(lp), "%d/cwd", (int)pid);
-                        cn = readlinkat(proc_fd, lp, cwd, sizeof(cwd) - 1);
-                }
-                if (cn >= 0) {
-                        snprintf(full, sizeof(full), "%.*s%s%.*s", (int)cn, cwd, cn ? "/" : "", (int)sn, script);
-                        if (seen_by(pid, own_ns, full, strlen(full), lp, sizeof(lp)) && fstatat(proc_fd, lp, &st, 0) == 0 &&
-                            S_ISREG(st.st_mode) && (*ret_dir = writable_dir(proc_fd, pid, own_ns, full, st.st_dev)))
-                                return SOCKETS_EXE_WRITABLE;
-                }
-        }
         /* Nothing at its path, as the process sees it and as this one does: a process that
          * chrooted itself in another mount namespace (ip netns exec) names its executable from
          * that namespace's root, which is neither /proc/PID/root nor, always, this one's. Either
@@ -293,15 +273,22 @@ static int read_process(int proc_fd, pid_t pid, ino_t own_mnt, struct ps_users *
                 if (n < 0)
                         n = 0;
                 target[n] = '\0';
-                /* The kernel's mark of a deleted file, not a name that ends so. */
-                if (known && exe.st_nlink == 0 && n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
-                        target[n - 10] = '\0';
                 snprintf(lp, sizeof(lp), "%d/ns/mnt", (int)pid);
                 bool own_ns = fstatat(proc_fd, lp, &ns, 0) == 0 && ns.st_ino == own_mnt;
+                /* The kernel's mark of a name unlinked (the file may live on under another link:
+                 * dpkg's .dpkg-tmp while it unpacks), unless a file of that very name is the
+                 * executable itself. */
+                char named[PATH_MAX + 16];
+                struct stat st;
+                bool deleted = known && n > 10 && strcmp(target + n - 10, " (deleted)") == 0 &&
+                               !(seen_by(pid, own_ns, target, (size_t)n, named, sizeof(named)) &&
+                                 fstatat(proc_fd, named, &st, 0) == 0 && st.st_dev == exe.st_dev && st.st_ino == exe.st_ino);
+                if (deleted)
+                        target[n - 10] = '\0';
                 p.path = xstrdup(target);
                 if (p.path && known) {
                         char *dir;
-                        p.place = exe_place(proc_fd, pid, own_ns, &exe, p.path, p.comm, p.cmdline, &dir);
+                        p.place = exe_place(proc_fd, pid, own_ns, &exe, p.path, deleted, &dir);
                         p.place_dir = dir;
                 }
                 if (p.path) {

@@ -277,19 +277,6 @@ static enum interp interpreter_of(const char *comm, const char *cmdline, const c
         return k;
 }
 
-const char *judge_interpreter_script(const char *comm, const char *cmdline, size_t *ret_len)
-{
-        const char *args, *s;
-        size_t n;
-        if (!cmdline || !*cmdline)
-                return NULL;
-        enum interp k = interpreter_of(comm, cmdline, &args);
-        if (k == I_NONE || program_of(k, args, &s, &n) != PROGRAM_FILE)
-                return NULL;
-        *ret_len = n;
-        return s;
-}
-
 void judge_identity_from_process(struct judge_identity *id, const char *comm, const char *exe, const char *argv0,
                                  const char *cmdline)
 {

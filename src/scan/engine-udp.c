@@ -432,6 +432,9 @@ static int udp_run(const struct scan_config *c, struct scan_stats *stats, char *
                         retry_icmp += u->icmp_in_pass;
                 }
                 if (limited) {
+                        /* --max-retries, when given, bounds these retries too. */
+                        if (c->max_retries >= 0 && (int)u->pass >= c->max_retries)
+                                break;
                         /* Two retry passes in a row without an answer: what is left is silent. */
                         if (u->pass > 0)
                                 zero = u->answers_in_pass ? 0 : zero + 1;

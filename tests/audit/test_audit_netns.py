@@ -590,14 +590,17 @@ try:
     shutil.copy(LISTEN, os.path.join(fake, "sshd"))
     rules.append(launch(["ip", "netns", "exec", NS, "bash", "-c", 'exec -a sshd "$0" "$@"',
                          os.path.join(fake, "sshd (deleted)"), "tcp4:127.0.0.7:22"], "sshd (deleted) by name"))
-    # A script named sshd under /tmp, run by the system's python3: the script is the program.
-    script = os.path.join(stray_top, "script", "sshd")
-    os.makedirs(os.path.dirname(script))
-    with open(script, "w") as f:
-        f.write("import socket, sys, time\ns = socket.socket()\ns.bind(('127.0.0.8', 22))\ns.listen()\n"
-                "print('ready', flush=True)\ntime.sleep(600)\n")
+    # dpkg upgrading sshd: the old file kept under another name (.dpkg-tmp) while the new one is
+    # renamed over it. The running one's name is unlinked, the file is not: it is sshd.
+    dpkg = os.path.join(tmp, "dpkg", "sshd")
+    os.makedirs(os.path.dirname(dpkg))
+    shutil.copy(LISTEN, dpkg)
+    os.chmod(dpkg, 0o755)
+    rules.append(launch(["ip", "netns", "exec", NS, dpkg, "tcp4:127.0.0.8:22"], "sshd (dpkg)"))
+    os.link(dpkg, dpkg + ".dpkg-tmp")
+    shutil.copy(LISTEN, dpkg + ".dpkg-new")
+    os.rename(dpkg + ".dpkg-new", dpkg)
     python = os.path.realpath("/usr/bin/python3")
-    rules.append(launch(["ip", "netns", "exec", NS, python, script], "python3 /tmp/.../sshd"))
     # A daemon that chroots itself (haproxy, avahi-daemon, bind9 -t do), then upgraded in place:
     # its executable's path is the host's, not the chroot's; deleted and replaced, it is installed.
     jail = os.path.join(tmp, "jail")
@@ -626,13 +629,13 @@ try:
             ("replaced", "127.0.0.4", ("expected", "none", "known-server"), "sshd"),
             ("tmp-replaced", "127.0.0.6", ("suspicious", "medium", "stray-executable"), "lies under /tmp"),
             ("named deleted", "127.0.0.7", ("suspicious", "medium", "disguised"), "sshd (deleted)"),
-            ("script", "127.0.0.8", ("suspicious", "medium", "stray-executable"), "lies under /tmp"),
+            ("dpkg", "127.0.0.8", ("expected", "none", "known-server"), "sshd"),
             ("chrooted", "127.0.0.9", ("expected", "none", "known-server"), "sshd")):
         x = one(R, "tcp", 22, addr)
         v = x.get("verdict"), x.get("severity"), x.get("rule"), x.get("reason", "")
         check(v[:3] == want and said in v[3], f"sshd {kind}: {want[:3]} saying {said!r}: {v}")
         x = one(jb.get("listeners", []), "tcp", 22, addr)
-        check((x.get("rule") == "baseline") == (kind in ("replaced", "chrooted")),
+        check((x.get("rule") == "baseline") == (kind in ("replaced", "chrooted", "dpkg")),
               f"sshd {kind}: a baseline line naming sshd explains only the installed ones: {x.get('rule')}")
 
     def rule(port, proto="tcp"):

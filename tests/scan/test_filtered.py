@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testbed  # noqa: E402
@@ -147,6 +148,13 @@ def run_icmp_spent(tb):
     check(len(states) == 20 and silent and all(silent) and doc["scan"]["icmp_limited"],
           f"udp after a scan spent the target's ICMP budget: its silent ports are unconfirmed and the limit is "
           f"said (icmp_limited {doc['scan'].get('icmp_limited')}, {len(silent)} silent, states {states[:3]}...)")
+    # --max-retries bounds the retries paced for a limited target too: 0 is one probe a port.
+    tb.scan(["198.18.0.2"], ports + ["--timeout", "100", "--max-retries", "0", "--udp-budget", "0"])
+    time.sleep(1.2)  # one error back in the target's budget: the next pass sees the limit
+    doc = json.loads(tb.scan(["198.18.0.2"], ports + ["--max-retries", "0"]).stdout)
+    check(doc["scan"]["sent"] == 20 and doc["scan"]["passes"] == 1,
+          f"udp --max-retries 0 to a target that limits ICMP: 20 probes, one pass: {doc['scan']['sent']}, "
+          f"{doc['scan']['passes']} (icmp_limited {doc['scan'].get('icmp_limited')})")
 
 
 def run_udp_budget(tb):
