@@ -128,7 +128,7 @@ static char *xstrdup(const char *s)
 }
 
 /* The name, for fstatat(proc_fd, ...), of path (its first n bytes) as process pid sees its files.
- * /proc/PID/exe and cwd are written from the reader's root, a chroot's included: when pid shares
+ * /proc/PID/exe is written from the reader's root, past a chroot of pid's: when pid shares
  * this process's mount namespace the path is looked up from here; in another one (a container)
  * it is that namespace's path, looked up through /proc/PID/root. */
 static bool seen_by(pid_t pid, bool own_ns, const char *path, size_t n, char *buf, size_t len)
