@@ -691,6 +691,10 @@ static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *
                         return MHD_YES; /* 414 in the next call */
                 bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
                 bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+                /* OPTIONS * asks about the server as a whole (RFC 9110, section 9.3.7): it takes
+                 * no OPTIONS, and says which methods it does take. */
+                if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 && rq->target_len == 1 && rq->target[0] == '*')
+                        return method_not_allowed(s, conn, rq, "GET, HEAD, POST");
                 if (rq->route.status)
                         return MHD_YES; /* answered in the next call */
                 if (rq->route.id == HTTP_ROUTE_FEEDBACK) {
