@@ -345,6 +345,38 @@ static void merge_bad_host_lines(void **state)
 
 /* Two shards may not count more ports for a host, together, than the scan has; the refused file
  * changes nothing. */
+/* Why an open port was not probed survives a merge; a reason that is none of the three is refused. */
+static void merge_unprobed(void **state)
+{
+        (void)state;
+        static const char summary[] = "{\"scan\":{\"engine\":\"syn\",\"protocol\":\"tcp\",\"ports\":10,\"seed\":\"7\","
+                                      "\"shard\":1,\"shards\":1}}\n";
+        static const char *const values[] = { "\"excluded\"", "\"\"", "\"maybe\"", "5", "null" };
+        for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+                char text[1024];
+                snprintf(text, sizeof(text),
+                         "{\"address\":\"198.18.0.2\",\"port\":9101,\"protocol\":\"tcp\",\"state\":\"open\","
+                         "\"reason\":\"syn-ack\",\"tries\":1,\"service\":null,\"service_unprobed\":%s}\n%s",
+                         values[i], summary);
+                struct merging g;
+                merging_init(&g);
+                int r = merge_text(&g, text, strlen(text));
+                if (i == 0) {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(scan_report_finish(&g.rep), 0);
+                        assert_int_equal(g.rep.nhosts, 1);
+                        assert_int_equal(g.rep.hosts[0].nports, 1);
+                        assert_int_equal(g.rep.hosts[0].ports[0].unprobed, SCAN_UNPROBED_EXCLUDED);
+                } else {
+                        assert_int_equal(r, -EINVAL);
+                        if (!strstr(g.err.message, "\"service_unprobed\" is not excluded, interrupted or no-files"))
+                                fail_msg("%s: \"%s\"", values[i], g.err.message);
+                        assert_int_equal(g.rep.nhosts, 0);
+                }
+                merging_free(&g);
+        }
+}
+
 static void merge_shards_over_count(void **state)
 {
         (void)state;
@@ -377,6 +409,7 @@ int main(void)
                 cmocka_unit_test(merge_all_states),
                 cmocka_unit_test(merge_without_host_lines),
                 cmocka_unit_test(merge_bad_host_lines),
+                cmocka_unit_test(merge_unprobed),
                 cmocka_unit_test(merge_shards_over_count),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
