@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "portscope/judge.h"
 #include "portscope/port.h"
 
 /* A socket's protocol: TCP, UDP and SCTP are enum ps_proto's (the same values: a socket's protocol
@@ -55,14 +56,9 @@ struct sockets_process {
          * anyone's to choose), so it names no program; false when the executable is unknown. */
         bool comm_unproven, exe_unproven;
         /* Where the executable lives, when no package would have put it there: then none of its
-         * names explains a port (see docs/verdicts.md, stray-executable). */
-        enum sockets_exe_place {
-                SOCKETS_EXE_INSTALLED = 0, /* nothing says otherwise (or the executable is unknown) */
-                SOCKETS_EXE_WRITABLE,      /* under a directory any user can write, on its own filesystem */
-                SOCKETS_EXE_DELETED,       /* deleted, and nothing took its place at its path */
-                SOCKETS_EXE_MEMORY,        /* a memfd: it never had a path (fileless) */
-        } place;
-        const char *place_dir; /* SOCKETS_EXE_WRITABLE: that directory, as the process sees it; else NULL */
+         * names explains a port (docs/verdicts.md, stray-executable). */
+        enum judge_exe_place place;
+        const char *place_dir; /* JUDGE_EXE_WRITABLE: that directory, as the process sees it; else NULL */
 };
 
 struct sockets_entry {

@@ -140,14 +140,16 @@ static bool seen_by(pid_t pid, bool own_ns, const char *path, size_t n, char *bu
 /* Whether name (a comm or argv[0]'s basename) is the executable path's, as the process pid sees its
  * files: its basename, the kernel's 15-byte cut of it (comm), or a link to it where a command is
  * found, beside it or in a system bin directory (/usr/bin/redis-server is redis-check-rdb,
- * /usr/bin/python3 python3.11). A name the program gave itself is none of these. */
-static bool names_executable(int proc_fd, pid_t pid, bool own_ns, const char *path, const char *name)
+ * /usr/bin/python3 python3.11). A name the program gave itself is none of these. exe: the
+ * executable's stat, NULL when it could not be read (then nothing tells). */
+static bool names_executable(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
+                             const char *name)
 {
         static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/sbin", "/usr/local/bin" };
         const char *base = strrchr(path, '/');
         size_t n = strlen(name);
         char lp[PATH_MAX], where[PATH_MAX];
-        struct stat exe, st;
+        struct stat st;
 
         if (!*path || !base || !*name)
                 return true; /* nothing to tell by */
@@ -156,15 +158,14 @@ static bool names_executable(int proc_fd, pid_t pid, bool own_ns, const char *pa
                 return true;
         if (strchr(name, '/') || strcmp(name, "..") == 0 || strcmp(name, ".") == 0)
                 return false;
-        snprintf(lp, sizeof(lp), "%d/exe", (int)pid);
-        if (fstatat(proc_fd, lp, &exe, 0) != 0)
+        if (!exe)
                 return true;
         for (size_t i = 0; i <= sizeof(dirs) / sizeof(dirs[0]); i++) {
                 int m = i < sizeof(dirs) / sizeof(dirs[0]) ? snprintf(where, sizeof(where), "%s/%s", dirs[i], name)
                                                            : snprintf(where, sizeof(where), "%.*s/%s",
                                                                       (int)(base - 1 - path), path, name);
                 if (m > 0 && (size_t)m < sizeof(where) && seen_by(pid, own_ns, where, strlen(where), lp, sizeof(lp)) &&
-                    fstatat(proc_fd, lp, &st, 0) == 0 && st.st_dev == exe.st_dev && st.st_ino == exe.st_ino)
+                    fstatat(proc_fd, lp, &st, 0) == 0 && st.st_dev == exe->st_dev && st.st_ino == exe->st_ino)
                         return true;
         }
         return false;
@@ -199,7 +200,7 @@ static char *writable_dir(int proc_fd, pid_t pid, bool own_ns, const char *path,
  * (fileless); under a directory any user can write, deleted or not (a copy of sshd in /tmp, an
  * O_TMPFILE); or deleted with nothing at its path now (an upgrade puts the new version there:
  * that is not it). What cannot be read says nothing. *ret_dir: the writable directory, malloc'd. */
-static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
+static enum judge_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
                                         bool deleted, char **ret_dir)
 {
         char lp[PATH_MAX];
@@ -207,20 +208,20 @@ static enum sockets_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, con
 
         *ret_dir = NULL;
         if (deleted && strncmp(path, "/memfd:", 7) == 0)
-                return SOCKETS_EXE_MEMORY;
+                return JUDGE_EXE_MEMORY;
         if ((*ret_dir = writable_dir(proc_fd, pid, own_ns, path, exe->st_dev)))
-                return SOCKETS_EXE_WRITABLE;
+                return JUDGE_EXE_WRITABLE;
         /* Nothing at its path, as the process sees it and as this one does: a process that
          * chrooted itself in another mount namespace (ip netns exec) names its executable from
          * that namespace's root, which is neither /proc/PID/root nor, always, this one's. Either
          * finding a file there is enough: a deleted file is said only on both words. */
         if (!deleted || path[0] != '/')
-                return SOCKETS_EXE_INSTALLED;
+                return JUDGE_EXE_INSTALLED;
         for (int view = own_ns; view < 2; view++)
                 if (!seen_by(pid, view, path, strlen(path), lp, sizeof(lp)) || fstatat(proc_fd, lp, &st, 0) == 0 ||
                     errno != ENOENT)
-                        return SOCKETS_EXE_INSTALLED;
-        return SOCKETS_EXE_DELETED;
+                        return JUDGE_EXE_INSTALLED;
+        return JUDGE_EXE_DELETED;
 }
 
 /* own_mnt: the inode of this process's mount namespace (see seen_by()). */
@@ -292,8 +293,9 @@ static int read_process(int proc_fd, pid_t pid, ino_t own_mnt, struct ps_users *
                         p.place_dir = dir;
                 }
                 if (p.path) {
-                        p.comm_unproven = p.comm && !names_executable(proc_fd, pid, own_ns, p.path, p.comm);
-                        p.exe_unproven = p.exe && !names_executable(proc_fd, pid, own_ns, p.path, p.exe);
+                        const struct stat *e = known ? &exe : NULL;
+                        p.comm_unproven = p.comm && !names_executable(proc_fd, pid, own_ns, e, p.path, p.comm);
+                        p.exe_unproven = p.exe && !names_executable(proc_fd, pid, own_ns, e, p.path, p.exe);
                 }
         }
         s = read_proc(proc_fd, pid, "status", 4096, NULL);

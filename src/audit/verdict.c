@@ -44,7 +44,7 @@ size_t verdict_owner_names(const struct sockets_list *l, const struct sockets_en
                 /* Names the executable bears: a baseline line "22/tcp sshd" does not explain a
                  * python3 that calls itself sshd, nor a copy of sshd in /tmp (no name of an
                  * executable no package put there). */
-                if (p->place != SOCKETS_EXE_INSTALLED)
+                if (p->place != JUDGE_EXE_INSTALLED)
                         continue;
                 const char *cand[2] = { p->comm_unproven ? NULL : p->comm, p->exe_unproven ? NULL : p->exe };
                 for (unsigned c = 0; c < 2; c++) {
@@ -191,12 +191,8 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         }
         for (size_t i = 0; i < e->nowners && in.place == JUDGE_EXE_INSTALLED; i++) {
                 const struct sockets_process *p = sockets_entry_owner(l, e, i);
-                static const enum judge_exe_place places[] = {
-                        [SOCKETS_EXE_INSTALLED] = JUDGE_EXE_INSTALLED, [SOCKETS_EXE_WRITABLE] = JUDGE_EXE_WRITABLE,
-                        [SOCKETS_EXE_DELETED] = JUDGE_EXE_DELETED, [SOCKETS_EXE_MEMORY] = JUDGE_EXE_MEMORY,
-                };
-                if (p->place != SOCKETS_EXE_INSTALLED) {
-                        in.place = places[p->place];
+                if (p->place != JUDGE_EXE_INSTALLED) {
+                        in.place = p->place;
                         in.place_dir = p->place_dir;
                         in.executable = p->path;
                 }

@@ -370,7 +370,7 @@ static void test_verdicts(void **state)
                 struct sockets_process real = f->procs[0];
                 struct baseline *b = parse_ok("22/tcp sshd the bastion\n");
                 f->procs[0].path = "/tmp/x/sshd";
-                f->procs[0].place = SOCKETS_EXE_WRITABLE;
+                f->procs[0].place = JUDGE_EXE_WRITABLE;
                 f->procs[0].place_dir = "/tmp";
                 judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "its executable /tmp/x/sshd lies under /tmp");
@@ -388,12 +388,12 @@ static void test_verdicts(void **state)
                 }
                 judge_one(f, SOCKETS_TCP, 40001, 0, false, NULL, &v);
                 expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "nothing is registered on 40001/tcp");
-                f->procs[0].place = SOCKETS_EXE_DELETED;
+                f->procs[0].place = JUDGE_EXE_DELETED;
                 f->procs[0].place_dir = NULL;
                 judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "/tmp/x/sshd was deleted and nothing took its place");
                 f->procs[0].path = "/memfd:sshd";
-                f->procs[0].place = SOCKETS_EXE_MEMORY;
+                f->procs[0].place = JUDGE_EXE_MEMORY;
                 judge_one(f, SOCKETS_TCP, 22, 0, false, NULL, &v);
                 expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "/memfd:sshd is a memfd");
                 f->procs[0] = real;
