@@ -526,14 +526,15 @@ static int file_commit(struct scan_merge *m, struct scan_report *rep, struct mer
                 if (scan_report_add(rep, &f->v[i].r) < 0)
                         return -ENOMEM;
                 struct scan_host_report *h = scan_report_host(rep, &f->v[i].r.addr);
-                if (h && h->nports && h->ports[h->nports - 1].r.port == f->v[i].r.port &&
-                    h->ports[h->nports - 1].r.proto == f->v[i].r.proto && !h->ports[h->nports - 1].service) {
-                        h->ports[h->nports - 1].service = f->v[i].service;
+                struct scan_port_report *pr = h && h->nports ? &h->ports[h->nports - 1] : NULL;
+                if (!pr || pr->r.port != f->v[i].r.port || pr->r.proto != f->v[i].r.proto)
+                        continue;
+                if (!pr->service) {
+                        pr->service = f->v[i].service;
                         f->v[i].service = NULL;
                 }
-                if (h && h->nports && h->ports[h->nports - 1].r.port == f->v[i].r.port &&
-                    h->ports[h->nports - 1].r.proto == f->v[i].r.proto && !h->ports[h->nports - 1].unprobed)
-                        h->ports[h->nports - 1].unprobed = f->v[i].unprobed;
+                if (!pr->unprobed)
+                        pr->unprobed = f->v[i].unprobed;
         }
         for (size_t i = 0; i < f->nh; i++) {
                 const struct merge_host *mh = &f->h[i];

@@ -104,13 +104,13 @@ static unsigned svc_threads(unsigned want, unsigned long *ret_limit)
         return (unsigned)room;
 }
 
-void scan_cli_unprobed(struct scan_report *rep, enum scan_unprobed why)
+void scan_cli_unprobed_interrupted(struct scan_report *rep)
 {
         for (size_t i = 0; i < rep->nhosts; i++)
                 for (size_t k = 0; k < rep->hosts[i].nports; k++) {
                         struct scan_port_report *pr = &rep->hosts[i].ports[k];
                         if (pr->r.state == SCAN_OPEN && !pr->service && !pr->unprobed)
-                                pr->unprobed = why;
+                                pr->unprobed = SCAN_UNPROBED_INTERRUPTED;
                 }
 }
 

@@ -634,7 +634,7 @@ int main(int argc, char **argv)
         if (stop_flag)
                 run.rep.stats.interrupted = true;
         if (stop_flag && !o.no_service)
-                scan_cli_unprobed(&run.rep, SCAN_UNPROBED_INTERRUPTED);
+                scan_cli_unprobed_interrupted(&run.rep);
         if (scan_report_finish(&run.rep) < 0)
                 scan_cli_die(_("scan: out of memory"));
 

@@ -42,8 +42,8 @@ int scan_cli_emit(const struct scan_cli_opts *o, const struct scan_report *rep);
 /* Identifies the services of rep's open ports (a few at a time; the probes file is o->probes or
  * nmap-common's); stop: set on Ctrl-C. Says when the open-file limit slows or stops it. */
 void scan_cli_identify(struct scan_report *rep, const struct scan_cli_opts *o, volatile sig_atomic_t *stop);
-/* Marks why the open ports without a service were not probed (an interruption). */
-void scan_cli_unprobed(struct scan_report *rep, enum scan_unprobed why);
+/* Marks the open ports an interruption left without a service: not probed. */
+void scan_cli_unprobed_interrupted(struct scan_report *rep);
 
 /* Prints the usage text. */
 void scan_cli_help(void);
