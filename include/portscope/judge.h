@@ -42,7 +42,8 @@ enum judge_rule {
         JUDGE_NOT_OPEN = 0,        /* scan: closed or filtered: nothing occupies the port */
         JUDGE_CONNECTION,          /* audit --all: a connection, not a listener */
         JUDGE_BASELINE,            /* the baseline names it */
-        JUDGE_RAW,                 /* a raw socket: sees a protocol, not a port */
+        JUDGE_RAW,                 /* a raw or packet socket held by a program known to need one */
+        JUDGE_RAW_UNEXPLAINED,     /* a raw or packet socket that nothing explains */
         JUDGE_KNOWN_SERVER,        /* a known server of the service the port is assigned to */
         JUDGE_KNOWN_USE,           /* a knowledge entry for the port names the occupant */
         JUDGE_THREAT_NAMED,        /* a malware entry names the occupant */
@@ -121,8 +122,11 @@ struct judge_input {
         bool connection;                  /* not a listener (audit --all) */
         const char *peer;                 /* the connection's remote address and port, "1.2.3.4:22" */
         bool unaccepted;                  /* the connection waits in its listener's accept queue */
-        bool raw;                         /* a raw socket; port is the IP protocol number */
-        const char *raw_protocol;         /* "icmp"... or NULL */
+        bool raw;                         /* a raw or packet socket; port is the IP protocol number */
+        bool packet;                      /* a packet socket (AF_PACKET); port is the EtherType */
+        const char *raw_protocol;         /* "icmp"... or, for a packet socket, "all", "arp"...; or NULL */
+        const char *interface;            /* a packet socket's interface, NULL for every interface */
+        bool filter;                      /* a packet socket with a classic BPF filter (seen) */
         bool ephemeral_client;            /* unconnected UDP in ip_local_port_range, its process serves elsewhere */
         bool activation;                  /* held by systemd alone: a .socket unit's, its service starts on demand */
         const char *ephemeral_range;      /* "32768-60999" */
@@ -162,6 +166,7 @@ struct judgement {
         const struct knowledge_service *serves_other; /* mismatch: a service the occupant is a server of */
         const char *matched;               /* the occupant's name that matched, or NULL */
         const char *runtime;               /* runtime-use: the interpreter the entry names ("node") */
+        const struct knowledge_socket *holder; /* raw: the socket record that names the occupant */
         const struct judge_input *in;      /* borrowed: judge_reason() reads it */
 };
 

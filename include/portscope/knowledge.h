@@ -64,6 +64,20 @@ const struct knowledge_entry *knowledge_entry(const struct knowledge *k, size_t 
 size_t knowledge_nservices(const struct knowledge *k);
 const struct knowledge_service *knowledge_service_at(const struct knowledge *k, size_t i);
 
+/* Who holds a raw IP socket or a packet socket (AF_PACKET) for a reason: "DHCP clients and
+ * servers" are dhclient, dhcpcd ... (a socket record, docs/knowledge-format.md). */
+enum { KNOWLEDGE_SOCKET_RAW = 1u << 0, KNOWLEDGE_SOCKET_PACKET = 1u << 1 };
+struct knowledge_socket {
+        unsigned kinds;               /* KNOWLEDGE_SOCKET_RAW and/or KNOWLEDGE_SOCKET_PACKET */
+        const char *name;             /* "DHCP clients and servers" */
+        const char *const *processes; /* program names, as in process: */
+        size_t nprocesses;
+        const char *source;
+        unsigned line;
+};
+size_t knowledge_nsockets(const struct knowledge *k);
+const struct knowledge_socket *knowledge_socket_at(const struct knowledge *k, size_t i);
+
 /* Entries for (port, proto) in file order; writes at most max, returns the total. */
 size_t knowledge_for_port(const struct knowledge *k, uint16_t port, enum ps_proto proto,
                           const struct knowledge_entry **out, size_t max);

@@ -20,15 +20,28 @@
 #include "portscope/port.h"
 
 /* A socket's protocol: TCP, UDP and SCTP are enum ps_proto's (the same values: a socket's protocol
- * is its registry protocol), and raw sockets, which have no ports (sockets_proto_to_ps() refuses
- * them; their value is not PS_DCCP's meaning). */
-enum sockets_proto { SOCKETS_TCP = PS_TCP, SOCKETS_UDP = PS_UDP, SOCKETS_SCTP = PS_SCTP, SOCKETS_RAW = 3, SOCKETS_NPROTO = 4 };
-/* "tcp", "udp", "sctp", "raw"; NULL for an invalid value. */
+ * is its registry protocol), then raw IP sockets and packet sockets (AF_PACKET), which have no
+ * ports (sockets_proto_to_ps() refuses them; SOCKETS_RAW's value is not PS_DCCP's meaning). */
+enum sockets_proto {
+        SOCKETS_TCP = PS_TCP,
+        SOCKETS_UDP = PS_UDP,
+        SOCKETS_SCTP = PS_SCTP,
+        SOCKETS_RAW = 3,
+        SOCKETS_PACKET = 4,
+        SOCKETS_NPROTO = 5
+};
+/* "tcp", "udp", "sctp", "raw", "packet"; NULL for an invalid value. */
 const char *sockets_proto_name(enum sockets_proto p);
 /* Case-insensitive; returns 0 and *ret or -EINVAL. */
 int sockets_proto_parse(const char *s, enum sockets_proto *ret);
-/* The registry protocol of a socket protocol; false for raw (no ports). */
+/* The registry protocol of a socket protocol; false for raw and packet sockets (no ports). */
 bool sockets_proto_to_ps(enum sockets_proto p, enum ps_proto *ret);
+/* Whether a socket of protocol p has ports: false for raw and packet sockets, whose number is a
+ * protocol (IP protocol, EtherType). */
+static inline bool sockets_proto_has_ports(enum sockets_proto p)
+{
+        return p < SOCKETS_RAW;
+}
 
 /* Who can reach the socket, from its local address and SO_BINDTODEVICE. */
 enum sockets_exposure {
@@ -63,20 +76,26 @@ struct sockets_process {
 
 struct sockets_entry {
         enum sockets_proto proto;
-        int family;           /* AF_INET or AF_INET6 */
+        int family;           /* AF_INET or AF_INET6; AF_PACKET for packet sockets */
         uint8_t state;        /* kernel TCP state number (TCP_LISTEN, TCP_CLOSE for unconnected UDP...) */
-        bool listening;       /* TCP/SCTP listen, unconnected UDP, raw: a listener */
+        bool listening;       /* TCP/SCTP listen, unconnected UDP, raw, packet: a listener */
         bool v6only;          /* IPv6 socket with IPV6_V6ONLY set */
         bool dual_stack;      /* IPv6 wildcard without IPV6_V6ONLY: accepts IPv4 too */
         uint8_t local[16];    /* network order; first 4 bytes for AF_INET */
-        uint16_t port;        /* local port; for raw sockets the IP protocol number */
+        uint16_t port;        /* local port; for raw sockets the IP protocol number, for packet
+                               * sockets the EtherType they receive (ETH_P_ALL, 3: every frame) */
         uint8_t remote[16];
         uint16_t remote_port;
-        uint32_t ifindex;     /* SO_BINDTODEVICE, 0 when unbound */
+        uint32_t ifindex;     /* SO_BINDTODEVICE (packet sockets: bind()), 0 when unbound */
         char ifname[IF_NAMESIZE]; /* interface of ifindex or of the local address, "" if none */
         enum sockets_exposure exposure;
         uint64_t inode;       /* 0 for a connection not yet accepted */
         uint32_t uid;         /* socket owner uid as the kernel reports it */
+        /* Packet sockets: SOCK_RAW (whole frames) or SOCK_DGRAM (without the link-layer header), and
+         * whether a classic BPF filter chooses the frames it receives (seen with CAP_NET_ADMIN
+         * only: the kernel does not tell others). */
+        uint8_t sock_type;
+        bool filter;
         /* A TCP connection the kernel completed that its program has not accept()ed yet: it waits
          * in the accept queue of the listener listener_inode (same address and port), has no
          * inode of its own, and its owners are that listener's. */
@@ -132,11 +151,12 @@ struct sockets_list {
 };
 
 enum {
-        SOCKETS_LISTENING = 1u << 0,   /* TCP/SCTP listen, unconnected UDP, raw */
+        SOCKETS_LISTENING = 1u << 0,   /* TCP/SCTP listen, unconnected UDP, raw, packet */
         SOCKETS_CONNECTED = 1u << 1,   /* established TCP (every state but TIME-WAIT), connected UDP */
         SOCKETS_NO_RAW = 1u << 2,
         SOCKETS_NO_SCTP = 1u << 3,
         SOCKETS_NO_BPF = 1u << 4,      /* owners: walk /proc even when the BPF iterator would work */
+        SOCKETS_NO_PACKET = 1u << 5,   /* no packet sockets (AF_PACKET) */
 };
 
 struct sockets_query {
@@ -171,13 +191,18 @@ void sockets_ephemeral_range(uint16_t *ret_lo, uint16_t *ret_hi); /* accepts NUL
 /* Opens a network namespace by name (/run/netns/NAME) or path. Returns an fd or -errno. */
 int sockets_netns_open(const char *name_or_path);
 
-/* Formats the local (or remote) address: "0.0.0.0", "::", "127.0.0.1", "::ffff:1.2.3.4". */
+/* Formats the local (or remote) address: "0.0.0.0", "::", "127.0.0.1", "::ffff:1.2.3.4"; "*" for
+ * AF_PACKET (a packet socket has an interface, not an address). */
 void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t len);
 /* Parses an IPv4 or IPv6 address (brackets allowed around IPv6). Returns 0 or -EINVAL. */
 int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_addr[16]);
 /* Whether addr is loopback / the wildcard of its family. */
 bool sockets_addr_is_loopback(int family, const uint8_t addr[16]);
 bool sockets_addr_is_any(int family, const uint8_t addr[16]);
+
+/* The name of a packet socket's EtherType ("all" for ETH_P_ALL, "ip", "arp", "eapol", "lldp"...),
+ * or NULL when it has none here. */
+const char *sockets_ethertype_name(uint16_t type);
 
 /* The first (lowest pid) owner, or NULL. */
 const struct sockets_process *sockets_entry_owner(const struct sockets_list *l, const struct sockets_entry *e, size_t i);

@@ -9,3 +9,10 @@ void sockets_process_clear(struct sockets_process *p);
 /* Reads the facts of each process pids[i] into out[i] (on two threads when there are many).
  * proc_fd is an open /proc. Returns 0 or -ENOMEM; a process that exited keeps empty fields. */
 int sockets_read_processes(int proc_fd, const pid_t *pids, size_t n, struct sockets_process *out);
+
+struct mnl_socket;
+/* Appends a zeroed entry to l, or NULL without memory. */
+struct sockets_entry *sockets_list_push(struct sockets_list *l);
+/* Dumps the packet sockets of the current network namespace into l (sockets-packet.c). Returns 0,
+ * -ENOENT/-EOPNOTSUPP when the kernel has no packet_diag, or another -errno. */
+int sockets_dump_packet(struct mnl_socket *nl, char *buf, size_t buflen, struct sockets_list *l);

@@ -83,12 +83,12 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
                 enum sockets_proto p;
                 if (pl == 0 || pl >= sizeof(proto))
                         return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
-                                    _("expected a protocol (tcp, udp, sctp, raw) after '/'"));
+                                    _("expected a protocol (tcp, udp, sctp, raw, packet) after '/'"));
                 memcpy(proto, slash + 1, pl);
                 proto[pl] = '\0';
                 if (sockets_proto_parse(proto, &p) < 0)
                         return fail(err, name, lineno, col + (unsigned)speclen + 1, -EINVAL,
-                                    _("unknown protocol (expected tcp, udp, sctp or raw)"));
+                                    _("unknown protocol (expected tcp, udp, sctp, raw or packet)"));
                 e->protos = 1u << p;
         }
         if (speclen && s[0] == '[') {
@@ -116,6 +116,9 @@ static int parse_spec(const char *name, unsigned lineno, unsigned col, const cha
                         portlen = speclen - (size_t)(portpart - s);
                 }
         }
+        if (e->has_address && e->protos == 1u << SOCKETS_PACKET)
+                return fail(err, name, lineno, col, -EINVAL,
+                            _("a packet socket has no address: write ETHERTYPE/packet (3/packet: every frame)"));
         if (parse_ports(portpart, portlen, &e->port_lo, &e->port_hi) < 0)
                 return fail(err, name, lineno, col + (unsigned)(portpart - s), -EINVAL,
                             _("expected PORT or LO-HI (0-65535, LO <= HI)"));

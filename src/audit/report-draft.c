@@ -84,7 +84,7 @@ static bool wildcard(const struct sockets_entry *e)
  * out (a DHCP lease would make the line stale). */
 static bool pinned(const struct sockets_entry *e)
 {
-        return e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW && !wildcard(e);
+        return e->exposure == SOCKETS_EXPOSURE_LOOPBACK && sockets_proto_has_ports(e->proto) && !wildcard(e);
 }
 
 static void draft_spec(FILE *f, const struct sockets_entry *e)
@@ -140,7 +140,7 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 bool interpreter = !unnamed && judge_is_interpreter(name);
                 /* A wildcard socket bound to the loopback interface: a line has no way to say "lo",
                  * and one without an address would accept the same program on every interface. */
-                bool on_lo = e->exposure == SOCKETS_EXPOSURE_LOOPBACK && e->proto != SOCKETS_RAW && wildcard(e);
+                bool on_lo = e->exposure == SOCKETS_EXPOSURE_LOOPBACK && sockets_proto_has_ports(e->proto) && wildcard(e);
                 /* Matched by the baseline in use: its own reason, not "in the baseline (FILE:N): ...". */
                 const char *reason = v->reason;
                 if (v->baseline >= 0 && r->context && r->context->baseline &&

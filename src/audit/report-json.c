@@ -115,12 +115,18 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
 
         jsonw_begin_object(w);
         jsonw_string_field(w, "protocol", sockets_proto_name(e->proto));
-        jsonw_string_field(w, "family", e->family == AF_INET6 ? "ipv6" : "ipv4");
+        jsonw_string_field(w, "family", e->family == AF_PACKET ? "packet" : e->family == AF_INET6 ? "ipv6" : "ipv4");
         sockets_format_addr(e->family, e->local, a, sizeof(a));
         jsonw_string_field(w, "address", a);
         jsonw_int_field(w, "port", e->port);
         if (e->proto == SOCKETS_RAW)
                 str_or_null(w, "ip_protocol", verdict_ip_protocol_name(e->port));
+        if (e->proto == SOCKETS_PACKET) {
+                /* port is the EtherType; the socket's type, and whether a BPF filter was seen. */
+                str_or_null(w, "ethertype", sockets_ethertype_name(e->port));
+                jsonw_string_field(w, "packet_type", e->sock_type == SOCK_DGRAM ? "dgram" : "raw");
+                jsonw_bool_field(w, "bpf_filter", e->filter);
+        }
         jsonw_bool_field(w, "listening", e->listening);
         if (!e->listening) {
                 sockets_format_addr(e->family, e->remote, a, sizeof(a));
@@ -164,7 +170,7 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         jsonw_end_array(w);
         str_or_null(w, "owner_missing", verdict_owner_missing(l, e));
         jsonw_string_field(w, "range", sockets_proto_to_ps(e->proto, &pp) ? ps_range_name(ps_range_of(e->port)) : NULL);
-        jsonw_string_field(w, "status", e->proto == SOCKETS_RAW ? NULL : registry_status_name(v->status));
+        jsonw_string_field(w, "status", sockets_proto_has_ports(e->proto) ? registry_status_name(v->status) : NULL);
         jsonw_name(w, "services");
         jsonw_begin_array(w);
         for (size_t k = 0; k < v->nservices; k++)

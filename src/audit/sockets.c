@@ -1,4 +1,5 @@
-/* Socket enumeration: NETLINK_SOCK_DIAG dumps per (family, protocol), /proc/net/raw as fallback. */
+/* Socket enumeration: NETLINK_SOCK_DIAG dumps per (family, protocol), /proc/net/raw as fallback;
+ * packet sockets in sockets-packet.c. */
 #include "portscope/sockets.h"
 
 #include <arpa/inet.h>
@@ -40,7 +41,7 @@ enum {
 };
 #define ST_BIT(s) (1u << (s))
 
-static const char *const proto_names[SOCKETS_NPROTO] = { "tcp", "udp", "sctp", "raw" };
+static const char *const proto_names[SOCKETS_NPROTO] = { "tcp", "udp", "sctp", "raw", "packet" };
 
 const char *sockets_proto_name(enum sockets_proto p)
 {
@@ -75,6 +76,10 @@ const char *sockets_exposure_name(enum sockets_exposure e)
 
 void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t len)
 {
+        if (family == AF_PACKET) {
+                snprintf(buf, len, "*");
+                return;
+        }
         if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len) && len)
                 buf[0] = '\0';
 }
@@ -131,7 +136,7 @@ bool sockets_addr_is_any(int family, const uint8_t a[16])
 
 /* ---- growing the list ---- */
 
-static struct sockets_entry *list_push(struct sockets_list *l)
+struct sockets_entry *sockets_list_push(struct sockets_list *l)
 {
         if (PS_GROW(l->v, l->cap, l->n + 1, SIZE_MAX) < 0)
                 return NULL;
@@ -180,7 +185,7 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
          * FIN exchange), have no inode and no owner: not sockets anyone holds. */
         if (m->idiag_state == ST_TIME_WAIT || m->idiag_state == ST_NEW_SYN_RECV || (m->idiag_inode == 0 && !queued))
                 return MNL_CB_OK;
-        e = list_push(c->list);
+        e = sockets_list_push(c->list);
         if (!e) {
                 c->err = -ENOMEM;
                 return MNL_CB_ERROR;
@@ -376,7 +381,7 @@ static int raw_from_proc(struct sockets_list *l, int family, unsigned flags)
                 tmp.listening = sockets_addr_is_any(family, tmp.remote);
                 if (tmp.listening ? !(flags & SOCKETS_LISTENING) : !(flags & SOCKETS_CONNECTED))
                         continue;
-                e = list_push(l);
+                e = sockets_list_push(l);
                 if (!e) {
                         fclose(f);
                         return -ENOMEM;
@@ -396,6 +401,15 @@ static void fill_exposure(struct sockets_list *l)
 
         for (size_t i = 0; i < l->n; i++) {
                 struct sockets_entry *e = &l->v[i];
+                if (e->proto == SOCKETS_PACKET) {
+                        /* Bound to an interface, or every interface of the namespace. */
+                        if (e->ifindex && !if_indextoname(e->ifindex, e->ifname))
+                                e->ifname[0] = '\0';
+                        e->exposure = !e->ifindex                   ? SOCKETS_EXPOSURE_ALL
+                                      : strcmp(e->ifname, "lo") == 0 ? SOCKETS_EXPOSURE_LOOPBACK
+                                                                     : SOCKETS_EXPOSURE_INTERFACE;
+                        continue;
+                }
                 /* Raw IPv6 sockets never receive IPv4, whatever V6ONLY says. */
                 if (e->proto != SOCKETS_RAW && e->family == AF_INET6 && !e->v6only &&
                     sockets_addr_is_any(AF_INET6, e->local))
@@ -566,6 +580,19 @@ static int collect(const struct sockets_query *q, struct sockets_list *l)
                         continue;
                 if (p == SOCKETS_SCTP && (q->flags & SOCKETS_NO_SCTP))
                         continue;
+                if (p == SOCKETS_PACKET) {
+                        /* Every packet socket receives: each is a listener, none a connection. */
+                        if ((q->flags & SOCKETS_NO_PACKET) || !(q->flags & SOCKETS_LISTENING))
+                                continue;
+                        r = sockets_dump_packet(nl, buf, buflen, l);
+                        if (r == -ENOENT || r == -EOPNOTSUPP || r == -EINVAL || r == -EPROTONOSUPPORT) {
+                                l->unsupported |= 1u << p; /* no packet_diag in this kernel */
+                                r = 0;
+                        }
+                        if (r < 0)
+                                goto out;
+                        continue;
+                }
                 switch (p) {
                 case SOCKETS_TCP:
                 case SOCKETS_SCTP:

@@ -104,7 +104,7 @@ bool *verdict_serving_processes(const struct sockets_list *l)
                 return NULL;
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *e = &l->v[i];
-                if (!e->listening || e->proto == SOCKETS_RAW || in_ephemeral(e->port))
+                if (!e->listening || !sockets_proto_has_ports(e->proto) || in_ephemeral(e->port))
                         continue;
                 for (size_t k = 0; k < e->nowners; k++)
                         serving[e->owners[k]] = true;
@@ -131,7 +131,7 @@ static bool explained_elsewhere(const struct verdict_context *c, const struct so
         for (size_t i = 0; i < l->n; i++) {
                 const struct sockets_entry *o = &l->v[i];
                 bool shared = false;
-                if (o == e || !o->listening || o->proto == SOCKETS_RAW || in_ephemeral(o->port))
+                if (o == e || !o->listening || !sockets_proto_has_ports(o->proto) || in_ephemeral(o->port))
                         continue;
                 for (size_t a = 0; a < o->nowners && !shared; a++)
                         for (size_t b = 0; b < e->nowners && !shared; b++)
@@ -217,7 +217,10 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
         if (!sockets_proto_to_ps(e->proto, &in.proto)) {
                 in.proto = PS_TCP;
                 in.raw = true;
-                in.raw_protocol = verdict_ip_protocol_name(e->port);
+                in.packet = e->proto == SOCKETS_PACKET;
+                in.raw_protocol = in.packet ? sockets_ethertype_name(e->port) : verdict_ip_protocol_name(e->port);
+                in.interface = in.packet && e->ifindex ? e->ifname : NULL;
+                in.filter = e->filter;
         }
         if (!e->listening) {
                 char a[64];

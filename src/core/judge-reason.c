@@ -63,6 +63,34 @@ static void join_servers(const struct knowledge_service *ks, char *buf, size_t l
                 put(&o, "...");
 }
 
+/* What a raw or packet socket receives: "raw socket receiving IP protocol 1 (icmp)", "packet
+ * socket receiving every frame on every interface". */
+static void raw_what(const struct judge_input *in, char *buf, size_t len)
+{
+        struct out o = { buf, len, 0 };
+        char type[48];
+
+        buf[0] = '\0';
+        if (!in->packet) {
+                if (in->raw_protocol)
+                        /* TRANSLATORS: an IP protocol number and its name (tcp, icmp ...). */
+                        put(&o, _("raw socket receiving IP protocol %u (%s)"), in->port, in->raw_protocol);
+                else
+                        put(&o, _("raw socket receiving IP protocol %u"), in->port);
+                return;
+        }
+        if (in->port == 3) /* ETH_P_ALL */
+                snprintf(type, sizeof type, "%s", _("every frame"));
+        else if (in->raw_protocol)
+                snprintf(type, sizeof type, "EtherType 0x%04x (%s)", in->port, in->raw_protocol);
+        else
+                snprintf(type, sizeof type, "EtherType 0x%04x", in->port);
+        /* TRANSLATORS: what a packet socket receives ("every frame", "EtherType 0x0806 (arp)") and
+         * where: an interface's name, or "every interface". */
+        put(&o, _("packet socket receiving %s on %s"), type,
+            in->interface && *in->interface ? in->interface : _("every interface"));
+}
+
 /* The verdicts as people read them (the audit and scan tables, watch's lines); JSON, syslog and
  * the stores keep verdict_kind_name()'s words. */
 const char *verdict_kind_label(enum verdict_kind k)
@@ -107,7 +135,8 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
 {
         const struct judge_input *in = j->in;
         struct out o = { buf, len, 0 };
-        const char *proto = ps_proto_name(in->proto);
+        /* Raw and packet sockets are written as the baseline writes them: 1/raw, 3/packet. */
+        const char *proto = in->packet ? "packet" : in->raw ? "raw" : ps_proto_name(in->proto);
         const char *who = in->who && in->who->display ? in->who->display : NULL;
         unsigned port = in->port;
         char services[512];
@@ -137,13 +166,34 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                     in->baseline_line, in->baseline_reason ? in->baseline_reason : "");
                 break;
         case JUDGE_RAW:
-                if (in->raw_protocol)
-                        /* TRANSLATORS: an IP protocol number and its name (tcp, icmp ...). */
-                        put(&o, _("raw socket receiving IP protocol %u (%s): it sees every such packet, not a port"),
-                            port, in->raw_protocol);
+        case JUDGE_RAW_UNEXPLAINED: {
+                char what[160];
+                raw_what(in, what, sizeof what);
+                if (j->rule == JUDGE_RAW)
+                        /* TRANSLATORS: what the socket receives ("packet socket receiving every frame on
+                         * eth0"), the program (dhclient), and the knowledge's name for the programs that
+                         * need such a socket ("DHCP clients and servers"). */
+                        put(&o, _("%s, held by %s, one of the %s"), what, who ? who : "?",
+                            j->holder ? j->holder->name : "?");
+                else if (!who)
+                        put(&o, "%s", what);
+                else if (in->packet)
+                        /* TRANSLATORS: what the socket receives, and the program holding it. */
+                        put(&o, _("%s, held by %s, which is not known to need one: a packet socket sees frames "
+                                  "before the firewall does, as a backdoor waiting for a magic packet does"),
+                            what, who);
                 else
-                        put(&o, _("raw socket receiving IP protocol %u: it sees every such packet, not a port"), port);
+                        /* TRANSLATORS: what the socket receives, and the program holding it. */
+                        put(&o, _("%s, held by %s, which is not known to need one: a raw socket sees packets "
+                                  "without a port, as a backdoor waiting for a magic packet does"),
+                            what, who);
+                if (j->rule == JUDGE_RAW_UNEXPLAINED && in->packet && in->filter) {
+                        put_sep(&o);
+                        /* TRANSLATORS: a clause added to a reason; BPF and BPFDoor are names. */
+                        put(&o, _("a BPF filter chooses the frames it gets, as BPFDoor's does"));
+                }
                 break;
+        }
         case JUDGE_SOCKET_ACTIVATION:
                 /* TRANSLATORS: the port and protocol (111/tcp), then its registered services (sunrpc). */
                 put(&o, _("systemd holds %u/%s, assigned to %s, for a socket unit: the service starts on the first "

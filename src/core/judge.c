@@ -3,7 +3,10 @@
  *   scan: closed or filtered                           → info/none      not-open
  *   audit --all: a connection                          → info/none      connection
  *   the baseline names it                              → expected/none  baseline
- *   a raw socket                                       → info/low       raw
+ *   a raw or packet socket, its holder known for one   → expected/none  raw
+ *   a raw or packet socket, nothing explains it        → suspicious/medium (a packet socket with a
+ *                                                        BPF filter: high; owner unknown:
+ *                                                        unexplained/medium) raw-unexplained
  *   a known server of the service assigned to the port → expected/none  known-server
  *   a knowledge entry for the port names the occupant  → expected/none  known-use (application,
  *                                                        development), info/low (tool, misuse),
@@ -44,7 +47,7 @@
 static const char *const kind_names[VERDICT_NKINDS] = { "expected", "info", "unexplained", "mismatch", "suspicious" };
 static const char *const sev_names[4] = { "none", "low", "medium", "high" };
 static const char *const rule_names[JUDGE_NRULES] = {
-        "not-open",        "connection",          "baseline",    "raw",
+        "not-open",        "connection",          "baseline",    "raw",             "raw-unexplained",
         "known-server",    "known-use",           "threat-named", "ephemeral-client",
         "runtime-use",     "disguised",           "stray-executable", "threat-port",     "likely-use",          "system-unregistered", "private-use",
         "socket-activation", "mismatch",
@@ -502,6 +505,29 @@ static bool banner_names(const struct judge_input *in, const char *word)
         return false;
 }
 
+/* A raw IP socket or a packet socket sees traffic without a port; a packet socket sees frames before
+ * the firewall does. Programs that need one (DHCP clients, tcpdump, ping) are in the knowledge's
+ * socket records; anything else holding one is what a backdoor waiting for a magic packet looks
+ * like (BPFDoor: a packet socket with a BPF filter). */
+static void raw_rules(const struct judge_context *c, const struct judge_input *in, const struct judge_identity *who,
+                      struct judgement *j)
+{
+        unsigned kind = in->packet ? KNOWLEDGE_SOCKET_PACKET : KNOWLEDGE_SOCKET_RAW;
+
+        for (size_t i = 0; who && c->knowledge && i < knowledge_nsockets(c->knowledge); i++) {
+                const struct knowledge_socket *s = knowledge_socket_at(c->knowledge, i);
+                for (size_t p = 0; (s->kinds & kind) && p < s->nprocesses; p++)
+                        if (identity_has(who, s->processes[p], &j->matched)) {
+                                j->holder = s;
+                                return set(j, JUDGE_RAW, VERDICT_EXPECTED, VERDICT_NONE);
+                        }
+        }
+        j->matched = NULL;
+        if (!who)
+                return set(j, JUDGE_RAW_UNEXPLAINED, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
+        set(j, JUDGE_RAW_UNEXPLAINED, VERDICT_SUSPICIOUS, in->packet && in->filter ? VERDICT_HIGH : VERDICT_MEDIUM);
+}
+
 static void judge_rules(const struct judge_context *c, const struct judge_input *in, struct judgement *j)
 {
         const struct judge_identity *who = in->who && in->who->nnames ? in->who : NULL;
@@ -519,7 +545,7 @@ static void judge_rules(const struct judge_context *c, const struct judge_input 
         if (in->baseline >= 0)
                 return set(j, JUDGE_BASELINE, VERDICT_EXPECTED, VERDICT_NONE);
         if (in->raw)
-                return set(j, JUDGE_RAW, VERDICT_INFO, VERDICT_LOW);
+                return raw_rules(c, in, who, j);
         /* A known server of a service the port is assigned to. */
         if (who && in->remote && answers_as_registered(c, in, j, who->names[0])) {
                 j->matched = who->names[0];
@@ -672,10 +698,12 @@ void judge(const struct judge_context *c, const struct judge_input *in, struct j
                 c2.in = &as;
                 registry_facts(c, &as, &c2);
                 judge_rules(c, &as, &c2);
-                if (c2.kind == VERDICT_EXPECTED && (c2.rule == JUDGE_KNOWN_SERVER || c2.rule == JUDGE_KNOWN_USE)) {
+                if (c2.kind == VERDICT_EXPECTED &&
+                    (c2.rule == JUDGE_KNOWN_SERVER || c2.rule == JUDGE_KNOWN_USE || c2.rule == JUDGE_RAW)) {
                         j->matched = c2.matched;
                         j->knowledge = c2.knowledge;
                         j->servers = c2.servers;
+                        j->holder = c2.holder;
                         j->context = NULL;
                         set(j, JUDGE_DISGUISED, VERDICT_SUSPICIOUS, VERDICT_HIGH);
                 }
@@ -683,7 +711,7 @@ void judge(const struct judge_context *c, const struct judge_input *in, struct j
         /* A copy of sshd in /tmp bears the name sshd, and is not the sshd a package installed. A
          * deleted executable may be a package removed while its daemon ran: medium. */
         if (in->place != JUDGE_EXE_INSTALLED && !in->remote && j->kind == VERDICT_EXPECTED &&
-            (j->rule == JUDGE_KNOWN_SERVER || j->rule == JUDGE_KNOWN_USE))
+            (j->rule == JUDGE_KNOWN_SERVER || j->rule == JUDGE_KNOWN_USE || j->rule == JUDGE_RAW))
                 set(j, JUDGE_STRAY_EXECUTABLE, VERDICT_SUSPICIOUS,
                     in->place == JUDGE_EXE_DELETED ? VERDICT_MEDIUM : VERDICT_HIGH);
         if (in->loopback && j->severity > VERDICT_NONE && j->rule != JUDGE_NOT_OPEN) {

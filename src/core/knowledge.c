@@ -26,6 +26,8 @@ struct knowledge {
         size_t nentries, entries_cap;
         struct knowledge_service *services;
         size_t nservices, services_cap;
+        struct knowledge_socket *sockets;
+        size_t nsockets, sockets_cap;
         /* Entries own their ranges and process arrays; services own their servers arrays. */
         struct port_index {
                 /* The ports cut into intervals no range starts or ends inside: interval i is
@@ -58,6 +60,8 @@ void knowledge_free(struct knowledge *k)
         }
         for (size_t i = 0; i < k->nservices; i++)
                 free((void *)k->services[i].servers);
+        for (size_t i = 0; i < k->nsockets; i++)
+                free((void *)k->sockets[i].processes);
         for (int p = 0; p < PS_NPROTO; p++) {
                 free(k->by_port[p].start);
                 free(k->by_port[p].first);
@@ -65,6 +69,7 @@ void knowledge_free(struct knowledge *k)
         }
         free(k->entries);
         free(k->services);
+        free(k->sockets);
         free(k->arena);
         free(k);
 }
@@ -111,9 +116,9 @@ static int split_words(char *s, const char *const **ret, size_t *ret_n)
         return 0;
 }
 
-enum { F_ENTRY, F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, NFIELDS };
+enum { F_ENTRY, F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_PROCESS, F_SOURCE, F_SERVICE, F_SERVERS, F_SOCKET, NFIELDS };
 static const char *const field_names[NFIELDS] = {
-        "entry", "name", "kind", "ports", "summary", "process", "source", "service", "servers",
+        "entry", "name", "kind", "ports", "summary", "process", "source", "service", "servers", "socket",
 };
 
 struct record {
@@ -122,11 +127,58 @@ struct record {
         unsigned start;
 };
 
+/* A socket record: "socket: raw packet", who holds such sockets (name, process) and the source. */
+static int finish_socket(struct knowledge *k, struct record *rec, const char *name, struct ps_error *err)
+{
+        struct knowledge_socket s = { .line = rec->start };
+        static const int required[] = { F_NAME, F_PROCESS, F_SOURCE };
+        const char *const *words;
+        size_t nwords;
+        int r;
+
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+                if (!rec->val[required[i]])
+                        return ps_error_set(err, -EINVAL, name, rec->start, 0, _("socket record has no %s"),
+                                            field_names[required[i]]);
+        if (rec->val[F_ENTRY] || rec->val[F_SERVICE] || rec->val[F_SERVERS] || rec->val[F_KIND] ||
+            rec->val[F_PORTS] || rec->val[F_SUMMARY])
+                return ps_error_set(err, -EINVAL, name, rec->start, 0,
+                                    _("a socket record has only socket, name, process and source keys"));
+        r = split_words(rec->val[F_SOCKET], &words, &nwords);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < nwords; i++) {
+                if (strcmp(words[i], "raw") == 0)
+                        s.kinds |= KNOWLEDGE_SOCKET_RAW;
+                else if (strcmp(words[i], "packet") == 0)
+                        s.kinds |= KNOWLEDGE_SOCKET_PACKET;
+                else {
+                        free((void *)words);
+                        return ps_error_set(err, -EINVAL, name, rec->line[F_SOCKET], 0,
+                                            _("unknown socket kind \"%.40s\" (expected raw or packet)"), words[i]);
+                }
+        }
+        free((void *)words);
+        s.name = rec->val[F_NAME];
+        s.source = rec->val[F_SOURCE];
+        r = split_words(rec->val[F_PROCESS], &s.processes, &s.nprocesses);
+        if (r < 0)
+                return r;
+        if (PS_GROW(k->sockets, k->sockets_cap, k->nsockets + 1, SIZE_MAX) < 0) {
+                free((void *)s.processes);
+                return -ENOMEM;
+        }
+        k->sockets[k->nsockets++] = s;
+        return 0;
+}
+
 static int finish_record(struct knowledge *k, struct record *rec, const char *name, struct ps_error *err)
 {
         char why[256];
         int r;
 
+        if (rec->val[F_SOCKET])
+                return finish_socket(k, rec, name, err);
         if (rec->val[F_ENTRY]) {
                 struct knowledge_entry e = { .line = rec->start };
                 static const int required[] = { F_NAME, F_KIND, F_PORTS, F_SUMMARY, F_SOURCE };
@@ -196,7 +248,7 @@ static int finish_record(struct knowledge *k, struct record *rec, const char *na
                 k->services[k->nservices++] = s;
         } else
                 return ps_error_set(err, -EINVAL, name, rec->start, 0,
-                                    _("record starts with neither \"entry:\" nor \"service:\""));
+                                    _("a record starts with \"entry:\", \"service:\" or \"socket:\""));
         return 0;
 }
 
@@ -396,9 +448,9 @@ int knowledge_parse(const char *name, const char *data, size_t len, struct knowl
                                                  _("key \"%s\" given twice in one record"), field_names[f]);
                                 goto fail;
                         }
-                        if (!in_record && f != F_ENTRY && f != F_SERVICE) {
+                        if (!in_record && f != F_ENTRY && f != F_SERVICE && f != F_SOCKET) {
                                 r = ps_error_set(err, -EINVAL, name, line, 0,
-                                                 _("a record starts with \"entry:\" or \"service:\", not \"%s:\""),
+                                                 _("a record starts with \"entry:\", \"service:\" or \"socket:\", not \"%s:\""),
                                                  field_names[f]);
                                 goto fail;
                         }
@@ -501,6 +553,16 @@ size_t knowledge_for_port(const struct knowledge *k, uint16_t port, enum ps_prot
         for (size_t i = 0; i < n && i < max; i++)
                 out[i] = &k->entries[ix->entry[ix->first[t] + i]];
         return n;
+}
+
+size_t knowledge_nsockets(const struct knowledge *k)
+{
+        return k ? k->nsockets : 0;
+}
+
+const struct knowledge_socket *knowledge_socket_at(const struct knowledge *k, size_t i)
+{
+        return k && i < k->nsockets ? &k->sockets[i] : NULL;
 }
 
 const struct knowledge_service *knowledge_service(const struct knowledge *k, const char *service)

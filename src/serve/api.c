@@ -308,7 +308,7 @@ json_t *http_api_error(const struct http_ctx *c, int status, const char *message
 int http_local_listening(uint8_t ret_listening[65536])
 {
         struct sockets_query q = SOCKETS_QUERY_INIT;
-        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
+        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW | SOCKETS_NO_PACKET;
         struct sockets_list *l = NULL;
         int r = sockets_dump(&q, &l);
         if (r < 0)
@@ -326,7 +326,7 @@ void http_local_table(const struct http_ctx *c, struct http_buf *b)
 {
         struct verdict_context vc = { .registry = c->reg, .knowledge = c->know };
         struct sockets_query q = SOCKETS_QUERY_INIT;
-        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW;
+        q.flags = SOCKETS_LISTENING | SOCKETS_NO_RAW | SOCKETS_NO_PACKET;
         struct sockets_list *l = NULL;
         struct verdict_report *report = NULL;
         if (sockets_collect(&q, NULL, NULL, &l) < 0) {

@@ -179,7 +179,7 @@ int watch_listeners_reconcile(struct watch_listeners *l, const struct verdict_co
                               void *data)
 {
         struct sockets_query q = SOCKETS_QUERY_INIT;
-        q.flags = SOCKETS_LISTENING | SOCKETS_CONNECTED | SOCKETS_NO_RAW | SOCKETS_NO_SCTP;
+        q.flags = SOCKETS_LISTENING | SOCKETS_CONNECTED | SOCKETS_NO_RAW | SOCKETS_NO_PACKET | SOCKETS_NO_SCTP;
         q.netns_fd = netns_fd;
         struct sockets_list *sl = NULL;
         int r = sockets_collect(&q, keep_socket, NULL, &sl);

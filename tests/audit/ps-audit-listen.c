@@ -5,10 +5,15 @@
  *   SPEC: tcp4:ADDR:PORT  tcp6:ADDR:PORT[:v6only|:dual]  udp4:ADDR:PORT  udp6:ADDR:PORT[:v6only]
  *         raw4:PROTO  raw6:PROTO  conn4:PORT (a connected TCP pair to 127.0.0.1:PORT, in-process)
  *         dev:IFNAME:tcp4:PORT (SO_BINDTODEVICE on 0.0.0.0:PORT)
+ *         packet:ETHERTYPE[:IFNAME]  packetf:ETHERTYPE[:IFNAME] (a packet socket, bound to IFNAME;
+ *         packetf with a classic BPF filter that takes every frame, as BPFDoor attaches one)
  * Other arguments (options and names without a ':') are ignored, so that a copy named python3
  * or java can carry an interpreter's command line: python3 -m http.server tcp4:0.0.0.0:8000.
  * Only for tests: addresses must be loopback or in the test's own namespace. */
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -83,6 +88,28 @@ static void open_spec(char *spec)
         if (strcmp(kind, "raw4") == 0 || strcmp(kind, "raw6") == 0) {
                 if (socket(kind[3] == '4' ? AF_INET : AF_INET6, SOCK_RAW, num(rest)) < 0)
                         die("raw socket", spec);
+                return;
+        }
+        if (strcmp(kind, "packet") == 0 || strcmp(kind, "packetf") == 0) {
+                char *ifname = strchr(rest, ':');
+                if (ifname)
+                        *ifname++ = '\0';
+                uint16_t type = htons((uint16_t)num(rest));
+                int s = socket(AF_PACKET, SOCK_RAW, type);
+                if (s < 0)
+                        die("packet socket", spec);
+                if (ifname) {
+                        struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = type,
+                                                  .sll_ifindex = (int)if_nametoindex(ifname) };
+                        if (!ll.sll_ifindex || bind(s, (struct sockaddr *)&ll, sizeof(ll)) < 0)
+                                die("bind packet socket", spec);
+                }
+                if (kind[6] == 'f') {
+                        static struct sock_filter take_all[] = { BPF_STMT(BPF_RET | BPF_K, 0xffff) };
+                        struct sock_fprog prog = { .len = 1, .filter = take_all };
+                        if (setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+                                die("SO_ATTACH_FILTER", spec);
+                }
                 return;
         }
         if (strcmp(kind, "conn4") == 0) {

@@ -286,6 +286,10 @@ try:
 
     raw = find(L, "raw", 1)
     check(len(raw) == 1 and raw[0].get("process") == "python3" and raw[0].get("ip_protocol") == "icmp", "raw icmp socket found with owner")
+    # python3 is no program known to need a raw socket (ping, DHCP clients, routing daemons are).
+    v = raw[0].get("verdict"), raw[0].get("severity"), raw[0].get("rule"), raw[0].get("reason", "") if raw else ()
+    check(v[:3] == ("suspicious", "medium", "raw-unexplained") and "held by python3" in v[3] and "which is not known to need one" in v[3],
+          f"a raw ICMP socket held by python3 is suspicious/medium: {v}")
 
     w = one(L, "tcp", 8080)
     check(w.get("user") == "nobody" and w.get("process") == "webd", "webd runs as nobody")
@@ -688,6 +692,83 @@ try:
     check(x.get("process") == "dnsmasq" and (x.get("verdict"), x.get("rule")) == ("expected", "known-server"),
           f"a name that is a link to the executable beside it is the program's own: {x.get('rule')} {x.get('reason')}")
     for p in rules:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+
+    # ---- packet sockets (AF_PACKET) and who holds them ----
+    # dhclient's name on the DHCP port of an interface, a program nothing explains with a BPF filter
+    # on every frame (what BPFDoor does), a copy of dhclient under /tmp, and the real tcpdump.
+    holders = [start("dhclient", "packet:2048:d0"), start("bdoor", "packetf:3")]
+    stray_dhclient = os.path.join(stray_top, "dhclient")
+    shutil.copy(LISTEN, stray_dhclient)
+    os.chmod(stray_dhclient, 0o755)
+    holders.append(launch(["ip", "netns", "exec", NS, stray_dhclient, "packet:2054"], "dhclient (under /tmp)"))
+    tcpdump = shutil.which("tcpdump")
+    if tcpdump:
+        td = subprocess.Popen(["ip", "netns", "exec", NS, tcpdump, "-n", "-i", "d1", "-w", "/dev/null", "udp port 9"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(td)
+        holders.append(td)
+    P = []
+    for _ in range(50):  # tcpdump says nothing when it is ready: wait until its socket is seen
+        rc, jp, err = audit_json("listening", "--json", "--netns", NS)
+        P = [l for l in jp.get("listeners", []) if l["protocol"] == "packet"]
+        if not tcpdump or any(l.get("process") == "tcpdump" for l in P):
+            break
+        time.sleep(0.1)
+
+    def packet_of(process, port):
+        got = [l for l in P if l.get("process") == process and l["port"] == port]
+        check(len(got) == 1, f"one packet socket {port} of {process}, got {len(got)}: {[(l.get('process'), l['port']) for l in P]}")
+        return got[0] if got else {}
+
+    def verdict(l):
+        return l.get("verdict"), l.get("severity"), l.get("rule"), l.get("reason", "")
+
+    x = packet_of("dhclient", 2048)
+    check((x.get("family"), x.get("address"), x.get("interface"), x.get("exposure"), x.get("ethertype"),
+           x.get("packet_type"), x.get("bpf_filter"), x.get("status")) ==
+          ("packet", "*", "d0", "interface", "ip", "raw", False, None), f"dhclient's packet socket on d0, every field: {x}")
+    check(verdict(x)[:3] == ("expected", "none", "raw") and "one of the DHCP clients and servers" in verdict(x)[3]
+          and "EtherType 0x0800 (ip) on d0" in verdict(x)[3], f"dhclient holding a packet socket is expected: {verdict(x)}")
+    x = packet_of("bdoor", 3)
+    check((x.get("ethertype"), x.get("bpf_filter"), x.get("exposure"), x.get("interface")) == ("all", True, "all", None),
+          f"bdoor's packet socket: every frame, with a filter: {x}")
+    check(verdict(x)[:3] == ("suspicious", "high", "raw-unexplained") and "BPFDoor" in verdict(x)[3]
+          and "every frame on every interface" in verdict(x)[3], f"a filtered packet socket nothing explains is high: {verdict(x)}")
+    x = packet_of("dhclient", 2054)
+    check(verdict(x)[:3] == ("suspicious", "high", "stray-executable") and "3/packet" not in verdict(x)[3]
+          and "2054/packet" in verdict(x)[3] and "/tmp" in verdict(x)[3],
+          f"a copy of dhclient under /tmp is no DHCP client: {verdict(x)}")
+    if tcpdump:
+        x = packet_of("tcpdump", 3)
+        check(verdict(x)[:3] == ("expected", "none", "raw") and x.get("bpf_filter") is True
+              and "packet capture" in verdict(x)[3], f"the real tcpdump with a filter is expected: {verdict(x)}")
+    else:
+        print("skipped: the tcpdump case (tcpdump is not installed: scripts/deps.d/audit.list)")
+
+    # The table shows the interface where an address would be, and the EtherType as the port.
+    rc, out, err = audit("listening", "--netns", NS)
+    rows = [r.split() for r in out.splitlines() if r.startswith("packet")]
+    check(["packet", "d0", "2048"] in [r[:3] for r in rows] and ["packet", "*", "3"] in [r[:3] for r in rows],
+          f"the table's packet rows: {rows}")
+    # A baseline line explains a packet socket by its EtherType; an address is refused.
+    pb = os.path.join(tmp, "packet.baseline")
+    with open(pb, "w") as f:
+        f.write("3/packet bdoor lab capture (TEST)\n")
+    rc, jp, err = audit_json("listening", "--json", "--netns", NS, "--baseline", pb)
+    x = [l for l in jp.get("listeners", []) if l["protocol"] == "packet" and l.get("process") == "bdoor"]
+    check(x and verdict(x[0])[:3] == ("expected", "none", "baseline"), f"3/packet in the baseline explains bdoor: {x[:1]}")
+    with open(pb, "w") as f:
+        f.write("0.0.0.0:3/packet bdoor why\n")
+    rc, out, err = audit("listening", "--netns", NS, "--baseline", pb)
+    check(rc == 2 and "packet.baseline:1:1: a packet socket has no address" in err, f"an address on a packet line is refused: {rc} {err}")
+    # Without CAP_NET_ADMIN the kernel hides the filter, and without root the owner: unexplained.
+    rc, jp, err = audit_json("listening", "--json", user=65534)
+    x = [l for l in jp.get("listeners", []) if l["protocol"] == "packet" and l["port"] == 3 and l.get("pid") is None]
+    check(x and all(l.get("bpf_filter") is False and verdict(l)[:3] == ("unexplained", "medium", "raw-unexplained")
+                    and "owner unknown" in verdict(l)[3] for l in x), f"unprivileged: packet sockets unexplained: {x[:1]}")
+    for p in holders:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
 

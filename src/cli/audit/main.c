@@ -241,7 +241,7 @@ static bool keep_port_or_server(const struct sockets_entry *e, void *data)
         uint16_t lo, hi;
         verdict_ephemeral_range(&lo, &hi);
         return port_wanted(data, e) ||
-               (e->listening && e->proto != SOCKETS_RAW && (e->port < lo || e->port > hi));
+               (e->listening && sockets_proto_has_ports(e->proto) && (e->port < lo || e->port > hi));
 }
 
 static bool port_wanted(const struct options *o, const struct sockets_entry *e)
