@@ -42,7 +42,8 @@ for f in $(find "$top/tests" -name 'fuzz-*.c' | sort); do
   mkdir -p "$corpus"
   case "$name" in
     fuzz-csv) cp "$top"/tests/fixtures/*.csv "$top"/tests/fixtures/services.txt "$corpus"/ ;;
-    fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt" ;;
+    fuzz-knowledge) head -c 4000 "$top/data/knowledge.txt" >"$corpus/k.txt"
+                    tail -c 3000 "$top/data/knowledge.txt" >"$corpus/sockets.txt" ;;
     fuzz-accept-language) printf 'fr-CH, fr;q=0.9, en;q=0.8, *;q=0.5' >"$corpus/a"; printf 'he-IL,he;q=0.9' >"$corpus/b" ;;
     fuzz-portspec) printf '22/tcp' >"$corpus/a"; printf '1-1023,8080/udp' >"$corpus/b" ;;
     fuzz-baseline) grep -v "^#" "$top/docs/baseline-format.md" | head -c 4000 >"$corpus/doc" ;;

@@ -153,9 +153,10 @@ static int finish_socket(struct knowledge *k, struct record *rec, const char *na
                 else if (strcmp(words[i], "packet") == 0)
                         s.kinds |= KNOWLEDGE_SOCKET_PACKET;
                 else {
+                        const char *bad = words[i]; /* in the arena, not in words */
                         free((void *)words);
                         return ps_error_set(err, -EINVAL, name, rec->line[F_SOCKET], 0,
-                                            _("unknown socket kind \"%.40s\" (expected raw or packet)"), words[i]);
+                                            _("unknown socket kind \"%.40s\" (expected raw or packet)"), bad);
                 }
         }
         free((void *)words);

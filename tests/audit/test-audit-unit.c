@@ -108,7 +108,9 @@ static void test_baseline_errors(void **state)
         parse_err("1-5/tcp * a\n# c\n1-5/tcp * b\n", 3, 1, "as line 1");
         /* Alike but not the same: each can match. */
         baseline_free(parse_ok("22/tcp sshd a\n22/udp sshd b\n22 sshd c\n127.0.0.1:22/tcp sshd d\n22/tcp dropbear e\n"
-                               "22/tcp * f\n1/raw * g\n255/raw * h\n"));
+                               "22/tcp * f\n1/raw * g\n255/raw * h\n3/packet * i\n34958/packet wpa_supplicant j\n"));
+        parse_err("127.0.0.1:3/packet * why\n", 1, 1, "a packet socket has no address");
+        parse_err("3/frame * why\n", 1, 3, "expected tcp, udp, sctp, raw or packet");
         parse_err("ok/tcp sshd why\n", 1, 1, "PORT");
         parse_err("# c\n22/tcpx sshd why\n", 2, 4, "unknown protocol");
         parse_err("65536/tcp sshd why\n", 1, 1, "PORT");
@@ -212,7 +214,8 @@ static const char know[] = "service: ssh\nservers: sshd dropbear\nsource: test\n
                            "entry: beef\nname: BeEF\nkind: c2\nports: 3000/tcp\nsummary: BeEF.\nprocess: beef ruby\n"
                            "source: test\n\n"
                            "entry: bo2k\nname: Back Orifice 2000\nkind: malware\nports: 54321/udp\nsummary: BO2K.\n"
-                           "source: test\n";
+                           "source: test\n\n"
+                           "socket: raw\nname: ping tools\nprocess: pd\nsource: test\n";
 
 struct fixture {
         struct registry *reg;
@@ -290,6 +293,52 @@ static void expect(const struct verdict *v, enum verdict_kind k, enum verdict_se
         assert_int_equal(v->kind, k);
         assert_int_equal(v->severity, s);
         assert_non_null(strstr(v->reason, needle));
+}
+
+/* A raw (IP protocol port) or packet (EtherType port) socket of process who (-1: no owner). */
+static void judge_raw(struct fixture *f, enum sockets_proto proto, uint16_t port, int who, bool filter, bool loopback,
+                      struct verdict *v)
+{
+        struct sockets_entry e = { .proto = proto, .family = proto == SOCKETS_PACKET ? AF_PACKET : AF_INET,
+                                   .listening = true, .port = port, .filter = filter };
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k };
+
+        e.exposure = loopback ? SOCKETS_EXPOSURE_LOOPBACK : SOCKETS_EXPOSURE_ALL;
+        if (loopback)
+                snprintf(e.ifname, sizeof(e.ifname), "lo"), e.ifindex = 1;
+        if (who >= 0) {
+                e.owners = &f->owner_ix[who];
+                e.nowners = 1;
+        }
+        verdict_judge(&c, &f->l, &e, v);
+}
+
+/* Raw and packet sockets are judged by their holder: a socket record of its kind explains it. */
+static void test_raw_verdicts(void **state)
+{
+        struct fixture *f = *state;
+        struct verdict v;
+
+        judge_raw(f, SOCKETS_RAW, 1, 2, false, false, &v);
+        expect(&v, VERDICT_EXPECTED, VERDICT_NONE, "raw socket receiving IP protocol 1 (icmp), held by pd, one of the ping tools");
+        assert_int_equal(v.rule, JUDGE_RAW);
+        /* The record is for raw sockets: pd's packet socket is not explained by it. */
+        judge_raw(f, SOCKETS_PACKET, 3, 2, false, false, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM,
+               "packet socket receiving every frame on every interface, held by pd, which is not known to need one");
+        assert_int_equal(v.rule, JUDGE_RAW_UNEXPLAINED);
+        assert_null(strstr(v.reason, "BPF"));
+        judge_raw(f, SOCKETS_PACKET, 0x0806, 1, true, false, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "EtherType 0x0806 (arp) on every interface, held by nc");
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_HIGH, "a BPF filter chooses the frames it gets, as BPFDoor's does");
+        /* A filter on a raw IP socket is not the packet socket's trigger. */
+        judge_raw(f, SOCKETS_RAW, 17, 1, true, false, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "raw socket receiving IP protocol 17 (udp), held by nc");
+        judge_raw(f, SOCKETS_RAW, 200, -1, false, false, &v);
+        expect(&v, VERDICT_UNEXPLAINED, VERDICT_MEDIUM, "raw socket receiving IP protocol 200; owner unknown");
+        judge_raw(f, SOCKETS_PACKET, 0x1234, 1, true, true, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "EtherType 0x1234 on lo");
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "severity lowered from high to medium");
 }
 
 static void test_verdicts(void **state)
@@ -820,6 +869,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_prometheus_order, setup, teardown),
                 cmocka_unit_test(test_users),
                 cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_raw_verdicts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ephemeral_threat, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_outputs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_report_merge, setup, teardown),

@@ -35,6 +35,21 @@ static void test_parse(void **state)
         assert_false(knowledge_serves(k, "ssh", "nc"));
         assert_false(knowledge_serves(k, "http", "nginx"));
         knowledge_free(k);
+
+        /* Socket records: who holds raw and packet sockets. */
+        text = "socket: packet raw\nname: DHCP clients\nprocess: dhclient\n  dhcpcd\nsource: s\n\n"
+               "socket: raw\nname: ping tools\nprocess: ping\nsource: t\n";
+        assert_int_equal(knowledge_parse("t", text, strlen(text), &k, &err), 0);
+        assert_int_equal(knowledge_nsockets(k), 2);
+        assert_int_equal(knowledge_socket_at(k, 0)->kinds, KNOWLEDGE_SOCKET_RAW | KNOWLEDGE_SOCKET_PACKET);
+        assert_int_equal(knowledge_socket_at(k, 1)->kinds, KNOWLEDGE_SOCKET_RAW);
+        assert_string_equal(knowledge_socket_at(k, 0)->name, "DHCP clients");
+        assert_int_equal(knowledge_socket_at(k, 0)->nprocesses, 2);
+        assert_string_equal(knowledge_socket_at(k, 0)->processes[1], "dhcpcd");
+        assert_string_equal(knowledge_socket_at(k, 1)->source, "t");
+        assert_null(knowledge_socket_at(k, 2));
+        assert_int_equal(knowledge_nentries(k), 0);
+        knowledge_free(k);
 }
 
 static void test_errors(void **state)
@@ -60,6 +75,11 @@ static void test_errors(void **state)
                 { "service: ssh\nsource: x\n", 1, "no servers" },
                 { "entry: a\nname: A\nkind: tool\nports: 1/tcp\nsummary: s\nsource: t\nservers: x\n", 1, "mixes" },
                 { "no colon here\n", 1, "key: value" },
+                { "socket: raw ip\nname: n\nprocess: p\nsource: s\n", 1, "unknown socket kind \"ip\"" },
+                { "socket: raw\nname: n\nsource: s\n", 1, "socket record has no process" },
+                { "socket: raw\nprocess: p\nsource: s\n", 1, "socket record has no name" },
+                { "socket: raw\nname: n\nprocess: p\nsource: s\nports: 1/tcp\n", 1, "only socket, name, process" },
+                { "process: p\nsocket: raw\n", 1, "\"socket:\", not \"process:\"" },
         };
         (void)state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
