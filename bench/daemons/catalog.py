@@ -14,6 +14,7 @@ import subprocess
 
 A, B, C, D = "198.18.0.2", "198.18.0.3", "198.18.0.4", "198.18.0.5"  # the daemons' addresses
 SCANNER = "198.18.0.1"
+IFACE = "psb-d0"  # the daemons' end of the veth pair (packet sockets bind to it)
 ADDRESSES = (A, B, C, D)
 
 
@@ -439,6 +440,68 @@ def coturn(d):
             "--proc-user=turnserver", "--proc-group=turnserver"]
 
 
+# ---- programs that hold raw and packet sockets (no port: "ports" name the EtherType or IP
+# protocol their socket receives, None for any)
+
+def dhclient(d):
+    # -sf /bin/true: no script, so a lease (none is offered) would change nothing.
+    return ["/sbin/dhclient", "-d", "-4", "-sf", "/bin/true", "-lf", os.path.join(d, "leases"),
+            "-pf", os.path.join(d, "pid"), IFACE]
+
+
+def dhcpd(d):
+    conf = os.path.join(d, "dhcpd.conf")
+    write(conf, "authoritative;\nsubnet 198.18.0.0 netmask 255.255.255.0 {\n"
+          "  range 198.18.0.100 198.18.0.110;\n}\n")
+    write(os.path.join(d, "leases"), "")
+    return ["/usr/sbin/dhcpd", "-f", "-4", "-cf", conf, "-lf", os.path.join(d, "leases"),
+            "-pf", os.path.join(d, "pid"), IFACE]
+
+
+def tcpdump(_d):
+    return ["/usr/bin/tcpdump", "-n", "-i", IFACE, "-w", "/dev/null", "arp or icmp"]
+
+
+def lldpd(d):
+    return ["/usr/sbin/lldpd", "-d", "-I", IFACE, "-u", os.path.join(d, "lldpd.socket")]
+
+
+def arpwatch(d):
+    write(os.path.join(d, "arp.dat"), "", owner="arpwatch")
+    return ["/usr/sbin/arpwatch", "-d", "-i", IFACE, "-f", os.path.join(d, "arp.dat")]
+
+
+def keepalived(d):
+    conf = os.path.join(d, "keepalived.conf")
+    write(conf, "global_defs {\n  router_id psbench\n}\nvrrp_instance psbench {\n  state BACKUP\n"
+          "  interface %s\n  virtual_router_id 51\n  priority 50\n  advert_int 1\n"
+          "  virtual_ipaddress {\n    198.18.0.9/24\n  }\n}\n" % IFACE)
+    return ["/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f", conf, "-p", os.path.join(d, "k.pid"),
+            "-r", os.path.join(d, "v.pid")]
+
+
+def wpa_supplicant(d):
+    conf = os.path.join(d, "wpa.conf")
+    write(conf, "ctrl_interface=%s\nap_scan=0\nnetwork={\n  key_mgmt=IEEE8021X\n  eap=MD5\n"
+          '  identity="psbench"\n  password="psbench"\n  eapol_flags=0\n}\n' % os.path.join(d, "ctrl"))
+    return ["/usr/sbin/wpa_supplicant", "-D", "wired", "-i", IFACE, "-c", conf]
+
+
+def ptp4l(_d):
+    return ["/usr/sbin/ptp4l", "-i", IFACE, "-2", "-S", "-q"]
+
+
+def bird(d):
+    conf = os.path.join(d, "bird.conf")
+    write(conf, 'router id 198.18.0.2;\nprotocol device {\n}\nprotocol ospf v2 {\n  area 0 {\n'
+          '    interface "%s" {\n    };\n  };\n}\n' % IFACE)
+    return ["/usr/sbin/bird", "-f", "-c", conf, "-s", os.path.join(d, "bird.ctl")]
+
+
+def arping(_d):
+    return ["/usr/bin/arping", "-q", "-i", "1", "-I", IFACE, SCANNER]
+
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3"
 
@@ -455,7 +518,7 @@ def _nc(port):
     return lambda _d: ["/usr/bin/nc", "-lk", A, str(port)]
 
 
-T, U = "tcp", "udp"
+T, U, P, R = "tcp", "udp", "packet", "raw"
 STOCK = [
     Daemon("sshd", "openssh-server", "/usr/sbin/sshd", [(T, A, 22)], sshd,
            rundirs=[("/run/sshd", "root")]),
@@ -515,6 +578,20 @@ STOCK = [
            zabbix_agent),
     Daemon("nrpe", "nagios-nrpe-server", "/usr/sbin/nrpe", [(T, A, 5666)], nrpe),
     Daemon("turnserver", "coturn", "/usr/bin/turnserver", [(U, A, 3478), (T, A, 3478)], coturn),
+    # Packet and raw sockets (AF_PACKET, SOCK_RAW): DHCP, capture, LLDP, VRRP, 802.1X, PTP, OSPF.
+    Daemon("dhclient", "isc-dhcp-client", "/sbin/dhclient", [(P, None, None), (U, None, 68)], dhclient),
+    Daemon("dhcpd", "isc-dhcp-server", "/usr/sbin/dhcpd", [(P, None, None), (U, None, 67)], dhcpd,
+           rundirs=[("/run/dhcp-server", "root")]),
+    Daemon("tcpdump", "tcpdump", "/usr/bin/tcpdump", [(P, None, 3)], tcpdump),
+    Daemon("lldpd", "lldpd", "/usr/sbin/lldpd", [(P, None, None)], lldpd,
+           rundirs=[("/run/lldpd", "root")]),
+    Daemon("arpwatch", "arpwatch", "/usr/sbin/arpwatch", [(P, None, 3)], arpwatch),
+    Daemon("keepalived", "keepalived", "/usr/sbin/keepalived", [(R, None, 112)], keepalived),
+    Daemon("wpa_supplicant", "wpasupplicant", "/usr/sbin/wpa_supplicant", [(P, None, None)],
+           wpa_supplicant),
+    Daemon("ptp4l", "linuxptp", "/usr/sbin/ptp4l", [(P, None, None)], ptp4l),
+    Daemon("bird", "bird2", "/usr/sbin/bird", [(R, None, 89)], bird, rundirs=[("/run/bird", "bird")]),
+    Daemon("arping", "iputils-arping", "/usr/bin/arping", [(P, None, None)], arping),
 ]
 
 WRONG = [
@@ -534,6 +611,10 @@ WRONG = [
     Daemon("python3 as sshd 22/tcp", "python3", PY, [(T, D, 22)],
            lambda _d: ["/bin/bash", "-c", 'exec -a sshd "$0" "$@"', PY, os.path.join(HERE, "listen.py"), T, D, "22"],
            wrong=True, why="an interpreter that calls itself sshd (argv[0]) on the SSH port"),
+    # BPFDoor's way: no port, a packet socket on every frame with a filter that picks the trigger.
+    Daemon("python3 packet socket with a BPF filter", "python3", PY, [(P, None, 3)],
+           lambda _d: [PY, os.path.join(HERE, "listen.py"), "packet", "*", "3"], wrong=True,
+           why="an interpreter holding a packet socket with a BPF filter, as BPFDoor waits for its magic packet"),
     # A copy of sshd in /tmp: its names are its executable's own.
     Daemon("sshd copy in /tmp 22/tcp", "openssh-server", "/usr/sbin/sshd", [(T, C, 22)], sshd_stray,
            rundirs=[("/run/sshd", "root")], wrong=True,

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import catalog  # noqa: E402
 
 NS, SCAN_NS = "psbench-daemons", "psbench-scanner"
-VETH_D, VETH_S = "psb-d0", "psb-s0"
+VETH_D, VETH_S = catalog.IFACE, "psb-s0"
 TMP_PREFIX = "psbench-daemons."
 LOCK = "/run/psbench-daemons.lock"
 START_WAIT = 30.0  # seconds for every daemon to open its sockets
@@ -166,8 +166,17 @@ def start(d, tmp):
 
 
 def sockets_open():
-    """(proto, address, port) of listening TCP and bound UDP sockets in NS."""
+    """(proto, address, port) of listening TCP and bound UDP sockets in NS; ("packet", "*",
+    ETHERTYPE) and ("raw", "*", IP PROTOCOL) of its packet and raw sockets."""
     found = set()
+    for path, proto in (("/proc/net/packet", "packet"), ("/proc/net/raw", "raw")):
+        r = sh("cat", path, ns=NS, check=False)
+        for line in r.stdout.splitlines()[1:]:
+            f = line.split()
+            try:
+                found.add((proto, "*", int(f[3], 16) if proto == "packet" else int(f[1].split(":")[1], 16)))
+            except (IndexError, ValueError):
+                pass
     r = sh("ss", "-Hlntu", ns=NS, check=False)
     for line in r.stdout.splitlines():
         f = line.split()
@@ -183,10 +192,10 @@ def sockets_open():
 def missing_ports(d, found):
     miss = []
     for proto, addr, port in d.ports:
-        ok = any(p == proto and q == port and (addr is None or a in (addr, "0.0.0.0", "*", "::"))
+        ok = any(p == proto and (port is None or q == port) and (addr is None or a in (addr, "0.0.0.0", "*", "::"))
                  for p, a, q in found)
         if not ok:
-            miss.append("%d/%s" % (port, proto))
+            miss.append("%s/%s" % ("any" if port is None else port, proto))
     return miss
 
 

@@ -118,6 +118,7 @@ const char *sockets_ethertype_name(uint16_t type)
         case 0x8100: return "802.1q";
         case 0x0004: return "802.2";  /* ETH_P_802_2: LLC (STP, CDP, IS-IS) */
         case 0x88e5: return "macsec";
+        case 0x890d: return "802.11-encap"; /* TDLS set-up frames (wpa_supplicant) */
         case 0x8035: return "rarp";
         case 0x88a8: return "802.1ad";
         default: return NULL;

@@ -81,6 +81,9 @@ static void raw_what(const struct judge_input *in, char *buf, size_t len)
         }
         if (in->port == 3) /* ETH_P_ALL */
                 snprintf(type, sizeof type, "%s", _("every frame"));
+        else if (in->port == 0) /* bound to no protocol: it sends frames, and receives none */
+                /* TRANSLATORS: in "packet socket receiving %s on %s". */
+                snprintf(type, sizeof type, "%s", _("no frames (it only sends)"));
         else if (in->raw_protocol)
                 snprintf(type, sizeof type, "EtherType 0x%04x (%s)", in->port, in->raw_protocol);
         else
