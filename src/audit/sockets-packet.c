@@ -13,8 +13,8 @@
 #include "audit-internal.h"
 
 struct packet_ctx {
+        int err; /* first, as sockets_nl_dump() wants */
         struct sockets_list *list;
-        int err;
 };
 
 static int packet_attr_cb(const struct nlattr *attr, void *data)
@@ -61,46 +61,19 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-static int packet_done_cb(const struct nlmsghdr *nlh, void *data)
-{
-        struct packet_ctx *c = data;
-
-        if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-                int err = *(const int *)mnl_nlmsg_get_payload(nlh);
-                if (err < 0) {
-                        c->err = err;
-                        return MNL_CB_ERROR;
-                }
-        }
-        return MNL_CB_STOP;
-}
-
 int sockets_dump_packet(struct mnl_socket *nl, char *buf, size_t buflen, struct sockets_list *l)
 {
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
         struct packet_diag_req *req;
-        unsigned portid = mnl_socket_get_portid(nl), seq = 0x5041434bu; /* "PACK" */
         struct packet_ctx c = { .list = l };
 
         nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
         nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        nlh->nlmsg_seq = seq;
+        nlh->nlmsg_seq = 0x5041434bu; /* "PACK" */
         req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
         req->sdiag_family = AF_PACKET;
         req->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_FILTER;
-        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-                return -errno;
-        for (;;) {
-                ssize_t n = mnl_socket_recvfrom(nl, buf, buflen);
-                if (n < 0)
-                        return -errno;
-                mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = packet_done_cb };
-                int r = mnl_cb_run2(buf, (size_t)n, seq, portid, packet_msg_cb, &c, ctl, NLMSG_MIN_TYPE);
-                if (r == MNL_CB_STOP)
-                        return 0;
-                if (r < 0)
-                        return c.err ? c.err : -errno;
-        }
+        return sockets_nl_dump(nl, nlh, buf, buflen, packet_msg_cb, &c);
 }
 
 const char *sockets_ethertype_name(uint16_t type)

@@ -147,11 +147,11 @@ struct sockets_entry *sockets_list_push(struct sockets_list *l)
 /* ---- netlink ---- */
 
 struct dump_ctx {
+        int err; /* first: sockets_nl_dump() and its done callback find it there */
         struct sockets_list *list;
         enum sockets_proto proto;
         int family;
         unsigned listen_states; /* states that make a listener for this protocol */
-        int err;
 };
 
 static int attr_cb(const struct nlattr *attr, void *data)
@@ -212,16 +212,37 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 /* NLMSG_DONE of a dump carries the dump's error (an int) in newer kernels; libmnl ignores it. */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
-        struct dump_ctx *c = data;
+        int *err = data;
 
         if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
-                int err = *(const int *)mnl_nlmsg_get_payload(nlh);
-                if (err < 0) {
-                        c->err = err;
+                int e = *(const int *)mnl_nlmsg_get_payload(nlh);
+                if (e < 0) {
+                        *err = e;
                         return MNL_CB_ERROR;
                 }
         }
         return MNL_CB_STOP;
+}
+
+int sockets_nl_dump(struct mnl_socket *nl, const struct nlmsghdr *nlh, char *buf, size_t buflen, mnl_cb_t cb,
+                    void *data)
+{
+        unsigned portid = mnl_socket_get_portid(nl), seq = nlh->nlmsg_seq;
+        int *err = data;
+
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+                return -errno;
+        for (;;) {
+                ssize_t n = mnl_socket_recvfrom(nl, buf, buflen);
+                if (n < 0)
+                        return -errno;
+                mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
+                int r = mnl_cb_run2(buf, (size_t)n, seq, portid, cb, data, ctl, NLMSG_MIN_TYPE);
+                if (r == MNL_CB_STOP)
+                        return 0;
+                if (r < 0)
+                        return *err ? *err : -errno;
+        }
 }
 
 /* One dump request. Returns 0, -ENOENT/-EOPNOTSUPP when the kernel has no diag handler for the
@@ -230,15 +251,11 @@ static int dump_one(struct mnl_socket *nl, char *buf, size_t buflen, struct sock
                     enum sockets_proto proto, int family, unsigned states, unsigned listen_states)
 {
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-        unsigned portid = mnl_socket_get_portid(nl);
-        unsigned seq;
         struct dump_ctx c = { .list = l, .proto = proto, .family = family, .listen_states = listen_states };
-        ssize_t n;
-        int r;
 
         nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
         nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        nlh->nlmsg_seq = seq = (unsigned)(proto * 16 + family + 1);
+        nlh->nlmsg_seq = (unsigned)(proto * 16 + family + 1);
         if (proto == SOCKETS_RAW) {
                 struct inet_diag_req_raw *req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
                 req->sdiag_family = (uint8_t)family;
@@ -252,19 +269,7 @@ static int dump_one(struct mnl_socket *nl, char *buf, size_t buflen, struct sock
                                       : proto == SOCKETS_UDP ? IPPROTO_UDP : IPPROTO_SCTP;
                 req->idiag_states = states;
         }
-        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-                return -errno;
-        for (;;) {
-                n = mnl_socket_recvfrom(nl, buf, buflen);
-                if (n < 0)
-                        return -errno;
-                mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_DONE] = done_cb };
-                r = mnl_cb_run2(buf, (size_t)n, seq, portid, msg_cb, &c, ctl, NLMSG_MIN_TYPE);
-                if (r == MNL_CB_STOP)
-                        return 0;
-                if (r < 0)
-                        return c.err ? c.err : -errno;
-        }
+        return sockets_nl_dump(nl, nlh, buf, buflen, msg_cb, &c);
 }
 
 /* /proc/net/raw: "sl local_address rem_address st tx:rx tr:when retr uid timeout inode ...". The
