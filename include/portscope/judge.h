@@ -145,6 +145,7 @@ struct judge_input {
                 JUDGE_EXE_WRITABLE,      /* under place_dir, a directory any user can write */
                 JUDGE_EXE_DELETED,       /* deleted, and nothing took its place */
                 JUDGE_EXE_MEMORY,        /* a memfd: never a file */
+                JUDGE_EXE_WRITABLE_FILE, /* the file itself: any user can rewrite it */
         } place;
         const char *place_dir;
 };

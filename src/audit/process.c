@@ -198,7 +198,7 @@ static char *writable_dir(int proc_fd, pid_t pid, bool own_ns, const char *path,
 /* Where the executable (path, as /proc/PID/exe names it, " (deleted)" cut off when its name was
  * unlinked: deleted; exe: its stat) lives, when no package would have put it there: a memfd
  * (fileless); under a directory any user can write, deleted or not (a copy of sshd in /tmp, an
- * O_TMPFILE); or deleted with nothing at its path now (an upgrade puts the new version there:
+ * O_TMPFILE); a file any user can write; or deleted with nothing at its path now (an upgrade puts the new version there:
  * that is not it). What cannot be read says nothing. *ret_dir: the writable directory, malloc'd. */
 static enum judge_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const struct stat *exe, const char *path,
                                         bool deleted, char **ret_dir)
@@ -211,6 +211,9 @@ static enum judge_exe_place exe_place(int proc_fd, pid_t pid, bool own_ns, const
                 return JUDGE_EXE_MEMORY;
         if ((*ret_dir = writable_dir(proc_fd, pid, own_ns, path, exe->st_dev)))
                 return JUDGE_EXE_WRITABLE;
+        /* dpkg never installs a file any user may write: anyone could have put their code in it. */
+        if (S_ISREG(exe->st_mode) && (exe->st_mode & S_IWOTH))
+                return JUDGE_EXE_WRITABLE_FILE;
         /* Nothing at its path, as the process sees it and as this one does: a process that
          * chrooted itself in another mount namespace (ip netns exec) names its executable from
          * that namespace's root, which is neither /proc/PID/root nor, always, this one's. Either

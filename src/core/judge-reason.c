@@ -255,6 +255,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                                   "write and where no package installs a program: a copy under a server's name is not "
                                   "that server"),
                             who ? who : "?", port, proto, exe, in->place_dir ? in->place_dir : "?");
+                else if (in->place == JUDGE_EXE_WRITABLE_FILE)
+                        /* TRANSLATORS: the program (sshd), port and protocol, and its executable. */
+                        put(&o, _("%s would explain %u/%s, but its executable %s can be rewritten by any user: no "
+                                  "package installs a program so, and anyone may have put their own code in it"),
+                            who ? who : "?", port, proto, exe);
                 else if (in->place == JUDGE_EXE_DELETED)
                         /* TRANSLATORS: the program (sshd), port and protocol, and the path its
                          * executable had. */

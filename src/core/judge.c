@@ -709,11 +709,13 @@ void judge(const struct judge_context *c, const struct judge_input *in, struct j
                 }
         }
         /* A copy of sshd in /tmp bears the name sshd, and is not the sshd a package installed. A
-         * deleted executable may be a package removed while its daemon ran: medium. */
+         * deleted executable may be a package removed while its daemon ran, and one any user can
+         * rewrite may be a careless chmod: medium. */
         if (in->place != JUDGE_EXE_INSTALLED && !in->remote && j->kind == VERDICT_EXPECTED &&
             (j->rule == JUDGE_KNOWN_SERVER || j->rule == JUDGE_KNOWN_USE || j->rule == JUDGE_RAW))
                 set(j, JUDGE_STRAY_EXECUTABLE, VERDICT_SUSPICIOUS,
-                    in->place == JUDGE_EXE_DELETED ? VERDICT_MEDIUM : VERDICT_HIGH);
+                    in->place == JUDGE_EXE_DELETED || in->place == JUDGE_EXE_WRITABLE_FILE ? VERDICT_MEDIUM
+                                                                                          : VERDICT_HIGH);
         if (in->loopback && j->severity > VERDICT_NONE && j->rule != JUDGE_NOT_OPEN) {
                 j->severity--;
                 j->lowered = true;

@@ -573,12 +573,14 @@ try:
     # upgrade does). The last is sshd; the other two bear the name of an executable no package put
     # where it is, and a baseline that names sshd does not explain them either.
     strays = {}
-    for kind, addr in (("writable", "127.0.0.2"), ("deleted", "127.0.0.3"), ("replaced", "127.0.0.4")):
+    # And one that any user may rewrite (mode 0777), in a directory only root writes.
+    for kind, addr in (("writable", "127.0.0.2"), ("deleted", "127.0.0.3"), ("replaced", "127.0.0.4"),
+                       ("mode", "127.0.0.10")):
         d = stray_top if kind == "writable" else os.path.join(tmp, kind)
         os.makedirs(d, exist_ok=True)
         strays[kind] = os.path.join(d, "sshd")
         shutil.copy(LISTEN, strays[kind])
-        os.chmod(strays[kind], 0o755)
+        os.chmod(strays[kind], 0o777 if kind == "mode" else 0o755)
         rules.append(launch(["ip", "netns", "exec", NS, strays[kind], f"tcp4:{addr}:22"], f"sshd ({kind})"))
     # Under /tmp, deleted and something put back at its path: still under /tmp.
     strays["tmp-replaced"] = os.path.join(stray_top, "again", "sshd")
@@ -631,6 +633,8 @@ try:
             ("deleted", "127.0.0.3", ("suspicious", "low", "stray-executable"),
              f"{strays['deleted']} was deleted and nothing took its place"),
             ("replaced", "127.0.0.4", ("expected", "none", "known-server"), "sshd"),
+            ("mode", "127.0.0.10", ("suspicious", "low", "stray-executable"),
+             f"{strays['mode']} can be rewritten by any user"),
             ("tmp-replaced", "127.0.0.6", ("suspicious", "medium", "stray-executable"), "lies under /tmp"),
             ("named deleted", "127.0.0.7", ("suspicious", "medium", "disguised"), "sshd (deleted)"),
             ("dpkg", "127.0.0.8", ("expected", "none", "known-server"), "sshd"),
