@@ -772,9 +772,18 @@ try:
     x = [l for l in jp.get("listeners", []) if l["protocol"] == "packet" and l["port"] == 3 and l.get("pid") is None]
     check(x and all(l.get("bpf_filter") is False and verdict(l)[:3] == ("unexplained", "medium", "raw-unexplained")
                     and "owner unknown" in verdict(l)[3] for l in x), f"unprivileged: packet sockets unexplained: {x[:1]}")
+    # `listening packet` and `listening raw`: those sockets alone (they have no port to ask by).
+    rc, jp, err = audit_json("listening", "packet", "--json", "--netns", NS)
+    got = {l["protocol"] for l in jp.get("listeners", [])}
+    check(rc == 0 and got == {"packet"} and len(jp["listeners"]) >= 4, f"listening packet: packet sockets only: {rc} {got}")
+    rc, jp, err = audit_json("listening", "raw", "--json", "--netns", NS)
+    got = [(l["protocol"], l["port"]) for l in jp.get("listeners", [])]
+    check(rc == 0 and ("raw", 1) in got and all(p == "raw" for p, _ in got), f"listening raw: raw sockets only: {rc} {got}")
     for p in holders:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=10)
+    rc, out, err = audit("listening", "packet", "--netns", NS)
+    check(rc == 1 and f"no packet socket in network namespace {NS}" in out, f"listening packet, none left: {rc} {out[:200]}")
 
     # ---- the main binary dispatches to portscope-audit ----
     if MAIN and os.path.exists(MAIN):

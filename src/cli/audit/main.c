@@ -35,6 +35,7 @@ struct options {
         struct ps_portspec *ports;
         size_t nports;
         const char *service; /* listening NAME: the ports the registry assigns NAME, once it is open */
+        int only; /* listening raw|packet: that enum sockets_proto alone; else -1 */
 };
 
 static void usage(FILE *f)
@@ -55,6 +56,9 @@ static void usage(FILE *f)
               "  portscope listening 53/udp --json      the same for 53/udp, as JSON\n"
               "  portscope listening http-alt           the same for the ports the registry\n"
               "                                         assigns a service name\n"
+              "  portscope listening packet             who holds packet sockets (AF_PACKET:\n"
+              "                                         they see every frame, no port); `raw`\n"
+              "                                         for raw IP sockets\n"
               "  sudo portscope audit --netns blue      audit the network namespace `ip netns`\n"
               "                                         calls blue\n"
               "  portscope audit --write-baseline b.txt draft a baseline, then edit its reasons\n"
@@ -190,6 +194,13 @@ static int parse_args(int argc, char **argv, struct options *o)
                                 return PS_EXIT_ERROR;
                         }
                         const char *a = argv[optind];
+                        enum sockets_proto only;
+                        /* raw and packet sockets have no port: they are asked for by their kind
+                         * (no service is named either). */
+                        if ((strcmp(a, "raw") == 0 || strcmp(a, "packet") == 0) && sockets_proto_parse(a, &only) == 0) {
+                                o->only = (int)only;
+                                return PS_EXIT_OK;
+                        }
                         /* ":22", as in host:port (info takes it too). */
                         const char *spec = a[0] == ':' && a[1] >= '0' && a[1] <= '9' ? a + 1 : a;
                         if (ps_portlist_parse(spec, &o->ports, &o->nports, why, sizeof(why)) < 0) {
@@ -248,6 +259,8 @@ static bool port_wanted(const struct options *o, const struct sockets_entry *e)
 {
         enum ps_proto pp;
 
+        if (o->only >= 0)
+                return e->proto == (enum sockets_proto)o->only;
         if (!o->nports)
                 return true;
         if (!sockets_proto_to_ps(e->proto, &pp))
@@ -344,6 +357,11 @@ static int write_file(const char *what, const char *path, int (*fill)(FILE *f, v
 static bool asks_only_unseen(const struct options *o, const struct sockets_list *l, char *err, size_t len)
 {
         unsigned asked = 0, unseen = PS_PROTO_BIT(PS_DCCP);
+        if (o->only >= 0 && (l->unsupported & (1u << o->only))) {
+                snprintf(err, len, _("cannot tell what listens there: this kernel cannot list %s sockets (no %s_diag support)"),
+                         sockets_proto_name((enum sockets_proto)o->only), sockets_proto_name((enum sockets_proto)o->only));
+                return true;
+        }
         for (unsigned p = 0; p < SOCKETS_NPROTO; p++)
                 if ((l->unsupported & (1u << p)) && p < PS_NPROTO)
                         unseen |= PS_PROTO_BIT(p);
@@ -525,7 +543,15 @@ static int run(struct options *o)
                         goto out;
                 }
         } else if (!o->changes) {
-                if (o->nports && report->sockets->n == 0) {
+                if (o->only >= 0 && report->sockets->n == 0) {
+                        if (o->netns)
+                                /* TRANSLATORS: raw or packet, and a network namespace's name. */
+                                printf(_("no %s socket in network namespace %s\n"), sockets_proto_name((enum sockets_proto)o->only),
+                                       o->netns);
+                        else
+                                /* TRANSLATORS: raw or packet. */
+                                printf(_("no %s socket in this network namespace\n"), sockets_proto_name((enum sockets_proto)o->only));
+                } else if (o->nports && report->sockets->n == 0) {
                         char spec[64], list[512] = "";
                         size_t used = 0;
                         for (size_t i = 0; i < o->nports && used < sizeof(list); i++) {
@@ -569,7 +595,7 @@ static int run(struct options *o)
                 fprintf(stderr, "timing: output %.1f ms, total %.1f ms\n", now_ms() - tverdict, now_ms() - tstart);
         rc = PS_EXIT_OK;
         if (o->mode == MODE_LISTENING) {
-                if (o->nports && report->sockets->n == 0)
+                if ((o->nports || o->only >= 0) && report->sockets->n == 0)
                         rc = PS_EXIT_FINDINGS;
         } else if (!o->fail_never && report->ngone && o->fail_on <= VERDICT_MEDIUM) {
                 rc = PS_EXIT_FINDINGS; /* a service the baseline names is missing */
@@ -598,7 +624,7 @@ out:
 int main(int argc, char **argv)
 {
         ps_i18n_init();
-        struct options o = { 0 };
+        struct options o = { .only = -1 };
         int rc, first = 1;
 
         /* Large outputs (20,000 listeners) go out in 64 KiB writes rather than 4 KiB ones. The
