@@ -127,6 +127,9 @@ struct judge_input {
         const char *raw_protocol;         /* "icmp"... or, for a packet socket, "all", "arp"...; or NULL */
         const char *interface;            /* a packet socket's interface, NULL for every interface */
         bool filter;                      /* a packet socket with a classic BPF filter (seen) */
+        bool filter_unknown;              /* whether it has one is not shown to us (not CAP_NET_ADMIN) */
+        bool deaf;                        /* a raw or packet socket that receives nothing (send only, or
+                                           * its interface is down or gone) */
         bool ephemeral_client;            /* unconnected UDP in ip_local_port_range, its process serves elsewhere */
         bool activation;                  /* held by systemd alone: a .socket unit's, its service starts on demand */
         const char *ephemeral_range;      /* "32768-60999" */

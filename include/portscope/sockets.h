@@ -91,11 +91,15 @@ struct sockets_entry {
         enum sockets_exposure exposure;
         uint64_t inode;       /* 0 for a connection not yet accepted */
         uint32_t uid;         /* socket owner uid as the kernel reports it */
-        /* Packet sockets: SOCK_RAW (whole frames) or SOCK_DGRAM (without the link-layer header), and
-         * whether a classic BPF filter chooses the frames it receives (seen with CAP_NET_ADMIN
-         * only: the kernel does not tell others). */
+        /* Packet sockets: SOCK_RAW (whole frames), SOCK_DGRAM (without the link-layer header) or the
+         * old SOCK_PACKET, and whether a classic BPF filter chooses the frames it receives: the
+         * kernel tells it to CAP_NET_ADMIN only (filter_unknown for others), and never tells of an
+         * eBPF filter (SO_ATTACH_BPF). */
         uint8_t sock_type;
-        bool filter;
+        bool filter, filter_unknown;
+        /* A raw or packet socket that receives nothing: a packet socket of protocol 0 or whose
+         * interface is down or gone (not running), an IPv4 raw socket of IPPROTO_RAW (send only). */
+        bool deaf;
         /* A TCP connection the kernel completed that its program has not accept()ed yet: it waits
          * in the accept queue of the listener listener_inode (same address and port), has no
          * inode of its own, and its owners are that listener's. */
@@ -199,6 +203,13 @@ int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_a
 /* Whether addr is loopback / the wildcard of its family. */
 bool sockets_addr_is_loopback(int family, const uint8_t addr[16]);
 bool sockets_addr_is_any(int family, const uint8_t addr[16]);
+
+/* Where a packet socket listens: its interface's name ("if#N" when it has none now), or "*" for
+ * every interface. */
+static inline const char *sockets_packet_place(const struct sockets_entry *e)
+{
+        return e->ifindex && e->ifname[0] ? e->ifname : "*";
+}
 
 /* The name of a packet socket's EtherType ("all" for ETH_P_ALL, "ip", "arp", "eapol", "lldp"...),
  * or NULL when it has none here. */

@@ -141,6 +141,9 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                 /* A wildcard socket bound to the loopback interface: a line has no way to say "lo",
                  * and one without an address would accept the same program on every interface. */
                 bool on_lo = e->exposure == SOCKETS_EXPOSURE_LOOPBACK && sockets_proto_has_ports(e->proto) && wildcard(e);
+                /* A packet socket bound to one interface: a line names no interface, and would
+                 * accept the program's packet sockets on every one. */
+                bool on_if = e->proto == SOCKETS_PACKET && e->ifindex;
                 /* Matched by the baseline in use: its own reason, not "in the baseline (FILE:N): ...". */
                 const char *reason = v->reason;
                 if (v->baseline >= 0 && r->context && r->context->baseline &&
@@ -185,6 +188,13 @@ int verdict_report_draft_baseline(const struct verdict_report *r, FILE *f)
                         fputs("# TODO bound to the loopback interface on a wildcard address: a line cannot say so, and "
                               "this one would accept the program on every interface (bind it to 127.0.0.1 or ::1)\n",
                               f);
+                if (on_if) {
+                        fputs("# TODO bound to the interface '", f);
+                        draft_reason(f, e->ifname);
+                        fputs("': a line cannot say so, and this one would accept the program's packet sockets on "
+                              "every interface\n",
+                              f);
+                }
                 if (!explained || unnamed || interpreter || on_lo)
                         fputs("# ", f);
                 draft_spec(f, e);

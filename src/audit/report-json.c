@@ -121,11 +121,21 @@ static void listener_json(const struct verdict_report *r, size_t i, struct jsonw
         jsonw_int_field(w, "port", e->port);
         if (e->proto == SOCKETS_RAW)
                 str_or_null(w, "ip_protocol", verdict_ip_protocol_name(e->port));
+        if (!sockets_proto_has_ports(e->proto))
+                jsonw_bool_field(w, "receiving", !e->deaf); /* false: it only sends, or its interface is gone */
         if (e->proto == SOCKETS_PACKET) {
                 /* port is the EtherType; the socket's type, and whether a BPF filter was seen. */
                 str_or_null(w, "ethertype", sockets_ethertype_name(e->port));
-                jsonw_string_field(w, "packet_type", e->sock_type == SOCK_DGRAM ? "dgram" : "raw");
-                jsonw_bool_field(w, "bpf_filter", e->filter);
+                jsonw_string_field(w, "packet_type", e->sock_type == SOCK_DGRAM  ? "dgram"
+                                                     : e->sock_type == SOCK_RAW  ? "raw"
+                                                     : e->sock_type == SOCK_PACKET ? "packet"
+                                                                                   : NULL);
+                /* null: not known (the kernel shows filters to CAP_NET_ADMIN only). */
+                jsonw_name(w, "bpf_filter");
+                if (e->filter_unknown)
+                        jsonw_null(w);
+                else
+                        jsonw_bool(w, e->filter);
         }
         jsonw_bool_field(w, "listening", e->listening);
         if (!e->listening) {

@@ -111,12 +111,12 @@ void verdict_report_print_table(const struct verdict_report *r, FILE *f, bool co
 {
         const struct sockets_list *l = r->sockets;
         /* TRANSLATORS: the headings of the audit table: a column widens for a longer heading (English widths:
-         * PROTO 5, ADDRESS 24, PORT 5, PID 7, PROCESS 15, USER 10, UNIT 22, VERDICT 11, SEV 6). */
+         * PROTO 6, ADDRESS 24, PORT 5, PID 7, PROCESS 15, USER 10, UNIT 22, VERDICT 11, SEV 6). */
         const char *heads[] = { _("PROTO"),   _("ADDRESS"), ps_pgettext("audit table heading", "PORT"),    _("PID"), _("PROCESS"),
                                 _("USER"),    _("UNIT"),    _("VERDICT"), _("SEV") };
         /* Each column is as wide as English needs, or as its heading and words in the reader's
          * language need when they are longer. */
-        int widths[] = { 5, 24, 5, 7, 15, 10, 22, 11, 6 };
+        int widths[] = { 6, 24, 5, 7, 15, 10, 22, 11, 6 }; /* PROTO: "packet" */
         enum { W_PROTO, W_ADDR, W_PORT, W_PID, W_PROC, W_USER, W_UNIT, W_VERDICT, W_SEV };
         const char *kinds[VERDICT_NKINDS], *sevs[4];
         size_t kind_w[VERDICT_NKINDS], sev_w[4];

@@ -90,7 +90,7 @@ static bool same_row(const struct sockets_entry *a, const struct sockets_entry *
         return a->listening && b->listening && !a->unaccepted && !b->unaccepted && same_place(a, b) &&
                a->state == b->state && a->v6only == b->v6only && a->dual_stack == b->dual_stack &&
                a->ifindex == b->ifindex && a->exposure == b->exposure && a->uid == b->uid && a->nowners == b->nowners &&
-               a->sock_type == b->sock_type && a->filter == b->filter &&
+               a->sock_type == b->sock_type && a->filter == b->filter && a->deaf == b->deaf &&
                (a->nowners == 0 || memcmp(a->owners, b->owners, a->nowners * sizeof(*a->owners)) == 0);
 }
 
@@ -267,7 +267,7 @@ void report_format_local(const struct sockets_entry *e, char *buf, size_t len)
 
         if (e->proto == SOCKETS_PACKET) {
                 /* A packet socket's place is its interface: "*" is every interface. */
-                snprintf(buf, len, "%s", e->ifindex && e->ifname[0] ? e->ifname : "*");
+                snprintf(buf, len, "%s", sockets_packet_place(e));
                 return;
         }
         sockets_format_addr(e->family, e->local, a, sizeof(a));

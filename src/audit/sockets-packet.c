@@ -52,12 +52,20 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
         if (tb[PACKET_DIAG_INFO] && mnl_attr_get_payload_len(tb[PACKET_DIAG_INFO]) >= sizeof(struct packet_diag_info)) {
                 const struct packet_diag_info *pi = mnl_attr_get_payload(tb[PACKET_DIAG_INFO]);
                 e->ifindex = pi->pdi_index;
+                /* Not hooked to its protocol: protocol 0 (it only sends), or its interface is down
+                 * or was removed (the kernel then makes its index -1). */
+                e->deaf = !(pi->pdi_flags & PDI_RUNNING);
         }
         if (tb[PACKET_DIAG_UID] && mnl_attr_get_payload_len(tb[PACKET_DIAG_UID]) >= sizeof(uint32_t))
                 e->uid = mnl_attr_get_u32(tb[PACKET_DIAG_UID]);
-        /* Without CAP_NET_ADMIN the kernel sends this attribute empty, filter or not. */
-        if (tb[PACKET_DIAG_FILTER] && mnl_attr_get_payload_len(tb[PACKET_DIAG_FILTER]) >= sizeof(struct sock_filter))
-                e->filter = true;
+        /* Without CAP_NET_ADMIN the kernel sends this attribute empty, filter or not; with it, only
+         * a classic filter's instructions (an eBPF one has none to show). */
+        if (tb[PACKET_DIAG_FILTER]) {
+                if (mnl_attr_get_payload_len(tb[PACKET_DIAG_FILTER]) >= sizeof(struct sock_filter))
+                        e->filter = true;
+                else if (mnl_attr_get_payload_len(tb[PACKET_DIAG_FILTER]) == 0)
+                        e->filter_unknown = true;
+        }
         return MNL_CB_OK;
 }
 

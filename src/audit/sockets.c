@@ -206,6 +206,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
                 e->v6only = mnl_attr_get_u8(tb[INET_DIAG_SKV6ONLY]) != 0;
         if (c->proto == SOCKETS_RAW && tb[INET_DIAG_PROTOCOL])
                 e->port = mnl_attr_get_u8(tb[INET_DIAG_PROTOCOL]);
+        /* IPv4's IPPROTO_RAW sends whole IP packets and receives none (raw(7)). */
+        e->deaf = c->proto == SOCKETS_RAW && e->family == AF_INET && e->port == IPPROTO_RAW;
         return MNL_CB_OK;
 }
 
@@ -384,6 +386,7 @@ static int raw_from_proc(struct sockets_list *l, int family, unsigned flags)
                         continue;
                 /* A raw socket with a connected peer (ping -I tricks) is not a listener. */
                 tmp.listening = sockets_addr_is_any(family, tmp.remote);
+                tmp.deaf = family == AF_INET && tmp.port == IPPROTO_RAW;
                 if (tmp.listening ? !(flags & SOCKETS_LISTENING) : !(flags & SOCKETS_CONNECTED))
                         continue;
                 e = sockets_list_push(l);
@@ -407,9 +410,10 @@ static void fill_exposure(struct sockets_list *l)
         for (size_t i = 0; i < l->n; i++) {
                 struct sockets_entry *e = &l->v[i];
                 if (e->proto == SOCKETS_PACKET) {
-                        /* Bound to an interface, or every interface of the namespace. */
+                        /* Bound to an interface, or every interface of the namespace. One that was
+                         * removed leaves index -1, which names nothing: "if#-1". */
                         if (e->ifindex && !if_indextoname(e->ifindex, e->ifname))
-                                e->ifname[0] = '\0';
+                                snprintf(e->ifname, sizeof(e->ifname), "if#%d", (int)e->ifindex);
                         e->exposure = !e->ifindex                   ? SOCKETS_EXPOSURE_ALL
                                       : strcmp(e->ifname, "lo") == 0 ? SOCKETS_EXPOSURE_LOOPBACK
                                                                      : SOCKETS_EXPOSURE_INTERFACE;

@@ -219,8 +219,10 @@ void verdict_judge_in(const struct verdict_context *c, const struct sockets_list
                 in.raw = true;
                 in.packet = e->proto == SOCKETS_PACKET;
                 in.raw_protocol = in.packet ? sockets_ethertype_name(e->port) : verdict_ip_protocol_name(e->port);
-                in.interface = in.packet && e->ifindex ? e->ifname : NULL;
+                in.interface = in.packet && e->ifindex && e->ifname[0] ? e->ifname : NULL;
                 in.filter = e->filter;
+                in.filter_unknown = e->filter_unknown;
+                in.deaf = e->deaf;
         }
         if (!e->listening) {
                 char a[64];

@@ -71,6 +71,13 @@ static void raw_what(const struct judge_input *in, char *buf, size_t len)
         char type[48];
 
         buf[0] = '\0';
+        if (!in->packet && in->deaf) {
+                /* TRANSLATORS: IPPROTO_RAW is a name; %u is its number (255). */
+                put(&o, _("raw socket of IP protocol %u (IPPROTO_RAW), which only sends: it writes whole IP packets "
+                          "and receives none"),
+                    in->port);
+                return;
+        }
         if (!in->packet) {
                 if (in->raw_protocol)
                         /* TRANSLATORS: an IP protocol number and its name (tcp, icmp ...). */
@@ -79,11 +86,14 @@ static void raw_what(const struct judge_input *in, char *buf, size_t len)
                         put(&o, _("raw socket receiving IP protocol %u"), in->port);
                 return;
         }
-        if (in->port == 3) /* ETH_P_ALL */
-                snprintf(type, sizeof type, "%s", _("every frame"));
-        else if (in->port == 0) /* bound to no protocol: it sends frames, and receives none */
+        if (in->port == 0) /* bound to no protocol: it sends frames, and receives none */
                 /* TRANSLATORS: in "packet socket receiving %s on %s". */
                 snprintf(type, sizeof type, "%s", _("no frames (it only sends)"));
+        else if (in->deaf)
+                /* TRANSLATORS: in "packet socket receiving %s on %s". */
+                snprintf(type, sizeof type, "%s", _("no frames now (its interface is down or gone)"));
+        else if (in->port == 3) /* ETH_P_ALL */
+                snprintf(type, sizeof type, "%s", _("every frame"));
         else if (in->raw_protocol)
                 snprintf(type, sizeof type, "EtherType 0x%04x (%s)", in->port, in->raw_protocol);
         else
@@ -180,6 +190,11 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                             j->holder ? j->holder->name : "?");
                 else if (!who)
                         put(&o, "%s", what);
+                else if (in->deaf)
+                        /* TRANSLATORS: what the socket does, and the program holding it. */
+                        put(&o, _("%s, held by %s, which is not known to need one; it receives nothing, so it waits for "
+                                  "nothing"),
+                            what, who);
                 else if (in->packet)
                         /* TRANSLATORS: what the socket receives, and the program holding it. */
                         put(&o, _("%s, held by %s, which is not known to need one: a packet socket sees frames "
@@ -190,10 +205,14 @@ size_t judge_reason(const struct judgement *j, char *buf, size_t len)
                         put(&o, _("%s, held by %s, which is not known to need one: a raw socket sees packets "
                                   "without a port, as a backdoor waiting for a magic packet does"),
                             what, who);
-                if (j->rule == JUDGE_RAW_UNEXPLAINED && in->packet && in->filter) {
+                if (j->rule == JUDGE_RAW_UNEXPLAINED && in->packet && !in->deaf && in->filter) {
                         put_sep(&o);
                         /* TRANSLATORS: a clause added to a reason; BPF and BPFDoor are names. */
                         put(&o, _("a BPF filter chooses the frames it gets, as BPFDoor's does"));
+                } else if (j->rule == JUDGE_RAW_UNEXPLAINED && in->packet && !in->deaf && in->filter_unknown) {
+                        put_sep(&o);
+                        /* TRANSLATORS: a clause added to a reason; BPF is a name, root a user. */
+                        put(&o, _("whether a BPF filter chooses its frames, the kernel tells root only"));
                 }
                 break;
         }

@@ -6,7 +6,8 @@
  *   a raw or packet socket, its holder known for one   → expected/none  raw
  *   a raw or packet socket, nothing explains it        → suspicious/medium (a packet socket with a
  *                                                        BPF filter: high; owner unknown:
- *                                                        unexplained/medium) raw-unexplained
+ *                                                        unexplained/medium; one that receives
+ *                                                        nothing: info/low) raw-unexplained
  *   a known server of the service assigned to the port → expected/none  known-server
  *   a knowledge entry for the port names the occupant  → expected/none  known-use (application,
  *                                                        development), info/low (tool, misuse),
@@ -523,6 +524,10 @@ static void raw_rules(const struct judge_context *c, const struct judge_input *i
                         }
         }
         j->matched = NULL;
+        /* A socket that receives nothing waits for nothing: a tool that crafts packets, or one whose
+         * interface went away. Worth knowing, not a backdoor. */
+        if (in->deaf)
+                return set(j, JUDGE_RAW_UNEXPLAINED, VERDICT_INFO, VERDICT_LOW);
         if (!who)
                 return set(j, JUDGE_RAW_UNEXPLAINED, VERDICT_UNEXPLAINED, VERDICT_MEDIUM);
         set(j, JUDGE_RAW_UNEXPLAINED, VERDICT_SUSPICIOUS, in->packet && in->filter ? VERDICT_HIGH : VERDICT_MEDIUM);

@@ -339,6 +339,27 @@ static void test_raw_verdicts(void **state)
         judge_raw(f, SOCKETS_PACKET, 0x1234, 1, true, true, &v);
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "EtherType 0x1234 on lo");
         expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "severity lowered from high to medium");
+
+        /* Sockets that receive nothing wait for nothing; a filter we cannot see is said. */
+        struct verdict_context c = { .registry = f->reg, .knowledge = f->k };
+        struct sockets_entry e = { .proto = SOCKETS_RAW, .family = AF_INET, .listening = true, .port = 255,
+                                   .deaf = true, .exposure = SOCKETS_EXPOSURE_ALL, .owners = &f->owner_ix[1],
+                                   .nowners = 1 };
+        verdict_judge(&c, &f->l, &e, &v);
+        expect(&v, VERDICT_INFO, VERDICT_LOW, "raw socket of IP protocol 255 (IPPROTO_RAW), which only sends");
+        expect(&v, VERDICT_INFO, VERDICT_LOW, "held by nc, which is not known to need one; it receives nothing");
+        e = (struct sockets_entry){ .proto = SOCKETS_PACKET, .family = AF_PACKET, .listening = true, .port = 3,
+                                    .filter_unknown = true, .exposure = SOCKETS_EXPOSURE_ALL, .owners = &f->owner_ix[1],
+                                    .nowners = 1 };
+        verdict_judge(&c, &f->l, &e, &v);
+        expect(&v, VERDICT_SUSPICIOUS, VERDICT_MEDIUM, "; whether a BPF filter chooses its frames, the kernel tells root only");
+        e.filter_unknown = false;
+        e.deaf = true;
+        e.ifindex = 7;
+        snprintf(e.ifname, sizeof e.ifname, "if#-1");
+        verdict_judge(&c, &f->l, &e, &v);
+        expect(&v, VERDICT_INFO, VERDICT_LOW, "packet socket receiving no frames now (its interface is down or gone) on if#-1");
+        assert_null(strstr(v.reason, "magic packet"));
 }
 
 static void test_verdicts(void **state)

@@ -287,7 +287,7 @@ try:
     raw = find(L, "raw", 1)
     check(len(raw) == 1 and raw[0].get("process") == "python3" and raw[0].get("ip_protocol") == "icmp", "raw icmp socket found with owner")
     # python3 is no program known to need a raw socket (ping, DHCP clients, routing daemons are).
-    v = raw[0].get("verdict"), raw[0].get("severity"), raw[0].get("rule"), raw[0].get("reason", "") if raw else ()
+    v = (raw[0].get("verdict"), raw[0].get("severity"), raw[0].get("rule"), raw[0].get("reason", "")) if raw else ("",) * 4
     check(v[:3] == ("suspicious", "medium", "raw-unexplained") and "held by python3" in v[3] and "which is not known to need one" in v[3],
           f"a raw ICMP socket held by python3 is suspicious/medium: {v}")
 
@@ -702,7 +702,13 @@ try:
     # ---- packet sockets (AF_PACKET) and who holds them ----
     # dhclient's name on the DHCP port of an interface, a program nothing explains with a BPF filter
     # on every frame (what BPFDoor does), a copy of dhclient under /tmp, and the real tcpdump.
-    holders = [start("dhclient", "packet:2048:d0"), start("bdoor", "packetf:3")]
+    # And sockets that receive nothing: protocol 0 (send only), an IPv4 IPPROTO_RAW socket (send
+    # only), and one bound to an interface that is then removed.
+    sh("ip", "-n", NS, "link", "add", "gone0", "type", "veth", "peer", "name", "gone1")
+    sh("ip", "-n", NS, "link", "set", "gone0", "up")
+    holders = [start("dhclient", "packet:2048:d0"), start("bdoor", "packetf:3"),
+               start("sender", "packet:0", "raw4:255", "packet:2048:gone0")]
+    sh("ip", "-n", NS, "link", "del", "gone0")
     stray_dhclient = os.path.join(stray_top, "dhclient")
     shutil.copy(LISTEN, stray_dhclient)
     os.chmod(stray_dhclient, 0o755)
@@ -717,7 +723,8 @@ try:
     for _ in range(50):  # tcpdump says nothing when it is ready: wait until its socket is seen
         rc, jp, err = audit_json("listening", "--json", "--netns", NS)
         P = [l for l in jp.get("listeners", []) if l["protocol"] == "packet"]
-        if not tcpdump or any(l.get("process") == "tcpdump" for l in P):
+        # libpcap opens its socket with protocol 0 first, then binds it and attaches the filter.
+        if not tcpdump or any(l.get("process") == "tcpdump" and l["port"] == 3 and l.get("bpf_filter") for l in P):
             break
         time.sleep(0.1)
 
@@ -731,8 +738,8 @@ try:
 
     x = packet_of("dhclient", 2048)
     check((x.get("family"), x.get("address"), x.get("interface"), x.get("exposure"), x.get("ethertype"),
-           x.get("packet_type"), x.get("bpf_filter"), x.get("status")) ==
-          ("packet", "*", "d0", "interface", "ip", "raw", False, None), f"dhclient's packet socket on d0, every field: {x}")
+           x.get("packet_type"), x.get("bpf_filter"), x.get("status"), x.get("receiving")) ==
+          ("packet", "*", "d0", "interface", "ip", "raw", False, None, True), f"dhclient's packet socket on d0, every field: {x}")
     check(verdict(x)[:3] == ("expected", "none", "raw") and "one of the DHCP clients and servers" in verdict(x)[3]
           and "EtherType 0x0800 (ip) on d0" in verdict(x)[3], f"dhclient holding a packet socket is expected: {verdict(x)}")
     x = packet_of("bdoor", 3)
@@ -744,6 +751,17 @@ try:
     check(verdict(x)[:3] == ("suspicious", "high", "stray-executable") and "3/packet" not in verdict(x)[3]
           and "2054/packet" in verdict(x)[3] and "/tmp" in verdict(x)[3],
           f"a copy of dhclient under /tmp is no DHCP client: {verdict(x)}")
+    x = packet_of("sender", 0)
+    check(x.get("receiving") is False and verdict(x)[:3] == ("info", "low", "raw-unexplained")
+          and "no frames (it only sends)" in verdict(x)[3] and "it receives nothing" in verdict(x)[3]
+          and "magic packet" not in verdict(x)[3], f"a send-only packet socket waits for nothing: {x.get('receiving')} {verdict(x)}")
+    x = packet_of("sender", 2048)
+    check((x.get("receiving"), x.get("interface")) == (False, "if#-1") and verdict(x)[:3] == ("info", "low", "raw-unexplained")
+          and "its interface is down or gone) on if#-1" in verdict(x)[3], f"a packet socket whose interface was removed: {x}")
+    rc, jr, err = audit_json("listening", "raw", "--json", "--netns", NS)
+    x = [l for l in jr.get("listeners", []) if l["port"] == 255 and l.get("process") == "sender"]
+    check(len(x) == 1 and x[0].get("receiving") is False and verdict(x[0])[:3] == ("info", "low", "raw-unexplained")
+          and "IPPROTO_RAW), which only sends" in verdict(x[0])[3], f"IPv4 IPPROTO_RAW only sends: {x}")
     if tcpdump:
         x = packet_of("tcpdump", 3)
         check(verdict(x)[:3] == ("expected", "none", "raw") and x.get("bpf_filter") is True
@@ -754,8 +772,21 @@ try:
     # The table shows the interface where an address would be, and the EtherType as the port.
     rc, out, err = audit("listening", "--netns", NS)
     rows = [r.split() for r in out.splitlines() if r.startswith("packet")]
+    lines = out.splitlines()
+    head = lines[0] if lines else ""
+    col = head.find("ADDRESS")
+    prows = [r for r in lines if r.startswith("packet")]
+    check(col > 0 and prows and all(r[col - 1] == " " and r[col] != " " for r in prows),
+          f"packet rows line up with the ADDRESS heading: {lines[:3]}")
     check(["packet", "d0", "2048"] in [r[:3] for r in rows] and ["packet", "*", "3"] in [r[:3] for r in rows],
           f"the table's packet rows: {rows}")
+    # A drafted baseline says that its line cannot hold the interface.
+    draft = os.path.join(tmp, "packet.draft")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--fail-on", "never", "--write-baseline", draft)
+    with open(draft) as f:
+        d = f.read()
+    check(rc == 0 and "# TODO bound to the interface 'd0'" in d and "2048/packet\tdhclient\t" in d,
+          f"the draft's packet lines: {rc} {err} {[l for l in d.splitlines() if 'packet' in l][:4]}")
     # A baseline line explains a packet socket by its EtherType; an address is refused.
     pb = os.path.join(tmp, "packet.baseline")
     with open(pb, "w") as f:
@@ -770,8 +801,9 @@ try:
     # Without CAP_NET_ADMIN the kernel hides the filter, and without root the owner: unexplained.
     rc, jp, err = audit_json("listening", "--json", user=65534)
     x = [l for l in jp.get("listeners", []) if l["protocol"] == "packet" and l["port"] == 3 and l.get("pid") is None]
-    check(x and all(l.get("bpf_filter") is False and verdict(l)[:3] == ("unexplained", "medium", "raw-unexplained")
-                    and "owner unknown" in verdict(l)[3] for l in x), f"unprivileged: packet sockets unexplained: {x[:1]}")
+    check(x and all(l.get("bpf_filter") is None and verdict(l)[:3] == ("unexplained", "medium", "raw-unexplained")
+                    and "owner unknown" in verdict(l)[3] and "the kernel tells root only" in verdict(l)[3] for l in x),
+          f"unprivileged: packet sockets unexplained, the filter unknown: {x[:1]}")
     # `listening packet` and `listening raw`: those sockets alone (they have no port to ask by).
     rc, jp, err = audit_json("listening", "packet", "--json", "--netns", NS)
     got = {l["protocol"] for l in jp.get("listeners", [])}
