@@ -35,6 +35,8 @@ _portscope() {
         serve) opts="--listen --registry --knowledge --no-cache --show-local --db --no-feedback --feedback-limit --access-log --no-access-log --threads --idle-timeout --request-timeout --max-connections --max-per-ip --help" ;;
         watch) opts="--jsonl --netns --all-netns --method --filtered --dark-only --ignore --include-loopback --include-chatty --rule --reconcile --syslog --store --metrics --duration --registry --knowledge --help" ;;
     esac
+    # listening's argument: a port or service name, or the socket kinds that have no port.
+    [ "$cmd" = listening ] && [[ "$cur" != -* ]] && opts="raw packet"
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 complete -F _portscope portscope

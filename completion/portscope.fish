@@ -29,6 +29,7 @@ complete -c portscope -n "__fish_seen_subcommand_from update" -l from -r -F
 complete -c portscope -n "__fish_seen_subcommand_from update" -l check -d 'exit 10 when a newer registry is out'
 complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l jsonl
 complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l netns -r
+complete -c portscope -n "__fish_seen_subcommand_from listening" -f -a "raw packet" -d 'sockets without a port'
 complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l baseline -r -F
 complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l write-baseline -r -F
 complete -c portscope -n "__fish_seen_subcommand_from audit listening" -l prometheus -r -F
