@@ -96,10 +96,11 @@ struct sockets_entry {
          * kernel tells it to CAP_NET_ADMIN only (filter_unknown for others), and never tells of an
          * eBPF filter (SO_ATTACH_BPF). */
         uint8_t sock_type;
-        bool filter, filter_unknown;
+        bool filter : 1, filter_unknown : 1;
         /* A raw or packet socket that receives nothing: a packet socket of protocol 0 or whose
-         * interface is down or gone (not running), an IPv4 raw socket of IPPROTO_RAW (send only). */
-        bool deaf;
+         * interface is down or gone (not running), an IPv4 raw socket of IPPROTO_RAW (send only).
+         * (Bit fields: the entry stays 128 bytes, two cache lines, as it was before these.) */
+        bool deaf : 1;
         /* A TCP connection the kernel completed that its program has not accept()ed yet: it waits
          * in the accept queue of the listener listener_inode (same address and port), has no
          * inode of its own, and its owners are that listener's. */
