@@ -26,6 +26,8 @@
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 
+#include "floor-input.h"
+
 #define MAX_PATHS 8
 #define MAX_HEADERS 32
 #define MAX_THREADS 64
@@ -51,65 +53,26 @@ static int npages, use_file;
 static unsigned port;
 static h2o_globalconf_t config;
 
-static char *slurp(const char *file, size_t *len)
+/* One saved header of page p (floor_each_header()'s callback). */
+static int keep_header(void *arg, const char *name, const char *value)
 {
-        FILE *f = fopen(file, "rb");
-        if (!f)
-                return NULL;
-        if (fseek(f, 0, SEEK_END) != 0) {
-                fclose(f);
-                return NULL;
+        struct page *p = arg;
+        if (strcasecmp(name, "content-type") == 0) {
+                p->mime = h2o_iovec_init(strdup(value), strlen(value));
+                if (use_file) /* h2o_file_send sets it from its mime argument */
+                        return 0;
         }
-        long n = ftell(f);
-        rewind(f);
-        char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-                free(buf);
-                fclose(f);
-                return NULL;
-        }
-        fclose(f);
-        buf[n] = '\0';
-        *len = (size_t)n;
-        return buf;
-}
-
-static int read_headers(struct page *p, const char *file)
-{
-        FILE *f = fopen(file, "r");
-        if (!f)
+        if (p->nh == MAX_HEADERS)
                 return -1;
-        char line[8192];
-        while (fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\r\n")] = '\0';
-                char *colon = strchr(line, ':');
-                if (!colon || strncmp(line, "HTTP/", 5) == 0)
-                        continue;
-                *colon = '\0';
-                const char *value = colon + 1 + strspn(colon + 1, " \t");
-                if (strcasecmp(line, "date") == 0 || strcasecmp(line, "content-length") == 0 ||
-                    strcasecmp(line, "connection") == 0)
-                        continue;
-                if (strcasecmp(line, "content-type") == 0) {
-                        p->mime = h2o_iovec_init(strdup(value), strlen(value));
-                        if (use_file) /* h2o_file_send sets it from its mime argument */
-                                continue;
-                }
-                if (p->nh == MAX_HEADERS) {
-                        fclose(f);
-                        return -1;
-                }
-                struct header *h = &p->h[p->nh++];
-                h->name = strdup(line);
-                h->name_len = strlen(line);
-                h->lname = strdup(line);
-                for (char *c = h->lname; *c; c++)
-                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-                h->value = strdup(value);
-                h->value_len = strlen(value);
-                h->token = h2o_lookup_token(h->lname, h->name_len); /* tokens are lower case */
-        }
-        fclose(f);
+        struct header *h = &p->h[p->nh++];
+        h->name = strdup(name);
+        h->name_len = strlen(name);
+        h->lname = strdup(name);
+        for (char *c = h->lname; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        h->value = strdup(value);
+        h->value_len = strlen(value);
+        h->token = h2o_lookup_token(h->lname, h->name_len); /* tokens are lower case */
         return 0;
 }
 
@@ -154,21 +117,6 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         req->res.reason = "Not Found";
         h2o_send_inline(req, "", 0);
         return 0;
-}
-
-static int listener(void)
-{
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-        if (fd < 0)
-                return -1;
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-            bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1024) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
 }
 
 static void on_accept(h2o_socket_t *listener_sock, const char *err)
@@ -235,7 +183,7 @@ int main(int argc, char **argv)
                 p->path = argv[a];
                 p->path_len = strlen(p->path);
                 p->file = argv[a + 1];
-                if (!(p->body = slurp(p->file, &p->len)) || read_headers(p, argv[a + 2]) < 0) {
+                if (!(p->body = floor_slurp(p->file, &p->len)) || floor_each_header(argv[a + 2], keep_header, p) < 0) {
                         fprintf(stderr, "h2o-floor: cannot read %s or %s\n", argv[a + 1], argv[a + 2]);
                         return 1;
                 }
@@ -258,7 +206,7 @@ int main(int argc, char **argv)
         pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the loops' threads inherit it */
         static struct worker w[MAX_THREADS];
         for (unsigned t = 0; t < threads; t++) {
-                if ((w[t].fd = listener()) < 0) {
+                if ((w[t].fd = floor_listener(port)) < 0) {
                         fprintf(stderr, "h2o-floor: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
                         return 1;
                 }

@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "floor-input.h"
+
 #define MAX_PATHS 8
 #define MAX_THREADS 64
 #define POOL (32u << 10) /* serve's CONN_MEMORY */
@@ -39,60 +41,9 @@ static struct page pages[MAX_PATHS];
 static int npages;
 static struct MHD_Response *not_found[MAX_THREADS];
 
-static char *slurp(const char *file, size_t *len)
+static int add_header(void *r, const char *name, const char *value)
 {
-        FILE *f = fopen(file, "rb");
-        if (!f)
-                return NULL;
-        char *buf = NULL;
-        size_t cap = 0, n = 0;
-        for (;;) {
-                if (n == cap) {
-                        cap = cap ? 2 * cap : 65536;
-                        char *b = realloc(buf, cap + 1);
-                        if (!b)
-                                break;
-                        buf = b;
-                }
-                size_t r = fread(buf + n, 1, cap - n, f);
-                if (r == 0)
-                        break;
-                n += r;
-        }
-        int bad = ferror(f);
-        fclose(f);
-        if (bad || !buf) {
-                free(buf);
-                return NULL;
-        }
-        buf[n] = '\0';
-        *len = n;
-        return buf;
-}
-
-static int add_headers(struct MHD_Response *r, const char *file)
-{
-        FILE *f = fopen(file, "r");
-        if (!f)
-                return -1;
-        char line[8192];
-        while (fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\r\n")] = '\0';
-                char *colon = strchr(line, ':');
-                if (!colon || strncmp(line, "HTTP/", 5) == 0)
-                        continue;
-                *colon = '\0';
-                const char *value = colon + 1 + strspn(colon + 1, " \t");
-                if (strcasecmp(line, "date") == 0 || strcasecmp(line, "content-length") == 0 ||
-                    strcasecmp(line, "connection") == 0)
-                        continue;
-                if (MHD_add_response_header(r, line, value) != MHD_YES) {
-                        fclose(f);
-                        return -1;
-                }
-        }
-        fclose(f);
-        return 0;
+        return MHD_add_response_header(r, name, value) == MHD_YES ? 0 : -1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -114,21 +65,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, not_found[thread]);
 }
 
-static int listener(unsigned port)
-{
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-        if (fd < 0)
-                return -1;
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-            bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1024) < 0) {
-                close(fd);
-                return -1;
-        }
-        return fd;
-}
-
 int main(int argc, char **argv)
 {
         if (argc < 6 || (argc - 3) % 3 != 0 || (argc - 3) / 3 > MAX_PATHS) {
@@ -144,13 +80,13 @@ int main(int argc, char **argv)
         for (int a = 3; a < argc; a += 3) {
                 struct page *p = &pages[npages++];
                 p->path = argv[a];
-                if (!(p->body = slurp(argv[a + 1], &p->len))) {
+                if (!(p->body = floor_slurp(argv[a + 1], &p->len))) {
                         fprintf(stderr, "mhd-floor: cannot read %s: %s\n", argv[a + 1], strerror(errno));
                         return 1;
                 }
                 for (unsigned t = 0; t < threads; t++) {
                         p->resp[t] = MHD_create_response_from_buffer(p->len, p->body, MHD_RESPMEM_PERSISTENT);
-                        if (!p->resp[t] || add_headers(p->resp[t], argv[a + 2]) < 0) {
+                        if (!p->resp[t] || floor_each_header(argv[a + 2], add_header, p->resp[t]) < 0) {
                                 fprintf(stderr, "mhd-floor: cannot make the response of %s\n", p->path);
                                 return 1;
                         }
@@ -167,7 +103,7 @@ int main(int argc, char **argv)
         pthread_sigmask(SIG_BLOCK, &stop, NULL); /* the daemons' threads inherit it */
         struct MHD_Daemon *d[MAX_THREADS];
         for (unsigned t = 0; t < threads; t++) {
-                int fd = listener(port);
+                int fd = floor_listener(port);
                 if (fd < 0) {
                         fprintf(stderr, "mhd-floor: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
                         return 1;
