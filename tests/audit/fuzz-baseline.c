@@ -1,6 +1,6 @@
 /* libFuzzer target: the audit baseline parser (outside input) and the matcher and formatter on
  * whatever it accepted.
- * fuzz-sources: src/audit/baseline.c src/audit/sockets.c src/audit/owners.c src/audit/process.c src/audit/bpf-iter.c src/core/util.c src/core/port.c -lmnl -lpthread
+ * fuzz-sources: src/audit/baseline.c src/audit/sockets.c src/audit/sockets-packet.c src/audit/owners.c src/audit/process.c src/audit/bpf-iter.c src/core/util.c src/core/port.c -lmnl -lpthread
  */
 #include <stddef.h>
 #include <stdint.h>
