@@ -199,18 +199,14 @@ int sockets_netns_open(const char *name_or_path);
 /* Formats the local (or remote) address: "0.0.0.0", "::", "127.0.0.1", "::ffff:1.2.3.4"; "*" for
  * AF_PACKET (a packet socket has an interface, not an address). */
 void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t len);
+/* Where a socket listens, as a label: its local address, or for a packet socket its interface
+ * ("if#N" when it has no name now; "*" for every interface). */
+void sockets_format_place(const struct sockets_entry *e, char *buf, size_t len);
 /* Parses an IPv4 or IPv6 address (brackets allowed around IPv6). Returns 0 or -EINVAL. */
 int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_addr[16]);
 /* Whether addr is loopback / the wildcard of its family. */
 bool sockets_addr_is_loopback(int family, const uint8_t addr[16]);
 bool sockets_addr_is_any(int family, const uint8_t addr[16]);
-
-/* Where a packet socket listens: its interface's name ("if#N" when it has none now), or "*" for
- * every interface. */
-static inline const char *sockets_packet_place(const struct sockets_entry *e)
-{
-        return e->ifindex && e->ifname[0] ? e->ifname : "*";
-}
 
 /* The name of a packet socket's EtherType ("all" for ETH_P_ALL, "ip", "arp", "eapol", "lldp"...),
  * or NULL when it has none here. */

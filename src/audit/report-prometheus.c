@@ -154,10 +154,7 @@ int verdict_report_prometheus(const struct verdict_report *r, FILE *f)
                 if (!e->listening)
                         continue;
                 sev[v->severity]++;
-                if (e->proto == SOCKETS_PACKET) /* its interface is its place */
-                        snprintf(rec->addr, sizeof(rec->addr), "%s", sockets_packet_place(e));
-                else
-                        sockets_format_addr(e->family, e->local, rec->addr, sizeof(rec->addr));
+                sockets_format_place(e, rec->addr, sizeof(rec->addr));
                 /* A client socket of a serving process (a resolver's query socket) holds whatever
                  * ephemeral port it drew: as a label, every audit would make new series for it.
                  * Its port is "ephemeral"; a verdict worse than that one keeps its number. */

@@ -265,13 +265,10 @@ void report_format_local(const struct sockets_entry *e, char *buf, size_t len)
 {
         char a[64];
 
-        if (e->proto == SOCKETS_PACKET) {
-                /* A packet socket's place is its interface: "*" is every interface. */
-                snprintf(buf, len, "%s", sockets_packet_place(e));
-                return;
-        }
-        sockets_format_addr(e->family, e->local, a, sizeof(a));
-        if (e->dual_stack)
+        sockets_format_place(e, a, sizeof(a));
+        if (e->proto == SOCKETS_PACKET) /* its interface is its place */
+                snprintf(buf, len, "%s", a);
+        else if (e->dual_stack)
                 snprintf(buf, len, "%s(+v4)", a);
         else if (e->ifindex && e->ifname[0])
                 snprintf(buf, len, "%s%%%s", a, e->ifname);

@@ -84,6 +84,14 @@ void sockets_format_addr(int family, const uint8_t addr[16], char *buf, size_t l
                 buf[0] = '\0';
 }
 
+void sockets_format_place(const struct sockets_entry *e, char *buf, size_t len)
+{
+        if (e->proto == SOCKETS_PACKET)
+                snprintf(buf, len, "%s", e->ifindex && e->ifname[0] ? e->ifname : "*");
+        else
+                sockets_format_addr(e->family, e->local, buf, len);
+}
+
 int sockets_parse_addr(const char *s, size_t len, int *ret_family, uint8_t ret_addr[16])
 {
         char tmp[INET6_ADDRSTRLEN + 2];

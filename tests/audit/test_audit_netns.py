@@ -787,6 +787,14 @@ try:
         d = f.read()
     check(rc == 0 and "# TODO bound to the interface 'd0'" in d and "2048/packet\tdhclient\t" in d,
           f"the draft's packet lines: {rc} {err} {[l for l in d.splitlines() if 'packet' in l][:4]}")
+    # Prometheus labels a packet socket with its interface, as the table does.
+    prom = os.path.join(tmp, "packet.prom")
+    rc, out, err = audit("audit", "--netns", NS, "--no-history", "--fail-on", "never", "--prometheus", prom)
+    with open(prom) as f:
+        p = f.read()
+    check(rc == 0 and 'protocol="packet",address="d0",port="2048",process="dhclient"' in p
+          and 'protocol="packet",address="*",port="3",process="bdoor"' in p,
+          f"the Prometheus packet samples: {[l for l in p.splitlines() if 'packet' in l][:3]}")
     # A baseline line explains a packet socket by its EtherType; an address is refused.
     pb = os.path.join(tmp, "packet.baseline")
     with open(pb, "w") as f:

@@ -33,10 +33,7 @@ static int report_items(const struct verdict_report *r, struct history_item **re
                 const struct sockets_process *p = sockets_entry_owner(l, e, 0);
                 if (!e->listening)
                         continue;
-                if (e->proto == SOCKETS_PACKET) /* its interface is its place */
-                        snprintf(addrs + 64 * n, 64, "%s", sockets_packet_place(e));
-                else
-                        sockets_format_addr(e->family, e->local, addrs + 64 * n, 64);
+                sockets_format_place(e, addrs + 64 * n, 64);
                 v[n].protocol = (char *)sockets_proto_name(e->proto);
                 v[n].address = addrs + 64 * n;
                 v[n].port = e->port;

@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, struct options *o)
                         enum sockets_proto only;
                         /* raw and packet sockets have no port: they are asked for by their kind
                          * (no service is named either). */
-                        if ((strcasecmp(a, "raw") == 0 || strcasecmp(a, "packet") == 0) && sockets_proto_parse(a, &only) == 0) {
+                        if (sockets_proto_parse(a, &only) == 0 && !sockets_proto_has_ports(only)) {
                                 o->only = (int)only;
                                 return PS_EXIT_OK;
                         }
