@@ -331,14 +331,12 @@ void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN])
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
-void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, const char *addr,
+void access_log_write(struct http_server *s, const char *ua, size_t ua_len, const struct req *rq, const char *addr,
                       unsigned status, double seconds)
 {
-        char own[INET6_ADDRSTRLEN];
-        if (!addr) {
-                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-                access_log_addr(ci ? ci->client_addr : NULL, own);
-                addr = own;
+        if (!ua) {
+                ua = "-";
+                ua_len = 1;
         }
         /* The time changes once a second: each thread formats it then. */
         static _Thread_local time_t when_t = -1;
@@ -348,7 +346,6 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                 clf_time(now, when);
                 when_t = now;
         }
-        const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
         const char *method = rq->method[0] ? rq->method : "-";
         char tail[48], *p = tail;
         unsigned long long us = seconds > 0 ? (unsigned long long)(seconds * 1e6 + 0.5) : 0;
@@ -389,7 +386,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                 add_escaped(l, rq->version, strlen(rq->version));
         }
         add_str(l, mid);
-        add_escaped(l, ua ? ua : "-", strlen(ua ? ua : "-"));
+        add_escaped(l, ua, ua_len);
         add_str(l, tail);
         if (!l->slow) {
                 emit(s->log, server_slot(s), l->buf, l->len);
@@ -414,7 +411,7 @@ void access_log_write(struct http_server *s, struct MHD_Connection *conn, const 
                 log_escape(m, rq->version, strlen(rq->version));
         }
         fputs(mid, m);
-        log_escape(m, ua ? ua : "-", strlen(ua ? ua : "-"));
+        log_escape(m, ua, ua_len);
         fputs(tail, m);
         if (fclose(m) == 0)
                 emit(s->log, server_slot(s), text, len);

@@ -61,6 +61,11 @@ struct http_cache_front {
         uint64_t generation;                  /* the cache's when these entries were looked up */
         unsigned used, victim;                /* entries in e; the next one to let go when full */
         struct http_cache_entry *e[FRONT_ENTRIES]; /* held */
+        unsigned pins[FRONT_ENTRIES];         /* responses being written from e[i] */
+        /* Entries that left e while pinned, each with the front's reference to it, let go of
+         * when its last pin goes (http_cache_front_unpin()). */
+        struct parked { struct http_cache_entry *e; unsigned pins; } *parked;
+        size_t nparked, capparked;
         atomic_uint_fast64_t hits;            /* written by the owning thread only */
 } __attribute__((aligned(64)));
 
@@ -390,11 +395,66 @@ struct http_cache_front *http_cache_front_new(struct http_cache *c)
         return f;
 }
 
+/* The front lets go of slot i: its reference now, or when its pins go (parked). */
+static void front_let_go(struct http_cache_front *f, unsigned i)
+{
+        if (!f->pins[i]) {
+                entry_unref(f->cache, f->e[i]);
+                return;
+        }
+        if (f->nparked == f->capparked) {
+                size_t cap = f->capparked ? 2 * f->capparked : 8;
+                struct parked *p = realloc(f->parked, cap * sizeof *p);
+                if (!p) { /* out of memory: the reference is kept for ever, the response stays whole */
+                        f->pins[i] = 0;
+                        return;
+                }
+                f->parked = p;
+                f->capparked = cap;
+        }
+        f->parked[f->nparked++] = (struct parked){ f->e[i], f->pins[i] };
+        f->pins[i] = 0;
+}
+
 static void front_drop(struct http_cache_front *f)
 {
         for (unsigned i = 0; i < f->used; i++)
-                entry_unref(f->cache, f->e[i]);
+                front_let_go(f, i);
         f->used = f->victim = 0;
+}
+
+void http_cache_front_pin(struct http_cache_front *f, struct http_cache_entry *e)
+{
+        for (unsigned i = 0; i < f->used; i++)
+                if (f->e[i] == e) {
+                        f->pins[i]++;
+                        return;
+                }
+        for (size_t i = 0; i < f->nparked; i++)
+                if (f->parked[i].e == e) {
+                        f->parked[i].pins++;
+                        return;
+                }
+}
+
+/* The pins of one entry may sit on its slot and on parked records (it came back to the front
+ * after it was parked): every record holds a reference, the pins count the responses being
+ * written over all of them, and a record lets go only when it has none. */
+void http_cache_front_unpin(struct http_cache_front *f, struct http_cache_entry *e)
+{
+        for (unsigned i = 0; i < f->used; i++)
+                if (f->e[i] == e && f->pins[i]) {
+                        f->pins[i]--;
+                        return;
+                }
+        for (size_t i = 0; i < f->nparked; i++)
+                if (f->parked[i].e == e && f->parked[i].pins) {
+                        if (--f->parked[i].pins == 0) {
+                                entry_unref(f->cache, e);
+                                f->parked[i] = f->parked[--f->nparked];
+                        }
+                        return;
+                }
 }
 
 void http_cache_front_free(struct http_cache_front *f)
@@ -403,6 +463,9 @@ void http_cache_front_free(struct http_cache_front *f)
                 return;
         struct http_cache *c = f->cache;
         front_drop(f);
+        for (size_t i = 0; i < f->nparked; i++) /* no response is being written any more */
+                entry_unref(c, f->parked[i].e);
+        free(f->parked);
         pthread_mutex_lock(&c->fronts_lock);
         struct http_cache_front **pp = &c->fronts; /* a few, one per thread */
         while (*pp != f)
@@ -438,7 +501,7 @@ struct http_cache_entry *http_cache_front_get(struct http_cache_front *f, const 
         if (f->used < FRONT_ENTRIES) {
                 f->e[f->used++] = e;
         } else {
-                entry_unref(f->cache, f->e[f->victim]);
+                front_let_go(f, f->victim);
                 f->e[f->victim] = e;
                 f->victim = (f->victim + 1) % FRONT_ENTRIES;
         }

@@ -8,14 +8,14 @@
  * client (feedback, rate-limited answers), with live counters (/stats, /metrics, listeners), nor
  * errors that echo what a client sent.
  *
- * The values are opaque to the cache (the server keeps libmicrohttpd responses in it); the cache
+ * The values are opaque to the cache (the server keeps struct cached in it); the cache
  * calls free_value when the last holder lets go of an evicted or cleared entry. Lookups hand out
  * a held reference, so an entry evicted while a request still sends it stays alive until
  * http_cache_release(). http_cache_clear() drops everything (the registry or knowledge was
  * replaced); a value rendered from the old data is refused by http_cache_put() afterwards,
  * because the generation it was rendered under is gone. Thread-safe: the table is split in
- * shards, each under its own lock held only for the lookup itself. No libmicrohttpd here, so that
- * the unit tests can drive it directly. */
+ * shards, each under its own lock held only for the lookup itself. No h2o here, so that the unit
+ * tests can drive it directly. */
 #pragma once
 
 #include <stdbool.h>
@@ -76,6 +76,11 @@ void http_cache_front_free(struct http_cache_front *f);
  * call on f or its free; NULL when the cache does not hold it. A hit in f counts as a hit. */
 struct http_cache_entry *http_cache_front_get(struct http_cache_front *f, const char *target, size_t len,
                                               const char *variant);
+/* Keeps e (just returned by http_cache_front_get() on f) alive past the next calls on f, until as
+ * many unpins: a response written from it a little at a time (a slow client) while the thread
+ * serves others. Takes no lock and writes nothing another thread reads. On f's thread only. */
+void http_cache_front_pin(struct http_cache_front *f, struct http_cache_entry *e);
+void http_cache_front_unpin(struct http_cache_front *f, struct http_cache_entry *e);
 
 struct http_cache_stats {
         size_t entries, bytes;

@@ -1,13 +1,18 @@
-/* portscope serve — request and connection bookkeeping: per-request state, the per-client
- * connection limit, and the reaper.
+/* portscope serve — connections and requests: accepting within the per-client and total limits,
+ * the state of each request and what its end counts, and the reaper.
  *
- * libmicrohttpd's own timeout only measures silence, so a client trickling one byte a second
- * would hold its connection for ever: the reaper shuts down any connection whose current
- * request has not been answered within request_timeout. */
+ * h2o's request timeout counts from the moment it waits for a request until the whole head is
+ * read, so a client trickling one byte a second is cut off after idle_timeout; but once a request
+ * is read, nothing bounds how long its answer takes to leave (a client that does not read). Each
+ * loop therefore shuts down, a few times a second, any of its connections whose current request
+ * has not been answered within request_timeout. */
+#include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -28,35 +33,142 @@ size_t connections_sockaddr_key(const struct sockaddr *sa, unsigned char key[16]
         return 0;
 }
 
-size_t connections_client_key(struct MHD_Connection *conn, unsigned char key[16])
+/* h2o closed the connection's socket (h2o_socket_t.on_close, after close(2)): on the loop's own
+ * thread, which is the only one that shuts its descriptor down, so the number is not reused
+ * under the reaper. */
+static void conn_closed(void *data)
 {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        return ci ? connections_sockaddr_key(ci->client_addr, key) : 0;
+        struct conn *c = data;
+        struct http_server *s = c->w->s;
+        pthread_mutex_lock(&s->conn_lock);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->conns = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        s->nconns--;
+        pthread_mutex_unlock(&s->conn_lock);
+        free(c);
 }
 
-void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+/* Takes one waiting connection: 1 when one was taken (or refused), 0 when none waits. */
+static int accept_one(struct worker *w)
 {
-        struct http_server *s = cls;
-        (void)conn;
-        size_t len = strlen(uri);
+        struct http_server *s = w->s;
+        struct sockaddr_storage sa;
+        socklen_t salen = sizeof sa;
+        int fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+                return errno == EINTR || errno == ECONNABORTED ? 1 : 0; /* EAGAIN, or EMFILE: next time */
+        unsigned char key[16];
+        size_t klen = connections_sockaddr_key((const struct sockaddr *)&sa, key);
+        struct conn *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(fd);
+                return 1;
+        }
+        /* The limits: connections in all, and per client (an IPv4 address or an IPv6 /64: one
+         * host usually holds a whole /64), a short scan of at most the connection limit. */
+        pthread_mutex_lock(&s->conn_lock);
+        unsigned n = 0;
+        if (klen)
+                for (const struct conn *o = s->conns; o; o = o->next)
+                        n += o->klen == klen && memcmp(o->key, key, klen) == 0;
+        if (s->nconns >= s->max_connections || n >= s->max_per_client) {
+                pthread_mutex_unlock(&s->conn_lock);
+                free(c);
+                close(fd);
+                return 1;
+        }
+        c->w = w;
+        c->fd = fd;
+        memcpy(c->key, key, klen);
+        c->klen = klen;
+        c->deadline_ms = server_now_ns() / 1000000 + (int64_t)s->request_timeout * 1000;
+        c->next = s->conns;
+        if (s->conns)
+                s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+        pthread_mutex_unlock(&s->conn_lock);
+        access_log_addr((const struct sockaddr *)&sa, c->addr);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        h2o_socket_t *sock = h2o_evloop_socket_create(w->loop, fd, 0);
+        c->sock = sock;
+        sock->on_close.cb = conn_closed;
+        sock->on_close.data = c;
+        h2o_accept(&w->actx, sock);
+        return 1;
+}
+
+void connections_on_accept(h2o_socket_t *listener, const char *err)
+{
+        struct worker *w = listener->data;
+        if (err)
+                return;
+        /* A few per wakeup: the loop's other connections get their turn. */
+        for (int i = 0; i < 32 && accept_one(w); i++)
+                ;
+}
+
+/* The connection a request came on, or NULL. */
+static struct conn *conn_of(h2o_req_t *hr)
+{
+        if (!hr->conn->callbacks->get_socket)
+                return NULL;
+        h2o_socket_t *sock = hr->conn->callbacks->get_socket(hr->conn);
+        return sock && sock->on_close.cb == conn_closed ? sock->on_close.data : NULL;
+}
+
+/* The request is done (h2o disposes of its pool): what it counts. */
+static void req_done(void *p)
+{
+        struct req *rq = p;
+        struct http_server *s = rq->s;
+        h2o_req_t *hr = rq->hr;
+        int64_t now = server_now_ns();
+        double seconds = (double)(now - rq->start_ns) / 1e9;
+        unsigned status = hr->res.status > 0 ? (unsigned)hr->res.status : 0;
+        if (!rq->answered)
+                rq->sent = -1;
+        metrics_count(s, rq, status, seconds);
+        if (s->log) {
+                size_t ualen = 0;
+                const char *ua = respond_header(hr, H2O_TOKEN_USER_AGENT, &ualen);
+                access_log_write(s, ua, ua ? ualen : 0, rq, rq->conn ? rq->conn->addr : "-", status, seconds);
+        }
+        /* The next request on this connection gets a fresh deadline. */
+        if (rq->conn)
+                rq->conn->deadline_ms = now / 1000000 + (int64_t)s->request_timeout * 1000;
+        atomic_fetch_sub_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
+}
+
+struct req *connections_new_req(struct http_server *s, h2o_req_t *hr)
+{
+        const char *uri = hr->input.path.base;
+        size_t len = hr->input.path.len;
         bool fits = len <= HTTP_TARGET_MAX;
         /* The absolute-form ("http://HOST/PATH", RFC 9112, section 3.2.2): its path and query are
          * what is routed, after the target as sent and the authority. Another scheme, or a
          * malformed one, is left as it came: http_route_parse() refuses it (400). */
         struct http_absolute a;
-        bool absolute = fits && uri[0] != '/' && http_target_absolute(uri, len, &a) == 0;
+        bool absolute = fits && len > 0 && uri[0] != '/' && http_target_absolute(uri, len, &a) == 0;
         size_t extra = absolute ? a.host_len + 1 + 1 + (len - a.path_off) + 1 : 0;
-        /* Not calloc(): the route's 400 bytes of text buffers need no zeroes, on every request. */
-        struct req *rq = malloc(sizeof *rq + (fits ? len + 1 + extra : 0));
-        if (!rq)
-                return NULL;
+        struct req *rq = h2o_mem_alloc_shared(&hr->pool, sizeof *rq + (fits ? len + 1 + extra : 0), req_done);
+        /* Not all zeroed: the route's 400 bytes of text buffers need no zeroes, on every request. */
         memset(rq, 0, offsetof(struct req, route));
         http_route_clear(&rq->route);
+        rq->s = s;
+        rq->hr = hr;
+        rq->conn = conn_of(hr);
         rq->start_ns = server_now_ns();
         rq->sent = -1;
         if (fits) {
                 rq->target = rq->target_buf;
-                memcpy(rq->target, uri, len + 1);
+                memcpy(rq->target, uri, len);
+                rq->target[len] = '\0';
                 rq->target_len = len;
         }
         if (absolute) {
@@ -73,137 +185,49 @@ void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn
                 rq->target = path;
                 rq->target_len = n;
         }
-        rq->line_target = rq->target_buf;
+        rq->line_target = fits ? rq->target_buf : uri;
         rq->line_target_len = len;
-        rq->line_target_end = (uintptr_t)uri + len;
         rq->api_target = http_target_api(uri, len);
+        size_t ml = hr->input.method.len < sizeof rq->method - 1 ? hr->input.method.len : sizeof rq->method - 1;
+        memcpy(rq->method, hr->input.method.base, ml);
+        rq->method[ml] = '\0';
+        memcpy(rq->version, hr->version >= 0x101 ? "HTTP/1.1" : "HTTP/1.0", 9);
         atomic_fetch_add_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
         return rq;
 }
 
-void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+void connections_reap(struct worker *w, bool all)
 {
-        struct http_server *s = cls;
-        struct req *rq = *req_cls;
-        if (!rq)
-                return;
-        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-                rq->sent = -1; /* not all sent: the client went, or the response could not be made */
-        *req_cls = NULL;
-        int64_t now = server_now_ns();
-        double seconds = (double)(now - rq->start_ns) / 1e9;
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
-        unsigned status = ci ? ci->http_status : 0;
-        metrics_count(s, rq, status, seconds);
-        const union MHD_ConnectionInfo *sc = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        struct conn *c = sc ? sc->socket_context : NULL;
-        if (s->log)
-                access_log_write(s, conn, rq, c ? c->addr : NULL, status, seconds);
-        if (c) {
-                /* The next request on this connection gets a fresh deadline. */
-                atomic_store_explicit(&c->deadline_ms, now / 1000000 + (int64_t)s->request_timeout * 1000,
-                                      memory_order_relaxed);
+        struct http_server *s = w->s;
+        int64_t now = server_now_ns() / 1000000;
+        pthread_mutex_lock(&s->conn_lock);
+        for (struct conn *c = s->conns; c; c = c->next) {
+                if (c->w != w || c->killed)
+                        continue;
+                if (all || now > c->deadline_ms) {
+                        /* h2o sees the end at its next read or write, and closes the connection. */
+                        shutdown(c->fd, SHUT_RDWR);
+                        c->killed = true;
+                        if (!all)
+                                atomic_fetch_add_explicit(&s->m.reaped, 1, memory_order_relaxed);
+                }
         }
-        atomic_fetch_sub_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
-        free(rq->body);
-        free(rq);
+        pthread_mutex_unlock(&s->conn_lock);
 }
 
-void connections_on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-                               enum MHD_ConnectionNotificationCode toe)
+unsigned connections_of(struct worker *w, unsigned *ret_pending)
 {
-        struct http_server *s = cls;
-        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-                struct conn *c = calloc(1, sizeof *c);
-                if (!c)
-                        return;
-                const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-                c->fd = ci ? ci->connect_fd : -1;
-                const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-                const struct sockaddr *sa = ai ? ai->client_addr : NULL;
-                c->klen = connections_sockaddr_key(sa, c->key);
-                access_log_addr(sa, c->addr);
-                atomic_store(&c->deadline_ms, server_now_ns() / 1000000 + (int64_t)s->request_timeout * 1000);
-                pthread_mutex_lock(&s->conn_lock);
-                c->next = s->conns;
-                if (s->conns)
-                        s->conns->prev = c;
-                s->conns = c;
-                s->nconns++;
-                pthread_mutex_unlock(&s->conn_lock);
-                *socket_ctx = c;
-        } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-                struct conn *c = *socket_ctx;
-                if (!c)
-                        return;
-                /* libmicrohttpd closes the descriptor after this returns; holding the lock here
-                 * keeps the reaper from shutting down a descriptor number that was reused. */
-                pthread_mutex_lock(&s->conn_lock);
-                if (c->prev)
-                        c->prev->next = c->next;
-                else
-                        s->conns = c->next;
-                if (c->next)
-                        c->next->prev = c->prev;
-                s->nconns--;
-                pthread_mutex_unlock(&s->conn_lock);
-                free(c);
-                *socket_ctx = NULL;
-        }
-}
-
-/* libmicrohttpd's own per-IP limit compares whole IPv6 addresses, and one host usually holds a
- * whole /64: count live connections per client key instead (a short scan of at most the
- * connection limit, under the lock the reaper uses). */
-enum MHD_Result connections_accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-        struct http_server *s = cls;
-        unsigned char key[16];
-        size_t klen = connections_sockaddr_key(addr, key);
-        unsigned n = 0;
-
-        (void)addrlen;
-        if (!klen)
-                return MHD_YES;
+        struct http_server *s = w->s;
+        unsigned n = 0, pending = 0;
         pthread_mutex_lock(&s->conn_lock);
         for (const struct conn *c = s->conns; c; c = c->next)
-                n += c->klen == klen && memcmp(c->key, key, klen) == 0;
+                if (c->w == w) {
+                        n++;
+                        /* Bytes read and not consumed: a request begun (or being answered). */
+                        pending += !c->killed && c->sock->input && c->sock->input->size > 0;
+                }
         pthread_mutex_unlock(&s->conn_lock);
-        return n < s->max_per_client ? MHD_YES : MHD_NO;
-}
-
-void *connections_reaper(void *arg)
-{
-        struct http_server *s = arg;
-        pthread_mutex_lock(&s->stop_lock);
-        while (!s->stopping) {
-                struct timespec until;
-                clock_gettime(CLOCK_MONOTONIC, &until);
-                until.tv_nsec += 250 * 1000000L;
-                if (until.tv_nsec >= 1000000000L) {
-                        until.tv_sec++;
-                        until.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, &until);
-                if (s->stopping)
-                        break;
-                pthread_mutex_unlock(&s->stop_lock);
-
-                int64_t now = server_now_ns() / 1000000;
-                pthread_mutex_lock(&s->conn_lock);
-                for (struct conn *c = s->conns; c; c = c->next) {
-                        if (c->killed || c->fd < 0)
-                                continue;
-                        if (now > atomic_load_explicit(&c->deadline_ms, memory_order_relaxed)) {
-                                /* Wakes the connection's thread with an error; it closes the connection. */
-                                shutdown(c->fd, SHUT_RDWR);
-                                c->killed = true;
-                                atomic_fetch_add_explicit(&s->m.reaped, 1, memory_order_relaxed);
-                        }
-                }
-                pthread_mutex_unlock(&s->conn_lock);
-                pthread_mutex_lock(&s->stop_lock);
-        }
-        pthread_mutex_unlock(&s->stop_lock);
-        return NULL;
+        if (ret_pending)
+                *ret_pending = pending;
+        return n;
 }

@@ -57,7 +57,7 @@ static void sum_shards(const struct http_server *s, struct totals *t)
         }
 }
 
-enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn)
+int metrics_serve(struct http_server *s, h2o_req_t *hr)
 {
         struct totals t;
         sum_shards(s, &t);
@@ -145,6 +145,6 @@ enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn
         size_t len = 0;
         char *body = http_buf_steal(&b, &len);
         if (!body)
-                return MHD_NO;
-        return respond_body(s, conn, MHD_HTTP_OK, body, len, RESPOND_METRICS, RESPOND_CACHE_NONE);
+                return -1;
+        return respond_body(s, hr, HTTP_OK, body, len, RESPOND_METRICS, RESPOND_CACHE_NONE);
 }

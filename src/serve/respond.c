@@ -1,5 +1,5 @@
 /* portscope serve — building responses: headers every response carries, ETags and 304,
- * JSON bodies, error pages, the cached (shared) responses. */
+ * JSON bodies, error pages, the cached responses, and handing them to h2o. */
 #include <stdatomic.h>
 #include <malloc.h>
 #include <stdlib.h>
@@ -62,306 +62,262 @@ static char *gzip_body(const char *body, size_t len, size_t *ret_len)
         return shrunk ? shrunk : out;
 }
 
-static enum MHD_Result scan_accept_encoding(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+const char *respond_header(h2o_req_t *hr, const h2o_token_t *token, size_t *ret_len)
 {
-        (void)kind;
-        if (value && strlen(key) == 15 && strcasecmp(key, MHD_HTTP_HEADER_ACCEPT_ENCODING) == 0)
-                http_accept_encoding_scan(value, cls);
-        return MHD_YES;
+        ssize_t i = -1, last = -1;
+        while ((i = h2o_find_header(&hr->headers, token, i)) != -1)
+                last = i;
+        if (last < 0)
+                return NULL;
+        *ret_len = hr->headers.entries[last].value.len;
+        return hr->headers.entries[last].value.base;
+}
+
+const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token)
+{
+        size_t len = 0;
+        const char *v = respond_header(hr, token, &len);
+        return v ? h2o_strdup(&hr->pool, v, len).base : NULL;
+}
+
+void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *name, const char *value)
+{
+        /* name: the spelling HTTP/1 sends (h2o's tokens are lower case). */
+        h2o_add_header(&hr->pool, &hr->res.headers, token, name, value, strlen(value));
+}
+
+/* A header that h2o has no token for; lname in lower case, name as sent. */
+static void add_other(h2o_req_t *hr, const char *lname, const char *name, const char *value)
+{
+        h2o_add_header_by_str(&hr->pool, &hr->res.headers, lname, strlen(lname), 0, name, value, strlen(value));
 }
 
 /* Whether the client takes gzip (Accept-Encoding names it without q=0), from every
  * Accept-Encoding line of the request: a client (or a proxy) may split the list in two. */
-bool respond_wants_gzip(struct MHD_Connection *conn)
+bool respond_wants_gzip(h2o_req_t *hr)
 {
         struct http_accept_encoding st = HTTP_ACCEPT_ENCODING_INIT;
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_accept_encoding, &st);
+        for (ssize_t i = -1; (i = h2o_find_header(&hr->headers, H2O_TOKEN_ACCEPT_ENCODING, i)) != -1;) {
+                const h2o_iovec_t *v = &hr->headers.entries[i].value;
+                char buf[256];
+                if (v->len < sizeof buf) { /* the common case: no copy in the pool */
+                        memcpy(buf, v->base, v->len);
+                        buf[v->len] = '\0';
+                        http_accept_encoding_scan(buf, &st);
+                } else {
+                        http_accept_encoding_scan(h2o_strdup(&hr->pool, v->base, v->len).base, &st);
+                }
+        }
         return http_accept_encoding_gzip(&st);
 }
 
-/* Set while respond_error_close() makes its response: the connection ends with it. */
-static _Thread_local bool closing;
-
 /* Headers every response carries. */
-static void add_common(struct http_server *s, struct MHD_Response *r, const char *type)
+static void add_common(struct http_server *s, h2o_req_t *hr, const char *type)
 {
-        if (closing)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-        MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+        respond_add(hr, H2O_TOKEN_CONTENT_TYPE, "Content-Type", type);
+        add_other(hr, "x-content-type-options", "X-Content-Type-Options", "nosniff");
+        add_other(hr, "referrer-policy", "Referrer-Policy", "same-origin");
         if (type == RESPOND_JSON) {
                 /* The API is public data: any page may read it (GET only; no credentials). Not
                  * RESPOND_JSON_LOCAL: what listens here is for this machine's own pages. */
-                MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "Access-Control-Allow-Origin", "*");
                 if (s->last_modified[0])
-                        MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, s->last_modified);
+                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, "Last-Modified", s->last_modified);
         }
         if (strncmp(type, "text/html", 9) == 0) {
-                MHD_add_response_header(r, "Content-Security-Policy", s->csp);
-                MHD_add_response_header(r, "X-Frame-Options", "DENY");
+                add_other(hr, "content-security-policy", "Content-Security-Policy", s->csp);
+                add_other(hr, "x-frame-options", "X-Frame-Options", "DENY");
         }
 }
 
-/* One Vary header: Accept-Encoding when a gzipped twin exists (encoding), Accept-Language for a
- * page by its plain path (its language was negotiated; by /xx/ it is fixed). */
-static void add_vary(struct MHD_Response *r, const char *type, bool encoding)
+/* One Vary value: Accept-Encoding when a gzipped twin exists (encoding), Accept-Language for a
+ * page by its plain path (its language was negotiated; by /xx/ it is fixed). NULL: none. */
+static const char *vary_of(const char *type, bool encoding)
 {
         bool lang = strncmp(type, "text/html", 9) == 0 && !page_prefixed();
-        if (encoding || lang)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-                                        encoding && lang ? "Accept-Encoding, Accept-Language"
-                                        : encoding       ? "Accept-Encoding"
-                                                         : "Accept-Language");
+        return encoding && lang ? "Accept-Encoding, Accept-Language"
+               : encoding       ? "Accept-Encoding"
+               : lang           ? "Accept-Language"
+                                : NULL;
 }
 
-/* A body of `bytes` is queued: the metrics' count and the access log's. */
+/* A body of `bytes` is sent: the metrics' count and the access log's. */
 static void respond_sent(struct http_server *s, size_t bytes)
 {
         metrics_sent(s, bytes);
         routes_note_sent(bytes);
 }
 
-struct MHD_Response *respond_static(const void *body, size_t len)
+static const char *reason_of(unsigned status)
 {
-#if MHD_VERSION >= 0x00097701
-        return MHD_create_response_from_buffer_static(len, body);
-#else
-        /* Before 0.9.77, libmicrohttpd takes a void * in every mode; with MHD_RESPMEM_PERSISTENT
-         * it neither writes nor frees the bytes. This is the one cast to its signature. */
-        return MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-#endif
+        switch (status) {
+        case 200: return "OK";
+        case 301: return "Moved Permanently";
+        case 303: return "See Other";
+        case 304: return "Not Modified";
+        case 400: return "Bad Request";
+        case 403: return "Forbidden";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 413: return "Content Too Large";
+        case 414: return "URI Too Long";
+        case 421: return "Misdirected Request";
+        case 429: return "Too Many Requests";
+        case 431: return "Request Header Fields Too Large";
+        case 500: return "Internal Server Error";
+        case 501: return "Not Implemented";
+        case 503: return "Service Unavailable";
+        default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+        }
 }
 
-/* The headers every response of a type carries; r (NULL passes through). */
-static struct MHD_Response *response_headers(struct http_server *s, struct MHD_Response *r, const char *type,
-                                             const char *cache, const char *etag)
+static void hold_dispose(void *p)
 {
-        if (!r)
-                return NULL;
-        add_common(s, r, type);
+        const struct respond_hold *h = p;
+        h->release(h->a, h->b);
+}
+
+static void free_release(void *a, void *b)
+{
+        (void)b;
+        free(a);
+}
+
+/* Sends status with the headers already added and body[0..len) (none for HEAD or a 304), which
+ * must stay as it is until hold's release, called when h2o has written it (or gave up). The
+ * Content-Length is content_length (a 304 says the 200's). */
+static int send_bytes(struct http_server *s, h2o_req_t *hr, unsigned status, const char *body, size_t len,
+                      size_t content_length, struct respond_hold hold)
+{
+        if (hold.release) {
+                /* Freed with the request's pool: after the last byte is written, or the
+                 * connection is gone. */
+                struct respond_hold *h = h2o_mem_alloc_shared(&hr->pool, sizeof *h, hold_dispose);
+                *h = hold;
+        }
+        static h2o_generator_t whole = { NULL, NULL }; /* the whole body goes in one final h2o_send() */
+        bool no_body = status == HTTP_NOT_MODIFIED || h2o_memis(hr->method.base, hr->method.len, H2O_STRLIT("HEAD"));
+        hr->res.status = (int)status;
+        hr->res.reason = reason_of(status);
+        hr->res.content_length = content_length;
+        h2o_start_response(hr, &whole);
+        h2o_iovec_t b = h2o_iovec_init(body, len);
+        h2o_send(hr, &b, no_body || len == 0 ? 0 : 1, H2O_SEND_STATE_FINAL);
+        respond_sent(s, status == HTTP_NOT_MODIFIED ? 0 : len);
+        return 0;
+}
+
+/* Sends body (malloc'd, taken over) with the headers already added. */
+static int send_owned(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len)
+{
+        return send_bytes(s, hr, status, body, len, len, (struct respond_hold){ free_release, body, NULL });
+}
+
+/* The headers of a response of a type. */
+static void add_headers(struct http_server *s, h2o_req_t *hr, const char *type, const char *cache, const char *etag,
+                        const char *lang)
+{
+        add_common(s, hr, type);
         if (type == RESPOND_HTML) {
                 /* The page's language (each language is its own cached variant). */
-                const struct ps_language *lang = ps_i18n_thread_language();
-                MHD_add_response_header(r, "Content-Language", lang ? lang->code : "en");
+                if (!lang) {
+                        const struct ps_language *l = ps_i18n_thread_language();
+                        lang = l ? l->code : "en";
+                }
+                respond_add(hr, H2O_TOKEN_CONTENT_LANGUAGE, "Content-Language", lang);
         }
         if (cache)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", cache);
         if (etag)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
-        return r;
+                respond_add(hr, H2O_TOKEN_ETAG, "ETag", etag);
 }
 
-/* A response over body, which it takes over (malloc'd), even on failure. */
-static struct MHD_Response *response_owned(struct http_server *s, char *body, size_t len, const char *type,
-                                           const char *cache, const char *etag)
+int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len,
+                        const char *type, unsigned seconds)
 {
-        struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-        if (!r)
-                free(body);
-        return response_headers(s, r, type, cache, etag);
-}
-
-/* A response over body, which it borrows: body outlives the response. */
-static struct MHD_Response *response_borrowed(struct http_server *s, const char *body, size_t len, const char *type,
-                                              const char *cache, const char *etag)
-{
-        return response_headers(s, respond_static(body, len), type, cache, etag);
-}
-
-/* Takes ownership of body (malloc'd). */
-struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type,
-                                  const char *cache, const char *etag)
-{
-        return response_owned(s, body, len, type, cache, etag);
-}
-
-enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                              struct MHD_Response *r, size_t len)
-{
-        enum MHD_Result ret = MHD_queue_response(conn, status, r);
-        if (ret == MHD_YES)
-                respond_sent(s, len);
-        MHD_destroy_response(r);
-        return ret;
-}
-
-enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
-                                    size_t len, const char *type, unsigned seconds)
-{
-        struct MHD_Response *r = respond_make(s, body, len, type, RESPOND_CACHE_NONE, NULL);
-        if (!r)
-                return MHD_NO;
+        add_headers(s, hr, type, RESPOND_CACHE_NONE, NULL, NULL);
         char retry[16];
         snprintf(retry, sizeof(retry), "%u", seconds);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-        return respond_queue(s, conn, status, r, len);
+        respond_add(hr, H2O_TOKEN_RETRY_AFTER, "Retry-After", h2o_strdup(&hr->pool, retry, SIZE_MAX).base);
+        return send_owned(s, hr, status, body, len);
 }
 
-/* The responses of a cached body and its gzipped twin (gz: NULL when there is none), over bytes
- * that are either taken over (own_body and own_gz, malloc'd: freed with the responses, or at once
- * on failure) or borrowed (body and gz, which outlive them): one of each pair is NULL. */
-static struct cached *cached_make(struct http_server *s, char *own_body, const char *body, size_t len, char *own_gz,
-                                  const char *gz, size_t gzlen, const char *type, const char *cache)
+/* A cached response over body and gz (its gzipped twin, or NULL), which it takes over when owned
+ * (malloc'd: freed with it, or at once on failure) or borrows (they outlive it). */
+static struct cached *cached_make(char *body, size_t len, char *gz, size_t gzlen, bool owned, const char *type,
+                                  const char *cache)
 {
-        bool owned = own_body != NULL;
-        if (owned) {
-
-                body = own_body;
-                gz = own_gz;
-        }
         struct cached *c = calloc(1, sizeof *c);
         if (!c) {
-                free(own_body);
-                free(own_gz);
+                if (owned) {
+                        free(body);
+                        free(gz);
+                }
                 return NULL;
         }
+        c->type = type;
+        c->cache = cache;
         respond_etag(body, len, c->etag);
         /* What the body takes of the heap: a rendered page comes in its buffer, whose capacity is
          * a power of two (32 KiB for an 18 KB page). Not copied to its length: the holes that
          * copies leave as the cache evicts do not fit the next page's buffer (measured: 5,000
          * pages, RSS +158 MB copied against +99 MB kept). */
-        c->size = (owned ? malloc_usable_size(own_body) : 0) + sizeof *c + 512;
+        c->size = (owned ? malloc_usable_size(body) + (gz ? malloc_usable_size(gz) : 0) : 0) + sizeof *c + 512;
         c->len = len;
         c->body = body;
-        c->resp = owned ? response_owned(s, own_body, len, type, cache, c->etag)
-                        : response_borrowed(s, body, len, type, cache, c->etag);
-        if (!c->resp) {
-                free(own_gz);
-                free(c);
-                return NULL;
-        }
+        c->own_body = owned ? body : NULL;
         if (gz) {
                 snprintf(c->etag_gz, sizeof c->etag_gz, "%.17s-gz\"", c->etag);
-                c->gz = owned ? response_owned(s, own_gz, gzlen, type, cache, c->etag_gz)
-                              : response_borrowed(s, gz, gzlen, type, cache, c->etag_gz);
-                if (c->gz) {
-                        c->gz_len = gzlen;
-                        c->gz_body = gz;
-                        MHD_add_response_header(c->gz, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-                        add_vary(c->gz, type, true);
-                        c->size += owned ? malloc_usable_size(own_gz) : 0;
-                }
+                c->gz_len = gzlen;
+                c->gz_body = gz;
+                c->own_gz = owned ? gz : NULL;
+                c->gz_vary = vary_of(type, true);
         }
-        add_vary(c->resp, type, c->gz != NULL);
+        c->vary = vary_of(type, gz != NULL);
+        const struct ps_language *l = ps_i18n_thread_language();
+        c->lang = type == RESPOND_HTML ? (l ? l->code : "en") : NULL;
         return c;
 }
 
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
 {
+        (void)s;
         size_t gzlen = 0;
         char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
-        return cached_make(s, body, NULL, len, gz, NULL, gzlen, type, cache);
+        return cached_make(body, len, gz, gzlen, true, type, cache);
 }
 
 struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
                                    const char *cache)
 {
-        return cached_make(s, NULL, of->body, of->len, NULL, of->gz ? of->gz_body : NULL, of->gz_len, type, cache);
-}
-
-/* A body that several responses send: the last one freed frees it. */
-struct shared_bytes {
-        atomic_uint refs;
-        char *bytes;
-};
-
-static void shared_bytes_unref(void *cls)
-{
-        struct shared_bytes *b = cls;
-        if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-                free(b->bytes);
-                free(b);
-        }
-}
-
-/* A response over b's bytes that holds one reference to them (taken here). NULL when out of
- * memory; b is as it was. */
-static struct MHD_Response *shared_response(struct shared_bytes *b, size_t len)
-{
-        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-        struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(len, b->bytes,
-                                                                                     shared_bytes_unref, b);
-        if (!r)
-                atomic_fetch_sub_explicit(&b->refs, 1, memory_order_relaxed);
-        return r;
-}
-
-static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-        (void)kind;
-        return MHD_add_response_header(cls, key, value) == MHD_YES ? MHD_YES : MHD_NO;
-}
-
-/* This thread's own copy of c->resp (see struct cached), or c->resp when it has none. */
-static struct MHD_Response *thread_response(struct http_server *s, struct cached *c)
-{
-        if (!c->mine)
-                return c->resp;
-        unsigned slot = server_slot(s);
-        if (slot >= c->nmine)
-                return c->resp;
-        if (!c->mine[slot]) {
-                struct MHD_Response *r = shared_response(c->shared, c->len);
-                if (!r)
-                        return c->resp;
-                if (MHD_get_response_headers(c->resp, copy_header, r) < 0) {
-                        MHD_destroy_response(r);
-                        return c->resp;
-                }
-                c->mine[slot] = r;
-        }
-        return c->mine[slot];
-}
-
-void respond_cached_per_thread(struct http_server *s, struct cached *c)
-{
-        /* Workers have the slots below the last one (server_slot()); no copies when out of memory. */
-        c->nmine = s->nshards - 1;
-        c->mine = calloc(c->nmine, sizeof *c->mine);
-        /* Each copy, when made: a page's response with its headers takes 1,344 bytes of heap. */
-        if (c->mine)
-                c->size += c->nmine * 1536;
+        (void)s;
+        return cached_make((char *)(uintptr_t)of->body, of->len, (char *)(uintptr_t)of->gz_body, of->gz_len, false,
+                           type, cache);
 }
 
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
                                       const char *cache, bool gzip)
 {
-        struct cached *c = calloc(1, sizeof *c);
-        if (!c) {
-                free(body);
-                return NULL;
-        }
+        (void)s;
         size_t gzlen = 0;
         char *gz = gzip && type != RESPOND_PNG ? gzip_body(body, len, &gzlen) : NULL;
-        respond_etag(body, len, c->etag);
+        char etag[24];
+        respond_etag(body, len, etag);
+        bool vary = type != RESPOND_PNG && len >= GZIP_MIN;
         if (gz) {
-                memcpy(c->etag + 17, "-gz\"", 5);
                 free(body);
                 body = gz;
                 len = gzlen;
         }
-        c->cache = cache;
-        c->len = len;
-        c->body = body;
-        c->shared = malloc(sizeof *c->shared);
-        if (!c->shared) {
-                free(body);
-                free(c);
+        struct cached *c = cached_make(body, len, NULL, 0, true, type, cache);
+        if (!c)
                 return NULL;
+        memcpy(c->etag, etag, sizeof etag);
+        if (gz) {
+                memcpy(c->etag + 17, "-gz\"", 5);
+                c->coded = true;
         }
-        atomic_init(&c->shared->refs, 1); /* this function's, let go below */
-        c->shared->bytes = body;
-        c->resp = response_headers(s, shared_response(c->shared, len), type, cache, c->etag);
-        shared_bytes_unref(c->shared); /* the body now lives as long as a response over it */
-        if (!c->resp) {
-                free(c);
-                return NULL;
-        }
-        c->size = malloc_usable_size(body) + sizeof *c + 512; /* the buffer, not only its length */
-        if (gz)
-                MHD_add_response_header(c->resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-        add_vary(c->resp, type, gz || (type != RESPOND_PNG && len >= GZIP_MIN));
+        c->vary = vary_of(type, vary);
         return c;
 }
 
@@ -369,113 +325,92 @@ void respond_cached_free(struct cached *c)
 {
         if (!c)
                 return;
-        for (unsigned i = 0; c->mine && i < c->nmine; i++)
-                if (c->mine[i])
-                        MHD_destroy_response(c->mine[i]);
-        free(c->mine);
-        MHD_destroy_response(c->resp);
-        if (c->gz)
-                MHD_destroy_response(c->gz);
+        free(c->own_body);
+        free(c->own_gz);
         free(c);
 }
 
-static bool etag_matches(struct MHD_Connection *conn, const char *etag)
+static bool etag_matches(h2o_req_t *hr, const char *etag)
 {
-        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+        size_t len = 0;
+        const char *inm = respond_header(hr, H2O_TOKEN_IF_NONE_MATCH, &len);
         if (!inm)
                 return false;
-        if (strcmp(inm, "*") == 0)
+        if (len == 1 && inm[0] == '*')
                 return true;
         /* A list of (possibly weak) tags; ours contain no comma, so a plain search is exact. */
-        return strstr(inm, etag) != NULL;
+        return memmem(inm, len, etag, strlen(etag)) != NULL;
 }
 
-/* The body of a 304, which libmicrohttpd never asks for (it sends none with a 304). */
-static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+/* 304 for a 200 response whose body is len bytes: the headers a 200 would have carried that a
+ * cache must update (RFC 9110, section 15.4.5: ETag, Cache-Control, Vary; and CORS and
+ * Last-Modified for the API), and the 200's Content-Length (section 8.6 allows it). */
+static int not_modified(struct http_server *s, h2o_req_t *hr, const char *type, size_t len, const char *etag,
+                        const char *cache, const char *vary, struct respond_hold hold)
 {
-        (void)cls;
-        (void)pos;
-        (void)buf;
-        (void)max;
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
-/* 304 for the 200 response `like`, whose body is len bytes: the headers a 200 would have carried
- * that a cache must update (RFC 9110, section 15.4.5: ETag, Cache-Control, Vary; and CORS and
- * Last-Modified for the API). libmicrohttpd 0.9.75 gives every 304 the Content-Length of its
- * response, and RFC 9110, section 8.6 allows only the 200's there (or none): so the response is
- * one of len bytes that libmicrohttpd does not read. Its way of sending none is worse: a response
- * of unknown size is chunked, and then a 304 carries a "0" chunk, read as the start of the next
- * response. Neither MHD_RF_INSANITY_HEADER_CONTENT_LENGTH nor a header removed by hand keeps its
- * own Content-Length out (0.9.75 has no MHD_RF_HEAD_ONLY_RESPONSE). */
-static enum MHD_Result respond_not_modified(struct MHD_Connection *conn, struct MHD_Response *like, size_t len,
-                                            const char *etag, const char *cache)
-{
-        struct MHD_Response *r = MHD_create_response_from_callback(len, 4096, no_body, NULL, NULL);
-        if (!r)
-                return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+        respond_add(hr, H2O_TOKEN_ETAG, "ETag", etag);
         if (cache)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-        static const char *const kept[] = { MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_LAST_MODIFIED,
-                                            "Access-Control-Allow-Origin" };
-        for (size_t i = 0; like && i < sizeof kept / sizeof kept[0]; i++) {
-                const char *v = MHD_get_response_header(like, kept[i]);
-                if (v)
-                        MHD_add_response_header(r, kept[i], v);
+                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", cache);
+        if (vary)
+                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+        if (type == RESPOND_JSON) {
+                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "Access-Control-Allow-Origin", "*");
+                if (s->last_modified[0])
+                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, "Last-Modified", s->last_modified);
         }
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NOT_MODIFIED, r);
-        MHD_destroy_response(r);
-        return ret;
+        return send_bytes(s, hr, HTTP_NOT_MODIFIED, NULL, 0, len, hold);
 }
 
-enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn,
-                               struct cached *c, const char *cache)
+int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const char *cache,
+                   struct respond_hold hold)
 {
-        bool gz = c->gz && respond_wants_gzip(conn);
+        bool gz = c->gz_body && respond_wants_gzip(hr);
         const char *etag = gz ? c->etag_gz : c->etag;
-        if (etag_matches(conn, etag))
-                return respond_not_modified(conn, gz ? c->gz : c->resp, gz ? c->gz_len : c->len, etag, cache);
-        if (MHD_queue_response(conn, MHD_HTTP_OK, gz ? c->gz : thread_response(s, c)) != MHD_YES)
-                return MHD_NO;
-        respond_sent(s, gz ? c->gz_len : c->len); /* shared: not destroyed, unlike respond_queue() */
-        return MHD_YES;
+        const char *vary = gz ? c->gz_vary : c->vary;
+        size_t len = gz ? c->gz_len : c->len;
+        if (etag_matches(hr, etag))
+                return not_modified(s, hr, c->type, len, etag, cache, vary, hold);
+        add_headers(s, hr, c->type, cache, etag, c->lang);
+        if (gz || c->coded)
+                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "Content-Encoding", "gzip");
+        if (vary)
+                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+        return send_bytes(s, hr, HTTP_OK, gz ? c->gz_body : c->body, len, len, hold);
 }
 
 /* Sends body (malloc'd, taken over); 200 responses get an ETag and honour If-None-Match. */
-enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                             char *body, size_t len, const char *type, const char *cache)
+int respond_body(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len, const char *type,
+                 const char *cache)
 {
         char etag[24];
-        bool tagged = status == MHD_HTTP_OK && cache != RESPOND_CACHE_NONE;
+        bool tagged = status == HTTP_OK && cache != RESPOND_CACHE_NONE;
         size_t gzlen = 0;
-        char *gz = type != RESPOND_PNG && respond_wants_gzip(conn) ? gzip_body(body, len, &gzlen) : NULL;
-        bool matched = false;
+        char *gz = type != RESPOND_PNG && respond_wants_gzip(hr) ? gzip_body(body, len, &gzlen) : NULL;
         if (tagged) {
                 respond_etag(body, len, etag);
                 if (gz)
                         memcpy(etag + 17, "-gz\"", 5);
-                matched = etag_matches(conn, etag);
         }
-        bool vary = type != RESPOND_PNG && len >= GZIP_MIN;
+        const char *vary = vary_of(type, type != RESPOND_PNG && len >= GZIP_MIN);
         if (gz) {
                 free(body);
                 body = gz;
                 len = gzlen;
         }
-        struct MHD_Response *r = respond_make(s, body, len, type, cache, tagged ? etag : NULL);
-        if (!r)
-                return MHD_NO;
-        if (gz)
-                MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-        add_vary(r, type, vary);
-        if (matched) {
-                /* The client holds it: a 304 with the headers this 200 would have had. */
-                enum MHD_Result ret = respond_not_modified(conn, r, len, etag, cache);
-                MHD_destroy_response(r);
-                return ret;
+        if (tagged) {
+                char *tag = h2o_strdup(&hr->pool, etag, SIZE_MAX).base;
+                if (etag_matches(hr, tag)) /* the client holds it: a 304 with the headers this 200 would have had */
+                        return not_modified(s, hr, type, len, tag, cache, vary,
+                                            (struct respond_hold){ free_release, body, NULL });
+                add_headers(s, hr, type, cache, tag, NULL);
+        } else {
+                add_headers(s, hr, type, cache, NULL, NULL);
         }
-        return respond_queue(s, conn, status, r, len);
+        if (gz)
+                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "Content-Encoding", "gzip");
+        if (vary)
+                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+        return send_owned(s, hr, status, body, len);
 }
 
 /* Serializes o on one line, with < > & written as \u escapes: the same JSON value, but one that
@@ -510,24 +445,22 @@ char *respond_json_text(json_t *o, size_t *ret_len)
         return out;
 }
 
-enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                             json_t *o, const char *cache)
+int respond_json(struct http_server *s, h2o_req_t *hr, unsigned status, json_t *o, const char *cache)
 {
         if (!o)
-                return MHD_NO;
+                return -1;
         size_t len = 0;
         char *text = respond_json_text(o, &len);
         json_decref(o);
         if (!text)
-                return MHD_NO;
-        return respond_body(s, conn, status, text, len, RESPOND_JSON, cache);
+                return -1;
+        return respond_body(s, hr, status, text, len, RESPOND_JSON, cache);
 }
 
-enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                              const char *message, bool api)
+int respond_error(struct http_server *s, h2o_req_t *hr, unsigned status, const char *message, bool api)
 {
         if (api)
-                return respond_json(s, conn, status, http_api_error(&s->ctx, (int)status, message), RESPOND_CACHE_NONE);
+                return respond_json(s, hr, status, http_api_error(&s->ctx, (int)status, message), RESPOND_CACHE_NONE);
         struct http_buf b;
         http_buf_init(&b, PAGE_MAX);
         int r = http_page_error(&s->ctx, (int)status, message, &b);
@@ -535,42 +468,61 @@ enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn
         char *body = r < 0 ? NULL : http_buf_steal(&b, &len);
         http_buf_free(&b);
         if (!body)
-                return MHD_NO;
-        return respond_body(s, conn, status, body, len, RESPOND_HTML, RESPOND_CACHE_NONE);
+                return -1;
+        return respond_body(s, hr, status, body, len, RESPOND_HTML, RESPOND_CACHE_NONE);
 }
 
-enum MHD_Result respond_error_close(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                                    const char *message, bool api)
+int respond_error_close(struct http_server *s, h2o_req_t *hr, unsigned status, const char *message, bool api)
 {
-        closing = true;
-        enum MHD_Result r = respond_error(s, conn, status, message, api);
-        closing = false;
-        return r;
+        hr->http1_is_persistent = 0; /* h2o says Connection: close, and closes after the response */
+        return respond_error(s, hr, status, message, api);
 }
 
 /* Renders a page into a body; returns its status or -errno. */
-enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status,
-                             struct http_buf *b, const char *cache)
+int respond_page(struct http_server *s, h2o_req_t *hr, int status, struct http_buf *b, const char *cache)
 {
         if (status < 0) {
                 http_buf_free(b);
-                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"), false);
+                return respond_error(s, hr, HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"), false);
         }
         size_t len = 0;
         char *body = http_buf_steal(b, &len);
         if (!body)
-                return MHD_NO;
-        return respond_body(s, conn, (unsigned)status, body, len, RESPOND_HTML, status == 200 ? cache : RESPOND_CACHE_NONE);
+                return -1;
+        return respond_body(s, hr, (unsigned)status, body, len, RESPOND_HTML, status == 200 ? cache : RESPOND_CACHE_NONE);
 }
 
-enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, const char *location)
+int respond_redirect(h2o_req_t *hr, unsigned status, const char *location)
 {
-        struct MHD_Response *r = respond_static("", 0);
-        if (!r)
-                return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, RESPOND_CACHE_NONE);
-        enum MHD_Result ret = MHD_queue_response(conn, status, r);
-        MHD_destroy_response(r);
-        return ret;
+        respond_add(hr, H2O_TOKEN_LOCATION, "Location", h2o_strdup(&hr->pool, location, SIZE_MAX).base);
+        respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", RESPOND_CACHE_NONE);
+        hr->res.status = (int)status;
+        hr->res.reason = reason_of(status);
+        hr->res.content_length = 0;
+        static h2o_generator_t whole = { NULL, NULL };
+        h2o_start_response(hr, &whole);
+        h2o_send(hr, NULL, 0, H2O_SEND_STATE_FINAL);
+        routes_note_sent(0);
+        return 0;
+}
+
+int respond_method_not_allowed(struct http_server *s, h2o_req_t *hr, bool api, const char *allow)
+{
+        char *body = NULL;
+        size_t len = 0;
+        const char *type = RESPOND_JSON;
+        if (api) {
+                json_t *o = http_api_error(&s->ctx, 405, "method not allowed");
+                body = o ? respond_json_text(o, &len) : NULL;
+                json_decref(o);
+        } else {
+                type = RESPOND_TEXT;
+                body = strdup("method not allowed\n");
+                len = body ? strlen(body) : 0;
+        }
+        if (!body)
+                return -1;
+        add_headers(s, hr, type, RESPOND_CACHE_NONE, NULL, NULL);
+        respond_add(hr, H2O_TOKEN_ALLOW, "Allow", allow);
+        return send_owned(s, hr, HTTP_METHOD_NOT_ALLOWED, body, len);
 }

@@ -103,7 +103,7 @@ static void render_cacheable(struct http_server *s, const struct http_route *rt,
 }
 
 /* 503 with Retry-After: another wide range is being rendered (JSON: only the API has them). */
-static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
+static int busy(struct http_server *s, h2o_req_t *hr)
 {
         json_t *o = http_api_error(&s->ctx, 503,
                                    _("another wide port range is being rendered; ask again in a second, or for "
@@ -112,16 +112,32 @@ static enum MHD_Result busy(struct http_server *s, struct MHD_Connection *conn)
         char *text = o ? respond_json_text(o, &len) : NULL;
         json_decref(o);
         if (!text)
-                return MHD_NO;
-        return respond_retry_after(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, text, len, RESPOND_JSON, 1);
+                return -1;
+        return respond_retry_after(s, hr, HTTP_SERVICE_UNAVAILABLE, text, len, RESPOND_JSON, 1);
+}
+
+static void free_cached(void *a, void *b)
+{
+        (void)b;
+        respond_cached_free(a);
+}
+
+static void release_entry(void *cache, void *e)
+{
+        http_cache_release(cache, e);
+}
+
+static void unpin_entry(void *front, void *e)
+{
+        http_cache_front_unpin(front, e);
 }
 
 /* Serves a route that render_cacheable() renders, from the response cache when it holds the
  * target in the variant this request wants. Only 200 responses are kept: an error may echo what
  * the client sent (the name of a service that does not exist). */
-static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+static int serve_cacheable(struct http_server *s, h2o_req_t *hr, struct req *rq)
 {
-        bool gzip = respond_wants_gzip(conn);
+        bool gzip = respond_wants_gzip(hr);
         const struct ps_language *lang = ps_i18n_thread_language();
         char variant[HTTP_CACHE_VARIANT_MAX];
         http_cache_variant(variant, lang ? lang->code : NULL, gzip ? "gzip" : NULL);
@@ -132,17 +148,17 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
         memcpy(key, rq->target, pre);
         size_t klen = http_route_canonical(&rq->route, true, key + pre, sizeof key - pre);
         if (klen == 0)
-                return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
+                return respond_error(s, hr, HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
                                      rq->route.api);
         /* The page's own links use that spelling (routes_on_request() began with the raw one). */
         if (!rq->target || klen != rq->target_len - pre || memcmp(key + pre, rq->target + pre, klen) != 0)
                 http_lang_begin(rq->lang, rq->prefixed, key + pre, klen);
         klen += pre;
-        /* From this thread's front when it has one: then e is borrowed, not held. */
+        /* From this thread's front when it has one: then e is borrowed, and pinned in the front
+         * until the response is written; else held until then. */
         struct http_cache_front *front = server_front(s);
         struct http_cache_entry *e = front ? http_cache_front_get(front, key, klen, variant)
                                            : http_cache_get(s->cache, key, klen, variant);
-        bool held = !front;
         bool wide = rq->route.form == HTTP_PORTS_RANGE &&
                     (unsigned)(rq->route.port_hi - rq->route.port) >= HTTP_API_RANGE_KEPT;
         if (!e) {
@@ -150,38 +166,36 @@ static enum MHD_Result serve_cacheable(struct http_server *s, struct MHD_Connect
                 struct rendered out;
                 if (wide && atomic_fetch_add(&s->wide_renders, 1) > 0) {
                         atomic_fetch_sub(&s->wide_renders, 1);
-                        return busy(s, conn);
+                        return busy(s, hr);
                 }
                 render_cacheable(s, &rq->route, &out);
                 if (wide)
                         atomic_fetch_sub(&s->wide_renders, 1);
                 if (out.status < 0)
-                        return respond_error(s, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
+                        return respond_error(s, hr, HTTP_INTERNAL_SERVER_ERROR, _("the page could not be rendered"),
                                              rq->route.api);
-                if (out.status != MHD_HTTP_OK)
-                        return respond_body(s, conn, (unsigned)out.status, out.body, out.len, out.type,
+                if (out.status != HTTP_OK)
+                        return respond_body(s, hr, (unsigned)out.status, out.body, out.len, out.type,
                                             out.type == RESPOND_HTML ? RESPOND_CACHE_NONE : out.cache);
                 struct cached *c = respond_cached_variant(s, out.body, out.len, out.type, out.cache, gzip);
                 if (!c)
-                        return MHD_NO;
-                if (wide || !http_cache_vary_covered(MHD_get_response_header(c->resp, MHD_HTTP_HEADER_VARY))) {
+                        return -1;
+                if (wide || !http_cache_vary_covered(c->vary)) {
                         /* A wide range, or it varies on a header the variant does not capture:
                          * served, never kept. */
-                        enum MHD_Result r = respond_cached(s, conn, c, c->cache);
-                        respond_cached_free(c);
-                        return r;
+                        return respond_cached(s, hr, c, c->cache, (struct respond_hold){ free_cached, c, NULL });
                 }
-                respond_cached_per_thread(s, c);
                 e = http_cache_put(s->cache, key, klen, variant, c, c->size, generation);
                 if (!e)
-                        return MHD_NO;
-                held = true;
+                        return -1;
+                front = NULL; /* held, not from the front */
+        } else if (front) {
+                http_cache_front_pin(front, e);
         }
         struct cached *c = http_cache_value(e);
-        enum MHD_Result r = respond_cached(s, conn, c, c->cache);
-        if (held)
-                http_cache_release(s->cache, e);
-        return r;
+        return respond_cached(s, hr, c, c->cache,
+                              front ? (struct respond_hold){ unpin_entry, front, e }
+                                    : (struct respond_hold){ release_entry, s->cache, e });
 }
 
 /* "" or ":PORT" (1 to 5 digits, at most 65535): what may follow a Host's name. */
@@ -196,17 +210,18 @@ static bool port_suffix_ok(const char *p)
 
 /* Who the request is for: the authority of an absolute-form target, which replaces the Host
  * header (RFC 9112, section 3.2.2), else the Host header; NULL when there is neither. */
-static const char *request_host(struct MHD_Connection *conn, const struct req *rq)
+static const char *request_host(h2o_req_t *hr, const struct req *rq)
 {
-        return rq->host ? rq->host : MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+        (void)hr;
+        return rq->host ? rq->host : rq->host_header;
 }
 
 /* Whether the request's host names this machine by address or as "localhost". What listens here
  * is served only then: a page of another site whose name was rebound to 127.0.0.1 (DNS
  * rebinding) sends its own name. */
-static bool host_is_local_literal(struct MHD_Connection *conn, const struct req *rq)
+static bool host_is_local_literal(h2o_req_t *hr, const struct req *rq)
 {
-        const char *host = request_host(conn, rq);
+        const char *host = request_host(hr, rq);
         if (!host)
                 return true; /* HTTP/1.0 without Host: not a browser */
         char h[INET6_ADDRSTRLEN + 8];
@@ -232,21 +247,34 @@ static bool host_is_local_literal(struct MHD_Connection *conn, const struct req 
         return strcasecmp(h, "localhost") == 0 || inet_pton(AF_INET, h, &a4) == 1;
 }
 
+/* The request's header `lname` (lower case; the last when repeated), NUL-terminated in its pool,
+ * or NULL: for headers h2o has no token for. */
+static const char *header_str(h2o_req_t *hr, const char *lname)
+{
+        ssize_t i = -1, last = -1;
+        while ((i = h2o_find_header_by_str(&hr->headers, lname, strlen(lname), i)) != -1)
+                last = i;
+        if (last < 0)
+                return NULL;
+        const h2o_iovec_t *v = &hr->headers.entries[last].value;
+        return h2o_strdup(&hr->pool, v->base, v->len).base;
+}
+
 /* Whether the request comes from one of this site's own pages, or from no page at all: a browser
  * names the page's origin (Origin) on a form's POST and on another site's fetch(); it must be
  * this server, as the client addressed it (request_host()). curl and the like send none. */
-static bool origin_is_ours(struct MHD_Connection *conn, const struct req *rq)
+static bool origin_is_ours(h2o_req_t *hr, const struct req *rq)
 {
-        const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-        const char *host = request_host(conn, rq);
+        const char *origin = header_str(hr, "origin");
+        const char *host = request_host(hr, rq);
         if (origin)
                 return host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0;
         /* No Origin (an older browser, or a request that carries none): what else a browser says
          * of where the request comes from must not name another site either. */
-        const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
+        const char *site = header_str(hr, "sec-fetch-site");
         if (site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
                 return false;
-        const char *referer = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+        const char *referer = respond_header_str(hr, H2O_TOKEN_REFERER);
         if (!referer)
                 return true;
         size_t hl = host ? strlen(host) : 0;
@@ -254,10 +282,10 @@ static bool origin_is_ours(struct MHD_Connection *conn, const struct req *rq)
                (referer[7 + hl] == '/' || referer[7 + hl] == '\0');
 }
 
-static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+static int serve_feedback_post(struct http_server *s, h2o_req_t *hr, struct req *rq)
 {
         if (!s->ctx.feedback)
-                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
+                return respond_error(s, hr, HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
         char page[512], vote_s[16], note[HTTP_NOTE_MAX + 1];
         int pn = http_query_get(rq->body, rq->body_len, "page", page, sizeof page);
         /* vote=no|somewhat|yes; the older helpful=yes|no is still taken. */
@@ -271,11 +299,11 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                        : strcmp(vote_s, "no") == 0       ? HTTP_VOTE_NO
                                                          : HTTP_NVOTES;
         if (pn <= 0 || vote == HTTP_NVOTES)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST,
+                return respond_error(s, hr, HTTP_BAD_REQUEST,
                                      _("expected a form with page=/PATH and vote=no, vote=somewhat or vote=yes"), false);
         int nn = http_query_get(rq->body, rq->body_len, "note", note, sizeof note);
         if (nn < 0 && nn != -ENOENT && nn != -E2BIG)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is not valid UTF-8 text"), false);
+                return respond_error(s, hr, HTTP_BAD_REQUEST, _("the note is not valid UTF-8 text"), false);
         if (nn < 0 && nn != -E2BIG)
                 note[0] = '\0';
         /* The form counts characters (maxlength="300"): so does the server, whatever the script. */
@@ -286,23 +314,24 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 i += k ? k : 1;
         }
         if (nn == -E2BIG || chars > HTTP_NOTE_CHARS)
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("the note is longer than 300 characters"), false);
+                return respond_error(s, hr, HTTP_BAD_REQUEST, _("the note is longer than 300 characters"), false);
         /* Listening on loopback, a vote must name this machine (Host): another site's page whose
          * name was rebound to 127.0.0.1 (DNS rebinding) names its own, and its Origin matches it. */
-        if (s->loopback && !host_is_local_literal(conn, rq))
-                return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
+        if (s->loopback && !host_is_local_literal(hr, rq))
+                return respond_error(s, hr, HTTP_MISDIRECTED_REQUEST,
                                      _("votes are taken only by this machine's address (Host: 127.0.0.1, [::1] or "
                                        "localhost)"),
                                      false);
         /* Votes come from this site's own form: a browser sends its Origin, which must be us. */
-        if (!origin_is_ours(conn, rq))
-                return respond_error(s, conn, MHD_HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
+        if (!origin_is_ours(hr, rq))
+                return respond_error(s, hr, HTTP_FORBIDDEN, _("votes are taken only from this site's own pages"),
                                      false);
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("feedback is taken only for pages of this site"),
+                return respond_error(s, hr, HTTP_BAD_REQUEST, _("feedback is taken only for pages of this site"),
                                      false);
         unsigned char key[16];
-        size_t klen = connections_client_key(conn, key);
+        size_t klen = rq->conn ? rq->conn->klen : 0;
+        memcpy(key, rq->conn ? rq->conn->key : key, klen);
         if (!http_ratelimit_take(s->votes, key, klen, (double)server_now_ns() / 1e9)) {
                 atomic_fetch_add_explicit(&s->m.votes_limited, 1, memory_order_relaxed);
                 struct http_buf b;
@@ -315,12 +344,12 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
                 char *body = st < 0 ? NULL : http_buf_steal(&b, &len);
                 http_buf_free(&b);
                 if (!body)
-                        return MHD_NO;
-                return respond_retry_after(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, body, len, RESPOND_HTML,
+                        return -1;
+                return respond_retry_after(s, hr, HTTP_TOO_MANY_REQUESTS, body, len, RESPOND_HTML,
                                            s->feedback_refill);
         }
         if (http_feedback_vote(s->ctx.feedback, page, vote, note) < 0)
-                return respond_error(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                return respond_error(s, hr, HTTP_SERVICE_UNAVAILABLE,
                                      _("the vote could not be stored right now (the store is busy); please try again"), false);
         atomic_fetch_add_explicit(&s->m.votes_total, 1, memory_order_relaxed);
         struct http_buf loc;
@@ -329,49 +358,43 @@ static enum MHD_Result serve_feedback_post(struct http_server *s, struct MHD_Con
         http_buf_puts(&loc, "/feedback?page=");
         http_url_encode(&loc, page, (size_t)-1);
         http_buf_puts(&loc, "&voted=1");
-        struct MHD_Response *r = respond_static("", 0);
-        if (!r || loc.error) {
+        if (loc.error) {
                 http_buf_free(&loc);
-                if (r)
-                        MHD_destroy_response(r);
-                return MHD_NO;
+                return -1;
         }
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, http_buf_str(&loc));
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, RESPOND_CACHE_NONE);
+        int ret = respond_redirect(hr, HTTP_SEE_OTHER, http_buf_str(&loc));
         http_buf_free(&loc);
-        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SEE_OTHER, r);
-        MHD_destroy_response(r);
         return ret;
 }
 
-static enum MHD_Result serve_feedback_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+static int serve_feedback_get(struct http_server *s, h2o_req_t *hr, struct req *rq)
 {
         if (!s->ctx.feedback)
-                return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
+                return respond_error(s, hr, HTTP_NOT_FOUND, _("feedback is switched off on this server"), false);
         const char *qm = strchr(rq->target, '?');
         char page[512];
         int n = qm ? http_query_get(qm + 1, strlen(qm + 1), "page", page, sizeof page) : -ENOENT;
         if (n <= 0 || !http_feedback_page_valid(&s->ctx, page, sizeof page))
-                return respond_error(s, conn, MHD_HTTP_BAD_REQUEST, _("expected /feedback?page=/PATH of a page"), false);
+                return respond_error(s, hr, HTTP_BAD_REQUEST, _("expected /feedback?page=/PATH of a page"), false);
         /* The redirect after a vote adds voted=1: only then does the page thank the reader. Without
          * it (a link, a bookmark) it shows the counts, and thanks nobody for a vote not given. */
         char voted[4];
         bool thanks = http_query_get(qm + 1, strlen(qm + 1), "voted", voted, sizeof voted) == 1 && voted[0] == '1';
         struct http_buf b;
         http_buf_init(&b, PAGE_MAX);
-        return respond_page(s, conn, http_page_votes(&s->ctx, page, thanks, &b), &b, RESPOND_CACHE_NONE);
+        return respond_page(s, hr, http_page_votes(&s->ctx, page, thanks, &b), &b, RESPOND_CACHE_NONE);
 }
 
-static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+static int serve_map_png_local(struct http_server *s, h2o_req_t *hr, struct req *rq)
 {
         uint8_t *classes = malloc(65536);
         if (!classes)
-                return MHD_NO;
+                return -1;
         memcpy(classes, s->classes, 65536);
         uint8_t *listening = malloc(65536);
         if (!listening) {
                 free(classes);
-                return MHD_NO;
+                return -1;
         }
         if (http_local_listening(listening) == 0)
                 for (unsigned p = 0; p < 65536; p++)
@@ -383,8 +406,8 @@ static enum MHD_Result serve_map_png_local(struct http_server *s, struct MHD_Con
         int r = http_map_png(classes, &png, &len);
         free(classes);
         if (r < 0)
-                return MHD_NO;
-        return respond_body(s, conn, MHD_HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
+                return -1;
+        return respond_body(s, hr, HTTP_OK, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_NONE);
 }
 
 /* Whether the target's query has local=1 (/map?local=1): the parameter, not the text anywhere
@@ -396,14 +419,14 @@ static bool asks_local(const struct req *rq)
         return qm && http_query_get(qm + 1, strlen(qm + 1), "local", v, sizeof v) == 1 && v[0] == '1';
 }
 
-static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection *conn, struct req *rq)
+static int dispatch_get(struct http_server *s, h2o_req_t *hr, struct req *rq)
 {
         const struct http_route *rt = &rq->route;
         struct http_buf b;
         if (rt->moved) {
                 char loc[48];
                 snprintf(loc, sizeof loc, "%s/ports/%u", page_prefix(), (unsigned)rt->port);
-                return respond_redirect(conn, MHD_HTTP_MOVED_PERMANENTLY, loc);
+                return respond_redirect(hr, HTTP_MOVED_PERMANENTLY, loc);
         }
         switch (rt->id) {
         case HTTP_ROUTE_PORT:
@@ -415,32 +438,32 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
         case HTTP_ROUTE_API_LIST:
         case HTTP_ROUTE_API_RANGES:
         case HTTP_ROUTE_API_SEARCH:
-                return serve_cacheable(s, conn, rq);
+                return serve_cacheable(s, hr, rq);
         case HTTP_ROUTE_HEALTHZ:
-                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_NONE);
+                return respond_cached(s, hr, s->fixed[rt->id], RESPOND_CACHE_NONE, NO_HOLD);
         case HTTP_ROUTE_STYLE:
                 /* The pages link /style.css?v=HASH: a new stylesheet is a new URL. */
                 if (rq->target && strncmp(rq->target, "/style.css?v=", 13) == 0 &&
                     strcmp(rq->target + 13, http_page_style_version()) == 0)
-                        return respond_cached(s, conn, s->style_versioned, RESPOND_CACHE_IMMUTABLE);
-                return respond_cached(s, conn, s->fixed[rt->id], RESPOND_CACHE_LONG);
+                        return respond_cached(s, hr, s->style_versioned, RESPOND_CACHE_IMMUTABLE, NO_HOLD);
+                return respond_cached(s, hr, s->fixed[rt->id], RESPOND_CACHE_LONG, NO_HOLD);
         case HTTP_ROUTE_MAP:
-                if (!(s->ctx.show_local && asks_local(rq) && host_is_local_literal(conn, rq)))
-                        return serve_cacheable(s, conn, rq);
+                if (!(s->ctx.show_local && asks_local(rq) && host_is_local_literal(hr, rq)))
+                        return serve_cacheable(s, hr, rq);
                 http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
+                return respond_page(s, hr, http_page_map(&s->ctx, true, -1, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_MAP_PNG:
-                if (rt->local && s->ctx.show_local && host_is_local_literal(conn, rq))
-                        return serve_map_png_local(s, conn, rq);
-                return respond_cached(s, conn, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
-                                      RESPOND_CACHE_LONG);
+                if (rt->local && s->ctx.show_local && host_is_local_literal(hr, rq))
+                        return serve_map_png_local(s, hr, rq);
+                return respond_cached(s, hr, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
+                                      RESPOND_CACHE_LONG, NO_HOLD);
         case HTTP_ROUTE_MAP_CLICK: {
                 char loc[48];
                 if (rt->x < 0)
                         snprintf(loc, sizeof loc, "%s/map#goto", page_prefix());
                 else
                         snprintf(loc, sizeof loc, "%s/ports/%d", page_prefix(), (rt->y / 2) * 256 + rt->x / 2);
-                return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
+                return respond_redirect(hr, HTTP_SEE_OTHER, loc);
         }
         case HTTP_ROUTE_SEARCH: {
                 /* A bare port number goes straight to its page. */
@@ -456,27 +479,27 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                                 port = (uint16_t)v;
                                 char loc[48];
                                 snprintf(loc, sizeof loc, "%s/ports/%u", page_prefix(), (unsigned)port);
-                                return respond_redirect(conn, MHD_HTTP_SEE_OTHER, loc);
+                                return respond_redirect(hr, HTTP_SEE_OTHER, loc);
                         }
                 }
-                return serve_cacheable(s, conn, rq);
+                return serve_cacheable(s, hr, rq);
         }
         case HTTP_ROUTE_STATS:
                 http_buf_init(&b, PAGE_MAX);
-                return respond_page(s, conn, http_page_stats(&s->ctx, &b), &b, RESPOND_CACHE_NONE);
+                return respond_page(s, hr, http_page_stats(&s->ctx, &b), &b, RESPOND_CACHE_NONE);
         case HTTP_ROUTE_FEEDBACK:
-                return serve_feedback_get(s, conn, rq);
+                return serve_feedback_get(s, hr, rq);
         case HTTP_ROUTE_API_LISTENERS: {
                 if (!s->ctx.show_local)
-                        return respond_error(s, conn, MHD_HTTP_NOT_FOUND,
+                        return respond_error(s, hr, HTTP_NOT_FOUND,
                                              _("listeners are not served: start portscope serve with --show-local"), true);
-                if (!host_is_local_literal(conn, rq))
-                        return respond_error(s, conn, MHD_HTTP_MISDIRECTED_REQUEST,
+                if (!host_is_local_literal(hr, rq))
+                        return respond_error(s, hr, HTTP_MISDIRECTED_REQUEST,
                                              _("listeners are served only to requests for this machine's address "
                                              "(Host: 127.0.0.1, [::1] or localhost)"),
                                              true);
-                if (!origin_is_ours(conn, rq))
-                        return respond_error(s, conn, MHD_HTTP_FORBIDDEN,
+                if (!origin_is_ours(hr, rq))
+                        return respond_error(s, hr, HTTP_FORBIDDEN,
                                              _("listeners are served only to this site's own pages"), true);
                 int status = 500;
                 json_t *o = http_api_listeners(&s->ctx, &status);
@@ -484,53 +507,21 @@ static enum MHD_Result dispatch_get(struct http_server *s, struct MHD_Connection
                 char *text = o ? respond_json_text(o, &len) : NULL;
                 json_decref(o);
                 if (!text)
-                        return MHD_NO;
-                return respond_body(s, conn, (unsigned)status, text, len, RESPOND_JSON_LOCAL, RESPOND_CACHE_NONE);
+                        return -1;
+                return respond_body(s, hr, (unsigned)status, text, len, RESPOND_JSON_LOCAL, RESPOND_CACHE_NONE);
         }
         case HTTP_ROUTE_METRICS:
-                return metrics_serve(s, conn);
+                return metrics_serve(s, hr);
         case HTTP_ROUTE_NONE:
         case HTTP_NROUTES:
                 break;
         }
-        return respond_error(s, conn, MHD_HTTP_NOT_FOUND, _("no such page"), rt->api);
-}
-
-static enum MHD_Result method_not_allowed(struct http_server *s, struct MHD_Connection *conn, struct req *rq,
-                                          const char *allow)
-{
-        char *body = NULL;
-        size_t len = 0;
-        const char *type = RESPOND_JSON;
-        if (rq->route.api) {
-                json_t *o = http_api_error(&s->ctx, 405, "method not allowed");
-                body = o ? respond_json_text(o, &len) : NULL;
-                json_decref(o);
-        } else {
-                type = RESPOND_TEXT;
-                body = strdup("method not allowed\n");
-                len = body ? strlen(body) : 0;
-        }
-        if (!body)
-                return MHD_NO;
-        struct MHD_Response *r = respond_make(s, body, len, type, RESPOND_CACHE_NONE, NULL);
-        if (!r)
-                return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-        return respond_queue(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, r, len);
-}
-
-/* Copies s into out, cut to fit (as snprintf "%s" would, without its cost). */
-static void copy_cut(char *out, size_t size, const char *s)
-{
-        size_t n = strnlen(s, size - 1);
-        memcpy(out, s, n);
-        out[n] = '\0';
+        return respond_error(s, hr, HTTP_NOT_FOUND, _("no such page"), rt->api);
 }
 
 /* Chooses the request's language: its /xx prefix (then the rest of the target is the route), or
  * Accept-Language on a plain path; the API speaks English whatever the client asks. */
-static void choose_language(struct MHD_Connection *conn, struct req *rq)
+static void choose_language(h2o_req_t *hr, struct req *rq)
 {
         size_t n = 0;
         const struct ps_language *english = ps_languages(&n);
@@ -545,7 +536,7 @@ static void choose_language(struct MHD_Connection *conn, struct req *rq)
                 if (!http_route_has_language(rq->route.id) && !(rq->route.status && !rq->route.api)) {
                         /* /he/api/..., /he/metrics: only pages have languages. */
                         http_route_clear(&rq->route);
-                        rq->route.status = MHD_HTTP_NOT_FOUND;
+                        rq->route.status = HTTP_NOT_FOUND;
                         rq->route.error = N_("no such page");
                 }
                 rq->lang = lang;
@@ -559,193 +550,114 @@ static void choose_language(struct MHD_Connection *conn, struct req *rq)
         rq->lang_skip = 0;
         rq->lang = rq->target && rq->route.api
                            ? english
-                           : ps_language_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                               MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+                           : ps_language_negotiate(respond_header_str(hr, H2O_TOKEN_ACCEPT_LANGUAGE));
 }
-
-static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, struct req *rq);
 
 /* The request this thread's handler is answering, for routes_note_sent(). */
 static _Thread_local struct req *current;
 
 void routes_note_sent(size_t bytes)
 {
-        if (current)
+        if (current) {
                 current->sent = (long long)bytes;
-}
-
-/* Every call speaks the request's language, and leaves the thread as it found it. */
-enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls)
-{
-        struct req *rq = *req_cls;
-        (void)url;
-        if (!rq)
-                return MHD_NO; /* the URI callback always runs first; without it, give up */
-        if (!rq->seen)
-                choose_language(conn, rq);
-        http_lang_begin(rq->lang, rq->prefixed, rq->target ? rq->target + rq->lang_skip : "/",
-                        rq->target ? rq->target_len - rq->lang_skip : 1);
-        current = rq;
-        enum MHD_Result r = on_request(cls, conn, method, version, upload_data, upload_size, rq);
-        current = NULL;
-        http_lang_end();
-        return r;
-}
-
-/* A request's headers, walked once before it is answered: who it is for and where it ends (Host,
- * Content-Length, Transfer-Encoding), and what it takes of its connection's pool as
- * libmicrohttpd 0.9.75 lays it out (see CONN_MEMORY): its bytes as read, a record per header and
- * per cookie, and a copy of the cookies. */
-struct request_shape {
-        unsigned hosts, lengths, encodings;
-        const char *length;
-        bool lengths_differ, not_chunked;
-        size_t bytes, records;
-};
-
-static enum MHD_Result shape_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-        struct request_shape *sh = cls;
-        sh->records++;
-        if (kind != MHD_HEADER_KIND)
-                return MHD_YES; /* a cookie: its record */
-        size_t v = value ? strlen(value) : 0, k = strlen(key);
-        sh->bytes += k + v + 4;
-        /* By length first: most headers are none of these four, and this runs for every request. */
-        if (k == 6 && strcasecmp(key, MHD_HTTP_HEADER_COOKIE) == 0) {
-                sh->bytes += v + 1;
-        } else if (k == 4 && strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
-                sh->hosts++;
-        } else if (k == 14 && strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-                if (sh->length && strcmp(sh->length, value ? value : "") != 0)
-                        sh->lengths_differ = true;
-                sh->length = value ? value : "";
-                sh->lengths++;
-        } else if (k == 17 && strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-                sh->encodings++;
-                /* "chunked" alone is the one coding read here ("gzip, chunked", "identity": not). */
-                const char *t = value ? value : "";
-                t += strspn(t, " \t");
-                size_t n = strcspn(t, " \t");
-                sh->not_chunked |= !(n == 7 && strncasecmp(t, "chunked", 7) == 0 && t[n + strspn(t + n, " \t")] == '\0');
+                current->answered = true;
         }
-        return MHD_YES;
 }
 
-/* Why a request is refused before it is routed (a msgid), or NULL:
+/* Why a request is refused before it is routed (a msgid), or NULL, from its head as sent
+ * (http_head_shape()):
  * - what RFC 9112 says a server must refuse (400): an HTTP/1.1 request without exactly one Host
  *   (section 3.2), and a message whose length is said twice, by two different Content-Lengths or
  *   by a Content-Length beside a Transfer-Encoding (section 6.3: a proxy and this server could
  *   then disagree on where the next request begins); the connection is closed after the answer;
- * - a target with a NUL byte (400): libmicrohttpd hands the target over as a C string, which the
- *   NUL ends, so "/ports/22\0/../x" would be served, and logged, as /ports/22. It ends the target
- *   where the space before the version was, in the same buffer: the version's address tells;
- * - headers that would leave less than CONN_RESPONSE_RESERVE of the pool for the response's
- *   header (431). */
-static const char *refused(struct MHD_Connection *conn, const char *method, const char *version, const struct req *rq,
-                           unsigned *status)
+ *   (h2o itself refuses a Transfer-Encoding other than chunked, 400, and closes);
+ * - a head larger than HEAD_MAX (431). */
+static const char *refused(h2o_req_t *hr, const struct http_head_shape *sh, unsigned *status)
 {
-        size_t target_len = rq->target ? rq->line_target_len : HTTP_TARGET_MAX;
-        struct request_shape sh = { .bytes = strlen(method) + target_len + strlen(version) + 4 };
-        *status = MHD_HTTP_BAD_REQUEST;
-        if (*version && (uintptr_t)version != rq->line_target_end + 1)
-                return N_("the request target holds a NUL byte");
-        MHD_get_connection_values(conn, MHD_HEADER_KIND | MHD_COOKIE_KIND, shape_header, &sh);
-        if (sh.hosts > 1 || (sh.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+        *status = HTTP_BAD_REQUEST;
+        if (sh->hosts > 1 || (sh->hosts == 0 && hr->version >= 0x101))
                 return N_("an HTTP/1.1 request needs exactly one Host header");
-        if (sh.lengths_differ || (sh.lengths && sh.encodings))
+        if (sh->lengths_differ || (sh->lengths && sh->encodings))
                 return N_("the request's length is given twice (Content-Length and Transfer-Encoding, or two "
                           "Content-Lengths)");
-        if (sh.encodings > 1 || sh.not_chunked) {
+        if (sh->encodings > 1 || sh->not_chunked) {
                 /* Where the body ends is unknown: the connection cannot go on either. */
-                *status = MHD_HTTP_NOT_IMPLEMENTED;
+                *status = HTTP_NOT_IMPLEMENTED;
                 return N_("the request's Transfer-Encoding is not chunked, the only one this server reads");
         }
-        *status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
-        if (sh.bytes + sh.records * 64 > CONN_MEMORY - CONN_RESPONSE_RESERVE)
+        *status = HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+        if (sh->bytes > HEAD_MAX)
                 return N_("the request's headers are too large (cookies?)");
         return NULL;
 }
 
-static enum MHD_Result on_request(struct http_server *s, struct MHD_Connection *conn, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, struct req *rq)
+/* The head of the request as its client sent it: h2o's input buffer begins with it while the
+ * request is answered (it consumes it after the response). */
+static void head_shape(h2o_req_t *hr, struct http_head_shape *sh)
+{
+        h2o_socket_t *sock = hr->conn->callbacks->get_socket ? hr->conn->callbacks->get_socket(hr->conn) : NULL;
+        if (sock && sock->input)
+                http_head_shape(sock->input->bytes, sock->input->size, sh);
+        else
+                memset(sh, 0, sizeof *sh), sh->hosts = 1;
+}
+
+static int on_request(struct http_server *s, h2o_req_t *hr, struct req *rq, const struct http_head_shape *sh)
 {
         unsigned status = 0;
-        const char *bad = rq->seen ? NULL : refused(conn, method, version, rq, &status);
+        const char *bad = refused(hr, sh, &status);
         if (bad) {
-                rq->seen = rq->answered = true;
-                copy_cut(rq->method, sizeof rq->method, method);
-                copy_cut(rq->version, sizeof rq->version, version);
                 /* A 400 or 501 ends the connection: what follows cannot be trusted to be a request. */
-                return status != MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
-                               ? respond_error_close(s, conn, status, _(bad), rq->route.api)
-                               : respond_error(s, conn, status, _(bad), rq->route.api);
+                return status != HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE
+                               ? respond_error_close(s, hr, status, _(bad), rq->route.api)
+                               : respond_error(s, hr, status, _(bad), rq->route.api);
         }
-        if (!rq->seen) {
-                rq->seen = true;
-                copy_cut(rq->method, sizeof rq->method, method);
-                copy_cut(rq->version, sizeof rq->version, version);
-                if (!rq->target)
-                        return MHD_YES; /* 414 in the next call */
-                bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-                bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-                /* OPTIONS * asks about the server as a whole (RFC 9110, section 9.3.7): it takes
-                 * no OPTIONS, and says which methods it does take. */
-                if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0 && rq->target_len == 1 && rq->target[0] == '*')
-                        return method_not_allowed(s, conn, rq, "GET, HEAD, POST");
-                if (rq->route.status)
-                        return MHD_YES; /* answered in the next call */
-                if (rq->route.id == HTTP_ROUTE_FEEDBACK) {
-                        if (!get && !post)
-                                return method_not_allowed(s, conn, rq, "GET, HEAD, POST");
-                        if (post) {
-                                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
-                                if (cl && (strlen(cl) > 6 || strtoul(cl, NULL, 10) > BODY_MAX))
-                                        return respond_error(s, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-                                                             _("the request body is larger than 4096 bytes"), false);
-                                rq->body = calloc(1, BODY_MAX + 1);
-                                if (!rq->body)
-                                        return MHD_NO;
-                                rq->post = true;
-                                return MHD_YES; /* the body follows */
-                        }
-                } else if (!get) {
-                        return method_not_allowed(s, conn, rq, "GET, HEAD");
-                }
-                /* libmicrohttpd 0.9.7x closes the connection after a response queued in the
-                 * first call (the headers only); answering in the second keeps it alive. */
-                return MHD_YES;
-        }
-
-        if (rq->post) {
-                if (*upload_size) {
-                        size_t n = *upload_size;
-                        if (rq->body_len + n > BODY_MAX)
-                                return MHD_NO; /* chunked past the limit: drop the connection */
-                        memcpy(rq->body + rq->body_len, upload_data, n);
-                        rq->body_len += n;
-                        rq->body[rq->body_len] = '\0';
-                        *upload_size = 0;
-                        return MHD_YES;
-                }
-                rq->post = false;
-                return serve_feedback_post(s, conn, rq);
-        }
-        if (*upload_size) {
-                /* A body on a GET: not wanted, and not kept. */
-                *upload_size = 0;
-                return MHD_YES;
-        }
-        if (rq->answered)
-                return MHD_YES;
-        rq->answered = true;
         if (!rq->target)
-                return respond_error(s, conn, MHD_HTTP_URI_TOO_LONG, _("the request target is too long"), rq->api_target);
+                return respond_error(s, hr, HTTP_URI_TOO_LONG, _("the request target is too long"), rq->api_target);
+        const h2o_iovec_t *m = &hr->input.method;
+        bool get = h2o_memis(m->base, m->len, H2O_STRLIT("GET")) || h2o_memis(m->base, m->len, H2O_STRLIT("HEAD"));
+        bool post = h2o_memis(m->base, m->len, H2O_STRLIT("POST"));
+        /* OPTIONS * asks about the server as a whole (RFC 9110, section 9.3.7): it takes no
+         * OPTIONS, and says which methods it does take. */
+        if (h2o_memis(m->base, m->len, H2O_STRLIT("OPTIONS")) && rq->target_len == 1 && rq->target[0] == '*')
+                return respond_method_not_allowed(s, hr, rq->route.api, "GET, HEAD, POST");
         if (rq->route.status)
-                return respond_error(s, conn, (unsigned)rq->route.status,
+                return respond_error(s, hr, (unsigned)rq->route.status,
                                      rq->route.error ? _(rq->route.error) : _("no such page"), rq->route.api);
-        return dispatch_get(s, conn, rq);
+        if (rq->route.id == HTTP_ROUTE_FEEDBACK) {
+                if (!get && !post)
+                        return respond_method_not_allowed(s, hr, false, "GET, HEAD, POST");
+                if (post) {
+                        /* h2o has read it whole, at most BODY_MAX bytes (more: its own 413). */
+                        rq->body = h2o_strdup(&hr->pool, hr->entity.base ? hr->entity.base : "", hr->entity.len).base;
+                        rq->body_len = hr->entity.len;
+                        return serve_feedback_post(s, hr, rq);
+                }
+        } else if (!get) {
+                return respond_method_not_allowed(s, hr, rq->route.api, "GET, HEAD");
+        }
+        return dispatch_get(s, hr, rq);
+}
+
+/* Every call speaks the request's language, and leaves the thread as it found it. */
+void routes_on_request(struct http_server *s, struct req *rq)
+{
+        h2o_req_t *hr = rq->hr;
+        struct http_head_shape sh;
+        head_shape(hr, &sh);
+        /* What h2o keeps of the Host header (it sets a default when there is none). */
+        if (sh.hosts == 1 && hr->input.authority.base)
+                rq->host_header = h2o_strdup(&hr->pool, hr->input.authority.base, hr->input.authority.len).base;
+        choose_language(hr, rq);
+        http_lang_begin(rq->lang, rq->prefixed, rq->target ? rq->target + rq->lang_skip : "/",
+                        rq->target ? rq->target_len - rq->lang_skip : 1);
+        current = rq;
+        int r = on_request(s, hr, rq, &sh);
+        current = NULL;
+        http_lang_end();
+        if (r < 0 && !rq->answered) {
+                /* Out of memory: an answer all the same, and the end of the connection. */
+                hr->http1_is_persistent = 0;
+                h2o_send_error_500(hr, "Internal Server Error", "out of memory\n", H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);
+        }
 }

@@ -186,6 +186,19 @@ struct http_accept_encoding {
 void http_accept_encoding_scan(const char *accept_encoding, struct http_accept_encoding *st);
 bool http_accept_encoding_gzip(const struct http_accept_encoding *st);
 
+/* ---- a request's head as sent (head.c) ------------------------------------------------------ */
+
+/* What the header lines of a request head say of who it is for and where it ends. */
+struct http_head_shape {
+        unsigned hosts, lengths, encodings; /* Host, Content-Length, Transfer-Encoding lines */
+        bool lengths_differ;                /* two Content-Lengths with different values */
+        bool not_chunked;                   /* a Transfer-Encoding other than "chunked" alone */
+        size_t bytes;                       /* the head's length, its empty line included */
+};
+/* Scans raw[0..len): a request line, header lines ("\r\n" or "\n"), up to the empty line that
+ * ends the head (or len). Header names in any case. Pure; never reads past len. */
+void http_head_shape(const char *raw, size_t len, struct http_head_shape *ret);
+
 /* ---- the language of a page (lang.c) ------------------------------------------------------- */
 
 /* The language a target's first segment names ("/he", "/he/ports/625"), with *ret_skip the bytes

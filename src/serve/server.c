@@ -1,9 +1,10 @@
-/* portscope serve — starting and stopping the server: libmicrohttpd with a thread pool over
- * epoll, the fixed pages rendered at start, the feedback store, the listening socket. */
+/* portscope serve — starting and stopping the server: one h2o event loop per worker thread,
+ * each on its own listening socket, the fixed pages rendered at start, the feedback store. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,17 +146,18 @@ static void server_free(struct http_server *s)
                 return;
         for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
                 http_cache_front_free(s->fronts[i]); /* before the cache */
-        http_cache_free(s->cache); /* after the daemon: no request holds an entry */
+        http_cache_free(s->cache); /* after the loops: no request holds an entry */
         respond_cached_free(s->style_versioned); /* before the stylesheet whose bytes it borrows */
         for (int i = 0; i < HTTP_NROUTES; i++)
                 respond_cached_free(s->fixed[i]);
         respond_cached_free(s->map_udp_png);
         http_ratelimit_free(s->votes);
-        access_log_close(s->log); /* after the daemon: every request has been logged */
+        access_log_close(s->log); /* after the loops: every request has been logged */
         http_feedback_close(s->ctx.feedback);
+        if (s->config_ready)
+                h2o_config_dispose(&s->config);
         pthread_mutex_destroy(&s->conn_lock);
-        pthread_mutex_destroy(&s->stop_lock);
-        pthread_cond_destroy(&s->stop_cond);
+        free(s->workers);
         free(s->shards);
         free(s);
 }
@@ -180,6 +182,118 @@ long server_inflight(struct http_server *s)
         return n;
 }
 
+/* h2o's handler: every request, read whole (head and body), comes here. */
+struct server_handler {
+        h2o_handler_t super;
+        struct http_server *s;
+};
+
+static int on_req(h2o_handler_t *self, h2o_req_t *hr)
+{
+        struct http_server *s = ((struct server_handler *)self)->s;
+        routes_on_request(s, connections_new_req(s, hr));
+        return 0;
+}
+
+/* h2o's configuration: one host, one path, our handler; the limits. */
+static void configure(struct http_server *s)
+{
+        h2o_config_init(&s->config);
+        s->config_ready = true;
+        s->config.server_name = h2o_iovec_init(H2O_STRLIT("")); /* no Server header */
+        s->config.max_request_entity_size = BODY_MAX;           /* larger: h2o answers 413 */
+        /* From waiting for a request to having its head: an idle connection, or one trickling. */
+        s->config.http1.req_timeout = (uint64_t)s->idle_timeout * 1000;
+        s->config.http1.upgrade_to_http2 = 0;
+        h2o_hostconf_t *host = h2o_config_register_host(&s->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+        h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+        struct server_handler *h = (struct server_handler *)h2o_create_handler(path, sizeof *h);
+        h->super.on_req = on_req;
+        h->s = s;
+}
+
+static pthread_mutex_t context_lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define REAP_MS 250 /* how often a loop looks for connections past their deadline */
+
+static void close_listener(struct worker *w)
+{
+        if (w->listener) {
+                h2o_socket_read_stop(w->listener);
+                h2o_socket_close(w->listener); /* closes listen_fd */
+                w->listener = NULL;
+                w->listen_fd = -1;
+        }
+}
+
+/* One worker thread: its loop, made on the thread (h2o's allocators are per thread), until
+ * stop_loops; then it closes its connections and waits (a second at most) for them to go. */
+static void *worker_run(void *arg)
+{
+        struct worker *w = arg;
+        struct http_server *s = w->s;
+        w->loop = h2o_evloop_create();
+        /* h2o_context_init() writes the shared configuration (its handlers' context slots). */
+        pthread_mutex_lock(&context_lock);
+        h2o_context_init(&w->ctx, w->loop, &s->config);
+        pthread_mutex_unlock(&context_lock);
+        w->actx.ctx = &w->ctx;
+        w->actx.hosts = s->config.hosts;
+        w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+        w->listener->data = w;
+        h2o_socket_read_start(w->listener, connections_on_accept);
+        w->next_reap_ms = server_now_ns() / 1000000 + REAP_MS;
+        while (!atomic_load_explicit(&s->stop_loops, memory_order_relaxed)) {
+                h2o_evloop_run(w->loop, 100); /* -1 on EINTR: nothing to do but go on */
+                if (atomic_load_explicit(&s->quiesce, memory_order_relaxed)) {
+                        if (w->listener) {
+                                close_listener(w);
+                                /* No more keep-alive (h2o_context_request_shutdown() would
+                                 * also arm HTTP/2's graceful-shutdown timers, which this
+                                 * server does not speak, and h2o_context_dispose() asserts
+                                 * that no timer is armed). */
+                                w->ctx.shutdown_requested = 1;
+                        }
+                        unsigned pending = 0;
+                        connections_of(w, &pending);
+                        atomic_store(&w->pending, pending);
+                }
+                int64_t now = server_now_ns() / 1000000;
+                if (now >= w->next_reap_ms) {
+                        connections_reap(w, false);
+                        w->next_reap_ms = now + REAP_MS;
+                }
+        }
+        close_listener(w);
+        connections_reap(w, true);
+        int64_t until = server_now_ns() + 1000000000LL;
+        while (connections_of(w, NULL) > 0 && server_now_ns() < until)
+                h2o_evloop_run(w->loop, 10);
+        pthread_mutex_lock(&context_lock);
+        h2o_context_dispose(&w->ctx);
+        pthread_mutex_unlock(&context_lock);
+        if (connections_of(w, NULL) == 0)
+                h2o_evloop_destroy(w->loop);
+        return NULL;
+}
+
+/* Ends every worker thread (each closes its connections), and closes the listening sockets of
+ * those that never started. */
+static void stop_workers(struct http_server *s)
+{
+        atomic_store(&s->quiesce, true);
+        atomic_store(&s->stop_loops, true);
+        for (unsigned i = 0; i < s->nworkers; i++) {
+                struct worker *w = &s->workers[i];
+                if (w->started)
+                        pthread_join(w->tid, NULL);
+                else if (w->listen_fd >= 0)
+                        close(w->listen_fd);
+                w->started = false;
+                w->listen_fd = -1;
+        }
+}
+
 int http_server_start(const struct http_config *cfg, struct http_server **ret, char *err, size_t errlen)
 {
         if (!cfg || !cfg->registry) {
@@ -199,15 +313,6 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 return -ENOMEM;
         }
         pthread_mutex_init(&s->conn_lock, NULL);
-        pthread_mutex_init(&s->stop_lock, NULL);
-        /* The reaper's deadlines must not move when the wall clock is stepped. */
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&s->stop_cond, &ca);
-        pthread_condattr_destroy(&ca);
-        for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
-                s->listen_fds[i] = -1;
         s->loopback = sockaddr_is_loopback(&sa);
         s->started = time(NULL);
         s->request_timeout = cfg->request_timeout ? cfg->request_timeout : 15;
@@ -330,39 +435,48 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                         goto fail;
                 }
         }
+        s->workers = calloc(threads, sizeof *s->workers);
+        if (!s->workers) {
+                r = -ENOMEM;
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+        }
+        for (unsigned i = 0; i < threads; i++) {
+                s->workers[i].listen_fd = -1;
+                s->workers[i].s = s;
+                s->workers[i].index = i;
+        }
+        s->nworkers = threads;
         for (unsigned i = 0; i < threads; i++) {
                 r = open_listener(&sa, salen, threads > 1);
                 if (r < 0) {
                         snprintf(err, errlen, "cannot listen on %s: %s", listen_spec, strerror(-r));
                         goto fail;
                 }
-                s->listen_fds[i] = r;
+                s->workers[i].listen_fd = r;
         }
-
-        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-        if (sa.ss_family == AF_INET6)
-                flags |= MHD_USE_IPv6;
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof bound;
+        if (getsockname(s->workers[0].listen_fd, (struct sockaddr *)&bound, &blen) == 0)
+                s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                            : ((struct sockaddr_in *)&bound)->sin_port);
         s->max_per_client = cfg->max_per_ip ? cfg->max_per_ip : 256u;
-        /* The connection limit is split between the threads, as libmicrohttpd's pool splits it. */
-        unsigned max_conns = cfg->max_connections ? cfg->max_connections : 1024u;
+        s->max_connections = cfg->max_connections ? cfg->max_connections : 1024u;
+        s->idle_timeout = cfg->idle_timeout ? cfg->idle_timeout : 10u;
+        configure(s);
+        /* A write to a client that has gone must fail with EPIPE, not end the process (h2o writes
+         * with writev(2)): the same as the CLI sets, for a program that did not. */
+        struct sigaction old;
+        if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+                signal(SIGPIPE, SIG_IGN);
         for (unsigned i = 0; i < threads; i++) {
-                unsigned share = max_conns / threads + (i < max_conns % threads);
-                s->daemons[i] = MHD_start_daemon(
-                        flags, 0, connections_accept_policy, s, routes_on_request, s, MHD_OPTION_LISTEN_SOCKET,
-                        s->listen_fds[i], MHD_OPTION_CONNECTION_LIMIT, share ? share : 1u, MHD_OPTION_CONNECTION_TIMEOUT,
-                        cfg->idle_timeout ? cfg->idle_timeout : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                        (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK, connections_on_uri, s,
-                        MHD_OPTION_NOTIFY_COMPLETED, connections_on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                        connections_on_connection, s, MHD_OPTION_END);
-                if (!s->daemons[i]) {
-                        r = -EIO;
-                        snprintf(err, errlen, "cannot start the HTTP server on %s", listen_spec);
+                if (pthread_create(&s->workers[i].tid, NULL, worker_run, &s->workers[i]) != 0) {
+                        r = -EAGAIN;
+                        snprintf(err, errlen, "cannot start a thread");
                         goto fail;
                 }
-                s->ndaemons = i + 1;
+                s->workers[i].started = true;
         }
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
-        s->port = di ? di->port : 0;
         if (sa.ss_family == AF_INET6) {
                 char host[INET6_ADDRSTRLEN];
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, host, sizeof host);
@@ -372,22 +486,10 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
                 inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, host, sizeof host);
                 snprintf(s->url, sizeof s->url, "http://%s:%u/", host, (unsigned)s->port);
         }
-        if (pthread_create(&s->reaper, NULL, connections_reaper, s) != 0) {
-                r = -EAGAIN;
-                snprintf(err, errlen, "cannot start a thread");
-                goto fail;
-        }
-        s->reaper_started = true;
         *ret = s;
         return 0;
 fail:
-        for (unsigned i = 0; i < s->ndaemons; i++) {
-                MHD_stop_daemon(s->daemons[i]); /* closes its socket */
-                s->listen_fds[i] = -1;
-        }
-        for (unsigned i = 0; i < SERVER_THREADS_MAX; i++)
-                if (s->listen_fds[i] >= 0)
-                        close(s->listen_fds[i]);
+        stop_workers(s);
         server_free(s);
         return r;
 }
@@ -417,31 +519,28 @@ uint16_t http_server_port(const struct http_server *s)
         return s->port;
 }
 
+/* Whether a loop has a request begun and not answered (or has not looked yet). */
+static bool workers_pending(struct http_server *s)
+{
+        for (unsigned i = 0; i < s->nworkers; i++)
+                if (atomic_load(&s->workers[i].pending))
+                        return true;
+        return false;
+}
+
 void http_server_stop(struct http_server *s, unsigned grace_ms)
 {
         if (!s)
                 return;
         /* Stop accepting; requests in flight may finish within the grace period. */
-        for (unsigned i = 0; i < s->ndaemons; i++) {
-                MHD_socket lfd = MHD_quiesce_daemon(s->daemons[i]);
-                if (lfd != MHD_INVALID_SOCKET)
-                        close(lfd);
-                s->listen_fds[i] = -1;
-        }
+        for (unsigned i = 0; i < s->nworkers; i++)
+                atomic_store(&s->workers[i].pending, 1); /* until its loop has looked */
+        atomic_store(&s->quiesce, true);
         int64_t until = server_now_ns() + (int64_t)grace_ms * 1000000;
-        while (server_inflight(s) > 0 && server_now_ns() < until) {
+        while ((server_inflight(s) > 0 || workers_pending(s)) && server_now_ns() < until) {
                 struct timespec ts = { 0, 10 * 1000000L };
                 nanosleep(&ts, NULL);
         }
-        for (unsigned i = 0; i < s->ndaemons; i++)
-                MHD_stop_daemon(s->daemons[i]);
-        s->ndaemons = 0;
-        if (s->reaper_started) {
-                pthread_mutex_lock(&s->stop_lock);
-                s->stopping = true;
-                pthread_cond_signal(&s->stop_cond);
-                pthread_mutex_unlock(&s->stop_lock);
-                pthread_join(s->reaper, NULL);
-        }
+        stop_workers(s);
         server_free(s);
 }

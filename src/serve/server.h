@@ -1,18 +1,21 @@
 /* portscope serve — what the files of the HTTP server share (server.c, routes.c, respond.c,
  * connections.c, metrics.c, access-log.c); not a public interface.
  *
- * What a request may cost is bounded everywhere: the request line and headers fit in a
- * per-connection memory pool (larger: 414/431), targets are at most HTTP_TARGET_MAX bytes, bodies
- * (only POST /feedback has one) at most BODY_MAX, a silent connection is closed after
- * idle_timeout, and a reaper thread shuts down any connection whose current request has not
- * been answered within request_timeout (connections.c).
+ * The transport is libh2o (h2o 2.2.5, its own event loop): one loop per worker thread, each on
+ * its own SO_REUSEPORT socket. What a request may cost is bounded everywhere: h2o reads a request
+ * head of at most 100 headers, targets are at most HTTP_TARGET_MAX bytes (longer: 414), the head
+ * at most HEAD_MAX bytes (larger: 431), bodies (only POST /feedback has one) at most BODY_MAX
+ * (h2o answers 413), a connection that has not sent a whole request within idle_timeout is closed
+ * (h2o), and each loop shuts down any connection whose current request has not been answered
+ * within request_timeout (connections.c), slow readers included.
  *
  * Responses for pages that depend only on the registry and knowledge are rendered once per
- * variant and kept in the response cache (cache.h) as libmicrohttpd response objects, which are
- * reference-counted and shared between threads. */
+ * variant and kept in the response cache (cache.h): their bytes are written to the socket from
+ * there, held until the write is done. */
 #pragma once
 
-#include <microhttpd.h>
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,74 +32,88 @@
 #define PAGE_MAX (4u << 20)            /* the largest page we render */
 #define CACHE_BYTES (96u << 20)        /* bytes of cached responses */
 #define CACHE_ENTRIES 16384u           /* cached responses */
-/* Per-connection pool (libmicrohttpd's default): the request as read, each header and each
- * cookie parsed (the Cookie header is copied, each cookie a 48-byte record), then the response's
- * header. A request that leaves less than CONN_RESPONSE_RESERVE of it is answered 431 before
- * libmicrohttpd runs out building the response header (it would close without a word). */
-#define CONN_MEMORY (32u << 10)
-#define CONN_RESPONSE_RESERVE (6u << 10)
+/* The largest request head (request line and headers, as sent) answered: larger is 431. h2o
+ * itself reads up to 8 KiB + 4 KiB a header, at most 100 headers (more: its own 400). */
+#define HEAD_MAX (16u << 10)
 #define SERVER_THREADS_MAX 256         /* --threads */
 
 /* ---- per-connection and per-request state ------------------------------------------------- */
 
+struct worker;
+
+/* One accepted connection: in the server's list (under conn_lock) from accept to close. */
 struct conn {
         struct conn *prev, *next;
+        struct worker *w;             /* the loop it belongs to: only that thread touches fd and sock */
         int fd;
+        h2o_socket_t *sock;
         unsigned char key[16]; /* the client: IPv4 address, or IPv6 /64 (see connections_sockaddr_key) */
         size_t klen;
-        _Atomic int64_t deadline_ms;  /* monotonic; the reaper shuts the socket down after it */
+        int64_t deadline_ms;          /* monotonic; its loop shuts the socket down after it */
         bool killed;
         char addr[INET6_ADDRSTRLEN];  /* the client, as the access log writes it */
 };
 
+/* One worker thread: an h2o event loop with its listening socket. */
+struct worker {
+        struct http_server *s;
+        unsigned index;
+        pthread_t tid;
+        bool started;
+        int listen_fd;
+        h2o_evloop_t *loop;
+        h2o_context_t ctx;
+        h2o_accept_ctx_t actx;
+        h2o_socket_t *listener;       /* NULL once closed */
+        int64_t next_reap_ms;
+        atomic_uint pending;          /* when quiescing: its connections with a request begun */
+};
+
 struct req {
+        struct http_server *s;
+        h2o_req_t *hr;                /* the request h2o is answering */
+        struct conn *conn;            /* its connection, or NULL */
         int64_t start_ns;
         char *target;                 /* raw request target in origin-form, NUL-terminated, what is
                                        * routed; NULL when too long */
         size_t target_len;
         /* The target as the request line sent it (the access log's): target itself, or the
          * absolute-form "http://HOST/PATH" whose path and query target holds. */
-        const char *line_target;
+        const char *line_target;      /* (the start of the target as sent when too long) */
         size_t line_target_len;
-        /* Where the target libmicrohttpd handed over ends: its version follows one byte further
-         * unless a NUL byte in the target cut the string short (see refused()). */
-        uintptr_t line_target_end;
+        const char *host_header;      /* the Host header when there is one, NUL-terminated */
         const char *host;             /* an absolute-form target's authority, which replaces the
                                        * Host header (RFC 9112, section 3.2.2); NULL otherwise */
         char method[8];
         char version[12];
-        bool seen;                    /* the access handler ran once */
-        bool answered;                /* a response was queued */
-        bool post;
+        bool answered;                /* a response was started */
         bool api_target;              /* the target begins with /api/: errors in JSON, even a 414 */
         const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
         bool prefixed;                /* the target began with /xx */
         size_t lang_skip;             /* bytes of that prefix in target */
-        char *body;                   /* POST only: BODY_MAX + 1 bytes, NUL-terminated */
+        char *body;                   /* POST only: the body, NUL-terminated (in h2o's pool) */
         size_t body_len;
         long long sent;               /* bytes of the body queued (the access log's), -1: none */
-        struct http_route route;      /* last but one: connections_on_uri() zeroes what comes before */
+        struct http_route route;      /* last but one: connections_new_req() zeroes what comes before */
         char target_buf[];            /* target points here */
 };
 
 /* ---- cached responses ---------------------------------------------------------------------- */
 
+/* A response kept to be sent many times: its body (and a gzipped twin), with what its headers
+ * say. The bytes are written from here; whoever sends one holds it until the write is done. */
 struct cached {
-        struct MHD_Response *resp;
-        struct MHD_Response *gz;      /* the same body gzipped, or NULL (not worth it, or no memory) */
+        const char *type;             /* Content-Type (one of RESPOND_*) */
+        const char *cache;            /* its Cache-Control */
+        const char *lang;             /* Content-Language (a page), or NULL */
+        const char *vary, *gz_vary;   /* Vary of body and of gz (static text), or NULL */
+        bool coded;                   /* body itself is gzip-coded (respond_cached_variant()) */
         char etag[24];                /* "\"" 16 hex "\"", or "\"" 16 hex "-gz\"" (a gzip variant) */
         char etag_gz[24];             /* "\"" 16 hex "-gz\"" */
-        const char *cache;            /* respond_cached_variant(): its Cache-Control */
         size_t len, gz_len;           /* the bodies' lengths */
-        const char *body, *gz_body;   /* the bodies, owned by resp and gz (respond_cached_twin() borrows them) */
+        const char *body, *gz_body;   /* the bodies; gz_body NULL when not worth it */
+        char *own_body, *own_gz;      /* the same when this owns them (respond_cached_twin() borrows) */
         size_t size;
-        /* respond_cached_per_thread(): each worker thread's own copy of resp (by server_slot(),
-         * made on its first use), over the same body, which the last of them frees (shared). One
-         * response shared by every thread has its reference count and lock written by all of
-         * them, a cache line moved between cores on every request. */
-        struct shared_bytes *shared;
-        struct MHD_Response **mine;
-        unsigned nmine;
 };
 
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_JSON_LOCAL[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
@@ -136,13 +153,15 @@ struct http_server {
                                   * reach it, and a request naming another Host was rebound */
         unsigned feedback_refill; /* seconds until one more vote: the 429's Retry-After */
         struct http_ctx ctx;
-        /* One daemon per worker thread, each on its own SO_REUSEPORT socket bound to the same
-         * address: the kernel spreads new connections evenly between them. (libmicrohttpd's thread
-         * pool shares one socket, and whichever worker wakes first accepts: under a burst of
-         * connections one worker could take them all while the other CPU idled.) */
-        struct MHD_Daemon *daemons[SERVER_THREADS_MAX];
-        int listen_fds[SERVER_THREADS_MAX];
-        unsigned ndaemons;
+        /* One loop per worker thread, each on its own SO_REUSEPORT socket bound to the same
+         * address: the kernel spreads new connections evenly between them. */
+        struct worker *workers;
+        unsigned nworkers;
+        h2o_globalconf_t config;
+        bool config_ready;
+        atomic_bool quiesce;          /* stop accepting (each loop closes its listener) */
+        atomic_bool stop_loops;       /* close every connection and leave the loops */
+        unsigned max_connections;
         uint16_t port;
         char url[80];
         char csp[256];
@@ -169,11 +188,7 @@ struct http_server {
         pthread_mutex_t conn_lock;
         struct conn *conns;
         unsigned nconns;        /* the length of conns (under conn_lock) */
-        pthread_t reaper;
-        bool reaper_started;
-        pthread_mutex_t stop_lock;
-        pthread_cond_t stop_cond;
-        bool stopping;
+        unsigned idle_timeout;
 
         uint64_t id;                   /* tells this server from an earlier one at the same address */
         atomic_uint slots_used;        /* threads that have asked server_slot() */
@@ -205,83 +220,108 @@ int64_t server_now_ns(void);
 /* Open connections, over every daemon. */
 unsigned server_connections(struct http_server *s);
 
-/* ---- respond.c: building and queueing responses --------------------------------------------- */
+/* HTTP status codes used by name. */
+enum {
+        HTTP_OK = 200,
+        HTTP_MOVED_PERMANENTLY = 301,
+        HTTP_SEE_OTHER = 303,
+        HTTP_NOT_MODIFIED = 304,
+        HTTP_BAD_REQUEST = 400,
+        HTTP_FORBIDDEN = 403,
+        HTTP_NOT_FOUND = 404,
+        HTTP_METHOD_NOT_ALLOWED = 405,
+        HTTP_CONTENT_TOO_LARGE = 413,
+        HTTP_URI_TOO_LONG = 414,
+        HTTP_MISDIRECTED_REQUEST = 421,
+        HTTP_TOO_MANY_REQUESTS = 429,
+        HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE = 431,
+        HTTP_INTERNAL_SERVER_ERROR = 500,
+        HTTP_NOT_IMPLEMENTED = 501,
+        HTTP_SERVICE_UNAVAILABLE = 503,
+};
 
-/* A response over len bytes at body that it borrows (they outlive it): libmicrohttpd's
- * MHD_RESPMEM_PERSISTENT, const-correct. NULL when out of memory. */
-struct MHD_Response *respond_static(const void *body, size_t len);
-/* These return what MHD_queue_response returned, or MHD_NO when out of memory (libmicrohttpd
- * then closes the connection). A body passed in is malloc'd and taken over, even on failure. */
+/* ---- respond.c: building and sending responses --------------------------------------------- */
+
+/* The functions that answer return 0 when a response is on its way, -1 when none could be made
+ * (out of memory): routes_on_request() then answers 500 and closes. A body passed in is
+ * malloc'd and taken over, even on failure. */
 void respond_etag(const void *data, size_t len, char out[20]);
-struct MHD_Response *respond_make(struct http_server *s, char *body, size_t len, const char *type, const char *cache,
-                                  const char *etag);
+/* The request's header `token` (the last one when repeated), or NULL; value and length. */
+const char *respond_header(h2o_req_t *hr, const h2o_token_t *token, size_t *ret_len);
+/* The same, NUL-terminated in the request's pool. */
+const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token);
+/* A header on the response: value (not copied) must outlive the request. */
+void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *name, const char *value);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
-/* The responses of `of` (made by respond_cached_new() with the same type) with another
+/* A cached response like `of` (made by respond_cached_new() with the same type) with another
  * Cache-Control, over of's bodies: the same bytes, ETags and encodings without a copy. It borrows
  * them: free it before of. */
 struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
                                    const char *cache);
 /* A refusal that says when to ask again (429, 503): body (malloc'd, taken) with Retry-After. */
-enum MHD_Result respond_retry_after(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
-                                    size_t len, const char *type, unsigned seconds);
-/* Queues r (taken over: destroyed here) with its body of len bytes, counted in /metrics. */
-enum MHD_Result respond_queue(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                              struct MHD_Response *r, size_t len);
+int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len,
+                        const char *type, unsigned seconds);
 void respond_cached_free(struct cached *c); /* accepts NULL */
 /* One variant of a response, for the response cache: gzipped when gzip and that shrinks it, with
  * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
 struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
                                       const char *cache, bool gzip);
-/* c (from respond_cached_variant()) is to be kept and sent many times: from now on each worker
- * thread sends it from a response of its own (struct cached), and c->size counts them. */
-void respond_cached_per_thread(struct http_server *s, struct cached *c);
 /* Whether the client takes gzip (Accept-Encoding). */
-bool respond_wants_gzip(struct MHD_Connection *conn);
-/* c's response, or 304 when the client holds it (If-None-Match). */
-enum MHD_Result respond_cached(struct http_server *s, struct MHD_Connection *conn, struct cached *c, const char *cache);
+bool respond_wants_gzip(h2o_req_t *hr);
+/* What to call when a response's bytes are no longer needed (the write is done, or the
+ * connection gone): release(a, b), or nothing when release is NULL. */
+struct respond_hold {
+        void (*release)(void *a, void *b);
+        void *a, *b;
+};
+/* c's response, or 304 when the client holds it (If-None-Match). c stays alive until hold's
+ * release (a NULL release: c outlives the server's requests); the hold is given up here on
+ * failure too. */
+int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const char *cache,
+                   struct respond_hold hold);
+#define NO_HOLD ((struct respond_hold){ NULL, NULL, NULL })
 /* 200 responses get an ETag (unless RESPOND_CACHE_NONE) and honour If-None-Match. */
-enum MHD_Result respond_body(struct http_server *s, struct MHD_Connection *conn, unsigned status, char *body,
-                             size_t len, const char *type, const char *cache);
+int respond_body(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len, const char *type,
+                 const char *cache);
 /* Serializes o on one line with < > & as \u escapes (no HTML sniffer can take it for markup),
  * ending in a newline; malloc'd, NULL on OOM. */
 char *respond_json_text(json_t *o, size_t *ret_len);
-/* Takes o (NULL: MHD_NO). */
-enum MHD_Result respond_json(struct http_server *s, struct MHD_Connection *conn, unsigned status, json_t *o,
-                             const char *cache);
+/* Takes o (NULL: -1). */
+int respond_json(struct http_server *s, h2o_req_t *hr, unsigned status, json_t *o, const char *cache);
 /* An error page, or a JSON error when api. */
-enum MHD_Result respond_error(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                              const char *message, bool api);
+int respond_error(struct http_server *s, h2o_req_t *hr, unsigned status, const char *message, bool api);
 /* The same, and the connection is closed after it (Connection: close): the rest of what the
  * client sent cannot be trusted to be a request (RFC 9112, section 6.3). */
-enum MHD_Result respond_error_close(struct http_server *s, struct MHD_Connection *conn, unsigned status,
-                                    const char *message, bool api);
+int respond_error_close(struct http_server *s, h2o_req_t *hr, unsigned status, const char *message, bool api);
 /* Sends what a page renderer left in b (freeing it) with the status it returned (< 0: 500). */
-enum MHD_Result respond_page(struct http_server *s, struct MHD_Connection *conn, int status, struct http_buf *b,
-                             const char *cache);
-enum MHD_Result respond_redirect(struct MHD_Connection *conn, unsigned status, const char *location);
+int respond_page(struct http_server *s, h2o_req_t *hr, int status, struct http_buf *b, const char *cache);
+/* A redirect to location (copied). */
+int respond_redirect(h2o_req_t *hr, unsigned status, const char *location);
+/* 405 with Allow. */
+int respond_method_not_allowed(struct http_server *s, h2o_req_t *hr, bool api, const char *allow);
 
 /* ---- routes.c: what each request gets ------------------------------------------------------- */
 
-/* libmicrohttpd's access handler (MHD_AccessHandlerCallback); cls is the server. */
-enum MHD_Result routes_on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                                  const char *version, const char *upload_data, size_t *upload_size, void **req_cls);
-/* The response the handler queued has a body of `bytes` (the access log's count). */
+/* Answers one request that h2o has read whole (head and body). */
+void routes_on_request(struct http_server *s, struct req *rq);
+/* The response the handler started has a body of `bytes` (the access log's count). */
 void routes_note_sent(size_t bytes);
 
-/* ---- connections.c: request and connection bookkeeping, the reaper --------------------------- */
+/* ---- connections.c: connections, requests, the reaper ---------------------------------------- */
 
 /* The client's rate-limit and connection-limit key: an IPv4 address or an IPv6 /64. Returns its
  * length (0: none). */
 size_t connections_sockaddr_key(const struct sockaddr *sa, unsigned char key[16]);
-size_t connections_client_key(struct MHD_Connection *conn, unsigned char key[16]);
-void *connections_on_uri(void *cls, const char *uri, struct MHD_Connection *conn);
-void connections_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                              enum MHD_RequestTerminationCode toe);
-void connections_on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
-                               enum MHD_ConnectionNotificationCode toe);
-enum MHD_Result connections_accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen);
-/* The reaper thread (pthread start routine; arg is the server). */
-void *connections_reaper(void *arg);
+/* The listening socket of w is readable: accepts what waits, within the limits. */
+void connections_on_accept(h2o_socket_t *listener, const char *err);
+/* The state of a request h2o hands over, in its pool; its end (h2o disposing of the request)
+ * counts it in the metrics and the access log. NULL when out of memory. */
+struct req *connections_new_req(struct http_server *s, h2o_req_t *hr);
+/* Shuts down every connection of w past its deadline (all of them when all is true). */
+void connections_reap(struct worker *w, bool all);
+/* Connections of w still open; *ret_pending (unless NULL): those with part of a request read
+ * and not yet answered (a request in flight, that shutdown waits for). On w's thread. */
+unsigned connections_of(struct worker *w, unsigned *ret_pending);
 
 /* ---- metrics.c ----------------------------------------------------------------------------- */
 
@@ -290,7 +330,7 @@ void metrics_count(struct http_server *s, const struct req *rq, unsigned status,
 /* Counts the body bytes of a response queued. */
 void metrics_sent(struct http_server *s, size_t bytes);
 /* GET /metrics: the Prometheus text. */
-enum MHD_Result metrics_serve(struct http_server *s, struct MHD_Connection *conn);
+int metrics_serve(struct http_server *s, h2o_req_t *hr);
 
 /* ---- access-log.c -------------------------------------------------------------------------- */
 
@@ -303,7 +343,7 @@ void access_log_close(struct access_log *l); /* accepts NULL */
 /* The client's address as the log shows it (connections keep it from their start), "-" if none. */
 void access_log_addr(const struct sockaddr *sa, char out[INET6_ADDRSTRLEN]);
 /* One line per request in Common Log Format plus the duration, the target and user agent escaped
- * for terminals, queued for the writer whole. addr: the client's address from access_log_addr(),
- * or NULL to look it up. */
-void access_log_write(struct http_server *s, struct MHD_Connection *conn, const struct req *rq, const char *addr,
+ * for terminals, queued for the writer whole. ua: the User-Agent, or NULL; addr: the client's
+ * address from access_log_addr(). */
+void access_log_write(struct http_server *s, const char *ua, size_t ua_len, const struct req *rq, const char *addr,
                       unsigned status, double seconds);

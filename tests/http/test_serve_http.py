@@ -916,14 +916,15 @@ def test_absolute_form(s):
 
 
 def test_limits(s):
-    # A NUL byte ends the C string libmicrohttpd hands over: the rest of the target would go unseen.
+    # A NUL byte in the target: the rest of it must not go unseen (served, or logged, as /ports/22).
+    # h2o's parser refuses any control byte in the request line.
     for target in (b"/ports/22\x00/../../etc/passwd", b"/api/v1/ports/22\x00zzz"):
         st, hd, body = raw_response(s, target)
-        check(st == 400 and b"NUL" in body and hd.get("connection") == "close",
+        check(st == 400 and hd.get("connection") == "close" and b"passwd" not in body and b"zzz" not in body,
               f"a target with a NUL byte is 400 and closes ({target!r}: {st} {body[:120]!r})")
     for target in (b"/ports/22", b"/ports/22?x=1", b"/ports/22 "):
         st, hd, body = raw_response(s, target)
-        check(st in (200, 404) if target.endswith(b" ") else st == 200, f"{target!r} without a NUL is served ({st})")
+        check(st in (200, 400, 404) if target.endswith(b" ") else st == 200, f"{target!r} without a NUL is answered ({st})")
     out = s.raw(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(status_line(out).startswith("HTTP/1.1 414"), f"a 5000-byte target is 414 ({status_line(out)})")
     out = s.raw(b"GET /api/v1/search?q=" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -946,7 +947,9 @@ def test_limits(s):
           f"40 KB of headers are refused ({status_line(out) if out else 'connection closed'})")
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(3000))
     out = s.raw(b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"Connection: close\r\n\r\n")
-    check(out == b"" or status_line(out).startswith("HTTP/1.1 431"), f"3000 headers are refused ({status_line(out)})")
+    # h2o reads at most 100 headers: more is its own 400.
+    check(out == b"" or status_line(out).split(" ")[1:2] in (["431"], ["400"]),
+          f"3000 headers are refused ({status_line(out)})")
     body = b"page=%2Fports%2F1&helpful=yes&pad=" + b"z" * 5000  # over BODY_MAX (4096)
     out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
@@ -956,9 +959,9 @@ def test_limits(s):
                 + b"%x\r\n" % len(chunk) + chunk + b"\r\n0\r\n\r\n")
     check(not out.startswith(b"HTTP/1.1 3") and not out.startswith(b"HTTP/1.1 2"),
           f"a chunked body past the limit is refused ({status_line(out) if out else 'connection closed'})")
-    # A browser's cookies for the host (every local app shares localhost's): a few kilobytes are
-    # served, more are 431 with a message, never a connection closed without an answer. (Past ~9 KB
-    # libmicrohttpd refuses them itself, and at some sizes its own 431 does not fit: docs/serve.md.)
+    # A browser's cookies for the host (every local app shares localhost's): up to a 16 KiB head
+    # they are served (HEAD_MAX), more is 431 with a message, never a connection closed without an
+    # answer.
     def with_cookies(path, cookie):
         return s.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n"
                      b"Accept: text/html,*/*;q=0.8\r\nAccept-Language: fr\r\nCookie: " + cookie + b"\r\nConnection: close\r\n\r\n")
@@ -968,11 +971,14 @@ def test_limits(s):
             out = with_cookies(path, cookie)
             check(status_line(out).startswith("HTTP/1.1 200"),
                   f"{path.decode()} with {len(cookie)} bytes of cookies is served ({status_line(out) or 'no answer'})")
-        silent = [n for n in range(100, 200, 4) if not with_cookies(path, jar(n)).startswith(b"HTTP/1.1 ")]
-        check(not silent, f"{path.decode()}: every cookie jar of 100 to 200 cookies gets an answer (silent: {silent})")
-        out = with_cookies(path, jar(180))
+        silent = [n for n in range(100, 500, 12) if not with_cookies(path, jar(n)).startswith(b"HTTP/1.1 ")]
+        check(not silent, f"{path.decode()}: every cookie jar of 100 to 500 cookies gets an answer (silent: {silent})")
+        out = with_cookies(path, jar(300))
+        check(status_line(out).startswith("HTTP/1.1 200"),
+              f"{path.decode()}: 300 cookies (13.5 KB) are served ({status_line(out) or 'no answer'})")
+        out = with_cookies(path, jar(400))
         check(status_line(out).startswith("HTTP/1.1 431") and (b"too large" in out or b"trop" in out),
-              f"{path.decode()}: 180 cookies (8.5 KB) are 431 with a reason ({status_line(out) or 'no answer'})")
+              f"{path.decode()}: 400 cookies (18 KB) are 431 with a reason ({status_line(out) or 'no answer'})")
     # A length said twice (two Content-Lengths, or one beside Transfer-Encoding) is 400 and the end of
     # the connection: what follows must not run as a request (smuggling behind a proxy).
     for framing in (b"Content-Length: 5\r\nContent-Length: 40\r\n", b"Content-Length: 40\r\nContent-Length: 5\r\n",
@@ -981,13 +987,13 @@ def test_limits(s):
         answers = out.count(b"HTTP/1.1 ")
         check(status_line(out).startswith("HTTP/1.1 400") and answers == 1 and b"\r\nConnection: close" in out,
               f"{framing!r}: 400, then the connection ends ({status_line(out)}, {answers} answers)")
-    # A transfer coding other than chunked alone leaves the body's end unknown: 501 (RFC 9112,
-    # section 6.1), and the connection ends.
+    # A transfer coding other than chunked alone leaves the body's end unknown: refused (RFC 9112,
+    # section 6.1 suggests 501; h2o answers 400 itself), and the connection ends.
     for te in (b"identity", b"gzip, chunked", b"chunked, identity", b"xchunked"):
         out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
                     b"\r\n\r\nvote=GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
-        check(status_line(out).startswith("HTTP/1.1 501") and out.count(b"HTTP/1.1 ") == 1
-              and b"\r\nConnection: close" in out, f"Transfer-Encoding {te!r}: 501, then the end ({status_line(out)})")
+        check(status_line(out).split(" ")[1:2] in (["501"], ["400"]) and out.count(b"HTTP/1.1 ") == 1
+              and b"\r\nConnection: close" in out, f"Transfer-Encoding {te!r}: refused, then the end ({status_line(out)})")
     # HTTP/1.1 needs exactly one Host (RFC 9112, section 3.2); HTTP/1.0 may have none.
     for hosts in (b"", b"Host: a\r\nHost: b\r\n"):
         out = s.raw(b"GET /healthz HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n")
@@ -1233,9 +1239,10 @@ def test_access_log(s):
     st, h, body = s.get("/ports/625?from=log-test")
     s.get("/ports/625?from=log-test-head", method="HEAD")
     # What a client sends cannot end a field early (forging the status or the agent) nor reach a
-    # terminal raw: '"' is \x22, control bytes \xNN, in the method, the target and the agent.
-    out = s.raw(b'X\x1b]0;PWN /healthz?from=log-"q" HTTP/1.1\r\nHost: x\r\nUser-Agent: fake" 200 - "x\r\n'
-                b"Connection: close\r\n\r\n")
+    # terminal raw: '"' is \x22, a C1 control (U+009B, CSI) \u009b, a byte that is no UTF-8 \xNN,
+    # in the method, the target and the agent. (h2o's parser refuses C0 controls itself.)
+    out = s.raw(b'X"\xc2\x9b]0;PWN /healthz?from=log-"q"\xc2\x9b HTTP/1.1\r\nHost: x\r\n'
+                b'User-Agent: fake" 200 - "x\xc2\x9b\xff\r\nConnection: close\r\n\r\n')
     time.sleep(0.6)  # the log is written within a few milliseconds; the writer may be asleep
     with open(s.log, "rb") as f:
         raw = f.read()
@@ -1247,9 +1254,9 @@ def test_access_log(s):
     head = [ln for ln in lines if "from=log-test-head" in ln]
     check(head and '"HEAD /ports/625?from=log-test-head HTTP/1.1" 200 - "' in head[-1], f"HEAD sends no body: {head}")
     forged = [ln for ln in lines if "from=log-" in ln and "healthz" in ln]
-    check(b"\x1b" not in raw and forged and forged[-1].count('"') == 4
-          and '"X\\x1b]0;PW /healthz?from=log-\\x22q\\x22 HTTP/1.1" 405 ' in forged[-1]
-          and '"fake\\x22 200 - \\x22x"' in forged[-1],
+    check(b"\xc2\x9b" not in raw and b"\xff" not in raw and forged and forged[-1].count('"') == 4
+          and '"X\\x22\\u009b]0; /healthz?from=log-\\x22q\\x22\\u009b HTTP/1.1" 405 ' in forged[-1]
+          and '"fake\\x22 200 - \\x22x\\u009b\\xff"' in forged[-1],
           f"the method, target and agent are escaped, quotes included: {forged}")
 
 
@@ -1275,7 +1282,7 @@ def test_access_log_stderr():
     """The default log: standard error, one whole escaped line per request, even under concurrency."""
     s = Server("--access-log", "-")
     try:
-        raw_ua = b"evil\x1b[31m\\"
+        raw_ua = b"evil\xc2\x9b31m\\"  # CSI as a C1 control: h2o refuses C0 bytes in a header itself
         c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
         c.sendall(b"GET /search?q=%1b HTTP/1.1\r\nHost: x\r\nUser-Agent: " + raw_ua + b"\r\nConnection: close\r\n\r\n")
         while c.recv(65536):
@@ -1300,7 +1307,7 @@ def test_access_log_stderr():
     check(rc == 0 and not errors, f"200 requests from 5 clients answered with the log on stderr ({errors[:3]})")
     check(len(ours) == 200 and all(pattern.match(ln) for ln in ours),
           f"one whole line per request on standard error ({len(ours)} lines, e.g. {ours[:1]})")
-    check(b"\x1b" not in err and any('"evil\\x1b[31m\\\\" ' in ln for ln in lines),
+    check(b"\xc2\x9b" not in err and any('"evil\\u009b31m\\\\" ' in ln for ln in lines),
           f"the user agent is escaped for the terminal ({[ln for ln in lines if 'evil' in ln]})")
 
 
