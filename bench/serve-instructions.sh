@@ -3,8 +3,8 @@
 # figure the machine's other load does not move, for changes too small for bench/serve-ab.sh's
 # rates to show (a few per cent). One worker thread, one keep-alive client on 127.0.0.1 asking
 # BENCH_PATH N1 and then N2 times; the difference of the two runs divided by N2 - N1 is the cost of one
-# request, start-up excluded. memset is reported apart: valgrind counts libmicrohttpd's zeroing of
-# its connection pool (rep stosb) byte by byte, far above what it costs on the CPU.
+# request, start-up excluded. memset is reported apart: valgrind counts rep stosb zeroing
+# byte by byte, far above what it costs on the CPU.
 #
 #   bash bench/serve-instructions.sh [BUILD_DIR ...]   (BENCH_PATH=/api/v1/ports/625 N1=1000 N2=6000)
 #

@@ -17,12 +17,11 @@
 # Each round also shows the CPU time each server spent per request (user + system, from /proc),
 # which other load disturbs much less than the rates. Only 127.0.0.1 is used. Needs wrk and nginx
 # (scripts/deps.d/serve.bench.list). Exit 1 when the median is below target (a report, not a test).
-# FLOOR=1 (alternate mode) also measures bench/serve/mhd-floor.c in each round: libmicrohttpd alone
-# sending the same bytes with the same headers, set up as portscope sets it up, with nothing of
-# portscope's own per request; its column says how much of the gap to nginx is libmicrohttpd's.
-# FLOOR=h2o measures bench/serve/h2o-floor.c instead: libh2o (Debian's libh2o-evloop-dev, 2.2.5)
-# sending the same bytes from memory, one event loop per thread on SO_REUSEPORT sockets: what
-# another HTTP library would allow (docs/serve.md).
+# FLOOR=1 (alternate mode) also measures bench/serve/h2o-floor.c in each round: libh2o (2.2.5,
+# serve's transport) alone sending the same bytes from memory with the same headers, one event
+# loop per thread on SO_REUSEPORT sockets, as portscope sets it up, with nothing of portscope's own
+# per request; its column says how much of the gap to nginx is the library's. (The libmicrohttpd
+# floor that showed libmicrohttpd 0.9.75 could not reach nginx is in git history: docs/serve.md.)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
@@ -115,14 +114,8 @@ furl=
 if [ "${FLOOR:-0}" = 1 ] || [ "${FLOOR:-0}" = h2o ]; then
   fport=$(free_port) fargs=()
   for p in /api/v1/ports/625 /ports/625 /he/ports/625; do fargs+=("$p" "$root$p" "$work/headers.${p//\//_}"); done
-  if [ "$FLOOR" = h2o ]; then
-    pkg-config --exists libh2o-evloop || { echo "serve bench: FLOOR=h2o needs libh2o-evloop-dev (scripts/deps.d/serve.bench.list)"; exit 2; }
-    cc -O2 -Wall -Wextra -pthread -o "$work/floor" "$top/bench/serve/h2o-floor.c" $(pkg-config --cflags --libs libh2o-evloop) || exit 1
-    fargs=(mem "$fport" "$(nproc)" "${fargs[@]}")
-  else
-    cc -O2 -Wall -Wextra -D_GNU_SOURCE -pthread -o "$work/floor" "$top/bench/serve/mhd-floor.c" -lmicrohttpd || exit 1
-    fargs=("$fport" "$(nproc)" "${fargs[@]}")
-  fi
+  cc -O2 -Wall -Wextra -pthread -o "$work/floor" "$top/bench/serve/h2o-floor.c" $(pkg-config --cflags --libs libh2o-evloop) || exit 1
+  fargs=(mem "$fport" "$(nproc)" "${fargs[@]}")
   "$work/floor" "${fargs[@]}" >"$work/floor.out" 2>"$work/floor.err" &
   fpid=$!
   for _ in $(seq 50); do grep -q ready "$work/floor.out" 2>/dev/null && break; sleep 0.1; done

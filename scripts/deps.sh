@@ -3,7 +3,7 @@
 # that are missing: a machine that has them all is not touched (and needs no root).
 set -euo pipefail
 build=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-       libjansson-dev libmnl-dev libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev
+       libjansson-dev libmnl-dev libsqlite3-dev libh2o-evloop-dev libcurl4-openssl-dev
        libpcre2-dev libcmocka-dev gettext)
 run=(nmap-common libwireshark-data iproute2 procps python3 ca-certificates)
 test=(ethtool iptables)

@@ -1,4 +1,4 @@
-/* What the floors (mhd-floor.c, h2o-floor.c) share: the bytes of a page, the response headers
+/* What the floor (h2o-floor.c) reads: the bytes of a page, the response headers
  * `curl -D` saved for it, and a listening socket of their own for each thread. Header-only,
  * static: each floor is one `cc` of one file. */
 #pragma once

@@ -1,4 +1,4 @@
-/* A floor like bench/serve/mhd-floor.c, on libh2o-evloop (h2o 2.2.5, Debian 12): fixed bytes
+/* A floor under portscope serve, on libh2o-evloop (h2o 2.2.5, Debian 12): fixed bytes
  * with fixed headers, one h2o event loop per thread, each on its own SO_REUSEPORT socket on
  * 127.0.0.1:PORT, HTTP/1.1 keep-alive, no access log.
  *

@@ -143,6 +143,8 @@ static void req_done(void *p)
         if (rq->conn)
                 rq->conn->deadline_ms = now / 1000000 + (int64_t)s->request_timeout * 1000;
         atomic_fetch_sub_explicit(&server_shard(s)->inflight, 1, memory_order_relaxed);
+        if (rq->hold.release)
+                rq->hold.release(rq->hold.a, rq->hold.b);
 }
 
 struct req *connections_new_req(struct http_server *s, h2o_req_t *hr)
@@ -158,7 +160,7 @@ struct req *connections_new_req(struct http_server *s, h2o_req_t *hr)
         size_t extra = absolute ? a.host_len + 1 + 1 + (len - a.path_off) + 1 : 0;
         struct req *rq = h2o_mem_alloc_shared(&hr->pool, sizeof *rq + (fits ? len + 1 + extra : 0), req_done);
         /* Not all zeroed: the route's 400 bytes of text buffers need no zeroes, on every request. */
-        memset(rq, 0, offsetof(struct req, route));
+        memset(rq, 0, offsetof(struct req, route)); /* hold included */
         http_route_clear(&rq->route);
         rq->s = s;
         rq->hr = hr;

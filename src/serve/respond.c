@@ -114,6 +114,7 @@ bool respond_wants_gzip(h2o_req_t *hr)
 /* Headers every response carries. */
 static void add_common(struct http_server *s, h2o_req_t *hr, const char *type)
 {
+        h2o_vector_reserve(&hr->pool, &hr->res.headers, 12); /* room for all: one allocation */
         respond_add(hr, H2O_TOKEN_CONTENT_TYPE, "Content-Type", type);
         add_other(hr, "x-content-type-options", "X-Content-Type-Options", "nosniff");
         add_other(hr, "referrer-policy", "Referrer-Policy", "same-origin");
@@ -189,9 +190,9 @@ static void free_release(void *a, void *b)
 static int send_bytes(struct http_server *s, h2o_req_t *hr, unsigned status, const char *body, size_t len,
                       size_t content_length, struct respond_hold hold)
 {
-        if (hold.release) {
-                /* Freed with the request's pool: after the last byte is written, or the
-                 * connection is gone. */
+        /* Let go of with the request's pool: after the last byte is written, or when the
+         * connection is gone. */
+        if (hold.release && !routes_hold(hold)) {
                 struct respond_hold *h = h2o_mem_alloc_shared(&hr->pool, sizeof *h, hold_dispose);
                 *h = hold;
         }

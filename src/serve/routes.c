@@ -564,6 +564,14 @@ void routes_note_sent(size_t bytes)
         }
 }
 
+bool routes_hold(struct respond_hold hold)
+{
+        if (!current || current->hold.release)
+                return false;
+        current->hold = hold;
+        return true;
+}
+
 /* Why a request is refused before it is routed (a msgid), or NULL, from its head as sent
  * (http_head_shape()):
  * - what RFC 9112 says a server must refuse (400): an HTTP/1.1 request without exactly one Host

@@ -69,6 +69,12 @@ struct worker {
         atomic_uint pending;          /* when quiescing: its connections with a request begun */
 };
 
+/* What to call when a response's bytes are no longer needed (the write is done, or the
+ * connection gone): release(a, b), or nothing when release is NULL. */
+struct respond_hold {
+        void (*release)(void *a, void *b);
+        void *a, *b;
+};
 struct req {
         struct http_server *s;
         h2o_req_t *hr;                /* the request h2o is answering */
@@ -94,6 +100,7 @@ struct req {
         char *body;                   /* POST only: the body, NUL-terminated (in h2o's pool) */
         size_t body_len;
         long long sent;               /* bytes of the body queued (the access log's), -1: none */
+        struct respond_hold hold;     /* what the response's bytes need until written (routes_hold()) */
         struct http_route route;      /* last but one: connections_new_req() zeroes what comes before */
         char target_buf[];            /* target points here */
 };
@@ -268,12 +275,6 @@ struct cached *respond_cached_variant(struct http_server *s, char *body, size_t 
                                       const char *cache, bool gzip);
 /* Whether the client takes gzip (Accept-Encoding). */
 bool respond_wants_gzip(h2o_req_t *hr);
-/* What to call when a response's bytes are no longer needed (the write is done, or the
- * connection gone): release(a, b), or nothing when release is NULL. */
-struct respond_hold {
-        void (*release)(void *a, void *b);
-        void *a, *b;
-};
 /* c's response, or 304 when the client holds it (If-None-Match). c stays alive until hold's
  * release (a NULL release: c outlives the server's requests); the hold is given up here on
  * failure too. */
@@ -306,6 +307,9 @@ int respond_method_not_allowed(struct http_server *s, h2o_req_t *hr, bool api, c
 void routes_on_request(struct http_server *s, struct req *rq);
 /* The response the handler started has a body of `bytes` (the access log's count). */
 void routes_note_sent(size_t bytes);
+/* Keeps hold in the request being answered, released when the request ends; false when there is
+ * no such request or it holds one already. */
+bool routes_hold(struct respond_hold hold);
 
 /* ---- connections.c: connections, requests, the reaper ---------------------------------------- */
 
