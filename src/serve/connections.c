@@ -95,7 +95,8 @@ static int accept_one(struct worker *w)
         access_log_addr((const struct sockaddr *)&sa, c->addr);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        h2o_socket_t *sock = h2o_evloop_socket_create(w->loop, fd, 0);
+        /* As h2o_evloop_socket_accept() makes them: its loop runs accepted sockets as a server's. */
+        h2o_socket_t *sock = h2o_evloop_socket_create(w->loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION);
         c->sock = sock;
         sock->on_close.cb = conn_closed;
         sock->on_close.data = c;

@@ -1,6 +1,6 @@
-/* libFuzzer target: request targets, query strings, percent-decoding and HTML escaping — every
- * byte a client controls before portscope serve decides what a request means.
- * fuzz-sources: src/serve/target.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
+/* libFuzzer target: request targets, request heads as sent, query strings, percent-decoding and
+ * HTML escaping — every byte a client controls before portscope serve decides what a request means.
+ * fuzz-sources: src/serve/target.c src/serve/head.c src/serve/escape.c src/serve/buf.c src/core/dynbuf.c src/core/util.c src/core/port.c
  *
  * Checks, beyond "no crash": the route parser always leaves a valid route id and a NUL-terminated
  * name and query, whatever the struct held before (a parse into garbage equals a parse into
@@ -28,6 +28,11 @@ static int routes_differ(const struct http_route *a, const struct http_route *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         const char *s = (const char *)data;
+
+        struct http_head_shape sh;
+        http_head_shape(s, size, &sh);
+        if (sh.bytes > size || (sh.lengths_differ && sh.lengths < 2) || sh.hosts + sh.lengths + sh.encodings > size)
+                abort();
 
         struct http_route r, dirty;
         memset(&r, 0, sizeof r);

@@ -362,13 +362,58 @@ static void test_front_held_across_eviction(void **state)
         assert_int_equal(freed, 2);
 }
 
+/* A pinned entry outlives the front's letting go of it (a response still being written from it):
+ * freed at its last unpin, and not before, however the pins are spread over its records. */
+static void test_front_pins(void **state)
+{
+        (void)state;
+        int freed = 0;
+        struct http_cache *c = http_cache_new(2, 1 << 20, token_free, NULL);
+        assert_non_null(c);
+        struct http_cache_front *f = http_cache_front_new(c);
+        assert_non_null(f);
+        put(c, "/a", "v", 1, &freed, 10);
+        struct http_cache_entry *a = http_cache_front_get(f, "/a", 2, "v");
+        assert_non_null(a);
+        http_cache_front_pin(f, a);
+        http_cache_front_pin(f, a); /* two responses from it */
+        /* The cache evicts /a, and the front looks up 8 other keys: it lets go of /a's slot. */
+        char t[16];
+        for (int i = 0; i < 9; i++) {
+                snprintf(t, sizeof t, "/p/%d", i);
+                put(c, t, "v", 10 + i, &freed, 10);
+                assert_int_equal(front_get(f, t, "v"), 10 + i);
+        }
+        assert_int_equal(get(c, "/a", "v"), -1);
+        int before = freed;
+        assert_int_equal(value_id(a), 1); /* still whole */
+        http_cache_front_unpin(f, a);
+        assert_int_equal(freed, before); /* one response still writes it */
+        http_cache_front_unpin(f, a);
+        assert_int_equal(freed, before + 1);
+
+        /* Parked while pinned, then looked up again: the pins of both records are one count. */
+        put(c, "/b", "v", 2, &freed, 10);
+        struct http_cache_entry *b = http_cache_front_get(f, "/b", 2, "v");
+        http_cache_front_pin(f, b);
+        http_cache_clear(c); /* the next lookup drops every slot: /b is parked, pinned */
+        put(c, "/q", "v", 3, &freed, 10);
+        assert_int_equal(front_get(f, "/q", "v"), 3);
+        before = freed;
+        http_cache_front_unpin(f, b);
+        assert_int_equal(freed, before + 1); /* /b: cleared, its last pin gone */
+        http_cache_front_free(f);
+        http_cache_free(c);
+        assert_int_equal(freed, 2 + 9 + 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hit_miss),     cmocka_unit_test(test_variants),
                 cmocka_unit_test(test_vary),         cmocka_unit_test(test_bound_entries),
                 cmocka_unit_test(test_bound_bytes),  cmocka_unit_test(test_invalidation),
-                cmocka_unit_test(test_held_across_eviction), cmocka_unit_test(test_front),
+                cmocka_unit_test(test_held_across_eviction), cmocka_unit_test(test_front), cmocka_unit_test(test_front_pins),
                 cmocka_unit_test(test_front_held_across_eviction),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

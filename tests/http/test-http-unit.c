@@ -645,12 +645,62 @@ static void test_map_png(void **state)
         assert_int_equal(http_map_color(HTTP_MAP_ASSIGNED), 0x1f5fa8);
 }
 
+/* What a head as sent says of Host and framing, whatever the case and line ends; never past len. */
+static void test_head_shape(void **state)
+{
+        (void)state;
+        struct http_head_shape sh;
+        const char *h = "GET / HTTP/1.1\r\nHost: a\r\nCONTENT-length:  5 \r\nX: y\r\n\r\nhost: body\r\n";
+        http_head_shape(h, strlen(h), &sh);
+        assert_int_equal(sh.hosts, 1); /* the body's "host:" is not a header */
+        assert_int_equal(sh.lengths, 1);
+        assert_false(sh.lengths_differ);
+        assert_int_equal(sh.encodings, 0);
+        assert_int_equal(sh.bytes, strlen(h) - strlen("host: body\r\n"));
+
+        h = "POST /f HTTP/1.1\nhost: a\nHost: b\nContent-Length: 5\ncontent-length: 40\n\n";
+        http_head_shape(h, strlen(h), &sh);
+        assert_int_equal(sh.hosts, 2);
+        assert_int_equal(sh.lengths, 2);
+        assert_true(sh.lengths_differ);
+        h = "POST /f HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"; /* the same twice */
+        http_head_shape(h, strlen(h), &sh);
+        assert_false(sh.lengths_differ);
+
+        const char *codings[] = { "chunked", "Chunked", " chunked\t" };
+        for (size_t i = 0; i < sizeof codings / sizeof *codings; i++) {
+                char buf[128];
+                snprintf(buf, sizeof buf, "POST / HTTP/1.1\r\nTransfer-Encoding:%s\r\n\r\n", codings[i]);
+                http_head_shape(buf, strlen(buf), &sh);
+                assert_int_equal(sh.encodings, 1);
+                assert_false(sh.not_chunked);
+        }
+        const char *others[] = { "identity", "gzip, chunked", "chunked, identity", "xchunked", "" };
+        for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+                char buf[128];
+                snprintf(buf, sizeof buf, "POST / HTTP/1.1\r\nTransfer-Encoding: %s\r\n\r\n", others[i]);
+                http_head_shape(buf, strlen(buf), &sh);
+                assert_true(sh.not_chunked);
+        }
+        /* Not a header: a name with a space before its colon, a longer name, the request line. */
+        h = "GET /Host: x HTTP/1.1\r\nHost : a\r\nHostname: b\r\nX-Host: c\r\n\r\n";
+        http_head_shape(h, strlen(h), &sh);
+        assert_int_equal(sh.hosts, 0);
+        /* A head cut short: counted as far as it goes. */
+        h = "GET / HTTP/1.1\r\nHost: a\r\nHo";
+        http_head_shape(h, strlen(h), &sh);
+        assert_int_equal(sh.hosts, 1);
+        assert_int_equal(sh.bytes, strlen(h));
+        http_head_shape("", 0, &sh);
+        assert_int_equal(sh.bytes, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_html_escape), cmocka_unit_test(test_url_coding), cmocka_unit_test(test_query),
                 cmocka_unit_test(test_routes),      cmocka_unit_test(test_canonical), cmocka_unit_test(test_target_absolute),   cmocka_unit_test(test_accepts_gzip),      cmocka_unit_test(test_ratelimit),  cmocka_unit_test(test_buf),
-                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_languages),
+                cmocka_unit_test(test_sha256),      cmocka_unit_test(test_http_date),      cmocka_unit_test(test_map_png), cmocka_unit_test(test_head_shape), cmocka_unit_test(test_languages),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
