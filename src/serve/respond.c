@@ -80,16 +80,17 @@ const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token)
         return v ? h2o_strdup(&hr->pool, v, len).base : NULL;
 }
 
-void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *name, const char *value)
+/* Header names go out in lower case, as h2o's tokens spell them (and HTTP/2 must): an original
+ * spelling would be copied into the request's pool for every header of every response. */
+void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value)
 {
-        /* name: the spelling HTTP/1 sends (h2o's tokens are lower case). */
-        h2o_add_header(&hr->pool, &hr->res.headers, token, name, value, strlen(value));
+        h2o_add_header(&hr->pool, &hr->res.headers, token, NULL, value, strlen(value));
 }
 
-/* A header that h2o has no token for; lname in lower case, name as sent. */
-static void add_other(h2o_req_t *hr, const char *lname, const char *name, const char *value)
+/* A header that h2o has no token for; lname in lower case. */
+static void add_other(h2o_req_t *hr, const char *lname, const char *value)
 {
-        h2o_add_header_by_str(&hr->pool, &hr->res.headers, lname, strlen(lname), 0, name, value, strlen(value));
+        h2o_add_header_by_str(&hr->pool, &hr->res.headers, lname, strlen(lname), 0, NULL, value, strlen(value));
 }
 
 /* Whether the client takes gzip (Accept-Encoding names it without q=0), from every
@@ -115,19 +116,19 @@ bool respond_wants_gzip(h2o_req_t *hr)
 static void add_common(struct http_server *s, h2o_req_t *hr, const char *type)
 {
         h2o_vector_reserve(&hr->pool, &hr->res.headers, 12); /* room for all: one allocation */
-        respond_add(hr, H2O_TOKEN_CONTENT_TYPE, "Content-Type", type);
-        add_other(hr, "x-content-type-options", "X-Content-Type-Options", "nosniff");
-        add_other(hr, "referrer-policy", "Referrer-Policy", "same-origin");
+        respond_add(hr, H2O_TOKEN_CONTENT_TYPE, type);
+        add_other(hr, "x-content-type-options", "nosniff");
+        add_other(hr, "referrer-policy", "same-origin");
         if (type == RESPOND_JSON) {
                 /* The API is public data: any page may read it (GET only; no credentials). Not
                  * RESPOND_JSON_LOCAL: what listens here is for this machine's own pages. */
-                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "Access-Control-Allow-Origin", "*");
+                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
                 if (s->last_modified[0])
-                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, "Last-Modified", s->last_modified);
+                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, s->last_modified);
         }
         if (strncmp(type, "text/html", 9) == 0) {
-                add_other(hr, "content-security-policy", "Content-Security-Policy", s->csp);
-                add_other(hr, "x-frame-options", "X-Frame-Options", "DENY");
+                add_other(hr, "content-security-policy", s->csp);
+                add_other(hr, "x-frame-options", "DENY");
         }
 }
 
@@ -201,10 +202,12 @@ static int send_bytes(struct http_server *s, h2o_req_t *hr, unsigned status, con
         hr->res.status = (int)status;
         hr->res.reason = reason_of(status);
         hr->res.content_length = content_length;
+        /* Counted before the bytes leave: h2o writes them at once, and the client may ask
+         * /metrics (on another thread) before this one would have counted them after. */
+        respond_sent(s, status == HTTP_NOT_MODIFIED ? 0 : len);
         h2o_start_response(hr, &whole);
         h2o_iovec_t b = h2o_iovec_init(body, len);
         h2o_send(hr, &b, no_body || len == 0 ? 0 : 1, H2O_SEND_STATE_FINAL);
-        respond_sent(s, status == HTTP_NOT_MODIFIED ? 0 : len);
         return 0;
 }
 
@@ -225,12 +228,12 @@ static void add_headers(struct http_server *s, h2o_req_t *hr, const char *type, 
                         const struct ps_language *l = ps_i18n_thread_language();
                         lang = l ? l->code : "en";
                 }
-                respond_add(hr, H2O_TOKEN_CONTENT_LANGUAGE, "Content-Language", lang);
+                respond_add(hr, H2O_TOKEN_CONTENT_LANGUAGE, lang);
         }
         if (cache)
-                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", cache);
+                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, cache);
         if (etag)
-                respond_add(hr, H2O_TOKEN_ETAG, "ETag", etag);
+                respond_add(hr, H2O_TOKEN_ETAG, etag);
 }
 
 int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len,
@@ -239,7 +242,7 @@ int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, c
         add_headers(s, hr, type, RESPOND_CACHE_NONE, NULL, NULL);
         char retry[16];
         snprintf(retry, sizeof(retry), "%u", seconds);
-        respond_add(hr, H2O_TOKEN_RETRY_AFTER, "Retry-After", h2o_strdup(&hr->pool, retry, SIZE_MAX).base);
+        respond_add(hr, H2O_TOKEN_RETRY_AFTER, h2o_strdup(&hr->pool, retry, SIZE_MAX).base);
         return send_owned(s, hr, status, body, len);
 }
 
@@ -349,15 +352,15 @@ static bool etag_matches(h2o_req_t *hr, const char *etag)
 static int not_modified(struct http_server *s, h2o_req_t *hr, const char *type, size_t len, const char *etag,
                         const char *cache, const char *vary, struct respond_hold hold)
 {
-        respond_add(hr, H2O_TOKEN_ETAG, "ETag", etag);
+        respond_add(hr, H2O_TOKEN_ETAG, etag);
         if (cache)
-                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", cache);
+                respond_add(hr, H2O_TOKEN_CACHE_CONTROL, cache);
         if (vary)
-                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+                respond_add(hr, H2O_TOKEN_VARY, vary);
         if (type == RESPOND_JSON) {
-                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "Access-Control-Allow-Origin", "*");
+                respond_add(hr, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, "*");
                 if (s->last_modified[0])
-                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, "Last-Modified", s->last_modified);
+                        respond_add(hr, H2O_TOKEN_LAST_MODIFIED, s->last_modified);
         }
         return send_bytes(s, hr, HTTP_NOT_MODIFIED, NULL, 0, len, hold);
 }
@@ -373,9 +376,9 @@ int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const
                 return not_modified(s, hr, c->type, len, etag, cache, vary, hold);
         add_headers(s, hr, c->type, cache, etag, c->lang);
         if (gz || c->coded)
-                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "Content-Encoding", "gzip");
+                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "gzip");
         if (vary)
-                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+                respond_add(hr, H2O_TOKEN_VARY, vary);
         return send_bytes(s, hr, HTTP_OK, gz ? c->gz_body : c->body, len, len, hold);
 }
 
@@ -408,9 +411,9 @@ int respond_body(struct http_server *s, h2o_req_t *hr, unsigned status, char *bo
                 add_headers(s, hr, type, cache, NULL, NULL);
         }
         if (gz)
-                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "Content-Encoding", "gzip");
+                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "gzip");
         if (vary)
-                respond_add(hr, H2O_TOKEN_VARY, "Vary", vary);
+                respond_add(hr, H2O_TOKEN_VARY, vary);
         return send_owned(s, hr, status, body, len);
 }
 
@@ -495,15 +498,15 @@ int respond_page(struct http_server *s, h2o_req_t *hr, int status, struct http_b
 
 int respond_redirect(h2o_req_t *hr, unsigned status, const char *location)
 {
-        respond_add(hr, H2O_TOKEN_LOCATION, "Location", h2o_strdup(&hr->pool, location, SIZE_MAX).base);
-        respond_add(hr, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", RESPOND_CACHE_NONE);
+        respond_add(hr, H2O_TOKEN_LOCATION, h2o_strdup(&hr->pool, location, SIZE_MAX).base);
+        respond_add(hr, H2O_TOKEN_CACHE_CONTROL, RESPOND_CACHE_NONE);
         hr->res.status = (int)status;
         hr->res.reason = reason_of(status);
         hr->res.content_length = 0;
         static h2o_generator_t whole = { NULL, NULL };
+        routes_note_sent(0);
         h2o_start_response(hr, &whole);
         h2o_send(hr, NULL, 0, H2O_SEND_STATE_FINAL);
-        routes_note_sent(0);
         return 0;
 }
 
@@ -524,6 +527,6 @@ int respond_method_not_allowed(struct http_server *s, h2o_req_t *hr, bool api, c
         if (!body)
                 return -1;
         add_headers(s, hr, type, RESPOND_CACHE_NONE, NULL, NULL);
-        respond_add(hr, H2O_TOKEN_ALLOW, "Allow", allow);
+        respond_add(hr, H2O_TOKEN_ALLOW, allow);
         return send_owned(s, hr, HTTP_METHOD_NOT_ALLOWED, body, len);
 }

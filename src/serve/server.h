@@ -258,7 +258,7 @@ const char *respond_header(h2o_req_t *hr, const h2o_token_t *token, size_t *ret_
 /* The same, NUL-terminated in the request's pool. */
 const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token);
 /* A header on the response: value (not copied) must outlive the request. */
-void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *name, const char *value);
+void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
 /* A cached response like `of` (made by respond_cached_new() with the same type) with another
  * Cache-Control, over of's bodies: the same bytes, ETags and encodings without a copy. It borrows
