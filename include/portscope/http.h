@@ -1,7 +1,7 @@
 /* portscope — `portscope serve`: port pages, a map of all ports and a JSON API over HTTP.
  *
- * The server runs on libmicrohttpd with a thread pool over epoll. It borrows the registry and the
- * knowledge (both immutable) for its whole life; pages and API objects are rendered from them on
+ * The server runs on libh2o, an event loop per worker thread over epoll. It borrows the registry
+ * and the knowledge (both immutable) for its whole life; pages and API objects are rendered from them on
  * first use and then served from memory. Nothing a client sends ever names a file. */
 #pragma once
 
@@ -26,7 +26,8 @@ struct http_config {
                                       * http_server_note) instead of failing the start */
         bool show_local;             /* serve /api/v1/listeners and the map overlay */
         unsigned threads;            /* worker threads; 0: one per online CPU */
-        unsigned idle_timeout;       /* seconds a connection may stay silent; 0: 10 */
+        unsigned idle_timeout;       /* seconds to send a whole request head once the server waits
+                                      * for one (silent or trickling); 0: 10 */
         unsigned request_timeout;    /* seconds from a connection's (or last response's) start to the
                                       * end of its next response; 0: 15 */
         unsigned max_connections;    /* 0: 1024 */

@@ -1,4 +1,4 @@
-/* Subcommands that need heavier libraries (netlink, SQLite, libmicrohttpd, PCRE2, libcurl) live in
+/* Subcommands that need heavier libraries (netlink, SQLite, libh2o, PCRE2, libcurl) live in
  * helper executables, so that `portscope info` starts with libc and jansson only. A helper is
  * looked up beside this program (the build tree), then in ../libexec/portscope from it (an
  * install moved to another prefix, or staged under a DESTDIR), then in the libexec directory it

@@ -1,7 +1,7 @@
 /* portscope serve — internals shared by the files of src/serve (not a public interface).
  *
  * Unit tests and the fuzzer include this header too: the buffer, the escapers, the request
- * target parser and the rate limiter are pure and have no dependency on libmicrohttpd. */
+ * target parser, the head scanner and the rate limiter are pure and have no dependency on h2o. */
 #pragma once
 
 #include <stdbool.h>

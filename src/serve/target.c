@@ -1,7 +1,7 @@
 /* portscope serve — parsing request targets into routes.
  *
- * The target is parsed here from the raw bytes the client sent (libmicrohttpd is told not to
- * unescape anything), so that one small, fuzzed function decides what a request means. No part
+ * The target is parsed here from the raw bytes the client sent (h2o hands them over as they came),
+ * so that one small, fuzzed function decides what a request means. No part
  * of a target ever names a file: routes are a fixed table. */
 #include <errno.h>
 #include <stdio.h>
