@@ -87,10 +87,18 @@ void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value)
         h2o_add_header(&hr->pool, &hr->res.headers, token, NULL, value, strlen(value));
 }
 
-/* A header that h2o has no token for; lname in lower case. */
-static void add_other(h2o_req_t *hr, const char *lname, const char *value)
+/* Names of headers h2o has no token for: static, so that a response's headers can be kept
+ * (respond_cached()). */
+static h2o_iovec_t name_nosniff = { H2O_STRLIT("x-content-type-options") },
+                   name_referrer = { H2O_STRLIT("referrer-policy") },
+                   name_csp = { H2O_STRLIT("content-security-policy") },
+                   name_frame = { H2O_STRLIT("x-frame-options") };
+
+static void add_other(h2o_req_t *hr, h2o_iovec_t *name, const char *value)
 {
-        h2o_add_header_by_str(&hr->pool, &hr->res.headers, lname, strlen(lname), 0, NULL, value, strlen(value));
+        h2o_vector_reserve(&hr->pool, &hr->res.headers, hr->res.headers.size + 1);
+        hr->res.headers.entries[hr->res.headers.size++] =
+                (h2o_header_t){ name, NULL, h2o_iovec_init(value, strlen(value)) };
 }
 
 /* Whether the client takes gzip (Accept-Encoding names it without q=0), from every
@@ -117,8 +125,8 @@ static void add_common(struct http_server *s, h2o_req_t *hr, const char *type)
 {
         h2o_vector_reserve(&hr->pool, &hr->res.headers, 12); /* room for all: one allocation */
         respond_add(hr, H2O_TOKEN_CONTENT_TYPE, type);
-        add_other(hr, "x-content-type-options", "nosniff");
-        add_other(hr, "referrer-policy", "same-origin");
+        add_other(hr, &name_nosniff, "nosniff");
+        add_other(hr, &name_referrer, "same-origin");
         if (type == RESPOND_JSON) {
                 /* The API is public data: any page may read it (GET only; no credentials). Not
                  * RESPOND_JSON_LOCAL: what listens here is for this machine's own pages. */
@@ -127,8 +135,8 @@ static void add_common(struct http_server *s, h2o_req_t *hr, const char *type)
                         respond_add(hr, H2O_TOKEN_LAST_MODIFIED, s->last_modified);
         }
         if (strncmp(type, "text/html", 9) == 0) {
-                add_other(hr, "content-security-policy", s->csp);
-                add_other(hr, "x-frame-options", "DENY");
+                add_other(hr, &name_csp, s->csp);
+                add_other(hr, &name_frame, "DENY");
         }
 }
 
@@ -266,7 +274,7 @@ static struct cached *cached_make(char *body, size_t len, char *gz, size_t gzlen
          * a power of two (32 KiB for an 18 KB page). Not copied to its length: the holes that
          * copies leave as the cache evicts do not fit the next page's buffer (measured: 5,000
          * pages, RSS +158 MB copied against +99 MB kept). */
-        c->size = (owned ? malloc_usable_size(body) + (gz ? malloc_usable_size(gz) : 0) : 0) + sizeof *c + 512;
+        c->size = (owned ? malloc_usable_size(body) + (gz ? malloc_usable_size(gz) : 0) : 0) + sizeof *c + 1280; /* and the kept headers */
         c->len = len;
         c->body = body;
         c->own_body = owned ? body : NULL;
@@ -331,6 +339,8 @@ void respond_cached_free(struct cached *c)
                 return;
         free(c->own_body);
         free(c->own_gz);
+        free(atomic_load(&c->hdrs[0]));
+        free(atomic_load(&c->hdrs[1]));
         free(c);
 }
 
@@ -374,11 +384,32 @@ int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const
         size_t len = gz ? c->gz_len : c->len;
         if (etag_matches(hr, etag))
                 return not_modified(s, hr, c->type, len, etag, cache, vary, hold);
-        add_headers(s, hr, c->type, cache, etag, c->lang);
-        if (gz || c->coded)
-                respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "gzip");
-        if (vary)
-                respond_add(hr, H2O_TOKEN_VARY, vary);
+        /* Its headers, as the first request that sent it made them: every name is static (a
+         * token, or one of ours) and every value lives as long as c, the server or the program,
+         * so the same array serves every later request (h2o only reads it, and copies it to
+         * its pool should it ever add one). */
+        struct cached_headers *kept = cache == c->cache ? atomic_load_explicit(&c->hdrs[gz], memory_order_acquire)
+                                                         : NULL;
+        if (kept) {
+                hr->res.headers.entries = kept->e;
+                hr->res.headers.size = hr->res.headers.capacity = kept->n;
+        } else {
+                add_headers(s, hr, c->type, cache, etag, c->lang);
+                if (gz || c->coded)
+                        respond_add(hr, H2O_TOKEN_CONTENT_ENCODING, "gzip");
+                if (vary)
+                        respond_add(hr, H2O_TOKEN_VARY, vary);
+                size_t n = hr->res.headers.size;
+                kept = cache == c->cache ? malloc(sizeof *kept + n * sizeof kept->e[0]) : NULL;
+                if (kept) {
+                        kept->n = n;
+                        memcpy(kept->e, hr->res.headers.entries, n * sizeof kept->e[0]);
+                        struct cached_headers *none = NULL;
+                        if (!atomic_compare_exchange_strong_explicit(&c->hdrs[gz], &none, kept, memory_order_release,
+                                                                     memory_order_relaxed))
+                                free(kept); /* another thread kept its own first */
+                }
+        }
         return send_bytes(s, hr, HTTP_OK, gz ? c->gz_body : c->body, len, len, hold);
 }
 

@@ -120,7 +120,13 @@ struct cached {
         size_t len, gz_len;           /* the bodies' lengths */
         const char *body, *gz_body;   /* the bodies; gz_body NULL when not worth it */
         char *own_body, *own_gz;      /* the same when this owns them (respond_cached_twin() borrows) */
+        /* The headers of body and of gz as first sent (respond_cached()), or NULL. */
+        _Atomic(struct cached_headers *) hdrs[2];
         size_t size;
+};
+struct cached_headers {
+        size_t n;
+        h2o_header_t e[];
 };
 
 extern const char RESPOND_HTML[], RESPOND_JSON[], RESPOND_JSON_LOCAL[], RESPOND_TEXT[], RESPOND_METRICS[], RESPOND_PNG[], RESPOND_CSS[];
