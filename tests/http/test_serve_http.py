@@ -1067,6 +1067,51 @@ def test_slow_clients():
         s.stop()
 
 
+def test_slow_readers():
+    """A client that asks and does not read: its answer waits in the server (h2o writes it as the
+    socket takes it, from the response cache's bytes, held until then) and the connection is cut
+    at the request timeout, while others are served on the same thread through more cache keys
+    than a thread's front keeps. Under ASan this is where bytes freed too early would show."""
+    s = Server("--threads", "1", "--request-timeout", "2", "--idle-timeout", "8")
+    try:
+        _, _, one = s.get("/api/v1/ports/1-64")
+        _, _, wide = s.get("/api/v1/ports/1-1024")  # not kept: each is rendered and held alone
+        slow = []
+        for reqs in (30, 8):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            c.connect(("127.0.0.1", s.port))
+            path = b"/api/v1/ports/1-64" if reqs == 30 else b"/api/v1/ports/1-1024"
+            c.sendall((b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n") * reqs)
+            slow.append((c, reqs))
+        t0 = time.monotonic()
+        served = sum(s.get(f"/api/v1/ports/{n}")[0] == 200 for n in range(20, 50))
+        check(served == 30, f"others are served while two clients do not read ({served}/30)")
+        time.sleep(max(0.0, 3.5 - (time.monotonic() - t0)))
+        for c, reqs in slow:
+            c.settimeout(5)
+            got = 0
+            try:
+                while True:
+                    b = c.recv(1 << 20)
+                    if not b:
+                        break
+                    got += len(b)
+            except OSError:
+                pass
+            c.close()
+            whole = reqs * len(one if reqs == 30 else wide)
+            check(got < whole, f"a reader that stalls is cut off at the request timeout ({got} of at least {whole} bytes)")
+        _, _, m = s.get("/metrics")
+        reaped = [ln for ln in m.decode().splitlines() if ln.startswith("portscope_http_reaped_connections_total")]
+        check(reaped and int(reaped[0].split()[1]) >= 2, f"and counted as reaped ({reaped})")
+        st, _, body = s.get("/api/v1/ports/1-64")
+        check(st == 200 and body == one, "the cached answer is whole afterwards")
+    finally:
+        rc = s.stop()
+        check(rc == 0, f"the server stops cleanly after its slow readers ({rc})")
+
+
 def test_feedback():
     s = Server("--feedback-limit", "3/3600")
     try:
@@ -1840,6 +1885,7 @@ def main():
     test_feedback()
     test_feedback_not_loopback()
     test_slow_clients()
+    test_slow_readers()
     test_show_local()
     test_connection_limits()
     test_ipv6()
