@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,14 @@ static void *worker_run(void *arg)
         w->next_reap_ms = server_now_ns() / 1000000 + REAP_MS;
         while (!atomic_load_explicit(&s->stop_loops, memory_order_relaxed)) {
                 h2o_evloop_run(w->loop, 100); /* -1 on EINTR: nothing to do but go on */
+                /* After each batch of events, the core goes to whatever else waits for it: a
+                 * client on this machine (a local proxy, a browser, wrk) then reads its answer
+                 * and sends the next request at once, instead of when the scheduler preempts a
+                 * loop that finds new events every time it looks. On 2 shared cores under wrk
+                 * this took the p99 from about 6 ms to under 1 and the rate of /ports/625 from
+                 * 0.92 of nginx's to 1.15 (docs/serve.md); alone on its cores it costs one
+                 * system call per batch. */
+                sched_yield();
                 if (atomic_load_explicit(&s->quiesce, memory_order_relaxed)) {
                         if (w->listener) {
                                 close_listener(w);
