@@ -199,6 +199,10 @@ struct req *connections_new_req(struct http_server *s, h2o_req_t *hr)
         return rq;
 }
 
+/* The most input a connection may hold unanswered: a head refused with 431 (past HEAD_MAX) is
+ * still read whole, and a body (BODY_MAX) or a few pipelined requests may follow it. */
+#define INPUT_MAX (HEAD_MAX + BODY_MAX + (32u << 10))
+
 void connections_reap(struct worker *w, bool all)
 {
         struct http_server *s = w->s;
@@ -207,7 +211,11 @@ void connections_reap(struct worker *w, bool all)
         for (struct conn *c = s->conns; c; c = c->next) {
                 if (c->w != w || c->killed)
                         continue;
-                if (all || now > c->deadline_ms) {
+                /* h2o reads a head of up to 8 KiB + 4 KiB a header (100 of them: 408 KiB)
+                 * before it refuses one: a connection holding more unread input than any
+                 * answerable request needs is cut at the next look, not at the idle timeout. */
+                bool hoarding = c->sock->input && c->sock->input->size > INPUT_MAX;
+                if (all || now > c->deadline_ms || hoarding) {
                         /* h2o sees the end at its next read or write, and closes the connection. */
                         shutdown(c->fd, SHUT_RDWR);
                         c->killed = true;

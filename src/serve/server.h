@@ -327,7 +327,8 @@ void connections_on_accept(h2o_socket_t *listener, const char *err);
 /* The state of a request h2o hands over, in its pool; its end (h2o disposing of the request)
  * counts it in the metrics and the access log. NULL when out of memory. */
 struct req *connections_new_req(struct http_server *s, h2o_req_t *hr);
-/* Shuts down every connection of w past its deadline (all of them when all is true). */
+/* Shuts down every connection of w past its deadline or holding more than INPUT_MAX bytes of
+ * unread input (all of them when all is true). */
 void connections_reap(struct worker *w, bool all);
 /* Connections of w still open; *ret_pending (unless NULL): those with part of a request read
  * and not yet answered (a request in flight, that shutdown waits for). On w's thread. */
