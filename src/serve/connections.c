@@ -132,8 +132,6 @@ static void req_done(void *p)
         int64_t now = server_now_ns();
         double seconds = (double)(now - rq->start_ns) / 1e9;
         unsigned status = hr->res.status > 0 ? (unsigned)hr->res.status : 0;
-        if (!rq->answered)
-                rq->sent = -1;
         metrics_count(s, rq, status, seconds);
         if (s->log) {
                 size_t ualen = 0;

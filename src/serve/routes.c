@@ -210,9 +210,8 @@ static bool port_suffix_ok(const char *p)
 
 /* Who the request is for: the authority of an absolute-form target, which replaces the Host
  * header (RFC 9112, section 3.2.2), else the Host header; NULL when there is neither. */
-static const char *request_host(h2o_req_t *hr, const struct req *rq)
+static const char *request_host(const struct req *rq)
 {
-        (void)hr;
         return rq->host ? rq->host : rq->host_header;
 }
 
@@ -221,7 +220,7 @@ static const char *request_host(h2o_req_t *hr, const struct req *rq)
  * rebinding) sends its own name. */
 static bool host_is_local_literal(h2o_req_t *hr, const struct req *rq)
 {
-        const char *host = request_host(hr, rq);
+        const char *host = request_host(rq);
         if (!host)
                 return true; /* HTTP/1.0 without Host: not a browser */
         char h[INET6_ADDRSTRLEN + 8];
@@ -266,7 +265,7 @@ static const char *header_str(h2o_req_t *hr, const char *lname)
 static bool origin_is_ours(h2o_req_t *hr, const struct req *rq)
 {
         const char *origin = header_str(hr, "origin");
-        const char *host = request_host(hr, rq);
+        const char *host = request_host(rq);
         if (origin)
                 return host && strncmp(origin, "http://", 7) == 0 && strcmp(origin + 7, host) == 0;
         /* No Origin (an older browser, or a request that carries none): what else a browser says
@@ -329,10 +328,7 @@ static int serve_feedback_post(struct http_server *s, h2o_req_t *hr, struct req 
         if (!http_feedback_page_valid(&s->ctx, page, sizeof page))
                 return respond_error(s, hr, HTTP_BAD_REQUEST, _("feedback is taken only for pages of this site"),
                                      false);
-        unsigned char key[16];
-        size_t klen = rq->conn ? rq->conn->klen : 0;
-        memcpy(key, rq->conn ? rq->conn->key : key, klen);
-        if (!http_ratelimit_take(s->votes, key, klen, (double)server_now_ns() / 1e9)) {
+        if (!http_ratelimit_take(s->votes, rq->conn ? rq->conn->key : NULL, rq->conn ? rq->conn->klen : 0, (double)server_now_ns() / 1e9)) {
                 atomic_fetch_add_explicit(&s->m.votes_limited, 1, memory_order_relaxed);
                 struct http_buf b;
                 http_buf_init(&b, PAGE_MAX);
@@ -558,10 +554,8 @@ static _Thread_local struct req *current;
 
 void routes_note_sent(size_t bytes)
 {
-        if (current) {
+        if (current)
                 current->sent = (long long)bytes;
-                current->answered = true;
-        }
 }
 
 bool routes_hold(struct respond_hold hold)
@@ -663,7 +657,7 @@ void routes_on_request(struct http_server *s, struct req *rq)
         int r = on_request(s, hr, rq, &sh);
         current = NULL;
         http_lang_end();
-        if (r < 0 && !rq->answered) {
+        if (r < 0 && rq->sent < 0) { /* nothing started */
                 /* Out of memory: an answer all the same, and the end of the connection. */
                 hr->http1_is_persistent = 0;
                 h2o_send_error_500(hr, "Internal Server Error", "out of memory\n", H2O_SEND_ERROR_HTTP1_CLOSE_CONNECTION);

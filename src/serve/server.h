@@ -92,14 +92,14 @@ struct req {
                                        * Host header (RFC 9112, section 3.2.2); NULL otherwise */
         char method[8];
         char version[12];
-        bool answered;                /* a response was started */
         bool api_target;              /* the target begins with /api/: errors in JSON, even a 414 */
         const struct ps_language *lang; /* the page's language: its /xx prefix, or Accept-Language */
         bool prefixed;                /* the target began with /xx */
         size_t lang_skip;             /* bytes of that prefix in target */
         char *body;                   /* POST only: the body, NUL-terminated (in h2o's pool) */
         size_t body_len;
-        long long sent;               /* bytes of the body queued (the access log's), -1: none */
+        long long sent;               /* bytes of the body queued (the access log's), -1: no
+                                       * response was started */
         struct respond_hold hold;     /* what the response's bytes need until written (routes_hold()) */
         struct http_route route;      /* last but one: connections_new_req() zeroes what comes before */
         char target_buf[];            /* target points here */
