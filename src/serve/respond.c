@@ -82,7 +82,7 @@ const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token)
 
 /* Header names go out in lower case, as h2o's tokens spell them (and HTTP/2 must): an original
  * spelling would be copied into the request's pool for every header of every response. */
-void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value)
+static void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value)
 {
         h2o_add_header(&hr->pool, &hr->res.headers, token, NULL, value, strlen(value));
 }
@@ -375,9 +375,9 @@ static int not_modified(struct http_server *s, h2o_req_t *hr, const char *type, 
         return send_bytes(s, hr, HTTP_NOT_MODIFIED, NULL, 0, len, hold);
 }
 
-int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const char *cache,
-                   struct respond_hold hold)
+int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, struct respond_hold hold)
 {
+        const char *cache = c->cache;
         bool gz = c->gz_body && respond_wants_gzip(hr);
         const char *etag = gz ? c->etag_gz : c->etag;
         const char *vary = gz ? c->gz_vary : c->vary;
@@ -388,8 +388,7 @@ int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const
          * token, or one of ours) and every value lives as long as c, the server or the program,
          * so the same array serves every later request (h2o only reads it, and copies it to
          * its pool should it ever add one). */
-        struct cached_headers *kept = cache == c->cache ? atomic_load_explicit(&c->hdrs[gz], memory_order_acquire)
-                                                         : NULL;
+        struct cached_headers *kept = atomic_load_explicit(&c->hdrs[gz], memory_order_acquire);
         if (kept) {
                 hr->res.headers.entries = kept->e;
                 hr->res.headers.size = hr->res.headers.capacity = kept->n;
@@ -400,7 +399,7 @@ int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const
                 if (vary)
                         respond_add(hr, H2O_TOKEN_VARY, vary);
                 size_t n = hr->res.headers.size;
-                kept = cache == c->cache ? malloc(sizeof *kept + n * sizeof kept->e[0]) : NULL;
+                kept = malloc(sizeof *kept + n * sizeof kept->e[0]);
                 if (kept) {
                         kept->n = n;
                         memcpy(kept->e, hr->res.headers.entries, n * sizeof kept->e[0]);

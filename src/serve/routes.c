@@ -183,7 +183,7 @@ static int serve_cacheable(struct http_server *s, h2o_req_t *hr, struct req *rq)
                 if (wide || !http_cache_vary_covered(c->vary)) {
                         /* A wide range, or it varies on a header the variant does not capture:
                          * served, never kept. */
-                        return respond_cached(s, hr, c, c->cache, (struct respond_hold){ free_cached, c, NULL });
+                        return respond_cached(s, hr, c, (struct respond_hold){ free_cached, c, NULL });
                 }
                 e = http_cache_put(s->cache, key, klen, variant, c, c->size, generation);
                 if (!e)
@@ -193,7 +193,7 @@ static int serve_cacheable(struct http_server *s, h2o_req_t *hr, struct req *rq)
                 http_cache_front_pin(front, e);
         }
         struct cached *c = http_cache_value(e);
-        return respond_cached(s, hr, c, c->cache,
+        return respond_cached(s, hr, c,
                               front ? (struct respond_hold){ unpin_entry, front, e }
                                     : (struct respond_hold){ release_entry, s->cache, e });
 }
@@ -436,13 +436,13 @@ static int dispatch_get(struct http_server *s, h2o_req_t *hr, struct req *rq)
         case HTTP_ROUTE_API_SEARCH:
                 return serve_cacheable(s, hr, rq);
         case HTTP_ROUTE_HEALTHZ:
-                return respond_cached(s, hr, s->fixed[rt->id], RESPOND_CACHE_NONE, NO_HOLD);
+                return respond_cached(s, hr, s->fixed[rt->id], NO_HOLD);
         case HTTP_ROUTE_STYLE:
                 /* The pages link /style.css?v=HASH: a new stylesheet is a new URL. */
                 if (rq->target && strncmp(rq->target, "/style.css?v=", 13) == 0 &&
                     strcmp(rq->target + 13, http_page_style_version()) == 0)
-                        return respond_cached(s, hr, s->style_versioned, RESPOND_CACHE_IMMUTABLE, NO_HOLD);
-                return respond_cached(s, hr, s->fixed[rt->id], RESPOND_CACHE_LONG, NO_HOLD);
+                        return respond_cached(s, hr, s->style_versioned, NO_HOLD);
+                return respond_cached(s, hr, s->fixed[rt->id], NO_HOLD);
         case HTTP_ROUTE_MAP:
                 if (!(s->ctx.show_local && asks_local(rq) && host_is_local_literal(hr, rq)))
                         return serve_cacheable(s, hr, rq);
@@ -451,8 +451,7 @@ static int dispatch_get(struct http_server *s, h2o_req_t *hr, struct req *rq)
         case HTTP_ROUTE_MAP_PNG:
                 if (rt->local && s->ctx.show_local && host_is_local_literal(hr, rq))
                         return serve_map_png_local(s, hr, rq);
-                return respond_cached(s, hr, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id],
-                                      RESPOND_CACHE_LONG, NO_HOLD);
+                return respond_cached(s, hr, rt->proto == PS_UDP ? s->map_udp_png : s->fixed[rt->id], NO_HOLD);
         case HTTP_ROUTE_MAP_CLICK: {
                 char loc[48];
                 if (rt->x < 0)

@@ -263,8 +263,6 @@ void respond_etag(const void *data, size_t len, char out[20]);
 const char *respond_header(h2o_req_t *hr, const h2o_token_t *token, size_t *ret_len);
 /* The same, NUL-terminated in the request's pool. */
 const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token);
-/* A header on the response: value (not copied) must outlive the request. */
-void respond_add(h2o_req_t *hr, const h2o_token_t *token, const char *value);
 struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
 /* A cached response like `of` (made by respond_cached_new() with the same type) with another
  * Cache-Control, over of's bodies: the same bytes, ETags and encodings without a copy. It borrows
@@ -284,8 +282,7 @@ bool respond_wants_gzip(h2o_req_t *hr);
 /* c's response, or 304 when the client holds it (If-None-Match). c stays alive until hold's
  * release (a NULL release: c outlives the server's requests); the hold is given up here on
  * failure too. */
-int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, const char *cache,
-                   struct respond_hold hold);
+int respond_cached(struct http_server *s, h2o_req_t *hr, struct cached *c, struct respond_hold hold);
 #define NO_HOLD ((struct respond_hold){ NULL, NULL, NULL })
 /* 200 responses get an ETag (unless RESPOND_CACHE_NONE) and honour If-None-Match. */
 int respond_body(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len, const char *type,
