@@ -136,7 +136,7 @@ static void req_done(void *p)
         if (s->log) {
                 size_t ualen = 0;
                 const char *ua = respond_header(hr, H2O_TOKEN_USER_AGENT, &ualen);
-                access_log_write(s, ua, ua ? ualen : 0, rq, rq->conn ? rq->conn->addr : "-", status, seconds);
+                access_log_write(s, ua, ualen, rq, rq->conn ? rq->conn->addr : "-", status, seconds);
         }
         /* The next request on this connection gets a fresh deadline. */
         if (rq->conn)

@@ -181,12 +181,6 @@ static const char *reason_of(unsigned status)
         }
 }
 
-static void hold_dispose(void *p)
-{
-        const struct respond_hold *h = p;
-        h->release(h->a, h->b);
-}
-
 static void free_release(void *a, void *b)
 {
         (void)b;
@@ -199,12 +193,10 @@ static void free_release(void *a, void *b)
 static int send_bytes(struct http_server *s, h2o_req_t *hr, unsigned status, const char *body, size_t len,
                       size_t content_length, struct respond_hold hold)
 {
-        /* Let go of with the request's pool: after the last byte is written, or when the
+        /* Let go of when the request ends: after the last byte is written, or when the
          * connection is gone. */
-        if (hold.release && !routes_hold(hold)) {
-                struct respond_hold *h = h2o_mem_alloc_shared(&hr->pool, sizeof *h, hold_dispose);
-                *h = hold;
-        }
+        if (hold.release)
+                routes_hold(hold);
         static h2o_generator_t whole = { NULL, NULL }; /* the whole body goes in one final h2o_send() */
         bool no_body = status == HTTP_NOT_MODIFIED || h2o_memis(hr->method.base, hr->method.len, H2O_STRLIT("HEAD"));
         hr->res.status = (int)status;

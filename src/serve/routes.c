@@ -557,12 +557,9 @@ void routes_note_sent(size_t bytes)
                 current->sent = (long long)bytes;
 }
 
-bool routes_hold(struct respond_hold hold)
+void routes_hold(struct respond_hold hold)
 {
-        if (!current || current->hold.release)
-                return false;
-        current->hold = hold;
-        return true;
+        current->hold = hold; /* one response per request, always inside routes_on_request() */
 }
 
 /* Why a request is refused before it is routed (a msgid), or NULL, from its head as sent

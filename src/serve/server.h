@@ -310,9 +310,9 @@ int respond_method_not_allowed(struct http_server *s, h2o_req_t *hr, bool api, c
 void routes_on_request(struct http_server *s, struct req *rq);
 /* The response the handler started has a body of `bytes` (the access log's count). */
 void routes_note_sent(size_t bytes);
-/* Keeps hold in the request being answered, released when the request ends; false when there is
- * no such request or it holds one already. */
-bool routes_hold(struct respond_hold hold);
+/* Keeps hold in the request being answered (only from inside routes_on_request(), once: a
+ * request has one response), released when the request ends. */
+void routes_hold(struct respond_hold hold);
 
 /* ---- connections.c: connections, requests, the reaper ---------------------------------------- */
 
