@@ -283,26 +283,23 @@ static struct cached *cached_make(char *body, size_t len, char *gz, size_t gzlen
         return c;
 }
 
-struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache)
+struct cached *respond_cached_new(char *body, size_t len, const char *type, const char *cache)
 {
-        (void)s;
         size_t gzlen = 0;
         char *gz = type == RESPOND_PNG ? NULL : gzip_body(body, len, &gzlen);
         return cached_make(body, len, gz, gzlen, true, type, cache);
 }
 
-struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
+struct cached *respond_cached_twin(const struct cached *of, const char *type,
                                    const char *cache)
 {
-        (void)s;
         return cached_make((char *)(uintptr_t)of->body, of->len, (char *)(uintptr_t)of->gz_body, of->gz_len, false,
                            type, cache);
 }
 
-struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
+struct cached *respond_cached_variant(char *body, size_t len, const char *type,
                                       const char *cache, bool gzip)
 {
-        (void)s;
         size_t gzlen = 0;
         char *gz = gzip && type != RESPOND_PNG ? gzip_body(body, len, &gzlen) : NULL;
         char etag[24];

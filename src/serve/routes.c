@@ -177,7 +177,7 @@ static int serve_cacheable(struct http_server *s, h2o_req_t *hr, struct req *rq)
                 if (out.status != HTTP_OK)
                         return respond_body(s, hr, (unsigned)out.status, out.body, out.len, out.type,
                                             out.type == RESPOND_HTML ? RESPOND_CACHE_NONE : out.cache);
-                struct cached *c = respond_cached_variant(s, out.body, out.len, out.type, out.cache, gzip);
+                struct cached *c = respond_cached_variant(out.body, out.len, out.type, out.cache, gzip);
                 if (!c)
                         return -1;
                 if (wide || !http_cache_vary_covered(c->vary)) {

@@ -138,7 +138,7 @@ static struct cached *map_png_of(struct http_server *s, enum ps_proto proto)
         size_t len = 0;
         int r = http_map_png(classes, &png, &len);
         free(classes);
-        return r == 0 ? respond_cached_new(s, (char *)png, len, RESPOND_PNG, RESPOND_CACHE_LONG) : NULL;
+        return r == 0 ? respond_cached_new((char *)png, len, RESPOND_PNG, RESPOND_CACHE_LONG) : NULL;
 }
 
 static void server_free(struct http_server *s)
@@ -420,13 +420,13 @@ int http_server_start(const struct http_config *cfg, struct http_server **ret, c
         /* The one stylesheet (http_page_style()), once in memory, under both of its URLs. */
         char *css = strdup(http_page_style());
         if (css)
-                s->fixed[HTTP_ROUTE_STYLE] = respond_cached_new(s, css, strlen(css), RESPOND_CSS, RESPOND_CACHE_LONG);
+                s->fixed[HTTP_ROUTE_STYLE] = respond_cached_new(css, strlen(css), RESPOND_CSS, RESPOND_CACHE_LONG);
         if (s->fixed[HTTP_ROUTE_STYLE])
-                s->style_versioned = respond_cached_twin(s, s->fixed[HTTP_ROUTE_STYLE], RESPOND_CSS,
+                s->style_versioned = respond_cached_twin(s->fixed[HTTP_ROUTE_STYLE], RESPOND_CSS,
                                                          RESPOND_CACHE_IMMUTABLE);
         char *ok = strdup("ok\n");
         if (ok)
-                s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(s, ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
+                s->fixed[HTTP_ROUTE_HEALTHZ] = respond_cached_new(ok, 3, RESPOND_TEXT, RESPOND_CACHE_NONE);
         if (!s->cache || !s->fixed[HTTP_ROUTE_MAP_PNG] || !s->fixed[HTTP_ROUTE_HEALTHZ] || !s->fixed[HTTP_ROUTE_STYLE] ||
             !s->style_versioned || !s->map_udp_png) {
                 r = -ENOMEM;

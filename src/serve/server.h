@@ -263,11 +263,11 @@ void respond_etag(const void *data, size_t len, char out[20]);
 const char *respond_header(h2o_req_t *hr, const h2o_token_t *token, size_t *ret_len);
 /* The same, NUL-terminated in the request's pool. */
 const char *respond_header_str(h2o_req_t *hr, const h2o_token_t *token);
-struct cached *respond_cached_new(struct http_server *s, char *body, size_t len, const char *type, const char *cache);
+struct cached *respond_cached_new(char *body, size_t len, const char *type, const char *cache);
 /* A cached response like `of` (made by respond_cached_new() with the same type) with another
  * Cache-Control, over of's bodies: the same bytes, ETags and encodings without a copy. It borrows
  * them: free it before of. */
-struct cached *respond_cached_twin(struct http_server *s, const struct cached *of, const char *type,
+struct cached *respond_cached_twin(const struct cached *of, const char *type,
                                    const char *cache);
 /* A refusal that says when to ask again (429, 503): body (malloc'd, taken) with Retry-After. */
 int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, char *body, size_t len,
@@ -275,7 +275,7 @@ int respond_retry_after(struct http_server *s, h2o_req_t *hr, unsigned status, c
 void respond_cached_free(struct cached *c); /* accepts NULL */
 /* One variant of a response, for the response cache: gzipped when gzip and that shrinks it, with
  * its ETag, Content-Encoding and Vary; cache is its Cache-Control. Takes body. */
-struct cached *respond_cached_variant(struct http_server *s, char *body, size_t len, const char *type,
+struct cached *respond_cached_variant(char *body, size_t len, const char *type,
                                       const char *cache, bool gzip);
 /* Whether the client takes gzip (Accept-Encoding). */
 bool respond_wants_gzip(h2o_req_t *hr);
