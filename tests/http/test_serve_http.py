@@ -996,6 +996,12 @@ def test_limits(s):
                     b"\r\n\r\nvote=GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
         check(status_line(out).split(" ")[1:2] in (["501"], ["400"]) and out.count(b"HTTP/1.1 ") == 1
               and b"\r\nConnection: close" in out, f"Transfer-Encoding {te!r}: refused, then the end ({status_line(out)})")
+    # Two Transfer-Encoding lines, both chunked: h2o reads one; serve sees both (the head as sent)
+    # and refuses what it cannot be sure of (501), then closes.
+    out = s.raw(b"POST /feedback HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"5\r\nvote=\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(status_line(out).startswith("HTTP/1.1 501") and out.count(b"HTTP/1.1 ") == 1
+          and b"\r\nConnection: close" in out, f"two Transfer-Encoding lines: 501, then the end ({status_line(out)})")
     # HTTP/1.1 needs exactly one Host (RFC 9112, section 3.2); HTTP/1.0 may have none.
     for hosts in (b"", b"Host: a\r\nHost: b\r\n"):
         out = s.raw(b"GET /healthz HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n")
