@@ -589,15 +589,16 @@ static const char *refused(h2o_req_t *hr, const struct http_head_shape *sh, unsi
         return NULL;
 }
 
-/* The head of the request as its client sent it: h2o's input buffer begins with it while the
- * request is answered (it consumes it after the response). */
-static void head_shape(h2o_req_t *hr, struct http_head_shape *sh)
+/* The head of the request as its client sent it: the input buffer of its connection's socket
+ * begins with it while the request is answered (h2o consumes it after the response). */
+static void head_shape(const struct req *rq, struct http_head_shape *sh)
 {
-        h2o_socket_t *sock = hr->conn->callbacks->get_socket ? hr->conn->callbacks->get_socket(hr->conn) : NULL;
-        if (sock && sock->input)
-                http_head_shape(sock->input->bytes, sock->input->size, sh);
-        else
-                memset(sh, 0, sizeof *sh), sh->hosts = 1;
+        if (rq->conn) {
+                http_head_shape(rq->conn->sock->input->bytes, rq->conn->sock->input->size, sh);
+                return;
+        }
+        memset(sh, 0, sizeof *sh); /* not a connection serve accepted: nothing to read */
+        sh->hosts = 1;
 }
 
 static int on_request(struct http_server *s, h2o_req_t *hr, struct req *rq, const struct http_head_shape *sh)
@@ -642,7 +643,7 @@ void routes_on_request(struct http_server *s, struct req *rq)
 {
         h2o_req_t *hr = rq->hr;
         struct http_head_shape sh;
-        head_shape(hr, &sh);
+        head_shape(rq, &sh);
         /* What h2o keeps of the Host header (it sets a default when there is none). */
         if (sh.hosts == 1 && hr->input.authority.base)
                 rq->host_header = h2o_strdup(&hr->pool, hr->input.authority.base, hr->input.authority.len).base;
